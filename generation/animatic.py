@@ -1,0 +1,422 @@
+"""Local previz provider: draws a real H.264/AAC MP4 animatic of a scene, fast.
+
+Speed comes from doing almost nothing per frame.  Everything static (background,
+scene text, HUD bar, timecode digits) is drawn once with Pillow and converted once
+to YUV 4:2:0.  A frame is then a numpy crop of that "board" (the camera pan) copied
+straight into the encoder's frame planes, plus eight pre-rendered digit tiles.
+This skips Pillow per frame and PyAV's RGB->YUV conversion (~7 ms/frame at 720p),
+leaving libx264 as the dominant cost.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import hashlib
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+SAMPLE_RATE = 48_000
+MIN_SIDE, MAX_SIDE = 64, 4096
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    duration: float
+    width: int
+    height: int
+    fps: float
+    video_codec: str
+    pix_fmt: str
+    audio_codec: str | None
+    audio_sample_rate: int | None
+
+
+# ----------------------------------------------------------------------------- colour
+
+
+def _rgb_to_yuv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-resolution float Y, Cb, Cr: BT.709 limited range, as the stream is tagged."""
+    r, g, b = (rgb[..., k].astype(np.float32) / 255 for k in range(3))
+    luma = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # Y carries +0.5 so the later astype(uint8) truncation rounds.
+    return 16.5 + 219 * luma, 128 + 224 * (b - luma) / 1.8556, 128 + 224 * (r - luma) / 1.5748
+
+
+def _subsample(chroma: np.ndarray, px: int = 0, py: int = 0) -> np.ndarray:
+    """2x2 box average starting at pixel (px, py); four strided adds beat .mean() 3x."""
+    c = chroma[py:, px:]
+    h, w = c.shape[0] // 2 * 2, c.shape[1] // 2 * 2
+    c = c[0:h:2, 0:w:2] + c[1:h:2, 0:w:2] + c[0:h:2, 1:w:2] + c[1:h:2, 1:w:2]
+    return np.clip(c * 0.25 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _yuv420(img: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y, u, v = _rgb_to_yuv(np.asarray(img))
+    return np.clip(y, 0, 255).astype(np.uint8), _subsample(u), _subsample(v)
+
+
+# ---------------------------------------------------------------------------- drawing
+
+
+def _font(size: float) -> ImageFont.FreeTypeFont:
+    # Pillow's bundled scalable font: no dependency on system font files.
+    return ImageFont.load_default(size=max(8, round(size)))
+
+
+def _even(x: float) -> int:
+    return max(2, round(x / 2) * 2)
+
+
+def _wrap(text: str, font, width: float, max_lines: int, limit: int = 4000) -> list[str]:
+    """Greedy word wrap; over-long words are hard-broken; overflow ends in an ellipsis.
+    Only the first `limit` characters are laid out (more than any frame can show)."""
+    if max_lines <= 0:
+        return []
+    lines: list[str] = []
+    current = ""
+    for word in text[:limit].split():
+        candidate = f"{current} {word}".strip()
+        if font.getlength(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while font.getlength(word) > width and len(word) > 1 and len(lines) <= max_lines:
+            cut = 1
+            while cut < len(word) - 1 and font.getlength(word[:cut + 1]) <= width:
+                cut += 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+        if len(lines) > max_lines:
+            break  # enough to know it overflows
+    if current:
+        lines.append(current)
+    if lines and (len(lines) > max_lines or len(text) > limit):
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and font.getlength(last + "…") > width:
+            last = last[:-1]
+        lines[-1] = last.rstrip() + "…"
+    return lines
+
+
+def _draw_board(w: int, h: int, safe: tuple[int, int, int, int], unit: float, *, title: str,
+                prompt: str, scene_number: int, camera_notes: str) -> Image.Image:
+    """The panning layer: a gradient seeded by the title, storyboard guides, and a text
+    panel inside `safe`, the part of the board that stays on screen for the whole pan."""
+    digest = hashlib.sha256(title.encode()).digest()
+    hue = digest[0] / 255
+    c1 = [255 * c for c in colorsys.hsv_to_rgb(hue, 0.55, 0.32)]
+    c2 = [255 * c for c in colorsys.hsv_to_rgb((hue + 0.08 + digest[1] / 2000) % 1, 0.65, 0.14)]
+    xs = np.linspace(0, 1, w, dtype=np.float32)[None, :]
+    ys = np.linspace(0, 1, h, dtype=np.float32)[:, None]
+    t = xs * 0.6 + ys * 0.4
+    # A soft light gives the pan something to move against (a Gaussian is separable).
+    glow_x = 0.2 + digest[2] / 255 * 0.6
+    glow = np.exp(-(((xs - glow_x) / 0.35) ** 2)) * np.exp(-(((ys - 0.3) / 0.35) ** 2)) * 45
+    rgb = np.empty((h, w, 3), np.uint8)
+    for k in range(3):  # one channel at a time: broadcasting over a trailing 3 is ~20x slower
+        rgb[..., k] = np.clip(c1[k] + (c2[k] - c1[k]) * t + glow, 0, 255)
+    img = Image.fromarray(rgb)
+    draw = ImageDraw.Draw(img)
+    for k in (1, 2):  # rule-of-thirds guides
+        draw.line([(w * k // 3, 0), (w * k // 3, h)], fill=(64, 64, 64))
+        draw.line([(0, h * k // 3), (w, h * k // 3)], fill=(64, 64, 64))
+
+    x0, y0, x1, y1 = safe
+    pad, gap = round(unit * 0.03), round(unit * 0.025)
+    label_f, title_f, body_f = _font(unit * 0.032), _font(unit * 0.07), _font(unit * 0.042)
+    text_w = x1 - x0 - 2 * pad
+    line_h = {f: round(f.size * 1.3) for f in (label_f, title_f, body_f)}
+    kicker = [f"SCENE {scene_number}"]
+    titles = _wrap(title or "Untitled", title_f, text_w, 2)
+    notes = _wrap(f"CAMERA · {camera_notes}", label_f, text_w, 2) if camera_notes.strip() else []
+    used = line_h[label_f] * (1 + len(notes)) + line_h[title_f] * len(titles) + 2 * pad + 2 * gap
+    body = _wrap(prompt, body_f, text_w, max(0, (y1 - y0 - used) // line_h[body_f]))
+    blocks = [  # (lines, font, colour, gap after)
+        (kicker, label_f, (255, 196, 92), 0),
+        (titles, title_f, (255, 255, 255), gap),
+        (body, body_f, (222, 226, 235), gap if notes else 0),
+        (notes, label_f, (150, 210, 255), 0),
+    ]
+    panel_h = min(y1 - y0, 2 * pad + sum(line_h[f] * len(ls) + g for ls, f, _, g in blocks))
+    y0 += (y1 - y0 - panel_h) // 2  # centre the panel vertically in the safe area
+    # Translucent panel: pasting a colour through a mask blends only the panel's pixels.
+    mask = Image.new("L", (x1 - x0 + 1, panel_h + 1))
+    ImageDraw.Draw(mask).rounded_rectangle([0, 0, x1 - x0, panel_h], radius=pad, fill=150)
+    img.paste((8, 8, 12), (x0, y0), mask)
+    y = y0 + pad
+    for lines, font, colour, gap_after in blocks:
+        for line in lines:
+            draw.text((x0 + pad, y), line, font=font, fill=colour)
+            y += line_h[font]
+        y += gap_after
+    return img
+
+
+class _Hud:
+    """Fixed bottom bar: a PREVIZ badge and an HH:MM:SS:FF timecode whose digits are
+    YUV tiles, so a frame costs eight small array copies instead of text rendering."""
+
+    BG = (14, 14, 18)
+
+    def __init__(self, width: int, bar_h: int):
+        self.bar_h = bar_h
+        font = _font(bar_h * 0.5)
+        bar = Image.new("RGB", (width, bar_h), self.BG)
+        draw = ImageDraw.Draw(bar)
+        margin, mid = _even(bar_h * 0.4), bar_h / 2
+        draw.rounded_rectangle([margin, bar_h * 0.2, margin + font.getlength("PREVIZ") + mid * 0.8,
+                                bar_h * 0.8], radius=bar_h * 0.12, fill=(200, 40, 48))
+        draw.text((margin + mid * 0.4, mid), "PREVIZ", font=font, fill="white", anchor="lm")
+        # Even cell widths and positions keep tiles aligned with the 2x2 chroma grid.
+        self.cell = _even(max(font.getlength(d) for d in "0123456789") + 1)
+        colon = _even(font.getlength(":") + 2)
+        x = width - margin - 8 * self.cell - 3 * colon
+        self.slots: list[int] = []
+        for ch in "00:00:00:00":
+            if ch == ":":
+                draw.text((x + colon / 2, mid), ":", font=font, fill="white", anchor="mm")
+                x += colon
+            else:
+                self.slots.append(x)
+                x += self.cell
+        self.bar = _yuv420(bar)
+        self.digits = []
+        for d in "0123456789":
+            tile = Image.new("RGB", (self.cell, bar_h), self.BG)
+            ImageDraw.Draw(tile).text((self.cell / 2, mid), d, font=font, fill="white", anchor="mm")
+            self.digits.append(_yuv420(tile))
+
+    def draw(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, index: int, fps: int) -> None:
+        top, ctop = y.shape[0] - self.bar_h, (y.shape[0] - self.bar_h) // 2
+        y[top:], u[ctop:], v[ctop:] = self.bar
+        secs, ff = divmod(index, fps)
+        mins, ss = divmod(secs, 60)
+        hh, mm = divmod(mins, 60)
+        for x, d in zip(self.slots, f"{hh:02d}{mm:02d}{ss:02d}{ff:02d}"):
+            ty, tu, tv = self.digits[int(d)]
+            y[top:, x:x + self.cell] = ty
+            u[ctop:, x // 2:(x + self.cell) // 2] = tu
+            v[ctop:, x // 2:(x + self.cell) // 2] = tv
+
+
+class _Layers:
+    """Everything static, prepared once as YUV 4:2:0; frame(i) only crops and blits."""
+
+    def __init__(self, width: int, height: int, n_frames: int, **text):
+        unit = min(width, height)
+        self.hud = _Hud(width, _even(unit * 0.09))
+        self.w, self.h = width, height - self.hud.bar_h  # visible board above the HUD
+        # Pan at most ~1 px/frame on average, so integer-pixel steps never judder.
+        pan_x, pan_y = min(round(width * 0.06), n_frames), min(round(self.h * 0.04), n_frames)
+        m = round(unit * 0.06)
+        board = _draw_board(width + pan_x + 2, self.h + pan_y + 2,
+                            (pan_x + m, pan_y + m, width - m, self.h - m), unit, **text)
+        by, bu, bv = _rgb_to_yuv(np.asarray(board))
+        self.y = np.clip(by, 0, 255).astype(np.uint8)
+        # One chroma plane per (x, y) parity so odd pan offsets stay aligned with luma.
+        self.uv = {(px, py): (_subsample(bu, px, py), _subsample(bv, px, py))
+                   for px in (0, 1) for py in (0, 1)}
+        ease = [s * s * (3 - 2 * s) for s in np.linspace(0, 1, n_frames)]  # smoothstep
+        self.offsets = [(round(pan_x * e), round(pan_y * e)) for e in ease]
+
+    def frame(self, i: int, fps: int) -> av.VideoFrame:
+        w, h, (ox, oy) = self.w, self.h, self.offsets[i]
+        frame = av.VideoFrame(w, h + self.hud.bar_h, "yuv420p")
+        # Writable views of the frame's own planes (rows may be padded to line_size).
+        y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
+                   for p in frame.planes)
+        y[:h] = self.y[oy:oy + h, ox:ox + w]
+        cu, cv = self.uv[(ox % 2, oy % 2)]
+        u[:h // 2] = cu[oy // 2:oy // 2 + h // 2, ox // 2:ox // 2 + w // 2]
+        v[:h // 2] = cv[oy // 2:oy // 2 + h // 2, ox // 2:ox // 2 + w // 2]
+        self.hud.draw(y, u, v, i, fps)
+        frame.pts = i
+        return frame
+
+
+# ------------------------------------------------------------------------------ audio
+
+
+def _audio_bed(seconds: int, title: str) -> np.ndarray:
+    """A quiet, deterministic pad: root + fifth + octave, slow swell, fade in and out."""
+    t = np.arange(seconds * SAMPLE_RATE) / SAMPLE_RATE
+    root = 110 * 2 ** ((0, 2, 3, 5, 7)[hashlib.sha256(title.encode()).digest()[3] % 5] / 12)
+    tone = sum(a * np.sin(2 * np.pi * root * m * t) for m, a in ((1, 0.5), (1.5, 0.3), (2, 0.2)))
+    swell = 0.8 + 0.2 * np.sin(2 * np.pi * 0.2 * t)
+    fade = np.clip(np.minimum(t, seconds - t) / min(1.0, seconds / 4), 0, 1)
+    return (0.08 * tone * swell * fade).astype(np.float32)
+
+
+def _encode_audio(stream, seconds: int, title: str, out: list, errors: list) -> None:
+    """Synthesise and encode the whole bed into `out`.  Runs on a worker thread: PyAV
+    drops the GIL while encoding, and list.extend is atomic."""
+    try:
+        pcm = _audio_bed(seconds, title)
+        chunk = stream.codec_context.frame_size or 1024  # 1024 for AAC-LC
+        for start in range(0, len(pcm), chunk):  # the short last frame is allowed by AAC
+            frame = av.AudioFrame.from_ndarray(pcm[None, start:start + chunk], format="fltp",
+                                               layout="mono")
+            frame.sample_rate, frame.pts = SAMPLE_RATE, start
+            out.extend(stream.encode(frame))
+        out.extend(stream.encode(None))
+    except BaseException as exc:  # re-raised on the rendering thread
+        errors.append(exc)
+
+
+# ------------------------------------------------------------------------- public API
+
+
+def _atomic_target(out_path: Path, suffix: str) -> str:
+    """A temp file beside out_path: os.replace() onto it is atomic (same filesystem)."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out_path.stem}.", suffix=suffix, dir=out_path.parent)
+    os.close(fd)
+    os.chmod(name, 0o644)  # mkstemp makes 0600; the web server must be able to read it
+    return name
+
+
+def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, title: str,
+                    prompt: str, scene_number: int, camera_notes: str = "", fps: int = 24,
+                    on_progress: Callable[[int], None] | None = None) -> None:
+    for name, value in (("width", width), ("height", height)):
+        if not isinstance(value, int) or value % 2 or not MIN_SIDE <= value <= MAX_SIDE:
+            raise ValueError(f"{name} must be an even number of pixels from {MIN_SIDE} "
+                             f"to {MAX_SIDE}, got {value!r}")
+    if not isinstance(seconds, int) or not 1 <= seconds <= 60:
+        raise ValueError(f"seconds must be a whole number from 1 to 60, got {seconds!r}")
+    if not isinstance(fps, int) or not 1 <= fps <= 120:
+        raise ValueError(f"fps must be a whole number from 1 to 120, got {fps!r}")
+    report = on_progress or (lambda _percent: None)
+    report(0)
+    n_frames = seconds * fps
+    out_path = Path(out_path)
+    tmp = _atomic_target(out_path, ".part.mp4")
+    try:
+        # max_interleave_delta=0: always interleave by timestamp, however late the audio
+        # thread's packets arrive, so the bytes never depend on thread timing.
+        options = {"movflags": "+faststart", "max_interleave_delta": "0"}
+        with av.open(tmp, "w", format="mp4", options=options) as container:
+            # Constant QP rather than CRF: on this mostly static picture CRF kept re-spending
+            # bits on clean P-frames; qp 23 measured ~30% faster, half the size, >49 dB PSNR.
+            video = container.add_stream("libx264", rate=fps,
+                                         options={"preset": "ultrafast", "qp": "23"})
+            video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+            video.thread_type = "AUTO"  # x264 frame threads: ~30% faster than slice threads
+            cc = video.codec_context
+            cc.gop_size = fps * 4  # I-frames cost ~10 P-frames; seeking still stays cheap
+            cc.colorspace = cc.color_primaries = cc.color_trc = 1  # BT.709, as _rgb_to_yuv
+            cc.color_range = 1  # limited ("tv") range
+            # The "fast" AAC coder halves encode CPU and, on this tonal drone, measured a
+            # better SNR (62 vs 49 dB) than the default "twoloop".
+            audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono",
+                                         options={"aac_coder": "fast"})
+            audio.codec_context.bit_rate = 96_000
+            container.start_encoding()  # open codecs now so the audio thread can't race it
+
+            packets: list[av.Packet] = []
+            errors: list[BaseException] = []
+            worker = threading.Thread(target=_encode_audio, daemon=True,
+                                      args=(audio, seconds, title, packets, errors))
+            worker.start()  # overlaps the board drawing and the x264 encode
+            try:
+                layers = _Layers(width, height, n_frames, title=title, prompt=prompt,
+                                 scene_number=scene_number, camera_notes=camera_notes)
+                muxed = reported = 0
+                for i in range(n_frames):
+                    container.mux(video.encode(layers.frame(i, fps)))
+                    while muxed < len(packets):  # interleave whatever audio is ready
+                        container.mux(packets[muxed])
+                        muxed += 1
+                    percent = (i + 1) * 95 // n_frames  # the last 5% is flush + faststart
+                    if percent >= reported + 5:  # at most ~20 calls: each is a DB write
+                        reported = percent - percent % 5
+                        report(reported)
+                container.mux(video.encode(None))
+            finally:
+                worker.join()
+            if errors:
+                raise errors[0]
+            container.mux(packets[muxed:])
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    report(100)
+
+
+def extract_thumbnail(video_path: Path, out_path: Path, *, at_seconds: float | None = None,
+                      max_width: int = 640) -> None:
+    picked = None
+    try:
+        with av.open(str(video_path)) as container:
+            stream = container.streams.video[0]
+            duration = _duration(container, stream)
+            target = duration / 2 if at_seconds is None else at_seconds
+            target = min(max(0.0, target), max(0.0, duration - 1e-3))
+            # Seeking lands on the keyframe at or before target; decode forward from there.
+            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                picked = frame
+                if frame.time is not None and frame.time >= target - 1e-6:
+                    break
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise ValueError(f"not a playable video: {video_path} ({exc})") from exc
+    if picked is None:
+        raise ValueError(f"not a playable video: no frame decodes from {video_path}")
+    image = picked.to_image()  # honours the stream's BT.709 tag
+    if image.width > max_width:
+        size = (max_width, max(1, round(image.height * max_width / image.width)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    out_path = Path(out_path)
+    tmp = _atomic_target(out_path, ".part.jpg")
+    try:
+        image.save(tmp, format="JPEG", quality=85, optimize=True)
+        os.replace(tmp, out_path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _duration(container, stream) -> float:
+    """Stream duration, else the container's, else frames / fps."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / av.time_base
+    if stream.frames and stream.average_rate:
+        return stream.frames / float(stream.average_rate)
+    return 0.0
+
+
+def probe_video(path: Path) -> VideoInfo:
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError) as exc:
+        raise ValueError(f"not a playable video: {path} ({exc})") from exc
+    with container:
+        if not container.streams.video:
+            raise ValueError(f"not a playable video: {path} has no video stream")
+        video = container.streams.video[0]
+        audio = container.streams.audio[0] if container.streams.audio else None
+        rate = video.average_rate or video.guessed_rate or video.base_rate
+        return VideoInfo(
+            duration=_duration(container, video),
+            width=video.codec_context.width,
+            height=video.codec_context.height,
+            fps=float(rate) if rate else 0.0,
+            video_codec=video.codec_context.name,
+            pix_fmt=video.codec_context.pix_fmt or "",
+            audio_codec=audio.codec_context.name if audio else None,
+            audio_sample_rate=audio.codec_context.sample_rate if audio else None,
+        )

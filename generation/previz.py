@@ -1,0 +1,75 @@
+"""The previz provider's worker side: draw, sign and thumbnail one job."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+from django.conf import settings
+from django.utils import timezone
+
+from generation import animatic, provenance
+from generation.models import PrevizJob
+from generation.providers.local_previz import job_dir
+
+log = logging.getLogger(__name__)
+
+# Previz frames are drawn by an algorithm, not a trained model.
+ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
+
+
+def claim_generator() -> str:
+    return f"Storyboard Studio/{settings.STUDIO_VERSION}"
+
+
+def previz_job_run(job_id: str) -> None:
+    # Claim: only one worker renders a job, and a re-delivered task is a no-op.
+    if not PrevizJob.objects.filter(pk=job_id, status="queued").update(status="running"):
+        return
+    job = PrevizJob.objects.get(pk=job_id)
+    spec = job.spec
+    folder = job_dir(job_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = (int(v) for v in spec["size"].split("x"))
+
+    def report(percent: int) -> None:
+        # Keep 100 for "signed and ready"; drawing is the first 95 %.
+        PrevizJob.objects.filter(pk=job_id, status="running").update(
+            progress=min(95, int(percent * 0.95))
+        )
+
+    try:
+        raw = folder / "unsigned.mp4"
+        animatic.render_animatic(
+            out_path=raw,
+            width=width,
+            height=height,
+            seconds=int(spec["seconds"]),
+            title=spec.get("title", ""),
+            prompt=spec["prompt"],
+            scene_number=int(spec.get("scene_number", 1)),
+            camera_notes=spec.get("camera_notes", ""),
+            on_progress=report,
+        )
+        provenance.sign_mp4(
+            src=raw,
+            dst=folder / "video.mp4",
+            identity=provenance.studio_identity(),
+            title=spec.get("title") or "Previz",
+            claim_generator=claim_generator(),
+            digital_source_type=ALGORITHMIC_MEDIA,
+            recipe=spec.get("recipe", {}),
+            software_agent=f"{claim_generator()} local previz",
+        )
+        raw.unlink(missing_ok=True)
+        animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+    except Exception as exc:  # the job fails; the worker stays up
+        log.exception("previz job %s failed", job_id)
+        PrevizJob.objects.filter(pk=job_id).update(
+            status="failed", error=f"Previz rendering failed: {exc}", finished_at=timezone.now()
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    PrevizJob.objects.filter(pk=job_id, status="running").update(
+        status="succeeded", progress=100, finished_at=timezone.now()
+    )

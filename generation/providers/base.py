@@ -1,0 +1,95 @@
+"""The one small interface every asynchronous video provider speaks.
+
+submit → a provider job id; poll → a JobState; download → bytes streamed to a
+local file; cancel where the provider has it. Remote adapters map their wire
+format onto this; the built-in previz provider implements it in-process.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    prompt: str
+    model: str
+    seconds: int
+    size: str  # "WxH"
+    title: str = ""
+    scene_number: int = 1
+    camera_notes: str = ""
+    recipe: dict = field(default_factory=dict)
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str  # queued | running | succeeded | failed | canceled
+    progress: int = 0
+    error: str = ""
+    poll_after: float | None = None  # seconds the provider asked us to wait
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a call. `message` is shown to users."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    name: str
+    sizes: tuple[str, ...]
+    durations: tuple[int, ...]
+    price_per_second: float = 0.0
+
+
+class Provider(ABC):
+    key: str
+    name: str
+    models: tuple[ModelSpec, ...]
+    has_thumbnail: bool = False
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        return next((m for m in self.models if m.id == model_id), None)
+
+    def check_request(self, *, model_id: str, size: str, seconds: int) -> list[str]:
+        """Plain-words reasons this provider would refuse the request (empty if fine)."""
+        spec = self.model(model_id)
+        if spec is None:
+            return [f"{self.name} has no model “{model_id}”."]
+        problems = []
+        if size not in spec.sizes:
+            problems.append(f"{spec.name} renders {', '.join(spec.sizes)}, not {size}.")
+        if seconds not in spec.durations:
+            lo, hi = min(spec.durations), max(spec.durations)
+            problems.append(f"{spec.name} renders {lo}–{hi} seconds, not {seconds}.")
+        return problems
+
+    @abstractmethod
+    def submit(self, request: RenderRequest) -> str: ...
+
+    @abstractmethod
+    def poll(self, job_id: str) -> JobState: ...
+
+    @abstractmethod
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        """Stream the result `variant` ("video" or "thumbnail") into `dest`."""
+
+    def cancel(self, job_id: str) -> bool:
+        return False

@@ -1,0 +1,84 @@
+"""The built-in local previz provider: real MP4 animatics, offline.
+
+It behaves like a remote provider so the rest of the studio cannot tell the
+difference: submit books a PrevizJob and returns its id, a Celery task renders
+it in the worker, poll reports its progress, download copies the result.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+from generation.models import PrevizJob
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+
+PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
+
+
+def job_dir(job_id) -> Path:
+    return Path(settings.PREVIZ_DIR) / str(job_id)
+
+
+class LocalPrevizProvider(Provider):
+    key = "local"
+    name = "Local previz"
+    has_thumbnail = True
+    models = (
+        ModelSpec(
+            id="previz-animatic-1",
+            name="Previz animatic",
+            sizes=PREVIZ_SIZES,
+            durations=tuple(range(1, 21)),
+            price_per_second=0.0,
+        ),
+    )
+
+    def submit(self, request: RenderRequest) -> str:
+        from generation.tasks import previz_run_job
+
+        problems = self.check_request(
+            model_id=request.model, size=request.size, seconds=request.seconds
+        )
+        if problems:
+            raise ProviderError(" ".join(problems))
+        job = PrevizJob.objects.create(
+            spec={
+                "prompt": request.prompt,
+                "model": request.model,
+                "seconds": request.seconds,
+                "size": request.size,
+                "title": request.title,
+                "scene_number": request.scene_number,
+                "camera_notes": request.camera_notes,
+                "recipe": request.recipe,
+            }
+        )
+        # Submit runs in a task outside any transaction, so the job row is
+        # already committed: hand it to a worker now, as a remote service would.
+        previz_run_job.delay(str(job.id))
+        return str(job.id)
+
+    def poll(self, job_id: str) -> JobState:
+        job = PrevizJob.objects.filter(pk=job_id).first()
+        if job is None:
+            return JobState(status="failed", error="The previz job no longer exists.")
+        return JobState(status=job.status, progress=job.progress, error=job.error)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        name = {"video": "video.mp4", "thumbnail": "thumbnail.jpg"}[variant]
+        source = job_dir(job_id) / name
+        if not source.exists():
+            raise ProviderError(f"The previz {variant} is gone (job {job_id}).")
+        with source.open("rb") as src, dest.open("wb") as out:
+            shutil.copyfileobj(src, out, length=1024 * 1024)
+
+    def cancel(self, job_id: str) -> bool:
+        return bool(
+            PrevizJob.objects.filter(pk=job_id, status__in=["queued", "running"]).update(
+                status="canceled"
+            )
+        )

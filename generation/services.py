@@ -1,0 +1,215 @@
+"""Actions on renders (takes): create, submit, poll, finish, retry.
+
+Tasks call these with ids; views call render_create / render_retry. Every
+status change goes through Render.advance, a conditional UPDATE, so a task
+delivered twice or two workers racing never do the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from generation import animatic, provenance
+from generation.models import Render, Status
+from generation.providers import ProviderError, RenderRequest, get_provider
+
+log = logging.getLogger(__name__)
+
+MAX_POLL_DELAY = 20.0
+
+
+def recipe_for(*, scene, provider_key: str, model_id: str) -> dict:
+    """The exact, self-contained description of what a take asks for."""
+    project = scene.project
+    return {
+        "project": {"id": project.pk, "name": project.name},
+        "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
+        "prompt": scene.prompt,
+        "provider": provider_key,
+        "model": model_id,
+        "parameters": {
+            "seconds": scene.duration,
+            "size": scene.size,
+            "camera_notes": scene.camera_notes,
+        },
+    }
+
+
+def render_create(
+    *, scene, user, provider_key: str, model_id: str, idempotency_key, recipe: dict | None = None,
+    parent: Render | None = None,
+) -> tuple[Render, bool]:
+    """Book one take and enqueue its submission.
+
+    The idempotency key comes from the form the user clicked: a double click or
+    a resent request finds the take the first click made and starts nothing.
+    Returns (render, created).
+    """
+    try:
+        key = uuid.UUID(str(idempotency_key))
+    except ValueError:
+        raise ValidationError("This form is out of date; reload the page and try again.")
+    existing = Render.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _same_scene_or_refuse(existing, scene), False
+
+    try:
+        provider = get_provider(provider_key)
+    except ProviderError as exc:
+        raise ValidationError(exc.message)
+    recipe = recipe or recipe_for(scene=scene, provider_key=provider_key, model_id=model_id)
+    params = recipe["parameters"]
+    problems = provider.check_request(
+        model_id=model_id, size=params["size"], seconds=params["seconds"]
+    )
+    if problems:
+        raise ValidationError(problems)
+    price = Decimal(str(provider.model(model_id).price_per_second))
+    try:
+        with transaction.atomic():
+            render = Render.objects.create(
+                scene=scene, parent=parent, provider=provider_key, model=model_id, recipe=recipe,
+                idempotency_key=key, created_by=user, cost=price * params["seconds"],
+            )
+            from generation.tasks import submit_render
+
+            submit_render.delay_on_commit(render.pk)
+    except IntegrityError:
+        # Two requests with one key raced: the other one won and owns the take.
+        return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
+    return render, True
+
+
+def _same_scene_or_refuse(render: Render, scene) -> Render:
+    if render.scene_id != scene.pk:
+        raise ValidationError("This form was already used for another scene; reload the page.")
+    return render
+
+
+def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
+    """A new take with the failed take's exact recipe, linked to it."""
+    if render.status not in {Status.FAILED, Status.CANCELED}:
+        raise ValidationError("Only a failed or canceled take can be retried.")
+    return render_create(
+        scene=render.scene, user=user, provider_key=render.provider, model_id=render.model,
+        idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
+    )
+
+
+def _request_for(render: Render) -> RenderRequest:
+    recipe = render.recipe
+    params = recipe["parameters"]
+    return RenderRequest(
+        prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
+        size=params["size"], title=recipe["scene"]["title"],
+        scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
+        recipe=recipe,
+    )
+
+
+def render_submit(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.QUEUED).first()
+    if render is None or not render.advance(Status.SUBMITTING):
+        return  # already submitted by an earlier delivery of this task
+    try:
+        job_id = get_provider(render.provider).submit(_request_for(render))
+    except ProviderError as exc:
+        render.mark_failed(exc.message)
+        return
+    if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
+        _schedule_poll(render, delay=0.3)
+
+
+def _schedule_poll(render: Render, *, delay: float) -> None:
+    from generation.tasks import poll_render
+
+    poll_render.apply_async((render.pk,), countdown=delay)
+
+
+def _backoff(poll_count: int) -> float:
+    # 0.5 s, 0.75 s, 1.1 s … up to 20 s: quick for previz, gentle on remote APIs.
+    return min(MAX_POLL_DELAY, 0.5 * (1.5 ** poll_count))
+
+
+def render_poll(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.RUNNING).first()
+    if render is None:
+        return
+    provider = get_provider(render.provider)
+    Render.objects.filter(pk=render.pk).update(poll_count=F("poll_count") + 1)
+    try:
+        state = provider.poll(render.provider_job_id)
+    except ProviderError as exc:
+        if exc.retryable:
+            _schedule_poll(render, delay=exc.retry_after or _backoff(render.poll_count))
+        else:
+            render.mark_failed(exc.message)
+        return
+    if state.status == "succeeded":
+        if render.advance(Status.DOWNLOADING, progress=100):
+            from generation.tasks import finish_render
+
+            finish_render.delay(render.pk)
+    elif state.status == "failed":
+        render.mark_failed(state.error or "The provider reported a failure without a reason.")
+    elif state.status == "canceled":
+        render.advance(Status.CANCELED, error_message="Canceled at the provider.")
+    elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress))):
+        _schedule_poll(render, delay=state.poll_after or _backoff(render.poll_count))
+
+
+def render_finish(render_id: int) -> None:
+    """Copy the result to our storage, read its provenance, attach it to the take."""
+    render = Render.objects.filter(pk=render_id, status=Status.DOWNLOADING).first()
+    if render is None:
+        return
+    provider = get_provider(render.provider)
+    with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
+        video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
+        try:
+            provider.download(render.provider_job_id, "video", video_path)
+            info = animatic.probe_video(video_path)
+            if provider.has_thumbnail:
+                provider.download(render.provider_job_id, "thumbnail", thumb_path)
+            else:
+                animatic.extract_thumbnail(video_path, thumb_path)
+        except (ProviderError, ValueError, OSError) as exc:
+            message = getattr(exc, "message", None) or f"The result could not be stored: {exc}"
+            render.mark_failed(message)
+            return
+        report = provenance.read_provenance(
+            video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
+        )
+        with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+            render.video.save("video.mp4", File(video), save=False)
+            render.thumbnail.save("thumbnail.jpg", File(thumb), save=False)
+    won = render.advance(
+        Status.SUCCEEDED,
+        video=render.video.name,
+        thumbnail=render.thumbnail.name,
+        duration_seconds=info.duration,
+        c2pa_manifest=report.manifest,
+        c2pa_state=report.state,
+        c2pa_codes=report.codes,
+        c2pa_summary={
+            "signer": report.signer,
+            "claim_generator": report.claim_generator,
+            "title": report.title,
+            "actions": report.actions,
+            "digital_source_type": report.digital_source_type,
+            "verdict": report.verdict,
+        },
+    )
+    if not won:  # canceled meanwhile: do not keep orphaned files
+        render.video.delete(save=False)
+        render.thumbnail.delete(save=False)

@@ -1,0 +1,30 @@
+"""Celery tasks: small, idempotent, take ids, call services."""
+
+from celery import shared_task
+
+from generation import previz, services
+from generation.models import PrevizJob
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def submit_render(render_id: int) -> None:
+    services.render_submit(render_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def poll_render(render_id: int) -> None:
+    services.render_poll(render_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def finish_render(render_id: int) -> None:
+    services.render_finish(render_id)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330,
+             max_retries=10)
+def previz_run_job(self, job_id: str) -> None:
+    if not PrevizJob.objects.filter(pk=job_id).exists():
+        # Enqueued before the booking committed: look again shortly.
+        raise self.retry(countdown=0.2)
+    previz.previz_job_run(job_id)

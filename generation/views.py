@@ -1,0 +1,100 @@
+"""Takes: start a render, follow its progress, retry it, play its files."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from generation.files import file_response
+from generation.forms import RenderForm, RetryForm
+from generation.models import Render, Status
+from generation import services
+from projects.access import get_scene_for, membership_for, require
+
+TAKES = "generation/_takes.html"
+
+
+def _get_take_for(user, pk) -> Render:
+    return get_object_or_404(
+        Render.objects.select_related("scene__project", "created_by"),
+        pk=pk, scene__project__team__memberships__user=user,
+    )
+
+
+def _takes(request, scene, membership, *, form=None, error=None, status=200):
+    context = {
+        "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by"),
+        "render_form": form or RenderForm(), "render_error": error,
+    }
+    return render(request, TAKES, context, status=status)
+
+
+@login_required
+@require_POST
+def render_create(request, scene_pk):
+    scene, membership = get_scene_for(request.user, scene_pk)
+    require(membership, "edit")
+    form = RenderForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.render_create(
+                scene=scene, user=request.user, provider_key=form.provider_key,
+                model_id=form.model_id, idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+            form = None  # a fresh form, with a fresh key, for the next click
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = "Choose a provider and model, then try again."
+    if request.htmx:
+        return _takes(request, scene, membership, form=form, error=error)
+    if error:
+        messages.error(request, f"Scene {scene.number}: {error}")
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+@login_required
+@require_POST
+def render_retry(request, pk):
+    take = _get_take_for(request.user, pk)
+    membership = membership_for(request.user, take.scene.project.team_id)
+    require(membership, "edit")
+    form = RetryForm(request.POST)
+    error = None
+    if not form.is_valid():
+        error = "This form is out of date; reload the page and try again."
+    else:
+        try:
+            services.render_retry(render=take, user=request.user,
+                                  idempotency_key=form.cleaned_data["idempotency_key"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    if request.htmx:
+        return _takes(request, take.scene, membership, error=error)
+    if error:
+        messages.error(request, error)
+    return redirect("projects:project_detail", pk=take.scene.project_id)
+
+
+@login_required
+def render_status(request, pk):
+    take = _get_take_for(request.user, pk)
+    membership = membership_for(request.user, take.scene.project.team_id)
+    return render(request, "generation/_take.html", {
+        "take": take, "scene": take.scene, "membership": membership, "retry_form": RetryForm(),
+    })
+
+
+@login_required
+def render_file(request, pk, variant):
+    take = _get_take_for(request.user, pk)
+    if take.status != Status.SUCCEEDED:
+        raise Http404("This take has no files yet.")
+    if variant == "video" and take.video:
+        return file_response(request, take.video, "video/mp4")
+    if variant == "thumbnail" and take.thumbnail:
+        return file_response(request, take.thumbnail, "image/jpeg")
+    raise Http404("No such file.")

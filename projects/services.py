@@ -1,0 +1,165 @@
+"""Actions that change the team's world. Keyword-only, named <entity>_<action>."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from projects.models import Invitation, Membership, Project, Role, Scene, Team
+
+SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
+
+
+class SceneConflict(Exception):
+    """A save was based on a version someone else has since replaced."""
+
+    def __init__(self, current: Scene):
+        super().__init__(f"Scene {current.pk} changed (now version {current.version}).")
+        self.current = current
+
+
+def team_create(*, name: str, owner) -> Team:
+    with transaction.atomic():
+        team = Team.objects.create(name=name)
+        Membership.objects.create(team=team, user=owner, role=Role.OWNER)
+    return team
+
+
+def invitation_create(*, team: Team, email: str, role: str, invited_by, accept_url_for) -> Invitation:
+    email = email.strip().lower()
+    if Membership.objects.filter(team=team, user__email__iexact=email).exists():
+        raise ValidationError(f"{email} is already a member of {team.name}.")
+    invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
+    url = accept_url_for(invitation)
+    send_mail(
+        subject=f"You are invited to {team.name} on Storyboard Studio",
+        message=(
+            f"{invited_by.get_username()} invited you to join {team.name} as "
+            f"{invitation.get_role_display().lower()}.\n\nAccept (valid for 7 days, once): {url}\n"
+        ),
+        from_email=None,
+        recipient_list=[email],
+    )
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, user=None, username: str = "", password: str = "") -> Membership:
+    """Join the team. A new invitee gets an account; a logged-in user just joins."""
+    with transaction.atomic():
+        # Single use, even with two tabs racing on the same link.
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=timezone.now()
+        ).update(accepted_at=timezone.now())
+        if not claimed:
+            raise ValidationError("This invitation has expired or was already used.")
+        if user is None:
+            user = get_user_model().objects.create_user(
+                username=username, email=invitation.email, password=password
+            )
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_by=user)
+        membership, created = Membership.objects.get_or_create(
+            team=invitation.team, user=user, defaults={"role": invitation.role}
+        )
+    return membership
+
+
+def membership_set_role(*, membership: Membership, role: str) -> Membership:
+    if membership.role == Role.OWNER and role != Role.OWNER:
+        _keep_an_owner(membership.team, leaving=membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        _keep_an_owner(membership.team, leaving=membership)
+    membership.delete()
+
+
+def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
+    if not team.memberships.filter(role=Role.OWNER).exclude(pk=leaving.pk).exists():
+        raise ValidationError("A team needs at least one owner.")
+
+
+def project_create(*, team: Team, user, name: str, description: str = "",
+                   default_size: str = "1280x720", default_duration: int = 4) -> Project:
+    return Project.objects.create(
+        team=team, name=name, description=description, default_size=default_size,
+        default_duration=default_duration, created_by=user,
+    )
+
+
+def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
+                 camera_notes: str = "") -> Scene:
+    with transaction.atomic():
+        position = project.scenes.count()
+        scene = Scene(
+            project=project, position=position, title=title, prompt=prompt, duration=duration,
+            size=size, camera_notes=camera_notes, updated_by=user,
+        )
+        scene.full_clean()
+        scene.save()
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return scene
+
+
+def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scene:
+    """Save an edit only if nobody saved the scene since the editor loaded it."""
+    unknown = set(fields) - set(SCENE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not scene fields: {sorted(unknown)}")
+    updated = Scene.objects.filter(pk=scene.pk, version=expected_version).update(
+        **fields, version=F("version") + 1, updated_by=user, updated_at=timezone.now()
+    )
+    if not updated:
+        raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
+    scene.refresh_from_db()
+    return scene
+
+
+def scene_delete(*, scene: Scene) -> None:
+    with transaction.atomic():
+        project = scene.project
+        scene.delete()
+        _renumber(project)
+
+
+def scene_move(*, scene: Scene, offset: int) -> None:
+    """Move a scene up (-1) or down (+1) in its project."""
+    with transaction.atomic():
+        scenes = list(Scene.objects.select_for_update().filter(project=scene.project_id))
+        index = next(i for i, s in enumerate(scenes) if s.pk == scene.pk)
+        target = index + offset
+        if not 0 <= target < len(scenes):
+            return
+        scenes.insert(target, scenes.pop(index))
+        _save_order(scenes)
+
+
+def _renumber(project: Project) -> None:
+    _save_order(list(Scene.objects.filter(project=project)))
+
+
+def _save_order(scenes: list[Scene]) -> None:
+    for position, s in enumerate(scenes):
+        if s.position != position:
+            Scene.objects.filter(pk=s.pk).update(position=position)
+
+
+def scene_approve_take(*, scene: Scene, render, user) -> Scene:
+    from generation.models import Status
+
+    if render.scene_id != scene.pk:
+        raise ValidationError("That take belongs to another scene.")
+    if render.status != Status.SUCCEEDED:
+        raise ValidationError("Only a finished take can be approved.")
+    Scene.objects.filter(pk=scene.pk).update(
+        approved_take=render, approved_by=user, approved_at=timezone.now()
+    )
+    scene.refresh_from_db()
+    return scene

@@ -1,0 +1,115 @@
+"""Teams: switching, members and roles, invitations."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from projects import services
+from projects.access import membership_for, require
+from projects.forms import InvitationForm, JoinForm, MemberRoleForm, TeamForm
+from projects.middleware import SESSION_KEY
+from projects.models import Invitation, Membership
+
+
+@login_required
+@require_POST
+def team_switch(request, team_pk):
+    membership = membership_for(request.user, team_pk)
+    request.session[SESSION_KEY] = membership.team_id
+    return redirect("projects:project_list")
+
+
+@login_required
+@require_POST
+def team_create(request):
+    form = TeamForm(request.POST)
+    if form.is_valid():
+        team = services.team_create(name=form.cleaned_data["name"], owner=request.user)
+        request.session[SESSION_KEY] = team.pk
+        messages.success(request, f"Created team {team.name}; you are its owner.")
+    else:
+        messages.error(request, "A team needs a name.")
+    return redirect("projects:project_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_members(request, team_pk):
+    membership = membership_for(request.user, team_pk)
+    team = membership.team
+    form = InvitationForm(request.POST or None)
+    if request.method == "POST":
+        require(membership, "manage")
+        if form.is_valid():
+            try:
+                invitation = services.invitation_create(
+                    team=team, invited_by=request.user, **form.cleaned_data,
+                    accept_url_for=lambda inv: request.build_absolute_uri(
+                        reverse("invitation_accept", args=[inv.token])
+                    ),
+                )
+            except ValidationError as exc:
+                form.add_error("email", exc)
+            else:
+                messages.success(request, f"Invitation sent to {invitation.email}.")
+                return redirect("projects:team_members", team_pk=team.pk)
+    context = {
+        "team": team, "membership": membership, "form": form,
+        "members": team.memberships.select_related("user").order_by("user__username"),
+        "invitations": team.invitations.filter(accepted_at__isnull=True),
+        "role_form": MemberRoleForm(),
+    }
+    return render(request, "projects/team_members.html", context)
+
+
+@login_required
+@require_POST
+def member_update(request, team_pk, member_pk):
+    membership = membership_for(request.user, team_pk)
+    require(membership, "manage")
+    member = get_object_or_404(Membership, pk=member_pk, team_id=team_pk)
+    try:
+        if request.POST.get("action") == "remove":
+            services.membership_remove(membership=member)
+            messages.success(request, f"Removed {member.user.get_username()} from the team.")
+        else:
+            form = MemberRoleForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Unknown role.")
+            services.membership_set_role(membership=member, role=form.cleaned_data["role"])
+            messages.success(request, f"{member.user.get_username()} is now {member.get_role_display().lower()}.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("projects:team_members", team_pk=team_pk)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    if not invitation.is_usable:
+        return render(request, "projects/invitation_invalid.html", {"invitation": invitation}, status=410)
+    form = JoinForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                membership = services.invitation_accept(invitation=invitation, user=request.user)
+            elif form.is_valid():
+                membership = services.invitation_accept(
+                    invitation=invitation, username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except ValidationError as exc:
+            return render(request, "projects/invitation_invalid.html",
+                          {"invitation": invitation, "reason": " ".join(exc.messages)}, status=410)
+        if membership is not None:
+            request.session[SESSION_KEY] = membership.team_id
+            messages.success(request, f"Welcome to {membership.team.name}.")
+            return redirect("projects:project_list")
+    return render(request, "projects/invitation_accept.html", {"invitation": invitation, "form": form})

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from projects import team_views, views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("", views.project_list, name="project_list"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+    path("projects/<int:pk>/scenes/", views.scene_create, name="scene_create"),
+    path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
+    path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
+    path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),
+    path("scenes/<int:pk>/move/<str:direction>/", views.scene_move, name="scene_move"),
+    path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
+    path("teams/new/", team_views.team_create, name="team_create"),
+    path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
+    path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
+    path("teams/<int:team_pk>/members/<int:member_pk>/", team_views.member_update, name="member_update"),
+]

@@ -1,0 +1,166 @@
+"""Storyboard pages: projects and their ordered scenes. htmx regions are partials."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from generation.forms import RenderForm
+from generation.models import Render
+from projects import services
+from projects.access import get_project_for, get_scene_for, require
+from projects.forms import ProjectForm, SceneEditForm, SceneForm
+
+STORYBOARD = "projects/project_detail.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_list(request):
+    membership = request.membership
+    if membership is None:
+        return render(request, "projects/no_team.html")
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST":
+        require(membership, "edit")
+        if form.is_valid():
+            project = services.project_create(team=membership.team, user=request.user, **form.cleaned_data)
+            return redirect("projects:project_detail", pk=project.pk)
+    projects = membership.team.projects.all()
+    return render(request, "projects/project_list.html", {"projects": projects, "form": form})
+
+
+def _storyboard_context(project, membership, **extra):
+    scenes = list(
+        project.scenes.select_related("updated_by", "approved_take", "approved_by")
+    )
+    takes = Render.objects.filter(scene__project=project).select_related("created_by")
+    by_scene = {}
+    for take in takes:
+        by_scene.setdefault(take.scene_id, []).append(take)
+    for scene in scenes:
+        scene.takes = by_scene.get(scene.pk, [])
+    return {
+        "project": project, "membership": membership, "scenes": scenes,
+        "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
+        "render_form": RenderForm(), **extra,
+    }
+
+
+@login_required
+def project_detail(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    return render(request, STORYBOARD, _storyboard_context(project, membership))
+
+
+@login_required
+@require_POST
+def scene_create(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "edit")
+    form = SceneForm(request.POST)
+    if not form.is_valid():
+        context = _storyboard_context(project, membership, add_form=form)
+        if request.htmx:
+            response = render(request, STORYBOARD + "#add-scene", context)
+            return reswap(retarget(response, "#add-scene"), "outerHTML")
+        return render(request, STORYBOARD, context, status=400)
+    services.scene_create(project=project, user=request.user, **form.cleaned_data)
+    if request.htmx:
+        return render(request, STORYBOARD + "#storyboard", _storyboard_context(project, membership))
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+def _scene_card(request, scene, membership, template="#scene-card", **extra):
+    scene.takes = list(scene.renders.select_related("created_by"))
+    context = {"scene": scene, "project": scene.project, "membership": membership,
+               "render_form": RenderForm(), **extra}
+    return render(request, STORYBOARD + template, context)
+
+
+@login_required
+def scene_card(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    return _scene_card(request, scene, membership)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scene_edit(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "edit")
+    if request.method == "GET":
+        form = SceneEditForm(instance=scene, initial={"version": scene.version})
+        return _scene_card(request, scene, membership, "#scene-edit", form=form)
+    form = SceneEditForm(request.POST, instance=scene)
+    if not form.is_valid():
+        return _scene_card(request, scene, membership, "#scene-edit", form=form)
+    fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    try:
+        scene = services.scene_update(
+            scene=scene, expected_version=form.cleaned_data["version"], user=request.user, **fields
+        )
+    except services.SceneConflict as conflict:
+        theirs = conflict.current
+        # Keep what this user typed; arm the form with the current version so
+        # saving again is a deliberate overwrite.
+        data = request.POST.copy()
+        data["version"] = theirs.version
+        form = SceneEditForm(data, instance=theirs)
+        form.is_valid()
+        return _scene_card(request, theirs, membership, "#scene-edit", form=form, conflict=theirs)
+    if request.htmx:
+        return _scene_card(request, scene, membership)
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scene_delete(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "edit")
+    project = scene.project
+    if request.method == "GET":  # confirmation page for browsers without JS
+        return render(request, "projects/scene_confirm_delete.html", {"scene": scene})
+    services.scene_delete(scene=scene)
+    if request.htmx:
+        return render(request, STORYBOARD + "#scene-list", _storyboard_context(project, membership))
+    messages.success(request, f"Deleted scene “{scene.title}”.")
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+@login_required
+@require_POST
+def scene_move(request, pk, direction):
+    if direction not in ("up", "down"):
+        raise Http404("Scenes move up or down.")
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "edit")
+    services.scene_move(scene=scene, offset=-1 if direction == "up" else 1)
+    if request.htmx:
+        return render(request, STORYBOARD + "#scene-list", _storyboard_context(scene.project, membership))
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+@login_required
+@require_POST
+def scene_approve(request, pk, take_pk):
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "review")
+    take = get_object_or_404(Render, pk=take_pk, scene=scene)
+    try:
+        services.scene_approve_take(scene=scene, render=take, user=request.user)
+    except ValidationError as exc:
+        if request.htmx:
+            return _scene_card(request, scene, membership, error=" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _scene_card(request, scene, membership)
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+def health(request):
+    return HttpResponse("ok", content_type="text/plain")

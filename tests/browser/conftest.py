@@ -1,0 +1,70 @@
+"""Browser tests: headless Debian Chromium driven by Playwright against a live server.
+
+Every test in this folder is marked `browser` (select with `-m browser`, skip
+with `-m "not browser"`). Playwright cannot download its own browsers here, so
+the tests launch the system `chromium`, and are skipped when it is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+
+# Playwright's sync API runs an event loop in the test thread; Django would
+# otherwise refuse the test's own ORM calls (factories, assertions) there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+HERE = Path(__file__).resolve().parent
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+# Long enough for a previz render on a slow machine; short enough to fail fast.
+expect.set_options(timeout=10_000)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Browser tests need Debian's chromium on PATH (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium,
+        "args": CHROMIUM_ARGS,
+        "headless": True,
+    }
+
+
+@pytest.fixture
+def logged_in_page(page: Page, live_server):
+    """Log a user in through the real login form; returns the page on the project list."""
+
+    def log_in(user, password: str = PASSWORD) -> Page:
+        page.goto(f"{live_server.url}/login/")
+        page.get_by_label("Username").fill(user.get_username())
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.locator(".topbar .user")).to_have_text(user.get_username())
+        return page
+
+    return log_in

@@ -1,0 +1,182 @@
+"""The walking skeleton, end to end in a real browser.
+
+An owner logs in, creates a project, storyboards two scenes, renders a take of
+each with the local previz provider, watches each take finish and play, reads
+its content credentials and approves one.
+
+Celery runs eagerly here (see tests/conftest.py), so a take finishes within
+the "Render take" request; these tests check where the journey ends, and a
+separate integration test follows progress through a real worker.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from generation.models import Render
+
+RENDER_TIMEOUT_MS = 30_000
+
+# Play a take's video and report what the browser made of it.
+PLAY_VIDEO_JS = """
+async (video) => {
+  video.muted = true;  // headless autoplay policy: muted playback needs no gesture
+  await video.play();
+  await new Promise((resolve, reject) => {
+    const giveUp = setTimeout(() => reject(new Error("video did not advance")), 10000);
+    const check = () => {
+      if (video.currentTime > 0) { clearTimeout(giveUp); resolve(); }
+      else { requestAnimationFrame(check); }
+    };
+    check();
+  });
+  video.pause();
+  return {
+    currentTime: video.currentTime,
+    duration: video.duration,
+    readyState: video.readyState,
+    videoWidth: video.videoWidth,
+    videoHeight: video.videoHeight,
+  };
+}
+"""
+
+
+# --- Steps, named the way a user would say them ------------------------------
+
+def create_project(page: Page, name: str, description: str = "") -> None:
+    form = page.locator("section.card", has=page.get_by_role("heading", name="New project"))
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Description").fill(description)
+    form.get_by_label("Default size").select_option("1280x720")
+    form.get_by_label("Default duration (seconds)").fill("2")
+    form.get_by_role("button", name="Create project").click()
+    expect(page.get_by_role("heading", level=1, name=name)).to_be_visible()
+
+
+def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
+              size: str = "1280x720", camera_notes: str = "") -> None:
+    form = page.get_by_test_id("add-scene-form")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("Prompt").fill(prompt)
+    form.get_by_label("Duration (seconds)").fill(str(duration))
+    form.get_by_label("Size").select_option(size)
+    form.get_by_label("Camera / shot notes").fill(camera_notes)
+    form.get_by_role("button", name="Add scene").click()
+
+
+def scene_card(page: Page, title: str) -> Locator:
+    return page.get_by_test_id("scene").filter(
+        has=page.get_by_role("heading", level=2, name=title, exact=True)
+    )
+
+
+def finished_take(card: Locator) -> Locator:
+    take = card.get_by_test_id("take")
+    expect(take).to_have_count(1)
+    expect(take).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT_MS)
+    return take
+
+
+def assert_plays_for(take: Locator, seconds: float) -> None:
+    video = take.get_by_test_id("take-video")
+    expect(video).to_be_visible()
+    expect(video).to_have_attribute("src", re.compile(r"/takes/\d+/video/$"))
+    playback = video.evaluate(PLAY_VIDEO_JS)
+    assert playback["currentTime"] > 0, playback
+    assert playback["readyState"] >= 2, playback  # HAVE_CURRENT_DATA or better
+    assert playback["duration"] == pytest.approx(seconds, abs=0.25), playback
+    assert (playback["videoWidth"], playback["videoHeight"]) == (1280, 720), playback
+
+
+def assert_no_full_reload_since_marked(page: Page) -> None:
+    assert page.evaluate("window.__noReload") is True, "the page reloaded instead of swapping"
+
+
+# --- The journey ----------------------------------------------------------------
+
+def test_owner_storyboards_renders_and_approves_a_take(logged_in_page, owner):
+    page = logged_in_page(owner)
+
+    # A new project, made through the project list.
+    expect(page.get_by_role("heading", level=1, name="Projects")).to_be_visible()
+    create_project(page, "Harbour Story", "A short about a fishing harbour.")
+
+    # Two scenes, added in place by htmx: no full page load.
+    page.evaluate("window.__noReload = true")
+    add_scene(page, title="Dawn", prompt="A harbour at dawn, mist on the water.",
+              duration=1, camera_notes="slow push-in")
+    expect(page.get_by_test_id("scene")).to_have_count(1)
+    add_scene(page, title="Nets", prompt="Fishermen haul nets onto the quay.",
+              duration=2, camera_notes="handheld, low angle")
+    expect(page.get_by_test_id("scene")).to_have_count(2)
+    assert_no_full_reload_since_marked(page)
+    dawn, nets = scene_card(page, "Dawn"), scene_card(page, "Nets")
+    expect(dawn.locator(".scene-number")).to_have_text("1")
+    expect(nets.locator(".scene-number")).to_have_text("2")
+    # The add form is fresh again for the next scene.
+    expect(page.get_by_test_id("add-scene-form").get_by_label("Title")).to_have_value("")
+
+    # Render a take of each scene with the local previz provider.
+    for card in (dawn, nets):
+        takes = card.get_by_test_id("takes")
+        expect(takes.get_by_label("Render with")).to_have_value("local:previz-animatic-1")
+        takes.get_by_test_id("render-button").click()
+
+    # Each take finishes, plays for the scene's length and carries trusted credentials.
+    for card, seconds in ((dawn, 1), (nets, 2)):
+        take = finished_take(card)
+        expect(take.get_by_test_id("take-status")).to_have_text("Done")
+        expect(take.get_by_test_id("take-progress")).to_have_count(0)
+        assert_plays_for(take, seconds)
+        provenance = take.get_by_test_id("provenance")
+        provenance.locator("summary").click()
+        expect(provenance).to_have_attribute("open", "")
+        expect(provenance.get_by_test_id("provenance-state")).to_have_text("Trusted")
+    assert_no_full_reload_since_marked(page)
+
+    # The owner approves scene 1's take; only that scene shows the badge.
+    take_id = finished_take(dawn).get_attribute("id").removeprefix("take-")
+    dawn.get_by_test_id("approve-button").click()
+    expect(dawn.get_by_test_id("approved-badge")).to_have_text(f"Approved: take #{take_id}")
+    expect(dawn.get_by_test_id("approve-button")).to_have_count(0)
+    expect(nets.get_by_test_id("approved-badge")).to_have_count(0)
+    expect(nets.get_by_test_id("approve-button")).to_be_visible()
+    assert_no_full_reload_since_marked(page)
+
+    # The approval is stored, not just drawn: it survives a reload.
+    page.reload()
+    expect(scene_card(page, "Dawn").get_by_test_id("approved-badge")).to_be_visible()
+
+
+def test_bad_scene_input_keeps_what_was_typed(logged_in_page, owner, project, live_server):
+    page = logged_in_page(owner)
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    page.evaluate("window.__noReload = true")
+
+    add_scene(page, title="Night watch", prompt="", duration=2, camera_notes="locked-off wide")
+
+    form = page.get_by_test_id("add-scene-form")
+    expect(form.get_by_role("alert")).to_have_text("Describe what happens in the scene.")
+    expect(form.get_by_label("Title")).to_have_value("Night watch")
+    expect(form.get_by_label("Camera / shot notes")).to_have_value("locked-off wide")
+    expect(page.get_by_test_id("scene")).to_have_count(0)
+    assert_no_full_reload_since_marked(page)
+
+
+def test_double_click_renders_once(logged_in_page, owner, scene, live_server):
+    page = logged_in_page(owner)
+    page.goto(f"{live_server.url}/projects/{scene.project_id}/")
+    card = scene_card(page, scene.title)
+
+    card.get_by_test_id("render-button").dblclick()
+
+    finished_take(card)
+    # Settled: the fresh render form is back and nothing is still in flight.
+    expect(card.get_by_test_id("render-button")).to_be_enabled()
+    page.wait_for_load_state("networkidle")
+    expect(card.get_by_test_id("take")).to_have_count(1)
+    assert Render.objects.filter(scene=scene).count() == 1

@@ -1,0 +1,153 @@
+"""Shared fixtures: small factories, team members by role, eager Celery."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from projects import services
+from projects.models import Membership, Role
+from studio_site.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _studio_settings(settings, tmp_path_factory):
+    # Unit tests run tasks inline; integration tests start a real worker.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    settings.PREVIZ_DIR = tmp_path_factory.mktemp("previz")
+    settings.C2PA_DIR = tmp_path_factory.getbasetemp() / "c2pa"  # one local CA per run
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, **extra):
+        username = username or f"user-{uuid.uuid4().hex[:8]}"
+        return get_user_model().objects.create_user(
+            username=username, email=f"{username}@example.com", password=PASSWORD, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_team(make_user):
+    def make(name="Team", owner=None):
+        return services.team_create(name=name, owner=owner or make_user())
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user):
+    def make(team, role=Role.EDITOR, username=None):
+        user = make_user(username)
+        Membership.objects.create(team=team, user=user, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def team(make_team):
+    return make_team("Harbour Films")
+
+
+@pytest.fixture
+def owner(team):
+    return team.memberships.get(role=Role.OWNER).user
+
+
+@pytest.fixture
+def editor(team, make_member):
+    return make_member(team, Role.EDITOR, "eddie")
+
+
+@pytest.fixture
+def reviewer(team, make_member):
+    return make_member(team, Role.REVIEWER, "rita")
+
+
+@pytest.fixture
+def viewer(team, make_member):
+    return make_member(team, Role.VIEWER, "vic")
+
+
+@pytest.fixture
+def outsider(make_team, make_user):
+    """A user of another team: every object of `team` must be a 404 to them."""
+    user = make_user("mallory")
+    make_team("Rival Pictures", owner=user)
+    return user
+
+
+@pytest.fixture
+def project(team, owner):
+    return services.project_create(team=team, user=owner, name="Harbour Story")
+
+
+@pytest.fixture
+def make_scene(project, owner):
+    def make(title="Dawn", prompt="A harbour at dawn, mist on the water.", duration=2,
+             size="1280x720", camera_notes="slow push-in", project=project):
+        return services.scene_create(
+            project=project, user=owner, title=title, prompt=prompt, duration=duration,
+            size=size, camera_notes=camera_notes,
+        )
+
+    return make
+
+
+@pytest.fixture
+def scene(make_scene):
+    return make_scene()
+
+
+@pytest.fixture
+def client_for(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture
+def render_take(django_capture_on_commit_callbacks, editor):
+    """Render a scene to completion with the previz provider, inline."""
+    from generation import services as generation
+
+    def render(scene, *, user=None, key=None):
+        with django_capture_on_commit_callbacks(execute=True):
+            take, _ = generation.render_create(
+                scene=scene, user=user or editor, provider_key="local",
+                model_id="previz-animatic-1", idempotency_key=key or uuid.uuid4(),
+            )
+        take.refresh_from_db()
+        return take
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    # A file (not :memory:) so a real worker process can share the SQLite test
+    # database, and one per run (and per xdist worker) so runs never collide.
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.getbasetemp() / "test-studio.sqlite3")
