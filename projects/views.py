@@ -1,5 +1,7 @@
 """Storyboard pages: projects and their ordered scenes. htmx regions are partials."""
 
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -109,7 +111,9 @@ def scene_edit(request, pk):
         # saving again is a deliberate overwrite.
         data = request.POST.copy()
         data["version"] = theirs.version
-        form = SceneEditForm(data, instance=theirs)
+        # Validation writes the typed values into its instance: give it a copy
+        # so "their version" stays what is in the database.
+        form = SceneEditForm(data, instance=copy.copy(theirs))
         form.is_valid()
         return _scene_card(request, theirs, membership, "#scene-edit", form=form, conflict=theirs)
     if request.htmx:

@@ -1,0 +1,104 @@
+"""Teams: owners invite by single-use expiring links, members switch teams, roles gate actions."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.models import Invitation, Membership, Role
+
+
+def invite(client, team, email="new@example.com", role="reviewer"):
+    return client.post(reverse("projects:team_members", args=[team.pk]), {"email": email, "role": role})
+
+
+def accept_url_from_mail():
+    body = mail.outbox[-1].body
+    return next(word for word in body.split() if "/invitations/" in word)
+
+
+def test_an_owner_invites_and_the_invitee_joins_with_the_chosen_role(client_for, owner, team, client):
+    invite(client_for(owner), team)
+    assert mail.outbox[-1].to == ["new@example.com"]
+    url = accept_url_from_mail()
+    client.logout()
+    page = client.get(url)
+    assert "Join Harbour Films" in page.content.decode()
+    response = client.post(url, {"username": "newbie", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"})
+    assert response.url == reverse("projects:project_list")
+    membership = Membership.objects.get(user__username="newbie")
+    assert (membership.team, membership.role) == (team, Role.REVIEWER)
+    # Logged in as the new member straight away.
+    assert client.get(reverse("projects:project_list")).context["request"].user.username == "newbie"
+
+
+def test_an_invitation_works_only_once(client_for, owner, team, client):
+    invite(client_for(owner), team)
+    url = accept_url_from_mail()
+    client.logout()
+    client.post(url, {"username": "first", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"})
+    client.logout()
+    again = client.post(url, {"username": "second", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"})
+    assert again.status_code == 410
+    assert not Membership.objects.filter(user__username="second").exists()
+
+
+def test_an_expired_invitation_is_refused(client, team, owner):
+    invitation = Invitation.objects.create(team=team, email="late@example.com", role=Role.EDITOR, invited_by=owner,
+                                           expires_at=timezone.now() - timedelta(minutes=1))
+    response = client.get(reverse("invitation_accept", args=[invitation.token]))
+    assert response.status_code == 410
+    assert "can no longer be used" in response.content.decode()
+
+
+def test_mismatched_passwords_keep_the_username_and_join_nobody(client, team, owner):
+    invitation = Invitation.objects.create(team=team, email="x@example.com", role=Role.EDITOR, invited_by=owner)
+    response = client.post(reverse("invitation_accept", args=[invitation.token]),
+                           {"username": "typo", "password1": "a-long-pass-phrase", "password2": "another-pass-phrase"})
+    html = response.content.decode()
+    assert "The two passwords differ." in html and 'value="typo"' in html
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+@pytest.mark.parametrize("role", ["editor", "reviewer", "viewer"])
+def test_only_owners_invite_or_change_roles(request, client_for, team, role, owner):
+    client = client_for(request.getfixturevalue(role))
+    assert invite(client, team).status_code == 403
+    owner_membership = Membership.objects.get(user=owner)
+    client.post(reverse("projects:member_update", args=[team.pk, owner_membership.pk]), {"role": "viewer"})
+    owner_membership.refresh_from_db()
+    assert owner_membership.role == Role.OWNER
+    assert not mail.outbox
+
+
+def test_an_owner_changes_a_role(client_for, owner, team, editor):
+    membership = Membership.objects.get(user=editor)
+    client_for(owner).post(reverse("projects:member_update", args=[team.pk, membership.pk]), {"role": "reviewer"})
+    membership.refresh_from_db()
+    assert membership.role == Role.REVIEWER
+
+
+def test_the_last_owner_cannot_step_down(client_for, owner, team):
+    membership = Membership.objects.get(user=owner)
+    response = client_for(owner).post(reverse("projects:member_update", args=[team.pk, membership.pk]),
+                                      {"role": "viewer"}, follow=True)
+    assert "A team needs at least one owner." in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.role == Role.OWNER
+
+
+def test_a_member_of_two_teams_switches_between_them(client_for, owner, team, make_team, project):
+    other = make_team("Second Unit", owner=owner)
+    client = client_for(owner)
+    assert "Harbour Story" in client.get(reverse("projects:project_list")).content.decode()
+    client.post(reverse("projects:team_switch", args=[other.pk]))
+    page = client.get(reverse("projects:project_list")).content.decode()
+    assert "Second Unit" in page and "Harbour Story" not in page
+
+
+def test_switching_to_a_team_you_are_not_in_is_a_404(client_for, owner, make_team, make_user):
+    stranger_team = make_team("Strangers", owner=make_user())
+    assert client_for(owner).post(reverse("projects:team_switch", args=[stranger_team.pk])).status_code == 404

@@ -1,0 +1,68 @@
+"""Every page and endpoint: another team's user gets a 404, an anonymous visitor the login page."""
+
+import pytest
+from django.urls import reverse
+
+from projects.models import Invitation, Membership
+
+
+@pytest.fixture
+def urls(team, project, scene, render_take, owner):
+    take = render_take(scene)
+    membership = Membership.objects.get(user=owner)
+    return [
+        ("get", reverse("projects:project_detail", args=[project.pk])),
+        ("post", reverse("projects:scene_create", args=[project.pk])),
+        ("get", reverse("projects:scene_card", args=[scene.pk])),
+        ("get", reverse("projects:scene_edit", args=[scene.pk])),
+        ("post", reverse("projects:scene_edit", args=[scene.pk])),
+        ("get", reverse("projects:scene_delete", args=[scene.pk])),
+        ("post", reverse("projects:scene_delete", args=[scene.pk])),
+        ("post", reverse("projects:scene_move", args=[scene.pk, "up"])),
+        ("post", reverse("projects:scene_approve", args=[scene.pk, take.pk])),
+        ("post", reverse("projects:team_switch", args=[team.pk])),
+        ("get", reverse("projects:team_members", args=[team.pk])),
+        ("post", reverse("projects:team_members", args=[team.pk])),
+        ("post", reverse("projects:member_update", args=[team.pk, membership.pk])),
+        ("post", reverse("generation:render_create", args=[scene.pk])),
+        ("get", reverse("generation:render_status", args=[take.pk])),
+        ("post", reverse("generation:render_retry", args=[take.pk])),
+        ("get", reverse("generation:render_file", args=[take.pk, "video"])),
+        ("get", reverse("generation:render_file", args=[take.pk, "thumbnail"])),
+    ]
+
+
+def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, project):
+    client = client_for(outsider)
+    for method, url in urls:
+        response = getattr(client, method)(url)
+        assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
+    assert project.scenes.count() == 1  # nothing changed
+
+
+def test_anonymous_visitors_are_sent_to_login(client, urls):
+    for method, url in urls:
+        response = getattr(client, method)(url)
+        assert response.status_code == 302, f"{method.upper()} {url} gave {response.status_code}"
+        assert response.url.startswith(reverse("login"))
+
+
+def test_project_list_shows_only_my_teams_projects(client_for, outsider, project):
+    page = client_for(outsider).get(reverse("projects:project_list")).content.decode()
+    assert project.name not in page
+
+
+def test_unknown_ids_are_404(client_for, owner):
+    client = client_for(owner)
+    assert client.get(reverse("projects:project_detail", args=[999999])).status_code == 404
+    assert client.get(reverse("generation:render_status", args=[999999])).status_code == 404
+    assert client.get(reverse("invitation_accept", args=["no-such-token"])).status_code == 404
+
+
+def test_the_login_page_is_public(client):
+    assert client.get(reverse("login")).status_code == 200
+
+
+def test_an_invitation_link_needs_no_login(client, team, owner):
+    invitation = Invitation.objects.create(team=team, email="x@example.com", role="editor", invited_by=owner)
+    assert client.get(reverse("invitation_accept", args=[invitation.token])).status_code == 200
