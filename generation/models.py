@@ -135,6 +135,9 @@ class PrevizJob(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A heartbeat: set at claim and at every progress report, so a job whose
+    # worker died can be told from one that is merely slow.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):

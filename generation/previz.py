@@ -24,7 +24,9 @@ def claim_generator() -> str:
 
 def previz_job_run(job_id: str) -> None:
     # Claim: only one worker renders a job, and a re-delivered task is a no-op.
-    if not PrevizJob.objects.filter(pk=job_id, status="queued").update(status="running"):
+    if not PrevizJob.objects.filter(pk=job_id, status="queued").update(
+        status="running", heartbeat_at=timezone.now()
+    ):
         return
     job = PrevizJob.objects.get(pk=job_id)
     spec = job.spec
@@ -35,7 +37,7 @@ def previz_job_run(job_id: str) -> None:
     def report(percent: int) -> None:
         # Keep 100 for "signed and ready"; drawing is the first 95 %.
         PrevizJob.objects.filter(pk=job_id, status="running").update(
-            progress=min(95, int(percent * 0.95))
+            progress=min(95, int(percent * 0.95)), heartbeat_at=timezone.now()
         )
 
     try:
@@ -73,3 +75,17 @@ def previz_job_run(job_id: str) -> None:
     PrevizJob.objects.filter(pk=job_id, status="running").update(
         status="succeeded", progress=100, finished_at=timezone.now()
     )
+
+
+def previz_jobs_requeue_stalled(*, older_than) -> list[str]:
+    """Jobs whose worker died mid-render go back to the queue (drawing is free to redo)."""
+    stalled = list(
+        PrevizJob.objects.filter(status="running", heartbeat_at__lt=older_than).values_list("pk", flat=True)
+    )
+    requeued = []
+    for job_id in stalled:
+        if PrevizJob.objects.filter(pk=job_id, status="running", heartbeat_at__lt=older_than).update(
+            status="queued", progress=0
+        ):
+            requeued.append(str(job_id))
+    return requeued

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -213,3 +214,57 @@ def render_finish(render_id: int) -> None:
     if not won:  # canceled meanwhile: do not keep orphaned files
         render.video.delete(save=False)
         render.thumbnail.delete(save=False)
+
+
+# How long a take may sit in one status, with no task touching it, before the
+# sweeper assumes the worker that owned it died (tasks are acks_late, but a
+# countdown poll lost with its worker would otherwise strand the take).
+STALL_AFTER = {
+    Status.QUEUED: timedelta(minutes=2),
+    Status.SUBMITTING: timedelta(minutes=5),
+    Status.RUNNING: timedelta(minutes=2),
+    Status.DOWNLOADING: timedelta(minutes=10),
+}
+PREVIZ_STALL_AFTER = timedelta(minutes=3)
+
+
+def renders_resume_stalled(*, now=None) -> dict[str, int]:
+    """Pick up takes whose worker died, without ever submitting one twice."""
+    from generation import previz
+    from generation.tasks import finish_render, previz_run_job, submit_render
+
+    now = now or timezone.now()
+    counts = {}
+
+    def stalled(status):
+        return Render.objects.filter(status=status, updated_at__lt=now - STALL_AFTER[status])
+
+    # Queued: never reached the provider, so submitting is safe (the claim stops doubles).
+    counts["resubmitted"] = 0
+    for render_id in stalled(Status.QUEUED).values_list("pk", flat=True):
+        submit_render.delay(render_id)
+        counts["resubmitted"] += 1
+    # Submitting: the provider may or may not have the job. Money is at stake,
+    # so do not guess: fail it with a reason the user can act on.
+    counts["failed"] = 0
+    for render in stalled(Status.SUBMITTING):
+        counts["failed"] += render.mark_failed(
+            "The submission was interrupted and could not be confirmed with the provider. "
+            "Check the provider before retrying, so you are not charged twice."
+        )
+    counts["polled"] = 0
+    for render in stalled(Status.RUNNING):
+        # Touch it first so the next sweep does not schedule a second poll chain.
+        if render.advance(Status.RUNNING):
+            _schedule_poll(render, delay=0)
+            counts["polled"] += 1
+    counts["refinished"] = 0
+    for render_id in stalled(Status.DOWNLOADING).values_list("pk", flat=True):
+        Render.objects.filter(pk=render_id).update(updated_at=now)
+        finish_render.delay(render_id)
+        counts["refinished"] += 1
+    requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
+    for job_id in requeued:
+        previz_run_job.delay(job_id)
+    counts["previz_requeued"] = len(requeued)
+    return counts

@@ -28,3 +28,8 @@ def previz_run_job(self, job_id: str) -> None:
         # Enqueued before the booking committed: look again shortly.
         raise self.retry(countdown=0.2)
     previz.previz_job_run(job_id)
+
+
+@shared_task(ignore_result=True)
+def resume_stalled_renders() -> None:
+    services.renders_resume_stalled()

@@ -193,6 +193,11 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Run by `celery beat` (embedded in the local worker with -B; a separate
+# process when scaled out): picks up takes whose worker died.
+CELERY_BEAT_SCHEDULE = {
+    "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
+}
 
 # --- Generation ---------------------------------------------------------------
 # C2PA signing identity. Unset → a local CA + leaf are generated under DATA_DIR/c2pa.

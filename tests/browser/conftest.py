@@ -1,7 +1,9 @@
 """Browser tests: headless Debian Chromium driven by Playwright against a live server.
 
 Every test in this folder is marked `browser` (select with `-m browser`, skip
-with `-m "not browser"`). Playwright cannot download its own browsers here, so
+with `-m "not browser"`). Celery runs eagerly unless a test asks for
+`real_worker` (tests/worker.py): then a separate worker process renders takes
+while the page polls. Playwright cannot download its own browsers here, so
 the tests launch the system `chromium`, and are skipped when it is missing.
 """
 
@@ -15,6 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+from tests.worker import real_worker  # noqa: F401  (a real Celery worker for the journey)
 
 # Playwright's sync API runs an event loop in the test thread; Django would
 # otherwise refuse the test's own ORM calls (factories, assertions) there.

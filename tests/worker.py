@@ -1,0 +1,207 @@
+"""A real Celery worker process for tests: helpers plus the `real_worker` fixture.
+
+Unit tests run tasks inline (eager). Tests that request `real_worker` get a
+separate `celery worker` process that shares the test database (committed
+data: the fixture requests `transactional_db`), the broker and the media /
+previz / C2PA folders with the test process (and with pytest-django's
+`live_server`, which runs in a thread of the test process), and does all the
+work: submit → previz job → polls → finish. Works with the zero-set-up
+defaults (SQLite file + filesystem broker) and with DATABASE_URL /
+CELERY_BROKER_URL (PostgreSQL + Redis in CI).
+
+Tasks go to a queue unique to each test, so a developer's running studio (which
+may share the filesystem broker folder) or a parallel test run cannot take them.
+The worker sends its own follow-up tasks (poll, finish, previz job) to the same
+queue because CELERY_TASK_DEFAULT_QUEUE is set in its environment.
+
+Expose the fixture to a test folder from its conftest.py:
+
+    from tests.worker import real_worker  # noqa: F401
+
+Because `real_worker` depends on `transactional_db`, pytest stops the worker
+(and drops its queue) before the database is flushed after the test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from kombu import Exchange, Queue
+
+from generation.models import Render, Status
+from studio_site.celery import app as celery_app
+
+# Worker start (~2-5 s) + a 2-second previz render + polls, on a slow 2-core CI box.
+RENDER_TIMEOUT = float(os.environ.get("INTEGRATION_RENDER_TIMEOUT", "90"))
+LOG_TAIL_CHARS = 6000
+
+
+def database_url() -> str:
+    """The test database (not the development one) as a URL the worker's settings parse."""
+    db = connection.settings_dict
+    engine = db["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        name = str(db["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            pytest.fail("A real worker needs a file SQLite test database (TEST NAME).")
+        return f"sqlite:///{Path(name).resolve()}"
+    if engine in ("django.db.backends.postgresql", "django.db.backends.postgresql_psycopg2"):
+        user = quote(db.get("USER") or "", safe="")
+        password = db.get("PASSWORD") or ""
+        auth = f"{user}:{quote(password, safe='')}@" if password else (f"{user}@" if user else "")
+        host = db.get("HOST") or ""
+        host = quote(host, safe="") if host.startswith("/") else host  # a socket folder
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        options = {
+            k: v for k, v in (db.get("OPTIONS") or {}).items() if isinstance(v, (str, int))
+        }
+        query = f"?{urlencode(options)}" if options else ""
+        return f"postgres://{auth}{host}{port}/{quote(str(db['NAME']), safe='')}{query}"
+    pytest.fail(f"No DATABASE_URL recipe for {engine} for a real worker.")
+
+
+def log_tail(log_path: Path) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except FileNotFoundError:
+        return "(no worker log)"
+    return text[-LOG_TAIL_CHARS:]
+
+
+class Worker:
+    def __init__(self, proc: subprocess.Popen, log_path: Path, queue: str):
+        self.proc = proc
+        self.log_path = log_path
+        self.queue = queue
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def tail(self) -> str:
+        return f"\n--- worker log ({self.log_path}) ---\n{log_tail(self.log_path)}"
+
+    def wait_for_render(self, render_id: int, timeout: float = RENDER_TIMEOUT) -> Render:
+        """Poll the shared database until the take is terminal; fail with the worker log."""
+        deadline = time.monotonic() + timeout
+        status = None
+        while time.monotonic() < deadline:
+            status = Render.objects.filter(pk=render_id).values_list("status", flat=True).first()
+            if status in (Status.SUCCEEDED, Status.FAILED, Status.CANCELED):
+                return Render.objects.get(pk=render_id)
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"The worker exited with code {self.proc.returncode} while take "
+                    f"{render_id} was {status!r}.{self.tail()}"
+                )
+            time.sleep(0.2)
+        pytest.fail(f"Take {render_id} still {status!r} after {timeout:.0f} s.{self.tail()}")
+
+    def wait_for_log(self, needle: str, count: int, timeout: float = 30) -> int:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            seen = self.log().count(needle)
+            if seen >= count or self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        return seen
+
+
+def cleanup_queue(queue: str) -> None:
+    """Drop what is left of the test's queue (pending ETA polls, bindings) from the broker."""
+    try:
+        with celery_app.connection_for_write() as conn:
+            # A channel deletes only the bindings it knows: declare, then purge and delete.
+            bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+            bound.declare()
+            bound.purge()
+            bound.delete()
+    except Exception as exc:  # best effort: never hide the test's own result
+        print(f"could not clean up queue {queue}: {exc}")
+    celery_app.amqp.queues.pop(queue, None)
+    options = celery_app.conf.broker_transport_options or {}
+    if celery_app.conf.broker_url.startswith("filesystem://") and options.get("control_folder"):
+        Path(options["control_folder"], f"{queue}.exchange").unlink(missing_ok=True)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Warm shutdown (SIGTERM), then SIGKILL to the worker's own process group."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture
+def real_worker(transactional_db, settings, tmp_path):
+    """A real `celery worker` process on a queue of its own, sharing DB, broker and files."""
+    queue = f"studio-it-{uuid.uuid4().hex[:12]}"
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.PREVIZ_DIR = tmp_path / "previz"
+    settings.C2PA_DIR = tmp_path / "c2pa"
+
+    broker_url = celery_app.conf.broker_url
+    data_dir = Path(django_settings.DATA_DIR)
+    if broker_url.startswith("filesystem://"):
+        # The worker derives its broker folders from DATA_DIR, as this process did at import.
+        folder_in = Path(celery_app.conf.broker_transport_options["data_folder_in"])
+        assert folder_in == data_dir / "broker" / "queue", (
+            f"broker folder {folder_in} is not under DATA_DIR {data_dir}; the worker would "
+            "not see this process's tasks"
+        )
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "studio_site.settings",
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PREVIZ_DIR": str(settings.PREVIZ_DIR),
+        "C2PA_DIR": str(settings.C2PA_DIR),
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "worker.log"
+    log_file = log_path.open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "studio_site", "worker",
+            "--loglevel=INFO", "--pool=solo", "--concurrency=1", "-Q", queue,
+            "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
+        ],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    was_eager = celery_app.conf.task_always_eager
+    old_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield Worker(proc, log_path, queue)
+    finally:
+        celery_app.conf.task_default_queue = old_queue
+        celery_app.conf.task_always_eager = was_eager
+        stop(proc)
+        log_file.close()
+        cleanup_queue(queue)
+        # Shown by pytest only when the test failed or errored.
+        print(f"--- worker log tail ({log_path}) ---\n{log_tail(log_path)}")
