@@ -81,13 +81,19 @@ def main() -> None:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; PyAV {av.__version__}")
     with tempfile.TemporaryDirectory() as tmp:
         animatic, reference = Path(tmp) / "animatic.mp4", Path(tmp) / "plain.mp4"
+        cases = {
+            "render_animatic (video + AAC bed)": lambda: render(animatic),
+            "plain PyAV, constant rgb24 frame (video only)": lambda: plain_encode(reference),
+            "plain PyAV, constant yuv420p frame (video only)":
+                lambda: plain_encode(reference, "yuv420p"),
+        }
         render(animatic)  # warm-up: first-call font loading, page faults
-        report("render_animatic (video + AAC bed)", [timed(lambda: render(animatic))
-                                                     for _ in range(args.runs)])
-        report("plain PyAV, constant rgb24 frame (video only)",
-               [timed(lambda: plain_encode(reference)) for _ in range(args.runs)])
-        report("plain PyAV, constant yuv420p frame (video only)",
-               [timed(lambda: plain_encode(reference, "yuv420p")) for _ in range(args.runs)])
+        results: dict[str, list[tuple[float, float]]] = {label: [] for label in cases}
+        for _ in range(args.runs):  # interleaved, so a burst of load hits every case alike
+            for label, case in cases.items():
+                results[label].append(timed(case))
+        for label, runs in results.items():
+            report(label, runs)
         info = probe_video(animatic)
         print(f"output: {info.width}x{info.height} {info.video_codec}/{info.pix_fmt} "
               f"{info.fps:g} fps {info.duration:g} s, audio {info.audio_codec} "

@@ -41,13 +41,26 @@ class JobState:
 
 
 class ProviderError(Exception):
-    """A provider refused or failed a call. `message` is shown to users."""
+    """A provider refused or failed a call. `message` is shown to users.
 
-    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+    `code` lets callers branch without parsing words: auth, model_unknown,
+    invalid_request, moderation, quota, rate_limited, expired, timeout (the
+    outcome is unknown), server, network, bad_download; "" when unclassified.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        code: str = "",
+    ):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.retry_after = retry_after
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -93,3 +106,7 @@ class Provider(ABC):
 
     def cancel(self, job_id: str) -> bool:
         return False
+
+    def test_connection(self) -> str:
+        """One cheap authenticated call; a plain-words success message or ProviderError."""
+        return f"{self.name} is ready."

@@ -1,0 +1,358 @@
+"""Shared httpx plumbing for remote providers: clients, retries, errors, downloads.
+
+Each provider module speaks its own wire format, but they all fail the same
+ways: throttling, flaky networks, expired results. The rules live here once.
+The rule that matters most is about money: a create whose answer got lost may
+have been accepted (and billed), so it is never sent again blindly.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import os
+import random
+import re
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import timezone
+from pathlib import Path
+
+import certifi
+import httpx
+
+from .base import ProviderError
+
+# The request never reached the provider, so sending it again cannot double-bill.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+UNCERTAIN = (
+    "The provider did not answer in time; the job may or may not have been created. "
+    "Check the provider before retrying."
+)
+EXPIRED = "The provider no longer has this result (it expired)."
+QUOTA_CODES = {"insufficient_quota", "billing_hard_limit_reached", "quota_exceeded"}
+QUOTA_WORDS = re.compile(r"quota|billing|credit", re.IGNORECASE)
+BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes ~0.1 s, and providers (so clients) are rebuilt
+    # for every task: load it once per process.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def make_client(
+    *, base_url: str, headers: dict[str, str], connect=5.0, read=30.0, write=30.0, pool=5.0
+) -> httpx.Client:
+    timeout = httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
+    return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=_ssl_context())
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """The wait a provider asked for: `retry-after-ms`, else `Retry-After` (seconds or date)."""
+    try:
+        return max(0.0, float(headers["retry-after-ms"]) / 1000)
+    except (KeyError, ValueError):
+        pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # HTTP dates are GMT
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def backoff_delay(attempt: int, *, base: float, cap: float, hint: float | None = None) -> float:
+    """The provider's own hint when it gave one, else exponential backoff with full jitter."""
+    if hint is not None:
+        return min(hint, cap)
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def send_with_retries(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    idempotent: bool,
+    provider_name: str = "The provider",
+    max_retries: int = 4,
+    backoff_base: float = 0.5,
+    backoff_cap: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+    **kwargs,
+) -> httpx.Response:
+    """Send, retrying only what is safe to retry. Returns any non-retryable response.
+
+    Raises ProviderError when retries run out (retryable=True, so the task layer
+    may try again later) or when a non-idempotent request's outcome is unknown.
+    """
+    for attempt in range(max_retries + 1):
+        last = attempt == max_retries
+        try:
+            response = client.request(method, url, **kwargs)
+        except NEVER_SENT as exc:
+            if last:
+                raise ProviderError(
+                    f"Could not reach {provider_name}. Check its address and the network.",
+                    code="network", retryable=True,
+                ) from exc
+            sleep(backoff_delay(attempt, base=backoff_base, cap=backoff_cap))
+            continue
+        except httpx.UnsupportedProtocol as exc:
+            raise ProviderError(
+                f"The address configured for {provider_name} is not an http(s) URL.",
+                code="network",
+            ) from exc
+        except httpx.TransportError as exc:
+            # The request went out and the answer was lost: a create may exist.
+            if not idempotent:
+                raise ProviderError(UNCERTAIN, code="timeout") from exc
+            if last:
+                raise ProviderError(
+                    f"{provider_name} did not answer in time. The studio will try again.",
+                    code="timeout", retryable=True,
+                ) from exc
+            sleep(backoff_delay(attempt, base=backoff_base, cap=backoff_cap))
+            continue
+        if not _should_retry(response):
+            return response
+        if last:
+            error = error_from_response(response, provider_name)
+            error.retryable = True
+            raise error
+        hint = retry_after_seconds(response.headers)
+        sleep(backoff_delay(attempt, base=backoff_base, cap=backoff_cap, hint=hint))
+    raise AssertionError("unreachable")
+
+
+def _should_retry(response: httpx.Response) -> bool:
+    # 408/409/429/5xx mean the provider refused the request, so even a create
+    # can be sent again; running out of quota, though, does not fix itself.
+    status = response.status_code
+    if status == 429:
+        return not _is_quota(*provider_detail(response))
+    return status in (408, 409) or status >= 500
+
+
+def provider_detail(response: httpx.Response) -> tuple[str, str]:
+    """(message, code) from OpenAI `{"error": {...}}` or RFC 7807 `{"detail", "title"}`."""
+    try:
+        body = response.json()
+    except (ValueError, UnicodeDecodeError, httpx.ResponseNotRead):
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    error = body.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or ""), str(error.get("code") or error.get("type") or "")
+    if isinstance(error, str):
+        return error, ""
+    return str(body.get("detail") or body.get("title") or ""), ""
+
+
+def _is_quota(detail: str, code: str) -> bool:
+    # Replicate's throttle message mentions a payment method; it is still a throttle.
+    if code in QUOTA_CODES:
+        return True
+    return bool(QUOTA_WORDS.search(detail)) and "throttl" not in detail.lower()
+
+
+def _clean(detail: str, request: httpx.Request | None) -> str:
+    """One short line, without any credential the request carried."""
+    detail = " ".join(detail.split())[:300]
+    if request is not None:
+        for name in ("authorization", "api-key", "x-goog-api-key"):
+            secret = request.headers.get(name, "").removeprefix("Bearer ").strip()
+            if len(secret) >= 6:
+                detail = detail.replace(secret, "[redacted]")
+    return detail
+
+
+def _request_of(response: httpx.Response) -> httpx.Request | None:
+    try:
+        return response.request
+    except RuntimeError:  # a Response built by hand has no request
+        return None
+
+
+def error_from_response(
+    response: httpx.Response, provider_name: str, *, model: str = ""
+) -> ProviderError:
+    """Map an error response to a ProviderError whose message an end user can act on."""
+    status = response.status_code
+    raw, code = provider_detail(response)
+    detail = _clean(raw, _request_of(response))
+    said = f" The provider said: {detail}" if detail else ""
+    hint = retry_after_seconds(response.headers)
+    if status == 401:
+        return ProviderError(
+            f"Authentication failed: check the API key for {provider_name}.", code="auth"
+        )
+    if status == 403:  # also unverified organisations and regions: keep the reason
+        return ProviderError(
+            f"Authentication failed: check the API key for {provider_name}.{said}", code="auth"
+        )
+    if status == 404 and model:
+        return ProviderError(
+            f"The model “{model}” is unknown or retired at this provider.", code="model_unknown"
+        )
+    if status == 402 or (status == 429 and _is_quota(raw, code)):
+        return ProviderError(
+            f"{provider_name} refused the job: the account is out of quota or credit.{said}",
+            code="quota",
+        )
+    if status == 429:
+        return ProviderError(
+            f"{provider_name} is limiting how fast we send requests. The studio will try again.",
+            code="rate_limited", retryable=True, retry_after=hint,
+        )
+    if status >= 500 or status in (408, 409):
+        return ProviderError(
+            f"{provider_name} had a problem on its side (HTTP {status}). "
+            "Try again in a few minutes.",
+            code="server", retryable=True, retry_after=hint,
+        )
+    return ProviderError(
+        f"{provider_name} refused the request: {detail or f'HTTP {status}'}",
+        code="invalid_request",
+    )
+
+
+def _same_origin(url: httpx.URL, base: httpx.URL) -> bool:
+    return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
+
+@contextmanager
+def _open_stream(
+    client: httpx.Client, url: str, headers, follow_redirects: bool, max_hops: int = 5
+) -> Iterator[httpx.Response]:
+    """GET `url`, following redirects by hand so credentials never leave the client's origin.
+
+    httpx only strips `Authorization` on a cross-origin redirect; custom headers
+    such as Azure's `api-key` would follow the file to a CDN.
+    """
+    with ExitStack() as stack:
+        bare = None
+        target = httpx.URL(url)
+        for _ in range(max_hops + 1):
+            own = not target.is_absolute_url or _same_origin(target, client.base_url)
+            if own:
+                session = client
+            else:
+                if bare is None:
+                    bare = stack.enter_context(httpx.Client(
+                        timeout=client.timeout, verify=_ssl_context(),
+                        headers={"User-Agent": client.headers.get("user-agent", "")},
+                    ))
+                session = bare
+            response = stack.enter_context(
+                session.stream("GET", target, headers=headers if own else None)
+            )
+            if not (follow_redirects and response.is_redirect):
+                yield response
+                return
+            target = response.url.join(response.headers["location"])
+            response.close()
+        raise ProviderError("The provider redirected the download too many times.",
+                            code="bad_download")
+
+
+def stream_download(
+    client: httpx.Client,
+    url: str,
+    dest: Path,
+    *,
+    expected_content_types: tuple[str, ...] = ("video/mp4",),
+    max_bytes: int = 4 * 1024**3,
+    chunk_size: int = 1024 * 1024,
+    headers: dict[str, str] | None = None,
+    follow_redirects: bool = True,
+    provider_name: str = "The provider",
+) -> int:
+    """Stream `url` into `dest` in constant memory; `dest` appears only when complete.
+
+    Returns the number of bytes written. The caller validates the content (PyAV
+    for videos); this only guarantees we got all of what the provider sent.
+    """
+    dest = Path(dest)
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with _open_stream(client, url, headers, follow_redirects) as response:
+            _check_download(response, expected_content_types, max_bytes, provider_name)
+            written = 0
+            with part.open("wb") as out:
+                for chunk in response.iter_bytes(chunk_size):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise _too_large(max_bytes)
+                    out.write(chunk)
+            announced = _content_length(response)
+            if announced is not None and response.num_bytes_downloaded < announced:
+                raise _truncated()
+        os.replace(part, dest)
+        return written
+    except NEVER_SENT as exc:
+        raise ProviderError(
+            f"Could not reach {provider_name} to download the result. The studio will try again.",
+            code="network", retryable=True,
+        ) from exc
+    except httpx.TimeoutException as exc:
+        raise ProviderError(
+            f"{provider_name} stopped sending the result. The studio will try again.",
+            code="bad_download", retryable=True,
+        ) from exc
+    except httpx.TransportError as exc:  # h11 notices a short body before we do
+        raise _truncated() from exc
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _check_download(response, expected_content_types, max_bytes, provider_name) -> None:
+    if response.status_code in (404, 410):
+        raise ProviderError(EXPIRED, code="expired")
+    if response.status_code != 200:
+        response.read()
+        raise error_from_response(response, provider_name)
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type and content_type not in (*expected_content_types, *BINARY_TYPES):
+        raise ProviderError(
+            f"{provider_name} sent a {content_type} file instead of "
+            f"{' or '.join(expected_content_types)}.",
+            code="bad_download",
+        )
+    announced = _content_length(response)
+    if announced is not None and announced > max_bytes:
+        raise _too_large(max_bytes)
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    try:
+        return int(response.headers["content-length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _truncated() -> ProviderError:
+    return ProviderError(
+        "The download from the provider was cut off before the end. The studio will try again.",
+        code="bad_download", retryable=True,
+    )
+
+
+def _too_large(max_bytes: int) -> ProviderError:
+    return ProviderError(
+        f"The provider's result is larger than the {max_bytes // 1024**2} MB the studio accepts.",
+        code="bad_download",
+    )

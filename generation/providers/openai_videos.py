@@ -1,0 +1,205 @@
+"""The OpenAI Videos wire format (`/v1/videos`).
+
+OpenAI retired its own Videos API and the sora-2 models on 2026-09-24, but
+gateways (LiteLLM, hosted proxies, Azure with an `api-key` header) still serve
+the same format for other models. So base URL, auth style and model list are
+configuration; only the wire format is code.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .http import error_from_response, make_client, send_with_retries, stream_download
+
+STATUSES = {
+    "queued": "queued",
+    "in_progress": "running",
+    "completed": "succeeded",
+    "failed": "failed",
+    # Not in OpenAI's API, but some gateways report it.
+    "cancelled": "canceled",
+    "canceled": "canceled",
+}
+MODERATION_CODES = {"moderation_blocked", "content_policy_violation"}
+VARIANT_TYPES = {"video": ("video/mp4",), "spritesheet": ("image/jpeg",)}
+GONE = "The provider no longer knows this job."
+
+
+class OpenAIVideosProvider(Provider):
+    key = "openai-videos"
+    # The API's thumbnail variant is WebP and the studio stores JPEG; extracting
+    # a frame from the downloaded video is simpler than converting formats.
+    has_thumbnail = False
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        auth_style: str = "bearer",
+        name: str = "OpenAI-format gateway",
+        models: tuple[ModelSpec, ...] = (),
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        if auth_style not in ("bearer", "api-key"):
+            raise ValueError(f"auth_style must be “bearer” or “api-key”, not “{auth_style}”")
+        self.name = name
+        self.models = tuple(models)
+        self._sleep = sleep
+        # Credentials go on each request, not the client: stream_download sends
+        # them only to this origin, never to a CDN the content redirects to.
+        self._auth = (
+            {"Authorization": f"Bearer {api_key}"}
+            if auth_style == "bearer"
+            else {"api-key": api_key}
+        )
+        self._client = client or make_client(
+            base_url=base_url, headers={"User-Agent": "storyboard-studio"}
+        )
+        if not str(self._client.base_url):
+            self._client.base_url = base_url
+
+    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+        return send_with_retries(
+            self._client, method, path, idempotent=idempotent, provider_name=self.name,
+            sleep=self._sleep, headers=self._auth, **kwargs,
+        )
+
+    def _fail(self, response: httpx.Response, **kwargs) -> ProviderError:
+        return error_from_response(response, self.name, **kwargs)
+
+    def submit(self, request: RenderRequest) -> str:
+        # Always multipart, like the official SDK: gateways parse the form,
+        # and `seconds` is a string there ("8"), never a JSON number.
+        fields = {
+            "prompt": request.prompt,
+            "model": request.model,
+            "seconds": str(request.seconds),
+            "size": request.size,
+        }
+        files = [(name, (None, value)) for name, value in fields.items()]
+        reference = getattr(request, "input_reference", None)
+        if reference is not None:
+            reference = Path(reference)
+            content_type = mimetypes.guess_type(reference.name)[0] or "application/octet-stream"
+            # Bytes, not an open file: a retry after a 429 must resend the same body.
+            upload = (reference.name, reference.read_bytes(), content_type)
+            files.append(("input_reference", upload))
+        response = self._send("POST", "/videos", idempotent=False, files=files)
+        if response.is_error:
+            raise self._fail(response, model=request.model)
+        return self._job_id(response)
+
+    def remix(self, job_id: str, prompt: str) -> str:
+        """Start a new video from a finished one with a changed prompt; returns its id."""
+        response = self._send(
+            "POST", f"/videos/{quote(job_id, safe='')}/remix", idempotent=False,
+            json={"prompt": prompt},
+        )
+        if response.status_code == 404:
+            raise ProviderError("The provider no longer has the video to remix.", code="expired")
+        if response.is_error:
+            raise self._fail(response)
+        return self._job_id(response)
+
+    def _job_id(self, response: httpx.Response) -> str:
+        try:
+            video = _json(response, self.name)
+        except ProviderError:
+            video = {}
+        if not video.get("id"):
+            # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
+            raise ProviderError(
+                f"{self.name} accepted the request but sent no job id. "
+                "Check the provider before retrying.",
+                code="server",
+            )
+        return str(video["id"])
+
+    def poll(self, job_id: str) -> JobState:
+        response = self._send("GET", f"/videos/{quote(job_id, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return JobState(status="failed", error=GONE)
+        if response.is_error:
+            raise self._fail(response)
+        video = _json(response, self.name)
+        status = STATUSES.get(str(video.get("status")), "running")
+        poll_after = _poll_after(response)
+        if status == "succeeded":
+            return JobState(status=status, progress=100, poll_after=poll_after)
+        if status == "failed":
+            return JobState(status=status, error=_failure(video.get("error")))
+        return JobState(status=status, progress=_progress(video), poll_after=poll_after)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant not in VARIANT_TYPES:
+            raise ProviderError(
+                f"{self.name} offers no “{variant}” the studio can store; "
+                "the thumbnail is taken from the video instead.",
+                code="invalid_request",
+            )
+        stream_download(
+            self._client, f"/videos/{quote(job_id, safe='')}/content?variant={variant}",
+            Path(dest), expected_content_types=VARIANT_TYPES[variant], headers=self._auth,
+            provider_name=self.name,
+        )
+
+    def cancel(self, job_id: str) -> bool:
+        return False  # the Videos API has no cancel; DELETE only removes finished videos
+
+    def test_connection(self) -> str:
+        """A plain-words success message, or ProviderError saying what is wrong."""
+        response = self._send("GET", "/videos", idempotent=True, params={"limit": 1})
+        if response.status_code == 404:
+            raise ProviderError(
+                f"{self.name} does not serve the Videos API at this address. Check the base URL.",
+                code="invalid_request",
+            )
+        if response.is_error:
+            raise self._fail(response)
+        return f"Connected to {self.name}: the key works and the Videos API answers."
+
+
+def _json(response: httpx.Response, provider_name: str) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ProviderError(
+            f"{provider_name} sent an answer the studio cannot read.", code="server",
+            retryable=True,
+        )
+    return body
+
+
+def _progress(video: dict) -> int:
+    try:
+        return max(0, min(100, int(video.get("progress") or 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _poll_after(response: httpx.Response) -> float | None:
+    try:
+        return max(0.0, float(response.headers["openai-poll-after-ms"]) / 1000)
+    except (KeyError, ValueError):
+        return None
+
+
+def _failure(error) -> str:
+    if not isinstance(error, dict):
+        return str(error or "") or "The provider did not say why the video failed."
+    message = str(error.get("message") or "The provider did not say why.")
+    code = str(error.get("code") or "")
+    if code in MODERATION_CODES or "moderation" in code:
+        return f"Refused by the provider's moderation: {message}"
+    return message

@@ -1,0 +1,259 @@
+"""Replicate predictions (`https://api.replicate.com/v1`).
+
+Every Replicate model has its own input schema, so the mapping from our
+RenderRequest to a model's `input` is data: one small function per model in
+INPUT_BUILDERS, overridable per connection. Outputs are deleted after about an
+hour, and provider objects are rebuilt per task, so download() re-reads the
+prediction for its output URL instead of remembering it.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .http import EXPIRED, error_from_response, make_client, send_with_retries, stream_download
+
+DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+# owner/name; each part starts with a letter or digit, so "../x" cannot climb the path.
+MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+STATUSES = {
+    "starting": "queued",
+    "processing": "running",
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "canceled",
+    "aborted": "canceled",  # a Cancel-After deadline passed
+}
+PERCENT = re.compile(r"(\d{1,3})%")
+# Replicate reports safety refusals as an ordinary failure; E005 is its code.
+MODERATION = re.compile(r"flagged as sensitive|\(E005\)|nsfw|safety|moderation", re.IGNORECASE)
+GONE = "The provider no longer knows this job."
+
+InputBuilder = Callable[[RenderRequest], dict]
+
+
+def _aspect_ratio(request: RenderRequest, choices: tuple[str, ...]) -> str:
+    ratio = request.width / request.height
+    return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
+
+
+def _resolution(request: RenderRequest) -> str:
+    return "1080p" if min(request.width, request.height) >= 1080 else "720p"
+
+
+def _reference_data_uri(request: RenderRequest) -> str | None:
+    # Replicate takes files as URLs or data URIs; a start frame is small enough inline.
+    path = getattr(request, "input_reference", None)
+    if path is None:
+        return None
+    path = Path(path)
+    content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def veo_31_input(request: RenderRequest) -> dict:
+    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p."""
+    inputs = {
+        "prompt": request.prompt,
+        "duration": request.seconds,
+        "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16")),
+        "resolution": _resolution(request),
+        "generate_audio": True,
+    }
+    image = _reference_data_uri(request)
+    if image:
+        inputs["image"] = image
+    return inputs
+
+
+def wan_27_t2v_input(request: RenderRequest) -> dict:
+    """wan-video/wan-2.7-t2v: 2–15 s. [3p] Replicate's schema for 2.7 is unconfirmed;
+    gateways serving Wan 2.7 take `resolution` (720p/1080p) plus `aspect_ratio`, so
+    we send those. Override via `input_builders` if the model page says otherwise."""
+    return {
+        "prompt": request.prompt,
+        "duration": request.seconds,
+        "resolution": _resolution(request),
+        "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4")),
+    }
+
+
+def generic_input(request: RenderRequest) -> dict:
+    """Unknown models: the two inputs nearly every video model has."""
+    return {"prompt": request.prompt, "duration": request.seconds}
+
+
+INPUT_BUILDERS: dict[str, InputBuilder] = {
+    "google/veo-3.1": veo_31_input,
+    "wan-video/wan-2.7-t2v": wan_27_t2v_input,
+}
+
+
+class ReplicateProvider(Provider):
+    key = "replicate"
+    has_thumbnail = False  # predictions output the video only; the studio extracts a frame
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        name: str = "Replicate",
+        models: tuple[ModelSpec, ...] = (),
+        webhook_url: str | None = None,
+        input_builders: Mapping[str, InputBuilder] | None = None,
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        self.name = name
+        self.models = tuple(models)
+        self._webhook_url = webhook_url
+        self._builders = {**INPUT_BUILDERS, **(input_builders or {})}
+        self._sleep = sleep
+        # Per request, not on the client: output files live on another host
+        # (replicate.delivery) that must never see the key.
+        self._auth = {"Authorization": f"Bearer {api_key}"}
+        self._client = client or make_client(
+            base_url=base_url, headers={"User-Agent": "storyboard-studio"}
+        )
+        if not str(self._client.base_url):
+            self._client.base_url = base_url
+
+    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+        return send_with_retries(
+            self._client, method, path, idempotent=idempotent, provider_name=self.name,
+            sleep=self._sleep, headers=self._auth, **kwargs,
+        )
+
+    def build_input(self, request: RenderRequest) -> dict:
+        return self._builders.get(request.model, generic_input)(request)
+
+    def submit(self, request: RenderRequest) -> str:
+        if not MODEL_ID.match(request.model):
+            raise ProviderError(
+                f"The model “{request.model}” is unknown or retired at this provider.",
+                code="model_unknown",
+            )
+        body = {"input": self.build_input(request)}
+        if self._webhook_url:
+            body["webhook"] = self._webhook_url
+            body["webhook_events_filter"] = ["completed"]
+        response = self._send(
+            "POST", f"/models/{request.model}/predictions", idempotent=False, json=body
+        )
+        if response.is_error:
+            raise error_from_response(response, self.name, model=request.model)
+        try:
+            prediction_id = response.json().get("id")
+        except (ValueError, AttributeError):
+            prediction_id = None
+        if not prediction_id:
+            raise ProviderError(
+                f"{self.name} accepted the request but sent no prediction id. "
+                "Check the provider before retrying.",
+                code="server",
+            )
+        return str(prediction_id)
+
+    def _prediction(self, job_id: str) -> dict | None:
+        """The prediction, or None when Replicate no longer knows it."""
+        response = self._send("GET", f"/predictions/{quote(job_id, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return None
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        try:
+            prediction = response.json()
+        except ValueError:
+            prediction = None
+        if not isinstance(prediction, dict):
+            raise ProviderError(
+                f"{self.name} sent an answer the studio cannot read.", code="server",
+                retryable=True,
+            )
+        return prediction
+
+    def poll(self, job_id: str) -> JobState:
+        prediction = self._prediction(job_id)
+        if prediction is None:
+            return JobState(status="failed", error=GONE)
+        status = STATUSES.get(str(prediction.get("status")), "running")
+        if status == "succeeded":
+            return JobState(status=status, progress=100)
+        if status == "failed":
+            return JobState(status=status, error=_failure(prediction.get("error")))
+        return JobState(status=status, progress=_progress(prediction.get("logs")))
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant != "video":
+            raise ProviderError(
+                f"{self.name} outputs only the video; the thumbnail is taken from it.",
+                code="invalid_request",
+            )
+        prediction = self._prediction(job_id)
+        if prediction is None:
+            raise ProviderError(EXPIRED, code="expired")
+        url = _video_url(prediction.get("output"))
+        if prediction.get("status") != "succeeded" or not url:
+            raise ProviderError(
+                f"{self.name} has no finished video for this job.", code="bad_download"
+            )
+        stream_download(self._client, url, Path(dest), provider_name=self.name)
+
+    def cancel(self, job_id: str) -> bool:
+        response = self._send(
+            "POST", f"/predictions/{quote(job_id, safe='')}/cancel", idempotent=True
+        )
+        if response.status_code == 404:
+            return False
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        return True
+
+    def test_connection(self) -> str:
+        """A plain-words success message naming the account, or ProviderError."""
+        response = self._send("GET", "/account", idempotent=True)
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        try:
+            username = response.json().get("username") or "an unnamed account"
+        except (ValueError, AttributeError):
+            username = "an unnamed account"
+        return f"Connected to {self.name} as {username}."
+
+
+def _video_url(output) -> str | None:
+    """The first .mp4 among a model's outputs (a URL, a list of URLs, or a dict of them)."""
+    if isinstance(output, str):
+        urls = [output]
+    elif isinstance(output, list):
+        urls = [u for u in output if isinstance(u, str)]
+    elif isinstance(output, dict):
+        urls = [u for u in output.values() if isinstance(u, str)]
+    else:
+        urls = []
+    urls = [u for u in urls if u.startswith(("https://", "http://"))]
+    mp4 = [u for u in urls if urlsplit(u).path.lower().endswith(".mp4")]
+    return (mp4 or urls or [None])[0]
+
+
+def _progress(logs) -> int:
+    # Replicate has no progress field; many models print tqdm bars ("42%|████").
+    matches = PERCENT.findall(str(logs or "")[-4000:])
+    return min(100, int(matches[-1])) if matches else 0
+
+
+def _failure(error) -> str:
+    message = str(error or "").strip() or "The provider did not say why the video failed."
+    if MODERATION.search(message):
+        return f"Refused by the provider's moderation: {message}"
+    return message

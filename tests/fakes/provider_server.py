@@ -1,0 +1,556 @@
+"""A strict local stand-in for remote video providers, speaking two wire formats.
+
+OpenAI Videos format under /openai/v1, Replicate under /replicate/v1, result
+files under /files (no auth, like a CDN; served on the "localhost" origin so
+they are cross-origin from the APIs on 127.0.0.1), and /plumbing, which plays
+a scripted list of raw responses for the retry tests. Strict on purpose: what
+the real API would refuse is refused here, in that API's error shape, so
+adapter bugs fail tests instead of surprising us in production.
+
+Pick behaviour per test with `server.scenario` (see SCENARIOS).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import json
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+FIXTURE = Path(__file__).resolve().parents[3] / "shared/fixtures/c2pa/signed-by-test-cert.mp4"
+SCENARIOS = (
+    "success",        # progress rises over `polls_to_finish` polls, then the video
+    "moderation",     # the job fails with a moderation code
+    "throttled",      # first create: 429 + Retry-After: 2, then accepted
+    "throttled-ms",   # first create: 429 + retry-after-ms: 1500, then accepted
+    "quota",          # every create: out of credit
+    "server-error",   # every create: 503
+    "slow-create",    # create accepted, answer sent after `slow_seconds`
+    "slow-poll",      # first poll answered after `slow_seconds`
+    "poll-after",     # polls carry openai-poll-after-ms: 2500
+    "expired",        # content / output file: 404
+    "truncated",      # content: Content-Length of the whole video, half the bytes, close
+    "redirect",       # OpenAI content: 302 to the CDN origin
+)
+OPENAI_MODELS = {
+    "sora-2": {"seconds": {"4", "8", "12"}, "sizes": {"720x1280", "1280x720"}},
+    "veo-3.1": {"seconds": {"4", "6", "8"}, "sizes": {"1280x720", "720x1280", "1920x1080"}},
+}
+OPENAI_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
+REPLICATE_MODELS = {  # input name -> check
+    "google/veo-3.1": {
+        "prompt": lambda v: isinstance(v, str) and v,
+        "duration": lambda v: type(v) is int and v in (4, 6, 8),
+        "aspect_ratio": lambda v: v in ("16:9", "9:16"),
+        "resolution": lambda v: v in ("720p", "1080p"),
+        "generate_audio": lambda v: type(v) is bool,
+        "image": lambda v: isinstance(v, str) and v.startswith(("data:image/", "https://")),
+    },
+    "wan-video/wan-2.7-t2v": {
+        "prompt": lambda v: isinstance(v, str) and v,
+        "duration": lambda v: type(v) is int and 2 <= v <= 15,
+        "resolution": lambda v: v in ("720p", "1080p"),
+        "aspect_ratio": lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4"),
+    },
+}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict
+    headers: dict  # lower-cased names
+    body: bytes
+    fields: dict | None = None  # multipart: name -> str, or (filename, content_type, bytes)
+    json: object = None
+
+
+@dataclass
+class Job:
+    id: str
+    model: str
+    scenario: str
+    fields: dict = field(default_factory=dict)
+    polls: int = 0
+    canceled: bool = False
+
+
+def _load_video() -> bytes:
+    if FIXTURE.exists():  # a provider-signed C2PA file: exercises the provenance path too
+        return FIXTURE.read_bytes()
+    import io
+
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("h264", rate=24)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for i in range(24):
+            frame = np.full((64, 64, 3), i * 10, dtype=np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    return buffer.getvalue()
+
+
+def parse_multipart(content_type: str, body: bytes) -> dict | None:
+    """Strict multipart/form-data parsing; None when the body is malformed or repeats a name."""
+    match = re.match(r'multipart/form-data;\s*boundary="?([^";]+)"?$', content_type)
+    if not match:
+        return None
+    chunks = body.split(b"--" + match.group(1).encode())
+    if chunks[0] != b"" or chunks[-1] not in (b"--\r\n", b"--"):
+        return None
+    fields = {}
+    for chunk in chunks[1:-1]:
+        if not (chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")):
+            return None
+        head, _, content = chunk[2:-2].partition(b"\r\n\r\n")
+        headers = dict(
+            (k.strip().lower(), v.strip())
+            for k, _, v in (line.partition(":") for line in head.decode().split("\r\n"))
+        )
+        params = dict(re.findall(r'(\w+)="([^"]*)"', headers.get("content-disposition", "")))
+        name = params.get("name")
+        if not name or name in fields:
+            return None
+        if "filename" in params:
+            fields[name] = (params["filename"], headers.get("content-type", ""), content)
+        else:
+            fields[name] = content.decode()
+    return fields
+
+
+class ProviderServer:
+    def __init__(self):
+        self.video = _load_video()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self
+        self.lock = threading.Lock()
+        self.ids = itertools.count(1)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.reset()
+
+    def reset(self) -> None:
+        self.scenario = "success"
+        self.api_key = "sk-test-0123456789"
+        self.openai_auth = "bearer"  # or "api-key" (Azure)
+        self.polls_to_finish = 4
+        self.slow_seconds = 1.5
+        self.script: list = []  # /plumbing: (status, headers, body) | ("sleep", s) | "drop"
+        self.requests: list[Recorded] = []
+        self.accepted = Counter()  # accepted creates per scenario
+        self.jobs: dict[str, Job] = {}
+        self.throttled = False
+
+    @property
+    def scenario(self) -> str:
+        return self._scenario
+
+    @scenario.setter
+    def scenario(self, name: str) -> None:
+        if name not in SCENARIOS:  # a typo must not quietly test the happy path
+            raise ValueError(f"Unknown scenario {name!r}; pick one of {SCENARIOS}.")
+        self._scenario = name
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    url = property(lambda self: f"http://127.0.0.1:{self.port}")
+    cdn_url = property(lambda self: f"http://localhost:{self.port}")
+    openai_base = property(lambda self: f"{self.url}/openai/v1")
+    replicate_base = property(lambda self: f"{self.url}/replicate/v1")
+
+    def seen(self, method: str, pattern: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    def new_job(self, model: str, fields: dict) -> Job:
+        # Counted before any slow answer: the provider accepted (and billed) it.
+        with self.lock:
+            job = Job(id=f"job_{next(self.ids)}", model=model, scenario=self.scenario,
+                      fields=fields)
+            self.jobs[job.id] = job
+            self.accepted[self.scenario] += 1
+        return job
+
+    def refusal(self) -> tuple[int, dict] | None:
+        """(status, headers) when the create is refused in this scenario, else None."""
+        if self.scenario in ("throttled", "throttled-ms") and not self.throttled:
+            self.throttled = True
+            hint = {"throttled": ("Retry-After", "2"), "throttled-ms": ("retry-after-ms", "1500")}
+            return 429, dict([hint[self.scenario]])
+        if self.scenario == "quota":
+            return 429, {}
+        if self.scenario == "server-error":
+            return 503, {}
+        return None
+
+    def stage(self, job: Job) -> tuple[str, int]:
+        """("queued" | "running" | "succeeded" | "failed" | "canceled", progress) at this poll."""
+        if job.canceled:
+            return "canceled", 0
+        if job.polls <= 1:
+            return "queued", 0
+        if job.scenario == "moderation":
+            return "failed", 0
+        if job.polls >= self.polls_to_finish:
+            return "succeeded", 100
+        return "running", 100 * (job.polls - 1) // self.polls_to_finish
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else each reply waits ~40 ms on delayed ACKs
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):
+        fake: ProviderServer = self.server.fake
+        url = urlsplit(self.path)
+        if "transfer-encoding" in self.headers:  # every client we test sends Content-Length
+            self.close_connection = True
+            return self.reply(411, {"error": "Content-Length required"})
+        length = int(self.headers.get("content-length") or 0)
+        record = Recorded(
+            method=self.command, path=url.path, query=dict(parse_qsl(url.query)),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=self.rfile.read(length) if length else b"",
+        )
+        with fake.lock:
+            fake.requests.append(record)
+        try:
+            route(fake, self, record)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a read timeout test): nothing to answer
+
+    do_POST = do_DELETE = do_PUT = do_GET
+
+    def reply(self, status: int, payload=None, *, headers=None, body: bytes | None = None,
+              content_type: str = "application/json", length: int | None = None) -> None:
+        if body is None:
+            body = json.dumps(payload).encode() if payload is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body) if length is None else length))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        if length is not None and length != len(body):
+            self.close_connection = True  # a short body: hang up, as a dying proxy would
+
+
+# ---- routing --------------------------------------------------------------
+
+def route(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    if r.path.startswith("/openai/v1/"):
+        return openai(fake, h, r, r.path.removeprefix("/openai/v1"))
+    if r.path.startswith("/replicate/v1/"):
+        return replicate(fake, h, r, r.path.removeprefix("/replicate/v1"))
+    if r.path.startswith("/files/") and r.method == "GET":
+        return serve_file(fake, h, r)
+    if r.path == "/plumbing":
+        return plumbing(fake, h)
+    h.reply(404, {"error": "no such route"})
+
+
+def serve_video(fake: ProviderServer, h: _Handler, job: Job, body: bytes, content_type: str):
+    if job.scenario == "truncated":
+        return h.reply(200, body=body[: len(body) // 2], content_type=content_type,
+                       length=len(body))
+    h.reply(200, body=body, content_type=content_type)
+
+
+def serve_file(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    # Like a CDN: no auth, and gone once the job's files expire.
+    job = fake.jobs.get(r.path.split("/")[2])
+    if job is None or job.scenario == "expired":
+        return h.reply(404, body=b"Not found", content_type="text/plain")
+    serve_video(fake, h, job, fake.video, "video/mp4")
+
+
+def plumbing(fake: ProviderServer, h: _Handler) -> None:
+    with fake.lock:
+        step = fake.script.pop(0) if fake.script else (200, {}, {"ok": True})
+    if step == "drop":
+        h.close_connection = True  # hang up without a word
+        return
+    if step[0] == "sleep":
+        time.sleep(step[1])
+        step = (200, {}, {"late": True})
+    status, headers, body = step
+    headers = dict(headers)
+    content_type = headers.pop("Content-Type", "application/json")
+    length = headers.pop("Content-Length", None)
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    h.reply(status, body=raw, headers=headers, content_type=content_type,
+            length=None if length is None else int(length))
+
+
+# ---- OpenAI Videos format -----------------------------------------------------
+
+def openai_error(h, status, message, *, code=None, param=None, kind="invalid_request_error",
+                 headers=None):
+    h.reply(status, {"error": {"message": message, "type": kind, "param": param, "code": code}},
+            headers=headers)
+
+
+def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
+    header, value = (
+        ("authorization", f"Bearer {fake.api_key}") if fake.openai_auth == "bearer"
+        else ("api-key", fake.api_key)
+    )
+    if r.headers.get(header) != value:
+        return openai_error(h, 401, "Incorrect API key provided.", code="invalid_api_key")
+    parts = path.strip("/").split("/")
+    if parts == ["videos"] and r.method == "POST":
+        return openai_create(fake, h, r)
+    if parts == ["videos"] and r.method == "GET":
+        return h.reply(200, {"object": "list", "data": [], "has_more": False})
+    if parts[0] == "videos" and len(parts) in (2, 3):
+        job = fake.jobs.get(parts[1])
+        if job is None:
+            return openai_error(h, 404, f"Video '{parts[1]}' not found.", code="not_found")
+        if len(parts) == 2 and r.method == "GET":
+            return openai_poll(fake, h, job)
+        if parts[2] == "content" and r.method == "GET":
+            return openai_content(fake, h, r, job)
+        if parts[2] == "remix" and r.method == "POST":
+            return openai_remix(fake, h, r, job)
+    openai_error(h, 404, f"Unknown route {r.method} {path}.")
+
+
+def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    fields = parse_multipart(r.headers.get("content-type", ""), r.body)
+    if fields is None:
+        return openai_error(h, 400, "Expected a multipart/form-data body.")
+    r.fields = fields
+    unknown = sorted(set(fields) - OPENAI_FIELDS)
+    if unknown:
+        return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
+                            code="unknown_parameter", param=unknown[0])
+    for name in ("prompt", "model", "seconds", "size"):
+        if not isinstance(fields.get(name), str) or not fields[name]:
+            return openai_error(h, 400, f"Missing required parameter: '{name}'.",
+                                code="missing_required_parameter", param=name)
+    spec = OPENAI_MODELS.get(fields["model"])
+    if spec is None:
+        return openai_error(
+            h, 404, f"The model `{fields['model']}` does not exist or you do not have access "
+            "to it.", code="model_not_found", param="model")
+    if not fields["seconds"].isdigit() or fields["seconds"] not in spec["seconds"]:
+        allowed = ", ".join(f"'{s}'" for s in sorted(spec["seconds"], key=int))
+        return openai_error(h, 400, f"Invalid value: '{fields['seconds']}'. Supported values "
+                            f"are: {allowed}.", code="invalid_value", param="seconds")
+    if not re.fullmatch(r"\d+x\d+", fields["size"]) or fields["size"] not in spec["sizes"]:
+        return openai_error(h, 400, f"Invalid value: '{fields['size']}' for size.",
+                            code="invalid_value", param="size")
+    reference = fields.get("input_reference")
+    images = ("image/jpeg", "image/png", "image/webp")
+    if reference is not None and (not isinstance(reference, tuple) or reference[1] not in images):
+        return openai_error(h, 400, "input_reference must be a JPEG, PNG or WebP file.",
+                            code="invalid_value", param="input_reference")
+    refusal = fake.refusal()
+    if refusal and refusal[0] == 503:
+        return openai_error(h, 503, "The server is overloaded.", kind="server_error")
+    if refusal and fake.scenario == "quota":
+        return openai_error(h, 429, "You exceeded your current quota, please check your plan "
+                            "and billing details.", code="insufficient_quota",
+                            kind="insufficient_quota")
+    if refusal:
+        return openai_error(h, 429, "Rate limit reached for requests.", kind="requests",
+                            code="rate_limit_exceeded", headers=refusal[1])
+    job = fake.new_job(fields["model"], fields)
+    if fake.scenario == "slow-create":
+        time.sleep(fake.slow_seconds)
+    h.reply(200, video_object(job, "queued", 0))
+
+
+def video_object(job: Job, stage: str, progress: int) -> dict:
+    status = {"queued": "queued", "running": "in_progress", "succeeded": "completed",
+              "failed": "failed", "canceled": "failed"}[stage]
+    video = {
+        "id": job.id, "object": "video", "model": job.model, "status": status,
+        "progress": progress, "created_at": 1790000000, "completed_at": None,
+        "expires_at": None, "prompt": job.fields.get("prompt"), "size": job.fields.get("size"),
+        "seconds": job.fields.get("seconds"), "remixed_from_video_id": job.fields.get("remix_of"),
+        "error": None, "usage": {"gateway": "fake"},  # an extra key real gateways add
+    }
+    if stage == "queued":
+        del video["progress"]  # some gateways omit it until work starts
+    if stage == "failed":
+        video["error"] = {"code": "moderation_blocked",
+                          "message": "Your request was blocked by our moderation system."}
+    return video
+
+
+def openai_poll(fake: ProviderServer, h: _Handler, job: Job) -> None:
+    job.polls += 1
+    if job.scenario == "slow-poll" and job.polls == 1:
+        time.sleep(fake.slow_seconds)
+    headers = {"openai-poll-after-ms": "2500"} if job.scenario == "poll-after" else None
+    h.reply(200, video_object(job, *fake.stage(job)), headers=headers)
+
+
+def openai_content(fake: ProviderServer, h: _Handler, r: Recorded, job: Job) -> None:
+    variants = {
+        "video": (fake.video, "video/mp4"),
+        "thumbnail": (b"RIFF\x0c\x00\x00\x00WEBPVP8 ", "image/webp"),
+        "spritesheet": (b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
+    }
+    variant = r.query.get("variant", "video")
+    if variant not in variants:
+        return openai_error(h, 400, f"Invalid variant '{variant}'.", param="variant")
+    if fake.stage(job)[0] != "succeeded":
+        return openai_error(h, 400, "The video is not ready yet.", code="video_not_ready")
+    if job.scenario == "expired":
+        return openai_error(h, 404, "The video content has expired.", code="video_expired")
+    if job.scenario == "redirect":
+        location = f"{fake.cdn_url}/files/{job.id}/video.mp4"
+        return h.reply(302, body=b"", headers={"Location": location})
+    serve_video(fake, h, job, *variants[variant])
+
+
+def openai_remix(fake: ProviderServer, h: _Handler, r: Recorded, job: Job) -> None:
+    try:
+        r.json = json.loads(r.body)
+    except ValueError:
+        return openai_error(h, 400, "Expected a JSON body.")
+    if not isinstance(r.json, dict) or set(r.json) != {"prompt"} or not r.json["prompt"]:
+        return openai_error(h, 400, "Remix takes exactly one parameter: 'prompt'.")
+    if fake.stage(job)[0] != "succeeded":
+        return openai_error(h, 400, "Only completed videos can be remixed.")
+    remix = fake.new_job(job.model, {**job.fields, "prompt": r.json["prompt"], "remix_of": job.id})
+    h.reply(200, video_object(remix, "queued", 0))
+
+
+# ---- Replicate ----------------------------------------------------------------
+
+def problem(h, status, title, detail, *, headers=None, **extra):
+    """RFC 7807, as Replicate answers errors."""
+    h.reply(status, {"title": title, "detail": detail, "status": status, **extra},
+            headers=headers, content_type="application/problem+json")
+
+
+def replicate(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
+    if r.headers.get("authorization") != f"Bearer {fake.api_key}":
+        return problem(h, 401, "Unauthenticated", "You did not pass a valid authentication token")
+    if match := re.fullmatch(r"/models/([^/]+)/([^/]+)/predictions", path):
+        if r.method == "POST":
+            return replicate_create(fake, h, r, f"{match[1]}/{match[2]}")
+    if match := re.fullmatch(r"/predictions/([^/]+)(/cancel)?", path):
+        job = fake.jobs.get(match[1])
+        if job is None:
+            return problem(h, 404, "Not found", "The requested resource could not be found.")
+        if not match[2] and r.method == "GET":
+            job.polls += 1
+            if job.scenario == "slow-poll" and job.polls == 1:
+                time.sleep(fake.slow_seconds)
+            return h.reply(200, prediction(fake, job))
+        if match[2] and r.method == "POST":
+            job.canceled = True
+            return h.reply(200, prediction(fake, job))
+    if path == "/account" and r.method == "GET":
+        return h.reply(200, {"type": "organization", "username": "harbour-films",
+                             "name": "Harbour Films", "github_url": None})
+    problem(h, 404, "Not found", "The requested resource could not be found.")
+
+
+def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str) -> None:
+    if not r.headers.get("content-type", "").startswith("application/json"):
+        return problem(h, 415, "Unsupported media type", "Send a JSON body.")
+    try:
+        r.json = body = json.loads(r.body)
+    except ValueError:
+        return problem(h, 400, "Invalid JSON", "The request body is not valid JSON.")
+    schema = REPLICATE_MODELS.get(model)
+    if schema is None:
+        return problem(h, 404, "Not found", "The requested resource could not be found.")
+    if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
+        return problem(h, 422, "Input validation failed", "- input: input is required")
+    inputs = body["input"]
+    problems = [f"- {k}: unexpected field" for k in
+                set(body) - {"input", "webhook", "webhook_events_filter"}]
+    problems += [f"- input.{k}: unexpected input" for k in set(inputs) - set(schema)]
+    problems += [f"- input.{k}: invalid value {v!r}" for k, v in inputs.items()
+                 if k in schema and not schema[k](v)]
+    if "prompt" not in inputs:
+        problems.append("- input.prompt: prompt is required")
+    if not set(body.get("webhook_events_filter", [])) <= {"start", "output", "logs", "completed"}:
+        problems.append("- webhook_events_filter: invalid event")
+    if "webhook" in body and not str(body["webhook"]).startswith(("https://", "http://")):
+        problems.append("- webhook: must be a URL")
+    if problems:
+        return problem(h, 422, "Input validation failed", "\n".join(sorted(problems)))
+    refusal = fake.refusal()
+    if refusal and refusal[0] == 503:
+        return problem(h, 503, "Service unavailable", "Replicate is temporarily unavailable.")
+    if refusal and fake.scenario == "quota":
+        return problem(h, 402, "Insufficient credit", "You have insufficient credit to run this "
+                       "model. Go to https://replicate.com/account/billing to purchase credit.")
+    if refusal:
+        return problem(h, 429, "Request was throttled",
+                       "Request was throttled. Your rate limit resets in ~2s.", headers=refusal[1])
+    job = fake.new_job(model, inputs)
+    if fake.scenario == "slow-create":
+        time.sleep(fake.slow_seconds)
+    h.reply(201, prediction(fake, job))
+
+
+def prediction(fake: ProviderServer, job: Job) -> dict:
+    stage, progress = fake.stage(job)
+    status = {"queued": "starting", "running": "processing", "succeeded": "succeeded",
+              "failed": "failed", "canceled": "canceled"}[stage]
+    url = f"{fake.cdn_url}/files/{job.id}/output.mp4"
+    return {
+        "id": job.id, "model": job.model, "version": "hidden", "input": job.fields,
+        "logs": f"Generating\n{progress:3d}%|{'#' * (progress // 10)}|"
+        if stage == "running" else "",
+        # Veo returns one URL; other models a list: the adapter must take both.
+        "output": (url if job.model.startswith("google/") else [url])
+        if stage == "succeeded" else None,
+        "error": "The input or output was flagged as sensitive. Please try again with "
+                 "different inputs. (E005)" if stage == "failed" else None,
+        "status": status, "data_removed": False, "created_at": "2026-11-21T10:00:00Z",
+        "urls": {"get": f"{fake.replicate_base}/predictions/{job.id}",
+                 "cancel": f"{fake.replicate_base}/predictions/{job.id}/cancel"},
+    }
+
+
+_server: ProviderServer | None = None
+
+
+def shared_server() -> ProviderServer:
+    global _server
+    if _server is None:
+        _server = ProviderServer()
+        atexit.register(_server.close)
+    return _server
+
+
+@pytest.fixture
+def provider_server() -> ProviderServer:
+    """One server per test run, reset for each test: fast, and no state leaks."""
+    server = shared_server()
+    with server.lock:
+        server.reset()
+    return server

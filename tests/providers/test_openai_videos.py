@@ -1,0 +1,319 @@
+"""The OpenAI Videos adapter against a local server that speaks the same wire format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generation.providers.base import ProviderError, RenderRequest
+from generation.providers.http import UNCERTAIN, make_client
+from generation.providers.openai_videos import OpenAIVideosProvider
+
+CREATE = r"/openai/v1/videos"
+POLL = r"/openai/v1/videos/job_\d+"
+
+
+@dataclass(frozen=True)
+class RequestWithReference(RenderRequest):
+    # RenderRequest may gain this attribute; the adapter reads it with getattr.
+    input_reference: Path | None = None
+
+
+def scene(**changes) -> RenderRequest:
+    fields = dict(prompt="A harbour at dawn, mist on the water.", model="sora-2", seconds=8,
+                  size="1280x720")
+    return RenderRequest(**{**fields, **changes})
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def gateway(provider_server, sleeps):
+    def make(*, auth_style="bearer", api_key=None, read=5.0):
+        return OpenAIVideosProvider(
+            base_url=provider_server.openai_base,
+            api_key=api_key or provider_server.api_key,
+            auth_style=auth_style,
+            name="Test gateway",
+            client=make_client(base_url=provider_server.openai_base, headers={}, read=read),
+            sleep=sleeps.append,
+        )
+
+    return make
+
+
+def poll_until_done(provider, job_id, limit=10):
+    states = []
+    for _ in range(limit):
+        states.append(provider.poll(job_id))
+        if states[-1].status in ("succeeded", "failed", "canceled"):
+            return states
+    raise AssertionError(f"still running after {limit} polls: {states}")
+
+
+def test_it_renders_a_video_from_submit_to_download(provider_server, gateway, tmp_path):
+    provider = gateway()
+
+    job_id = provider.submit(scene())
+    states = poll_until_done(provider, job_id)
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert [s.status for s in states] == ["queued", "running", "running", "succeeded"]
+    progress = [s.progress for s in states]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert (tmp_path / "video.mp4").read_bytes() == provider_server.video
+    assert provider_server.accepted == {"success": 1}
+
+
+def test_it_sends_seconds_as_a_string_field_in_multipart(provider_server, gateway):
+    gateway().submit(scene(seconds=12, size="720x1280"))
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.headers["content-type"].startswith("multipart/form-data; boundary=")
+    assert create.fields == {
+        "prompt": "A harbour at dawn, mist on the water.", "model": "sora-2",
+        "seconds": "12", "size": "720x1280",
+    }
+
+
+def test_it_uploads_the_input_reference_as_an_image_file(provider_server, gateway, tmp_path):
+    image = tmp_path / "first-frame.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\r\n--not-a-boundary\r\n")
+
+    gateway().submit(RequestWithReference(**vars(scene()), input_reference=image))
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.fields["input_reference"] == ("first-frame.png", "image/png", image.read_bytes())
+    assert create.fields["seconds"] == "8"
+
+
+def test_it_authenticates_with_a_bearer_token(provider_server, gateway):
+    gateway().submit(scene())
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.headers["authorization"] == f"Bearer {provider_server.api_key}"
+    assert "api-key" not in create.headers
+
+
+def test_it_authenticates_with_an_api_key_header_like_azure(provider_server, gateway):
+    provider_server.openai_auth = "api-key"
+
+    gateway(auth_style="api-key").submit(scene())
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.headers["api-key"] == provider_server.api_key
+    assert "authorization" not in create.headers
+
+
+def test_it_reports_a_wrong_key_without_repeating_it(provider_server, gateway):
+    with pytest.raises(ProviderError) as error:
+        gateway(api_key="sk-wrong-key-123456").submit(scene())
+
+    assert error.value.code == "auth"
+    assert error.value.message == "Authentication failed: check the API key for Test gateway."
+    assert "sk-wrong" not in str(error.value)
+    assert provider_server.accepted == {}
+
+
+def test_it_reports_a_retired_model_as_unknown(provider_server, gateway):
+    with pytest.raises(ProviderError) as error:
+        gateway().submit(scene(model="sora-2-2025-10-06"))
+
+    assert error.value.code == "model_unknown"
+    assert error.value.message == (
+        "The model “sora-2-2025-10-06” is unknown or retired at this provider."
+    )
+    assert not error.value.retryable
+
+
+def test_it_passes_on_the_providers_reason_for_a_bad_request(provider_server, gateway):
+    with pytest.raises(ProviderError) as error:
+        gateway().submit(scene(seconds=5))
+
+    assert error.value.code == "invalid_request"
+    assert error.value.message == (
+        "Test gateway refused the request: Invalid value: '5'. "
+        "Supported values are: '4', '8', '12'."
+    )
+
+
+def test_it_reports_a_moderation_refusal_as_a_failed_job(provider_server, gateway):
+    provider_server.scenario = "moderation"
+    provider = gateway()
+
+    states = poll_until_done(provider, provider.submit(scene()))
+
+    assert states[-1].status == "failed"
+    assert states[-1].error == (
+        "Refused by the provider's moderation: Your request was blocked by our moderation system."
+    )
+    assert provider_server.accepted == {"moderation": 1}
+
+
+def test_it_honours_the_poll_after_header(provider_server, gateway):
+    provider_server.scenario = "poll-after"
+    provider = gateway()
+
+    state = provider.poll(provider.submit(scene()))
+
+    assert state.poll_after == 2.5
+
+
+@pytest.mark.parametrize("scenario, wait", [("throttled", 2.0), ("throttled-ms", 1.5)])
+def test_it_waits_as_long_as_a_throttle_asks_then_submits_once(
+    provider_server, gateway, sleeps, scenario, wait
+):
+    provider_server.scenario = scenario
+
+    job_id = gateway().submit(scene())
+
+    assert job_id in provider_server.jobs
+    assert sleeps == [wait]
+    assert len(provider_server.seen("POST", CREATE)) == 2
+    assert provider_server.accepted == {scenario: 1}
+
+
+def test_it_does_not_resubmit_a_create_whose_answer_timed_out(provider_server, gateway, sleeps):
+    provider_server.scenario = "slow-create"
+
+    with pytest.raises(ProviderError) as error:
+        gateway(read=0.3).submit(scene())
+
+    assert error.value.code == "timeout"
+    assert error.value.message == UNCERTAIN
+    assert not error.value.retryable
+    assert len(provider_server.seen("POST", CREATE)) == 1
+    assert provider_server.accepted == {"slow-create": 1}  # it exists, and we said so
+    assert sleeps == []
+
+
+def test_it_retries_a_poll_whose_answer_timed_out(provider_server, gateway, sleeps):
+    provider_server.scenario = "slow-poll"
+    provider = gateway(read=0.3)
+    job_id = provider.submit(scene())
+
+    state = provider.poll(job_id)
+
+    assert state.status == "running"
+    assert len(provider_server.seen("GET", POLL)) == 2
+    assert len(sleeps) == 1
+
+
+def test_it_gives_up_on_repeated_server_errors_with_a_retryable_error(
+    provider_server, gateway, sleeps
+):
+    provider_server.scenario = "server-error"
+
+    with pytest.raises(ProviderError) as error:
+        gateway().submit(scene())
+
+    assert error.value.code == "server"
+    assert error.value.retryable
+    assert error.value.message == (
+        "Test gateway had a problem on its side (HTTP 503). Try again in a few minutes."
+    )
+    assert len(provider_server.seen("POST", CREATE)) == 5
+    assert len(sleeps) == 4
+    assert provider_server.accepted == {}
+
+
+def test_it_reports_an_empty_quota_without_retrying(provider_server, gateway, sleeps):
+    provider_server.scenario = "quota"
+
+    with pytest.raises(ProviderError) as error:
+        gateway().submit(scene())
+
+    assert error.value.code == "quota"
+    assert not error.value.retryable
+    assert "out of quota or credit" in error.value.message
+    assert len(provider_server.seen("POST", CREATE)) == 1
+    assert sleeps == []
+
+
+def test_it_reports_a_result_that_expired(provider_server, gateway, tmp_path):
+    provider_server.scenario = "expired"
+    provider = gateway()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    with pytest.raises(ProviderError) as error:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert error.value.code == "expired"
+    assert error.value.message == "The provider no longer has this result (it expired)."
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_rejects_a_truncated_download_and_leaves_no_file(provider_server, gateway, tmp_path):
+    provider_server.scenario = "truncated"
+    provider = gateway()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    with pytest.raises(ProviderError) as error:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert error.value.code == "bad_download"
+    assert error.value.retryable
+    assert list(tmp_path.iterdir()) == []  # neither the video nor a .part file
+
+
+def test_it_keeps_the_key_from_a_cdn_the_content_redirects_to(provider_server, gateway, tmp_path):
+    provider_server.scenario = "redirect"
+    provider_server.openai_auth = "api-key"  # httpx would not strip this one by itself
+    provider = gateway(auth_style="api-key")
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    (cdn,) = provider_server.seen("GET", r"/files/.*")
+    assert "api-key" not in cdn.headers and "authorization" not in cdn.headers
+    assert (tmp_path / "video.mp4").read_bytes() == provider_server.video
+
+
+def test_it_says_the_studio_makes_its_own_thumbnail(provider_server, gateway, tmp_path):
+    provider = gateway()
+
+    with pytest.raises(ProviderError) as error:
+        provider.download("job_1", "thumbnail", tmp_path / "thumbnail.jpg")
+
+    assert provider.has_thumbnail is False
+    assert error.value.code == "invalid_request"
+    assert provider_server.requests == []
+
+
+def test_it_reports_a_job_the_provider_forgot_as_failed(provider_server, gateway):
+    state = gateway().poll("job_that_never_was")
+
+    assert state.status == "failed"
+    assert state.error == "The provider no longer knows this job."
+
+
+def test_it_remixes_a_finished_video(provider_server, gateway):
+    provider = gateway()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    remix_id = provider.remix(job_id, "The same harbour at dusk.")
+
+    (remix,) = provider_server.seen("POST", rf"/openai/v1/videos/{job_id}/remix")
+    assert remix.json == {"prompt": "The same harbour at dusk."}
+    assert provider_server.jobs[remix_id].fields["remix_of"] == job_id
+
+
+def test_it_checks_the_connection(provider_server, gateway):
+    message = gateway().test_connection()
+
+    assert message == "Connected to Test gateway: the key works and the Videos API answers."
+    (listing,) = provider_server.seen("GET", CREATE)
+    assert listing.query == {"limit": "1"}
+
+
+def test_it_cannot_cancel(gateway):
+    assert gateway().cancel("job_1") is False

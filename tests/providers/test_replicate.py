@@ -1,0 +1,288 @@
+"""The Replicate adapter against a local server that speaks Replicate's wire format."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from generation.providers.base import ProviderError, RenderRequest
+from generation.providers.http import UNCERTAIN, make_client
+from generation.providers.replicate import ReplicateProvider, generic_input
+
+VEO_CREATE = r"/replicate/v1/models/google/veo-3\.1/predictions"
+POLL = r"/replicate/v1/predictions/job_\d+"
+
+
+@dataclass(frozen=True)
+class RequestWithReference(RenderRequest):
+    input_reference: Path | None = None
+
+
+def scene(**changes) -> RenderRequest:
+    fields = dict(prompt="A harbour at dawn, mist on the water.", model="google/veo-3.1",
+                  seconds=8, size="1280x720")
+    return RenderRequest(**{**fields, **changes})
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def replicate(provider_server, sleeps):
+    def make(*, api_key=None, read=5.0, webhook_url=None):
+        return ReplicateProvider(
+            base_url=provider_server.replicate_base,
+            api_key=api_key or provider_server.api_key,
+            webhook_url=webhook_url,
+            client=make_client(base_url=provider_server.replicate_base, headers={}, read=read),
+            sleep=sleeps.append,
+        )
+
+    return make
+
+
+def poll_until_done(provider, job_id, limit=10):
+    states = []
+    for _ in range(limit):
+        states.append(provider.poll(job_id))
+        if states[-1].status in ("succeeded", "failed", "canceled"):
+            return states
+    raise AssertionError(f"still running after {limit} polls: {states}")
+
+
+def test_it_renders_a_veo_video_from_submit_to_download(provider_server, replicate, tmp_path):
+    provider = replicate()
+
+    job_id = provider.submit(scene())
+    states = poll_until_done(provider, job_id)
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert [s.status for s in states] == ["queued", "running", "running", "succeeded"]
+    assert [s.progress for s in states] == [0, 25, 50, 100]  # read from the logs' "NN%"
+    assert (tmp_path / "video.mp4").read_bytes() == provider_server.video
+    assert provider_server.accepted == {"success": 1}
+
+
+def test_it_maps_our_request_onto_veos_inputs(provider_server, replicate):
+    replicate().submit(scene(seconds=6, size="1080x1920"))
+
+    (create,) = provider_server.seen("POST", VEO_CREATE)
+    assert create.headers["authorization"] == f"Bearer {provider_server.api_key}"
+    assert create.json == {"input": {
+        "prompt": "A harbour at dawn, mist on the water.", "duration": 6,
+        "aspect_ratio": "9:16", "resolution": "1080p", "generate_audio": True,
+    }}
+
+
+def test_it_sends_a_start_frame_to_veo_as_a_data_uri(provider_server, replicate, tmp_path):
+    image = tmp_path / "first-frame.jpg"
+    image.write_bytes(b"\xff\xd8\xff\xe0 a start frame")
+
+    replicate().submit(RequestWithReference(**vars(scene()), input_reference=image))
+
+    (create,) = provider_server.seen("POST", VEO_CREATE)
+    encoded = base64.b64encode(image.read_bytes()).decode()
+    assert create.json["input"]["image"] == f"data:image/jpeg;base64,{encoded}"
+
+
+def test_it_maps_our_request_onto_wans_inputs_and_takes_a_list_output(
+    provider_server, replicate, tmp_path
+):
+    provider = replicate()
+
+    job_id = provider.submit(scene(model="wan-video/wan-2.7-t2v", seconds=12))
+    poll_until_done(provider, job_id)
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    (create,) = provider_server.seen("POST", r"/replicate/v1/models/wan-video/.*")
+    assert create.json["input"] == {
+        "prompt": "A harbour at dawn, mist on the water.", "duration": 12,
+        "resolution": "720p", "aspect_ratio": "16:9",
+    }
+    assert (tmp_path / "video.mp4").read_bytes() == provider_server.video
+
+
+def test_it_sends_only_prompt_and_duration_to_a_model_it_does_not_know():
+    assert generic_input(scene(model="acme/new-video")) == {
+        "prompt": "A harbour at dawn, mist on the water.", "duration": 8,
+    }
+
+
+def test_it_asks_for_a_completion_webhook_when_one_is_configured(provider_server, replicate):
+    replicate(webhook_url="https://studio.example/hooks/replicate").submit(scene())
+
+    (create,) = provider_server.seen("POST", VEO_CREATE)
+    assert create.json["webhook"] == "https://studio.example/hooks/replicate"
+    assert create.json["webhook_events_filter"] == ["completed"]
+
+
+def test_it_never_sends_the_key_to_the_output_host(provider_server, replicate, tmp_path):
+    provider = replicate()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    (download,) = provider_server.seen("GET", r"/files/.*")
+    assert download.headers["host"].startswith("localhost:")  # another origin, like a CDN
+    assert "authorization" not in download.headers
+
+
+def test_it_reports_a_wrong_key_without_repeating_it(provider_server, replicate):
+    with pytest.raises(ProviderError) as error:
+        replicate(api_key="r8_wrong_key_123456").submit(scene())
+
+    assert error.value.code == "auth"
+    assert error.value.message == "Authentication failed: check the API key for Replicate."
+    assert provider_server.accepted == {}
+
+
+def test_it_reports_an_unknown_model(provider_server, replicate):
+    with pytest.raises(ProviderError) as error:
+        replicate().submit(scene(model="google/veo-2-retired"))
+
+    assert error.value.code == "model_unknown"
+    assert error.value.message == (
+        "The model “google/veo-2-retired” is unknown or retired at this provider."
+    )
+
+
+def test_it_refuses_a_malformed_model_id_without_asking(provider_server, replicate):
+    with pytest.raises(ProviderError) as error:
+        replicate().submit(scene(model="../account"))
+
+    assert error.value.code == "model_unknown"
+    assert provider_server.requests == []
+
+
+def test_it_passes_on_replicates_validation_detail(provider_server, replicate):
+    with pytest.raises(ProviderError) as error:
+        replicate().submit(scene(seconds=5))
+
+    assert error.value.code == "invalid_request"
+    assert error.value.message == (
+        "Replicate refused the request: - input.duration: invalid value 5"
+    )
+
+
+def test_it_reports_a_moderation_refusal_as_a_failed_job(provider_server, replicate):
+    provider_server.scenario = "moderation"
+    provider = replicate()
+
+    states = poll_until_done(provider, provider.submit(scene()))
+
+    assert states[-1].status == "failed"
+    assert states[-1].error.startswith("Refused by the provider's moderation: The input or output")
+    assert provider_server.accepted == {"moderation": 1}
+
+
+def test_it_cancels_a_running_prediction(provider_server, replicate):
+    provider = replicate()
+    job_id = provider.submit(scene())
+
+    assert provider.cancel(job_id) is True
+    assert provider.poll(job_id).status == "canceled"
+    assert provider.cancel("job_that_never_was") is False
+
+
+def test_it_waits_as_long_as_a_throttle_asks_then_submits_once(provider_server, replicate, sleeps):
+    provider_server.scenario = "throttled"
+
+    replicate().submit(scene())
+
+    assert sleeps == [2.0]
+    assert len(provider_server.seen("POST", VEO_CREATE)) == 2
+    assert provider_server.accepted == {"throttled": 1}
+
+
+def test_it_reports_missing_credit_without_retrying(provider_server, replicate, sleeps):
+    provider_server.scenario = "quota"
+
+    with pytest.raises(ProviderError) as error:
+        replicate().submit(scene())
+
+    assert error.value.code == "quota"
+    assert not error.value.retryable
+    assert "insufficient credit" in error.value.message
+    assert len(provider_server.seen("POST", VEO_CREATE)) == 1
+
+
+def test_it_does_not_resubmit_a_create_whose_answer_timed_out(provider_server, replicate, sleeps):
+    provider_server.scenario = "slow-create"
+
+    with pytest.raises(ProviderError) as error:
+        replicate(read=0.3).submit(scene())
+
+    assert (error.value.code, error.value.message, error.value.retryable) == (
+        "timeout", UNCERTAIN, False)
+    assert len(provider_server.seen("POST", VEO_CREATE)) == 1
+    assert provider_server.accepted == {"slow-create": 1}
+
+
+def test_it_retries_a_poll_whose_answer_timed_out(provider_server, replicate, sleeps):
+    provider_server.scenario = "slow-poll"
+    provider = replicate(read=0.3)
+
+    state = provider.poll(provider.submit(scene()))
+
+    assert state.status == "running"
+    assert len(provider_server.seen("GET", POLL)) == 2
+
+
+def test_it_gives_up_on_repeated_server_errors_with_a_retryable_error(
+    provider_server, replicate, sleeps
+):
+    provider_server.scenario = "server-error"
+
+    with pytest.raises(ProviderError) as error:
+        replicate().submit(scene())
+
+    assert (error.value.code, error.value.retryable) == ("server", True)
+    assert len(provider_server.seen("POST", VEO_CREATE)) == 5
+    assert provider_server.accepted == {}
+
+
+def test_it_reports_an_output_that_expired(provider_server, replicate, tmp_path):
+    provider_server.scenario = "expired"
+    provider = replicate()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    with pytest.raises(ProviderError) as error:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert error.value.code == "expired"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_rejects_a_truncated_output_and_leaves_no_file(provider_server, replicate, tmp_path):
+    provider_server.scenario = "truncated"
+    provider = replicate()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    with pytest.raises(ProviderError) as error:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert (error.value.code, error.value.retryable) == ("bad_download", True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_it_will_not_download_before_the_prediction_succeeded(provider_server, replicate, tmp_path):
+    provider = replicate()
+    job_id = provider.submit(scene())
+
+    with pytest.raises(ProviderError) as error:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert error.value.code == "bad_download"
+    assert provider_server.seen("GET", r"/files/.*") == []
+
+
+def test_it_names_the_account_when_the_connection_works(replicate):
+    assert replicate().test_connection() == "Connected to Replicate as harbour-films."
