@@ -2,34 +2,88 @@ import uuid
 
 from django import forms
 
-from generation.providers import all_providers
-
-
-def provider_model_choices():
-    return [
-        (f"{p.key}:{m.id}", f"{p.name} — {m.name}")
-        for p in all_providers().values()
-        for m in p.models
-    ]
+from generation import catalog
 
 
 class RenderForm(forms.Form):
-    target = forms.ChoiceField(label="Provider and model")
+    target = forms.ChoiceField(
+        label="Provider and model",
+        error_messages={"invalid_choice": "Choose one of your team's providers and models, then try again."},
+    )
     # Minted when the form is drawn; the same click resent finds the same take.
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = provider_model_choices()
+        self.targets = {t.value: t for t in catalog.available_targets(team)}
+        self.fields["target"].choices = [(value, t.label) for value, t in self.targets.items()]
 
     @property
-    def provider_key(self) -> str:
-        return self.cleaned_data["target"].split(":", 1)[0]
-
-    @property
-    def model_id(self) -> str:
-        return self.cleaned_data["target"].split(":", 1)[1]
+    def chosen(self) -> catalog.Target:
+        return self.targets[self.cleaned_data["target"]]
 
 
 class RetryForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+class ConnectionForm(forms.Form):
+    kind = forms.ChoiceField(choices=[
+        ("openai-videos", "OpenAI Videos format (any compatible gateway)"),
+        ("replicate", "Replicate"),
+    ])
+    label = forms.CharField(max_length=120)
+    base_url = forms.URLField(
+        required=False, label="Base URL", assume_scheme="https",
+        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com.",
+    )
+    auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
+                                            ("api-key", "api-key: <key> (Azure)")], initial="bearer")
+    # Write-only: never rendered back into the page.
+    api_key = forms.CharField(required=False, label="API key", widget=forms.PasswordInput(render_value=False),
+                              strip=True)
+    webhook_secret = forms.CharField(required=False, label="Webhook signing secret (whsec_…)",
+                                     widget=forms.PasswordInput(render_value=False), strip=True)
+
+    def __init__(self, *args, editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editing = editing
+        if editing:
+            self.fields["kind"].disabled = True
+            self.fields["api_key"].help_text = "Leave blank to keep the stored key."
+            self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
+            self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
+        if not self.editing and not cleaned.get("api_key"):
+            self.add_error("api_key", "Paste the API key for this provider.")
+        return cleaned
+
+
+class RegisterModelForm(forms.Form):
+    model_id = forms.CharField(max_length=200, label="Model id (as the gateway names it)")
+    display_name = forms.CharField(max_length=200, required=False)
+    sizes = forms.CharField(help_text="Comma-separated, e.g. 1280x720, 720x1280")
+    durations = forms.CharField(help_text="Comma-separated seconds, e.g. 5, 10")
+    price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label="Price per second (US$)")
+    image_input = forms.BooleanField(required=False, label="Accepts a reference image")
+
+    def clean_sizes(self):
+        import re
+
+        sizes = [s.strip() for s in self.cleaned_data["sizes"].split(",") if s.strip()]
+        bad = [s for s in sizes if not re.fullmatch(r"\d{2,5}x\d{2,5}", s)]
+        if bad or not sizes:
+            raise forms.ValidationError(f"Sizes are WIDTHxHEIGHT, e.g. 1280x720 (not {', '.join(bad) or 'empty'}).")
+        return sizes
+
+    def clean_durations(self):
+        try:
+            durations = sorted({int(d) for d in self.cleaned_data["durations"].split(",") if d.strip()})
+        except ValueError:
+            raise forms.ValidationError("Durations are whole seconds separated by commas, e.g. 5, 10.")
+        if not durations or durations[0] < 1 or durations[-1] > 120:
+            raise forms.ValidationError("Durations are between 1 and 120 seconds.")
+        return durations

@@ -1,6 +1,8 @@
 """Renders (takes) and the job book of the built-in previz provider."""
 
+import secrets
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -54,8 +56,11 @@ class Render(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="children",
         help_text="The take this one retries or remixes.",
     )
-    provider = models.CharField(max_length=64)
-    model = models.CharField(max_length=128)
+    connection = models.ForeignKey(
+        "ProviderConnection", on_delete=models.PROTECT, null=True, blank=True, related_name="renders"
+    )
+    provider = models.CharField(max_length=64, help_text="The connection kind, e.g. local")
+    model = models.CharField(max_length=200, help_text="The exact model id resolved at submit")
     recipe = models.JSONField(help_text="The exact request sent to the provider.")
     idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
@@ -142,3 +147,169 @@ class PrevizJob(models.Model):
 
     def __str__(self):
         return f"previz job {self.id} ({self.status})"
+
+
+class ConnectionKind(models.TextChoices):
+    LOCAL = "local", "Local previz (built in)"
+    OPENAI_VIDEOS = "openai-videos", "OpenAI Videos format (any compatible gateway)"
+    REPLICATE = "replicate", "Replicate"
+
+
+class AuthStyle(models.TextChoices):
+    BEARER = "bearer", "Authorization: Bearer <key>"
+    API_KEY = "api-key", "api-key: <key> (Azure)"
+
+
+def _webhook_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ProviderConnection(models.Model):
+    """A team's account at one provider. Keys are encrypted and never shown again."""
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="connections")
+    kind = models.CharField(max_length=32, choices=ConnectionKind.choices)
+    label = models.CharField(max_length=120)
+    base_url = models.URLField(blank=True)
+    auth_style = models.CharField(max_length=16, choices=AuthStyle.choices, default=AuthStyle.BEARER)
+    api_key_encrypted = models.TextField(blank=True)
+    webhook_secret_encrypted = models.TextField(blank=True)
+    webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True)
+    last_test_message = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["kind", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "label"], name="connection_label_unique_in_team")
+        ]
+
+    def __str__(self):
+        return self.label
+
+    def __repr__(self):  # never leak the key into logs
+        return f"<ProviderConnection {self.pk} {self.kind} {self.label!r}>"
+
+    @property
+    def api_key(self) -> str:
+        from generation.crypto import decrypt
+
+        return decrypt(self.api_key_encrypted)
+
+    def set_api_key(self, value: str) -> None:
+        from generation.crypto import encrypt
+
+        self.api_key_encrypted = encrypt(value)
+
+    @property
+    def webhook_secret(self) -> str:
+        from generation.crypto import decrypt
+
+        return decrypt(self.webhook_secret_encrypted)
+
+    def set_webhook_secret(self, value: str) -> None:
+        from generation.crypto import encrypt
+
+        self.webhook_secret_encrypted = encrypt(value)
+
+    @property
+    def has_api_key(self) -> bool:
+        return bool(self.api_key_encrypted)
+
+
+class Lifecycle(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    DEPRECATED = "deprecated", "Deprecated"
+    RETIRED = "retired", "Retired"
+
+
+class CatalogModel(models.Model):
+    """What a model accepts and costs, and whether it still exists.
+
+    Shipped entries (connection empty) apply to every connection of their kind;
+    an owner may register extra models that one gateway connection serves.
+    """
+
+    kind = models.CharField(max_length=32, choices=ConnectionKind.choices)
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="models"
+    )
+    model_id = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200)
+    sizes = models.JSONField(help_text='Allowed sizes, e.g. ["1280x720", "720x1280"]')
+    durations = models.JSONField(help_text="Allowed whole seconds, e.g. [4, 8, 12]")
+    input_kinds = models.JSONField(default=list, help_text='["text"] or ["text", "image"]')
+    supports_remix = models.BooleanField(default=False)
+    has_audio = models.BooleanField(default=False)
+    price_per_second = models.JSONField(
+        default=dict, help_text='US$ per second by size; "*" is the price for any other size'
+    )
+    lifecycle = models.CharField(max_length=16, choices=Lifecycle.choices, default=Lifecycle.AVAILABLE)
+    lifecycle_date = models.DateField(null=True, blank=True, help_text="Deprecation or retirement date")
+    snapshot_of = models.CharField(
+        max_length=200, blank=True, help_text="For a dated snapshot: the alias it pins"
+    )
+    input_schema = models.JSONField(default=dict, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["kind", "display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "model_id"], condition=models.Q(connection__isnull=True),
+                name="catalog_shipped_model_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["connection", "model_id"], condition=models.Q(connection__isnull=False),
+                name="catalog_registered_model_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_name} ({self.model_id})"
+
+    @property
+    def is_retired(self) -> bool:
+        return self.lifecycle == Lifecycle.RETIRED
+
+    def price_for(self, size: str) -> Decimal:
+        price = self.price_per_second.get(size, self.price_per_second.get("*", 0))
+        return Decimal(str(price))
+
+    @property
+    def price_for_any_size(self) -> Decimal:
+        return Decimal(str(self.price_per_second.get("*", 0)))
+
+    def problems_for(self, *, size: str, seconds: int) -> list[str]:
+        """Plain-words reasons this model cannot render the request (empty if it can)."""
+        problems = []
+        if size not in self.sizes:
+            problems.append(f"{self.display_name} renders {', '.join(self.sizes)}, not {size}.")
+        if seconds not in self.durations:
+            allowed = sorted(self.durations)
+            if allowed == list(range(allowed[0], allowed[-1] + 1)):
+                span = f"{allowed[0]}–{allowed[-1]} seconds"
+            else:
+                span = ", ".join(str(d) for d in allowed) + " seconds"
+            problems.append(f"{self.display_name} renders {span}, not {seconds}.")
+        return problems
+
+
+class WebhookEvent(models.Model):
+    """A verified webhook delivery, kept so a replayed one is recognised."""
+
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="webhook_events")
+    webhook_id = models.CharField(max_length=200)
+    job_id = models.CharField(max_length=200, blank=True)
+    event_type = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "webhook_id"], name="webhook_delivered_once")
+        ]

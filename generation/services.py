@@ -11,7 +11,6 @@ import logging
 import tempfile
 import uuid
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,23 +19,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from generation import animatic, provenance
+from generation import animatic, catalog, provenance
 from generation.models import Render, Status
-from generation.providers import ProviderError, RenderRequest, get_provider
+from generation.providers import ProviderError, RenderRequest, provider_for
 
 log = logging.getLogger(__name__)
 
 MAX_POLL_DELAY = 20.0
 
 
-def recipe_for(*, scene, provider_key: str, model_id: str) -> dict:
+def recipe_for(*, scene, connection, model_id: str) -> dict:
     """The exact, self-contained description of what a take asks for."""
     project = scene.project
     return {
         "project": {"id": project.pk, "name": project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": scene.prompt,
-        "provider": provider_key,
+        "provider": connection.kind,
+        "connection": connection.label,
         "model": model_id,
         "parameters": {
             "seconds": scene.duration,
@@ -47,7 +47,7 @@ def recipe_for(*, scene, provider_key: str, model_id: str) -> dict:
 
 
 def render_create(
-    *, scene, user, provider_key: str, model_id: str, idempotency_key, recipe: dict | None = None,
+    *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
     parent: Render | None = None,
 ) -> tuple[Render, bool]:
     """Book one take and enqueue its submission.
@@ -64,23 +64,24 @@ def render_create(
     if existing is not None:
         return _same_scene_or_refuse(existing, scene), False
 
-    try:
-        provider = get_provider(provider_key)
-    except ProviderError as exc:
-        raise ValidationError(exc.message)
-    recipe = recipe or recipe_for(scene=scene, provider_key=provider_key, model_id=model_id)
+    if connection.team_id != scene.project.team_id:
+        raise ValidationError("That provider connection belongs to another team.")
+    model = catalog.resolve(connection, model_id)
+    if model is None:
+        raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
+    if model.is_retired:
+        raise ValidationError(catalog.retirement_message(model, scene.project.team))
+    recipe = recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id)
     params = recipe["parameters"]
-    problems = provider.check_request(
-        model_id=model_id, size=params["size"], seconds=params["seconds"]
-    )
+    problems = model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     if problems:
         raise ValidationError(problems)
-    price = Decimal(str(provider.model(model_id).price_per_second))
     try:
         with transaction.atomic():
             render = Render.objects.create(
-                scene=scene, parent=parent, provider=provider_key, model=model_id, recipe=recipe,
-                idempotency_key=key, created_by=user, cost=price * params["seconds"],
+                scene=scene, parent=parent, connection=connection, provider=connection.kind,
+                model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user,
+                cost=model.price_for(params["size"]) * int(params["seconds"]),
             )
             from generation.tasks import submit_render
 
@@ -102,7 +103,7 @@ def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool
     if render.status not in {Status.FAILED, Status.CANCELED}:
         raise ValidationError("Only a failed or canceled take can be retried.")
     return render_create(
-        scene=render.scene, user=user, provider_key=render.provider, model_id=render.model,
+        scene=render.scene, user=user, connection=render.connection, model_id=render.model,
         idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
     )
 
@@ -123,7 +124,7 @@ def render_submit(render_id: int) -> None:
     if render is None or not render.advance(Status.SUBMITTING):
         return  # already submitted by an earlier delivery of this task
     try:
-        job_id = get_provider(render.provider).submit(_request_for(render))
+        job_id = provider_for(render.connection).submit(_request_for(render))
     except ProviderError as exc:
         render.mark_failed(exc.message)
         return
@@ -146,7 +147,7 @@ def render_poll(render_id: int) -> None:
     render = Render.objects.filter(pk=render_id, status=Status.RUNNING).first()
     if render is None:
         return
-    provider = get_provider(render.provider)
+    provider = provider_for(render.connection)
     Render.objects.filter(pk=render.pk).update(poll_count=F("poll_count") + 1)
     try:
         state = provider.poll(render.provider_job_id)
@@ -169,12 +170,24 @@ def render_poll(render_id: int) -> None:
         _schedule_poll(render, delay=state.poll_after or _backoff(render.poll_count))
 
 
-def render_finish(render_id: int) -> None:
-    """Copy the result to our storage, read its provenance, attach it to the take."""
+class TryAgainLater(Exception):
+    """A transient failure the calling task should retry (bounded) before giving up."""
+
+    def __init__(self, retry_after: float | None = None):
+        super().__init__("try again later")
+        self.retry_after = retry_after
+
+
+def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
+    """Copy the result to our storage, read its provenance, attach it to the take.
+
+    Provider results expire (Replicate ~1 h), so this runs the moment a job
+    succeeds; a cut-off or refused download is retried a few times first.
+    """
     render = Render.objects.filter(pk=render_id, status=Status.DOWNLOADING).first()
     if render is None:
         return
-    provider = get_provider(render.provider)
+    provider = provider_for(render.connection)
     with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
@@ -184,8 +197,16 @@ def render_finish(render_id: int) -> None:
                 provider.download(render.provider_job_id, "thumbnail", thumb_path)
             else:
                 animatic.extract_thumbnail(video_path, thumb_path)
-        except (ProviderError, ValueError, OSError) as exc:
-            message = getattr(exc, "message", None) or f"The result could not be stored: {exc}"
+        except ProviderError as exc:
+            if exc.retryable and not final_attempt:
+                raise TryAgainLater(exc.retry_after)
+            render.mark_failed(exc.message)
+            return
+        except ValueError:
+            render.mark_failed("The provider sent a file that is not a playable video.")
+            return
+        except OSError as exc:
+            message = f"The result could not be stored: {exc.strerror or exc}"
             render.mark_failed(message)
             return
         report = provenance.read_provenance(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from generation import previz, services
+from generation import connections, previz, services
 from generation.models import PrevizJob
 
 
@@ -16,9 +16,12 @@ def poll_render(render_id: int) -> None:
     services.render_poll(render_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def finish_render(render_id: int) -> None:
-    services.render_finish(render_id)
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
+def finish_render(self, render_id: int) -> None:
+    try:
+        services.render_finish(render_id, final_attempt=self.request.retries >= self.max_retries)
+    except services.TryAgainLater as later:
+        raise self.retry(countdown=later.retry_after or 2 ** self.request.retries)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330,
@@ -33,3 +36,8 @@ def previz_run_job(self, job_id: str) -> None:
 @shared_task(ignore_result=True)
 def resume_stalled_renders() -> None:
     services.renders_resume_stalled()
+
+
+@shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
+def test_connection(connection_id: int) -> None:
+    connections.connection_test(connection_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from generation import views
+from generation import connection_views, views
 
 app_name = "generation"
 
@@ -9,4 +9,12 @@ urlpatterns = [
     path("takes/<int:pk>/", views.render_status, name="render_status"),
     path("takes/<int:pk>/retry/", views.render_retry, name="render_retry"),
     path("takes/<int:pk>/<str:variant>/", views.render_file, name="render_file"),
+    path("webhooks/<str:token>/", views.webhook, name="webhook"),
+    path("teams/<int:team_pk>/connections/", connection_views.connection_list, name="connection_list"),
+    path("teams/<int:team_pk>/connections/<int:pk>/", connection_views.connection_edit, name="connection_edit"),
+    path("teams/<int:team_pk>/connections/<int:pk>/test/", connection_views.connection_test, name="connection_test"),
+    path("teams/<int:team_pk>/connections/<int:pk>/status/", connection_views.connection_status,
+         name="connection_status"),
+    path("teams/<int:team_pk>/connections/<int:pk>/models/", connection_views.model_register,
+         name="model_register"),
 ]

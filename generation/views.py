@@ -3,14 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.files import file_response
 from generation.forms import RenderForm, RetryForm
-from generation.models import Render, Status
-from generation import services
+from generation import services, webhooks
+from generation.models import ProviderConnection, Render, Status
 from projects.access import get_scene_for, membership_for, require
 
 TAKES = "generation/_takes.html"
@@ -26,7 +27,7 @@ def _get_take_for(user, pk) -> Render:
 def _takes(request, scene, membership, *, form=None, error=None, status=200):
     context = {
         "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by"),
-        "render_form": form or RenderForm(), "render_error": error,
+        "render_form": form or RenderForm(team=scene.project.team), "render_error": error,
     }
     return render(request, TAKES, context, status=status)
 
@@ -36,19 +37,19 @@ def _takes(request, scene, membership, *, form=None, error=None, status=200):
 def render_create(request, scene_pk):
     scene, membership = get_scene_for(request.user, scene_pk)
     require(membership, "edit")
-    form = RenderForm(request.POST)
+    form = RenderForm(request.POST, team=scene.project.team)
     error = None
     if form.is_valid():
         try:
             services.render_create(
-                scene=scene, user=request.user, provider_key=form.provider_key,
-                model_id=form.model_id, idempotency_key=form.cleaned_data["idempotency_key"],
+                scene=scene, user=request.user, connection=form.chosen.connection,
+                model_id=form.chosen.model.model_id, idempotency_key=form.cleaned_data["idempotency_key"],
             )
             form = None  # a fresh form, with a fresh key, for the next click
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
-        error = "Choose a provider and model, then try again."
+        error = " ".join(m for errors in form.errors.values() for m in errors)
     if request.htmx:
         return _takes(request, scene, membership, form=form, error=error)
     if error:
@@ -98,3 +99,14 @@ def render_file(request, pk, variant):
     if variant == "thumbnail" and take.thumbnail:
         return file_response(request, take.thumbnail, "image/jpeg")
     raise Http404("No such file.")
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, token):
+    connection = get_object_or_404(ProviderConnection, webhook_token=token)
+    try:
+        webhooks.webhook_receive(connection=connection, headers=request.headers, body=request.body)
+    except webhooks.WebhookRefused as refused:
+        return HttpResponse(refused.reason, status=refused.status, content_type="text/plain")
+    return HttpResponse(status=204)

@@ -26,6 +26,9 @@ def team_create(*, name: str, owner) -> Team:
     with transaction.atomic():
         team = Team.objects.create(name=name)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
+        from generation.catalog import connection_ensure_local
+
+        connection_ensure_local(team)
     return team
 
 

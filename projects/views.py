@@ -48,7 +48,7 @@ def _storyboard_context(project, membership, **extra):
     return {
         "project": project, "membership": membership, "scenes": scenes,
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
-        "render_form": RenderForm(), **extra,
+        "render_form": RenderForm(team=project.team), **extra,
     }
 
 
@@ -79,7 +79,7 @@ def scene_create(request, pk):
 def _scene_card(request, scene, membership, template="#scene-card", **extra):
     scene.takes = list(scene.renders.select_related("created_by"))
     context = {"scene": scene, "project": scene.project, "membership": membership,
-               "render_form": RenderForm(), **extra}
+               "render_form": RenderForm(team=scene.project.team), **extra}
     return render(request, STORYBOARD + template, context)
 
 

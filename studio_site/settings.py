@@ -208,6 +208,11 @@ C2PA_DIR = Path(os.environ.get("C2PA_DIR", DATA_DIR / "c2pa"))
 # Where the built-in previz provider keeps its jobs (it behaves like a remote service).
 PREVIZ_DIR = Path(os.environ.get("PREVIZ_DIR", DATA_DIR / "previz"))
 STUDIO_VERSION = "0.1.0"
+# The studio's public address, for provider webhooks (unset: polling only).
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# Fernet key(s) for provider API keys at rest, newest first, comma-separated
+# (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
+FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
 LOGGING = {
     "version": 1,

@@ -133,7 +133,7 @@ def render_take(django_capture_on_commit_callbacks, editor):
     def render(scene, *, user=None, key=None):
         with django_capture_on_commit_callbacks(execute=True):
             take, _ = generation.render_create(
-                scene=scene, user=user or editor, provider_key="local",
+                scene=scene, user=user or editor, connection=scene.project.team.connections.get(kind="local"),
                 model_id="previz-animatic-1", idempotency_key=key or uuid.uuid4(),
             )
         take.refresh_from_db()

@@ -24,6 +24,7 @@ Because `real_worker` depends on `transactional_db`, pytest stops the worker
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
@@ -33,6 +34,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.db import connection
 from kombu import Exchange, Queue
@@ -144,8 +146,28 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+# Data migrations whose rows the app needs at run time (the shipped model catalog).
+DATA_MIGRATIONS = ["generation.migrations.0005_ship_catalog_and_local_connections"]
+
+
 @pytest.fixture
-def real_worker(transactional_db, settings, tmp_path):
+def migrated_data(transactional_db):
+    """Put back what data migrations wrote, for a test on committed data.
+
+    Transactional tests (`transactional_db`, `live_server`) end with a flush
+    that also empties the rows data migrations wrote, so the next such test
+    would find no model catalog. Django's serialized rollback cannot restore
+    them here: Playwright runs an event loop in the test thread, so the test
+    gets a fresh connection object without the snapshot taken at setup, and
+    the rollback is silently skipped. Re-running the (idempotent) migrations'
+    forward step is explicit and cheap.
+    """
+    for name in DATA_MIGRATIONS:
+        importlib.import_module(name).forwards(django_apps, None)
+
+
+@pytest.fixture
+def real_worker(migrated_data, transactional_db, settings, tmp_path):
     """A real `celery worker` process on a queue of its own, sharing DB, broker and files."""
     queue = f"studio-it-{uuid.uuid4().hex[:12]}"
     settings.MEDIA_ROOT = str(tmp_path / "media")

@@ -9,3 +9,19 @@ register = template.Library()
 def idempotency_key() -> str:
     """A fresh key for a one-click form: resending that form finds the same take."""
     return str(uuid.uuid4())
+
+
+@register.simple_tag
+def render_options(render_form, scene) -> list[dict]:
+    """The render form's choices for one scene, with its cost and whether it fits."""
+    options = []
+    for value, target in render_form.targets.items():
+        problems = target.model.problems_for(size=scene.size, seconds=scene.duration)
+        options.append({
+            "value": value,
+            "label": target.label,
+            "estimate": target.estimate(size=scene.size, seconds=scene.duration),
+            "problem": " ".join(problems),
+            "selected": value == render_form["target"].value(),
+        })
+    return options

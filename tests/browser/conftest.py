@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.worker import real_worker  # noqa: F401  (a real Celery worker for the journey)
+from tests.worker import migrated_data, real_worker  # noqa: F401
 
 # Playwright's sync API runs an event loop in the test thread; Django would
 # otherwise refuse the test's own ORM calls (factories, assertions) there.
@@ -56,6 +56,11 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": CHROMIUM_ARGS,
         "headless": True,
     }
+
+
+@pytest.fixture(autouse=True)
+def _migrated_data(migrated_data):
+    """live_server tests are transactional: each one starts with the shipped catalog."""
 
 
 @pytest.fixture

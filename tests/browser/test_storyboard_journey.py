@@ -1,12 +1,14 @@
 """The walking skeleton, end to end in a real browser.
 
 An owner logs in, creates a project, storyboards two scenes, renders a take of
-each with the local previz provider, watches each take finish and play, reads
-its content credentials and approves one.
+each with the local previz provider, watches each take's progress until it
+finishes and plays, reads its content credentials and approves one.
 
-Celery runs eagerly here (see tests/conftest.py), so a take finishes within
-the "Render take" request; these tests check where the journey ends, and a
-separate integration test follows progress through a real worker.
+The journey renders through a real Celery worker process (`real_worker`, see
+tests/worker.py): "Render take" answers with a take still in progress, and
+htmx polling alone (no page reload) brings it to "Done". The other tests here
+run Celery eagerly (see tests/conftest.py), so a take finishes within the
+"Render take" request.
 """
 
 from __future__ import annotations
@@ -19,6 +21,39 @@ from playwright.sync_api import Locator, Page, expect
 from generation.models import Render
 
 RENDER_TIMEOUT_MS = 30_000
+
+# A take the worker has not finished: the page shows a progress bar and polls.
+ACTIVE_STATUSES = ("queued", "submitting", "running", "downloading")
+ACTIVE_STATUS = re.compile(rf"^({'|'.join(ACTIVE_STATUSES)})$")
+
+# Record every state each take is drawn in, however briefly: a MutationObserver
+# sees each htmx swap, so a state shown between two of Playwright's checks is
+# not lost. The page must not reload afterwards (the record would be lost too).
+WATCH_TAKES_JS = """
+() => {
+  const history = window.__takeHistory = {};
+  const record = () => {
+    for (const take of document.querySelectorAll('[data-testid="take"]')) {
+      const bar = take.querySelector('[data-testid="take-progress"]');
+      const entry = {
+        status: take.dataset.status,
+        progress: bar ? Number(bar.value) : null,
+        progressVisible: !!bar && bar.getClientRects().length > 0,
+      };
+      const seen = (history[take.id] ||= []);
+      const last = seen[seen.length - 1];
+      if (!last || last.status !== entry.status || last.progress !== entry.progress
+          || last.progressVisible !== entry.progressVisible) {
+        seen.push(entry);
+      }
+    }
+  };
+  new MutationObserver(record).observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ["data-status", "value"],
+  });
+  record();
+}
+"""
 
 # Play a take's video and report what the browser made of it.
 PLAY_VIDEO_JS = """
@@ -96,9 +131,37 @@ def assert_no_full_reload_since_marked(page: Page) -> None:
     assert page.evaluate("window.__noReload") is True, "the page reloaded instead of swapping"
 
 
+def render_take(card: Locator) -> Locator:
+    """Click "Render take" and see the new take in progress; returns the take."""
+    takes = card.get_by_test_id("takes")
+    expect(takes.get_by_label("Render with").locator("option:checked")).to_have_text(
+        re.compile(r"^Local previz — Previz animatic\b")
+    )
+    takes.get_by_test_id("render-button").click()
+    take = card.get_by_test_id("take")
+    expect(take).to_have_count(1)
+    return take
+
+
+def assert_watched_progress_to_done(page: Page, take_id: str, worker) -> None:
+    """The take was drawn in progress (with a bar) first, then finished, by polling."""
+    seen = page.evaluate("id => window.__takeHistory[id]", take_id)
+    print(f"{take_id} was drawn as {seen}")  # shown when the test fails (or with -rP)
+    where = f"{take_id} went {seen}{worker.tail()}"
+    assert seen, where
+    assert seen[0]["status"] in ACTIVE_STATUSES, where
+    assert seen[0]["progressVisible"], where
+    assert seen[-1] == {"status": "succeeded", "progress": None, "progressVisible": False}, where
+    active = [entry for entry in seen if entry["status"] in ACTIVE_STATUSES]
+    assert all(entry["progressVisible"] for entry in active), where
+    progress = [entry["progress"] for entry in active]
+    assert progress == sorted(progress), f"progress went backwards: {where}"
+    assert [entry["status"] for entry in seen].count("succeeded") == 1, where
+
+
 # --- The journey ----------------------------------------------------------------
 
-def test_owner_storyboards_renders_and_approves_a_take(logged_in_page, owner):
+def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_page, owner):
     page = logged_in_page(owner)
 
     # A new project, made through the project list.
@@ -107,11 +170,13 @@ def test_owner_storyboards_renders_and_approves_a_take(logged_in_page, owner):
 
     # Two scenes, added in place by htmx: no full page load.
     page.evaluate("window.__noReload = true")
+    # Clips of 4-5 s at 1280x720 keep the worker busy for a moment: long enough
+    # to see a take in progress, short enough for a quick test.
     add_scene(page, title="Dawn", prompt="A harbour at dawn, mist on the water.",
-              duration=1, camera_notes="slow push-in")
+              duration=4, camera_notes="slow push-in")
     expect(page.get_by_test_id("scene")).to_have_count(1)
     add_scene(page, title="Nets", prompt="Fishermen haul nets onto the quay.",
-              duration=2, camera_notes="handheld, low angle")
+              duration=5, camera_notes="handheld, low angle")
     expect(page.get_by_test_id("scene")).to_have_count(2)
     assert_no_full_reload_since_marked(page)
     dawn, nets = scene_card(page, "Dawn"), scene_card(page, "Nets")
@@ -120,15 +185,28 @@ def test_owner_storyboards_renders_and_approves_a_take(logged_in_page, owner):
     # The add form is fresh again for the next scene.
     expect(page.get_by_test_id("add-scene-form").get_by_label("Title")).to_have_value("")
 
-    # Render a take of each scene with the local previz provider.
+    # Render a take of each scene with the local previz provider. The worker has
+    # not finished when the answer arrives: each take first shows a progress bar.
+    page.evaluate(WATCH_TAKES_JS)
+    status_polls = []
+    page.on("request", lambda request: status_polls.append(request.url)
+            if re.search(r"/takes/\d+/$", request.url) else None)
+    take_ids = []
     for card in (dawn, nets):
-        takes = card.get_by_test_id("takes")
-        expect(takes.get_by_label("Render with")).to_have_value("local:previz-animatic-1")
-        takes.get_by_test_id("render-button").click()
+        take = render_take(card)
+        expect(take).to_have_attribute("data-status", ACTIVE_STATUS)
+        expect(take.get_by_test_id("take-progress")).to_be_visible()
+        expect(take.get_by_test_id("take-video")).to_have_count(0)
+        take_ids.append(take.get_attribute("id"))
 
-    # Each take finishes, plays for the scene's length and carries trusted credentials.
-    for card, seconds in ((dawn, 1), (nets, 2)):
+    # Watched through htmx polling alone, each take finishes, plays for the
+    # scene's length and carries trusted credentials.
+    for card, seconds, take_id in ((dawn, 4, take_ids[0]), (nets, 5, take_ids[1])):
         take = finished_take(card)
+        expect(take).to_have_attribute("id", take_id)  # the same take, swapped in place
+        assert_watched_progress_to_done(page, take_id, real_worker)
+        assert any(url.endswith(f"/takes/{take_id.removeprefix('take-')}/")
+                   for url in status_polls), status_polls
         expect(take.get_by_test_id("take-status")).to_have_text("Done")
         expect(take.get_by_test_id("take-progress")).to_have_count(0)
         assert_plays_for(take, seconds)

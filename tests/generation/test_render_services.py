@@ -34,10 +34,10 @@ def test_one_idempotency_key_makes_exactly_one_take(scene, editor, django_captur
     key = uuid.uuid4()
     with django_capture_on_commit_callbacks(execute=True):
         first, created_first = services.render_create(
-            scene=scene, user=editor, provider_key="local", model_id="previz-animatic-1", idempotency_key=key
+            scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"), model_id="previz-animatic-1", idempotency_key=key
         )
         again, created_again = services.render_create(
-            scene=scene, user=editor, provider_key="local", model_id="previz-animatic-1", idempotency_key=key
+            scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"), model_id="previz-animatic-1", idempotency_key=key
         )
     assert (created_first, created_again) == (True, False)
     assert first.pk == again.pk
@@ -47,15 +47,15 @@ def test_one_idempotency_key_makes_exactly_one_take(scene, editor, django_captur
 
 def test_a_key_reused_for_another_scene_is_refused(scene, make_scene, editor):
     key = uuid.uuid4()
-    services.render_create(scene=scene, user=editor, provider_key="local",
+    services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
                            model_id="previz-animatic-1", idempotency_key=key)
     with pytest.raises(ValidationError):
-        services.render_create(scene=make_scene(title="Other"), user=editor, provider_key="local",
+        services.render_create(scene=make_scene(title="Other"), user=editor, connection=scene.project.team.connections.get(kind="local"),
                                model_id="previz-animatic-1", idempotency_key=key)
 
 
 def test_a_submit_delivered_twice_books_one_provider_job(scene, editor):
-    take, _ = services.render_create(scene=scene, user=editor, provider_key="local",
+    take, _ = services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
                                      model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
     services.render_submit(take.pk)
     services.render_submit(take.pk)
@@ -66,9 +66,9 @@ def test_a_submit_delivered_twice_books_one_provider_job(scene, editor):
 
 
 def test_an_unknown_model_is_refused_before_anything_is_booked(scene, editor):
-    with pytest.raises(ValidationError, match="no model"):
-        services.render_create(scene=scene, user=editor, provider_key="local",
-                               model_id="sora-2", idempotency_key=uuid.uuid4())
+    with pytest.raises(ValidationError, match="has no model “sora-3”"):
+        services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
+                               model_id="sora-3", idempotency_key=uuid.uuid4())
     assert Render.objects.count() == 0
 
 
@@ -79,7 +79,7 @@ def test_a_duration_the_provider_cannot_render_is_refused(make_scene, editor):
     Scene.objects.filter(pk=scene.pk).update(duration=30)  # past the provider's 20 s
     scene.refresh_from_db()
     with pytest.raises(ValidationError, match="1–20 seconds, not 30"):
-        services.render_create(scene=scene, user=editor, provider_key="local",
+        services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
                                model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
 
 
@@ -102,7 +102,7 @@ def test_a_provider_failure_is_shown_in_plain_words_and_can_be_retried(
 
 
 def test_a_transient_poll_error_is_retried_not_failed(scene, editor, monkeypatch):
-    take, _ = services.render_create(scene=scene, user=editor, provider_key="local",
+    take, _ = services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
                                      model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
     Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, provider_job_id="job-1")
     scheduled = []
@@ -125,7 +125,7 @@ def test_a_result_that_is_not_a_video_fails_the_take(scene, editor, monkeypatch,
     monkeypatch.setattr(LocalPrevizProvider, "download", junk)
     take = render_take(scene)
     assert take.status == Status.FAILED
-    assert "not a playable video" in take.error_message
+    assert take.error_message == "The provider sent a file that is not a playable video."
     assert not take.video
 
 

@@ -9,12 +9,15 @@ from generation.models import Render, Status
 from projects.models import Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}
-PREVIZ = "local:previz-animatic-1"
 
 
-def start(client, scene, key=None, target=PREVIZ):
+def previz(scene):
+    return f"{scene.project.team.connections.get(kind='local').pk}:previz-animatic-1"
+
+
+def start(client, scene, key=None, target=None):
     return client.post(reverse("generation:render_create", args=[scene.pk]),
-                       {"target": target, "idempotency_key": str(key or uuid.uuid4())}, **HX)
+                       {"target": target or previz(scene), "idempotency_key": str(key or uuid.uuid4())}, **HX)
 
 
 def test_render_take_answers_with_the_takes_partial_and_a_fresh_key(client_for, editor, scene):
@@ -74,7 +77,7 @@ def test_retry_makes_a_linked_take_with_the_same_recipe(client_for, editor, scen
 
 def test_an_unknown_provider_choice_is_an_error_in_the_page(client_for, editor, scene):
     html = start(client_for(editor), scene, target="acme:nope").content.decode()
-    assert "Choose a provider and model" in html
+    assert "Choose one of your team&#x27;s providers and models" in html
     assert not Render.objects.exists()
 
 

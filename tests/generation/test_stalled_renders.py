@@ -11,7 +11,7 @@ from generation.models import PrevizJob, Render, Status
 
 def take_in(scene, status, *, minutes_ago, **fields):
     take = Render.objects.create(scene=scene, provider="local", model="previz-animatic-1",
-                                 recipe=services.recipe_for(scene=scene, provider_key="local",
+                                 recipe=services.recipe_for(scene=scene, connection=scene.project.team.connections.get(kind="local"),
                                                             model_id="previz-animatic-1"),
                                  status=status, **fields)
     Render.objects.filter(pk=take.pk).update(updated_at=timezone.now() - timedelta(minutes=minutes_ago))

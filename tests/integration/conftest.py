@@ -1,3 +1,3 @@
 """Integration tests: a real Celery worker process (see tests/worker.py)."""
 
-from tests.worker import real_worker  # noqa: F401
+from tests.worker import migrated_data, real_worker  # noqa: F401

@@ -18,7 +18,7 @@ import av
 import pytest
 from django.conf import settings as django_settings
 
-from generation import services, tasks
+from generation import catalog, services, tasks
 from generation.models import PrevizJob, Render, Status
 from tests.worker import Worker
 
@@ -27,8 +27,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def _create_take(scene, user) -> Render:
     render, created = services.render_create(
-        scene=scene, user=user, provider_key="local", model_id="previz-animatic-1",
-        idempotency_key=uuid.uuid4(),
+        scene=scene, user=user, connection=catalog.connection_ensure_local(scene.project.team),
+        model_id="previz-animatic-1", idempotency_key=uuid.uuid4(),
     )
     assert created
     return render

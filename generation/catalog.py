@@ -1,0 +1,78 @@
+"""Which models a team can render with, what they accept, and what they cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
+
+
+@dataclass(frozen=True)
+class Target:
+    """One choice in the render form: a team connection and one of its models."""
+
+    connection: ProviderConnection
+    model: CatalogModel
+
+    @property
+    def value(self) -> str:
+        return f"{self.connection.pk}:{self.model.model_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.connection.label} — {self.model.display_name}"
+
+    def estimate(self, *, size: str, seconds: int) -> Decimal:
+        return self.model.price_for(size) * seconds
+
+
+def connection_ensure_local(team) -> ProviderConnection:
+    """The built-in previz provider is always one of a team's connections."""
+    connection, _ = ProviderConnection.objects.get_or_create(
+        team=team, kind=ConnectionKind.LOCAL, defaults={"label": "Local previz"}
+    )
+    return connection
+
+
+def models_for(connection: ProviderConnection):
+    """Shipped models of the connection's kind plus the ones registered on it."""
+    return CatalogModel.objects.filter(
+        Q(connection=connection) | Q(connection__isnull=True, kind=connection.kind)
+    )
+
+
+def available_targets(team) -> list[Target]:
+    connection_ensure_local(team)
+    connections = list(ProviderConnection.objects.filter(team=team))
+    shipped = {}
+    for model in CatalogModel.objects.filter(connection__isnull=True).exclude(lifecycle=Lifecycle.RETIRED):
+        shipped.setdefault(model.kind, []).append(model)
+    registered = {}
+    for model in CatalogModel.objects.filter(connection__team=team).exclude(lifecycle=Lifecycle.RETIRED):
+        registered.setdefault(model.connection_id, []).append(model)
+    targets = []
+    for connection in connections:
+        models = registered.get(connection.pk, []) + shipped.get(connection.kind, [])
+        targets.extend(Target(connection, m) for m in models)
+    # The free local previz first: it is what works with no account.
+    return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
+
+
+def resolve(connection: ProviderConnection, model_id: str) -> CatalogModel | None:
+    """A model registered on the connection wins over a shipped one of the same id."""
+    own = CatalogModel.objects.filter(connection=connection, model_id=model_id).first()
+    return own or CatalogModel.objects.filter(
+        connection__isnull=True, kind=connection.kind, model_id=model_id
+    ).first()
+
+
+def retirement_message(model: CatalogModel, team) -> str:
+    alternatives = [t.label for t in available_targets(team)]
+    when = f" on {model.lifecycle_date:%-d %b %Y}" if model.lifecycle_date else ""
+    message = f"{model.display_name} ({model.model_id}) was retired{when} and can no longer render."
+    if alternatives:
+        message += " Live alternatives: " + "; ".join(alternatives) + "."
+    return message

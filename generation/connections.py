@@ -1,0 +1,83 @@
+"""Actions on a team's provider connections."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from generation.models import CatalogModel, ConnectionKind, ProviderConnection
+from generation.providers import ProviderError, provider_for
+
+
+def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
+                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+    if kind == ConnectionKind.LOCAL:
+        raise ValidationError("The local previz connection is built in.")
+    connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
+                                    auth_style=auth_style, created_by=user)
+    connection.set_api_key(api_key)
+    connection.set_webhook_secret(webhook_secret)
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:
+        raise ValidationError(f"Your team already has a connection called “{label}”.")
+    return connection
+
+
+def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,
+                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+    """Blank secret fields keep the stored secret: keys are write-only."""
+    connection.label, connection.base_url, connection.auth_style = label, base_url, auth_style
+    if api_key:
+        connection.set_api_key(api_key)
+    if webhook_secret:
+        connection.set_webhook_secret(webhook_secret)
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:
+        raise ValidationError(f"Your team already has a connection called “{label}”.")
+    return connection
+
+
+def connection_request_test(*, connection: ProviderConnection) -> None:
+    from generation.tasks import test_connection
+
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        last_tested_at=None, last_test_ok=None, last_test_message="Testing…"
+    )
+    test_connection.delay_on_commit(connection.pk)
+
+
+def connection_test(connection_id: int) -> None:
+    """One cheap authenticated call; the result in plain words."""
+    connection = ProviderConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return
+    try:
+        message, ok = provider_for(connection).test_connection(), True
+    except ProviderError as exc:
+        message, ok = exc.message, False
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
+    )
+
+
+def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,
+                           sizes: list[str], durations: list[int], price_per_second: float,
+                           image_input: bool = False) -> CatalogModel:
+    """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id)."""
+    if connection.kind != ConnectionKind.OPENAI_VIDEOS:
+        raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
+    try:
+        with transaction.atomic():
+            return CatalogModel.objects.create(
+                kind=connection.kind, connection=connection, model_id=model_id,
+                display_name=display_name or model_id, sizes=sizes, durations=durations,
+                input_kinds=["text", "image"] if image_input else ["text"],
+                price_per_second={"*": price_per_second},
+            )
+    except IntegrityError:
+        raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")

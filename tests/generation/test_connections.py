@@ -1,0 +1,163 @@
+"""Provider connections and the model catalog, as an owner and a renderer see them."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from generation import catalog, connections, services
+from generation.models import CatalogModel, ProviderConnection, Render
+
+SECRET = "sk-live-very-secret-123"
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def gateway(team, owner):
+    return connections.connection_create(
+        team=team, user=owner, kind="openai-videos", label="Our gateway",
+        base_url="https://gateway.example/v1", api_key=SECRET, webhook_secret="whsec_c2VjcmV0",
+    )
+
+
+def add(client, team, **overrides):
+    data = {"kind": "openai-videos", "label": "LiteLLM", "base_url": "https://litellm.example/v1",
+            "auth_style": "bearer", "api_key": SECRET, "webhook_secret": ""}
+    data.update(overrides)
+    return client.post(reverse("generation:connection_list", args=[team.pk]), data)
+
+
+def test_an_owner_adds_a_connection_whose_key_is_encrypted_and_never_shown(client_for, owner, team):
+    client = client_for(owner)
+    add(client, team)
+    connection = ProviderConnection.objects.get(label="LiteLLM")
+    assert SECRET not in connection.api_key_encrypted
+    assert connection.api_key == SECRET
+    assert SECRET not in repr(connection)
+    assert SECRET not in client.get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    edit = client.get(reverse("generation:connection_edit", args=[team.pk, connection.pk])).content.decode()
+    assert SECRET not in edit and "Leave blank to keep the stored key." in edit
+
+
+def test_saving_an_edit_with_a_blank_key_keeps_the_stored_key(client_for, owner, team, gateway):
+    client_for(owner).post(reverse("generation:connection_edit", args=[team.pk, gateway.pk]),
+                           {"label": "Renamed", "base_url": gateway.base_url, "auth_style": "api-key", "api_key": ""})
+    gateway.refresh_from_db()
+    assert (gateway.label, gateway.auth_style, gateway.api_key) == ("Renamed", "api-key", SECRET)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"base_url": ""}, "needs the gateway&#x27;s base URL"),
+    ({"api_key": ""}, "Paste the API key"),
+    ({"base_url": "not a url"}, "Enter a valid URL."),
+])
+def test_bad_connection_input_is_refused_and_keeps_the_label(client_for, owner, team, overrides, message):
+    html = add(client_for(owner), team, label="Keep me", **overrides).content.decode()
+    assert message in html and 'value="Keep me"' in html
+    assert not ProviderConnection.objects.filter(label="Keep me").exists()
+
+
+def test_a_second_connection_with_the_same_label_is_refused(client_for, owner, team, gateway):
+    html = add(client_for(owner), team, label="Our gateway").content.decode()
+    assert "already has a connection called" in html
+
+
+@pytest.mark.parametrize("role", ["editor", "reviewer", "viewer"])
+def test_only_owners_manage_connections(request, client_for, team, role, gateway):
+    client = client_for(request.getfixturevalue(role))
+    assert add(client, team, label="Sneaky").status_code == 403
+    assert client.post(reverse("generation:connection_test", args=[team.pk, gateway.pk])).status_code == 403
+    assert client.get(reverse("generation:connection_edit", args=[team.pk, gateway.pk])).status_code == 403
+
+
+def test_another_teams_user_gets_404_on_connection_pages(client_for, outsider, team, gateway):
+    client = client_for(outsider)
+    for method, name, args in [
+        ("get", "connection_list", [team.pk]), ("post", "connection_list", [team.pk]),
+        ("get", "connection_edit", [team.pk, gateway.pk]), ("post", "connection_test", [team.pk, gateway.pk]),
+        ("get", "connection_status", [team.pk, gateway.pk]), ("post", "model_register", [team.pk, gateway.pk]),
+    ]:
+        assert getattr(client, method)(reverse(f"generation:{name}", args=args)).status_code == 404, name
+
+
+def test_testing_the_local_connection_reports_ready(client_for, owner, team, django_capture_on_commit_callbacks):
+    local = team.connections.get(kind="local")
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(owner).post(reverse("generation:connection_test", args=[team.pk, local.pk]), **HX)
+    local.refresh_from_db()
+    assert local.last_test_ok is True and local.last_test_message == "Local previz is ready."
+
+
+def test_retired_sora_models_are_not_offered_but_registered_gateway_models_are(team, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="seedance-2.0", display_name="Seedance 2",
+                                       sizes=["1280x720"], durations=[5, 10], price_per_second=0.25)
+    offered = {(t.connection.label, t.model.model_id) for t in catalog.available_targets(team)}
+    assert ("Our gateway", "seedance-2.0") in offered
+    assert ("Local previz", "previz-animatic-1") in offered
+    assert not any(model_id.startswith("sora-2") for _, model_id in offered)
+
+
+def test_another_teams_connections_are_never_offered(team, make_team, make_user):
+    other = make_team("Other", owner=make_user())
+    connections.connection_create(team=other, user=None, kind="replicate", label="Theirs", api_key="k")
+    assert all(t.connection.team_id == team.pk for t in catalog.available_targets(team))
+
+
+def test_a_retired_model_is_refused_naming_live_alternatives(scene, editor, gateway):
+    with pytest.raises(ValidationError) as refused:
+        services.render_create(scene=scene, user=editor, connection=gateway, model_id="sora-2",
+                               idempotency_key=uuid.uuid4())
+    message = refused.value.messages[0]
+    assert "Sora 2 (sora-2) was retired on 24 Sep 2026" in message
+    assert "Local previz — Previz animatic" in message
+    assert not Render.objects.exists()
+
+
+def test_the_shipped_catalog_keeps_sora_prices_for_history(db):
+    sora = CatalogModel.objects.get(model_id="sora-2", connection=None)
+    pro = CatalogModel.objects.get(model_id="sora-2-pro", connection=None)
+    assert sora.is_retired and str(sora.lifecycle_date) == "2026-09-24"
+    assert (sora.price_for("1280x720"), pro.price_for("1280x720"), pro.price_for("1792x1024")) == (
+        Decimal("0.1"), Decimal("0.3"), Decimal("0.5"))
+    assert CatalogModel.objects.get(model_id="sora-2-2025-12-08").snapshot_of == "sora-2"
+    assert CatalogModel.objects.filter(kind="replicate", model_id__in=["google/veo-3.1", "wan-video/wan-2.7-t2v"]).count() == 2
+
+
+def test_a_take_records_the_resolved_model_and_its_price(scene, editor, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="wan-2.7", display_name="Wan",
+                                       sizes=["1280x720"], durations=[2, 5], price_per_second=0.25)
+    take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="wan-2.7",
+                                     idempotency_key=uuid.uuid4())
+    assert (take.model, take.cost, take.recipe["connection"]) == ("wan-2.7", Decimal("0.50"), "Our gateway")
+
+
+def test_the_render_form_shows_each_options_estimated_cost(client_for, editor, project, scene, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="wan-2.7", display_name="Wan",
+                                       sizes=["1280x720"], durations=[2, 5], price_per_second=0.25)
+    html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert "Our gateway — Wan · est. $0.50" in html
+    assert "Local previz — Previz animatic · est. $0.00" in html
+
+
+def test_a_size_the_model_cannot_render_is_refused_in_the_page(client_for, editor, scene, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="wan-2.7", display_name="Wan",
+                                       sizes=["720x1280"], durations=[2], price_per_second=0.25)
+    html = client_for(editor).post(reverse("generation:render_create", args=[scene.pk]),
+                                   {"target": f"{gateway.pk}:wan-2.7", "idempotency_key": str(uuid.uuid4())},
+                                   **HX).content.decode()
+    assert "Wan renders 720x1280, not 1280x720." in html
+    assert not Render.objects.exists()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("sizes", "1280 by 720", "Sizes are WIDTHxHEIGHT"),
+    ("durations", "five", "whole seconds"),
+])
+def test_registering_a_model_with_bad_input_says_why(client_for, owner, team, gateway, field, value, message):
+    data = {"model_id": "m", "sizes": "1280x720", "durations": "5", "price_per_second": "0.1", field: value}
+    response = client_for(owner).post(reverse("generation:model_register", args=[team.pk, gateway.pk]), data,
+                                      follow=True)
+    assert message in response.content.decode()
+    assert not CatalogModel.objects.filter(model_id="m").exists()

@@ -1,0 +1,178 @@
+"""Takes rendered on remote providers, through our tasks, against a local server speaking their wire format."""
+
+import json
+import time
+import uuid
+
+import pytest
+
+from generation import connections, services
+from generation.models import Render, Status
+from generation.providers.webhooks import sign_standard_webhook
+from tests.fakes.provider_server import provider_server  # noqa: F401
+
+WEBHOOK_SECRET = "whsec_" + "c3R1ZGlvLXdlYmhvb2stc2VjcmV0"
+
+
+@pytest.fixture
+def gateway(team, owner, provider_server):
+    connection = connections.connection_create(
+        team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
+        api_key=provider_server.api_key, webhook_secret=WEBHOOK_SECRET,
+    )
+    connections.catalog_register_model(connection=connection, model_id="veo-3.1", display_name="Veo via gateway",
+                                       sizes=["1280x720"], durations=[4, 8], price_per_second=0.4)
+    return connection
+
+
+@pytest.fixture
+def replicate(team, owner, provider_server):
+    return connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                         base_url=provider_server.replicate_base, api_key=provider_server.api_key)
+
+
+@pytest.fixture
+def four_second_scene(make_scene):
+    return make_scene(duration=4)
+
+
+def render_on(connection, scene, model_id, user, capture):
+    with capture(execute=True):
+        take, _ = services.render_create(scene=scene, user=user, connection=connection, model_id=model_id,
+                                         idempotency_key=uuid.uuid4())
+    take.refresh_from_db()
+    return take
+
+
+def test_a_gateway_take_arrives_with_the_providers_own_credentials_shown_honestly(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert take.provider_job_id.startswith("job_")
+    assert provider_server.accepted["success"] == 1  # exactly one create for one click
+    create = provider_server.seen("POST", r"/openai/v1/videos")[0]
+    assert create.fields["seconds"] == "4" and create.fields["model"] == "veo-3.1"
+    # The fixture is signed by an outside test certificate: intact, but not trusted.
+    assert take.c2pa_state == "valid"
+    assert take.c2pa_summary["signer"] == "C2PA Test Signing Cert"
+    assert "signingCredential.untrusted" in take.c2pa_codes
+    assert take.thumbnail and take.video.size == len(provider_server.video)
+    assert float(take.cost) == pytest.approx(1.6)
+
+
+def test_a_moderation_refusal_fails_the_take_in_plain_words(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    provider_server.scenario = "moderation"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert take.error_message.startswith("Refused by the provider")
+
+
+def test_an_expired_result_fails_the_take_saying_so(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    provider_server.scenario = "expired"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert "expired" in take.error_message
+    assert not take.video
+
+
+def test_a_model_the_gateway_does_not_know_fails_as_unknown_or_retired(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    connections.catalog_register_model(connection=gateway, model_id="wan-9", display_name="Wan 9",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.1)
+    take = render_on(gateway, four_second_scene, "wan-9", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert "unknown or retired" in take.error_message
+    assert provider_server.accepted["success"] == 0
+
+
+def test_a_wrong_key_fails_with_an_authentication_message_and_no_key_in_it(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    gateway.set_api_key("sk-wrong-key")
+    gateway.save()
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert "Authentication failed" in take.error_message and "sk-wrong-key" not in take.error_message
+
+
+def test_a_replicate_take_is_downloaded_at_once(
+        replicate, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    take = render_on(replicate, four_second_scene, "google/veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.SUCCEEDED, take.error_message
+    body = provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body
+    assert json.loads(body)["input"]["duration"] == 4
+    assert take.video.size == len(provider_server.video)
+
+
+def test_testing_a_connection_makes_one_authenticated_call(
+        gateway, provider_server, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        connections.connection_request_test(connection=gateway)
+    gateway.refresh_from_db()
+    assert gateway.last_test_ok is True
+    gateway.set_api_key("sk-wrong")
+    gateway.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        connections.connection_request_test(connection=gateway)
+    gateway.refresh_from_db()
+    assert gateway.last_test_ok is False and "Authentication failed" in gateway.last_test_message
+
+
+# --- webhooks ---------------------------------------------------------------
+
+def deliver(client, connection, payload, *, secret=WEBHOOK_SECRET, webhook_id=None, timestamp=None):
+    body = json.dumps(payload).encode()
+    webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = sign_standard_webhook(secret=secret, webhook_id=webhook_id, timestamp=timestamp, body=body)
+    return client.post(f"/webhooks/{connection.webhook_token}/", body, content_type="application/json",
+                       HTTP_WEBHOOK_ID=webhook_id, HTTP_WEBHOOK_TIMESTAMP=str(timestamp),
+                       HTTP_WEBHOOK_SIGNATURE=signature)
+
+
+@pytest.fixture
+def running_take(gateway, four_second_scene):
+    return Render.objects.create(scene=four_second_scene, connection=gateway, provider="openai-videos",
+                                 model="veo-3.1", recipe={}, status=Status.RUNNING, provider_job_id="job_77")
+
+
+@pytest.fixture
+def polls(monkeypatch):
+    from generation import tasks
+
+    nudged = []
+    monkeypatch.setattr(tasks.poll_render, "delay", lambda render_id: nudged.append(render_id))
+    return nudged
+
+
+def test_a_signed_webhook_nudges_the_take_to_poll_now(client, gateway, running_take, polls):
+    response = deliver(client, gateway, {"id": "evt_1", "object": "event", "type": "video.completed",
+                                         "data": {"id": "job_77"}})
+    assert response.status_code == 204
+    assert polls == [running_take.pk]
+
+
+def test_a_webhook_with_a_wrong_signature_changes_nothing(client, gateway, running_take, polls):
+    response = deliver(client, gateway, {"type": "video.completed", "data": {"id": "job_77"}},
+                       secret="whsec_" + "d3Jvbmctc2VjcmV0")
+    assert response.status_code == 401
+    assert polls == []
+
+
+def test_a_stale_webhook_is_refused(client, gateway, running_take, polls):
+    response = deliver(client, gateway, {"type": "video.completed", "data": {"id": "job_77"}},
+                       timestamp=int(time.time()) - 600)
+    assert response.status_code == 401
+    assert polls == []
+
+
+def test_a_replayed_webhook_is_refused(client, gateway, running_take, polls):
+    payload = {"type": "video.completed", "data": {"id": "job_77"}}
+    assert deliver(client, gateway, payload, webhook_id="msg_same").status_code == 204
+    assert deliver(client, gateway, payload, webhook_id="msg_same").status_code == 409
+    assert polls == [running_take.pk]
+
+
+def test_an_unknown_webhook_address_is_404(client, db):
+    assert client.post("/webhooks/not-a-token/", b"{}", content_type="application/json").status_code == 404
