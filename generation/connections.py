@@ -77,7 +77,7 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                 kind=connection.kind, connection=connection, model_id=model_id,
                 display_name=display_name or model_id, sizes=sizes, durations=durations,
                 input_kinds=["text", "image"] if image_input else ["text"],
-                price_per_second={"*": price_per_second},
+                price_per_second={"*": float(price_per_second)},
             )
     except IntegrityError:
         raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")

@@ -23,6 +23,11 @@ class RenderForm(forms.Form):
         return self.targets[self.cleaned_data["target"]]
 
 
+class RemixForm(forms.Form):
+    prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
 class RetryForm(forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 

@@ -99,6 +99,23 @@ class Render(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def lineage(self) -> str:
+        """How this take came about, in words ("" for a first take)."""
+        if self.parent_id is None:
+            return ""
+        verb = "Remix" if "remix_of" in (self.recipe or {}) else "Retry"
+        return f"{verb} of take #{self.parent_id}"
+
+    @property
+    def can_remix(self) -> bool:
+        if self.status != Status.SUCCEEDED or self.connection_id is None:
+            return False
+        from generation.catalog import resolve
+
+        model = resolve(self.connection, self.model)
+        return bool(model and model.supports_remix)
+
     def advance(self, to: str, **changes) -> bool:
         """Move to status `to` if the row is still in a state that allows it.
 

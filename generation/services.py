@@ -15,23 +15,21 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from generation import animatic, catalog, provenance
+from generation import animatic, catalog, provenance, reference
 from generation.models import Render, Status
-from generation.providers import ProviderError, RenderRequest, provider_for
+from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
 
 log = logging.getLogger(__name__)
-
-MAX_POLL_DELAY = 20.0
-
 
 def recipe_for(*, scene, connection, model_id: str) -> dict:
     """The exact, self-contained description of what a take asks for."""
     project = scene.project
-    return {
+    recipe = {
         "project": {"id": project.pk, "name": project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": scene.prompt,
@@ -44,6 +42,9 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
             "camera_notes": scene.camera_notes,
         },
     }
+    if scene.reference_image:
+        recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
+    return recipe
 
 
 def render_create(
@@ -72,6 +73,9 @@ def render_create(
     if model.is_retired:
         raise ValidationError(catalog.retirement_message(model, scene.project.team))
     recipe = recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id)
+    if recipe.get("reference_image") and "image" not in model.input_kinds:
+        raise ValidationError(f"{model.display_name} does not take a reference image. Remove the scene's "
+                              "image or choose an image-to-video model.")
     params = recipe["parameters"]
     problems = model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     if problems:
@@ -108,14 +112,65 @@ def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool
     )
 
 
-def _request_for(render: Render) -> RenderRequest:
+def render_remix(*, render: Render, user, prompt: str, idempotency_key) -> tuple[Render, bool]:
+    """A child take: the provider reworks a finished take with a new prompt."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ValidationError("Describe what should change in the remix.")
+    if render.status != Status.SUCCEEDED:
+        raise ValidationError("Only a finished take can be remixed.")
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is None or not model.supports_remix:
+        raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
+    recipe = {**render.recipe, "prompt": prompt,
+              "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
+    return render_create(scene=render.scene, user=user, connection=render.connection, model_id=render.model,
+                         idempotency_key=idempotency_key, recipe=recipe, parent=render)
+
+
+def render_cancel(*, render: Render, user) -> Render:
+    """Stop a take. The provider's own cancel, where it has one, runs in a task."""
+    if render.status == Status.SUBMITTING:
+        raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
+    if render.is_terminal or render.status == Status.DOWNLOADING:
+        raise ValidationError("This take has already finished.")
+    had_job = render.status == Status.RUNNING
+    who = user.get_username() if user else "someone"
+    if not render.advance(Status.CANCELED, error_message=f"Canceled by {who}."):
+        render.refresh_from_db()
+        raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
+    if had_job:
+        from generation.tasks import cancel_at_provider
+
+        cancel_at_provider.delay_on_commit(render.pk)
+    return render
+
+
+def render_cancel_at_provider(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.CANCELED).exclude(provider_job_id="").first()
+    if render is None:
+        return
+    try:
+        provider_for(render.connection).cancel(render.provider_job_id)
+    except ProviderError as exc:
+        log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
+
+
+def _request_for(render: Render, workdir: Path) -> RenderRequest:
     recipe = render.recipe
     params = recipe["parameters"]
+    input_reference = None
+    if recipe.get("reference_image"):
+        # Fitted at submit, from the original the take pinned, to the exact size asked.
+        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
+            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+        input_reference = workdir / "reference.png"
+        input_reference.write_bytes(fitted)
     return RenderRequest(
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
-        recipe=recipe,
+        recipe=recipe, input_reference=input_reference,
     )
 
 
@@ -123,13 +178,24 @@ def render_submit(render_id: int) -> None:
     render = Render.objects.filter(pk=render_id, status=Status.QUEUED).first()
     if render is None or not render.advance(Status.SUBMITTING):
         return  # already submitted by an earlier delivery of this task
-    try:
-        job_id = provider_for(render.connection).submit(_request_for(render))
-    except ProviderError as exc:
-        render.mark_failed(exc.message)
-        return
+    provider = provider_for(render.connection)
+    remix_of = render.recipe.get("remix_of")
+    with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:
+        try:
+            request = None if remix_of else _request_for(render, Path(workdir))
+        except (OSError, ValueError) as exc:
+            render.mark_failed(f"The reference image could not be prepared: {exc}")
+            return
+        try:
+            if remix_of:
+                job_id = provider.remix(remix_of["provider_job_id"], render.recipe["prompt"])
+            else:
+                job_id = provider.submit(request)
+        except ProviderError as exc:
+            render.mark_failed(exc.message)
+            return
     if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
-        _schedule_poll(render, delay=0.3)
+        _schedule_poll(render, delay=next_poll_delay(render))
 
 
 def _schedule_poll(render: Render, *, delay: float) -> None:
@@ -138,9 +204,43 @@ def _schedule_poll(render: Render, *, delay: float) -> None:
     poll_render.apply_async((render.pk,), countdown=delay)
 
 
-def _backoff(poll_count: int) -> float:
-    # 0.5 s, 0.75 s, 1.1 s … up to 20 s: quick for previz, gentle on remote APIs.
-    return min(MAX_POLL_DELAY, 0.5 * (1.5 ** poll_count))
+# Poll schedule. A provider job takes roughly as long as the last few of the
+# same model took, so poll around that moment instead of on a blind backoff:
+# a few progress checks before it (the progress bar moves), then closely
+# around the expected end, then ever more patiently if it runs late.
+DEFAULT_EXPECTED_SECONDS = {"local": 2.0}
+REMOTE_EXPECTED_SECONDS = 60.0
+CHECKPOINTS = (0.25, 0.5, 0.75, 0.9, 1.0)
+MIN_POLL_DELAY, MAX_POLL_DELAY = 0.3, 30.0
+WEBHOOK_FALLBACK_DELAY = 60.0
+
+
+def expected_seconds(render: Render) -> float:
+    """Median submit→finish time of the last 20 finished takes of this connection and model."""
+    recent = (
+        Render.objects.filter(connection_id=render.connection_id, model=render.model,
+                              status=Status.SUCCEEDED, submitted_at__isnull=False)
+        .order_by("-finished_at").values_list("submitted_at", "finished_at")[:20]
+    )
+    times = sorted((done - start).total_seconds() for start, done in recent if done and start)
+    if times:
+        return max(0.5, times[len(times) // 2])
+    return DEFAULT_EXPECTED_SECONDS.get(render.provider, REMOTE_EXPECTED_SECONDS)
+
+
+def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None) -> float:
+    if poll_after:  # the provider asked (openai-poll-after-ms)
+        return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, poll_after))
+    if render.connection_id and webhook_url_for(render.connection):
+        return WEBHOOK_FALLBACK_DELAY  # the webhook will nudge us; this is only a safety net
+    expected = expected_seconds(render)
+    elapsed = ((now or timezone.now()) - (render.submitted_at or render.created_at)).total_seconds()
+    upcoming = [c * expected for c in CHECKPOINTS if c * expected > elapsed + MIN_POLL_DELAY / 2]
+    if upcoming:
+        delay = upcoming[0] - elapsed
+    else:  # running late: every 5 % of the expectation, growing with the overrun
+        delay = max(0.05 * expected, 0.1 * (elapsed - expected))
+    return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, delay))
 
 
 def render_poll(render_id: int) -> None:
@@ -153,7 +253,7 @@ def render_poll(render_id: int) -> None:
         state = provider.poll(render.provider_job_id)
     except ProviderError as exc:
         if exc.retryable:
-            _schedule_poll(render, delay=exc.retry_after or _backoff(render.poll_count))
+            _schedule_poll(render, delay=exc.retry_after or next_poll_delay(render))
         else:
             render.mark_failed(exc.message)
         return
@@ -167,7 +267,7 @@ def render_poll(render_id: int) -> None:
     elif state.status == "canceled":
         render.advance(Status.CANCELED, error_message="Canceled at the provider.")
     elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress))):
-        _schedule_poll(render, delay=state.poll_after or _backoff(render.poll_count))
+        _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
 
 
 class TryAgainLater(Exception):

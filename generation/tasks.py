@@ -24,6 +24,11 @@ def finish_render(self, render_id: int) -> None:
         raise self.retry(countdown=later.retry_after or 2 ** self.request.retries)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def cancel_at_provider(render_id: int) -> None:
+    services.render_cancel_at_provider(render_id)
+
+
 @shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330,
              max_retries=10)
 def previz_run_job(self, job_id: str) -> None:

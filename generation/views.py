@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.files import file_response
-from generation.forms import RenderForm, RetryForm
+from generation.forms import RemixForm, RenderForm, RetryForm
 from generation import services, webhooks
 from generation.models import ProviderConnection, Render, Status
 from projects.access import get_scene_for, membership_for, require
@@ -78,6 +78,50 @@ def render_retry(request, pk):
     if error:
         messages.error(request, error)
     return redirect("projects:project_detail", pk=take.scene.project_id)
+
+
+@login_required
+@require_POST
+def render_remix(request, pk):
+    take = _get_take_for(request.user, pk)
+    membership = membership_for(request.user, take.scene.project.team_id)
+    require(membership, "edit")
+    form = RemixForm(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            services.render_remix(render=take, user=request.user, prompt=form.cleaned_data["prompt"],
+                                  idempotency_key=form.cleaned_data["idempotency_key"])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    if request.htmx:
+        return _takes(request, take.scene, membership, error=error)
+    if error:
+        messages.error(request, error)
+    return redirect("projects:project_detail", pk=take.scene.project_id)
+
+
+@login_required
+@require_POST
+def render_cancel(request, pk):
+    take = _get_take_for(request.user, pk)
+    membership = membership_for(request.user, take.scene.project.team_id)
+    require(membership, "edit")
+    error = None
+    try:
+        take = services.render_cancel(render=take, user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        take.refresh_from_db()
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("projects:project_detail", pk=take.scene.project_id)
+    return render(request, "generation/_take.html", {
+        "take": take, "scene": take.scene, "membership": membership, "take_error": error,
+    })
 
 
 @login_required

@@ -127,6 +127,14 @@ class Project(models.Model):
         return self.name
 
 
+def _reference_upload_to(scene, filename):
+    # A new name per upload: takes keep pointing at the original they used.
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/{uuid.uuid4().hex}.{suffix}"
+
+
 class Scene(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scenes")
     position = models.PositiveIntegerField()
@@ -138,6 +146,10 @@ class Scene(models.Model):
     )
     size = models.CharField(max_length=16, choices=SIZE_CHOICES)
     camera_notes = models.CharField(max_length=500, blank=True)
+    reference_image = models.FileField(upload_to=_reference_upload_to, blank=True, max_length=300,
+                                       help_text="Image-to-video: the first frame or look to start from")
+    reference_fit = models.CharField(max_length=8, choices=[("crop", "Crop to fill"), ("pad", "Pad to fit")],
+                                     default="crop")
     # Optimistic locking: every save bumps it; a save based on an older
     # version is refused instead of overwriting a colleague's edit.
     version = models.PositiveIntegerField(default=1)

@@ -125,6 +125,33 @@ def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scen
     return scene
 
 
+def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = None, remove: bool = False) -> Scene:
+    """Attach, replace, re-fit or remove a scene's reference image.
+
+    Originals are never overwritten or deleted here: takes that used one keep it.
+    """
+    from generation.reference import FITS, ReferenceError, verify_upload
+
+    if fit is not None and fit not in FITS:
+        raise ValidationError("Choose crop or pad.")
+    if upload is not None:
+        try:
+            verify_upload(upload)
+        except ReferenceError as exc:
+            raise ValidationError(str(exc))
+        scene.reference_image.save(upload.name, upload, save=False)
+    elif remove:
+        scene.reference_image = ""
+    if fit is not None:
+        scene.reference_fit = fit
+    Scene.objects.filter(pk=scene.pk).update(
+        reference_image=scene.reference_image.name or "", reference_fit=scene.reference_fit,
+        version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
+    )
+    scene.refresh_from_db()
+    return scene
+
+
 def scene_delete(*, scene: Scene) -> None:
     with transaction.atomic():
         project = scene.project

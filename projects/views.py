@@ -5,11 +5,12 @@ import copy
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from generation import reference
 from generation.forms import RenderForm
 from generation.models import Render
 from projects import services
@@ -168,3 +169,36 @@ def scene_approve(request, pk, take_pk):
 
 def health(request):
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+@require_POST
+def scene_reference(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "edit")
+    error = None
+    try:
+        services.scene_set_reference(
+            scene=scene, user=request.user, upload=request.FILES.get("image"),
+            fit=request.POST.get("fit") or None, remove=request.POST.get("action") == "remove",
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        return _scene_card(request, scene, membership, reference_error=error)
+    if error:
+        messages.error(request, error)
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+@login_required
+def scene_reference_image(request, pk, variant):
+    """The original upload, or a preview fitted to the scene's size the way a take will get it."""
+    scene, _ = get_scene_for(request.user, pk)
+    if not scene.reference_image or variant not in ("original", "crop", "pad"):
+        raise Http404("No reference image.")
+    if variant == "original":
+        return FileResponse(scene.reference_image.open("rb"))
+    with scene.reference_image.open("rb") as original:
+        fitted = reference.fit(original, size=scene.size, mode=variant)
+    return HttpResponse(fitted, content_type="image/png")

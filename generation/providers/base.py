@@ -22,6 +22,7 @@ class RenderRequest:
     scene_number: int = 1
     camera_notes: str = ""
     recipe: dict = field(default_factory=dict)
+    input_reference: Path | None = None  # an image already fitted to `size`
 
     @property
     def width(self) -> int:

@@ -8,6 +8,16 @@ the real API would refuse is refused here, in that API's error shape, so
 adapter bugs fail tests instead of surprising us in production.
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
+
+For benchmarks, three optional knobs (all off after `reset()`):
+- `job_seconds`: jobs created while it is set run for that long in real time
+  (in_progress, progress = elapsed / job_seconds), then complete (or fail, in
+  the "moderation" scenario), however often they are polled.
+- `webhook_url` + `webhook_secret`: with `job_seconds` set, each job's
+  `video.completed` / `video.failed` event is POSTed there when it finishes,
+  signed as Standard Webhooks; outcomes land in `webhook_deliveries`.
+- `content_path`: a file served (with sendfile, never read into memory) as the
+  mp4 content of every job, e.g. a sparse 1 GB file for a download benchmark.
 """
 
 from __future__ import annotations
@@ -18,6 +28,8 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -73,6 +85,7 @@ class Recorded:
     body: bytes
     fields: dict | None = None  # multipart: name -> str, or (filename, content_type, bytes)
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -83,6 +96,8 @@ class Job:
     fields: dict = field(default_factory=dict)
     polls: int = 0
     canceled: bool = False
+    created: float = field(default_factory=time.monotonic)
+    duration: float | None = None  # the server's job_seconds when the job was created
 
 
 def _load_video() -> bytes:
@@ -155,6 +170,15 @@ class ProviderServer:
         self.accepted = Counter()  # accepted creates per scenario
         self.jobs: dict[str, Job] = {}
         self.throttled = False
+        # Benchmark knobs (see the module docstring).
+        self.job_seconds: float | None = None
+        self.webhook_url: str | None = None
+        self.webhook_secret: str | None = None
+        self.content_path: Path | None = None
+        self.webhook_deliveries: list[tuple[str, str, int | str]] = []  # (job, event, outcome)
+        for timer in getattr(self, "_timers", ()):
+            timer.cancel()
+        self._timers: list[threading.Timer] = []
 
     @property
     def scenario(self) -> str:
@@ -167,6 +191,8 @@ class ProviderServer:
         self._scenario = name
 
     def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -186,10 +212,52 @@ class ProviderServer:
         # Counted before any slow answer: the provider accepted (and billed) it.
         with self.lock:
             job = Job(id=f"job_{next(self.ids)}", model=model, scenario=self.scenario,
-                      fields=fields)
+                      fields=fields, duration=self.job_seconds)
             self.jobs[job.id] = job
             self.accepted[self.scenario] += 1
+            if job.duration is not None and self.webhook_url:
+                timer = threading.Timer(job.duration, self.deliver_webhook,
+                                        (job, self.webhook_url, self.webhook_secret or ""))
+                timer.daemon = True
+                self._timers.append(timer)
+                timer.start()
         return job
+
+    def deliver_webhook(self, job: Job, url: str, secret: str, attempts: int = 3) -> None:
+        """POST the job's signed `video.completed` / `video.failed` event, as a gateway would."""
+        from generation.providers.webhooks import sign_standard_webhook
+
+        remaining = job.created + job.duration - time.monotonic()
+        if remaining > 0:  # a timer may wake a hair early
+            time.sleep(remaining)
+        stage = self.stage(job)[0]
+        event = "video.completed" if stage == "succeeded" else "video.failed"
+        webhook_id = f"evt_{job.id}"
+        body = json.dumps({"id": webhook_id, "object": "event", "type": event,
+                           "created_at": int(time.time()), "data": {"id": job.id}}).encode()
+        outcome: int | str = "not sent"
+        for attempt in range(attempts):
+            timestamp = int(time.time())
+            headers = {
+                "Content-Type": "application/json",
+                "webhook-id": webhook_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": sign_standard_webhook(
+                    secret=secret, webhook_id=webhook_id, timestamp=timestamp, body=body),
+            }
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    outcome = response.status
+            except urllib.error.HTTPError as exc:
+                outcome = exc.code
+            except OSError as exc:
+                outcome = f"{type(exc).__name__}: {exc}"
+            if isinstance(outcome, int) and outcome < 500:
+                break  # delivered, or refused for good (a retry would be refused too)
+            time.sleep(0.5 * 2**attempt)
+        with self.lock:
+            self.webhook_deliveries.append((job.id, event, outcome))
 
     def refusal(self) -> tuple[int, dict] | None:
         """(status, headers) when the create is refused in this scenario, else None."""
@@ -207,6 +275,11 @@ class ProviderServer:
         """("queued" | "running" | "succeeded" | "failed" | "canceled", progress) at this poll."""
         if job.canceled:
             return "canceled", 0
+        if job.duration is not None:  # real time, whatever the polls
+            elapsed = time.monotonic() - job.created
+            if elapsed < job.duration:
+                return "running", min(99, int(100 * elapsed / job.duration))
+            return ("failed", 0) if job.scenario == "moderation" else ("succeeded", 100)
         if job.polls <= 1:
             return "queued", 0
         if job.scenario == "moderation":
@@ -258,6 +331,18 @@ class _Handler(BaseHTTPRequestHandler):
         if length is not None and length != len(body):
             self.close_connection = True  # a short body: hang up, as a dying proxy would
 
+    def send_file(self, path: Path, content_type: str, *, truncated: bool = False) -> None:
+        """Stream a file of any size with sendfile(2): nothing is held in memory."""
+        size = Path(path).stat().st_size
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(size))
+        self.end_headers()  # unbuffered wfile: the headers are on the wire now
+        with open(path, "rb") as file:
+            self.connection.sendfile(file, 0, size // 2 if truncated else size)
+        if truncated:
+            self.close_connection = True
+
 
 # ---- routing --------------------------------------------------------------
 
@@ -274,6 +359,8 @@ def route(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
 
 
 def serve_video(fake: ProviderServer, h: _Handler, job: Job, body: bytes, content_type: str):
+    if fake.content_path is not None and content_type == "video/mp4":
+        return h.send_file(fake.content_path, content_type, truncated=job.scenario == "truncated")
     if job.scenario == "truncated":
         return h.reply(200, body=body[: len(body) // 2], content_type=content_type,
                        length=len(body))

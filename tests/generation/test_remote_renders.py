@@ -176,3 +176,78 @@ def test_a_replayed_webhook_is_refused(client, gateway, running_take, polls):
 
 def test_an_unknown_webhook_address_is_404(client, db):
     assert client.post("/webhooks/not-a-token/", b"{}", content_type="application/json").status_code == 404
+
+
+# --- cancel -------------------------------------------------------------------
+
+def test_cancelling_a_running_replicate_take_calls_the_providers_cancel(
+        client_for, editor, replicate, four_second_scene, provider_server, django_capture_on_commit_callbacks):
+    take = Render.objects.create(scene=four_second_scene, connection=replicate, provider="replicate",
+                                 model="google/veo-3.1", recipe={}, status=Status.RUNNING, provider_job_id="job_5")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(editor).post(f"/takes/{take.pk}/cancel/", HTTP_HX_REQUEST="true")
+    take.refresh_from_db()
+    assert take.status == Status.CANCELED and take.error_message == "Canceled by eddie."
+    assert "Canceled by eddie." in response.content.decode()
+    assert provider_server.seen("POST", r"/replicate/v1/predictions/job_5/cancel")
+
+
+def test_a_finished_take_cannot_be_cancelled(client_for, editor, scene, render_take):
+    take = render_take(scene)
+    html = client_for(editor).post(f"/takes/{take.pk}/cancel/", HTTP_HX_REQUEST="true").content.decode()
+    assert "already finished" in html
+    take.refresh_from_db()
+    assert take.status == Status.SUCCEEDED
+
+
+def test_viewers_cannot_cancel(client_for, viewer, scene):
+    take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.QUEUED)
+    assert client_for(viewer).post(f"/takes/{take.pk}/cancel/").status_code == 403
+
+
+# --- remix --------------------------------------------------------------------
+
+@pytest.fixture
+def remixable(gateway):
+    from generation.models import CatalogModel
+
+    CatalogModel.objects.filter(connection=gateway, model_id="veo-3.1").update(supports_remix=True)
+    return gateway
+
+
+def test_remixing_a_take_makes_a_linked_child_take_at_the_provider(
+        client_for, editor, remixable, four_second_scene, provider_server, django_capture_on_commit_callbacks):
+    parent = render_on(remixable, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    client = client_for(editor)
+    page = client.get(f"/projects/{four_second_scene.project_id}/").content.decode()
+    assert "Remix this take" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        html = client.post(f"/takes/{parent.pk}/remix/", {"prompt": "Same harbour, at night.",
+                                                           "idempotency_key": str(uuid.uuid4())},
+                           HTTP_HX_REQUEST="true").content.decode()
+    child = Render.objects.exclude(pk=parent.pk).get()
+    assert child.status == Status.SUCCEEDED, child.error_message
+    assert (child.parent, child.recipe["prompt"]) == (parent, "Same harbour, at night.")
+    remix_call = provider_server.seen("POST", rf"/openai/v1/videos/{parent.provider_job_id}/remix")
+    assert len(remix_call) == 1 and json.loads(remix_call[0].body) == {"prompt": "Same harbour, at night."}
+    assert f"Remix of take #{parent.pk}" in client.get(f"/takes/{child.pk}/").content.decode()
+    assert html.count('data-testid="take"') == 2
+
+
+def test_a_model_without_remix_offers_none_and_refuses_it(client_for, editor, gateway, four_second_scene,
+                                                         django_capture_on_commit_callbacks):
+    parent = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    client = client_for(editor)
+    assert "Remix this take" not in client.get(f"/takes/{parent.pk}/").content.decode()
+    html = client.post(f"/takes/{parent.pk}/remix/", {"prompt": "x", "idempotency_key": str(uuid.uuid4())},
+                       HTTP_HX_REQUEST="true").content.decode()
+    assert "cannot remix takes" in html
+    assert Render.objects.count() == 1
+
+
+def test_an_empty_remix_prompt_is_refused(client_for, editor, remixable, four_second_scene,
+                                          django_capture_on_commit_callbacks):
+    parent = render_on(remixable, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    html = client_for(editor).post(f"/takes/{parent.pk}/remix/", {"prompt": "  ", "idempotency_key": str(uuid.uuid4())},
+                                   HTTP_HX_REQUEST="true").content.decode()
+    assert "Describe what should change in the remix." in html

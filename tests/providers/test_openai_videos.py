@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,6 @@ from generation.providers.openai_videos import OpenAIVideosProvider
 CREATE = r"/openai/v1/videos"
 POLL = r"/openai/v1/videos/job_\d+"
 
-
-@dataclass(frozen=True)
-class RequestWithReference(RenderRequest):
-    # RenderRequest may gain this attribute; the adapter reads it with getattr.
-    input_reference: Path | None = None
 
 
 def scene(**changes) -> RenderRequest:
@@ -85,7 +79,7 @@ def test_it_uploads_the_input_reference_as_an_image_file(provider_server, gatewa
     image = tmp_path / "first-frame.png"
     image.write_bytes(b"\x89PNG\r\n\x1a\n\x00\r\n--not-a-boundary\r\n")
 
-    gateway().submit(RequestWithReference(**vars(scene()), input_reference=image))
+    gateway().submit(scene(input_reference=image))
 
     (create,) = provider_server.seen("POST", CREATE)
     assert create.fields["input_reference"] == ("first-frame.png", "image/png", image.read_bytes())

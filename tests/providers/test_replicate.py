@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,6 @@ from generation.providers.replicate import ReplicateProvider, generic_input
 VEO_CREATE = r"/replicate/v1/models/google/veo-3\.1/predictions"
 POLL = r"/replicate/v1/predictions/job_\d+"
 
-
-@dataclass(frozen=True)
-class RequestWithReference(RenderRequest):
-    input_reference: Path | None = None
 
 
 def scene(**changes) -> RenderRequest:
@@ -83,7 +78,7 @@ def test_it_sends_a_start_frame_to_veo_as_a_data_uri(provider_server, replicate,
     image = tmp_path / "first-frame.jpg"
     image.write_bytes(b"\xff\xd8\xff\xe0 a start frame")
 
-    replicate().submit(RequestWithReference(**vars(scene()), input_reference=image))
+    replicate().submit(scene(input_reference=image))
 
     (create,) = provider_server.seen("POST", VEO_CREATE)
     encoded = base64.b64encode(image.read_bytes()).decode()

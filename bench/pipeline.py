@@ -1,0 +1,456 @@
+"""Benchmark the render pipeline end to end: N remote takes through a real Celery worker.
+
+    .venv/bin/python bench/pipeline.py [--renders 200] [--job-seconds 20] [--webhooks]
+                                       [--concurrency 16] [--keep]
+
+The local fake provider (tests/fakes/provider_server.py, OpenAI Videos format)
+runs every job for exactly `--job-seconds` T of real time, all in parallel. The
+studio books N takes with services.render_create (one idempotency key each) on a
+gateway connection, and a real `celery worker` subprocess (threads pool) submits,
+polls and downloads them, against a throwaway database and broker:
+
+- database: a SQLite file in a temporary DATA_DIR; with DATABASE_URL set
+  (PostgreSQL), a throwaway database `bench_…` created on that server and
+  dropped afterwards (the role needs CREATEDB);
+- broker: the filesystem broker under the temporary DATA_DIR, or
+  CELERY_BROKER_URL when set (tasks go to a queue of the bench's own, purged
+  afterwards).
+
+With --webhooks the connection gets a webhook secret, the studio is served by a
+WSGI server thread at PUBLIC_BASE_URL, and the fake gateway POSTs a signed
+`video.completed` event there the moment each job finishes.
+
+Prints (asserts nothing):
+- makespan ÷ ideal: makespan = first render_create → last take succeeded; ideal
+  = T, as the provider runs every job at once. Target ≤ 1.15.
+- polls per take: the mean of Render.poll_count, and GET /videos/{id} requests
+  the server saw ÷ N. Target ≤ 8 (≈ 0 with webhooks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET_RATIO = 1.15
+TARGET_POLLS = 8
+MODEL = "veo-3.1"  # one of the fake server's OPENAI_MODELS
+SIZE, SECONDS = "1280x720", 4
+WEBHOOK_SECRET = "whsec_" + "YmVuY2gtcGlwZWxpbmUtd2ViaG9vay1zZWNyZXQ="  # base64 of a bench secret
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--renders", type=int, default=200, help="number of takes (N)")
+    parser.add_argument("--job-seconds", type=float, default=20.0,
+                        help="how long every provider job runs (T, the ideal makespan)")
+    parser.add_argument("--webhooks", action="store_true",
+                        help="configure a webhook secret + PUBLIC_BASE_URL; the gateway calls back")
+    parser.add_argument("--concurrency", type=int, default=16, help="worker threads")
+    parser.add_argument("--scenes", type=int, default=20, help="scenes the takes are spread over")
+    parser.add_argument("--redis", action="store_true",
+                        help="broker: a private redis-server started (and stopped) by the bench")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="give up after this many seconds (default 5 T + 120)")
+    parser.add_argument("--warmup", type=int, default=20,
+                        help="takes per warm-up round before the measured batch (0: cold start)")
+    parser.add_argument("--warmup-rounds", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder and log")
+    return parser.parse_args()
+
+
+# --- throwaway database / broker -------------------------------------------------
+
+def throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    """Create a fresh database next to the one DATABASE_URL names; returns (url, drop)."""
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    parts = urlsplit(url)
+    admin = urlunsplit((parts.scheme.replace("postgis", "postgresql"), parts.netloc,
+                        parts.path, parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), drop
+
+
+def start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
+    """A private redis-server on a free loopback port; returns (broker URL, stop)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    folder.mkdir(parents=True, exist_ok=True)
+    pidfile = folder / "redis.pid"
+    subprocess.run(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
+         "--pidfile", str(pidfile), "--dir", str(folder), "--logfile", str(folder / "redis.log"),
+         "--save", "", "--appendonly", "no"],
+        check=True, capture_output=True,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    import redis
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"redis-server did not start:\n{tail(folder / 'redis.log')}")
+            time.sleep(0.05)
+
+    def stop() -> None:
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+
+    return url, stop
+
+
+def purge_queue(queue: str) -> None:
+    """Drop the bench's queue (pending countdown polls) from a shared broker."""
+    from kombu import Exchange, Queue
+
+    from studio_site.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
+            bound.declare()
+            bound.purge()
+            bound.delete()
+    except Exception as exc:  # best effort
+        print(f"could not purge queue {queue}: {exc}")
+
+
+# --- worker -----------------------------------------------------------------------
+
+def start_worker(env: dict, queue: str, concurrency: int, log_path: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "studio_site", "worker", f"--loglevel={env['LOG_LEVEL']}",
+         "--pool=threads", f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@%h",
+         "--without-mingle", "--without-gossip", "--without-heartbeat"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def copy_with_timestamps() -> None:  # the studio's log format has none
+        with log_path.open("w") as log:
+            for line in iter(proc.stdout.readline, b""):
+                stamp = time.strftime("%H:%M:%S", time.localtime()) + f"{time.time() % 1:.3f}"[1:]
+                log.write(f"{stamp} {line.decode(errors='replace')}")
+                log.flush()
+
+    threading.Thread(target=copy_with_timestamps, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the worker exited ({proc.returncode}):\n{tail(log_path)}")
+        if log_path.exists() and " ready." in log_path.read_text(errors="replace"):
+            return proc
+        time.sleep(0.1)
+    stop_worker(proc)
+    raise SystemExit(f"the worker did not become ready in 60 s:\n{tail(log_path)}")
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()  # warm shutdown
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only its process group
+            proc.wait(timeout=10)
+
+
+def tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def fatal_line(log_path: Path) -> str:
+    lines = log_path.read_text(errors="replace").splitlines() if log_path.exists() else []
+    fatal = [line for line in lines if "Unrecoverable error" in line or "Error:" in line]
+    return f"its log says: {fatal[0].split(' ', 1)[1]}" if fatal else "see the log"
+
+
+def serve_studio():
+    """The studio's WSGI app on a thread (for webhooks); returns (server, base URL)."""
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
+    httpd.set_app(get_wsgi_application())
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+# --- the bench ----------------------------------------------------------------------
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def main() -> None:
+    args = parse_args()
+    n, job_seconds = args.renders, args.job_seconds
+    timeout = args.timeout or 5 * job_seconds + 120
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    queue = f"bench-{uuid.uuid4().hex[:10]}"
+    cleanups: list = []
+    try:
+        # Everything the studio writes goes under tmp, for the bench and its worker alike.
+        data_dir = tmp / "data"
+        env = {
+            "DJANGO_SETTINGS_MODULE": "studio_site.settings",
+            "DATA_DIR": str(data_dir),
+            "MEDIA_ROOT": str(tmp / "media"),
+            "PREVIZ_DIR": str(tmp / "previz"),
+            "C2PA_DIR": str(tmp / "c2pa"),
+            "CELERY_TASK_DEFAULT_QUEUE": queue,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+            "PYTHONUNBUFFERED": "1",
+        }
+        given_db = os.environ.get("DATABASE_URL")
+        if given_db:
+            env["DATABASE_URL"], drop = throwaway_postgres(given_db)
+            cleanups.append(drop)
+            database = f"PostgreSQL (throwaway database on {urlsplit(given_db).hostname})"
+        else:
+            env["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+            database = "SQLite (throwaway file)"
+        if args.redis:
+            env["CELERY_BROKER_URL"], stop_redis = start_redis(tmp / "redis")
+            cleanups.append(stop_redis)
+            broker = f"{env['CELERY_BROKER_URL']} (private redis-server)"
+        else:
+            broker = os.environ.get("CELERY_BROKER_URL") or "filesystem:// (throwaway folder)"
+        os.environ.update(env)
+
+        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+                                 cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
+        if migrate.returncode != 0:
+            raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+
+        import django
+
+        django.setup()
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.db import connections as db_connections
+        from django.db.models import Count
+
+        from generation import connections, services
+        from generation.models import TERMINAL, Render, Status
+        from generation.providers import webhook_url_for
+        from projects import services as projects
+        from studio_site.celery import app as celery_app
+        from tests.fakes.provider_server import ProviderServer
+
+        celery_app.conf.task_always_eager = False
+        if not broker.startswith("filesystem"):
+            cleanups.append(lambda: purge_queue(queue))
+        cleanups.append(db_connections.close_all)
+
+        server = ProviderServer()
+        cleanups.append(server.close)
+        server.job_seconds = job_seconds
+
+        user = get_user_model().objects.create_user("bench", "bench@example.com", None)
+        team = projects.team_create(name="Bench Pictures", owner=user)
+        project = projects.project_create(team=team, user=user, name="Pipeline bench")
+        scenes = [
+            projects.scene_create(
+                project=project, user=user, title=f"Shot {i + 1}",
+                prompt=f"Shot {i + 1}: a harbour at dawn, mist on the water, gulls overhead.",
+                duration=SECONDS, size=SIZE, camera_notes="slow push-in",
+            )
+            for i in range(max(1, min(n, args.scenes)))
+        ]
+        gateway = connections.connection_create(
+            team=team, user=user, kind="openai-videos", label="Fake gateway",
+            base_url=server.openai_base, api_key=server.api_key,
+            webhook_secret=WEBHOOK_SECRET if args.webhooks else "",
+        )
+        connections.catalog_register_model(
+            connection=gateway, model_id=MODEL, display_name="Veo 3.1 (fake gateway)",
+            sizes=[SIZE], durations=[SECONDS], price_per_second=0.4,
+        )
+
+        worker_env = {**os.environ}
+        if args.webhooks:
+            httpd, public = serve_studio()
+            cleanups.append(httpd.server_close)
+            cleanups.append(httpd.shutdown)
+            settings.PUBLIC_BASE_URL = worker_env["PUBLIC_BASE_URL"] = public
+            server.webhook_url = webhook_url_for(gateway)
+            server.webhook_secret = WEBHOOK_SECRET
+        log_path = tmp / "worker.log"
+        worker = start_worker(worker_env, queue, args.concurrency, log_path)
+        cleanups.append(lambda: stop_worker(worker))
+
+        def book(count: int) -> tuple[float, float, list[int]]:
+            started = time.time()
+            ids = [
+                services.render_create(scene=scenes[i % len(scenes)], user=user,
+                                       connection=gateway, model_id=MODEL,
+                                       idempotency_key=uuid.uuid4())[0].pk
+                for i in range(count)
+            ]
+            return started, time.time(), ids
+
+        def wait(ids: list[int], started: float, label: str) -> None:
+            deadline = time.monotonic() + timeout
+            last_print = time.monotonic()
+            while True:
+                counts = dict(Render.objects.filter(pk__in=ids).values_list("status")
+                              .annotate(c=Count("pk")).values_list("status", "c"))
+                if sum(c for s, c in counts.items() if s in TERMINAL) >= len(ids):
+                    return
+                if worker.poll() is not None:
+                    raise SystemExit(f"{label}: THE WORKER DIED (exit {worker.returncode}) at "
+                                     f"t={time.time() - started:.1f} s with {counts}; "
+                                     f"{fatal_line(log_path)}\n--- log tail ---\n"
+                                     f"{tail(log_path, 2500)}")
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"gave up after {timeout:.0f} s: {counts}\n{tail(log_path)}")
+                if time.monotonic() - last_print >= 5:
+                    last_print = time.monotonic()
+                    print(f"  {label} t={time.time() - started:5.1f} s  "
+                          + "  ".join(f"{s} {c}" for s, c in sorted(counts.items())), flush=True)
+                time.sleep(0.25)
+
+        print(f"{n} takes of {MODEL} {SIZE} {SECONDS} s, every provider job {job_seconds:g} s; "
+              f"webhooks {'on' if args.webhooks else 'off'}; worker: threads × "
+              f"{args.concurrency}; {database}; broker {broker}; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f}")
+        # The poll schedule may learn job times from recent takes of this connection and
+        # model: warm-up rounds give it a history, as a studio in use would have.
+        for round_ in range(args.warmup_rounds if args.warmup else 0):
+            started, _, ids = book(args.warmup)
+            wait(ids, started, f"warm-up {round_ + 1}")
+            done = Render.objects.filter(pk__in=ids, status=Status.SUCCEEDED)
+            last = max((r.finished_at.timestamp() for r in done), default=time.time())
+            print(f"warm-up round {round_ + 1}: {args.warmup} takes, {done.count()} succeeded, "
+                  f"makespan ÷ ideal {(last - started) / job_seconds:.3f}")
+        expectation = getattr(services, "expected_seconds", None)
+        probe = Render.objects.filter(connection=gateway).first()
+        if expectation is not None and probe is not None:
+            print(f"the studio's expected job time for this connection and model before the "
+                  f"measured batch: {expectation(probe):.2f} s (services.expected_seconds)")
+
+        started, booked, ids = book(n)
+        wait(ids, started, "measured")
+
+        renders = list(Render.objects.filter(pk__in=ids))
+        job_ids = {r.provider_job_id for r in renders if r.provider_job_id}
+        statuses = Counter(r.status for r in renders)
+        succeeded = [r for r in renders if r.status == Status.SUCCEEDED]
+
+        def job_of(record) -> str:
+            return record.path.split("/")[4]  # /openai/v1/videos/{id}[/content]
+
+        polls = [q for q in server.seen("GET", r"/openai/v1/videos/[^/]+") if job_of(q) in job_ids]
+        contents = [q for q in server.seen("GET", r"/openai/v1/videos/[^/]+/content")
+                    if job_of(q) in job_ids]
+        creates = [j for j in server.jobs.values() if j.id in job_ids]
+
+        print(f"booking {n} takes (render_create): {booked - started:.2f} s")
+        submitted = [r.submitted_at.timestamp() for r in renders if r.submitted_at]
+        if submitted:
+            print(f"submissions: first {min(submitted) - started:.2f} s, last "
+                  f"{max(submitted) - started:.2f} s after the first render_create "
+                  f"({len(creates)} jobs at the provider)")
+        print("outcomes: " + ", ".join(f"{s} {c}" for s, c in sorted(statuses.items())))
+        errors = Counter(r.error_message for r in renders if r.status != Status.SUCCEEDED)
+        for message, count in errors.most_common(3):
+            print(f"  {count} × {message}")
+        # Provider-side times (monotonic in this process) as wall-clock times.
+        wall = time.time() - time.monotonic()
+        polls_by_job: dict[str, list[float]] = {}
+        for record in polls:
+            polls_by_job.setdefault(job_of(record), []).append(record.at + wall)
+        detect, finish = [], []
+        for r in succeeded:
+            job = server.jobs[r.provider_job_id]
+            done_at = job.created + job.duration + wall
+            seen = [t for t in polls_by_job.get(job.id, []) if t >= done_at]
+            if seen:
+                detect.append(min(seen) - done_at)
+                finish.append(r.finished_at.timestamp() - min(seen))
+        if detect:
+            print(f"per take, job done → first poll that saw it: median "
+                  f"{statistics.median(detect):.2f} s, p95 {pct(detect, 0.95):.2f} s, max "
+                  f"{max(detect):.2f} s; that poll → take succeeded (download, probe, C2PA, "
+                  f"store): median {statistics.median(finish):.2f} s, max {max(finish):.2f} s")
+        if succeeded:
+            makespan = max(r.finished_at.timestamp() for r in succeeded) - started
+            ratio = makespan / job_seconds
+            print(f"makespan {makespan:.2f} s (first render_create → last take succeeded); "
+                  f"ideal {job_seconds:g} s")
+            print(f"makespan ÷ ideal: {ratio:.3f}  target ≤ {TARGET_RATIO}: "
+                  f"{'met' if ratio <= TARGET_RATIO and len(succeeded) == n else 'MISSED'}")
+        else:
+            print("makespan ÷ ideal: n/a (no take succeeded)")
+        poll_counts = [r.poll_count for r in renders]
+        mean_polls = statistics.mean(poll_counts)
+        print(f"polls per take (Render.poll_count): mean {mean_polls:.2f}, min "
+              f"{min(poll_counts)}, max {max(poll_counts)}")
+        server_polls = len(polls) / n
+        print(f"polls per take (GET /videos/{{id}} seen by the gateway ÷ N): {server_polls:.2f}  "
+              f"target ≤ {TARGET_POLLS}{' (≈ 0 with webhooks)' if args.webhooks else ''}: "
+              f"{'met' if max(server_polls, mean_polls) <= TARGET_POLLS else 'MISSED'}")
+        print(f"content downloads: {len(contents)}")
+        if args.webhooks:
+            outcomes = Counter(str(o) for j, _, o in server.webhook_deliveries if j in job_ids)
+            print("webhook deliveries: "
+                  + (", ".join(f"HTTP {o} × {c}" for o, c in outcomes.items()) or "none"))
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        for cleanup in reversed(cleanups):
+            try:
+                cleanup()
+            except Exception as exc:  # best effort: clean up the rest
+                print(f"cleanup: {exc}")
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Reference images for image-to-video: verify uploads, fit them to a model's exact size.
+
+Providers demand the image match the video size exactly (OpenAI format:
+`input_reference` must equal `size`), so the studio fits it — crop to fill, or
+pad to keep everything — and keeps the user's original untouched.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 40_000_000
+FITS = {"crop": "Crop to fill the frame", "pad": "Pad to keep the whole image"}
+
+
+class ReferenceError(ValueError):
+    pass
+
+
+def verify_upload(upload) -> str:
+    """Check an uploaded file really is a JPEG, PNG or WebP of sane size; return its format."""
+    if upload.size > MAX_BYTES:
+        raise ReferenceError(f"The image is {upload.size / 1024 / 1024:.1f} MB; the limit is 10 MB.")
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            image_format = image.format
+            if image_format not in ALLOWED_FORMATS:
+                raise ReferenceError(f"{image_format or 'That file'} is not supported: upload a JPEG, PNG or WebP image.")
+            if image.width * image.height > MAX_PIXELS:
+                raise ReferenceError("The image has too many pixels (over 40 megapixels).")
+            image.verify()  # structure check; the file must be reopened to use it
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise ReferenceError("That file is not a readable JPEG, PNG or WebP image.")
+    finally:
+        upload.seek(0)
+    return image_format
+
+
+def fit(source, *, size: str, mode: str) -> bytes:
+    """The image fitted to exactly `size` ("WxH"), as PNG bytes."""
+    width, height = (int(v) for v in size.split("x"))
+    with Image.open(source) as image:
+        image = ImageOps.exif_transpose(image).convert("RGB")
+        if mode == "pad":
+            fitted = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS, color=(0, 0, 0))
+        else:
+            fitted = ImageOps.fit(image, (width, height), method=Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    fitted.save(out, format="PNG", optimize=False)
+    return out.getvalue()
