@@ -2,6 +2,9 @@ import uuid
 
 from django import forms
 
+STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
+              "invalid": "This form is out of date; reload the page and try again."}
+
 from generation import catalog
 
 
@@ -11,7 +14,7 @@ class RenderForm(forms.Form):
         error_messages={"invalid_choice": "Choose one of your team's providers and models, then try again."},
     )
     # Minted when the form is drawn; the same click resent finds the same take.
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)
@@ -25,11 +28,11 @@ class RenderForm(forms.Form):
 
 class RemixForm(forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 
 class RetryForm(forms.Form):
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 
 class ConnectionForm(forms.Form):

@@ -16,12 +16,15 @@ def poll_render(render_id: int) -> None:
     services.render_poll(render_id)
 
 
-@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=3)
-def finish_render(self, render_id: int) -> None:
+FINISH_ATTEMPTS = 4
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def finish_render(render_id: int, attempt: int = 1) -> None:
     try:
-        services.render_finish(render_id, final_attempt=self.request.retries >= self.max_retries)
+        services.render_finish(render_id, final_attempt=attempt >= FINISH_ATTEMPTS)
     except services.TryAgainLater as later:
-        raise self.retry(countdown=later.retry_after or 2 ** self.request.retries)
+        finish_render.apply_async((render_id, attempt + 1), countdown=later.retry_after or 2 ** attempt)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -57,41 +57,16 @@ def render_create(request, scene_pk):
     return redirect("projects:project_detail", pk=scene.project_id)
 
 
-@login_required
-@require_POST
-def render_retry(request, pk):
+def _act_on_take(request, pk, form_class, action):
+    """POST handler shape shared by retry and remix: a one-click form that makes a new take."""
     take = _get_take_for(request.user, pk)
     membership = membership_for(request.user, take.scene.project.team_id)
     require(membership, "edit")
-    form = RetryForm(request.POST)
-    error = None
-    if not form.is_valid():
-        error = "This form is out of date; reload the page and try again."
-    else:
-        try:
-            services.render_retry(render=take, user=request.user,
-                                  idempotency_key=form.cleaned_data["idempotency_key"])
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-    if request.htmx:
-        return _takes(request, take.scene, membership, error=error)
-    if error:
-        messages.error(request, error)
-    return redirect("projects:project_detail", pk=take.scene.project_id)
-
-
-@login_required
-@require_POST
-def render_remix(request, pk):
-    take = _get_take_for(request.user, pk)
-    membership = membership_for(request.user, take.scene.project.team_id)
-    require(membership, "edit")
-    form = RemixForm(request.POST)
+    form = form_class(request.POST)
     error = None
     if form.is_valid():
         try:
-            services.render_remix(render=take, user=request.user, prompt=form.cleaned_data["prompt"],
-                                  idempotency_key=form.cleaned_data["idempotency_key"])
+            action(take, form.cleaned_data)
         except ValidationError as exc:
             error = " ".join(exc.messages)
     else:
@@ -101,6 +76,20 @@ def render_remix(request, pk):
     if error:
         messages.error(request, error)
     return redirect("projects:project_detail", pk=take.scene.project_id)
+
+
+@login_required
+@require_POST
+def render_retry(request, pk):
+    return _act_on_take(request, pk, RetryForm, lambda take, data: services.render_retry(
+        render=take, user=request.user, idempotency_key=data["idempotency_key"]))
+
+
+@login_required
+@require_POST
+def render_remix(request, pk):
+    return _act_on_take(request, pk, RemixForm, lambda take, data: services.render_remix(
+        render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"]))
 
 
 @login_required

@@ -1,5 +1,7 @@
 """Provider registry. One module per provider behind generation.providers.base.Provider."""
 
+import time
+
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 
@@ -17,6 +19,11 @@ def get_provider(key: str) -> Provider:
         raise ProviderError(f"Unknown provider “{key}”.") from None
 
 
+def _sleep(seconds: float) -> None:
+    # One indirection, so tests can record retry waits instead of sleeping them.
+    time.sleep(seconds)
+
+
 def provider_for(connection) -> Provider:
     """The adapter for a team's connection (its key decrypted only here)."""
     kind = connection.kind if connection is not None else "local"
@@ -28,12 +35,14 @@ def provider_for(connection) -> Provider:
         from .openai_videos import OpenAIVideosProvider
 
         return OpenAIVideosProvider(base_url=connection.base_url, api_key=connection.api_key,
-                                    auth_style=connection.auth_style, name=connection.label)
+                                    auth_style=connection.auth_style, name=connection.label,
+                                    sleep=lambda s: _sleep(s))
     if kind == "replicate":
         from .replicate import DEFAULT_BASE_URL, ReplicateProvider
 
         return ReplicateProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
-                                 name=connection.label, webhook_url=webhook_url_for(connection))
+                                 name=connection.label, webhook_url=webhook_url_for(connection),
+                                 sleep=lambda s: _sleep(s))
     raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
 
 

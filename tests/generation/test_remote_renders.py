@@ -251,3 +251,57 @@ def test_an_empty_remix_prompt_is_refused(client_for, editor, remixable, four_se
     html = client_for(editor).post(f"/takes/{parent.pk}/remix/", {"prompt": "  ", "idempotency_key": str(uuid.uuid4())},
                                    HTTP_HX_REQUEST="true").content.decode()
     assert "Describe what should change in the remix." in html
+
+
+# --- scripted provider scenarios, end to end --------------------------------
+
+@pytest.fixture
+def waits(monkeypatch):
+    import generation.providers
+
+    recorded = []
+    monkeypatch.setattr(generation.providers, "_sleep", recorded.append)
+    return recorded
+
+
+def test_a_throttled_create_waits_as_asked_then_succeeds_with_one_create(
+        gateway, four_second_scene, editor, provider_server, waits, django_capture_on_commit_callbacks):
+    provider_server.scenario = "throttled"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert waits[0] == 2  # Retry-After: 2
+    assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 2
+    assert provider_server.accepted["throttled"] == 1
+
+
+def test_a_provider_that_keeps_failing_ends_the_take_with_a_clear_message(
+        gateway, four_second_scene, editor, provider_server, waits, django_capture_on_commit_callbacks):
+    provider_server.scenario = "server-error"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert "Gateway" in take.error_message and take.error_message.strip()
+    assert provider_server.accepted["server-error"] == 0
+    assert len(waits) >= 1  # it did retry before giving up
+
+
+def test_a_create_that_times_out_is_not_sent_again(
+        gateway, four_second_scene, editor, provider_server, waits, monkeypatch, django_capture_on_commit_callbacks):
+    from generation.providers import http, openai_videos
+
+    # A short read timeout, so the slow create times out quickly.
+    monkeypatch.setattr(openai_videos, "make_client", lambda **kw: http.make_client(**{**kw, "read": 0.3}))
+    provider_server.scenario = "slow-create"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert "Check the provider before retrying" in take.error_message
+    assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 1
+
+
+def test_a_truncated_download_is_retried_then_fails_without_keeping_a_partial_file(
+        gateway, four_second_scene, editor, provider_server, waits, django_capture_on_commit_callbacks):
+    provider_server.scenario = "truncated"
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert not take.video
+    assert "cut off" in take.error_message
+    assert len(provider_server.seen("GET", r"/openai/v1/videos/job_\d+/content")) == 4  # tried 4 times
