@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import catalog, connections
@@ -36,9 +37,13 @@ def connection_list(request, team_pk):
                 messages.success(request, f"Added {connection.label}. Test it to check the key.")
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
+    team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related("models"))
+    for connection in team_connections:
+        connection.webhook_url = request.build_absolute_uri(
+            reverse("generation:webhook", args=[connection.webhook_token]))
     context = {
         "team": membership.team, "membership": membership, "form": form,
-        "connections": ProviderConnection.objects.filter(team=membership.team).prefetch_related("models"),
+        "connections": team_connections,
         "model_form": RegisterModelForm(),
     }
     return render(request, PAGE, context)

@@ -1,5 +1,6 @@
 """Provider registry. One module per provider behind generation.providers.base.Provider."""
 
+import threading
 import time
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
@@ -24,8 +25,30 @@ def _sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+_ADAPTERS: dict[tuple, Provider] = {}
+_ADAPTERS_LOCK = threading.Lock()
+
+
 def provider_for(connection) -> Provider:
-    """The adapter for a team's connection (its key decrypted only here)."""
+    """The adapter for a team's connection (its key decrypted only here).
+
+    One adapter, and so one pooled httpx client, per connection and process;
+    editing the connection (URL, auth, key) gives it a fresh one.
+    """
+    if connection is None or connection.kind == "local":
+        return _build(connection)
+    cache_key = (connection.pk, connection.kind, connection.base_url, connection.auth_style,
+                 connection.api_key_encrypted, connection.webhook_secret_encrypted)
+    with _ADAPTERS_LOCK:
+        adapter = _ADAPTERS.get(cache_key)
+        if adapter is None:
+            for stale in [k for k in _ADAPTERS if k[0] == connection.pk]:
+                del _ADAPTERS[stale]
+            adapter = _ADAPTERS[cache_key] = _build(connection)
+    return adapter
+
+
+def _build(connection) -> Provider:
     kind = connection.kind if connection is not None else "local"
     if kind == "local":
         from .local_previz import LocalPrevizProvider

@@ -161,3 +161,22 @@ def test_registering_a_model_with_bad_input_says_why(client_for, owner, team, ga
                                       follow=True)
     assert message in response.content.decode()
     assert not CatalogModel.objects.filter(model_id="m").exists()
+
+
+def test_owners_see_the_connections_unguessable_webhook_url(client_for, owner, team, gateway, editor):
+    page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    assert f"/webhooks/{gateway.webhook_token}/" in page and len(gateway.webhook_token) >= 32
+    other = connections.connection_create(team=team, user=owner, kind="replicate", label="R", api_key="k")
+    assert other.webhook_token != gateway.webhook_token
+    assert gateway.webhook_token not in client_for(editor).get(
+        reverse("generation:connection_list", args=[team.pk])).content.decode()
+
+
+def test_one_adapter_per_connection_until_the_connection_changes(gateway):
+    from generation.providers import provider_for
+
+    first = provider_for(gateway)
+    assert provider_for(ProviderConnection.objects.get(pk=gateway.pk)) is first
+    gateway.set_api_key("sk-rotated")
+    gateway.save()
+    assert provider_for(gateway) is not first
