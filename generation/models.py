@@ -76,6 +76,10 @@ class Render(models.Model):
     c2pa_codes = models.JSONField(default=list, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
+                                        help_text="Who this take casts; revoking consent quarantines it")
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    quarantine_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -98,6 +102,12 @@ class Render(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
+
+    def may_see_quarantined(self, user) -> bool:
+        """Withheld takes stay visible only to the people they depict and the team's owners."""
+        if self.characters.filter(person=user).exists():
+            return True
+        return self.scene.project.team.memberships.filter(user=user, role="owner").exists()
 
     @property
     def lineage(self) -> str:

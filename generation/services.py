@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from generation import animatic, catalog, provenance, reference
 from generation.models import Render, Status
+from projects.consent import cast_problems
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,14 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
     }
     if scene.reference_image:
         recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
+    cast = list(scene.cast.all())
+    if cast:
+        # Providers without native characters get each one described in words.
+        recipe["cast"] = [{"id": c.pk, "name": c.name, "kind": c.kind} for c in cast]
+        recipe["scene_prompt"] = scene.prompt
+        described = [f"{c.name}: {c.description}" for c in cast if c.description]
+        if described:
+            recipe["prompt"] = scene.prompt + "\n\nCharacters — " + "; ".join(described)
     return recipe
 
 
@@ -78,6 +87,8 @@ def render_create(
                               "image or choose an image-to-video model.")
     params = recipe["parameters"]
     problems = model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    cast = _cast_of(recipe)
+    problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
     if problems:
         raise ValidationError(problems)
     try:
@@ -87,6 +98,7 @@ def render_create(
                 model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user,
                 cost=model.price_for(params["size"]) * int(params["seconds"]),
             )
+            render.characters.set(cast)
             from generation.tasks import submit_render
 
             submit_render.delay_on_commit(render.pk)
@@ -94,6 +106,16 @@ def render_create(
         # Two requests with one key raced: the other one won and owns the take.
         return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
     return render, True
+
+
+def _cast_of(recipe: dict) -> list:
+    from projects.models import Character
+
+    ids = [c["id"] for c in recipe.get("cast", [])]
+    found = {c.pk: c for c in Character.objects.filter(pk__in=ids)}
+    if len(found) != len(set(ids)):
+        raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
+    return [found[i] for i in ids]
 
 
 def _same_scene_or_refuse(render: Render, scene) -> Render:
@@ -178,6 +200,12 @@ def render_submit(render_id: int) -> None:
     render = Render.objects.filter(pk=render_id, status=Status.QUEUED).first()
     if render is None or not render.advance(Status.SUBMITTING):
         return  # already submitted by an earlier delivery of this task
+    # Consent is checked again right before the provider call: a take queued
+    # before a revocation must never be sent after it.
+    refused = cast_problems(render.characters.all(), project=render.scene.project, provider_kind=render.provider)
+    if refused:
+        render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
+        return
     provider = provider_for(render.connection)
     remix_of = render.recipe.get("remix_of")
     with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:

@@ -107,6 +107,9 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         )
         scene.full_clean()
         scene.save()
+        from projects.consent import scene_sync_cast
+
+        scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
     return scene
 
@@ -122,6 +125,9 @@ def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scen
     if not updated:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
+    from projects.consent import scene_sync_cast
+
+    scene_sync_cast(scene=scene)
     return scene
 
 
@@ -188,6 +194,8 @@ def scene_approve_take(*, scene: Scene, render, user) -> Scene:
         raise ValidationError("That take belongs to another scene.")
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be approved.")
+    if render.quarantined_at:
+        raise ValidationError(f"This take is withheld: {render.quarantine_reason}.")
     Scene.objects.filter(pk=scene.pk).update(
         approved_take=render, approved_by=user, approved_at=timezone.now()
     )

@@ -1,15 +1,11 @@
-"""The team's world: teams and their members, projects and their ordered scenes."""
-
-import secrets
-from datetime import timedelta
+"""Projects and their ordered scenes."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
 
-# Frame sizes a scene may ask for ("WxH"). Providers narrow this further.
+
 SIZE_CHOICES = [
     ("1280x720", "1280×720 landscape (720p)"),
     ("720x1280", "720×1280 portrait (720p)"),
@@ -21,92 +17,8 @@ MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
 
 
-class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    EDITOR = "editor", "Editor"
-    REVIEWER = "reviewer", "Reviewer"
-    VIEWER = "viewer", "Viewer"
-
-
-class Team(models.Model):
-    name = models.CharField(max_length=120)
-    created_at = models.DateTimeField(auto_now_add=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
-    )
-
-    def __str__(self):
-        return self.name
-
-
-class Membership(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
-    joined_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
-        ]
-        ordering = ["team__name"]
-
-    def __str__(self):
-        return f"{self.user} in {self.team} ({self.role})"
-
-    # What each role may do. Viewers only read.
-    @property
-    def can_edit(self) -> bool:
-        return self.role in {Role.OWNER, Role.EDITOR}
-
-    @property
-    def can_review(self) -> bool:
-        return self.role in {Role.OWNER, Role.REVIEWER}
-
-    @property
-    def can_manage(self) -> bool:
-        return self.role == Role.OWNER
-
-
-def _invitation_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-INVITATION_LIFETIME = timedelta(days=7)
-
-
-class Invitation(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EDITOR)
-    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def save(self, *args, **kwargs):
-        if not self.expires_at:
-            self.expires_at = timezone.now() + INVITATION_LIFETIME
-        super().save(*args, **kwargs)
-
-    @property
-    def is_usable(self) -> bool:
-        return self.accepted_at is None and self.expires_at > timezone.now()
-
-
 class Project(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="projects")
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="projects")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     default_size = models.CharField(max_length=16, choices=SIZE_CHOICES, default="1280x720")
@@ -148,6 +60,8 @@ class Scene(models.Model):
     camera_notes = models.CharField(max_length=500, blank=True)
     reference_image = models.FileField(upload_to=_reference_upload_to, blank=True, max_length=300,
                                        help_text="Image-to-video: the first frame or look to start from")
+    cast = models.ManyToManyField("projects.Character", blank=True, related_name="scenes",
+                                  help_text="Characters in the scene (also @mentioned in the prompt)")
     reference_fit = models.CharField(max_length=8, choices=[("crop", "Crop to fill"), ("pad", "Pad to fit")],
                                      default="crop")
     # Optimistic locking: every save bumps it; a save based on an older

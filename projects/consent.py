@@ -1,0 +1,176 @@
+"""Characters and consent: who may be rendered, where, with which providers, until when.
+
+The person a character depicts is the only one who can grant or revoke. A
+revocation quarantines every take that cast them, at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from projects.models import (
+    Character, CharacterImage, CharacterKind, ConsentAction, ConsentEvent, ConsentGrant, ConsentScope,
+    Membership, Scene,
+)
+
+MAX_IMAGES = 4
+
+
+def character_create(*, team, user, name: str, kind: str, description: str = "", person=None,
+                     images=(), declares_fictional: bool = False) -> Character:
+    from generation.reference import ReferenceError, verify_upload
+
+    name = name.strip()
+    if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):
+        raise ValidationError("A name uses letters, digits, spaces, dots, apostrophes or dashes.")
+    if not 1 <= len(images) <= MAX_IMAGES:
+        raise ValidationError(f"Add 1 to {MAX_IMAGES} reference images.")
+    for image in images:
+        try:
+            verify_upload(image)
+        except ReferenceError as exc:
+            raise ValidationError(f"{image.name}: {exc}")
+    if kind == CharacterKind.PERSON:
+        if person is None or not Membership.objects.filter(team=team, user=person).exists():
+            raise ValidationError("A real person's character links to their own account in this team.")
+    elif kind == CharacterKind.FICTIONAL:
+        if not declares_fictional:
+            raise ValidationError("Confirm that this character depicts no real person.")
+        person = None
+    else:
+        raise ValidationError("Choose whether this is a real person or a fictional character.")
+    try:
+        with transaction.atomic():
+            character = Character.objects.create(team=team, name=name, description=description, kind=kind,
+                                                 person=person, created_by=user)
+            for image in images:
+                CharacterImage.objects.create(character=character, image=image)
+            if kind == CharacterKind.FICTIONAL:
+                ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.DECLARED_FICTIONAL,
+                                            details={"statement": "This character depicts no real person."})
+    except IntegrityError:
+        raise ValidationError(f"Your team already has a character called “{name}”.")
+    return character
+
+
+def _require_person(character: Character, user) -> None:
+    if not character.is_person or character.person_id != getattr(user, "pk", None):
+        raise PermissionDenied("Only the person this character depicts can change its consent.")
+
+
+def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM, projects=(), providers=(),
+                  expires_at=None) -> ConsentGrant:
+    _require_person(character, user)
+    if scope == ConsentScope.PROJECTS and not projects:
+        raise ValidationError("Choose at least one project, or allow the whole team.")
+    if any(p.team_id != character.team_id for p in projects):
+        raise ValidationError("Consent can only cover this team's projects.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError("The expiry date must be in the future.")
+    with transaction.atomic():
+        previous = character.active_grant()
+        if previous is not None:
+            ConsentGrant.objects.filter(pk=previous.pk).update(revoked_at=timezone.now())
+        grant = ConsentGrant.objects.create(character=character, granted_by=user, scope=scope,
+                                            providers=sorted(providers), expires_at=expires_at)
+        grant.projects.set(projects if scope == ConsentScope.PROJECTS else [])
+        ConsentEvent.objects.create(
+            character=character, actor=user,
+            action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED,
+            details={"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
+                     "expires_at": expires_at.isoformat() if expires_at else None},
+        )
+    return grant
+
+
+def consent_problem(character: Character, *, project, provider_kind: str, now=None) -> str | None:
+    """Why this character may not be rendered here and now, or None when it may."""
+    if not character.is_person:
+        return None
+    now = now or timezone.now()
+    grants = list(character.grants.prefetch_related("projects"))
+    active = next((g for g in grants if g.revoked_at is None), None)
+    if active is None:
+        if grants:
+            return f"{character.name} has revoked consent."
+        return f"{character.name} has not granted consent yet."
+    if active.expires_at and active.expires_at <= now:
+        return f"{character.name}'s consent expired on {active.expires_at:%-d %b %Y}."
+    if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
+        return f"{character.name} has not consented to appear in “{project.name}”."
+    if active.providers and provider_kind not in active.providers:
+        return f"{character.name} has not consented to renders with this provider ({provider_kind})."
+    return None
+
+
+def cast_problems(characters, *, project, provider_kind: str) -> list[str]:
+    return [p for c in characters if (p := consent_problem(c, project=project, provider_kind=provider_kind))]
+
+
+def consent_revoke(*, character: Character, user, delete_files: bool = False) -> int:
+    """Withdraw consent: quarantine every take that cast the character. Returns how many."""
+    from generation.models import Render
+
+    _require_person(character, user)
+    now = timezone.now()
+    with transaction.atomic():
+        ConsentGrant.objects.filter(character=character, revoked_at__isnull=True).update(revoked_at=now)
+        takes = Render.objects.filter(characters=character)
+        reason = f"Consent revoked by {character.name}"
+        quarantined = takes.filter(quarantined_at__isnull=True).update(quarantined_at=now, quarantine_reason=reason)
+        Scene.objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None, approved_at=None)
+        ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.REVOKED,
+                                    details={"takes_quarantined": quarantined})
+        deleted = []
+        if delete_files:
+            for take in takes.exclude(video=""):
+                deleted.append(take.video.name)
+                take.video.delete(save=False)
+                take.thumbnail.delete(save=False)
+                Render.objects.filter(pk=take.pk).update(video="", thumbnail="")
+            ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
+                                        details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
+        transaction.on_commit(lambda: _notify_revocation(character, quarantined))
+    return quarantined
+
+
+def _notify_revocation(character: Character, quarantined: int) -> None:
+    emails = list(Membership.objects.filter(team=character.team_id).exclude(user__email="")
+                  .values_list("user__email", flat=True))
+    if emails:
+        send_mail(
+            subject=f"{character.name} revoked consent",
+            message=(f"{character.name} withdrew consent to appear in your team's videos. "
+                     f"{quarantined} take(s) casting them are withheld and can no longer be played or exported."),
+            from_email=None, recipient_list=emails,
+        )
+
+
+MENTION = re.compile(r"@([\w][\w.'-]*(?: [\w][\w.'-]*)*)")
+
+
+def mentioned_characters(prompt: str, team) -> list[Character]:
+    """Characters @mentioned in a prompt: the longest library name after each @."""
+    library = sorted(Character.objects.filter(team=team), key=lambda c: -len(c.name))
+    found = []
+    for match in re.finditer(r"@", prompt):
+        rest = prompt[match.end():].lower()
+        for character in library:
+            name = character.name.lower()
+            if rest.startswith(name) and (len(rest) == len(name) or not rest[len(name)].isalnum()):
+                if character not in found:
+                    found.append(character)
+                break
+    return found
+
+
+def scene_sync_cast(*, scene: Scene) -> None:
+    """@mentions add to the cast list; the cast list is what is enforced."""
+    mentioned = mentioned_characters(scene.prompt, scene.project.team)
+    if mentioned:
+        scene.cast.add(*mentioned)

@@ -1,0 +1,21 @@
+"""The team's world. One module per concern; everything is importable from here."""
+
+from .characters import (  # noqa: F401
+    Character,
+    CharacterImage,
+    CharacterKind,
+    ConsentAction,
+    ConsentEvent,
+    ConsentGrant,
+    ConsentScope,
+    _character_upload_to,
+)
+from .storyboard import (  # noqa: F401
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    SIZE_CHOICES,
+    Project,
+    Scene,
+    _reference_upload_to,
+)
+from .teams import INVITATION_LIFETIME, Invitation, Membership, Role, Team, _invitation_token  # noqa: F401

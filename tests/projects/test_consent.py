@@ -1,0 +1,190 @@
+"""Consent: a person's likeness is rendered only with their valid consent, and revoking withholds every take."""
+
+import io
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from generation import connections, services
+from generation.models import Render, Status
+from projects import consent
+from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
+from tests.fakes.provider_server import provider_server  # noqa: F401
+
+
+def photo(name="me.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+@pytest.fixture
+def member(team, make_member):
+    return make_member(team, Role.EDITOR, "maya")
+
+
+@pytest.fixture
+def maya(team, member):
+    return consent.character_create(team=team, user=member, name="Maya", kind=CharacterKind.PERSON,
+                                    person=member, description="red coat, short dark hair", images=[photo()])
+
+
+@pytest.fixture
+def other_project(team, owner):
+    from projects import services as project_services
+
+    return project_services.project_create(team=team, user=owner, name="Other film")
+
+
+def book(scene, user, connection=None):
+    connection = connection or scene.project.team.connections.get(kind="local")
+    return services.render_create(scene=scene, user=user, connection=connection, model_id="previz-animatic-1",
+                                  idempotency_key=uuid.uuid4())
+
+
+# --- the consent matrix --------------------------------------------------------
+
+def test_a_fictional_character_needs_no_grant_but_records_the_declaration(team, owner, project):
+    robot = consent.character_create(team=team, user=owner, name="Robo", kind=CharacterKind.FICTIONAL,
+                                     images=[photo()], declares_fictional=True)
+    assert consent.consent_problem(robot, project=project, provider_kind="local") is None
+    event = ConsentEvent.objects.get(character=robot)
+    assert (event.action, event.actor) == (ConsentAction.DECLARED_FICTIONAL, owner)
+
+
+def test_a_fictional_character_must_be_declared_so(team, owner):
+    with pytest.raises(ValidationError, match="depicts no real person"):
+        consent.character_create(team=team, user=owner, name="Robo", kind=CharacterKind.FICTIONAL, images=[photo()])
+
+
+@pytest.mark.parametrize("grant, provider, expected", [
+    (None, "local", "has not granted consent yet"),
+    ({}, "local", None),
+    ({"scope": ConsentScope.PROJECTS, "in_project": True}, "local", None),
+    ({"scope": ConsentScope.PROJECTS, "in_project": False}, "local", "has not consented to appear in “Harbour Story”"),
+    ({"providers": ["local"]}, "local", None),
+    ({"providers": ["local"]}, "replicate", "has not consented to renders with this provider (replicate)"),
+    ({"expired": True}, "local", "consent expired"),
+    ({"revoked": True}, "local", "has revoked consent"),
+])
+def test_the_consent_matrix(maya, member, project, other_project, grant, provider, expected):
+    if grant is not None:
+        scope = grant.get("scope", ConsentScope.TEAM)
+        projects = [project if grant.get("in_project") else other_project] if scope == ConsentScope.PROJECTS else []
+        consent.consent_grant(character=maya, user=member, scope=scope, projects=projects,
+                              providers=grant.get("providers", []), expires_at=timezone.now() + timedelta(days=1))
+        if grant.get("expired"):
+            maya.grants.update(expires_at=timezone.now() - timedelta(minutes=1))
+        if grant.get("revoked"):
+            consent.consent_revoke(character=maya, user=member)
+    problem = consent.consent_problem(maya, project=project, provider_kind=provider)
+    if expected is None:
+        assert problem is None
+    else:
+        assert expected in problem and "Maya" in problem
+
+
+def test_only_the_person_themselves_can_grant_or_revoke(maya, owner):
+    with pytest.raises(PermissionDenied):
+        consent.consent_grant(character=maya, user=owner)
+    with pytest.raises(PermissionDenied):
+        consent.consent_revoke(character=maya, user=owner)
+
+
+def test_every_grant_change_and_revocation_is_logged(maya, member, project):
+    consent.consent_grant(character=maya, user=member)
+    consent.consent_grant(character=maya, user=member, scope=ConsentScope.PROJECTS, projects=[project])
+    consent.consent_revoke(character=maya, user=member)
+    assert list(ConsentEvent.objects.filter(character=maya).order_by("pk").values_list("action", flat=True)) == [
+        ConsentAction.GRANTED, ConsentAction.CHANGED, ConsentAction.REVOKED]
+    event = ConsentEvent.objects.filter(character=maya).first()
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    with pytest.raises(ValueError, match="append-only"):
+        event.delete()
+
+
+# --- enforcement ---------------------------------------------------------------
+
+def test_mentioning_a_character_casts_them(make_scene, maya):
+    scene = make_scene(prompt="@Maya walks along the pier at dawn.")
+    assert list(scene.cast.all()) == [maya]
+
+
+def test_a_take_casting_someone_without_consent_is_refused_naming_them(make_scene, maya, editor):
+    scene = make_scene(prompt="@Maya walks along the pier.")
+    with pytest.raises(ValidationError, match="Maya has not granted consent yet"):
+        book(scene, editor)
+    assert not Render.objects.exists()
+
+
+def test_with_consent_the_take_is_booked_with_the_character_described(make_scene, maya, member, editor):
+    consent.consent_grant(character=maya, user=member)
+    scene = make_scene(prompt="@Maya walks along the pier.")
+    take, _ = book(scene, editor)
+    assert list(take.characters.all()) == [maya]
+    assert "Maya: red coat, short dark hair" in take.recipe["prompt"]
+    assert take.recipe["cast"] == [{"id": maya.pk, "name": "Maya", "kind": "person"}]
+
+
+def test_a_take_queued_before_a_revocation_never_reaches_the_provider(
+        team, owner, make_scene, maya, member, editor, provider_server):
+    gateway = connections.connection_create(team=team, user=owner, kind="openai-videos", label="GW",
+                                            base_url=provider_server.openai_base, api_key=provider_server.api_key)
+    connections.catalog_register_model(connection=gateway, model_id="veo-3.1", display_name="Veo",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.4)
+    consent.consent_grant(character=maya, user=member)
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
+                                     idempotency_key=uuid.uuid4())  # queued; its task has not run
+    consent.consent_revoke(character=maya, user=member)
+    services.render_submit(take.pk)  # the worker picks it up after the revocation
+    take.refresh_from_db()
+    assert take.status == Status.CANCELED
+    assert take.error_message.startswith("Consent revoked")
+    assert provider_server.seen("POST", r"/openai/v1/videos") == []  # the provider received nothing
+
+
+def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
+        make_scene, maya, member, editor, owner, reviewer, render_take, client_for, django_capture_on_commit_callbacks):
+    consent.consent_grant(character=maya, user=member)
+    scene = make_scene(prompt="@Maya on the pier.")
+    take = render_take(scene)
+    from projects import services as project_services
+
+    project_services.scene_approve_take(scene=scene, render=take, user=reviewer)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert consent.consent_revoke(character=maya, user=member) == 1
+    take.refresh_from_db()
+    scene.refresh_from_db()
+    assert take.quarantined_at and scene.approved_take is None
+    assert mail.outbox and "Maya revoked consent" in mail.outbox[0].subject
+    video = f"/takes/{take.pk}/video/"
+    assert client_for(editor).get(video).status_code == 404
+    assert client_for(reviewer).get(video).status_code == 404
+    assert client_for(owner).get(video).status_code == 200
+    assert client_for(member).get(video).status_code == 200  # the person themselves
+    page = client_for(editor).get(f"/projects/{scene.project_id}/").content.decode()
+    assert "Withheld: Consent revoked by Maya" in page and video not in page
+    with pytest.raises(ValidationError, match="withheld"):
+        project_services.scene_approve_take(scene=scene, render=take, user=reviewer)
+
+
+def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, render_take):
+    consent.consent_grant(character=maya, user=member)
+    take = render_take(make_scene(prompt="@Maya on the pier."))
+    path = take.video.path
+    consent.consent_revoke(character=maya, user=member, delete_files=True)
+    take.refresh_from_db()
+    import os
+
+    assert not take.video and not os.path.exists(path)
+    receipt = ConsentEvent.objects.get(character=maya, action=ConsentAction.FILES_DELETED)
+    assert receipt.details["receipt"] == "1 take(s) deleted"
