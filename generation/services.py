@@ -89,6 +89,11 @@ def render_create(
     problems = model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     cast = _cast_of(recipe)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
+        # The model keeps likenesses from images: send each cast member's first reference.
+        recipe["character_images"] = [
+            image.image.name for c in cast if (image := c.images.first()) is not None
+        ][:3]
     if problems:
         raise ValidationError(problems)
     try:
@@ -188,11 +193,17 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
             fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
         input_reference = workdir / "reference.png"
         input_reference.write_bytes(fitted)
+    character_images = []
+    for index, name in enumerate(recipe.get("character_images", [])):
+        path = workdir / f"character-{index}{Path(name).suffix}"
+        with default_storage.open(name, "rb") as image:
+            path.write_bytes(image.read())
+        character_images.append(path)
     return RenderRequest(
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
-        recipe=recipe, input_reference=input_reference,
+        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
     )
 
 

@@ -23,6 +23,7 @@ class RenderRequest:
     camera_notes: str = ""
     recipe: dict = field(default_factory=dict)
     input_reference: Path | None = None  # an image already fitted to `size`
+    character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
 
     @property
     def width(self) -> int:

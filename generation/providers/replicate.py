@@ -55,7 +55,10 @@ def _reference_data_uri(request: RenderRequest) -> str | None:
     path = getattr(request, "input_reference", None)
     if path is None:
         return None
-    path = Path(path)
+    return _data_uri(Path(path))
+
+
+def _data_uri(path: Path) -> str:
     content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
@@ -72,6 +75,9 @@ def veo_31_input(request: RenderRequest) -> dict:
     image = _reference_data_uri(request)
     if image:
         inputs["image"] = image
+    if request.character_images:
+        # Veo's ASSET references keep a cast member's likeness; it takes up to three.
+        inputs["reference_images"] = [_data_uri(Path(p)) for p in request.character_images[:3]]
     return inputs
 
 

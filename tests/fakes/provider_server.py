@@ -66,6 +66,8 @@ REPLICATE_MODELS = {  # input name -> check
         "resolution": lambda v: v in ("720p", "1080p"),
         "generate_audio": lambda v: type(v) is bool,
         "image": lambda v: isinstance(v, str) and v.startswith(("data:image/", "https://")),
+        "reference_images": lambda v: isinstance(v, list) and 1 <= len(v) <= 3
+        and all(isinstance(i, str) and i.startswith(("data:image/", "https://")) for i in v),
     },
     "wan-video/wan-2.7-t2v": {
         "prompt": lambda v: isinstance(v, str) and v,

@@ -188,3 +188,23 @@ def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, 
     assert not take.video and not os.path.exists(path)
     receipt = ConsentEvent.objects.get(character=maya, action=ConsentAction.FILES_DELETED)
     assert receipt.details["receipt"] == "1 take(s) deleted"
+
+
+def test_veo_on_replicate_gets_the_cast_as_reference_images(
+        team, owner, make_scene, maya, member, editor, provider_server, django_capture_on_commit_callbacks):
+    replicate = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                              base_url=provider_server.replicate_base, api_key=provider_server.api_key)
+    consent.consent_grant(character=maya, user=member)
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        take, _ = services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",
+                                         idempotency_key=uuid.uuid4())
+    take.refresh_from_db()
+    assert take.status == Status.SUCCEEDED, take.error_message
+    import json
+
+    sent = json.loads(provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body)
+    assert len(sent["input"]["reference_images"]) == 1
+    assert sent["input"]["reference_images"][0].startswith("data:image/png;base64,")
+    assert "Maya: red coat" in sent["input"]["prompt"]
+    assert take.recipe["character_images"] == [maya.images.first().image.name]
