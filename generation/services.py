@@ -19,6 +19,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from PIL import Image
 
 from generation import animatic, catalog, provenance, reference
 from generation.models import Render, Status
@@ -309,6 +310,19 @@ def render_poll(render_id: int) -> None:
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
 
 
+def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
+    """The provider's own thumbnail as our JPEG; False (use a frame of the video) if unusable."""
+    raw = dest.with_name("provider-thumbnail")
+    try:
+        provider.download(render.provider_job_id, "thumbnail", raw)
+        with Image.open(raw) as image:
+            image.convert("RGB").save(dest, format="JPEG", quality=85)
+        return True
+    except (ProviderError, OSError, ValueError) as exc:
+        log.info("take %s: provider thumbnail unusable (%s); using a frame", render.pk, exc)
+        return False
+
+
 class TryAgainLater(Exception):
     """A transient failure the calling task should retry (bounded) before giving up."""
 
@@ -332,9 +346,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
         try:
             provider.download(render.provider_job_id, "video", video_path)
             info = animatic.probe_video(video_path)
-            if provider.has_thumbnail:
-                provider.download(render.provider_job_id, "thumbnail", thumb_path)
-            else:
+            if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
                 animatic.extract_thumbnail(video_path, thumb_path)
         except ProviderError as exc:
             if exc.retryable and not final_attempt:

@@ -28,7 +28,7 @@ STATUSES = {
     "canceled": "canceled",
 }
 MODERATION_CODES = {"moderation_blocked", "content_policy_violation"}
-VARIANT_TYPES = {"video": ("video/mp4",), "spritesheet": ("image/jpeg",)}
+VARIANT_TYPES = {"video": ("video/mp4",), "thumbnail": ("image/webp",), "spritesheet": ("image/jpeg",)}
 GONE = "The provider no longer knows this job."
 
 
@@ -36,7 +36,7 @@ class OpenAIVideosProvider(Provider):
     key = "openai-videos"
     # The API's thumbnail variant is WebP and the studio stores JPEG; extracting
     # a frame from the downloaded video is simpler than converting formats.
-    has_thumbnail = False
+    has_thumbnail = True  # a WebP; the studio converts it to its JPEG thumbnail
 
     def __init__(
         self,
@@ -142,8 +142,7 @@ class OpenAIVideosProvider(Provider):
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant not in VARIANT_TYPES:
             raise ProviderError(
-                f"{self.name} offers no “{variant}” the studio can store; "
-                "the thumbnail is taken from the video instead.",
+                f"{self.name} offers no “{variant}” variant.",
                 code="invalid_request",
             )
         stream_download(

@@ -102,6 +102,16 @@ class Job:
     duration: float | None = None  # the server's job_seconds when the job was created
 
 
+def _webp_thumbnail() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (320, 180), (250, 200, 20)).save(out, format="WEBP")
+    return out.getvalue()
+
+
 def _load_video() -> bytes:
     if FIXTURE.exists():  # a provider-signed C2PA file: exercises the provenance path too
         return FIXTURE.read_bytes()
@@ -153,6 +163,7 @@ def parse_multipart(content_type: str, body: bytes) -> dict | None:
 class ProviderServer:
     def __init__(self):
         self.video = _load_video()
+        self.thumbnail = _webp_thumbnail()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
@@ -503,7 +514,7 @@ def openai_poll(fake: ProviderServer, h: _Handler, job: Job) -> None:
 def openai_content(fake: ProviderServer, h: _Handler, r: Recorded, job: Job) -> None:
     variants = {
         "video": (fake.video, "video/mp4"),
-        "thumbnail": (b"RIFF\x0c\x00\x00\x00WEBPVP8 ", "image/webp"),
+        "thumbnail": (fake.thumbnail, "image/webp"),
         "spritesheet": (b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
     }
     variant = r.query.get("variant", "video")

@@ -305,3 +305,15 @@ def test_a_truncated_download_is_retried_then_fails_without_keeping_a_partial_fi
     assert not take.video
     assert "cut off" in take.error_message
     assert len(provider_server.seen("GET", r"/openai/v1/videos/job_\d+/content")) == 4  # tried 4 times
+
+
+def test_the_providers_own_thumbnail_becomes_the_takes_jpeg(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    from PIL import Image
+
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert provider_server.seen("GET", r"/openai/v1/videos/job_\d+/content") and any(
+        r.query.get("variant") == "thumbnail" for r in provider_server.seen("GET", r"/openai/v1/videos/job_\d+/content"))
+    with Image.open(take.thumbnail.path) as thumbnail:
+        assert (thumbnail.format, thumbnail.size) == ("JPEG", (320, 180))
+        assert thumbnail.getpixel((10, 10))[0] > 200  # the provider's yellow, not a video frame

@@ -271,13 +271,22 @@ def test_it_keeps_the_key_from_a_cdn_the_content_redirects_to(provider_server, g
     assert (tmp_path / "video.mp4").read_bytes() == provider_server.video
 
 
-def test_it_says_the_studio_makes_its_own_thumbnail(provider_server, gateway, tmp_path):
+def test_it_downloads_the_thumbnail_variant_as_webp(provider_server, gateway, tmp_path):
     provider = gateway()
+    job_id = provider.submit(scene())
+    for _ in range(provider_server.polls_to_finish):
+        provider.poll(job_id)
 
+    provider.download(job_id, "thumbnail", tmp_path / "thumbnail.webp")
+
+    assert provider.has_thumbnail is True
+    assert (tmp_path / "thumbnail.webp").read_bytes() == provider_server.thumbnail
+    assert provider_server.seen("GET", rf"/openai/v1/videos/{job_id}/content")[-1].query == {"variant": "thumbnail"}
+
+
+def test_it_refuses_variants_the_api_does_not_have(provider_server, gateway, tmp_path):
     with pytest.raises(ProviderError) as error:
-        provider.download("job_1", "thumbnail", tmp_path / "thumbnail.jpg")
-
-    assert provider.has_thumbnail is False
+        gateway().download("job_1", "poster", tmp_path / "poster")
     assert error.value.code == "invalid_request"
     assert provider_server.requests == []
 
