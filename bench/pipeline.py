@@ -9,7 +9,7 @@ studio books N takes with services.render_create (one idempotency key each) on a
 gateway connection, and a real `celery worker` subprocess (threads pool) submits,
 polls and downloads them, against a throwaway database and broker:
 
-- database: a SQLite file in a temporary DATA_DIR; with DATABASE_URL set
+- database: a SQLite file in a temporary DATA_DIR; with a PostgreSQL DATABASE_URL set
   (PostgreSQL), a throwaway database `bench_…` created on that server and
   dropped afterwards (the role needs CREATEDB);
 - broker: the filesystem broker under the temporary DATA_DIR, or
@@ -243,8 +243,8 @@ def main() -> None:
             "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
             "PYTHONUNBUFFERED": "1",
         }
-        given_db = os.environ.get("DATABASE_URL")
-        if given_db:
+        given_db = os.environ.get("DATABASE_URL", "")
+        if given_db.startswith(("postgres", "postgis")):
             env["DATABASE_URL"], drop = throwaway_postgres(given_db)
             cleanups.append(drop)
             database = f"PostgreSQL (throwaway database on {urlsplit(given_db).hostname})"

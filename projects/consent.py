@@ -66,6 +66,8 @@ def _require_person(character: Character, user) -> None:
 def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM, projects=(), providers=(),
                   expires_at=None) -> ConsentGrant:
     _require_person(character, user)
+    if not Membership.objects.filter(team=character.team_id, user=user).exists():
+        raise PermissionDenied("You left this team: you can still revoke consent, but not grant it.")
     if scope == ConsentScope.PROJECTS and not projects:
         raise ValidationError("Choose at least one project, or allow the whole team.")
     if any(p.team_id != character.team_id for p in projects):
@@ -100,7 +102,7 @@ def consent_problem(character: Character, *, project, provider_kind: str, now=No
             return f"{character.name} has revoked consent."
         return f"{character.name} has not granted consent yet."
     if active.expires_at and active.expires_at <= now:
-        return f"{character.name}'s consent expired on {active.expires_at:%-d %b %Y}."
+        return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
         return f"{character.name} has not consented to appear in “{project.name}”."
     if active.providers and provider_kind not in active.providers:
@@ -146,7 +148,8 @@ def _notify_revocation(character: Character, quarantined: int) -> None:
         send_mail(
             subject=f"{character.name} revoked consent",
             message=(f"{character.name} withdrew consent to appear in your team's videos. "
-                     f"{quarantined} take(s) casting them are withheld and can no longer be played or exported."),
+                     f"{quarantined} take(s) casting them are withheld: only team owners and {character.name} "
+                     "can still open them, and they cannot be approved or exported."),
             from_email=None, recipient_list=emails,
         )
 
@@ -170,7 +173,5 @@ def mentioned_characters(prompt: str, team) -> list[Character]:
 
 
 def scene_sync_cast(*, scene: Scene) -> None:
-    """@mentions add to the cast list; the cast list is what is enforced."""
-    mentioned = mentioned_characters(scene.prompt, scene.project.team)
-    if mentioned:
-        scene.cast.add(*mentioned)
+    """The cast is who the prompt @mentions: deleting a mention un-casts the character."""
+    scene.cast.set(mentioned_characters(scene.prompt, scene.project.team))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import team_views, views
+from projects import character_views, team_views, views
 
 app_name = "projects"
 
@@ -19,4 +19,10 @@ urlpatterns = [
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
     path("teams/<int:team_pk>/members/<int:member_pk>/", team_views.member_update, name="member_update"),
+    path("teams/<int:team_pk>/characters/", character_views.character_list, name="character_list"),
+    path("characters/<int:pk>/", character_views.character_detail, name="character_detail"),
+    path("characters/<int:pk>/images/<int:image_pk>/", character_views.character_image, name="character_image"),
+    path("characters/<int:pk>/consent/", character_views.character_consent, name="character_consent"),
+    path("characters/<int:pk>/revoke/", character_views.character_revoke, name="character_revoke"),
+    path("account/likeness/", character_views.my_likeness, name="my_likeness"),
 ]

@@ -91,6 +91,13 @@ class Worker:
     def tail(self) -> str:
         return f"\n--- worker log ({self.log_path}) ---\n{log_tail(self.log_path)}"
 
+    def assert_healthy(self, what: str = "") -> None:
+        """Fail at once, with the log, if the worker died or a task raised."""
+        if self.proc.poll() is not None:
+            pytest.fail(f"The worker exited with code {self.proc.returncode}{what}.{self.tail()}")
+        if "raised unexpected" in self.log():
+            pytest.fail(f"A task failed in the worker{what}.{self.tail()}")
+
     def wait_for_render(self, render_id: int, timeout: float = RENDER_TIMEOUT) -> Render:
         """Poll the shared database until the take is terminal; fail with the worker log."""
         deadline = time.monotonic() + timeout

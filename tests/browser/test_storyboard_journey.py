@@ -14,6 +14,7 @@ run Celery eagerly (see tests/conftest.py), so a take finishes within the
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -112,11 +113,27 @@ def scene_card(page: Page, title: str) -> Locator:
     )
 
 
-def finished_take(card: Locator, timeout_ms: int = RENDER_TIMEOUT_MS) -> Locator:
+def finished_take(card: Locator) -> Locator:
     take = card.get_by_test_id("take")
     expect(take).to_have_count(1)
-    expect(take).to_have_attribute("data-status", "succeeded", timeout=timeout_ms)
+    expect(take).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT_MS)
     return take
+
+
+def finished_through_worker(card: Locator, worker, timeout_ms: int = WORKER_RENDER_TIMEOUT_MS
+                            ) -> Locator:
+    """Wait for the take to finish, failing at once if the worker dies or a task raises."""
+    take = card.get_by_test_id("take")
+    expect(take).to_have_count(1)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        worker.assert_healthy(" while the page waited for the take")
+        try:
+            expect(take).to_have_attribute("data-status", "succeeded", timeout=1_000)
+            return take
+        except AssertionError as exc:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{exc}{worker.tail()}") from None
 
 
 def assert_plays_for(take: Locator, seconds: float) -> None:
@@ -205,7 +222,7 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
     # Watched through htmx polling alone, each take finishes, plays for the
     # scene's length and carries trusted credentials.
     for card, seconds, take_id in ((dawn, 4, take_ids[0]), (nets, 5, take_ids[1])):
-        take = finished_take(card, WORKER_RENDER_TIMEOUT_MS)
+        take = finished_through_worker(card, real_worker)
         expect(take).to_have_attribute("id", take_id)  # the same take, swapped in place
         assert_watched_progress_to_done(page, take_id, real_worker)
         assert any(url.endswith(f"/takes/{take_id.removeprefix('take-')}/")

@@ -208,3 +208,23 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
     assert sent["input"]["reference_images"][0].startswith("data:image/png;base64,")
     assert "Maya: red coat" in sent["input"]["prompt"]
     assert take.recipe["character_images"] == [maya.images.first().image.name]
+
+
+def test_deleting_a_mention_uncasts_the_character(make_scene, maya, owner):
+    from projects import services as project_services
+
+    scene = make_scene(prompt="@Maya on the pier.")
+    project_services.scene_update(scene=scene, expected_version=scene.version, user=owner,
+                                  prompt="An empty pier.")
+    assert not scene.cast.exists()
+
+
+def test_a_person_who_left_the_team_can_revoke_but_not_grant(maya, member, team):
+    from projects.models import Membership
+
+    consent.consent_grant(character=maya, user=member)
+    Membership.objects.filter(team=team, user=member).delete()
+    with pytest.raises(PermissionDenied, match="left this team"):
+        consent.consent_grant(character=maya, user=member)
+    consent.consent_revoke(character=maya, user=member)
+    assert maya.active_grant() is None
