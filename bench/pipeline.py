@@ -256,7 +256,7 @@ def main() -> None:
             cleanups.append(stop_redis)
             broker = f"{env['CELERY_BROKER_URL']} (private redis-server)"
         else:
-            broker = os.environ.get("CELERY_BROKER_URL") or "filesystem:// (throwaway folder)"
+            broker = os.environ.get("CELERY_BROKER_URL") or "studiofs:// (throwaway folder)"
         os.environ.update(env)
 
         migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
@@ -280,7 +280,7 @@ def main() -> None:
         from tests.fakes.provider_server import ProviderServer
 
         celery_app.conf.task_always_eager = False
-        if not broker.startswith("filesystem"):
+        if not broker.startswith(("studiofs", "filesystem")):
             cleanups.append(lambda: purge_queue(queue))
         cleanups.append(db_connections.close_all)
 

@@ -86,6 +86,8 @@ class Render(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    provider_done_at = models.DateTimeField(null=True, blank=True,
+                                            help_text="When a poll first saw the provider's job done")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -57,6 +58,45 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
     return recipe
 
 
+@dataclass
+class Compiled:
+    """What a take would send: shown before submit, stored in the take's recipe."""
+
+    model: object = None
+    recipe: dict = field(default_factory=dict)
+    cast: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None) -> Compiled:
+    """Resolve the model, compile the prompt and inputs, and list every reason to refuse."""
+    if connection.team_id != scene.project.team_id:
+        return Compiled(problems=["That provider connection belongs to another team."])
+    model = catalog.resolve(connection, model_id)
+    if model is None:
+        return Compiled(problems=[f"{connection.label} has no model “{model_id}” in the catalog."])
+    if model.is_retired:
+        return Compiled(model=model, problems=[catalog.retirement_message(model, scene.project.team)])
+    recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
+    problems = []
+    if recipe.get("reference_image") and "image" not in model.input_kinds:
+        problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
+                        "image or choose an image-to-video model.")
+    params = recipe["parameters"]
+    problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    try:
+        cast = _cast_of(recipe)
+    except ValidationError as exc:
+        return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
+    problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
+        # The model keeps likenesses from images: send each cast member's first reference.
+        recipe["character_images"] = [
+            image.image.name for c in cast if (image := c.images.first()) is not None
+        ][:3]
+    return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
+
+
 def render_create(
     *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
     parent: Render | None = None,
@@ -75,28 +115,11 @@ def render_create(
     if existing is not None:
         return _same_scene_or_refuse(existing, scene), False
 
-    if connection.team_id != scene.project.team_id:
-        raise ValidationError("That provider connection belongs to another team.")
-    model = catalog.resolve(connection, model_id)
-    if model is None:
-        raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
-    if model.is_retired:
-        raise ValidationError(catalog.retirement_message(model, scene.project.team))
-    recipe = recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id)
-    if recipe.get("reference_image") and "image" not in model.input_kinds:
-        raise ValidationError(f"{model.display_name} does not take a reference image. Remove the scene's "
-                              "image or choose an image-to-video model.")
+    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe)
+    if compiled.problems:
+        raise ValidationError(compiled.problems)
+    model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
     params = recipe["parameters"]
-    problems = model.problems_for(size=params["size"], seconds=int(params["seconds"]))
-    cast = _cast_of(recipe)
-    problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
-    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
-        # The model keeps likenesses from images: send each cast member's first reference.
-        recipe["character_images"] = [
-            image.image.name for c in cast if (image := c.images.first()) is not None
-        ][:3]
-    if problems:
-        raise ValidationError(problems)
     try:
         with transaction.atomic():
             render = Render.objects.create(
@@ -256,11 +279,14 @@ WEBHOOK_FALLBACK_DELAY = 60.0
 
 
 def expected_seconds(render: Render) -> float:
-    """Median submit→finish time of the last 20 finished takes of this connection and model."""
+    """Median provider time of the last 20 finished takes of this connection and model."""
+    # Provider time only (submit → the poll that saw it done): our own download
+    # queue must not teach the schedule that jobs are slower than they are.
     recent = (
         Render.objects.filter(connection_id=render.connection_id, model=render.model,
-                              status=Status.SUCCEEDED, submitted_at__isnull=False)
-        .order_by("-finished_at").values_list("submitted_at", "finished_at")[:20]
+                              status=Status.SUCCEEDED, submitted_at__isnull=False,
+                              provider_done_at__isnull=False)
+        .order_by("-provider_done_at").values_list("submitted_at", "provider_done_at")[:20]
     )
     times = sorted((done - start).total_seconds() for start, done in recent if done and start)
     if times:
@@ -298,7 +324,7 @@ def render_poll(render_id: int) -> None:
             render.mark_failed(exc.message)
         return
     if state.status == "succeeded":
-        if render.advance(Status.DOWNLOADING, progress=100):
+        if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=timezone.now()):
             from generation.tasks import finish_render
 
             finish_render.delay(render.pk)

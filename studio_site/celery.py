@@ -2,6 +2,8 @@ import os
 
 from celery import Celery
 
+from studio_site import broker  # noqa: F401  (registers the studiofs:// transport)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio_site.settings")
 
 app = Celery("studio_site")

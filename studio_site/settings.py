@@ -169,8 +169,9 @@ if not DEBUG:
 
 # --- Celery -----------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# studiofs:// is kombu's filesystem transport with atomic writes (studio_site/broker.py).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "studiofs://")
+if CELERY_BROKER_URL.startswith(("studiofs://", "filesystem://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),

@@ -138,7 +138,7 @@ def cleanup_queue(queue: str) -> None:
         print(f"could not clean up queue {queue}: {exc}")
     celery_app.amqp.queues.pop(queue, None)
     options = celery_app.conf.broker_transport_options or {}
-    if celery_app.conf.broker_url.startswith("filesystem://") and options.get("control_folder"):
+    if celery_app.conf.broker_url.startswith(("studiofs://", "filesystem://")) and options.get("control_folder"):
         Path(options["control_folder"], f"{queue}.exchange").unlink(missing_ok=True)
 
 
@@ -183,7 +183,7 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
 
     broker_url = celery_app.conf.broker_url
     data_dir = Path(django_settings.DATA_DIR)
-    if broker_url.startswith("filesystem://"):
+    if broker_url.startswith(("studiofs://", "filesystem://")):
         # The worker derives its broker folders from DATA_DIR, as this process did at import.
         folder_in = Path(celery_app.conf.broker_transport_options["data_folder_in"])
         assert folder_in == data_dir / "broker" / "queue", (

@@ -276,7 +276,6 @@ def stream_download(
     *,
     expected_content_types: tuple[str, ...] = ("video/mp4",),
     max_bytes: int = 4 * 1024**3,
-    chunk_size: int = 1024 * 1024,
     headers: dict[str, str] | None = None,
     follow_redirects: bool = True,
     provider_name: str = "The provider",
@@ -293,7 +292,10 @@ def stream_download(
             _check_download(response, expected_content_types, max_bytes, provider_name)
             written = 0
             with part.open("wb") as out:
-                for chunk in response.iter_bytes(chunk_size):
+                # Chunks as they arrive: re-chunking to a fixed size copied every
+                # byte again (2.4× slower in bench/download.py); memory stays bounded
+                # by the transport's read size.
+                for chunk in response.iter_bytes():
                     written += len(chunk)
                     if written > max_bytes:
                         raise _too_large(max_bytes)

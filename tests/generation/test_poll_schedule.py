@@ -22,7 +22,9 @@ def take(scene, connection, *, status=Status.RUNNING, submitted_ago=0.0, took=No
     render = Render.objects.create(scene=scene, connection=connection, provider=connection.kind, model="m",
                                    recipe={}, status=status, submitted_at=NOW - timedelta(seconds=submitted_ago))
     if took is not None:
-        Render.objects.filter(pk=render.pk).update(finished_at=render.submitted_at + timedelta(seconds=took))
+        done = render.submitted_at + timedelta(seconds=took)
+        # Our own download finishes later: only the provider's time may count.
+        Render.objects.filter(pk=render.pk).update(provider_done_at=done, finished_at=done + timedelta(seconds=90))
     return render
 
 

@@ -199,7 +199,7 @@ def test_it_tells_a_throttle_that_mentions_payment_from_an_empty_quota():
 def test_it_downloads_into_place_only_when_complete(provider_server, client, tmp_path):
     provider_server.script = [(200, {"Content-Type": "video/mp4"}, b"x" * 5000)]
 
-    written = stream_download(client, "/plumbing", tmp_path / "clip.mp4", chunk_size=1024)
+    written = stream_download(client, "/plumbing", tmp_path / "clip.mp4")
 
     assert written == 5000
     assert (tmp_path / "clip.mp4").read_bytes() == b"x" * 5000
