@@ -1,5 +1,7 @@
 """Takes: start a render, follow its progress, retry it, play its files."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -145,3 +147,19 @@ def webhook(request, token):
     except webhooks.WebhookRefused as refused:
         return HttpResponse(refused.reason, status=refused.status, content_type="text/plain")
     return HttpResponse(status=204)
+
+
+@login_required
+def render_preview(request, scene_pk):
+    """What a take would send with the chosen provider and model, before anyone pays for it."""
+    scene, membership = get_scene_for(request.user, scene_pk)
+    # Only the target matters here; a preview books nothing, so any key will do.
+    form = RenderForm({"target": request.GET.get("target", ""), "idempotency_key": str(uuid.uuid4())},
+                      team=scene.project.team)
+    compiled = None
+    if form.is_valid():
+        target = form.chosen
+        compiled = services.render_compile(scene=scene, connection=target.connection,
+                                           model_id=target.model.model_id)
+        compiled.estimate = target.estimate(size=scene.size, seconds=scene.duration)
+    return render(request, "generation/_compiled.html", {"scene": scene, "compiled": compiled})

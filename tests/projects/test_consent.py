@@ -228,3 +228,20 @@ def test_a_person_who_left_the_team_can_revoke_but_not_grant(maya, member, team)
         consent.consent_grant(character=maya, user=member)
     consent.consent_revoke(character=maya, user=member)
     assert maya.active_grant() is None
+
+
+def test_the_compiled_prompt_and_refusals_are_shown_before_submit(client_for, editor, make_scene, maya, member):
+    scene = make_scene(prompt="@Maya on the pier.")
+    local = scene.project.team.connections.get(kind="local")
+    url = f"/scenes/{scene.pk}/renders/preview/?target={local.pk}:previz-animatic-1"
+    client = client_for(editor)
+    html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Maya has not granted consent yet." in html
+    consent.consent_grant(character=maya, user=member)
+    html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Maya: red coat, short dark hair" in html and "not granted" not in html
+    assert not Render.objects.exists()  # a preview books nothing
+
+
+def test_the_preview_is_404_for_another_team(client_for, outsider, scene):
+    assert client_for(outsider).get(f"/scenes/{scene.pk}/renders/preview/").status_code == 404
