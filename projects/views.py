@@ -1,6 +1,7 @@
 """Storyboard pages: projects and their ordered scenes. htmx regions are partials."""
 
 import copy
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -46,8 +47,10 @@ def _storyboard_context(project, membership, **extra):
         by_scene.setdefault(take.scene_id, []).append(take)
     for scene in scenes:
         scene.takes = by_scene.get(scene.pk, [])
+    names = list(project.team.characters.values_list("name", flat=True))
     return {
         "project": project, "membership": membership, "scenes": scenes,
+        "character_names_json": json.dumps(names),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "render_form": RenderForm(team=project.team), **extra,
     }
