@@ -67,7 +67,7 @@ def connection_test(connection_id: int) -> None:
 
 def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,
                            sizes: list[str], durations: list[int], price_per_second: float,
-                           image_input: bool = False) -> CatalogModel:
+                           image_input: bool = False, native_characters: bool = False) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id)."""
     if connection.kind != ConnectionKind.OPENAI_VIDEOS:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
@@ -76,7 +76,7 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
             return CatalogModel.objects.create(
                 kind=connection.kind, connection=connection, model_id=model_id,
                 display_name=display_name or model_id, sizes=sizes, durations=durations,
-                input_kinds=["text", "image"] if image_input else ["text"],
+                input_kinds=["text"] + (["image"] if image_input else []) + (["character"] if native_characters else []),
                 price_per_second={"*": float(price_per_second)},
             )
     except IntegrityError:

@@ -77,6 +77,8 @@ class RegisterModelForm(forms.Form):
     durations = forms.CharField(help_text="Comma-separated seconds, e.g. 5, 10")
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label="Price per second (US$)")
     image_input = forms.BooleanField(required=False, label="Accepts a reference image")
+    native_characters = forms.BooleanField(required=False,
+                                           label="Has native characters (POST /videos/characters)")
 
     def clean_sizes(self):
         import re

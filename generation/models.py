@@ -329,6 +329,20 @@ class CatalogModel(models.Model):
         return problems
 
 
+class ProviderCharacter(models.Model):
+    """A character as one connection's provider knows it (OpenAI format: POST /videos/characters)."""
+
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="characters")
+    character = models.ForeignKey("projects.Character", on_delete=models.CASCADE, related_name="provider_ids")
+    provider_character_id = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "character"], name="one_provider_id_per_connection")
+        ]
+
+
 class WebhookEvent(models.Model):
     """A verified webhook delivery, kept so a replayed one is recognised."""
 

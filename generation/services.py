@@ -89,6 +89,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    if cast and "native_characters" not in recipe and "character" in model.input_kinds:
+        # Native characters (OpenAI format): built from each one's reference video, at most two.
+        recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
     if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
         # The model keeps likenesses from images: send each cast member's first reference.
         recipe["character_images"] = [
@@ -224,11 +227,34 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
             path.write_bytes(image.read())
         character_images.append(path)
     return RenderRequest(
+        provider_characters=tuple(_provider_character_ids(render)),
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
     )
+
+
+def _provider_character_ids(render: Render) -> list[str]:
+    """The provider's ids for the take's native characters, created once per connection."""
+    from generation.models import ProviderCharacter
+    from projects.models import Character
+
+    ids = []
+    for entry in render.recipe.get("native_characters", []):
+        known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
+        if known is None:
+            character = Character.objects.get(pk=entry["id"])
+            with tempfile.TemporaryDirectory(prefix="studio-character-") as tmp:
+                video = Path(tmp) / "reference.mp4"
+                with default_storage.open(character.reference_video.name, "rb") as source:
+                    video.write_bytes(source.read())
+                provider_id = provider_for(render.connection).create_character(name=character.name, video=video)
+            known, _ = ProviderCharacter.objects.get_or_create(
+                connection=render.connection, character=character,
+                defaults={"provider_character_id": provider_id})
+        ids.append(known.provider_character_id)
+    return ids
 
 
 def render_submit(render_id: int) -> None:
@@ -246,8 +272,11 @@ def render_submit(render_id: int) -> None:
     with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:
         try:
             request = None if remix_of else _request_for(render, Path(workdir))
+        except ProviderError as exc:  # creating a native character failed
+            render.mark_failed(f"The provider refused a character: {exc.message}")
+            return
         except (OSError, ValueError) as exc:
-            render.mark_failed(f"The reference image could not be prepared: {exc}")
+            render.mark_failed(f"The take's inputs could not be prepared: {exc}")
             return
         try:
             if remix_of:

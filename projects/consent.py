@@ -21,8 +21,35 @@ from projects.models import (
 MAX_IMAGES = 4
 
 
+MAX_VIDEO_SECONDS = 20
+MAX_VIDEO_BYTES = 100 * 1024 * 1024
+
+
+def verify_reference_video(upload) -> None:
+    """An MP4 that PyAV can open, at most 20 s long."""
+    import tempfile
+    from pathlib import Path
+
+    from generation.animatic import probe_video
+
+    if upload.size > MAX_VIDEO_BYTES:
+        raise ValidationError("The reference video is over 100 MB.")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reference.mp4"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        upload.seek(0)
+        try:
+            info = probe_video(path)
+        except ValueError:
+            raise ValidationError("The reference video is not a playable MP4.")
+    if info.duration > MAX_VIDEO_SECONDS + 0.05:
+        raise ValidationError(f"The reference video lasts {info.duration:.1f} s; the limit is {MAX_VIDEO_SECONDS} s.")
+
+
 def character_create(*, team, user, name: str, kind: str, description: str = "", person=None,
-                     images=(), declares_fictional: bool = False) -> Character:
+                     images=(), declares_fictional: bool = False, reference_video=None) -> Character:
     from generation.reference import ReferenceError, verify_upload
 
     name = name.strip()
@@ -35,6 +62,8 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
             verify_upload(image)
         except ReferenceError as exc:
             raise ValidationError(f"{image.name}: {exc}")
+    if reference_video:
+        verify_reference_video(reference_video)
     if kind == CharacterKind.PERSON:
         if person is None or not Membership.objects.filter(team=team, user=person).exists():
             raise ValidationError("A real person's character links to their own account in this team.")
@@ -48,6 +77,8 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
         with transaction.atomic():
             character = Character.objects.create(team=team, name=name, description=description, kind=kind,
                                                  person=person, created_by=user)
+            if reference_video:
+                character.reference_video.save(reference_video.name, reference_video)
             for image in images:
                 CharacterImage.objects.create(character=character, image=image)
             if kind == CharacterKind.FICTIONAL:

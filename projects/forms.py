@@ -133,6 +133,11 @@ class CharacterForm(forms.Form):
     declares_fictional = forms.BooleanField(required=False,
                                             label="I declare this character depicts no real person")
     images = ReferenceImagesField(label="Reference images (1 to 4)")
+    reference_video = forms.FileField(
+        required=False, label="Reference video (optional)",
+        help_text="MP4, up to 20 s: providers with native characters build the character from it.",
+        widget=forms.ClearableFileInput(attrs={"accept": "video/mp4"}),
+    )
 
     def __init__(self, *args, team, **kwargs):
         super().__init__(*args, **kwargs)

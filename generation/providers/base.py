@@ -24,6 +24,7 @@ class RenderRequest:
     recipe: dict = field(default_factory=dict)
     input_reference: Path | None = None  # an image already fitted to `size`
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
+    provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
 
     @property
     def width(self) -> int:

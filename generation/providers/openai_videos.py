@@ -86,6 +86,8 @@ class OpenAIVideosProvider(Provider):
             "size": request.size,
         }
         files = [(name, (None, value)) for name, value in fields.items()]
+        # The SDK flattens `characters: [{"id": …}]` with bracket notation.
+        files += [("characters[][id]", (None, cid)) for cid in request.provider_characters[:2]]
         reference = getattr(request, "input_reference", None)
         if reference is not None:
             reference = Path(reference)
@@ -96,6 +98,15 @@ class OpenAIVideosProvider(Provider):
         response = self._send("POST", "/videos", idempotent=False, files=files)
         if response.is_error:
             raise self._fail(response, model=request.model)
+        return self._job_id(response)
+
+    def create_character(self, *, name: str, video: Path) -> str:
+        """POST /videos/characters: the provider's own character from a reference video."""
+        upload = (Path(video).name, Path(video).read_bytes(), "video/mp4")
+        response = self._send("POST", "/videos/characters", idempotent=False,
+                              files=[("name", (None, name)), ("video", upload)])
+        if response.is_error:
+            raise self._fail(response)
         return self._job_id(response)
 
     def remix(self, job_id: str, prompt: str) -> str:

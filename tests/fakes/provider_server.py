@@ -57,7 +57,7 @@ OPENAI_MODELS = {
     "sora-2": {"seconds": {"4", "8", "12"}, "sizes": {"720x1280", "1280x720"}},
     "veo-3.1": {"seconds": {"4", "6", "8"}, "sizes": {"1280x720", "720x1280", "1920x1080"}},
 }
-OPENAI_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
+OPENAI_FIELDS = {"prompt", "model", "seconds", "size", "input_reference", "characters[][id]"}
 REPLICATE_MODELS = {  # input name -> check
     "google/veo-3.1": {
         "prompt": lambda v: isinstance(v, str) and v,
@@ -155,6 +155,8 @@ def parse_multipart(content_type: str, body: bytes) -> dict | None:
             return None
         if "filename" in params:
             fields[name] = (params["filename"], headers.get("content-type", ""), content)
+        elif name.endswith("[]") or "[][" in name:  # SDK bracket arrays repeat the field name
+            fields.setdefault(name, []).append(content.decode())
         else:
             fields[name] = content.decode()
     return fields
@@ -182,6 +184,7 @@ class ProviderServer:
         self.requests: list[Recorded] = []
         self.accepted = Counter()  # accepted creates per scenario
         self.jobs: dict[str, Job] = {}
+        self.characters: dict[str, str] = {}  # id -> name, from POST /videos/characters
         self.throttled = False
         # Benchmark knobs (see the module docstring).
         self.job_seconds: float | None = None
@@ -424,6 +427,8 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
     parts = path.strip("/").split("/")
     if parts == ["videos"] and r.method == "POST":
         return openai_create(fake, h, r)
+    if parts == ["videos", "characters"] and r.method == "POST":
+        return openai_character_create(fake, h, r)
     if parts == ["videos"] and r.method == "GET":
         return h.reply(200, {"object": "list", "data": [], "has_more": False})
     if parts[0] == "videos" and len(parts) in (2, 3):
@@ -437,6 +442,23 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
         if parts[2] == "remix" and r.method == "POST":
             return openai_remix(fake, h, r, job)
     openai_error(h, 404, f"Unknown route {r.method} {path}.")
+
+
+def openai_character_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    fields = parse_multipart(r.headers.get("content-type", ""), r.body)
+    if fields is None:
+        return openai_error(h, 400, "Expected a multipart/form-data body.")
+    r.fields = fields
+    video = fields.get("video")
+    if not isinstance(fields.get("name"), str) or not fields["name"]:
+        return openai_error(h, 400, "Missing required parameter: 'name'.", param="name")
+    if not isinstance(video, tuple) or video[1] != "video/mp4" or b"ftyp" not in video[2][:64]:
+        return openai_error(h, 400, "video must be an MP4 file.", code="invalid_value", param="video")
+    with fake.lock:
+        character_id = f"char_{next(fake.ids)}"
+        fake.characters[character_id] = fields["name"]
+    h.reply(200, {"id": character_id, "object": "character", "name": fields["name"],
+                  "created_at": int(time.time())})
 
 
 def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
@@ -464,6 +486,14 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     if not re.fullmatch(r"\d+x\d+", fields["size"]) or fields["size"] not in spec["sizes"]:
         return openai_error(h, 400, f"Invalid value: '{fields['size']}' for size.",
                             code="invalid_value", param="size")
+    characters = fields.get("characters[][id]", [])
+    if len(characters) > 2 or any(c not in fake.characters for c in characters):
+        return openai_error(h, 400, "characters: at most 2, each an id from POST /videos/characters.",
+                            code="invalid_value", param="characters")
+    missing = [fake.characters[c] for c in characters if fake.characters[c].lower() not in fields["prompt"].lower()]
+    if missing:
+        return openai_error(h, 400, f"The prompt must name the character {missing[0]}.",
+                            code="invalid_value", param="prompt")
     reference = fields.get("input_reference")
     images = ("image/jpeg", "image/png", "image/webp")
     if reference is not None and (not isinstance(reference, tuple) or reference[1] not in images):

@@ -245,3 +245,49 @@ def test_the_compiled_prompt_and_refusals_are_shown_before_submit(client_for, ed
 
 def test_the_preview_is_404_for_another_team(client_for, outsider, scene):
     assert client_for(outsider).get(f"/scenes/{scene.pk}/renders/preview/").status_code == 404
+
+
+def short_mp4(seconds=1):
+    import tempfile
+    from pathlib import Path
+
+    from generation.animatic import render_animatic
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "me.mp4"
+        render_animatic(out_path=path, width=320, height=180, seconds=seconds, title="Me", prompt="me",
+                        scene_number=1)
+        return SimpleUploadedFile("me.mp4", path.read_bytes(), content_type="video/mp4")
+
+
+def test_a_reference_video_longer_than_20_seconds_is_refused(team, member):
+    with pytest.raises(ValidationError, match="the limit is 20 s"):
+        consent.character_create(team=team, user=member, name="Long", kind=CharacterKind.PERSON, person=member,
+                                 images=[photo()], reference_video=short_mp4(seconds=21))
+
+
+def test_a_gateway_with_native_characters_gets_one_character_per_connection(
+        team, owner, member, editor, make_scene, provider_server, django_capture_on_commit_callbacks):
+    maya = consent.character_create(team=team, user=member, name="Maya", kind=CharacterKind.PERSON, person=member,
+                                    images=[photo()], reference_video=short_mp4())
+    consent.consent_grant(character=maya, user=member)
+    gateway = connections.connection_create(team=team, user=owner, kind="openai-videos", label="GW",
+                                            base_url=provider_server.openai_base, api_key=provider_server.api_key)
+    connections.catalog_register_model(connection=gateway, model_id="veo-3.1", display_name="Veo",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.4,
+                                       native_characters=True)
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
+                                             idempotency_key=uuid.uuid4())
+        take.refresh_from_db()
+        assert take.status == Status.SUCCEEDED, take.error_message
+    made = provider_server.seen("POST", r"/openai/v1/videos/characters")
+    assert len(made) == 1 and made[0].fields["name"] == "Maya"  # created once, then reused
+    creates = provider_server.seen("POST", r"/openai/v1/videos")
+    from generation.models import ProviderCharacter
+
+    provider_id = ProviderCharacter.objects.get(connection=gateway, character=maya).provider_character_id
+    assert [c.fields["characters[][id]"] for c in creates] == [[provider_id], [provider_id]]
+    assert take.recipe["native_characters"] == [{"id": maya.pk, "name": "Maya"}]
