@@ -200,6 +200,18 @@ def render_cancel(*, render: Render, user) -> Render:
     return render
 
 
+def render_crashed(render_id: int, exc: Exception) -> None:
+    """An unexpected error in a task: fail the take with words the user can act on."""
+    render = Render.objects.filter(pk=render_id).first()
+    if render is None or render.is_terminal:
+        return
+    if render.status == Status.SUBMITTING:
+        render.mark_failed("The studio hit an error while sending this take. Check the provider before "
+                           "retrying, so you are not charged twice.")
+    else:
+        render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
+
+
 def render_cancel_at_provider(render_id: int) -> None:
     render = Render.objects.filter(pk=render_id, status=Status.CANCELED).exclude(provider_job_id="").first()
     if render is None:

@@ -1,17 +1,32 @@
 """Celery tasks: small, idempotent, take ids, call services."""
 
+import logging
+
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from generation import connections, previz, services
 from generation.models import PrevizJob
 
 
-@shared_task(acks_late=True, ignore_result=True)
+log = logging.getLogger(__name__)
+
+
+class RenderTask(DjangoTask):
+    """A render task that crashed tells the user, instead of leaving the take spinning."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        log.error("task %s for take %s crashed: %r", self.name, args[0] if args else "?", exc)
+        if args:
+            services.render_crashed(args[0], exc)
+
+
+@shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def submit_render(render_id: int) -> None:
     services.render_submit(render_id)
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def poll_render(render_id: int) -> None:
     services.render_poll(render_id)
 
@@ -19,7 +34,7 @@ def poll_render(render_id: int) -> None:
 FINISH_ATTEMPTS = 4
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def finish_render(render_id: int, attempt: int = 1) -> None:
     try:
         services.render_finish(render_id, final_attempt=attempt >= FINISH_ATTEMPTS)

@@ -206,3 +206,26 @@ def mentioned_characters(prompt: str, team) -> list[Character]:
 def scene_sync_cast(*, scene: Scene) -> None:
     """The cast is who the prompt @mentions: deleting a mention un-casts the character."""
     scene.cast.set(mentioned_characters(scene.prompt, scene.project.team))
+
+
+def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
+    """Casting from the list writes the @mention into the prompt, so the two never disagree."""
+    from projects.services import scene_update
+
+    if character.team_id != scene.project.team_id:
+        raise ValidationError("That character belongs to another team.")
+    if character in mentioned_characters(scene.prompt, scene.project.team):
+        return scene
+    return scene_update(scene=scene, expected_version=scene.version, user=user,
+                        prompt=f"{scene.prompt.rstrip()} @{character.name}")
+
+
+def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
+    """Un-casting turns every @Name mention back into the plain name."""
+    from projects.services import scene_update
+
+    pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
+    prompt = pattern.sub(character.name, scene.prompt)
+    if prompt == scene.prompt:
+        return scene
+    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)

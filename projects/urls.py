@@ -13,6 +13,7 @@ urlpatterns = [
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),
     path("scenes/<int:pk>/move/<str:direction>/", views.scene_move, name="scene_move"),
     path("scenes/<int:pk>/reference/", views.scene_reference, name="scene_reference"),
+    path("scenes/<int:pk>/cast/", views.scene_cast, name="scene_cast"),
     path("scenes/<int:pk>/reference/<str:variant>/", views.scene_reference_image, name="scene_reference_image"),
     path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
     path("teams/new/", team_views.team_create, name="team_create"),

@@ -14,9 +14,10 @@ from django_htmx.http import reswap, retarget
 from generation import reference
 from generation.forms import RenderForm
 from generation.models import Render
-from projects import services
+from projects import consent, services
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import ProjectForm, SceneEditForm, SceneForm
+from projects.models import Character
 
 STORYBOARD = "projects/project_detail.html"
 
@@ -39,7 +40,7 @@ def project_list(request):
 
 def _storyboard_context(project, membership, **extra):
     scenes = list(
-        project.scenes.select_related("updated_by", "approved_take", "approved_by")
+        project.scenes.select_related("updated_by", "approved_take", "approved_by").prefetch_related("cast")
     )
     takes = Render.objects.filter(scene__project=project).select_related("created_by")
     by_scene = {}
@@ -47,10 +48,11 @@ def _storyboard_context(project, membership, **extra):
         by_scene.setdefault(take.scene_id, []).append(take)
     for scene in scenes:
         scene.takes = by_scene.get(scene.pk, [])
-    names = list(project.team.characters.values_list("name", flat=True))
+    library = list(project.team.characters.all())
+    names = [c.name for c in library]
     return {
         "project": project, "membership": membership, "scenes": scenes,
-        "character_names_json": json.dumps(names),
+        "character_names_json": json.dumps(names), "library": library,
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "render_form": RenderForm(team=project.team), **extra,
     }
@@ -83,7 +85,8 @@ def scene_create(request, pk):
 def _scene_card(request, scene, membership, template="#scene-card", **extra):
     scene.takes = list(scene.renders.select_related("created_by"))
     context = {"scene": scene, "project": scene.project, "membership": membership,
-               "render_form": RenderForm(team=scene.project.team), **extra}
+               "render_form": RenderForm(team=scene.project.team),
+               "library": list(scene.project.team.characters.all()), **extra}
     return render(request, STORYBOARD + template, context)
 
 
@@ -205,3 +208,21 @@ def scene_reference_image(request, pk, variant):
     with scene.reference_image.open("rb") as original:
         fitted = reference.fit(original, size=scene.size, mode=variant)
     return HttpResponse(fitted, content_type="image/png")
+
+
+@login_required
+@require_POST
+def scene_cast(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    require(membership, "edit")
+    character = get_object_or_404(Character, pk=request.POST.get("character") or 0, team=scene.project.team_id)
+    change = consent.scene_cast_remove if request.POST.get("action") == "remove" else consent.scene_cast_add
+    error = None
+    try:
+        scene = change(scene=scene, character=character, user=request.user)
+    except (ValidationError, services.SceneConflict) as exc:
+        error = "The scene changed meanwhile; reload and try again." if isinstance(
+            exc, services.SceneConflict) else " ".join(exc.messages)
+    if request.htmx:
+        return _scene_card(request, scene, membership, error=error)
+    return redirect("projects:project_detail", pk=scene.project_id)

@@ -133,3 +133,25 @@ def test_only_a_failed_take_can_be_retried(scene, render_take, editor):
     take = render_take(scene)
     with pytest.raises(ValidationError, match="Only a failed"):
         services.render_retry(render=take, user=editor, idempotency_key=uuid.uuid4())
+
+
+def test_a_crash_inside_a_task_fails_the_take_with_honest_words(scene, editor, monkeypatch,
+                                                                django_capture_on_commit_callbacks):
+    def explode(self, request):
+        raise RuntimeError("disk full")
+
+    from studio_site.celery import app as celery_app
+
+    monkeypatch.setattr(LocalPrevizProvider, "submit", explode)
+    # As on a worker: the exception is handled by the task, not raised to the caller.
+    celery_app.conf.task_eager_propagates = False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.render_create(scene=scene, user=editor,
+                                   connection=scene.project.team.connections.get(kind="local"),
+                                   model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
+    finally:
+        celery_app.conf.task_eager_propagates = True
+    take = Render.objects.get()
+    assert take.status == Status.FAILED
+    assert "Check the provider before retrying" in take.error_message

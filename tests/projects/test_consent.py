@@ -291,3 +291,23 @@ def test_a_gateway_with_native_characters_gets_one_character_per_connection(
     provider_id = ProviderCharacter.objects.get(connection=gateway, character=maya).provider_character_id
     assert [c.fields["characters[][id]"] for c in creates] == [[provider_id], [provider_id]]
     assert take.recipe["native_characters"] == [{"id": maya.pk, "name": "Maya"}]
+
+
+def test_the_cast_list_and_the_prompt_stay_in_sync(client_for, editor, make_scene, maya):
+    scene = make_scene(prompt="A quiet pier.")
+    client = client_for(editor)
+    html = client.post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "add"},
+                       HTTP_HX_REQUEST="true").content.decode()
+    scene.refresh_from_db()
+    assert scene.prompt == "A quiet pier. @Maya" and list(scene.cast.all()) == [maya]
+    assert 'data-testid="cast-member"' in html
+    client.post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "remove"}, HTTP_HX_REQUEST="true")
+    scene.refresh_from_db()
+    assert scene.prompt == "A quiet pier. Maya" and not scene.cast.exists()
+
+
+def test_casting_is_for_editors_and_team_characters_only(client_for, viewer, outsider, make_scene, maya, make_team,
+                                                        make_user, owner):
+    scene = make_scene()
+    assert client_for(viewer).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk}).status_code == 403
+    assert client_for(outsider).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk}).status_code == 404
