@@ -311,3 +311,35 @@ def test_casting_is_for_editors_and_team_characters_only(client_for, viewer, out
     scene = make_scene()
     assert client_for(viewer).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk}).status_code == 403
     assert client_for(outsider).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk}).status_code == 404
+
+
+@pytest.mark.parametrize("state, message", [
+    ("none", "Maya has not granted consent yet."),
+    ("expired", "Maya&#x27;s consent expired"),
+    ("other_project", "Maya has not consented to appear in “Harbour Story”."),
+    ("other_provider", "Maya has not consented to renders with this provider (local)."),
+    ("revoked", "Maya has revoked consent."),
+    ("granted", None),
+])
+def test_the_consent_matrix_through_the_render_button(client_for, editor, make_scene, maya, member, other_project,
+                                                      state, message):
+    if state != "none":
+        consent.consent_grant(
+            character=maya, user=member,
+            scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
+            projects=[other_project] if state == "other_project" else [],
+            providers=["replicate"] if state == "other_provider" else [])
+    if state == "expired":
+        maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
+    if state == "revoked":
+        consent.consent_revoke(character=maya, user=member)
+    scene = make_scene(prompt="@Maya on the pier.")
+    local = scene.project.team.connections.get(kind="local")
+    html = client_for(editor).post(f"/scenes/{scene.pk}/renders/", {
+        "target": f"{local.pk}:previz-animatic-1", "idempotency_key": str(uuid.uuid4())},
+        HTTP_HX_REQUEST="true").content.decode()
+    if message is None:
+        assert Render.objects.count() == 1 and 'role="alert"' not in html.split('class="take-stack"')[0]
+    else:
+        assert message in html
+        assert not Render.objects.exists()
