@@ -76,3 +76,13 @@ def retirement_message(model: CatalogModel, team) -> str:
     if alternatives:
         message += " Live alternatives: " + "; ".join(alternatives) + "."
     return message
+
+
+def mark_remixable(takes, team) -> None:
+    """One query for a page of takes instead of one per take (see Render.can_remix)."""
+    pairs = set()
+    for target in available_targets(team):
+        if target.model.supports_remix:
+            pairs.add((target.connection.pk, target.model.model_id))
+    for take in takes:
+        take._remixable = pairs

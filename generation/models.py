@@ -123,6 +123,8 @@ class Render(models.Model):
     def can_remix(self) -> bool:
         if self.status != Status.SUCCEEDED or self.connection_id is None:
             return False
+        if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
+            return (self.connection_id, self.model) in self._remixable
         from generation.catalog import resolve
 
         model = resolve(self.connection, self.model)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from generation import reference
+from generation.catalog import mark_remixable
 from generation.forms import RenderForm
 from generation.models import Render
 from projects import consent, services
@@ -42,7 +43,8 @@ def _storyboard_context(project, membership, **extra):
     scenes = list(
         project.scenes.select_related("updated_by", "approved_take", "approved_by").prefetch_related("cast")
     )
-    takes = Render.objects.filter(scene__project=project).select_related("created_by")
+    takes = list(Render.objects.filter(scene__project=project).select_related("created_by"))
+    mark_remixable(takes, project.team)
     by_scene = {}
     for take in takes:
         by_scene.setdefault(take.scene_id, []).append(take)

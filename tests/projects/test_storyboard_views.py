@@ -125,3 +125,21 @@ def test_a_viewer_reads_the_storyboard(client_for, viewer, project, scene):
     response = client_for(viewer).get(reverse("projects:project_detail", args=[project.pk]))
     assert response.status_code == 200
     assert scene.prompt in response.content.decode()
+
+
+def test_the_storyboard_query_count_does_not_grow_with_takes(client_for, editor, project, make_scene, render_take,
+                                                              django_assert_max_num_queries):
+    client = client_for(editor)
+    for index in range(2):
+        render_take(make_scene(title=f"S{index}"))
+    url = reverse("projects:project_detail", args=[project.pk])
+    client.get(url)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for index in range(2, 6):
+        render_take(make_scene(title=f"S{index}"))
+    with django_assert_max_num_queries(len(few)):  # the same queries, however many scenes and takes
+        client.get(url)
