@@ -130,7 +130,8 @@ def render_create(
                 model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user,
                 cost=model.price_for(params["size"]) * int(params["seconds"]),
             )
-            render.characters.set(cast)
+            if cast:
+                render.characters.set(cast)
             from generation.tasks import submit_render
 
             submit_render.delay_on_commit(render.pk)
