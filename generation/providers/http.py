@@ -44,6 +44,22 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+def _read_bigger_chunks() -> None:
+    # httpcore reads HTTP/1.1 bodies 64 KiB at a time, and the per-read Python
+    # work (h11 parsing, events) then dominates a large download: 1 MiB reads
+    # took bench/download.py from 394 to 610 MiB/s (0.78x curl writing the same
+    # file) with memory still bounded. Guarded: another httpcore keeps its own.
+    try:
+        from httpcore._sync.http11 import HTTP11Connection
+    except ImportError:
+        return
+    if getattr(HTTP11Connection, "READ_NUM_BYTES", 0) < 1024 * 1024:
+        HTTP11Connection.READ_NUM_BYTES = 1024 * 1024
+
+
+_read_bigger_chunks()
+
+
 def make_client(
     *, base_url: str, headers: dict[str, str], connect=5.0, read=30.0, write=30.0, pool=5.0
 ) -> httpx.Client:
