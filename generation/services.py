@@ -415,7 +415,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
             provider.download(render.provider_job_id, "video", video_path)
             info = animatic.probe_video(video_path)
             if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
-                animatic.extract_thumbnail(video_path, thumb_path)
+                animatic.extract_thumbnail(video_path, thumb_path, exact=False)
         except ProviderError as exc:
             if exc.retryable and not final_attempt:
                 raise TryAgainLater(exc.retry_after)

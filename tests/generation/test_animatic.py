@@ -229,3 +229,16 @@ def test_probe_rejects_audio_without_video(tmp_path):
 def test_probe_rejects_a_missing_file(tmp_path):
     with pytest.raises(ValueError, match="not a playable video"):
         probe_video(tmp_path / "missing.mp4")
+
+
+def test_a_quick_thumbnail_takes_the_keyframe_before_the_moment(tmp_path):
+    from generation.animatic import extract_thumbnail, render_animatic
+
+    video = tmp_path / "clip.mp4"
+    render_animatic(out_path=video, width=320, height=180, seconds=2, title="T", prompt="p", scene_number=1)
+    extract_thumbnail(video, tmp_path / "quick.jpg", exact=False)
+    extract_thumbnail(video, tmp_path / "exact.jpg")
+    from PIL import Image
+
+    with Image.open(tmp_path / "quick.jpg") as quick, Image.open(tmp_path / "exact.jpg") as exact:
+        assert quick.size == exact.size == (320, 180)
