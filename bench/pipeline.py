@@ -272,7 +272,7 @@ def main() -> None:
         from django.db import connections as db_connections
         from django.db.models import Count
 
-        from generation import connections, services
+        from generation import connections, pipeline, services
         from generation.models import TERMINAL, Render, Status
         from generation.providers import webhook_url_for
         from projects import services as projects
@@ -365,11 +365,11 @@ def main() -> None:
             last = max((r.finished_at.timestamp() for r in done), default=time.time())
             print(f"warm-up round {round_ + 1}: {args.warmup} takes, {done.count()} succeeded, "
                   f"makespan ÷ ideal {(last - started) / job_seconds:.3f}")
-        expectation = getattr(services, "expected_seconds", None)
+        expectation = getattr(pipeline, "expected_seconds", None)
         probe = Render.objects.filter(connection=gateway).first()
         if expectation is not None and probe is not None:
             print(f"the studio's expected job time for this connection and model before the "
-                  f"measured batch: {expectation(probe):.2f} s (services.expected_seconds)")
+                  f"measured batch: {expectation(probe):.2f} s (pipeline.expected_seconds)")
 
         started, booked, ids = book(n)
         wait(ids, started, "measured")

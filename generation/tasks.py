@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
-from generation import connections, previz, services
+from generation import connections, pipeline, previz
 from generation.models import PrevizJob
 
 
@@ -18,17 +18,17 @@ class RenderTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         log.error("task %s for take %s crashed: %r", self.name, args[0] if args else "?", exc)
         if args:
-            services.render_crashed(args[0], exc)
+            pipeline.render_crashed(args[0], exc)
 
 
 @shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def submit_render(render_id: int) -> None:
-    services.render_submit(render_id)
+    pipeline.render_submit(render_id)
 
 
 @shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def poll_render(render_id: int) -> None:
-    services.render_poll(render_id)
+    pipeline.render_poll(render_id)
 
 
 FINISH_ATTEMPTS = 4
@@ -37,14 +37,14 @@ FINISH_ATTEMPTS = 4
 @shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def finish_render(render_id: int, attempt: int = 1) -> None:
     try:
-        services.render_finish(render_id, final_attempt=attempt >= FINISH_ATTEMPTS)
-    except services.TryAgainLater as later:
+        pipeline.render_finish(render_id, final_attempt=attempt >= FINISH_ATTEMPTS)
+    except pipeline.TryAgainLater as later:
         finish_render.apply_async((render_id, attempt + 1), countdown=later.retry_after or 2 ** attempt)
 
 
 @shared_task(acks_late=True, ignore_result=True)
 def cancel_at_provider(render_id: int) -> None:
-    services.render_cancel_at_provider(render_id)
+    pipeline.render_cancel_at_provider(render_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330,
@@ -58,7 +58,7 @@ def previz_run_job(self, job_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def resume_stalled_renders() -> None:
-    services.renders_resume_stalled()
+    pipeline.renders_resume_stalled()
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)

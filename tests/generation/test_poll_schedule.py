@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from generation import connections
 from generation.models import Render, Status
-from generation.services import expected_seconds, next_poll_delay
+from generation.pipeline import expected_seconds, next_poll_delay
 
 NOW = timezone.now()
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from generation import services
+from generation import pipeline
 from generation.models import PrevizJob, Render, Status
 from generation.providers import JobState, ProviderError
 from generation.providers.local_previz import LocalPrevizProvider
@@ -57,8 +58,8 @@ def test_a_key_reused_for_another_scene_is_refused(scene, make_scene, editor):
 def test_a_submit_delivered_twice_books_one_provider_job(scene, editor):
     take, _ = services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
                                      model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
-    services.render_submit(take.pk)
-    services.render_submit(take.pk)
+    pipeline.render_submit(take.pk)
+    pipeline.render_submit(take.pk)
     assert PrevizJob.objects.count() == 1
     take.refresh_from_db()
     assert take.status == Status.SUCCEEDED  # eager Celery: the whole pipeline ran inline
@@ -106,13 +107,13 @@ def test_a_transient_poll_error_is_retried_not_failed(scene, editor, monkeypatch
                                      model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
     Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, provider_job_id="job-1")
     scheduled = []
-    monkeypatch.setattr(services, "_schedule_poll", lambda render, delay: scheduled.append(delay))
+    monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, delay: scheduled.append(delay))
 
     def flaky(self, job_id):
         raise ProviderError("Provider busy", retryable=True, retry_after=7)
 
     monkeypatch.setattr(LocalPrevizProvider, "poll", flaky)
-    services.render_poll(take.pk)
+    pipeline.render_poll(take.pk)
     take.refresh_from_db()
     assert take.status == Status.RUNNING
     assert scheduled == [7]

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from generation import services
+from generation import pipeline
 from generation.models import PrevizJob, Render, Status
 
 
@@ -33,7 +34,7 @@ def no_tasks(monkeypatch):
 
 def test_a_take_stuck_in_submitting_fails_with_advice_instead_of_resubmitting(scene, no_tasks):
     take = take_in(scene, Status.SUBMITTING, minutes_ago=6)
-    services.renders_resume_stalled()
+    pipeline.renders_resume_stalled()
     take.refresh_from_db()
     assert take.status == Status.FAILED
     assert "so you are not charged twice" in take.error_message
@@ -42,21 +43,21 @@ def test_a_take_stuck_in_submitting_fails_with_advice_instead_of_resubmitting(sc
 
 def test_a_running_take_whose_poll_was_lost_is_polled_again(scene, no_tasks):
     take = take_in(scene, Status.RUNNING, minutes_ago=3, provider_job_id="job")
-    services.renders_resume_stalled()
-    services.renders_resume_stalled()  # a second sweep right after adds no second poll chain
+    pipeline.renders_resume_stalled()
+    pipeline.renders_resume_stalled()  # a second sweep right after adds no second poll chain
     assert no_tasks == [("poll_render", (take.pk,))]
 
 
 def test_a_queued_take_is_submitted_again_safely(scene, no_tasks):
     take = take_in(scene, Status.QUEUED, minutes_ago=3)
-    services.renders_resume_stalled()
+    pipeline.renders_resume_stalled()
     assert ("submit_render", (take.pk,)) in no_tasks
 
 
 def test_takes_that_are_merely_busy_are_left_alone(scene, no_tasks):
     take_in(scene, Status.RUNNING, minutes_ago=0, provider_job_id="job")
     take_in(scene, Status.SUBMITTING, minutes_ago=1)
-    assert services.renders_resume_stalled()["failed"] == 0
+    assert pipeline.renders_resume_stalled()["failed"] == 0
     assert no_tasks == []
 
 
@@ -64,7 +65,7 @@ def test_a_previz_job_whose_worker_died_is_rendered_again(scene, no_tasks):
     job = PrevizJob.objects.create(spec={}, status="running", progress=40,
                                    heartbeat_at=timezone.now() - timedelta(minutes=10))
     fresh = PrevizJob.objects.create(spec={}, status="running", heartbeat_at=timezone.now())
-    services.renders_resume_stalled()
+    pipeline.renders_resume_stalled()
     job.refresh_from_db()
     fresh.refresh_from_db()
     assert (job.status, job.progress) == ("queued", 0)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from PIL import Image
 
 from generation import connections, services
+from generation import pipeline
 from generation.models import Render, Status
 from projects import consent
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
@@ -144,7 +145,7 @@ def test_a_take_queued_before_a_revocation_never_reaches_the_provider(
     take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
                                      idempotency_key=uuid.uuid4())  # queued; its task has not run
     consent.consent_revoke(character=maya, user=member)
-    services.render_submit(take.pk)  # the worker picks it up after the revocation
+    pipeline.render_submit(take.pk)  # the worker picks it up after the revocation
     take.refresh_from_db()
     assert take.status == Status.CANCELED
     assert take.error_message.startswith("Consent revoked")

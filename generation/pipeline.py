@@ -1,0 +1,335 @@
+"""The worker side of a take: submit, poll, finish, and recovery after a crash.
+
+Celery tasks call these with ids. Every status change goes through
+Render.advance, a conditional UPDATE, so a task delivered twice or two workers
+racing never do the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import F
+from django.utils import timezone
+from PIL import Image
+
+from generation import animatic, provenance, reference
+from generation.models import Render, Status
+from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
+from projects.consent import cast_problems
+
+log = logging.getLogger(__name__)
+
+
+def render_crashed(render_id: int, exc: Exception) -> None:
+    """An unexpected error in a task: fail the take with words the user can act on."""
+    render = Render.objects.filter(pk=render_id).first()
+    if render is None or render.is_terminal:
+        return
+    if render.status == Status.SUBMITTING:
+        render.mark_failed("The studio hit an error while sending this take. Check the provider before "
+                           "retrying, so you are not charged twice.")
+    else:
+        render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
+
+
+def render_cancel_at_provider(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.CANCELED).exclude(provider_job_id="").first()
+    if render is None:
+        return
+    try:
+        provider_for(render.connection).cancel(render.provider_job_id)
+    except ProviderError as exc:
+        log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
+
+
+def _request_for(render: Render, workdir: Path) -> RenderRequest:
+    recipe = render.recipe
+    params = recipe["parameters"]
+    input_reference = None
+    if recipe.get("reference_image"):
+        # Fitted at submit, from the original the take pinned, to the exact size asked.
+        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
+            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+        input_reference = workdir / "reference.png"
+        input_reference.write_bytes(fitted)
+    character_images = []
+    for index, name in enumerate(recipe.get("character_images", [])):
+        path = workdir / f"character-{index}{Path(name).suffix}"
+        with default_storage.open(name, "rb") as image:
+            path.write_bytes(image.read())
+        character_images.append(path)
+    return RenderRequest(
+        provider_characters=tuple(_provider_character_ids(render)),
+        prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
+        size=params["size"], title=recipe["scene"]["title"],
+        scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
+        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+    )
+
+
+def _provider_character_ids(render: Render) -> list[str]:
+    """The provider's ids for the take's native characters, created once per connection."""
+    from generation.models import ProviderCharacter
+    from projects.models import Character
+
+    ids = []
+    for entry in render.recipe.get("native_characters", []):
+        known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
+        if known is None:
+            character = Character.objects.get(pk=entry["id"])
+            with tempfile.TemporaryDirectory(prefix="studio-character-") as tmp:
+                video = Path(tmp) / "reference.mp4"
+                with default_storage.open(character.reference_video.name, "rb") as source:
+                    video.write_bytes(source.read())
+                provider_id = provider_for(render.connection).create_character(name=character.name, video=video)
+            known, _ = ProviderCharacter.objects.get_or_create(
+                connection=render.connection, character=character,
+                defaults={"provider_character_id": provider_id})
+        ids.append(known.provider_character_id)
+    return ids
+
+
+def render_submit(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.QUEUED).first()
+    if render is None or not render.advance(Status.SUBMITTING):
+        return  # already submitted by an earlier delivery of this task
+    # Consent is checked again right before the provider call: a take queued
+    # before a revocation must never be sent after it.
+    refused = cast_problems(render.characters.all(), project=render.scene.project, provider_kind=render.provider)
+    if refused:
+        render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
+        return
+    provider = provider_for(render.connection)
+    remix_of = render.recipe.get("remix_of")
+    with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:
+        try:
+            request = None if remix_of else _request_for(render, Path(workdir))
+        except ProviderError as exc:  # creating a native character failed
+            render.mark_failed(f"The provider refused a character: {exc.message}")
+            return
+        except (OSError, ValueError) as exc:
+            render.mark_failed(f"The take's inputs could not be prepared: {exc}")
+            return
+        try:
+            if remix_of:
+                job_id = provider.remix(remix_of["provider_job_id"], render.recipe["prompt"])
+            else:
+                job_id = provider.submit(request)
+        except ProviderError as exc:
+            render.mark_failed(exc.message)
+            return
+    if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
+        _schedule_poll(render, delay=next_poll_delay(render))
+
+
+def _schedule_poll(render: Render, *, delay: float) -> None:
+    from generation.tasks import poll_render
+
+    poll_render.apply_async((render.pk,), countdown=delay)
+
+
+# Poll schedule. A provider job takes roughly as long as the last few of the
+# same model took, so poll around that moment instead of on a blind backoff:
+# a few progress checks before it (the progress bar moves), then closely
+# around the expected end, then ever more patiently if it runs late.
+DEFAULT_EXPECTED_SECONDS = {"local": 2.0}
+REMOTE_EXPECTED_SECONDS = 60.0
+CHECKPOINTS = (0.25, 0.5, 0.75, 0.9, 1.0)
+MIN_POLL_DELAY, MAX_POLL_DELAY = 0.3, 30.0
+WEBHOOK_FALLBACK_DELAY = 60.0
+
+
+def expected_seconds(render: Render) -> float:
+    """Median provider time of the last 20 finished takes of this connection and model."""
+    # Provider time only (submit → the poll that saw it done): our own download
+    # queue must not teach the schedule that jobs are slower than they are.
+    recent = (
+        Render.objects.filter(connection_id=render.connection_id, model=render.model,
+                              status=Status.SUCCEEDED, submitted_at__isnull=False,
+                              provider_done_at__isnull=False)
+        .order_by("-provider_done_at").values_list("submitted_at", "provider_done_at")[:20]
+    )
+    times = sorted((done - start).total_seconds() for start, done in recent if done and start)
+    if times:
+        return max(0.5, times[len(times) // 2])
+    return DEFAULT_EXPECTED_SECONDS.get(render.provider, REMOTE_EXPECTED_SECONDS)
+
+
+def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None) -> float:
+    if poll_after:  # the provider asked (openai-poll-after-ms)
+        return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, poll_after))
+    if render.connection_id and webhook_url_for(render.connection):
+        return WEBHOOK_FALLBACK_DELAY  # the webhook will nudge us; this is only a safety net
+    expected = expected_seconds(render)
+    elapsed = ((now or timezone.now()) - (render.submitted_at or render.created_at)).total_seconds()
+    upcoming = [c * expected for c in CHECKPOINTS if c * expected > elapsed + MIN_POLL_DELAY / 2]
+    if upcoming:
+        delay = upcoming[0] - elapsed
+    else:  # running late: every 5 % of the expectation, growing with the overrun
+        delay = max(0.05 * expected, 0.1 * (elapsed - expected))
+    return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, delay))
+
+
+def render_poll(render_id: int) -> None:
+    render = Render.objects.filter(pk=render_id, status=Status.RUNNING).first()
+    if render is None:
+        return
+    provider = provider_for(render.connection)
+    Render.objects.filter(pk=render.pk).update(poll_count=F("poll_count") + 1)
+    try:
+        state = provider.poll(render.provider_job_id)
+    except ProviderError as exc:
+        if exc.retryable:
+            _schedule_poll(render, delay=exc.retry_after or next_poll_delay(render))
+        else:
+            render.mark_failed(exc.message)
+        return
+    if state.status == "succeeded":
+        if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=timezone.now()):
+            from generation.tasks import finish_render
+
+            finish_render.delay(render.pk)
+    elif state.status == "failed":
+        render.mark_failed(state.error or "The provider reported a failure without a reason.")
+    elif state.status == "canceled":
+        render.advance(Status.CANCELED, error_message="Canceled at the provider.")
+    elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress))):
+        _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+
+
+def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
+    """The provider's own thumbnail as our JPEG; False (use a frame of the video) if unusable."""
+    raw = dest.with_name("provider-thumbnail")
+    try:
+        provider.download(render.provider_job_id, "thumbnail", raw)
+        with Image.open(raw) as image:
+            image.convert("RGB").save(dest, format="JPEG", quality=85)
+        return True
+    except (ProviderError, OSError, ValueError) as exc:
+        log.info("take %s: provider thumbnail unusable (%s); using a frame", render.pk, exc)
+        return False
+
+
+class TryAgainLater(Exception):
+    """A transient failure the calling task should retry (bounded) before giving up."""
+
+    def __init__(self, retry_after: float | None = None):
+        super().__init__("try again later")
+        self.retry_after = retry_after
+
+
+def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
+    """Copy the result to our storage, read its provenance, attach it to the take.
+
+    Provider results expire (Replicate ~1 h), so this runs the moment a job
+    succeeds; a cut-off or refused download is retried a few times first.
+    """
+    render = Render.objects.filter(pk=render_id, status=Status.DOWNLOADING).first()
+    if render is None:
+        return
+    provider = provider_for(render.connection)
+    with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
+        video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
+        try:
+            provider.download(render.provider_job_id, "video", video_path)
+            info = animatic.probe_video(video_path)
+            if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
+                animatic.extract_thumbnail(video_path, thumb_path, exact=False)
+        except ProviderError as exc:
+            if exc.retryable and not final_attempt:
+                raise TryAgainLater(exc.retry_after)
+            render.mark_failed(exc.message)
+            return
+        except ValueError:
+            render.mark_failed("The provider sent a file that is not a playable video.")
+            return
+        except OSError as exc:
+            message = f"The result could not be stored: {exc.strerror or exc}"
+            render.mark_failed(message)
+            return
+        report = provenance.read_provenance(
+            video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
+        )
+        with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+            render.video.save("video.mp4", File(video), save=False)
+            render.thumbnail.save("thumbnail.jpg", File(thumb), save=False)
+    won = render.advance(
+        Status.SUCCEEDED,
+        video=render.video.name,
+        thumbnail=render.thumbnail.name,
+        duration_seconds=info.duration,
+        c2pa_manifest=report.manifest,
+        c2pa_state=report.state,
+        c2pa_codes=report.codes,
+        c2pa_summary={
+            "signer": report.signer,
+            "claim_generator": report.claim_generator,
+            "title": report.title,
+            "actions": report.actions,
+            "digital_source_type": report.digital_source_type,
+            "verdict": report.verdict,
+        },
+    )
+    if not won:  # canceled meanwhile: do not keep orphaned files
+        render.video.delete(save=False)
+        render.thumbnail.delete(save=False)
+
+
+# How long a take may sit in one status, with no task touching it, before the
+# sweeper assumes the worker that owned it died (tasks are acks_late, but a
+# countdown poll lost with its worker would otherwise strand the take).
+STALL_AFTER = {
+    Status.QUEUED: timedelta(minutes=2),
+    Status.SUBMITTING: timedelta(minutes=5),
+    Status.RUNNING: timedelta(minutes=2),
+    Status.DOWNLOADING: timedelta(minutes=10),
+}
+PREVIZ_STALL_AFTER = timedelta(minutes=3)
+
+
+def renders_resume_stalled(*, now=None) -> dict[str, int]:
+    """Pick up takes whose worker died, without ever submitting one twice."""
+    from generation import previz
+    from generation.tasks import finish_render, previz_run_job, submit_render
+
+    now = now or timezone.now()
+    counts = {}
+
+    def stalled(status):
+        return Render.objects.filter(status=status, updated_at__lt=now - STALL_AFTER[status])
+
+    # Queued: never reached the provider, so submitting is safe (the claim stops doubles).
+    counts["resubmitted"] = 0
+    for render_id in stalled(Status.QUEUED).values_list("pk", flat=True):
+        submit_render.delay(render_id)
+        counts["resubmitted"] += 1
+    # Submitting: the provider may or may not have the job. Money is at stake,
+    # so do not guess: fail it with a reason the user can act on.
+    counts["failed"] = 0
+    for render in stalled(Status.SUBMITTING):
+        counts["failed"] += render.mark_failed(
+            "The submission was interrupted and could not be confirmed with the provider. "
+            "Check the provider before retrying, so you are not charged twice."
+        )
+    counts["polled"] = 0
+    for render in stalled(Status.RUNNING):
+        # Touch it first so the next sweep does not schedule a second poll chain.
+        if render.advance(Status.RUNNING):
+            _schedule_poll(render, delay=0)
+            counts["polled"] += 1
+    counts["refinished"] = 0
+    for render_id in stalled(Status.DOWNLOADING).values_list("pk", flat=True):
+        Render.objects.filter(pk=render_id).update(updated_at=now)
+        finish_render.delay(render_id)
+        counts["refinished"] += 1
+    requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
+    for job_id in requeued:
+        previz_run_job.delay(job_id)
+    counts["previz_requeued"] = len(requeued)
+    return counts
