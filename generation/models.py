@@ -59,6 +59,7 @@ class Render(models.Model):
     connection = models.ForeignKey(
         "ProviderConnection", on_delete=models.PROTECT, null=True, blank=True, related_name="renders"
     )
+    number = models.PositiveIntegerField(default=0, help_text="Take number within its scene (1, 2, …)")
     provider = models.CharField(max_length=64, help_text="The connection kind, e.g. local")
     model = models.CharField(max_length=200, help_text="The exact model id resolved at submit")
     recipe = models.JSONField(help_text="The exact request sent to the provider.")
@@ -105,6 +106,13 @@ class Render(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
+    def save(self, *args, **kwargs):
+        if not self.number and self.scene_id:
+            # The scene's next number; takes are created inside the booking transaction.
+            last = Render.objects.filter(scene_id=self.scene_id).aggregate(n=models.Max("number"))["n"] or 0
+            self.number = last + 1
+        super().save(*args, **kwargs)
+
     def may_see_quarantined(self, user) -> bool:
         """Withheld takes stay visible only to the people they depict and the team's owners."""
         if self.characters.filter(person=user).exists():
@@ -117,7 +125,7 @@ class Render(models.Model):
         if self.parent_id is None:
             return ""
         verb = "Remix" if "remix_of" in (self.recipe or {}) else "Retry"
-        return f"{verb} of take #{self.parent_id}"
+        return f"{verb} of take {self.parent.number}"
 
     @property
     def can_remix(self) -> bool:

@@ -116,6 +116,8 @@ def render_create(
     params = recipe["parameters"]
     try:
         with transaction.atomic():
+            # Lock the scene row so two takes booked at once get different numbers.
+            type(scene).objects.select_for_update().filter(pk=scene.pk).first()
             render = Render.objects.create(
                 scene=scene, parent=parent, connection=connection, provider=connection.kind,
                 model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user,

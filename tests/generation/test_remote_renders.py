@@ -230,7 +230,7 @@ def test_remixing_a_take_makes_a_linked_child_take_at_the_provider(
     assert (child.parent, child.recipe["prompt"]) == (parent, "Same harbour, at night.")
     remix_call = provider_server.seen("POST", rf"/openai/v1/videos/{parent.provider_job_id}/remix")
     assert len(remix_call) == 1 and json.loads(remix_call[0].body) == {"prompt": "Same harbour, at night."}
-    assert f"Remix of take #{parent.pk}" in client.get(f"/takes/{child.pk}/").content.decode()
+    assert f"Remix of take {parent.number}" in client.get(f"/takes/{child.pk}/").content.decode()
     assert html.count('data-testid="take"') == 2
 
 

@@ -49,3 +49,12 @@ def test_mark_failed_keeps_the_reason(take):
     take.refresh_from_db()
     assert take.status == Status.FAILED
     assert take.error_message == "The provider refused the prompt."
+
+
+def test_takes_are_numbered_within_their_scene(scene, make_scene, editor):
+    other = make_scene(title="Other")
+
+    def book(s):
+        return Render.objects.create(scene=s, provider="local", model="m", recipe={}, created_by=editor)
+
+    assert [book(scene).number, book(scene).number, book(other).number, book(scene).number] == [1, 2, 1, 3]

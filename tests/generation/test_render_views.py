@@ -127,7 +127,7 @@ def test_a_reviewer_or_owner_approves_one_take_per_scene(request, client_for, ro
     scene.refresh_from_db()
     assert scene.approved_take == second  # approving another replaces it
     assert scene.approved_by == user and scene.approved_at is not None
-    assert f"Approved: take #{second.pk}" in response.content.decode()
+    assert f"Approved: take {second.number}" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])
