@@ -371,3 +371,26 @@ def test_reference_images_are_served_to_the_team_only_under_their_own_character(
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     # Another character's id in the URL does not unlock the image.
     assert client.get(reverse("projects:character_image", args=[robo.pk, image.pk])).status_code == 404
+
+
+def test_a_reference_video_can_be_added_from_the_library_form(client_for, editor, member, team, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from generation.animatic import render_animatic
+
+    client = client_for(editor)
+    assert 'name="reference_video"' in client.get(library_url(team)).content.decode()
+    clip = tmp_path / "me.mp4"
+    render_animatic(out_path=clip, width=320, height=180, seconds=1, title="Me", prompt="me", scene_number=1)
+    video = SimpleUploadedFile("me.mp4", clip.read_bytes(), content_type="video/mp4")
+    client.post(library_url(team), person_data(member, reference_video=video))
+    assert Character.objects.get(name="Maya").reference_video
+
+
+def test_a_reference_video_that_is_not_an_mp4_is_refused_in_the_page(client_for, editor, member, team):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bad = SimpleUploadedFile("me.mp4", b"not a video", content_type="video/mp4")
+    html = client_for(editor).post(library_url(team), person_data(member, reference_video=bad)).content.decode()
+    assert "The reference video is not a playable MP4." in html
+    assert not Character.objects.filter(name="Maya").exists()
