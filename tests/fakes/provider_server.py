@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-FIXTURE = Path(__file__).resolve().parents[3] / "shared/fixtures/c2pa/signed-by-test-cert.mp4"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/c2pa/signed-by-test-cert.mp4"
 SCENARIOS = (
     "success",        # progress rises over `polls_to_finish` polls, then the video
     "moderation",     # the job fails with a moderation code
@@ -113,23 +113,9 @@ def _webp_thumbnail() -> bytes:
 
 
 def _load_video() -> bytes:
-    if FIXTURE.exists():  # a provider-signed C2PA file: exercises the provenance path too
-        return FIXTURE.read_bytes()
-    import io
-
-    import av
-    import numpy as np
-
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("h264", rate=24)
-        stream.width = stream.height = 64
-        stream.pix_fmt = "yuv420p"
-        for i in range(24):
-            frame = np.full((64, 64, 3), i * 10, dtype=np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
-    return buffer.getvalue()
+    # A provider-signed C2PA file: exercises the provenance path too. Kept in the
+    # repository; a missing file must fail loudly, not quietly test something else.
+    return FIXTURE.read_bytes()
 
 
 def parse_multipart(content_type: str, body: bytes) -> dict | None:

@@ -23,7 +23,7 @@ from generation.provenance import (
 )
 
 ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
-OUTSIDE_FIXTURE = Path("/work/shared/fixtures/c2pa/signed-by-test-cert.mp4")
+OUTSIDE_FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/c2pa/signed-by-test-cert.mp4"
 RECIPE = {
     "project": "Harbour at dawn",
     "scene": 3,
