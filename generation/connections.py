@@ -18,12 +18,7 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
                                     auth_style=auth_style, created_by=user)
     connection.set_api_key(api_key)
     connection.set_webhook_secret(webhook_secret)
-    try:
-        with transaction.atomic():
-            connection.save()
-    except IntegrityError:
-        raise ValidationError(f"Your team already has a connection called “{label}”.")
-    return connection
+    return _save_with_unique_label(connection)
 
 
 def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,
@@ -34,11 +29,15 @@ def connection_update(*, connection: ProviderConnection, label: str, base_url: s
         connection.set_api_key(api_key)
     if webhook_secret:
         connection.set_webhook_secret(webhook_secret)
+    return _save_with_unique_label(connection)
+
+
+def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnection:
     try:
         with transaction.atomic():
             connection.save()
     except IntegrityError:
-        raise ValidationError(f"Your team already has a connection called “{label}”.")
+        raise ValidationError(f"Your team already has a connection called “{connection.label}”.")
     return connection
 
 

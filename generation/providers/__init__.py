@@ -6,20 +6,6 @@ import time
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 
-def all_providers() -> dict[str, Provider]:
-    from .local_previz import LocalPrevizProvider
-
-    providers = [LocalPrevizProvider()]
-    return {p.key: p for p in providers}
-
-
-def get_provider(key: str) -> Provider:
-    try:
-        return all_providers()[key]
-    except KeyError:
-        raise ProviderError(f"Unknown provider “{key}”.") from None
-
-
 def _sleep(seconds: float) -> None:
     # One indirection, so tests can record retry waits instead of sleeping them.
     time.sleep(seconds)
@@ -81,5 +67,5 @@ def webhook_url_for(connection) -> str | None:
 
 __all__ = [
     "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
-    "all_providers", "get_provider", "provider_for", "webhook_url_for",
+    "provider_for", "webhook_url_for",
 ]
