@@ -374,3 +374,26 @@ def _too_large(max_bytes: int) -> ProviderError:
         f"The provider's result is larger than the {max_bytes // 1024**2} MB the studio accepts.",
         code="bad_download",
     )
+
+
+class HttpAdapter:
+    """What every remote adapter does the same way: one client, auth per request, retries.
+
+    Credentials go on each request, not on the client, so stream_download sends
+    them only to the provider's own origin, never to a host a result redirects to.
+    """
+
+    name: str
+
+    def _connect(self, *, base_url: str, auth: dict[str, str], client: httpx.Client | None, sleep) -> None:
+        self._auth = auth
+        self._sleep = sleep
+        self._client = client or make_client(base_url=base_url, headers={"User-Agent": "storyboard-studio"})
+        if not str(self._client.base_url):
+            self._client.base_url = base_url
+
+    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+        return send_with_retries(
+            self._client, method, path, idempotent=idempotent, provider_name=self.name,
+            sleep=self._sleep, headers=self._auth, **kwargs,
+        )

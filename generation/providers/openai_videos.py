@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
-from .http import error_from_response, make_client, send_with_retries, stream_download
+from .http import HttpAdapter, error_from_response, stream_download
 
 STATUSES = {
     "queued": "queued",
@@ -32,7 +32,7 @@ VARIANT_TYPES = {"video": ("video/mp4",), "thumbnail": ("image/webp",), "sprites
 GONE = "The provider no longer knows this job."
 
 
-class OpenAIVideosProvider(Provider):
+class OpenAIVideosProvider(HttpAdapter, Provider):
     key = "openai-videos"
     # The API's thumbnail variant is WebP and the studio stores JPEG; extracting
     # a frame from the downloaded video is simpler than converting formats.
@@ -53,24 +53,9 @@ class OpenAIVideosProvider(Provider):
             raise ValueError(f"auth_style must be “bearer” or “api-key”, not “{auth_style}”")
         self.name = name
         self.models = tuple(models)
-        self._sleep = sleep
-        # Credentials go on each request, not the client: stream_download sends
-        # them only to this origin, never to a CDN the content redirects to.
-        self._auth = (
-            {"Authorization": f"Bearer {api_key}"}
-            if auth_style == "bearer"
-            else {"api-key": api_key}
-        )
-        self._client = client or make_client(
-            base_url=base_url, headers={"User-Agent": "storyboard-studio"}
-        )
-        if not str(self._client.base_url):
-            self._client.base_url = base_url
-
-    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
-        return send_with_retries(
-            self._client, method, path, idempotent=idempotent, provider_name=self.name,
-            sleep=self._sleep, headers=self._auth, **kwargs,
+        self._connect(
+            base_url=base_url, client=client, sleep=sleep,
+            auth={"Authorization": f"Bearer {api_key}"} if auth_style == "bearer" else {"api-key": api_key},
         )
 
     def _fail(self, response: httpx.Response, **kwargs) -> ProviderError:

@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
-from .http import EXPIRED, error_from_response, make_client, send_with_retries, stream_download
+from .http import EXPIRED, HttpAdapter, error_from_response, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 # owner/name; each part starts with a letter or digit, so "../x" cannot climb the path.
@@ -104,7 +104,7 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
 }
 
 
-class ReplicateProvider(Provider):
+class ReplicateProvider(HttpAdapter, Provider):
     key = "replicate"
     has_thumbnail = False  # predictions output the video only; the studio extracts a frame
 
@@ -124,21 +124,9 @@ class ReplicateProvider(Provider):
         self.models = tuple(models)
         self._webhook_url = webhook_url
         self._builders = {**INPUT_BUILDERS, **(input_builders or {})}
-        self._sleep = sleep
-        # Per request, not on the client: output files live on another host
-        # (replicate.delivery) that must never see the key.
-        self._auth = {"Authorization": f"Bearer {api_key}"}
-        self._client = client or make_client(
-            base_url=base_url, headers={"User-Agent": "storyboard-studio"}
-        )
-        if not str(self._client.base_url):
-            self._client.base_url = base_url
-
-    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
-        return send_with_retries(
-            self._client, method, path, idempotent=idempotent, provider_name=self.name,
-            sleep=self._sleep, headers=self._auth, **kwargs,
-        )
+        # Output files live on another host (replicate.delivery) that must never see the key.
+        self._connect(base_url=base_url, client=client, sleep=sleep,
+                      auth={"Authorization": f"Bearer {api_key}"})
 
     def build_input(self, request: RenderRequest) -> dict:
         return self._builders.get(request.model, generic_input)(request)

@@ -286,10 +286,11 @@ def test_a_provider_that_keeps_failing_ends_the_take_with_a_clear_message(
 
 def test_a_create_that_times_out_is_not_sent_again(
         gateway, four_second_scene, editor, provider_server, waits, monkeypatch, django_capture_on_commit_callbacks):
-    from generation.providers import http, openai_videos
+    from generation.providers import http
 
     # A short read timeout, so the slow create times out quickly.
-    monkeypatch.setattr(openai_videos, "make_client", lambda **kw: http.make_client(**{**kw, "read": 0.3}))
+    real_make_client = http.make_client
+    monkeypatch.setattr(http, "make_client", lambda **kw: real_make_client(**{**kw, "read": 0.3}))
     provider_server.scenario = "slow-create"
     take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
     assert take.status == Status.FAILED
