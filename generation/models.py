@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import Signal
 from django.utils import timezone
 
 
@@ -46,6 +47,10 @@ class ProvenanceState(models.TextChoices):
     VALID = "valid", "Valid, untrusted signer"
     INVALID = "invalid", "Invalid"
     NONE = "none", "No manifest"
+
+
+# Sent once when a take reaches a terminal status (the worker that moved it sends it).
+take_settled = Signal()
 
 
 class Render(models.Model):
@@ -124,8 +129,14 @@ class Render(models.Model):
         """How this take came about, in words ("" for a first take)."""
         if self.parent_id is None:
             return ""
-        verb = "Remix" if "remix_of" in (self.recipe or {}) else "Retry"
-        return f"{verb} of take {self.parent.number}"
+        parent = self.parent
+        if "remix_of" in (self.recipe or {}):
+            verb = "Remix"
+        elif parent.status in {Status.FAILED, Status.CANCELED}:
+            verb = "Retry"
+        else:
+            verb = "Re-render"  # asked for in a review ("changes requested")
+        return f"{verb} of take {parent.number}"
 
     @property
     def can_remix(self) -> bool:
@@ -160,6 +171,8 @@ class Render(models.Model):
             self.status = to
             for field, value in changes.items():
                 setattr(self, field, value)
+            if to in TERMINAL:
+                take_settled.send(sender=Render, render=self)
         return bool(won)
 
     def mark_failed(self, message: str) -> bool:

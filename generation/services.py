@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 
 from generation import catalog
 from generation.models import Render, Status
+from projects import review
 from projects.consent import cast_problems
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def render_create(
             from generation.tasks import submit_render
 
             submit_render.delay_on_commit(render.pk)
+            review.on_render_started(render)
     except IntegrityError:
         # Two requests with one key raced: the other one won and owns the take.
         return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False

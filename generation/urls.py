@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from generation import connection_views, views
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("takes/<int:pk>/retry/", views.render_retry, name="render_retry"),
     path("takes/<int:pk>/cancel/", views.render_cancel, name="render_cancel"),
     path("takes/<int:pk>/remix/", views.render_remix, name="render_remix"),
-    path("takes/<int:pk>/<str:variant>/", views.render_file, name="render_file"),
+    re_path(r"^takes/(?P<pk>[0-9]+)/(?P<variant>video|thumbnail)/$", views.render_file, name="render_file"),
     path("webhooks/<str:token>/", views.webhook, name="webhook"),
     path("teams/<int:team_pk>/connections/", connection_views.connection_list, name="connection_list"),
     path("teams/<int:team_pk>/connections/<int:pk>/", connection_views.connection_edit, name="connection_edit"),

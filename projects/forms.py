@@ -6,7 +6,8 @@ from django.utils import timezone
 
 from generation.models import ConnectionKind
 from projects.models import (
-    MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, SIZE_CHOICES, CharacterKind, ConsentScope, Project, Role, Scene,
+    MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, SIZE_CHOICES, CharacterKind, ConsentScope, NotificationPreference, Project,
+    Role, Scene,
 )
 
 
@@ -184,3 +185,9 @@ class ConsentForm(forms.Form):
         if day is None:
             return None
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = list(NotificationPreference.EVENTS)

@@ -119,12 +119,19 @@ def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scen
     unknown = set(fields) - set(SCENE_FIELDS)
     if unknown:
         raise ValueError(f"Not scene fields: {sorted(unknown)}")
+    changed = [name for name, value in fields.items() if getattr(scene, name) != value]
     updated = Scene.objects.filter(pk=scene.pk, version=expected_version).update(
         **fields, version=F("version") + 1, updated_by=user, updated_at=timezone.now()
     )
     if not updated:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
+    if changed:
+        from projects.review import record
+
+        labels = ", ".join(Scene._meta.get_field(name).verbose_name for name in changed)
+        record(project=scene.project, kind="scene_edited", actor=user, scene=scene,
+               text=f"edited {scene.title}: {labels}")
     from projects.consent import scene_sync_cast
 
     scene_sync_cast(scene=scene)
@@ -185,19 +192,3 @@ def _save_order(scenes: list[Scene]) -> None:
     for position, s in enumerate(scenes):
         if s.position != position:
             Scene.objects.filter(pk=s.pk).update(position=position)
-
-
-def scene_approve_take(*, scene: Scene, render, user) -> Scene:
-    from generation.models import Status
-
-    if render.scene_id != scene.pk:
-        raise ValidationError("That take belongs to another scene.")
-    if render.status != Status.SUCCEEDED:
-        raise ValidationError("Only a finished take can be approved.")
-    if render.quarantined_at:
-        raise ValidationError(f"This take is withheld: {render.quarantine_reason}.")
-    Scene.objects.filter(pk=scene.pk).update(
-        approved_take=render, approved_by=user, approved_at=timezone.now()
-    )
-    scene.refresh_from_db()
-    return scene

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import character_views, team_views, views
+from projects import character_views, guest_views, review_views, team_views, views
 
 app_name = "projects"
 
@@ -26,4 +26,19 @@ urlpatterns = [
     path("characters/<int:pk>/consent/", character_views.character_consent, name="character_consent"),
     path("characters/<int:pk>/revoke/", character_views.character_revoke, name="character_revoke"),
     path("account/likeness/", character_views.my_likeness, name="my_likeness"),
+    path("account/notifications/", review_views.notification_settings, name="notification_settings"),
+    path("takes/<int:pk>/review/", review_views.take_review, name="take_review"),
+    path("takes/<int:pk>/comments/", review_views.comment_create, name="comment_create"),
+    path("takes/<int:pk>/decide/", review_views.take_decide, name="take_decide"),
+    path("comments/<int:pk>/", review_views.comment_update, name="comment_update"),
+    path("comments/<int:pk>/rerender/", review_views.comment_rerender, name="comment_rerender"),
+    path("scenes/<int:pk>/compare/", review_views.scene_compare, name="scene_compare"),
+    path("projects/<int:pk>/cut/", review_views.project_cut, name="project_cut"),
+    path("projects/<int:pk>/activity/", review_views.project_activity, name="project_activity"),
+    path("projects/<int:pk>/review-links/", guest_views.review_links, name="review_links"),
+    path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,
+         name="review_link_revoke"),
+    path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
+    path("review/<str:token>/takes/<int:take_pk>/<str:variant>/", guest_views.guest_file, name="guest_file"),
 ]

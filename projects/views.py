@@ -6,6 +6,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,7 +16,7 @@ from generation import reference
 from generation.catalog import mark_remixable
 from generation.forms import RenderForm
 from generation.models import Render
-from projects import consent, services
+from projects import consent, review, services
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import ProjectForm, SceneEditForm, SceneForm
 from projects.models import Character
@@ -40,10 +41,11 @@ def project_list(request):
 
 
 def _storyboard_context(project, membership, **extra):
-    scenes = list(
+    scenes = review.with_review_status(
         project.scenes.select_related("updated_by", "approved_take", "approved_by").prefetch_related("cast")
     )
-    takes = list(Render.objects.filter(scene__project=project).select_related("created_by"))
+    takes = list(Render.objects.filter(scene__project=project).select_related("created_by")
+                 .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
     by_scene = {}
     for take in takes:
@@ -53,7 +55,7 @@ def _storyboard_context(project, membership, **extra):
     library = list(project.team.characters.all())
     names = [c.name for c in library]
     return {
-        "project": project, "membership": membership, "scenes": scenes,
+        "project": project, "membership": membership, "scenes": scenes, "progress": review.progress(scenes),
         "character_names_json": json.dumps(names), "library": library,
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "render_form": RenderForm(team=project.team), **extra,
@@ -85,8 +87,17 @@ def scene_create(request, pk):
 
 
 def _scene_card(request, scene, membership, template="#scene-card", **extra):
-    scene.takes = list(scene.renders.select_related("created_by"))
-    context = {"scene": scene, "project": scene.project, "membership": membership,
+    """One scene card, with the project's progress bar swapped out of band."""
+    project = scene.project
+    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by", "updated_by"))
+    fresh = next((s for s in scenes if s.pk == scene.pk), None)
+    if fresh is not None and template == "#scene-card":
+        scene = fresh
+    scene.takes = list(scene.renders.select_related("created_by").annotate(comment_count=Count("comments"))
+                       .order_by("-created_at", "-pk"))
+    mark_remixable(scene.takes, project.team)
+    context = {"scene": scene, "project": project, "membership": membership, "progress": review.progress(scenes),
+               "progress_oob": True,
                "render_form": RenderForm(team=scene.project.team),
                "library": list(scene.project.team.characters.all()), **extra}
     return render(request, STORYBOARD + template, context)
@@ -165,7 +176,7 @@ def scene_approve(request, pk, take_pk):
     require(membership, "review")
     take = get_object_or_404(Render, pk=take_pk, scene=scene)
     try:
-        services.scene_approve_take(scene=scene, render=take, user=request.user)
+        review.take_approve(take=take, user=request.user)
     except ValidationError as exc:
         if request.htmx:
             return _scene_card(request, scene, membership, error=" ".join(exc.messages))

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from projects import guest_links, review
 from projects.models import Invitation, Membership
 
 
@@ -10,7 +11,20 @@ from projects.models import Invitation, Membership
 def urls(team, project, scene, render_take, owner):
     take = render_take(scene)
     membership = Membership.objects.get(user=owner)
+    comment = review.comment_add(take=take, author=owner, body="Mine", at=1, requests_changes=True)
+    link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     return [
+        ("get", reverse("projects:take_review", args=[take.pk])),
+        ("post", reverse("projects:comment_create", args=[take.pk])),
+        ("post", reverse("projects:take_decide", args=[take.pk])),
+        ("post", reverse("projects:comment_update", args=[comment.pk])),
+        ("post", reverse("projects:comment_rerender", args=[comment.pk])),
+        ("get", reverse("projects:scene_compare", args=[scene.pk])),
+        ("get", reverse("projects:project_cut", args=[project.pk])),
+        ("get", reverse("projects:project_activity", args=[project.pk])),
+        ("get", reverse("projects:review_links", args=[project.pk])),
+        ("post", reverse("projects:review_links", args=[project.pk])),
+        ("post", reverse("projects:review_link_revoke", args=[project.pk, link.pk])),
         ("get", reverse("projects:project_detail", args=[project.pk])),
         ("post", reverse("projects:scene_create", args=[project.pk])),
         ("get", reverse("projects:scene_card", args=[scene.pk])),

@@ -25,3 +25,9 @@ def render_options(render_form, scene) -> list[dict]:
             "selected": value == render_form["target"].value(),
         })
     return options
+
+
+@register.filter
+def finished_takes(takes) -> list:
+    """Takes that can be watched side by side: finished and not withheld, newest first."""
+    return [t for t in takes if t.status == "succeeded" and not t.quarantined_at]

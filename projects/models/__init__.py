@@ -19,3 +19,17 @@ from .storyboard import (  # noqa: F401
     _reference_upload_to,
 )
 from .teams import INVITATION_LIFETIME, Invitation, Membership, Role, Team, _invitation_token  # noqa: F401
+from .review import (  # noqa: F401
+    ACTIVITY_FILTERS,
+    Activity,
+    ActivityKind,
+    Comment,
+    CommentRevision,
+    Decision,
+    NotificationPreference,
+    ReviewDecision,
+    ReviewLink,
+    SceneStatus,
+    format_timecode,
+    hash_token,
+)

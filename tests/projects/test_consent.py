@@ -14,7 +14,7 @@ from PIL import Image
 from generation import connections, services
 from generation import pipeline
 from generation.models import Render, Status
-from projects import consent
+from projects import consent, review
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
@@ -159,7 +159,7 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
     take = render_take(scene)
     from projects import services as project_services
 
-    project_services.scene_approve_take(scene=scene, render=take, user=reviewer)
+    review.take_approve(take=take, user=reviewer)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         assert consent.consent_revoke(character=maya, user=member) == 1
@@ -175,7 +175,7 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
     page = client_for(editor).get(f"/projects/{scene.project_id}/").content.decode()
     assert "Withheld: Consent revoked by Maya" in page and video not in page
     with pytest.raises(ValidationError, match="withheld"):
-        project_services.scene_approve_take(scene=scene, render=take, user=reviewer)
+        review.take_approve(take=take, user=reviewer)
 
 
 def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, render_take):

@@ -1,0 +1,61 @@
+"""Review links for people outside the team: what they may see, and making and revoking them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from generation.models import Render, Status
+from projects.models import ReviewLink, hash_token
+
+MAX_DAYS = 90
+
+
+def link_create(*, project, user, label: str, scope: str, scenes=(), days: int = 7, password: str = "",
+                ) -> tuple[ReviewLink, str]:
+    """Make a link; returns it and its token (shown once: only a hash is stored)."""
+    label = (label or "").strip()
+    if not label:
+        raise ValidationError("Give the link a name, e.g. who it is for.")
+    if scope not in ReviewLink.Scope.values:
+        raise ValidationError("Choose what the link shows.")
+    scenes = list(scenes)
+    if any(s.project_id != project.pk for s in scenes):
+        raise ValidationError("A scene from another project was chosen.")
+    if scope == ReviewLink.Scope.SCENES and not scenes:
+        raise ValidationError("Choose at least one scene to share.")
+    if not 1 <= int(days) <= MAX_DAYS:
+        raise ValidationError(f"A link lasts between 1 and {MAX_DAYS} days.")
+    token, digest = ReviewLink.new_token()
+    link = ReviewLink(project=project, label=label[:120], scope=scope, token_hash=digest, created_by=user,
+                      expires_at=timezone.now() + timedelta(days=int(days)))
+    link.set_password(password or "")
+    link.save()
+    if scope == ReviewLink.Scope.SCENES:
+        link.scenes.set(scenes)
+    return link, token
+
+
+def link_revoke(*, link: ReviewLink) -> ReviewLink:
+    if link.revoked_at is None:
+        link.revoked_at = timezone.now()
+        link.save(update_fields=["revoked_at"])
+    return link
+
+
+def live_link(token: str) -> ReviewLink | None:
+    """The link a token opens, if it still works (not expired, not revoked)."""
+    link = ReviewLink.objects.select_related("project").filter(token_hash=hash_token(token)).first()
+    return link if link is not None and link.is_live else None
+
+
+def takes_in_scope(link: ReviewLink) -> list[Render]:
+    """What the guest may watch: finished, never withheld, only in the link's scope."""
+    visible = Render.objects.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True,
+                                    scene__project=link.project).select_related("scene")
+    if link.scope == ReviewLink.Scope.CUT:
+        approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
+        return list(visible.filter(pk__in=approved).order_by("scene__position"))
+    return list(visible.filter(scene__in=link.scenes.all()).order_by("scene__position", "-number"))

@@ -1,0 +1,146 @@
+"""Guest review: owners make links; outside reviewers watch and comment, nothing more."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from generation.files import file_response
+from projects import guest_links, review
+from projects.access import get_project_for, require
+from projects.models import ReviewLink
+
+SESSION_KEY = "guest_review"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_links(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "manage")
+    context = {"project": project, "membership": membership, "scenes": project.scenes.all(),
+               "scopes": ReviewLink.Scope.choices, "draft": {}}
+    status = 200
+    if request.method == "POST":
+        chosen = project.scenes.filter(pk__in=[v for v in request.POST.getlist("scenes") if v.isdigit()])
+        try:
+            days = int(request.POST.get("days") or 7)
+        except ValueError:
+            days = 0
+        try:
+            link, token = guest_links.link_create(
+                project=project, user=request.user, label=request.POST.get("label", ""),
+                scope=request.POST.get("scope", ""), scenes=chosen, days=days,
+                password=request.POST.get("password", ""))
+            context["new_link"] = link
+            context["new_link_url"] = request.build_absolute_uri(reverse("projects:guest_review", args=[token]))
+            status = 201
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+            context["draft"] = request.POST
+            status = 422
+    context["links"] = project.review_links.prefetch_related("scenes").select_related("created_by")
+    return render(request, "projects/review_links.html", context, status=status)
+
+
+@login_required
+@require_POST
+def review_link_revoke(request, pk, link_pk):
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "manage")
+    link = get_object_or_404(ReviewLink, pk=link_pk, project=project)
+    guest_links.link_revoke(link=link)
+    return redirect("projects:review_links", pk=project.pk)
+
+
+def _guest_state(request, link) -> dict:
+    return request.session.get(SESSION_KEY, {}).get(str(link.pk), {})
+
+
+def _save_guest_state(request, link, **changes) -> None:
+    everything = request.session.get(SESSION_KEY, {})
+    everything[str(link.pk)] = {**everything.get(str(link.pk), {}), **changes}
+    request.session[SESSION_KEY] = everything
+
+
+def _open_link(request, token):
+    """The live link and the guest's state; a dead link is a plain 404 page."""
+    link = guest_links.live_link(token)
+    if link is None:
+        raise Http404("This review link has expired, was revoked, or never existed.")
+    return link, _guest_state(request, link)
+
+
+def _allowed(link, state) -> bool:
+    return (state.get("unlocked") or not link.has_password) and bool(state.get("name"))
+
+
+@require_http_methods(["GET", "POST"])
+def guest_review(request, token):
+    link, state = _open_link(request, token)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("action") == "password":
+            if link.check_password(request.POST.get("password", "")):
+                _save_guest_state(request, link, unlocked=True)
+            else:
+                error = "That password is not right."
+        elif request.POST.get("action") == "name":
+            name = request.POST.get("name", "").strip()[:80]
+            if name:
+                _save_guest_state(request, link, name=name)
+            else:
+                error = "Tell us your name so the team knows who wrote each comment."
+        if not error:
+            return redirect("projects:guest_review", token=token)
+        state = _guest_state(request, link)
+    needs_password = link.has_password and not state.get("unlocked")
+    if needs_password or not state.get("name"):
+        return render(request, "projects/guest_gate.html", {
+            "link": link, "token": token, "needs_password": needs_password, "error": error,
+        }, status=403 if error else 200)
+    takes = guest_links.takes_in_scope(link)
+    for take in takes:
+        take.guest_comments = list(take.comments.select_related("author"))
+    return render(request, "projects/guest_review.html", {
+        "link": link, "token": token, "takes": takes, "guest_name": state["name"],
+        "cut_total": sum(t.duration_seconds or t.scene.duration for t in takes),
+    })
+
+
+def _guest_take(request, token, take_pk):
+    link, state = _open_link(request, token)
+    if not _allowed(link, state):
+        raise Http404("Open the review link first.")
+    take = next((t for t in guest_links.takes_in_scope(link) if t.pk == take_pk), None)
+    if take is None:
+        raise Http404("This take is not part of the review.")
+    return link, state, take
+
+
+@require_POST
+def guest_comment(request, token, take_pk):
+    link, state, take = _guest_take(request, token, take_pk)
+    try:
+        review.comment_add(take=take, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""),
+                           at=request.POST.get("at"), until=request.POST.get("until"))
+    except ValidationError as exc:
+        takes = guest_links.takes_in_scope(link)
+        for t in takes:
+            t.guest_comments = list(t.comments.select_related("author"))
+        return render(request, "projects/guest_review.html", {
+            "link": link, "token": token, "takes": takes, "guest_name": state["name"],
+            "comment_error": " ".join(exc.messages), "error_take": take.pk, "draft": request.POST,
+        }, status=422)
+    return redirect(reverse("projects:guest_review", args=[token]) + f"#take-{take.pk}")
+
+
+def guest_file(request, token, take_pk, variant):
+    _link, _state, take = _guest_take(request, token, take_pk)
+    if variant == "video" and take.video:
+        return file_response(request, take.video, "video/mp4")
+    if variant == "thumbnail" and take.thumbnail:
+        return file_response(request, take.thumbnail, "image/jpeg")
+    raise Http404("No such file.")

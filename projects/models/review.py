@@ -1,0 +1,239 @@
+"""Review: time-coded comments on takes, approval decisions, the activity feed,
+notification preferences and guest review links."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.utils import timezone
+
+
+class Comment(models.Model):
+    """A note on a take, anchored at a moment (or a range) of its video.
+
+    Written by a team member (`author`) or by a guest through a review link
+    (`guest_name` + `via_link`). Edits keep the earlier wording as revisions.
+    """
+
+    take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    guest_name = models.CharField(max_length=80, blank=True)
+    via_link = models.ForeignKey(
+        "projects.ReviewLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
+    )
+    body = models.TextField(max_length=5000)
+    at_seconds = models.FloatField(null=True, blank=True, help_text="Timecode the comment is anchored to")
+    until_seconds = models.FloatField(null=True, blank=True, help_text="End of the range, if a range")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requests_changes = models.BooleanField(default=False)
+    retake = models.ForeignKey(
+        "generation.Render", on_delete=models.SET_NULL, null=True, blank=True, related_name="requested_in",
+        help_text="The take rendered because of this comment",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = [models.F("at_seconds").asc(nulls_last=True), "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(until_seconds__isnull=True)
+                | models.Q(at_seconds__isnull=False, until_seconds__gt=models.F("at_seconds")),
+                name="comment_range_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.who} at {self.timecode or '—'}: {self.body[:40]}"
+
+    @property
+    def who(self) -> str:
+        if self.author_id:
+            return self.author.get_username()
+        return f"{self.guest_name} (guest)" if self.guest_name else "someone"
+
+    @property
+    def timecode(self) -> str:
+        if self.at_seconds is None:
+            return ""
+        text = format_timecode(self.at_seconds)
+        if self.until_seconds is not None:
+            text += f"–{format_timecode(self.until_seconds)}"
+        return text
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+
+def format_timecode(seconds: float) -> str:
+    """00:02.4 — minutes, seconds and tenths, the way the player shows it."""
+    tenths = int(round(max(seconds, 0) * 10))
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes:02d}:{rest // 10:02d}.{rest % 10}"
+
+
+class CommentRevision(models.Model):
+    """The wording a comment had before an edit."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["replaced_at"]
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
+
+
+class ReviewDecision(models.Model):
+    """One decision on one take of a scene. Append-only: the history is the record."""
+
+    scene = models.ForeignKey("projects.Scene", on_delete=models.CASCADE, related_name="decisions")
+    take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="decisions")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    comment = models.ForeignKey(Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Review decisions are history; they cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Review decisions are history; they cannot be deleted.")
+
+
+class SceneStatus(models.TextChoices):
+    NO_TAKE = "no_take", "No take"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    APPROVED = "approved", "Approved"
+
+
+class ActivityKind(models.TextChoices):
+    RENDER_STARTED = "render_started", "Render started"
+    RENDER_FINISHED = "render_finished", "Render finished"
+    RENDER_FAILED = "render_failed", "Render failed"
+    COMMENT = "comment", "Comment"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    SCENE_EDITED = "scene_edited", "Scene edited"
+
+
+# The feed's filters: a name a user picks → the kinds it shows.
+ACTIVITY_FILTERS = {
+    "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
+    "comments": [ActivityKind.COMMENT],
+    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
+    "edits": [ActivityKind.SCENE_EDITED],
+}
+
+
+class Activity(models.Model):
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="activity")
+    scene = models.ForeignKey("projects.Scene", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    take = models.ForeignKey("generation.Render", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=24, choices=ActivityKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    actor_name = models.CharField(max_length=120, blank=True, help_text="A guest's name, or 'studio'")
+    text = models.CharField(max_length=500)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "activity"
+
+    @property
+    def who(self) -> str:
+        if self.actor_id:
+            return self.actor.get_username()
+        return self.actor_name or "studio"
+
+
+class NotificationPreference(models.Model):
+    """What a user wants by email. Missing row = the defaults (everything on)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    mentions = models.BooleanField("When someone @mentions me", default=True)
+    approvals = models.BooleanField("When a take I rendered or commented on is approved", default=True)
+    changes_requested = models.BooleanField("When changes are requested on a take I rendered or commented on",
+                                            default=True)
+    renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
+
+    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished")
+
+
+def _link_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ReviewLink(models.Model):
+    """A link for reviewers outside the team: comment-only, expiring, revocable.
+
+    Only a hash of the token is stored; the link itself is shown once, when made.
+    """
+
+    class Scope(models.TextChoices):
+        SCENES = "scenes", "Selected scenes"
+        CUT = "cut", "The approved cut"
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_links")
+    label = models.CharField(max_length=120)
+    token_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.SCENES)
+    scenes = models.ManyToManyField("projects.Scene", blank=True, related_name="review_links")
+    password = models.CharField(max_length=200, blank=True, help_text="Hashed; empty = no password")
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+    def set_password(self, raw: str) -> None:
+        self.password = make_password(raw) if raw else ""
+
+    def check_password(self, raw: str) -> bool:
+        return bool(self.password) and check_password(raw, self.password)
+
+    @classmethod
+    def new_token(cls) -> tuple[str, str]:
+        token = _link_token()
+        return token, hash_token(token)

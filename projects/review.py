@@ -1,0 +1,314 @@
+"""Review actions: comments at a timecode, approvals, requests for changes, and
+the project's activity record. Views and tasks call these; they own the rules."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from projects import notifications
+from projects.models import (
+    Activity,
+    ActivityKind,
+    Comment,
+    CommentRevision,
+    Decision,
+    Membership,
+    ReviewDecision,
+    Scene,
+    SceneStatus,
+)
+
+MAX_COMMENT = 5000
+PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
+
+
+# --- Activity ------------------------------------------------------------------------------
+
+
+def record(*, project, kind: str, text: str, actor=None, actor_name: str = "", scene=None, take=None) -> Activity:
+    return Activity.objects.create(
+        project=project, kind=kind, text=text[:500], actor=actor, actor_name=actor_name[:120],
+        scene=scene, take=take,
+    )
+
+
+# --- Status ----------------------------------------------------------------------------------
+
+
+def with_review_status(scenes) -> list[Scene]:
+    """Scenes (a queryset) as a list, each with `.review_status` (a SceneStatus).
+
+    no take → in review (takes exist) → changes requested (a request came after
+    the newest take) → approved (an approved take).
+    """
+    scenes = scenes.annotate(
+        take_count=Count("renders", distinct=True),
+        newest_take_at=Max("renders__created_at"),
+        changes_at=Max("decisions__at", filter=Q(decisions__decision=Decision.CHANGES_REQUESTED)),
+    )
+    result = list(scenes)
+    for scene in result:
+        scene.review_status = status_of(scene)
+    return result
+
+
+def status_of(scene) -> SceneStatus:
+    if scene.approved_take_id:
+        return SceneStatus.APPROVED
+    if not scene.take_count:
+        return SceneStatus.NO_TAKE
+    if scene.changes_at and scene.changes_at >= scene.newest_take_at:
+        return SceneStatus.CHANGES_REQUESTED
+    return SceneStatus.IN_REVIEW
+
+
+def progress(scenes: list[Scene]) -> dict:
+    approved = sum(1 for s in scenes if s.review_status == SceneStatus.APPROVED)
+    total = len(scenes)
+    return {"approved": approved, "total": total, "percent": round(100 * approved / total) if total else 0}
+
+
+# --- Comments -------------------------------------------------------------------------------
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("Write something in the comment.")
+    if len(body) > MAX_COMMENT:
+        raise ValidationError(f"A comment can be at most {MAX_COMMENT} characters (this one has {len(body)}).")
+    return body
+
+
+def _clean_times(take, at, until) -> tuple[float | None, float | None]:
+    def number(value, what):
+        if value in (None, ""):
+            return None
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValidationError(f"The {what} must be a number of seconds.")
+        if value != value or value < 0:  # NaN or negative
+            raise ValidationError(f"The {what} must be a number of seconds.")
+        return round(value, 2)
+
+    at, until = number(at, "timecode"), number(until, "end of the range")
+    length = take.duration_seconds
+    if at is not None and length and at > length + 0.05:
+        raise ValidationError(f"The take is only {length:.1f} s long; that timecode is past its end.")
+    if until is not None:
+        if at is None:
+            raise ValidationError("A range needs a start.")
+        if until <= at:
+            raise ValidationError("The end of the range must come after its start.")
+        if length and until > length + 0.05:
+            until = round(length, 2)
+    return at, until
+
+
+def _reviewable(take, doing: str = "reviewed") -> None:
+    from generation.models import Status
+
+    if take.status != Status.SUCCEEDED:
+        raise ValidationError(f"Only a finished take can be {doing}.")
+    if take.quarantined_at:
+        raise ValidationError(f"This take is withheld: {take.quarantine_reason}.")
+
+
+def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=None, at=None, until=None,
+                requests_changes: bool = False) -> Comment:
+    _reviewable(take, "commented on")
+    body = _clean_body(body)
+    at, until = _clean_times(take, at, until)
+    guest_name = (guest_name or "").strip()[:80]
+    if author is None and not guest_name:
+        raise ValidationError("Tell us your name before commenting.")
+    comment = Comment.objects.create(
+        take=take, author=author, guest_name="" if author else guest_name, via_link=via_link, body=body,
+        at_seconds=at, until_seconds=until, requests_changes=requests_changes,
+    )
+    scene = take.scene
+    where = f" at {comment.timecode}" if comment.timecode else ""
+    record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
+           actor_name=comment.who if author is None else "", scene=scene, take=take,
+           text=f"commented on {scene.title} take {take.number}{where}: {body[:200]}")
+    _notify_mentions(comment)
+    return comment
+
+
+def mentioned_members(text: str, team) -> list:
+    names = {m.lower() for m in PERSON_MENTION.findall(text)}
+    if not names:
+        return []
+    members = Membership.objects.filter(team=team).select_related("user")
+    return [m.user for m in members if m.user.get_username().lower() in names]
+
+
+def _notify_mentions(comment: Comment) -> None:
+    scene = comment.take.scene
+    users = [u for u in mentioned_members(comment.body, scene.project.team) if u.pk != comment.author_id]
+    notifications.notify(
+        users, "mentions",
+        subject=f"{comment.who} mentioned you on {scene.title}",
+        body=f"{comment.who} wrote on {scene.project.name} / {scene.title}, take {comment.take.number}"
+             f"{' at ' + comment.timecode if comment.timecode else ''}:\n\n{comment.body}",
+        path=_take_path(comment.take),
+    )
+
+
+def _own(comment: Comment, user) -> None:
+    if comment.author_id != user.pk:
+        raise ValidationError("Only the person who wrote a comment can edit it.")
+
+
+def comment_edit(*, comment: Comment, user, body: str) -> Comment:
+    _own(comment, user)
+    body = _clean_body(body)
+    if body == comment.body:
+        return comment
+    with transaction.atomic():
+        CommentRevision.objects.create(comment=comment, body=comment.body, edited_by=user)
+        comment.body = body
+        comment.edited_at = timezone.now()
+        comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
+    if resolved and not comment.is_resolved:
+        comment.resolved_at, comment.resolved_by = timezone.now(), user
+    elif not resolved:
+        comment.resolved_at, comment.resolved_by = None, None
+    comment.save(update_fields=["resolved_at", "resolved_by"])
+    return comment
+
+
+# --- Decisions -------------------------------------------------------------------------------
+
+
+def _people_around(take, *, exclude) -> list:
+    """The take's author and everyone who commented on it, but not `exclude`."""
+    users = {take.created_by} if take.created_by_id else set()
+    users |= {c.author for c in take.comments.select_related("author") if c.author_id}
+    return [u for u in users if u.pk != getattr(exclude, "pk", None)]
+
+
+def _take_path(take) -> str:
+    from django.urls import reverse
+
+    return reverse("projects:take_review", args=[take.pk])
+
+
+def take_approve(*, take, user, note: str = "") -> Scene:
+    _reviewable(take, "approved")
+    scene = take.scene
+    with transaction.atomic():
+        Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now())
+        ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.APPROVED, by=user,
+                                      note=(note or "").strip())
+        record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
+               text=f"approved {scene.title} take {take.number}")
+    scene.refresh_from_db()
+    notifications.notify(
+        _people_around(take, exclude=user), "approvals",
+        subject=f"{scene.title}: take {take.number} approved",
+        body=f"{user.get_username()} approved take {take.number} of {scene.project.name} / {scene.title}."
+             + (f"\n\n{note}" if note else ""),
+        path=_take_path(take),
+    )
+    return scene
+
+
+def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comment:
+    """Record "changes requested" with the note as a comment on the take.
+
+    Requesting changes on the approved take withdraws the approval.
+    """
+    _reviewable(take)
+    scene = take.scene
+    with transaction.atomic():
+        comment = comment_add(take=take, body=note, author=user, at=at, until=until, requests_changes=True)
+        ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.CHANGES_REQUESTED, by=user,
+                                      comment=comment, note=comment.body)
+        if scene.approved_take_id == take.pk:
+            Scene.objects.filter(pk=scene.pk).update(approved_take=None, approved_by=None, approved_at=None)
+        record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
+               text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
+    notifications.notify(
+        _people_around(take, exclude=user), "changes_requested",
+        subject=f"{scene.title}: changes requested on take {take.number}",
+        body=f"{user.get_username()} asked for changes to take {take.number} of "
+             f"{scene.project.name} / {scene.title}:\n\n{comment.body}",
+        path=_take_path(take),
+    )
+    return comment
+
+
+def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
+    """A new take in the same stack for a "changes requested" comment.
+
+    The edited prompt becomes the scene's prompt (the scene says what we want
+    now), and the take goes to the same provider and model as the reviewed take.
+    """
+    from generation import services as generation
+
+    if not comment.requests_changes:
+        raise ValidationError("Only a request for changes can start a re-render.")
+    take = comment.take
+    scene = Scene.objects.get(pk=take.scene_id)
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ValidationError("The prompt for the new take is empty.")
+    with transaction.atomic():
+        if prompt != scene.prompt:
+            from projects import services
+
+            scene = services.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        new_take, created = generation.render_create(
+            scene=scene, user=user, connection=take.connection, model_id=take.model,
+            idempotency_key=idempotency_key, parent=take,
+        )
+        if created:
+            Comment.objects.filter(pk=comment.pk).update(retake=new_take)
+            comment.retake = new_take
+    return new_take, created
+
+
+def history(scene) -> list[ReviewDecision]:
+    return list(scene.decisions.select_related("by", "take", "comment"))
+
+
+# --- Renders, as the feed and their authors see them ------------------------------------------
+
+
+def on_render_started(take) -> None:
+    scene = take.scene
+    record(project=scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by, scene=scene,
+           take=take, text=f"started take {take.number} of {scene.title} on {take.model}")
+
+
+def on_take_settled(sender, render, **kwargs) -> None:
+    from generation.models import Status
+
+    if render.status not in {Status.SUCCEEDED, Status.FAILED}:
+        return
+    scene = Scene.objects.select_related("project").get(pk=render.scene_id)
+    if render.status == Status.SUCCEEDED:
+        kind, what = ActivityKind.RENDER_FINISHED, "finished"
+    else:
+        kind, what = ActivityKind.RENDER_FAILED, "failed"
+    detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
+    record(project=scene.project, kind=kind, scene=scene, take=render,
+           text=f"take {render.number} of {scene.title} {what}{detail}")
+    if render.created_by_id:
+        notifications.notify(
+            [render.created_by], "renders_finished",
+            subject=f"{scene.title}: take {render.number} {what}",
+            body=f"Take {render.number} of {scene.project.name} / {scene.title} ({render.model}) {what}{detail}.",
+            path=_take_path(render),
+        )

@@ -1,0 +1,239 @@
+"""Review pages: a take with its time-coded comments and decisions, side-by-side
+compare, the approved cut, the activity feed and notification settings."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from generation.models import Render, Status
+from projects import notifications, review
+from projects.access import get_project_for, get_scene_for, membership_for, require
+from projects.forms import NotificationPreferenceForm
+from projects.models import ACTIVITY_FILTERS, Activity, Comment, Scene
+
+REVIEW = "projects/take_review.html"
+
+
+def get_take_for(user, pk) -> tuple[Render, object]:
+    take = get_object_or_404(
+        Render.objects.select_related("scene__project__team", "created_by", "connection"),
+        pk=pk, scene__project__team__memberships__user=user,
+    )
+    return take, membership_for(user, take.scene.project.team_id)
+
+
+def get_comment_for(user, pk) -> tuple[Comment, object]:
+    comment = get_object_or_404(
+        Comment.objects.select_related("take__scene__project", "author"),
+        pk=pk, take__scene__project__team__memberships__user=user,
+    )
+    return comment, membership_for(user, comment.take.scene.project.team_id)
+
+
+def can_comment(membership) -> bool:
+    return membership.can_edit or membership.can_review
+
+
+def reviewable_takes(scene):
+    """Finished takes that may be watched: never a withheld one."""
+    return scene.renders.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True).order_by("-number")
+
+
+def _review_context(take, membership, **extra):
+    scene = take.scene
+    scene_with_status = review.with_review_status(Scene.objects.filter(pk=scene.pk))[0]
+    return {
+        "take": take, "scene": scene, "project": scene.project, "membership": membership,
+        "scene_status": scene_with_status.review_status,
+        "comments": take.comments.select_related("author", "resolved_by", "retake").prefetch_related("revisions"),
+        "decisions": review.history(scene),
+        "other_takes": [t for t in reviewable_takes(scene) if t.pk != take.pk],
+        "can_comment": can_comment(membership), **extra,
+    }
+
+
+def _comments_partial(request, take, membership, **extra):
+    return render(request, REVIEW + "#comments", _review_context(take, membership, **extra))
+
+
+@login_required
+def take_review(request, pk):
+    take, membership = get_take_for(request.user, pk)
+    if take.quarantined_at and not take.may_see_quarantined(request.user):
+        raise Http404("This take is withheld.")
+    return render(request, REVIEW, _review_context(take, membership))
+
+
+@login_required
+@require_POST
+def comment_create(request, pk):
+    take, membership = get_take_for(request.user, pk)
+    if not can_comment(membership):
+        raise PermissionDenied("Viewers can watch but not comment.")
+    try:
+        review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
+                           at=request.POST.get("at"), until=request.POST.get("until"))
+    except ValidationError as exc:
+        if request.htmx:  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
+            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
+        return render(request, REVIEW, _review_context(take, membership, comment_error=" ".join(exc.messages),
+                                                       draft=request.POST), status=422)
+    if request.htmx:
+        return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
+    return redirect("projects:take_review", pk=take.pk)
+
+
+@login_required
+@require_POST
+def comment_update(request, pk):
+    comment, membership = get_comment_for(request.user, pk)
+    take = comment.take
+    action = request.POST.get("action")
+    try:
+        if action in {"resolve", "reopen"}:
+            if not can_comment(membership):
+                raise PermissionDenied("Viewers cannot resolve comments.")
+            review.comment_resolve(comment=comment, user=request.user, resolved=action == "resolve")
+        elif action == "edit":
+            review.comment_edit(comment=comment, user=request.user, body=request.POST.get("body", ""))
+        else:
+            raise ValidationError("Unknown action.")
+    except ValidationError as exc:
+        if request.htmx:
+            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+    if request.htmx:
+        return _comments_partial(request, take, membership)
+    return redirect("projects:take_review", pk=take.pk)
+
+
+@login_required
+@require_POST
+def take_decide(request, pk):
+    """Approve the take, or request changes (optionally re-rendering at once)."""
+    take, membership = get_take_for(request.user, pk)
+    require(membership, "review")
+    decision = request.POST.get("decision")
+    try:
+        if decision == "approve":
+            review.take_approve(take=take, user=request.user, note=request.POST.get("note", ""))
+            messages.success(request, f"Take {take.number} approved.")
+        elif decision == "changes":
+            comment = review.take_request_changes(take=take, user=request.user, note=request.POST.get("note", ""),
+                                                  at=request.POST.get("at"), until=request.POST.get("until"))
+            if request.POST.get("rerender") and membership.can_edit:
+                new_take, _ = review.rerender_for(comment=comment, user=request.user,
+                                                  prompt=request.POST.get("prompt", ""),
+                                                  idempotency_key=request.POST.get("idempotency_key"))
+                messages.success(request, f"Changes requested; take {new_take.number} is rendering.")
+                return redirect("projects:project_detail", pk=take.scene.project_id)
+            messages.success(request, "Changes requested.")
+        else:
+            raise ValidationError("Choose approve or request changes.")
+    except ValidationError as exc:
+        return render(request, REVIEW, _review_context(take, membership, decision_error=" ".join(exc.messages),
+                                                       draft=request.POST), status=422)
+    return redirect("projects:take_review", pk=take.pk)
+
+
+@login_required
+@require_POST
+def comment_rerender(request, pk):
+    """An editor answers a request for changes with a new take."""
+    comment, membership = get_comment_for(request.user, pk)
+    require(membership, "edit")
+    try:
+        new_take, _ = review.rerender_for(comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
+                                          idempotency_key=request.POST.get("idempotency_key"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("projects:take_review", pk=comment.take_id)
+    messages.success(request, f"Take {new_take.number} is rendering.")
+    return redirect("projects:project_detail", pk=comment.take.scene.project_id)
+
+
+@login_required
+def scene_compare(request, pk):
+    scene, membership = get_scene_for(request.user, pk)
+    takes = list(reviewable_takes(scene))
+    by_pk = {t.pk: t for t in takes}
+    error = ""
+
+    def pick(name, fallback):
+        value = request.GET.get(name)
+        if not value:
+            return fallback
+        try:
+            return by_pk[int(value)]
+        except (ValueError, KeyError):
+            raise Http404("No such finished take in this scene.")
+
+    a = pick("a", takes[1] if len(takes) > 1 else None)
+    b = pick("b", takes[0] if takes else None)
+    if len(takes) < 2:
+        error = "This scene needs two finished takes to compare."
+    elif a == b:
+        error = "Pick two different takes."
+    return render(request, "projects/compare.html", {
+        "scene": scene, "project": scene.project, "membership": membership, "takes": takes,
+        "a": a, "b": b, "error": error,
+    })
+
+
+def cut_of(project) -> list[dict]:
+    """The approved takes in scene order, as the cut plays them."""
+    scenes = project.scenes.select_related("approved_take", "approved_by")
+    cut, start = [], 0.0
+    for scene in scenes:
+        take = scene.approved_take
+        if take is None or take.status != Status.SUCCEEDED or take.quarantined_at:
+            continue
+        duration = take.duration_seconds or float(scene.duration)
+        cut.append({"scene": scene, "take": take, "start": start, "duration": duration})
+        start += duration
+    return cut
+
+
+@login_required
+def project_cut(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    cut = cut_of(project)
+    missing = [s for s in project.scenes.all() if s.pk not in {c["scene"].pk for c in cut}]
+    return render(request, "projects/cut.html", {
+        "project": project, "membership": membership, "cut": cut, "missing": missing,
+        "total": sum(c["duration"] for c in cut),
+    })
+
+
+@login_required
+def project_activity(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    chosen = request.GET.get("kind", "")
+    entries = Activity.objects.filter(project=project).select_related("actor", "scene", "take")
+    if chosen:
+        if chosen not in ACTIVITY_FILTERS:
+            raise Http404("Unknown filter.")
+        entries = entries.filter(kind__in=ACTIVITY_FILTERS[chosen])
+    scene_id = request.GET.get("scene")
+    if scene_id:
+        entries = entries.filter(scene_id=scene_id if scene_id.isdigit() else -1)
+    context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
+               "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
+    template = "projects/activity.html" + ("#feed" if request.htmx else "")
+    return render(request, template, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_settings(request):
+    prefs = notifications.preferences_for(request.user)
+    form = NotificationPreferenceForm(request.POST or None, instance=prefs)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Notification settings saved.")
+        return redirect("projects:notification_settings")
+    return render(request, "projects/notification_settings.html", {"form": form})

@@ -1,0 +1,195 @@
+// Review players: comment at a timecode, seek from comments and markers,
+// compare two takes in sync, and play the approved cut as one.
+(function () {
+  "use strict";
+
+  function timecode(seconds) {
+    var tenths = Math.round(Math.max(seconds || 0, 0) * 10);
+    var minutes = Math.floor(tenths / 600), rest = tenths % 600;
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return pad(minutes) + ":" + pad(Math.floor(rest / 10)) + "." + (rest % 10);
+  }
+
+  function typing(event) {
+    var t = event.target;
+    return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+  }
+
+  // --- One take under review (the review page, or each take on a guest page) ---
+  function setupReview(box) {
+    var video = box.querySelector("[data-review-video]");
+    if (!video) return;
+    var now = box.querySelector("[data-now]");
+    var round = function (t) { return (Math.round(t * 10) / 10).toFixed(1); };
+
+    function setAt(t) {
+      box.querySelectorAll("[data-comment-form] [data-at]").forEach(function (input) { input.value = round(t); });
+    }
+    video.addEventListener("timeupdate", function () { if (now) now.textContent = timecode(video.currentTime); });
+    video.addEventListener("pause", function () { setAt(video.currentTime); });
+    video.addEventListener("seeked", function () { if (video.paused) setAt(video.currentTime); });
+
+    box.addEventListener("click", function (event) {
+      var seek = event.target.closest("[data-seek]");
+      if (seek) {
+        video.pause();
+        video.currentTime = parseFloat(seek.dataset.seek);
+        setAt(video.currentTime);
+        return;
+      }
+      var bar = event.target.closest("[data-marker-bar]");
+      if (bar && video.duration) {
+        var rect = bar.getBoundingClientRect();
+        video.pause();
+        video.currentTime = Math.max(0, Math.min(1, (event.clientX - rect.left) / rect.width)) * video.duration;
+        setAt(video.currentTime);
+        var body = box.querySelector("[data-comment-form] textarea");
+        if (body) body.focus();
+        return;
+      }
+      var form = event.target.closest("[data-comment-form]");
+      if (!form) return;
+      if (event.target.closest("[data-mark-at]")) form.querySelector("[data-at]").value = round(video.currentTime);
+      if (event.target.closest("[data-mark-until]")) form.querySelector("[data-until]").value = round(video.currentTime);
+    });
+
+    // Place the markers once the length is known.
+    function placeMarkers() {
+      var length = video.duration || parseFloat(video.dataset.duration) || 0;
+      if (!length) return;
+      box.querySelectorAll("[data-marker-at]").forEach(function (m) {
+        var at = parseFloat(m.dataset.markerAt), until = parseFloat(m.dataset.markerUntil || m.dataset.markerAt);
+        m.style.left = (100 * at / length) + "%";
+        m.style.width = until > at ? (100 * (until - at) / length) + "%" : "";
+      });
+    }
+    video.addEventListener("loadedmetadata", placeMarkers);
+    placeMarkers();
+    document.body.addEventListener("htmx:afterSwap", placeMarkers);
+    box.dataset.ready = "1";
+  }
+
+  // Press C while a take plays: pause and comment at that moment.
+  document.addEventListener("keydown", function (event) {
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key !== "c" && event.key !== "C") return;
+    var playing = Array.prototype.find.call(document.querySelectorAll("[data-review-video]"), function (v) {
+      return !v.paused;
+    }) || document.querySelector("[data-review-video]");
+    if (!playing) return;
+    var box = playing.closest("[data-review]");
+    playing.pause();
+    var body = box && box.querySelector("[data-comment-form] textarea");
+    if (body) { event.preventDefault(); body.focus(); }
+  });
+
+  // A saved comment clears its form (an error keeps what was typed).
+  document.body && document.body.addEventListener("commentSaved", function () {
+    document.querySelectorAll("form.comment-form").forEach(function (f) { f.reset(); });
+  });
+
+  // --- Compare: two players that play, pause and scrub together ---
+  function setupCompare(box) {
+    var videos = Array.prototype.slice.call(box.querySelectorAll("[data-compare-video]"));
+    var play = box.querySelector("[data-compare-play]");
+    var scrub = box.querySelector("[data-compare-scrub]");
+    var out = box.querySelector("[data-compare-time]");
+    var lead = videos[0];
+    var longest = function () { return Math.max.apply(null, videos.map(function (v) { return v.duration || 0; })); };
+
+    play.addEventListener("click", function () {
+      if (videos.every(function (v) { return v.paused || v.ended; })) {
+        var t = lead.ended ? 0 : lead.currentTime;
+        videos.forEach(function (v) { v.currentTime = Math.min(t, v.duration || t); v.play(); });
+        play.textContent = "Pause both";
+      } else {
+        videos.forEach(function (v) { v.pause(); });
+        play.textContent = "Play both";
+      }
+    });
+    scrub.addEventListener("input", function () {
+      var t = longest() * scrub.value / 1000;
+      videos.forEach(function (v) { v.currentTime = Math.min(t, v.duration || t); });
+      out.textContent = timecode(t);
+    });
+    lead.addEventListener("timeupdate", function () {
+      var length = longest();
+      if (length) scrub.value = Math.round(1000 * lead.currentTime / length);
+      out.textContent = timecode(lead.currentTime);
+      // Keep the second player within a frame or two of the first.
+      videos.slice(1).forEach(function (v) {
+        if (!v.paused && Math.abs(v.currentTime - lead.currentTime) > 0.08 && lead.currentTime < (v.duration || 0)) {
+          v.currentTime = lead.currentTime;
+        }
+      });
+    });
+    videos.forEach(function (v) {
+      v.addEventListener("ended", function () {
+        if (videos.every(function (x) { return x.ended || x.paused; })) play.textContent = "Play both";
+      });
+    });
+    box.querySelectorAll("[data-compare-audio]").forEach(function (radio) {
+      radio.addEventListener("change", function () {
+        videos.forEach(function (v, i) { v.muted = String(i) !== radio.value; });
+      });
+    });
+    box.dataset.ready = "1";
+  }
+
+  // --- The cut: approved takes in scene order, two players swapped at each cut ---
+  function setupCut(box) {
+    var items = Array.prototype.slice.call(box.querySelectorAll("[data-cut-item]"));
+    var players = Array.prototype.slice.call(box.querySelectorAll("[data-cut-video]"));
+    var title = box.querySelector("[data-cut-title]");
+    var clock = box.querySelector("[data-cut-time]");
+    var play = box.querySelector("[data-cut-play]");
+    var index = 0, active = players[0], spare = players[1];
+
+    function load(player, i) {
+      if (i < items.length && player.dataset.index !== String(i)) {
+        player.src = items[i].dataset.src;
+        player.dataset.index = String(i);
+        player.load();
+      }
+    }
+    function show(i, autoplay) {
+      index = i;
+      if (spare.dataset.index === String(i)) { var t = active; active = spare; spare = t; }
+      load(active, i);
+      active.hidden = false; spare.hidden = true; spare.pause();
+      active.removeAttribute("data-testid"); spare.removeAttribute("data-testid");
+      active.setAttribute("data-testid", "cut-player");
+      items.forEach(function (it, k) { it.setAttribute("aria-current", k === i ? "true" : "false"); });
+      title.textContent = items[i].dataset.title;
+      box.dataset.index = String(i);
+      if (autoplay) { active.currentTime = 0; active.play(); }
+      load(spare, i + 1);  // the next scene is ready before the cut
+    }
+    players.forEach(function (p) {
+      p.addEventListener("ended", function () {
+        if (p !== active) return;
+        if (index + 1 < items.length) show(index + 1, true);
+        else { play.textContent = "Play all"; box.dataset.finished = "1"; }
+      });
+      p.addEventListener("timeupdate", function () {
+        if (p === active) clock.textContent = timecode(parseFloat(items[index].dataset.start) + p.currentTime);
+      });
+    });
+    items.forEach(function (it, k) { it.addEventListener("click", function () { show(k, true); play.textContent = "Pause"; }); });
+    play.addEventListener("click", function () {
+      if (active.paused) {
+        if (box.dataset.finished) { delete box.dataset.finished; show(0, true); } else { active.play(); }
+        play.textContent = "Pause";
+      } else { active.pause(); play.textContent = "Play all"; }
+    });
+    show(0, false);
+    box.dataset.ready = "1";
+  }
+
+  function init() {
+    document.querySelectorAll("[data-review]").forEach(setupReview);
+    document.querySelectorAll("[data-compare]").forEach(setupCompare);
+    document.querySelectorAll("[data-cut]").forEach(setupCut);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
+})();

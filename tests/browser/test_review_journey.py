@@ -1,0 +1,142 @@
+"""Review, end to end in a real browser.
+
+A reviewer opens take 1 of a scene, clicks the player's timeline at 00:02 and
+comments there; clicking the comment seeks the player back to that moment.
+They request changes. An editor answers the request with a re-render from an
+edited prompt; take 2 arrives in the same stack. The reviewer compares the two
+takes side by side (playing together), approves take 2, watches the project
+progress bar fill, and plays the approved cut, which runs from scene 1 into
+scene 2 by itself.
+
+Celery runs eagerly here (tests/conftest.py): a re-render finishes within its request.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from projects import review
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def storyboard(project, make_scene, render_take, editor, reviewer):
+    dawn = make_scene(title="Dawn", prompt="A harbour at dawn, mist on the water.", duration=4)
+    night = make_scene(title="Night", prompt="The harbour at night, lanterns.", duration=2)
+    first = render_take(dawn, user=editor)
+    review.take_approve(take=render_take(night, user=editor), user=reviewer)
+    return {"dawn": dawn, "night": night, "take1": first}
+
+
+def log_in(page: Page, base_url: str, user) -> Page:
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".topbar .user")).to_have_text(user.get_username())
+    return page
+
+
+def video_time(page: Page, selector: str) -> float:
+    return page.locator(selector).evaluate("v => v.currentTime")
+
+
+def wait_until_loaded(page: Page, selector: str) -> None:
+    page.wait_for_function(
+        f"() => {{ const v = document.querySelector('{selector}'); return v && v.readyState >= 1 && v.duration > 0; }}")
+
+
+def comment_at_two_seconds(page: Page, text: str) -> None:
+    wait_until_loaded(page, "#review-player")
+    bar = page.locator("[data-marker-bar]")
+    box = bar.bounding_box()
+    bar.click(position={"x": box["width"] * 0.5, "y": box["height"] / 2})  # 50 % of a 4 s take
+    expect(page.get_by_test_id("comment-at")).to_have_value("2.0")
+    page.get_by_test_id("comment-body").fill(text)
+    page.get_by_test_id("comment-submit").click()
+    comment = page.get_by_test_id("comment").filter(has_text=text)
+    expect(comment.get_by_test_id("comment-timecode")).to_have_text("00:02.0")
+    expect(page.get_by_test_id("comment-body")).to_have_value("")  # the form is ready for the next note
+
+
+def request_changes(page: Page, note: str) -> None:
+    page.get_by_test_id("request-changes").click()
+    page.get_by_test_id("changes-note").fill(note)
+    page.get_by_test_id("request-changes-submit").click()
+    expect(page.get_by_test_id("scene-status")).to_have_text("Changes requested")
+
+
+def rerender_from_the_request(page: Page, prompt: str) -> None:
+    page.get_by_text("Re-render for this request").click()
+    page.get_by_label("Prompt for the new take").fill(prompt)
+    page.get_by_role("button", name=re.compile(r"^Render new take")).click()
+
+
+def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
+        browser: Browser, live_server, storyboard, reviewer, editor, project):
+    dawn, take1 = storyboard["dawn"], storyboard["take1"]
+    rita = log_in(browser.new_context().new_page(), live_server.url, reviewer)
+    eddie = log_in(browser.new_context().new_page(), live_server.url, editor)
+
+    # The reviewer opens take 1 from the storyboard and comments at 00:02.
+    rita.goto(f"{live_server.url}/projects/{project.pk}/")
+    expect(rita.get_by_test_id("project-progress")).to_contain_text("1 of 2")
+    rita.locator(f"#take-{take1.pk}").get_by_test_id("review-link").click()
+    comment_at_two_seconds(rita, "The mist hides the boat here.")
+
+    # Clicking the comment's timecode seeks the player to that moment.
+    rita.evaluate("document.querySelector('#review-player').currentTime = 0.5")
+    rita.get_by_test_id("comment-timecode").first.click()
+    rita.wait_for_function("Math.abs(document.querySelector('#review-player').currentTime - 2.0) < 0.05")
+
+    request_changes(rita, "Thinner mist so the boat shows at 00:02.")
+
+    # The editor answers with a new take from an edited prompt.
+    eddie.goto(f"{live_server.url}/takes/{take1.pk}/review/")
+    expect(eddie.get_by_test_id("comment").filter(has_text="Thinner mist")).to_be_visible()
+    rerender_from_the_request(eddie, "A harbour at dawn, thin mist, a fishing boat visible.")
+    expect(eddie.locator(f"#scene-{dawn.pk}").get_by_test_id("take").first).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000)
+
+    # The re-render has arrived in the reviewer's stack: compare the two takes.
+    rita.goto(f"{live_server.url}/projects/{project.pk}/")
+    card = rita.locator(f"#scene-{dawn.pk}")
+    expect(card.get_by_test_id("scene-status")).to_have_text("In review")
+    expect(card.get_by_test_id("take")).to_have_count(2)
+    expect(card.get_by_test_id("lineage").first).to_contain_text("1")
+    card.get_by_test_id("compare-link").click()
+    wait_until_loaded(rita, "[data-testid=compare-a]")
+    wait_until_loaded(rita, "[data-testid=compare-b]")
+    rita.get_by_test_id("compare-play").click()
+    rita.wait_for_function("document.querySelector('[data-testid=compare-a]').currentTime > 1")
+    rita.get_by_test_id("compare-play").click()  # pause both
+    a, b = video_time(rita, "[data-testid=compare-a]"), video_time(rita, "[data-testid=compare-b]")
+    assert a > 1 and abs(a - b) < 0.3, (a, b)
+    rita.get_by_test_id("compare-scrub").fill("250")  # a quarter of the way: both players follow
+    rita.wait_for_function(
+        "['a','b'].every(s => Math.abs(document.querySelector(`[data-testid=compare-${s}]`).currentTime - 1.0) < 0.1)")
+
+    # Approve take 2 from its review page.
+    rita.get_by_test_id("compare-side").nth(1).get_by_role("link", name="Review").click()
+    expect(rita.get_by_role("heading", level=1)).to_have_text("Dawn · Take 2")
+    rita.get_by_test_id("approve-button").click()
+    expect(rita.get_by_test_id("scene-status")).to_have_text("Approved")
+    expect(rita.get_by_test_id("decision-history")).to_contain_text("Approved: take 2 by rita")
+    expect(rita.get_by_test_id("decision-history")).to_contain_text("Changes requested: take 1 by rita")
+
+    rita.get_by_role("link", name=project.name).click()
+    expect(rita.get_by_test_id("project-progress")).to_contain_text("2 of 2")
+
+    # Play all: the cut runs from scene 1 into scene 2 on its own.
+    rita.get_by_test_id("play-all").click()
+    expect(rita.get_by_test_id("cut-scene")).to_have_count(2)
+    expect(rita.get_by_test_id("cut-title")).to_have_text("1. Dawn")
+    rita.get_by_test_id("cut-play").click()
+    expect(rita.get_by_test_id("cut-title")).to_have_text("2. Night", timeout=15_000)
+    rita.wait_for_function("document.querySelector('[data-testid=cut-player]').currentTime > 0.2")
+    clock = rita.get_by_test_id("cut-time").text_content()
+    minutes, seconds = clock.split(":")
+    assert float(seconds) >= 4.0, clock  # the clock counts the whole cut, not the clip

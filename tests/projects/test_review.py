@@ -1,0 +1,368 @@
+"""Reviewing takes: time-coded comments, approvals and requests for changes, scene
+statuses, the project progress bar, the activity feed and email notifications."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from generation.models import Render, Status
+from projects import review
+from projects.models import Activity, Comment, Decision, NotificationPreference, ReviewDecision, SceneStatus
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def take(scene, render_take):
+    return render_take(scene)
+
+
+@pytest.fixture
+def sent(django_capture_on_commit_callbacks):
+    """Run what was queued for after the commit: the notification emails."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+# --- Comments ------------------------------------------------------------------------------------
+
+
+def test_a_comment_is_anchored_at_its_timecode_and_listed_in_time_order(take, reviewer, editor):
+    late = review.comment_add(take=take, author=reviewer, body="Cut earlier here", at="1.5")
+    early = review.comment_add(take=take, author=editor, body="Mist too thick", at=0.3, until=1.0)
+    general = review.comment_add(take=take, author=editor, body="Lovely overall")
+    assert list(take.comments.all()) == [early, late, general]
+    assert early.timecode == "00:00.3–00:01.0"
+    assert late.timecode == "00:01.5"
+    assert general.timecode == ""
+
+
+@pytest.mark.parametrize("at, until, message", [
+    ("", "", "Write something"),
+    ("-1", "", "number of seconds"),
+    ("abc", "", "number of seconds"),
+    ("nan", "", "number of seconds"),
+    ("9", "", "past its end"),
+    ("1.5", "1.0", "must come after its start"),
+    ("", "1.0", "A range needs a start"),
+])
+def test_bad_comments_are_refused_with_a_reason(take, reviewer, at, until, message):
+    body = "" if message == "Write something" else "Note"
+    with pytest.raises(ValidationError, match=message):
+        review.comment_add(take=take, author=reviewer, body=body, at=at, until=until)
+    assert not take.comments.exists()
+
+
+def test_an_unfinished_or_withheld_take_takes_no_comments(scene, reviewer, take):
+    running = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.RUNNING)
+    with pytest.raises(ValidationError, match="Only a finished take"):
+        review.comment_add(take=running, author=reviewer, body="Hm")
+    Render.objects.filter(pk=take.pk).update(quarantined_at="2026-11-01T00:00Z", quarantine_reason="consent revoked")
+    take.refresh_from_db()
+    with pytest.raises(ValidationError, match="withheld"):
+        review.comment_add(take=take, author=reviewer, body="Hm")
+
+
+def test_editing_a_comment_keeps_its_earlier_wording(take, reviewer, editor):
+    comment = review.comment_add(take=take, author=reviewer, body="Too dark", at=1)
+    review.comment_edit(comment=comment, user=reviewer, body="Too dark on the left")
+    comment.refresh_from_db()
+    assert comment.body == "Too dark on the left" and comment.edited_at
+    assert [r.body for r in comment.revisions.all()] == ["Too dark"]
+    with pytest.raises(ValidationError, match="Only the person who wrote"):
+        review.comment_edit(comment=comment, user=editor, body="Fine")
+
+
+def test_comments_can_be_resolved_and_reopened(take, reviewer, editor):
+    comment = review.comment_add(take=take, author=reviewer, body="Fix the horizon", at=1)
+    review.comment_resolve(comment=comment, user=editor, resolved=True)
+    assert comment.is_resolved and comment.resolved_by == editor
+    review.comment_resolve(comment=comment, user=reviewer, resolved=False)
+    comment.refresh_from_db()
+    assert not comment.is_resolved and comment.resolved_by is None
+
+
+def test_an_at_mention_emails_the_teammate_unless_they_opted_out(take, reviewer, editor, owner, mailoutbox, sent):
+    mailoutbox.clear()
+    with sent():
+        review.comment_add(take=take, author=reviewer, body=f"@{editor.username} can you look at this?", at=1)
+    assert [m.to for m in mailoutbox] == [[editor.email]]
+    assert "mentioned you" in mailoutbox[0].subject and "00:01.0" in mailoutbox[0].body
+
+    NotificationPreference.objects.create(user=editor, mentions=False)
+    mailoutbox.clear()
+    with sent():
+        review.comment_add(take=take, author=reviewer, body=f"@{editor.username} and @{owner.username}?")
+    assert [m.to for m in mailoutbox] == [[owner.email]]
+
+
+def test_mentioning_someone_outside_the_team_notifies_nobody(take, reviewer, outsider, mailoutbox, sent):
+    mailoutbox.clear()
+    with sent():
+        review.comment_add(take=take, author=reviewer, body=f"@{outsider.username} look")
+    assert mailoutbox == []
+
+
+# --- Decisions and statuses -------------------------------------------------------------------
+
+
+def _status(scene):
+    from projects.models import Scene
+
+    return review.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status
+
+
+def test_scene_status_follows_takes_and_decisions(scene, reviewer, editor, render_take):
+    assert _status(scene) == SceneStatus.NO_TAKE
+    first = render_take(scene)
+    assert _status(scene) == SceneStatus.IN_REVIEW
+    review.take_request_changes(take=first, user=reviewer, note="Slower push-in", at=1)
+    assert _status(scene) == SceneStatus.CHANGES_REQUESTED
+    second = render_take(scene)
+    assert _status(scene) == SceneStatus.IN_REVIEW
+    review.take_approve(take=second, user=reviewer)
+    assert _status(scene) == SceneStatus.APPROVED
+
+
+def test_every_decision_is_recorded_with_who_when_which_take_and_comment(scene, take, reviewer, owner):
+    comment = review.take_request_changes(take=take, user=reviewer, note="Less fog", at=0.5)
+    review.take_approve(take=take, user=owner, note="Fine after all")
+    history = review.history(scene)
+    assert [(d.decision, d.by, d.take) for d in history] == [
+        (Decision.APPROVED, owner, take), (Decision.CHANGES_REQUESTED, reviewer, take)]
+    assert history[1].comment == comment and comment.requests_changes
+    assert history[0].note == "Fine after all"
+    with pytest.raises(ValueError):
+        history[0].delete()
+    with pytest.raises(ValueError):
+        history[0].save()
+
+
+def test_requesting_changes_on_the_approved_take_withdraws_the_approval(scene, take, reviewer):
+    review.take_approve(take=take, user=reviewer)
+    review.take_request_changes(take=take, user=reviewer, note="Actually, no")
+    scene.refresh_from_db()
+    assert scene.approved_take is None and _status(scene) == SceneStatus.CHANGES_REQUESTED
+
+
+def test_approval_and_changes_email_the_takes_author_and_commenters(take, reviewer, editor, owner, mailoutbox,
+                                                                    sent):
+    review.comment_add(take=take, author=owner, body="Nice")
+    mailoutbox.clear()
+    with sent():
+        review.take_request_changes(take=take, user=reviewer, note="More light")
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([editor.email, owner.email])
+    assert all("changes requested" in m.subject for m in mailoutbox)
+    NotificationPreference.objects.create(user=owner, approvals=False)
+    mailoutbox.clear()
+    with sent():
+        review.take_approve(take=take, user=reviewer)
+    assert [m.to for m in mailoutbox] == [[editor.email]]
+    assert "approved" in mailoutbox[0].subject
+
+
+def test_a_request_for_changes_rerenders_with_the_edited_prompt_linked_to_the_comment(
+        scene, take, owner, django_capture_on_commit_callbacks):
+    comment = review.take_request_changes(take=take, user=owner, note="Make it dusk", at=1)
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        new_take, created = review.rerender_for(comment=comment, user=owner, prompt="A harbour at dusk.",
+                                                idempotency_key=key)
+    again, created_again = review.rerender_for(comment=comment, user=owner, prompt="A harbour at dusk.",
+                                               idempotency_key=key)
+    assert created and not created_again and again == new_take  # one click, one take
+    new_take.refresh_from_db()
+    comment.refresh_from_db()
+    scene.refresh_from_db()
+    assert comment.retake == new_take and new_take.parent == take and new_take.scene == scene
+    assert scene.prompt == "A harbour at dusk."
+    assert "dusk" in new_take.recipe["prompt"] and new_take.status == Status.SUCCEEDED
+
+
+# --- Activity ------------------------------------------------------------------------------------
+
+
+def test_the_activity_feed_records_renders_comments_decisions_and_edits(scene, take, reviewer, owner):
+    from projects import services
+
+    review.comment_add(take=take, author=reviewer, body="Good", at=1)
+    review.take_approve(take=take, user=reviewer)
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Dawn, wide")
+    kinds = list(Activity.objects.filter(project=scene.project).values_list("kind", flat=True))
+    assert kinds == ["scene_edited", "approved", "comment", "render_finished", "render_started"]
+    edited = Activity.objects.filter(kind="scene_edited").get()
+    assert edited.actor == owner and "title" in edited.text
+
+
+def test_a_failed_render_is_in_the_feed_and_emails_its_author(scene, editor, mailoutbox, sent):
+    take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.RUNNING,
+                                 created_by=editor)
+    mailoutbox.clear()
+    with sent():
+        take.mark_failed("The provider refused the prompt (moderation).")
+    entry = Activity.objects.get(kind="render_failed")
+    assert "moderation" in entry.text and entry.take == take
+    assert [m.to for m in mailoutbox] == [[editor.email]] and "failed" in mailoutbox[0].subject
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+
+def test_the_review_page_plays_the_take_and_lists_comments_that_seek(client_for, reviewer, take):
+    review.comment_add(take=take, author=reviewer, body="Gull enters", at=1.2)
+    page = client_for(reviewer).get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert reverse("generation:render_file", args=[take.pk, "video"]) in page
+    assert 'data-seek="1.20"' in page and "00:01.2" in page and "Gull enters" in page
+
+
+def test_commenting_through_htmx_returns_the_updated_list(client_for, reviewer, take):
+    url = reverse("projects:comment_create", args=[take.pk])
+    response = client_for(reviewer).post(url, {"body": "Horizon tilts", "at": "0.8"}, **HX)
+    assert response.status_code == 200 and "commentSaved" in response["HX-Trigger"]
+    assert "Horizon tilts" in response.content.decode() and "00:00.8" in response.content.decode()
+
+
+def test_a_bad_comment_shows_the_error_and_is_not_saved(client_for, reviewer, take):
+    url = reverse("projects:comment_create", args=[take.pk])
+    page = client_for(reviewer).post(url, {"body": "Late", "at": "99"}, **HX).content.decode()
+    assert "past its end" in page and not take.comments.exists()
+    response = client_for(reviewer).post(url, {"body": "Typed text kept", "at": "99"})
+    assert response.status_code == 422 and "Typed text kept" in response.content.decode()
+
+
+def test_viewers_watch_but_cannot_comment_or_decide(client_for, viewer, take):
+    client = client_for(viewer)
+    page = client.get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert "comment-submit" not in page and "approve-button" not in page
+    assert client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "x"}).status_code == 403
+    assert client.post(reverse("projects:take_decide", args=[take.pk]), {"decision": "approve"}).status_code == 403
+
+
+def test_editors_comment_but_only_reviewers_and_owners_decide(client_for, editor, take, scene):
+    client = client_for(editor)
+    assert client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "ok"}).status_code == 302
+    assert client.post(reverse("projects:take_decide", args=[take.pk]), {"decision": "approve"}).status_code == 403
+    scene.refresh_from_db()
+    assert scene.approved_take is None
+
+
+def test_approving_on_the_review_page(client_for, reviewer, take, scene):
+    response = client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
+                                         {"decision": "approve", "note": "Ship it"}, follow=True)
+    scene.refresh_from_db()
+    assert scene.approved_take == take and scene.approved_by == reviewer
+    assert "Ship it" in response.content.decode()  # shown in the decision history
+
+
+def test_a_reviewer_requests_changes_and_an_editor_rerenders_from_the_comment(
+        client_for, reviewer, editor, take, scene, django_capture_on_commit_callbacks):
+    client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
+                              {"decision": "changes", "note": "Seagulls, please", "at": "1", "rerender": "1",
+                               "prompt": "ignored for reviewers", "idempotency_key": str(uuid.uuid4())})
+    comment = Comment.objects.get(requests_changes=True)
+    assert take.scene.renders.count() == 1  # a reviewer cannot spend: no take yet
+    assert ReviewDecision.objects.filter(decision=Decision.CHANGES_REQUESTED).count() == 1
+    page = client_for(editor).get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert "Re-render for this request" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(editor).post(reverse("projects:comment_rerender", args=[comment.pk]),
+                                {"prompt": "A harbour at dawn with seagulls.", "idempotency_key": str(uuid.uuid4())})
+    comment.refresh_from_db()
+    assert comment.retake and comment.retake.parent == take
+
+
+def test_an_empty_request_for_changes_keeps_the_form_and_says_why(client_for, owner, take):
+    response = client_for(owner).post(reverse("projects:take_decide", args=[take.pk]),
+                                      {"decision": "changes", "note": " ", "prompt": "My edited prompt",
+                                       "rerender": "1", "idempotency_key": str(uuid.uuid4())})
+    page = response.content.decode()
+    assert response.status_code == 422 and "Write something" in page and "My edited prompt" in page
+    assert take.scene.renders.count() == 1
+
+
+def test_the_storyboard_shows_scene_statuses_and_the_progress_bar(client_for, owner, scene, make_scene, take,
+                                                                 reviewer):
+    make_scene(title="Night")
+    review.take_approve(take=take, user=reviewer)
+    page = client_for(owner).get(reverse("projects:project_detail", args=[scene.project_id])).content.decode()
+    assert "1 of 2</strong> scenes approved (50%)" in page
+    assert page.count('data-testid="scene-status"') == 2 and "No take" in page and "Approved" in page
+
+
+def test_the_take_stack_is_newest_first_with_comment_counts(client_for, reviewer, scene, render_take):
+    first, second = render_take(scene), render_take(scene)
+    review.comment_add(take=first, author=reviewer, body="One")
+    client = client_for(reviewer)
+    for html in (client.get(reverse("projects:project_detail", args=[scene.project_id])).content.decode(),
+                 client.get(reverse("projects:scene_card", args=[scene.pk])).content.decode()):
+        assert html.index(f'id="take-{second.pk}"') < html.index(f'id="take-{first.pk}"')
+        assert "Review · 1 comment<" in html
+        assert f"?a={first.pk}&amp;b={second.pk}" in html  # compare: older left, newer right
+
+
+def test_approving_from_the_scene_card_updates_the_progress_bar_out_of_band(client_for, reviewer, scene, take):
+    html = client_for(reviewer).post(reverse("projects:scene_approve", args=[scene.pk, take.pk]), **HX).content.decode()
+    assert 'id="project-progress"' in html and 'hx-swap-oob="true"' in html and "1 of 1</strong>" in html
+
+
+def test_compare_shows_two_takes_and_refuses_withheld_ones(client_for, reviewer, scene, render_take):
+    a, b = render_take(scene), render_take(scene)
+    client = client_for(reviewer)
+    page = client.get(reverse("projects:scene_compare", args=[scene.pk]), {"a": a.pk, "b": b.pk}).content.decode()
+    assert reverse("generation:render_file", args=[a.pk, "video"]) in page
+    assert reverse("generation:render_file", args=[b.pk, "video"]) in page
+    Render.objects.filter(pk=a.pk).update(quarantined_at="2026-11-01T00:00Z", quarantine_reason="consent revoked")
+    assert client.get(reverse("projects:scene_compare", args=[scene.pk]), {"a": a.pk, "b": b.pk}).status_code == 404
+    page = client.get(reverse("projects:scene_compare", args=[scene.pk])).content.decode()
+    assert "needs two finished takes" in page
+
+
+def test_the_cut_plays_approved_takes_in_scene_order_and_names_missing_scenes(
+        client_for, viewer, reviewer, scene, make_scene, render_take):
+    second = make_scene(title="Night")
+    third = make_scene(title="Storm")
+    t2, t1 = render_take(second), render_take(scene)
+    review.take_approve(take=t2, user=reviewer)
+    review.take_approve(take=t1, user=reviewer)
+    page = client_for(viewer).get(reverse("projects:project_cut", args=[scene.project_id])).content.decode()
+    first_src = reverse("generation:render_file", args=[t1.pk, "video"])
+    second_src = reverse("generation:render_file", args=[t2.pk, "video"])
+    assert page.index(first_src) < page.index(second_src)
+    assert 'data-start="0.000"' in page and "Storm" in page.split('data-testid="cut-missing"')[1]
+    assert third.title not in page.split('data-testid="cut-scenes"')[1]
+
+
+def test_the_activity_page_filters_by_kind(client_for, viewer, reviewer, take):
+    review.comment_add(take=take, author=reviewer, body="A comment", at=1)
+    review.take_approve(take=take, user=reviewer)
+    url = reverse("projects:project_activity", args=[take.scene.project_id])
+    client = client_for(viewer)
+    everything = client.get(url).content.decode()
+    assert "A comment" in everything and "approved" in everything and "finished" in everything
+    approvals = client.get(url, {"kind": "approvals"}, **HX).content.decode()
+    assert "approved Dawn take 1" in approvals and "A comment" not in approvals
+    assert client.get(url, {"kind": "nonsense"}).status_code == 404
+
+
+def test_notification_settings_are_per_user(client_for, editor):
+    client = client_for(editor)
+    client.post(reverse("projects:notification_settings"), {"mentions": "on", "approvals": "on"})
+    prefs = NotificationPreference.objects.get(user=editor)
+    assert prefs.mentions and prefs.approvals and not prefs.changes_requested and not prefs.renders_finished
+
+
+def test_email_goes_through_smtp_when_email_host_is_set(monkeypatch):
+    from importlib import reload
+
+    import studio_site.settings as site
+
+    monkeypatch.setenv("EMAIL_HOST", "smtp.example.com")
+    try:
+        reload(site)
+        assert site.EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend"
+        assert site.EMAIL_HOST == "smtp.example.com" and site.EMAIL_USE_TLS
+    finally:
+        monkeypatch.delenv("EMAIL_HOST")
+        reload(site)
+    assert site.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
