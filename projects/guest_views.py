@@ -79,6 +79,8 @@ def _allowed(link, state) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def guest_review(request, token):
+    if guest_links.live_link(token) is None:
+        return render(request, "projects/guest_gone.html", status=404)
     link, state = _open_link(request, token)
     error = ""
     if request.method == "POST":
