@@ -92,6 +92,16 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     rita.get_by_test_id("comment-timecode").first.click()
     rita.wait_for_function("Math.abs(document.querySelector('#review-player').currentTime - 2.0) < 0.05")
 
+    # Pressing C while the take plays pauses it and starts a comment at that moment.
+    rita.evaluate("(() => { const v = document.querySelector('#review-player'); v.muted = true; v.play(); })()")
+    rita.wait_for_function("document.querySelector('#review-player').currentTime > 2.5")
+    rita.locator("h1").click()  # focus outside any field
+    rita.keyboard.press("c")
+    rita.wait_for_function("document.querySelector('#review-player').paused")
+    paused_at = video_time(rita, "#review-player")
+    expect(rita.get_by_test_id("comment-body")).to_be_focused()
+    expect(rita.get_by_test_id("comment-at")).to_have_value(f"{round(paused_at, 1):.1f}")
+
     request_changes(rita, "Thinner mist so the boat shows at 00:02.")
 
     # The editor answers with a new take from an edited prompt.
