@@ -281,6 +281,21 @@ def test_an_empty_request_for_changes_keeps_the_form_and_says_why(client_for, ow
     assert take.scene.renders.count() == 1
 
 
+def test_a_rerender_that_cannot_be_booked_records_nothing_and_keeps_the_form(client_for, owner, take, scene):
+    from generation.models import CatalogModel
+
+    CatalogModel.objects.filter(model_id=take.model).update(lifecycle="retired", lifecycle_date="2026-10-01")
+    response = client_for(owner).post(reverse("projects:take_decide", args=[take.pk]), {
+        "decision": "changes", "note": "Warmer light", "rerender": "1", "prompt": "Dawn, warmer light.",
+        "idempotency_key": str(uuid.uuid4())})
+    page = response.content.decode()
+    assert response.status_code == 422 and "retired" in page.lower()
+    assert "Warmer light" in page and "Dawn, warmer light." in page
+    assert not Comment.objects.exists() and not ReviewDecision.objects.exists()
+    scene.refresh_from_db()
+    assert scene.prompt != "Dawn, warmer light." and scene.renders.count() == 1
+
+
 def test_the_storyboard_shows_scene_statuses_and_the_progress_bar(client_for, owner, scene, make_scene, take,
                                                                  reviewer):
     make_scene(title="Night")
