@@ -160,45 +160,41 @@ def _build(export: Export) -> None:
     if not plan.included:
         raise ExportRefused(NOTHING_TO_EXPORT)
     width, height = (int(v) for v in project.default_size.split("x"))
+    base = slugify(project.name)[:60] or "project"
     progress, timings = _Progress(export), {}
-    with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp:
+
+    def timed(part: str, percent: int, work):
+        started = time.perf_counter()
+        result = work()
+        timings[part] = time.perf_counter() - started
+        progress(percent)
+        return result
+
+    with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp, \
+            export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
+                                     claim_generator=_claim_generator(),
+                                     trust_anchors_pem=provenance.trust_anchors_from_settings()) as signer:
         workdir = Path(tmp)
         paths = [_local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
-
-        started = time.perf_counter()
-        stitched = export_media.stitch(paths, workdir / "stitched.mp4", width=width, height=height,
-                                       on_progress=lambda done: progress(2 + 76 * done))
-        timings["stitch"] = time.perf_counter() - started
+        stitched = timed("stitch", 70, lambda: export_media.stitch(
+            paths, workdir / "stitched.mp4", width=width, height=height,
+            on_progress=lambda done: progress(2 + 68 * done)))
         clips = [_export_clip(p, path, sig) for p, path, sig in zip(plan.included, paths, stitched.clips)]
-        base = slugify(project.name)[:60] or "project"
 
-        started = time.perf_counter()
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
                else f"re-encoded to {width}×{height} ({stitched.reason})")
-        export_package.sign_export(
-            src=workdir / "stitched.mp4", dst=mp4, clips=clips, identity=provenance.studio_identity(),
-            title=f"{project.name}: approved cut", project=project.name,
-            claim_generator=_claim_generator(), how=how,
-            trust_anchors_pem=provenance.trust_anchors_from_settings(),
-        )
-        timings["sign"] = time.perf_counter() - started
-        progress(86)
-
-        started = time.perf_counter()
+        timed("ingredients", 80, lambda: signer.add_ingredients(clips))
+        timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
+                                              identity=provenance.studio_identity(), how=how))
         archive = workdir / f"{base}-export.zip"
-        export_package.write_zip(clips, archive, timeline_name=f"{project.name}: approved cut")
-        timings["zip"] = time.perf_counter() - started
-        progress(93)
-
-        started = time.perf_counter()
+        timed("zip", 92, lambda: export_package.write_zip(clips, archive,
+                                                          timeline_name=f"{project.name}: approved cut"))
         board = workdir / f"{base}-storyboard.pdf"
-        export_pdf.write_storyboard(
-            _panels(plan, clips, workdir), board, title=project.name,
-            subtitle=(f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
-                      f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}"),
-        )
-        timings["pdf"] = time.perf_counter() - started
+        subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
+                    f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
+        timed("pdf", 97, lambda: export_pdf.write_storyboard(_panels(plan, clips, workdir), board,
+                                                            title=project.name, subtitle=subtitle))
 
         export.summary = _summary(plan, clips, stitched, timings)
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):

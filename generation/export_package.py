@@ -72,53 +72,80 @@ def approvals_assertion(clips: Sequence[ExportClip], *, project: str) -> dict:
     }
 
 
-def sign_export(*, src: Path, dst: Path, clips: Sequence[ExportClip], identity: SigningIdentity,
-                title: str, project: str, claim_generator: str, how: str,
-                trust_anchors_pem: bytes | None = None) -> None:
-    """Write `dst` = `src` + a manifest listing every take as an ingredient.
+class CutSigner:
+    """Signs the stitched cut with a manifest listing every take as an ingredient.
 
-    A take that carries its own manifest brings it along (c2pa-rs reads and validates it
-    from the take's file); the others are listed by title and hash. `how` says in words
-    what was done to them ("remuxed without re-encoding", …).
+    Two steps, timed apart: `add_ingredients` reads and validates every take (~10 ms each;
+    a take that carries its own manifest brings it along with its validation results, the
+    others are listed by title and hash); `sign` embeds the manifest into the finished cut.
+
+    Measured and dropped: adding ingredients on a second thread while the cut is stitched.
+    c2pa-rs reads each take through ~250 Python read/seek callbacks, each needing the GIL
+    the remux loop holds, so both ran slower and the export took longer overall.
     """
-    name, _, version = claim_generator.partition("/")
-    generator = {"name": name, **({"version": version} if version else {})}
-    actions = [{"action": "c2pa.created", "digitalSourceType": COMPOSITE_AI, "softwareAgent": generator}]
-    actions += [{"action": "c2pa.placed", "parameters": {"ingredientIds": [_ingredient_id(c)]}}
-                for c in clips]
-    actions.append({"action": "c2pa.edited", "softwareAgent": generator,
-                    "description": f"Approved takes stitched in scene order, {how}."})
-    manifest = {
-        "claim_generator_info": [generator],
-        "title": title,
-        "format": MP4,
-        "assertions": [
-            {"label": "c2pa.actions", "data": {"actions": actions}},
-            {"label": APPROVALS_LABEL, "data": approvals_assertion(clips, project=project)},
-        ],
-    }
-    dst = Path(dst)
-    settings = {"trust": {"user_anchors": trust_anchors_pem.decode()}} if trust_anchors_pem else {}
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    try:
-        info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, identity.chain_pem, identity.key_pem, None)
-        # The context's trust anchors make each ingredient's own verdict meaningful too.
-        with c2pa.Context.from_dict(settings) as context, c2pa.Signer.from_info(info) as signer, \
-                c2pa.Builder(manifest, context) as builder:
-            for clip in clips:
-                with open(clip.path, "rb") as take:
-                    builder.add_ingredient({
-                        "title": f"Scene {clip.scene_number}: {clip.title} (take {clip.take_number})",
-                        "relationship": "componentOf",
-                        "label": _ingredient_id(clip),
-                    }, MP4, take)
-            with open(src, "rb") as source, os.fdopen(fd, "w+b") as out:
-                builder.sign(signer, MP4, source, out)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+    def __init__(self, *, title: str, project: str, claim_generator: str,
+                 trust_anchors_pem: bytes | None = None):
+        name, _, version = claim_generator.partition("/")
+        self.generator = {"name": name, **({"version": version} if version else {})}
+        self.title, self.project = title, project
+        settings = {
+            # Without this c2pa-rs reads the finished file back, re-validating every
+            # ingredient (~40% of the signing time); the tests read every export instead.
+            "verify": {"verify_after_sign": False},
+            # With the studio's anchors each ingredient's own verdict can read "trusted".
+            **({"trust": {"user_anchors": trust_anchors_pem.decode()}} if trust_anchors_pem else {}),
+        }
+        self.context = c2pa.Context.from_dict(settings)
+        self.builder = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.builder is not None:
+            self.builder.close()
+        self.context.close()
+
+    def add_ingredients(self, clips: Sequence[ExportClip]) -> None:
+        actions = [{"action": "c2pa.created", "digitalSourceType": COMPOSITE_AI,
+                    "softwareAgent": self.generator}]
+        actions += [{"action": "c2pa.placed", "parameters": {"ingredientIds": [_ingredient_id(c)]}}
+                    for c in clips]
+        self.builder = c2pa.Builder({
+            "claim_generator_info": [self.generator],
+            "title": self.title,
+            "format": MP4,
+            "assertions": [
+                {"label": "c2pa.actions", "data": {"actions": actions}},
+                {"label": APPROVALS_LABEL, "data": approvals_assertion(clips, project=self.project)},
+            ],
+        }, self.context)
+        for clip in clips:
+            with open(clip.path, "rb") as take:
+                self.builder.add_ingredient({
+                    "title": f"Scene {clip.scene_number}: {clip.title} (take {clip.take_number})",
+                    "relationship": "componentOf",
+                    "label": _ingredient_id(clip),
+                }, MP4, take)
+
+    def sign(self, *, src: Path, dst: Path, identity: SigningIdentity, how: str) -> None:
+        """Write `dst` = `src` + the manifest. `how` says in words what was done to the takes."""
+        self.builder.add_action({"action": "c2pa.edited", "softwareAgent": self.generator,
+                                 "description": f"Approved takes stitched in scene order, {how}."})
+        dst = Path(dst)
+        fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
+        try:
+            # No timestamp authority: there is no network (as for takes, see provenance.sign_mp4).
+            info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, identity.chain_pem, identity.key_pem, None)
+            with c2pa.Signer.from_info(info) as signer, open(src, "rb") as source, \
+                    os.fdopen(fd, "w+b") as out:
+                self.builder.sign(signer, MP4, source, out)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, dst)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _ingredient_id(clip: ExportClip) -> str:
