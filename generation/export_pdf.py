@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fpdf import FPDF
+from PIL import Image
 
 UNICODE_FONTS = {
     "": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -61,7 +62,10 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
         pdf.set_draw_color(200)
         pdf.line(margin, top - 3, page_w - margin, top - 3)
         if panel.thumbnail and panel.thumbnail.exists():
-            pdf.image(str(panel.thumbnail), x=margin, y=top, w=thumb_w, h=thumb_h, keep_aspect_ratio=True)
+            with Image.open(panel.thumbnail) as picture:  # reads the header only
+                iw, ih = picture.size
+            w = min(thumb_w, thumb_h * iw / ih)  # top-aligned with the text, portrait or landscape
+            pdf.image(str(panel.thumbnail), x=margin, y=top, w=w, h=w * ih / iw)
         else:
             pdf.set_fill_color(235)
             pdf.rect(margin, top, thumb_w, thumb_w * 9 / 16, style="F")
