@@ -269,7 +269,6 @@ def _export_clip(planned: PlannedScene, path: Path, signature) -> export_package
         take_number=take.number,
         approved_by=scene.approved_by.get_username() if scene.approved_by else "",
         approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
-        has_manifest=take.c2pa_state not in ("", "none"),
         provenance={
             "provider": take.provider,
             "model": take.model,

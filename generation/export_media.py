@@ -13,7 +13,6 @@ Each clip lasts exactly as long as its video track; the stitched file's duration
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -357,9 +356,3 @@ def _encode_at(stream, frame, index: int, mux) -> None:
     frame.pts = index
     frame.time_base = stream.codec_context.time_base
     mux(stream.encode(frame))
-
-
-def atomic_target(out_path: Path) -> Path:
-    """A temp name beside out_path, so a half-written file never carries the real name."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    return out_path.with_name(f".{out_path.name}.{os.getpid()}.part")

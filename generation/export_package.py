@@ -41,7 +41,6 @@ class ExportClip:
     approved_by: str
     approved_at: str  # ISO 8601
     provenance: dict = field(default_factory=dict)  # recipe, provider, model, cost, C2PA verdict
-    has_manifest: bool = False
 
     @property
     def stem(self) -> str:
