@@ -379,3 +379,66 @@ class WebhookEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "webhook_id"], name="webhook_delivered_once")
         ]
+
+
+# --- Exports ---------------------------------------------------------------------------------
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Exporting"
+    SUCCEEDED = "succeeded", "Ready"
+    FAILED = "failed", "Failed"
+
+
+def _export_upload_to(export, filename):
+    return f"exports/{export.project.team_id}/{export.project_id}/{export.pk}/{filename}"
+
+
+class Export(models.Model):
+    """One "export approved cut" click: a stitched MP4, a ZIP for editors and a PDF storyboard."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="exports")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    error_message = models.TextField(blank=True)
+    takes = models.ManyToManyField(Render, blank=True, related_name="exports",
+                                   help_text="The approved takes this export contains")
+    mp4 = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
+    zip = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
+    pdf = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
+    summary = models.JSONField(default=dict, blank=True,
+                               help_text="Scenes included and left out, durations, remux or re-encode")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Export {self.pk} of {self.project} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {ExportStatus.QUEUED, ExportStatus.RUNNING}
+
+    def withheld_takes(self):
+        """Takes in this export whose consent was revoked since: its files must not be handed out."""
+        return self.takes.filter(quarantined_at__isnull=False)
+
+    def report_progress(self, percent: int) -> None:
+        percent = max(0, min(99, int(percent)))  # 100 means "files stored"
+        Export.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
+            progress=percent, updated_at=timezone.now())
+        self.progress = percent
+
+    def mark_failed(self, message: str) -> None:
+        Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
+            status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now(),
+            updated_at=timezone.now())
+        self.status, self.error_message = ExportStatus.FAILED, message

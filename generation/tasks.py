@@ -64,3 +64,25 @@ def resume_stalled_renders() -> None:
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)
 def test_connection(connection_id: int) -> None:
     connections.connection_test(connection_id)
+
+
+# --- Export ------------------------------------------------------------------------------------
+
+
+class ExportTask(DjangoTask):
+    """An export task that crashed outside the service's own handling still ends the export."""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        log.error("export task %s for export %s crashed: %r", task_id, args[0] if args else "?", exc)
+        if args:
+            from generation.export import export_crashed
+
+            export_crashed(args[0], exc)
+
+
+# Twenty re-encoded 720p scenes take about a minute on two cores; the limit leaves room.
+@shared_task(base=ExportTask, acks_late=True, ignore_result=True, soft_time_limit=1200, time_limit=1260)
+def run_export(export_id: int) -> None:
+    from generation.export import export_run
+
+    export_run(export_id)

@@ -21,3 +21,12 @@ urlpatterns = [
     path("teams/<int:team_pk>/connections/<int:pk>/models/", connection_views.model_register,
          name="model_register"),
 ]
+
+from generation import export_views  # noqa: E402  (appended section: exports)
+
+urlpatterns += [
+    path("projects/<int:project_pk>/exports/", export_views.export_list, name="export_list"),
+    path("projects/<int:project_pk>/exports/new/", export_views.export_create, name="export_create"),
+    path("exports/<int:pk>/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/<str:kind>/", export_views.export_file, name="export_file"),
+]

@@ -1,0 +1,320 @@
+"""Exporting a project's approved cut: plan it, book it once per click, build it in a worker.
+
+An export holds only takes that were approved, finished and are not withheld: a take whose
+cast member revoked consent never leaves the studio, and the plan is made again when the
+worker starts, so a revocation between the click and the run still counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from generation import export_media, export_package, export_pdf, provenance
+from generation.models import Export, ExportStatus, Render, Status
+
+log = logging.getLogger(__name__)
+
+NOTHING_TO_EXPORT = "No scene has an approved take to export yet: approve at least one take first."
+ALREADY_RUNNING = "An export of this project is already running; it will appear below when it is ready."
+# An export that has not reported progress for this long lost its worker.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class ExportRefused(Exception):
+    """A reason the export cannot be made, in words for the person who asked for it."""
+
+
+# --- Planning -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedScene:
+    scene: object  # projects.Scene
+    take: Render | None  # the take that goes into the export (None when left out)
+    reason: str  # why it is left out; "" when included
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    scenes: list[PlannedScene]
+
+    @property
+    def included(self) -> list[PlannedScene]:
+        return [p for p in self.scenes if p.take is not None]
+
+    @property
+    def left_out(self) -> list[PlannedScene]:
+        return [p for p in self.scenes if p.take is None]
+
+
+def export_plan(project) -> ExportPlan:
+    """Every scene in order, with the take it contributes or why it contributes none."""
+    planned = []
+    for scene in project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk"):
+        take = scene.approved_take
+        if take is None:
+            reason = "No approved take."
+        elif take.quarantined_at:
+            reason = f"Approved take {take.number} is withheld: {take.quarantine_reason or 'consent revoked'}."
+        elif take.status != Status.SUCCEEDED or not take.video:
+            reason = f"Approved take {take.number} has no video."
+        else:
+            reason = ""
+        planned.append(PlannedScene(scene, None if reason else take, reason))
+    return ExportPlan(planned)
+
+
+# --- Booking ----------------------------------------------------------------------------------
+
+
+def export_create(*, project, user, idempotency_key) -> tuple[Export, bool]:
+    """Book one export and enqueue it. The same form key sent twice finds the first export."""
+    try:
+        key = uuid.UUID(str(idempotency_key))
+    except ValueError:
+        raise ValidationError("This form is out of date; reload the page and try again.")
+    existing = Export.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.project_id != project.pk:
+            raise ValidationError("This form was already used for another project; reload the page.")
+        return existing, False
+    if not export_plan(project).included:
+        raise ValidationError(NOTHING_TO_EXPORT)
+    _fail_stale_exports(project)
+    try:
+        with transaction.atomic():
+            # Lock the project row: two clicks from two people still make one running export.
+            type(project).objects.select_for_update().filter(pk=project.pk).first()
+            if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
+                raise ValidationError(ALREADY_RUNNING)
+            export = Export.objects.create(project=project, created_by=user, idempotency_key=key)
+            from generation.tasks import run_export
+
+            run_export.delay_on_commit(export.pk)
+    except IntegrityError:  # the same key raced in from a second request, which won
+        return Export.objects.get(idempotency_key=key), False
+    return export, True
+
+
+def _fail_stale_exports(project) -> None:
+    stale = project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
+                                   updated_at__lt=timezone.now() - STALE_AFTER)
+    stale.update(status=ExportStatus.FAILED, finished_at=timezone.now(), updated_at=timezone.now(),
+                 error_message="The worker stopped while exporting. Start a new export.")
+
+
+# --- Running (worker side) ------------------------------------------------------------------
+
+
+def export_run(export_id: int) -> None:
+    """Build the export's files. A redelivered task finds the export claimed and does nothing."""
+    if not Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
+    ):
+        return
+    export = Export.objects.select_related("project__team").get(pk=export_id)
+    try:
+        _build(export)
+    except ExportRefused as refused:
+        export.mark_failed(str(refused))
+    except export_media.StitchError as exc:
+        export.mark_failed(f"A clip could not be read: {exc}")
+    except Exception:  # the export fails, plainly; the worker and the details stay in the log
+        log.exception("export %s failed", export_id)
+        export.mark_failed("The export failed unexpectedly. Try again; if it fails again, "
+                           "the worker log has the details.")
+
+
+def export_crashed(export_id: int, exc: BaseException) -> None:
+    Export.objects.get(pk=export_id).mark_failed(f"The export stopped: {type(exc).__name__}.")
+
+
+class _Progress:
+    """Writes progress only when it moved visibly: each write is a database UPDATE."""
+
+    def __init__(self, export: Export):
+        self.export, self.last = export, export.progress
+
+    def __call__(self, percent: float) -> None:
+        if percent >= self.last + 5:
+            self.last = int(percent)
+            self.export.report_progress(self.last)
+
+
+def _build(export: Export) -> None:
+    project = export.project
+    plan = export_plan(project)  # again: consent may have been revoked since the click
+    if not plan.included:
+        raise ExportRefused(NOTHING_TO_EXPORT)
+    width, height = (int(v) for v in project.default_size.split("x"))
+    base = slugify(project.name)[:60] or "project"
+    progress, timings = _Progress(export), {}
+
+    def timed(part: str, percent: int, work):
+        started = time.perf_counter()
+        result = work()
+        timings[part] = time.perf_counter() - started
+        progress(percent)
+        return result
+
+    with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp, \
+            export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
+                                     claim_generator=_claim_generator(),
+                                     trust_anchors_pem=provenance.trust_anchors_from_settings()) as signer:
+        workdir = Path(tmp)
+        paths = [_local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
+        stitched = timed("stitch", 70, lambda: export_media.stitch(
+            paths, workdir / "stitched.mp4", width=width, height=height,
+            on_progress=lambda done: progress(2 + 68 * done)))
+        clips = [_export_clip(p, path, sig) for p, path, sig in zip(plan.included, paths, stitched.clips)]
+
+        mp4 = workdir / f"{base}-cut.mp4"
+        how = ("remuxed without re-encoding" if stitched.method == "remux"
+               else f"re-encoded to {width}×{height} ({stitched.reason})")
+        timed("ingredients", 80, lambda: signer.add_ingredients(clips))
+        timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
+                                              identity=provenance.studio_identity(), how=how))
+        archive = workdir / f"{base}-export.zip"
+        timed("zip", 92, lambda: export_package.write_zip(clips, archive,
+                                                          timeline_name=f"{project.name}: approved cut"))
+        board = workdir / f"{base}-storyboard.pdf"
+        subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
+                    f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
+        timed("pdf", 97, lambda: export_pdf.write_storyboard(_panels(plan, clips, workdir), board,
+                                                            title=project.name, subtitle=subtitle))
+
+        export.summary = _summary(plan, clips, stitched, timings)
+        for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
+            getattr(export, field).save(path.name, _MovableFile(path), save=False)
+    won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
+        pdf=export.pdf.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
+    )
+    if won:
+        export.takes.set([p.take for p in plan.included])
+    else:  # failed meanwhile (declared stale): do not keep files nobody points at
+        for field in (export.mp4, export.zip, export.pdf):
+            field.delete(save=False)
+
+
+class _MovableFile(File):
+    """A finished file on local disk: FileSystemStorage moves it instead of copying it."""
+
+    def __init__(self, path: Path):
+        super().__init__(None, name=str(path))
+        self.path = path
+
+    def temporary_file_path(self) -> str:
+        return str(self.path)
+
+    def open(self, mode="rb"):  # other storages read it
+        self.file = open(self.path, mode)
+        return self
+
+    def chunks(self, chunk_size=None):
+        with open(self.path, "rb") as fh:
+            while chunk := fh.read(chunk_size or self.DEFAULT_CHUNK_SIZE):
+                yield chunk
+
+    @property
+    def size(self):
+        return self.path.stat().st_size
+
+
+def _local_path(field_file, fallback: Path) -> Path:
+    """The stored file's path on this machine, or a copy of it when storage is remote."""
+    try:
+        return Path(field_file.path)
+    except NotImplementedError:
+        with field_file.open("rb") as src, open(fallback, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        return fallback
+
+
+def _claim_generator() -> str:
+    from generation.previz import claim_generator
+
+    return claim_generator()
+
+
+def _approval_words(scene) -> str:
+    when = timezone.localtime(scene.approved_at) if scene.approved_at else None
+    who = scene.approved_by.get_username() if scene.approved_by else "someone"
+    return f"Approved: take {scene.approved_take.number} by {who}" + (f", {when:%d %b %Y %H:%M}" if when else "")
+
+
+def _export_clip(planned: PlannedScene, path: Path, signature) -> export_package.ExportClip:
+    scene, take = planned.scene, planned.take
+    summary = take.c2pa_summary or {}
+    return export_package.ExportClip(
+        scene_number=scene.number,
+        title=scene.title,
+        path=path,
+        duration=float(signature.duration),
+        fps=signature.fps,
+        take_id=take.pk,
+        take_number=take.number,
+        approved_by=scene.approved_by.get_username() if scene.approved_by else "",
+        approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
+        provenance={
+            "provider": take.provider,
+            "model": take.model,
+            "cost_usd": str(take.cost),
+            "recipe": take.recipe,
+            "c2pa": {
+                # As verified when the take was stored; the export's own manifest repeats
+                # each take's verdict as it stood at export time.
+                "state": take.c2pa_state or "none",
+                "verdict": summary.get("verdict", ""),
+                "signer": summary.get("signer"),
+                "claim_generator": summary.get("claim_generator"),
+                "codes": take.c2pa_codes,
+                "checked_at": take.finished_at.isoformat() if take.finished_at else None,
+            },
+        },
+    )
+
+
+def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPanel]:
+    by_scene = {c.scene_number: c for c in clips}
+    panels = []
+    for planned in plan.scenes:
+        scene, take = planned.scene, planned.take
+        clip = by_scene.get(scene.number) if take else None
+        thumbnail = None
+        if take is not None and take.thumbnail:  # never a withheld take's picture
+            thumbnail = _local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
+        panels.append(export_pdf.BoardPanel(
+            number=scene.number, title=scene.title, prompt=scene.prompt,
+            duration=round(clip.duration, 2) if clip else scene.duration,
+            approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
+            approved=take is not None, thumbnail=thumbnail,
+        ))
+    return panels
+
+
+def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:
+    return {
+        "included": [{"scene": c.scene_number, "title": c.title, "take": c.take_number, "take_id": c.take_id,
+                      "duration": round(c.duration, 3), "approved_by": c.approved_by} for c in clips],
+        "left_out": [{"scene": p.scene.number, "title": p.scene.title, "reason": p.reason}
+                     for p in plan.left_out],
+        "duration": round(stitched.duration, 3),
+        "size": f"{stitched.width}x{stitched.height}",
+        "method": stitched.method,
+        "reencode_reason": stitched.reason,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }

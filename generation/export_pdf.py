@@ -1,0 +1,147 @@
+"""The storyboard as a PDF: per scene a thumbnail, title, prompt, duration and approval state.
+
+fpdf2 draws it. Two measured choices keep it quick (~0.05 s for 20 scenes instead of ~0.7):
+- Text is wrapped here, word by word, and drawn with `text()`; fpdf2's own multi_cell
+  re-measures the whole line for every character.
+- PDF core fonts (Helvetica) when every string fits Latin-1; DejaVu Sans (Debian's
+  fonts-dejavu-core) only when a title or prompt needs more, because parsing and subsetting
+  a TrueType font costs ~0.25 s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fpdf import FPDF
+from PIL import Image
+
+UNICODE_FONTS = {
+    "": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    "B": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+}
+PER_PAGE = 3
+MAX_PROMPT_LINES = 11
+
+
+@dataclass(frozen=True)
+class BoardPanel:
+    number: int
+    title: str
+    prompt: str
+    duration: float  # seconds: the approved take's, else the scene's planned length
+    approval: str  # in words: "Approved: take 2 by rita, 21 Nov 2026 14:03" / "Not approved"
+    approved: bool
+    thumbnail: Path | None = None
+
+
+def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str) -> None:
+    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_title(title)
+    pdf.set_creator("Storyboard Studio")
+    family = _font_family(pdf, [title, subtitle] + [t for p in panels for t in (p.title, p.prompt, p.approval)])
+    margin, page_w = 14, pdf.w
+    body_top, panel_h = 30, (pdf.h - 30 - 12) / PER_PAGE
+    thumb_w, thumb_h = 82, panel_h - 10
+    text_x = margin + thumb_w + 6
+    text_w = page_w - text_x - margin
+
+    for index, panel in enumerate(panels):
+        if index % PER_PAGE == 0:
+            pdf.add_page()
+            pdf.set_font(family, "B", 15)
+            pdf.text(margin, 16, _fit(pdf, title, page_w - 2 * margin))
+            pdf.set_font(family, "", 9)
+            pdf.set_text_color(90)
+            pdf.text(margin, 22, _fit(pdf, subtitle, page_w - 2 * margin))
+            pdf.text(page_w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+            pdf.set_text_color(0)
+        top = body_top + (index % PER_PAGE) * panel_h
+        pdf.set_draw_color(200)
+        pdf.line(margin, top - 3, page_w - margin, top - 3)
+        if panel.thumbnail and panel.thumbnail.exists():
+            with Image.open(panel.thumbnail) as picture:  # reads the header only
+                iw, ih = picture.size
+            w = min(thumb_w, thumb_h * iw / ih)  # top-aligned with the text, portrait or landscape
+            pdf.image(str(panel.thumbnail), x=margin, y=top, w=w, h=w * ih / iw)
+        else:
+            pdf.set_fill_color(235)
+            pdf.rect(margin, top, thumb_w, thumb_w * 9 / 16, style="F")
+            pdf.set_font(family, "", 9)
+            pdf.set_text_color(120)
+            pdf.text(margin + 4, top + 8, "No approved take")
+            pdf.set_text_color(0)
+        y = top + 5
+        pdf.set_font(family, "B", 12)
+        pdf.text(text_x, y, _fit(pdf, f"{panel.number}. {panel.title}", text_w))
+        y += 6
+        pdf.set_font(family, "", 9)
+        pdf.set_text_color(0, 110, 60) if panel.approved else pdf.set_text_color(170, 60, 0)
+        pdf.text(text_x, y, _fit(pdf, panel.approval, text_w))
+        pdf.set_text_color(90)
+        y += 5
+        pdf.text(text_x, y, f"{panel.duration:g} s")
+        pdf.set_text_color(0)
+        y += 6
+        for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
+            pdf.text(text_x, y, line)
+            y += 4.3
+    pdf.output(str(out_path))
+
+
+def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
+    if all(_latin1(t) for t in texts):
+        return "helvetica"
+    if all(path.exists() for path in UNICODE_FONTS.values()):
+        for style, path in UNICODE_FONTS.items():
+            pdf.add_font("dejavu", style, str(path))
+        return "dejavu"
+    raise FileNotFoundError(
+        "Scene text needs a Unicode font: install Debian's fonts-dejavu-core.")
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """One line, cut with an ellipsis when it is too wide."""
+    text = " ".join(text.split())
+    if pdf.get_string_width(text) <= width:
+        return text
+    dots = _dots(pdf)
+    while text and pdf.get_string_width(text + dots) > width:
+        text = text[:-1]
+    return text.rstrip() + dots
+
+
+def _wrap(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
+    space = pdf.get_string_width(" ")
+    lines, words, used = [], [], 0.0
+    for paragraph in text.splitlines() or [""]:
+        for word in paragraph.split():
+            w = pdf.get_string_width(word)
+            if words and used + space + w > width:
+                lines.append(" ".join(words))
+                words, used = [], 0.0
+            if not words and w > width:  # a word longer than the line: cut it
+                word = _fit(pdf, word, width)
+                w = width
+            words.append(word)
+            used = used + space + w if len(words) > 1 else w
+        if words:
+            lines.append(" ".join(words))
+            words, used = [], 0.0
+    if len(lines) > max_lines:  # the PDF is a board, not a script: say the rest goes on
+        lines = lines[:max_lines - 1] + [_fit(pdf, f"{lines[max_lines - 1]} {_dots(pdf)}", width)]
+    return lines
+
+
+def _dots(pdf: FPDF) -> str:
+    return "..." if pdf.font_family == "helvetica" else "…"

@@ -1,0 +1,274 @@
+"""Exporting the approved cut: one signed MP4, a ZIP for editors, a PDF storyboard."""
+
+import io
+import json
+import uuid
+import zipfile
+from pathlib import Path
+
+import av
+import opentimelineio as otio
+import pypdf
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from generation import export as exports
+from generation import export_media
+from generation.export_package import APPROVALS_LABEL
+from generation.models import Export, ExportStatus, Render
+from generation.provenance import read_provenance, trust_anchors_from_settings
+from projects.services import scene_approve_take
+
+
+@pytest.fixture
+def approved(make_scene, render_take, reviewer):
+    """Make a scene, render a take of it and approve that take."""
+
+    def make(title, *, duration=1, size="1280x720", prompt="A harbour at dawn, mist on the water."):
+        scene = make_scene(title=title, duration=duration, size=size, prompt=prompt)
+        take = render_take(scene)
+        assert take.status == "succeeded", take.error_message
+        scene_approve_take(scene=scene, render=take, user=reviewer)
+        scene.refresh_from_db()
+        return scene
+
+    return make
+
+
+@pytest.fixture
+def run_export(django_capture_on_commit_callbacks):
+    def run(project, user, key=None) -> Export:
+        with django_capture_on_commit_callbacks(execute=True):
+            export, _ = exports.export_create(project=project, user=user, idempotency_key=key or uuid.uuid4())
+        export.refresh_from_db()
+        return export
+
+    return run
+
+
+def decode(path) -> tuple[int, float, float]:
+    """(video frames decoded, video duration, audio seconds decoded) — a real end-to-end decode."""
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(video))
+        duration = float(video.duration * video.time_base)
+    with av.open(str(path)) as container:
+        audio = container.streams.audio[0]
+        seconds = sum(frame.samples for frame in container.decode(audio)) / audio.sample_rate
+    return frames, duration, seconds
+
+
+def test_it_stitches_approved_takes_without_re_encoding_when_they_match(project, owner, approved,
+                                                                         make_scene, run_export):
+    approved("Dawn", duration=1)
+    approved("Boats", duration=2)
+    make_scene(title="Gulls", duration=1)  # never approved
+    export = run_export(project, owner)
+
+    assert export.status == ExportStatus.SUCCEEDED, export.error_message
+    assert export.progress == 100
+    assert export.summary["method"] == "remux"
+    frames, duration, audio_seconds = decode(export.mp4.path)
+    assert frames == 3 * 24
+    assert duration == pytest.approx(3.0, abs=1 / 24)
+    assert audio_seconds == pytest.approx(3.0, abs=0.05)
+    with av.open(export.mp4.path) as container:
+        assert (container.streams.video[0].width, container.streams.video[0].height) == (1280, 720)
+    assert [s["title"] for s in export.summary["included"]] == ["Dawn", "Boats"]
+    assert export.summary["left_out"] == [{"scene": 3, "title": "Gulls", "reason": "No approved take."}]
+    assert export.takes.count() == 2
+
+
+def test_the_mp4_is_signed_with_every_take_as_an_ingredient_and_the_approvals(project, owner, reviewer,
+                                                                             approved, run_export):
+    dawn, boats = approved("Dawn"), approved("Boats")
+    export = run_export(project, owner)
+
+    report = read_provenance(Path(export.mp4.path), trust_anchors_pem=trust_anchors_from_settings())
+    assert report.state == "trusted", report.codes
+    assert report.actions == ["c2pa.created", "c2pa.placed", "c2pa.placed", "c2pa.edited"]
+    active = report.manifest["manifests"][report.manifest["active_manifest"]]
+    ingredients = active["ingredients"]
+    assert [i["title"] for i in ingredients] == ["Scene 1: Dawn (take 1)", "Scene 2: Boats (take 1)"]
+    # Each previz take was signed when it was made: its manifest travels with it.
+    assert all(i["relationship"] == "componentOf" and i.get("active_manifest") for i in ingredients)
+    approvals = next(a["data"] for a in active["assertions"] if a["label"] == APPROVALS_LABEL)
+    assert approvals["approvals"] == [
+        {"scene": 1, "title": "Dawn", "take": 1, "approved_by": reviewer.username,
+         "approved_at": dawn.approved_at.isoformat()},
+        {"scene": 2, "title": "Boats", "take": 1, "approved_by": reviewer.username,
+         "approved_at": boats.approved_at.isoformat()},
+    ]
+
+
+def test_it_re_encodes_to_the_project_size_when_a_take_has_another_size(project, owner, approved, run_export):
+    approved("Wide", duration=1)
+    approved("Tall", duration=1, size="720x1280")
+    export = run_export(project, owner)
+
+    assert export.status == ExportStatus.SUCCEEDED, export.error_message
+    assert export.summary["method"] == "reencode"
+    assert "720×1280" in export.summary["reencode_reason"]
+    frames, duration, audio_seconds = decode(export.mp4.path)
+    assert (frames, duration) == (48, pytest.approx(2.0, abs=1 / 24))
+    assert audio_seconds == pytest.approx(2.0, abs=0.03)
+    with av.open(export.mp4.path) as container:
+        assert (container.streams.video[0].width, container.streams.video[0].height) == (1280, 720)
+    report = read_provenance(Path(export.mp4.path), trust_anchors_pem=trust_anchors_from_settings())
+    assert report.state == "trusted"
+
+
+def test_the_zip_holds_the_clips_an_otio_timeline_and_provenance(project, owner, reviewer, approved, run_export):
+    approved("Dawn", duration=1)
+    approved("Boats", duration=2)
+    export = run_export(project, owner)
+
+    with zipfile.ZipFile(export.zip.path) as archive:
+        names = set(archive.namelist())
+        assert {"clips/01-dawn.mp4", "clips/02-boats.mp4", "timeline.otio",
+                "provenance/01-dawn.json", "provenance/02-boats.json"} <= names
+        assert archive.getinfo("clips/01-dawn.mp4").compress_type == zipfile.ZIP_STORED
+        timeline = otio.adapters.read_from_string(archive.read("timeline.otio").decode(), "otio_json")
+        record = json.loads(archive.read("provenance/02-boats.json"))
+        boats_clip = archive.read("clips/02-boats.mp4")
+
+    clips = list(timeline.find_clips())
+    assert [c.name for c in clips] == ["Dawn", "Boats"]
+    assert [c.duration().to_seconds() for c in clips] == [pytest.approx(1.0), pytest.approx(2.0)]
+    assert [c.media_reference.target_url for c in clips] == ["clips/01-dawn.mp4", "clips/02-boats.mp4"]
+    assert timeline.duration().to_seconds() == pytest.approx(3.0)
+
+    take = Render.objects.get(scene__title="Boats")
+    assert boats_clip == Path(take.video.path).read_bytes()  # the take itself, its own manifest intact
+    assert record["provider"] == "local" and record["model"] == "previz-animatic-1"
+    assert record["cost_usd"] == str(take.cost)
+    assert record["recipe"] == take.recipe
+    assert record["c2pa"]["state"] == "trusted"
+    assert record["c2pa"]["verdict"].startswith("Verified")
+    assert record["approved_by"] == reviewer.username
+    assert record["take"] == {"id": take.pk, "number": 1}
+    import hashlib
+
+    assert record["sha256"] == hashlib.sha256(boats_clip).hexdigest()
+
+
+def test_the_pdf_shows_every_scene_with_its_approval_state(project, owner, reviewer, approved, make_scene,
+                                                            run_export):
+    approved("Dawn")
+    make_scene(title="Gulls", prompt="Gulls wheel over the masts.")
+    approved("Quay — l’arrivée", prompt="Zoë walks along the quay.")  # needs a Unicode font
+    for n in range(2):
+        make_scene(title=f"Extra {n}")
+    export = run_export(project, owner)
+
+    pdf = pypdf.PdfReader(export.pdf.path)
+    assert len(pdf.pages) == 2  # three scenes a page
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    for expected in ("1. Dawn", "2. Gulls", "3. Quay — l’arrivée", "Zoë walks along the quay.",
+                     f"Approved: take 1 by {reviewer.username}", "Not in the cut: No approved take.",
+                     "Gulls wheel over the masts."):
+        assert expected in text
+    # Thumbnails of Dawn and the quay; Gulls and the extras have no approved take to show.
+    assert [len(page.images) for page in pdf.pages] == [2, 0]
+
+
+def test_a_withheld_approved_take_never_leaves_the_studio(project, owner, approved, run_export):
+    approved("Dawn")
+    withheld = approved("Sam on the pier")
+    Render.objects.filter(pk=withheld.approved_take_id).update(
+        quarantined_at=timezone.now(), quarantine_reason="Sam revoked consent")
+    export = run_export(project, owner)
+
+    assert export.status == ExportStatus.SUCCEEDED
+    assert [s["title"] for s in export.summary["included"]] == ["Dawn"]
+    assert export.summary["left_out"][0]["reason"] == "Approved take 1 is withheld: Sam revoked consent."
+    with zipfile.ZipFile(export.zip.path) as archive:
+        assert not any("sam" in name for name in archive.namelist())
+    frames, _, _ = decode(export.mp4.path)
+    assert frames == 24
+    assert len(pypdf.PdfReader(export.pdf.path).pages[0].images) == 1  # no picture of Sam either
+
+
+def test_consent_revoked_between_click_and_run_still_counts(project, owner, approved,
+                                                            django_capture_on_commit_callbacks):
+    scene = approved("Sam on the pier")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        export, _ = exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+    Render.objects.filter(pk=scene.approved_take_id).update(quarantined_at=timezone.now())
+    for callback in callbacks:
+        callback()
+    export.refresh_from_db()
+    assert export.status == ExportStatus.FAILED
+    assert export.error_message == exports.NOTHING_TO_EXPORT
+    assert not export.mp4
+
+
+def test_it_refuses_when_no_scene_is_approved(project, owner, scene):
+    with pytest.raises(ValidationError) as refused:
+        exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+    assert refused.value.messages == [exports.NOTHING_TO_EXPORT]
+    assert not Export.objects.exists()
+
+
+def test_one_click_makes_one_export_and_a_second_waits_for_the_first(project, owner, editor, approved,
+                                                                     django_capture_on_commit_callbacks):
+    approved("Dawn")
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=False):
+        first, created = exports.export_create(project=project, user=owner, idempotency_key=key)
+        again, created_again = exports.export_create(project=project, user=owner, idempotency_key=key)
+        assert (created, created_again, again.pk) == (True, False, first.pk)
+        with pytest.raises(ValidationError, match="already running"):
+            exports.export_create(project=project, user=editor, idempotency_key=uuid.uuid4())
+    assert Export.objects.count() == 1
+
+
+def test_a_redelivered_task_does_not_build_twice(project, owner, approved, run_export):
+    approved("Dawn")
+    export = run_export(project, owner)
+    mp4 = export.mp4.name
+    exports.export_run(export.pk)
+    export.refresh_from_db()
+    assert (export.status, export.mp4.name) == (ExportStatus.SUCCEEDED, mp4)
+
+
+def test_an_unreadable_take_fails_the_export_plainly(project, owner, approved, run_export):
+    scene = approved("Dawn")
+    Path(scene.approved_take.video.path).write_bytes(b"not a video")
+    export = run_export(project, owner)
+    assert export.status == ExportStatus.FAILED
+    assert export.error_message.startswith("A clip could not be read")
+    assert not export.mp4
+
+
+def test_a_stale_running_export_no_longer_blocks_a_new_one(project, owner, approved,
+                                                          django_capture_on_commit_callbacks):
+    approved("Dawn")
+    stuck = Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING)
+    Export.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - exports.STALE_AFTER * 2)
+    with django_capture_on_commit_callbacks(execute=False):
+        exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+    stuck.refresh_from_db()
+    assert stuck.status == ExportStatus.FAILED
+    assert "worker stopped" in stuck.error_message
+
+
+def test_clips_without_sound_are_padded_with_silence(tmp_path):
+    """A silent clip among sounding ones: re-encoded, and the sound track still lines up."""
+    from generation.animatic import render_animatic
+
+    loud = tmp_path / "loud.mp4"
+    render_animatic(out_path=loud, width=320, height=180, seconds=1, title="A", prompt="p", scene_number=1)
+    silent = tmp_path / "silent.mp4"
+    with av.open(str(loud)) as src, av.open(str(silent), "w", format="mp4") as out:
+        stream = out.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    result = export_media.stitch([loud, silent, loud], tmp_path / "out.mp4", width=320, height=180)
+    assert result.method == "reencode" and "audio" in result.reason
+    frames, duration, audio_seconds = decode(tmp_path / "out.mp4")
+    assert (frames, duration) == (72, pytest.approx(3.0, abs=1 / 24))
+    assert audio_seconds == pytest.approx(3.0, abs=0.03)
