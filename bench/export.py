@@ -129,7 +129,7 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
 
     from generation.models import Render, Status
     from generation.provenance import read_provenance
-    from projects import services as projects
+    from projects import review, services as projects
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
     team = projects.team_create(name="Bench Pictures", owner=user)
@@ -153,7 +153,7 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
             duration_seconds=seconds, c2pa_state=report.state, c2pa_codes=report.codes,
             c2pa_summary={"signer": report.signer, "verdict": report.verdict}, created_by=user,
             finished_at=timezone.now())
-        projects.scene_approve_take(scene=scene, render=take, user=user)
+        review.take_approve(take=take, user=user)
     return project, user
 
 

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from generation.models import Export
 from projects import guest_links, review
 from projects.models import Invitation, Membership
 
@@ -13,7 +14,12 @@ def urls(team, project, scene, render_take, owner):
     membership = Membership.objects.get(user=owner)
     comment = review.comment_add(take=take, author=owner, body="Mine", at=1, requests_changes=True)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
+    export = Export.objects.create(project=project, created_by=owner, status="succeeded")
     return [
+        ("get", reverse("generation:export_list", args=[project.pk])),
+        ("post", reverse("generation:export_create", args=[project.pk])),
+        ("get", reverse("generation:export_status", args=[export.pk])),
+        *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf")],
         ("get", reverse("projects:take_review", args=[take.pk])),
         ("post", reverse("projects:comment_create", args=[take.pk])),
         ("post", reverse("projects:take_decide", args=[take.pk])),

@@ -5,8 +5,9 @@ comments there; clicking the comment seeks the player back to that moment.
 They request changes. An editor answers the request with a re-render from an
 edited prompt; take 2 arrives in the same stack. The reviewer compares the two
 takes side by side (playing together), approves take 2, watches the project
-progress bar fill, and plays the approved cut, which runs from scene 1 into
-scene 2 by itself.
+progress bar fill, plays the approved cut, which runs from scene 1 into
+scene 2 by itself, and exports it: the downloaded MP4 lasts as long as the
+two approved takes and carries a C2PA manifest listing both as ingredients.
 
 Celery runs eagerly here (tests/conftest.py): a re-render finishes within its request.
 """
@@ -18,6 +19,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from generation.animatic import probe_video
+from generation.provenance import read_provenance, trust_anchors_from_settings
 from projects import review
 from tests.conftest import PASSWORD
 
@@ -150,3 +153,18 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     clock = rita.get_by_test_id("cut-time").text_content()
     minutes, seconds = clock.split(":")
     assert float(seconds) >= 4.0, clock  # the clock counts the whole cut, not the clip
+
+    # Export the approved cut and download the signed MP4.
+    rita.get_by_test_id("exports-link").click()
+    rita.get_by_test_id("export-button").click()
+    export = rita.get_by_test_id("export").first
+    expect(export.get_by_test_id("export-status")).to_have_text("Ready", timeout=60_000)
+    with rita.expect_download() as download_info:
+        export.get_by_role("link", name="MP4 (signed)").click()
+    path = download_info.value.path()
+    info = probe_video(path)
+    assert info.duration == pytest.approx(4 + 2, abs=0.1)
+    report = read_provenance(path, trust_anchors_pem=trust_anchors_from_settings())
+    assert report.state == "trusted", report.codes
+    active = report.manifest["manifests"][report.manifest["active_manifest"]]
+    assert [i["title"] for i in active["ingredients"]] == ["Scene 1: Dawn (take 2)", "Scene 2: Night (take 1)"]

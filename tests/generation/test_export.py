@@ -18,7 +18,7 @@ from generation import export_media
 from generation.export_package import APPROVALS_LABEL
 from generation.models import Export, ExportStatus, Render
 from generation.provenance import read_provenance, trust_anchors_from_settings
-from projects.services import scene_approve_take
+from projects.review import take_approve
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def approved(make_scene, render_take, reviewer):
         scene = make_scene(title=title, duration=duration, size=size, prompt=prompt)
         take = render_take(scene)
         assert take.status == "succeeded", take.error_message
-        scene_approve_take(scene=scene, render=take, user=reviewer)
+        take_approve(take=take, user=reviewer)
         scene.refresh_from_db()
         return scene
 
@@ -272,3 +272,18 @@ def test_clips_without_sound_are_padded_with_silence(tmp_path):
     frames, duration, audio_seconds = decode(tmp_path / "out.mp4")
     assert (frames, duration) == (72, pytest.approx(3.0, abs=1 / 24))
     assert audio_seconds == pytest.approx(3.0, abs=0.03)
+
+
+def test_the_storyboard_pdf_is_still_made_without_a_unicode_font(tmp_path, monkeypatch):
+    """A machine without Debian's DejaVu fonts prints '?' for what Latin-1 lacks, and the export goes on."""
+    from pypdf import PdfReader
+
+    from generation import export_pdf
+
+    monkeypatch.setattr(export_pdf, "UNICODE_FONTS", {"": tmp_path / "missing.ttf", "B": tmp_path / "missing-b.ttf"})
+    out = tmp_path / "board.pdf"
+    panel = export_pdf.BoardPanel(number=1, title="Hafen — 港", prompt="Nebel über dem Wasser", duration=4.0,
+                                  approval="Not approved", approved=False)
+    export_pdf.write_storyboard([panel], out, title="Harbour", subtitle="1 scene")
+    text = PdfReader(out).pages[0].extract_text()
+    assert "Hafen ? ?" in text and "Nebel über dem Wasser" in text

@@ -7,13 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Export, ExportStatus, Render
-from projects.services import scene_approve_take
+from projects.review import take_approve
 
 
 @pytest.fixture
 def approved_scene(make_scene, render_take, reviewer):
     scene = make_scene(title="Dawn", duration=1)
-    scene_approve_take(scene=scene, render=render_take(scene), user=reviewer)
+    take_approve(take=render_take(scene), user=reviewer)
     scene.refresh_from_db()
     return scene
 
