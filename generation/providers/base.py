@@ -41,6 +41,9 @@ class JobState:
     progress: int = 0
     error: str = ""
     poll_after: float | None = None  # seconds the provider asked us to wait
+    # How long the job ran by the provider's own clock (finished − created), when
+    # it says: the poll schedule learns from this, not from when we happened to look.
+    provider_seconds: float | None = None
 
 
 class ProviderError(Exception):

@@ -130,7 +130,9 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         status = STATUSES.get(str(video.get("status")), "running")
         poll_after = _poll_after(response)
         if status == "succeeded":
-            return JobState(status=status, progress=100, poll_after=poll_after)
+            return JobState(status=status, progress=100, poll_after=poll_after,
+                            provider_seconds=_seconds_between(video.get("created_at"),
+                                                              video.get("completed_at")))
         if status == "failed":
             return JobState(status=status, error=_failure(video.get("error")))
         return JobState(status=status, progress=_progress(video), poll_after=poll_after)
@@ -181,6 +183,16 @@ def _progress(video: dict) -> int:
         return max(0, min(100, int(video.get("progress") or 0)))
     except (TypeError, ValueError):
         return 0
+
+
+def _seconds_between(created_at, completed_at) -> float | None:
+    """completed_at − created_at (Unix seconds); None when either is missing or odd."""
+    if isinstance(created_at, bool) or isinstance(completed_at, bool):
+        return None
+    if not (isinstance(created_at, (int, float)) and isinstance(completed_at, (int, float))):
+        return None
+    seconds = float(completed_at) - float(created_at)
+    return seconds if seconds >= 0 else None
 
 
 def _poll_after(response: httpx.Response) -> float | None:

@@ -14,6 +14,7 @@ import mimetypes
 import re
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -182,7 +183,8 @@ class ReplicateProvider(HttpAdapter, Provider):
             return JobState(status="failed", error=GONE)
         status = STATUSES.get(str(prediction.get("status")), "running")
         if status == "succeeded":
-            return JobState(status=status, progress=100)
+            return JobState(status=status, progress=100, provider_seconds=_seconds_between(
+                prediction.get("created_at"), prediction.get("completed_at")))
         if status == "failed":
             return JobState(status=status, error=_failure(prediction.get("error")))
         return JobState(status=status, progress=_progress(prediction.get("logs")))
@@ -238,6 +240,21 @@ def _video_url(output) -> str | None:
     urls = [u for u in urls if u.startswith(("https://", "http://"))]
     mp4 = [u for u in urls if urlsplit(u).path.lower().endswith(".mp4")]
     return (mp4 or urls or [None])[0]
+
+
+ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _seconds_between(created_at, completed_at) -> float | None:
+    """completed_at − created_at from Replicate's ISO 8601 times; None when unreadable."""
+    try:
+        # Python 3.11 reads "Z" but at most six fractional digits.
+        start, end = (datetime.fromisoformat(ISO_FRACTION.sub(r"\1", str(t)))
+                      for t in (created_at, completed_at))
+        seconds = (end - start).total_seconds()
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds >= 0 else None
 
 
 def _progress(logs) -> int:

@@ -32,6 +32,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -100,6 +101,15 @@ class Job:
     canceled: bool = False
     created: float = field(default_factory=time.monotonic)
     duration: float | None = None  # the server's job_seconds when the job was created
+    created_wall: float = field(default_factory=time.time)  # reported as created_at
+    completed_wall: float | None = None  # reported as completed_at once it finished
+
+    def finished_at(self) -> float:
+        """When the job finished (wall clock): its deadline, else the first poll that saw it."""
+        if self.completed_wall is None:
+            self.completed_wall = (self.created_wall + self.duration if self.duration is not None
+                                   else time.time())
+        return self.completed_wall
 
 
 def _webp_thumbnail() -> bytes:
@@ -506,7 +516,9 @@ def video_object(job: Job, stage: str, progress: int) -> dict:
               "failed": "failed", "canceled": "failed"}[stage]
     video = {
         "id": job.id, "object": "video", "model": job.model, "status": status,
-        "progress": progress, "created_at": 1790000000, "completed_at": None,
+        # Unix seconds, as the real API sends them (whole seconds).
+        "progress": progress, "created_at": int(job.created_wall),
+        "completed_at": int(job.finished_at()) if stage == "succeeded" else None,
         "expires_at": None, "prompt": job.fields.get("prompt"), "size": job.fields.get("size"),
         "seconds": job.fields.get("seconds"), "remixed_from_video_id": job.fields.get("remix_of"),
         "error": None, "usage": {"gateway": "fake"},  # an extra key real gateways add
@@ -646,10 +658,17 @@ def prediction(fake: ProviderServer, job: Job) -> dict:
         if stage == "succeeded" else None,
         "error": "The input or output was flagged as sensitive. Please try again with "
                  "different inputs. (E005)" if stage == "failed" else None,
-        "status": status, "data_removed": False, "created_at": "2026-11-21T10:00:00Z",
+        "status": status, "data_removed": False, "created_at": _iso(job.created_wall),
+        "completed_at": _iso(job.finished_at()) if stage in ("succeeded", "failed", "canceled")
+        else None,
         "urls": {"get": f"{fake.replicate_base}/predictions/{job.id}",
                  "cancel": f"{fake.replicate_base}/predictions/{job.id}/cancel"},
     }
+
+
+def _iso(wall: float) -> str:
+    # Replicate's format: UTC, microseconds, "Z".
+    return datetime.fromtimestamp(wall, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 _server: ProviderServer | None = None

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from generation import connections
 from generation.models import Render, Status
-from generation.pipeline import expected_seconds, next_poll_delay
+from generation.pipeline import expected_seconds, next_poll_delay, render_poll
+from tests.fakes.provider_server import provider_server  # noqa: F401
 
 NOW = timezone.now()
 
@@ -41,10 +42,10 @@ def test_the_expectation_is_the_median_of_recent_takes(scene, gateway):
 @pytest.mark.parametrize("elapsed, delay", [
     (0, 10),     # first progress check at a quarter of the expected 40 s
     (10, 10),    # then at half
-    (31, 5),     # then at 90 %, close to the end
-    (36.5, 3.5),  # and right at the expected end
-    (41, 2),     # running late: every 5 % of the expectation
-    (240, 20),   # …growing with the overrun
+    (21, 9),     # then at three quarters
+    (36.5, 3.5),  # then right at the expected end
+    (40, 1),     # just after it: every 2.5 % of the expectation
+    (52, 3),     # running late: a quarter of the overrun
     (900, 30),   # but never more than 30 s apart
 ])
 def test_polls_gather_around_the_expected_end(scene, gateway, elapsed, delay):
@@ -68,3 +69,42 @@ def test_with_webhooks_polling_is_only_a_slow_safety_net(scene, gateway, setting
 def test_a_local_previz_is_polled_within_a_second(scene):
     local = scene.project.team.connections.get(kind="local")
     assert next_poll_delay(take(scene, local), now=NOW) == pytest.approx(0.5)
+
+
+def polls_until_seen(render, *, done_after: float) -> tuple[int, float]:
+    """Follow the schedule for a job that finishes `done_after` s after submit: (polls, delay seen)."""
+    elapsed, polls = 0.0, 0
+    while True:
+        elapsed += next_poll_delay(render, now=render.submitted_at + timedelta(seconds=elapsed))
+        polls += 1
+        if elapsed >= done_after:
+            return polls, elapsed - done_after
+
+
+@pytest.mark.parametrize("done_after", [20.0, 20.4, 21.0, 22.0])  # up to 10 % over
+def test_a_job_that_ends_about_on_time_is_seen_promptly_in_few_polls(scene, gateway, done_after):
+    for _ in range(3):
+        take(scene, gateway, status=Status.SUCCEEDED, submitted_ago=1000, took=20)
+    polls, late = polls_until_seen(take(scene, gateway), done_after=done_after)
+    assert polls <= 8
+    assert late <= 0.5
+
+
+
+def test_a_late_poll_does_not_teach_the_studio_that_jobs_are_slow(scene, team, owner, provider_server):
+    # The provider says its job ran 12 s; our poll only came 30 s after submit.
+    connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Fake",
+                                               base_url=provider_server.openai_base,
+                                               api_key=provider_server.api_key)
+    job = provider_server.new_job("veo-3.1", {"prompt": "p", "seconds": "4", "size": "1280x720"})
+    job.polls = provider_server.polls_to_finish  # done
+    job.completed_wall = job.created_wall + 12
+    late = Render.objects.create(scene=scene, connection=connection, provider=connection.kind, model="m",
+                                 recipe={}, status=Status.RUNNING, provider_job_id=job.id,
+                                 submitted_at=timezone.now() - timedelta(seconds=30))
+
+    render_poll(late.pk)
+
+    late.refresh_from_db()
+    assert late.status == Status.SUCCEEDED
+    assert expected_seconds(take(scene, connection)) == pytest.approx(12, abs=0.01)

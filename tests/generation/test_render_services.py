@@ -130,6 +130,23 @@ def test_a_result_that_is_not_a_video_fails_the_take(scene, editor, monkeypatch,
     assert not take.video
 
 
+
+def test_a_result_with_sound_but_no_picture_fails_the_take(scene, editor, monkeypatch, render_take):
+    import numpy as np
+
+    def sound_only(self, job_id, variant, dest):
+        with av.open(str(dest), "w", format="mp4") as container:
+            stream = container.add_stream("aac", rate=48000, layout="mono")
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = 48000, 0
+            container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+
+    monkeypatch.setattr(LocalPrevizProvider, "download", sound_only)
+    take = render_take(scene)
+    assert take.status == Status.FAILED
+    assert take.error_message == "The provider sent a file that is not a playable video."
+
 def test_only_a_failed_take_can_be_retried(scene, render_take, editor):
     take = render_take(scene)
     with pytest.raises(ValidationError, match="Only a failed"):

@@ -64,6 +64,18 @@ def test_it_renders_a_video_from_submit_to_download(provider_server, gateway, tm
     assert provider_server.accepted == {"success": 1}
 
 
+
+def test_it_reports_how_long_the_job_ran_by_the_providers_clock(provider_server, gateway):
+    provider = gateway()
+    job_id = provider.submit(scene())
+    job = provider_server.jobs[job_id]
+    job.created_wall, job.completed_wall = 1_790_000_000.0, 1_790_000_042.0
+
+    states = poll_until_done(provider, job_id)
+
+    assert states[-1].provider_seconds == 42  # completed_at − created_at
+    assert all(s.provider_seconds is None for s in states[:-1])
+
 def test_it_sends_seconds_as_a_string_field_in_multipart(provider_server, gateway):
     gateway().submit(scene(seconds=12, size="720x1280"))
 

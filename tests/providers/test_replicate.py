@@ -63,6 +63,17 @@ def test_it_renders_a_veo_video_from_submit_to_download(provider_server, replica
     assert provider_server.accepted == {"success": 1}
 
 
+
+def test_it_reports_how_long_the_prediction_ran_by_replicates_clock(provider_server, replicate):
+    provider = replicate()
+    job_id = provider.submit(scene())
+    job = provider_server.jobs[job_id]
+    job.created_wall, job.completed_wall = 1_790_000_000.25, 1_790_000_031.75
+
+    states = poll_until_done(provider, job_id)
+
+    assert states[-1].provider_seconds == pytest.approx(31.5)
+
 def test_it_maps_our_request_onto_veos_inputs(provider_server, replicate):
     replicate().submit(scene(seconds=6, size="1080x1920"))
 
