@@ -61,7 +61,12 @@ def parse_args() -> argparse.Namespace:
                         help="how long every provider job runs (T, the ideal makespan)")
     parser.add_argument("--webhooks", action="store_true",
                         help="configure a webhook secret + PUBLIC_BASE_URL; the gateway calls back")
-    parser.add_argument("--concurrency", type=int, default=16, help="worker threads")
+    parser.add_argument("--pool", choices=("threads", "prefork"), default="threads",
+                        help="the workers' Celery pool")
+    parser.add_argument("--concurrency", type=int, default=16,
+                        help="threads (or child processes) per worker")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes started (each `celery worker` command is one)")
     parser.add_argument("--scenes", type=int, default=20, help="scenes the takes are spread over")
     parser.add_argument("--redis", action="store_true",
                         help="broker: a private redis-server started (and stopped) by the bench")
@@ -147,10 +152,11 @@ def purge_queue(queue: str) -> None:
 
 # --- worker -----------------------------------------------------------------------
 
-def start_worker(env: dict, queue: str, concurrency: int, log_path: Path) -> subprocess.Popen:
+def start_worker(env: dict, queue: str, pool: str, concurrency: int, log_path: Path,
+                 name: str) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "studio_site", "worker", f"--loglevel={env['LOG_LEVEL']}",
-         "--pool=threads", f"--concurrency={concurrency}", "-Q", queue, "-n", f"{queue}@%h",
+         f"--pool={pool}", f"--concurrency={concurrency}", "-Q", queue, "-n", f"{name}@%h",
          "--without-mingle", "--without-gossip", "--without-heartbeat"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -317,9 +323,12 @@ def main() -> None:
             settings.PUBLIC_BASE_URL = worker_env["PUBLIC_BASE_URL"] = public
             server.webhook_url = webhook_url_for(gateway)
             server.webhook_secret = WEBHOOK_SECRET
-        log_path = tmp / "worker.log"
-        worker = start_worker(worker_env, queue, args.concurrency, log_path)
-        cleanups.append(lambda: stop_worker(worker))
+        workers = []
+        for number in range(1, args.workers + 1):
+            log_path = tmp / f"worker-{number}.log"
+            workers.append((start_worker(worker_env, queue, args.pool, args.concurrency, log_path,
+                                         f"{queue}-{number}"), log_path))
+            cleanups.append(lambda proc=workers[-1][0]: stop_worker(proc))
 
         def book(count: int) -> tuple[float, float, list[int]]:
             started = time.time()
@@ -339,13 +348,15 @@ def main() -> None:
                               .annotate(c=Count("pk")).values_list("status", "c"))
                 if sum(c for s, c in counts.items() if s in TERMINAL) >= len(ids):
                     return
-                if worker.poll() is not None:
-                    raise SystemExit(f"{label}: THE WORKER DIED (exit {worker.returncode}) at "
-                                     f"t={time.time() - started:.1f} s with {counts}; "
-                                     f"{fatal_line(log_path)}\n--- log tail ---\n"
-                                     f"{tail(log_path, 2500)}")
+                for worker, log_path in workers:
+                    if worker.poll() is not None:
+                        raise SystemExit(f"{label}: THE WORKER DIED (exit {worker.returncode}) at "
+                                         f"t={time.time() - started:.1f} s with {counts}; "
+                                         f"{fatal_line(log_path)}\n--- log tail ---\n"
+                                         f"{tail(log_path, 2500)}")
                 if time.monotonic() > deadline:
-                    raise SystemExit(f"gave up after {timeout:.0f} s: {counts}\n{tail(log_path)}")
+                    raise SystemExit(f"gave up after {timeout:.0f} s: {counts}\n"
+                                     f"{tail(workers[0][1])}")
                 if time.monotonic() - last_print >= 5:
                     last_print = time.monotonic()
                     print(f"  {label} t={time.time() - started:5.1f} s  "
@@ -353,8 +364,9 @@ def main() -> None:
                 time.sleep(0.25)
 
         print(f"{n} takes of {MODEL} {SIZE} {SECONDS} s, every provider job {job_seconds:g} s; "
-              f"webhooks {'on' if args.webhooks else 'off'}; worker: threads × "
-              f"{args.concurrency}; {database}; broker {broker}; {os.cpu_count()} CPUs, "
+              f"webhooks {'on' if args.webhooks else 'off'}; workers: {args.workers} "
+              f"process{'es' if args.workers > 1 else ''} × {args.pool} pool × {args.concurrency}; "
+              f"{database}; broker {broker}; {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.2f}")
         # The poll schedule may learn job times from recent takes of this connection and
         # model: warm-up rounds give it a history, as a studio in use would have.

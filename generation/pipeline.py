@@ -49,11 +49,17 @@ def render_cancel_at_provider(render_id: int) -> None:
         log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
 
 
-def _take(render_id: int, status: str) -> Render | None:
-    # One SELECT for what every step reads: the connection, and the scene and project
-    # (consent recheck, file paths). Tasks run by the hundred: queries add up.
-    return (Render.objects.select_related("connection", "scene__project")
-            .filter(pk=render_id, status=status).first())
+def _take(render_id: int, status: str, *related: str) -> Render | None:
+    """The take if it is still in `status`, with the rows this step reads, in one SELECT.
+
+    Tasks run by the hundred, and on a small box building a query costs more than
+    running it: one query instead of three, and get() rather than first(), which
+    would sort by Render's default ordering for nothing.
+    """
+    try:
+        return Render.objects.select_related("connection", *related).get(pk=render_id, status=status)
+    except Render.DoesNotExist:
+        return None
 
 
 def _request_for(render: Render, workdir: Path) -> RenderRequest:
@@ -104,7 +110,7 @@ def _provider_character_ids(render: Render) -> list[str]:
 
 
 def render_submit(render_id: int) -> None:
-    render = _take(render_id, Status.QUEUED)
+    render = _take(render_id, Status.QUEUED, "scene__project")
     if render is None or not render.advance(Status.SUBMITTING):
         return  # already submitted by an earlier delivery of this task
     # Consent is checked again right before the provider call: a take queued
@@ -277,7 +283,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
     Provider results expire (Replicate ~1 h), so this runs the moment a job
     succeeds; a cut-off or refused download is retried a few times first.
     """
-    render = _take(render_id, Status.DOWNLOADING)
+    render = _take(render_id, Status.DOWNLOADING, "scene__project")
     if render is None:
         return
     provider = provider_for(render.connection)

@@ -57,7 +57,36 @@ def _read_bigger_chunks() -> None:
         HTTP11Connection.READ_NUM_BYTES = 1024 * 1024
 
 
+def _extract_without_copying() -> None:
+    # h11 hands each piece of a body over by slicing its receive buffer twice
+    # (once to test for emptiness, once to extract): two copies of every byte,
+    # a quarter of a large download's CPU time. When the body takes everything
+    # buffered, which is every read of a long download, handing over the buffer
+    # itself and starting a fresh one is the same result without the copies:
+    # bench/download.py went from ~650 to ~900 MiB/s. Guarded like the above.
+    try:
+        from h11._receivebuffer import ReceiveBuffer
+    except ImportError:
+        return
+    original = ReceiveBuffer.maybe_extract_at_most
+    if getattr(original, "_studio_fast_path", False) or not hasattr(ReceiveBuffer(), "_data"):
+        return
+
+    @functools.wraps(original)
+    def maybe_extract_at_most(self, count: int):
+        data = self._data
+        if data and count >= len(data):
+            self._data = bytearray()
+            self._next_line_search = self._multiple_lines_search = 0
+            return data
+        return original(self, count)
+
+    maybe_extract_at_most._studio_fast_path = True
+    ReceiveBuffer.maybe_extract_at_most = maybe_extract_at_most
+
+
 _read_bigger_chunks()
+_extract_without_copying()
 
 
 def make_client(

@@ -206,6 +206,18 @@ def test_it_downloads_into_place_only_when_complete(provider_server, client, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4"]
 
 
+def test_a_large_download_arrives_byte_for_byte_and_the_connection_stays_usable(
+    provider_server, client, tmp_path
+):
+    body = bytes(range(256)) * (12 * 1024) + b"tail"  # 3 MiB and a bit: many reads
+    provider_server.script = [(200, {"Content-Type": "video/mp4"}, body), (200, {}, {"next": True})]
+
+    written = stream_download(client, "/plumbing", tmp_path / "clip.mp4")
+
+    assert written == len(body)
+    assert (tmp_path / "clip.mp4").read_bytes() == body
+    assert client.get("/plumbing").json() == {"next": True}
+
 @pytest.mark.parametrize("headers, body, limit", [
     ({"Content-Type": "text/html"}, b"<html>login</html>", 10_000),
     ({"Content-Type": "application/octet-stream"}, b"x" * 5000, 4000),  # too large
