@@ -60,6 +60,7 @@ def connection_test(connection_id: int) -> None:
         message, ok = provider.test_connection(), True
     except ProviderError as exc:
         message, ok = exc.message, False
+    # Replicate hands out the account's webhook secret: no need to make the owner paste it.
     if ok and connection.kind == ConnectionKind.REPLICATE and not connection.webhook_secret_encrypted:
         message += " " + _fetch_webhook_secret(connection, provider)
     ProviderConnection.objects.filter(pk=connection.pk).update(
@@ -73,7 +74,8 @@ def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
     try:
         connection.set_webhook_secret(provider.webhook_secret())
     except ProviderError as exc:
-        return f"The webhook signing secret could not be fetched ({exc.message}); paste it to use webhooks."
+        return (f"The webhook signing secret could not be fetched ({exc.message}); "
+                "paste it to use webhooks.")
     ProviderConnection.objects.filter(pk=connection.pk).update(
         webhook_secret_encrypted=connection.webhook_secret_encrypted)
     return "Fetched the account's webhook signing secret."

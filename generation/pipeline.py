@@ -57,7 +57,8 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
     would sort by Render's default ordering for nothing.
     """
     try:
-        return Render.objects.select_related("connection", *related).get(pk=render_id, status=status)
+        return (Render.objects.select_related("connection", *related)
+                .get(pk=render_id, status=status))
     except Render.DoesNotExist:
         return None
 
@@ -231,7 +232,8 @@ def _provider_done_at(render: Render, state):
     if state.provider_seconds is None or render.submitted_at is None:
         return now
     # The provider's clock starts before ours (it answered the create first), so this
-    # errs late by one round trip, never early; and it is never in the future.
+    # errs late by about one round trip, plus or minus the provider's rounding to
+    # whole seconds; and it is never in the future.
     return min(now, render.submitted_at + timedelta(seconds=state.provider_seconds))
 
 
