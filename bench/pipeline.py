@@ -1,13 +1,15 @@
 """Benchmark the render pipeline end to end: N remote takes through a real Celery worker.
 
-    .venv/bin/python bench/pipeline.py [--renders 200] [--job-seconds 20] [--webhooks]
-                                       [--concurrency 16] [--keep]
+    .venv/bin/python bench/pipeline.py [--renders 200] [--job-seconds 20] [--webhooks] [--redis]
+                                       [--pool prefork] [--concurrency 2] [--workers 1] [--keep]
 
 The local fake provider (tests/fakes/provider_server.py, OpenAI Videos format)
 runs every job for exactly `--job-seconds` T of real time, all in parallel. The
 studio books N takes with services.render_create (one idempotency key each) on a
-gateway connection, and a real `celery worker` subprocess (threads pool) submits,
-polls and downloads them, against a throwaway database and broker:
+gateway connection, and real `celery worker` subprocesses submit, poll and
+download them, against a throwaway database and broker. By default that is one
+worker with a prefork pool of 2, as `./studio start` runs it; --pool, --concurrency
+and --workers measure other deployments:
 
 - database: a SQLite file in a temporary DATA_DIR; with a PostgreSQL DATABASE_URL set
   (PostgreSQL), a throwaway database `bench_…` created on that server and
@@ -61,9 +63,10 @@ def parse_args() -> argparse.Namespace:
                         help="how long every provider job runs (T, the ideal makespan)")
     parser.add_argument("--webhooks", action="store_true",
                         help="configure a webhook secret + PUBLIC_BASE_URL; the gateway calls back")
-    parser.add_argument("--pool", choices=("threads", "prefork"), default="threads",
+    # Defaults: the deployment `./studio start` runs (one worker, prefork pool of 2).
+    parser.add_argument("--pool", choices=("threads", "prefork"), default="prefork",
                         help="the workers' Celery pool")
-    parser.add_argument("--concurrency", type=int, default=16,
+    parser.add_argument("--concurrency", type=int, default=2,
                         help="threads (or child processes) per worker")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes started (each `celery worker` command is one)")

@@ -56,12 +56,29 @@ def connection_test(connection_id: int) -> None:
     if connection is None:
         return
     try:
-        message, ok = provider_for(connection).test_connection(), True
+        provider = provider_for(connection)
+        message, ok = provider.test_connection(), True
     except ProviderError as exc:
         message, ok = exc.message, False
+    # Replicate hands out the account's webhook secret: no need to make the owner paste it.
+    if ok and connection.kind == ConnectionKind.REPLICATE and not connection.webhook_secret_encrypted:
+        message += " " + _fetch_webhook_secret(connection, provider)
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
     )
+
+
+def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
+    """Replicate signs webhooks with one secret per account, which its API hands out:
+    fetch it once, so the owner need not copy it over. Words for the test result."""
+    try:
+        connection.set_webhook_secret(provider.webhook_secret())
+    except ProviderError as exc:
+        return (f"The webhook signing secret could not be fetched ({exc.message}); "
+                "paste it to use webhooks.")
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        webhook_secret_encrypted=connection.webhook_secret_encrypted)
+    return "Fetched the account's webhook signing secret."
 
 
 def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,

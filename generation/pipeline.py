@@ -57,7 +57,8 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
     would sort by Render's default ordering for nothing.
     """
     try:
-        return Render.objects.select_related("connection", *related).get(pk=render_id, status=status)
+        return (Render.objects.select_related("connection", *related)
+                .get(pk=render_id, status=status))
     except Render.DoesNotExist:
         return None
 
@@ -231,7 +232,8 @@ def _provider_done_at(render: Render, state):
     if state.provider_seconds is None or render.submitted_at is None:
         return now
     # The provider's clock starts before ours (it answered the create first), so this
-    # errs late by one round trip, never early; and it is never in the future.
+    # errs late by about one round trip, plus or minus the provider's rounding to
+    # whole seconds; and it is never in the future.
     return min(now, render.submitted_at + timedelta(seconds=state.provider_seconds))
 
 
@@ -267,6 +269,14 @@ def _video_duration(path: Path) -> float:
         if stream.duration and stream.time_base:
             return float(stream.duration * stream.time_base)
         return container.duration / av.time_base if container.duration else 0.0
+
+
+class _FinishedFile(File):
+    """A complete local file: a storage that can move it into place (the file system
+    storage, on the same disk) renames it instead of copying every byte again."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
 
 
 class TryAgainLater(Exception):
@@ -310,8 +320,8 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
             video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
         )
         with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
-            render.video.save("video.mp4", File(video), save=False)
-            render.thumbnail.save("thumbnail.jpg", File(thumb), save=False)
+            render.video.save("video.mp4", _FinishedFile(video), save=False)
+            render.thumbnail.save("thumbnail.jpg", _FinishedFile(thumb), save=False)
     won = render.advance(
         Status.SUCCEEDED,
         video=render.video.name,

@@ -215,6 +215,20 @@ class ReplicateProvider(HttpAdapter, Provider):
             raise error_from_response(response, self.name)
         return True
 
+    def webhook_secret(self) -> str:
+        """The account's webhook signing secret (`whsec_…`), which signs every webhook
+        Replicate sends it: GET /webhooks/default/secret."""
+        response = self._send("GET", "/webhooks/default/secret", idempotent=True)
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        try:
+            key = response.json().get("key")
+        except (ValueError, AttributeError):
+            key = None
+        if not (isinstance(key, str) and key.startswith("whsec_")):
+            raise ProviderError(f"{self.name} sent no webhook signing secret.", code="server")
+        return key
+
     def test_connection(self) -> str:
         """A plain-words success message naming the account, or ProviderError."""
         response = self._send("GET", "/account", idempotent=True)

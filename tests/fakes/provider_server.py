@@ -182,6 +182,8 @@ class ProviderServer:
         self.jobs: dict[str, Job] = {}
         self.characters: dict[str, str] = {}  # id -> name, from POST /videos/characters
         self.throttled = False
+        # The account's signing secret, as GET /v1/webhooks/default/secret returns it.
+        self.replicate_webhook_secret = "whsec_" + "cmVwbGljYXRlLWFjY291bnQtc2VjcmV0"
         # Benchmark knobs (see the module docstring).
         self.job_seconds: float | None = None
         self.webhook_url: str | None = None
@@ -597,6 +599,8 @@ def replicate(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None
         if match[2] and r.method == "POST":
             job.canceled = True
             return h.reply(200, prediction(fake, job))
+    if path == "/webhooks/default/secret" and r.method == "GET":
+        return h.reply(200, {"key": fake.replicate_webhook_secret})
     if path == "/account" and r.method == "GET":
         return h.reply(200, {"type": "organization", "username": "harbour-films",
                              "name": "Harbour Films", "github_url": None})

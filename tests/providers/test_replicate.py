@@ -292,3 +292,49 @@ def test_it_will_not_download_before_the_prediction_succeeded(provider_server, r
 
 def test_it_names_the_account_when_the_connection_works(replicate):
     assert replicate().test_connection() == "Connected to Replicate as harbour-films."
+
+
+def test_it_fetches_the_accounts_webhook_signing_secret(provider_server, replicate):
+    assert replicate().webhook_secret() == provider_server.replicate_webhook_secret
+    (request,) = provider_server.seen("GET", r"/replicate/v1/webhooks/default/secret")
+    assert request.headers["authorization"] == f"Bearer {provider_server.api_key}"
+
+
+def test_testing_a_replicate_connection_without_a_secret_fetches_it_once(
+        provider_server, team, owner, settings):
+    from generation import connections
+    from generation.providers import webhook_url_for
+
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                               base_url=provider_server.replicate_base,
+                                               api_key=provider_server.api_key)
+    assert webhook_url_for(connection) is None  # no secret: Replicate would not be asked to call back
+
+    connections.connection_test(connection.pk)
+
+    connection.refresh_from_db()
+    assert connection.last_test_ok is True
+    assert connection.webhook_secret == provider_server.replicate_webhook_secret
+    assert "Fetched the account's webhook signing secret" in connection.last_test_message
+    assert webhook_url_for(connection) is not None  # so takes now ask for a signed callback
+
+    connections.connection_test(connection.pk)  # a later test keeps the stored secret
+    assert len(provider_server.seen("GET", r"/replicate/v1/webhooks/default/secret")) == 1
+
+
+def test_a_secret_that_cannot_be_fetched_leaves_the_connection_working_and_says_so(
+        provider_server, team, owner, monkeypatch):
+    from generation import connections
+
+    monkeypatch.setattr(provider_server, "replicate_webhook_secret", "not-a-secret")
+    connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                               base_url=provider_server.replicate_base,
+                                               api_key=provider_server.api_key)
+
+    connections.connection_test(connection.pk)
+
+    connection.refresh_from_db()
+    assert connection.last_test_ok is True
+    assert not connection.webhook_secret_encrypted
+    assert "could not be fetched" in connection.last_test_message
