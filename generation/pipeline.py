@@ -12,7 +12,6 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-import av
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import F
@@ -250,27 +249,6 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
-# A result is kept only if PyAV opens it and finds a video stream; that and the
-# duration need only the headers. Letting FFmpeg also decode the first frames (as
-# animatic.probe_video does, to learn the pixel format) cost 17 of its 20 ms per take.
-HEADERS_ONLY = {**animatic.PROBE_OPTIONS, "skip_frame": "all"}
-
-
-def _video_duration(path: Path) -> float:
-    """The video's duration in seconds; ValueError when PyAV finds no video in it."""
-    try:
-        container = av.open(str(path), options=HEADERS_ONLY)
-    except (av.FFmpegError, OSError) as exc:
-        raise ValueError(f"not a playable video: {path} ({exc})") from exc
-    with container:
-        if not container.streams.video:
-            raise ValueError(f"not a playable video: {path} has no video stream")
-        stream = container.streams.video[0]
-        if stream.duration and stream.time_base:
-            return float(stream.duration * stream.time_base)
-        return container.duration / av.time_base if container.duration else 0.0
-
-
 class _FinishedFile(File):
     """A complete local file: a storage that can move it into place (the file system
     storage, on the same disk) renames it instead of copying every byte again."""
@@ -301,7 +279,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
             provider.download(render.provider_job_id, "video", video_path)
-            duration = _video_duration(video_path)
+            duration = animatic.video_duration(video_path)
             if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
                 animatic.extract_thumbnail(video_path, thumb_path, exact=False)
         except ProviderError as exc:
