@@ -191,6 +191,20 @@ def _should_retry(response: httpx.Response) -> bool:
     return status in (408, 409) or status >= 500
 
 
+def json_object(response: httpx.Response, provider_name: str) -> dict:
+    """The response's JSON object; a retryable ProviderError when it is anything else."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise ProviderError(
+            f"{provider_name} sent an answer the studio cannot read.", code="server",
+            retryable=True,
+        )
+    return body
+
+
 def provider_detail(response: httpx.Response) -> tuple[str, str]:
     """(message, code) from OpenAI `{"error": {...}}` or RFC 7807 `{"detail", "title"}`."""
     try:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
-from .http import HttpAdapter, error_from_response, stream_download
+from .http import HttpAdapter, error_from_response, json_object, stream_download
 
 STATUSES = {
     "queued": "queued",
@@ -108,7 +108,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
 
     def _job_id(self, response: httpx.Response) -> str:
         try:
-            video = _json(response, self.name)
+            video = json_object(response, self.name)
         except ProviderError:
             video = {}
         if not video.get("id"):
@@ -126,7 +126,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             return JobState(status="failed", error=GONE)
         if response.is_error:
             raise self._fail(response)
-        video = _json(response, self.name)
+        video = json_object(response, self.name)
         status = STATUSES.get(str(video.get("status")), "running")
         poll_after = _poll_after(response)
         if status == "succeeded":
@@ -163,19 +163,6 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         if response.is_error:
             raise self._fail(response)
         return f"Connected to {self.name}: the key works and the Videos API answers."
-
-
-def _json(response: httpx.Response, provider_name: str) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ProviderError(
-            f"{provider_name} sent an answer the studio cannot read.", code="server",
-            retryable=True,
-        )
-    return body
 
 
 def _progress(video: dict) -> int:

@@ -21,7 +21,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
-from .http import EXPIRED, HttpAdapter, error_from_response, stream_download
+from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 # owner/name; each part starts with a letter or digit, so "../x" cannot climb the path.
@@ -166,16 +166,7 @@ class ReplicateProvider(HttpAdapter, Provider):
             return None
         if response.is_error:
             raise error_from_response(response, self.name)
-        try:
-            prediction = response.json()
-        except ValueError:
-            prediction = None
-        if not isinstance(prediction, dict):
-            raise ProviderError(
-                f"{self.name} sent an answer the studio cannot read.", code="server",
-                retryable=True,
-            )
-        return prediction
+        return json_object(response, self.name)
 
     def poll(self, job_id: str) -> JobState:
         prediction = self._prediction(job_id)
