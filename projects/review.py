@@ -279,6 +279,22 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     return new_take, created
 
 
+def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt: str | None = None,
+                    idempotency_key=None):
+    """Request changes and, given a prompt, book the new take at once: all or nothing.
+
+    If the take cannot be booked (retired model, revoked consent, …) the request is
+    not recorded either. Returns (comment, new take or None).
+    """
+    with transaction.atomic():
+        comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)
+        if retake_prompt is None:
+            return comment, None
+        new_take, _ = rerender_for(comment=comment, user=user, prompt=retake_prompt,
+                                   idempotency_key=idempotency_key)
+    return comment, new_take
+
+
 def history(scene) -> list[ReviewDecision]:
     return list(scene.decisions.select_related("by", "take", "comment"))
 

@@ -4,7 +4,6 @@ compare, the approved cut, the activity feed and notification settings."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -124,17 +123,12 @@ def take_decide(request, pk):
             review.take_approve(take=take, user=request.user, note=request.POST.get("note", ""))
             messages.success(request, f"Take {take.number} approved.")
         elif decision == "changes":
-            # All or nothing: if the new take cannot be booked, the request is not recorded
-            # either, and the form comes back with what was typed and the reason.
-            with transaction.atomic():
-                comment = review.take_request_changes(
-                    take=take, user=request.user, note=request.POST.get("note", ""),
-                    at=request.POST.get("at"), until=request.POST.get("until"))
-                new_take = None
-                if request.POST.get("rerender") and membership.can_edit:
-                    new_take, _ = review.rerender_for(comment=comment, user=request.user,
-                                                      prompt=request.POST.get("prompt", ""),
-                                                      idempotency_key=request.POST.get("idempotency_key"))
+            wants_take = bool(request.POST.get("rerender")) and membership.can_edit
+            _comment, new_take = review.request_changes(
+                take=take, user=request.user, note=request.POST.get("note", ""),
+                at=request.POST.get("at"), until=request.POST.get("until"),
+                retake_prompt=request.POST.get("prompt", "") if wants_take else None,
+                idempotency_key=request.POST.get("idempotency_key"))
             if new_take is not None:
                 messages.success(request, f"Changes requested; take {new_take.number} is rendering.")
                 return redirect("projects:project_detail", pk=take.scene.project_id)
@@ -187,7 +181,7 @@ def scene_compare(request, pk):
         error = "Pick two different takes."
     return render(request, "projects/compare.html", {
         "scene": scene, "project": scene.project, "membership": membership, "takes": takes,
-        "a": a, "b": b, "error": error,
+        "a": a, "b": b, "sides": [a, b], "error": error,
     })
 
 
