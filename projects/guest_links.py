@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from generation.models import Render, Status
-from projects.models import ReviewLink, hash_token
+from projects.models import Comment, ReviewLink, hash_token
 
 MAX_DAYS = 90
 
@@ -51,10 +52,12 @@ def live_link(token: str) -> ReviewLink | None:
     return link if link is not None and link.is_live else None
 
 
-def takes_in_scope(link: ReviewLink) -> list[Render]:
+def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Render]:
     """What the guest may watch: finished, never withheld, only in the link's scope."""
     visible = Render.objects.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True,
                                     scene__project=link.project).select_related("scene")
+    if with_comments:
+        visible = visible.prefetch_related(Prefetch("comments", Comment.objects.select_related("author", "retake")))
     if link.scope == ReviewLink.Scope.CUT:
         approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
         return list(visible.filter(pk__in=approved).order_by("scene__position"))

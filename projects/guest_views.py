@@ -79,9 +79,10 @@ def _allowed(link, state) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def guest_review(request, token):
-    if guest_links.live_link(token) is None:
+    link = guest_links.live_link(token)
+    if link is None:
         return render(request, "projects/guest_gone.html", status=404)
-    link, state = _open_link(request, token)
+    state = _guest_state(request, link)
     error = ""
     if request.method == "POST":
         if request.POST.get("action") == "password":
@@ -103,13 +104,14 @@ def guest_review(request, token):
         return render(request, "projects/guest_gate.html", {
             "link": link, "token": token, "needs_password": needs_password, "error": error,
         }, status=403 if error else 200)
-    takes = guest_links.takes_in_scope(link)
-    for take in takes:
-        take.guest_comments = list(take.comments.select_related("author"))
+    return _guest_page(request, link, token, state["name"])
+
+
+def _guest_page(request, link, token, guest_name, status=200, **extra):
+    takes = guest_links.takes_in_scope(link, with_comments=True)
     return render(request, "projects/guest_review.html", {
-        "link": link, "token": token, "takes": takes, "guest_name": state["name"],
-        "cut_total": sum(t.duration_seconds or t.scene.duration for t in takes),
-    })
+        "link": link, "token": token, "takes": takes, "guest_name": guest_name, **extra,
+    }, status=status)
 
 
 def _guest_take(request, token, take_pk):
@@ -129,13 +131,8 @@ def guest_comment(request, token, take_pk):
         review.comment_add(take=take, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""),
                            at=request.POST.get("at"), until=request.POST.get("until"))
     except ValidationError as exc:
-        takes = guest_links.takes_in_scope(link)
-        for t in takes:
-            t.guest_comments = list(t.comments.select_related("author"))
-        return render(request, "projects/guest_review.html", {
-            "link": link, "token": token, "takes": takes, "guest_name": state["name"],
-            "comment_error": " ".join(exc.messages), "error_take": take.pk, "draft": request.POST,
-        }, status=422)
+        return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
+                           error_take=take.pk, draft=request.POST)
     return redirect(reverse("projects:guest_review", args=[token]) + f"#take-{take.pk}")
 
 
