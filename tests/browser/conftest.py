@@ -63,16 +63,17 @@ def _migrated_data(migrated_data):
     """live_server tests are transactional: each one starts with the shipped catalog."""
 
 
+def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:
+    """Log a user in through the real login form; returns the page on the project list."""
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".topbar .user")).to_have_text(user.get_username())
+    return page
+
+
 @pytest.fixture
 def logged_in_page(page: Page, live_server):
-    """Log a user in through the real login form; returns the page on the project list."""
-
-    def log_in(user, password: str = PASSWORD) -> Page:
-        page.goto(f"{live_server.url}/login/")
-        page.get_by_label("Username").fill(user.get_username())
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.locator(".topbar .user")).to_have_text(user.get_username())
-        return page
-
-    return log_in
+    """log_in on the test's own page."""
+    return lambda user, password=PASSWORD: log_in(page, live_server.url, user, password)

@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from generation.models import Render
 from projects import consent, services
 from projects.models import Character, CharacterKind, Role
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 RENDER_TIMEOUT_MS = 30_000
 
@@ -39,15 +39,6 @@ def portrait(tmp_path):
 
 
 # --- Steps, named the way a user would say them ------------------------------
-
-def log_in(page: Page, base_url: str, user) -> Page:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(user.get_username())
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".topbar .user")).to_have_text(user.get_username())
-    return page
-
 
 def add_myself_as_a_character(page: Page, *, name: str, username: str, description: str, image) -> None:
     page.locator(".topbar").get_by_role("link", name="Characters").click()

@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.test_review_journey import log_in, wait_until_loaded
+from tests.browser.conftest import log_in
+from tests.browser.test_review_journey import wait_until_loaded
 
 
 @pytest.fixture

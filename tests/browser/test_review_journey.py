@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 from generation.animatic import probe_video
 from generation.provenance import read_provenance, trust_anchors_from_settings
 from projects import review
-from tests.conftest import PASSWORD
+from tests.browser.conftest import log_in
 
 
 @pytest.fixture
@@ -32,15 +32,6 @@ def storyboard(project, make_scene, render_take, editor, reviewer):
     first = render_take(dawn, user=editor)
     review.take_approve(take=render_take(night, user=editor), user=reviewer)
     return {"dawn": dawn, "night": night, "take1": first}
-
-
-def log_in(page: Page, base_url: str, user) -> Page:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Username").fill(user.get_username())
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.locator(".topbar .user")).to_have_text(user.get_username())
-    return page
 
 
 def video_time(page: Page, selector: str) -> float:
