@@ -11,7 +11,6 @@ import logging
 import shutil
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ from django.utils.text import slugify
 
 from generation import export_media, export_package, export_pdf, provenance
 from generation.models import Export, ExportStatus, Render, Status
+from generation.services import form_key
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +82,7 @@ def export_plan(project) -> ExportPlan:
 
 def export_create(*, project, user, idempotency_key) -> tuple[Export, bool]:
     """Book one export and enqueue it. The same form key sent twice finds the first export."""
-    try:
-        key = uuid.UUID(str(idempotency_key))
-    except ValueError:
-        raise ValidationError("This form is out of date; reload the page and try again.")
+    key = form_key(idempotency_key)
     existing = Export.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.project_id != project.pk:

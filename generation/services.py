@@ -92,6 +92,14 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
 
 
+def form_key(value) -> uuid.UUID:
+    """The idempotency key a form carried: one click books one thing."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("This form is out of date; reload the page and try again.")
+
+
 def render_create(
     *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
     parent: Render | None = None,
@@ -102,10 +110,7 @@ def render_create(
     a resent request finds the take the first click made and starts nothing.
     Returns (render, created).
     """
-    try:
-        key = uuid.UUID(str(idempotency_key))
-    except ValueError:
-        raise ValidationError("This form is out of date; reload the page and try again.")
+    key = form_key(idempotency_key)
     existing = Render.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return _same_scene_or_refuse(existing, scene), False
