@@ -11,7 +11,9 @@ import logging
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import export_media, export_package, export_pdf, provenance
+from generation import export_media, export_package, export_pdf, ingredients, provenance
 from generation.models import Export, ExportStatus, Render, Status
 from generation.services import form_key
 
@@ -140,14 +142,20 @@ def export_crashed(export_id: int, exc: BaseException) -> None:
 
 
 class _Progress:
-    """Writes progress only when it moved visibly: each write is a database UPDATE."""
+    """Writes progress only when someone could see it move: each write is a database UPDATE
+    (with its commit), and the exports page looks once a second. So at least 5 points more,
+    and at most twice a second; a short export writes none until it is done."""
 
-    def __init__(self, export: Export):
-        self.export, self.last = export, export.progress
+    EVERY = 0.5  # seconds
+
+    def __init__(self, export: Export, clock=time.monotonic):
+        self.export, self.last, self.clock = export, export.progress, clock
+        self.written_at = clock()
 
     def __call__(self, percent: float) -> None:
-        if percent >= self.last + 5:
-            self.last = int(percent)
+        now = self.clock()
+        if percent >= self.last + 5 and now - self.written_at >= self.EVERY:
+            self.last, self.written_at = int(percent), now
             self.export.report_progress(self.last)
 
 
@@ -167,33 +175,49 @@ def _build(export: Export) -> None:
         progress(percent)
         return result
 
+    anchors = provenance.trust_anchors_from_settings()
+    approved = [_approved_take(p) for p in plan.included]
     with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp, \
             export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
-                                     claim_generator=_claim_generator(),
-                                     trust_anchors_pem=provenance.trust_anchors_from_settings()) as signer:
+                                     claim_generator=_claim_generator(), trust_anchors_pem=anchors) as signer, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-side") as side:
         workdir = Path(tmp)
-        paths = [_local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
+        paths = [ingredients.local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
+        # Two threads: this one stitches and then signs the cut; the side thread meanwhile
+        # adds the takes as C2PA ingredients, then writes the ZIP and the PDF. Both kinds of
+        # side work run mostly outside the GIL (c2pa-rs, hashing, file I/O). Whatever the
+        # side thread needs from the database or storage is read here, on this thread.
+        prepared = [ingredients.stored(p.take, title=a.ingredient_title, trust_anchors_pem=anchors)
+                    for p, a in zip(plan.included, approved)]
+        manifest = side.submit(_add_ingredients, signer, approved, paths, prepared, anchors)
         stitched = timed("stitch", 70, lambda: export_media.stitch(
             paths, workdir / "stitched.mp4", width=width, height=height,
             on_progress=lambda done: progress(2 + 68 * done)))
-        clips = [_export_clip(p, path, sig) for p, path, sig in zip(plan.included, paths, stitched.clips)]
+        clips = [_export_clip(a, p, path, sig)
+                 for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
+
+        archive = workdir / f"{base}-export.zip"
+        board = workdir / f"{base}-storyboard.pdf"
+        subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
+                    f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
+        panels = _panels(plan, clips, workdir)
+        archives = timed("ingredients", 72, manifest.result)  # waiting for them, if not added yet
+        for planned, take, written, was in zip(plan.included, approved, archives, prepared):
+            if was is None:  # approved before archives existed, renamed since, or new anchors
+                ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
+        package = side.submit(_write_package, clips, panels, archive, board,
+                              name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle)
 
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
                else f"re-encoded to {width}×{height} ({stitched.reason})")
-        timed("ingredients", 80, lambda: signer.add_ingredients(clips))
         timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
                                               identity=provenance.studio_identity(), how=how))
-        archive = workdir / f"{base}-export.zip"
-        timed("zip", 92, lambda: export_package.write_zip(clips, archive,
-                                                          timeline_name=f"{project.name}: approved cut"))
-        board = workdir / f"{base}-storyboard.pdf"
-        subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
-                    f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
-        timed("pdf", 97, lambda: export_pdf.write_storyboard(_panels(plan, clips, workdir), board,
-                                                            title=project.name, subtitle=subtitle))
+        # Only what this thread still waits for counts: the rest overlapped the signing.
+        package_timings = timed("package", 97, package.result)
 
-        export.summary = _summary(plan, clips, stitched, timings)
+        export.summary = {**_summary(plan, clips, stitched, timings),
+                          "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
             getattr(export, field).save(path.name, _MovableFile(path), save=False)
     won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
@@ -205,6 +229,30 @@ def _build(export: Export) -> None:
     else:  # failed meanwhile (declared stale): do not keep files nobody points at
         for field in (export.mp4, export.zip, export.pdf):
             field.delete(save=False)
+
+
+def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
+    """Every take as an ingredient of the cut, writing the archives not prepared at approval
+    (this runs on the export's side thread). Returns the archives, in order."""
+    archives = [archive or export_package.ingredient_archive(
+                    path, title=take.ingredient_title, label=export_package.ingredient_label(take.take_id),
+                    trust_anchors_pem=anchors)
+                for take, path, archive in zip(approved, paths, prepared)]
+    signer.add_ingredients(approved, archives)
+    return archives
+
+
+def _write_package(clips, panels, archive: Path, board: Path, *, name: str, title: str,
+                   subtitle: str) -> dict:
+    """The ZIP and the PDF, from plain data only (this runs on the export's side thread)."""
+    timings = {}
+    started = time.perf_counter()
+    export_package.write_zip(clips, archive, timeline_name=name)
+    timings["zip"] = time.perf_counter() - started
+    started = time.perf_counter()
+    export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle)
+    timings["pdf"] = time.perf_counter() - started
+    return timings
 
 
 class _MovableFile(File):
@@ -231,16 +279,6 @@ class _MovableFile(File):
         return self.path.stat().st_size
 
 
-def _local_path(field_file, fallback: Path) -> Path:
-    """The stored file's path on this machine, or a copy of it when storage is remote."""
-    try:
-        return Path(field_file.path)
-    except NotImplementedError:
-        with field_file.open("rb") as src, open(fallback, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        return fallback
-
-
 def _claim_generator() -> str:
     from generation.previz import claim_generator
 
@@ -253,19 +291,27 @@ def _approval_words(scene) -> str:
     return f"Approved: take {scene.approved_take.number} by {who}" + (f", {when:%d %b %Y %H:%M}" if when else "")
 
 
-def _export_clip(planned: PlannedScene, path: Path, signature) -> export_package.ExportClip:
+def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
     scene, take = planned.scene, planned.take
-    summary = take.c2pa_summary or {}
-    return export_package.ExportClip(
+    return export_package.ApprovedTake(
         scene_number=scene.number,
         title=scene.title,
-        path=path,
-        duration=float(signature.duration),
-        fps=signature.fps,
         take_id=take.pk,
         take_number=take.number,
         approved_by=scene.approved_by.get_username() if scene.approved_by else "",
         approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
+    )
+
+
+def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, path: Path,
+                 signature) -> export_package.ExportClip:
+    take = planned.take
+    summary = take.c2pa_summary or {}
+    return export_package.ExportClip(
+        **{f.name: getattr(approved, f.name) for f in dataclass_fields(approved)},
+        path=path,
+        duration=float(signature.duration),
+        fps=signature.fps,
         provenance={
             "provider": take.provider,
             "model": take.model,
@@ -293,7 +339,7 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
         clip = by_scene.get(scene.number) if take else None
         thumbnail = None
         if take is not None and take.thumbnail:  # never a withheld take's picture
-            thumbnail = _local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
+            thumbnail = ingredients.local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
         panels.append(export_pdf.BoardPanel(
             number=scene.number, title=scene.title, prompt=scene.prompt,
             duration=round(clip.duration, 2) if clip else scene.duration,

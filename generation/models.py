@@ -81,6 +81,12 @@ class Render(models.Model):
     c2pa_state = models.CharField(max_length=16, choices=ProvenanceState.choices, blank=True)
     c2pa_codes = models.JSONField(default=list, blank=True)
     c2pa_summary = models.JSONField(default=dict, blank=True)
+    # The take as a C2PA ingredient (its manifest and validation results, no media), written
+    # once when it is approved so exports add it without re-validating the whole file.
+    c2pa_ingredient = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
+    c2pa_ingredient_key = models.CharField(
+        max_length=64, blank=True,
+        help_text="Digest of the ingredient title and trust anchors the archive was written with")
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
                                         help_text="Who this take casts; revoking consent quarantines it")
@@ -92,8 +98,10 @@ class Render(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-    provider_done_at = models.DateTimeField(null=True, blank=True,
-                                            help_text="When a poll first saw the provider's job done")
+    provider_done_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When the provider's job ended on our clock: submit + the provider's own job time, "
+                  "else when a poll saw it")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
-from generation import connections, pipeline, previz
+from generation import connections, ingredients, pipeline, previz
 from generation.models import PrevizJob
 
 
@@ -45,6 +45,11 @@ def finish_render(render_id: int, attempt: int = 1) -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def cancel_at_provider(render_id: int) -> None:
     pipeline.render_cancel_at_provider(render_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def prepare_ingredient(take_id: int) -> None:
+    ingredients.prepare(take_id)
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330,

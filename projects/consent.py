@@ -165,7 +165,9 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                 deleted.append(take.video.name)
                 take.video.delete(save=False)
                 take.thumbnail.delete(save=False)
-                Render.objects.filter(pk=take.pk).update(video="", thumbnail="")
+                take.c2pa_ingredient.delete(save=False)  # it holds the take's manifest and recipe
+                Render.objects.filter(pk=take.pk).update(video="", thumbnail="", c2pa_ingredient="",
+                                                         c2pa_ingredient_key="")
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
         transaction.on_commit(lambda: _notify_revocation(character, quarantined))

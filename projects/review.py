@@ -213,6 +213,10 @@ def take_approve(*, take, user, note: str = "") -> Scene:
                                       note=(note or "").strip())
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
                text=f"approved {scene.title} take {take.number}")
+        # An approved take goes into exports: read its C2PA manifest now, once, not per export.
+        from generation.tasks import prepare_ingredient
+
+        prepare_ingredient.delay_on_commit(take.pk)
     scene.refresh_from_db()
     notifications.notify(
         _people_around(take, exclude=user), "approvals",

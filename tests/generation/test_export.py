@@ -102,6 +102,59 @@ def test_the_mp4_is_signed_with_every_take_as_an_ingredient_and_the_approvals(pr
     ]
 
 
+@pytest.fixture
+def approved_with_worker(make_scene, render_take, reviewer, django_capture_on_commit_callbacks):
+    """A take of a new scene, approved with the tasks the approval queues run (as a worker would)."""
+
+    def make(title, *, before_approval=None):
+        take = render_take(make_scene(title=title, duration=1))
+        if before_approval:
+            before_approval(take)
+        with django_capture_on_commit_callbacks(execute=True):
+            take_approve(take=take, user=reviewer)
+        take.refresh_from_db()
+        return take
+
+    return make
+
+
+def test_approving_a_take_prepares_it_as_an_ingredient_for_every_later_export(
+        project, owner, approved_with_worker, run_export):
+    take = approved_with_worker("Dawn")
+    assert take.c2pa_ingredient, "the approval's task writes the take's ingredient"
+    prepared = Path(take.c2pa_ingredient.path).read_bytes()
+
+    export = run_export(project, owner)
+    report = read_provenance(Path(export.mp4.path), trust_anchors_pem=trust_anchors_from_settings())
+    assert report.state == "trusted", report.codes
+    (ingredient,) = report.manifest["manifests"][report.manifest["active_manifest"]]["ingredients"]
+    assert ingredient["title"] == "Scene 1: Dawn (take 1)"
+    # The take's own manifest and its verdict, as read when it was approved.
+    assert ingredient["active_manifest"] in report.manifest["manifests"]
+    assert ingredient["validation_results"]["activeManifest"]["success"]
+    assert not ingredient["validation_results"]["activeManifest"]["failure"]
+    take.refresh_from_db()
+    assert Path(take.c2pa_ingredient.path).read_bytes() == prepared, "the export reused it"
+
+
+def test_a_scene_renamed_after_approval_is_named_as_it_is_now_in_the_cut(
+        project, owner, approved_with_worker, run_export):
+    take = approved_with_worker("Dawn")
+    type(take.scene).objects.filter(pk=take.scene_id).update(title="First light")
+
+    export = run_export(project, owner)
+    report = read_provenance(Path(export.mp4.path), trust_anchors_pem=trust_anchors_from_settings())
+    active = report.manifest["manifests"][report.manifest["active_manifest"]]
+    assert [i["title"] for i in active["ingredients"]] == ["Scene 1: First light (take 1)"]
+
+
+def test_an_approved_take_whose_file_is_gone_is_not_prepared_and_the_approval_stands(approved_with_worker):
+    take = approved_with_worker("Dawn", before_approval=lambda t: Path(t.video.path).unlink())
+    take.scene.refresh_from_db()
+    assert take.scene.approved_take_id == take.pk
+    assert not take.c2pa_ingredient
+
+
 def test_it_re_encodes_to_the_project_size_when_a_take_has_another_size(project, owner, approved, run_export):
     approved("Wide", duration=1)
     approved("Tall", duration=1, size="720x1280")
@@ -287,3 +340,39 @@ def test_the_storyboard_pdf_is_still_made_without_a_unicode_font(tmp_path, monke
     export_pdf.write_storyboard([panel], out, title="Harbour", subtitle="1 scene")
     text = PdfReader(out).pages[0].extract_text()
     assert "Hafen ? ?" in text and "Nebel über dem Wasser" in text
+
+
+@pytest.mark.parametrize("unicode_font", [False, True])
+def test_storyboard_text_is_measured_as_fpdf_would_measure_it(unicode_font):
+    """The PDF wraps prompts with its own fast measure; lines must fit exactly as fpdf2 sees them."""
+    from fpdf import FPDF
+
+    from generation import export_pdf
+
+    if unicode_font and not all(p.exists() for p in export_pdf.UNICODE_FONTS.values()):
+        pytest.skip("no DejaVu font on this machine")
+    pdf = FPDF()
+    family = export_pdf._font_family(pdf, ["港" if unicode_font else "harbour"])
+    for style, size in (("", 9), ("B", 12)):
+        pdf.set_font(family, style, size)
+        for text in ("A harbour at dawn, mist on the water.", "Wide shot: gulls über 45°", "iiiiWWWW",
+                     *(["Hafen — 港"] if unicode_font else [])):
+            assert export_pdf.text_width(pdf, text) == pytest.approx(pdf.get_string_width(text))
+    pdf.set_font(family, "", 9)
+    prompt = "A harbour at dawn, mist on the water, gulls wheel over the masts and a bell rings. " * 4
+    lines = export_pdf._wrap(pdf, prompt, 90, 40)
+    assert " ".join(lines).split() == prompt.split()
+    assert all(pdf.get_string_width(line) <= 90 for line in lines)
+
+
+def test_progress_is_written_only_as_often_as_the_page_could_show_it(project, owner):
+    """The exports page looks once a second: progress is an UPDATE at most twice a second, 5 points apart."""
+    export = Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING, progress=1)
+    clock = iter([100.0, 100.1, 100.2, 100.7, 100.8, 101.5, 102.1])
+    progress = exports._Progress(export, clock=lambda: next(clock))  # reads the clock: 100.0
+    seen = []
+    for percent in (30, 40, 50, 52, 60, 70):  # at 100.1, 100.2, 100.7, 100.8, 101.5, 102.1
+        progress(percent)
+        export.refresh_from_db()
+        seen.append(export.progress)
+    assert seen == [1, 1, 50, 50, 60, 70]

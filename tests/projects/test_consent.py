@@ -178,15 +178,20 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
         review.take_approve(take=take, user=reviewer)
 
 
-def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, render_take):
+def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, reviewer, render_take,
+                                                      django_capture_on_commit_callbacks):
     consent.consent_grant(character=maya, user=member)
     take = render_take(make_scene(prompt="@Maya on the pier."))
-    path = take.video.path
+    with django_capture_on_commit_callbacks(execute=True):  # approved: its C2PA ingredient is kept too
+        review.take_approve(take=take, user=reviewer)
+    take.refresh_from_db()
+    path, ingredient = take.video.path, take.c2pa_ingredient.path
     consent.consent_revoke(character=maya, user=member, delete_files=True)
     take.refresh_from_db()
     import os
 
     assert not take.video and not os.path.exists(path)
+    assert not take.c2pa_ingredient and not os.path.exists(ingredient), "it holds the take's manifest and prompt"
     receipt = ConsentEvent.objects.get(character=maya, action=ConsentAction.FILES_DELETED)
     assert receipt.details["receipt"] == "1 take(s) deleted"
 
