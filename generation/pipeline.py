@@ -196,7 +196,14 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
 
 
 def render_poll(render_id: int) -> None:
-    render = _take(render_id, Status.RUNNING)
+    """Ask the provider how the job is doing, and finish the take the moment it succeeded.
+
+    Finishing here rather than in a task of its own: results expire, and another task
+    would only add a trip through the broker and a second lookup. A download that should
+    be tried again raises TryAgainLater, for the calling task to schedule.
+    """
+    # With the scene and project too: when the job is done, the same row finishes it.
+    render = _take(render_id, Status.RUNNING, "scene__project")
     if render is None:
         return
     provider = provider_for(render.connection)
@@ -212,9 +219,7 @@ def render_poll(render_id: int) -> None:
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)
         if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=done_at):
-            from generation.tasks import finish_render
-
-            finish_render.delay(render.pk)
+            _finish(render, final_attempt=False)
     elif state.status == "failed":
         render.mark_failed(state.error or "The provider reported a failure without a reason.")
     elif state.status == "canceled":
@@ -272,8 +277,11 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
     succeeds; a cut-off or refused download is retried a few times first.
     """
     render = _take(render_id, Status.DOWNLOADING, "scene__project")
-    if render is None:
-        return
+    if render is not None:
+        _finish(render, final_attempt=final_attempt)
+
+
+def _finish(render: Render, *, final_attempt: bool) -> None:
     provider = provider_for(render.connection)
     with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"

@@ -28,7 +28,10 @@ def submit_render(render_id: int) -> None:
 
 @shared_task(base=RenderTask, acks_late=True, ignore_result=True)
 def poll_render(render_id: int) -> None:
-    pipeline.render_poll(render_id)
+    try:
+        pipeline.render_poll(render_id)  # finishes the take when its job just succeeded
+    except pipeline.TryAgainLater as later:  # that was the first attempt at the download
+        _finish_later(render_id, attempt=2, retry_after=later.retry_after)
 
 
 FINISH_ATTEMPTS = 4
@@ -39,7 +42,11 @@ def finish_render(render_id: int, attempt: int = 1) -> None:
     try:
         pipeline.render_finish(render_id, final_attempt=attempt >= FINISH_ATTEMPTS)
     except pipeline.TryAgainLater as later:
-        finish_render.apply_async((render_id, attempt + 1), countdown=later.retry_after or 2 ** attempt)
+        _finish_later(render_id, attempt=attempt + 1, retry_after=later.retry_after)
+
+
+def _finish_later(render_id: int, *, attempt: int, retry_after: float | None) -> None:
+    finish_render.apply_async((render_id, attempt), countdown=retry_after or 2 ** (attempt - 1))
 
 
 @shared_task(acks_late=True, ignore_result=True)

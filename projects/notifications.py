@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from datetime import timedelta
 
-from projects.models import NotificationPreference
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from projects.models import Activity, ActivityKind, NotificationPreference, RenderDigest
+
+SETTLED = (ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED)
+DIGEST_LINES = 40
 
 
 def preferences_for(user) -> NotificationPreference:
@@ -32,3 +40,71 @@ def notify(users, event: str, *, subject: str, body: str, path: str = "") -> int
             send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject}"[:200], text)
             sent += 1
     return sent
+
+
+# --- Finished renders: one digest per author, not one email per take -----------------------------
+
+
+def render_settled(take) -> None:
+    """A take of `take.created_by` finished or failed (its feed entry is recorded): make sure
+    that author's digest is scheduled. Only the first settle of a batch schedules it."""
+    from projects.tasks import send_render_digest
+
+    if not take.created_by_id:
+        return
+    due = timezone.now() + timedelta(seconds=settings.RENDER_DIGEST_SECONDS)
+    if not RenderDigest.objects.filter(user_id=take.created_by_id, due_at__isnull=True).update(due_at=due):
+        try:
+            with transaction.atomic():
+                # First digest for this user: it covers feed entries from this one on.
+                latest = Activity.objects.filter(take=take, kind__in=SETTLED).order_by("-pk").first()
+                RenderDigest.objects.create(user_id=take.created_by_id, due_at=due,
+                                            last_activity_id=(latest.pk - 1) if latest else 0)
+        except IntegrityError:
+            return  # the row exists and a digest is already due
+    send_render_digest.apply_async_on_commit((take.created_by_id,), countdown=settings.RENDER_DIGEST_SECONDS)
+
+
+def render_digest_send(user_id: int) -> int:
+    """Email the author the takes settled since their last digest; returns how many were in it."""
+    from projects.tasks import send_notification
+
+    digest = RenderDigest.objects.select_related("user").filter(user_id=user_id).first()
+    if digest is None:
+        return 0
+    # From here on a take that settles schedules the next digest; any this one reads are
+    # not repeated there, as last_activity_id moves past them.
+    RenderDigest.objects.filter(pk=digest.pk).update(due_at=None)
+    entries = list(
+        Activity.objects.filter(kind__in=SETTLED, take__created_by_id=user_id, pk__gt=digest.last_activity_id)
+        .select_related("project", "scene", "take").order_by("pk")
+    )
+    if not entries:
+        return 0
+    claimed = RenderDigest.objects.filter(pk=digest.pk, last_activity_id=digest.last_activity_id).update(
+        last_activity_id=entries[-1].pk)
+    if not claimed or not wants(digest.user, "renders_finished"):
+        return 0  # a second delivery of this task already sent them, or the user opted out
+    subject, body = _digest_text(entries)
+    send_notification.delay(user_id, f"[Storyboard Studio] {subject}"[:200], body)
+    return len(entries)
+
+
+def _digest_text(entries: list[Activity]) -> tuple[str, str]:
+    failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries)
+    finished = len(entries) - failed
+    if len(entries) == 1:
+        take, scene = entries[0].take, entries[0].scene
+        subject = f"{scene.title}: take {take.number} {'failed' if failed else 'finished'}"
+    else:
+        subject = ", ".join(part for part in (f"{finished} takes finished" if finished else "",
+                                              f"{failed} failed" if failed else "") if part)
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    lines = []
+    for entry in entries[:DIGEST_LINES]:
+        path = reverse("projects:take_review", args=[entry.take_id])
+        lines.append(f"- {entry.project.name} / {entry.text}\n  {base + path if base else path}")
+    if len(entries) > DIGEST_LINES:
+        lines.append(f"…and {len(entries) - DIGEST_LINES} more: see each project's activity feed.")
+    body = "\n".join(lines) + "\n\nChange what you receive by email in your notification settings."
+    return subject, body

@@ -317,7 +317,9 @@ def on_take_settled(sender, render, **kwargs) -> None:
 
     if render.status not in {Status.SUCCEEDED, Status.FAILED}:
         return
-    scene = Scene.objects.select_related("project").get(pk=render.scene_id)
+    # The worker that settled the take has usually loaded its scene and project already.
+    scene = render.scene if type(render).scene.is_cached(render) else \
+        Scene.objects.select_related("project").get(pk=render.scene_id)
     if render.status == Status.SUCCEEDED:
         kind, what = ActivityKind.RENDER_FINISHED, "finished"
     else:
@@ -325,10 +327,4 @@ def on_take_settled(sender, render, **kwargs) -> None:
     detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
     record(project=scene.project, kind=kind, scene=scene, take=render,
            text=f"take {render.number} of {scene.title} {what}{detail}")
-    if render.created_by_id:
-        notifications.notify(
-            [render.created_by], "renders_finished",
-            subject=f"{scene.title}: take {render.number} {what}",
-            body=f"Take {render.number} of {scene.project.name} / {scene.title} ({render.model}) {what}{detail}.",
-            path=_take_path(render),
-        )
+    notifications.render_settled(render)  # the author's digest, from the feed entries

@@ -11,3 +11,10 @@ def send_notification(user_id: int, subject: str, body: str) -> None:
     if user is None or not user.email:
         return
     send_mail(subject, body, None, [user.email])
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_render_digest(user_id: int) -> None:
+    from projects.notifications import render_digest_send
+
+    render_digest_send(user_id)

@@ -163,6 +163,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studio@localhost")
+# Finished/failed takes are emailed together, this long after the first of them settles.
+RENDER_DIGEST_SECONDS = float(os.environ.get("RENDER_DIGEST_SECONDS", "30"))
 
 # Security: strict when DEBUG is off. HTTPS-only cookies need a TLS front end,
 # so a local non-debug run can opt out with SECURE_COOKIES=false.

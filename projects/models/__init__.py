@@ -27,6 +27,7 @@ from .review import (  # noqa: F401
     CommentRevision,
     Decision,
     NotificationPreference,
+    RenderDigest,
     ReviewDecision,
     ReviewLink,
     SceneStatus,

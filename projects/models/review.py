@@ -184,6 +184,15 @@ class NotificationPreference(models.Model):
     EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished")
 
 
+class RenderDigest(models.Model):
+    """Finished and failed takes reach their author as one email, a short while after the
+    first one settles: a storyboard rendered in one go is one email, not one per take."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="render_digest")
+    last_activity_id = models.PositiveBigIntegerField(default=0, help_text="Feed entries up to this one were sent")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="When the scheduled digest goes out")
+
+
 def _link_token() -> str:
     return secrets.token_urlsafe(24)
 

@@ -206,6 +206,45 @@ def test_a_failed_render_is_in_the_feed_and_emails_its_author(scene, editor, mai
     assert [m.to for m in mailoutbox] == [[editor.email]] and "failed" in mailoutbox[0].subject
 
 
+def test_takes_that_settle_together_reach_their_author_as_one_email(scene, editor, mailoutbox, sent):
+    """A storyboard rendered in one go is one email, not one per take; later takes make the next one."""
+    takes = [Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
+                                   created_by=editor) for _ in range(3)]
+    mailoutbox.clear()
+    with sent():
+        takes[0].advance(Status.SUCCEEDED)
+        takes[1].mark_failed("Moderation refused the prompt.")
+        takes[2].advance(Status.SUCCEEDED)
+    assert len(mailoutbox) == 1
+    (mail,) = mailoutbox
+    assert mail.to == [editor.email] and "2 takes finished, 1 failed" in mail.subject
+    for take in takes:
+        assert f"take {take.number} of {scene.title}" in mail.body
+        assert reverse("projects:take_review", args=[take.pk]) in mail.body
+    assert "Moderation refused the prompt." in mail.body
+
+    later = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
+                                  created_by=editor)
+    with sent():
+        later.advance(Status.SUCCEEDED)
+    assert len(mailoutbox) == 2
+    assert mailoutbox[1].subject.endswith(f"{scene.title}: take {later.number} finished")
+    assert f"take {takes[0].number} of" not in mailoutbox[1].body
+
+
+def test_an_author_who_opted_out_gets_no_render_digest(scene, editor, mailoutbox, sent):
+    from projects.models import NotificationPreference
+
+    NotificationPreference.objects.create(user=editor, renders_finished=False)
+    take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
+                                 created_by=editor)
+    mailoutbox.clear()
+    with sent():
+        take.advance(Status.SUCCEEDED)
+    assert mailoutbox == []
+    assert Activity.objects.filter(kind="render_finished", take=take).exists()
+
+
 # --- Pages ------------------------------------------------------------------------------------------
 
 
