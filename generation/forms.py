@@ -26,6 +26,18 @@ class RenderForm(forms.Form):
         return self.targets[self.cleaned_data["target"]]
 
 
+class BatchRenderForm(RenderForm):
+    """Render many scenes on one model; `scenes` are the ids of the scenes the plan showed."""
+
+    scenes = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean_scenes(self) -> list[int]:
+        try:
+            return [int(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(STALE_FORM["invalid"])
+
+
 class RemixForm(forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)

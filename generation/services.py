@@ -60,11 +60,14 @@ class Compiled:
     problems: list[str] = field(default_factory=list)
 
 
-def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None) -> Compiled:
-    """Resolve the model, compile the prompt and inputs, and list every reason to refuse."""
+def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
+    """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
+
+    `model`: the catalog entry for `model_id`, when the caller resolved it already.
+    """
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
-    model = catalog.resolve(connection, model_id)
+    model = model or catalog.resolve(connection, model_id)
     if model is None:
         return Compiled(problems=[f"{connection.label} has no model “{model_id}” in the catalog."])
     if model.is_retired:

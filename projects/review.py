@@ -307,9 +307,16 @@ def history(scene) -> list[ReviewDecision]:
 
 
 def on_render_started(take) -> None:
-    scene = take.scene
-    record(project=scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by, scene=scene,
-           take=take, text=f"started take {take.number} of {scene.title} on {take.model}")
+    on_renders_started([take])
+
+
+def on_renders_started(takes) -> None:
+    """Feed entries for takes booked together (one INSERT)."""
+    Activity.objects.bulk_create([
+        Activity(project=take.scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by,
+                 scene=take.scene, take=take, text=f"started take {take.number} of {take.scene.title} on {take.model}"[:500])
+        for take in takes
+    ])
 
 
 def on_take_settled(sender, render, **kwargs) -> None:

@@ -17,6 +17,8 @@ def urls(team, project, scene, render_take, owner):
     export = Export.objects.create(project=project, created_by=owner, status="succeeded")
     return [
         ("get", reverse("generation:export_list", args=[project.pk])),
+        ("get", reverse("generation:batch_render", args=[project.pk])),
+        ("post", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:export_create", args=[project.pk])),
         ("get", reverse("generation:export_status", args=[export.pk])),
         *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf")],

@@ -1,0 +1,123 @@
+"""Rendering many scenes with one click: a take per scene, booked together.
+
+The plan shows, before anyone pays, which scenes will render on the chosen model, what each
+costs and why any other is left out. Booking takes exactly the scenes the plan showed, or
+none: if one of them can no longer render (consent revoked, model retired, scene edited
+to a size the model lacks) nothing is booked and the reasons come back, so the total the
+user agreed to is never exceeded. One click books once: each take's idempotency key is
+derived from the form's key and its scene.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from generation import catalog
+from generation.models import Render, Status
+from generation.services import Compiled, form_key, render_compile
+
+SCOPES = {
+    "unapproved": "Scenes without an approved take",
+    "untaken": "Scenes with no take yet",
+    "all": "Every scene",
+}
+
+
+@dataclass
+class PlannedTake:
+    scene: object
+    compiled: Compiled
+
+    @property
+    def cost(self) -> Decimal:
+        params = self.compiled.recipe["parameters"]
+        return self.compiled.model.price_for(params["size"]) * int(params["seconds"])
+
+
+@dataclass
+class BatchPlan:
+    takes: list[PlannedTake] = field(default_factory=list)  # will render
+    skipped: list[PlannedTake] = field(default_factory=list)  # each with its problems
+    problems: list[str] = field(default_factory=list)  # about the whole batch (e.g. the model)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.cost for t in self.takes), Decimal(0))
+
+
+def scenes_in_scope(project, scope: str):
+    if scope not in SCOPES:
+        raise ValidationError("Choose which scenes to render.")
+    scenes = project.scenes.select_related("project__team").prefetch_related("cast").order_by("position", "pk")
+    if scope == "unapproved":
+        scenes = scenes.filter(approved_take__isnull=True)
+    elif scope == "untaken":
+        scenes = scenes.filter(renders__isnull=True)
+    return scenes
+
+
+def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
+    """What one click would book: per scene the compiled take, or why it can't render."""
+    plan = BatchPlan()
+    model = catalog.resolve(connection, model_id)
+    for scene in scenes:
+        compiled = render_compile(scene=scene, connection=connection, model_id=model_id, model=model)
+        if compiled.problems and not compiled.recipe:  # the model itself: same for every scene
+            plan.problems = compiled.problems
+            return plan
+        (plan.skipped if compiled.problems else plan.takes).append(PlannedTake(scene, compiled))
+    return plan
+
+
+def render_batch(*, project, user, connection, model_id: str, scene_ids, idempotency_key) -> list[Render]:
+    """Book a take for each of `scene_ids` (the scenes the plan showed) and queue their submission."""
+    key = form_key(idempotency_key)
+    scene_ids = list(dict.fromkeys(int(i) for i in scene_ids))
+    if not scene_ids:
+        raise ValidationError("No scene can render on this model: nothing to book.")
+    keys = {sid: uuid.uuid5(key, f"scene-{sid}") for sid in scene_ids}
+    already = list(Render.objects.filter(idempotency_key__in=keys.values()))
+    if already:  # this click was booked before (a double click or a resent form)
+        return already
+    scenes = list(project.scenes.filter(pk__in=scene_ids)
+                  .select_related("project__team").prefetch_related("cast").order_by("position", "pk"))
+    if len(scenes) != len(scene_ids):
+        raise ValidationError("A scene in this batch was deleted meanwhile; review the batch and try again.")
+    plan = batch_plan(scenes=scenes, connection=connection, model_id=model_id)
+    if plan.problems:
+        raise ValidationError(plan.problems)
+    if plan.skipped:
+        raise ValidationError(
+            ["Nothing was booked: these scenes changed since the plan was shown and can no longer render."]
+            + [f"Scene {t.scene.number} ({t.scene.title}): {' '.join(t.compiled.problems)}" for t in plan.skipped])
+    try:
+        with transaction.atomic():
+            # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
+            list(type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids).values_list("pk"))
+            last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
+                        .annotate(n=Max("number")).values_list("scene_id", "n"))
+            renders = Render.objects.bulk_create([
+                Render(scene=t.scene, connection=connection, provider=connection.kind,
+                       model=t.compiled.model.model_id, recipe=t.compiled.recipe,
+                       idempotency_key=keys[t.scene.pk], created_by=user, cost=t.cost,
+                       number=(last.get(t.scene.pk) or 0) + 1, status=Status.QUEUED)
+                for t in plan.takes
+            ])
+            Cast = Render.characters.through
+            Cast.objects.bulk_create([Cast(render_id=r.pk, character_id=c.pk)
+                                      for r, t in zip(renders, plan.takes) for c in t.compiled.cast])
+            from generation.tasks import submit_render
+            from projects import review
+
+            review.on_renders_started(renders)
+            for render in renders:
+                submit_render.delay_on_commit(render.pk)
+    except IntegrityError:  # the same click raced in from a second request, which won
+        return list(Render.objects.filter(idempotency_key__in=keys.values()))
+    return renders

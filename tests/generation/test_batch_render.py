@@ -1,0 +1,176 @@
+"""Rendering many scenes with one click: the plan first, then exactly what it showed, once."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from generation import batch, connections
+from generation.models import Render, Status
+from projects import consent, review
+from projects.models import Activity, CharacterKind, Role
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def local(team):
+    return team.connections.get(kind="local")
+
+
+@pytest.fixture
+def gateway(team, owner):
+    """A gateway whose one model renders 4 s only, at $0.50 a second (nothing is sent in these tests)."""
+    connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Gateway",
+                                               base_url="http://127.0.0.1:9/v1", api_key="sk-test")
+    connections.catalog_register_model(connection=connection, model_id="wan-2.7", display_name="Wan 2.7",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.5)
+    return connection
+
+
+def plan_for(project, connection, model_id, scope="all"):
+    return batch.batch_plan(scenes=batch.scenes_in_scope(project, scope), connection=connection, model_id=model_id)
+
+
+def test_the_plan_prices_each_scene_and_says_why_others_are_left_out(project, make_scene, gateway):
+    dawn = make_scene(title="Dawn", duration=4)
+    make_scene(title="Gulls", duration=2)
+    plan = plan_for(project, gateway, "wan-2.7")
+    assert [t.scene.title for t in plan.takes] == ["Dawn"]
+    assert plan.total == Decimal("2.00") and plan.takes[0].scene == dawn
+    (skipped,) = plan.skipped
+    assert skipped.scene.title == "Gulls" and "4" in " ".join(skipped.compiled.problems)
+
+
+def test_scope_picks_scenes_without_approval_or_without_any_take(project, make_scene, render_take, reviewer, local):
+    approved, taken, fresh = make_scene(title="Approved"), make_scene(title="Taken"), make_scene(title="Fresh")
+    review.take_approve(take=render_take(approved), user=reviewer)
+    render_take(taken)
+    titles = lambda scope: [t.scene.title for t in plan_for(project, local, "previz-animatic-1", scope).takes]
+    assert titles("all") == ["Approved", "Taken", "Fresh"]
+    assert titles("unapproved") == ["Taken", "Fresh"]
+    assert titles("untaken") == ["Fresh"]
+    with pytest.raises(ValidationError, match="Choose which scenes"):
+        batch.scenes_in_scope(project, "everything")
+
+
+def test_one_click_books_one_take_per_scene_and_a_resent_click_books_nothing(
+        project, make_scene, editor, local, django_capture_on_commit_callbacks):
+    scenes = [make_scene(title=f"Shot {i}", duration=1) for i in range(3)]
+    key = uuid.uuid4()
+    with django_capture_on_commit_callbacks(execute=True):
+        takes = batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                                   scene_ids=[s.pk for s in scenes], idempotency_key=key)
+    assert sorted(t.scene_id for t in takes) == sorted(s.pk for s in scenes)
+    assert {t.number for t in takes} == {1}
+    for take in Render.objects.filter(pk__in=[t.pk for t in takes]):
+        assert take.status == Status.SUCCEEDED, take.error_message  # submitted and rendered by the worker
+        assert take.created_by == editor and take.model == "previz-animatic-1"
+    assert Activity.objects.filter(kind="render_started", project=project).count() == 3
+
+    again = batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                               scene_ids=[s.pk for s in scenes], idempotency_key=key)
+    assert sorted(t.pk for t in again) == sorted(t.pk for t in takes)
+    assert Render.objects.filter(scene__project=project).count() == 3
+
+
+def test_takes_booked_together_are_numbered_after_each_scene_s_own(project, make_scene, editor, render_take, local):
+    shot = make_scene(title="Shot")
+    render_take(shot)
+    render_take(shot)
+    (take,) = batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                                 scene_ids=[shot.pk], idempotency_key=uuid.uuid4())
+    assert take.number == 3
+
+
+def test_nothing_is_booked_when_a_planned_scene_can_no_longer_render(project, make_scene, editor, gateway):
+    dawn, dusk = make_scene(title="Dawn", duration=4), make_scene(title="Dusk", duration=4)
+    ids = [t.scene.pk for t in plan_for(project, gateway, "wan-2.7").takes]
+    type(dusk).objects.filter(pk=dusk.pk).update(duration=2)  # edited after the plan was shown
+    with pytest.raises(ValidationError) as refused:
+        batch.render_batch(project=project, user=editor, connection=gateway, model_id="wan-2.7",
+                           scene_ids=ids, idempotency_key=uuid.uuid4())
+    assert "Nothing was booked" in refused.value.messages[0]
+    assert any(m.startswith("Scene 2 (Dusk)") for m in refused.value.messages)
+    assert not Render.objects.filter(scene__in=[dawn, dusk]).exists()
+
+
+def test_a_character_whose_consent_was_revoked_stops_the_batch(project, make_scene, team, make_member, editor, local):
+    from tests.projects.test_consent import photo
+
+    maya_user = make_member(team, Role.EDITOR, "maya")
+    maya = consent.character_create(team=team, user=maya_user, name="Maya", kind=CharacterKind.PERSON,
+                                    person=maya_user, description="red coat", images=[photo()])
+    consent.consent_grant(character=maya, user=maya_user)
+    pier = make_scene(title="Pier", prompt="@Maya on the pier.")
+    ids = [t.scene.pk for t in plan_for(project, local, "previz-animatic-1").takes]
+    assert ids == [pier.pk]
+    consent.consent_revoke(character=maya, user=maya_user)
+    with pytest.raises(ValidationError, match="Maya"):
+        batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                           scene_ids=ids, idempotency_key=uuid.uuid4())
+    assert not Render.objects.filter(scene=pier).exists()
+
+
+def test_scenes_of_another_project_cannot_be_slipped_into_the_batch(project, owner, editor, local):
+    from projects import services as projects
+
+    other = projects.project_create(team=project.team, user=owner, name="Other")
+    stray = projects.scene_create(project=other, user=owner, title="Stray", prompt="p", duration=1,
+                                  size="1280x720", camera_notes="")
+    with pytest.raises(ValidationError, match="deleted meanwhile"):
+        batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                           scene_ids=[stray.pk], idempotency_key=uuid.uuid4())
+    assert not Render.objects.filter(scene=stray).exists()
+
+
+# --- The page ----------------------------------------------------------------------------------
+
+
+def test_the_page_shows_the_plan_and_the_total_before_anything_is_booked(client_for, editor, project, make_scene,
+                                                                        gateway):
+    make_scene(title="Dawn", duration=4)
+    make_scene(title="Gulls", duration=2)
+    url = reverse("generation:batch_render", args=[project.pk])
+    target = f"{gateway.pk}:wan-2.7"
+    page = client_for(editor).get(url, {"target": target, "scope": "all"}, **HX).content.decode()
+    assert 'id="batch-plan"' in page and "<html" not in page  # the plan alone, for htmx to swap
+    assert "1. Dawn" in page and "$2.00" in page and "Render 1 scene (est. $2.00)" in page
+    assert "2. Gulls" in page and "Left out" in page
+    assert not Render.objects.exists()
+
+
+def test_booking_from_the_page_redirects_to_the_storyboard_with_what_was_booked(
+        client_for, editor, project, make_scene, local, django_capture_on_commit_callbacks):
+    scenes = [make_scene(title=f"Shot {i}", duration=1) for i in range(2)]
+    url = reverse("generation:batch_render", args=[project.pk])
+    client = client_for(editor)
+    page = client.get(url).content.decode()
+    assert "Render 2 scenes" in page
+    form = {"target": f"{local.pk}:previz-animatic-1", "scope": "unapproved",
+            "scenes": ",".join(str(s.pk) for s in scenes), "idempotency_key": str(uuid.uuid4())}
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(url, form, follow=True)
+        client.post(url, form)  # the same click, resent
+    assert response.redirect_chain[-1][0] == reverse("projects:project_detail", args=[project.pk])
+    assert "Booked 2 takes on" in response.content.decode()
+    assert Render.objects.filter(scene__project=project).count() == 2
+
+
+def test_a_refused_batch_comes_back_with_the_reasons_and_books_nothing(client_for, editor, project, make_scene,
+                                                                      gateway):
+    dusk = make_scene(title="Dusk", duration=4)
+    url = reverse("generation:batch_render", args=[project.pk])
+    type(dusk).objects.filter(pk=dusk.pk).update(duration=2)
+    page = client_for(editor).post(url, {"target": f"{gateway.pk}:wan-2.7", "scope": "all", "scenes": str(dusk.pk),
+                                         "idempotency_key": str(uuid.uuid4())}).content.decode()
+    assert "Nothing was booked" in page and "Scene 1 (Dusk)" in page
+    assert not Render.objects.exists()
+
+
+def test_viewers_and_reviewers_cannot_render(client_for, viewer, reviewer, project):
+    url = reverse("generation:batch_render", args=[project.pk])
+    assert client_for(viewer).get(url).status_code == 403
+    assert client_for(reviewer).post(url, {}).status_code == 403
