@@ -318,8 +318,9 @@ def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, p
             "cost_usd": str(take.cost),
             "recipe": take.recipe,
             "c2pa": {
-                # As verified when the take was stored; the export's own manifest repeats
-                # each take's verdict as it stood at export time.
+                # As verified when the take was stored; the export's own manifest carries
+                # each take's validation as of its approval (its ingredient archive, which is
+                # written again when the trust anchors change).
                 "state": take.c2pa_state or "none",
                 "verdict": summary.get("verdict", ""),
                 "signer": summary.get("signer"),
