@@ -34,7 +34,10 @@ def connection_list(request, team_pk):
             except ValidationError as exc:
                 form.add_error("label", exc)
             else:
-                messages.success(request, f"Added {connection.label}. Test it to check the key.")
+                messages.success(request, f"Added {connection.label}. " + (
+                    "Testing it now, and fetching its webhook signing secret."
+                    if connection.kind == "replicate" and not form.cleaned_data["webhook_secret"]
+                    else "Test it to check the key."))
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
     team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related("models"))

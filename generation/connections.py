@@ -18,7 +18,12 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
                                     auth_style=auth_style, created_by=user)
     connection.set_api_key(api_key)
     connection.set_webhook_secret(webhook_secret)
-    return _save_with_unique_label(connection)
+    connection = _save_with_unique_label(connection)
+    if kind == ConnectionKind.REPLICATE and not webhook_secret:
+        # Replicate hands out the account's webhook secret: a test right away fetches it,
+        # so the owner need not paste it (and learns at once whether the key works).
+        connection_request_test(connection=connection)
+    return connection
 
 
 def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,

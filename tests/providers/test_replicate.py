@@ -338,3 +338,20 @@ def test_a_secret_that_cannot_be_fetched_leaves_the_connection_working_and_says_
     assert connection.last_test_ok is True
     assert not connection.webhook_secret_encrypted
     assert "could not be fetched" in connection.last_test_message
+
+
+def test_adding_a_replicate_connection_tests_it_and_fetches_its_webhook_secret(
+        provider_server, team, owner, client_for, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from generation.models import ProviderConnection
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(owner).post(
+            reverse("generation:connection_list", args=[team.pk]),
+            {"kind": "replicate", "label": "Replicate", "base_url": provider_server.replicate_base,
+             "auth_style": "bearer", "api_key": provider_server.api_key, "webhook_secret": ""}, follow=True)
+    assert "fetching its webhook signing secret" in response.content.decode()
+    connection = ProviderConnection.objects.get(team=team, label="Replicate")
+    assert connection.last_test_ok is True
+    assert connection.webhook_secret == provider_server.replicate_webhook_secret
