@@ -19,9 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from generation import catalog
-from generation.models import Render, Status
+from generation.models import TERMINAL, Render, Status
 from generation.services import Compiled, form_key, render_compile
 
+GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {
     "unapproved": "Scenes without an approved take",
     "untaken": "Scenes with no take yet",
@@ -66,29 +67,37 @@ def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     """What one click would book: per scene the compiled take, or why it can't render."""
     plan = BatchPlan()
     model = catalog.resolve(connection, model_id)
+    scenes = list(scenes)
+    # A scene still rendering is not booked again (one click on this page twice would pay twice).
+    rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)
+                     .values_list("scene_id", "number"))
     for scene in scenes:
         compiled = render_compile(scene=scene, connection=connection, model_id=model_id, model=model)
         if compiled.problems and not compiled.recipe:  # the model itself: same for every scene
             plan.problems = compiled.problems
             return plan
+        if scene.pk in rendering:
+            compiled.problems.append(f"Take {rendering[scene.pk]} is still rendering.")
         (plan.skipped if compiled.problems else plan.takes).append(PlannedTake(scene, compiled))
     return plan
 
 
-def render_batch(*, project, user, connection, model_id: str, scene_ids, idempotency_key) -> list[Render]:
-    """Book a take for each of `scene_ids` (the scenes the plan showed) and queue their submission."""
+def render_batch(*, project, user, connection, model_id: str, scene_ids, idempotency_key,
+                 shown_total: Decimal | None = None) -> list[Render]:
+    """Book a take for each of `scene_ids` (the scenes the plan showed, whose total was
+    `shown_total`) and queue their submission."""
     key = form_key(idempotency_key)
     scene_ids = list(dict.fromkeys(int(i) for i in scene_ids))
     if not scene_ids:
         raise ValidationError("No scene can render on this model: nothing to book.")
     keys = {sid: uuid.uuid5(key, f"scene-{sid}") for sid in scene_ids}
-    already = list(Render.objects.filter(idempotency_key__in=keys.values()))
-    if already:  # this click was booked before (a double click or a resent form)
+    already = _booked(project, keys)
+    if already is not None:  # this click was booked before (a double click or a resent form)
         return already
     scenes = list(project.scenes.filter(pk__in=scene_ids)
                   .select_related("project__team").prefetch_related("cast").order_by("position", "pk"))
     if len(scenes) != len(scene_ids):
-        raise ValidationError("A scene in this batch was deleted meanwhile; review the batch and try again.")
+        raise ValidationError(GONE)
     plan = batch_plan(scenes=scenes, connection=connection, model_id=model_id)
     if plan.problems:
         raise ValidationError(plan.problems)
@@ -96,10 +105,15 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
         raise ValidationError(
             ["Nothing was booked: these scenes changed since the plan was shown and can no longer render."]
             + [f"Scene {t.scene.number} ({t.scene.title}): {' '.join(t.compiled.problems)}" for t in plan.skipped])
+    if shown_total is not None and plan.total > shown_total:
+        raise ValidationError(f"Nothing was booked: the scenes now cost ${plan.total:.2f}, more than the "
+                              f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
     try:
         with transaction.atomic():
             # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
-            list(type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids).values_list("pk"))
+            locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
+            if len(locked.values_list("pk")) != len(scene_ids):
+                raise ValidationError(GONE)
             last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([
@@ -118,6 +132,19 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             review.on_renders_started(renders)
             for render in renders:
                 submit_render.delay_on_commit(render.pk)
-    except IntegrityError:  # the same click raced in from a second request, which won
-        return list(Render.objects.filter(idempotency_key__in=keys.values()))
+    except IntegrityError:  # the same click raced in from a second request, which won…
+        already = _booked(project, keys)
+        if already is None:  # …or a scene or character went meanwhile
+            raise ValidationError(GONE)
+        return already
     return renders
+
+
+def _booked(project, keys: dict) -> list[Render] | None:
+    """The takes this click booked before, if it did: all of its scenes, or it was another form."""
+    found = list(Render.objects.filter(idempotency_key__in=keys.values(), scene__project=project))
+    if not found:
+        return None
+    if {r.scene_id for r in found} != set(keys):
+        raise ValidationError("This form was already used for other scenes; reload the page and try again.")
+    return found

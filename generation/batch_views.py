@@ -38,7 +38,8 @@ def batch_render(request, project_pk):
     try:
         takes = batch.render_batch(
             project=project, user=request.user, connection=target.connection, model_id=target.model.model_id,
-            scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"])
+            scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"],
+            shown_total=form.cleaned_data["plan_total"])
     except ValidationError as exc:
         return _page(request, project, membership, choices=request.POST, error=exc.messages)
     cost = sum(t.cost for t in takes)

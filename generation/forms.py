@@ -30,6 +30,16 @@ class BatchRenderForm(RenderForm):
     """Render many scenes on one model; `scenes` are the ids of the scenes the plan showed."""
 
     scenes = forms.CharField(widget=forms.HiddenInput, required=False)
+    # What the shown plan was for: booking refuses if the model or the total moved since.
+    plan_target = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
+    plan_total = forms.DecimalField(widget=forms.HiddenInput, min_value=0, error_messages=STALE_FORM)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
+            raise forms.ValidationError("The model changed after the plan was shown; check the plan below "
+                                        "and click again.")
+        return cleaned
 
     def clean_scenes(self) -> list[int]:
         try:

@@ -120,7 +120,7 @@ def test_scenes_of_another_project_cannot_be_slipped_into_the_batch(project, own
     other = projects.project_create(team=project.team, user=owner, name="Other")
     stray = projects.scene_create(project=other, user=owner, title="Stray", prompt="p", duration=1,
                                   size="1280x720", camera_notes="")
-    with pytest.raises(ValidationError, match="deleted meanwhile"):
+    with pytest.raises(ValidationError, match="deleted or changed meanwhile"):
         batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
                            scene_ids=[stray.pk], idempotency_key=uuid.uuid4())
     assert not Render.objects.filter(scene=stray).exists()
@@ -149,8 +149,9 @@ def test_booking_from_the_page_redirects_to_the_storyboard_with_what_was_booked(
     client = client_for(editor)
     page = client.get(url).content.decode()
     assert "Render 2 scenes" in page
-    form = {"target": f"{local.pk}:previz-animatic-1", "scope": "unapproved",
-            "scenes": ",".join(str(s.pk) for s in scenes), "idempotency_key": str(uuid.uuid4())}
+    target = f"{local.pk}:previz-animatic-1"
+    form = {"target": target, "scope": "unapproved", "scenes": ",".join(str(s.pk) for s in scenes),
+            "plan_target": target, "plan_total": "0.00", "idempotency_key": str(uuid.uuid4())}
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(url, form, follow=True)
         client.post(url, form)  # the same click, resent
@@ -164,7 +165,9 @@ def test_a_refused_batch_comes_back_with_the_reasons_and_books_nothing(client_fo
     dusk = make_scene(title="Dusk", duration=4)
     url = reverse("generation:batch_render", args=[project.pk])
     type(dusk).objects.filter(pk=dusk.pk).update(duration=2)
-    page = client_for(editor).post(url, {"target": f"{gateway.pk}:wan-2.7", "scope": "all", "scenes": str(dusk.pk),
+    target = f"{gateway.pk}:wan-2.7"
+    page = client_for(editor).post(url, {"target": target, "scope": "all", "scenes": str(dusk.pk),
+                                         "plan_target": target, "plan_total": "2.00",
                                          "idempotency_key": str(uuid.uuid4())}).content.decode()
     assert "Nothing was booked" in page and "Scene 1 (Dusk)" in page
     assert not Render.objects.exists()
@@ -174,3 +177,45 @@ def test_viewers_and_reviewers_cannot_render(client_for, viewer, reviewer, proje
     url = reverse("generation:batch_render", args=[project.pk])
     assert client_for(viewer).get(url).status_code == 403
     assert client_for(reviewer).post(url, {}).status_code == 403
+
+
+def test_a_scene_still_rendering_is_left_out_so_a_second_visit_does_not_pay_twice(project, make_scene, editor,
+                                                                                   local):
+    dawn, dusk = make_scene(title="Dawn"), make_scene(title="Dusk")
+    batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                       scene_ids=[dawn.pk], idempotency_key=uuid.uuid4())  # queued, not run: still rendering
+    plan = plan_for(project, local, "previz-animatic-1", "unapproved")
+    assert [t.scene.title for t in plan.takes] == ["Dusk"]
+    assert plan.skipped[0].compiled.problems == ["Take 1 is still rendering."]
+
+
+def test_nothing_is_booked_when_the_scenes_now_cost_more_than_was_shown(project, make_scene, editor, gateway):
+    dawn = make_scene(title="Dawn", duration=4)
+    plan = plan_for(project, gateway, "wan-2.7")
+    gateway.models.filter(model_id="wan-2.7").update(price_per_second={"*": 0.9})  # repriced meanwhile
+    with pytest.raises(ValidationError, match=r"now cost \$3.60, more than the \$2.00 shown"):
+        batch.render_batch(project=project, user=editor, connection=gateway, model_id="wan-2.7",
+                           scene_ids=[dawn.pk], idempotency_key=uuid.uuid4(), shown_total=plan.total)
+    assert not Render.objects.exists()
+
+
+def test_a_click_on_a_plan_shown_for_another_model_books_nothing(client_for, editor, project, make_scene, local,
+                                                               gateway):
+    dawn = make_scene(title="Dawn", duration=4)
+    url = reverse("generation:batch_render", args=[project.pk])
+    page = client_for(editor).post(url, {
+        "target": f"{gateway.pk}:wan-2.7", "plan_target": f"{local.pk}:previz-animatic-1", "plan_total": "0.00",
+        "scope": "all", "scenes": str(dawn.pk), "idempotency_key": str(uuid.uuid4())}).content.decode()
+    assert "The model changed after the plan was shown" in page
+    assert not Render.objects.exists()
+
+
+def test_a_form_key_used_for_some_scenes_is_refused_for_others(project, make_scene, editor, local):
+    dawn, dusk = make_scene(title="Dawn"), make_scene(title="Dusk")
+    key = uuid.uuid4()
+    batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                       scene_ids=[dawn.pk], idempotency_key=key)
+    with pytest.raises(ValidationError, match="already used for other scenes"):
+        batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                           scene_ids=[dawn.pk, dusk.pk], idempotency_key=key)
+    assert not Render.objects.filter(scene=dusk).exists()
