@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Activity, ActivityKind, NotificationPreference, RenderDigest
 
 SETTLED = (ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED)
+DIGEST_LOST_AFTER = timedelta(minutes=5)
 DIGEST_LINES = 40
 
 
@@ -52,41 +54,44 @@ def render_settled(take) -> None:
 
     if not take.created_by_id:
         return
-    due = timezone.now() + timedelta(seconds=settings.RENDER_DIGEST_SECONDS)
-    if not RenderDigest.objects.filter(user_id=take.created_by_id, due_at__isnull=True).update(due_at=due):
+    now = timezone.now()
+    delay = settings.RENDER_DIGEST_SECONDS
+    # A digest due long ago was lost with its worker: this settle schedules a new one.
+    free = Q(due_at__isnull=True) | Q(due_at__lt=now - timedelta(seconds=delay) - DIGEST_LOST_AFTER)
+    due = now + timedelta(seconds=delay)
+    if not RenderDigest.objects.filter(free, user_id=take.created_by_id).update(due_at=due):
         try:
-            with transaction.atomic():
-                # First digest for this user: it covers feed entries from this one on.
-                latest = Activity.objects.filter(take=take, kind__in=SETTLED).order_by("-pk").first()
-                RenderDigest.objects.create(user_id=take.created_by_id, due_at=due,
-                                            last_activity_id=(latest.pk - 1) if latest else 0)
+            with transaction.atomic():  # the author's first digest: it covers every entry so far
+                RenderDigest.objects.create(user_id=take.created_by_id, due_at=due)
         except IntegrityError:
             return  # the row exists and a digest is already due
-    send_render_digest.apply_async_on_commit((take.created_by_id,), countdown=settings.RENDER_DIGEST_SECONDS)
+    send_render_digest.apply_async_on_commit((take.created_by_id,), countdown=delay)
 
 
 def render_digest_send(user_id: int) -> int:
     """Email the author the takes settled since their last digest; returns how many were in it."""
     from projects.tasks import send_notification
 
-    digest = RenderDigest.objects.select_related("user").filter(user_id=user_id).first()
-    if digest is None:
-        return 0
-    # From here on a take that settles schedules the next digest; any this one reads are
-    # not repeated there, as last_activity_id moves past them.
-    RenderDigest.objects.filter(pk=digest.pk).update(due_at=None)
-    entries = list(
-        Activity.objects.filter(kind__in=SETTLED, take__created_by_id=user_id, pk__gt=digest.last_activity_id)
-        .select_related("project", "scene", "take").order_by("pk")
-    )
-    if not entries:
-        return 0
-    claimed = RenderDigest.objects.filter(pk=digest.pk, last_activity_id=digest.last_activity_id).update(
-        last_activity_id=entries[-1].pk)
-    if not claimed or not wants(digest.user, "renders_finished"):
-        return 0  # a second delivery of this task already sent them, or the user opted out
-    subject, body = _digest_text(entries)
-    send_notification.delay(user_id, f"[Storyboard Studio] {subject}"[:200], body)
+    with transaction.atomic():
+        # One digest at a time per author: a second delivery waits here, then finds nothing new.
+        digest = RenderDigest.objects.select_for_update().select_related("user").filter(user_id=user_id).first()
+        if digest is None:
+            return 0
+        # From here on a take that settles schedules the next digest; the entries read here
+        # are not repeated there, as last_activity_id moves past them.
+        RenderDigest.objects.filter(pk=digest.pk).update(due_at=None)
+        entries = list(
+            Activity.objects.filter(kind__in=SETTLED, take__created_by_id=user_id, pk__gt=digest.last_activity_id)
+            .select_related("project", "scene", "take").order_by("pk")
+        )
+        if not entries:
+            return 0
+        RenderDigest.objects.filter(pk=digest.pk).update(last_activity_id=entries[-1].pk)
+        if not wants(digest.user, "renders_finished"):
+            return 0
+        subject, body = _digest_text(entries)
+        # Queued with the claim, or not at all.
+        send_notification.delay_on_commit(user_id, f"[Storyboard Studio] {subject}"[:200], body)
     return len(entries)
 
 

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import OperationalError
 
 
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -13,7 +14,8 @@ def send_notification(user_id: int, subject: str, body: str) -> None:
     send_mail(subject, body, None, [user.email])
 
 
-@shared_task(acks_late=True, ignore_result=True)
+@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=True,
+             max_retries=5)
 def send_render_digest(user_id: int) -> None:
     from projects.notifications import render_digest_send
 

@@ -232,6 +232,26 @@ def test_takes_that_settle_together_reach_their_author_as_one_email(scene, edito
     assert f"take {takes[0].number} of" not in mailoutbox[1].body
 
 
+def test_a_digest_lost_with_its_worker_does_not_silence_the_author(scene, editor, mailoutbox, sent,
+                                                                  django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.models import RenderDigest
+
+    first, second = [Render.objects.create(scene=scene, provider="local", model="m", recipe={},
+                                           status=Status.DOWNLOADING, created_by=editor) for _ in range(2)]
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=False):  # its digest task never runs
+        first.advance(Status.SUCCEEDED)
+    RenderDigest.objects.filter(user=editor).update(due_at=timezone.now() - timedelta(hours=1))
+    with sent():
+        second.advance(Status.SUCCEEDED)
+    (mail,) = mailoutbox
+    assert "2 takes finished" in mail.subject
+
+
 def test_an_author_who_opted_out_gets_no_render_digest(scene, editor, mailoutbox, sent):
     from projects.models import NotificationPreference
 
