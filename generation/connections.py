@@ -81,8 +81,10 @@ def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
     except ProviderError as exc:
         return (f"The webhook signing secret could not be fetched ({exc.message}); "
                 "paste it to use webhooks.")
-    ProviderConnection.objects.filter(pk=connection.pk).update(
-        webhook_secret_encrypted=connection.webhook_secret_encrypted)
+    # Only if still unset: an owner may have pasted a secret (or changed the key) meanwhile.
+    if not ProviderConnection.objects.filter(pk=connection.pk, webhook_secret_encrypted="").update(
+            webhook_secret_encrypted=connection.webhook_secret_encrypted):
+        return "A webhook signing secret was saved meanwhile; it was kept."
     return "Fetched the account's webhook signing secret."
 
 

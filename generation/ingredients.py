@@ -57,8 +57,13 @@ def store(take: Render, archive: bytes, *, title: str, trust_anchors_pem: bytes 
     key = key_for(title, trust_anchors_pem)
     take.c2pa_ingredient.save(ARCHIVE_NAME, ContentFile(archive), save=False)
     take.c2pa_ingredient_key = key
-    Render.objects.filter(pk=take.pk).update(c2pa_ingredient=take.c2pa_ingredient.name, c2pa_ingredient_key=key)
-    if old and old != take.c2pa_ingredient.name:
+    # Not for a take withheld meanwhile (consent revoked, perhaps with its files deleted):
+    # the archive holds the take's manifest and prompt.
+    kept = (Render.objects.filter(pk=take.pk, quarantined_at__isnull=True).exclude(video="")
+            .update(c2pa_ingredient=take.c2pa_ingredient.name, c2pa_ingredient_key=key))
+    if not kept:
+        take.c2pa_ingredient.delete(save=False)
+    elif old and old != take.c2pa_ingredient.name:
         take.c2pa_ingredient.storage.delete(old)
 
 

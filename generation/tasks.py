@@ -26,9 +26,13 @@ def submit_render(render_id: int) -> None:
     pipeline.render_submit(render_id)
 
 
-@shared_task(base=RenderTask, acks_late=True, ignore_result=True)
-def poll_render(render_id: int) -> None:
+@shared_task(bind=True, base=RenderTask, acks_late=True, ignore_result=True)
+def poll_render(self, render_id: int) -> None:
     try:
+        if (self.request.delivery_info or {}).get("redelivered"):
+            # The worker that had this poll may have died while finishing the take: a take
+            # left downloading is finished now, not when the sweeper notices it.
+            pipeline.render_finish(render_id, final_attempt=False)
         pipeline.render_poll(render_id)  # finishes the take when its job just succeeded
     except pipeline.TryAgainLater as later:  # that was the first attempt at the download
         _finish_later(render_id, attempt=2, retry_after=later.retry_after)

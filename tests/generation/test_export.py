@@ -376,3 +376,16 @@ def test_progress_is_written_only_as_often_as_the_page_could_show_it(project, ow
         export.refresh_from_db()
         seen.append(export.progress)
     assert seen == [1, 1, 50, 50, 60, 70]
+
+
+def test_an_ingredient_finished_after_the_take_was_withheld_is_not_kept(scene, render_take):
+    """An export or approval task still writing a take's ingredient when consent is revoked leaves nothing."""
+    from generation import ingredients
+
+    take = render_take(scene)
+    folder = Path(take.video.path).parent
+    Render.objects.filter(pk=take.pk).update(quarantined_at=timezone.now(), quarantine_reason="Consent revoked")
+    ingredients.store(take, b"the take's manifest and prompt", title="Scene 1", trust_anchors_pem=None)
+    take.refresh_from_db()
+    assert not take.c2pa_ingredient
+    assert not list(folder.glob("ingredient*"))

@@ -318,3 +318,28 @@ def test_the_providers_own_thumbnail_becomes_the_takes_jpeg(
     with Image.open(take.thumbnail.path) as thumbnail:
         assert (thumbnail.format, thumbnail.size) == ("JPEG", (320, 180))
         assert thumbnail.getpixel((10, 10))[0] > 200  # the provider's yellow, not a video frame
+
+
+def test_a_poll_redelivered_after_its_worker_died_mid_download_finishes_the_take(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
+    from generation import tasks
+
+    done = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    # The poll saw this job done, moved the take to downloading, and its worker died there.
+    stranded = Render.objects.create(scene=four_second_scene, connection=gateway, provider=gateway.kind,
+                                     model="veo-3.1", recipe=done.recipe, status=Status.DOWNLOADING,
+                                     provider_job_id=done.provider_job_id, created_by=editor)
+
+    def deliver(redelivered: bool):
+        tasks.poll_render.push_request(delivery_info={"redelivered": redelivered})
+        try:
+            tasks.poll_render.run(stranded.pk)
+        finally:
+            tasks.poll_render.pop_request()
+        stranded.refresh_from_db()
+
+    deliver(redelivered=False)  # a poll that is not a redelivery leaves a download in flight alone
+    assert stranded.status == Status.DOWNLOADING
+    deliver(redelivered=True)
+    assert stranded.status == Status.SUCCEEDED, stranded.error_message
+    assert stranded.video.size == len(provider_server.video)

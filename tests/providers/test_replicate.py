@@ -355,3 +355,21 @@ def test_adding_a_replicate_connection_tests_it_and_fetches_its_webhook_secret(
     connection = ProviderConnection.objects.get(team=team, label="Replicate")
     assert connection.last_test_ok is True
     assert connection.webhook_secret == provider_server.replicate_webhook_secret
+
+
+def test_a_secret_pasted_while_the_test_ran_is_kept(provider_server, team, owner):
+    from generation import connections
+    from generation.models import ProviderConnection
+    from generation.providers import provider_for
+
+    connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                               base_url=provider_server.replicate_base,
+                                               api_key=provider_server.api_key)
+    pasted = ProviderConnection.objects.get(pk=connection.pk)
+    pasted.set_webhook_secret("whsec_cGFzdGVk")
+    pasted.save()  # the owner saved their own secret while the test was fetching one
+
+    message = connections._fetch_webhook_secret(connection, provider_for(connection))
+
+    assert "kept" in message
+    assert ProviderConnection.objects.get(pk=connection.pk).webhook_secret == "whsec_cGFzdGVk"
