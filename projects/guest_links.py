@@ -57,7 +57,9 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
     visible = Render.objects.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True,
                                     scene__project=link.project).select_related("scene")
     if with_comments:
-        visible = visible.prefetch_related(Prefetch("comments", Comment.objects.select_related("author", "retake")))
+        from projects.review import threads
+
+        visible = visible.prefetch_related(Prefetch("comments", threads(Comment.objects.select_related("author", "retake"))))
     if link.scope == ReviewLink.Scope.CUT:
         approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
         return list(visible.filter(pk__in=approved).order_by("scene__position"))

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from generation.files import file_response
 from projects import guest_links, review
 from projects.access import get_project_for, require
-from projects.models import ReviewLink
+from projects.models import Comment, ReviewLink
 
 SESSION_KEY = "guest_review"
 
@@ -134,6 +134,23 @@ def guest_comment(request, token, take_pk):
         return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
                            error_take=take.pk, draft=request.POST)
     return redirect(reverse("projects:guest_review", args=[token]) + f"#take-{take.pk}")
+
+
+@require_POST
+def guest_reply(request, token, pk):
+    link, state = _open_link(request, token)
+    if not _allowed(link, state):
+        raise Http404("Open the review link first.")
+    # Only a comment on a take this link shows: never another project's, never a withheld take's.
+    parent = Comment.objects.filter(pk=pk, take__in=[t.pk for t in guest_links.takes_in_scope(link)]).first()
+    if parent is None:
+        raise Http404("This comment is not part of the review.")
+    try:
+        review.comment_reply(parent=parent, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""))
+    except ValidationError as exc:
+        return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
+                           error_take=parent.take_id, draft={})
+    return redirect(reverse("projects:guest_review", args=[token]) + f"#comment-{parent.pk}")
 
 
 def guest_file(request, token, take_pk, variant):

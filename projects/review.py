@@ -24,7 +24,8 @@ from projects.models import (
 )
 
 MAX_COMMENT = 5000
-PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
+# A username ([\w.+-], as Django allows) not ending in a dot: "thanks @rita." mentions rita.
+PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]*[\w+-])")
 
 
 # --- Activity ------------------------------------------------------------------------------
@@ -38,6 +39,14 @@ def record(*, project, kind: str, text: str, actor=None, actor_name: str = "", s
 
 
 # --- Status ----------------------------------------------------------------------------------
+
+
+def threads(comments):
+    """Top-level comments (a queryset) with their replies, oldest first, each with its author."""
+    from django.db.models import Prefetch
+
+    replies = Comment.objects.select_related("author").prefetch_related("revisions").order_by("created_at")
+    return comments.filter(parent__isnull=True).prefetch_related(Prefetch("replies", replies))
 
 
 def with_review_status(scenes) -> list[Scene]:
@@ -141,6 +150,34 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     return comment
 
 
+def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = "", via_link=None) -> Comment:
+    """Answer a comment in its thread. Threads are one level deep, as in Frame.io: a reply
+    to a reply joins the same thread. Everyone who wrote in the thread hears about it."""
+    parent = parent.parent or parent
+    take = parent.take
+    _reviewable(take, "commented on")
+    body = _clean_body(body)
+    guest_name = (guest_name or "").strip()[:80]
+    if author is None and not guest_name:
+        raise ValidationError("Tell us your name before commenting.")
+    reply = Comment.objects.create(take=take, parent=parent, author=author, guest_name="" if author else guest_name,
+                                   via_link=via_link, body=body)
+    scene = take.scene
+    record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
+           actor_name=reply.who if author is None else "", scene=scene, take=take,
+           text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
+    mentioned = _notify_mentions(reply)
+    thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
+    notifications.notify(
+        [u for u in thread if u is not None and u.pk != reply.author_id and u not in mentioned], "replies",
+        subject=f"{reply.who} replied on {scene.title}",
+        body=f"{reply.who} replied to {parent.who} on {scene.project.name} / {scene.title}, take {take.number}"
+             f"{' at ' + parent.timecode if parent.timecode else ''}:\n\n{body}",
+        path=_take_path(take),
+    )
+    return reply
+
+
 def mentioned_members(text: str, team) -> list:
     names = {m.lower() for m in PERSON_MENTION.findall(text)}
     if not names:
@@ -149,7 +186,8 @@ def mentioned_members(text: str, team) -> list:
     return [m.user for m in members if m.user.get_username().lower() in names]
 
 
-def _notify_mentions(comment: Comment) -> None:
+def _notify_mentions(comment: Comment) -> list:
+    """Email the teammates @mentioned in the comment; returns them."""
     scene = comment.take.scene
     users = [u for u in mentioned_members(comment.body, scene.project.team) if u.pk != comment.author_id]
     notifications.notify(
@@ -159,6 +197,7 @@ def _notify_mentions(comment: Comment) -> None:
              f"{' at ' + comment.timecode if comment.timecode else ''}:\n\n{comment.body}",
         path=_take_path(comment.take),
     )
+    return users
 
 
 def _own(comment: Comment, user) -> None:
@@ -180,6 +219,8 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
 
 
 def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
+    if comment.parent_id:
+        raise ValidationError("Resolve the thread's first comment; replies go with it.")
     if resolved and not comment.is_resolved:
         comment.resolved_at, comment.resolved_by = timezone.now(), user
     elif not resolved:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -49,7 +50,8 @@ def _review_context(take, membership, **extra):
     return {
         "take": take, "scene": scene, "project": scene.project, "membership": membership,
         "scene_status": scene_with_status.review_status,
-        "comments": take.comments.select_related("author", "resolved_by", "retake").prefetch_related("revisions"),
+        "comments": review.threads(take.comments.select_related("author", "resolved_by", "retake")
+                                   .prefetch_related("revisions")),
         "decisions": review.history(scene),
         "other_takes": [t for t in reviewable_takes(scene) if t.pk != take.pk],
         "can_comment": can_comment(membership), **extra,
@@ -109,6 +111,25 @@ def comment_update(request, pk):
     if request.htmx:
         return _comments_partial(request, take, membership)
     return redirect("projects:take_review", pk=take.pk)
+
+
+@login_required
+@require_POST
+def comment_reply(request, pk):
+    parent, membership = get_comment_for(request.user, pk)
+    take = parent.take
+    if not can_comment(membership):
+        raise PermissionDenied("Viewers can watch but not comment.")
+    error = None
+    try:
+        review.comment_reply(parent=parent, author=request.user, body=request.POST.get("body", ""))
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+    if request.htmx:
+        return _comments_partial(request, take, membership, comment_error=error)
+    if error:
+        messages.error(request, error)
+    return redirect(reverse("projects:take_review", args=[take.pk]) + f"#comment-{parent.pk}")
 
 
 @login_required

@@ -32,6 +32,7 @@ urlpatterns = [
     path("takes/<int:pk>/decide/", review_views.take_decide, name="take_decide"),
     path("comments/<int:pk>/", review_views.comment_update, name="comment_update"),
     path("comments/<int:pk>/rerender/", review_views.comment_rerender, name="comment_rerender"),
+    path("comments/<int:pk>/replies/", review_views.comment_reply, name="comment_reply"),
     path("scenes/<int:pk>/compare/", review_views.scene_compare, name="scene_compare"),
     path("projects/<int:pk>/cut/", review_views.project_cut, name="project_cut"),
     path("projects/<int:pk>/activity/", review_views.project_activity, name="project_activity"),
@@ -40,5 +41,6 @@ urlpatterns = [
          name="review_link_revoke"),
     path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
     path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
+    path("review/<str:token>/comments/<int:pk>/replies/", guest_views.guest_reply, name="guest_reply"),
     path("review/<str:token>/takes/<int:take_pk>/<str:variant>/", guest_views.guest_file, name="guest_file"),
 ]

@@ -27,6 +27,7 @@ def urls(team, project, scene, render_take, owner):
         ("post", reverse("projects:take_decide", args=[take.pk])),
         ("post", reverse("projects:comment_update", args=[comment.pk])),
         ("post", reverse("projects:comment_rerender", args=[comment.pk])),
+        ("post", reverse("projects:comment_reply", args=[comment.pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_activity", args=[project.pk])),

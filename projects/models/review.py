@@ -18,6 +18,8 @@ class Comment(models.Model):
     """
 
     take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies",
+                               help_text="The comment this one answers (threads are one level deep)")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -180,8 +182,9 @@ class NotificationPreference(models.Model):
     changes_requested = models.BooleanField("When changes are requested on a take I rendered or commented on",
                                             default=True)
     renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
+    replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
 
-    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished")
+    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies")
 
 
 class RenderDigest(models.Model):

@@ -79,6 +79,24 @@ def test_a_guest_comments_at_a_timecode_under_their_name(client, shared):
     assert "Logo too small here" in page and "00:01.0" in page
 
 
+def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, shared, owner):
+    from projects import review
+
+    question = review.comment_add(take=shared["take"], author=owner, body="Does the logo read?", at=1)
+    secret = review.comment_add(take=shared["hidden"], author=owner, body="Ending notes", at=1)
+    _enter(client, shared["token"], name="Grace from Acme")
+    response = client.post(reverse("projects:guest_reply", args=[shared["token"], question.pk]),
+                           {"body": "It does now."})
+    assert response.status_code == 302
+    reply = question.replies.get()
+    assert reply.guest_name == "Grace from Acme" and reply.via_link == shared["link"] and reply.author is None
+    page = client.get(reverse("projects:guest_review", args=[shared["token"]])).content.decode()
+    assert "It does now." in page and 'data-testid="reply"' in page
+    assert client.post(reverse("projects:guest_reply", args=[shared["token"], secret.pk]),
+                       {"body": "peek"}).status_code == 404
+    assert not secret.replies.exists()
+
+
 def test_a_bad_guest_comment_keeps_the_text_and_says_why(client, shared):
     _enter(client, shared["token"])
     take = shared["take"]

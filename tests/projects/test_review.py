@@ -97,6 +97,13 @@ def test_an_at_mention_emails_the_teammate_unless_they_opted_out(take, reviewer,
     assert [m.to for m in mailoutbox] == [[owner.email]]
 
 
+def test_a_mention_at_the_end_of_a_sentence_still_reaches_the_teammate(take, reviewer, editor, mailoutbox, sent):
+    mailoutbox.clear()
+    with sent():
+        review.comment_add(take=take, author=reviewer, body=f"Over to you, @{editor.username}.", at=1)
+    assert [m.to for m in mailoutbox] == [[editor.email]]
+
+
 def test_mentioning_someone_outside_the_team_notifies_nobody(take, reviewer, outsider, mailoutbox, sent):
     mailoutbox.clear()
     with sent():
@@ -105,6 +112,44 @@ def test_mentioning_someone_outside_the_team_notifies_nobody(take, reviewer, out
 
 
 # --- Decisions and statuses -------------------------------------------------------------------
+
+
+def test_replies_thread_under_the_comment_they_answer(take, reviewer, editor, owner):
+    question = review.comment_add(take=take, author=reviewer, body="Is the gull CG?", at=1)
+    answer = review.comment_reply(parent=question, author=editor, body="Yes, from the previz.")
+    again = review.comment_reply(parent=answer, author=owner, body="Keep it.")  # a reply to a reply joins the thread
+    assert answer.parent == question and again.parent == question
+    assert (answer.at_seconds, answer.take) == (None, take)
+    assert list(review.threads(take.comments.all())) == [question]
+    assert list(question.replies.order_by("created_at")) == [answer, again]
+    assert Activity.objects.filter(kind="comment", text__startswith=f"replied to {reviewer.username}").count() == 2
+    with pytest.raises(ValidationError, match="first comment"):
+        review.comment_resolve(comment=answer, user=reviewer, resolved=True)
+    with pytest.raises(ValidationError):
+        review.comment_reply(parent=question, author=editor, body="   ")
+
+
+def test_everyone_who_wrote_in_a_thread_hears_of_a_reply_once(take, reviewer, editor, owner, mailoutbox, sent):
+    question = review.comment_add(take=take, author=reviewer, body="Is the gull CG?", at=1)
+    review.comment_reply(parent=question, author=editor, body="Yes.")
+    mailoutbox.clear()
+    with sent():
+        review.comment_reply(parent=question, author=owner, body=f"Keep it, @{editor.username}.")
+    by_subject = {m.to[0]: m.subject for m in mailoutbox}
+    assert set(by_subject) == {reviewer.email, editor.email}  # not the owner, who wrote it
+    assert f"{owner.username} replied on" in by_subject[reviewer.email]
+    assert "mentioned you" in by_subject[editor.email]  # one email each: the mention, not also the reply
+
+
+def test_a_teammate_replies_from_the_review_page_and_viewers_cannot(client_for, take, reviewer, editor, viewer):
+    question = review.comment_add(take=take, author=reviewer, body="Is the gull CG?", at=1)
+    url = reverse("projects:comment_reply", args=[question.pk])
+    page = client_for(editor).post(url, {"body": "Yes, from the previz."}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="reply"' in page and "Yes, from the previz." in page
+    assert client_for(viewer).post(url, {"body": "me too"}).status_code == 403
+    assert question.replies.count() == 1
+    empty = client_for(editor).post(url, {"body": ""}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'role="alert"' in empty and question.replies.count() == 1
 
 
 def _status(scene):
