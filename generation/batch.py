@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from generation import catalog
+from generation import budget, catalog
 from generation.models import TERMINAL, Render, Status
 from generation.services import Compiled, form_key, render_compile
 
@@ -110,6 +110,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                               f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
     try:
         with transaction.atomic():
+            budget.hold(project, plan.total)  # locks the project first, then the scenes
             # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
             locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
             if len(locked.values_list("pk")) != len(scene_ids):

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from generation import batch
+from generation import batch, budget
 from generation.forms import BatchRenderForm
 from projects.access import get_project_for, require
 
@@ -19,8 +19,11 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     scope = choices.get("scope") if choices.get("scope") in batch.SCOPES else "unapproved"
     plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope), connection=target.connection,
                             model_id=target.model.model_id) if target else None
+    left = None
+    if project.budget is not None:
+        left = max(project.budget - budget.committed(project), 0)
     context = {"project": project, "membership": membership, "form": form, "target": target, "scope": scope,
-               "scopes": batch.SCOPES, "plan": plan, "error": error}
+               "scopes": batch.SCOPES, "plan": plan, "error": error, "budget_left": left}
     return render(request, PAGE + "#batch-plan" if partial else PAGE, context)
 
 

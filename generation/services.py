@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from generation import catalog
+from generation import budget, catalog
 from generation.models import Render, Status
 from projects import review
 from projects.consent import cast_problems
@@ -123,14 +123,15 @@ def render_create(
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
     params = recipe["parameters"]
+    cost = model.price_for(params["size"]) * int(params["seconds"])
     try:
         with transaction.atomic():
+            budget.hold(scene.project, cost)  # locks the project first, then the scene
             # Lock the scene row so two takes booked at once get different numbers.
             type(scene).objects.select_for_update().filter(pk=scene.pk).first()
             render = Render.objects.create(
                 scene=scene, parent=parent, connection=connection, provider=connection.kind,
-                model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user,
-                cost=model.price_for(params["size"]) * int(params["seconds"]),
+                model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user, cost=cost,
             )
             if cast:
                 render.characters.set(cast)

@@ -14,9 +14,17 @@ from projects.models import (
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "default_size", "default_duration"]
+        fields = ["name", "description", "default_size", "default_duration", "budget"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"default_duration": "Default duration (seconds)"}
+
+
+class ProjectBudgetForm(forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["budget"]
+        error_messages = {"budget": {"min_value": "A budget can't be negative.",
+                                     "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50."}}
 
 
 class SceneForm(forms.ModelForm):

@@ -90,10 +90,10 @@ def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
 
 
 def project_create(*, team: Team, user, name: str, description: str = "",
-                   default_size: str = "1280x720", default_duration: int = 4) -> Project:
+                   default_size: str = "1280x720", default_duration: int = 4, budget=None) -> Project:
     return Project.objects.create(
         team=team, name=name, description=description, default_size=default_size,
-        default_duration=default_duration, created_by=user,
+        default_duration=default_duration, budget=budget, created_by=user,
     )
 
 

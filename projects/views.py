@@ -12,13 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from generation import reference
+from generation import budget, reference
 from generation.catalog import mark_remixable
 from generation.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, services
 from projects.access import get_project_for, get_scene_for, require
-from projects.forms import ProjectForm, SceneEditForm, SceneForm
+from projects.forms import ProjectBudgetForm, ProjectForm, SceneEditForm, SceneForm
 from projects.models import Character
 
 STORYBOARD = "projects/project_detail.html"
@@ -58,7 +58,8 @@ def _storyboard_context(project, membership, **extra):
         "project": project, "membership": membership, "scenes": scenes, "progress": review.progress(scenes),
         "character_names_json": json.dumps(names), "library": library,
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
-        "render_form": RenderForm(team=project.team), **extra,
+        "render_form": RenderForm(team=project.team), "budget_form": ProjectBudgetForm(instance=project),
+        "committed": budget.committed(project) if project.budget is not None else None, **extra,
     }
 
 
@@ -66,6 +67,22 @@ def _storyboard_context(project, membership, **extra):
 def project_detail(request, pk):
     project, membership = get_project_for(request.user, pk)
     return render(request, STORYBOARD, _storyboard_context(project, membership))
+
+
+@login_required
+@require_POST
+def project_budget(request, pk):
+    """Owners set (or clear) the project's render budget."""
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "manage")
+    form = ProjectBudgetForm(request.POST, instance=project)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
+                         else "Render budget removed: no limit.")
+    else:
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("projects:project_detail", pk=project.pk)
 
 
 @login_required

@@ -151,3 +151,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.getbasetemp() / "test-studio.sqlite3")
+
+
+@pytest.fixture
+def priced_gateway(team, owner):
+    """An OpenAI-format gateway whose one model, Wan 2.7, renders 4 s at 1280x720 for $0.50 a second.
+
+    Its base URL answers nothing: for tests that book takes without sending them."""
+    from generation import connections
+
+    connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Gateway",
+                                               base_url="http://127.0.0.1:9/v1", api_key="sk-test")
+    connections.catalog_register_model(connection=connection, model_id="wan-2.7", display_name="Wan 2.7",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.5)
+    return connection

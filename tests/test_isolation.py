@@ -36,6 +36,7 @@ def urls(team, project, scene, render_take, owner):
         ("post", reverse("projects:review_link_revoke", args=[project.pk, link.pk])),
         ("get", reverse("projects:project_detail", args=[project.pk])),
         ("post", reverse("projects:scene_create", args=[project.pk])),
+        ("post", reverse("projects:project_budget", args=[project.pk])),
         ("get", reverse("projects:scene_card", args=[scene.pk])),
         ("get", reverse("projects:scene_edit", args=[scene.pk])),
         ("post", reverse("projects:scene_edit", args=[scene.pk])),

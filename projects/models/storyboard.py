@@ -26,6 +26,11 @@ class Project(models.Model):
         default=4,
         validators=[MinValueValidator(MIN_SCENE_SECONDS), MaxValueValidator(MAX_SCENE_SECONDS)],
     )
+    budget = models.DecimalField(
+        "Render budget (US$)", max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Takes that would spend past this are refused before they reach a provider. Empty: no limit.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import batch, connections
+from generation import batch
 from generation.models import Render, Status
 from projects import consent, review
 from projects.models import Activity, CharacterKind, Role
@@ -21,13 +21,8 @@ def local(team):
 
 
 @pytest.fixture
-def gateway(team, owner):
-    """A gateway whose one model renders 4 s only, at $0.50 a second (nothing is sent in these tests)."""
-    connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Gateway",
-                                               base_url="http://127.0.0.1:9/v1", api_key="sk-test")
-    connections.catalog_register_model(connection=connection, model_id="wan-2.7", display_name="Wan 2.7",
-                                       sizes=["1280x720"], durations=[4], price_per_second=0.5)
-    return connection
+def gateway(priced_gateway):
+    return priced_gateway
 
 
 def plan_for(project, connection, model_id, scope="all"):
