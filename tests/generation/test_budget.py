@@ -1,5 +1,6 @@
 """A project's render budget: nothing that would spend past it is booked, by one click or many."""
 
+import re
 import uuid
 from decimal import Decimal
 
@@ -65,6 +66,7 @@ def test_a_batch_past_the_budget_books_nothing_and_the_plan_says_so(client_for, 
     url = reverse("generation:batch_render", args=[project.pk])
     plan_page = client_for(editor).get(url, {"target": target, "scope": "all"}).content.decode()
     assert "Over budget: $3.00 of the project" in plan_page
+    assert re.search(r'data-testid="batch-button" disabled', plan_page)
     with pytest.raises(ValidationError, match="Over budget"):
         batch.render_batch(project=project, user=editor, connection=gateway, model_id="wan-2.7",
                            scene_ids=[s.pk for s in scenes], idempotency_key=uuid.uuid4())
