@@ -14,7 +14,7 @@ from projects.models import (
 class ProjectForm(forms.ModelForm):
     class Meta:
         model = Project
-        fields = ["name", "description", "default_size", "default_duration", "budget"]
+        fields = ["name", "description", "default_size", "default_duration"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         labels = {"default_duration": "Default duration (seconds)"}
 

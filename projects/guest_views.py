@@ -148,8 +148,9 @@ def guest_reply(request, token, pk):
     try:
         review.comment_reply(parent=parent, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""))
     except ValidationError as exc:
-        return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
-                           error_take=parent.take_id, draft={})
+        # The reason and the typed text go back to that comment's reply form.
+        return _guest_page(request, link, token, state["name"], status=422, reply_to=parent.pk,
+                           reply_error=" ".join(exc.messages), reply_draft=request.POST.get("body", ""))
     return redirect(reverse("projects:guest_review", args=[token]) + f"#comment-{parent.pk}")
 
 

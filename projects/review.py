@@ -168,8 +168,9 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
            text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
     mentioned = _notify_mentions(reply)
     thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
+    thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
     notifications.notify(
-        [u for u in thread if u is not None and u.pk != reply.author_id and u not in mentioned], "replies",
+        [u for u in thread if u.pk != reply.author_id and u not in mentioned], "replies",
         subject=f"{reply.who} replied on {scene.title}",
         body=f"{reply.who} replied to {parent.who} on {scene.project.name} / {scene.title}, take {take.number}"
              f"{' at ' + parent.timecode if parent.timecode else ''}:\n\n{body}",
@@ -187,9 +188,10 @@ def mentioned_members(text: str, team) -> list:
 
 
 def _notify_mentions(comment: Comment) -> list:
-    """Email the teammates @mentioned in the comment; returns them."""
+    """Email the teammates @mentioned in the comment; returns those who will get that email."""
     scene = comment.take.scene
     users = [u for u in mentioned_members(comment.body, scene.project.team) if u.pk != comment.author_id]
+    users = [u for u in users if notifications.wants(u, "mentions")]
     notifications.notify(
         users, "mentions",
         subject=f"{comment.who} mentioned you on {scene.title}",
@@ -236,7 +238,13 @@ def _people_around(take, *, exclude) -> list:
     """The take's author and everyone who commented on it, but not `exclude`."""
     users = {take.created_by} if take.created_by_id else set()
     users |= {c.author for c in take.comments.select_related("author") if c.author_id}
-    return [u for u in users if u.pk != getattr(exclude, "pk", None)]
+    return [u for u in _still_members(users, take.scene.project.team_id) if u.pk != getattr(exclude, "pk", None)]
+
+
+def _still_members(users, team_id) -> list:
+    """Those of `users` still in the team: someone who left hears nothing more of its work."""
+    members = set(Membership.objects.filter(team_id=team_id, user__in=users).values_list("user_id", flat=True))
+    return [u for u in users if u.pk in members]
 
 
 def _take_path(take) -> str:
@@ -310,6 +318,9 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
     with transaction.atomic():
+        from generation import budget
+
+        budget.lock(scene.project_id)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             from projects import services
 
@@ -332,6 +343,10 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
     not recorded either. Returns (comment, new take or None).
     """
     with transaction.atomic():
+        if retake_prompt is not None:
+            from generation import budget
+
+            budget.lock(take.scene.project_id)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)
         if retake_prompt is None:
             return comment, None

@@ -52,6 +52,7 @@ def _review_context(take, membership, **extra):
         "scene_status": scene_with_status.review_status,
         "comments": review.threads(take.comments.select_related("author", "resolved_by", "retake")
                                    .prefetch_related("revisions")),
+        "comment_count": take.comments.count(),  # replies included, as on the take's card
         "decisions": review.history(scene),
         "other_takes": [t for t in reviewable_takes(scene) if t.pk != take.pk],
         "can_comment": can_comment(membership), **extra,
@@ -120,15 +121,17 @@ def comment_reply(request, pk):
     take = parent.take
     if not can_comment(membership):
         raise PermissionDenied("Viewers can watch but not comment.")
-    error = None
+    body = request.POST.get("body", "")
     try:
-        review.comment_reply(parent=parent, author=request.user, body=request.POST.get("body", ""))
+        review.comment_reply(parent=parent, author=request.user, body=body)
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        # The reason and the typed text go back to that comment's reply form.
+        kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
+        if request.htmx:
+            return _comments_partial(request, take, membership, **kept)
+        return render(request, REVIEW, _review_context(take, membership, **kept), status=422)
     if request.htmx:
-        return _comments_partial(request, take, membership, comment_error=error)
-    if error:
-        messages.error(request, error)
+        return _comments_partial(request, take, membership)
     return redirect(reverse("projects:take_review", args=[take.pk]) + f"#comment-{parent.pk}")
 
 

@@ -31,6 +31,11 @@ class Project(models.Model):
         validators=[MinValueValidator(0)],
         help_text="Takes that would spend past this are refused before they reach a provider. Empty: no limit.",
     )
+    render_spend = models.DecimalField(
+        max_digits=12, decimal_places=4, default=0, editable=False,
+        help_text="Estimated cost of every take booked, less takes that never reached a provider. "
+                  "Deleting a scene does not give its takes' money back.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -95,6 +95,9 @@ def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, sh
     assert client.post(reverse("projects:guest_reply", args=[shared["token"], secret.pk]),
                        {"body": "peek"}).status_code == 404
     assert not secret.replies.exists()
+    refused = client.post(reverse("projects:guest_reply", args=[shared["token"], question.pk]), {"body": "y" * 5001})
+    assert refused.status_code == 422
+    assert 'data-testid="reply-error"' in refused.content.decode() and "y" * 5001 in refused.content.decode()
 
 
 def test_a_bad_guest_comment_keeps_the_text_and_says_why(client, shared):

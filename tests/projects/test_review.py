@@ -141,6 +141,27 @@ def test_everyone_who_wrote_in_a_thread_hears_of_a_reply_once(take, reviewer, ed
     assert "mentioned you" in by_subject[editor.email]  # one email each: the mention, not also the reply
 
 
+def test_a_thread_member_who_mutes_mentions_still_hears_of_a_reply_that_mentions_them(
+        take, reviewer, editor, owner, mailoutbox, sent):
+    question = review.comment_add(take=take, author=editor, body="Is the gull CG?", at=1)
+    NotificationPreference.objects.create(user=editor, mentions=False)
+    mailoutbox.clear()
+    with sent():
+        review.comment_reply(parent=question, author=owner, body=f"Keep it, @{editor.username}.")
+    assert [(m.to, "replied on" in m.subject) for m in mailoutbox] == [([editor.email], True)]
+
+
+def test_someone_who_left_the_team_hears_no_more_of_its_threads(take, reviewer, editor, owner, mailoutbox, sent):
+    from projects.models import Membership
+
+    question = review.comment_add(take=take, author=editor, body="Is the gull CG?", at=1)
+    Membership.objects.filter(user=editor, team=take.scene.project.team).delete()
+    mailoutbox.clear()
+    with sent():
+        review.comment_reply(parent=question, author=owner, body="Yes.")
+    assert mailoutbox == []
+
+
 def test_a_teammate_replies_from_the_review_page_and_viewers_cannot(client_for, take, reviewer, editor, viewer):
     question = review.comment_add(take=take, author=reviewer, body="Is the gull CG?", at=1)
     url = reverse("projects:comment_reply", args=[question.pk])
@@ -148,8 +169,12 @@ def test_a_teammate_replies_from_the_review_page_and_viewers_cannot(client_for, 
     assert 'data-testid="reply"' in page and "Yes, from the previz." in page
     assert client_for(viewer).post(url, {"body": "me too"}).status_code == 403
     assert question.replies.count() == 1
-    empty = client_for(editor).post(url, {"body": ""}, HTTP_HX_REQUEST="true").content.decode()
-    assert 'role="alert"' in empty and question.replies.count() == 1
+    too_long = "x" * 5001
+    kept = client_for(editor).post(url, {"body": too_long}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-testid="reply-error"' in kept and too_long in kept  # the typed text stays in its form
+    assert question.replies.count() == 1
+    page = client_for(editor).get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert "Comments (2)" in page  # replies counted, as on the take's card
 
 
 def _status(scene):
