@@ -1,0 +1,62 @@
+"""Bookings and re-renders lock the project row before any scene row, so they never deadlock.
+
+A re-render from review edits the scene's prompt and books a take; a click on the same
+scene's Render button books one too. If one took the scene first and the other the project
+first, PostgreSQL would end one of them with "deadlock detected". Row locks are PostgreSQL's:
+on SQLite a write transaction takes the whole database, so this is checked on PostgreSQL.
+"""
+
+import threading
+import time
+import uuid
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from projects import review
+from projects.models import Project, Scene
+from tests.worker import migrated_data  # noqa: F401  (committed data: the shipped catalog is put back)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_re_render_from_review_waits_for_the_project_before_touching_the_scene(
+        migrated_data, project, scene, render_take, reviewer, editor):  # noqa: F811
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")
+    take = render_take(scene)
+    request = review.take_request_changes(take=take, user=reviewer, note="Darker sky, please.")
+    held, outcome = threading.Event(), {}
+
+    def booking_elsewhere():
+        """Holds the project row as a booking does, then needs the scene row."""
+        try:
+            with transaction.atomic():
+                Project.objects.select_for_update().filter(pk=project.pk).first()
+                held.set()
+                time.sleep(0.5)  # the re-render is under way meanwhile
+                try:
+                    Scene.objects.select_for_update(nowait=True).filter(pk=scene.pk).first()
+                    outcome["scene"] = "free"
+                except DatabaseError:
+                    outcome["scene"] = "taken by the re-render"
+        finally:
+            connection.close()
+
+    def re_render():
+        held.wait(5)
+        try:
+            outcome["take"] = review.rerender_for(comment=request, user=editor, prompt="A darker sky over the harbour.",
+                                                  idempotency_key=uuid.uuid4())[0]
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=booking_elsewhere), threading.Thread(target=re_render)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcome.get("scene") == "free"  # the re-render waited for the project first
+    assert outcome["take"].scene_id == scene.pk
+    scene.refresh_from_db()
+    assert scene.prompt == "A darker sky over the harbour."
