@@ -79,11 +79,6 @@ def _open(path: Path):
         raise StitchError(f"{Path(path).name} is not a playable video ({exc}).") from exc
 
 
-def clip_signature(path: Path) -> ClipSignature:
-    with _open(path) as container:
-        return _signature(container, Path(path).name)
-
-
 def _signature(container, name: str) -> ClipSignature:
     if not container.streams.video:
         raise StitchError(f"{name} has no video.")
