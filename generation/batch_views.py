@@ -19,11 +19,10 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     scope = choices.get("scope") if choices.get("scope") in batch.SCOPES else "unapproved"
     plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope), connection=target.connection,
                             model_id=target.model.model_id) if target else None
-    left = None
-    if project.budget is not None:
-        left = max(project.budget - budget.committed(project), 0)
+    left = budget.remaining(project)
     context = {"project": project, "membership": membership, "form": form, "target": target, "scope": scope,
-               "scopes": batch.SCOPES, "plan": plan, "error": error, "budget_left": left}
+               "scopes": batch.SCOPES, "plan": plan, "error": error, "budget_left": left,
+               "over_budget": plan is not None and left is not None and plan.total > left}
     return render(request, PAGE + "#batch-plan" if partial else PAGE, context)
 
 

@@ -28,6 +28,13 @@ def committed(project) -> Decimal:
     return _projects().filter(pk=project.pk).values_list("render_spend", flat=True).first() or Decimal(0)
 
 
+def remaining(project) -> Decimal | None:
+    """What is left of the project's budget (never below 0); None when it has no budget."""
+    if project.budget is None:
+        return None
+    return max(project.budget - committed(project), Decimal(0))
+
+
 def lock(project_id: int) -> None:
     """Hold the project row until the transaction ends. Every path that books a take takes
     this lock before any scene row, so bookings and edits never wait on each other in a circle."""
