@@ -59,7 +59,8 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
     if with_comments:
         from projects.review import threads
 
-        visible = visible.prefetch_related(Prefetch("comments", threads(Comment.objects.select_related("author", "retake"))))
+        comments = threads(Comment.objects.select_related("author", "resolved_by", "retake"))
+        visible = visible.prefetch_related(Prefetch("comments", comments))
     if link.scope == ReviewLink.Scope.CUT:
         approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
         return list(visible.filter(pk__in=approved).order_by("scene__position"))
