@@ -87,7 +87,9 @@ def test_a_revoked_consent_withholds_a_colleagues_take(
     expect(state).to_have_text("No consent yet")
     reference = page.get_by_test_id("reference-image")
     expect(reference).to_be_visible()
-    assert reference.evaluate("img => img.complete && img.naturalWidth") == 96
+    # The image may still be loading when it becomes visible: wait for it to decode.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=reference.element_handle())
+    assert reference.evaluate("img => img.naturalWidth") == 96
     grant_consent_to_one_project(page, project.name)
     expect(state).to_have_text("Consent: granted (1 project, all providers)")
     expect(page.get_by_test_id("consent-event").first).to_have_attribute("data-action", "granted")
