@@ -11,6 +11,8 @@ from generation.files import file_response
 from projects import guest_links, review
 from projects.access import get_project_for, require
 from projects.models import Comment, ReviewLink
+from projects.throttle import Throttled
+from studio_site.accounts import client_ip
 
 SESSION_KEY = "guest_review"
 
@@ -83,13 +85,17 @@ def guest_review(request, token):
     if link is None:
         return render(request, "projects/guest_gone.html", status=404)
     state = _guest_state(request, link)
-    error = ""
+    error, error_status = "", 403
     if request.method == "POST":
         if request.POST.get("action") == "password":
-            if link.check_password(request.POST.get("password", "")):
-                _save_guest_state(request, link, unlocked=True)
-            else:
-                error = "That password is not right."
+            try:
+                if guest_links.link_unlock(link=link, password=request.POST.get("password", ""),
+                                           ip=client_ip(request)):
+                    _save_guest_state(request, link, unlocked=True)
+                else:
+                    error = "That password is not right."
+            except Throttled as exc:
+                error, error_status = f"Too many wrong passwords; try again in {exc.minutes} minutes.", 429
         elif request.POST.get("action") == "name":
             name = request.POST.get("name", "").strip()[:80]
             if name:
@@ -103,7 +109,7 @@ def guest_review(request, token):
     if needs_password or not state.get("name"):
         return render(request, "projects/guest_gate.html", {
             "link": link, "token": token, "needs_password": needs_password, "error": error,
-        }, status=403 if error else 200)
+        }, status=error_status if error else 200)
     return _guest_page(request, link, token, state["name"])
 
 

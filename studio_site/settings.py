@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "projects",
     "generation",
 ]
@@ -80,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
+    "studio_site.accounts.SessionIdleMiddleware",
+    # Last: turns a login that axes refused into the studio's lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio_site.urls"
@@ -123,6 +128,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:project_list"
@@ -181,6 +191,66 @@ if not DEBUG:
         ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
     )
 
+# --- Guessing is not free -------------------------------------------------------
+# Login lockout (django-axes). Failures are counted twice: per account (from any
+# address: stops a targeted guess spread over many IPs) and per client address
+# (across accounts: stops one machine spraying a common password over every
+# username). The address limit is higher because an office shares one address.
+# Either count at its limit refuses logins for the cool-off; a success resets
+# the account's count. studio_site.accounts.StudioAxesHandler applies the two limits.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20"))
+LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_HANDLER = "studio_site.accounts.StudioAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "studio_site.accounts.lockout_response"  # the studio's page, 429
+# django-ipware is not installed, so axes' AXES_IPWARE_* settings would be ignored:
+# one function decides the client address for axes and the studio's own throttles.
+AXES_CLIENT_IP_CALLABLE = "studio_site.accounts.client_ip"
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+# How many proxies append to X-Forwarded-For in front of the studio (only read
+# when BEHIND_TLS_PROXY): the client is that many entries from the right, the
+# left part is whatever the client chose to send.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
+# Guest review link passwords: wrong tries per link from one address, and per
+# link from everywhere, before the link's password form rests for the cool-off.
+GUEST_PASSWORD_LIMIT = int(os.environ.get("GUEST_PASSWORD_LIMIT", "5"))
+GUEST_PASSWORD_LINK_LIMIT = int(os.environ.get("GUEST_PASSWORD_LINK_LIMIT", "20"))
+GUEST_PASSWORD_COOLOFF_MINUTES = int(os.environ.get("GUEST_PASSWORD_COOLOFF_MINUTES", "15"))
+# Password reset emails asked for from one address per cool-off.
+PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))
+# Sliding idle timeout: a session ends after this long without a request
+# (8 hours: a working day at the desk survives, a laptop left overnight does not).
+# studio_site.accounts.SessionIdleMiddleware renews it at most once a minute
+# instead of SESSION_SAVE_EVERY_REQUEST, so video range requests don't each write the session.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "480"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+
+def _caches() -> dict:
+    """Counters the web workers must share (throttles): Redis when there is one.
+
+    Otherwise the database: FileBasedCache's add() checks then writes, so two
+    processes can both "add" the same key and a throttle would undercount;
+    DatabaseCache's add() is an INSERT on the key's primary key, which exactly one
+    writer wins. Its table is made by `manage.py createcachetable` (./studio start).
+    """
+    url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+    if not url and os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://")):
+        url = os.environ["CELERY_BROKER_URL"]
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                            "KEY_PREFIX": "studio"}}
+    if url:
+        raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the database cache).")
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache"}}
+
+
+CACHES = _caches()
+
 # --- Celery -----------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
 # studiofs:// is kombu's filesystem transport with atomic writes (studio_site/broker.py).
@@ -223,7 +293,8 @@ C2PA_DIR = Path(os.environ.get("C2PA_DIR", DATA_DIR / "c2pa"))
 # Where the built-in previz provider keeps its jobs (it behaves like a remote service).
 PREVIZ_DIR = Path(os.environ.get("PREVIZ_DIR", DATA_DIR / "previz"))
 STUDIO_VERSION = "0.1.0"
-# The studio's public address, for provider webhooks (unset: polling only).
+# The studio's public address, for provider webhooks (unset: polling only) and
+# the links in password reset emails (unset: the address the request came to).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
