@@ -236,7 +236,7 @@ def _caches() -> dict:
     Otherwise the database: FileBasedCache's add() checks then writes, so two
     processes can both "add" the same key and a throttle would undercount;
     DatabaseCache's add() is an INSERT on the key's primary key, which exactly one
-    writer wins. Its table is made by `manage.py createcachetable` (./studio start).
+    writer wins. migrate makes its table (projects.apps.create_cache_tables).
     """
     url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
     if not url and os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://")):
