@@ -33,7 +33,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             throttle_check(keys=[key])
         except Throttled as exc:
             context = self.get_context_data(form=self.get_form(),
-                                            error=f"Too many reset requests; try again in {exc.minutes} minutes.")
+                                            error=f"Too many reset requests; {exc.wait}.")
             return self.render_to_response(context, status=429)
         throttle_fail(key=key, limit=settings.PASSWORD_RESET_LIMIT, minutes=settings.LOGIN_COOLOFF_MINUTES)
         # The link in the email must be absolute: the public address when one is set.

@@ -95,7 +95,7 @@ def guest_review(request, token):
                 else:
                     error = "That password is not right."
             except Throttled as exc:
-                error, error_status = f"Too many wrong passwords; try again in {exc.minutes} minutes.", 429
+                error, error_status = f"Too many wrong passwords; {exc.wait}.", 429
         elif request.POST.get("action") == "name":
             name = request.POST.get("name", "").strip()[:80]
             if name:

@@ -19,8 +19,9 @@ class Throttled(Exception):
     """Too many failures: the caller should wait `minutes`."""
 
     def __init__(self, minutes: int):
-        super().__init__(f"try again in {minutes} minutes")
         self.minutes = minutes
+        self.wait = f"try again in {minutes} minute{'' if minutes == 1 else 's'}"
+        super().__init__(self.wait)
 
 
 def throttle_key(*parts) -> str:

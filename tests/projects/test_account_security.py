@@ -197,6 +197,8 @@ def test_a_resting_link_says_how_long_is_left(client, locked_link, monkeypatch):
     monkeypatch.setattr(time, "time", lambda: later)
 
     assert "try again in 5 minutes." in guess(client, token, "open sesame").content.decode()
+    monkeypatch.setattr(time, "time", lambda: later + 4 * 60 + 30)
+    assert "try again in 1 minute." in guess(client, token, "open sesame").content.decode()
 
 
 def test_failures_are_counted_in_the_database_cache_the_workers_share(db, settings):
