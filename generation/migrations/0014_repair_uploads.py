@@ -12,7 +12,7 @@ def repair(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("generation", "0012_take_ingredient_archive"),
+        ("generation", "0013_worker_heartbeat"),
         ("projects", "0009_project_render_spend"),
     ]
 
