@@ -163,7 +163,7 @@ def guest_reply(request, token, pk):
 def guest_file(request, token, take_pk, variant):
     _link, _state, take = _guest_take(request, token, take_pk)
     if variant == "video" and take.video:
-        return file_response(request, take.video, "video/mp4")
+        return file_response(request, take.video)
     if variant == "thumbnail" and take.thumbnail:
-        return file_response(request, take.thumbnail, "image/jpeg")
+        return file_response(request, take.thumbnail)
     raise Http404("No such file.")

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
@@ -185,6 +187,31 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every page (django-csp): only our own static scripts run, so a
+# script that slips into a page (or an upload) does nothing. No 'unsafe-inline' anywhere:
+# templates carry no inline scripts, handlers or style="" attributes (JS sets styles through
+# the CSSOM, which CSP allows), and htmx is told not to inject its indicator <style>.
+# Stored files get their own stricter sandbox policy (generation/files.py), which this keeps.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Powerful browser features the studio never uses, off for every response (projects/middleware.py).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
+)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if not DEBUG:
