@@ -240,6 +240,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner on every manage.py command is noise; lockouts still log
 AXES_LOCKOUT_CALLABLE = "studio_site.accounts.lockout_response"  # the studio's page, 429
 # django-ipware is not installed, so axes' AXES_IPWARE_* settings would be ignored:
 # one function decides the client address for axes and the studio's own throttles.
