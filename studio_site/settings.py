@@ -285,6 +285,20 @@ def _caches() -> dict:
 
 CACHES = _caches()
 
+# The live channel (projects/live): with Redis, web processes are woken by pub/sub;
+# without, each reads the change table every LIVE_POLL_SECONDS (one reader per process).
+LIVE_REDIS_URL = next((url for url in (os.environ.get("CACHE_URL"), os.environ.get("REDIS_URL"),
+                                       os.environ.get("CELERY_BROKER_URL"))
+                       if url and url.startswith(("redis://", "rediss://"))), "")
+LIVE_POLL_SECONDS = float(os.environ.get("LIVE_POLL_SECONDS", "0.25"))
+# Seconds between keep-alive comments on an idle stream (also the presence heartbeat).
+LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "15"))
+# A stream ends after this long and the browser reconnects from where it was: it re-checks
+# the member's access and bounds what one connection holds.
+LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", "300"))
+# Presence (avatars, "Rita is editing") fades when a page's stream has not beaten for this long.
+LIVE_PRESENCE_SECONDS = float(os.environ.get("LIVE_PRESENCE_SECONDS", "45"))
+
 # --- Celery -----------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
 # studiofs:// is kombu's filesystem transport with atomic writes (studio_site/broker.py).

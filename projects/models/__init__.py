@@ -34,3 +34,4 @@ from .review import (  # noqa: F401
     format_timecode,
     hash_token,
 )
+from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401

@@ -1,0 +1,68 @@
+"""The live channel: what changed on a project reaches every page that has it open.
+
+`live_publish` records a change (in the caller's transaction) and, once it is
+committed, wakes the web processes: over Redis pub/sub when Redis is
+configured, else they notice the new row on their next read of the table. Each
+web process runs one reader for all its open pages (`hub`), which renders the
+changed regions once and streams them as Server-Sent Events (`views`).
+
+Any layer may publish (a worker finishing a take, a view saving a scene); only
+the web layer renders.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from projects.models import ChangeEvent, ChangeKind, Scene
+
+log = logging.getLogger(__name__)
+REDIS_CHANNEL = "studio:live"
+_redis = None
+
+
+def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_id: int | None = None,
+                 take_id: int | None = None, object_id: int | None = None, actor=None,
+                 data: dict | None = None) -> ChangeEvent:
+    """Record one change of `project` (or of a team, with team_id) and wake the readers after commit."""
+    if project is not None:
+        team_id = project.team_id
+    event = ChangeEvent.objects.create(
+        team_id=team_id, project=project, kind=kind, scene_id=scene_id, take_id=take_id, object_id=object_id,
+        actor=actor if getattr(actor, "pk", None) else None, data=data or {},
+    )
+    transaction.on_commit(lambda: _wake(event.pk))
+    return event
+
+
+def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent | None:
+    """Like live_publish, for callers that hold only a scene id (a worker moving a take)."""
+    row = Scene.objects.filter(pk=scene_id).values_list("project_id", "project__team_id").first()
+    if row is None:
+        return None  # the scene was deleted meanwhile: its frame is gone from every board
+    project_id, team_id = row
+    event = ChangeEvent.objects.create(team_id=team_id, project_id=project_id, kind=kind, scene_id=scene_id,
+                                       **fields)
+    transaction.on_commit(lambda: _wake(event.pk))
+    return event
+
+
+def _wake(event_id: int) -> None:
+    global _redis
+    url = settings.LIVE_REDIS_URL
+    if not url:
+        return  # the embedded default: readers poll the table
+    try:
+        if _redis is None:
+            import redis
+
+            _redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        _redis.publish(REDIS_CHANNEL, str(event_id))
+    except Exception as exc:  # the change is saved; readers find it on their next safety read
+        log.warning("live: could not publish event %s: %s", event_id, exc)
+
+
+__all__ = ["ChangeKind", "live_publish", "live_publish_for_scene"]

@@ -1,0 +1,196 @@
+"""One reader per web process: reads new changes once and fans them out to the open pages.
+
+A page's stream subscribes here; a thread of the process reads the change
+table (woken by Redis pub/sub, or every LIVE_POLL_SECONDS on the embedded
+default), renders each change once per role of the pages watching it, and puts
+the result on each page's queue. Works for streams served by ASGI (asyncio
+queues, fed thread-safely) and by WSGI (the test server: plain queues).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+# Ids are taken at insert but committed in any order (PostgreSQL): read a little
+# behind the cursor and skip what was already delivered, so a late commit is not lost.
+LOOKBACK_IDS = 500
+SAFETY_READ_SECONDS = 5.0  # with Redis: read anyway this often, in case a wake-up was lost
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Server-Sent Event: its id (the change's), name and data."""
+
+    id: int
+    event: str
+    data: str
+
+    def encode(self) -> str:
+        lines = "".join(f"data: {line}\n" for line in self.data.split("\n"))
+        return f"id: {self.id}\nevent: {self.event}\n{lines}\n"
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One open page: what it watches, as whom, and its queue."""
+
+    channel: tuple[str, int]  # ("project", id) or ("team", id)
+    role: str
+    user_id: int
+    loop: asyncio.AbstractEventLoop | None = None
+    queue: object = field(init=False)
+
+    def __post_init__(self):
+        self.queue = asyncio.Queue() if self.loop is not None else queue.Queue()
+
+    def put(self, message: Message) -> None:
+        if self.loop is None:
+            self.queue.put_nowait(message)
+            return
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+        except RuntimeError:
+            pass  # its event loop is gone: the stream ended
+
+
+def channel_of(event) -> tuple[str, int]:
+    return ("project", event.project_id) if event.project_id else ("team", event.team_id)
+
+
+class Hub:
+    def __init__(self, render):
+        # render(event, role) -> list[Message]: the regions that change shows, for that role.
+        self._render = render
+        self._lock = threading.Lock()
+        self._subscribers: dict[tuple[str, int], set[Subscriber]] = {}
+        self._thread: threading.Thread | None = None
+        self._nudge = threading.Event()
+        self._cursor: int | None = None
+        self._delivered: OrderedDict[int, None] = OrderedDict()
+        self.reads = 0  # table reads so far (the bench and tests watch it)
+
+    # --- pages come and go ---------------------------------------------------------------
+    def subscribe(self, subscriber: Subscriber) -> Subscriber:
+        with self._lock:
+            self._subscribers.setdefault(subscriber.channel, set()).add(subscriber)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
+                self._thread.start()
+        self._nudge.set()
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        with self._lock:
+            subscribers = self._subscribers.get(subscriber.channel)
+            if subscribers is not None:
+                subscribers.discard(subscriber)
+                if not subscribers:
+                    del self._subscribers[subscriber.channel]
+
+    def watching(self) -> int:
+        with self._lock:
+            return sum(len(s) for s in self._subscribers.values())
+
+    # --- the reader ----------------------------------------------------------------------
+    def _run(self) -> None:
+        pubsub = self._pubsub()
+        while True:
+            if pubsub is not None:
+                try:
+                    pubsub.get_message(ignore_subscribe_messages=True, timeout=SAFETY_READ_SECONDS)
+                    while pubsub.get_message(ignore_subscribe_messages=True, timeout=0):
+                        pass  # one read serves every wake-up that arrived meanwhile
+                except Exception as exc:
+                    log.warning("live: Redis wake-ups lost (%s); reading the table every second", exc)
+                    pubsub = None
+            else:
+                self._nudge.wait(settings.LIVE_POLL_SECONDS if not settings.LIVE_REDIS_URL else 1.0)
+                self._nudge.clear()
+            try:
+                self.pump()
+            except Exception:
+                log.exception("live: reading changes failed")
+                connection.close()  # a broken connection is reopened on the next read
+                time.sleep(1)
+
+    def _pubsub(self):
+        if not settings.LIVE_REDIS_URL:
+            return None
+        try:
+            import redis
+
+            from projects.live import REDIS_CHANNEL
+
+            client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_connect_timeout=2)
+            pubsub = client.pubsub()
+            pubsub.subscribe(REDIS_CHANNEL)
+            return pubsub
+        except Exception as exc:
+            log.warning("live: no Redis wake-ups (%s); reading the table every second", exc)
+            return None
+
+    def pump(self) -> int:
+        """Read changes since the cursor and deliver them; returns how many were delivered."""
+        from projects.models import ChangeEvent
+
+        with self._lock:
+            channels = {channel: list(subs) for channel, subs in self._subscribers.items()}
+        if not channels:
+            self._cursor = None  # nobody watches: start afresh when someone does
+            return 0
+        if self._cursor is None:
+            self._cursor = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            return 0
+        self.reads += 1
+        events = list(ChangeEvent.objects.filter(id__gt=max(0, self._cursor - LOOKBACK_IDS))
+                      .exclude(id__in=list(self._delivered)).order_by("id")[:1000])
+        delivered = 0
+        for event in events:
+            self._remember(event.id)
+            self._cursor = max(self._cursor, event.id)
+            watchers = channels.get(channel_of(event))
+            if not watchers:
+                continue
+            by_role: dict[str, list[Message]] = {}
+            for subscriber in watchers:
+                if subscriber.role not in by_role:
+                    try:
+                        by_role[subscriber.role] = self._render(event, subscriber.role)
+                    except Exception:
+                        log.exception("live: could not render change %s", event.id)
+                        by_role[subscriber.role] = []
+                for message in by_role[subscriber.role]:
+                    subscriber.put(message)
+            delivered += 1
+        return delivered
+
+    def _remember(self, event_id: int) -> None:
+        self._delivered[event_id] = None
+        while len(self._delivered) > LOOKBACK_IDS * 2:
+            self._delivered.popitem(last=False)
+
+
+_hub: Hub | None = None
+_hub_lock = threading.Lock()
+
+
+def hub() -> Hub:
+    """This process's hub."""
+    global _hub
+    with _hub_lock:
+        if _hub is None:
+            from projects.live.fragments import render_change
+
+            _hub = Hub(render_change)
+        return _hub

@@ -1,0 +1,161 @@
+"""A page's live stream: replay what it missed, then what the hub delivers, as Server-Sent Events.
+
+The same stream is served two ways: as an async generator under the ASGI server
+(production: an idle page costs a coroutine), and as a plain generator under
+WSGI (the test server, which gives each request a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import time
+import uuid
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from projects.live.hub import Message, Subscriber, hub
+from projects.models import ChangeEvent, ChangeKind, Membership, Presence
+
+REPLAY_LIMIT = 300  # a page that missed more than this reloads instead
+
+
+def cursor_now() -> int:
+    """The newest change id: a page rendered now is up to date to here."""
+    return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def replay(*, channel, role: str, after: int) -> list[Message]:
+    """What a page that saw everything up to `after` missed, or a single "reset" if too much."""
+    kind, key = channel
+    scope = {"project_id": key} if kind == "project" else {"team_id": key, "project__isnull": True}
+    missed = list(ChangeEvent.objects.filter(id__gt=after, **scope).order_by("id")[:REPLAY_LIMIT + 1])
+    if len(missed) > REPLAY_LIMIT:
+        return [Message(id=missed[-1].id, event="reset", data="")]
+    from projects.live.fragments import render_change
+
+    return [message for event in missed for message in render_change(event, role)]
+
+
+def client_id(raw: str | None) -> str:
+    try:
+        return str(uuid.UUID(raw or ""))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+# --- presence: a row per open page, refreshed by its stream ------------------------------
+
+def presence_join(*, project_id: int, user_id: int, client: str) -> None:
+    Presence.objects.update_or_create(project_id=project_id, client=client,
+                                      defaults={"user_id": user_id, "seen_at": timezone.now()})
+    _presence_changed(project_id, user_id)
+
+
+def presence_beat(*, project_id: int, user_id: int, client: str) -> bool:
+    """Keep the page present; False when the user may no longer see the project (ends the stream)."""
+    if not Membership.objects.filter(user_id=user_id, team__projects=project_id).exists():
+        return False
+    Presence.objects.filter(project_id=project_id, client=client).update(seen_at=timezone.now())
+    return True
+
+
+def presence_leave(*, project_id: int, user_id: int, client: str) -> None:
+    if Presence.objects.filter(project_id=project_id, client=client).delete()[0]:
+        _presence_changed(project_id, user_id)
+
+
+def _presence_changed(project_id: int, user_id: int) -> None:
+    from projects.live import live_publish
+    from projects.models import Project
+
+    project = Project.objects.filter(pk=project_id).only("pk", "team_id").first()
+    if project is not None:
+        live_publish(kind=ChangeKind.PRESENCE, project=project, data={"user": user_id})
+
+
+def _team_beat(*, team_id: int, user_id: int) -> bool:
+    return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
+
+
+# --- the two ways of serving it -------------------------------------------------------------
+
+def _preamble() -> str:
+    # `retry`: how long a browser waits before reconnecting (with Last-Event-ID).
+    return "retry: 2000\n\n"
+
+
+async def stream_async(*, channel, role: str, user_id: int, after: int, client: str):
+    subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id,
+                                            loop=asyncio.get_running_loop()))
+    project_id = channel[1] if channel[0] == "project" else None
+    run = sync_to_async(_in_thread, thread_sensitive=False)
+    try:
+        if project_id:
+            await run(presence_join, project_id=project_id, user_id=user_id, client=client)
+        yield _preamble()
+        sent = after
+        for message in await run(replay, channel=channel, role=role, after=after):
+            yield message.encode()
+            sent = max(sent, message.id)
+        ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
+        while time.monotonic() < ends:
+            try:
+                message = await asyncio.wait_for(subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
+            except asyncio.TimeoutError:
+                still = await run(presence_beat, project_id=project_id, user_id=user_id, client=client) \
+                    if project_id else await run(_team_beat, team_id=channel[1], user_id=user_id)
+                if not still:
+                    return
+                yield ": keep-alive\n\n"
+                continue
+            if message.id > sent:  # the replay may already have sent it
+                yield message.encode()
+                sent = max(sent, message.id)
+    finally:
+        hub().unsubscribe(subscriber)
+        if project_id:
+            await run(presence_leave, project_id=project_id, user_id=user_id, client=client)
+
+
+def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
+    subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id))
+    project_id = channel[1] if channel[0] == "project" else None
+    try:
+        if project_id:
+            _in_thread(presence_join, project_id=project_id, user_id=user_id, client=client)
+        yield _preamble()
+        sent = after
+        for message in _in_thread(replay, channel=channel, role=role, after=after):
+            yield message.encode()
+            sent = max(sent, message.id)
+        ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
+        while time.monotonic() < ends:
+            try:
+                message = subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
+            except queue.Empty:
+                still = _in_thread(presence_beat, project_id=project_id, user_id=user_id, client=client) \
+                    if project_id else _in_thread(_team_beat, team_id=channel[1], user_id=user_id)
+                if not still:
+                    return
+                yield ": keep-alive\n\n"
+                continue
+            if message.id > sent:  # the replay may already have sent it
+                yield message.encode()
+                sent = max(sent, message.id)
+    finally:
+        hub().unsubscribe(subscriber)
+        if project_id:
+            _in_thread(presence_leave, project_id=project_id, user_id=user_id, client=client)
+
+
+def _in_thread(function, **kwargs):
+    """Run a database step of a long-lived stream, without leaving a connection open between steps."""
+    close_old_connections()
+    try:
+        return function(**kwargs)
+    finally:
+        close_old_connections()

@@ -1,0 +1,77 @@
+"""The live channel's endpoints: a page's event stream, the fallback poll, and presence."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from projects.access import get_project_for, membership_for
+from projects.inputs import parse_id
+from projects.live import ChangeKind, live_publish
+from projects.live.stream import client_id, replay, stream_async, stream_sync
+from projects.models import Presence, Scene
+
+
+def _after(request) -> int:
+    # Last-Event-ID when the browser reconnects by itself; ?after= from the page otherwise.
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
+    return parse_id(raw) or 0
+
+
+def _event_stream(request, channel, role):
+    args = {"channel": channel, "role": role, "user_id": request.user.pk, "after": _after(request),
+            "client": client_id(request.GET.get("client"))}
+    body = stream_async(**args) if isinstance(request, ASGIRequest) else stream_sync(**args)
+    response = StreamingHttpResponse(body, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # a proxy must pass each event on at once
+    return response
+
+
+@login_required
+@require_GET
+def project_events(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    return _event_stream(request, ("project", project.pk), membership.role)
+
+
+@login_required
+@require_GET
+def team_events(request, team_pk):
+    membership = membership_for(request.user, team_pk)
+    return _event_stream(request, ("team", membership.team_id), membership.role)
+
+
+@login_required
+@require_GET
+def project_changes(request, pk):
+    """The fallback where a page can't hold a stream: the regions changed since ?after=, at once."""
+    project, membership = get_project_for(request.user, pk)
+    messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request))
+    body = "".join(m.data for m in messages if m.event == "change")
+    response = HttpResponse(body, content_type="text/html; charset=utf-8")
+    response["X-Live-Cursor"] = str(max([m.id for m in messages], default=_after(request)))
+    if any(m.event == "reset" for m in messages):
+        response["X-Live-Reset"] = "1"
+    if orders := [m.data for m in messages if m.event == "order"]:
+        response["X-Live-Order"] = orders[-1]
+    return response
+
+
+@login_required
+@require_POST
+def project_presence(request, pk):
+    """A page says which scene its user is editing (or none): "Rita is editing" on that frame."""
+    project, _membership = get_project_for(request.user, pk)
+    scene_id = parse_id(request.POST.get("editing") or "")
+    if scene_id and not Scene.objects.filter(pk=scene_id, project=project).exists():
+        scene_id = None
+    client = client_id(request.POST.get("client"))
+    changed = Presence.objects.filter(project=project, client=client, user=request.user).exclude(
+        editing_scene_id=scene_id).update(editing_scene_id=scene_id, seen_at=timezone.now())
+    if changed:
+        live_publish(kind=ChangeKind.PRESENCE, project=project, actor=request.user, data={"user": request.user.pk})
+    return HttpResponse(status=204)

@@ -1,0 +1,67 @@
+"""The live channel's record: what changed on a project, and who has it open.
+
+Every change a teammate or a worker makes is written here in the same
+transaction as the change itself; each web process reads the table once for
+all its open pages and pushes the change to them (Server-Sent Events). The id
+is the cursor a page reconnects from (Last-Event-ID).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class ChangeKind(models.TextChoices):
+    SCENE_CREATED = "scene_created"
+    SCENE_EDITED = "scene_edited"
+    SCENE_DELETED = "scene_deleted"
+    SCENES_REORDERED = "scenes_reordered"
+    TAKE_QUEUED = "take_queued"
+    TAKE_PROGRESS = "take_progress"
+    TAKE_FINISHED = "take_finished"
+    TAKE_FAILED = "take_failed"
+    TAKE_APPROVED = "take_approved"
+    COMMENT_ADDED = "comment_added"
+    COMMENT_RESOLVED = "comment_resolved"
+    DECISION_MADE = "decision_made"
+    EXPORT_CHANGED = "export_changed"
+    CONNECTION_TESTED = "connection_tested"
+    PRESENCE = "presence"
+
+
+class ChangeEvent(models.Model):
+    """One change, addressed to a team and (usually) one of its projects.
+
+    Scene and take are plain ids, not foreign keys: a "scene deleted" event
+    outlives its scene.
+    """
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="+")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="+")
+    kind = models.CharField(max_length=32, choices=ChangeKind.choices)
+    scene_id = models.BigIntegerField(null=True, blank=True)
+    take_id = models.BigIntegerField(null=True, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True, help_text="An export or connection")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "id"]), models.Index(fields=["team", "id"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} (project {self.project_id})"
+
+
+class Presence(models.Model):
+    """A page a member has open on a project (one row per open page), kept alive by its live stream."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    client = models.CharField(max_length=40, help_text="The page's own id (one per open tab)")
+    editing_scene_id = models.BigIntegerField(null=True, blank=True)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "client"], name="presence_one_row_per_page")]
