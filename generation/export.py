@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from django.utils.text import slugify
 
 from generation import export_media, export_package, export_pdf, ingredients, provenance
 from generation.models import Export, ExportStatus, Render, Status
+from generation.scratch import scratch_dir
 from generation.services import form_key
 
 log = logging.getLogger(__name__)
@@ -177,7 +177,7 @@ def _build(export: Export) -> None:
 
     anchors = provenance.trust_anchors_from_settings()
     approved = [_approved_take(p) for p in plan.included]
-    with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp, \
+    with scratch_dir("studio-export-") as tmp, \
             export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
                                      claim_generator=_claim_generator(), trust_anchors_pem=anchors) as signer, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-side") as side:

@@ -8,7 +8,7 @@ racing never do the work twice.
 from __future__ import annotations
 
 import logging
-import tempfile
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from PIL import Image
 
 from generation import animatic, provenance, reference
 from generation.models import Render, Status
+from generation.scratch import scratch_dir
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
 from projects.consent import cast_problems
 
@@ -75,8 +76,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     character_images = []
     for index, name in enumerate(recipe.get("character_images", [])):
         path = workdir / f"character-{index}{Path(name).suffix}"
-        with default_storage.open(name, "rb") as image:
-            path.write_bytes(image.read())
+        with default_storage.open(name, "rb") as image, path.open("wb") as out:
+            shutil.copyfileobj(image, out, 1 << 20)
         character_images.append(path)
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)),
@@ -97,10 +98,12 @@ def _provider_character_ids(render: Render) -> list[str]:
         known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
         if known is None:
             character = Character.objects.get(pk=entry["id"])
-            with tempfile.TemporaryDirectory(prefix="studio-character-") as tmp:
+            with scratch_dir("studio-character-") as tmp:
                 video = Path(tmp) / "reference.mp4"
-                with default_storage.open(character.reference_video.name, "rb") as source:
-                    video.write_bytes(source.read())
+                # Up to 100 MB: copied in chunks, never held in memory whole.
+                with default_storage.open(character.reference_video.name, "rb") as source, \
+                        video.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
                 provider_id = provider_for(render.connection).create_character(name=character.name, video=video)
             known, _ = ProviderCharacter.objects.get_or_create(
                 connection=render.connection, character=character,
@@ -121,7 +124,7 @@ def render_submit(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     remix_of = render.recipe.get("remix_of")
-    with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:
+    with scratch_dir("studio-submit-") as workdir:
         try:
             request = None if remix_of else _request_for(render, Path(workdir))
         except ProviderError as exc:  # creating a native character failed
@@ -283,7 +286,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
 
 def _finish(render: Render, *, final_attempt: bool) -> None:
     provider = provider_for(render.connection)
-    with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
+    with scratch_dir("studio-take-") as tmp:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
             provider.download(render.provider_job_id, "video", video_path)
