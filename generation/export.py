@@ -219,7 +219,8 @@ def _build(export: Export) -> None:
         export.summary = {**_summary(plan, clips, stitched, timings),
                           "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
-            getattr(export, field).save(path.name, _MovableFile(path), save=False)
+            with path.open("rb") as fh:
+                getattr(export, field).save(path.name, _MovableFile(fh), save=False)
     won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
         pdf=export.pdf.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
@@ -256,27 +257,11 @@ def _write_package(clips, panels, archive: Path, board: Path, *, name: str, titl
 
 
 class _MovableFile(File):
-    """A finished file on local disk: FileSystemStorage moves it instead of copying it."""
-
-    def __init__(self, path: Path):
-        super().__init__(None, name=str(path))
-        self.path = path
+    """A finished file on local disk, open for reading: FileSystemStorage moves it into place
+    instead of copying it; a bucket storage reads it in chunks (a multipart upload)."""
 
     def temporary_file_path(self) -> str:
-        return str(self.path)
-
-    def open(self, mode="rb"):  # other storages read it
-        self.file = open(self.path, mode)
-        return self
-
-    def chunks(self, chunk_size=None):
-        with open(self.path, "rb") as fh:
-            while chunk := fh.read(chunk_size or self.DEFAULT_CHUNK_SIZE):
-                yield chunk
-
-    @property
-    def size(self):
-        return self.path.stat().st_size
+        return self.file.name
 
 
 def _claim_generator() -> str:
