@@ -78,7 +78,8 @@ def export_file(request, pk, kind):
     if export.withheld_takes().exists():
         # Consent was revoked after this export was made: its files contain that take.
         raise Http404("This export contains a withheld take.")
-    response = file_response(request, getattr(export, kind), FILES[kind])
     name = getattr(export, kind).name.rsplit("/", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    disposition = f'attachment; filename="{name}"'
+    response = file_response(request, getattr(export, kind), FILES[kind], disposition=disposition)
+    response["Content-Disposition"] = disposition
     return response

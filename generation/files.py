@@ -1,8 +1,15 @@
-"""Serving a take's files to team members, with HTTP Range for video seeking."""
+"""Serving a take's files to team members, with HTTP Range for video seeking.
+
+From local disk Django streams the bytes (and the range asked for). From a bucket the
+member gets a short-lived presigned URL instead, after the caller's access check: the
+browser then seeks with Range requests against the bucket directly, and no worker thread
+holds a video open.
+"""
 
 import re
 
-from django.http import FileResponse, HttpResponse
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
@@ -22,8 +29,29 @@ def _iter_range(f, start: int, length: int):
         f.close()
 
 
-def file_response(request, field_file, content_type: str):
+def _presigned_redirect(field_file, content_type: str, disposition: str):
+    """A redirect to a presigned GET of the object, or None for storage that has no such URLs.
+
+    The bucket answers with the type and disposition we name here, not with whatever the
+    object was uploaded as.
+    """
+    storage = field_file.storage
+    if isinstance(storage, FileSystemStorage) or not getattr(storage, "querystring_auth", False):
+        return None
+    url = storage.url(field_file.name, parameters={
+        "ResponseContentType": content_type, "ResponseContentDisposition": disposition})
+    response = HttpResponseRedirect(url)
+    # The URL expires (STORAGE_URL_EXPIRE_SECONDS, 5 min): the browser may reuse this
+    # redirect briefly, never past the URL's life.
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def file_response(request, field_file, content_type: str, *, disposition: str = "inline"):
     """Whole file, or the one byte range asked for (browsers need 206 to seek video)."""
+    redirect = _presigned_redirect(field_file, content_type, disposition)
+    if redirect is not None:
+        return redirect
     size = field_file.size
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or (not match.group(1) and not match.group(2)):
