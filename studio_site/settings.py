@@ -161,7 +161,7 @@ def media_storage(env=os.environ) -> dict:
     }
     if url:
         parts = urlsplit(url)
-        if parts.scheme == "file":
+        if parts.scheme == "file" and parts.path:
             return {"BACKEND": "django.core.files.storage.FileSystemStorage",
                     "OPTIONS": {"location": parts.path}}
         if parts.scheme != "s3" or not parts.netloc:
