@@ -308,9 +308,20 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         report = provenance.read_provenance(
             video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
         )
-        with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
-            render.video.save("video.mp4", _FinishedFile(video), save=False)
-            render.thumbnail.save("thumbnail.jpg", _FinishedFile(thumb), save=False)
+        try:
+            with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+                render.video.save("video.mp4", _FinishedFile(video), save=False)
+                render.thumbnail.save("thumbnail.jpg", _FinishedFile(thumb), save=False)
+        except Exception as exc:  # a full disk, an unreachable bucket: usually passes
+            log.warning("take %s: storing the result failed: %r", render.pk, exc)
+            for field in (render.video, render.thumbnail):
+                if field:
+                    field.delete(save=False)
+            if not final_attempt:
+                raise TryAgainLater()
+            render.mark_failed("The result could not be stored (the media storage did not accept it). "
+                               "Retry the take.")
+            return
     won = render.advance(
         Status.SUCCEEDED,
         video=render.video.name,

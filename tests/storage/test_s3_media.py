@@ -146,3 +146,16 @@ def test_a_character_image_round_trips_through_the_bucket(s3_media, bucket, clie
     with Image.open(io.BytesIO(b"".join(served.streaming_content))) as picture:
         assert picture.size == (64, 48) and picture.getpixel((1, 1)) == (10, 120, 200)
     assert client_for(outsider).get(url).status_code == 404
+
+
+def test_a_bucket_that_refuses_the_result_fails_the_take_in_words_after_retries(
+        s3_media, settings, scene, render_take):
+    settings.STORAGES = {**settings.STORAGES, "default": {**s3_media, "OPTIONS": {
+        **s3_media["OPTIONS"], "bucket_name": f"missing-{uuid.uuid4().hex[:8]}"}}}
+
+    take = render_take(scene)
+
+    assert take.status == Status.FAILED
+    assert "could not be stored" in take.error_message
+    assert not take.video and not take.thumbnail
+    assert not list(Path(settings.STUDIO_TMP_DIR).iterdir())  # no download left behind
