@@ -17,14 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from generation import export_media, export_package, export_pdf, ingredients, provenance
 from generation.models import Export, ExportStatus, Render, Status
-from generation.scratch import scratch_dir
+from generation.scratch import FinishedFile, scratch_dir
 from generation.services import form_key
 
 log = logging.getLogger(__name__)
@@ -220,7 +219,7 @@ def _build(export: Export) -> None:
                           "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
             with path.open("rb") as fh:
-                getattr(export, field).save(path.name, _MovableFile(fh), save=False)
+                getattr(export, field).save(path.name, FinishedFile(fh), save=False)
     won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
         pdf=export.pdf.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
@@ -254,14 +253,6 @@ def _write_package(clips, panels, archive: Path, board: Path, *, name: str, titl
     export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle)
     timings["pdf"] = time.perf_counter() - started
     return timings
-
-
-class _MovableFile(File):
-    """A finished file on local disk, open for reading: FileSystemStorage moves it into place
-    instead of copying it; a bucket storage reads it in chunks (a multipart upload)."""
-
-    def temporary_file_path(self) -> str:
-        return self.file.name
 
 
 def _claim_generator() -> str:

@@ -12,7 +12,6 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
@@ -20,7 +19,7 @@ from PIL import Image
 
 from generation import animatic, provenance, reference
 from generation.models import Render, Status
-from generation.scratch import scratch_dir
+from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
 from projects.consent import cast_problems
 
@@ -257,14 +256,6 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
-class _FinishedFile(File):
-    """A complete local file: a storage that can move it into place (the file system
-    storage, on the same disk) renames it instead of copying every byte again."""
-
-    def temporary_file_path(self) -> str:
-        return self.file.name
-
-
 class TryAgainLater(Exception):
     """A transient failure the calling task should retry (bounded) before giving up."""
 
@@ -310,8 +301,8 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         )
         try:
             with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
-                render.video.save("video.mp4", _FinishedFile(video), save=False)
-                render.thumbnail.save("thumbnail.jpg", _FinishedFile(thumb), save=False)
+                render.video.save("video.mp4", FinishedFile(video), save=False)
+                render.thumbnail.save("thumbnail.jpg", FinishedFile(thumb), save=False)
         except Exception as exc:  # a full disk, an unreachable bucket: usually passes
             log.warning("take %s: storing the result failed: %r", render.pk, exc)
             for field in (render.video, render.thumbnail):

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files import File
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,15 @@ def scratch_root() -> Path:
 def scratch_dir(prefix: str) -> tempfile.TemporaryDirectory:
     """A temporary folder under the studio's scratch root, removed on exit like any other."""
     return tempfile.TemporaryDirectory(prefix=prefix, dir=scratch_root())
+
+
+class FinishedFile(File):
+    """A complete scratch file, open for reading, on its way into storage: the file system
+    storage (on the same disk) moves it into place instead of copying every byte again; a
+    bucket storage reads it in chunks (a multipart upload), never whole into memory."""
+
+    def temporary_file_path(self) -> str:
+        return self.file.name
 
 
 def _newest_mtime(path: Path) -> float:
@@ -65,20 +75,14 @@ def _stale(paths, cutoff: float) -> list[Path]:
 
 
 def scratch_sweep(*, max_age_seconds: float | None = None, now: float | None = None) -> int:
-    """Remove scratch entries (and the previz provider's partial files) older than the limit.
+    """Remove scratch entries older than the limit.
 
     Returns how many were removed. The limit is far above every task's hard time limit, so
     an entry that old belongs to no live task.
     """
     max_age = settings.STUDIO_TMP_MAX_AGE_SECONDS if max_age_seconds is None else max_age_seconds
     cutoff = (time.time() if now is None else now) - max_age
-    candidates = list(scratch_root().iterdir())
-    # The previz provider renders into its job folder through ".name.XXXX.part…" files
-    # (animatic, provenance): a killed render leaves them beside the job's files.
-    previz = Path(settings.PREVIZ_DIR)
-    if previz.is_dir():
-        candidates += [p for p in previz.glob("*/.*") if ".part" in p.name]
-    removed = _stale(candidates, cutoff)
+    removed = _stale(scratch_root().iterdir(), cutoff)
     for path in removed:
         log.info("removing stale scratch %s", path)
         _remove(path)

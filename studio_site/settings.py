@@ -281,8 +281,6 @@ C2PA_SIGN_CERT_CHAIN = os.environ.get("C2PA_SIGN_CERT_CHAIN", "")  # PEM: leaf t
 C2PA_SIGN_KEY = os.environ.get("C2PA_SIGN_KEY", "")  # PEM private key
 C2PA_TRUST_ANCHORS = os.environ.get("C2PA_TRUST_ANCHORS", "")  # PEM file of extra trusted roots
 C2PA_DIR = Path(os.environ.get("C2PA_DIR", DATA_DIR / "c2pa"))
-# Where the built-in previz provider keeps its jobs (it behaves like a remote service).
-PREVIZ_DIR = Path(os.environ.get("PREVIZ_DIR", DATA_DIR / "previz"))
 STUDIO_VERSION = "0.1.0"
 # The studio's public address, for provider webhooks (unset: polling only).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")

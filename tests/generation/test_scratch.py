@@ -47,22 +47,6 @@ def test_an_old_folder_still_being_written_to_is_kept(settings, tmp_path):
     assert (folder / "video.mp4.part").exists()
 
 
-def test_the_previz_providers_partial_files_of_a_killed_render_are_swept(settings, tmp_path):
-    settings.STUDIO_TMP_DIR = tmp_path / "scratch"
-    job = tmp_path / "previz" / "job-1"
-    job.mkdir(parents=True)
-    settings.PREVIZ_DIR = tmp_path / "previz"
-    stale, fresh, result = job / ".unsigned.ab12.part.mp4", job / ".video.mp4.cd34.part", job / "video.mp4"
-    for path in (stale, fresh, result):
-        path.write_bytes(b"x")
-    age(stale, 7 * HOURS)
-    age(result, 7 * HOURS)
-
-    assert scratch.scratch_sweep() == 1
-    assert not stale.exists()
-    assert fresh.exists() and result.exists()  # a finished job's video is not scratch
-
-
 def test_scratch_folders_live_under_the_studio_tmp_dir(settings, tmp_path):
     settings.STUDIO_TMP_DIR = tmp_path / "studio-tmp"
     with scratch.scratch_dir("studio-submit-") as folder:

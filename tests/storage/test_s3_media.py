@@ -149,9 +149,18 @@ def test_a_character_image_round_trips_through_the_bucket(s3_media, bucket, clie
 
 
 def test_a_bucket_that_refuses_the_result_fails_the_take_in_words_after_retries(
-        s3_media, settings, scene, render_take):
-    settings.STORAGES = {**settings.STORAGES, "default": {**s3_media, "OPTIONS": {
-        **s3_media["OPTIONS"], "bucket_name": f"missing-{uuid.uuid4().hex[:8]}"}}}
+        s3_media, settings, monkeypatch, scene, render_take):
+    from botocore.exceptions import EndpointConnectionError
+    from storages.backends.s3 import S3Storage
+
+    save = S3Storage._save
+
+    def unreachable_for_takes(storage, name, content):
+        if name.startswith("previz/"):  # the provider's side still works
+            return save(storage, name, content)
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    monkeypatch.setattr(S3Storage, "_save", unreachable_for_takes)
 
     take = render_take(scene)
 
@@ -159,3 +168,11 @@ def test_a_bucket_that_refuses_the_result_fails_the_take_in_words_after_retries(
     assert "could not be stored" in take.error_message
     assert not take.video and not take.thumbnail
     assert not list(Path(settings.STUDIO_TMP_DIR).iterdir())  # no download left behind
+
+
+def test_the_previz_provider_hands_its_result_over_through_the_bucket(s3_media, bucket, scene, render_take):
+    # Any worker may finish a take, not only the one that drew it: the job's files are shared.
+    take = render_take(scene)
+
+    assert {f"previz/{take.provider_job_id}/video.mp4", f"previz/{take.provider_job_id}/thumbnail.jpg"} <= keys(bucket)
+    assert stored_bytes(bucket, f"previz/{take.provider_job_id}/video.mp4") == stored_bytes(bucket, take.video.name)
