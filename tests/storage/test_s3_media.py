@@ -176,3 +176,20 @@ def test_the_previz_provider_hands_its_result_over_through_the_bucket(s3_media, 
 
     assert {f"previz/{take.provider_job_id}/video.mp4", f"previz/{take.provider_job_id}/thumbnail.jpg"} <= keys(bucket)
     assert stored_bytes(bucket, f"previz/{take.provider_job_id}/video.mp4") == stored_bytes(bucket, take.video.name)
+
+
+def test_a_guest_is_redirected_only_for_takes_the_link_shares(s3_media, bucket, client, project, owner,
+                                                             make_scene, render_take):
+    from projects import guest_links
+
+    shared_scene, other = make_scene(title="Dawn"), make_scene(title="Secret ending")
+    take, hidden = render_take(shared_scene), render_take(other)
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[shared_scene], days=3)
+    client.post(reverse("projects:guest_review", args=[token]), {"action": "name", "name": "Grace"})
+
+    response = client.get(reverse("projects:guest_file", args=[token, take.pk, "video"]))
+    assert response.status_code == 302
+    assert httpx.get(response["Location"]).content == stored_bytes(bucket, take.video.name)
+    refused = client.get(reverse("projects:guest_file", args=[token, hidden.pk, "video"]))
+    assert refused.status_code == 404 and "Location" not in refused
