@@ -203,10 +203,6 @@ def scene_approve(request, pk, take_pk):
     return redirect("projects:project_detail", pk=scene.project_id)
 
 
-def health(request):
-    return HttpResponse("ok", content_type="text/plain")
-
-
 @login_required
 @require_POST
 def scene_reference(request, pk):

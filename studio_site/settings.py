@@ -221,20 +221,27 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studio@localhost")
 # Finished/failed takes are emailed together, this long after the first of them settles.
 RENDER_DIGEST_SECONDS = float(os.environ.get("RENDER_DIGEST_SECONDS", "30"))
 
-# Security: strict when DEBUG is off. HTTPS-only cookies need a TLS front end,
-# so a local non-debug run can opt out with SECURE_COOKIES=false.
+# Security: strict when DEBUG is off. Production runs behind a TLS proxy
+# (BEHIND_TLS_PROXY=true): then the proxy's X-Forwarded-Proto is believed, plain
+# HTTP is redirected, cookies are HTTPS-only and HSTS is on — `manage.py check
+# --deploy` passes with no warning. A local non-debug run over plain HTTP (what
+# `./studio start` does on 127.0.0.1) sets SECURE_COOKIES=false.
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-    )
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if BEHIND_TLS_PROXY else "0"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# A load balancer probes health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 # --- Celery -----------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
@@ -273,7 +280,11 @@ STUDIO_TMP_MAX_AGE_SECONDS = int(os.environ.get("STUDIO_TMP_MAX_AGE_SECONDS", 6 
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
     "sweep-studio-tmp": {"task": "generation.tasks.sweep_studio_tmp", "schedule": 3600.0},
+    "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
 }
+
+# /healthz says no worker is alive when none has run its heartbeat for this long.
+WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 
 # --- Generation ---------------------------------------------------------------
 # C2PA signing identity. Unset → a local CA + leaf are generated under DATA_DIR/c2pa.
@@ -288,9 +299,22 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
+# Structured logs (studio_site/logs.py): one JSON object per line and event, with
+# take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"event": {"()": "studio_site.logs." + ("KeyValueFormatter" if LOG_FORMAT == "text"
+                                                          else "JsonFormatter")}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "event"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Errors (web requests and Celery tasks) go to Sentry when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from studio_site.errors import sentry_init
+
+    sentry_init(SENTRY_DSN, release=f"storyboard-studio@{STUDIO_VERSION}", environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+                traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))
