@@ -193,3 +193,16 @@ def test_a_guest_is_redirected_only_for_takes_the_link_shares(s3_media, bucket, 
     assert httpx.get(response["Location"]).content == stored_bytes(bucket, take.video.name)
     refused = client.get(reverse("projects:guest_file", args=[token, hidden.pk, "video"]))
     assert refused.status_code == 404 and "Location" not in refused
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthz_checks_the_bucket(s3_media, settings, client):
+    from generation.health import heartbeat_record
+
+    heartbeat_record(hostname="studio@box")
+    assert client.get("/healthz?format=json").json()["storage"] == "ok"
+
+    settings.STORAGES = {**settings.STORAGES, "default": {**s3_media, "OPTIONS": {
+        **s3_media["OPTIONS"], "bucket_name": f"missing-{uuid.uuid4().hex[:8]}"}}}
+    response = client.get("/healthz?format=json")
+    assert response.status_code == 503 and response.json()["storage"] != "ok"
