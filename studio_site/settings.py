@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
+    "projects.middleware.RefuseControlCharactersMiddleware",
 ]
 
 ROOT_URLCONF = "studio_site.urls"
