@@ -84,6 +84,13 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             self.fields["api_key"].help_text = "Leave blank to keep the stored key."
             self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
 
+    def clean_api_key(self):
+        # It goes into an HTTP header, where a line break inside is illegal (the test call would crash).
+        key = self.cleaned_data["api_key"]
+        if any(character.isspace() for character in key):
+            raise forms.ValidationError("An API key has no spaces or line breaks inside; paste it again.")
+        return key
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):

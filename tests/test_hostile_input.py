@@ -24,7 +24,7 @@ from django.apps import apps
 from django.db import models
 from django.utils import timezone
 
-from generation.models import Render, Status, WebhookEvent
+from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers.webhooks import sign_standard_webhook
 from projects import guest_links, services
 from projects.inputs import CONTROL_CHARACTERS
@@ -385,3 +385,12 @@ def test_a_review_link_label_longer_than_its_column_is_refused_not_cut(client, w
     assert response.status_code == 422
     assert "at most 120 characters" in response.content.decode()
     assert not ReviewLink.objects.filter(label__startswith="LLL").exists()
+
+
+def test_an_api_key_with_a_line_break_inside_is_refused_before_it_reaches_a_header(client, world, owner):
+    client.force_login(owner)
+    response = client.post(f"/teams/{world['team']}/connections/", {
+        "kind": "openai-videos", "label": "Split", "base_url": "https://gw.example/v1", "auth_style": "bearer",
+        "api_key": "sk-one\nX-Injected: yes"})
+    assert "no spaces or line breaks inside" in response.content.decode()
+    assert not ProviderConnection.objects.filter(label="Split").exists()
