@@ -423,10 +423,26 @@ def _open_video(path: Path, options: dict):
         container = av.open(str(path), options=options)
     except (av.FFmpegError, OSError) as exc:
         raise ValueError(f"not a playable video: {path} ({exc})") from exc
-    if not container.streams.video:
+    if not container.streams.video or container.streams.video[0].codec_context is None:
+        # An SVG opens as FFmpeg's svg_pipe with a stream it has no decoder for.
         container.close()
-        raise ValueError(f"not a playable video: {path} has no video stream")
+        raise ValueError(f"not a playable video: {path} has no decodable video stream")
     return container
+
+
+def video_container(path: Path) -> str:
+    """"mp4" or "mov", from what the file is (its container and ftyp brand), never its name.
+
+    ValueError for anything else, including other containers FFmpeg could play.
+    """
+    with _open_video(path, HEADERS_ONLY) as container:
+        is_isobmff = "mp4" in container.format.name.split(",")  # FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
+    if not is_isobmff:
+        raise ValueError(f"not an MP4 or MOV video: {path}")
+    with path.open("rb") as f:
+        head = f.read(12)
+    # QuickTime files carry the "qt  " brand, or (older ones) no ftyp box at all.
+    return "mov" if head[4:8] != b"ftyp" or head[8:12] == b"qt  " else "mp4"
 
 
 def video_duration(path: Path) -> float:

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from generation import export as exports
@@ -13,7 +14,8 @@ from generation.models import Export, ExportStatus
 from projects.access import get_project_for, membership_for
 
 PAGE = "generation/exports.html"
-FILES = {"mp4": "video/mp4", "zip": "application/zip", "pdf": "application/pdf"}
+# Their content types come from generation.files, like every served file's.
+FILES = ("mp4", "zip", "pdf")
 
 
 def may_start_export(membership) -> bool:
@@ -78,7 +80,8 @@ def export_file(request, pk, kind):
     if export.withheld_takes().exists():
         # Consent was revoked after this export was made: its files contain that take.
         raise Http404("This export contains a withheld take.")
-    response = file_response(request, getattr(export, kind), FILES[kind])
+    response = file_response(request, getattr(export, kind))
     name = getattr(export, kind).name.rsplit("/", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # A download, even the MP4: its name may carry the project's name, so it is quoted properly.
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response

@@ -1,11 +1,47 @@
-"""Serving a take's files to team members, with HTTP Range for video seeking."""
+"""Serving stored files (takes, exports, uploads) to the people allowed to see them.
 
+Every user or provider file goes out through `file_response`: HTTP Range for
+video seeking, and headers that stop a browser from ever treating the file as
+a page of the studio (see `served_as` and `protect`).
+"""
+
+import posixpath
 import re
 
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
+
+# Keyed by the extension the studio gave the stored file (uploads are renamed from
+# what Pillow/PyAV detected, never from the uploader's name). Only these display inline.
+INLINE_TYPES = {
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
+    "mp4": "video/mp4", "mov": "video/quicktime",
+}
+DOWNLOAD_TYPES = {"zip": "application/zip", "pdf": "application/pdf"}
+# Even a file a browser mis-reads cannot run script or load anything: `sandbox` gives
+# it an opaque origin. <img>/<video> on our pages ignore the file's own CSP.
+FILE_CSP = "default-src 'none'; sandbox"
+
+
+def served_as(name: str) -> tuple[str, str]:
+    """(Content-Type, Content-Disposition) for a stored file, decided by its stored name only."""
+    basename = posixpath.basename(name)
+    suffix = basename.rsplit(".", 1)[-1].lower() if "." in basename else ""
+    if suffix in INLINE_TYPES:
+        return INLINE_TYPES[suffix], content_disposition_header(False, basename)
+    # Anything else is a download: a browser saves it, never renders it.
+    return DOWNLOAD_TYPES.get(suffix, "application/octet-stream"), content_disposition_header(True, basename)
+
+
+def protect(response, name: str):
+    """Set the content type, disposition and no-sniff/sandbox headers for serving stored file `name`."""
+    response["Content-Type"], response["Content-Disposition"] = served_as(name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = FILE_CSP
+    return response
 
 
 def _iter_range(f, start: int, length: int):
@@ -22,15 +58,16 @@ def _iter_range(f, start: int, length: int):
         f.close()
 
 
-def file_response(request, field_file, content_type: str):
+def file_response(request, field_file):
     """Whole file, or the one byte range asked for (browsers need 206 to seek video)."""
+    content_type, _ = served_as(field_file.name)
     size = field_file.size
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or (not match.group(1) and not match.group(2)):
         response = FileResponse(field_file.open("rb"), content_type=content_type)
         response["Accept-Ranges"] = "bytes"
         response["Cache-Control"] = "private, max-age=3600"
-        return response
+        return protect(response, field_file.name)
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last) if last else size - 1, size - 1)
@@ -39,7 +76,7 @@ def file_response(request, field_file, content_type: str):
     if start >= size or start > end:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
-        return response
+        return protect(response, field_file.name)
     length = end - start + 1
     from django.http import StreamingHttpResponse
 
@@ -50,4 +87,4 @@ def file_response(request, field_file, content_type: str):
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return protect(response, field_file.name)

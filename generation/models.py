@@ -1,5 +1,6 @@
 """Renders (takes) and the job book of the built-in previz provider."""
 
+import logging
 import secrets
 import uuid
 from decimal import Decimal
@@ -8,6 +9,9 @@ from django.conf import settings
 from django.db import models
 from django.dispatch import Signal
 from django.utils import timezone
+
+
+log = logging.getLogger("generation.takes")
 
 
 class InvalidTransition(Exception):
@@ -179,9 +183,20 @@ class Render(models.Model):
             self.status = to
             for field, value in changes.items():
                 setattr(self, field, value)
+            self._log_status()
             if to in TERMINAL:
                 take_settled.send(sender=Render, render=self)
         return bool(won)
+
+    def _log_status(self) -> None:
+        # One structured line per status change, with the ids a log search follows.
+        fields = {"take_id": self.pk, "scene_id": self.scene_id, "status": self.status,
+                  "provider": self.provider, "model": self.model}
+        if Render.scene.is_cached(self):
+            fields["project_id"] = self.scene.project_id
+        if self.status == Status.FAILED:
+            fields["error"] = self.error_message[:500]
+        log.info("take %s is %s", self.pk, self.status, extra=fields)
 
     def mark_failed(self, message: str) -> bool:
         return self.advance(Status.FAILED, error_message=message)
@@ -450,3 +465,17 @@ class Export(models.Model):
             status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now(),
             updated_at=timezone.now())
         self.status, self.error_message = ExportStatus.FAILED, message
+
+
+class WorkerHeartbeat(models.Model):
+    """When each Celery worker last ran a task: /healthz reports a worker alive from it.
+
+    Written by a periodic task a worker has to take off the broker, so a fresh
+    heartbeat also says the broker delivers.
+    """
+
+    hostname = models.CharField(max_length=200, primary_key=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.hostname} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"

@@ -12,6 +12,8 @@ import io
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# The extension a verified image is stored under: from Pillow's detection, never the uploaded name.
+SUFFIXES = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 FITS = {"crop": "Crop to fill the frame", "pad": "Pad to keep the whole image"}
@@ -34,11 +36,20 @@ def verify_upload(upload) -> str:
             if image.width * image.height > MAX_PIXELS:
                 raise ReferenceError("The image has too many pixels (over 40 megapixels).")
             image.verify()  # structure check; the file must be reopened to use it
-    except (UnidentifiedImageError, OSError, SyntaxError):
+    except ReferenceError:
+        raise
+    except Image.DecompressionBombError:  # not an OSError: Pillow refuses to even open it
+        raise ReferenceError("The image has too many pixels (over 40 megapixels).")
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ReferenceError("That file is not a readable JPEG, PNG or WebP image.")
     finally:
         upload.seek(0)
     return image_format
+
+
+def verified_name(upload, *, stem: str) -> str:
+    """A safe name to store a verified upload under ("reference.png"); ReferenceError if it isn't an image."""
+    return f"{stem}.{SUFFIXES[verify_upload(upload)]}"
 
 
 def fit(source, *, size: str, mode: str) -> bytes:

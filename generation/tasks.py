@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_ready
 
 from generation import connections, ingredients, pipeline, previz
 from generation.models import PrevizJob
@@ -75,6 +76,21 @@ def previz_run_job(self, job_id: str) -> None:
 @shared_task(ignore_result=True)
 def resume_stalled_renders() -> None:
     pipeline.renders_resume_stalled()
+
+
+@shared_task(bind=True, ignore_result=True, expires=60)
+def worker_heartbeat(self) -> None:
+    from generation.health import heartbeat_record
+
+    heartbeat_record(hostname=self.request.hostname or "worker")
+
+
+@worker_ready.connect
+def _heartbeat_on_start(sender=None, **kwargs) -> None:
+    # A worker that just started is alive before the first periodic heartbeat.
+    from generation.health import heartbeat_record
+
+    heartbeat_record(hostname=getattr(sender, "hostname", None) or "worker")
 
 
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=60, time_limit=90)

@@ -132,9 +132,9 @@ def render_file(request, pk, variant):
     if take.quarantined_at and not take.may_see_quarantined(request.user):
         raise Http404("This take is withheld.")
     if variant == "video" and take.video:
-        return file_response(request, take.video, "video/mp4")
+        return file_response(request, take.video)
     if variant == "thumbnail" and take.thumbnail:
-        return file_response(request, take.thumbnail, "image/jpeg")
+        return file_response(request, take.thumbnail)
     raise Http404("No such file.")
 
 

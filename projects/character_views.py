@@ -12,12 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from generation.files import file_response
 from projects import consent
 from projects.access import membership_for, require
 from projects.forms import CharacterForm, ConsentForm
@@ -158,9 +158,7 @@ def character_detail(request, pk):
 def character_image(request, pk, image_pk):
     character, _ = _get_character_for(request.user, pk)
     image = get_object_or_404(CharacterImage, pk=image_pk, character=character)
-    response = FileResponse(image.image.open("rb"))
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_response(request, image.image)
 
 
 @login_required

@@ -25,45 +25,49 @@ MAX_VIDEO_SECONDS = 20
 MAX_VIDEO_BYTES = 100 * 1024 * 1024
 
 
-def verify_reference_video(upload) -> None:
-    """An MP4 that PyAV can open, at most 20 s long."""
+def verify_reference_video(upload) -> str:
+    """An MP4 or MOV that PyAV can open, at most 20 s long; returns a safe name to store it under."""
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import probe_video
+    from generation.animatic import probe_video, video_container
 
     if upload.size > MAX_VIDEO_BYTES:
         raise ValidationError("The reference video is over 100 MB.")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "reference.mp4"
+        path = Path(tmp) / "upload"  # FFmpeg must detect the format from the bytes, not a name
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
         upload.seek(0)
         try:
+            suffix = video_container(path)
             info = probe_video(path)
-        except ValueError:
-            raise ValidationError("The reference video is not a playable MP4.")
+        except ValueError:  # animatic turns FFmpeg's and PyAV's failures into ValueError
+            raise ValidationError("The reference video is not a playable MP4 or MOV video.")
     if info.duration > MAX_VIDEO_SECONDS + 0.05:
         raise ValidationError(f"The reference video lasts {info.duration:.1f} s; the limit is {MAX_VIDEO_SECONDS} s.")
+    return f"reference.{suffix}"
 
 
 def character_create(*, team, user, name: str, kind: str, description: str = "", person=None,
                      images=(), declares_fictional: bool = False, reference_video=None) -> Character:
-    from generation.reference import ReferenceError, verify_upload
+    from django.core.files import File
+
+    from generation.reference import ReferenceError, verified_name
 
     name = name.strip()
     if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):
         raise ValidationError("A name uses letters, digits, spaces, dots, apostrophes or dashes.")
     if not 1 <= len(images) <= MAX_IMAGES:
         raise ValidationError(f"Add 1 to {MAX_IMAGES} reference images.")
+    safe_names = []
     for image in images:
         try:
-            verify_upload(image)
+            safe_names.append(verified_name(image, stem="image"))
         except ReferenceError as exc:
             raise ValidationError(f"{image.name}: {exc}")
-    if reference_video:
-        verify_reference_video(reference_video)
+    video_name = verify_reference_video(reference_video) if reference_video else None
     if kind == CharacterKind.PERSON:
         if person is None or not Membership.objects.filter(team=team, user=person).exists():
             raise ValidationError("A real person's character links to their own account in this team.")
@@ -77,10 +81,11 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
         with transaction.atomic():
             character = Character.objects.create(team=team, name=name, description=description, kind=kind,
                                                  person=person, created_by=user)
+            # Stored under names from what each file is, never what the uploader called it.
             if reference_video:
-                character.reference_video.save(reference_video.name, reference_video)
-            for image in images:
-                CharacterImage.objects.create(character=character, image=image)
+                character.reference_video.save(video_name, reference_video)
+            for image, safe_name in zip(images, safe_names):
+                CharacterImage.objects.create(character=character, image=File(image, name=safe_name))
             if kind == CharacterKind.FICTIONAL:
                 ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.DECLARED_FICTIONAL,
                                             details={"statement": "This character depicts no real person."})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from generation.models import Render, Status
 from projects.inputs import clean_text
 from projects.models import Comment, ReviewLink, hash_token
+from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
 
 MAX_DAYS = 90
 
@@ -74,3 +76,24 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
         approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
         return list(visible.filter(pk__in=approved).order_by("scene__position"))
     return list(visible.filter(scene__in=link.scenes.all()).order_by("scene__position", "-number"))
+
+
+def link_unlock(*, link: ReviewLink, password: str, ip: str) -> bool:
+    """Whether `password` opens the link; raises Throttled while guessing it rests.
+
+    Wrong tries are counted per link from one address (a guest's typos lock only
+    them) and per link from everywhere (guesses spread over many addresses).
+    The password isn't even checked while either count rests.
+    """
+    minutes = settings.GUEST_PASSWORD_COOLOFF_MINUTES
+    limits = {
+        throttle_key("guest-password", link.pk, ip): settings.GUEST_PASSWORD_LIMIT,
+        throttle_key("guest-password", link.pk): settings.GUEST_PASSWORD_LINK_LIMIT,
+    }
+    throttle_check(keys=list(limits))
+    if link.check_password(password):
+        return True
+    wait = max([throttle_fail(key=key, limit=limit, minutes=minutes) for key, limit in limits.items()])
+    if wait:
+        raise Throttled(wait)
+    return False

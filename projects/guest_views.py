@@ -12,6 +12,8 @@ from projects import guest_links, review
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
 from projects.models import Comment, ReviewLink
+from projects.throttle import Throttled
+from studio_site.accounts import client_ip
 
 SESSION_KEY = "guest_review"
 
@@ -84,13 +86,17 @@ def guest_review(request, token):
     if link is None:
         return render(request, "projects/guest_gone.html", status=404)
     state = _guest_state(request, link)
-    error = ""
+    error, error_status = "", 403
     if request.method == "POST":
         if request.POST.get("action") == "password":
-            if link.check_password(request.POST.get("password", "")):
-                _save_guest_state(request, link, unlocked=True)
-            else:
-                error = "That password is not right."
+            try:
+                if guest_links.link_unlock(link=link, password=request.POST.get("password", ""),
+                                           ip=client_ip(request)):
+                    _save_guest_state(request, link, unlocked=True)
+                else:
+                    error = "That password is not right."
+            except Throttled as exc:
+                error, error_status = f"Too many wrong passwords; {exc.wait}.", 429
         elif request.POST.get("action") == "name":
             try:
                 _save_guest_state(request, link, name=guest_links.guest_name_clean(request.POST.get("name")))
@@ -103,7 +109,7 @@ def guest_review(request, token):
     if needs_password or not state.get("name"):
         return render(request, "projects/guest_gate.html", {
             "link": link, "token": token, "needs_password": needs_password, "error": error,
-        }, status=403 if error else 200)
+        }, status=error_status if error else 200)
     return _guest_page(request, link, token, state["name"])
 
 
@@ -157,7 +163,7 @@ def guest_reply(request, token, pk):
 def guest_file(request, token, take_pk, variant):
     _link, _state, take = _guest_take(request, token, take_pk)
     if variant == "video" and take.video:
-        return file_response(request, take.video, "video/mp4")
+        return file_response(request, take.video)
     if variant == "thumbnail" and take.thumbnail:
-        return file_response(request, take.thumbnail, "image/jpeg")
+        return file_response(request, take.thumbnail)
     raise Http404("No such file.")

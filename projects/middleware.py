@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.shortcuts import render
 
 from projects.inputs import has_control_characters
@@ -21,6 +22,18 @@ class CurrentTeamMiddleware:
                 memberships.filter(team_id=chosen).first() if chosen else None
             ) or memberships.order_by("joined_at").first()
         return self.get_response(request)
+
+
+class PermissionsPolicyMiddleware:
+    """Turns off browser features the studio never uses (camera, microphone, ...) on every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
 
 
 class RefuseControlCharactersMiddleware:

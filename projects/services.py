@@ -143,16 +143,17 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
 
     Originals are never overwritten or deleted here: takes that used one keep it.
     """
-    from generation.reference import FITS, ReferenceError, verify_upload
+    from generation.reference import FITS, ReferenceError, verified_name
 
     if fit is not None and fit not in FITS:
         raise ValidationError("Choose crop or pad.")
     if upload is not None:
         try:
-            verify_upload(upload)
+            name = verified_name(upload, stem="reference")
         except ReferenceError as exc:
             raise ValidationError(str(exc))
-        scene.reference_image.save(upload.name, upload, save=False)
+        # Stored (and later served) as what Pillow found, whatever the uploader called it.
+        scene.reference_image.save(name, upload, save=False)
     elif remove:
         scene.reference_image = ""
     if fit is not None:

@@ -7,13 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
 from generation import budget, reference
 from generation.catalog import mark_remixable
+from generation.files import file_response, protect
 from generation.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, services
@@ -204,10 +205,6 @@ def scene_approve(request, pk, take_pk):
     return redirect("projects:project_detail", pk=scene.project_id)
 
 
-def health(request):
-    return HttpResponse("ok", content_type="text/plain")
-
-
 @login_required
 @require_POST
 def scene_reference(request, pk):
@@ -235,10 +232,10 @@ def scene_reference_image(request, pk, variant):
     if not scene.reference_image or variant not in ("original", "crop", "pad"):
         raise Http404("No reference image.")
     if variant == "original":
-        return FileResponse(scene.reference_image.open("rb"))
+        return file_response(request, scene.reference_image)
     with scene.reference_image.open("rb") as original:
         fitted = reference.fit(original, size=scene.size, mode=variant)
-    return HttpResponse(fitted, content_type="image/png")
+    return protect(HttpResponse(fitted), f"{variant}.png")
 
 
 @login_required

@@ -7,6 +7,7 @@ PostgreSQL and Redis.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "projects",
     "generation",
 ]
@@ -78,9 +80,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
+    "studio_site.accounts.SessionIdleMiddleware",
     "projects.middleware.RefuseControlCharactersMiddleware",
+    # Last: turns a login that axes refused into the studio's lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "studio_site.urls"
@@ -125,6 +132,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# axes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "projects:project_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -167,20 +179,112 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studio@localhost")
 # Finished/failed takes are emailed together, this long after the first of them settles.
 RENDER_DIGEST_SECONDS = float(os.environ.get("RENDER_DIGEST_SECONDS", "30"))
 
-# Security: strict when DEBUG is off. HTTPS-only cookies need a TLS front end,
-# so a local non-debug run can opt out with SECURE_COOKIES=false.
+# Security: strict when DEBUG is off. Production runs behind a TLS proxy
+# (BEHIND_TLS_PROXY=true): then the proxy's X-Forwarded-Proto is believed, plain
+# HTTP is redirected, cookies are HTTPS-only and HSTS is on — `manage.py check
+# --deploy` passes with no warning. A local non-debug run over plain HTTP (what
+# `./studio start` does on 127.0.0.1) sets SECURE_COOKIES=false.
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every page (django-csp): only our own static scripts run, so a
+# script that slips into a page (or an upload) does nothing. No 'unsafe-inline' anywhere:
+# templates carry no inline scripts, handlers or style="" attributes (JS sets styles through
+# the CSSOM, which CSP allows), and htmx is told not to inject its indicator <style>.
+# Stored files get their own stricter sandbox policy (generation/files.py), which this keeps.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+# Powerful browser features the studio never uses, off for every response (projects/middleware.py).
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
+)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
-    SECURE_PROXY_SSL_HEADER = (
-        ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
-    )
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", BEHIND_TLS_PROXY)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if BEHIND_TLS_PROXY else "0"))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# A load balancer probes health over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
+
+# --- Guessing is not free -------------------------------------------------------
+# Login lockout (django-axes). Failures are counted twice: per account (from any
+# address: stops a targeted guess spread over many IPs) and per client address
+# (across accounts: stops one machine spraying a common password over every
+# username). The address limit is higher because an office shares one address.
+# Either count at its limit refuses logins for the cool-off; a success resets
+# the account's count. studio_site.accounts.StudioAxesHandler applies the two limits.
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
+LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20"))
+LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+AXES_HANDLER = "studio_site.accounts.StudioAxesHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # its start-up banner on every manage.py command is noise; lockouts still log
+AXES_LOCKOUT_CALLABLE = "studio_site.accounts.lockout_response"  # the studio's page, 429
+# django-ipware is not installed, so axes' AXES_IPWARE_* settings would be ignored:
+# one function decides the client address for axes and the studio's own throttles.
+AXES_CLIENT_IP_CALLABLE = "studio_site.accounts.client_ip"
+# How many proxies append to X-Forwarded-For in front of the studio (only read
+# when BEHIND_TLS_PROXY): the client is that many entries from the right, the
+# left part is whatever the client chose to send.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
+# Guest review link passwords: wrong tries per link from one address, and per
+# link from everywhere, before the link's password form rests for the cool-off.
+GUEST_PASSWORD_LIMIT = int(os.environ.get("GUEST_PASSWORD_LIMIT", "5"))
+GUEST_PASSWORD_LINK_LIMIT = int(os.environ.get("GUEST_PASSWORD_LINK_LIMIT", "20"))
+GUEST_PASSWORD_COOLOFF_MINUTES = int(os.environ.get("GUEST_PASSWORD_COOLOFF_MINUTES", "15"))
+# Password reset emails asked for from one address per cool-off.
+PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))
+# Sliding idle timeout: a session ends after this long without a request
+# (8 hours: a working day at the desk survives, a laptop left overnight does not).
+# studio_site.accounts.SessionIdleMiddleware renews it at most once a minute
+# instead of SESSION_SAVE_EVERY_REQUEST, so video range requests don't each write the session.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "480"))
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+
+def _caches() -> dict:
+    """Counters the web workers must share (throttles): Redis when there is one.
+
+    Otherwise the database: FileBasedCache's add() checks then writes, so two
+    processes can both "add" the same key and a throttle would undercount;
+    DatabaseCache's add() is an INSERT on the key's primary key, which exactly one
+    writer wins. migrate makes its table (projects.apps.create_cache_tables).
+    """
+    url = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL") or ""
+    if not url and os.environ.get("CELERY_BROKER_URL", "").startswith(("redis://", "rediss://")):
+        url = os.environ["CELERY_BROKER_URL"]
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                            "KEY_PREFIX": "studio"}}
+    if url:
+        raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the database cache).")
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache"}}
+
+
+CACHES = _caches()
 
 # --- Celery -----------------------------------------------------------------
 BROKER_DIR = DATA_DIR / "broker"
@@ -213,7 +317,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # process when scaled out): picks up takes whose worker died.
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
+    "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
 }
+
+# /healthz says no worker is alive when none has run its heartbeat for this long.
+WORKER_HEARTBEAT_MAX_AGE = float(os.environ.get("WORKER_HEARTBEAT_MAX_AGE", "120"))
 
 # --- Generation ---------------------------------------------------------------
 # C2PA signing identity. Unset → a local CA + leaf are generated under DATA_DIR/c2pa.
@@ -224,15 +332,29 @@ C2PA_DIR = Path(os.environ.get("C2PA_DIR", DATA_DIR / "c2pa"))
 # Where the built-in previz provider keeps its jobs (it behaves like a remote service).
 PREVIZ_DIR = Path(os.environ.get("PREVIZ_DIR", DATA_DIR / "previz"))
 STUDIO_VERSION = "0.1.0"
-# The studio's public address, for provider webhooks (unset: polling only).
+# The studio's public address, for provider webhooks (unset: polling only) and
+# the links in password reset emails (unset: the address the request came to).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
 
+# Structured logs (studio_site/logs.py): one JSON object per line and event, with
+# take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"event": {"()": "studio_site.logs." + ("KeyValueFormatter" if LOG_FORMAT == "text"
+                                                          else "JsonFormatter")}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "event"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Errors (web requests and Celery tasks) go to Sentry when SENTRY_DSN is set.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from studio_site.errors import sentry_init
+
+    sentry_init(SENTRY_DSN, release=f"storyboard-studio@{STUDIO_VERSION}", environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+                traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))

@@ -24,6 +24,10 @@ def _studio_settings(settings, tmp_path_factory):
     settings.C2PA_DIR = tmp_path_factory.getbasetemp() / "c2pa"  # one local CA per run
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fresh cache per test: throttle counts (guest passwords, reset emails)
+    # never carry from one test to the next, even when CI points CACHES at Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False

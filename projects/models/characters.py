@@ -17,9 +17,19 @@ class CharacterKind(models.TextChoices):
     FICTIONAL = "fictional", "A fictional character (depicts no real person)"
 
 
+# Extensions a stored upload may keep. Services name files from what Pillow/PyAV detected;
+# any other name (an admin upload, a bug) is stored as .bin, which is only ever downloaded.
+STORED_SUFFIXES = {"jpg", "png", "webp", "mp4", "mov"}
+
+
+def stored_suffix(filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return suffix if suffix in STORED_SUFFIXES else "bin"
+
+
 def _character_upload_to(instance, filename):
     character = instance if isinstance(instance, Character) else instance.character
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    suffix = stored_suffix(filename)
     return f"characters/{character.team_id}/{character.pk or 'new'}/{uuid.uuid4().hex}.{suffix}"
 
 

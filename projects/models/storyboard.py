@@ -53,7 +53,9 @@ def _reference_upload_to(scene, filename):
     # A new name per upload: takes keep pointing at the original they used.
     import uuid
 
-    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "img"
+    # The service names the file from what Pillow detected; anything else is kept as a download.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
     return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/{uuid.uuid4().hex}.{suffix}"
 
 

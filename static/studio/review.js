@@ -144,6 +144,8 @@
     var clock = box.querySelector("[data-cut-time]");
     var play = box.querySelector("[data-cut-play]");
     var index = 0, active = players[0], spare = players[1];
+    // Each scene's width on the timeline is its share of the cut (set here: the CSP forbids style="").
+    items.forEach(function (item) { item.parentNode.style.flexGrow = item.dataset.duration; });
 
     function load(player, i) {
       if (i < items.length && player.dataset.index !== String(i)) {

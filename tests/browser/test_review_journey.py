@@ -84,14 +84,14 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     # Clicking the comment's timecode seeks the player to that moment.
     rita.evaluate("document.querySelector('#review-player').currentTime = 0.5")
     rita.get_by_test_id("comment-timecode").first.click()
-    rita.wait_for_function("Math.abs(document.querySelector('#review-player').currentTime - 2.0) < 0.05")
+    rita.wait_for_function("() => Math.abs(document.querySelector('#review-player').currentTime - 2.0) < 0.05")
 
     # Pressing C while the take plays pauses it and starts a comment at that moment.
     rita.evaluate("(() => { const v = document.querySelector('#review-player'); v.muted = true; v.play(); })()")
-    rita.wait_for_function("document.querySelector('#review-player').currentTime > 2.5")
+    rita.wait_for_function("() => document.querySelector('#review-player').currentTime > 2.5")
     rita.locator("h1").click()  # focus outside any field
     rita.keyboard.press("c")
-    rita.wait_for_function("document.querySelector('#review-player').paused")
+    rita.wait_for_function("() => document.querySelector('#review-player').paused")
     paused_at = video_time(rita, "#review-player")
     expect(rita.get_by_test_id("comment-body")).to_be_focused()
     expect(rita.get_by_test_id("comment-at")).to_have_value(f"{round(paused_at, 1):.1f}")
@@ -115,13 +115,13 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     wait_until_loaded(rita, "[data-testid=compare-a]")
     wait_until_loaded(rita, "[data-testid=compare-b]")
     rita.get_by_test_id("compare-play").click()
-    rita.wait_for_function("document.querySelector('[data-testid=compare-a]').currentTime > 1")
+    rita.wait_for_function("() => document.querySelector('[data-testid=compare-a]').currentTime > 1")
     rita.get_by_test_id("compare-play").click()  # pause both
     a, b = video_time(rita, "[data-testid=compare-a]"), video_time(rita, "[data-testid=compare-b]")
     assert a > 1 and abs(a - b) < 0.3, (a, b)
     rita.get_by_test_id("compare-scrub").fill("250")  # a quarter of the way: both players follow
     rita.wait_for_function(
-        "['a','b'].every(s => Math.abs(document.querySelector(`[data-testid=compare-${s}]`).currentTime - 1.0) < 0.1)")
+        "() => ['a','b'].every(s => Math.abs(document.querySelector(`[data-testid=compare-${s}]`).currentTime - 1.0) < 0.1)")
 
     # Approve take 2 from its review page.
     rita.get_by_test_id("compare-side").nth(1).get_by_role("link", name="Review").click()
@@ -140,7 +140,7 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     expect(rita.get_by_test_id("cut-title")).to_have_text("1. Dawn")
     rita.get_by_test_id("cut-play").click()
     expect(rita.get_by_test_id("cut-title")).to_have_text("2. Night", timeout=15_000)
-    rita.wait_for_function("document.querySelector('[data-testid=cut-player]').currentTime > 0.2")
+    rita.wait_for_function("() => document.querySelector('[data-testid=cut-player]').currentTime > 0.2")
     clock = rita.get_by_test_id("cut-time").text_content()
     minutes, seconds = clock.split(":")
     assert float(seconds) >= 4.0, clock  # the clock counts the whole cut, not the clip

@@ -392,5 +392,5 @@ def test_a_reference_video_that_is_not_an_mp4_is_refused_in_the_page(client_for,
 
     bad = SimpleUploadedFile("me.mp4", b"not a video", content_type="video/mp4")
     html = client_for(editor).post(library_url(team), person_data(member, reference_video=bad)).content.decode()
-    assert "The reference video is not a playable MP4." in html
+    assert "The reference video is not a playable MP4 or MOV video." in html
     assert not Character.objects.filter(name="Maya").exists()

@@ -1,0 +1,351 @@
+"""Guessing is not free: login lockout, guest link password throttling, account basics."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.sessions.models import Session
+from django.core import mail
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from projects import guest_links
+from projects.models import ReviewLink
+from projects.throttle import throttle_fail, throttle_key, throttle_wait
+from studio_site.accounts import IDLE_MARK, client_ip
+from tests.conftest import PASSWORD
+
+LOCKED = "Too many failed login attempts. Try again in 15 minutes."
+
+
+def log_in(client, username, password, ip="10.0.0.1", **extra):
+    return client.post(reverse("login"), {"username": username, "password": password},
+                       REMOTE_ADDR=ip, **extra)
+
+
+def is_logged_in(client) -> bool:
+    return client.get(reverse("projects:project_list")).status_code == 200
+
+
+# --- login lockout ---------------------------------------------------------------------------------
+
+
+def test_the_right_password_is_refused_once_an_account_reached_the_failure_limit(client, owner):
+    for attempt in range(4):
+        response = log_in(client, owner.username, f"guess-{attempt}")
+        assert response.status_code == 200
+        assert "didn't match" in response.content.decode()
+    fifth = log_in(client, owner.username, "guess-5")
+    assert fifth.status_code == 429 and LOCKED in fifth.content.decode()
+
+    response = log_in(client, owner.username, PASSWORD)
+
+    assert response.status_code == 429
+    assert LOCKED in response.content.decode()
+    assert reverse("password_reset") in response.content.decode()
+    assert not is_logged_in(client)
+
+
+def test_an_account_lock_holds_from_every_address(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}", ip=f"10.0.1.{attempt}")
+
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 429
+    assert not is_logged_in(client)
+
+
+def test_one_address_spraying_a_password_over_many_accounts_is_locked(client, make_user, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 8
+    for n in range(8):
+        log_in(client, f"someone-{n}", "Summer2026!", ip="203.0.113.9")
+    user = make_user("paula")
+
+    assert log_in(client, user.username, PASSWORD, ip="203.0.113.9").status_code == 429
+    # Her account itself was never guessed at: from her own address she gets in.
+    assert log_in(client, user.username, PASSWORD, ip="198.51.100.4").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_a_successful_login_starts_the_count_again(client, owner):
+    for attempt in range(4):
+        log_in(client, owner.username, f"guess-{attempt}")
+    assert log_in(client, owner.username, PASSWORD).status_code == 302
+    client.post(reverse("logout"))
+    for attempt in range(4):
+        log_in(client, owner.username, f"again-{attempt}")
+
+    assert log_in(client, owner.username, PASSWORD).status_code == 302
+    assert is_logged_in(client)
+
+
+def test_after_the_cool_off_the_right_password_logs_in(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+
+    assert log_in(client, owner.username, PASSWORD).status_code == 302
+    assert is_logged_in(client)
+
+
+def test_forwarded_for_is_ignored_unless_behind_the_tls_proxy(client, owner, settings):
+    # Without the proxy setting, a forged header can't buy fresh addresses.
+    for attempt in range(5):
+        log_in(client, f"nobody-{attempt}", "x", ip="10.9.9.9", HTTP_X_FORWARDED_FOR=f"172.16.0.{attempt}")
+    assert AccessAttempt.objects.filter(ip_address="10.9.9.9").count() == 5
+
+    settings.BEHIND_TLS_PROXY = True
+    log_in(client, "nobody", "x", ip="10.9.9.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 172.16.5.5")
+    assert AccessAttempt.objects.filter(ip_address="172.16.5.5").exists()
+
+
+@pytest.mark.parametrize("forwarded, expected", [
+    ("", "10.0.0.2"),
+    ("198.51.100.7", "198.51.100.7"),
+    ("1.2.3.4, 198.51.100.7", "198.51.100.7"),  # the left entry is the client's own claim
+    ("not-an-address", "10.0.0.2"),
+])
+def test_client_ip_believes_only_the_entry_our_proxy_appended(settings, forwarded, expected):
+    settings.BEHIND_TLS_PROXY = True
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+def test_the_login_page_offers_a_password_reset(client):
+    response = client.get(reverse("login"))
+    assert "Forgot your password?" in response.content.decode()
+    assert reverse("password_reset") in response.content.decode()
+
+
+# --- guest link passwords --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def locked_link(project, owner):
+    link, token = guest_links.link_create(project=project, user=owner, label="Client", days=7,
+                                          scope=ReviewLink.Scope.CUT, password="open sesame")
+    return link, token
+
+
+def guess(client, token, password, ip="10.0.0.1"):
+    return client.post(reverse("projects:guest_review", args=[token]),
+                       {"action": "password", "password": password}, REMOTE_ADDR=ip)
+
+
+def test_the_fifth_wrong_link_password_rests_the_form(client, locked_link):
+    _link, token = locked_link
+    for attempt in range(4):
+        response = guess(client, token, f"guess-{attempt}")
+        assert response.status_code == 403 and "That password is not right." in response.content.decode()
+
+    fifth = guess(client, token, "guess-5")
+
+    assert fifth.status_code == 429
+    assert "Too many wrong passwords; try again in 15 minutes." in fifth.content.decode()
+
+
+def test_the_right_link_password_is_refused_while_the_form_rests(client, locked_link):
+    _link, token = locked_link
+    for attempt in range(5):
+        guess(client, token, f"guess-{attempt}")
+
+    response = guess(client, token, "open sesame")
+
+    assert response.status_code == 429
+    assert 'name="password"' in client.get(reverse("projects:guest_review", args=[token])).content.decode()
+
+
+def test_another_guest_of_the_link_is_not_locked_by_one_guests_typos(client, locked_link):
+    _link, token = locked_link
+    for attempt in range(5):
+        guess(client, token, f"guess-{attempt}", ip="10.0.0.1")
+
+    assert guess(client, token, "open sesame", ip="10.0.0.2").status_code == 302
+
+
+def test_guesses_spread_over_many_addresses_lock_the_link(client, locked_link, settings):
+    settings.GUEST_PASSWORD_LINK_LIMIT = 6
+    _link, token = locked_link
+    for n in range(6):
+        guess(client, token, f"guess-{n}", ip=f"10.0.2.{n}")
+
+    response = guess(client, token, "open sesame", ip="10.0.3.1")
+
+    assert response.status_code == 429
+
+
+def test_the_link_password_works_again_after_the_cool_off(client, locked_link, monkeypatch):
+    _link, token = locked_link
+    for attempt in range(5):
+        guess(client, token, f"guess-{attempt}")
+    later = time.time() + 16 * 60
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    assert guess(client, token, "open sesame").status_code == 302
+
+
+def test_a_resting_link_says_how_long_is_left(client, locked_link, monkeypatch):
+    _link, token = locked_link
+    for attempt in range(5):
+        guess(client, token, f"guess-{attempt}")
+    later = time.time() + 10 * 60 + 5
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    assert "try again in 5 minutes." in guess(client, token, "open sesame").content.decode()
+    monkeypatch.setattr(time, "time", lambda: later + 4 * 60 + 30)
+    assert "try again in 1 minute." in guess(client, token, "open sesame").content.decode()
+
+
+def test_failures_are_counted_in_the_database_cache_the_workers_share(db, settings):
+    # The embedded default (no Redis): every web worker process reads the same table,
+    # which migrate made (no separate createcachetable step to forget).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                                   "LOCATION": "studio_cache"}}
+    key = throttle_key("test", "10.0.0.1")
+
+    assert [throttle_fail(key=key, limit=3, minutes=15) for _ in range(3)] == [0, 0, 15]
+    assert throttle_wait(key=key) == 15
+    assert throttle_wait(key=throttle_key("test", "10.0.0.2")) == 0
+
+
+# --- password reset ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ask_reset(client, django_capture_on_commit_callbacks):
+    """Ask for a reset email; the email leaves through the worker once the request commits."""
+    def ask(email, **extra):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(reverse("password_reset"), {"email": email}, **extra)
+
+    return ask
+
+
+def reset_link() -> str:
+    assert len(mail.outbox) == 1
+    return re.search(r"(https?://\S+/password-reset/\S+/)", mail.outbox[0].body).group(1)
+
+
+def test_a_forgotten_password_is_reset_through_an_absolute_emailed_link(client, owner, ask_reset):
+    response = ask_reset(owner.email)
+    assert response.status_code == 302 and response.url == reverse("password_reset_done")
+    link = reset_link()
+    assert link.startswith("http://testserver/password-reset/")
+    assert mail.outbox[0].to == [owner.email]
+
+    form = client.get(link, follow=True)
+    assert "Choose a new password" in form.content.decode()
+    done = client.post(form.redirect_chain[-1][0], {"new_password1": "a brand new phrase 42",
+                                                    "new_password2": "a brand new phrase 42"})
+
+    assert done.status_code == 302 and done.url == reverse("password_reset_complete")
+    owner.refresh_from_db()
+    assert owner.check_password("a brand new phrase 42")
+    assert "already been used" in client.get(link, follow=True).content.decode()
+
+
+def test_the_reset_link_uses_the_public_address_when_set(client, owner, ask_reset, settings):
+    settings.PUBLIC_BASE_URL = "https://studio.example.com/"
+    ask_reset(owner.email)
+    assert reset_link().startswith("https://studio.example.com/password-reset/")
+
+
+def test_an_unknown_address_gets_the_same_answer_and_no_email(client, owner, ask_reset):
+    response = ask_reset("nobody@example.com", follow=True)
+
+    assert "If an account uses that address" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_reset_requests_from_one_address_are_throttled(client, owner, ask_reset):
+    for _ in range(5):
+        assert ask_reset(owner.email).status_code == 302
+
+    response = ask_reset(owner.email)
+
+    assert response.status_code == 429
+    assert "Too many reset requests; try again in 15 minutes." in response.content.decode()
+    assert len(mail.outbox) == 5
+
+
+def test_resetting_the_password_lifts_a_login_lock(client, owner, ask_reset):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    ask_reset(owner.email)
+    form = client.get(reset_link(), follow=True)
+    client.post(form.redirect_chain[-1][0], {"new_password1": "a brand new phrase 42",
+                                             "new_password2": "a brand new phrase 42"})
+
+    assert log_in(client, owner.username, "a brand new phrase 42").status_code == 302
+
+
+# --- password change ---------------------------------------------------------------------------------
+
+
+def test_a_member_changes_their_password_from_the_top_bar(client_for, owner):
+    client = client_for(owner)
+    assert reverse("password_change") in client.get(reverse("projects:project_list")).content.decode()
+
+    response = client.post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": "a brand new phrase 42", "new_password2": "a brand new phrase 42"})
+
+    assert response.status_code == 302 and response.url == reverse("password_change_done")
+    owner.refresh_from_db()
+    assert owner.check_password("a brand new phrase 42")
+    assert is_logged_in(client)
+
+
+def test_a_wrong_old_password_changes_nothing(client_for, owner):
+    client = client_for(owner)
+    response = client.post(reverse("password_change"), {
+        "old_password": "not it", "new_password1": "a brand new phrase 42", "new_password2": "a brand new phrase 42"})
+
+    assert response.status_code == 200
+    assert "Your old password was entered incorrectly" in response.content.decode()
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD)
+
+
+def test_changing_the_password_signs_out_other_browsers(client_for, owner):
+    other = Client()
+    other.force_login(owner)
+    client_for(owner).post(reverse("password_change"), {
+        "old_password": PASSWORD, "new_password1": "a brand new phrase 42", "new_password2": "a brand new phrase 42"})
+
+    assert not is_logged_in(other)
+
+
+def test_password_change_needs_a_login(client):
+    response = client.get(reverse("password_change"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+# --- idle sessions -----------------------------------------------------------------------------------
+
+
+def test_a_session_used_within_the_idle_timeout_stays_signed_in(client_for, owner, settings):
+    client = client_for(owner)
+    session = Session.objects.get()
+    # Last used 7 hours ago, expiring in one: a request slides the expiry forward.
+    store = client.session
+    store[IDLE_MARK] = 0
+    store.save()
+    Session.objects.update(expire_date=timezone.now() + timedelta(hours=1))
+
+    assert is_logged_in(client)
+    session = Session.objects.get(pk=session.pk)
+    assert session.expire_date > timezone.now() + timedelta(minutes=settings.SESSION_IDLE_MINUTES - 1)
+
+
+def test_a_session_idle_past_the_timeout_must_log_in_again(client_for, owner):
+    client = client_for(owner)
+    Session.objects.update(expire_date=timezone.now() - timedelta(minutes=1))
+
+    response = client.get(reverse("projects:project_list"))
+
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
