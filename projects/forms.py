@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from generation.models import ConnectionKind
@@ -61,6 +62,17 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
 
 class SceneEditForm(SceneForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class LoginForm(RefuseControlCharacters, AuthenticationForm):
+    """Django's login form, refusing before authentication a username no account can have: the failed
+    attempt is recorded (django-axes), and PostgreSQL refuses NUL or text past the column."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError("No account has a username that long.")
+        return username
 
 
 class InvitationForm(RefuseControlCharacters, forms.Form):

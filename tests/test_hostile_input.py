@@ -241,7 +241,7 @@ def _refused_by_postgresql(instance, model_field) -> str | None:
 def _stored_badly() -> list[str]:
     problems = []
     for model in apps.get_models():
-        if model._meta.app_label not in {"projects", "generation", "auth"}:
+        if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
             continue
         concrete = [f for f in model._meta.concrete_fields
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
