@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
+    "projects.middleware.RefuseControlCharactersMiddleware",
     # Last: turns a login that axes refused into the studio's lockout page.
     "axes.middleware.AxesMiddleware",
 ]
