@@ -249,7 +249,6 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "studio_site.settings",
             "DATA_DIR": str(data_dir),
             "MEDIA_ROOT": str(tmp / "media"),
-            "PREVIZ_DIR": str(tmp / "previz"),
             "C2PA_DIR": str(tmp / "c2pa"),
             "CELERY_TASK_DEFAULT_QUEUE": queue,
             "CELERY_TASK_ALWAYS_EAGER": "false",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,13 +17,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from generation import export_media, export_package, export_pdf, ingredients, provenance
 from generation.models import Export, ExportStatus, Render, Status
+from generation.scratch import FinishedFile, scratch_dir
 from generation.services import form_key
 
 log = logging.getLogger(__name__)
@@ -177,7 +176,7 @@ def _build(export: Export) -> None:
 
     anchors = provenance.trust_anchors_from_settings()
     approved = [_approved_take(p) for p in plan.included]
-    with tempfile.TemporaryDirectory(prefix="studio-export-") as tmp, \
+    with scratch_dir("studio-export-") as tmp, \
             export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
                                      claim_generator=_claim_generator(), trust_anchors_pem=anchors) as signer, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-side") as side:
@@ -219,7 +218,8 @@ def _build(export: Export) -> None:
         export.summary = {**_summary(plan, clips, stitched, timings),
                           "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
-            getattr(export, field).save(path.name, _MovableFile(path), save=False)
+            with path.open("rb") as fh:
+                getattr(export, field).save(path.name, FinishedFile(fh), save=False)
     won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
         pdf=export.pdf.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
@@ -253,30 +253,6 @@ def _write_package(clips, panels, archive: Path, board: Path, *, name: str, titl
     export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle)
     timings["pdf"] = time.perf_counter() - started
     return timings
-
-
-class _MovableFile(File):
-    """A finished file on local disk: FileSystemStorage moves it instead of copying it."""
-
-    def __init__(self, path: Path):
-        super().__init__(None, name=str(path))
-        self.path = path
-
-    def temporary_file_path(self) -> str:
-        return str(self.path)
-
-    def open(self, mode="rb"):  # other storages read it
-        self.file = open(self.path, mode)
-        return self
-
-    def chunks(self, chunk_size=None):
-        with open(self.path, "rb") as fh:
-            while chunk := fh.read(chunk_size or self.DEFAULT_CHUNK_SIZE):
-                yield chunk
-
-    @property
-    def size(self):
-        return self.path.stat().st_size
 
 
 def _claim_generator() -> str:

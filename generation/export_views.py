@@ -5,7 +5,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from generation import export as exports
@@ -80,8 +79,7 @@ def export_file(request, pk, kind):
     if export.withheld_takes().exists():
         # Consent was revoked after this export was made: its files contain that take.
         raise Http404("This export contains a withheld take.")
-    response = file_response(request, getattr(export, kind))
-    name = getattr(export, kind).name.rsplit("/", 1)[-1]
     # A download, even the MP4: its name may carry the project's name, so it is quoted properly.
-    response["Content-Disposition"] = content_disposition_header(True, name)
+    name = getattr(export, kind).name.rsplit("/", 1)[-1]
+    response = file_response(request, getattr(export, kind), download_as=name)
     return response

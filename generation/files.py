@@ -3,12 +3,19 @@
 Every user or provider file goes out through `file_response`: HTTP Range for
 video seeking, and headers that stop a browser from ever treating the file as
 a page of the studio (see `served_as` and `protect`).
+
+From local disk Django streams the bytes (and the range asked for). From a bucket the
+member gets a short-lived presigned URL instead, after the caller's access check: the
+browser then seeks with Range requests against the bucket directly, and no worker thread
+holds a video open. The presigned URL names the type and disposition the bucket must
+answer with, from the same allow-list.
 """
 
 import posixpath
 import re
 
-from django.http import FileResponse, HttpResponse
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
@@ -36,9 +43,11 @@ def served_as(name: str) -> tuple[str, str]:
     return DOWNLOAD_TYPES.get(suffix, "application/octet-stream"), content_disposition_header(True, basename)
 
 
-def protect(response, name: str):
+def protect(response, name: str, disposition: str | None = None):
     """Set the content type, disposition and no-sniff/sandbox headers for serving stored file `name`."""
     response["Content-Type"], response["Content-Disposition"] = served_as(name)
+    if disposition is not None:
+        response["Content-Disposition"] = disposition
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = FILE_CSP
     return response
@@ -58,16 +67,42 @@ def _iter_range(f, start: int, length: int):
         f.close()
 
 
-def file_response(request, field_file):
-    """Whole file, or the one byte range asked for (browsers need 206 to seek video)."""
-    content_type, _ = served_as(field_file.name)
+def _presigned_redirect(field_file, content_type: str, disposition: str):
+    """A redirect to a presigned GET of the object, or None for storage that has no such URLs.
+
+    The bucket answers with the type and disposition we name here, not with whatever the
+    object was uploaded as.
+    """
+    storage = field_file.storage
+    if isinstance(storage, FileSystemStorage) or not getattr(storage, "querystring_auth", False):
+        return None
+    url = storage.url(field_file.name, parameters={
+        "ResponseContentType": content_type, "ResponseContentDisposition": disposition})
+    response = HttpResponseRedirect(url)
+    # The URL expires (STORAGE_URL_EXPIRE_SECONDS, 5 min): the browser may reuse this
+    # redirect briefly, never past the URL's life.
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def file_response(request, field_file, *, download_as: str | None = None):
+    """Whole file, or the one byte range asked for (browsers need 206 to seek video).
+
+    `download_as`: always a download (attachment) under that name, whatever the type.
+    """
+    content_type, disposition = served_as(field_file.name)
+    if download_as is not None:
+        disposition = content_disposition_header(True, download_as)
+    redirect = _presigned_redirect(field_file, content_type, disposition)
+    if redirect is not None:
+        return redirect
     size = field_file.size
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or (not match.group(1) and not match.group(2)):
         response = FileResponse(field_file.open("rb"), content_type=content_type)
         response["Accept-Ranges"] = "bytes"
         response["Cache-Control"] = "private, max-age=3600"
-        return protect(response, field_file.name)
+        return protect(response, field_file.name, disposition)
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last) if last else size - 1, size - 1)
@@ -76,7 +111,7 @@ def file_response(request, field_file):
     if start >= size or start > end:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
-        return protect(response, field_file.name)
+        return protect(response, field_file.name, disposition)
     length = end - start + 1
     from django.http import StreamingHttpResponse
 
@@ -87,4 +122,4 @@ def file_response(request, field_file):
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    return protect(response, field_file.name)
+    return protect(response, field_file.name, disposition)

@@ -6,9 +6,10 @@ STALE_FORM = {"required": "This form is out of date; reload the page and try aga
               "invalid": "This form is out of date; reload the page and try again."}
 
 from generation import catalog
+from projects.inputs import RefuseControlCharacters, parse_id
 
 
-class RenderForm(forms.Form):
+class RenderForm(RefuseControlCharacters, forms.Form):
     target = forms.ChoiceField(
         label="Provider and model",
         error_messages={"invalid_choice": "Choose one of your team's providers and models, then try again."},
@@ -42,22 +43,22 @@ class BatchRenderForm(RenderForm):
         return cleaned
 
     def clean_scenes(self) -> list[int]:
-        try:
-            return [int(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
-        except ValueError:
+        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        if None in ids:  # not an id we could have drawn: text, "²", past bigint
             raise forms.ValidationError(STALE_FORM["invalid"])
+        return ids
 
 
-class RemixForm(forms.Form):
+class RemixForm(RefuseControlCharacters, forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 
-class RetryForm(forms.Form):
+class RetryForm(RefuseControlCharacters, forms.Form):
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 
-class ConnectionForm(forms.Form):
+class ConnectionForm(RefuseControlCharacters, forms.Form):
     kind = forms.ChoiceField(choices=[
         ("openai-videos", "OpenAI Videos format (any compatible gateway)"),
         ("replicate", "Replicate"),
@@ -83,6 +84,13 @@ class ConnectionForm(forms.Form):
             self.fields["api_key"].help_text = "Leave blank to keep the stored key."
             self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
 
+    def clean_api_key(self):
+        # It goes into an HTTP header, where a line break inside is illegal (the test call would crash).
+        key = self.cleaned_data["api_key"]
+        if any(character.isspace() for character in key):
+            raise forms.ValidationError("An API key has no spaces or line breaks inside; paste it again.")
+        return key
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
@@ -92,7 +100,7 @@ class ConnectionForm(forms.Form):
         return cleaned
 
 
-class RegisterModelForm(forms.Form):
+class RegisterModelForm(RefuseControlCharacters, forms.Form):
     model_id = forms.CharField(max_length=200, label="Model id (as the gateway names it)")
     display_name = forms.CharField(max_length=200, required=False)
     sizes = forms.CharField(help_text="Comma-separated, e.g. 1280x720, 720x1280")

@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import tempfile
 from pathlib import Path
 
 import c2pa
 from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage
 
 from generation import export_package, provenance
 from generation.models import Render
+from generation.scratch import scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def prepare(take_id: int) -> None:
         title, anchors = title_for(take), provenance.trust_anchors_from_settings()
         if stored(take, title=title, trust_anchors_pem=anchors) is not None:
             return  # approved before, and nothing it depends on changed
-        with tempfile.TemporaryDirectory(prefix="studio-ingredient-") as tmp:
+        with scratch_dir("studio-ingredient-") as tmp:
             local = local_path(take.video, Path(tmp) / "take.mp4")
             archive = export_package.ingredient_archive(
                 local, title=title, label=export_package.ingredient_label(take.pk), trust_anchors_pem=anchors)
@@ -89,9 +90,10 @@ def prepare(take_id: int) -> None:
 
 def local_path(field_file, fallback: Path) -> Path:
     """The stored file's path on this machine, or a copy of it at `fallback` when storage is remote."""
-    try:
+    if isinstance(field_file.storage, FileSystemStorage):
         return Path(field_file.path)
-    except NotImplementedError:
-        with field_file.open("rb") as src, open(fallback, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-        return fallback
+    # A bucket: copied down in chunks (a take can be hundreds of MB), into the caller's
+    # scratch folder, which goes away with it.
+    with field_file.open("rb") as src, open(fallback, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return fallback

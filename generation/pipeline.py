@@ -8,11 +8,10 @@ racing never do the work twice.
 from __future__ import annotations
 
 import logging
-import tempfile
+import shutil
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +19,7 @@ from PIL import Image
 
 from generation import animatic, provenance, reference
 from generation.models import Render, Status
+from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
 from projects.consent import cast_problems
 
@@ -75,8 +75,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     character_images = []
     for index, name in enumerate(recipe.get("character_images", [])):
         path = workdir / f"character-{index}{Path(name).suffix}"
-        with default_storage.open(name, "rb") as image:
-            path.write_bytes(image.read())
+        with default_storage.open(name, "rb") as image, path.open("wb") as out:
+            shutil.copyfileobj(image, out, 1 << 20)
         character_images.append(path)
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)),
@@ -97,10 +97,12 @@ def _provider_character_ids(render: Render) -> list[str]:
         known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
         if known is None:
             character = Character.objects.get(pk=entry["id"])
-            with tempfile.TemporaryDirectory(prefix="studio-character-") as tmp:
+            with scratch_dir("studio-character-") as tmp:
                 video = Path(tmp) / "reference.mp4"
-                with default_storage.open(character.reference_video.name, "rb") as source:
-                    video.write_bytes(source.read())
+                # Up to 100 MB: copied in chunks, never held in memory whole.
+                with default_storage.open(character.reference_video.name, "rb") as source, \
+                        video.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
                 provider_id = provider_for(render.connection).create_character(name=character.name, video=video)
             known, _ = ProviderCharacter.objects.get_or_create(
                 connection=render.connection, character=character,
@@ -121,7 +123,7 @@ def render_submit(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     remix_of = render.recipe.get("remix_of")
-    with tempfile.TemporaryDirectory(prefix="studio-submit-") as workdir:
+    with scratch_dir("studio-submit-") as workdir:
         try:
             request = None if remix_of else _request_for(render, Path(workdir))
         except ProviderError as exc:  # creating a native character failed
@@ -254,14 +256,6 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
-class _FinishedFile(File):
-    """A complete local file: a storage that can move it into place (the file system
-    storage, on the same disk) renames it instead of copying every byte again."""
-
-    def temporary_file_path(self) -> str:
-        return self.file.name
-
-
 class TryAgainLater(Exception):
     """A transient failure the calling task should retry (bounded) before giving up."""
 
@@ -283,7 +277,7 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
 
 def _finish(render: Render, *, final_attempt: bool) -> None:
     provider = provider_for(render.connection)
-    with tempfile.TemporaryDirectory(prefix="studio-take-") as tmp:
+    with scratch_dir("studio-take-") as tmp:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
             provider.download(render.provider_job_id, "video", video_path)
@@ -305,9 +299,20 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         report = provenance.read_provenance(
             video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
         )
-        with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
-            render.video.save("video.mp4", _FinishedFile(video), save=False)
-            render.thumbnail.save("thumbnail.jpg", _FinishedFile(thumb), save=False)
+        try:
+            with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+                render.video.save("video.mp4", FinishedFile(video), save=False)
+                render.thumbnail.save("thumbnail.jpg", FinishedFile(thumb), save=False)
+        except Exception as exc:  # a full disk, an unreachable bucket: usually passes
+            log.warning("take %s: storing the result failed: %r", render.pk, exc)
+            for field in (render.video, render.thumbnail):
+                if field:
+                    field.delete(save=False)
+            if not final_attempt:
+                raise TryAgainLater()
+            render.mark_failed("The result could not be stored (the media storage did not accept it). "
+                               "Retry the take.")
+            return
     won = render.advance(
         Status.SUCCEEDED,
         video=render.video.name,

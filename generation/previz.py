@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-import shutil
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from generation import animatic, provenance
 from generation.models import PrevizJob
-from generation.providers.local_previz import job_dir
+from generation.providers.local_previz import output_name
+from generation.scratch import FinishedFile, scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +32,6 @@ def previz_job_run(job_id: str) -> None:
         return
     job = PrevizJob.objects.get(pk=job_id)
     spec = job.spec
-    folder = job_dir(job_id)
-    folder.mkdir(parents=True, exist_ok=True)
     width, height = (int(v) for v in spec["size"].split("x"))
 
     def report(percent: int) -> None:
@@ -41,40 +41,55 @@ def previz_job_run(job_id: str) -> None:
         )
 
     try:
-        raw = folder / "unsigned.mp4"
-        animatic.render_animatic(
-            out_path=raw,
-            width=width,
-            height=height,
-            seconds=int(spec["seconds"]),
-            title=spec.get("title", ""),
-            prompt=spec["prompt"],
-            scene_number=int(spec.get("scene_number", 1)),
-            camera_notes=spec.get("camera_notes", ""),
-            on_progress=report,
-        )
-        provenance.sign_mp4(
-            src=raw,
-            dst=folder / "video.mp4",
-            identity=provenance.studio_identity(),
-            title=spec.get("title") or "Previz",
-            claim_generator=claim_generator(),
-            digital_source_type=ALGORITHMIC_MEDIA,
-            recipe=spec.get("recipe", {}),
-            software_agent=f"{claim_generator()} local previz",
-        )
-        raw.unlink(missing_ok=True)
-        animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+        with scratch_dir("studio-previz-") as tmp:
+            _render(spec, Path(tmp), width=width, height=height, report=report)
+            _publish(job_id, Path(tmp))
     except Exception as exc:  # the job fails; the worker stays up
         log.exception("previz job %s failed", job_id)
         PrevizJob.objects.filter(pk=job_id).update(
             status="failed", error=f"Previz rendering failed: {exc}", finished_at=timezone.now()
         )
-        shutil.rmtree(folder, ignore_errors=True)
         return
     PrevizJob.objects.filter(pk=job_id, status="running").update(
         status="succeeded", progress=100, finished_at=timezone.now()
     )
+
+
+def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> None:
+    """Draw, sign and thumbnail the job into `folder` (scratch: a killed render is swept)."""
+    raw = folder / "unsigned.mp4"
+    animatic.render_animatic(
+        out_path=raw,
+        width=width,
+        height=height,
+        seconds=int(spec["seconds"]),
+        title=spec.get("title", ""),
+        prompt=spec["prompt"],
+        scene_number=int(spec.get("scene_number", 1)),
+        camera_notes=spec.get("camera_notes", ""),
+        on_progress=report,
+    )
+    provenance.sign_mp4(
+        src=raw,
+        dst=folder / "video.mp4",
+        identity=provenance.studio_identity(),
+        title=spec.get("title") or "Previz",
+        claim_generator=claim_generator(),
+        digital_source_type=ALGORITHMIC_MEDIA,
+        recipe=spec.get("recipe", {}),
+        software_agent=f"{claim_generator()} local previz",
+    )
+    raw.unlink(missing_ok=True)
+    animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+
+
+def _publish(job_id: str, folder: Path) -> None:
+    """The finished files go to the media storage, where any worker can download them."""
+    for variant in ("video", "thumbnail"):
+        name = output_name(job_id, variant)
+        default_storage.delete(name)  # left by an earlier run of a job requeued as stalled
+        with (folder / Path(name).name).open("rb") as fh:
+            default_storage.save(name, FinishedFile(fh))
 
 
 def previz_jobs_requeue_stalled(*, older_than) -> list[str]:

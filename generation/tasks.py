@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation import connections, ingredients, pipeline, previz
+from generation import connections, ingredients, pipeline, previz, scratch
 from generation.models import PrevizJob
 
 
@@ -76,6 +76,14 @@ def previz_run_job(self, job_id: str) -> None:
 @shared_task(ignore_result=True)
 def resume_stalled_renders() -> None:
     pipeline.renders_resume_stalled()
+
+
+@shared_task(ignore_result=True, soft_time_limit=300, time_limit=330)
+def sweep_studio_tmp() -> None:
+    """Partial downloads and builds of workers that were killed (see generation/scratch.py)."""
+    removed = scratch.scratch_sweep()
+    if removed:
+        log.info("removed %d stale scratch entries", removed)
 
 
 @shared_task(bind=True, ignore_result=True, expires=60)

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
+from projects.inputs import has_control_characters
 
 
 class WebhookRefused(Exception):
@@ -25,6 +26,14 @@ def _job_id(connection: ProviderConnection, payload: dict) -> tuple[str, str]:
     if connection.kind == "openai-videos":  # {type, data: {id}}
         return str((payload.get("data") or {}).get("id", "")), str(payload.get("type", ""))
     return str(payload.get("id", "")), str(payload.get("status", ""))  # Replicate: the prediction
+
+
+def _storable(value: str, field: str, what: str) -> str:
+    """Refuse what the column cannot hold (PostgreSQL raises on NUL and on text past varchar(n))."""
+    limit = WebhookEvent._meta.get_field(field).max_length
+    if len(value) > limit or has_control_characters(value):
+        raise WebhookRefused(400, f"The {what} is longer than {limit} characters or holds control characters.")
+    return value
 
 
 def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
@@ -41,6 +50,9 @@ def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> 
     except ValueError:
         raise WebhookRefused(400, "The webhook body is not JSON.")
     job_id, event_type = _job_id(connection, payload if isinstance(payload, dict) else {})
+    _storable(webhook_id, "webhook_id", "webhook-id header")
+    _storable(job_id, "job_id", "job id")
+    _storable(event_type, "event_type", "event type")
     try:
         with transaction.atomic():
             WebhookEvent.objects.create(connection=connection, webhook_id=webhook_id, job_id=job_id,

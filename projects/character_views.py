@@ -21,6 +21,7 @@ from generation.files import file_response
 from projects import consent
 from projects.access import membership_for, require
 from projects.forms import CharacterForm, ConsentForm
+from projects.inputs import MAX_SEARCH
 from projects.models import Character, CharacterImage, ConsentAction, ConsentEvent, ConsentScope, Membership, Team
 
 LIBRARY = "projects/characters/character_list.html"
@@ -95,6 +96,9 @@ def character_list(request, team_pk):
                 messages.success(request, f"Added {character.name} to the library.")
                 return redirect("projects:character_detail", pk=character.pk)
     query = request.GET.get("q", "").strip()
+    if len(query) > MAX_SEARCH:  # SQLite finds a long LIKE pattern "too complex": say so, don't crash
+        return render(request, "bad_request.html", {
+            "reason": f"Search for at most {MAX_SEARCH} characters (that search has {len(query)})."}, status=400)
     characters = team.characters.all()
     if query:
         characters = characters.filter(Q(name__icontains=query) | Q(description__icontains=query))

@@ -2,16 +2,18 @@ import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
 from generation.models import ConnectionKind
+from projects.inputs import IdsChoiceField, RefuseControlCharacters
 from projects.models import (
     MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, SIZE_CHOICES, CharacterKind, ConsentScope, NotificationPreference, Project,
     Role, Scene,
 )
 
 
-class ProjectForm(forms.ModelForm):
+class ProjectForm(RefuseControlCharacters, forms.ModelForm):
     class Meta:
         model = Project
         fields = ["name", "description", "default_size", "default_duration"]
@@ -19,7 +21,7 @@ class ProjectForm(forms.ModelForm):
         labels = {"default_duration": "Default duration (seconds)"}
 
 
-class ProjectBudgetForm(forms.ModelForm):
+class ProjectBudgetForm(RefuseControlCharacters, forms.ModelForm):
     class Meta:
         model = Project
         fields = ["budget"]
@@ -27,7 +29,7 @@ class ProjectBudgetForm(forms.ModelForm):
                                      "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50."}}
 
 
-class SceneForm(forms.ModelForm):
+class SceneForm(RefuseControlCharacters, forms.ModelForm):
     duration = forms.IntegerField(
         min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label="Duration (seconds)",
         error_messages={
@@ -62,20 +64,31 @@ class SceneEditForm(SceneForm):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class InvitationForm(forms.Form):
+class LoginForm(RefuseControlCharacters, AuthenticationForm):
+    """Django's login form, refusing before authentication a username no account can have: the failed
+    attempt is recorded (django-axes), and PostgreSQL refuses NUL or text past the column."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError("No account has a username that long.")
+        return username
+
+
+class InvitationForm(RefuseControlCharacters, forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR)
 
 
-class MemberRoleForm(forms.Form):
+class MemberRoleForm(RefuseControlCharacters, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class TeamForm(forms.Form):
+class TeamForm(RefuseControlCharacters, forms.Form):
     name = forms.CharField(max_length=120)
 
 
-class JoinForm(forms.Form):
+class JoinForm(RefuseControlCharacters, forms.Form):
     """A new invitee chooses a username and password."""
 
     username = forms.CharField(max_length=150)
@@ -128,7 +141,7 @@ class PersonChoiceField(forms.ModelChoiceField):
         return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
 
 
-class CharacterForm(forms.Form):
+class CharacterForm(RefuseControlCharacters, forms.Form):
     """A new library character. The kind decides which of `person` / `declares_fictional` applies."""
 
     name = forms.CharField(max_length=80, error_messages={"required": "Give the character a name."})
@@ -164,11 +177,11 @@ class CharacterForm(forms.Form):
         return cleaned
 
 
-class ConsentForm(forms.Form):
+class ConsentForm(RefuseControlCharacters, forms.Form):
     """What the person allows: where, with which providers, until when."""
 
     scope = forms.ChoiceField(choices=ConsentScope.choices, widget=forms.RadioSelect, initial=ConsentScope.TEAM)
-    projects = forms.ModelMultipleChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
+    projects = IdsChoiceField(queryset=None, required=False, widget=forms.CheckboxSelectMultiple)
     providers = forms.MultipleChoiceField(
         choices=ConnectionKind.choices, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every provider.",
@@ -195,7 +208,7 @@ class ConsentForm(forms.Form):
         return timezone.make_aware(datetime.datetime.combine(day, datetime.time(23, 59, 59)))
 
 
-class NotificationPreferenceForm(forms.ModelForm):
+class NotificationPreferenceForm(RefuseControlCharacters, forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = list(NotificationPreference.EVENTS)

@@ -10,6 +10,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from generation.models import Render, Status
+from projects.inputs import clean_text
 from projects.models import Comment, ReviewLink, hash_token
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
 
@@ -19,7 +20,7 @@ MAX_DAYS = 90
 def link_create(*, project, user, label: str, scope: str, scenes=(), days: int = 7, password: str = "",
                 ) -> tuple[ReviewLink, str]:
     """Make a link; returns it and its token (shown once: only a hash is stored)."""
-    label = (label or "").strip()
+    label = clean_text(label, what="The link's name", max_length=ReviewLink._meta.get_field("label").max_length)
     if not label:
         raise ValidationError("Give the link a name, e.g. who it is for.")
     if scope not in ReviewLink.Scope.values:
@@ -32,13 +33,21 @@ def link_create(*, project, user, label: str, scope: str, scenes=(), days: int =
     if not 1 <= int(days) <= MAX_DAYS:
         raise ValidationError(f"A link lasts between 1 and {MAX_DAYS} days.")
     token, digest = ReviewLink.new_token()
-    link = ReviewLink(project=project, label=label[:120], scope=scope, token_hash=digest, created_by=user,
+    link = ReviewLink(project=project, label=label, scope=scope, token_hash=digest, created_by=user,
                       expires_at=timezone.now() + timedelta(days=int(days)))
     link.set_password(password or "")
     link.save()
     if scope == ReviewLink.Scope.SCENES:
         link.scenes.set(scenes)
     return link, token
+
+
+def guest_name_clean(name) -> str:
+    """The name a guest gives before commenting: it is shown beside each of their comments."""
+    name = clean_text(name, what="Your name", max_length=80)
+    if not name:
+        raise ValidationError("Tell us your name so the team knows who wrote each comment.")
+    return name
 
 
 def link_revoke(*, link: ReviewLink) -> ReviewLink:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from generation.files import file_response
 from projects import guest_links, review
 from projects.access import get_project_for, require
+from projects.inputs import parse_id
 from projects.models import Comment, ReviewLink
 from projects.throttle import Throttled
 from studio_site.accounts import client_ip
@@ -26,7 +27,7 @@ def review_links(request, pk):
                "scopes": ReviewLink.Scope.choices, "draft": {}}
     status = 200
     if request.method == "POST":
-        chosen = project.scenes.filter(pk__in=[v for v in request.POST.getlist("scenes") if v.isdigit()])
+        chosen = project.scenes.filter(pk__in=[pk for pk in map(parse_id, request.POST.getlist("scenes")) if pk])
         try:
             days = int(request.POST.get("days") or 7)
         except ValueError:
@@ -97,11 +98,10 @@ def guest_review(request, token):
             except Throttled as exc:
                 error, error_status = f"Too many wrong passwords; {exc.wait}.", 429
         elif request.POST.get("action") == "name":
-            name = request.POST.get("name", "").strip()[:80]
-            if name:
-                _save_guest_state(request, link, name=name)
-            else:
-                error = "Tell us your name so the team knows who wrote each comment."
+            try:
+                _save_guest_state(request, link, name=guest_links.guest_name_clean(request.POST.get("name")))
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
         if not error:
             return redirect("projects:guest_review", token=token)
         state = _guest_state(request, link)

@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.shortcuts import render
 
+from projects.inputs import has_control_characters
 from projects.models import Membership
 
 SESSION_KEY = "current_team_id"
@@ -32,3 +34,22 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+class RefuseControlCharactersMiddleware:
+    """An address or query parameter holding a control character (e.g. ?q=a%00b) gets a 400 page.
+
+    Views read query values and path tokens straight into queries, and PostgreSQL refuses
+    NUL in text: refusing here keeps every view, present and future, from a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        values = [request.path_info] + [text for key, texts in request.GET.lists() for text in [key, *texts]]
+        if any(has_control_characters(text) for text in values):
+            return render(request, "bad_request.html", {
+                "reason": "The address contains control characters (such as NUL) that can't be used. "
+                          "Check the link or the search you typed.",
+            }, status=400)
+        return self.get_response(request)

@@ -3,6 +3,7 @@ the project's activity record. Views and tasks call these; they own the rules.""
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from projects import notifications
+from projects.inputs import clean_text, has_control_characters
 from projects.models import (
     Activity,
     ActivityKind,
@@ -86,9 +88,12 @@ def progress(scenes: list[Scene]) -> dict:
 
 
 def _clean_body(body: str) -> str:
-    body = (body or "").strip()
+    body = (body or "").strip() if isinstance(body, str) else ""
     if not body:
         raise ValidationError("Write something in the comment.")
+    if has_control_characters(body):
+        raise ValidationError("The comment contains control characters (such as NUL) that can't be stored; "
+                              "remove them and try again.")
     if len(body) > MAX_COMMENT:
         raise ValidationError(f"A comment can be at most {MAX_COMMENT} characters (this one has {len(body)}).")
     return body
@@ -102,7 +107,7 @@ def _clean_times(take, at, until) -> tuple[float | None, float | None]:
             value = float(value)
         except (TypeError, ValueError):
             raise ValidationError(f"The {what} must be a number of seconds.")
-        if value != value or value < 0:  # NaN or negative
+        if not math.isfinite(value) or value < 0:  # NaN, infinite ("1e309") or negative
             raise ValidationError(f"The {what} must be a number of seconds.")
         return round(value, 2)
 
@@ -134,7 +139,7 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     _reviewable(take, "commented on")
     body = _clean_body(body)
     at, until = _clean_times(take, at, until)
-    guest_name = (guest_name or "").strip()[:80]
+    guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
         raise ValidationError("Tell us your name before commenting.")
     comment = Comment.objects.create(
@@ -157,7 +162,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     take = parent.take
     _reviewable(take, "commented on")
     body = _clean_body(body)
-    guest_name = (guest_name or "").strip()[:80]
+    guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
         raise ValidationError("Tell us your name before commenting.")
     reply = Comment.objects.create(take=take, parent=parent, author=author, guest_name="" if author else guest_name,
@@ -255,11 +260,12 @@ def _take_path(take) -> str:
 
 def take_approve(*, take, user, note: str = "") -> Scene:
     _reviewable(take, "approved")
+    note = clean_text(note, what="The note", max_length=MAX_COMMENT)
     scene = take.scene
     with transaction.atomic():
         Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now())
         ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.APPROVED, by=user,
-                                      note=(note or "").strip())
+                                      note=note)
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
                text=f"approved {scene.title} take {take.number}")
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.
@@ -314,7 +320,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
         raise ValidationError("Only a request for changes can start a re-render.")
     take = comment.take
     scene = Scene.objects.get(pk=take.scene_id)
-    prompt = (prompt or "").strip()
+    prompt = clean_text(prompt, what="The prompt", max_length=Scene._meta.get_field("prompt").max_length)
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
     with transaction.atomic():

@@ -14,6 +14,7 @@ from generation.models import Render, Status
 from projects import notifications, review
 from projects.access import get_project_for, get_scene_for, membership_for, require
 from projects.forms import NotificationPreferenceForm
+from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS, Activity, Comment, Scene
 
 REVIEW = "projects/take_review.html"
@@ -244,8 +245,9 @@ def project_activity(request, pk):
             raise Http404("Unknown filter.")
         entries = entries.filter(kind__in=ACTIVITY_FILTERS[chosen])
     scene_id = request.GET.get("scene")
-    if scene_id:
-        entries = entries.filter(scene_id=scene_id if scene_id.isdigit() else -1)
+    if scene_id:  # like an unknown filter, a scene not in this project (or no id at all) is a 404
+        scene = get_object_or_404(project.scenes, pk=parse_id(scene_id) or 0)
+        entries = entries.filter(scene=scene)
     context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
                "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
     template = "projects/activity.html" + ("#feed" if request.htmx else "")

@@ -20,6 +20,7 @@ from generation.models import Render
 from projects import consent, review, services
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import ProjectBudgetForm, ProjectForm, SceneEditForm, SceneForm
+from projects.inputs import parse_id
 from projects.models import Character
 
 STORYBOARD = "projects/project_detail.html"
@@ -242,7 +243,8 @@ def scene_reference_image(request, pk, variant):
 def scene_cast(request, pk):
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")
-    character = get_object_or_404(Character, pk=request.POST.get("character") or 0, team=scene.project.team_id)
+    character = get_object_or_404(Character, pk=parse_id(request.POST.get("character")) or 0,
+                                  team=scene.project.team_id)
     change = consent.scene_cast_remove if request.POST.get("action") == "remove" else consent.scene_cast_add
     error = None
     try:

@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
+    "projects.middleware.RefuseControlCharactersMiddleware",
     # Last: turns a login that axes refused into the studio's lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -148,8 +149,63 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+
+def media_storage(env=os.environ) -> dict:
+    """Where media live: local disk under MEDIA_ROOT, or an S3-compatible bucket.
+
+    STORAGE_URL=s3://bucket?endpoint_url=…&region=…&prefix=…&addressing_style=path, or
+    AWS_STORAGE_BUCKET_NAME (S3_BUCKET) with AWS_S3_ENDPOINT_URL (S3_ENDPOINT_URL) and
+    AWS_S3_REGION_NAME (S3_REGION). Credentials stay in the environment
+    (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), where boto3 reads them.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    def first(*names):
+        return next((env[n] for n in names if env.get(n)), "")
+
+    url = env.get("STORAGE_URL", "").strip()
+    options = {
+        "bucket_name": first("AWS_STORAGE_BUCKET_NAME", "S3_BUCKET"),
+        "endpoint_url": first("AWS_S3_ENDPOINT_URL", "S3_ENDPOINT_URL") or None,
+        "region_name": first("AWS_S3_REGION_NAME", "S3_REGION", "AWS_DEFAULT_REGION") or None,
+        "location": first("AWS_LOCATION", "S3_PREFIX"),
+        "addressing_style": first("AWS_S3_ADDRESSING_STYLE") or None,
+    }
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme == "file" and parts.path:
+            return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": parts.path}}
+        if parts.scheme != "s3" or not parts.netloc:
+            raise ImproperlyConfigured("STORAGE_URL must look like s3://bucket-name?endpoint_url=… "
+                                       "or file:///path/to/media.")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        options.update({
+            "bucket_name": parts.netloc,
+            "endpoint_url": query.get("endpoint_url") or options["endpoint_url"],
+            "region_name": query.get("region") or query.get("region_name") or options["region_name"],
+            "location": (query.get("prefix") or parts.path).strip("/") or options["location"],
+            "addressing_style": query.get("addressing_style") or options["addressing_style"],
+        })
+    if not options["bucket_name"]:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        **{k: v for k, v in options.items() if v},
+        # Private objects, reached only through short-lived presigned URLs that a view
+        # hands to a member after its own access check (generation/files.py).
+        "default_acl": "private",
+        "querystring_auth": True,
+        "querystring_expire": int(env.get("STORAGE_URL_EXPIRE_SECONDS") or 300),
+        "signature_version": "s3v4",
+        # Like the local disk: a second file of the same name gets a new name, never
+        # replaces the first.
+        "file_overwrite": False,
+    }}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -326,10 +382,16 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Scratch space of renders, submits and exports, swept by generation.tasks.sweep_studio_tmp:
+# a worker killed mid-download leaves its partial files here, not in the system /tmp.
+STUDIO_TMP_DIR = Path(os.environ.get("STUDIO_TMP_DIR", DATA_DIR / "tmp"))
+# Older than this is stale; well above the task hard time limit, so never a live task's.
+STUDIO_TMP_MAX_AGE_SECONDS = int(os.environ.get("STUDIO_TMP_MAX_AGE_SECONDS", 6 * 3600))
 # Run by `celery beat` (embedded in the local worker with -B; a separate
 # process when scaled out): picks up takes whose worker died.
 CELERY_BEAT_SCHEDULE = {
     "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
+    "sweep-studio-tmp": {"task": "generation.tasks.sweep_studio_tmp", "schedule": 3600.0},
     "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
 }
 
@@ -342,8 +404,6 @@ C2PA_SIGN_CERT_CHAIN = os.environ.get("C2PA_SIGN_CERT_CHAIN", "")  # PEM: leaf t
 C2PA_SIGN_KEY = os.environ.get("C2PA_SIGN_KEY", "")  # PEM private key
 C2PA_TRUST_ANCHORS = os.environ.get("C2PA_TRUST_ANCHORS", "")  # PEM file of extra trusted roots
 C2PA_DIR = Path(os.environ.get("C2PA_DIR", DATA_DIR / "c2pa"))
-# Where the built-in previz provider keeps its jobs (it behaves like a remote service).
-PREVIZ_DIR = Path(os.environ.get("PREVIZ_DIR", DATA_DIR / "previz"))
 STUDIO_VERSION = "0.1.0"
 # The studio's public address, for provider webhooks (unset: polling only) and
 # the links in password reset emails (unset: the address the request came to).

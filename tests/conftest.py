@@ -20,7 +20,7 @@ def _studio_settings(settings, tmp_path_factory):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
-    settings.PREVIZ_DIR = tmp_path_factory.mktemp("previz")
+    settings.STUDIO_TMP_DIR = tmp_path_factory.mktemp("scratch")
     settings.C2PA_DIR = tmp_path_factory.getbasetemp() / "c2pa"  # one local CA per run
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

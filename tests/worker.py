@@ -178,7 +178,6 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
     """A real `celery worker` process on a queue of its own, sharing DB, broker and files."""
     queue = f"studio-it-{uuid.uuid4().hex[:12]}"
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.PREVIZ_DIR = tmp_path / "previz"
     settings.C2PA_DIR = tmp_path / "c2pa"
 
     broker_url = celery_app.conf.broker_url
@@ -200,7 +199,6 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "PREVIZ_DIR": str(settings.PREVIZ_DIR),
         "C2PA_DIR": str(settings.C2PA_DIR),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",

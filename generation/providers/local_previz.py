@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 
 from generation.models import PrevizJob
 
@@ -19,8 +19,13 @@ from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
 PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
 
 
-def job_dir(job_id) -> Path:
-    return Path(settings.PREVIZ_DIR) / str(job_id)
+OUTPUTS = {"video": "video.mp4", "thumbnail": "thumbnail.jpg"}
+
+
+def output_name(job_id, variant: str) -> str:
+    """Where a finished job's file lives in the media storage: shared by every worker, so the
+    worker that finishes the take need not be the one that rendered it."""
+    return f"previz/{job_id}/{OUTPUTS[variant]}"
 
 
 class LocalPrevizProvider(Provider):
@@ -69,12 +74,11 @@ class LocalPrevizProvider(Provider):
         return JobState(status=job.status, progress=job.progress, error=job.error)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
-        name = {"video": "video.mp4", "thumbnail": "thumbnail.jpg"}[variant]
-        source = job_dir(job_id) / name
-        if not source.exists():
+        try:
+            with default_storage.open(output_name(job_id, variant), "rb") as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out, length=1024 * 1024)
+        except FileNotFoundError:
             raise ProviderError(f"The previz {variant} is gone (job {job_id}).")
-        with source.open("rb") as src, dest.open("wb") as out:
-            shutil.copyfileobj(src, out, length=1024 * 1024)
 
     def cancel(self, job_id: str) -> bool:
         return bool(

@@ -40,9 +40,16 @@ expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(config, items):
+    def in_browser_folder(item) -> bool:
+        return HERE in Path(str(item.fspath)).resolve().parents
+
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        if in_browser_folder(item):
             item.add_marker(pytest.mark.browser)
+    # Browser tests run last: Playwright's sync API keeps an event loop running in the test
+    # thread until the session ends, and async_to_sync (an async view through the test
+    # client, e.g. /healthz) refuses to run in a thread that has one.
+    items.sort(key=in_browser_folder)
 
 
 @pytest.fixture(scope="session")

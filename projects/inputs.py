@@ -1,0 +1,78 @@
+"""What a user typed, checked before the database sees it.
+
+PostgreSQL refuses NUL in text ("A string literal cannot contain NUL") and numbers past
+bigint; SQLite stores the NUL and overflows in Python instead. Refusing such input here,
+with a message the user can act on, makes both databases answer alike and never with a 500.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+# C0 control characters except tab, newline and carriage return: nobody types them, and NUL breaks PostgreSQL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL_MESSAGE = "This text contains control characters (such as NUL) that can't be stored; remove them and try again."
+MAX_ID = 2**63 - 1  # bigint, PostgreSQL's and SQLite's largest integer
+MAX_SEARCH = 200  # characters in a search box
+
+
+def has_control_characters(value) -> bool:
+    return isinstance(value, str) and CONTROL_CHARACTERS.search(value) is not None
+
+
+def refuse_control_characters(value) -> None:
+    """A form field validator (and the services' check) for text a user typed."""
+    if has_control_characters(value):
+        raise ValidationError(CONTROL_MESSAGE, code="control_characters")
+
+
+def clean_text(value, *, what: str, max_length: int | None = None) -> str:
+    """Stripped text from a raw POST value, or ValidationError naming `what` (e.g. "The label")."""
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if has_control_characters(value):
+        raise ValidationError(f"{what} contains control characters (such as NUL) that can't be stored; "
+                              "remove them and try again.", code="control_characters")
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(f"{what} can be at most {max_length} characters (this one has {len(value)}).",
+                              code="max_length")
+    return value
+
+
+def parse_id(value) -> int | None:
+    """A row id from a query or form value, or None when it cannot name a row.
+
+    Only ASCII digits count ("²".isdigit() is true, int("²") fails), and only up to
+    bigint: a larger number would overflow SQLite and fail on PostgreSQL."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 < value <= MAX_ID else None
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    if not value or len(value) > 19 or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+class IdsChoiceField(forms.ModelMultipleChoiceField):
+    """ModelMultipleChoiceField whose ids are checked before the query: past bigint, SQLite overflows."""
+
+    def _check_values(self, value):
+        for pk in value:
+            if parse_id(pk) is None:
+                raise ValidationError(self.error_messages["invalid_pk_value"], code="invalid_pk_value",
+                                      params={"pk": str(pk)[:20]})
+        return super()._check_values(value)
+
+
+class RefuseControlCharacters:
+    """Form mixin: every text field refuses control characters with a clear message."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and refuse_control_characters not in field.validators:
+                field.validators.append(refuse_control_characters)

@@ -1,0 +1,396 @@
+"""Hostile input: every form field and query parameter, sent values nobody should type.
+
+For each URL of the app (projects/urls.py, generation/urls.py, studio_site/urls.py), the
+fields its view reads are sent NUL and other control characters, numbers past bigint, -1,
+100 000 characters, lists where one value is expected, text where a number is, a broken
+percent-escape and unicode look-alike digits. The studio must answer each with a message
+(4xx or its page with the error), never a 500, and store nothing PostgreSQL would refuse:
+no NUL, no text longer than its column, no number past its column's range. SQLite would
+store those; checking them here keeps the suite honest on both databases.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+
+from generation.models import ProviderConnection, Render, Status, WebhookEvent
+from generation.providers.webhooks import sign_standard_webhook
+from projects import guest_links, services
+from projects.inputs import CONTROL_CHARACTERS
+from projects.models import Character, CharacterKind, Comment, Invitation, ReviewLink, Scene
+from tests.conftest import PASSWORD
+
+LONG = "x" * 100_000
+BAD_ESCAPE = object()  # stands for a raw `%FF` in the body or query string: not UTF-8
+
+HOSTILE = {
+    "nul": "a\x00b",
+    "control": "a\x01\x1b\x7fb",
+    "huge": str(10**30),
+    "minus-one": "-1",
+    "long": LONG,
+    "list": ["1", "2"],
+    "text": "abc",
+    "unicode-digits": "²١",
+    "unicode": "e\u0301 🎬 \u202edlrow",
+    "inf": "1e309",
+    "nan": "NaN",
+    "bad-utf8": BAD_ESCAPE,
+}
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    method: str  # "get" or "post"
+    url: str  # a format string filled from the world's ids
+    role: str  # who is logged in: owner, editor, reviewer, guest (a guest-link session) or anonymous
+    fields: tuple[str, ...]
+    base: dict = field(default_factory=dict)  # valid values for the other fields
+
+
+KEY = "{key}"  # replaced by a fresh UUID per request
+FORMS = [
+    # studio_site/urls.py
+    Form("login", "post", "/login/", "anonymous", ("username", "password"),
+         {"username": "eddie", "password": PASSWORD}),
+    Form("invitation_accept", "post", "/invitations/{invitation}/", "anonymous",
+         ("username", "password1", "password2"),
+         {"username": "newcomer", "password1": PASSWORD, "password2": PASSWORD}),
+    # projects/urls.py
+    Form("project_create", "post", "/", "owner", ("name", "description", "default_size", "default_duration"),
+         {"name": "New", "description": "", "default_size": "1280x720", "default_duration": "4"}),
+    Form("project_budget", "post", "/projects/{project}/budget/", "owner", ("budget",), {"budget": "100"}),
+    Form("scene_create", "post", "/projects/{project}/scenes/", "editor",
+         ("title", "prompt", "duration", "size", "camera_notes"),
+         {"title": "Noon", "prompt": "Boats.", "duration": "2", "size": "1280x720", "camera_notes": ""}),
+    Form("scene_edit", "post", "/scenes/{scene}/edit/", "editor",
+         ("title", "prompt", "duration", "size", "camera_notes", "version"),
+         {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
+          "version": "1"}),
+    Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
+    Form("scene_cast", "post", "/scenes/{scene}/cast/", "editor", ("character", "action"),
+         {"character": "{character}"}),
+    Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
+    Form("team_invite", "post", "/teams/{team}/members/", "owner", ("email", "role"),
+         {"email": "new@example.com", "role": "editor"}),
+    Form("member_update", "post", "/teams/{team}/members/{member}/", "owner", ("role", "action"),
+         {"role": "reviewer"}),
+    Form("character_create", "post", "/teams/{team}/characters/", "editor",
+         ("name", "description", "kind", "person", "declares_fictional"),
+         {"name": "Ada", "description": "", "kind": "fictional", "declares_fictional": "on"}),
+    Form("character_search", "get", "/teams/{team}/characters/", "editor", ("q",)),
+    Form("character_consent", "post", "/characters/{character}/consent/", "editor",
+         ("scope", "projects", "providers", "expires_on"), {"scope": "team"}),
+    Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
+    Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
+    Form("comment_create", "post", "/takes/{take}/comments/", "reviewer", ("body", "at", "until"),
+         {"body": "Nice.", "at": "0.5"}),
+    Form("take_decide", "post", "/takes/{take}/decide/", "owner",
+         ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
+         {"decision": "changes", "note": "Darker.", "rerender": "on", "prompt": "Darker mist.",
+          "idempotency_key": KEY}),
+    Form("take_approve", "post", "/takes/{take}/decide/", "reviewer", ("note",), {"decision": "approve"}),
+    Form("comment_edit", "post", "/comments/{comment}/", "reviewer", ("action", "body"),
+         {"action": "edit", "body": "Better."}),
+    Form("comment_rerender", "post", "/comments/{comment}/rerender/", "editor", ("prompt", "idempotency_key"),
+         {"prompt": "Again.", "idempotency_key": KEY}),
+    Form("comment_reply", "post", "/comments/{comment}/replies/", "reviewer", ("body",), {"body": "Agreed."}),
+    Form("scene_compare", "get", "/scenes/{scene}/compare/", "editor", ("a", "b")),
+    Form("project_activity", "get", "/projects/{project}/activity/", "editor", ("kind", "scene")),
+    Form("review_link_create", "post", "/projects/{project}/review-links/", "owner",
+         ("label", "scope", "scenes", "days", "password"),
+         {"label": "Client", "scope": "scenes", "scenes": "{scene}", "days": "7", "password": ""}),
+    Form("guest_gate", "post", "/review/{token}/", "anonymous", ("action", "password", "name"),
+         {"action": "name", "name": "Gus"}),
+    Form("guest_comment", "post", "/review/{token}/takes/{take}/comments/", "guest", ("body", "at", "until"),
+         {"body": "Lovely.", "at": "0.5"}),
+    Form("guest_reply", "post", "/review/{token}/comments/{comment}/replies/", "guest", ("body",),
+         {"body": "Thanks."}),
+    # generation/urls.py
+    Form("render_create", "post", "/scenes/{scene}/renders/", "editor", ("target", "idempotency_key"),
+         {"target": "{target}", "idempotency_key": KEY}),
+    Form("render_preview", "get", "/scenes/{scene}/renders/preview/", "editor", ("target",)),
+    Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
+    Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
+         {"prompt": "Brighter.", "idempotency_key": KEY}),
+    Form("connection_create", "post", "/teams/{team}/connections/", "owner",
+         ("kind", "label", "base_url", "auth_style", "api_key", "webhook_secret"),
+         {"kind": "openai-videos", "label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer",
+          "api_key": "sk-1"}),
+    Form("connection_edit", "post", "/teams/{team}/connections/{connection}/", "owner",
+         ("label", "base_url", "auth_style", "api_key", "webhook_secret"),
+         {"label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer"}),
+    Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
+         ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input"),
+         {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
+          "price_per_second": "0.1"}),
+    Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
+    Form("batch_render", "post", "/projects/{project}/render/", "editor",
+         ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
+         {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
+          "plan_total": "0"}),
+    Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key",)),
+]
+
+# Path segments the URL patterns take as free text (<str:…>): a token, a direction, a variant, a kind.
+PATHS = {
+    "guest_review": "/review/{value}/",
+    "invitation_accept": "/invitations/{value}/",
+    "webhook": "/webhooks/{value}/",
+    "scene_move": "/scenes/{scene}/move/{value}/",
+    "scene_reference_image": "/scenes/{scene}/reference/{value}/",
+    "export_file": "/exports/1/{value}/",
+    "project_detail_huge_id": "/projects/{value}/",
+}
+PATH_VALUES = {"nul": "a%00b", "control": "a%01b", "bad-utf8": "a%FFb", "long": "x" * 5000,
+               "huge": str(10**30)}
+
+
+@pytest.fixture
+def world(team, owner, editor, reviewer, project, scene, priced_gateway, client):
+    """One of everything a form can point at, all in the team."""
+    local = team.connections.get(kind="local")
+    take = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
+                                 recipe={}, status=Status.SUCCEEDED, number=1, duration_seconds=2.0,
+                                 created_by=editor)
+    comment = Comment.objects.create(take=take, author=reviewer, body="Too bright.", at_seconds=0.5,
+                                     requests_changes=True)
+    character = Character.objects.create(team=team, name="Eddie", kind=CharacterKind.PERSON, person=editor,
+                                         created_by=owner)
+    link, token = guest_links.link_create(project=project, user=owner, label="Client",
+                                          scope=ReviewLink.Scope.SCENES, scenes=[scene])
+    invitation = Invitation.objects.create(team=team, email="new@example.com", invited_by=owner,
+                                           expires_at=timezone.now() + timedelta(days=7))
+    priced_gateway.set_webhook_secret("whsec_" + "c2VjcmV0" * 4)
+    priced_gateway.save()
+    client.raise_request_exception = False  # a crash is a 500 response, reported with its case
+    return {
+        "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
+        "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
+        "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
+        # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
+        "target": f"{local.pk}:previz-animatic-1",
+        "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
+    }
+
+
+def _fill(text: str, world) -> str:
+    return text.replace(KEY, str(uuid.uuid4())).format(**{k: v for k, v in world.items() if k != "users"})
+
+
+def _log_in(client, form: Form, world) -> None:
+    if form.role in world["users"]:
+        client.force_login(world["users"][form.role])
+    elif form.role == "guest":
+        session = client.session
+        session["guest_review"] = {str(world["link"].pk): {"name": "Gus"}}
+        session.save()
+
+
+def _encode(data: dict, hostile_field: str, value) -> str:
+    pairs = urlencode({k: v for k, v in data.items() if k != hostile_field}, doseq=True)
+    if value is BAD_ESCAPE:
+        raw = f"{hostile_field}=%FF"
+    else:
+        raw = urlencode({hostile_field: value}, doseq=True)
+    return "&".join(p for p in (pairs, raw) if p)
+
+
+def _send(client, form: Form, world, hostile_field: str, value):
+    url = _fill(form.url, world)
+    data = {k: _fill(v, world) for k, v in form.base.items()}
+    encoded = _encode(data, hostile_field, value)
+    if form.method == "get":
+        return client.get(f"{url}?{encoded}")
+    return client.post(url, encoded, content_type="application/x-www-form-urlencoded")
+
+
+def _refused_by_postgresql(instance, model_field) -> str | None:
+    """Why PostgreSQL would refuse this stored value, or None."""
+    value = getattr(instance, model_field.attname)
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "contains NUL"
+        if CONTROL_CHARACTERS.search(value):  # our own rule: refused like NUL, on both databases
+            return "contains a control character"
+        if isinstance(model_field, models.CharField) and model_field.max_length and len(value) > model_field.max_length:
+            return f"is {len(value)} characters, longer than varchar({model_field.max_length})"
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return "is past bigint"
+    if isinstance(value, Decimal) and isinstance(model_field, models.DecimalField) and value.is_finite():
+        digits = len(value.quantize(Decimal(1).scaleb(-model_field.decimal_places)).as_tuple().digits)
+        if digits > model_field.max_digits:
+            return f"has more than {model_field.max_digits} digits"
+    if isinstance(value, float) and value != value:
+        return "is NaN"
+    return None
+
+
+def _stored_badly() -> list[str]:
+    problems = []
+    for model in apps.get_models():
+        if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
+            continue
+        concrete = [f for f in model._meta.concrete_fields
+                    if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
+                                      models.DecimalField, models.FloatField)) and not f.primary_key]
+        for instance in model.objects.all():
+            for model_field in concrete:
+                reason = _refused_by_postgresql(instance, model_field)
+                if reason:
+                    problems.append(f"{model.__name__}.{model_field.name} {reason}")
+    return problems
+
+
+CASES = [pytest.param(form, name, value, id=f"{form.name}-{name}-{value_id}")
+         for form in FORMS for name in form.fields for value_id, value in HOSTILE.items()]
+
+
+@pytest.mark.parametrize(("form", "field_name", "value"), CASES)
+def test_no_hostile_value_causes_a_500_or_is_stored(client, world, form, field_name, value):
+    _log_in(client, form, world)
+    response = _send(client, form, world, field_name, value)
+    assert response.status_code < 500, f"{form.method.upper()} {form.url} {field_name}={value!r:.60} → 500"
+    assert _stored_badly() == []
+
+
+@pytest.mark.parametrize(("pattern", "value"), [
+    pytest.param(pattern, value, id=f"{name}-{value_id}")
+    for name, pattern in PATHS.items() for value_id, value in PATH_VALUES.items()
+])
+def test_no_hostile_path_segment_causes_a_500(client, world, editor, pattern, value):
+    client.force_login(editor)
+    response = client.get(pattern.format(value=value, scene=world["scene"]))
+    assert response.status_code < 500
+    assert response.status_code in {400, 404, 405, 410}
+
+
+# Without a file the character form never passes; its text fields are still checked above.
+NEEDS_A_FILE = {"character_create"}
+
+
+@pytest.mark.parametrize("form", [pytest.param(f, id=f.name) for f in FORMS if f.name not in NEEDS_A_FILE])
+def test_each_form_accepts_its_base_values(client, world, form):
+    """The control case: with only the base values the form is accepted, so a hostile value
+    in one field above is what the studio answered to, not some other missing field."""
+    _log_in(client, form, world)
+    url = _fill(form.url, world)
+    data = {k: _fill(v, world) for k, v in form.base.items()}
+    response = client.get(url, data) if form.method == "get" else client.post(url, data)
+    assert response.status_code in {200, 201, 302}
+
+
+# --- provider webhooks: correctly signed, yet not storable --------------------------------------
+
+def _deliver(client, connection, payload: dict, webhook_id: str):
+    body, timestamp = json.dumps(payload).encode(), int(time.time())
+    signature = sign_standard_webhook(secret=connection.webhook_secret, webhook_id=webhook_id,
+                                      timestamp=timestamp, body=body)
+    return client.post(f"/webhooks/{connection.webhook_token}/", body, content_type="application/json",
+                       HTTP_WEBHOOK_ID=webhook_id, HTTP_WEBHOOK_TIMESTAMP=str(timestamp),
+                       HTTP_WEBHOOK_SIGNATURE=signature)
+
+
+@pytest.mark.parametrize(("webhook_id", "payload"), [
+    pytest.param("m" * 201, {"type": "video.completed", "data": {"id": "job_1"}}, id="id-past-the-column"),
+    pytest.param("msg\x01one", {"type": "video.completed", "data": {"id": "job_1"}}, id="id-control-character"),
+    pytest.param("msg_1", {"type": "video.completed", "data": {"id": "j" * 201}}, id="job-id-past-the-column"),
+    pytest.param("msg_1", {"type": "video.completed", "data": {"id": "job\x00one"}}, id="job-id-nul"),
+    pytest.param("msg_1", {"type": "t" * 101, "data": {"id": "job_1"}}, id="event-type-past-the-column"),
+])
+def test_a_signed_webhook_that_cannot_be_stored_is_refused_with_a_reason(client, world, priced_gateway,
+                                                                        webhook_id, payload):
+    client.raise_request_exception = False
+    response = _deliver(client, priced_gateway, payload, webhook_id)
+    assert response.status_code == 400
+    assert b"characters" in response.content
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_webhook_id_as_long_as_the_column_is_accepted_once(client, world, priced_gateway):
+    payload = {"type": "video.completed", "data": {"id": "job_1"}}
+    assert _deliver(client, priced_gateway, payload, "m" * 200).status_code == 204
+    assert _deliver(client, priced_gateway, payload, "m" * 200).status_code == 409
+
+
+# --- what the person sees ------------------------------------------------------------------------
+
+def test_a_comment_with_nul_is_refused_with_a_message_and_not_stored(client, world, reviewer):
+    client.force_login(reviewer)
+    response = client.post(f"/takes/{world['take']}/comments/", {"body": "fine\x00print", "at": "0.5"})
+    assert response.status_code == 422
+    assert "control characters (such as NUL)" in response.content.decode()
+    assert not Comment.objects.filter(body__startswith="fine").exists()
+
+
+def test_a_scene_title_with_a_control_character_is_refused_beside_the_field(client, world, editor):
+    client.force_login(editor)
+    response = client.post(f"/projects/{world['project']}/scenes/",
+                           {"title": "Bell\x07", "prompt": "Ring.", "duration": "2", "size": "1280x720"})
+    assert "control characters (such as NUL)" in response.content.decode()
+    assert not Scene.objects.filter(title__startswith="Bell").exists()
+
+
+def test_a_search_with_nul_is_a_400_that_says_why(client, world, editor):
+    client.force_login(editor)
+    response = client.get(f"/teams/{world['team']}/characters/?q=a%00b")
+    assert response.status_code == 400
+    assert "control characters (such as NUL)" in response.content.decode()
+
+
+def test_a_search_too_long_to_run_is_a_400_that_says_why(client, world, editor):
+    client.force_login(editor)
+    response = client.get(f"/teams/{world['team']}/characters/", {"q": "x" * 5000})
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()
+
+
+@pytest.mark.parametrize("scene_id", ["99999999999999999999999", "-1", "²", "abc"])
+def test_activity_for_a_scene_that_cannot_exist_is_a_404(client, world, editor, scene_id):
+    client.force_login(editor)
+    assert client.get(f"/projects/{world['project']}/activity/", {"scene": scene_id}).status_code == 404
+
+
+def test_activity_for_another_projects_scene_is_a_404_and_for_its_own_scene_filters(
+        client, world, editor, owner, team, make_scene):
+    other = make_scene(project=services.project_create(team=team, user=owner, name="Other"), title="Elsewhere")
+    client.force_login(editor)
+    assert client.get(f"/projects/{world['project']}/activity/", {"scene": other.pk}).status_code == 404
+    assert client.get(f"/projects/{world['project']}/activity/", {"scene": world["scene"]}).status_code == 200
+
+
+def test_a_guest_name_with_nul_is_refused_at_the_gate(client, world):
+    response = client.post(f"/review/{world['token']}/", {"action": "name", "name": "Gus\x00"})
+    assert response.status_code == 403
+    assert "control characters (such as NUL)" in response.content.decode()
+    assert "guest_review" not in client.session
+
+
+def test_a_review_link_label_longer_than_its_column_is_refused_not_cut(client, world, owner):
+    client.force_login(owner)
+    response = client.post(f"/projects/{world['project']}/review-links/",
+                           {"label": "L" * 121, "scope": "cut", "days": "7"})
+    assert response.status_code == 422
+    assert "at most 120 characters" in response.content.decode()
+    assert not ReviewLink.objects.filter(label__startswith="LLL").exists()
+
+
+def test_an_api_key_with_a_line_break_inside_is_refused_before_it_reaches_a_header(client, world, owner):
+    client.force_login(owner)
+    response = client.post(f"/teams/{world['team']}/connections/", {
+        "kind": "openai-videos", "label": "Split", "base_url": "https://gw.example/v1", "auth_style": "bearer",
+        "api_key": "sk-one\nX-Injected: yes"})
+    assert "no spaces or line breaks inside" in response.content.decode()
+    assert not ProviderConnection.objects.filter(label="Split").exists()
