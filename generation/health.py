@@ -36,7 +36,7 @@ class Broker(HealthCheck):
         from studio_site.celery import app
 
         try:
-            with app.connection_for_write() as connection:
+            with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:  # kombu raises the transport's own errors
             raise ServiceUnavailable(f"Broker unreachable ({type(exc).__name__})") from exc

@@ -8,7 +8,6 @@ from django.utils import timezone
 from generation.health import heartbeat_record
 from generation.models import WorkerHeartbeat
 from generation.tasks import worker_heartbeat
-from studio_site.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,14 +46,10 @@ def test_the_heartbeat_task_records_the_worker_that_ran_it(client):
     assert client.get("/healthz").status_code == 200
 
 
-def test_an_unreachable_broker_is_named(client):
+def test_an_unreachable_broker_is_named(client, settings):
     heartbeat_record(hostname="studio@box")
-    previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    try:
-        response = client.get("/healthz?format=json")
-    finally:
-        celery_app.conf.broker_url = previous
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz?format=json")
     assert response.status_code == 503
     assert response.json()["broker"].startswith("Broker unreachable")
     assert response.json()["database"] == "ok"
