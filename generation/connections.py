@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from projects.live import ChangeKind, live_publish
+
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
 
@@ -71,6 +73,8 @@ def connection_test(connection_id: int) -> None:
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
     )
+    # The owner's connections page shows the result as soon as it is in.
+    live_publish(kind=ChangeKind.CONNECTION_TESTED, team_id=connection.team_id, object_id=connection.pk)
 
 
 def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:

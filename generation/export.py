@@ -110,8 +110,8 @@ def export_create(*, project, user, idempotency_key) -> tuple[Export, bool]:
 def _fail_stale_exports(project) -> None:
     stale = project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
                                    updated_at__lt=timezone.now() - STALE_AFTER)
-    stale.update(status=ExportStatus.FAILED, finished_at=timezone.now(), updated_at=timezone.now(),
-                 error_message="The worker stopped while exporting. Start a new export.")
+    for export in stale:
+        export.mark_failed("The worker stopped while exporting. Start a new export.")
 
 
 # --- Running (worker side) ------------------------------------------------------------------
@@ -124,6 +124,7 @@ def export_run(export_id: int) -> None:
     ):
         return
     export = Export.objects.select_related("project__team").get(pk=export_id)
+    export.publish_change()
     try:
         _build(export)
     except ExportRefused as refused:
@@ -226,6 +227,7 @@ def _build(export: Export) -> None:
     )
     if won:
         export.takes.set([p.take for p in plan.included])
+        export.publish_change()
     else:  # failed meanwhile (declared stale): do not keep files nobody points at
         for field in (export.mp4, export.zip, export.pdf):
             field.delete(save=False)

@@ -10,6 +10,8 @@ from django.db import models
 from django.dispatch import Signal
 from django.utils import timezone
 
+from projects.live import ChangeKind, live_publish, live_publish_for_project, live_publish_for_scene
+
 
 log = logging.getLogger("generation.takes")
 
@@ -171,6 +173,7 @@ class Render(models.Model):
         """
         if to not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"A {self.status} take cannot become {to}.")
+        before = (self.status, self.progress)
         if to in TERMINAL:
             changes.setdefault("finished_at", timezone.now())
         changes["updated_at"] = timezone.now()
@@ -183,7 +186,10 @@ class Render(models.Model):
             self.status = to
             for field, value in changes.items():
                 setattr(self, field, value)
-            self._log_status()
+            if self.status != before[0]:
+                self._log_status()
+            if (self.status, self.progress) != before:
+                self._publish_change()
             if to in TERMINAL:
                 take_settled.send(sender=Render, render=self)
         return bool(won)
@@ -197,6 +203,13 @@ class Render(models.Model):
         if self.status == Status.FAILED:
             fields["error"] = self.error_message[:500]
         log.info("take %s is %s", self.pk, self.status, extra=fields)
+
+    def _publish_change(self) -> None:
+        # Every open board and panel of the project shows the new status or progress.
+        kind = {Status.SUCCEEDED: ChangeKind.TAKE_FINISHED, Status.FAILED: ChangeKind.TAKE_FAILED,
+                Status.CANCELED: ChangeKind.TAKE_FAILED}.get(self.status, ChangeKind.TAKE_PROGRESS)
+        live_publish_for_scene(kind=kind, scene_id=self.scene_id, take_id=self.pk,
+                               data={"status": self.status, "progress": self.progress})
 
     def mark_failed(self, message: str) -> bool:
         return self.advance(Status.FAILED, error_message=message)
@@ -456,15 +469,21 @@ class Export(models.Model):
 
     def report_progress(self, percent: int) -> None:
         percent = max(0, min(99, int(percent)))  # 100 means "files stored"
-        Export.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
-            progress=percent, updated_at=timezone.now())
+        if Export.objects.filter(pk=self.pk, status=ExportStatus.RUNNING).update(
+                progress=percent, updated_at=timezone.now()):
+            self.publish_change()
         self.progress = percent
 
     def mark_failed(self, message: str) -> None:
-        Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
-            status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now(),
-            updated_at=timezone.now())
+        if Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
+                status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now(),
+                updated_at=timezone.now()):
+            self.publish_change()
         self.status, self.error_message = ExportStatus.FAILED, message
+
+    def publish_change(self) -> None:
+        """The export's row on every open exports page shows its new progress or outcome."""
+        live_publish_for_project(kind=ChangeKind.EXPORT_CHANGED, project_id=self.project_id, object_id=self.pk)
 
 
 class WorkerHeartbeat(models.Model):

@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from projects import notifications
+from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.inputs import clean_text, has_control_characters
 from projects.models import (
     Activity,
@@ -151,6 +152,8 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
            actor_name=comment.who if author is None else "", scene=scene, take=take,
            text=f"commented on {scene.title} take {take.number}{where}: {body[:200]}")
+    live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                 actor=author)
     _notify_mentions(comment)
     return comment
 
@@ -171,6 +174,8 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
            actor_name=reply.who if author is None else "", scene=scene, take=take,
            text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
+    live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                 actor=author)
     mentioned = _notify_mentions(reply)
     thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
     thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
@@ -233,6 +238,9 @@ def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
     elif not resolved:
         comment.resolved_at, comment.resolved_by = None, None
     comment.save(update_fields=["resolved_at", "resolved_by"])
+    scene = comment.take.scene
+    live_publish(kind=ChangeKind.COMMENT_RESOLVED, project=scene.project, scene_id=scene.pk,
+                 take_id=comment.take_id, actor=user)
     return comment
 
 
@@ -268,6 +276,8 @@ def take_approve(*, take, user, note: str = "") -> Scene:
                                       note=note)
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
                text=f"approved {scene.title} take {take.number}")
+        live_publish(kind=ChangeKind.TAKE_APPROVED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                     actor=user)
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.
         from generation.tasks import prepare_ingredient
 
@@ -298,6 +308,8 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
             Scene.objects.filter(pk=scene.pk).update(approved_take=None, approved_by=None, approved_at=None)
         record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
                text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
+        live_publish(kind=ChangeKind.DECISION_MADE, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                     actor=user)
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
         subject=f"{scene.title}: changes requested on take {take.number}",
@@ -373,10 +385,15 @@ def on_render_started(take) -> None:
 
 
 def on_renders_started(takes) -> None:
-    """Feed entries for takes booked together (one INSERT)."""
+    """Feed entries for takes booked together (one INSERT), and each one's frame on the live boards."""
     Activity.objects.bulk_create([
         Activity(project=take.scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by,
                  scene=take.scene, take=take, text=f"started take {take.number} of {take.scene.title} on {take.model}"[:500])
+        for take in takes
+    ])
+    live_publish_many([
+        dict(kind=ChangeKind.TAKE_QUEUED, project=take.scene.project, scene_id=take.scene_id, take_id=take.pk,
+             actor=take.created_by)
         for take in takes
     ])
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from projects.live import ChangeKind, live_publish
 from projects.models import Invitation, Membership, Project, Role, Scene, Team
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
@@ -111,6 +112,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
 
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
     return scene
 
 
@@ -135,6 +137,8 @@ def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scen
     from projects.consent import scene_sync_cast
 
     scene_sync_cast(scene=scene)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": changed, "version": scene.version})
     return scene
 
 
@@ -163,13 +167,17 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
         version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
     )
     scene.refresh_from_db()
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": ["reference_image"], "version": scene.version})
     return scene
 
 
-def scene_delete(*, scene: Scene) -> None:
+def scene_delete(*, scene: Scene, user=None) -> None:
     with transaction.atomic():
         project = scene.project
+        scene_id = scene.pk
         scene.delete()
+        live_publish(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=scene_id, actor=user)
         _renumber(project)
 
 
@@ -189,7 +197,13 @@ def _renumber(project: Project) -> None:
     _save_order(list(Scene.objects.filter(project=project)))
 
 
-def _save_order(scenes: list[Scene]) -> None:
+def _save_order(scenes: list[Scene], user=None) -> None:
+    moved = False
     for position, s in enumerate(scenes):
         if s.position != position:
             Scene.objects.filter(pk=s.pk).update(position=position)
+            moved = True
+    if moved:  # every open board puts its frames in this order
+        project = scenes[0].project
+        live_publish(kind=ChangeKind.SCENES_REORDERED, project=project, actor=user,
+                     data={"order": [s.pk for s in scenes]})

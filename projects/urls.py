@@ -1,10 +1,16 @@
 from django.urls import path
 
 from projects import character_views, guest_views, review_views, team_views, views
+from projects.live import views as live_views
 
 app_name = "projects"
 
 urlpatterns = [
+    # The live channel: one stream per open page (Server-Sent Events), its fallback poll, presence.
+    path("projects/<int:pk>/events/", live_views.project_events, name="project_events"),
+    path("projects/<int:pk>/changes/", live_views.project_changes, name="project_changes"),
+    path("projects/<int:pk>/presence/", live_views.project_presence, name="project_presence"),
+    path("teams/<int:team_pk>/events/", live_views.team_events, name="team_events"),
     path("", views.project_list, name="project_list"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/scenes/", views.scene_create, name="scene_create"),

@@ -38,6 +38,20 @@ def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_i
     return event
 
 
+def live_publish_many(changes: list[dict]) -> None:
+    """Several changes in one INSERT (a batch of takes booked together); each dict as live_publish's arguments."""
+    events = []
+    for change in changes:
+        project = change.pop("project")
+        actor = change.pop("actor", None)
+        events.append(ChangeEvent(team_id=project.team_id, project=project,
+                                  actor=actor if getattr(actor, "pk", None) else None, **change))
+    if events:
+        created = ChangeEvent.objects.bulk_create(events)
+        newest = max((e.pk or 0) for e in created)
+        transaction.on_commit(lambda: _wake(newest))
+
+
 def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a scene id (a worker moving a take)."""
     row = Scene.objects.filter(pk=scene_id).values_list("project_id", "project__team_id").first()
@@ -46,6 +60,18 @@ def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent
     project_id, team_id = row
     event = ChangeEvent.objects.create(team_id=team_id, project_id=project_id, kind=kind, scene_id=scene_id,
                                        **fields)
+    transaction.on_commit(lambda: _wake(event.pk))
+    return event
+
+
+def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeEvent | None:
+    """Like live_publish, for callers that hold only a project id (a worker running an export)."""
+    from projects.models import Project
+
+    team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
+    if team_id is None:
+        return None
+    event = ChangeEvent.objects.create(team_id=team_id, project_id=project_id, kind=kind, **fields)
     transaction.on_commit(lambda: _wake(event.pk))
     return event
 
@@ -65,4 +91,5 @@ def _wake(event_id: int) -> None:
         log.warning("live: could not publish event %s: %s", event_id, exc)
 
 
-__all__ = ["ChangeKind", "live_publish", "live_publish_for_scene"]
+__all__ = ["ChangeKind", "live_publish", "live_publish_for_project", "live_publish_for_scene",
+           "live_publish_many"]

@@ -69,9 +69,11 @@ def channel_of(event) -> tuple[str, int]:
 
 
 class Hub:
-    def __init__(self, render):
+    def __init__(self, render, *, background: bool = True):
         # render(event, role) -> list[Message]: the regions that change shows, for that role.
+        # background=False: no reader thread, the caller pumps (tests).
         self._render = render
+        self._background = background
         self._lock = threading.Lock()
         self._subscribers: dict[tuple[str, int], set[Subscriber]] = {}
         self._thread: threading.Thread | None = None
@@ -84,7 +86,7 @@ class Hub:
     def subscribe(self, subscriber: Subscriber) -> Subscriber:
         with self._lock:
             self._subscribers.setdefault(subscriber.channel, set()).add(subscriber)
-            if self._thread is None or not self._thread.is_alive():
+            if self._background and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
                 self._thread.start()
         self._nudge.set()

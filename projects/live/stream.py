@@ -15,10 +15,10 @@ import uuid
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from django.utils import timezone
 
 from projects.live.hub import Message, Subscriber, hub
-from projects.models import ChangeEvent, ChangeKind, Membership, Presence
+from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
+from projects.models import ChangeEvent
 
 REPLAY_LIMIT = 300  # a page that missed more than this reloads instead
 
@@ -47,40 +47,6 @@ def client_id(raw: str | None) -> str:
         return str(uuid.uuid4())
 
 
-# --- presence: a row per open page, refreshed by its stream ------------------------------
-
-def presence_join(*, project_id: int, user_id: int, client: str) -> None:
-    Presence.objects.update_or_create(project_id=project_id, client=client,
-                                      defaults={"user_id": user_id, "seen_at": timezone.now()})
-    _presence_changed(project_id, user_id)
-
-
-def presence_beat(*, project_id: int, user_id: int, client: str) -> bool:
-    """Keep the page present; False when the user may no longer see the project (ends the stream)."""
-    if not Membership.objects.filter(user_id=user_id, team__projects=project_id).exists():
-        return False
-    Presence.objects.filter(project_id=project_id, client=client).update(seen_at=timezone.now())
-    return True
-
-
-def presence_leave(*, project_id: int, user_id: int, client: str) -> None:
-    if Presence.objects.filter(project_id=project_id, client=client).delete()[0]:
-        _presence_changed(project_id, user_id)
-
-
-def _presence_changed(project_id: int, user_id: int) -> None:
-    from projects.live import live_publish
-    from projects.models import Project
-
-    project = Project.objects.filter(pk=project_id).only("pk", "team_id").first()
-    if project is not None:
-        live_publish(kind=ChangeKind.PRESENCE, project=project, data={"user": user_id})
-
-
-def _team_beat(*, team_id: int, user_id: int) -> bool:
-    return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
-
-
 # --- the two ways of serving it -------------------------------------------------------------
 
 def _preamble() -> str:
@@ -107,7 +73,7 @@ async def stream_async(*, channel, role: str, user_id: int, after: int, client: 
                 message = await asyncio.wait_for(subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
             except asyncio.TimeoutError:
                 still = await run(presence_beat, project_id=project_id, user_id=user_id, client=client) \
-                    if project_id else await run(_team_beat, team_id=channel[1], user_id=user_id)
+                    if project_id else await run(team_beat, team_id=channel[1], user_id=user_id)
                 if not still:
                     return
                 yield ": keep-alive\n\n"
@@ -138,7 +104,7 @@ def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
                 message = subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
             except queue.Empty:
                 still = _in_thread(presence_beat, project_id=project_id, user_id=user_id, client=client) \
-                    if project_id else _in_thread(_team_beat, team_id=channel[1], user_id=user_id)
+                    if project_id else _in_thread(team_beat, team_id=channel[1], user_id=user_id)
                 if not still:
                     return
                 yield ": keep-alive\n\n"

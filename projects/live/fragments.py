@@ -1,0 +1,132 @@
+"""What each change looks like on the pages watching it: the regions to swap, rendered once per role.
+
+A change becomes one Server-Sent Event:
+- `change`: HTML whose top-level elements carry `hx-swap-oob`, so htmx replaces
+  exactly those regions (a frame, the totals, a take card, an export row);
+- `order`: the project's scene ids in their new order (static/studio/live.js moves the frames);
+- `reset`: too much was missed; the page reloads its board.
+
+Regions render with an unsaved Membership of the watcher's role, so what a
+viewer sees in a swapped frame is what their page would have rendered. Nothing
+per-user (a withheld take's files) is ever rendered here beyond what the role shows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.template.loader import render_to_string
+
+from projects.live.hub import Message
+from projects.live.presence import editing_map, presence_for
+from projects.models import ChangeKind, Membership
+
+SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
+               ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
+               ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
+               ChangeKind.DECISION_MADE}
+
+
+def render_change(event, role: str) -> list[Message]:
+    kind = event.kind
+    if kind == ChangeKind.SCENES_REORDERED:
+        return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
+    if kind == ChangeKind.CONNECTION_TESTED:
+        return _connection(event)
+    if kind == ChangeKind.EXPORT_CHANGED:
+        return _export(event)
+    if kind == ChangeKind.PRESENCE:
+        return [Message(event.id, "change", presence_html(event.project_id))]
+    if kind == ChangeKind.SCENE_DELETED:
+        gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
+        return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
+    if kind in SCENE_KINDS:
+        return [Message(event.id, "change", _scene_html(event, role))]
+    return []
+
+
+def _membership(project, role: str) -> Membership:
+    return Membership(team_id=project.team_id, role=role)
+
+
+def _scene_html(event, role: str) -> str:
+    from projects.selectors import board_frame, board_totals
+
+    frame = board_frame(scene_id=event.scene_id, project_id=event.project_id)
+    if frame is None:
+        return ""  # deleted since: its own event removes the frame
+    project = frame.scene.project
+    context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
+    parts = []
+    if event.kind == ChangeKind.SCENE_CREATED:
+        # Appended to every board (static/studio/live.js drops a copy the page already has).
+        parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
+                     + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
+                     + "</ol>")
+    else:
+        parts.append(render_to_string("projects/project_detail.html#board-frame", context))
+    parts.append(render_to_string("projects/project_detail.html#board-totals",
+                                  {**context, "totals": board_totals(project=project)}))
+    if event.take_id:
+        parts.append(_take_html(event, project, role))
+    return "".join(parts)
+
+
+def _totals_html(project_id: int, role: str) -> str:
+    from projects.models import Project
+    from projects.selectors import board_totals
+
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return ""
+    return render_to_string("projects/project_detail.html#board-totals", {
+        "project": project, "membership": _membership(project, role), "totals": board_totals(project=project),
+        "oob": True})
+
+
+def _take_html(event, project, role: str) -> str:
+    """The take's card in an open side panel; a new take goes on top of its scene's stack."""
+    from generation.models import Render
+    from generation.forms import RetryForm
+
+    take = Render.objects.select_related("scene__project", "created_by", "parent").filter(pk=event.take_id).first()
+    if take is None or take.quarantined_at:
+        return ""  # withheld takes are shown only to the people allowed to see them, on reload
+    take.comment_count = take.comments.count()
+    card = render_to_string("generation/_take.html", {
+        "take": take, "scene": take.scene, "membership": _membership(project, role), "retry_form": RetryForm(),
+        "oob": event.kind != ChangeKind.TAKE_QUEUED})
+    if event.kind == ChangeKind.TAKE_QUEUED:
+        return f'<ol hx-swap-oob="afterbegin:#takes-{int(take.scene_id)}">{card}</ol>'
+    return card
+
+
+def presence_context(project_id: int) -> dict:
+    present = presence_for(project_id=project_id)
+    return {"presence": present, "editing_json": json.dumps(editing_map(present))}
+
+
+def presence_html(project_id: int) -> str:
+    return render_to_string("projects/_presence.html", {**presence_context(project_id), "oob": True})
+
+
+def _connection(event) -> list[Message]:
+    from generation.models import ProviderConnection
+
+    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first()
+    if connection is None:
+        return []
+    html = render_to_string("generation/connections.html#test-result",
+                            {"connection": connection, "team": connection.team, "oob": True})
+    return [Message(event.id, "change", html)]
+
+
+def _export(event) -> list[Message]:
+    from generation.models import Export
+
+    export = Export.objects.select_related("project", "created_by").filter(pk=event.object_id).first()
+    if export is None:
+        return []
+    html = render_to_string("generation/exports.html#export-row",
+                            {"export": export, "project": export.project, "oob": True})
+    return [Message(event.id, "change", html)]

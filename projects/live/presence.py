@@ -1,0 +1,80 @@
+"""Who has a project open, and which scene each of them is editing.
+
+A row per open page, written when its live stream opens, refreshed by the
+stream's keep-alive and deleted when it closes; a row whose stream died with
+its process fades after LIVE_PRESENCE_SECONDS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from projects.live import ChangeKind, live_publish
+from projects.models import Membership, Presence, Project
+
+
+@dataclass(frozen=True)
+class Present:
+    user_id: int
+    name: str
+    initials: str
+    editing: tuple[int, ...]  # scene ids
+
+
+def presence_join(*, project_id: int, user_id: int, client: str) -> None:
+    Presence.objects.update_or_create(project_id=project_id, client=client,
+                                      defaults={"user_id": user_id, "seen_at": timezone.now()})
+    _presence_changed(project_id, user_id)
+
+
+def presence_beat(*, project_id: int, user_id: int, client: str) -> bool:
+    """Keep the page present; False when the user may no longer see the project (ends the stream)."""
+    if not Membership.objects.filter(user_id=user_id, team__projects=project_id).exists():
+        return False
+    Presence.objects.filter(project_id=project_id, client=client).update(seen_at=timezone.now())
+    return True
+
+
+def presence_leave(*, project_id: int, user_id: int, client: str) -> None:
+    if Presence.objects.filter(project_id=project_id, client=client).delete()[0]:
+        _presence_changed(project_id, user_id)
+
+
+def _presence_changed(project_id: int, user_id: int) -> None:
+    project = Project.objects.filter(pk=project_id).only("pk", "team_id").first()
+    if project is not None:
+        live_publish(kind=ChangeKind.PRESENCE, project=project, data={"user": user_id})
+
+
+def team_beat(*, team_id: int, user_id: int) -> bool:
+    return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
+
+
+
+def presence_for(*, project_id: int) -> list[Present]:
+    """Everyone with the project open now, once each, with the scenes they are editing."""
+    fresh = timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_SECONDS)
+    rows = Presence.objects.filter(project_id=project_id, seen_at__gte=fresh).select_related("user").order_by(
+        "user__username", "pk")
+    people: dict[int, Present] = {}
+    for row in rows:
+        user = row.user
+        known = people.get(user.pk)
+        editing = (known.editing if known else ()) + ((row.editing_scene_id,) if row.editing_scene_id else ())
+        name = user.get_full_name() or user.get_username()
+        initials = "".join(part[0] for part in name.split()[:2]).upper() or "?"
+        people[user.pk] = Present(user_id=user.pk, name=name, initials=initials, editing=editing)
+    return list(people.values())
+
+
+def editing_map(present: list[Present]) -> dict[int, list[str]]:
+    """scene id → names of who is editing it."""
+    result: dict[int, list[str]] = {}
+    for person in present:
+        for scene_id in person.editing:
+            result.setdefault(scene_id, []).append(person.name)
+    return result

@@ -1,0 +1,24 @@
+"""{% live_stream project=… %} / {% live_stream team=… %}: the page's one live channel."""
+
+import uuid
+
+from django import template
+from django.urls import reverse
+
+from projects.live.stream import cursor_now
+
+register = template.Library()
+
+
+@register.inclusion_tag("projects/_live.html")
+def live_stream(project=None, team=None):
+    """The element that holds the page's stream, up to date to the moment the page was rendered."""
+    client = str(uuid.uuid4())
+    cursor = cursor_now()
+    if project is not None:
+        stream = reverse("projects:project_events", args=[project.pk])
+        return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor,
+                "changes": reverse("projects:project_changes", args=[project.pk]),
+                "presence": reverse("projects:project_presence", args=[project.pk])}
+    stream = reverse("projects:team_events", args=[team.pk])
+    return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor}

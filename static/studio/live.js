@@ -1,0 +1,160 @@
+/* The live channel on a page: one Server-Sent Events stream (htmx-ext-sse) per page.
+ *
+ * The stream's `change` events are HTML whose elements carry hx-swap-oob: htmx swaps
+ * exactly those regions. This file adds what HTML alone can't say:
+ *  - `order`: put the board's frames in the order given (ids), then renumber them;
+ *  - `reset`: the page missed too much: reload the board's frames;
+ *  - a frame or take the page already shows is replaced, not added twice;
+ *  - one-click forms that arrive over the stream get a fresh idempotency key of their own;
+ *  - "who is editing" on frames, from the presence list;
+ *  - the scene this page is editing is told to the server (presence);
+ *  - where a stream can't be held, one request every 30 s asks for the changes since the cursor.
+ */
+(function () {
+  "use strict";
+
+  function live() { return document.getElementById("live"); }
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // Forms that arrived over the stream were rendered once for everyone: each page keys its own clicks.
+  function freshKeys(root) {
+    (root || document).querySelectorAll('input[name="idempotency_key"]').forEach(function (input) {
+      if (!input.value) input.value = uuid();
+    });
+  }
+
+  function renumber() {
+    document.querySelectorAll("#board-frames > .frame").forEach(function (frame, i) {
+      const number = frame.querySelector("[data-frame-number]");
+      if (number) number.textContent = String(i + 1);
+    });
+  }
+
+  function reorder(ids) {
+    const list = document.getElementById("board-frames");
+    if (!list) return;
+    ids.forEach(function (id) {
+      const frame = document.getElementById("frame-" + id);
+      if (frame) list.appendChild(frame);
+    });
+    renumber();
+  }
+
+  function showEditing() {
+    const presence = document.getElementById("presence");
+    let editing = {};
+    try { editing = JSON.parse(presence ? presence.dataset.editing || "{}" : "{}"); } catch (e) { editing = {}; }
+    document.querySelectorAll("[data-editing-for]").forEach(function (slot) {
+      const names = editing[slot.dataset.editingFor] || [];
+      slot.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " editing" : "";
+      slot.hidden = !names.length;
+    });
+  }
+
+  function reloadBoard() {
+    const list = document.getElementById("board-frames");
+    if (list && window.htmx) {
+      htmx.ajax("GET", window.location.pathname, { target: "#board-frames", select: "#board-frames", swap: "outerHTML" });
+    }
+  }
+
+  // --- the cursor: where this page is up to, so a new connection resumes there ----------------
+  function setCursor(id) {
+    const el = live();
+    if (!el || !id) return;
+    el.dataset.cursor = id;
+    const url = new URL(el.getAttribute("sse-connect"), window.location.href);
+    url.searchParams.set("after", id);
+    el.setAttribute("sse-connect", url.pathname + url.search);
+  }
+
+  document.addEventListener("htmx:sseMessage", function (evt) {
+    const message = evt.detail;
+    if (!message || !message.type) return;
+    if (message.lastEventId) setCursor(message.lastEventId);
+    if (message.type === "order") {
+      try { reorder(JSON.parse(message.data)); } catch (e) { /* a malformed order changes nothing */ }
+    } else if (message.type === "reset") {
+      reloadBoard();
+    } else if (message.type === "change") {
+      renumber();
+      showEditing();
+      freshKeys();
+    }
+  });
+
+  // A frame or take this page already shows (it made it itself) is replaced, not added twice.
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    const fragment = evt.detail.fragment;
+    if (!fragment || !fragment.children) return;
+    Array.from(fragment.children).forEach(function (child) {
+      if (!child.id) return;
+      const existing = document.getElementById(child.id);
+      if (existing && existing !== evt.detail.target) existing.remove();
+    });
+  });
+
+  // --- presence: which scene this page is editing -------------------------------------------
+  let editingNow = null;
+  function tellEditing() {
+    const el = live();
+    if (!el || !el.dataset.presenceUrl) return;
+    const panel = document.querySelector("[data-editing-scene]");
+    const scene = panel ? panel.dataset.editingScene : "";
+    if (scene === editingNow) return;
+    editingNow = scene;
+    const body = new URLSearchParams({ client: el.dataset.client, editing: scene });
+    const token = document.querySelector("[name=csrfmiddlewaretoken]") || null;
+    const headers = { "Content-Type": "application/x-www-form-urlencoded" };
+    const csrf = (document.body.getAttribute("hx-headers") || "").match(/"X-CSRFToken":\s*"([^"]+)"/);
+    if (csrf) headers["X-CSRFToken"] = csrf[1];
+    else if (token) headers["X-CSRFToken"] = token.value;
+    fetch(el.dataset.presenceUrl, { method: "POST", body: body, headers: headers, credentials: "same-origin" });
+  }
+
+  // --- the fallback: one poll per page where no stream can be held -------------------------------
+  let failures = 0, polling = null;
+  function poll() {
+    const el = live();
+    if (!el) return;
+    const url = new URL(el.dataset.changesUrl, window.location.href);
+    url.searchParams.set("after", el.dataset.cursor || "0");
+    fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (response) {
+      if (!response.ok) return;
+      const cursor = response.headers.get("X-Live-Cursor");
+      const order = response.headers.get("X-Live-Order");
+      const reset = response.headers.get("X-Live-Reset");
+      return response.text().then(function (html) {
+        if (html.trim()) htmx.swap(el, html, { swapStyle: "none" });
+        if (order) reorder(JSON.parse(order));
+        if (reset) reloadBoard();
+        setCursor(cursor);
+        renumber(); showEditing(); freshKeys();
+      });
+    });
+  }
+  function startPolling() {
+    const el = live();
+    if (polling || !el || !el.dataset.changesUrl) return;
+    polling = window.setInterval(poll, 30000);
+  }
+  document.addEventListener("htmx:sseOpen", function () { failures = 0; });
+  document.addEventListener("htmx:sseError", function () {
+    failures += 1;
+    if (failures >= 3) startPolling();
+  });
+
+  document.addEventListener("htmx:afterSettle", function () { tellEditing(); showEditing(); freshKeys(); });
+  document.addEventListener("DOMContentLoaded", function () {
+    const el = live();
+    if (el && typeof window.EventSource === "undefined") startPolling();
+    tellEditing(); showEditing();
+  });
+})();

@@ -1,0 +1,172 @@
+"""The live channel: changes reach the pages of their project, and only those, once, in order."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from projects import services
+from projects.live import ChangeKind, live_publish
+from projects.live.hub import Hub, Message, Subscriber
+from projects.models import ChangeEvent, Role
+
+
+def _render_names(event, role):
+    return [Message(event.id, "change", f"{event.kind}:{event.scene_id}:{role}")]
+
+
+@pytest.fixture
+def hub():
+    return Hub(_render_names, background=False)
+
+
+def _drain(subscriber) -> list[Message]:
+    messages = []
+    while not subscriber.queue.empty():
+        messages.append(subscriber.queue.get_nowait())
+    return messages
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_reaches_every_page_of_its_project_and_no_other(hub, project, make_team, owner):
+    rival = services.project_create(team=make_team("Rival"), user=owner, name="Rival film")
+    ours_a = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=1))
+    ours_b = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.VIEWER, user_id=2))
+    theirs = hub.subscribe(Subscriber(channel=("project", rival.pk), role=Role.OWNER, user_id=3))
+    hub.pump()  # the reader starts from the newest change
+
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=7)
+
+    assert hub.pump() == 1
+    assert [m.data for m in _drain(ours_a)] == ["scene_edited:7:editor"]
+    assert [m.data for m in _drain(ours_b)] == ["scene_edited:7:viewer"]  # rendered for what each role sees
+    assert _drain(theirs) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_change_is_rendered_once_per_role_however_many_pages_watch(project):
+    calls = []
+    hub = Hub(lambda event, role: calls.append(role) or [Message(event.id, "change", "x")], background=False)
+    pages = [hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=i))
+             for i in range(50)]
+    hub.pump()
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=1)
+    hub.pump()
+    assert calls == ["editor"]
+    assert all(len(_drain(page)) == 1 for page in pages)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_read_of_the_table_serves_every_page(hub, project):
+    for i in range(20):
+        hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=i))
+    hub.pump()
+    for scene_id in range(5):
+        live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=scene_id)
+    reads_before = hub.reads
+    assert hub.pump() == 5
+    assert hub.reads == reads_before + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_late_is_still_delivered(hub, project):
+    # PostgreSQL hands out ids at insert: id N can commit after id N+1 was read. The reader looks back.
+    page = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=1))
+    hub.pump()
+    first = live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=1)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=2)
+    ChangeEvent.objects.filter(pk=first.pk).delete()  # not committed yet when the reader looks
+    hub.pump()
+    first.save(force_insert=True)  # now it commits, with its lower id
+    hub.pump()
+    hub.pump()
+    assert [m.data for m in _drain(page)] == ["scene_edited:2:editor", "scene_edited:1:editor"]
+
+
+# --- the stream endpoint ---------------------------------------------------------------------------
+
+
+def _events(response, limit=50) -> list[tuple[str, str, str]]:
+    """(id, event, data) of each Server-Sent Event in a streamed response (it ends by itself in tests)."""
+    text = b"".join(response.streaming_content).decode()
+    found = []
+    for block in text.split("\n\n"):
+        fields = {}
+        for line in block.splitlines():
+            if line.startswith(":") or ": " not in line:
+                continue
+            key, value = line.split(": ", 1)
+            fields[key] = fields[key] + "\n" + value if key in fields and key == "data" else value
+        if "event" in fields:
+            found.append((fields.get("id"), fields["event"], fields.get("data", "")))
+    return found[:limit]
+
+
+@pytest.fixture
+def short_streams(settings):
+    settings.LIVE_STREAM_MAX_SECONDS = 0.5
+    settings.LIVE_KEEPALIVE_SECONDS = 0.2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_reconnects_gets_what_it_missed_in_order(short_streams, client_for, editor, project, make_scene):
+    scenes = [make_scene(title=t) for t in ("A", "B", "C")]
+    start = ChangeEvent.objects.order_by("-id").first().id
+    services.scene_move(scene=scenes[2], offset=-2)  # C, A, B
+    services.scene_move(scene=scenes[0], offset=1)  # C, B, A
+
+    response = client_for(editor).get(reverse("projects:project_events", args=[project.pk]),
+                                      HTTP_LAST_EVENT_ID=str(start))
+    assert response["Content-Type"] == "text/event-stream"
+    assert response["Cache-Control"] == "no-cache"
+    orders = [json.loads(data) for _id, event, data in _events(response) if event == "order"]
+    ids = [s.pk for s in scenes]
+    assert orders == [[ids[2], ids[0], ids[1]], [ids[2], ids[1], ids[0]]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_teams_user_gets_no_stream_no_changes_and_no_presence(client_for, outsider, project, team):
+    client = client_for(outsider)
+    assert client.get(reverse("projects:project_events", args=[project.pk])).status_code == 404
+    assert client.get(reverse("projects:project_changes", args=[project.pk])).status_code == 404
+    assert client.post(reverse("projects:project_presence", args=[project.pk]), {"editing": ""}).status_code == 404
+    assert client.get(reverse("projects:team_events", args=[team.pk])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fallback_poll_returns_the_changes_since_its_cursor(client_for, editor, project, make_scene):
+    scenes = [make_scene(title=t) for t in ("A", "B")]
+    cursor = ChangeEvent.objects.order_by("-id").first().id
+    services.scene_move(scene=scenes[1], offset=-1)
+
+    response = client_for(editor).get(reverse("projects:project_changes", args=[project.pk]), {"after": cursor})
+    assert response.status_code == 200
+    assert json.loads(response["X-Live-Order"]) == [scenes[1].pk, scenes[0].pk]
+    assert int(response["X-Live-Cursor"]) > cursor
+    again = client_for(editor).get(reverse("projects:project_changes", args=[project.pk]),
+                                   {"after": response["X-Live-Cursor"]})
+    assert "X-Live-Order" not in again and again["X-Live-Cursor"] == response["X-Live-Cursor"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_that_missed_too_much_is_told_to_reload(short_streams, client_for, editor, project, make_scene):
+    scene = make_scene()
+    start = ChangeEvent.objects.order_by("-id").first().id
+    ChangeEvent.objects.bulk_create([ChangeEvent(team_id=project.team_id, project=project,
+                                                 kind=ChangeKind.SCENES_REORDERED, data={"order": [scene.pk]})
+                                     for _ in range(301)])
+    response = client_for(editor).get(reverse("projects:project_events", args=[project.pk]), {"after": start})
+    events = [event for _id, event, _data in _events(response)]
+    assert events[0] == "reset" and "order" not in events  # not 301 reorders replayed one by one
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_member_removed_from_the_team_loses_the_stream(short_streams, client_for, editor, team, project):
+    from projects.live.presence import presence_beat
+
+    assert presence_beat(project_id=project.pk, user_id=editor.pk, client="c") is True
+    team.memberships.filter(user=editor).delete()
+    assert presence_beat(project_id=project.pk, user_id=editor.pk, client="c") is False
+    assert client_for(editor).get(reverse("projects:project_events", args=[project.pk])).status_code == 404
