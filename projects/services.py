@@ -16,11 +16,16 @@ SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
 
 class SceneConflict(Exception):
-    """A save was based on a version someone else has since replaced."""
+    """A save was based on a version someone else has since replaced, and changed the same fields.
 
-    def __init__(self, current: Scene):
+    `fields`: the fields both changed (what the user must decide); empty when the
+    caller gave no base to merge against.
+    """
+
+    def __init__(self, current: Scene, fields: list[str] | None = None):
         super().__init__(f"Scene {current.pk} changed (now version {current.version}).")
         self.current = current
+        self.fields = fields or []
 
 
 def team_create(*, name: str, owner) -> Team:
@@ -116,24 +121,48 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
     return scene
 
 
-def scene_update(*, scene: Scene, expected_version: int, user, **fields) -> Scene:
-    """Save an edit only if nobody saved the scene since the editor loaded it."""
+def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None = None, **fields) -> Scene:
+    """Save an edit made to version `expected_version` of the scene.
+
+    If nobody saved since, the fields are written as they are. If someone did
+    and `base` (the values the editor loaded) is given, the edits merge by
+    field: only the fields this user changed are written over the colleague's
+    version, and only a field both changed (to different values) is a
+    conflict, raised with those fields named. Without `base`, any intervening
+    save is a conflict.
+    """
     unknown = set(fields) - set(SCENE_FIELDS)
     if unknown:
         raise ValueError(f"Not scene fields: {sorted(unknown)}")
-    changed = [name for name, value in fields.items() if getattr(scene, name) != value]
-    updated = Scene.objects.filter(pk=scene.pk, version=expected_version).update(
-        **fields, version=F("version") + 1, updated_by=user, updated_at=timezone.now()
-    )
-    if not updated:
+    for _attempt in range(3):  # a colleague may save again between our read and our write
+        current = Scene.objects.select_related("updated_by").get(pk=scene.pk)
+        if current.version == expected_version:
+            writing = fields
+        elif base is None:
+            raise SceneConflict(current)
+        else:
+            mine = {name: value for name, value in fields.items() if value != base.get(name)}
+            clashes = [name for name, value in mine.items()
+                       if getattr(current, name) != base.get(name) and getattr(current, name) != value]
+            if clashes:
+                raise SceneConflict(current, fields=clashes)
+            writing = mine
+        changed = [name for name, value in writing.items() if getattr(current, name) != value]
+        if not changed:
+            return current  # nothing of ours is new: no version bump, no feed entry
+        updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
+            **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
+            updated_at=timezone.now())
+        if updated:
+            break
+        expected_version = expected_version if base is not None else -1
+    else:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
-    if changed:
-        from projects.review import record
+    from projects.review import record
 
-        labels = ", ".join(Scene._meta.get_field(name).verbose_name for name in changed)
-        record(project=scene.project, kind="scene_edited", actor=user, scene=scene,
-               text=f"edited {scene.title}: {labels}")
+    labels = ", ".join(Scene._meta.get_field(name).verbose_name for name in changed)
+    record(project=scene.project, kind="scene_edited", actor=user, scene=scene, text=f"edited {scene.title}: {labels}")
     from projects.consent import scene_sync_cast
 
     scene_sync_cast(scene=scene)
