@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Prefetch
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefetch, Q
 from django.urls import reverse
 
 from projects import review
@@ -54,6 +54,7 @@ class Frame:
     cast: list[CastMember]
     comment_count: int
     take_count: int
+    panel_url: str = ""
 
     @property
     def scene_id(self) -> int:
@@ -136,7 +137,12 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
         or board_frame(project=project, scene_id=scene.pk)
-    scene = frame.scene
+    # The frame's scene, with the people and the approved take the panel names.
+    scene = Scene.objects.select_related("updated_by", "approved_take", "approved_by").get(pk=frame.scene_id)
+    scene.project = project
+    for name in ("cast_list", "review_status"):
+        setattr(scene, name, getattr(frame.scene, name))
+    frame.scene = scene
     takes = list(Render.objects.filter(scene=scene).select_related("created_by", "parent")
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
@@ -154,20 +160,22 @@ def board_view_for(*, user) -> str:
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
 
-    scenes = list(scenes.select_related("approved_take", "approved_by", "updated_by")
-                  .prefetch_related(Prefetch("cast", to_attr="cast_list"))
-                  .order_by("position", "pk"))
-    ids = [s.pk for s in scenes]
+    scenes = scenes.order_by("position", "pk")
+    # Rows of related tables are picked by subquery, not by a list of 200 ids.
+    in_scenes = scenes.values("pk")
+    scenes = list(scenes.prefetch_related(Prefetch("cast", to_attr="cast_list")))
     # One row per take, newest first: the thumbnail, the live status and the review status all come from it.
-    takes = (Render.objects.filter(scene_id__in=ids).order_by("-created_at", "-pk")
-             .values_list("pk", "scene_id", "status", "progress", "thumbnail", "quarantined_at", "created_at"))
+    takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
+             .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
+             .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
-    comments = dict(Comment.objects.filter(take__scene_id__in=ids).values("take__scene_id")
+    comments = dict(Comment.objects.filter(take__scene_id__in=in_scenes).values("take__scene_id")
                     .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
-    changes = dict(ReviewDecision.objects.filter(scene_id__in=ids, decision=Decision.CHANGES_REQUESTED)
+    changes = dict(ReviewDecision.objects.filter(scene_id__in=in_scenes, decision=Decision.CHANGES_REQUESTED)
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
+    urls = _Urls(project)
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -179,11 +187,32 @@ def _frames(project: Project, scenes) -> list[Frame]:
         label = STATUS_LABELS[status] + (f" {progress}%" if progress is not None else "")
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
-            thumbnail_url=_thumbnail_url(scene, scene_takes), status=status, status_label=label,
+            thumbnail_url=_thumbnail_url(scene, scene_takes, urls), status=status, status_label=label,
             progress=progress, cast=[CastMember(c.pk, c.name) for c in scene.cast_list],
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
+            panel_url=urls.panel(scene.pk),
         ))
     return frames
+
+
+class _Urls:
+    """URLs of a board's frames: reversed once each, then filled in per frame (reverse costs ~40 µs)."""
+
+    MARK = "987654321"
+
+    def __init__(self, project):
+        self._panel = reverse("projects:scene_panel", args=[project.pk, self.MARK])
+        self._thumb = reverse("generation:render_file", args=[self.MARK, "thumbnail"])
+        self._reference = reverse("projects:scene_reference_image", args=[self.MARK, "original"])
+
+    def panel(self, pk) -> str:
+        return self._panel.replace(self.MARK, str(pk))
+
+    def thumbnail(self, pk) -> str:
+        return self._thumb.replace(self.MARK, str(pk))
+
+    def reference(self, pk) -> str:
+        return self._reference.replace(self.MARK, str(pk))
 
 
 def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
@@ -196,13 +225,13 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     return SceneStatus(scene.review_status).value, None
 
 
-def _thumbnail_url(scene: Scene, takes: list[tuple]) -> str | None:
+def _thumbnail_url(scene: Scene, takes: list[tuple], urls: _Urls) -> str | None:
     """The approved take's poster, else the newest finished take's, else the reference image."""
-    playable = {pk: thumb for pk, _s, status, _p, thumb, quarantined, _c in takes
-                if status == "succeeded" and thumb and not quarantined}
+    playable = {pk: thumb for pk, _s, status, _p, thumb, withheld, _c in takes
+                if status == "succeeded" and thumb and not withheld}
     chosen = scene.approved_take_id if scene.approved_take_id in playable else next(iter(playable), None)
     if chosen is not None:
-        return reverse("generation:render_file", args=[chosen, "thumbnail"])
+        return urls.thumbnail(chosen)
     if scene.reference_image:
-        return reverse("projects:scene_reference_image", args=[scene.pk, "original"]) + f"?v={scene.version}"
+        return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
