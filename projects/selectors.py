@@ -138,10 +138,10 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
-    scene = Scene.objects.select_related("updated_by", "approved_take", "approved_by").get(pk=frame.scene_id)
+    scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
+             .prefetch_related(Prefetch("cast", to_attr="cast_list")).get(pk=frame.scene_id))
     scene.project = project
-    for name in ("cast_list", "review_status"):
-        setattr(scene, name, getattr(frame.scene, name))
+    scene.review_status = frame.scene.review_status
     frame.scene = scene
     takes = list(Render.objects.filter(scene=scene).select_related("created_by", "parent")
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
@@ -163,7 +163,11 @@ def _frames(project: Project, scenes) -> list[Frame]:
     scenes = scenes.order_by("position", "pk")
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
-    scenes = list(scenes.prefetch_related(Prefetch("cast", to_attr="cast_list")))
+    scenes = list(scenes)
+    cast: dict[int, list[CastMember]] = {}
+    for scene_id, pk, name in (Scene.cast.through.objects.filter(scene_id__in=in_scenes)
+                               .order_by("character__name").values_list("scene_id", "character_id", "character__name")):
+        cast.setdefault(scene_id, []).append(CastMember(pk, name))
     # One row per take, newest first: the thumbnail, the live status and the review status all come from it.
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
@@ -188,7 +192,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
             thumbnail_url=_thumbnail_url(scene, scene_takes, urls), status=status, status_label=label,
-            progress=progress, cast=[CastMember(c.pk, c.name) for c in scene.cast_list],
+            progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk),
         ))
