@@ -283,8 +283,7 @@ def test_a_frame_shows_status_thumbnail_cast_and_comments(client_for, editor, ow
     assert 'data-testid="total-scenes">2<' in totals and 'data-testid="total-runtime">0:04<' in totals
 
 
-def test_the_panel_loaded_directly_is_the_board_with_the_panel_open(client_for, editor, project, scene,
-                                                                    make_project_scene=None):
+def test_the_panel_loaded_directly_is_the_board_with_the_panel_open(client_for, editor, project, scene):
     page = client_for(editor).get(reverse("projects:scene_panel", args=[project.pk, scene.pk])).content.decode()
     assert "<html" in page and 'id="board-frames"' in page
     assert f'<aside id="scene-panel" class="scene-panel" data-testid="scene-panel" data-scene="{scene.pk}"' in page
