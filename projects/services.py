@@ -9,9 +9,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from projects.models import Invitation, Membership, Project, Role, Scene, Team
+from projects.models import BoardView, Invitation, Membership, Project, Role, Scene, Team, UserPreference
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
+
+
+class StaleOrder(ValidationError):
+    """A reorder based on a list of scenes that is no longer the project's (one was added or deleted)."""
 
 
 class SceneConflict(Exception):
@@ -193,3 +197,82 @@ def _save_order(scenes: list[Scene]) -> None:
     for position, s in enumerate(scenes):
         if s.position != position:
             Scene.objects.filter(pk=s.pk).update(position=position)
+            s.position = position
+
+
+def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
+    """Put the project's scenes in exactly this order (one drag and drop).
+
+    `scene_ids` must be every scene of the project, once: a list drawn before a teammate
+    added or deleted a scene is refused (StaleOrder) rather than guessed at.
+    """
+    ids = _scene_ids(scene_ids)
+    with transaction.atomic():
+        scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
+        if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
+            raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
+                             "This is its current order: drag again.")
+        by_pk = {s.pk: s for s in scenes}
+        ordered = [by_pk[pk] for pk in ids]
+        _save_order(ordered)
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return ordered
+
+
+def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
+    """Move the selected scenes together, keeping their order: to "top", "bottom" or position N (1-based)."""
+    ids = set(_scene_ids(scene_ids))
+    if not ids:
+        raise ValidationError("Select at least one scene to move.")
+    with transaction.atomic():
+        scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
+        chosen = [s for s in scenes if s.pk in ids]
+        if len(chosen) != len(ids):
+            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was moved.")
+        rest = [s for s in scenes if s.pk not in ids]
+        if to == "top":
+            at = 0
+        elif to == "bottom":
+            at = len(rest)
+        else:
+            try:
+                at = int(to) - 1
+            except (TypeError, ValueError):
+                raise ValidationError("Choose where to move the scenes: top, bottom or a scene number.")
+            if not 0 <= at <= len(rest):
+                raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
+        ordered = rest[:at] + chosen + rest[at:]
+        _save_order(ordered)
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return ordered
+
+
+def scene_bulk_delete(*, project: Project, scene_ids) -> int:
+    """Delete the selected scenes (and their takes) and renumber the rest. Returns how many went."""
+    ids = set(_scene_ids(scene_ids))
+    if not ids:
+        raise ValidationError("Select at least one scene to delete.")
+    with transaction.atomic():
+        found = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids).values_list("pk", flat=True))
+        if len(found) != len(ids):
+            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was deleted.")
+        Scene.objects.filter(pk__in=found).delete()
+        _renumber(project)
+    return len(found)
+
+
+def _scene_ids(values) -> list[int]:
+    """Scene ids from a form: repeated values or one comma-separated string."""
+    if isinstance(values, str):
+        values = values.split(",")
+    try:
+        return [int(v) for v in values if str(v).strip()]
+    except (TypeError, ValueError):
+        raise ValidationError("This form is out of date; reload the page and try again.")
+
+
+def preference_set_board_view(*, user, view: str) -> UserPreference:
+    if view not in BoardView.values:
+        raise ValidationError("Choose the grid or the list view.")
+    preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"board_view": view})
+    return preference
