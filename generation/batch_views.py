@@ -16,12 +16,16 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     """The page for the chosen target and scope, with the plan as it stands now."""
     form = BatchRenderForm(team=project.team)  # a fresh idempotency key for the next click
     target = form.targets.get(choices.get("target")) or next(iter(form.targets.values()), None)
-    scope = choices.get("scope") if choices.get("scope") in batch.SCOPES else "unapproved"
-    plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope), connection=target.connection,
+    # Scenes chosen on the board come as repeated `scene` values: a scope of their own.
+    selected = [int(i) for i in choices.getlist("scene") if i.isdigit()]
+    scopes = {"selected": f"The {len(selected)} scene{'s' if len(selected) != 1 else ''} selected on the "
+                          "storyboard", **batch.SCOPES} if selected else batch.SCOPES
+    scope = choices.get("scope") if choices.get("scope") in scopes else "unapproved"
+    plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope, selected), connection=target.connection,
                             model_id=target.model.model_id) if target else None
     left = budget.remaining(project)
     context = {"project": project, "membership": membership, "form": form, "target": target, "scope": scope,
-               "scopes": batch.SCOPES, "plan": plan, "error": error, "budget_left": left,
+               "scopes": scopes, "selected": selected, "plan": plan, "error": error, "budget_left": left,
                "over_budget": plan is not None and left is not None and plan.total > left}
     return render(request, PAGE + "#batch-plan" if partial else PAGE, context)
 

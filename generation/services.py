@@ -80,7 +80,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     try:
-        cast = _cast_of(recipe)
+        cast = _cast_of(recipe, scene)
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
@@ -90,7 +90,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
         # The model keeps likenesses from images: send each cast member's first reference.
         recipe["character_images"] = [
-            image.image.name for c in cast if (image := c.images.first()) is not None
+            images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:3]
     return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
 
@@ -148,11 +148,15 @@ def render_create(
     return render, True
 
 
-def _cast_of(recipe: dict) -> list:
+def _cast_of(recipe: dict, scene=None) -> list:
     from projects.models import Character
 
     ids = [c["id"] for c in recipe.get("cast", [])]
-    found = {c.pk: c for c in Character.objects.filter(pk__in=ids)}
+    # The scene's prefetched cast (the batch page) saves a query per scene; a recipe being
+    # retried may name characters since dropped from the scene: then ask the database.
+    prefetched = getattr(scene, "_prefetched_objects_cache", {}).get("cast")
+    known = {c.pk: c for c in prefetched} if prefetched is not None else {}
+    found = known if set(ids) <= set(known) else {c.pk: c for c in Character.objects.filter(pk__in=ids)}
     if len(found) != len(set(ids)):
         raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
     return [found[i] for i in ids]

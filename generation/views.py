@@ -28,7 +28,7 @@ def _get_take_for(user, pk) -> Render:
 
 def _takes(request, scene, membership, *, form=None, error=None, status=200):
     context = {
-        "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by"),
+        "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by", "parent"),
         "render_form": form or RenderForm(team=scene.project.team), "render_error": error,
     }
     return render(request, TAKES, context, status=status)

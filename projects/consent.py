@@ -131,7 +131,10 @@ def consent_problem(character: Character, *, project, provider_kind: str, now=No
     if not character.is_person:
         return None
     now = now or timezone.now()
-    grants = list(character.grants.prefetch_related("projects"))
+    if "grants" in getattr(character, "_prefetched_objects_cache", {}):
+        grants = list(character.grants.all())  # fetched with the page's other characters
+    else:
+        grants = list(character.grants.prefetch_related("projects"))
     active = next((g for g in grants if g.revoked_at is None), None)
     if active is None:
         if grants:

@@ -63,6 +63,10 @@ def with_review_status(scenes) -> list[Scene]:
         newest_take_at=Max("renders__created_at"),
         changes_at=Max("decisions__at", filter=Q(decisions__decision=Decision.CHANGES_REQUESTED)),
     )
+    if not scenes.query.order_by:
+        # Django drops Meta.ordering from GROUP BY queries: without this the board shows
+        # the database's order, not the storyboard's.
+        scenes = scenes.order_by(*Scene._meta.ordering)
     result = list(scenes)
     for scene in result:
         scene.review_status = status_of(scene)

@@ -9,10 +9,15 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from projects.live import ChangeKind, live_publish
-from projects.models import Invitation, Membership, Project, Role, Scene, Team
+from projects.inputs import parse_id
+from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.models import BoardView, Invitation, Membership, Project, Role, Scene, Team, UserPreference
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
+
+
+class StaleOrder(ValidationError):
+    """A reorder based on a list of scenes that is no longer the project's (one was added or deleted)."""
 
 
 class SceneConflict(Exception):
@@ -231,8 +236,88 @@ def _save_order(scenes: list[Scene], user=None) -> None:
     for position, s in enumerate(scenes):
         if s.position != position:
             Scene.objects.filter(pk=s.pk).update(position=position)
+            s.position = position
             moved = True
     if moved:  # every open board puts its frames in this order
-        project = scenes[0].project
-        live_publish(kind=ChangeKind.SCENES_REORDERED, project=project, actor=user,
+        live_publish(kind=ChangeKind.SCENES_REORDERED, project=scenes[0].project, actor=user,
                      data={"order": [s.pk for s in scenes]})
+
+
+def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
+    """Put the project's scenes in exactly this order (one drag and drop).
+
+    `scene_ids` must be every scene of the project, once: a list drawn before a teammate
+    added or deleted a scene is refused (StaleOrder) rather than guessed at.
+    """
+    ids = _scene_ids(scene_ids)
+    with transaction.atomic():
+        scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
+        if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
+            raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
+                             "This is its current order: drag again.")
+        by_pk = {s.pk: s for s in scenes}
+        ordered = [by_pk[pk] for pk in ids]
+        _save_order(ordered, user)
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return ordered
+
+
+def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
+    """Move the selected scenes together, keeping their order: to "top", "bottom" or position N (1-based)."""
+    ids = set(_scene_ids(scene_ids))
+    if not ids:
+        raise ValidationError("Select at least one scene to move.")
+    with transaction.atomic():
+        scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
+        chosen = [s for s in scenes if s.pk in ids]
+        if len(chosen) != len(ids):
+            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was moved.")
+        rest = [s for s in scenes if s.pk not in ids]
+        if to == "top":
+            at = 0
+        elif to == "bottom":
+            at = len(rest)
+        else:
+            try:
+                at = int(to) - 1
+            except (TypeError, ValueError):
+                raise ValidationError("Choose where to move the scenes: top, bottom or a scene number.")
+            if not 0 <= at <= len(rest):
+                raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
+        ordered = rest[:at] + chosen + rest[at:]
+        _save_order(ordered, user)
+        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+    return ordered
+
+
+def scene_bulk_delete(*, project: Project, scene_ids, user=None) -> int:
+    """Delete the selected scenes (and their takes) and renumber the rest. Returns how many went."""
+    ids = set(_scene_ids(scene_ids))
+    if not ids:
+        raise ValidationError("Select at least one scene to delete.")
+    with transaction.atomic():
+        found = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids).values_list("pk", flat=True))
+        if len(found) != len(ids):
+            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was deleted.")
+        Scene.objects.filter(pk__in=found).delete()
+        live_publish_many([dict(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=pk, actor=user)
+                           for pk in found])
+        _renumber(project)
+    return len(found)
+
+
+def _scene_ids(values) -> list[int]:
+    """Scene ids from a form: repeated values or one comma-separated string."""
+    if isinstance(values, str):
+        values = values.split(",")
+    ids = [parse_id(v) for v in values if str(v).strip()]
+    if None in ids:
+        raise ValidationError("This form is out of date; reload the page and try again.")
+    return ids
+
+
+def preference_set_board_view(*, user, view: str) -> UserPreference:
+    if view not in BoardView.values:
+        raise ValidationError("Choose the grid or the list view.")
+    preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"board_view": view})
+    return preference

@@ -2,26 +2,27 @@
 
 import copy
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import reswap, retarget
+from django_htmx.http import push_url, reswap, retarget
 
-from generation import budget, reference
-from generation.catalog import mark_remixable
+from generation import reference
 from generation.files import file_response, protect
 from generation.forms import RenderForm
 from generation.models import Render
-from projects import consent, review, services
+from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import ProjectBudgetForm, ProjectForm, SceneEditForm, SceneForm
 from projects.inputs import parse_id
-from projects.models import Character
+from projects.models import BoardView, Character
 
 STORYBOARD = "projects/project_detail.html"
 
@@ -42,33 +43,130 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"projects": projects, "form": form})
 
 
-def _storyboard_context(project, membership, **extra):
-    scenes = review.with_review_status(
-        project.scenes.select_related("updated_by", "approved_take", "approved_by").prefetch_related("cast")
-    )
-    takes = list(Render.objects.filter(scene__project=project).select_related("created_by")
-                 .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
-    mark_remixable(takes, project.team)
-    by_scene = {}
-    for take in takes:
-        by_scene.setdefault(take.scene_id, []).append(take)
-    for scene in scenes:
-        scene.takes = by_scene.get(scene.pk, [])
-    library = list(project.team.characters.all())
-    names = [c.name for c in library]
-    return {
-        "project": project, "membership": membership, "scenes": scenes, "progress": review.progress(scenes),
-        "character_names_json": json.dumps(names), "library": library,
+def _board_context(request, project, membership, *, scene=None, **extra):
+    """The board page: frames, totals, the add form and, given a scene, its side panel."""
+    board = selectors.board_for(project=project, user=request.user)
+    context = {
+        "project": project, "membership": membership, "board": board, "frames": board.frames,
+        "totals": board.totals, "view": selectors.board_view_for(user=request.user),
+        "character_names_json": json.dumps(list(project.team.characters.values_list("name", flat=True))),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
-        "render_form": RenderForm(team=project.team), "budget_form": ProjectBudgetForm(instance=project),
-        "committed": budget.committed(project) if project.budget is not None else None, **extra,
+        "budget_form": ProjectBudgetForm(instance=project), **extra,
     }
+    if scene is not None:
+        context.update(_panel_context(scene, membership, frames=board.frames, **extra))
+    return context
+
+
+def _panel_context(scene, membership, *, frames=None, **extra):
+    panel = selectors.scene_panel_for(scene=scene, frames=frames)
+    scene = panel.scene
+    form = extra.pop("form", None) or SceneEditForm(instance=scene, initial={"version": scene.version},
+                                                    auto_id="edit_%s")
+    return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes, "library": panel.library,
+            "project": scene.project, "membership": membership, "form": form,
+            "render_form": RenderForm(team=scene.project.team), **extra}
+
+
+def _panel(request, scene, membership, **extra):
+    """The side panel, with its frame and the totals swapped out of band."""
+    context = _panel_context(scene, membership, **extra)
+    context["totals"] = selectors.board_totals(project=scene.project)
+    return render(request, STORYBOARD + "#panel-response", context)
+
+
+def _board(request, project, membership, *, scene=None, status=200, **extra):
+    """The whole #board region (after a change that renumbers frames)."""
+    return render(request, STORYBOARD + "#board", _board_context(request, project, membership, scene=scene, **extra),
+                  status=status)
 
 
 @login_required
 def project_detail(request, pk):
     project, membership = get_project_for(request.user, pk)
-    return render(request, STORYBOARD, _storyboard_context(project, membership))
+    if request.GET.get("view") in BoardView.values:
+        services.preference_set_board_view(user=request.user, view=request.GET["view"])
+    return render(request, STORYBOARD, _board_context(request, project, membership))
+
+
+@login_required
+@require_POST
+def board_view(request, pk):
+    """Grid or list: remembered for this user on every board."""
+    project, _ = get_project_for(request.user, pk)
+    try:
+        services.preference_set_board_view(user=request.user, view=request.POST.get("view", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+@login_required
+def scene_panel(request, pk, scene_pk):
+    """A scene opened in the side panel; loaded directly it is the board with the panel open."""
+    scene, membership = get_scene_for(request.user, scene_pk)
+    if scene.project_id != pk:
+        raise Http404("No such scene in this project.")
+    if request.htmx and not request.htmx.boosted:
+        return render(request, STORYBOARD + "#scene-panel", _panel_context(scene, membership))
+    return render(request, STORYBOARD, _board_context(request, scene.project, membership, scene=scene))
+
+
+@login_required
+@require_POST
+def scene_order(request, pk):
+    """One drag and drop: the full new order of the project's scenes."""
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "edit")
+    status, message = 200, None
+    try:
+        services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
+    except services.StaleOrder as exc:
+        status, message = 409, " ".join(exc.messages)
+    except ValidationError as exc:
+        status, message = 400, " ".join(exc.messages)
+    if not request.htmx:
+        if message:
+            messages.error(request, message)
+        return redirect("projects:project_detail", pk=project.pk)
+    context = _board_context(request, project, membership, board_message=message)
+    return render(request, STORYBOARD + "#order-response", context, status=status)
+
+
+@login_required
+@require_POST
+def scene_bulk(request, pk):
+    """Render, move or delete the selected scenes (a plain form: works without JavaScript)."""
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "edit")
+    action, ids = request.POST.get("action"), request.POST.getlist("scene")
+    if action == "render":
+        return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
+            [("scope", "selected")] + [("scene", i) for i in ids]))
+    if action == "delete" and request.POST.get("confirm") != "yes":
+        scenes = list(project.scenes.filter(pk__in=[i for i in ids if i.isdigit()]))
+        if not scenes:
+            messages.error(request, "Select at least one scene to delete.")
+            return redirect("projects:project_detail", pk=project.pk)
+        return render(request, "projects/scenes_confirm_delete.html", {"project": project, "scenes": scenes})
+    try:
+        messages.success(request, _bulk_apply(project, request.user, action, ids,
+                                              request.POST.get("position") or request.POST.get("to")))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+def _bulk_apply(project, user, action, ids, to) -> str:
+    if action == "delete":
+        count = services.scene_bulk_delete(project=project, scene_ids=ids, user=request.user)
+        return f"Deleted {count} scene{pluralize(count)}."
+    if action == "move":
+        moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
+                 if str(s.pk) in ids]
+        return f"Moved {len(moved)} scene{pluralize(len(moved))} to {moved[0].number}–{moved[-1].number}." \
+            if len(moved) > 1 else f"Moved the scene to {moved[0].number}."
+    raise ValidationError("Choose what to do with the selected scenes.")
 
 
 @login_required
@@ -94,38 +192,28 @@ def scene_create(request, pk):
     require(membership, "edit")
     form = SceneForm(request.POST)
     if not form.is_valid():
-        context = _storyboard_context(project, membership, add_form=form)
+        context = _board_context(request, project, membership, add_form=form)
         if request.htmx:
             response = render(request, STORYBOARD + "#add-scene", context)
             return reswap(retarget(response, "#add-scene"), "outerHTML")
         return render(request, STORYBOARD, context, status=400)
     services.scene_create(project=project, user=request.user, **form.cleaned_data)
     if request.htmx:
-        return render(request, STORYBOARD + "#storyboard", _storyboard_context(project, membership))
+        return _board(request, project, membership)
     return redirect("projects:project_detail", pk=project.pk)
 
 
-def _scene_card(request, scene, membership, template="#scene-card", **extra):
-    """One scene card, with the project's progress bar swapped out of band."""
-    project = scene.project
-    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by", "updated_by"))
-    fresh = next((s for s in scenes if s.pk == scene.pk), None)
-    if fresh is not None and template == "#scene-card":
-        scene = fresh
-    scene.takes = list(scene.renders.select_related("created_by").annotate(comment_count=Count("comments"))
-                       .order_by("-created_at", "-pk"))
-    mark_remixable(scene.takes, project.team)
-    context = {"scene": scene, "project": project, "membership": membership, "progress": review.progress(scenes),
-               "progress_oob": True,
-               "render_form": RenderForm(team=scene.project.team),
-               "library": list(scene.project.team.characters.all()), **extra}
-    return render(request, STORYBOARD + template, context)
+def _panel_url(scene) -> str:
+    return reverse("projects:scene_panel", args=[scene.project_id, scene.pk])
 
 
 @login_required
 def scene_card(request, pk):
+    """The scene's old address: its side panel now."""
     scene, membership = get_scene_for(request.user, pk)
-    return _scene_card(request, scene, membership)
+    if request.htmx:
+        return _panel(request, scene, membership)
+    return redirect(_panel_url(scene))
 
 
 @login_required
@@ -133,12 +221,11 @@ def scene_card(request, pk):
 def scene_edit(request, pk):
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")
-    if request.method == "GET":
-        form = SceneEditForm(instance=scene, initial={"version": scene.version})
-        return _scene_card(request, scene, membership, "#scene-edit", form=form)
-    form = SceneEditForm(request.POST, instance=scene)
+    if request.method == "GET":  # the editor lives in the panel
+        return scene_card(request, pk)
+    form = SceneEditForm(request.POST, instance=scene, auto_id="edit_%s")
     if not form.is_valid():
-        return _scene_card(request, scene, membership, "#scene-edit", form=form)
+        return _edited(request, scene, membership, form=form, status=400)
     fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
     try:
         scene = services.scene_update(
@@ -152,12 +239,21 @@ def scene_edit(request, pk):
         data["version"] = theirs.version
         # Validation writes the typed values into its instance: give it a copy
         # so "their version" stays what is in the database.
-        form = SceneEditForm(data, instance=copy.copy(theirs))
+        form = SceneEditForm(data, instance=copy.copy(theirs), auto_id="edit_%s")
         form.is_valid()
-        return _scene_card(request, theirs, membership, "#scene-edit", form=form, conflict=theirs)
+        return _edited(request, theirs, membership, form=form, conflict=theirs, status=409)
     if request.htmx:
-        return _scene_card(request, scene, membership)
-    return redirect("projects:project_detail", pk=scene.project_id)
+        return _panel(request, scene, membership, saved=True)
+    messages.success(request, f"Saved scene {scene.number}.")
+    return redirect(_panel_url(scene))
+
+
+def _edited(request, scene, membership, *, status, **extra):
+    """The panel with the edit form as typed (errors or a conflict), 200 for htmx so it swaps in."""
+    if request.htmx:
+        return _panel(request, scene, membership, **extra)
+    context = _board_context(request, scene.project, membership, scene=scene, **extra)
+    return render(request, STORYBOARD, context, status=status)
 
 
 @login_required
@@ -168,9 +264,9 @@ def scene_delete(request, pk):
     project = scene.project
     if request.method == "GET":  # confirmation page for browsers without JS
         return render(request, "projects/scene_confirm_delete.html", {"scene": scene})
-    services.scene_delete(scene=scene)
-    if request.htmx:
-        return render(request, STORYBOARD + "#scene-list", _storyboard_context(project, membership))
+    services.scene_delete(scene=scene, user=request.user)
+    if request.htmx:  # the panel closes: back to the board's own address
+        return push_url(_board(request, project, membership), reverse("projects:project_detail", args=[project.pk]))
     messages.success(request, f"Deleted scene “{scene.title}”.")
     return redirect("projects:project_detail", pk=project.pk)
 
@@ -184,8 +280,8 @@ def scene_move(request, pk, direction):
     require(membership, "edit")
     services.scene_move(scene=scene, offset=-1 if direction == "up" else 1)
     if request.htmx:
-        return render(request, STORYBOARD + "#scene-list", _storyboard_context(scene.project, membership))
-    return redirect("projects:project_detail", pk=scene.project_id)
+        return _board(request, scene.project, membership, scene=scene)
+    return redirect(_panel_url(scene))
 
 
 @login_required
@@ -198,11 +294,11 @@ def scene_approve(request, pk, take_pk):
         review.take_approve(take=take, user=request.user)
     except ValidationError as exc:
         if request.htmx:
-            return _scene_card(request, scene, membership, error=" ".join(exc.messages))
+            return _panel(request, scene, membership, error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
     if request.htmx:
-        return _scene_card(request, scene, membership)
-    return redirect("projects:project_detail", pk=scene.project_id)
+        return _panel(request, scene, membership)
+    return redirect(_panel_url(scene))
 
 
 @login_required
@@ -219,10 +315,10 @@ def scene_reference(request, pk):
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.htmx:
-        return _scene_card(request, scene, membership, reference_error=error)
+        return _panel(request, scene, membership, reference_error=error)
     if error:
         messages.error(request, error)
-    return redirect("projects:project_detail", pk=scene.project_id)
+    return redirect(_panel_url(scene))
 
 
 @login_required
@@ -253,5 +349,7 @@ def scene_cast(request, pk):
         error = "The scene changed meanwhile; reload and try again." if isinstance(
             exc, services.SceneConflict) else " ".join(exc.messages)
     if request.htmx:
-        return _scene_card(request, scene, membership, error=error)
-    return redirect("projects:project_detail", pk=scene.project_id)
+        return _panel(request, scene, membership, error=error)
+    if error:
+        messages.error(request, error)
+    return redirect(_panel_url(scene))

@@ -18,7 +18,9 @@ from .storyboard import (  # noqa: F401
     Scene,
     _reference_upload_to,
 )
-from .teams import INVITATION_LIFETIME, Invitation, Membership, Role, Team, _invitation_token  # noqa: F401
+from .teams import (  # noqa: F401
+    INVITATION_LIFETIME, BoardView, Invitation, Membership, Role, Team, UserPreference, _invitation_token,
+)
 from .review import (  # noqa: F401
     ACTIVITY_FILTERS,
     Activity,

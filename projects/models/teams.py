@@ -90,3 +90,18 @@ class Invitation(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class BoardView(models.TextChoices):
+    GRID = "grid", "Grid"
+    LIST = "list", "List"
+
+
+class UserPreference(models.Model):
+    """Small per-user choices the studio remembers (how the board is laid out)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_preference")
+    board_view = models.CharField(max_length=8, choices=BoardView.choices, default=BoardView.GRID)
+
+    def __str__(self):
+        return f"{self.user}: {self.board_view}"

@@ -1,11 +1,11 @@
 // @mention autocomplete for scene prompts: suggests the team's characters
-// (names come from data-characters on #storyboard) and inserts "@Name ".
+// (names come from data-characters on #board) and inserts "@Name ".
 (function () {
   "use strict";
   var TOKEN = /@([\w][\w .'-]*)?$/;
 
   function names() {
-    var board = document.getElementById("storyboard");
+    var board = document.getElementById("board");
     try { return JSON.parse((board && board.dataset.characters) || "[]"); } catch (e) { return []; }
   }
 
@@ -47,17 +47,17 @@
   }
 
   document.addEventListener("input", function (event) {
-    if (event.target.matches("#storyboard textarea[name=prompt]")) suggest(event.target);
+    if (event.target.matches("#board textarea[name=prompt]")) suggest(event.target);
   });
   document.addEventListener("keydown", function (event) {
     var area = event.target;
-    if (!area.matches || !area.matches("#storyboard textarea[name=prompt]")) return;
+    if (!area.matches || !area.matches("#board textarea[name=prompt]")) return;
     var first = area.parentNode.querySelector(".mention-suggestions button");
     if (first && event.key === "Tab") { event.preventDefault(); insert(area, first.textContent.slice(1)); }
     if (event.key === "Escape") close(area);
   });
   document.addEventListener("focusout", function (event) {
-    if (event.target.matches && event.target.matches("#storyboard textarea[name=prompt]")) {
+    if (event.target.matches && event.target.matches("#board textarea[name=prompt]")) {
       setTimeout(function () { close(event.target); }, 150);
     }
   });

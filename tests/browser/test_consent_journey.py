@@ -22,6 +22,7 @@ from generation.models import Render
 from projects import consent, services
 from projects.models import Character, CharacterKind, Role
 from tests.browser.conftest import log_in
+from tests.browser.test_storyboard_journey import refresh_until_settled
 
 RENDER_TIMEOUT_MS = 30_000
 
@@ -61,11 +62,12 @@ def grant_consent_to_one_project(page: Page, project_name: str) -> None:
 
 
 def edit_prompt(page: Page, scene, prompt: str) -> None:
-    card = page.locator(f"#scene-{scene.pk}")
-    card.get_by_role("link", name="Edit").click()
-    card.get_by_label("Prompt").fill(prompt)
+    page.locator(f"#frame-{scene.pk} .frame-open").click()  # the scene opens in the side panel
+    card = page.get_by_test_id("scene-panel")
+    card.get_by_test_id("scene-editor").get_by_label("Prompt").fill(prompt)
     card.get_by_role("button", name="Save").click()
-    expect(card.locator(".prompt")).to_have_text(prompt)
+    expect(card.get_by_test_id("saved")).to_be_visible()
+    expect(card.get_by_test_id("scene-editor").get_by_label("Prompt")).to_have_value(prompt)
 
 
 def revoke_consent(page: Page) -> None:
@@ -102,11 +104,12 @@ def test_a_revoked_consent_withholds_a_colleagues_take(
         colleague = log_in(colleague_context.new_page(), live_server.url, editor)
         colleague.goto(f"{live_server.url}/projects/{project.pk}/")
         edit_prompt(colleague, scene, "@Maya walks along the pier at dawn.")
-        card = colleague.locator(f"#scene-{scene.pk}")
+        card = colleague.get_by_test_id("scene-panel")
         card.get_by_test_id("render-button").click()
         take = card.get_by_test_id("take")
         expect(take).to_have_count(1)
-        expect(take).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT_MS)
+        refresh_until_settled(take, RENDER_TIMEOUT_MS)
+        expect(take).to_have_attribute("data-status", "succeeded")
         expect(take.get_by_test_id("take-video")).to_be_visible()
         take_pk = int(take.get_attribute("id").removeprefix("take-"))
         assert list(Render.objects.get(pk=take_pk).characters.all()) == [maya]

@@ -32,5 +32,5 @@ def test_typing_an_at_sign_suggests_characters_and_casting_follows(logged_in_pag
     suggestion.click()
     expect(prompt).to_have_value("The ship docks. @Captain Rao ")
     form.get_by_role("button", name="Add scene").click()
-    expect(page.get_by_test_id("scene")).to_have_count(1)
+    expect(page.get_by_test_id("frame")).to_have_count(1)
     assert [c.name for c in project.scenes.get().cast.all()] == ["Captain Rao"]

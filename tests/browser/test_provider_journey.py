@@ -18,6 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from generation import connections
 from generation.models import Render
+from tests.browser.test_storyboard_journey import refresh_until_settled, scene_card
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 RENDER_TIMEOUT_MS = 30_000
@@ -74,12 +75,6 @@ def register_model(page: Page, card: Locator, *, model_id: str, display_name: st
     card.get_by_label("Price per second").fill(price)
     card.get_by_role("button", name="Register model").click()
     expect(page.get_by_role("status")).to_contain_text(f"Registered {model_id}")
-
-
-def scene_card(page: Page, title: str) -> Locator:
-    return page.get_by_test_id("scene").filter(
-        has=page.get_by_role("heading", level=2, name=title, exact=True)
-    )
 
 
 def render_select(card: Locator) -> Locator:
@@ -141,7 +136,8 @@ def test_owner_renders_a_scene_on_their_own_gateway(
 
     take = card.get_by_test_id("take")
     expect(take).to_have_count(1)
-    expect(take).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT_MS)
+    refresh_until_settled(take, RENDER_TIMEOUT_MS)
+    expect(take).to_have_attribute("data-status", "succeeded")
     expect(take.locator(".take-head")).to_contain_text("$1.60")
     expect(take.get_by_test_id("take-video")).to_be_visible()
     provenance = take.get_by_test_id("provenance")

@@ -23,6 +23,7 @@ from generation.animatic import probe_video
 from generation.provenance import read_provenance, trust_anchors_from_settings
 from projects import review
 from tests.browser.conftest import log_in
+from tests.browser.test_storyboard_journey import refresh_until_settled
 
 
 @pytest.fixture
@@ -78,6 +79,7 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     # The reviewer opens take 1 from the storyboard and comments at 00:02.
     rita.goto(f"{live_server.url}/projects/{project.pk}/")
     expect(rita.get_by_test_id("project-progress")).to_contain_text("1 of 2")
+    rita.locator(f"#frame-{dawn.pk} .frame-open").click()  # the scene's side panel holds its takes
     rita.locator(f"#take-{take1.pk}").get_by_test_id("review-link").click()
     comment_at_two_seconds(rita, "The mist hides the boat here.")
 
@@ -102,12 +104,14 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     eddie.goto(f"{live_server.url}/takes/{take1.pk}/review/")
     expect(eddie.get_by_test_id("comment").filter(has_text="Thinner mist")).to_be_visible()
     rerender_from_the_request(eddie, "A harbour at dawn, thin mist, a fishing boat visible.")
-    expect(eddie.locator(f"#scene-{dawn.pk}").get_by_test_id("take").first).to_have_attribute(
-        "data-status", "succeeded", timeout=30_000)
+    eddie.goto(f"{live_server.url}/projects/{project.pk}/scenes/{dawn.pk}/")
+    refresh_until_settled(eddie.get_by_test_id("scene-panel").get_by_test_id("take").first, 30_000)
+    expect(eddie.get_by_test_id("scene-panel").get_by_test_id("take").first).to_have_attribute(
+        "data-status", "succeeded")
 
     # The re-render has arrived in the reviewer's stack: compare the two takes.
-    rita.goto(f"{live_server.url}/projects/{project.pk}/")
-    card = rita.locator(f"#scene-{dawn.pk}")
+    rita.goto(f"{live_server.url}/projects/{project.pk}/scenes/{dawn.pk}/")
+    card = rita.get_by_test_id("scene-panel")
     expect(card.get_by_test_id("scene-status")).to_have_text("In review")
     expect(card.get_by_test_id("take")).to_have_count(2)
     expect(card.get_by_test_id("lineage").first).to_contain_text("1")

@@ -107,16 +107,42 @@ def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
     form.get_by_role("button", name="Add scene").click()
 
 
+def frame(page: Page, title: str) -> Locator:
+    return page.get_by_test_id("frame").filter(
+        has=page.get_by_test_id("frame-title").get_by_text(title, exact=True))
+
+
 def scene_card(page: Page, title: str) -> Locator:
-    return page.get_by_test_id("scene").filter(
-        has=page.get_by_role("heading", level=2, name=title, exact=True)
-    )
+    """Open the scene from its frame on the board; returns its side panel."""
+    panel = page.get_by_test_id("scene-panel")
+    heading = panel.get_by_test_id("panel-title")
+    if not (heading.count() and heading.inner_text() == title):
+        frame(page, title).locator(".frame-open").click()
+    expect(heading).to_have_text(title)
+    return panel
+
+
+def refresh_until_settled(take: Locator, timeout_ms: int, healthy=lambda: None) -> Locator:
+    """No poller per take (the live channel replaces it): ask with the take's Refresh link."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        healthy()
+        status = take.get_attribute("data-status")
+        if status in ("succeeded", "failed", "canceled"):
+            return take
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the take is still {status}")
+        refresh = take.get_by_test_id("take-refresh")
+        if refresh.count():
+            refresh.click()
+        time.sleep(0.3)
 
 
 def finished_take(card: Locator) -> Locator:
     take = card.get_by_test_id("take")
     expect(take).to_have_count(1)
-    expect(take).to_have_attribute("data-status", "succeeded", timeout=RENDER_TIMEOUT_MS)
+    refresh_until_settled(take, RENDER_TIMEOUT_MS)
+    expect(take).to_have_attribute("data-status", "succeeded")
     return take
 
 
@@ -125,15 +151,12 @@ def finished_through_worker(card: Locator, worker, timeout_ms: int = WORKER_REND
     """Wait for the take to finish, failing at once if the worker dies or a task raises."""
     take = card.get_by_test_id("take")
     expect(take).to_have_count(1)
-    deadline = time.monotonic() + timeout_ms / 1000
-    while True:
-        worker.assert_healthy(" while the page waited for the take")
-        try:
-            expect(take).to_have_attribute("data-status", "succeeded", timeout=1_000)
-            return take
-        except AssertionError as exc:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{exc}{worker.tail()}") from None
+    try:
+        refresh_until_settled(take, timeout_ms, lambda: worker.assert_healthy(" while the page waited for the take"))
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}{worker.tail()}") from None
+    expect(take).to_have_attribute("data-status", "succeeded")
+    return take
 
 
 def assert_plays_for(take: Locator, seconds: float) -> None:
@@ -164,7 +187,7 @@ def render_take(card: Locator) -> Locator:
 
 
 def assert_watched_progress_to_done(page: Page, take_id: str, worker) -> None:
-    """The take was drawn in progress (with a bar) first, then finished, by polling."""
+    """The take was drawn in progress (with a bar) first, then finished, swapped in place."""
     seen = page.evaluate("id => window.__takeHistory[id]", take_id)
     print(f"{take_id} was drawn as {seen}")  # shown when the test fails (or with -rP)
     where = f"{take_id} went {seen}{worker.tail()}"
@@ -194,14 +217,13 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
     # to see a take in progress, short enough for a quick test.
     add_scene(page, title="Dawn", prompt="A harbour at dawn, mist on the water.",
               duration=4, camera_notes="slow push-in")
-    expect(page.get_by_test_id("scene")).to_have_count(1)
+    expect(page.get_by_test_id("frame")).to_have_count(1)
     add_scene(page, title="Nets", prompt="Fishermen haul nets onto the quay.",
               duration=5, camera_notes="handheld, low angle")
-    expect(page.get_by_test_id("scene")).to_have_count(2)
+    expect(page.get_by_test_id("frame")).to_have_count(2)
     assert_no_full_reload_since_marked(page)
-    dawn, nets = scene_card(page, "Dawn"), scene_card(page, "Nets")
-    expect(dawn.locator(".scene-number")).to_have_text("1")
-    expect(nets.locator(".scene-number")).to_have_text("2")
+    expect(frame(page, "Dawn").locator(".frame-number")).to_have_text("1")
+    expect(frame(page, "Nets").locator(".frame-number")).to_have_text("2")
     # The add form is fresh again for the next scene.
     expect(page.get_by_test_id("add-scene-form").get_by_label("Title")).to_have_value("")
 
@@ -212,21 +234,19 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
     page.on("request", lambda request: status_polls.append(request.url)
             if re.search(r"/takes/\d+/$", request.url) else None)
     take_ids = []
-    for card in (dawn, nets):
-        take = render_take(card)
+    for title in ("Dawn", "Nets"):
+        take = render_take(scene_card(page, title))
         expect(take).to_have_attribute("data-status", ACTIVE_STATUS)
         expect(take.get_by_test_id("take-progress")).to_be_visible()
         expect(take.get_by_test_id("take-video")).to_have_count(0)
         take_ids.append(take.get_attribute("id"))
 
-    # Watched through htmx polling alone, each take finishes, plays for the
+    # Refreshed in place (no reload, no poller), each take finishes, plays for the
     # scene's length and carries trusted credentials.
-    for card, seconds, take_id in ((dawn, 4, take_ids[0]), (nets, 5, take_ids[1])):
-        take = finished_through_worker(card, real_worker)
+    for title, seconds, take_id in (("Dawn", 4, take_ids[0]), ("Nets", 5, take_ids[1])):
+        take = finished_through_worker(scene_card(page, title), real_worker)
         expect(take).to_have_attribute("id", take_id)  # the same take, swapped in place
         assert_watched_progress_to_done(page, take_id, real_worker)
-        assert any(url.endswith(f"/takes/{take_id.removeprefix('take-')}/")
-                   for url in status_polls), status_polls
         expect(take.get_by_test_id("take-status")).to_have_text("Done")
         expect(take.get_by_test_id("take-progress")).to_have_count(0)
         assert_plays_for(take, seconds)
@@ -235,12 +255,19 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
         expect(provenance).to_have_attribute("open", "")
         expect(provenance.get_by_test_id("provenance-state")).to_have_text("Trusted")
     assert_no_full_reload_since_marked(page)
+    # Nothing polls on its own: status requests came only from Refresh clicks.
+    asked = len(status_polls)
+    page.wait_for_timeout(2_000)
+    assert len(status_polls) == asked, status_polls[asked:]
 
     # The owner approves scene 1's take; only that scene shows the badge.
+    dawn = scene_card(page, "Dawn")
     take_id = finished_take(dawn).get_attribute("id").removeprefix("take-")
     dawn.get_by_test_id("approve-button").click()
     expect(dawn.get_by_test_id("approved-badge")).to_have_text("Approved: take 1")  # the scene's first take
     expect(dawn.get_by_test_id("approve-button")).to_have_count(0)
+    expect(frame(page, "Dawn").get_by_test_id("frame-status")).to_have_text("Approved")  # swapped out of band
+    nets = scene_card(page, "Nets")
     expect(nets.get_by_test_id("approved-badge")).to_have_count(0)
     expect(nets.get_by_test_id("approve-button")).to_be_visible()
     assert_no_full_reload_since_marked(page)
@@ -261,7 +288,7 @@ def test_bad_scene_input_keeps_what_was_typed(logged_in_page, owner, project, li
     expect(form.get_by_role("alert")).to_have_text("Describe what happens in the scene.")
     expect(form.get_by_label("Title")).to_have_value("Night watch")
     expect(form.get_by_label("Camera / shot notes")).to_have_value("locked-off wide")
-    expect(page.get_by_test_id("scene")).to_have_count(0)
+    expect(page.get_by_test_id("frame")).to_have_count(0)
     assert_no_full_reload_since_marked(page)
 
 

@@ -136,7 +136,7 @@ def test_a_take_records_the_resolved_model_and_its_price(scene, editor, gateway)
 def test_the_render_form_shows_each_options_estimated_cost(client_for, editor, project, scene, gateway):
     connections.catalog_register_model(connection=gateway, model_id="wan-2.7", display_name="Wan",
                                        sizes=["1280x720"], durations=[2, 5], price_per_second=0.25)
-    html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    html = client_for(editor).get(reverse("projects:scene_panel", args=[project.pk, scene.pk])).content.decode()
     assert "Our gateway — Wan · est. $0.50" in html
     assert "Local previz — Previz animatic · est. $0.00" in html
 

@@ -219,7 +219,7 @@ def test_remixing_a_take_makes_a_linked_child_take_at_the_provider(
         client_for, editor, remixable, four_second_scene, provider_server, django_capture_on_commit_callbacks):
     parent = render_on(remixable, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
     client = client_for(editor)
-    page = client.get(f"/projects/{four_second_scene.project_id}/").content.decode()
+    page = client.get(f"/projects/{four_second_scene.project_id}/scenes/{four_second_scene.pk}/").content.decode()
     assert "Remix this take" in page
     with django_capture_on_commit_callbacks(execute=True):
         html = client.post(f"/takes/{parent.pk}/remix/", {"prompt": "Same harbour, at night.",

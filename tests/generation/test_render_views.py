@@ -40,16 +40,19 @@ def test_a_double_click_or_resent_request_makes_one_take(client_for, editor, sce
     assert len(callbacks) >= 1
 
 
-def test_a_running_take_polls_itself_and_a_finished_one_stops(client_for, editor, scene, render_take):
+def test_a_running_take_offers_a_refresh_instead_of_polling_and_a_finished_one_plays(client_for, editor, scene,
+                                                                                     render_take):
     running = Render.objects.create(scene=scene, provider="local", model="previz-animatic-1",
                                     recipe={"parameters": {"seconds": 2, "size": "1280x720"}},
                                     status=Status.RUNNING, progress=42)
     client = client_for(editor)
     html = client.get(reverse("generation:render_status", args=[running.pk]), **HX).content.decode()
-    assert 'hx-trigger="every 1s"' in html and 'value="42"' in html
+    # No poller per take: the page's live channel brings progress; a click asks meanwhile.
+    assert "hx-trigger" not in html and 'value="42"' in html
+    assert f'hx-get="{reverse("generation:render_status", args=[running.pk])}"' in html and ">Refresh<" in html
     done = render_take(scene)
     html = client.get(reverse("generation:render_status", args=[done.pk]), **HX).content.decode()
-    assert "hx-trigger" not in html
+    assert "hx-trigger" not in html and ">Refresh<" not in html
     assert reverse("generation:render_file", args=[done.pk, "video"]) in html
     assert "Trusted" in html and "c2pa.created" in html
 

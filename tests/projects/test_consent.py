@@ -172,8 +172,9 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
     assert client_for(reviewer).get(video).status_code == 404
     assert client_for(owner).get(video).status_code == 200
     assert client_for(member).get(video).status_code == 200  # the person themselves
-    page = client_for(editor).get(f"/projects/{scene.project_id}/").content.decode()
+    page = client_for(editor).get(f"/projects/{scene.project_id}/scenes/{scene.pk}/").content.decode()
     assert "Withheld: Consent revoked by Maya" in page and video not in page
+    assert f"/takes/{take.pk}/thumbnail/" not in page  # nor its poster on the board
     with pytest.raises(ValidationError, match="withheld"):
         review.take_approve(take=take, user=reviewer)
 

@@ -430,24 +430,29 @@ def test_the_storyboard_shows_scene_statuses_and_the_progress_bar(client_for, ow
     make_scene(title="Night")
     review.take_approve(take=take, user=reviewer)
     page = client_for(owner).get(reverse("projects:project_detail", args=[scene.project_id])).content.decode()
-    assert "1 of 2</strong> scenes approved (50%)" in page
-    assert page.count('data-testid="scene-status"') == 2 and "No take" in page and "Approved" in page
+    assert "1 of 2</strong> approved" in page
+    assert page.count('data-testid="frame-status"') == 2
+    assert 'data-status="no_take">No take<' in page and 'data-status="approved">Approved<' in page
 
 
 def test_the_take_stack_is_newest_first_with_comment_counts(client_for, reviewer, scene, render_take):
     first, second = render_take(scene), render_take(scene)
     review.comment_add(take=first, author=reviewer, body="One")
     client = client_for(reviewer)
-    for html in (client.get(reverse("projects:project_detail", args=[scene.project_id])).content.decode(),
-                 client.get(reverse("projects:scene_card", args=[scene.pk])).content.decode()):
+    panel = reverse("projects:scene_panel", args=[scene.project_id, scene.pk])
+    for html in (client.get(panel).content.decode(), client.get(panel, **HX).content.decode()):
         assert html.index(f'id="take-{second.pk}"') < html.index(f'id="take-{first.pk}"')
         assert "Review · 1 comment<" in html
         assert f"?a={first.pk}&amp;b={second.pk}" in html  # compare: older left, newer right
 
 
-def test_approving_from_the_scene_card_updates_the_progress_bar_out_of_band(client_for, reviewer, scene, take):
+def test_approving_in_the_panel_updates_the_frame_and_totals_out_of_band(client_for, reviewer, scene, take):
     html = client_for(reviewer).post(reverse("projects:scene_approve", args=[scene.pk, take.pk]), **HX).content.decode()
-    assert 'id="project-progress"' in html and 'hx-swap-oob="true"' in html and "1 of 1</strong>" in html
+    assert html.lstrip().startswith('<aside id="scene-panel"')
+    assert '<div id="board-totals" class="board-totals" data-testid="board-totals" hx-swap-oob="outerHTML">' in html
+    assert "1 of 1</strong> approved" in html
+    frame = html[html.index(f'<li id="frame-{scene.pk}"'):]
+    assert 'hx-swap-oob="outerHTML"' in frame[:frame.index(">")] and 'data-status="approved"' in frame
 
 
 def test_compare_shows_two_takes_and_refuses_withheld_ones(client_for, reviewer, scene, render_take):

@@ -1,5 +1,7 @@
 """Writing the storyboard: scenes are added, edited, reordered and deleted in place."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -28,7 +30,7 @@ def test_adding_a_scene_swaps_in_the_storyboard_partial(client_for, editor, proj
         reverse("projects:scene_create", args=[project.pk]), scene_data(), **HX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="storyboard"')  # the partial, not the page
+    assert html.lstrip().startswith('<div id="board"')  # the partial, not the page
     assert "<html" not in html
     assert "Storm" in html
     scene = Scene.objects.get()
@@ -54,14 +56,19 @@ def test_bad_scene_input_is_refused_with_the_typed_values_kept(client_for, edito
     assert not Scene.objects.exists()
 
 
-def test_the_edit_form_replaces_the_card_and_saving_shows_the_card_again(client_for, editor, scene):
+def test_the_panel_holds_the_editor_and_saving_updates_its_frame(client_for, editor, scene):
     client = client_for(editor)
-    form = client.get(reverse("projects:scene_edit", args=[scene.pk]), **HX)
-    assert f'name="version" value="{scene.version}"' in form.content.decode()
+    panel = client.get(reverse("projects:scene_panel", args=[scene.project_id, scene.pk]), **HX)
+    assert panel.content.decode().lstrip().startswith('<aside id="scene-panel"')
+    assert f'name="version" value="{scene.version}"' in panel.content.decode()
     saved = client.post(reverse("projects:scene_edit", args=[scene.pk]),
                         scene_data(title="Dawn, revised", version=scene.version), **HX)
     assert saved.status_code == 200
-    assert "Dawn, revised" in saved.content.decode()
+    html = saved.content.decode()
+    assert html.lstrip().startswith('<aside id="scene-panel"') and 'data-testid="saved"' in html
+    # The frame on the board is swapped out of band with the new title.
+    assert f'<li id="frame-{scene.pk}" class="frame' in html and 'hx-swap-oob="outerHTML"' in html
+    assert html.count("Dawn, revised") >= 2
     scene.refresh_from_db()
     assert (scene.title, scene.version, scene.updated_by) == ("Dawn, revised", 2, editor)
 
@@ -88,7 +95,7 @@ def test_a_stale_save_is_refused_and_shows_both_versions(client_for, editor, own
 def test_moving_a_scene_down_reorders_the_storyboard(client_for, editor, make_scene):
     first, second, third = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     response = client_for(editor).post(reverse("projects:scene_move", args=[first.pk, "down"]), **HX)
-    assert response.content.decode().lstrip().startswith('<ol id="scene-list"')
+    assert response.content.decode().lstrip().startswith('<div id="board"')
     assert list(Scene.objects.values_list("title", flat=True)) == ["B", "A", "C"]
 
 
@@ -121,25 +128,169 @@ def test_viewers_and_reviewers_cannot_change_the_storyboard(request, client_for,
     assert "Add a scene" not in page and "Render take" not in page
 
 
-def test_a_viewer_reads_the_storyboard(client_for, viewer, project, scene):
-    response = client_for(viewer).get(reverse("projects:project_detail", args=[project.pk]))
-    assert response.status_code == 200
-    assert scene.prompt in response.content.decode()
+def test_a_viewer_reads_the_board_and_a_scene_in_its_panel(client_for, viewer, project, scene):
+    client = client_for(viewer)
+    board = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert 'data-testid="frame-title">Dawn<' in board
+    assert 'data-testid="frame-select"' not in board  # nothing to act on
+    panel = client.get(reverse("projects:scene_panel", args=[project.pk, scene.pk])).content.decode()
+    assert scene.prompt in panel and 'data-testid="scene-editor"' not in panel
 
 
-def test_the_storyboard_query_count_does_not_grow_with_takes(client_for, editor, project, make_scene, render_take,
-                                                              django_assert_max_num_queries):
+def frame_order(html: str) -> list[str]:
+    return re.findall(r'data-testid="frame-title">([^<]*)<', html)
+
+
+def test_the_board_shows_the_stored_order_after_reordering(client_for, editor, project, make_scene, render_take):
+    from projects import review
+
+    a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
+    for scene in (a, b, c):  # takes and decisions make the review-status query GROUP BY, which drops ordering
+        review.take_approve(take=render_take(scene), user=editor)
     client = client_for(editor)
-    for index in range(2):
-        render_take(make_scene(title=f"S{index}"))
-    url = reverse("projects:project_detail", args=[project.pk])
-    client.get(url)
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    client.post(reverse("projects:scene_move", args=[a.pk, "down"]))
+    client.post(reverse("projects:scene_move", args=[a.pk, "down"]))
+    stored = list(Scene.objects.order_by("position").values_list("title", flat=True))
+    assert stored == ["B", "C", "A"]
+    page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert frame_order(page) == stored
+    cut = client.get(reverse("projects:project_cut", args=[project.pk])).content.decode()
+    assert re.findall(r"<strong>\d+\. ([ABC])</strong>", cut) == stored  # Play all plays that order too
 
-    with CaptureQueriesContext(connection) as few:
-        client.get(url)
-    for index in range(2, 6):
-        render_take(make_scene(title=f"S{index}"))
-    with django_assert_max_num_queries(len(few)):  # the same queries, however many scenes and takes
-        client.get(url)
+
+def test_a_drop_saves_the_whole_new_order_in_one_request(client_for, editor, project, make_scene):
+    a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
+    response = client_for(editor).post(reverse("projects:scene_order", args=[project.pk]),
+                                       {"order": f"{c.pk},{a.pk},{b.pk}"}, **HX)
+    assert response.status_code == 200
+    assert response.content.decode().lstrip().startswith('<ol id="board-frames"')
+    assert frame_order(response.content.decode()) == ["C", "A", "B"]
+    assert list(Scene.objects.values_list("title", "position")) == [("C", 0), ("A", 1), ("B", 2)]
+
+
+def test_a_drop_based_on_a_stale_list_is_refused_with_the_current_board(client_for, editor, owner, project,
+                                                                        make_scene):
+    a, b = make_scene(title="A"), make_scene(title="B")
+    make_scene(title="Added meanwhile")
+    response = client_for(editor).post(reverse("projects:scene_order", args=[project.pk]),
+                                       {"order": f"{b.pk},{a.pk}"}, **HX)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "The storyboard changed while you were dragging" in html
+    assert frame_order(html) == ["A", "B", "Added meanwhile"]
+    assert list(Scene.objects.values_list("title", flat=True)) == ["A", "B", "Added meanwhile"]
+
+
+@pytest.mark.parametrize("order", ["", "1,2,x", "{a},{a}", "{a},{other}"])
+def test_a_drop_with_a_malformed_or_foreign_list_changes_nothing(client_for, editor, project, make_scene, make_team,
+                                                                 owner, order):
+    from projects import services
+
+    a = make_scene(title="A")
+    other = make_scene(title="Elsewhere", project=services.project_create(team=make_team("Rival"), user=owner,
+                                                                          name="Theirs"))
+    make_scene(title="B")
+    response = client_for(editor).post(reverse("projects:scene_order", args=[project.pk]),
+                                       {"order": order.format(a=a.pk, other=other.pk)}, **HX)
+    assert response.status_code in (400, 409)
+    assert 'class="error"' in response.content.decode()
+    assert list(project.scenes.values_list("title", flat=True)) == ["A", "B"]
+
+
+def test_selected_scenes_move_together_to_the_top(client_for, editor, project, make_scene):
+    a, b, c, d = (make_scene(title=t) for t in "ABCD")
+    response = client_for(editor).post(reverse("projects:scene_bulk", args=[project.pk]),
+                                       {"action": "move", "to": "top", "scene": [c.pk, d.pk]}, follow=True)
+    assert "Moved 2 scenes to 1–2." in response.content.decode()
+    assert list(project.scenes.values_list("title", flat=True)) == ["C", "D", "A", "B"]
+
+
+def test_selected_scenes_move_to_a_position(client_for, editor, project, make_scene):
+    a, b, c, d = (make_scene(title=t) for t in "ABCD")
+    client_for(editor).post(reverse("projects:scene_bulk", args=[project.pk]),
+                            {"action": "move", "to": "top", "position": "2", "scene": [d.pk]})
+    assert list(project.scenes.values_list("title", flat=True)) == ["A", "D", "B", "C"]
+    page = client_for(editor).post(reverse("projects:scene_bulk", args=[project.pk]),
+                                   {"action": "move", "position": "9", "scene": [a.pk]}, follow=True)
+    assert "Choose a position from 1 to 4." in page.content.decode()
+
+
+def test_deleting_selected_scenes_asks_first_then_deletes_them(client_for, editor, project, make_scene):
+    a, b, c = (make_scene(title=t) for t in "ABC")
+    client = client_for(editor)
+    confirm = client.post(reverse("projects:scene_bulk", args=[project.pk]),
+                          {"action": "delete", "scene": [a.pk, c.pk]})
+    assert "Delete 2 scenes?" in confirm.content.decode()
+    assert project.scenes.count() == 3  # only asked
+    done = client.post(reverse("projects:scene_bulk", args=[project.pk]),
+                       {"action": "delete", "scene": [a.pk, c.pk], "confirm": "yes"}, follow=True)
+    assert "Deleted 2 scenes." in done.content.decode()
+    assert list(project.scenes.values_list("title", "position")) == [("B", 0)]
+
+
+def test_bulk_actions_without_a_selection_say_so(client_for, editor, project, make_scene):
+    make_scene()
+    client = client_for(editor)
+    for action in ("delete", "move"):
+        page = client.post(reverse("projects:scene_bulk", args=[project.pk]), {"action": action, "to": "top"},
+                           follow=True).content.decode()
+        assert f"Select at least one scene to {action}." in page
+    assert project.scenes.count() == 1
+
+
+def test_rendering_selected_scenes_opens_the_plan_with_just_them(client_for, editor, project, make_scene):
+    a, b, c = (make_scene(title=t) for t in "ABC")
+    client = client_for(editor)
+    response = client.post(reverse("projects:scene_bulk", args=[project.pk]), {"action": "render",
+                                                                              "scene": [a.pk, c.pk]})
+    assert response.status_code == 302 and "scope=selected" in response.url
+    plan = client.get(response.url).content.decode()
+    assert "1. A" in plan and "3. C" in plan and "2. B" not in plan
+    assert "Render 2 scenes" in plan
+
+
+def test_the_board_view_is_remembered_per_user(client_for, editor, reviewer, project, make_scene):
+    make_scene()
+    client = client_for(editor)
+    url = reverse("projects:project_detail", args=[project.pk])
+    assert "board-layout--grid" in client.get(url).content.decode()
+    client.post(reverse("projects:board_view", args=[project.pk]), {"view": "list"})
+    assert "board-layout--list" in client.get(url).content.decode()
+    assert "board-layout--grid" in client_for(reviewer).get(url).content.decode()  # someone else's choice
+    client_for(editor)
+    assert "board-layout--grid" in client.get(url + "?view=grid").content.decode()
+    assert "board-layout--grid" in client.get(url).content.decode()
+
+
+def test_a_frame_shows_status_thumbnail_cast_and_comments(client_for, editor, owner, project, make_scene,
+                                                          render_take):
+    from projects import review
+
+    plain, rendered = make_scene(title="Plain"), make_scene(title="Rendered")
+    take = render_take(rendered)
+    review.comment_add(take=take, author=owner, body="Nice", at=0.5)
+    page = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    frame = page[page.index(f'id="frame-{rendered.pk}"'):]
+    frame = frame[:frame.index("</li>")]
+    assert 'data-status="in_review"' in frame and "1 comment" in frame
+    assert f'src="{reverse("generation:render_file", args=[take.pk, "thumbnail"])}" loading="lazy"' in frame
+    assert f'data-editing-for="{rendered.pk}"' in frame
+    empty = page[page.index(f'id="frame-{plain.pk}"'):]
+    assert 'data-status="no_take"' in empty[:empty.index("</li>")]
+    assert 'class="frame-placeholder"' in empty[:empty.index("</li>")]
+    assert "<video" not in page and "every 1s" not in page
+    totals = page[page.index('id="board-totals"'):]
+    assert 'data-testid="total-scenes">2<' in totals and 'data-testid="total-runtime">0:04<' in totals
+
+
+def test_the_panel_loaded_directly_is_the_board_with_the_panel_open(client_for, editor, project, scene):
+    page = client_for(editor).get(reverse("projects:scene_panel", args=[project.pk, scene.pk])).content.decode()
+    assert "<html" in page and 'id="board-frames"' in page
+    assert f'<aside id="scene-panel" class="scene-panel" data-testid="scene-panel" data-scene="{scene.pk}"' in page
+
+
+def test_a_scene_under_another_project_url_is_404(client_for, owner, project, scene):
+    from projects import services
+
+    other = services.project_create(team=project.team, user=owner, name="Other")
+    assert client_for(owner).get(reverse("projects:scene_panel", args=[other.pk, scene.pk])).status_code == 404

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0009_project_render_spend'),
+        ('projects', '0010_user_preference'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,71 @@
+"""The board, the side panel and "Render scenes" cost the same queries at 10 and at 40 scenes.
+
+Built with what a real project holds (tests/realistic.py): retakes with lineage, comment
+threads, cast with consent, approvals, a take still rendering.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.realistic import build_project
+
+HX = {"HTTP_HX_REQUEST": "true"}
+MAX_QUERIES = 25
+
+
+def queries(client, url, **headers) -> tuple[int, str]:
+    client.get(url, **headers)  # warm: sessions, the catalog's first read
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    assert len(captured) > 3, "no queries captured: the count would prove nothing"
+    return len(captured), response.content.decode()
+
+
+@pytest.fixture
+def two_sizes(db, client):
+    small, large = build_project(scenes=10), build_project(scenes=40)
+
+    def measure(url_for, **headers):
+        counts = []
+        for built in (small, large):
+            client.force_login(built.editor)
+            counts.append(queries(client, url_for(built), **headers))
+        return counts
+
+    return measure
+
+
+def test_the_board_costs_the_same_queries_at_10_and_40_scenes(two_sizes):
+    (small, html_small), (large, html_large) = two_sizes(
+        lambda b: reverse("projects:project_detail", args=[b.project.pk]))
+    assert small == large <= MAX_QUERIES
+    assert html_large.count('data-testid="frame"') == 40
+    assert 'data-status="rendering"' in html_large and "Rendering 40%" in html_large
+    assert "<video" not in html_large
+
+
+def test_the_side_panel_costs_the_same_queries_whatever_the_project_size(two_sizes):
+    (small, html_small), (large, html_large) = two_sizes(
+        lambda b: reverse("projects:scene_panel", args=[b.project.pk, b.scenes[1].pk]), **HX)
+    assert small == large <= MAX_QUERIES
+    assert html_large.count('data-testid="take"') == 5
+    assert "Re-render of take 4" in html_large  # lineage, read without a query per take
+
+
+def test_the_panel_page_loaded_directly_costs_the_same_queries(two_sizes):
+    (small, _), (large, _) = two_sizes(
+        lambda b: reverse("projects:scene_panel", args=[b.project.pk, b.scenes[1].pk]))
+    assert small == large <= MAX_QUERIES
+
+
+def test_render_scenes_and_its_plan_cost_the_same_queries(two_sizes):
+    (page_small, _), (page_large, html) = two_sizes(
+        lambda b: reverse("generation:batch_render", args=[b.project.pk]) + "?scope=all")
+    assert page_small == page_large <= MAX_QUERIES
+    assert "Render 39 scenes" in html  # all but the one still rendering
+    (plan_small, _), (plan_large, _) = two_sizes(
+        lambda b: reverse("generation:batch_render", args=[b.project.pk]) + "?scope=all", **HX)
+    assert plan_small == plan_large <= MAX_QUERIES

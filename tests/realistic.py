@@ -1,0 +1,121 @@
+"""What a real project holds, built fast: for query-count tests and bench/board.py.
+
+`build_project(scenes=N)` makes a team (an owner, an editor, a reviewer and a member who
+is also a character), and a project of N scenes, each with `takes_per_scene` finished
+takes (every retake linked to the one before through Render.parent), 3 comments per take
+(one a reply), a cast of 2 characters with consent, half the scenes approved, a quarter
+with changes requested, and one take still rendering. No video is encoded: the takes
+point at one small placeholder poster and video saved through the storage once.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+PASSWORD = "correct horse battery staple"
+TAKE_COST = Decimal("0.40")
+
+
+@dataclass
+class Built:
+    project: object
+    owner: object
+    editor: object
+    reviewer: object
+    scenes: list
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 36), (40, 60, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _user(name: str):
+    return get_user_model().objects.create_user(username=name, email=f"{name}@example.com", password=PASSWORD)
+
+
+def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour Story") -> Built:
+    from generation.models import Render, Status
+    from projects import services
+    from projects.models import (
+        Character, CharacterKind, Comment, ConsentGrant, Decision, Membership, ReviewDecision, Role, Scene,
+    )
+
+    tag = uuid.uuid4().hex[:6]
+    with transaction.atomic():
+        owner = _user(f"owner-{tag}")
+        team = services.team_create(name=f"Team {tag}", owner=owner)
+        editor, reviewer, maya = _user(f"editor-{tag}"), _user(f"reviewer-{tag}"), _user(f"maya-{tag}")
+        Membership.objects.bulk_create([Membership(team=team, user=editor, role=Role.EDITOR),
+                                        Membership(team=team, user=reviewer, role=Role.REVIEWER),
+                                        Membership(team=team, user=maya, role=Role.EDITOR)])
+        project = services.project_create(team=team, user=owner, name=name)
+        person = Character.objects.create(team=team, name="Maya", kind=CharacterKind.PERSON, person=maya,
+                                          created_by=owner)
+        ConsentGrant.objects.create(character=person, granted_by=maya)
+        fictional = Character.objects.create(team=team, name="Captain Ahab", kind=CharacterKind.FICTIONAL,
+                                             created_by=owner)
+        rows = Scene.objects.bulk_create([
+            Scene(project=project, position=i, title=f"Scene {i + 1}", duration=4, size="1280x720",
+                  prompt=f"@Maya and @Captain Ahab on the pier, shot {i + 1}: gulls, low sun, rain coming.",
+                  camera_notes="slow push-in", updated_by=editor)
+            for i in range(scenes)
+        ])
+        rows = list(project.scenes.order_by("position"))
+        Cast = Scene.cast.through
+        Cast.objects.bulk_create([Cast(scene_id=s.pk, character_id=c.pk) for s in rows for c in (person, fictional)])
+
+        poster = default_storage.save(f"renders/realistic/{tag}/thumbnail.png", ContentFile(_png()))
+        video = default_storage.save(f"renders/realistic/{tag}/video.mp4", ContentFile(b"\0\0\0\x18ftypisom"))
+        connection = team.connections.get(kind="local")
+        previous: dict[int, Render] = {}
+        newest: dict[int, Render] = {}
+        for number in range(1, takes_per_scene + 1):
+            takes = Render.objects.bulk_create([
+                Render(scene=s, parent=previous.get(s.pk), connection=connection, number=number, provider="local",
+                       model="previz-animatic-1", status=Status.SUCCEEDED, progress=100, video=video,
+                       thumbnail=poster, duration_seconds=4.0, cost=TAKE_COST, created_by=editor,
+                       recipe={"prompt": s.prompt, "parameters": {"seconds": 4, "size": "1280x720"}},
+                       c2pa_state="trusted", c2pa_summary={"verdict": "Signed by the studio."},
+                       finished_at=timezone.now())
+                for s in rows
+            ])
+            previous = {t.scene_id: t for t in takes}
+            newest.update(previous)
+            tops = Comment.objects.bulk_create([
+                Comment(take=t, author=who, body=f"Note {k} on take {number}", at_seconds=k)
+                for t in takes for k, who in ((1, reviewer), (2, owner))
+            ])
+            Comment.objects.bulk_create([
+                Comment(take=c.take, parent=c, author=editor, body="Fixed in the next take.")
+                for c in tops if c.at_seconds == 1
+            ])
+        now = timezone.now()
+        decisions = []
+        for index, scene in enumerate(rows):
+            take = newest[scene.pk]
+            if index % 2 == 0:
+                Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=reviewer, approved_at=now)
+                decisions.append(ReviewDecision(scene=scene, take=take, decision=Decision.APPROVED, by=reviewer))
+            elif index % 4 == 1:
+                decisions.append(ReviewDecision(scene=scene, take=take, decision=Decision.CHANGES_REQUESTED,
+                                                by=reviewer, note="Warmer light."))
+        ReviewDecision.objects.bulk_create(decisions)
+        if rows:  # one take still on its way
+            running = newest[rows[-1].pk]
+            Render.objects.filter(pk=running.pk).update(status=Status.RUNNING, progress=40, video="", thumbnail="")
+        type(project).objects.filter(pk=project.pk).update(render_spend=TAKE_COST * len(rows) * takes_per_scene)
+        project.refresh_from_db()
+    return Built(project=project, owner=owner, editor=editor, reviewer=reviewer, scenes=rows)
