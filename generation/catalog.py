@@ -45,6 +45,17 @@ def models_for(connection: ProviderConnection):
 
 
 def available_targets(team) -> list[Target]:
+    """The team's (connection, model) pairs that can be booked, previz first.
+
+    Kept on the team instance: a page reads them for its render form and its takes'
+    remix buttons, from one team object, in one request.
+    """
+    if getattr(team, "_available_targets", None) is None:
+        team._available_targets = _available_targets(team)
+    return team._available_targets
+
+
+def _available_targets(team) -> list[Target]:
     connection_ensure_local(team)
     connections = list(ProviderConnection.objects.filter(team=team))
     shipped = {}

@@ -22,6 +22,7 @@ from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import ProjectBudgetForm, ProjectForm, SceneEditForm, SceneForm
 from projects.inputs import parse_id
+from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
 
 STORYBOARD = "projects/project_detail.html"
@@ -51,7 +52,7 @@ def _board_context(request, project, membership, *, scene=None, **extra):
         "totals": board.totals, "view": selectors.board_view_for(user=request.user),
         "character_names_json": json.dumps(list(project.team.characters.values_list("name", flat=True))),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
-        "budget_form": ProjectBudgetForm(instance=project), **extra,
+        "budget_form": ProjectBudgetForm(instance=project), **presence_context(project.pk), **extra,
     }
     if scene is not None:
         context.update(_panel_context(scene, membership, frames=board.frames, **extra))
@@ -159,7 +160,7 @@ def scene_bulk(request, pk):
 
 def _bulk_apply(project, user, action, ids, to) -> str:
     if action == "delete":
-        count = services.scene_bulk_delete(project=project, scene_ids=ids, user=request.user)
+        count = services.scene_bulk_delete(project=project, scene_ids=ids, user=user)
         return f"Deleted {count} scene{pluralize(count)}."
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)

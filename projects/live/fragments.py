@@ -14,6 +14,7 @@ per-user (a withheld take's files) is ever rendered here beyond what the role sh
 from __future__ import annotations
 
 import json
+import re
 
 from django.template.loader import render_to_string
 
@@ -21,6 +22,7 @@ from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
 from projects.models import ChangeKind, Membership
 
+ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
@@ -50,12 +52,13 @@ def _membership(project, role: str) -> Membership:
 
 
 def _scene_html(event, role: str) -> str:
+    from projects.models import Project
     from projects.selectors import board_frame, board_totals
 
-    frame = board_frame(scene_id=event.scene_id, project_id=event.project_id)
+    project = Project.objects.filter(pk=event.project_id).first()
+    frame = board_frame(project=project, scene_id=event.scene_id) if project is not None else None
     if frame is None:
         return ""  # deleted since: its own event removes the frame
-    project = frame.scene.project
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
     if event.kind == ChangeKind.SCENE_CREATED:
@@ -95,9 +98,11 @@ def _take_html(event, project, role: str) -> str:
     take.comment_count = take.comments.count()
     card = render_to_string("generation/_take.html", {
         "take": take, "scene": take.scene, "membership": _membership(project, role), "retry_form": RetryForm(),
-        "oob": event.kind != ChangeKind.TAKE_QUEUED})
+        "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
+    # Rendered once for every watcher: each page puts its own key in these one-click forms.
+    card = ONE_CLICK_KEY.sub(r'\1value=""', card)
     if event.kind == ChangeKind.TAKE_QUEUED:
-        return f'<ol hx-swap-oob="afterbegin:#takes-{int(take.scene_id)}">{card}</ol>'
+        return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
     return card
 
 

@@ -79,6 +79,7 @@ class Hub:
         self._thread: threading.Thread | None = None
         self._nudge = threading.Event()
         self._cursor: int | None = None
+        self._floor = 0  # changes up to here were made before anyone watched: never delivered
         self._delivered: OrderedDict[int, None] = OrderedDict()
         self.reads = 0  # table reads so far (the bench and tests watch it)
 
@@ -152,10 +153,11 @@ class Hub:
             self._cursor = None  # nobody watches: start afresh when someone does
             return 0
         if self._cursor is None:
-            self._cursor = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            self._cursor = self._floor = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            self._delivered.clear()
             return 0
         self.reads += 1
-        events = list(ChangeEvent.objects.filter(id__gt=max(0, self._cursor - LOOKBACK_IDS))
+        events = list(ChangeEvent.objects.filter(id__gt=max(self._floor, self._cursor - LOOKBACK_IDS))
                       .exclude(id__in=list(self._delivered)).order_by("id")[:1000])
         delivered = 0
         for event in events:

@@ -96,14 +96,12 @@ def test_a_double_click_makes_one_export(client_for, editor, project, approved_s
     assert Export.objects.count() == 1
 
 
-def test_a_running_export_polls_for_progress_until_it_is_done(client_for, viewer, project, owner):
-    export = Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING, progress=40)
-    client = client_for(viewer)
-    row = client.get(reverse("generation:export_status", args=[export.pk])).content.decode()
-    assert 'hx-trigger="every 1s"' in row and 'value="40"' in row
-    Export.objects.filter(pk=export.pk).update(status=ExportStatus.FAILED, error_message="The worker stopped.")
-    row = client.get(reverse("generation:export_status", args=[export.pk])).content.decode()
-    assert "hx-trigger" not in row and "The worker stopped." in row
+def test_the_exports_page_holds_one_live_stream_and_no_poll(client_for, viewer, project, owner):
+    Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING, progress=40)
+    page = client_for(viewer).get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert 'value="40"' in page
+    assert "hx-trigger=\"every" not in page
+    assert page.count("sse-connect=") == 1 and f"/projects/{project.pk}/events/" in page
 
 
 @pytest.mark.parametrize("kind, content_type", [("mp4", "video/mp4"), ("zip", "application/zip"),

@@ -1,0 +1,107 @@
+"""What a watching page receives for each change: just the regions that changed, for its role."""
+
+import json
+
+import pytest
+
+from generation.models import Export, ExportStatus, Render, Status
+from projects import services
+from projects.live.fragments import render_change
+from projects.live.hub import Hub, Subscriber
+from projects.models import ChangeEvent, ChangeKind, Role
+
+pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
+
+
+@pytest.fixture
+def watching():
+    """A board open on a project, as a role: returns what its stream received since."""
+    hub = Hub(render_change, background=False)
+
+    def watch(project, role=Role.EDITOR, channel=None):
+        page = hub.subscribe(Subscriber(channel=channel or ("project", project.pk), role=role, user_id=0))
+        hub.pump()
+
+        def received():
+            hub.pump()
+            messages = []
+            while not page.queue.empty():
+                messages.append(page.queue.get_nowait())
+            return messages
+
+        return received
+
+    return watch
+
+
+def test_an_edit_swaps_that_frame_and_the_totals_only(watching, project, make_scene, owner):
+    first, second = make_scene(title="Dawn"), make_scene(title="Storm", duration=3)
+    received = watching(project)
+    services.scene_update(scene=second, expected_version=second.version, user=owner, title="Storm at sea")
+
+    [message] = received()
+    assert message.event == "change"
+    assert f'id="frame-{second.pk}"' in message.data and "Storm at sea" in message.data
+    assert f'id="frame-{first.pk}"' not in message.data
+    assert 'id="board-totals"' in message.data and message.data.count('hx-swap-oob="outerHTML"') == 2
+
+
+def test_a_take_in_progress_moves_its_frames_chip_and_its_card(watching, project, scene, render_take):
+    take = render_take(scene)
+    received = watching(project)
+    Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, progress=10)
+    take.refresh_from_db()
+    take.advance(Status.RUNNING, progress=60)
+
+    [message] = received()
+    assert f'id="frame-{scene.pk}"' in message.data and 'value="60"' in message.data
+    assert f'id="take-{take.pk}"' in message.data
+
+
+def test_a_new_take_card_arrives_without_a_key_each_page_fills_its_own(watching, project, scene, render_take):
+    received = watching(project)
+    take = render_take(scene)
+    queued = [m for m in received() if f'id="take-{take.pk}"' in m.data][0]
+    assert f'hx-swap-oob="afterbegin:#take-stack-{scene.pk}"' in queued.data
+    assert 'name="idempotency_key" value=""' in queued.data or "idempotency_key" not in queued.data
+
+
+def test_a_viewer_receives_frames_without_the_editors_controls(watching, project, scene, owner):
+    as_viewer, as_editor = watching(project, Role.VIEWER), watching(project, Role.EDITOR)
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Dawn, wide")
+    viewer_html, editor_html = as_viewer()[0].data, as_editor()[0].data
+    assert 'data-testid="frame-handle"' in editor_html
+    assert 'data-testid="frame-handle"' not in viewer_html
+
+
+def test_a_deleted_scene_leaves_every_board_and_the_rest_renumber(watching, project, make_scene, owner):
+    a, b, c = (make_scene(title=t).pk for t in ("A", "B", "C"))
+    received = watching(project)
+    services.scene_delete(scene=project.scenes.get(pk=a), user=owner)
+
+    messages = received()
+    assert any(f'<li id="frame-{a}" hx-swap-oob="delete">' in m.data for m in messages)
+    [order] = [m for m in messages if m.event == "order"]
+    assert json.loads(order.data) == [b, c]
+
+
+def test_export_progress_swaps_its_row(watching, project, owner):
+    export = Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING, progress=5)
+    received = watching(project)
+    export.report_progress(55)
+
+    [message] = received()
+    assert f'id="export-{export.pk}"' in message.data and 'value="55"' in message.data
+
+
+def test_a_connection_test_result_reaches_the_teams_providers_page(watching, team, owner, monkeypatch):
+    from generation import connections
+    from generation.models import ProviderConnection
+
+    local = ProviderConnection.objects.get(team=team, kind="local")
+    received = watching(None, Role.OWNER, channel=("team", team.pk))
+    connections.connection_test(local.pk)
+
+    [message] = received()
+    assert f'id="test-{local.pk}"' in message.data and 'hx-swap-oob="outerHTML"' in message.data
+    assert ChangeEvent.objects.filter(kind=ChangeKind.CONNECTION_TESTED, project__isnull=True).exists()
