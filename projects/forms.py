@@ -61,7 +61,47 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
 
 
 class SceneEditForm(SceneForm):
+    """The editor, carrying the version and the values it was opened with (its base).
+
+    With the base, a save after a teammate's merges by field (services.scene_update):
+    only what this person changed is written, and only a field both changed is a conflict.
+    """
+
     version = forms.IntegerField(widget=forms.HiddenInput)
+    base_title = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    base_prompt = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+    base_duration = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    base_size = forms.CharField(required=False, widget=forms.HiddenInput)
+    base_camera_notes = forms.CharField(required=False, widget=forms.HiddenInput, strip=False)
+
+    FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
+
+    @classmethod
+    def opened_on(cls, scene, **kwargs):
+        """The editor as it opens on `scene`: its values, version and base."""
+        initial = {"version": scene.version, **{f"base_{name}": getattr(scene, name) for name in cls.FIELDS}}
+        return cls(instance=scene, initial=initial, **kwargs)
+
+    def base(self) -> dict | None:
+        """The values the editor was opened with; None from a form that did not carry them."""
+        if not self.data.get("base_title") and not self.data.get("base_prompt"):
+            return None
+        return {name: self.cleaned_data.get(f"base_{name}") for name in self.FIELDS}
+
+    def edits(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+    @classmethod
+    def rearmed(cls, data, *, theirs, base: dict | None, clashes, **kwargs):
+        """After a conflict: based on their version; what this person left alone shows theirs,
+        what they changed stays as they typed it, for them to decide and save again."""
+        data = data.copy()
+        data["version"] = theirs.version
+        for name in cls.FIELDS:
+            data[f"base_{name}"] = getattr(theirs, name)
+            if base is not None and name not in clashes and str(data.get(name, "")) == str(base.get(name) or ""):
+                data[name] = getattr(theirs, name)
+        return cls(data, **kwargs)
 
 
 class LoginForm(RefuseControlCharacters, AuthenticationForm):

@@ -62,8 +62,7 @@ def _board_context(request, project, membership, *, scene=None, **extra):
 def _panel_context(scene, membership, *, frames=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames)
     scene = panel.scene
-    form = extra.pop("form", None) or SceneEditForm(instance=scene, initial={"version": scene.version},
-                                                    auto_id="edit_%s")
+    form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes, "library": panel.library,
             "project": scene.project, "membership": membership, "form": form,
             "render_form": RenderForm(team=scene.project.team), **extra}
@@ -227,22 +226,20 @@ def scene_edit(request, pk):
     form = SceneEditForm(request.POST, instance=scene, auto_id="edit_%s")
     if not form.is_valid():
         return _edited(request, scene, membership, form=form, status=400)
-    fields = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    base = form.base()
     try:
-        scene = services.scene_update(
-            scene=scene, expected_version=form.cleaned_data["version"], user=request.user, **fields
-        )
+        scene = services.scene_update(scene=scene, expected_version=form.cleaned_data["version"], base=base,
+                                      user=request.user, **form.edits())
     except services.SceneConflict as conflict:
         theirs = conflict.current
-        # Keep what this user typed; arm the form with the current version so
-        # saving again is a deliberate overwrite.
-        data = request.POST.copy()
-        data["version"] = theirs.version
-        # Validation writes the typed values into its instance: give it a copy
-        # so "their version" stays what is in the database.
-        form = SceneEditForm(data, instance=copy.copy(theirs), auto_id="edit_%s")
+        # Keep what this user typed; base the form on their version so saving again is a decision.
+        # Validation writes the typed values into its instance: give it a copy.
+        form = SceneEditForm.rearmed(request.POST, theirs=theirs, base=base, clashes=conflict.fields,
+                                     instance=copy.copy(theirs), auto_id="edit_%s")
         form.is_valid()
-        return _edited(request, theirs, membership, form=form, conflict=theirs, status=409)
+        clashes = [(form[name].label,
+                    getattr(theirs, name), form.data.get(name, "")) for name in conflict.fields]
+        return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes, status=409)
     if request.htmx:
         return _panel(request, scene, membership, saved=True)
     messages.success(request, f"Saved scene {scene.number}.")

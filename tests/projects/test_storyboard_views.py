@@ -294,3 +294,67 @@ def test_a_scene_under_another_project_url_is_404(client_for, owner, project, sc
 
     other = services.project_create(team=project.team, user=owner, name="Other")
     assert client_for(owner).get(reverse("projects:scene_panel", args=[other.pk, scene.pk])).status_code == 404
+
+
+def _opened(client, scene) -> dict:
+    """The panel's edit form as the browser would send it back unchanged: values, version and base."""
+    import re as _re
+
+    html = client.get(reverse("projects:scene_panel", args=[scene.project_id, scene.pk]), **HX).content.decode()
+    form = html[html.index('data-testid="scene-editor"'):]
+    form = form[:form.index("</form>")]
+    data = dict(_re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+    data.update({"title": scene.title, "prompt": scene.prompt, "duration": scene.duration, "size": scene.size,
+                 "camera_notes": scene.camera_notes})
+    return {k: (v.replace("&#x27;", "'") if isinstance(v, str) else v) for k, v in data.items()
+            if k != "csrfmiddlewaretoken"}
+
+
+def test_two_people_editing_different_fields_both_keep_their_change(client_for, editor, owner, scene):
+    mine, theirs = client_for(editor), client_for(owner)
+    mine_form = _opened(mine, scene)
+    theirs_form = _opened(theirs, scene)
+    theirs.post(reverse("projects:scene_edit", args=[scene.pk]), {**theirs_form, "title": "Dawn, wide"}, **HX)
+
+    response = mine.post(reverse("projects:scene_edit", args=[scene.pk]),
+                         {**mine_form, "camera_notes": "handheld, low"}, **HX)
+
+    assert response.status_code == 200 and 'data-testid="saved"' in response.content.decode()
+    scene.refresh_from_db()
+    assert (scene.title, scene.camera_notes) == ("Dawn, wide", "handheld, low")  # nobody's change undone
+
+
+def test_the_same_field_changed_by_both_is_shown_with_both_values(client_for, editor, owner, scene):
+    mine, theirs = client_for(editor), client_for(owner)
+    mine_form, theirs_form = _opened(mine, scene), _opened(theirs, scene)
+    theirs.post(reverse("projects:scene_edit", args=[scene.pk]),
+                {**theirs_form, "title": "Owner's dawn", "duration": 3}, **HX)
+
+    response = mine.post(reverse("projects:scene_edit", args=[scene.pk]),
+                         {**mine_form, "title": "Editor's dawn", "camera_notes": "handheld"}, **HX)
+    html = response.content.decode()
+    assert 'data-testid="conflict-field"' in html and html.count('data-testid="conflict-field"') == 1
+    assert "Owner&#x27;s dawn" in html and "Editor&#x27;s dawn" in html
+    assert 'name="duration" value="3"' in html  # their untouched-by-me change is in my form
+    assert 'value="handheld"' in html  # my other change is kept for the next save
+    scene.refresh_from_db()
+    assert (scene.title, scene.duration, scene.camera_notes) == ("Owner's dawn", 3, "slow push-in")
+
+    # I decide the title and save: my camera note lands, their duration stays.
+    rearmed = _opened_from(html)
+    mine.post(reverse("projects:scene_edit", args=[scene.pk]), {**rearmed, "title": "Dawn, agreed"}, **HX)
+    scene.refresh_from_db()
+    assert (scene.title, scene.duration, scene.camera_notes) == ("Dawn, agreed", 3, "handheld")
+
+
+def _opened_from(html: str) -> dict:
+    import html as _html
+    import re as _re
+
+    form = html[html.index('data-testid="scene-editor"'):]
+    form = form[:form.index("</form>")]
+    data = {k: _html.unescape(v) for k, v in _re.findall(r'<input type="[a-z]+" name="([a-z_]+)" value="([^"]*)"', form)}
+    data["prompt"] = _html.unescape(_re.search(r'<textarea name="prompt"[^>]*>\n?(.*?)</textarea>', form, _re.S).group(1))
+    data["size"] = _re.search(r'<option value="([^"]+)" selected', form).group(1)
+    data.pop("csrfmiddlewaretoken", None)
+    return data
