@@ -393,6 +393,9 @@ CELERY_BEAT_SCHEDULE = {
     "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
     "sweep-studio-tmp": {"task": "generation.tasks.sweep_studio_tmp", "schedule": 3600.0},
     "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
+    # The live channel: presence of pages whose stream died fades; day-old changes go.
+    "live-presence-sweep": {"task": "projects.tasks.live_presence_sweep", "schedule": 30.0},
+    "live-changes-prune": {"task": "projects.tasks.live_changes_prune", "schedule": 3600.0},
 }
 
 # /healthz says no worker is alive when none has run its heartbeat for this long.

@@ -65,6 +65,11 @@ def urls(team, project, scene, render_take, owner):
         ("post", reverse("generation:connection_test", args=[team.pk, team.connections.get().pk])),
         ("get", reverse("generation:render_file", args=[take.pk, "video"])),
         ("get", reverse("generation:render_file", args=[take.pk, "thumbnail"])),
+        # The live channel: a stream, its fallback poll and presence, per project; the team's stream.
+        ("get", reverse("projects:project_events", args=[project.pk])),
+        ("get", reverse("projects:project_changes", args=[project.pk])),
+        ("post", reverse("projects:project_presence", args=[project.pk])),
+        ("get", reverse("projects:team_events", args=[team.pk])),
     ]
 
 

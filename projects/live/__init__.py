@@ -76,6 +76,17 @@ def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeE
     return event
 
 
+def changes_prune(*, older_than_hours: float = 24) -> int:
+    """Drop changes older than a day: a page away longer than that reloads instead of replaying."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    newest_old = ChangeEvent.objects.filter(at__lt=cutoff).order_by("-id").values_list("id", flat=True).first()
+    return ChangeEvent.objects.filter(id__lte=newest_old).delete()[0] if newest_old else 0
+
+
 def _wake(event_id: int) -> None:
     global _redis
     url = settings.LIVE_REDIS_URL

@@ -78,3 +78,13 @@ def editing_map(present: list[Present]) -> dict[int, list[str]]:
         for scene_id in person.editing:
             result.setdefault(scene_id, []).append(person.name)
     return result
+
+
+def presence_sweep() -> int:
+    """Forget pages whose stream died without saying goodbye (a web process restarted); tell their boards."""
+    stale = Presence.objects.filter(seen_at__lt=timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_SECONDS))
+    projects = set(stale.values_list("project_id", flat=True))
+    count = stale.delete()[0]
+    for project in Project.objects.filter(pk__in=projects).only("pk", "team_id"):
+        live_publish(kind=ChangeKind.PRESENCE, project=project)
+    return count

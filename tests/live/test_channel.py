@@ -170,3 +170,37 @@ def test_a_member_removed_from_the_team_loses_the_stream(short_streams, client_f
     team.memberships.filter(user=editor).delete()
     assert presence_beat(project_id=project.pk, user_id=editor.pk, client="c") is False
     assert client_for(editor).get(reverse("projects:project_events", args=[project.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_page_whose_stream_died_fades_from_presence_and_its_board_is_told(project, editor, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.live.presence import presence_for, presence_join, presence_sweep
+    from projects.models import Presence
+
+    presence_join(project_id=project.pk, user_id=editor.pk, client="tab-1")
+    assert [p.name for p in presence_for(project_id=project.pk)] == ["eddie"]
+    Presence.objects.update(seen_at=timezone.now() - timedelta(seconds=settings.LIVE_PRESENCE_SECONDS + 1))
+    before = ChangeEvent.objects.filter(kind=ChangeKind.PRESENCE).count()
+
+    assert presence_sweep() == 1
+    assert presence_for(project_id=project.pk) == []
+    assert ChangeEvent.objects.filter(kind=ChangeKind.PRESENCE).count() == before + 1
+
+
+@pytest.mark.django_db
+def test_changes_older_than_a_day_are_pruned(project):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.live import changes_prune
+
+    old = live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=1)
+    ChangeEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(hours=25))
+    fresh = live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=2)
+    assert changes_prune() == 1
+    assert list(ChangeEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
