@@ -8,7 +8,6 @@ worker starts, so a revocation between the click and the run still counts.
 from __future__ import annotations
 
 import logging
-import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass

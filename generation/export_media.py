@@ -22,7 +22,6 @@ from pathlib import Path
 import av
 import numpy as np
 
-from generation.animatic import PROBE_OPTIONS
 
 Progress = Callable[[float], None]  # fraction done, 0.0–1.0
 

@@ -10,7 +10,7 @@ from django.db import models
 from django.dispatch import Signal
 from django.utils import timezone
 
-from projects.live import ChangeKind, live_publish, live_publish_for_project, live_publish_for_scene
+from projects.live import ChangeKind, live_publish_for_project, live_publish_for_scene
 
 
 log = logging.getLogger("generation.takes")
@@ -189,7 +189,7 @@ class Render(models.Model):
             if self.status != before[0]:
                 self._log_status()
             if (self.status, self.progress) != before:
-                self._publish_change()
+                self._publish_change(moved=self.status != before[0])
             if to in TERMINAL:
                 take_settled.send(sender=Render, render=self)
         return bool(won)
@@ -204,12 +204,12 @@ class Render(models.Model):
             fields["error"] = self.error_message[:500]
         log.info("take %s is %s", self.pk, self.status, extra=fields)
 
-    def _publish_change(self) -> None:
+    def _publish_change(self, *, moved: bool) -> None:
         # Every open board and panel of the project shows the new status or progress.
         kind = {Status.SUCCEEDED: ChangeKind.TAKE_FINISHED, Status.FAILED: ChangeKind.TAKE_FAILED,
                 Status.CANCELED: ChangeKind.TAKE_FAILED}.get(self.status, ChangeKind.TAKE_PROGRESS)
         live_publish_for_scene(kind=kind, scene_id=self.scene_id, take_id=self.pk,
-                               data={"status": self.status, "progress": self.progress})
+                               data={"status": self.status, "progress": self.progress, "moved": moved})
 
     def mark_failed(self, message: str) -> bool:
         return self.advance(Status.FAILED, error_message=message)

@@ -29,6 +29,21 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAK
                ChangeKind.DECISION_MADE}
 
 
+STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
+
+
+def coalesce_key(event):
+    """Changes read together that draw the same regions from the current state: only the last is sent.
+
+    (Two hundred pages opening at once make two hundred presence changes: one list is drawn.)
+    """
+    if event.kind == ChangeKind.PRESENCE:
+        return ("presence", event.project_id)
+    if event.kind in STATE_KINDS:
+        return ("state", event.scene_id, event.take_id, event.kind == ChangeKind.TAKE_PROGRESS)
+    return None
+
+
 def render_change(event, role: str) -> list[Message]:
     kind = event.kind
     if kind == ChangeKind.SCENES_REORDERED:
@@ -61,6 +76,8 @@ def _scene_html(event, role: str) -> str:
         return ""  # deleted since: its own event removes the frame
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
+    progress_only = event.kind == ChangeKind.TAKE_PROGRESS and event.data.get("status") == "running" \
+        and event.data.get("moved") is False
     if event.kind == ChangeKind.SCENE_CREATED:
         # Appended to every board (static/studio/live.js drops a copy the page already has).
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
@@ -68,11 +85,25 @@ def _scene_html(event, role: str) -> str:
                      + "</ol>")
     else:
         parts.append(render_to_string("projects/project_detail.html#board-frame", context))
+    if progress_only:
+        # The commonest change of all, a take's percentage: its frame's chip is all that moves
+        # (the open panel's card shows the status; its Refresh link or the next status, the rest).
+        return compact("".join(parts))
     parts.append(render_to_string("projects/project_detail.html#board-totals",
                                   {**context, "totals": board_totals(project=project)}))
     if event.take_id:
         parts.append(_take_html(event, project, role))
-    return "".join(parts)
+    return compact("".join(parts))
+
+
+PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)
+
+
+def compact(html: str) -> str:
+    """The change on one line where HTML allows (not inside <textarea>/<pre>): it is sent to every
+    watching page, and each line of it would be a `data:` line of the event to parse."""
+    pieces = PRESERVED.split(html)
+    return "".join(piece if i % 2 else re.sub(r"\s*\n\s*", " ", piece).strip() for i, piece in enumerate(pieces))
 
 
 def _totals_html(project_id: int, role: str) -> str:

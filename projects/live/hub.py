@@ -69,11 +69,13 @@ def channel_of(event) -> tuple[str, int]:
 
 
 class Hub:
-    def __init__(self, render, *, background: bool = True):
+    def __init__(self, render, *, background: bool = True, coalesce=None):
         # render(event, role) -> list[Message]: the regions that change shows, for that role.
         # background=False: no reader thread, the caller pumps (tests).
         self._render = render
         self._background = background
+        # coalesce(event) -> key or None: of changes read together with one key, only the last is drawn.
+        self._coalesce = coalesce or (lambda event: None)
         self._lock = threading.Lock()
         self._subscribers: dict[tuple[str, int], set[Subscriber]] = {}
         self._thread: threading.Thread | None = None
@@ -108,6 +110,7 @@ class Hub:
     # --- the reader ----------------------------------------------------------------------
     def _run(self) -> None:
         pubsub = self._pubsub()
+        started = time.monotonic()
         while True:
             if pubsub is not None:
                 try:
@@ -118,8 +121,11 @@ class Hub:
                     log.warning("live: Redis wake-ups lost (%s); reading the table every second", exc)
                     pubsub = None
             else:
-                self._nudge.wait(settings.LIVE_POLL_SECONDS if not settings.LIVE_REDIS_URL else 1.0)
+                # Read every LIVE_POLL_SECONDS from the start of one read to the next.
+                self._nudge.wait(max(0.0, (settings.LIVE_POLL_SECONDS if not settings.LIVE_REDIS_URL else 1.0)
+                                     - (time.monotonic() - started)))
                 self._nudge.clear()
+            started = time.monotonic()
             try:
                 self.pump()
             except Exception:
@@ -160,12 +166,16 @@ class Hub:
         events = list(ChangeEvent.objects.filter(id__gt=max(self._floor, self._cursor - LOOKBACK_IDS))
                       .exclude(id__in=list(self._delivered)).order_by("id")[:1000])
         delivered = 0
+        last_of = {key: event.id for event in events if (key := self._coalesce(event)) is not None}
         for event in events:
             self._remember(event.id)
             self._cursor = max(self._cursor, event.id)
             watchers = channels.get(channel_of(event))
             if not watchers:
                 continue
+            key = self._coalesce(event)
+            if key is not None and last_of[key] != event.id:
+                continue  # a later change in this read draws the same regions
             by_role: dict[str, list[Message]] = {}
             for subscriber in watchers:
                 if subscriber.role not in by_role:
@@ -194,7 +204,7 @@ def hub() -> Hub:
     global _hub
     with _hub_lock:
         if _hub is None:
-            from projects.live.fragments import render_change
+            from projects.live.fragments import coalesce_key, render_change
 
-            _hub = Hub(render_change)
+            _hub = Hub(render_change, coalesce=coalesce_key)
         return _hub

@@ -28,16 +28,22 @@ def cursor_now() -> int:
     return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def replay(*, channel, role: str, after: int) -> list[Message]:
+def replay(*, channel, role: str, after: int | None) -> list[Message]:
     """What a page that saw everything up to `after` missed, or a single "reset" if too much."""
     kind, key = channel
     scope = {"project_id": key} if kind == "project" else {"team_id": key, "project__isnull": True}
+    if after is None:
+        return []  # a page that says nothing was just rendered: nothing to catch up on
     missed = list(ChangeEvent.objects.filter(id__gt=after, **scope).order_by("id")[:REPLAY_LIMIT + 1])
     if len(missed) > REPLAY_LIMIT:
         return [Message(id=missed[-1].id, event="reset", data="")]
-    from projects.live.fragments import render_change
+    from projects.live.fragments import coalesce_key, render_change
 
-    return [message for event in missed for message in render_change(event, role)]
+    # As the hub does: of changes that draw the same regions, only the last is drawn.
+    last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
+    return [message for event in missed
+            if (key := coalesce_key(event)) is None or last_of[key] == event.id
+            for message in render_change(event, role)]
 
 
 def client_id(raw: str | None) -> str:
@@ -63,7 +69,7 @@ async def stream_async(*, channel, role: str, user_id: int, after: int, client: 
         if project_id:
             await run(presence_join, project_id=project_id, user_id=user_id, client=client)
         yield _preamble()
-        sent = after
+        sent = after or 0
         for message in await run(replay, channel=channel, role=role, after=after):
             yield message.encode()
             sent = max(sent, message.id)
@@ -94,7 +100,7 @@ def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
         if project_id:
             _in_thread(presence_join, project_id=project_id, user_id=user_id, client=client)
         yield _preamble()
-        sent = after
+        sent = after or 0
         for message in _in_thread(replay, channel=channel, role=role, after=after):
             yield message.encode()
             sent = max(sent, message.id)

@@ -15,10 +15,11 @@ from projects.live.stream import client_id, replay, stream_async, stream_sync
 from projects.models import Presence, Scene
 
 
-def _after(request) -> int:
-    # Last-Event-ID when the browser reconnects by itself; ?after= from the page otherwise.
-    raw = request.headers.get("Last-Event-ID") or request.GET.get("after") or "0"
-    return parse_id(raw) or 0
+def _after(request) -> int | None:
+    """Where the page is up to: Last-Event-ID when the browser reconnects by itself, ?after= from the
+    page; None when it says nothing (then it has just been drawn and there is nothing to replay)."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
+    return parse_id(raw) if raw else None
 
 
 def _event_stream(request, channel, role):
@@ -50,10 +51,10 @@ def team_events(request, team_pk):
 def project_changes(request, pk):
     """The fallback where a page can't hold a stream: the regions changed since ?after=, at once."""
     project, membership = get_project_for(request.user, pk)
-    messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request))
+    messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request) or 0)
     body = "".join(m.data for m in messages if m.event == "change")
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
-    response["X-Live-Cursor"] = str(max([m.id for m in messages], default=_after(request)))
+    response["X-Live-Cursor"] = str(max([m.id for m in messages], default=_after(request) or 0))
     if any(m.event == "reset" for m in messages):
         response["X-Live-Reset"] = "1"
     if orders := [m.data for m in messages if m.event == "order"]:

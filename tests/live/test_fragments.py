@@ -46,16 +46,20 @@ def test_an_edit_swaps_that_frame_and_the_totals_only(watching, project, make_sc
     assert 'id="board-totals"' in message.data and message.data.count('hx-swap-oob="outerHTML"') == 2
 
 
-def test_a_take_in_progress_moves_its_frames_chip_and_its_card(watching, project, scene, render_take):
+def test_a_takes_progress_moves_its_frames_chip_and_a_new_status_its_card(watching, project, scene, render_take):
     take = render_take(scene)
     received = watching(project)
     Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, progress=10)
     take.refresh_from_db()
     take.advance(Status.RUNNING, progress=60)
 
-    [message] = received()
-    assert f'id="frame-{scene.pk}"' in message.data and 'value="60"' in message.data
-    assert f'id="take-{take.pk}"' in message.data
+    [progress] = received()
+    assert f'id="frame-{scene.pk}"' in progress.data and 'value="60"' in progress.data
+    assert f'id="take-{take.pk}"' not in progress.data  # the commonest change sends the least
+
+    take.advance(Status.DOWNLOADING, progress=100)
+    [status] = received()
+    assert f'id="take-{take.pk}"' in status.data and 'data-status="downloading"' in status.data
 
 
 def test_a_new_take_card_arrives_without_a_key_each_page_fills_its_own(watching, project, scene, render_take):
