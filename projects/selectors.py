@@ -160,7 +160,10 @@ def board_view_for(*, user) -> str:
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
 
-    scenes = scenes.order_by("position", "pk")
+    # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
+    scenes = scenes.order_by("position", "pk").only(
+        "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
+        "approved_take_id")
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
