@@ -33,6 +33,16 @@ def _studio_settings(settings, tmp_path_factory):
     celery_app.conf.task_always_eager = False
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _live_reader_stops_before_the_test_database_goes(django_db_setup, django_db_blocker):
+    """The live channel's reader thread (started by any test that opens a stream) holds a database
+    connection: it is closed before pytest-django drops the test database."""
+    yield
+    from projects.live.hub import hub
+
+    hub().stop()
+
+
 PASSWORD = "correct horse battery staple"
 
 

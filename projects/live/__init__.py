@@ -34,7 +34,7 @@ def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_i
         team_id=team_id, project=project, kind=kind, scene_id=scene_id, take_id=take_id, object_id=object_id,
         actor=actor if getattr(actor, "pk", None) else None, data=data or {},
     )
-    transaction.on_commit(lambda: _wake(event.pk))
+    transaction.on_commit(lambda: wake(event.pk))
     return event
 
 
@@ -49,7 +49,7 @@ def live_publish_many(changes: list[dict]) -> None:
     if events:
         created = ChangeEvent.objects.bulk_create(events)
         newest = max((e.pk or 0) for e in created)
-        transaction.on_commit(lambda: _wake(newest))
+        transaction.on_commit(lambda: wake(newest))
 
 
 def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent | None:
@@ -60,7 +60,7 @@ def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent
     project_id, team_id = row
     event = ChangeEvent.objects.create(team_id=team_id, project_id=project_id, kind=kind, scene_id=scene_id,
                                        **fields)
-    transaction.on_commit(lambda: _wake(event.pk))
+    transaction.on_commit(lambda: wake(event.pk))
     return event
 
 
@@ -72,7 +72,7 @@ def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeE
     if team_id is None:
         return None
     event = ChangeEvent.objects.create(team_id=team_id, project_id=project_id, kind=kind, **fields)
-    transaction.on_commit(lambda: _wake(event.pk))
+    transaction.on_commit(lambda: wake(event.pk))
     return event
 
 
@@ -87,7 +87,8 @@ def changes_prune(*, older_than_hours: float = 24) -> int:
     return ChangeEvent.objects.filter(id__lte=newest_old).delete()[0] if newest_old else 0
 
 
-def _wake(event_id: int) -> None:
+def wake(event_id: int) -> None:
+    """Tell every web process's reader that there is something new to read."""
     global _redis
     url = settings.LIVE_REDIS_URL
     if not url:

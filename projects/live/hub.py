@@ -84,6 +84,7 @@ class Hub:
         self._floor = 0  # changes up to here were made before anyone watched: never delivered
         self._delivered: OrderedDict[int, None] = OrderedDict()
         self.reads = 0  # table reads so far (the bench and tests watch it)
+        self._stopping = False
 
     # --- pages come and go ---------------------------------------------------------------
     def subscribe(self, subscriber: Subscriber) -> Subscriber:
@@ -108,10 +109,29 @@ class Hub:
             return sum(len(s) for s in self._subscribers.values())
 
     # --- the reader ----------------------------------------------------------------------
+    def stop(self) -> None:
+        """End the reader thread (and its database connection): a test session's end."""
+        self._stopping = True
+        self._nudge.set()
+        if settings.LIVE_REDIS_URL:
+            from projects.live import wake
+
+            wake(0)  # out of its wait on Redis
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout=SAFETY_READ_SECONDS + 2)
+        self._thread, self._stopping = None, False
+
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            connection.close()
+
+    def _loop(self) -> None:
         pubsub = self._pubsub()
         started = time.monotonic()
-        while True:
+        while not self._stopping:
             if pubsub is not None:
                 try:
                     pubsub.get_message(ignore_subscribe_messages=True, timeout=SAFETY_READ_SECONDS)
@@ -126,6 +146,8 @@ class Hub:
                                      - (time.monotonic() - started)))
                 self._nudge.clear()
             started = time.monotonic()
+            if self._stopping:
+                return
             try:
                 self.pump()
             except Exception:

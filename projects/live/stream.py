@@ -88,9 +88,11 @@ async def stream_async(*, channel, role: str, user_id: int, after: int, client: 
                 yield message.encode()
                 sent = max(sent, message.id)
     finally:
-        hub().unsubscribe(subscriber)
-        if project_id:
-            await run(presence_leave, project_id=project_id, user_id=user_id, client=client)
+        try:
+            if project_id:
+                await run(presence_leave, project_id=project_id, user_id=user_id, client=client)
+        finally:
+            hub().unsubscribe(subscriber)
 
 
 def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
@@ -119,9 +121,11 @@ def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
                 yield message.encode()
                 sent = max(sent, message.id)
     finally:
-        hub().unsubscribe(subscriber)
-        if project_id:
-            _in_thread(presence_leave, project_id=project_id, user_id=user_id, client=client)
+        try:
+            if project_id:
+                _in_thread(presence_leave, project_id=project_id, user_id=user_id, client=client)
+        finally:
+            hub().unsubscribe(subscriber)
 
 
 def _in_thread(function, **kwargs):

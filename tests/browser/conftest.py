@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,22 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _migrated_data(migrated_data):
     """live_server tests are transactional: each one starts with the shipped catalog."""
+
+
+@pytest.fixture(autouse=True)
+def _live_streams_end_before_the_database_is_flushed(transactional_db, settings):
+    """A page's live stream ends when the server next writes to it after the browser left (a
+    keep-alive): make that soon, and wait for every stream to end after the test's pages have
+    closed. A stream still writing presence while the test database is flushed deadlocks
+    PostgreSQL's TRUNCATE, and would touch the next test's data."""
+    from projects.live.hub import hub
+
+    settings.LIVE_KEEPALIVE_SECONDS = 0.3
+    yield
+    deadline = time.monotonic() + 15
+    while hub().watching() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)  # the last stream's goodbye (presence) commits
 
 
 def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:

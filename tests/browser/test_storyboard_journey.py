@@ -123,7 +123,8 @@ def scene_card(page: Page, title: str) -> Locator:
 
 
 def refresh_until_settled(take: Locator, timeout_ms: int, healthy=lambda: None) -> Locator:
-    """No poller per take (the live channel replaces it): ask with the take's Refresh link."""
+    """Wait for the take's card to settle. It changes by itself (the live channel swaps it at
+    each new status); this never polls, and checks a worker is still alive while it waits."""
     deadline = time.monotonic() + timeout_ms / 1000
     while True:
         healthy()
@@ -132,9 +133,6 @@ def refresh_until_settled(take: Locator, timeout_ms: int, healthy=lambda: None) 
             return take
         if time.monotonic() > deadline:
             raise AssertionError(f"the take is still {status}")
-        refresh = take.get_by_test_id("take-refresh")
-        if refresh.count():
-            refresh.click()
         time.sleep(0.3)
 
 
@@ -241,7 +239,7 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
         expect(take.get_by_test_id("take-video")).to_have_count(0)
         take_ids.append(take.get_attribute("id"))
 
-    # Refreshed in place (no reload, no poller), each take finishes, plays for the
+    # Swapped in place by the live channel (no reload, no poller), each take finishes, plays for the
     # scene's length and carries trusted credentials.
     for title, seconds, take_id in (("Dawn", 4, take_ids[0]), ("Nets", 5, take_ids[1])):
         take = finished_through_worker(scene_card(page, title), real_worker)
@@ -255,10 +253,9 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
         expect(provenance).to_have_attribute("open", "")
         expect(provenance.get_by_test_id("provenance-state")).to_have_text("Trusted")
     assert_no_full_reload_since_marked(page)
-    # Nothing polls on its own: status requests came only from Refresh clicks.
-    asked = len(status_polls)
+    # Nothing polled: every status arrived over the page's one live stream.
     page.wait_for_timeout(2_000)
-    assert len(status_polls) == asked, status_polls[asked:]
+    assert status_polls == []
 
     # The owner approves scene 1's take; only that scene shows the badge.
     dawn = scene_card(page, "Dawn")
