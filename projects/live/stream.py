@@ -55,77 +55,93 @@ def client_id(raw: str | None) -> str:
 
 # --- the two ways of serving it -------------------------------------------------------------
 
-def _preamble() -> str:
-    # `retry`: how long a browser waits before reconnecting (with Last-Event-ID).
-    return "retry: 2000\n\n"
+class _Page:
+    """One open page's stream, whichever way it is served: its database steps are plain
+    (blocking) methods the two servings call, each on a thread of their own choosing."""
+
+    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
+        self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
+        self.project_id = channel[1] if channel[0] == "project" else None
+        self.sent = after or 0
+        self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
+        self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop))
+
+    def opening(self) -> list[str]:
+        """Present on the project, then `retry` (how long a browser waits to reconnect, with
+        Last-Event-ID) and what the page missed."""
+        if self.project_id:
+            _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client)
+        chunks = ["retry: 2000\n\n"]
+        for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after):
+            chunks.append(message.encode())
+            self.sent = max(self.sent, message.id)
+        return chunks
+
+    def deliver(self, message: Message) -> str | None:
+        if message.id <= self.sent:
+            return None  # the replay already sent it
+        self.sent = message.id
+        return message.encode()
+
+    def beat(self) -> str | None:
+        """While nothing happens: stay present and say so; None when the member lost access."""
+        if self.project_id:
+            still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client)
+        else:
+            still = _in_thread(team_beat, team_id=self.channel[1], user_id=self.user_id)
+        return ": keep-alive\n\n" if still else None
+
+    def open(self) -> bool:
+        return time.monotonic() < self.ends
+
+    def close(self) -> None:
+        try:
+            if self.project_id:
+                _in_thread(presence_leave, project_id=self.project_id, user_id=self.user_id, client=self.client)
+        finally:
+            hub().unsubscribe(self.subscriber)
 
 
-async def stream_async(*, channel, role: str, user_id: int, after: int, client: str):
-    subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id,
-                                            loop=asyncio.get_running_loop()))
-    project_id = channel[1] if channel[0] == "project" else None
-    run = sync_to_async(_in_thread, thread_sensitive=False)
+async def stream_async(**page_args):
+    """Under the ASGI server: an idle page is a coroutine waiting on its queue."""
+    page = _Page(**page_args, loop=asyncio.get_running_loop())
+    step = sync_to_async(lambda method, *args: method(*args), thread_sensitive=False)
     try:
-        if project_id:
-            await run(presence_join, project_id=project_id, user_id=user_id, client=client)
-        yield _preamble()
-        sent = after or 0
-        for message in await run(replay, channel=channel, role=role, after=after):
-            yield message.encode()
-            sent = max(sent, message.id)
-        ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
-        while time.monotonic() < ends:
+        for chunk in await step(page.opening):
+            yield chunk
+        while page.open():
             try:
-                message = await asyncio.wait_for(subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
+                message = await asyncio.wait_for(page.subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
             except asyncio.TimeoutError:
-                still = await run(presence_beat, project_id=project_id, user_id=user_id, client=client) \
-                    if project_id else await run(team_beat, team_id=channel[1], user_id=user_id)
-                if not still:
+                chunk = await step(page.beat)
+                if chunk is None:
                     return
-                yield ": keep-alive\n\n"
-                continue
-            if message.id > sent:  # the replay may already have sent it
-                yield message.encode()
-                sent = max(sent, message.id)
+            else:
+                chunk = page.deliver(message)
+            if chunk:
+                yield chunk
     finally:
-        try:
-            if project_id:
-                await run(presence_leave, project_id=project_id, user_id=user_id, client=client)
-        finally:
-            hub().unsubscribe(subscriber)
+        await step(page.close)
 
 
-def stream_sync(*, channel, role: str, user_id: int, after: int, client: str):
-    subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id))
-    project_id = channel[1] if channel[0] == "project" else None
+def stream_sync(**page_args):
+    """Under WSGI (the test server): the request's own thread waits on the page's queue."""
+    page = _Page(**page_args)
     try:
-        if project_id:
-            _in_thread(presence_join, project_id=project_id, user_id=user_id, client=client)
-        yield _preamble()
-        sent = after or 0
-        for message in _in_thread(replay, channel=channel, role=role, after=after):
-            yield message.encode()
-            sent = max(sent, message.id)
-        ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
-        while time.monotonic() < ends:
+        yield from page.opening()
+        while page.open():
             try:
-                message = subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
+                message = page.subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
             except queue.Empty:
-                still = _in_thread(presence_beat, project_id=project_id, user_id=user_id, client=client) \
-                    if project_id else _in_thread(team_beat, team_id=channel[1], user_id=user_id)
-                if not still:
+                chunk = page.beat()
+                if chunk is None:
                     return
-                yield ": keep-alive\n\n"
-                continue
-            if message.id > sent:  # the replay may already have sent it
-                yield message.encode()
-                sent = max(sent, message.id)
+            else:
+                chunk = page.deliver(message)
+            if chunk:
+                yield chunk
     finally:
-        try:
-            if project_id:
-                _in_thread(presence_leave, project_id=project_id, user_id=user_id, client=client)
-        finally:
-            hub().unsubscribe(subscriber)
+        page.close()
 
 
 def _in_thread(function, **kwargs):

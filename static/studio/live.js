@@ -31,6 +31,9 @@
   }
 
   function renumber() {
+    const list = document.getElementById("board-frames");
+    const empty = list && list.querySelector(":scope > .empty");
+    if (empty && list.querySelector(":scope > .frame")) empty.remove();  // a teammate added the first scene
     document.querySelectorAll("#board-frames > .frame").forEach(function (frame, i) {
       const number = frame.querySelector("[data-frame-number]");
       if (number) number.textContent = String(i + 1);

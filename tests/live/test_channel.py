@@ -204,3 +204,26 @@ def test_changes_older_than_a_day_are_pruned(project):
     fresh = live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=2)
     assert changes_prune() == 1
     assert list(ChangeEvent.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_under_the_asgi_server_a_stream_is_a_coroutine_that_replays_and_delivers(short_streams, editor, project,
+                                                                                   make_scene):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    a, b = make_scene(title="A"), make_scene(title="B")
+    start = ChangeEvent.objects.order_by("-id").first().id
+    services.scene_move(scene=b, offset=-1)
+
+    async def read() -> str:
+        client = AsyncClient()
+        await client.aforce_login(editor)
+        response = await client.get(reverse("projects:project_events", args=[project.pk]), {"after": start})
+        assert response["Content-Type"] == "text/event-stream"
+        return b"".join([chunk async for chunk in response.streaming_content]).decode()
+
+    body = async_to_sync(read)()
+    assert body.startswith("retry: 2000\n\n")
+    assert f"event: order\ndata: [{b.pk}, {a.pk}]\n" in body
+    assert ": keep-alive" in body  # the idle stream beat, and ended by itself
