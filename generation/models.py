@@ -49,10 +49,23 @@ def _render_upload_to(render, filename):
 
 
 class ProvenanceState(models.TextChoices):
+    # The words a chip shows. Only an operator-configured anchor earns "Trusted"; the
+    # studio's own local CA is a root it made itself (generation/provenance.py).
     TRUSTED = "trusted", "Trusted"
-    VALID = "valid", "Valid, untrusted signer"
-    INVALID = "invalid", "Invalid"
-    NONE = "none", "No manifest"
+    STUDIO = "studio", "Signed by this studio"
+    VALID = "valid", "Intact, unknown signer"
+    INVALID = "invalid", "Tampered or broken"
+    NONE = "none", "No credentials"
+
+
+class VerdictFingerprint(models.Model):
+    """What the stored verdicts were computed with (anchors, studio CA, classifier): one row.
+
+    Kept in the database, not on one machine's disk, so every web and worker host agrees
+    whether verdicts need recomputing."""
+
+    fingerprint = models.CharField(max_length=64)
+    checked_at = models.DateTimeField(auto_now=True)
 
 
 # Sent once when a take reaches a terminal status (the worker that moved it sends it).
@@ -120,6 +133,20 @@ class Render(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in TERMINAL
+
+    @property
+    def provenance_broken(self) -> bool:
+        """Tampered or broken credentials: approving, remixing or exporting it needs an owner's reason."""
+        return self.c2pa_state == ProvenanceState.INVALID
+
+    @property
+    def provenance_state(self) -> str:
+        """The state a chip shows: a finished take without a stored verdict has no credentials."""
+        return self.c2pa_state or ProvenanceState.NONE
+
+    @property
+    def provenance_label(self) -> str:
+        return ProvenanceState(self.provenance_state).label
 
     @property
     def is_terminal(self) -> bool:

@@ -296,9 +296,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             message = f"The result could not be stored: {exc.strerror or exc}"
             render.mark_failed(message)
             return
-        report = provenance.read_provenance(
-            video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
-        )
+        report = provenance.read_with_settings(video_path)
         try:
             with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
                 render.video.save("video.mp4", FinishedFile(video), save=False)
@@ -318,17 +316,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,
-        c2pa_manifest=report.manifest,
-        c2pa_state=report.state,
-        c2pa_codes=report.codes,
-        c2pa_summary={
-            "signer": report.signer,
-            "claim_generator": report.claim_generator,
-            "title": report.title,
-            "actions": report.actions,
-            "digital_source_type": report.digital_source_type,
-            "verdict": report.verdict,
-        },
+        **provenance.take_fields(report),
     )
     if not won:  # canceled meanwhile: do not keep orphaned files
         render.video.delete(save=False)

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import c2pa
@@ -176,9 +177,42 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
 # --- Reading --------------------------------------------------------------------------------
 
 
+# What a failed check means, for people: c2pa-rs's codes name the check, not the consequence.
+_FAILURE_WORDS = {
+    "assertion.bmffHash.mismatch": "the video's bytes changed after it was signed",
+    "assertion.dataHash.mismatch": "the file's bytes changed after it was signed",
+    "assertion.hashedURI.mismatch": "a statement in the credentials was altered after signing",
+    "assertion.missing": "a statement the signature covers is missing",
+    "claimSignature.mismatch": "the signature does not match the credentials",
+    "claimSignature.missing": "the credentials carry no signature",
+    "signingCredential.invalid": "the signing certificate is invalid",
+    "signingCredential.expired": "the signing certificate had expired",
+    "signingCredential.revoked": "the signing certificate was revoked",
+    "claim.missing": "the credentials are incomplete",
+    "manifest.inaccessible": "the credentials could not be read",
+}
+# Codes c2pa-rs reports on files that are sound; they say nothing was tampered with.
+_NOT_FAILURES = {"signingCredential.untrusted"}
+
+CONFIGURE_SIGNING = ("To sign with a certificate from a recognised certificate authority, set "
+                     "C2PA_SIGN_CERT_CHAIN (leaf then intermediates, PEM) and C2PA_SIGN_KEY.")
+
+
+def describe_failures(codes: list[str]) -> str:
+    """What failed, in words, with the codes in brackets for whoever debugs the file."""
+    failures = [c for c in codes if c.split(":")[0] not in _NOT_FAILURES] or list(codes)
+    words = [w for w in dict.fromkeys(_FAILURE_WORDS.get(c.split(":")[0], "") for c in failures) if w]
+    what = "; ".join(words) or "the content does not match its signature"
+    return f"{what} ({', '.join(failures) or 'unknown reason'})"
+
+
 @dataclass(frozen=True)
 class ProvenanceReport:
-    state: str  # "trusted" | "valid" | "invalid" | "none"
+    # "trusted": chains to a root the operator configured (C2PA_TRUST_ANCHORS)
+    # "studio": chains to this studio's own local CA, which nobody else trusts
+    # "valid": intact, signed by someone we cannot vouch for
+    # "invalid": tampered or broken; "none": no manifest
+    state: str
     codes: list[str]
     signer: str | None
     claim_generator: str | None
@@ -192,25 +226,44 @@ class ProvenanceReport:
     def verdict(self) -> str:
         who = self.signer or "an unnamed signer"
         if self.state == "trusted":
-            return f"Verified: signed by {who}, a trusted signer."
+            return f"Trusted: signed by {who}, whose certificate chains to a root this studio's operator trusts."
+        if self.state == "studio":
+            return (f"Signed by this studio ({who}). This is the studio's own local certificate: it proves "
+                    f"the file is unchanged since this studio signed it, but it is not publicly trusted "
+                    f"and others will see an unknown signer. {CONFIGURE_SIGNING}")
         if self.state == "valid":
-            return f"Intact, but signed by {who}, which this studio does not trust."
+            return f"Intact, unknown signer: signed by {who}, whom this studio cannot vouch for."
         if self.state == "invalid":
-            why = ", ".join(self.codes) or "unknown reason"
-            return f"Tampered or broken: the content does not match its signature ({why})."
-        return "No content credentials: this file carries no C2PA manifest."
+            return f"Tampered or broken: {describe_failures(self.codes)}."
+        return "No content credentials: this file carries no C2PA manifest, so its origin cannot be checked."
 
 
 def _none_report() -> ProvenanceReport:
     return ProvenanceReport("none", [], None, None, None, [], None, None, None)
 
 
-def read_provenance(path: Path, *, trust_anchors_pem: bytes | None = None) -> ProvenanceReport:
-    """Validate the C2PA manifest of an MP4. Raises only when `path` does not exist."""
+def read_provenance(path: Path, *, trust_anchors_pem: bytes | None = None,
+                    studio_ca_pem: bytes | None = None) -> ProvenanceReport:
+    """Validate the C2PA manifest of an MP4. Raises only when `path` does not exist.
+
+    `trust_anchors_pem`: roots the operator trusts ("trusted"). `studio_ca_pem`: the studio's
+    own local CA, never a trust anchor: a file it signed reads "studio", not "trusted".
+    """
+    report = _read(path, trust_anchors_pem)
+    if report.state == "valid" and studio_ca_pem:
+        # Checked cryptographically, not by the signer's name (anyone can call a CA that):
+        # a second read with our CA as the only anchor says whether the chain ends there.
+        if _read(path, studio_ca_pem).state == "trusted":
+            codes = [c for c in report.codes if c != "signingCredential.untrusted"]
+            report = replace(report, state="studio", codes=codes)
+    return report
+
+
+def _read(path: Path, anchors_pem: bytes | None) -> ProvenanceReport:
     # Without user anchors c2pa-rs trusts nobody, so every signer reads merely "Valid".
     # Built outside the try below: unparsable anchors are a settings error that must surface,
     # not a verdict of "tampered" on every file.
-    settings = {"trust": {"user_anchors": trust_anchors_pem.decode()}} if trust_anchors_pem else {}
+    settings = {"trust": {"user_anchors": anchors_pem.decode()}} if anchors_pem else {}
     with open(path, "rb") as fh, c2pa.Context.from_dict(settings) as context:
         try:
             reader = c2pa.Reader.try_create(MP4, fh, None, context)  # None when no manifest
@@ -288,11 +341,59 @@ def studio_identity() -> SigningIdentity:
 
 
 def trust_anchors_from_settings() -> bytes | None:
+    """The roots the operator chose to trust (C2PA_TRUST_ANCHORS), and only those.
+
+    The studio's own local CA is not among them: it is a root this studio made itself, so a
+    file it signed is "signed by this studio", never "trusted" (see studio_ca_from_settings).
+    """
     from django.conf import settings
 
-    pems = []
+    if not settings.C2PA_TRUST_ANCHORS:
+        return None
+    return Path(settings.C2PA_TRUST_ANCHORS).read_bytes().strip() + b"\n"
+
+
+def studio_ca_from_settings() -> bytes | None:
+    """The studio's own local CA: the current identity's, or the one under C2PA_DIR that signed
+    earlier takes when a real certificate has been configured since."""
+    from django.conf import settings
+
     if ca_pem := studio_identity().ca_pem:
-        pems.append(ca_pem)
-    if settings.C2PA_TRUST_ANCHORS:
-        pems.append(Path(settings.C2PA_TRUST_ANCHORS).read_bytes())
-    return b"\n".join(p.strip() for p in pems) + b"\n" if pems else None
+        return ca_pem
+    ca_file = Path(settings.C2PA_DIR) / "ca.pem"
+    return ca_file.read_bytes() if ca_file.exists() else None
+
+
+def read_with_settings(path: Path) -> ProvenanceReport:
+    """A take's verdict with the anchors and the studio CA configured now."""
+    return read_provenance(path, trust_anchors_pem=trust_anchors_from_settings(),
+                           studio_ca_pem=studio_ca_from_settings())
+
+
+def take_fields(report: ProvenanceReport) -> dict:
+    """The Render fields a verdict is stored in."""
+    return {
+        "c2pa_manifest": report.manifest,
+        "c2pa_state": report.state,
+        "c2pa_codes": report.codes,
+        "c2pa_summary": {
+            "signer": report.signer,
+            "claim_generator": report.claim_generator,
+            "title": report.title,
+            "actions": report.actions,
+            "digital_source_type": report.digital_source_type,
+            "verdict": report.verdict,
+        },
+    }
+
+
+# Bumped when the way files are classified changes, so stored verdicts are recomputed too.
+CLASSIFIER_VERSION = b"2"
+
+
+def anchors_fingerprint() -> str:
+    """A hash of everything a verdict depends on besides the file: anchors, studio CA, classifier."""
+    digest = hashlib.sha256(CLASSIFIER_VERSION)
+    for pem in (trust_anchors_from_settings(), studio_ca_from_settings()):
+        digest.update(b"\0" + (pem or b""))
+    return digest.hexdigest()

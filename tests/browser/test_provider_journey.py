@@ -142,7 +142,7 @@ def test_owner_renders_a_scene_on_their_own_gateway(
     expect(take.get_by_test_id("take-video")).to_be_visible()
     provenance = take.get_by_test_id("provenance")
     provenance.locator("summary").click()
-    expect(provenance.get_by_test_id("provenance-state")).to_have_text("Valid, untrusted signer")
+    expect(provenance.get_by_test_id("provenance-state")).to_have_text("Intact, unknown signer")
 
     # The gateway was asked exactly once, for what the scene needs.
     assert provider_server.accepted["success"] == 1, provider_server.accepted

@@ -251,7 +251,7 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
         provenance = take.get_by_test_id("provenance")
         provenance.locator("summary").click()
         expect(provenance).to_have_attribute("open", "")
-        expect(provenance.get_by_test_id("provenance-state")).to_have_text("Trusted")
+        expect(provenance.get_by_test_id("provenance-state")).to_have_text("Signed by this studio")
     assert_no_full_reload_since_marked(page)
     # Nothing polled: every status arrived over the page's one live stream.
     page.wait_for_timeout(2_000)

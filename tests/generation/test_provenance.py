@@ -18,6 +18,7 @@ from generation.provenance import (
     load_identity,
     read_provenance,
     sign_mp4,
+    studio_ca_from_settings,
     studio_identity,
     trust_anchors_from_settings,
 )
@@ -84,12 +85,26 @@ def signed(tmp_path, identity):
     return dst
 
 
-def test_signed_previz_reads_trusted_with_the_local_ca(signed, identity):
+def test_a_ca_the_operator_configured_as_anchor_makes_the_file_trusted(signed, identity):
     report = read_provenance(signed, trust_anchors_pem=identity.ca_pem)
     assert report.state == "trusted"
     assert report.codes == []
     assert report.signer == "Storyboard Studio (local)"
-    assert report.verdict == "Verified: signed by Storyboard Studio (local), a trusted signer."
+    assert report.verdict.startswith("Trusted: signed by Storyboard Studio (local)")
+
+
+def test_the_studios_own_ca_reads_signed_by_this_studio_never_trusted(signed, identity):
+    report = read_provenance(signed, studio_ca_pem=identity.ca_pem)
+    assert report.state == "studio"
+    assert report.codes == []  # "untrusted" is the whole point of the state, not a failure
+    assert "trusted" not in report.verdict.replace("not publicly trusted", "").lower()
+    assert "not publicly trusted" in report.verdict
+    assert "C2PA_SIGN_CERT_CHAIN" in report.verdict and "C2PA_SIGN_KEY" in report.verdict
+
+
+def test_a_ca_merely_named_like_the_studios_does_not_pass_for_it(signed, tmp_path):
+    impostor = ensure_local_identity(tmp_path / "impostor")  # same organisation name, other key
+    assert read_provenance(signed, studio_ca_pem=impostor.ca_pem).state == "valid"
 
 
 def test_signed_file_reads_valid_but_untrusted_without_anchors(signed):
@@ -153,7 +168,7 @@ def test_outside_signer_fixture_is_valid_not_trusted(identity):
     assert "signingCredential.untrusted" in report.codes
     assert report.signer == "C2PA Test Signing Cert"
     assert report.claim_generator == "TestApp c2patool/0.6.2 c2pa-rs/0.28.2"
-    assert "does not trust" in report.verdict
+    assert report.verdict.startswith("Intact, unknown signer: signed by ")
 
 
 def test_manifest_records_created_action_source_type_and_recipe(signed):
@@ -216,25 +231,30 @@ def test_verdict_words():
     def report(state, codes=(), signer="Acme Films"):
         return ProvenanceReport(state, list(codes), signer, None, None, [], None, None, None)
 
-    assert report("trusted").verdict == "Verified: signed by Acme Films, a trusted signer."
+    assert report("trusted").verdict.startswith("Trusted: signed by Acme Films, whose certificate chains")
+    assert report("studio").verdict.startswith("Signed by this studio (Acme Films).")
     assert report("valid", ["signingCredential.untrusted"]).verdict == (
-        "Intact, but signed by Acme Films, which this studio does not trust."
+        "Intact, unknown signer: signed by Acme Films, whom this studio cannot vouch for."
     )
     assert report("invalid", ["assertion.bmffHash.mismatch"]).verdict == (
-        "Tampered or broken: the content does not match its signature "
+        "Tampered or broken: the video's bytes changed after it was signed "
         "(assertion.bmffHash.mismatch)."
     )
-    assert report("none", signer=None).verdict == (
-        "No content credentials: this file carries no C2PA manifest."
+    assert report("invalid", ["assertion.hashedURI.mismatch", "signingCredential.untrusted"]).verdict == (
+        "Tampered or broken: a statement in the credentials was altered after signing "
+        "(assertion.hashedURI.mismatch)."
     )
+    assert report("none", signer=None).verdict.startswith(
+        "No content credentials: this file carries no C2PA manifest")
 
 
-def test_studio_identity_defaults_to_a_local_ca_that_is_trusted(settings, tmp_path):
+def test_studio_identity_defaults_to_a_local_ca_that_is_not_a_trust_anchor(settings, tmp_path):
     settings.C2PA_DIR = tmp_path / "c2pa"
     settings.C2PA_SIGN_CERT_CHAIN = settings.C2PA_SIGN_KEY = settings.C2PA_TRUST_ANCHORS = ""
     identity = studio_identity()
     assert (tmp_path / "c2pa" / "leaf.pem").exists()
-    assert trust_anchors_from_settings() == identity.ca_pem
+    assert trust_anchors_from_settings() is None
+    assert studio_ca_from_settings() == identity.ca_pem
 
 
 def test_configured_certificates_and_extra_anchors_come_from_settings(settings, tmp_path):
@@ -250,5 +270,5 @@ def test_configured_certificates_and_extra_anchors_come_from_settings(settings, 
     assert studio_identity() == expected
     assert trust_anchors_from_settings() is None  # no local CA, no extra roots
     settings.C2PA_TRUST_ANCHORS = str(tmp_path / "roots.pem")
-    assert trust_anchors_from_settings() == local.ca_pem
+    assert trust_anchors_from_settings() == local.ca_pem.strip() + b"\n"
     assert not (tmp_path / "unused").exists()

@@ -14,7 +14,7 @@ from generation.providers import JobState, ProviderError
 from generation.providers.local_previz import LocalPrevizProvider
 
 
-def test_a_render_finishes_with_video_thumbnail_and_trusted_provenance(scene, render_take):
+def test_a_render_finishes_with_video_thumbnail_and_studio_signed_provenance(scene, render_take):
     take = render_take(scene)
     assert take.status == Status.SUCCEEDED, take.error_message
     assert take.progress == 100
@@ -24,7 +24,7 @@ def test_a_render_finishes_with_video_thumbnail_and_trusted_provenance(scene, re
         assert (stream.width, stream.height) == (1280, 720)
         assert container.streams.audio, "the previz has a sound bed"
     assert Path(take.thumbnail.path).read_bytes()[:2] == b"\xff\xd8"  # JPEG
-    assert take.c2pa_state == "trusted"
+    assert take.c2pa_state == "studio"  # the local CA: never "trusted"
     assert take.c2pa_summary["actions"] == ["c2pa.created"]
     assert take.c2pa_summary["claim_generator"].startswith("Storyboard Studio")
     assert take.recipe["prompt"] == scene.prompt

@@ -54,7 +54,7 @@ def test_a_running_take_offers_a_refresh_instead_of_polling_and_a_finished_one_p
     html = client.get(reverse("generation:render_status", args=[done.pk]), **HX).content.decode()
     assert "hx-trigger" not in html and ">Refresh<" not in html
     assert reverse("generation:render_file", args=[done.pk, "video"]) in html
-    assert "Trusted" in html and "c2pa.created" in html
+    assert "Signed by this studio" in html and "Trusted" not in html and "c2pa.created" in html
 
 
 def test_a_failed_take_says_why_and_offers_retry(client_for, editor, scene):
