@@ -24,6 +24,7 @@ from generation import export_media, export_package, export_pdf, ingredients, pr
 from generation.models import Export, ExportStatus, Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.services import form_key
+from projects import review
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class PlannedScene:
     scene: object  # projects.Scene
     take: Render | None  # the take that goes into the export (None when left out)
     reason: str  # why it is left out; "" when included
+    override_reason: str = ""  # an owner's reason for approving it though its checks failed
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,16 @@ def export_plan(project) -> ExportPlan:
             reason = f"Approved take {take.number} has no video."
         else:
             reason = ""
-        planned.append(PlannedScene(scene, None if reason else take, reason))
+        override = ""
+        if not reason and review.approval_blocker(take):
+            # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
+            decision = review.approval_override(take)
+            if decision is None:
+                reason = (f"Approved take {take.number} has tampered or broken content credentials; an owner can "
+                          "approve it anyway with a written reason on its review page.")
+            else:
+                override = decision.note
+        planned.append(PlannedScene(scene, None if reason else take, reason, override))
     return ExportPlan(planned)
 
 
@@ -277,6 +288,7 @@ def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
         take_number=take.number,
         approved_by=scene.approved_by.get_username() if scene.approved_by else "",
         approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
+        override_reason=planned.override_reason,
     )
 
 
@@ -304,6 +316,7 @@ def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, p
                 "claim_generator": summary.get("claim_generator"),
                 "codes": take.c2pa_codes,
                 "checked_at": take.finished_at.isoformat() if take.finished_at else None,
+                **({"approved_despite_failed_checks": planned.override_reason} if planned.override_reason else {}),
             },
         },
     )

@@ -38,6 +38,7 @@ class ApprovedTake:
     take_number: int
     approved_by: str
     approved_at: str  # ISO 8601
+    override_reason: str = ""  # an owner approved it though its checks failed, for this reason
 
     @property
     def ingredient_title(self) -> str:
@@ -72,14 +73,22 @@ class ExportClip(ApprovedTake):
 
 
 def approvals_assertion(clips: Sequence[ApprovedTake], *, project: str) -> dict:
-    return {
+    assertion = {
         "project": project,
         "approvals": [
             {"scene": c.scene_number, "title": c.title, "take": c.take_number,
-             "approved_by": c.approved_by, "approved_at": c.approved_at}
+             "approved_by": c.approved_by, "approved_at": c.approved_at,
+             **({"override_reason": c.override_reason} if c.override_reason else {})}
             for c in clips
         ],
     }
+    # Takes whose content credentials failed but which an owner let into the cut: said
+    # plainly, so whoever reads the cut's manifest need not find them among the approvals.
+    overrides = [{"scene": c.scene_number, "take": c.take_number, "approved_by": c.approved_by,
+                  "reason": c.override_reason} for c in clips if c.override_reason]
+    if overrides:
+        assertion["approved_despite_failed_checks"] = overrides
+    return assertion
 
 
 def ingredient_title(*, scene_number: int, title: str, take_number: int) -> str:

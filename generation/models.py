@@ -141,12 +141,14 @@ class Render(models.Model):
 
     @property
     def provenance_state(self) -> str:
-        """The state a chip shows: a finished take without a stored verdict has no credentials."""
+        """The state a chip shows ("" until the take is finished; a finished take without a verdict has none)."""
+        if self.status != Status.SUCCEEDED:
+            return ""
         return self.c2pa_state or ProvenanceState.NONE
 
     @property
     def provenance_label(self) -> str:
-        return ProvenanceState(self.provenance_state).label
+        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
 
     @property
     def is_terminal(self) -> bool:

@@ -185,6 +185,9 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key) -> tuple
         raise ValidationError("Describe what should change in the remix.")
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be remixed.")
+    if render.provenance_broken:
+        raise ValidationError(f"Take {render.number} cannot be remixed: its content credentials are tampered or "
+                              "broken, so what it was made from cannot be vouched for. Render a new take instead.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")

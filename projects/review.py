@@ -270,16 +270,45 @@ def _take_path(take) -> str:
     return reverse("projects:take_review", args=[take.pk])
 
 
-def take_approve(*, take, user, note: str = "") -> Scene:
+def approval_blocker(take) -> str | None:
+    """Why this take may not be approved without an owner's written reason (None: it may)."""
+    if take.provenance_broken:
+        verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
+        return f"Its content credentials failed: {verdict}"
+    return None
+
+
+def override_reason_for(*, take, user, override_reason: str | None) -> str | None:
+    """The owner's reason for approving a blocked take, cleaned; raises when it is refused."""
+    blocker = approval_blocker(take)
+    if blocker is None:
+        return None
+    if not (override_reason or "").strip():
+        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} "
+                              "An owner may approve it anyway with a written reason.")
+    if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user, role="owner").exists():
+        raise ValidationError("Only an owner can approve a take whose checks failed.")
+    reason = clean_text(override_reason, what="The reason", max_length=MAX_COMMENT)
+    if len(reason) < 10:
+        raise ValidationError("Write the reason for approving it anyway in a sentence (10 characters or more).")
+    return reason
+
+
+def take_approve(*, take, user, note: str = "", override_reason: str | None = None) -> Scene:
+    """Approve a take. A take whose checks failed (approval_blocker) needs an owner's written
+    reason, kept as an "approved despite failed checks" decision and in later exports' manifests."""
     _reviewable(take, "approved")
     note = clean_text(note, what="The note", max_length=MAX_COMMENT)
+    reason = override_reason_for(take=take, user=user, override_reason=override_reason)
     scene = take.scene
     with transaction.atomic():
         Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now())
-        ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.APPROVED, by=user,
-                                      note=note)
+        ReviewDecision.objects.create(scene=scene, take=take, by=user,
+                                      decision=Decision.APPROVED_OVERRIDE if reason else Decision.APPROVED,
+                                      note=reason or note)
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
-               text=f"approved {scene.title} take {take.number}")
+               text=f"approved {scene.title} take {take.number}"
+                    + (f" despite failed checks: {reason[:200]}" if reason else ""))
         live_publish(kind=ChangeKind.TAKE_APPROVED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                      actor=user)
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.
@@ -375,6 +404,13 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
         new_take, _ = rerender_for(comment=comment, user=user, prompt=retake_prompt,
                                    idempotency_key=idempotency_key)
     return comment, new_take
+
+
+def approval_override(take) -> ReviewDecision | None:
+    """The owner's override that approved `take` as it stands, if its latest approval was one."""
+    latest = (ReviewDecision.objects.filter(take=take, decision__in=[Decision.APPROVED, Decision.APPROVED_OVERRIDE])
+              .select_related("by").order_by("-at", "-pk").first())
+    return latest if latest is not None and latest.decision == Decision.APPROVED_OVERRIDE else None
 
 
 def history(scene) -> list[ReviewDecision]:

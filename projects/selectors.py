@@ -55,6 +55,13 @@ class Frame:
     comment_count: int
     take_count: int
     panel_url: str = ""
+    provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
+
+    @property
+    def provenance_label(self) -> str:
+        from generation.models import ProvenanceState
+
+        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
 
     @property
     def scene_id(self) -> int:
@@ -174,7 +181,8 @@ def _frames(project: Project, scenes) -> list[Frame]:
     # One row per take, newest first: the thumbnail, the live status and the review status all come from it.
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
-             .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at"))
+             .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
+                          "c2pa_state"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -192,12 +200,14 @@ def _frames(project: Project, scenes) -> list[Frame]:
         scene.review_status = review.status_of(scene)
         status, progress = _live_status(scene, scene_takes)
         label = STATUS_LABELS[status] + (f" {progress}%" if progress is not None else "")
+        shown = _shown_take(scene, scene_takes)
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
-            thumbnail_url=_thumbnail_url(scene, scene_takes, urls), status=status, status_label=label,
+            thumbnail_url=urls.thumbnail(shown[0]) if shown else _reference_url(scene, urls),
+            status=status, status_label=label,
             progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
-            panel_url=urls.panel(scene.pk),
+            panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
         ))
     return frames
 
@@ -232,13 +242,15 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     return SceneStatus(scene.review_status).value, None
 
 
-def _thumbnail_url(scene: Scene, takes: list[tuple], urls: _Urls) -> str | None:
-    """The approved take's poster, else the newest finished take's, else the reference image."""
-    playable = {pk: thumb for pk, _s, status, _p, thumb, withheld, _c in takes
-                if status == "succeeded" and thumb and not withheld}
+def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
+    """The take a frame shows (its poster, its provenance): the approved one, else the newest finished."""
+    playable = {take[0]: take for take in takes
+                if take[2] == "succeeded" and take[4] and not take[5]}
     chosen = scene.approved_take_id if scene.approved_take_id in playable else next(iter(playable), None)
-    if chosen is not None:
-        return urls.thumbnail(chosen)
+    return playable.get(chosen)
+
+
+def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None

@@ -98,6 +98,8 @@ class CommentRevision(models.Model):
 
 class Decision(models.TextChoices):
     APPROVED = "approved", "Approved"
+    # An owner approved a take whose checks failed (e.g. tampered credentials); the note is the reason.
+    APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
 

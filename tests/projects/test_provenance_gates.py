@@ -1,0 +1,170 @@
+"""The provenance verdict acts: a tampered take is shown as such everywhere and cannot be
+approved, remixed or exported unless an owner overrides with a written reason."""
+
+import uuid
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from generation import export as exports
+from generation import services as generation
+from generation.models import Export, ExportStatus, Render
+from generation.provenance import read_with_settings
+from projects import review
+from projects.models import Decision, ReviewDecision
+from tests.provenance_helpers import tamper
+
+
+@pytest.fixture
+def tampered(scene, render_take):
+    return tamper(render_take(scene))
+
+
+@pytest.fixture
+def run_export(django_capture_on_commit_callbacks):
+    def run(project, user) -> Export:
+        with django_capture_on_commit_callbacks(execute=True):
+            export, _ = exports.export_create(project=project, user=user, idempotency_key=uuid.uuid4())
+        export.refresh_from_db()
+        return export
+
+    return run
+
+
+# --- Services ---------------------------------------------------------------------------------
+
+
+def test_a_tampered_take_cannot_be_approved(tampered, reviewer):
+    with pytest.raises(ValidationError, match="cannot be approved.*the video's bytes changed after it was signed"):
+        review.take_approve(take=tampered, user=reviewer)
+    tampered.scene.refresh_from_db()
+    assert tampered.scene.approved_take_id is None
+    assert not ReviewDecision.objects.exists()
+
+
+def test_only_an_owner_may_override_and_only_with_a_reason(tampered, reviewer, owner):
+    with pytest.raises(ValidationError, match="Only an owner"):
+        review.take_approve(take=tampered, user=reviewer, override_reason="I checked it with the vendor.")
+    with pytest.raises(ValidationError, match="An owner may approve it anyway with a written reason"):
+        review.take_approve(take=tampered, user=owner, override_reason="   ")
+    with pytest.raises(ValidationError, match="in a sentence"):
+        review.take_approve(take=tampered, user=owner, override_reason="ok")
+    tampered.scene.refresh_from_db()
+    assert tampered.scene.approved_take_id is None
+
+
+def test_an_owner_override_is_recorded_with_its_reason(tampered, owner):
+    scene = review.take_approve(take=tampered, user=owner,
+                                override_reason="Re-encoded by our colourist; original checked by hand.")
+    assert scene.approved_take_id == tampered.pk
+    (decision,) = review.history(scene)
+    assert decision.decision == Decision.APPROVED_OVERRIDE
+    assert decision.note == "Re-encoded by our colourist; original checked by hand."
+    assert review.approval_override(tampered) == decision
+
+
+def test_a_take_without_credentials_can_be_approved(scene, render_take, reviewer):
+    take = render_take(scene)
+    Render.objects.filter(pk=take.pk).update(c2pa_state="none", c2pa_manifest=None)
+    take.refresh_from_db()
+    review.take_approve(take=take, user=reviewer)
+    scene.refresh_from_db()
+    assert scene.approved_take_id == take.pk
+
+
+def test_a_tampered_take_cannot_be_remixed(tampered, editor):
+    with pytest.raises(ValidationError, match="cannot be remixed: its content credentials are tampered"):
+        generation.render_remix(render=tampered, user=editor, prompt="Warmer light", idempotency_key=uuid.uuid4())
+    assert Render.objects.count() == 1
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+def test_every_page_shows_the_takes_state_at_a_glance(client_for, owner, tampered, project):
+    client = client_for(owner)
+    board = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert 'data-testid="provenance-chip"' in board and ">Tampered or broken</span>" in board
+    panel = client.get(reverse("projects:scene_panel", args=[project.pk, tampered.scene_id])).content.decode()
+    assert 'data-state="invalid"' in panel and 'data-testid="approve-blocked"' in panel
+    assert 'data-testid="approve-button"' not in panel and "Remix this take" not in panel
+    page = client.get(reverse("projects:take_review", args=[tampered.pk])).content.decode()
+    assert ">Tampered or broken</span>" in page and 'data-testid="override-form"' in page
+
+
+def test_a_reviewer_sees_why_and_no_way_to_approve(client_for, reviewer, tampered):
+    client = client_for(reviewer)
+    page = client.get(reverse("projects:take_review", args=[tampered.pk])).content.decode()
+    assert "This take cannot be approved" in page and "Only an owner can approve it anyway" in page
+    assert 'data-testid="approve-button"' not in page and 'data-testid="override-form"' not in page
+    response = client.post(reverse("projects:take_decide", args=[tampered.pk]), {"decision": "approve"})
+    assert response.status_code == 422
+    assert "cannot be approved" in response.content.decode()
+    tampered.scene.refresh_from_db()
+    assert tampered.scene.approved_take_id is None
+
+
+def test_an_owner_overrides_on_the_review_page_and_the_history_shows_the_reason(client_for, owner, tampered):
+    client = client_for(owner)
+    url = reverse("projects:take_decide", args=[tampered.pk])
+    refused = client.post(url, {"decision": "approve", "override_reason": ""})
+    assert refused.status_code == 422 and "with a written reason" in refused.content.decode()
+
+    client.post(url, {"decision": "approve", "override_reason": "Checked against the master by hand."})
+
+    tampered.scene.refresh_from_db()
+    assert tampered.scene.approved_take_id == tampered.pk
+    history = client.get(reverse("projects:take_review", args=[tampered.pk])).content.decode()
+    assert "Approved despite failed checks" in history and "Checked against the master by hand." in history
+
+
+def test_the_panel_approve_button_refuses_a_tampered_take_in_words(client_for, reviewer, tampered):
+    response = client_for(reviewer).post(
+        reverse("projects:scene_approve", args=[tampered.scene_id, tampered.pk]), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "cannot be approved" in response.content.decode()
+    tampered.scene.refresh_from_db()
+    assert tampered.scene.approved_take_id is None
+
+
+def test_a_take_without_credentials_shows_a_caution_by_its_approve_button(client_for, reviewer, scene, render_take):
+    take = render_take(scene)
+    Render.objects.filter(pk=take.pk).update(c2pa_state="none")
+    page = client_for(reviewer).get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert ">No credentials</span>" in page
+    assert "No content credentials: its origin cannot be checked" in page and 'data-testid="approve-button"' in page
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+def test_an_approved_take_found_tampered_later_is_left_out_of_the_export(
+        scene, render_take, reviewer, owner, project, client_for, run_export):
+    take = render_take(scene)
+    review.take_approve(take=take, user=reviewer)
+    tamper(take)  # e.g. found on re-verification after approval
+
+    page = client_for(owner).get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert "has tampered or broken content credentials; an owner can approve it anyway" in page
+    assert ">Tampered or broken</span>" in page
+    with pytest.raises(ValidationError, match="No scene has an approved take"):
+        exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+
+
+def test_an_overridden_take_goes_into_the_export_with_its_reason_in_the_manifest(
+        tampered, owner, project, client_for, run_export):
+    review.take_approve(take=tampered, user=owner, override_reason="Checked against the master by hand.")
+    page = client_for(owner).get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert 'data-testid="export-override"' in page and "Checked against the master by hand." in page
+
+    export = run_export(project, owner)
+
+    assert export.status == ExportStatus.SUCCEEDED, export.error_message
+    report = read_with_settings(Path(export.mp4.path))
+    active = report.manifest["manifests"][report.manifest["active_manifest"]]
+    (approvals,) = [a["data"] for a in active["assertions"] if a["label"] == "studio.storyboard.approvals"]
+    assert approvals["approved_despite_failed_checks"] == [
+        {"scene": 1, "take": tampered.number, "approved_by": owner.get_username(),
+         "reason": "Checked against the master by hand."}]
