@@ -133,6 +133,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                        number=(last.get(t.scene.pk) or 0) + 1, status=Status.QUEUED)
                 for t in plan.takes
             ])
+            locked.update(approval_stale_fields=[])  # new takes from the scenes as they are now
             Cast = Render.characters.through
             Cast.objects.bulk_create([Cast(render_id=r.pk, character_id=c.pk)
                                       for r, t in zip(renders, plan.takes) for c in t.compiled.cast])

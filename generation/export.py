@@ -318,6 +318,9 @@ def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, p
                 "checked_at": take.finished_at.isoformat() if take.finished_at else None,
                 **({"approved_despite_failed_checks": planned.override_reason} if planned.override_reason else {}),
             },
+            # The scene was edited after this take was approved: the recipe above is what made it.
+            **({"scene_edited_since_approval": list(planned.scene.approval_stale_fields)}
+               if planned.scene.approval_stale_fields else {}),
         },
     )
 
@@ -331,8 +334,10 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
         thumbnail = None
         if take is not None and take.thumbnail:  # never a withheld take's picture
             thumbnail = ingredients.local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
+        # A take beside the prompt that made it (its recipe), not the scene's prompt edited since.
+        prompt = (take.recipe or {}).get("prompt", scene.prompt) if take is not None else scene.prompt
         panels.append(export_pdf.BoardPanel(
-            number=scene.number, title=scene.title, prompt=scene.prompt,
+            number=scene.number, title=scene.title, prompt=prompt,
             duration=round(clip.duration, 2) if clip else scene.duration,
             approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
             approved=take is not None, thumbnail=thumbnail,

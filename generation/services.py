@@ -129,6 +129,8 @@ def render_create(
             budget.hold(scene.project, cost)  # locks the project first, then the scene
             # Lock the scene row so two takes booked at once get different numbers.
             type(scene).objects.select_for_update().filter(pk=scene.pk).first()
+            # A new take from the scene as it is now answers a stale approval.
+            type(scene).objects.filter(pk=scene.pk).update(approval_stale_fields=[])
             render = Render.objects.create(
                 scene=scene, parent=parent, connection=connection, provider=connection.kind,
                 model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user, cost=cost,

@@ -302,7 +302,8 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
     reason = override_reason_for(take=take, user=user, override_reason=override_reason)
     scene = take.scene
     with transaction.atomic():
-        Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now())
+        Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now(),
+                                                 approval_stale_fields=[])
         ReviewDecision.objects.create(scene=scene, take=take, by=user,
                                       decision=Decision.APPROVED_OVERRIDE if reason else Decision.APPROVED,
                                       note=reason or note)
@@ -338,7 +339,8 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
         ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.CHANGES_REQUESTED, by=user,
                                       comment=comment, note=comment.body)
         if scene.approved_take_id == take.pk:
-            Scene.objects.filter(pk=scene.pk).update(approved_take=None, approved_by=None, approved_at=None)
+            Scene.objects.filter(pk=scene.pk).update(approved_take=None, approved_by=None, approved_at=None,
+                                                     approval_stale_fields=[])
         record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
                text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
         live_publish(kind=ChangeKind.DECISION_MADE, project=scene.project, scene_id=scene.pk, take_id=take.pk,

@@ -170,7 +170,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id")
+        "approved_take_id", "approval_stale_fields")
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -239,6 +239,11 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
             return "rendering", progress
         if status in QUEUED:
             return "queued", None
+    if scene.review_status == SceneStatus.APPROVED:
+        if any(take[0] == scene.approved_take_id and take[5] for take in takes):
+            return SceneStatus.IN_REVIEW.value, None  # a withheld take is never shown "Approved"
+        if scene.approval_stale_fields:
+            return "stale_approval", None
     return SceneStatus(scene.review_status).value, None
 
 

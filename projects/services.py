@@ -12,6 +12,7 @@ from django.utils import timezone
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import BoardView, Invitation, Membership, Project, Role, Scene, Team, UserPreference
+from projects.models.storyboard import RECIPE_FIELDS
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -157,7 +158,7 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
             return current  # nothing of ours is new: no version bump, no feed entry
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
-            updated_at=timezone.now())
+            updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
             break
         expected_version = expected_version if base is not None else -1
@@ -199,11 +200,21 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     Scene.objects.filter(pk=scene.pk).update(
         reference_image=scene.reference_image.name or "", reference_fit=scene.reference_fit,
         version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
+        approval_stale_fields=_stale_after(scene, ["reference_image"] if upload is not None or remove else []),
     )
     scene.refresh_from_db()
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["reference_image"], "version": scene.version})
     return scene
+
+
+def _stale_after(current: Scene, changed) -> list[str]:
+    """The scene's stale-approval fields once `changed` are written: a recipe field edited
+    while a take is approved means that take no longer shows what the scene asks for."""
+    if not current.approved_take_id:
+        return []
+    stale = [name for name in changed if name in RECIPE_FIELDS or name == "reference_image"]
+    return list(dict.fromkeys([*current.approval_stale_fields, *stale]))
 
 
 def scene_delete(*, scene: Scene, user=None) -> None:

@@ -13,6 +13,12 @@ SIZE_CHOICES = [
     ("1080x1920", "1080×1920 portrait (1080p)"),
     ("1024x1024", "1024×1024 square"),
 ]
+# Scene fields a take's recipe is made from: editing one after approval makes the approval stale.
+# (The cast is whoever the prompt @mentions, so a cast change is a prompt change.)
+RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes")
+STALE_FIELD_WORDS = {"prompt": "prompt (or cast)", "duration": "duration", "size": "size",
+                     "camera_notes": "camera notes", "reference_image": "reference image"}
+
 MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
 
@@ -90,6 +96,9 @@ class Scene(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    approval_stale_fields = models.JSONField(
+        default=list, blank=True,
+        help_text="What of the scene's recipe was edited since its take was approved (empty: the approval holds)")
 
     class Meta:
         ordering = ["position", "pk"]
@@ -100,6 +109,16 @@ class Scene(models.Model):
     @property
     def number(self) -> int:
         return self.position + 1
+
+    @property
+    def approval_is_stale(self) -> bool:
+        return bool(self.approved_take_id and self.approval_stale_fields)
+
+    @property
+    def approval_stale_words(self) -> str:
+        """ "prompt and duration": what was edited since the approval, as the notice says it."""
+        names = [STALE_FIELD_WORDS.get(f, f) for f in self.approval_stale_fields]
+        return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
 
     def clean(self):
         # Blank prompts are caught by the field; this catches whitespace-only ones.
