@@ -168,3 +168,25 @@ def test_an_overridden_take_goes_into_the_export_with_its_reason_in_the_manifest
     assert approvals["approved_despite_failed_checks"] == [
         {"scene": 1, "take": tampered.number, "approved_by": owner.get_username(),
          "reason": "Checked against the master by hand."}]
+
+
+def test_compare_play_all_and_guest_pages_show_each_takes_state(client, client_for, owner, reviewer, scene,
+                                                              render_take, project):
+    good, bad = render_take(scene), tamper(render_take(scene))
+    review.take_approve(take=good, user=reviewer)
+    member = client_for(owner)
+    compare = member.get(reverse("projects:scene_compare", args=[scene.pk]),
+                         {"a": good.pk, "b": bad.pk}).content.decode()
+    assert ">Signed by this studio</span>" in compare and ">Tampered or broken</span>" in compare
+    cut = member.get(reverse("projects:project_cut", args=[project.pk])).content.decode()
+    assert ">Signed by this studio</span>" in cut
+    member.logout()
+
+    from projects import guest_links
+
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[scene], days=3)
+    url = reverse("projects:guest_review", args=[token])
+    client.post(url, {"action": "name", "name": "Grace"})
+    guest = client.get(url).content.decode()
+    assert ">Signed by this studio</span>" in guest and ">Tampered or broken</span>" in guest
