@@ -40,7 +40,7 @@ def _assert_rendered(render: Render, scene, worker: Worker) -> None:
     assert render.progress == 100, log
     assert render.poll_count >= 1, log
     assert render.provider_job_id, log
-    assert render.c2pa_state == "trusted", f"{render.c2pa_state} {render.c2pa_codes}{log}"
+    assert render.c2pa_state == "studio", f"{render.c2pa_state} {render.c2pa_codes}{log}"
 
     jobs = list(PrevizJob.objects.all())
     assert len(jobs) == 1, f"{len(jobs)} previz jobs: {jobs}{log}"
