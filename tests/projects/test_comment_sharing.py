@@ -102,3 +102,118 @@ def test_existing_comments_become_team_only_except_what_guests_wrote_or_were_ans
     shared = set(Comment.objects.filter(shared=True).values_list("pk", flat=True))
     assert shared == {guest_question.pk, answer.pk}
     assert not {internal.pk, internal_reply.pk, request.pk, orphan.pk} & shared
+
+
+# --- What a guest page shows ------------------------------------------------------------------
+
+
+from django.urls import reverse  # noqa: E402
+
+
+def _enter(client, token, name="Grace"):
+    url = reverse("projects:guest_review", args=[token])
+    client.post(url, {"action": "name", "name": name})
+    return client.get(url)
+
+
+@pytest.fixture
+def guest_link(project, owner, scene, take):
+    link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                          scenes=[scene], days=3)
+    return link, token
+
+
+def test_a_guest_reads_only_the_shared_comments(client, guest_link, take, editor, reviewer, owner):
+    link, token = guest_link
+    secret = review.comment_add(take=take, author=editor, body="Between us: the sky is cheap", at=0.5)
+    review.comment_reply(parent=secret, author=owner, body="Fix before the client notices")
+    review.comment_resolve(comment=secret, user=owner, resolved=True)
+    public = review.comment_add(take=take, author=editor, body="We kept the logo small on purpose", at=1,
+                                shared=True)
+    review.comment_reply(parent=public, author=owner, body="Internal aside on the logo", shared=False)
+    review.comment_reply(parent=public, author=owner, body="Happy to change it")
+    review.take_request_changes(take=take, user=reviewer, note="Decision note: redo the mist")
+    review.take_approve(take=take, user=reviewer, note="Approval note: budget reasons")
+
+    page = _enter(client, token).content.decode()
+    assert "We kept the logo small on purpose" in page and "Happy to change it" in page
+    for hidden in ("Between us", "Fix before the client", "Internal aside", "Decision note", "Approval note",
+                   "Changes requested"):
+        assert hidden not in page
+    assert page.count('data-testid="comment"') == 1 and page.count('data-testid="reply"') == 1
+    assert page.count('data-marker-at=') == 1  # the timeline shows no marker of a team-only note
+
+
+def test_a_guest_never_reads_team_usernames_in_a_comment(client, guest_link, take, editor, reviewer, owner):
+    link, token = guest_link
+    thread = review.comment_add(take=take, author=editor, body="@rita will check the logo; see logo@2x.png",
+                                at=1, shared=True)
+    review.comment_resolve(comment=thread, user=reviewer, resolved=True)
+    page = _enter(client, token).content.decode()
+    assert "@teammate will check the logo; see logo@2x.png" in page
+    assert "rita" not in page  # not in the text, the timeline's tooltip, nor "Resolved by"
+    assert "Resolved" in page and editor.get_username() in page  # the author's own name stays
+
+
+def test_a_guest_cannot_reply_to_a_team_only_comment(client, guest_link, take, editor):
+    link, token = guest_link
+    secret = review.comment_add(take=take, author=editor, body="Team only", at=1)
+    _enter(client, token)
+    response = client.post(reverse("projects:guest_reply", args=[token, secret.pk]), {"body": "peek"})
+    assert response.status_code == 404 and not secret.replies.exists()
+
+
+def test_a_guest_of_one_link_reads_nothing_of_takes_outside_it(client, project, owner, scene, take, make_scene,
+                                                                 render_take, editor):
+    other_scene = make_scene(title="Ending")
+    other_take = render_take(other_scene)
+    _link_a, token_a = guest_links.link_create(project=project, user=owner, label="A", scope="scenes",
+                                               scenes=[scene], days=3)
+    link_b, _token_b = guest_links.link_create(project=project, user=owner, label="B", scope="scenes",
+                                               scenes=[other_scene], days=3)
+    for_b = review.comment_add(take=other_take, author=editor, body="Shared on the ending", shared=True)
+    from_b = review.comment_add(take=other_take, guest_name="Bob", via_link=link_b, body="Bob's note on the end")
+    page = _enter(client, token_a).content.decode()
+    assert "Shared on the ending" not in page and "Bob's note" not in page and "Ending" not in page
+    for comment in (for_b, from_b):
+        response = client.post(reverse("projects:guest_reply", args=[token_a, comment.pk]), {"body": "peek"})
+        assert response.status_code == 404 and not comment.replies.exists()
+
+
+# --- What the team sees and switches -----------------------------------------------------------
+
+
+def test_the_review_page_marks_each_comment_and_its_author_shares_it(client_for, take, editor):
+    client = client_for(editor)
+    url = reverse("projects:take_review", args=[take.pk])
+    client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "Team thought", "at": "1"})
+    client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "For the client", "shared": "1"})
+    quiet, loud = Comment.objects.get(body="Team thought"), Comment.objects.get(body="For the client")
+    assert not quiet.shared and loud.shared
+    page = client.get(url).content.decode()
+    assert "Team only" in page and "Shared with guests" in page and 'data-testid="comment-shared"' in page
+
+    response = client.post(reverse("projects:comment_update", args=[quiet.pk]), {"action": "share"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and 'data-testid="unshare"' in response.content.decode()
+    quiet.refresh_from_db()
+    assert quiet.shared is True
+
+
+def test_someone_else_cannot_switch_a_comment_and_is_told_why(client_for, take, editor, reviewer):
+    comment = review.comment_add(take=take, author=editor, body="Mine", at=1)
+    client = client_for(reviewer)
+    assert 'data-testid="share"' not in client.get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    response = client.post(reverse("projects:comment_update", args=[comment.pk]), {"action": "share"},
+                           HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "or an owner, can choose who sees it" in response.content.decode()
+    comment.refresh_from_db()
+    assert comment.shared is False
+
+
+def test_another_teams_member_cannot_switch_a_comment(client_for, take, editor, outsider):
+    comment = review.comment_add(take=take, author=editor, body="Ours", at=1)
+    response = client_for(outsider).post(reverse("projects:comment_update", args=[comment.pk]), {"action": "share"})
+    assert response.status_code == 404
+    comment.refresh_from_db()
+    assert comment.shared is False
