@@ -21,6 +21,7 @@ def live_stream(project=None, team=None):
         return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor,
                 "changes": reverse("projects:project_changes", args=[project.pk]),
                 "poll_ms": int(settings.LIVE_FALLBACK_POLL_SECONDS * 1000),
+                "board": reverse("projects:project_detail", args=[project.pk]),
                 "presence": reverse("projects:project_presence", args=[project.pk])}
     stream = reverse("projects:team_events", args=[team.pk])
     return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor}
