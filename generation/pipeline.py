@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, provenance, reference
+from generation import animatic, provenance, reference, take_signing
 from generation.models import Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
@@ -297,8 +297,10 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             render.mark_failed(message)
             return
         report = provenance.read_with_settings(video_path)
+        # The provider's verdict (above) is what the take shows; what is kept is the studio's copy.
+        kept = take_signing.take_sign(render=render, video=video_path, provider_state=report.state)
         try:
-            with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+            with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:
                 render.video.save("video.mp4", FinishedFile(video), save=False)
                 render.thumbnail.save("thumbnail.jpg", FinishedFile(thumb), save=False)
         except Exception as exc:  # a full disk, an unreachable bucket: usually passes
@@ -316,7 +318,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,
-        **provenance.take_fields(report),
+        **provenance.take_fields(report, summary=kept.summary),
     )
     if not won:  # canceled meanwhile: do not keep orphaned files
         render.video.delete(save=False)

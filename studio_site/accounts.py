@@ -79,6 +79,8 @@ class SessionIdleMiddleware:
         session = getattr(request, "session", None)
         if session is None or not session.session_key:
             return response  # no session cookie: nothing to keep alive
+        if getattr(request, "session_idle_exempt", False):
+            return response  # a page's own background traffic, not the person
         minute = int(time.time() // 60)
         # Loading an expired or forged key empties session_key: never revive one.
         if session.get(IDLE_MARK) != minute and session.session_key:

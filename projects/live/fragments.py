@@ -40,7 +40,8 @@ def coalesce_key(event):
     if event.kind == ChangeKind.PRESENCE:
         return ("presence", event.project_id)
     if event.kind in STATE_KINDS:
-        return ("state", event.scene_id, event.take_id, event.kind == ChangeKind.TAKE_PROGRESS)
+        # A percentage alone draws less than a new status: the two never stand in for each other.
+        return ("state", event.scene_id, event.take_id, _progress_only(event))
     return None
 
 
@@ -49,7 +50,8 @@ def render_change(event, role: str) -> list[Message]:
     if kind == ChangeKind.SCENES_REORDERED:
         return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
     if kind == ChangeKind.CONNECTION_TESTED:
-        return _connection(event)
+        # The result (account words, "fetched the webhook secret") is on owners' pages only.
+        return _connection(event) if Membership(role=role).can_manage else []
     if kind == ChangeKind.EXPORT_CHANGED:
         return _export(event)
     if kind == ChangeKind.PRESENCE:
@@ -60,6 +62,11 @@ def render_change(event, role: str) -> list[Message]:
     if kind in SCENE_KINDS:
         return [Message(event.id, "change", _scene_html(event, role))]
     return []
+
+
+def _progress_only(event) -> bool:
+    return (event.kind == ChangeKind.TAKE_PROGRESS and event.data.get("status") == "running"
+            and event.data.get("moved") is False)
 
 
 def _membership(project, role: str) -> Membership:
@@ -76,8 +83,7 @@ def _scene_html(event, role: str) -> str:
         return ""  # deleted since: its own event removes the frame
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
-    progress_only = event.kind == ChangeKind.TAKE_PROGRESS and event.data.get("status") == "running" \
-        and event.data.get("moved") is False
+    progress_only = _progress_only(event)
     if event.kind == ChangeKind.SCENE_CREATED:
         # Appended to every board (static/studio/live.js drops a copy the page already has).
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 # behind the cursor and skip what was already delivered, so a late commit is not lost.
 LOOKBACK_IDS = 500
 SAFETY_READ_SECONDS = 5.0  # with Redis: read anyway this often, in case a wake-up was lost
+QUEUE_LIMIT = 2000  # changes waiting for one page before it is told to reload
 
 
 @dataclass(frozen=True)
@@ -49,19 +50,29 @@ class Subscriber:
     role: str
     user_id: int
     loop: asyncio.AbstractEventLoop | None = None
+    after: int | None = None  # the change the page was drawn at (None: drawn now)
     queue: object = field(init=False)
 
     def __post_init__(self):
-        self.queue = asyncio.Queue() if self.loop is not None else queue.Queue()
+        # Bounded: a page that stopped reading (a dead connection not yet noticed) can't grow
+        # without end; past the bound it is told to reload instead.
+        self.queue = asyncio.Queue(QUEUE_LIMIT) if self.loop is not None else queue.Queue(QUEUE_LIMIT)
+        self.overflowed = False
 
     def put(self, message: Message) -> None:
         if self.loop is None:
-            self.queue.put_nowait(message)
+            self._put(message)
             return
         try:
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, message)
+            self.loop.call_soon_threadsafe(self._put, message)
         except RuntimeError:
             pass  # its event loop is gone: the stream ended
+
+    def _put(self, message: Message) -> None:
+        try:
+            self.queue.put_nowait(message)
+        except (asyncio.QueueFull, queue.Full):
+            self.overflowed = True
 
 
 def channel_of(event) -> tuple[str, int]:
@@ -176,17 +187,23 @@ class Hub:
         from projects.models import ChangeEvent
 
         with self._lock:
-            channels = {channel: list(subs) for channel, subs in self._subscribers.items()}
-        if not channels:
+            watched = bool(self._subscribers)
+            afters = [sub.after for subs in self._subscribers.values() for sub in subs if sub.after is not None]
+        if not watched:
             self._cursor = None  # nobody watches: start afresh when someone does
             return 0
         if self._cursor is None:
-            self._cursor = self._floor = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            newest = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+            # From where the earliest page was drawn: a change committed between a page's
+            # replay and this first read still reaches it (pages drop what they replayed).
+            self._floor = min(afters + [newest])
+            self._cursor = newest
             self._delivered.clear()
-            return 0
         self.reads += 1
         events = list(ChangeEvent.objects.filter(id__gt=max(self._floor, self._cursor - LOOKBACK_IDS))
                       .exclude(id__in=list(self._delivered)).order_by("id")[:1000])
+        with self._lock:  # after the read: a page that subscribed meanwhile gets this read too
+            channels = {channel: list(subs) for channel, subs in self._subscribers.items()}
         delivered = 0
         last_of = {key: event.id for event in events if (key := self._coalesce(event)) is not None}
         for event in events:

@@ -25,22 +25,28 @@ class Present:
     editing: tuple[int, ...]  # scene ids
 
 
-def presence_join(*, project_id: int, user_id: int, client: str) -> None:
-    Presence.objects.update_or_create(project_id=project_id, client=client,
-                                      defaults={"user_id": user_id, "seen_at": timezone.now()})
+def presence_join(*, project_id: int, user_id: int, client: str, stream: str = "") -> None:
+    """The page's stream opened. A reconnect keeps what the page said it is editing."""
+    Presence.objects.update_or_create(project_id=project_id, client=client, user_id=user_id,
+                                      defaults={"stream": stream, "seen_at": timezone.now()})
     _presence_changed(project_id, user_id)
 
 
-def presence_beat(*, project_id: int, user_id: int, client: str) -> bool:
+def presence_beat(*, project_id: int, user_id: int, client: str, stream: str = "") -> bool:
     """Keep the page present; False when the user may no longer see the project (ends the stream)."""
     if not Membership.objects.filter(user_id=user_id, team__projects=project_id).exists():
         return False
-    Presence.objects.filter(project_id=project_id, client=client).update(seen_at=timezone.now())
+    # An upsert: a sweep may have dropped the row while this page was busy but alive.
+    _, created = Presence.objects.update_or_create(project_id=project_id, client=client, user_id=user_id,
+                                                   defaults={"stream": stream, "seen_at": timezone.now()})
+    if created:
+        _presence_changed(project_id, user_id)
     return True
 
 
-def presence_leave(*, project_id: int, user_id: int, client: str) -> None:
-    if Presence.objects.filter(project_id=project_id, client=client).delete()[0]:
+def presence_leave(*, project_id: int, user_id: int, client: str, stream: str = "") -> None:
+    """The stream ended. Only its own row goes: the page's next stream may already have joined."""
+    if Presence.objects.filter(project_id=project_id, client=client, stream=stream).delete()[0]:
         _presence_changed(project_id, user_id)
 
 

@@ -8,6 +8,7 @@ WSGI (the test server, which gives each request a thread).
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import time
 import uuid
@@ -19,6 +20,8 @@ from django.db import close_old_connections
 from projects.live.hub import Message, Subscriber, hub
 from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
 from projects.models import ChangeEvent
+
+log = logging.getLogger(__name__)
 
 REPLAY_LIMIT = 300  # a page that missed more than this reloads instead
 
@@ -35,22 +38,32 @@ def replay(*, channel, role: str, after: int | None) -> list[Message]:
     if after is None:
         return []  # a page that says nothing was just rendered: nothing to catch up on
     missed = list(ChangeEvent.objects.filter(id__gt=after, **scope).order_by("id")[:REPLAY_LIMIT + 1])
-    if len(missed) > REPLAY_LIMIT:
-        return [Message(id=missed[-1].id, event="reset", data="")]
+    oldest_kept = ChangeEvent.objects.order_by("id").values_list("id", flat=True).first()
+    if len(missed) > REPLAY_LIMIT or (oldest_kept is not None and oldest_kept > after + 1 and after > 0):
+        # Too much, or older than what is kept (a day): the page reloads instead.
+        return [Message(id=cursor_now(), event="reset", data="")]
     from projects.live.fragments import coalesce_key, render_change
 
     # As the hub does: of changes that draw the same regions, only the last is drawn.
     last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
-    return [message for event in missed
-            if (key := coalesce_key(event)) is None or last_of[key] == event.id
-            for message in render_change(event, role)]
+    messages = []
+    for event in missed:
+        if (key := coalesce_key(event)) is not None and last_of[key] != event.id:
+            continue
+        try:
+            messages.extend(render_change(event, role))
+        except Exception:  # one change that can't be drawn must not stop the page's stream
+            log.exception("live: could not render change %s for a replay", event.id)
+    return messages
 
 
-def client_id(raw: str | None) -> str:
+def client_id(raw: str | None, *, user_id: int) -> str:
+    """The page's id, under its user's: no page can speak for another person's."""
     try:
-        return str(uuid.UUID(raw or ""))
+        page = str(uuid.UUID(raw or ""))
     except ValueError:
-        return str(uuid.uuid4())
+        page = str(uuid.uuid4())
+    return f"{user_id}-{page}"
 
 
 # --- the two ways of serving it -------------------------------------------------------------
@@ -62,31 +75,46 @@ class _Page:
     def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
         self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
         self.project_id = channel[1] if channel[0] == "project" else None
-        self.sent = after or 0
+        self.replayed: set[int] = set()
+        self.reset_at = 0
         self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
-        self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop))
+        self.beaten = time.monotonic()
+        self.stream = str(uuid.uuid4())  # this connection, as opposed to the page's next one
+        self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop,
+                                                     after=after))
 
     def opening(self) -> list[str]:
         """Present on the project, then `retry` (how long a browser waits to reconnect, with
         Last-Event-ID) and what the page missed."""
         if self.project_id:
-            _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client)
+            _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client,
+                       stream=self.stream)
         chunks = ["retry: 2000\n\n"]
         for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after):
             chunks.append(message.encode())
-            self.sent = max(self.sent, message.id)
+            self.replayed.add(message.id)
+            if message.event == "reset":
+                self.reset_at = message.id  # the reload covers everything up to here
         return chunks
 
     def deliver(self, message: Message) -> str | None:
-        if message.id <= self.sent:
-            return None  # the replay already sent it
-        self.sent = message.id
+        # By exact id: a change that commits late (a lower id, after higher ones) still counts.
+        if message.id in self.replayed or message.id <= self.reset_at:
+            return None
+        if self.subscriber.overflowed:
+            self.subscriber.overflowed = False
+            return Message(message.id, "reset", "").encode()
         return message.encode()
 
+    def beat_due(self) -> bool:
+        return time.monotonic() - self.beaten >= settings.LIVE_KEEPALIVE_SECONDS
+
     def beat(self) -> str | None:
-        """While nothing happens: stay present and say so; None when the member lost access."""
+        """Every keep-alive period, busy or not: still a member (else the stream ends, None), still present."""
+        self.beaten = time.monotonic()
         if self.project_id:
-            still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client)
+            still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client,
+                               stream=self.stream)
         else:
             still = _in_thread(team_beat, team_id=self.channel[1], user_id=self.user_id)
         return ": keep-alive\n\n" if still else None
@@ -97,7 +125,8 @@ class _Page:
     def close(self) -> None:
         try:
             if self.project_id:
-                _in_thread(presence_leave, project_id=self.project_id, user_id=self.user_id, client=self.client)
+                _in_thread(presence_leave, project_id=self.project_id, user_id=self.user_id, client=self.client,
+                           stream=self.stream)
         finally:
             hub().unsubscribe(self.subscriber)
 
@@ -118,6 +147,9 @@ async def stream_async(**page_args):
                     return
             else:
                 chunk = page.deliver(message)
+                if chunk and page.beat_due():
+                    if await step(page.beat) is None:
+                        return
             if chunk:
                 yield chunk
     finally:
@@ -138,6 +170,8 @@ def stream_sync(**page_args):
                     return
             else:
                 chunk = page.deliver(message)
+                if chunk and page.beat_due() and page.beat() is None:
+                    return
             if chunk:
                 yield chunk
     finally:

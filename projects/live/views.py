@@ -22,9 +22,16 @@ def _after(request) -> int | None:
     return parse_id(raw) if raw else None
 
 
+def _not_activity(request) -> None:
+    # A page reconnecting its stream (every few minutes, unattended) is not someone using the
+    # studio: it must not keep their session from idling out (studio_site.accounts).
+    request.session_idle_exempt = True
+
+
 def _event_stream(request, channel, role):
+    _not_activity(request)
     args = {"channel": channel, "role": role, "user_id": request.user.pk, "after": _after(request),
-            "client": client_id(request.GET.get("client"))}
+            "client": client_id(request.GET.get("client"), user_id=request.user.pk)}
     body = stream_async(**args) if isinstance(request, ASGIRequest) else stream_sync(**args)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
@@ -51,6 +58,7 @@ def team_events(request, team_pk):
 def project_changes(request, pk):
     """The fallback where a page can't hold a stream: the regions changed since ?after=, at once."""
     project, membership = get_project_for(request.user, pk)
+    _not_activity(request)
     messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request) or 0)
     body = "".join(m.data for m in messages if m.event == "change")
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
@@ -70,9 +78,13 @@ def project_presence(request, pk):
     scene_id = parse_id(request.POST.get("editing") or "")
     if scene_id and not Scene.objects.filter(pk=scene_id, project=project).exists():
         scene_id = None
-    client = client_id(request.POST.get("client"))
-    changed = Presence.objects.filter(project=project, client=client, user=request.user).exclude(
-        editing_scene_id=scene_id).update(editing_scene_id=scene_id, seen_at=timezone.now())
+    client = client_id(request.POST.get("client"), user_id=request.user.pk)
+    # An upsert: the page may say this before its stream's first join, or between two streams.
+    row, created = Presence.objects.get_or_create(project=project, client=client, user=request.user,
+                                                  defaults={"editing_scene_id": scene_id, "seen_at": timezone.now()})
+    changed = created or row.editing_scene_id != scene_id
+    if not created and changed:
+        Presence.objects.filter(pk=row.pk).update(editing_scene_id=scene_id, seen_at=timezone.now())
     if changed:
         live_publish(kind=ChangeKind.PRESENCE, project=project, actor=request.user, data={"user": request.user.pk})
     return HttpResponse(status=204)

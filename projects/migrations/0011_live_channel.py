@@ -35,7 +35,8 @@ class Migration(migrations.Migration):
             name='Presence',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('client', models.CharField(help_text="The page's own id (one per open tab)", max_length=40)),
+                ('client', models.CharField(help_text="The page's own id (one per open tab), prefixed by its user's", max_length=64)),
+                ('stream', models.CharField(blank=True, help_text='The page\'s current stream: an old one ending late leaves the row alone', max_length=40)),
                 ('editing_scene_id', models.BigIntegerField(blank=True, null=True)),
                 ('seen_at', models.DateTimeField()),
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='projects.project')),

@@ -59,7 +59,9 @@ class Presence(models.Model):
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    client = models.CharField(max_length=40, help_text="The page's own id (one per open tab)")
+    client = models.CharField(max_length=64, help_text="The page's own id (one per open tab), prefixed by its user's")
+    stream = models.CharField(max_length=40, blank=True,
+                              help_text="The page's current stream: an old one ending late leaves the row alone")
     editing_scene_id = models.BigIntegerField(null=True, blank=True)
     seen_at = models.DateTimeField()
 

@@ -61,11 +61,17 @@
     });
   }
 
+  // Too much was missed: the board's frames and totals come again from the board's own address
+  // (not the page's, which may be a scene panel's); any other page reloads.
   function reloadBoard() {
-    const list = document.getElementById("board-frames");
-    if (list && window.htmx) {
-      htmx.ajax("GET", window.location.pathname, { target: "#board-frames", select: "#board-frames", swap: "outerHTML" });
+    const el = live();
+    const url = el && el.dataset.boardUrl;
+    if (!url || !document.getElementById("board-frames") || !window.htmx) {
+      window.location.reload();
+      return;
     }
+    htmx.ajax("GET", url, { target: "#board-frames", select: "#board-frames", swap: "outerHTML" });
+    htmx.ajax("GET", url, { target: "#board-totals", select: "#board-totals", swap: "outerHTML" });
   }
 
   // --- the cursor: where this page is up to, so a new connection resumes there ----------------
@@ -93,14 +99,39 @@
     }
   });
 
-  // A frame or take this page already shows (it made it itself) is replaced, not added twice.
+  // What the person is doing survives a teammate's change to the same region: a ticked frame
+  // stays ticked, a half-typed remix prompt stays typed (and its box open), a frame being
+  // dragged is left alone (the drop re-draws the frames anyway).
+  function keepWhatTheUserIsDoing(oldEl, newEl) {
+    const oldBox = oldEl.querySelector(".frame-select");
+    const newBox = newEl.querySelector(".frame-select");
+    if (oldBox && newBox) newBox.checked = oldBox.checked;
+    oldEl.querySelectorAll("details.remix").forEach(function (details, i) {
+      const fresh = newEl.querySelectorAll("details.remix")[i];
+      if (!fresh) return;
+      fresh.open = details.open;
+      const typed = details.querySelector("textarea");
+      const into = fresh.querySelector("textarea");
+      if (typed && into && typed.value !== typed.defaultValue) into.value = typed.value;
+    });
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     const fragment = evt.detail.fragment;
     if (!fragment || !fragment.children) return;
+    const target = evt.detail.target;
+    if (target && target.classList && target.classList.contains("frame") &&
+        (target.classList.contains("sortable-chosen") || target.classList.contains("sortable-ghost"))) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
     Array.from(fragment.children).forEach(function (child) {
       if (!child.id) return;
       const existing = document.getElementById(child.id);
-      if (existing && existing !== evt.detail.target) existing.remove();
+      if (!existing) return;
+      if (existing === target) keepWhatTheUserIsDoing(existing, child);
+      // A frame or take this page already shows (it made it itself) is replaced, not added twice.
+      else existing.remove();
     });
   });
 
@@ -146,9 +177,13 @@
   function startPolling() {
     const el = live();
     if (polling || !el || !el.dataset.changesUrl) return;
-    polling = window.setInterval(poll, 30000);
+    polling = window.setInterval(poll, Number(el.dataset.pollMs) || 30000);
   }
-  document.addEventListener("htmx:sseOpen", function () { failures = 0; });
+  document.addEventListener("htmx:sseOpen", function () {
+    failures = 0;
+    editingNow = null;  // a new stream is a new presence row: say again what this page edits
+    tellEditing();
+  });
   document.addEventListener("htmx:sseError", function () {
     failures += 1;
     if (failures >= 3) startPolling();

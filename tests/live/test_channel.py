@@ -227,3 +227,107 @@ def test_under_the_asgi_server_a_stream_is_a_coroutine_that_replays_and_delivers
     assert body.startswith("retry: 2000\n\n")
     assert f"event: order\ndata: [{b.pk}, {a.pk}]\n" in body
     assert ": keep-alive" in body  # the idle stream beat, and ended by itself
+
+
+# --- regressions found in review ----------------------------------------------------------------
+
+
+@pytest.fixture
+def page_on(monkeypatch):
+    """An open page's stream (its steps, without a server) on a hub this test pumps itself."""
+    from projects.live import stream
+
+    test_hub = Hub(_render_names, background=False)
+    monkeypatch.setattr(stream, "hub", lambda: test_hub)
+
+    def open_page(project, user, after):
+        page = stream._Page(channel=("project", project.pk), role=Role.EDITOR, user_id=user.pk, after=after,
+                            client=f"{user.pk}-tab")
+        page.opening()
+        return page, test_hub
+
+    return open_page
+
+
+def _delivered(page) -> list[str]:
+    chunks = []
+    while not page.subscriber.queue.empty():
+        chunk = page.deliver(page.subscriber.queue.get_nowait())
+        if chunk:
+            chunks.append(chunk)
+    return chunks
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_page_gets_a_change_that_commits_after_a_later_one(page_on, project, editor):
+    from projects.live.stream import cursor_now
+
+    page, test_hub = page_on(project, editor, cursor_now())
+    test_hub.pump()
+    first = live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=1)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=2)
+    ChangeEvent.objects.filter(pk=first.pk).delete()  # not committed yet
+    test_hub.pump()
+    assert len(_delivered(page)) == 1
+    first.save(force_insert=True)  # commits now, with its lower id
+    test_hub.pump()
+    assert ["scene_edited:1:editor" in chunk for chunk in _delivered(page)] == [True]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_between_a_pages_replay_and_the_readers_first_read_is_delivered(page_on, project, editor):
+    from projects.live.stream import cursor_now
+
+    page, test_hub = page_on(project, editor, cursor_now())  # drawn, replayed; the reader has not read yet
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=9)
+    test_hub.pump()
+    assert any("scene_edited:9:editor" in chunk for chunk in _delivered(page))
+
+
+@pytest.mark.django_db
+def test_what_a_page_is_editing_survives_its_stream_reconnecting(client_for, editor, project, scene):
+    from projects.live.presence import editing_map, presence_for, presence_join, presence_leave
+
+    client = client_for(editor)
+    tab = "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11"
+    row_client = f"{editor.pk}-{tab}"
+    presence_join(project_id=project.pk, user_id=editor.pk, client=row_client, stream="first")
+    client.post(reverse("projects:project_presence", args=[project.pk]), {"client": tab, "editing": scene.pk})
+    # The browser reconnects before the server notices the old stream is gone.
+    presence_join(project_id=project.pk, user_id=editor.pk, client=row_client, stream="second")
+    presence_leave(project_id=project.pk, user_id=editor.pk, client=row_client, stream="first")
+    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: ["eddie"]}
+
+
+@pytest.mark.django_db
+def test_a_page_may_say_what_it_edits_before_its_stream_joined(client_for, editor, project, scene):
+    from projects.live.presence import editing_map, presence_for
+
+    client_for(editor).post(reverse("projects:project_presence", args=[project.pk]),
+                            {"client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11", "editing": scene.pk})
+    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: ["eddie"]}
+
+
+@pytest.mark.django_db
+def test_connection_test_results_reach_owners_pages_only(team, owner):
+    from generation.models import ProviderConnection
+    from projects.live.fragments import render_change
+
+    local = ProviderConnection.objects.get(team=team, kind="local")
+    event = live_publish(kind=ChangeKind.CONNECTION_TESTED, team_id=team.pk, object_id=local.pk)
+    assert render_change(event, Role.OWNER) and render_change(event, Role.EDITOR) == []
+    assert render_change(event, Role.VIEWER) == []
+
+
+@pytest.mark.django_db
+def test_a_pages_own_background_requests_do_not_keep_the_session_alive(client_for, editor, project):
+    from studio_site.accounts import IDLE_MARK
+
+    client = client_for(editor)
+    session = client.session
+    session[IDLE_MARK] = 1  # last active long ago
+    session.save()
+    client.get(reverse("projects:project_changes", args=[project.pk]), {"after": 0})
+    assert client.session[IDLE_MARK] == 1
+    client.get(reverse("projects:project_detail", args=[project.pk]))  # the person, using the studio
+    assert client.session[IDLE_MARK] != 1

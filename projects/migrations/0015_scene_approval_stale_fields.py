@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0012_decision_approved_override'),
+        ('projects', '0014_decision_approved_override'),
     ]
 
     operations = [

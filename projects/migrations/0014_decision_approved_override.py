@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0011_live_channel'),
+        ('projects', '0013_team_do_not_train'),
     ]
 
     operations = [
