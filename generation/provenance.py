@@ -349,6 +349,61 @@ def _read(path: Path, anchors_pem: bytes | None) -> ProvenanceReport:
     return _report_from_store(store)
 
 
+def read_kept_take(path: Path, *, trust_anchors_pem: bytes | None = None,
+                   studio_ca_pem: bytes | None = None) -> ProvenanceReport:
+    """The verdict of a stored take the studio signed a copy of (generation/take_signing.py).
+
+    What a take shows is the verdict of the file its provider delivered, which lives on as the
+    copy's parent ingredient: c2pa-rs re-checks that manifest's signature against today's
+    anchors (ingredientDeltas); its hard binding was checked when the copy was made (the
+    ingredient's own validation results). A copy altered in storage since reads tampered.
+    """
+    kept = read_provenance(path, trust_anchors_pem=trust_anchors_pem, studio_ca_pem=studio_ca_pem)
+    if kept.state in ("invalid", "none"):
+        return kept  # the stored copy itself was altered, or stripped, after the studio signed it
+    store = kept.manifest
+    parent = _parent_ingredient(store)
+    if parent is None:
+        return _none_report()  # the provider's file carried no credentials
+    frozen = (parent.get("validation_results") or {}).get("activeManifest", {}).get("failure", [])
+    deltas = _parent_deltas(store, parent)
+    codes = list(dict.fromkeys(item["code"] for item in [*frozen, *deltas.get("failure", [])]))
+    signed_ok = [c for c in codes if c != "signingCredential.untrusted"]
+    if [c for c in codes if c not in _NOT_FAILURES]:
+        state = "invalid"
+    elif _parent_trusted(deltas):
+        state, codes = "trusted", signed_ok
+    elif studio_ca_pem and _parent_trusted(_parent_deltas(_read(path, studio_ca_pem).manifest or {}, parent)):
+        state, codes = "studio", signed_ok
+    else:
+        state = "valid"
+    report = _report_from_store({"manifests": store.get("manifests", {}),
+                                 "active_manifest": parent["active_manifest"], "validation_state": "Valid"})
+    return replace(report, state=state, codes=codes, manifest=store)
+
+
+def _parent_ingredient(store: dict) -> dict | None:
+    active = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    return next((i for i in active.get("ingredients", [])
+                 if i.get("relationship") == "parentOf" and i.get("active_manifest")), None)
+
+
+def _parent_deltas(store: dict, parent: dict) -> dict:
+    """The parent ingredient's re-validation results from this read (success/failure lists)."""
+    merged = {"success": [], "failure": []}
+    label = parent.get("label") or ""
+    for delta in (store.get("validation_results") or {}).get("ingredientDeltas") or []:
+        if label and not delta.get("ingredientAssertionURI", "").endswith(label):
+            continue
+        for kind in merged:
+            merged[kind] += (delta.get("validationDeltas") or {}).get(kind) or []
+    return merged
+
+
+def _parent_trusted(deltas: dict) -> bool:
+    return any(item.get("code") == "signingCredential.trusted" for item in deltas.get("success", []))
+
+
 def _report_from_store(store: dict) -> ProvenanceReport:
     active = store.get("manifests", {}).get(store.get("active_manifest"), {})
     # The top-level validation_status lists failures across the active manifest and its
@@ -438,6 +493,12 @@ def read_with_settings(path: Path) -> ProvenanceReport:
     """A take's verdict with the anchors and the studio CA configured now."""
     return read_provenance(path, trust_anchors_pem=trust_anchors_from_settings(),
                            studio_ca_pem=studio_ca_from_settings())
+
+
+def read_kept_with_settings(path: Path) -> ProvenanceReport:
+    """A stored studio-signed take's verdict with the anchors and studio CA configured now."""
+    return read_kept_take(path, trust_anchors_pem=trust_anchors_from_settings(),
+                          studio_ca_pem=studio_ca_from_settings())
 
 
 def take_fields(report: ProvenanceReport, *, summary: dict | None = None) -> dict:

@@ -29,6 +29,10 @@ class Reverified:
     skipped: bool = False  # the fingerprint had not changed
 
 
+def studio_signed(take: Render) -> bool:
+    return bool((take.c2pa_summary or {}).get("studio_signed"))
+
+
 def renders_reverify_provenance(*, only_if_changed: bool = False) -> Reverified:
     """Read every finished take's stored video again and store its verdict if it moved."""
     fingerprint = provenance.anchors_fingerprint()
@@ -41,13 +45,16 @@ def renders_reverify_provenance(*, only_if_changed: bool = False) -> Reverified:
         result.checked += 1
         try:
             with scratch_dir("studio-reverify-") as tmp:
-                report = provenance.read_with_settings(
-                    ingredients.local_path(take.video, Path(tmp) / "video.mp4"))
+                local = ingredients.local_path(take.video, Path(tmp) / "video.mp4")
+                # A copy the studio signed shows its provider's verdict (its parent ingredient).
+                read = provenance.read_kept_with_settings if studio_signed(take) else provenance.read_with_settings
+                report = read(local)
         except OSError as exc:  # gone from storage: keep the last verdict, say so in the log
             log.warning("take %s: stored video unreadable for re-verification: %s", take.pk, exc)
             result.unreadable += 1
             continue
-        fields = provenance.take_fields(report)
+        fields = provenance.take_fields(report, summary={
+            k: v for k, v in (take.c2pa_summary or {}).items() if k.startswith("studio_")})
         if (fields["c2pa_state"], fields["c2pa_codes"], fields["c2pa_summary"]) == (
                 take.c2pa_state, take.c2pa_codes, take.c2pa_summary):
             continue

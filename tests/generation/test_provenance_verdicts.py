@@ -1,10 +1,13 @@
 """Stored verdicts: five honest states, recomputed when the trust configuration changes."""
 
+import pytest
 from django.core.management import call_command
 
+from generation import provenance
 from generation.models import ProvenanceState, Render, VerdictFingerprint
 from generation.provenance import studio_ca_from_settings
 from generation.reverify import renders_reverify_provenance
+from tests.generation.test_provenance import ALGORITHMIC_MEDIA, make_mp4
 from tests.provenance_helpers import flip_a_byte_in_mdat, tamper
 
 
@@ -65,3 +68,72 @@ def test_a_take_whose_file_is_gone_keeps_its_verdict(scene, render_take):
     take.refresh_from_db()
     assert result.unreadable == 1
     assert take.c2pa_state == ProvenanceState.STUDIO
+
+
+# --- Stored copies the studio signed: the verdict is the provider's file's, re-judged -----------
+
+CLAIM = provenance.TakeClaim(title="Scene 1: Dawn (take 1)", claim_generator="Storyboard Studio/1",
+                             digital_source_type=ALGORITHMIC_MEDIA, provider="openai-videos", model="veo-3.1",
+                             request_sha256="0" * 64, consents=[], do_not_train=True)
+
+
+@pytest.fixture
+def pki(tmp_path):
+    return {"studio": provenance.ensure_local_identity(tmp_path / "studio"),
+            "provider": provenance.ensure_local_identity(tmp_path / "provider", organization="Provider Inc")}
+
+
+def kept_copy(tmp_path, pki, *, provider_signed=True, provider_tampered=False):
+    """What the pipeline stores: the studio's signed copy of what the provider delivered."""
+    delivered = make_mp4(tmp_path / "raw.mp4")
+    if provider_signed:
+        signed = tmp_path / "provider.mp4"
+        provenance.sign_mp4(src=delivered, dst=signed, identity=pki["provider"], title="result",
+                            claim_generator="Provider/1", digital_source_type=ALGORITHMIC_MEDIA, recipe={})
+        delivered = signed
+    if provider_tampered:
+        delivered.write_bytes(flip_a_byte_in_mdat(bytearray(delivered.read_bytes())))
+    kept = tmp_path / "kept.mp4"
+    provenance.sign_take(src=delivered, dst=kept, identity=pki["studio"], claim=CLAIM, with_parent=provider_signed)
+    return kept
+
+
+def test_a_kept_copy_reads_as_its_providers_file(tmp_path, pki):
+    kept = kept_copy(tmp_path, pki)
+    report = provenance.read_kept_take(kept, studio_ca_pem=pki["studio"].ca_pem)
+    assert report.state == "valid"
+    assert report.signer == "Provider Inc"  # the provider, not the studio that signed the copy
+    # The operator comes to trust the provider's root: the same stored file now reads trusted.
+    trusted = provenance.read_kept_take(kept, trust_anchors_pem=pki["provider"].ca_pem,
+                                        studio_ca_pem=pki["studio"].ca_pem)
+    assert (trusted.state, trusted.codes) == ("trusted", [])
+
+
+def test_a_kept_copy_of_a_tampered_delivery_stays_tampered(tmp_path, pki):
+    report = provenance.read_kept_take(kept_copy(tmp_path, pki, provider_tampered=True),
+                                       trust_anchors_pem=pki["provider"].ca_pem, studio_ca_pem=pki["studio"].ca_pem)
+    assert report.state == "invalid"
+    assert "assertion.bmffHash.mismatch" in report.codes
+
+
+def test_a_kept_copy_of_an_unsigned_delivery_has_no_credentials(tmp_path, pki):
+    report = provenance.read_kept_take(kept_copy(tmp_path, pki, provider_signed=False),
+                                       studio_ca_pem=pki["studio"].ca_pem)
+    assert report.state == "none"
+
+
+def test_a_kept_copy_altered_in_storage_reads_tampered(tmp_path, pki):
+    kept = kept_copy(tmp_path, pki)
+    kept.write_bytes(flip_a_byte_in_mdat(bytearray(kept.read_bytes())))
+    report = provenance.read_kept_take(kept, studio_ca_pem=pki["studio"].ca_pem)
+    assert report.state == "invalid" and "assertion.bmffHash.mismatch" in report.codes
+
+
+def test_reverify_keeps_a_previz_takes_studio_verdict_and_its_signing_note(scene, render_take):
+    take = render_take(scene)
+    assert take.c2pa_summary["studio_signed"] is True
+    Render.objects.filter(pk=take.pk).update(c2pa_state="trusted")
+    renders_reverify_provenance()
+    take.refresh_from_db()
+    assert take.c2pa_state == ProvenanceState.STUDIO
+    assert take.c2pa_summary["studio_signed"] is True
