@@ -94,6 +94,9 @@ class Render(models.Model):
         max_length=64, blank=True,
         help_text="Digest of the ingredient title and trust anchors the archive was written with")
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    # What the provider delivered (generation/delivery.py), and each way it differs from the booking.
+    delivered = models.JSONField(default=dict, blank=True)
+    delivery_problems = models.JSONField(default=list, blank=True)
     characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
                                         help_text="Who this take casts; revoking consent quarantines it")
     quarantined_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, provenance, reference
+from generation import animatic, catalog, delivery, provenance, reference
 from generation.models import Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
@@ -256,6 +256,18 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
+def _delivery_problems(render: Render, facts: dict) -> list[str]:
+    params = render.recipe.get("parameters", {})
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    problems = delivery.delivery_problems(
+        facts, size=params.get("size", "0x0"), seconds=float(params.get("seconds") or 0),
+        audio_expected=bool(model and model.has_audio))
+    if problems:
+        log.warning("take %s delivered other than booked: %s", render.pk, "; ".join(problems),
+                    extra={"take_id": render.pk, "delivery_problems": problems})
+    return problems
+
+
 class TryAgainLater(Exception):
     """A transient failure the calling task should retry (bounded) before giving up."""
 
@@ -281,7 +293,8 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
             provider.download(render.provider_job_id, "video", video_path)
-            duration = animatic.video_duration(video_path)
+            facts = delivery.delivered_facts(video_path)
+            duration = facts["duration"]
             if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
                 animatic.extract_thumbnail(video_path, thumb_path, exact=False)
         except ProviderError as exc:
@@ -315,6 +328,8 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             return
     won = render.advance(
         Status.SUCCEEDED,
+        delivered=facts,
+        delivery_problems=_delivery_problems(render, facts),
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,
