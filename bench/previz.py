@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import av  # noqa: E402
 import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 
 from generation.animatic import probe_video, render_animatic  # noqa: E402
 
@@ -35,13 +36,28 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def render(out: Path) -> None:
+def photo(width: int, height: int, seed: int) -> Image.Image:
+    """A photo-like stand-in (noise over gradients): as costly to fit and encode as a real one."""
+    rng = np.random.default_rng(seed)
+    y = np.linspace(0, 1, height, dtype=np.float32)[:, None, None]
+    x = np.linspace(0, 1, width, dtype=np.float32)[None, :, None]
+    base = 255 * (0.3 + 0.5 * x * y) * np.array([0.9, 0.7, 0.5], np.float32)
+    return Image.fromarray(np.clip(base + rng.normal(0, 18, (height, width, 3)), 0, 255).astype(np.uint8))
+
+
+def render(out: Path, *, scene: bool = False) -> None:
+    """`scene`: the full previz of a scene with a reference image, two cast portraits and
+    three lines of dialogue as subtitles (what a booked take draws)."""
+    dialogue = ("\nKEEPER: Storm’s coming — light the lamp.\nMARÍA: “Already lit.”\n"
+                "KEEPER: Then we wait.") if scene else ""
     render_animatic(
         out_path=out, width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS, scene_number=3,
         title="The Lighthouse Keeper",
         prompt="A weathered lighthouse keeper climbs the spiral stairs at dusk, lantern in "
-               "hand, as a storm rolls in over the cliffs and gulls wheel around the tower.",
+               "hand, as a storm rolls in over the cliffs and gulls wheel around the tower." + dialogue,
         camera_notes="Slow push-in, low angle, 35mm",
+        **({"background": photo(WIDTH, HEIGHT, 1),
+            "cast": [("Keeper", photo(300, 400, 2)), ("María", photo(300, 400, 3))]} if scene else {}),
     )
 
 
@@ -83,6 +99,7 @@ def main() -> None:
         animatic, reference = Path(tmp) / "animatic.mp4", Path(tmp) / "plain.mp4"
         cases = {
             "render_animatic (video + AAC bed)": lambda: render(animatic),
+            "render_animatic, scene: image + cast + subtitles": lambda: render(animatic, scene=True),
             "plain PyAV, constant rgb24 frame (video only)": lambda: plain_encode(reference),
             "plain PyAV, constant yuv420p frame (video only)":
                 lambda: plain_encode(reference, "yuv420p"),

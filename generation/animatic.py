@@ -11,11 +11,13 @@ leaving libx264 as the dominant cost.
 from __future__ import annotations
 
 import colorsys
+import functools
 import hashlib
+import re
 import os
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,9 +68,14 @@ def _yuv420(img: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------- drawing
 
 
-def _font(size: float) -> ImageFont.FreeTypeFont:
-    # Pillow's bundled scalable font: no dependency on system font files.
-    return ImageFont.load_default(size=max(8, round(size)))
+FONTS = Path(__file__).resolve().parent / "fonts"  # DejaVu Sans, bundled with its licence
+
+
+@functools.lru_cache(maxsize=64)
+def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
+    # Bundled, not the system's: a worker without fonts still draws "café", "—", "Ωμέγα", "Жук".
+    name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+    return ImageFont.truetype(str(FONTS / name), max(8, round(size)))
 
 
 def _even(x: float) -> int:
@@ -110,9 +117,18 @@ def _wrap(text: str, font, width: float, max_lines: int, limit: int = 4000) -> l
 
 
 def _draw_board(w: int, h: int, safe: tuple[int, int, int, int], unit: float, *, title: str,
-                prompt: str, scene_number: int, camera_notes: str) -> Image.Image:
-    """The panning layer: a gradient seeded by the title, storyboard guides, and a text
-    panel inside `safe`, the part of the board that stays on screen for the whole pan."""
+                prompt: str, scene_number: int, camera_notes: str, background: Image.Image | None = None,
+                cast: Sequence[tuple[str, Image.Image]] = ()) -> Image.Image:
+    """The panning layer: the scene's reference image (else a gradient seeded by the title
+    with storyboard guides), the cast's portraits and a text panel inside `safe`, the part
+    of the board that stays on screen for the whole pan."""
+    if background is not None:
+        img = _cover(background, w, h)
+        # The picture is the scene: the text shrinks to a caption and leaves it visible.
+        _draw_portraits(img, safe, unit, cast)
+        _draw_panel(img, safe, unit, title=title, prompt=prompt, scene_number=scene_number,
+                    camera_notes=camera_notes, compact=True)
+        return img
     digest = hashlib.sha256(title.encode()).digest()
     hue = digest[0] / 255
     c1 = [255 * c for c in colorsys.hsv_to_rgb(hue, 0.55, 0.32)]
@@ -131,17 +147,72 @@ def _draw_board(w: int, h: int, safe: tuple[int, int, int, int], unit: float, *,
     for k in (1, 2):  # rule-of-thirds guides
         draw.line([(w * k // 3, 0), (w * k // 3, h)], fill=(64, 64, 64))
         draw.line([(0, h * k // 3), (w, h * k // 3)], fill=(64, 64, 64))
+    if cast:  # portraits take the top right; the text panel keeps the rest
+        x0, y0, x1, y1 = safe
+        used = _draw_portraits(img, safe, unit, cast)
+        safe = (x0, y0, x1 - used, y1)
+    _draw_panel(img, safe, unit, title=title, prompt=prompt, scene_number=scene_number,
+                camera_notes=camera_notes)
+    return img
 
+
+def _cover(image: Image.Image, w: int, h: int) -> Image.Image:
+    """`image` scaled to cover w×h and centre-cropped (the reference was fitted to the frame's
+    shape already; this only adds the few pixels the camera move travels over)."""
+    image = image.convert("RGB")
+    scale = max(w / image.width, h / image.height)
+    size = (max(w, round(image.width * scale)), max(h, round(image.height * scale)))
+    image = image.resize(size, Image.LANCZOS)
+    left, top = (size[0] - w) // 2, (size[1] - h) // 2
+    return image.crop((left, top, left + w, top + h))
+
+
+def _draw_portraits(img: Image.Image, safe, unit: float, cast) -> int:
+    """The cast's reference images as small named portraits along the safe area's top right;
+    returns the width they took (0 when there are none)."""
+    if not cast:
+        return 0
     x0, y0, x1, y1 = safe
+    side, gap = round(unit * 0.17), round(unit * 0.02)
+    label_f = _font(unit * 0.03, bold=True)
+    mask = Image.new("L", (side, side))
+    ImageDraw.Draw(mask).rounded_rectangle([0, 0, side - 1, side - 1], radius=side // 6, fill=255)
+    draw = ImageDraw.Draw(img)
+    y = y0
+    for name, portrait in cast[:4]:
+        if y + side + label_f.size * 1.4 > y1:
+            break
+        x = x1 - side
+        img.paste(_cover(portrait, side, side), (x, y), mask)
+        draw.rounded_rectangle([x, y, x + side - 1, y + side - 1], radius=side // 6,
+                               outline=(255, 255, 255), width=max(1, round(unit * 0.004)))
+        label = _wrap(name, label_f, side + 2 * gap, 1)
+        if label:
+            draw.text((x + side / 2, y + side + gap / 2), label[0], font=label_f, fill=(255, 255, 255),
+                      anchor="mt", stroke_width=max(1, round(unit * 0.003)), stroke_fill=(0, 0, 0))
+        y += side + gap + round(label_f.size * 1.4)
+    return side + 2 * gap
+
+
+def _draw_panel(img: Image.Image, safe, unit: float, *, title: str, prompt: str, scene_number: int,
+                camera_notes: str, compact: bool = False) -> None:
+    """The scene's words on a translucent panel: centred and full when there is no picture,
+    a caption at the top left (title, two lines of prompt) over a reference image."""
+    draw = ImageDraw.Draw(img)
+    x0, y0, x1, y1 = safe
+    if compact:
+        x1 = x0 + (x1 - x0) * 11 // 20
     pad, gap = round(unit * 0.03), round(unit * 0.025)
-    label_f, title_f, body_f = _font(unit * 0.032), _font(unit * 0.07), _font(unit * 0.042)
+    label_f, body_f = _font(unit * 0.032), _font(unit * 0.042)
+    title_f = _font(unit * (0.05 if compact else 0.07), bold=True)
     text_w = x1 - x0 - 2 * pad
     line_h = {f: round(f.size * 1.3) for f in (label_f, title_f, body_f)}
     kicker = [f"SCENE {scene_number}"]
-    titles = _wrap(title or "Untitled", title_f, text_w, 2)
+    titles = _wrap(title or "Untitled", title_f, text_w, 1 if compact else 2)
     notes = _wrap(f"CAMERA · {camera_notes}", label_f, text_w, 2) if camera_notes.strip() else []
     used = line_h[label_f] * (1 + len(notes)) + line_h[title_f] * len(titles) + 2 * pad + 2 * gap
-    body = _wrap(prompt, body_f, text_w, max(0, (y1 - y0 - used) // line_h[body_f]))
+    room = max(0, (y1 - y0 - used) // line_h[body_f])
+    body = _wrap(prompt, body_f, text_w, min(room, 2) if compact else room)
     blocks = [  # (lines, font, colour, gap after)
         (kicker, label_f, (255, 196, 92), 0),
         (titles, title_f, (255, 255, 255), gap),
@@ -149,7 +220,8 @@ def _draw_board(w: int, h: int, safe: tuple[int, int, int, int], unit: float, *,
         (notes, label_f, (150, 210, 255), 0),
     ]
     panel_h = min(y1 - y0, 2 * pad + sum(line_h[f] * len(ls) + g for ls, f, _, g in blocks))
-    y0 += (y1 - y0 - panel_h) // 2  # centre the panel vertically in the safe area
+    if not compact:
+        y0 += (y1 - y0 - panel_h) // 2  # centre the panel vertically in the safe area
     # Translucent panel: pasting a colour through a mask blends only the panel's pixels.
     mask = Image.new("L", (x1 - x0 + 1, panel_h + 1))
     ImageDraw.Draw(mask).rounded_rectangle([0, 0, x1 - x0, panel_h], radius=pad, fill=150)
@@ -160,7 +232,6 @@ def _draw_board(w: int, h: int, safe: tuple[int, int, int, int], unit: float, *,
             draw.text((x0 + pad, y), line, font=font, fill=colour)
             y += line_h[font]
         y += gap_after
-    return img
 
 
 class _Hud:
@@ -210,13 +281,82 @@ class _Hud:
             v[ctop:, x // 2:(x + self.cell) // 2] = tv
 
 
+# "RITA: Hello." (a screenplay cue: the speaker in capitals) or quoted speech, “…” or "…".
+_CUE = re.compile(r"^\s*([^\W\d_][^\W_]*(?:[ .'-]+[^\W_]+){0,3})\s*:\s*(\S.*?)\s*$")
+_QUOTE = re.compile(r"“([^”]{1,300})”|\"([^\"]{1,300})\"|«\s*([^»]{1,300}?)\s*»")
+_NOT_SPEAKERS = {"CAMERA", "SHOT", "CUT", "INT", "EXT", "SFX", "FX", "MUSIC", "NOTE", "NOTES", "TITLE",
+                 "SCENE", "ANGLE", "LENS", "LIGHTING", "MOOD"}
+
+
+def dialogue_lines(prompt: str, limit: int = 12) -> list[str]:
+    """The lines a previz should subtitle, in order: screenplay cues, else quoted speech."""
+    lines = []
+    for raw in prompt.splitlines():
+        cue = _CUE.match(raw)
+        if cue and cue.group(1) == cue.group(1).upper() and cue.group(1).upper() not in _NOT_SPEAKERS:
+            lines.append(f"{cue.group(1)}: {cue.group(2)}")
+            continue
+        lines += [next(g for g in m.groups() if g is not None).strip() for m in _QUOTE.finditer(raw)]
+    return [line for line in lines if line][:limit]
+
+
+def subtitle_timings(lines: Sequence[str], seconds: float) -> list[tuple[float, float]]:
+    """(start, end) for each line: the clip shared out in proportion to how long each is to read."""
+    weights = [len(line) + 12 for line in lines]  # + a beat, so a short line still stays readable
+    total, start, timings = sum(weights), 0.0, []
+    for weight in weights:
+        end = start + seconds * weight / total
+        timings.append((start, end))
+        start = end
+    return timings
+
+
+def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The line in white on an opaque dark box, as YUV planes of even width and height."""
+    font = _font(unit * 0.045)
+    pad = _even(unit * 0.02)
+    lines = _wrap(text, font, max_w - 2 * pad, 2)
+    line_h = round(font.size * 1.3)
+    tile_w = _even(max(font.getlength(line) for line in lines) + 2 * pad)
+    tile = Image.new("RGB", (tile_w, _even(line_h * len(lines) + pad)), (12, 12, 16))
+    draw = ImageDraw.Draw(tile)
+    for k, line in enumerate(lines):
+        draw.text((tile_w / 2, pad / 2 + k * line_h), line, font=font, fill=(255, 255, 255), anchor="mt")
+    return _yuv420(tile)
+
+
+class _Subtitles:
+    """Dialogue from the prompt, drawn once as tiles; a frame copies the one that is due."""
+
+    def __init__(self, prompt: str, width: int, board_h: int, n_frames: int, fps: int):
+        unit = min(width, board_h)
+        lines = dialogue_lines(prompt)
+        self.tiles = [_subtitle_tile(line, round(width * 0.8), unit) for line in lines]
+        self.bottom = board_h - _even(unit * 0.04)
+        self.due = [None] * n_frames
+        for index, (start, end) in enumerate(subtitle_timings(lines, n_frames / fps)):
+            for i in range(round(start * fps), min(n_frames, round(end * fps))):
+                self.due[i] = index
+
+    def draw(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, i: int) -> None:
+        if self.due[i] is None:
+            return
+        ty, tu, tv = self.tiles[self.due[i]]
+        h, w = ty.shape
+        top, left = self.bottom - h, (y.shape[1] - w) // 4 * 2  # even: on the chroma grid
+        y[top:top + h, left:left + w] = ty
+        u[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tu
+        v[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tv
+
+
 class _Layers:
     """Everything static, prepared once as YUV 4:2:0; frame(i) only crops and blits."""
 
-    def __init__(self, width: int, height: int, n_frames: int, **text):
+    def __init__(self, width: int, height: int, n_frames: int, fps: int = 24, **text):
         unit = min(width, height)
         self.hud = _Hud(width, _even(unit * 0.09))
         self.w, self.h = width, height - self.hud.bar_h  # visible board above the HUD
+        self.subtitles = _Subtitles(text["prompt"], width, self.h, n_frames, fps)
         # Pan at most ~1 px/frame on average, so integer-pixel steps never judder.
         pan_x, pan_y = min(round(width * 0.06), n_frames), min(round(self.h * 0.04), n_frames)
         m = round(unit * 0.06)
@@ -240,6 +380,7 @@ class _Layers:
         cu, cv = self.uv[(ox % 2, oy % 2)]
         u[:h // 2] = cu[oy // 2:oy // 2 + h // 2, ox // 2:ox // 2 + w // 2]
         v[:h // 2] = cv[oy // 2:oy // 2 + h // 2, ox // 2:ox // 2 + w // 2]
+        self.subtitles.draw(y, u, v, i)
         self.hud.draw(y, u, v, i, fps)
         frame.pts = i
         return frame
@@ -288,7 +429,12 @@ def _atomic_target(out_path: Path, suffix: str) -> str:
 
 def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, title: str,
                     prompt: str, scene_number: int, camera_notes: str = "", fps: int = 24,
-                    on_progress: Callable[[int], None] | None = None) -> None:
+                    on_progress: Callable[[int], None] | None = None,
+                    background: Image.Image | None = None,
+                    cast: Sequence[tuple[str, Image.Image]] = ()) -> None:
+    """An H.264/AAC animatic of the scene: its reference image (`background`, else a
+    gradient) under a slow camera move, the cast's portraits, its words, and the prompt's
+    dialogue as subtitles timed across the clip."""
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or value % 2 or not MIN_SIDE <= value <= MAX_SIDE:
             raise ValueError(f"{name} must be an even number of pixels from {MIN_SIDE} "
@@ -330,8 +476,9 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
                                       args=(audio, seconds, title, packets, errors))
             worker.start()  # overlaps the board drawing and the x264 encode
             try:
-                layers = _Layers(width, height, n_frames, title=title, prompt=prompt,
-                                 scene_number=scene_number, camera_notes=camera_notes)
+                layers = _Layers(width, height, n_frames, fps, title=title, prompt=prompt,
+                                 scene_number=scene_number, camera_notes=camera_notes,
+                                 background=background, cast=tuple(cast))
                 muxed = reported = 0
                 for i in range(n_frames):
                     container.mux(video.encode(layers.frame(i, fps)))

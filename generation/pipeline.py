@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, catalog, delivery, provenance, reference
+from generation import animatic, catalog, delivery, provenance, reference, take_signing
 from generation.models import Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import JobProbe, ProviderError, RenderRequest, provider_for, webhook_url_for
@@ -399,8 +399,10 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         report = provenance.read_provenance(
             video_path, trust_anchors_pem=provenance.trust_anchors_from_settings()
         )
+        # The provider's verdict (above) is what the take shows; what is kept is the studio's copy.
+        kept = take_signing.take_sign(render=render, video=video_path, provider_state=report.state)
         try:
-            with video_path.open("rb") as video, thumb_path.open("rb") as thumb:
+            with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:
                 render.video.save("video.mp4", FinishedFile(video), save=False)
                 render.thumbnail.save("thumbnail.jpg", FinishedFile(thumb), save=False)
         except Exception as exc:  # a full disk, an unreachable bucket: usually passes
@@ -430,6 +432,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             "actions": report.actions,
             "digital_source_type": report.digital_source_type,
             "verdict": report.verdict,
+            **kept.summary,
         },
     )
     if not won:  # canceled meanwhile: do not keep orphaned files

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
+from PIL import Image
 
-from generation import animatic, provenance
+from generation import animatic, provenance, reference
 from generation.models import PrevizJob
 from generation.providers.local_previz import output_name
 from generation.scratch import FinishedFile, scratch_dir
@@ -68,6 +70,8 @@ def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> Non
         scene_number=int(spec.get("scene_number", 1)),
         camera_notes=spec.get("camera_notes", ""),
         on_progress=report,
+        background=_reference_image(spec),
+        cast=_cast_portraits(spec),
     )
     provenance.sign_mp4(
         src=raw,
@@ -81,6 +85,37 @@ def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> Non
     )
     raw.unlink(missing_ok=True)
     animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+
+
+def _open_image(name: str) -> Image.Image | None:
+    """A stored, verified upload as a decoded image; None (the previz goes on without it) when
+    it is gone or unreadable: a missing picture must not cost the whole animatic."""
+    try:
+        with default_storage.open(name, "rb") as fh:
+            image = Image.open(fh)
+            image.load()
+            return image
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("previz: image %s unusable (%s); drawing without it", name, exc)
+        return None
+
+
+def _reference_image(spec: dict) -> Image.Image | None:
+    pinned = (spec.get("recipe") or {}).get("reference_image")
+    if not pinned:
+        return None
+    try:
+        with default_storage.open(pinned["original"], "rb") as original:
+            fitted = reference.fit(original, size=spec["size"], mode=pinned.get("fit", "crop"))
+        return Image.open(io.BytesIO(fitted))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("previz: reference image %s unusable (%s)", pinned.get("original"), exc)
+        return None
+
+
+def _cast_portraits(spec: dict) -> list[tuple[str, Image.Image]]:
+    cast = (spec.get("recipe") or {}).get("previz_cast", [])
+    return [(entry["name"], image) for entry in cast if (image := _open_image(entry["image"]))]
 
 
 def _publish(job_id: str, folder: Path) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
@@ -156,6 +157,11 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
             {"label": STUDIO_RECIPE_LABEL, "data": recipe},
         ],
     }
+    _sign(manifest, src=src, dst=dst, identity=identity)
+
+
+def _sign(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
+          parent: dict | None = None, parent_path: Path | None = None) -> None:
     dst = Path(dst)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
     try:
@@ -165,12 +171,77 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
             c2pa.C2paSigningAlg.ES256, identity.chain_pem, identity.key_pem, None)
         with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder, \
                 open(src, "rb") as source, os.fdopen(fd, "w+b") as out:
-            builder.sign(signer, MP4, source, out)
+            if parent is not None:
+                with open(parent_path or src, "rb") as ingredient:
+                    builder.add_ingredient(parent, mime, ingredient)
+            builder.sign(signer, mime, source, out)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+TAKE_LABEL = "studio.storyboard.take"
+TRAINING_MINING_LABEL = "cawg.training-mining"
+# CAWG's training-and-mining assertion (successor of c2pa.training-mining): every use refused.
+DO_NOT_TRAIN = {"entries": {use: {"use": "notAllowed"} for use in (
+    "cawg.ai_training", "cawg.ai_generative_training", "cawg.ai_inference", "cawg.data_mining")}}
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+def canonical_sha256(data) -> str:
+    """sha256 of JSON written one way only (sorted keys, no spaces): the same data, the same hash."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TakeClaim:
+    """What the studio states about a take it keeps: who made it, from what, with whose consent."""
+
+    title: str
+    claim_generator: str
+    digital_source_type: str
+    provider: str
+    model: str
+    request_sha256: str  # of the take's recipe: the exact request, never the raw prompt alone
+    consents: list[dict]  # [{"character": id, "grant": id | None, "sha256": str | None}]
+    do_not_train: bool
+
+    @property
+    def consents_sha256(self) -> str:
+        return canonical_sha256(self.consents)
+
+
+def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4,
+              with_parent: bool) -> None:
+    """Write `dst` = `src` signed with the studio's manifest; the provider's own manifest in
+    `src` (when `with_parent`) becomes its parent ingredient, so nothing it said is lost."""
+    name, _, version = claim.claim_generator.partition("/")
+    generator = {"name": name, **({"version": version} if version else {})}
+    assertions = [
+        {"label": "c2pa.actions", "data": {"actions": [{
+            "action": "c2pa.created",
+            "digitalSourceType": claim.digital_source_type,
+            "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
+            "parameters": {"provider": claim.provider, "model": claim.model},
+        }]}},
+        {"label": TAKE_LABEL, "data": {
+            "provider": claim.provider,
+            "model": claim.model,
+            "request": {"alg": "sha256", "hash": claim.request_sha256},
+            "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
+            "do_not_train": claim.do_not_train,
+        }},
+    ]
+    if claim.do_not_train:
+        assertions.append({"label": TRAINING_MINING_LABEL, "data": DO_NOT_TRAIN})
+    manifest = {"claim_generator_info": [generator], "title": claim.title, "format": mime,
+                "assertions": assertions}
+    parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
+    _sign(manifest, src=src, dst=dst, identity=identity, mime=mime,
+          parent=parent if with_parent else None)
 
 
 # --- Reading --------------------------------------------------------------------------------

@@ -47,6 +47,12 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         described = [f"{c.name}: {c.description}" for c in cast if c.description]
         if described:
             recipe["prompt"] = scene.prompt + "\n\nCharacters — " + "; ".join(described)
+        if connection.kind == "local":
+            # The previz draws each cast member's first reference image; it runs here, so no
+            # provider's wire ever carries these names.
+            recipe["previz_cast"] = [
+                {"name": c.name, "image": images[0].image.name} for c in cast if (images := list(c.images.all()))
+            ][:4]
     return recipe
 
 

@@ -70,12 +70,34 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
     if with_comments:
         from projects.review import threads
 
-        comments = threads(Comment.objects.select_related("author", "resolved_by", "retake"))
+        comments = threads(Comment.objects.select_related("author", "retake"), for_guests=True)
         visible = visible.prefetch_related(Prefetch("comments", comments))
     if link.scope == ReviewLink.Scope.CUT:
         approved = link.project.scenes.filter(approved_take__isnull=False).values("approved_take")
         return list(visible.filter(pk__in=approved).order_by("scene__position"))
     return list(visible.filter(scene__in=link.scenes.all()).order_by("scene__position", "-number"))
+
+
+def comment_for_guest(link: ReviewLink, pk) -> Comment | None:
+    """A comment the link's guest may read (and so answer), on a take the link shows."""
+    takes = [t.pk for t in takes_in_scope(link)]
+    return Comment.objects.for_guests().filter(pk=pk, take__in=takes).first()
+
+
+def team_usernames(link: ReviewLink) -> frozenset[str]:
+    """The team's usernames (lower case): a guest page hides them where a comment @mentions them."""
+    from projects.models import Membership
+
+    names = Membership.objects.filter(team_id=link.project.team_id).values_list("user__username", flat=True)
+    return frozenset(name.lower() for name in names)
+
+
+def hide_mentions(text: str, usernames) -> str:
+    """`@rita` → `@teammate` for every team member: guests read what was said, not who is on the team.
+    Anything else after an @ (an email, "@2x") stays as written."""
+    from projects.review import PERSON_MENTION
+
+    return PERSON_MENTION.sub(lambda m: "@teammate" if m.group(1).lower() in usernames else m.group(0), text)
 
 
 def link_unlock(*, link: ReviewLink, password: str, ip: str) -> bool:

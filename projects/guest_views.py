@@ -11,7 +11,7 @@ from generation.files import file_response
 from projects import guest_links, review
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
-from projects.models import Comment, ReviewLink
+from projects.models import ReviewLink
 from projects.throttle import Throttled
 from studio_site.accounts import client_ip
 
@@ -116,7 +116,8 @@ def guest_review(request, token):
 def _guest_page(request, link, token, guest_name, status=200, **extra):
     takes = guest_links.takes_in_scope(link, with_comments=True)
     return render(request, "projects/guest_review.html", {
-        "link": link, "token": token, "takes": takes, "guest_name": guest_name, **extra,
+        "link": link, "token": token, "takes": takes, "guest_name": guest_name,
+        "team_usernames": guest_links.team_usernames(link), **extra,
     }, status=status)
 
 
@@ -147,8 +148,9 @@ def guest_reply(request, token, pk):
     link, state = _open_link(request, token)
     if not _allowed(link, state):
         raise Http404("Open the review link first.")
-    # Only a comment on a take this link shows: never another project's, never a withheld take's.
-    parent = Comment.objects.filter(pk=pk, take__in=[t.pk for t in guest_links.takes_in_scope(link)]).first()
+    # Only a comment the guest can read, on a take this link shows: never a team-only one, never
+    # another project's, never a withheld take's.
+    parent = guest_links.comment_for_guest(link, pk)
     if parent is None:
         raise Http404("This comment is not part of the review.")
     try:

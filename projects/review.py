@@ -22,6 +22,7 @@ from projects.models import (
     Decision,
     Membership,
     ReviewDecision,
+    Role,
     Scene,
     SceneStatus,
 )
@@ -44,11 +45,15 @@ def record(*, project, kind: str, text: str, actor=None, actor_name: str = "", s
 # --- Status ----------------------------------------------------------------------------------
 
 
-def threads(comments):
-    """Top-level comments (a queryset) with their replies, oldest first, each with its author."""
+def threads(comments, *, for_guests: bool = False):
+    """Top-level comments (a queryset) with their replies, oldest first, each with its author.
+
+    `for_guests`: only what a guest of a review link may read (Comment.objects.for_guests)."""
     from django.db.models import Prefetch
 
     replies = Comment.objects.select_related("author").prefetch_related("revisions").order_by("created_at")
+    if for_guests:
+        comments, replies = comments.for_guests(), replies.for_guests()
     return comments.filter(parent__isnull=True).prefetch_related(Prefetch("replies", replies))
 
 
@@ -140,7 +145,9 @@ def _reviewable(take, doing: str = "reviewed") -> None:
 
 
 def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=None, at=None, until=None,
-                requests_changes: bool = False) -> Comment:
+                requests_changes: bool = False, shared: bool = False) -> Comment:
+    """A comment at a timecode. A guest's is shared with guests; a teammate's is team-only
+    unless `shared`, and a request for changes (an internal decision note) never is."""
     _reviewable(take, "commented on")
     body = _clean_body(body)
     at, until = _clean_times(take, at, until)
@@ -150,6 +157,7 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     comment = Comment.objects.create(
         take=take, author=author, guest_name="" if author else guest_name, via_link=via_link, body=body,
         at_seconds=at, until_seconds=until, requests_changes=requests_changes,
+        shared=author is None or (bool(shared) and not requests_changes),
     )
     scene = take.scene
     where = f" at {comment.timecode}" if comment.timecode else ""
@@ -162,9 +170,14 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     return comment
 
 
-def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = "", via_link=None) -> Comment:
+def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = "", via_link=None,
+                  shared: bool | None = None) -> Comment:
     """Answer a comment in its thread. Threads are one level deep, as in Frame.io: a reply
-    to a reply joins the same thread. Everyone who wrote in the thread hears about it."""
+    to a reply joins the same thread. Everyone who wrote in the thread hears about it.
+
+    A guest's reply is shared. A teammate's reply follows its thread unless `shared` says
+    otherwise: in a shared thread (one a guest started, say) it is shared, so the guest
+    reads the answer to their question; in a team-only thread it stays team-only."""
     parent = parent.parent or parent
     take = parent.take
     _reviewable(take, "commented on")
@@ -172,8 +185,12 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
         raise ValidationError("Tell us your name before commenting.")
+    if author is None:
+        shared = True
+    else:
+        shared = parent.shared and (True if shared is None else bool(shared))
     reply = Comment.objects.create(take=take, parent=parent, author=author, guest_name="" if author else guest_name,
-                                   via_link=via_link, body=body)
+                                   via_link=via_link, body=body, shared=shared)
     scene = take.scene
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
            actor_name=reply.who if author is None else "", scene=scene, take=take,
@@ -231,6 +248,26 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+    return comment
+
+
+def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
+    """Share a teammate's comment with guests, or make it team-only again: its author or an owner."""
+    shared = bool(shared)
+    if comment.by_guest:
+        raise ValidationError("A guest's comment is always shared with guests: they wrote it.")
+    is_owner = Membership.objects.filter(team_id=comment.take.scene.project.team_id, user=user,
+                                         role=Role.OWNER).exists()
+    if comment.author_id != user.pk and not is_owner:
+        raise ValidationError("Only the person who wrote a comment, or an owner, can choose who sees it.")
+    if shared and comment.requests_changes:
+        raise ValidationError("A request for changes is an internal decision note and stays with the team; "
+                              "write a separate comment to share with guests.")
+    if shared and comment.parent_id and not comment.parent.shared:
+        raise ValidationError("This thread is team-only: share its first comment before a reply in it.")
+    if comment.shared != shared:
+        comment.shared = shared
+        comment.save(update_fields=["shared"])
     return comment
 
 

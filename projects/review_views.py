@@ -80,7 +80,8 @@ def comment_create(request, pk):
         raise PermissionDenied("Viewers can watch but not comment.")
     try:
         review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
-                           at=request.POST.get("at"), until=request.POST.get("until"))
+                           at=request.POST.get("at"), until=request.POST.get("until"),
+                           shared=bool(request.POST.get("shared")))
     except ValidationError as exc:
         if request.htmx:  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
@@ -102,6 +103,8 @@ def comment_update(request, pk):
             if not can_comment(membership):
                 raise PermissionDenied("Viewers cannot resolve comments.")
             review.comment_resolve(comment=comment, user=request.user, resolved=action == "resolve")
+        elif action in {"share", "unshare"}:
+            review.comment_share(comment=comment, user=request.user, shared=action == "share")
         elif action == "edit":
             review.comment_edit(comment=comment, user=request.user, body=request.POST.get("body", ""))
         else:
@@ -124,7 +127,7 @@ def comment_reply(request, pk):
         raise PermissionDenied("Viewers can watch but not comment.")
     body = request.POST.get("body", "")
     try:
-        review.comment_reply(parent=parent, author=request.user, body=body)
+        review.comment_reply(parent=parent, author=request.user, body=body, shared=bool(request.POST.get("shared")))
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
         kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}

@@ -43,6 +43,13 @@ def team_create(*, name: str, owner) -> Team:
     return team
 
 
+def team_set_do_not_train(*, team: Team, do_not_train: bool) -> Team:
+    """Takes signed from now on carry (or drop) the do-not-train assertion; signed ones keep theirs."""
+    Team.objects.filter(pk=team.pk).update(do_not_train=do_not_train)
+    team.do_not_train = do_not_train
+    return team
+
+
 def invitation_create(*, team: Team, email: str, role: str, invited_by, accept_url_for) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():

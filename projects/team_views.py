@@ -87,6 +87,21 @@ def member_update(request, team_pk, member_pk):
     return redirect("projects:team_members", team_pk=team_pk)
 
 
+@login_required
+@require_POST
+def team_training(request, team_pk):
+    membership = membership_for(request.user, team_pk)
+    require(membership, "manage")
+    choice = request.POST.get("do_not_train")
+    if choice not in ("on", "off"):
+        messages.error(request, "Choose whether takes may be used for AI training.")
+    else:
+        services.team_set_do_not_train(team=membership.team, do_not_train=choice == "on")
+        messages.success(request, "New takes will be signed with “do not train”." if choice == "on"
+                         else "New takes will no longer refuse AI training.")
+    return redirect("projects:team_members", team_pk=team_pk)
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
     invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)

@@ -30,6 +30,7 @@ urlpatterns = [
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
+    path("teams/<int:team_pk>/training/", team_views.team_training, name="team_training"),
     path("teams/<int:team_pk>/members/<int:member_pk>/", team_views.member_update, name="member_update"),
     path("teams/<int:team_pk>/characters/", character_views.character_list, name="character_list"),
     path("characters/<int:pk>/", character_views.character_detail, name="character_detail"),

@@ -352,6 +352,9 @@ LIVE_KEEPALIVE_SECONDS = float(os.environ.get("LIVE_KEEPALIVE_SECONDS", "15"))
 # A stream ends after this long and the browser reconnects from where it was: it re-checks
 # the member's access and bounds what one connection holds.
 LIVE_STREAM_MAX_SECONDS = float(os.environ.get("LIVE_STREAM_MAX_SECONDS", "300"))
+# Where a page can't hold a stream (no EventSource, or it keeps failing), it asks for the
+# changes since its cursor this often instead.
+LIVE_FALLBACK_POLL_SECONDS = float(os.environ.get("LIVE_FALLBACK_POLL_SECONDS", "30"))
 # Presence (avatars, "Rita is editing") fades when a page's stream has not beaten for this long.
 LIVE_PRESENCE_SECONDS = float(os.environ.get("LIVE_PRESENCE_SECONDS", "45"))
 

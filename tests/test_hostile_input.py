@@ -95,7 +95,7 @@ FORMS = [
          ("scope", "projects", "providers", "expires_on"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
-    Form("comment_create", "post", "/takes/{take}/comments/", "reviewer", ("body", "at", "until"),
+    Form("comment_create", "post", "/takes/{take}/comments/", "reviewer", ("body", "at", "until", "shared"),
          {"body": "Nice.", "at": "0.5"}),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
@@ -106,7 +106,8 @@ FORMS = [
          {"action": "edit", "body": "Better."}),
     Form("comment_rerender", "post", "/comments/{comment}/rerender/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Again.", "idempotency_key": KEY}),
-    Form("comment_reply", "post", "/comments/{comment}/replies/", "reviewer", ("body",), {"body": "Agreed."}),
+    Form("comment_reply", "post", "/comments/{comment}/replies/", "reviewer", ("body", "shared"), {"body": "Agreed."}),
+    Form("comment_share", "post", "/comments/{comment}/", "reviewer", ("action",), {"action": "unshare"}),
     Form("scene_compare", "get", "/scenes/{scene}/compare/", "editor", ("a", "b")),
     Form("project_activity", "get", "/projects/{project}/activity/", "editor", ("kind", "scene")),
     Form("review_link_create", "post", "/projects/{project}/review-links/", "owner",
@@ -116,7 +117,7 @@ FORMS = [
          {"action": "name", "name": "Gus"}),
     Form("guest_comment", "post", "/review/{token}/takes/{take}/comments/", "guest", ("body", "at", "until"),
          {"body": "Lovely.", "at": "0.5"}),
-    Form("guest_reply", "post", "/review/{token}/comments/{comment}/replies/", "guest", ("body",),
+    Form("guest_reply", "post", "/review/{token}/comments/{guest_thread}/replies/", "guest", ("body",),
          {"body": "Thanks."}),
     # generation/urls.py
     Form("render_create", "post", "/scenes/{scene}/renders/", "editor", ("target", "idempotency_key"),
@@ -167,6 +168,7 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
                                  created_by=editor)
     comment = Comment.objects.create(take=take, author=reviewer, body="Too bright.", at_seconds=0.5,
                                      requests_changes=True)
+    guest_thread = Comment.objects.create(take=take, guest_name="Gus", body="Lovely.", shared=True)
     character = Character.objects.create(team=team, name="Eddie", kind=CharacterKind.PERSON, person=editor,
                                          created_by=owner)
     link, token = guest_links.link_create(project=project, user=owner, label="Client",
@@ -178,6 +180,7 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
+        "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.

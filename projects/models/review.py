@@ -10,11 +10,22 @@ from django.db import models
 from django.utils import timezone
 
 
+class CommentQuerySet(models.QuerySet):
+    def for_guests(self):
+        """What a guest of a review link may read: shared comments, never a request for changes
+        (an internal decision note), and a reply only when its thread is shared too."""
+        return self.filter(shared=True, requests_changes=False).filter(
+            models.Q(parent__isnull=True) | models.Q(parent__shared=True, parent__requests_changes=False))
+
+
 class Comment(models.Model):
     """A note on a take, anchored at a moment (or a range) of its video.
 
     Written by a team member (`author`) or by a guest through a review link
     (`guest_name` + `via_link`). Edits keep the earlier wording as revisions.
+
+    `shared`: whether guests of the take's review links may read it. A guest's own
+    words are always shared; a teammate's comment is team-only unless they share it.
     """
 
     take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="comments")
@@ -41,6 +52,12 @@ class Comment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    shared = models.BooleanField(
+        "Shared with guests", default=False,
+        help_text="Guests of a review link showing this take can read it (a reply: only if its thread is shared)",
+    )
+
+    objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = [models.F("at_seconds").asc(nulls_last=True), "created_at"]
@@ -73,6 +90,11 @@ class Comment(models.Model):
     @property
     def is_resolved(self) -> bool:
         return self.resolved_at is not None
+
+    @property
+    def by_guest(self) -> bool:
+        # Not just "no author": a teammate's comment loses its author when their account is deleted.
+        return self.author_id is None and bool(self.guest_name)
 
 
 def format_timecode(seconds: float) -> str:

@@ -21,6 +21,10 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+    # On by default: takes carry likenesses of real people, and refusing AI training is the
+    # choice that can be relaxed later without having leaked anything meanwhile.
+    do_not_train = models.BooleanField(
+        default=True, help_text="Sign every kept take with a C2PA assertion refusing AI training and data mining")
 
     def __str__(self):
         return self.name

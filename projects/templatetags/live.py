@@ -3,6 +3,7 @@
 import uuid
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 
 from projects.live.stream import cursor_now
@@ -19,6 +20,7 @@ def live_stream(project=None, team=None):
         stream = reverse("projects:project_events", args=[project.pk])
         return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor,
                 "changes": reverse("projects:project_changes", args=[project.pk]),
+                "poll_ms": int(settings.LIVE_FALLBACK_POLL_SECONDS * 1000),
                 "presence": reverse("projects:project_presence", args=[project.pk])}
     stream = reverse("projects:team_events", args=[team.pk])
     return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor}

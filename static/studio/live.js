@@ -146,7 +146,7 @@
   function startPolling() {
     const el = live();
     if (polling || !el || !el.dataset.changesUrl) return;
-    polling = window.setInterval(poll, 30000);
+    polling = window.setInterval(poll, Number(el.dataset.pollMs) || 30000);
   }
   document.addEventListener("htmx:sseOpen", function () { failures = 0; });
   document.addEventListener("htmx:sseError", function () {

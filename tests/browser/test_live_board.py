@@ -91,3 +91,26 @@ def test_the_reorder_and_delete_of_one_reach_the_other(two_people, project):
     expect(frame(rita, "Arrival")).to_have_count(0, timeout=LIVE)
     expect(rita.locator("#board-frames .frame-number").first).to_have_text("1", timeout=LIVE)
     assert rita.evaluate("window.__noReload") is True
+
+
+def test_a_browser_that_cannot_hold_a_stream_still_sees_changes_by_one_poll(browser, live_server, settings, team,
+                                                                             owner, make_member, project, make_scene):
+    settings.LIVE_FALLBACK_POLL_SECONDS = 1
+    scene = make_scene(title="Arrival")
+    rita = make_member(team, Role.EDITOR, "rita")
+    context = browser.new_context()
+    context.add_init_script("delete window.EventSource")  # as behind a proxy that buffers streams
+    page = context.new_page()
+    changes_asked = []
+    page.on("request", lambda r: changes_asked.append(r.url) if "/changes/" in r.url else None)
+    log_in(page, live_server.url, rita)
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    page.evaluate("window.__noReload = true")
+
+    from projects import services
+
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Arrival at dawn")
+    expect(frame(page, "Arrival at dawn")).to_have_count(1, timeout=LIVE)
+    assert page.evaluate("window.__noReload") is True
+    assert changes_asked and all("after=" in url for url in changes_asked)  # one poll, from its cursor
+    context.close()

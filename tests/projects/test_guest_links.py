@@ -82,8 +82,8 @@ def test_a_guest_comments_at_a_timecode_under_their_name(client, shared):
 def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, shared, owner):
     from projects import review
 
-    question = review.comment_add(take=shared["take"], author=owner, body="Does the logo read?", at=1)
-    secret = review.comment_add(take=shared["hidden"], author=owner, body="Ending notes", at=1)
+    question = review.comment_add(take=shared["take"], author=owner, body="Does the logo read?", at=1, shared=True)
+    secret = review.comment_add(take=shared["hidden"], author=owner, body="Ending notes", at=1, shared=True)
     _enter(client, shared["token"], name="Grace from Acme")
     response = client.post(reverse("projects:guest_reply", args=[shared["token"], question.pk]),
                            {"body": "It does now."})

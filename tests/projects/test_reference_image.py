@@ -72,12 +72,14 @@ def test_viewers_cannot_upload(client_for, viewer, scene):
     assert upload(client_for(viewer), scene, image_file()).status_code == 403
 
 
-def test_a_text_only_model_refuses_a_scene_with_an_image(client_for, editor, scene):
+def test_a_text_only_model_refuses_a_scene_with_an_image(client_for, editor, make_scene, priced_gateway):
+    scene = make_scene(duration=4)
     upload(client_for(editor), scene, image_file())
     scene.refresh_from_db()
     with pytest.raises(Exception, match="does not take a reference image"):
-        services.render_create(scene=scene, user=editor, connection=scene.project.team.connections.get(kind="local"),
-                               model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
+        services.render_create(scene=scene, user=editor, connection=priced_gateway,
+                               model_id="wan-2.7", idempotency_key=uuid.uuid4())
+    assert not Render.objects.filter(scene=scene).exists()
 
 
 def test_an_image_to_video_take_sends_the_image_fitted_to_the_exact_size(

@@ -180,7 +180,22 @@ def test_the_previz_provider_hands_its_result_over_through_the_bucket(s3_media, 
     take = render_take(scene)
 
     assert {f"previz/{take.provider_job_id}/video.mp4", f"previz/{take.provider_job_id}/thumbnail.jpg"} <= keys(bucket)
-    assert stored_bytes(bucket, f"previz/{take.provider_job_id}/video.mp4") == stored_bytes(bucket, take.video.name)
+    drawn, kept = stored_bytes(bucket, f"previz/{take.provider_job_id}/video.mp4"), stored_bytes(bucket, take.video.name)
+    # The take keeps the studio's signed copy: the same media (mdat) the previz worker drew.
+    assert take.c2pa_summary["studio_signed"] and mdat(kept) == mdat(drawn)
+
+
+def mdat(mp4: bytes) -> bytes:
+    """The media data box of an MP4 (signing adds a manifest box and moves offsets, not samples)."""
+    import struct
+
+    offset = 0
+    while offset < len(mp4):
+        size, kind = struct.unpack(">I4s", mp4[offset:offset + 8])
+        if kind == b"mdat":
+            return mp4[offset + 8:offset + size]
+        offset += size
+    raise AssertionError("no mdat box")
 
 
 def test_a_guest_is_redirected_only_for_takes_the_link_shares(s3_media, bucket, client, project, owner,

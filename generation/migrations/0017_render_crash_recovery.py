@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0015_render_delivery_check'),
+        ('generation', '0016_render_delivery_check'),
     ]
 
     operations = [

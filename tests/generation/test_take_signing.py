@@ -1,0 +1,191 @@
+"""The studio signs every take it keeps: read back with c2pa-python, each claim is there."""
+
+import json
+import uuid
+from pathlib import Path
+
+import c2pa
+import pytest
+
+from generation import services
+from generation.models import Render, Status
+from generation.provenance import TAKE_LABEL, TRAINING_MINING_LABEL, canonical_sha256, trust_anchors_from_settings
+from projects import consent
+from projects.models import CharacterKind, Role, Team
+from tests.fakes.provider_server import provider_server  # noqa: F401
+from tests.generation.test_remote_renders import four_second_scene, gateway, render_on  # noqa: F401
+
+TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+ALGORITHMIC = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
+
+
+def read_store(take: Render) -> dict:
+    """The take's stored file as any C2PA reader sees it, trusting the studio's own anchors."""
+    anchors = trust_anchors_from_settings().decode()
+    with take.video.open("rb") as fh, c2pa.Context.from_dict({"trust": {"user_anchors": anchors}}) as context:
+        with c2pa.Reader.try_create("video/mp4", fh, None, context) as reader:
+            return json.loads(reader.json())
+
+
+def active(store: dict) -> dict:
+    return store["manifests"][store["active_manifest"]]
+
+
+def assertion(manifest: dict, label: str):
+    return next((a["data"] for a in manifest["assertions"] if a["label"] == label), None)
+
+
+@pytest.fixture
+def maya(team, make_member):
+    from tests.projects.test_consent import photo
+
+    person = make_member(team, Role.EDITOR, "maya")
+    character = consent.character_create(team=team, user=person, name="Maya", kind=CharacterKind.PERSON,
+                                         person=person, description="red coat", images=[photo()])
+    consent.consent_grant(character=character, user=person)
+    return character
+
+
+@pytest.fixture
+def robo(team, owner):
+    from tests.projects.test_consent import photo
+
+    return consent.character_create(team=team, user=owner, name="Robo", kind=CharacterKind.FICTIONAL,
+                                    images=[photo()], declares_fictional=True)
+
+
+def test_a_previz_take_is_signed_by_the_studio_with_its_cast_consent_and_do_not_train(
+        make_scene, render_take, maya, robo):
+    scene = make_scene(title="Pier", prompt="@Maya and @Robo on the pier.")
+    take = render_take(scene)
+    assert take.status == Status.SUCCEEDED, take.error_message
+
+    store = read_store(take)
+    manifest = active(store)
+    assert store["validation_state"] == "Trusted"
+    assert manifest["signature_info"]["issuer"] == "Storyboard Studio (local)"
+    assert manifest["title"] == "Scene 1: Pier (take 1)"
+    created = assertion(manifest, "c2pa.actions.v2")["actions"][0]
+    assert created["action"] == "c2pa.created"
+    assert created["digitalSourceType"] == ALGORITHMIC  # drawn by the previz, not a trained model
+    assert created["parameters"] == {"provider": "local", "model": "previz-animatic-1"}
+
+    claims = assertion(manifest, TAKE_LABEL)
+    assert claims["request"] == {"alg": "sha256", "hash": canonical_sha256(take.recipe)}
+    assert "pier" not in json.dumps(claims).lower()  # a hash of the request, never the prompt itself
+    grant = maya.active_grant()
+    entries = {e["character"]: e for e in claims["consent"]["grants"]}
+    assert entries[maya.pk]["grant"] == grant.pk and len(entries[maya.pk]["sha256"]) == 64
+    assert entries[robo.pk] == {"character": robo.pk, "grant": None, "sha256": None}  # fictional: no consent
+    assert claims["consent"]["hash"] == canonical_sha256(claims["consent"]["grants"])
+    refusal = assertion(manifest, TRAINING_MINING_LABEL)
+    assert refusal["entries"]["cawg.ai_training"] == {"use": "notAllowed"}
+
+    # The previz's own manifest travels inside as the parent ingredient.
+    parent = manifest["ingredients"][0]
+    assert parent["relationship"] == "parentOf"
+    assert store["manifests"][parent["active_manifest"]]["claim_generator_info"][0]["name"] == "Storyboard Studio"
+    assert take.c2pa_summary["studio_signed"] is True
+
+
+def test_a_grant_changed_after_the_take_was_sent_does_not_change_what_it_records(
+        make_scene, render_take, maya, team):
+    first = maya.active_grant()
+    take = render_take(make_scene(prompt="@Maya at dawn."))
+    consent.consent_grant(character=maya, user=maya.person)  # later: revokes the first, grants anew
+    take.refresh_from_db()
+    from generation.take_signing import consents_at_render_time
+
+    assert [e["grant"] for e in consents_at_render_time(take)] == [first.pk]
+
+
+def test_a_provider_take_keeps_the_providers_manifest_as_parent_and_shows_its_verdict(
+        gateway, four_second_scene, editor, django_capture_on_commit_callbacks):
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.SUCCEEDED, take.error_message
+    # What the take shows is still the provider's own credential, honestly.
+    assert take.c2pa_summary["signer"] == "C2PA Test Signing Cert" and take.c2pa_state == "valid"
+
+    store = read_store(take)
+    manifest = active(store)
+    assert manifest["signature_info"]["issuer"] == "Storyboard Studio (local)"
+    created = assertion(manifest, "c2pa.actions.v2")["actions"][0]
+    assert created["digitalSourceType"] == TRAINED
+    assert created["parameters"] == {"provider": "openai-videos", "model": "veo-3.1"}
+    parent = manifest["ingredients"][0]
+    assert parent["relationship"] == "parentOf"
+    assert store["manifests"][parent["active_manifest"]]["signature_info"]["issuer"] == "C2PA Test Signing Cert"
+    assert assertion(manifest, TAKE_LABEL)["consent"]["grants"] == []
+
+
+def test_a_team_that_allows_training_gets_no_refusal_assertion(make_scene, render_take, team):
+    Team.objects.filter(pk=team.pk).update(do_not_train=False)
+    take = render_take(make_scene())
+    manifest = active(read_store(take))
+    assert assertion(manifest, TRAINING_MINING_LABEL) is None
+    assert assertion(manifest, TAKE_LABEL)["do_not_train"] is False
+
+
+def test_an_export_carries_each_takes_studio_manifest(project, owner, reviewer, make_scene, render_take,
+                                                      django_capture_on_commit_callbacks):
+    from generation import export as exports
+    from generation.provenance import read_provenance
+    from projects.review import take_approve
+
+    take = render_take(make_scene(title="Dawn", duration=1))
+    take_approve(take=take, user=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        export, _ = exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+    export.refresh_from_db()
+    report = read_provenance(Path(export.mp4.path), trust_anchors_pem=trust_anchors_from_settings())
+    ingredient = active(report.manifest)["ingredients"][0]
+    take_manifest = report.manifest["manifests"][ingredient["active_manifest"]]
+    assert assertion(take_manifest, TAKE_LABEL)["request"]["hash"] == canonical_sha256(take.recipe)
+    assert assertion(take_manifest, TRAINING_MINING_LABEL) is not None
+
+
+def test_an_owner_turns_the_do_not_train_setting_off_on_the_team_page(client_for, owner, team):
+    client = client_for(owner)
+    page = client.get(f"/teams/{team.pk}/members/").content.decode()
+    assert "refuses AI training" in page
+    response = client.post(f"/teams/{team.pk}/training/", {"do_not_train": "off"}, follow=True)
+    assert "no longer refuse AI training" in response.content.decode()
+    team.refresh_from_db()
+    assert team.do_not_train is False
+
+
+def test_an_editor_cannot_change_the_training_setting(client_for, editor, team):
+    response = client_for(editor).post(f"/teams/{team.pk}/training/", {"do_not_train": "off"})
+    assert response.status_code == 403
+    team.refresh_from_db()
+    assert team.do_not_train is True
+
+
+def test_an_outsider_gets_404_and_a_bad_choice_a_message(client_for, outsider, owner, team):
+    assert client_for(outsider).post(f"/teams/{team.pk}/training/", {"do_not_train": "off"}).status_code == 404
+    response = client_for(owner).post(f"/teams/{team.pk}/training/", {"do_not_train": "maybe"}, follow=True)
+    assert "Choose whether takes may be used for AI training" in response.content.decode()
+    team.refresh_from_db()
+    assert team.do_not_train is True
+
+
+def test_a_webm_take_is_kept_unsigned_with_a_note(make_scene, render_take, tmp_path):
+    """C2PA cannot embed a manifest in WebM: the file is kept as delivered, and the take says so."""
+    import av
+    import numpy as np
+
+    from generation.take_signing import take_sign
+
+    webm = tmp_path / "video.mp4"  # named as the pipeline names every download: the bytes decide
+    with av.open(str(webm), "w", format="webm") as container:
+        stream = container.add_stream("libvpx", rate=12)
+        stream.width = stream.height = 64
+        stream.pix_fmt = "yuv420p"
+        for i in range(6):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 30, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    kept = take_sign(render=render_take(make_scene()), video=webm, provider_state="none")
+    assert kept.path == webm and webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"  # untouched WebM
+    assert kept.summary == {"studio_signed": False,
+                            "studio_note": "Stored unsigned: this video format cannot carry content credentials."}
