@@ -307,10 +307,13 @@ def _take_path(take) -> str:
     return reverse("projects:take_review", args=[take.pk])
 
 
-def take_approve(*, take, user, note: str = "") -> Scene:
+def take_approve(*, take, user, note: str = "", override_reason: str = "") -> Scene:
     _reviewable(take, "approved")
     note = clean_text(note, what="The note", max_length=MAX_COMMENT)
     scene = take.scene
+    blocked = _approval_blocked(take)
+    if blocked:
+        note = _override_note(take, user, blocked, override_reason) + (f" {note}" if note else "")
     with transaction.atomic():
         Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now())
         ReviewDecision.objects.create(scene=scene, take=take, decision=Decision.APPROVED, by=user,
@@ -332,6 +335,25 @@ def take_approve(*, take, user, note: str = "") -> Scene:
         path=_take_path(take),
     )
     return scene
+
+
+def _approval_blocked(take) -> str | None:
+    """Why the take may not be approved as it is (an owner may override), or None.
+
+    Each check is a generation function `<thing>_blocks_approval(take) -> str | None`."""
+    from generation.delivery import delivery_blocks_approval
+
+    return delivery_blocks_approval(take)
+
+
+def _override_note(take, user, blocked: str, reason: str) -> str:
+    """The decision note of an owner's override; refuses anyone else, or an owner without a reason."""
+    reason = clean_text(reason, what="The reason", max_length=MAX_COMMENT)
+    if not take.scene.project.team.memberships.filter(user=user, role="owner").exists():
+        raise ValidationError(f"{blocked} Only an owner can approve it anyway.")
+    if not reason:
+        raise ValidationError(f"{blocked} To approve it anyway, an owner writes the reason.")
+    return f"Approved despite: {blocked} Reason: {reason}"
 
 
 def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comment:
