@@ -124,6 +124,15 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
             if len(locked.values_list("pk")) != len(scene_ids):
                 raise ValidationError(GONE)
+            # Checked again under the project lock: the plan's check ran before it, so ten
+            # clicks with different form keys would all have seen no take rendering.
+            rendering = (Render.objects.filter(scene_id__in=scene_ids).exclude(status__in=TERMINAL)
+                         .select_related("scene").order_by("scene__position", "number"))
+            if rendering:
+                raise ValidationError(
+                    ["Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
+                     "teammate)."] + [f"Scene {r.scene.number} ({r.scene.title}): take {r.number} is still "
+                                      "rendering." for r in rendering])
             last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([

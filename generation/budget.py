@@ -2,7 +2,8 @@
 
 Committed spend (`Project.render_spend`) grows by each take's estimated cost when it is
 booked, in the booking's own transaction, and shrinks again only for a take that failed or
-was canceled before a provider ever had it (no job id: nobody can have charged for it). A
+was canceled before a provider ever had it (no job id: nobody can have charged for it), and
+never for a take whose create a crashed worker may have sent (`billing_unconfirmed`). A
 take that reached the provider stays counted even if it failed, since providers may bill
 for it, and deleting a scene does not give its takes' money back. Booking holds the project
 row while it checks and books, so two clicks at once can't both fit under what is left.
@@ -56,7 +57,8 @@ def hold(project, cost: Decimal) -> None:
 
 def on_take_settled(sender, render, **kwargs) -> None:
     """A take that ended before any provider had it gives its estimate back."""
-    if render.status in {Status.FAILED, Status.CANCELED} and not render.provider_job_id and render.cost:
+    if (render.status in {Status.FAILED, Status.CANCELED} and not render.provider_job_id and render.cost
+            and not render.billing_unconfirmed):  # a create that may have reached the provider
         from projects.models import Scene
 
         project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()

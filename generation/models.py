@@ -107,6 +107,15 @@ class Render(models.Model):
         max_length=64, blank=True,
         help_text="Digest of the ingredient title and trust anchors the archive was written with")
     cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    # Set when a worker died while sending the take and the provider's job list shows no job of
+    # ours: the provider may have billed it, so its cost is never given back to the budget.
+    billing_unconfirmed = models.BooleanField(default=False)
+    # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
+    # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # What the provider delivered (generation/delivery.py), and each way it differs from the booking.
+    delivered = models.JSONField(default=dict, blank=True)
+    delivery_problems = models.JSONField(default=list, blank=True)
     characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
                                         help_text="Who this take casts; revoking consent quarantines it")
     quarantined_at = models.DateTimeField(null=True, blank=True)
@@ -138,6 +147,11 @@ class Render(models.Model):
     def provenance_broken(self) -> bool:
         """Tampered or broken credentials: approving, remixing or exporting it needs an owner's reason."""
         return self.c2pa_state == ProvenanceState.INVALID
+
+    @property
+    def needs_override(self) -> bool:
+        """Approving it takes an owner's written reason (projects.review.approval_blocker says why)."""
+        return self.provenance_broken or bool(self.delivery_problems)
 
     @property
     def provenance_state(self) -> str:

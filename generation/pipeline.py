@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.core.files.storage import default_storage
-from django.db.models import F
+from django.db import connection as db_connection
+from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, provenance, reference, take_signing
+from generation import animatic, catalog, delivery, provenance, reference, take_signing
 from generation.models import Render, Status
 from generation.scratch import FinishedFile, scratch_dir
-from generation.providers import ProviderError, RenderRequest, provider_for, webhook_url_for
+from generation.providers import JobProbe, ProviderError, RenderRequest, provider_for, webhook_url_for
 from projects.consent import cast_problems
 
 log = logging.getLogger(__name__)
@@ -31,9 +34,8 @@ def render_crashed(render_id: int, exc: Exception) -> None:
     render = Render.objects.filter(pk=render_id).first()
     if render is None or render.is_terminal:
         return
-    if render.status == Status.SUBMITTING:
-        render.mark_failed("The studio hit an error while sending this take. Check the provider before "
-                           "retrying, so you are not charged twice.")
+    if render.status == Status.SUBMITTING:  # the create may have reached the provider
+        render_recover_submission(render)
     else:
         render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
 
@@ -113,7 +115,9 @@ def _provider_character_ids(render: Render) -> list[str]:
 
 def render_submit(render_id: int) -> None:
     render = _take(render_id, Status.QUEUED, "scene__project")
-    if render is None or not render.advance(Status.SUBMITTING):
+    now = timezone.now()
+    # submitted_at from the claim: a crash after the create leaves when to look for the job.
+    if render is None or not render.advance(Status.SUBMITTING, submitted_at=now, lease_until=now + LEASE):
         return  # already submitted by an earlier delivery of this task
     # Consent is checked again right before the provider call: a take queued
     # before a revocation must never be sent after it.
@@ -123,7 +127,7 @@ def render_submit(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     remix_of = render.recipe.get("remix_of")
-    with scratch_dir("studio-submit-") as workdir:
+    with scratch_dir("studio-submit-") as workdir, _lease_kept(render):
         try:
             request = None if remix_of else _request_for(render, Path(workdir))
         except ProviderError as exc:  # creating a native character failed
@@ -138,16 +142,98 @@ def render_submit(render_id: int) -> None:
             else:
                 job_id = provider.submit(request)
         except ProviderError as exc:
-            render.mark_failed(exc.message)
+            if exc.code == "timeout":  # sent, and the answer lost: the job may exist
+                render_recover_submission(render)
+            else:
+                render.mark_failed(exc.message)
             return
     if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
         _schedule_poll(render, delay=next_poll_delay(render))
 
 
+# A take's step is "in hand" while its lease runs: a worker sending or downloading renews it
+# every few seconds, a scheduled poll holds it until just after the poll is due. A take past
+# its lease lost its worker (kill -9, a lost countdown) and is resumed by the next sweep, so
+# after a crash every take moves again within LEASE + SWEEP_EVERY of a worker being back.
+LEASE = timedelta(seconds=30)
+LEASE_RENEW_EVERY = 10.0
+SWEEP_EVERY = 15.0  # settings.CELERY_BEAT_SCHEDULE runs the sweeper this often
+CLOCK_SKEW = timedelta(minutes=2)  # a provider's clock may run behind ours
+
+
+@contextmanager
+def _lease_kept(render: Render):
+    """Renew the take's lease from a thread while this worker is busy with it (a slow create,
+    a long download); a worker killed with -9 stops renewing and the lease runs out."""
+    done, status = threading.Event(), render.status
+
+    def renew():
+        try:
+            while not done.wait(LEASE_RENEW_EVERY):
+                Render.objects.filter(pk=render.pk, status=status).update(lease_until=timezone.now() + LEASE)
+        except Exception as exc:  # the lease then simply runs out: never fail the take for it
+            log.warning("take %s: lease renewal stopped: %r", render.pk, exc)
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-take-{render.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
 def _schedule_poll(render: Render, *, delay: float) -> None:
     from generation.tasks import poll_render
 
+    Render.objects.filter(pk=render.pk, status=Status.RUNNING).update(
+        lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
     poll_render.apply_async((render.pk,), countdown=delay)
+
+
+def lease_extend(render_id: int, *, seconds: float) -> None:
+    Render.objects.filter(pk=render_id).exclude(status__in=[Status.SUCCEEDED, Status.FAILED, Status.CANCELED]).update(
+        lease_until=timezone.now() + timedelta(seconds=seconds) + LEASE)
+
+
+UNCONFIRMED = ("Unconfirmed — may be billed: the studio stopped while sending this take and "
+               "{provider} lists no job matching it, so the studio cannot tell whether it was created. "
+               "{hint} Its cost stays counted in the budget.")
+
+
+def render_recover_submission(render: Render) -> str:
+    """A take whose worker died while sending it: adopt the provider's job if the provider lists it,
+    else mark it unconfirmed (may be billed; never refunded). "adopted", "unconfirmed", "failed"
+    (our own job book has no such job: it was never created) or "later"."""
+    provider = provider_for(render.connection)
+    since = (render.submitted_at or render.created_at) - CLOCK_SKEW
+    params = render.recipe.get("parameters", {})
+    owned = (Render.objects.filter(connection_id=render.connection_id, submitted_at__gte=since)
+             .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
+    probe = JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
+                     prompt=render.recipe.get("prompt", ""), created_after=since, exclude_ids=frozenset(owned),
+                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""))
+    try:
+        job_id = provider.find_job(probe)
+    except ProviderError as exc:
+        if exc.retryable:  # the next sweep asks again
+            log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
+            return "later"
+        job_id = None
+    if job_id:
+        log.info("take %s: adopted job %s found at the provider after a crash", render.pk, job_id,
+                 extra={"take_id": render.pk, "provider_job_id": job_id})
+        if render.advance(Status.RUNNING, provider_job_id=job_id):
+            _schedule_poll(render, delay=0)
+        return "adopted"
+    if provider.job_list_is_complete:  # not in the job book: it was never created
+        render.mark_failed("The studio stopped while sending this take; nothing was created. Retry the take.")
+        return "failed"
+    render.advance(Status.FAILED, billing_unconfirmed=True,
+                   error_message=UNCONFIRMED.format(provider=provider.name, hint=provider.job_listing_hint))
+    return "unconfirmed"
 
 
 # Poll schedule. A provider job takes roughly as long as the last few of the
@@ -220,7 +306,8 @@ def render_poll(render_id: int) -> None:
         return
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)
-        if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=done_at):
+        if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=done_at,
+                          lease_until=timezone.now() + LEASE):
             _finish(render, final_attempt=False)
     elif state.status == "failed":
         render.mark_failed(state.error or "The provider reported a failure without a reason.")
@@ -256,6 +343,18 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
+def _delivery_problems(render: Render, facts: dict) -> list[str]:
+    params = render.recipe.get("parameters", {})
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    problems = delivery.delivery_problems(
+        facts, size=params.get("size", "0x0"), seconds=float(params.get("seconds") or 0),
+        audio_expected=bool(model and model.has_audio))
+    if problems:
+        log.warning("take %s delivered other than booked: %s", render.pk, "; ".join(problems),
+                    extra={"take_id": render.pk, "delivery_problems": problems})
+    return problems
+
+
 class TryAgainLater(Exception):
     """A transient failure the calling task should retry (bounded) before giving up."""
 
@@ -277,11 +376,12 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
 
 def _finish(render: Render, *, final_attempt: bool) -> None:
     provider = provider_for(render.connection)
-    with scratch_dir("studio-take-") as tmp:
+    with scratch_dir("studio-take-") as tmp, _lease_kept(render):
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
         try:
             provider.download(render.provider_job_id, "video", video_path)
-            duration = animatic.video_duration(video_path)
+            facts = delivery.delivered_facts(video_path)
+            duration = facts["duration"]
             if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
                 animatic.extract_thumbnail(video_path, thumb_path, exact=False)
         except ProviderError as exc:
@@ -315,6 +415,8 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             return
     won = render.advance(
         Status.SUCCEEDED,
+        delivered=facts,
+        delivery_problems=_delivery_problems(render, facts),
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,
@@ -325,11 +427,10 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         render.thumbnail.delete(save=False)
 
 
-# How long a take may sit in one status, with no task touching it, before the
-# sweeper assumes the worker that owned it died (tasks are acks_late, but a
-# countdown poll lost with its worker would otherwise strand the take).
+# For takes without a lease (booked before leases existed, or queued and not yet taken):
+# how long one may sit in a status, with no task touching it, before its worker is presumed dead.
 STALL_AFTER = {
-    Status.QUEUED: timedelta(minutes=2),
+    Status.QUEUED: timedelta(seconds=30),  # resubmitting a queued take is safe (the claim stops doubles)
     Status.SUBMITTING: timedelta(minutes=5),
     Status.RUNNING: timedelta(minutes=2),
     Status.DOWNLOADING: timedelta(minutes=10),
@@ -338,39 +439,41 @@ PREVIZ_STALL_AFTER = timedelta(minutes=3)
 
 
 def renders_resume_stalled(*, now=None) -> dict[str, int]:
-    """Pick up takes whose worker died, without ever submitting one twice."""
+    """Pick up takes whose worker died, without ever submitting one twice.
+
+    Each stalled take is claimed first by extending its lease with a conditional UPDATE, so
+    two sweeps running at once never both resume it, and a live worker (renewing its lease)
+    never has its take taken away.
+    """
     from generation import previz
     from generation.tasks import finish_render, previz_run_job, submit_render
 
     now = now or timezone.now()
-    counts = {}
+    counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "polled": 0, "refinished": 0}
 
-    def stalled(status):
-        return Render.objects.filter(status=status, updated_at__lt=now - STALL_AFTER[status])
+    def claimed(status):
+        stalled = Render.objects.filter(status=status).filter(
+            Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated_at__lt=now - STALL_AFTER[status]))
+        for render in stalled.select_related("connection"):
+            if Render.objects.filter(pk=render.pk, status=status, lease_until=render.lease_until).update(
+                    lease_until=now + LEASE):
+                render.lease_until = now + LEASE
+                yield render
 
-    # Queued: never reached the provider, so submitting is safe (the claim stops doubles).
-    counts["resubmitted"] = 0
-    for render_id in stalled(Status.QUEUED).values_list("pk", flat=True):
-        submit_render.delay(render_id)
+    for render in claimed(Status.QUEUED):  # never reached the provider: submitting is safe
+        submit_render.delay(render.pk)
         counts["resubmitted"] += 1
-    # Submitting: the provider may or may not have the job. Money is at stake,
-    # so do not guess: fail it with a reason the user can act on.
-    counts["failed"] = 0
-    for render in stalled(Status.SUBMITTING):
-        counts["failed"] += render.mark_failed(
-            "The submission was interrupted and could not be confirmed with the provider. "
-            "Check the provider before retrying, so you are not charged twice."
-        )
-    counts["polled"] = 0
-    for render in stalled(Status.RUNNING):
-        # Touch it first so the next sweep does not schedule a second poll chain.
-        if render.advance(Status.RUNNING):
-            _schedule_poll(render, delay=0)
-            counts["polled"] += 1
-    counts["refinished"] = 0
-    for render_id in stalled(Status.DOWNLOADING).values_list("pk", flat=True):
-        Render.objects.filter(pk=render_id).update(updated_at=now)
-        finish_render.delay(render_id)
+    # Submitting: the provider may have the job. Find it in its list of recent jobs; where it
+    # cannot be found, never guess: the take is marked unconfirmed and its cost stays counted.
+    for render in claimed(Status.SUBMITTING):
+        outcome = render_recover_submission(render)
+        if outcome in counts:
+            counts[outcome] += 1
+    for render in claimed(Status.RUNNING):
+        _schedule_poll(render, delay=0)
+        counts["polled"] += 1
+    for render in claimed(Status.DOWNLOADING):
+        finish_render.delay(render.pk)
         counts["refinished"] += 1
     requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
     for job_id in requeued:

@@ -51,7 +51,9 @@ def finish_render(render_id: int, attempt: int = 1) -> None:
 
 
 def _finish_later(render_id: int, *, attempt: int, retry_after: float | None) -> None:
-    finish_render.apply_async((render_id, attempt), countdown=retry_after or 2 ** (attempt - 1))
+    countdown = retry_after or 2 ** (attempt - 1)
+    pipeline.lease_extend(render_id, seconds=countdown)  # the take is in hand until the retry
+    finish_render.apply_async((render_id, attempt), countdown=countdown)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -73,7 +75,8 @@ def previz_run_job(self, job_id: str) -> None:
     previz.previz_job_run(job_id)
 
 
-@shared_task(ignore_result=True)
+# Expires: sweeps queued while no worker was up are dropped, the next one comes within SWEEP_EVERY.
+@shared_task(ignore_result=True, expires=30)
 def resume_stalled_renders() -> None:
     pipeline.renders_resume_stalled()
 

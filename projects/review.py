@@ -308,27 +308,37 @@ def _take_path(take) -> str:
 
 
 def approval_blocker(take) -> str | None:
-    """Why this take may not be approved without an owner's written reason (None: it may)."""
+    """Why this take may not be approved without an owner's written reason (None: it may).
+
+    Each check is one sentence: tampered or broken content credentials (§1), a delivery other
+    than what was booked (generation.delivery.delivery_blocks_approval, §4)."""
+    from generation.delivery import delivery_blocks_approval
+
+    reasons = []
     if take.provenance_broken:
         verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
-        return f"Its content credentials failed: {verdict}"
-    return None
+        reasons.append(f"Its content credentials failed: {verdict}")
+    if delivered := delivery_blocks_approval(take):
+        reasons.append(delivered)
+    return " ".join(reasons) or None
 
 
-def override_reason_for(*, take, user, override_reason: str | None) -> str | None:
-    """The owner's reason for approving a blocked take, cleaned; raises when it is refused."""
+def override_note_for(*, take, user, override_reason: str | None) -> str | None:
+    """The decision note of an owner's override of a blocked take; None when nothing blocks it.
+    Refuses anyone but an owner, and an owner without a reason."""
     blocker = approval_blocker(take)
     if blocker is None:
         return None
-    if not (override_reason or "").strip():
+    reason = clean_text(override_reason or "", what="The reason", max_length=MAX_COMMENT)
+    if not reason:
         raise ValidationError(f"Take {take.number} cannot be approved. {blocker} "
-                              "An owner may approve it anyway with a written reason.")
+                              "To approve it anyway, an owner writes the reason.")
     if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user, role="owner").exists():
-        raise ValidationError("Only an owner can approve a take whose checks failed.")
-    reason = clean_text(override_reason, what="The reason", max_length=MAX_COMMENT)
+        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} Only an owner can approve it anyway.")
     if len(reason) < 10:
         raise ValidationError("Write the reason for approving it anyway in a sentence (10 characters or more).")
-    return reason
+    # The reason first: the history shows it whole, and the export's manifest carries it.
+    return f"Reason: {reason} (approved despite: {blocker})"
 
 
 def take_approve(*, take, user, note: str = "", override_reason: str | None = None) -> Scene:
@@ -336,17 +346,17 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
     reason, kept as an "approved despite failed checks" decision and in later exports' manifests."""
     _reviewable(take, "approved")
     note = clean_text(note, what="The note", max_length=MAX_COMMENT)
-    reason = override_reason_for(take=take, user=user, override_reason=override_reason)
+    override = override_note_for(take=take, user=user, override_reason=override_reason)
     scene = take.scene
     with transaction.atomic():
         Scene.objects.filter(pk=scene.pk).update(approved_take=take, approved_by=user, approved_at=timezone.now(),
                                                  approval_stale_fields=[])
         ReviewDecision.objects.create(scene=scene, take=take, by=user,
-                                      decision=Decision.APPROVED_OVERRIDE if reason else Decision.APPROVED,
-                                      note=reason or note)
+                                      decision=Decision.APPROVED_OVERRIDE if override else Decision.APPROVED,
+                                      note=override + (f" {note}" if note else "") if override else note)
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
                text=f"approved {scene.title} take {take.number}"
-                    + (f" despite failed checks: {reason[:200]}" if reason else ""))
+                    + (" despite failed checks. " + override[:300] if override else ""))
         live_publish(kind=ChangeKind.TAKE_APPROVED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                      actor=user)
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.

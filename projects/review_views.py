@@ -149,7 +149,7 @@ def take_decide(request, pk):
     try:
         if decision == "approve":
             review.take_approve(take=take, user=request.user, note=request.POST.get("note", ""),
-                                override_reason=request.POST.get("override_reason"))
+                                override_reason=request.POST.get("override_reason", ""))
             messages.success(request, f"Take {take.number} approved.")
         elif decision == "changes":
             wants_take = bool(request.POST.get("rerender")) and membership.can_edit

@@ -393,7 +393,7 @@ STUDIO_TMP_MAX_AGE_SECONDS = int(os.environ.get("STUDIO_TMP_MAX_AGE_SECONDS", 6 
 # Run by `celery beat` (embedded in the local worker with -B; a separate
 # process when scaled out): picks up takes whose worker died.
 CELERY_BEAT_SCHEDULE = {
-    "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 60.0},
+    "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 15.0},
     "sweep-studio-tmp": {"task": "generation.tasks.sweep_studio_tmp", "schedule": 3600.0},
     "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
     # The live channel: presence of pages whose stream died fades; day-old changes go.

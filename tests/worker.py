@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -80,10 +81,25 @@ def log_tail(log_path: Path) -> str:
 
 
 class Worker:
-    def __init__(self, proc: subprocess.Popen, log_path: Path, queue: str):
+    def __init__(self, proc: subprocess.Popen, log_path: Path, queue: str, *, command=(), env=None):
         self.proc = proc
         self.log_path = log_path
         self.queue = queue
+        self._command, self._env = list(command), env
+
+    def kill(self) -> None:
+        """kill -9 the worker process by its pid, as an OOM killer or a lost machine would."""
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def start_again(self, *extra_args: str) -> None:
+        """A new worker process on the same queue, database and folders (after kill())."""
+        assert self.proc.poll() is not None, "start_again() replaces a worker that has stopped"
+        with self.log_path.open("ab") as log_file:
+            log_file.write(b"\n--- worker started again ---\n")
+            self.proc = subprocess.Popen(
+                [*self._command, *extra_args], cwd=django_settings.BASE_DIR, env=self._env,
+                stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -205,12 +221,13 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
     }
     log_path = tmp_path / "worker.log"
     log_file = log_path.open("wb")
+    command = [
+        sys.executable, "-m", "celery", "-A", "studio_site", "worker",
+        "--loglevel=INFO", "--pool=solo", "--concurrency=1", "-Q", queue,
+        "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
+    ]
     proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "studio_site", "worker",
-            "--loglevel=INFO", "--pool=solo", "--concurrency=1", "-Q", queue,
-            "-n", f"{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
-        ],
+        command,
         cwd=django_settings.BASE_DIR,
         env=env,
         stdout=log_file,
@@ -223,11 +240,12 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     try:
-        yield Worker(proc, log_path, queue)
+        worker = Worker(proc, log_path, queue, command=command, env=env)
+        yield worker
     finally:
         celery_app.conf.task_default_queue = old_queue
         celery_app.conf.task_always_eager = was_eager
-        stop(proc)
+        stop(worker.proc)
         log_file.close()
         cleanup_queue(queue)
         # Shown by pytest only when the test failed or errored.

@@ -3,7 +3,7 @@
 import threading
 import time
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 
 def _sleep(seconds: float) -> None:

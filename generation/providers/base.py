@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 
@@ -44,6 +45,20 @@ class JobState:
     # How long the job ran by the provider's own clock (finished − created), when
     # it says: the poll schedule learns from this, not from when we happened to look.
     provider_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class JobProbe:
+    """What we asked for, to recognise our own job among a provider's recent ones after a crash
+    lost its id (the create was accepted, our worker died before storing the answer)."""
+
+    model: str
+    size: str
+    seconds: int
+    prompt: str
+    created_after: datetime  # a little before we sent the create (clocks differ)
+    exclude_ids: frozenset = frozenset()  # jobs other takes already own
+    remix_of: str = ""  # the remixed video's id, for a remix
 
 
 class ProviderError(Exception):
@@ -112,6 +127,17 @@ class Provider(ABC):
 
     def cancel(self, job_id: str) -> bool:
         return False
+
+    # Where a person can look for a job we could not confirm (shown with "may be billed").
+    job_listing_hint: str = "Check the provider's own list of recent jobs."
+    # True when find_job sees every job there is (our own job book): not found means never created.
+    job_list_is_complete: bool = False
+
+    def find_job(self, probe: JobProbe) -> str | None:
+        """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.
+
+        Providers whose API cannot list jobs keep this default: nothing can be found."""
+        return None
 
     def test_connection(self) -> str:
         """One cheap authenticated call; a plain-words success message or ProviderError."""

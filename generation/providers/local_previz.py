@@ -14,7 +14,7 @@ from django.core.files.storage import default_storage
 
 from generation.models import PrevizJob
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
 
@@ -66,6 +66,17 @@ class LocalPrevizProvider(Provider):
         # already committed: hand it to a worker now, as a remote service would.
         previz_run_job.delay(str(job.id))
         return str(job.id)
+
+    job_listing_hint = "Retry the take: the local previz is free."
+    job_list_is_complete = True
+
+    def find_job(self, probe: JobProbe) -> str | None:
+        """Our job book is a table: the oldest job since the crash with exactly this request."""
+        jobs = (PrevizJob.objects.filter(created_at__gte=probe.created_after, spec__prompt=probe.prompt,
+                                         spec__model=probe.model, spec__size=probe.size,
+                                         spec__seconds=probe.seconds)
+                .order_by("created_at").values_list("pk", flat=True))
+        return next((str(pk) for pk in jobs if str(pk) not in probe.exclude_ids), None)
 
     def poll(self, job_id: str) -> JobState:
         job = PrevizJob.objects.filter(pk=job_id).first()

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
 STATUSES = {
@@ -152,6 +152,34 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     def cancel(self, job_id: str) -> bool:
         return False  # the Videos API has no cancel; DELETE only removes finished videos
 
+    @property
+    def job_listing_hint(self) -> str:
+        base = str(self._client.base_url).rstrip("/")
+        return f"Look for it in {self.name}'s video list (GET {base}/videos)."
+
+    def find_job(self, probe: JobProbe) -> str | None:
+        """GET /videos?order=desc, newest first, back to when we sent the create; our video is the
+        oldest one not owned by another take with exactly our model, size, seconds and prompt."""
+        since = probe.created_after.timestamp()
+        found, after = [], None
+        for _page in range(LIST_PAGES):
+            params = {"order": "desc", "limit": LIST_LIMIT, **({"after": after} if after else {})}
+            response = self._send("GET", "/videos", idempotent=True, params=params)
+            if response.is_error:
+                raise self._fail(response)
+            page = json_object(response, self.name)
+            videos = [v for v in page.get("data") or [] if isinstance(v, dict)]
+            for video in videos:
+                created = video.get("created_at")
+                if isinstance(created, (int, float)) and created >= since and _same_request(video, probe):
+                    found.append(video)
+            oldest = videos[-1].get("created_at") if videos else None
+            if not page.get("has_more") or not videos or not isinstance(oldest, (int, float)) or oldest < since:
+                break
+            after = videos[-1].get("id")
+        ids = [str(v["id"]) for v in reversed(found) if v.get("id") and str(v["id"]) not in probe.exclude_ids]
+        return ids[0] if ids else None
+
     def test_connection(self) -> str:
         """A plain-words success message, or ProviderError saying what is wrong."""
         response = self._send("GET", "/videos", idempotent=True, params={"limit": 1})
@@ -163,6 +191,15 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         if response.is_error:
             raise self._fail(response)
         return f"Connected to {self.name}: the key works and the Videos API answers."
+
+
+LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched
+
+
+def _same_request(video: dict, probe: JobProbe) -> bool:
+    return (video.get("model") == probe.model and str(video.get("size")) == probe.size
+            and str(video.get("seconds")) == str(probe.seconds) and video.get("prompt") == probe.prompt
+            and (video.get("remixed_from_video_id") or "") == probe.remix_of)
 
 
 def _progress(video: dict) -> int:

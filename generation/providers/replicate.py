@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
@@ -206,6 +206,43 @@ class ReplicateProvider(HttpAdapter, Provider):
             raise error_from_response(response, self.name)
         return True
 
+    job_listing_hint = ("Look for it among your recent predictions on replicate.com "
+                        "(Dashboard › Predictions, or GET /v1/predictions).")
+
+    def find_job(self, probe: JobProbe) -> str | None:
+        """GET /predictions lists the account's predictions newest first, a page at a time
+        (`next` is the following page's URL). Ours has our model, prompt and duration and was
+        created after we sent it; the oldest one no other take owns is ours."""
+        since = probe.created_after.timestamp()
+        found, url = [], "/predictions"
+        for _page in range(LIST_PAGES):
+            response = self._send("GET", url, idempotent=True)
+            if response.is_error:
+                raise error_from_response(response, self.name)
+            page = json_object(response, self.name)
+            results = [p for p in page.get("results") or [] if isinstance(p, dict)]
+            for prediction in results:
+                created = _timestamp(prediction.get("created_at"))
+                if created is not None and created >= since and prediction.get("model") == probe.model:
+                    found.append(prediction)
+            oldest = _timestamp(results[-1].get("created_at")) if results else None
+            next_url = page.get("next")
+            if not (isinstance(next_url, str) and next_url) or oldest is None or oldest < since:
+                break
+            if not next_url.startswith(str(self._client.base_url).rstrip("/") + "/"):
+                break  # the key goes to the API host only
+            url = next_url  # an absolute URL on the same API host
+        for prediction in reversed(found):
+            job_id = str(prediction.get("id") or "")
+            if not job_id or job_id in probe.exclude_ids:
+                continue
+            inputs = prediction.get("input")
+            if not isinstance(inputs, dict):  # not every listing carries the input: read it
+                inputs = (self._prediction(job_id) or {}).get("input") or {}
+            if inputs.get("prompt") == probe.prompt and inputs.get("duration") in (None, probe.seconds):
+                return job_id
+        return None
+
     def webhook_secret(self) -> str:
         """The account's webhook signing secret (`whsec_…`), which signs every webhook
         Replicate sends it: GET /webhooks/default/secret."""
@@ -260,6 +297,16 @@ def _seconds_between(created_at, completed_at) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if seconds >= 0 else None
+
+
+LIST_PAGES = 5
+
+
+def _timestamp(value) -> float | None:
+    try:
+        return datetime.fromisoformat(ISO_FRACTION.sub(r"\1", str(value))).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def _progress(logs) -> int:

@@ -31,3 +31,11 @@ def render_options(render_form, scene) -> list[dict]:
 def finished_takes(takes) -> list:
     """Takes that can be watched side by side: finished and not withheld, newest first."""
     return [t for t in takes if t.status == "succeeded" and not t.quarantined_at]
+
+
+@register.simple_tag
+def delivery_summary(take) -> str:
+    """ "Delivered 720×1280, 2.0 s; booked 1280×720, 4 s" for a take that differs from its booking."""
+    from generation.delivery import delivery_summary as summary
+
+    return summary(take)

@@ -35,14 +35,14 @@ def test_an_owner_sees_a_tampered_take_and_overrides_it_with_a_reason(
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Dawn · Take {take.number}")
     expect(page.get_by_test_id("provenance-chip")).to_have_text("Tampered or broken")
     expect(page.get_by_test_id("approve-blocked")).to_contain_text("the video's bytes changed after it was signed")
-    # The browser would stop an empty reason (required); a too-short one reaches the server.
+    page.get_by_test_id("approve-button").click()  # no reason given
+    expect(page.get_by_test_id("decision-error")).to_contain_text("an owner writes the reason")
     page.get_by_test_id("override-reason").fill("trust me")
-    page.get_by_test_id("override-reason").evaluate("el => el.removeAttribute('minlength')")
-    page.get_by_test_id("override-button").click()
+    page.get_by_test_id("approve-button").click()
     expect(page.get_by_test_id("decision-error")).to_contain_text("in a sentence")
 
     page.get_by_test_id("override-reason").fill(REASON)
-    page.get_by_test_id("override-button").click()
+    page.get_by_test_id("approve-button").click()
     history = page.get_by_test_id("decision-history")
     expect(history).to_contain_text(f"Approved despite failed checks: take {take.number} by {owner.get_username()}")
     expect(history).to_contain_text(REASON)

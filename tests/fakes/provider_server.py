@@ -428,7 +428,7 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
     if parts == ["videos", "characters"] and r.method == "POST":
         return openai_character_create(fake, h, r)
     if parts == ["videos"] and r.method == "GET":
-        return h.reply(200, {"object": "list", "data": [], "has_more": False})
+        return openai_list(fake, h, r)
     if parts[0] == "videos" and len(parts) in (2, 3):
         job = fake.jobs.get(parts[1])
         if job is None:
@@ -440,6 +440,31 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
         if parts[2] == "remix" and r.method == "POST":
             return openai_remix(fake, h, r, job)
     openai_error(h, 404, f"Unknown route {r.method} {path}.")
+
+
+def openai_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    """GET /videos?after=&limit=&order=: a cursor page of the account's videos (default newest first)."""
+    unknown = sorted(set(r.query) - {"after", "limit", "order"})
+    if unknown:
+        return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
+                            code="unknown_parameter", param=unknown[0])
+    limit = r.query.get("limit", "20")
+    if not limit.isdigit() or not 1 <= int(limit) <= 100:
+        return openai_error(h, 400, "limit must be between 1 and 100.", code="invalid_value", param="limit")
+    order = r.query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        return openai_error(h, 400, f"Invalid value: '{order}' for order.", code="invalid_value", param="order")
+    with fake.lock:
+        jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=order == "desc")
+    if "after" in r.query:
+        ids = [j.id for j in jobs]
+        if r.query["after"] not in ids:
+            return openai_error(h, 404, f"Video '{r.query['after']}' not found.", code="not_found")
+        jobs = jobs[ids.index(r.query["after"]) + 1:]
+    page = jobs[:int(limit)]
+    data = [video_object(j, *fake.stage(j)) for j in page]
+    h.reply(200, {"object": "list", "data": data, "first_id": page[0].id if page else None,
+                  "last_id": page[-1].id if page else None, "has_more": len(jobs) > len(page)})
 
 
 def openai_character_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
@@ -599,12 +624,34 @@ def replicate(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None
         if match[2] and r.method == "POST":
             job.canceled = True
             return h.reply(200, prediction(fake, job))
+    if path == "/predictions" and r.method == "GET":
+        return replicate_list(fake, h, r)
     if path == "/webhooks/default/secret" and r.method == "GET":
         return h.reply(200, {"key": fake.replicate_webhook_secret})
     if path == "/account" and r.method == "GET":
         return h.reply(200, {"type": "organization", "username": "harbour-films",
                              "name": "Harbour Films", "github_url": None})
     problem(h, 404, "Not found", "The requested resource could not be found.")
+
+
+REPLICATE_PAGE = 100
+
+
+def replicate_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    """GET /predictions: the account's predictions newest first; `next` is the next page's URL."""
+    unknown = set(r.query) - {"cursor", "source"}
+    if unknown:
+        return problem(h, 400, "Bad request", f"Unknown query parameter {sorted(unknown)[0]}.")
+    cursor = r.query.get("cursor", "0")
+    if not cursor.isdigit():
+        return problem(h, 400, "Bad request", "Invalid cursor.")
+    with fake.lock:
+        jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=True)
+    start = int(cursor)
+    page = jobs[start:start + REPLICATE_PAGE]
+    more = start + REPLICATE_PAGE < len(jobs)
+    h.reply(200, {"previous": None, "results": [prediction(fake, j) for j in page],
+                  "next": f"{fake.replicate_base}/predictions?cursor={start + REPLICATE_PAGE}" if more else None})
 
 
 def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str) -> None:

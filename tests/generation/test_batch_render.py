@@ -214,3 +214,25 @@ def test_a_form_key_used_for_some_scenes_is_refused_for_others(project, make_sce
         batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
                            scene_ids=[dawn.pk, dusk.pk], idempotency_key=key)
     assert not Render.objects.filter(scene=dusk).exists()
+
+
+def test_a_take_booked_between_the_plan_and_the_booking_stops_the_batch(project, make_scene, editor, local,
+                                                                        monkeypatch):
+    # Another click (a different form key) books the same scene after this one's plan was read.
+    dawn, gulls = make_scene(title="Dawn", duration=1), make_scene(title="Gulls", duration=1)
+    planned = batch.batch_plan
+
+    def plan_then_someone_books(**kwargs):
+        plan = planned(**kwargs)
+        monkeypatch.setattr(batch, "batch_plan", planned)
+        batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                           scene_ids=[dawn.pk], idempotency_key=uuid.uuid4())
+        return plan
+
+    monkeypatch.setattr(batch, "batch_plan", plan_then_someone_books)
+    with pytest.raises(ValidationError) as refused:
+        batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                           scene_ids=[dawn.pk, gulls.pk], idempotency_key=uuid.uuid4())
+    assert "Nothing was booked" in refused.value.messages[0]
+    assert any("Dawn" in m and "still rendering" in m for m in refused.value.messages)
+    assert Render.objects.filter(scene=dawn).count() == 1 and not Render.objects.filter(scene=gulls).exists()

@@ -60,3 +60,38 @@ def test_a_re_render_from_review_waits_for_the_project_before_touching_the_scene
     assert outcome["take"].scene_id == scene.pk
     scene.refresh_from_db()
     assert scene.prompt == "A darker sky over the harbour."
+
+
+def test_ten_simultaneous_batches_for_the_same_two_scenes_book_two_takes(
+        migrated_data, project, make_scene, editor, team):  # noqa: F811
+    """Each click has its own form key, so only the check under the project lock can stop the doubles."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")
+    from django.core.exceptions import ValidationError
+
+    from generation import batch
+    from generation.models import Render
+
+    scenes = [make_scene(title="Dawn", duration=1), make_scene(title="Gulls", duration=1)]
+    local = team.connections.get(kind="local")
+    start, outcomes = threading.Barrier(10), []
+
+    def click():
+        try:
+            start.wait(10)
+            batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
+                               scene_ids=[s.pk for s in scenes], idempotency_key=uuid.uuid4())
+            outcomes.append("booked")
+        except ValidationError as exc:
+            outcomes.append(" ".join(exc.messages))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=click) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes.count("booked") == 1, outcomes
+    assert all("still rendering" in o for o in outcomes if o != "booked")
+    assert Render.objects.filter(scene__in=scenes).count() == 2

@@ -172,4 +172,5 @@ def test_a_crash_inside_a_task_fails_the_take_with_honest_words(scene, editor, m
         celery_app.conf.task_eager_propagates = True
     take = Render.objects.get()
     assert take.status == Status.FAILED
-    assert "Check the provider before retrying" in take.error_message
+    # The previz job book is the studio's own: no job there means none was created.
+    assert "nothing was created. Retry the take." in take.error_message

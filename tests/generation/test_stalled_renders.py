@@ -32,13 +32,26 @@ def no_tasks(monkeypatch):
     return sent
 
 
-def test_a_take_stuck_in_submitting_fails_with_advice_instead_of_resubmitting(scene, no_tasks):
+def test_a_previz_take_stuck_in_submitting_with_no_job_in_the_job_book_fails_saying_nothing_was_created(
+        scene, no_tasks):
+    # (Remote providers, whose lists may be incomplete, are in test_crash_recovery.py.)
     take = take_in(scene, Status.SUBMITTING, minutes_ago=6)
-    pipeline.renders_resume_stalled()
+    assert pipeline.renders_resume_stalled()["failed"] == 1
     take.refresh_from_db()
-    assert take.status == Status.FAILED
-    assert "so you are not charged twice" in take.error_message
+    assert take.status == Status.FAILED and not take.billing_unconfirmed
+    assert "nothing was created" in take.error_message
     assert not [t for t in no_tasks if t[0] == "submit_render"]
+
+
+def test_a_previz_take_whose_job_was_booked_before_the_crash_is_adopted(scene, no_tasks):
+    take = take_in(scene, Status.SUBMITTING, minutes_ago=6, submitted_at=timezone.now() - timedelta(minutes=6))
+    params = take.recipe["parameters"]
+    job = PrevizJob.objects.create(spec={"prompt": take.recipe["prompt"], "model": take.model,
+                                         "size": params["size"], "seconds": int(params["seconds"])})
+    assert pipeline.renders_resume_stalled()["adopted"] == 1
+    take.refresh_from_db()
+    assert (take.status, take.provider_job_id) == (Status.RUNNING, str(job.pk))
+    assert no_tasks == [("poll_render", (take.pk,))]
 
 
 def test_a_running_take_whose_poll_was_lost_is_polled_again(scene, no_tasks):

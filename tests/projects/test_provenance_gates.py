@@ -47,7 +47,7 @@ def test_a_tampered_take_cannot_be_approved(tampered, reviewer):
 def test_only_an_owner_may_override_and_only_with_a_reason(tampered, reviewer, owner):
     with pytest.raises(ValidationError, match="Only an owner"):
         review.take_approve(take=tampered, user=reviewer, override_reason="I checked it with the vendor.")
-    with pytest.raises(ValidationError, match="An owner may approve it anyway with a written reason"):
+    with pytest.raises(ValidationError, match="To approve it anyway, an owner writes the reason"):
         review.take_approve(take=tampered, user=owner, override_reason="   ")
     with pytest.raises(ValidationError, match="in a sentence"):
         review.take_approve(take=tampered, user=owner, override_reason="ok")
@@ -61,7 +61,8 @@ def test_an_owner_override_is_recorded_with_its_reason(tampered, owner):
     assert scene.approved_take_id == tampered.pk
     (decision,) = review.history(scene)
     assert decision.decision == Decision.APPROVED_OVERRIDE
-    assert decision.note == "Re-encoded by our colourist; original checked by hand."
+    assert decision.note.startswith("Reason: Re-encoded by our colourist; original checked by hand. (approved despite: ")
+    assert "the video's bytes changed after it was signed" in decision.note
     assert review.approval_override(tampered) == decision
 
 
@@ -91,14 +92,15 @@ def test_every_page_shows_the_takes_state_at_a_glance(client_for, owner, tampere
     assert 'data-state="invalid"' in panel and 'data-testid="approve-blocked"' in panel
     assert 'data-testid="approve-button"' not in panel and "Remix this take" not in panel
     page = client.get(reverse("projects:take_review", args=[tampered.pk])).content.decode()
-    assert ">Tampered or broken</span>" in page and 'data-testid="override-form"' in page
+    assert ">Tampered or broken</span>" in page and 'data-testid="override-reason"' in page
+    assert ">Approve anyway</button>" in page
 
 
 def test_a_reviewer_sees_why_and_no_way_to_approve(client_for, reviewer, tampered):
     client = client_for(reviewer)
     page = client.get(reverse("projects:take_review", args=[tampered.pk])).content.decode()
     assert "This take cannot be approved" in page and "Only an owner can approve it anyway" in page
-    assert 'data-testid="approve-button"' not in page and 'data-testid="override-form"' not in page
+    assert 'data-testid="override-reason"' not in page
     response = client.post(reverse("projects:take_decide", args=[tampered.pk]), {"decision": "approve"})
     assert response.status_code == 422
     assert "cannot be approved" in response.content.decode()
@@ -110,7 +112,7 @@ def test_an_owner_overrides_on_the_review_page_and_the_history_shows_the_reason(
     client = client_for(owner)
     url = reverse("projects:take_decide", args=[tampered.pk])
     refused = client.post(url, {"decision": "approve", "override_reason": ""})
-    assert refused.status_code == 422 and "with a written reason" in refused.content.decode()
+    assert refused.status_code == 422 and "an owner writes the reason" in refused.content.decode()
 
     client.post(url, {"decision": "approve", "override_reason": "Checked against the master by hand."})
 
@@ -165,9 +167,9 @@ def test_an_overridden_take_goes_into_the_export_with_its_reason_in_the_manifest
     report = read_with_settings(Path(export.mp4.path))
     active = report.manifest["manifests"][report.manifest["active_manifest"]]
     (approvals,) = [a["data"] for a in active["assertions"] if a["label"] == "studio.storyboard.approvals"]
-    assert approvals["approved_despite_failed_checks"] == [
-        {"scene": 1, "take": tampered.number, "approved_by": owner.get_username(),
-         "reason": "Checked against the master by hand."}]
+    (override,) = approvals["approved_despite_failed_checks"]
+    assert (override["scene"], override["take"], override["approved_by"]) == (1, tampered.number, owner.get_username())
+    assert override["reason"].startswith("Reason: Checked against the master by hand. (approved despite: ")
 
 
 def test_compare_play_all_and_guest_pages_show_each_takes_state(client, client_for, owner, reviewer, scene,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0015_previz_takes_reference_images'),
+        ('generation', '0017_render_crash_recovery'),
     ]
 
     operations = [

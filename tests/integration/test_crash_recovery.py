@@ -1,0 +1,55 @@
+"""Chaos: a real worker is killed (SIGKILL, by pid) while the provider holds its create.
+
+The fake provider accepts the create and answers only seconds later; the worker is killed in
+between, so the studio never learns the job id. A new worker (with the beat schedule, as a
+deployment runs it) must find the job in the provider's list, finish the take, and never
+send a second create, within 60 s of starting.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from generation import connections, services
+from generation.models import Render, Status
+from tests.fakes.provider_server import provider_server  # noqa: F401
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_worker_killed_mid_submission_is_replaced_and_the_take_finishes_once(
+        real_worker, provider_server, make_scene, team, owner, editor, tmp_path):  # noqa: F811
+    gateway = connections.connection_create(
+        team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
+        api_key=provider_server.api_key)
+    connections.catalog_register_model(connection=gateway, model_id="veo-3.1", display_name="Veo via gateway",
+                                       sizes=["1280x720"], durations=[4, 8], price_per_second=0.4)
+    provider_server.scenario = "slow-create"  # accepted (and billed) at once, answered later
+    provider_server.slow_seconds = 20
+    provider_server.job_seconds = 1
+    take, _ = services.render_create(scene=make_scene(duration=4), user=editor, connection=gateway,
+                                     model_id="veo-3.1", idempotency_key=uuid.uuid4())
+
+    deadline = time.monotonic() + 60
+    while not provider_server.accepted["slow-create"]:
+        real_worker.assert_healthy(" before the provider had the create")
+        assert time.monotonic() < deadline, "the worker never sent the create" + real_worker.tail()
+        time.sleep(0.05)
+    real_worker.kill()
+    assert Render.objects.get(pk=take.pk).status == Status.SUBMITTING
+    assert Render.objects.get(pk=take.pk).provider_job_id == ""
+
+    started = time.monotonic()
+    real_worker.start_again("--beat", "--schedule", str(tmp_path / "beat-schedule"))
+    take = real_worker.wait_for_render(take.pk, timeout=90)
+    elapsed = time.monotonic() - started
+
+    assert take.status == Status.SUCCEEDED, take.error_message + real_worker.tail()
+    assert elapsed < 60, f"took {elapsed:.0f} s after the worker was back" + real_worker.tail()
+    assert sum(provider_server.accepted.values()) == 1  # one create at the provider, ever
+    assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 1
+    assert take.provider_job_id in provider_server.jobs
+    assert not take.billing_unconfirmed
