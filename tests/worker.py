@@ -170,7 +170,10 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # Data migrations whose rows the app needs at run time (the shipped model catalog).
-DATA_MIGRATIONS = ["generation.migrations.0005_ship_catalog_and_local_connections"]
+DATA_MIGRATIONS = [
+    ("generation.migrations.0005_ship_catalog_and_local_connections", "forwards"),
+    ("generation.migrations.0015_previz_takes_reference_images", "take_images"),
+]
 
 
 @pytest.fixture
@@ -185,8 +188,8 @@ def migrated_data(transactional_db):
     the rollback is silently skipped. Re-running the (idempotent) migrations'
     forward step is explicit and cheap.
     """
-    for name in DATA_MIGRATIONS:
-        importlib.import_module(name).forwards(django_apps, None)
+    for name, step in DATA_MIGRATIONS:
+        getattr(importlib.import_module(name), step)(django_apps, None)
 
 
 @pytest.fixture
