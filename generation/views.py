@@ -146,6 +146,9 @@ def webhook(request, token):
         webhooks.webhook_receive(connection=connection, headers=request.headers, body=request.body)
     except webhooks.WebhookRefused as refused:
         return HttpResponse(refused.reason, status=refused.status, content_type="text/plain")
+    except webhooks.WebhookAlreadyProcessed:
+        # A retried delivery (the sender missed our answer): acknowledged, nothing done twice.
+        return HttpResponse("Already processed.", status=200, content_type="text/plain")
     return HttpResponse(status=204)
 
 

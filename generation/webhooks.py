@@ -22,6 +22,10 @@ class WebhookRefused(Exception):
         self.reason = reason
 
 
+class WebhookAlreadyProcessed(Exception):
+    """A delivery we already have. Senders retry anything but a 2xx, so this is answered 200."""
+
+
 def _job_id(connection: ProviderConnection, payload: dict) -> tuple[str, str]:
     if connection.kind == "openai-videos":  # {type, data: {id}}
         return str((payload.get("data") or {}).get("id", "")), str(payload.get("type", ""))
@@ -58,7 +62,7 @@ def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> 
             WebhookEvent.objects.create(connection=connection, webhook_id=webhook_id, job_id=job_id,
                                         event_type=event_type)
     except IntegrityError:
-        raise WebhookRefused(409, "This webhook was already delivered.")
+        raise WebhookAlreadyProcessed()
     render = Render.objects.filter(connection=connection, provider_job_id=job_id, status=Status.RUNNING).first()
     if render is not None:
         from generation.tasks import poll_render
