@@ -108,12 +108,21 @@ def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
         raise ValidationError("A team needs at least one owner.")
 
 
+def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
+    """The project's activity feed: what changed on the storyboard, and by whom."""
+    from projects.review import record
+
+    record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
+
+
 def project_create(*, team: Team, user, name: str, description: str = "",
                    default_size: str = "1280x720", default_duration: int = 4, budget=None) -> Project:
-    return Project.objects.create(
+    project = Project.objects.create(
         team=team, name=name, description=description, default_size=default_size,
         default_duration=default_duration, budget=budget, created_by=user,
     )
+    _feed(project, "project_created", user, f"created the project {name}")
+    return project
 
 
 def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
@@ -131,6 +140,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
+        _feed(project, "scene_created", user, f"added scene {scene.number}, {title}", scene=scene)
     return scene
 
 
@@ -228,12 +238,13 @@ def scene_delete(*, scene: Scene, user=None) -> None:
     with transaction.atomic():
         project = scene.project
         scene_id = scene.pk
+        _feed(project, "scene_deleted", user, f"deleted scene {scene.number}, {scene.title}")
         scene.delete()
         live_publish(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=scene_id, actor=user)
         _renumber(project)
 
 
-def scene_move(*, scene: Scene, offset: int) -> None:
+def scene_move(*, scene: Scene, offset: int, user=None) -> None:
     """Move a scene up (-1) or down (+1) in its project."""
     with transaction.atomic():
         scenes = list(Scene.objects.select_for_update().filter(project=scene.project_id))
@@ -242,7 +253,9 @@ def scene_move(*, scene: Scene, offset: int) -> None:
         if not 0 <= target < len(scenes):
             return
         scenes.insert(target, scenes.pop(index))
-        _save_order(scenes)
+        _save_order(scenes, user)
+        _feed(scene.project, "scenes_reordered", user,
+              f"moved {scene.title} from scene {index + 1} to {target + 1}", scene=scene)
 
 
 def _renumber(project: Project) -> None:
@@ -275,8 +288,12 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
                              "This is its current order: drag again.")
         by_pk = {s.pk: s for s in scenes}
         ordered = [by_pk[pk] for pk in ids]
+        moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
         _save_order(ordered, user)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        if moved:
+            _feed(project, "scenes_reordered", user, "reordered the scenes: " + ", ".join(
+                f"{s.position + 1}. {s.title}" for s in ordered)[:480])
     return ordered
 
 
@@ -305,6 +322,9 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
         ordered = rest[:at] + chosen + rest[at:]
         _save_order(ordered, user)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        _feed(project, "scenes_reordered", user,
+              f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} ({', '.join(s.title for s in chosen)}) "
+              f"to {chosen[0].position + 1}")
     return ordered
 
 
@@ -317,6 +337,9 @@ def scene_bulk_delete(*, project: Project, scene_ids, user=None) -> int:
         found = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids).values_list("pk", flat=True))
         if len(found) != len(ids):
             raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was deleted.")
+        titles = list(Scene.objects.filter(pk__in=found).order_by("position").values_list("title", flat=True))
+        _feed(project, "scene_deleted", user,
+              f"deleted {len(found)} scene{'s' if len(found) != 1 else ''}: {', '.join(titles)}")
         Scene.objects.filter(pk__in=found).delete()
         live_publish_many([dict(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=pk, actor=user)
                            for pk in found])

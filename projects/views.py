@@ -276,7 +276,7 @@ def scene_move(request, pk, direction):
         raise Http404("Scenes move up or down.")
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")
-    services.scene_move(scene=scene, offset=-1 if direction == "up" else 1)
+    services.scene_move(scene=scene, offset=-1 if direction == "up" else 1, user=request.user)
     if request.htmx:
         return _board(request, scene.project, membership, scene=scene)
     return redirect(_panel_url(scene))

@@ -164,6 +164,10 @@ class ActivityKind(models.TextChoices):
     APPROVED = "approved", "Approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     SCENE_EDITED = "scene_edited", "Scene edited"
+    PROJECT_CREATED = "project_created", "Project created"
+    SCENE_CREATED = "scene_created", "Scene added"
+    SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
+    SCENE_DELETED = "scene_deleted", "Scene deleted"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -171,7 +175,8 @@ ACTIVITY_FILTERS = {
     "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
-    "edits": [ActivityKind.SCENE_EDITED],
+    "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED],
 }
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects import review
+from projects import review, services
 from projects.models import Activity, Comment, Decision, NotificationPreference, ReviewDecision, SceneStatus
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -254,13 +254,12 @@ def test_a_request_for_changes_rerenders_with_the_edited_prompt_linked_to_the_co
 
 
 def test_the_activity_feed_records_renders_comments_decisions_and_edits(scene, take, reviewer, owner):
-    from projects import services
-
     review.comment_add(take=take, author=reviewer, body="Good", at=1)
     review.take_approve(take=take, user=reviewer)
     services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Dawn, wide")
     kinds = list(Activity.objects.filter(project=scene.project).values_list("kind", flat=True))
-    assert kinds == ["scene_edited", "approved", "comment", "render_finished", "render_started"]
+    assert kinds == ["scene_edited", "approved", "comment", "render_finished", "render_started",
+                     "scene_created", "project_created"]
     edited = Activity.objects.filter(kind="scene_edited").get()
     assert edited.actor == owner and "title" in edited.text
 
@@ -515,3 +514,21 @@ def test_email_goes_through_smtp_when_email_host_is_set(monkeypatch):
         monkeypatch.delenv("EMAIL_HOST")
         reload(site)
     assert site.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_the_feed_tells_the_storyboards_story(client_for, editor, team, owner):
+    project = services.project_create(team=team, user=owner, name="Ad spot")
+    a = services.scene_create(project=project, user=editor, title="Arrival", prompt="A car arrives.", duration=3,
+                              size="1280x720")
+    b = services.scene_create(project=project, user=editor, title="Bridge", prompt="It crosses.", duration=3,
+                              size="1280x720")
+    services.scene_move(scene=b, offset=-1, user=editor)
+    services.scene_reorder(project=project, user=editor, scene_ids=[a.pk, b.pk])
+    services.scene_delete(scene=project.scenes.get(pk=a.pk), user=owner)
+
+    page = client_for(editor).get(reverse("projects:project_activity", args=[project.pk]), {"kind": "edits"})
+    html = page.content.decode()
+    for line in ("created the project Ad spot", "added scene 1, Arrival", "added scene 2, Bridge",
+                 "moved Bridge from scene 2 to 1", "reordered the scenes: 1. Arrival, 2. Bridge",
+                 "deleted scene 1, Arrival"):
+        assert line in html, line
