@@ -53,6 +53,7 @@ def test_a_teammates_changes_appear_without_reloading(two_people, live_server, p
                                                                          timeout=LIVE)
     panel.get_by_label("Title").fill("Bridge at night")
     panel.get_by_role("button", name="Save").click()
+    expect(owner_page.get_by_test_id("saved")).to_be_visible()  # the save's answer is in before moving on
     expect(frame(rita, "Bridge at night")).to_have_count(1, timeout=LIVE)
 
     # Reorder: Cliffs to the top

@@ -116,8 +116,16 @@ def scene_card(page: Page, title: str) -> Locator:
     """Open the scene from its frame on the board; returns its side panel."""
     panel = page.get_by_test_id("scene-panel")
     heading = panel.get_by_test_id("panel-title")
-    if not (heading.count() and heading.inner_text() == title):
+    for _attempt in range(3):
+        if heading.count() and heading.inner_text() == title:
+            return panel
+        # A teammate's change can swap the frame just as it is clicked: then click the new one.
         frame(page, title).locator(".frame-open").click()
+        try:
+            expect(heading).to_have_text(title, timeout=3_000)
+            return panel
+        except AssertionError:
+            continue
     expect(heading).to_have_text(title)
     return panel
 
