@@ -10,26 +10,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generation import connections, pipeline, services
+from generation import pipeline, services
 from generation.models import Render, Status
 from generation.providers import provider_for
 from tests.fakes.provider_server import provider_server  # noqa: F401
-
-
-@pytest.fixture
-def gateway(team, owner, provider_server):
-    connection = connections.connection_create(
-        team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
-        api_key=provider_server.api_key)
-    connections.catalog_register_model(connection=connection, model_id="veo-3.1", display_name="Veo via gateway",
-                                       sizes=["1280x720"], durations=[4, 8], price_per_second=0.4)
-    return connection
-
-
-@pytest.fixture
-def replicate(team, owner, provider_server):
-    return connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
-                                         base_url=provider_server.replicate_base, api_key=provider_server.api_key)
 
 
 def book(scene, connection, model_id, user, capture):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from generation import connections, services
+from generation import services
 from generation.delivery import delivery_blocks_approval
 from generation.models import Status
 from projects import review
@@ -37,16 +37,6 @@ def make_clip(path, *, width, height, seconds, audio=True, codec="libx264"):
                 out.mux(sound.encode(frame))
             out.mux(sound.encode())
     return path
-
-
-@pytest.fixture
-def gateway(team, owner, provider_server):
-    connection = connections.connection_create(
-        team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
-        api_key=provider_server.api_key)
-    connections.catalog_register_model(connection=connection, model_id="veo-3.1", display_name="Veo via gateway",
-                                       sizes=["1280x720"], durations=[4, 8], price_per_second=0.4)
-    return connection
 
 
 def render_on(connection, scene, user, capture):
