@@ -6,6 +6,7 @@ STALE_FORM = {"required": "This form is out of date; reload the page and try aga
               "invalid": "This form is out of date; reload the page and try again."}
 
 from generation import catalog
+from generation.providers import remote_kinds
 from projects.inputs import RefuseControlCharacters, parse_id
 
 
@@ -59,10 +60,8 @@ class RetryForm(RefuseControlCharacters, forms.Form):
 
 
 class ConnectionForm(RefuseControlCharacters, forms.Form):
-    kind = forms.ChoiceField(choices=[
-        ("openai-videos", "OpenAI Videos format (any compatible gateway)"),
-        ("replicate", "Replicate"),
-    ])
+    # Every remote kind the studio has an adapter for (the local previz is built in).
+    kind = forms.ChoiceField(choices=remote_kinds)
     label = forms.CharField(max_length=120)
     base_url = forms.URLField(
         required=False, label="Base URL", assume_scheme="https",

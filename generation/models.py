@@ -284,6 +284,10 @@ class ConnectionKind(models.TextChoices):
     LOCAL = "local", "Local previz (built in)"
     OPENAI_VIDEOS = "openai-videos", "OpenAI Videos format (any compatible gateway)"
     REPLICATE = "replicate", "Replicate"
+    VEO = "veo", "Google Veo (Gemini API)"
+    FAL = "fal", "fal (queue API)"
+    RUNWAY = "runway", "Runway"
+    COMFYUI = "comfyui", "ComfyUI (self-hosted)"
 
 
 class AuthStyle(models.TextChoices):

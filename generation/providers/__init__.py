@@ -36,23 +36,48 @@ def provider_for(connection) -> Provider:
 
 def _build(connection) -> Provider:
     kind = connection.kind if connection is not None else "local"
-    if kind == "local":
-        from .local_previz import LocalPrevizProvider
+    builder = _BUILDERS.get(kind)
+    if builder is None:
+        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
+    return builder(connection)
 
-        return LocalPrevizProvider()
-    if kind == "openai-videos":
-        from .openai_videos import OpenAIVideosProvider
 
-        return OpenAIVideosProvider(base_url=connection.base_url, api_key=connection.api_key,
-                                    auth_style=connection.auth_style, name=connection.label,
-                                    sleep=lambda s: _sleep(s))
-    if kind == "replicate":
-        from .replicate import DEFAULT_BASE_URL, ReplicateProvider
+def _local(connection) -> Provider:
+    from .local_previz import LocalPrevizProvider
 
-        return ReplicateProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
-                                 name=connection.label, webhook_url=webhook_url_for(connection),
-                                 sleep=lambda s: _sleep(s))
-    raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
+    return LocalPrevizProvider()
+
+
+def _openai_videos(connection) -> Provider:
+    from .openai_videos import OpenAIVideosProvider
+
+    return OpenAIVideosProvider(base_url=connection.base_url, api_key=connection.api_key,
+                                auth_style=connection.auth_style, name=connection.label,
+                                sleep=lambda s: _sleep(s))
+
+
+def _replicate(connection) -> Provider:
+    from .replicate import DEFAULT_BASE_URL, ReplicateProvider
+
+    return ReplicateProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                             name=connection.label, webhook_url=webhook_url_for(connection),
+                             sleep=lambda s: _sleep(s))
+
+
+# Connection kind → adapter factory. Adapters are imported lazily: a worker that only
+# renders previz never loads a remote provider's module.
+_BUILDERS = {
+    "local": _local,
+    "openai-videos": _openai_videos,
+    "replicate": _replicate,
+}
+
+
+def remote_kinds() -> list[tuple[str, str]]:
+    """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
+    from generation.models import ConnectionKind
+
+    return [(value, label) for value, label in ConnectionKind.choices if value in _BUILDERS and value != "local"]
 
 
 def webhook_url_for(connection) -> str | None:
@@ -67,5 +92,5 @@ def webhook_url_for(connection) -> str | None:
 
 __all__ = [
     "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
-    "provider_for", "webhook_url_for",
+    "provider_for", "remote_kinds", "webhook_url_for",
 ]
