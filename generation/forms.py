@@ -65,7 +65,8 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
     label = forms.CharField(max_length=120)
     base_url = forms.URLField(
         required=False, label="Base URL", assume_scheme="https",
-        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com.",
+        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
+                  "ComfyUI: your server, e.g. http://gpu-box:8188.",
     )
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
                                             ("api-key", "api-key: <key> (Azure)")], initial="bearer")
@@ -94,7 +95,10 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         cleaned = super().clean()
         if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
             self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if not self.editing and not cleaned.get("api_key"):
+        if cleaned.get("kind") == "comfyui" and not cleaned.get("base_url"):
+            self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://gpu-box:8188.")
+        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
+        if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":
             self.add_error("api_key", "Paste the API key for this provider.")
         return cleaned
 

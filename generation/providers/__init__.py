@@ -64,12 +64,31 @@ def _replicate(connection) -> Provider:
                              sleep=lambda s: _sleep(s))
 
 
+def _comfyui(connection) -> Provider:
+    from .comfyui import ComfyUIProvider, Workflow
+
+    def workflow_for(model_id: str) -> Workflow | None:
+        # Read at submit, not when the adapter is built: an owner may remap a workflow meanwhile.
+        from generation.models import ComfyWorkflow
+
+        workflow = ComfyWorkflow.objects.filter(connection_id=connection.pk, slug=model_id).first()
+        if workflow is None or not workflow.inputs:
+            return None
+        return Workflow(graph=workflow.graph, inputs=workflow.inputs, frames_rule=workflow.frames_rule,
+                        fps=workflow.fps)
+
+    return ComfyUIProvider(base_url=connection.base_url, api_key=connection.api_key, name=connection.label,
+                           workflows=workflow_for, client_id=f"storyboard-studio-{connection.pk}",
+                           sleep=lambda s: _sleep(s))
+
+
 # Connection kind → adapter factory. Adapters are imported lazily: a worker that only
 # renders previz never loads a remote provider's module.
 _BUILDERS = {
     "local": _local,
     "openai-videos": _openai_videos,
     "replicate": _replicate,
+    "comfyui": _comfyui,
 }
 
 
