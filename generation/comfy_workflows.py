@@ -15,7 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from generation.models import CatalogModel, ComfyWorkflow, ConnectionKind, FramesRule, ProviderConnection
+from generation.models import (
+    CatalogModel,
+    ComfyWorkflow,
+    ConnectionKind,
+    FramesRule,
+    ProviderConnection,
+)
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
