@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django import forms
 
@@ -141,7 +142,7 @@ class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
 class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
 
-    ROLE_LABELS = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
+    ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",

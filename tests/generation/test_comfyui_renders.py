@@ -27,7 +27,7 @@ def ltx(team, owner, comfy_server):
     workflow = comfy_workflows.workflow_upload(connection=connection, user=owner, name="LTX-Video",
                                                data=(FIXTURES / "ltxv_t2v_api.json").read_bytes())
     comfy_workflows.workflow_map(workflow=workflow, inputs=LTX_INPUTS, frames_rule="8n+1", fps=24,
-                                 sizes=["1280x720"], durations=[2, 3, 4, 5], price_per_second=Decimal("0"))
+                                 sizes=["1280x720"], durations=[2, 3, 4, 5], price_per_second=Decimal(0))
     return connection
 
 
