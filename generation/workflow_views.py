@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
 
 from generation import comfy_workflows
 from generation.forms import WorkflowMappingForm, WorkflowUploadForm
@@ -55,7 +57,8 @@ def workflow_map(request, team_pk, pk, workflow_pk):
             form.add_error(None, exc)
         else:
             messages.success(request, f"{model.display_name} is ready to render on {connection.label}.")
-            return redirect("generation:connection_list", team_pk=team_pk)
+            url = reverse("generation:connection_list", args=[team_pk])
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     template = "generation/workflow_map.html" + ("#mapping" if request.htmx and not request.htmx.boosted else "")
     return render(request, template, {"team": membership.team, "connection": connection, "workflow": workflow,
                                       "form": form})

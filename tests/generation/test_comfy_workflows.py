@@ -121,6 +121,13 @@ def test_a_forged_input_choice_is_refused(client_for, owner, team, comfy):
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
 
 
+def test_an_htmx_save_sends_the_browser_to_the_connections_page(client_for, owner, team, comfy):
+    client = client_for(owner)
+    upload(client, team, comfy, (FIXTURES / "ltxv_t2v_api.json").read_bytes())
+    response = client.post(map_url(team, comfy, ComfyWorkflow.objects.get()), mapping_data(), **HX)
+    assert response["HX-Redirect"] == reverse("generation:connection_list", args=[team.pk])
+
+
 def test_another_team_gets_404_and_an_editor_403(client_for, owner, team, comfy, outsider, editor):
     upload(client_for(owner), team, comfy, (FIXTURES / "ltxv_t2v_api.json").read_bytes())
     workflow = ComfyWorkflow.objects.get()
