@@ -12,7 +12,12 @@ from playwright.sync_api import Page, expect
 
 from generation import connections
 from generation.models import Render
-from tests.browser.test_provider_journey import choose_target, connection_card, open_providers, render_select
+from tests.browser.test_provider_journey import (
+    choose_target,
+    connection_card,
+    open_providers,
+    render_select,
+)
 from tests.browser.test_storyboard_journey import refresh_until_settled, scene_card
 from tests.fakes.comfyui_server import FIXTURES, fresh_server
 

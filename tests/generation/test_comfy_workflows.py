@@ -150,3 +150,12 @@ def test_a_comfyui_connection_needs_an_address_but_no_key(client_for, owner, tea
     data = {"kind": "comfyui", "label": "GPU", "auth_style": "bearer", "api_key": "", "webhook_secret": ""}
     assert "needs your server&#x27;s address" in client.post(url, {**data, "base_url": ""}).content.decode()
     assert client.post(url, {**data, "base_url": "http://192.168.1.20:8188"}).status_code == 302
+
+
+def test_a_listed_workflow_shows_in_the_admin_catalog_where_an_operator_can_retire_it(
+        client_for, owner, team, comfy, admin_user, client):
+    upload(client_for(owner), team, comfy, (FIXTURES / "ltxv_t2v_api.json").read_bytes())
+    client_for(owner).post(map_url(team, comfy, ComfyWorkflow.objects.get()), mapping_data())
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:generation_catalogmodel_changelist") + "?kind=comfyui").content.decode()
+    assert "ltx-video-2b" in page and "LTX-Video 2B" in page
