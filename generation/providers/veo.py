@@ -117,8 +117,9 @@ class VeoProvider(HttpAdapter, Provider):
     ):
         self.name = name
         self.models = tuple(models)
-        self._connect(base_url=base_url.rstrip("/") or DEFAULT_BASE_URL, client=client, sleep=sleep,
-                      auth={"x-goog-api-key": api_key})
+        # Owners often paste the versioned URL from Google's examples; the paths carry /v1beta.
+        base_url = base_url.rstrip("/").removesuffix("/v1beta") or DEFAULT_BASE_URL
+        self._connect(base_url=base_url, client=client, sleep=sleep, auth={"x-goog-api-key": api_key})
 
     # ---- the wire ---------------------------------------------------------------------
 

@@ -311,6 +311,12 @@ def test_testing_the_connection_makes_one_cheap_authenticated_call(veo_server, v
     assert listing.query == {"pageSize": "1"} and listing.headers["x-goog-api-key"] == veo_server.api_key
 
 
+def test_a_base_url_pasted_with_its_version_works_too(veo_server, sleeps):  # noqa: F811
+    provider = VeoProvider(base_url=f"{veo_server.url}/v1beta/", api_key=veo_server.api_key, sleep=sleeps.append)
+
+    assert "accepts the key" in provider.test_connection()
+
+
 def test_testing_with_a_wrong_key_says_the_key_is_wrong(veo_server, veo):  # noqa: F811
     with pytest.raises(ProviderError) as refused:
         veo(api_key="AIzaSy-wrong-key-999").test_connection()
