@@ -147,6 +147,17 @@ def test_the_fake_refuses_a_field_google_does_not_define(veo_server):  # noqa: F
     assert 'Unknown name "seed_value"' in response.json()["error"]["message"]
 
 
+def test_googles_own_refusal_is_passed_on_in_its_words(veo_server, veo, tmp_path):  # noqa: F811
+    # Lite takes no likeness references; the catalog never asks, but if a caller did, Google says why.
+    with pytest.raises(ProviderError) as refused:
+        veo().submit(scene(model="veo-3.1-lite-generate-preview",
+                           character_images=(image(tmp_path, "character-0.png"),)))
+
+    assert refused.value.code == "invalid_request"
+    assert "referenceImages isn't supported by this model" in refused.value.message
+    assert veo_server.accepted == {}
+
+
 def test_a_retired_or_unknown_model_says_so(veo_server, veo):  # noqa: F811
     with pytest.raises(ProviderError) as refused:
         veo().submit(scene(model="veo-2.9-imaginary"))
