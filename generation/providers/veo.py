@@ -129,13 +129,15 @@ class VeoProvider(HttpAdapter, Provider):
         Google words every 429 as "You exceeded your current quota", per-minute limits too, so
         the shared retry rules read it as an exhausted account. A 429 carrying a RetryInfo delay
         (a per-minute limit) is a throttle: the request was refused, so even a create may be
-        sent again after the wait Google names."""
-        for attempt in range(THROTTLE_RETRIES + 1):
+        sent again after the wait Google names. Only a create waits here (the pipeline does
+        not resubmit); a throttled poll is rescheduled by the pipeline instead of holding a worker."""
+        retries = 0 if idempotent else THROTTLE_RETRIES
+        for attempt in range(retries + 1):
             response = self._send(method, path, idempotent=idempotent, **kwargs)
             wait = _throttle_wait(response)
             if wait is None:
                 return response
-            if attempt == THROTTLE_RETRIES:
+            if attempt == retries:
                 raise ProviderError(
                     f"{self.name} is limiting how fast we send requests. The studio will try again.",
                     code="rate_limited", retryable=True, retry_after=wait,

@@ -35,6 +35,7 @@ SCENARIOS = (
     "failed",        # done with an operation error
     "throttled",     # first create: 429 RESOURCE_EXHAUSTED with RetryInfo 2s, then accepted
     "throttled-always",  # every create: that 429
+    "throttled-poll",  # first poll: that 429
     "quota",         # every create: 429 daily quota exhausted (no RetryInfo)
     "server-error",  # every create: 503 UNAVAILABLE
     "slow-create",   # create accepted, answer sent after `slow_seconds`
@@ -274,13 +275,7 @@ def create(fake: VeoServer, h: _ApiHandler, r: Recorded, model: str) -> None:
     validate(body, references_allowed=MODELS[model])
     if fake.scenario == "throttled-always" or (fake.scenario == "throttled" and not fake.throttled):
         fake.throttled = True
-        raise GoogleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and "
-                          "billing details. For more information on this error, head to: "
-                          "https://ai.google.dev/gemini-api/docs/rate-limits.", details=[
-                              {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
-                                  {"quotaMetric": "generativelanguage.googleapis.com/predict_long_running_requests",
-                                   "quotaId": "PredictLongRunningRequestsPerMinutePerProjectPerModel"}]},
-                              {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2s"}])
+        raise per_minute_throttle()
     if fake.scenario == "quota":
         raise GoogleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and "
                           "billing details.", details=[
@@ -297,6 +292,17 @@ def create(fake: VeoServer, h: _ApiHandler, r: Recorded, model: str) -> None:
     if fake.scenario == "slow-create":
         time.sleep(fake.slow_seconds)
     h.reply(200, {"name": operation.name})
+
+
+def per_minute_throttle() -> GoogleError:
+    # Google words a per-minute limit as "quota" too; RetryInfo is what tells it apart.
+    return GoogleError(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and "
+                       "billing details. For more information on this error, head to: "
+                       "https://ai.google.dev/gemini-api/docs/rate-limits.", details=[
+                           {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [
+                               {"quotaMetric": "generativelanguage.googleapis.com/predict_long_running_requests",
+                                "quotaId": "PredictLongRunningRequestsPerMinutePerProjectPerModel"}]},
+                           {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "2s"}])
 
 
 def validate(body, *, references_allowed: bool) -> None:
@@ -367,6 +373,9 @@ def get_operation(fake: VeoServer, h: _ApiHandler, name: str) -> None:
     operation = fake.operations.get(name)
     if operation is None or operation.scenario == "gone":
         raise GoogleError(404, "NOT_FOUND", "Requested entity was not found.")
+    if operation.scenario == "throttled-poll" and not fake.throttled:
+        fake.throttled = True
+        raise per_minute_throttle()
     operation.polls += 1
     h.reply(200, fake.finish(operation))
 

@@ -205,6 +205,19 @@ def test_a_throttle_that_does_not_lift_is_rate_limited_and_retryable(veo_server,
     assert veo_server.accepted == {}
 
 
+def test_a_throttled_poll_is_handed_back_to_be_rescheduled_not_waited_out(veo_server, veo, sleeps):  # noqa: F811
+    veo_server.scenario = "throttled-poll"
+    provider = veo()
+    job_id = provider.submit(scene())
+
+    with pytest.raises(ProviderError) as throttled:
+        provider.poll(job_id)
+
+    assert throttled.value.code == "rate_limited" and throttled.value.retryable
+    assert throttled.value.retry_after == 2.0 and sleeps == []
+    assert poll_until_done(provider, job_id)[-1].status == "succeeded"
+
+
 def test_an_exhausted_daily_quota_is_reported_without_retrying(veo_server, veo, sleeps):  # noqa: F811
     veo_server.scenario = "quota"
 
