@@ -13,7 +13,15 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefet
 from django.urls import reverse
 
 from projects import review
-from projects.models import Comment, Decision, Notification, Project, ReviewDecision, Scene, SceneStatus
+from projects.models import (
+    Comment,
+    Decision,
+    Notification,
+    Project,
+    ReviewDecision,
+    Scene,
+    SceneStatus,
+)
 
 # Status chips of a frame, in the words the board shows. "stale_approval" is for #12 (an
 # approved take whose scene was edited since); nothing sets it yet.

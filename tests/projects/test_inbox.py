@@ -10,10 +10,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status
-from projects import notifications, review, services
+from projects import review, services
 from projects.live.hub import Hub, Subscriber
 from projects.live.stream import replay
-from projects.models import ChangeEvent, Notification, NotificationKind, NotificationPreference, Role
+from projects.models import (
+    ChangeEvent,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    Role,
+)
 
 HX = {"HTTP_HX_REQUEST": "true"}
 URL = re.compile(r"""https?://[^\s"'<>]+""")
@@ -92,9 +98,7 @@ def test_finished_renders_arrive_with_the_authors_digest_one_per_take(scene, edi
 
 
 def test_an_invitation_reaches_the_inbox_of_the_account_with_that_address(client_for, owner, make_user, team):
-    invitee = make_user("ines")
-    make_team_owner = services.team_create(name="Ines Films", owner=invitee)
-    assert make_team_owner
+    invitee = make_user("ines")  # an account already, in no team yet
     client_for(owner).post(reverse("projects:team_members", args=[team.pk]),
                            {"email": invitee.email.upper(), "role": Role.EDITOR})
     (note,) = _inbox(invitee)
@@ -263,7 +267,7 @@ def test_every_email_links_absolutely_to_a_page_its_recipient_can_open(
     for message in mail.outbox:
         links = _links(message)
         assert links, f"{message.subject!r} carries no link"
-        assert not re.search(r"(^|\s)/[a-z]", message.body, re.M), message.body  # never a bare path
+        assert not re.search(r"(^|\s)/[a-z]", message.body, re.MULTILINE), message.body  # never a bare path
         recipient = users[message.to[0]]
         for url in links:
             client.logout() if "/reset/" in url else client.force_login(recipient)
