@@ -64,12 +64,20 @@ def _replicate(connection) -> Provider:
                              sleep=lambda s: _sleep(s))
 
 
+def _runway(connection) -> Provider:
+    from .runway import DEFAULT_BASE_URL, RunwayProvider
+
+    return RunwayProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                          name=connection.label, sleep=lambda s: _sleep(s))
+
+
 # Connection kind → adapter factory. Adapters are imported lazily: a worker that only
 # renders previz never loads a remote provider's module.
 _BUILDERS = {
     "local": _local,
     "openai-videos": _openai_videos,
     "replicate": _replicate,
+    "runway": _runway,
 }
 
 
