@@ -12,7 +12,6 @@ Pick behaviour per test with `server.scenario` (see SCENARIOS).
 from __future__ import annotations
 
 import atexit
-import itertools
 import json
 import re
 import threading
@@ -76,7 +75,6 @@ class RunwayServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.fake = self
-        self.counter = itertools.count(1)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
         self.reset()
 
