@@ -134,3 +134,10 @@ def test_fals_models_are_listed_in_the_admin_catalog(client, db):
     for model_id in ("fal-ai/veo3.1", "fal-ai/veo3.1/fast", "bytedance/seedance-2.0/text-to-video",
                      "fal-ai/kling-video/v3/pro/text-to-video"):
         assert f"({model_id})" in page
+
+
+def test_the_connections_page_shows_fals_address_and_that_no_secret_is_needed(client_for, owner, team, db):
+    connection = connections.connection_create(team=team, user=owner, kind="fal", label="fal", api_key="k:s")
+    page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    assert "https://queue.fal.run" in page and f"/webhooks/{connection.webhook_token}/" in page
+    assert "no secret to add" in page and "add the signing secret" not in page

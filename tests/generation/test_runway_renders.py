@@ -61,3 +61,10 @@ def test_runways_models_are_listed_in_the_admin_catalog(client, db):
     page = client.get(reverse("admin:generation_catalogmodel_changelist") + "?kind__exact=runway").content.decode()
     for model_id in ("gen4.5", "gen4_turbo", "veo3.1", "seedance2"):
         assert f"({model_id})" in page
+
+
+def test_the_connections_page_says_runway_is_polled(client_for, owner, team, db):
+    connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key_1")
+    page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    assert "https://api.dev.runwayml.com" in page and "Runway sends no webhooks" in page
+    assert "add the signing secret" not in page
