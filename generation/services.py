@@ -101,6 +101,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:3]
+    if recipe.get("character_images") and not recipe.get("reference_image"):
+        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+        problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
     return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
 
 

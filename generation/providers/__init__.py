@@ -64,6 +64,13 @@ def _replicate(connection) -> Provider:
                              sleep=lambda s: _sleep(s))
 
 
+def _veo(connection) -> Provider:
+    from .veo import DEFAULT_BASE_URL, VeoProvider
+
+    return VeoProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                       name=connection.label, sleep=lambda s: _sleep(s))
+
+
 def _runway(connection) -> Provider:
     from .runway import DEFAULT_BASE_URL, RunwayProvider
 
@@ -85,6 +92,7 @@ _BUILDERS = {
     "local": _local,
     "openai-videos": _openai_videos,
     "replicate": _replicate,
+    "veo": _veo,
     "runway": _runway,
     "fal": _fal,
 }
