@@ -42,6 +42,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0019_provider_kinds_veo_fal_runway_comfyui")]
+    dependencies = [("generation", "0020_ship_veo_catalog")]
 
     operations = [migrations.RunPython(forwards, backwards)]

@@ -48,6 +48,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0020_ship_runway_catalog")]
+    dependencies = [("generation", "0021_ship_runway_catalog")]
 
     operations = [migrations.RunPython(forwards, backwards)]
