@@ -83,6 +83,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if recipe.get("reference_image") and "image" not in model.input_kinds:
         problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
                         "image or choose an image-to-video model.")
+    if not recipe.get("reference_image") and "image" in model.input_kinds and "text" not in model.input_kinds:
+        problems.append(f"{model.display_name} animates a start frame: add a reference image to the scene "
+                        "or choose a text-to-video model.")
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     try:

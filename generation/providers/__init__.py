@@ -71,6 +71,21 @@ def _veo(connection) -> Provider:
                        name=connection.label, sleep=lambda s: _sleep(s))
 
 
+def _runway(connection) -> Provider:
+    from .runway import DEFAULT_BASE_URL, RunwayProvider
+
+    return RunwayProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                          name=connection.label, sleep=lambda s: _sleep(s))
+
+
+def _fal(connection) -> Provider:
+    from .fal import DEFAULT_BASE_URL, FalProvider
+
+    return FalProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                       name=connection.label, webhook_url=webhook_url_for(connection),
+                       sleep=lambda s: _sleep(s))
+
+
 # Connection kind → adapter factory. Adapters are imported lazily: a worker that only
 # renders previz never loads a remote provider's module.
 _BUILDERS = {
@@ -78,6 +93,8 @@ _BUILDERS = {
     "openai-videos": _openai_videos,
     "replicate": _replicate,
     "veo": _veo,
+    "runway": _runway,
+    "fal": _fal,
 }
 
 
@@ -93,7 +110,9 @@ def webhook_url_for(connection) -> str | None:
     from django.conf import settings
     from django.urls import reverse
 
-    if not (settings.PUBLIC_BASE_URL and connection.webhook_secret_encrypted):
+    # fal signs with its own published keys: its connections need no secret of ours.
+    signed_by_provider = connection.kind == "fal"
+    if not (settings.PUBLIC_BASE_URL and (connection.webhook_secret_encrypted or signed_by_provider)):
         return None
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("generation:webhook", args=[connection.webhook_token])
 
