@@ -432,6 +432,28 @@ class CatalogModel(models.Model):
             else:
                 span = ", ".join(str(d) for d in allowed) + " seconds"
             problems.append(f"{self.display_name} renders {span}, not {seconds}.")
+        # Some models render their largest sizes only at some lengths (Veo: 1080p only at 8 s).
+        only = (self.input_schema or {}).get("durations_by_size", {}).get(size)
+        if only and seconds in self.durations and seconds not in only:
+            lengths = " or ".join(str(d) for d in sorted(only))
+            problems.append(f"{self.display_name} renders {size} only at {lengths} seconds, not {seconds}: "
+                            f"choose {lengths} seconds or a smaller size.")
+        return problems
+
+    def reference_image_problems(self, *, size: str, seconds: int) -> list[str]:
+        """Why the cast's likeness images cannot go with this take (empty if they can).
+
+        `input_schema["reference_images_need"]` holds the model's limits, e.g. Veo keeps
+        likenesses only in 8-second landscape takes: {"seconds": [8], "sizes": [...]}."""
+        need = (self.input_schema or {}).get("reference_images_need") or {}
+        problems = []
+        if need.get("seconds") and seconds not in need["seconds"]:
+            lengths = " or ".join(str(d) for d in sorted(need["seconds"]))
+            problems.append(f"{self.display_name} keeps the cast's likeness only in {lengths}-second takes, "
+                            f"not {seconds}: choose {lengths} seconds or another model.")
+        if need.get("sizes") and size not in need["sizes"]:
+            problems.append(f"{self.display_name} keeps the cast's likeness only at "
+                            f"{', '.join(need['sizes'])}, not {size}: choose one of those sizes or another model.")
         return problems
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0019_provider_kinds_veo_fal_runway_comfyui'),
+        ('generation', '0022_ship_fal_catalog'),
         ('projects', '0016_activity_storyboard_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
