@@ -84,6 +84,22 @@ def _fal(connection) -> Provider:
     return FalProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
                        name=connection.label, webhook_url=webhook_url_for(connection),
                        sleep=lambda s: _sleep(s))
+def _comfyui(connection) -> Provider:
+    from .comfyui import ComfyUIProvider, Workflow
+
+    def workflow_for(model_id: str) -> Workflow | None:
+        # Read at submit, not when the adapter is built: an owner may remap a workflow meanwhile.
+        from generation.models import ComfyWorkflow
+
+        workflow = ComfyWorkflow.objects.filter(connection_id=connection.pk, slug=model_id).first()
+        if workflow is None or not workflow.inputs:
+            return None
+        return Workflow(graph=workflow.graph, inputs=workflow.inputs, frames_rule=workflow.frames_rule,
+                        fps=workflow.fps)
+
+    return ComfyUIProvider(base_url=connection.base_url, api_key=connection.api_key, name=connection.label,
+                           workflows=workflow_for, client_id=f"storyboard-studio-{connection.pk}",
+                           sleep=lambda s: _sleep(s))
 
 
 # Connection kind → adapter factory. Adapters are imported lazily: a worker that only
@@ -95,6 +111,7 @@ _BUILDERS = {
     "veo": _veo,
     "runway": _runway,
     "fal": _fal,
+    "comfyui": _comfyui,
 }
 
 
