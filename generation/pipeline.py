@@ -16,7 +16,8 @@ from pathlib import Path
 
 from django.core.files.storage import default_storage
 from django.db import connection as db_connection
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
@@ -38,6 +39,13 @@ def render_crashed(render_id: int, exc: Exception) -> None:
         render_recover_submission(render)
     else:
         render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
+
+
+# What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
+# the provider's copy is gone.
+NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
+WILL_DELETE = "; the studio will delete its copy."
+DELETED = "; the studio deleted its copy when the job ended."
 
 
 def render_cancel_at_provider(render_id: int) -> None:
@@ -69,7 +77,8 @@ def render_cancel_at_provider(render_id: int) -> None:
     if not gone:  # still running: look again around when it should end
         _schedule_cleanup(render, delay=next_poll_delay(render, poll_after=state.poll_after))
         return
-    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(provider_cleanup="done")
+    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
+        provider_cleanup="done", error_message=Replace(F("error_message"), Value(WILL_DELETE), Value(DELETED)))
     log.info("take %s: deleted the provider's copy of canceled job %s", render_id, render.provider_job_id,
              extra={"take_id": render_id, "provider_job_id": render.provider_job_id})
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from generation import budget, catalog
 from generation.models import Render, Status
+from generation.pipeline import NO_CANCEL, WILL_DELETE
 from generation.providers import provider_for
 from projects import review
 from projects.consent import cast_problems
@@ -220,8 +221,7 @@ def render_cancel(*, render: Render, user) -> Render:
     provider = provider_for(render.connection) if had_job and render.connection_id else None
     if provider is not None and not provider.can_cancel:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += f" {provider.name} has no cancel: the job runs to its end and may be billed"
-        message += "; the studio will delete its copy." if provider.can_delete else "."
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
         cleanup = "pending" if provider.can_delete else ""
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
     lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
