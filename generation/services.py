@@ -19,7 +19,7 @@ from django.utils import timezone
 from generation import budget, catalog
 from generation.models import Render, Status
 from generation.pipeline import NO_CANCEL, WILL_DELETE
-from generation.providers import provider_for
+from generation.providers import ProviderError, provider_for
 from projects import review
 from projects.consent import cast_problems
 
@@ -218,7 +218,10 @@ def render_cancel(*, render: Render, user) -> Render:
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
     message, cleanup = f"Canceled by {who}.", ""
-    provider = provider_for(render.connection) if had_job and render.connection_id else None
+    try:
+        provider = provider_for(render.connection) if had_job and render.connection_id else None
+    except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
+        provider = None
     if provider is not None and not provider.can_cancel:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
         message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
