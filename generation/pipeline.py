@@ -278,19 +278,19 @@ def render_recover_submission(render: Render, *, resend_if_missing: bool = False
                      prompt=render.recipe.get("prompt", ""), created_after=since, exclude_ids=frozenset(owned),
                      remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""))
     try:
-        job_id = provider.find_job(probe)
+        job_id, listed = provider.find_job(probe), provider.can_list_jobs
     except ProviderError as exc:
         if exc.retryable:  # the next sweep asks again
             log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
             return "later"
-        job_id = None
+        job_id, listed = None, False  # refused: its silence says nothing about our job
     if job_id:
         log.info("take %s: adopted job %s found at the provider after a crash", render.pk, job_id,
                  extra={"take_id": render.pk, "provider_job_id": job_id})
         if render.advance(Status.RUNNING, provider_job_id=job_id):
             _schedule_poll(render, delay=0)
         return "adopted"
-    if resend_if_missing and provider.can_list_jobs:
+    if resend_if_missing and listed:
         return "missing"
     if provider.job_list_is_complete:  # not in the job book: it was never created
         render.mark_failed("The studio stopped while sending this take; nothing was created. Retry the take.")

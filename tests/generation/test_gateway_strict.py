@@ -248,3 +248,18 @@ def test_a_create_lost_then_missing_from_the_list_is_resent_once_with_the_same_k
     assert [r.method for r in provider_server.requests[:3]] == ["POST", "GET", "POST"]
     assert calls[0].headers["idempotency-key"] == calls[1].headers["idempotency-key"] == str(take.idempotency_key)
     assert provider_server.accepted == {"success": 1}
+
+
+def test_a_lost_create_is_never_sent_again_when_the_gateway_will_not_list_its_videos(
+        gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks, monkeypatch):
+    from tests.fakes import provider_server as fake
+
+    monkeypatch.setattr(fake, "openai_list", lambda server, h, r: fake.openai_error(
+        h, 403, "Listing videos is not enabled on this gateway.", code="forbidden"))
+    provider_server.scenario = "forward-then-fail"
+
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.FAILED and take.billing_unconfirmed
+    assert take.error_message.startswith("Unconfirmed — may be billed")
+    assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 1  # the one job there is, never a second
