@@ -110,6 +110,9 @@ class Render(models.Model):
     # Set when a worker died while sending the take and the provider's job list shows no job of
     # ours: the provider may have billed it, so its cost is never given back to the budget.
     billing_unconfirmed = models.BooleanField(default=False)
+    # A canceled take whose provider has no cancel: its job runs on, and the provider's copy is
+    # deleted once it ends ("pending" until then, "done" after; see pipeline.render_cancel_at_provider).
+    provider_cleanup = models.CharField(max_length=16, blank=True, default="")
     # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
     # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -389,7 +392,14 @@ class CatalogModel(models.Model):
     snapshot_of = models.CharField(
         max_length=200, blank=True, help_text="For a dated snapshot: the alias it pins"
     )
-    input_schema = models.JSONField(default=dict, blank=True)
+    input_schema = models.JSONField(
+        default=dict, blank=True,
+        help_text='Fields beyond the wire format\'s own. OpenAI format: {"characters": "id[]"} for native '
+                  'characters, {"extra": {"name": "value"}} for constant fields a gateway accepts.')
+    typical_seconds = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="How long a job usually takes at the provider; the first polls are planned from it "
+                  "until the studio has timed a few takes of its own.")
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -415,6 +425,17 @@ class CatalogModel(models.Model):
     def price_for(self, size: str) -> Decimal:
         price = self.price_per_second.get(size, self.price_per_second.get("*", 0))
         return Decimal(str(price))
+
+    @property
+    def declares_characters(self) -> bool:
+        """The gateway takes the provider's own character ids on create (OpenAI format `characters`)."""
+        return "characters" in (self.input_schema or {})
+
+    @property
+    def extra_fields(self) -> dict[str, str]:
+        """Constant fields this model's gateway accepts beyond the wire format, sent on every create."""
+        extra = (self.input_schema or {}).get("extra")
+        return {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
 
     @property
     def price_for_any_size(self) -> Decimal:

@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from generation import budget, catalog
 from generation.models import Render, Status
+from generation.pipeline import NO_CANCEL, WILL_DELETE
+from generation.providers import ProviderError, provider_for
 from projects import review
 from projects.consent import cast_problems
 
@@ -93,7 +97,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
-    if cast and "native_characters" not in recipe and "character" in model.input_kinds:
+    if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
     if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
@@ -219,7 +223,18 @@ def render_cancel(*, render: Render, user) -> Render:
         raise ValidationError("This take has already finished.")
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
-    if not render.advance(Status.CANCELED, error_message=f"Canceled by {who}."):
+    message, cleanup = f"Canceled by {who}.", ""
+    try:
+        provider = provider_for(render.connection) if had_job and render.connection_id else None
+    except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
+        provider = None
+    if provider is not None and not provider.can_cancel:
+        # Nothing can stop the job: say what that costs, and remove what it leaves behind.
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
+        cleanup = "pending" if provider.can_delete else ""
+    # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
+    lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
+    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, **lease):
         render.refresh_from_db()
         raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
     if had_job:
