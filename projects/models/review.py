@@ -56,6 +56,10 @@ class Comment(models.Model):
         "Shared with guests", default=False,
         help_text="Guests of a review link showing this take can read it (a reply: only if its thread is shared)",
     )
+    drawing = models.JSONField(
+        default=list, blank=True,
+        help_text="Shapes drawn on the frame (projects/drawing.py), coordinates 0..1 of the frame",
+    )
 
     objects = CommentQuerySet.as_manager()
 
