@@ -2,6 +2,7 @@
 notification preferences and guest review links."""
 
 import hashlib
+import json
 import secrets
 
 from django.conf import settings
@@ -90,6 +91,11 @@ class Comment(models.Model):
         if self.until_seconds is not None:
             text += f"–{format_timecode(self.until_seconds)}"
         return text
+
+    @property
+    def drawing_json(self) -> str:
+        """The drawing for the player (a data attribute, escaped by the template)."""
+        return json.dumps(self.drawing or [], separators=(",", ":"))
 
     @property
     def is_resolved(self) -> bool:

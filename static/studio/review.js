@@ -150,6 +150,7 @@
     function load(player, i) {
       if (i < items.length && player.dataset.index !== String(i)) {
         player.src = items[i].dataset.src;
+        player.dataset.fps = items[i].dataset.fps || "";  // the frame-accurate bar counts this take's frames
         player.dataset.index = String(i);
         player.load();
       }
