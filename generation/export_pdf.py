@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 import logging
 import math
+from itertools import pairwise
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -134,14 +135,16 @@ def _rgb(color: str) -> tuple[int, int, int]:
 def draw_shapes(pdf: FPDF, shapes, *, x: float, y: float, w: float, h: float) -> None:
     """The shapes over a frame placed at (x, y), w × h mm, as vector operations."""
     unit = max(0.35, 0.006 * h)
-    at = lambda p: (x + p[0] * w, y + p[1] * h)  # noqa: E731
+    def at(p):
+        return x + p[0] * w, y + p[1] * h
+
     for shape in shapes:
         pdf.set_draw_color(*_rgb(shape["color"]))
         pdf.set_line_width(unit)
         points = [at(p) for p in shape["points"]]
         kind = shape["kind"]
         if kind == "pen":
-            for (a, b), (pa, pb) in zip(zip(points, points[1:]), zip(shape["points"], shape["points"][1:])):
+            for (a, b), (pa, pb) in zip(pairwise(points), pairwise(shape["points"])):
                 pdf.set_line_width(unit * (0.4 + 1.6 * (pa[2] + pb[2]) / 2))
                 pdf.line(a[0], a[1], b[0], b[1])
         elif kind == "arrow":

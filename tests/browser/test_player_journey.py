@@ -64,7 +64,7 @@ def test_an_arrow_drawn_on_a_paused_frame_comes_back_at_that_moment(page: Page, 
     saved = Comment.objects.get(take=take)
     assert saved.at_seconds == 2.0
     assert saved.drawing[0]["kind"] == "arrow" and saved.drawing[0]["color"] == "#e53935"
-    (x0, y0), (x1, y1) = saved.drawing[0]["points"]
+    (x0, _y0), (_x1, y1) = saved.drawing[0]["points"]
     assert abs(x0 - 0.3) < 0.02 and abs(y1 - 0.7) < 0.02
 
     page.reload()

@@ -106,7 +106,7 @@ def _guest_page(client, token, name="Grace"):
 
 
 def test_a_guest_sees_a_drawing_only_on_a_shared_comment(client, project, owner, scene, take, editor):
-    link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                           scenes=[scene], days=3)
     review.comment_add(take=take, author=editor, body="Shared circle", at=1, shared=True,
                        drawing=json.dumps([{"kind": "ellipse", "color": "#fdd835", "points": [[0.1, 0.1], [0.3, 0.3]]}]))
@@ -118,7 +118,7 @@ def test_a_guest_sees_a_drawing_only_on_a_shared_comment(client, project, owner,
 
 
 def test_a_guest_can_draw_on_their_own_comment(client, project, owner, scene, take):
-    link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                           scenes=[scene], days=3)
     _guest_page(client, token)
     response = client.post(reverse("projects:guest_comment", args=[token, take.pk]),
