@@ -123,11 +123,42 @@ def test_keyboard_steps_frames_and_seconds_marks_a_range_and_loops_it(page: Page
     page.keyboard.press("k")
     page.wait_for_function("() => document.querySelector('#review-player').paused")
 
+    # J plays backwards (the browser cannot: the player steps back frame by frame); K stops it.
+    start = page.locator("#review-player").evaluate("v => v.currentTime")
+    page.keyboard.press("j")
+    page.wait_for_function(f"() => document.querySelector('#review-player').currentTime < {start} - 0.1")
+    expect(page.get_by_test_id("player-shuttle")).to_have_text("◀︎ 1×")
+    page.keyboard.press("k")
+    stopped = page.locator("#review-player").evaluate("v => v.currentTime")
+    page.wait_for_timeout(300)
+    assert page.locator("#review-player").evaluate("v => v.currentTime") == stopped
+
     page.keyboard.press("?")
     expect(page.get_by_test_id("player-help")).to_be_visible()
     expect(page.get_by_test_id("player-help")).to_contain_text("One frame back / forward")
     page.keyboard.press("Escape")
     expect(page.get_by_test_id("player-help")).to_be_hidden()
+
+
+def test_a_guest_sees_a_shared_drawing_over_the_video(page: Page, live_server, project, owner, editor, take):
+    from projects import guest_links, review
+
+    review.comment_add(take=take, author=editor, body="Shared: the boat", at=1.0, shared=True,
+                       drawing=[{"kind": "rect", "color": "#e53935", "points": [[0.4, 0.4], [0.6, 0.6]]}])
+    review.comment_add(take=take, author=editor, body="Team only", at=1.0,
+                       drawing=[{"kind": "rect", "color": "#43a047", "points": [[0.1, 0.1], [0.2, 0.2]]}])
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[take.scene], days=3)
+    page.goto(f"{live_server.url}/review/{token}/")
+    page.get_by_test_id("guest-name").fill("Grace")
+    page.get_by_role("button", name="Start reviewing").click()
+    article = page.get_by_test_id("guest-take")
+    page.wait_for_function("() => { const v = document.querySelector('[data-review-video]'); "
+                           "return v && v.readyState >= 2 && document.querySelector('[data-player-ready]'); }")
+    expect(article.get_by_test_id("comment")).to_have_count(1)
+    article.get_by_test_id("comment-timecode").click()
+    expect(article.get_by_test_id("draw-layer")).to_have_attribute("data-shapes", "1")
+    assert red_pixels_near(page, 0.4, 0.5) > 0  # the shared rectangle's left side
 
 
 def test_compare_wipe_divider_follows_a_drag_and_both_takes_step_together(page: Page, live_server, reviewer, take,
