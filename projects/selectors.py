@@ -13,7 +13,15 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefet
 from django.urls import reverse
 
 from projects import review
-from projects.models import Comment, Decision, Project, ReviewDecision, Scene, SceneStatus
+from projects.models import (
+    Comment,
+    Decision,
+    Notification,
+    Project,
+    ReviewDecision,
+    Scene,
+    SceneStatus,
+)
 
 # Status chips of a frame, in the words the board shows. "stale_approval" is for #12 (an
 # approved take whose scene was edited since); nothing sets it yet.
@@ -259,3 +267,17 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
+
+
+# --- The inbox -----------------------------------------------------------------------------------
+
+INBOX_SIZE = 100
+
+
+def inbox_for(*, user) -> list[Notification]:
+    """The user's newest notifications (their teams' and their invitations), newest first."""
+    return list(Notification.objects.visible_to(user).select_related("team", "actor")[:INBOX_SIZE])
+
+
+def unread_count(*, user_id: int) -> int:
+    return Notification.objects.visible_to(user_id).unread().count()
