@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import export_media, export_package, export_pdf, ingredients, provenance
+from generation import animatic, export_media, export_package, export_pdf, ingredients, provenance
 from generation.models import Export, ExportStatus, Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.services import form_key
@@ -341,8 +341,32 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
             duration=round(clip.duration, 2) if clip else scene.duration,
             approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
             approved=take is not None, thumbnail=thumbnail,
+            drawings=_frame_drawings(take, clip.path, workdir) if take is not None and clip else (),
         ))
     return panels
+
+
+MAX_DRAWINGS_PER_TAKE = 6
+
+
+def _frame_drawings(take, video: Path, workdir: Path) -> tuple[export_pdf.FrameDrawing, ...]:
+    """Reviewers' drawings on the approved take, each with the frame it was drawn on."""
+    comments = take.comments.filter(parent__isnull=True, at_seconds__isnull=False).select_related("author")
+    drawings = []
+    for comment in comments:
+        if not comment.drawing:
+            continue
+        frame = workdir / f"frame-{comment.pk}.jpg"
+        try:
+            animatic.extract_thumbnail(video, frame, at_seconds=comment.at_seconds, max_width=960)
+        except ValueError:  # the cut still exports; this note goes without its frame
+            log.warning("export: no frame at %ss of take %s for comment %s", comment.at_seconds, take.pk, comment.pk)
+            continue
+        drawings.append(export_pdf.FrameDrawing(frame=frame, shapes=tuple(comment.drawing),
+                                                caption=f"{comment.timecode} {comment.who}: {comment.body}"))
+        if len(drawings) == MAX_DRAWINGS_PER_TAKE:
+            break
+    return tuple(drawings)
 
 
 def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:

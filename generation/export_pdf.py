@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import logging
+import math
+from itertools import pairwise
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -29,6 +31,16 @@ MAX_PROMPT_LINES = 11
 
 
 @dataclass(frozen=True)
+class FrameDrawing:
+    """A reviewer's drawing on a frame of the approved take (projects/drawing.py's shapes,
+    coordinates 0..1 of the frame), with the frame it was drawn on and its comment."""
+
+    frame: Path
+    shapes: tuple
+    caption: str  # "00:02.0 rita: Move the boat left"
+
+
+@dataclass(frozen=True)
 class BoardPanel:
     number: int
     title: str
@@ -37,6 +49,7 @@ class BoardPanel:
     approval: str  # in words: "Approved: take 2 by rita, 21 Nov 2026 14:03" / "Not approved"
     approved: bool
     thumbnail: Path | None = None
+    drawings: tuple[FrameDrawing, ...] = ()
 
 
 def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str) -> None:
@@ -44,11 +57,13 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
     pdf.set_auto_page_break(False)
     pdf.set_title(title)
     pdf.set_creator("Storyboard Studio")
-    family = _font_family(pdf, [title, subtitle] + [t for p in panels for t in (p.title, p.prompt, p.approval)])
+    family = _font_family(pdf, [title, subtitle] + [t for p in panels for t in (p.title, p.prompt, p.approval)]
+                          + [t for p in panels for d in p.drawings for t in _drawing_texts(d)])
     if family == "helvetica":  # no Unicode font on this machine: never fail the export over a glyph
         title, subtitle = _latin1_safe(title), _latin1_safe(subtitle)
         panels = [replace(p, title=_latin1_safe(p.title), prompt=_latin1_safe(p.prompt),
-                          approval=_latin1_safe(p.approval)) for p in panels]
+                          approval=_latin1_safe(p.approval),
+                          drawings=tuple(_latin1_drawing(d) for d in p.drawings)) for p in panels]
     margin, page_w = 14, pdf.w
     body_top, panel_h = 30, (pdf.h - 30 - 12) / PER_PAGE
     thumb_w, thumb_h = 82, panel_h - 10
@@ -95,7 +110,89 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
         for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
             pdf.text(text_x, y, line)
             y += 4.3
+    _write_drawings(pdf, panels, family, title=title)
     pdf.output(str(out_path))
+
+
+# --- Reviewers' drawings, each over the frame it was drawn on ---
+
+DRAWINGS_PER_PAGE = 2
+
+
+def _drawing_texts(drawing: FrameDrawing) -> list[str]:
+    return [drawing.caption] + [s.get("text", "") for s in drawing.shapes]
+
+
+def _latin1_drawing(drawing: FrameDrawing) -> FrameDrawing:
+    shapes = tuple({**s, "text": _latin1_safe(s["text"])} if "text" in s else s for s in drawing.shapes)
+    return replace(drawing, caption=_latin1_safe(drawing.caption), shapes=shapes)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def draw_shapes(pdf: FPDF, shapes, *, x: float, y: float, w: float, h: float) -> None:
+    """The shapes over a frame placed at (x, y), w × h mm, as vector operations."""
+    unit = max(0.35, 0.006 * h)
+    def at(p):
+        return x + p[0] * w, y + p[1] * h
+
+    for shape in shapes:
+        pdf.set_draw_color(*_rgb(shape["color"]))
+        pdf.set_line_width(unit)
+        points = [at(p) for p in shape["points"]]
+        kind = shape["kind"]
+        if kind == "pen":
+            for (a, b), (pa, pb) in zip(pairwise(points), pairwise(shape["points"])):
+                pdf.set_line_width(unit * (0.4 + 1.6 * (pa[2] + pb[2]) / 2))
+                pdf.line(a[0], a[1], b[0], b[1])
+        elif kind == "arrow":
+            (x0, y0), (x1, y1) = points
+            pdf.line(x0, y0, x1, y1)
+            angle, head = math.atan2(y1 - y0, x1 - x0), unit * 5
+            for turn in (-0.45, 0.45):
+                pdf.line(x1, y1, x1 - head * math.cos(angle + turn), y1 - head * math.sin(angle + turn))
+        elif kind in ("rect", "ellipse"):
+            (x0, y0), (x1, y1) = points
+            box = (min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            (pdf.rect if kind == "rect" else pdf.ellipse)(*box, style="D")
+        elif kind == "text":
+            size = max(6.0, 0.05 * h * pdf.k)  # points: 5 % of the frame's height, as in the player
+            pdf.set_font_size(size)
+            pdf.set_text_color(*_rgb(shape["color"]))
+            tx, ty = points[0]
+            pdf.text(tx, ty + size / pdf.k * 0.8, shape["text"])
+            pdf.set_text_color(0)
+
+
+def _write_drawings(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str) -> None:
+    drawings = [(p, d) for p in panels for d in p.drawings if d.frame.exists()]
+    margin = 14
+    slot_h = (pdf.h - 30 - 12) / DRAWINGS_PER_PAGE
+    for index, (panel, drawing) in enumerate(drawings):
+        if index % DRAWINGS_PER_PAGE == 0:
+            pdf.add_page()
+            pdf.set_font(family, "B", 15)
+            pdf.text(margin, 16, _fit(pdf, f"{title}: review drawings", pdf.w - 2 * margin))
+            pdf.set_font(family, "", 9)
+            pdf.set_text_color(90)
+            pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+            pdf.set_text_color(0)
+        top = 30 + (index % DRAWINGS_PER_PAGE) * slot_h
+        pdf.set_font(family, "B", 11)
+        pdf.text(margin, top + 4, _fit(pdf, f"{panel.number}. {panel.title}", pdf.w - 2 * margin))
+        pdf.set_font(family, "", 9)
+        pdf.text(margin, top + 9, _fit(pdf, drawing.caption, pdf.w - 2 * margin))
+        with Image.open(drawing.frame) as picture:
+            iw, ih = picture.size
+        box_w, box_h = pdf.w - 2 * margin, slot_h - 18
+        w = min(box_w, box_h * iw / ih)
+        h = w * ih / iw
+        pdf.image(str(drawing.frame), x=margin, y=top + 12, w=w, h=h)
+        pdf.set_font(family, "B", 9)
+        draw_shapes(pdf, drawing.shapes, x=margin, y=top + 12, w=w, h=h)
+    pdf.set_draw_color(0)
 
 
 def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:

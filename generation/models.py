@@ -199,6 +199,13 @@ class Render(models.Model):
         return f"{verb} of take {parent.number}"
 
     @property
+    def frame_rate(self) -> float:
+        """Frames per second, as probed from the delivered file (generation/delivery.py);
+        24, cinema's rate, for a take stored before deliveries were probed."""
+        fps = (self.delivered or {}).get("fps")
+        return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0
+
+    @property
     def can_remix(self) -> bool:
         if self.status != Status.SUCCEEDED or self.connection_id is None:
             return False

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from projects import notifications
 from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.drawing import drawing_clean
 from projects.inputs import clean_text, has_control_characters
 from projects.models import (
     Activity,
@@ -146,18 +147,23 @@ def _reviewable(take, doing: str = "reviewed") -> None:
 
 
 def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=None, at=None, until=None,
-                requests_changes: bool = False, shared: bool = False) -> Comment:
+                requests_changes: bool = False, shared: bool = False, drawing=None) -> Comment:
     """A comment at a timecode. A guest's is shared with guests; a teammate's is team-only
-    unless `shared`, and a request for changes (an internal decision note) never is."""
+    unless `shared`, and a request for changes (an internal decision note) never is.
+
+    `drawing`: shapes drawn on the paused frame (JSON, checked by projects/drawing.py)."""
     _reviewable(take, "commented on")
     body = _clean_body(body)
     at, until = _clean_times(take, at, until)
+    shapes = drawing_clean(drawing)
+    if shapes and at is None:
+        raise ValidationError("A drawing belongs to a moment of the take: set the timecode (At) it was drawn on.")
     guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
         raise ValidationError("Tell us your name before commenting.")
     comment = Comment.objects.create(
         take=take, author=author, guest_name="" if author else guest_name, via_link=via_link, body=body,
-        at_seconds=at, until_seconds=until, requests_changes=requests_changes,
+        at_seconds=at, until_seconds=until, requests_changes=requests_changes, drawing=shapes,
         shared=author is None or (bool(shared) and not requests_changes),
     )
     scene = take.scene

@@ -2,6 +2,7 @@
 notification preferences and guest review links."""
 
 import hashlib
+import json
 import secrets
 
 from django.conf import settings
@@ -56,6 +57,10 @@ class Comment(models.Model):
         "Shared with guests", default=False,
         help_text="Guests of a review link showing this take can read it (a reply: only if its thread is shared)",
     )
+    drawing = models.JSONField(
+        default=list, blank=True,
+        help_text="Shapes drawn on the frame (projects/drawing.py), coordinates 0..1 of the frame",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -86,6 +91,11 @@ class Comment(models.Model):
         if self.until_seconds is not None:
             text += f"–{format_timecode(self.until_seconds)}"
         return text
+
+    @property
+    def drawing_json(self) -> str:
+        """The drawing for the player (a data attribute, escaped by the template)."""
+        return json.dumps(self.drawing or [], separators=(",", ":"))
 
     @property
     def is_resolved(self) -> bool:
