@@ -517,6 +517,8 @@ def on_take_settled(sender, render, **kwargs) -> None:
     else:
         kind, what = ActivityKind.RENDER_FAILED, "failed"
     detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
+    if render.billing_unconfirmed:  # not plainly "failed": the provider may have made and billed it
+        what, detail = "is unconfirmed", f": {render.error_message[:400]}"
     record(project=scene.project, kind=kind, scene=scene, take=render,
            text=f"take {render.number} of {scene.title} {what}{detail}")
     notifications.render_settled(render)  # the author's digest, from the feed entries
