@@ -240,6 +240,18 @@ def test_an_approved_take_found_tampered_later_is_left_out_of_the_export(
         exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
 
 
+def test_an_approved_take_delivered_other_than_booked_is_left_out_saying_so(
+        scene, render_take, reviewer, owner, project, client_for):
+    take = render_take(scene)
+    review.take_approve(take=take, user=reviewer)
+    Render.objects.filter(pk=take.pk).update(delivery_problems=["2 s instead of the booked 4 s"])
+
+    page = client_for(owner).get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert f"Approved take {take.number} was delivered other than booked; an owner can approve it anyway" in page
+    with pytest.raises(ValidationError, match="No scene has an approved take"):
+        exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+
+
 def test_an_overridden_take_goes_into_the_export_with_its_reason_in_the_manifest(
         tampered, owner, project, client_for, run_export):
     review.take_approve(take=tampered, user=owner, override_reason="Checked against the master by hand.")
