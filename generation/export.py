@@ -80,7 +80,9 @@ def export_plan(project) -> ExportPlan:
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
             decision = review.approval_override(take)
             if decision is None:
-                reason = (f"Approved take {take.number} has tampered or broken content credentials; an owner can "
+                failed = ("has tampered or broken content credentials" if take.provenance_broken
+                          else "was delivered other than booked")
+                reason = (f"Approved take {take.number} {failed}; an owner can "
                           "approve it anyway with a written reason on its review page.")
             else:
                 override = decision.note

@@ -54,6 +54,8 @@ class BatchRenderForm(RenderForm):
 
 class RemixForm(RefuseControlCharacters, forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
+    # Only for a take whose checks failed: an owner's reason to remix it anyway (services.render_remix).
+    override_reason = forms.CharField(required=False, max_length=5000)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 

@@ -147,6 +147,14 @@ class Render(models.Model):
         return self.status not in TERMINAL
 
     @property
+    def status_label(self) -> str:
+        """The status in words: a take a crashed worker may have created at the provider is not
+        plainly "Failed" (it may be billed; pipeline.render_recover_submission)."""
+        if self.billing_unconfirmed and self.status == Status.FAILED:
+            return "Unconfirmed — may be billed"
+        return self.get_status_display()
+
+    @property
     def provenance_broken(self) -> bool:
         """Tampered or broken credentials: approving, remixing or exporting it needs an owner's reason."""
         return self.c2pa_state == ProvenanceState.INVALID

@@ -196,23 +196,34 @@ def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool
     )
 
 
-def render_remix(*, render: Render, user, prompt: str, idempotency_key) -> tuple[Render, bool]:
-    """A child take: the provider reworks a finished take with a new prompt."""
+def render_remix(*, render: Render, user, prompt: str, idempotency_key,
+                 override_reason: str | None = None) -> tuple[Render, bool]:
+    """A child take: the provider reworks a finished take with a new prompt.
+
+    A take whose checks failed (tampered credentials, a delivery other than booked:
+    review.approval_blocker) is remixed only by an owner with a written reason; the reason is
+    kept in the scene's decision history and in the remix's recipe, so its exports carry it."""
     prompt = (prompt or "").strip()
     if not prompt:
         raise ValidationError("Describe what should change in the remix.")
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be remixed.")
-    if render.provenance_broken:
-        raise ValidationError(f"Take {render.number} cannot be remixed: its content credentials are tampered or "
-                              "broken, so what it was made from cannot be vouched for. Render a new take instead.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
+    override = review.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
     recipe = {**render.recipe, "prompt": prompt,
               "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
-    return render_create(scene=render.scene, user=user, connection=render.connection, model_id=render.model,
-                         idempotency_key=idempotency_key, recipe=recipe, parent=render)
+    recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
+    if override:
+        recipe["remix_override"] = {"by": user.get_username(), "reason": override}
+    with transaction.atomic():
+        child, created = render_create(scene=render.scene, user=user, connection=render.connection,
+                                       model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
+                                       parent=render)
+        if override and created:
+            review.take_remix_overridden(take=render, remix=child, user=user, override=override)
+    return child, created
 
 
 def render_cancel(*, render: Render, user) -> Render:

@@ -331,22 +331,39 @@ def approval_blocker(take) -> str | None:
     return " ".join(reasons) or None
 
 
-def override_note_for(*, take, user, override_reason: str | None) -> str | None:
+# What an override lets an owner do with a blocked take: the take "cannot be …", "to … it anyway",
+# "the reason for … it anyway".
+OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing")}
+
+
+def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
     """The decision note of an owner's override of a blocked take; None when nothing blocks it.
-    Refuses anyone but an owner, and an owner without a reason."""
+    Refuses anyone but an owner, and an owner without a reason. `action`: "approve" or "remix"."""
     blocker = approval_blocker(take)
     if blocker is None:
         return None
+    done, verb, doing = OVERRIDE_ACTIONS[action]
     reason = clean_text(override_reason or "", what="The reason", max_length=MAX_COMMENT)
     if not reason:
-        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} "
-                              "To approve it anyway, an owner writes the reason.")
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
+                              f"To {verb} it anyway, an owner writes the reason.")
     if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user, role="owner").exists():
-        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} Only an owner can approve it anyway.")
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
     if len(reason) < 10:
-        raise ValidationError("Write the reason for approving it anyway in a sentence (10 characters or more).")
+        raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "
+                              "(10 characters or more).")
     # The reason first: the history shows it whole, and the export's manifest carries it.
-    return f"Reason: {reason} (approved despite: {blocker})"
+    return f"Reason: {reason} ({done} despite: {blocker})"
+
+
+def take_remix_overridden(*, take, remix, user, override: str) -> None:
+    """Record that an owner remixed a blocked take: in the scene's decision history and the feed.
+    (The remix's own recipe carries the note too, so exports keep it.)"""
+    scene = take.scene
+    ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.REMIX_OVERRIDE, note=override)
+    record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
+           text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
+                + override[:300])
 
 
 def take_approve(*, take, user, note: str = "", override_reason: str | None = None) -> Scene:
@@ -512,6 +529,8 @@ def on_take_settled(sender, render, **kwargs) -> None:
     else:
         kind, what = ActivityKind.RENDER_FAILED, "failed"
     detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
+    if render.billing_unconfirmed:  # not plainly "failed": the provider may have made and billed it
+        what, detail = "is unconfirmed", f": {render.error_message[:400]}"
     record(project=scene.project, kind=kind, scene=scene, take=render,
            text=f"take {render.number} of {scene.title} {what}{detail}")
     notifications.render_settled(render)  # the author's digest, from the feed entries

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefetch, Q, Sum
 from django.urls import reverse
 
 from projects import review
@@ -33,6 +33,8 @@ STATUS_LABELS = {
     "changes_requested": "Changes requested",
     "approved": "Approved",
     "stale_approval": "Stale approval",
+    # The newest take's create may have reached the provider before a worker died (pipeline.UNCONFIRMED).
+    "unconfirmed": "Unconfirmed — may be billed",
 }
 QUEUED = {"queued", "submitting"}
 RENDERING = {"running", "downloading"}
@@ -64,6 +66,7 @@ class Frame:
     take_count: int
     panel_url: str = ""
     provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
+    unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
 
     @property
     def provenance_label(self) -> str:
@@ -83,6 +86,7 @@ class Totals:
     approved: int
     spend: Decimal
     budget: Decimal | None
+    unconfirmed: Decimal = Decimal(0)  # of `spend`: takes that may have been billed, none confirmed
 
     @property
     def runtime(self) -> str:
@@ -132,13 +136,18 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
 def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
     """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
     if frames is None:
+        from generation.models import Render
+
         rows = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
+        unconfirmed = Render.objects.filter(scene__project=project, billing_unconfirmed=True).aggregate(
+            total=Sum("cost"))["total"] or Decimal(0)
     else:
         rows = [(f.duration, f.scene.approved_take_id) for f in frames]
+        unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
     return Totals(scenes=len(rows), runtime_seconds=sum(d for d, _ in rows),
                   approved=sum(1 for _, approved in rows if approved),
-                  spend=project.render_spend, budget=project.budget)
+                  spend=project.render_spend, budget=project.budget, unconfirmed=unconfirmed)
 
 
 def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None) -> ScenePanel:
@@ -190,7 +199,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state"))
+                          "c2pa_state", "billing_unconfirmed", "cost"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -216,6 +225,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
+            unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
         ))
     return frames
 
@@ -247,6 +257,8 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
             return "rendering", progress
         if status in QUEUED:
             return "queued", None
+    if takes and takes[0][8] and scene.review_status != SceneStatus.APPROVED:
+        return "unconfirmed", None  # the newest take may be billed: say so, not "No take"
     if scene.review_status == SceneStatus.APPROVED:
         if any(take[0] == scene.approved_take_id and take[5] for take in takes):
             return SceneStatus.IN_REVIEW.value, None  # a withheld take is never shown "Approved"

@@ -132,6 +132,8 @@ class Decision(models.TextChoices):
     APPROVED = "approved", "Approved"
     # An owner approved a take whose checks failed (e.g. tampered credentials); the note is the reason.
     APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
+    # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
+    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
 
@@ -178,13 +180,14 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
 ACTIVITY_FILTERS = {
     "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
     "comments": [ActivityKind.COMMENT],
-    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
+    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
               ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED],
 }

@@ -225,6 +225,9 @@ def remixable(gateway):
 def test_remixing_a_take_makes_a_linked_child_take_at_the_provider(
         client_for, editor, remixable, four_second_scene, provider_server, django_capture_on_commit_callbacks):
     parent = render_on(remixable, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    # The fake's clip is 2 s portrait, which blocks remixing (tested in test_provenance_gates):
+    # here the parent stands for a take delivered as booked.
+    Render.objects.filter(pk=parent.pk).update(delivery_problems=[])
     client = client_for(editor)
     page = client.get(f"/projects/{four_second_scene.project_id}/scenes/{four_second_scene.pk}/").content.decode()
     assert "Remix this take" in page
