@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0016_activity_storyboard_kinds'),
+        ('projects', '0018_comment_drawing'),
     ]
 
     operations = [
