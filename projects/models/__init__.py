@@ -37,3 +37,4 @@ from .review import (  # noqa: F401
     hash_token,
 )
 from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
+from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401

@@ -168,6 +168,7 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    SCRIPT_IMPORTED = "script_imported", "Script imported"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -176,7 +177,7 @@ ACTIVITY_FILTERS = {
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED],
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED],
 }
 
 
