@@ -19,12 +19,18 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from projects import services
-from projects.review import record
 from projects.consent import consent_problem
 from projects.models import (
-    MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, SCRIPT_IMPORT_LIFETIME, ActivityKind, Character, Project, Scene,
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    SCRIPT_IMPORT_LIFETIME,
+    ActivityKind,
+    Character,
+    Project,
+    Scene,
     ScriptImport,
 )
+from projects.review import record
 from projects.script import MAX_SCRIPT_BYTES, ScriptError, parse_script
 
 MODES = ("append", "replace")
@@ -47,7 +53,7 @@ class ScriptPreview:
     ticked: set = field(default_factory=set)  # as the user last posted them (the page shown again)
     mode: str = "append"
 
-    def as_posted(self, post) -> "ScriptPreview":
+    def as_posted(self, post) -> ScriptPreview:
         """The preview with what the user chose (durations, ticks, mode), after a refusal."""
         durations = post.getlist("duration")
         if len(durations) == len(self.scenes):

@@ -67,7 +67,7 @@ def test_preview_shows_the_scenes_and_creates_nothing(client_for, editor, projec
     body = page.content.decode()
     assert "INT. KITCHEN - DAY" in body and "ANNA: (sleepy) Morning." in body
     assert "Not in the character library: BEN." in body
-    assert 'name="cast" value="%d"' % anna.pk in body
+    assert f'name="cast" value="{anna.pk}"' in body
     assert project.scenes.count() == 0
     assert not Activity.objects.filter(kind=ActivityKind.SCRIPT_IMPORTED).exists()
 
