@@ -31,7 +31,7 @@ from projects.models import (
     ScriptImport,
 )
 from projects.review import record
-from projects.script import MAX_SCRIPT_BYTES, ScriptError, parse_script
+from projects.script import MAX_PROMPT, MAX_SCRIPT_BYTES, MAX_TITLE, ScriptError, parse_script
 
 MODES = ("append", "replace")
 
@@ -157,9 +157,9 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
             raise ValidationError("This preview was already imported.")
         replaced = _replace(project, user, takes_to_delete) if mode == "replace" else 0
-        scenes = [services.scene_create(project=project, user=user, title=data["title"],
-                                        prompt="\n".join(_cast_label(line, cast) for line in data["lines"])
-                                        or data["prompt"],
+        scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
+                                        prompt=("\n".join(_cast_label(line, cast) for line in data["lines"])
+                                                or data["prompt"])[:MAX_PROMPT],
                                         duration=duration, size=project.default_size)
                   for data, duration in zip(preview.scenes, seconds)]
         count = len(scenes)
