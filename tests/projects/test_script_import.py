@@ -87,6 +87,8 @@ def test_import_creates_the_scenes_in_order_with_their_prompts(client_for, edito
     assert not ScriptImport.objects.exists()  # single use
     entry = Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED)
     assert entry.actor == editor and entry.text == "imported a Fountain script: 2 scenes"
+    feed = client.get(reverse("projects:project_activity", args=[project.pk]), {"kind": "edits"})
+    assert "imported a Fountain script: 2 scenes" in feed.content.decode()
 
 
 def test_a_final_draft_file_named_txt_imports_as_final_draft(client_for, editor, project):
