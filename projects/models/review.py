@@ -181,6 +181,7 @@ class ActivityKind(models.TextChoices):
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    SCRIPT_IMPORTED = "script_imported", "Script imported"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -189,7 +190,7 @@ ACTIVITY_FILTERS = {
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED],
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED],
 }
 
 
