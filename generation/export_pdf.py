@@ -1,5 +1,8 @@
 """The storyboard as a PDF: per scene a thumbnail, title, prompt, duration and approval state.
 
+Two layouts: three scenes a page with the whole prompt ("scenes"), or a grid of six frames a
+page with the scene's number, title, length and notes under each frame ("grid").
+
 fpdf2 draws it. Three measured choices keep it quick (~0.02 s for 20 scenes instead of ~0.7):
 - Text is wrapped here, word by word, and drawn with `text()`; fpdf2's own multi_cell
   re-measures the whole line for every character. Words are measured from the font's
@@ -28,6 +31,8 @@ UNICODE_FONTS = {
 log = logging.getLogger(__name__)
 PER_PAGE = 3
 MAX_PROMPT_LINES = 11
+GRID_COLUMNS, GRID_ROWS = 2, 3
+GRID_NOTE_LINES = 4
 
 
 @dataclass(frozen=True)
@@ -50,20 +55,92 @@ class BoardPanel:
     approved: bool
     thumbnail: Path | None = None
     drawings: tuple[FrameDrawing, ...] = ()
+    notes: str = ""  # the scene's camera notes
 
 
-def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str) -> None:
+def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str,
+                     layout: str = "scenes") -> None:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(title)
     pdf.set_creator("Storyboard Studio")
-    family = _font_family(pdf, [title, subtitle] + [t for p in panels for t in (p.title, p.prompt, p.approval)]
+    family = _font_family(pdf, [title, subtitle] + [t for p in panels
+                                                    for t in (p.title, p.prompt, p.approval, p.notes)]
                           + [t for p in panels for d in p.drawings for t in _drawing_texts(d)])
     if family == "helvetica":  # no Unicode font on this machine: never fail the export over a glyph
         title, subtitle = _latin1_safe(title), _latin1_safe(subtitle)
         panels = [replace(p, title=_latin1_safe(p.title), prompt=_latin1_safe(p.prompt),
-                          approval=_latin1_safe(p.approval),
+                          approval=_latin1_safe(p.approval), notes=_latin1_safe(p.notes),
                           drawings=tuple(_latin1_drawing(d) for d in p.drawings)) for p in panels]
+    if layout == "grid":
+        _grid(pdf, panels, family, title=title, subtitle=subtitle)
+    else:
+        _rows(pdf, panels, family, title=title, subtitle=subtitle)
+    _write_drawings(pdf, panels, family, title=title)
+    pdf.output(str(out_path))
+
+
+def _page_head(pdf: FPDF, family: str, *, title: str, subtitle: str, margin: float) -> None:
+    pdf.add_page()
+    pdf.set_font(family, "B", 15)
+    pdf.text(margin, 16, _fit(pdf, title, pdf.w - 2 * margin))
+    pdf.set_font(family, "", 9)
+    pdf.set_text_color(90)
+    pdf.text(margin, 22, _fit(pdf, subtitle, pdf.w - 2 * margin))
+    pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+    pdf.set_text_color(0)
+
+
+def _frame(pdf: FPDF, panel: BoardPanel, family: str, *, x: float, y: float, w: float, h: float) -> float:
+    """The panel's thumbnail fitted into w×h at (x, y), or a grey box saying there is none.
+    Returns the height drawn."""
+    if panel.thumbnail and panel.thumbnail.exists():
+        with Image.open(panel.thumbnail) as picture:  # reads the header only
+            iw, ih = picture.size
+        fw = min(w, h * iw / ih)  # top-aligned with the text, portrait or landscape
+        pdf.image(str(panel.thumbnail), x=x, y=y, w=fw, h=fw * ih / iw)
+        return fw * ih / iw
+    pdf.set_fill_color(235)
+    pdf.rect(x, y, w, w * 9 / 16, style="F")
+    pdf.set_font(family, "", 9)
+    pdf.set_text_color(120)
+    pdf.text(x + 4, y + 8, "No approved take")
+    pdf.set_text_color(0)
+    return w * 9 / 16
+
+
+def _grid(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, subtitle: str) -> None:
+    margin, gutter, body_top = 14, 6, 30
+    per_page = GRID_COLUMNS * GRID_ROWS
+    cell_w = (pdf.w - 2 * margin - gutter * (GRID_COLUMNS - 1)) / GRID_COLUMNS
+    cell_h = (pdf.h - body_top - 12) / GRID_ROWS
+    frame_h = cell_w * 9 / 16
+    for index, panel in enumerate(panels):
+        if index % per_page == 0:
+            _page_head(pdf, family, title=title, subtitle=subtitle, margin=margin)
+        column, row = index % GRID_COLUMNS, (index % per_page) // GRID_COLUMNS
+        x, top = margin + column * (cell_w + gutter), body_top + row * cell_h
+        _frame(pdf, panel, family, x=x, y=top, w=cell_w, h=frame_h)
+        y = top + frame_h + 5
+        pdf.set_font(family, "B", 10)
+        length = f"{panel.duration:g} s"
+        pdf.text(x, y, _fit(pdf, f"{panel.number}. {panel.title}", cell_w - text_width(pdf, length) - 3))
+        pdf.set_font(family, "", 9)
+        pdf.set_text_color(90)
+        pdf.text(x + cell_w - text_width(pdf, length), y, length)
+        y += 4.5
+        pdf.set_font(family, "", 8)
+        pdf.set_text_color(0, 110, 60) if panel.approved else pdf.set_text_color(170, 60, 0)
+        pdf.text(x, y, _fit(pdf, panel.approval, cell_w))
+        pdf.set_text_color(0)
+        y += 4.2
+        notes = panel.prompt + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
+        for line in _wrap(pdf, notes, cell_w, GRID_NOTE_LINES):
+            pdf.text(x, y, line)
+            y += 3.6
+
+
+def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, subtitle: str) -> None:
     margin, page_w = 14, pdf.w
     body_top, panel_h = 30, (pdf.h - 30 - 12) / PER_PAGE
     thumb_w, thumb_h = 82, panel_h - 10
@@ -72,29 +149,11 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
 
     for index, panel in enumerate(panels):
         if index % PER_PAGE == 0:
-            pdf.add_page()
-            pdf.set_font(family, "B", 15)
-            pdf.text(margin, 16, _fit(pdf, title, page_w - 2 * margin))
-            pdf.set_font(family, "", 9)
-            pdf.set_text_color(90)
-            pdf.text(margin, 22, _fit(pdf, subtitle, page_w - 2 * margin))
-            pdf.text(page_w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
-            pdf.set_text_color(0)
+            _page_head(pdf, family, title=title, subtitle=subtitle, margin=margin)
         top = body_top + (index % PER_PAGE) * panel_h
         pdf.set_draw_color(200)
         pdf.line(margin, top - 3, page_w - margin, top - 3)
-        if panel.thumbnail and panel.thumbnail.exists():
-            with Image.open(panel.thumbnail) as picture:  # reads the header only
-                iw, ih = picture.size
-            w = min(thumb_w, thumb_h * iw / ih)  # top-aligned with the text, portrait or landscape
-            pdf.image(str(panel.thumbnail), x=margin, y=top, w=w, h=w * ih / iw)
-        else:
-            pdf.set_fill_color(235)
-            pdf.rect(margin, top, thumb_w, thumb_w * 9 / 16, style="F")
-            pdf.set_font(family, "", 9)
-            pdf.set_text_color(120)
-            pdf.text(margin + 4, top + 8, "No approved take")
-            pdf.set_text_color(0)
+        _frame(pdf, panel, family, x=margin, y=top, w=thumb_w, h=thumb_h)
         y = top + 5
         pdf.set_font(family, "B", 12)
         pdf.text(text_x, y, _fit(pdf, f"{panel.number}. {panel.title}", text_w))
@@ -110,8 +169,6 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
         for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
             pdf.text(text_x, y, line)
             y += 4.3
-    _write_drawings(pdf, panels, family, title=title)
-    pdf.output(str(out_path))
 
 
 # --- Reviewers' drawings, each over the frame it was drawn on ---

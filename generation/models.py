@@ -572,12 +572,18 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class PdfLayout(models.TextChoices):
+    SCENES = "scenes", "One scene per row (3 a page), with the full prompt"
+    GRID = "grid", "Grid of 6 frames a page, with notes"
+
+
 def _export_upload_to(export, filename):
     return f"exports/{export.project.team_id}/{export.project_id}/{export.pk}/{filename}"
 
 
 class Export(models.Model):
-    """One "export approved cut" click: a stitched MP4, a ZIP for editors and a PDF storyboard."""
+    """One "export approved cut" click: a stitched MP4, a ZIP for editors, a PDF storyboard and
+    a CSV of the review comments."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="exports")
     created_by = models.ForeignKey(
@@ -592,6 +598,9 @@ class Export(models.Model):
     mp4 = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
     zip = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
     pdf = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
+    csv = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300,
+                           help_text="The review comments of the exported takes, for producers")
+    pdf_layout = models.CharField(max_length=8, choices=PdfLayout.choices, default=PdfLayout.SCENES)
     summary = models.JSONField(default=dict, blank=True,
                                help_text="Scenes included and left out, durations, remux or re-encode")
     created_at = models.DateTimeField(auto_now_add=True)
