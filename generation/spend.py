@@ -65,6 +65,8 @@ def period_from(params, *, today: date | None = None) -> Period:
     this month. Raises PeriodError with a sentence a person can act on."""
     today = today or timezone.localdate()
     month, start, end = (str(params.get(k, "")).strip() for k in ("month", "start", "end"))
+    if params.get("by") == "month":  # the form's "Show month" button: the range fields are ignored
+        start = end = ""
     if start or end:
         try:
             first = date.fromisoformat(start) if start else None
@@ -194,7 +196,7 @@ def spend_chart(daily: list[dict], period: Period) -> Chart:
                         width=BAR_WIDTH, height=round(height, 2), series=index[(row["provider"], row["model"])],
                         day=row["day"], label=f"{row['provider']} · {row['model']}", amount=row["total"]))
     days = period.days
-    ticks = [(n * step + step / 2, day) for n, day in enumerate(days) if n % 7 == 0]
+    ticks = [(n * step + 1, day) for n, day in enumerate(days) if n % 7 == 0]
     return Chart(width=len(days) * step, height=CHART_HEIGHT, bars=bars,
                  series=[(index[name], f"{name[0]} · {name[1]}") for name in names], peak=peak, ticks=ticks)
 

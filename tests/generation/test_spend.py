@@ -115,6 +115,13 @@ def test_a_date_range_narrows_the_numbers(client_for, editor, project, takes):
     assert spend.cost_per_approved_second == Decimal("0.8000")
 
 
+def test_show_month_ignores_a_range_left_in_the_form(client_for, editor, project, takes):
+    spend = spend_page(client_for(editor), project, by="month", month="2026-11", start="2026-11-10",
+                       end="2026-11-30").context["spend"]
+
+    assert spend.total == Decimal("10.90")
+
+
 def test_a_period_before_anything_was_spent_says_nothing_was_approved(client_for, editor, project, takes):
     response = spend_page(client_for(editor), project, month="2026-09")
 
