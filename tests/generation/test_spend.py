@@ -4,8 +4,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import datetime
-from datetime import timezone as tz
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -22,7 +21,7 @@ NOVEMBER = {"month": "2026-11"}
 
 
 def at(day, hour=10, month=11):
-    return datetime(2026, month, day, hour, tzinfo=tz.utc)
+    return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
 def take(scene, *, when, cost, provider="replicate", model="wan-video/wan-2.7-t2v", status=Status.SUCCEEDED,
