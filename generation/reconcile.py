@@ -116,6 +116,9 @@ def usage_rows(raw: bytes | str) -> tuple[list[UsageRow], str]:
     text = _decode(raw)
     if not text.strip():
         raise ValidationError("The usage file is empty: upload a CSV or paste its rows.")
+    if "\x00" in text:  # PostgreSQL cannot store it, and no usage export has one
+        line = text[:text.index("\x00")].count("\n") + 1
+        raise ValidationError(f"Line {line}: a NUL character; this is not a CSV text file.")
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)

@@ -92,6 +92,14 @@ def test_a_file_that_is_not_utf8_text_is_refused_in_words(client_for, owner, tea
     assert "not UTF-8 text" in response.content.decode()
 
 
+def test_an_uploaded_file_with_a_nul_is_refused_naming_the_line(client_for, owner, team):
+    response = compare(client_for(owner), team, upload=b"job_id,model,billed_usd,created_at\np-1,m\x00,1.00,2026-11-01\n")
+
+    assert response.status_code == 400
+    assert "Line 2: a NUL character" in response.content.decode()
+    assert not ReconciliationRun.objects.exists()
+
+
 def test_a_period_that_ends_before_it_starts_is_refused(client_for, owner, team):
     response = compare(client_for(owner), team, pasted="job_id,billed_usd\np,1\n", start="2026-11-30", end="2026-11-01")
 
