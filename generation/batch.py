@@ -119,7 +119,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                               f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
     try:
         with transaction.atomic():
-            budget.hold(project, plan.total)  # locks the project first, then the scenes
+            budget.hold(project, plan.total, user=user)  # locks team, member, project, then the scenes
             # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
             locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
             if len(locked.values_list("pk")) != len(scene_ids):

@@ -138,7 +138,7 @@ def render_create(
     cost = model.price_for(params["size"]) * int(params["seconds"])
     try:
         with transaction.atomic():
-            budget.hold(scene.project, cost)  # locks the project first, then the scene
+            budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
             # Lock the scene row so two takes booked at once get different numbers.
             type(scene).objects.select_for_update().filter(pk=scene.pk).first()
             # A new take from the scene as it is now answers a stale approval.
