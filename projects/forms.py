@@ -124,6 +124,21 @@ class MemberRoleForm(RefuseControlCharacters, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+class MonthlyBudgetForm(RefuseControlCharacters, forms.Form):
+    """A monthly budget in US dollars (the team's, or one member's cap); empty removes it."""
+
+    monthly_budget = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2,
+        error_messages={"min_value": "A budget can't be negative.",
+                        "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50.",
+                        "max_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_whole_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_decimal_places": "Enter the budget in dollars and cents (at most 2 decimals)."})
+
+    def error_text(self) -> str:
+        return " ".join(m for errors in self.errors.values() for m in errors)
+
+
 class TeamForm(RefuseControlCharacters, forms.Form):
     name = forms.CharField(max_length=120)
 
