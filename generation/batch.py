@@ -75,7 +75,7 @@ def with_cast(scenes):
 def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     """What one click would book: per scene the compiled take, or why it can't render."""
     plan = BatchPlan()
-    model = catalog.resolve(connection, model_id)
+    model = catalog.pinned(connection, catalog.resolve(connection, model_id))
     scenes = list(scenes)
     # A scene still rendering is not booked again (one click on this page twice would pay twice).
     rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)

@@ -77,6 +77,17 @@ def membership_set_monthly_budget(*, membership: Membership, amount: Decimal | N
     return membership
 
 
+def project_set_model_policy(*, project: Project, allowed_models: list[str],
+                             max_price_per_second: Decimal | None) -> Project:
+    """Which models may be booked in the project from now on (empty: any) and at what price a second at
+    most (None: any). Takes already booked keep rendering."""
+    allowed_models = sorted(set(allowed_models))
+    Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
+                                                 max_price_per_second=max_price_per_second)
+    project.allowed_models, project.max_price_per_second = allowed_models, max_price_per_second
+    return project
+
+
 def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():

@@ -19,6 +19,7 @@ urlpatterns = [
     path("projects/<int:pk>/scenes/bulk/", views.scene_bulk, name="scene_bulk"),
     path("projects/<int:pk>/view/", views.board_view, name="board_view"),
     path("projects/<int:pk>/budget/", views.project_budget, name="project_budget"),
+    path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),
