@@ -185,3 +185,14 @@ def test_a_refused_booking_records_no_alert(team, owner, project, make_scene, ed
     with pytest.raises(ValidationError):
         book(make_scene(duration=4), editor, gateway)
     assert not Notification.objects.filter(kind=NotificationKind.BUDGET).exists()
+
+
+def test_the_batch_plan_names_the_team_budget_it_would_break(client_for, team, project, make_scene, editor, gateway):
+    from django.urls import reverse
+
+    set_team_budget(team, "3.00")
+    [make_scene(title=f"Shot {i}", duration=4) for i in range(2)]  # $4.00 together
+    page = client_for(editor).get(reverse("generation:batch_render", args=[project.pk]),
+                                  {"target": f"{gateway.pk}:wan-2.7", "scope": "all"}).content.decode()
+    assert f"Over the team&#x27;s {MONTH} budget: $3.00 of $3.00 left, so nothing would be booked" in page
+    assert 'data-testid="batch-button" disabled' in page
