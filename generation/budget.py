@@ -22,6 +22,12 @@ and booking makes two clicks at once (in any of the team's projects) queue up, s
 both fit under what is left; locking always in this order means no two transactions wait on
 each other in a circle (PostgreSQL would end one with "deadlock detected").
 
+The locks are FOR NO KEY UPDATE (`select_for_update(no_key=True)`; plain row locks elsewhere): they
+exclude each other, so bookings still queue, but not the KEY SHARE lock that any insert referencing the
+row takes (a worker recording a take's progress inserts a ChangeEvent naming the team and project).
+With FOR UPDATE such a worker, holding the project's key-share lock from its own earlier insert, would
+wait for the team row a booking holds while that booking waits for the project: a deadlock.
+
 Owners hear (inbox + email, `projects.notifications`) when a cap reaches 80 % and 100 %, once per
 level per cap per calendar month (`BudgetAlert` rows, written under the same locks).
 """
@@ -117,16 +123,17 @@ def lock(project_id: int, *, user=None) -> None:
     does) until the transaction ends. A path that edits a scene and then books a take (a re-render
     from review) takes this before any scene row, so it never waits on a booking in a circle."""
     team_id = _projects().filter(pk=project_id).values_list("team_id", flat=True).first()
-    Team.objects.select_for_update().filter(pk=team_id).values_list("pk").first()
+    Team.objects.select_for_update(no_key=True).filter(pk=team_id).values_list("pk").first()
     if user is not None:
-        Membership.objects.select_for_update().filter(team_id=team_id, user_id=user.pk).values_list("pk").first()
-    _projects().select_for_update().filter(pk=project_id).values_list("pk").first()
+        Membership.objects.select_for_update(no_key=True).filter(team_id=team_id, user_id=user.pk).values_list(
+            "pk").first()
+    _projects().select_for_update(no_key=True).filter(pk=project_id).values_list("pk").first()
 
 
 def _caps(project, user, since: datetime, *, lock: bool) -> list[Cap]:
     """Each cap that applies, locking the team, membership and project rows in that order when `lock`."""
     def rows(manager):
-        return manager.select_for_update() if lock else manager.all()
+        return manager.select_for_update(no_key=True) if lock else manager.all()
 
     caps = []
     month = f"{since:%B}"
