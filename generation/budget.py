@@ -45,7 +45,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status
-from projects.models import BudgetAlert, BudgetScope, Membership, NotificationKind, Role, Team
+from projects.models import (
+    BudgetAlert,
+    BudgetScope,
+    Membership,
+    NotificationKind,
+    Project,
+    Role,
+    Scene,
+    Team,
+)
 from projects.notifications import notify
 
 ALERT_LEVELS = (80, 100)
@@ -53,14 +62,8 @@ ALERT_LEVELS = (80, 100)
 REFUNDED = Q(status__in=[Status.FAILED, Status.CANCELED], provider_job_id="", billing_unconfirmed=False)
 
 
-def _projects():
-    from projects.models import Project
-
-    return Project.objects
-
-
 def committed(project) -> Decimal:
-    return _projects().filter(pk=project.pk).values_list("render_spend", flat=True).first() or Decimal(0)
+    return Project.objects.filter(pk=project.pk).values_list("render_spend", flat=True).first() or Decimal(0)
 
 
 def remaining(project) -> Decimal | None:
@@ -122,12 +125,12 @@ def lock(project_id: int, *, user=None) -> None:
     """Hold the team, the member's membership and the project rows (in that order, as `hold`
     does) until the transaction ends. A path that edits a scene and then books a take (a re-render
     from review) takes this before any scene row, so it never waits on a booking in a circle."""
-    team_id = _projects().filter(pk=project_id).values_list("team_id", flat=True).first()
+    team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
     Team.objects.select_for_update(no_key=True).filter(pk=team_id).values_list("pk").first()
     if user is not None:
         Membership.objects.select_for_update(no_key=True).filter(team_id=team_id, user_id=user.pk).values_list(
             "pk").first()
-    _projects().select_for_update(no_key=True).filter(pk=project_id).values_list("pk").first()
+    Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk").first()
 
 
 def _caps(project, user, since: datetime, *, lock: bool) -> list[Cap]:
@@ -148,7 +151,7 @@ def _caps(project, user, since: datetime, *, lock: bool) -> list[Cap]:
     if member and member[1] is not None:
         caps.append(Cap(BudgetScope.MEMBER, member[0], f"{user.get_username()}'s {month} cap", member[1],
                         member_month_spend(project.team_id, user.pk, since=since)))
-    budget, spent = rows(_projects()).filter(pk=project.pk).values_list("budget", "render_spend").first()
+    budget, spent = rows(Project.objects).filter(pk=project.pk).values_list("budget", "render_spend").first()
     if budget is not None:
         caps.append(Cap(BudgetScope.PROJECT, project.pk, f"{project.name}'s render budget", budget, spent))
     return caps
@@ -173,7 +176,7 @@ def hold(project, cost: Decimal, *, user=None) -> None:
     over = [_refusal(c, cost, project) for c in caps if c.spent + cost > c.cap]
     if over:
         raise ValidationError(over)
-    _projects().filter(pk=project.pk).update(render_spend=F("render_spend") + cost)
+    Project.objects.filter(pk=project.pk).update(render_spend=F("render_spend") + cost)
     for cap in caps:
         _alert(cap, cost, project, since.date())
 
@@ -206,7 +209,5 @@ def on_take_settled(sender, render, **kwargs) -> None:
     """A take that ended before any provider had it gives its estimate back."""
     if (render.status in {Status.FAILED, Status.CANCELED} and not render.provider_job_id and render.cost
             and not render.billing_unconfirmed):  # a create that may have reached the provider
-        from projects.models import Scene
-
         project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
-        _projects().filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
+        Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)

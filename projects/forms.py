@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from generation.catalog import available_targets
 from generation.models import ConnectionKind
 from projects.inputs import IdsChoiceField, RefuseControlCharacters
 from projects.models import (
@@ -49,8 +50,6 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
         self.fields["allowed_models"].choices = self._choices
 
     def _choices(self):
-        from generation.catalog import available_targets
-
         choices = {t.model.model_id: f"{t.model.display_name} ({t.model.model_id})"
                    for t in available_targets(self.project.team)}
         # A model allowed earlier and gone from the catalog since can still be kept or unticked.
