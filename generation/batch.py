@@ -152,6 +152,9 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             review.on_renders_started(renders)
             for render in renders:
                 submit_render.delay_on_commit(render.pk)
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
     except IntegrityError:  # the same click raced in from a second request, which won…
         already = _booked(project, keys)
         if already is None:  # …or a scene or character went meanwhile

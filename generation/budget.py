@@ -29,7 +29,10 @@ With FOR UPDATE such a worker, holding the project's key-share lock from its own
 wait for the team row a booking holds while that booking waits for the project: a deadlock.
 
 Owners hear (inbox + email, `projects.notifications`) when a cap reaches 80 % and 100 %, once per
-level per cap per calendar month (`BudgetAlert` rows, written under the same locks).
+level per cap per calendar month (`BudgetAlert` rows, written under the same locks). Takes rarely
+add up to a cap exactly, so the first booking a cap refuses also counts as its 100 % (`on_refused`,
+called by the booking services after their transaction rolled back; a re-render from review runs
+inside a larger transaction, whose rollback takes that alert with it).
 """
 
 from __future__ import annotations
@@ -166,43 +169,63 @@ def _refusal(cap: Cap, cost: Decimal, project) -> str:
             "An owner can raise it on the team page.")
 
 
+class OverBudget(ValidationError):
+    """A booking refused by one or more caps; `caps` are the ones it didn't fit under."""
+
+    def __init__(self, messages: list[str], *, project, cost: Decimal, caps: list[Cap], month: date):
+        super().__init__(messages)
+        self.project, self.cost, self.caps, self.month = project, cost, caps, month
+
+
 def hold(project, cost: Decimal, *, user=None) -> None:
     """Inside the booking transaction: lock the team, the member and the project (in that order),
-    refuse `cost` if it doesn't fit under every cap that applies, else commit it."""
+    refuse `cost` if it doesn't fit under every cap that applies (OverBudget), else commit it."""
     since = month_start()
     caps = _caps(project, user, since, lock=True)
     if not cost:  # the free local previz always renders
         return
-    over = [_refusal(c, cost, project) for c in caps if c.spent + cost > c.cap]
+    over = [c for c in caps if c.spent + cost > c.cap]
     if over:
-        raise ValidationError(over)
+        raise OverBudget([_refusal(c, cost, project) for c in over], project=project, cost=cost, caps=over,
+                         month=since.date())
     Project.objects.filter(pk=project.pk).update(render_spend=F("render_spend") + cost)
     for cap in caps:
-        _alert(cap, cost, project, since.date())
+        after = cap.spent + cost
+        for level in ALERT_LEVELS:
+            if cap.cap and after * 100 >= cap.cap * level:
+                subject = (f"Budget alert: {cap.name} is spent (${after:.2f} of ${cap.cap:.2f} committed)"
+                           if level == 100 else
+                           f"Budget alert: {cap.name} is {level} % committed (${after:.2f} of ${cap.cap:.2f})")
+                _alert(cap, level, project, since.date(), subject=subject,
+                       body=f"{subject}; the latest booking was ${cost:.2f} in {project.name}.")
 
 
-def _alert(cap: Cap, cost: Decimal, project, month: date) -> None:
-    """Tell the team's owners once when this booking takes the cap to 80 % and to 100 %."""
-    after = cap.spent + cost
-    for level in ALERT_LEVELS:
-        if not cap.cap or after * 100 < cap.cap * level:
-            continue
-        try:
-            with transaction.atomic():
-                BudgetAlert.objects.create(team_id=project.team_id, scope=cap.scope, subject_id=cap.subject_id,
-                                           month=month, level=level)
-        except IntegrityError:
-            continue  # already told this month
-        owners = [m.user for m in Membership.objects.filter(team_id=project.team_id, role=Role.OWNER)
-                  .select_related("user")]
-        subject = (f"Budget alert: {cap.name} is spent (${after:.2f} of ${cap.cap:.2f} committed)" if level == 100
-                   else f"Budget alert: {cap.name} is {level} % committed (${after:.2f} of ${cap.cap:.2f})")
-        body = (f"{subject} (latest booking: ${cost:.2f} in {project.name}). Takes that would spend past it are "
-                "refused until an owner raises it.")
-        path = (reverse("projects:project_detail", args=[project.pk]) if cap.scope == BudgetScope.PROJECT
-                else reverse("projects:team_members", args=[project.team_id]))
-        notify(owners, "budgets", kind=NotificationKind.BUDGET, team_id=project.team_id, subject=subject,
-               body=body, path=path)
+def on_refused(refusal: OverBudget) -> None:
+    """After a refused booking's transaction rolled back: a cap that refused a take is used up (takes
+    rarely add up to the cap exactly), so its owners hear it as the 100 % alert, if not told yet."""
+    for cap in refusal.caps:
+        if not cap.cap:
+            continue  # a cap of $0: paid takes are off on purpose
+        subject = (f"Budget alert: {cap.name} is spent (${cap.spent:.2f} of ${cap.cap:.2f} committed; a "
+                   f"${refusal.cost:.2f} booking was refused)")
+        _alert(cap, 100, refusal.project, refusal.month, subject=subject,
+               body=f"{subject} in {refusal.project.name}. ${cap.left:.2f} is left.")
+
+
+def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: str) -> None:
+    """Tell the team's owners, once per cap, level and month (the BudgetAlert row says they were)."""
+    try:
+        with transaction.atomic():
+            BudgetAlert.objects.create(team_id=project.team_id, scope=cap.scope, subject_id=cap.subject_id,
+                                       month=month, level=level)
+    except IntegrityError:
+        return  # already told this month
+    owners = [m.user for m in Membership.objects.filter(team_id=project.team_id, role=Role.OWNER)
+              .select_related("user")]
+    path = (reverse("projects:project_detail", args=[project.pk]) if cap.scope == BudgetScope.PROJECT
+            else reverse("projects:team_members", args=[project.team_id]))
+    notify(owners, "budgets", kind=NotificationKind.BUDGET, team_id=project.team_id, subject=subject,
+           body=body + " Takes that would spend past it are refused until an owner raises it.", path=path)
 
 
 def on_take_settled(sender, render, **kwargs) -> None:

@@ -168,6 +168,9 @@ def render_create(
     except IntegrityError:
         # Two requests with one key raced: the other one won and owns the take.
         return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
     log.info("take %s booked", render.pk, extra={
         "take_id": render.pk, "scene_id": scene.pk, "project_id": scene.project_id, "user_id": user.pk,
         "provider": connection.kind, "model": render.model, "cost": str(cost), "status": render.status})

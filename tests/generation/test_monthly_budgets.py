@@ -180,9 +180,36 @@ def test_a_member_cap_warns_the_owners_with_the_members_name(team, owner, projec
                 .values_list("text", flat=True)) == [f"Budget alert: eddie's {MONTH} cap is 80 % committed ($2.00 of $2.50)"]
 
 
-def test_a_refused_booking_records_no_alert(team, owner, project, make_scene, editor, gateway):
-    set_team_budget(team, "1.00")
+def test_a_refused_booking_tells_the_owners_the_budget_is_used_up_once(team, owner, project, make_scene, editor,
+                                                                       gateway):
+    """Takes rarely add up to a budget exactly: the first refusal is the 100 % alert."""
+    set_team_budget(team, "3.00")
+    scene = make_scene(duration=4)
+    book(scene, editor, gateway)  # $2.00: 67 %
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="Over the team's"):
+            book(scene, editor, gateway)
+    with pytest.raises(ValidationError, match="Over the team's"):
+        batch.render_batch(project=project, user=editor, connection=gateway, model_id="wan-2.7",
+                           scene_ids=[make_scene(duration=4).pk], idempotency_key=uuid.uuid4())
+    assert list(Notification.objects.filter(recipient=owner, kind=NotificationKind.BUDGET)
+                .values_list("text", flat=True)) == [
+        f"Budget alert: the team's {MONTH} budget is spent ($2.00 of $3.00 committed; a $2.00 booking was refused)"]
+    assert Render.objects.count() == 1
+
+
+def test_a_refusal_by_the_batch_alone_also_alerts(team, owner, project, make_scene, editor, gateway):
+    set_team_budget(team, "3.00")
     with pytest.raises(ValidationError):
+        batch.render_batch(project=project, user=editor, connection=gateway, model_id="wan-2.7",
+                           scene_ids=[make_scene(duration=4).pk, make_scene(duration=4).pk],
+                           idempotency_key=uuid.uuid4())
+    assert Notification.objects.filter(recipient=owner, kind=NotificationKind.BUDGET).count() == 1
+
+
+def test_a_zero_cap_refuses_paid_takes_without_alerts(team, owner, project, make_scene, editor, gateway):
+    set_team_budget(team, "0")
+    with pytest.raises(ValidationError, match=r"\$0.00 of \$0.00 left"):
         book(make_scene(duration=4), editor, gateway)
     assert not Notification.objects.filter(kind=NotificationKind.BUDGET).exists()
 
