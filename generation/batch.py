@@ -75,7 +75,7 @@ def with_cast(scenes):
 def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     """What one click would book: per scene the compiled take, or why it can't render."""
     plan = BatchPlan()
-    model = catalog.resolve(connection, model_id)
+    model = catalog.pinned(connection, catalog.resolve(connection, model_id))
     scenes = list(scenes)
     # A scene still rendering is not booked again (one click on this page twice would pay twice).
     rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)
@@ -119,7 +119,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                               f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
     try:
         with transaction.atomic():
-            budget.hold(project, plan.total)  # locks the project first, then the scenes
+            budget.hold(project, plan.total, user=user)  # locks team, member, project, then the scenes
             # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
             locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
             if len(locked.values_list("pk")) != len(scene_ids):
@@ -152,6 +152,9 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             review.on_renders_started(renders)
             for render in renders:
                 submit_render.delay_on_commit(render.pk)
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
     except IntegrityError:  # the same click raced in from a second request, which won…
         already = _booked(project, keys)
         if already is None:  # …or a scene or character went meanwhile

@@ -24,9 +24,14 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope, selected), connection=target.connection,
                             model_id=target.model.model_id) if target else None
     left = budget.remaining(project)
+    total = plan.total if plan is not None else 0
+    month_caps = [c for c in budget.remaining_for(project, request.user) if c.scope != "project"]
+    for cap in month_caps:
+        cap.short = bool(total) and total > cap.left
     context = {"project": project, "membership": membership, "form": form, "target": target, "scope": scope,
                "scopes": scopes, "selected": selected, "plan": plan, "error": error, "budget_left": left,
-               "over_budget": plan is not None and left is not None and plan.total > left}
+               "month_caps": month_caps, "over_budget": plan is not None and (
+                   (left is not None and total > left) or any(c.short for c in month_caps))}
     return render(request, PAGE + "#batch-plan" if partial else PAGE, context)
 
 

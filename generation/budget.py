@@ -1,32 +1,72 @@
-"""A project's render budget: takes that would spend past it are refused at booking.
+"""Budgets: takes that would spend past any cap that applies are refused at booking.
 
-Committed spend (`Project.render_spend`) grows by each take's estimated cost when it is
+Three caps can apply to one booking: the team's monthly budget (`Team.monthly_budget`), the
+booking member's monthly cap (`Membership.monthly_budget`) and the project's render budget
+(`Project.budget`).
+
+Committed spend of a project (`Project.render_spend`) grows by each take's estimated cost when it is
 booked, in the booking's own transaction, and shrinks again only for a take that failed or
 was canceled before a provider ever had it (no job id: nobody can have charged for it), and
 never for a take whose create a crashed worker may have sent (`billing_unconfirmed`). A
 take that reached the provider stays counted even if it failed, since providers may bill
-for it, and deleting a scene does not give its takes' money back. Booking holds the project
-row while it checks and books, so two clicks at once can't both fit under what is left.
+for it, and deleting a scene does not give its takes' money back.
+
+A month's committed spend (team or member) is summed from the takes booked that calendar month
+(UTC), leaving out the refunded ones by the same rule (`REFUNDED`), so it needs no counter.
+
+Lock order, the same on every booking path (single take, "Render scenes", retry, remix,
+re-render from review): the team row, then the booking member's membership row, then the
+project row, then scene rows. `hold` takes the first three; a path that only edits a scene
+(approval, re-render) takes the project before the scene. Holding the team row while summing
+and booking makes two clicks at once (in any of the team's projects) queue up, so they can't
+both fit under what is left; locking always in this order means no two transactions wait on
+each other in a circle (PostgreSQL would end one with "deadlock detected").
+
+The locks are FOR NO KEY UPDATE (`select_for_update(no_key=True)`; plain row locks elsewhere): they
+exclude each other, so bookings still queue, but not the KEY SHARE lock that any insert referencing the
+row takes (a worker recording a take's progress inserts a ChangeEvent naming the team and project).
+With FOR UPDATE such a worker, holding the project's key-share lock from its own earlier insert, would
+wait for the team row a booking holds while that booking waits for the project: a deadlock.
+
+Owners hear (inbox + email, `projects.notifications`) when a cap reaches 80 % and 100 %, once per
+level per cap per calendar month (`BudgetAlert` rows, written under the same locks). Takes rarely
+add up to a cap exactly, so the first booking a cap refuses also counts as its 100 % (`on_refused`,
+called by the booking services after their transaction rolled back; a re-render from review runs
+inside a larger transaction, whose rollback takes that alert with it).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
 
-from generation.models import Status
+from generation.models import Render, Status, recorded_cost_expression
+from projects.models import (
+    BudgetAlert,
+    BudgetScope,
+    Membership,
+    NotificationKind,
+    Project,
+    Role,
+    Scene,
+    Team,
+)
+from projects.notifications import notify
 
-
-def _projects():
-    from projects.models import Project
-
-    return Project.objects
+ALERT_LEVELS = (80, 100)
+# A take that gave its estimate back (see on_take_settled): not part of any month's spend.
+REFUNDED = Q(status__in=[Status.FAILED, Status.CANCELED], provider_job_id="", billing_unconfirmed=False)
 
 
 def committed(project) -> Decimal:
-    return _projects().filter(pk=project.pk).values_list("render_spend", flat=True).first() or Decimal(0)
+    return Project.objects.filter(pk=project.pk).values_list("render_spend", flat=True).first() or Decimal(0)
 
 
 def remaining(project) -> Decimal | None:
@@ -36,30 +76,162 @@ def remaining(project) -> Decimal | None:
     return max(project.budget - committed(project), Decimal(0))
 
 
-def lock(project_id: int) -> None:
-    """Hold the project row until the transaction ends. Every path that books a take takes
-    this lock before any scene row, so bookings and edits never wait on each other in a circle."""
-    _projects().select_for_update().filter(pk=project_id).values_list("pk").first()
+def month_start(now: datetime | None = None) -> datetime:
+    """The first instant of the calendar month (UTC) `now` falls in."""
+    now = (now or timezone.now()).astimezone(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-def hold(project, cost: Decimal) -> None:
-    """Inside the booking transaction: lock the project, refuse `cost` if it doesn't fit, else commit it."""
-    budget, spent = _projects().select_for_update().filter(pk=project.pk).values_list(
-        "budget", "render_spend").first()
-    if budget is not None and cost and spent + cost > budget:  # the free local previz always renders
-        raise ValidationError(
-            f"Over budget: this costs ${cost:.2f}, and ${spent:.2f} of {project.name}'s ${budget:.2f} render "
-            f"budget is already committed (${max(budget - spent, Decimal(0)):.2f} left). An owner can raise the "
-            "budget on the storyboard page.")
-    if cost:
-        _projects().filter(pk=project.pk).update(render_spend=F("render_spend") + cost)
+def _month_spend(takes, since: datetime) -> Decimal:
+    # What providers billed where they said, else the estimate: a bill above the estimate counts.
+    return takes.filter(created_at__gte=since).exclude(REFUNDED).aggregate(s=Sum(recorded_cost_expression()))["s"] or Decimal(0)
+
+
+def team_month_spend(team_id: int, *, since: datetime | None = None) -> Decimal:
+    """What the team's takes booked this calendar month (UTC) commit."""
+    return _month_spend(Render.objects.filter(scene__project__team_id=team_id), since or month_start())
+
+
+def member_month_spend(team_id: int, user_id: int, *, since: datetime | None = None) -> Decimal:
+    """What one member's takes booked in the team this calendar month (UTC) commit."""
+    return _month_spend(Render.objects.filter(scene__project__team_id=team_id, created_by_id=user_id),
+                        since or month_start())
+
+
+def member_month_spends(team_id: int, *, since: datetime | None = None) -> dict[int, Decimal]:
+    """Each member's month spend in the team, by user id, in one query (the team page)."""
+    rows = (Render.objects.filter(scene__project__team_id=team_id, created_at__gte=since or month_start())
+            .exclude(REFUNDED).values("created_by_id").annotate(s=Sum(recorded_cost_expression())).values_list("created_by_id", "s"))
+    return dict(rows)
+
+
+@dataclass
+class Cap:
+    """One budget that applies to a booking, as it stands under the booking's locks."""
+
+    scope: str  # BudgetScope
+    subject_id: int
+    name: str  # "the team's November budget"
+    cap: Decimal
+    spent: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.cap - self.spent, Decimal(0))
+
+
+def remaining_for(project, user) -> list[Cap]:
+    """The caps a booking by `user` in `project` would meet, with what is left (read, not locked)."""
+    return _caps(project, user, month_start(), lock=False)
+
+
+def lock(project_id: int, *, user=None) -> None:
+    """Hold the team, the member's membership and the project rows (in that order, as `hold`
+    does) until the transaction ends. A path that edits a scene and then books a take (a re-render
+    from review) takes this before any scene row, so it never waits on a booking in a circle."""
+    team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
+    Team.objects.select_for_update(no_key=True).filter(pk=team_id).values_list("pk").first()
+    if user is not None:
+        Membership.objects.select_for_update(no_key=True).filter(team_id=team_id, user_id=user.pk).values_list(
+            "pk").first()
+    Project.objects.select_for_update(no_key=True).filter(pk=project_id).values_list("pk").first()
+
+
+def _caps(project, user, since: datetime, *, lock: bool) -> list[Cap]:
+    """Each cap that applies, locking the team, membership and project rows in that order when `lock`."""
+    def rows(manager):
+        return manager.select_for_update(no_key=True) if lock else manager.all()
+
+    caps = []
+    month = f"{since:%B}"
+    team_cap = rows(Team.objects).filter(pk=project.team_id).values_list("monthly_budget", flat=True).first()
+    if team_cap is not None:
+        caps.append(Cap(BudgetScope.TEAM, project.team_id, f"the team's {month} budget", team_cap,
+                        team_month_spend(project.team_id, since=since)))
+    member = None
+    if user is not None:
+        member = rows(Membership.objects).filter(team_id=project.team_id, user_id=user.pk).values_list(
+            "pk", "monthly_budget").first()
+    if member and member[1] is not None:
+        caps.append(Cap(BudgetScope.MEMBER, member[0], f"{user.get_username()}'s {month} cap", member[1],
+                        member_month_spend(project.team_id, user.pk, since=since)))
+    budget, spent = rows(Project.objects).filter(pk=project.pk).values_list("budget", "render_spend").first()
+    if budget is not None:
+        caps.append(Cap(BudgetScope.PROJECT, project.pk, f"{project.name}'s render budget", budget, spent))
+    return caps
+
+
+def _refusal(cap: Cap, cost: Decimal, project) -> str:
+    if cap.scope == BudgetScope.PROJECT:  # the project's own words, as before the monthly caps
+        return (f"Over budget: this costs ${cost:.2f}, and ${cap.spent:.2f} of {project.name}'s ${cap.cap:.2f} "
+                f"render budget is already committed (${cap.left:.2f} left). An owner can raise the budget on "
+                "the storyboard page.")
+    return (f"Over {cap.name}: ${cap.left:.2f} of ${cap.cap:.2f} left, and this costs ${cost:.2f}. "
+            "An owner can raise it on the team page.")
+
+
+class OverBudget(ValidationError):
+    """A booking refused by one or more caps; `caps` are the ones it didn't fit under."""
+
+    def __init__(self, messages: list[str], *, project, cost: Decimal, caps: list[Cap], month: date):
+        super().__init__(messages)
+        self.project, self.cost, self.caps, self.month = project, cost, caps, month
+
+
+def hold(project, cost: Decimal, *, user=None) -> None:
+    """Inside the booking transaction: lock the team, the member and the project (in that order),
+    refuse `cost` if it doesn't fit under every cap that applies (OverBudget), else commit it."""
+    since = month_start()
+    caps = _caps(project, user, since, lock=True)
+    if not cost:  # the free local previz always renders
+        return
+    over = [c for c in caps if c.spent + cost > c.cap]
+    if over:
+        raise OverBudget([_refusal(c, cost, project) for c in over], project=project, cost=cost, caps=over,
+                         month=since.date())
+    Project.objects.filter(pk=project.pk).update(render_spend=F("render_spend") + cost)
+    for cap in caps:
+        after = cap.spent + cost
+        for level in ALERT_LEVELS:
+            if cap.cap and after * 100 >= cap.cap * level:
+                subject = (f"Budget alert: {cap.name} is spent (${after:.2f} of ${cap.cap:.2f} committed)"
+                           if level == 100 else
+                           f"Budget alert: {cap.name} is {level} % committed (${after:.2f} of ${cap.cap:.2f})")
+                _alert(cap, level, project, since.date(), subject=subject,
+                       body=f"{subject}; the latest booking was ${cost:.2f} in {project.name}.")
+
+
+def on_refused(refusal: OverBudget) -> None:
+    """After a refused booking's transaction rolled back: a cap that refused a take is used up (takes
+    rarely add up to the cap exactly), so its owners hear it as the 100 % alert, if not told yet."""
+    for cap in refusal.caps:
+        if not cap.cap:
+            continue  # a cap of $0: paid takes are off on purpose
+        subject = (f"Budget alert: {cap.name} is spent (${cap.spent:.2f} of ${cap.cap:.2f} committed; a "
+                   f"${refusal.cost:.2f} booking was refused)")
+        _alert(cap, 100, refusal.project, refusal.month, subject=subject,
+               body=f"{subject} in {refusal.project.name}. ${cap.left:.2f} is left.")
+
+
+def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: str) -> None:
+    """Tell the team's owners, once per cap, level and month (the BudgetAlert row says they were)."""
+    try:
+        with transaction.atomic():
+            BudgetAlert.objects.create(team_id=project.team_id, scope=cap.scope, subject_id=cap.subject_id,
+                                       month=month, level=level)
+    except IntegrityError:
+        return  # already told this month
+    owners = [m.user for m in Membership.objects.filter(team_id=project.team_id, role=Role.OWNER)
+              .select_related("user")]
+    path = (reverse("projects:project_detail", args=[project.pk]) if cap.scope == BudgetScope.PROJECT
+            else reverse("projects:team_members", args=[project.team_id]))
+    notify(owners, "budgets", kind=NotificationKind.BUDGET, team_id=project.team_id, subject=subject,
+           body=body + " Takes that would spend past it are refused until an owner raises it.", path=path)
 
 
 def on_take_settled(sender, render, **kwargs) -> None:
     """A take that ended before any provider had it gives its estimate back."""
     if (render.status in {Status.FAILED, Status.CANCELED} and not render.provider_job_id and render.cost
             and not render.billing_unconfirmed):  # a create that may have reached the provider
-        from projects.models import Scene
-
         project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
-        _projects().filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
+        Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)

@@ -80,6 +80,40 @@ def resolve(connection: ProviderConnection, model_id: str) -> CatalogModel | Non
     ).first()
 
 
+def pinned(connection: ProviderConnection, model: CatalogModel | None) -> CatalogModel | None:
+    """The newest dated snapshot of an alias (e.g. sora-2 → sora-2-2025-12-08) when the catalog has one
+    that still renders, else the model itself: a pinned snapshot renders the same way next month,
+    an alias may silently move to a new model."""
+    if model is None or model.snapshot_of:
+        return model
+    snapshots = models_for(connection).filter(snapshot_of=model.model_id).exclude(lifecycle=Lifecycle.RETIRED)
+    # Dated ids (…-2025-10-06) sort by their date; a snapshot registered on the connection wins a tie.
+    return max(snapshots, key=lambda m: (m.model_id, m.connection_id is not None), default=model)
+
+
+def policy_refusal(project, model: CatalogModel, *, requested: str = "") -> str | None:
+    """Why the project's model policy refuses `model` outright (its allow-list), or None.
+
+    Owners set the policy per project; it holds everyone, owners too, until they change it. An
+    allowed alias allows its snapshots, and an allowed snapshot the alias that resolves to it."""
+    allowed = project.allowed_models or []
+    if not allowed or {model.model_id, model.snapshot_of, requested} & set(allowed):
+        return None
+    return (f"{project.name}'s model policy doesn't allow {model.display_name} ({model.model_id}). Allowed here: "
+            f"{', '.join(allowed)}. An owner can change the policy on the storyboard page.")
+
+
+def price_refusal(project, model: CatalogModel, *, size: str) -> str | None:
+    """Why the project's price ceiling refuses `model` at `size`, or None."""
+    ceiling = project.max_price_per_second
+    price = model.price_for(size)
+    if ceiling is None or price <= ceiling:
+        return None
+    return (f"{project.name}'s model policy allows at most ${ceiling:.2f} a second; {model.display_name} costs "
+            f"${price:.2f} a second at {size}. Choose a cheaper model, or an owner can change the policy on the "
+            "storyboard page.")
+
+
 def retirement_message(model: CatalogModel, team) -> str:
     alternatives = [t.label for t in available_targets(team)]
     when = f" on {model.lifecycle_date:%-d %b %Y}" if model.lifecycle_date else ""

@@ -73,16 +73,26 @@ class Compiled:
 def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
-    `model`: the catalog entry for `model_id`, when the caller resolved it already.
+    `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
+    An alias with a dated snapshot in the catalog is booked as its newest snapshot (catalog.pinned),
+    recorded in the recipe as "resolved_model"; the project's model policy is checked here, so
+    every booking path (single, batch, retry, remix, re-render) and the preview refuse alike.
     """
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
-    model = model or catalog.resolve(connection, model_id)
+    model = model or catalog.pinned(connection, catalog.resolve(connection, model_id))
     if model is None:
         return Compiled(problems=[f"{connection.label} has no model “{model_id}” in the catalog."])
     if model.is_retired:
         return Compiled(model=model, problems=[catalog.retirement_message(model, scene.project.team)])
+    refusal = catalog.policy_refusal(scene.project, model, requested=model_id)
+    if refusal:
+        return Compiled(model=model, problems=[refusal])
     recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
+    recipe["model"] = model.model_id
+    if model.model_id != model_id:  # an alias booked as its newest dated snapshot: the take says which
+        recipe["requested_model"] = model_id
+        recipe["resolved_model"] = model.model_id
     problems = []
     if recipe.get("reference_image") and "image" not in model.input_kinds:
         problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
@@ -92,6 +102,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
                         "or choose a text-to-video model.")
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
+        problems.append(refusal)
     try:
         cast = _cast_of(recipe, scene)
     except ValidationError as exc:
@@ -142,7 +154,7 @@ def render_create(
     cost = model.price_for(params["size"]) * int(params["seconds"])
     try:
         with transaction.atomic():
-            budget.hold(scene.project, cost)  # locks the project first, then the scene
+            budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
             # Lock the scene row so two takes booked at once get different numbers.
             type(scene).objects.select_for_update().filter(pk=scene.pk).first()
             # A new take from the scene as it is now answers a stale approval.
@@ -160,6 +172,9 @@ def render_create(
     except IntegrityError:
         # Two requests with one key raced: the other one won and owns the take.
         return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
     log.info("take %s booked", render.pk, extra={
         "take_id": render.pk, "scene_id": scene.pk, "project_id": scene.project_id, "user_id": user.pk,
         "provider": connection.kind, "model": render.model, "cost": str(cost), "status": render.status})

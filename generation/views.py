@@ -165,5 +165,7 @@ def render_preview(request, scene_pk):
         target = form.chosen
         compiled = services.render_compile(scene=scene, connection=target.connection,
                                            model_id=target.model.model_id)
-        compiled.estimate = target.estimate(size=scene.size, seconds=scene.duration)
+        # The model booked: an alias's pinned snapshot may cost otherwise.
+        compiled.estimate = (compiled.model.price_for(scene.size) * scene.duration if compiled.model
+                             else target.estimate(size=scene.size, seconds=scene.duration))
     return render(request, "generation/_compiled.html", {"scene": scene, "compiled": compiled})

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
+from generation.catalog import available_targets
 from generation.models import ConnectionKind
 from projects.inputs import IdsChoiceField, RefuseControlCharacters
 from projects.models import (
@@ -27,6 +28,36 @@ class ProjectBudgetForm(RefuseControlCharacters, forms.ModelForm):
         fields = ["budget"]
         error_messages = {"budget": {"min_value": "A budget can't be negative.",
                                      "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50."}}
+
+
+class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
+    """Which models may be booked in a project (none ticked: any), and a price ceiling per second."""
+
+    allowed_models = forms.MultipleChoiceField(
+        required=False, error_messages={"invalid_choice": "Unknown model “%(value)s”: pick models from the list."})
+    max_price_per_second = forms.DecimalField(
+        required=False, min_value=0, max_digits=8, decimal_places=4,
+        error_messages={"min_value": "A price ceiling can't be negative.",
+                        "invalid": "Enter the price ceiling in US dollars a second, e.g. 0.25.",
+                        "max_digits": "That price ceiling is too large.",
+                        "max_whole_digits": "That price ceiling is too large.",
+                        "max_decimal_places": "Enter the price ceiling with at most 4 decimals."})
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        # Evaluated when the field is rendered or validated: the board only shows it to owners.
+        self.fields["allowed_models"].choices = self._choices
+
+    def _choices(self):
+        choices = {t.model.model_id: f"{t.model.display_name} ({t.model.model_id})"
+                   for t in available_targets(self.project.team)}
+        # A model allowed earlier and gone from the catalog since can still be kept or unticked.
+        choices.update({m: m for m in self.project.allowed_models or [] if m not in choices})
+        return list(choices.items())
+
+    def error_text(self) -> str:
+        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 class SceneForm(RefuseControlCharacters, forms.ModelForm):
@@ -122,6 +153,21 @@ class InvitationForm(RefuseControlCharacters, forms.Form):
 
 class MemberRoleForm(RefuseControlCharacters, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
+
+
+class MonthlyBudgetForm(RefuseControlCharacters, forms.Form):
+    """A monthly budget in US dollars (the team's, or one member's cap); empty removes it."""
+
+    monthly_budget = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2,
+        error_messages={"min_value": "A budget can't be negative.",
+                        "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50.",
+                        "max_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_whole_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_decimal_places": "Enter the budget in dollars and cents (at most 2 decimals)."})
+
+    def error_text(self) -> str:
+        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 class TeamForm(RefuseControlCharacters, forms.Form):

@@ -447,7 +447,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     with transaction.atomic():
         from generation import budget
 
-        budget.lock(scene.project_id)  # before the scene row: bookings lock in that order
+        budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             from projects import services
 
@@ -473,7 +473,7 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
         if retake_prompt is not None:
             from generation import budget
 
-            budget.lock(take.scene.project_id)  # before the scene row: bookings lock in that order
+            budget.lock(take.scene.project_id, user=user)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)
         if retake_prompt is None:
             return comment, None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -58,6 +60,32 @@ def team_set_do_not_train(*, team: Team, do_not_train: bool) -> Team:
     Team.objects.filter(pk=team.pk).update(do_not_train=do_not_train)
     team.do_not_train = do_not_train
     return team
+
+
+def team_set_monthly_budget(*, team: Team, amount: Decimal | None) -> Team:
+    """What all the team's takes booked in a calendar month may cost together (None: no cap).
+    Lowering it below this month's spend refuses new paid takes; booked ones keep rendering."""
+    Team.objects.filter(pk=team.pk).update(monthly_budget=amount)
+    team.monthly_budget = amount
+    return team
+
+
+def membership_set_monthly_budget(*, membership: Membership, amount: Decimal | None) -> Membership:
+    """What one member's takes booked in a calendar month may cost (None: no cap of their own)."""
+    Membership.objects.filter(pk=membership.pk).update(monthly_budget=amount)
+    membership.monthly_budget = amount
+    return membership
+
+
+def project_set_model_policy(*, project: Project, allowed_models: list[str],
+                             max_price_per_second: Decimal | None) -> Project:
+    """Which models may be booked in the project from now on (empty: any) and at what price a second at
+    most (None: any). Takes already booked keep rendering."""
+    allowed_models = sorted(set(allowed_models))
+    Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
+                                                 max_price_per_second=max_price_per_second)
+    project.allowed_models, project.max_price_per_second = allowed_models, max_price_per_second
+    return project
 
 
 def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invitation:

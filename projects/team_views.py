@@ -7,9 +7,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from generation import budget
 from projects import services
 from projects.access import membership_for, require
-from projects.forms import InvitationForm, JoinForm, MemberRoleForm, TeamForm
+from projects.forms import InvitationForm, JoinForm, MemberRoleForm, MonthlyBudgetForm, TeamForm
 from projects.middleware import SESSION_KEY
 from projects.models import Invitation, Membership
 
@@ -51,11 +52,14 @@ def team_members(request, team_pk):
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("projects:team_members", team_pk=team.pk)
+    members = list(team.memberships.select_related("user").order_by("user__username"))
+    spends = budget.member_month_spends(team.pk)
+    for member in members:
+        member.month_spend = spends.get(member.user_id, 0)
     context = {
-        "team": team, "membership": membership, "form": form,
-        "members": team.memberships.select_related("user").order_by("user__username"),
+        "team": team, "membership": membership, "form": form, "members": members,
         "invitations": team.invitations.filter(accepted_at__isnull=True),
-        "role_form": MemberRoleForm(),
+        "role_form": MemberRoleForm(), "month": budget.month_start(), "team_spend": sum(spends.values(), 0),
     }
     return render(request, "projects/team_members.html", context)
 
@@ -93,6 +97,42 @@ def team_training(request, team_pk):
         services.team_set_do_not_train(team=membership.team, do_not_train=choice == "on")
         messages.success(request, "New takes will be signed with “do not train”." if choice == "on"
                          else "New takes will no longer refuse AI training.")
+    return redirect("projects:team_members", team_pk=team_pk)
+
+
+@login_required
+@require_POST
+def team_budget(request, team_pk):
+    """Owners set (or clear) what the whole team may spend on takes each calendar month."""
+    membership = membership_for(request.user, team_pk)
+    require(membership, "manage")
+    form = MonthlyBudgetForm(request.POST)
+    if form.is_valid():
+        amount = form.cleaned_data["monthly_budget"]
+        services.team_set_monthly_budget(team=membership.team, amount=amount)
+        messages.success(request, f"Team monthly budget set to ${amount:.2f}." if amount is not None
+                         else "Team monthly budget removed: no monthly limit.")
+    else:
+        messages.error(request, form.error_text())
+    return redirect("projects:team_members", team_pk=team_pk)
+
+
+@login_required
+@require_POST
+def member_budget(request, team_pk, member_pk):
+    """Owners set (or clear) one member's monthly cap."""
+    membership = membership_for(request.user, team_pk)
+    require(membership, "manage")
+    member = get_object_or_404(Membership.objects.select_related("user"), pk=member_pk, team_id=team_pk)
+    form = MonthlyBudgetForm(request.POST)
+    if form.is_valid():
+        amount = form.cleaned_data["monthly_budget"]
+        services.membership_set_monthly_budget(membership=member, amount=amount)
+        name = member.user.get_username()
+        messages.success(request, f"{name}'s monthly cap set to ${amount:.2f}." if amount is not None
+                         else f"{name}'s monthly cap removed: only the team's budget applies.")
+    else:
+        messages.error(request, form.error_text())
     return redirect("projects:team_members", team_pk=team_pk)
 
 

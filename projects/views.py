@@ -20,7 +20,7 @@ from generation.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require
-from projects.forms import ProjectBudgetForm, ProjectForm, SceneEditForm, SceneForm
+from projects.forms import ProjectBudgetForm, ProjectForm, ProjectPolicyForm, SceneEditForm, SceneForm
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
@@ -52,7 +52,8 @@ def _board_context(request, project, membership, *, scene=None, **extra):
         "totals": board.totals, "view": selectors.board_view_for(user=request.user),
         "character_names_json": json.dumps(list(project.team.characters.values_list("name", flat=True))),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
-        "budget_form": ProjectBudgetForm(instance=project), **presence_context(project.pk), **extra,
+        "budget_form": ProjectBudgetForm(instance=project), "policy_form": ProjectPolicyForm(project=project),
+        **presence_context(project.pk), **extra,
     }
     if scene is not None:
         context.update(_panel_context(scene, membership, frames=board.frames, **extra))
@@ -182,6 +183,23 @@ def project_budget(request, pk):
                          else "Render budget removed: no limit.")
     else:
         messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+    return redirect("projects:project_detail", pk=project.pk)
+
+
+@login_required
+@require_POST
+def project_policy(request, pk):
+    """Owners choose which models may be booked in the project and a price ceiling per second."""
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "manage")
+    form = ProjectPolicyForm(request.POST, project=project)
+    if form.is_valid():
+        services.project_set_model_policy(project=project, **form.cleaned_data)
+        messages.success(request, "Model policy saved: it applies to every booking here, yours too."
+                         if project.allowed_models or project.max_price_per_second is not None
+                         else "Model policy removed: any model the team has may be booked.")
+    else:
+        messages.error(request, form.error_text())
     return redirect("projects:project_detail", pk=project.pk)
 
 

@@ -19,7 +19,8 @@ from .storyboard import (  # noqa: F401
     _reference_upload_to,
 )
 from .teams import (  # noqa: F401
-    INVITATION_LIFETIME, BoardView, Invitation, Membership, Role, Team, UserPreference, _invitation_token,
+    INVITATION_LIFETIME, BoardView, BudgetAlert, BudgetScope, Invitation, Membership, Role, Team, UserPreference,
+    _invitation_token,
 )
 from .review import (  # noqa: F401
     ACTIVITY_FILTERS,

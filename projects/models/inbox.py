@@ -10,6 +10,7 @@ class NotificationKind(models.TextChoices):
     DECISION = "decision", "Decision"
     RENDER = "render", "Render"
     INVITATION = "invitation", "Invitation"
+    BUDGET = "budget", "Budget"
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -226,8 +226,9 @@ class NotificationPreference(models.Model):
                                             default=True)
     renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
     replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
+    budgets = models.BooleanField("When a budget I own reaches 80 % or 100 % (owners)", default=True)
 
-    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies")
+    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies", "budgets")
 
 
 class RenderDigest(models.Model):

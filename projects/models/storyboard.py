@@ -42,6 +42,12 @@ class Project(models.Model):
         help_text="Estimated cost of every take booked, less takes that never reached a provider. "
                   "Deleting a scene does not give its takes' money back.",
     )
+    # The model policy: which models anyone (owners too, until they change it) may book here.
+    allowed_models = models.JSONField(
+        default=list, blank=True, help_text="Model ids that may be booked; empty: any model the team has")
+    max_price_per_second = models.DecimalField(
+        "Price ceiling (US$ per second)", max_digits=8, decimal_places=4, null=True, blank=True,
+        validators=[MinValueValidator(0)], help_text="Models costing more a second are refused; empty: no ceiling")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

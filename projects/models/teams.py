@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -25,6 +26,10 @@ class Team(models.Model):
     # choice that can be relaxed later without having leaked anything meanwhile.
     do_not_train = models.BooleanField(
         default=True, help_text="Sign every kept take with a C2PA assertion refusing AI training and data mining")
+    monthly_budget = models.DecimalField(
+        "Team monthly budget (US$)", max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What all the team's takes booked in one calendar month (UTC) may cost together; empty: no cap")
 
     def __str__(self):
         return self.name
@@ -37,6 +42,10 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
     joined_at = models.DateTimeField(auto_now_add=True)
+    monthly_budget = models.DecimalField(
+        "Monthly cap (US$)", max_digits=10, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="What this member's takes booked in one calendar month (UTC) may cost; empty: no cap")
 
     class Meta:
         constraints = [
@@ -59,6 +68,32 @@ class Membership(models.Model):
     @property
     def can_manage(self) -> bool:
         return self.role == Role.OWNER
+
+
+class BudgetScope(models.TextChoices):
+    TEAM = "team", "Team monthly budget"
+    MEMBER = "member", "Member monthly cap"
+    PROJECT = "project", "Project render budget"
+
+
+class BudgetAlert(models.Model):
+    """Owners were told that a budget reached `level` % in `month`: each cap warns once per level
+    per month. `subject_id` is the team's, the membership's or the project's pk, as `scope` says."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="budget_alerts")
+    scope = models.CharField(max_length=16, choices=BudgetScope.choices)
+    subject_id = models.PositiveIntegerField()
+    month = models.DateField(help_text="The first day of the calendar month (UTC)")
+    level = models.PositiveSmallIntegerField(help_text="80 or 100 (% of the cap)")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "subject_id", "month", "level"], name="one_budget_alert_per_level")
+        ]
+
+    def __str__(self):
+        return f"{self.scope} {self.subject_id} {self.month:%Y-%m} {self.level}%"
 
 
 def _invitation_token() -> str:
