@@ -410,6 +410,9 @@ class CatalogModel(models.Model):
 
     @property
     def is_retired(self) -> bool:
+        # A deprecated model's date is the day it retires (generation.catalog.retired_q says the same).
+        if self.lifecycle == Lifecycle.DEPRECATED and self.lifecycle_date:
+            return self.lifecycle_date <= timezone.localdate()
         return self.lifecycle == Lifecycle.RETIRED
 
     def price_for(self, size: str) -> Decimal:

@@ -74,10 +74,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
     model = model or catalog.resolve(connection, model_id)
-    if model is None:
-        return Compiled(problems=[f"{connection.label} has no model “{model_id}” in the catalog."])
-    if model.is_retired:
-        return Compiled(model=model, problems=[catalog.retirement_message(model, scene.project.team)])
+    if model is None or model.is_retired:
+        return Compiled(model=model, problems=[catalog.refusal(
+            team=scene.project.team, connection=connection, model_id=model_id, model=model, scenes=[scene])])
     recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
     problems = []
     if recipe.get("reference_image") and "image" not in model.input_kinds:
@@ -197,6 +196,9 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key) -> tuple
         raise ValidationError(f"Take {render.number} cannot be remixed: its content credentials are tampered or "
                               "broken, so what it was made from cannot be vouched for. Render a new take instead.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is not None and model.is_retired:
+        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
+                                              model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
     recipe = {**render.recipe, "prompt": prompt,
