@@ -145,6 +145,10 @@ def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scen
     return f"{head} {alternatives_words(team, *scenes)}"
 
 
+# Words only a refusal of a retired or unknown model says (pages add a link to move the scene).
+ALTERNATIVES_MARKS = ("Models that fit ", "No live model of your team fits ")
+
+
 def alternatives_words(team, *scenes) -> str:
     """ "Models that fit this scene: Previz animatic (free), Veo 3.1 (Replicate) $3.20." """
     what = "this scene" if len(scenes) == 1 else "these scenes" if scenes else "your team"

@@ -7,6 +7,7 @@ STALE_FORM = {"required": "This form is out of date; reload the page and try aga
 
 from generation import catalog
 from generation.providers import remote_kinds
+from generation.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
 
 
@@ -142,3 +143,15 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
         if not durations or durations[0] < 1 or durations[-1] > 120:
             raise forms.ValidationError("Durations are between 1 and 120 seconds.")
         return durations
+
+
+class RetargetForm(RenderForm):
+    """Move scenes to `target`; `shown` is what the plan showed ("scene:version,…"), nothing else moves."""
+
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+    idempotency_key = None  # a move books nothing: doing it twice changes nothing more
+
+    def clean_shown(self) -> list[tuple[int, int]]:
+        if not self.cleaned_data["shown"]:
+            raise forms.ValidationError("No scene can move to this model: nothing was changed.")
+        return parse_shown(self.cleaned_data["shown"])

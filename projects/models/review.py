@@ -168,6 +168,8 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
+    MODEL_RETIRING = "model_retiring", "Model retiring"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -176,7 +178,8 @@ ACTIVITY_FILTERS = {
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED],
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RETARGETED,
+              ActivityKind.MODEL_RETIRING],
 }
 
 
@@ -212,8 +215,9 @@ class NotificationPreference(models.Model):
                                             default=True)
     renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
     replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
+    model_retiring = models.BooleanField("When a model our scenes use will retire soon (owners)", default=True)
 
-    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies")
+    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies", "model_retiring")
 
 
 class RenderDigest(models.Model):
