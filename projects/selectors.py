@@ -56,6 +56,7 @@ class Frame:
     take_count: int
     panel_url: str = ""
     provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
+    lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
 
     @property
     def provenance_label(self) -> str:
@@ -166,11 +167,12 @@ def board_view_for(*, user) -> str:
 
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
+    from generation.retirement import lifecycle_labels
 
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id", "approval_stale_fields")
+        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model")
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -182,7 +184,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state"))
+                          "c2pa_state", "connection_id", "model"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -191,6 +193,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     changes = dict(ReviewDecision.objects.filter(scene_id__in=in_scenes, decision=Decision.CHANGES_REQUESTED)
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
+    ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -208,6 +211,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
+            lifecycle_label=ending.get(_used_model(scene, scene_takes), ""),
         ))
     return frames
 
@@ -245,6 +249,13 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
         if scene.approval_stale_fields:
             return "stale_approval", None
     return SceneStatus(scene.review_status).value, None
+
+
+def _used_model(scene: Scene, takes: list[tuple]) -> str:
+    """ "connection:model" the scene renders with: the one chosen for it, else its newest take's."""
+    if scene.target_value:
+        return scene.target_value
+    return f"{takes[0][8]}:{takes[0][9]}" if takes and takes[0][8] else ""
 
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
