@@ -23,7 +23,12 @@ from generation import catalog
 from generation.models import ProviderConnection, Render
 from projects.live import ChangeKind, live_publish
 from projects.models import Scene
-from projects.models.storyboard import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, RECIPE_FIELDS, SIZE_CHOICES
+from projects.models.storyboard import (
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    RECIPE_FIELDS,
+    SIZE_CHOICES,
+)
 
 STUDIO_SIZES = [size for size, _ in SIZE_CHOICES]
 CHANGED = "Nothing was moved: {scene} changed since the plan was shown. Check the plan again."

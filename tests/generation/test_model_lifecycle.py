@@ -67,9 +67,9 @@ def test_booking_a_retired_model_is_refused_naming_what_fits_this_scene(team, re
     with pytest.raises(ValidationError) as refused:
         services.render_create(scene=eight_seconds, user=editor, connection=gateway, model_id="sora-2",
                                idempotency_key=uuid.uuid4())
-    assert refused.value.messages == [
+    assert refused.value.messages == [(
         f"{SORA_REFUSAL} Models that fit this scene: Previz animatic (free), "
-        "Wan 2.7 text-to-video (Replicate) $0.80, Veo 3.1 (Replicate) $3.20."]
+        "Wan 2.7 text-to-video (Replicate) $0.80, Veo 3.1 (Replicate) $3.20.")]
     assert not Render.objects.exists()
 
 
@@ -135,8 +135,8 @@ def test_render_scenes_on_a_retired_model_names_what_fits_every_scene_with_its_t
         team, replicate, gateway, make_scene):
     scenes = [make_scene(duration=8), make_scene(duration=4)]
     plan = batch.batch_plan(scenes=scenes, connection=gateway, model_id="sora-2")
-    assert plan.problems == [f"{SORA_REFUSAL} Models that fit these scenes: Previz animatic (free), "
-                             "Wan 2.7 text-to-video (Replicate) $1.20, Veo 3.1 (Replicate) $4.80."]
+    assert plan.problems == [(f"{SORA_REFUSAL} Models that fit these scenes: Previz animatic (free), "
+                              "Wan 2.7 text-to-video (Replicate) $1.20, Veo 3.1 (Replicate) $4.80.")]
     assert not plan.takes
 
 

@@ -52,9 +52,9 @@ def test_owners_are_told_once_when_a_model_their_scenes_use_retires_within_30_da
     assert mail.outbox[0].subject == f"[Storyboard Studio] Veo 3.1 (Replicate) retires on {when}"
     assert "Harbour Story: 1. Pier" in mail.outbox[0].body
     assert reverse("generation:scene_retarget", args=[project.pk]) + "?from=" in mail.outbox[0].body
-    assert list(Activity.objects.filter(kind="model_retiring").values_list("text", flat=True)) == [
+    assert list(Activity.objects.filter(kind="model_retiring").values_list("text", flat=True)) == [(
         f"Veo 3.1 (Replicate) retires on {when}: 1 scene uses it (1. Pier). Move them to another model "
-        "before then."]
+        "before then.")]
     assert RetirementNotice.objects.count() == 1
 
 
@@ -99,7 +99,8 @@ def test_each_team_hears_about_its_own_scenes_only(team, owner, project, scene, 
 
 def test_the_board_shows_a_chip_on_frames_whose_model_is_going(client_for, editor, project, make_scene,
                                                                 replicate):
-    going, staying = on_veo(make_scene(title="Pier"), replicate), make_scene(title="Dock")
+    on_veo(make_scene(title="Pier"), replicate)
+    make_scene(title="Dock")  # no take, no chosen model: no chip
     veo_retires_in(12)
     html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     when = f"{TODAY + datetime.timedelta(days=12):%Y-%m-%d}"
