@@ -17,7 +17,7 @@ PAGE = "generation/retarget.html"
 def _page(request, project, membership, *, choices, error=None, partial=False):
     """The page for the chosen scenes and model, with the plan as it stands now."""
     selected = [i for i in map(parse_id, choices.getlist("scene")) if i]
-    scenes = retarget.with_used_model(project.scenes.select_related("target_connection")).order_by("position", "pk")
+    scenes = retarget.with_used_model(project.scenes.all()).order_by("position", "pk")
     scenes = list(scenes.filter(pk__in=selected) if selected else scenes)
     used = retarget.describe(project.team, [retarget.used_value(s) for s in scenes])
     moving = choices.get("from", "") if choices.get("from", "") in used else ""

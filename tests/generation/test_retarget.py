@@ -71,8 +71,7 @@ def test_the_plan_maps_size_and_length_and_prices_each_scene(client_for, editor,
 
 
 def test_apply_moves_the_scenes_and_books_nothing(client_for, editor, project, make_scene, gateway, replicate):
-    project.budget = Decimal("10.00")
-    project.save()
+    Project.objects.filter(pk=project.pk).update(budget=Decimal("10.00"), render_spend=Decimal("1.50"))
     scenes = [on_sora(make_scene(title=f"S{i}", duration=5), gateway) for i in range(2)]
     client = client_for(editor)
     plan = client.get(url(project, **{"from": f"{gateway.pk}:sora-2"}, target=veo_value(replicate)), **HX)
@@ -87,10 +86,23 @@ def test_apply_moves_the_scenes_and_books_nothing(client_for, editor, project, m
             replicate.pk, "google/veo-3.1", 6)
         assert scene.renders.count() == 1  # only the old Sora take
     project.refresh_from_db()
-    assert project.render_spend == 0
+    assert project.render_spend == Decimal("1.50")  # the budget is untouched: nothing was committed
     entries = list(Activity.objects.filter(kind="scene_retargeted").values_list("text", flat=True))
     assert sorted(entries) == ["moved S0 from Sora 2 to Veo 3.1 (Replicate) (5 s → 6 s)",
                                "moved S1 from Sora 2 to Veo 3.1 (Replicate) (5 s → 6 s)"]
+
+
+def test_moving_an_approved_scene_to_another_length_makes_its_approval_stale(
+        client_for, editor, reviewer, project, make_scene, replicate, render_take):
+    from projects import review
+
+    scene = make_scene(duration=5)
+    review.take_approve(take=render_take(scene), user=reviewer)
+    scene.refresh_from_db()
+    client_for(editor).post(url(project), {"scene": scene.pk, "target": veo_value(replicate),
+                                           "shown": f"{scene.pk}:{scene.version}"})
+    scene.refresh_from_db()
+    assert scene.duration == 6 and scene.approval_is_stale and scene.approval_stale_fields == ["duration"]
 
 
 def test_the_render_form_then_starts_on_the_new_model(client_for, editor, project, scene, gateway, replicate):
