@@ -1,19 +1,18 @@
 """Which models a team can render with, what they accept, and what they cost.
 
-Lifecycle: a model is *retired* when its row says so, or when it is *deprecated* and its
-`lifecycle_date` (then the announced retirement day) has come. Whatever asks for a retired
-or unknown model is refused with one message (`refusal`), naming the team's live models that
-fit the scene, cheapest first (`alternatives_for`).
+Lifecycle: a *retired* model no longer renders; a *deprecated* one still does, and its
+`lifecycle_date` is the day it is announced to retire (owners are warned 30 days before, see
+generation.retirement; an admin marks it retired when it goes). Whatever asks for a retired or
+unknown model is refused with one message (`refusal`), naming the team's live models that fit
+the scene, cheapest first (`alternatives_for`).
 """
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Q
-from django.utils import timezone
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from projects.inputs import parse_id
@@ -89,18 +88,24 @@ def resolve(connection: ProviderConnection, model_id: str) -> CatalogModel | Non
     ).first()
 
 
-def retired_q(today: datetime.date | None = None) -> Q:
-    """Catalog rows that can no longer render: retired, or deprecated and past their date."""
-    today = today or timezone.localdate()
-    return Q(lifecycle=Lifecycle.RETIRED) | Q(lifecycle=Lifecycle.DEPRECATED, lifecycle_date__lte=today)
+def retired_q() -> Q:
+    """Catalog rows that can no longer render."""
+    return Q(lifecycle=Lifecycle.RETIRED)
 
 
 def fit_problems(model: CatalogModel, scene) -> list[str]:
     """Why `model` cannot render `scene` as it is (size, length, reference image); empty if it can."""
-    problems = model.problems_for(size=scene.size, seconds=scene.duration)
+    return model.problems_for(size=scene.size, seconds=scene.duration) + input_problems(model, scene)
+
+
+def input_problems(model: CatalogModel, scene) -> list[str]:
+    """Whether the model takes what the scene gives: a reference image, or only words."""
     if scene.reference_image and "image" not in model.input_kinds:
-        problems.append(f"{model.display_name} does not take a reference image.")
-    return problems
+        return [(f"{model.display_name} does not take a reference image: remove the scene's image first, or "
+                 "choose a model that takes one.")]
+    if not scene.reference_image and "text" not in model.input_kinds and "image" in model.input_kinds:
+        return [f"{model.display_name} animates a start frame: the scene needs a reference image."]
+    return []
 
 
 @dataclass(frozen=True)

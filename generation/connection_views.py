@@ -3,13 +3,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import catalog, connections
 from generation.forms import ConnectionForm, RegisterModelForm
-from generation.models import ProviderConnection
+from generation.models import ComfyWorkflow, ProviderConnection
 from projects.access import membership_for, require
 
 PAGE = "generation/connections.html"
@@ -40,7 +41,8 @@ def connection_list(request, team_pk):
                     else "Test it to check the key."))
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
-    team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related("models"))
+    team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related(
+        "models", Prefetch("workflows", queryset=ComfyWorkflow.objects.defer("graph"))))
     for connection in team_connections:
         connection.webhook_url = request.build_absolute_uri(
             reverse("generation:webhook", args=[connection.webhook_token]))

@@ -1,4 +1,5 @@
 import uuid
+from typing import ClassVar
 
 from django import forms
 
@@ -82,7 +83,8 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
     label = forms.CharField(max_length=120)
     base_url = forms.URLField(
         required=False, label="Base URL", assume_scheme="https",
-        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com.",
+        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
+                  "ComfyUI: your server, e.g. http://192.168.1.20:8188.",
     )
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
                                             ("api-key", "api-key: <key> (Azure)")], initial="bearer")
@@ -111,7 +113,10 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         cleaned = super().clean()
         if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
             self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if not self.editing and not cleaned.get("api_key"):
+        if cleaned.get("kind") == "comfyui" and not cleaned.get("base_url"):
+            self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://192.168.1.20:8188.")
+        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
+        if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":
             self.add_error("api_key", "Paste the API key for this provider.")
         return cleaned
 
@@ -143,6 +148,44 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
         if not durations or durations[0] < 1 or durations[-1] > 120:
             raise forms.ValidationError("Durations are between 1 and 120 seconds.")
         return durations
+
+
+class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
+    name = forms.CharField(max_length=120, help_text="How the model is listed in the render form, e.g. LTX-Video 2B")
+    file = forms.FileField(label="Workflow (API format JSON)",
+                           help_text="In ComfyUI: Workflow › Export (API).")
+
+
+class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
+    """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
+
+    ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
+                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image"}
+
+    frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
+                                    help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")
+    fps = forms.IntegerField(min_value=1, max_value=120, label="Frames per second")
+    sizes = forms.CharField(help_text="Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)")
+    durations = forms.CharField(help_text="Comma-separated seconds, e.g. 2, 3, 4, 5")
+    price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, initial=0,
+                                          label="Price per second (US$, 0 for your own GPU)")
+
+    clean_sizes = RegisterModelForm.clean_sizes
+    clean_durations = RegisterModelForm.clean_durations
+
+    def __init__(self, *args, literals=(), **kwargs):
+        from generation.models import FramesRule
+
+        super().__init__(*args, **kwargs)
+        self.fields["frames_rule"].choices = FramesRule.choices
+        choices = [("", "— not used —")] + [(i.key, i.label) for i in literals]
+        roles = {f"input_{role}": forms.ChoiceField(choices=choices, required=False, label=label)
+                 for role, label in self.ROLE_LABELS.items()}
+        self.fields = {**roles, **self.fields}
+
+    def mapped_inputs(self) -> dict:
+        return {role: self.cleaned_data[f"input_{role}"].split("|", 1) for role in self.ROLE_LABELS
+                if self.cleaned_data.get(f"input_{role}")}
 
 
 class RetargetForm(RenderForm):

@@ -410,9 +410,6 @@ class CatalogModel(models.Model):
 
     @property
     def is_retired(self) -> bool:
-        # A deprecated model's date is the day it retires (generation.catalog.retired_q says the same).
-        if self.lifecycle == Lifecycle.DEPRECATED and self.lifecycle_date:
-            return self.lifecycle_date <= timezone.localdate()
         return self.lifecycle == Lifecycle.RETIRED
 
     def price_for(self, size: str) -> Decimal:
@@ -435,6 +432,28 @@ class CatalogModel(models.Model):
             else:
                 span = ", ".join(str(d) for d in allowed) + " seconds"
             problems.append(f"{self.display_name} renders {span}, not {seconds}.")
+        # Some models render their largest sizes only at some lengths (Veo: 1080p only at 8 s).
+        only = (self.input_schema or {}).get("durations_by_size", {}).get(size)
+        if only and seconds in self.durations and seconds not in only:
+            lengths = " or ".join(str(d) for d in sorted(only))
+            problems.append(f"{self.display_name} renders {size} only at {lengths} seconds, not {seconds}: "
+                            f"choose {lengths} seconds or a smaller size.")
+        return problems
+
+    def reference_image_problems(self, *, size: str, seconds: int) -> list[str]:
+        """Why the cast's likeness images cannot go with this take (empty if they can).
+
+        `input_schema["reference_images_need"]` holds the model's limits, e.g. Veo keeps
+        likenesses only in 8-second landscape takes: {"seconds": [8], "sizes": [...]}."""
+        need = (self.input_schema or {}).get("reference_images_need") or {}
+        problems = []
+        if need.get("seconds") and seconds not in need["seconds"]:
+            lengths = " or ".join(str(d) for d in sorted(need["seconds"]))
+            problems.append(f"{self.display_name} keeps the cast's likeness only in {lengths}-second takes, "
+                            f"not {seconds}: choose {lengths} seconds or another model.")
+        if need.get("sizes") and size not in need["sizes"]:
+            problems.append(f"{self.display_name} keeps the cast's likeness only at "
+                            f"{', '.join(need['sizes'])}, not {size}: choose one of those sizes or another model.")
         return problems
 
 
@@ -462,6 +481,46 @@ class ProviderCharacter(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["connection", "character"], name="one_provider_id_per_connection")
         ]
+
+
+class FramesRule(models.TextChoices):
+    ANY = "any", "Any number of frames"
+    EIGHT_N_PLUS_ONE = "8n+1", "8n+1 frames (LTX-Video)"
+    FOUR_N_PLUS_ONE = "4n+1", "4n+1 frames (Wan 2.x, HunyuanVideo)"
+
+
+class ComfyWorkflow(models.Model):
+    """A ComfyUI graph (API format) a team uploaded, and which of its inputs the studio fills.
+
+    `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image) to
+    [node_id, input_name]; booked takes render on the catalog entry it registers on the connection.
+    """
+
+    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image")
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="comfy_workflows")
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="workflows")
+    catalog_model = models.OneToOneField(CatalogModel, on_delete=models.SET_NULL, null=True, blank=True,
+                                         related_name="workflow")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, help_text="The catalog model id this workflow renders as")
+    graph = models.JSONField(help_text="The workflow in ComfyUI's API format: {node_id: {class_type, inputs}}")
+    inputs = models.JSONField(default=dict, blank=True, help_text="role → [node_id, input_name]")
+    frames_rule = models.CharField(max_length=8, choices=FramesRule.choices, default=FramesRule.ANY)
+    fps = models.PositiveSmallIntegerField(default=24)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                    blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "slug"], name="comfy_workflow_slug_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class WebhookEvent(models.Model):

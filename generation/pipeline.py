@@ -86,6 +86,7 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+        idempotency_key=str(render.idempotency_key),
     )
 
 
@@ -214,7 +215,8 @@ def render_recover_submission(render: Render) -> str:
              .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
     probe = JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
                      prompt=render.recipe.get("prompt", ""), created_after=since, exclude_ids=frozenset(owned),
-                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""))
+                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
+                     idempotency_key=str(render.idempotency_key))
     try:
         job_id = provider.find_job(probe)
     except ProviderError as exc:

@@ -150,9 +150,7 @@ def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
         if move.duration is None:
             move.problems.append(f"{model.display_name} renders no length between {MIN_SCENE_SECONDS} and "
                                  f"{MAX_SCENE_SECONDS} seconds.")
-        if scene.reference_image and "image" not in model.input_kinds:
-            move.problems.append(f"{model.display_name} does not take a reference image: remove the scene's "
-                                 "image first, or choose a model that takes one.")
+        move.problems += catalog.input_problems(model, scene)
         if used == target.value and not move.problems and not (move.size_changed or move.duration_changed):
             move.problems.append(f"Already on {model.display_name}.")
         if not move.problems:

@@ -1,7 +1,7 @@
 """Warning a team before a model its scenes use retires.
 
 The catalog announces a retirement as a *deprecated* model with its `lifecycle_date` (the day it
-stops rendering; see generation.catalog). Once a day the beat runs `retirement_warn`: for each model
+is due to stop rendering; see generation.catalog). Once a day the beat runs `retirement_warn`: for each model
 retiring within 30 days, each team with scenes that use it gets, once (a RetirementNotice row per
 team and model claims it), an activity entry per affected project and an email to its owners
 naming the scenes and where to move them. Board frames show a chip on their own (`lifecycle_labels`).
@@ -22,7 +22,7 @@ from django.utils import timezone
 from generation.catalog import retired_q
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
 from generation.retarget import used_value, with_used_model
-from projects.models import Membership, Role, Scene
+from projects.models import Membership, NotificationKind, Role, Scene
 
 log = logging.getLogger(__name__)
 WARN_DAYS = 30
@@ -64,7 +64,7 @@ def retirement_warn(today: datetime.date | None = None) -> int:
 
 
 def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
-    from projects.notifications import notify
+    from projects.notifications import notify, studio_address
     from projects.review import record
 
     try:
@@ -74,7 +74,7 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
             by_project = defaultdict(list)
             for scene in scenes:
                 by_project[scene.project].append(scene)
-            lines = []
+            lines, moves = [], []
             for project, project_scenes in by_project.items():
                 names = ", ".join(f"{s.number}. {s.title}" for s in project_scenes)
                 count = f"{len(project_scenes)} scene{'s' if len(project_scenes) != 1 else ''}"
@@ -82,15 +82,18 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
                        text=f"{model.display_name} retires on {model.lifecycle_date:%Y-%m-%d}: {count} "
                             f"use{'s' if len(project_scenes) == 1 else ''} it ({names}). Move them to another "
                             "model before then.")
-                move = reverse("generation:scene_retarget", args=[project.pk]) + "?" + urlencode(
-                    {"from": used_value(project_scenes[0])})
-                lines.append(f"- {project.name}: {names}\n  Move them: {move}")
+                moves.append(reverse("generation:scene_retarget", args=[project.pk]) + "?" + urlencode(
+                    {"from": used_value(project_scenes[0])}))
+                lines.append(f"- {project.name}: {names}\n  Move them: {studio_address()}{moves[-1]}")
             owners = [m.user for m in Membership.objects.filter(team_id=team_id, role=Role.OWNER)
                       .select_related("user")]
-            notify(owners, "model_retiring", subject=f"{model.display_name} retires on {model.lifecycle_date:%Y-%m-%d}",
-                   body=f"{model.display_name} stops rendering on {model.lifecycle_date:%Y-%m-%d}. These scenes "
-                        "use it:\n\n" + "\n".join(lines) + "\n\nEach move shows what changes and what it costs "
-                        "before anything is saved; nothing is booked.")
+            when = f"{model.lifecycle_date:%Y-%m-%d}"
+            # The inbox entry leads to the first project's move; the email names every project's.
+            notify(owners, "model_retiring", kind=NotificationKind.MODEL_RETIRING, team_id=team_id,
+                   subject=f"{model.display_name} retires on {when}", path=moves[0],
+                   body=f"{model.display_name} stops rendering on {when}. These scenes use it:\n\n"
+                        + "\n".join(lines) + "\n\nEach move shows what changes and what it costs before "
+                        "anything is saved; nothing is booked.")
     except IntegrityError:
         return 0
     log.info("warned team %s that %s retires on %s", team_id, model.model_id, model.lifecycle_date,
@@ -98,21 +101,23 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
     return 1
 
 
-def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[str, str]:
-    """ "connection:model" → the chip a board frame shows for a scene using it: retired, or retiring
-    within 30 days. Two queries, whatever the board's size."""
+def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[tuple, str]:
+    """The chip a board frame shows for a scene whose model is retired or retires within 30 days, keyed
+    (connection id, model id) for a team's registered models and (kind, model id) for shipped ones.
+    One query, whatever the board's size; read it with `label_for`."""
     today = today or timezone.localdate()
     soon = today + datetime.timedelta(days=WARN_DAYS)
-    connections = list(ProviderConnection.objects.filter(team_id=team_id).values_list("pk", "kind"))
-    ending = retired_q(today) | Q(lifecycle=Lifecycle.DEPRECATED, lifecycle_date__lte=soon)
-    models = CatalogModel.objects.filter(ending).filter(
-        Q(connection__isnull=True, kind__in={k for _, k in connections}) | Q(connection__team_id=team_id))
+    ending = retired_q() | Q(lifecycle=Lifecycle.DEPRECATED, lifecycle_date__lte=soon)
     labels = {}
-    for model in models:
-        word = (f"{model.display_name} retired" if model.is_retired
-                else f"{model.display_name} retires {model.lifecycle_date:%Y-%m-%d}")
-        for pk, kind in connections:
-            if model.connection_id == pk or (model.connection_id is None and model.kind == kind):
-                labels.setdefault(f"{pk}:{model.model_id}", word)
+    for model in CatalogModel.objects.filter(ending).filter(Q(connection__isnull=True) |
+                                                            Q(connection__team_id=team_id)):
+        labels[(model.connection_id or model.kind, model.model_id)] = (
+            f"{model.display_name} retired" if model.is_retired
+            else f"{model.display_name} retires {model.lifecycle_date:%Y-%m-%d}" if model.lifecycle_date > today
+            else f"{model.display_name} was due to retire {model.lifecycle_date:%Y-%m-%d}")
     return labels
 
+
+def label_for(labels: dict, *, connection_id, kind: str, model_id: str) -> str:
+    """The chip for a scene using `model_id` on that connection (of that kind), or ""."""
+    return labels.get((connection_id, model_id)) or labels.get((kind, model_id), "")

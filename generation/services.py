@@ -82,6 +82,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if recipe.get("reference_image") and "image" not in model.input_kinds:
         problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
                         "image or choose an image-to-video model.")
+    if not recipe.get("reference_image") and "image" in model.input_kinds and "text" not in model.input_kinds:
+        problems.append(f"{model.display_name} animates a start frame: add a reference image to the scene "
+                        "or choose a text-to-video model.")
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     try:
@@ -97,6 +100,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:3]
+    if recipe.get("character_images") and not recipe.get("reference_image"):
+        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+        problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
     return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
 
 

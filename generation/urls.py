@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from generation import batch_views, connection_views, export_views, retarget_views, views
+from generation import batch_views, connection_views, export_views, retarget_views, views, workflow_views
 
 app_name = "generation"
 
@@ -20,6 +20,10 @@ urlpatterns = [
          name="connection_status"),
     path("teams/<int:team_pk>/connections/<int:pk>/models/", connection_views.model_register,
          name="model_register"),
+    path("teams/<int:team_pk>/connections/<int:pk>/workflows/new/", workflow_views.workflow_upload,
+         name="workflow_upload"),
+    path("teams/<int:team_pk>/connections/<int:pk>/workflows/<int:workflow_pk>/", workflow_views.workflow_map,
+         name="workflow_map"),
 ]
 
 urlpatterns += [  # exports of the approved cut

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
+from generation.providers.fal import verify_fal_webhook
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
 from projects.inputs import has_control_characters
 
@@ -29,6 +32,8 @@ class WebhookAlreadyProcessed(Exception):
 def _job_id(connection: ProviderConnection, payload: dict) -> tuple[str, str]:
     if connection.kind == "openai-videos":  # {type, data: {id}}
         return str((payload.get("data") or {}).get("id", "")), str(payload.get("type", ""))
+    if connection.kind == "fal":  # {request_id, status: OK | ERROR, payload, error}
+        return str(payload.get("request_id", "")), str(payload.get("status", ""))
     return str(payload.get("id", "")), str(payload.get("status", ""))  # Replicate: the prediction
 
 
@@ -40,20 +45,34 @@ def _storable(value: str, field: str, what: str) -> str:
     return value
 
 
-def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
-    """Returns the take nudged, if any. Raises WebhookRefused (no state changed)."""
-    secret = connection.webhook_secret
-    if not secret:
-        raise WebhookRefused(400, "This connection has no webhook secret configured.")
+def _verified(connection: ProviderConnection, headers, body: bytes) -> tuple[str, dict]:
+    """(delivery id to deduplicate on, payload) of a webhook whose signature checks out."""
     try:
-        webhook_id = verify_standard_webhook(secret=secret, headers=headers, body=body)
+        if connection.kind == "fal":  # Ed25519, keys from fal's JWKS; one delivery per request
+            webhook_id = verify_fal_webhook(headers=headers, body=body, jwks_url=settings.FAL_JWKS_URL,
+                                            cache=cache)
+        else:
+            secret = connection.webhook_secret
+            if not secret:
+                raise WebhookRefused(400, "This connection has no webhook secret configured.")
+            webhook_id = verify_standard_webhook(secret=secret, headers=headers, body=body)
     except WebhookError as exc:
         raise WebhookRefused(401, exc.reason)
     try:
         payload = json.loads(body)
     except ValueError:
         raise WebhookRefused(400, "The webhook body is not JSON.")
-    job_id, event_type = _job_id(connection, payload if isinstance(payload, dict) else {})
+    payload = payload if isinstance(payload, dict) else {}
+    if connection.kind == "fal" and payload.get("request_id") != webhook_id:
+        # The signature covers the header's request id; the body must be about the same request.
+        raise WebhookRefused(401, "The body's request_id is not the signed one.")
+    return webhook_id, payload
+
+
+def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
+    """Returns the take nudged, if any. Raises WebhookRefused (no state changed)."""
+    webhook_id, payload = _verified(connection, headers, body)
+    job_id, event_type = _job_id(connection, payload)
     _storable(webhook_id, "webhook_id", "webhook-id header")
     _storable(job_id, "job_id", "job id")
     _storable(event_type, "event_type", "event type")
@@ -63,7 +82,11 @@ def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> 
                                         event_type=event_type)
     except IntegrityError:
         raise WebhookAlreadyProcessed()
-    render = Render.objects.filter(connection=connection, provider_job_id=job_id, status=Status.RUNNING).first()
+    running = Render.objects.filter(connection=connection, status=Status.RUNNING)
+    if connection.kind == "fal":  # fal job ids start with the request id (generation/providers/fal.py)
+        render = running.filter(provider_job_id__startswith=job_id + " ").first()
+    else:
+        render = running.filter(provider_job_id=job_id).first()
     if render is not None:
         from generation.tasks import poll_render
 

@@ -1,4 +1,7 @@
+from django.utils.functional import SimpleLazyObject
+
 from projects.models import Membership
+from projects.selectors import unread_count
 
 
 def teams(request):
@@ -7,4 +10,6 @@ def teams(request):
     return {
         "current_membership": getattr(request, "membership", None),
         "my_memberships": Membership.objects.filter(user=request.user).select_related("team"),
+        # Counted only by a page that draws the bell (not by htmx fragments).
+        "bell_unread": SimpleLazyObject(lambda: unread_count(user_id=request.user.pk)),
     }

@@ -1,7 +1,9 @@
-"""Email notifications, filtered by each user's preferences and sent by a Celery task."""
+"""Notifications: each one recorded in its recipient's inbox (the bell, live) and emailed to those
+who want that email — in one place, so the two never disagree."""
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
@@ -10,11 +12,43 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import Activity, ActivityKind, NotificationPreference, RenderDigest
+from projects.live import ChangeKind, live_publish
+from projects.models import (
+    Activity,
+    ActivityKind,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    RenderDigest,
+)
 
 SETTLED = (ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED)
 DIGEST_LOST_AFTER = timedelta(minutes=5)
 DIGEST_LINES = 40
+FOOTER = "\n\nChange what you receive by email in your notification settings."
+
+# The address the studio was reached at by the request being served (StudioAddressMiddleware):
+# an email queued now links there when no PUBLIC_BASE_URL is set.
+_reached_at: ContextVar[str] = ContextVar("studio_reached_at", default="")
+
+
+def studio_address() -> str:
+    """Where links in emails start: PUBLIC_BASE_URL, else the address of the request being served."""
+    return (settings.PUBLIC_BASE_URL or _reached_at.get()).rstrip("/")
+
+
+class StudioAddressMiddleware:
+    """Remembers, for the request, the address the studio was reached at."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _reached_at.set(request.build_absolute_uri("/"))
+        try:
+            return self.get_response(request)
+        finally:
+            _reached_at.reset(token)
 
 
 def preferences_for(user) -> NotificationPreference:
@@ -30,18 +64,81 @@ def wants(user, event: str) -> bool:
     return getattr(preferences_for(user), event)
 
 
-def notify(users, event: str, *, subject: str, body: str, path: str = "") -> int:
-    """Queue one email per user who wants `event`; returns how many were queued."""
+def notify(users, event: str, *, kind: str, team_id: int, subject: str, body: str, path: str,
+           actor=None) -> int:
+    """Put a notification in each user's inbox and queue the email of those who want `event`;
+    returns how many emails were queued."""
     from projects.tasks import send_notification
 
-    link = (settings.PUBLIC_BASE_URL.rstrip("/") + path) if (path and settings.PUBLIC_BASE_URL) else path
-    text = body + (f"\n\n{link}" if link else "") + "\n\nChange what you receive by email in your notification settings."
+    users = [u for u in {u.pk: u for u in users if u is not None}.values() if u.is_active]
+    base = studio_address()
+    notifications_record([
+        Notification(team_id=team_id, recipient=user, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                     text=subject[:300], path=path, base_url=base)
+        for user in users
+    ])
+    text = body + f"\n\n{base + path}" + FOOTER
     sent = 0
-    for user in {u.pk: u for u in users if u is not None}.values():
+    for user in users:
         if wants(user, event):
             send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject}"[:200], text)
             sent += 1
     return sent
+
+
+def notifications_record(notifications: list[Notification]) -> None:
+    """Save them, and ring each recipient's bell on their open pages (theirs alone)."""
+    if not notifications:
+        return
+    Notification.objects.bulk_create(notifications)
+    for recipient_id, team_id in {n.recipient_id: n.team_id for n in notifications}.items():
+        live_publish(kind=ChangeKind.NOTIFICATION, team_id=team_id, recipient_id=recipient_id)
+
+
+def comment_path(comment) -> str:
+    """The review page, at the comment's moment, scrolled to the comment."""
+    at = comment.at_seconds if comment.at_seconds is not None else getattr(comment.parent, "at_seconds", None)
+    query = f"?t={at:g}" if at is not None else ""
+    return reverse("projects:take_review", args=[comment.take_id]) + f"{query}#comment-{comment.pk}"
+
+
+def invitation_notify(invitation, *, invited_by) -> str:
+    """Email the invitation (to the address: the invitee may have no account yet) and put it in the
+    inbox of the account that has that address, if one does; returns the link."""
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+
+    team = invitation.team
+    path = reverse("invitation_accept", args=[invitation.token])
+    base = studio_address()
+    subject = f"You are invited to {team.name} on Storyboard Studio"
+    notifications_record([
+        Notification(team=team, recipient=user, kind=NotificationKind.INVITATION, actor=invited_by,
+                     text=f"{invited_by.get_username()} invited you to join {team.name}"[:300], path=path,
+                     base_url=base)
+        for user in get_user_model().objects.filter(email__iexact=invitation.email, is_active=True)
+    ])
+    url = base + path
+    send_mail(
+        subject=subject,
+        message=(
+            f"{invited_by.get_username()} invited you to join {team.name} as "
+            f"{invitation.get_role_display().lower()}.\n\nAccept (valid for 7 days, once): {url}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    return url
+
+
+def address_remember(*, user_id: int) -> None:
+    """A take was booked from this address: its author's render digest, sent later by a worker
+    that has no request, links there."""
+    address = _reached_at.get()
+    if not address or settings.PUBLIC_BASE_URL:
+        return
+    if not RenderDigest.objects.filter(user_id=user_id).exclude(base_url=address).update(base_url=address):
+        RenderDigest.objects.get_or_create(user_id=user_id, defaults={"base_url": address})
 
 
 # --- Finished renders: one digest per author, not one email per take -----------------------------
@@ -87,15 +184,22 @@ def render_digest_send(user_id: int) -> int:
         if not entries:
             return 0
         RenderDigest.objects.filter(pk=digest.pk).update(last_activity_id=entries[-1].pk)
+        base = settings.PUBLIC_BASE_URL.rstrip("/") or digest.base_url.rstrip("/")
+        notifications_record([
+            Notification(team_id=entry.project.team_id, recipient_id=user_id, kind=NotificationKind.RENDER,
+                         text=f"{entry.project.name} / {entry.text}"[:300], base_url=base,
+                         path=reverse("projects:take_review", args=[entry.take_id]))
+            for entry in entries
+        ])
         if not wants(digest.user, "renders_finished"):
             return 0
-        subject, body = _digest_text(entries)
+        subject, body = _digest_text(entries, base)
         # Queued with the claim, or not at all.
         send_notification.delay_on_commit(user_id, f"[Storyboard Studio] {subject}"[:200], body)
     return len(entries)
 
 
-def _digest_text(entries: list[Activity]) -> tuple[str, str]:
+def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
     failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries)
     finished = len(entries) - failed
     if len(entries) == 1:
@@ -104,12 +208,32 @@ def _digest_text(entries: list[Activity]) -> tuple[str, str]:
     else:
         subject = ", ".join(part for part in (f"{finished} takes finished" if finished else "",
                                               f"{failed} failed" if failed else "") if part)
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
     lines = []
     for entry in entries[:DIGEST_LINES]:
         path = reverse("projects:take_review", args=[entry.take_id])
-        lines.append(f"- {entry.project.name} / {entry.text}\n  {base + path if base else path}")
+        lines.append(f"- {entry.project.name} / {entry.text}\n  {base + path}")
     if len(entries) > DIGEST_LINES:
         lines.append(f"…and {len(entries) - DIGEST_LINES} more: see each project's activity feed.")
-    body = "\n".join(lines) + "\n\nChange what you receive by email in your notification settings."
+    body = "\n".join(lines) + FOOTER
     return subject, body
+
+
+# --- The inbox ------------------------------------------------------------------------------------
+
+
+def notification_mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+        live_publish(kind=ChangeKind.NOTIFICATION, team_id=notification.team_id,
+                     recipient_id=notification.recipient_id)  # the bell on their other open pages
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    unread = Notification.objects.visible_to(user).unread()
+    team_id = unread.values_list("team_id", flat=True).first()
+    marked = unread.update(read_at=timezone.now())
+    if marked:
+        live_publish(kind=ChangeKind.NOTIFICATION, team_id=team_id, recipient_id=user.pk)
+    return marked

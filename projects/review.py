@@ -21,6 +21,7 @@ from projects.models import (
     CommentRevision,
     Decision,
     Membership,
+    NotificationKind,
     ReviewDecision,
     Role,
     Scene,
@@ -202,10 +203,11 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
     notifications.notify(
         [u for u in thread if u.pk != reply.author_id and u not in mentioned], "replies",
+        kind=NotificationKind.REPLY, team_id=scene.project.team_id, actor=author,
         subject=f"{reply.who} replied on {scene.title}",
         body=f"{reply.who} replied to {parent.who} on {scene.project.name} / {scene.title}, take {take.number}"
              f"{' at ' + parent.timecode if parent.timecode else ''}:\n\n{body}",
-        path=_take_path(take),
+        path=notifications.comment_path(reply),
     )
     return reply
 
@@ -219,18 +221,18 @@ def mentioned_members(text: str, team) -> list:
 
 
 def _notify_mentions(comment: Comment) -> list:
-    """Email the teammates @mentioned in the comment; returns those who will get that email."""
+    """Notify the teammates @mentioned in the comment; returns those who will get that email
+    (they are not emailed again about the same words as a reply)."""
     scene = comment.take.scene
     users = [u for u in mentioned_members(comment.body, scene.project.team) if u.pk != comment.author_id]
-    users = [u for u in users if notifications.wants(u, "mentions")]
     notifications.notify(
-        users, "mentions",
+        users, "mentions", kind=NotificationKind.MENTION, team_id=scene.project.team_id, actor=comment.author,
         subject=f"{comment.who} mentioned you on {scene.title}",
         body=f"{comment.who} wrote on {scene.project.name} / {scene.title}, take {comment.take.number}"
              f"{' at ' + comment.timecode if comment.timecode else ''}:\n\n{comment.body}",
-        path=_take_path(comment.take),
+        path=notifications.comment_path(comment),
     )
-    return users
+    return [u for u in users if notifications.wants(u, "mentions")]
 
 
 def _own(comment: Comment, user) -> None:
@@ -366,10 +368,11 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
     scene.refresh_from_db()
     notifications.notify(
         _people_around(take, exclude=user), "approvals",
+        kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
         subject=f"{scene.title}: take {take.number} approved",
         body=f"{user.get_username()} approved take {take.number} of {scene.project.name} / {scene.title}."
              + (f"\n\n{note}" if note else ""),
-        path=_take_path(take),
+        path=_take_path(take) + "#decision",
     )
     return scene
 
@@ -394,10 +397,11 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
                      actor=user)
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
+        kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
         subject=f"{scene.title}: changes requested on take {take.number}",
         body=f"{user.get_username()} asked for changes to take {take.number} of "
              f"{scene.project.name} / {scene.title}:\n\n{comment.body}",
-        path=_take_path(take),
+        path=notifications.comment_path(comment),
     )
     return comment
 
@@ -475,6 +479,8 @@ def on_render_started(take) -> None:
 
 def on_renders_started(takes) -> None:
     """Feed entries for takes booked together (one INSERT), and each one's frame on the live boards."""
+    for user_id in {take.created_by_id for take in takes if take.created_by_id}:
+        notifications.address_remember(user_id=user_id)
     Activity.objects.bulk_create([
         Activity(project=take.scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by,
                  scene=take.scene, take=take, text=f"started take {take.number} of {take.scene.title} on {take.model}"[:500])

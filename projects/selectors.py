@@ -9,11 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q
 from django.urls import reverse
 
 from projects import review
-from projects.models import Comment, Decision, Project, ReviewDecision, Scene, SceneStatus
+from projects.models import (
+    Comment,
+    Decision,
+    Notification,
+    Project,
+    ReviewDecision,
+    Scene,
+    SceneStatus,
+)
 
 # Status chips of a frame, in the words the board shows. "stale_approval" is for #12 (an
 # approved take whose scene was edited since); nothing sets it yet.
@@ -167,12 +175,13 @@ def board_view_for(*, user) -> str:
 
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
-    from generation.retirement import lifecycle_labels
+    from generation.retirement import label_for, lifecycle_labels
 
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model")
+        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
+    ).annotate(target_kind=F("target_connection__kind"))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -184,7 +193,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state", "connection_id", "model"))
+                          "c2pa_state", "connection_id", "provider", "model"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -211,7 +220,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
-            lifecycle_label=ending.get(_used_model(scene, scene_takes), ""),
+            lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
         ))
     return frames
 
@@ -251,11 +260,14 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     return SceneStatus(scene.review_status).value, None
 
 
-def _used_model(scene: Scene, takes: list[tuple]) -> str:
-    """ "connection:model" the scene renders with: the one chosen for it, else its newest take's."""
-    if scene.target_value:
-        return scene.target_value
-    return f"{takes[0][8]}:{takes[0][9]}" if takes and takes[0][8] else ""
+def _used_model(scene: Scene, takes: list[tuple]) -> dict:
+    """The model the scene renders with: the one chosen for it, else its newest take's."""
+    if scene.target_connection_id:
+        return {"connection_id": scene.target_connection_id, "kind": scene.target_kind,
+                "model_id": scene.target_model}
+    if takes:
+        return {"connection_id": takes[0][8], "kind": takes[0][9], "model_id": takes[0][10]}
+    return {"connection_id": None, "kind": "", "model_id": ""}
 
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
@@ -270,3 +282,17 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
+
+
+# --- The inbox -----------------------------------------------------------------------------------
+
+INBOX_SIZE = 100
+
+
+def inbox_for(*, user) -> list[Notification]:
+    """The user's newest notifications (their teams' and their invitations), newest first."""
+    return list(Notification.objects.visible_to(user).select_related("team", "actor")[:INBOX_SIZE])
+
+
+def unread_count(*, user_id: int) -> int:
+    return Notification.objects.visible_to(user_id).unread().count()

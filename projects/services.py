@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish, live_publish_many
-from projects.models import BoardView, Invitation, Membership, Project, Role, Scene, Team, UserPreference
+from projects.models import (
+    BoardView,
+    Invitation,
+    Membership,
+    Project,
+    Role,
+    Scene,
+    Team,
+    UserPreference,
+)
 from projects.models.storyboard import RECIPE_FIELDS
+from projects.notifications import invitation_notify
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -51,21 +60,12 @@ def team_set_do_not_train(*, team: Team, do_not_train: bool) -> Team:
     return team
 
 
-def invitation_create(*, team: Team, email: str, role: str, invited_by, accept_url_for) -> Invitation:
+def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {team.name}.")
     invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
-    url = accept_url_for(invitation)
-    send_mail(
-        subject=f"You are invited to {team.name} on Storyboard Studio",
-        message=(
-            f"{invited_by.get_username()} invited you to join {team.name} as "
-            f"{invitation.get_role_display().lower()}.\n\nAccept (valid for 7 days, once): {url}\n"
-        ),
-        from_email=None,
-        recipient_list=[email],
-    )
+    invitation_notify(invitation, invited_by=invited_by)
     return invitation
 
 

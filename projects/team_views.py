@@ -5,7 +5,6 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import services
@@ -46,12 +45,7 @@ def team_members(request, team_pk):
         require(membership, "manage")
         if form.is_valid():
             try:
-                invitation = services.invitation_create(
-                    team=team, invited_by=request.user, **form.cleaned_data,
-                    accept_url_for=lambda inv: request.build_absolute_uri(
-                        reverse("invitation_accept", args=[inv.token])
-                    ),
-                )
+                invitation = services.invitation_create(team=team, invited_by=request.user, **form.cleaned_data)
             except ValidationError as exc:
                 form.add_error("email", exc)
             else:

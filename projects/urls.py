@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import character_views, guest_views, review_views, team_views, views
+from projects import character_views, guest_views, inbox_views, review_views, team_views, views
 from projects.live import views as live_views
 
 app_name = "projects"
@@ -39,6 +39,9 @@ urlpatterns = [
     path("characters/<int:pk>/revoke/", character_views.character_revoke, name="character_revoke"),
     path("account/likeness/", character_views.my_likeness, name="my_likeness"),
     path("account/notifications/", review_views.notification_settings, name="notification_settings"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/read/", inbox_views.notifications_read_all, name="notifications_read_all"),
+    path("inbox/<int:pk>/read/", inbox_views.notification_read, name="notification_read"),
     path("takes/<int:pk>/review/", review_views.take_review, name="take_review"),
     path("takes/<int:pk>/comments/", review_views.comment_create, name="comment_create"),
     path("takes/<int:pk>/decide/", review_views.take_decide, name="take_decide"),

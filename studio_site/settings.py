@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
+    "projects.notifications.StudioAddressMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
     "projects.middleware.RefuseControlCharactersMiddleware",
     # Last: turns a login that axes refused into the studio's lockout page.
@@ -416,6 +417,8 @@ STUDIO_VERSION = "0.1.0"
 # The studio's public address, for provider webhooks (unset: polling only) and
 # the links in password reset emails (unset: the address the request came to).
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+# Where fal publishes the Ed25519 keys that sign its webhooks (tests point it at a fake).
+FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")

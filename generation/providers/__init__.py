@@ -64,12 +64,54 @@ def _replicate(connection) -> Provider:
                              sleep=lambda s: _sleep(s))
 
 
+def _veo(connection) -> Provider:
+    from .veo import DEFAULT_BASE_URL, VeoProvider
+
+    return VeoProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                       name=connection.label, sleep=lambda s: _sleep(s))
+
+
+def _runway(connection) -> Provider:
+    from .runway import DEFAULT_BASE_URL, RunwayProvider
+
+    return RunwayProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                          name=connection.label, sleep=lambda s: _sleep(s))
+
+
+def _fal(connection) -> Provider:
+    from .fal import DEFAULT_BASE_URL, FalProvider
+
+    return FalProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
+                       name=connection.label, webhook_url=webhook_url_for(connection),
+                       sleep=lambda s: _sleep(s))
+def _comfyui(connection) -> Provider:
+    from .comfyui import ComfyUIProvider, Workflow
+
+    def workflow_for(model_id: str) -> Workflow | None:
+        # Read at submit, not when the adapter is built: an owner may remap a workflow meanwhile.
+        from generation.models import ComfyWorkflow
+
+        workflow = ComfyWorkflow.objects.filter(connection_id=connection.pk, slug=model_id).first()
+        if workflow is None or not workflow.inputs:
+            return None
+        return Workflow(graph=workflow.graph, inputs=workflow.inputs, frames_rule=workflow.frames_rule,
+                        fps=workflow.fps)
+
+    return ComfyUIProvider(base_url=connection.base_url, api_key=connection.api_key, name=connection.label,
+                           workflows=workflow_for, client_id=f"storyboard-studio-{connection.pk}",
+                           sleep=lambda s: _sleep(s))
+
+
 # Connection kind → adapter factory. Adapters are imported lazily: a worker that only
 # renders previz never loads a remote provider's module.
 _BUILDERS = {
     "local": _local,
     "openai-videos": _openai_videos,
     "replicate": _replicate,
+    "veo": _veo,
+    "runway": _runway,
+    "fal": _fal,
+    "comfyui": _comfyui,
 }
 
 
@@ -85,7 +127,9 @@ def webhook_url_for(connection) -> str | None:
     from django.conf import settings
     from django.urls import reverse
 
-    if not (settings.PUBLIC_BASE_URL and connection.webhook_secret_encrypted):
+    # fal signs with its own published keys: its connections need no secret of ours.
+    signed_by_provider = connection.kind == "fal"
+    if not (settings.PUBLIC_BASE_URL and (connection.webhook_secret_encrypted or signed_by_provider)):
         return None
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("generation:webhook", args=[connection.webhook_token])
 

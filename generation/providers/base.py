@@ -26,6 +26,9 @@ class RenderRequest:
     input_reference: Path | None = None  # an image already fitted to `size`
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
+    # The take's own idempotency key: providers that let the client name its job (ComfyUI's
+    # prompt_id) use it, so a lost answer is found again by name and never sent twice.
+    idempotency_key: str = ""
 
     @property
     def width(self) -> int:
@@ -59,6 +62,7 @@ class JobProbe:
     created_after: datetime  # a little before we sent the create (clocks differ)
     exclude_ids: frozenset = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
+    idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
 
 
 class ProviderError(Exception):

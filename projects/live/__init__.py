@@ -26,13 +26,15 @@ _redis = None
 
 def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_id: int | None = None,
                  take_id: int | None = None, object_id: int | None = None, actor=None,
-                 data: dict | None = None) -> ChangeEvent:
-    """Record one change of `project` (or of a team, with team_id) and wake the readers after commit."""
+                 data: dict | None = None, recipient_id: int | None = None) -> ChangeEvent:
+    """Record one change of `project` (or of a team, with team_id) and wake the readers after commit.
+
+    `recipient_id`: a change for that person alone (their bell), delivered to their pages only."""
     if project is not None:
         team_id = project.team_id
     event = ChangeEvent.objects.create(
         team_id=team_id, project=project, kind=kind, scene_id=scene_id, take_id=take_id, object_id=object_id,
-        actor=actor if getattr(actor, "pk", None) else None, data=data or {},
+        actor=actor if getattr(actor, "pk", None) else None, data=data or {}, recipient_id=recipient_id,
     )
     transaction.on_commit(lambda: wake(event.pk))
     return event

@@ -39,6 +39,8 @@ def coalesce_key(event):
     """
     if event.kind == ChangeKind.PRESENCE:
         return ("presence", event.project_id)
+    if event.kind == ChangeKind.NOTIFICATION:
+        return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
     if event.kind in STATE_KINDS:
         # A percentage alone draws less than a new status: the two never stand in for each other.
         return ("state", event.scene_id, event.take_id, _progress_only(event))
@@ -56,6 +58,9 @@ def render_change(event, role: str) -> list[Message]:
         return _export(event)
     if kind == ChangeKind.PRESENCE:
         return [Message(event.id, "change", presence_html(event.project_id))]
+    if kind == ChangeKind.NOTIFICATION:
+        # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
+        return [Message(event.id, "change", bell_html(event.recipient_id))]
     if kind == ChangeKind.SCENE_DELETED:
         gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
         return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
@@ -141,6 +146,12 @@ def _take_html(event, project, role: str) -> str:
     if event.kind == ChangeKind.TAKE_QUEUED:
         return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
     return card
+
+
+def bell_html(user_id: int) -> str:
+    from projects.selectors import unread_count
+
+    return compact(render_to_string("projects/_bell.html", {"unread": unread_count(user_id=user_id), "oob": True}))
 
 
 def presence_context(project_id: int) -> dict:

@@ -209,7 +209,11 @@ class Hub:
         for event in events:
             self._remember(event.id)
             self._cursor = max(self._cursor, event.id)
-            watchers = channels.get(channel_of(event))
+            if event.recipient_id:
+                # One person's change (their bell): to every page of theirs, whatever it watches.
+                watchers = [sub for subs in channels.values() for sub in subs if sub.user_id == event.recipient_id]
+            else:
+                watchers = channels.get(channel_of(event))
             if not watchers:
                 continue
             key = self._coalesce(event)

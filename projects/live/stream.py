@@ -16,6 +16,7 @@ import uuid
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 
 from projects.live.hub import Message, Subscriber, hub
 from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
@@ -31,13 +32,16 @@ def cursor_now() -> int:
     return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def replay(*, channel, role: str, after: int | None) -> list[Message]:
-    """What a page that saw everything up to `after` missed, or a single "reset" if too much."""
+def replay(*, channel, role: str, after: int | None, user_id: int | None = None) -> list[Message]:
+    """What a page that saw everything up to `after` missed, or a single "reset" if too much.
+
+    `user_id`: the page's person, whose own changes (their bell) it gets too; nobody else's."""
     kind, key = channel
-    scope = {"project_id": key} if kind == "project" else {"team_id": key, "project__isnull": True}
+    scope = Q(project_id=key) if kind == "project" else Q(team_id=key, project__isnull=True)
+    scope = (scope & Q(recipient__isnull=True)) | (Q(recipient_id=user_id) if user_id else Q(pk__in=[]))
     if after is None:
         return []  # a page that says nothing was just rendered: nothing to catch up on
-    missed = list(ChangeEvent.objects.filter(id__gt=after, **scope).order_by("id")[:REPLAY_LIMIT + 1])
+    missed = list(ChangeEvent.objects.filter(scope, id__gt=after).order_by("id")[:REPLAY_LIMIT + 1])
     oldest_kept = ChangeEvent.objects.order_by("id").values_list("id", flat=True).first()
     if len(missed) > REPLAY_LIMIT or (oldest_kept is not None and oldest_kept > after + 1 and after > 0):
         # Too much, or older than what is kept (a day): the page reloads instead.
@@ -90,7 +94,8 @@ class _Page:
             _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client,
                        stream=self.stream)
         chunks = ["retry: 2000\n\n"]
-        for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after):
+        for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after,
+                                  user_id=self.user_id):
             chunks.append(message.encode())
             self.replayed.add(message.id)
             if message.event == "reset":

@@ -59,7 +59,8 @@ def project_changes(request, pk):
     """The fallback where a page can't hold a stream: the regions changed since ?after=, at once."""
     project, membership = get_project_for(request.user, pk)
     _not_activity(request)
-    messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request) or 0)
+    messages = replay(channel=("project", project.pk), role=membership.role, after=_after(request) or 0,
+                      user_id=request.user.pk)
     body = "".join(m.data for m in messages if m.event == "change")
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
     response["X-Live-Cursor"] = str(max([m.id for m in messages], default=_after(request) or 0))

@@ -37,3 +37,4 @@ from .review import (  # noqa: F401
     hash_token,
 )
 from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
+from .inbox import Notification, NotificationKind  # noqa: F401

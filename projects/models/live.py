@@ -26,6 +26,7 @@ class ChangeKind(models.TextChoices):
     EXPORT_CHANGED = "export_changed"
     CONNECTION_TESTED = "connection_tested"
     PRESENCE = "presence"
+    NOTIFICATION = "notification"
 
 
 class ChangeEvent(models.Model):
@@ -45,6 +46,9 @@ class ChangeEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     data = models.JSONField(default=dict, blank=True)
+    # A change only one person hears of (their bell): delivered to their pages alone.
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+                                  related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

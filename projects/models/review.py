@@ -227,6 +227,8 @@ class RenderDigest(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="render_digest")
     last_activity_id = models.PositiveBigIntegerField(default=0, help_text="Feed entries up to this one were sent")
     due_at = models.DateTimeField(null=True, blank=True, help_text="When the scheduled digest goes out")
+    base_url = models.CharField(max_length=200, blank=True,
+                                help_text="The studio's address when the author last booked a take")
 
 
 def _link_token() -> str:

@@ -91,20 +91,19 @@ def test_when_nothing_fits_the_refusal_says_what_to_change(team, gateway, editor
         refused.value.messages[0]
 
 
-def test_a_deprecated_model_renders_until_its_date_then_is_refused(team, replicate, editor, eight_seconds):
-    today = timezone.localdate()
+def test_a_deprecated_model_still_renders_and_is_refused_once_marked_retired(team, replicate, editor,
+                                                                              eight_seconds):
     veo = CatalogModel.objects.get(model_id="google/veo-3.1")
     CatalogModel.objects.filter(pk=veo.pk).update(lifecycle="deprecated",
-                                                  lifecycle_date=today + datetime.timedelta(days=3))
-    team._available_targets = None
+                                                  lifecycle_date=timezone.localdate() - datetime.timedelta(days=3))
     assert "Veo 3.1 (Replicate)" in [a.name for a in catalog.alternatives_for(team, eight_seconds)]
-    CatalogModel.objects.filter(pk=veo.pk).update(lifecycle_date=today)
-    team._available_targets = None
+    CatalogModel.objects.filter(pk=veo.pk).update(lifecycle="retired", lifecycle_date="2026-12-01")
+    team._available_targets = None  # a new request reads the catalog again
     assert "Veo 3.1 (Replicate)" not in [a.name for a in catalog.alternatives_for(team, eight_seconds)]
     with pytest.raises(ValidationError) as refused:
         services.render_create(scene=eight_seconds, user=editor, connection=replicate,
                                model_id="google/veo-3.1", idempotency_key=uuid.uuid4())
-    assert refused.value.messages[0].startswith(f"Veo 3.1 (Replicate) was retired on {today:%Y-%m-%d}.")
+    assert refused.value.messages[0].startswith("Veo 3.1 (Replicate) was retired on 2026-12-01. Models that fit")
 
 
 def sora_take(scene, gateway, status):
@@ -181,3 +180,11 @@ def test_the_register_form_shows_the_retirement_and_registers_nothing(client_for
     html = response.content.decode()
     assert "“sora-2-pro” is Sora 2 Pro, which was retired on 2026-09-24" in html
     assert not CatalogModel.objects.filter(connection=gateway).exists()
+
+
+def test_a_start_frame_only_model_fits_only_scenes_with_a_reference_image(team, owner, make_scene):
+    connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                  base_url="http://127.0.0.1:9/v1", api_key="rw-test")
+    words, looks = make_scene(title="Words", duration=4), with_reference(make_scene(title="Look", duration=4))
+    assert "Gen-4 Turbo (Runway, start frame only)" not in [a.name for a in catalog.alternatives_for(team, words)]
+    assert "Gen-4 Turbo (Runway, start frame only) $0.20" in [a.words for a in catalog.alternatives_for(team, looks)]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from generation import connections, tasks
 from generation.models import CatalogModel, Render, RetirementNotice, Status
-from projects.models import Activity, NotificationPreference, Scene
+from projects.models import Activity, Notification, NotificationPreference, Scene
 
 TODAY = timezone.localdate()
 
@@ -56,6 +56,9 @@ def test_owners_are_told_once_when_a_model_their_scenes_use_retires_within_30_da
         f"Veo 3.1 (Replicate) retires on {when}: 1 scene uses it (1. Pier). Move them to another model "
         "before then.")]
     assert RetirementNotice.objects.count() == 1
+    inbox = Notification.objects.filter(kind="model_retiring")
+    assert [(n.recipient_id, n.path.split("?")[0]) for n in inbox] == [
+        (owner.pk, reverse("generation:scene_retarget", args=[project.pk]))]  # the bell rings for owners only
 
 
 def test_a_retirement_further_than_30_days_or_already_past_is_not_announced(
@@ -106,9 +109,9 @@ def test_the_board_shows_a_chip_on_frames_whose_model_is_going(client_for, edito
     when = f"{TODAY + datetime.timedelta(days=12):%Y-%m-%d}"
     assert html.count('data-testid="frame-retiring"') == 1
     assert f"Veo 3.1 (Replicate) retires {when}" in html
-    veo_retires_in(0)  # the day has come
+    CatalogModel.objects.filter(model_id="google/veo-3.1").update(lifecycle="retired")  # the day came
     html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
-    assert "Veo 3.1 (Replicate) retired" in html
+    assert "Veo 3.1 (Replicate) retired<" in html
 
 
 def test_the_daily_task_is_in_the_beat_schedule():

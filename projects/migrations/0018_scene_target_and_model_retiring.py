@@ -1,4 +1,4 @@
-# Models that retire (#13 §3): a scene's chosen model, the activity kinds and email preference for it.
+# Models that retire (#13 §3): a scene's chosen model; the activity, inbox and email kinds for it.
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0019_provider_kinds_veo_fal_runway_comfyui'),
-        ('projects', '0016_activity_storyboard_kinds'),
+        ('generation', '0023_comfy_workflows'),
+        ('projects', '0017_notifications'),
     ]
 
     operations = [
@@ -31,5 +31,10 @@ class Migration(migrations.Migration):
             model_name='activity',
             name='kind',
             field=models.CharField(choices=[('render_started', 'Render started'), ('render_finished', 'Render finished'), ('render_failed', 'Render failed'), ('comment', 'Comment'), ('approved', 'Approved'), ('changes_requested', 'Changes requested'), ('scene_edited', 'Scene edited'), ('project_created', 'Project created'), ('scene_created', 'Scene added'), ('scenes_reordered', 'Scenes reordered'), ('scene_deleted', 'Scene deleted'), ('scene_retargeted', 'Scene moved to another model'), ('model_retiring', 'Model retiring')], max_length=24),
+        ),
+        migrations.AlterField(
+            model_name='notification',
+            name='kind',
+            field=models.CharField(choices=[('mention', 'Mention'), ('reply', 'Reply'), ('decision', 'Decision'), ('render', 'Render'), ('invitation', 'Invitation'), ('model_retiring', 'Model retiring')], max_length=16),
         ),
     ]

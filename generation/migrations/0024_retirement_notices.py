@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0019_provider_kinds_veo_fal_runway_comfyui'),
-        ('projects', '0016_activity_storyboard_kinds'),
+        ('generation', '0023_comfy_workflows'),
+        ('projects', '0017_notifications'),
     ]
 
     operations = [

@@ -1,0 +1,316 @@
+"""A team's own ComfyUI server (`/prompt`, `/history`, `/queue`, `/view`, `/upload/image`).
+
+There is no fixed model list: each model is a workflow graph the team uploaded in ComfyUI's
+API format, with the inputs the studio fills (prompt, size, frames, seed, reference image)
+named per workflow. ComfyUI lets the client choose the prompt_id, so the take's own
+idempotency key is the job's name: a create whose answer got lost is found again by name.
+No auth by default (ComfyUI has none); an optional bearer key serves a reverse proxy.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from .base import JobProbe, JobState, Provider, ProviderError, RenderRequest
+from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+VIDEO_SUFFIXES = (".mp4", ".webm")  # preferred in this order: WebM cannot carry C2PA
+OUTPUT_KEYS = ("gifs", "videos", "images")  # VHS_VideoCombine, newer core nodes, SaveVideo
+VIDEO_TYPES = ("video/mp4", "video/webm")
+GONE = "ComfyUI no longer knows this job (was the server restarted, or the job deleted from its queue?)."
+
+
+@dataclass(frozen=True)
+class Workflow:
+    graph: dict  # {node_id: {"class_type": …, "inputs": {…}}}
+    inputs: dict  # role → [node_id, input_name]
+    frames_rule: str = "any"  # any | 8n+1 | 4n+1
+    fps: int = 24
+
+
+WorkflowLookup = Callable[[str], "Workflow | None"]
+
+
+def frames_for(seconds: float, fps: int, rule: str) -> int:
+    """seconds × fps frames, rounded to what the model renders (LTX 8n+1, Wan 4n+1)."""
+    frames = max(1, round(seconds * fps))
+    step = {"8n+1": 8, "4n+1": 4}.get(rule)
+    if step is None:
+        return frames
+    return step * max(1, round((frames - 1) / step)) + 1
+
+
+def seed_for(prompt_id: str) -> int:
+    """A seed fixed by the take: the same take is the same picture, each new take a new one."""
+    return int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16) % 2**32
+
+
+def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "") -> dict:
+    """A deep copy of the workflow's graph with the mapped inputs set for this take."""
+    params = (request.recipe or {}).get("parameters", {})
+    values = {
+        "prompt": request.prompt,
+        "width": request.width,
+        "height": request.height,
+        "length": frames_for(request.seconds, workflow.fps, workflow.frames_rule),
+        "fps": workflow.fps,
+        "seed": int(params["seed"]) if str(params.get("seed", "")).isdigit() else seed_for(prompt_id),
+    }
+    negative = (request.recipe or {}).get("negative_prompt")
+    if negative:
+        values["negative_prompt"] = negative
+    if image_name:
+        values["image"] = image_name
+    graph = copy.deepcopy(workflow.graph)
+    for role, value in values.items():
+        target = workflow.inputs.get(role)
+        if not target:
+            continue
+        node_id, input_name = target
+        graph[str(node_id)]["inputs"][input_name] = value
+    return graph
+
+
+def node_errors_in_words(body: dict) -> str:
+    """ComfyUI's refusal of a graph as one line: "node 6 (CLIPTextEncode): Required input is missing: text"."""
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    lines = []
+    node_errors = body.get("node_errors")
+    if isinstance(node_errors, dict):
+        for node_id, node in node_errors.items():
+            node = node if isinstance(node, dict) else {}
+            for problem in node.get("errors") or []:
+                if not isinstance(problem, dict):
+                    continue
+                words = str(problem.get("message") or problem.get("type") or "invalid")
+                if problem.get("details"):
+                    words += f": {problem['details']}"
+                lines.append(f"node {node_id} ({node.get('class_type', '?')}): {words}")
+    summary = str(error.get("message") or "the workflow is invalid")
+    if error.get("type") == "invalid_prompt" and error.get("details"):
+        summary += f" ({error['details']}). Is the custom node installed on that server?"
+    return summary + (": " + "; ".join(lines) if lines else "")
+
+
+class ComfyUIProvider(HttpAdapter, Provider):
+    key = "comfyui"
+    has_thumbnail = False  # the studio takes a frame of the video
+    # We name every job ourselves and look it up by that name: not found means never created
+    # (unless the server was restarted, which also loses what it was running).
+    job_list_is_complete = True
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        workflows: WorkflowLookup,
+        api_key: str = "",
+        name: str = "ComfyUI",
+        client_id: str = "storyboard-studio",
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        if not base_url:
+            raise ProviderError("A ComfyUI connection needs the server's address (base URL).",
+                                code="invalid_request")
+        self.name = name
+        self.models = ()
+        self._workflows = workflows
+        self._client_id = client_id
+        self._connect(base_url=base_url, client=client, sleep=sleep,
+                      auth={"Authorization": f"Bearer {api_key}"} if api_key else {})
+
+    # ---- submit -------------------------------------------------------------------
+
+    def submit(self, request: RenderRequest) -> str:
+        workflow = self._workflows(request.model)
+        if workflow is None:
+            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+                                code="model_unknown")
+        prompt_id = request.idempotency_key or str(uuid.uuid4())
+        image_name = ""
+        if workflow.inputs.get("image"):
+            if request.input_reference is None:
+                raise ProviderError("This workflow starts from a reference image: add one to the scene.",
+                                    code="invalid_request")
+            image_name = self._upload_image(Path(request.input_reference), prompt_id)
+        graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name)
+        body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
+        response = self._send("POST", "/prompt", idempotent=False, json=body)
+        if response.status_code == 400:
+            raise ProviderError(f"{self.name} refused the workflow: "
+                                f"{node_errors_in_words(_json_or_empty(response))}", code="invalid_request")
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        answer = _json_or_empty(response)
+        return str(answer.get("prompt_id") or prompt_id)
+
+    def _upload_image(self, path: Path, prompt_id: str) -> str:
+        """POST /upload/image; the name is ours (never the user's), so a retry overwrites the same file."""
+        suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
+        filename = f"studio-{prompt_id}{suffix}"
+        content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(suffix, "image/png")
+        response = self._send(
+            "POST", "/upload/image", idempotent=True,
+            files={"image": (filename, path.read_bytes(), content_type)},
+            data={"overwrite": "true", "type": "input"},
+        )
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        answer = json_object(response, self.name)
+        name, subfolder = str(answer.get("name") or filename), str(answer.get("subfolder") or "")
+        return f"{subfolder}/{name}" if subfolder else name
+
+    # ---- poll, download, cancel -------------------------------------------------------
+
+    def _history(self, job_id: str) -> dict | None:
+        response = self._send("GET", f"/history/{quote(job_id, safe='')}", idempotent=True)
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        entry = json_object(response, self.name).get(job_id)
+        return entry if isinstance(entry, dict) else None
+
+    def _queue_place(self, job_id: str) -> str:
+        """"running", "pending" or "" (not in the queue)."""
+        response = self._send("GET", "/queue", idempotent=True)
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        queue = json_object(response, self.name)
+        for place, key in (("running", "queue_running"), ("pending", "queue_pending")):
+            for item in queue.get(key) or []:
+                if isinstance(item, list) and len(item) > 1 and str(item[1]) == job_id:
+                    return place
+        return ""
+
+    def poll(self, job_id: str) -> JobState:
+        entry = self._history(job_id)
+        if entry is None:
+            place = self._queue_place(job_id)
+            if place:
+                return JobState(status="running" if place == "running" else "queued")
+            entry = self._history(job_id)  # it may have finished between the two looks
+            if entry is None:
+                return JobState(status="failed", error=GONE)
+        return _state_of(entry)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant != "video":
+            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
+                                code="invalid_request")
+        entry = self._history(job_id)
+        if entry is None:
+            raise ProviderError(EXPIRED, code="expired")
+        output = _video_output(entry.get("outputs"))
+        if output is None:
+            raise ProviderError(
+                f"The workflow on {self.name} saved no video (mp4 or webm). End it with a node that "
+                "saves one, such as VHS_VideoCombine or SaveVideo.", code="bad_download")
+        query = urlencode({"filename": output["filename"], "subfolder": output.get("subfolder") or "",
+                           "type": output.get("type") or "output"})
+        stream_download(self._client, f"/view?{query}", Path(dest), expected_content_types=VIDEO_TYPES,
+                        headers=self._auth, provider_name=self.name)
+
+    def cancel(self, job_id: str) -> bool:
+        place = self._queue_place(job_id)
+        if place == "pending":
+            response = self._send("POST", "/queue", idempotent=True, json={"delete": [job_id]})
+        elif place == "running":
+            # With the prompt_id, ComfyUI interrupts only that job, never another one running.
+            response = self._send("POST", "/interrupt", idempotent=True, json={"prompt_id": job_id})
+        else:
+            return False
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        return True
+
+    @property
+    def job_listing_hint(self) -> str:
+        base = str(self._client.base_url).rstrip("/")
+        return f"Look for it in ComfyUI's queue and history at {base}."
+
+    def find_job(self, probe: JobProbe) -> str | None:
+        """Our job is the prompt_id we chose: in the history or the queue, or never created."""
+        job_id = probe.idempotency_key
+        if not job_id:
+            return None
+        if self._history(job_id) is not None or self._queue_place(job_id):
+            return job_id
+        return None
+
+    def test_connection(self) -> str:
+        response = self._send("GET", "/system_stats", idempotent=True)
+        if response.status_code == 404:
+            raise ProviderError(f"{self.name} does not answer like a ComfyUI server at this address. "
+                                "Check the base URL.", code="invalid_request")
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        stats = json_object(response, self.name)
+        version = (stats.get("system") or {}).get("comfyui_version") or "unknown version"
+        devices = [str(d.get("name")) for d in stats.get("devices") or [] if isinstance(d, dict) and d.get("name")]
+        on = f" on {devices[0]}" if devices else ""
+        return f"Connected to {self.name}: ComfyUI {version}{on}."
+
+
+def _json_or_empty(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _messages(entry: dict) -> dict:
+    """The history's status messages as {event: data} (the last of each)."""
+    found = {}
+    for message in (entry.get("status") or {}).get("messages") or []:
+        if isinstance(message, list) and len(message) == 2 and isinstance(message[1], dict):
+            found[str(message[0])] = message[1]
+    return found
+
+
+def _state_of(entry: dict) -> JobState:
+    status = entry.get("status") or {}
+    events = _messages(entry)
+    if "execution_interrupted" in events:
+        return JobState(status="canceled", error="Interrupted on the ComfyUI server.")
+    if status.get("status_str") == "error" or "execution_error" in events:
+        failure = events.get("execution_error") or {}
+        where = f"node {failure.get('node_id')} ({failure.get('node_type')})" if failure.get("node_id") else "the workflow"
+        reason = str(failure.get("exception_message") or "").strip() or "no reason given"
+        kind = str(failure.get("exception_type") or "")
+        if "OutOfMemory" in kind:
+            reason = f"the GPU ran out of memory ({reason}). Try a smaller size or fewer frames"
+        return JobState(status="failed", error=f"ComfyUI failed in {where}: {reason}.")
+    if status.get("status_str") == "success" or status.get("completed") or entry.get("outputs"):
+        start = (events.get("execution_start") or {}).get("timestamp")
+        end = (events.get("execution_success") or {}).get("timestamp")
+        seconds = (end - start) / 1000 if isinstance(start, (int, float)) and isinstance(end, (int, float)) \
+            and end >= start else None
+        return JobState(status="succeeded", progress=100, provider_seconds=seconds)
+    return JobState(status="running")
+
+
+def _video_output(outputs) -> dict | None:
+    """The first saved mp4 (else webm) among the workflow's outputs; saved files before previews."""
+    if not isinstance(outputs, dict):
+        return None
+    files = []
+    for node_id in sorted(outputs, key=lambda n: (len(str(n)), str(n))):
+        node = outputs[node_id] if isinstance(outputs[node_id], dict) else {}
+        for key in OUTPUT_KEYS:
+            files += [f for f in node.get(key) or [] if isinstance(f, dict) and isinstance(f.get("filename"), str)]
+    for suffix in VIDEO_SUFFIXES:
+        for wanted_type in ("output", "temp"):
+            for item in files:
+                if item["filename"].lower().endswith(suffix) and (item.get("type") or "output") == wanted_type:
+                    return item
+    return None

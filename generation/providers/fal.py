@@ -1,0 +1,399 @@
+"""fal's queue API (`https://queue.fal.run`).
+
+`POST {queue}/{endpoint_id}` with the model's own input answers a `request_id` and
+the request's `status_url`, `response_url` and `cancel_url`. Those URLs sit on the
+app's root, not on the endpoint's sub-path (`fal-ai/veo3.1/fast` is polled under
+`fal-ai/veo3.1/requests/…`), so they are kept as fal sent them, never rebuilt.
+
+Where they are kept: a take stores one provider job id (200 characters), and the
+adapter sees only that id afterwards, so the URLs go into the job id (FalJob). All
+three must be on the queue's own origin (the key is sent to them), so only their
+paths are kept: `"<request_id> <response path>"` when the status and cancel URLs are
+the response URL plus `/status` and `/cancel` (fal's layout, checked at submit),
+else `"<request_id> <response path> <status path> <cancel path>"`. The request id
+comes first so a webhook, which carries only the request id, finds its take by
+prefix (generation/webhooks.py).
+
+Webhooks: `?fal_webhook=<url>` when the studio is reachable; fal signs them with
+Ed25519 keys it publishes as a JWKS (verify_fal_webhook below).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import mimetypes
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .http import EXPIRED, HttpAdapter, error_from_response, json_object, make_client, stream_download
+from .webhooks import TOLERANCE_SECONDS, WebhookError
+
+DEFAULT_BASE_URL = "https://queue.fal.run"
+DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+# owner/app[/sub/path]: each segment starts with a letter or digit, so "../x" cannot climb.
+ENDPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
+JOB_ID_LIMIT = 200  # Render.provider_job_id
+STATUSES = {"IN_QUEUE": "queued", "IN_PROGRESS": "running", "COMPLETED": "succeeded",
+            # Not in fal's documented set, but reported by some apps after a cancel.
+            "CANCELLED": "canceled", "CANCELED": "canceled"}
+MODERATION = re.compile(r"content.?policy|moderation|nsfw|safety|flagged", re.IGNORECASE)
+PERCENT = re.compile(r"(\d{1,3})\s?%")
+GONE = "The provider no longer knows this job."
+
+InputBuilder = Callable[[RenderRequest], dict]
+
+
+def _aspect_ratio(request: RenderRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
+    ratio = request.width / request.height
+    return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
+
+
+def _resolution(request: RenderRequest) -> str:
+    return "1080p" if min(request.width, request.height) >= 1080 else "720p"
+
+
+def _data_uri(path: Path) -> str:
+    content_type = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def veo31_input(request: RenderRequest) -> dict:
+    """fal-ai/veo3.1 and /fast [docs]: "4s" | "6s" | "8s", 16:9 or 9:16, 720p/1080p. The studio
+    books Veo with audio ($0.40/s; silent is $0.20/s). The image-to-video endpoint adds image_url."""
+    inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
+              "resolution": _resolution(request), "generate_audio": True}
+    if request.input_reference is not None:
+        inputs["image_url"] = _data_uri(Path(request.input_reference))
+    return inputs
+
+
+def seedance2_input(request: RenderRequest) -> dict:
+    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal."""
+    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": _resolution(request),
+            "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
+
+
+def kling3_input(request: RenderRequest) -> dict:
+    """fal-ai/kling-video/v3 text-to-video [3p]: duration as a string of seconds, like Kling 2 on fal."""
+    return {"prompt": request.prompt, "duration": str(request.seconds),
+            "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+
+
+def generic_input(request: RenderRequest) -> dict:
+    return {"prompt": request.prompt, "duration": str(request.seconds)}
+
+
+INPUT_BUILDERS: dict[str, InputBuilder] = {
+    "fal-ai/veo3.1": veo31_input,
+    "fal-ai/veo3.1/fast": veo31_input,
+    "bytedance/seedance-2.0/text-to-video": seedance2_input,
+    "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
+}
+# A start frame goes to the model's image-to-video endpoint.
+IMAGE_ENDPOINTS = {
+    "fal-ai/veo3.1": "fal-ai/veo3.1/image-to-video",
+    "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/image-to-video",
+}
+
+
+@dataclass(frozen=True)
+class FalJob:
+    """A queued request: its id and the three URLs fal gave for it (all on the queue's origin)."""
+
+    request_id: str
+    response_url: str
+    status_url: str
+    cancel_url: str
+
+    def encode(self) -> str:
+        """`request_id path` in fal's usual layout, else `request_id path status_path cancel_path`;
+        paths without the origin, which is the connection's queue address."""
+        paths = [_path(u) for u in (self.response_url, self.status_url, self.cancel_url)]
+        if paths[1:] == [paths[0] + "/status", paths[0] + "/cancel"]:
+            return f"{self.request_id} {paths[0]}"
+        return " ".join([self.request_id, *paths])
+
+    @classmethod
+    def decode(cls, job_id: str, base_url: str) -> FalJob:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
+        parts = job_id.split(" ")
+        if len(parts) == 2:  # fal's usual layout, checked when the job was stored
+            parts += [parts[1] + "/status", parts[1] + "/cancel"]
+        if len(parts) != 4 or not all(p.startswith("/") for p in parts[1:]):
+            raise ProviderError("This take's fal job id is not one the studio wrote.", code="invalid_request")
+        return cls(parts[0], *(origin + p for p in parts[1:]))
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class FalProvider(HttpAdapter, Provider):
+    key = "fal"
+    has_thumbnail = False  # the result is the video only; the studio extracts a frame
+
+    job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        name: str = "fal",
+        models: tuple[ModelSpec, ...] = (),
+        webhook_url: str | None = None,
+        input_builders: Mapping[str, InputBuilder] | None = None,
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        self.name = name
+        self.models = tuple(models)
+        self._webhook_url = webhook_url
+        self._builders = {**INPUT_BUILDERS, **(input_builders or {})}
+        self._base = base_url.rstrip("/")
+        self._connect(base_url=self._base, client=client, sleep=sleep, auth={"Authorization": f"Key {api_key}"})
+
+    def endpoint_for(self, request: RenderRequest) -> str:
+        if request.input_reference is not None and request.model in IMAGE_ENDPOINTS:
+            return IMAGE_ENDPOINTS[request.model]
+        return request.model
+
+    def build_input(self, request: RenderRequest) -> dict:
+        return self._builders.get(request.model, generic_input)(request)
+
+    def submit(self, request: RenderRequest) -> str:
+        if not ENDPOINT_ID.match(request.model):
+            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+                                code="model_unknown")
+        params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
+        response = self._send("POST", f"/{self.endpoint_for(request)}", idempotent=False,
+                              json=self.build_input(request), params=params)
+        if response.is_error:
+            raise self._fail(response, model=request.model)
+        try:
+            body = json_object(response, self.name)
+        except ProviderError:
+            body = {}
+        job = self._job_from(body)
+        encoded = job.encode()
+        if len(encoded) > JOB_ID_LIMIT:
+            try:  # best effort: the studio cannot track it
+                self._send("PUT", job.cancel_url, idempotent=True)
+            except ProviderError:
+                pass
+            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
+                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
+        return encoded
+
+    def _job_from(self, body: dict) -> FalJob:
+        fields = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
+        if not all(isinstance(f, str) and f and " " not in f for f in fields):
+            # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
+            raise ProviderError(f"{self.name} accepted the request but sent no request id and addresses. "
+                                "Check the provider before retrying.", code="server")
+        job = FalJob(*fields)
+        if not all(self._own(url) for url in fields[1:]):
+            raise ProviderError(f"{self.name} answered with addresses on another host; the studio will not "
+                                "send its key there. Check fal's dashboard for the request.", code="server")
+        return job
+
+    def _own(self, url: str) -> bool:
+        base, other = urlsplit(self._base), urlsplit(url)
+        return (other.scheme, other.netloc) == (base.scheme, base.netloc)
+
+    def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
+        """fal's validation errors are 422 `{"detail": [{loc, msg, type}]}`; others `{"detail": "..."}`."""
+        detail = _json(response).get("detail")
+        if response.status_code == 422 and isinstance(detail, list):
+            problems = "; ".join(_validation_line(item) for item in detail[:5] if isinstance(item, dict))
+            code = "moderation" if MODERATION.search(problems) else "invalid_request"
+            return ProviderError(f"{self.name} refused the request: {problems or 'invalid input'}", code=code)
+        return error_from_response(response, self.name, model=model)
+
+    def poll(self, job_id: str) -> JobState:
+        job = FalJob.decode(job_id, self._base)
+        response = self._send("GET", job.status_url, idempotent=True, params={"logs": "1"})
+        if response.status_code == 404:
+            return JobState(status="failed", error=GONE)
+        if response.is_error:
+            raise self._fail(response)
+        body = json_object(response, self.name)
+        status = STATUSES.get(str(body.get("status")), "running")
+        if status == "succeeded" and "cancel" in str(body.get("error_type") or ""):
+            return JobState(status="canceled", error="Canceled at the provider.")
+        if status == "succeeded" and (body.get("error") or body.get("error_type")):
+            return JobState(status="failed", error=_failure(body.get("error"), body.get("error_type")))
+        if status == "succeeded":
+            metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+            seconds = metrics.get("inference_time")
+            return JobState(status=status, progress=100,
+                            provider_seconds=float(seconds) if isinstance(seconds, (int, float)) else None)
+        return JobState(status=status, progress=_progress(body.get("logs")) if status == "running" else 0)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant != "video":
+            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
+                                code="invalid_request")
+        job = FalJob.decode(job_id, self._base)
+        response = self._send("GET", job.response_url, idempotent=True)
+        if response.status_code in (404, 410):
+            raise ProviderError(EXPIRED, code="expired")
+        if response.is_error:
+            raise self._fail(response)
+        video = json_object(response, self.name).get("video")
+        url = video.get("url") if isinstance(video, dict) else None
+        if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+        stream_download(self._client, url, Path(dest), provider_name=self.name)
+
+    def cancel(self, job_id: str) -> bool:
+        """PUT cancel_url: CANCELLATION_REQUESTED (202), ALREADY_COMPLETED (400) or NOT_FOUND (404)."""
+        response = self._send("PUT", FalJob.decode(job_id, self._base).cancel_url, idempotent=True)
+        if response.status_code in (400, 404):
+            return False
+        if response.is_error:
+            raise self._fail(response)
+        return _json(response).get("status") == "CANCELLATION_REQUESTED"
+
+    def test_connection(self) -> str:
+        """The queue API has no account endpoint, so ask for the status of a request that cannot
+        exist: a wrong key answers 401, a good one 404. It costs nothing."""
+        response = self._send("GET", "/fal-ai/veo3.1/requests/00000000-0000-0000-0000-000000000000/status",
+                              idempotent=True)
+        if response.status_code in (401, 403):
+            raise self._fail(response)
+        if response.status_code >= 500:
+            raise self._fail(response)
+        return f"{self.name} accepted the key."
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _validation_line(item: dict) -> str:
+    where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+    return f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid"))
+
+
+def _progress(logs) -> int:
+    # fal has no progress field; many apps log "42%" steps. The newest mention wins.
+    if not isinstance(logs, list):
+        return 0
+    for entry in reversed(logs[-50:]):
+        message = entry.get("message", "") if isinstance(entry, dict) else ""
+        if match := PERCENT.findall(str(message)):
+            return min(99, int(match[-1]))
+    return 0
+
+
+def _failure(error, error_type) -> str:
+    message = str(error or "").strip() or "The provider did not say why the video failed."
+    if MODERATION.search(f"{message} {error_type or ''}"):
+        return f"Refused by the provider's moderation: {message}"
+    return message
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+JWKS_CACHE_KEY = "fal-webhook-jwks"
+JWKS_CACHE_SECONDS = 24 * 3600
+JWKS_REFETCH_AFTER = 60  # a signature no cached key verifies refetches, at most once a minute
+
+
+def _public_keys(jwks: object) -> list[Ed25519PublicKey]:
+    keys = []
+    for key in (jwks.get("keys") if isinstance(jwks, dict) else None) or []:
+        if not (isinstance(key, dict) and key.get("kty") == "OKP" and key.get("crv") == "Ed25519"):
+            continue
+        x = str(key.get("x", ""))
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))))
+        except (ValueError, binascii.Error):
+            continue
+    return keys
+
+
+def fetch_jwks(url: str) -> dict:
+    """fal's published key set (no auth)."""
+    with make_client(base_url="", headers={"User-Agent": "storyboard-studio"}, read=10.0) as client:
+        try:
+            response = client.get(url)
+        except httpx.HTTPError as exc:
+            raise WebhookError(f"fal's key set could not be fetched: {type(exc).__name__}") from exc
+    if response.status_code != 200:
+        raise WebhookError(f"fal's key set answered HTTP {response.status_code}.")
+    try:
+        return response.json()
+    except ValueError:
+        raise WebhookError("fal's key set is not JSON.") from None
+
+
+def verify_fal_webhook(
+    *,
+    headers: Mapping[str, str],
+    body: bytes,
+    jwks_url: str,
+    cache,
+    fetch: Callable[[str], dict] = fetch_jwks,
+    now: float | None = None,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> str:
+    """Return the request id the webhook is about, or raise WebhookError.
+
+    The signed message is `request_id\\nuser_id\\ntimestamp\\nsha256hex(body)`; the signature
+    is hex in X-Fal-Webhook-Signature. The key set is cached for a day (`cache`: a Django
+    cache) and fetched again when no cached key verifies, so a key rotation is picked up.
+    """
+    lowered = {name.lower(): value for name, value in headers.items()}
+    request_id = lowered.get("x-fal-webhook-request-id", "")
+    user_id = lowered.get("x-fal-webhook-user-id", "")
+    stamp = lowered.get("x-fal-webhook-timestamp", "")
+    signature_hex = lowered.get("x-fal-webhook-signature", "")
+    if not (request_id and user_id and stamp and signature_hex):
+        raise WebhookError("Missing an X-Fal-Webhook-Request-Id, -User-Id, -Timestamp or -Signature header.")
+    try:
+        timestamp = int(stamp)
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        raise WebhookError("The webhook timestamp or signature is malformed.") from None
+    now = time.time() if now is None else now
+    if abs(now - timestamp) > tolerance:
+        raise WebhookError("The webhook timestamp is too far from now.")
+    message = "\n".join([request_id, user_id, stamp, hashlib.sha256(body).hexdigest()]).encode()
+
+    cached = cache.get(JWKS_CACHE_KEY)
+    if cached is None or not _verifies(_public_keys(cached["jwks"]), signature, message):
+        if cached is not None and now - cached["fetched_at"] < JWKS_REFETCH_AFTER:
+            raise WebhookError("No fal key verifies the webhook signature.")
+        cached = {"jwks": fetch(jwks_url), "fetched_at": now}
+        cache.set(JWKS_CACHE_KEY, cached, JWKS_CACHE_SECONDS)
+        if not _verifies(_public_keys(cached["jwks"]), signature, message):
+            raise WebhookError("No fal key verifies the webhook signature.")
+    return request_id
+
+
+def _verifies(keys: list[Ed25519PublicKey], signature: bytes, message: bytes) -> bool:
+    for key in keys:
+        try:
+            key.verify(signature, message)
+            return True
+        except InvalidSignature:
+            continue
+    return False

@@ -1,0 +1,200 @@
+"""Runway's developer API (`https://api.dev.runwayml.com`, API version 2024-11-06).
+
+A take is a task: `POST /v1/text_to_video` (or `/v1/image_to_video` when the take
+has a start frame) answers `{id}`; `GET /v1/tasks/{id}` reports it; `DELETE`
+cancels it. No webhooks and no task listing, so a create whose answer was lost
+cannot be found again: it is reported as "may be billed" with where to look.
+Output URLs are signed and expire after 24–48 hours; the studio copies the file
+as soon as the task succeeds.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
+API_VERSION = "2024-11-06"
+STATUSES = {
+    "PENDING": "queued",
+    "THROTTLED": "queued",  # waiting for a free slot of the organisation's concurrency: queued to users
+    "RUNNING": "running",
+    "SUCCEEDED": "succeeded",
+    "FAILED": "failed",
+    "CANCELLED": "canceled",
+}
+# Models that animate a start frame and refuse a text-only request.
+IMAGE_ONLY = {"gen4_turbo"}
+GONE = "The provider no longer knows this job."
+MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class RunwayProvider(HttpAdapter, Provider):
+    key = "runway"
+    has_thumbnail = False  # tasks output the video only; the studio extracts a frame
+
+    job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
+                        "Usage / Tasks); the API cannot list tasks.")
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        name: str = "Runway",
+        models: tuple[ModelSpec, ...] = (),
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        self.name = name
+        self.models = tuple(models)
+        # Output files live on Runway's CDN: the key and version header go only to the API host.
+        self._connect(base_url=base_url, client=client, sleep=sleep,
+                      auth={"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION})
+
+    def build_body(self, request: RenderRequest) -> tuple[str, dict]:
+        """(path, JSON body) for the create: exactly the fields Runway defines."""
+        body = {
+            "model": request.model,
+            "promptText": request.prompt,
+            "ratio": request.size.replace("x", ":"),  # "1280x720" → "1280:720"
+            "duration": request.seconds,
+        }
+        seed = (request.recipe.get("parameters") or {}).get("seed")
+        if type(seed) is int:
+            body["seed"] = seed
+        if request.input_reference is None:
+            return "/v1/text_to_video", body
+        body["promptImage"] = _data_uri(Path(request.input_reference))
+        return "/v1/image_to_video", body
+
+    def submit(self, request: RenderRequest) -> str:
+        if not MODEL_ID.match(request.model):
+            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+                                code="model_unknown")
+        if request.model in IMAGE_ONLY and request.input_reference is None:
+            raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
+                                "to the scene, or pick another model.", code="invalid_request")
+        path, body = self.build_body(request)
+        response = self._send("POST", path, idempotent=False, json=body)
+        if response.is_error:
+            raise self._fail(response, model=request.model)
+        try:
+            task_id = json_object(response, self.name).get("id")
+        except ProviderError:
+            task_id = None
+        if not task_id:
+            raise ProviderError(f"{self.name} accepted the request but sent no task id. "
+                                "Check the provider before retrying.", code="server")
+        return str(task_id)
+
+    def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
+        """Runway answers validation errors with 400 `{"error": "...", "issues": [...]}`;
+        an unknown model is such an issue on `model`, and running out of credits a 400 too."""
+        body = _json(response)
+        issues = body.get("issues") if isinstance(body.get("issues"), list) else []
+        if response.status_code == 400 and model and any(
+                isinstance(i, dict) and i.get("path") == ["model"] for i in issues):
+            return ProviderError(f"The model “{model}” is unknown or retired at this provider.",
+                                 code="model_unknown")
+        error = error_from_response(response, self.name, model=model)
+        if response.status_code == 400 and "credit" in str(body.get("error", "")).lower():
+            error.code = "quota"
+        return error
+
+    def _task(self, job_id: str) -> dict | None:
+        """The task, or None when Runway no longer knows it (deleted, or expired)."""
+        response = self._send("GET", f"/v1/tasks/{quote(job_id, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return None
+        if response.is_error:
+            raise self._fail(response)
+        return json_object(response, self.name)
+
+    def poll(self, job_id: str) -> JobState:
+        task = self._task(job_id)
+        if task is None:
+            return JobState(status="failed", error=GONE)
+        status = STATUSES.get(str(task.get("status")), "running")
+        if status == "succeeded":
+            return JobState(status=status, progress=100)
+        if status == "failed":
+            return JobState(status=status, error=_failure(task))
+        return JobState(status=status, progress=_progress(task.get("progress")) if status == "running" else 0)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant != "video":
+            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
+                                code="invalid_request")
+        task = self._task(job_id)
+        if task is None:
+            raise ProviderError(EXPIRED, code="expired")
+        outputs = [u for u in task.get("output") or [] if isinstance(u, str) and u.startswith(("https://", "http://"))]
+        if task.get("status") != "SUCCEEDED" or not outputs:
+            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+        try:
+            stream_download(self._client, outputs[0], Path(dest), provider_name=self.name)
+        except ProviderError as exc:
+            # A signed URL past its expiry answers 403 from the CDN: the file is gone, not our key.
+            if exc.code == "auth":
+                raise ProviderError(EXPIRED, code="expired") from exc
+            raise
+
+    def cancel(self, job_id: str) -> bool:
+        """DELETE cancels a running task (and deletes a finished one): 204 either way."""
+        response = self._send("DELETE", f"/v1/tasks/{quote(job_id, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return False
+        if response.is_error:
+            raise self._fail(response)
+        return True
+
+    def test_connection(self) -> str:
+        """GET /v1/organization: free, authenticated, and it tells the credit balance."""
+        response = self._send("GET", "/v1/organization", idempotent=True)
+        if response.is_error:
+            raise self._fail(response)
+        credits = _json(response).get("creditBalance")
+        if isinstance(credits, int):
+            return f"Connected to {self.name}: {credits} credits left."
+        return f"Connected to {self.name}."
+
+
+def _json(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _data_uri(path: Path) -> str:
+    # Runway takes a start frame as an https URL or a data URI; a fitted frame is small enough inline.
+    content_type = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _progress(value) -> int:
+    # Runway reports progress as a fraction, 0 to 1.
+    try:
+        return max(0, min(99, int(float(value) * 100)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _failure(task: dict) -> str:
+    message = str(task.get("failure") or "").strip() or "The provider did not say why the video failed."
+    code = str(task.get("failureCode") or "")
+    # Runway's moderation codes start with SAFETY (SAFETY.INPUT.TEXT, SAFETY.OUTPUT.VIDEO, …).
+    if code.upper().startswith("SAFETY"):
+        return f"Refused by the provider's moderation: {message}"
+    return message

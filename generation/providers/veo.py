@@ -1,0 +1,313 @@
+"""Google Veo through the Gemini API (`generativelanguage.googleapis.com/v1beta`).
+
+A take is one long-running operation: `POST models/{model}:predictLongRunning`
+answers with the operation's `name`, which is our job id; `GET {name}` tells
+when it is done. The finished video is a URI on the API's own host that needs
+the key and redirects to Google's storage: the key must never follow it there.
+There is no cancel and no webhook, and results are kept two days. Provider
+objects are rebuilt per task, so download() re-reads the operation for its URI.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import re
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+# Model ids are plain names ("veo-3.1-generate-preview"): nothing that could climb the path.
+MODEL_ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
+OPERATION = re.compile(r"^models/[a-z0-9][a-z0-9.-]*/operations/[A-Za-z0-9_-]+$")
+SIZES = {  # our size -> (aspectRatio, resolution)
+    "1280x720": ("16:9", "720p"),
+    "720x1280": ("9:16", "720p"),
+    "1920x1080": ("16:9", "1080p"),
+    "1080x1920": ("9:16", "1080p"),
+}
+DURATIONS = (4, 6, 8)
+LONG_ONLY = 8  # 1080p and reference images render only at 8 seconds
+MAX_REFERENCES = 3
+IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
+THROTTLE_RETRIES = 3
+THROTTLE_WAIT_CAP = 30.0
+GONE = ("Google no longer knows this job: the Gemini API keeps a video's operation and "
+        "result for two days.")
+
+
+def request_problems(request: RenderRequest) -> list[str]:
+    """Plain-words reasons Veo would refuse `request` (empty if it renders): checked before
+    anything is sent, so a refusal costs nothing."""
+    problems = []
+    if request.size not in SIZES:
+        problems.append(f"Veo renders {', '.join(SIZES)}, not {request.size}.")
+    if request.seconds not in DURATIONS:
+        problems.append(f"Veo renders 4, 6 or 8 seconds, not {request.seconds}.")
+    elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
+        problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
+                        "choose 8 seconds or a 720p size.")
+    references = _references(request)
+    if references and request.seconds != LONG_ONLY:
+        problems.append(f"Veo keeps a cast member's likeness only in 8-second takes, not {request.seconds}: "
+                        "choose 8 seconds or a model without cast references.")
+    if references and SIZES.get(request.size, ("",))[0] == "9:16":
+        problems.append("Veo keeps a cast member's likeness only in landscape (16:9) takes: "
+                        "choose a 16:9 size.")
+    return problems
+
+
+def _references(request: RenderRequest) -> tuple[Path, ...]:
+    # Veo takes a start frame or likeness references; with a scene image the frame wins and
+    # the cast travels by description in the prompt (Google ignores references beside a frame).
+    if request.input_reference is not None:
+        return ()
+    return tuple(request.character_images[:MAX_REFERENCES])
+
+
+def _inline_image(path: Path) -> dict:
+    """The API takes images inline only: base64 bytes plus their type."""
+    path = Path(path)
+    mime = mimetypes.guess_type(path.name)[0] or ""
+    if mime not in IMAGE_TYPES:
+        raise ProviderError(f"Veo takes PNG, JPEG or WebP images, not “{path.suffix or path.name}”.",
+                            code="invalid_request")
+    return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
+
+
+def build_body(request: RenderRequest) -> dict:
+    """Our request as Google's `predictLongRunning` body, field for field."""
+    aspect_ratio, resolution = SIZES[request.size]
+    instance: dict = {"prompt": request.prompt}
+    if request.input_reference is not None:
+        instance["image"] = _inline_image(request.input_reference)
+    references = _references(request)
+    if references:
+        instance["referenceImages"] = [
+            {"image": _inline_image(path), "referenceType": "ASSET"} for path in references
+        ]
+    return {
+        "instances": [instance],
+        "parameters": {"durationSeconds": request.seconds, "aspectRatio": aspect_ratio,
+                       "resolution": resolution},
+    }
+
+
+class VeoProvider(HttpAdapter, Provider):
+    key = "veo"
+    has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
+    job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
+                        "of your Google AI Studio project for a Veo charge at that time.")
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        name: str = "Google Veo",
+        models: tuple[ModelSpec, ...] = (),
+        client: httpx.Client | None = None,
+        sleep=time.sleep,
+    ):
+        self.name = name
+        self.models = tuple(models)
+        # Owners often paste the versioned URL from Google's examples; the paths carry /v1beta.
+        base_url = base_url.rstrip("/").removesuffix("/v1beta") or DEFAULT_BASE_URL
+        self._connect(base_url=base_url, client=client, sleep=sleep, auth={"x-goog-api-key": api_key})
+
+    # ---- the wire ---------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+        """Send, also waiting out Google's throttles.
+
+        Google words every 429 as "You exceeded your current quota", per-minute limits too, so
+        the shared retry rules read it as an exhausted account. A 429 carrying a RetryInfo delay
+        (a per-minute limit) is a throttle: the request was refused, so even a create may be
+        sent again after the wait Google names. Only a create waits here (the pipeline does
+        not resubmit); a throttled poll is rescheduled by the pipeline instead of holding a worker."""
+        retries = 0 if idempotent else THROTTLE_RETRIES
+        for attempt in range(retries + 1):
+            response = self._send(method, path, idempotent=idempotent, **kwargs)
+            wait = _throttle_wait(response)
+            if wait is None:
+                return response
+            if attempt == retries:
+                raise ProviderError(
+                    f"{self.name} is limiting how fast we send requests. The studio will try again.",
+                    code="rate_limited", retryable=True, retry_after=wait,
+                )
+            self._sleep(min(wait, THROTTLE_WAIT_CAP))
+        raise AssertionError("unreachable")
+
+    def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
+        status = response.status_code
+        if status in (400, 401, 403) and _reason(response) in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
+            return ProviderError(
+                f"Authentication failed: Google rejected the API key for {self.name}. "
+                "Check the key in Google AI Studio (API keys).",
+                code="auth",
+            )
+        if status == 404 and model:
+            return ProviderError(
+                f"The model “{model}” is retired or unknown at Google (the Gemini API does not "
+                "serve it). Choose another Veo model.",
+                code="model_unknown",
+            )
+        return error_from_response(response, self.name)
+
+    # ---- the Provider interface -------------------------------------------------------------
+
+    def submit(self, request: RenderRequest) -> str:
+        if not MODEL_ID.match(request.model):
+            raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.",
+                                code="model_unknown")
+        problems = request_problems(request)
+        if problems:
+            raise ProviderError(" ".join(problems), code="invalid_request")
+        response = self._call("POST", f"/v1beta/models/{request.model}:predictLongRunning",
+                              idempotent=False, json=build_body(request))
+        if response.is_error:
+            raise self._fail(response, model=request.model)
+        try:
+            name = json_object(response, self.name).get("name")
+        except ProviderError:
+            name = None
+        if not (isinstance(name, str) and OPERATION.match(name)):
+            # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
+            raise ProviderError(
+                f"{self.name} accepted the request but sent no operation name. "
+                "Check your Google AI Studio usage before retrying.",
+                code="server",
+            )
+        return name
+
+    def _operation(self, job_id: str) -> dict | None:
+        """The operation, or None when Google no longer knows it."""
+        if not OPERATION.match(job_id):
+            return None
+        response = self._call("GET", "/v1beta/" + quote(job_id, safe="/"), idempotent=True)
+        if response.status_code == 404:
+            return None
+        if response.is_error:
+            raise self._fail(response)
+        return json_object(response, self.name)
+
+    def poll(self, job_id: str) -> JobState:
+        operation = self._operation(job_id)
+        if operation is None:
+            return JobState(status="failed", error=GONE)
+        if not operation.get("done"):
+            return JobState(status="running")  # Veo reports no progress
+        if operation.get("error"):
+            return JobState(status="failed", error=_failure(operation["error"]))
+        if _video_uri(operation) is None:
+            return JobState(status="failed", error=_no_video(operation))
+        return JobState(status="succeeded", progress=100)
+
+    def download(self, job_id: str, variant: str, dest: Path) -> None:
+        if variant != "video":
+            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
+                                code="invalid_request")
+        operation = self._operation(job_id)
+        if operation is None:
+            raise ProviderError(EXPIRED, code="expired")
+        uri = _video_uri(operation) if operation.get("done") and not operation.get("error") else None
+        if uri is None:
+            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+        # The URI is on the API's host and needs the key; it redirects to Google's storage,
+        # which stream_download reaches without the key (credentials stay on our origin).
+        stream_download(self._client, uri, Path(dest), headers=self._auth, provider_name=self.name)
+
+    def cancel(self, job_id: str) -> bool:
+        return False  # the Gemini API cannot cancel a video operation; we stop polling it
+
+    def test_connection(self) -> str:
+        response = self._call("GET", "/v1beta/models", idempotent=True, params={"pageSize": 1})
+        if response.status_code == 404:
+            raise ProviderError(
+                f"{self.name} does not serve the Gemini API at this address. Check the base URL "
+                f"(leave it empty for {DEFAULT_BASE_URL}).",
+                code="invalid_request",
+            )
+        if response.is_error:
+            raise self._fail(response)
+        return f"Connected to {self.name}: the Gemini API accepts the key."
+
+
+# ---- reading Google's answers --------------------------------------------------------------
+
+def _details(response: httpx.Response) -> list[dict]:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError, httpx.ResponseNotRead):
+        return []
+    details = error.get("details") if isinstance(error, dict) else None
+    return [d for d in details if isinstance(d, dict)] if isinstance(details, list) else []
+
+
+def _reason(response: httpx.Response) -> str:
+    """google.rpc.ErrorInfo's `reason` (API_KEY_INVALID, …), else ""."""
+    for detail in _details(response):
+        if detail.get("@type", "").endswith("google.rpc.ErrorInfo"):
+            return str(detail.get("reason") or "")
+    return ""
+
+
+def _throttle_wait(response: httpx.Response) -> float | None:
+    """Seconds to wait when a 429 is a per-minute throttle (it carries RetryInfo), else None."""
+    if response.status_code != 429:
+        return None
+    for detail in _details(response):
+        if detail.get("@type", "").endswith("google.rpc.RetryInfo"):
+            match = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(detail.get("retryDelay") or ""))
+            return float(match[1]) if match else 1.0
+    return None
+
+
+def _video_response(operation: dict) -> dict:
+    response = operation.get("response")
+    video_response = response.get("generateVideoResponse") if isinstance(response, dict) else None
+    return video_response if isinstance(video_response, dict) else {}
+
+
+def _samples(operation: dict) -> list:
+    samples = _video_response(operation).get("generatedSamples")
+    return samples if isinstance(samples, list) else []
+
+
+def _video_uri(operation: dict) -> str | None:
+    for sample in _samples(operation):
+        video = sample.get("video") if isinstance(sample, dict) else None
+        uri = video.get("uri") if isinstance(video, dict) else None
+        if isinstance(uri, str) and uri.startswith(("https://", "http://")):
+            return uri
+    return None
+
+
+def _no_video(operation: dict) -> str:
+    """Why a finished operation has no video: usually Google's safety (RAI) filters."""
+    video_response = _video_response(operation)
+    reasons = video_response.get("raiMediaFilteredReasons")
+    if video_response.get("raiMediaFilteredCount") or reasons:
+        said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
+        return ("Refused by Google's safety filters: the video was blocked"
+                + (f". Google said: {said}" if said else ". Rephrase the prompt or change the images."))
+    return "Google finished the job but sent no video. Retry the take."
+
+
+def _failure(error) -> str:
+    if not isinstance(error, dict):
+        return str(error or "") or "Google did not say why the video failed."
+    message = " ".join(str(error.get("message") or "").split())[:300] or "Google did not say why."
+    if re.search(r"safety|responsible ai|\brai\b|prohibited|blocked", message, re.IGNORECASE):
+        return f"Refused by Google's safety filters: {message}"
+    return f"Google could not make the video: {message}"
+
+
+__all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "request_problems"]

@@ -1,0 +1,39 @@
+"""The inbox: a person's notifications, and marking them read."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from projects import notifications, selectors
+from projects.models import Notification
+
+INBOX = "projects/inbox.html"
+
+
+@login_required
+@require_GET
+def inbox(request):
+    return render(request, INBOX, {"notifications": selectors.inbox_for(user=request.user)})
+
+
+@login_required
+@require_POST
+def notification_read(request, pk):
+    # Someone else's notification is not found, like any other thing that is not theirs.
+    notification = get_object_or_404(Notification.objects.visible_to(request.user).select_related("team", "actor"),
+                                     pk=pk)
+    notifications.notification_mark_read(notification=notification)
+    if request.htmx:
+        context = {"n": notification, "item_bell_oob": True, "unread": selectors.unread_count(user_id=request.user.pk)}
+        return render(request, INBOX + "#item", context)
+    return redirect("projects:inbox")
+
+
+@login_required
+@require_POST
+def notifications_read_all(request):
+    notifications.notifications_mark_all_read(user=request.user)
+    if request.htmx:
+        context = {"notifications": selectors.inbox_for(user=request.user), "bell_oob": True, "unread": 0}
+        return render(request, INBOX + "#list", context)
+    return redirect("projects:inbox")

@@ -1,0 +1,339 @@
+"""A strict local stand-in for fal's queue API, its CDN and its webhook key set.
+
+- `POST /{endpoint_id}` (`Authorization: Key …`, JSON body = the model's input, optional
+  `?fal_webhook=`) answers `request_id` plus `response_url`, `status_url` and `cancel_url`
+  on the *app root* (`/fal-ai/veo3.1/requests/{id}` even for `fal-ai/veo3.1/fast`), as fal does.
+- `GET …/requests/{id}/status` → IN_QUEUE (+queue_position) → IN_PROGRESS (+logs) → COMPLETED
+  (+error, error_type when it failed); `GET …/requests/{id}` → `{"video": {"url"}}`;
+  `PUT …/requests/{id}/cancel` → CANCELLATION_REQUESTED | ALREADY_COMPLETED | NOT_FOUND.
+- Errors in fal's shapes: `{"detail": "..."}`, and 422 `{"detail": [{loc, msg, type}]}` for
+  input validation (a field the model does not define is refused too).
+- `/cdn/...` on the "localhost" origin serves results without auth, like fal's CDN.
+- `/.well-known/jwks.json` publishes the fake's Ed25519 public keys; `sign_webhook` signs a
+  delivery the way fal does (`request_id\\nuser_id\\ntimestamp\\nsha256hex(body)`, hex).
+
+Pick behaviour per test with `server.scenario` (see SCENARIOS).
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from tests.fakes.provider_server import _load_video
+
+SCENARIOS = (
+    "success",       # IN_QUEUE, IN_PROGRESS (logs at 50 %), COMPLETED with the video
+    "moderation",    # COMPLETED with error + error_type content_policy_violation
+    "throttled",     # first submit: 429, then accepted
+    "server-error",  # every submit: 500
+    "expired",       # the result's CDN file: 404
+    "custom-urls",   # status and cancel URLs that are not response_url + /status, /cancel
+    "foreign-urls",  # URLs on another host (the adapter must not send its key there)
+)
+
+
+def _is_image(v) -> bool:
+    return isinstance(v, str) and v.startswith(("data:image/", "https://"))
+
+
+VEO = {
+    "prompt": (True, lambda v: isinstance(v, str) and 0 < len(v) <= 20000),
+    "duration": (False, lambda v: v in ("4s", "6s", "8s")),
+    "aspect_ratio": (False, lambda v: v in ("16:9", "9:16")),
+    "resolution": (False, lambda v: v in ("720p", "1080p")),
+    "generate_audio": (False, lambda v: type(v) is bool),
+    "negative_prompt": (False, lambda v: isinstance(v, str)),
+    "seed": (False, lambda v: type(v) is int),
+}
+VEO_IMAGE = {**VEO, "image_url": (True, _is_image),
+             "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
+MODELS = {  # endpoint id -> input name -> (required, check)
+    "fal-ai/veo3.1": VEO,
+    "fal-ai/veo3.1/fast": VEO,
+    "fal-ai/veo3.1/image-to-video": VEO_IMAGE,
+    "fal-ai/veo3.1/fast/image-to-video": VEO_IMAGE,
+    "bytedance/seedance-2.0/text-to-video": {
+        "prompt": (True, lambda v: isinstance(v, str) and v),
+        "duration": (False, lambda v: v in {str(s) for s in range(4, 16)}),
+        "resolution": (False, lambda v: v in ("480p", "720p", "1080p")),
+        "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
+        "seed": (False, lambda v: type(v) is int),
+    },
+    "fal-ai/kling-video/v3/pro/text-to-video": {
+        "prompt": (True, lambda v: isinstance(v, str) and v),
+        "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
+        "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
+        "negative_prompt": (False, lambda v: isinstance(v, str)),
+    },
+}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict
+    headers: dict
+    body: bytes
+    json: object = None
+
+
+@dataclass
+class Request:
+    id: str
+    endpoint: str
+    app: str  # owner/app: where the request's URLs live
+    scenario: str
+    inputs: dict
+    polls: int = 0
+    canceled: bool = False
+
+
+class FalServer:
+    def __init__(self):
+        self.video = _load_video()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self
+        self.lock = threading.Lock()
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.reset()
+
+    def reset(self) -> None:
+        self._scenario = "success"
+        self.api_key = "fal-key-id:0123456789abcdef"
+        self.user_id = "github|harbour-films"
+        self.requests: list[Recorded] = []
+        self.jobs: dict[str, Request] = {}
+        self.accepted = 0
+        self.throttled = False
+        self.signing_keys = [Ed25519PrivateKey.generate()]  # a real key pair per test
+
+    @property
+    def scenario(self) -> str:
+        return self._scenario
+
+    @scenario.setter
+    def scenario(self, name: str) -> None:
+        if name not in SCENARIOS:  # a typo must not quietly test the happy path
+            raise ValueError(f"Unknown scenario {name!r}; pick one of {SCENARIOS}.")
+        self._scenario = name
+
+    url = property(lambda self: f"http://127.0.0.1:{self.httpd.server_address[1]}")
+    cdn_url = property(lambda self: f"http://localhost:{self.httpd.server_address[1]}")
+    jwks_url = property(lambda self: f"{self.url}/.well-known/jwks.json")
+
+    def seen(self, method: str, pattern: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    def rotate_keys(self) -> None:
+        """fal publishes a new key and signs with it from now on."""
+        self.signing_keys = [Ed25519PrivateKey.generate()]
+
+    def jwks(self) -> dict:
+        keys = []
+        for key in self.signing_keys:
+            raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            keys.append({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+                         "kid": hashlib.sha256(raw).hexdigest()[:16],
+                         "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()})
+        return {"keys": keys}
+
+    def sign_webhook(self, body: bytes, *, request_id: str, timestamp: int | None = None,
+                     key: Ed25519PrivateKey | None = None) -> dict:
+        """The headers fal sends with a webhook delivery of `body`."""
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        message = "\n".join([request_id, self.user_id, stamp, hashlib.sha256(body).hexdigest()]).encode()
+        signature = (key or self.signing_keys[0]).sign(message).hex()
+        return {"X-Fal-Webhook-Request-Id": request_id, "X-Fal-Webhook-User-Id": self.user_id,
+                "X-Fal-Webhook-Timestamp": stamp, "X-Fal-Webhook-Signature": signature}
+
+    def urls(self, job: Request) -> dict:
+        base = f"{self.url}/{job.app}/requests/{job.id}"
+        if job.scenario == "custom-urls":
+            return {"response_url": base, "status_url": f"{self.url}/q/{job.id}/state",
+                    "cancel_url": f"{self.url}/q/{job.id}/stop"}
+        if job.scenario == "foreign-urls":
+            base = f"http://attacker.invalid/{job.app}/requests/{job.id}"
+        return {"response_url": base, "status_url": base + "/status", "cancel_url": base + "/cancel"}
+
+    def stage(self, job: Request) -> str:
+        if job.canceled:
+            return "canceled"
+        return "queued" if job.polls <= 1 else "running" if job.polls == 2 else "done"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        fake: FalServer = self.server.fake
+        url = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        record = Recorded(method=self.command, path=url.path, query=dict(parse_qsl(url.query)),
+                          headers={k.lower(): v for k, v in self.headers.items()},
+                          body=self.rfile.read(length) if length else b"")
+        with fake.lock:
+            fake.requests.append(record)
+        try:
+            route(fake, self, record)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_POST = do_DELETE = do_PUT = do_GET
+
+    def reply(self, status: int, payload=None, *, body: bytes | None = None,
+              content_type: str = "application/json") -> None:
+        if body is None:
+            body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def detail(h: _Handler, status: int, message) -> None:
+    h.reply(status, {"detail": message})
+
+
+def route(fake: FalServer, h: _Handler, r: Recorded) -> None:
+    if r.path == "/.well-known/jwks.json" and r.method == "GET":
+        return h.reply(200, fake.jwks())
+    if r.path.startswith("/cdn/") and r.method == "GET":
+        return serve_output(fake, h, r)
+    if r.headers.get("authorization") != f"Key {fake.api_key}":
+        return detail(h, 401, "Unauthorized: invalid or missing credentials (Authorization: Key <key>).")
+    if match := re.fullmatch(r"(?:/([^/]+/[^/]+)/requests/([0-9a-f-]{36})(/status|/cancel)?|/q/([0-9a-f-]{36})/(state|stop))",
+                             r.path):
+        return request_route(fake, h, r, match)
+    if r.method == "POST":
+        return submit(fake, h, r, r.path.strip("/"))
+    detail(h, 404, "Not Found")
+
+
+def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
+    schema = MODELS.get(endpoint)
+    if schema is None:
+        return detail(h, 404, f"Application '{endpoint}' not found")
+    if set(r.query) - {"fal_webhook"}:
+        return detail(h, 400, f"Unknown query parameter: {sorted(set(r.query) - {'fal_webhook'})[0]}")
+    if "fal_webhook" in r.query and not r.query["fal_webhook"].startswith(("https://", "http://")):
+        return detail(h, 400, "fal_webhook must be a URL")
+    if not r.headers.get("content-type", "").startswith("application/json"):
+        return detail(h, 415, "Expected a JSON body")
+    try:
+        r.json = inputs = json.loads(r.body)
+    except ValueError:
+        return detail(h, 400, "Invalid JSON body")
+    if not isinstance(inputs, dict):
+        return h.reply(422, {"detail": [{"loc": ["body"], "msg": "Input should be an object", "type": "dict_type"}]})
+    problems = [{"loc": ["body", k], "msg": "Extra inputs are not permitted", "type": "extra_forbidden"}
+                for k in sorted(set(inputs) - set(schema))]
+    problems += [{"loc": ["body", k], "msg": "Field required", "type": "missing"}
+                 for k, (required, _) in schema.items() if required and k not in inputs]
+    problems += [{"loc": ["body", k], "msg": f"Invalid value {v!r}", "type": "value_error"}
+                 for k, v in inputs.items() if k in schema and not schema[k][1](v)]
+    if problems:
+        return h.reply(422, {"detail": problems})
+    if fake.scenario == "throttled" and not fake.throttled:
+        fake.throttled = True
+        return detail(h, 429, "Too many concurrent requests.")
+    if fake.scenario == "server-error":
+        return detail(h, 500, "Internal Server Error")
+    with fake.lock:
+        job = Request(id=str(uuid.uuid4()), endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
+                      scenario=fake.scenario, inputs=inputs)
+        fake.jobs[job.id] = job
+        fake.accepted += 1
+    h.reply(200, {"status": "IN_QUEUE", "request_id": job.id, **fake.urls(job), "queue_position": 0})
+
+
+def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
+    app, request_id = match[1], match[2] or match[4]
+    action = {"/status": "status", "/cancel": "cancel", "state": "status", "stop": "cancel"}.get(
+        match[3] or match[5], "result")
+    job = fake.jobs.get(request_id)
+    # A request answers on its own app only; custom-urls requests poll and cancel under /queue/ only.
+    wrong_path = action != "result" and (job is not None and (job.scenario == "custom-urls") != bool(match[4]))
+    if job is None or (app is not None and job.app != app) or wrong_path:
+        if action == "cancel":
+            return h.reply(404, {"status": "NOT_FOUND"})
+        return detail(h, 404, "Request not found")
+    if action == "status" and r.method == "GET":
+        if set(r.query) - {"logs"}:
+            return detail(h, 400, "Unknown query parameter")
+        job.polls += 1
+        stage = fake.stage(job)
+        urls = fake.urls(job)
+        if stage == "queued":
+            return h.reply(200, {"status": "IN_QUEUE", "queue_position": 2, "response_url": urls["response_url"]})
+        logs = [{"message": "Generating video 50%", "level": "INFO", "source": "user",
+                 "timestamp": "2026-11-26T10:00:00Z"}] if r.query.get("logs") == "1" else None
+        if stage == "running":
+            return h.reply(200, {"status": "IN_PROGRESS", "logs": logs, "response_url": urls["response_url"]})
+        done = {"status": "COMPLETED", "logs": logs, "response_url": urls["response_url"],
+                "metrics": {"inference_time": 41.5}}
+        if stage == "canceled":
+            done.update(error="Request was cancelled by the user.", error_type="request_cancelled")
+        elif job.scenario == "moderation":
+            done.update(error="The content could not be processed because it was flagged by a content checker.",
+                        error_type="content_policy_violation")
+        return h.reply(200, done)
+    if action == "result" and r.method == "GET":
+        if fake.stage(job) != "done":
+            return detail(h, 400, "Request is still in progress")
+        if job.scenario == "moderation":
+            return h.reply(422, {"detail": [{"loc": ["body", "prompt"], "type": "content_policy_violation",
+                                             "msg": "The content was flagged by a content checker."}]})
+        return h.reply(200, {"video": {"url": f"{fake.cdn_url}/cdn/{job.id}/output.mp4",
+                                       "content_type": "video/mp4", "file_size": len(fake.video)},
+                             "seed": 1234})
+    if action == "cancel" and r.method == "PUT":
+        if fake.stage(job) == "done":
+            return h.reply(400, {"status": "ALREADY_COMPLETED"})
+        job.canceled = True
+        return h.reply(202, {"status": "CANCELLATION_REQUESTED"})
+    detail(h, 405, "Method Not Allowed")
+
+
+def serve_output(fake: FalServer, h: _Handler, r: Recorded) -> None:
+    job = fake.jobs.get(r.path.split("/")[2])
+    if job is None or job.scenario == "expired":
+        return h.reply(404, body=b"Not found", content_type="text/plain")
+    if "authorization" in r.headers:  # the CDN must never be sent the key
+        return h.reply(400, body=b"Unexpected credentials", content_type="text/plain")
+    h.reply(200, body=fake.video, content_type="video/mp4")
+
+
+_server: FalServer | None = None
+
+
+@pytest.fixture
+def fal_server() -> FalServer:
+    """One server per test run, reset for each test (with a fresh signing key)."""
+    global _server
+    if _server is None:
+        _server = FalServer()
+        atexit.register(_server.httpd.shutdown)
+    with _server.lock:
+        _server.reset()
+    return _server

@@ -1,0 +1,259 @@
+"""A strict local stand-in for Runway's developer API (version 2024-11-06).
+
+`/v1/...` speaks Runway's wire format: Bearer auth and the `X-Runway-Version`
+header on every call, JSON bodies with exactly the fields Runway defines, errors
+as `{"error": "..."}` (validation errors add zod-style `issues`). Task outputs
+are served under /cdn on the "localhost" origin, unauthenticated like a signed
+CDN URL, so they are cross-origin from the API on 127.0.0.1.
+
+Pick behaviour per test with `server.scenario` (see SCENARIOS).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.fakes.provider_server import _load_video
+
+API_VERSION = "2024-11-06"
+SCENARIOS = (
+    "success",       # PENDING, THROTTLED, RUNNING (progress), then SUCCEEDED
+    "moderation",    # the task fails with failureCode SAFETY.INPUT.TEXT
+    "throttled",     # first create: 429, then accepted
+    "server-error",  # every create: 502
+    "no-credits",    # every create: 400 "not enough credits"
+    "expired",       # the output URL answers 403 (a signed URL past its expiry)
+)
+TEXT_MODELS = {  # text_to_video: model -> (ratios, durations)
+    "gen4.5": ({"1280:720", "720:1280"}, set(range(2, 11))),
+    "veo3.1": ({"1280:720", "720:1280", "1920:1080", "1080:1920"}, {4, 6, 8}),
+    "seedance2": ({"1280:720", "720:1280"}, set(range(4, 16))),
+}
+IMAGE_MODELS = {**TEXT_MODELS, "gen4_turbo": (
+    {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)))}
+FIELDS = {
+    "/v1/text_to_video": ({"model", "promptText", "ratio", "duration"}, {"seed"}),
+    "/v1/image_to_video": ({"model", "promptImage", "ratio", "duration"}, {"promptText", "seed"}),
+}
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+    json: object = None
+
+
+@dataclass
+class Task:
+    id: str
+    model: str
+    scenario: str
+    body: dict
+    polls: int = 0
+    canceled: bool = False
+
+
+@dataclass
+class RunwayServer:
+    httpd: ThreadingHTTPServer = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self):
+        self.video = _load_video()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.fake = self
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.reset()
+
+    def reset(self) -> None:
+        self._scenario = "success"
+        self.api_key = "key_runway_0123456789abcdef"
+        self.requests: list[Recorded] = []
+        self.tasks: dict[str, Task] = {}
+        self.accepted = 0
+        self.throttled = False
+
+    @property
+    def scenario(self) -> str:
+        return self._scenario
+
+    @scenario.setter
+    def scenario(self, name: str) -> None:
+        if name not in SCENARIOS:  # a typo must not quietly test the happy path
+            raise ValueError(f"Unknown scenario {name!r}; pick one of {SCENARIOS}.")
+        self._scenario = name
+
+    url = property(lambda self: f"http://127.0.0.1:{self.httpd.server_address[1]}")
+    cdn_url = property(lambda self: f"http://localhost:{self.httpd.server_address[1]}")
+
+    def seen(self, method: str, pattern: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    def task_json(self, task: Task) -> dict:
+        """The task at this poll: PENDING, THROTTLED, RUNNING at 40 %, then the outcome."""
+        task.polls += 1
+        base = {"id": task.id, "createdAt": "2026-11-26T10:00:00.000Z"}
+        if task.canceled:
+            return {**base, "status": "CANCELLED"}
+        if task.polls == 1:
+            return {**base, "status": "PENDING"}
+        if task.polls == 2:
+            return {**base, "status": "THROTTLED"}
+        if task.polls == 3:
+            return {**base, "status": "RUNNING", "progress": 0.4}
+        if task.scenario == "moderation":
+            return {**base, "status": "FAILED", "failure": "Your prompt was flagged by our content moderation.",
+                    "failureCode": "SAFETY.INPUT.TEXT"}
+        return {**base, "status": "SUCCEEDED",
+                "output": [f"{self.cdn_url}/cdn/{task.id}/output.mp4?_jwt=signed-url-token"]}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        fake: RunwayServer = self.server.fake
+        url = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        record = Recorded(method=self.command, path=url.path,
+                          headers={k.lower(): v for k, v in self.headers.items()},
+                          body=self.rfile.read(length) if length else b"")
+        with fake.lock:
+            fake.requests.append(record)
+        try:
+            route(fake, self, record)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    do_POST = do_DELETE = do_PUT = do_GET
+
+    def reply(self, status: int, payload=None, *, body: bytes | None = None,
+              content_type: str = "application/json") -> None:
+        if body is None:
+            body = json.dumps(payload).encode() if payload is not None else b""
+        self.send_response(status)
+        if body or status != 204:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def error(h: _Handler, status: int, message: str, **extra) -> None:
+    h.reply(status, {"error": message, **extra})
+
+
+def route(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
+    if r.path.startswith("/cdn/") and r.method == "GET":
+        return serve_output(fake, h, r)
+    if not r.path.startswith("/v1/"):
+        return error(h, 404, "Not found")
+    if r.headers.get("authorization") != f"Bearer {fake.api_key}":
+        return error(h, 401, "Invalid API key or API key not provided.")
+    if r.headers.get("x-runway-version") != API_VERSION:
+        return error(h, 400, f"Invalid or missing X-Runway-Version header. Expected {API_VERSION}.")
+    if r.path in FIELDS and r.method == "POST":
+        return create(fake, h, r)
+    if match := re.fullmatch(r"/v1/tasks/([0-9a-f-]{36})", r.path):
+        task = fake.tasks.get(match[1])
+        if task is None:
+            return error(h, 404, "Task not found.")
+        if r.method == "GET":
+            return h.reply(200, fake.task_json(task))
+        if r.method == "DELETE":
+            task.canceled = True
+            return h.reply(204)
+    if r.path == "/v1/organization" and r.method == "GET":
+        return h.reply(200, {"creditBalance": 1200, "tier": {"maxMonthlyCreditSpend": 10000, "models": {}},
+                             "usage": {"models": {}}})
+    error(h, 404, "Not found")
+
+
+def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
+    if not r.headers.get("content-type", "").startswith("application/json"):
+        return error(h, 400, "Expected a JSON body.")
+    try:
+        r.json = body = json.loads(r.body)
+    except ValueError:
+        return error(h, 400, "Invalid JSON body.")
+    if not isinstance(body, dict):
+        return error(h, 400, "Validation of body failed", issues=[{"path": [], "message": "Expected object"}])
+    required, optional = FIELDS[r.path]
+    models = TEXT_MODELS if r.path == "/v1/text_to_video" else IMAGE_MODELS
+    issues = [{"code": "unrecognized_keys", "path": [k], "message": f"Unrecognized key: '{k}'"}
+              for k in sorted(set(body) - required - optional)]
+    issues += [{"code": "invalid_type", "path": [k], "message": "Required"} for k in sorted(required - set(body))]
+    model = body.get("model")
+    if "model" in body and model not in models:
+        issues.append({"code": "invalid_enum_value", "path": ["model"],
+                       "message": f"Invalid enum value. Expected {' | '.join(map(repr, models))}, received '{model}'"})
+    elif model in models:
+        ratios, durations = models[model]
+        if body.get("ratio") not in ratios:
+            issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
+        if type(body.get("duration")) is not int or body["duration"] not in durations:
+            issues.append({"code": "invalid_type", "path": ["duration"], "message": "Invalid duration"})
+    if "promptText" in body and not (isinstance(body["promptText"], str) and 1 <= len(body["promptText"]) <= 1000):
+        issues.append({"code": "too_big", "path": ["promptText"], "message": "1 to 1000 characters"})
+    if "promptImage" in body and not (isinstance(body["promptImage"], str)
+                                      and body["promptImage"].startswith(("data:image/", "https://"))):
+        issues.append({"code": "invalid_string", "path": ["promptImage"], "message": "An https URL or data URI"})
+    if "seed" in body and not (type(body["seed"]) is int and 0 <= body["seed"] <= 4294967295):
+        issues.append({"code": "invalid_type", "path": ["seed"], "message": "Expected integer"})
+    if issues:
+        return error(h, 400, "Validation of body failed", issues=issues)
+    if fake.scenario == "throttled" and not fake.throttled:
+        fake.throttled = True
+        return error(h, 429, "You have exceeded the rate limit for this endpoint.")
+    if fake.scenario == "server-error":
+        return error(h, 502, "Bad gateway")
+    if fake.scenario == "no-credits":
+        return error(h, 400, "You do not have enough credits to run this task.")
+    with fake.lock:
+        task = Task(id=str(uuid.uuid4()), model=model, scenario=fake.scenario, body=body)
+        fake.tasks[task.id] = task
+        fake.accepted += 1
+    h.reply(200, {"id": task.id})
+
+
+def serve_output(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
+    task = fake.tasks.get(r.path.split("/")[2])
+    if task is None:
+        return h.reply(404, body=b"Not found", content_type="text/plain")
+    if task.scenario == "expired" or "authorization" in r.headers:
+        # A signed URL past its expiry; and a CDN must never be sent the API key.
+        return h.reply(403, body=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
+                       content_type="application/xml")
+    h.reply(200, body=fake.video, content_type="video/mp4")
+
+
+_server: RunwayServer | None = None
+
+
+@pytest.fixture
+def runway_server() -> RunwayServer:
+    """One server per test run, reset for each test."""
+    global _server
+    if _server is None:
+        _server = RunwayServer()
+        atexit.register(_server.httpd.shutdown)
+    with _server.lock:
+        _server.reset()
+    return _server

@@ -1,0 +1,70 @@
+"""Takes booked on Runway go through the real service and task path, against the local Runway fake."""
+
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from generation import connections, services
+from generation.models import Render, Status
+from tests.fakes.runway_server import runway_server  # noqa: F401
+
+
+@pytest.fixture
+def runway(team, owner, runway_server):  # noqa: F811
+    return connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                         base_url=runway_server.url, api_key=runway_server.api_key)
+
+
+def book(connection, scene, model_id, user, capture):
+    with capture(execute=True):
+        take, _ = services.render_create(scene=scene, user=user, connection=connection, model_id=model_id,
+                                         idempotency_key=uuid.uuid4())
+    take.refresh_from_db()
+    return take
+
+
+def test_a_runway_take_finishes_with_a_file_that_plays(
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+    take = book(runway, make_scene(duration=5), "gen4.5", editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert runway_server.accepted == 1  # one click, one task
+    assert runway_server.seen("POST", "/v1/text_to_video")[0].json["duration"] == 5
+    assert take.duration_seconds and take.duration_seconds > 0  # the stored file decodes as video
+    assert take.video.size > len(runway_server.video)  # the provider's file plus the studio's manifest
+    assert float(take.cost) == pytest.approx(0.60)
+
+
+def test_a_runway_moderation_refusal_fails_the_take_in_plain_words(
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+    runway_server.scenario = "moderation"
+    take = book(runway, make_scene(duration=5), "gen4.5", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED
+    assert take.error_message.startswith("Refused by the provider's moderation")
+
+
+def test_a_start_frame_model_is_refused_at_booking_when_the_scene_has_no_image(
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+    with pytest.raises(ValidationError) as refused:
+        book(runway, make_scene(duration=5), "gen4_turbo", editor, django_capture_on_commit_callbacks)
+    assert "animates a start frame" in " ".join(refused.value.messages)
+    assert not Render.objects.exists() and runway_server.requests == []
+
+
+def test_runways_models_are_listed_in_the_admin_catalog(client, db):
+    from django.contrib.auth import get_user_model
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "a long admin password")
+    client.force_login(admin)
+    page = client.get(reverse("admin:generation_catalogmodel_changelist") + "?kind__exact=runway").content.decode()
+    for model_id in ("gen4.5", "gen4_turbo", "veo3.1", "seedance2"):
+        assert f"({model_id})" in page
+
+
+def test_the_connections_page_says_runway_is_polled(client_for, owner, team, db):
+    connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key_1")
+    page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    assert "https://api.dev.runwayml.com" in page and "Runway sends no webhooks" in page
+    assert "add the signing secret" not in page

@@ -1,0 +1,238 @@
+"""The fal adapter against a local server that speaks fal's queue API, and fal's webhook signatures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+from django.core.cache import caches
+
+from generation.providers.base import ProviderError, RenderRequest
+from generation.providers.fal import FalJob, FalProvider, verify_fal_webhook
+from generation.providers.http import make_client
+from generation.providers.webhooks import WebhookError
+from tests.fakes.fal_server import fal_server  # noqa: F401
+
+APP = r"/fal-ai/veo3\.1"
+STATUS = APP + r"/requests/[0-9a-f-]{36}/status"
+
+
+def scene(**changes) -> RenderRequest:
+    fields = dict(prompt="A harbour at dawn, mist on the water.", model="fal-ai/veo3.1", seconds=8,
+                  size="1280x720")
+    return RenderRequest(**{**fields, **changes})
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def fal(fal_server, sleeps):  # noqa: F811
+    def make(*, api_key=None, webhook_url=None):
+        return FalProvider(base_url=fal_server.url, api_key=api_key or fal_server.api_key, webhook_url=webhook_url,
+                           client=make_client(base_url=fal_server.url, headers={}, read=5.0), sleep=sleeps.append)
+    return make
+
+
+def poll_until_done(provider, job_id, limit=10):
+    states = []
+    for _ in range(limit):
+        states.append(provider.poll(job_id))
+        if states[-1].status in ("succeeded", "failed", "canceled"):
+            return states
+    raise AssertionError(f"still running after {limit} polls: {states}")
+
+
+def test_it_renders_veo_from_submit_to_download(fal_server, fal, tmp_path):  # noqa: F811
+    provider = fal()
+
+    job_id = provider.submit(scene())
+    states = poll_until_done(provider, job_id)
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+
+    assert [(s.status, s.progress) for s in states] == [("queued", 0), ("running", 50), ("succeeded", 100)]
+    assert states[-1].provider_seconds == 41.5
+    assert (tmp_path / "video.mp4").read_bytes() == fal_server.video
+    create = fal_server.seen("POST", APP)[0]
+    assert create.json == {"prompt": "A harbour at dawn, mist on the water.", "duration": "8s",
+                           "aspect_ratio": "16:9", "resolution": "720p", "generate_audio": True}
+    assert create.headers["authorization"] == f"Key {fal_server.api_key}"
+    assert "authorization" not in fal_server.seen("GET", r"/cdn/.*")[0].headers
+
+
+def test_a_sub_path_endpoint_is_polled_where_fal_said_not_under_its_own_path(fal_server, fal):  # noqa: F811
+    provider = fal()
+    job_id = provider.submit(scene(model="fal-ai/veo3.1/fast"))
+    poll_until_done(provider, job_id)
+    assert fal_server.seen("POST", APP + r"/fast")
+    assert len(fal_server.seen("GET", STATUS)) == 3  # the app root, as fal's status_url says
+
+
+def test_the_job_id_keeps_fals_urls_and_starts_with_the_request_id(fal_server, fal):  # noqa: F811
+    job_id = fal().submit(scene())
+    job = FalJob.decode(job_id, fal_server.url)
+    assert job_id.startswith(job.request_id + " ") and len(job_id) <= 200
+    assert job.status_url == f"{fal_server.url}/fal-ai/veo3.1/requests/{job.request_id}/status"
+
+
+def test_urls_that_do_not_follow_fals_usual_layout_are_kept_whole(fal_server, fal, tmp_path):  # noqa: F811
+    fal_server.scenario = "custom-urls"
+    provider = fal()
+    job_id = provider.submit(scene())
+    assert len(job_id.split(" ")) == 4
+    assert poll_until_done(provider, job_id)[-1].status == "succeeded"
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+    assert fal_server.seen("GET", r"/q/[0-9a-f-]{36}/state")
+
+
+def test_urls_on_another_host_are_refused_so_the_key_stays_home(fal_server, fal):  # noqa: F811
+    fal_server.scenario = "foreign-urls"
+    with pytest.raises(ProviderError) as refused:
+        fal().submit(scene())
+    assert refused.value.code == "server" and "another host" in refused.value.message
+
+
+def test_a_start_frame_goes_to_the_image_to_video_endpoint_as_a_data_uri(fal_server, fal, tmp_path):  # noqa: F811
+    frame = tmp_path / "reference.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n fake png")
+    fal().submit(scene(input_reference=frame))
+    create = fal_server.seen("POST", APP + "/image-to-video")[0].json
+    assert create["image_url"] == "data:image/png;base64," + base64.b64encode(frame.read_bytes()).decode()
+
+
+@pytest.mark.parametrize("model, seconds, duration", [
+    ("bytedance/seedance-2.0/text-to-video", 12, "12"),
+    ("fal-ai/kling-video/v3/pro/text-to-video", 3, "3"),
+])
+def test_seedance_and_kling_take_their_own_inputs(fal_server, fal, model, seconds, duration):  # noqa: F811
+    provider = fal()
+    assert poll_until_done(provider, provider.submit(scene(model=model, seconds=seconds)))[-1].status == "succeeded"
+    assert fal_server.requests[0].json["duration"] == duration
+
+
+def test_a_webhook_url_is_passed_as_fal_webhook(fal_server, fal):  # noqa: F811
+    fal(webhook_url="https://studio.example/webhooks/tok/").submit(scene())
+    assert fal_server.requests[0].query == {"fal_webhook": "https://studio.example/webhooks/tok/"}
+
+
+def test_an_unknown_endpoint_is_reported_as_unknown_or_retired(fal_server, fal):  # noqa: F811
+    with pytest.raises(ProviderError) as refused:
+        fal().submit(scene(model="fal-ai/veo2.9"))
+    assert refused.value.code == "model_unknown" and "unknown or retired" in refused.value.message
+    assert fal_server.accepted == 0
+
+
+def test_a_validation_error_names_the_field_in_plain_words(fal_server, fal):  # noqa: F811
+    with pytest.raises(ProviderError) as refused:
+        fal().submit(scene(seconds=5))
+    assert refused.value.code == "invalid_request"
+    assert refused.value.message == "fal refused the request: duration: Invalid value '5s'"
+
+
+def test_a_moderation_failure_says_so(fal_server, fal):  # noqa: F811
+    fal_server.scenario = "moderation"
+    provider = fal()
+    state = poll_until_done(provider, provider.submit(scene()))[-1]
+    assert state.status == "failed" and state.error.startswith("Refused by the provider's moderation")
+
+
+def test_a_rate_limit_is_waited_out_and_the_request_created_once(fal_server, fal, sleeps):  # noqa: F811
+    fal_server.scenario = "throttled"
+    fal().submit(scene())
+    assert fal_server.accepted == 1 and len(sleeps) == 1
+
+
+def test_a_provider_outage_is_retried_then_reported_as_server(fal_server, fal):  # noqa: F811
+    fal_server.scenario = "server-error"
+    with pytest.raises(ProviderError) as failed:
+        fal().submit(scene())
+    assert failed.value.code == "server" and failed.value.retryable and fal_server.accepted == 0
+
+
+def test_a_wrong_key_is_an_authentication_error(fal_server, fal):  # noqa: F811
+    with pytest.raises(ProviderError) as refused:
+        fal(api_key="wrong-key:123456").submit(scene())
+    assert refused.value.code == "auth" and "wrong-key:123456" not in refused.value.message
+    with pytest.raises(ProviderError):
+        fal(api_key="wrong-key:123456").test_connection()
+    assert fal().test_connection() == "fal accepted the key."
+
+
+def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):  # noqa: F811
+    fal_server.scenario = "expired"
+    provider = fal()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+    with pytest.raises(ProviderError) as gone:
+        provider.download(job_id, "video", tmp_path / "video.mp4")
+    assert gone.value.code == "expired" and not (tmp_path / "video.mp4").exists()
+
+
+def test_cancel_puts_the_cancel_url_and_a_finished_request_cannot_be_cancelled(fal_server, fal):  # noqa: F811
+    provider = fal()
+    job_id = provider.submit(scene())
+    assert provider.cancel(job_id) is True
+    assert provider.poll(job_id).status == "canceled"
+    finished = provider.submit(scene())
+    poll_until_done(provider, finished)
+    assert provider.cancel(finished) is False
+
+
+# --- webhook signatures ------------------------------------------------------------------------
+
+@pytest.fixture
+def cache():
+    store = caches["default"]
+    store.delete("fal-webhook-jwks")
+    yield store
+    store.delete("fal-webhook-jwks")
+
+
+def delivery(fal_server, request_id="0b9e6a4e-3f0c-4c55-9a52-6f1d2b7c8e90", **sign):  # noqa: F811
+    body = json.dumps({"request_id": request_id, "status": "OK", "payload": {"video": {"url": "x"}}}).encode()
+    return fal_server.sign_webhook(body, request_id=request_id, **sign), body
+
+
+def verify(fal_server, headers, body, cache, **kwargs):  # noqa: F811
+    return verify_fal_webhook(headers=headers, body=body, jwks_url=fal_server.jwks_url, cache=cache, **kwargs)
+
+
+def test_a_webhook_signed_with_fals_key_verifies_and_the_key_set_is_cached(fal_server, cache, db):  # noqa: F811
+    headers, body = delivery(fal_server)
+    assert verify(fal_server, headers, body, cache) == headers["X-Fal-Webhook-Request-Id"]
+    verify(fal_server, headers, body, cache)
+    assert len(fal_server.seen("GET", r"/\.well-known/jwks\.json")) == 1
+
+
+def test_a_tampered_body_or_a_stranger_key_is_refused(fal_server, cache, db):  # noqa: F811
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    headers, body = delivery(fal_server)
+    with pytest.raises(WebhookError):
+        verify(fal_server, headers, body.replace(b"OK", b"ERROR"), cache)
+    headers, body = delivery(fal_server, key=Ed25519PrivateKey.generate())
+    with pytest.raises(WebhookError):
+        verify(fal_server, headers, body, cache)
+
+
+def test_a_stale_timestamp_is_refused(fal_server, cache, db):  # noqa: F811
+    headers, body = delivery(fal_server, timestamp=int(time.time()) - 301)
+    with pytest.raises(WebhookError, match="too far"):
+        verify(fal_server, headers, body, cache)
+
+
+def test_a_rotated_key_is_fetched_once_when_no_cached_key_verifies(fal_server, cache, db):  # noqa: F811
+    headers, body = delivery(fal_server)
+    verify(fal_server, headers, body, cache)
+    fal_server.rotate_keys()
+    headers, body = delivery(fal_server)
+    # Within a minute of the last fetch an unknown signature does not refetch (a forger cannot make us hammer fal)…
+    with pytest.raises(WebhookError):
+        verify(fal_server, headers, body, cache)
+    # …after it, one refetch picks up the new key.
+    assert verify(fal_server, headers, body, cache, now=time.time() + 61) == headers["X-Fal-Webhook-Request-Id"]
+    assert len(fal_server.seen("GET", r"/\.well-known/jwks\.json")) == 2
