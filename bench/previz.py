@@ -47,9 +47,9 @@ def photo(width: int, height: int, seed: int) -> Image.Image:
 
 def render(out: Path, *, scene: bool = False) -> None:
     """`scene`: the full previz of a scene with a reference image, two cast portraits and
-    three lines of dialogue as subtitles (what a booked take draws)."""
+    four lines of dialogue as subtitles, one in Japanese (drawn with the CJK fallback font)."""
     dialogue = ("\nKEEPER: Storm’s coming — light the lamp.\nMARÍA: “Already lit.”\n"
-                "KEEPER: Then we wait.") if scene else ""
+                "KEEPER: Then we wait.\nYUKI: 灯台の写真を撮ろう。") if scene else ""
     render_animatic(
         out_path=out, width=WIDTH, height=HEIGHT, seconds=SECONDS, fps=FPS, scene_number=3,
         title="The Lighthouse Keeper",

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from generation.models import CatalogModel, PrevizJob, ProviderConnection, Render
+from generation.providers.openai_videos import declared_fields_problems
 
 
 @admin.register(Render)
@@ -39,11 +40,28 @@ class ConnectionAdminForm(forms.ModelForm):
         return connection
 
 
+class CatalogAdminForm(forms.ModelForm):
+    """Declared fields are checked like the registration form checks them: the adapter sends them as they are."""
+
+    class Meta:
+        model = CatalogModel
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind") or getattr(cleaned.get("connection"), "kind", None) or self.instance.kind
+        if kind == "openai-videos" and "input_schema" in cleaned:
+            for problem in declared_fields_problems(cleaned["input_schema"]):
+                self.add_error("input_schema", problem)
+        return cleaned
+
+
 class CatalogInline(admin.TabularInline):
     model = CatalogModel
+    form = CatalogAdminForm
     extra = 0
-    fields = ["model_id", "display_name", "sizes", "durations", "input_kinds", "supports_remix", "has_audio",
-              "price_per_second", "lifecycle", "lifecycle_date"]
+    fields = ["model_id", "display_name", "sizes", "durations", "input_kinds", "input_schema", "supports_remix",
+              "has_audio", "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date"]
 
 
 @admin.register(ProviderConnection)
@@ -63,6 +81,8 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 @admin.register(CatalogModel)
 class CatalogModelAdmin(admin.ModelAdmin):
     """The model catalog: shipped entries (no connection) and each gateway's registered models."""
+
+    form = CatalogAdminForm
 
     list_display = ["model_id", "display_name", "kind", "connection", "lifecycle", "lifecycle_date",
                     "supports_remix", "has_audio"]

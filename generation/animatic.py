@@ -68,14 +68,88 @@ def _yuv420(img: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------- drawing
 
 
-FONTS = Path(__file__).resolve().parent / "fonts"  # DejaVu Sans, bundled with its licence
+FONTS = Path(__file__).resolve().parent / "fonts"  # bundled with their licences (fonts/README.md)
+# Each character is drawn with the first of these that has its glyph: DejaVu for Latin, Greek,
+# Cyrillic and symbols; Droid Sans Fallback for Chinese and Japanese (DejaVu has no CJK).
+FALLBACK_FONT = "DroidSansFallbackFull.ttf"
+
+
+@functools.lru_cache(maxsize=8)
+def _coverage(name: str) -> frozenset[int]:
+    """The code points a bundled font has glyphs for, read from its cmap (fontTools comes with fpdf2)."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(FONTS / name), lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+class _Face:
+    """A font with fallbacks, used like one: `getlength`, `size`, and `_text` to draw. Text is
+    cut into runs, each drawn with the first font that has its characters' glyphs (a character
+    no font has stays with the primary, which draws its missing-glyph box). A fallback is
+    opened only when some text needs it: most prompts never load the 4 MB CJK font."""
+
+    def __init__(self, names: Sequence[str], size: int):
+        self.names, self.size = list(names), size
+        self._fonts: dict[int, ImageFont.FreeTypeFont] = {}
+        self.primary = self.font(0)
+
+    def font(self, k: int) -> ImageFont.FreeTypeFont:
+        if k not in self._fonts:
+            self._fonts[k] = ImageFont.truetype(str(FONTS / self.names[k]), self.size)
+        return self._fonts[k]
+
+    def _font_for(self, code: int, current: int) -> int:
+        if code in _coverage(self.names[current]):
+            return current
+        return next((k for k, name in enumerate(self.names) if code in _coverage(name)), current)
+
+    def runs(self, text: str) -> list[tuple[ImageFont.FreeTypeFont, str]]:
+        primary = _coverage(self.names[0])
+        if all(ord(c) in primary for c in text):  # the common case: one run, primary font
+            return [(self.primary, text)]
+        runs: list[tuple[int, str]] = []
+        for char in text:
+            k = self._font_for(ord(char), runs[-1][0] if runs else 0)
+            if runs and runs[-1][0] == k:
+                runs[-1] = (k, runs[-1][1] + char)
+            else:
+                runs.append((k, char))
+        return [(self.font(k), run) for k, run in runs]
+
+    def getlength(self, text: str) -> float:
+        return sum(font.getlength(run) for font, run in self.runs(text))
+
+
+def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: _Face, *,
+          anchor: str = "la", **kwargs) -> None:
+    """`draw.text` for a `_Face`: runs in different fonts share one baseline, placed where
+    Pillow's `anchor` would put the primary font's text."""
+    runs = face.runs(text)
+    if len(runs) == 1:
+        draw.text(xy, text, font=runs[0][0], anchor=anchor, **kwargs)
+        return
+    horizontal, vertical = anchor
+    x, y = xy
+    lengths = [font.getlength(run) for font, run in runs]
+    x -= {"l": 0, "m": sum(lengths) / 2, "r": sum(lengths)}[horizontal]
+    ascent, descent = face.primary.getmetrics()
+    if vertical == "t":
+        baseline = y - min(font.getbbox(run, anchor="ls")[1] for font, run in runs)
+    elif vertical == "b":
+        baseline = y - max(font.getbbox(run, anchor="ls")[3] for font, run in runs)
+    else:
+        baseline = y + {"a": ascent, "m": (ascent - descent) / 2, "s": 0, "d": -descent}[vertical]
+    for (font, run), length in zip(runs, lengths):
+        draw.text((x, baseline), run, font=font, anchor="ls", **kwargs)
+        x += length
 
 
 @functools.lru_cache(maxsize=64)
-def _font(size: float, bold: bool = False) -> ImageFont.FreeTypeFont:
-    # Bundled, not the system's: a worker without fonts still draws "café", "—", "Ωμέγα", "Жук".
+def _font(size: float, bold: bool = False) -> _Face:
+    # Bundled, not the system's: a worker without fonts still draws "café", "—", "Ωμέγα", "Жук", "写真".
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return ImageFont.truetype(str(FONTS / name), max(8, round(size)))
+    return _Face([name, FALLBACK_FONT], max(8, round(size)))
 
 
 def _even(x: float) -> int:
@@ -188,8 +262,8 @@ def _draw_portraits(img: Image.Image, safe, unit: float, cast) -> int:
                                outline=(255, 255, 255), width=max(1, round(unit * 0.004)))
         label = _wrap(name, label_f, side + 2 * gap, 1)
         if label:
-            draw.text((x + side / 2, y + side + gap / 2), label[0], font=label_f, fill=(255, 255, 255),
-                      anchor="mt", stroke_width=max(1, round(unit * 0.003)), stroke_fill=(0, 0, 0))
+            _text(draw, (x + side / 2, y + side + gap / 2), label[0], label_f, fill=(255, 255, 255),
+                  anchor="mt", stroke_width=max(1, round(unit * 0.003)), stroke_fill=(0, 0, 0))
         y += side + gap + round(label_f.size * 1.4)
     return side + 2 * gap
 
@@ -229,7 +303,7 @@ def _draw_panel(img: Image.Image, safe, unit: float, *, title: str, prompt: str,
     y = y0 + pad
     for lines, font, colour, gap_after in blocks:
         for line in lines:
-            draw.text((x0 + pad, y), line, font=font, fill=colour)
+            _text(draw, (x0 + pad, y), line, font, fill=colour)
             y += line_h[font]
         y += gap_after
 
@@ -248,7 +322,7 @@ class _Hud:
         margin, mid = _even(bar_h * 0.4), bar_h / 2
         draw.rounded_rectangle([margin, bar_h * 0.2, margin + font.getlength("PREVIZ") + mid * 0.8,
                                 bar_h * 0.8], radius=bar_h * 0.12, fill=(200, 40, 48))
-        draw.text((margin + mid * 0.4, mid), "PREVIZ", font=font, fill="white", anchor="lm")
+        _text(draw, (margin + mid * 0.4, mid), "PREVIZ", font, fill="white", anchor="lm")
         # Even cell widths and positions keep tiles aligned with the 2x2 chroma grid.
         self.cell = _even(max(font.getlength(d) for d in "0123456789") + 1)
         colon = _even(font.getlength(":") + 2)
@@ -256,7 +330,7 @@ class _Hud:
         self.slots: list[int] = []
         for ch in "00:00:00:00":
             if ch == ":":
-                draw.text((x + colon / 2, mid), ":", font=font, fill="white", anchor="mm")
+                _text(draw, (x + colon / 2, mid), ":", font, fill="white", anchor="mm")
                 x += colon
             else:
                 self.slots.append(x)
@@ -265,7 +339,7 @@ class _Hud:
         self.digits = []
         for d in "0123456789":
             tile = Image.new("RGB", (self.cell, bar_h), self.BG)
-            ImageDraw.Draw(tile).text((self.cell / 2, mid), d, font=font, fill="white", anchor="mm")
+            _text(ImageDraw.Draw(tile), (self.cell / 2, mid), d, font, fill="white", anchor="mm")
             self.digits.append(_yuv420(tile))
 
     def draw(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, index: int, fps: int) -> None:
@@ -321,7 +395,7 @@ def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.n
     tile = Image.new("RGB", (tile_w, _even(line_h * len(lines) + pad)), (12, 12, 16))
     draw = ImageDraw.Draw(tile)
     for k, line in enumerate(lines):
-        draw.text((tile_w / 2, pad / 2 + k * line_h), line, font=font, fill=(255, 255, 255), anchor="mt")
+        _text(draw, (tile_w / 2, pad / 2 + k * line_h), line, font, fill=(255, 255, 255), anchor="mt")
     return _yuv420(tile)
 
 

@@ -11,6 +11,7 @@ from projects.live import ChangeKind, live_publish
 from generation.catalog import retired_q
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
+from generation.providers.openai_videos import declared_fields_problems
 
 
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
@@ -95,8 +96,13 @@ def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
 
 def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,
                            sizes: list[str], durations: list[int], price_per_second: float,
-                           image_input: bool = False, native_characters: bool = False) -> CatalogModel:
-    """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id)."""
+                           image_input: bool = False, native_characters: bool = False,
+                           supports_remix: bool = False, typical_seconds: int | None = None,
+                           extra_fields: dict[str, str] | None = None) -> CatalogModel:
+    """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
+
+    What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
+    native characters and constant extra fields; the adapter sends nothing else."""
     if connection.kind != ConnectionKind.OPENAI_VIDEOS:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
     retired = catalog_retired_entry(model_id)
@@ -104,12 +110,18 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
         when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired.lifecycle_date else ""
         raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
                               "cannot render it any more. Register a live model instead.")
+    schema = {**({"characters": "id[]"} if native_characters else {}),
+              **({"extra": dict(extra_fields)} if extra_fields else {})}
+    problems = declared_fields_problems(schema)
+    if problems:
+        raise ValidationError(problems)
     try:
         with transaction.atomic():
             return CatalogModel.objects.create(
                 kind=connection.kind, connection=connection, model_id=model_id,
                 display_name=display_name or model_id, sizes=sizes, durations=durations,
-                input_kinds=["text"] + (["image"] if image_input else []) + (["character"] if native_characters else []),
+                input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
+                supports_remix=supports_remix, typical_seconds=typical_seconds or None,
                 price_per_second={"*": float(price_per_second)},
             )
     except IntegrityError:

@@ -17,14 +17,17 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import export_media, export_package, export_pdf, ingredients, provenance
-from generation.models import Export, ExportStatus, Render, Status
+from generation import animatic, export_media, export_package, export_pdf, ingredients, provenance
+from generation.export_markers import ReviewNote
+from generation.models import Export, ExportStatus, PdfLayout, Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.services import form_key
 from projects import review
+from projects.models import Comment
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,9 @@ def export_plan(project) -> ExportPlan:
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
             decision = review.approval_override(take)
             if decision is None:
-                reason = (f"Approved take {take.number} has tampered or broken content credentials; an owner can "
+                failed = ("has tampered or broken content credentials" if take.provenance_broken
+                          else "was delivered other than booked")
+                reason = (f"Approved take {take.number} {failed}; an owner can "
                           "approve it anyway with a written reason on its review page.")
             else:
                 override = decision.note
@@ -91,8 +96,12 @@ def export_plan(project) -> ExportPlan:
 # --- Booking ----------------------------------------------------------------------------------
 
 
-def export_create(*, project, user, idempotency_key) -> tuple[Export, bool]:
-    """Book one export and enqueue it. The same form key sent twice finds the first export."""
+def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES) -> tuple[Export, bool]:
+    """Book one export and enqueue it. The same form key sent twice finds the first export.
+
+    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six)."""
+    if pdf_layout not in PdfLayout.values:
+        raise ValidationError("Choose a layout for the storyboard PDF: one scene per row, or a grid.")
     key = form_key(idempotency_key)
     existing = Export.objects.filter(idempotency_key=key).first()
     if existing is not None:
@@ -108,7 +117,8 @@ def export_create(*, project, user, idempotency_key) -> tuple[Export, bool]:
             type(project).objects.select_for_update().filter(pk=project.pk).first()
             if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
                 raise ValidationError(ALREADY_RUNNING)
-            export = Export.objects.create(project=project, created_by=user, idempotency_key=key)
+            export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
+                                           pdf_layout=pdf_layout)
             from generation.tasks import run_export
 
             run_export.delay_on_commit(export.pk)
@@ -203,11 +213,13 @@ def _build(export: Export) -> None:
         stitched = timed("stitch", 70, lambda: export_media.stitch(
             paths, workdir / "stitched.mp4", width=width, height=height,
             on_progress=lambda done: progress(2 + 68 * done)))
-        clips = [_export_clip(a, p, path, sig)
+        notes = review_notes([p.take for p in plan.included])
+        clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
 
         archive = workdir / f"{base}-export.zip"
         board = workdir / f"{base}-storyboard.pdf"
+        notes_csv = workdir / f"{base}-comments.csv"
         subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
                     f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
         panels = _panels(plan, clips, workdir)
@@ -215,8 +227,9 @@ def _build(export: Export) -> None:
         for planned, take, written, was in zip(plan.included, approved, archives, prepared):
             if was is None:  # approved before archives existed, renamed since, or new anchors
                 ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
-        package = side.submit(_write_package, clips, panels, archive, board,
-                              name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle)
+        package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
+                              name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
+                              layout=export.pdf_layout)
 
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
@@ -228,18 +241,18 @@ def _build(export: Export) -> None:
 
         export.summary = {**_summary(plan, clips, stitched, timings),
                           "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
-        for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board)):
+        for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board), ("csv", notes_csv)):
             with path.open("rb") as fh:
                 getattr(export, field).save(path.name, FinishedFile(fh), save=False)
     won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
         status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
-        pdf=export.pdf.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
+        pdf=export.pdf.name, csv=export.csv.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
     )
     if won:
         export.takes.set([p.take for p in plan.included])
         export.publish_change()
     else:  # failed meanwhile (declared stale): do not keep files nobody points at
-        for field in (export.mp4, export.zip, export.pdf):
+        for field in (export.mp4, export.zip, export.pdf, export.csv):
             field.delete(save=False)
 
 
@@ -254,15 +267,16 @@ def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
     return archives
 
 
-def _write_package(clips, panels, archive: Path, board: Path, *, name: str, title: str,
-                   subtitle: str) -> dict:
-    """The ZIP and the PDF, from plain data only (this runs on the export's side thread)."""
+def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *, name: str, title: str,
+                   subtitle: str, layout: str) -> dict:
+    """The ZIP, the PDF and the CSV, from plain data only (this runs on the export's side thread)."""
     timings = {}
     started = time.perf_counter()
     export_package.write_zip(clips, archive, timeline_name=name)
+    notes_csv.write_text(export_package.comments_csv(clips), encoding="utf-8")
     timings["zip"] = time.perf_counter() - started
     started = time.perf_counter()
-    export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle)
+    export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle, layout=layout)
     timings["pdf"] = time.perf_counter() - started
     return timings
 
@@ -292,13 +306,39 @@ def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
     )
 
 
+def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:
+    """The review comments on these takes (a team's takes: the comments of the team's review,
+    guests' included), by take id, as threads in the order of the take's timeline."""
+    comments = (Comment.objects.filter(take__in=takes).select_related("author")
+                .order_by(F("at_seconds").asc(nulls_first=True), "created_at", "pk"))
+    threads, replies = {}, {}
+    for comment in comments:
+        if comment.parent_id is None:
+            threads.setdefault(comment.take_id, []).append(comment)
+        else:
+            replies.setdefault(comment.parent_id, []).append(comment)
+
+    def note(comment, answers=()) -> ReviewNote:
+        return ReviewNote(
+            comment_id=comment.pk, author=comment.who, text=comment.body,
+            at_seconds=comment.at_seconds, until_seconds=comment.until_seconds,
+            resolved=comment.is_resolved, shared=comment.shared,
+            # Drawings on frames come with their comment where the review has them.
+            drawing=getattr(comment, "drawing", None),
+            replies=tuple(note(r) for r in sorted(answers, key=lambda r: (r.created_at, r.pk))),
+        )
+
+    return {take_id: tuple(note(c, replies.get(c.pk, ())) for c in top) for take_id, top in threads.items()}
+
+
 def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, path: Path,
-                 signature) -> export_package.ExportClip:
+                 signature, notes: tuple[ReviewNote, ...] = ()) -> export_package.ExportClip:
     take = planned.take
     summary = take.c2pa_summary or {}
     return export_package.ExportClip(
         **{f.name: getattr(approved, f.name) for f in dataclass_fields(approved)},
         path=path,
+        notes=notes,
         duration=float(signature.duration),
         fps=signature.fps,
         provenance={
@@ -340,9 +380,33 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
             number=scene.number, title=scene.title, prompt=prompt,
             duration=round(clip.duration, 2) if clip else scene.duration,
             approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
-            approved=take is not None, thumbnail=thumbnail,
+            approved=take is not None, thumbnail=thumbnail, notes=scene.camera_notes,
+            drawings=_frame_drawings(take, clip.path, workdir) if take is not None and clip else (),
         ))
     return panels
+
+
+MAX_DRAWINGS_PER_TAKE = 6
+
+
+def _frame_drawings(take, video: Path, workdir: Path) -> tuple[export_pdf.FrameDrawing, ...]:
+    """Reviewers' drawings on the approved take, each with the frame it was drawn on."""
+    comments = take.comments.filter(parent__isnull=True, at_seconds__isnull=False).select_related("author")
+    drawings = []
+    for comment in comments:
+        if not comment.drawing:
+            continue
+        frame = workdir / f"frame-{comment.pk}.jpg"
+        try:
+            animatic.extract_thumbnail(video, frame, at_seconds=comment.at_seconds, max_width=960)
+        except ValueError:  # the cut still exports; this note goes without its frame
+            log.warning("export: no frame at %ss of take %s for comment %s", comment.at_seconds, take.pk, comment.pk)
+            continue
+        drawings.append(export_pdf.FrameDrawing(frame=frame, shapes=tuple(comment.drawing),
+                                                caption=f"{comment.timecode} {comment.who}: {comment.body}"))
+        if len(drawings) == MAX_DRAWINGS_PER_TAKE:
+            break
+    return tuple(drawings)
 
 
 def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:

@@ -1,5 +1,7 @@
 """What an export hands over besides the stitched picture: C2PA signing, ZIP, timeline, PDF.
 
+The review notes on the clips (markers, EDL, FCP XML, CSV) are export_markers'.
+
 Pure functions over plain data (ExportClip, BoardPanel): no database, so they are easy to
 test and to time. generation.export gathers the data from the models and calls these.
 """
@@ -20,6 +22,8 @@ from pathlib import Path
 import c2pa
 import opentimelineio as otio
 
+from generation import export_markers
+from generation.export_markers import ReviewNote
 from generation.provenance import MP4, SigningIdentity
 
 APPROVALS_LABEL = "studio.storyboard.approvals"
@@ -53,6 +57,7 @@ class ExportClip(ApprovedTake):
     duration: float  # seconds, of the video track
     fps: Fraction
     provenance: dict = field(default_factory=dict)  # recipe, provider, model, cost, C2PA verdict
+    notes: tuple[ReviewNote, ...] = ()  # the review comments on this take, as markers for the editor
 
     @property
     def stem(self) -> str:
@@ -194,20 +199,25 @@ class CutSigner:
 
 
 def timeline(clips: Sequence[ExportClip], *, name: str) -> otio.schema.Timeline:
-    """One video track, a clip per approved take, pointing at the clip files beside it."""
+    """One video track, a clip per approved take, pointing at the clip files beside it,
+    each carrying its review comments as markers."""
     track = otio.schema.Track(name="Approved cut", kind=otio.schema.TrackKind.Video)
     for clip in clips:
         rate = float(clip.fps)
         span = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
                                        otio.opentime.RationalTime(clip.frames, rate))
-        track.append(otio.schema.Clip(
+        item = otio.schema.Clip(
             name=clip.title,
             media_reference=otio.schema.ExternalReference(target_url=clip.clip_name, available_range=span),
             source_range=span,
             metadata={"storyboard": {"scene": clip.scene_number, "take": clip.take_number,
                                      "take_id": clip.take_id, "approved_by": clip.approved_by,
-                                     "approved_at": clip.approved_at}},
-        ))
+                                     "approved_at": clip.approved_at},
+                      "cmx_3600": {"reel": export_markers.reel(scene_number=clip.scene_number,
+                                                               take_number=clip.take_number)}},
+        )
+        item.markers.extend(export_markers.marker(note, fps=clip.fps, frames=clip.frames) for note in clip.notes)
+        track.append(item)
     result = otio.schema.Timeline(name=name)
     result.tracks.append(track)
     return result
@@ -229,8 +239,20 @@ def provenance_record(clip: ExportClip, *, sha256: str) -> dict:
     }
 
 
+def comments_csv(clips: Sequence[ExportClip]) -> str:
+    """The review comments of the cut's takes, a row each, with where they fall in the cut."""
+    noted, offset = [], Fraction(0)
+    for clip in clips:
+        noted.append(export_markers.NotedClip(
+            scene_number=clip.scene_number, take_number=clip.take_number, fps=clip.fps,
+            cut_start=round(offset * clip.fps), notes=clip.notes))
+        offset += Fraction(clip.frames) / clip.fps
+    return export_markers.comments_csv(noted)
+
+
 def write_zip(clips: Sequence[ExportClip], out_path: Path, *, timeline_name: str) -> None:
-    """clips/NN-title.mp4, timeline.otio and provenance/NN-title.json, in one ZIP.
+    """clips/NN-title.mp4, provenance/NN-title.json, the timeline with the review comments as
+    markers (timeline.otio, timeline.edl, timeline.xml) and comments.csv, in one ZIP.
 
     Media is stored, not deflated: MP4 does not compress further and deflating it would
     cost more than everything else in the export.
@@ -247,8 +269,12 @@ def write_zip(clips: Sequence[ExportClip], out_path: Path, *, timeline_name: str
             record = provenance_record(clip, sha256=digest.hexdigest())
             archive.writestr(f"provenance/{clip.stem}.json", json.dumps(record, indent=2, default=str),
                              compress_type=zipfile.ZIP_DEFLATED)
-        otio_text = otio.adapters.write_to_string(timeline(clips, name=timeline_name), "otio_json")
-        archive.writestr("timeline.otio", otio_text, compress_type=zipfile.ZIP_DEFLATED)
+        cut = timeline(clips, name=timeline_name)
+        for name, text in (("timeline.otio", otio.adapters.write_to_string(cut, "otio_json")),
+                           ("timeline.edl", export_markers.edl(cut, rate=clips[0].fps)),
+                           ("timeline.xml", export_markers.fcp_xml(cut)),
+                           ("comments.csv", comments_csv(clips))):
+            archive.writestr(name, text, compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _zip_time():

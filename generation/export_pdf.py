@@ -1,5 +1,8 @@
 """The storyboard as a PDF: per scene a thumbnail, title, prompt, duration and approval state.
 
+Two layouts: three scenes a page with the whole prompt ("scenes"), or a grid of six frames a
+page with the scene's number, title, length and notes under each frame ("grid").
+
 fpdf2 draws it. Three measured choices keep it quick (~0.02 s for 20 scenes instead of ~0.7):
 - Text is wrapped here, word by word, and drawn with `text()`; fpdf2's own multi_cell
   re-measures the whole line for every character. Words are measured from the font's
@@ -13,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import logging
+import math
+from itertools import pairwise
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,6 +31,18 @@ UNICODE_FONTS = {
 log = logging.getLogger(__name__)
 PER_PAGE = 3
 MAX_PROMPT_LINES = 11
+GRID_COLUMNS, GRID_ROWS = 2, 3
+GRID_NOTE_LINES = 4
+
+
+@dataclass(frozen=True)
+class FrameDrawing:
+    """A reviewer's drawing on a frame of the approved take (projects/drawing.py's shapes,
+    coordinates 0..1 of the frame), with the frame it was drawn on and its comment."""
+
+    frame: Path
+    shapes: tuple
+    caption: str  # "00:02.0 rita: Move the boat left"
 
 
 @dataclass(frozen=True)
@@ -37,18 +54,93 @@ class BoardPanel:
     approval: str  # in words: "Approved: take 2 by rita, 21 Nov 2026 14:03" / "Not approved"
     approved: bool
     thumbnail: Path | None = None
+    drawings: tuple[FrameDrawing, ...] = ()
+    notes: str = ""  # the scene's camera notes
 
 
-def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str) -> None:
+def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str,
+                     layout: str = "scenes") -> None:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(title)
     pdf.set_creator("Storyboard Studio")
-    family = _font_family(pdf, [title, subtitle] + [t for p in panels for t in (p.title, p.prompt, p.approval)])
+    family = _font_family(pdf, [title, subtitle] + [t for p in panels
+                                                    for t in (p.title, p.prompt, p.approval, p.notes)]
+                          + [t for p in panels for d in p.drawings for t in _drawing_texts(d)])
     if family == "helvetica":  # no Unicode font on this machine: never fail the export over a glyph
         title, subtitle = _latin1_safe(title), _latin1_safe(subtitle)
         panels = [replace(p, title=_latin1_safe(p.title), prompt=_latin1_safe(p.prompt),
-                          approval=_latin1_safe(p.approval)) for p in panels]
+                          approval=_latin1_safe(p.approval), notes=_latin1_safe(p.notes),
+                          drawings=tuple(_latin1_drawing(d) for d in p.drawings)) for p in panels]
+    if layout == "grid":
+        _grid(pdf, panels, family, title=title, subtitle=subtitle)
+    else:
+        _rows(pdf, panels, family, title=title, subtitle=subtitle)
+    _write_drawings(pdf, panels, family, title=title)
+    pdf.output(str(out_path))
+
+
+def _page_head(pdf: FPDF, family: str, *, title: str, subtitle: str, margin: float) -> None:
+    pdf.add_page()
+    pdf.set_font(family, "B", 15)
+    pdf.text(margin, 16, _fit(pdf, title, pdf.w - 2 * margin))
+    pdf.set_font(family, "", 9)
+    pdf.set_text_color(90)
+    pdf.text(margin, 22, _fit(pdf, subtitle, pdf.w - 2 * margin))
+    pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+    pdf.set_text_color(0)
+
+
+def _frame(pdf: FPDF, panel: BoardPanel, family: str, *, x: float, y: float, w: float, h: float) -> float:
+    """The panel's thumbnail fitted into w×h at (x, y), or a grey box saying there is none.
+    Returns the height drawn."""
+    if panel.thumbnail and panel.thumbnail.exists():
+        with Image.open(panel.thumbnail) as picture:  # reads the header only
+            iw, ih = picture.size
+        fw = min(w, h * iw / ih)  # top-aligned with the text, portrait or landscape
+        pdf.image(str(panel.thumbnail), x=x, y=y, w=fw, h=fw * ih / iw)
+        return fw * ih / iw
+    pdf.set_fill_color(235)
+    pdf.rect(x, y, w, w * 9 / 16, style="F")
+    pdf.set_font(family, "", 9)
+    pdf.set_text_color(120)
+    pdf.text(x + 4, y + 8, "No approved take")
+    pdf.set_text_color(0)
+    return w * 9 / 16
+
+
+def _grid(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, subtitle: str) -> None:
+    margin, gutter, body_top = 14, 6, 30
+    per_page = GRID_COLUMNS * GRID_ROWS
+    cell_w = (pdf.w - 2 * margin - gutter * (GRID_COLUMNS - 1)) / GRID_COLUMNS
+    cell_h = (pdf.h - body_top - 12) / GRID_ROWS
+    frame_h = cell_w * 9 / 16
+    for index, panel in enumerate(panels):
+        if index % per_page == 0:
+            _page_head(pdf, family, title=title, subtitle=subtitle, margin=margin)
+        column, row = index % GRID_COLUMNS, (index % per_page) // GRID_COLUMNS
+        x, top = margin + column * (cell_w + gutter), body_top + row * cell_h
+        _frame(pdf, panel, family, x=x, y=top, w=cell_w, h=frame_h)
+        y = top + frame_h + 5
+        pdf.set_font(family, "B", 10)
+        length = f"{panel.duration:g} s"
+        pdf.text(x, y, _fit(pdf, f"{panel.number}. {panel.title}", cell_w - text_width(pdf, length) - 3))
+        pdf.set_font(family, "", 9)
+        pdf.set_text_color(90)
+        pdf.text(x + cell_w - text_width(pdf, length), y, length)
+        y += 4.5
+        pdf.set_font(family, "", 8)
+        pdf.set_text_color(0, 110, 60) if panel.approved else pdf.set_text_color(170, 60, 0)
+        pdf.text(x, y, _fit(pdf, panel.approval, cell_w))
+        pdf.set_text_color(0)
+        y += 4.2
+        notes = panel.prompt + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
+        for line in _wrap(pdf, notes, cell_w, GRID_NOTE_LINES):
+            pdf.text(x, y, line)
+            y += 3.6
+
+
+def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, subtitle: str) -> None:
     margin, page_w = 14, pdf.w
     body_top, panel_h = 30, (pdf.h - 30 - 12) / PER_PAGE
     thumb_w, thumb_h = 82, panel_h - 10
@@ -57,29 +149,11 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
 
     for index, panel in enumerate(panels):
         if index % PER_PAGE == 0:
-            pdf.add_page()
-            pdf.set_font(family, "B", 15)
-            pdf.text(margin, 16, _fit(pdf, title, page_w - 2 * margin))
-            pdf.set_font(family, "", 9)
-            pdf.set_text_color(90)
-            pdf.text(margin, 22, _fit(pdf, subtitle, page_w - 2 * margin))
-            pdf.text(page_w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
-            pdf.set_text_color(0)
+            _page_head(pdf, family, title=title, subtitle=subtitle, margin=margin)
         top = body_top + (index % PER_PAGE) * panel_h
         pdf.set_draw_color(200)
         pdf.line(margin, top - 3, page_w - margin, top - 3)
-        if panel.thumbnail and panel.thumbnail.exists():
-            with Image.open(panel.thumbnail) as picture:  # reads the header only
-                iw, ih = picture.size
-            w = min(thumb_w, thumb_h * iw / ih)  # top-aligned with the text, portrait or landscape
-            pdf.image(str(panel.thumbnail), x=margin, y=top, w=w, h=w * ih / iw)
-        else:
-            pdf.set_fill_color(235)
-            pdf.rect(margin, top, thumb_w, thumb_w * 9 / 16, style="F")
-            pdf.set_font(family, "", 9)
-            pdf.set_text_color(120)
-            pdf.text(margin + 4, top + 8, "No approved take")
-            pdf.set_text_color(0)
+        _frame(pdf, panel, family, x=margin, y=top, w=thumb_w, h=thumb_h)
         y = top + 5
         pdf.set_font(family, "B", 12)
         pdf.text(text_x, y, _fit(pdf, f"{panel.number}. {panel.title}", text_w))
@@ -95,7 +169,87 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
         for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
             pdf.text(text_x, y, line)
             y += 4.3
-    pdf.output(str(out_path))
+
+
+# --- Reviewers' drawings, each over the frame it was drawn on ---
+
+DRAWINGS_PER_PAGE = 2
+
+
+def _drawing_texts(drawing: FrameDrawing) -> list[str]:
+    return [drawing.caption] + [s.get("text", "") for s in drawing.shapes]
+
+
+def _latin1_drawing(drawing: FrameDrawing) -> FrameDrawing:
+    shapes = tuple({**s, "text": _latin1_safe(s["text"])} if "text" in s else s for s in drawing.shapes)
+    return replace(drawing, caption=_latin1_safe(drawing.caption), shapes=shapes)
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def draw_shapes(pdf: FPDF, shapes, *, x: float, y: float, w: float, h: float) -> None:
+    """The shapes over a frame placed at (x, y), w × h mm, as vector operations."""
+    unit = max(0.35, 0.006 * h)
+    def at(p):
+        return x + p[0] * w, y + p[1] * h
+
+    for shape in shapes:
+        pdf.set_draw_color(*_rgb(shape["color"]))
+        pdf.set_line_width(unit)
+        points = [at(p) for p in shape["points"]]
+        kind = shape["kind"]
+        if kind == "pen":
+            for (a, b), (pa, pb) in zip(pairwise(points), pairwise(shape["points"])):
+                pdf.set_line_width(unit * (0.4 + 1.6 * (pa[2] + pb[2]) / 2))
+                pdf.line(a[0], a[1], b[0], b[1])
+        elif kind == "arrow":
+            (x0, y0), (x1, y1) = points
+            pdf.line(x0, y0, x1, y1)
+            angle, head = math.atan2(y1 - y0, x1 - x0), unit * 5
+            for turn in (-0.45, 0.45):
+                pdf.line(x1, y1, x1 - head * math.cos(angle + turn), y1 - head * math.sin(angle + turn))
+        elif kind in ("rect", "ellipse"):
+            (x0, y0), (x1, y1) = points
+            box = (min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            (pdf.rect if kind == "rect" else pdf.ellipse)(*box, style="D")
+        elif kind == "text":
+            size = max(6.0, 0.05 * h * pdf.k)  # points: 5 % of the frame's height, as in the player
+            pdf.set_font_size(size)
+            pdf.set_text_color(*_rgb(shape["color"]))
+            tx, ty = points[0]
+            pdf.text(tx, ty + size / pdf.k * 0.8, shape["text"])
+            pdf.set_text_color(0)
+
+
+def _write_drawings(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str) -> None:
+    drawings = [(p, d) for p in panels for d in p.drawings if d.frame.exists()]
+    margin = 14
+    slot_h = (pdf.h - 30 - 12) / DRAWINGS_PER_PAGE
+    for index, (panel, drawing) in enumerate(drawings):
+        if index % DRAWINGS_PER_PAGE == 0:
+            pdf.add_page()
+            pdf.set_font(family, "B", 15)
+            pdf.text(margin, 16, _fit(pdf, f"{title}: review drawings", pdf.w - 2 * margin))
+            pdf.set_font(family, "", 9)
+            pdf.set_text_color(90)
+            pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+            pdf.set_text_color(0)
+        top = 30 + (index % DRAWINGS_PER_PAGE) * slot_h
+        pdf.set_font(family, "B", 11)
+        pdf.text(margin, top + 4, _fit(pdf, f"{panel.number}. {panel.title}", pdf.w - 2 * margin))
+        pdf.set_font(family, "", 9)
+        pdf.text(margin, top + 9, _fit(pdf, drawing.caption, pdf.w - 2 * margin))
+        with Image.open(drawing.frame) as picture:
+            iw, ih = picture.size
+        box_w, box_h = pdf.w - 2 * margin, slot_h - 18
+        w = min(box_w, box_h * iw / ih)
+        h = w * ih / iw
+        pdf.image(str(drawing.frame), x=margin, y=top + 12, w=w, h=h)
+        pdf.set_font(family, "B", 9)
+        draw_shapes(pdf, drawing.shapes, x=margin, y=top + 12, w=w, h=h)
+    pdf.set_draw_color(0)
 
 
 def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:

@@ -9,12 +9,12 @@ from django.views.decorators.http import require_POST
 
 from generation import export as exports
 from generation.files import file_response
-from generation.models import Export, ExportStatus
+from generation.models import Export, ExportStatus, PdfLayout
 from projects.access import get_project_for, membership_for
 
 PAGE = "generation/exports.html"
 # Their content types come from generation.files, like every served file's.
-FILES = ("mp4", "zip", "pdf")
+FILES = ("mp4", "zip", "pdf", "csv")
 
 
 def may_start_export(membership) -> bool:
@@ -34,6 +34,7 @@ def _page(request, project, membership, *, error=None, status=200):
         "project": project, "membership": membership, "error": error,
         "exports": project.exports.select_related("created_by").prefetch_related("takes"),
         "plan": exports.export_plan(project), "may_start": may_start_export(membership),
+        "pdf_layouts": PdfLayout.choices,
     }
     template = PAGE + "#exports" if request.htmx else PAGE
     return render(request, template, context, status=status)
@@ -54,7 +55,8 @@ def export_create(request, project_pk):
     error = None
     try:
         exports.export_create(project=project, user=request.user,
-                              idempotency_key=request.POST.get("idempotency_key", ""))
+                              idempotency_key=request.POST.get("idempotency_key", ""),
+                              pdf_layout=request.POST.get("pdf_layout", PdfLayout.SCENES))
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if request.htmx:

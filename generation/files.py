@@ -27,7 +27,7 @@ INLINE_TYPES = {
     "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
     "mp4": "video/mp4", "mov": "video/quicktime",
 }
-DOWNLOAD_TYPES = {"zip": "application/zip", "pdf": "application/pdf"}
+DOWNLOAD_TYPES = {"zip": "application/zip", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 # Even a file a browser mis-reads cannot run script or load anything: `sandbox` gives
 # it an opaque origin. <img>/<video> on our pages ignore the file's own CSP.
 FILE_CSP = "default-src 'none'; sandbox"

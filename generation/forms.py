@@ -8,6 +8,7 @@ STALE_FORM = {"required": "This form is out of date; reload the page and try aga
 
 from generation import catalog
 from generation.providers import remote_kinds
+from generation.providers.openai_videos import declared_fields_problems
 from generation.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
 
@@ -70,6 +71,8 @@ class BatchRenderForm(RenderForm):
 
 class RemixForm(RefuseControlCharacters, forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
+    # Only for a take whose checks failed: an owner's reason to remix it anyway (services.render_remix).
+    override_reason = forms.CharField(required=False, max_length=5000)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
 
@@ -130,6 +133,30 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
     image_input = forms.BooleanField(required=False, label="Accepts a reference image")
     native_characters = forms.BooleanField(required=False,
                                            label="Has native characters (POST /videos/characters)")
+    supports_remix = forms.BooleanField(required=False, label="Can remix a finished video (POST /videos/{id}/remix)")
+    typical_seconds = forms.IntegerField(
+        required=False, min_value=1, max_value=3600, label="Typical job time (seconds)",
+        help_text="How long a job usually takes; the first polls are planned from it. Leave blank if unknown.")
+    extra_fields = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Extra fields the gateway accepts",
+        help_text="One name=value a line, sent with every create of this model (e.g. quality=high). "
+                  "Nothing else beyond the OpenAI format is sent.")
+
+    def clean_extra_fields(self) -> dict[str, str]:
+        extra = {}
+        for line in self.cleaned_data["extra_fields"].splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise forms.ValidationError(f"Write each extra field as name=value (not “{line.strip()[:40]}”).")
+            if name.strip() in extra:
+                raise forms.ValidationError(f"“{name.strip()}” is given twice.")
+            extra[name.strip()] = value.strip()
+        problems = declared_fields_problems({"extra": extra})
+        if problems:
+            raise forms.ValidationError(problems)
+        return extra
 
     def clean_sizes(self):
         import re

@@ -110,6 +110,9 @@ class Render(models.Model):
     # Set when a worker died while sending the take and the provider's job list shows no job of
     # ours: the provider may have billed it, so its cost is never given back to the budget.
     billing_unconfirmed = models.BooleanField(default=False)
+    # A canceled take whose provider has no cancel: its job runs on, and the provider's copy is
+    # deleted once it ends ("pending" until then, "done" after; see pipeline.render_cancel_at_provider).
+    provider_cleanup = models.CharField(max_length=16, blank=True, default="")
     # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
     # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -142,6 +145,14 @@ class Render(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in TERMINAL
+
+    @property
+    def status_label(self) -> str:
+        """The status in words: a take a crashed worker may have created at the provider is not
+        plainly "Failed" (it may be billed; pipeline.render_recover_submission)."""
+        if self.billing_unconfirmed and self.status == Status.FAILED:
+            return "Unconfirmed — may be billed"
+        return self.get_status_display()
 
     @property
     def provenance_broken(self) -> bool:
@@ -194,6 +205,13 @@ class Render(models.Model):
         else:
             verb = "Re-render"  # asked for in a review ("changes requested")
         return f"{verb} of take {parent.number}"
+
+    @property
+    def frame_rate(self) -> float:
+        """Frames per second, as probed from the delivered file (generation/delivery.py);
+        24, cinema's rate, for a take stored before deliveries were probed."""
+        fps = (self.delivered or {}).get("fps")
+        return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0
 
     @property
     def can_remix(self) -> bool:
@@ -389,7 +407,14 @@ class CatalogModel(models.Model):
     snapshot_of = models.CharField(
         max_length=200, blank=True, help_text="For a dated snapshot: the alias it pins"
     )
-    input_schema = models.JSONField(default=dict, blank=True)
+    input_schema = models.JSONField(
+        default=dict, blank=True,
+        help_text='Fields beyond the wire format\'s own. OpenAI format: {"characters": "id[]"} for native '
+                  'characters, {"extra": {"name": "value"}} for constant fields a gateway accepts.')
+    typical_seconds = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="How long a job usually takes at the provider; the first polls are planned from it "
+                  "until the studio has timed a few takes of its own.")
     notes = models.CharField(max_length=300, blank=True)
 
     class Meta:
@@ -415,6 +440,17 @@ class CatalogModel(models.Model):
     def price_for(self, size: str) -> Decimal:
         price = self.price_per_second.get(size, self.price_per_second.get("*", 0))
         return Decimal(str(price))
+
+    @property
+    def declares_characters(self) -> bool:
+        """The gateway takes the provider's own character ids on create (OpenAI format `characters`)."""
+        return "characters" in (self.input_schema or {})
+
+    @property
+    def extra_fields(self) -> dict[str, str]:
+        """Constant fields this model's gateway accepts beyond the wire format, sent on every create."""
+        extra = (self.input_schema or {}).get("extra")
+        return {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
 
     @property
     def price_for_any_size(self) -> Decimal:
@@ -548,12 +584,18 @@ class ExportStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class PdfLayout(models.TextChoices):
+    SCENES = "scenes", "One scene per row (3 a page), with the full prompt"
+    GRID = "grid", "Grid of 6 frames a page, with notes"
+
+
 def _export_upload_to(export, filename):
     return f"exports/{export.project.team_id}/{export.project_id}/{export.pk}/{filename}"
 
 
 class Export(models.Model):
-    """One "export approved cut" click: a stitched MP4, a ZIP for editors and a PDF storyboard."""
+    """One "export approved cut" click: a stitched MP4, a ZIP for editors, a PDF storyboard and
+    a CSV of the review comments."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="exports")
     created_by = models.ForeignKey(
@@ -568,6 +610,9 @@ class Export(models.Model):
     mp4 = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
     zip = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
     pdf = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
+    csv = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300,
+                           help_text="The review comments of the exported takes, for producers")
+    pdf_layout = models.CharField(max_length=8, choices=PdfLayout.choices, default=PdfLayout.SCENES)
     summary = models.JSONField(default=dict, blank=True,
                                help_text="Scenes included and left out, durations, remux or re-encode")
     created_at = models.DateTimeField(auto_now_add=True)

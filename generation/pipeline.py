@@ -16,7 +16,8 @@ from pathlib import Path
 
 from django.core.files.storage import default_storage
 from django.db import connection as db_connection
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
@@ -40,14 +41,55 @@ def render_crashed(render_id: int, exc: Exception) -> None:
         render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
 
 
+# What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
+# the provider's copy is gone.
+NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
+WILL_DELETE = "; the studio will delete its copy."
+DELETED = "; the studio deleted its copy when the job ended."
+
+
 def render_cancel_at_provider(render_id: int) -> None:
-    render = Render.objects.filter(pk=render_id, status=Status.CANCELED).exclude(provider_job_id="").first()
+    """After a take was canceled: the provider's cancel where it has one; where it has none, the
+    job runs on and this looks again until it has ended, then deletes the provider's copy.
+    Safe to run any number of times: a copy already gone counts as deleted."""
+    render = (Render.objects.select_related("connection").filter(pk=render_id, status=Status.CANCELED)
+              .exclude(provider_job_id="").first())
     if render is None:
         return
+    provider = provider_for(render.connection)
+    if render.provider_cleanup != "pending":
+        if provider.can_cancel:
+            try:
+                provider.cancel(render.provider_job_id)
+            except ProviderError as exc:
+                log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
+        return
     try:
-        provider_for(render.connection).cancel(render.provider_job_id)
+        state = provider.poll(render.provider_job_id)
+        gone = state.status not in ("queued", "running") and provider.delete(render.provider_job_id)
     except ProviderError as exc:
-        log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
+        if exc.retryable:
+            _schedule_cleanup(render, delay=exc.retry_after or MAX_POLL_DELAY)
+        else:
+            log.warning("take %s: the provider's copy could not be deleted: %s", render_id, exc.message)
+            Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(provider_cleanup="failed")
+        return
+    if not gone:  # still running: look again around when it should end
+        _schedule_cleanup(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+        return
+    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
+        provider_cleanup="done", error_message=Replace(F("error_message"), Value(WILL_DELETE), Value(DELETED)))
+    log.info("take %s: deleted the provider's copy of canceled job %s", render_id, render.provider_job_id,
+             extra={"take_id": render_id, "provider_job_id": render.provider_job_id})
+
+
+def _schedule_cleanup(render: Render, *, delay: float) -> None:
+    from generation.tasks import cancel_at_provider
+
+    # The lease says when the sweeper may assume the countdown was lost and look itself.
+    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
+        lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
+    cancel_at_provider.apply_async((render.pk,), countdown=delay)
 
 
 def _take(render_id: int, status: str, *related: str) -> Render | None:
@@ -80,13 +122,17 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         with default_storage.open(name, "rb") as image, path.open("wb") as out:
             shutil.copyfileobj(image, out, 1 << 20)
         character_images.append(path)
+    # Beyond the wire format, only what the model's catalog entry declares today.
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    declared = frozenset(k for k in (model.input_schema if model else {}) if k != "extra")
     return RenderRequest(
-        provider_characters=tuple(_provider_character_ids(render)),
+        provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
+        declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
+        idempotency_key=str(render.idempotency_key),
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
-        idempotency_key=str(render.idempotency_key),
     )
 
 
@@ -137,19 +183,29 @@ def render_submit(render_id: int) -> None:
         except (OSError, ValueError) as exc:
             render.mark_failed(f"The take's inputs could not be prepared: {exc}")
             return
-        try:
-            if remix_of:
-                job_id = provider.remix(remix_of["provider_job_id"], render.recipe["prompt"])
-            else:
-                job_id = provider.submit(request)
-        except ProviderError as exc:
-            if exc.code == "timeout":  # sent, and the answer lost: the job may exist
-                render_recover_submission(render)
-            else:
-                render.mark_failed(exc.message)
-            return
+        for resend in (False, True):
+            try:
+                job_id = _create(provider, render, request)
+                break
+            except ProviderError as exc:
+                if exc.code != "timeout":  # a refusal: nothing was created
+                    render.mark_failed(exc.message)
+                    return
+            # Sent, and the answer lost or a gateway error: the job may exist. Look for it before
+            # any second create, and adopt it; only a list that answered without it allows one
+            # resend, with the same Idempotency-Key.
+            if render_recover_submission(render, resend_if_missing=not resend, reason=SENT_NO_ANSWER) != "missing":
+                return
     if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
         _schedule_poll(render, delay=next_poll_delay(render))
+
+
+def _create(provider, render: Render, request: RenderRequest | None) -> str:
+    remix_of = render.recipe.get("remix_of")
+    if remix_of:
+        return provider.remix(remix_of["provider_job_id"], render.recipe["prompt"],
+                              idempotency_key=str(render.idempotency_key))
+    return provider.submit(request)
 
 
 # A take's step is "in hand" while its lease runs: a worker sending or downloading renews it
@@ -199,15 +255,20 @@ def lease_extend(render_id: int, *, seconds: float) -> None:
         lease_until=timezone.now() + timedelta(seconds=seconds) + LEASE)
 
 
-UNCONFIRMED = ("Unconfirmed — may be billed: the studio stopped while sending this take and "
+UNCONFIRMED = ("Unconfirmed — may be billed: {reason} and "
                "{provider} lists no job matching it, so the studio cannot tell whether it was created. "
                "{hint} Its cost stays counted in the budget.")
+WORKER_STOPPED = "the studio stopped while sending this take"
+SENT_NO_ANSWER = "the studio sent this take, the provider's answer was an error or never came,"
 
 
-def render_recover_submission(render: Render) -> str:
-    """A take whose worker died while sending it: adopt the provider's job if the provider lists it,
-    else mark it unconfirmed (may be billed; never refunded). "adopted", "unconfirmed", "failed"
-    (our own job book has no such job: it was never created) or "later"."""
+def render_recover_submission(render: Render, *, resend_if_missing: bool = False,
+                              reason: str = WORKER_STOPPED) -> str:
+    """A take whose create may have reached the provider (its worker died, or the answer was lost or
+    a 5xx): adopt the provider's job if the provider lists it, else mark it unconfirmed (may be
+    billed; never refunded). "adopted", "unconfirmed", "failed" (our own job book has no such job:
+    it was never created) or "later"; with `resend_if_missing`, "missing" when the provider's job
+    list answered without it, and the caller may send the create once more (same idempotency key)."""
     provider = provider_for(render.connection)
     since = (render.submitted_at or render.created_at) - CLOCK_SKEW
     params = render.recipe.get("parameters", {})
@@ -218,23 +279,25 @@ def render_recover_submission(render: Render) -> str:
                      remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
                      idempotency_key=str(render.idempotency_key))
     try:
-        job_id = provider.find_job(probe)
+        job_id, listed = provider.find_job(probe), provider.can_list_jobs
     except ProviderError as exc:
         if exc.retryable:  # the next sweep asks again
             log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
             return "later"
-        job_id = None
+        job_id, listed = None, False  # refused: its silence says nothing about our job
     if job_id:
         log.info("take %s: adopted job %s found at the provider after a crash", render.pk, job_id,
                  extra={"take_id": render.pk, "provider_job_id": job_id})
         if render.advance(Status.RUNNING, provider_job_id=job_id):
             _schedule_poll(render, delay=0)
         return "adopted"
+    if resend_if_missing and listed:
+        return "missing"
     if provider.job_list_is_complete:  # not in the job book: it was never created
         render.mark_failed("The studio stopped while sending this take; nothing was created. Retry the take.")
         return "failed"
-    render.advance(Status.FAILED, billing_unconfirmed=True,
-                   error_message=UNCONFIRMED.format(provider=provider.name, hint=provider.job_listing_hint))
+    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=UNCONFIRMED.format(
+        reason=reason, provider=provider.name, hint=provider.job_listing_hint))
     return "unconfirmed"
 
 
@@ -267,15 +330,23 @@ def expected_seconds(render: Render) -> float:
     times = sorted((done - start).total_seconds() for start, done in recent if done and start)
     if times:
         return max(0.5, times[len(times) // 2])
-    return DEFAULT_EXPECTED_SECONDS.get(render.provider, REMOTE_EXPECTED_SECONDS)
+    if render.provider in DEFAULT_EXPECTED_SECONDS:
+        return DEFAULT_EXPECTED_SECONDS[render.provider]
+    # Nothing timed yet: what the catalog says this model usually takes, not a blind minute.
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is not None and model.typical_seconds:
+        return float(model.typical_seconds)
+    return REMOTE_EXPECTED_SECONDS
 
 
 def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None) -> float:
     if poll_after:  # the provider asked (openai-poll-after-ms)
         return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, poll_after))
-    if render.connection_id and webhook_url_for(render.connection):
-        return WEBHOOK_FALLBACK_DELAY  # the webhook will nudge us; this is only a safety net
     expected = expected_seconds(render)
+    if render.connection_id and webhook_url_for(render.connection):
+        # The webhook will nudge us; this is only a safety net, but a lost webhook must not leave
+        # a ten-second job unseen for a minute: at most twice the expected time apart.
+        return max(MIN_POLL_DELAY, min(WEBHOOK_FALLBACK_DELAY, 2 * expected))
     elapsed = ((now or timezone.now()) - (render.submitted_at or render.created_at)).total_seconds()
     upcoming = [c * expected for c in CHECKPOINTS if c * expected > elapsed + MIN_POLL_DELAY / 2]
     if upcoming:
@@ -436,6 +507,7 @@ STALL_AFTER = {
     Status.SUBMITTING: timedelta(minutes=5),
     Status.RUNNING: timedelta(minutes=2),
     Status.DOWNLOADING: timedelta(minutes=10),
+    Status.CANCELED: timedelta(minutes=2),  # a provider copy still to delete (provider_cleanup)
 }
 PREVIZ_STALL_AFTER = timedelta(minutes=3)
 
@@ -448,7 +520,7 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     never has its take taken away.
     """
     from generation import previz
-    from generation.tasks import finish_render, previz_run_job, submit_render
+    from generation.tasks import cancel_at_provider, finish_render, previz_run_job, submit_render
 
     now = now or timezone.now()
     counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "polled": 0, "refinished": 0}
@@ -456,6 +528,8 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     def claimed(status):
         stalled = Render.objects.filter(status=status).filter(
             Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated_at__lt=now - STALL_AFTER[status]))
+        if status == Status.CANCELED:
+            stalled = stalled.filter(provider_cleanup="pending")
         for render in stalled.select_related("connection"):
             if Render.objects.filter(pk=render.pk, status=status, lease_until=render.lease_until).update(
                     lease_until=now + LEASE):
@@ -477,6 +551,10 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     for render in claimed(Status.DOWNLOADING):
         finish_render.delay(render.pk)
         counts["refinished"] += 1
+    counts["cleanups"] = 0
+    for render in claimed(Status.CANCELED):  # only those with a provider copy still to delete
+        cancel_at_provider.delay(render.pk)
+        counts["cleanups"] += 1
     requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
     for job_id in requeued:
         previz_run_job.delay(job_id)

@@ -13,12 +13,24 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.cache import cache
+
 from generation import ingredients, provenance
 from generation.models import Render, Status, VerdictFingerprint
 from generation.scratch import scratch_dir
 from projects.live import ChangeKind, live_publish_for_scene
 
 log = logging.getLogger(__name__)
+
+# One re-verification at a time across every host: a key in the shared cache (Redis, else the
+# database cache, whose add() is one INSERT exactly one writer wins). It expires, so a holder
+# that died stops blocking; longer than the task's hard time limit, so a live run is never doubled.
+LOCK_KEY = "generation:reverify-provenance"
+LOCK_SECONDS = 3600
+
+
+class ReverifyBusy(Exception):
+    """Another process is re-verifying right now."""
 
 
 @dataclass
@@ -67,3 +79,19 @@ def renders_reverify_provenance(*, only_if_changed: bool = False) -> Reverified:
     log.info("provenance re-verified: %s checked, %s changed, %s unreadable",
              result.checked, result.changed, result.unreadable)
     return result
+
+
+def renders_reverify_provenance_once(*, holder: str) -> Reverified:
+    """What a worker does as it starts (deployments that start workers without ./studio: docker,
+    systemd): recompute verdicts if the trust configuration changed since they were computed,
+    in one process only. Raises ReverifyBusy while another process holds the lock."""
+    fingerprint = provenance.anchors_fingerprint()
+    if VerdictFingerprint.objects.filter(pk=1, fingerprint=fingerprint).exists():
+        return Reverified(skipped=True)  # the usual start: nothing to take a lock for
+    if not cache.add(LOCK_KEY, holder, LOCK_SECONDS):
+        raise ReverifyBusy(f"{cache.get(LOCK_KEY) or 'another process'} is re-verifying provenance")
+    try:
+        # Checked again under the lock: a run that just finished elsewhere recorded the fingerprint.
+        return renders_reverify_provenance(only_if_changed=True)
+    finally:
+        cache.delete(LOCK_KEY)

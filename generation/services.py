@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from generation import budget, catalog
 from generation.models import Render, Status
+from generation.pipeline import NO_CANCEL, WILL_DELETE
+from generation.providers import ProviderError, provider_for
 from projects import review
 from projects.consent import cast_problems
 
@@ -92,7 +96,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
-    if cast and "native_characters" not in recipe and "character" in model.input_kinds:
+    if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
     if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
@@ -191,26 +195,37 @@ def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool
     )
 
 
-def render_remix(*, render: Render, user, prompt: str, idempotency_key) -> tuple[Render, bool]:
-    """A child take: the provider reworks a finished take with a new prompt."""
+def render_remix(*, render: Render, user, prompt: str, idempotency_key,
+                 override_reason: str | None = None) -> tuple[Render, bool]:
+    """A child take: the provider reworks a finished take with a new prompt.
+
+    A take whose checks failed (tampered credentials, a delivery other than booked:
+    review.approval_blocker) is remixed only by an owner with a written reason; the reason is
+    kept in the scene's decision history and in the remix's recipe, so its exports carry it."""
     prompt = (prompt or "").strip()
     if not prompt:
         raise ValidationError("Describe what should change in the remix.")
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be remixed.")
-    if render.provenance_broken:
-        raise ValidationError(f"Take {render.number} cannot be remixed: its content credentials are tampered or "
-                              "broken, so what it was made from cannot be vouched for. Render a new take instead.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     if model is not None and model.is_retired:
         raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
                                               model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
+    override = review.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
     recipe = {**render.recipe, "prompt": prompt,
               "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
-    return render_create(scene=render.scene, user=user, connection=render.connection, model_id=render.model,
-                         idempotency_key=idempotency_key, recipe=recipe, parent=render)
+    recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
+    if override:
+        recipe["remix_override"] = {"by": user.get_username(), "reason": override}
+    with transaction.atomic():
+        child, created = render_create(scene=render.scene, user=user, connection=render.connection,
+                                       model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
+                                       parent=render)
+        if override and created:
+            review.take_remix_overridden(take=render, remix=child, user=user, override=override)
+    return child, created
 
 
 def render_cancel(*, render: Render, user) -> Render:
@@ -221,7 +236,18 @@ def render_cancel(*, render: Render, user) -> Render:
         raise ValidationError("This take has already finished.")
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
-    if not render.advance(Status.CANCELED, error_message=f"Canceled by {who}."):
+    message, cleanup = f"Canceled by {who}.", ""
+    try:
+        provider = provider_for(render.connection) if had_job and render.connection_id else None
+    except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
+        provider = None
+    if provider is not None and not provider.can_cancel:
+        # Nothing can stop the job: say what that costs, and remove what it leaves behind.
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
+        cleanup = "pending" if provider.can_delete else ""
+    # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
+    lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
+    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, **lease):
         render.refresh_from_db()
         raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
     if had_job:

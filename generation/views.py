@@ -91,7 +91,8 @@ def render_retry(request, pk):
 @require_POST
 def render_remix(request, pk):
     return _act_on_take(request, pk, RemixForm, lambda take, data: services.render_remix(
-        render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"]))
+        render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"],
+        override_reason=data["override_reason"]))
 
 
 @login_required

@@ -126,8 +126,10 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
     return grant
 
 
-def consent_problem(character: Character, *, project, provider_kind: str, now=None) -> str | None:
-    """Why this character may not be rendered here and now, or None when it may."""
+def consent_problem(character: Character, *, project, provider_kind: str | None, now=None) -> str | None:
+    """Why this character may not be rendered here and now, or None when it may.
+
+    `provider_kind=None`: any provider the person allows will do (casting, before a provider is chosen)."""
     if not character.is_person:
         return None
     now = now or timezone.now()
@@ -144,7 +146,7 @@ def consent_problem(character: Character, *, project, provider_kind: str, now=No
         return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
         return f"{character.name} has not consented to appear in “{project.name}”."
-    if active.providers and provider_kind not in active.providers:
+    if provider_kind is not None and active.providers and provider_kind not in active.providers:
         return f"{character.name} has not consented to renders with this provider ({provider_kind})."
     return None
 

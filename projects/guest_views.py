@@ -136,7 +136,8 @@ def guest_comment(request, token, take_pk):
     link, state, take = _guest_take(request, token, take_pk)
     try:
         review.comment_add(take=take, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""),
-                           at=request.POST.get("at"), until=request.POST.get("until"))
+                           at=request.POST.get("at"), until=request.POST.get("until"),
+                           drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
                            error_take=take.pk, draft=request.POST)

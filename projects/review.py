@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from projects import notifications
 from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.drawing import drawing_clean
 from projects.inputs import clean_text, has_control_characters
 from projects.models import (
     Activity,
@@ -146,18 +147,23 @@ def _reviewable(take, doing: str = "reviewed") -> None:
 
 
 def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=None, at=None, until=None,
-                requests_changes: bool = False, shared: bool = False) -> Comment:
+                requests_changes: bool = False, shared: bool = False, drawing=None) -> Comment:
     """A comment at a timecode. A guest's is shared with guests; a teammate's is team-only
-    unless `shared`, and a request for changes (an internal decision note) never is."""
+    unless `shared`, and a request for changes (an internal decision note) never is.
+
+    `drawing`: shapes drawn on the paused frame (JSON, checked by projects/drawing.py)."""
     _reviewable(take, "commented on")
     body = _clean_body(body)
     at, until = _clean_times(take, at, until)
+    shapes = drawing_clean(drawing)
+    if shapes and at is None:
+        raise ValidationError("A drawing belongs to a moment of the take: set the timecode (At) it was drawn on.")
     guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
         raise ValidationError("Tell us your name before commenting.")
     comment = Comment.objects.create(
         take=take, author=author, guest_name="" if author else guest_name, via_link=via_link, body=body,
-        at_seconds=at, until_seconds=until, requests_changes=requests_changes,
+        at_seconds=at, until_seconds=until, requests_changes=requests_changes, drawing=shapes,
         shared=author is None or (bool(shared) and not requests_changes),
     )
     scene = take.scene
@@ -325,22 +331,39 @@ def approval_blocker(take) -> str | None:
     return " ".join(reasons) or None
 
 
-def override_note_for(*, take, user, override_reason: str | None) -> str | None:
+# What an override lets an owner do with a blocked take: the take "cannot be …", "to … it anyway",
+# "the reason for … it anyway".
+OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing")}
+
+
+def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
     """The decision note of an owner's override of a blocked take; None when nothing blocks it.
-    Refuses anyone but an owner, and an owner without a reason."""
+    Refuses anyone but an owner, and an owner without a reason. `action`: "approve" or "remix"."""
     blocker = approval_blocker(take)
     if blocker is None:
         return None
+    done, verb, doing = OVERRIDE_ACTIONS[action]
     reason = clean_text(override_reason or "", what="The reason", max_length=MAX_COMMENT)
     if not reason:
-        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} "
-                              "To approve it anyway, an owner writes the reason.")
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
+                              f"To {verb} it anyway, an owner writes the reason.")
     if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user, role="owner").exists():
-        raise ValidationError(f"Take {take.number} cannot be approved. {blocker} Only an owner can approve it anyway.")
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
     if len(reason) < 10:
-        raise ValidationError("Write the reason for approving it anyway in a sentence (10 characters or more).")
+        raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "
+                              "(10 characters or more).")
     # The reason first: the history shows it whole, and the export's manifest carries it.
-    return f"Reason: {reason} (approved despite: {blocker})"
+    return f"Reason: {reason} ({done} despite: {blocker})"
+
+
+def take_remix_overridden(*, take, remix, user, override: str) -> None:
+    """Record that an owner remixed a blocked take: in the scene's decision history and the feed.
+    (The remix's own recipe carries the note too, so exports keep it.)"""
+    scene = take.scene
+    ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.REMIX_OVERRIDE, note=override)
+    record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
+           text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
+                + override[:300])
 
 
 def take_approve(*, take, user, note: str = "", override_reason: str | None = None) -> Scene:
@@ -506,6 +529,8 @@ def on_take_settled(sender, render, **kwargs) -> None:
     else:
         kind, what = ActivityKind.RENDER_FAILED, "failed"
     detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
+    if render.billing_unconfirmed:  # not plainly "failed": the provider may have made and billed it
+        what, detail = "is unconfirmed", f": {render.error_message[:400]}"
     record(project=scene.project, kind=kind, scene=scene, take=render,
            text=f"take {render.number} of {scene.title} {what}{detail}")
     notifications.render_settled(render)  # the author's digest, from the feed entries

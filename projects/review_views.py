@@ -81,7 +81,7 @@ def comment_create(request, pk):
     try:
         review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
                            at=request.POST.get("at"), until=request.POST.get("until"),
-                           shared=bool(request.POST.get("shared")))
+                           shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         if request.htmx:  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))

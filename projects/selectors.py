@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
 from django.urls import reverse
 
 from projects import review
@@ -33,6 +33,8 @@ STATUS_LABELS = {
     "changes_requested": "Changes requested",
     "approved": "Approved",
     "stale_approval": "Stale approval",
+    # The newest take's create may have reached the provider before a worker died (pipeline.UNCONFIRMED).
+    "unconfirmed": "Unconfirmed — may be billed",
 }
 QUEUED = {"queued", "submitting"}
 RENDERING = {"running", "downloading"}
@@ -64,6 +66,7 @@ class Frame:
     take_count: int
     panel_url: str = ""
     provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
+    unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
 
     @property
@@ -84,6 +87,7 @@ class Totals:
     approved: int
     spend: Decimal
     budget: Decimal | None
+    unconfirmed: Decimal = Decimal(0)  # of `spend`: takes that may have been billed, none confirmed
 
     @property
     def runtime(self) -> str:
@@ -133,13 +137,18 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
 def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
     """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
     if frames is None:
+        from generation.models import Render
+
         rows = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
+        unconfirmed = Render.objects.filter(scene__project=project, billing_unconfirmed=True).aggregate(
+            total=Sum("cost"))["total"] or Decimal(0)
     else:
         rows = [(f.duration, f.scene.approved_take_id) for f in frames]
+        unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
     return Totals(scenes=len(rows), runtime_seconds=sum(d for d, _ in rows),
                   approved=sum(1 for _, approved in rows if approved),
-                  spend=project.render_spend, budget=project.budget)
+                  spend=project.render_spend, budget=project.budget, unconfirmed=unconfirmed)
 
 
 def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None) -> ScenePanel:
@@ -193,7 +202,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state", "connection_id", "provider", "model"))
+                          "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -220,6 +229,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             progress=progress, cast=cast.get(scene.pk, []),
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
+            unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
         ))
     return frames
@@ -252,6 +262,8 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
             return "rendering", progress
         if status in QUEUED:
             return "queued", None
+    if takes and takes[0][8] and scene.review_status != SceneStatus.APPROVED:
+        return "unconfirmed", None  # the newest take may be billed: say so, not "No take"
     if scene.review_status == SceneStatus.APPROVED:
         if any(take[0] == scene.approved_take_id and take[5] for take in takes):
             return SceneStatus.IN_REVIEW.value, None  # a withheld take is never shown "Approved"
@@ -266,7 +278,7 @@ def _used_model(scene: Scene, takes: list[tuple]) -> dict:
         return {"connection_id": scene.target_connection_id, "kind": scene.target_kind,
                 "model_id": scene.target_model}
     if takes:
-        return {"connection_id": takes[0][8], "kind": takes[0][9], "model_id": takes[0][10]}
+        return {"connection_id": takes[0][10], "kind": takes[0][11], "model_id": takes[0][12]}
     return {"connection_id": None, "kind": "", "model_id": ""}
 
 

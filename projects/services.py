@@ -182,13 +182,14 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     else:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
-    from projects.review import record
-
-    labels = ", ".join(Scene._meta.get_field(name).verbose_name for name in changed)
-    record(project=scene.project, kind="scene_edited", actor=user, scene=scene, text=f"edited {scene.title}: {labels}")
     from projects.consent import scene_sync_cast
 
+    cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)
+    # Casting is written into the prompt as @mentions: the feed names it when the cast changed.
+    recast = ["cast"] if set(scene.cast.values_list("pk", flat=True)) != cast_before else []
+    labels = ", ".join([*(Scene._meta.get_field(name).verbose_name for name in changed), *recast])
+    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: {labels}", scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene
@@ -203,6 +204,7 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
 
     if fit is not None and fit not in FITS:
         raise ValidationError("Choose crop or pad.")
+    before = (scene.reference_image.name or "", scene.reference_fit)
     if upload is not None:
         try:
             name = verified_name(upload, stem="reference")
@@ -220,6 +222,10 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
         approval_stale_fields=_stale_after(scene, ["reference_image"] if upload is not None or remove else []),
     )
     scene.refresh_from_db()
+    if upload is not None or before[0] != (scene.reference_image.name or ""):
+        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image", scene=scene)
+    elif before[1] != scene.reference_fit:
+        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image fit", scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["reference_image"], "version": scene.version})
     return scene

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import character_views, guest_views, inbox_views, review_views, team_views, views
+from projects import character_views, guest_views, inbox_views, review_views, script_views, team_views, views
 from projects.live import views as live_views
 
 app_name = "projects"
@@ -19,6 +19,9 @@ urlpatterns = [
     path("projects/<int:pk>/scenes/bulk/", views.scene_bulk, name="scene_bulk"),
     path("projects/<int:pk>/view/", views.board_view, name="board_view"),
     path("projects/<int:pk>/budget/", views.project_budget, name="project_budget"),
+    path("projects/<int:pk>/script/", script_views.script_upload, name="script_upload"),
+    path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
+    path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),

@@ -156,6 +156,15 @@ def render_take(django_capture_on_commit_callbacks, editor):
     return render
 
 
+@pytest.fixture
+def remixable_previz(db):
+    """The previz as a model that remixes: it draws whatever prompt the remix's recipe holds, so
+    remix rules (who may remix what) can be exercised offline. The shipped previz does not remix."""
+    from generation.models import CatalogModel
+
+    CatalogModel.objects.filter(kind="local", model_id="previz-animatic-1").update(supports_remix=True)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     # A file (not :memory:) so a real worker process can share the SQLite test

@@ -26,8 +26,12 @@ class RenderRequest:
     input_reference: Path | None = None  # an image already fitted to `size`
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
-    # The take's own idempotency key: providers that let the client name its job (ComfyUI's
-    # prompt_id) use it, so a lost answer is found again by name and never sent twice.
+    # What the catalog entry declares beyond the wire format: names of optional fields the model's
+    # gateway accepts ("characters"), and constant fields to send as they are. Nothing else is sent.
+    declared_fields: frozenset = frozenset()
+    extra_fields: tuple[tuple[str, str], ...] = ()
+    # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
+    # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
     idempotency_key: str = ""
 
     @property
@@ -131,6 +135,24 @@ class Provider(ABC):
 
     def cancel(self, job_id: str) -> bool:
         return False
+
+    @property
+    def can_cancel(self) -> bool:
+        """The provider's API can stop a running job (the adapter implements cancel)."""
+        return type(self).cancel is not Provider.cancel
+
+    def delete(self, job_id: str) -> bool:
+        """Remove the provider's copy of a finished job, where the API can; True once it is gone."""
+        return False
+
+    @property
+    def can_delete(self) -> bool:
+        return type(self).delete is not Provider.delete
+
+    @property
+    def can_list_jobs(self) -> bool:
+        """find_job can look (the adapter implements it): not finding a job then means something."""
+        return type(self).find_job is not Provider.find_job
 
     # Where a person can look for a job we could not confirm (shown with "may be billed").
     job_listing_hint: str = "Check the provider's own list of recent jobs."

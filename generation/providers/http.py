@@ -2,8 +2,10 @@
 
 Each provider module speaks its own wire format, but they all fail the same
 ways: throttling, flaky networks, expired results. The rules live here once.
-The rule that matters most is about money: a create whose answer got lost may
-have been accepted (and billed), so it is never sent again blindly.
+The rule that matters most is about money: a create whose answer got lost, or
+that a gateway answered with a 5xx after forwarding it, may have been accepted
+(and billed), so it is never sent again blindly. Only a refusal that certainly
+created nothing (a connect error, 408/409, a throttling 429) is resent.
 """
 
 from __future__ import annotations
@@ -173,6 +175,10 @@ def send_with_retries(
             continue
         if not _should_retry(response):
             return response
+        if not idempotent and response.status_code >= 500:
+            # A gateway may have forwarded the create before it failed: the job may exist (and be
+            # billed). Sending it again blindly could make a second one; the caller looks first.
+            raise ProviderError(ambiguous(provider_name, response.status_code), code="timeout")
         if last:
             error = error_from_response(response, provider_name)
             error.retryable = True
@@ -182,9 +188,15 @@ def send_with_retries(
     raise AssertionError("unreachable")
 
 
+def ambiguous(provider_name: str, status: int) -> str:
+    return (f"{provider_name} answered HTTP {status} after receiving the request; the job may or may not "
+            "have been created. Check the provider before retrying.")
+
+
 def _should_retry(response: httpx.Response) -> bool:
-    # 408/409/429/5xx mean the provider refused the request, so even a create
-    # can be sent again; running out of quota, though, does not fix itself.
+    # 408/409/429 are refusals that created nothing, so even a create can be sent again;
+    # 5xx is retried only where resending is harmless (send_with_retries); running out
+    # of quota does not fix itself.
     status = response.status_code
     if status == 429:
         return not _is_quota(*provider_detail(response))
@@ -435,8 +447,9 @@ class HttpAdapter:
         if not str(self._client.base_url):
             self._client.base_url = base_url
 
-    def _send(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+    def _send(self, method: str, path: str, *, idempotent: bool, headers: dict[str, str] | None = None,
+              **kwargs) -> httpx.Response:
         return send_with_retries(
             self._client, method, path, idempotent=idempotent, provider_name=self.name,
-            sleep=self._sleep, headers=self._auth, **kwargs,
+            sleep=self._sleep, headers={**self._auth, **(headers or {})}, **kwargs,
         )

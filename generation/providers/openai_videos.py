@@ -9,6 +9,7 @@ configuration; only the wire format is code.
 from __future__ import annotations
 
 import mimetypes
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -30,6 +31,31 @@ STATUSES = {
 MODERATION_CODES = {"moderation_blocked", "content_policy_violation"}
 VARIANT_TYPES = {"video": ("video/mp4",), "thumbnail": ("image/webp",), "spritesheet": ("image/jpeg",)}
 GONE = "The provider no longer knows this job."
+# The create fields the format itself defines; anything else must be declared per model.
+WIRE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference"})
+DECLARABLE = {"characters": "id[]"}  # optional fields of the format that only some gateways accept
+
+
+def declared_fields_problems(schema) -> list[str]:
+    """Plain-words reasons an OpenAI-format catalog entry's input_schema is unusable (empty if fine)."""
+    if not isinstance(schema, dict):
+        return ['Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": "high"}}.']
+    problems = [f"“{name}” is not a field the studio can send; declare only "
+                f"{', '.join(DECLARABLE)} or constant fields under “extra”."
+                for name in schema if name not in (*DECLARABLE, "extra")]
+    extra = schema.get("extra", {})
+    if not isinstance(extra, dict):
+        return problems + ['“extra” maps field names to values, e.g. {"quality": "high"}.']
+    for name, value in extra.items():
+        if name in WIRE_FIELDS or name.startswith("characters"):
+            problems.append(f"“{name}” is already a field of the format; it cannot be an extra field.")
+        elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}", name):
+            problems.append(f"“{name}” is not a usable field name (letters, digits, _ . - [ ]).")
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 200:
+            problems.append(f"The value of “{name}” must be a short text or number.")
+    if len(extra) > 10:
+        problems.append("At most 10 extra fields.")
+    return problems
 
 
 class OpenAIVideosProvider(HttpAdapter, Provider):
@@ -71,8 +97,12 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             "size": request.size,
         }
         files = [(name, (None, value)) for name, value in fields.items()]
-        # The SDK flattens `characters: [{"id": …}]` with bracket notation.
-        files += [("characters[][id]", (None, cid)) for cid in request.provider_characters[:2]]
+        # Beyond the format's own fields, only what the model's catalog entry declares: a strict
+        # gateway refuses a field it does not know, and a lax one may bill for what it guesses.
+        if "characters" in request.declared_fields:
+            # The SDK flattens `characters: [{"id": …}]` with bracket notation.
+            files += [("characters[][id]", (None, cid)) for cid in request.provider_characters[:2]]
+        files += [(name, (None, value)) for name, value in request.extra_fields if name not in WIRE_FIELDS]
         reference = getattr(request, "input_reference", None)
         if reference is not None:
             reference = Path(reference)
@@ -80,10 +110,16 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             # Bytes, not an open file: a retry after a 429 must resend the same body.
             upload = (reference.name, reference.read_bytes(), content_type)
             files.append(("input_reference", upload))
-        response = self._send("POST", "/videos", idempotent=False, files=files)
+        response = self._send("POST", "/videos", idempotent=False, files=files,
+                              headers=self._idempotency(request.idempotency_key))
         if response.is_error:
             raise self._fail(response, model=request.model)
         return self._job_id(response)
+
+    def _idempotency(self, key: str) -> dict[str, str]:
+        # On every create, the same on every resend: a gateway that honours it answers a resend
+        # with the job the first attempt made instead of making (and billing) a second one.
+        return {"Idempotency-Key": key} if key else {}
 
     def create_character(self, *, name: str, video: Path) -> str:
         """POST /videos/characters: the provider's own character from a reference video."""
@@ -94,11 +130,11 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             raise self._fail(response)
         return self._job_id(response)
 
-    def remix(self, job_id: str, prompt: str) -> str:
+    def remix(self, job_id: str, prompt: str, *, idempotency_key: str = "") -> str:
         """Start a new video from a finished one with a changed prompt; returns its id."""
         response = self._send(
             "POST", f"/videos/{quote(job_id, safe='')}/remix", idempotent=False,
-            json={"prompt": prompt},
+            json={"prompt": prompt}, headers=self._idempotency(idempotency_key),
         )
         if response.status_code == 404:
             raise ProviderError("The provider no longer has the video to remix.", code="expired")
@@ -149,8 +185,20 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             provider_name=self.name,
         )
 
-    def cancel(self, job_id: str) -> bool:
-        return False  # the Videos API has no cancel; DELETE only removes finished videos
+    # No cancel: the Videos API has none (the base class's cancel, so can_cancel is False). A job
+    # the studio no longer wants runs to its end; then its copy is deleted.
+
+    def delete(self, job_id: str) -> bool:
+        """DELETE /videos/{id}: only a finished video can be deleted. True once it is gone
+        (also when it already was: deleting twice is harmless); False while it still runs."""
+        response = self._send("DELETE", f"/videos/{quote(job_id, safe='')}", idempotent=True)
+        if response.status_code == 404:
+            return True
+        if response.status_code in (400, 409):  # still queued or in progress
+            return False
+        if response.is_error:
+            raise self._fail(response)
+        return True
 
     @property
     def job_listing_hint(self) -> str:

@@ -38,3 +38,4 @@ from .review import (  # noqa: F401
 )
 from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
 from .inbox import Notification, NotificationKind  # noqa: F401
+from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401

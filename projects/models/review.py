@@ -2,6 +2,7 @@
 notification preferences and guest review links."""
 
 import hashlib
+import json
 import secrets
 
 from django.conf import settings
@@ -56,6 +57,10 @@ class Comment(models.Model):
         "Shared with guests", default=False,
         help_text="Guests of a review link showing this take can read it (a reply: only if its thread is shared)",
     )
+    drawing = models.JSONField(
+        default=list, blank=True,
+        help_text="Shapes drawn on the frame (projects/drawing.py), coordinates 0..1 of the frame",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -86,6 +91,11 @@ class Comment(models.Model):
         if self.until_seconds is not None:
             text += f"–{format_timecode(self.until_seconds)}"
         return text
+
+    @property
+    def drawing_json(self) -> str:
+        """The drawing for the player (a data attribute, escaped by the template)."""
+        return json.dumps(self.drawing or [], separators=(",", ":"))
 
     @property
     def is_resolved(self) -> bool:
@@ -122,6 +132,8 @@ class Decision(models.TextChoices):
     APPROVED = "approved", "Approved"
     # An owner approved a take whose checks failed (e.g. tampered credentials); the note is the reason.
     APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
+    # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
+    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
 
@@ -168,6 +180,8 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    SCRIPT_IMPORTED = "script_imported", "Script imported"
     SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
     MODEL_RETIRING = "model_retiring", "Model retiring"
 
@@ -176,10 +190,10 @@ class ActivityKind(models.TextChoices):
 ACTIVITY_FILTERS = {
     "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
     "comments": [ActivityKind.COMMENT],
-    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED],
+    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RETARGETED,
-              ActivityKind.MODEL_RETIRING],
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED,
+              ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 
 

@@ -26,8 +26,10 @@
       box.querySelectorAll("[data-comment-form] [data-at]").forEach(function (input) { input.value = round(t); });
     }
     video.addEventListener("timeupdate", function () { if (now) now.textContent = timecode(video.currentTime); });
-    video.addEventListener("pause", function () { setAt(video.currentTime); });
-    video.addEventListener("seeked", function () { if (video.paused) setAt(video.currentTime); });
+    // A range marked with I/O (player.js) anchors the comment until another is marked.
+    var ranged = function () { return !!box.dataset.rangeIn; };
+    video.addEventListener("pause", function () { if (!ranged()) setAt(video.currentTime); });
+    video.addEventListener("seeked", function () { if (video.paused && !ranged()) setAt(video.currentTime); });
 
     box.addEventListener("click", function (event) {
       var seek = event.target.closest("[data-seek]");
@@ -150,6 +152,7 @@
     function load(player, i) {
       if (i < items.length && player.dataset.index !== String(i)) {
         player.src = items[i].dataset.src;
+        player.dataset.fps = items[i].dataset.fps || "";  // the frame-accurate bar counts this take's frames
         player.dataset.index = String(i);
         player.load();
       }

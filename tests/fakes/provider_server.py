@@ -47,6 +47,7 @@ SCENARIOS = (
     "throttled-ms",   # first create: 429 + retry-after-ms: 1500, then accepted
     "quota",          # every create: out of credit
     "server-error",   # every create: 503
+    "forward-then-fail",  # first create: the job is made, then the gateway answers 502 (then: success)
     "slow-create",    # create accepted, answer sent after `slow_seconds`
     "slow-poll",      # first poll answered after `slow_seconds`
     "poll-after",     # polls carry openai-poll-after-ms: 2500
@@ -58,7 +59,9 @@ OPENAI_MODELS = {
     "sora-2": {"seconds": {"4", "8", "12"}, "sizes": {"720x1280", "1280x720"}},
     "veo-3.1": {"seconds": {"4", "6", "8"}, "sizes": {"1280x720", "720x1280", "1920x1080"}},
 }
-OPENAI_FIELDS = {"prompt", "model", "seconds", "size", "input_reference", "characters[][id]"}
+# What the Videos API defines on create. A gateway may accept more (`characters[][id]`, its own
+# extras): tests that mean such a gateway say so in `server.gateway_fields`.
+OPENAI_FIELDS = {"prompt", "model", "seconds", "size", "input_reference"}
 REPLICATE_MODELS = {  # input name -> check
     "google/veo-3.1": {
         "prompt": lambda v: isinstance(v, str) and v,
@@ -182,6 +185,8 @@ class ProviderServer:
         self.jobs: dict[str, Job] = {}
         self.characters: dict[str, str] = {}  # id -> name, from POST /videos/characters
         self.throttled = False
+        self.gateway_fields: set[str] = set()  # create fields beyond OPENAI_FIELDS this gateway accepts
+        self.deleted: list[str] = []  # ids removed with DELETE /videos/{id}
         # The account's signing secret, as GET /v1/webhooks/default/secret returns it.
         self.replicate_webhook_secret = "whsec_" + "cmVwbGljYXRlLWFjY291bnQtc2VjcmV0"
         # Benchmark knobs (see the module docstring).
@@ -435,6 +440,8 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
             return openai_error(h, 404, f"Video '{parts[1]}' not found.", code="not_found")
         if len(parts) == 2 and r.method == "GET":
             return openai_poll(fake, h, job)
+        if len(parts) == 2 and r.method == "DELETE":
+            return openai_delete(fake, h, job)
         if parts[2] == "content" and r.method == "GET":
             return openai_content(fake, h, r, job)
         if parts[2] == "remix" and r.method == "POST":
@@ -489,7 +496,7 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     if fields is None:
         return openai_error(h, 400, "Expected a multipart/form-data body.")
     r.fields = fields
-    unknown = sorted(set(fields) - OPENAI_FIELDS)
+    unknown = sorted(set(fields) - OPENAI_FIELDS - fake.gateway_fields)
     if unknown:
         return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
                             code="unknown_parameter", param=unknown[0])
@@ -535,6 +542,9 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     job = fake.new_job(fields["model"], fields)
     if fake.scenario == "slow-create":
         time.sleep(fake.slow_seconds)
+    if fake.scenario == "forward-then-fail" and not fake.throttled:
+        fake.throttled = True  # the backend made the job; the gateway lost its answer
+        return openai_error(h, 502, "Bad gateway: the upstream connection was reset.", kind="server_error")
     h.reply(200, video_object(job, "queued", 0))
 
 
@@ -564,6 +574,16 @@ def openai_poll(fake: ProviderServer, h: _Handler, job: Job) -> None:
         time.sleep(fake.slow_seconds)
     headers = {"openai-poll-after-ms": "2500"} if job.scenario == "poll-after" else None
     h.reply(200, video_object(job, *fake.stage(job)), headers=headers)
+
+
+def openai_delete(fake: ProviderServer, h: _Handler, job: Job) -> None:
+    """DELETE /videos/{id}: only a finished video can be deleted; then it is gone (404 after)."""
+    if fake.stage(job)[0] not in ("succeeded", "failed"):
+        return openai_error(h, 400, "Only completed or failed videos can be deleted.", code="invalid_state")
+    with fake.lock:
+        fake.jobs.pop(job.id, None)
+        fake.deleted.append(job.id)
+    h.reply(200, {"id": job.id, "object": "video.deleted", "deleted": True})
 
 
 def openai_content(fake: ProviderServer, h: _Handler, r: Recorded, job: Job) -> None:

@@ -84,6 +84,36 @@ def test_a_create_the_provider_never_got_is_marked_unconfirmed_and_its_cost_stay
     assert "Unconfirmed — may be billed" in page.content.decode()
 
 
+def test_an_unconfirmed_take_says_so_on_every_surface_never_plain_failed(
+        gateway, four_seconds, editor, owner, provider_server, django_capture_on_commit_callbacks, tmp_path,
+        client_for):
+    from projects.models import Activity
+    from projects.selectors import board_totals
+
+    take = book(four_seconds, gateway, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    project = four_seconds.project
+    killed_while_sending(take, created=False, tmp_path=tmp_path)
+    sweep(django_capture_on_commit_callbacks)
+    hint = "GET " + provider_server.openai_base + "/videos"
+    client = client_for(editor)
+
+    panel = client.get(reverse("projects:scene_panel", args=[project.pk, four_seconds.pk])).content.decode()
+    assert 'data-testid="take-status">Unconfirmed — may be billed</span>' in panel
+    assert ">Failed</span>" not in panel and hint in panel
+    assert "check its job list first" in panel  # retrying may pay twice: the button asks first
+    board = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert 'data-status="unconfirmed">Unconfirmed — may be billed' in board
+    assert 'data-testid="unconfirmed-spend" class="provenance-caution">incl. $1.60 unconfirmed' in board
+    assert board_totals(project=project).unconfirmed == Decimal("1.6")  # the live channel's totals
+    review_page = client.get(reverse("projects:take_review", args=[take.pk])).content.decode()
+    assert 'data-testid="take-unconfirmed"' in review_page and "Unconfirmed — may be billed." in review_page
+    assert hint in review_page
+    feed = Activity.objects.filter(take=take).latest("pk").text
+    assert feed.startswith(f"take {take.number} of {four_seconds.title} is unconfirmed: Unconfirmed — may be billed")
+    project.refresh_from_db()
+    assert project.render_spend == Decimal("1.6")
+
+
 def test_a_replicate_prediction_is_found_in_the_account_list_and_finished(
         replicate, four_seconds, editor, provider_server, django_capture_on_commit_callbacks, tmp_path):
     take = book(four_seconds, replicate, "google/veo-3.1", editor, django_capture_on_commit_callbacks)

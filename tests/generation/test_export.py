@@ -391,3 +391,68 @@ def test_an_ingredient_finished_after_the_take_was_withheld_is_not_kept(scene, r
     take.refresh_from_db()
     assert not take.c2pa_ingredient
     assert not list(folder.glob("ingredient*"))
+
+
+def _red_stroke(content: str) -> bool:
+    """#e53935, the palette's red, set as the PDF stroke colour."""
+    import re
+
+    return re.search(r"0\.898\d* 0\.22\d+ 0\.20\d+ RG", content) is not None
+
+
+def _moves(content: str) -> list[tuple[float, float]]:
+    import re
+
+    return [(float(x), float(y)) for x, y in re.findall(r"(-?[\d.]+) (-?[\d.]+) m", content)]
+
+
+def test_a_reviewers_drawing_is_drawn_over_its_frame_in_the_pdf(tmp_path):
+    """Vector shapes at the frame's coordinates: the arrow starts where it was drawn (20 %, 30 %)."""
+    from PIL import Image
+
+    from generation import export_pdf
+
+    frame = tmp_path / "frame.jpg"
+    Image.new("RGB", (320, 180), "navy").save(frame)
+    drawing = export_pdf.FrameDrawing(frame=frame, caption="00:02.0 rita: Move the boat", shapes=(
+        {"kind": "arrow", "color": "#e53935", "points": [[0.2, 0.3], [0.6, 0.5]]},
+        {"kind": "ellipse", "color": "#fdd835", "points": [[0.1, 0.1], [0.3, 0.3]]},
+        {"kind": "pen", "color": "#1e88e5", "points": [[0.5, 0.5, 0.2], [0.55, 0.52, 0.9]]},
+        {"kind": "text", "color": "#ffffff", "points": [[0.7, 0.1]], "text": "Boat here"},
+    ))
+    panel = export_pdf.BoardPanel(number=1, title="Dawn", prompt="A harbour", duration=2.0, approval="Approved",
+                                  approved=True, thumbnail=frame, drawings=(drawing,))
+    out = tmp_path / "board.pdf"
+    export_pdf.write_storyboard([panel], out, title="Harbour", subtitle="1 scene")
+
+    pdf = pypdf.PdfReader(out)
+    assert len(pdf.pages) == 2  # the board, then the drawings page
+    page = pdf.pages[1]
+    text = page.extract_text()
+    assert "Harbour: review drawings" in text and "00:02.0 rita: Move the boat" in text and "Boat here" in text
+    assert len(page.images) == 1
+    content = page.get_contents().get_data().decode("latin-1")
+    assert _red_stroke(content)
+    # The frame sits at (14, 42) mm, 182 mm wide (16:9): 20 % / 30 % of it, in PDF points from the bottom.
+    k = 72 / 25.4
+    w, h = 182, 182 * 9 / 16
+    expected = ((14 + 0.2 * w) * k, (297 - (42 + 0.3 * h)) * k)
+    assert any(abs(x - expected[0]) < 0.5 and abs(y - expected[1]) < 0.5 for x, y in _moves(content)), content[:2000]
+
+
+def test_the_exported_pdf_shows_drawings_on_the_approved_take(project, owner, reviewer, approved, run_export):
+    from projects.review import comment_add
+
+    scene = approved("Dawn", duration=2)
+    comment_add(take=scene.approved_take, author=reviewer, body="Boat enters here", at=1.0,
+                drawing=[{"kind": "arrow", "color": "#e53935", "points": [[0.2, 0.3], [0.6, 0.5]]}])
+    comment_add(take=scene.approved_take, author=reviewer, body="No drawing", at=0.5)
+    export = run_export(project, owner)
+    assert export.status == "succeeded", export.error_message
+
+    pdf = pypdf.PdfReader(export.pdf.path)
+    assert len(pdf.pages) == 2
+    text = pdf.pages[1].extract_text()
+    assert "Boat enters here" in text and "No drawing" not in text
+    assert len(pdf.pages[1].images) == 1  # the frame at 00:01.0
+    assert _red_stroke(pdf.pages[1].get_contents().get_data().decode("latin-1"))

@@ -105,7 +105,7 @@ def test_the_exports_page_holds_one_live_stream_and_no_poll(client_for, viewer, 
 
 
 @pytest.mark.parametrize("kind, content_type", [("mp4", "video/mp4"), ("zip", "application/zip"),
-                                                ("pdf", "application/pdf")])
+                                                ("pdf", "application/pdf"), ("csv", "text/csv; charset=utf-8")])
 def test_any_member_downloads_the_files(kind, content_type, client_for, viewer, finished_export):
     response = client_for(viewer).get(reverse("generation:export_file", args=[finished_export.pk, kind]))
     assert response.status_code == 200
@@ -126,7 +126,7 @@ def test_an_export_whose_take_was_withheld_later_can_no_longer_be_downloaded(cli
     Render.objects.filter(pk=approved_scene.approved_take_id).update(
         quarantined_at=timezone.now(), quarantine_reason="consent revoked")
     client = client_for(owner)
-    for kind in ("mp4", "zip", "pdf"):
+    for kind in ("mp4", "zip", "pdf", "csv"):
         assert client.get(reverse("generation:export_file", args=[finished_export.pk, kind])).status_code == 404
     page = client.get(reverse("generation:export_list", args=[finished_export.project_id])).content.decode()
     assert "Withheld: consent was revoked" in page
@@ -149,6 +149,7 @@ def export_urls(project, finished_export):
         ("get", reverse("generation:export_file", args=[finished_export.pk, "mp4"])),
         ("get", reverse("generation:export_file", args=[finished_export.pk, "zip"])),
         ("get", reverse("generation:export_file", args=[finished_export.pk, "pdf"])),
+        ("get", reverse("generation:export_file", args=[finished_export.pk, "csv"])),
     ]
 
 

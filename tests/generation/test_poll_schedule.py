@@ -33,6 +33,29 @@ def test_with_no_history_a_remote_job_is_expected_to_take_a_minute(scene, gatewa
     assert expected_seconds(take(scene, gateway)) == 60
 
 
+def test_with_no_history_the_first_poll_comes_at_a_quarter_of_the_catalogs_typical_time(scene, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="m", display_name="M", sizes=["1280x720"],
+                                       durations=[4], price_per_second=0.1, typical_seconds=20)
+    running = take(scene, gateway)
+
+    assert expected_seconds(running) == 20
+    assert next_poll_delay(running, now=NOW) == pytest.approx(5)  # not a blind 15 s
+
+
+def test_the_studios_own_timings_win_over_the_catalogs_figure(scene, gateway):
+    connections.catalog_register_model(connection=gateway, model_id="m", display_name="M", sizes=["1280x720"],
+                                       durations=[4], price_per_second=0.1, typical_seconds=20)
+    take(scene, gateway, status=Status.SUCCEEDED, submitted_ago=1000, took=50)
+    assert expected_seconds(take(scene, gateway)) == 50
+
+
+def test_shipped_models_come_with_a_typical_job_time(db):
+    from generation.models import CatalogModel
+
+    veo = CatalogModel.objects.get(kind="replicate", model_id="google/veo-3.1", connection=None)
+    assert veo.typical_seconds == 90
+
+
 def test_the_expectation_is_the_median_of_recent_takes(scene, gateway):
     for seconds in (30, 40, 400):
         take(scene, gateway, status=Status.SUCCEEDED, submitted_ago=1000, took=seconds)
@@ -64,6 +87,16 @@ def test_with_webhooks_polling_is_only_a_slow_safety_net(scene, gateway, setting
     gateway.set_webhook_secret("whsec_c2VjcmV0")
     gateway.save()
     assert next_poll_delay(take(scene, gateway), now=NOW) == 60
+
+
+def test_with_webhooks_a_short_job_is_still_checked_within_twice_its_expected_time(scene, gateway, settings):
+    # A lost webhook must not leave a ten-second job unseen for a minute.
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    gateway.set_webhook_secret("whsec_c2VjcmV0")
+    gateway.save()
+    for _ in range(3):
+        take(scene, gateway, status=Status.SUCCEEDED, submitted_ago=1000, took=10)
+    assert next_poll_delay(take(scene, gateway), now=NOW) == 20
 
 
 def test_a_local_previz_is_polled_within_a_second(scene):

@@ -37,9 +37,10 @@ def mean(frame: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> np.nd
     return frame[int(h * y0):int(h * y1), int(w * x0):int(w * x1)].reshape(-1, 3).mean(axis=0)
 
 
-def render(tmp_path, name="clip.mp4", *, prompt="A quiet harbour.", seconds=2, **extra) -> Path:
+def render(tmp_path, name="clip.mp4", *, prompt="A quiet harbour.", seconds=2, title="Harbour",
+           **extra) -> Path:
     out = tmp_path / name
-    render_animatic(out_path=out, width=320, height=180, seconds=seconds, title="Harbour", prompt=prompt,
+    render_animatic(out_path=out, width=320, height=180, seconds=seconds, title=title, prompt=prompt,
                     scene_number=1, **extra)
     return out
 
@@ -65,17 +66,49 @@ def test_cast_portraits_are_drawn_on_the_board(tmp_path):
 
 
 def glyph(text: str) -> bytes:
-    font = animatic._font(48)
-    return bytes(font.getmask(text))
+    """`text` drawn as the previz draws it (each character in the first font that has it), as pixels."""
+    from PIL import ImageDraw
+
+    image = Image.new("L", (64 * max(1, len(text)), 80))
+    animatic._text(ImageDraw.Draw(image), (4, 8), text, animatic._font(48), fill=255)
+    return image.tobytes()
+
+
+MISSING = "\ue000"  # a private-use code point no bundled font maps: drawn as the .notdef box
 
 
 def test_the_bundled_font_draws_accents_and_dashes_not_empty_boxes():
     assert (FONTS / "DejaVuSans.ttf").is_file() and (FONTS / "LICENSE").is_file()
-    missing = glyph("\ue000")  # a private-use code point no font maps: the .notdef box
+    missing = glyph(MISSING)
     for text in ("é", "—", "Ω", "Ж", "“"):
         drawn = glyph(text)
         assert drawn != missing and any(drawn), f"{text!r} renders as the missing-glyph box"
-    assert glyph("café") != glyph("caf\ue000")
+    assert glyph("café") != glyph("caf" + MISSING)
+
+
+def test_chinese_and_japanese_are_drawn_with_the_bundled_fallback_not_as_boxes():
+    assert (FONTS / animatic.FALLBACK_FONT).is_file() and (FONTS / "LICENSE-Apache-2.0").is_file()
+    missing = glyph(MISSING)
+    drawn = {char: glyph(char) for char in "写真カフェ"}
+    for char, pixels in drawn.items():
+        assert pixels != missing and any(pixels), f"{char!r} renders as the missing-glyph box"
+    assert len(set(drawn.values())) == 5  # five different glyphs, not one box five times
+    # Mixed with Latin on one line, each part keeps its own glyphs.
+    assert glyph("Café 写真") != glyph("Café " + MISSING * 2)
+
+
+def test_a_frame_shows_a_cjk_title_and_prompt_where_boxes_would_be(tmp_path):
+    def first_frame(name, title, prompt):
+        return frames(render(tmp_path, name, title=title, prompt=prompt, background=halves()))[0].astype(int)
+
+    written = first_frame("cjk.mp4", "写真", "カフェ")
+    boxes = first_frame("boxes.mp4", MISSING * 2, MISSING * 3)
+    # The caption sits at the top left: it differs there (DejaVu alone draws both as boxes:
+    # the two frames would be identical), and only there.
+    h, w, _ = written.shape
+    caption = np.abs(written - boxes)[: h // 2, : w * 3 // 5]
+    assert caption.max() > 100 and (caption > 60).sum() > 40
+    assert np.abs(written - boxes)[h // 2:].max() < 40  # below it: the same picture
 
 
 def test_dialogue_lines_are_found_and_directions_are_not():

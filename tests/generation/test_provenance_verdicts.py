@@ -137,3 +137,72 @@ def test_reverify_keeps_a_previz_takes_studio_verdict_and_its_signing_note(scene
     take.refresh_from_db()
     assert take.c2pa_state == ProvenanceState.STUDIO
     assert take.c2pa_summary["studio_signed"] is True
+
+
+# --- Workers started without ./studio (docker, systemd) re-verify once on start --------------
+
+
+def wrongly_trusted(take) -> None:
+    """A stored verdict the current trust configuration would not give: a recompute corrects it."""
+    Render.objects.filter(pk=take.pk).update(c2pa_state="trusted", c2pa_summary={"verdict": "Trusted, wrongly"})
+
+
+def test_a_starting_worker_recomputes_verdicts_when_the_anchors_changed_and_the_next_one_skips(
+        scene, render_take):
+    from generation.tasks import _reverify_on_start
+
+    take = render_take(scene)
+    VerdictFingerprint.objects.update_or_create(pk=1, defaults={"fingerprint": "anchors before the change"})
+    wrongly_trusted(take)
+
+    _reverify_on_start(sender=None)  # the first worker up: its task runs (eagerly here)
+
+    take.refresh_from_db()
+    assert take.c2pa_state == ProvenanceState.STUDIO
+    assert VerdictFingerprint.objects.get(pk=1).fingerprint == provenance.anchors_fingerprint()
+    wrongly_trusted(take)
+    _reverify_on_start(sender=None)  # a second worker: the fingerprint is current, nothing is read
+    take.refresh_from_db()
+    assert take.c2pa_state == "trusted"
+
+
+def test_a_starting_worker_with_unchanged_anchors_recomputes_nothing(scene, render_take):
+    from generation.tasks import reverify_provenance_if_changed
+
+    take = render_take(scene)
+    VerdictFingerprint.objects.update_or_create(pk=1, defaults={"fingerprint": provenance.anchors_fingerprint()})
+    wrongly_trusted(take)
+
+    reverify_provenance_if_changed.delay()
+
+    take.refresh_from_db()
+    assert take.c2pa_state == "trusted"
+
+
+def test_while_one_worker_reverifies_another_waits_and_then_finds_it_done(scene, render_take, monkeypatch):
+    from celery.exceptions import Retry
+
+    from generation import reverify
+    from generation.tasks import reverify_provenance_if_changed
+
+    take = render_take(scene)
+    VerdictFingerprint.objects.update_or_create(pk=1, defaults={"fingerprint": "anchors before the change"})
+    wrongly_trusted(take)
+    reads = []
+    real = reverify.renders_reverify_provenance
+    monkeypatch.setattr(reverify, "renders_reverify_provenance",
+                        lambda **kw: reads.append(kw) or real(**kw))
+    assert reverify.cache.add(reverify.LOCK_KEY, "worker-1", reverify.LOCK_SECONDS)  # worker-1 is at it
+
+    with pytest.raises(Retry):  # worker-2 looks again in a minute instead of reading every file too
+        reverify_provenance_if_changed.delay()
+    take.refresh_from_db()
+    assert take.c2pa_state == "trusted" and reads == []
+
+    reverify.cache.delete(reverify.LOCK_KEY)  # worker-1 died: its lock expired
+    reverify_provenance_if_changed.delay()
+    reverify_provenance_if_changed.delay()
+    take.refresh_from_db()
+    assert take.c2pa_state == ProvenanceState.STUDIO
+    assert reads == [{"only_if_changed": True}]  # recomputed once
+    assert reverify.cache.get(reverify.LOCK_KEY) is None

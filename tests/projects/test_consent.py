@@ -283,6 +283,7 @@ def test_a_gateway_with_native_characters_gets_one_character_per_connection(
     connections.catalog_register_model(connection=gateway, model_id="veo-3.1", display_name="Veo",
                                        sizes=["1280x720"], durations=[4], price_per_second=0.4,
                                        native_characters=True)
+    provider_server.gateway_fields = {"characters[][id]"}  # a gateway that takes the Videos API's characters
     scene = make_scene(prompt="@Maya on the pier.", duration=4)
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):

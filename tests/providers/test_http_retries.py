@@ -51,7 +51,7 @@ def test_it_waits_as_long_as_retry_after_says(provider_server, send, sleeps):
 
 
 def test_it_prefers_retry_after_ms(provider_server, send, sleeps):
-    provider_server.script = [(503, {"retry-after-ms": "250", "Retry-After": "9"}, {}),
+    provider_server.script = [(429, {"retry-after-ms": "250", "Retry-After": "9"}, {}),
                               (200, {}, {})]
 
     send()
@@ -87,12 +87,34 @@ def test_it_backs_off_exponentially_with_full_jitter(provider_server, send, slee
     assert max(backoff_delay(20, base=0.5, cap=30.0) for _ in range(50)) <= 30.0
 
 
-@pytest.mark.parametrize("status", [408, 409, 502])
+@pytest.mark.parametrize("status", [408, 409, 429])
 def test_it_retries_refusals_even_for_a_create(provider_server, send, status):
     provider_server.script = [(status, {}, {}), (201, {}, {"id": "a"})]
 
     assert send().status_code == 201
     assert len(provider_server.seen("POST", "/plumbing")) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_it_never_resends_a_create_a_gateway_answered_with_a_server_error(provider_server, send, sleeps, status):
+    # A gateway may have forwarded it before failing: the job may exist, and a resend would be a second one.
+    provider_server.script = [(status, {}, {}), (201, {}, {"id": "a"})]
+
+    with pytest.raises(ProviderError) as error:
+        send()
+
+    assert (error.value.code, error.value.retryable) == ("timeout", False)
+    assert error.value.message == (f"Acme answered HTTP {status} after receiving the request; the job may or "
+                                   "may not have been created. Check the provider before retrying.")
+    assert len(provider_server.seen("POST", "/plumbing")) == 1
+    assert sleeps == []
+
+
+def test_it_still_retries_a_server_error_when_the_request_is_idempotent(provider_server, send, sleeps):
+    provider_server.script = [(502, {}, {}), (200, {}, {"ok": True})]
+
+    assert send("GET", idempotent=True).json() == {"ok": True}
+    assert len(provider_server.seen("GET", "/plumbing")) == 2
 
 
 def test_it_returns_client_errors_at_once_for_the_caller_to_map(provider_server, send, sleeps):

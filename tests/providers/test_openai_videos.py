@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
+import httpx
 import pytest
 
 from generation.providers.base import ProviderError, RenderRequest
@@ -210,22 +212,119 @@ def test_it_retries_a_poll_whose_answer_timed_out(provider_server, gateway, slee
     assert len(sleeps) == 1
 
 
-def test_it_gives_up_on_repeated_server_errors_with_a_retryable_error(
-    provider_server, gateway, sleeps
-):
+def test_it_never_resends_a_create_the_gateway_answered_with_a_server_error(provider_server, gateway, sleeps):
     provider_server.scenario = "server-error"
 
     with pytest.raises(ProviderError) as error:
         gateway().submit(scene())
 
-    assert error.value.code == "server"
-    assert error.value.retryable
-    assert error.value.message == (
-        "Test gateway had a problem on its side (HTTP 503). Try again in a few minutes."
-    )
-    assert len(provider_server.seen("POST", CREATE)) == 5
-    assert len(sleeps) == 4
+    # The gateway may have forwarded it before failing: the outcome is unknown, and the caller
+    # looks for the job (find_job) before any second create.
+    assert (error.value.code, error.value.retryable) == ("timeout", False)
+    assert "answered HTTP 503 after receiving the request" in error.value.message
+    assert len(provider_server.seen("POST", CREATE)) == 1
+    assert sleeps == []
+
+
+def test_a_create_forwarded_then_failed_exists_once_and_can_be_found(provider_server, gateway, sleeps):
+    from datetime import datetime, timedelta, timezone
+
+    from generation.providers.base import JobProbe
+
+    provider_server.scenario = "forward-then-fail"
+    provider = gateway()
+    sent = datetime.now(UTC) - timedelta(minutes=2)
+
+    with pytest.raises(ProviderError) as error:
+        provider.submit(scene())
+    found = provider.find_job(JobProbe(model="sora-2", size="1280x720", seconds=8,
+                                       prompt=scene().prompt, created_after=sent))
+
+    assert error.value.code == "timeout"
+    assert list(provider_server.jobs) == [found]  # exactly one job, and it is ours
+    assert len(provider_server.seen("POST", CREATE)) == 1
+
+
+class FailsToConnectFirst(httpx.HTTPTransport):
+    """The first request never reaches the server (as when a gateway refuses the connection)."""
+
+    def __init__(self):
+        super().__init__()
+        self.refused = 0
+
+    def handle_request(self, request):
+        if not self.refused:
+            self.refused += 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return super().handle_request(request)
+
+
+def test_it_retries_a_create_that_never_connected_with_the_same_idempotency_key(provider_server, sleeps):
+    transport = FailsToConnectFirst()
+    provider = OpenAIVideosProvider(
+        base_url=provider_server.openai_base, api_key=provider_server.api_key, name="Test gateway",
+        client=httpx.Client(base_url=provider_server.openai_base, transport=transport), sleep=sleeps.append)
+
+    job_id = provider.submit(scene(idempotency_key="5b0c6f1e-take-key"))
+
+    assert transport.refused == 1 and len(sleeps) == 1
+    assert list(provider_server.jobs) == [job_id]
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.headers["idempotency-key"] == "5b0c6f1e-take-key"
+
+
+def test_it_sends_the_same_idempotency_key_on_every_attempt_of_a_create(provider_server, gateway, sleeps):
+    provider_server.scenario = "throttled"
+
+    gateway().submit(scene(idempotency_key="take-key-1"))
+
+    creates = provider_server.seen("POST", CREATE)
+    assert len(creates) == 2 and sleeps == [2.0]  # after the 429, as long as Retry-After said
+    assert [c.headers.get("idempotency-key") for c in creates] == ["take-key-1", "take-key-1"]
+    assert provider_server.accepted == {"throttled": 1}
+
+
+def test_a_remix_carries_its_takes_idempotency_key(provider_server, gateway):
+    provider = gateway()
+    job_id = provider.submit(scene())
+    poll_until_done(provider, job_id)
+
+    provider.remix(job_id, "Dusk.", idempotency_key="remix-key")
+
+    (remix,) = provider_server.seen("POST", rf"/openai/v1/videos/{job_id}/remix")
+    assert remix.headers["idempotency-key"] == "remix-key"
+
+
+def test_it_sends_no_characters_to_a_model_that_does_not_declare_them(provider_server, gateway):
+    job_id = gateway().submit(scene(provider_characters=("char_1",)))
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert set(create.fields) == {"prompt", "model", "seconds", "size"}
+    assert job_id in provider_server.jobs
+
+
+def test_the_strict_gateway_refuses_characters_it_was_not_told_it_accepts(provider_server, gateway):
+    provider_server.characters["char_1"] = "Maya"
+
+    with pytest.raises(ProviderError) as error:
+        gateway().submit(scene(prompt="Maya on the pier.", provider_characters=("char_1",),
+                               declared_fields=frozenset({"characters"})))
+
+    assert error.value.code == "invalid_request"
+    assert "Unrecognized request argument supplied: characters[][id]" in error.value.message
     assert provider_server.accepted == {}
+
+
+def test_it_sends_characters_and_extra_fields_a_model_declares(provider_server, gateway):
+    provider_server.gateway_fields = {"characters[][id]", "quality"}
+    provider_server.characters["char_1"] = "Maya"
+
+    gateway().submit(scene(prompt="Maya on the pier.", provider_characters=("char_1",),
+                           declared_fields=frozenset({"characters"}), extra_fields=(("quality", "high"),)))
+
+    (create,) = provider_server.seen("POST", CREATE)
+    assert create.fields["characters[][id]"] == ["char_1"]
+    assert create.fields["quality"] == "high"
 
 
 def test_it_reports_an_empty_quota_without_retrying(provider_server, gateway, sleeps):
@@ -330,5 +429,18 @@ def test_it_checks_the_connection(provider_server, gateway):
     assert listing.query == {"limit": "1"}
 
 
-def test_it_cannot_cancel(gateway):
-    assert gateway().cancel("job_1") is False
+def test_it_has_no_cancel_but_can_delete_and_list(gateway):
+    provider = gateway()
+    assert (provider.can_cancel, provider.can_delete, provider.can_list_jobs) == (False, True, True)
+
+
+def test_it_deletes_a_finished_video_once_and_deleting_again_is_harmless(provider_server, gateway):
+    provider = gateway()
+    job_id = provider.submit(scene())
+
+    assert provider.delete(job_id) is False  # still queued: the API deletes finished videos only
+    poll_until_done(provider, job_id)
+    assert provider.delete(job_id) is True
+    assert provider.delete(job_id) is True  # already gone
+
+    assert provider_server.deleted == [job_id] and job_id not in provider_server.jobs

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0023_comfy_workflows'),
-        ('projects', '0017_notifications'),
+        ('generation', '0026_export_csv_and_pdf_layout'),
+        ('projects', '0020_script_import'),
     ]
 
     operations = [
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='activity',
             name='kind',
-            field=models.CharField(choices=[('render_started', 'Render started'), ('render_finished', 'Render finished'), ('render_failed', 'Render failed'), ('comment', 'Comment'), ('approved', 'Approved'), ('changes_requested', 'Changes requested'), ('scene_edited', 'Scene edited'), ('project_created', 'Project created'), ('scene_created', 'Scene added'), ('scenes_reordered', 'Scenes reordered'), ('scene_deleted', 'Scene deleted'), ('scene_retargeted', 'Scene moved to another model'), ('model_retiring', 'Model retiring')], max_length=24),
+            field=models.CharField(choices=[('render_started', 'Render started'), ('render_finished', 'Render finished'), ('render_failed', 'Render failed'), ('comment', 'Comment'), ('approved', 'Approved'), ('changes_requested', 'Changes requested'), ('scene_edited', 'Scene edited'), ('project_created', 'Project created'), ('scene_created', 'Scene added'), ('scenes_reordered', 'Scenes reordered'), ('scene_deleted', 'Scene deleted'), ('remix_override', 'Remixed despite failed checks'), ('script_imported', 'Script imported'), ('scene_retargeted', 'Scene moved to another model'), ('model_retiring', 'Model retiring')], max_length=24),
         ),
         migrations.AlterField(
             model_name='notification',

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0023_comfy_workflows'),
-        ('projects', '0017_notifications'),
+        ('generation', '0026_export_csv_and_pdf_layout'),
+        ('projects', '0020_script_import'),
     ]
 
     operations = [

@@ -1,0 +1,313 @@
+"""Screenplays in and out: Fountain and Final Draft (.fdx) to scenes, the storyboard back to Fountain.
+
+Pure functions over text: no database. `parse_script` turns an uploaded file's bytes into
+`ScriptScene`s (or raises ScriptError naming the line); `storyboard_fountain` writes scenes out.
+The format is detected from the content, never from the file's name.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import asdict, dataclass, field
+
+from projects.models.storyboard import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
+
+MAX_SCRIPT_BYTES = 1024 * 1024  # a feature film in Fountain is ~200 KB
+MAX_SCRIPT_SCENES = 500
+MAX_TITLE = 200
+MAX_PROMPT = 32000
+WORDS_PER_SECOND = 2.5
+SPLITS = {"heading": "One scene per scene heading", "shot": "One scene per shot (also at each transition or !! shot)"}
+
+# A Fountain character cue's extensions and marks: "ANNA (V.O.)", "BOB (CONT'D)", "@McCLANE", "BEN ^".
+_EXTENSION = re.compile(r"\s*\([^)]*\)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# "ANNA: Morning." or "@Anna: (sleepy) Morning." — a line of dialogue in a composed prompt.
+DIALOGUE_LINE = re.compile(r"^(?P<cast>@?)(?P<name>[^\W\d_][\w .'\-]{0,79}?): (?P<text>.+)$")
+TOGETHER = "(at the same time)"
+
+
+class ScriptError(ValueError):
+    """A file that is not a screenplay we can read; the message names the line where it can."""
+
+
+@dataclass
+class ScriptScene:
+    title: str
+    lines: list[str] = field(default_factory=list)  # action and "NAME: dialogue" lines, in order
+    speakers: list[str] = field(default_factory=list)  # speaking characters as written (cleaned), first line first
+
+    @property
+    def prompt(self) -> str:
+        return "\n".join(self.lines)
+
+    def estimated_duration(self) -> int:
+        words = len(self.prompt.split())
+        return max(MIN_SCENE_SECONDS, min(MAX_SCENE_SECONDS, round(words / WORDS_PER_SECOND)))
+
+    def as_dict(self) -> dict:
+        # A heading with nothing under it still needs something to render: its own words.
+        return {**asdict(self), "prompt": (self.prompt or self.title)[:MAX_PROMPT],
+                "duration": self.estimated_duration()}
+
+
+def speaker_name(cue: str) -> str:
+    """ "ANNA (V.O.)" → "ANNA": the name as a library would hold it, without extensions or marks."""
+    name = _EXTENSION.sub("", cue).replace("^", "").strip().lstrip("@").strip()
+    return re.sub(r"\s+", " ", name)
+
+
+def _plain(text) -> str:
+    # Script text never casts anyone on its own: an "@" (in an email, say) would read as an
+    # @mention in a prompt. Casting is only what the user ticks; a full-width ＠ still reads as "at".
+    return re.sub(r"\s+", " ", str(text).replace("@", "\uff20")).strip()
+
+
+def decode_script(data: bytes) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused, naming the line."""
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise ScriptError(f"The script is {len(data) // 1024} KB; the limit is {MAX_SCRIPT_BYTES // 1024} KB.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ScriptError("This file starts like UTF-16 text but is not valid UTF-16.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScriptError(f"Line {line}: this is not UTF-8 text. Save the script as UTF-8 and upload it again.")
+
+
+def parse_script(data: bytes, *, split: str = "heading") -> tuple[str, list[ScriptScene]]:
+    """("Fountain" or "Final Draft", scenes) from an uploaded file's bytes."""
+    if split not in SPLITS:
+        raise ScriptError("Choose how to split the script into scenes.")
+    if not data.strip():
+        raise ScriptError("The file is empty.")
+    text = decode_script(data).replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), start=1):
+        if _CONTROL.search(line):
+            raise ScriptError(f"Line {number}: contains a control character; is this a text file?")
+    if text.lstrip().startswith("<"):
+        kind, scenes = "Final Draft", parse_fdx(text, split=split)
+    else:
+        kind, scenes = "Fountain", parse_fountain(text, split=split)
+    scenes = [s for s in scenes if s.lines or s.title]
+    if not scenes:
+        raise ScriptError("Line 1: no scenes found. A scene starts with a heading such as “INT. KITCHEN - DAY”.")
+    if len(scenes) > MAX_SCRIPT_SCENES:
+        raise ScriptError(f"The script has {len(scenes)} scenes; import at most {MAX_SCRIPT_SCENES} at a time.")
+    return kind, scenes
+
+
+class _Builder:
+    """Collects paragraphs into scenes as either parser reads them."""
+
+    def __init__(self, split: str):
+        self.split, self.scenes, self.heading, self.shots, self.pending = split, [], "", 0, None
+
+    @property
+    def current(self) -> ScriptScene:
+        if self.pending is not None:  # a shot or transition opened a scene: it starts with its first line
+            self.scenes.append(ScriptScene(title=self.pending))
+            self.pending = None
+        if not self.scenes:
+            self.scenes.append(ScriptScene(title="Opening"))
+        return self.scenes[-1]
+
+    def heading_(self, text: str) -> None:
+        self.heading, self.shots, self.pending = _plain(text)[:MAX_TITLE], 1, None
+        self.scenes.append(ScriptScene(title=self.heading or "Untitled scene"))
+
+    def cut(self, shot: str = "") -> None:
+        """A transition or a shot: a new scene when splitting per shot."""
+        if self.split != "shot":
+            if shot:
+                self.action(shot)
+            return
+        if self.scenes and not self.scenes[-1].lines and self.pending is None:
+            if shot:  # a shot right under its heading names that scene's first shot
+                self.scenes[-1].title = f"{self.scenes[-1].title} – {shot}"[:MAX_TITLE]
+            return
+        self.shots += 1
+        base = self.heading or "Opening"
+        self.pending = (f"{base} – {shot}" if shot else f"{base} ({self.shots})")[:MAX_TITLE]
+
+    def action(self, text: str) -> None:
+        if text := _plain(text):
+            self.current.lines.append(text)
+
+    def dialogue(self, cue: str, blocks: list[tuple[bool, str]], *, together: bool = False) -> None:
+        name = _plain(speaker_name(cue))
+        if not name:
+            return
+        words = [_plain(t) for _, t in blocks if _plain(t)]
+        if together:
+            words.insert(0, TOGETHER)
+        if words:
+            self.current.lines.append(f"{name}: {' '.join(words)}")
+        if name.casefold() not in {s.casefold() for s in self.current.speakers}:
+            self.current.speakers.append(name)
+
+
+# --- Fountain -----------------------------------------------------------------------------------
+
+
+def _check_fountain(text: str) -> None:
+    """Fountain forgives almost anything; what it cannot forgive is a comment or note left open."""
+    lines = text.split("\n")
+    for opener, closer, what in (("/*", "*/", "a comment opened with /*"), ("[[", "]]", "a note opened with [[")):
+        open_at = None
+        for number, line in enumerate(lines, start=1):
+            at = 0
+            while True:
+                if open_at is None:
+                    at = line.find(opener, at)
+                    if at < 0:
+                        break
+                    open_at, at = number, at + len(opener)
+                else:
+                    at = line.find(closer, at)
+                    if at < 0:
+                        break
+                    open_at, at = None, at + len(closer)
+        if open_at is not None:
+            raise ScriptError(f"Line {open_at}: {what} is never closed (add {closer}).")
+
+
+def parse_fountain(text: str, *, split: str = "heading") -> list[ScriptScene]:
+    from screenplain.parsers.fountain import parse
+    from screenplain.types import Action, Dialog, DualDialog, Slug, Transition
+
+    _check_fountain(text)
+    build = _Builder(split)
+    for paragraph in parse(io.StringIO(text)):
+        if isinstance(paragraph, Slug):
+            build.heading_(paragraph.line)
+        elif isinstance(paragraph, Transition):
+            build.cut()
+        elif isinstance(paragraph, Dialog):
+            build.dialogue(str(paragraph.character), [(p, str(t)) for p, t in paragraph.blocks])
+        elif isinstance(paragraph, DualDialog):
+            build.dialogue(str(paragraph.left.character), [(p, str(t)) for p, t in paragraph.left.blocks])
+            build.dialogue(str(paragraph.right.character), [(p, str(t)) for p, t in paragraph.right.blocks],
+                           together=True)
+        elif isinstance(paragraph, Action):
+            lines = [str(line) for line in paragraph.lines]
+            # "!!CLOSE ON ANNA" (a forced shot) reaches us as the action "!CLOSE ON ANNA".
+            while lines and lines[0].startswith("!"):
+                build.cut(_plain(lines.pop(0).lstrip("!")))
+            build.action(" ".join(lines))
+    return build.scenes
+
+
+# --- Final Draft ----------------------------------------------------------------------------------
+
+
+def _fdx_text(paragraph) -> str:
+    return "".join("".join(t.itertext()) for t in paragraph.findall("Text"))
+
+
+def parse_fdx(text: str, *, split: str = "heading") -> list[ScriptScene]:
+    import xml.etree.ElementTree as ET
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        line = text[:re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE).start()].count("\n") + 1
+        raise ScriptError(f"Line {line}: DOCTYPE and ENTITY declarations are not allowed in a script.")
+    try:
+        root = fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except ET.ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(":")[0]
+        raise ScriptError(f"Line {line}: the XML is malformed ({reason}, column {column + 1}).")
+    except DefusedXmlException:
+        raise ScriptError("DOCTYPE and ENTITY declarations are not allowed in a script.")
+    if root.tag != "FinalDraft":
+        raise ScriptError(f"This XML file is not a Final Draft script (its root element is <{root.tag[:40]}>).")
+    content = root.find("Content")
+    if content is None:
+        raise ScriptError("This Final Draft file has no <Content>: is it a script?")
+    build = _Builder(split)
+    _fdx_paragraphs(build, content.findall("Paragraph"))
+    return build.scenes
+
+
+def _fdx_paragraphs(build: _Builder, paragraphs, *, together: bool = False) -> None:
+    cue, blocks, first_cue = None, [], True
+
+    def flush():
+        nonlocal cue, blocks, first_cue
+        if cue is not None:
+            build.dialogue(cue, blocks, together=together and not first_cue)
+            first_cue = False
+        cue, blocks = None, []
+
+    for paragraph in paragraphs:
+        kind, text = paragraph.get("Type", "Action"), _fdx_text(paragraph)
+        dual = paragraph.find("DualDialogue")
+        if dual is not None:
+            flush()
+            _fdx_paragraphs(build, dual.findall("Paragraph"), together=True)
+            continue
+        if kind == "Character":
+            flush()
+            cue = text
+        elif kind in ("Dialogue", "Parenthetical") and cue is not None:
+            blocks.append((kind == "Parenthetical", text))
+        else:
+            flush()
+            if kind == "Scene Heading":
+                build.heading_(text)
+            elif kind == "Transition":
+                build.cut()
+            elif kind == "Shot":
+                build.cut(_plain(text))
+            else:
+                build.action(text)
+    flush()
+
+
+# --- Export ---------------------------------------------------------------------------------------
+
+_HEADING = re.compile(r"^(INT|EXT|EST|INT\./EXT|INT/EXT|I/E)[ .]", re.IGNORECASE)
+
+
+def _action_line(line: str) -> str:
+    """An action line Fountain would otherwise read as something else gets the forced-action mark."""
+    stripped = line.strip()
+    letters = [c for c in stripped if c.isalpha()]
+    if (letters and stripped.upper() == stripped) or _HEADING.match(stripped) or stripped[:1] in "!@#=~.>[/":
+        return "!" + stripped
+    return stripped
+
+
+def storyboard_fountain(*, title: str, scenes) -> str:
+    """A Fountain screenplay of the scenes (objects with .title and .prompt), in their order."""
+    out = [f"Title: {_plain(title)}", ""]
+    for scene in scenes:
+        heading = _plain(scene.title).upper()
+        out += [heading if _HEADING.match(heading) else "." + heading, ""]
+        for raw in scene.prompt.splitlines():
+            if not raw.strip():
+                continue
+            match = DIALOGUE_LINE.match(raw.strip())
+            # A speaker is written in capitals ("ANNA: …") or cast ("@Anna: …"); "Later: rain." is action.
+            # (A cast name never holds ". ": "@Anna waves. ANNA: hi" is a sentence, not Anna speaking.)
+            if match and (match["name"] == match["name"].upper() or (match["cast"] and ". " not in match["name"])):
+                text = match["text"].strip()
+                direction = re.match(r"^(\([^)]*\))\s*(.*)$", text)
+                cue = match["name"].strip().upper()
+                if direction and direction[1] == TOGETHER:
+                    out += [cue + " ^", direction[2], ""]
+                elif direction:
+                    out += [cue, direction[1]] + ([direction[2]] if direction[2] else []) + [""]
+                else:
+                    out += [cue, text, ""]
+            else:
+                out += [_action_line(raw), ""]
+    return "\n".join(out).rstrip() + "\n"

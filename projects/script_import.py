@@ -1,0 +1,185 @@
+"""Script in: a screenplay becomes a preview, and a confirmed preview becomes scenes.
+
+Nothing is saved to the storyboard until the user confirms; the preview lives in a
+ScriptImport row keyed by an unguessable token, so what is imported is what was parsed,
+never what a form sends back. Casting follows the studio's rule (the cast is whoever the
+prompt @mentions) and its consent: a character whose consent is revoked, expired or not
+given for this project is offered but cannot be ticked.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+
+from projects import services
+from projects.consent import consent_problem
+from projects.models import (
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    SCRIPT_IMPORT_LIFETIME,
+    ActivityKind,
+    Character,
+    Project,
+    Scene,
+    ScriptImport,
+)
+from projects.review import record
+from projects.script import MAX_PROMPT, MAX_SCRIPT_BYTES, MAX_TITLE, ScriptError, parse_script
+
+MODES = ("append", "replace")
+
+
+@dataclass
+class Casting:
+    speaker: str  # as the script writes it ("ANNA")
+    character: Character | None = None
+    problem: str | None = None  # why the matched character cannot be cast now
+
+
+@dataclass
+class ScriptPreview:
+    script_import: ScriptImport
+    scenes: list[dict]
+    casting: list[Casting] = field(default_factory=list)
+    existing_scenes: int = 0
+    existing_takes: int = 0
+    ticked: set = field(default_factory=set)  # as the user last posted them (the page shown again)
+    mode: str = "append"
+
+    def as_posted(self, post) -> ScriptPreview:
+        """The preview with what the user chose (durations, ticks, mode), after a refusal."""
+        durations = post.getlist("duration")
+        if len(durations) == len(self.scenes):
+            self.scenes = [{**s, "duration": d} for s, d in zip(self.scenes, durations)]
+        self.ticked, self.mode = set(post.getlist("cast")), post.get("mode", "append")
+        return self
+
+    @property
+    def unmatched(self) -> list[str]:
+        return [c.speaker for c in self.casting if c.character is None]
+
+    @property
+    def castable(self) -> list[Casting]:
+        return [c for c in self.casting if c.character is not None]
+
+
+def script_import_create(*, project: Project, user, upload, split: str = "heading") -> ScriptImport:
+    """Parse an uploaded screenplay into a stored preview (nothing on the storyboard changes)."""
+    if upload is None:
+        raise ValidationError("Choose a Fountain (.fountain) or Final Draft (.fdx) file to import.")
+    if upload.size > MAX_SCRIPT_BYTES:
+        raise ValidationError(f"The script is {upload.size // 1024} KB; the limit is {MAX_SCRIPT_BYTES // 1024} KB.")
+    try:
+        kind, scenes = parse_script(upload.read(MAX_SCRIPT_BYTES + 1), split=split)
+    except ScriptError as exc:
+        raise ValidationError(str(exc))
+    # One pending preview per person and project: a new upload replaces the last one.
+    ScriptImport.objects.filter(project=project, created_by=user).delete()
+    ScriptImport.objects.filter(created_at__lt=timezone.now() - SCRIPT_IMPORT_LIFETIME).delete()
+    return ScriptImport.objects.create(token=secrets.token_urlsafe(32), project=project, created_by=user,
+                                       kind=kind, split=split, scenes=[s.as_dict() for s in scenes])
+
+
+def script_preview_for(*, script_import: ScriptImport) -> ScriptPreview:
+    """The preview page's read model: scenes, who speaks and whom the library knows."""
+    project = script_import.project
+    library = {c.name.casefold(): c for c in Character.objects.filter(team=project.team_id)
+               .prefetch_related("grants__projects")}
+    speakers: dict[str, str] = {}
+    for scene in script_import.scenes:
+        for name in scene["speakers"]:
+            speakers.setdefault(name.casefold(), name)
+    casting = []
+    for key, speaker in speakers.items():
+        character = library.get(key)
+        problem = consent_problem(character, project=project, provider_kind=None) if character else None
+        casting.append(Casting(speaker=speaker, character=character, problem=problem))
+    existing = Scene.objects.filter(project=project).aggregate(scenes=Count("pk", distinct=True),
+                                                               takes=Count("renders", distinct=True))
+    return ScriptPreview(script_import=script_import, scenes=script_import.scenes, casting=casting,
+                         existing_scenes=existing["scenes"], existing_takes=existing["takes"])
+
+
+def _durations(values: list, count: int) -> list[int]:
+    if len(values) != count:
+        raise ValidationError("This preview is out of date; upload the script again.")
+    durations = []
+    for number, value in enumerate(values, start=1):
+        try:
+            seconds = int(str(value).strip())
+        except ValueError:
+            seconds = None
+        if seconds is None or not MIN_SCENE_SECONDS <= seconds <= MAX_SCENE_SECONDS:
+            raise ValidationError(f"Scene {number}: the duration must be a whole number of seconds from "
+                                  f"{MIN_SCENE_SECONDS} to {MAX_SCENE_SECONDS}.")
+        durations.append(seconds)
+    return durations
+
+
+def _cast_label(line: str, cast: dict[str, Character]) -> str:
+    """ "ANNA: Morning." → "@Anna: Morning." for a ticked character: the mention is what casts them."""
+    speaker, sep, rest = line.partition(": ")
+    character = cast.get(speaker.casefold()) if sep else None
+    return f"@{character.name}: {rest}" if character else line
+
+
+def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durations: list, cast_ids,
+                          takes_to_delete: int = 0) -> list[Scene]:
+    """Create the previewed scenes (appended, or replacing the storyboard's), casting only the ticked.
+
+    `takes_to_delete`: how many takes the user agreed to lose with the replaced scenes (the number
+    the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
+    if script_import.expired:
+        raise ValidationError("This preview has expired; upload the script again.")
+    if mode not in MODES:
+        raise ValidationError("Choose whether to add the scenes after the storyboard's or replace them.")
+    preview = script_preview_for(script_import=script_import)
+    seconds = _durations(durations, len(preview.scenes))
+    offered = {c.character.pk: c for c in preview.castable}
+    cast: dict[str, Character] = {}
+    for pk in cast_ids:
+        chosen = offered.get(pk)
+        if chosen is None:
+            raise ValidationError("Cast only characters who speak in this script.")
+        if chosen.problem:
+            raise ValidationError(f"{chosen.problem} {chosen.character.name} cannot be cast.")
+        cast[chosen.speaker.casefold()] = chosen.character
+    project = script_import.project
+    with transaction.atomic():
+        # The row is the single-use ticket: a second click (or tab) finds it gone.
+        if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
+            raise ValidationError("This preview was already imported.")
+        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else 0
+        scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
+                                        prompt=("\n".join(_cast_label(line, cast) for line in data["lines"])
+                                                or data["prompt"])[:MAX_PROMPT],
+                                        duration=duration, size=project.default_size)
+                  for data, duration in zip(preview.scenes, seconds)]
+        count = len(scenes)
+        text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
+        if replaced:
+            text += f", replacing {replaced} scene{pluralize(replaced)}"
+        if cast:
+            text += f"; cast {', '.join(c.name for c in cast.values())}"
+        record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
+    return scenes
+
+
+def _replace(project: Project, user, takes_to_delete: int) -> int:
+    """Delete the storyboard's scenes the way a bulk delete does (their takes go with them)."""
+    ids = list(Scene.objects.filter(project=project).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    takes = Scene.objects.filter(pk__in=ids).aggregate(n=Count("renders"))["n"]
+    if takes > takes_to_delete:
+        raise ValidationError(
+            f"Replacing deletes the {len(ids)} scene{pluralize(len(ids))} on the storyboard and their {takes} "
+            f"take{pluralize(takes)}: tick the confirmation to go ahead, or add the script's scenes after them.")
+    return services.scene_bulk_delete(project=project, scene_ids=ids, user=user)

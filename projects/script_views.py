@@ -1,0 +1,69 @@
+"""Script in (upload → preview → import) and the storyboard out as Fountain."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize, slugify
+from django.views.decorators.http import require_http_methods
+
+from projects import script_import as scripts
+from projects.access import get_project_for, require
+from projects.inputs import parse_id
+from projects.models import ScriptImport
+from projects.script import SPLITS, storyboard_fountain
+
+PAGE = "projects/script_import.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def script_upload(request, pk):
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "edit")
+    context = {"project": project, "membership": membership, "splits": SPLITS,
+               "split": request.POST.get("split", "heading")}
+    if request.method == "GET":
+        return render(request, PAGE, context)
+    try:
+        pending = scripts.script_import_create(project=project, user=request.user, upload=request.FILES.get("script"),
+                                               split=context["split"])
+    except ValidationError as exc:
+        return render(request, PAGE, {**context, "error": " ".join(exc.messages)}, status=400)
+    return redirect("projects:script_preview", pk=project.pk, token=pending.token)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def script_preview(request, pk, token):
+    project, membership = get_project_for(request.user, pk)
+    require(membership, "edit")
+    pending = get_object_or_404(ScriptImport, token=token, project=project, created_by=request.user)
+    if request.method == "POST":
+        try:
+            scenes = scripts.script_import_confirm(
+                script_import=pending, user=request.user, mode=request.POST.get("mode", ""),
+                durations=request.POST.getlist("duration"),
+                cast_ids=[parse_id(v) for v in request.POST.getlist("cast")],
+                takes_to_delete=parse_id(request.POST.get("takes_to_delete")) or 0)
+        except ValidationError as exc:
+            context = {"project": project, "membership": membership, "error": " ".join(exc.messages),
+                       "preview": scripts.script_preview_for(script_import=pending).as_posted(request.POST)}
+            return render(request, PAGE, context, status=400)
+        messages.success(request, f"Imported {len(scenes)} scene{pluralize(len(scenes))} from the script.")
+        return redirect("projects:project_detail", pk=project.pk)
+    context = {"project": project, "membership": membership,
+               "preview": scripts.script_preview_for(script_import=pending)}
+    return render(request, PAGE, context)
+
+
+@login_required
+def script_export(request, pk):
+    """The storyboard as a Fountain screenplay: one scene heading per scene, in board order."""
+    project, _ = get_project_for(request.user, pk)
+    text = storyboard_fountain(title=project.name, scenes=project.scenes.order_by("position", "pk"))
+    response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slugify(project.name) or "storyboard"}.fountain"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
