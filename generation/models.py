@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -72,6 +73,16 @@ class VerdictFingerprint(models.Model):
 take_settled = Signal()
 
 
+class CostSource(models.TextChoices):
+    ESTIMATED = "estimated", "Estimated"
+    PROVIDER = "provider", "Reported by the provider"
+
+
+def recorded_cost_expression():
+    """A take's recorded cost in SQL: what the provider reported, else the estimate (one rule, one home)."""
+    return Coalesce("billed_cost", "cost")
+
+
 class Render(models.Model):
     """One provider job for one scene: a take."""
 
@@ -106,7 +117,12 @@ class Render(models.Model):
     c2pa_ingredient_key = models.CharField(
         max_length=64, blank=True,
         help_text="Digest of the ingredient title and trust anchors the archive was written with")
-    cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, default=0,
+                               help_text="The catalog estimate booked against the budget")
+    # What the provider reported the take cost, when it reports one (Replicate metrics, a cost field):
+    # then the recorded cost is billed_cost and cost_source says "provider"; else the estimate stands.
+    cost_source = models.CharField(max_length=16, choices=CostSource.choices, default=CostSource.ESTIMATED)
+    billed_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
     # Set when a worker died while sending the take and the provider's job list shows no job of
     # ours: the provider may have billed it, so its cost is never given back to the budget.
     billing_unconfirmed = models.BooleanField(default=False)
@@ -153,6 +169,14 @@ class Render(models.Model):
         if self.billing_unconfirmed and self.status == Status.FAILED:
             return "Unconfirmed — may be billed"
         return self.get_status_display()
+
+    @property
+    def recorded_cost(self) -> Decimal:
+        return self.billed_cost if self.billed_cost is not None else self.cost
+
+    @property
+    def cost_is_estimated(self) -> bool:
+        return self.billed_cost is None
 
     @property
     def provenance_broken(self) -> bool:
@@ -664,3 +688,27 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self):
         return f"{self.hostname} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ReconciliationRun(models.Model):
+    """An owner's comparison of a provider's usage export with the takes the studio recorded.
+
+    The parsed rows and the differences found are kept as they were on that day, so a run can be
+    reopened later (and compared with a newer one) even after takes changed."""
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="reconciliations")
+    provider = models.CharField(max_length=32, choices=ConnectionKind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    csv_shape = models.CharField(max_length=16, help_text="generic or replicate")
+    rows = models.JSONField(default=list, help_text="The usage rows as parsed: job_id, model, billed_usd, created_at")
+    result = models.JSONField(default=dict, help_text="Matches and differences found (generation/reconcile.py)")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Reconciliation {self.pk} of {self.get_provider_display()} {self.period_start}–{self.period_end}"

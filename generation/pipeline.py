@@ -21,7 +21,7 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, catalog, delivery, provenance, reference, take_signing
+from generation import animatic, billing, catalog, delivery, provenance, reference, take_signing
 from generation.models import Render, Status
 from generation.scratch import FinishedFile, scratch_dir
 from generation.providers import JobProbe, ProviderError, RenderRequest, provider_for, webhook_url_for
@@ -377,6 +377,8 @@ def render_poll(render_id: int) -> None:
         else:
             render.mark_failed(exc.message)
         return
+    if state.status in {"succeeded", "failed"}:
+        billing.take_record_billed(render=render, state=state)
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)
         if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=done_at,

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from generation import batch_views, connection_views, export_views, retarget_views, views, workflow_views
+from generation import (
+    batch_views, connection_views, export_views, retarget_views, spend_views, views, workflow_views,
+)
 
 app_name = "generation"
 
@@ -33,4 +35,14 @@ urlpatterns += [  # exports of the approved cut
     path("projects/<int:project_pk>/exports/new/", export_views.export_create, name="export_create"),
     path("exports/<int:pk>/", export_views.export_status, name="export_status"),
     path("exports/<int:pk>/<str:kind>/", export_views.export_file, name="export_file"),
+]
+
+urlpatterns += [  # spend: where the money went, and what providers billed
+    path("teams/<int:team_pk>/spend/", spend_views.team_spend, name="team_spend"),
+    path("teams/<int:team_pk>/spend.csv", spend_views.team_spend_csv, name="team_spend_csv"),
+    path("projects/<int:pk>/spend/", spend_views.project_spend, name="project_spend"),
+    path("projects/<int:pk>/spend.csv", spend_views.project_spend_csv, name="project_spend_csv"),
+    path("teams/<int:team_pk>/reconciliations/", spend_views.reconciliation_list, name="reconciliation_list"),
+    path("teams/<int:team_pk>/reconciliations/<int:pk>/", spend_views.reconciliation_detail,
+         name="reconciliation_detail"),
 ]

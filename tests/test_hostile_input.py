@@ -143,6 +143,13 @@ FORMS = [
          {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
           "plan_total": "0"}),
     Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key",)),
+    Form("project_spend", "get", "/projects/{project}/spend/", "editor", ("month", "start", "end", "by")),
+    Form("project_spend_csv", "get", "/projects/{project}/spend.csv", "editor", ("month", "start", "end", "by")),
+    Form("team_spend", "get", "/teams/{team}/spend/", "owner", ("month", "start", "end", "by")),
+    Form("reconciliation_create", "post", "/teams/{team}/reconciliations/", "owner",
+         ("provider", "start", "end", "pasted"),
+         {"provider": "replicate", "start": "2026-11-01", "end": "2026-11-30",
+          "pasted": "job_id,model,billed_usd,created_at\np-1,wan,1.25,2026-11-03T10:00:00Z\n"}),
 ]
 
 # Path segments the URL patterns take as free text (<str:…>): a token, a direction, a variant, a kind.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 
@@ -52,6 +53,10 @@ class JobState:
     # How long the job ran by the provider's own clock (finished − created), when
     # it says: the poll schedule learns from this, not from when we happened to look.
     provider_seconds: float | None = None
+    # What the provider says the job cost, when it says (a cost field in US$), or the billed compute
+    # seconds it reports (Replicate's metrics.predict_time) for the pipeline to price from the catalog.
+    billed_cost: Decimal | None = None
+    billed_seconds: float | None = None
 
 
 @dataclass(frozen=True)

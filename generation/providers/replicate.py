@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -175,9 +176,9 @@ class ReplicateProvider(HttpAdapter, Provider):
         status = STATUSES.get(str(prediction.get("status")), "running")
         if status == "succeeded":
             return JobState(status=status, progress=100, provider_seconds=_seconds_between(
-                prediction.get("created_at"), prediction.get("completed_at")))
-        if status == "failed":
-            return JobState(status=status, error=_failure(prediction.get("error")))
+                prediction.get("created_at"), prediction.get("completed_at")), **_billing(prediction))
+        if status == "failed":  # a failed prediction that ran is billed for the time it ran
+            return JobState(status=status, error=_failure(prediction.get("error")), **_billing(prediction))
         return JobState(status=status, progress=_progress(prediction.get("logs")))
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -285,6 +286,27 @@ def _video_url(output) -> str | None:
 
 
 ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _billing(prediction: dict) -> dict:
+    """What Replicate says the prediction cost: a `cost` (US$) when it reports one, and the
+    billed compute time (`metrics.predict_time`, seconds) the pipeline prices by hardware."""
+    facts = {}
+    metrics = prediction.get("metrics") if isinstance(prediction.get("metrics"), dict) else {}
+    seconds = metrics.get("predict_time")
+    if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 10**6:
+        facts["billed_seconds"] = float(seconds)
+    for source in (prediction, metrics):
+        cost = source.get("cost")
+        if isinstance(cost, (int, float, str)) and not isinstance(cost, bool):
+            try:
+                value = Decimal(str(cost))
+            except InvalidOperation:
+                continue
+            if value.is_finite() and 0 <= value < 10**5:
+                facts["billed_cost"] = value
+                break
+    return facts
 
 
 def _seconds_between(created_at, completed_at) -> float | None:

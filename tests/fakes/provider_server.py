@@ -106,6 +106,7 @@ class Job:
     duration: float | None = None  # the server's job_seconds when the job was created
     created_wall: float = field(default_factory=time.time)  # reported as created_at
     completed_wall: float | None = None  # reported as completed_at once it finished
+    billing: dict = field(default_factory=dict)  # Replicate: metrics.predict_time / cost once finished
 
     def finished_at(self) -> float:
         """When the job finished (wall clock): its deadline, else the first poll that saw it."""
@@ -191,6 +192,7 @@ class ProviderServer:
         self.replicate_webhook_secret = "whsec_" + "cmVwbGljYXRlLWFjY291bnQtc2VjcmV0"
         # Benchmark knobs (see the module docstring).
         self.job_seconds: float | None = None
+        self.job_billing: dict = {}  # what Replicate reports a finished job cost (metrics.predict_time, cost)
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.content_path: Path | None = None
@@ -231,7 +233,7 @@ class ProviderServer:
         # Counted before any slow answer: the provider accepted (and billed) it.
         with self.lock:
             job = Job(id=f"job_{next(self.ids)}", model=model, scenario=self.scenario,
-                      fields=fields, duration=self.job_seconds)
+                      fields=fields, duration=self.job_seconds, billing=dict(self.job_billing))
             self.jobs[job.id] = job
             self.accepted[self.scenario] += 1
             if job.duration is not None and self.webhook_url:
@@ -732,6 +734,9 @@ def prediction(fake: ProviderServer, job: Job) -> dict:
         "status": status, "data_removed": False, "created_at": _iso(job.created_wall),
         "completed_at": _iso(job.finished_at()) if stage in ("succeeded", "failed", "canceled")
         else None,
+        **({"metrics": {"predict_time": job.billing["predict_time"]}} if "predict_time" in job.billing
+           and stage in ("succeeded", "failed") else {}),
+        **({"cost": job.billing["cost"]} if "cost" in job.billing and stage in ("succeeded", "failed") else {}),
         "urls": {"get": f"{fake.replicate_base}/predictions/{job.id}",
                  "cancel": f"{fake.replicate_base}/predictions/{job.id}/cancel"},
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,24 @@ def test_it_reports_how_long_the_prediction_ran_by_replicates_clock(provider_ser
     states = poll_until_done(provider, job_id)
 
     assert states[-1].provider_seconds == pytest.approx(31.5)
+
+def test_it_reports_the_billed_compute_time_and_cost_replicate_gives(provider_server, replicate):
+    provider = replicate()
+    job_id = provider.submit(scene())
+    provider_server.jobs[job_id].billing = {"predict_time": 42.5, "cost": 3.2}
+
+    final = poll_until_done(provider, job_id)[-1]
+
+    assert final.billed_seconds == pytest.approx(42.5)
+    assert final.billed_cost == Decimal("3.2")
+
+
+def test_it_reports_no_billing_when_replicate_gives_none(provider_server, replicate):
+    provider = replicate()
+    final = poll_until_done(provider, provider.submit(scene()))[-1]
+
+    assert final.billed_cost is None and final.billed_seconds is None
+
 
 def test_it_maps_our_request_onto_veos_inputs(provider_server, replicate):
     replicate().submit(scene(seconds=6, size="1080x1920"))

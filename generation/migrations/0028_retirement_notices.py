@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0026_export_csv_and_pdf_layout'),
+        ('generation', '0027_render_billed_cost_and_reconciliation'),
         ('projects', '0020_script_import'),
     ]
 
