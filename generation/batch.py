@@ -80,9 +80,13 @@ def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     # A scene still rendering is not booked again (one click on this page twice would pay twice).
     rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)
                      .values_list("scene_id", "number"))
+    if model is None or model.is_retired:  # the model itself: name what fits every scene instead
+        plan.problems = [catalog.refusal(team=connection.team, connection=connection, model_id=model_id,
+                                         model=model, scenes=scenes)]
+        return plan
     for scene in scenes:
         compiled = render_compile(scene=scene, connection=connection, model_id=model_id, model=model)
-        if compiled.problems and not compiled.recipe:  # the model itself: same for every scene
+        if compiled.problems and not compiled.recipe:  # e.g. another team's connection
             plan.problems = compiled.problems
             return plan
         if scene.pk in rendering:

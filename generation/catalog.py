@@ -1,4 +1,11 @@
-"""Which models a team can render with, what they accept, and what they cost."""
+"""Which models a team can render with, what they accept, and what they cost.
+
+Lifecycle: a *retired* model no longer renders; a *deprecated* one still does, and its
+`lifecycle_date` is the day it is announced to retire (owners are warned 30 days before, see
+generation.retirement; an admin marks it retired when it goes). Whatever asks for a retired or
+unknown model is refused with one message (`refusal`), naming the team's live models that fit
+the scene, cheapest first (`alternatives_for`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Q
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
+from projects.inputs import parse_id
 
 
 @dataclass(frozen=True)
@@ -59,10 +67,10 @@ def _available_targets(team) -> list[Target]:
     connection_ensure_local(team)
     connections = list(ProviderConnection.objects.filter(team=team))
     shipped = {}
-    for model in CatalogModel.objects.filter(connection__isnull=True).exclude(lifecycle=Lifecycle.RETIRED):
+    for model in CatalogModel.objects.filter(connection__isnull=True).exclude(retired_q()):
         shipped.setdefault(model.kind, []).append(model)
     registered = {}
-    for model in CatalogModel.objects.filter(connection__team=team).exclude(lifecycle=Lifecycle.RETIRED):
+    for model in CatalogModel.objects.filter(connection__team=team).exclude(retired_q()):
         registered.setdefault(model.connection_id, []).append(model)
     targets = []
     for connection in connections:
@@ -114,13 +122,92 @@ def price_refusal(project, model: CatalogModel, *, size: str) -> str | None:
             "storyboard page.")
 
 
-def retirement_message(model: CatalogModel, team) -> str:
-    alternatives = [t.label for t in available_targets(team)]
-    when = f" on {model.lifecycle_date:%-d %b %Y}" if model.lifecycle_date else ""
-    message = f"{model.display_name} ({model.model_id}) was retired{when} and can no longer render."
-    if alternatives:
-        message += " Live alternatives: " + "; ".join(alternatives) + "."
-    return message
+def retired_q() -> Q:
+    """Catalog rows that can no longer render."""
+    return Q(lifecycle=Lifecycle.RETIRED)
+
+
+def fit_problems(model: CatalogModel, scene) -> list[str]:
+    """Why `model` cannot render `scene` as it is (size, length, reference image); empty if it can."""
+    return model.problems_for(size=scene.size, seconds=scene.duration) + input_problems(model, scene)
+
+
+def input_problems(model: CatalogModel, scene) -> list[str]:
+    """Whether the model takes what the scene gives: a reference image, or only words."""
+    if scene.reference_image and "image" not in model.input_kinds:
+        return [(f"{model.display_name} does not take a reference image: remove the scene's image first, or "
+                 "choose a model that takes one.")]
+    if not scene.reference_image and "text" not in model.input_kinds and "image" in model.input_kinds:
+        return [f"{model.display_name} animates a start frame: the scene needs a reference image."]
+    return []
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A live target that fits the scenes asked about, and what it would cost for them."""
+
+    target: Target
+    cost: Decimal
+    name: str
+
+    @property
+    def words(self) -> str:
+        return f"{self.name} (free)" if not self.cost else f"{self.name} ${self.cost:.2f}"
+
+
+def alternatives_for(team, *scenes) -> list[Alternative]:
+    """The team's live models that can render every one of `scenes` as it is, cheapest first.
+
+    The one rule behind every refusal and the re-target page: a scene with a reference
+    image needs image input; its size and length must be ones the model renders.
+    """
+    fitting = [t for t in available_targets(team) if not any(fit_problems(t.model, s) for s in scenes)]
+    costs = {t.value: sum((t.estimate(size=s.size, seconds=s.duration) for s in scenes), Decimal(0))
+             for t in fitting}
+    # Two connections may serve one model under one name: then say which.
+    names = [t.model.display_name for t in fitting]
+    alternatives = [
+        Alternative(t, costs[t.value], t.model.display_name if names.count(t.model.display_name) == 1
+                    else f"{t.model.display_name} on {t.connection.label}")
+        for t in fitting
+    ]
+    return sorted(alternatives, key=lambda a: (a.cost, a.target.model.price_for_any_size, a.name))
+
+
+def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scenes=()) -> str:
+    """Why a retired or unknown model is refused, and which live models fit instead, in one message."""
+    if model is None:
+        head = f"{connection.label} has no model “{model_id}” in the catalog."
+    else:
+        when = f" on {model.lifecycle_date:%Y-%m-%d}" if model.lifecycle_date else ""
+        head = f"{model.display_name} was retired{when}."
+    return f"{head} {alternatives_words(team, *scenes)}"
+
+
+# Words only a refusal of a retired or unknown model says (pages add a link to move the scene).
+ALTERNATIVES_MARKS = ("Models that fit ", "No live model of your team fits ")
+
+
+def alternatives_words(team, *scenes) -> str:
+    """ "Models that fit this scene: Previz animatic (free), Veo 3.1 (Replicate) $3.20." """
+    what = "this scene" if len(scenes) == 1 else "these scenes" if scenes else "your team"
+    alternatives = alternatives_for(team, *scenes)
+    if not alternatives:
+        return (f"No live model of your team fits {what} as it is: change its size or length, or add a "
+                "provider under Providers.")
+    return f"Models that fit {what}: " + ", ".join(a.words for a in alternatives) + "."
+
+
+def refusal_for_value(team, value: str, *, scenes=()) -> str:
+    """The refusal for a form's "connection:model" value that is not a live target of the team."""
+    connection_pk, _, model_id = (value or "").partition(":")
+    connection_pk = parse_id(connection_pk)
+    connection = (ProviderConnection.objects.filter(team=team, pk=connection_pk).first()
+                  if connection_pk and model_id else None)
+    if connection is None:
+        return "Choose one of your team's providers and models, then try again."
+    return refusal(team=team, connection=connection, model_id=model_id, model=resolve(connection, model_id),
+                   scenes=scenes)
 
 
 def mark_remixable(takes, team) -> None:

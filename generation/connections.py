@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from projects.live import ChangeKind, live_publish
 
+from generation.catalog import retired_q
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
 from generation.providers.openai_videos import declared_fields_problems
@@ -104,6 +105,11 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     native characters and constant extra fields; the adapter sends nothing else."""
     if connection.kind != ConnectionKind.OPENAI_VIDEOS:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
+    retired = catalog_retired_entry(model_id)
+    if retired is not None:
+        when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired.lifecycle_date else ""
+        raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
+                              "cannot render it any more. Register a live model instead.")
     schema = {**({"characters": "id[]"} if native_characters else {}),
               **({"extra": dict(extra_fields)} if extra_fields else {})}
     problems = declared_fields_problems(schema)
@@ -120,3 +126,10 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
             )
     except IntegrityError:
         raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")
+
+
+def catalog_retired_entry(model_id: str) -> CatalogModel | None:
+    """The shipped catalog's entry for `model_id` if the catalog knows it as retired (any kind:
+    a gateway serving "sora-2" forwards to the provider that retired it)."""
+    return (CatalogModel.objects.filter(retired_q(), connection__isnull=True, model_id__iexact=model_id.strip())
+            .order_by("lifecycle_date").first())

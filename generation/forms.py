@@ -9,21 +9,32 @@ STALE_FORM = {"required": "This form is out of date; reload the page and try aga
 from generation import catalog
 from generation.providers import remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
+from generation.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
 
 
 class RenderForm(RefuseControlCharacters, forms.Form):
-    target = forms.ChoiceField(
-        label="Provider and model",
-        error_messages={"invalid_choice": "Choose one of your team's providers and models, then try again."},
-    )
+    # Not a ChoiceField: a model that retired since the page was drawn (or a hand-made value)
+    # is refused with the live models that fit the scene, not with "not one of the choices".
+    target = forms.CharField(label="Provider and model", max_length=260, error_messages={
+        "required": "Choose one of your team's providers and models, then try again."})
     # Minted when the form is drawn; the same click resent finds the same take.
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args, team, scenes=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.team, self.scenes = team, list(scenes)
         self.targets = {t.value: t for t in catalog.available_targets(team)}
-        self.fields["target"].choices = [(value, t.label) for value, t in self.targets.items()]
+
+    def clean_target(self):
+        value = self.cleaned_data["target"]
+        if value not in self.targets:
+            raise forms.ValidationError(catalog.refusal_for_value(self.team, value, scenes=self.refused_for()))
+        return value
+
+    def refused_for(self) -> list:
+        """The scenes a refused model's alternatives must fit."""
+        return self.scenes
 
     @property
     def chosen(self) -> catalog.Target:
@@ -44,6 +55,12 @@ class BatchRenderForm(RenderForm):
             raise forms.ValidationError("The model changed after the plan was shown; check the plan below "
                                         "and click again.")
         return cleaned
+
+    def refused_for(self) -> list:
+        from projects.models import Scene
+
+        ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
+        return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
 
     def clean_scenes(self) -> list[int]:
         ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
@@ -196,3 +213,15 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     def mapped_inputs(self) -> dict:
         return {role: self.cleaned_data[f"input_{role}"].split("|", 1) for role in self.ROLE_LABELS
                 if self.cleaned_data.get(f"input_{role}")}
+
+
+class RetargetForm(RenderForm):
+    """Move scenes to `target`; `shown` is what the plan showed ("scene:version,…"), nothing else moves."""
+
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+    idempotency_key = None  # a move books nothing: doing it twice changes nothing more
+
+    def clean_shown(self) -> list[tuple[int, int]]:
+        if not self.cleaned_data["shown"]:
+            raise forms.ValidationError("No scene can move to this model: nothing was changed.")
+        return parse_shown(self.cleaned_data["shown"])

@@ -517,6 +517,18 @@ class CatalogModel(models.Model):
         return problems
 
 
+class RetirementNotice(models.Model):
+    """A team's owners were told that a model their scenes use retires soon: once per model and team."""
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="+")
+    model = models.ForeignKey(CatalogModel, on_delete=models.CASCADE, related_name="+")
+    retires_on = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "model"], name="retirement_notice_once")]
+
+
 class ProviderCharacter(models.Model):
     """A character as one connection's provider knows it (OpenAI format: POST /videos/characters)."""
 

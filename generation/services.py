@@ -81,13 +81,12 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
     model = model or catalog.pinned(connection, catalog.resolve(connection, model_id))
-    if model is None:
-        return Compiled(problems=[f"{connection.label} has no model “{model_id}” in the catalog."])
-    if model.is_retired:
-        return Compiled(model=model, problems=[catalog.retirement_message(model, scene.project.team)])
-    refusal = catalog.policy_refusal(scene.project, model, requested=model_id)
-    if refusal:
-        return Compiled(model=model, problems=[refusal])
+    if model is None or model.is_retired:
+        return Compiled(model=model, problems=[catalog.refusal(
+            team=scene.project.team, connection=connection, model_id=model_id, model=model, scenes=[scene])])
+    policy = catalog.policy_refusal(scene.project, model, requested=model_id)
+    if policy:
+        return Compiled(model=model, problems=[policy])
     recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
     recipe["model"] = model.model_id
     if model.model_id != model_id:  # an alias booked as its newest dated snapshot: the take says which
@@ -224,6 +223,9 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be remixed.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is not None and model.is_retired:
+        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
+                                              model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
     override = review.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")

@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation import connections, ingredients, pipeline, previz, reverify, scratch
+from generation import connections, ingredients, pipeline, previz, retirement, reverify, scratch
 from generation.models import PrevizJob
 
 
@@ -87,6 +87,14 @@ def sweep_studio_tmp() -> None:
     removed = scratch.scratch_sweep()
     if removed:
         log.info("removed %d stale scratch entries", removed)
+
+
+@shared_task(ignore_result=True, soft_time_limit=300, time_limit=330)
+def warn_of_retiring_models() -> None:
+    """Daily: owners hear, once per model, that a model their scenes use retires within 30 days."""
+    sent = retirement.retirement_warn()
+    if sent:
+        log.info("sent %d retirement warnings", sent)
 
 
 @shared_task(bind=True, ignore_result=True, expires=60)

@@ -1,6 +1,8 @@
 from django.urls import path, re_path
 
-from generation import batch_views, connection_views, export_views, spend_views, views, workflow_views
+from generation import (
+    batch_views, connection_views, export_views, retarget_views, spend_views, views, workflow_views,
+)
 
 app_name = "generation"
 
@@ -28,6 +30,7 @@ urlpatterns = [
 
 urlpatterns += [  # exports of the approved cut
     path("projects/<int:project_pk>/render/", batch_views.batch_render, name="batch_render"),
+    path("projects/<int:project_pk>/retarget/", retarget_views.scene_retarget, name="scene_retarget"),
     path("projects/<int:project_pk>/exports/", export_views.export_list, name="export_list"),
     path("projects/<int:project_pk>/exports/new/", export_views.export_create, name="export_create"),
     path("exports/<int:pk>/", export_views.export_status, name="export_status"),

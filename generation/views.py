@@ -39,7 +39,7 @@ def _takes(request, scene, membership, *, form=None, error=None, status=200):
 def render_create(request, scene_pk):
     scene, membership = get_scene_for(request.user, scene_pk)
     require(membership, "edit")
-    form = RenderForm(request.POST, team=scene.project.team)
+    form = RenderForm(request.POST, team=scene.project.team, scenes=[scene])
     error = None
     if form.is_valid():
         try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Prefetch, Q, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
 from django.urls import reverse
 
 from projects import review
@@ -67,6 +67,7 @@ class Frame:
     panel_url: str = ""
     provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
     unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
+    lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
 
     @property
     def provenance_label(self) -> str:
@@ -183,11 +184,13 @@ def board_view_for(*, user) -> str:
 
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
+    from generation.retirement import label_for, lifecycle_labels
 
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id", "approval_stale_fields")
+        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
+    ).annotate(target_kind=F("target_connection__kind"))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -199,7 +202,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state", "billing_unconfirmed", "cost"))
+                          "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -208,6 +211,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
     changes = dict(ReviewDecision.objects.filter(scene_id__in=in_scenes, decision=Decision.CHANGES_REQUESTED)
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
+    ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -226,6 +230,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             comment_count=comments.get(scene.pk, 0), take_count=len(scene_takes),
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
+            lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
         ))
     return frames
 
@@ -265,6 +270,16 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
         if scene.approval_stale_fields:
             return "stale_approval", None
     return SceneStatus(scene.review_status).value, None
+
+
+def _used_model(scene: Scene, takes: list[tuple]) -> dict:
+    """The model the scene renders with: the one chosen for it, else its newest take's."""
+    if scene.target_connection_id:
+        return {"connection_id": scene.target_connection_id, "kind": scene.target_kind,
+                "model_id": scene.target_model}
+    if takes:
+        return {"connection_id": takes[0][10], "kind": takes[0][11], "model_id": takes[0][12]}
+    return {"connection_id": None, "kind": "", "model_id": ""}
 
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:

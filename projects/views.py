@@ -24,6 +24,7 @@ from projects.forms import ProjectBudgetForm, ProjectForm, ProjectPolicyForm, Sc
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
+from projects.models.storyboard import SIZE_CHOICES
 
 STORYBOARD = "projects/project_detail.html"
 
@@ -345,8 +346,10 @@ def scene_reference_image(request, pk, variant):
         raise Http404("No reference image.")
     if variant == "original":
         return file_response(request, scene.reference_image)
+    # ?size=: how it would be fitted at another of the studio's sizes (the re-target plan shows it).
+    size = request.GET.get("size") if request.GET.get("size") in dict(SIZE_CHOICES) else scene.size
     with scene.reference_image.open("rb") as original:
-        fitted = reference.fit(original, size=scene.size, mode=variant)
+        fitted = reference.fit(original, size=size, mode=variant)
     return protect(HttpResponse(fitted), f"{variant}.png")
 
 

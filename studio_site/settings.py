@@ -400,6 +400,8 @@ CELERY_BEAT_SCHEDULE = {
     # The live channel: presence of pages whose stream died fades; day-old changes go.
     "live-presence-sweep": {"task": "projects.tasks.live_presence_sweep", "schedule": 30.0},
     "live-changes-prune": {"task": "projects.tasks.live_changes_prune", "schedule": 3600.0},
+    # Owners hear once per model when one their scenes use retires within 30 days.
+    "warn-of-retiring-models": {"task": "generation.tasks.warn_of_retiring_models", "schedule": 86400.0},
 }
 
 # /healthz says no worker is alive when none has run its heartbeat for this long.

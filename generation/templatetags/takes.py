@@ -22,7 +22,8 @@ def render_options(render_form, scene) -> list[dict]:
             "label": target.label,
             "estimate": target.estimate(size=scene.size, seconds=scene.duration),
             "problem": " ".join(problems),
-            "selected": value == render_form["target"].value(),
+            # The form starts on the scene's chosen model, when it has one.
+            "selected": value == (render_form["target"].value() or scene.target_value),
         })
     return options
 
@@ -39,3 +40,29 @@ def delivery_summary(take) -> str:
     from generation.delivery import delivery_summary as summary
 
     return summary(take)
+
+
+@register.filter
+def signed_money(amount) -> str:
+    """A cost difference as "+$0.80", "−$1.20" or "$0.00"."""
+    sign = "+" if amount > 0 else "−" if amount < 0 else ""
+    return f"{sign}${abs(amount):.2f}"
+
+
+@register.simple_tag
+def chosen_model_refusal(render_form, scene) -> str:
+    """Why the model chosen for the scene can no longer render it (retired, or gone), with what fits; or ""."""
+    from generation.catalog import refusal_for_value
+
+    value = scene.target_value
+    if not value or value in render_form.targets:
+        return ""
+    return refusal_for_value(render_form.team, value, scenes=[scene])
+
+
+@register.filter
+def refuses_model(error) -> bool:
+    """True for a refusal of a retired or unknown model (it names the alternatives): offer to move the scene."""
+    from generation.catalog import ALTERNATIVES_MARKS
+
+    return any(mark in str(error or "") for mark in ALTERNATIVES_MARKS)

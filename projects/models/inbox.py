@@ -11,6 +11,7 @@ class NotificationKind(models.TextChoices):
     RENDER = "render", "Render"
     INVITATION = "invitation", "Invitation"
     BUDGET = "budget", "Budget"
+    MODEL_RETIRING = "model_retiring", "Model retiring"
 
 
 class NotificationQuerySet(models.QuerySet):

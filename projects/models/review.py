@@ -182,6 +182,8 @@ class ActivityKind(models.TextChoices):
     SCENE_DELETED = "scene_deleted", "Scene deleted"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
+    SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
+    MODEL_RETIRING = "model_retiring", "Model retiring"
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -190,7 +192,8 @@ ACTIVITY_FILTERS = {
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED],
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED,
+              ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 
 
@@ -227,8 +230,10 @@ class NotificationPreference(models.Model):
     renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
     replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
     budgets = models.BooleanField("When a budget I own reaches 80 % or 100 % (owners)", default=True)
+    model_retiring = models.BooleanField("When a model our scenes use will retire soon (owners)", default=True)
 
-    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies", "budgets")
+    EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies", "budgets",
+              "model_retiring")
 
 
 class RenderDigest(models.Model):

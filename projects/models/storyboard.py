@@ -102,6 +102,12 @@ class Scene(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # The model the scene renders with, when one was chosen for it (the render form starts on it; a
+    # re-target moves it). Unset: the scene uses whatever its latest take used.
+    target_connection = models.ForeignKey(
+        "generation.ProviderConnection", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    target_model = models.CharField(max_length=200, blank=True, help_text="The chosen model's id")
     approval_stale_fields = models.JSONField(
         default=list, blank=True,
         help_text="What of the scene's recipe was edited since its take was approved (empty: the approval holds)")
@@ -125,6 +131,11 @@ class Scene(models.Model):
         """ "prompt and duration": what was edited since the approval, as the notice says it."""
         names = [STALE_FIELD_WORDS.get(f, f) for f in self.approval_stale_fields]
         return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else "".join(names)
+
+    @property
+    def target_value(self) -> str:
+        """The chosen target as the render form names it ("connection:model"), or ""."""
+        return f"{self.target_connection_id}:{self.target_model}" if self.target_connection_id else ""
 
     def clean(self):
         # Blank prompts are caught by the field; this catches whitespace-only ones.

@@ -110,8 +110,7 @@ def test_a_retired_model_is_refused_naming_live_alternatives(scene, editor, gate
         services.render_create(scene=scene, user=editor, connection=gateway, model_id="sora-2",
                                idempotency_key=uuid.uuid4())
     message = refused.value.messages[0]
-    assert "Sora 2 (sora-2) was retired on 24 Sep 2026" in message
-    assert "Local previz — Previz animatic" in message
+    assert message == "Sora 2 was retired on 2026-09-24. Models that fit this scene: Previz animatic (free)."
     assert not Render.objects.exists()
 
 

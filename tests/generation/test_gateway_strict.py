@@ -136,13 +136,16 @@ def test_a_model_that_declares_no_characters_never_sends_them(
 
 def test_a_declared_extra_field_goes_out_and_a_gateway_that_does_not_know_it_refuses(
         gateway, four_second_scene, editor, provider_server, django_capture_on_commit_callbacks):
-    connections.catalog_register_model(connection=gateway, model_id="sora-2", display_name="Sora via gateway",
+    # A second gateway serving Veo with an extra field (Sora 2 is retired: no gateway may register it).
+    extras = connections.connection_create(team=gateway.team, user=None, kind="openai-videos", label="Extras",
+                                           base_url=provider_server.openai_base, api_key=provider_server.api_key)
+    connections.catalog_register_model(connection=extras, model_id="veo-3.1", display_name="Veo, high quality",
                                        sizes=["1280x720"], durations=[4], price_per_second=0.1,
                                        extra_fields={"quality": "high"})
 
-    refused = render_on(gateway, four_second_scene, "sora-2", editor, django_capture_on_commit_callbacks)
+    refused = render_on(extras, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
     provider_server.gateway_fields = {"quality"}
-    accepted = render_on(gateway, four_second_scene, "sora-2", editor, django_capture_on_commit_callbacks)
+    accepted = render_on(extras, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
 
     assert refused.status == Status.FAILED
     assert "Unrecognized request argument supplied: quality" in refused.error_message
