@@ -1,0 +1,49 @@
+"""A finished take without the encode: for tests that only need "a finished take exists".
+
+Drawing and encoding the previz animatic is most of the ~1.5 s a real take costs a test. The
+`finished_take` fixture (tests/conftest.py) books and finishes a take through the real studio
+(booking, budget hold, take number, previz job, download, delivery probe, provenance read, studio
+signing, thumbnail, activity and emails), and only the encode is replaced: the first take of a
+given size and length in a session is encoded for real, later ones copy those bytes. So every
+field of the take (delivered facts, provenance state and summary, thumbnail, cost, duration) is
+written by the product exactly as for a real take; only the pictures may show another scene's
+words. Tests that look at the pictures or frames keep `render_take`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+
+class EncodedAnimatics:
+    """Unsigned animatics encoded once per (width, height, seconds), copied for every later take."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @contextmanager
+    def in_use(self):
+        from generation import animatic
+
+        real = animatic.render_animatic
+
+        def render_animatic(*, out_path, width, height, seconds, on_progress=None, background=None, cast=(),
+                            **words):
+            if background is not None or cast:
+                # A reference image or portraits change the pictures: draw them for real.
+                return real(out_path=out_path, width=width, height=height, seconds=seconds,
+                            on_progress=on_progress, background=background, cast=cast, **words)
+            if on_progress:
+                on_progress(0)
+            cached = self.folder / f"{width}x{height}-{seconds}s.mp4"
+            if not cached.exists():
+                real(out_path=cached, width=width, height=height, seconds=seconds, **words)
+            shutil.copyfile(cached, out_path)
+            if on_progress:
+                on_progress(100)
+
+        with mock.patch.object(animatic, "render_animatic", render_animatic):
+            yield
