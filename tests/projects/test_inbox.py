@@ -26,8 +26,8 @@ URL = re.compile(r"""https?://[^\s"'<>]+""")
 
 
 @pytest.fixture
-def take(scene, render_take):
-    return render_take(scene)
+def take(scene, finished_take):
+    return finished_take(scene)
 
 
 @pytest.fixture
