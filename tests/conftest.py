@@ -177,6 +177,14 @@ def finished_take(render_take, _encoded_animatics):
 
 
 @pytest.fixture
+def previz_without_encode(_encoded_animatics):
+    """Every previz take of the test is finished as `finished_take` does: for tests that book takes
+    through a page, a batch or a re-render, where the pictures do not matter."""
+    with _encoded_animatics.in_use():
+        yield
+
+
+@pytest.fixture
 def remixable_previz(db):
     """The previz as a model that remixes: it draws whatever prompt the remix's recipe holds, so
     remix rules (who may remix what) can be exercised offline. The shipped previz does not remix."""

@@ -6,8 +6,9 @@ Drawing and encoding the previz animatic is most of the ~1.5 s a real take costs
 signing, thumbnail, activity and emails), and only the encode is replaced: the first take of a
 given size and length in a session is encoded for real, later ones copy those bytes. So every
 field of the take (delivered facts, provenance state and summary, thumbnail, cost, duration) is
-written by the product exactly as for a real take; only the pictures may show another scene's
-words. Tests that look at the pictures or frames keep `render_take`.
+written by the product exactly as for a real take; only the pictures (and the sound bed) may be
+another take's: its words, reference image and cast portraits. Tests that look at the pictures,
+frames or sound keep `render_take`.
 """
 
 from __future__ import annotations
@@ -19,31 +20,35 @@ from unittest import mock
 
 
 class EncodedAnimatics:
-    """Unsigned animatics encoded once per (width, height, seconds), copied for every later take."""
+    """Unsigned animatics encoded once per size, length and frame rate, copied for every later take."""
 
     def __init__(self, folder: Path):
         self.folder = folder
+        self.active = False
 
     @contextmanager
     def in_use(self):
         from generation import animatic
 
+        if self.active:  # finished_take inside a test that uses previz_without_encode
+            yield
+            return
         real = animatic.render_animatic
 
-        def render_animatic(*, out_path, width, height, seconds, on_progress=None, background=None, cast=(),
-                            **words):
-            if background is not None or cast:
-                # A reference image or portraits change the pictures: draw them for real.
-                return real(out_path=out_path, width=width, height=height, seconds=seconds,
-                            on_progress=on_progress, background=background, cast=cast, **words)
+        def render_animatic(*, out_path, width, height, seconds, on_progress=None, **pictures):
+            # `pictures` (words, reference image, cast portraits) only change what the frames show.
             if on_progress:
                 on_progress(0)
-            cached = self.folder / f"{width}x{height}-{seconds}s.mp4"
+            cached = self.folder / f"{width}x{height}-{seconds}s-{pictures.get('fps', 24)}fps.mp4"
             if not cached.exists():
-                real(out_path=cached, width=width, height=height, seconds=seconds, **words)
+                real(out_path=cached, width=width, height=height, seconds=seconds, **pictures)
             shutil.copyfile(cached, out_path)
             if on_progress:
                 on_progress(100)
 
-        with mock.patch.object(animatic, "render_animatic", render_animatic):
-            yield
+        self.active = True
+        try:
+            with mock.patch.object(animatic, "render_animatic", render_animatic):
+                yield
+        finally:
+            self.active = False

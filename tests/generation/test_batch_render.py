@@ -14,6 +14,9 @@ from projects.models import Activity, CharacterKind, Role
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
+# Booking, numbering and pages: the takes' pictures do not matter here.
+pytestmark = pytest.mark.usefixtures("previz_without_encode")
+
 
 @pytest.fixture
 def local(team):

@@ -10,6 +10,9 @@ from projects.models import Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
+# Booking, numbering and pages: the takes' pictures do not matter here.
+pytestmark = pytest.mark.usefixtures("previz_without_encode")
+
 
 def previz(scene):
     return f"{scene.project.team.connections.get(kind='local').pk}:previz-animatic-1"

@@ -231,6 +231,7 @@ def _opens_for(client, url: str, host: str) -> int:
     return client.get(path, follow=True, HTTP_HOST=host).status_code
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 @pytest.mark.parametrize("public_base_url, host", [("", "studio.lan:8000"), ("https://studio.example", "studio.example")])
 def test_every_email_links_absolutely_to_a_page_its_recipient_can_open(
         settings, client, make_user, take, scene, team, owner, editor, reviewer, django_capture_on_commit_callbacks,

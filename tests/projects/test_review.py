@@ -232,6 +232,7 @@ def test_approval_and_changes_email_the_takes_author_and_commenters(take, review
     assert "approved" in mailoutbox[0].subject
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 def test_a_request_for_changes_rerenders_with_the_edited_prompt_linked_to_the_comment(
         scene, take, owner, django_capture_on_commit_callbacks):
     comment = review.take_request_changes(take=take, user=owner, note="Make it dusk", at=1)
@@ -383,6 +384,7 @@ def test_approving_on_the_review_page(client_for, reviewer, take, scene):
     assert "Ship it" in response.content.decode()  # shown in the decision history
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 def test_a_reviewer_requests_changes_and_an_editor_rerenders_from_the_comment(
         client_for, reviewer, editor, take, scene, django_capture_on_commit_callbacks):
     client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
