@@ -1,6 +1,6 @@
 """A finished take without the encode: for tests that only need "a finished take exists".
 
-Drawing and encoding the previz animatic is most of the ~1.5 s a real take costs a test. The
+Drawing and encoding the previz animatic is most of what a real take costs a test. The
 `finished_take` fixture (tests/conftest.py) books and finishes a take through the real studio
 (booking, budget hold, take number, previz job, download, delivery probe, provenance read, studio
 signing, thumbnail, activity and emails), and only the encode is replaced: the first take of a
