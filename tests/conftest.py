@@ -156,6 +156,34 @@ def render_take(django_capture_on_commit_callbacks, editor):
     return render
 
 
+@pytest.fixture(scope="session")
+def _encoded_animatics(tmp_path_factory):
+    from tests.factories import EncodedAnimatics
+
+    return EncodedAnimatics(tmp_path_factory.mktemp("encoded-animatics"))
+
+
+@pytest.fixture
+def finished_take(render_take, _encoded_animatics):
+    """`render_take` without the encode: a real finished, signed take whose video bytes are copied
+    from one encoded earlier in the session (tests/factories.py). For tests where a finished take
+    must exist but its pictures do not matter: permissions, comments, approvals, pages, totals."""
+
+    def finish(scene, **options):
+        with _encoded_animatics.in_use():
+            return render_take(scene, **options)
+
+    return finish
+
+
+@pytest.fixture
+def previz_without_encode(_encoded_animatics):
+    """Every previz take of the test is finished as `finished_take` does: for tests that book takes
+    through a page, a batch or a re-render, where the pictures do not matter."""
+    with _encoded_animatics.in_use():
+        yield
+
+
 @pytest.fixture
 def remixable_previz(db):
     """The previz as a model that remixes: it draws whatever prompt the remix's recipe holds, so

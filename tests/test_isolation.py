@@ -9,8 +9,8 @@ from projects.models import Invitation, Membership
 
 
 @pytest.fixture
-def urls(team, project, scene, render_take, owner):
-    take = render_take(scene)
+def urls(team, project, scene, finished_take, owner):
+    take = finished_take(scene)
     membership = Membership.objects.get(user=owner)
     comment = review.comment_add(take=take, author=owner, body="Mine", at=1, requests_changes=True)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")

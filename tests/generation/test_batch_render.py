@@ -14,6 +14,9 @@ from projects.models import Activity, CharacterKind, Role
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
+# Booking, numbering and pages: the takes' pictures do not matter here.
+pytestmark = pytest.mark.usefixtures("previz_without_encode")
+
 
 @pytest.fixture
 def local(team):
@@ -39,10 +42,10 @@ def test_the_plan_prices_each_scene_and_says_why_others_are_left_out(project, ma
     assert skipped.scene.title == "Gulls" and "4" in " ".join(skipped.compiled.problems)
 
 
-def test_scope_picks_scenes_without_approval_or_without_any_take(project, make_scene, render_take, reviewer, local):
+def test_scope_picks_scenes_without_approval_or_without_any_take(project, make_scene, finished_take, reviewer, local):
     approved, taken, fresh = make_scene(title="Approved"), make_scene(title="Taken"), make_scene(title="Fresh")
-    review.take_approve(take=render_take(approved), user=reviewer)
-    render_take(taken)
+    review.take_approve(take=finished_take(approved), user=reviewer)
+    finished_take(taken)
     titles = lambda scope: [t.scene.title for t in plan_for(project, local, "previz-animatic-1", scope).takes]
     assert titles("all") == ["Approved", "Taken", "Fresh"]
     assert titles("unapproved") == ["Taken", "Fresh"]
@@ -71,10 +74,10 @@ def test_one_click_books_one_take_per_scene_and_a_resent_click_books_nothing(
     assert Render.objects.filter(scene__project=project).count() == 3
 
 
-def test_takes_booked_together_are_numbered_after_each_scene_s_own(project, make_scene, editor, render_take, local):
+def test_takes_booked_together_are_numbered_after_each_scene_s_own(project, make_scene, editor, finished_take, local):
     shot = make_scene(title="Shot")
-    render_take(shot)
-    render_take(shot)
+    finished_take(shot)
+    finished_take(shot)
     (take,) = batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
                                  scene_ids=[shot.pk], idempotency_key=uuid.uuid4())
     assert take.number == 3

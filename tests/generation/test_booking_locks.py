@@ -21,10 +21,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_re_render_from_review_waits_for_the_project_before_touching_the_scene(
-        migrated_data, project, scene, render_take, reviewer, editor):  # noqa: F811
+        migrated_data, project, scene, finished_take, reviewer, editor):  # noqa: F811
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")
-    take = render_take(scene)
+    take = finished_take(scene)
     request = review.take_request_changes(take=take, user=reviewer, note="Darker sky, please.")
     held, outcome = threading.Event(), {}
 

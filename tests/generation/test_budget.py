@@ -35,11 +35,11 @@ def test_a_take_that_would_spend_past_the_budget_is_refused(project, make_scene,
 
 
 def test_free_previz_takes_render_even_when_the_budget_is_spent(project, make_scene, editor, gateway,
-                                                               render_take):
+                                                               finished_take):
     book(make_scene(duration=4), editor, gateway)  # $2.00 committed…
     project.budget = Decimal("1.00")  # …then the owner lowered the budget below it
     project.save()
-    take = render_take(make_scene())
+    take = finished_take(make_scene())
     assert take.status == Status.SUCCEEDED
 
 

@@ -24,15 +24,15 @@ DRAWING = {"version": 1, "shapes": [{"tool": "arrow", "points": [[0.1, 0.2], [0.
 
 
 @pytest.fixture
-def reviewed_cut(project, owner, reviewer, editor, make_scene, render_take, django_capture_on_commit_callbacks):
+def reviewed_cut(project, owner, reviewer, editor, make_scene, finished_take, django_capture_on_commit_callbacks):
     """Two approved scenes (1 s and 2 s at 24 fps) with comments, and comments that must stay home."""
     dawn = make_scene(title="Dawn", duration=1)
-    dawn_take = render_take(dawn)
+    dawn_take = finished_take(dawn)
     review.comment_add(take=dawn_take, author=reviewer, body="Mist is lovely", at=0.5)
     boats = make_scene(title="Boats — l’arrivée", duration=2)
-    first = render_take(boats)
+    first = finished_take(boats)
     review.comment_add(take=first, author=reviewer, body="Not in the cut: an earlier take", at=0.25)
-    take = render_take(boats)
+    take = finished_take(boats)
     darker = review.comment_add(take=take, author=reviewer, body="Too bright here,\nmake it dusk", at=0.5, until=1.25)
     review.comment_reply(parent=darker, author=editor, body="Will do")
     fixed = review.comment_add(take=take, author=owner, body="=HYPERLINK(\"http://evil\")", at=1.5, shared=True)
@@ -175,8 +175,8 @@ def test_a_drawing_travels_as_the_markers_metadata_in_every_format(tmp_path, dra
     assert [m.marked_range.start_time.value for m in xml.find_clips()[0].markers] == [24]
 
 
-def test_a_comments_drawing_is_read_from_the_comment(scene, render_take, reviewer, monkeypatch):
-    take = render_take(scene)
+def test_a_comments_drawing_is_read_from_the_comment(scene, finished_take, reviewer, monkeypatch):
+    take = finished_take(scene)
     comment = review.comment_add(take=take, author=reviewer, body="Here", at=0.5)
     if any(f.name == "drawing" for f in Comment._meta.get_fields()):
         Comment.objects.filter(pk=comment.pk).update(drawing=DRAWING)
@@ -187,10 +187,10 @@ def test_a_comments_drawing_is_read_from_the_comment(scene, render_take, reviewe
     assert note.drawing == DRAWING and note.text == "Here"
 
 
-def test_a_cut_without_comments_still_has_its_edl_xml_and_an_empty_csv(project, owner, make_scene, render_take,
+def test_a_cut_without_comments_still_has_its_edl_xml_and_an_empty_csv(project, owner, make_scene, finished_take,
                                                                        reviewer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        review.take_approve(take=render_take(make_scene(title="Dawn", duration=1)), user=reviewer)
+        review.take_approve(take=finished_take(make_scene(title="Dawn", duration=1)), user=reviewer)
     with django_capture_on_commit_callbacks(execute=True):
         export, _ = exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
     export.refresh_from_db()

@@ -11,9 +11,9 @@ from projects.review import take_approve
 
 
 @pytest.fixture
-def approved_scene(make_scene, render_take, reviewer):
+def approved_scene(make_scene, finished_take, reviewer):
     scene = make_scene(title="Dawn", duration=1)
-    take_approve(take=render_take(scene), user=reviewer)
+    take_approve(take=finished_take(scene), user=reviewer)
     scene.refresh_from_db()
     return scene
 

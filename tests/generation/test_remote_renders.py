@@ -199,8 +199,8 @@ def test_cancelling_a_running_replicate_take_calls_the_providers_cancel(
     assert provider_server.seen("POST", r"/replicate/v1/predictions/job_5/cancel")
 
 
-def test_a_finished_take_cannot_be_cancelled(client_for, editor, scene, render_take):
-    take = render_take(scene)
+def test_a_finished_take_cannot_be_cancelled(client_for, editor, scene, finished_take):
+    take = finished_take(scene)
     html = client_for(editor).post(f"/takes/{take.pk}/cancel/", HTTP_HX_REQUEST="true").content.decode()
     assert "already finished" in html
     take.refresh_from_db()

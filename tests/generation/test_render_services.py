@@ -147,8 +147,8 @@ def test_a_result_with_sound_but_no_picture_fails_the_take(scene, editor, monkey
     assert take.status == Status.FAILED
     assert take.error_message == "The provider sent a file that is not a playable video."
 
-def test_only_a_failed_take_can_be_retried(scene, render_take, editor):
-    take = render_take(scene)
+def test_only_a_failed_take_can_be_retried(scene, finished_take, editor):
+    take = finished_take(scene)
     with pytest.raises(ValidationError, match="Only a failed"):
         services.render_retry(render=take, user=editor, idempotency_key=uuid.uuid4())
 

@@ -10,6 +10,9 @@ from projects.models import Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
+# Booking, numbering and pages: the takes' pictures do not matter here.
+pytestmark = pytest.mark.usefixtures("previz_without_encode")
+
 
 def previz(scene):
     return f"{scene.project.team.connections.get(kind='local').pk}:previz-animatic-1"
@@ -41,7 +44,7 @@ def test_a_double_click_or_resent_request_makes_one_take(client_for, editor, sce
 
 
 def test_a_running_take_offers_a_refresh_instead_of_polling_and_a_finished_one_plays(client_for, editor, scene,
-                                                                                     render_take):
+                                                                                     finished_take):
     running = Render.objects.create(scene=scene, provider="local", model="previz-animatic-1",
                                     recipe={"parameters": {"seconds": 2, "size": "1280x720"}},
                                     status=Status.RUNNING, progress=42)
@@ -50,7 +53,7 @@ def test_a_running_take_offers_a_refresh_instead_of_polling_and_a_finished_one_p
     # No poller per take: the page's live channel brings progress; a click asks meanwhile.
     assert "hx-trigger" not in html and 'value="42"' in html
     assert f'hx-get="{reverse("generation:render_status", args=[running.pk])}"' in html and ">Refresh<" in html
-    done = render_take(scene)
+    done = finished_take(scene)
     html = client.get(reverse("generation:render_status", args=[done.pk]), **HX).content.decode()
     assert "hx-trigger" not in html and ">Refresh<" not in html
     assert reverse("generation:render_file", args=[done.pk, "video"]) in html
@@ -66,9 +69,9 @@ def test_a_failed_take_says_why_and_offers_retry(client_for, editor, scene):
     assert reverse("generation:render_retry", args=[failed.pk]) in html
 
 
-def test_retry_makes_a_linked_take_with_the_same_recipe(client_for, editor, scene, render_take,
+def test_retry_makes_a_linked_take_with_the_same_recipe(client_for, editor, scene, finished_take,
                                                        django_capture_on_commit_callbacks):
-    original = render_take(scene)
+    original = finished_take(scene)
     Render.objects.filter(pk=original.pk).update(status=Status.FAILED)
     with django_capture_on_commit_callbacks(execute=True):
         client_for(editor).post(reverse("generation:render_retry", args=[original.pk]),
@@ -97,8 +100,8 @@ def test_viewers_and_reviewers_cannot_start_renders(client_for, viewer, reviewer
     assert not Render.objects.exists()
 
 
-def test_the_video_streams_whole_and_by_range(client_for, viewer, scene, render_take):
-    take = render_take(scene)
+def test_the_video_streams_whole_and_by_range(client_for, viewer, scene, finished_take):
+    take = finished_take(scene)
     client = client_for(viewer)
     url = reverse("generation:render_file", args=[take.pk, "video"])
     whole = client.get(url)
@@ -121,8 +124,8 @@ def test_a_take_without_files_yet_is_404(client_for, editor, scene):
 
 
 @pytest.mark.parametrize("role", ["reviewer", "owner"])
-def test_a_reviewer_or_owner_approves_one_take_per_scene(request, client_for, role, scene, render_take):
-    first, second = render_take(scene), render_take(scene)
+def test_a_reviewer_or_owner_approves_one_take_per_scene(request, client_for, role, scene, finished_take):
+    first, second = finished_take(scene), finished_take(scene)
     user = request.getfixturevalue(role)
     client = client_for(user)
     client.post(reverse("projects:scene_approve", args=[scene.pk, first.pk]), **HX)
@@ -134,8 +137,8 @@ def test_a_reviewer_or_owner_approves_one_take_per_scene(request, client_for, ro
 
 
 @pytest.mark.parametrize("role", ["editor", "viewer"])
-def test_editors_and_viewers_cannot_approve(request, client_for, role, scene, render_take):
-    take = render_take(scene)
+def test_editors_and_viewers_cannot_approve(request, client_for, role, scene, finished_take):
+    take = finished_take(scene)
     response = client_for(request.getfixturevalue(role)).post(
         reverse("projects:scene_approve", args=[scene.pk, take.pk]))
     assert response.status_code == 403
@@ -152,7 +155,7 @@ def test_an_unfinished_take_cannot_be_approved(client_for, reviewer, scene):
     assert scene.approved_take is None
 
 
-def test_a_take_of_another_scene_cannot_be_approved_here(client_for, reviewer, scene, make_scene, render_take):
-    other_take = render_take(make_scene(title="Other"))
+def test_a_take_of_another_scene_cannot_be_approved_here(client_for, reviewer, scene, make_scene, finished_take):
+    other_take = finished_take(make_scene(title="Other"))
     response = client_for(reviewer).post(reverse("projects:scene_approve", args=[scene.pk, other_take.pk]))
     assert response.status_code == 404

@@ -34,10 +34,10 @@ def character(team, owner):
     return character
 
 
-def test_a_stored_html_name_that_is_a_png_is_renamed_and_served_as_png(client_for, owner, scene, render_take):
+def test_a_stored_html_name_that_is_a_png_is_renamed_and_served_as_png(client_for, owner, scene, finished_take):
     old = stored(f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/ref.html", png_bytes())
     Scene.objects.filter(pk=scene.pk).update(reference_image=old)
-    take = render_take(scene)
+    take = finished_take(scene)
     Render.objects.filter(pk=take.pk).update(recipe={**take.recipe, "reference_image": {"original": old, "fit": "crop"}})
 
     assert "1 stored upload(s) repaired." in repair()

@@ -188,11 +188,11 @@ def test_members_who_cannot_edit_cannot_add_characters(client_for, request, memb
 # --- the character page -------------------------------------------------------------
 
 def test_the_character_page_shows_references_state_log_and_where_it_is_used(
-        client_for, editor, member, maya, make_scene, render_take, project):
+        client_for, editor, member, maya, make_scene, finished_take, project):
     consent.consent_grant(character=maya, user=member, scope=ConsentScope.PROJECTS, projects=[project],
                           providers=["local"])
     scene = make_scene(title="Pier walk", prompt="@Maya walks along the pier.")
-    render_take(scene)
+    finished_take(scene)
     html = client_for(editor).get(reverse("projects:character_detail", args=[maya.pk])).content.decode()
     assert html.count('data-testid="reference-image"') == 1
     assert "Consent: granted (1 project, local)" in html
@@ -263,9 +263,9 @@ def test_consent_cannot_be_granted_for_a_fictional_character(client_for, owner, 
 
 
 def test_revoking_on_the_character_page_withholds_takes_and_can_delete_their_files(
-        client_for, member, maya, make_scene, render_take):
+        client_for, member, maya, make_scene, finished_take):
     consent.consent_grant(character=maya, user=member)
-    take = render_take(make_scene(prompt="@Maya on the pier."))
+    take = finished_take(make_scene(prompt="@Maya on the pier."))
     assert take.video
     response = client_for(member).post(reverse("projects:character_revoke", args=[maya.pk]),
                                        {"delete_files": "on"}, **HX)
@@ -295,9 +295,9 @@ def test_my_likeness_lists_only_characters_that_depict_me_in_every_team(
 
 
 def test_the_person_revokes_from_my_likeness_after_leaving_the_team(
-        client_for, member, maya, team, make_scene, render_take):
+        client_for, member, maya, team, make_scene, finished_take):
     consent.consent_grant(character=maya, user=member)
-    take = render_take(make_scene(prompt="@Maya on the pier."))
+    take = finished_take(make_scene(prompt="@Maya on the pier."))
     Membership.objects.filter(team=team, user=member).delete()
     client = client_for(member)
 

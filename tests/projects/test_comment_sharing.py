@@ -9,8 +9,8 @@ from projects.models import Comment
 
 
 @pytest.fixture
-def take(scene, render_take):
-    return render_take(scene)
+def take(scene, finished_take):
+    return finished_take(scene)
 
 
 @pytest.fixture
@@ -164,9 +164,9 @@ def test_a_guest_cannot_reply_to_a_team_only_comment(client, guest_link, take, e
 
 
 def test_a_guest_of_one_link_reads_nothing_of_takes_outside_it(client, project, owner, scene, take, make_scene,
-                                                                 render_take, editor):
+                                                                 finished_take, editor):
     other_scene = make_scene(title="Ending")
-    other_take = render_take(other_scene)
+    other_take = finished_take(other_scene)
     _link_a, token_a = guest_links.link_create(project=project, user=owner, label="A", scope="scenes",
                                                scenes=[scene], days=3)
     link_b, _token_b = guest_links.link_create(project=project, user=owner, label="B", scope="scenes",

@@ -153,10 +153,10 @@ def test_a_take_queued_before_a_revocation_never_reaches_the_provider(
 
 
 def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
-        make_scene, maya, member, editor, owner, reviewer, render_take, client_for, django_capture_on_commit_callbacks):
+        make_scene, maya, member, editor, owner, reviewer, finished_take, client_for, django_capture_on_commit_callbacks):
     consent.consent_grant(character=maya, user=member)
     scene = make_scene(prompt="@Maya on the pier.")
-    take = render_take(scene)
+    take = finished_take(scene)
     from projects import services as project_services
 
     review.take_approve(take=take, user=reviewer)
@@ -179,10 +179,10 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
         review.take_approve(take=take, user=reviewer)
 
 
-def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, reviewer, render_take,
+def test_revoking_with_file_deletion_leaves_a_receipt(make_scene, maya, member, reviewer, finished_take,
                                                       django_capture_on_commit_callbacks):
     consent.consent_grant(character=maya, user=member)
-    take = render_take(make_scene(prompt="@Maya on the pier."))
+    take = finished_take(make_scene(prompt="@Maya on the pier."))
     with django_capture_on_commit_callbacks(execute=True):  # approved: its C2PA ingredient is kept too
         review.take_approve(take=take, user=reviewer)
     take.refresh_from_db()

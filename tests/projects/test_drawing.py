@@ -17,8 +17,8 @@ TEXT = {"kind": "text", "color": "#ffffff", "points": [[0.5, 0.5]], "text": "Boa
 
 
 @pytest.fixture
-def take(scene, render_take):
-    return render_take(scene)
+def take(scene, finished_take):
+    return finished_take(scene)
 
 
 def test_a_drawing_is_saved_with_the_comment_as_normalised_shapes(client_for, reviewer, take):

@@ -13,10 +13,10 @@ from projects.models import ActivityKind, Comment, ReviewLink
 
 
 @pytest.fixture
-def shared(project, owner, scene, make_scene, render_take):
+def shared(project, owner, scene, make_scene, finished_take):
     """Two scenes with takes; a link shares only the first."""
     other = make_scene(title="Secret ending", prompt="The twist nobody outside may see.")
-    take, hidden = render_take(scene), render_take(other)
+    take, hidden = finished_take(scene), finished_take(other)
     link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                           scenes=[scene], days=3)
     return {"link": link, "token": token, "take": take, "hidden": hidden}
@@ -117,8 +117,8 @@ def test_guests_cannot_comment_on_takes_outside_the_link(client, shared):
     assert response.status_code == 404 and not Comment.objects.exists()
 
 
-def test_a_password_protected_link_opens_only_with_the_password(client, project, owner, scene, render_take):
-    render_take(scene)
+def test_a_password_protected_link_opens_only_with_the_password(client, project, owner, scene, finished_take):
+    finished_take(scene)
     link, token = guest_links.link_create(project=project, user=owner, label="Agency", scope="scenes",
                                           scenes=[scene], password="harbour-42")
     url = reverse("projects:guest_review", args=[token])
@@ -144,9 +144,9 @@ def test_an_expired_or_revoked_link_opens_nothing(client, shared):
 
 
 def test_a_cut_link_shows_only_approved_takes_and_never_withheld_ones(client, project, owner, reviewer, scene,
-                                                                     make_scene, render_take):
+                                                                     make_scene, finished_take):
     other = make_scene(title="Night")
-    approved, unapproved = render_take(scene), render_take(other)
+    approved, unapproved = finished_take(scene), finished_take(other)
     review.take_approve(take=approved, user=reviewer)
     _link, token = guest_links.link_create(project=project, user=owner, label="Cut", scope="cut")
     page = _enter(client, token).content.decode()

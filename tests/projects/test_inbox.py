@@ -26,8 +26,8 @@ URL = re.compile(r"""https?://[^\s"'<>]+""")
 
 
 @pytest.fixture
-def take(scene, render_take):
-    return render_take(scene)
+def take(scene, finished_take):
+    return finished_take(scene)
 
 
 @pytest.fixture
@@ -231,6 +231,7 @@ def _opens_for(client, url: str, host: str) -> int:
     return client.get(path, follow=True, HTTP_HOST=host).status_code
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 @pytest.mark.parametrize("public_base_url, host", [("", "studio.lan:8000"), ("https://studio.example", "studio.example")])
 def test_every_email_links_absolutely_to_a_page_its_recipient_can_open(
         settings, client, make_user, take, scene, team, owner, editor, reviewer, django_capture_on_commit_callbacks,

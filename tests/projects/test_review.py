@@ -15,8 +15,8 @@ HX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def take(scene, render_take):
-    return render_take(scene)
+def take(scene, finished_take):
+    return finished_take(scene)
 
 
 @pytest.fixture
@@ -183,13 +183,13 @@ def _status(scene):
     return review.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status
 
 
-def test_scene_status_follows_takes_and_decisions(scene, reviewer, editor, render_take):
+def test_scene_status_follows_takes_and_decisions(scene, reviewer, editor, finished_take):
     assert _status(scene) == SceneStatus.NO_TAKE
-    first = render_take(scene)
+    first = finished_take(scene)
     assert _status(scene) == SceneStatus.IN_REVIEW
     review.take_request_changes(take=first, user=reviewer, note="Slower push-in", at=1)
     assert _status(scene) == SceneStatus.CHANGES_REQUESTED
-    second = render_take(scene)
+    second = finished_take(scene)
     assert _status(scene) == SceneStatus.IN_REVIEW
     review.take_approve(take=second, user=reviewer)
     assert _status(scene) == SceneStatus.APPROVED
@@ -232,6 +232,7 @@ def test_approval_and_changes_email_the_takes_author_and_commenters(take, review
     assert "approved" in mailoutbox[0].subject
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 def test_a_request_for_changes_rerenders_with_the_edited_prompt_linked_to_the_comment(
         scene, take, owner, django_capture_on_commit_callbacks):
     comment = review.take_request_changes(take=take, user=owner, note="Make it dusk", at=1)
@@ -383,6 +384,7 @@ def test_approving_on_the_review_page(client_for, reviewer, take, scene):
     assert "Ship it" in response.content.decode()  # shown in the decision history
 
 
+@pytest.mark.usefixtures("previz_without_encode")
 def test_a_reviewer_requests_changes_and_an_editor_rerenders_from_the_comment(
         client_for, reviewer, editor, take, scene, django_capture_on_commit_callbacks):
     client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
@@ -434,8 +436,8 @@ def test_the_storyboard_shows_scene_statuses_and_the_progress_bar(client_for, ow
     assert 'data-status="no_take">No take<' in page and 'data-status="approved">Approved<' in page
 
 
-def test_the_take_stack_is_newest_first_with_comment_counts(client_for, reviewer, scene, render_take):
-    first, second = render_take(scene), render_take(scene)
+def test_the_take_stack_is_newest_first_with_comment_counts(client_for, reviewer, scene, finished_take):
+    first, second = finished_take(scene), finished_take(scene)
     review.comment_add(take=first, author=reviewer, body="One")
     client = client_for(reviewer)
     panel = reverse("projects:scene_panel", args=[scene.project_id, scene.pk])
@@ -454,8 +456,8 @@ def test_approving_in_the_panel_updates_the_frame_and_totals_out_of_band(client_
     assert 'hx-swap-oob="outerHTML"' in frame[:frame.index(">")] and 'data-status="approved"' in frame
 
 
-def test_compare_shows_two_takes_and_refuses_withheld_ones(client_for, reviewer, scene, render_take):
-    a, b = render_take(scene), render_take(scene)
+def test_compare_shows_two_takes_and_refuses_withheld_ones(client_for, reviewer, scene, finished_take):
+    a, b = finished_take(scene), finished_take(scene)
     client = client_for(reviewer)
     page = client.get(reverse("projects:scene_compare", args=[scene.pk]), {"a": a.pk, "b": b.pk}).content.decode()
     assert reverse("generation:render_file", args=[a.pk, "video"]) in page
@@ -467,10 +469,10 @@ def test_compare_shows_two_takes_and_refuses_withheld_ones(client_for, reviewer,
 
 
 def test_the_cut_plays_approved_takes_in_scene_order_and_names_missing_scenes(
-        client_for, viewer, reviewer, scene, make_scene, render_take):
+        client_for, viewer, reviewer, scene, make_scene, finished_take):
     second = make_scene(title="Night")
     third = make_scene(title="Storm")
-    t2, t1 = render_take(second), render_take(scene)
+    t2, t1 = finished_take(second), finished_take(scene)
     review.take_approve(take=t2, user=reviewer)
     review.take_approve(take=t1, user=reviewer)
     page = client_for(viewer).get(reverse("projects:project_cut", args=[scene.project_id])).content.decode()

@@ -172,8 +172,8 @@ def test_replace_without_takes_swaps_the_storyboard(client_for, editor, project,
     assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith("replacing 2 scenes")
 
 
-def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, editor, project, scene, render_take):
-    render_take(scene)
+def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, editor, project, scene, finished_take):
+    finished_take(scene)
     client = client_for(editor)
     preview(client, project)
     page = client.get(confirm_url(project)).content.decode()

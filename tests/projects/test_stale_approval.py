@@ -25,8 +25,8 @@ def png():
 
 
 @pytest.fixture
-def approved_take(scene, render_take, reviewer):
-    take = render_take(scene)
+def approved_take(scene, finished_take, reviewer):
+    take = finished_take(scene)
     review.take_approve(take=take, user=reviewer)
     scene.refresh_from_db()
     return take
@@ -73,14 +73,14 @@ def test_an_edit_with_nothing_approved_marks_nothing(scene, editor):
     assert edit(scene, editor, prompt="Something else entirely.").approval_stale_fields == []
 
 
-def test_approving_again_or_rendering_again_clears_it(approved_take, scene, editor, reviewer, render_take):
+def test_approving_again_or_rendering_again_clears_it(approved_take, scene, editor, reviewer, finished_take):
     edit(scene, editor, prompt="A harbour at noon.")
     review.take_approve(take=approved_take, user=reviewer)
     scene.refresh_from_db()
     assert scene.approval_stale_fields == []
 
     edit(scene, editor, duration=3)
-    render_take(scene)
+    finished_take(scene)
     scene.refresh_from_db()
     assert scene.approval_stale_fields == []
     assert scene.approved_take_id == approved_take.pk

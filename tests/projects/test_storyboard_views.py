@@ -141,12 +141,12 @@ def frame_order(html: str) -> list[str]:
     return re.findall(r'data-testid="frame-title">([^<]*)<', html)
 
 
-def test_the_board_shows_the_stored_order_after_reordering(client_for, editor, project, make_scene, render_take):
+def test_the_board_shows_the_stored_order_after_reordering(client_for, editor, project, make_scene, finished_take):
     from projects import review
 
     a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     for scene in (a, b, c):  # takes and decisions make the review-status query GROUP BY, which drops ordering
-        review.take_approve(take=render_take(scene), user=editor)
+        review.take_approve(take=finished_take(scene), user=editor)
     client = client_for(editor)
     client.post(reverse("projects:scene_move", args=[a.pk, "down"]))
     client.post(reverse("projects:scene_move", args=[a.pk, "down"]))
@@ -263,11 +263,11 @@ def test_the_board_view_is_remembered_per_user(client_for, editor, reviewer, pro
 
 
 def test_a_frame_shows_status_thumbnail_cast_and_comments(client_for, editor, owner, project, make_scene,
-                                                          render_take):
+                                                          finished_take):
     from projects import review
 
     plain, rendered = make_scene(title="Plain"), make_scene(title="Rendered")
-    take = render_take(rendered)
+    take = finished_take(rendered)
     review.comment_add(take=take, author=owner, body="Nice", at=0.5)
     page = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     frame = page[page.index(f'id="frame-{rendered.pk}"'):]

@@ -188,8 +188,8 @@ def test_a_quicktime_reference_video_is_stored_as_mov(client_for, editor, team, 
 
 # --- (c) every file endpoint sends the safe headers -------------------------------------------------
 
-def test_take_files_are_served_with_safe_headers_also_for_ranges(client_for, viewer, scene, render_take):
-    take = render_take(scene)
+def test_take_files_are_served_with_safe_headers_also_for_ranges(client_for, viewer, scene, finished_take):
+    take = finished_take(scene)
     client = client_for(viewer)
     video_url = reverse("generation:render_file", args=[take.pk, "video"])
     assert_served_safely(client.get(video_url), "video/mp4")
@@ -197,10 +197,10 @@ def test_take_files_are_served_with_safe_headers_also_for_ranges(client_for, vie
     assert_served_safely(client.get(reverse("generation:render_file", args=[take.pk, "thumbnail"])), "image/jpeg")
 
 
-def test_guest_files_are_served_with_safe_headers(client, project, owner, scene, render_take):
+def test_guest_files_are_served_with_safe_headers(client, project, owner, scene, finished_take):
     from projects import guest_links
 
-    take = render_take(scene)
+    take = finished_take(scene)
     _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                            scenes=[scene], days=3)
     client.post(reverse("projects:guest_review", args=[token]), {"action": "name", "name": "Grace"})

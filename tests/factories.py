@@ -1,0 +1,54 @@
+"""A finished take without the encode: for tests that only need "a finished take exists".
+
+Drawing and encoding the previz animatic is most of what a real take costs a test. The
+`finished_take` fixture (tests/conftest.py) books and finishes a take through the real studio
+(booking, budget hold, take number, previz job, download, delivery probe, provenance read, studio
+signing, thumbnail, activity and emails), and only the encode is replaced: the first take of a
+given size and length in a session is encoded for real, later ones copy those bytes. So every
+field of the take (delivered facts, provenance state and summary, thumbnail, cost, duration) is
+written by the product exactly as for a real take; only the pictures (and the sound bed) may be
+another take's: its words, reference image and cast portraits. Tests that look at the pictures,
+frames or sound keep `render_take`.
+"""
+
+from __future__ import annotations
+
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+from unittest import mock
+
+
+class EncodedAnimatics:
+    """Unsigned animatics encoded once per size, length and frame rate, copied for every later take."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.active = False
+
+    @contextmanager
+    def in_use(self):
+        from generation import animatic
+
+        if self.active:  # finished_take inside a test that uses previz_without_encode
+            yield
+            return
+        real = animatic.render_animatic
+
+        def render_animatic(*, out_path, width, height, seconds, on_progress=None, **pictures):
+            # `pictures` (words, reference image, cast portraits) only change what the frames show.
+            if on_progress:
+                on_progress(0)
+            cached = self.folder / f"{width}x{height}-{seconds}s-{pictures.get('fps', 24)}fps.mp4"
+            if not cached.exists():
+                real(out_path=cached, width=width, height=height, seconds=seconds, **pictures)
+            shutil.copyfile(cached, out_path)
+            if on_progress:
+                on_progress(100)
+
+        self.active = True
+        try:
+            with mock.patch.object(animatic, "render_animatic", render_animatic):
+                yield
+        finally:
+            self.active = False
