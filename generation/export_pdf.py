@@ -7,9 +7,13 @@ fpdf2 draws it. Three measured choices keep it quick (~0.02 s for 20 scenes inst
 - Text is wrapped here, word by word, and drawn with `text()`; fpdf2's own multi_cell
   re-measures the whole line for every character. Words are measured from the font's
   metrics (`text_width`), not through fpdf2's text pipeline.
-- PDF core fonts (Helvetica) when every string fits Latin-1; DejaVu Sans (Debian's
-  fonts-dejavu-core) only when a title or prompt needs more, because parsing and subsetting
-  a TrueType font costs ~0.25 s.
+- PDF core fonts (Helvetica) when every string fits Latin-1; the bundled DejaVu Sans only when
+  a title or prompt needs more, and Droid Sans Fallback (Chinese, Japanese) only when DejaVu
+  lacks a character, because parsing and subsetting a TrueType font costs ~0.05 s (DejaVu)
+  and ~0.2 s (Droid Sans Fallback, 4 MB). Both are bundled (generation/fonts/README.md), so
+  "写真" prints on a worker without system fonts, and only the glyphs used are embedded.
+- fpdf2 picks the fallback font per character (`set_fallback_fonts`), but its `text()` draws
+  with the current font only: `_text` draws each run of characters in the font fpdf2 picks.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from pathlib import Path
 from fpdf import FPDF
 from PIL import Image
 
+FONTS = Path(__file__).resolve().parent / "fonts"  # bundled with their licences (fonts/README.md)
 UNICODE_FONTS = {
-    "": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
-    "B": Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    "": FONTS / "DejaVuSans.ttf",
+    "B": FONTS / "DejaVuSans-Bold.ttf",
 }
+FALLBACK_FONT = FONTS / "DroidSansFallbackFull.ttf"  # hanzi, kanji, kana: what DejaVu lacks
 log = logging.getLogger(__name__)
 PER_PAGE = 3
 MAX_PROMPT_LINES = 11
@@ -83,11 +89,11 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
 def _page_head(pdf: FPDF, family: str, *, title: str, subtitle: str, margin: float) -> None:
     pdf.add_page()
     pdf.set_font(family, "B", 15)
-    pdf.text(margin, 16, _fit(pdf, title, pdf.w - 2 * margin))
+    _text(pdf, margin, 16, _fit(pdf, title, pdf.w - 2 * margin))
     pdf.set_font(family, "", 9)
     pdf.set_text_color(90)
-    pdf.text(margin, 22, _fit(pdf, subtitle, pdf.w - 2 * margin))
-    pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+    _text(pdf, margin, 22, _fit(pdf, subtitle, pdf.w - 2 * margin))
+    _text(pdf, pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
     pdf.set_text_color(0)
 
 
@@ -104,7 +110,7 @@ def _frame(pdf: FPDF, panel: BoardPanel, family: str, *, x: float, y: float, w: 
     pdf.rect(x, y, w, w * 9 / 16, style="F")
     pdf.set_font(family, "", 9)
     pdf.set_text_color(120)
-    pdf.text(x + 4, y + 8, "No approved take")
+    _text(pdf, x + 4, y + 8, "No approved take")
     pdf.set_text_color(0)
     return w * 9 / 16
 
@@ -124,19 +130,19 @@ def _grid(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         y = top + frame_h + 5
         pdf.set_font(family, "B", 10)
         length = f"{panel.duration:g} s"
-        pdf.text(x, y, _fit(pdf, f"{panel.number}. {panel.title}", cell_w - text_width(pdf, length) - 3))
+        _text(pdf, x, y, _fit(pdf, f"{panel.number}. {panel.title}", cell_w - text_width(pdf, length) - 3))
         pdf.set_font(family, "", 9)
         pdf.set_text_color(90)
-        pdf.text(x + cell_w - text_width(pdf, length), y, length)
+        _text(pdf, x + cell_w - text_width(pdf, length), y, length)
         y += 4.5
         pdf.set_font(family, "", 8)
         pdf.set_text_color(0, 110, 60) if panel.approved else pdf.set_text_color(170, 60, 0)
-        pdf.text(x, y, _fit(pdf, panel.approval, cell_w))
+        _text(pdf, x, y, _fit(pdf, panel.approval, cell_w))
         pdf.set_text_color(0)
         y += 4.2
         notes = panel.prompt + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
         for line in _wrap(pdf, notes, cell_w, GRID_NOTE_LINES):
-            pdf.text(x, y, line)
+            _text(pdf, x, y, line)
             y += 3.6
 
 
@@ -156,18 +162,18 @@ def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         _frame(pdf, panel, family, x=margin, y=top, w=thumb_w, h=thumb_h)
         y = top + 5
         pdf.set_font(family, "B", 12)
-        pdf.text(text_x, y, _fit(pdf, f"{panel.number}. {panel.title}", text_w))
+        _text(pdf, text_x, y, _fit(pdf, f"{panel.number}. {panel.title}", text_w))
         y += 6
         pdf.set_font(family, "", 9)
         pdf.set_text_color(0, 110, 60) if panel.approved else pdf.set_text_color(170, 60, 0)
-        pdf.text(text_x, y, _fit(pdf, panel.approval, text_w))
+        _text(pdf, text_x, y, _fit(pdf, panel.approval, text_w))
         pdf.set_text_color(90)
         y += 5
-        pdf.text(text_x, y, f"{panel.duration:g} s")
+        _text(pdf, text_x, y, f"{panel.duration:g} s")
         pdf.set_text_color(0)
         y += 6
         for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
-            pdf.text(text_x, y, line)
+            _text(pdf, text_x, y, line)
             y += 4.3
 
 
@@ -219,7 +225,7 @@ def draw_shapes(pdf: FPDF, shapes, *, x: float, y: float, w: float, h: float) ->
             pdf.set_font_size(size)
             pdf.set_text_color(*_rgb(shape["color"]))
             tx, ty = points[0]
-            pdf.text(tx, ty + size / pdf.k * 0.8, shape["text"])
+            _text(pdf, tx, ty + size / pdf.k * 0.8, shape["text"])
             pdf.set_text_color(0)
 
 
@@ -231,16 +237,16 @@ def _write_drawings(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, tit
         if index % DRAWINGS_PER_PAGE == 0:
             pdf.add_page()
             pdf.set_font(family, "B", 15)
-            pdf.text(margin, 16, _fit(pdf, f"{title}: review drawings", pdf.w - 2 * margin))
+            _text(pdf, margin, 16, _fit(pdf, f"{title}: review drawings", pdf.w - 2 * margin))
             pdf.set_font(family, "", 9)
             pdf.set_text_color(90)
-            pdf.text(pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
+            _text(pdf, pdf.w - margin - 12, pdf.h - 8, f"{pdf.page_no()}")
             pdf.set_text_color(0)
         top = 30 + (index % DRAWINGS_PER_PAGE) * slot_h
         pdf.set_font(family, "B", 11)
-        pdf.text(margin, top + 4, _fit(pdf, f"{panel.number}. {panel.title}", pdf.w - 2 * margin))
+        _text(pdf, margin, top + 4, _fit(pdf, f"{panel.number}. {panel.title}", pdf.w - 2 * margin))
         pdf.set_font(family, "", 9)
-        pdf.text(margin, top + 9, _fit(pdf, drawing.caption, pdf.w - 2 * margin))
+        _text(pdf, margin, top + 9, _fit(pdf, drawing.caption, pdf.w - 2 * margin))
         with Image.open(drawing.frame) as picture:
             iw, ih = picture.size
         box_w, box_h = pdf.w - 2 * margin, slot_h - 18
@@ -258,10 +264,49 @@ def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
     if all(path.exists() for path in UNICODE_FONTS.values()):
         for style, path in UNICODE_FONTS.items():
             pdf.add_font("dejavu", style, str(path))
+        glyphs = pdf.fonts["dejavu"].cmap
+        if FALLBACK_FONT.exists() and any(ord(c) not in glyphs for t in texts for c in t if not c.isspace()):
+            pdf.add_font("fallback", "", str(FALLBACK_FONT))
+            # One weight only: a bold title's CJK prints in the regular face rather than not at all.
+            pdf.set_fallback_fonts(["fallback"], exact_match=False)
         return "dejavu"
-    log.warning("No Unicode font (Debian's fonts-dejavu-core) for the storyboard PDF: "
+    log.warning("No Unicode font (generation/fonts) for the storyboard PDF: "
                 "characters outside Latin-1 are printed as '?'.")
     return "helvetica"
+
+
+def _runs(pdf: FPDF, text: str) -> list[tuple[str | None, str]]:
+    """The text cut into runs of one font each: (None, run) in the current font, (font key, run)
+    in the fallback font fpdf2 chooses for a character the current font lacks, as its cell() would."""
+    if not pdf.is_ttf_font:
+        return [(None, text)]
+    glyphs = pdf.current_font.cmap
+    if all(ord(c) in glyphs for c in text):
+        return [(None, text)]
+    runs: list[tuple[str | None, str]] = []
+    for char in text:
+        key = None if ord(char) in glyphs else pdf.get_fallback_font(char, pdf.font_style)
+        if runs and runs[-1][0] == key:
+            runs[-1] = (key, runs[-1][1] + char)
+        else:
+            runs.append((key, char))
+    return runs
+
+
+def _text(pdf: FPDF, x: float, y: float, text: str) -> None:
+    """`pdf.text()`, with each character in a font that has its glyph."""
+    runs = _runs(pdf, text)
+    if len(runs) == 1 and runs[0][0] is None:
+        pdf.text(x, y, text)
+        return
+    family, style, size = pdf.font_family, pdf.font_style, pdf.font_size_pt
+    for key, run in runs:
+        if key is not None:  # fpdf2's font keys: the lower-case family, then "B"/"I"
+            pdf.set_font(key.replace("B", "").replace("I", ""), "".join(c for c in key if c in "BI"), size)
+        pdf.text(x, y, run)
+        x += _width(pdf, run)
+        if key is not None:
+            pdf.set_font(family, style, size)
 
 
 def _latin1_safe(text: str) -> str:
@@ -279,7 +324,19 @@ def _latin1(text: str) -> bool:
 def text_width(pdf: FPDF, text: str) -> float:
     """`pdf.get_string_width(text)` for plain text (no stretching, spacing or shaping),
     straight from the font's metrics: fpdf2's own goes through bidi and markdown parsing
-    and a graphics-state copy per call, and was most of the PDF's time."""
+    and a graphics-state copy per call, and was most of the PDF's time. Characters the
+    font lacks are measured in the fallback font that draws them."""
+    runs = _runs(pdf, text)
+    if len(runs) == 1 and runs[0][0] is None:
+        return _width(pdf, text)
+    total = 0.0
+    for key, run in runs:
+        font = pdf.current_font if key is None else pdf.fonts[key]
+        total += font.get_text_width(run, pdf.font_size_pt, None)[1] / pdf.k
+    return total
+
+
+def _width(pdf: FPDF, text: str) -> float:
     try:
         return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
     except KeyError:  # a core font lacks the glyph: fpdf2 normalises the text, or says why not
@@ -292,23 +349,26 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     if text_width(pdf, text) <= width:
         return text
     dots = _dots(pdf)
-    while text and text_width(pdf, text + dots) > width:
-        text = text[:-1]
-    return text.rstrip() + dots
+    return _longest_prefix(pdf, text, width - text_width(pdf, dots)).rstrip() + dots
 
 
 def _wrap(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
     space = text_width(pdf, " ")
     lines, words, used = [], [], 0.0
     for paragraph in text.splitlines() or [""]:
+        if len(lines) > max_lines:
+            break
         for word in paragraph.split():
             w = text_width(pdf, word)
             if words and used + space + w > width:
                 lines.append(" ".join(words))
                 words, used = [], 0.0
-            if not words and w > width:  # a word longer than the line: cut it
-                word = _fit(pdf, word, width)
-                w = width
+            # Longer than the line (Chinese and Japanese use no spaces): break it, as far as the board shows.
+            while not words and w > width and len(lines) <= max_lines:
+                head = _longest_prefix(pdf, word, width) or word[0]
+                lines.append(head)
+                word = word[len(head):]
+                w = text_width(pdf, word)
             words.append(word)
             used = used + space + w if len(words) > 1 else w
         if words:
@@ -317,6 +377,18 @@ def _wrap(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
     if len(lines) > max_lines:  # the PDF is a board, not a script: say the rest goes on
         lines = lines[:max_lines - 1] + [_fit(pdf, f"{lines[max_lines - 1]} {_dots(pdf)}", width)]
     return lines
+
+
+def _longest_prefix(pdf: FPDF, word: str, width: float) -> str:
+    """The most characters of the word that fit the width (a binary search: the width only grows)."""
+    low, high = 0, len(word)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if text_width(pdf, word[:middle]) <= width:
+            low = middle
+        else:
+            high = middle - 1
+    return word[:low]
 
 
 def _dots(pdf: FPDF) -> str:

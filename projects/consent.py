@@ -221,11 +221,15 @@ def scene_sync_cast(*, scene: Scene) -> None:
 
 
 def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
-    """Casting from the list writes the @mention into the prompt, so the two never disagree."""
+    """Casting from the list writes the @mention into the prompt, so the two never disagree.
+    A person is cast only while their consent covers this project."""
     from projects.services import scene_update
 
     if character.team_id != scene.project.team_id:
         raise ValidationError("That character belongs to another team.")
+    # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
+    if problem := consent_problem(character, project=scene.project, provider_kind=None):
+        raise ValidationError(f"{problem} {character.name} cannot be cast.")
     if character in mentioned_characters(scene.prompt, scene.project.team):
         return scene
     return scene_update(scene=scene, expected_version=scene.version, user=user,

@@ -200,14 +200,19 @@ def render_digest_send(user_id: int) -> int:
 
 
 def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
-    failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries)
-    finished = len(entries) - failed
+    # A take a crashed worker may have created at the provider is not plainly "failed": it may be billed.
+    unconfirmed = sum(e.kind == ActivityKind.RENDER_FAILED and e.take.billing_unconfirmed for e in entries)
+    failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries) - unconfirmed
+    finished = len(entries) - failed - unconfirmed
     if len(entries) == 1:
         take, scene = entries[0].take, entries[0].scene
-        subject = f"{scene.title}: take {take.number} {'failed' if failed else 'finished'}"
+        outcome = f"({take.status_label})" if unconfirmed else "failed" if failed else "finished"
+        subject = f"{scene.title}: take {take.number} {outcome}"
     else:
         subject = ", ".join(part for part in (f"{finished} takes finished" if finished else "",
-                                              f"{failed} failed" if failed else "") if part)
+                                              f"{failed} failed" if failed else "",
+                                              f"{unconfirmed} unconfirmed — may be billed" if unconfirmed else "")
+                            if part)
     lines = []
     for entry in entries[:DIGEST_LINES]:
         path = reverse("projects:take_review", args=[entry.take_id])

@@ -71,6 +71,54 @@
     box.dataset.ready = "1";
   }
 
+  // --- Links to a moment and a comment: /takes/5/review/?t=1.5#comment-9 (the inbox, emails, a comment's own link) ---
+  // The take opens paused at ?t= (or else at the linked comment's moment), the comment in view and marked.
+  function linkedComment(hash) {
+    var id = /^#comment-\d+$/.test(hash || "") ? hash.slice(1) : null;
+    return id && document.getElementById(id);
+  }
+
+  function linkedTime(search, comment) {
+    var t = parseFloat(new URLSearchParams(search).get("t"));
+    if (isFinite(t) && t >= 0) return t;
+    var thread = comment && comment.closest(".comment");
+    var seek = thread && thread.querySelector("[data-seek]");
+    return seek ? parseFloat(seek.dataset.seek) : null;
+  }
+
+  function land(url) {
+    var comment = linkedComment(url.hash);
+    var boxes = document.querySelectorAll("[data-review]");
+    var box = comment ? comment.closest("[data-review]") : (boxes.length === 1 ? boxes[0] : null);
+    var video = box && box.querySelector("[data-review-video]");
+    var t = linkedTime(url.search, comment);
+    document.querySelectorAll(".comment--target").forEach(function (el) { el.classList.remove("comment--target"); });
+    if (comment) comment.classList.add("comment--target");
+    var show = function () { if (comment) comment.scrollIntoView({block: "center"}); };
+    // After the players have built their bars (player.js), which moves what is below them.
+    requestAnimationFrame(show);
+    if (!video || t === null) return;
+    var seek = function () {
+      video.pause();
+      // The browser clamps a time past the end to the end.
+      video.currentTime = t;
+      show();
+    };
+    if (video.readyState >= 1) seek(); else video.addEventListener("loadedmetadata", seek, {once: true});
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-comment-link]");
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    var url = new URL(link.href, location.href);
+    if (url.pathname !== location.pathname) return;
+    event.preventDefault();  // the same page: no reload, the URL still names the comment (copy, back)
+    history.pushState(null, "", url.href);
+    land(url);
+  });
+  // Back and forward between comments, or a comment's #anchor typed or followed (not other anchors).
+  window.addEventListener("popstate", function () { if (linkedComment(location.hash)) land(new URL(location.href)); });
+
   // Press C while a take plays: pause and comment at that moment.
   document.addEventListener("keydown", function (event) {
     if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -195,6 +243,7 @@
     document.querySelectorAll("[data-review]").forEach(setupReview);
     document.querySelectorAll("[data-compare]").forEach(setupCompare);
     document.querySelectorAll("[data-cut]").forEach(setupCut);
+    land(new URL(location.href));
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init); else init();
 })();

@@ -9,6 +9,8 @@ divider follows a drag.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -195,3 +197,52 @@ def test_compare_wipe_divider_follows_a_drag_and_both_takes_step_together(page: 
     page.get_by_test_id("compare-blend").fill("20")
     opacity = page.locator("[data-testid=compare-b]").evaluate("v => getComputedStyle(v).opacity")
     assert opacity == "0.2"
+
+
+def wait_for_time(page: Page, seconds: float) -> None:
+    """The take is paused within a frame (24 fps) of `seconds`."""
+    page.wait_for_function(
+        f"() => {{ const v = document.querySelector('#review-player'); "
+        f"return v && v.readyState >= 1 && v.paused && Math.abs(v.currentTime - {seconds}) <= 1 / 24; }}")
+
+
+def test_a_link_to_a_moment_and_a_comment_opens_the_take_paused_there_with_the_comment_in_view(
+        page: Page, live_server, reviewer, editor, take):
+    from projects import review
+
+    for n in range(14):  # a long thread: the linked comment is far below the fold
+        review.comment_add(take=take, author=editor, body=f"Note {n}", at=round(0.1 + n * 0.1, 1))
+    linked = review.comment_add(take=take, author=editor, body="The mist lifts too early", at=3.5)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, live_server.url, reviewer)
+
+    # As the inbox and the emails link: ?t= is the moment, #comment- the comment.
+    page.goto(f"{live_server.url}/takes/{take.pk}/review/?t=1.5#comment-{linked.pk}")
+    wait_for_time(page, 1.5)
+    expect(page.get_by_test_id("timecode")).to_have_text(re.compile(r"^00:00:01:1[1-3]$"))  # frame 36 at 24 fps
+    expect(page.get_by_test_id("comment-at")).to_have_value("1.5")  # a comment typed now is anchored there
+    comment = page.locator(f"#comment-{linked.pk}")
+    expect(comment).to_be_in_viewport()
+    expect(comment).to_have_class(re.compile(r"\bcomment--target\b"))
+
+    # A comment's own link: same page, no reload, the player goes to its moment.
+    page.evaluate("window.__noReload = true")
+    first = Comment.objects.get(body="Note 0")
+    page.locator(f"#comment-{first.pk}").get_by_test_id("comment-link").click()
+    expect(page).to_have_url(re.compile(rf"/takes/{take.pk}/review/\?t=0\.1#comment-{first.pk}$"))
+    wait_for_time(page, 0.1)
+    expect(page.locator(f"#comment-{first.pk}")).to_have_class(re.compile(r"\bcomment--target\b"))
+    expect(comment).not_to_have_class(re.compile(r"\bcomment--target\b"))
+    assert page.evaluate("window.__noReload === true")
+    page.go_back()  # back to the comment it came from, at its moment
+    wait_for_time(page, 1.5)
+    expect(comment).to_have_class(re.compile(r"\bcomment--target\b"))
+
+    # A time that is not one is ignored: the take opens at the start.
+    page.goto(f"{live_server.url}/takes/{take.pk}/review/?t=soon")
+    page.wait_for_function("() => { const v = document.querySelector('#review-player'); "
+                           "return v && v.readyState >= 2 && document.querySelector('[data-player-ready]'); }")
+    assert page.locator("#review-player").evaluate("v => v.currentTime") == 0
+    expect(page.get_by_test_id("timecode")).to_have_text("00:00:00:00")
+    assert errors == []

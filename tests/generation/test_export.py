@@ -344,6 +344,53 @@ def test_the_storyboard_pdf_is_still_made_without_a_unicode_font(tmp_path, monke
     assert "Hafen ? ?" in text and "Nebel über dem Wasser" in text
 
 
+def _embedded_fonts(reader) -> dict[str, int]:
+    """Every font the PDF embeds, by name without the subset prefix: the size of its font file."""
+    fonts = {}
+    for page in reader.pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            described = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = described.get("/FontDescriptor")
+            if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                name = str(font["/BaseFont"]).split("+")[-1]
+                fonts[name] = len(descriptor.get_object()["/FontFile2"].get_object().get_data())
+    return fonts
+
+
+def test_chinese_and_japanese_print_in_the_storyboard_pdf_with_the_bundled_fallback_font(tmp_path):
+    """DejaVu has no hanzi or kana: those characters print in Droid Sans Fallback, embedded as the few glyphs used."""
+    from generation import export_pdf
+
+    prompt = "港に霧がかかり、漁船がゆっくりと出航する。カモメが鳴き、遠くで鐘が鳴る。" * 2  # no spaces to wrap at
+    panels = [export_pdf.BoardPanel(number=1, title="写真", prompt=prompt, duration=4.0,
+                                    approval="Not approved", approved=False),
+              export_pdf.BoardPanel(number=2, title="Hafen — dawn", prompt="Nebel über dem Wasser", duration=2.0,
+                                    approval="Not approved", approved=False)]
+    out = tmp_path / "board.pdf"
+    export_pdf.write_storyboard(panels, out, title="Harbour 港", subtitle="2 scenes")
+
+    reader = pypdf.PdfReader(out)
+    text = reader.pages[0].extract_text()
+    assert "1. 写真" in text and "Harbour 港" in text and "Hafen — dawn" in text
+    assert prompt in text.replace("\n", "")  # wrapped over lines, not cut
+    fonts = _embedded_fonts(reader)
+    assert set(fonts) == {"DejaVuSansBook", "DejaVuSansBold", "DroidSansFallback"}
+    assert fonts["DroidSansFallback"] < 100_000  # a subset of the 4 MB font: the glyphs used, not the whole font
+
+
+def test_a_storyboard_without_chinese_or_japanese_does_not_embed_the_fallback_font(tmp_path):
+    from generation import export_pdf
+
+    out = tmp_path / "board.pdf"
+    panel = export_pdf.BoardPanel(number=1, title="Hafen — Ωμέγα", prompt="Жук on the pier", duration=4.0,
+                                  approval="Not approved", approved=False)
+    export_pdf.write_storyboard([panel], out, title="Harbour", subtitle="1 scene")
+    reader = pypdf.PdfReader(out)
+    assert "Hafen — Ωμέγα" in reader.pages[0].extract_text()
+    assert "DroidSansFallback" not in _embedded_fonts(reader)
+
+
 @pytest.mark.parametrize("unicode_font", [False, True])
 def test_storyboard_text_is_measured_as_fpdf_would_measure_it(unicode_font):
     """The PDF wraps prompts with its own fast measure; lines must fit exactly as fpdf2 sees them."""
@@ -358,7 +405,7 @@ def test_storyboard_text_is_measured_as_fpdf_would_measure_it(unicode_font):
     for style, size in (("", 9), ("B", 12)):
         pdf.set_font(family, style, size)
         for text in ("A harbour at dawn, mist on the water.", "Wide shot: gulls über 45°", "iiiiWWWW",
-                     *(["Hafen — 港"] if unicode_font else [])):
+                     *(["Hafen — 港", "写真を撮る"] if unicode_font else [])):
             assert export_pdf.text_width(pdf, text) == pytest.approx(pdf.get_string_width(text))
     pdf.set_font(family, "", 9)
     prompt = "A harbour at dawn, mist on the water, gulls wheel over the masts and a bell rings. " * 4

@@ -301,7 +301,8 @@ def test_a_gateway_with_native_characters_gets_one_character_per_connection(
     assert take.recipe["native_characters"] == [{"id": maya.pk, "name": "Maya"}]
 
 
-def test_the_cast_list_and_the_prompt_stay_in_sync(client_for, editor, make_scene, maya):
+def test_the_cast_list_and_the_prompt_stay_in_sync(client_for, editor, make_scene, maya, member):
+    consent.consent_grant(character=maya, user=member)
     scene = make_scene(prompt="A quiet pier.")
     client = client_for(editor)
     html = client.post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "add"},
@@ -312,6 +313,49 @@ def test_the_cast_list_and_the_prompt_stay_in_sync(client_for, editor, make_scen
     client.post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "remove"}, HTTP_HX_REQUEST="true")
     scene.refresh_from_db()
     assert scene.prompt == "A quiet pier. Maya" and not scene.cast.exists()
+
+
+@pytest.mark.parametrize("state, message", [
+    ("none", "Maya has not granted consent yet. Maya cannot be cast."),
+    ("expired", "Maya&#x27;s consent expired on"),
+    ("other_project", "Maya has not consented to appear in “Harbour Story”. Maya cannot be cast."),
+    ("revoked", "Maya has revoked consent. Maya cannot be cast."),
+    ("other_provider", None),  # no provider is chosen yet: one she allows will do
+    ("granted", None),
+])
+def test_add_to_cast_refuses_a_person_without_consent_here_saying_why(client_for, editor, make_scene, maya, member,
+                                                                       other_project, state, message):
+    if state != "none":
+        consent.consent_grant(
+            character=maya, user=member,
+            scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
+            projects=[other_project] if state == "other_project" else [],
+            providers=["replicate"] if state == "other_provider" else [])
+    if state == "expired":
+        maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
+    if state == "revoked":
+        consent.consent_revoke(character=maya, user=member)
+    scene = make_scene(prompt="A quiet pier.")
+    response = client_for(editor).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "add"},
+                                       HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    scene.refresh_from_db()
+    assert response.status_code == 200
+    if message is None:
+        assert scene.prompt == "A quiet pier. @Maya" and list(scene.cast.all()) == [maya]
+        assert 'class="error"' not in html
+    else:
+        assert message in html and 'role="alert"' in html
+        assert scene.prompt == "A quiet pier." and not scene.cast.exists()
+
+
+def test_add_to_cast_without_javascript_shows_the_refusal_after_the_redirect(client_for, editor, make_scene, maya):
+    scene = make_scene(prompt="A quiet pier.")
+    response = client_for(editor).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "add"},
+                                       follow=True)
+    assert "Maya has not granted consent yet. Maya cannot be cast." in response.content.decode()
+    scene.refresh_from_db()
+    assert not scene.cast.exists()
 
 
 def test_casting_is_for_editors_and_team_characters_only(client_for, viewer, outsider, make_scene, maya, make_team,

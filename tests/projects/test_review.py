@@ -276,6 +276,25 @@ def test_a_failed_render_is_in_the_feed_and_emails_its_author(scene, editor, mai
     assert [m.to for m in mailoutbox] == [[editor.email]] and "failed" in mailoutbox[0].subject
 
 
+def test_a_take_that_may_have_been_billed_is_not_called_failed_in_the_digest(scene, editor, mailoutbox, sent):
+    """A worker crashed while sending it: the provider may have made and billed it (pipeline.render_recover_submission)."""
+    take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.SUBMITTING,
+                                 created_by=editor)
+    mailoutbox.clear()
+    with sent():
+        take.advance(Status.FAILED, billing_unconfirmed=True, error_message="The studio stopped while sending it.")
+    (mail,) = mailoutbox
+    assert mail.subject.endswith(f"{scene.title}: take {take.number} (Unconfirmed — may be billed)")
+    assert "failed" not in mail.subject
+
+    others = [Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.RUNNING,
+                                    created_by=editor) for _ in range(2)]
+    with sent():
+        others[0].advance(Status.FAILED, billing_unconfirmed=True, error_message="The studio stopped.")
+        others[1].mark_failed("Moderation refused the prompt.")
+    assert mailoutbox[1].subject.endswith("1 failed, 1 unconfirmed — may be billed")
+
+
 def test_takes_that_settle_together_reach_their_author_as_one_email(scene, editor, mailoutbox, sent):
     """A storyboard rendered in one go is one email, not one per take; later takes make the next one."""
     takes = [Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
