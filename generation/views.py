@@ -130,7 +130,7 @@ def render_file(request, pk, variant):
     take = _get_take_for(request.user, pk)
     if take.status != Status.SUCCEEDED:
         raise Http404("This take has no files yet.")
-    if take.quarantined_at and not take.may_see_quarantined(request.user):
+    if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
     if variant == "video" and take.video:
         return file_response(request, take.video)

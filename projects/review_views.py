@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from generation.models import Render, Status
+from generation.models import Render
 from projects import notifications, review
 from projects.access import get_project_for, get_scene_for, membership_for, require
 from projects.forms import NotificationPreferenceForm
@@ -42,7 +42,7 @@ def can_comment(membership) -> bool:
 
 def reviewable_takes(scene):
     """Finished takes that may be watched: never a withheld one."""
-    return scene.renders.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True).order_by("-number")
+    return scene.renders.watchable().order_by("-number")
 
 
 def _review_context(take, membership, **extra):
@@ -67,7 +67,7 @@ def _comments_partial(request, take, membership, **extra):
 @login_required
 def take_review(request, pk):
     take, membership = get_take_for(request.user, pk)
-    if take.quarantined_at and not take.may_see_quarantined(request.user):
+    if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
     return render(request, REVIEW, _review_context(take, membership))
 
@@ -220,7 +220,7 @@ def cut_of(project) -> list[dict]:
     cut, start = [], 0.0
     for scene in scenes:
         take = scene.approved_take
-        if take is None or take.status != Status.SUCCEEDED or take.quarantined_at:
+        if take is None or not take.is_watchable:
             continue
         duration = take.duration_seconds or float(scene.duration)
         cut.append({"scene": scene, "take": take, "start": start, "duration": duration})
