@@ -22,7 +22,7 @@ from projects import consent
 from projects.access import membership_for, require
 from projects.forms import CharacterForm, ConsentForm
 from projects.inputs import MAX_SEARCH
-from projects.models import Character, CharacterImage, ConsentAction, ConsentEvent, ConsentScope, Membership, Team
+from projects.models import Character, CharacterImage, ConsentAction, ConsentEvent, Membership, Team
 
 LIBRARY = "projects/characters/character_list.html"
 DETAIL = "projects/characters/character_detail.html"
@@ -36,35 +36,12 @@ def _with_consent_data(characters):
     )
 
 
-def consent_state(character, now=None) -> tuple[str, str]:
-    """(key, words) describing a character's consent, from prefetched grants."""
-    if not character.is_person:
-        declared = character.declarations[0].actor if getattr(character, "declarations", None) else None
-        who = declared or character.created_by
-        return "fictional", f"Fictional — declared by {who.get_username() if who else 'a former user'}"
-    grants = list(character.grants.all())  # newest first
-    active = next((g for g in grants if g.revoked_at is None), None)
-    if active is None:
-        return ("revoked", "Consent revoked") if grants else ("none", "No consent yet")
-    now = now or timezone.now()
-    if active.expires_at and active.expires_at <= now:
-        return "expired", f"Consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}"
-    if active.scope == ConsentScope.TEAM:
-        where = "whole team"
-    else:
-        count = len(active.projects.all())
-        where = f"{count} project{'s' if count != 1 else ''}"
-    providers = ", ".join(active.providers) if active.providers else "all providers"
-    until = f", until {timezone.localtime(active.expires_at):%-d %b %Y}" if active.expires_at else ""
-    return "granted", f"Consent: granted ({where}, {providers}{until})"
-
-
 def _annotate(characters):
     characters = list(characters)
     now = timezone.now()
     for character in characters:
-        character.state_key, character.state = consent_state(character, now)
-        character.active = next((g for g in character.grants.all() if g.revoked_at is None), None)
+        state = consent.consent_state(character, now=now)
+        character.state_key, character.state, character.active = state.key, state.label, state.grant
     return characters
 
 
@@ -127,7 +104,8 @@ def _described(event):
 
 
 def _detail_context(character, membership, user, **extra):
-    character.state_key, character.state = consent_state(character)
+    state = consent.consent_state(character)
+    character.state_key, character.state = state.key, state.label
     active = character.active_grant()
     takes = list(character.renders.select_related("scene__project").order_by("-created_at"))
     context = {
