@@ -17,11 +17,6 @@ PAGE = "generation/exports.html"
 FILES = ("mp4", "zip", "pdf", "csv")
 
 
-def may_start_export(membership) -> bool:
-    """Reviewers and up start exports (they sign off the cut); viewers only download."""
-    return membership.can_edit or membership.can_review
-
-
 def _get_export_for(user, pk) -> Export:
     return get_object_or_404(
         Export.objects.select_related("project__team", "created_by"),
@@ -33,7 +28,7 @@ def _page(request, project, membership, *, error=None, status=200):
     context = {
         "project": project, "membership": membership, "error": error,
         "exports": project.exports.select_related("created_by").prefetch_related("takes"),
-        "plan": exports.export_plan(project), "may_start": may_start_export(membership),
+        "plan": exports.export_plan(project),
         "pdf_layouts": PdfLayout.choices,
     }
     template = PAGE + "#exports" if request.htmx else PAGE
@@ -50,7 +45,7 @@ def export_list(request, project_pk):
 @require_POST
 def export_create(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
-    if not may_start_export(membership):
+    if not membership.can_start_export:
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot start exports.")
     error = None
     try:

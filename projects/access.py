@@ -32,6 +32,6 @@ def get_scene_for(user, pk) -> tuple[Scene, Membership]:
 
 
 def require(membership: Membership, ability: str) -> None:
-    """Raise 403 unless the member's role grants `ability` (edit, review, manage)."""
-    if not getattr(membership, f"can_{ability}"):
+    """Raise 403 unless the member's role grants `ability` (a key of projects.models.teams.ABILITIES)."""
+    if not membership.can(ability):
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot {ability}.")

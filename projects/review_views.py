@@ -36,10 +36,6 @@ def get_comment_for(user, pk) -> tuple[Comment, object]:
     return comment, membership_for(user, comment.take.scene.project.team_id)
 
 
-def can_comment(membership) -> bool:
-    return membership.can_edit or membership.can_review
-
-
 def reviewable_takes(scene):
     """Finished takes that may be watched: never a withheld one."""
     return scene.renders.watchable().order_by("-number")
@@ -56,7 +52,7 @@ def _review_context(take, membership, **extra):
         "comment_count": take.comments.count(),  # replies included, as on the take's card
         "decisions": review.history(scene),
         "other_takes": [t for t in reviewable_takes(scene) if t.pk != take.pk],
-        "can_comment": can_comment(membership), **extra,
+        **extra,
     }
 
 
@@ -76,7 +72,7 @@ def take_review(request, pk):
 @require_POST
 def comment_create(request, pk):
     take, membership = get_take_for(request.user, pk)
-    if not can_comment(membership):
+    if not membership.can_comment:
         raise PermissionDenied("Viewers can watch but not comment.")
     try:
         review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
@@ -100,7 +96,7 @@ def comment_update(request, pk):
     action = request.POST.get("action")
     try:
         if action in {"resolve", "reopen"}:
-            if not can_comment(membership):
+            if not membership.can_comment:
                 raise PermissionDenied("Viewers cannot resolve comments.")
             review.comment_resolve(comment=comment, user=request.user, resolved=action == "resolve")
         elif action in {"share", "unshare"}:
@@ -123,7 +119,7 @@ def comment_update(request, pk):
 def comment_reply(request, pk):
     parent, membership = get_comment_for(request.user, pk)
     take = parent.take
-    if not can_comment(membership):
+    if not membership.can_comment:
         raise PermissionDenied("Viewers can watch but not comment.")
     body = request.POST.get("body", "")
     try:
