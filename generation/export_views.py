@@ -4,24 +4,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from generation import export as exports
 from generation.files import file_response
-from generation.models import Export, ExportStatus, PdfLayout
-from projects.access import get_project_for, membership_for
+from generation.models import ExportStatus, PdfLayout
+from projects.access import get_export_for, get_project_for
 
 PAGE = "generation/exports.html"
 # Their content types come from generation.files, like every served file's.
 FILES = ("mp4", "zip", "pdf", "csv")
-
-
-def _get_export_for(user, pk) -> Export:
-    return get_object_or_404(
-        Export.objects.select_related("project__team", "created_by"),
-        pk=pk, project__team__memberships__user=user,
-    )
 
 
 def _page(request, project, membership, *, error=None, status=200):
@@ -63,14 +56,13 @@ def export_create(request, project_pk):
 
 @login_required
 def export_status(request, pk):
-    export = _get_export_for(request.user, pk)
-    membership_for(request.user, export.project.team_id)
+    export, _membership = get_export_for(request.user, pk)
     return render(request, PAGE + "#export-row", {"export": export, "project": export.project})
 
 
 @login_required
 def export_file(request, pk, kind):
-    export = _get_export_for(request.user, pk)
+    export, _membership = get_export_for(request.user, pk)
     if kind not in FILES or export.status != ExportStatus.SUCCEEDED or not getattr(export, kind):
         raise Http404("No such file.")
     if export.withheld_takes().exists():

@@ -19,10 +19,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from generation.files import file_response
 from projects import consent
-from projects.access import membership_for, require
+from projects.access import get_character_for, membership_for, require
 from projects.forms import CharacterForm, ConsentForm
 from projects.inputs import MAX_SEARCH
-from projects.models import Character, CharacterImage, ConsentAction, ConsentEvent, Membership, Team
+from projects.models import Character, CharacterImage, ConsentAction, ConsentEvent, Membership
 
 LIBRARY = "projects/characters/character_list.html"
 DETAIL = "projects/characters/character_detail.html"
@@ -43,16 +43,6 @@ def _annotate(characters):
         state = consent.consent_state(character, now=now)
         character.state_key, character.state, character.active = state.key, state.label, state.grant
     return characters
-
-
-def _get_character_for(user, pk) -> tuple[Character, Membership | None]:
-    """A character of one of the user's teams, or one depicting the user (even after they left)."""
-    member_teams = Team.objects.filter(memberships__user=user)
-    character = get_object_or_404(
-        _with_consent_data(Character.objects), Q(team__in=member_teams) | Q(person=user), pk=pk,
-    )
-    membership = Membership.objects.filter(team=character.team_id, user=user).select_related("team").first()
-    return character, membership
 
 
 @login_required
@@ -128,13 +118,13 @@ def _detail_context(character, membership, user, **extra):
 
 @login_required
 def character_detail(request, pk):
-    character, membership = _get_character_for(request.user, pk)
+    character, membership = get_character_for(request.user, pk, queryset=_with_consent_data(Character.objects))
     return render(request, DETAIL, _detail_context(character, membership, request.user))
 
 
 @login_required
 def character_image(request, pk, image_pk):
-    character, _ = _get_character_for(request.user, pk)
+    character, _ = get_character_for(request.user, pk, queryset=_with_consent_data(Character.objects))
     image = get_object_or_404(CharacterImage, pk=image_pk, character=character)
     return file_response(request, image.image)
 
@@ -142,7 +132,7 @@ def character_image(request, pk, image_pk):
 @login_required
 @require_POST
 def character_consent(request, pk):
-    character, membership = _get_character_for(request.user, pk)
+    character, membership = get_character_for(request.user, pk, queryset=_with_consent_data(Character.objects))
     if not character.is_person or character.person_id != request.user.pk:
         raise PermissionDenied("Only the person this character depicts can grant consent.")
     if membership is None:
@@ -169,7 +159,7 @@ def character_consent(request, pk):
 def character_revoke(request, pk):
     # Authorised by who the character depicts, not by membership: a person who
     # left the team can still withdraw their likeness.
-    character, membership = _get_character_for(request.user, pk)
+    character, membership = get_character_for(request.user, pk, queryset=_with_consent_data(Character.objects))
     if not character.is_person or character.person_id != request.user.pk:
         raise PermissionDenied("Only the person this character depicts can revoke consent.")
     withheld = consent.consent_revoke(character=character, user=request.user,

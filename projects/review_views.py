@@ -10,30 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from generation.models import Render
 from projects import notifications, review
-from projects.access import get_project_for, get_scene_for, membership_for, require
+from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.forms import NotificationPreferenceForm
 from projects.inputs import parse_id
-from projects.models import ACTIVITY_FILTERS, Activity, Comment, Scene
+from projects.models import ACTIVITY_FILTERS, Activity, Scene
 
 REVIEW = "projects/take_review.html"
-
-
-def get_take_for(user, pk) -> tuple[Render, object]:
-    take = get_object_or_404(
-        Render.objects.select_related("scene__project__team", "created_by", "connection"),
-        pk=pk, scene__project__team__memberships__user=user,
-    )
-    return take, membership_for(user, take.scene.project.team_id)
-
-
-def get_comment_for(user, pk) -> tuple[Comment, object]:
-    comment = get_object_or_404(
-        Comment.objects.select_related("take__scene__project", "author"),
-        pk=pk, take__scene__project__team__memberships__user=user,
-    )
-    return comment, membership_for(user, comment.take.scene.project.team_id)
 
 
 def reviewable_takes(scene):
