@@ -16,7 +16,6 @@ from projects import review
 from projects.models import (
     Comment,
     Decision,
-    Notification,
     Project,
     ReviewDecision,
     Scene,
@@ -294,17 +293,3 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
-
-
-# --- The inbox -----------------------------------------------------------------------------------
-
-INBOX_SIZE = 100
-
-
-def inbox_for(*, user) -> list[Notification]:
-    """The user's newest notifications (their teams' and their invitations), newest first."""
-    return list(Notification.objects.visible_to(user).select_related("team", "actor")[:INBOX_SIZE])
-
-
-def unread_count(*, user_id: int) -> int:
-    return Notification.objects.visible_to(user_id).unread().count()
