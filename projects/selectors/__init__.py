@@ -4,6 +4,9 @@ Import from here (`from projects import selectors; selectors.board_for(...)`): t
 an arrangement, the names are the interface.
 """
 
+from projects.selectors.characters import (
+    CharacterPage, character_page_for, characters_with_consent, consent_rows, likenesses_for,
+)
 from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
 from projects.selectors.review import (
     Cut, CutEntry, TakeReview, activity_for, cut_for, reviewable_takes, take_review_for,
@@ -14,7 +17,9 @@ from projects.selectors.storyboard import (
 )
 
 __all__ = [
-    "INBOX_SIZE", "STATUS_LABELS", "Board", "CastMember", "Cut", "CutEntry", "Frame", "ScenePanel", "TakeReview",
-    "Totals", "activity_for", "board_for", "board_frame", "board_frames", "board_totals", "board_view_for",
-    "cut_for", "inbox_for", "reviewable_takes", "scene_panel_for", "take_review_for", "unread_count",
+    "Board", "CastMember", "CharacterPage", "Cut", "CutEntry", "Frame", "INBOX_SIZE", "STATUS_LABELS",
+    "ScenePanel", "TakeReview", "Totals", "activity_for", "board_for", "board_frame", "board_frames",
+    "board_totals", "board_view_for", "character_page_for", "characters_with_consent", "consent_rows",
+    "cut_for", "inbox_for", "likenesses_for", "reviewable_takes", "scene_panel_for", "take_review_for",
+    "unread_count",
 ]
