@@ -35,6 +35,7 @@ from projects.selectors.storyboard import (
     board_view_for,
     scene_panel_for,
 )
+from projects.selectors.teams import TeamMembers, team_members_for
 
 __all__ = [
     "INBOX_SIZE",
@@ -47,6 +48,7 @@ __all__ = [
     "Frame",
     "ScenePanel",
     "TakeReview",
+    "TeamMembers",
     "Totals",
     "activity_for",
     "board_for",
@@ -63,5 +65,6 @@ __all__ = [
     "reviewable_takes",
     "scene_panel_for",
     "take_review_for",
+    "team_members_for",
     "unread_count",
 ]
