@@ -583,6 +583,35 @@ def test_a_webhook_id_as_long_as_the_column_is_accepted_once(client, world, pric
     assert _deliver(client, priced_gateway, payload, "m" * 200).status_code == 200  # already processed
 
 
+# fal signs with Ed25519 and its published keys: anyone may call the URL with any headers.
+FAL_HEADERS = {
+    "none": {},
+    "timestamp-text": {"timestamp": "abc"},
+    "timestamp-past-the-parser": {"timestamp": "9" * 5000},
+    "timestamp-unicode-digits": {"timestamp": "١٧٠٠٠٠٠٠٠٠"},
+    "timestamp-float": {"timestamp": "1e309"},
+    "signature-not-hex": {"signature": "zz" * 64},
+    "signature-odd-length": {"signature": "a" * 127},
+    "signature-huge": {"signature": "00" * 50_000},
+    "request-id-long": {"request_id": "r" * 5000},
+    "request-id-control": {"request_id": "req\x01one"},
+}
+
+
+@pytest.mark.parametrize("changed", [pytest.param(h, id=name) for name, h in FAL_HEADERS.items()])
+def test_a_fal_webhook_with_hostile_headers_is_refused_with_a_reason(client, world, team, owner, settings, changed):
+    settings.FAL_JWKS_URL = "http://127.0.0.1:9/.well-known/jwks.json"  # answers nothing
+    fal = connections.connection_create(team=team, user=owner, kind="fal", label="fal", api_key="key-1")
+    values = {"request_id": "req-1", "user_id": "user-1", "timestamp": str(int(time.time())),
+              "signature": "ab" * 64, **changed}
+    headers = {f"HTTP_X_FAL_WEBHOOK_{k.upper()}": v for k, v in values.items()} if changed else {}
+    body = json.dumps({"request_id": values["request_id"], "status": "OK", "payload": {}}).encode()
+    response = client.post(f"/webhooks/{fal.webhook_token}/", body, content_type="application/json", **headers)
+    assert 400 <= response.status_code < 500
+    assert response.content  # the reason, for whoever reads the provider's delivery log
+    assert not WebhookEvent.objects.exists()
+
+
 # --- what the person sees ------------------------------------------------------------------------
 
 def test_a_comment_with_nul_is_refused_with_a_message_and_not_stored(client, world, reviewer):
