@@ -109,6 +109,20 @@ FORMS = [
          {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
           "version": "1"}),
     Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
+    Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
+    Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
+    Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
+    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "confirm", "to"),
+         {"action": "move", "scene": "{scene}", "to": "1"}),
+    Form("scene_bulk_delete", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
+         {"action": "delete"}),  # without confirm=yes: the page that asks to confirm
+    Form("scene_bulk_delete_confirmed", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
+         {"action": "delete", "confirm": "yes"}),
+    Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
+    # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
+    Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
+    Form("project_presence", "post", "/projects/{project}/presence/", "editor", ("editing", "client"),
+         {"editing": "{scene}", "client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11"}),
     Form("scene_cast", "post", "/scenes/{scene}/cast/", "editor", ("character", "action"),
          {"character": "{character}"}),
     Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
@@ -197,7 +211,8 @@ FORMS = [
          ("label", "base_url", "auth_style", "api_key", "webhook_secret"),
          {"label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer"}),
     Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
-         ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input"),
+         ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input", "native_characters",
+          "supports_remix", "typical_seconds", "extra_fields"),
          {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
           "price_per_second": "0.1"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
@@ -408,7 +423,7 @@ def test_each_form_accepts_its_base_values(client, world, form):
     if form.files:
         data = _multipart(form, data, None, None)
     response = client.get(url, data) if form.method == "get" else client.post(url, data)
-    assert response.status_code in {200, 201, 302}
+    assert response.status_code in {200, 201, 204, 302}
     if form.files:  # an upload refused would show its page again (200): accepted means moved on
         assert response.status_code == 302, response.content.decode()[:2000]
 
@@ -681,3 +696,13 @@ def test_an_api_key_with_a_line_break_inside_is_refused_before_it_reaches_a_head
         "api_key": "sk-one\nX-Injected: yes"})
     assert "no spaces or line breaks inside" in response.content.decode()
     assert not ProviderConnection.objects.filter(label="Split").exists()
+
+
+@pytest.mark.parametrize("scene_id", ["²", str(10**30)])
+def test_deleting_scenes_that_cannot_exist_says_to_select_one_and_deletes_nothing(client, world, editor, scene_id):
+    client.force_login(editor)
+    response = client.post(f"/projects/{world['project']}/scenes/bulk/", {"action": "delete", "scene": scene_id},
+                           follow=True)
+    assert response.status_code == 200
+    assert "Select at least one scene to delete." in response.content.decode()
+    assert Scene.objects.filter(pk=world["scene"]).exists()
