@@ -409,6 +409,48 @@ def test_no_hostile_path_segment_causes_a_500(client, world, editor, pattern, va
     assert response.status_code in {400, 404, 405, 410}
 
 
+# URLs whose views read no form field or query parameter: only ids and tokens in the path, which
+# tests/test_isolation.py and PATHS above cover. A new URL must be in FORMS, PATHS or here.
+NO_INPUT = {
+    "logout", "password_change_done", "password_reset_done", "password_reset_complete", "live",
+    "projects:project_list", "projects:scene_panel", "projects:scene_card", "projects:scene_delete",
+    "projects:scene_approve", "projects:script_export", "projects:team_switch", "projects:character_detail",
+    "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
+    "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
+    "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
+    "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
+    "generation:connection_status", "generation:export_list", "generation:export_status",
+}
+# Django's own forms, checked by Django: the password change and reset forms, and the admin.
+DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}
+# The load balancer's probe: ?format=json only picks JSON over text, and its answer is 503 whenever a
+# dependency is down (as in these tests, without a broker), so "never a 5xx" cannot apply to it.
+PROBES = {"health"}
+
+
+def _url_names(patterns=None, namespace=None):
+    from django.urls import URLResolver, get_resolver
+
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                yield from _url_names(pattern.url_patterns, pattern.namespace or namespace)
+        else:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_that_reads_input_is_sent_hostile_values():
+    from django.urls import resolve
+
+    ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
+           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
+           "script": "t", "notification": 1, "target": "1:m"}
+    sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
+    sent |= {resolve(pattern.format(value="1", scene=1)).view_name for pattern in PATHS.values()}
+    unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
+    assert unlisted == [], f"Add these URLs' fields to FORMS in tests/test_hostile_input.py: {unlisted}"
+
+
 # Without a file the character form never passes; its text fields are still checked above.
 NEEDS_A_FILE = {"character_create"}
 
