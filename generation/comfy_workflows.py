@@ -8,6 +8,7 @@ ones is the owner's call, helped by a guess from the usual node types.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,9 +23,11 @@ from generation.models import (
     FramesRule,
     ProviderConnection,
 )
+from projects.inputs import has_control_characters
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
+MAX_DEPTH = 32  # an API-format graph nests 4 or 5 levels (node, inputs, a link or a list of values)
 EXPORT_HOWTO = ("In ComfyUI, open the workflow and choose Workflow › Export (API); in older versions, "
                 "turn on “Enable Dev mode Options” in the settings and use “Save (API Format)”.")
 TEXT_INPUTS = ("text", "prompt", "positive_prompt")
@@ -59,9 +62,13 @@ def workflow_parse(data: bytes) -> dict:
         raise ValidationError(f"The file is larger than {MAX_BYTES // 1024**2} MB; a ComfyUI workflow "
                               "is a few kilobytes. Is this the right file?")
     try:
-        graph = json.loads(data.decode("utf-8-sig"))
+        graph = json.loads(data.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except RecursionError:  # "[[[[…" nested past what the parser follows
+        raise ValidationError(f"This JSON nests deeper than a ComfyUI workflow does (at most {MAX_DEPTH} "
+                              "levels). Is this the right file?")
     except (UnicodeDecodeError, ValueError):
         raise ValidationError("This file is not JSON, so it is not a ComfyUI workflow. " + EXPORT_HOWTO)
+    _refuse_unstorable(graph)
     if isinstance(graph, dict) and "nodes" in graph and "links" in graph:
         raise ValidationError("This is the workflow as ComfyUI's editor saves it (UI format, with “nodes” "
                               "and “links”); the studio needs the API format. " + EXPORT_HOWTO)
@@ -75,6 +82,29 @@ def workflow_parse(data: bytes) -> dict:
             raise ValidationError(f"Node “{str(node_id)[:40]}” has no class_type and inputs, so this is not "
                                   "an API-format workflow. " + EXPORT_HOWTO)
     return graph
+
+
+def _refuse_constant(name: str):
+    # NaN and Infinity are not JSON: PostgreSQL's jsonb refuses them, and no input takes them.
+    raise ValidationError(f"The workflow holds {name}, which is not a number an input can take. Is this the "
+                          "right file?")
+
+
+def _refuse_unstorable(value, depth: int = 0) -> None:
+    """Refuse what the graph's column cannot hold: PostgreSQL's jsonb refuses NUL (\\u0000) in any
+    text, keys included, and numbers past a float's range (1e999 reads as infinity); other control
+    characters are refused as in every text field, and nesting no workflow has."""
+    if depth > MAX_DEPTH:
+        raise ValidationError(f"This JSON nests deeper than a ComfyUI workflow does (at most {MAX_DEPTH} "
+                              "levels). Is this the right file?")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError("The workflow holds a number too large to be an input's value. Is this the "
+                              "right file?")
+    if has_control_characters(value) or (isinstance(value, dict) and any(map(has_control_characters, value))):
+        raise ValidationError("The workflow holds text with control characters (such as NUL), which can't be "
+                              "stored. Remove them in ComfyUI and export the workflow again.")
+    for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        _refuse_unstorable(item, depth + 1)
 
 
 def _is_link(value) -> bool:
