@@ -78,6 +78,7 @@ HANGUL_FONT = "NanumSquareR.ttf"
 SYMBOLS_FONT = "NotoSansSymbols2-Regular.ttf"
 FALLBACK_FONTS = (FALLBACK_FONT, HANGUL_FONT, SYMBOLS_FONT)
 REPLACEMENT = "\ufffd"
+HANGUL = frozenset(range(0x3130, 0x3190)) | frozenset(range(0xAC00, 0xD7A4))  # compatibility jamo, syllables
 # Emoji variation selectors, the zero-width joiner, skin tones and tag characters only modify the
 # emoji before them, and no bundled font draws them: left out, rather than drawn as marks.
 _MODIFIERS = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\U000e0100-\U000e01ef]")
@@ -89,7 +90,10 @@ def _coverage(name: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     with TTFont(str(FONTS / name), lazy=True) as font:
-        return frozenset(font.getBestCmap())
+        cmap = frozenset(font.getBestCmap())
+    if name == FALLBACK_FONT:  # its Hangul is three syllables (가 …) and the jamo: Korean text stays in one font
+        cmap -= HANGUL
+    return cmap
 
 
 class _Face:

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from generation import animatic
 from generation.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
@@ -115,6 +115,10 @@ def test_korean_hangul_is_drawn_with_the_bundled_hangul_font_not_as_boxes():
         assert pixels not in (box, mark) and any(pixels), f"{char!r} renders as a box or a mark"
     assert len(set(drawn.values())) == 4  # four different syllables, not one box four times
     assert glyph("Café 안녕") != glyph("Café " + MISSING * 2)
+    # 가 is one of the few syllables Droid Sans Fallback has: it is still drawn in the Hangul font.
+    nanum = Image.new("L", (64, 80))
+    ImageDraw.Draw(nanum).text((4, 8), "가", font=ImageFont.truetype(str(FONTS / animatic.HANGUL_FONT), 48), fill=255)
+    assert glyph("가") == nanum.tobytes()
 
 
 def test_an_emoji_is_drawn_as_its_glyph_or_as_the_replacement_mark_never_as_an_empty_box():
