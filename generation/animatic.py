@@ -70,8 +70,18 @@ def _yuv420(img: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 FONTS = Path(__file__).resolve().parent / "fonts"  # bundled with their licences (fonts/README.md)
 # Each character is drawn with the first of these that has its glyph: DejaVu for Latin, Greek,
-# Cyrillic and symbols; Droid Sans Fallback for Chinese and Japanese (DejaVu has no CJK).
+# Cyrillic and symbols; Droid Sans Fallback for Chinese and Japanese (DejaVu has no CJK);
+# NanumSquare for Korean Hangul (neither has it); Noto Sans Symbols 2 for the emoji it has,
+# in black and white. A character none has is drawn as REPLACEMENT, not as an empty box.
 FALLBACK_FONT = "DroidSansFallbackFull.ttf"
+HANGUL_FONT = "NanumSquareR.ttf"
+SYMBOLS_FONT = "NotoSansSymbols2-Regular.ttf"
+FALLBACK_FONTS = (FALLBACK_FONT, HANGUL_FONT, SYMBOLS_FONT)
+REPLACEMENT = "\ufffd"
+HANGUL = frozenset(range(0x3130, 0x3190)) | frozenset(range(0xAC00, 0xD7A4))  # compatibility jamo, syllables
+# Emoji variation selectors, the zero-width joiner, skin tones and tag characters only modify the
+# emoji before them, and no bundled font draws them: left out, rather than drawn as marks.
+_MODIFIERS = re.compile("[\ufe00-\ufe0f\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\U000e0100-\U000e01ef]")
 
 
 @functools.lru_cache(maxsize=8)
@@ -80,13 +90,16 @@ def _coverage(name: str) -> frozenset[int]:
     from fontTools.ttLib import TTFont
 
     with TTFont(str(FONTS / name), lazy=True) as font:
-        return frozenset(font.getBestCmap())
+        cmap = frozenset(font.getBestCmap())
+    if name == FALLBACK_FONT:  # its Hangul is three syllables (가 …) and the jamo: Korean text stays in one font
+        cmap -= HANGUL
+    return cmap
 
 
 class _Face:
     """A font with fallbacks, used like one: `getlength`, `size`, and `_text` to draw. Text is
     cut into runs, each drawn with the first font that has its characters' glyphs (a character
-    no font has stays with the primary, which draws its missing-glyph box). A fallback is
+    no font has is drawn as REPLACEMENT, a visible mark rather than an empty box). A fallback is
     opened only when some text needs it: most prompts never load the 4 MB CJK font."""
 
     def __init__(self, names: Sequence[str], size: int):
@@ -99,23 +112,25 @@ class _Face:
             self._fonts[k] = ImageFont.truetype(str(FONTS / self.names[k]), self.size)
         return self._fonts[k]
 
-    def _font_for(self, code: int, current: int) -> int:
+    def _font_for(self, code: int, current: int) -> int | None:
         if code in _coverage(self.names[current]):
             return current
-        return next((k for k, name in enumerate(self.names) if code in _coverage(name)), current)
+        return next((k for k, name in enumerate(self.names) if code in _coverage(name)), None)
 
     def runs(self, text: str) -> list[tuple[ImageFont.FreeTypeFont, str]]:
         primary = _coverage(self.names[0])
         if all(ord(c) in primary for c in text):  # the common case: one run, primary font
             return [(self.primary, text)]
         runs: list[tuple[int, str]] = []
-        for char in text:
+        for char in _MODIFIERS.sub("", text):
             k = self._font_for(ord(char), runs[-1][0] if runs else 0)
+            if k is None:  # no bundled font has it
+                char, k = REPLACEMENT, self._font_for(ord(REPLACEMENT), 0) or 0
             if runs and runs[-1][0] == k:
                 runs[-1] = (k, runs[-1][1] + char)
             else:
                 runs.append((k, char))
-        return [(self.font(k), run) for k, run in runs]
+        return [(self.font(k), run) for k, run in runs] or [(self.primary, "")]
 
     def getlength(self, text: str) -> float:
         return sum(font.getlength(run) for font, run in self.runs(text))
@@ -127,7 +142,7 @@ def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: _
     Pillow's `anchor` would put the primary font's text."""
     runs = face.runs(text)
     if len(runs) == 1:
-        draw.text(xy, text, font=runs[0][0], anchor=anchor, **kwargs)
+        draw.text(xy, runs[0][1], font=runs[0][0], anchor=anchor, **kwargs)
         return
     horizontal, vertical = anchor
     x, y = xy
@@ -147,9 +162,9 @@ def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: _
 
 @functools.lru_cache(maxsize=64)
 def _font(size: float, bold: bool = False) -> _Face:
-    # Bundled, not the system's: a worker without fonts still draws "café", "—", "Ωμέγα", "Жук", "写真".
+    # Bundled, not the system's: a worker without fonts still draws "café", "—", "Ωμέγα", "Жук", "写真", "안녕".
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    return _Face([name, FALLBACK_FONT], max(8, round(size)))
+    return _Face([name, *FALLBACK_FONTS], max(8, round(size)))
 
 
 def _even(x: float) -> int:

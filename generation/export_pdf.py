@@ -10,8 +10,9 @@ fpdf2 draws it. Three measured choices keep it quick (~0.02 s for 20 scenes inst
 - PDF core fonts (Helvetica) when every string fits Latin-1; the bundled DejaVu Sans only when
   a title or prompt needs more, and Droid Sans Fallback (Chinese, Japanese) only when DejaVu
   lacks a character, because parsing and subsetting a TrueType font costs ~0.05 s (DejaVu)
-  and ~0.2 s (Droid Sans Fallback, 4 MB). Both are bundled (generation/fonts/README.md), so
-  "写真" prints on a worker without system fonts, and only the glyphs used are embedded.
+  and ~0.2 s (Droid Sans Fallback, 4 MB); then NanumSquare (Korean) and Noto Sans Symbols 2
+  (emoji) only for what those lack. All are bundled (generation/fonts/README.md), so "写真"
+  and "안녕" print on a worker without system fonts, and only the glyphs used are embedded.
 - fpdf2 picks the fallback font per character (`set_fallback_fonts`), but its `text()` draws
   with the current font only: `_text` draws each run of characters in the font fpdf2 picks.
 """
@@ -34,6 +35,9 @@ UNICODE_FONTS = {
     "B": FONTS / "DejaVuSans-Bold.ttf",
 }
 FALLBACK_FONT = FONTS / "DroidSansFallbackFull.ttf"  # hanzi, kanji, kana: what DejaVu lacks
+HANGUL_FONT = FONTS / "NanumSquareR.ttf"  # Korean: what both lack
+SYMBOLS_FONT = FONTS / "NotoSansSymbols2-Regular.ttf"  # black-and-white emoji: what all three lack
+HANGUL = frozenset(range(0x3130, 0x3190)) | frozenset(range(0xAC00, 0xD7A4))  # compatibility jamo, syllables
 log = logging.getLogger(__name__)
 PER_PAGE = 3
 MAX_PROMPT_LINES = 11
@@ -66,7 +70,7 @@ class BoardPanel:
 
 def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str,
                      layout: str = "scenes") -> None:
-    pdf = FPDF(orientation="P", unit="mm", format="A4")
+    pdf = _FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.set_title(title)
     pdf.set_creator("Storyboard Studio")
@@ -258,17 +262,31 @@ def _write_drawings(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, tit
     pdf.set_draw_color(0)
 
 
+class _FPDF(FPDF):
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        # Droid Sans Fallback comes first but has three Hangul syllables (가 …) and the jamo:
+        # Korean text prints in NanumSquare throughout, not in two fonts.
+        if "hangul" in self.fonts and ord(char) in HANGUL and ord(char) in self.fonts["hangul"].cmap:
+            return "hangul"
+        return super().get_fallback_font(char, style)
+
+
 def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
     if all(_latin1(t) for t in texts):
         return "helvetica"
     if all(path.exists() for path in UNICODE_FONTS.values()):
         for style, path in UNICODE_FONTS.items():
             pdf.add_font("dejavu", style, str(path))
-        glyphs = pdf.fonts["dejavu"].cmap
-        if FALLBACK_FONT.exists() and any(ord(c) not in glyphs for t in texts for c in t if not c.isspace()):
-            pdf.add_font("fallback", "", str(FALLBACK_FONT))
+        missing = {ord(c) for t in texts for c in t if not c.isspace()} - set(pdf.fonts["dejavu"].cmap)
+        fallbacks = []
+        for key, path in (("fallback", FALLBACK_FONT), ("hangul", HANGUL_FONT), ("symbols", SYMBOLS_FONT)):
+            if missing and path.exists():  # each loaded only while some character still lacks a glyph
+                pdf.add_font(key, "", str(path))
+                fallbacks.append(key)
+                missing -= set(pdf.fonts[key].cmap) - (HANGUL if key == "fallback" else set())
+        if fallbacks:
             # One weight only: a bold title's CJK prints in the regular face rather than not at all.
-            pdf.set_fallback_fonts(["fallback"], exact_match=False)
+            pdf.set_fallback_fonts(fallbacks, exact_match=False)
         return "dejavu"
     log.warning("No Unicode font (generation/fonts) for the storyboard PDF: "
                 "characters outside Latin-1 are printed as '?'.")

@@ -379,6 +379,26 @@ def test_chinese_and_japanese_print_in_the_storyboard_pdf_with_the_bundled_fallb
     assert fonts["DroidSansFallback"] < 100_000  # a subset of the 4 MB font: the glyphs used, not the whole font
 
 
+def test_korean_prints_in_the_storyboard_pdf_with_the_bundled_hangul_font(tmp_path):
+    """DejaVu and Droid Sans Fallback have no Hangul: it prints in NanumSquare, embedded as the few glyphs
+    used (and an emoji in Noto Sans Symbols 2), and Droid Sans Fallback, which draws none of it, is not embedded."""
+    from generation import export_pdf
+
+    prompt = "새벽 안개 속에서 어선이 천천히 출항하고 갈매기가 운다 🎬 " * 3
+    panel = export_pdf.BoardPanel(number=1, title="부산항의 새벽", prompt=prompt, duration=4.0,
+                                  approval="Not approved", approved=False)
+    out = tmp_path / "board.pdf"
+    export_pdf.write_storyboard([panel], out, title="항구 Harbour", subtitle="1 scene")
+
+    reader = pypdf.PdfReader(out)
+    text = reader.pages[0].extract_text()
+    assert "1. 부산항의 새벽" in text and "항구 Harbour" in text
+    assert " ".join(text.split()).endswith(" ".join(prompt.split()))  # wrapped over lines, not cut
+    fonts = _embedded_fonts(reader)
+    assert set(fonts) == {"DejaVuSansBook", "DejaVuSansBold", "NanumSquare", "NotoSansSymbols2"}
+    assert fonts["NanumSquare"] < 100_000  # a subset of the font: the glyphs used, not the whole font
+
+
 def test_a_storyboard_without_chinese_or_japanese_does_not_embed_the_fallback_font(tmp_path):
     from generation import export_pdf
 
@@ -394,18 +414,17 @@ def test_a_storyboard_without_chinese_or_japanese_does_not_embed_the_fallback_fo
 @pytest.mark.parametrize("unicode_font", [False, True])
 def test_storyboard_text_is_measured_as_fpdf_would_measure_it(unicode_font):
     """The PDF wraps prompts with its own fast measure; lines must fit exactly as fpdf2 sees them."""
-    from fpdf import FPDF
 
     from generation import export_pdf
 
     if unicode_font and not all(p.exists() for p in export_pdf.UNICODE_FONTS.values()):
         pytest.skip("no DejaVu font on this machine")
-    pdf = FPDF()
-    family = export_pdf._font_family(pdf, ["港" if unicode_font else "harbour"])
+    pdf = export_pdf._FPDF()
+    family = export_pdf._font_family(pdf, ["港 안녕" if unicode_font else "harbour"])
     for style, size in (("", 9), ("B", 12)):
         pdf.set_font(family, style, size)
         for text in ("A harbour at dawn, mist on the water.", "Wide shot: gulls über 45°", "iiiiWWWW",
-                     *(["Hafen — 港", "写真を撮る"] if unicode_font else [])):
+                     *(["Hafen — 港", "写真を撮る", "부산항의 새벽 港 가"] if unicode_font else [])):
             assert export_pdf.text_width(pdf, text) == pytest.approx(pdf.get_string_width(text))
     pdf.set_font(family, "", 9)
     prompt = "A harbour at dawn, mist on the water, gulls wheel over the masts and a bell rings. " * 4
