@@ -65,6 +65,7 @@ class Recorded:
     headers: dict
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
     fields: dict | None = None
     accepted: bool = False  # a /prompt the server queued
 

@@ -98,6 +98,7 @@ class Recorded:
     headers: dict
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

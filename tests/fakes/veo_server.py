@@ -68,6 +68,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
