@@ -37,7 +37,7 @@ class Figures:
     takes: int
     creates: int  # jobs the fake accepted since the batch was booked
     polls: dict[str, list[float]] = field(default_factory=dict)  # job → status requests
-    downloads: int = 0  # result files fetched
+    downloads: int = 0  # videos fetched (not thumbnails)
     done_at: dict[str, float] = field(default_factory=dict)  # job → when it finished
     webhooks: list = field(default_factory=list)  # (job, outcome) deliveries
 
@@ -138,7 +138,8 @@ class OpenAIDriver(Driver):
         return Figures(
             takes=0, creates=0,
             polls=_polls(self.fake.seen("GET", r"/openai/v1/videos/[^/]+"), keys, job_of),
-            downloads=sum(job_of(r) in keys for r in self.fake.seen("GET", r"/openai/v1/videos/[^/]+/content")),
+            downloads=sum(job_of(r) in keys and r.query.get("variant", "video") == "video"
+                          for r in self.fake.seen("GET", r"/openai/v1/videos/[^/]+/content")),
             done_at={j.id: j.created + j.duration for j in list(self.fake.jobs.values())
                      if j.id in keys and j.duration is not None},
             webhooks=[(j, o) for j, _, o in self.fake.webhook_deliveries if j in keys],

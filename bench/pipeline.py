@@ -444,7 +444,7 @@ def main() -> None:
         print(f"polls per take (status requests seen by the provider ÷ N): {server_polls:.2f}  "
               f"target ≤ {TARGET_POLLS}{' (≈ 0 with webhooks)' if args.webhooks else ''}: "
               f"{'met' if max(server_polls, mean_polls) <= TARGET_POLLS else 'MISSED'}")
-        print(f"content downloads: {seen.downloads}")
+        print(f"video downloads: {seen.downloads}")
         creates = seen.creates / n
         print(f"creates per take (jobs the provider accepted ÷ N): {creates:.2f}  must be exactly 1: "
               f"{'met' if seen.creates == n else 'MISSED'}")
