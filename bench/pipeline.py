@@ -226,6 +226,9 @@ def serve_studio():
         def log_message(self, *args):
             pass
 
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the webhook view's key fetches, per request
     httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
     httpd.set_app(get_wsgi_application())
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
