@@ -204,6 +204,21 @@ def stop_worker(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its live descendants (Linux /proc)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return total
+
+
 def tail(path: Path, chars: int = 4000) -> str:
     try:
         return path.read_text(errors="replace")[-chars:]
@@ -394,8 +409,11 @@ def main() -> None:
                   f"measured batch: {expectation(probe):.2f} s (pipeline.expected_seconds)")
 
         jobs_before = driver.job_count()
+        cpu_before = sum(cpu_seconds(proc.pid) for proc, _ in workers)
         started, booked, ids = book(n)
         wait(ids, started, "measured")
+        cpu_used = sum(cpu_seconds(proc.pid) for proc, _ in workers) - cpu_before
+        waited = time.time() - started
 
         renders = list(Render.objects.filter(pk__in=ids))
         statuses = Counter(r.status for r in renders)
@@ -455,6 +473,8 @@ def main() -> None:
             outcomes = Counter(str(o) for _, o in seen.webhooks)
             print("webhook deliveries: "
                   + (", ".join(f"HTTP {o} × {c}" for o, c in outcomes.items()) or "none"))
+        print(f"worker CPU during the measured batch: {cpu_used:.1f} s over {waited:.1f} s "
+              f"({cpu_used / waited:.2f} of {os.cpu_count()} cores), {1000 * cpu_used / n:.0f} ms per take")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         for cleanup in reversed(cleanups):
