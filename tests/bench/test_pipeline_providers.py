@@ -22,7 +22,7 @@ SHIPPED = [("0020_ship_veo_catalog", "forwards"), ("0021_ship_runway_catalog", "
 
 
 @pytest.fixture
-def shipped_catalog(migrated_data):  # noqa: F811
+def shipped_catalog(migrated_data):
     for name, step in SHIPPED:
         getattr(importlib.import_module(f"generation.migrations.{name}"), step)(django_apps, None)
 
@@ -35,7 +35,7 @@ def driver(request):
 
 
 def test_every_take_the_bench_books_finishes_with_one_create_and_its_polls_counted(
-        driver, shipped_catalog, real_worker, team, owner):  # noqa: F811
+        driver, shipped_catalog, real_worker, team, owner):
     project = projects.project_create(team=team, user=owner, name="Pipeline bench")
     scenes = [projects.scene_create(project=project, user=owner, title=f"Shot {i + 1}",
                                     prompt=f"Shot {i + 1}: a harbour at dawn.", duration=SECONDS, size=SIZE,
