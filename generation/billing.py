@@ -15,9 +15,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import F
 
-from generation import catalog
 from generation.models import CostSource, Render
 from generation.providers.base import JobState
+from generation.renders import catalog
 
 CENTS_4 = Decimal("0.0001")
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from projects.live import ChangeKind, live_publish
 
-from generation.catalog import retired_q
+from generation.renders.catalog import retired_q
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
 from generation.providers.openai_videos import declared_fields_problems

@@ -24,8 +24,8 @@ from django.utils.text import slugify
 from generation import animatic, export_media, export_package, export_pdf, ingredients, provenance
 from generation.export_markers import ReviewNote
 from generation.models import Export, ExportStatus, PdfLayout, Render, Status
+from generation.renders.services import form_key
 from generation.scratch import FinishedFile, scratch_dir
-from generation.services import form_key
 from projects import review
 from projects.models import Comment
 

@@ -6,10 +6,10 @@ from django import forms
 STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
               "invalid": "This form is out of date; reload the page and try again."}
 
-from generation import catalog
 from generation.providers import remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
-from generation.retarget import parse_shown
+from generation.renders import catalog
+from generation.renders.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
 
 

@@ -243,7 +243,7 @@ class Render(models.Model):
             return False
         if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
             return (self.connection_id, self.model) in self._remixable
-        from generation.catalog import resolve
+        from generation.renders.catalog import resolve
 
         model = resolve(self.connection, self.model)
         return bool(model and model.supports_remix)

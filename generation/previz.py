@@ -11,9 +11,10 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, provenance, reference
+from generation import animatic, provenance
 from generation.models import PrevizJob
 from generation.providers.local_previz import output_name
+from generation.renders import reference
 from generation.scratch import FinishedFile, scratch_dir
 
 log = logging.getLogger(__name__)

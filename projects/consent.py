@@ -54,7 +54,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
                      images=(), declares_fictional: bool = False, reference_video=None) -> Character:
     from django.core.files import File
 
-    from generation.reference import ReferenceError, verified_name
+    from generation.renders.reference import ReferenceError, verified_name
 
     name = name.strip()
     if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):

@@ -435,7 +435,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     The edited prompt becomes the scene's prompt (the scene says what we want
     now), and the take goes to the same provider and model as the reviewed take.
     """
-    from generation import services as generation
+    from generation.renders import services as generation
 
     if not comment.requests_changes:
         raise ValidationError("Only a request for changes can start a re-render.")

@@ -142,7 +142,7 @@ def client_for(client):
 @pytest.fixture
 def render_take(django_capture_on_commit_callbacks, editor):
     """Render a scene to completion with the previz provider, inline."""
-    from generation import services as generation
+    from generation.renders import services as generation
 
     def render(scene, *, user=None, key=None):
         with django_capture_on_commit_callbacks(execute=True):

@@ -6,9 +6,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from generation import billing, connections, services
+from generation import billing, connections
 from generation.models import CatalogModel, Render, Status
 from generation.providers.base import JobState
+from generation.renders import services
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import c2pa
 import pytest
 
-from generation import services
+from generation.renders import services
 from generation.models import Render, Status
 from generation.provenance import TAKE_LABEL, TRAINING_MINING_LABEL, canonical_sha256, studio_ca_from_settings
 from projects import consent

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from generation import connections, services
-from generation import pipeline
+from generation import connections
+from generation.renders import pipeline, services
 from generation.models import Render, Status
 from projects import consent, review
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role

@@ -6,14 +6,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from generation import webhooks
 from generation.files import file_response
 from generation.forms import RemixForm, RenderForm, RetryForm
-from generation import services, webhooks
 from generation.models import ProviderConnection, Render, Status
+from generation.renders import services
 from projects.access import get_scene_for, membership_for, require
 
 TAKES = "generation/_takes.html"

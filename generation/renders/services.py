@@ -1,7 +1,7 @@
 """Booking takes: compile what a take sends, create it once per click, retry, remix, cancel.
 
 Views call these; the worker side (submit, poll, finish, recovery) lives in
-generation.pipeline. Every status change goes through Render.advance, a
+generation.renders.pipeline. Every status change goes through Render.advance, a
 conditional UPDATE, so two requests or workers racing never do the work twice.
 """
 
@@ -16,10 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from generation import budget, catalog
+from generation import budget
 from generation.models import Render, Status
-from generation.pipeline import NO_CANCEL, WILL_DELETE
 from generation.providers import ProviderError, provider_for
+from generation.renders import catalog
+from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
 from projects import review
 from projects.consent import cast_problems
 

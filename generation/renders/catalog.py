@@ -2,7 +2,7 @@
 
 Lifecycle: a *retired* model no longer renders; a *deprecated* one still does, and its
 `lifecycle_date` is the day it is announced to retire (owners are warned 30 days before, see
-generation.retirement; an admin marks it retired when it goes). Whatever asks for a retired or
+generation.renders.retirement; an admin marks it retired when it goes). Whatever asks for a retired or
 unknown model is refused with one message (`refusal`), naming the team's live models that fit
 the scene, cheapest first (`alternatives_for`).
 """

@@ -21,10 +21,17 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, billing, catalog, delivery, provenance, reference, take_signing
+from generation import animatic, billing, delivery, provenance, take_signing
 from generation.models import Render, Status
+from generation.providers import (
+    JobProbe,
+    ProviderError,
+    RenderRequest,
+    provider_for,
+    webhook_url_for,
+)
+from generation.renders import catalog, reference
 from generation.scratch import FinishedFile, scratch_dir
-from generation.providers import JobProbe, ProviderError, RenderRequest, provider_for, webhook_url_for
 from projects.consent import cast_problems
 
 log = logging.getLogger(__name__)
