@@ -6,7 +6,7 @@ Renders N previz takes of S seconds at 1280x720 once (signed and thumbnailed lik
 previz takes) into a cache folder, then, in a throwaway DATA_DIR and SQLite database,
 books a project whose N scenes each have one of them approved. Each run then times:
 
-- the export: `generation.export.export_run` called inline (no broker), i.e. plan, stitch,
+- the export: `generation.exports.services.export_run` called inline (no broker), i.e. plan, stitch,
   C2PA signing with N ingredients, ZIP, PDF and storing the three files, with the parts
   as the export records them in its summary (ingredients = adding each take's ingredient
   archive, which the approval prepared, sign = embedding the manifest into the cut;
@@ -166,7 +166,7 @@ def main() -> None:
         clips = render_clips(args.cache, args.clips, args.seconds)
         setup_django(tmp)
 
-        from generation.export import export_run
+        from generation.exports.services import export_run
         from generation.models import Export, ExportStatus
 
         project, user = book_project(clips, args.seconds)

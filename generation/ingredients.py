@@ -19,7 +19,8 @@ import c2pa
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from generation import export_package, provenance
+from generation import provenance
+from generation.exports import package as export_package
 from generation.models import Render
 from generation.scratch import scratch_dir
 

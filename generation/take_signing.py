@@ -17,7 +17,7 @@ import c2pa
 from django.db.models import Q
 
 from generation import animatic, provenance
-from generation.export_package import ingredient_title
+from generation.exports.package import ingredient_title
 from generation.models import Render
 from generation.previz import ALGORITHMIC_MEDIA, claim_generator
 

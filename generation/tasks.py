@@ -150,7 +150,7 @@ class ExportTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         log.error("export task %s for export %s crashed: %r", task_id, args[0] if args else "?", exc)
         if args:
-            from generation.export import export_crashed
+            from generation.exports.services import export_crashed
 
             export_crashed(args[0], exc)
 
@@ -158,6 +158,6 @@ class ExportTask(DjangoTask):
 # Twenty re-encoded 720p scenes take about a minute on two cores; the limit leaves room.
 @shared_task(base=ExportTask, acks_late=True, ignore_result=True, soft_time_limit=1200, time_limit=1260)
 def run_export(export_id: int) -> None:
-    from generation.export import export_run
+    from generation.exports.services import export_run
 
     export_run(export_id)

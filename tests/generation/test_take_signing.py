@@ -129,7 +129,7 @@ def test_a_team_that_allows_training_gets_no_refusal_assertion(make_scene, rende
 
 def test_an_export_carries_each_takes_studio_manifest(project, owner, reviewer, make_scene, render_take,
                                                       django_capture_on_commit_callbacks):
-    from generation import export as exports
+    from generation.exports import services as exports
     from generation.provenance import read_with_settings
     from projects.review import take_approve
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import export as exports
+from generation.exports import services as exports
 from generation.models import Export, ExportStatus, Render
 from generation.provenance import read_with_settings
 from generation.renders import services as generation

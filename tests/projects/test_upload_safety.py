@@ -213,7 +213,7 @@ def test_export_files_are_downloads_with_safe_headers(
         client_for, owner, reviewer, project, make_scene, render_take, django_capture_on_commit_callbacks):
     import uuid
 
-    from generation.export import export_create
+    from generation.exports.services import export_create
     from projects.review import take_approve
 
     scene = make_scene(title="Dawn", duration=1)

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from generation import export as exports
+from generation.exports import services as exports
 from generation.files import file_response
 from generation.models import Export, ExportStatus, PdfLayout
 from projects.access import get_project_for, membership_for

@@ -1,7 +1,7 @@
 """Review comments, out to the editor: markers on the cut's clips, an EDL, an FCP XML and a CSV.
 
 Pure functions over plain data (ReviewNote on ExportClip), like export_package: the notes are
-read from the database by generation.export and handed over here. The EDL (CMX 3600) and the
+read from the database by generation.exports.services and handed over here. The EDL (CMX 3600) and the
 FCP 7 XML are written through OpenTimelineIO's own adapters, from the same timeline as
 timeline.otio, so Avid, Premiere and Resolve find the notes where the OTIO file has them.
 """

@@ -18,17 +18,18 @@ fpdf2 draws it. Three measured choices keep it quick (~0.02 s for 20 scenes inst
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import logging
 import math
-from itertools import pairwise
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 
 from fpdf import FPDF
 from PIL import Image
 
-FONTS = Path(__file__).resolve().parent / "fonts"  # bundled with their licences (fonts/README.md)
+# generation/fonts/, shared with the animatic and bundled with their licences (fonts/README.md)
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
 UNICODE_FONTS = {
     "": FONTS / "DejaVuSans.ttf",
     "B": FONTS / "DejaVuSans-Bold.ttf",

@@ -22,7 +22,6 @@ from pathlib import Path
 import av
 import numpy as np
 
-
 Progress = Callable[[float], None]  # fraction done, 0.0–1.0
 
 AUDIO_RATE = 48_000

@@ -3,7 +3,7 @@
 The review notes on the clips (markers, EDL, FCP XML, CSV) are export_markers'.
 
 Pure functions over plain data (ExportClip, BoardPanel): no database, so they are easy to
-test and to time. generation.export gathers the data from the models and calls these.
+test and to time. generation.exports.services gathers the data from the models and calls these.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 import c2pa
 import opentimelineio as otio
 
-from generation import export_markers
-from generation.export_markers import ReviewNote
+from generation.exports import markers as export_markers
+from generation.exports.markers import ReviewNote
 from generation.provenance import MP4, SigningIdentity
 
 APPROVALS_LABEL = "studio.storyboard.approvals"
