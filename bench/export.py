@@ -48,7 +48,8 @@ def parse_args() -> argparse.Namespace:
 
 def render_clips(folder: Path, count: int, seconds: int) -> list[tuple[Path, Path]]:
     """(video, thumbnail) per clip, rendered once and reused by later runs."""
-    from generation import animatic, provenance
+    from generation import animatic
+    from generation.provenance import credentials as provenance
 
     folder = folder / f"{CACHE_VERSION}-{WIDTH}x{HEIGHT}-{seconds}s"
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,7 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
     from django.utils import timezone
 
     from generation.models import Render, Status
-    from generation.provenance import read_provenance
+    from generation.provenance.credentials import read_provenance
     from projects import review, services as projects
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
@@ -172,7 +173,7 @@ def main() -> None:
         project, user = book_project(clips, args.seconds)
         # What the worker does after each approval (generation.tasks.prepare_ingredient):
         # read the take's manifest once, so exports don't. Off the export's clock, as in use.
-        from generation import ingredients
+        from generation.provenance import ingredients
 
         started = time.perf_counter()
         for scene in project.scenes.all():

@@ -51,7 +51,7 @@ def _render_upload_to(render, filename):
 
 class ProvenanceState(models.TextChoices):
     # The words a chip shows. Only an operator-configured anchor earns "Trusted"; the
-    # studio's own local CA is a root it made itself (generation/provenance.py).
+    # studio's own local CA is a root it made itself (generation/provenance/credentials.py).
     TRUSTED = "trusted", "Trusted"
     STUDIO = "studio", "Signed by this studio"
     VALID = "valid", "Intact, unknown signer"
@@ -132,7 +132,7 @@ class Render(models.Model):
     # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
     # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
     lease_until = models.DateTimeField(null=True, blank=True)
-    # What the provider delivered (generation/delivery.py), and each way it differs from the booking.
+    # What the provider delivered (renders/delivery.py), and each way it differs from the booking.
     delivered = models.JSONField(default=dict, blank=True)
     delivery_problems = models.JSONField(default=list, blank=True)
     characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
@@ -232,7 +232,7 @@ class Render(models.Model):
 
     @property
     def frame_rate(self) -> float:
-        """Frames per second, as probed from the delivered file (generation/delivery.py);
+        """Frames per second, as probed from the delivered file (generation/renders/delivery.py);
         24, cinema's rate, for a take stored before deliveries were probed."""
         fps = (self.delivered or {}).get("fps")
         return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0

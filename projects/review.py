@@ -319,8 +319,8 @@ def approval_blocker(take) -> str | None:
     """Why this take may not be approved without an owner's written reason (None: it may).
 
     Each check is one sentence: tampered or broken content credentials (§1), a delivery other
-    than what was booked (generation.delivery.delivery_blocks_approval, §4)."""
-    from generation.delivery import delivery_blocks_approval
+    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
+    from generation.renders.delivery import delivery_blocks_approval
 
     reasons = []
     if take.provenance_broken:

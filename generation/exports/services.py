@@ -21,12 +21,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import animatic, ingredients, provenance
+from generation import animatic
 from generation.exports import media as export_media
 from generation.exports import package as export_package
 from generation.exports import pdf as export_pdf
 from generation.exports.markers import ReviewNote
 from generation.models import Export, ExportStatus, PdfLayout, Render, Status
+from generation.provenance import credentials as provenance
+from generation.provenance import ingredients
 from generation.renders.services import form_key
 from generation.scratch import FinishedFile, scratch_dir
 from projects import review

@@ -21,8 +21,10 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, billing, delivery, provenance, take_signing
+from generation import animatic, billing
 from generation.models import Render, Status
+from generation.provenance import credentials as provenance
+from generation.provenance import take_signing
 from generation.providers import (
     JobProbe,
     ProviderError,
@@ -30,7 +32,7 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import catalog, reference
+from generation.renders import catalog, delivery, reference
 from generation.scratch import FinishedFile, scratch_dir
 from projects.consent import cast_problems
 

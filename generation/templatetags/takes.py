@@ -37,7 +37,7 @@ def finished_takes(takes) -> list:
 @register.simple_tag
 def delivery_summary(take) -> str:
     """ "Delivered 720×1280, 2.0 s; booked 1280×720, 4 s" for a take that differs from its booking."""
-    from generation.delivery import delivery_summary as summary
+    from generation.renders.delivery import delivery_summary as summary
 
     return summary(take)
 

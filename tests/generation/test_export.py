@@ -17,7 +17,7 @@ from generation.exports import media as export_media
 from generation.exports import services as exports
 from generation.exports.package import APPROVALS_LABEL
 from generation.models import Export, ExportStatus, Render
-from generation.provenance import read_with_settings
+from generation.provenance.credentials import read_with_settings
 from projects.review import take_approve
 
 
@@ -429,7 +429,7 @@ def test_progress_is_written_only_as_often_as_the_page_could_show_it(project, ow
 
 def test_an_ingredient_finished_after_the_take_was_withheld_is_not_kept(scene, render_take):
     """An export or approval task still writing a take's ingredient when consent is revoked leaves nothing."""
-    from generation import ingredients
+    from generation.provenance import ingredients
 
     take = render_take(scene)
     folder = Path(take.video.path).parent

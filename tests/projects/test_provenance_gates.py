@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from generation.exports import services as exports
 from generation.models import Export, ExportStatus, Render
-from generation.provenance import read_with_settings
+from generation.provenance.credentials import read_with_settings
 from generation.renders import services as generation
 from projects import review
 from projects.models import Activity, ActivityKind, Decision, ReviewDecision

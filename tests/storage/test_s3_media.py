@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import ingredients
 from generation.models import ExportStatus, Status
+from generation.provenance import ingredients
 from projects.models import Character
 from projects.review import take_approve
 

@@ -351,7 +351,7 @@ def _read(path: Path, anchors_pem: bytes | None) -> ProvenanceReport:
 
 def read_kept_take(path: Path, *, trust_anchors_pem: bytes | None = None,
                    studio_ca_pem: bytes | None = None) -> ProvenanceReport:
-    """The verdict of a stored take the studio signed a copy of (generation/take_signing.py).
+    """The verdict of a stored take the studio signed a copy of (generation/provenance/take_signing.py).
 
     What a take shows is the verdict of the file its provider delivered, which lives on as the
     copy's parent ingredient: c2pa-rs re-checks that manifest's signature against today's

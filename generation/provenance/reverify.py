@@ -15,8 +15,9 @@ from pathlib import Path
 
 from django.core.cache import cache
 
-from generation import ingredients, provenance
 from generation.models import Render, Status, VerdictFingerprint
+from generation.provenance import credentials as provenance
+from generation.provenance import ingredients
 from generation.scratch import scratch_dir
 from projects.live import ChangeKind, live_publish_for_scene
 

@@ -19,9 +19,9 @@ import c2pa
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from generation import provenance
 from generation.exports import package as export_package
 from generation.models import Render
+from generation.provenance import credentials as provenance
 from generation.scratch import scratch_dir
 
 log = logging.getLogger(__name__)
