@@ -286,9 +286,8 @@ def main() -> None:
         from django.db import connections as db_connections
         from django.db.models import Count
 
-        from generation import connections
         from generation.models import TERMINAL, Render, Status
-        from generation.providers import webhook_url_for
+        from generation.providers import connections, webhook_url_for
         from generation.renders import batch, pipeline, services
         from projects import services as projects
         from studio_site.celery import app as celery_app

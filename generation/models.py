@@ -374,23 +374,23 @@ class ProviderConnection(models.Model):
 
     @property
     def api_key(self) -> str:
-        from generation.crypto import decrypt
+        from generation.providers.crypto import decrypt
 
         return decrypt(self.api_key_encrypted)
 
     def set_api_key(self, value: str) -> None:
-        from generation.crypto import encrypt
+        from generation.providers.crypto import encrypt
 
         self.api_key_encrypted = encrypt(value)
 
     @property
     def webhook_secret(self) -> str:
-        from generation.crypto import decrypt
+        from generation.providers.crypto import decrypt
 
         return decrypt(self.webhook_secret_encrypted)
 
     def set_webhook_secret(self, value: str) -> None:
-        from generation.crypto import encrypt
+        from generation.providers.crypto import encrypt
 
         self.webhook_secret_encrypted = encrypt(value)
 

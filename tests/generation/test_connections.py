@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import connections
 from generation.models import CatalogModel, ProviderConnection, Render
+from generation.providers import connections
 from generation.renders import catalog, services
 
 SECRET = "sk-live-very-secret-123"

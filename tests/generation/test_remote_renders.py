@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from generation import connections
 from generation.models import Render, Status
+from generation.providers import connections
 from generation.providers.webhooks import sign_standard_webhook
 from generation.renders import services
 from tests.fakes.provider_server import provider_server  # noqa: F401

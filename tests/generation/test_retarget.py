@@ -10,8 +10,8 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import connections
 from generation.models import Render, Status
+from generation.providers import connections
 from generation.renders import retarget
 from projects.models import Activity, Project, Scene
 

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from generation import connections
+from generation.providers import connections
 from generation.renders import pipeline, services
 from generation.models import Render, Status
 from projects import consent, review

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import connections
 from generation.models import Render, Status
+from generation.providers import connections
 from generation.renders import services
 from tests.fakes.provider_server import provider_server  # noqa: F401
 

@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from projects.live import ChangeKind, live_publish
-
-from generation.renders.catalog import retired_q
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
 from generation.providers.openai_videos import declared_fields_problems
+from generation.renders.catalog import retired_q
+from projects.live import ChangeKind, live_publish
 
 
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
