@@ -702,7 +702,7 @@ class ReconciliationRun(models.Model):
     period_end = models.DateField()
     csv_shape = models.CharField(max_length=16, help_text="generic or replicate")
     rows = models.JSONField(default=list, help_text="The usage rows as parsed: job_id, model, billed_usd, created_at")
-    result = models.JSONField(default=dict, help_text="Matches and differences found (generation/reconcile.py)")
+    result = models.JSONField(default=dict, help_text="Matches and differences found (generation/spend/reconcile.py)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -445,7 +445,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
     with transaction.atomic():
-        from generation import budget
+        from generation.spend import budget
 
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
@@ -471,7 +471,7 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
     """
     with transaction.atomic():
         if retake_prompt is not None:
-            from generation import budget
+            from generation.spend import budget
 
             budget.lock(take.scene.project_id, user=user)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)

@@ -18,10 +18,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from generation import budget
 from generation.models import TERMINAL, Render, Status
 from generation.renders import catalog
 from generation.renders.services import Compiled, form_key, render_compile
+from generation.spend import budget
 
 GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {

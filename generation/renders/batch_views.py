@@ -5,9 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from generation import budget
 from generation.forms import BatchRenderForm
 from generation.renders import batch
+from generation.spend import budget
 from projects.access import get_project_for, require
 
 PAGE = "generation/batch_render.html"

@@ -21,7 +21,7 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic, billing
+from generation import animatic
 from generation.models import Render, Status
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
@@ -34,6 +34,7 @@ from generation.providers import (
 )
 from generation.renders import catalog, delivery, reference
 from generation.scratch import FinishedFile, scratch_dir
+from generation.spend import billing
 from projects.consent import cast_problems
 
 log = logging.getLogger(__name__)

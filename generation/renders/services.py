@@ -16,11 +16,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from generation import budget
 from generation.models import Render, Status
 from generation.providers import ProviderError, provider_for
 from generation.renders import catalog
 from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
+from generation.spend import budget
 from projects import review
 from projects.consent import cast_problems
 

@@ -13,9 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from generation import budget
 from generation.models import Render
 from generation.renders import services
+from generation.spend import budget
 from projects import services as projects
 from projects.models import Membership, Role
 from tests.worker import migrated_data  # noqa: F401  (committed data: the shipped catalog is put back)

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from generation.models import ReconciliationRun
-from generation.spend import Period, spent_takes
+from generation.spend.selectors import Period, spent_takes
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 20000

@@ -2,7 +2,7 @@
 
 Spend is the recorded cost of every take booked in the period (what the provider billed when
 it said, else the catalog estimate), less takes that ended before any provider had them: the
-same takes the budget gives back (generation/budget.py). A take counts on the day it was
+same takes the budget gives back (generation/spend/budget.py). A take counts on the day it was
 booked. "Approved" means a reviewer approved it at some point (a review decision), so a take
 whose approval was later withdrawn still counts as approved seconds, and "never approved"
 is the money spent on takes nobody ever signed off.

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from generation import reconcile, spend
 from generation.models import ConnectionKind, ReconciliationRun
+from generation.spend import reconcile
+from generation.spend import selectors as spend
 from projects.access import get_project_for, membership_for, require
 
 PAGE = "generation/spend.html"
