@@ -48,7 +48,7 @@ def parse_args() -> argparse.Namespace:
 
 def render_clips(folder: Path, count: int, seconds: int) -> list[tuple[Path, Path]]:
     """(video, thumbnail) per clip, rendered once and reused by later runs."""
-    from generation import animatic
+    from generation.previz import animatic
     from generation.provenance import credentials as provenance
 
     folder = folder / f"{CACHE_VERSION}-{WIDTH}x{HEIGHT}-{seconds}s"

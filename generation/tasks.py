@@ -6,7 +6,8 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation import previz, scratch
+from generation import scratch
+from generation.previz import jobs as previz
 from generation.providers import connections
 from generation.provenance import ingredients, reverify
 from generation.renders import pipeline, retirement

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.core.files.base import File
 
-from generation.animatic import video_container
+from generation.previz.animatic import video_container
 from generation.renders.reference import SUFFIXES, ReferenceError, verify_upload
 
 QUARANTINE = "quarantine"

@@ -30,7 +30,7 @@ def verify_reference_video(upload) -> str:
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import probe_video, video_container
+    from generation.previz.animatic import probe_video, video_container
 
     if upload.size > MAX_VIDEO_BYTES:
         raise ValidationError("The reference video is over 100 MB.")

@@ -21,12 +21,12 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from generation import animatic
 from generation.exports import media as export_media
 from generation.exports import package as export_package
 from generation.exports import pdf as export_pdf
 from generation.exports.markers import ReviewNote
 from generation.models import Export, ExportStatus, PdfLayout, Render, Status
+from generation.previz import animatic
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
 from generation.renders.services import form_key
@@ -287,7 +287,7 @@ def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *
 
 
 def _claim_generator() -> str:
-    from generation.previz import claim_generator
+    from generation.previz.jobs import claim_generator
 
     return claim_generator()
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import c2pa
 from django.db.models import Q
 
-from generation import animatic
 from generation.exports.package import ingredient_title
 from generation.models import Render
-from generation.previz import ALGORITHMIC_MEDIA, claim_generator
+from generation.previz import animatic
+from generation.previz.jobs import ALGORITHMIC_MEDIA, claim_generator
 from generation.provenance import credentials as provenance
 
 log = logging.getLogger(__name__)

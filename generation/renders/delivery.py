@@ -37,7 +37,7 @@ def _fmt_seconds(seconds: float) -> str:
 
 def delivered_facts(path: Path) -> dict:
     """What the file is, read from its bytes (PyAV), never from its name; ValueError if no video."""
-    from generation import animatic
+    from generation.previz import animatic
 
     info = animatic.probe_video(path)
     try:

@@ -21,8 +21,8 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic
 from generation.models import Render, Status
+from generation.previz import animatic
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
 from generation.providers import (
@@ -531,7 +531,7 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     two sweeps running at once never both resume it, and a live worker (renewing its lease)
     never has its take taken away.
     """
-    from generation import previz
+    from generation.previz import jobs as previz
     from generation.tasks import cancel_at_provider, finish_render, previz_run_job, submit_render
 
     now = now or timezone.now()

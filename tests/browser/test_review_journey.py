@@ -19,7 +19,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from generation.animatic import probe_video
+from generation.previz.animatic import probe_video
 from generation.provenance.credentials import read_with_settings
 from projects import review
 from tests.browser.conftest import log_in

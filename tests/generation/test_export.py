@@ -311,7 +311,7 @@ def test_a_stale_running_export_no_longer_blocks_a_new_one(project, owner, appro
 
 def test_clips_without_sound_are_padded_with_silence(tmp_path):
     """A silent clip among sounding ones: re-encoded, and the sound track still lines up."""
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     loud = tmp_path / "loud.mp4"
     render_animatic(out_path=loud, width=320, height=180, seconds=1, title="A", prompt="p", scene_number=1)

@@ -258,7 +258,7 @@ def short_mp4(seconds=1):
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "me.mp4"

@@ -74,7 +74,7 @@ def a_short_mp4(name):
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"

@@ -11,8 +11,8 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
 
-from generation import animatic
 from generation.models import PrevizJob
+from generation.previz import animatic
 from generation.provenance import credentials as provenance
 from generation.providers.local_previz import output_name
 from generation.renders import reference

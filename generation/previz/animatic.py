@@ -13,8 +13,8 @@ from __future__ import annotations
 import colorsys
 import functools
 import hashlib
-import re
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
@@ -68,7 +68,8 @@ def _yuv420(img: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 # ---------------------------------------------------------------------------- drawing
 
 
-FONTS = Path(__file__).resolve().parent / "fonts"  # bundled with their licences (fonts/README.md)
+# generation/fonts/, shared with the storyboard PDF and bundled with their licences (fonts/README.md)
+FONTS = Path(__file__).resolve().parent.parent / "fonts"
 # Each character is drawn with the first of these that has its glyph: DejaVu for Latin, Greek,
 # Cyrillic and symbols; Droid Sans Fallback for Chinese and Japanese (DejaVu has no CJK).
 FALLBACK_FONT = "DroidSansFallbackFull.ttf"
