@@ -6,7 +6,7 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation import scratch
+from generation.storage import scratch
 from generation.previz import jobs as previz
 from generation.providers import connections
 from generation.provenance import ingredients, reverify
@@ -87,7 +87,7 @@ def resume_stalled_renders() -> None:
 
 @shared_task(ignore_result=True, soft_time_limit=300, time_limit=330)
 def sweep_studio_tmp() -> None:
-    """Partial downloads and builds of workers that were killed (see generation/scratch.py)."""
+    """Partial downloads and builds of workers that were killed (see generation/storage/scratch.py)."""
     removed = scratch.scratch_sweep()
     if removed:
         log.info("removed %d stale scratch entries", removed)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
 from generation.renders import reference
-from generation.files import file_response, protect
+from generation.storage.files import file_response, protect
 from generation.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, selectors, services

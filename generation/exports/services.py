@@ -30,7 +30,7 @@ from generation.previz import animatic
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
 from generation.renders.services import form_key
-from generation.scratch import FinishedFile, scratch_dir
+from generation.storage.scratch import FinishedFile, scratch_dir
 from projects import review
 from projects.models import Comment
 

@@ -8,12 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.exports import services as exports
-from generation.files import file_response
 from generation.models import Export, ExportStatus, PdfLayout
+from generation.storage.files import file_response
 from projects.access import get_project_for, membership_for
 
 PAGE = "generation/exports.html"
-# Their content types come from generation.files, like every served file's.
+# Their content types come from generation.storage.files, like every served file's.
 FILES = ("mp4", "zip", "pdf", "csv")
 
 

@@ -16,7 +16,7 @@ from generation.previz import animatic
 from generation.provenance import credentials as provenance
 from generation.providers.local_previz import output_name
 from generation.renders import reference
-from generation.scratch import FinishedFile, scratch_dir
+from generation.storage.scratch import FinishedFile, scratch_dir
 
 log = logging.getLogger(__name__)
 

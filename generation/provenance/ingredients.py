@@ -22,7 +22,7 @@ from django.core.files.storage import FileSystemStorage
 from generation.exports import package as export_package
 from generation.models import Render
 from generation.provenance import credentials as provenance
-from generation.scratch import scratch_dir
+from generation.storage.scratch import scratch_dir
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from generation.models import Render, Status, VerdictFingerprint
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
-from generation.scratch import scratch_dir
+from generation.storage.scratch import scratch_dir
 from projects.live import ChangeKind, live_publish_for_scene
 
 log = logging.getLogger(__name__)

@@ -33,8 +33,8 @@ from generation.providers import (
     webhook_url_for,
 )
 from generation.renders import catalog, delivery, reference
-from generation.scratch import FinishedFile, scratch_dir
 from generation.spend import billing
+from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.consent import cast_problems
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from generation.files import served_as
+from generation.storage.files import served_as
 from projects.models import Character, CharacterImage, Role
 
 HX = {"HTTP_HX_REQUEST": "true"}
