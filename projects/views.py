@@ -16,7 +16,7 @@ from django_htmx.http import push_url, reswap, retarget
 
 from generation.renders import reference
 from generation.storage.files import file_response, protect
-from generation.forms import RenderForm
+from generation.renders.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from generation.forms import ConnectionForm, RegisterModelForm
 from generation.models import ComfyWorkflow, ProviderConnection
 from generation.providers import connections
+from generation.providers.forms import ConnectionForm, RegisterModelForm
 from generation.renders import catalog
 from projects.access import membership_for, require
 

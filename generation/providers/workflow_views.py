@@ -8,9 +8,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from generation.forms import WorkflowMappingForm, WorkflowUploadForm
 from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
 from generation.providers import comfy_workflows
+from generation.providers.forms import WorkflowMappingForm, WorkflowUploadForm
 from projects.access import membership_for, require
 
 

@@ -5,8 +5,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from generation.forms import BatchRenderForm
 from generation.renders import batch
+from generation.renders.forms import BatchRenderForm
 from generation.spend import budget
 from projects.access import get_project_for, require
 
