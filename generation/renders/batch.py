@@ -39,7 +39,7 @@ class PlannedTake:
     @property
     def cost(self) -> Decimal:
         params = self.compiled.recipe["parameters"]
-        return self.compiled.model.price_for(params["size"]) * int(params["seconds"])
+        return catalog.cost_of(self.compiled.model, size=params["size"], seconds=params["seconds"])
 
 
 @dataclass

@@ -2,9 +2,12 @@
 
 Lifecycle: a *retired* model no longer renders; a *deprecated* one still does, and its
 `lifecycle_date` is the day it is announced to retire (owners are warned 30 days before, see
-generation.renders.retirement; an admin marks it retired when it goes). Whatever asks for a retired or
-unknown model is refused with one message (`refusal`), naming the team's live models that fit
-the scene, cheapest first (`alternatives_for`).
+generation.renders.retirement; an admin marks it retired when it goes). Whatever asks for a
+retired or unknown model is refused with one message (`refusal`), naming the team's live models
+that fit the scene, cheapest first (`alternatives_for`).
+
+What a take costs is `cost_of`, the one price formula: booking, batches, previews, re-target
+plans and alternatives all call it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from django.db.models import Q
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from projects.inputs import parse_id
+
+
+def cost_of(model: CatalogModel, *, size: str, seconds: int) -> Decimal:
+    """A take of `seconds` at `size` on `model`, in US$: its per-second price times seconds."""
+    return model.price_for(size) * int(seconds)
 
 
 @dataclass(frozen=True)
@@ -34,7 +42,7 @@ class Target:
         return f"{self.connection.label} — {self.model.display_name}"
 
     def estimate(self, *, size: str, seconds: int) -> Decimal:
-        return self.model.price_for(size) * seconds
+        return cost_of(self.model, size=size, seconds=seconds)
 
 
 def connection_ensure_local(team) -> ProviderConnection:

@@ -144,7 +144,8 @@ def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
         move = Move(scene=scene, used=used, size=nearest_size(scene.size, model.sizes),
                     duration=nearest_duration(scene.duration, model.durations),
                     used_name=before.display_name if before else ("an unknown model" if used else "no model yet"),
-                    cost_before=before.price_for(scene.size) * scene.duration if before else None)
+                    cost_before=catalog.cost_of(before, size=scene.size, seconds=scene.duration)
+                    if before else None)
         if move.size is None:
             move.problems.append(f"{model.display_name} renders none of the studio's sizes.")
         if move.duration is None:
@@ -154,7 +155,7 @@ def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
         if used == target.value and not move.problems and not (move.size_changed or move.duration_changed):
             move.problems.append(f"Already on {model.display_name}.")
         if not move.problems:
-            move.cost_after = model.price_for(move.size) * move.duration
+            move.cost_after = catalog.cost_of(model, size=move.size, seconds=move.duration)
         (plan.skipped if move.problems else plan.moves).append(move)
     return plan
 

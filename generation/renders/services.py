@@ -151,7 +151,7 @@ def render_create(
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
     params = recipe["parameters"]
-    cost = model.price_for(params["size"]) * int(params["seconds"])
+    cost = catalog.cost_of(model, size=params["size"], seconds=params["seconds"])
     try:
         with transaction.atomic():
             budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from generation.models import ProviderConnection, Render, Status
 from generation.providers import webhook_receive as webhooks
-from generation.renders import services
+from generation.renders import catalog, services
 from generation.renders.forms import RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response
 from projects.access import get_scene_for, membership_for, require
@@ -167,6 +167,7 @@ def render_preview(request, scene_pk):
         compiled = services.render_compile(scene=scene, connection=target.connection,
                                            model_id=target.model.model_id)
         # The model booked: an alias's pinned snapshot may cost otherwise.
-        compiled.estimate = (compiled.model.price_for(scene.size) * scene.duration if compiled.model
+        compiled.estimate = (catalog.cost_of(compiled.model, size=scene.size, seconds=scene.duration)
+                             if compiled.model
                              else target.estimate(size=scene.size, seconds=scene.duration))
     return render(request, "generation/_compiled.html", {"scene": scene, "compiled": compiled})
