@@ -111,7 +111,7 @@ class OpenAIDriver(Driver):
         return server
 
     def connection(self, *, team, user, webhooks: bool = False):
-        from generation import connections
+        from generation.providers import connections
 
         gateway = connections.connection_create(
             team=team, user=user, kind="openai-videos", label="Fake gateway",
@@ -157,7 +157,7 @@ class VeoDriver(Driver):
         return server
 
     def connection(self, *, team, user, webhooks: bool = False):
-        from generation import connections
+        from generation.providers import connections
 
         return connections.connection_create(team=team, user=user, kind="veo", label="Google Veo",
                                              base_url=self.fake.url, api_key=self.fake.api_key)
@@ -192,7 +192,7 @@ class FalDriver(Driver):
         return server
 
     def connection(self, *, team, user, webhooks: bool = False):
-        from generation import connections
+        from generation.providers import connections
 
         return connections.connection_create(team=team, user=user, kind="fal", label="fal",
                                              base_url=self.fake.url, api_key=self.fake.api_key)
@@ -230,7 +230,7 @@ class RunwayDriver(Driver):
         return server
 
     def connection(self, *, team, user, webhooks: bool = False):
-        from generation import connections
+        from generation.providers import connections
 
         return connections.connection_create(team=team, user=user, kind="runway", label="Runway",
                                              base_url=self.fake.url, api_key=self.fake.api_key)
@@ -262,7 +262,7 @@ class ComfyUIDriver(Driver):
     def connection(self, *, team, user, webhooks: bool = False):
         from decimal import Decimal
 
-        from generation import comfy_workflows, connections
+        from generation.providers import comfy_workflows, connections
         from tests.fakes.comfyui_server import FIXTURES
 
         connection = connections.connection_create(team=team, user=user, kind="comfyui", label="Studio GPU",

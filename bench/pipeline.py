@@ -9,7 +9,7 @@ A local fake provider runs every job for exactly `--job-seconds` T of real time,
 in parallel: by default tests/fakes/provider_server.py (OpenAI Videos format, a
 gateway), or with --provider the fake of Veo, fal, Runway or ComfyUI (bench/drivers.py).
 The studio books N takes on a connection to it: by default with one "Render scenes"
-click over N scenes (generation.batch.render_batch), with --booking single by
+click over N scenes (generation.renders.batch.render_batch), with --booking single by
 services.render_create per take (N clicks, one idempotency key each), and real `celery worker` subprocesses submit, poll and
 download them, against a throwaway database and broker. By default that is one
 worker with a prefork pool of 2, as `./studio start` runs it; --pool, --concurrency
@@ -79,7 +79,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scenes", type=int, default=20,
                         help="scenes the takes are spread over (--booking single; batch uses one per take)")
     parser.add_argument("--booking", choices=["batch", "single"], default="batch",
-                        help="batch: one 'Render scenes' click books a take per scene (generation.batch); "
+                        help="batch: one 'Render scenes' click books a take per scene (generation.renders.batch); "
                              "single: render_create per take, as N clicks on scene cards")
     parser.add_argument("--redis", action="store_true",
                         help="broker: a private redis-server started (and stopped) by the bench")
@@ -310,8 +310,8 @@ def main() -> None:
         from django.db import connections as db_connections
         from django.db.models import Count
 
-        from generation import batch, pipeline, services
         from generation.models import TERMINAL, Render, Status
+        from generation.renders import batch, pipeline, services
         from projects import services as projects
         from studio_site.celery import app as celery_app
 
@@ -420,7 +420,7 @@ def main() -> None:
         succeeded = [r for r in renders if r.status == Status.SUCCEEDED]
         seen = driver.figures(renders, jobs_before)
 
-        how = "one Render scenes click, generation.batch" if args.booking == "batch" else "render_create each"
+        how = "one Render scenes click, generation.renders.batch" if args.booking == "batch" else "render_create each"
         print(f"booking {n} takes ({how}): {booked - started:.2f} s")
         submitted = [r.submitted_at.timestamp() for r in renders if r.submitted_at]
         if submitted:

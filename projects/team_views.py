@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from generation import budget
+from generation.spend import budget
 from projects import services
 from projects.access import membership_for, require
 from projects.forms import InvitationForm, JoinForm, MemberRoleForm, MonthlyBudgetForm, TeamForm

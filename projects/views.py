@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
-from generation import reference
-from generation.files import file_response, protect
-from generation.forms import RenderForm
+from generation.renders import reference
+from generation.storage.files import file_response, protect
+from generation.renders.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require

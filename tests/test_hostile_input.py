@@ -26,8 +26,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.utils import timezone
 
-from generation import comfy_workflows, connections
-from generation import services as generation
+from generation.providers import comfy_workflows, connections
+from generation.renders import services as generation
 from generation.models import (
     CatalogModel,
     ComfyWorkflow,

@@ -11,7 +11,7 @@ import pytest
 from django.apps import apps as django_apps
 
 from bench.drivers import DRIVERS, SECONDS, SIZE
-from generation import batch
+from generation.renders import batch
 from generation.models import CatalogModel, Render, Status
 from projects import services as projects
 

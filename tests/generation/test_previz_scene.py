@@ -10,9 +10,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, ImageDraw, ImageFont
 
-from generation import animatic
-from generation.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
 from generation.models import PrevizJob, Status
+from generation.previz import animatic
+from generation.previz.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
 from projects import consent
 from projects.models import CharacterKind
 from projects.services import scene_set_reference
