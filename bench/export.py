@@ -6,7 +6,7 @@ Renders N previz takes of S seconds at 1280x720 once (signed and thumbnailed lik
 previz takes) into a cache folder, then, in a throwaway DATA_DIR and SQLite database,
 books a project whose N scenes each have one of them approved. Each run then times:
 
-- the export: `generation.export.export_run` called inline (no broker), i.e. plan, stitch,
+- the export: `generation.exports.services.export_run` called inline (no broker), i.e. plan, stitch,
   C2PA signing with N ingredients, ZIP, PDF and storing the three files, with the parts
   as the export records them in its summary (ingredients = adding each take's ingredient
   archive, which the approval prepared, sign = embedding the manifest into the cut;
@@ -48,7 +48,8 @@ def parse_args() -> argparse.Namespace:
 
 def render_clips(folder: Path, count: int, seconds: int) -> list[tuple[Path, Path]]:
     """(video, thumbnail) per clip, rendered once and reused by later runs."""
-    from generation import animatic, provenance
+    from generation.previz import animatic
+    from generation.provenance import credentials as provenance
 
     folder = folder / f"{CACHE_VERSION}-{WIDTH}x{HEIGHT}-{seconds}s"
     folder.mkdir(parents=True, exist_ok=True)
@@ -129,7 +130,7 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
     from django.utils import timezone
 
     from generation.models import Render, Status
-    from generation.provenance import read_provenance
+    from generation.provenance.credentials import read_provenance
     from projects import review, services as projects
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
@@ -166,13 +167,13 @@ def main() -> None:
         clips = render_clips(args.cache, args.clips, args.seconds)
         setup_django(tmp)
 
-        from generation.export import export_run
+        from generation.exports.services import export_run
         from generation.models import Export, ExportStatus
 
         project, user = book_project(clips, args.seconds)
         # What the worker does after each approval (generation.tasks.prepare_ingredient):
         # read the take's manifest once, so exports don't. Off the export's clock, as in use.
-        from generation import ingredients
+        from generation.provenance import ingredients
 
         started = time.perf_counter()
         for scene in project.scenes.all():

@@ -1,13 +1,15 @@
 """Benchmark the render pipeline end to end: N remote takes through a real Celery worker.
 
-    .venv/bin/python bench/pipeline.py [--renders 200] [--job-seconds 20] [--webhooks] [--redis]
+    .venv/bin/python bench/pipeline.py [--provider openai|veo|fal|runway|comfyui] [--renders 200]
+                                       [--job-seconds 20] [--webhooks] [--redis]
                                        [--booking batch|single] [--pool prefork] [--concurrency 2]
                                        [--workers 1] [--keep]
 
-The local fake provider (tests/fakes/provider_server.py, OpenAI Videos format)
-runs every job for exactly `--job-seconds` T of real time, all in parallel. The
-studio books N takes on a gateway connection: by default with one "Render scenes"
-click over N scenes (generation.batch.render_batch), with --booking single by
+A local fake provider runs every job for exactly `--job-seconds` T of real time, all
+in parallel: by default tests/fakes/provider_server.py (OpenAI Videos format, a
+gateway), or with --provider the fake of Veo, fal, Runway or ComfyUI (bench/drivers.py).
+The studio books N takes on a connection to it: by default with one "Render scenes"
+click over N scenes (generation.renders.batch.render_batch), with --booking single by
 services.render_create per take (N clicks, one idempotency key each), and real `celery worker` subprocesses submit, poll and
 download them, against a throwaway database and broker. By default that is one
 worker with a prefork pool of 2, as `./studio start` runs it; --pool, --concurrency
@@ -20,15 +22,16 @@ and --workers measure other deployments:
   CELERY_BROKER_URL when set (tasks go to a queue of the bench's own, purged
   afterwards).
 
-With --webhooks the connection gets a webhook secret, the studio is served by a
-WSGI server thread at PUBLIC_BASE_URL, and the fake gateway POSTs a signed
-`video.completed` event there the moment each job finishes.
+With --webhooks (openai, fal) the studio is served by a WSGI server thread at
+PUBLIC_BASE_URL, and the fake POSTs a signed event there the moment each job
+finishes (the gateway connection gets a webhook secret; fal signs with its keys).
 
 Prints (asserts nothing):
 - makespan ÷ ideal: makespan = booking starts → last take succeeded; ideal
   = T, as the provider runs every job at once. Target ≤ 1.15.
-- polls per take: the mean of Render.poll_count, and GET /videos/{id} requests
-  the server saw ÷ N. Target ≤ 8 (≈ 0 with webhooks).
+- polls per take: the mean of Render.poll_count, and the status requests the
+  fake saw ÷ N. Target ≤ 8 (≈ 0 with webhooks).
+- creates per take: jobs the fake accepted during the batch ÷ N. Must be exactly 1.
 """
 
 from __future__ import annotations
@@ -53,13 +56,14 @@ sys.path.insert(0, str(ROOT))
 
 TARGET_RATIO = 1.15
 TARGET_POLLS = 8
-MODEL = "veo-3.1"  # one of the fake server's OPENAI_MODELS
-SIZE, SECONDS = "1280x720", 4
-WEBHOOK_SECRET = "whsec_" + "YmVuY2gtcGlwZWxpbmUtd2ViaG9vay1zZWNyZXQ="  # base64 of a bench secret
+
+from bench.drivers import DRIVERS, SECONDS, SIZE
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provider", choices=list(DRIVERS), default="openai",
+                        help="the local fake (and adapter) measured; openai = an OpenAI-format gateway")
     parser.add_argument("--renders", type=int, default=200, help="number of takes (N)")
     parser.add_argument("--job-seconds", type=float, default=20.0,
                         help="how long every provider job runs (T, the ideal makespan)")
@@ -75,7 +79,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--scenes", type=int, default=20,
                         help="scenes the takes are spread over (--booking single; batch uses one per take)")
     parser.add_argument("--booking", choices=["batch", "single"], default="batch",
-                        help="batch: one 'Render scenes' click books a take per scene (generation.batch); "
+                        help="batch: one 'Render scenes' click books a take per scene (generation.renders.batch); "
                              "single: render_create per take, as N clicks on scene cards")
     parser.add_argument("--redis", action="store_true",
                         help="broker: a private redis-server started (and stopped) by the bench")
@@ -200,6 +204,21 @@ def stop_worker(proc: subprocess.Popen) -> None:
             proc.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by a process and its live descendants (Linux /proc)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return total
+
+
 def tail(path: Path, chars: int = 4000) -> str:
     try:
         return path.read_text(errors="replace")[-chars:]
@@ -222,6 +241,9 @@ def serve_studio():
         def log_message(self, *args):
             pass
 
+    import logging
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the webhook view's key fetches, per request
     httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler)
     httpd.set_app(get_wsgi_application())
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
@@ -238,6 +260,8 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     args = parse_args()
     n, job_seconds = args.renders, args.job_seconds
+    if args.webhooks and not DRIVERS[args.provider].webhooks:
+        raise SystemExit(f"--webhooks: {DRIVERS[args.provider].label} sends no webhooks; drop the flag.")
     timeout = args.timeout or 5 * job_seconds + 120
     tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     queue = f"bench-{uuid.uuid4().hex[:10]}"
@@ -286,21 +310,18 @@ def main() -> None:
         from django.db import connections as db_connections
         from django.db.models import Count
 
-        from generation import batch, connections, pipeline, services
         from generation.models import TERMINAL, Render, Status
-        from generation.providers import webhook_url_for
+        from generation.renders import batch, pipeline, services
         from projects import services as projects
         from studio_site.celery import app as celery_app
-        from tests.fakes.provider_server import ProviderServer
 
         celery_app.conf.task_always_eager = False
         if not broker.startswith(("studiofs", "filesystem")):
             cleanups.append(lambda: purge_queue(queue))
         cleanups.append(db_connections.close_all)
 
-        server = ProviderServer()
-        cleanups.append(server.close)
-        server.job_seconds = job_seconds
+        driver = DRIVERS[args.provider](job_seconds)
+        cleanups.append(driver.close)
 
         user = get_user_model().objects.create_user("bench", "bench@example.com", None)
         team = projects.team_create(name="Bench Pictures", owner=user)
@@ -313,15 +334,8 @@ def main() -> None:
             )
             for i in range(max(n, args.warmup) if args.booking == "batch" else max(1, min(n, args.scenes)))
         ]
-        gateway = connections.connection_create(
-            team=team, user=user, kind="openai-videos", label="Fake gateway",
-            base_url=server.openai_base, api_key=server.api_key,
-            webhook_secret=WEBHOOK_SECRET if args.webhooks else "",
-        )
-        connections.catalog_register_model(
-            connection=gateway, model_id=MODEL, display_name="Veo 3.1 (fake gateway)",
-            sizes=[SIZE], durations=[SECONDS], price_per_second=0.4,
-        )
+        gateway = driver.connection(team=team, user=user, webhooks=args.webhooks)
+        model_id = driver.model
 
         worker_env = {**os.environ}
         if args.webhooks:
@@ -329,8 +343,7 @@ def main() -> None:
             cleanups.append(httpd.server_close)
             cleanups.append(httpd.shutdown)
             settings.PUBLIC_BASE_URL = worker_env["PUBLIC_BASE_URL"] = public
-            server.webhook_url = webhook_url_for(gateway)
-            server.webhook_secret = WEBHOOK_SECRET
+            driver.webhooks_on(gateway, public, settings)
         workers = []
         for number in range(1, args.workers + 1):
             log_path = tmp / f"worker-{number}.log"
@@ -341,12 +354,12 @@ def main() -> None:
         def book(count: int) -> tuple[float, float, list[int]]:
             started = time.time()
             if args.booking == "batch":
-                takes = batch.render_batch(project=project, user=user, connection=gateway, model_id=MODEL,
+                takes = batch.render_batch(project=project, user=user, connection=gateway, model_id=model_id,
                                            scene_ids=[s.pk for s in scenes[:count]], idempotency_key=uuid.uuid4())
                 return started, time.time(), [t.pk for t in takes]
             ids = [
                 services.render_create(scene=scenes[i % len(scenes)], user=user,
-                                       connection=gateway, model_id=MODEL,
+                                       connection=gateway, model_id=model_id,
                                        idempotency_key=uuid.uuid4())[0].pk
                 for i in range(count)
             ]
@@ -375,7 +388,7 @@ def main() -> None:
                           + "  ".join(f"{s} {c}" for s, c in sorted(counts.items())), flush=True)
                 time.sleep(0.25)
 
-        print(f"{n} takes of {MODEL} {SIZE} {SECONDS} s, every provider job {job_seconds:g} s; "
+        print(f"{driver.label}: {n} takes of {model_id} {SIZE} {SECONDS} s, every provider job {job_seconds:g} s; "
               f"webhooks {'on' if args.webhooks else 'off'}; workers: {args.workers} "
               f"process{'es' if args.workers > 1 else ''} × {args.pool} pool × {args.concurrency}; "
               f"{database}; broker {broker}; {os.cpu_count()} CPUs, "
@@ -395,46 +408,41 @@ def main() -> None:
             print(f"the studio's expected job time for this connection and model before the "
                   f"measured batch: {expectation(probe):.2f} s (pipeline.expected_seconds)")
 
+        jobs_before = driver.job_count()
+        cpu_before = sum(cpu_seconds(proc.pid) for proc, _ in workers)
         started, booked, ids = book(n)
         wait(ids, started, "measured")
+        cpu_used = sum(cpu_seconds(proc.pid) for proc, _ in workers) - cpu_before
+        waited = time.time() - started
 
         renders = list(Render.objects.filter(pk__in=ids))
-        job_ids = {r.provider_job_id for r in renders if r.provider_job_id}
         statuses = Counter(r.status for r in renders)
         succeeded = [r for r in renders if r.status == Status.SUCCEEDED]
+        seen = driver.figures(renders, jobs_before)
 
-        def job_of(record) -> str:
-            return record.path.split("/")[4]  # /openai/v1/videos/{id}[/content]
-
-        polls = [q for q in server.seen("GET", r"/openai/v1/videos/[^/]+") if job_of(q) in job_ids]
-        contents = [q for q in server.seen("GET", r"/openai/v1/videos/[^/]+/content")
-                    if job_of(q) in job_ids]
-        creates = [j for j in server.jobs.values() if j.id in job_ids]
-
-        how = "one Render scenes click, generation.batch" if args.booking == "batch" else "render_create each"
+        how = "one Render scenes click, generation.renders.batch" if args.booking == "batch" else "render_create each"
         print(f"booking {n} takes ({how}): {booked - started:.2f} s")
         submitted = [r.submitted_at.timestamp() for r in renders if r.submitted_at]
         if submitted:
             print(f"submissions: first {min(submitted) - started:.2f} s, last "
                   f"{max(submitted) - started:.2f} s after booking started "
-                  f"({len(creates)} jobs at the provider)")
+                  f"({seen.creates} jobs at the provider)")
         print("outcomes: " + ", ".join(f"{s} {c}" for s, c in sorted(statuses.items())))
         errors = Counter(r.error_message for r in renders if r.status != Status.SUCCEEDED)
         for message, count in errors.most_common(3):
             print(f"  {count} × {message}")
         # Provider-side times (monotonic in this process) as wall-clock times.
         wall = time.time() - time.monotonic()
-        polls_by_job: dict[str, list[float]] = {}
-        for record in polls:
-            polls_by_job.setdefault(job_of(record), []).append(record.at + wall)
         detect, finish = [], []
         for r in succeeded:
-            job = server.jobs[r.provider_job_id]
-            done_at = job.created + job.duration + wall
-            seen = [t for t in polls_by_job.get(job.id, []) if t >= done_at]
-            if seen:
-                detect.append(min(seen) - done_at)
-                finish.append(r.finished_at.timestamp() - min(seen))
+            key = driver.job_key(r.provider_job_id)
+            if key not in seen.done_at:
+                continue
+            done_at = seen.done_at[key] + wall
+            after = [t + wall for t in seen.polls.get(key, []) if t + wall >= done_at]
+            if after:
+                detect.append(min(after) - done_at)
+                finish.append(r.finished_at.timestamp() - min(after))
         if detect:
             print(f"per take, job done → first poll that saw it: median "
                   f"{statistics.median(detect):.2f} s, p95 {pct(detect, 0.95):.2f} s, max "
@@ -453,15 +461,20 @@ def main() -> None:
         mean_polls = statistics.mean(poll_counts)
         print(f"polls per take (Render.poll_count): mean {mean_polls:.2f}, min "
               f"{min(poll_counts)}, max {max(poll_counts)}")
-        server_polls = len(polls) / n
-        print(f"polls per take (GET /videos/{{id}} seen by the gateway ÷ N): {server_polls:.2f}  "
+        server_polls = seen.poll_count / n
+        print(f"polls per take (status requests seen by the provider ÷ N): {server_polls:.2f}  "
               f"target ≤ {TARGET_POLLS}{' (≈ 0 with webhooks)' if args.webhooks else ''}: "
               f"{'met' if max(server_polls, mean_polls) <= TARGET_POLLS else 'MISSED'}")
-        print(f"content downloads: {len(contents)}")
+        print(f"video downloads: {seen.downloads}")
+        creates = seen.creates / n
+        print(f"creates per take (jobs the provider accepted ÷ N): {creates:.2f}  must be exactly 1: "
+              f"{'met' if seen.creates == n else 'MISSED'}")
         if args.webhooks:
-            outcomes = Counter(str(o) for j, _, o in server.webhook_deliveries if j in job_ids)
+            outcomes = Counter(str(o) for _, o in seen.webhooks)
             print("webhook deliveries: "
                   + (", ".join(f"HTTP {o} × {c}" for o, c in outcomes.items()) or "none"))
+        print(f"worker CPU during the measured batch: {cpu_used:.1f} s over {waited:.1f} s "
+              f"({cpu_used / waited:.2f} of {os.cpu_count()} cores), {1000 * cpu_used / n:.0f} ms per take")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         for cleanup in reversed(cleanups):

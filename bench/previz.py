@@ -24,7 +24,7 @@ import av  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from generation.animatic import probe_video, render_animatic  # noqa: E402
+from generation.previz.animatic import probe_video, render_animatic  # noqa: E402
 
 WIDTH, HEIGHT, SECONDS, FPS = 1280, 720, 8, 24
 X264 = {"preset": "ultrafast", "qp": "23"}  # the renderer's settings

@@ -7,7 +7,7 @@ class GenerationConfig(AppConfig):
     verbose_name = "Renders and providers"
 
     def ready(self):
-        from generation import budget
         from generation.models import take_settled
+        from generation.spend import budget
 
-        take_settled.connect(budget.on_take_settled, dispatch_uid="generation.budget.on_take_settled")
+        take_settled.connect(budget.on_take_settled, dispatch_uid="generation.spend.budget.on_take_settled")

@@ -52,7 +52,7 @@ def _render_upload_to(render, filename):
 
 class ProvenanceState(models.TextChoices):
     # The words a chip shows. Only an operator-configured anchor earns "Trusted"; the
-    # studio's own local CA is a root it made itself (generation/provenance.py).
+    # studio's own local CA is a root it made itself (generation/provenance/credentials.py).
     TRUSTED = "trusted", "Trusted"
     STUDIO = "studio", "Signed by this studio"
     VALID = "valid", "Intact, unknown signer"
@@ -149,7 +149,7 @@ class Render(models.Model):
     # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
     # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
     lease_until = models.DateTimeField(null=True, blank=True)
-    # What the provider delivered (generation/delivery.py), and each way it differs from the booking.
+    # What the provider delivered (renders/delivery.py), and each way it differs from the booking.
     delivered = models.JSONField(default=dict, blank=True)
     delivery_problems = models.JSONField(default=list, blank=True)
     characters = models.ManyToManyField("projects.Character", blank=True, related_name="renders",
@@ -260,7 +260,7 @@ class Render(models.Model):
 
     @property
     def frame_rate(self) -> float:
-        """Frames per second, as probed from the delivered file (generation/delivery.py);
+        """Frames per second, as probed from the delivered file (generation/renders/delivery.py);
         24, cinema's rate, for a take stored before deliveries were probed."""
         fps = (self.delivered or {}).get("fps")
         return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0
@@ -271,7 +271,7 @@ class Render(models.Model):
             return False
         if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
             return (self.connection_id, self.model) in self._remixable
-        from generation.catalog import resolve
+        from generation.renders.catalog import resolve
 
         model = resolve(self.connection, self.model)
         return bool(model and model.supports_remix)
@@ -402,23 +402,23 @@ class ProviderConnection(models.Model):
 
     @property
     def api_key(self) -> str:
-        from generation.crypto import decrypt
+        from generation.providers.crypto import decrypt
 
         return decrypt(self.api_key_encrypted)
 
     def set_api_key(self, value: str) -> None:
-        from generation.crypto import encrypt
+        from generation.providers.crypto import encrypt
 
         self.api_key_encrypted = encrypt(value)
 
     @property
     def webhook_secret(self) -> str:
-        from generation.crypto import decrypt
+        from generation.providers.crypto import decrypt
 
         return decrypt(self.webhook_secret_encrypted)
 
     def set_webhook_secret(self, value: str) -> None:
-        from generation.crypto import encrypt
+        from generation.providers.crypto import encrypt
 
         self.webhook_secret_encrypted = encrypt(value)
 
@@ -730,7 +730,7 @@ class ReconciliationRun(models.Model):
     period_end = models.DateField()
     csv_shape = models.CharField(max_length=16, help_text="generic or replicate")
     rows = models.JSONField(default=list, help_text="The usage rows as parsed: job_id, model, billed_usd, created_at")
-    result = models.JSONField(default=dict, help_text="Matches and differences found (generation/reconcile.py)")
+    result = models.JSONField(default=dict, help_text="Matches and differences found (generation/spend/reconcile.py)")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

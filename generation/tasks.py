@@ -6,7 +6,11 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation import connections, ingredients, pipeline, previz, retirement, reverify, scratch
+from generation.storage import scratch
+from generation.previz import jobs as previz
+from generation.providers import connections
+from generation.provenance import ingredients, reverify
+from generation.renders import pipeline, retirement
 from generation.models import PrevizJob
 
 
@@ -83,7 +87,7 @@ def resume_stalled_renders() -> None:
 
 @shared_task(ignore_result=True, soft_time_limit=300, time_limit=330)
 def sweep_studio_tmp() -> None:
-    """Partial downloads and builds of workers that were killed (see generation/scratch.py)."""
+    """Partial downloads and builds of workers that were killed (see generation/storage/scratch.py)."""
     removed = scratch.scratch_sweep()
     if removed:
         log.info("removed %d stale scratch entries", removed)
@@ -149,7 +153,7 @@ class ExportTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         log.error("export task %s for export %s crashed: %r", task_id, args[0] if args else "?", exc)
         if args:
-            from generation.export import export_crashed
+            from generation.exports.services import export_crashed
 
             export_crashed(args[0], exc)
 
@@ -157,6 +161,6 @@ class ExportTask(DjangoTask):
 # Twenty re-encoded 720p scenes take about a minute on two cores; the limit leaves room.
 @shared_task(base=ExportTask, acks_late=True, ignore_result=True, soft_time_limit=1200, time_limit=1260)
 def run_export(export_id: int) -> None:
-    from generation.export import export_run
+    from generation.exports.services import export_run
 
     export_run(export_id)

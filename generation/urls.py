@@ -1,8 +1,9 @@
 from django.urls import path, re_path
 
-from generation import (
-    batch_views, connection_views, export_views, retarget_views, spend_views, views, workflow_views,
-)
+from generation.spend import views as spend_views
+from generation.providers import connection_views, workflow_views
+from generation.exports import views as export_views
+from generation.renders import batch_views, retarget_views, views
 
 app_name = "generation"
 

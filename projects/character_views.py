@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from generation.files import file_response
+from generation.storage.files import file_response
 from projects import consent, selectors
 from projects.access import get_character_for, membership_for, require
 from projects.forms import CharacterForm, ConsentForm

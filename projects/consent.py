@@ -32,7 +32,7 @@ def verify_reference_video(upload) -> str:
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import probe_video, video_container
+    from generation.previz.animatic import probe_video, video_container
 
     if upload.size > MAX_VIDEO_BYTES:
         raise ValidationError("The reference video is over 100 MB.")
@@ -56,7 +56,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
                      images=(), declares_fictional: bool = False, reference_video=None) -> Character:
     from django.core.files import File
 
-    from generation.reference import ReferenceError, verified_name
+    from generation.renders.reference import ReferenceError, verified_name
 
     name = name.strip()
     if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from generation.catalog import available_targets
+from generation.renders.catalog import available_targets
 from generation.models import ConnectionKind
 from projects.inputs import IdsChoiceField, RefuseControlCharacters
 from projects.models import (

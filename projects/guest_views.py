@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from generation.files import file_response
+from generation.storage.files import file_response
 from projects import guest_links, review
 from projects.access import get_project_for, require
 from projects.inputs import parse_id

@@ -318,8 +318,8 @@ def approval_blocker(take) -> str | None:
     """Why this take may not be approved without an owner's written reason (None: it may).
 
     Each check is one sentence: tampered or broken content credentials (§1), a delivery other
-    than what was booked (generation.delivery.delivery_blocks_approval, §4)."""
-    from generation.delivery import delivery_blocks_approval
+    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
+    from generation.renders.delivery import delivery_blocks_approval
 
     reasons = []
     if take.provenance_broken:
@@ -435,7 +435,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     The edited prompt becomes the scene's prompt (the scene says what we want
     now), and the take goes to the same provider and model as the reviewed take.
     """
-    from generation import services as generation
+    from generation.renders import services as generation
 
     if not comment.requests_changes:
         raise ValidationError("Only a request for changes can start a re-render.")
@@ -445,7 +445,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
     with transaction.atomic():
-        from generation import budget
+        from generation.spend import budget
 
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
@@ -471,7 +471,7 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
     """
     with transaction.atomic():
         if retake_prompt is not None:
-            from generation import budget
+            from generation.spend import budget
 
             budget.lock(take.scene.project_id, user=user)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)

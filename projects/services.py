@@ -49,7 +49,7 @@ def team_create(*, name: str, owner) -> Team:
     with transaction.atomic():
         team = Team.objects.create(name=name)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-        from generation.catalog import connection_ensure_local
+        from generation.renders.catalog import connection_ensure_local
 
         connection_ensure_local(team)
     return team
@@ -228,7 +228,7 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
 
     Originals are never overwritten or deleted here: takes that used one keep it.
     """
-    from generation.reference import FITS, ReferenceError, verified_name
+    from generation.renders.reference import FITS, ReferenceError, verified_name
 
     if fit is not None and fit not in FITS:
         raise ValidationError("Choose crop or pad.")

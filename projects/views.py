@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
-from generation import reference
-from generation.files import file_response, protect
-from generation.forms import RenderForm
+from generation.renders import reference
+from generation.storage.files import file_response, protect
+from generation.renders.forms import RenderForm
 from generation.models import Render
 from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require
@@ -146,7 +146,8 @@ def scene_bulk(request, pk):
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
     if action == "delete" and request.POST.get("confirm") != "yes":
-        scenes = list(project.scenes.filter(pk__in=[i for i in ids if i.isdigit()]))
+        # parse_id, not str.isdigit: "²" is a digit to Python and 10**30 is past bigint (both a 500 here).
+        scenes = list(project.scenes.filter(pk__in=[pk for pk in map(parse_id, ids) if pk]))
         if not scenes:
             messages.error(request, "Select at least one scene to delete.")
             return redirect("projects:project_detail", pk=project.pk)

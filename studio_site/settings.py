@@ -194,7 +194,7 @@ def media_storage(env=os.environ) -> dict:
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
         **{k: v for k, v in options.items() if v},
         # Private objects, reached only through short-lived presigned URLs that a view
-        # hands to a member after its own access check (generation/files.py).
+        # hands to a member after its own access check (generation/storage/files.py).
         "default_acl": "private",
         "querystring_auth": True,
         "querystring_expire": int(env.get("STORAGE_URL_EXPIRE_SECONDS") or 300),
@@ -248,7 +248,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 # script that slips into a page (or an upload) does nothing. No 'unsafe-inline' anywhere:
 # templates carry no inline scripts, handlers or style="" attributes (JS sets styles through
 # the CSSOM, which CSP allows), and htmx is told not to inject its indicator <style>.
-# Stored files get their own stricter sandbox policy (generation/files.py), which this keeps.
+# Stored files get their own stricter sandbox policy (generation/storage/files.py), which this keeps.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],

@@ -142,7 +142,7 @@ def client_for(client):
 @pytest.fixture
 def render_take(django_capture_on_commit_callbacks, editor):
     """Render a scene to completion with the previz provider, inline."""
-    from generation import services as generation
+    from generation.renders import services as generation
 
     def render(scene, *, user=None, key=None):
         with django_capture_on_commit_callbacks(execute=True):
@@ -209,7 +209,7 @@ def priced_gateway(team, owner):
     """An OpenAI-format gateway whose one model, Wan 2.7, renders 4 s at 1280x720 for $0.50 a second.
 
     Its base URL answers nothing: for tests that book takes without sending them."""
-    from generation import connections
+    from generation.providers import connections
 
     connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Gateway",
                                                base_url="http://127.0.0.1:9/v1", api_key="sk-test")

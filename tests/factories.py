@@ -28,7 +28,7 @@ class EncodedAnimatics:
 
     @contextmanager
     def in_use(self):
-        from generation import animatic
+        from generation.previz import animatic
 
         if self.active:  # finished_take inside a test that uses previz_without_encode
             yield

@@ -2,8 +2,8 @@
 
 import struct
 
-from generation import provenance
 from generation.models import Render
+from generation.provenance import credentials as provenance
 
 
 def flip_a_byte_in_mdat(data: bytearray) -> bytearray:

@@ -16,7 +16,7 @@ def test_a_finished_take_without_the_encode_has_every_field_a_real_take_has(scen
 
 def test_a_take_booked_without_the_encode_reuses_the_first_encode_of_its_size_and_length(
         scene, make_scene, render_take, previz_without_encode, monkeypatch):
-    from generation import animatic
+    from generation.previz import animatic
 
     render_take(scene)  # the first of its size and length in the session may be encoded
 

@@ -12,6 +12,7 @@ store those; checking them here keeps the suite honest on both databases.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -21,15 +22,36 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.utils import timezone
 
-from generation.models import ProviderConnection, Render, Status, WebhookEvent
+from generation.providers import comfy_workflows, connections
+from generation.renders import services as generation
+from generation.models import (
+    CatalogModel,
+    ComfyWorkflow,
+    ProvenanceState,
+    ProviderConnection,
+    Render,
+    Status,
+    WebhookEvent,
+)
 from generation.providers.webhooks import sign_standard_webhook
-from projects import guest_links, services
+from projects import guest_links, review, script_import, services
 from projects.inputs import CONTROL_CHARACTERS
-from projects.models import Character, CharacterKind, Comment, Invitation, ReviewLink, Scene
+from projects.models import (
+    Character,
+    CharacterKind,
+    Comment,
+    Invitation,
+    Notification,
+    ReviewLink,
+    Scene,
+    ScriptImport,
+)
 from tests.conftest import PASSWORD
+from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 LONG = "x" * 100_000
 BAD_ESCAPE = object()  # stands for a raw `%FF` in the body or query string: not UTF-8
@@ -58,9 +80,16 @@ class Form:
     role: str  # who is logged in: owner, editor, reviewer, guest (a guest-link session) or anonymous
     fields: tuple[str, ...]
     base: dict = field(default_factory=dict)  # valid values for the other fields
+    # Files sent with every request (multipart): field → (file name, name of its content in FILES).
+    files: dict = field(default_factory=dict)
 
 
 KEY = "{key}"  # replaced by a fresh UUID per request
+# The contents of the files the upload forms send (Form.files).
+FILES = {
+    "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
+    "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
+}
 FORMS = [
     # studio_site/urls.py
     Form("login", "post", "/login/", "anonymous", ("username", "password"),
@@ -80,6 +109,20 @@ FORMS = [
          {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
           "version": "1"}),
     Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
+    Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
+    Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
+    Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
+    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "confirm", "to"),
+         {"action": "move", "scene": "{scene}", "to": "1"}),
+    Form("scene_bulk_delete", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
+         {"action": "delete"}),  # without confirm=yes: the page that asks to confirm
+    Form("scene_bulk_delete_confirmed", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
+         {"action": "delete", "confirm": "yes"}),
+    Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
+    # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
+    Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
+    Form("project_presence", "post", "/projects/{project}/presence/", "editor", ("editing", "client"),
+         {"editing": "{scene}", "client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11"}),
     Form("scene_cast", "post", "/scenes/{scene}/cast/", "editor", ("character", "action"),
          {"character": "{character}"}),
     Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
@@ -95,13 +138,16 @@ FORMS = [
          ("scope", "projects", "providers", "expires_on"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
-    Form("comment_create", "post", "/takes/{take}/comments/", "reviewer", ("body", "at", "until", "shared"),
-         {"body": "Nice.", "at": "0.5"}),
+    Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
+         ("body", "at", "until", "shared", "drawing"), {"body": "Nice.", "at": "0.5"}),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
          {"decision": "changes", "note": "Darker.", "rerender": "on", "prompt": "Darker mist.",
           "idempotency_key": KEY}),
     Form("take_approve", "post", "/takes/{take}/decide/", "reviewer", ("note",), {"decision": "approve"}),
+    # An owner approves a take whose checks failed, with the reason the override needs.
+    Form("take_approve_override", "post", "/takes/{blocked}/decide/", "owner", ("note", "override_reason"),
+         {"decision": "approve", "override_reason": "The client signed off on this cut."}),
     Form("comment_edit", "post", "/comments/{comment}/", "reviewer", ("action", "body"),
          {"action": "edit", "body": "Better."}),
     Form("comment_rerender", "post", "/comments/{comment}/rerender/", "editor", ("prompt", "idempotency_key"),
@@ -115,8 +161,16 @@ FORMS = [
          {"label": "Client", "scope": "scenes", "scenes": "{scene}", "days": "7", "password": ""}),
     Form("guest_gate", "post", "/review/{token}/", "anonymous", ("action", "password", "name"),
          {"action": "name", "name": "Gus"}),
-    Form("guest_comment", "post", "/review/{token}/takes/{take}/comments/", "guest", ("body", "at", "until"),
-         {"body": "Lovely.", "at": "0.5"}),
+    Form("guest_comment", "post", "/review/{token}/takes/{take}/comments/", "guest",
+         ("body", "at", "until", "drawing"), {"body": "Lovely.", "at": "0.5"}),
+    # Script in: the upload (a Fountain file) and its preview (one scene, ANNA speaks).
+    Form("script_upload", "post", "/projects/{project}/script/", "editor", ("split", "script"),
+         {"split": "heading"}, files={"script": ("harbour.fountain", "fountain")}),
+    Form("script_preview", "post", "/projects/{project}/script/{script}/", "editor",
+         ("mode", "duration", "cast", "takes_to_delete"), {"mode": "append", "duration": "4"}),
+    # The inbox takes no fields: its ids are in the path (PATHS, POST_PATHS).
+    Form("notifications_read_all", "post", "/inbox/read/", "editor", ()),
+    Form("notification_read", "post", "/inbox/{notification}/read/", "editor", ()),
     Form("guest_reply", "post", "/review/{token}/comments/{guest_thread}/replies/", "guest", ("body",),
          {"body": "Thanks."}),
     # generation/urls.py
@@ -126,15 +180,39 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
+    # An owner remixes a take whose checks failed, with the reason the override needs.
+    Form("render_remix_override", "post", "/takes/{blocked}/remix/", "owner",
+         ("prompt", "override_reason", "idempotency_key"),
+         {"prompt": "Brighter.", "override_reason": "The client wants this version reworked.",
+          "idempotency_key": KEY}),
     Form("connection_create", "post", "/teams/{team}/connections/", "owner",
          ("kind", "label", "base_url", "auth_style", "api_key", "webhook_secret"),
          {"kind": "openai-videos", "label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer",
           "api_key": "sk-1"}),
+    *[Form(f"connection_create_{kind}", "post", "/teams/{team}/connections/", "owner",
+           ("kind", "label", "base_url", "auth_style", "api_key", "webhook_secret"),
+           {"kind": kind, "label": kind.title(), "auth_style": "bearer", "api_key": "key-1",
+            **({"base_url": "http://192.168.1.20:8188"} if kind == "comfyui" else {})})
+      for kind in ("veo", "fal", "runway", "comfyui")],
+    Form("connection_edit_comfyui", "post", "/teams/{team}/connections/{comfy}/", "owner",
+         ("label", "base_url", "auth_style", "api_key"),
+         {"label": "Studio GPU", "base_url": "http://192.168.1.20:8188", "auth_style": "bearer"}),
+    # ComfyUI workflows: the upload (API-format JSON) and which inputs the studio fills.
+    Form("workflow_upload", "post", "/teams/{team}/connections/{comfy}/workflows/new/", "owner",
+         ("name", "file"), {"name": "LTX-Video 2B"}, files={"file": ("workflow_api.json", "workflow")}),
+    Form("workflow_map", "post", "/teams/{team}/connections/{comfy}/workflows/{workflow}/", "owner",
+         ("input_prompt", "input_negative_prompt", "input_width", "input_height", "input_length", "input_fps",
+          "input_seed", "input_image", "frames_rule", "fps", "sizes", "durations", "price_per_second"),
+         {"input_prompt": "3|text", "input_negative_prompt": "4|text", "input_width": "5|width",
+          "input_height": "5|height", "input_length": "5|length", "input_fps": "9|frame_rate",
+          "input_seed": "7|seed", "input_image": "", "frames_rule": "8n+1", "fps": "24",
+          "sizes": "768x512, 512x768", "durations": "2, 3, 4", "price_per_second": "0"}),
     Form("connection_edit", "post", "/teams/{team}/connections/{connection}/", "owner",
          ("label", "base_url", "auth_style", "api_key", "webhook_secret"),
          {"label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer"}),
     Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
-         ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input"),
+         ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input", "native_characters",
+          "supports_remix", "typical_seconds", "extra_fields"),
          {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
           "price_per_second": "0.1"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
@@ -142,7 +220,18 @@ FORMS = [
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
          {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
           "plan_total": "0"}),
-    Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key",)),
+    Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key", "pdf_layout"),
+         {"idempotency_key": KEY, "pdf_layout": "grid"}),
+    Form("scene_retarget_plan", "get", "/projects/{project}/retarget/", "editor", ("scene", "from", "target"),
+         {"scene": "{scene}", "target": "{target}"}),
+    Form("scene_retarget", "post", "/projects/{project}/retarget/", "editor", ("scene", "from", "target", "shown"),
+         {"scene": "{scene}", "target": "{target}"}),
+    Form("project_policy", "post", "/projects/{project}/policy/", "owner", ("allowed_models", "max_price_per_second"),
+         {"max_price_per_second": "0.50"}),
+    Form("team_budget", "post", "/teams/{team}/budget/", "owner", ("monthly_budget",), {"monthly_budget": "250"}),
+    Form("member_budget", "post", "/teams/{team}/members/{member}/budget/", "owner", ("monthly_budget",),
+         {"monthly_budget": "50"}),
+    Form("team_spend_csv", "get", "/teams/{team}/spend.csv", "owner", ("month", "start", "end", "by")),
     Form("project_spend", "get", "/projects/{project}/spend/", "editor", ("month", "start", "end", "by")),
     Form("project_spend_csv", "get", "/projects/{project}/spend.csv", "editor", ("month", "start", "end", "by")),
     Form("team_spend", "get", "/teams/{team}/spend/", "owner", ("month", "start", "end", "by")),
@@ -170,8 +259,10 @@ PATH_VALUES = {"nul": "a%00b", "control": "a%01b", "bad-utf8": "a%FFb", "long": 
 def world(team, owner, editor, reviewer, project, scene, priced_gateway, client):
     """One of everything a form can point at, all in the team."""
     local = team.connections.get(kind="local")
+    # The recipe a real take of the scene has: a remix starts from it.
+    recipe = generation.recipe_for(scene=scene, connection=local, model_id="previz-animatic-1")
     take = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
-                                 recipe={}, status=Status.SUCCEEDED, number=1, duration_seconds=2.0,
+                                 recipe=recipe, status=Status.SUCCEEDED, number=1, duration_seconds=2.0,
                                  created_by=editor)
     comment = Comment.objects.create(take=take, author=reviewer, body="Too bright.", at_seconds=0.5,
                                      requests_changes=True)
@@ -184,12 +275,29 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
                                            expires_at=timezone.now() + timedelta(days=7))
     priced_gateway.set_webhook_secret("whsec_" + "c2VjcmV0" * 4)
     priced_gateway.save()
+    # A take whose content credentials failed: approving or remixing it needs an owner's reason.
+    blocked = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
+                                    recipe=recipe, status=Status.SUCCEEDED, number=2,
+                                    duration_seconds=2.0, created_by=editor, c2pa_state=ProvenanceState.INVALID,
+                                    c2pa_summary={"verdict": "Tampered: the video's hash does not match."})
+    CatalogModel.objects.filter(kind="local", model_id="previz-animatic-1").update(supports_remix=True)
+    comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
+                                          base_url="http://192.168.1.20:8188")
+    workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
+                                               data=FILES["workflow"])
+    # The editor's pending script import, which the preview form confirms.
+    script = script_import.script_import_create(
+        project=project, user=editor, upload=SimpleUploadedFile("harbour.fountain", FILES["fountain"]))
+    review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
+    notification = Notification.objects.filter(recipient=editor).latest("pk")
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
+        "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
+        "notification": notification.pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
         "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
@@ -198,6 +306,17 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
 
 def _fill(text: str, world) -> str:
     return text.replace(KEY, str(uuid.uuid4())).format(**{k: v for k, v in world.items() if k != "users"})
+
+
+def _multipart(form: Form, data: dict, hostile_field: str | None, value) -> dict:
+    """The form's files beside its fields; a hostile value in a file's place is sent as text."""
+    body = {k: v for k, v in data.items() if k != hostile_field}
+    for name, (filename, content) in form.files.items():
+        if name != hostile_field:
+            body[name] = SimpleUploadedFile(filename, FILES[content])
+    if hostile_field is not None:
+        body[hostile_field] = [b"a\xffb"] if value is BAD_ESCAPE else value  # bytes pass through unencoded
+    return body
 
 
 def _log_in(client, form: Form, world) -> None:
@@ -221,6 +340,8 @@ def _encode(data: dict, hostile_field: str, value) -> str:
 def _send(client, form: Form, world, hostile_field: str, value):
     url = _fill(form.url, world)
     data = {k: _fill(v, world) for k, v in form.base.items()}
+    if form.files:
+        return client.post(url, _multipart(form, data, hostile_field, value))
     encoded = _encode(data, hostile_field, value)
     if form.method == "get":
         return client.get(f"{url}?{encoded}")
@@ -245,6 +366,23 @@ def _refused_by_postgresql(instance, model_field) -> str | None:
             return f"has more than {model_field.max_digits} digits"
     if isinstance(value, float) and value != value:
         return "is NaN"
+    if isinstance(model_field, models.JSONField) and value is not None:
+        return _refused_in_json(value)
+    return None
+
+
+def _refused_in_json(value) -> str | None:
+    """PostgreSQL's jsonb refuses NUL in any text (keys too) and NaN or ±Infinity (not JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"holds {value} in its JSON"
+    if isinstance(value, str):
+        return "holds NUL in its JSON" if "\x00" in value else None
+    if isinstance(value, dict):
+        if any("\x00" in key for key in value if isinstance(key, str)):
+            return "holds NUL in a key of its JSON"
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((reason for item in value if (reason := _refused_in_json(item))), None)
     return None
 
 
@@ -255,7 +393,8 @@ def _stored_badly() -> list[str]:
             continue
         concrete = [f for f in model._meta.concrete_fields
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
-                                      models.DecimalField, models.FloatField)) and not f.primary_key]
+                                      models.DecimalField, models.FloatField, models.JSONField))
+                    and not f.primary_key]
         for instance in model.objects.all():
             for model_field in concrete:
                 reason = _refused_by_postgresql(instance, model_field)
@@ -287,6 +426,49 @@ def test_no_hostile_path_segment_causes_a_500(client, world, editor, pattern, va
     assert response.status_code in {400, 404, 405, 410}
 
 
+# URLs whose views read no form field or query parameter: only ids and tokens in the path, which
+# tests/test_isolation.py and PATHS above cover. A new URL must be in FORMS, PATHS or here.
+NO_INPUT = {
+    "logout", "password_change_done", "password_reset_done", "password_reset_complete", "live",
+    "projects:project_list", "projects:scene_panel", "projects:scene_card", "projects:scene_delete",
+    "projects:scene_approve", "projects:script_export", "projects:team_switch", "projects:character_detail",
+    "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
+    "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
+    "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
+    "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
+    "generation:connection_status", "generation:export_list", "generation:export_status",
+    "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+}
+# Django's own forms, checked by Django: the password change and reset forms, and the admin.
+DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}
+# The load balancer's probe: ?format=json only picks JSON over text, and its answer is 503 whenever a
+# dependency is down (as in these tests, without a broker), so "never a 5xx" cannot apply to it.
+PROBES = {"health"}
+
+
+def _url_names(patterns=None, namespace=None):
+    from django.urls import URLResolver, get_resolver
+
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace != "admin":
+                yield from _url_names(pattern.url_patterns, pattern.namespace or namespace)
+        else:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_url_that_reads_input_is_sent_hostile_values():
+    from django.urls import resolve
+
+    ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
+           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
+           "script": "t", "notification": 1, "target": "1:m"}
+    sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
+    sent |= {resolve(pattern.format(value="1", scene=1)).view_name for pattern in PATHS.values()}
+    unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
+    assert unlisted == [], f"Add these URLs' fields to FORMS in tests/test_hostile_input.py: {unlisted}"
+
+
 # Without a file the character form never passes; its text fields are still checked above.
 NEEDS_A_FILE = {"character_create"}
 
@@ -298,8 +480,149 @@ def test_each_form_accepts_its_base_values(client, world, form):
     _log_in(client, form, world)
     url = _fill(form.url, world)
     data = {k: _fill(v, world) for k, v in form.base.items()}
+    if form.files:
+        data = _multipart(form, data, None, None)
     response = client.get(url, data) if form.method == "get" else client.post(url, data)
-    assert response.status_code in {200, 201, 302}
+    assert response.status_code in {200, 201, 204, 302}
+    if form.files:  # an upload refused would show its page again (200): accepted means moved on
+        assert response.status_code == 302, response.content.decode()[:2000]
+
+
+# --- uploaded files: what is inside them, and what they are called --------------------------------
+
+def _nested(depth: int) -> bytes:
+    return b'{"3": {"class_type": "CLIPTextEncode", "inputs": {"text": ' + b"[" * depth + b"]" * depth + b"}}}"
+
+
+HOSTILE_WORKFLOWS = {
+    "nested-past-the-parser": b"[" * 100_000,
+    "nested-past-any-workflow": _nested(200),
+    "nul-in-a-prompt": b'{"3": {"class_type": "CLIPTextEncode", "inputs": {"text": "mist\\u0000"}}}',
+    "nul-in-a-node-id": b'{"3\\u0000": {"class_type": "CLIPTextEncode", "inputs": {"text": "mist"}}}',
+    "control-in-an-input-name": b'{"3": {"class_type": "KSampler", "inputs": {"seed\\u001b": 1}}}',
+    "nan": b'{"3": {"class_type": "KSampler", "inputs": {"cfg": NaN}}}',
+    "infinity": b'{"3": {"class_type": "KSampler", "inputs": {"cfg": -Infinity}}}',
+    "past-a-float": b'{"3": {"class_type": "KSampler", "inputs": {"cfg": 1e999}}}',
+    "digits-past-the-parser": b'{"3": {"class_type": "KSampler", "inputs": {"seed": ' + b"9" * 5000 + b"}}}",
+    "not-utf8": b'{"3": {"class_type": "\xff\xfe"}}',
+    "utf16": '{"3": {"class_type": "A", "inputs": {}}}'.encode("utf-16"),
+    "empty": b"",
+    "a-list": b"[1, 2]",
+}
+
+
+@pytest.mark.parametrize("content", [pytest.param(c, id=name) for name, c in HOSTILE_WORKFLOWS.items()])
+def test_a_workflow_file_that_cannot_be_stored_is_refused_with_a_message(client, world, owner, content):
+    client.force_login(owner)
+    response = client.post(_fill("/teams/{team}/connections/{comfy}/workflows/new/", world),
+                           {"name": "Hostile", "file": SimpleUploadedFile("workflow_api.json", content)})
+    assert response.status_code == 200  # the upload page again, with the reason beside the file
+    assert 'class="field field--invalid"' in response.content.decode()
+    assert 'class="error" role="alert"' in response.content.decode()
+    assert not ComfyWorkflow.objects.filter(name="Hostile").exists()
+    assert _stored_badly() == []
+
+
+HOSTILE_SCRIPTS = {
+    "nul": b"INT. HARBOUR - DAWN\n\nMist\x00 on the water.\n",
+    "control-in-a-cue": b"INT. HARBOUR - DAWN\n\nANNA\x1b\nMorning.\n",
+    "not-utf8": b"INT. HARBOUR - DAWN\n\n\xff\xfe\xfd\n",
+    "fdx-entities": (b'<?xml version="1.0"?><!DOCTYPE f [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+                     b'<FinalDraft><Content><Paragraph Type="Scene Heading"><Text>&b;</Text></Paragraph>'
+                     b"</Content></FinalDraft>"),
+    "fdx-nested": (b'<?xml version="1.0"?><FinalDraft><Content>' + b"<a>" * 50_000 + b"</a>" * 50_000
+                   + b"</Content></FinalDraft>"),
+    "fdx-broken": b'<?xml version="1.0"?><FinalDraft><Content><Paragraph',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("content", [pytest.param(c, id=name) for name, c in HOSTILE_SCRIPTS.items()])
+def test_a_script_that_cannot_be_imported_is_refused_with_a_message(client, world, editor, content):
+    client.force_login(editor)
+    ScriptImport.objects.all().delete()
+    name = "harbour.fdx" if content.startswith(b"<?xml") else "harbour.fountain"
+    response = client.post(_fill("/projects/{project}/script/", world),
+                           {"split": "heading", "script": SimpleUploadedFile(name, content)})
+    assert response.status_code == 400
+    assert 'data-testid="script-error"' in response.content.decode()
+    assert not ScriptImport.objects.exists()
+    assert _stored_badly() == []
+
+
+HOSTILE_FILE_NAMES = {
+    "nul": "work\x00flow.json",
+    "control": "work\x1bflow.json",
+    "path": "../../../etc/passwd",
+    "windows-path": "C:\\Windows\\system32\\workflow.json",
+    "long": "w" * 5000 + ".json",
+    "right-to-left": "\u202enosj.exe",
+    "empty": "",
+    "dots": "..",
+}
+
+
+def _raw_multipart(fields: dict, file_field: str, filename: str, content: bytes) -> tuple[bytes, str]:
+    """A multipart body written by hand: the test client would clean the file's name before sending it."""
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n".encode("utf-8", "surrogateescape") + content
+                 + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+@pytest.mark.parametrize("filename", [pytest.param(n, id=i) for i, n in HOSTILE_FILE_NAMES.items()])
+@pytest.mark.parametrize("form_name", ["workflow_upload", "script_upload"])
+def test_no_hostile_file_name_causes_a_500_or_is_stored(client, world, form_name, filename):
+    form = next(f for f in FORMS if f.name == form_name)
+    _log_in(client, form, world)
+    ((field_name, (_name, content)),) = form.files.items()
+    body, content_type = _raw_multipart({k: _fill(v, world) for k, v in form.base.items()}, field_name, filename,
+                                        FILES[content])
+    response = client.post(_fill(form.url, world), body, content_type=content_type)
+    assert response.status_code < 500
+    assert _stored_badly() == []
+
+
+HOSTILE_DRAWINGS = {
+    "nested-past-the-parser": "[" * 100_000,
+    "not-a-list": '{"kind": "pen"}',
+    "not-a-shape": "[1]",
+    "nul-in-a-text": '[{"kind": "text", "color": "#e53935", "points": [[0.1, 0.1]], "text": "a\\u0000b"}]',
+    "nul-in-a-key": '[{"kind": "rect", "color": "#e53935", "points": [[0, 0], [1, 1]], "\\u0000": 1}]',
+    "past-a-float": '[{"kind": "rect", "color": "#e53935", "points": [[0, 0], [1e999, 1]]}]',
+    "infinity": '[{"kind": "rect", "color": "#e53935", "points": [[0, 0], [Infinity, 1]]}]',
+    "digits-past-the-parser": '[{"kind": "rect", "color": "#e53935", "points": [[0, 0], [' + "9" * 5000 + ', 1]]}]',
+    "true-as-a-number": '[{"kind": "rect", "color": "#e53935", "points": [[0, 0], [true, 1]]}]',
+    "outside-the-palette": '[{"kind": "rect", "color": "red; background: url(x)", "points": [[0, 0], [1, 1]]}]',
+    "too-many-points": ('[{"kind": "pen", "color": "#e53935", "points": ['
+                        + ", ".join(["[0.5, 0.5, 0.5]"] * 1001) + "]}]"),
+    "too-many-shapes": "[" + ", ".join(['{"kind": "rect", "color": "#e53935", "points": [[0, 0], [1, 1]]}'] * 51)
+                       + "]",
+    "huge": "[" + " " * 300_000 + "]",
+}
+
+
+@pytest.mark.parametrize("drawing", [pytest.param(d, id=name) for name, d in HOSTILE_DRAWINGS.items()])
+def test_a_drawing_that_cannot_be_stored_is_refused_with_a_message(client, world, reviewer, drawing):
+    client.force_login(reviewer)
+    response = client.post(_fill("/takes/{take}/comments/", world),
+                           {"body": "Look here.", "at": "0.5", "drawing": drawing})
+    assert response.status_code == 422
+    assert "The drawing could not be saved" in response.content.decode()
+    assert not Comment.objects.filter(body="Look here.").exists()
+    assert _stored_badly() == []
+
+
+# --- the inbox: ids in the path ------------------------------------------------------------------
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999", str(2**63), "0"])
+def test_marking_read_a_notification_that_cannot_exist_is_a_404(client, world, editor, pk):
+    client.force_login(editor)
+    assert client.post(f"/inbox/{pk}/read/").status_code == 404
+    assert Notification.objects.filter(recipient=editor, read_at__isnull=True).exists()
 
 
 # --- provider webhooks: correctly signed, yet not storable --------------------------------------
@@ -333,6 +656,35 @@ def test_a_webhook_id_as_long_as_the_column_is_accepted_once(client, world, pric
     payload = {"type": "video.completed", "data": {"id": "job_1"}}
     assert _deliver(client, priced_gateway, payload, "m" * 200).status_code == 204
     assert _deliver(client, priced_gateway, payload, "m" * 200).status_code == 200  # already processed
+
+
+# fal signs with Ed25519 and its published keys: anyone may call the URL with any headers.
+FAL_HEADERS = {
+    "none": {},
+    "timestamp-text": {"timestamp": "abc"},
+    "timestamp-past-the-parser": {"timestamp": "9" * 5000},
+    "timestamp-unicode-digits": {"timestamp": "١٧٠٠٠٠٠٠٠٠"},
+    "timestamp-float": {"timestamp": "1e309"},
+    "signature-not-hex": {"signature": "zz" * 64},
+    "signature-odd-length": {"signature": "a" * 127},
+    "signature-huge": {"signature": "00" * 50_000},
+    "request-id-long": {"request_id": "r" * 5000},
+    "request-id-control": {"request_id": "req\x01one"},
+}
+
+
+@pytest.mark.parametrize("changed", [pytest.param(h, id=name) for name, h in FAL_HEADERS.items()])
+def test_a_fal_webhook_with_hostile_headers_is_refused_with_a_reason(client, world, team, owner, settings, changed):
+    settings.FAL_JWKS_URL = "http://127.0.0.1:9/.well-known/jwks.json"  # answers nothing
+    fal = connections.connection_create(team=team, user=owner, kind="fal", label="fal", api_key="key-1")
+    values = {"request_id": "req-1", "user_id": "user-1", "timestamp": str(int(time.time())),
+              "signature": "ab" * 64, **changed}
+    headers = {f"HTTP_X_FAL_WEBHOOK_{k.upper()}": v for k, v in values.items()} if changed else {}
+    body = json.dumps({"request_id": values["request_id"], "status": "OK", "payload": {}}).encode()
+    response = client.post(f"/webhooks/{fal.webhook_token}/", body, content_type="application/json", **headers)
+    assert 400 <= response.status_code < 500
+    assert response.content  # the reason, for whoever reads the provider's delivery log
+    assert not WebhookEvent.objects.exists()
 
 
 # --- what the person sees ------------------------------------------------------------------------
@@ -404,3 +756,13 @@ def test_an_api_key_with_a_line_break_inside_is_refused_before_it_reaches_a_head
         "api_key": "sk-one\nX-Injected: yes"})
     assert "no spaces or line breaks inside" in response.content.decode()
     assert not ProviderConnection.objects.filter(label="Split").exists()
+
+
+@pytest.mark.parametrize("scene_id", ["²", str(10**30)])
+def test_deleting_scenes_that_cannot_exist_says_to_select_one_and_deletes_nothing(client, world, editor, scene_id):
+    client.force_login(editor)
+    response = client.post(f"/projects/{world['project']}/scenes/bulk/", {"action": "delete", "scene": scene_id},
+                           follow=True)
+    assert response.status_code == 200
+    assert "Select at least one scene to delete." in response.content.decode()
+    assert Scene.objects.filter(pk=world["scene"]).exists()

@@ -1,27 +1,113 @@
-"""Every page and endpoint: another team's user gets a 404, an anonymous visitor the login page."""
+"""Every page and endpoint: another team's user gets a 404, an anonymous visitor the login page.
+
+Every URL pattern of the studio is in exactly one list below: ISOLATED (the team's things),
+PERSONAL (a signed-in person's own pages, which show only their own things) or PUBLIC (no login
+by design, each with the reason). A new URL that is in none fails
+`test_every_url_pattern_is_isolated_personal_or_knowingly_public`.
+"""
+
+import io
 
 import pytest
-from django.urls import reverse
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from PIL import Image
 
-from generation.models import Export
-from projects import guest_links, review
-from projects.models import Invitation, Membership
+from generation.providers import comfy_workflows, connections
+from generation.models import Export, ExportStatus, ReconciliationRun
+from projects import consent, guest_links, review, script_import, services
+from projects.models import (
+    CharacterKind,
+    Invitation,
+    Membership,
+    Notification,
+    NotificationKind,
+    ScriptImport,
+)
+from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
+
+SCRIPTS = COMFY_FIXTURES.parent / "scripts"
+
+# No login by design; each answers with its own check (a token, a signature) or shows nothing private.
+PUBLIC = {
+    "login", "logout",  # signing in and out
+    # Password reset: an email with a one-time token (tests/projects/test_account_security.py).
+    "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
+    "invitation_accept",  # the invitation's token is the key (test_an_invitation_link_needs_no_login)
+    "health", "live",  # load balancer probes: no data
+    "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
+    # A client's review link: the link's token (and password) is the key, scoped to its project
+    # (tests/projects/test_guest_links.py).
+    "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
+}
+PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
+
+# Signed in, but about the person and not one team's things: the anonymous visitor is sent to
+# log in; anyone else sees only their own (test_personal_pages_show_only_ones_own).
+PERSONAL = {
+    "projects:project_list", "projects:team_create", "projects:my_likeness", "projects:notification_settings",
+    "projects:inbox", "projects:notifications_read_all", "password_change", "password_change_done",
+}
+
+
+def _url_names(patterns=None, namespace=None):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _url_names(pattern.url_patterns, pattern.namespace or namespace)
+        else:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def _png(name="face.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 120, 200)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue())
 
 
 @pytest.fixture
-def urls(team, project, scene, finished_take, owner):
+def objects(team, project, scene, finished_take, owner, editor, reviewer):
+    """One of each thing the studio's URLs point at, all in `team`."""
     take = finished_take(scene)
-    membership = Membership.objects.get(user=owner)
-    comment = review.comment_add(take=take, author=owner, body="Mine", at=1, requests_changes=True)
+    services.scene_set_reference(scene=scene, user=owner, upload=_png("harbour.png"), fit="crop")
+    comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
+                                          base_url="http://192.168.1.20:8188")
+    workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
+                                               data=(COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes())
+    character = consent.character_create(team=team, user=editor, name="Eddie", kind=CharacterKind.PERSON,
+                                         person=editor, images=[_png()])
+    export = Export.objects.create(project=project, created_by=owner, status=ExportStatus.SUCCEEDED)
+    for kind, body in (("mp4", b"\x00\x00\x00\x18ftypmp42"), ("zip", b"PK\x05\x06" + b"\x00" * 18),
+                       ("pdf", b"%PDF-1.4\n%%EOF\n"), ("csv", b"scene,at,comment\nDawn,1.0,Darker\n")):
+        getattr(export, kind).save(f"harbour.{kind}", ContentFile(body), save=False)
+    export.save()
+    # The owner's pending script import: its preview is theirs alone, even within the team.
+    pending = script_import.script_import_create(
+        project=project, user=owner,
+        upload=SimpleUploadedFile("harbour.fountain", (SCRIPTS / "harbour.fountain").read_bytes()))
+    comment = review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1, requests_changes=True)
+    notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
-    export = Export.objects.create(project=project, created_by=owner, status="succeeded")
+    return {"take": take, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
+            "script_import": pending, "comment": comment, "notification": notification, "link": link,
+            "membership": Membership.objects.get(user=owner),
+            "reconciliation": ReconciliationRun.objects.create(
+                team=team, provider="replicate", period_start="2026-11-01", period_end="2026-11-30",
+                csv_shape="generic", created_by=owner)}
+
+
+@pytest.fixture
+def urls(team, project, scene, objects):
+    o = objects
+    take, comment, export, comfy, character = o["take"], o["comment"], o["export"], o["comfy"], o["character"]
+    gateway = team.connections.get(kind="local")
     return [
         ("get", reverse("generation:export_list", args=[project.pk])),
         ("get", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:export_create", args=[project.pk])),
         ("get", reverse("generation:export_status", args=[export.pk])),
-        *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf")],
+        *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf", "csv")],
         ("get", reverse("projects:take_review", args=[take.pk])),
         ("post", reverse("projects:comment_create", args=[take.pk])),
         ("post", reverse("projects:take_decide", args=[take.pk])),
@@ -33,10 +119,22 @@ def urls(team, project, scene, finished_take, owner):
         ("get", reverse("projects:project_activity", args=[project.pk])),
         ("get", reverse("projects:review_links", args=[project.pk])),
         ("post", reverse("projects:review_links", args=[project.pk])),
-        ("post", reverse("projects:review_link_revoke", args=[project.pk, link.pk])),
+        ("post", reverse("projects:review_link_revoke", args=[project.pk, o["link"].pk])),
         ("get", reverse("projects:project_detail", args=[project.pk])),
         ("post", reverse("projects:scene_create", args=[project.pk])),
         ("post", reverse("projects:project_budget", args=[project.pk])),
+        ("post", reverse("projects:project_policy", args=[project.pk])),
+        ("get", reverse("generation:scene_retarget", args=[project.pk])),
+        ("post", reverse("generation:scene_retarget", args=[project.pk])),
+        ("get", reverse("generation:project_spend", args=[project.pk])),
+        ("get", reverse("generation:project_spend_csv", args=[project.pk])),
+        ("get", reverse("generation:team_spend", args=[team.pk])),
+        ("get", reverse("generation:team_spend_csv", args=[team.pk])),
+        ("get", reverse("generation:reconciliation_list", args=[team.pk])),
+        ("post", reverse("generation:reconciliation_list", args=[team.pk])),
+        ("get", reverse("generation:reconciliation_detail", args=[team.pk, o["reconciliation"].pk])),
+        ("post", reverse("projects:team_budget", args=[team.pk])),
+        ("post", reverse("projects:member_budget", args=[team.pk, o["membership"].pk])),
         ("get", reverse("projects:scene_card", args=[scene.pk])),
         ("get", reverse("projects:scene_panel", args=[project.pk, scene.pk])),
         ("post", reverse("projects:scene_order", args=[project.pk])),
@@ -48,11 +146,14 @@ def urls(team, project, scene, finished_take, owner):
         ("post", reverse("projects:scene_delete", args=[scene.pk])),
         ("post", reverse("projects:scene_move", args=[scene.pk, "up"])),
         ("post", reverse("projects:scene_approve", args=[scene.pk, take.pk])),
+        ("post", reverse("projects:scene_cast", args=[scene.pk])),
         ("post", reverse("projects:team_switch", args=[team.pk])),
         ("get", reverse("projects:team_members", args=[team.pk])),
         ("post", reverse("projects:team_members", args=[team.pk])),
-        ("post", reverse("projects:member_update", args=[team.pk, membership.pk])),
+        ("post", reverse("projects:member_update", args=[team.pk, o["membership"].pk])),
+        ("post", reverse("projects:team_training", args=[team.pk])),
         ("post", reverse("generation:render_create", args=[scene.pk])),
+        ("get", reverse("generation:render_preview", args=[scene.pk])),
         ("get", reverse("generation:render_status", args=[take.pk])),
         ("post", reverse("generation:render_retry", args=[take.pk])),
         ("post", reverse("generation:render_cancel", args=[take.pk])),
@@ -61,10 +162,32 @@ def urls(team, project, scene, finished_take, owner):
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "original"])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "crop"])),
         ("get", reverse("generation:connection_list", args=[team.pk])),
-        ("get", reverse("generation:connection_edit", args=[team.pk, team.connections.get().pk])),
-        ("post", reverse("generation:connection_test", args=[team.pk, team.connections.get().pk])),
+        ("get", reverse("generation:connection_edit", args=[team.pk, gateway.pk])),
+        ("post", reverse("generation:connection_test", args=[team.pk, gateway.pk])),
+        ("get", reverse("generation:connection_status", args=[team.pk, gateway.pk])),
+        ("post", reverse("generation:model_register", args=[team.pk, gateway.pk])),
+        # ComfyUI workflows on the team's connection: uploading one, mapping its inputs.
+        ("get", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
+        ("post", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
+        ("get", reverse("generation:workflow_map", args=[team.pk, comfy.pk, o["workflow"].pk])),
+        ("post", reverse("generation:workflow_map", args=[team.pk, comfy.pk, o["workflow"].pk])),
         ("get", reverse("generation:render_file", args=[take.pk, "video"])),
         ("get", reverse("generation:render_file", args=[take.pk, "thumbnail"])),
+        # Script in and out.
+        ("get", reverse("projects:script_upload", args=[project.pk])),
+        ("post", reverse("projects:script_upload", args=[project.pk])),
+        ("get", reverse("projects:script_preview", args=[project.pk, o["script_import"].token])),
+        ("post", reverse("projects:script_preview", args=[project.pk, o["script_import"].token])),
+        ("get", reverse("projects:script_export", args=[project.pk])),
+        # Characters and their consent.
+        ("get", reverse("projects:character_list", args=[team.pk])),
+        ("post", reverse("projects:character_list", args=[team.pk])),
+        ("get", reverse("projects:character_detail", args=[character.pk])),
+        ("get", reverse("projects:character_image", args=[character.pk, character.images.get().pk])),
+        ("post", reverse("projects:character_consent", args=[character.pk])),
+        ("post", reverse("projects:character_revoke", args=[character.pk])),
+        # A teammate's notification.
+        ("post", reverse("projects:notification_read", args=[o["notification"].pk])),
         # The live channel: a stream, its fallback poll and presence, per project; the team's stream.
         ("get", reverse("projects:project_events", args=[project.pk])),
         ("get", reverse("projects:project_changes", args=[project.pk])),
@@ -73,24 +196,94 @@ def urls(team, project, scene, finished_take, owner):
     ]
 
 
-def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, project):
+def test_every_url_pattern_is_isolated_personal_or_knowingly_public(urls):
+    isolated = {resolve(url).view_name for _method, url in urls}
+    unlisted = [name for name in _url_names()
+                if name not in isolated | PERSONAL | PUBLIC and name.split(":")[0] not in PUBLIC_NAMESPACES]
+    assert unlisted == [], ("Add these URLs to `urls` in tests/test_isolation.py (or, if they are public "
+                            f"by design, to PUBLIC with the reason): {unlisted}")
+    assert not isolated & (PERSONAL | PUBLIC)
+
+
+def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, project, objects):
     client = client_for(outsider)
     for method, url in urls:
         response = getattr(client, method)(url)
         assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
     assert project.scenes.count() == 1  # nothing changed
+    objects["notification"].refresh_from_db()
+    assert objects["notification"].read_at is None
+    assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+
+
+def test_a_team_member_reaches_every_page_so_the_404s_above_are_isolation(client_for, owner, editor, urls, objects,
+                                                                          settings):
+    """The control: the outsider's 404s are not pages that are missing for everyone."""
+    settings.LIVE_STREAM_MAX_SECONDS = 0.1  # the streams answer at once; their bodies are not read
+    client = client_for(owner)
+    mine = {reverse("projects:notification_read", args=[objects["notification"].pk])}  # the editor's own
+    for method, url in urls:
+        if method != "get" or url in mine:
+            continue
+        response = client.get(url)
+        assert response.status_code in {200, 302}, f"GET {url} gave {response.status_code} to the team's owner"
+    assert client_for(editor).post(*mine).status_code == 302
 
 
 def test_anonymous_visitors_are_sent_to_login(client, urls):
-    for method, url in urls:
+    personal = [("get", reverse(name)) for name in PERSONAL if name != "projects:notifications_read_all"]
+    for method, url in [*urls, *personal, ("post", reverse("projects:notifications_read_all"))]:
         response = getattr(client, method)(url)
         assert response.status_code == 302, f"{method.upper()} {url} gave {response.status_code}"
         assert response.url.startswith(reverse("login"))
 
 
-def test_project_list_shows_only_my_teams_projects(client_for, outsider, project):
-    page = client_for(outsider).get(reverse("projects:project_list")).content.decode()
-    assert project.name not in page
+# --- things that belong to one person, not to the whole team -------------------------------------
+
+
+def test_a_notification_is_not_found_by_a_teammate_who_is_not_its_recipient(client_for, owner, objects):
+    notification = objects["notification"]
+    client = client_for(owner)
+    assert client.post(reverse("projects:notification_read", args=[notification.pk])).status_code == 404
+    client.post(reverse("projects:notifications_read_all"))  # marks the owner's own, never the editor's
+    assert "the mist" not in client.get(reverse("projects:inbox")).content.decode()
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
+def test_a_script_import_preview_is_not_found_by_a_teammate_who_did_not_upload_it(client_for, editor, project,
+                                                                                  objects):
+    pending = objects["script_import"]
+    url = reverse("projects:script_preview", args=[project.pk, pending.token])
+    client = client_for(editor)  # an editor of the same project, who may import scripts of their own
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"mode": "append"}).status_code == 404
+    assert project.scenes.count() == 1  # nothing imported
+    assert ScriptImport.objects.filter(pk=pending.pk).exists()
+
+
+def test_my_team_in_the_url_does_not_open_another_teams_connection_or_workflow(client_for, outsider, objects):
+    """The outsider's own team id beside our object's id: the object is looked up in *their* team."""
+    theirs = Membership.objects.get(user=outsider).team
+    comfy, workflow = objects["comfy"], objects["workflow"]
+    client = client_for(outsider)
+    for url in (reverse("generation:connection_edit", args=[theirs.pk, comfy.pk]),
+                reverse("generation:connection_status", args=[theirs.pk, comfy.pk]),
+                reverse("generation:workflow_upload", args=[theirs.pk, comfy.pk]),
+                reverse("generation:workflow_map", args=[theirs.pk, comfy.pk, workflow.pk])):
+        assert client.get(url).status_code == 404, url
+    for url in (reverse("generation:connection_test", args=[theirs.pk, comfy.pk]),
+                reverse("generation:model_register", args=[theirs.pk, comfy.pk]),
+                reverse("projects:member_update", args=[theirs.pk, objects["membership"].pk])):
+        assert client.post(url).status_code == 404, url
+
+
+def test_personal_pages_show_only_ones_own(client_for, outsider, project, objects):
+    client = client_for(outsider)
+    assert project.name not in client.get(reverse("projects:project_list")).content.decode()
+    inbox = client.get(reverse("projects:inbox")).content.decode()
+    assert "the mist" not in inbox and "rita" not in inbox
+    assert "Eddie" not in client.get(reverse("projects:my_likeness")).content.decode()
 
 
 def test_unknown_ids_are_404(client_for, owner):

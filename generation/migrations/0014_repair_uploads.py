@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def repair(apps, schema_editor):
-    from generation.upload_repair import repair_uploads
+    from generation.storage.upload_repair import repair_uploads
 
     for line in repair_uploads(apps):
         print(f"  {line}")

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('period_end', models.DateField()),
                 ('csv_shape', models.CharField(help_text='generic or replicate', max_length=16)),
                 ('rows', models.JSONField(default=list, help_text='The usage rows as parsed: job_id, model, billed_usd, created_at')),
-                ('result', models.JSONField(default=dict, help_text='Matches and differences found (generation/reconcile.py)')),
+                ('result', models.JSONField(default=dict, help_text='Matches and differences found (generation/spend/reconcile.py)')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reconciliations', to='projects.team')),

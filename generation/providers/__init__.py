@@ -1,4 +1,9 @@
-"""Provider registry. One module per provider behind generation.providers.base.Provider."""
+"""Provider registry. One module per provider behind generation.providers.base.Provider.
+
+Beside the adapters: a team's connections (connections.py, connection_views.py), keys
+encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py, workflow_views.py)
+and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
+"""
 
 import threading
 import time

@@ -12,7 +12,7 @@ paths are kept: `"<request_id> <response path>"` when the status and cancel URLs
 the response URL plus `/status` and `/cancel` (fal's layout, checked at submit),
 else `"<request_id> <response path> <status path> <cancel path>"`. The request id
 comes first so a webhook, which carries only the request id, finds its take by
-prefix (generation/webhooks.py).
+prefix (generation/providers/webhook_receive.py).
 
 Webhooks: `?fal_webhook=<url>` when the studio is reachable; fal signs them with
 Ed25519 keys it publishes as a JWKS (verify_fal_webhook below).

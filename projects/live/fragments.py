@@ -132,7 +132,7 @@ def _totals_html(project_id: int, role: str) -> str:
 def _take_html(event, project, role: str) -> str:
     """The take's card in an open side panel; a new take goes on top of its scene's stack."""
     from generation.models import Render
-    from generation.forms import RetryForm
+    from generation.renders.forms import RetryForm
 
     take = Render.objects.select_related("scene__project", "created_by", "parent").filter(pk=event.take_id).first()
     if take is None or take.quarantined_at:

@@ -155,8 +155,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
 
     `frames`: the board's frames, when the page draws the board around the panel anyway.
     """
-    from generation.catalog import mark_remixable
     from generation.models import Render
+    from generation.renders.catalog import mark_remixable
 
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
@@ -183,7 +183,7 @@ def board_view_for(*, user) -> str:
 
 def _frames(project: Project, scenes) -> list[Frame]:
     from generation.models import Render
-    from generation.retirement import label_for, lifecycle_labels
+    from generation.renders.retirement import label_for, lifecycle_labels
 
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(

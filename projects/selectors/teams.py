@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from generation.budget import member_month_spends, month_start
+from generation.spend.budget import member_month_spends, month_start
 from projects.models import Invitation, Membership, Team
 
 

@@ -10,8 +10,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from generation import connections
 from generation.models import Render
+from generation.providers import connections
 from tests.browser.test_provider_journey import (
     choose_target,
     connection_card,

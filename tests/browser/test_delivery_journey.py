@@ -11,7 +11,8 @@ import uuid
 
 from playwright.sync_api import Browser, expect
 
-from generation import connections, services
+from generation.providers import connections
+from generation.renders import services
 from tests.browser.conftest import log_in
 from tests.fakes.provider_server import provider_server  # noqa: F401
 

@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from playwright.sync_api import Locator, Page, expect
 
-from generation import connections
 from generation.models import Render
+from generation.providers import connections
 from tests.browser.test_storyboard_journey import refresh_until_settled, scene_card
 from tests.fakes.provider_server import provider_server  # noqa: F401
 

@@ -10,8 +10,9 @@ import uuid
 
 from playwright.sync_api import Browser, expect
 
-from generation import connections, services
 from generation.models import CatalogModel, Render
+from generation.providers import connections
+from generation.renders import services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import scene_card
 from tests.fakes.provider_server import provider_server  # noqa: F401

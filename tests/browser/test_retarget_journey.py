@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from generation import connections
 from generation.models import Render, Status
+from generation.providers import connections
 from projects.models import Scene
 
 

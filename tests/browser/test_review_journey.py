@@ -19,8 +19,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from generation.animatic import probe_video
-from generation.provenance import read_with_settings
+from generation.previz.animatic import probe_video
+from generation.provenance.credentials import read_with_settings
 from projects import review
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import refresh_until_settled

@@ -13,8 +13,10 @@ from decimal import Decimal
 from django.utils import timezone
 from playwright.sync_api import Browser, expect
 
-from generation import connections, pipeline, services, tasks
+from generation import tasks
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import pipeline, services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame, scene_card
 from tests.fakes.provider_server import provider_server  # noqa: F401

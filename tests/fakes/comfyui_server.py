@@ -2,14 +2,16 @@
 
 Speaks ComfyUI's own routes: POST /prompt (validated like ComfyUI's validate_prompt, with its
 real error shape and node_errors), GET /history/{id}, GET/POST /queue, POST /interrupt,
-POST /upload/image, GET /view, GET /system_stats. One worker thread runs the queue in order,
-each job for `job_seconds` of real time, as a GPU box does. Strict on purpose: a top-level
+POST /upload/image, GET /view, GET /system_stats. The queue runs in order, each job for
+`job_seconds` of real time, one at a time as a GPU box does (`gpus` at a time when set higher). Strict on purpose: a top-level
 field ComfyUI does not define, a node it does not know, a required input missing or a value
 out of range is refused here in ComfyUI's words, so adapter bugs fail tests.
 
 Knobs (reset per test): `api_key` (None: no auth, ComfyUI's default; set: a reverse proxy
 wanting `Authorization: Bearer`), `job_seconds`, `outcome` ("success" | "oom" | "no-video"),
-`prompt_replies` (scripted (status, body) answers to the next POSTs to /prompt).
+`prompt_replies` (scripted (status, body) answers to the next POSTs to /prompt), `gpus` (jobs that
+run at once, default 1; a benchmark sets it to N to run every job in parallel, so that it
+measures the studio rather than the queue).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class Recorded:
     headers: dict
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
     fields: dict | None = None
     accepted: bool = False  # a /prompt the server queued
 
@@ -77,6 +80,7 @@ class Job:
     outcome: str
     seconds: float
     interrupted: threading.Event = field(default_factory=threading.Event)
+    started: float | None = None  # when it began to run (monotonic)
 
     def queue_item(self) -> list:
         return [self.number, self.prompt_id, self.prompt, self.extra, self.outputs_to_execute]
@@ -152,16 +156,16 @@ class ComfyServer:
     def reset(self) -> None:
         with self.lock:
             # A job still running from the previous test finishes into the void.
-            old = getattr(self, "running", None)
-            if old is not None:
+            for old in getattr(self, "running", ()):
                 old.interrupted.set()
             self.api_key: str | None = None
             self.job_seconds = 0.05
+            self.gpus = 1
             self.outcome = "success"
             self.prompt_replies: list[tuple[int, dict]] = []
             self.requests: list[Recorded] = []
             self.pending: list[Job] = []
-            self.running: Job | None = None
+            self.running: list[Job] = []
             self.history: dict[str, dict] = {}
             self.files: dict[tuple[str, str, str], bytes] = {}
             self.uploads = {"example.png"}
@@ -190,15 +194,21 @@ class ComfyServer:
     def _work(self) -> None:
         while True:
             with self.lock:
-                while not self.pending:
+                while not (self.pending and len(self.running) < self.gpus):
                     self.lock.wait()
-                job = self.running = self.pending.pop(0)
-            started = int(time.time() * 1000)
-            interrupted = job.interrupted.wait(job.seconds)
-            with self.lock:
-                if self.running is job:
-                    self.running = None
-                    self.history[job.prompt_id] = self._entry(job, started, interrupted)
+                job = self.pending.pop(0)
+                job.started = time.monotonic()
+                self.running.append(job)
+            threading.Thread(target=self._run, args=(job,), daemon=True).start()
+
+    def _run(self, job: Job) -> None:
+        started = int(time.time() * 1000)
+        interrupted = job.interrupted.wait(job.seconds)
+        with self.lock:
+            if any(other is job for other in self.running):  # not a job from before a reset
+                self.running = [other for other in self.running if other is not job]
+                self.history[job.prompt_id] = self._entry(job, started, interrupted)
+            self.lock.notify_all()
 
     def _entry(self, job: Job, started: int, interrupted: bool) -> dict:
         ended = max(started, int(time.time() * 1000))
@@ -339,7 +349,7 @@ def post_prompt(fake: ComfyServer, h: _Handler, r: Recorded) -> None:
 
 def get_queue(fake: ComfyServer, h: _Handler) -> None:
     with fake.lock:
-        running = [fake.running.queue_item()] if fake.running else []
+        running = [job.queue_item() for job in fake.running]
         pending = [job.queue_item() for job in fake.pending]
     h.reply(200, {"queue_running": running, "queue_pending": pending})
 
@@ -362,8 +372,9 @@ def post_interrupt(fake: ComfyServer, h: _Handler, r: Recorded) -> None:
     with fake.lock:
         fake.interrupts.append(prompt_id)
         # Newer ComfyUI interrupts only the named prompt, and only if it is the one running.
-        if fake.running is not None and prompt_id in (None, fake.running.prompt_id):
-            fake.running.interrupted.set()
+        for job in fake.running:
+            if prompt_id in (None, job.prompt_id):
+                job.interrupted.set()
     h.reply(200, body=b"", content_type="text/plain")
 
 

@@ -13,6 +13,12 @@
   delivery the way fal does (`request_id\\nuser_id\\ntimestamp\\nsha256hex(body)`, hex).
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
+
+For benchmarks, one optional knob (off after `reset()`): `job_seconds`. Requests submitted
+while it is set are IN_PROGRESS (logs "Generating video N%") until that much real time has
+passed since the submit, however often they are polled, then COMPLETED as the scenario says
+(`metrics.inference_time` = job_seconds). A request submitted with `?fal_webhook=` then gets
+its signed delivery POSTed there the moment it finishes; outcomes land in `webhook_deliveries`.
 """
 
 from __future__ import annotations
@@ -24,8 +30,10 @@ import json
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -90,6 +98,7 @@ class Recorded:
     headers: dict
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -101,6 +110,13 @@ class Request:
     inputs: dict
     polls: int = 0
     canceled: bool = False
+    created: float = field(default_factory=time.monotonic)
+    duration: float | None = None  # the server's job_seconds when it was submitted
+
+    @property
+    def done_at(self) -> float | None:
+        """When a timed request finishes (monotonic); None when polls decide."""
+        return None if self.duration is None else self.created + self.duration
 
 
 class FalServer:
@@ -122,6 +138,18 @@ class FalServer:
         self.accepted = 0
         self.throttled = False
         self.signing_keys = [Ed25519PrivateKey.generate()]  # a real key pair per test
+        # Benchmark knob (see the module docstring).
+        self.job_seconds: float | None = None
+        self.webhook_deliveries: list[tuple[str, int | str]] = []  # (request id, outcome)
+        for timer in getattr(self, "_timers", ()):
+            timer.cancel()
+        self._timers: list[threading.Timer] = []
+
+    def close(self) -> None:
+        for timer in self._timers:
+            timer.cancel()
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
     @property
     def scenario(self) -> str:
@@ -174,6 +202,8 @@ class FalServer:
     def stage(self, job: Request) -> str:
         if job.canceled:
             return "canceled"
+        if job.done_at is not None:  # timed: real time decides, not the number of polls
+            return "done" if time.monotonic() >= job.done_at else "running"
         return "queued" if job.polls <= 1 else "running" if job.polls == 2 else "done"
 
 
@@ -261,9 +291,14 @@ def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
         return detail(h, 500, "Internal Server Error")
     with fake.lock:
         job = Request(id=str(uuid.uuid4()), endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
-                      scenario=fake.scenario, inputs=inputs)
+                      scenario=fake.scenario, inputs=inputs, duration=fake.job_seconds)
         fake.jobs[job.id] = job
         fake.accepted += 1
+        if job.duration is not None and "fal_webhook" in r.query:
+            timer = threading.Timer(job.duration, deliver_webhook, (fake, job, r.query["fal_webhook"]))
+            timer.daemon = True
+            fake._timers.append(timer)
+            timer.start()
     h.reply(200, {"status": "IN_QUEUE", "request_id": job.id, **fake.urls(job), "queue_position": 0})
 
 
@@ -286,12 +321,14 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
         urls = fake.urls(job)
         if stage == "queued":
             return h.reply(200, {"status": "IN_QUEUE", "queue_position": 2, "response_url": urls["response_url"]})
-        logs = [{"message": "Generating video 50%", "level": "INFO", "source": "user",
+        percent = 50 if job.done_at is None else min(99, int(100 * (1 - (job.done_at - time.monotonic())
+                                                                      / job.duration)))
+        logs = [{"message": f"Generating video {percent}%", "level": "INFO", "source": "user",
                  "timestamp": "2026-11-26T10:00:00Z"}] if r.query.get("logs") == "1" else None
         if stage == "running":
             return h.reply(200, {"status": "IN_PROGRESS", "logs": logs, "response_url": urls["response_url"]})
         done = {"status": "COMPLETED", "logs": logs, "response_url": urls["response_url"],
-                "metrics": {"inference_time": 41.5}}
+                "metrics": {"inference_time": 41.5 if job.duration is None else job.duration}}
         if stage == "canceled":
             done.update(error="Request was cancelled by the user.", error_type="request_cancelled")
         elif job.scenario == "moderation":
@@ -313,6 +350,37 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
         job.canceled = True
         return h.reply(202, {"status": "CANCELLATION_REQUESTED"})
     detail(h, 405, "Method Not Allowed")
+
+
+def deliver_webhook(fake: FalServer, job: Request, url: str, attempts: int = 3) -> None:
+    """POST the finished request's signed delivery to its `fal_webhook`, as fal does."""
+    remaining = job.done_at - time.monotonic()
+    if remaining > 0:  # a timer may wake a hair early
+        time.sleep(remaining)
+    if job.scenario == "moderation":
+        result = {"status": "ERROR", "error": "The content was flagged by a content checker.",
+                  "payload": {"detail": [{"loc": ["body", "prompt"], "type": "content_policy_violation",
+                                          "msg": "The content was flagged by a content checker."}]}}
+    else:
+        result = {"status": "OK", "payload": {"video": {"url": f"{fake.cdn_url}/cdn/{job.id}/output.mp4",
+                                                        "content_type": "video/mp4"}}}
+    body = json.dumps({"request_id": job.id, "gateway_request_id": job.id, **result}).encode()
+    outcome: int | str = "not sent"
+    for attempt in range(attempts):
+        headers = {"Content-Type": "application/json", **fake.sign_webhook(body, request_id=job.id)}
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                outcome = response.status
+        except urllib.error.HTTPError as exc:
+            outcome = exc.code
+        except OSError as exc:
+            outcome = f"{type(exc).__name__}: {exc}"
+        if isinstance(outcome, int) and outcome < 500:
+            break  # delivered, or refused for good
+        time.sleep(0.5 * 2**attempt)
+    with fake.lock:
+        fake.webhook_deliveries.append((job.id, outcome))
 
 
 def serve_output(fake: FalServer, h: _Handler, r: Recorded) -> None:

@@ -7,6 +7,10 @@ are served under /cdn on the "localhost" origin, unauthenticated like a signed
 CDN URL, so they are cross-origin from the API on 127.0.0.1.
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
+
+For benchmarks, one optional knob (off after `reset()`): `job_seconds`. Tasks created while
+it is set are RUNNING (progress = elapsed / job_seconds) until that much real time has passed
+since the create, however often they are polled, then end as the scenario says.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import atexit
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -53,6 +58,7 @@ class Recorded:
     headers: dict
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -63,6 +69,13 @@ class Task:
     body: dict
     polls: int = 0
     canceled: bool = False
+    created: float = field(default_factory=time.monotonic)
+    duration: float | None = None  # the server's job_seconds when it was created
+
+    @property
+    def done_at(self) -> float | None:
+        """When a timed task finishes (monotonic); None when polls decide."""
+        return None if self.duration is None else self.created + self.duration
 
 
 @dataclass
@@ -85,6 +98,7 @@ class RunwayServer:
         self.tasks: dict[str, Task] = {}
         self.accepted = 0
         self.throttled = False
+        self.job_seconds: float | None = None  # benchmark knob (see the module docstring)
 
     @property
     def scenario(self) -> str:
@@ -99,6 +113,10 @@ class RunwayServer:
     url = property(lambda self: f"http://127.0.0.1:{self.httpd.server_address[1]}")
     cdn_url = property(lambda self: f"http://localhost:{self.httpd.server_address[1]}")
 
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
     def seen(self, method: str, pattern: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
 
@@ -108,11 +126,15 @@ class RunwayServer:
         base = {"id": task.id, "createdAt": "2026-11-26T10:00:00.000Z"}
         if task.canceled:
             return {**base, "status": "CANCELLED"}
-        if task.polls == 1:
+        if task.done_at is not None:  # timed: real time decides, not the number of polls
+            elapsed = time.monotonic() - task.created
+            if elapsed < task.duration:
+                return {**base, "status": "RUNNING", "progress": round(elapsed / task.duration, 2)}
+        elif task.polls == 1:
             return {**base, "status": "PENDING"}
-        if task.polls == 2:
+        elif task.polls == 2:
             return {**base, "status": "THROTTLED"}
-        if task.polls == 3:
+        elif task.polls == 3:
             return {**base, "status": "RUNNING", "progress": 0.4}
         if task.scenario == "moderation":
             return {**base, "status": "FAILED", "failure": "Your prompt was flagged by our content moderation.",
@@ -227,7 +249,8 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
     if fake.scenario == "no-credits":
         return error(h, 400, "You do not have enough credits to run this task.")
     with fake.lock:
-        task = Task(id=str(uuid.uuid4()), model=model, scenario=fake.scenario, body=body)
+        task = Task(id=str(uuid.uuid4()), model=model, scenario=fake.scenario, body=body,
+                    duration=fake.job_seconds)
         fake.tasks[task.id] = task
         fake.accepted += 1
     h.reply(200, {"id": task.id})

@@ -8,6 +8,10 @@ or wrong key, a wrong content type or value is refused in Google's error shape
 `{"error": {"code", "message", "status", "details"?}}`.
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
+
+For benchmarks, one optional knob (off after `reset()`): `job_seconds`. Operations created
+while it is set are not done until that much real time has passed since the create, however
+often they are polled (Google reports no progress), then done as the scenario says.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes
     json: object = None
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -75,6 +80,12 @@ class Operation:
     file_id: str
     polls: int = 0
     created: float = field(default_factory=time.monotonic)
+    duration: float | None = None  # the server's job_seconds when it was created
+
+    @property
+    def done_at(self) -> float | None:
+        """When a timed operation finishes (monotonic); None when polls decide."""
+        return None if self.duration is None else self.created + self.duration
 
 
 class GoogleError(Exception):
@@ -107,6 +118,7 @@ class VeoServer:
         self.operations: dict[str, Operation] = {}
         self.accepted = Counter()  # accepted creates per scenario
         self.throttled = False
+        self.job_seconds: float | None = None  # benchmark knob (see the module docstring)
 
     @property
     def scenario(self) -> str:
@@ -132,7 +144,10 @@ class VeoServer:
 
     def finish(self, operation: Operation) -> dict:
         """The operation resource as GET returns it at this poll."""
-        done = operation.polls >= self.polls_to_finish
+        if operation.done_at is not None:
+            done = time.monotonic() >= operation.done_at
+        else:
+            done = operation.polls >= self.polls_to_finish
         resource = {"name": operation.name}
         if not done:
             return resource
@@ -286,7 +301,8 @@ def create(fake: VeoServer, h: _ApiHandler, r: Recorded, model: str) -> None:
     with fake.lock:
         number = next(fake.ids)
         operation = Operation(name=f"models/{model}/operations/op{number}x{number * 7919}", model=model,
-                              scenario=fake.scenario, body=body, file_id=f"file_{number}")
+                              scenario=fake.scenario, body=body, file_id=f"file_{number}",
+                              duration=fake.job_seconds)
         fake.operations[operation.name] = operation
         fake.accepted[fake.scenario] += 1
     if fake.scenario == "slow-create":

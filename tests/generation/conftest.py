@@ -2,7 +2,7 @@
 
 import pytest
 
-from generation import connections
+from generation.providers import connections
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 

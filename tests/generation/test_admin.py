@@ -4,8 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from generation import connections
 from generation.models import CatalogModel, ProviderConnection
+from generation.providers import connections
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from generation.animatic import (
+from generation.previz.animatic import (
     VideoInfo,
     extract_thumbnail,
     probe_video,
@@ -192,7 +192,7 @@ def test_very_long_text_still_renders(tmp_path):
 def test_long_text_is_wrapped_to_the_frame_and_cut_with_an_ellipsis():
     from PIL import ImageFont
 
-    from generation.animatic import _wrap
+    from generation.previz.animatic import _wrap
 
     font = ImageFont.load_default(size=20)
     lines = _wrap("word " * 500, font, width=200, max_lines=3)
@@ -232,7 +232,7 @@ def test_probe_rejects_a_missing_file(tmp_path):
 
 
 def test_a_quick_thumbnail_takes_the_keyframe_before_the_moment(tmp_path):
-    from generation.animatic import extract_thumbnail, render_animatic
+    from generation.previz.animatic import extract_thumbnail, render_animatic
 
     video = tmp_path / "clip.mp4"
     render_animatic(out_path=video, width=320, height=180, seconds=2, title="T", prompt="p", scene_number=1)

@@ -7,8 +7,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import batch
 from generation.models import Render, Status
+from generation.renders import batch
 from projects import consent, review
 from projects.models import Activity, CharacterKind, Role
 

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from generation import billing, connections, services
 from generation.models import CatalogModel, Render, Status
+from generation.providers import connections
 from generation.providers.base import JobState
+from generation.renders import services
+from generation.spend import billing
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 

@@ -69,8 +69,8 @@ def test_ten_simultaneous_batches_for_the_same_two_scenes_book_two_takes(
         pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")
     from django.core.exceptions import ValidationError
 
-    from generation import batch
     from generation.models import Render
+    from generation.renders import batch
 
     scenes = [make_scene(title="Dawn", duration=1), make_scene(title="Gulls", duration=1)]
     local = team.connections.get(kind="local")

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import batch, budget, services
 from generation.models import Render, Status
+from generation.renders import batch, services
+from generation.spend import budget
 
 
 @pytest.fixture

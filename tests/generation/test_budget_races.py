@@ -13,8 +13,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from generation import budget, services
 from generation.models import Render
+from generation.renders import services
+from generation.spend import budget
 from projects import services as projects
 from projects.models import Membership, Role
 from tests.worker import migrated_data  # noqa: F401  (committed data: the shipped catalog is put back)
@@ -94,7 +95,7 @@ def test_ten_simultaneous_bookings_by_one_member_stop_at_their_cap(
 
 def test_batches_and_single_takes_at_once_share_the_team_month(
         migrated_data, unsent, team, project, make_scene, editor, owner, priced_gateway):  # noqa: F811
-    from generation import batch
+    from generation.renders import batch
 
     team.monthly_budget = Decimal("6.00")
     team.save()

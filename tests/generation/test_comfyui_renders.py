@@ -5,9 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from generation import comfy_workflows, connections, pipeline, services
 from generation.models import Render, Status
-from generation.providers import provider_for
+from generation.providers import comfy_workflows, connections, provider_for
+from generation.renders import pipeline, services
 from tests.fakes.comfyui_server import FIXTURES, fresh_server
 
 LTX_INPUTS = {"prompt": ["3", "text"], "negative_prompt": ["4", "text"], "width": ["5", "width"],

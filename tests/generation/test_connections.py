@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import catalog, connections, services
 from generation.models import CatalogModel, ProviderConnection, Render
+from generation.providers import connections
+from generation.renders import catalog, services
 
 SECRET = "sk-live-very-secret-123"
 HX = {"HTTP_HX_REQUEST": "true"}

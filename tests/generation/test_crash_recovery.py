@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generation import pipeline, services
 from generation.models import Render, Status
 from generation.providers import provider_for
+from generation.renders import pipeline, services
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 
-from generation import services
-from generation.delivery import delivery_blocks_approval
 from generation.models import Status
+from generation.renders import services
+from generation.renders.delivery import delivery_blocks_approval
 from projects import review
 from projects.models import ReviewDecision
 from tests.fakes.provider_server import provider_server  # noqa: F401

@@ -13,11 +13,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from generation import export as exports
-from generation import export_media
-from generation.export_package import APPROVALS_LABEL
+from generation.exports import media as export_media
+from generation.exports import services as exports
+from generation.exports.package import APPROVALS_LABEL
 from generation.models import Export, ExportStatus, Render
-from generation.provenance import read_with_settings
+from generation.provenance.credentials import read_with_settings
 from projects.review import take_approve
 
 
@@ -311,7 +311,7 @@ def test_a_stale_running_export_no_longer_blocks_a_new_one(project, owner, appro
 
 def test_clips_without_sound_are_padded_with_silence(tmp_path):
     """A silent clip among sounding ones: re-encoded, and the sound track still lines up."""
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     loud = tmp_path / "loud.mp4"
     render_animatic(out_path=loud, width=320, height=180, seconds=1, title="A", prompt="p", scene_number=1)
@@ -333,7 +333,7 @@ def test_the_storyboard_pdf_is_still_made_without_a_unicode_font(tmp_path, monke
     """A machine without Debian's DejaVu fonts prints '?' for what Latin-1 lacks, and the export goes on."""
     from pypdf import PdfReader
 
-    from generation import export_pdf
+    from generation.exports import pdf as export_pdf
 
     monkeypatch.setattr(export_pdf, "UNICODE_FONTS", {"": tmp_path / "missing.ttf", "B": tmp_path / "missing-b.ttf"})
     out = tmp_path / "board.pdf"
@@ -360,7 +360,7 @@ def _embedded_fonts(reader) -> dict[str, int]:
 
 def test_chinese_and_japanese_print_in_the_storyboard_pdf_with_the_bundled_fallback_font(tmp_path):
     """DejaVu has no hanzi or kana: those characters print in Droid Sans Fallback, embedded as the few glyphs used."""
-    from generation import export_pdf
+    from generation.exports import pdf as export_pdf
 
     prompt = "港に霧がかかり、漁船がゆっくりと出航する。カモメが鳴き、遠くで鐘が鳴る。" * 2  # no spaces to wrap at
     panels = [export_pdf.BoardPanel(number=1, title="写真", prompt=prompt, duration=4.0,
@@ -379,8 +379,28 @@ def test_chinese_and_japanese_print_in_the_storyboard_pdf_with_the_bundled_fallb
     assert fonts["DroidSansFallback"] < 100_000  # a subset of the 4 MB font: the glyphs used, not the whole font
 
 
+def test_korean_prints_in_the_storyboard_pdf_with_the_bundled_hangul_font(tmp_path):
+    """DejaVu and Droid Sans Fallback have no Hangul: it prints in NanumSquare, embedded as the few glyphs
+    used (and an emoji in Noto Sans Symbols 2), and Droid Sans Fallback, which draws none of it, is not embedded."""
+    from generation.exports import pdf as export_pdf
+
+    prompt = "새벽 안개 속에서 어선이 천천히 출항하고 갈매기가 운다 🎬 " * 3
+    panel = export_pdf.BoardPanel(number=1, title="부산항의 새벽", prompt=prompt, duration=4.0,
+                                  approval="Not approved", approved=False)
+    out = tmp_path / "board.pdf"
+    export_pdf.write_storyboard([panel], out, title="항구 Harbour", subtitle="1 scene")
+
+    reader = pypdf.PdfReader(out)
+    text = reader.pages[0].extract_text()
+    assert "1. 부산항의 새벽" in text and "항구 Harbour" in text
+    assert " ".join(text.split()).endswith(" ".join(prompt.split()))  # wrapped over lines, not cut
+    fonts = _embedded_fonts(reader)
+    assert set(fonts) == {"DejaVuSansBook", "DejaVuSansBold", "NanumSquare", "NotoSansSymbols2"}
+    assert fonts["NanumSquare"] < 100_000  # a subset of the font: the glyphs used, not the whole font
+
+
 def test_a_storyboard_without_chinese_or_japanese_does_not_embed_the_fallback_font(tmp_path):
-    from generation import export_pdf
+    from generation.exports import pdf as export_pdf
 
     out = tmp_path / "board.pdf"
     panel = export_pdf.BoardPanel(number=1, title="Hafen — Ωμέγα", prompt="Жук on the pier", duration=4.0,
@@ -394,18 +414,17 @@ def test_a_storyboard_without_chinese_or_japanese_does_not_embed_the_fallback_fo
 @pytest.mark.parametrize("unicode_font", [False, True])
 def test_storyboard_text_is_measured_as_fpdf_would_measure_it(unicode_font):
     """The PDF wraps prompts with its own fast measure; lines must fit exactly as fpdf2 sees them."""
-    from fpdf import FPDF
 
-    from generation import export_pdf
+    from generation.exports import pdf as export_pdf
 
     if unicode_font and not all(p.exists() for p in export_pdf.UNICODE_FONTS.values()):
         pytest.skip("no DejaVu font on this machine")
-    pdf = FPDF()
-    family = export_pdf._font_family(pdf, ["港" if unicode_font else "harbour"])
+    pdf = export_pdf._FPDF()
+    family = export_pdf._font_family(pdf, ["港 안녕" if unicode_font else "harbour"])
     for style, size in (("", 9), ("B", 12)):
         pdf.set_font(family, style, size)
         for text in ("A harbour at dawn, mist on the water.", "Wide shot: gulls über 45°", "iiiiWWWW",
-                     *(["Hafen — 港", "写真を撮る"] if unicode_font else [])):
+                     *(["Hafen — 港", "写真を撮る", "부산항의 새벽 港 가"] if unicode_font else [])):
             assert export_pdf.text_width(pdf, text) == pytest.approx(pdf.get_string_width(text))
     pdf.set_font(family, "", 9)
     prompt = "A harbour at dawn, mist on the water, gulls wheel over the masts and a bell rings. " * 4
@@ -429,7 +448,7 @@ def test_progress_is_written_only_as_often_as_the_page_could_show_it(project, ow
 
 def test_an_ingredient_finished_after_the_take_was_withheld_is_not_kept(scene, render_take):
     """An export or approval task still writing a take's ingredient when consent is revoked leaves nothing."""
-    from generation import ingredients
+    from generation.provenance import ingredients
 
     take = render_take(scene)
     folder = Path(take.video.path).parent
@@ -457,7 +476,7 @@ def test_a_reviewers_drawing_is_drawn_over_its_frame_in_the_pdf(tmp_path):
     """Vector shapes at the frame's coordinates: the arrow starts where it was drawn (20 %, 30 %)."""
     from PIL import Image
 
-    from generation import export_pdf
+    from generation.exports import pdf as export_pdf
 
     frame = tmp_path / "frame.jpg"
     Image.new("RGB", (320, 180), "navy").save(frame)

@@ -6,7 +6,7 @@ import pypdf
 import pytest
 from django.urls import reverse
 
-from generation import export_pdf
+from generation.exports import pdf as export_pdf
 from generation.models import Export, ExportStatus, PdfLayout
 
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from generation import export as exports
-from generation import export_markers, export_package
-from generation.export_markers import ReviewNote
+from generation.exports import markers as export_markers
+from generation.exports import package as export_package
+from generation.exports import services as exports
+from generation.exports.markers import ReviewNote
 from generation.models import ExportStatus
 from projects import review
 from projects.models import Comment

@@ -20,7 +20,7 @@ def approved_scene(make_scene, finished_take, reviewer):
 
 @pytest.fixture
 def finished_export(project, owner, approved_scene, django_capture_on_commit_callbacks):
-    from generation.export import export_create
+    from generation.exports.services import export_create
 
     with django_capture_on_commit_callbacks(execute=True):
         export, _ = export_create(project=project, user=owner, idempotency_key=uuid.uuid4())

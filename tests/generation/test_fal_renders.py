@@ -8,8 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from generation import connections, services
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import services
 from tests.fakes.fal_server import fal_server  # noqa: F401
 
 

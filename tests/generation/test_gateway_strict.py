@@ -9,8 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from generation import connections, pipeline, services
 from generation.models import CatalogModel, Render, Status
+from generation.providers import connections
+from generation.renders import pipeline, services
 
 NO_CANCEL = "Gateway has no cancel: the job runs to its end and may be billed; the studio will delete its copy."
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from generation import batch, catalog, connections, services
 from generation.models import CatalogModel, Render, Status
+from generation.providers import connections
+from generation.renders import batch, catalog, services
 from projects.models import Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}

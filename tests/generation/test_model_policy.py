@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import batch, connections, services
 from generation.models import CatalogModel, Lifecycle, Render, Status
+from generation.providers import connections
+from generation.renders import batch, services
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from generation import batch, budget, services
 from generation.models import Render, Status
+from generation.renders import batch, services
+from generation.spend import budget
 from projects import services as projects
 from projects.models import Membership, Notification, NotificationKind, Role
 

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generation import connections
 from generation.models import Render, Status
-from generation.pipeline import expected_seconds, next_poll_delay, render_poll
+from generation.providers import connections
+from generation.renders.pipeline import expected_seconds, next_poll_delay, render_poll
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 NOW = timezone.now()

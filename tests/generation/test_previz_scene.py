@@ -8,11 +8,11 @@ import av
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
-from generation import animatic
-from generation.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
 from generation.models import PrevizJob, Status
+from generation.previz import animatic
+from generation.previz.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
 from projects import consent
 from projects.models import CharacterKind
 from projects.services import scene_set_reference
@@ -65,16 +65,26 @@ def test_cast_portraits_are_drawn_on_the_board(tmp_path):
     assert is_green[:, :w // 2].sum() == 0
 
 
-def glyph(text: str) -> bytes:
-    """`text` drawn as the previz draws it (each character in the first font that has it), as pixels."""
+def glyph(text: str, width: int | None = None) -> bytes:
+    """`text` drawn as the previz draws it (each character in the first font that has it), as pixels
+    on a canvas 64 px a character wide (or `width` characters, to compare texts of other lengths)."""
     from PIL import ImageDraw
 
-    image = Image.new("L", (64 * max(1, len(text)), 80))
+    image = Image.new("L", (64 * (width or max(1, len(text))), 80))
     animatic._text(ImageDraw.Draw(image), (4, 8), text, animatic._font(48), fill=255)
     return image.tobytes()
 
 
-MISSING = "\ue000"  # a private-use code point no bundled font maps: drawn as the .notdef box
+MISSING = "\ue000"  # a private-use code point no bundled font maps: drawn as the replacement mark
+
+
+def notdef_box() -> bytes:
+    """The empty box a font draws for a character it has no glyph for (here DejaVu's), as pixels."""
+    from PIL import ImageDraw
+
+    image = Image.new("L", (64, 80))
+    ImageDraw.Draw(image).text((4, 8), MISSING, font=animatic._font(48).primary, fill=255)
+    return image.tobytes()
 
 
 def test_the_bundled_font_draws_accents_and_dashes_not_empty_boxes():
@@ -95,6 +105,37 @@ def test_chinese_and_japanese_are_drawn_with_the_bundled_fallback_not_as_boxes()
     assert len(set(drawn.values())) == 5  # five different glyphs, not one box five times
     # Mixed with Latin on one line, each part keeps its own glyphs.
     assert glyph("Café 写真") != glyph("Café " + MISSING * 2)
+
+
+def test_korean_hangul_is_drawn_with_the_bundled_hangul_font_not_as_boxes():
+    assert (FONTS / animatic.HANGUL_FONT).is_file() and (FONTS / "LICENSE-Nanum-OFL-1.1").is_file()
+    box, mark = notdef_box(), glyph("\ufffd")
+    drawn = {char: glyph(char) for char in "안녕한국"}
+    for char, pixels in drawn.items():
+        assert pixels not in (box, mark) and any(pixels), f"{char!r} renders as a box or a mark"
+    assert len(set(drawn.values())) == 4  # four different syllables, not one box four times
+    assert glyph("Café 안녕") != glyph("Café " + MISSING * 2)
+    # 가 is one of the few syllables Droid Sans Fallback has: it is still drawn in the Hangul font.
+    nanum = Image.new("L", (64, 80))
+    ImageDraw.Draw(nanum).text((4, 8), "가", font=ImageFont.truetype(str(FONTS / animatic.HANGUL_FONT), 48), fill=255)
+    assert glyph("가") == nanum.tobytes()
+
+
+def test_an_emoji_is_drawn_as_its_glyph_or_as_the_replacement_mark_never_as_an_empty_box():
+    assert (FONTS / animatic.SYMBOLS_FONT).is_file() and (FONTS / "LICENSE-Noto-OFL-1.1").is_file()
+    box, mark = notdef_box(), glyph("\ufffd")
+    assert mark != box and any(mark)
+    drawn = {emoji: glyph(emoji) for emoji in "😀🎬👍❤"}  # in DejaVu or Noto Sans Symbols 2
+    for emoji, pixels in drawn.items():
+        assert pixels not in (box, mark) and any(pixels), f"{emoji!r} renders as a box or a mark"
+    assert len(set(drawn.values())) == 4
+    # 🦄 is in no bundled font (nor is a private-use character): the visible mark, not a box.
+    assert glyph("🦄") == glyph(MISSING) == mark
+    assert glyph("Scene 🦄") == glyph("Scene \ufffd")
+    # Modifiers no font draws (skin tone, emoji presentation, joiner) add no marks of their own.
+    for modified, plain in (("👍🏽", "👍"), ("❤\ufe0f", "❤"), ("🎬\u200d🎬", "🎬🎬")):
+        assert glyph(modified, width=3) == glyph(plain, width=3), f"{modified!r} draws more than {plain!r}"
+    assert not any(glyph("\U0001f3fd"))  # a lone skin tone draws nothing, and does not fail
 
 
 def test_a_frame_shows_a_cjk_title_and_prompt_where_boxes_would_be(tmp_path):

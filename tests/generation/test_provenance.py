@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from generation.provenance import (
+from generation.provenance.credentials import (
     STUDIO_RECIPE_LABEL,
     ProvenanceReport,
     ensure_local_identity,

@@ -3,10 +3,10 @@
 import pytest
 from django.core.management import call_command
 
-from generation import provenance
 from generation.models import ProvenanceState, Render, VerdictFingerprint
-from generation.provenance import studio_ca_from_settings
-from generation.reverify import renders_reverify_provenance
+from generation.provenance import credentials as provenance
+from generation.provenance.credentials import studio_ca_from_settings
+from generation.provenance.reverify import renders_reverify_provenance
 from tests.generation.test_provenance import ALGORITHMIC_MEDIA, make_mp4
 from tests.provenance_helpers import flip_a_byte_in_mdat, tamper
 
@@ -182,7 +182,7 @@ def test_a_starting_worker_with_unchanged_anchors_recomputes_nothing(scene, rend
 def test_while_one_worker_reverifies_another_waits_and_then_finds_it_done(scene, render_take, monkeypatch):
     from celery.exceptions import Retry
 
-    from generation import reverify
+    from generation.provenance import reverify
     from generation.tasks import reverify_provenance_if_changed
 
     take = render_take(scene)

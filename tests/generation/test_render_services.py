@@ -7,8 +7,7 @@ import av
 import pytest
 from django.core.exceptions import ValidationError
 
-from generation import services
-from generation import pipeline
+from generation.renders import pipeline, services
 from generation.models import PrevizJob, Render, Status
 from generation.providers import JobState, ProviderError
 from generation.providers.local_previz import LocalPrevizProvider

@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import connections, retarget
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import retarget
 from projects.models import Activity, Project, Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}

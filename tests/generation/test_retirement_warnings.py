@@ -9,8 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from generation import connections, tasks
+from generation import tasks
 from generation.models import CatalogModel, Render, RetirementNotice, Status
+from generation.providers import connections
 from projects.models import Activity, Notification, NotificationPreference, Scene
 
 TODAY = timezone.localdate()

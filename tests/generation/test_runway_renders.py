@@ -6,8 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import connections, services
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import services
 from tests.fakes.runway_server import runway_server  # noqa: F401
 
 

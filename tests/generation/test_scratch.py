@@ -5,7 +5,8 @@ import time
 
 from django.conf import settings as django_settings
 
-from generation import scratch, tasks
+from generation import tasks
+from generation.storage import scratch
 from studio_site.celery import app as celery_app
 
 HOURS = 3600

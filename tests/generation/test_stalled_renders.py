@@ -5,8 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generation import services
-from generation import pipeline
+from generation.renders import pipeline, services
 from generation.models import PrevizJob, Render, Status
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import c2pa
 import pytest
 
-from generation import services
+from generation.renders import services
 from generation.models import Render, Status
-from generation.provenance import TAKE_LABEL, TRAINING_MINING_LABEL, canonical_sha256, studio_ca_from_settings
+from generation.provenance.credentials import TAKE_LABEL, TRAINING_MINING_LABEL, canonical_sha256, studio_ca_from_settings
 from projects import consent
 from projects.models import CharacterKind, Role, Team
 from tests.fakes.provider_server import provider_server  # noqa: F401
@@ -95,7 +95,7 @@ def test_a_grant_changed_after_the_take_was_sent_does_not_change_what_it_records
     take = render_take(make_scene(prompt="@Maya at dawn."))
     consent.consent_grant(character=maya, user=maya.person)  # later: revokes the first, grants anew
     take.refresh_from_db()
-    from generation.take_signing import consents_at_render_time
+    from generation.provenance.take_signing import consents_at_render_time
 
     assert [e["grant"] for e in consents_at_render_time(take)] == [first.pk]
 
@@ -129,8 +129,8 @@ def test_a_team_that_allows_training_gets_no_refusal_assertion(make_scene, rende
 
 def test_an_export_carries_each_takes_studio_manifest(project, owner, reviewer, make_scene, render_take,
                                                       django_capture_on_commit_callbacks):
-    from generation import export as exports
-    from generation.provenance import read_with_settings
+    from generation.exports import services as exports
+    from generation.provenance.credentials import read_with_settings
     from projects.review import take_approve
 
     take = render_take(make_scene(title="Dawn", duration=1))
@@ -175,7 +175,7 @@ def test_a_webm_take_is_kept_unsigned_with_a_note(make_scene, render_take, tmp_p
     import av
     import numpy as np
 
-    from generation.take_signing import take_sign
+    from generation.provenance.take_signing import take_sign
 
     webm = tmp_path / "video.mp4"  # named as the pipeline names every download: the bytes decide
     with av.open(str(webm), "w", format="webm") as container:

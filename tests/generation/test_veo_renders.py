@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import connections, pipeline, services
 from generation.models import CatalogModel, ProviderConnection, Render, Status
-from generation.providers import provider_for
+from generation.providers import connections, provider_for
+from generation.renders import pipeline, services
 from projects import consent
 from projects.models import CharacterKind, Role
 from tests.fakes.veo_server import veo_server  # noqa: F401

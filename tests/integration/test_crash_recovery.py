@@ -13,8 +13,9 @@ import uuid
 
 import pytest
 
-from generation import connections, services
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import services
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -331,3 +331,73 @@ def test_a_pages_own_background_requests_do_not_keep_the_session_alive(client_fo
     assert client.session[IDLE_MARK] == 1
     client.get(reverse("projects:project_detail", args=[project.pk]))  # the person, using the studio
     assert client.session[IDLE_MARK] != 1
+
+
+# --- one person's notifications ------------------------------------------------------------------
+
+
+@pytest.fixture
+def mention_for_eddie(scene, reviewer, editor):
+    """A teammate mentions Eddie: a notification for him alone, and a change on the live channel."""
+    from generation.models import Render, Status
+    from projects import review
+
+    def mention():
+        take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.SUCCEEDED)
+        review.comment_add(take=take, author=reviewer, body="@eddie the mist is too thick")
+        return ChangeEvent.objects.filter(recipient=editor).latest("id")
+
+    return mention
+
+
+def _bells(messages) -> list[str]:
+    return [m.data for m in messages if 'id="bell"' in m.data]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notification_rings_only_its_recipients_pages_not_a_teammates_nor_another_teams(
+        mention_for_eddie, project, team, editor, owner, outsider):
+    from projects.live.fragments import coalesce_key, render_change
+
+    rival_team = outsider.memberships.get().team
+    rival_project = services.project_create(team=rival_team, user=outsider, name="Rival film")
+    hub = Hub(render_change, coalesce=coalesce_key, background=False)
+    eddies_board = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=editor.pk))
+    owners_board = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.OWNER, user_id=owner.pk))
+    owners_team_page = hub.subscribe(Subscriber(channel=("team", team.pk), role=Role.OWNER, user_id=owner.pk))
+    rivals_team_page = hub.subscribe(Subscriber(channel=("team", rival_team.pk), role=Role.OWNER,
+                                                user_id=outsider.pk))
+    rivals_board = hub.subscribe(Subscriber(channel=("project", rival_project.pk), role=Role.OWNER,
+                                            user_id=outsider.pk))
+    hub.pump()
+
+    mention_for_eddie()
+    hub.pump()
+
+    assert len(_bells(_drain(eddies_board))) == 1
+    for page in (owners_board, owners_team_page, rivals_team_page, rivals_board):
+        assert _bells(_drain(page)) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reconnecting_stream_replays_a_notification_to_its_recipient_only(
+        short_streams, client_for, mention_for_eddie, project, team, editor, owner, outsider):
+    start = ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    assert mention_for_eddie().recipient_id == editor.pk
+    rival_team = outsider.memberships.get().team
+
+    def stream(user, url):
+        response = client_for(user).get(url, HTTP_LAST_EVENT_ID=str(start))
+        assert response.status_code == 200
+        return [data for _id, kind, data in _events(response) if kind == "change"]
+
+    project_stream = reverse("projects:project_events", args=[project.pk])
+    assert any('id="bell"' in data for data in stream(editor, project_stream))
+    # The teammate on the same board, on the team's pages, and by the fallback poll: nothing of Eddie's.
+    assert not any('id="bell"' in data for data in stream(owner, project_stream))
+    assert not any('id="bell"' in data for data in stream(owner, reverse("projects:team_events", args=[team.pk])))
+    poll = client_for(owner).get(reverse("projects:project_changes", args=[project.pk]), {"after": start})
+    assert 'id="bell"' not in poll.content.decode()
+    # Another team's user, on their own team's stream (ours is a 404 to them): nothing either.
+    assert not any('id="bell"' in data for data in stream(outsider, reverse("projects:team_events",
+                                                                            args=[rival_team.pk])))

@@ -99,8 +99,8 @@ def test_export_progress_swaps_its_row(watching, project, owner):
 
 
 def test_a_connection_test_result_reaches_the_teams_providers_page(watching, team, owner, monkeypatch):
-    from generation import connections
     from generation.models import ProviderConnection
+    from generation.providers import connections
 
     local = ProviderConnection.objects.get(team=team, kind="local")
     received = watching(None, Role.OWNER, channel=("team", team.pk))

@@ -376,7 +376,7 @@ def test_reference_images_are_served_to_the_team_only_under_their_own_character(
 def test_a_reference_video_can_be_added_from_the_library_form(client_for, editor, member, team, tmp_path):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     client = client_for(editor)
     assert 'name="reference_video"' in client.get(library_url(team)).content.decode()

@@ -11,8 +11,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from generation import connections, services
-from generation import pipeline
+from generation.providers import connections
+from generation.renders import pipeline, services
 from generation.models import Render, Status
 from projects import consent, review
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
@@ -258,7 +258,7 @@ def short_mp4(seconds=1):
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "me.mp4"

@@ -10,10 +10,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation import export as exports
-from generation import services as generation
+from generation.exports import services as exports
 from generation.models import Export, ExportStatus, Render
-from generation.provenance import read_with_settings
+from generation.provenance.credentials import read_with_settings
+from generation.renders import services as generation
 from projects import review
 from projects.models import Activity, ActivityKind, Decision, ReviewDecision
 from tests.provenance_helpers import tamper

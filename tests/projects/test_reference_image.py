@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import connections, services
 from generation.models import Render, Status
+from generation.providers import connections
+from generation.renders import services
 from tests.fakes.provider_server import provider_server  # noqa: F401
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -54,7 +55,7 @@ def test_a_bad_upload_says_why_and_keeps_the_scene_as_it_was(client_for, editor,
 
 
 def test_an_oversized_upload_is_refused(client_for, editor, scene, monkeypatch):
-    from generation import reference
+    from generation.renders import reference
 
     monkeypatch.setattr(reference, "MAX_BYTES", 100)
     assert "the limit is 10 MB" in upload(client_for(editor), scene, image_file()).content.decode()

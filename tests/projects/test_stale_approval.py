@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from generation import export as exports
+from generation.exports import services as exports
 from generation.models import Render
 from projects import consent, review, services
 from projects.models import CharacterKind

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
-from generation import services as generation
+from generation.renders import services as generation
 from projects.models import Membership
 
 

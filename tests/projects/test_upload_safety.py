@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
-from generation.files import served_as
+from generation.storage.files import served_as
 from projects.models import Character, CharacterImage, Role
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -74,7 +74,7 @@ def a_short_mp4(name):
     import tempfile
     from pathlib import Path
 
-    from generation.animatic import render_animatic
+    from generation.previz.animatic import render_animatic
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "clip.mp4"
@@ -213,7 +213,7 @@ def test_export_files_are_downloads_with_safe_headers(
         client_for, owner, reviewer, project, make_scene, render_take, django_capture_on_commit_callbacks):
     import uuid
 
-    from generation.export import export_create
+    from generation.exports.services import export_create
     from projects.review import take_approve
 
     scene = make_scene(title="Dawn", duration=1)

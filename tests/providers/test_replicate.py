@@ -320,8 +320,7 @@ def test_it_fetches_the_accounts_webhook_signing_secret(provider_server, replica
 
 def test_testing_a_replicate_connection_without_a_secret_fetches_it_once(
         provider_server, team, owner, settings):
-    from generation import connections
-    from generation.providers import webhook_url_for
+    from generation.providers import connections, webhook_url_for
 
     settings.PUBLIC_BASE_URL = "https://studio.example"
     connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
@@ -343,7 +342,7 @@ def test_testing_a_replicate_connection_without_a_secret_fetches_it_once(
 
 def test_a_secret_that_cannot_be_fetched_leaves_the_connection_working_and_says_so(
         provider_server, team, owner, monkeypatch):
-    from generation import connections
+    from generation.providers import connections
 
     monkeypatch.setattr(provider_server, "replicate_webhook_secret", "not-a-secret")
     connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
@@ -376,9 +375,8 @@ def test_adding_a_replicate_connection_tests_it_and_fetches_its_webhook_secret(
 
 
 def test_a_secret_pasted_while_the_test_ran_is_kept(provider_server, team, owner):
-    from generation import connections
     from generation.models import ProviderConnection
-    from generation.providers import provider_for
+    from generation.providers import connections, provider_for
 
     connection = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
                                                base_url=provider_server.replicate_base,

@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from generation import ingredients
 from generation.models import ExportStatus, Status
+from generation.provenance import ingredients
 from projects.models import Character
 from projects.review import take_approve
 
@@ -84,7 +84,7 @@ def test_an_outsider_gets_404_and_no_presigned_url(s3_media, client_for, outside
 def test_an_export_is_built_from_the_bucket_and_downloads_as_an_attachment(
         s3_media, bucket, client_for, project, owner, editor, reviewer, make_scene, render_take,
         django_capture_on_commit_callbacks):
-    from generation.export import export_create
+    from generation.exports.services import export_create
 
     scene = make_scene(title="Dawn", duration=1)
     take_approve(take=render_take(scene), user=reviewer)

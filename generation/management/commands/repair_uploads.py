@@ -3,7 +3,7 @@
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
-from generation.upload_repair import repair_uploads
+from generation.storage.upload_repair import repair_uploads
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from generation.reverify import renders_reverify_provenance
+from generation.provenance.reverify import renders_reverify_provenance
 
 
 class Command(BaseCommand):

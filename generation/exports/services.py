@@ -1,0 +1,428 @@
+"""Exporting a project's approved cut: plan it, book it once per click, build it in a worker.
+
+An export holds only takes that were approved, finished and are not withheld: a take whose
+cast member revoked consent never leaves the studio, and the plan is made again when the
+worker starts, so a revocation between the click and the run still counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+
+from generation.exports import media as export_media
+from generation.exports import package as export_package
+from generation.exports import pdf as export_pdf
+from generation.exports.markers import ReviewNote
+from generation.models import Export, ExportStatus, PdfLayout, Render, Status
+from generation.previz import animatic
+from generation.provenance import credentials as provenance
+from generation.provenance import ingredients
+from generation.renders.services import form_key
+from generation.storage.scratch import FinishedFile, scratch_dir
+from projects import review
+from projects.models import Comment
+
+log = logging.getLogger(__name__)
+
+NOTHING_TO_EXPORT = "No scene has an approved take to export yet: approve at least one take first."
+ALREADY_RUNNING = "An export of this project is already running; it will appear below when it is ready."
+# An export that has not reported progress for this long lost its worker.
+STALE_AFTER = timedelta(minutes=15)
+
+
+class ExportRefused(Exception):
+    """A reason the export cannot be made, in words for the person who asked for it."""
+
+
+# --- Planning -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedScene:
+    scene: object  # projects.Scene
+    take: Render | None  # the take that goes into the export (None when left out)
+    reason: str  # why it is left out; "" when included
+    override_reason: str = ""  # an owner's reason for approving it though its checks failed
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    scenes: list[PlannedScene]
+
+    @property
+    def included(self) -> list[PlannedScene]:
+        return [p for p in self.scenes if p.take is not None]
+
+    @property
+    def left_out(self) -> list[PlannedScene]:
+        return [p for p in self.scenes if p.take is None]
+
+
+def export_plan(project) -> ExportPlan:
+    """Every scene in order, with the take it contributes or why it contributes none."""
+    planned = []
+    for scene in project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk"):
+        take = scene.approved_take
+        if take is None:
+            reason = "No approved take."
+        elif take.quarantined_at:
+            reason = f"Approved take {take.number} is withheld: {take.quarantine_reason or 'consent revoked'}."
+        elif take.status != Status.SUCCEEDED or not take.video:
+            reason = f"Approved take {take.number} has no video."
+        else:
+            reason = ""
+        override = ""
+        if not reason and review.approval_blocker(take):
+            # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
+            decision = review.approval_override(take)
+            if decision is None:
+                failed = ("has tampered or broken content credentials" if take.provenance_broken
+                          else "was delivered other than booked")
+                reason = (f"Approved take {take.number} {failed}; an owner can "
+                          "approve it anyway with a written reason on its review page.")
+            else:
+                override = decision.note
+        planned.append(PlannedScene(scene, None if reason else take, reason, override))
+    return ExportPlan(planned)
+
+
+# --- Booking ----------------------------------------------------------------------------------
+
+
+def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES) -> tuple[Export, bool]:
+    """Book one export and enqueue it. The same form key sent twice finds the first export.
+
+    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six)."""
+    if pdf_layout not in PdfLayout.values:
+        raise ValidationError("Choose a layout for the storyboard PDF: one scene per row, or a grid.")
+    key = form_key(idempotency_key)
+    existing = Export.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.project_id != project.pk:
+            raise ValidationError("This form was already used for another project; reload the page.")
+        return existing, False
+    if not export_plan(project).included:
+        raise ValidationError(NOTHING_TO_EXPORT)
+    _fail_stale_exports(project)
+    try:
+        with transaction.atomic():
+            # Lock the project row: two clicks from two people still make one running export.
+            type(project).objects.select_for_update().filter(pk=project.pk).first()
+            if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
+                raise ValidationError(ALREADY_RUNNING)
+            export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
+                                           pdf_layout=pdf_layout)
+            from generation.tasks import run_export
+
+            run_export.delay_on_commit(export.pk)
+    except IntegrityError:  # the same key raced in from a second request, which won
+        return Export.objects.get(idempotency_key=key), False
+    return export, True
+
+
+def _fail_stale_exports(project) -> None:
+    stale = project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
+                                   updated_at__lt=timezone.now() - STALE_AFTER)
+    for export in stale:
+        export.mark_failed("The worker stopped while exporting. Start a new export.")
+
+
+# --- Running (worker side) ------------------------------------------------------------------
+
+
+def export_run(export_id: int) -> None:
+    """Build the export's files. A redelivered task finds the export claimed and does nothing."""
+    if not Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
+    ):
+        return
+    export = Export.objects.select_related("project__team").get(pk=export_id)
+    export.publish_change()
+    try:
+        _build(export)
+    except ExportRefused as refused:
+        export.mark_failed(str(refused))
+    except export_media.StitchError as exc:
+        export.mark_failed(f"A clip could not be read: {exc}")
+    except Exception:  # the export fails, plainly; the worker and the details stay in the log
+        log.exception("export %s failed", export_id)
+        export.mark_failed("The export failed unexpectedly. Try again; if it fails again, "
+                           "the worker log has the details.")
+
+
+def export_crashed(export_id: int, exc: BaseException) -> None:
+    Export.objects.get(pk=export_id).mark_failed(f"The export stopped: {type(exc).__name__}.")
+
+
+class _Progress:
+    """Writes progress only when someone could see it move: each write is a database UPDATE
+    (with its commit), and the exports page looks once a second. So at least 5 points more,
+    and at most twice a second; a short export writes none until it is done."""
+
+    EVERY = 0.5  # seconds
+
+    def __init__(self, export: Export, clock=time.monotonic):
+        self.export, self.last, self.clock = export, export.progress, clock
+        self.written_at = clock()
+
+    def __call__(self, percent: float) -> None:
+        now = self.clock()
+        if percent >= self.last + 5 and now - self.written_at >= self.EVERY:
+            self.last, self.written_at = int(percent), now
+            self.export.report_progress(self.last)
+
+
+def _build(export: Export) -> None:
+    project = export.project
+    plan = export_plan(project)  # again: consent may have been revoked since the click
+    if not plan.included:
+        raise ExportRefused(NOTHING_TO_EXPORT)
+    width, height = (int(v) for v in project.default_size.split("x"))
+    base = slugify(project.name)[:60] or "project"
+    progress, timings = _Progress(export), {}
+
+    def timed(part: str, percent: int, work):
+        started = time.perf_counter()
+        result = work()
+        timings[part] = time.perf_counter() - started
+        progress(percent)
+        return result
+
+    anchors = provenance.trust_anchors_from_settings()
+    approved = [_approved_take(p) for p in plan.included]
+    with scratch_dir("studio-export-") as tmp, \
+            export_package.CutSigner(title=f"{project.name}: approved cut", project=project.name,
+                                     claim_generator=_claim_generator(), trust_anchors_pem=anchors) as signer, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-side") as side:
+        workdir = Path(tmp)
+        paths = [ingredients.local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
+        # Two threads: this one stitches and then signs the cut; the side thread meanwhile
+        # adds the takes as C2PA ingredients, then writes the ZIP and the PDF. Both kinds of
+        # side work run mostly outside the GIL (c2pa-rs, hashing, file I/O). Whatever the
+        # side thread needs from the database or storage is read here, on this thread.
+        prepared = [ingredients.stored(p.take, title=a.ingredient_title, trust_anchors_pem=anchors)
+                    for p, a in zip(plan.included, approved)]
+        manifest = side.submit(_add_ingredients, signer, approved, paths, prepared, anchors)
+        stitched = timed("stitch", 70, lambda: export_media.stitch(
+            paths, workdir / "stitched.mp4", width=width, height=height,
+            on_progress=lambda done: progress(2 + 68 * done)))
+        notes = review_notes([p.take for p in plan.included])
+        clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
+                 for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
+
+        archive = workdir / f"{base}-export.zip"
+        board = workdir / f"{base}-storyboard.pdf"
+        notes_csv = workdir / f"{base}-comments.csv"
+        subtitle = (f"Storyboard · {len(clips)} of {len(plan.scenes)} scenes approved · "
+                    f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
+        panels = _panels(plan, clips, workdir)
+        archives = timed("ingredients", 72, manifest.result)  # waiting for them, if not added yet
+        for planned, take, written, was in zip(plan.included, approved, archives, prepared):
+            if was is None:  # approved before archives existed, renamed since, or new anchors
+                ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
+        package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
+                              name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
+                              layout=export.pdf_layout)
+
+        mp4 = workdir / f"{base}-cut.mp4"
+        how = ("remuxed without re-encoding" if stitched.method == "remux"
+               else f"re-encoded to {width}×{height} ({stitched.reason})")
+        timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
+                                              identity=provenance.studio_identity(), how=how))
+        # Only what this thread still waits for counts: the rest overlapped the signing.
+        package_timings = timed("package", 97, package.result)
+
+        export.summary = {**_summary(plan, clips, stitched, timings),
+                          "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
+        for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board), ("csv", notes_csv)):
+            with path.open("rb") as fh:
+                getattr(export, field).save(path.name, FinishedFile(fh), save=False)
+    won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
+        pdf=export.pdf.name, csv=export.csv.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
+    )
+    if won:
+        export.takes.set([p.take for p in plan.included])
+        export.publish_change()
+    else:  # failed meanwhile (declared stale): do not keep files nobody points at
+        for field in (export.mp4, export.zip, export.pdf, export.csv):
+            field.delete(save=False)
+
+
+def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
+    """Every take as an ingredient of the cut, writing the archives not prepared at approval
+    (this runs on the export's side thread). Returns the archives, in order."""
+    archives = [archive or export_package.ingredient_archive(
+                    path, title=take.ingredient_title, label=export_package.ingredient_label(take.take_id),
+                    trust_anchors_pem=anchors)
+                for take, path, archive in zip(approved, paths, prepared)]
+    signer.add_ingredients(approved, archives)
+    return archives
+
+
+def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *, name: str, title: str,
+                   subtitle: str, layout: str) -> dict:
+    """The ZIP, the PDF and the CSV, from plain data only (this runs on the export's side thread)."""
+    timings = {}
+    started = time.perf_counter()
+    export_package.write_zip(clips, archive, timeline_name=name)
+    notes_csv.write_text(export_package.comments_csv(clips), encoding="utf-8")
+    timings["zip"] = time.perf_counter() - started
+    started = time.perf_counter()
+    export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle, layout=layout)
+    timings["pdf"] = time.perf_counter() - started
+    return timings
+
+
+def _claim_generator() -> str:
+    from generation.previz.jobs import claim_generator
+
+    return claim_generator()
+
+
+def _approval_words(scene) -> str:
+    when = timezone.localtime(scene.approved_at) if scene.approved_at else None
+    who = scene.approved_by.get_username() if scene.approved_by else "someone"
+    return f"Approved: take {scene.approved_take.number} by {who}" + (f", {when:%d %b %Y %H:%M}" if when else "")
+
+
+def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
+    scene, take = planned.scene, planned.take
+    return export_package.ApprovedTake(
+        scene_number=scene.number,
+        title=scene.title,
+        take_id=take.pk,
+        take_number=take.number,
+        approved_by=scene.approved_by.get_username() if scene.approved_by else "",
+        approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
+        override_reason=planned.override_reason,
+    )
+
+
+def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:
+    """The review comments on these takes (a team's takes: the comments of the team's review,
+    guests' included), by take id, as threads in the order of the take's timeline."""
+    comments = (Comment.objects.filter(take__in=takes).select_related("author")
+                .order_by(F("at_seconds").asc(nulls_first=True), "created_at", "pk"))
+    threads, replies = {}, {}
+    for comment in comments:
+        if comment.parent_id is None:
+            threads.setdefault(comment.take_id, []).append(comment)
+        else:
+            replies.setdefault(comment.parent_id, []).append(comment)
+
+    def note(comment, answers=()) -> ReviewNote:
+        return ReviewNote(
+            comment_id=comment.pk, author=comment.who, text=comment.body,
+            at_seconds=comment.at_seconds, until_seconds=comment.until_seconds,
+            resolved=comment.is_resolved, shared=comment.shared,
+            # Drawings on frames come with their comment where the review has them.
+            drawing=getattr(comment, "drawing", None),
+            replies=tuple(note(r) for r in sorted(answers, key=lambda r: (r.created_at, r.pk))),
+        )
+
+    return {take_id: tuple(note(c, replies.get(c.pk, ())) for c in top) for take_id, top in threads.items()}
+
+
+def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, path: Path,
+                 signature, notes: tuple[ReviewNote, ...] = ()) -> export_package.ExportClip:
+    take = planned.take
+    summary = take.c2pa_summary or {}
+    return export_package.ExportClip(
+        **{f.name: getattr(approved, f.name) for f in dataclass_fields(approved)},
+        path=path,
+        notes=notes,
+        duration=float(signature.duration),
+        fps=signature.fps,
+        provenance={
+            "provider": take.provider,
+            "model": take.model,
+            "cost_usd": str(take.cost),
+            "recipe": take.recipe,
+            "c2pa": {
+                # As verified when the take was stored; the export's own manifest carries
+                # each take's validation as of its approval (its ingredient archive, which is
+                # written again when the trust anchors change).
+                "state": take.c2pa_state or "none",
+                "verdict": summary.get("verdict", ""),
+                "signer": summary.get("signer"),
+                "claim_generator": summary.get("claim_generator"),
+                "codes": take.c2pa_codes,
+                "checked_at": take.finished_at.isoformat() if take.finished_at else None,
+                **({"approved_despite_failed_checks": planned.override_reason} if planned.override_reason else {}),
+            },
+            # The scene was edited after this take was approved: the recipe above is what made it.
+            **({"scene_edited_since_approval": list(planned.scene.approval_stale_fields)}
+               if planned.scene.approval_stale_fields else {}),
+        },
+    )
+
+
+def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPanel]:
+    by_scene = {c.scene_number: c for c in clips}
+    panels = []
+    for planned in plan.scenes:
+        scene, take = planned.scene, planned.take
+        clip = by_scene.get(scene.number) if take else None
+        thumbnail = None
+        if take is not None and take.thumbnail:  # never a withheld take's picture
+            thumbnail = ingredients.local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
+        # A take beside the prompt that made it (its recipe), not the scene's prompt edited since.
+        prompt = (take.recipe or {}).get("prompt", scene.prompt) if take is not None else scene.prompt
+        panels.append(export_pdf.BoardPanel(
+            number=scene.number, title=scene.title, prompt=prompt,
+            duration=round(clip.duration, 2) if clip else scene.duration,
+            approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
+            approved=take is not None, thumbnail=thumbnail, notes=scene.camera_notes,
+            drawings=_frame_drawings(take, clip.path, workdir) if take is not None and clip else (),
+        ))
+    return panels
+
+
+MAX_DRAWINGS_PER_TAKE = 6
+
+
+def _frame_drawings(take, video: Path, workdir: Path) -> tuple[export_pdf.FrameDrawing, ...]:
+    """Reviewers' drawings on the approved take, each with the frame it was drawn on."""
+    comments = take.comments.filter(parent__isnull=True, at_seconds__isnull=False).select_related("author")
+    drawings = []
+    for comment in comments:
+        if not comment.drawing:
+            continue
+        frame = workdir / f"frame-{comment.pk}.jpg"
+        try:
+            animatic.extract_thumbnail(video, frame, at_seconds=comment.at_seconds, max_width=960)
+        except ValueError:  # the cut still exports; this note goes without its frame
+            log.warning("export: no frame at %ss of take %s for comment %s", comment.at_seconds, take.pk, comment.pk)
+            continue
+        drawings.append(export_pdf.FrameDrawing(frame=frame, shapes=tuple(comment.drawing),
+                                                caption=f"{comment.timecode} {comment.who}: {comment.body}"))
+        if len(drawings) == MAX_DRAWINGS_PER_TAKE:
+            break
+    return tuple(drawings)
+
+
+def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:
+    return {
+        "included": [{"scene": c.scene_number, "title": c.title, "take": c.take_number, "take_id": c.take_id,
+                      "duration": round(c.duration, 3), "approved_by": c.approved_by} for c in clips],
+        "left_out": [{"scene": p.scene.number, "title": p.scene.title, "reason": p.reason}
+                     for p in plan.left_out],
+        "duration": round(stitched.duration, 3),
+        "size": f"{stitched.width}x{stitched.height}",
+        "method": stitched.method,
+        "reencode_reason": stitched.reason,
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+    }

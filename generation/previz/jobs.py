@@ -1,0 +1,143 @@
+"""The previz provider's worker side: draw, sign and thumbnail one job."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from PIL import Image
+
+from generation.models import PrevizJob
+from generation.previz import animatic
+from generation.provenance import credentials as provenance
+from generation.providers.local_previz import output_name
+from generation.renders import reference
+from generation.storage.scratch import FinishedFile, scratch_dir
+
+log = logging.getLogger(__name__)
+
+# Previz frames are drawn by an algorithm, not a trained model.
+ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
+
+
+def claim_generator() -> str:
+    return f"Storyboard Studio/{settings.STUDIO_VERSION}"
+
+
+def previz_job_run(job_id: str) -> None:
+    # Claim: only one worker renders a job, and a re-delivered task is a no-op.
+    if not PrevizJob.objects.filter(pk=job_id, status="queued").update(
+        status="running", heartbeat_at=timezone.now()
+    ):
+        return
+    job = PrevizJob.objects.get(pk=job_id)
+    spec = job.spec
+    width, height = (int(v) for v in spec["size"].split("x"))
+
+    def report(percent: int) -> None:
+        # Keep 100 for "signed and ready"; drawing is the first 95 %.
+        PrevizJob.objects.filter(pk=job_id, status="running").update(
+            progress=min(95, int(percent * 0.95)), heartbeat_at=timezone.now()
+        )
+
+    try:
+        with scratch_dir("studio-previz-") as tmp:
+            _render(spec, Path(tmp), width=width, height=height, report=report)
+            _publish(job_id, Path(tmp))
+    except Exception as exc:  # the job fails; the worker stays up
+        log.exception("previz job %s failed", job_id)
+        PrevizJob.objects.filter(pk=job_id).update(
+            status="failed", error=f"Previz rendering failed: {exc}", finished_at=timezone.now()
+        )
+        return
+    PrevizJob.objects.filter(pk=job_id, status="running").update(
+        status="succeeded", progress=100, finished_at=timezone.now()
+    )
+
+
+def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> None:
+    """Draw, sign and thumbnail the job into `folder` (scratch: a killed render is swept)."""
+    raw = folder / "unsigned.mp4"
+    animatic.render_animatic(
+        out_path=raw,
+        width=width,
+        height=height,
+        seconds=int(spec["seconds"]),
+        title=spec.get("title", ""),
+        prompt=spec["prompt"],
+        scene_number=int(spec.get("scene_number", 1)),
+        camera_notes=spec.get("camera_notes", ""),
+        on_progress=report,
+        background=_reference_image(spec),
+        cast=_cast_portraits(spec),
+    )
+    provenance.sign_mp4(
+        src=raw,
+        dst=folder / "video.mp4",
+        identity=provenance.studio_identity(),
+        title=spec.get("title") or "Previz",
+        claim_generator=claim_generator(),
+        digital_source_type=ALGORITHMIC_MEDIA,
+        recipe=spec.get("recipe", {}),
+        software_agent=f"{claim_generator()} local previz",
+    )
+    raw.unlink(missing_ok=True)
+    animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+
+
+def _open_image(name: str) -> Image.Image | None:
+    """A stored, verified upload as a decoded image; None (the previz goes on without it) when
+    it is gone or unreadable: a missing picture must not cost the whole animatic."""
+    try:
+        with default_storage.open(name, "rb") as fh:
+            image = Image.open(fh)
+            image.load()
+            return image
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("previz: image %s unusable (%s); drawing without it", name, exc)
+        return None
+
+
+def _reference_image(spec: dict) -> Image.Image | None:
+    pinned = (spec.get("recipe") or {}).get("reference_image")
+    if not pinned:
+        return None
+    try:
+        with default_storage.open(pinned["original"], "rb") as original:
+            fitted = reference.fit(original, size=spec["size"], mode=pinned.get("fit", "crop"))
+        return Image.open(io.BytesIO(fitted))
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        log.warning("previz: reference image %s unusable (%s)", pinned.get("original"), exc)
+        return None
+
+
+def _cast_portraits(spec: dict) -> list[tuple[str, Image.Image]]:
+    cast = (spec.get("recipe") or {}).get("previz_cast", [])
+    return [(entry["name"], image) for entry in cast if (image := _open_image(entry["image"]))]
+
+
+def _publish(job_id: str, folder: Path) -> None:
+    """The finished files go to the media storage, where any worker can download them."""
+    for variant in ("video", "thumbnail"):
+        name = output_name(job_id, variant)
+        default_storage.delete(name)  # left by an earlier run of a job requeued as stalled
+        with (folder / Path(name).name).open("rb") as fh:
+            default_storage.save(name, FinishedFile(fh))
+
+
+def previz_jobs_requeue_stalled(*, older_than) -> list[str]:
+    """Jobs whose worker died mid-render go back to the queue (drawing is free to redo)."""
+    stalled = list(
+        PrevizJob.objects.filter(status="running", heartbeat_at__lt=older_than).values_list("pk", flat=True)
+    )
+    requeued = []
+    for job_id in stalled:
+        if PrevizJob.objects.filter(pk=job_id, status="running", heartbeat_at__lt=older_than).update(
+            status="queued", progress=0
+        ):
+            requeued.append(str(job_id))
+    return requeued

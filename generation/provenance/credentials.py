@@ -1,0 +1,531 @@
+"""C2PA content credentials for MP4 takes: a signing identity, signing, and reading.
+
+Checked against c2pa-python 0.38 (c2pa-rs 0.91). Facts this module relies on:
+- The signing chain must be leaf + CA (a self-signed leaf is refused) and the leaf needs
+  keyUsage digitalSignature plus extendedKeyUsage emailProtection, so a local identity is a
+  small two-level PKI rather than one self-signed certificate.
+- Reading reports "Valid" (+ signingCredential.untrusted) for a sound file whose signer is
+  unknown; only a Context carrying `trust.user_anchors` turns that into "Trusted".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import c2pa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+STUDIO_RECIPE_LABEL = "studio.storyboard.recipe"
+MP4 = "video/mp4"
+
+
+@dataclass(frozen=True)
+class SigningIdentity:
+    chain_pem: bytes  # leaf certificate first, then intermediate/CA certificate(s)
+    key_pem: bytes
+    ca_pem: bytes | None  # our own local root, usable as a trust anchor; None for outside certs
+
+
+# --- Identity -------------------------------------------------------------------------------
+
+_FILES = ("ca.pem", "ca.key", "leaf.pem", "leaf.key")
+
+
+def ensure_local_identity(
+    directory: Path, *, organization: str = "Storyboard Studio (local)"
+) -> SigningIdentity:
+    """Load the local CA + leaf from `directory`, generating them on first use."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    # Web and worker processes may start together; the lock keeps two of them from writing
+    # a CA from one run next to a leaf from another (a chain that no longer verifies).
+    with open(directory / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((directory / name).exists() for name in _FILES):
+            _generate_identity(directory, organization)
+    ca_pem, leaf_pem = (directory / "ca.pem").read_bytes(), (directory / "leaf.pem").read_bytes()
+    return SigningIdentity(leaf_pem + ca_pem, (directory / "leaf.key").read_bytes(), ca_pem)
+
+
+def load_identity(chain_path: Path, key_path: Path) -> SigningIdentity:
+    """An identity from certificate files named in settings (e.g. issued by a real CA)."""
+    return SigningIdentity(Path(chain_path).read_bytes(), Path(key_path).read_bytes(), None)
+
+
+def _generate_identity(directory: Path, organization: str) -> None:
+    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)  # tolerate clock skew
+
+    def name(common_name: str) -> x509.Name:
+        return x509.Name([
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ])
+
+    def key_usage(**on: bool) -> x509.KeyUsage:
+        flags = dict.fromkeys(
+            ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"), False)
+        return x509.KeyUsage(**{**flags, **on})
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name(f"{organization} Root CA")).issuer_name(name(f"{organization} Root CA"))
+        .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(key_usage(key_cert_sign=True, crl_sign=True), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf_cert = (
+        x509.CertificateBuilder()
+        .subject_name(name(f"{organization} Signer")).issuer_name(ca_cert.subject)
+        .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now).not_valid_after(now + dt.timedelta(days=5 * 365))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(key_usage(digital_signature=True), critical=True)
+        # c2pa-rs accepts only a few EKUs for claim signers; emailProtection is the usual one.
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]),
+                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()),
+                       critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
+                       critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    for file_name, data in (
+        ("ca.key", _key_pem(ca_key)),
+        ("ca.pem", ca_cert.public_bytes(pem)),
+        ("leaf.key", _key_pem(leaf_key)),
+        ("leaf.pem", leaf_cert.public_bytes(pem)),
+    ):
+        mode = 0o600 if file_name.endswith(".key") else 0o644
+        _atomic_write(directory / file_name, data, mode=mode)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def _atomic_write(path: Path, data: bytes, *, mode: int) -> None:
+    # mkstemp creates the file 0600, so a key is never readable by others, not even briefly.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# --- Signing --------------------------------------------------------------------------------
+
+
+def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, claim_generator: str,
+             digital_source_type: str, recipe: dict, software_agent: str | None = None) -> None:
+    """Write `dst` = `src` with an embedded, ES256-signed C2PA manifest."""
+    name, _, version = claim_generator.partition("/")
+    generator = {"name": name, **({"version": version} if version else {})}
+    manifest = {
+        "claim_generator_info": [generator],
+        "title": title,
+        "format": MP4,
+        "assertions": [
+            {"label": "c2pa.actions", "data": {"actions": [{
+                "action": "c2pa.created",
+                "digitalSourceType": digital_source_type,
+                # Claim v2 wants softwareAgent as a generator-info object, not a bare string.
+                "softwareAgent": {"name": software_agent} if software_agent else generator,
+            }]}},
+            {"label": STUDIO_RECIPE_LABEL, "data": recipe},
+        ],
+    }
+    _sign(manifest, src=src, dst=dst, identity=identity)
+
+
+def _sign(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
+          parent: dict | None = None, parent_path: Path | None = None) -> None:
+    dst = Path(dst)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
+    try:
+        # No timestamp authority (tsa_url None): there is no network. The cost is that the
+        # signature carries no trusted signing time, so validity is judged against "now".
+        info = c2pa.C2paSignerInfo(
+            c2pa.C2paSigningAlg.ES256, identity.chain_pem, identity.key_pem, None)
+        with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder, \
+                open(src, "rb") as source, os.fdopen(fd, "w+b") as out:
+            if parent is not None:
+                with open(parent_path or src, "rb") as ingredient:
+                    builder.add_ingredient(parent, mime, ingredient)
+            builder.sign(signer, mime, source, out)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, dst)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+TAKE_LABEL = "studio.storyboard.take"
+TRAINING_MINING_LABEL = "cawg.training-mining"
+# CAWG's training-and-mining assertion (successor of c2pa.training-mining): every use refused.
+DO_NOT_TRAIN = {"entries": {use: {"use": "notAllowed"} for use in (
+    "cawg.ai_training", "cawg.ai_generative_training", "cawg.ai_inference", "cawg.data_mining")}}
+TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+def canonical_sha256(data) -> str:
+    """sha256 of JSON written one way only (sorted keys, no spaces): the same data, the same hash."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class TakeClaim:
+    """What the studio states about a take it keeps: who made it, from what, with whose consent."""
+
+    title: str
+    claim_generator: str
+    digital_source_type: str
+    provider: str
+    model: str
+    request_sha256: str  # of the take's recipe: the exact request, never the raw prompt alone
+    consents: list[dict]  # [{"character": id, "grant": id | None, "sha256": str | None}]
+    do_not_train: bool
+
+    @property
+    def consents_sha256(self) -> str:
+        return canonical_sha256(self.consents)
+
+
+def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4,
+              with_parent: bool) -> None:
+    """Write `dst` = `src` signed with the studio's manifest; the provider's own manifest in
+    `src` (when `with_parent`) becomes its parent ingredient, so nothing it said is lost."""
+    name, _, version = claim.claim_generator.partition("/")
+    generator = {"name": name, **({"version": version} if version else {})}
+    assertions = [
+        {"label": "c2pa.actions", "data": {"actions": [{
+            "action": "c2pa.created",
+            "digitalSourceType": claim.digital_source_type,
+            "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
+            "parameters": {"provider": claim.provider, "model": claim.model},
+        }]}},
+        {"label": TAKE_LABEL, "data": {
+            "provider": claim.provider,
+            "model": claim.model,
+            "request": {"alg": "sha256", "hash": claim.request_sha256},
+            "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
+            "do_not_train": claim.do_not_train,
+        }},
+    ]
+    if claim.do_not_train:
+        assertions.append({"label": TRAINING_MINING_LABEL, "data": DO_NOT_TRAIN})
+    manifest = {"claim_generator_info": [generator], "title": claim.title, "format": mime,
+                "assertions": assertions}
+    parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
+    _sign(manifest, src=src, dst=dst, identity=identity, mime=mime,
+          parent=parent if with_parent else None)
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+
+# What a failed check means, for people: c2pa-rs's codes name the check, not the consequence.
+_FAILURE_WORDS = {
+    "assertion.bmffHash.mismatch": "the video's bytes changed after it was signed",
+    "assertion.dataHash.mismatch": "the file's bytes changed after it was signed",
+    "assertion.hashedURI.mismatch": "a statement in the credentials was altered after signing",
+    "assertion.missing": "a statement the signature covers is missing",
+    "claimSignature.mismatch": "the signature does not match the credentials",
+    "claimSignature.missing": "the credentials carry no signature",
+    "signingCredential.invalid": "the signing certificate is invalid",
+    "signingCredential.expired": "the signing certificate had expired",
+    "signingCredential.revoked": "the signing certificate was revoked",
+    "claim.missing": "the credentials are incomplete",
+    "manifest.inaccessible": "the credentials could not be read",
+}
+# Codes c2pa-rs reports on files that are sound; they say nothing was tampered with.
+_NOT_FAILURES = {"signingCredential.untrusted"}
+
+CONFIGURE_SIGNING = ("To sign with a certificate from a recognised certificate authority, set "
+                     "C2PA_SIGN_CERT_CHAIN (leaf then intermediates, PEM) and C2PA_SIGN_KEY.")
+
+
+def describe_failures(codes: list[str]) -> str:
+    """What failed, in words, with the codes in brackets for whoever debugs the file."""
+    failures = [c for c in codes if c.split(":")[0] not in _NOT_FAILURES] or list(codes)
+    words = [w for w in dict.fromkeys(_FAILURE_WORDS.get(c.split(":")[0], "") for c in failures) if w]
+    what = "; ".join(words) or "the content does not match its signature"
+    return f"{what} ({', '.join(failures) or 'unknown reason'})"
+
+
+@dataclass(frozen=True)
+class ProvenanceReport:
+    # "trusted": chains to a root the operator configured (C2PA_TRUST_ANCHORS)
+    # "studio": chains to this studio's own local CA, which nobody else trusts
+    # "valid": intact, signed by someone we cannot vouch for
+    # "invalid": tampered or broken; "none": no manifest
+    state: str
+    codes: list[str]
+    signer: str | None
+    claim_generator: str | None
+    title: str | None
+    actions: list[str]
+    digital_source_type: str | None
+    recipe: dict | None
+    manifest: dict | None
+
+    @property
+    def verdict(self) -> str:
+        who = self.signer or "an unnamed signer"
+        if self.state == "trusted":
+            return f"Trusted: signed by {who}, whose certificate chains to a root this studio's operator trusts."
+        if self.state == "studio":
+            return (f"Signed by this studio ({who}). This is the studio's own local certificate: it proves "
+                    f"the file is unchanged since this studio signed it, but it is not publicly trusted "
+                    f"and others will see an unknown signer. {CONFIGURE_SIGNING}")
+        if self.state == "valid":
+            return f"Intact, unknown signer: signed by {who}, whom this studio cannot vouch for."
+        if self.state == "invalid":
+            return f"Tampered or broken: {describe_failures(self.codes)}."
+        return "No content credentials: this file carries no C2PA manifest, so its origin cannot be checked."
+
+
+def _none_report() -> ProvenanceReport:
+    return ProvenanceReport("none", [], None, None, None, [], None, None, None)
+
+
+def read_provenance(path: Path, *, trust_anchors_pem: bytes | None = None,
+                    studio_ca_pem: bytes | None = None) -> ProvenanceReport:
+    """Validate the C2PA manifest of an MP4. Raises only when `path` does not exist.
+
+    `trust_anchors_pem`: roots the operator trusts ("trusted"). `studio_ca_pem`: the studio's
+    own local CA, never a trust anchor: a file it signed reads "studio", not "trusted".
+    """
+    report = _read(path, trust_anchors_pem)
+    if report.state == "valid" and studio_ca_pem:
+        # Checked cryptographically, not by the signer's name (anyone can call a CA that):
+        # a second read with our CA as the only anchor says whether the chain ends there.
+        if _read(path, studio_ca_pem).state == "trusted":
+            codes = [c for c in report.codes if c != "signingCredential.untrusted"]
+            report = replace(report, state="studio", codes=codes)
+    return report
+
+
+def _read(path: Path, anchors_pem: bytes | None) -> ProvenanceReport:
+    # Without user anchors c2pa-rs trusts nobody, so every signer reads merely "Valid".
+    # Built outside the try below: unparsable anchors are a settings error that must surface,
+    # not a verdict of "tampered" on every file.
+    settings = {"trust": {"user_anchors": anchors_pem.decode()}} if anchors_pem else {}
+    with open(path, "rb") as fh, c2pa.Context.from_dict(settings) as context:
+        try:
+            reader = c2pa.Reader.try_create(MP4, fh, None, context)  # None when no manifest
+            if reader is None:
+                return _none_report()
+            with reader:
+                store = json.loads(reader.json())
+        except c2pa.C2paError as exc:
+            # Not a readable MP4, or a manifest box that is truncated / corrupt. "general.error"
+            # is the C2PA spec's catch-all code; the detail helps whoever debugs the file.
+            return ProvenanceReport("invalid", [f"general.error: {exc}"], None, None, None, [],
+                                    None, None, None)
+    return _report_from_store(store)
+
+
+def read_kept_take(path: Path, *, trust_anchors_pem: bytes | None = None,
+                   studio_ca_pem: bytes | None = None) -> ProvenanceReport:
+    """The verdict of a stored take the studio signed a copy of (generation/provenance/take_signing.py).
+
+    What a take shows is the verdict of the file its provider delivered, which lives on as the
+    copy's parent ingredient: c2pa-rs re-checks that manifest's signature against today's
+    anchors (ingredientDeltas); its hard binding was checked when the copy was made (the
+    ingredient's own validation results). A copy altered in storage since reads tampered.
+    """
+    kept = read_provenance(path, trust_anchors_pem=trust_anchors_pem, studio_ca_pem=studio_ca_pem)
+    if kept.state in ("invalid", "none"):
+        return kept  # the stored copy itself was altered, or stripped, after the studio signed it
+    store = kept.manifest
+    parent = _parent_ingredient(store)
+    if parent is None:
+        return _none_report()  # the provider's file carried no credentials
+    frozen = (parent.get("validation_results") or {}).get("activeManifest", {}).get("failure", [])
+    deltas = _parent_deltas(store, parent)
+    codes = list(dict.fromkeys(item["code"] for item in [*frozen, *deltas.get("failure", [])]))
+    signed_ok = [c for c in codes if c != "signingCredential.untrusted"]
+    if [c for c in codes if c not in _NOT_FAILURES]:
+        state = "invalid"
+    elif _parent_trusted(deltas):
+        state, codes = "trusted", signed_ok
+    elif studio_ca_pem and _parent_trusted(_parent_deltas(_read(path, studio_ca_pem).manifest or {}, parent)):
+        state, codes = "studio", signed_ok
+    else:
+        state = "valid"
+    report = _report_from_store({"manifests": store.get("manifests", {}),
+                                 "active_manifest": parent["active_manifest"], "validation_state": "Valid"})
+    return replace(report, state=state, codes=codes, manifest=store)
+
+
+def _parent_ingredient(store: dict) -> dict | None:
+    active = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    return next((i for i in active.get("ingredients", [])
+                 if i.get("relationship") == "parentOf" and i.get("active_manifest")), None)
+
+
+def _parent_deltas(store: dict, parent: dict) -> dict:
+    """The parent ingredient's re-validation results from this read (success/failure lists)."""
+    merged = {"success": [], "failure": []}
+    label = parent.get("label") or ""
+    for delta in (store.get("validation_results") or {}).get("ingredientDeltas") or []:
+        if label and not delta.get("ingredientAssertionURI", "").endswith(label):
+            continue
+        for kind in merged:
+            merged[kind] += (delta.get("validationDeltas") or {}).get(kind) or []
+    return merged
+
+
+def _parent_trusted(deltas: dict) -> bool:
+    return any(item.get("code") == "signingCredential.trusted" for item in deltas.get("success", []))
+
+
+def _report_from_store(store: dict) -> ProvenanceReport:
+    active = store.get("manifests", {}).get(store.get("active_manifest"), {})
+    # The top-level validation_status lists failures across the active manifest and its
+    # ingredients; the per-manifest results repeat them. Keep each code once, in order.
+    failures = list(store.get("validation_status") or [])
+    failures += (store.get("validation_results") or {}).get("activeManifest", {}).get("failure", [])
+    codes = list(dict.fromkeys(item["code"] for item in failures))
+
+    state = (store.get("validation_state") or "Invalid").lower()
+    if state not in ("trusted", "valid"):
+        state = "invalid"
+
+    actions, source_type, recipe = [], None, None
+    for assertion in active.get("assertions", []):
+        label = assertion.get("label", "")
+        if label.split(".v")[0] == "c2pa.actions":  # "c2pa.actions" or "c2pa.actions.v2"
+            for action in assertion.get("data", {}).get("actions", []):
+                actions.append(action.get("action"))
+                source_type = source_type or action.get("digitalSourceType")
+        elif label == STUDIO_RECIPE_LABEL:
+            recipe = assertion.get("data")
+
+    sig = active.get("signature_info") or {}
+    return ProvenanceReport(
+        state=state,
+        codes=codes,
+        signer=sig.get("issuer") or sig.get("common_name"),
+        claim_generator=_claim_generator(active),
+        title=active.get("title"),
+        actions=actions,
+        digital_source_type=source_type,
+        recipe=recipe,
+        manifest=store,
+    )
+
+
+def _claim_generator(manifest: dict) -> str | None:
+    # Claim v1 files carry a "claim_generator" string; v2 files only claim_generator_info.
+    if manifest.get("claim_generator"):
+        return manifest["claim_generator"]
+    info = (manifest.get("claim_generator_info") or [{}])[0]
+    if not info.get("name"):
+        return None
+    return f"{info['name']}/{info['version']}" if info.get("version") else info["name"]
+
+
+# --- Django settings ------------------------------------------------------------------------
+
+
+def studio_identity() -> SigningIdentity:
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    chain, key = settings.C2PA_SIGN_CERT_CHAIN, settings.C2PA_SIGN_KEY
+    if chain and key:
+        return load_identity(Path(chain), Path(key))
+    if chain or key:  # half a configuration would silently fall back to the local CA
+        raise ImproperlyConfigured("Set both C2PA_SIGN_CERT_CHAIN and C2PA_SIGN_KEY, or neither.")
+    return ensure_local_identity(Path(settings.C2PA_DIR))
+
+
+def trust_anchors_from_settings() -> bytes | None:
+    """The roots the operator chose to trust (C2PA_TRUST_ANCHORS), and only those.
+
+    The studio's own local CA is not among them: it is a root this studio made itself, so a
+    file it signed is "signed by this studio", never "trusted" (see studio_ca_from_settings).
+    """
+    from django.conf import settings
+
+    if not settings.C2PA_TRUST_ANCHORS:
+        return None
+    return Path(settings.C2PA_TRUST_ANCHORS).read_bytes().strip() + b"\n"
+
+
+def studio_ca_from_settings() -> bytes | None:
+    """The studio's own local CA: the current identity's, or the one under C2PA_DIR that signed
+    earlier takes when a real certificate has been configured since."""
+    from django.conf import settings
+
+    if ca_pem := studio_identity().ca_pem:
+        return ca_pem
+    ca_file = Path(settings.C2PA_DIR) / "ca.pem"
+    return ca_file.read_bytes() if ca_file.exists() else None
+
+
+def read_with_settings(path: Path) -> ProvenanceReport:
+    """A take's verdict with the anchors and the studio CA configured now."""
+    return read_provenance(path, trust_anchors_pem=trust_anchors_from_settings(),
+                           studio_ca_pem=studio_ca_from_settings())
+
+
+def read_kept_with_settings(path: Path) -> ProvenanceReport:
+    """A stored studio-signed take's verdict with the anchors and studio CA configured now."""
+    return read_kept_take(path, trust_anchors_pem=trust_anchors_from_settings(),
+                          studio_ca_pem=studio_ca_from_settings())
+
+
+def take_fields(report: ProvenanceReport, *, summary: dict | None = None) -> dict:
+    """The Render fields a verdict is stored in (`summary`: more for c2pa_summary)."""
+    return {
+        "c2pa_manifest": report.manifest,
+        "c2pa_state": report.state,
+        "c2pa_codes": report.codes,
+        "c2pa_summary": {
+            "signer": report.signer,
+            "claim_generator": report.claim_generator,
+            "title": report.title,
+            "actions": report.actions,
+            "digital_source_type": report.digital_source_type,
+            "verdict": report.verdict,
+            **(summary or {}),
+        },
+    }
+
+
+# Bumped when the way files are classified changes, so stored verdicts are recomputed too.
+CLASSIFIER_VERSION = b"2"
+
+
+def anchors_fingerprint() -> str:
+    """A hash of everything a verdict depends on besides the file: anchors, studio CA, classifier."""
+    digest = hashlib.sha256(CLASSIFIER_VERSION)
+    for pem in (trust_anchors_from_settings(), studio_ca_from_settings()):
+        digest.update(b"\0" + (pem or b""))
+    return digest.hexdigest()

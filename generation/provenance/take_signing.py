@@ -1,0 +1,96 @@
+"""The studio signs every take it keeps (issue #12 §3).
+
+The provider's file is read first: its verdict is what the take shows. Then the studio writes
+a signed copy that becomes the stored file: the provider's manifest (if any) as parent
+ingredient, a `c2pa.created` action naming the provider and model, a hash of the exact request
+(the take's recipe, never the raw prompt alone), the consent grants of the cast as they stood
+when the take was sent, and a do-not-train assertion when the team refuses AI training.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import c2pa
+from django.db.models import Q
+
+from generation.exports.package import ingredient_title
+from generation.models import Render
+from generation.previz import animatic
+from generation.previz.jobs import ALGORITHMIC_MEDIA, claim_generator
+from generation.provenance import credentials as provenance
+
+log = logging.getLogger(__name__)
+
+MIME = {"mp4": "video/mp4", "mov": "video/quicktime"}
+
+
+@dataclass(frozen=True)
+class SignedTake:
+    path: Path  # what to store: the signed copy, or the provider's file when it cannot be signed
+    summary: dict  # merged into Render.c2pa_summary
+
+
+def take_claim(render: Render) -> provenance.TakeClaim:
+    from projects.models import Team
+
+    scene = render.scene
+    return provenance.TakeClaim(
+        title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
+        claim_generator=claim_generator(),
+        digital_source_type=(ALGORITHMIC_MEDIA if render.provider == "local"
+                             else provenance.TRAINED_ALGORITHMIC_MEDIA),
+        provider=render.provider,
+        model=render.model,
+        request_sha256=provenance.canonical_sha256(render.recipe),
+        consents=consents_at_render_time(render),
+        do_not_train=Team.objects.values_list("do_not_train", flat=True).get(pk=scene.project.team_id),
+    )
+
+
+def consents_at_render_time(render: Render) -> list[dict]:
+    """Each cast member with the grant that was in force when the take was sent (None for a
+    fictional character, who needs none), and a hash of that grant's terms."""
+    from projects.models import ConsentGrant
+
+    at = render.submitted_at or render.created_at
+    cast = sorted(render.characters.values_list("pk", flat=True))
+    grants = (ConsentGrant.objects.filter(character_id__in=cast, granted_at__lte=at)
+              .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+              .prefetch_related("projects").order_by("character_id", "-granted_at", "-pk"))
+    in_force = {}
+    for grant in grants:
+        in_force.setdefault(grant.character_id, grant)
+    return [_consent_entry(character_id, in_force.get(character_id)) for character_id in cast]
+
+
+def _consent_entry(character_id: int, grant) -> dict:
+    if grant is None:
+        return {"character": character_id, "grant": None, "sha256": None}
+    terms = {
+        "id": grant.pk, "character": character_id, "granted_by": grant.granted_by_id, "scope": grant.scope,
+        "projects": sorted(p.pk for p in grant.projects.all()), "providers": sorted(grant.providers),
+        "expires_at": grant.expires_at.isoformat() if grant.expires_at else None,
+        "granted_at": grant.granted_at.isoformat(),
+    }
+    return {"character": character_id, "grant": grant.pk, "sha256": provenance.canonical_sha256(terms)}
+
+
+def take_sign(*, render: Render, video: Path, provider_state: str) -> SignedTake:
+    """The file to store for this take: signed by the studio where the format allows."""
+    try:
+        mime = MIME[animatic.video_container(video)]
+    except ValueError:  # WebM and other containers C2PA cannot embed a manifest in
+        return SignedTake(video, {"studio_signed": False, "studio_note":
+                                  "Stored unsigned: this video format cannot carry content credentials."})
+    signed = video.with_name(f"signed{video.suffix}")
+    try:
+        provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
+                             claim=take_claim(render), mime=mime, with_parent=provider_state != "none")
+    except c2pa.C2paError as exc:
+        log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
+        return SignedTake(video, {"studio_signed": False,
+                                  "studio_note": f"Stored unsigned: the studio could not sign it ({exc})."})
+    return SignedTake(signed, {"studio_signed": True})

@@ -1,0 +1,107 @@
+"""A team's provider connections: add, edit (keys write-only), test, register models."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from generation.models import ComfyWorkflow, ProviderConnection
+from generation.providers import connections
+from generation.providers.forms import ConnectionForm, RegisterModelForm
+from generation.renders import catalog
+from projects.access import get_connection_for, membership_for, require
+
+PAGE = "generation/connections.html"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_list(request, team_pk):
+    membership = membership_for(request.user, team_pk)
+    form = ConnectionForm(request.POST or None)
+    if request.method == "POST":
+        require(membership, "manage")
+        if form.is_valid():
+            try:
+                connection = connections.connection_create(team=membership.team, user=request.user,
+                                                           **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error("label", exc)
+            else:
+                messages.success(request, f"Added {connection.label}. " + (
+                    "Testing it now, and fetching its webhook signing secret."
+                    if connection.kind == "replicate" and not form.cleaned_data["webhook_secret"]
+                    else "Test it to check the key."))
+                return redirect("generation:connection_list", team_pk=team_pk)
+    catalog.connection_ensure_local(membership.team)
+    team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related(
+        "models", Prefetch("workflows", queryset=ComfyWorkflow.objects.defer("graph"))))
+    for connection in team_connections:
+        connection.webhook_url = request.build_absolute_uri(
+            reverse("generation:webhook", args=[connection.webhook_token]))
+    context = {
+        "team": membership.team, "membership": membership, "form": form,
+        "connections": team_connections,
+        "model_form": RegisterModelForm(),
+    }
+    return render(request, PAGE, context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_edit(request, team_pk, pk):
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    require(membership, "manage")
+    initial = {"kind": connection.kind, "label": connection.label, "base_url": connection.base_url,
+               "auth_style": connection.auth_style}
+    form = ConnectionForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}
+        try:
+            connections.connection_update(connection=connection, **data)
+        except ValidationError as exc:
+            form.add_error("label", exc)
+        else:
+            messages.success(request, f"Saved {connection.label}.")
+            return redirect("generation:connection_list", team_pk=team_pk)
+    return render(request, "generation/connection_edit.html",
+                  {"team": membership.team, "connection": connection, "form": form})
+
+
+@login_required
+@require_POST
+def connection_test(request, team_pk, pk):
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    require(membership, "manage")
+    connections.connection_request_test(connection=connection)
+    connection.refresh_from_db()
+    if request.htmx:
+        return render(request, PAGE + "#test-result", {"connection": connection, "team": membership.team})
+    return redirect("generation:connection_list", team_pk=team_pk)
+
+
+@login_required
+def connection_status(request, team_pk, pk):
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    return render(request, PAGE + "#test-result", {"connection": connection, "team": membership.team})
+
+
+@login_required
+@require_POST
+def model_register(request, team_pk, pk):
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    require(membership, "manage")
+    form = RegisterModelForm(request.POST)
+    if form.is_valid():
+        try:
+            model = connections.catalog_register_model(connection=connection, **form.cleaned_data)
+            messages.success(request, f"Registered {model.model_id} on {connection.label}.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+        messages.error(request, f"The model was not registered. {problems}")
+    return redirect("generation:connection_list", team_pk=team_pk)

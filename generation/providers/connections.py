@@ -1,0 +1,134 @@
+"""Actions on a team's provider connections."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from generation.models import CatalogModel, ConnectionKind, ProviderConnection
+from generation.providers import ProviderError, provider_for
+from generation.providers.openai_videos import declared_fields_problems
+from generation.renders.catalog import retired_q
+from projects.live import ChangeKind, live_publish
+
+
+def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
+                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+    if kind == ConnectionKind.LOCAL:
+        raise ValidationError("The local previz connection is built in.")
+    connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
+                                    auth_style=auth_style, created_by=user)
+    connection.set_api_key(api_key)
+    connection.set_webhook_secret(webhook_secret)
+    connection = _save_with_unique_label(connection)
+    if kind == ConnectionKind.REPLICATE and not webhook_secret:
+        # Replicate hands out the account's webhook secret: a test right away fetches it,
+        # so the owner need not paste it (and learns at once whether the key works).
+        connection_request_test(connection=connection)
+    return connection
+
+
+def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,
+                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+    """Blank secret fields keep the stored secret: keys are write-only."""
+    connection.label, connection.base_url, connection.auth_style = label, base_url, auth_style
+    if api_key:
+        connection.set_api_key(api_key)
+    if webhook_secret:
+        connection.set_webhook_secret(webhook_secret)
+    return _save_with_unique_label(connection)
+
+
+def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnection:
+    try:
+        with transaction.atomic():
+            connection.save()
+    except IntegrityError:
+        raise ValidationError(f"Your team already has a connection called “{connection.label}”.")
+    return connection
+
+
+def connection_request_test(*, connection: ProviderConnection) -> None:
+    from generation.tasks import test_connection
+
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        last_tested_at=None, last_test_ok=None, last_test_message="Testing…"
+    )
+    test_connection.delay_on_commit(connection.pk)
+
+
+def connection_test(connection_id: int) -> None:
+    """One cheap authenticated call; the result in plain words."""
+    connection = ProviderConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return
+    try:
+        provider = provider_for(connection)
+        message, ok = provider.test_connection(), True
+    except ProviderError as exc:
+        message, ok = exc.message, False
+    # Replicate hands out the account's webhook secret: no need to make the owner paste it.
+    if ok and connection.kind == ConnectionKind.REPLICATE and not connection.webhook_secret_encrypted:
+        message += " " + _fetch_webhook_secret(connection, provider)
+    ProviderConnection.objects.filter(pk=connection.pk).update(
+        last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
+    )
+    # The owner's connections page shows the result as soon as it is in.
+    live_publish(kind=ChangeKind.CONNECTION_TESTED, team_id=connection.team_id, object_id=connection.pk)
+
+
+def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
+    """Replicate signs webhooks with one secret per account, which its API hands out:
+    fetch it once, so the owner need not copy it over. Words for the test result."""
+    try:
+        connection.set_webhook_secret(provider.webhook_secret())
+    except ProviderError as exc:
+        return (f"The webhook signing secret could not be fetched ({exc.message}); "
+                "paste it to use webhooks.")
+    # Only if still unset: an owner may have pasted a secret (or changed the key) meanwhile.
+    if not ProviderConnection.objects.filter(pk=connection.pk, webhook_secret_encrypted="").update(
+            webhook_secret_encrypted=connection.webhook_secret_encrypted):
+        return "A webhook signing secret was saved meanwhile; it was kept."
+    return "Fetched the account's webhook signing secret."
+
+
+def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,
+                           sizes: list[str], durations: list[int], price_per_second: float,
+                           image_input: bool = False, native_characters: bool = False,
+                           supports_remix: bool = False, typical_seconds: int | None = None,
+                           extra_fields: dict[str, str] | None = None) -> CatalogModel:
+    """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
+
+    What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
+    native characters and constant extra fields; the adapter sends nothing else."""
+    if connection.kind != ConnectionKind.OPENAI_VIDEOS:
+        raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
+    retired = catalog_retired_entry(model_id)
+    if retired is not None:
+        when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired.lifecycle_date else ""
+        raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
+                              "cannot render it any more. Register a live model instead.")
+    schema = {**({"characters": "id[]"} if native_characters else {}),
+              **({"extra": dict(extra_fields)} if extra_fields else {})}
+    problems = declared_fields_problems(schema)
+    if problems:
+        raise ValidationError(problems)
+    try:
+        with transaction.atomic():
+            return CatalogModel.objects.create(
+                kind=connection.kind, connection=connection, model_id=model_id,
+                display_name=display_name or model_id, sizes=sizes, durations=durations,
+                input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
+                supports_remix=supports_remix, typical_seconds=typical_seconds or None,
+                price_per_second={"*": float(price_per_second)},
+            )
+    except IntegrityError:
+        raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")
+
+
+def catalog_retired_entry(model_id: str) -> CatalogModel | None:
+    """The shipped catalog's entry for `model_id` if the catalog knows it as retired (any kind:
+    a gateway serving "sora-2" forwards to the provider that retired it)."""
+    return (CatalogModel.objects.filter(retired_q(), connection__isnull=True, model_id__iexact=model_id.strip())
+            .order_by("lifecycle_date").first())

@@ -1,0 +1,178 @@
+"""Rendering many scenes with one click: a take per scene, booked together.
+
+The plan shows, before anyone pays, which scenes will render on the chosen model, what each
+costs and why any other is left out. Booking takes exactly the scenes the plan showed, or
+none: if one of them can no longer render (consent revoked, model retired, scene edited
+to a size the model lacks) nothing is booked and the reasons come back, so the total the
+user agreed to is never exceeded. One click books once: each take's idempotency key is
+derived from the form's key and its scene.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from generation.models import TERMINAL, Render, Status
+from generation.renders import catalog
+from generation.renders.services import Compiled, form_key, render_compile
+from generation.spend import budget
+
+GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
+SCOPES = {
+    "unapproved": "Scenes without an approved take",
+    "untaken": "Scenes with no take yet",
+    "all": "Every scene",
+}
+
+
+@dataclass
+class PlannedTake:
+    scene: object
+    compiled: Compiled
+
+    @property
+    def cost(self) -> Decimal:
+        params = self.compiled.recipe["parameters"]
+        return catalog.cost_of(self.compiled.model, size=params["size"], seconds=params["seconds"])
+
+
+@dataclass
+class BatchPlan:
+    takes: list[PlannedTake] = field(default_factory=list)  # will render
+    skipped: list[PlannedTake] = field(default_factory=list)  # each with its problems
+    problems: list[str] = field(default_factory=list)  # about the whole batch (e.g. the model)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((t.cost for t in self.takes), Decimal(0))
+
+
+def scenes_in_scope(project, scope: str, selected=()):
+    """The scenes a scope covers, with what compiling each needs (cast, consent) fetched in a few queries."""
+    if scope not in SCOPES and not (scope == "selected" and selected):
+        raise ValidationError("Choose which scenes to render.")
+    scenes = with_cast(project.scenes.select_related("project__team")).order_by("position", "pk")
+    if scope == "selected":
+        scenes = scenes.filter(pk__in=selected)
+    elif scope == "unapproved":
+        scenes = scenes.filter(approved_take__isnull=True)
+    elif scope == "untaken":
+        scenes = scenes.filter(renders__isnull=True)
+    return scenes
+
+
+def with_cast(scenes):
+    """Scenes with their cast, each character's consent grants (and their projects) and images: compiling
+    a take reads all of these, once per scene and character otherwise."""
+    return scenes.prefetch_related("cast", "cast__grants__projects", "cast__images")
+
+
+def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
+    """What one click would book: per scene the compiled take, or why it can't render."""
+    plan = BatchPlan()
+    model = catalog.pinned(connection, catalog.resolve(connection, model_id))
+    scenes = list(scenes)
+    # A scene still rendering is not booked again (one click on this page twice would pay twice).
+    rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)
+                     .values_list("scene_id", "number"))
+    if model is None or model.is_retired:  # the model itself: name what fits every scene instead
+        plan.problems = [catalog.refusal(team=connection.team, connection=connection, model_id=model_id,
+                                         model=model, scenes=scenes)]
+        return plan
+    for scene in scenes:
+        compiled = render_compile(scene=scene, connection=connection, model_id=model_id, model=model)
+        if compiled.problems and not compiled.recipe:  # e.g. another team's connection
+            plan.problems = compiled.problems
+            return plan
+        if scene.pk in rendering:
+            compiled.problems.append(f"Take {rendering[scene.pk]} is still rendering.")
+        (plan.skipped if compiled.problems else plan.takes).append(PlannedTake(scene, compiled))
+    return plan
+
+
+def render_batch(*, project, user, connection, model_id: str, scene_ids, idempotency_key,
+                 shown_total: Decimal | None = None) -> list[Render]:
+    """Book a take for each of `scene_ids` (the scenes the plan showed, whose total was
+    `shown_total`) and queue their submission."""
+    key = form_key(idempotency_key)
+    scene_ids = list(dict.fromkeys(int(i) for i in scene_ids))
+    if not scene_ids:
+        raise ValidationError("No scene can render on this model: nothing to book.")
+    keys = {sid: uuid.uuid5(key, f"scene-{sid}") for sid in scene_ids}
+    already = _booked(project, keys)
+    if already is not None:  # this click was booked before (a double click or a resent form)
+        return already
+    scenes = list(with_cast(project.scenes.filter(pk__in=scene_ids).select_related("project__team"))
+                  .order_by("position", "pk"))
+    if len(scenes) != len(scene_ids):
+        raise ValidationError(GONE)
+    plan = batch_plan(scenes=scenes, connection=connection, model_id=model_id)
+    if plan.problems:
+        raise ValidationError(plan.problems)
+    if plan.skipped:
+        raise ValidationError(
+            ["Nothing was booked: these scenes changed since the plan was shown and can no longer render."]
+            + [f"Scene {t.scene.number} ({t.scene.title}): {' '.join(t.compiled.problems)}" for t in plan.skipped])
+    if shown_total is not None and plan.total > shown_total:
+        raise ValidationError(f"Nothing was booked: the scenes now cost ${plan.total:.2f}, more than the "
+                              f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
+    try:
+        with transaction.atomic():
+            budget.hold(project, plan.total, user=user)  # locks team, member, project, then the scenes
+            # Lock the scenes: takes booked meanwhile from a scene card get other numbers.
+            locked = type(scenes[0]).objects.select_for_update().filter(pk__in=scene_ids, project=project)
+            if len(locked.values_list("pk")) != len(scene_ids):
+                raise ValidationError(GONE)
+            # Checked again under the project lock: the plan's check ran before it, so ten
+            # clicks with different form keys would all have seen no take rendering.
+            rendering = (Render.objects.filter(scene_id__in=scene_ids).exclude(status__in=TERMINAL)
+                         .select_related("scene").order_by("scene__position", "number"))
+            if rendering:
+                raise ValidationError(
+                    ["Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
+                     "teammate)."] + [f"Scene {r.scene.number} ({r.scene.title}): take {r.number} is still "
+                                      "rendering." for r in rendering])
+            last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
+                        .annotate(n=Max("number")).values_list("scene_id", "n"))
+            renders = Render.objects.bulk_create([
+                Render(scene=t.scene, connection=connection, provider=connection.kind,
+                       model=t.compiled.model.model_id, recipe=t.compiled.recipe,
+                       idempotency_key=keys[t.scene.pk], created_by=user, cost=t.cost,
+                       number=(last.get(t.scene.pk) or 0) + 1, status=Status.QUEUED)
+                for t in plan.takes
+            ])
+            locked.update(approval_stale_fields=[])  # new takes from the scenes as they are now
+            Cast = Render.characters.through
+            Cast.objects.bulk_create([Cast(render_id=r.pk, character_id=c.pk)
+                                      for r, t in zip(renders, plan.takes) for c in t.compiled.cast])
+            from generation.tasks import submit_render
+            from projects import review
+
+            review.on_renders_started(renders)
+            for render in renders:
+                submit_render.delay_on_commit(render.pk)
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
+    except IntegrityError:  # the same click raced in from a second request, which won…
+        already = _booked(project, keys)
+        if already is None:  # …or a scene or character went meanwhile
+            raise ValidationError(GONE)
+        return already
+    return renders
+
+
+def _booked(project, keys: dict) -> list[Render] | None:
+    """The takes this click booked before, if it did: all of its scenes, or it was another form."""
+    found = list(Render.objects.filter(idempotency_key__in=keys.values(), scene__project=project))
+    if not found:
+        return None
+    if {r.scene_id for r in found} != set(keys):
+        raise ValidationError("This form was already used for other scenes; reload the page and try again.")
+    return found

@@ -1,0 +1,60 @@
+"""Render many scenes at once: the plan (what each costs, what is left out and why), then one click."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+
+from generation.renders import batch
+from generation.renders.forms import BatchRenderForm
+from generation.spend import budget
+from projects.access import get_project_for, require
+
+PAGE = "generation/batch_render.html"
+
+
+def _page(request, project, membership, *, choices, error=None, partial=False):
+    """The page for the chosen target and scope, with the plan as it stands now."""
+    form = BatchRenderForm(team=project.team)  # a fresh idempotency key for the next click
+    target = form.targets.get(choices.get("target")) or next(iter(form.targets.values()), None)
+    # Scenes chosen on the board come as repeated `scene` values: a scope of their own.
+    selected = [int(i) for i in choices.getlist("scene") if i.isdigit()]
+    scopes = {"selected": f"The {len(selected)} scene{'s' if len(selected) != 1 else ''} selected on the "
+                          "storyboard", **batch.SCOPES} if selected else batch.SCOPES
+    scope = choices.get("scope") if choices.get("scope") in scopes else "unapproved"
+    plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope, selected), connection=target.connection,
+                            model_id=target.model.model_id) if target else None
+    left = budget.remaining(project)
+    total = plan.total if plan is not None else 0
+    month_caps = [c for c in budget.remaining_for(project, request.user) if c.scope != "project"]
+    for cap in month_caps:
+        cap.short = bool(total) and total > cap.left
+    context = {"project": project, "membership": membership, "form": form, "target": target, "scope": scope,
+               "scopes": scopes, "selected": selected, "plan": plan, "error": error, "budget_left": left,
+               "month_caps": month_caps, "over_budget": plan is not None and (
+                   (left is not None and total > left) or any(c.short for c in month_caps))}
+    return render(request, PAGE + "#batch-plan" if partial else PAGE, context)
+
+
+@login_required
+def batch_render(request, project_pk):
+    project, membership = get_project_for(request.user, project_pk)
+    require(membership, "edit")
+    if request.method != "POST":
+        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+    form = BatchRenderForm(request.POST, team=project.team)
+    if not form.is_valid():
+        error = [m for errors in form.errors.values() for m in errors]
+        return _page(request, project, membership, choices=request.POST, error=error)
+    target = form.chosen
+    try:
+        takes = batch.render_batch(
+            project=project, user=request.user, connection=target.connection, model_id=target.model.model_id,
+            scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"],
+            shown_total=form.cleaned_data["plan_total"])
+    except ValidationError as exc:
+        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+    cost = sum(t.cost for t in takes)
+    messages.success(request, f"Booked {len(takes)} take{'s' if len(takes) != 1 else ''} on {target.label} "
+                              f"(est. ${cost:.2f}).")
+    return redirect("projects:project_detail", pk=project.pk)

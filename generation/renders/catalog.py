@@ -1,0 +1,228 @@
+"""Which models a team can render with, what they accept, and what they cost.
+
+Lifecycle: a *retired* model no longer renders; a *deprecated* one still does, and its
+`lifecycle_date` is the day it is announced to retire (owners are warned 30 days before, see
+generation.renders.retirement; an admin marks it retired when it goes). Whatever asks for a
+retired or unknown model is refused with one message (`refusal`), naming the team's live models
+that fit the scene, cheapest first (`alternatives_for`).
+
+What a take costs is `cost_of`, the one price formula: booking, batches, previews, re-target
+plans and alternatives all call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Q
+
+from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
+from projects.inputs import parse_id
+
+
+def cost_of(model: CatalogModel, *, size: str, seconds: int) -> Decimal:
+    """A take of `seconds` at `size` on `model`, in US$: its per-second price times seconds."""
+    return model.price_for(size) * int(seconds)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One choice in the render form: a team connection and one of its models."""
+
+    connection: ProviderConnection
+    model: CatalogModel
+
+    @property
+    def value(self) -> str:
+        return f"{self.connection.pk}:{self.model.model_id}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.connection.label} — {self.model.display_name}"
+
+    def estimate(self, *, size: str, seconds: int) -> Decimal:
+        return cost_of(self.model, size=size, seconds=seconds)
+
+
+def connection_ensure_local(team) -> ProviderConnection:
+    """The built-in previz provider is always one of a team's connections."""
+    connection, _ = ProviderConnection.objects.get_or_create(
+        team=team, kind=ConnectionKind.LOCAL, defaults={"label": "Local previz"}
+    )
+    return connection
+
+
+def models_for(connection: ProviderConnection):
+    """Shipped models of the connection's kind plus the ones registered on it."""
+    return CatalogModel.objects.filter(
+        Q(connection=connection) | Q(connection__isnull=True, kind=connection.kind)
+    )
+
+
+def available_targets(team) -> list[Target]:
+    """The team's (connection, model) pairs that can be booked, previz first.
+
+    Kept on the team instance: a page reads them for its render form and its takes'
+    remix buttons, from one team object, in one request.
+    """
+    if getattr(team, "_available_targets", None) is None:
+        team._available_targets = _available_targets(team)
+    return team._available_targets
+
+
+def _available_targets(team) -> list[Target]:
+    connection_ensure_local(team)
+    connections = list(ProviderConnection.objects.filter(team=team))
+    shipped = {}
+    for model in CatalogModel.objects.filter(connection__isnull=True).exclude(retired_q()):
+        shipped.setdefault(model.kind, []).append(model)
+    registered = {}
+    for model in CatalogModel.objects.filter(connection__team=team).exclude(retired_q()):
+        registered.setdefault(model.connection_id, []).append(model)
+    targets = []
+    for connection in connections:
+        models = registered.get(connection.pk, []) + shipped.get(connection.kind, [])
+        targets.extend(Target(connection, m) for m in models)
+    # The free local previz first: it is what works with no account.
+    return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
+
+
+def resolve(connection: ProviderConnection, model_id: str) -> CatalogModel | None:
+    """A model registered on the connection wins over a shipped one of the same id."""
+    own = CatalogModel.objects.filter(connection=connection, model_id=model_id).first()
+    return own or CatalogModel.objects.filter(
+        connection__isnull=True, kind=connection.kind, model_id=model_id
+    ).first()
+
+
+def pinned(connection: ProviderConnection, model: CatalogModel | None) -> CatalogModel | None:
+    """The newest dated snapshot of an alias (e.g. sora-2 → sora-2-2025-12-08) when the catalog has one
+    that still renders, else the model itself: a pinned snapshot renders the same way next month,
+    an alias may silently move to a new model."""
+    if model is None or model.snapshot_of:
+        return model
+    snapshots = models_for(connection).filter(snapshot_of=model.model_id).exclude(lifecycle=Lifecycle.RETIRED)
+    # Dated ids (…-2025-10-06) sort by their date; a snapshot registered on the connection wins a tie.
+    return max(snapshots, key=lambda m: (m.model_id, m.connection_id is not None), default=model)
+
+
+def policy_refusal(project, model: CatalogModel, *, requested: str = "") -> str | None:
+    """Why the project's model policy refuses `model` outright (its allow-list), or None.
+
+    Owners set the policy per project; it holds everyone, owners too, until they change it. An
+    allowed alias allows its snapshots, and an allowed snapshot the alias that resolves to it."""
+    allowed = project.allowed_models or []
+    if not allowed or {model.model_id, model.snapshot_of, requested} & set(allowed):
+        return None
+    return (f"{project.name}'s model policy doesn't allow {model.display_name} ({model.model_id}). Allowed here: "
+            f"{', '.join(allowed)}. An owner can change the policy on the storyboard page.")
+
+
+def price_refusal(project, model: CatalogModel, *, size: str) -> str | None:
+    """Why the project's price ceiling refuses `model` at `size`, or None."""
+    ceiling = project.max_price_per_second
+    price = model.price_for(size)
+    if ceiling is None or price <= ceiling:
+        return None
+    return (f"{project.name}'s model policy allows at most ${ceiling:.2f} a second; {model.display_name} costs "
+            f"${price:.2f} a second at {size}. Choose a cheaper model, or an owner can change the policy on the "
+            "storyboard page.")
+
+
+def retired_q() -> Q:
+    """Catalog rows that can no longer render."""
+    return Q(lifecycle=Lifecycle.RETIRED)
+
+
+def fit_problems(model: CatalogModel, scene) -> list[str]:
+    """Why `model` cannot render `scene` as it is (size, length, reference image); empty if it can."""
+    return model.problems_for(size=scene.size, seconds=scene.duration) + input_problems(model, scene)
+
+
+def input_problems(model: CatalogModel, scene) -> list[str]:
+    """Whether the model takes what the scene gives: a reference image, or only words."""
+    if scene.reference_image and "image" not in model.input_kinds:
+        return [(f"{model.display_name} does not take a reference image: remove the scene's image first, or "
+                 "choose a model that takes one.")]
+    if not scene.reference_image and "text" not in model.input_kinds and "image" in model.input_kinds:
+        return [f"{model.display_name} animates a start frame: the scene needs a reference image."]
+    return []
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A live target that fits the scenes asked about, and what it would cost for them."""
+
+    target: Target
+    cost: Decimal
+    name: str
+
+    @property
+    def words(self) -> str:
+        return f"{self.name} (free)" if not self.cost else f"{self.name} ${self.cost:.2f}"
+
+
+def alternatives_for(team, *scenes) -> list[Alternative]:
+    """The team's live models that can render every one of `scenes` as it is, cheapest first.
+
+    The one rule behind every refusal and the re-target page: a scene with a reference
+    image needs image input; its size and length must be ones the model renders.
+    """
+    fitting = [t for t in available_targets(team) if not any(fit_problems(t.model, s) for s in scenes)]
+    costs = {t.value: sum((t.estimate(size=s.size, seconds=s.duration) for s in scenes), Decimal(0))
+             for t in fitting}
+    # Two connections may serve one model under one name: then say which.
+    names = [t.model.display_name for t in fitting]
+    alternatives = [
+        Alternative(t, costs[t.value], t.model.display_name if names.count(t.model.display_name) == 1
+                    else f"{t.model.display_name} on {t.connection.label}")
+        for t in fitting
+    ]
+    return sorted(alternatives, key=lambda a: (a.cost, a.target.model.price_for_any_size, a.name))
+
+
+def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scenes=()) -> str:
+    """Why a retired or unknown model is refused, and which live models fit instead, in one message."""
+    if model is None:
+        head = f"{connection.label} has no model “{model_id}” in the catalog."
+    else:
+        when = f" on {model.lifecycle_date:%Y-%m-%d}" if model.lifecycle_date else ""
+        head = f"{model.display_name} was retired{when}."
+    return f"{head} {alternatives_words(team, *scenes)}"
+
+
+# Words only a refusal of a retired or unknown model says (pages add a link to move the scene).
+ALTERNATIVES_MARKS = ("Models that fit ", "No live model of your team fits ")
+
+
+def alternatives_words(team, *scenes) -> str:
+    """ "Models that fit this scene: Previz animatic (free), Veo 3.1 (Replicate) $3.20." """
+    what = "this scene" if len(scenes) == 1 else "these scenes" if scenes else "your team"
+    alternatives = alternatives_for(team, *scenes)
+    if not alternatives:
+        return (f"No live model of your team fits {what} as it is: change its size or length, or add a "
+                "provider under Providers.")
+    return f"Models that fit {what}: " + ", ".join(a.words for a in alternatives) + "."
+
+
+def refusal_for_value(team, value: str, *, scenes=()) -> str:
+    """The refusal for a form's "connection:model" value that is not a live target of the team."""
+    connection_pk, _, model_id = (value or "").partition(":")
+    connection_pk = parse_id(connection_pk)
+    connection = (ProviderConnection.objects.filter(team=team, pk=connection_pk).first()
+                  if connection_pk and model_id else None)
+    if connection is None:
+        return "Choose one of your team's providers and models, then try again."
+    return refusal(team=team, connection=connection, model_id=model_id, model=resolve(connection, model_id),
+                   scenes=scenes)
+
+
+def mark_remixable(takes, team) -> None:
+    """One query for a page of takes instead of one per take (see Render.can_remix)."""
+    pairs = set()
+    for target in available_targets(team):
+        if target.model.supports_remix:
+            pairs.add((target.connection.pk, target.model.model_id))
+    for take in takes:
+        take._remixable = pairs

@@ -1,0 +1,91 @@
+"""Forms of booking takes: one scene, a batch, a remix, a retry, a re-target."""
+
+import uuid
+
+from django import forms
+
+STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
+              "invalid": "This form is out of date; reload the page and try again."}
+
+from generation.renders import catalog
+from generation.renders.retarget import parse_shown
+from projects.inputs import RefuseControlCharacters, parse_id
+
+
+class RenderForm(RefuseControlCharacters, forms.Form):
+    # Not a ChoiceField: a model that retired since the page was drawn (or a hand-made value)
+    # is refused with the live models that fit the scene, not with "not one of the choices".
+    target = forms.CharField(label="Provider and model", max_length=260, error_messages={
+        "required": "Choose one of your team's providers and models, then try again."})
+    # Minted when the form is drawn; the same click resent finds the same take.
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
+
+    def __init__(self, *args, team, scenes=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team, self.scenes = team, list(scenes)
+        self.targets = {t.value: t for t in catalog.available_targets(team)}
+
+    def clean_target(self):
+        value = self.cleaned_data["target"]
+        if value not in self.targets:
+            raise forms.ValidationError(catalog.refusal_for_value(self.team, value, scenes=self.refused_for()))
+        return value
+
+    def refused_for(self) -> list:
+        """The scenes a refused model's alternatives must fit."""
+        return self.scenes
+
+    @property
+    def chosen(self) -> catalog.Target:
+        return self.targets[self.cleaned_data["target"]]
+
+
+class BatchRenderForm(RenderForm):
+    """Render many scenes on one model; `scenes` are the ids of the scenes the plan showed."""
+
+    scenes = forms.CharField(widget=forms.HiddenInput, required=False)
+    # What the shown plan was for: booking refuses if the model or the total moved since.
+    plan_target = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
+    plan_total = forms.DecimalField(widget=forms.HiddenInput, min_value=0, error_messages=STALE_FORM)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
+            raise forms.ValidationError("The model changed after the plan was shown; check the plan below "
+                                        "and click again.")
+        return cleaned
+
+    def refused_for(self) -> list:
+        from projects.models import Scene
+
+        ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
+        return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
+
+    def clean_scenes(self) -> list[int]:
+        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        if None in ids:  # not an id we could have drawn: text, "²", past bigint
+            raise forms.ValidationError(STALE_FORM["invalid"])
+        return ids
+
+
+class RemixForm(RefuseControlCharacters, forms.Form):
+    prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
+    # Only for a take whose checks failed: an owner's reason to remix it anyway (services.render_remix).
+    override_reason = forms.CharField(required=False, max_length=5000)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
+
+
+class RetryForm(RefuseControlCharacters, forms.Form):
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
+
+
+class RetargetForm(RenderForm):
+    """Move scenes to `target`; `shown` is what the plan showed ("scene:version,…"), nothing else moves."""
+
+    shown = forms.CharField(widget=forms.HiddenInput, required=False)
+    idempotency_key = None  # a move books nothing: doing it twice changes nothing more
+
+    def clean_shown(self) -> list[tuple[int, int]]:
+        if not self.cleaned_data["shown"]:
+            raise forms.ValidationError("No scene can move to this model: nothing was changed.")
+        return parse_shown(self.cleaned_data["shown"])

@@ -1,0 +1,574 @@
+"""The worker side of a take: submit, poll, finish, and recovery after a crash.
+
+Celery tasks call these with ids. Every status change goes through
+Render.advance, a conditional UPDATE, so a task delivered twice or two workers
+racing never do the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from django.core.files.storage import default_storage
+from django.db import connection as db_connection
+from django.db.models import F, Q, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
+from PIL import Image
+
+from generation.models import Render, Status
+from generation.previz import animatic
+from generation.provenance import credentials as provenance
+from generation.provenance import take_signing
+from generation.providers import (
+    JobProbe,
+    ProviderError,
+    RenderRequest,
+    provider_for,
+    webhook_url_for,
+)
+from generation.renders import catalog, delivery, reference
+from generation.spend import billing
+from generation.storage.scratch import FinishedFile, scratch_dir
+from projects.consent import cast_problems
+
+log = logging.getLogger(__name__)
+
+
+def render_crashed(render_id: int, exc: Exception) -> None:
+    """An unexpected error in a task: fail the take with words the user can act on."""
+    render = Render.objects.filter(pk=render_id).first()
+    if render is None or render.is_terminal:
+        return
+    if render.status == Status.SUBMITTING:  # the create may have reached the provider
+        render_recover_submission(render)
+    else:
+        render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
+
+
+# What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
+# the provider's copy is gone.
+NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
+WILL_DELETE = "; the studio will delete its copy."
+DELETED = "; the studio deleted its copy when the job ended."
+
+
+def render_cancel_at_provider(render_id: int) -> None:
+    """After a take was canceled: the provider's cancel where it has one; where it has none, the
+    job runs on and this looks again until it has ended, then deletes the provider's copy.
+    Safe to run any number of times: a copy already gone counts as deleted."""
+    render = (Render.objects.select_related("connection").filter(pk=render_id, status=Status.CANCELED)
+              .exclude(provider_job_id="").first())
+    if render is None:
+        return
+    provider = provider_for(render.connection)
+    if render.provider_cleanup != "pending":
+        if provider.can_cancel:
+            try:
+                provider.cancel(render.provider_job_id)
+            except ProviderError as exc:
+                log.warning("provider cancel failed for take %s: %s", render_id, exc.message)
+        return
+    try:
+        state = provider.poll(render.provider_job_id)
+        gone = state.status not in ("queued", "running") and provider.delete(render.provider_job_id)
+    except ProviderError as exc:
+        if exc.retryable:
+            _schedule_cleanup(render, delay=exc.retry_after or MAX_POLL_DELAY)
+        else:
+            log.warning("take %s: the provider's copy could not be deleted: %s", render_id, exc.message)
+            Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(provider_cleanup="failed")
+        return
+    if not gone:  # still running: look again around when it should end
+        _schedule_cleanup(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+        return
+    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
+        provider_cleanup="done", error_message=Replace(F("error_message"), Value(WILL_DELETE), Value(DELETED)))
+    log.info("take %s: deleted the provider's copy of canceled job %s", render_id, render.provider_job_id,
+             extra={"take_id": render_id, "provider_job_id": render.provider_job_id})
+
+
+def _schedule_cleanup(render: Render, *, delay: float) -> None:
+    from generation.tasks import cancel_at_provider
+
+    # The lease says when the sweeper may assume the countdown was lost and look itself.
+    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
+        lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
+    cancel_at_provider.apply_async((render.pk,), countdown=delay)
+
+
+def _take(render_id: int, status: str, *related: str) -> Render | None:
+    """The take if it is still in `status`, with the rows this step reads, in one SELECT.
+
+    Tasks run by the hundred, and on a small box building a query costs more than
+    running it: one query instead of three, and get() rather than first(), which
+    would sort by Render's default ordering for nothing.
+    """
+    try:
+        return (Render.objects.select_related("connection", *related)
+                .get(pk=render_id, status=status))
+    except Render.DoesNotExist:
+        return None
+
+
+def _request_for(render: Render, workdir: Path) -> RenderRequest:
+    recipe = render.recipe
+    params = recipe["parameters"]
+    input_reference = None
+    if recipe.get("reference_image"):
+        # Fitted at submit, from the original the take pinned, to the exact size asked.
+        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
+            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+        input_reference = workdir / "reference.png"
+        input_reference.write_bytes(fitted)
+    character_images = []
+    for index, name in enumerate(recipe.get("character_images", [])):
+        path = workdir / f"character-{index}{Path(name).suffix}"
+        with default_storage.open(name, "rb") as image, path.open("wb") as out:
+            shutil.copyfileobj(image, out, 1 << 20)
+        character_images.append(path)
+    # Beyond the wire format, only what the model's catalog entry declares today.
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    declared = frozenset(k for k in (model.input_schema if model else {}) if k != "extra")
+    return RenderRequest(
+        provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
+        declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
+        idempotency_key=str(render.idempotency_key),
+        prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
+        size=params["size"], title=recipe["scene"]["title"],
+        scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
+        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+    )
+
+
+def _provider_character_ids(render: Render) -> list[str]:
+    """The provider's ids for the take's native characters, created once per connection."""
+    from generation.models import ProviderCharacter
+    from projects.models import Character
+
+    ids = []
+    for entry in render.recipe.get("native_characters", []):
+        known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
+        if known is None:
+            character = Character.objects.get(pk=entry["id"])
+            with scratch_dir("studio-character-") as tmp:
+                video = Path(tmp) / "reference.mp4"
+                # Up to 100 MB: copied in chunks, never held in memory whole.
+                with default_storage.open(character.reference_video.name, "rb") as source, \
+                        video.open("wb") as out:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                provider_id = provider_for(render.connection).create_character(name=character.name, video=video)
+            known, _ = ProviderCharacter.objects.get_or_create(
+                connection=render.connection, character=character,
+                defaults={"provider_character_id": provider_id})
+        ids.append(known.provider_character_id)
+    return ids
+
+
+def render_submit(render_id: int) -> None:
+    render = _take(render_id, Status.QUEUED, "scene__project")
+    now = timezone.now()
+    # submitted_at from the claim: a crash after the create leaves when to look for the job.
+    if render is None or not render.advance(Status.SUBMITTING, submitted_at=now, lease_until=now + LEASE):
+        return  # already submitted by an earlier delivery of this task
+    # Consent is checked again right before the provider call: a take queued
+    # before a revocation must never be sent after it.
+    refused = cast_problems(render.characters.all(), project=render.scene.project, provider_kind=render.provider)
+    if refused:
+        render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
+        return
+    provider = provider_for(render.connection)
+    remix_of = render.recipe.get("remix_of")
+    with scratch_dir("studio-submit-") as workdir, _lease_kept(render):
+        try:
+            request = None if remix_of else _request_for(render, Path(workdir))
+        except ProviderError as exc:  # creating a native character failed
+            render.mark_failed(f"The provider refused a character: {exc.message}")
+            return
+        except (OSError, ValueError) as exc:
+            render.mark_failed(f"The take's inputs could not be prepared: {exc}")
+            return
+        for resend in (False, True):
+            try:
+                job_id = _create(provider, render, request)
+                break
+            except ProviderError as exc:
+                if exc.code != "timeout":  # a refusal: nothing was created
+                    render.mark_failed(exc.message)
+                    return
+            # Sent, and the answer lost or a gateway error: the job may exist. Look for it before
+            # any second create, and adopt it; only a list that answered without it allows one
+            # resend, with the same Idempotency-Key.
+            if render_recover_submission(render, resend_if_missing=not resend, reason=SENT_NO_ANSWER) != "missing":
+                return
+    if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
+        _schedule_poll(render, delay=next_poll_delay(render))
+
+
+def _create(provider, render: Render, request: RenderRequest | None) -> str:
+    remix_of = render.recipe.get("remix_of")
+    if remix_of:
+        return provider.remix(remix_of["provider_job_id"], render.recipe["prompt"],
+                              idempotency_key=str(render.idempotency_key))
+    return provider.submit(request)
+
+
+# A take's step is "in hand" while its lease runs: a worker sending or downloading renews it
+# every few seconds, a scheduled poll holds it until just after the poll is due. A take past
+# its lease lost its worker (kill -9, a lost countdown) and is resumed by the next sweep, so
+# after a crash every take moves again within LEASE + SWEEP_EVERY of a worker being back.
+LEASE = timedelta(seconds=30)
+LEASE_RENEW_EVERY = 10.0
+SWEEP_EVERY = 15.0  # settings.CELERY_BEAT_SCHEDULE runs the sweeper this often
+CLOCK_SKEW = timedelta(minutes=2)  # a provider's clock may run behind ours
+
+
+@contextmanager
+def _lease_kept(render: Render):
+    """Renew the take's lease from a thread while this worker is busy with it (a slow create,
+    a long download); a worker killed with -9 stops renewing and the lease runs out."""
+    done, status = threading.Event(), render.status
+
+    def renew():
+        try:
+            while not done.wait(LEASE_RENEW_EVERY):
+                Render.objects.filter(pk=render.pk, status=status).update(lease_until=timezone.now() + LEASE)
+        except Exception as exc:  # the lease then simply runs out: never fail the take for it
+            log.warning("take %s: lease renewal stopped: %r", render.pk, exc)
+        finally:
+            db_connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-take-{render.pk}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
+
+
+def _schedule_poll(render: Render, *, delay: float) -> None:
+    from generation.tasks import poll_render
+
+    Render.objects.filter(pk=render.pk, status=Status.RUNNING).update(
+        lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
+    poll_render.apply_async((render.pk,), countdown=delay)
+
+
+def lease_extend(render_id: int, *, seconds: float) -> None:
+    Render.objects.filter(pk=render_id).exclude(status__in=[Status.SUCCEEDED, Status.FAILED, Status.CANCELED]).update(
+        lease_until=timezone.now() + timedelta(seconds=seconds) + LEASE)
+
+
+UNCONFIRMED = ("Unconfirmed — may be billed: {reason} and "
+               "{provider} lists no job matching it, so the studio cannot tell whether it was created. "
+               "{hint} Its cost stays counted in the budget.")
+WORKER_STOPPED = "the studio stopped while sending this take"
+SENT_NO_ANSWER = "the studio sent this take, the provider's answer was an error or never came,"
+
+
+def render_recover_submission(render: Render, *, resend_if_missing: bool = False,
+                              reason: str = WORKER_STOPPED) -> str:
+    """A take whose create may have reached the provider (its worker died, or the answer was lost or
+    a 5xx): adopt the provider's job if the provider lists it, else mark it unconfirmed (may be
+    billed; never refunded). "adopted", "unconfirmed", "failed" (our own job book has no such job:
+    it was never created) or "later"; with `resend_if_missing`, "missing" when the provider's job
+    list answered without it, and the caller may send the create once more (same idempotency key)."""
+    provider = provider_for(render.connection)
+    since = (render.submitted_at or render.created_at) - CLOCK_SKEW
+    params = render.recipe.get("parameters", {})
+    owned = (Render.objects.filter(connection_id=render.connection_id, submitted_at__gte=since)
+             .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
+    probe = JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
+                     prompt=render.recipe.get("prompt", ""), created_after=since, exclude_ids=frozenset(owned),
+                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
+                     idempotency_key=str(render.idempotency_key))
+    try:
+        job_id, listed = provider.find_job(probe), provider.can_list_jobs
+    except ProviderError as exc:
+        if exc.retryable:  # the next sweep asks again
+            log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
+            return "later"
+        job_id, listed = None, False  # refused: its silence says nothing about our job
+    if job_id:
+        log.info("take %s: adopted job %s found at the provider after a crash", render.pk, job_id,
+                 extra={"take_id": render.pk, "provider_job_id": job_id})
+        if render.advance(Status.RUNNING, provider_job_id=job_id):
+            _schedule_poll(render, delay=0)
+        return "adopted"
+    if resend_if_missing and listed:
+        return "missing"
+    if provider.job_list_is_complete:  # not in the job book: it was never created
+        render.mark_failed("The studio stopped while sending this take; nothing was created. Retry the take.")
+        return "failed"
+    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=UNCONFIRMED.format(
+        reason=reason, provider=provider.name, hint=provider.job_listing_hint))
+    return "unconfirmed"
+
+
+# Poll schedule. A provider job takes roughly as long as the last few of the
+# same model took, so poll around that moment instead of on a blind backoff:
+# a few progress checks before it (the progress bar moves), one right at the
+# expected end, then every 2.5 % of the expectation just after it, then ever
+# more patiently if it runs late. A job that ends on time is seen within a
+# poll or two of its end, in at most 8 polls.
+DEFAULT_EXPECTED_SECONDS = {"local": 2.0}
+REMOTE_EXPECTED_SECONDS = 60.0
+CHECKPOINTS = (0.25, 0.5, 0.75, 1.0)
+LATE_STEP = 0.025  # of the expectation, just after the expected end…
+LATE_GROWTH = 0.25  # …or this share of the overrun, when that is longer
+MIN_POLL_DELAY, MAX_POLL_DELAY = 0.3, 30.0
+WEBHOOK_FALLBACK_DELAY = 60.0
+
+
+def expected_seconds(render: Render) -> float:
+    """Median provider time of the last 20 finished takes of this connection and model."""
+    # Provider time only (submit → the provider's own finish, see _provider_done_at):
+    # neither a late poll nor our download queue may teach the schedule that jobs
+    # are slower than they are.
+    recent = (
+        Render.objects.filter(connection_id=render.connection_id, model=render.model,
+                              status=Status.SUCCEEDED, submitted_at__isnull=False,
+                              provider_done_at__isnull=False)
+        .order_by("-provider_done_at").values_list("submitted_at", "provider_done_at")[:20]
+    )
+    times = sorted((done - start).total_seconds() for start, done in recent if done and start)
+    if times:
+        return max(0.5, times[len(times) // 2])
+    if render.provider in DEFAULT_EXPECTED_SECONDS:
+        return DEFAULT_EXPECTED_SECONDS[render.provider]
+    # Nothing timed yet: what the catalog says this model usually takes, not a blind minute.
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is not None and model.typical_seconds:
+        return float(model.typical_seconds)
+    return REMOTE_EXPECTED_SECONDS
+
+
+def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None) -> float:
+    if poll_after:  # the provider asked (openai-poll-after-ms)
+        return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, poll_after))
+    expected = expected_seconds(render)
+    if render.connection_id and webhook_url_for(render.connection):
+        # The webhook will nudge us; this is only a safety net, but a lost webhook must not leave
+        # a ten-second job unseen for a minute: at most twice the expected time apart.
+        return max(MIN_POLL_DELAY, min(WEBHOOK_FALLBACK_DELAY, 2 * expected))
+    elapsed = ((now or timezone.now()) - (render.submitted_at or render.created_at)).total_seconds()
+    upcoming = [c * expected for c in CHECKPOINTS if c * expected > elapsed + MIN_POLL_DELAY / 2]
+    if upcoming:
+        delay = upcoming[0] - elapsed
+    else:  # at or past the expected end: close together, then growing with the overrun
+        delay = max(LATE_STEP * expected, LATE_GROWTH * (elapsed - expected))
+    return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, delay))
+
+
+def render_poll(render_id: int) -> None:
+    """Ask the provider how the job is doing, and finish the take the moment it succeeded.
+
+    Finishing here rather than in a task of its own: results expire, and another task
+    would only add a trip through the broker and a second lookup. A download that should
+    be tried again raises TryAgainLater, for the calling task to schedule.
+    """
+    # With the scene and project too: when the job is done, the same row finishes it.
+    render = _take(render_id, Status.RUNNING, "scene__project")
+    if render is None:
+        return
+    provider = provider_for(render.connection)
+    Render.objects.filter(pk=render.pk).update(poll_count=F("poll_count") + 1)
+    try:
+        state = provider.poll(render.provider_job_id)
+    except ProviderError as exc:
+        if exc.retryable:
+            _schedule_poll(render, delay=exc.retry_after or next_poll_delay(render))
+        else:
+            render.mark_failed(exc.message)
+        return
+    if state.status in {"succeeded", "failed"}:
+        billing.take_record_billed(render=render, state=state)
+    if state.status == "succeeded":
+        done_at = _provider_done_at(render, state)
+        if render.advance(Status.DOWNLOADING, progress=100, provider_done_at=done_at,
+                          lease_until=timezone.now() + LEASE):
+            _finish(render, final_attempt=False)
+    elif state.status == "failed":
+        render.mark_failed(state.error or "The provider reported a failure without a reason.")
+    elif state.status == "canceled":
+        render.advance(Status.CANCELED, error_message="Canceled at the provider.")
+    elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress))):
+        _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+
+
+def _provider_done_at(render: Render, state):
+    """When the job finished, on our clock: submit + the provider's own job time when it
+    says, else now (the poll that saw it). The schedule learns from this, so it must not
+    include how late we looked."""
+    now = timezone.now()
+    if state.provider_seconds is None or render.submitted_at is None:
+        return now
+    # The provider's clock starts before ours (it answered the create first), so this
+    # errs late by about one round trip, plus or minus the provider's rounding to
+    # whole seconds; and it is never in the future.
+    return min(now, render.submitted_at + timedelta(seconds=state.provider_seconds))
+
+
+def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
+    """The provider's own thumbnail as our JPEG; False (use a frame of the video) if unusable."""
+    raw = dest.with_name("provider-thumbnail")
+    try:
+        provider.download(render.provider_job_id, "thumbnail", raw)
+        with Image.open(raw) as image:
+            image.convert("RGB").save(dest, format="JPEG", quality=85)
+        return True
+    except (ProviderError, OSError, ValueError) as exc:
+        log.info("take %s: provider thumbnail unusable (%s); using a frame", render.pk, exc)
+        return False
+
+
+def _delivery_problems(render: Render, facts: dict) -> list[str]:
+    params = render.recipe.get("parameters", {})
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    problems = delivery.delivery_problems(
+        facts, size=params.get("size", "0x0"), seconds=float(params.get("seconds") or 0),
+        audio_expected=bool(model and model.has_audio))
+    if problems:
+        log.warning("take %s delivered other than booked: %s", render.pk, "; ".join(problems),
+                    extra={"take_id": render.pk, "delivery_problems": problems})
+    return problems
+
+
+class TryAgainLater(Exception):
+    """A transient failure the calling task should retry (bounded) before giving up."""
+
+    def __init__(self, retry_after: float | None = None):
+        super().__init__("try again later")
+        self.retry_after = retry_after
+
+
+def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
+    """Copy the result to our storage, read its provenance, attach it to the take.
+
+    Provider results expire (Replicate ~1 h), so this runs the moment a job
+    succeeds; a cut-off or refused download is retried a few times first.
+    """
+    render = _take(render_id, Status.DOWNLOADING, "scene__project")
+    if render is not None:
+        _finish(render, final_attempt=final_attempt)
+
+
+def _finish(render: Render, *, final_attempt: bool) -> None:
+    provider = provider_for(render.connection)
+    with scratch_dir("studio-take-") as tmp, _lease_kept(render):
+        video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
+        try:
+            provider.download(render.provider_job_id, "video", video_path)
+            facts = delivery.delivered_facts(video_path)
+            duration = facts["duration"]
+            if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
+                animatic.extract_thumbnail(video_path, thumb_path, exact=False)
+        except ProviderError as exc:
+            if exc.retryable and not final_attempt:
+                raise TryAgainLater(exc.retry_after)
+            render.mark_failed(exc.message)
+            return
+        except ValueError:
+            render.mark_failed("The provider sent a file that is not a playable video.")
+            return
+        except OSError as exc:
+            message = f"The result could not be stored: {exc.strerror or exc}"
+            render.mark_failed(message)
+            return
+        report = provenance.read_with_settings(video_path)
+        # The provider's verdict (above) is what the take shows; what is kept is the studio's copy.
+        kept = take_signing.take_sign(render=render, video=video_path, provider_state=report.state)
+        try:
+            with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:
+                render.video.save("video.mp4", FinishedFile(video), save=False)
+                render.thumbnail.save("thumbnail.jpg", FinishedFile(thumb), save=False)
+        except Exception as exc:  # a full disk, an unreachable bucket: usually passes
+            log.warning("take %s: storing the result failed: %r", render.pk, exc)
+            for field in (render.video, render.thumbnail):
+                if field:
+                    field.delete(save=False)
+            if not final_attempt:
+                raise TryAgainLater()
+            render.mark_failed("The result could not be stored (the media storage did not accept it). "
+                               "Retry the take.")
+            return
+    won = render.advance(
+        Status.SUCCEEDED,
+        delivered=facts,
+        delivery_problems=_delivery_problems(render, facts),
+        video=render.video.name,
+        thumbnail=render.thumbnail.name,
+        duration_seconds=duration,
+        **provenance.take_fields(report, summary=kept.summary),
+    )
+    if not won:  # canceled meanwhile: do not keep orphaned files
+        render.video.delete(save=False)
+        render.thumbnail.delete(save=False)
+
+
+# For takes without a lease (booked before leases existed, or queued and not yet taken):
+# how long one may sit in a status, with no task touching it, before its worker is presumed dead.
+STALL_AFTER = {
+    Status.QUEUED: timedelta(seconds=30),  # resubmitting a queued take is safe (the claim stops doubles)
+    Status.SUBMITTING: timedelta(minutes=5),
+    Status.RUNNING: timedelta(minutes=2),
+    Status.DOWNLOADING: timedelta(minutes=10),
+    Status.CANCELED: timedelta(minutes=2),  # a provider copy still to delete (provider_cleanup)
+}
+PREVIZ_STALL_AFTER = timedelta(minutes=3)
+
+
+def renders_resume_stalled(*, now=None) -> dict[str, int]:
+    """Pick up takes whose worker died, without ever submitting one twice.
+
+    Each stalled take is claimed first by extending its lease with a conditional UPDATE, so
+    two sweeps running at once never both resume it, and a live worker (renewing its lease)
+    never has its take taken away.
+    """
+    from generation.previz import jobs as previz
+    from generation.tasks import cancel_at_provider, finish_render, previz_run_job, submit_render
+
+    now = now or timezone.now()
+    counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "polled": 0, "refinished": 0}
+
+    def claimed(status):
+        stalled = Render.objects.filter(status=status).filter(
+            Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated_at__lt=now - STALL_AFTER[status]))
+        if status == Status.CANCELED:
+            stalled = stalled.filter(provider_cleanup="pending")
+        for render in stalled.select_related("connection"):
+            if Render.objects.filter(pk=render.pk, status=status, lease_until=render.lease_until).update(
+                    lease_until=now + LEASE):
+                render.lease_until = now + LEASE
+                yield render
+
+    for render in claimed(Status.QUEUED):  # never reached the provider: submitting is safe
+        submit_render.delay(render.pk)
+        counts["resubmitted"] += 1
+    # Submitting: the provider may have the job. Find it in its list of recent jobs; where it
+    # cannot be found, never guess: the take is marked unconfirmed and its cost stays counted.
+    for render in claimed(Status.SUBMITTING):
+        outcome = render_recover_submission(render)
+        if outcome in counts:
+            counts[outcome] += 1
+    for render in claimed(Status.RUNNING):
+        _schedule_poll(render, delay=0)
+        counts["polled"] += 1
+    for render in claimed(Status.DOWNLOADING):
+        finish_render.delay(render.pk)
+        counts["refinished"] += 1
+    counts["cleanups"] = 0
+    for render in claimed(Status.CANCELED):  # only those with a provider copy still to delete
+        cancel_at_provider.delay(render.pk)
+        counts["cleanups"] += 1
+    requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
+    for job_id in requeued:
+        previz_run_job.delay(job_id)
+    counts["previz_requeued"] = len(requeued)
+    return counts

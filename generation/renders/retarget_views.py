@@ -1,0 +1,59 @@
+"""Move scenes to another model: the plan (per scene what changes and what it costs), then Apply."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from generation.renders import catalog, retarget
+from generation.renders.forms import RetargetForm
+from projects.access import get_project_for, require
+from projects.inputs import parse_id
+
+PAGE = "generation/retarget.html"
+
+
+def _page(request, project, membership, *, choices, error=None, partial=False):
+    """The page for the chosen scenes and model, with the plan as it stands now."""
+    selected = [i for i in map(parse_id, choices.getlist("scene")) if i]
+    scenes = retarget.with_used_model(project.scenes.all()).order_by("position", "pk")
+    scenes = list(scenes.filter(pk__in=selected) if selected else scenes)
+    used = retarget.describe(project.team, [retarget.used_value(s) for s in scenes])
+    moving = choices.get("from", "") if choices.get("from", "") in used else ""
+    if moving:  # every scene that uses that model
+        scenes = [s for s in scenes if retarget.used_value(s) == moving]
+    form = RetargetForm(team=project.team)
+    target = form.targets.get(choices.get("target")) or next(
+        (a.target for a in catalog.alternatives_for(project.team, *scenes)), None)
+    context = {"project": project, "membership": membership, "form": form, "target": target, "error": error,
+               "selected": selected, "moving": moving, "models_used": _models_used(used, scenes, selected),
+               "plan": retarget.retarget_plan(team=project.team, target=target, scenes=scenes) if target else None}
+    return render(request, PAGE + "#retarget-plan" if partial else PAGE, context)
+
+
+def _models_used(used: dict, scenes, selected) -> list[tuple[str, str]]:
+    """The "from" choices: each model the project's scenes use, retired ones marked."""
+    return [(value, f"{model.display_name}{' (retired)' if model.is_retired else ''}" if model else value)
+            for value, model in sorted(used.items(), key=lambda item: str(item[1]))] if not selected else []
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scene_retarget(request, project_pk):
+    project, membership = get_project_for(request.user, project_pk)
+    require(membership, "edit")
+    if request.method != "POST":
+        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+    form = RetargetForm(request.POST, team=project.team)
+    if not form.is_valid():
+        error = [m for errors in form.errors.values() for m in errors]
+        return _page(request, project, membership, choices=request.POST, error=error)
+    try:
+        moved = retarget.scene_retarget(project=project, user=request.user, target=form.chosen,
+                                        shown=form.cleaned_data["shown"])
+    except ValidationError as exc:
+        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+    messages.success(request, f"Moved {len(moved)} scene{'s' if len(moved) != 1 else ''} to "
+                              f"{form.chosen.model.display_name}. Nothing was booked.")
+    return redirect("projects:project_detail", pk=project.pk)

@@ -1,0 +1,273 @@
+"""Booking takes: compile what a take sends, create it once per click, retry, remix, cancel.
+
+Views call these; the worker side (submit, poll, finish, recovery) lives in
+generation.renders.pipeline. Every status change goes through Render.advance, a
+conditional UPDATE, so two requests or workers racing never do the work twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from generation.models import Render, Status
+from generation.providers import ProviderError, provider_for
+from generation.renders import catalog
+from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
+from generation.spend import budget
+from projects import review
+from projects.consent import cast_problems
+
+log = logging.getLogger(__name__)
+
+def recipe_for(*, scene, connection, model_id: str) -> dict:
+    """The exact, self-contained description of what a take asks for."""
+    project = scene.project
+    recipe = {
+        "project": {"id": project.pk, "name": project.name},
+        "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
+        "prompt": scene.prompt,
+        "provider": connection.kind,
+        "connection": connection.label,
+        "model": model_id,
+        "parameters": {
+            "seconds": scene.duration,
+            "size": scene.size,
+            "camera_notes": scene.camera_notes,
+        },
+    }
+    if scene.reference_image:
+        recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
+    cast = list(scene.cast.all())
+    if cast:
+        # Providers without native characters get each one described in words.
+        recipe["cast"] = [{"id": c.pk, "name": c.name, "kind": c.kind} for c in cast]
+        recipe["scene_prompt"] = scene.prompt
+        described = [f"{c.name}: {c.description}" for c in cast if c.description]
+        if described:
+            recipe["prompt"] = scene.prompt + "\n\nCharacters — " + "; ".join(described)
+        if connection.kind == "local":
+            # The previz draws each cast member's first reference image; it runs here, so no
+            # provider's wire ever carries these names.
+            recipe["previz_cast"] = [
+                {"name": c.name, "image": images[0].image.name} for c in cast if (images := list(c.images.all()))
+            ][:4]
+    return recipe
+
+
+@dataclass
+class Compiled:
+    """What a take would send: shown before submit, stored in the take's recipe."""
+
+    model: object = None
+    recipe: dict = field(default_factory=dict)
+    cast: list = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
+    """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
+
+    `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
+    An alias with a dated snapshot in the catalog is booked as its newest snapshot (catalog.pinned),
+    recorded in the recipe as "resolved_model"; the project's model policy is checked here, so
+    every booking path (single, batch, retry, remix, re-render) and the preview refuse alike.
+    """
+    if connection.team_id != scene.project.team_id:
+        return Compiled(problems=["That provider connection belongs to another team."])
+    model = model or catalog.pinned(connection, catalog.resolve(connection, model_id))
+    if model is None or model.is_retired:
+        return Compiled(model=model, problems=[catalog.refusal(
+            team=scene.project.team, connection=connection, model_id=model_id, model=model, scenes=[scene])])
+    policy = catalog.policy_refusal(scene.project, model, requested=model_id)
+    if policy:
+        return Compiled(model=model, problems=[policy])
+    recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
+    recipe["model"] = model.model_id
+    if model.model_id != model_id:  # an alias booked as its newest dated snapshot: the take says which
+        recipe["requested_model"] = model_id
+        recipe["resolved_model"] = model.model_id
+    problems = []
+    if recipe.get("reference_image") and "image" not in model.input_kinds:
+        problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
+                        "image or choose an image-to-video model.")
+    if not recipe.get("reference_image") and "image" in model.input_kinds and "text" not in model.input_kinds:
+        problems.append(f"{model.display_name} animates a start frame: add a reference image to the scene "
+                        "or choose a text-to-video model.")
+    params = recipe["parameters"]
+    problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
+        problems.append(refusal)
+    try:
+        cast = _cast_of(recipe, scene)
+    except ValidationError as exc:
+        return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
+    problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    if cast and "native_characters" not in recipe and model.declares_characters:
+        # Native characters (OpenAI format): built from each one's reference video, at most two.
+        recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
+    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
+        # The model keeps likenesses from images: send each cast member's first reference.
+        recipe["character_images"] = [
+            images[0].image.name for c in cast if (images := list(c.images.all()))
+        ][:3]
+    if recipe.get("character_images") and not recipe.get("reference_image"):
+        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+        problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
+    return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
+
+
+def form_key(value) -> uuid.UUID:
+    """The idempotency key a form carried: one click books one thing."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationError("This form is out of date; reload the page and try again.")
+
+
+def render_create(
+    *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
+    parent: Render | None = None,
+) -> tuple[Render, bool]:
+    """Book one take and enqueue its submission.
+
+    The idempotency key comes from the form the user clicked: a double click or
+    a resent request finds the take the first click made and starts nothing.
+    Returns (render, created).
+    """
+    key = form_key(idempotency_key)
+    existing = Render.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _same_scene_or_refuse(existing, scene), False
+
+    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe)
+    if compiled.problems:
+        raise ValidationError(compiled.problems)
+    model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
+    params = recipe["parameters"]
+    cost = catalog.cost_of(model, size=params["size"], seconds=params["seconds"])
+    try:
+        with transaction.atomic():
+            budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
+            # Lock the scene row so two takes booked at once get different numbers.
+            type(scene).objects.select_for_update().filter(pk=scene.pk).first()
+            # A new take from the scene as it is now answers a stale approval.
+            type(scene).objects.filter(pk=scene.pk).update(approval_stale_fields=[])
+            render = Render.objects.create(
+                scene=scene, parent=parent, connection=connection, provider=connection.kind,
+                model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user, cost=cost,
+            )
+            if cast:
+                render.characters.set(cast)
+            from generation.tasks import submit_render
+
+            submit_render.delay_on_commit(render.pk)
+            review.on_render_started(render)
+    except IntegrityError:
+        # Two requests with one key raced: the other one won and owns the take.
+        return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
+    except budget.OverBudget as refusal:
+        budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
+        raise
+    log.info("take %s booked", render.pk, extra={
+        "take_id": render.pk, "scene_id": scene.pk, "project_id": scene.project_id, "user_id": user.pk,
+        "provider": connection.kind, "model": render.model, "cost": str(cost), "status": render.status})
+    return render, True
+
+
+def _cast_of(recipe: dict, scene=None) -> list:
+    from projects.models import Character
+
+    ids = [c["id"] for c in recipe.get("cast", [])]
+    # The scene's prefetched cast (the batch page) saves a query per scene; a recipe being
+    # retried may name characters since dropped from the scene: then ask the database.
+    prefetched = getattr(scene, "_prefetched_objects_cache", {}).get("cast")
+    known = {c.pk: c for c in prefetched} if prefetched is not None else {}
+    found = known if set(ids) <= set(known) else {c.pk: c for c in Character.objects.filter(pk__in=ids)}
+    if len(found) != len(set(ids)):
+        raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
+    return [found[i] for i in ids]
+
+
+def _same_scene_or_refuse(render: Render, scene) -> Render:
+    if render.scene_id != scene.pk:
+        raise ValidationError("This form was already used for another scene; reload the page.")
+    return render
+
+
+def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
+    """A new take with the failed take's exact recipe, linked to it."""
+    if render.status not in {Status.FAILED, Status.CANCELED}:
+        raise ValidationError("Only a failed or canceled take can be retried.")
+    return render_create(
+        scene=render.scene, user=user, connection=render.connection, model_id=render.model,
+        idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
+    )
+
+
+def render_remix(*, render: Render, user, prompt: str, idempotency_key,
+                 override_reason: str | None = None) -> tuple[Render, bool]:
+    """A child take: the provider reworks a finished take with a new prompt.
+
+    A take whose checks failed (tampered credentials, a delivery other than booked:
+    review.approval_blocker) is remixed only by an owner with a written reason; the reason is
+    kept in the scene's decision history and in the remix's recipe, so its exports carry it."""
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise ValidationError("Describe what should change in the remix.")
+    if render.status != Status.SUCCEEDED:
+        raise ValidationError("Only a finished take can be remixed.")
+    model = catalog.resolve(render.connection, render.model) if render.connection_id else None
+    if model is not None and model.is_retired:
+        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
+                                              model_id=render.model, model=model, scenes=[render.scene]))
+    if model is None or not model.supports_remix:
+        raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
+    override = review.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
+    recipe = {**render.recipe, "prompt": prompt,
+              "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
+    recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
+    if override:
+        recipe["remix_override"] = {"by": user.get_username(), "reason": override}
+    with transaction.atomic():
+        child, created = render_create(scene=render.scene, user=user, connection=render.connection,
+                                       model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
+                                       parent=render)
+        if override and created:
+            review.take_remix_overridden(take=render, remix=child, user=user, override=override)
+    return child, created
+
+
+def render_cancel(*, render: Render, user) -> Render:
+    """Stop a take. The provider's own cancel, where it has one, runs in a task."""
+    if render.status == Status.SUBMITTING:
+        raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
+    if render.is_terminal or render.status == Status.DOWNLOADING:
+        raise ValidationError("This take has already finished.")
+    had_job = render.status == Status.RUNNING
+    who = user.get_username() if user else "someone"
+    message, cleanup = f"Canceled by {who}.", ""
+    try:
+        provider = provider_for(render.connection) if had_job and render.connection_id else None
+    except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
+        provider = None
+    if provider is not None and not provider.can_cancel:
+        # Nothing can stop the job: say what that costs, and remove what it leaves behind.
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
+        cleanup = "pending" if provider.can_delete else ""
+    # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
+    lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
+    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, **lease):
+        render.refresh_from_db()
+        raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
+    if had_job:
+        from generation.tasks import cancel_at_provider
+
+        cancel_at_provider.delay_on_commit(render.pk)
+    return render

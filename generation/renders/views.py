@@ -1,0 +1,163 @@
+"""Takes: start a render, follow its progress, retry it, play its files."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from generation.models import ProviderConnection, Status
+from generation.providers import webhook_receive as webhooks
+from generation.renders import catalog, services
+from generation.renders.forms import RemixForm, RenderForm, RetryForm
+from generation.storage.files import file_response
+from projects.access import get_scene_for, get_take_for, require
+
+TAKES = "generation/_takes.html"
+
+
+def _takes(request, scene, membership, *, form=None, error=None, status=200):
+    context = {
+        "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by", "parent"),
+        "render_form": form or RenderForm(team=scene.project.team), "render_error": error,
+    }
+    return render(request, TAKES, context, status=status)
+
+
+@login_required
+@require_POST
+def render_create(request, scene_pk):
+    scene, membership = get_scene_for(request.user, scene_pk)
+    require(membership, "edit")
+    form = RenderForm(request.POST, team=scene.project.team, scenes=[scene])
+    error = None
+    if form.is_valid():
+        try:
+            services.render_create(
+                scene=scene, user=request.user, connection=form.chosen.connection,
+                model_id=form.chosen.model.model_id, idempotency_key=form.cleaned_data["idempotency_key"],
+            )
+            form = None  # a fresh form, with a fresh key, for the next click
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    if request.htmx:
+        return _takes(request, scene, membership, form=form, error=error)
+    if error:
+        messages.error(request, f"Scene {scene.number}: {error}")
+    return redirect("projects:project_detail", pk=scene.project_id)
+
+
+def _act_on_take(request, pk, form_class, action):
+    """POST handler shape shared by retry and remix: a one-click form that makes a new take."""
+    take, membership = get_take_for(request.user, pk)
+    require(membership, "edit")
+    form = form_class(request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            action(take, form.cleaned_data)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+    else:
+        error = " ".join(m for errors in form.errors.values() for m in errors)
+    if request.htmx:
+        return _takes(request, take.scene, membership, error=error)
+    if error:
+        messages.error(request, error)
+    return redirect("projects:project_detail", pk=take.scene.project_id)
+
+
+@login_required
+@require_POST
+def render_retry(request, pk):
+    return _act_on_take(request, pk, RetryForm, lambda take, data: services.render_retry(
+        render=take, user=request.user, idempotency_key=data["idempotency_key"]))
+
+
+@login_required
+@require_POST
+def render_remix(request, pk):
+    return _act_on_take(request, pk, RemixForm, lambda take, data: services.render_remix(
+        render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"],
+        override_reason=data["override_reason"]))
+
+
+@login_required
+@require_POST
+def render_cancel(request, pk):
+    take, membership = get_take_for(request.user, pk)
+    require(membership, "edit")
+    error = None
+    try:
+        take = services.render_cancel(render=take, user=request.user)
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        take.refresh_from_db()
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("projects:project_detail", pk=take.scene.project_id)
+    return render(request, "generation/_take.html", {
+        "take": take, "scene": take.scene, "membership": membership, "take_error": error,
+    })
+
+
+@login_required
+def render_status(request, pk):
+    take, membership = get_take_for(request.user, pk)
+    return render(request, "generation/_take.html", {
+        "take": take, "scene": take.scene, "membership": membership, "retry_form": RetryForm(),
+    })
+
+
+@login_required
+def render_file(request, pk, variant):
+    take, _membership = get_take_for(request.user, pk)
+    if take.status != Status.SUCCEEDED:
+        raise Http404("This take has no files yet.")
+    if take.is_withheld_from(request.user):
+        raise Http404("This take is withheld.")
+    if variant == "video" and take.video:
+        return file_response(request, take.video)
+    if variant == "thumbnail" and take.thumbnail:
+        return file_response(request, take.thumbnail)
+    raise Http404("No such file.")
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, token):
+    connection = get_object_or_404(ProviderConnection, webhook_token=token)
+    try:
+        webhooks.webhook_receive(connection=connection, headers=request.headers, body=request.body)
+    except webhooks.WebhookRefused as refused:
+        return HttpResponse(refused.reason, status=refused.status, content_type="text/plain")
+    except webhooks.WebhookAlreadyProcessed:
+        # A retried delivery (the sender missed our answer): acknowledged, nothing done twice.
+        return HttpResponse("Already processed.", status=200, content_type="text/plain")
+    return HttpResponse(status=204)
+
+
+@login_required
+def render_preview(request, scene_pk):
+    """What a take would send with the chosen provider and model, before anyone pays for it."""
+    scene, membership = get_scene_for(request.user, scene_pk)
+    # Only the target matters here; a preview books nothing, so any key will do.
+    form = RenderForm({"target": request.GET.get("target", ""), "idempotency_key": str(uuid.uuid4())},
+                      team=scene.project.team)
+    compiled = None
+    if form.is_valid():
+        target = form.chosen
+        compiled = services.render_compile(scene=scene, connection=target.connection,
+                                           model_id=target.model.model_id)
+        # The model booked: an alias's pinned snapshot may cost otherwise.
+        compiled.estimate = (catalog.cost_of(compiled.model, size=scene.size, seconds=scene.duration)
+                             if compiled.model
+                             else target.estimate(size=scene.size, seconds=scene.duration))
+    return render(request, "generation/_compiled.html", {"scene": scene, "compiled": compiled})
