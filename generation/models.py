@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.utils import timezone
@@ -83,6 +84,22 @@ def recorded_cost_expression():
     return Coalesce("billed_cost", "cost")
 
 
+# A take one may watch (on the board, in review, in compare, in the cut, through a guest link):
+# finished, and not withheld because someone it casts revoked consent. One rule, one home: the
+# queryset, the annotation and the instance property below all read this.
+WATCHABLE = Q(status=Status.SUCCEEDED, quarantined_at__isnull=True)
+
+
+class RenderQuerySet(models.QuerySet):
+    def watchable(self):
+        """Takes anyone on the team, and a guest with a link, may watch."""
+        return self.filter(WATCHABLE)
+
+    def with_watchable(self):
+        """Each take annotated `watchable` (for read models that fetch every take, watchable or not)."""
+        return self.annotate(watchable=ExpressionWrapper(WATCHABLE, output_field=BooleanField()))
+
+
 class Render(models.Model):
     """One provider job for one scene: a take."""
 
@@ -151,6 +168,8 @@ class Render(models.Model):
                   "else when a poll saw it")
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = RenderQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status"])]
@@ -200,6 +219,11 @@ class Render(models.Model):
         return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
 
     @property
+    def is_watchable(self) -> bool:
+        """The WATCHABLE rule for a take already in memory."""
+        return self.status == Status.SUCCEEDED and self.quarantined_at is None
+
+    @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
@@ -215,6 +239,10 @@ class Render(models.Model):
         if self.characters.filter(person=user).exists():
             return True
         return self.scene.project.team.memberships.filter(user=user, role="owner").exists()
+
+    def is_withheld_from(self, user) -> bool:
+        """A teammate may open a take's page and files unless it is withheld and they may not see it."""
+        return self.quarantined_at is not None and not self.may_see_quarantined(user)
 
     @property
     def lineage(self) -> str:

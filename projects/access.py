@@ -1,14 +1,18 @@
 """One place that scopes every lookup to the requesting user's teams.
 
-Another team's object is indistinguishable from a missing one: 404.
+Another team's object is indistinguishable from a missing one: 404. Each `get_<thing>_for`
+returns the object and the user's membership of its team, so a view can go on with
+`require(membership, ability)`; views do not write these lookups themselves.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from projects.models import Membership, Project, Scene
+from generation.models import ConnectionKind, Export, ProviderConnection, Render
+from projects.models import Character, Comment, Membership, Project, Scene, Team
 
 
 def membership_for(user, team_id) -> Membership:
@@ -31,7 +35,56 @@ def get_scene_for(user, pk) -> tuple[Scene, Membership]:
     return scene, membership_for(user, scene.project.team_id)
 
 
+def get_take_for(user, pk) -> tuple[Render, Membership]:
+    take = get_object_or_404(
+        Render.objects.select_related("scene__project__team", "created_by", "connection"),
+        pk=pk, scene__project__team__memberships__user=user,
+    )
+    return take, membership_for(user, take.scene.project.team_id)
+
+
+def get_comment_for(user, pk) -> tuple[Comment, Membership]:
+    comment = get_object_or_404(
+        Comment.objects.select_related("take__scene__project", "author"),
+        pk=pk, take__scene__project__team__memberships__user=user,
+    )
+    return comment, membership_for(user, comment.take.scene.project.team_id)
+
+
+def get_export_for(user, pk) -> tuple[Export, Membership]:
+    export = get_object_or_404(
+        Export.objects.select_related("project__team", "created_by"),
+        pk=pk, project__team__memberships__user=user,
+    )
+    return export, membership_for(user, export.project.team_id)
+
+
+def get_connection_for(user, team_pk, pk, *, kind: str | None = None) -> tuple[ProviderConnection, Membership]:
+    """A provider connection of a team the user belongs to (of `kind`, when given)."""
+    membership = membership_for(user, team_pk)
+    lookup = {"kind": kind} if kind else {}
+    return get_object_or_404(ProviderConnection, pk=pk, team_id=team_pk, **lookup), membership
+
+
+def get_comfy_connection_for(user, team_pk, pk) -> tuple[ProviderConnection, Membership]:
+    """The team's ComfyUI connection, for its owners: 404 for other teams, 403 for other roles."""
+    connection, membership = get_connection_for(user, team_pk, pk, kind=ConnectionKind.COMFYUI)
+    require(membership, "manage")
+    return connection, membership
+
+
+def get_character_for(user, pk, *, queryset=None) -> tuple[Character, Membership | None]:
+    """A character of one of the user's teams, or one depicting the user (even after they left:
+    the person may always open it and revoke). The membership is None for such a former member."""
+    member_teams = Team.objects.filter(memberships__user=user)
+    character = get_object_or_404(
+        Character.objects if queryset is None else queryset, Q(team__in=member_teams) | Q(person=user), pk=pk,
+    )
+    membership = Membership.objects.filter(team=character.team_id, user=user).select_related("team").first()
+    return character, membership
+
+
 def require(membership: Membership, ability: str) -> None:
-    """Raise 403 unless the member's role grants `ability` (edit, review, manage)."""
-    if not getattr(membership, f"can_{ability}"):
+    """Raise 403 unless the member's role grants `ability` (a key of projects.models.teams.ABILITIES)."""
+    if not membership.can(ability):
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot {ability}.")

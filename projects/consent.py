@@ -7,6 +7,8 @@ revocation quarantines every take that cast them, at once.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -126,23 +128,71 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
     return grant
 
 
-def consent_problem(character: Character, *, project, provider_kind: str | None, now=None) -> str | None:
-    """Why this character may not be rendered here and now, or None when it may.
+@dataclass(frozen=True)
+class ConsentState:
+    """Where a character's consent stands at `now`: the one reading that pages and render gates share.
 
-    `provider_kind=None`: any provider the person allows will do (casting, before a provider is chosen)."""
-    if not character.is_person:
-        return None
+    key: "fictional", "none" (never granted), "revoked", "expired" or "granted"."""
+
+    character: Character
+    key: str
+    grant: ConsentGrant | None  # the standing (unrevoked) grant, expired or not
+    now: datetime
+
+    @property
+    def label(self) -> str:
+        """The state in the words the character pages show."""
+        character, active = self.character, self.grant
+        if self.key == "fictional":
+            declared = character.declarations[0].actor if getattr(character, "declarations", None) else None
+            who = declared or character.created_by
+            return f"Fictional — declared by {who.get_username() if who else 'a former user'}"
+        if self.key == "revoked":
+            return "Consent revoked"
+        if self.key == "none":
+            return "No consent yet"
+        if self.key == "expired":
+            return f"Consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}"
+        if active.scope == ConsentScope.TEAM:
+            where = "whole team"
+        else:
+            count = len(active.projects.all())
+            where = f"{count} project{'s' if count != 1 else ''}"
+        providers = ", ".join(active.providers) if active.providers else "all providers"
+        until = f", until {timezone.localtime(active.expires_at):%-d %b %Y}" if active.expires_at else ""
+        return f"Consent: granted ({where}, {providers}{until})"
+
+
+def consent_state(character: Character, *, now=None) -> ConsentState:
+    """The character's consent now, from its grants (the page's prefetched ones when it fetched them)."""
     now = now or timezone.now()
+    if not character.is_person:
+        return ConsentState(character, "fictional", None, now)
     if "grants" in getattr(character, "_prefetched_objects_cache", {}):
-        grants = list(character.grants.all())  # fetched with the page's other characters
+        grants = list(character.grants.all())  # newest first, fetched with the page's other characters
     else:
         grants = list(character.grants.prefetch_related("projects"))
     active = next((g for g in grants if g.revoked_at is None), None)
     if active is None:
-        if grants:
-            return f"{character.name} has revoked consent."
-        return f"{character.name} has not granted consent yet."
+        return ConsentState(character, "revoked" if grants else "none", None, now)
     if active.expires_at and active.expires_at <= now:
+        return ConsentState(character, "expired", active, now)
+    return ConsentState(character, "granted", active, now)
+
+
+def consent_problem(character: Character, *, project, provider_kind: str | None, now=None) -> str | None:
+    """Why this character may not be rendered here and now, or None when it may.
+
+    `provider_kind=None`: any provider the person allows will do (casting, before a provider is chosen)."""
+    state = consent_state(character, now=now)
+    active = state.grant
+    if state.key == "fictional":
+        return None
+    if state.key == "revoked":
+        return f"{character.name} has revoked consent."
+    if state.key == "none":
+        return f"{character.name} has not granted consent yet."
+    if state.key == "expired":
         return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
         return f"{character.name} has not consented to appear in “{project.name}”."

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from generation.models import Render, Status
+from generation.models import Render
 from projects.inputs import clean_text
 from projects.models import Comment, ReviewLink, hash_token
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
@@ -65,8 +65,7 @@ def live_link(token: str) -> ReviewLink | None:
 
 def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Render]:
     """What the guest may watch: finished, never withheld, only in the link's scope."""
-    visible = Render.objects.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True,
-                                    scene__project=link.project).select_related("scene")
+    visible = Render.objects.watchable().filter(scene__project=link.project).select_related("scene")
     if with_comments:
         from projects.review import threads
 

@@ -24,7 +24,6 @@ from projects.models import (
     Membership,
     NotificationKind,
     ReviewDecision,
-    Role,
     Scene,
     SceneStatus,
 )
@@ -265,7 +264,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     if comment.by_guest:
         raise ValidationError("A guest's comment is always shared with guests: they wrote it.")
     is_owner = Membership.objects.filter(team_id=comment.take.scene.project.team_id, user=user,
-                                         role=Role.OWNER).exists()
+                                         role__in=Membership.roles_that_can("manage")).exists()
     if comment.author_id != user.pk and not is_owner:
         raise ValidationError("Only the person who wrote a comment, or an owner, can choose who sees it.")
     if shared and comment.requests_changes:
@@ -347,7 +346,8 @@ def override_note_for(*, take, user, override_reason: str | None, action: str = 
     if not reason:
         raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
                               f"To {verb} it anyway, an owner writes the reason.")
-    if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user, role="owner").exists():
+    if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user,
+                                     role__in=Membership.roles_that_can("manage")).exists():
         raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
     if len(reason) < 10:
         raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "

@@ -10,54 +10,17 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from generation.models import Render, Status
-from projects import notifications, review
-from projects.access import get_project_for, get_scene_for, membership_for, require
+from projects import notifications, review, selectors
+from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.forms import NotificationPreferenceForm
 from projects.inputs import parse_id
-from projects.models import ACTIVITY_FILTERS, Activity, Comment, Scene
+from projects.models import ACTIVITY_FILTERS
 
 REVIEW = "projects/take_review.html"
 
 
-def get_take_for(user, pk) -> tuple[Render, object]:
-    take = get_object_or_404(
-        Render.objects.select_related("scene__project__team", "created_by", "connection"),
-        pk=pk, scene__project__team__memberships__user=user,
-    )
-    return take, membership_for(user, take.scene.project.team_id)
-
-
-def get_comment_for(user, pk) -> tuple[Comment, object]:
-    comment = get_object_or_404(
-        Comment.objects.select_related("take__scene__project", "author"),
-        pk=pk, take__scene__project__team__memberships__user=user,
-    )
-    return comment, membership_for(user, comment.take.scene.project.team_id)
-
-
-def can_comment(membership) -> bool:
-    return membership.can_edit or membership.can_review
-
-
-def reviewable_takes(scene):
-    """Finished takes that may be watched: never a withheld one."""
-    return scene.renders.filter(status=Status.SUCCEEDED, quarantined_at__isnull=True).order_by("-number")
-
-
 def _review_context(take, membership, **extra):
-    scene = take.scene
-    scene_with_status = review.with_review_status(Scene.objects.filter(pk=scene.pk))[0]
-    return {
-        "take": take, "scene": scene, "project": scene.project, "membership": membership,
-        "scene_status": scene_with_status.review_status,
-        "comments": review.threads(take.comments.select_related("author", "resolved_by", "retake")
-                                   .prefetch_related("revisions")),
-        "comment_count": take.comments.count(),  # replies included, as on the take's card
-        "decisions": review.history(scene),
-        "other_takes": [t for t in reviewable_takes(scene) if t.pk != take.pk],
-        "can_comment": can_comment(membership), **extra,
-    }
+    return {**selectors.take_review_for(take=take).as_context(), "membership": membership, **extra}
 
 
 def _comments_partial(request, take, membership, **extra):
@@ -67,7 +30,7 @@ def _comments_partial(request, take, membership, **extra):
 @login_required
 def take_review(request, pk):
     take, membership = get_take_for(request.user, pk)
-    if take.quarantined_at and not take.may_see_quarantined(request.user):
+    if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
     return render(request, REVIEW, _review_context(take, membership))
 
@@ -76,7 +39,7 @@ def take_review(request, pk):
 @require_POST
 def comment_create(request, pk):
     take, membership = get_take_for(request.user, pk)
-    if not can_comment(membership):
+    if not membership.can_comment:
         raise PermissionDenied("Viewers can watch but not comment.")
     try:
         review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
@@ -100,7 +63,7 @@ def comment_update(request, pk):
     action = request.POST.get("action")
     try:
         if action in {"resolve", "reopen"}:
-            if not can_comment(membership):
+            if not membership.can_comment:
                 raise PermissionDenied("Viewers cannot resolve comments.")
             review.comment_resolve(comment=comment, user=request.user, resolved=action == "resolve")
         elif action in {"share", "unshare"}:
@@ -123,7 +86,7 @@ def comment_update(request, pk):
 def comment_reply(request, pk):
     parent, membership = get_comment_for(request.user, pk)
     take = parent.take
-    if not can_comment(membership):
+    if not membership.can_comment:
         raise PermissionDenied("Viewers can watch but not comment.")
     body = request.POST.get("body", "")
     try:
@@ -189,7 +152,7 @@ def comment_rerender(request, pk):
 @login_required
 def scene_compare(request, pk):
     scene, membership = get_scene_for(request.user, pk)
-    takes = list(reviewable_takes(scene))
+    takes = list(selectors.reviewable_takes(scene=scene))
     by_pk = {t.pk: t for t in takes}
     error = ""
 
@@ -214,28 +177,13 @@ def scene_compare(request, pk):
     })
 
 
-def cut_of(project) -> list[dict]:
-    """The approved takes in scene order, as the cut plays them."""
-    scenes = project.scenes.select_related("approved_take", "approved_by")
-    cut, start = [], 0.0
-    for scene in scenes:
-        take = scene.approved_take
-        if take is None or take.status != Status.SUCCEEDED or take.quarantined_at:
-            continue
-        duration = take.duration_seconds or float(scene.duration)
-        cut.append({"scene": scene, "take": take, "start": start, "duration": duration})
-        start += duration
-    return cut
-
-
 @login_required
 def project_cut(request, pk):
     project, membership = get_project_for(request.user, pk)
-    cut = cut_of(project)
-    missing = [s for s in project.scenes.all() if s.pk not in {c["scene"].pk for c in cut}]
+    cut = selectors.cut_for(project=project)
     return render(request, "projects/cut.html", {
-        "project": project, "membership": membership, "cut": cut, "missing": missing,
-        "total": sum(c["duration"] for c in cut),
+        "project": project, "membership": membership, "cut": cut.entries, "missing": cut.missing,
+        "total": cut.total,
     })
 
 
@@ -243,15 +191,12 @@ def project_cut(request, pk):
 def project_activity(request, pk):
     project, membership = get_project_for(request.user, pk)
     chosen = request.GET.get("kind", "")
-    entries = Activity.objects.filter(project=project).select_related("actor", "scene", "take")
-    if chosen:
-        if chosen not in ACTIVITY_FILTERS:
-            raise Http404("Unknown filter.")
-        entries = entries.filter(kind__in=ACTIVITY_FILTERS[chosen])
+    if chosen and chosen not in ACTIVITY_FILTERS:
+        raise Http404("Unknown filter.")
     scene_id = request.GET.get("scene")
-    if scene_id:  # like an unknown filter, a scene not in this project (or no id at all) is a 404
-        scene = get_object_or_404(project.scenes, pk=parse_id(scene_id) or 0)
-        entries = entries.filter(scene=scene)
+    # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
+    scene = get_object_or_404(project.scenes, pk=parse_id(scene_id) or 0) if scene_id else None
+    entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
     context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
                "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
     template = "projects/activity.html" + ("#feed" if request.htmx else "")

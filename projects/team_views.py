@@ -7,8 +7,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from generation.spend import budget
-from projects import services
+from projects import selectors, services
 from projects.access import membership_for, require
 from projects.forms import InvitationForm, JoinForm, MemberRoleForm, MonthlyBudgetForm, TeamForm
 from projects.middleware import SESSION_KEY
@@ -52,14 +51,11 @@ def team_members(request, team_pk):
             else:
                 messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("projects:team_members", team_pk=team.pk)
-    members = list(team.memberships.select_related("user").order_by("user__username"))
-    spends = budget.member_month_spends(team.pk)
-    for member in members:
-        member.month_spend = spends.get(member.user_id, 0)
+    page = selectors.team_members_for(team=team)
     context = {
-        "team": team, "membership": membership, "form": form, "members": members,
-        "invitations": team.invitations.filter(accepted_at__isnull=True),
-        "role_form": MemberRoleForm(), "month": budget.month_start(), "team_spend": sum(spends.values(), 0),
+        "team": team, "membership": membership, "form": form, "members": page.members,
+        "invitations": page.invitations, "role_form": MemberRoleForm(), "month": page.month,
+        "team_spend": page.team_spend,
     }
     return render(request, "projects/team_members.html", context)
 

@@ -4,36 +4,24 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from generation.exports import services as exports
-from generation.models import Export, ExportStatus, PdfLayout
+from generation.models import ExportStatus, PdfLayout
 from generation.storage.files import file_response
-from projects.access import get_project_for, membership_for
+from projects.access import get_export_for, get_project_for
 
 PAGE = "generation/exports.html"
 # Their content types come from generation.storage.files, like every served file's.
 FILES = ("mp4", "zip", "pdf", "csv")
 
 
-def may_start_export(membership) -> bool:
-    """Reviewers and up start exports (they sign off the cut); viewers only download."""
-    return membership.can_edit or membership.can_review
-
-
-def _get_export_for(user, pk) -> Export:
-    return get_object_or_404(
-        Export.objects.select_related("project__team", "created_by"),
-        pk=pk, project__team__memberships__user=user,
-    )
-
-
 def _page(request, project, membership, *, error=None, status=200):
     context = {
         "project": project, "membership": membership, "error": error,
         "exports": project.exports.select_related("created_by").prefetch_related("takes"),
-        "plan": exports.export_plan(project), "may_start": may_start_export(membership),
+        "plan": exports.export_plan(project),
         "pdf_layouts": PdfLayout.choices,
     }
     template = PAGE + "#exports" if request.htmx else PAGE
@@ -50,7 +38,7 @@ def export_list(request, project_pk):
 @require_POST
 def export_create(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
-    if not may_start_export(membership):
+    if not membership.can_start_export:
         raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot start exports.")
     error = None
     try:
@@ -68,14 +56,13 @@ def export_create(request, project_pk):
 
 @login_required
 def export_status(request, pk):
-    export = _get_export_for(request.user, pk)
-    membership_for(request.user, export.project.team_id)
+    export, _membership = get_export_for(request.user, pk)
     return render(request, PAGE + "#export-row", {"export": export, "project": export.project})
 
 
 @login_required
 def export_file(request, pk, kind):
-    export = _get_export_for(request.user, pk)
+    export, _membership = get_export_for(request.user, pk)
     if kind not in FILES or export.status != ExportStatus.SUCCEEDED or not getattr(export, kind):
         raise Http404("No such file.")
     if export.withheld_takes().exists():

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,14 +12,9 @@ from generation.models import ComfyWorkflow, ProviderConnection
 from generation.providers import connections
 from generation.providers.forms import ConnectionForm, RegisterModelForm
 from generation.renders import catalog
-from projects.access import membership_for, require
+from projects.access import get_connection_for, membership_for, require
 
 PAGE = "generation/connections.html"
-
-
-def _get_connection_for(user, team_pk, pk):
-    membership = membership_for(user, team_pk)
-    return get_object_or_404(ProviderConnection, pk=pk, team_id=team_pk), membership
 
 
 @login_required
@@ -58,7 +53,7 @@ def connection_list(request, team_pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_edit(request, team_pk, pk):
-    connection, membership = _get_connection_for(request.user, team_pk, pk)
+    connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     initial = {"kind": connection.kind, "label": connection.label, "base_url": connection.base_url,
                "auth_style": connection.auth_style}
@@ -79,7 +74,7 @@ def connection_edit(request, team_pk, pk):
 @login_required
 @require_POST
 def connection_test(request, team_pk, pk):
-    connection, membership = _get_connection_for(request.user, team_pk, pk)
+    connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     connections.connection_request_test(connection=connection)
     connection.refresh_from_db()
@@ -90,14 +85,14 @@ def connection_test(request, team_pk, pk):
 
 @login_required
 def connection_status(request, team_pk, pk):
-    connection, membership = _get_connection_for(request.user, team_pk, pk)
+    connection, membership = get_connection_for(request.user, team_pk, pk)
     return render(request, PAGE + "#test-result", {"connection": connection, "team": membership.team})
 
 
 @login_required
 @require_POST
 def model_register(request, team_pk, pk):
-    connection, membership = _get_connection_for(request.user, team_pk, pk)
+    connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     form = RegisterModelForm(request.POST)
     if form.is_valid():

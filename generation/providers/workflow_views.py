@@ -8,24 +8,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
+from generation.models import ComfyWorkflow
 from generation.providers import comfy_workflows
 from generation.providers.forms import WorkflowMappingForm, WorkflowUploadForm
-from projects.access import membership_for, require
-
-
-def _comfy_connection_for(user, team_pk, pk):
-    """The team's ComfyUI connection, for its owners: 404 for other teams, 403 for other roles."""
-    membership = membership_for(user, team_pk)
-    connection = get_object_or_404(ProviderConnection, pk=pk, team_id=team_pk, kind=ConnectionKind.COMFYUI)
-    require(membership, "manage")
-    return connection, membership
+from projects.access import get_comfy_connection_for
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_upload(request, team_pk, pk):
-    connection, membership = _comfy_connection_for(request.user, team_pk, pk)
+    connection, membership = get_comfy_connection_for(request.user, team_pk, pk)
     form = WorkflowUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -44,7 +36,7 @@ def workflow_upload(request, team_pk, pk):
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_map(request, team_pk, pk, workflow_pk):
-    connection, membership = _comfy_connection_for(request.user, team_pk, pk)
+    connection, membership = get_comfy_connection_for(request.user, team_pk, pk)
     workflow = get_object_or_404(ComfyWorkflow.objects.select_related("catalog_model"), pk=workflow_pk,
                                  connection=connection, team_id=team_pk)
     literals = comfy_workflows.literal_inputs(workflow.graph)

@@ -10,21 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from generation.models import ProviderConnection, Render, Status
+from generation.models import ProviderConnection, Status
 from generation.providers import webhook_receive as webhooks
 from generation.renders import catalog, services
 from generation.renders.forms import RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response
-from projects.access import get_scene_for, membership_for, require
+from projects.access import get_scene_for, get_take_for, require
 
 TAKES = "generation/_takes.html"
-
-
-def _get_take_for(user, pk) -> Render:
-    return get_object_or_404(
-        Render.objects.select_related("scene__project", "created_by"),
-        pk=pk, scene__project__team__memberships__user=user,
-    )
 
 
 def _takes(request, scene, membership, *, form=None, error=None, status=200):
@@ -62,8 +55,7 @@ def render_create(request, scene_pk):
 
 def _act_on_take(request, pk, form_class, action):
     """POST handler shape shared by retry and remix: a one-click form that makes a new take."""
-    take = _get_take_for(request.user, pk)
-    membership = membership_for(request.user, take.scene.project.team_id)
+    take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
     form = form_class(request.POST)
     error = None
@@ -99,8 +91,7 @@ def render_remix(request, pk):
 @login_required
 @require_POST
 def render_cancel(request, pk):
-    take = _get_take_for(request.user, pk)
-    membership = membership_for(request.user, take.scene.project.team_id)
+    take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
     error = None
     try:
@@ -119,8 +110,7 @@ def render_cancel(request, pk):
 
 @login_required
 def render_status(request, pk):
-    take = _get_take_for(request.user, pk)
-    membership = membership_for(request.user, take.scene.project.team_id)
+    take, membership = get_take_for(request.user, pk)
     return render(request, "generation/_take.html", {
         "take": take, "scene": take.scene, "membership": membership, "retry_form": RetryForm(),
     })
@@ -128,10 +118,10 @@ def render_status(request, pk):
 
 @login_required
 def render_file(request, pk, variant):
-    take = _get_take_for(request.user, pk)
+    take, _membership = get_take_for(request.user, pk)
     if take.status != Status.SUCCEEDED:
         raise Http404("This take has no files yet.")
-    if take.quarantined_at and not take.may_see_quarantined(request.user):
+    if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
     if variant == "video" and take.video:
         return file_response(request, take.video)

@@ -31,7 +31,7 @@ def render_options(render_form, scene) -> list[dict]:
 @register.filter
 def finished_takes(takes) -> list:
     """Takes that can be watched side by side: finished and not withheld, newest first."""
-    return [t for t in takes if t.status == "succeeded" and not t.quarantined_at]
+    return [t for t in takes if t.is_watchable]
 
 
 @register.simple_tag

@@ -16,6 +16,20 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# What each role may do: the one home of role abilities. Views ask through access.require (or
+# Membership.can_*), templates read membership.can_*, services filter memberships with
+# Membership.roles_that_can(...). Viewers only read.
+ABILITIES: dict[str, frozenset[str]] = {
+    "edit": frozenset({Role.OWNER, Role.EDITOR}),
+    "review": frozenset({Role.OWNER, Role.REVIEWER}),
+    # Writing, resolving and answering comments: whoever edits or reviews.
+    "comment": frozenset({Role.OWNER, Role.EDITOR, Role.REVIEWER}),
+    # Reviewers and up start exports (they sign off the cut); viewers only download.
+    "start_export": frozenset({Role.OWNER, Role.EDITOR, Role.REVIEWER}),
+    "manage": frozenset({Role.OWNER}),
+}
+
+
 class Team(models.Model):
     name = models.CharField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -56,18 +70,33 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} in {self.team} ({self.role})"
 
-    # What each role may do. Viewers only read.
+    @staticmethod
+    def roles_that_can(ability: str) -> frozenset[str]:
+        """The roles granted `ability` (a key of ABILITIES), e.g. to filter memberships in a query."""
+        return ABILITIES[ability]
+
+    def can(self, ability: str) -> bool:
+        return self.role in ABILITIES[ability]
+
     @property
     def can_edit(self) -> bool:
-        return self.role in {Role.OWNER, Role.EDITOR}
+        return self.can("edit")
 
     @property
     def can_review(self) -> bool:
-        return self.role in {Role.OWNER, Role.REVIEWER}
+        return self.can("review")
+
+    @property
+    def can_comment(self) -> bool:
+        return self.can("comment")
+
+    @property
+    def can_start_export(self) -> bool:
+        return self.can("start_export")
 
     @property
     def can_manage(self) -> bool:
-        return self.role == Role.OWNER
+        return self.can("manage")
 
 
 class BudgetScope(models.TextChoices):

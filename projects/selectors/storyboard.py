@@ -16,7 +16,6 @@ from projects import review
 from projects.models import (
     Comment,
     Decision,
-    Notification,
     Project,
     ReviewDecision,
     Scene,
@@ -199,10 +198,11 @@ def _frames(project: Project, scenes) -> list[Frame]:
                                .order_by("character__name").values_list("scene_id", "character_id", "character__name")):
         cast.setdefault(scene_id, []).append(CastMember(pk, name))
     # One row per take, newest first: the thumbnail, the live status and the review status all come from it.
-    takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk")
+    takes = (Render.objects.filter(scene_id__in=in_scenes).order_by("-created_at", "-pk").with_watchable()
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
-                          "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model"))
+                          "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
+                          "watchable"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -284,8 +284,7 @@ def _used_model(scene: Scene, takes: list[tuple]) -> dict:
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
     """The take a frame shows (its poster, its provenance): the approved one, else the newest finished."""
-    playable = {take[0]: take for take in takes
-                if take[2] == "succeeded" and take[4] and not take[5]}
+    playable = {take[0]: take for take in takes if take[13] and take[4]}  # watchable, with a poster
     chosen = scene.approved_take_id if scene.approved_take_id in playable else next(iter(playable), None)
     return playable.get(chosen)
 
@@ -294,17 +293,3 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
-
-
-# --- The inbox -----------------------------------------------------------------------------------
-
-INBOX_SIZE = 100
-
-
-def inbox_for(*, user) -> list[Notification]:
-    """The user's newest notifications (their teams' and their invitations), newest first."""
-    return list(Notification.objects.visible_to(user).select_related("team", "actor")[:INBOX_SIZE])
-
-
-def unread_count(*, user_id: int) -> int:
-    return Notification.objects.visible_to(user_id).unread().count()

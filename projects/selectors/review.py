@@ -1,0 +1,92 @@
+"""Read models of review: a take with its comments and decisions, the takes one may compare,
+the approved cut and the activity feed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+
+from generation.models import Render
+from projects import review
+from projects.models import ACTIVITY_FILTERS, Activity, Project, Scene
+
+
+def reviewable_takes(*, scene: Scene) -> QuerySet[Render]:
+    """Finished takes that may be watched (never a withheld one), newest first."""
+    return scene.renders.watchable().order_by("-number")
+
+
+@dataclass
+class TakeReview:
+    """What the review page shows around one take."""
+
+    take: Render
+    scene: Scene
+    scene_status: str
+    comments: list
+    comment_count: int  # replies included, as on the take's card
+    decisions: list
+    other_takes: list[Render]
+
+    def as_context(self) -> dict:
+        return {"take": self.take, "scene": self.scene, "project": self.scene.project,
+                "scene_status": self.scene_status, "comments": self.comments,
+                "comment_count": self.comment_count, "decisions": self.decisions,
+                "other_takes": self.other_takes}
+
+
+def take_review_for(*, take: Render) -> TakeReview:
+    scene = take.scene
+    return TakeReview(
+        take=take, scene=scene,
+        scene_status=review.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status,
+        comments=review.threads(take.comments.select_related("author", "resolved_by", "retake")
+                                .prefetch_related("revisions")),
+        comment_count=take.comments.count(),
+        decisions=review.history(scene),
+        other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
+    )
+
+
+@dataclass
+class CutEntry:
+    scene: Scene
+    take: Render
+    start: float  # seconds into the cut
+    duration: float
+
+
+@dataclass
+class Cut:
+    """The approved takes in scene order, as the cut plays them, and the scenes not in it yet."""
+
+    entries: list[CutEntry] = field(default_factory=list)
+    missing: list[Scene] = field(default_factory=list)
+
+    @property
+    def total(self) -> float:
+        return sum(entry.duration for entry in self.entries)
+
+
+def cut_for(*, project: Project) -> Cut:
+    cut, start = Cut(), 0.0
+    for scene in project.scenes.select_related("approved_take", "approved_by"):
+        take = scene.approved_take
+        if take is None or not take.is_watchable:
+            cut.missing.append(scene)
+            continue
+        duration = take.duration_seconds or float(scene.duration)
+        cut.entries.append(CutEntry(scene=scene, take=take, start=start, duration=duration))
+        start += duration
+    return cut
+
+
+def activity_for(*, project: Project, kind: str = "", scene: Scene | None = None) -> QuerySet[Activity]:
+    """The project's feed, newest first; `kind`: a key of ACTIVITY_FILTERS, or "" for everything."""
+    entries = Activity.objects.filter(project=project).select_related("actor", "scene", "take")
+    if kind:
+        entries = entries.filter(kind__in=ACTIVITY_FILTERS[kind])
+    if scene is not None:
+        entries = entries.filter(scene=scene)
+    return entries

@@ -1,0 +1,29 @@
+"""Read models of a team: its members with what each spent this month, and open invitations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from generation.spend.budget import member_month_spends, month_start
+from projects.models import Invitation, Membership, Team
+
+
+@dataclass
+class TeamMembers:
+    members: list[Membership]  # each with `month_spend`, this calendar month (UTC)
+    invitations: QuerySet[Invitation]  # not yet accepted
+    month: datetime
+    team_spend: Decimal
+
+
+def team_members_for(*, team: Team) -> TeamMembers:
+    members = list(team.memberships.select_related("user").order_by("user__username"))
+    spends = member_month_spends(team.pk)
+    for member in members:
+        member.month_spend = spends.get(member.user_id, 0)
+    return TeamMembers(members=members, invitations=team.invitations.filter(accepted_at__isnull=True),
+                       month=month_start(), team_spend=sum(spends.values(), 0))
