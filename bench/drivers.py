@@ -134,7 +134,8 @@ class OpenAIDriver(Driver):
         return len(self.fake.jobs)
 
     def seen(self, keys):
-        job_of = lambda r: r.path.split("/")[4]  # /openai/v1/videos/{id}[/content]
+        def job_of(r):
+            return r.path.split("/")[4]  # /openai/v1/videos/{id}[/content]
         return Figures(
             takes=0, creates=0,
             polls=_polls(self.fake.seen("GET", r"/openai/v1/videos/[^/]+"), keys, job_of),

@@ -74,13 +74,12 @@ def setup_django(tmp: Path) -> dict:
 def book(changes: int):
     """A team, an editor, a project with one running take per scene; the editor's session cookie."""
     from django.conf import settings
+    from django.contrib.auth import get_user_model
     from django.test import Client
 
     from generation.models import Render, Status
     from projects import services
     from projects.models import Membership, Role
-
-    from django.contrib.auth import get_user_model
 
     owner = get_user_model().objects.create_user("bench-owner", password="x" * 20)
     team = services.team_create(name="Bench", owner=owner)

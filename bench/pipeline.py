@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 TARGET_RATIO = 1.15
 TARGET_POLLS = 8
 
-from bench.drivers import DRIVERS, SECONDS, SIZE
+from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402 (needs ROOT on sys.path first)
 
 
 def parse_args() -> argparse.Namespace:

@@ -14,8 +14,8 @@ import datetime
 from django.conf import settings
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
-from django.utils.cache import add_never_cache_headers
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from health_check import Database, HealthCheck, Storage
 from health_check.exceptions import ServiceUnavailable
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from projects.live import ChangeKind, live_publish_for_project, live_publish_for_scene
 
-
 log = logging.getLogger("generation.takes")
 
 

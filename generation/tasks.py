@@ -6,13 +6,12 @@ from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
-from generation.storage import scratch
-from generation.previz import jobs as previz
-from generation.providers import connections
-from generation.provenance import ingredients, reverify
-from generation.renders import pipeline, retirement
 from generation.models import PrevizJob
-
+from generation.previz import jobs as previz
+from generation.provenance import ingredients, reverify
+from generation.providers import connections
+from generation.renders import pipeline, retirement
+from generation.storage import scratch
 
 log = logging.getLogger(__name__)
 

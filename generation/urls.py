@@ -1,9 +1,9 @@
 from django.urls import path, re_path
 
-from generation.spend import views as spend_views
-from generation.providers import connection_views, workflow_views
 from generation.exports import views as export_views
+from generation.providers import connection_views, workflow_views
 from generation.renders import batch_views, retarget_views, views
+from generation.spend import views as spend_views
 
 app_name = "generation"
 

@@ -16,8 +16,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from projects.models import (
-    Character, CharacterImage, CharacterKind, ConsentAction, ConsentEvent, ConsentGrant, ConsentScope,
-    Membership, Scene,
+    Character,
+    CharacterImage,
+    CharacterKind,
+    ConsentAction,
+    ConsentEvent,
+    ConsentGrant,
+    ConsentScope,
+    Membership,
+    Scene,
 )
 
 MAX_IMAGES = 4

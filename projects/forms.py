@@ -5,12 +5,19 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 
-from generation.renders.catalog import available_targets
 from generation.models import ConnectionKind
+from generation.renders.catalog import available_targets
 from projects.inputs import IdsChoiceField, RefuseControlCharacters
 from projects.models import (
-    MAX_SCENE_SECONDS, MIN_SCENE_SECONDS, SIZE_CHOICES, CharacterKind, ConsentScope, NotificationPreference, Project,
-    Role, Scene,
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    SIZE_CHOICES,
+    CharacterKind,
+    ConsentScope,
+    NotificationPreference,
+    Project,
+    Role,
+    Scene,
 )
 
 

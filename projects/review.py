@@ -12,9 +12,9 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from projects import notifications
-from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.drawing import drawing_clean
 from projects.inputs import clean_text, has_control_characters
+from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import (
     Activity,
     ActivityKind,

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from projects import character_views, guest_views, inbox_views, review_views, script_views, team_views, views
+from projects import (
+    character_views,
+    guest_views,
+    inbox_views,
+    review_views,
+    script_views,
+    team_views,
+    views,
+)
 from projects.live import views as live_views
 
 app_name = "projects"

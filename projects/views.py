@@ -14,13 +14,19 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
-from generation.renders import reference
-from generation.storage.files import file_response, protect
-from generation.renders.forms import RenderForm
 from generation.models import Render
+from generation.renders import reference
+from generation.renders.forms import RenderForm
+from generation.storage.files import file_response, protect
 from projects import consent, review, selectors, services
 from projects.access import get_project_for, get_scene_for, require
-from projects.forms import ProjectBudgetForm, ProjectForm, ProjectPolicyForm, SceneEditForm, SceneForm
+from projects.forms import (
+    ProjectBudgetForm,
+    ProjectForm,
+    ProjectPolicyForm,
+    SceneEditForm,
+    SceneForm,
+)
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character

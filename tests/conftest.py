@@ -11,6 +11,12 @@ from projects import services
 from projects.models import Membership, Role
 from studio_site.celery import app as celery_app
 
+# Fixtures shared across test packages: the strict fake providers and the real Celery worker.
+pytest_plugins = [
+    "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
+    "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.worker",
+]
+
 
 @pytest.fixture(autouse=True)
 def _studio_settings(settings, tmp_path_factory):

@@ -50,7 +50,15 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
     from generation.models import Render, Status
     from projects import services
     from projects.models import (
-        Character, CharacterKind, Comment, ConsentGrant, Decision, Membership, ReviewDecision, Role, Scene,
+        Character,
+        CharacterKind,
+        Comment,
+        ConsentGrant,
+        Decision,
+        Membership,
+        ReviewDecision,
+        Role,
+        Scene,
     )
 
     tag = uuid.uuid4().hex[:6]

@@ -26,8 +26,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.utils import timezone
 
-from generation.providers import comfy_workflows, connections
-from generation.renders import services as generation
 from generation.models import (
     CatalogModel,
     ComfyWorkflow,
@@ -37,7 +35,9 @@ from generation.models import (
     Status,
     WebhookEvent,
 )
+from generation.providers import comfy_workflows, connections
 from generation.providers.webhooks import sign_standard_webhook
+from generation.renders import services as generation
 from projects import guest_links, review, script_import, services
 from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (

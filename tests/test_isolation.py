@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from PIL import Image
 
-from generation.providers import comfy_workflows, connections
 from generation.models import Export, ExportStatus, ReconciliationRun
+from generation.providers import comfy_workflows, connections
 from projects import consent, guest_links, review, script_import, services
 from projects.models import (
     CharacterKind,

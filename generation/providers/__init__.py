@@ -140,6 +140,6 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
+    "JobProbe", "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
     "provider_for", "remote_kinds", "webhook_url_for",
 ]

@@ -36,7 +36,14 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
-from .http import EXPIRED, HttpAdapter, error_from_response, json_object, make_client, stream_download
+from .http import (
+    EXPIRED,
+    HttpAdapter,
+    error_from_response,
+    json_object,
+    make_client,
+    stream_download,
+)
 from .webhooks import TOLERANCE_SECONDS, WebhookError
 
 DEFAULT_BASE_URL = "https://queue.fal.run"

@@ -4,12 +4,12 @@ import uuid
 
 from django import forms
 
-STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
-              "invalid": "This form is out of date; reload the page and try again."}
-
 from generation.renders import catalog
 from generation.renders.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
+
+STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
+              "invalid": "This form is out of date; reload the page and try again."}
 
 
 class RenderForm(RefuseControlCharacters, forms.Form):

@@ -2,9 +2,10 @@
 
 import django.core.validators
 import django.db.models.deletion
-import projects.models
 from django.conf import settings
 from django.db import migrations, models
+
+import projects.models
 
 
 class Migration(migrations.Migration):

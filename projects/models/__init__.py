@@ -10,18 +10,8 @@ from .characters import (  # noqa: F401
     ConsentScope,
     _character_upload_to,
 )
-from .storyboard import (  # noqa: F401
-    MAX_SCENE_SECONDS,
-    MIN_SCENE_SECONDS,
-    SIZE_CHOICES,
-    Project,
-    Scene,
-    _reference_upload_to,
-)
-from .teams import (  # noqa: F401
-    INVITATION_LIFETIME, BoardView, BudgetAlert, BudgetScope, Invitation, Membership, Role, Team, UserPreference,
-    _invitation_token,
-)
+from .inbox import Notification, NotificationKind  # noqa: F401
+from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
 from .review import (  # noqa: F401
     ACTIVITY_FILTERS,
     Activity,
@@ -37,6 +27,24 @@ from .review import (  # noqa: F401
     format_timecode,
     hash_token,
 )
-from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
-from .inbox import Notification, NotificationKind  # noqa: F401
 from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401
+from .storyboard import (  # noqa: F401
+    MAX_SCENE_SECONDS,
+    MIN_SCENE_SECONDS,
+    SIZE_CHOICES,
+    Project,
+    Scene,
+    _reference_upload_to,
+)
+from .teams import (  # noqa: F401
+    INVITATION_LIFETIME,
+    BoardView,
+    BudgetAlert,
+    BudgetScope,
+    Invitation,
+    Membership,
+    Role,
+    Team,
+    UserPreference,
+    _invitation_token,
+)

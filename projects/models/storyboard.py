@@ -5,7 +5,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-
 SIZE_CHOICES = [
     ("1280x720", "1280×720 landscape (720p)"),
     ("720x1280", "720×1280 portrait (720p)"),

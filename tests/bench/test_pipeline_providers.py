@@ -11,8 +11,8 @@ import pytest
 from django.apps import apps as django_apps
 
 from bench.drivers import DRIVERS, SECONDS, SIZE
-from generation.renders import batch
 from generation.models import CatalogModel, Render, Status
+from generation.renders import batch
 from projects import services as projects
 
 TAKES, JOB_SECONDS = 3, 0.5

@@ -18,7 +18,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
-from tests.worker import migrated_data, real_worker  # noqa: F401
 
 # Playwright's sync API runs an event loop in the test thread; Django would
 # otherwise refuse the test's own ORM calls (factories, assertions) there.

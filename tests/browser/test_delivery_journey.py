@@ -14,11 +14,10 @@ from playwright.sync_api import Browser, expect
 from generation.providers import connections
 from generation.renders import services
 from tests.browser.conftest import log_in
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approved(
-        browser: Browser, live_server, provider_server, team, owner, reviewer, editor, make_scene,  # noqa: F811
+        browser: Browser, live_server, provider_server, team, owner, reviewer, editor, make_scene,
         django_capture_on_commit_callbacks):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,

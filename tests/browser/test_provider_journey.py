@@ -19,7 +19,6 @@ from playwright.sync_api import Locator, Page, expect
 from generation.models import Render
 from generation.providers import connections
 from tests.browser.test_storyboard_journey import refresh_until_settled, scene_card
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 RENDER_TIMEOUT_MS = 30_000
 GOOD_LABEL = "Harbour gateway"
@@ -91,7 +90,7 @@ def choose_target(select: Locator, text: re.Pattern) -> None:
 # --- The journey ----------------------------------------------------------------
 
 def test_owner_renders_a_scene_on_their_own_gateway(
-    logged_in_page, owner, team, make_scene, provider_server, live_server,  # noqa: F811
+    logged_in_page, owner, team, make_scene, provider_server, live_server,
 ):
     scene = make_scene(title="Dawn", duration=4, size="1280x720")
     page = logged_in_page(owner)

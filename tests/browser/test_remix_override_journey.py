@@ -15,13 +15,12 @@ from generation.providers import connections
 from generation.renders import services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import scene_card
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 REASON = "Portrait suits the phone cut; remix the light only."
 
 
 def test_an_owner_remixes_a_blocked_take_with_a_reason_the_editor_is_told_who_can(
-        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,  # noqa: F811
+        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,
         django_capture_on_commit_callbacks):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,

@@ -19,11 +19,10 @@ from generation.providers import connections
 from generation.renders import pipeline, services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame, scene_card
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 def test_an_editor_sees_an_unconfirmed_take_as_maybe_billed_everywhere(
-        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,  # noqa: F811
+        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,
         django_capture_on_commit_callbacks, monkeypatch):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,

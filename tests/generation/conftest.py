@@ -3,11 +3,10 @@
 import pytest
 
 from generation.providers import connections
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 @pytest.fixture
-def gateway(team, owner, provider_server):  # noqa: F811
+def gateway(team, owner, provider_server):
     """An OpenAI-format gateway on the fake, serving Veo 3.1 at 1280x720 for 4 or 8 s ($0.40 a second)."""
     connection = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
@@ -18,6 +17,6 @@ def gateway(team, owner, provider_server):  # noqa: F811
 
 
 @pytest.fixture
-def replicate(team, owner, provider_server):  # noqa: F811
+def replicate(team, owner, provider_server):
     return connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
                                          base_url=provider_server.replicate_base, api_key=provider_server.api_key)

@@ -43,10 +43,11 @@ def test_the_plan_prices_each_scene_and_says_why_others_are_left_out(project, ma
 
 
 def test_scope_picks_scenes_without_approval_or_without_any_take(project, make_scene, finished_take, reviewer, local):
-    approved, taken, fresh = make_scene(title="Approved"), make_scene(title="Taken"), make_scene(title="Fresh")
+    approved, taken, _fresh = make_scene(title="Approved"), make_scene(title="Taken"), make_scene(title="Fresh")
     review.take_approve(take=finished_take(approved), user=reviewer)
     finished_take(taken)
-    titles = lambda scope: [t.scene.title for t in plan_for(project, local, "previz-animatic-1", scope).takes]
+    def titles(scope):
+        return [t.scene.title for t in plan_for(project, local, "previz-animatic-1", scope).takes]
     assert titles("all") == ["Approved", "Taken", "Fresh"]
     assert titles("unapproved") == ["Taken", "Fresh"]
     assert titles("untaken") == ["Fresh"]
@@ -179,7 +180,7 @@ def test_viewers_and_reviewers_cannot_render(client_for, viewer, reviewer, proje
 
 def test_a_scene_still_rendering_is_left_out_so_a_second_visit_does_not_pay_twice(project, make_scene, editor,
                                                                                    local):
-    dawn, dusk = make_scene(title="Dawn"), make_scene(title="Dusk")
+    dawn, _dusk = make_scene(title="Dawn"), make_scene(title="Dusk")
     batch.render_batch(project=project, user=editor, connection=local, model_id="previz-animatic-1",
                        scene_ids=[dawn.pk], idempotency_key=uuid.uuid4())  # queued, not run: still rendering
     plan = plan_for(project, local, "previz-animatic-1", "unapproved")

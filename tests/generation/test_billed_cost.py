@@ -11,7 +11,6 @@ from generation.providers import connections
 from generation.providers.base import JobState
 from generation.renders import services
 from generation.spend import billing
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 @pytest.fixture

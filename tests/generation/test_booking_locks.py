@@ -15,13 +15,12 @@ from django.db import DatabaseError, connection, transaction
 
 from projects import review
 from projects.models import Project, Scene
-from tests.worker import migrated_data  # noqa: F401  (committed data: the shipped catalog is put back)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_re_render_from_review_waits_for_the_project_before_touching_the_scene(
-        migrated_data, project, scene, finished_take, reviewer, editor):  # noqa: F811
+        migrated_data, project, scene, finished_take, reviewer, editor):
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")
     take = finished_take(scene)
@@ -63,7 +62,7 @@ def test_a_re_render_from_review_waits_for_the_project_before_touching_the_scene
 
 
 def test_ten_simultaneous_batches_for_the_same_two_scenes_book_two_takes(
-        migrated_data, project, make_scene, editor, team):  # noqa: F811
+        migrated_data, project, make_scene, editor, team):
     """Each click has its own form key, so only the check under the project lock can stop the doubles."""
     if connection.vendor != "postgresql":
         pytest.skip("row locks: PostgreSQL only (CI runs the suite on PostgreSQL)")

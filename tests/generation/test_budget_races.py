@@ -18,7 +18,6 @@ from generation.renders import services
 from generation.spend import budget
 from projects import services as projects
 from projects.models import Membership, Role
-from tests.worker import migrated_data  # noqa: F401  (committed data: the shipped catalog is put back)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,7 +59,7 @@ def click_all(bookings: list) -> list[str]:
 
 
 def test_twenty_simultaneous_bookings_across_projects_fill_the_team_month_exactly(
-        migrated_data, unsent, team, owner, project, make_scene, make_member, priced_gateway):  # noqa: F811
+        migrated_data, unsent, team, owner, project, make_scene, make_member, priced_gateway):
     team.monthly_budget = Decimal("10.00")
     team.save()
     other = projects.project_create(team=team, user=owner, name="Lighthouse")
@@ -79,7 +78,7 @@ def test_twenty_simultaneous_bookings_across_projects_fill_the_team_month_exactl
 
 
 def test_ten_simultaneous_bookings_by_one_member_stop_at_their_cap(
-        migrated_data, unsent, team, project, make_scene, editor, priced_gateway):  # noqa: F811
+        migrated_data, unsent, team, project, make_scene, editor, priced_gateway):
     Membership.objects.filter(team=team, user=editor).update(monthly_budget=Decimal("4.00"))
     scenes = [make_scene(title=f"Shot {i}", duration=4) for i in range(10)]
 
@@ -94,7 +93,7 @@ def test_ten_simultaneous_bookings_by_one_member_stop_at_their_cap(
 
 
 def test_batches_and_single_takes_at_once_share_the_team_month(
-        migrated_data, unsent, team, project, make_scene, editor, owner, priced_gateway):  # noqa: F811
+        migrated_data, unsent, team, project, make_scene, editor, owner, priced_gateway):
     from generation.renders import batch
 
     team.monthly_budget = Decimal("6.00")

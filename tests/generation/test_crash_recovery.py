@@ -13,7 +13,6 @@ from django.utils import timezone
 from generation.models import Render, Status
 from generation.providers import provider_for
 from generation.renders import pipeline, services
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 def book(scene, connection, model_id, user, capture):

@@ -14,7 +14,6 @@ from generation.renders import services
 from generation.renders.delivery import delivery_blocks_approval
 from projects import review
 from projects.models import ReviewDecision
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 def make_clip(path, *, width, height, seconds, audio=True, codec="libx264"):

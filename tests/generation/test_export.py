@@ -1,6 +1,5 @@
 """Exporting the approved cut: one signed MP4, a ZIP for editors, a PDF storyboard."""
 
-import io
 import json
 import uuid
 import zipfile

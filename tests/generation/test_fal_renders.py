@@ -11,11 +11,10 @@ from django.urls import reverse
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import services
-from tests.fakes.fal_server import fal_server  # noqa: F401
 
 
 @pytest.fixture
-def fal(team, owner, fal_server, settings):  # noqa: F811
+def fal(team, owner, fal_server, settings):
     settings.FAL_JWKS_URL = fal_server.jwks_url
     cache.delete("fal-webhook-jwks")
     return connections.connection_create(team=team, user=owner, kind="fal", label="fal",
@@ -31,7 +30,7 @@ def book(connection, scene, model_id, user, capture):
 
 
 def test_a_fal_take_finishes_with_a_file_that_plays(
-        fal, make_scene, editor, fal_server, django_capture_on_commit_callbacks):  # noqa: F811
+        fal, make_scene, editor, fal_server, django_capture_on_commit_callbacks):
     take = book(fal, make_scene(duration=4), "fal-ai/veo3.1", editor, django_capture_on_commit_callbacks)
 
     assert take.status == Status.SUCCEEDED, take.error_message
@@ -45,14 +44,14 @@ def test_a_fal_take_finishes_with_a_file_that_plays(
 
 
 def test_with_a_public_address_fal_is_told_where_to_call_back_without_any_secret(
-        fal, make_scene, editor, fal_server, settings, django_capture_on_commit_callbacks):  # noqa: F811
+        fal, make_scene, editor, fal_server, settings, django_capture_on_commit_callbacks):
     settings.PUBLIC_BASE_URL = "https://studio.example"
     book(fal, make_scene(duration=4), "fal-ai/veo3.1", editor, django_capture_on_commit_callbacks)
     assert fal_server.requests[0].query["fal_webhook"] == f"https://studio.example/webhooks/{fal.webhook_token}/"
 
 
 def test_a_fal_moderation_refusal_fails_the_take_in_plain_words(
-        fal, make_scene, editor, fal_server, django_capture_on_commit_callbacks):  # noqa: F811
+        fal, make_scene, editor, fal_server, django_capture_on_commit_callbacks):
     fal_server.scenario = "moderation"
     take = book(fal, make_scene(duration=4), "fal-ai/veo3.1", editor, django_capture_on_commit_callbacks)
     assert take.status == Status.FAILED
@@ -78,7 +77,7 @@ def polls(monkeypatch):
     return nudged
 
 
-def deliver(client, connection, fal_server, request_id, **sign):  # noqa: F811
+def deliver(client, connection, fal_server, request_id, **sign):
     body = json.dumps({"request_id": request_id, "gateway_request_id": request_id, "status": "OK",
                        "payload": {"video": {"url": "https://v3.fal.media/files/x/output.mp4"}}}).encode()
     headers = fal_server.sign_webhook(body, request_id=request_id, **sign)
@@ -90,13 +89,13 @@ def request_id_of(take):
     return take.provider_job_id.split(" ")[0]
 
 
-def test_a_webhook_signed_by_fal_nudges_the_take(client, fal, fal_server, running_take, polls):  # noqa: F811
+def test_a_webhook_signed_by_fal_nudges_the_take(client, fal, fal_server, running_take, polls):
     response = deliver(client, fal, fal_server, request_id_of(running_take))
     assert response.status_code == 204
     assert polls == [running_take.pk]
 
 
-def test_a_webhook_with_a_bad_signature_is_refused(client, fal, fal_server, running_take, polls):  # noqa: F811
+def test_a_webhook_with_a_bad_signature_is_refused(client, fal, fal_server, running_take, polls):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     response = deliver(client, fal, fal_server, request_id_of(running_take), key=Ed25519PrivateKey.generate())
@@ -104,13 +103,13 @@ def test_a_webhook_with_a_bad_signature_is_refused(client, fal, fal_server, runn
     assert polls == []
 
 
-def test_a_webhook_with_a_stale_timestamp_is_refused(client, fal, fal_server, running_take, polls):  # noqa: F811
+def test_a_webhook_with_a_stale_timestamp_is_refused(client, fal, fal_server, running_take, polls):
     response = deliver(client, fal, fal_server, request_id_of(running_take), timestamp=int(time.time()) - 600)
     assert response.status_code == 401 and b"too far" in response.content
     assert polls == []
 
 
-def test_a_webhook_whose_body_names_another_request_is_refused(client, fal, fal_server, running_take, polls):  # noqa: F811
+def test_a_webhook_whose_body_names_another_request_is_refused(client, fal, fal_server, running_take, polls):
     body = json.dumps({"request_id": request_id_of(running_take), "status": "OK"}).encode()
     headers = fal_server.sign_webhook(body, request_id=str(uuid.uuid4()))
     response = client.post(f"/webhooks/{fal.webhook_token}/", body, content_type="application/json", headers=headers)
@@ -118,7 +117,7 @@ def test_a_webhook_whose_body_names_another_request_is_refused(client, fal, fal_
     assert polls == []
 
 
-def test_a_replayed_webhook_is_acknowledged_and_acts_once(client, fal, fal_server, running_take, polls):  # noqa: F811
+def test_a_replayed_webhook_is_acknowledged_and_acts_once(client, fal, fal_server, running_take, polls):
     # fal retries a delivery up to 10 times over 2 hours: a replay gets 200 "already processed", no second poll.
     assert deliver(client, fal, fal_server, request_id_of(running_take)).status_code == 204
     replay = deliver(client, fal, fal_server, request_id_of(running_take))

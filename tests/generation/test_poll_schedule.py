@@ -8,7 +8,6 @@ from django.utils import timezone
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders.pipeline import expected_seconds, next_poll_delay, render_poll
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 NOW = timezone.now()
 

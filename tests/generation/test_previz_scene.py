@@ -1,7 +1,6 @@
 """The previz shows the scene: its reference image, its cast, any Unicode, its dialogue as subtitles."""
 
 import io
-import uuid
 from pathlib import Path
 
 import av

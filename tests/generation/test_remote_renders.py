@@ -10,7 +10,6 @@ from generation.models import Render, Status
 from generation.providers import connections
 from generation.providers.webhooks import sign_standard_webhook
 from generation.renders import services
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 WEBHOOK_SECRET = "whsec_" + "c3R1ZGlvLXdlYmhvb2stc2VjcmV0"
 

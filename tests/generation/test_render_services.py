@@ -7,10 +7,10 @@ import av
 import pytest
 from django.core.exceptions import ValidationError
 
-from generation.renders import pipeline, services
 from generation.models import PrevizJob, Render, Status
 from generation.providers import JobState, ProviderError
 from generation.providers.local_previz import LocalPrevizProvider
+from generation.renders import pipeline, services
 
 
 def test_a_render_finishes_with_video_thumbnail_and_studio_signed_provenance(scene, render_take):

@@ -9,11 +9,10 @@ from django.urls import reverse
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import services
-from tests.fakes.runway_server import runway_server  # noqa: F401
 
 
 @pytest.fixture
-def runway(team, owner, runway_server):  # noqa: F811
+def runway(team, owner, runway_server):
     return connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
                                          base_url=runway_server.url, api_key=runway_server.api_key)
 
@@ -27,7 +26,7 @@ def book(connection, scene, model_id, user, capture):
 
 
 def test_a_runway_take_finishes_with_a_file_that_plays(
-        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):
     take = book(runway, make_scene(duration=5), "gen4.5", editor, django_capture_on_commit_callbacks)
 
     assert take.status == Status.SUCCEEDED, take.error_message
@@ -39,7 +38,7 @@ def test_a_runway_take_finishes_with_a_file_that_plays(
 
 
 def test_a_runway_moderation_refusal_fails_the_take_in_plain_words(
-        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):
     runway_server.scenario = "moderation"
     take = book(runway, make_scene(duration=5), "gen4.5", editor, django_capture_on_commit_callbacks)
     assert take.status == Status.FAILED
@@ -47,7 +46,7 @@ def test_a_runway_moderation_refusal_fails_the_take_in_plain_words(
 
 
 def test_a_start_frame_model_is_refused_at_booking_when_the_scene_has_no_image(
-        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):  # noqa: F811
+        runway, make_scene, editor, runway_server, django_capture_on_commit_callbacks):
     with pytest.raises(ValidationError) as refused:
         book(runway, make_scene(duration=5), "gen4_turbo", editor, django_capture_on_commit_callbacks)
     assert "animates a start frame" in " ".join(refused.value.messages)

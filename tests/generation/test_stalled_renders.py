@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from generation.renders import pipeline, services
 from generation.models import PrevizJob, Render, Status
+from generation.renders import pipeline, services
 
 
 def take_in(scene, status, *, minutes_ago, **fields):

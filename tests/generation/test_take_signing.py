@@ -7,12 +7,15 @@ from pathlib import Path
 import c2pa
 import pytest
 
-from generation.renders import services
 from generation.models import Render, Status
-from generation.provenance.credentials import TAKE_LABEL, TRAINING_MINING_LABEL, canonical_sha256, studio_ca_from_settings
+from generation.provenance.credentials import (
+    TAKE_LABEL,
+    TRAINING_MINING_LABEL,
+    canonical_sha256,
+    studio_ca_from_settings,
+)
 from projects import consent
 from projects.models import CharacterKind, Role, Team
-from tests.fakes.provider_server import provider_server  # noqa: F401
 from tests.generation.test_remote_renders import four_second_scene, gateway, render_on  # noqa: F401
 
 TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
@@ -101,7 +104,7 @@ def test_a_grant_changed_after_the_take_was_sent_does_not_change_what_it_records
 
 
 def test_a_provider_take_keeps_the_providers_manifest_as_parent_and_shows_its_verdict(
-        gateway, four_second_scene, editor, django_capture_on_commit_callbacks):
+        gateway, four_second_scene, editor, django_capture_on_commit_callbacks):  # noqa: F811 (fixtures shared with test_remote_renders)
     take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
     assert take.status == Status.SUCCEEDED, take.error_message
     # What the take shows is still the provider's own credential, honestly.

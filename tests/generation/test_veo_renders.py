@@ -17,13 +17,12 @@ from generation.providers import connections, provider_for
 from generation.renders import pipeline, services
 from projects import consent
 from projects.models import CharacterKind, Role
-from tests.fakes.veo_server import veo_server  # noqa: F401
 
 FAST = "veo-3.1-fast-generate-preview"
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):  # noqa: F811
+def veo(team, owner, veo_server):
     return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                          base_url=veo_server.url, api_key=veo_server.api_key)
 
@@ -52,7 +51,7 @@ def photo():
 
 
 def test_a_veo_take_is_rendered_downloaded_and_plays(
-        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):
     scene = make_scene(duration=8)
 
     take = render_on(veo, scene, editor, django_capture_on_commit_callbacks)
@@ -68,7 +67,7 @@ def test_a_veo_take_is_rendered_downloaded_and_plays(
 
 
 def test_a_safety_filtered_veo_take_fails_in_plain_words(
-        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):
     veo_server.scenario = "rai-filtered"
 
     take = render_on(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
@@ -79,7 +78,7 @@ def test_a_safety_filtered_veo_take_fails_in_plain_words(
 
 
 def test_a_veo_video_gone_after_two_days_fails_the_take_as_expired(
-        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):
     veo_server.scenario = "expired"
 
     take = render_on(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
@@ -88,7 +87,7 @@ def test_a_veo_video_gone_after_two_days_fails_the_take_as_expired(
 
 
 def test_a_retired_preview_model_fails_the_take_as_retired_or_unknown(
-        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, make_scene, editor, veo_server, django_capture_on_commit_callbacks):
     CatalogModel.objects.create(kind="veo", connection=veo, model_id="veo-3.0-generate-preview",
                                 display_name="Veo 3.0", sizes=["1280x720"], durations=[4, 8],
                                 price_per_second={"*": 0.4})
@@ -102,7 +101,7 @@ def test_a_retired_preview_model_fails_the_take_as_retired_or_unknown(
 
 
 def test_a_1080p_take_shorter_than_eight_seconds_is_refused_in_the_page(
-        veo, client_for, make_scene, editor, veo_server):  # noqa: F811
+        veo, client_for, make_scene, editor, veo_server):
     scene = make_scene(duration=4, size="1920x1080")
 
     html = client_for(editor).post(reverse("generation:render_create", args=[scene.pk]),
@@ -125,7 +124,7 @@ def test_an_owner_connects_veo_with_just_a_key(client_for, owner, team):
 
 
 def test_the_cast_goes_to_veo_as_asset_references_in_an_eight_second_take(
-        veo, team, make_scene, make_member, editor, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, team, make_scene, make_member, editor, veo_server, django_capture_on_commit_callbacks):
     member = make_member(team, Role.EDITOR, "maya")
     maya = consent.character_create(team=team, user=member, name="Maya", kind=CharacterKind.PERSON,
                                     person=member, description="red coat", images=[photo()])
@@ -146,7 +145,7 @@ def test_the_cast_goes_to_veo_as_asset_references_in_an_eight_second_take(
 
 
 def test_canceling_a_running_veo_take_stops_it_here_since_google_cannot(
-        veo, make_scene, editor, veo_server, monkeypatch, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, make_scene, editor, veo_server, monkeypatch, django_capture_on_commit_callbacks):
     scheduled = []
     monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, delay: scheduled.append(render.pk))
     take = render_on(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
@@ -162,7 +161,7 @@ def test_canceling_a_running_veo_take_stops_it_here_since_google_cannot(
 
 
 def test_testing_a_veo_connection_with_a_wrong_key_says_so(
-        veo, veo_server, django_capture_on_commit_callbacks):  # noqa: F811
+        veo, veo_server, django_capture_on_commit_callbacks):
     veo.set_api_key("AIzaSy-wrong-key-999")
     veo.save()
 

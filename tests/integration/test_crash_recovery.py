@@ -16,13 +16,12 @@ import pytest
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import services
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_worker_killed_mid_submission_is_replaced_and_the_take_finishes_once(
-        real_worker, provider_server, make_scene, team, owner, editor, tmp_path):  # noqa: F811
+        real_worker, provider_server, make_scene, team, owner, editor, tmp_path):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
         api_key=provider_server.api_key)

@@ -11,7 +11,14 @@ from PIL import Image
 
 from projects import consent
 from projects.models import (
-    Character, CharacterKind, ConsentAction, ConsentEvent, ConsentGrant, ConsentScope, Membership, Role,
+    Character,
+    CharacterKind,
+    ConsentAction,
+    ConsentEvent,
+    ConsentGrant,
+    ConsentScope,
+    Membership,
+    Role,
 )
 
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -11,12 +11,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import pipeline, services
-from generation.models import Render, Status
 from projects import consent, review
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 
 def photo(name="me.png"):
@@ -157,7 +156,6 @@ def test_revoking_withholds_and_unapproves_every_take_and_tells_the_team(
     consent.consent_grant(character=maya, user=member)
     scene = make_scene(prompt="@Maya on the pier.")
     take = finished_take(scene)
-    from projects import services as project_services
 
     review.take_approve(take=take, user=reviewer)
     mail.outbox.clear()

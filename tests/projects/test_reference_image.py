@@ -11,7 +11,6 @@ from PIL import Image
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import services
-from tests.fakes.provider_server import provider_server  # noqa: F401
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -9,7 +9,14 @@ from django.urls import reverse
 
 from generation.models import Render, Status
 from projects import review, services
-from projects.models import Activity, Comment, Decision, NotificationPreference, ReviewDecision, SceneStatus
+from projects.models import (
+    Activity,
+    Comment,
+    Decision,
+    NotificationPreference,
+    ReviewDecision,
+    SceneStatus,
+)
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -93,20 +93,20 @@ def test_a_stale_save_is_refused_and_shows_both_versions(client_for, editor, own
 
 
 def test_moving_a_scene_down_reorders_the_storyboard(client_for, editor, make_scene):
-    first, second, third = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
+    first, _second, _third = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     response = client_for(editor).post(reverse("projects:scene_move", args=[first.pk, "down"]), **HX)
     assert response.content.decode().lstrip().startswith('<div id="board"')
     assert list(Scene.objects.values_list("title", flat=True)) == ["B", "A", "C"]
 
 
 def test_moving_the_first_scene_up_changes_nothing(client_for, editor, make_scene):
-    first, second = make_scene(title="A"), make_scene(title="B")
+    first, _second = make_scene(title="A"), make_scene(title="B")
     client_for(editor).post(reverse("projects:scene_move", args=[first.pk, "up"]), **HX)
     assert list(Scene.objects.values_list("title", flat=True)) == ["A", "B"]
 
 
 def test_deleting_a_scene_renumbers_the_rest(client_for, editor, make_scene):
-    a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
+    _a, b, _c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     client = client_for(editor)
     confirm = client.get(reverse("projects:scene_delete", args=[b.pk]))
     assert "Delete scene 2" in confirm.content.decode()

@@ -13,7 +13,6 @@ from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.fal import FalJob, FalProvider, verify_fal_webhook
 from generation.providers.http import make_client
 from generation.providers.webhooks import WebhookError
-from tests.fakes.fal_server import fal_server  # noqa: F401
 
 APP = r"/fal-ai/veo3\.1"
 STATUS = APP + r"/requests/[0-9a-f-]{36}/status"
@@ -31,7 +30,7 @@ def sleeps():
 
 
 @pytest.fixture
-def fal(fal_server, sleeps):  # noqa: F811
+def fal(fal_server, sleeps):
     def make(*, api_key=None, webhook_url=None):
         return FalProvider(base_url=fal_server.url, api_key=api_key or fal_server.api_key, webhook_url=webhook_url,
                            client=make_client(base_url=fal_server.url, headers={}, read=5.0), sleep=sleeps.append)
@@ -47,7 +46,7 @@ def poll_until_done(provider, job_id, limit=10):
     raise AssertionError(f"still running after {limit} polls: {states}")
 
 
-def test_it_renders_veo_from_submit_to_download(fal_server, fal, tmp_path):  # noqa: F811
+def test_it_renders_veo_from_submit_to_download(fal_server, fal, tmp_path):
     provider = fal()
 
     job_id = provider.submit(scene())
@@ -64,7 +63,7 @@ def test_it_renders_veo_from_submit_to_download(fal_server, fal, tmp_path):  # n
     assert "authorization" not in fal_server.seen("GET", r"/cdn/.*")[0].headers
 
 
-def test_a_sub_path_endpoint_is_polled_where_fal_said_not_under_its_own_path(fal_server, fal):  # noqa: F811
+def test_a_sub_path_endpoint_is_polled_where_fal_said_not_under_its_own_path(fal_server, fal):
     provider = fal()
     job_id = provider.submit(scene(model="fal-ai/veo3.1/fast"))
     poll_until_done(provider, job_id)
@@ -72,14 +71,14 @@ def test_a_sub_path_endpoint_is_polled_where_fal_said_not_under_its_own_path(fal
     assert len(fal_server.seen("GET", STATUS)) == 3  # the app root, as fal's status_url says
 
 
-def test_the_job_id_keeps_fals_urls_and_starts_with_the_request_id(fal_server, fal):  # noqa: F811
+def test_the_job_id_keeps_fals_urls_and_starts_with_the_request_id(fal_server, fal):
     job_id = fal().submit(scene())
     job = FalJob.decode(job_id, fal_server.url)
     assert job_id.startswith(job.request_id + " ") and len(job_id) <= 200
     assert job.status_url == f"{fal_server.url}/fal-ai/veo3.1/requests/{job.request_id}/status"
 
 
-def test_urls_that_do_not_follow_fals_usual_layout_are_kept_whole(fal_server, fal, tmp_path):  # noqa: F811
+def test_urls_that_do_not_follow_fals_usual_layout_are_kept_whole(fal_server, fal, tmp_path):
     fal_server.scenario = "custom-urls"
     provider = fal()
     job_id = provider.submit(scene())
@@ -89,14 +88,14 @@ def test_urls_that_do_not_follow_fals_usual_layout_are_kept_whole(fal_server, fa
     assert fal_server.seen("GET", r"/q/[0-9a-f-]{36}/state")
 
 
-def test_urls_on_another_host_are_refused_so_the_key_stays_home(fal_server, fal):  # noqa: F811
+def test_urls_on_another_host_are_refused_so_the_key_stays_home(fal_server, fal):
     fal_server.scenario = "foreign-urls"
     with pytest.raises(ProviderError) as refused:
         fal().submit(scene())
     assert refused.value.code == "server" and "another host" in refused.value.message
 
 
-def test_a_start_frame_goes_to_the_image_to_video_endpoint_as_a_data_uri(fal_server, fal, tmp_path):  # noqa: F811
+def test_a_start_frame_goes_to_the_image_to_video_endpoint_as_a_data_uri(fal_server, fal, tmp_path):
     frame = tmp_path / "reference.png"
     frame.write_bytes(b"\x89PNG\r\n\x1a\n fake png")
     fal().submit(scene(input_reference=frame))
@@ -108,45 +107,45 @@ def test_a_start_frame_goes_to_the_image_to_video_endpoint_as_a_data_uri(fal_ser
     ("bytedance/seedance-2.0/text-to-video", 12, "12"),
     ("fal-ai/kling-video/v3/pro/text-to-video", 3, "3"),
 ])
-def test_seedance_and_kling_take_their_own_inputs(fal_server, fal, model, seconds, duration):  # noqa: F811
+def test_seedance_and_kling_take_their_own_inputs(fal_server, fal, model, seconds, duration):
     provider = fal()
     assert poll_until_done(provider, provider.submit(scene(model=model, seconds=seconds)))[-1].status == "succeeded"
     assert fal_server.requests[0].json["duration"] == duration
 
 
-def test_a_webhook_url_is_passed_as_fal_webhook(fal_server, fal):  # noqa: F811
+def test_a_webhook_url_is_passed_as_fal_webhook(fal_server, fal):
     fal(webhook_url="https://studio.example/webhooks/tok/").submit(scene())
     assert fal_server.requests[0].query == {"fal_webhook": "https://studio.example/webhooks/tok/"}
 
 
-def test_an_unknown_endpoint_is_reported_as_unknown_or_retired(fal_server, fal):  # noqa: F811
+def test_an_unknown_endpoint_is_reported_as_unknown_or_retired(fal_server, fal):
     with pytest.raises(ProviderError) as refused:
         fal().submit(scene(model="fal-ai/veo2.9"))
     assert refused.value.code == "model_unknown" and "unknown or retired" in refused.value.message
     assert fal_server.accepted == 0
 
 
-def test_a_validation_error_names_the_field_in_plain_words(fal_server, fal):  # noqa: F811
+def test_a_validation_error_names_the_field_in_plain_words(fal_server, fal):
     with pytest.raises(ProviderError) as refused:
         fal().submit(scene(seconds=5))
     assert refused.value.code == "invalid_request"
     assert refused.value.message == "fal refused the request: duration: Invalid value '5s'"
 
 
-def test_a_moderation_failure_says_so(fal_server, fal):  # noqa: F811
+def test_a_moderation_failure_says_so(fal_server, fal):
     fal_server.scenario = "moderation"
     provider = fal()
     state = poll_until_done(provider, provider.submit(scene()))[-1]
     assert state.status == "failed" and state.error.startswith("Refused by the provider's moderation")
 
 
-def test_a_rate_limit_is_waited_out_and_the_request_created_once(fal_server, fal, sleeps):  # noqa: F811
+def test_a_rate_limit_is_waited_out_and_the_request_created_once(fal_server, fal, sleeps):
     fal_server.scenario = "throttled"
     fal().submit(scene())
     assert fal_server.accepted == 1 and len(sleeps) == 1
 
 
-def test_a_5xx_on_submit_is_not_sent_again_but_reported_as_maybe_created(fal_server, fal):  # noqa: F811
+def test_a_5xx_on_submit_is_not_sent_again_but_reported_as_maybe_created(fal_server, fal):
     # The queue may have accepted the request before failing: a second submit could bill twice.
     fal_server.scenario = "server-error"
     with pytest.raises(ProviderError) as failed:
@@ -155,7 +154,7 @@ def test_a_5xx_on_submit_is_not_sent_again_but_reported_as_maybe_created(fal_ser
     assert len(fal_server.seen("POST", APP)) == 1
 
 
-def test_a_wrong_key_is_an_authentication_error(fal_server, fal):  # noqa: F811
+def test_a_wrong_key_is_an_authentication_error(fal_server, fal):
     with pytest.raises(ProviderError) as refused:
         fal(api_key="wrong-key:123456").submit(scene())
     assert refused.value.code == "auth" and "wrong-key:123456" not in refused.value.message
@@ -164,7 +163,7 @@ def test_a_wrong_key_is_an_authentication_error(fal_server, fal):  # noqa: F811
     assert fal().test_connection() == "fal accepted the key."
 
 
-def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):  # noqa: F811
+def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):
     fal_server.scenario = "expired"
     provider = fal()
     job_id = provider.submit(scene())
@@ -174,7 +173,7 @@ def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):  #
     assert gone.value.code == "expired" and not (tmp_path / "video.mp4").exists()
 
 
-def test_cancel_puts_the_cancel_url_and_a_finished_request_cannot_be_cancelled(fal_server, fal):  # noqa: F811
+def test_cancel_puts_the_cancel_url_and_a_finished_request_cannot_be_cancelled(fal_server, fal):
     provider = fal()
     job_id = provider.submit(scene())
     assert provider.cancel(job_id) is True
@@ -194,23 +193,23 @@ def cache():
     store.delete("fal-webhook-jwks")
 
 
-def delivery(fal_server, request_id="0b9e6a4e-3f0c-4c55-9a52-6f1d2b7c8e90", **sign):  # noqa: F811
+def delivery(fal_server, request_id="0b9e6a4e-3f0c-4c55-9a52-6f1d2b7c8e90", **sign):
     body = json.dumps({"request_id": request_id, "status": "OK", "payload": {"video": {"url": "x"}}}).encode()
     return fal_server.sign_webhook(body, request_id=request_id, **sign), body
 
 
-def verify(fal_server, headers, body, cache, **kwargs):  # noqa: F811
+def verify(fal_server, headers, body, cache, **kwargs):
     return verify_fal_webhook(headers=headers, body=body, jwks_url=fal_server.jwks_url, cache=cache, **kwargs)
 
 
-def test_a_webhook_signed_with_fals_key_verifies_and_the_key_set_is_cached(fal_server, cache, db):  # noqa: F811
+def test_a_webhook_signed_with_fals_key_verifies_and_the_key_set_is_cached(fal_server, cache, db):
     headers, body = delivery(fal_server)
     assert verify(fal_server, headers, body, cache) == headers["X-Fal-Webhook-Request-Id"]
     verify(fal_server, headers, body, cache)
     assert len(fal_server.seen("GET", r"/\.well-known/jwks\.json")) == 1
 
 
-def test_a_tampered_body_or_a_stranger_key_is_refused(fal_server, cache, db):  # noqa: F811
+def test_a_tampered_body_or_a_stranger_key_is_refused(fal_server, cache, db):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     headers, body = delivery(fal_server)
@@ -221,13 +220,13 @@ def test_a_tampered_body_or_a_stranger_key_is_refused(fal_server, cache, db):  #
         verify(fal_server, headers, body, cache)
 
 
-def test_a_stale_timestamp_is_refused(fal_server, cache, db):  # noqa: F811
+def test_a_stale_timestamp_is_refused(fal_server, cache, db):
     headers, body = delivery(fal_server, timestamp=int(time.time()) - 301)
     with pytest.raises(WebhookError, match="too far"):
         verify(fal_server, headers, body, cache)
 
 
-def test_a_rotated_key_is_fetched_once_when_no_cached_key_verifies(fal_server, cache, db):  # noqa: F811
+def test_a_rotated_key_is_fetched_once_when_no_cached_key_verifies(fal_server, cache, db):
     headers, body = delivery(fal_server)
     verify(fal_server, headers, body, cache)
     fal_server.rotate_keys()

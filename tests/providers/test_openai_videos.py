@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC
-from pathlib import Path
 
 import httpx
 import pytest
@@ -227,7 +226,7 @@ def test_it_never_resends_a_create_the_gateway_answered_with_a_server_error(prov
 
 
 def test_a_create_forwarded_then_failed_exists_once_and_can_be_found(provider_server, gateway, sleeps):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from generation.providers.base import JobProbe
 

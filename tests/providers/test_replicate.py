@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 

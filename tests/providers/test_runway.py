@@ -10,7 +10,6 @@ import pytest
 from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import make_client
 from generation.providers.runway import RunwayProvider
-from tests.fakes.runway_server import runway_server  # noqa: F401
 
 TASK = r"/v1/tasks/[0-9a-f-]{36}"
 
@@ -26,7 +25,7 @@ def sleeps():
 
 
 @pytest.fixture
-def runway(runway_server, sleeps):  # noqa: F811
+def runway(runway_server, sleeps):
     def make(*, api_key=None):
         return RunwayProvider(base_url=runway_server.url, api_key=api_key or runway_server.api_key,
                               client=make_client(base_url=runway_server.url, headers={}, read=5.0),

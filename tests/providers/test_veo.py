@@ -10,7 +10,7 @@ import pytest
 from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import UNCERTAIN, make_client
 from generation.providers.veo import VeoProvider
-from tests.fakes.veo_server import RAI_REASON, veo_server  # noqa: F401
+from tests.fakes.veo_server import RAI_REASON
 
 CREATE = r"/v1beta/models/veo-3\.1-generate-preview:predictLongRunning"
 PROMPT = "A harbour at dawn, mist on the water."
@@ -27,7 +27,7 @@ def sleeps():
 
 
 @pytest.fixture
-def veo(veo_server, sleeps):  # noqa: F811
+def veo(veo_server, sleeps):
     def make(*, api_key=None, read=5.0):
         return VeoProvider(
             base_url=veo_server.url, api_key=api_key or veo_server.api_key,
@@ -52,7 +52,7 @@ def image(tmp_path, name, content=b"\x89PNG\r\n\x1a\n a frame"):
     return path
 
 
-def test_it_renders_a_video_from_submit_to_download(veo_server, veo, tmp_path):  # noqa: F811
+def test_it_renders_a_video_from_submit_to_download(veo_server, veo, tmp_path):
     provider = veo()
 
     job_id = provider.submit(scene())
@@ -65,7 +65,7 @@ def test_it_renders_a_video_from_submit_to_download(veo_server, veo, tmp_path): 
     assert veo_server.accepted == {"success": 1}
 
 
-def test_it_sends_exactly_the_body_google_defines(veo_server, veo):  # noqa: F811
+def test_it_sends_exactly_the_body_google_defines(veo_server, veo):
     veo().submit(scene(seconds=6, size="720x1280"))
 
     (create,) = veo_server.seen("POST", CREATE)
@@ -77,14 +77,14 @@ def test_it_sends_exactly_the_body_google_defines(veo_server, veo):  # noqa: F81
     }
 
 
-def test_it_asks_for_1080p_at_eight_seconds(veo_server, veo):  # noqa: F811
+def test_it_asks_for_1080p_at_eight_seconds(veo_server, veo):
     veo().submit(scene(size="1920x1080"))
 
     (create,) = veo_server.seen("POST", CREATE)
     assert create.json["parameters"] == {"durationSeconds": 8, "aspectRatio": "16:9", "resolution": "1080p"}
 
 
-def test_it_refuses_1080p_shorter_than_eight_seconds_without_sending(veo_server, veo):  # noqa: F811
+def test_it_refuses_1080p_shorter_than_eight_seconds_without_sending(veo_server, veo):
     with pytest.raises(ProviderError) as refused:
         veo().submit(scene(size="1080x1920", seconds=4))
 
@@ -93,7 +93,7 @@ def test_it_refuses_1080p_shorter_than_eight_seconds_without_sending(veo_server,
     assert veo_server.requests == []
 
 
-def test_it_sends_the_scene_image_as_the_start_frame_inline(veo_server, veo, tmp_path):  # noqa: F811
+def test_it_sends_the_scene_image_as_the_start_frame_inline(veo_server, veo, tmp_path):
     frame = image(tmp_path, "reference.png")
 
     veo().submit(scene(input_reference=frame, seconds=4))
@@ -103,7 +103,7 @@ def test_it_sends_the_scene_image_as_the_start_frame_inline(veo_server, veo, tmp
         "bytesBase64Encoded": base64.b64encode(frame.read_bytes()).decode(), "mimeType": "image/png"}
 
 
-def test_it_sends_at_most_three_cast_images_as_asset_references(veo_server, veo, tmp_path):  # noqa: F811
+def test_it_sends_at_most_three_cast_images_as_asset_references(veo_server, veo, tmp_path):
     cast = tuple(image(tmp_path, f"character-{i}.jpg", b"\xff\xd8\xff\xe0 face %d" % i) for i in range(4))
 
     veo().submit(scene(character_images=cast))
@@ -115,7 +115,7 @@ def test_it_sends_at_most_three_cast_images_as_asset_references(veo_server, veo,
                                       "mimeType": "image/jpeg"}
 
 
-def test_with_a_start_frame_the_cast_is_not_sent_as_references(veo_server, veo, tmp_path):  # noqa: F811
+def test_with_a_start_frame_the_cast_is_not_sent_as_references(veo_server, veo, tmp_path):
     veo().submit(scene(input_reference=image(tmp_path, "reference.png"),
                        character_images=(image(tmp_path, "character-0.png"),)))
 
@@ -124,7 +124,7 @@ def test_with_a_start_frame_the_cast_is_not_sent_as_references(veo_server, veo, 
     assert veo_server.accepted == {"success": 1}
 
 
-def test_it_refuses_cast_references_in_a_short_or_portrait_take(veo_server, veo, tmp_path):  # noqa: F811
+def test_it_refuses_cast_references_in_a_short_or_portrait_take(veo_server, veo, tmp_path):
     cast = (image(tmp_path, "character-0.png"),)
 
     with pytest.raises(ProviderError) as short:
@@ -137,7 +137,7 @@ def test_it_refuses_cast_references_in_a_short_or_portrait_take(veo_server, veo,
     assert veo_server.requests == []
 
 
-def test_the_fake_refuses_a_field_google_does_not_define(veo_server):  # noqa: F811
+def test_the_fake_refuses_a_field_google_does_not_define(veo_server):
     response = httpx.post(f"{veo_server.url}/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
                           headers={"x-goog-api-key": veo_server.api_key},
                           json={"instances": [{"prompt": "x"}], "parameters": {"seed_value": 1}})
@@ -147,7 +147,7 @@ def test_the_fake_refuses_a_field_google_does_not_define(veo_server):  # noqa: F
     assert 'Unknown name "seed_value"' in response.json()["error"]["message"]
 
 
-def test_googles_own_refusal_is_passed_on_in_its_words(veo_server, veo, tmp_path):  # noqa: F811
+def test_googles_own_refusal_is_passed_on_in_its_words(veo_server, veo, tmp_path):
     # Lite takes no likeness references; the catalog never asks, but if a caller did, Google says why.
     with pytest.raises(ProviderError) as refused:
         veo().submit(scene(model="veo-3.1-lite-generate-preview",
@@ -158,7 +158,7 @@ def test_googles_own_refusal_is_passed_on_in_its_words(veo_server, veo, tmp_path
     assert veo_server.accepted == {}
 
 
-def test_a_retired_or_unknown_model_says_so(veo_server, veo):  # noqa: F811
+def test_a_retired_or_unknown_model_says_so(veo_server, veo):
     with pytest.raises(ProviderError) as refused:
         veo().submit(scene(model="veo-2.9-imaginary"))
 
@@ -167,7 +167,7 @@ def test_a_retired_or_unknown_model_says_so(veo_server, veo):  # noqa: F811
     assert veo_server.accepted == {}
 
 
-def test_a_malformed_model_id_is_refused_without_asking(veo_server, veo):  # noqa: F811
+def test_a_malformed_model_id_is_refused_without_asking(veo_server, veo):
     with pytest.raises(ProviderError) as refused:
         veo().submit(scene(model="../files/x"))
 
@@ -175,7 +175,7 @@ def test_a_malformed_model_id_is_refused_without_asking(veo_server, veo):  # noq
     assert veo_server.requests == []
 
 
-def test_a_wrong_key_is_an_authentication_error_that_does_not_repeat_it(veo_server, veo):  # noqa: F811
+def test_a_wrong_key_is_an_authentication_error_that_does_not_repeat_it(veo_server, veo):
     with pytest.raises(ProviderError) as refused:
         veo(api_key="AIzaSy-wrong-key-999").submit(scene())
 
@@ -184,7 +184,7 @@ def test_a_wrong_key_is_an_authentication_error_that_does_not_repeat_it(veo_serv
     assert "AIzaSy-wrong-key-999" not in refused.value.message
 
 
-def test_a_throttle_is_waited_out_as_google_asks_and_the_take_submitted_once(veo_server, veo, sleeps):  # noqa: F811
+def test_a_throttle_is_waited_out_as_google_asks_and_the_take_submitted_once(veo_server, veo, sleeps):
     veo_server.scenario = "throttled"
 
     veo().submit(scene())
@@ -194,7 +194,7 @@ def test_a_throttle_is_waited_out_as_google_asks_and_the_take_submitted_once(veo
     assert len(veo_server.seen("POST", CREATE)) == 2
 
 
-def test_a_throttle_that_does_not_lift_is_rate_limited_and_retryable(veo_server, veo, sleeps):  # noqa: F811
+def test_a_throttle_that_does_not_lift_is_rate_limited_and_retryable(veo_server, veo, sleeps):
     veo_server.scenario = "throttled-always"
 
     with pytest.raises(ProviderError) as refused:
@@ -205,7 +205,7 @@ def test_a_throttle_that_does_not_lift_is_rate_limited_and_retryable(veo_server,
     assert veo_server.accepted == {}
 
 
-def test_a_throttled_poll_is_handed_back_to_be_rescheduled_not_waited_out(veo_server, veo, sleeps):  # noqa: F811
+def test_a_throttled_poll_is_handed_back_to_be_rescheduled_not_waited_out(veo_server, veo, sleeps):
     veo_server.scenario = "throttled-poll"
     provider = veo()
     job_id = provider.submit(scene())
@@ -218,7 +218,7 @@ def test_a_throttled_poll_is_handed_back_to_be_rescheduled_not_waited_out(veo_se
     assert poll_until_done(provider, job_id)[-1].status == "succeeded"
 
 
-def test_an_exhausted_daily_quota_is_reported_without_retrying(veo_server, veo, sleeps):  # noqa: F811
+def test_an_exhausted_daily_quota_is_reported_without_retrying(veo_server, veo, sleeps):
     veo_server.scenario = "quota"
 
     with pytest.raises(ProviderError) as refused:
@@ -228,7 +228,7 @@ def test_an_exhausted_daily_quota_is_reported_without_retrying(veo_server, veo, 
     assert sleeps == [] and len(veo_server.seen("POST", CREATE)) == 1
 
 
-def test_a_server_error_on_create_is_not_sent_again_but_reported_as_maybe_created(veo_server, veo, sleeps):  # noqa: F811
+def test_a_server_error_on_create_is_not_sent_again_but_reported_as_maybe_created(veo_server, veo, sleeps):
     # Google may have started the operation before failing: a second create could bill twice.
     veo_server.scenario = "server-error"
 
@@ -239,7 +239,7 @@ def test_a_server_error_on_create_is_not_sent_again_but_reported_as_maybe_create
     assert len(veo_server.seen("POST", CREATE)) == 1
 
 
-def test_a_create_whose_answer_timed_out_is_not_sent_again(veo_server, veo, sleeps):  # noqa: F811
+def test_a_create_whose_answer_timed_out_is_not_sent_again(veo_server, veo, sleeps):
     veo_server.scenario = "slow-create"
 
     with pytest.raises(ProviderError) as lost:
@@ -250,7 +250,7 @@ def test_a_create_whose_answer_timed_out_is_not_sent_again(veo_server, veo, slee
     assert len(veo_server.seen("POST", CREATE)) == 1
 
 
-def test_a_safety_filtered_video_fails_in_plain_words(veo_server, veo):  # noqa: F811
+def test_a_safety_filtered_video_fails_in_plain_words(veo_server, veo):
     veo_server.scenario = "rai-filtered"
     provider = veo()
 
@@ -261,7 +261,7 @@ def test_a_safety_filtered_video_fails_in_plain_words(veo_server, veo):  # noqa:
     assert RAI_REASON in states[-1].error
 
 
-def test_a_failed_operation_carries_googles_reason(veo_server, veo):  # noqa: F811
+def test_a_failed_operation_carries_googles_reason(veo_server, veo):
     veo_server.scenario = "failed"
     provider = veo()
 
@@ -271,7 +271,7 @@ def test_a_failed_operation_carries_googles_reason(veo_server, veo):  # noqa: F8
     assert "internal error" in states[-1].error
 
 
-def test_an_operation_google_forgot_fails_the_job_saying_it_is_kept_two_days(veo_server, veo):  # noqa: F811
+def test_an_operation_google_forgot_fails_the_job_saying_it_is_kept_two_days(veo_server, veo):
     veo_server.scenario = "gone"
     provider = veo()
 
@@ -281,7 +281,7 @@ def test_an_operation_google_forgot_fails_the_job_saying_it_is_kept_two_days(veo
 
 
 def test_the_key_goes_to_the_api_but_never_to_the_storage_the_video_redirects_to(
-        veo_server, veo, tmp_path):  # noqa: F811
+        veo_server, veo, tmp_path):
     provider = veo()
     job_id = provider.submit(scene())
     poll_until_done(provider, job_id)
@@ -296,7 +296,7 @@ def test_the_key_goes_to_the_api_but_never_to_the_storage_the_video_redirects_to
     assert (tmp_path / "video.mp4").read_bytes() == veo_server.video
 
 
-def test_an_expired_video_is_reported_as_expired(veo_server, veo, tmp_path):  # noqa: F811
+def test_an_expired_video_is_reported_as_expired(veo_server, veo, tmp_path):
     veo_server.scenario = "expired"
     provider = veo()
     job_id = provider.submit(scene())
@@ -309,7 +309,7 @@ def test_an_expired_video_is_reported_as_expired(veo_server, veo, tmp_path):  # 
     assert not (tmp_path / "video.mp4").exists()
 
 
-def test_it_will_not_download_before_the_video_is_done(veo_server, veo, tmp_path):  # noqa: F811
+def test_it_will_not_download_before_the_video_is_done(veo_server, veo, tmp_path):
     provider = veo()
     job_id = provider.submit(scene())
 
@@ -320,7 +320,7 @@ def test_it_will_not_download_before_the_video_is_done(veo_server, veo, tmp_path
     assert veo_server.storage_requests == []
 
 
-def test_there_is_no_cancel_so_cancel_says_so_without_a_request(veo_server, veo):  # noqa: F811
+def test_there_is_no_cancel_so_cancel_says_so_without_a_request(veo_server, veo):
     provider = veo()
     job_id = provider.submit(scene())
     before = len(veo_server.requests)
@@ -329,20 +329,20 @@ def test_there_is_no_cancel_so_cancel_says_so_without_a_request(veo_server, veo)
     assert len(veo_server.requests) == before
 
 
-def test_testing_the_connection_makes_one_cheap_authenticated_call(veo_server, veo):  # noqa: F811
+def test_testing_the_connection_makes_one_cheap_authenticated_call(veo_server, veo):
     assert "accepts the key" in veo().test_connection()
 
     (listing,) = veo_server.seen("GET", r"/v1beta/models")
     assert listing.query == {"pageSize": "1"} and listing.headers["x-goog-api-key"] == veo_server.api_key
 
 
-def test_a_base_url_pasted_with_its_version_works_too(veo_server, sleeps):  # noqa: F811
+def test_a_base_url_pasted_with_its_version_works_too(veo_server, sleeps):
     provider = VeoProvider(base_url=f"{veo_server.url}/v1beta/", api_key=veo_server.api_key, sleep=sleeps.append)
 
     assert "accepts the key" in provider.test_connection()
 
 
-def test_testing_with_a_wrong_key_says_the_key_is_wrong(veo_server, veo):  # noqa: F811
+def test_testing_with_a_wrong_key_says_the_key_is_wrong(veo_server, veo):
     with pytest.raises(ProviderError) as refused:
         veo(api_key="AIzaSy-wrong-key-999").test_connection()
 
