@@ -207,3 +207,28 @@ def test_without_the_providers_job_time_the_expectation_closes_in_on_the_real_ti
 
     assert expected_seconds(take(scene, runway, model="gen4.5")) == pytest.approx(20, abs=1)
     assert late[-1] <= 1  # and the last take was seen within a second of its end
+
+
+def test_a_poll_nudged_by_a_webhook_learns_the_moment_it_saw_the_job_done(
+        scene, gateway, clock, monkeypatch, settings):
+    # With webhooks the poll that sees a job done comes as it ends, and the last one that saw it
+    # running was a slow safety net: the midpoint of the two would teach the studio jobs are faster.
+    from generation.renders import pipeline
+
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    gateway.set_webhook_secret("whsec_c2VjcmV0")
+    gateway.save()
+    monkeypatch.setattr(pipeline, "_finish", lambda render, **kw: render.advance(Status.SUCCEEDED))
+    monkeypatch.setattr(pipeline, "provider_for", lambda connection: provider)
+    provider = JobWithoutATime(clock, job_seconds=20)
+    render = Render.objects.create(scene=scene, connection=gateway, provider=gateway.kind, model="m", recipe={},
+                                   status=Status.RUNNING, provider_job_id="v-1", submitted_at=clock.now,
+                                   running_seen_at=clock.now + timedelta(seconds=2))
+    provider.ends_at["v-1"] = clock.now + timedelta(seconds=20)
+    clock.advance(20)
+
+    render_poll(render.pk)  # the webhook's nudge
+
+    render.refresh_from_db()
+    assert render.status == Status.SUCCEEDED
+    assert (render.provider_done_at - render.submitted_at).total_seconds() == pytest.approx(20)
