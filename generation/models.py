@@ -165,6 +165,9 @@ class Render(models.Model):
         null=True, blank=True,
         help_text="When the provider's job ended on our clock: submit + the provider's own job time, "
                   "else when a poll saw it")
+    # The last poll that saw the job not yet done: with the first poll that saw it done, it brackets
+    # when a job ended whose provider reports no job time (pipeline._provider_done_at).
+    running_seen_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = RenderQuerySet.as_manager()

@@ -398,17 +398,28 @@ def render_poll(render_id: int) -> None:
         render.mark_failed(state.error or "The provider reported a failure without a reason.")
     elif state.status == "canceled":
         render.advance(Status.CANCELED, error_message="Canceled at the provider.")
-    elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress))):
+    elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress)),
+                        running_seen_at=timezone.now()):
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
 
 
 def _provider_done_at(render: Render, state):
-    """When the job finished, on our clock: submit + the provider's own job time when it
-    says, else now (the poll that saw it). The schedule learns from this, so it must not
-    include how late we looked."""
+    """When the job finished, on our clock. The schedule learns from this, so it must not
+    include how late we looked: submit + the provider's own job time when it says; else the
+    midpoint between the last poll that saw the job running and this one that sees it done."""
     now = timezone.now()
-    if state.provider_seconds is None or render.submitted_at is None:
+    if render.submitted_at is None:
         return now
+    if state.provider_seconds is None:
+        # Learning "now" would be a fixed point above the truth: with checkpoints at 0.75 and
+        # 1 × the expectation E, any E up to 4/3 of the real time sees every job at E, and
+        # learns E again (bench/README.md, Veo and Runway). The midpoint errs by at most half
+        # the gap between two polls, either way, so the expectation closes in on the real time.
+        # A webhook's nudge sees the job done as it ends: then now is the better guess.
+        if render.connection_id and webhook_url_for(render.connection):
+            return now
+        last_running = max(render.running_seen_at or render.submitted_at, render.submitted_at)
+        return last_running + (now - last_running) / 2
     # The provider's clock starts before ours (it answered the create first), so this
     # errs late by about one round trip, plus or minus the provider's rounding to
     # whole seconds; and it is never in the future.

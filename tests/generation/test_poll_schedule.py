@@ -18,8 +18,8 @@ def gateway(team, owner):
                                          base_url="https://gw.example/v1", api_key="k")
 
 
-def take(scene, connection, *, status=Status.RUNNING, submitted_ago=0.0, took=None):
-    render = Render.objects.create(scene=scene, connection=connection, provider=connection.kind, model="m",
+def take(scene, connection, *, status=Status.RUNNING, submitted_ago=0.0, took=None, model="m"):
+    render = Render.objects.create(scene=scene, connection=connection, provider=connection.kind, model=model,
                                    recipe={}, status=status, submitted_at=NOW - timedelta(seconds=submitted_ago))
     if took is not None:
         done = render.submitted_at + timedelta(seconds=took)
@@ -140,3 +140,94 @@ def test_a_late_poll_does_not_teach_the_studio_that_jobs_are_slow(scene, team, o
     late.refresh_from_db()
     assert late.status == Status.SUCCEEDED
     assert expected_seconds(take(scene, connection)) == pytest.approx(12, abs=0.01)
+
+
+class JobWithoutATime:
+    """A provider that, like Veo and Runway, says only "running" or "done", never how long the job
+    ran; its jobs end `job_seconds` after submit on the test's clock."""
+
+    def __init__(self, clock, job_seconds):
+        self.clock, self.job_seconds, self.ends_at = clock, job_seconds, {}
+
+    def poll(self, job_id):
+        from generation.providers.base import JobState
+
+        if self.clock.now >= self.ends_at[job_id]:
+            return JobState(status="succeeded", progress=100)
+        return JobState(status="running")
+
+
+class Clock:
+    def __init__(self):
+        self.now = NOW
+
+    def advance(self, seconds):
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr("django.utils.timezone.now", lambda: clock.now)
+    return clock
+
+
+def follow_the_schedule(monkeypatch, clock, provider, render) -> float:
+    """Poll the take when the schedule says, on the fake clock, until it is done: how late it was seen."""
+    from generation.renders import pipeline
+
+    asked = []
+    monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, *, delay: asked.append(delay))
+    monkeypatch.setattr(pipeline, "_finish", lambda render, **kw: render.advance(Status.SUCCEEDED))
+    monkeypatch.setattr(pipeline, "provider_for", lambda connection: provider)
+    provider.ends_at[render.provider_job_id] = render.submitted_at + timedelta(seconds=provider.job_seconds)
+    clock.advance(next_poll_delay(render))
+    while True:
+        render_poll(render.pk)
+        render.refresh_from_db()
+        if render.status == Status.SUCCEEDED:
+            return (clock.now - provider.ends_at[render.provider_job_id]).total_seconds()
+        clock.advance(asked[-1])
+
+
+def test_without_the_providers_job_time_the_expectation_closes_in_on_the_real_time(
+        scene, team, owner, clock, monkeypatch):
+    # Learning "the poll that saw it done" settled at ~23 s for 20 s jobs, each seen ~3 s late.
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway", base_url="",
+                                           api_key="k")
+    provider = JobWithoutATime(clock, job_seconds=20)
+    late = []
+    for n in range(6):
+        clock.advance(60)
+        render = Render.objects.create(scene=scene, connection=runway, provider="runway", model="gen4.5",
+                                       recipe={}, status=Status.RUNNING, provider_job_id=f"task-{n}",
+                                       submitted_at=clock.now)
+        late.append(follow_the_schedule(monkeypatch, clock, provider, render))
+
+    assert expected_seconds(take(scene, runway, model="gen4.5")) == pytest.approx(20, abs=1)
+    assert late[-1] <= 1  # and the last take was seen within a second of its end
+
+
+def test_a_poll_nudged_by_a_webhook_learns_the_moment_it_saw_the_job_done(
+        scene, gateway, clock, monkeypatch, settings):
+    # With webhooks the poll that sees a job done comes as it ends, and the last one that saw it
+    # running was a slow safety net: the midpoint of the two would teach the studio jobs are faster.
+    from generation.renders import pipeline
+
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    gateway.set_webhook_secret("whsec_c2VjcmV0")
+    gateway.save()
+    monkeypatch.setattr(pipeline, "_finish", lambda render, **kw: render.advance(Status.SUCCEEDED))
+    monkeypatch.setattr(pipeline, "provider_for", lambda connection: provider)
+    provider = JobWithoutATime(clock, job_seconds=20)
+    render = Render.objects.create(scene=scene, connection=gateway, provider=gateway.kind, model="m", recipe={},
+                                   status=Status.RUNNING, provider_job_id="v-1", submitted_at=clock.now,
+                                   running_seen_at=clock.now + timedelta(seconds=2))
+    provider.ends_at["v-1"] = clock.now + timedelta(seconds=20)
+    clock.advance(20)
+
+    render_poll(render.pk)  # the webhook's nudge
+
+    render.refresh_from_db()
+    assert render.status == Status.SUCCEEDED
+    assert (render.provider_done_at - render.submitted_at).total_seconds() == pytest.approx(20)
