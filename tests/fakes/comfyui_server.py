@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import pytest
 
 from tests.fakes.provider_server import _load_video, parse_multipart
+from tests.fakes.wire import Recorded
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures/comfyui"
 PROMPT_FIELDS = {"prompt", "client_id", "prompt_id", "extra_data", "front", "number", "partial_execution_targets"}
@@ -55,19 +56,6 @@ NODES = {
                          "quality": None, "method": None},
 }
 OUTPUT_NODES = {"VHS_VideoCombine", "SaveAnimatedWEBP"}
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: bytes
-    json: object = None
-    at: float = field(default_factory=time.monotonic)  # when it arrived
-    fields: dict | None = None
-    accepted: bool = False  # a /prompt the server queued
 
 
 @dataclass

@@ -34,14 +34,14 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, urlsplit
+from http.server import ThreadingHTTPServer
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.fakes.provider_server import _load_video
+from tests.fakes.wire import Recorded, RecordingHandler
 
 SCENARIOS = (
     "success",       # IN_QUEUE, IN_PROGRESS (logs at 50 %), COMPLETED with the video
@@ -88,17 +88,6 @@ MODELS = {  # endpoint id -> input name -> (required, check)
         "negative_prompt": (False, lambda v: isinstance(v, str)),
     },
 }
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict
-    headers: dict
-    body: bytes
-    json: object = None
-    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -207,38 +196,9 @@ class FalServer:
         return "queued" if job.polls <= 1 else "running" if job.polls == 2 else "done"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        fake: FalServer = self.server.fake
-        url = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        record = Recorded(method=self.command, path=url.path, query=dict(parse_qsl(url.query)),
-                          headers={k.lower(): v for k, v in self.headers.items()},
-                          body=self.rfile.read(length) if length else b"")
-        with fake.lock:
-            fake.requests.append(record)
-        try:
-            route(fake, self, record)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    do_POST = do_DELETE = do_PUT = do_GET
-
-    def reply(self, status: int, payload=None, *, body: bytes | None = None,
-              content_type: str = "application/json") -> None:
-        if body is None:
-            body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class _Handler(RecordingHandler):
+    def handle_request(self, fake, record: Recorded) -> None:
+        route(fake, self, record)
 
 
 def detail(h: _Handler, status: int, message) -> None:

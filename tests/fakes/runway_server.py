@@ -22,12 +22,12 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from tests.fakes.provider_server import _load_video
+from tests.fakes.wire import Recorded, RecordingHandler
 
 API_VERSION = "2024-11-06"
 SCENARIOS = (
@@ -49,16 +49,6 @@ FIELDS = {
     "/v1/text_to_video": ({"model", "promptText", "ratio", "duration"}, {"seed"}),
     "/v1/image_to_video": ({"model", "promptImage", "ratio", "duration"}, {"promptText", "seed"}),
 }
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict
-    body: bytes
-    json: object = None
-    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass
@@ -143,39 +133,9 @@ class RunwayServer:
                 "output": [f"{self.cdn_url}/cdn/{task.id}/output.mp4?_jwt=signed-url-token"]}
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        fake: RunwayServer = self.server.fake
-        url = urlsplit(self.path)
-        length = int(self.headers.get("content-length") or 0)
-        record = Recorded(method=self.command, path=url.path,
-                          headers={k.lower(): v for k, v in self.headers.items()},
-                          body=self.rfile.read(length) if length else b"")
-        with fake.lock:
-            fake.requests.append(record)
-        try:
-            route(fake, self, record)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    do_POST = do_DELETE = do_PUT = do_GET
-
-    def reply(self, status: int, payload=None, *, body: bytes | None = None,
-              content_type: str = "application/json") -> None:
-        if body is None:
-            body = json.dumps(payload).encode() if payload is not None else b""
-        self.send_response(status)
-        if body or status != 204:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+class _Handler(RecordingHandler):
+    def handle_request(self, fake, record: Recorded) -> None:
+        route(fake, self, record)
 
 
 def error(h: _Handler, status: int, message: str, **extra) -> None:

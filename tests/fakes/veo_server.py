@@ -32,6 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from tests.fakes.provider_server import _load_video
+from tests.fakes.wire import Recorded
 
 SCENARIOS = (
     "success",       # not done for `polls_to_finish` - 1 polls, then one generated sample
@@ -58,17 +59,6 @@ IMAGE_FIELDS = {"bytesBase64Encoded", "mimeType"}
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 RAI_REASON = ("We encountered an issue with the audio for your prompt. You have not been charged. "
               "Please try a different prompt.")
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    query: dict
-    headers: dict  # lower-cased names
-    body: bytes
-    json: object = None
-    at: float = field(default_factory=time.monotonic)  # when it arrived
 
 
 @dataclass

@@ -13,6 +13,7 @@ from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.fal import FalJob, FalProvider, verify_fal_webhook
 from generation.providers.http import make_client
 from generation.providers.webhooks import WebhookError
+from tests.providers.helpers import poll_until_done
 
 APP = r"/fal-ai/veo3\.1"
 STATUS = APP + r"/requests/[0-9a-f-]{36}/status"
@@ -35,15 +36,6 @@ def fal(fal_server, sleeps):
         return FalProvider(base_url=fal_server.url, api_key=api_key or fal_server.api_key, webhook_url=webhook_url,
                            client=make_client(base_url=fal_server.url, headers={}, read=5.0), sleep=sleeps.append)
     return make
-
-
-def poll_until_done(provider, job_id, limit=10):
-    states = []
-    for _ in range(limit):
-        states.append(provider.poll(job_id))
-        if states[-1].status in ("succeeded", "failed", "canceled"):
-            return states
-    raise AssertionError(f"still running after {limit} polls: {states}")
 
 
 def test_it_renders_veo_from_submit_to_download(fal_server, fal, tmp_path):

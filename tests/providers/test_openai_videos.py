@@ -10,6 +10,7 @@ import pytest
 from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import UNCERTAIN, make_client
 from generation.providers.openai_videos import OpenAIVideosProvider
+from tests.providers.helpers import poll_until_done
 
 CREATE = r"/openai/v1/videos"
 POLL = r"/openai/v1/videos/job_\d+"
@@ -40,15 +41,6 @@ def gateway(provider_server, sleeps):
         )
 
     return make
-
-
-def poll_until_done(provider, job_id, limit=10):
-    states = []
-    for _ in range(limit):
-        states.append(provider.poll(job_id))
-        if states[-1].status in ("succeeded", "failed", "canceled"):
-            return states
-    raise AssertionError(f"still running after {limit} polls: {states}")
 
 
 def test_it_renders_a_video_from_submit_to_download(provider_server, gateway, tmp_path):

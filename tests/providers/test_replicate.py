@@ -10,6 +10,7 @@ import pytest
 from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import UNCERTAIN, make_client
 from generation.providers.replicate import ReplicateProvider, generic_input
+from tests.providers.helpers import poll_until_done
 
 VEO_CREATE = r"/replicate/v1/models/google/veo-3\.1/predictions"
 POLL = r"/replicate/v1/predictions/job_\d+"
@@ -39,15 +40,6 @@ def replicate(provider_server, sleeps):
         )
 
     return make
-
-
-def poll_until_done(provider, job_id, limit=10):
-    states = []
-    for _ in range(limit):
-        states.append(provider.poll(job_id))
-        if states[-1].status in ("succeeded", "failed", "canceled"):
-            return states
-    raise AssertionError(f"still running after {limit} polls: {states}")
 
 
 def test_it_renders_a_veo_video_from_submit_to_download(provider_server, replicate, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import make_client
 from generation.providers.runway import RunwayProvider
+from tests.providers.helpers import poll_until_done
 
 TASK = r"/v1/tasks/[0-9a-f-]{36}"
 
@@ -31,15 +32,6 @@ def runway(runway_server, sleeps):
                               client=make_client(base_url=runway_server.url, headers={}, read=5.0),
                               sleep=sleeps.append)
     return make
-
-
-def poll_until_done(provider, job_id, limit=10):
-    states = []
-    for _ in range(limit):
-        states.append(provider.poll(job_id))
-        if states[-1].status in ("succeeded", "failed", "canceled"):
-            return states
-    raise AssertionError(f"still running after {limit} polls: {states}")
 
 
 def test_it_renders_a_video_from_submit_to_download(runway_server, runway, tmp_path):

@@ -11,6 +11,7 @@ from generation.providers.base import ProviderError, RenderRequest
 from generation.providers.http import UNCERTAIN, make_client
 from generation.providers.veo import VeoProvider
 from tests.fakes.veo_server import RAI_REASON
+from tests.providers.helpers import poll_until_done
 
 CREATE = r"/v1beta/models/veo-3\.1-generate-preview:predictLongRunning"
 PROMPT = "A harbour at dawn, mist on the water."
@@ -35,15 +36,6 @@ def veo(veo_server, sleeps):
         )
 
     return make
-
-
-def poll_until_done(provider, job_id, limit=10):
-    states = []
-    for _ in range(limit):
-        states.append(provider.poll(job_id))
-        if states[-1].status in ("succeeded", "failed", "canceled"):
-            return states
-    raise AssertionError(f"still running after {limit} polls: {states}")
 
 
 def image(tmp_path, name, content=b"\x89PNG\r\n\x1a\n a frame"):
