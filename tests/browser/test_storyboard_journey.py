@@ -97,7 +97,7 @@ def create_project(page: Page, name: str, description: str = "") -> None:
 
 
 def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
-              size: str = "1280x720", camera_notes: str = "") -> None:
+              size: str = "1280x720", camera_notes: str = "", refused: bool = False) -> None:
     form = page.get_by_test_id("add-scene-form")
     form.get_by_label("Title").fill(title)
     form.get_by_label("Prompt").fill(prompt)
@@ -105,6 +105,10 @@ def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
     form.get_by_label("Size").select_option(size)
     form.get_by_label("Camera / shot notes").fill(camera_notes)
     form.get_by_role("button", name="Add scene").click()
+    if not refused:
+        # The board's answer brings a fresh, empty form. The live channel may show the new frame
+        # first; typing the next scene before that answer would go into the form it replaces.
+        expect(page.get_by_test_id("add-scene-form").get_by_label("Title")).to_have_value("")
 
 
 def frame(page: Page, title: str) -> Locator:
@@ -287,7 +291,7 @@ def test_bad_scene_input_keeps_what_was_typed(logged_in_page, owner, project, li
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.evaluate("window.__noReload = true")
 
-    add_scene(page, title="Night watch", prompt="", duration=2, camera_notes="locked-off wide")
+    add_scene(page, title="Night watch", prompt="", duration=2, camera_notes="locked-off wide", refused=True)
 
     form = page.get_by_test_id("add-scene-form")
     expect(form.get_by_role("alert")).to_have_text("Describe what happens in the scene.")
