@@ -449,7 +449,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
 
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
-            from projects import services
+            from projects.storyboard import services
 
             scene = services.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
         new_take, created = generation.render_create(

@@ -7,10 +7,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from projects import services
 from projects.live import ChangeKind, live_publish
 from projects.live.hub import Hub, Message, Subscriber
 from projects.models import ChangeEvent, Role
+from projects.storyboard import services
 
 
 def _render_names(event, role):

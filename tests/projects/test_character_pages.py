@@ -50,7 +50,7 @@ def robo(team, owner):
 
 @pytest.fixture
 def other_project(team, owner):
-    from projects import services
+    from projects.storyboard import services
 
     return services.project_create(team=team, user=owner, name="Other film")
 

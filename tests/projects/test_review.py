@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects import review, services
+from projects import review
 from projects.models import (
     Activity,
     Comment,
@@ -17,6 +17,7 @@ from projects.models import (
     ReviewDecision,
     SceneStatus,
 )
+from projects.storyboard import services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

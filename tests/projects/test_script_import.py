@@ -257,7 +257,7 @@ def test_export_downloads_the_storyboard_as_fountain(client_for, reviewer, proje
 
 
 def test_import_export_import_keeps_scenes_headings_and_dialogue(client_for, editor, project, team, owner):
-    from projects import services
+    from projects.storyboard import services
 
     client = client_for(editor)
     preview(client, project)

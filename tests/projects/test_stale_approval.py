@@ -13,9 +13,10 @@ from PIL import Image
 
 from generation.exports import services as exports
 from generation.models import Render
-from projects import consent, review, services
+from projects import consent, review
 from projects.models import CharacterKind
 from projects.selectors import board_frame
+from projects.storyboard import services
 
 
 def png():

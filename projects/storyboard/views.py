@@ -18,7 +18,7 @@ from generation.models import Render
 from generation.renders import reference
 from generation.renders.forms import RenderForm
 from generation.storage.files import file_response, protect
-from projects import consent, review, selectors, services
+from projects import consent, review, selectors
 from projects.access import get_project_for, get_scene_for, require
 from projects.forms import (
     ProjectBudgetForm,
@@ -31,6 +31,7 @@ from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
 from projects.models.storyboard import SIZE_CHOICES
+from projects.storyboard import services
 
 STORYBOARD = "projects/project_detail.html"
 

@@ -18,7 +18,6 @@ from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from projects import services
 from projects.consent import consent_problem
 from projects.models import (
     MAX_SCENE_SECONDS,
@@ -31,7 +30,14 @@ from projects.models import (
     ScriptImport,
 )
 from projects.review import record
-from projects.script import MAX_PROMPT, MAX_SCRIPT_BYTES, MAX_TITLE, ScriptError, parse_script
+from projects.storyboard import services
+from projects.storyboard.script import (
+    MAX_PROMPT,
+    MAX_SCRIPT_BYTES,
+    MAX_TITLE,
+    ScriptError,
+    parse_script,
+)
 
 MODES = ("append", "replace")
 
