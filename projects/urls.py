@@ -1,6 +1,7 @@
 from django.urls import path
 
-from projects import character_views, guest_views, inbox_views, review_views
+from projects import guest_views, inbox_views, review_views
+from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.storyboard import script_views, views
 from projects.teams import views as team_views

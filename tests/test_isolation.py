@@ -16,7 +16,8 @@ from PIL import Image
 
 from generation.models import Export, ExportStatus, ReconciliationRun
 from generation.providers import comfy_workflows, connections
-from projects import consent, guest_links, review
+from projects import guest_links, review
+from projects.characters import consent
 from projects.models import (
     CharacterKind,
     Invitation,

@@ -22,7 +22,7 @@ from generation.renders import catalog
 from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
 from generation.spend import budget
 from projects import review
-from projects.consent import cast_problems
+from projects.characters.consent import cast_problems
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from projects.consent import consent_problem
+from projects.characters.consent import consent_problem
 from projects.models import (
     MAX_SCENE_SECONDS,
     MIN_SCENE_SECONDS,

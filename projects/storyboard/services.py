@@ -163,7 +163,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         )
         scene.full_clean()
         scene.save()
-        from projects.consent import scene_sync_cast
+        from projects.characters.consent import scene_sync_cast
 
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
@@ -210,7 +210,7 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     else:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
-    from projects.consent import scene_sync_cast
+    from projects.characters.consent import scene_sync_cast
 
     cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)

@@ -18,8 +18,9 @@ from generation.models import Render
 from generation.renders import reference
 from generation.renders.forms import RenderForm
 from generation.storage.files import file_response, protect
-from projects import consent, review, selectors
+from projects import review, selectors
 from projects.access import get_project_for, get_scene_for, require
+from projects.characters import consent
 from projects.forms import (
     ProjectBudgetForm,
     ProjectForm,

@@ -157,7 +157,7 @@ def character(team, owner):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from projects import consent
+    from projects.characters import consent
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (90, 120, 160)).save(buffer, format="PNG")

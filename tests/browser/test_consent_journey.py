@@ -19,7 +19,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from generation.models import Render
-from projects import consent
+from projects.characters import consent
 from projects.models import Character, CharacterKind, Role
 from projects.storyboard import services
 from tests.browser.conftest import log_in

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from generation.models import Render, Status
 from generation.renders import batch
-from projects import consent, review
+from projects import review
+from projects.characters import consent
 from projects.models import Activity, CharacterKind, Role
 
 HX = {"HTTP_HX_REQUEST": "true"}

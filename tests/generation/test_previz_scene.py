@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFont
 from generation.models import PrevizJob, Status
 from generation.previz import animatic
 from generation.previz.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind
 from projects.storyboard.services import scene_set_reference
 

@@ -14,7 +14,7 @@ from generation.provenance.credentials import (
     canonical_sha256,
     studio_ca_from_settings,
 )
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind, Role, Team
 from tests.generation.test_remote_renders import four_second_scene, gateway, render_on  # noqa: F401
 

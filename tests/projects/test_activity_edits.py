@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from projects import consent
+from projects.characters import consent
 from projects.models import Activity, CharacterKind
 from projects.storyboard import services
 

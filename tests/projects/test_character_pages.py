@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from projects import consent
+from projects.characters import consent
 from projects.models import (
     Character,
     CharacterKind,

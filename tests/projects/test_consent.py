@@ -14,7 +14,8 @@ from PIL import Image
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import pipeline, services
-from projects import consent, review
+from projects import review
+from projects.characters import consent
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
 
 

@@ -13,7 +13,8 @@ from PIL import Image
 
 from generation.exports import services as exports
 from generation.models import Render
-from projects import consent, review
+from projects import review
+from projects.characters import consent
 from projects.models import CharacterKind
 from projects.selectors import board_frame
 from projects.storyboard import services
