@@ -29,7 +29,7 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
-from projects.review import record
+from projects.review.services import record
 from projects.storyboard import services
 from projects.storyboard.script import (
     MAX_PROMPT,

@@ -23,7 +23,7 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.notifications import invitation_notify
+from projects.review.notifications import invitation_notify
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -138,7 +138,7 @@ def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
 
 def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
     """The project's activity feed: what changed on the storyboard, and by whom."""
-    from projects.review import record
+    from projects.review.services import record
 
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from generation.models import Export
-from projects import guest_links, review
 from projects.models import Scene
+from projects.review import guest_links
+from projects.review import services as review
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame
 

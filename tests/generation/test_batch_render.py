@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from generation.models import Render, Status
 from generation.renders import batch
-from projects import review
 from projects.characters import consent
 from projects.models import Activity, CharacterKind, Role
+from projects.review import services as review
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

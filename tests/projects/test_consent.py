@@ -14,9 +14,9 @@ from PIL import Image
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import pipeline, services
-from projects import review
 from projects.characters import consent
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
+from projects.review import services as review
 
 
 def photo(name="me.png"):

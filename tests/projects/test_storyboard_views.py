@@ -142,7 +142,7 @@ def frame_order(html: str) -> list[str]:
 
 
 def test_the_board_shows_the_stored_order_after_reordering(client_for, editor, project, make_scene, finished_take):
-    from projects import review
+    from projects.review import services as review
 
     a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     for scene in (a, b, c):  # takes and decisions make the review-status query GROUP BY, which drops ordering
@@ -264,7 +264,7 @@ def test_the_board_view_is_remembered_per_user(client_for, editor, reviewer, pro
 
 def test_a_frame_shows_status_thumbnail_cast_and_comments(client_for, editor, owner, project, make_scene,
                                                           finished_take):
-    from projects import review
+    from projects.review import services as review
 
     plain, rendered = make_scene(title="Plain"), make_scene(title="Rendered")
     take = finished_take(rendered)
