@@ -20,7 +20,7 @@ from generation.storage.files import file_response
 from projects import selectors
 from projects.access import get_character_for, membership_for, require
 from projects.characters import consent
-from projects.forms import CharacterForm, ConsentForm
+from projects.characters.forms import CharacterForm, ConsentForm
 from projects.inputs import MAX_SEARCH
 from projects.models import Character, CharacterImage
 
