@@ -131,8 +131,8 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
 
     from generation.models import Render, Status
     from generation.provenance.credentials import read_provenance
-    from projects import review
-    from projects import services as projects
+    from projects.review import services as review
+    from projects.storyboard import services as projects
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
     team = projects.team_create(name="Bench Pictures", owner=user)

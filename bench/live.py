@@ -78,8 +78,8 @@ def book(changes: int):
     from django.test import Client
 
     from generation.models import Render, Status
-    from projects import services
     from projects.models import Membership, Role
+    from projects.storyboard import services
 
     owner = get_user_model().objects.create_user("bench-owner", password="x" * 20)
     team = services.team_create(name="Bench", owner=owner)

@@ -312,7 +312,7 @@ def main() -> None:
 
         from generation.models import TERMINAL, Render, Status
         from generation.renders import batch, pipeline, services
-        from projects import services as projects
+        from projects.storyboard import services as projects
         from studio_site.celery import app as celery_app
 
         celery_app.conf.task_always_eager = False

@@ -206,7 +206,7 @@ class Render(models.Model):
 
     @property
     def needs_override(self) -> bool:
-        """Approving it takes an owner's written reason (projects.review.approval_blocker says why)."""
+        """Approving it takes an owner's written reason (projects.review.services.approval_blocker says why)."""
         return self.provenance_broken or bool(self.delivery_problems)
 
     @property

@@ -16,7 +16,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self):
         from generation.models import take_settled
-        from projects import review
+        from projects.review import services as review
 
-        take_settled.connect(review.on_take_settled, dispatch_uid="projects.review.on_take_settled")
+        take_settled.connect(review.on_take_settled, dispatch_uid="projects.review.services.on_take_settled")
         post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="projects.create_cache_tables")

@@ -20,7 +20,7 @@ def send_notification(user_id: int, subject: str, body: str) -> None:
 @shared_task(acks_late=True, ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=True,
              max_retries=5)
 def send_render_digest(user_id: int) -> None:
-    from projects.notifications import render_digest_send
+    from projects.review.notifications import render_digest_send
 
     render_digest_send(user_id)
 

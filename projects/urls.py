@@ -1,15 +1,11 @@
 from django.urls import path
 
-from projects import (
-    character_views,
-    guest_views,
-    inbox_views,
-    review_views,
-    script_views,
-    team_views,
-    views,
-)
+from projects.characters import views as character_views
 from projects.live import views as live_views
+from projects.review import guest_views, inbox_views
+from projects.review import views as review_views
+from projects.storyboard import script_views, views
+from projects.teams import views as team_views
 
 app_name = "projects"
 

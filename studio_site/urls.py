@@ -3,8 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from generation import health
-from projects import account_views, team_views
-from projects.forms import LoginForm
+from projects.teams import account_views
+from projects.teams import views as team_views
+from projects.teams.forms import LoginForm
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from django.contrib.auth import get_user_model
 
-from projects import services
 from projects.models import Membership, Role
+from projects.storyboard import services
 from studio_site.celery import app as celery_app
 
 # Fixtures shared across test packages: the strict fake providers and the real Celery worker.

@@ -48,7 +48,6 @@ def _user(name: str):
 
 def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour Story") -> Built:
     from generation.models import Render, Status
-    from projects import services
     from projects.models import (
         Character,
         CharacterKind,
@@ -60,6 +59,7 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         Role,
         Scene,
     )
+    from projects.storyboard import services
 
     tag = uuid.uuid4().hex[:6]
     with transaction.atomic():

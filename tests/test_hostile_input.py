@@ -38,7 +38,6 @@ from generation.models import (
 from generation.providers import comfy_workflows, connections
 from generation.providers.webhooks import sign_standard_webhook
 from generation.renders import services as generation
-from projects import guest_links, review, script_import, services
 from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     Character,
@@ -50,6 +49,9 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
+from projects.review import guest_links
+from projects.review import services as review
+from projects.storyboard import script_import, services
 from tests.conftest import PASSWORD
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from generation.models import Export, ExportStatus, ReconciliationRun
 from generation.providers import comfy_workflows, connections
-from projects import consent, guest_links, review, script_import, services
+from projects.characters import consent
 from projects.models import (
     CharacterKind,
     Invitation,
@@ -25,6 +25,9 @@ from projects.models import (
     NotificationKind,
     ScriptImport,
 )
+from projects.review import guest_links
+from projects.review import services as review
+from projects.storyboard import script_import, services
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"

@@ -31,8 +31,8 @@ from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
 from generation.renders.services import form_key
 from generation.storage.scratch import FinishedFile, scratch_dir
-from projects import review
 from projects.models import Comment
+from projects.review import services as review
 
 log = logging.getLogger(__name__)
 

@@ -152,7 +152,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             Cast.objects.bulk_create([Cast(render_id=r.pk, character_id=c.pk)
                                       for r, t in zip(renders, plan.takes) for c in t.compiled.cast])
             from generation.tasks import submit_render
-            from projects import review
+            from projects.review import services as review
 
             review.on_renders_started(renders)
             for render in renders:

@@ -35,7 +35,7 @@ from generation.providers import (
 from generation.renders import catalog, delivery, reference
 from generation.spend import billing
 from generation.storage.scratch import FinishedFile, scratch_dir
-from projects.consent import cast_problems
+from projects.characters.consent import cast_problems
 
 log = logging.getLogger(__name__)
 

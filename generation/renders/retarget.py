@@ -199,7 +199,7 @@ def scene_retarget(*, project, user, target: catalog.Target, shown: list[tuple[i
 
 
 def _save_move(move: Move, *, project, user, target: catalog.Target) -> None:
-    from projects.review import record
+    from projects.review.services import record
 
     scene = move.scene
     changed = [name for name in ("size", "duration") if getattr(move, f"{name}_changed")]

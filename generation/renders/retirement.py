@@ -64,8 +64,8 @@ def retirement_warn(today: datetime.date | None = None) -> int:
 
 
 def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
-    from projects.notifications import notify, studio_address
-    from projects.review import record
+    from projects.review.notifications import notify, studio_address
+    from projects.review.services import record
 
     try:
         with transaction.atomic():

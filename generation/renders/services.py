@@ -21,8 +21,8 @@ from generation.providers import ProviderError, provider_for
 from generation.renders import catalog
 from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
 from generation.spend import budget
-from projects import review
-from projects.consent import cast_problems
+from projects.characters.consent import cast_problems
+from projects.review import services as review
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ row takes (a worker recording a take's progress inserts a ChangeEvent naming the
 With FOR UPDATE such a worker, holding the project's key-share lock from its own earlier insert, would
 wait for the team row a booking holds while that booking waits for the project: a deadlock.
 
-Owners hear (inbox + email, `projects.notifications`) when a cap reaches 80 % and 100 %, once per
+Owners hear (inbox + email, `projects.review.notifications`) when a cap reaches 80 % and 100 %, once per
 level per cap per calendar month (`BudgetAlert` rows, written under the same locks). Takes rarely
 add up to a cap exactly, so the first booking a cap refuses also counts as its 100 % (`on_refused`,
 called by the booking services after their transaction rolled back; a re-render from review runs
@@ -58,7 +58,7 @@ from projects.models import (
     Scene,
     Team,
 )
-from projects.notifications import notify
+from projects.review.notifications import notify
 
 ALERT_LEVELS = (80, 100)
 # A take that gave its estimate back (see on_take_settled): not part of any month's spend.

@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from projects.consent import consent_state
+from projects.characters.consent import consent_state
 from projects.models import Character, ConsentAction, ConsentEvent, ConsentGrant, Membership
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from django.db.models import QuerySet
 
 from generation.models import Render
-from projects import review
 from projects.models import ACTIVITY_FILTERS, Activity, Project, Scene
+from projects.review import services as review
 
 
 def reviewable_takes(*, scene: Scene) -> QuerySet[Render]:

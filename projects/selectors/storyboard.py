@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
 from django.urls import reverse
 
-from projects import review
 from projects.models import (
     Comment,
     Decision,
@@ -21,6 +20,7 @@ from projects.models import (
     Scene,
     SceneStatus,
 )
+from projects.review import services as review
 
 # Status chips of a frame, in the words the board shows. "stale_approval" is for #12 (an
 # approved take whose scene was edited since); nothing sets it yet.

@@ -2,7 +2,7 @@
 
 from django import template
 
-from projects.guest_links import hide_mentions
+from projects.review.guest_links import hide_mentions
 
 register = template.Library()
 

@@ -8,7 +8,7 @@
 // On a take under review, a reviewer pauses, presses "Draw on frame" and draws: freehand
 // (pointer pressure, smoothed), arrow, rectangle, ellipse, text, in the palette's colours,
 // with undo. The shapes ride along with the comment as JSON, coordinates 0..1 of the frame
-// (checked strictly on the server, projects/drawing.py). A saved drawing shows over the
+// (checked strictly on the server, projects/review/drawing.py). A saved drawing shows over the
 // video while playback is at its comment's moment or range, and while its comment is hovered.
 //
 // Strict CSP: no inline styles in templates; everything visual is set here via CSSOM or classes.
@@ -20,7 +20,7 @@
   var TOOLS = [["pen", "Freehand"], ["arrow", "Arrow"], ["rect", "Rectangle"], ["ellipse", "Ellipse"], ["text", "Text"]];
   var SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2];
   var HOLD = 1.0;            // seconds a point comment's drawing stays up during playback
-  var MAX_PEN_POINTS = 1000; // as projects/drawing.py
+  var MAX_PEN_POINTS = 1000; // as projects/review/drawing.py
   var SHORTCUTS = [
     ["J / K / L", "Play backwards / pause / play (press L or J again for 2×, 4×)"],
     ["← / →", "One frame back / forward"],

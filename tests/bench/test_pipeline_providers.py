@@ -13,7 +13,7 @@ from django.apps import apps as django_apps
 from bench.drivers import DRIVERS, SECONDS, SIZE
 from generation.models import CatalogModel, Render, Status
 from generation.renders import batch
-from projects import services as projects
+from projects.storyboard import services as projects
 
 TAKES, JOB_SECONDS = 3, 0.5
 # The shipped catalogs the drivers book from (data migrations a transactional flush empties).

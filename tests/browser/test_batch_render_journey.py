@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from generation.models import Render
-from projects import review
+from projects.review import services as review
 from tests.browser.test_storyboard_journey import finished_take, scene_card
 
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from generation.models import Export
-from projects import guest_links, review
 from projects.models import Scene
+from projects.review import guest_links
+from projects.review import services as review
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame
 
@@ -157,7 +158,7 @@ def character(team, owner):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from PIL import Image
 
-    from projects import consent
+    from projects.characters import consent
 
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (90, 120, 160)).save(buffer, format="PNG")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from projects import review
+from projects.review import services as review
 from tests.browser.test_storyboard_journey import assert_no_full_reload_since_marked
 
 

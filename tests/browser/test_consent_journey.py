@@ -19,8 +19,9 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from generation.models import Render
-from projects import consent, services
+from projects.characters import consent
 from projects.models import Character, CharacterKind, Role
+from projects.storyboard import services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import refresh_until_settled
 

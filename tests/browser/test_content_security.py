@@ -10,7 +10,7 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 from playwright.sync_api import Page
 
-from projects import services
+from projects.storyboard import services
 from tests.browser.conftest import log_in
 
 INJECT = """() => new Promise(resolve => {

@@ -12,7 +12,7 @@ import io
 import pypdf
 from playwright.sync_api import expect
 
-from projects import review
+from projects.review import services as review
 
 
 def test_choosing_the_grid_layout_downloads_a_grid_storyboard(logged_in_page, live_server, project, make_scene,

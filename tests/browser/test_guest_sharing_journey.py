@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, expect
 
-from projects import guest_links
 from projects.models import Comment
+from projects.review import guest_links
 from tests.browser.conftest import log_in
 
 

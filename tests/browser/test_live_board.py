@@ -108,7 +108,7 @@ def test_a_browser_that_cannot_hold_a_stream_still_sees_changes_by_one_poll(brow
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.evaluate("window.__noReload = true")
 
-    from projects import services
+    from projects.storyboard import services
 
     services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Arrival at dawn")
     expect(frame(page, "Arrival at dawn")).to_have_count(1, timeout=LIVE)

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import expect
 
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind
 
 

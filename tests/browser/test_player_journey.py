@@ -143,7 +143,8 @@ def test_keyboard_steps_frames_and_seconds_marks_a_range_and_loops_it(page: Page
 
 
 def test_a_guest_sees_a_shared_drawing_over_the_video(page: Page, live_server, project, owner, editor, take):
-    from projects import guest_links, review
+    from projects.review import guest_links
+    from projects.review import services as review
 
     review.comment_add(take=take, author=editor, body="Shared: the boat", at=1.0, shared=True,
                        drawing=[{"kind": "rect", "color": "#e53935", "points": [[0.4, 0.4], [0.6, 0.6]]}])
@@ -208,7 +209,7 @@ def wait_for_time(page: Page, seconds: float) -> None:
 
 def test_a_link_to_a_moment_and_a_comment_opens_the_take_paused_there_with_the_comment_in_view(
         page: Page, live_server, reviewer, editor, take):
-    from projects import review
+    from projects.review import services as review
 
     for n in range(14):  # a long thread: the linked comment is far below the fold
         review.comment_add(take=take, author=editor, body=f"Note {n}", at=round(0.1 + n * 0.1, 1))

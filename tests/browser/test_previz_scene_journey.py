@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from projects import services
+from projects.storyboard import services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import finished_take, frame, scene_card
 

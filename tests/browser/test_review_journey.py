@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from generation.previz.animatic import probe_video
 from generation.provenance.credentials import read_with_settings
-from projects import review
+from projects.review import services as review
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import refresh_until_settled
 

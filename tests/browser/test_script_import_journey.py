@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, expect
 
-from projects import review
 from projects.models import Role
+from projects.review import services as review
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame, scene_card
 

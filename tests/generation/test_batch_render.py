@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from generation.models import Render, Status
 from generation.renders import batch
-from projects import consent, review
+from projects.characters import consent
 from projects.models import Activity, CharacterKind, Role
+from projects.review import services as review
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -114,7 +115,7 @@ def test_a_character_whose_consent_was_revoked_stops_the_batch(project, make_sce
 
 
 def test_scenes_of_another_project_cannot_be_slipped_into_the_batch(project, owner, editor, local):
-    from projects import services as projects
+    from projects.storyboard import services as projects
 
     other = projects.project_create(team=project.team, user=owner, name="Other")
     stray = projects.scene_create(project=other, user=owner, title="Stray", prompt="p", duration=1,

@@ -13,8 +13,8 @@ import uuid
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from projects import review
 from projects.models import Project, Scene
+from projects.review import services as review
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -89,7 +89,7 @@ def test_owners_set_the_budget_on_the_storyboard_and_others_cannot(client_for, p
 
 
 def test_deleting_a_scene_does_not_give_its_takes_money_back(project, make_scene, editor, owner, gateway):
-    from projects import services as projects
+    from projects.storyboard import services as projects
 
     project.budget = Decimal("2.00")
     project.save()

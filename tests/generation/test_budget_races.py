@@ -16,8 +16,8 @@ from django.db import connection
 from generation.models import Render
 from generation.renders import services
 from generation.spend import budget
-from projects import services as projects
 from projects.models import Membership, Role
+from projects.storyboard import services as projects
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

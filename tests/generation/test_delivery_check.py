@@ -12,8 +12,8 @@ from django.core.exceptions import ValidationError
 from generation.models import Status
 from generation.renders import services
 from generation.renders.delivery import delivery_blocks_approval
-from projects import review
 from projects.models import ReviewDecision
+from projects.review import services as review
 
 
 def make_clip(path, *, width, height, seconds, audio=True, codec="libx264"):

@@ -17,7 +17,7 @@ from generation.exports import services as exports
 from generation.exports.package import APPROVALS_LABEL
 from generation.models import Export, ExportStatus, Render
 from generation.provenance.credentials import read_with_settings
-from projects.review import take_approve
+from projects.review.services import take_approve
 
 
 @pytest.fixture
@@ -506,7 +506,7 @@ def test_a_reviewers_drawing_is_drawn_over_its_frame_in_the_pdf(tmp_path):
 
 
 def test_the_exported_pdf_shows_drawings_on_the_approved_take(project, owner, reviewer, approved, run_export):
-    from projects.review import comment_add
+    from projects.review.services import comment_add
 
     scene = approved("Dawn", duration=2)
     comment_add(take=scene.approved_take, author=reviewer, body="Boat enters here", at=1.0,

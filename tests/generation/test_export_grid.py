@@ -47,7 +47,7 @@ def start(client, project, **data):
 
 def test_the_export_form_offers_both_layouts_and_makes_the_grid_asked_for(
         client_for, editor, project, make_scene, render_take, reviewer, django_capture_on_commit_callbacks):
-    from projects.review import take_approve
+    from projects.review.services import take_approve
 
     take_approve(take=render_take(make_scene(title="Dawn", duration=1)), user=reviewer)
     for n in range(6):
@@ -70,7 +70,7 @@ def test_the_export_form_offers_both_layouts_and_makes_the_grid_asked_for(
 @pytest.mark.parametrize("layout", ["poster", "", "<script>"])
 def test_an_unknown_layout_is_refused_in_the_page_and_books_nothing(client_for, editor, project, make_scene,
                                                                     render_take, reviewer, layout):
-    from projects.review import take_approve
+    from projects.review.services import take_approve
 
     take_approve(take=render_take(make_scene(title="Dawn", duration=1)), user=reviewer)
     response = start(client_for(editor), project, pdf_layout=layout)

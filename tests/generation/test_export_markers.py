@@ -17,8 +17,8 @@ from generation.exports import package as export_package
 from generation.exports import services as exports
 from generation.exports.markers import ReviewNote
 from generation.models import ExportStatus
-from projects import review
 from projects.models import Comment
+from projects.review import services as review
 
 RED, GREEN = otio.schema.MarkerColor.RED, otio.schema.MarkerColor.GREEN
 DRAWING = {"version": 1, "shapes": [{"tool": "arrow", "points": [[0.1, 0.2], [0.4, 0.5]], "colour": "#e53935"}]}

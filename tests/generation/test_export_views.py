@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Export, ExportStatus, Render
-from projects.review import take_approve
+from projects.review.services import take_approve
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from django.utils import timezone
 from generation.models import Render, Status
 from generation.renders import batch, services
 from generation.spend import budget
-from projects import services as projects
 from projects.models import Membership, Notification, NotificationKind, Role
+from projects.storyboard import services as projects
 
 MONTH = f"{timezone.now():%B}"
 

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw, ImageFont
 from generation.models import PrevizJob, Status
 from generation.previz import animatic
 from generation.previz.animatic import FONTS, dialogue_lines, render_animatic, subtitle_timings
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind
-from projects.services import scene_set_reference
+from projects.storyboard.services import scene_set_reference
 
 RED, BLUE = (220, 40, 40), (30, 60, 220)
 

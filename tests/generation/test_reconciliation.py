@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from generation.models import ReconciliationRun
-from projects import services
+from projects.storyboard import services
 from tests.generation.test_spend import at, take
 
 USAGE = Path(__file__).resolve().parent.parent / "fixtures" / "usage"

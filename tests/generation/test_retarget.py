@@ -95,7 +95,7 @@ def test_apply_moves_the_scenes_and_books_nothing(client_for, editor, project, m
 
 def test_moving_an_approved_scene_to_another_length_makes_its_approval_stale(
         client_for, editor, reviewer, project, make_scene, replicate, render_take):
-    from projects import review
+    from projects.review import services as review
 
     scene = make_scene(duration=5)
     review.take_approve(take=render_take(scene), user=reviewer)

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects import services
 from projects.models import Decision, ReviewDecision
+from projects.storyboard import services
 from tests.realistic import build_project
 
 NOVEMBER = {"month": "2026-11"}

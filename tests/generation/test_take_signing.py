@@ -14,7 +14,7 @@ from generation.provenance.credentials import (
     canonical_sha256,
     studio_ca_from_settings,
 )
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind, Role, Team
 from tests.generation.test_remote_renders import four_second_scene, gateway, render_on  # noqa: F401
 
@@ -134,7 +134,7 @@ def test_an_export_carries_each_takes_studio_manifest(project, owner, reviewer, 
                                                       django_capture_on_commit_callbacks):
     from generation.exports import services as exports
     from generation.provenance.credentials import read_with_settings
-    from projects.review import take_approve
+    from projects.review.services import take_approve
 
     take = render_take(make_scene(title="Dawn", duration=1))
     take_approve(take=take, user=reviewer)

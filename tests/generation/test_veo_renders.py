@@ -15,7 +15,7 @@ from PIL import Image
 from generation.models import CatalogModel, ProviderConnection, Render, Status
 from generation.providers import connections, provider_for
 from generation.renders import pipeline, services
-from projects import consent
+from projects.characters import consent
 from projects.models import CharacterKind, Role
 
 FAST = "veo-3.1-fast-generate-preview"

@@ -7,10 +7,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from projects import services
 from projects.live import ChangeKind, live_publish
 from projects.live.hub import Hub, Message, Subscriber
 from projects.models import ChangeEvent, Role
+from projects.storyboard import services
 
 
 def _render_names(event, role):
@@ -340,7 +340,7 @@ def test_a_pages_own_background_requests_do_not_keep_the_session_alive(client_fo
 def mention_for_eddie(scene, reviewer, editor):
     """A teammate mentions Eddie: a notification for him alone, and a change on the live channel."""
     from generation.models import Render, Status
-    from projects import review
+    from projects.review import services as review
 
     def mention():
         take = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.SUCCEEDED)

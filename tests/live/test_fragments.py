@@ -5,10 +5,10 @@ import json
 import pytest
 
 from generation.models import Export, ExportStatus, Render, Status
-from projects import services
 from projects.live.fragments import render_change
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Role
+from projects.storyboard import services
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
 

@@ -107,7 +107,7 @@ def sentry_on(sentry_server):
 def test_a_server_error_reaches_sentry_without_the_request_body(sentry_on, client_for, owner, project, monkeypatch):
     import sentry_sdk
 
-    from projects import views
+    from projects.storyboard import views
 
     def broken(*args, **kwargs):
         raise RuntimeError("the storyboard exploded")

@@ -14,8 +14,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import guest_links
 from projects.models import ReviewLink
+from projects.review import guest_links
 from projects.throttle import throttle_fail, throttle_key, throttle_wait
 from studio_site.accounts import IDLE_MARK, client_ip
 from tests.conftest import PASSWORD

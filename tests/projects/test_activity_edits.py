@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from projects import consent, services
+from projects.characters import consent
 from projects.models import Activity, CharacterKind
+from projects.storyboard import services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

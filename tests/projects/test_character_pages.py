@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from projects import consent
+from projects.characters import consent
 from projects.models import (
     Character,
     CharacterKind,
@@ -50,7 +50,7 @@ def robo(team, owner):
 
 @pytest.fixture
 def other_project(team, owner):
-    from projects import services
+    from projects.storyboard import services
 
     return services.project_create(team=team, user=owner, name="Other film")
 

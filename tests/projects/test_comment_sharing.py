@@ -4,8 +4,9 @@ import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
 
-from projects import guest_links, review
 from projects.models import Comment
+from projects.review import guest_links
+from projects.review import services as review
 
 
 @pytest.fixture

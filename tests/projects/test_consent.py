@@ -14,8 +14,9 @@ from PIL import Image
 from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import pipeline, services
-from projects import consent, review
+from projects.characters import consent
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
+from projects.review import services as review
 
 
 def photo(name="me.png"):
@@ -37,7 +38,7 @@ def maya(team, member):
 
 @pytest.fixture
 def other_project(team, owner):
-    from projects import services as project_services
+    from projects.storyboard import services as project_services
 
     return project_services.project_create(team=team, user=owner, name="Other film")
 
@@ -216,7 +217,7 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
 
 
 def test_deleting_a_mention_uncasts_the_character(make_scene, maya, owner):
-    from projects import services as project_services
+    from projects.storyboard import services as project_services
 
     scene = make_scene(prompt="@Maya on the pier.")
     project_services.scene_update(scene=scene, expected_version=scene.version, user=owner,

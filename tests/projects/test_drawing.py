@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from projects import guest_links, review
-from projects.drawing import MAX_PEN_POINTS, MAX_SHAPES, MAX_TEXT, drawing_clean
 from projects.models import Comment
+from projects.review import guest_links
+from projects.review import services as review
+from projects.review.drawing import MAX_PEN_POINTS, MAX_SHAPES, MAX_TEXT, drawing_clean
 
 ARROW = {"kind": "arrow", "color": "#e53935", "points": [[0.2, 0.3], [0.6, 0.5]]}
 PEN = {"kind": "pen", "color": "#1e88e5", "points": [[0.1, 0.1, 0.5], [0.15, 0.12, 0.7], [0.2, 0.2, 0.4]]}

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render
-from projects import guest_links, review
 from projects.models import ActivityKind, Comment, ReviewLink
+from projects.review import guest_links
+from projects.review import services as review
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_a_guest_comments_at_a_timecode_under_their_name(client, shared):
 
 
 def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, shared, owner):
-    from projects import review
+    from projects.review import services as review
 
     question = review.comment_add(take=shared["take"], author=owner, body="Does the logo read?", at=1, shared=True)
     secret = review.comment_add(take=shared["hidden"], author=owner, body="Ending notes", at=1, shared=True)

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status
-from projects import review, services
 from projects.live.hub import Hub, Subscriber
 from projects.live.stream import replay
 from projects.models import (
@@ -20,6 +19,8 @@ from projects.models import (
     NotificationPreference,
     Role,
 )
+from projects.review import services as review
+from projects.storyboard import services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 URL = re.compile(r"""https?://[^\s"'<>]+""")

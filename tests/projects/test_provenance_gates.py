@@ -14,8 +14,8 @@ from generation.exports import services as exports
 from generation.models import Export, ExportStatus, Render
 from generation.provenance.credentials import read_with_settings
 from generation.renders import services as generation
-from projects import review
 from projects.models import Activity, ActivityKind, Decision, ReviewDecision
+from projects.review import services as review
 from tests.provenance_helpers import tamper
 
 
@@ -307,7 +307,7 @@ def test_compare_play_all_and_guest_pages_show_each_takes_state(client, client_f
     assert ">Signed by this studio</span>" in cut
     member.logout()
 
-    from projects import guest_links
+    from projects.review import guest_links
 
     _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                            scenes=[scene], days=3)

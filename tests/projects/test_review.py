@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects import review, services
 from projects.models import (
     Activity,
     Comment,
@@ -17,6 +16,8 @@ from projects.models import (
     ReviewDecision,
     SceneStatus,
 )
+from projects.review import services as review
+from projects.storyboard import services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from projects import services
+from projects.storyboard import services
 
 
 def _loaded(scene) -> dict:

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from projects import consent
+from projects.characters import consent
 from projects.models import Activity, ActivityKind, CharacterKind, Scene, ScriptImport
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
@@ -257,7 +257,7 @@ def test_export_downloads_the_storyboard_as_fountain(client_for, reviewer, proje
 
 
 def test_import_export_import_keeps_scenes_headings_and_dialogue(client_for, editor, project, team, owner):
-    from projects import services
+    from projects.storyboard import services
 
     client = client_for(editor)
     preview(client, project)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from projects.script import ScriptError, parse_script, speaker_name, storyboard_fountain
+from projects.storyboard.script import ScriptError, parse_script, speaker_name, storyboard_fountain
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
 

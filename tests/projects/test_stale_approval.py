@@ -13,9 +13,11 @@ from PIL import Image
 
 from generation.exports import services as exports
 from generation.models import Render
-from projects import consent, review, services
+from projects.characters import consent
 from projects.models import CharacterKind
+from projects.review import services as review
 from projects.selectors import board_frame
+from projects.storyboard import services
 
 
 def png():

@@ -142,7 +142,7 @@ def frame_order(html: str) -> list[str]:
 
 
 def test_the_board_shows_the_stored_order_after_reordering(client_for, editor, project, make_scene, finished_take):
-    from projects import review
+    from projects.review import services as review
 
     a, b, c = make_scene(title="A"), make_scene(title="B"), make_scene(title="C")
     for scene in (a, b, c):  # takes and decisions make the review-status query GROUP BY, which drops ordering
@@ -184,7 +184,7 @@ def test_a_drop_based_on_a_stale_list_is_refused_with_the_current_board(client_f
 @pytest.mark.parametrize("order", ["", "1,2,x", "{a},{a}", "{a},{other}"])
 def test_a_drop_with_a_malformed_or_foreign_list_changes_nothing(client_for, editor, project, make_scene, make_team,
                                                                  owner, order):
-    from projects import services
+    from projects.storyboard import services
 
     a = make_scene(title="A")
     other = make_scene(title="Elsewhere", project=services.project_create(team=make_team("Rival"), user=owner,
@@ -264,7 +264,7 @@ def test_the_board_view_is_remembered_per_user(client_for, editor, reviewer, pro
 
 def test_a_frame_shows_status_thumbnail_cast_and_comments(client_for, editor, owner, project, make_scene,
                                                           finished_take):
-    from projects import review
+    from projects.review import services as review
 
     plain, rendered = make_scene(title="Plain"), make_scene(title="Rendered")
     take = finished_take(rendered)
@@ -290,7 +290,7 @@ def test_the_panel_loaded_directly_is_the_board_with_the_panel_open(client_for, 
 
 
 def test_a_scene_under_another_project_url_is_404(client_for, owner, project, scene):
-    from projects import services
+    from projects.storyboard import services
 
     other = services.project_create(team=project.team, user=owner, name="Other")
     assert client_for(owner).get(reverse("projects:scene_panel", args=[other.pk, scene.pk])).status_code == 404

@@ -198,7 +198,7 @@ def test_take_files_are_served_with_safe_headers_also_for_ranges(client_for, vie
 
 
 def test_guest_files_are_served_with_safe_headers(client, project, owner, scene, finished_take):
-    from projects import guest_links
+    from projects.review import guest_links
 
     take = finished_take(scene)
     _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
@@ -214,7 +214,7 @@ def test_export_files_are_downloads_with_safe_headers(
     import uuid
 
     from generation.exports.services import export_create
-    from projects.review import take_approve
+    from projects.review.services import take_approve
 
     scene = make_scene(title="Dawn", duration=1)
     take_approve(take=render_take(scene), user=reviewer)

@@ -15,7 +15,7 @@ from PIL import Image
 from generation.models import ExportStatus, Status
 from generation.provenance import ingredients
 from projects.models import Character
-from projects.review import take_approve
+from projects.review.services import take_approve
 
 pytestmark = pytest.mark.s3
 
@@ -200,7 +200,7 @@ def mdat(mp4: bytes) -> bytes:
 
 def test_a_guest_is_redirected_only_for_takes_the_link_shares(s3_media, bucket, client, project, owner,
                                                              make_scene, render_take):
-    from projects import guest_links
+    from projects.review import guest_links
 
     shared_scene, other = make_scene(title="Dawn"), make_scene(title="Secret ending")
     take, hidden = render_take(shared_scene), render_take(other)

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from projects import services
 from projects.models import Membership, Project, Role, Team
+from projects.storyboard import services
 
 DEMO_USERNAME = "demo"
 DEMO_SCENES = [

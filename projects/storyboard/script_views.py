@@ -8,11 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize, slugify
 from django.views.decorators.http import require_http_methods
 
-from projects import script_import as scripts
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
 from projects.models import ScriptImport
-from projects.script import SPLITS, storyboard_fountain
+from projects.storyboard import script_import as scripts
+from projects.storyboard.script import SPLITS, storyboard_fountain
 
 PAGE = "projects/script_import.html"
 

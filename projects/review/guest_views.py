@@ -8,10 +8,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation.storage.files import file_response
-from projects import guest_links, review
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
 from projects.models import ReviewLink
+from projects.review import guest_links
+from projects.review import services as review
 from projects.throttle import Throttled
 from studio_site.accounts import client_ip
 

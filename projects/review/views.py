@@ -10,11 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from projects import notifications, review, selectors
+from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
-from projects.forms import NotificationPreferenceForm
 from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS
+from projects.review import notifications
+from projects.review import services as review
+from projects.review.forms import NotificationPreferenceForm
 
 REVIEW = "projects/take_review.html"
 

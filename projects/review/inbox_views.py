@@ -4,8 +4,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from projects import notifications, selectors
+from projects import selectors
 from projects.models import Notification
+from projects.review import notifications
 
 INBOX = "projects/inbox.html"
 

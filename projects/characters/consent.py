@@ -280,7 +280,7 @@ def scene_sync_cast(*, scene: Scene) -> None:
 def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
     """Casting from the list writes the @mention into the prompt, so the two never disagree.
     A person is cast only while their consent covers this project."""
-    from projects.services import scene_update
+    from projects.storyboard.services import scene_update
 
     if character.team_id != scene.project.team_id:
         raise ValidationError("That character belongs to another team.")
@@ -295,7 +295,7 @@ def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
 
 def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
     """Un-casting turns every @Name mention back into the plain name."""
-    from projects.services import scene_update
+    from projects.storyboard.services import scene_update
 
     pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
     prompt = pattern.sub(character.name, scene.prompt)

@@ -18,19 +18,22 @@ from generation.models import Render
 from generation.renders import reference
 from generation.renders.forms import RenderForm
 from generation.storage.files import file_response, protect
-from projects import consent, review, selectors, services
+from projects import selectors
 from projects.access import get_project_for, get_scene_for, require
-from projects.forms import (
+from projects.characters import consent
+from projects.inputs import parse_id
+from projects.live.fragments import presence_context
+from projects.models import BoardView, Character
+from projects.models.storyboard import SIZE_CHOICES
+from projects.review import services as review
+from projects.storyboard import services
+from projects.storyboard.forms import (
     ProjectBudgetForm,
     ProjectForm,
     ProjectPolicyForm,
     SceneEditForm,
     SceneForm,
 )
-from projects.inputs import parse_id
-from projects.live.fragments import presence_context
-from projects.models import BoardView, Character
-from projects.models.storyboard import SIZE_CHOICES
 
 STORYBOARD = "projects/project_detail.html"
 

@@ -23,7 +23,7 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.notifications import invitation_notify
+from projects.review.notifications import invitation_notify
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -138,7 +138,7 @@ def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
 
 def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
     """The project's activity feed: what changed on the storyboard, and by whom."""
-    from projects.review import record
+    from projects.review.services import record
 
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
 
@@ -163,7 +163,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         )
         scene.full_clean()
         scene.save()
-        from projects.consent import scene_sync_cast
+        from projects.characters.consent import scene_sync_cast
 
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
@@ -210,7 +210,7 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     else:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
-    from projects.consent import scene_sync_cast
+    from projects.characters.consent import scene_sync_cast
 
     cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)

@@ -11,8 +11,6 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from projects import notifications
-from projects.drawing import drawing_clean
 from projects.inputs import clean_text, has_control_characters
 from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import (
@@ -27,6 +25,8 @@ from projects.models import (
     Scene,
     SceneStatus,
 )
+from projects.review import notifications
+from projects.review.drawing import drawing_clean
 
 MAX_COMMENT = 5000
 # A username ([\w.+-], as Django allows) not ending in a dot: "thanks @rita." mentions rita.
@@ -449,7 +449,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
 
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
-            from projects import services
+            from projects.storyboard import services
 
             scene = services.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
         new_take, created = generation.render_create(

@@ -18,8 +18,7 @@ from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
-from projects import services
-from projects.consent import consent_problem
+from projects.characters.consent import consent_problem
 from projects.models import (
     MAX_SCENE_SECONDS,
     MIN_SCENE_SECONDS,
@@ -30,8 +29,15 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
-from projects.review import record
-from projects.script import MAX_PROMPT, MAX_SCRIPT_BYTES, MAX_TITLE, ScriptError, parse_script
+from projects.review.services import record
+from projects.storyboard import services
+from projects.storyboard.script import (
+    MAX_PROMPT,
+    MAX_SCRIPT_BYTES,
+    MAX_TITLE,
+    ScriptError,
+    parse_script,
+)
 
 MODES = ("append", "replace")
 

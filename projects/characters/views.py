@@ -3,7 +3,7 @@
 The library and a character's page are scoped to the team, like everything
 else, with one exception: the person a character depicts may always open it
 and revoke, even after leaving the team. Consent itself changes only through
-projects.consent, which checks that the user is that person.
+projects.characters.consent, which checks that the user is that person.
 """
 
 
@@ -17,9 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from generation.storage.files import file_response
-from projects import consent, selectors
+from projects import selectors
 from projects.access import get_character_for, membership_for, require
-from projects.forms import CharacterForm, ConsentForm
+from projects.characters import consent
+from projects.characters.forms import CharacterForm, ConsentForm
 from projects.inputs import MAX_SEARCH
 from projects.models import Character, CharacterImage
 

@@ -67,7 +67,7 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
     """What the guest may watch: finished, never withheld, only in the link's scope."""
     visible = Render.objects.watchable().filter(scene__project=link.project).select_related("scene")
     if with_comments:
-        from projects.review import threads
+        from projects.review.services import threads
 
         comments = threads(Comment.objects.select_related("author", "retake"), for_guests=True)
         visible = visible.prefetch_related(Prefetch("comments", comments))
@@ -94,7 +94,7 @@ def team_usernames(link: ReviewLink) -> frozenset[str]:
 def hide_mentions(text: str, usernames) -> str:
     """`@rita` → `@teammate` for every team member: guests read what was said, not who is on the team.
     Anything else after an @ (an email, "@2x") stays as written."""
-    from projects.review import PERSON_MENTION
+    from projects.review.services import PERSON_MENTION
 
     return PERSON_MENTION.sub(lambda m: "@teammate" if m.group(1).lower() in usernames else m.group(0), text)
 

@@ -7,11 +7,18 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from projects import selectors, services
+from projects import selectors
 from projects.access import membership_for, require
-from projects.forms import InvitationForm, JoinForm, MemberRoleForm, MonthlyBudgetForm, TeamForm
 from projects.middleware import SESSION_KEY
 from projects.models import Invitation, Membership
+from projects.storyboard import services
+from projects.teams.forms import (
+    InvitationForm,
+    JoinForm,
+    MemberRoleForm,
+    MonthlyBudgetForm,
+    TeamForm,
+)
 
 
 @login_required

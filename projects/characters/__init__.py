@@ -1,0 +1,1 @@
+"""Characters: the cast a team keeps, their reference images, and the consent each likeness carries."""

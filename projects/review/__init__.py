@@ -1,0 +1,1 @@
+"""Review: comments and drawings on takes, decisions, activity, notifications and the inbox, guest links."""

@@ -1,0 +1,1 @@
+"""Teams: creating one, members and invitations, roles, budgets, signing in and the account page."""

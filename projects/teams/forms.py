@@ -1,0 +1,76 @@
+"""Forms for signing in, creating and joining a team, invitations, roles and monthly budgets."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from projects.inputs import RefuseControlCharacters
+from projects.models import Role
+
+
+class LoginForm(RefuseControlCharacters, AuthenticationForm):
+    """Django's login form, refusing before authentication a username no account can have: the failed
+    attempt is recorded (django-axes), and PostgreSQL refuses NUL or text past the column."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if len(username) > self.fields["username"].max_length:
+            raise forms.ValidationError("No account has a username that long.")
+        return username
+
+
+class InvitationForm(RefuseControlCharacters, forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR)
+
+
+class MemberRoleForm(RefuseControlCharacters, forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class MonthlyBudgetForm(RefuseControlCharacters, forms.Form):
+    """A monthly budget in US dollars (the team's, or one member's cap); empty removes it."""
+
+    monthly_budget = forms.DecimalField(
+        required=False, min_value=0, max_digits=10, decimal_places=2,
+        error_messages={"min_value": "A budget can't be negative.",
+                        "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50.",
+                        "max_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_whole_digits": "That budget is too large: at most $99,999,999.99.",
+                        "max_decimal_places": "Enter the budget in dollars and cents (at most 2 decimals)."})
+
+    def error_text(self) -> str:
+        return " ".join(m for errors in self.errors.values() for m in errors)
+
+
+class TeamForm(RefuseControlCharacters, forms.Form):
+    name = forms.CharField(max_length=120)
+
+
+class JoinForm(RefuseControlCharacters, forms.Form):
+    """A new invitee chooses a username and password."""
+
+    username = forms.CharField(max_length=150)
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken; choose another.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "The two passwords differ.")
+        elif p1:
+            try:
+                password_validation.validate_password(p1)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+# --- Characters and consent ----------------------------------------------------
