@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from generation.models import CatalogModel, ConnectionKind, ProviderConnection, Render
+from generation.models import CatalogModel, ProviderConnection, Render
 from generation.providers import connections
 from generation.renders import catalog, services
 
@@ -182,7 +182,7 @@ def test_one_adapter_per_connection_until_the_connection_changes(gateway):
     assert provider_for(gateway) is not first
 
 
-@pytest.mark.parametrize("kind", ConnectionKind.values)
+@pytest.mark.parametrize("kind", ["local", "openai-videos", "replicate", "veo", "runway", "fal", "comfyui"])
 def test_what_an_adapter_declares_is_read_from_the_class_that_polls_the_connection(team, owner, kind):
     # The poll schedule reads an adapter's declarations (reports_job_time) without building it.
     from generation.providers import adapter_class, provider_for
