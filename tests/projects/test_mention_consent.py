@@ -242,3 +242,18 @@ def test_a_re_render_prompt_goes_through_the_same_refusal(make_scene, maya, owne
         services.scene_update(scene=scene, expected_version=scene.version, user=owner, prompt=TYPED)
     scene.refresh_from_db()
     assert scene.prompt == "A quiet pier." and not scene.cast.exists()
+
+
+def test_a_re_render_from_review_with_an_unconsented_mention_says_why_and_keeps_the_form(
+        client_for, owner, scene, finished_take, maya):
+    take = finished_take(scene)
+    response = client_for(owner).post(reverse("projects:take_decide", args=[take.pk]), {
+        "decision": "changes", "note": "Put Maya in it", "rerender": "1", "prompt": TYPED,
+        "idempotency_key": "5b0f8f3e-2c1d-4a0e-9a51-6f1f2b7c9d10"})
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Maya has not granted consent yet. Maya cannot be cast." in html
+    assert "Put Maya in it" in html and "@Maya runs along the pier, coat flying." in html
+    scene.refresh_from_db()
+    assert scene.prompt != TYPED and not scene.cast.exists() and scene.renders.count() == 1
