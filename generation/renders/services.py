@@ -235,7 +235,7 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
     if override:
         recipe["remix_override"] = {"by": user.get_username(), "reason": override}
-    with transaction.atomic():
+    with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
         child, created = render_create(scene=render.scene, user=user, connection=render.connection,
                                        model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
                                        parent=render)

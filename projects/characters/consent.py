@@ -272,6 +272,23 @@ def mentioned_characters(prompt: str, team) -> list[Character]:
     return found
 
 
+def prompt_cast_check(prompt: str, *, project, cast=()) -> None:
+    """Refuse a prompt whose @mentions would cast someone whose consent does not allow it here.
+
+    Checked where the user acts (saving the scene), with the rule of casting from the list: any
+    provider the person allows will do. Only characters the save would newly cast are checked
+    (`cast`: who the scene casts now); one cast earlier stays until un-cast, and its revocation
+    already withholds its takes. The library is the project's team's: another team's name is
+    plain text, never cast nor named here."""
+    already = {getattr(c, "pk", c) for c in cast}
+    problems = [f"{problem} {character.name} cannot be cast."
+                for character in mentioned_characters(prompt, project.team)
+                if character.pk not in already
+                and (problem := consent_problem(character, project=project, provider_kind=None))]
+    if problems:
+        raise ValidationError(" ".join(problems))
+
+
 def scene_sync_cast(*, scene: Scene) -> None:
     """The cast is who the prompt @mentions: deleting a mention un-casts the character."""
     scene.cast.set(mentioned_characters(scene.prompt, scene.project.team))

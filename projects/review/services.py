@@ -444,9 +444,9 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     prompt = clean_text(prompt, what="The prompt", max_length=Scene._meta.get_field("prompt").max_length)
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
-    with transaction.atomic():
-        from generation.spend import budget
+    from generation.spend import budget
 
+    with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             from projects.storyboard import services
@@ -469,10 +469,10 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
     If the take cannot be booked (retired model, revoked consent, …) the request is
     not recorded either. Returns (comment, new take or None).
     """
-    with transaction.atomic():
-        if retake_prompt is not None:
-            from generation.spend import budget
+    from generation.spend import budget
 
+    with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback
+        if retake_prompt is not None:
             budget.lock(take.scene.project_id, user=user)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)
         if retake_prompt is None:

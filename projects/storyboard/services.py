@@ -162,9 +162,10 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
             size=size, camera_notes=camera_notes, updated_by=user,
         )
         scene.full_clean()
-        scene.save()
-        from projects.characters.consent import scene_sync_cast
+        from projects.characters.consent import prompt_cast_check, scene_sync_cast
 
+        prompt_cast_check(prompt, project=project)
+        scene.save()
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
@@ -201,6 +202,11 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
         changed = [name for name, value in writing.items() if getattr(current, name) != value]
         if not changed:
             return current  # nothing of ours is new: no version bump, no feed entry
+        if "prompt" in changed:  # refused before anything is written: the cast follows the prompt
+            from projects.characters.consent import prompt_cast_check
+
+            prompt_cast_check(writing["prompt"], project=current.project,
+                              cast=current.cast.values_list("pk", flat=True))
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))

@@ -220,13 +220,17 @@ def scene_create(request, pk):
     project, membership = get_project_for(request.user, pk)
     require(membership, "edit")
     form = SceneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.scene_create(project=project, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:  # e.g. an @mention of someone whose consent does not allow it
+            form.add_error("prompt", exc)
     if not form.is_valid():
         context = _board_context(request, project, membership, add_form=form)
         if request.htmx:
             response = render(request, STORYBOARD + "#add-scene", context)
             return reswap(retarget(response, "#add-scene"), "outerHTML")
         return render(request, STORYBOARD, context, status=400)
-    services.scene_create(project=project, user=request.user, **form.cleaned_data)
     if request.htmx:
         return _board(request, project, membership)
     return redirect("projects:project_detail", pk=project.pk)
@@ -259,6 +263,9 @@ def scene_edit(request, pk):
     try:
         scene = services.scene_update(scene=scene, expected_version=form.cleaned_data["version"], base=base,
                                       user=request.user, **form.edits())
+    except ValidationError as exc:  # e.g. an @mention of someone whose consent does not allow it
+        form.add_error("prompt", exc)
+        return _edited(request, scene, membership, form=form, status=400)
     except services.SceneConflict as conflict:
         theirs = conflict.current
         # Keep what this user typed; base the form on their version so saving again is a decision.
