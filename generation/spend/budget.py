@@ -28,7 +28,7 @@ row takes (a worker recording a take's progress inserts a ChangeEvent naming the
 With FOR UPDATE such a worker, holding the project's key-share lock from its own earlier insert, would
 wait for the team row a booking holds while that booking waits for the project: a deadlock.
 
-Owners hear (inbox + email, `projects.review.notifications`) when a cap reaches 80 % and 100 %, once per
+Owners hear (inbox + email, `projects.activity.notifications`) when a cap reaches 80 % and 100 %, once per
 level per cap per calendar month (`BudgetAlert` rows, written under the same locks). Takes rarely
 add up to a cap exactly, so the first booking a cap refuses also counts as its 100 % (`on_refused`,
 called after the booking's transaction rolled back, or the rollback would take the alert with it).
@@ -52,6 +52,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status, recorded_cost_expression
+from projects.activity.notifications import notify
 from projects.models import (
     BudgetAlert,
     BudgetScope,
@@ -62,7 +63,6 @@ from projects.models import (
     Scene,
     Team,
 )
-from projects.review.notifications import notify
 
 ALERT_LEVELS = (80, 100)
 # A take that gave its estimate back (see on_take_settled): not part of any month's spend.

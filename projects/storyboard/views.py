@@ -15,12 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
 from generation.models import Render
-from generation.renders import reference
 from generation.renders.forms import RenderForm
+from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
 from projects.access import get_project_for, get_scene_for, require
-from projects.characters import consent
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
@@ -377,7 +376,7 @@ def scene_cast(request, pk):
     require(membership, "edit")
     character = get_object_or_404(Character, pk=parse_id(request.POST.get("character")) or 0,
                                   team=scene.project.team_id)
-    change = consent.scene_cast_remove if request.POST.get("action") == "remove" else consent.scene_cast_add
+    change = services.scene_cast_remove if request.POST.get("action") == "remove" else services.scene_cast_add
     error = None
     try:
         scene = change(scene=scene, character=character, user=request.user)
