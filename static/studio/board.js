@@ -25,8 +25,9 @@
         var now = order(list);
         if (now === before) return;
         before = now;
+        // From the board, not the list: the list's hx-push-url is for the frames' links.
         htmx.ajax("POST", board.dataset.orderUrl, {
-          source: list, target: "#board-frames", swap: "outerHTML", values: { order: now },
+          source: board, target: "#board-frames", swap: "outerHTML", values: { order: now },
         });
       },
     });
