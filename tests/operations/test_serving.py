@@ -94,11 +94,18 @@ def studio(tmp_path):
             log.seek(0)
             pytest.fail("the studio did not start:\n" + log.read()[-4000:])
         time.sleep(0.3)
+    # The services run in process groups of their own: note them now, so a test that failed to stop
+    # the studio still leaves nothing running once the script itself is killed.
+    started = _descendants(process.pid)
     yield process, base, log
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
-    for pid in _descendants(process.pid):
-        os.kill(pid, signal.SIGKILL)
+    for pid in started | _descendants(process.pid):
+        for kill in (os.killpg, os.kill):  # a service's whole group (its pool, its workers), then the pid
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _wait_for_worker(base: str) -> str:
