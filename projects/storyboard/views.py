@@ -228,6 +228,8 @@ def scene_create(request, pk):
         context = _board_context(request, project, membership, add_form=form)
         if request.htmx:
             response = render(request, STORYBOARD + "#add-scene", context)
+            # The form picks the frames out of its answer (hx-select): a refusal is the form's own section.
+            response["HX-Reselect"] = "#add-scene"
             return reswap(retarget(response, "#add-scene"), "outerHTML")
         return render(request, STORYBOARD, context, status=400)
     if request.htmx:
