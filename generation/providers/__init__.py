@@ -9,6 +9,8 @@ import importlib
 import threading
 import time
 
+from generation.models import ComfyWorkflow, ConnectionKind
+
 from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 
@@ -95,8 +97,6 @@ def _comfyui(connection) -> Provider:
 
     def workflow_for(model_id: str) -> Workflow | None:
         # Read at submit, not when the adapter is built: an owner may remap a workflow meanwhile.
-        from generation.models import ComfyWorkflow
-
         workflow = ComfyWorkflow.objects.filter(connection_id=connection.pk, slug=model_id).first()
         if workflow is None or not workflow.inputs:
             return None
@@ -144,8 +144,6 @@ def adapter_class(kind: str) -> type[Provider]:
 
 def remote_kinds() -> list[tuple[str, str]]:
     """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
-    from generation.models import ConnectionKind
-
     return [(value, label) for value, label in ConnectionKind.choices if value in _BUILDERS and value != "local"]
 
 

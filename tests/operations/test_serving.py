@@ -79,8 +79,11 @@ def studio(tmp_path):
     env.update(DATA_DIR=str(tmp_path / "data"), STATIC_ROOT=str(tmp_path / "static"), PORT=str(port),
                WEB_WORKERS="2", WORKERS="1", STOP_TIMEOUT="10")
     log = (tmp_path / "studio.log").open("w+")
+    # As at a terminal: Ctrl-C is not ignored. A suite started in the background (`.ci/run &`) has
+    # SIGINT ignored, every child inherits that, and a shell cannot trap a signal ignored on entry.
     process = subprocess.Popen([str(ROOT / "studio"), "start"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
