@@ -5,6 +5,7 @@ encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py, workflow_v
 and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
+import importlib
 import threading
 import time
 
@@ -120,6 +121,27 @@ _BUILDERS = {
 }
 
 
+# Connection kind → (module, class) of its adapter, for what an adapter declares about its wire
+# (Provider class attributes) without building a client or decrypting a key; imported on first ask.
+_ADAPTER_CLASSES = {
+    "local": ("local_previz", "LocalPrevizProvider"),
+    "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
+    "replicate": ("replicate", "ReplicateProvider"),
+    "veo": ("veo", "VeoProvider"),
+    "runway": ("runway", "RunwayProvider"),
+    "fal": ("fal", "FalProvider"),
+    "comfyui": ("comfyui", "ComfyUIProvider"),
+}
+
+
+def adapter_class(kind: str) -> type[Provider]:
+    """The adapter class for a connection kind (ProviderError for a kind the studio has no adapter for)."""
+    if kind not in _ADAPTER_CLASSES:
+        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
+    module, name = _ADAPTER_CLASSES[kind]
+    return getattr(importlib.import_module(f".{module}", __name__), name)
+
+
 def remote_kinds() -> list[tuple[str, str]]:
     """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
     return [(value, label) for value, label in ConnectionKind.choices if value in _BUILDERS and value != "local"]
@@ -139,5 +161,5 @@ def webhook_url_for(connection) -> str | None:
 
 __all__ = [
     "JobProbe", "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
-    "provider_for", "remote_kinds", "webhook_url_for",
+    "adapter_class", "provider_for", "remote_kinds", "webhook_url_for",
 ]

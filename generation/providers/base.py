@@ -111,6 +111,10 @@ class Provider(ABC):
     name: str
     models: tuple[ModelSpec, ...]
     has_thumbnail: bool = False
+    # The finished job says how long it ran by the provider's clock (JobState.provider_seconds).
+    # When not, the studio can only guess its end between two polls, and polls once more near the
+    # expected end to narrow that guess (generation.renders.pipeline, the poll schedule).
+    reports_job_time: bool = True
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)

@@ -33,6 +33,7 @@ class LocalPrevizProvider(Provider):
     key = "local"
     name = "Local previz"
     has_thumbnail = True
+    reports_job_time = False  # poll says only queued, running or done, not how long the job ran
     models = (
         ModelSpec(
             id="previz-animatic-1",

@@ -41,6 +41,7 @@ MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class RunwayProvider(HttpAdapter, Provider):
     key = "runway"
     has_thumbnail = False  # tasks output the video only; the studio extracts a frame
+    reports_job_time = False  # a task has createdAt only, no end time
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
                         "Usage / Tasks); the API cannot list tasks.")

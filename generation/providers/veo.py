@@ -102,6 +102,7 @@ def build_body(request: RenderRequest) -> dict:
 class VeoProvider(HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
+    reports_job_time = False  # a Gemini operation has no timestamps: only done or not
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")
 

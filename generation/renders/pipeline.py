@@ -32,6 +32,7 @@ from generation.providers import (
     JobProbe,
     ProviderError,
     RenderRequest,
+    adapter_class,
     provider_for,
     webhook_url_for,
 )
@@ -316,9 +317,18 @@ def render_recover_submission(render: Render, *, resend_if_missing: bool = False
 # expected end, then every 2.5 % of the expectation just after it, then ever
 # more patiently if it runs late. A job that ends on time is seen within a
 # poll or two of its end, in at most 8 polls.
+# A provider that reports no job time (Veo, Runway: Provider.reports_job_time) is
+# learned from the midpoint of the last poll that saw the job running and the one
+# that saw it done (_provider_done_at). Between checks at 0.75 and 1 × E, a job
+# ending just before E would teach 0.875 E, and the next takes would then be
+# polled every 2.5 % from there to their real end: 9–13 polls. One more check at
+# 0.9 E halves that gap, so the expectation stays within ~5 % below the real time,
+# in 5–8 polls per take. Providers that report their job time learn it exactly:
+# for them a fifth check would only cost a poll.
 DEFAULT_EXPECTED_SECONDS = {"local": 2.0}
 REMOTE_EXPECTED_SECONDS = 60.0
 CHECKPOINTS = (0.25, 0.5, 0.75, 1.0)
+UNTIMED_CHECKPOINTS = (0.25, 0.5, 0.75, 0.9, 1.0)
 LATE_STEP = 0.025  # of the expectation, just after the expected end…
 LATE_GROWTH = 0.25  # …or this share of the overrun, when that is longer
 MIN_POLL_DELAY, MAX_POLL_DELAY = 0.3, 30.0
@@ -357,12 +367,17 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
         # a ten-second job unseen for a minute: at most twice the expected time apart.
         return max(MIN_POLL_DELAY, min(WEBHOOK_FALLBACK_DELAY, 2 * expected))
     elapsed = ((now or timezone.now()) - (render.submitted_at or render.created_at)).total_seconds()
-    upcoming = [c * expected for c in CHECKPOINTS if c * expected > elapsed + MIN_POLL_DELAY / 2]
+    upcoming = [c * expected for c in _checkpoints(render) if c * expected > elapsed + MIN_POLL_DELAY / 2]
     if upcoming:
         delay = upcoming[0] - elapsed
     else:  # at or past the expected end: close together, then growing with the overrun
         delay = max(LATE_STEP * expected, LATE_GROWTH * (elapsed - expected))
     return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, delay))
+
+
+def _checkpoints(render: Render) -> tuple[float, ...]:
+    kind = render.connection.kind if render.connection_id else "local"  # as provider_for builds it
+    return CHECKPOINTS if adapter_class(kind).reports_job_time else UNTIMED_CHECKPOINTS
 
 
 def render_poll(render_id: int) -> None:

@@ -181,3 +181,22 @@ def test_one_adapter_per_connection_until_the_connection_changes(gateway):
     gateway.set_api_key("sk-rotated")
     gateway.save()
     assert provider_for(gateway) is not first
+
+
+@pytest.mark.parametrize("kind", ["local", "openai-videos", "replicate", "veo", "runway", "fal", "comfyui"])
+def test_what_an_adapter_declares_is_read_from_the_class_that_polls_the_connection(team, owner, kind):
+    # The poll schedule reads an adapter's declarations (reports_job_time) without building it.
+    from generation.providers import adapter_class, provider_for
+
+    connection = team.connections.filter(kind=kind).first() or ProviderConnection(
+        team=team, kind=kind, label=kind, base_url="https://provider.example", created_by=owner)
+    connection.set_api_key("k")
+    connection.save()
+    assert type(provider_for(connection)) is adapter_class(kind)
+
+
+def test_a_kind_without_an_adapter_has_no_class_either(db):
+    from generation.providers import ProviderError, adapter_class
+
+    with pytest.raises(ProviderError, match="cannot talk to “sora” connections"):
+        adapter_class("sora")

@@ -231,3 +231,77 @@ def test_a_poll_nudged_by_a_webhook_learns_the_moment_it_saw_the_job_done(
     render.refresh_from_db()
     assert render.status == Status.SUCCEEDED
     assert (render.provider_done_at - render.submitted_at).total_seconds() == pytest.approx(20)
+
+
+@pytest.fixture
+def runway(team, owner):
+    return connections.connection_create(team=team, user=owner, kind="runway", label="Runway", base_url="",
+                                         api_key="k")
+
+
+@pytest.mark.parametrize("elapsed, delay", [
+    (21, 9),     # three quarters of the expected 40 s, as for any provider
+    (30, 6),     # then at nine tenths: the end it learns lies between this check and the next
+    (36.5, 3.5),  # then right at the expected end
+])
+def test_a_provider_without_a_job_time_is_also_checked_at_nine_tenths_of_the_expected_end(
+        scene, runway, elapsed, delay):
+    for _ in range(3):
+        take(scene, runway, status=Status.SUCCEEDED, submitted_ago=1000, took=40)
+    assert next_poll_delay(take(scene, runway, submitted_ago=elapsed), now=NOW) == pytest.approx(delay, abs=0.01)
+
+
+@pytest.mark.parametrize("kind", ["openai-videos", "fal", "comfyui"])
+def test_a_provider_that_reports_its_job_time_keeps_four_polls_for_an_on_time_job(scene, team, owner, kind):
+    # Its expectation is learned exactly, so a check at nine tenths would only be one more request.
+    connection = connections.connection_create(team=team, user=owner, kind=kind, label=kind,
+                                               base_url="https://provider.example", api_key="k")
+    for _ in range(3):
+        take(scene, connection, status=Status.SUCCEEDED, submitted_ago=1000, took=20)
+    assert polls_until_seen(take(scene, connection), done_after=20.0) == (4, 0.0)
+
+
+def poll_rounds(monkeypatch, clock, provider, *, connection, rounds, takes) -> list[list[Render]]:
+    """Book `takes` takes at once, `rounds` times, and poll each when the schedule says, in the order
+    the polls come due on the fake clock, as one worker would; every poll goes through render_poll."""
+    from generation.renders import pipeline
+
+    due = []
+    monkeypatch.setattr(pipeline, "_schedule_poll",
+                        lambda render, *, delay: due.append((clock.now + timedelta(seconds=delay), render.pk)))
+    monkeypatch.setattr(pipeline, "_finish", lambda render, **kw: render.advance(Status.SUCCEEDED))
+    monkeypatch.setattr(pipeline, "provider_for", lambda connection: provider)
+    booked = []
+    for r in range(rounds):
+        clock.advance(60)
+        batch = [Render.objects.create(scene=scene_of(connection), connection=connection, provider=connection.kind,
+                                       model="gen4.5", recipe={}, status=Status.RUNNING,
+                                       provider_job_id=f"task-{r}-{n}", submitted_at=clock.now)
+                 for n in range(takes)]
+        for render in batch:
+            provider.ends_at[render.provider_job_id] = clock.now + timedelta(seconds=provider.job_seconds)
+            due.append((clock.now + timedelta(seconds=next_poll_delay(render)), render.pk))
+        while due:
+            due.sort()
+            when, pk = due.pop(0)
+            clock.now = when
+            render_poll(pk)
+        booked.append([Render.objects.get(pk=render.pk) for render in batch])
+    return booked
+
+
+def scene_of(connection):
+    return connection.team.projects.first().scenes.first()
+
+
+def test_without_the_providers_job_time_takes_booked_together_settle_at_eight_polls_or_fewer(
+        scene, runway, clock, monkeypatch):
+    # Learning midpoints with checks at 0.75 and 1 × E, 20 s jobs taught 17.5–17.9 s every other
+    # round, and the takes after it were polled every 2.5 % up to 20 s: 9–13 polls each.
+    provider = JobWithoutATime(clock, job_seconds=20)
+    booked = poll_rounds(monkeypatch, clock, provider, connection=runway, rounds=8, takes=5)
+
+    assert all(render.status == Status.SUCCEEDED for batch in booked for render in batch)
+    settled = booked[3:]  # after a cold start from the catalog's 90 s and a few rounds of learning
+    assert max(render.poll_count for batch in settled for render in batch) <= 8
+    assert 19 <= expected_seconds(take(scene, runway, model="gen4.5")) <= 21  # within 5 % of the real 20 s
