@@ -133,7 +133,7 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
                   "(* is any other size).")
     lifecycle = forms.ChoiceField(choices=Lifecycle.choices)
     lifecycle_date = forms.DateField(
-        required=False, label="Retires on", widget=forms.DateInput(attrs={"type": "date"}),
+        required=False, label="Retires on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="Deprecated: the day it retires. Retired: the day it did.")
     typical_seconds = forms.IntegerField(
         required=False, min_value=1, max_value=3600, label="Typical job time (seconds)",

@@ -268,9 +268,14 @@ class Entry:
         """ "$0.40" for one price, "1280x720 $0.05 · 1920x1080 $0.08 · any other $0.08" by size."""
         prices = self.model.price_per_second or {}
         if set(prices) <= {"*"}:
-            return f"${self.model.price_for_any_size}"
-        return " · ".join(f"{'any other' if size == '*' else size} ${Decimal(str(price))}"
+            return _dollars(self.model.price_for_any_size)
+        return " · ".join(f"{'any other' if size == '*' else size} {_dollars(Decimal(str(price)))}"
                           for size, price in prices.items())
+
+
+def _dollars(price: Decimal) -> str:
+    """$0.40, or every decimal of a finer price ($0.0125)."""
+    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
 
 
 def catalog_entries(connection: ProviderConnection) -> list[Entry]:

@@ -8,7 +8,12 @@ from playwright.sync_api import expect
 
 from generation.models import CatalogModel
 from generation.providers import connections
-from tests.browser.test_provider_journey import choose_target, connection_card, open_providers, render_select
+from tests.browser.test_provider_journey import (
+    choose_target,
+    connection_card,
+    open_providers,
+    render_select,
+)
 from tests.browser.test_storyboard_journey import scene_card
 
 WAN = "wan-video/wan-2.7-t2v"

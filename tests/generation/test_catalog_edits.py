@@ -55,7 +55,7 @@ def test_the_connection_page_lists_shipped_and_own_models_with_where_they_come_f
     html = client.get(catalog_url(replicate)).content.decode()
     assert "Veo 3.1 (Replicate)" in html and "google/veo-3.1" in html
     assert html.count("edited for this team") == 1 and "shipped" in html
-    assert "$0.25" in html and "2, 3, 4" in html and "text + image" in html
+    assert "$0.25" in html and "$0.40" in html and "2, 3, 4" in html and "text + image" in html
     # The owner's connection page lists the same catalog.
     edit_page = client.get(reverse("generation:connection_edit", args=[team.pk, replicate.pk])).content.decode()
     assert "edited for this team" in edit_page and "Veo 3.1 (Replicate)" in edit_page
@@ -154,6 +154,17 @@ def test_prices_by_size_are_kept_per_size(client_for, owner, replicate):
         shipped(), price_per_second="1280x720=0.05, 720x1280=0.05, *=0.08"))
     copy = CatalogModel.objects.get(connection=replicate, model_id=WAN)
     assert (copy.price_for("1280x720"), copy.price_for("1920x1080")) == (Decimal("0.05"), Decimal("0.08"))
+    html = client_for(owner).get(catalog_url(replicate)).content.decode()
+    assert "1280x720 $0.05 · 720x1280 $0.05 · any other $0.08" in html
+
+
+def test_a_deprecated_model_shows_the_day_it_retires_and_the_form_keeps_it(client_for, owner, replicate):
+    client = client_for(owner)
+    client.post(edit_url(replicate, shipped()), form_data(shipped(), lifecycle="deprecated",
+                                                          lifecycle_date="2099-01-31"))
+    assert "Deprecated (retires 2099-01-31)" in client.get(catalog_url(replicate)).content.decode()
+    copy = CatalogModel.objects.get(connection=replicate, model_id=WAN)
+    assert 'value="2099-01-31"' in client.get(edit_url(replicate, copy)).content.decode()
 
 
 def test_a_model_its_provider_retired_cannot_be_made_available_again(client_for, owner, team):
