@@ -224,7 +224,9 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
                 self.add_error("price_per_second", f"Give {', '.join(unpriced)} a price too, or add *=price "
                                                    "for any other size.")
         lifecycle, when = cleaned.get("lifecycle"), cleaned.get("lifecycle_date")
-        if lifecycle and when and not datetime.date(2000, 1, 1) <= when <= datetime.date(2100, 1, 1):
+        if "lifecycle_date" in self.errors:
+            pass  # a date that is not one was already said
+        elif lifecycle and when and not datetime.date(2000, 1, 1) <= when <= datetime.date(2100, 1, 1):
             self.add_error("lifecycle_date", "Give a retirement date between 2000 and 2100.")
         elif lifecycle == Lifecycle.RETIRED and not when:
             self.add_error("lifecycle_date", "A retired model needs the day it retired.")

@@ -136,6 +136,8 @@ def test_a_model_retired_for_the_team_is_refused_with_the_live_alternatives(clie
     ({"lifecycle": "deprecated", "lifecycle_date": "2020-01-01"}, "Choose Retired, or a later date."),
     ({"lifecycle": "available", "lifecycle_date": "2030-01-01"}, "An available model has no retirement date"),
     ({"lifecycle": "retired", "lifecycle_date": "31/12/2026"}, "Enter a valid date."),
+    ({"lifecycle": "retired", "lifecycle_date": "1999-12-31"}, "between 2000 and 2100"),
+    ({"lifecycle": "retired", "lifecycle_date": "2099-12-31"}, "for a later day choose Deprecated"),
     ({"lifecycle": "gone"}, "Select a valid choice."),
     ({"input_kinds": None}, "Tick what the model takes"),
     ({"typical_seconds": "0"}, "greater than or equal to 1"),
