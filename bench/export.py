@@ -149,7 +149,7 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
         shutil.copy(thumb, folder / "thumbnail.jpg")
         report = read_provenance(folder / "video.mp4")
         take = Render.objects.create(
-            scene=scene, provider="local", model="previz-animatic-1", status=Status.SUCCEEDED, progress=100,
+            scene=scene, number=1, provider="local", model="previz-animatic-1", status=Status.SUCCEEDED, progress=100,
             recipe={"prompt": scene.prompt, "parameters": {"seconds": seconds, "size": scene.size}},
             video=str((folder / "video.mp4").relative_to(media)),
             thumbnail=str((folder / "thumbnail.jpg").relative_to(media)),

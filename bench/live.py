@@ -92,7 +92,7 @@ def book(changes: int):
         scene = services.scene_create(project=project, user=owner, title=f"Scene {i + 1}",
                                       prompt="A harbour at dawn.", duration=4, size="1280x720")
         takes.append(Render.objects.create(
-            scene=scene, connection=local, provider="local", model="previz-animatic-1",
+            scene=scene, number=1, connection=local, provider="local", model="previz-animatic-1",
             recipe={"parameters": {"seconds": 4, "size": "1280x720"}}, status=Status.RUNNING, progress=5,
             created_by=owner))
     client = Client()

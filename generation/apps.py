@@ -7,7 +7,8 @@ class GenerationConfig(AppConfig):
     verbose_name = "Renders and providers"
 
     def ready(self):
-        from generation.models import take_settled
+        # Imported here, not at the top: Django loads the models only after every app is configured.
+        from generation.events import take_settled
         from generation.spend import budget
 
         take_settled.connect(budget.on_take_settled, dispatch_uid="generation.spend.budget.on_take_settled")

@@ -20,6 +20,7 @@ from health_check import Database, HealthCheck, Storage
 from health_check.exceptions import ServiceUnavailable
 
 from generation.models import WorkerHeartbeat
+from studio_site.celery import app
 
 
 def heartbeat_record(*, hostname: str) -> None:
@@ -33,8 +34,6 @@ class Broker(HealthCheck):
     timeout = datetime.timedelta(seconds=3)
 
     def run(self):
-        from studio_site.celery import app
-
         try:
             with app.connection_for_write(url=settings.CELERY_BROKER_URL) as connection:
                 connection.ensure_connection(max_retries=1, timeout=2)

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Coalesce
-from django.dispatch import Signal
 from django.utils import timezone
 
+from generation.events import take_settled
+from generation.storage.crypto import decrypt, encrypt
 from projects.live import ChangeKind, live_publish_for_project, live_publish_for_scene
 
 log = logging.getLogger("generation.takes")
@@ -67,10 +68,6 @@ class VerdictFingerprint(models.Model):
 
     fingerprint = models.CharField(max_length=64)
     checked_at = models.DateTimeField(auto_now=True)
-
-
-# Sent once when a take reaches a terminal status (the worker that moved it sends it).
-take_settled = Signal()
 
 
 class CostSource(models.TextChoices):
@@ -206,7 +203,7 @@ class Render(models.Model):
 
     @property
     def needs_override(self) -> bool:
-        """Approving it takes an owner's written reason (projects.review.services.approval_blocker says why)."""
+        """Approving it takes an owner's written reason (generation.renders.checks.approval_blocker says why)."""
         return self.provenance_broken or bool(self.delivery_problems)
 
     @property
@@ -228,13 +225,6 @@ class Render(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
-
-    def save(self, *args, **kwargs):
-        if not self.number and self.scene_id:
-            # The scene's next number; takes are created inside the booking transaction.
-            last = Render.objects.filter(scene_id=self.scene_id).aggregate(n=models.Max("number"))["n"] or 0
-            self.number = last + 1
-        super().save(*args, **kwargs)
 
     def may_see_quarantined(self, user) -> bool:
         """Withheld takes stay visible only to the people they depict and the team's owners."""
@@ -273,7 +263,8 @@ class Render(models.Model):
             return False
         if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
             return (self.connection_id, self.model) in self._remixable
-        from generation.renders.catalog import resolve
+        # At call time: the catalog reads these models, so this module cannot import it at the top.
+        from generation.catalog import resolve
 
         model = resolve(self.connection, self.model)
         return bool(model and model.supports_remix)
@@ -404,24 +395,16 @@ class ProviderConnection(models.Model):
 
     @property
     def api_key(self) -> str:
-        from generation.providers.crypto import decrypt
-
         return decrypt(self.api_key_encrypted)
 
     def set_api_key(self, value: str) -> None:
-        from generation.providers.crypto import encrypt
-
         self.api_key_encrypted = encrypt(value)
 
     @property
     def webhook_secret(self) -> str:
-        from generation.providers.crypto import decrypt
-
         return decrypt(self.webhook_secret_encrypted)
 
     def set_webhook_secret(self, value: str) -> None:
-        from generation.providers.crypto import encrypt
-
         self.webhook_secret_encrypted = encrypt(value)
 
     @property

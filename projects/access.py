@@ -11,8 +11,24 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 
-from generation.models import ConnectionKind, Export, ProviderConnection, Render
-from projects.models import Character, Comment, Membership, Project, Scene, Team
+from generation.models import (
+    ComfyWorkflow,
+    ConnectionKind,
+    Export,
+    ProviderConnection,
+    ReconciliationRun,
+    Render,
+)
+from projects.models import (
+    Character,
+    Comment,
+    Invitation,
+    Membership,
+    Notification,
+    Project,
+    Scene,
+    Team,
+)
 
 
 def membership_for(user, team_id) -> Membership:
@@ -82,6 +98,32 @@ def get_character_for(user, pk, *, queryset=None) -> tuple[Character, Membership
     )
     membership = Membership.objects.filter(team=character.team_id, user=user).select_related("team").first()
     return character, membership
+
+
+def get_member_for(membership: Membership, pk) -> Membership:
+    """Another member of `membership`'s team (an owner setting their cap)."""
+    return get_object_or_404(Membership.objects.select_related("user"), pk=pk, team_id=membership.team_id)
+
+
+def get_workflow_for(connection: ProviderConnection, pk) -> ComfyWorkflow:
+    """A ComfyUI workflow uploaded to this connection (which get_comfy_connection_for scoped)."""
+    return get_object_or_404(ComfyWorkflow.objects.select_related("catalog_model"), pk=pk,
+                             connection=connection, team_id=connection.team_id)
+
+
+def get_reconciliation_for(membership: Membership, pk) -> ReconciliationRun:
+    return get_object_or_404(ReconciliationRun.objects.select_related("created_by"), pk=pk,
+                             team_id=membership.team_id)
+
+
+def get_notification_for(user, pk) -> Notification:
+    """The user's own notification: someone else's is not found, like anything not theirs."""
+    return get_object_or_404(Notification.objects.visible_to(user).select_related("team", "actor"), pk=pk)
+
+
+def get_invitation(token) -> Invitation:
+    """An invitation by its token: the token is the capability (the invitee is not a member yet)."""
+    return get_object_or_404(Invitation.objects.select_related("team"), token=token)
 
 
 def require(membership: Membership, ability: str) -> None:

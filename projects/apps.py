@@ -15,8 +15,9 @@ class ProjectsConfig(AppConfig):
     verbose_name = "Teams and storyboards"
 
     def ready(self):
-        from generation.models import take_settled
-        from projects.review import services as review
+        # Imported here, not at the top: Django loads the models only after every app is configured.
+        from generation.events import take_settled
+        from projects.activity import feed
 
-        take_settled.connect(review.on_take_settled, dispatch_uid="projects.review.services.on_take_settled")
+        take_settled.connect(feed.on_take_settled, dispatch_uid="projects.activity.feed.on_take_settled")
         post_migrate.connect(create_cache_tables, sender=self, dispatch_uid="projects.create_cache_tables")

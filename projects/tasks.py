@@ -1,28 +1,14 @@
-"""Celery tasks of the projects app: small, idempotent, take ids."""
+"""Every Celery task of the projects app, gathered where Celery's autodiscovery looks: the live
+channel's housekeeping here, the notification emails beside the bell (projects/activity/tasks.py).
+Names stay `projects.tasks.<name>`."""
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import OperationalError
 
+from projects.activity.tasks import send_notification, send_render_digest
 from projects.live import changes_prune
 from projects.live.presence import presence_sweep
 
-
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_notification(user_id: int, subject: str, body: str) -> None:
-    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not user.email:
-        return
-    send_mail(subject, body, None, [user.email])
-
-
-@shared_task(acks_late=True, ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=True,
-             max_retries=5)
-def send_render_digest(user_id: int) -> None:
-    from projects.review.notifications import render_digest_send
-
-    render_digest_send(user_id)
+__all__ = ["live_changes_prune", "live_presence_sweep", "send_notification", "send_render_digest"]
 
 
 @shared_task(ignore_result=True, expires=30)

@@ -1,8 +1,9 @@
 from django.urls import path
 
+from projects.activity import views as inbox_views
 from projects.characters import views as character_views
 from projects.live import views as live_views
-from projects.review import guest_views, inbox_views
+from projects.review import guest_views
 from projects.review import views as review_views
 from projects.storyboard import script_views, views
 from projects.teams import views as team_views

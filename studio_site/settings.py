@@ -84,7 +84,7 @@ MIDDLEWARE = [
     "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
-    "projects.review.notifications.StudioAddressMiddleware",
+    "projects.activity.notifications.StudioAddressMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
     "projects.middleware.RefuseControlCharactersMiddleware",
     # Last: turns a login that axes refused into the studio's lockout page.

@@ -24,11 +24,14 @@ from django.utils.text import slugify
 from generation.exports import media as export_media
 from generation.exports import package as export_package
 from generation.exports import pdf as export_pdf
+from generation.exports import tasks as export_tasks
 from generation.exports.markers import ReviewNote
 from generation.models import Export, ExportStatus, PdfLayout, Render, Status
 from generation.previz import animatic
+from generation.previz.jobs import claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
+from generation.renders import checks
 from generation.renders.services import form_key
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.models import Comment
@@ -84,7 +87,7 @@ def export_plan(project) -> ExportPlan:
         else:
             reason = ""
         override = ""
-        if not reason and review.approval_blocker(take):
+        if not reason and checks.approval_blocker(take):
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
             decision = review.approval_override(take)
             if decision is None:
@@ -124,9 +127,7 @@ def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout
                 raise ValidationError(ALREADY_RUNNING)
             export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
                                            pdf_layout=pdf_layout)
-            from generation.tasks import run_export
-
-            run_export.delay_on_commit(export.pk)
+            export_tasks.run_export.delay_on_commit(export.pk)
     except IntegrityError:  # the same key raced in from a second request, which won
         return Export.objects.get(idempotency_key=key), False
     return export, True
@@ -264,8 +265,8 @@ def _build(export: Export) -> None:
 def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
     """Every take as an ingredient of the cut, writing the archives not prepared at approval
     (this runs on the export's side thread). Returns the archives, in order."""
-    archives = [archive or export_package.ingredient_archive(
-                    path, title=take.ingredient_title, label=export_package.ingredient_label(take.take_id),
+    archives = [archive or provenance.ingredient_archive(
+                    path, title=take.ingredient_title, label=provenance.ingredient_label(take.take_id),
                     trust_anchors_pem=anchors)
                 for take, path, archive in zip(approved, paths, prepared)]
     signer.add_ingredients(approved, archives)
@@ -287,8 +288,6 @@ def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *
 
 
 def _claim_generator() -> str:
-    from generation.previz.jobs import claim_generator
-
     return claim_generator()
 
 

@@ -14,8 +14,8 @@ from PIL import Image
 from generation.models import PrevizJob
 from generation.previz import animatic
 from generation.provenance import credentials as provenance
-from generation.providers.local_previz import output_name
-from generation.renders import reference
+from generation.providers import local_previz
+from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ def _cast_portraits(spec: dict) -> list[tuple[str, Image.Image]]:
 def _publish(job_id: str, folder: Path) -> None:
     """The finished files go to the media storage, where any worker can download them."""
     for variant in ("video", "thumbnail"):
-        name = output_name(job_id, variant)
+        name = local_previz.output_name(job_id, variant)
         default_storage.delete(name)  # left by an earlier run of a job requeued as stalled
         with (folder / Path(name).name).open("rb") as fh:
             default_storage.save(name, FinishedFile(fh))

@@ -19,7 +19,6 @@ import c2pa
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 
-from generation.exports import package as export_package
 from generation.models import Render
 from generation.provenance import credentials as provenance
 from generation.storage.scratch import scratch_dir
@@ -31,7 +30,7 @@ ARCHIVE_NAME = "ingredient.c2pa"
 
 def title_for(take: Render) -> str:
     scene = take.scene
-    return export_package.ingredient_title(scene_number=scene.number, title=scene.title, take_number=take.number)
+    return provenance.ingredient_title(scene_number=scene.number, title=scene.title, take_number=take.number)
 
 
 def key_for(title: str, trust_anchors_pem: bytes | None) -> str:
@@ -81,8 +80,8 @@ def prepare(take_id: int) -> None:
             return  # approved before, and nothing it depends on changed
         with scratch_dir("studio-ingredient-") as tmp:
             local = local_path(take.video, Path(tmp) / "take.mp4")
-            archive = export_package.ingredient_archive(
-                local, title=title, label=export_package.ingredient_label(take.pk), trust_anchors_pem=anchors)
+            archive = provenance.ingredient_archive(
+                local, title=title, label=provenance.ingredient_label(take.pk), trust_anchors_pem=anchors)
         store(take, archive, title=title, trust_anchors_pem=anchors)
     except (FileNotFoundError, c2pa.C2paError) as exc:
         # The export says in words when a take can't be read; here it is only not prepared.

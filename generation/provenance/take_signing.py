@@ -16,11 +16,12 @@ from pathlib import Path
 import c2pa
 from django.db.models import Q
 
-from generation.exports.package import ingredient_title
 from generation.models import Render
 from generation.previz import animatic
 from generation.previz.jobs import ALGORITHMIC_MEDIA, claim_generator
 from generation.provenance import credentials as provenance
+from generation.provenance.credentials import ingredient_title
+from projects.models import ConsentGrant, Team
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,6 @@ class SignedTake:
 
 
 def take_claim(render: Render) -> provenance.TakeClaim:
-    from projects.models import Team
-
     scene = render.scene
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
@@ -53,8 +52,6 @@ def take_claim(render: Render) -> provenance.TakeClaim:
 def consents_at_render_time(render: Render) -> list[dict]:
     """Each cast member with the grant that was in force when the take was sent (None for a
     fictional character, who needs none), and a hash of that grant's terms."""
-    from projects.models import ConsentGrant
-
     at = render.submitted_at or render.created_at
     cast = sorted(render.characters.values_list("pk", flat=True))
     grants = (ConsentGrant.objects.filter(character_id__in=cast, granted_at__lte=at)

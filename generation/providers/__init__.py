@@ -8,6 +8,8 @@ and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py)
 import threading
 import time
 
+from generation.models import ComfyWorkflow, ConnectionKind
+
 from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 
@@ -94,8 +96,6 @@ def _comfyui(connection) -> Provider:
 
     def workflow_for(model_id: str) -> Workflow | None:
         # Read at submit, not when the adapter is built: an owner may remap a workflow meanwhile.
-        from generation.models import ComfyWorkflow
-
         workflow = ComfyWorkflow.objects.filter(connection_id=connection.pk, slug=model_id).first()
         if workflow is None or not workflow.inputs:
             return None
@@ -122,8 +122,6 @@ _BUILDERS = {
 
 def remote_kinds() -> list[tuple[str, str]]:
     """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
-    from generation.models import ConnectionKind
-
     return [(value, label) for value, label in ConnectionKind.choices if value in _BUILDERS and value != "local"]
 
 

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from generation import catalog
 from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
 from generation.providers import connections
 from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
-from generation.renders import catalog
 from projects.access import get_connection_for, membership_for, require
 
 PAGE = "generation/connections.html"

@@ -6,10 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from generation.catalog import retired_q
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
+from generation.providers import tasks as provider_tasks
 from generation.providers.openai_videos import declared_fields_problems
-from generation.renders.catalog import retired_q
 from projects.live import ChangeKind, live_publish
 
 
@@ -50,12 +51,10 @@ def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnectio
 
 
 def connection_request_test(*, connection: ProviderConnection) -> None:
-    from generation.tasks import test_connection
-
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=None, last_test_ok=None, last_test_message="Testing…"
     )
-    test_connection.delay_on_commit(connection.pk)
+    provider_tasks.test_connection.delay_on_commit(connection.pk)
 
 
 def connection_test(connection_id: int) -> None:

@@ -9,7 +9,7 @@ from typing import ClassVar
 from django import forms
 from django.utils import timezone
 
-from generation.models import Lifecycle
+from generation.models import FramesRule, Lifecycle
 from generation.providers import remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
@@ -277,8 +277,6 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     clean_durations = RegisterModelForm.clean_durations
 
     def __init__(self, *args, literals=(), **kwargs):
-        from generation.models import FramesRule
-
         super().__init__(*args, **kwargs)
         self.fields["frames_rule"].choices = FramesRule.choices
         choices = [("", "— not used —")] + [(i.key, i.label) for i in literals]

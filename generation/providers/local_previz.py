@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from generation.models import PrevizJob
+from generation.previz import tasks as previz_tasks
 
 from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
@@ -43,8 +44,6 @@ class LocalPrevizProvider(Provider):
     )
 
     def submit(self, request: RenderRequest) -> str:
-        from generation.tasks import previz_run_job
-
         problems = self.check_request(
             model_id=request.model, size=request.size, seconds=request.seconds
         )
@@ -64,7 +63,7 @@ class LocalPrevizProvider(Provider):
         )
         # Submit runs in a task outside any transaction, so the job row is
         # already committed: hand it to a worker now, as a remote service would.
-        previz_run_job.delay(str(job.id))
+        previz_tasks.previz_run_job.delay(str(job.id))
         return str(job.id)
 
     job_listing_hint = "Retry the take: the local previz is free."

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers.fal import verify_fal_webhook
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
+from generation.renders import tasks as render_tasks
 from projects.inputs import has_control_characters
 
 
@@ -88,7 +89,5 @@ def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> 
     else:
         render = running.filter(provider_job_id=job_id).first()
     if render is not None:
-        from generation.tasks import poll_render
-
-        poll_render.delay(render.pk)
+        render_tasks.poll_render.delay(render.pk)
     return render

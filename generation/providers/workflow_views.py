@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from generation.models import ComfyWorkflow
 from generation.providers import comfy_workflows
 from generation.providers.forms import WorkflowMappingForm, WorkflowUploadForm
-from projects.access import get_comfy_connection_for
+from projects.access import get_comfy_connection_for, get_workflow_for
 
 
 @login_required
@@ -37,8 +37,7 @@ def workflow_upload(request, team_pk, pk):
 @require_http_methods(["GET", "POST"])
 def workflow_map(request, team_pk, pk, workflow_pk):
     connection, membership = get_comfy_connection_for(request.user, team_pk, pk)
-    workflow = get_object_or_404(ComfyWorkflow.objects.select_related("catalog_model"), pk=workflow_pk,
-                                 connection=connection, team_id=team_pk)
+    workflow = get_workflow_for(connection, workflow_pk)
     literals = comfy_workflows.literal_inputs(workflow.graph)
     form = WorkflowMappingForm(request.POST or None, literals=literals, initial=_initial(workflow))
     if request.method == "POST" and form.is_valid():

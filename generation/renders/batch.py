@@ -18,10 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from generation import catalog
 from generation.models import TERMINAL, Render, Status
-from generation.renders import catalog
+from generation.renders import tasks as render_tasks
 from generation.renders.services import Compiled, form_key, render_compile
 from generation.spend import budget
+from projects.activity.feed import on_renders_started
 
 GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {
@@ -151,12 +153,9 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
             Cast = Render.characters.through
             Cast.objects.bulk_create([Cast(render_id=r.pk, character_id=c.pk)
                                       for r, t in zip(renders, plan.takes) for c in t.compiled.cast])
-            from generation.tasks import submit_render
-            from projects.review import services as review
-
-            review.on_renders_started(renders)
+            on_renders_started(renders)
             for render in renders:
-                submit_render.delay_on_commit(render.pk)
+                render_tasks.submit_render.delay_on_commit(render.pk)
     except budget.OverBudget as refusal:
         budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
         raise

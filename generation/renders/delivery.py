@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 
+from generation.previz import animatic
+
 PLAYABLE_VIDEO = {"h264", "vp9", "av1", "libdav1d", "libaom-av1"}
 PLAYABLE_AUDIO = {"aac", "opus", "libopus"}
 # A delivered clip may differ from the booked length by rounding to frames or audio
@@ -37,8 +39,6 @@ def _fmt_seconds(seconds: float) -> str:
 
 def delivered_facts(path: Path) -> dict:
     """What the file is, read from its bytes (PyAV), never from its name; ValueError if no video."""
-    from generation.previz import animatic
-
     info = animatic.probe_video(path)
     try:
         container = animatic.video_container(path)

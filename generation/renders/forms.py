@@ -4,9 +4,10 @@ import uuid
 
 from django import forms
 
-from generation.renders import catalog
+from generation import catalog
 from generation.renders.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
+from projects.models import Scene
 
 STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
               "invalid": "This form is out of date; reload the page and try again."}
@@ -56,8 +57,6 @@ class BatchRenderForm(RenderForm):
         return cleaned
 
     def refused_for(self) -> list:
-        from projects.models import Scene
-
         ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
         return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
 

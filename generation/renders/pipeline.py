@@ -21,8 +21,11 @@ from django.db.models.functions import Replace
 from django.utils import timezone
 from PIL import Image
 
-from generation.models import Render, Status
+from generation import catalog
+from generation.models import ProviderCharacter, Render, Status
 from generation.previz import animatic
+from generation.previz import jobs as previz
+from generation.previz import tasks as previz_tasks
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
 from generation.providers import (
@@ -32,10 +35,13 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import catalog, delivery, reference
+from generation.renders import delivery
+from generation.renders import tasks as render_tasks
 from generation.spend import billing
+from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.characters.consent import cast_problems
+from projects.models import Character
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +100,10 @@ def render_cancel_at_provider(render_id: int) -> None:
 
 
 def _schedule_cleanup(render: Render, *, delay: float) -> None:
-    from generation.tasks import cancel_at_provider
-
     # The lease says when the sweeper may assume the countdown was lost and look itself.
     Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
         lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
-    cancel_at_provider.apply_async((render.pk,), countdown=delay)
+    render_tasks.cancel_at_provider.apply_async((render.pk,), countdown=delay)
 
 
 def _take(render_id: int, status: str, *related: str) -> Render | None:
@@ -148,9 +152,6 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
 
 def _provider_character_ids(render: Render) -> list[str]:
     """The provider's ids for the take's native characters, created once per connection."""
-    from generation.models import ProviderCharacter
-    from projects.models import Character
-
     ids = []
     for entry in render.recipe.get("native_characters", []):
         known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
@@ -253,11 +254,9 @@ def _lease_kept(render: Render):
 
 
 def _schedule_poll(render: Render, *, delay: float) -> None:
-    from generation.tasks import poll_render
-
     Render.objects.filter(pk=render.pk, status=Status.RUNNING).update(
         lease_until=timezone.now() + timedelta(seconds=delay) + LEASE)
-    poll_render.apply_async((render.pk,), countdown=delay)
+    render_tasks.poll_render.apply_async((render.pk,), countdown=delay)
 
 
 def lease_extend(render_id: int, *, seconds: float) -> None:
@@ -542,9 +541,6 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     two sweeps running at once never both resume it, and a live worker (renewing its lease)
     never has its take taken away.
     """
-    from generation.previz import jobs as previz
-    from generation.tasks import cancel_at_provider, finish_render, previz_run_job, submit_render
-
     now = now or timezone.now()
     counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "polled": 0, "refinished": 0}
 
@@ -560,7 +556,7 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
                 yield render
 
     for render in claimed(Status.QUEUED):  # never reached the provider: submitting is safe
-        submit_render.delay(render.pk)
+        render_tasks.submit_render.delay(render.pk)
         counts["resubmitted"] += 1
     # Submitting: the provider may have the job. Find it in its list of recent jobs; where it
     # cannot be found, never guess: the take is marked unconfirmed and its cost stays counted.
@@ -572,14 +568,14 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
         _schedule_poll(render, delay=0)
         counts["polled"] += 1
     for render in claimed(Status.DOWNLOADING):
-        finish_render.delay(render.pk)
+        render_tasks.finish_render.delay(render.pk)
         counts["refinished"] += 1
     counts["cleanups"] = 0
     for render in claimed(Status.CANCELED):  # only those with a provider copy still to delete
-        cancel_at_provider.delay(render.pk)
+        render_tasks.cancel_at_provider.delay(render.pk)
         counts["cleanups"] += 1
     requeued = previz.previz_jobs_requeue_stalled(older_than=now - PREVIZ_STALL_AFTER)
     for job_id in requeued:
-        previz_run_job.delay(job_id)
+        previz_tasks.previz_run_job.delay(job_id)
     counts["previz_requeued"] = len(requeued)
     return counts

@@ -4,7 +4,7 @@ A scene "uses" the model chosen for it (Scene.target_*), else the model of its l
 plan maps each scene's size and length to the nearest the new model renders (same shape first,
 then the closest area; the closest length, the longer one on a tie), says when the reference
 image will be re-fitted to a new size (takes fit the kept original to their size, see
-generation.renders.reference.fit), and prices each scene on both models. Applying books nothing: it saves
+generation.storage.reference.fit), and prices each scene on both models. Applying books nothing: it saves
 the model, size and length on the scenes, refusing if any scene changed since the plan was shown.
 """
 
@@ -19,8 +19,9 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from generation import catalog
 from generation.models import ProviderConnection, Render
-from generation.renders import catalog
+from projects.activity.feed import record
 from projects.live import ChangeKind, live_publish
 from projects.models import Scene
 from projects.models.storyboard import (
@@ -199,7 +200,6 @@ def scene_retarget(*, project, user, target: catalog.Target, shown: list[tuple[i
 
 
 def _save_move(move: Move, *, project, user, target: catalog.Target) -> None:
-    from projects.review.services import record
 
     scene = move.scene
     changed = [name for name in ("size", "duration") if getattr(move, f"{name}_changed")]

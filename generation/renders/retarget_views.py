@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from generation.renders import catalog, retarget
+from generation import catalog
+from generation.renders import retarget
 from generation.renders.forms import RetargetForm
 from projects.access import get_project_for, require
 from projects.inputs import parse_id

@@ -1,7 +1,7 @@
 """Warning a team before a model its scenes use retires.
 
 The catalog announces a retirement as a *deprecated* model with its `lifecycle_date` (the day it
-is due to stop rendering; see generation.renders.catalog). Once a day the beat runs `retirement_warn`: for each model
+is due to stop rendering; see generation.catalog). Once a day the beat runs `retirement_warn`: for each model
 retiring within 30 days, each team with scenes that use it gets, once (a RetirementNotice row per
 team and model claims it), an activity entry per affected project and an email to its owners
 naming the scenes and where to move them. Board frames show a chip on their own (`lifecycle_labels`).
@@ -19,9 +19,11 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from generation.catalog import retired_q
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
-from generation.renders.catalog import retired_q
 from generation.renders.retarget import used_value, with_used_model
+from projects.activity.feed import record
+from projects.activity.notifications import notify, studio_address
 from projects.models import Membership, NotificationKind, Role, Scene
 
 log = logging.getLogger(__name__)
@@ -64,9 +66,6 @@ def retirement_warn(today: datetime.date | None = None) -> int:
 
 
 def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
-    from projects.review.notifications import notify, studio_address
-    from projects.review.services import record
-
     try:
         with transaction.atomic():
             # The claim: a second run (or a second beat) finds the row and warns nobody twice.

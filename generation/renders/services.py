@@ -14,15 +14,19 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from generation import catalog
 from generation.models import Render, Status
 from generation.providers import ProviderError, provider_for
-from generation.renders import catalog
+from generation.renders import checks
+from generation.renders import tasks as render_tasks
 from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
 from generation.spend import budget
+from projects.activity.feed import on_render_started
 from projects.characters.consent import cast_problems
-from projects.review import services as review
+from projects.models import Character
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +135,11 @@ def form_key(value) -> uuid.UUID:
         raise ValidationError("This form is out of date; reload the page and try again.")
 
 
+def take_number_next(scene) -> int:
+    """The scene's next take number (1, 2, …). Call it with the scene row locked, inside the booking."""
+    return (Render.objects.filter(scene_id=scene.pk).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
 def render_create(
     *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
     parent: Render | None = None,
@@ -162,13 +171,12 @@ def render_create(
             render = Render.objects.create(
                 scene=scene, parent=parent, connection=connection, provider=connection.kind,
                 model=model.model_id, recipe=recipe, idempotency_key=key, created_by=user, cost=cost,
+                number=take_number_next(scene),
             )
             if cast:
                 render.characters.set(cast)
-            from generation.tasks import submit_render
-
-            submit_render.delay_on_commit(render.pk)
-            review.on_render_started(render)
+            render_tasks.submit_render.delay_on_commit(render.pk)
+            on_render_started(render)
     except IntegrityError:
         # Two requests with one key raced: the other one won and owns the take.
         return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
@@ -182,8 +190,6 @@ def render_create(
 
 
 def _cast_of(recipe: dict, scene=None) -> list:
-    from projects.models import Character
-
     ids = [c["id"] for c in recipe.get("cast", [])]
     # The scene's prefetched cast (the batch page) saves a query per scene; a recipe being
     # retried may name characters since dropped from the scene: then ask the database.
@@ -216,7 +222,7 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     """A child take: the provider reworks a finished take with a new prompt.
 
     A take whose checks failed (tampered credentials, a delivery other than booked:
-    review.approval_blocker) is remixed only by an owner with a written reason; the reason is
+    checks.approval_blocker) is remixed only by an owner with a written reason; the reason is
     kept in the scene's decision history and in the remix's recipe, so its exports carry it."""
     prompt = (prompt or "").strip()
     if not prompt:
@@ -229,18 +235,18 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
                                               model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:
         raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
-    override = review.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
+    override = checks.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
     recipe = {**render.recipe, "prompt": prompt,
               "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
     recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
     if override:
         recipe["remix_override"] = {"by": user.get_username(), "reason": override}
-    with transaction.atomic():
+    with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
         child, created = render_create(scene=render.scene, user=user, connection=render.connection,
                                        model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
                                        parent=render)
         if override and created:
-            review.take_remix_overridden(take=render, remix=child, user=user, override=override)
+            checks.take_remix_overridden(take=render, remix=child, user=user, override=override)
     return child, created
 
 
@@ -267,7 +273,5 @@ def render_cancel(*, render: Render, user) -> Render:
         render.refresh_from_db()
         raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
     if had_job:
-        from generation.tasks import cancel_at_provider
-
-        cancel_at_provider.delay_on_commit(render.pk)
+        render_tasks.cancel_at_provider.delay_on_commit(render.pk)
     return render

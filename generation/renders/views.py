@@ -10,9 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from generation import catalog
 from generation.models import ProviderConnection, Status
 from generation.providers import webhook_receive as webhooks
-from generation.renders import catalog, services
+from generation.renders import services
 from generation.renders.forms import RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response
 from projects.access import get_scene_for, get_take_for, require

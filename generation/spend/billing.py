@@ -15,9 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 from django.db.models import F
 
+from generation import catalog
 from generation.models import CostSource, Render
 from generation.providers.base import JobState
-from generation.renders import catalog
+from projects.models import Project
 
 CENTS_4 = Decimal("0.0001")
 
@@ -51,8 +52,6 @@ def take_record_billed(*, render: Render, state: JobState) -> Decimal | None:
         stored = Render.objects.filter(pk=render.pk, billed_cost__isnull=True).update(
             billed_cost=amount, cost_source=CostSource.PROVIDER)
         if stored and amount > render.cost:
-            from projects.models import Project
-
             project_id = render.scene.project_id
             Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") + (amount - render.cost))
     if stored:

@@ -28,15 +28,19 @@ row takes (a worker recording a take's progress inserts a ChangeEvent naming the
 With FOR UPDATE such a worker, holding the project's key-share lock from its own earlier insert, would
 wait for the team row a booking holds while that booking waits for the project: a deadlock.
 
-Owners hear (inbox + email, `projects.review.notifications`) when a cap reaches 80 % and 100 %, once per
+Owners hear (inbox + email, `projects.activity.notifications`) when a cap reaches 80 % and 100 %, once per
 level per cap per calendar month (`BudgetAlert` rows, written under the same locks). Takes rarely
 add up to a cap exactly, so the first booking a cap refuses also counts as its 100 % (`on_refused`,
-called by the booking services after their transaction rolled back; a re-render from review runs
-inside a larger transaction, whose rollback takes that alert with it).
+called after the booking's transaction rolled back, or the rollback would take the alert with it).
+A path that books inside a larger transaction of its own (a remix, a re-render from review with
+its comment and prompt edit) wraps that transaction in `refusal_alerts()`, so the alert is written
+after the outermost rollback; the alerts written by inner paths roll back with it, and their emails
+(queued on commit) with them, so owners hear once.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -48,6 +52,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status, recorded_cost_expression
+from projects.activity.notifications import notify
 from projects.models import (
     BudgetAlert,
     BudgetScope,
@@ -58,7 +63,6 @@ from projects.models import (
     Scene,
     Team,
 )
-from projects.review.notifications import notify
 
 ALERT_LEVELS = (80, 100)
 # A take that gave its estimate back (see on_take_settled): not part of any month's spend.
@@ -211,6 +215,17 @@ def on_refused(refusal: OverBudget) -> None:
                    f"${refusal.cost:.2f} booking was refused)")
         _alert(cap, 100, refusal.project, refusal.month, subject=subject,
                body=f"{subject} in {refusal.project.name}. ${cap.left:.2f} is left.")
+
+
+@contextmanager
+def refusal_alerts():
+    """Around (outside) a booking path's own transaction: a refusal's 100 % alert is written once
+    that transaction rolled back. Usage: `with budget.refusal_alerts(), transaction.atomic():`."""
+    try:
+        yield
+    except OverBudget as refusal:
+        on_refused(refusal)
+        raise
 
 
 def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: str) -> None:

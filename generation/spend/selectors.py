@@ -22,6 +22,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
 from generation.models import Render, Status, recorded_cost_expression
+from projects.models import Decision, ReviewDecision
 
 MAX_DAYS = 366
 NEVER_APPROVED_SHOWN = 50
@@ -89,8 +90,6 @@ def period_from(params, *, today: date | None = None) -> Period:
 
 
 def _approved():
-    from projects.models import Decision, ReviewDecision
-
     return Exists(ReviewDecision.objects.filter(
         take=OuterRef("pk"), decision__in=[Decision.APPROVED, Decision.APPROVED_OVERRIDE]))
 

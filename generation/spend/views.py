@@ -6,12 +6,12 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 
-from generation.models import ConnectionKind, ReconciliationRun
+from generation.models import ConnectionKind
 from generation.spend import reconcile
 from generation.spend import selectors as spend
-from projects.access import get_project_for, membership_for, require
+from projects.access import get_project_for, get_reconciliation_for, membership_for, require
 
 PAGE = "generation/spend.html"
 RECONCILIATIONS = "generation/reconciliations.html"
@@ -124,5 +124,5 @@ def reconciliation_list(request, team_pk):
 def reconciliation_detail(request, team_pk, pk):
     membership = membership_for(request.user, team_pk)
     require(membership, "manage")
-    run = get_object_or_404(ReconciliationRun.objects.select_related("created_by"), pk=pk, team=membership.team)
+    run = get_reconciliation_for(membership, pk)
     return render(request, "generation/reconciliation.html", {"team": membership.team, "run": run})

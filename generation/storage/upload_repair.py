@@ -20,7 +20,7 @@ from pathlib import Path
 from django.core.files.base import File
 
 from generation.previz.animatic import video_container
-from generation.renders.reference import SUFFIXES, ReferenceError, verify_upload
+from generation.storage.reference import SUFFIXES, ReferenceError, verify_upload
 
 QUARANTINE = "quarantine"
 IMAGE_SUFFIXES = set(SUFFIXES.values())

@@ -2,6 +2,9 @@ import uuid
 
 from django import template
 
+from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
+from generation.renders.delivery import delivery_summary as summary
+
 register = template.Library()
 
 
@@ -37,8 +40,6 @@ def finished_takes(takes) -> list:
 @register.simple_tag
 def delivery_summary(take) -> str:
     """ "Delivered 720×1280, 2.0 s; booked 1280×720, 4 s" for a take that differs from its booking."""
-    from generation.renders.delivery import delivery_summary as summary
-
     return summary(take)
 
 
@@ -52,8 +53,6 @@ def signed_money(amount) -> str:
 @register.simple_tag
 def chosen_model_refusal(render_form, scene) -> str:
     """Why the model chosen for the scene can no longer render it (retired, or gone), with what fits; or ""."""
-    from generation.renders.catalog import refusal_for_value
-
     value = scene.target_value
     if not value or value in render_form.targets:
         return ""
@@ -63,6 +62,4 @@ def chosen_model_refusal(render_form, scene) -> str:
 @register.filter
 def refuses_model(error) -> bool:
     """True for a refusal of a retired or unknown model (it names the alternatives): offer to move the scene."""
-    from generation.renders.catalog import ALTERNATIVES_MARKS
-
     return any(mark in str(error or "") for mark in ALTERNATIVES_MARKS)

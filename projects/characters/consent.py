@@ -15,6 +15,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from generation.models import Render
+from generation.previz.animatic import probe_video, video_container
+from generation.storage.reference import ReferenceError, verified_name
 from projects.models import (
     Character,
     CharacterImage,
@@ -39,8 +42,6 @@ def verify_reference_video(upload) -> str:
     import tempfile
     from pathlib import Path
 
-    from generation.previz.animatic import probe_video, video_container
-
     if upload.size > MAX_VIDEO_BYTES:
         raise ValidationError("The reference video is over 100 MB.")
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,8 +63,6 @@ def verify_reference_video(upload) -> str:
 def character_create(*, team, user, name: str, kind: str, description: str = "", person=None,
                      images=(), declares_fictional: bool = False, reference_video=None) -> Character:
     from django.core.files import File
-
-    from generation.renders.reference import ReferenceError, verified_name
 
     name = name.strip()
     if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):
@@ -214,8 +213,6 @@ def cast_problems(characters, *, project, provider_kind: str) -> list[str]:
 
 def consent_revoke(*, character: Character, user, delete_files: bool = False) -> int:
     """Withdraw consent: quarantine every take that cast the character. Returns how many."""
-    from generation.models import Render
-
     _require_person(character, user)
     now = timezone.now()
     with transaction.atomic():
@@ -252,53 +249,3 @@ def _notify_revocation(character: Character, quarantined: int) -> None:
                      "can still open them, and they cannot be approved or exported."),
             from_email=None, recipient_list=emails,
         )
-
-
-MENTION = re.compile(r"@([\w][\w.'-]*(?: [\w][\w.'-]*)*)")
-
-
-def mentioned_characters(prompt: str, team) -> list[Character]:
-    """Characters @mentioned in a prompt: the longest library name after each @."""
-    library = sorted(Character.objects.filter(team=team), key=lambda c: -len(c.name))
-    found = []
-    for match in re.finditer(r"@", prompt):
-        rest = prompt[match.end():].lower()
-        for character in library:
-            name = character.name.lower()
-            if rest.startswith(name) and (len(rest) == len(name) or not rest[len(name)].isalnum()):
-                if character not in found:
-                    found.append(character)
-                break
-    return found
-
-
-def scene_sync_cast(*, scene: Scene) -> None:
-    """The cast is who the prompt @mentions: deleting a mention un-casts the character."""
-    scene.cast.set(mentioned_characters(scene.prompt, scene.project.team))
-
-
-def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
-    """Casting from the list writes the @mention into the prompt, so the two never disagree.
-    A person is cast only while their consent covers this project."""
-    from projects.storyboard.services import scene_update
-
-    if character.team_id != scene.project.team_id:
-        raise ValidationError("That character belongs to another team.")
-    # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
-    if problem := consent_problem(character, project=scene.project, provider_kind=None):
-        raise ValidationError(f"{problem} {character.name} cannot be cast.")
-    if character in mentioned_characters(scene.prompt, scene.project.team):
-        return scene
-    return scene_update(scene=scene, expected_version=scene.version, user=user,
-                        prompt=f"{scene.prompt.rstrip()} @{character.name}")
-
-
-def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
-    """Un-casting turns every @Name mention back into the plain name."""
-    from projects.storyboard.services import scene_update
-
-    pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
-    prompt = pattern.sub(character.name, scene.prompt)
-    if prompt == scene.prompt:
-        return scene
-    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)

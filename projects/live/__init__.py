@@ -17,7 +17,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
-from projects.models import ChangeEvent, ChangeKind, Scene
+from projects.models import ChangeEvent, ChangeKind, Project, Scene
 
 log = logging.getLogger(__name__)
 REDIS_CHANNEL = "studio:live"
@@ -68,8 +68,6 @@ def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent
 
 def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a project id (a worker running an export)."""
-    from projects.models import Project
-
     team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
     if team_id is None:
         return None

@@ -18,9 +18,12 @@ import re
 
 from django.template.loader import render_to_string
 
+from generation.models import Export, ProviderConnection, Render
+from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership
+from projects.models import ChangeKind, Membership, Project
+from projects.selectors import board_frame, board_totals, unread_count
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
@@ -79,9 +82,6 @@ def _membership(project, role: str) -> Membership:
 
 
 def _scene_html(event, role: str) -> str:
-    from projects.models import Project
-    from projects.selectors import board_frame, board_totals
-
     project = Project.objects.filter(pk=event.project_id).first()
     frame = board_frame(project=project, scene_id=event.scene_id) if project is not None else None
     if frame is None:
@@ -118,9 +118,6 @@ def compact(html: str) -> str:
 
 
 def _totals_html(project_id: int, role: str) -> str:
-    from projects.models import Project
-    from projects.selectors import board_totals
-
     project = Project.objects.filter(pk=project_id).first()
     if project is None:
         return ""
@@ -131,9 +128,6 @@ def _totals_html(project_id: int, role: str) -> str:
 
 def _take_html(event, project, role: str) -> str:
     """The take's card in an open side panel; a new take goes on top of its scene's stack."""
-    from generation.models import Render
-    from generation.renders.forms import RetryForm
-
     take = Render.objects.select_related("scene__project", "created_by", "parent").filter(pk=event.take_id).first()
     if take is None or take.quarantined_at:
         return ""  # withheld takes are shown only to the people allowed to see them, on reload
@@ -149,8 +143,6 @@ def _take_html(event, project, role: str) -> str:
 
 
 def bell_html(user_id: int) -> str:
-    from projects.selectors import unread_count
-
     return compact(render_to_string("projects/_bell.html", {"unread": unread_count(user_id=user_id), "oob": True}))
 
 
@@ -164,8 +156,6 @@ def presence_html(project_id: int) -> str:
 
 
 def _connection(event) -> list[Message]:
-    from generation.models import ProviderConnection
-
     connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first()
     if connection is None:
         return []
@@ -175,8 +165,6 @@ def _connection(event) -> list[Message]:
 
 
 def _export(event) -> list[Message]:
-    from generation.models import Export
-
     export = Export.objects.select_related("project", "created_by").filter(pk=event.object_id).first()
     if export is None:
         return []

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from projects.live import REDIS_CHANNEL, wake
+from projects.models import ChangeEvent
+
 log = logging.getLogger(__name__)
 
 # Ids are taken at insert but committed in any order (PostgreSQL): read a little
@@ -125,8 +128,6 @@ class Hub:
         self._stopping = True
         self._nudge.set()
         if settings.LIVE_REDIS_URL:
-            from projects.live import wake
-
             wake(0)  # out of its wait on Redis
         thread = self._thread
         if thread is not None:
@@ -172,8 +173,6 @@ class Hub:
         try:
             import redis
 
-            from projects.live import REDIS_CHANNEL
-
             client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_connect_timeout=2)
             pubsub = client.pubsub()
             pubsub.subscribe(REDIS_CHANNEL)
@@ -184,8 +183,6 @@ class Hub:
 
     def pump(self) -> int:
         """Read changes since the cursor and deliver them; returns how many were delivered."""
-        from projects.models import ChangeEvent
-
         with self._lock:
             watched = bool(self._subscribers)
             afters = [sub.after for subs in self._subscribers.values() for sub in subs if sub.after is not None]
@@ -247,6 +244,8 @@ def hub() -> Hub:
     global _hub
     with _hub_lock:
         if _hub is None:
+            # At first use, not at the top: the hub is generic (tests build one with any renderer) and
+            # fragments draw with the hub's Message; this process's hub draws with the fragments.
             from projects.live.fragments import coalesce_key, render_change
 
             _hub = Hub(render_change, coalesce=coalesce_key)

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from projects.live import ChangeKind, live_publish
-from projects.models import Membership, Presence, Project
+from projects.models import Membership, Presence, Project, Scene
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,20 @@ def _presence_changed(project_id: int, user_id: int) -> None:
 def team_beat(*, team_id: int, user_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
 
+
+
+def presence_editing(*, project, user, client: str, scene_id: int | None) -> None:
+    """A page says which scene its user is editing (or none). A scene of another project counts as none.
+    An upsert: the page may say this before its stream's first join, or between two streams."""
+    if scene_id and not Scene.objects.filter(pk=scene_id, project=project).exists():
+        scene_id = None
+    row, created = Presence.objects.get_or_create(project=project, client=client, user=user,
+                                                  defaults={"editing_scene_id": scene_id, "seen_at": timezone.now()})
+    changed = created or row.editing_scene_id != scene_id
+    if not created and changed:
+        Presence.objects.filter(pk=row.pk).update(editing_scene_id=scene_id, seen_at=timezone.now())
+    if changed:
+        live_publish(kind=ChangeKind.PRESENCE, project=project, actor=user, data={"user": user.pk})
 
 
 def presence_for(*, project_id: int) -> list[Present]:

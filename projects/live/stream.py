@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
 
+from projects.live.fragments import coalesce_key, render_change
 from projects.live.hub import Message, Subscriber, hub
 from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
 from projects.models import ChangeEvent
@@ -46,8 +47,6 @@ def replay(*, channel, role: str, after: int | None, user_id: int | None = None)
     if len(missed) > REPLAY_LIMIT or (oldest_kept is not None and oldest_kept > after + 1 and after > 0):
         # Too much, or older than what is kept (a day): the page reloads instead.
         return [Message(id=cursor_now(), event="reset", data="")]
-    from projects.live.fragments import coalesce_key, render_change
-
     # As the hub does: of changes that draw the same regions, only the last is drawn.
     last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
     messages = []

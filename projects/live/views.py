@@ -5,14 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import get_project_for, membership_for
 from projects.inputs import parse_id
-from projects.live import ChangeKind, live_publish
+from projects.live.presence import presence_editing
 from projects.live.stream import client_id, replay, stream_async, stream_sync
-from projects.models import Presence, Scene
 
 
 def _after(request) -> int | None:
@@ -77,15 +75,6 @@ def project_presence(request, pk):
     """A page says which scene its user is editing (or none): "Rita is editing" on that frame."""
     project, _membership = get_project_for(request.user, pk)
     scene_id = parse_id(request.POST.get("editing") or "")
-    if scene_id and not Scene.objects.filter(pk=scene_id, project=project).exists():
-        scene_id = None
     client = client_id(request.POST.get("client"), user_id=request.user.pk)
-    # An upsert: the page may say this before its stream's first join, or between two streams.
-    row, created = Presence.objects.get_or_create(project=project, client=client, user=request.user,
-                                                  defaults={"editing_scene_id": scene_id, "seen_at": timezone.now()})
-    changed = created or row.editing_scene_id != scene_id
-    if not created and changed:
-        Presence.objects.filter(pk=row.pk).update(editing_scene_id=scene_id, seen_at=timezone.now())
-    if changed:
-        live_publish(kind=ChangeKind.PRESENCE, project=project, actor=request.user, data={"user": request.user.pk})
+    presence_editing(project=project, user=request.user, client=client, scene_id=scene_id)
     return HttpResponse(status=204)

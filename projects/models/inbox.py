@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from projects.models.teams import Membership
+
 
 class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
@@ -18,8 +20,6 @@ class NotificationQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The user's own notifications, from teams they are still in (an invitation
         reaches them before they join)."""
-        from projects.models import Membership
-
         teams = Membership.objects.filter(user=user).values("team_id")
         return self.filter(recipient=user).filter(
             models.Q(team_id__in=teams) | models.Q(kind=NotificationKind.INVITATION))

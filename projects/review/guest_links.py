@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from generation.models import Render
 from projects.inputs import clean_text
-from projects.models import Comment, ReviewLink, hash_token
+from projects.models import Comment, Membership, ReviewLink, hash_token
+from projects.review.services import PERSON_MENTION, threads
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
 
 MAX_DAYS = 90
@@ -67,8 +68,6 @@ def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Ren
     """What the guest may watch: finished, never withheld, only in the link's scope."""
     visible = Render.objects.watchable().filter(scene__project=link.project).select_related("scene")
     if with_comments:
-        from projects.review.services import threads
-
         comments = threads(Comment.objects.select_related("author", "retake"), for_guests=True)
         visible = visible.prefetch_related(Prefetch("comments", comments))
     if link.scope == ReviewLink.Scope.CUT:
@@ -85,8 +84,6 @@ def comment_for_guest(link: ReviewLink, pk) -> Comment | None:
 
 def team_usernames(link: ReviewLink) -> frozenset[str]:
     """The team's usernames (lower case): a guest page hides them where a comment @mentions them."""
-    from projects.models import Membership
-
     names = Membership.objects.filter(team_id=link.project.team_id).values_list("user__username", flat=True)
     return frozenset(name.lower() for name in names)
 
@@ -94,8 +91,6 @@ def team_usernames(link: ReviewLink) -> frozenset[str]:
 def hide_mentions(text: str, usernames) -> str:
     """`@rita` → `@teammate` for every team member: guests read what was said, not who is on the team.
     Anything else after an @ (an email, "@2x") stays as written."""
-    from projects.review.services import PERSON_MENTION
-
     return PERSON_MENTION.sub(lambda m: "@teammate" if m.group(1).lower() in usernames else m.group(0), text)
 
 

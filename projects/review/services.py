@@ -11,10 +11,16 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from generation.models import Status
+from generation.provenance.tasks import prepare_ingredient
+from generation.renders import services as generation
+from generation.renders.checks import override_note_for
+from generation.spend import budget
+from projects.activity import notifications
+from projects.activity.feed import record
 from projects.inputs import clean_text, has_control_characters
-from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.live import ChangeKind, live_publish
 from projects.models import (
-    Activity,
     ActivityKind,
     Comment,
     CommentRevision,
@@ -25,22 +31,12 @@ from projects.models import (
     Scene,
     SceneStatus,
 )
-from projects.review import notifications
 from projects.review.drawing import drawing_clean
+from projects.storyboard import services as storyboard
 
 MAX_COMMENT = 5000
 # A username ([\w.+-], as Django allows) not ending in a dot: "thanks @rita." mentions rita.
 PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]*[\w+-])")
-
-
-# --- Activity ------------------------------------------------------------------------------
-
-
-def record(*, project, kind: str, text: str, actor=None, actor_name: str = "", scene=None, take=None) -> Activity:
-    return Activity.objects.create(
-        project=project, kind=kind, text=text[:500], actor=actor, actor_name=actor_name[:120],
-        scene=scene, take=take,
-    )
 
 
 # --- Status ----------------------------------------------------------------------------------
@@ -137,8 +133,6 @@ def _clean_times(take, at, until) -> tuple[float | None, float | None]:
 
 
 def _reviewable(take, doing: str = "reviewed") -> None:
-    from generation.models import Status
-
     if take.status != Status.SUCCEEDED:
         raise ValidationError(f"Only a finished take can be {doing}.")
     if take.quarantined_at:
@@ -314,58 +308,6 @@ def _take_path(take) -> str:
     return reverse("projects:take_review", args=[take.pk])
 
 
-def approval_blocker(take) -> str | None:
-    """Why this take may not be approved without an owner's written reason (None: it may).
-
-    Each check is one sentence: tampered or broken content credentials (§1), a delivery other
-    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
-    from generation.renders.delivery import delivery_blocks_approval
-
-    reasons = []
-    if take.provenance_broken:
-        verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
-        reasons.append(f"Its content credentials failed: {verdict}")
-    if delivered := delivery_blocks_approval(take):
-        reasons.append(delivered)
-    return " ".join(reasons) or None
-
-
-# What an override lets an owner do with a blocked take: the take "cannot be …", "to … it anyway",
-# "the reason for … it anyway".
-OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing")}
-
-
-def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
-    """The decision note of an owner's override of a blocked take; None when nothing blocks it.
-    Refuses anyone but an owner, and an owner without a reason. `action`: "approve" or "remix"."""
-    blocker = approval_blocker(take)
-    if blocker is None:
-        return None
-    done, verb, doing = OVERRIDE_ACTIONS[action]
-    reason = clean_text(override_reason or "", what="The reason", max_length=MAX_COMMENT)
-    if not reason:
-        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
-                              f"To {verb} it anyway, an owner writes the reason.")
-    if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user,
-                                     role__in=Membership.roles_that_can("manage")).exists():
-        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
-    if len(reason) < 10:
-        raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "
-                              "(10 characters or more).")
-    # The reason first: the history shows it whole, and the export's manifest carries it.
-    return f"Reason: {reason} ({done} despite: {blocker})"
-
-
-def take_remix_overridden(*, take, remix, user, override: str) -> None:
-    """Record that an owner remixed a blocked take: in the scene's decision history and the feed.
-    (The remix's own recipe carries the note too, so exports keep it.)"""
-    scene = take.scene
-    ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.REMIX_OVERRIDE, note=override)
-    record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
-           text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
-                + override[:300])
-
-
 def take_approve(*, take, user, note: str = "", override_reason: str | None = None) -> Scene:
     """Approve a take. A take whose checks failed (approval_blocker) needs an owner's written
     reason, kept as an "approved despite failed checks" decision and in later exports' manifests."""
@@ -385,8 +327,6 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
         live_publish(kind=ChangeKind.TAKE_APPROVED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                      actor=user)
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.
-        from generation.tasks import prepare_ingredient
-
         prepare_ingredient.delay_on_commit(take.pk)
     scene.refresh_from_db()
     notifications.notify(
@@ -435,8 +375,6 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     The edited prompt becomes the scene's prompt (the scene says what we want
     now), and the take goes to the same provider and model as the reviewed take.
     """
-    from generation.renders import services as generation
-
     if not comment.requests_changes:
         raise ValidationError("Only a request for changes can start a re-render.")
     take = comment.take
@@ -444,14 +382,10 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     prompt = clean_text(prompt, what="The prompt", max_length=Scene._meta.get_field("prompt").max_length)
     if not prompt:
         raise ValidationError("The prompt for the new take is empty.")
-    with transaction.atomic():
-        from generation.spend import budget
-
+    with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
-            from projects.storyboard import services
-
-            scene = services.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+            scene = storyboard.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
         new_take, created = generation.render_create(
             scene=scene, user=user, connection=take.connection, model_id=take.model,
             idempotency_key=idempotency_key, parent=take,
@@ -469,10 +403,8 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
     If the take cannot be booked (retired model, revoked consent, …) the request is
     not recorded either. Returns (comment, new take or None).
     """
-    with transaction.atomic():
+    with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback
         if retake_prompt is not None:
-            from generation.spend import budget
-
             budget.lock(take.scene.project_id, user=user)  # before the scene row: bookings lock in that order
         comment = take_request_changes(take=take, user=user, note=note, at=at, until=until)
         if retake_prompt is None:
@@ -491,46 +423,3 @@ def approval_override(take) -> ReviewDecision | None:
 
 def history(scene) -> list[ReviewDecision]:
     return list(scene.decisions.select_related("by", "take", "comment"))
-
-
-# --- Renders, as the feed and their authors see them ------------------------------------------
-
-
-def on_render_started(take) -> None:
-    on_renders_started([take])
-
-
-def on_renders_started(takes) -> None:
-    """Feed entries for takes booked together (one INSERT), and each one's frame on the live boards."""
-    for user_id in {take.created_by_id for take in takes if take.created_by_id}:
-        notifications.address_remember(user_id=user_id)
-    Activity.objects.bulk_create([
-        Activity(project=take.scene.project, kind=ActivityKind.RENDER_STARTED, actor=take.created_by,
-                 scene=take.scene, take=take, text=f"started take {take.number} of {take.scene.title} on {take.model}"[:500])
-        for take in takes
-    ])
-    live_publish_many([
-        dict(kind=ChangeKind.TAKE_QUEUED, project=take.scene.project, scene_id=take.scene_id, take_id=take.pk,
-             actor=take.created_by)
-        for take in takes
-    ])
-
-
-def on_take_settled(sender, render, **kwargs) -> None:
-    from generation.models import Status
-
-    if render.status not in {Status.SUCCEEDED, Status.FAILED}:
-        return
-    # The worker that settled the take has usually loaded its scene and project already.
-    scene = render.scene if type(render).scene.is_cached(render) else \
-        Scene.objects.select_related("project").get(pk=render.scene_id)
-    if render.status == Status.SUCCEEDED:
-        kind, what = ActivityKind.RENDER_FINISHED, "finished"
-    else:
-        kind, what = ActivityKind.RENDER_FAILED, "failed"
-    detail = f": {render.error_message[:200]}" if render.status == Status.FAILED and render.error_message else ""
-    if render.billing_unconfirmed:  # not plainly "failed": the provider may have made and billed it
-        what, detail = "is unconfirmed", f": {render.error_message[:400]}"
-    record(project=scene.project, kind=kind, scene=scene, take=render,
-           text=f"take {render.number} of {scene.title} {what}{detail}")
-    notifications.render_settled(render)  # the author's digest, from the feed entries

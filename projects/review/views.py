@@ -12,9 +12,9 @@ from django_htmx.http import trigger_client_event
 
 from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
+from projects.activity import notifications
 from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS
-from projects.review import notifications
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
 

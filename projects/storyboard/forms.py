@@ -2,7 +2,7 @@
 
 from django import forms
 
-from generation.renders.catalog import available_targets
+from generation.catalog import available_targets
 from projects.inputs import RefuseControlCharacters
 from projects.models import (
     MAX_SCENE_SECONDS,

@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from projects.activity.feed import record
 from projects.characters.consent import consent_problem
 from projects.models import (
     MAX_SCENE_SECONDS,
@@ -29,7 +30,6 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
-from projects.review.services import record
 from projects.storyboard import services
 from projects.storyboard.script import (
     MAX_PROMPT,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -10,10 +11,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from generation.catalog import connection_ensure_local
+from generation.storage.reference import FITS, ReferenceError, verified_name
+from projects.activity.feed import record
+from projects.activity.notifications import invitation_notify
+from projects.characters.consent import consent_problem
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import (
     BoardView,
+    Character,
     Invitation,
     Membership,
     Project,
@@ -23,7 +30,7 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.review.notifications import invitation_notify
+from projects.storyboard.casting import mentioned_characters, prompt_cast_check, scene_sync_cast
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -49,8 +56,6 @@ def team_create(*, name: str, owner) -> Team:
     with transaction.atomic():
         team = Team.objects.create(name=name)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
-        from generation.renders.catalog import connection_ensure_local
-
         connection_ensure_local(team)
     return team
 
@@ -138,7 +143,6 @@ def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
 
 def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
     """The project's activity feed: what changed on the storyboard, and by whom."""
-    from projects.review.services import record
 
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
 
@@ -162,9 +166,8 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
             size=size, camera_notes=camera_notes, updated_by=user,
         )
         scene.full_clean()
+        prompt_cast_check(prompt, project=project)
         scene.save()
-        from projects.characters.consent import scene_sync_cast
-
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
@@ -201,6 +204,9 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
         changed = [name for name, value in writing.items() if getattr(current, name) != value]
         if not changed:
             return current  # nothing of ours is new: no version bump, no feed entry
+        if "prompt" in changed:  # refused before anything is written: the cast follows the prompt
+            prompt_cast_check(writing["prompt"], project=current.project,
+                              cast=current.cast.values_list("pk", flat=True))
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
@@ -210,8 +216,6 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     else:
         raise SceneConflict(Scene.objects.select_related("updated_by").get(pk=scene.pk))
     scene.refresh_from_db()
-    from projects.characters.consent import scene_sync_cast
-
     cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)
     # Casting is written into the prompt as @mentions: the feed names it when the cast changed.
@@ -228,8 +232,6 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
 
     Originals are never overwritten or deleted here: takes that used one keep it.
     """
-    from generation.renders.reference import FITS, ReferenceError, verified_name
-
     if fit is not None and fit not in FITS:
         raise ValidationError("Choose crop or pad.")
     before = (scene.reference_image.name or "", scene.reference_fit)
@@ -396,3 +398,29 @@ def preference_set_board_view(*, user, view: str) -> UserPreference:
         raise ValidationError("Choose the grid or the list view.")
     preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"board_view": view})
     return preference
+
+
+# --- Casting from the list -------------------------------------------------------------------
+
+
+def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
+    """Casting from the list writes the @mention into the prompt, so the two never disagree.
+    A person is cast only while their consent covers this project."""
+    if character.team_id != scene.project.team_id:
+        raise ValidationError("That character belongs to another team.")
+    # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
+    if problem := consent_problem(character, project=scene.project, provider_kind=None):
+        raise ValidationError(f"{problem} {character.name} cannot be cast.")
+    if character in mentioned_characters(scene.prompt, scene.project.team):
+        return scene
+    return scene_update(scene=scene, expected_version=scene.version, user=user,
+                        prompt=f"{scene.prompt.rstrip()} @{character.name}")
+
+
+def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
+    """Un-casting turns every @Name mention back into the plain name."""
+    pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
+    prompt = pattern.sub(character.name, scene.prompt)
+    if prompt == scene.prompt:
+        return scene
+    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)

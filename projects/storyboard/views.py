@@ -15,12 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, reswap, retarget
 
 from generation.models import Render
-from generation.renders import reference
 from generation.renders.forms import RenderForm
+from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
 from projects.access import get_project_for, get_scene_for, require
-from projects.characters import consent
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
@@ -220,13 +219,19 @@ def scene_create(request, pk):
     project, membership = get_project_for(request.user, pk)
     require(membership, "edit")
     form = SceneForm(request.POST)
+    if form.is_valid():
+        try:
+            services.scene_create(project=project, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:  # e.g. an @mention of someone whose consent does not allow it
+            form.add_error("prompt", exc)
     if not form.is_valid():
         context = _board_context(request, project, membership, add_form=form)
         if request.htmx:
             response = render(request, STORYBOARD + "#add-scene", context)
+            # The form picks the frames out of its answer (hx-select): a refusal is the form's own section.
+            response["HX-Reselect"] = "#add-scene"
             return reswap(retarget(response, "#add-scene"), "outerHTML")
         return render(request, STORYBOARD, context, status=400)
-    services.scene_create(project=project, user=request.user, **form.cleaned_data)
     if request.htmx:
         return _board(request, project, membership)
     return redirect("projects:project_detail", pk=project.pk)
@@ -259,6 +264,9 @@ def scene_edit(request, pk):
     try:
         scene = services.scene_update(scene=scene, expected_version=form.cleaned_data["version"], base=base,
                                       user=request.user, **form.edits())
+    except ValidationError as exc:  # e.g. an @mention of someone whose consent does not allow it
+        form.add_error("prompt", exc)
+        return _edited(request, scene, membership, form=form, status=400)
     except services.SceneConflict as conflict:
         theirs = conflict.current
         # Keep what this user typed; base the form on their version so saving again is a decision.
@@ -370,7 +378,7 @@ def scene_cast(request, pk):
     require(membership, "edit")
     character = get_object_or_404(Character, pk=parse_id(request.POST.get("character")) or 0,
                                   team=scene.project.team_id)
-    change = consent.scene_cast_remove if request.POST.get("action") == "remove" else consent.scene_cast_add
+    change = services.scene_cast_remove if request.POST.get("action") == "remove" else services.scene_cast_add
     error = None
     try:
         scene = change(scene=scene, character=character, user=request.user)

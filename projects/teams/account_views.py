@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.template.loader import render_to_string
 
-from projects.tasks import send_notification
+from projects.activity.tasks import send_notification
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
 from studio_site.accounts import client_ip
 

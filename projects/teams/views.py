@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import selectors
-from projects.access import membership_for, require
+from projects.access import get_invitation, get_member_for, membership_for, require
 from projects.middleware import SESSION_KEY
-from projects.models import Invitation, Membership
+from projects.models import Membership
 from projects.storyboard import services
 from projects.teams.forms import (
     InvitationForm,
@@ -126,7 +126,7 @@ def member_budget(request, team_pk, member_pk):
     """Owners set (or clear) one member's monthly cap."""
     membership = membership_for(request.user, team_pk)
     require(membership, "manage")
-    member = get_object_or_404(Membership.objects.select_related("user"), pk=member_pk, team_id=team_pk)
+    member = get_member_for(membership, member_pk)
     form = MonthlyBudgetForm(request.POST)
     if form.is_valid():
         amount = form.cleaned_data["monthly_budget"]
@@ -141,7 +141,7 @@ def member_budget(request, team_pk, member_pk):
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token):
-    invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    invitation = get_invitation(token)
     if not invitation.is_usable:
         return render(request, "projects/invitation_invalid.html", {"invitation": invitation}, status=410)
     form = JoinForm(request.POST or None)

@@ -25,8 +25,9 @@
         var now = order(list);
         if (now === before) return;
         before = now;
+        // From the board, not the list: the list's hx-push-url is for the frames' links.
         htmx.ajax("POST", board.dataset.orderUrl, {
-          source: list, target: "#board-frames", swap: "outerHTML", values: { order: now },
+          source: board, target: "#board-frames", swap: "outerHTML", values: { order: now },
         });
       },
     });
@@ -49,6 +50,82 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // "Add a scene" lives outside the regions its answer (and a teammate's change) redraws, and is
+  // cleared the moment it is sent (back to the project's defaults, focus on the title), so the
+  // next scene can be typed at once and no answer overwrites it. A refusal redraws the form as
+  // sent, with its messages, and puts back anything typed since; a failed send puts back what was
+  // sent where nothing was typed since.
+  var ADD_FORM = "#add-scene form";
+  var sent = null, typedSince = null;
+
+  function fields(form) {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && field.type !== "hidden" && field.type !== "submit" && field.type !== "button";
+    });
+  }
+
+  function fresh(form, name) {
+    var value = form.dataset["default" + name.charAt(0).toUpperCase() + name.slice(1)];
+    return value === undefined ? "" : value;
+  }
+
+  function addForm(event) {
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    return elt && elt.matches && elt.matches(ADD_FORM) ? elt : null;
+  }
+
+  // beforeRequest comes after htmx has read the values it sends: clearing now changes nothing sent.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = addForm(event);
+    if (!form) return;
+    var typing = form.contains(document.activeElement);
+    sent = {};
+    fields(form).forEach(function (field) {
+      sent[field.name] = field.value;
+      field.value = fresh(form, field.name);
+    });
+    if (typing && form.elements.title) form.elements.title.focus();
+  });
+
+  function typedAfterSending(form) {
+    var typed = {};
+    fields(form).forEach(function (field) {
+      if (field.value !== fresh(form, field.name)) typed[field.name] = field.value;
+    });
+    return typed;
+  }
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var form = addForm(event);
+    if (!form || !sent || !event.detail.shouldSwap) return;
+    if (event.detail.target && event.detail.target.id === "add-scene") typedSince = typedAfterSending(form);
+    sent = null;
+  });
+
+  function unsent(event) {
+    var form = addForm(event);
+    if (!form || !sent) return;
+    var typed = typedAfterSending(form);
+    fields(form).forEach(function (field) {
+      if (!(field.name in typed) && field.name in sent) field.value = sent[field.name];
+    });
+    sent = null;
+  }
+  document.addEventListener("htmx:responseError", unsent);
+  document.addEventListener("htmx:sendError", unsent);
+  document.addEventListener("htmx:timeout", unsent);
+
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!typedSince || !root.querySelector) return;
+    var form = root.matches(ADD_FORM) ? root : root.querySelector(ADD_FORM);
+    if (!form) return;
+    fields(form).forEach(function (field) {
+      if (field.name in typedSince) field.value = typedSince[field.name];
+    });
+    typedSince = null;
   });
 
   // The panel sits below the frames on a phone: scroll to it when it opens.

@@ -1,8 +1,10 @@
 // @mention autocomplete for scene prompts: suggests the team's characters
 // (names come from data-characters on #board) and inserts "@Name ".
+// Prompts on the board's side panel and in "Add a scene" (which sits just below #board).
 (function () {
   "use strict";
   var TOKEN = /@([\w][\w .'-]*)?$/;
+  var PROMPT = "#board textarea[name=prompt], #add-scene textarea[name=prompt]";
 
   function names() {
     var board = document.getElementById("board");
@@ -47,17 +49,17 @@
   }
 
   document.addEventListener("input", function (event) {
-    if (event.target.matches("#board textarea[name=prompt]")) suggest(event.target);
+    if (event.target.matches(PROMPT)) suggest(event.target);
   });
   document.addEventListener("keydown", function (event) {
     var area = event.target;
-    if (!area.matches || !area.matches("#board textarea[name=prompt]")) return;
+    if (!area.matches || !area.matches(PROMPT)) return;
     var first = area.parentNode.querySelector(".mention-suggestions button");
     if (first && event.key === "Tab") { event.preventDefault(); insert(area, first.textContent.slice(1)); }
     if (event.key === "Escape") close(area);
   });
   document.addEventListener("focusout", function (event) {
-    if (event.target.matches && event.target.matches("#board textarea[name=prompt]")) {
+    if (event.target.matches && event.target.matches(PROMPT)) {
       setTimeout(function () { close(event.target); }, 150);
     }
   });

@@ -17,9 +17,11 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from generation.models import Render
+from projects.models import Role
+from tests.browser.conftest import log_in
 from tests.worker import RENDER_TIMEOUT
 
 RENDER_TIMEOUT_MS = 30_000
@@ -99,6 +101,7 @@ def create_project(page: Page, name: str, description: str = "") -> None:
 def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
               size: str = "1280x720", camera_notes: str = "", refused: bool = False) -> None:
     form = page.get_by_test_id("add-scene-form")
+    frames = page.get_by_test_id("frame").count()
     form.get_by_label("Title").fill(title)
     form.get_by_label("Prompt").fill(prompt)
     form.get_by_label("Duration (seconds)").fill(str(duration))
@@ -106,9 +109,10 @@ def add_scene(page: Page, *, title: str, prompt: str, duration: int = 2,
     form.get_by_label("Camera / shot notes").fill(camera_notes)
     form.get_by_role("button", name="Add scene").click()
     if not refused:
-        # The board's answer brings a fresh, empty form. The live channel may show the new frame
-        # first; typing the next scene before that answer would go into the form it replaces.
-        expect(page.get_by_test_id("add-scene-form").get_by_label("Title")).to_have_value("")
+        # The form is cleared as it is sent (typing the next scene at once is safe: see
+        # test_typing_the_next_scene_at_once_keeps_every_key); the scene is in when its frame shows.
+        expect(form.get_by_label("Title")).to_have_value("")
+        expect(page.get_by_test_id("frame")).to_have_count(frames + 1)
 
 
 def frame(page: Page, title: str) -> Locator:
@@ -314,3 +318,116 @@ def test_double_click_renders_once(logged_in_page, owner, scene, live_server):
     page.wait_for_load_state("networkidle")
     expect(card.get_by_test_id("take")).to_have_count(1)
     assert Render.objects.filter(scene=scene).count() == 1
+
+
+class HeldAnswers:
+    """Holds the answers to "Add a scene" until the test lets them through: the server has saved the
+    scene (and the live channel told every board) but this page has not heard back yet."""
+
+    ADD = re.compile(r"/projects/\d+/scenes/$")
+
+    def __init__(self, page: Page):
+        self.page, self.held = page, []
+        page.route(self.ADD, self._hold)
+
+    def _hold(self, route: Route) -> None:
+        self.held.append((route, route.fetch()))
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + 10
+        while not self.held and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+        assert self.held, "the scene was never sent"
+
+    def stop(self) -> None:
+        self.release()
+        self.page.unroute(self.ADD)
+
+    def release(self) -> None:
+        while self.held:
+            route, response = self.held.pop(0)
+            route.fulfill(response=response)
+
+
+@pytest.fixture
+def two_boards(browser: Browser, live_server, team, owner, make_member, project):
+    """The owner and an editor, each with the board open in their own browser."""
+    pages = []
+    for user in (owner, make_member(team, Role.EDITOR, "rita")):
+        page = browser.new_context().new_page()
+        log_in(page, live_server.url, user)
+        page.goto(f"{live_server.url}/projects/{project.pk}/")
+        page.evaluate("window.__noReload = true")
+        pages.append(page)
+    expect(pages[1].get_by_test_id("present")).to_have_count(2, timeout=5_000)  # both streams are open
+    yield pages
+    for page in pages:
+        page.context.close()
+
+
+def test_typing_the_next_scene_at_once_keeps_every_key(two_boards, project):
+    mine, theirs = two_boards
+    answers = HeldAnswers(mine)
+    form = mine.get_by_test_id("add-scene-form")
+    form.get_by_label("Title").fill("Dawn")
+    form.get_by_label("Prompt").fill("A harbour at dawn, mist on the water.")
+    form.get_by_label("Duration (seconds)").fill("6")
+    form.get_by_role("button", name="Add scene").click()
+
+    # Saved, and pushed to both boards before this page has its answer.
+    answers.wait()
+    expect(frame(theirs, "Dawn")).to_have_count(1)
+    expect(frame(mine, "Dawn")).to_have_count(1)
+    # The form was cleared as it was sent (back to the project's defaults), and the next scene is
+    # being typed into it while the answer is on its way.
+    expect(form.get_by_label("Prompt")).to_have_value("")
+    expect(form.get_by_label("Duration (seconds)")).to_have_value(str(project.default_duration))
+    form.get_by_label("Title").press_sequentially("Nets")
+    mine.locator("#board-frames").evaluate("list => list.dataset.beforeTheAnswer = 'yes'")
+    answers.release()
+
+    expect(mine.locator("#board-frames[data-before-the-answer]")).to_have_count(0)  # the answer is in...
+    expect(form.get_by_label("Title")).to_have_value("Nets")  # ...and what was typed stays
+    for page in (mine, theirs):
+        expect(page.get_by_test_id("frame")).to_have_count(1)  # once: the answer and the push are one frame
+
+    # The next one goes straight through (the answer usually lands before the push this time).
+    answers.stop()
+    form.get_by_label("Prompt").fill("Fishermen haul nets onto the quay.")
+    form.get_by_role("button", name="Add scene").click()
+    form.get_by_label("Title").press_sequentially("Gulls")
+    expect(form.get_by_label("Prompt")).to_have_value("")
+    expect(form.get_by_label("Title")).to_have_value("Gulls")
+    for page in (mine, theirs):
+        expect(frame(page, "Nets")).to_have_count(1)
+        expect(page.get_by_test_id("total-scenes")).to_have_text("2")
+    mine.wait_for_timeout(1_000)  # any late push has landed: still one frame each
+    for page in (mine, theirs):
+        expect(page.get_by_test_id("frame-title")).to_have_text(["Dawn", "Nets"])
+        assert page.evaluate("window.__noReload") is True
+    assert list(project.scenes.values_list("title", "duration")) == [("Dawn", 6), ("Nets", project.default_duration)]
+
+
+def test_a_refused_scene_keeps_what_was_typed_before_and_after_sending(logged_in_page, owner, project,
+                                                                     live_server):
+    page = logged_in_page(owner)
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    answers = HeldAnswers(page)
+    form = page.get_by_test_id("add-scene-form")
+    form.get_by_label("Title").fill("Night watch")
+    form.get_by_label("Camera / shot notes").fill("locked-off wide")
+    form.get_by_role("button", name="Add scene").click()
+    answers.wait()
+    form.get_by_label("Prompt").press_sequentially("A lamp swings in the wind.")
+    answers.release()
+
+    expect(form.get_by_role("alert")).to_have_text("Describe what happens in the scene.")
+    expect(form.get_by_label("Title")).to_have_value("Night watch")
+    expect(form.get_by_label("Camera / shot notes")).to_have_value("locked-off wide")
+    expect(form.get_by_label("Prompt")).to_have_value("A lamp swings in the wind.")
+    expect(page.get_by_test_id("frame")).to_have_count(0)
+
+    answers.stop()
+    form.get_by_role("button", name="Add scene").click()  # now it is complete
+    expect(frame(page, "Night watch")).to_have_count(1)
+    assert project.scenes.get().prompt == "A lamp swings in the wind."

@@ -7,9 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from generation import catalog
 from generation.models import CatalogModel, Lifecycle, Render
 from generation.providers import connections
-from generation.renders import catalog, services
+from generation.renders import services
 
 WAN = "wan-video/wan-2.7-t2v"
 

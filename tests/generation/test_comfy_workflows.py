@@ -6,10 +6,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from generation import catalog
 from generation.models import CatalogModel, ComfyWorkflow
 from generation.providers import connections
 from generation.providers.comfy_workflows import MAX_BYTES, guess_inputs
-from generation.renders import catalog
 from tests.fakes.comfyui_server import FIXTURES, workflow_fixture
 
 HX = {"HTTP_HX_REQUEST": "true"}

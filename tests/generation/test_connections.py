@@ -7,9 +7,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from generation import catalog
 from generation.models import CatalogModel, ProviderConnection, Render
 from generation.providers import connections
-from generation.renders import catalog, services
+from generation.renders import services
 
 SECRET = "sk-live-very-secret-123"
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
+from generation.catalog import Target, cost_of
 from generation.models import CatalogModel
-from generation.renders.catalog import Target, cost_of
 
 
 def test_a_take_costs_the_price_at_its_size_times_its_seconds():

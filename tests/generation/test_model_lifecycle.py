@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from generation import catalog
 from generation.models import CatalogModel, Render, Status
 from generation.providers import connections
-from generation.renders import batch, catalog, services
+from generation.renders import batch, services
 from projects.models import Scene
 
 HX = {"HTTP_HX_REQUEST": "true"}

@@ -1,8 +1,11 @@
 """A take's status moves only along the allowed path, and one worker wins a race."""
 
+import uuid
+
 import pytest
 
 from generation.models import InvalidTransition, Render, Status
+from generation.renders.services import render_create
 
 
 @pytest.fixture
@@ -51,10 +54,13 @@ def test_mark_failed_keeps_the_reason(take):
     assert take.error_message == "The provider refused the prompt."
 
 
-def test_takes_are_numbered_within_their_scene(scene, make_scene, editor):
+def test_takes_are_numbered_within_their_scene(scene, make_scene, editor, django_capture_on_commit_callbacks):
     other = make_scene(title="Other")
 
     def book(s):
-        return Render.objects.create(scene=s, provider="local", model="m", recipe={}, created_by=editor)
+        with django_capture_on_commit_callbacks(execute=False):  # booked, not rendered
+            take, _ = render_create(scene=s, user=editor, connection=s.project.team.connections.get(kind="local"),
+                                    model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
+        return take
 
     assert [book(scene).number, book(scene).number, book(other).number, book(scene).number] == [1, 2, 1, 3]

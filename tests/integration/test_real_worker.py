@@ -18,9 +18,9 @@ import av
 import pytest
 from django.conf import settings as django_settings
 
-from generation import tasks
+from generation import catalog, tasks
 from generation.models import PrevizJob, Render, Status
-from generation.renders import catalog, services
+from generation.renders import services
 from tests.worker import Worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]

@@ -79,8 +79,11 @@ def studio(tmp_path):
     env.update(DATA_DIR=str(tmp_path / "data"), STATIC_ROOT=str(tmp_path / "static"), PORT=str(port),
                WEB_WORKERS="2", WORKERS="1", STOP_TIMEOUT="10")
     log = (tmp_path / "studio.log").open("w+")
+    # As at a terminal: Ctrl-C is not ignored. A suite started in the background (`.ci/run &`) has
+    # SIGINT ignored, every child inherits that, and a shell cannot trap a signal ignored on entry.
     process = subprocess.Popen([str(ROOT / "studio"), "start"], cwd=ROOT, env=env, stdout=log,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while True:
@@ -94,11 +97,18 @@ def studio(tmp_path):
             log.seek(0)
             pytest.fail("the studio did not start:\n" + log.read()[-4000:])
         time.sleep(0.3)
+    # The services run in process groups of their own: note them now, so a test that failed to stop
+    # the studio still leaves nothing running once the script itself is killed.
+    started = _descendants(process.pid)
     yield process, base, log
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGKILL)
-    for pid in _descendants(process.pid):
-        os.kill(pid, signal.SIGKILL)
+    for pid in started | _descendants(process.pid):
+        for kill in (os.killpg, os.kill):  # a service's whole group (its pool, its workers), then the pid
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def _wait_for_worker(base: str) -> str:

@@ -15,7 +15,7 @@ from generation.models import Render, Status
 from generation.providers import connections
 from generation.renders import pipeline, services
 from projects.characters import consent
-from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role
+from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role, Scene
 from projects.review import services as review
 
 
@@ -41,6 +41,16 @@ def other_project(team, owner):
     from projects.storyboard import services as project_services
 
     return project_services.project_create(team=team, user=owner, name="Other film")
+
+
+def cast_regardless(make_scene, character, prompt="@Maya on the pier."):
+    """A scene casting `character` whatever their consent now, as one cast before their consent
+    changed (or before saving checked it) does: the render gate must refuse it all the same."""
+    scene = make_scene(prompt=prompt.replace(f"@{character.name}", character.name))
+    Scene.objects.filter(pk=scene.pk).update(prompt=prompt)
+    scene.refresh_from_db()
+    scene.cast.add(character)
+    return scene
 
 
 def book(scene, user, connection=None):
@@ -113,13 +123,14 @@ def test_every_grant_change_and_revocation_is_logged(maya, member, project):
 
 # --- enforcement ---------------------------------------------------------------
 
-def test_mentioning_a_character_casts_them(make_scene, maya):
+def test_mentioning_a_character_casts_them(make_scene, maya, member):
+    consent.consent_grant(character=maya, user=member)
     scene = make_scene(prompt="@Maya walks along the pier at dawn.")
     assert list(scene.cast.all()) == [maya]
 
 
 def test_a_take_casting_someone_without_consent_is_refused_naming_them(make_scene, maya, editor):
-    scene = make_scene(prompt="@Maya walks along the pier.")
+    scene = cast_regardless(make_scene, maya, "@Maya walks along the pier.")
     with pytest.raises(ValidationError, match="Maya has not granted consent yet"):
         book(scene, editor)
     assert not Render.objects.exists()
@@ -216,9 +227,10 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
     assert take.recipe["character_images"] == [maya.images.first().image.name]
 
 
-def test_deleting_a_mention_uncasts_the_character(make_scene, maya, owner):
+def test_deleting_a_mention_uncasts_the_character(make_scene, maya, member, owner):
     from projects.storyboard import services as project_services
 
+    consent.consent_grant(character=maya, user=member)
     scene = make_scene(prompt="@Maya on the pier.")
     project_services.scene_update(scene=scene, expected_version=scene.version, user=owner,
                                   prompt="An empty pier.")
@@ -237,7 +249,7 @@ def test_a_person_who_left_the_team_can_revoke_but_not_grant(maya, member, team)
 
 
 def test_the_compiled_prompt_and_refusals_are_shown_before_submit(client_for, editor, make_scene, maya, member):
-    scene = make_scene(prompt="@Maya on the pier.")
+    scene = cast_regardless(make_scene, maya)
     local = scene.project.team.connections.get(kind="local")
     url = f"/scenes/{scene.pk}/renders/preview/?target={local.pk}:previz-animatic-1"
     client = client_for(editor)
@@ -384,7 +396,7 @@ def test_the_consent_matrix_through_the_render_button(client_for, editor, make_s
         maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
     if state == "revoked":
         consent.consent_revoke(character=maya, user=member)
-    scene = make_scene(prompt="@Maya on the pier.")
+    scene = cast_regardless(make_scene, maya)
     local = scene.project.team.connections.get(kind="local")
     html = client_for(editor).post(f"/scenes/{scene.pk}/renders/", {
         "target": f"{local.pk}:previz-animatic-1", "idempotency_key": str(uuid.uuid4())},

@@ -54,7 +54,7 @@ def test_a_bad_upload_says_why_and_keeps_the_scene_as_it_was(client_for, editor,
 
 
 def test_an_oversized_upload_is_refused(client_for, editor, scene, monkeypatch):
-    from generation.renders import reference
+    from generation.storage import reference
 
     monkeypatch.setattr(reference, "MAX_BYTES", 100)
     assert "the limit is 10 MB" in upload(client_for(editor), scene, image_file()).content.decode()

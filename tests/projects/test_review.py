@@ -306,7 +306,7 @@ def test_a_take_that_may_have_been_billed_is_not_called_failed_in_the_digest(sce
 def test_takes_that_settle_together_reach_their_author_as_one_email(scene, editor, mailoutbox, sent):
     """A storyboard rendered in one go is one email, not one per take; later takes make the next one."""
     takes = [Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
-                                   created_by=editor) for _ in range(3)]
+                                   created_by=editor, number=n) for n in (1, 2, 3)]
     mailoutbox.clear()
     with sent():
         takes[0].advance(Status.SUCCEEDED)
@@ -321,7 +321,7 @@ def test_takes_that_settle_together_reach_their_author_as_one_email(scene, edito
     assert "Moderation refused the prompt." in mail.body
 
     later = Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
-                                  created_by=editor)
+                                  created_by=editor, number=4)
     with sent():
         later.advance(Status.SUCCEEDED)
     assert len(mailoutbox) == 2

@@ -65,7 +65,7 @@ def test_a_new_reference_image_or_cast_marks_it_stale(approved_take, scene, edit
     assert scene.approval_stale_fields == ["reference_image"]
     robo = consent.character_create(team=team, user=owner, name="Robo", kind=CharacterKind.FICTIONAL,
                                     images=[png()], declares_fictional=True)
-    consent.scene_cast_add(scene=scene, character=robo, user=editor)
+    services.scene_cast_add(scene=scene, character=robo, user=editor)
     scene.refresh_from_db()
     assert scene.approval_stale_fields == ["reference_image", "prompt"]
     assert scene.approval_stale_words == "reference image and prompt (or cast)"

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.activity import tasks as activity_tasks
 from projects.live import ChangeKind, live_publish
 from projects.models import (
     Activity,
@@ -68,8 +69,6 @@ def notify(users, event: str, *, kind: str, team_id: int, subject: str, body: st
            actor=None) -> int:
     """Put a notification in each user's inbox and queue the email of those who want `event`;
     returns how many emails were queued."""
-    from projects.tasks import send_notification
-
     users = [u for u in {u.pk: u for u in users if u is not None}.values() if u.is_active]
     base = studio_address()
     notifications_record([
@@ -81,7 +80,7 @@ def notify(users, event: str, *, kind: str, team_id: int, subject: str, body: st
     sent = 0
     for user in users:
         if wants(user, event):
-            send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject}"[:200], text)
+            activity_tasks.send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject}"[:200], text)
             sent += 1
     return sent
 
@@ -147,8 +146,6 @@ def address_remember(*, user_id: int) -> None:
 def render_settled(take) -> None:
     """A take of `take.created_by` finished or failed (its feed entry is recorded): make sure
     that author's digest is scheduled. Only the first settle of a batch schedules it."""
-    from projects.tasks import send_render_digest
-
     if not take.created_by_id:
         return
     now = timezone.now()
@@ -162,13 +159,11 @@ def render_settled(take) -> None:
                 RenderDigest.objects.create(user_id=take.created_by_id, due_at=due)
         except IntegrityError:
             return  # the row exists and a digest is already due
-    send_render_digest.apply_async_on_commit((take.created_by_id,), countdown=delay)
+    activity_tasks.send_render_digest.apply_async_on_commit((take.created_by_id,), countdown=delay)
 
 
 def render_digest_send(user_id: int) -> int:
     """Email the author the takes settled since their last digest; returns how many were in it."""
-    from projects.tasks import send_notification
-
     with transaction.atomic():
         # One digest at a time per author: a second delivery waits here, then finds nothing new.
         digest = RenderDigest.objects.select_for_update().select_related("user").filter(user_id=user_id).first()
@@ -195,7 +190,7 @@ def render_digest_send(user_id: int) -> int:
             return 0
         subject, body = _digest_text(entries, base)
         # Queued with the claim, or not at all.
-        send_notification.delay_on_commit(user_id, f"[Storyboard Studio] {subject}"[:200], body)
+        activity_tasks.send_notification.delay_on_commit(user_id, f"[Storyboard Studio] {subject}"[:200], body)
     return len(entries)
 
 

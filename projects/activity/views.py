@@ -1,12 +1,12 @@
 """The inbox: a person's notifications, and marking them read."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from projects import selectors
-from projects.models import Notification
-from projects.review import notifications
+from projects.access import get_notification_for
+from projects.activity import notifications
 
 INBOX = "projects/inbox.html"
 
@@ -20,9 +20,7 @@ def inbox(request):
 @login_required
 @require_POST
 def notification_read(request, pk):
-    # Someone else's notification is not found, like any other thing that is not theirs.
-    notification = get_object_or_404(Notification.objects.visible_to(request.user).select_related("team", "actor"),
-                                     pk=pk)
+    notification = get_notification_for(request.user, pk)
     notifications.notification_mark_read(notification=notification)
     if request.htmx:
         context = {"n": notification, "item_bell_oob": True, "unread": selectors.unread_count(user_id=request.user.pk)}

@@ -1,0 +1,66 @@
+"""A take's checks, and an owner's override of them.
+
+A take whose content credentials failed (tampered or broken) or whose delivery is not what was booked
+may not be approved, remixed or exported unless an owner writes down why. The rule lives here, under
+the review pages and the export that apply it, so booking a remix can apply it too."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+
+from generation.renders.delivery import delivery_blocks_approval
+from projects.activity.feed import record
+from projects.inputs import clean_text
+from projects.models import ActivityKind, Decision, Membership, ReviewDecision
+
+MAX_REASON = 5000
+
+
+def approval_blocker(take) -> str | None:
+    """Why this take may not be approved without an owner's written reason (None: it may).
+
+    Each check is one sentence: tampered or broken content credentials (§1), a delivery other
+    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
+    reasons = []
+    if take.provenance_broken:
+        verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
+        reasons.append(f"Its content credentials failed: {verdict}")
+    if delivered := delivery_blocks_approval(take):
+        reasons.append(delivered)
+    return " ".join(reasons) or None
+
+
+# What an override lets an owner do with a blocked take: the take "cannot be …", "to … it anyway",
+# "the reason for … it anyway".
+OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing")}
+
+
+def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
+    """The decision note of an owner's override of a blocked take; None when nothing blocks it.
+    Refuses anyone but an owner, and an owner without a reason. `action`: "approve" or "remix"."""
+    blocker = approval_blocker(take)
+    if blocker is None:
+        return None
+    done, verb, doing = OVERRIDE_ACTIONS[action]
+    reason = clean_text(override_reason or "", what="The reason", max_length=MAX_REASON)
+    if not reason:
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
+                              f"To {verb} it anyway, an owner writes the reason.")
+    if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user,
+                                     role__in=Membership.roles_that_can("manage")).exists():
+        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
+    if len(reason) < 10:
+        raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "
+                              "(10 characters or more).")
+    # The reason first: the history shows it whole, and the export's manifest carries it.
+    return f"Reason: {reason} ({done} despite: {blocker})"
+
+
+def take_remix_overridden(*, take, remix, user, override: str) -> None:
+    """Record that an owner remixed a blocked take: in the scene's decision history and the feed.
+    (The remix's own recipe carries the note too, so exports keep it.)"""
+    scene = take.scene
+    ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.REMIX_OVERRIDE, note=override)
+    record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
+           text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
+                + override[:300])
