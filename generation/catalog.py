@@ -12,13 +12,19 @@ plans and alternatives all call it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
+from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import parse_id
+
+log = logging.getLogger(__name__)
 
 
 def cost_of(model: CatalogModel, *, size: str, seconds: int) -> Decimal:
@@ -78,12 +84,14 @@ def _available_targets(team) -> list[Target]:
     for model in CatalogModel.objects.filter(connection__isnull=True).exclude(retired_q()):
         shipped.setdefault(model.kind, []).append(model)
     registered = {}
-    for model in CatalogModel.objects.filter(connection__team=team).exclude(retired_q()):
+    # Retired rows too: a team's own entry (a copy an owner edited) hides the shipped one of its id.
+    for model in CatalogModel.objects.filter(connection__team=team):
         registered.setdefault(model.connection_id, []).append(model)
     targets = []
     for connection in connections:
-        models = registered.get(connection.pk, []) + shipped.get(connection.kind, [])
-        targets.extend(Target(connection, m) for m in models)
+        own = registered.get(connection.pk, [])
+        models = own_wins(own + shipped.get(connection.kind, []))
+        targets.extend(Target(connection, m) for m in models if not m.is_retired)
     # The free local previz first: it is what works with no account.
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
@@ -102,9 +110,20 @@ def pinned(connection: ProviderConnection, model: CatalogModel | None) -> Catalo
     an alias may silently move to a new model."""
     if model is None or model.snapshot_of:
         return model
-    snapshots = models_for(connection).filter(snapshot_of=model.model_id).exclude(lifecycle=Lifecycle.RETIRED)
-    # Dated ids (…-2025-10-06) sort by their date; a snapshot registered on the connection wins a tie.
-    return max(snapshots, key=lambda m: (m.model_id, m.connection_id is not None), default=model)
+    # The team's own entry of a snapshot wins over the shipped one of its id, even when it retired it.
+    snapshots = [m for m in own_wins(models_for(connection).filter(snapshot_of=model.model_id))
+                 if m.lifecycle != Lifecycle.RETIRED]
+    # Dated ids (…-2025-10-06) sort by their date.
+    return max(snapshots, key=lambda m: m.model_id, default=model)
+
+
+def own_wins(models) -> list[CatalogModel]:
+    """One entry per model id: a row on the connection over the shipped row of the same id."""
+    chosen: dict[str, CatalogModel] = {}
+    for model in models:
+        if model.model_id not in chosen or model.connection_id is not None:
+            chosen[model.model_id] = model
+    return list(chosen.values())
 
 
 def policy_refusal(project, model: CatalogModel, *, requested: str = "") -> str | None:
@@ -226,3 +245,130 @@ def mark_remixable(takes, team) -> None:
             pairs.add((target.connection.pk, target.model.model_id))
     for take in takes:
         take._remixable = pairs
+
+
+# --- The connection page's catalog: what it lists, and an owner's edits -----------------------------
+
+ORIGINS = {"shipped": "shipped", "edited": "edited for this team", "registered": "registered by this team"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One model a connection offers, and where its row comes from."""
+
+    model: CatalogModel
+    origin: str  # a key of ORIGINS
+
+    @property
+    def origin_words(self) -> str:
+        return ORIGINS[self.origin]
+
+    @property
+    def price_words(self) -> str:
+        """ "$0.40" for one price, "1280x720 $0.05 · 1920x1080 $0.08 · any other $0.08" by size."""
+        prices = self.model.price_per_second or {}
+        if set(prices) <= {"*"}:
+            return _dollars(self.model.price_for_any_size)
+        return " · ".join(f"{'any other' if size == '*' else size} {_dollars(Decimal(str(price)))}"
+                          for size, price in prices.items())
+
+
+def _dollars(price: Decimal) -> str:
+    """$0.40, or every decimal of a finer price ($0.0125)."""
+    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
+
+
+def catalog_entries(connection: ProviderConnection) -> list[Entry]:
+    """The models `connection` offers (shipped and its own, its own winning), live ones first."""
+    rows = list(models_for(connection).order_by("display_name", "model_id"))
+    shipped_ids = {m.model_id for m in rows if m.connection_id is None}
+    entries = [Entry(m, "shipped" if m.connection_id is None else "edited" if m.model_id in shipped_ids
+                     else "registered") for m in own_wins(rows)]
+    return sorted(entries, key=lambda e: e.model.is_retired)
+
+
+def catalog_entry_for(connection: ProviderConnection, pk) -> CatalogModel | None:
+    """The connection's entry with primary key `pk` (shipped of its kind, or its own), else None."""
+    pk = parse_id(pk)
+    return models_for(connection).filter(pk=pk).first() if pk else None
+
+
+# Fields an owner may change on an entry from the connection page.
+EDITABLE = ("display_name", "sizes", "durations", "input_kinds", "has_audio", "price_per_second", "lifecycle",
+            "lifecycle_date", "typical_seconds")
+
+
+def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=None,
+                         declared: dict | None = None, **fields) -> CatalogModel:
+    """An owner edits one model of the connection, for their team only.
+
+    The connection's own row is updated; a shipped row is never changed (every team of that kind
+    shares it): the first edit makes the team's own copy on the connection, which `resolve` and the
+    render form prefer from then on. `declared`: the OpenAI format's declared fields (characters,
+    extra), checked as registration and the admin check them. Takes already booked keep their cost.
+    """
+    unknown = set(fields) - set(EDITABLE)
+    if unknown:
+        raise ValueError(f"Not editable from the page: {', '.join(sorted(unknown))}")
+    shipped = catalog_entry_shipped(connection, model_id)
+    if shipped and shipped.is_retired and fields.get("lifecycle", Lifecycle.RETIRED) != Lifecycle.RETIRED:
+        when = f" on {shipped.lifecycle_date:%Y-%m-%d}" if shipped.lifecycle_date else ""
+        raise ValidationError(f"{shipped.display_name} was retired{when} by its provider: it cannot render any "
+                              "more, so it stays retired.")
+    try:
+        with transaction.atomic():
+            own = CatalogModel.objects.select_for_update().filter(connection=connection, model_id=model_id).first()
+            if own is None and shipped is None:
+                raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
+            entry = own or _copy_of(shipped, connection)
+            for name, value in fields.items():
+                setattr(entry, name, value)
+            if declared is not None and connection.kind == ConnectionKind.OPENAI_VIDEOS:
+                entry.input_schema = _with_declared(entry.input_schema, declared)
+            entry.save()
+    except IntegrityError:
+        # Another owner made the team's copy at the same moment: theirs is kept, nothing is lost silently.
+        raise ValidationError(f"Someone else saved {model_id} on {connection.label} at the same time: "
+                              "reload the page and make your change again.")
+    log.info("catalog entry %s edited", model_id, extra={
+        "connection_id": connection.pk, "team_id": connection.team_id, "model": model_id,
+        "user_id": getattr(user, "pk", None), "copied_from_shipped": own is None,
+        "changed": sorted(fields) + (["input_schema"] if declared is not None else [])})
+    return entry
+
+
+def _copy_of(shipped: CatalogModel, connection: ProviderConnection) -> CatalogModel:
+    """The team's own row for a shipped model: same id, snapshot alias and schema, on `connection`."""
+    copy = CatalogModel.objects.get(pk=shipped.pk)
+    copy.pk = copy.id = None
+    copy.connection = connection
+    return copy
+
+
+def _with_declared(schema: dict, declared: dict) -> dict:
+    """`schema` with its OpenAI-format declared fields replaced by `declared`, checked like registration."""
+    kept = {k: v for k, v in (schema or {}).items() if k not in ("characters", "extra")}
+    new = {**kept, **({"characters": "id[]"} if declared.get("characters") else {}),
+           **({"extra": dict(declared["extra"])} if declared.get("extra") else {})}
+    problems = declared_fields_problems(new)
+    if problems:
+        raise ValidationError(problems)
+    return new
+
+
+def catalog_entry_shipped(connection: ProviderConnection, model_id: str) -> CatalogModel | None:
+    """The shipped row of `model_id` for the connection's kind (what "Back to the shipped entry" restores)."""
+    return CatalogModel.objects.filter(connection__isnull=True, kind=connection.kind, model_id=model_id).first()
+
+
+def catalog_entry_reset(*, connection: ProviderConnection, model_id: str, user=None) -> CatalogModel:
+    """Back to the shipped entry: the team's copy of a shipped model is deleted; returns the shipped row."""
+    shipped = catalog_entry_shipped(connection, model_id)
+    if shipped is None:
+        raise ValidationError(f"“{model_id}” was registered by your team: there is no shipped entry to go "
+                              "back to.")
+    CatalogModel.objects.filter(connection=connection, model_id=model_id).delete()
+    log.info("catalog entry %s reset to shipped", model_id, extra={
+        "connection_id": connection.pk, "team_id": connection.team_id, "model": model_id,
+        "user_id": getattr(user, "pk", None)})
+    return shipped

@@ -217,6 +217,14 @@ FORMS = [
           "supports_remix", "typical_seconds", "extra_fields"),
          {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
           "price_per_second": "0.1"}),
+    # An owner edits one of a connection's models for the team, or puts it back to the shipped entry.
+    Form("catalog_entry_edit", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
+         ("display_name", "sizes", "durations", "input_kinds", "has_audio", "price_per_second", "lifecycle",
+          "lifecycle_date", "typical_seconds", "native_characters", "extra_fields"),
+         {"display_name": "Wan", "sizes": "1280x720", "durations": "4", "input_kinds": "text",
+          "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
+    Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
+         ("reset",), {"reset": "1"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
     Form("batch_render", "post", "/projects/{project}/render/", "editor",
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
@@ -299,7 +307,7 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
         "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
-        "notification": notification.pk,
+        "notification": notification.pk, "entry": priced_gateway.models.get().pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
         "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
@@ -438,7 +446,7 @@ NO_INPUT = {
     "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
-    "generation:connection_status", "generation:export_list", "generation:export_status",
+    "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
@@ -464,7 +472,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "script": "t", "notification": 1, "target": "1:m"}
+           "script": "t", "notification": 1, "target": "1:m", "entry": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

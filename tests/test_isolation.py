@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from PIL import Image
 
-from generation.models import Export, ExportStatus, ReconciliationRun
+from generation.models import CatalogModel, Export, ExportStatus, ReconciliationRun
 from generation.providers import comfy_workflows, connections
 from projects.characters import consent
 from projects.models import (
@@ -94,6 +94,7 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     return {"take": take, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
+            "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
             "reconciliation": ReconciliationRun.objects.create(
                 team=team, provider="replicate", period_start="2026-11-01", period_end="2026-11-30",
                 csv_shape="generic", created_by=owner)}
@@ -169,6 +170,10 @@ def urls(team, project, scene, objects):
         ("post", reverse("generation:connection_test", args=[team.pk, gateway.pk])),
         ("get", reverse("generation:connection_status", args=[team.pk, gateway.pk])),
         ("post", reverse("generation:model_register", args=[team.pk, gateway.pk])),
+        # The connection's models, and an owner's edit of one (a shipped entry here: the previz).
+        ("get", reverse("generation:connection_catalog", args=[team.pk, gateway.pk])),
+        ("get", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
+        ("post", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
         # ComfyUI workflows on the team's connection: uploading one, mapping its inputs.
         ("get", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
         ("post", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),

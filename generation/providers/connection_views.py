@@ -4,14 +4,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import catalog
-from generation.models import ComfyWorkflow, ProviderConnection
+from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
 from generation.providers import connections
-from generation.providers.forms import ConnectionForm, RegisterModelForm
+from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
 from projects.access import get_connection_for, membership_for, require
 
 PAGE = "generation/connections.html"
@@ -68,7 +69,55 @@ def connection_edit(request, team_pk, pk):
             messages.success(request, f"Saved {connection.label}.")
             return redirect("generation:connection_list", team_pk=team_pk)
     return render(request, "generation/connection_edit.html",
-                  {"team": membership.team, "connection": connection, "form": form})
+                  {"team": membership.team, "membership": membership, "connection": connection, "form": form,
+                   "entries": catalog.catalog_entries(connection)})
+
+
+@login_required
+def connection_catalog(request, team_pk, pk):
+    """The models a connection offers, as every member may read them; owners get Edit links."""
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    return render(request, "generation/connection_catalog.html", {
+        "team": membership.team, "membership": membership, "connection": connection,
+        "entries": catalog.catalog_entries(connection)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def catalog_entry_edit(request, team_pk, pk, entry_pk):
+    """An owner edits one model for the team (a shipped one gets the team's own copy), or resets it."""
+    connection, membership = get_connection_for(request.user, team_pk, pk)
+    require(membership, "manage")
+    listed = catalog.catalog_entry_for(connection, entry_pk)
+    if listed is None:
+        raise Http404("No such model on this connection.")
+    entry = catalog.resolve(connection, listed.model_id)  # the team's copy, even from a shipped row's link
+    form = CatalogEntryForm(request.POST or None, initial=CatalogEntryForm.initial_for(entry),
+                            declares_fields=connection.kind == ConnectionKind.OPENAI_VIDEOS)
+    if request.method == "POST" and "reset" in request.POST:
+        return _entry_reset(request, connection, entry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = catalog.catalog_entry_update(connection=connection, model_id=entry.model_id, user=request.user,
+                                                 declared=form.declared(), **form.entry_fields())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"Saved {saved.display_name} on {connection.label} for your team.")
+            return redirect("generation:connection_catalog", team_pk=team_pk, pk=pk)
+    return render(request, "generation/catalog_entry.html", {
+        "team": membership.team, "connection": connection, "entry": entry, "form": form,
+        "edited": entry.connection_id is not None and catalog.catalog_entry_shipped(connection, entry.model_id)})
+
+
+def _entry_reset(request, connection, entry):
+    try:
+        shipped = catalog.catalog_entry_reset(connection=connection, model_id=entry.model_id, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{shipped.display_name} on {connection.label} is back to the shipped entry.")
+    return redirect("generation:connection_catalog", team_pk=connection.team_id, pk=connection.pk)
 
 
 @login_required

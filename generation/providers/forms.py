@@ -1,11 +1,15 @@
 """Forms of a team's provider connections: adding one, registering a model, mapping a
 ComfyUI workflow."""
 
+import datetime
+import re
+from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 from django import forms
+from django.utils import timezone
 
-from generation.models import FramesRule
+from generation.models import FramesRule, Lifecycle
 from generation.providers import remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
@@ -106,6 +110,147 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
         if not durations or durations[0] < 1 or durations[-1] > 120:
             raise forms.ValidationError("Durations are between 1 and 120 seconds.")
         return durations
+
+
+SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
+MAX_PRICE = Decimal("100")  # US$ a second: far above any provider's list price, so a typo is caught
+
+
+class CatalogEntryForm(RefuseControlCharacters, forms.Form):
+    """An owner edits one model a connection offers: what it renders, what it costs, whether it lives."""
+
+    display_name = forms.CharField(max_length=200, label="Name in the render form")
+    sizes = forms.CharField(max_length=500, help_text="WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280")
+    durations = forms.CharField(max_length=500, help_text="Whole seconds, comma-separated, e.g. 4, 6, 8")
+    input_kinds = forms.MultipleChoiceField(
+        choices=[("text", "Text (a prompt)"), ("image", "A reference image (start frame)")],
+        widget=forms.CheckboxSelectMultiple, label="Takes",
+        error_messages={"required": "Tick what the model takes: text, a reference image, or both."})
+    has_audio = forms.BooleanField(required=False, label="Renders audio")
+    price_per_second = forms.CharField(
+        max_length=500, label="Price per second (US$)",
+        help_text="One price, e.g. 0.40, or a price per size, e.g. 1280x720=0.05, 1920x1080=0.08, *=0.08 "
+                  "(* is any other size).")
+    lifecycle = forms.ChoiceField(choices=Lifecycle.choices)
+    lifecycle_date = forms.DateField(
+        required=False, label="Retires on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Deprecated: the day it retires. Retired: the day it did.")
+    typical_seconds = forms.IntegerField(
+        required=False, min_value=1, max_value=3600, label="Typical job time (seconds)",
+        help_text="How long a job usually takes; the first polls are planned from it. Leave blank if unknown.")
+    native_characters = RegisterModelForm.base_fields["native_characters"]
+    extra_fields = RegisterModelForm.base_fields["extra_fields"]
+
+    clean_extra_fields = RegisterModelForm.clean_extra_fields
+
+    def __init__(self, *args, declares_fields=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not declares_fields:  # only the OpenAI format has declared fields
+            del self.fields["native_characters"], self.fields["extra_fields"]
+
+    @staticmethod
+    def initial_for(model) -> dict:
+        prices = model.price_per_second or {}
+        price = (f"{Decimal(str(prices['*']))}" if set(prices) == {"*"} else
+                 ", ".join(f"{size}={Decimal(str(p))}" for size, p in prices.items()))
+        return {
+            "display_name": model.display_name, "sizes": ", ".join(model.sizes),
+            "durations": ", ".join(str(d) for d in model.durations), "input_kinds": model.input_kinds,
+            "has_audio": model.has_audio, "price_per_second": price, "lifecycle": model.lifecycle,
+            "lifecycle_date": model.lifecycle_date, "typical_seconds": model.typical_seconds,
+            "native_characters": model.declares_characters,
+            "extra_fields": "\n".join(f"{k}={v}" for k, v in model.extra_fields.items()),
+        }
+
+    def clean_sizes(self) -> list[str]:
+        sizes = []
+        for size in (s.strip() for s in self.cleaned_data["sizes"].split(",")):
+            match = SIZE.fullmatch(size)
+            if not match or not all(0 < int(n) <= 8192 for n in match.groups()):
+                raise forms.ValidationError(
+                    f"“{size[:40]}” is not a size: write WIDTHxHEIGHT in pixels, e.g. 1280x720." if size else
+                    "Sizes are WIDTHxHEIGHT separated by commas, e.g. 1280x720, 720x1280.")
+            if size not in sizes:
+                sizes.append(size)
+        return sizes
+
+    def clean_durations(self) -> list[int]:
+        durations = set()
+        for seconds in (d.strip() for d in self.cleaned_data["durations"].split(",")):
+            if not (seconds.isascii() and seconds.isdigit()) or not 0 < int(seconds) <= 120:
+                raise forms.ValidationError(
+                    f"“{seconds[:40]}” is not a length: durations are whole seconds from 1 to 120, e.g. 4, 8."
+                    if seconds else "Durations are whole seconds separated by commas, e.g. 4, 8.")
+            durations.add(int(seconds))
+        return sorted(durations)
+
+    def clean_price_per_second(self) -> dict[str, float]:
+        prices = {}
+        for item in (i.strip() for i in self.cleaned_data["price_per_second"].split(",")):
+            size, _, price = item.rpartition("=")
+            size = size.strip() or "*"
+            if size != "*" and not SIZE.fullmatch(size):
+                raise forms.ValidationError(f"“{size[:40]}” is not a size: write 1280x720=0.40, or * for any size.")
+            if size in prices:
+                raise forms.ValidationError(
+                    f"{size} is given two prices." if size != "*" else
+                    "Write one price with a decimal point, e.g. 0.40, or size=price pairs separated by commas.")
+            prices[size] = self._price(price.strip())
+        return prices
+
+    @staticmethod
+    def _price(text: str) -> float:
+        try:
+            price = Decimal(text)
+        except InvalidOperation:
+            price = None
+        if price is None or not price.is_finite():
+            raise forms.ValidationError(f"“{text[:40]}” is not a price: write US$ a second, e.g. 0.40.")
+        if price < 0 or price > MAX_PRICE:
+            raise forms.ValidationError(f"A price per second is between 0 and {MAX_PRICE} US$ (not {text}).")
+        if price != price.quantize(Decimal("0.0001")):
+            raise forms.ValidationError(f"A price per second has at most 4 decimals (not {text}).")
+        return float(price)
+
+    def clean(self):
+        cleaned = super().clean()
+        sizes, prices = cleaned.get("sizes"), cleaned.get("price_per_second")
+        if sizes and prices:
+            stray = [s for s in prices if s != "*" and s not in sizes]
+            unpriced = [s for s in sizes if s not in prices]
+            if stray:
+                self.add_error("price_per_second", f"{', '.join(stray)} is not one of the model's sizes.")
+            elif unpriced and "*" not in prices:
+                self.add_error("price_per_second", f"Give {', '.join(unpriced)} a price too, or add *=price "
+                                                   "for any other size.")
+        lifecycle, when = cleaned.get("lifecycle"), cleaned.get("lifecycle_date")
+        if "lifecycle_date" in self.errors:
+            pass  # a date that is not one was already said
+        elif lifecycle and when and not datetime.date(2000, 1, 1) <= when <= datetime.date(2100, 1, 1):
+            self.add_error("lifecycle_date", "Give a retirement date between 2000 and 2100.")
+        elif lifecycle == Lifecycle.RETIRED and not when:
+            self.add_error("lifecycle_date", "A retired model needs the day it retired.")
+        elif lifecycle == Lifecycle.RETIRED and when > timezone.localdate():
+            self.add_error("lifecycle_date", "A retired model retired on a day that has come: for a later day "
+                                             "choose Deprecated.")
+        elif lifecycle == Lifecycle.DEPRECATED and not when:
+            self.add_error("lifecycle_date", "A deprecated model needs the day it retires.")
+        elif lifecycle == Lifecycle.DEPRECATED and when <= timezone.localdate():
+            self.add_error("lifecycle_date", "That day has come: a model past its retirement date is retired. "
+                                             "Choose Retired, or a later date.")
+        elif lifecycle == Lifecycle.AVAILABLE and when:
+            self.add_error("lifecycle_date", "An available model has no retirement date: clear it, or choose "
+                                             "Deprecated.")
+        return cleaned
+
+    def declared(self) -> dict | None:
+        """The OpenAI format's declared fields, for catalog_entry_update (None for other kinds)."""
+        if "extra_fields" not in self.fields:
+            return None
+        return {"characters": self.cleaned_data["native_characters"], "extra": self.cleaned_data["extra_fields"]}
+
+    def entry_fields(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("native_characters", "extra_fields")}
 
 
 class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
