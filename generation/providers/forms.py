@@ -94,25 +94,40 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
         return extra
 
     def clean_sizes(self):
-        import re
-
-        sizes = [s.strip() for s in self.cleaned_data["sizes"].split(",") if s.strip()]
-        bad = [s for s in sizes if not re.fullmatch(r"\d{2,5}x\d{2,5}", s)]
-        if bad or not sizes:
-            raise forms.ValidationError(f"Sizes are WIDTHxHEIGHT, e.g. 1280x720 (not {', '.join(bad) or 'empty'}).")
-        return sizes
+        return sizes_clean(self.cleaned_data["sizes"])
 
     def clean_durations(self):
-        try:
-            durations = sorted({int(d) for d in self.cleaned_data["durations"].split(",") if d.strip()})
-        except ValueError:
-            raise forms.ValidationError("Durations are whole seconds separated by commas, e.g. 5, 10.")
-        if not durations or durations[0] < 1 or durations[-1] > 120:
-            raise forms.ValidationError("Durations are between 1 and 120 seconds.")
-        return durations
+        return durations_clean(self.cleaned_data["durations"])
 
 
 SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
+
+
+def sizes_clean(text: str) -> list[str]:
+    """A model's sizes as an owner writes them ("1280x720, 720x1280"): ASCII digits, 1–8192 px, no repeats.
+    The one rule for registering a model and for editing a catalog entry."""
+    sizes = []
+    for size in (s.strip() for s in text.split(",")):
+        match = SIZE.fullmatch(size)
+        if not match or not all(0 < int(n) <= 8192 for n in match.groups()):
+            raise forms.ValidationError(
+                f"“{size[:40]}” is not a size. Sizes are WIDTHxHEIGHT in pixels, e.g. 1280x720." if size else
+                "Sizes are WIDTHxHEIGHT separated by commas, e.g. 1280x720, 720x1280.")
+        if size not in sizes:
+            sizes.append(size)
+    return sizes
+
+
+def durations_clean(text: str) -> list[int]:
+    """A model's durations in whole seconds from 1 to 120 ("4, 8"), sorted, no repeats."""
+    durations = set()
+    for seconds in (d.strip() for d in text.split(",")):
+        if not (seconds.isascii() and seconds.isdigit()) or not 0 < int(seconds) <= 120:
+            raise forms.ValidationError(
+                f"“{seconds[:40]}” is not a length: durations are whole seconds from 1 to 120, e.g. 4, 8."
+                if seconds else "Durations are whole seconds separated by commas, e.g. 4, 8.")
+        durations.add(int(seconds))
+    return sorted(durations)
 MAX_PRICE = Decimal("100")  # US$ a second: far above any provider's list price, so a typo is caught
 
 
@@ -163,26 +178,10 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
         }
 
     def clean_sizes(self) -> list[str]:
-        sizes = []
-        for size in (s.strip() for s in self.cleaned_data["sizes"].split(",")):
-            match = SIZE.fullmatch(size)
-            if not match or not all(0 < int(n) <= 8192 for n in match.groups()):
-                raise forms.ValidationError(
-                    f"“{size[:40]}” is not a size: write WIDTHxHEIGHT in pixels, e.g. 1280x720." if size else
-                    "Sizes are WIDTHxHEIGHT separated by commas, e.g. 1280x720, 720x1280.")
-            if size not in sizes:
-                sizes.append(size)
-        return sizes
+        return sizes_clean(self.cleaned_data["sizes"])
 
     def clean_durations(self) -> list[int]:
-        durations = set()
-        for seconds in (d.strip() for d in self.cleaned_data["durations"].split(",")):
-            if not (seconds.isascii() and seconds.isdigit()) or not 0 < int(seconds) <= 120:
-                raise forms.ValidationError(
-                    f"“{seconds[:40]}” is not a length: durations are whole seconds from 1 to 120, e.g. 4, 8."
-                    if seconds else "Durations are whole seconds separated by commas, e.g. 4, 8.")
-            durations.add(int(seconds))
-        return sorted(durations)
+        return durations_clean(self.cleaned_data["durations"])
 
     def clean_price_per_second(self) -> dict[str, float]:
         prices = {}

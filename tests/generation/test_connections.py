@@ -154,6 +154,7 @@ def test_a_size_the_model_cannot_render_is_refused_in_the_page(client_for, edito
 
 @pytest.mark.parametrize("field, value, message", [
     ("sizes", "1280 by 720", "Sizes are WIDTHxHEIGHT"),
+    ("sizes", "１２８０x720", "is not a size"),  # digits other than ASCII: the adapter would send them as they are
     ("durations", "five", "whole seconds"),
 ])
 def test_registering_a_model_with_bad_input_says_why(client_for, owner, team, gateway, field, value, message):
