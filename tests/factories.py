@@ -13,6 +13,7 @@ frames or sound keep `render_take`.
 
 from __future__ import annotations
 
+import io
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,3 +53,36 @@ class EncodedAnimatics:
                 yield
         finally:
             self.active = False
+
+
+def photo(name: str = "me.png", color=(10, 120, 200), *, size: int = 64):
+    """A small real PNG, uploaded under `name` (a reference image, a portrait for consent)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), color).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
+
+def consent_bring_to(character, member, state: str, other_project) -> None:
+    """Bring a person's consent to `state`, the way they would: "none", "team", "other_project",
+    "other_provider" (granted for Replicate only), "expired" or "revoked"."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.characters import consent
+    from projects.models import ConsentScope
+
+    if state == "none":
+        return
+    consent.consent_grant(
+        character=character, user=member,
+        scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
+        projects=[other_project] if state == "other_project" else [],
+        providers=["replicate"] if state == "other_provider" else [])
+    if state == "expired":
+        character.grants.update(expires_at=timezone.now() - timedelta(days=1))
+    if state == "revoked":
+        consent.consent_revoke(character=character, user=member)

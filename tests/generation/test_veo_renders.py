@@ -1,6 +1,5 @@
 """Takes rendered with Google Veo (Gemini API), through our services and tasks, against a strict local fake."""
 
-import io
 import json
 import uuid
 
@@ -8,15 +7,14 @@ import av
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from generation.models import CatalogModel, ProviderConnection, Render, Status
 from generation.providers import connections, provider_for
 from generation.renders import pipeline, services
 from projects.characters import consent
 from projects.models import CharacterKind, Role
+from tests.factories import photo
 
 FAST = "veo-3.1-fast-generate-preview"
 
@@ -42,12 +40,6 @@ def render_on(connection, scene, user, capture, model_id=FAST):
 def plays(path) -> bool:
     with av.open(path) as container:
         return any(True for _ in container.decode(video=0))
-
-
-def photo():
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, format="PNG")
-    return SimpleUploadedFile("maya.png", buffer.getvalue())
 
 
 def test_a_veo_take_is_rendered_downloaded_and_plays(

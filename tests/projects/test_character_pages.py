@@ -1,13 +1,11 @@
 """Character pages: the library, a character's consent, and a person's own likenesses across teams."""
 
-import io
 from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from projects.characters import consent
 from projects.models import (
@@ -20,14 +18,9 @@ from projects.models import (
     Membership,
     Role,
 )
+from tests.factories import photo
 
 HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def photo(name="me.png", color=(10, 120, 200)):
-    buffer = io.BytesIO()
-    Image.new("RGB", (48, 48), color).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Consent: a person's likeness is rendered only with their valid consent, and revoking withholds every take."""
 
-import io
 import uuid
 from datetime import timedelta
 
@@ -9,7 +8,6 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image
 
 from generation.models import Render, Status
 from generation.providers import connections
@@ -17,12 +15,7 @@ from generation.renders import pipeline, services
 from projects.characters import consent
 from projects.models import CharacterKind, ConsentAction, ConsentEvent, ConsentScope, Role, Scene
 from projects.review import services as review
-
-
-def photo(name="me.png"):
-    buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, format="PNG")
-    return SimpleUploadedFile(name, buffer.getvalue())
+from tests.factories import consent_bring_to, photo
 
 
 @pytest.fixture
@@ -336,16 +329,7 @@ def test_the_cast_list_and_the_prompt_stay_in_sync(client_for, editor, make_scen
 ])
 def test_add_to_cast_refuses_a_person_without_consent_here_saying_why(client_for, editor, make_scene, maya, member,
                                                                        other_project, state, message):
-    if state != "none":
-        consent.consent_grant(
-            character=maya, user=member,
-            scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
-            projects=[other_project] if state == "other_project" else [],
-            providers=["replicate"] if state == "other_provider" else [])
-    if state == "expired":
-        maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
-    if state == "revoked":
-        consent.consent_revoke(character=maya, user=member)
+    consent_bring_to(maya, member, state, other_project)
     scene = make_scene(prompt="A quiet pier.")
     response = client_for(editor).post(f"/scenes/{scene.pk}/cast/", {"character": maya.pk, "action": "add"},
                                        HTTP_HX_REQUEST="true")
@@ -386,16 +370,7 @@ def test_casting_is_for_editors_and_team_characters_only(client_for, viewer, out
 ])
 def test_the_consent_matrix_through_the_render_button(client_for, editor, make_scene, maya, member, other_project,
                                                       state, message):
-    if state != "none":
-        consent.consent_grant(
-            character=maya, user=member,
-            scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
-            projects=[other_project] if state == "other_project" else [],
-            providers=["replicate"] if state == "other_provider" else [])
-    if state == "expired":
-        maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
-    if state == "revoked":
-        consent.consent_revoke(character=maya, user=member)
+    consent_bring_to(maya, member, state, other_project)
     scene = cast_regardless(make_scene, maya)
     local = scene.project.team.connections.get(kind="local")
     html = client_for(editor).post(f"/scenes/{scene.pk}/renders/", {

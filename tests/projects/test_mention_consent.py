@@ -1,24 +1,15 @@
 """An @mention casts: saving a scene checks consent where the user acts, not only at render time."""
 
-import io
-from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
-from PIL import Image
 
 from projects.characters import consent
-from projects.models import CharacterKind, ConsentScope, Role, Scene, ScriptImport
+from projects.models import CharacterKind, Role, Scene, ScriptImport
 from projects.storyboard import services
-
-
-def photo():
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (10, 120, 200)).save(buffer, format="PNG")
-    return SimpleUploadedFile("maya.png", buffer.getvalue())
+from tests.factories import consent_bring_to, photo
 
 
 @pytest.fixture
@@ -35,21 +26,6 @@ def maya(team, member):
 @pytest.fixture
 def other_project(team, owner):
     return services.project_create(team=team, user=owner, name="Other film")
-
-
-def set_consent(maya, member, state, other_project):
-    """Bring Maya's consent to `state`, the way she would."""
-    if state == "none":
-        return
-    consent.consent_grant(
-        character=maya, user=member,
-        scope=ConsentScope.PROJECTS if state == "other_project" else ConsentScope.TEAM,
-        projects=[other_project] if state == "other_project" else [],
-        providers=["replicate"] if state == "other_provider" else [])
-    if state == "expired":
-        maya.grants.update(expires_at=timezone.now() - timedelta(days=1))
-    if state == "revoked":
-        consent.consent_revoke(character=maya, user=member)
 
 
 REFUSALS = [
@@ -79,7 +55,7 @@ def add(client, project, prompt, *, htmx=True):
 @pytest.mark.parametrize("state, message", REFUSALS)
 def test_editing_in_an_unconsented_mention_is_refused_naming_who_and_why(
         client_for, editor, make_scene, maya, member, other_project, state, message):
-    set_consent(maya, member, state, other_project)
+    consent_bring_to(maya, member, state, other_project)
     scene = make_scene(prompt="A quiet pier.")
 
     response = edit(client_for(editor), scene, prompt=TYPED, title="The chase")
@@ -97,7 +73,7 @@ def test_editing_in_an_unconsented_mention_is_refused_naming_who_and_why(
 
 @pytest.mark.parametrize("state", ["granted", "other_provider"])
 def test_editing_in_a_consented_mention_casts(client_for, editor, make_scene, maya, member, other_project, state):
-    set_consent(maya, member, state, other_project)  # no provider is chosen yet: one she allows will do
+    consent_bring_to(maya, member, state, other_project)  # no provider is chosen yet: one she allows will do
     scene = make_scene(prompt="A quiet pier.")
 
     response = edit(client_for(editor), scene, prompt=TYPED)
@@ -152,7 +128,7 @@ def test_someone_cast_before_revoking_does_not_block_other_edits(client_for, edi
 @pytest.mark.parametrize("state, message", REFUSALS)
 def test_adding_a_scene_with_an_unconsented_mention_is_refused(
         client_for, editor, project, maya, member, other_project, state, message):
-    set_consent(maya, member, state, other_project)
+    consent_bring_to(maya, member, state, other_project)
 
     response = add(client_for(editor), project, TYPED)
 

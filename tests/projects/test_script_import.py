@@ -1,15 +1,14 @@
 """Script in: upload → preview (nothing saved) → import as scenes, casting only what was ticked."""
 
-import io
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from PIL import Image
 
 from projects.characters import consent
 from projects.models import Activity, ActivityKind, CharacterKind, Scene, ScriptImport
+from tests.factories import photo
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
 
@@ -17,12 +16,6 @@ SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
 def upload(name="harbour.fountain", *, as_name=None, content=None):
     data = content if content is not None else (SCRIPTS / name).read_bytes()
     return SimpleUploadedFile(as_name or name, data, content_type="application/octet-stream")
-
-
-def photo():
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 32), (10, 120, 200)).save(buffer, format="PNG")
-    return SimpleUploadedFile("anna.png", buffer.getvalue())
 
 
 @pytest.fixture
