@@ -270,7 +270,15 @@ class Entry:
         if set(prices) <= {"*"}:
             return _dollars(self.model.price_for_any_size)
         return " · ".join(f"{'any other' if size == '*' else size} {_dollars(Decimal(str(price)))}"
-                          for size, price in prices.items())
+                          for size, price in prices_in_order(self.model))
+
+
+def prices_in_order(model: CatalogModel) -> list[tuple[str, float]]:
+    """A model's prices by size in the order of its sizes, any other size ("*") last. Not the stored
+    order: PostgreSQL's jsonb keeps a dict's keys sorted its own way."""
+    prices = model.price_per_second or {}
+    rank = {size: i for i, size in enumerate(model.sizes or [])}
+    return sorted(prices.items(), key=lambda item: (item[0] == "*", rank.get(item[0], len(rank)), item[0]))
 
 
 def _dollars(price: Decimal) -> str:

@@ -9,6 +9,7 @@ from typing import ClassVar
 from django import forms
 from django.utils import timezone
 
+from generation import catalog
 from generation.models import FramesRule, Lifecycle
 from generation.providers import remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
@@ -167,7 +168,7 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
     def initial_for(model) -> dict:
         prices = model.price_per_second or {}
         price = (f"{Decimal(str(prices['*']))}" if set(prices) == {"*"} else
-                 ", ".join(f"{size}={Decimal(str(p))}" for size, p in prices.items()))
+                 ", ".join(f"{size}={Decimal(str(p))}" for size, p in catalog.prices_in_order(model)))
         return {
             "display_name": model.display_name, "sizes": ", ".join(model.sizes),
             "durations": ", ".join(str(d) for d in model.durations), "input_kinds": model.input_kinds,

@@ -154,11 +154,14 @@ def test_bad_input_is_refused_in_the_page_and_changes_nothing(client_for, owner,
 
 def test_prices_by_size_are_kept_per_size(client_for, owner, replicate):
     client_for(owner).post(edit_url(replicate, shipped()), form_data(
-        shipped(), price_per_second="1280x720=0.05, 720x1280=0.05, *=0.08"))
+        shipped(), price_per_second="*=0.08, 720x1280=0.05, 1280x720=0.05"))
     copy = CatalogModel.objects.get(connection=replicate, model_id=WAN)
     assert (copy.price_for("1280x720"), copy.price_for("1920x1080")) == (Decimal("0.05"), Decimal("0.08"))
     html = client_for(owner).get(catalog_url(replicate)).content.decode()
+    # In the order of the model's sizes, any other size last, whatever order they were typed or stored in.
     assert "1280x720 $0.05 · 720x1280 $0.05 · any other $0.08" in html
+    edit_form = client_for(owner).get(edit_url(replicate, copy)).content.decode()
+    assert 'value="1280x720=0.05, 720x1280=0.05, *=0.08"' in edit_form
 
 
 def test_a_deprecated_model_shows_the_day_it_retires_and_the_form_keeps_it(client_for, owner, replicate):
