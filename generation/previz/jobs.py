@@ -14,7 +14,6 @@ from PIL import Image
 from generation.models import PrevizJob
 from generation.previz import animatic
 from generation.provenance import credentials as provenance
-from generation.providers import local_previz
 from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 
@@ -22,6 +21,15 @@ log = logging.getLogger(__name__)
 
 # Previz frames are drawn by an algorithm, not a trained model.
 ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
+
+
+OUTPUTS = {"video": "video.mp4", "thumbnail": "thumbnail.jpg"}
+
+
+def output_name(job_id, variant: str) -> str:
+    """Where a finished job's file lives in the media storage: shared by every worker, so the
+    worker that finishes the take need not be the one that rendered it."""
+    return f"previz/{job_id}/{OUTPUTS[variant]}"
 
 
 def claim_generator() -> str:
@@ -123,7 +131,7 @@ def _cast_portraits(spec: dict) -> list[tuple[str, Image.Image]]:
 def _publish(job_id: str, folder: Path) -> None:
     """The finished files go to the media storage, where any worker can download them."""
     for variant in ("video", "thumbnail"):
-        name = local_previz.output_name(job_id, variant)
+        name = output_name(job_id, variant)
         default_storage.delete(name)  # left by an earlier run of a job requeued as stalled
         with (folder / Path(name).name).open("rb") as fh:
             default_storage.save(name, FinishedFile(fh))

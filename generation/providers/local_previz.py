@@ -13,20 +13,12 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 
 from generation.models import PrevizJob
+from generation.previz import jobs
 from generation.previz import tasks as previz_tasks
 
 from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
 
 PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
-
-
-OUTPUTS = {"video": "video.mp4", "thumbnail": "thumbnail.jpg"}
-
-
-def output_name(job_id, variant: str) -> str:
-    """Where a finished job's file lives in the media storage: shared by every worker, so the
-    worker that finishes the take need not be the one that rendered it."""
-    return f"previz/{job_id}/{OUTPUTS[variant]}"
 
 
 class LocalPrevizProvider(Provider):
@@ -86,7 +78,7 @@ class LocalPrevizProvider(Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         try:
-            with default_storage.open(output_name(job_id, variant), "rb") as src, dest.open("wb") as out:
+            with default_storage.open(jobs.output_name(job_id, variant), "rb") as src, dest.open("wb") as out:
                 shutil.copyfileobj(src, out, length=1024 * 1024)
         except FileNotFoundError:
             raise ProviderError(f"The previz {variant} is gone (job {job_id}).")
