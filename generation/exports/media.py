@@ -300,6 +300,9 @@ def _reencode(paths, signatures, out_path: Path, *, width: int, height: int, fps
             stream = out.add_stream("aac", rate=AUDIO_RATE, layout=layout, options={"aac_coder": "fast"})
             stream.codec_context.bit_rate = 128_000 if layout == "stereo" else 96_000
             audio = _AudioTrack(stream, layout)
+        # Opens the encoders now: their time base, which every frame is stamped with, is only set
+        # then. Left to the first mux, a file whose first packets are picture would have none.
+        out.start_encoding()
         mux = out.mux
         offset = Fraction(0)
         next_index = 0  # output frame number; frame n shows at n / fps

@@ -15,6 +15,7 @@ from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from pathlib import Path
 
+import c2pa
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -208,12 +209,14 @@ def _build(export: Export) -> None:
                                      claim_generator=_claim_generator(), trust_anchors_pem=anchors) as signer, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-side") as side:
         workdir = Path(tmp)
-        paths = [ingredients.local_path(p.take.video, workdir / f"take-{p.take.pk}.mp4") for p in plan.included]
+        paths = [_clip_path(p, a, workdir) for p, a in zip(plan.included, approved)]
         # Two threads: this one stitches and then signs the cut; the side thread meanwhile
         # adds the takes as C2PA ingredients, then writes the ZIP and the PDF. Both kinds of
         # side work run mostly outside the GIL (c2pa-rs, hashing, file I/O). Whatever the
         # side thread needs from the database or storage is read here, on this thread.
-        prepared = [ingredients.stored(p.take, title=a.ingredient_title, trust_anchors_pem=anchors)
+        # An overridden take's ingredient is its re-signed clip, never the archive of the stored file.
+        prepared = [None if a.override_reason
+                    else ingredients.stored(p.take, title=a.ingredient_title, trust_anchors_pem=anchors)
                     for p, a in zip(plan.included, approved)]
         manifest = side.submit(_add_ingredients, signer, approved, paths, prepared, anchors)
         stitched = timed("stitch", 70, lambda: export_media.stitch(
@@ -231,7 +234,9 @@ def _build(export: Export) -> None:
         panels = _panels(plan, clips, workdir)
         archives = timed("ingredients", 72, manifest.result)  # waiting for them, if not added yet
         for planned, take, written, was in zip(plan.included, approved, archives, prepared):
-            if was is None:  # approved before archives existed, renamed since, or new anchors
+            # Approved before archives existed, renamed since, or new anchors (an override's archive
+            # is of its re-signed clip: written for this export only).
+            if was is None and not take.override_reason:
                 ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
         package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
                               name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
@@ -260,6 +265,22 @@ def _build(export: Export) -> None:
     else:  # failed meanwhile (declared stale): do not keep files nobody points at
         for field in (export.mp4, export.zip, export.pdf, export.csv):
             field.delete(save=False)
+
+
+def _clip_path(planned: PlannedScene, approved: export_package.ApprovedTake, workdir: Path) -> Path:
+    """The take's clip as the export hands it over: the stored file, or for a take an owner
+    approved though its checks failed, that file signed again saying so (who, when, why)."""
+    stored = ingredients.local_path(planned.take.video, workdir / f"take-{planned.take.pk}.mp4")
+    if not approved.override_reason:
+        return stored
+    signed = workdir / f"take-{planned.take.pk}-approved.mp4"
+    try:
+        export_package.sign_overridden_clip(approved, src=stored, dst=signed, identity=provenance.studio_identity(),
+                                            claim_generator=_claim_generator())
+    except c2pa.C2paError as exc:  # e.g. a container C2PA cannot embed in: the cut's manifest still says it
+        log.warning("export: take %s could not be signed with its override: %s", planned.take.pk, exc)
+        return stored
+    return signed
 
 
 def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
@@ -307,6 +328,8 @@ def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
         approved_by=scene.approved_by.get_username() if scene.approved_by else "",
         approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
         override_reason=planned.override_reason,
+        failed_checks={"content_credentials": take.c2pa_state or "none", "codes": list(take.c2pa_codes or []),
+                       "delivery_problems": list(take.delivery_problems or [])} if planned.override_reason else {},
     )
 
 

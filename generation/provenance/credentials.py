@@ -158,11 +158,13 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
             {"label": STUDIO_RECIPE_LABEL, "data": recipe},
         ],
     }
-    _sign(manifest, src=src, dst=dst, identity=identity)
+    sign_manifest(manifest, src=src, dst=dst, identity=identity)
 
 
-def _sign(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
-          parent: dict | None = None, parent_path: Path | None = None) -> None:
+def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
+                  parent: dict | None = None, parent_path: Path | None = None) -> None:
+    """Write `dst` = `src` with `manifest` embedded and signed; `parent` (an ingredient's
+    definition) adds `parent_path`, or `src` itself, as an ingredient."""
     dst = Path(dst)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
     try:
@@ -184,6 +186,9 @@ def _sign(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mi
 
 
 TAKE_LABEL = "studio.storyboard.take"
+# What the studio's checks found in the delivered file (TakeChecks), stated in the take's own manifest.
+CHECKS_LABEL = "studio.storyboard.checks"
+NO_CREDENTIALS = "The provider's file carried no content credentials."
 TRAINING_MINING_LABEL = "cawg.training-mining"
 # CAWG's training-and-mining assertion (successor of c2pa.training-mining): every use refused.
 DO_NOT_TRAIN = {"entries": {use: {"use": "notAllowed"} for use in (
@@ -198,8 +203,68 @@ def canonical_sha256(data) -> str:
 
 
 @dataclass(frozen=True)
+class TakeChecks:
+    """What the studio's checks found in the file a provider delivered.
+
+    The take's own manifest states it (CHECKS_LABEL, and in words on its c2pa.created action):
+    the provider's manifest lives on only as the parent ingredient, and a reader who looks no
+    deeper than the studio's valid signature must not take a broken or bare file for a sound one.
+    """
+
+    credentials: str  # the delivered file's verdict: trusted, studio, valid, invalid or none
+    codes: tuple[str, ...] = ()  # its validation codes, as the read reported them
+    delivery_problems: tuple[str, ...] = ()  # how the delivery differs from what was booked
+
+    @classmethod
+    def of(cls, report: ProvenanceReport, *, delivery_problems=()) -> TakeChecks:
+        return cls(report.state, tuple(report.codes), tuple(delivery_problems))
+
+    @property
+    def failures(self) -> list[str]:
+        """The validation codes that mean something failed (an unknown signer is no failure)."""
+        if self.credentials != "invalid":
+            return []
+        return [c for c in self.codes if c.split(":")[0] not in _NOT_FAILURES] or list(self.codes)
+
+    @property
+    def findings(self) -> list[str]:
+        """Each failed check in a sentence; empty when every check passed."""
+        found = []
+        if self.credentials == "invalid":
+            found.append("The provider's content credentials failed validation: "
+                         f"{describe_failures(list(self.codes))}.")
+        elif self.credentials == "none":
+            found.append(NO_CREDENTIALS)
+        if self.delivery_problems:
+            found.append("The provider delivered something other than what was booked: "
+                         + "; ".join(self.delivery_problems) + ".")
+        return found
+
+    @property
+    def description(self) -> str:
+        if found := self.findings:
+            return "The studio's checks on delivery found: " + " ".join(found)
+        return ("The studio's checks on delivery passed: the provider's content credentials validated "
+                "and the video is what was booked.")
+
+    def assertion(self) -> dict:
+        return {
+            "passed": not self.findings,
+            "findings": self.findings,
+            "provider_credentials": {
+                "present": self.credentials != "none",
+                "state": self.credentials,
+                "failures": self.failures,
+                "codes": list(self.codes),
+            },
+            "delivery": {"as_booked": not self.delivery_problems, "problems": list(self.delivery_problems)},
+        }
+
+
+@dataclass(frozen=True)
 class TakeClaim:
-    """What the studio states about a take it keeps: who made it, from what, with whose consent."""
+    """What the studio states about a take it keeps: who made it, from what, with whose consent,
+    and what its checks found in the file the provider delivered."""
 
     title: str
     claim_generator: str
@@ -209,16 +274,16 @@ class TakeClaim:
     request_sha256: str  # of the take's recipe: the exact request, never the raw prompt alone
     consents: list[dict]  # [{"character": id, "grant": id | None, "sha256": str | None}]
     do_not_train: bool
+    checks: TakeChecks
 
     @property
     def consents_sha256(self) -> str:
         return canonical_sha256(self.consents)
 
 
-def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4,
-              with_parent: bool) -> None:
+def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4) -> None:
     """Write `dst` = `src` signed with the studio's manifest; the provider's own manifest in
-    `src` (when `with_parent`) becomes its parent ingredient, so nothing it said is lost."""
+    `src` (when it has one) becomes its parent ingredient, so nothing it said is lost."""
     name, _, version = claim.claim_generator.partition("/")
     generator = {"name": name, **({"version": version} if version else {})}
     assertions = [
@@ -227,6 +292,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "digitalSourceType": claim.digital_source_type,
             "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
             "parameters": {"provider": claim.provider, "model": claim.model},
+            "description": claim.checks.description,
         }]}},
         {"label": TAKE_LABEL, "data": {
             "provider": claim.provider,
@@ -235,14 +301,15 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
         }},
+        {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
     ]
     if claim.do_not_train:
         assertions.append({"label": TRAINING_MINING_LABEL, "data": DO_NOT_TRAIN})
     manifest = {"claim_generator_info": [generator], "title": claim.title, "format": mime,
                 "assertions": assertions}
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
-    _sign(manifest, src=src, dst=dst, identity=identity, mime=mime,
-          parent=parent if with_parent else None)
+    sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
+                  parent=parent if claim.checks.credentials != "none" else None)
 
 
 # --- Reading --------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ The provider's file is read first: its verdict is what the take shows. Then the 
 a signed copy that becomes the stored file: the provider's manifest (if any) as parent
 ingredient, a `c2pa.created` action naming the provider and model, a hash of the exact request
 (the take's recipe, never the raw prompt alone), the consent grants of the cast as they stood
-when the take was sent, and a do-not-train assertion when the team refuses AI training.
+when the take was sent, what the checks found in the delivered file (its validation codes, a
+file that carried no credentials, a delivery other than booked), and a do-not-train assertion
+when the team refuses AI training.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class SignedTake:
     summary: dict  # merged into Render.c2pa_summary
 
 
-def take_claim(render: Render) -> provenance.TakeClaim:
+def take_claim(render: Render, *, checks: provenance.TakeChecks) -> provenance.TakeClaim:
     scene = render.scene
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
@@ -46,6 +48,7 @@ def take_claim(render: Render) -> provenance.TakeClaim:
         request_sha256=provenance.canonical_sha256(render.recipe),
         consents=consents_at_render_time(render),
         do_not_train=Team.objects.values_list("do_not_train", flat=True).get(pk=scene.project.team_id),
+        checks=checks,
     )
 
 
@@ -75,8 +78,11 @@ def _consent_entry(character_id: int, grant) -> dict:
     return {"character": character_id, "grant": grant.pk, "sha256": provenance.canonical_sha256(terms)}
 
 
-def take_sign(*, render: Render, video: Path, provider_state: str) -> SignedTake:
-    """The file to store for this take: signed by the studio where the format allows."""
+def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks) -> SignedTake:
+    """The file to store for this take: signed by the studio where the format allows.
+
+    `checks`: what reading the delivered file and checking it against the booking found, from
+    the reads the pipeline already made (the file is read once more only to be signed)."""
     try:
         mime = MIME[animatic.video_container(video)]
     except ValueError:  # WebM and other containers C2PA cannot embed a manifest in
@@ -85,7 +91,7 @@ def take_sign(*, render: Render, video: Path, provider_state: str) -> SignedTake
     signed = video.with_name(f"signed{video.suffix}")
     try:
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render), mime=mime, with_parent=provider_state != "none")
+                             claim=take_claim(render, checks=checks), mime=mime)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,

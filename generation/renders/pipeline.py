@@ -507,8 +507,11 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             render.mark_failed(message)
             return
         report = provenance.read_with_settings(video_path)
-        # The provider's verdict (above) is what the take shows; what is kept is the studio's copy.
-        kept = take_signing.take_sign(render=render, video=video_path, provider_state=report.state)
+        problems = _delivery_problems(render, facts)
+        # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
+        # whose own manifest says what these checks found.
+        kept = take_signing.take_sign(render=render, video=video_path,
+                                      checks=provenance.TakeChecks.of(report, delivery_problems=problems))
         try:
             with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:
                 render.video.save("video.mp4", FinishedFile(video), save=False)
@@ -526,7 +529,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
     won = render.advance(
         Status.SUCCEEDED,
         delivered=facts,
-        delivery_problems=_delivery_problems(render, facts),
+        delivery_problems=problems,
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,

@@ -328,6 +328,20 @@ def test_clips_without_sound_are_padded_with_silence(tmp_path):
     assert audio_seconds == pytest.approx(3.0, abs=0.03)
 
 
+def test_a_provider_clip_whose_file_starts_with_picture_is_re_encoded_to_the_project_size(tmp_path):
+    """The provider's test file (720×1280, 30 fps) interleaves its first packets video first,
+    unlike the previz: the encoder must be set up before the first frame is sent, not by a first mux."""
+    from tests.generation.test_provenance import OUTSIDE_FIXTURE
+
+    with av.open(str(OUTSIDE_FIXTURE)) as container:
+        assert next(container.demux()).stream.type == "video"
+    result = export_media.stitch([OUTSIDE_FIXTURE], tmp_path / "out.mp4", width=1280, height=720)
+    assert result.method == "reencode" and "720×1280" in result.reason
+    frames, duration, audio_seconds = decode(tmp_path / "out.mp4")
+    assert (frames, duration) == (60, pytest.approx(2.0, abs=1 / 30))
+    assert audio_seconds == pytest.approx(2.0, abs=0.05)
+
+
 def test_the_storyboard_pdf_is_still_made_without_a_unicode_font(tmp_path, monkeypatch):
     """A machine without Debian's DejaVu fonts prints '?' for what Latin-1 lacks, and the export goes on."""
     from pypdf import PdfReader

@@ -1,5 +1,7 @@
 """Stored verdicts: five honest states, recomputed when the trust configuration changes."""
 
+from dataclasses import replace
+
 import pytest
 from django.core.management import call_command
 
@@ -74,7 +76,8 @@ def test_a_take_whose_file_is_gone_keeps_its_verdict(scene, render_take):
 
 CLAIM = provenance.TakeClaim(title="Scene 1: Dawn (take 1)", claim_generator="Storyboard Studio/1",
                              digital_source_type=ALGORITHMIC_MEDIA, provider="openai-videos", model="veo-3.1",
-                             request_sha256="0" * 64, consents=[], do_not_train=True)
+                             request_sha256="0" * 64, consents=[], do_not_train=True,
+                             checks=provenance.TakeChecks("valid"))
 
 
 @pytest.fixture
@@ -94,7 +97,8 @@ def kept_copy(tmp_path, pki, *, provider_signed=True, provider_tampered=False):
     if provider_tampered:
         delivered.write_bytes(flip_a_byte_in_mdat(bytearray(delivered.read_bytes())))
     kept = tmp_path / "kept.mp4"
-    provenance.sign_take(src=delivered, dst=kept, identity=pki["studio"], claim=CLAIM, with_parent=provider_signed)
+    checks = provenance.TakeChecks("valid" if provider_signed else "none")
+    provenance.sign_take(src=delivered, dst=kept, identity=pki["studio"], claim=replace(CLAIM, checks=checks))
     return kept
 
 

@@ -178,6 +178,7 @@ def test_a_webm_take_is_kept_unsigned_with_a_note(make_scene, render_take, tmp_p
     import av
     import numpy as np
 
+    from generation.provenance.credentials import TakeChecks
     from generation.provenance.take_signing import take_sign
 
     webm = tmp_path / "video.mp4"  # named as the pipeline names every download: the bytes decide
@@ -189,7 +190,7 @@ def test_a_webm_take_is_kept_unsigned_with_a_note(make_scene, render_take, tmp_p
             frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 30, np.uint8), format="rgb24")
             container.mux(stream.encode(frame))
         container.mux(stream.encode())
-    kept = take_sign(render=render_take(make_scene()), video=webm, provider_state="none")
+    kept = take_sign(render=render_take(make_scene()), video=webm, checks=TakeChecks("none"))
     assert kept.path == webm and webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"  # untouched WebM
     assert kept.summary == {"studio_signed": False,
                             "studio_note": "Stored unsigned: this video format cannot carry content credentials."}
