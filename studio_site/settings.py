@@ -306,11 +306,15 @@ AXES_CLIENT_IP_CALLABLE = "studio_site.accounts.client_ip"
 # when BEHIND_TLS_PROXY): the client is that many entries from the right, the
 # left part is whatever the client chose to send.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
-# Guest review link passwords: wrong tries per link from one address, and per
-# link from everywhere, before the link's password form rests for the cool-off.
+# Guest review link passwords: wrong tries per link from one address rest that address for the
+# cool-off. Wrong tries per link from everywhere never lock the link (a stranger holding it could
+# aim that at the real guest): past GUEST_PASSWORD_LINK_LIMIT in the cool-off each try waits a few
+# seconds (at most GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS), except from an address that opened the
+# link before, and the link's owner is told once per burst (inbox, and email if they want it).
 GUEST_PASSWORD_LIMIT = int(os.environ.get("GUEST_PASSWORD_LIMIT", "5"))
 GUEST_PASSWORD_LINK_LIMIT = int(os.environ.get("GUEST_PASSWORD_LINK_LIMIT", "20"))
 GUEST_PASSWORD_COOLOFF_MINUTES = int(os.environ.get("GUEST_PASSWORD_COOLOFF_MINUTES", "15"))
+GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS = int(os.environ.get("GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS", "60"))
 # Password reset emails asked for from one address per cool-off.
 PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))
 # Sliding idle timeout: a session ends after this long without a request
@@ -337,7 +341,11 @@ def _caches() -> dict:
                             "KEY_PREFIX": "studio"}}
     if url:
         raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the database cache).")
-    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache"}}
+    # Past MAX_ENTRIES the database cache deletes a third of its rows, live counts included: at
+    # Django's default (300) a guesser could flush an account's or a link's count by failing with
+    # a few hundred made-up usernames.
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache",
+                        "OPTIONS": {"MAX_ENTRIES": 200_000}}}
 
 
 CACHES = _caches()

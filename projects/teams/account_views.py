@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 from projects.activity.tasks import send_notification
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
@@ -32,8 +33,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             throttle_check(keys=[key])
         except Throttled as exc:
-            context = self.get_context_data(form=self.get_form(),
-                                            error=f"Too many reset requests; {exc.wait}.")
+            error = ngettext("Too many reset requests; try again in %(count)d minute.",
+                             "Too many reset requests; try again in %(count)d minutes.", exc.minutes)
+            context = self.get_context_data(form=self.get_form(), error=error % {"count": exc.minutes})
             return self.render_to_response(context, status=429)
         throttle_fail(key=key, limit=settings.PASSWORD_RESET_LIMIT, minutes=settings.LOGIN_COOLOFF_MINUTES)
         # The link in the email must be absolute: the public address when one is set.
