@@ -283,19 +283,30 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 # --- Guessing is not free -------------------------------------------------------
-# Login lockout (django-axes). Failures are counted twice: per account (from any
-# address: stops a targeted guess spread over many IPs) and per client address
-# (across accounts: stops one machine spraying a common password over every
-# username). The address limit is higher because an office shares one address.
-# Either count at its limit refuses logins for the cool-off; a success resets
-# the account's count. studio_site.accounts.StudioAxesHandler applies the two limits.
+# Login lockout (django-axes). A stranger must not be able to lock someone else out, so:
+# - wrong passwords lock an account *and address pair* (LOGIN_FAILURE_LIMIT): a guesser locks
+#   only their own tries at that account, the account's owner elsewhere is not touched;
+# - wrong passwords from one address across accounts lock that address (LOGIN_IP_FAILURE_LIMIT,
+#   higher because an office shares one address): one machine spraying a password over usernames;
+# - wrong passwords for one account from everywhere (LOGIN_ACCOUNT_FAILURE_LIMIT in
+#   LOGIN_ACCOUNT_WINDOW_MINUTES: a guess spread over many addresses) never lock: past the limit a
+#   sign-in from an address or browser the account has not signed in from waits 2, 4, 8 … seconds,
+#   LOGIN_ACCOUNT_MAX_WAIT_SECONDS at most. Its usual places are never delayed.
+# A lock lasts LOGIN_COOLOFF_MINUTES from the failure that set it: tries while locked are not
+# counted, so they cannot stretch it. A success resets its own pair's count.
+# studio_site.accounts.StudioAxesHandler applies all three.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20"))
 LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "20"))
+LOGIN_ACCOUNT_WINDOW_MINUTES = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_MINUTES", "60"))
+LOGIN_ACCOUNT_MAX_WAIT_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_MAX_WAIT_SECONDS", "300"))
 AXES_HANDLER = "studio_site.accounts.StudioAxesHandler"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The order matters: StudioAxesHandler reads the pair's count first, the address's second.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # its start-up banner on every manage.py command is noise; lockouts still log
 AXES_LOCKOUT_CALLABLE = "studio_site.accounts.lockout_response"  # the studio's page, 429

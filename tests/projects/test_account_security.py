@@ -10,6 +10,7 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db.models import F
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -53,6 +54,13 @@ def clock(monkeypatch):
     return Clock()
 
 
+def guesses_from_everywhere(username, count, clock, every=61):
+    """A guesser with many addresses, each trying once, spaced so that every wrong password counts."""
+    for n in range(count):
+        clock.advance(every)
+        log_in(Client(), username, f"guess-{n}", ip=f"203.0.113.{n}")
+
+
 # --- login lockout ---------------------------------------------------------------------------------
 
 
@@ -72,12 +80,83 @@ def test_the_right_password_is_refused_once_an_account_reached_the_failure_limit
     assert not is_logged_in(client)
 
 
-def test_an_account_lock_holds_from_every_address(client, owner):
+def test_wrong_passwords_lock_only_the_account_and_address_pair_that_made_them(client, owner):
+    attacker = Client()
     for attempt in range(5):
-        log_in(client, owner.username, f"guess-{attempt}", ip=f"10.0.1.{attempt}")
+        log_in(attacker, owner.username, f"guess-{attempt}", ip="203.0.113.66")
+    assert log_in(attacker, owner.username, PASSWORD, ip="203.0.113.66").status_code == 429
 
-    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 429
-    assert not is_logged_in(client)
+    # The account's owner, anywhere else, is not locked out by a stranger's guesses.
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_the_owners_own_address_still_works_after_guesses_from_everywhere(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 6
+    assert log_in(Client(), owner.username, PASSWORD, ip="198.51.100.4").status_code == 302  # the office, last week
+    guesses_from_everywhere(owner.username, 20, clock)
+
+    # A browser she never used, but from the office: not delayed, not locked.
+    assert log_in(client, owner.username, PASSWORD, ip="198.51.100.4").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_guesses_from_everywhere_make_a_new_place_wait_but_never_lock_it(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 6
+    settings.LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 40
+    guesses_from_everywhere(owner.username, 14, clock)
+
+    waiting = log_in(client, owner.username, PASSWORD, ip="192.0.2.50")
+    assert waiting.status_code == 429
+    assert "a login from a new place waits between tries. Try again in 40 seconds." in waiting.content.decode()
+    # Guesses refused while the account waits are not counted: they cannot stretch the wait.
+    clock.advance(20)
+    assert log_in(Client(), owner.username, "more", ip="203.0.113.200").status_code == 429
+    clock.advance(21)
+
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.50").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_a_browser_that_logged_in_before_is_not_delayed_wherever_it_is(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 3
+    assert log_in(client, owner.username, PASSWORD, ip="198.51.100.4").status_code == 302
+    client.post(reverse("logout"))
+    guesses_from_everywhere(owner.username, 6, clock)
+
+    assert log_in(Client(), owner.username, PASSWORD, ip="192.0.2.50").status_code == 429  # a stranger's browser waits
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.50").status_code == 302  # her laptop, on a train
+
+
+def test_tries_while_locked_do_not_stretch_the_lock(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10))
+    assert log_in(client, owner.username, "still guessing").status_code == 429
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=6))
+
+    # 16 minutes after the failure that locked, whatever was tried in between.
+    assert log_in(client, owner.username, PASSWORD).status_code == 302
+
+
+def test_one_guess_every_fourteen_minutes_never_keeps_the_owner_out(client, owner, clock):
+    for _ in range(10):
+        log_in(Client(), owner.username, "guess", ip="203.0.113.66")
+        AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=14))
+        clock.advance(14 * 60)
+
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 302
+
+
+def test_a_locked_login_says_how_long_is_left(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10, seconds=5))
+
+    page = log_in(client, owner.username, PASSWORD).content.decode()
+
+    assert "Too many failed login attempts. Try again in 5 minutes." in page
+    assert "not counted and do not make the wait longer" in page
 
 
 def test_one_address_spraying_a_password_over_many_accounts_is_locked(client, make_user, settings):
@@ -90,6 +169,18 @@ def test_one_address_spraying_a_password_over_many_accounts_is_locked(client, ma
     # Her account itself was never guessed at: from her own address she gets in.
     assert log_in(client, user.username, PASSWORD, ip="198.51.100.4").status_code == 302
     assert is_logged_in(client)
+
+
+def test_logging_in_to_ones_own_account_does_not_wipe_the_addresss_guesses_at_others(client, make_user, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 8
+    mallory = make_user("mallory")
+    for n in range(7):
+        log_in(Client(), f"someone-{n}", "Summer2026!", ip="203.0.113.9")
+    assert log_in(Client(), mallory.username, PASSWORD, ip="203.0.113.9").status_code == 302
+
+    log_in(Client(), "someone-7", "Summer2026!", ip="203.0.113.9")
+
+    assert log_in(client, mallory.username, PASSWORD, ip="203.0.113.9").status_code == 429
 
 
 def test_a_successful_login_starts_the_count_again(client, owner):
