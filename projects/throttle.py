@@ -1,9 +1,20 @@
 """Counting failures in the shared cache, so guessing costs time.
 
-A failure claims one of `limit` slots with cache.add(), which exactly one
+A failure claims one of a key's slots with cache.add(), which exactly one
 writer wins on every backend the studio configures (Redis SET NX, the
 database cache's primary key), so concurrent guesses from several web workers
-are all counted. When the slots run out the key is locked for the cool-off.
+are all counted. Each slot expires on its own, so the slots held are the
+failures of the last window.
+
+Two answers to too many failures:
+- a rest (throttle_fail): the key is locked for the cool-off, counted from the
+  failure that locked it. For a key only its own client can fill (an account
+  and address pair, one guest's address): nobody else can aim it.
+- a slowdown (slowdown_fail): past a number of free failures each try waits
+  2, 4, 8 … seconds after the previous failure, never longer than a ceiling.
+  For keys everyone shares (an account, a review link): a stranger can make
+  the real person wait a moment, never lock them out.
+Tries refused while a key waits are not counted, so they cannot make the wait longer.
 """
 
 from __future__ import annotations
@@ -16,12 +27,13 @@ from django.core.cache import cache
 
 
 class Throttled(Exception):
-    """Too many failures: the caller should wait `minutes`."""
+    """Too many failures: the caller should wait `seconds` (`slowed`: a short wait, not a rest)."""
 
-    def __init__(self, minutes: int):
-        self.minutes = minutes
-        self.wait = f"try again in {minutes} minute{'' if minutes == 1 else 's'}"
-        super().__init__(self.wait)
+    def __init__(self, seconds: int, *, slowed: bool = False):
+        self.seconds = max(int(seconds), 1)
+        self.minutes = math.ceil(self.seconds / 60)
+        self.slowed = slowed
+        super().__init__(f"wait {self.seconds} s")
 
 
 def throttle_key(*parts) -> str:
@@ -30,22 +42,30 @@ def throttle_key(*parts) -> str:
     return f"throttle:{digest}"
 
 
+def _seconds_left(marker: str) -> int:
+    left = (cache.get(marker) or 0) - time.time()
+    return math.ceil(left) if left > 0 else 0
+
+
+def _claim(key: str, slots: int, window: int) -> tuple[bool, int]:
+    """Claim one of `slots` for `window` seconds: whether this failure won one, and how many are held."""
+    names = [f"{key}:{i}" for i in range(max(slots, 1))]
+    taken = cache.get_many(names)
+    # any() stops at the first slot this failure wins.
+    claimed = any(cache.add(name, 1, window) for name in names if name not in taken)
+    # Recount: other workers may have taken the remaining slots meanwhile.
+    return claimed, len(cache.get_many(names))
+
+
 def throttle_wait(*, key: str) -> int:
     """Minutes until `key` may try again (0: it may now)."""
-    until = cache.get(f"{key}:lock")
-    left = (until or 0) - time.time()
-    return math.ceil(left / 60) if left > 0 else 0
+    return math.ceil(_seconds_left(f"{key}:lock") / 60)
 
 
 def throttle_fail(*, key: str, limit: int, minutes: int) -> int:
-    """Count one failure of `key`; the minutes it must now wait, or 0 while under `limit`."""
+    """Count one failure of `key`; the minutes it must now rest, or 0 while under `limit`."""
     window = minutes * 60
-    slots = [f"{key}:{i}" for i in range(max(limit, 1))]
-    taken = cache.get_many(slots)
-    # any() stops at the first slot this failure wins.
-    claimed = any(cache.add(slot, 1, window) for slot in slots if slot not in taken)
-    # Recount: other workers may have taken the remaining slots meanwhile.
-    held = len(cache.get_many(slots))
+    claimed, held = _claim(key, limit, window)
     if claimed and held < limit:
         return 0
     cache.set(f"{key}:lock", time.time() + window, window)
@@ -54,6 +74,57 @@ def throttle_fail(*, key: str, limit: int, minutes: int) -> int:
 
 def throttle_check(*, keys: list[str]) -> None:
     """Raise Throttled if any of `keys` is resting."""
-    wait = max((throttle_wait(key=k) for k in keys), default=0)
-    if wait:
-        raise Throttled(wait)
+    left = max((_seconds_left(f"{k}:lock") for k in keys), default=0)
+    if left:
+        raise Throttled(left)
+
+
+def slowdown_wait(*, key: str) -> int:
+    """Seconds until `key` may try again (0: it may now)."""
+    return _seconds_left(f"{key}:until")
+
+
+def _slowdown_slots(free: int, longest: int) -> int:
+    # Past `free` plus these many failures the wait is already at its ceiling: no need to count on.
+    return free + max(longest, 1).bit_length() + 1
+
+
+def slowdown_fail(*, key: str, free: int, minutes: int, longest: int) -> int:
+    """Count one failure of `key` over the last `minutes`; past `free` of them the next try waits
+    2, 4, 8 … seconds after this one, at most `longest`. Returns that wait (0 while within `free`)."""
+    _claimed, held = _claim(key, _slowdown_slots(free, longest), minutes * 60)
+    if held <= free:
+        return 0
+    wait = min(2 ** (held - free), longest)
+    cache.set(f"{key}:until", time.time() + wait, wait)
+    return wait
+
+
+def slowdown_check(*, key: str) -> None:
+    """Raise Throttled (slowed) while `key` waits."""
+    left = slowdown_wait(key=key)
+    if left:
+        raise Throttled(left, slowed=True)
+
+
+def burst_begins(*, key: str, minutes: int) -> bool:
+    """True once per burst: on the first call, then again only after `minutes` without a call."""
+    if cache.add(key, 1, minutes * 60):
+        return True
+    cache.touch(key, minutes * 60)
+    return False
+
+
+def slowdown_clear(*, key: str, free: int, longest: int) -> None:
+    """Forget `key`'s failures and its wait (e.g. its owner proved who they are)."""
+    cache.delete_many([f"{key}:{i}" for i in range(_slowdown_slots(free, longest))] + [f"{key}:until"])
+
+
+def client_remember(*, key: str, seconds: int) -> None:
+    """Remember a client that proved itself (the right password) for `seconds`: it is not slowed."""
+    if seconds > 0:
+        cache.set(key, 1, seconds)
+
+
+def client_known(*, key: str) -> bool:
+    return bool(cache.get(key))

@@ -283,19 +283,30 @@ if not DEBUG:
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^livez$"]
 
 # --- Guessing is not free -------------------------------------------------------
-# Login lockout (django-axes). Failures are counted twice: per account (from any
-# address: stops a targeted guess spread over many IPs) and per client address
-# (across accounts: stops one machine spraying a common password over every
-# username). The address limit is higher because an office shares one address.
-# Either count at its limit refuses logins for the cool-off; a success resets
-# the account's count. studio_site.accounts.StudioAxesHandler applies the two limits.
+# Login lockout (django-axes). A stranger must not be able to lock someone else out, so:
+# - wrong passwords lock an account *and address pair* (LOGIN_FAILURE_LIMIT): a guesser locks
+#   only their own tries at that account, the account's owner elsewhere is not touched;
+# - wrong passwords from one address across accounts lock that address (LOGIN_IP_FAILURE_LIMIT,
+#   higher because an office shares one address): one machine spraying a password over usernames;
+# - wrong passwords for one account from everywhere (LOGIN_ACCOUNT_FAILURE_LIMIT in
+#   LOGIN_ACCOUNT_WINDOW_MINUTES: a guess spread over many addresses) never lock: past the limit a
+#   sign-in from an address or browser the account has not signed in from waits 2, 4, 8 … seconds,
+#   LOGIN_ACCOUNT_MAX_WAIT_SECONDS at most. Its usual places are never delayed.
+# A lock lasts LOGIN_COOLOFF_MINUTES from the failure that set it: tries while locked are not
+# counted, so they cannot stretch it. A success resets its own pair's count.
+# studio_site.accounts.StudioAxesHandler applies all three.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 LOGIN_IP_FAILURE_LIMIT = int(os.environ.get("LOGIN_IP_FAILURE_LIMIT", "20"))
 LOGIN_COOLOFF_MINUTES = int(os.environ.get("LOGIN_COOLOFF_MINUTES", "15"))
+LOGIN_ACCOUNT_FAILURE_LIMIT = int(os.environ.get("LOGIN_ACCOUNT_FAILURE_LIMIT", "20"))
+LOGIN_ACCOUNT_WINDOW_MINUTES = int(os.environ.get("LOGIN_ACCOUNT_WINDOW_MINUTES", "60"))
+LOGIN_ACCOUNT_MAX_WAIT_SECONDS = int(os.environ.get("LOGIN_ACCOUNT_MAX_WAIT_SECONDS", "300"))
 AXES_HANDLER = "studio_site.accounts.StudioAxesHandler"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The order matters: StudioAxesHandler reads the pair's count first, the address's second.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # its start-up banner on every manage.py command is noise; lockouts still log
 AXES_LOCKOUT_CALLABLE = "studio_site.accounts.lockout_response"  # the studio's page, 429
@@ -306,11 +317,15 @@ AXES_CLIENT_IP_CALLABLE = "studio_site.accounts.client_ip"
 # when BEHIND_TLS_PROXY): the client is that many entries from the right, the
 # left part is whatever the client chose to send.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
-# Guest review link passwords: wrong tries per link from one address, and per
-# link from everywhere, before the link's password form rests for the cool-off.
+# Guest review link passwords: wrong tries per link from one address rest that address for the
+# cool-off. Wrong tries per link from everywhere never lock the link (a stranger holding it could
+# aim that at the real guest): past GUEST_PASSWORD_LINK_LIMIT in the cool-off each try waits a few
+# seconds (at most GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS), except from an address that opened the
+# link before, and the link's owner is told once per burst (inbox, and email if they want it).
 GUEST_PASSWORD_LIMIT = int(os.environ.get("GUEST_PASSWORD_LIMIT", "5"))
 GUEST_PASSWORD_LINK_LIMIT = int(os.environ.get("GUEST_PASSWORD_LINK_LIMIT", "20"))
 GUEST_PASSWORD_COOLOFF_MINUTES = int(os.environ.get("GUEST_PASSWORD_COOLOFF_MINUTES", "15"))
+GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS = int(os.environ.get("GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS", "60"))
 # Password reset emails asked for from one address per cool-off.
 PASSWORD_RESET_LIMIT = int(os.environ.get("PASSWORD_RESET_LIMIT", "5"))
 # Sliding idle timeout: a session ends after this long without a request
@@ -337,7 +352,11 @@ def _caches() -> dict:
                             "KEY_PREFIX": "studio"}}
     if url:
         raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the database cache).")
-    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache"}}
+    # Past MAX_ENTRIES the database cache deletes a third of its rows, live counts included: at
+    # Django's default (300) a guesser could flush an account's or a link's count by failing with
+    # a few hundred made-up usernames.
+    return {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "studio_cache",
+                        "OPTIONS": {"MAX_ENTRIES": 200_000}}}
 
 
 CACHES = _caches()

@@ -37,7 +37,9 @@ PUBLIC = {
     "login", "logout",  # signing in and out
     # Password reset: an email with a one-time token (tests/projects/test_account_security.py).
     "password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete",
-    "invitation_accept",  # the invitation's token is the key (test_an_invitation_link_needs_no_login)
+    # The invitation's token is the key (test_an_invitation_link_needs_no_login), for its address only
+    # (test_another_teams_user_cannot_join_with_a_teams_invitation_link).
+    "invitation_accept",
     "health", "live",  # load balancer probes: no data
     "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
     # A client's review link: the link's token (and password) is the key, scoped to its project
@@ -308,3 +310,13 @@ def test_the_login_page_is_public(client):
 def test_an_invitation_link_needs_no_login(client, team, owner):
     invitation = Invitation.objects.create(team=team, email="x@example.com", role="editor", invited_by=owner)
     assert client.get(reverse("invitation_accept", args=[invitation.token])).status_code == 200
+
+
+def test_another_teams_user_cannot_join_with_a_teams_invitation_link(client_for, outsider, team, owner, project):
+    invitation = Invitation.objects.create(team=team, email="x@example.com", role="owner", invited_by=owner)
+    client = client_for(outsider)
+    url = reverse("invitation_accept", args=[invitation.token])
+
+    assert client.post(url).status_code == 403
+    assert not Membership.objects.filter(team=team, user=outsider).exists()
+    assert client.get(reverse("projects:project_detail", args=[project.pk])).status_code == 404

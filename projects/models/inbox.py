@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from projects.models.teams import Membership
 
@@ -14,6 +15,7 @@ class NotificationKind(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     BUDGET = "budget", "Budget"
     MODEL_RETIRING = "model_retiring", "Model retiring"
+    SECURITY = "security", _("Security")
 
 
 class NotificationQuerySet(models.QuerySet):

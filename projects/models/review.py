@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class CommentQuerySet(models.QuerySet):
@@ -231,9 +232,11 @@ class NotificationPreference(models.Model):
     replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
     budgets = models.BooleanField("When a budget I own reaches 80 % or 100 % (owners)", default=True)
     model_retiring = models.BooleanField("When a model our scenes use will retire soon (owners)", default=True)
+    link_guessing = models.BooleanField(_("When someone guesses at the password of a review link I made"),
+                                        default=True)
 
     EVENTS = ("mentions", "approvals", "changes_requested", "renders_finished", "replies", "budgets",
-              "model_retiring")
+              "model_retiring", "link_guessing")
 
 
 class RenderDigest(models.Model):

@@ -159,6 +159,12 @@ class Invitation(models.Model):
     def is_usable(self) -> bool:
         return self.accepted_at is None and self.expires_at > timezone.now()
 
+    def is_for(self, user) -> bool:
+        """An invitation is for its address: only an account with that email (in any case) may use
+        it, not whoever else the link reached (forwarded, leaked, or a member of another team)."""
+        email = (getattr(user, "email", "") or "").strip().lower()
+        return bool(email) and email == self.email.strip().lower()
+
 
 class BoardView(models.TextChoices):
     GRID = "grid", "Grid"

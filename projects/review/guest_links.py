@@ -7,13 +7,26 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.models import Render
+from projects.activity.notifications import notify
 from projects.inputs import clean_text
-from projects.models import Comment, Membership, ReviewLink, hash_token
+from projects.models import Comment, Membership, NotificationKind, ReviewLink, hash_token
 from projects.review.services import PERSON_MENTION, threads
-from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
+from projects.throttle import (
+    Throttled,
+    burst_begins,
+    client_known,
+    client_remember,
+    slowdown_check,
+    slowdown_fail,
+    throttle_check,
+    throttle_fail,
+    throttle_key,
+)
 
 MAX_DAYS = 90
 
@@ -95,21 +108,50 @@ def hide_mentions(text: str, usernames) -> str:
 
 
 def link_unlock(*, link: ReviewLink, password: str, ip: str) -> bool:
-    """Whether `password` opens the link; raises Throttled while guessing it rests.
+    """Whether `password` opens the link; raises Throttled while this address rests or the link slows.
 
-    Wrong tries are counted per link from one address (a guest's typos lock only
-    them) and per link from everywhere (guesses spread over many addresses).
-    The password isn't even checked while either count rests.
+    Wrong tries from one address rest that address (GUEST_PASSWORD_LIMIT): a guest's typos, or one
+    guesser, lock only themselves. Wrong tries from everywhere never lock the link, which a stranger
+    holding the link could aim at the real guest: past GUEST_PASSWORD_LINK_LIMIT in the cool-off each
+    try waits a few seconds (GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS at most), and the link's owner is
+    told once per burst, so they can revoke it and make another. An address that opened the link
+    before is not slowed. The password isn't even checked while this address rests or must wait.
     """
     minutes = settings.GUEST_PASSWORD_COOLOFF_MINUTES
-    limits = {
-        throttle_key("guest-password", link.pk, ip): settings.GUEST_PASSWORD_LIMIT,
-        throttle_key("guest-password", link.pk): settings.GUEST_PASSWORD_LINK_LIMIT,
-    }
-    throttle_check(keys=list(limits))
+    address = throttle_key("guest-password", link.pk, ip)
+    everywhere = throttle_key("guest-password", link.pk)
+    opened_here = throttle_key("guest-opened", link.pk, ip)
+    throttle_check(keys=[address])
+    if not client_known(key=opened_here):
+        slowdown_check(key=everywhere)
     if link.check_password(password):
+        client_remember(key=opened_here, seconds=int((link.expires_at - timezone.now()).total_seconds()))
         return True
-    wait = max([throttle_fail(key=key, limit=limit, minutes=minutes) for key, limit in limits.items()])
-    if wait:
-        raise Throttled(wait)
+    rest = throttle_fail(key=address, limit=settings.GUEST_PASSWORD_LIMIT, minutes=minutes)
+    slowed = slowdown_fail(key=everywhere, free=settings.GUEST_PASSWORD_LINK_LIMIT, minutes=minutes,
+                           longest=settings.GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS)
+    if slowed and burst_begins(key=throttle_key("guest-password-alert", link.pk), minutes=minutes):
+        _guessing_alert(link)
+    if rest:
+        raise Throttled(rest * 60)
     return False
+
+
+def _link_keepers(link: ReviewLink) -> list:
+    """Who hears about a link being guessed at: its maker while they manage the team, else its owners."""
+    members = [m for m in Membership.objects.filter(team_id=link.project.team_id).select_related("user")
+               if m.can("manage")]
+    return [m.user for m in members if m.user_id == link.created_by_id] or [m.user for m in members]
+
+
+def _guessing_alert(link: ReviewLink) -> None:
+    words = {"label": link.label, "project": link.project.name, "limit": settings.GUEST_PASSWORD_LINK_LIMIT,
+             "minutes": settings.GUEST_PASSWORD_COOLOFF_MINUTES}
+    notify(_link_keepers(link), "link_guessing", kind=NotificationKind.SECURITY, team_id=link.project.team_id,
+           subject=gettext("Someone is guessing the password of the review link “%(label)s” (%(project)s)") % words,
+           body=gettext(
+               "More than %(limit)d wrong passwords were tried on the review link “%(label)s” of %(project)s "
+               "within %(minutes)d minutes. Each further try now waits a little; a guest who knows the password "
+               "still gets in. If the link reached more people than it was meant for, revoke it and make a new "
+               "one.") % words,
+           path=reverse("projects:review_links", args=[link.project_id]))

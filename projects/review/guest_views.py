@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation.storage.files import file_response
@@ -95,9 +96,9 @@ def guest_review(request, token):
                                            ip=client_ip(request)):
                     _save_guest_state(request, link, unlocked=True)
                 else:
-                    error = "That password is not right."
+                    error = gettext("That password is not right.")
             except Throttled as exc:
-                error, error_status = f"Too many wrong passwords; {exc.wait}.", 429
+                error, error_status = _too_many_guesses(exc), 429
         elif request.POST.get("action") == "name":
             try:
                 _save_guest_state(request, link, name=guest_links.guest_name_clean(request.POST.get("name")))
@@ -112,6 +113,17 @@ def guest_review(request, token):
             "link": link, "token": token, "needs_password": needs_password, "error": error,
         }, status=error_status if error else 200)
     return _guest_page(request, link, token, state["name"])
+
+
+def _too_many_guesses(exc: Throttled) -> str:
+    if exc.slowed:
+        return ngettext(
+            "Many wrong passwords were tried on this link lately, so each try waits a moment: "
+            "try again in %(count)d second.",
+            "Many wrong passwords were tried on this link lately, so each try waits a moment: "
+            "try again in %(count)d seconds.", exc.seconds) % {"count": exc.seconds}
+    return ngettext("Too many wrong passwords; try again in %(count)d minute.",
+                    "Too many wrong passwords; try again in %(count)d minutes.", exc.minutes) % {"count": exc.minutes}
 
 
 def _guest_page(request, link, token, guest_name, status=200, **extra):

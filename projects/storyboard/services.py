@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.catalog import connection_ensure_local
 from generation.storage.reference import FITS, ReferenceError, verified_name
@@ -102,8 +103,20 @@ def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invit
     return invitation
 
 
+def invitation_account_exists(*, invitation: Invitation) -> bool:
+    """Whether an account already has the invited address (the invitee then logs in rather than signs up)."""
+    return get_user_model().objects.filter(email__iexact=invitation.email.strip()).exists()
+
+
 def invitation_accept(*, invitation: Invitation, user=None, username: str = "", password: str = "") -> Membership:
-    """Join the team. A new invitee gets an account; a logged-in user just joins."""
+    """Join the team. A new invitee gets an account; a logged-in user with the invited address just joins."""
+    if user is not None and not invitation.is_for(user):
+        raise ValidationError(gettext("This invitation is for %(email)s, not for %(username)s.")
+                              % {"email": invitation.email, "username": user.get_username()})
+    if user is None and invitation_account_exists(invitation=invitation):
+        # A second account with the same address would also pass is_for() on every later invitation.
+        raise ValidationError(gettext("An account already uses %(email)s: log in as it to join.")
+                              % {"email": invitation.email})
     with transaction.atomic():
         # Single use, even with two tabs racing on the same link.
         claimed = Invitation.objects.filter(

@@ -1,14 +1,26 @@
-"""Account basics on Django's auth views: change a password, reset a forgotten one by email."""
+"""Account basics on Django's auth views: log in, change a password, reset a forgotten one by email."""
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
 from projects.activity.tasks import send_notification
+from projects.teams.forms import LoginForm
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
-from studio_site.accounts import client_ip
+from studio_site.accounts import account_slowdown_clear, browser_remember, client_ip
+
+
+class LoginView(auth_views.LoginView):
+    authentication_form = LoginForm
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # This browser is now one of the account's usual places: guesses from elsewhere never delay it.
+        browser_remember(self.request, response, form.get_user().get_username())
+        return response
 
 
 class StudioPasswordResetForm(PasswordResetForm):
@@ -32,8 +44,9 @@ class PasswordResetView(auth_views.PasswordResetView):
         try:
             throttle_check(keys=[key])
         except Throttled as exc:
-            context = self.get_context_data(form=self.get_form(),
-                                            error=f"Too many reset requests; {exc.wait}.")
+            error = ngettext("Too many reset requests; try again in %(count)d minute.",
+                             "Too many reset requests; try again in %(count)d minutes.", exc.minutes)
+            context = self.get_context_data(form=self.get_form(), error=error % {"count": exc.minutes})
             return self.render_to_response(context, status=429)
         throttle_fail(key=key, limit=settings.PASSWORD_RESET_LIMIT, minutes=settings.LOGIN_COOLOFF_MINUTES)
         # The link in the email must be absolute: the public address when one is set.
@@ -45,6 +58,10 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
-        # Whoever proved they own the mailbox is let back in before the cool-off ends.
-        axes_reset(username=form.user.get_username())
+        # Whoever proved they own the mailbox is let back in before the cool-off ends, and this
+        # browser becomes one of the account's usual places, which guesses from elsewhere never delay.
+        username = form.user.get_username()
+        axes_reset(username=username)
+        account_slowdown_clear(username)
+        browser_remember(self.request, response, username)
         return response

@@ -144,8 +144,12 @@ def invitation_accept(request, token):
     invitation = get_invitation(token)
     if not invitation.is_usable:
         return render(request, "projects/invitation_invalid.html", {"invitation": invitation}, status=410)
+    if request.user.is_authenticated and not invitation.is_for(request.user):
+        return render(request, "projects/invitation_other_address.html", {"invitation": invitation}, status=403)
+    # The invitee has an account already: they log in to join rather than make a second one.
+    account_exists = not request.user.is_authenticated and services.invitation_account_exists(invitation=invitation)
     form = JoinForm(request.POST or None)
-    if request.method == "POST":
+    if request.method == "POST" and not account_exists:
         try:
             if request.user.is_authenticated:
                 membership = services.invitation_accept(invitation=invitation, user=request.user)
@@ -164,4 +168,6 @@ def invitation_accept(request, token):
             request.session[SESSION_KEY] = membership.team_id
             messages.success(request, f"Welcome to {membership.team.name}.")
             return redirect("projects:project_list")
-    return render(request, "projects/invitation_accept.html", {"invitation": invitation, "form": form})
+    return render(request, "projects/invitation_accept.html",
+                  {"invitation": invitation, "form": form, "account_exists": account_exists},
+                  status=409 if account_exists and request.method == "POST" else 200)

@@ -10,13 +10,22 @@ import pytest
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db.models import F
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import ReviewLink
+from projects.apps import create_cache_tables
+from projects.models import Notification, NotificationKind, ReviewLink
 from projects.review import guest_links
-from projects.throttle import throttle_fail, throttle_key, throttle_wait
+from projects.throttle import (
+    slowdown_fail,
+    slowdown_wait,
+    throttle_fail,
+    throttle_key,
+    throttle_wait,
+)
+from studio_site import settings as studio_settings
 from studio_site.accounts import IDLE_MARK, client_ip
 from tests.conftest import PASSWORD
 
@@ -30,6 +39,26 @@ def log_in(client, username, password, ip="10.0.0.1", **extra):
 
 def is_logged_in(client) -> bool:
     return client.get(reverse("projects:project_list")).status_code == 200
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The cache's clock (throttle slots and waits expire by time.time()), moved by hand."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+
+    class Clock:
+        def advance(self, seconds: float) -> None:
+            now[0] += seconds
+
+    return Clock()
+
+
+def guesses_from_everywhere(username, count, clock, every=61):
+    """A guesser with many addresses, each trying once, spaced so that every wrong password counts."""
+    for n in range(count):
+        clock.advance(every)
+        log_in(Client(), username, f"guess-{n}", ip=f"203.0.113.{n}")
 
 
 # --- login lockout ---------------------------------------------------------------------------------
@@ -51,12 +80,83 @@ def test_the_right_password_is_refused_once_an_account_reached_the_failure_limit
     assert not is_logged_in(client)
 
 
-def test_an_account_lock_holds_from_every_address(client, owner):
+def test_wrong_passwords_lock_only_the_account_and_address_pair_that_made_them(client, owner):
+    attacker = Client()
     for attempt in range(5):
-        log_in(client, owner.username, f"guess-{attempt}", ip=f"10.0.1.{attempt}")
+        log_in(attacker, owner.username, f"guess-{attempt}", ip="203.0.113.66")
+    assert log_in(attacker, owner.username, PASSWORD, ip="203.0.113.66").status_code == 429
 
-    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 429
-    assert not is_logged_in(client)
+    # The account's owner, anywhere else, is not locked out by a stranger's guesses.
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_the_owners_own_address_still_works_after_guesses_from_everywhere(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 6
+    assert log_in(Client(), owner.username, PASSWORD, ip="198.51.100.4").status_code == 302  # the office, last week
+    guesses_from_everywhere(owner.username, 20, clock)
+
+    # A browser she never used, but from the office: not delayed, not locked.
+    assert log_in(client, owner.username, PASSWORD, ip="198.51.100.4").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_guesses_from_everywhere_make_a_new_place_wait_but_never_lock_it(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 6
+    settings.LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 40
+    guesses_from_everywhere(owner.username, 14, clock)
+
+    waiting = log_in(client, owner.username, PASSWORD, ip="192.0.2.50")
+    assert waiting.status_code == 429
+    assert "a login from a new place waits between tries. Try again in 40 seconds." in waiting.content.decode()
+    # Guesses refused while the account waits are not counted: they cannot stretch the wait.
+    clock.advance(20)
+    assert log_in(Client(), owner.username, "more", ip="203.0.113.200").status_code == 429
+    clock.advance(21)
+
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.50").status_code == 302
+    assert is_logged_in(client)
+
+
+def test_a_browser_that_logged_in_before_is_not_delayed_wherever_it_is(client, owner, settings, clock):
+    settings.LOGIN_ACCOUNT_FAILURE_LIMIT = 3
+    assert log_in(client, owner.username, PASSWORD, ip="198.51.100.4").status_code == 302
+    client.post(reverse("logout"))
+    guesses_from_everywhere(owner.username, 6, clock)
+
+    assert log_in(Client(), owner.username, PASSWORD, ip="192.0.2.50").status_code == 429  # a stranger's browser waits
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.50").status_code == 302  # her laptop, on a train
+
+
+def test_tries_while_locked_do_not_stretch_the_lock(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10))
+    assert log_in(client, owner.username, "still guessing").status_code == 429
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=6))
+
+    # 16 minutes after the failure that locked, whatever was tried in between.
+    assert log_in(client, owner.username, PASSWORD).status_code == 302
+
+
+def test_one_guess_every_fourteen_minutes_never_keeps_the_owner_out(client, owner, clock):
+    for _ in range(10):
+        log_in(Client(), owner.username, "guess", ip="203.0.113.66")
+        AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(minutes=14))
+        clock.advance(14 * 60)
+
+    assert log_in(client, owner.username, PASSWORD, ip="192.0.2.77").status_code == 302
+
+
+def test_a_locked_login_says_how_long_is_left(client, owner):
+    for attempt in range(5):
+        log_in(client, owner.username, f"guess-{attempt}")
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=10, seconds=5))
+
+    page = log_in(client, owner.username, PASSWORD).content.decode()
+
+    assert "Too many failed login attempts. Try again in 5 minutes." in page
+    assert "not counted and do not make the wait longer" in page
 
 
 def test_one_address_spraying_a_password_over_many_accounts_is_locked(client, make_user, settings):
@@ -69,6 +169,18 @@ def test_one_address_spraying_a_password_over_many_accounts_is_locked(client, ma
     # Her account itself was never guessed at: from her own address she gets in.
     assert log_in(client, user.username, PASSWORD, ip="198.51.100.4").status_code == 302
     assert is_logged_in(client)
+
+
+def test_logging_in_to_ones_own_account_does_not_wipe_the_addresss_guesses_at_others(client, make_user, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 8
+    mallory = make_user("mallory")
+    for n in range(7):
+        log_in(Client(), f"someone-{n}", "Summer2026!", ip="203.0.113.9")
+    assert log_in(Client(), mallory.username, PASSWORD, ip="203.0.113.9").status_code == 302
+
+    log_in(Client(), "someone-7", "Summer2026!", ip="203.0.113.9")
+
+    assert log_in(client, mallory.username, PASSWORD, ip="203.0.113.9").status_code == 429
 
 
 def test_a_successful_login_starts_the_count_again(client, owner):
@@ -168,15 +280,62 @@ def test_another_guest_of_the_link_is_not_locked_by_one_guests_typos(client, loc
     assert guess(client, token, "open sesame", ip="10.0.0.2").status_code == 302
 
 
-def test_guesses_spread_over_many_addresses_lock_the_link(client, locked_link, settings):
+def test_guesses_from_many_addresses_slow_the_link_but_never_lock_the_real_guest_out(client, locked_link, settings,
+                                                                                     clock):
     settings.GUEST_PASSWORD_LINK_LIMIT = 6
+    settings.GUEST_PASSWORD_LINK_MAX_WAIT_SECONDS = 30
     _link, token = locked_link
-    for n in range(6):
-        guess(client, token, f"guess-{n}", ip=f"10.0.2.{n}")
+    for n in range(20):
+        clock.advance(31)
+        guess(Client(), token, f"guess-{n}", ip=f"10.0.2.{n}")
 
-    response = guess(client, token, "open sesame", ip="10.0.3.1")
+    slowed = guess(client, token, "open sesame", ip="10.0.3.1")
+    assert slowed.status_code == 429
+    assert "so each try waits a moment: try again in 30 seconds." in slowed.content.decode()
+    # A guess refused while the link waits is not counted: it cannot stretch the wait.
+    clock.advance(15)
+    assert guess(Client(), token, "guess-again", ip="10.0.2.99").status_code == 429
+    clock.advance(16)
+    assert guess(client, token, "open sesame", ip="10.0.3.1").status_code == 302
 
-    assert response.status_code == 429
+
+def test_an_address_that_opened_the_link_before_is_not_slowed(client, locked_link, settings, clock):
+    settings.GUEST_PASSWORD_LINK_LIMIT = 3
+    _link, token = locked_link
+    assert guess(Client(), token, "open sesame", ip="10.0.0.9").status_code == 302  # the client's office, Monday
+    for n in range(8):
+        clock.advance(61)
+        guess(Client(), token, f"guess-{n}", ip=f"10.0.2.{n}")
+
+    assert guess(Client(), token, "open sesame", ip="10.0.0.7").status_code == 429  # a new address waits
+    assert guess(client, token, "open sesame", ip="10.0.0.9").status_code == 302  # a colleague at that office
+
+
+def test_the_links_owner_is_told_once_per_burst_of_guessing(locked_link, settings, clock, owner, editor,
+                                                            django_capture_on_commit_callbacks):
+    settings.GUEST_PASSWORD_LINK_LIMIT = 6
+    link, token = locked_link
+
+    def burst():
+        with django_capture_on_commit_callbacks(execute=True):
+            for n in range(12):
+                clock.advance(61)
+                guess(Client(), token, f"guess-{n}", ip=f"10.0.2.{n}")
+
+    def alerts():
+        return list(Notification.objects.filter(kind=NotificationKind.SECURITY))
+
+    burst()
+    (alert,) = alerts()
+    assert alert.recipient == owner and alert.team_id == link.project.team_id
+    assert alert.text == f"Someone is guessing the password of the review link “Client” ({link.project.name})"
+    assert alert.path == reverse("projects:review_links", args=[link.project_id])
+    assert [m.to for m in mail.outbox] == [[owner.email]]
+    assert "revoke it and make a new one" in mail.outbox[0].body
+
+    clock.advance(16 * 60)  # quiet for a cool-off: the next burst is news again
+    burst()
+    assert [a.recipient for a in alerts()] == [owner, owner]
 
 
 def test_the_link_password_works_again_after_the_cool_off(client, locked_link, monkeypatch):
@@ -201,20 +360,36 @@ def test_a_resting_link_says_how_long_is_left(client, locked_link, monkeypatch):
     assert "try again in 1 minute." in guess(client, token, "open sesame").content.decode()
 
 
-def test_failures_are_counted_in_the_database_cache_the_workers_share(db, settings):
-    # The embedded default (no Redis): every web worker process reads the same table,
-    # which migrate made (no separate createcachetable step to forget).
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
-                                   "LOCATION": "studio_cache"}}
+@pytest.fixture
+def embedded_cache(db, settings, monkeypatch):
+    """The embedded default (no Redis): every web worker process reads the same table,
+    which migrate made (no separate createcachetable step to forget)."""
+    for name in ("CACHE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings.CACHES = studio_settings._caches()
     # What migrate's post_migrate hook runs (CI's test database was migrated with Redis configured).
-    from projects.apps import create_cache_tables
-
     create_cache_tables()
+
+
+def test_failures_are_counted_in_the_database_cache_the_workers_share(embedded_cache):
     key = throttle_key("test", "10.0.0.1")
 
     assert [throttle_fail(key=key, limit=3, minutes=15) for _ in range(3)] == [0, 0, 15]
     assert throttle_wait(key=key) == 15
     assert throttle_wait(key=throttle_key("test", "10.0.0.2")) == 0
+    link = throttle_key("test-link")
+    assert [slowdown_fail(key=link, free=2, minutes=15, longest=5) for _ in range(5)] == [0, 0, 2, 4, 5]
+    assert slowdown_wait(key=link) == 5
+
+
+def test_failures_under_made_up_names_do_not_flush_an_accounts_count(embedded_cache):
+    account = throttle_key("login-account", "rita")
+    for _ in range(3):
+        slowdown_fail(key=account, free=3, minutes=60, longest=300)
+    for n in range(400):  # one wrong password each for 400 usernames nobody has
+        slowdown_fail(key=throttle_key("login-account", f"nobody-{n}"), free=3, minutes=60, longest=300)
+
+    assert slowdown_fail(key=account, free=3, minutes=60, longest=300) == 2
 
 
 # --- password reset ----------------------------------------------------------------------------------

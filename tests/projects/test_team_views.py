@@ -3,11 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Invitation, Membership, Role
+from projects.storyboard import services
 
 
 def invite(client, team, email="new@example.com", role="reviewer"):
@@ -59,6 +62,80 @@ def test_mismatched_passwords_keep_the_username_and_join_nobody(client, team, ow
                            {"username": "typo", "password1": "a-long-pass-phrase", "password2": "another-pass-phrase"})
     html = response.content.decode()
     assert "The two passwords differ." in html and 'value="typo"' in html
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_someone_logged_in_with_another_address_is_shown_whom_the_invitation_is_for(client_for, owner, team,
+                                                                                   make_user):
+    invitation = Invitation.objects.create(team=team, email="new@example.com", role=Role.EDITOR, invited_by=owner)
+    url = reverse("invitation_accept", args=[invitation.token])
+    forwarded_to = client_for(make_user("sam"))  # sam@example.com, given the link by the invitee
+
+    page = forwarded_to.get(url)
+    joined = forwarded_to.post(url)
+
+    html = page.content.decode()
+    assert page.status_code == 403 and joined.status_code == 403
+    assert "This invitation is for new@example.com." in html
+    assert "You are logged in as sam (sam@example.com), so it cannot add you to the team." in html
+    # The way out: log out and come back to the same link, as whoever it is for.
+    assert f'action="{reverse("logout")}"' in html and f'name="next" value="{url}"' in html
+    assert "Join the team" not in html
+    assert not Membership.objects.filter(team=team, user__username="sam").exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None and invitation.is_usable
+
+
+def test_logging_out_from_someone_elses_invitation_comes_back_to_it(client_for, owner, team, make_user):
+    invitation = Invitation.objects.create(team=team, email="new@example.com", role=Role.EDITOR, invited_by=owner)
+    url = reverse("invitation_accept", args=[invitation.token])
+    client = client_for(make_user("sam"))
+
+    response = client.post(reverse("logout"), {"next": url}, follow=True)
+
+    assert response.redirect_chain[-1][0] == url
+    assert 'name="password1"' in response.content.decode()  # the invitee makes their account here
+
+
+def test_the_account_with_the_invited_address_joins_whatever_its_case(client_for, owner, team, make_user):
+    invitee = make_user("ines")
+    get_user_model().objects.filter(pk=invitee.pk).update(email="Ines.Martin@Example.com")
+    invitation = Invitation.objects.create(team=team, email="ines.martin@example.com", role=Role.REVIEWER,
+                                           invited_by=owner)
+
+    response = client_for(invitee).post(reverse("invitation_accept", args=[invitation.token]))
+
+    assert response.status_code == 302 and response.url == reverse("projects:project_list")
+    assert Membership.objects.get(team=team, user=invitee).role == Role.REVIEWER
+
+
+def test_an_invitee_who_has_an_account_is_asked_to_log_in_not_to_sign_up_again(client, owner, team, make_user):
+    make_user("ines")  # ines@example.com
+    invitation = Invitation.objects.create(team=team, email="Ines@Example.com", role=Role.EDITOR, invited_by=owner)
+    url = reverse("invitation_accept", args=[invitation.token])
+
+    page = client.get(url)
+    second_account = client.post(url, {"username": "ines2", "password1": "a-long-pass-phrase",
+                                       "password2": "a-long-pass-phrase"})
+
+    html = page.content.decode()
+    assert "An account already uses Ines@Example.com: log in to it to join the team." in html
+    assert f'action="{reverse("login")}"' in html and f'name="next" value="{url}"' in html
+    assert 'name="password1"' not in html
+    assert second_account.status_code == 409
+    assert not Membership.objects.filter(team=team).exclude(user=owner).exists()
+    assert not get_user_model().objects.filter(username="ines2").exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is None
+
+
+def test_the_invitation_service_refuses_an_account_with_another_address(owner, team, make_user):
+    invitation = Invitation.objects.create(team=team, email="new@example.com", role=Role.OWNER, invited_by=owner)
+
+    with pytest.raises(ValidationError, match="This invitation is for new@example.com, not for sam."):
+        services.invitation_accept(invitation=invitation, user=make_user("sam"))
+
     invitation.refresh_from_db()
     assert invitation.accepted_at is None
 
