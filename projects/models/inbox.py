@@ -14,6 +14,7 @@ class NotificationKind(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     BUDGET = "budget", "Budget"
     MODEL_RETIRING = "model_retiring", "Model retiring"
+    CONSENT = "consent", "Consent"
 
 
 class NotificationQuerySet(models.QuerySet):
