@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Vary: HX-Request (and the other htmx headers) on every answer that depended on them.
+    "projects.htmx.VaryOnFragmentMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
     "projects.activity.notifications.StudioAddressMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",

@@ -9,6 +9,7 @@ from generation.renders import batch
 from generation.renders.forms import BatchRenderForm
 from generation.spend import budget
 from projects.access import get_project_for, require
+from projects.htmx import wants_fragment
 
 PAGE = "generation/batch_render.html"
 
@@ -41,7 +42,7 @@ def batch_render(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
-        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+        return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = BatchRenderForm(request.POST, team=project.team)
     if not form.is_valid():
         error = [m for errors in form.errors.values() for m in errors]

@@ -10,6 +10,7 @@ from generation import catalog
 from generation.renders import retarget
 from generation.renders.forms import RetargetForm
 from projects.access import get_project_for, require
+from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 
 PAGE = "generation/retarget.html"
@@ -45,7 +46,7 @@ def scene_retarget(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
-        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+        return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = RetargetForm(request.POST, team=project.team)
     if not form.is_valid():
         error = [m for errors in form.errors.values() for m in errors]

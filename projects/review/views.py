@@ -13,6 +13,7 @@ from django_htmx.http import trigger_client_event
 from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
+from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
@@ -48,11 +49,11 @@ def comment_create(request, pk):
                            at=request.POST.get("at"), until=request.POST.get("until"),
                            shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
-        if request.htmx:  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
+        if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
         return render(request, REVIEW, _review_context(take, membership, comment_error=" ".join(exc.messages),
                                                        draft=request.POST), status=422)
-    if request.htmx:
+    if wants_fragment(request):
         return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
     return redirect("projects:take_review", pk=take.pk)
 
@@ -75,10 +76,10 @@ def comment_update(request, pk):
         else:
             raise ValidationError("Unknown action.")
     except ValidationError as exc:
-        if request.htmx:
+        if wants_fragment(request):
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
-    if request.htmx:
+    if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect("projects:take_review", pk=take.pk)
 
@@ -96,10 +97,10 @@ def comment_reply(request, pk):
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
         kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
-        if request.htmx:
+        if wants_fragment(request):
             return _comments_partial(request, take, membership, **kept)
         return render(request, REVIEW, _review_context(take, membership, **kept), status=422)
-    if request.htmx:
+    if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect(reverse("projects:take_review", args=[take.pk]) + f"#comment-{parent.pk}")
 
@@ -201,7 +202,7 @@ def project_activity(request, pk):
     entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
     context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
                "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
-    template = "projects/activity.html" + ("#feed" if request.htmx else "")
+    template = "projects/activity.html" + ("#feed" if wants_fragment(request) else "")
     return render(request, template, context)
 
 
