@@ -17,7 +17,9 @@ from studio_site.celery import app as celery_app
 
 @contextmanager
 def built_once(django_db_blocker, tmp_path_factory):
-    """Use in a module-scoped fixture: build the world inside, then yield what the tests need."""
+    """Use in a module-scoped fixture: build the world inside, then yield what the tests need. Yields
+    the folder its files were stored in: the module's tests set MEDIA_ROOT to it (each test gets a
+    fresh MEDIA_ROOT of its own otherwise, from tests/conftest.py)."""
     media = tmp_path_factory.mktemp("module-media")
     eager = celery_app.conf.task_always_eager
     # The per-test settings (tests/conftest.py) are not in force yet: files and emails made while
@@ -29,7 +31,7 @@ def built_once(django_db_blocker, tmp_path_factory):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield
+            yield str(media)
         finally:
             celery_app.conf.task_always_eager = eager
             transaction.set_rollback(True)

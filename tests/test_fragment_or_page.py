@@ -32,7 +32,7 @@ WHOLE_PAGE = {"boosted": BOOSTED, "history-restore": HISTORY_RESTORE, "plain-vis
 
 @pytest.fixture(scope="module")
 def world(django_db_blocker, tmp_path_factory):
-    with built_once(django_db_blocker, tmp_path_factory):
+    with built_once(django_db_blocker, tmp_path_factory) as media:
         users = get_user_model().objects
         owner = users.create_user("olive", "olive@example.com", PASSWORD)
         editor = users.create_user("eddie", "eddie@example.com", PASSWORD)
@@ -49,9 +49,14 @@ def world(django_db_blocker, tmp_path_factory):
         take = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
                                      recipe={}, status=Status.SUCCEEDED, number=1, created_by=editor)
         review.comment_add(take=take, author=owner, body="@eddie the mist", at=1)
-        yield {"owner": owner, "editor": editor, "team": team.pk, "project": project.pk, "scene": scene.pk,
+        yield {"media": media, "owner": owner, "editor": editor, "team": team.pk, "project": project.pk, "scene": scene.pk,
                "comfy": comfy.pk, "workflow": workflow.pk, "local": local.pk,
                "notification": Notification.objects.get(recipient=editor).pk}
+
+
+@pytest.fixture(autouse=True)
+def _world_files(settings, world):
+    settings.MEDIA_ROOT = world["media"]
 
 
 # Every page with a region htmx asks for by GET: (address, who asks, what only the region holds).
