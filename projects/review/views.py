@@ -14,7 +14,7 @@ from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
 from projects.htmx import wants_fragment
-from projects.inputs import parse_id
+from projects.inputs import id_or_404
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
@@ -163,10 +163,10 @@ def scene_compare(request, pk):
         value = request.GET.get(name)
         if not value:
             return fallback
-        try:
-            return by_pk[int(value)]
-        except (ValueError, KeyError):
+        take = by_pk.get(id_or_404(value, what="take"))
+        if take is None:
             raise Http404("No such finished take in this scene.")
+        return take
 
     a = pick("a", takes[1] if len(takes) > 1 else None)
     b = pick("b", takes[0] if takes else None)
@@ -198,7 +198,7 @@ def project_activity(request, pk):
         raise Http404("Unknown filter.")
     scene_id = request.GET.get("scene")
     # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
-    scene = get_object_or_404(project.scenes, pk=parse_id(scene_id) or 0) if scene_id else None
+    scene = get_object_or_404(project.scenes, pk=id_or_404(scene_id, what="scene")) if scene_id else None
     entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
     context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
                "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
