@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from projects.activity import tasks as activity_tasks
 from projects.live import ChangeKind, live_publish
@@ -116,9 +117,11 @@ def invitation_notify(invitation, *, invited_by) -> str:
         for user in get_user_model().objects.filter(email__iexact=invitation.email, is_active=True)
     ])
     url = base + path
-    subject = f"You are invited to {team.name} on Storyboard Studio"
-    body = (f"{invited_by.get_username()} invited you to join {team.name} as "
-            f"{invitation.get_role_display().lower()}.\n\nAccept (valid for 7 days, once): {url}\n")
+    words = {"who": invited_by.get_username(), "team": team.name, "role": invitation.get_role_display().lower(),
+             "url": url}
+    subject = gettext("You are invited to %(team)s on Storyboard Studio") % words
+    body = gettext("%(who)s invited you to join %(team)s as %(role)s.\n\nAccept (valid for 7 days, once): %(url)s\n"
+                   ) % words
     activity_tasks.send_invitation.delay_on_commit(invitation.pk, subject, body)
     return url
 

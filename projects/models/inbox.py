@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from projects.models.teams import Membership
 
@@ -14,7 +15,7 @@ class NotificationKind(models.TextChoices):
     INVITATION = "invitation", "Invitation"
     BUDGET = "budget", "Budget"
     MODEL_RETIRING = "model_retiring", "Model retiring"
-    CONSENT = "consent", "Consent"
+    CONSENT = "consent", _("Consent")
 
 
 class NotificationQuerySet(models.QuerySet):
