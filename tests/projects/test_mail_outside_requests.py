@@ -194,3 +194,8 @@ def test_after_the_last_retry_the_email_is_given_up_and_logged_without_raising(e
         _run_as_worker(activity_tasks.send_notification, editor.pk, "Hello", "Body", retries=3)
     assert failing_mail.attempts == 1
     assert f"email 'Hello' to {editor.email} not sent after 4 tries, given up" in caplog.text
+
+
+def test_the_email_settings_say_a_withdrawn_consent_is_emailed_whatever_is_chosen(client_for, editor):
+    page = client_for(editor).get(reverse("projects:notification_settings")).content.decode()
+    assert "everyone in the team is emailed, whatever they chose here" in page
