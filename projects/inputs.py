@@ -11,6 +11,7 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
 # C0 control characters except tab, newline and carriage return: nobody types them, and NUL breaks PostgreSQL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -55,6 +56,20 @@ def parse_id(value) -> int | None:
         return None
     number = int(value)
     return number if 0 < number <= MAX_ID else None
+
+
+def id_or_404(value, *, what: str) -> int:
+    """The row id in an address, query string or form value; a 404 ("No such scene.") when it cannot
+    name a row: such a value is a mistyped or doctored link, like an id that names nothing."""
+    pk = parse_id(value)
+    if pk is None:
+        raise Http404(f"No such {what}.")
+    return pk
+
+
+def ids_or_404(values, *, what: str) -> list[int]:
+    """id_or_404 for each of a repeated parameter's values (?scene=1&scene=2)."""
+    return [id_or_404(value, what=what) for value in values]
 
 
 class IdsChoiceField(forms.ModelMultipleChoiceField):

@@ -4,11 +4,11 @@ Names stay `projects.tasks.<name>`."""
 
 from celery import shared_task
 
-from projects.activity.tasks import send_notification, send_render_digest
+from projects.activity.tasks import send_invitation, send_notification, send_render_digest
 from projects.live import changes_prune
 from projects.live.presence import presence_sweep
 
-__all__ = ["live_changes_prune", "live_presence_sweep", "send_notification", "send_render_digest"]
+__all__ = ["live_changes_prune", "live_presence_sweep", "send_invitation", "send_notification", "send_render_digest"]
 
 
 @shared_task(ignore_result=True, expires=30)

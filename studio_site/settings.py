@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "projects.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Vary: HX-Request (and the other htmx headers) on every answer that depended on them.
+    "projects.htmx.VaryOnFragmentMiddleware",
     "projects.middleware.CurrentTeamMiddleware",
     "projects.activity.notifications.StudioAddressMiddleware",
     "studio_site.accounts.SessionIdleMiddleware",
@@ -232,6 +234,10 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "studio@localhost")
+# Emails leave from a worker: when the mail server fails, it tries again this many times, waiting
+# EMAIL_RETRY_SECONDS, then twice as long each time (60 s and 5 tries: about half an hour in all).
+EMAIL_RETRIES = int(os.environ.get("EMAIL_RETRIES", "5"))
+EMAIL_RETRY_SECONDS = int(os.environ.get("EMAIL_RETRY_SECONDS", "60"))
 # Finished/failed takes are emailed together, this long after the first of them settles.
 RENDER_DIGEST_SECONDS = float(os.environ.get("RENDER_DIGEST_SECONDS", "30"))
 

@@ -11,6 +11,7 @@ from generation.exports import services as exports
 from generation.models import ExportStatus, PdfLayout
 from generation.storage.files import file_response
 from projects.access import get_export_for, get_project_for
+from projects.htmx import wants_fragment
 
 PAGE = "generation/exports.html"
 # Their content types come from generation.storage.files, like every served file's.
@@ -24,7 +25,7 @@ def _page(request, project, membership, *, error=None, status=200):
         "plan": exports.export_plan(project),
         "pdf_layouts": PdfLayout.choices,
     }
-    template = PAGE + "#exports" if request.htmx else PAGE
+    template = PAGE + "#exports" if wants_fragment(request) else PAGE
     return render(request, template, context, status=status)
 
 
@@ -47,7 +48,7 @@ def export_create(request, project_pk):
                               pdf_layout=request.POST.get("pdf_layout", PdfLayout.SCENES))
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    if request.htmx:
+    if wants_fragment(request):
         return _page(request, project, membership, error=error)
     if error:
         messages.error(request, error)

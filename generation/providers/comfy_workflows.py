@@ -23,7 +23,7 @@ from generation.models import (
     FramesRule,
     ProviderConnection,
 )
-from projects.inputs import has_control_characters
+from projects.inputs import has_control_characters, parse_id
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
@@ -112,7 +112,9 @@ def _is_link(value) -> bool:
 
 
 def _node_order(node_id: str):
-    return (0, int(node_id), "") if node_id.isdigit() else (1, 0, node_id)
+    # parse_id, not str.isdigit: "²" is a digit to Python and int() refuses it, or 5000 digits.
+    number = parse_id(node_id)
+    return (0, number, "") if number is not None else (1, 0, node_id)
 
 
 def literal_inputs(graph: dict) -> list[LiteralInput]:

@@ -54,16 +54,27 @@ def seed_for(prompt_id: str) -> int:
     return int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16) % 2**32
 
 
+def _seed(value) -> int | None:
+    """The recipe's own seed, if it is one ComfyUI takes (an unsigned 64-bit number). ASCII digits only:
+    "²".isdigit() is true and int() refuses it. (An adapter speaks the wire only: it cannot use
+    projects.inputs.parse_id, which reads ids the same way.)"""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 20:
+        return None
+    return int(text) if int(text) < 2**64 else None
+
+
 def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "") -> dict:
     """A deep copy of the workflow's graph with the mapped inputs set for this take."""
     params = (request.recipe or {}).get("parameters", {})
+    seed = _seed(params.get("seed"))
     values = {
         "prompt": request.prompt,
         "width": request.width,
         "height": request.height,
         "length": frames_for(request.seconds, workflow.fps, workflow.frames_rule),
         "fps": workflow.fps,
-        "seed": int(params["seed"]) if str(params.get("seed", "")).isdigit() else seed_for(prompt_id),
+        "seed": seed if seed is not None else seed_for(prompt_id),
     }
     negative = (request.recipe or {}).get("negative_prompt")
     if negative:

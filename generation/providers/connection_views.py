@@ -14,6 +14,7 @@ from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
 from generation.providers import connections
 from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
 from projects.access import get_connection_for, membership_for, require
+from projects.htmx import wants_fragment
 
 PAGE = "generation/connections.html"
 
@@ -127,7 +128,7 @@ def connection_test(request, team_pk, pk):
     require(membership, "manage")
     connections.connection_request_test(connection=connection)
     connection.refresh_from_db()
-    if request.htmx:
+    if wants_fragment(request):
         return render(request, PAGE + "#test-result", {"connection": connection, "team": membership.team})
     return redirect("generation:connection_list", team_pk=team_pk)
 

@@ -12,6 +12,7 @@ from generation.models import ComfyWorkflow
 from generation.providers import comfy_workflows
 from generation.providers.forms import WorkflowMappingForm, WorkflowUploadForm
 from projects.access import get_comfy_connection_for, get_workflow_for
+from projects.htmx import wants_fragment
 
 
 @login_required
@@ -49,8 +50,8 @@ def workflow_map(request, team_pk, pk, workflow_pk):
         else:
             messages.success(request, f"{model.display_name} is ready to render on {connection.label}.")
             url = reverse("generation:connection_list", args=[team_pk])
-            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-    template = "generation/workflow_map.html" + ("#mapping" if request.htmx and not request.htmx.boosted else "")
+            return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
+    template = "generation/workflow_map.html" + ("#mapping" if wants_fragment(request) else "")
     return render(request, template, {"team": membership.team, "connection": connection, "workflow": workflow,
                                       "form": form})
 

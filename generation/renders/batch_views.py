@@ -9,6 +9,8 @@ from generation.renders import batch
 from generation.renders.forms import BatchRenderForm
 from generation.spend import budget
 from projects.access import get_project_for, require
+from projects.htmx import wants_fragment
+from projects.inputs import ids_or_404
 
 PAGE = "generation/batch_render.html"
 
@@ -18,7 +20,7 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     form = BatchRenderForm(team=project.team)  # a fresh idempotency key for the next click
     target = form.targets.get(choices.get("target")) or next(iter(form.targets.values()), None)
     # Scenes chosen on the board come as repeated `scene` values: a scope of their own.
-    selected = [int(i) for i in choices.getlist("scene") if i.isdigit()]
+    selected = ids_or_404(choices.getlist("scene"), what="scene")
     scopes = {"selected": f"The {len(selected)} scene{'s' if len(selected) != 1 else ''} selected on the "
                           "storyboard", **batch.SCOPES} if selected else batch.SCOPES
     scope = choices.get("scope") if choices.get("scope") in scopes else "unapproved"
@@ -41,7 +43,7 @@ def batch_render(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
-        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+        return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = BatchRenderForm(request.POST, team=project.team)
     if not form.is_valid():
         error = [m for errors in form.errors.values() for m in errors]

@@ -22,6 +22,7 @@ from django.utils import timezone
 from generation import catalog
 from generation.models import ProviderConnection, Render
 from projects.activity.feed import record
+from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
 from projects.models import Scene
 from projects.models.storyboard import (
@@ -77,7 +78,7 @@ def describe(team, values) -> dict[str, object]:
     described = {}
     for value in set(values) - {""}:
         connection_pk, _, model_id = value.partition(":")
-        connection = connections.get(int(connection_pk)) if connection_pk.isdigit() else None
+        connection = connections.get(parse_id(connection_pk))
         described[value] = catalog.resolve(connection, model_id) if connection else None
     return described
 
@@ -166,10 +167,10 @@ def parse_shown(value: str) -> list[tuple[int, int]]:
     pairs = []
     for part in (value or "").split(","):
         scene, _, version = part.strip().partition(":")
-        if not (scene.isascii() and scene.isdigit() and version.isascii() and version.isdigit()) \
-                or len(scene) > 18 or len(version) > 9:
+        scene_id, version_number = parse_id(scene), parse_id(version)
+        if scene_id is None or version_number is None or version_number >= 2**31:  # a version is an integer column
             raise ValidationError("This form is out of date; reload the page and try again.")
-        pairs.append((int(scene), int(version)))
+        pairs.append((scene_id, version_number))
     return pairs
 
 

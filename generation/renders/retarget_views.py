@@ -10,14 +10,15 @@ from generation import catalog
 from generation.renders import retarget
 from generation.renders.forms import RetargetForm
 from projects.access import get_project_for, require
-from projects.inputs import parse_id
+from projects.htmx import wants_fragment
+from projects.inputs import ids_or_404
 
 PAGE = "generation/retarget.html"
 
 
 def _page(request, project, membership, *, choices, error=None, partial=False):
     """The page for the chosen scenes and model, with the plan as it stands now."""
-    selected = [i for i in map(parse_id, choices.getlist("scene")) if i]
+    selected = ids_or_404(choices.getlist("scene"), what="scene")
     scenes = retarget.with_used_model(project.scenes.all()).order_by("position", "pk")
     scenes = list(scenes.filter(pk__in=selected) if selected else scenes)
     used = retarget.describe(project.team, [retarget.used_value(s) for s in scenes])
@@ -45,7 +46,7 @@ def scene_retarget(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
-        return _page(request, project, membership, choices=request.GET, partial=bool(request.htmx))
+        return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = RetargetForm(request.POST, team=project.team)
     if not form.is_valid():
         error = [m for errors in form.errors.values() for m in errors]

@@ -17,6 +17,7 @@ from generation.renders import services
 from generation.renders.forms import RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response
 from projects.access import get_scene_for, get_take_for, require
+from projects.htmx import wants_fragment
 
 TAKES = "generation/_takes.html"
 
@@ -47,7 +48,7 @@ def render_create(request, scene_pk):
             error = " ".join(exc.messages)
     else:
         error = " ".join(m for errors in form.errors.values() for m in errors)
-    if request.htmx:
+    if wants_fragment(request):
         return _takes(request, scene, membership, form=form, error=error)
     if error:
         messages.error(request, f"Scene {scene.number}: {error}")
@@ -67,7 +68,7 @@ def _act_on_take(request, pk, form_class, action):
             error = " ".join(exc.messages)
     else:
         error = " ".join(m for errors in form.errors.values() for m in errors)
-    if request.htmx:
+    if wants_fragment(request):
         return _takes(request, take.scene, membership, error=error)
     if error:
         messages.error(request, error)
@@ -100,7 +101,7 @@ def render_cancel(request, pk):
     except ValidationError as exc:
         error = " ".join(exc.messages)
         take.refresh_from_db()
-    if not request.htmx:
+    if not wants_fragment(request):
         if error:
             messages.error(request, error)
         return redirect("projects:project_detail", pk=take.scene.project_id)

@@ -7,10 +7,12 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from projects.activity import tasks as activity_tasks
 from projects.live import ChangeKind, live_publish
@@ -57,18 +59,19 @@ def preferences_for(user) -> NotificationPreference:
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
 
 
-def wants(user, event: str) -> bool:
-    if event not in NotificationPreference.EVENTS:
+def wants(user, event: str | None) -> bool:
+    """Whether `user` gets the email of `event`; None: news everyone gets, with no opt-out."""
+    if event is not None and event not in NotificationPreference.EVENTS:
         raise ValueError(f"Unknown notification event {event!r}")
     if not user.email or not user.is_active:
         return False
-    return getattr(preferences_for(user), event)
+    return event is None or getattr(preferences_for(user), event)
 
 
-def notify(users, event: str, *, kind: str, team_id: int, subject: str, body: str, path: str,
+def notify(users, event: str | None, *, kind: str, team_id: int, subject: str, body: str, path: str,
            actor=None) -> int:
-    """Put a notification in each user's inbox and queue the email of those who want `event`;
-    returns how many emails were queued."""
+    """Put a notification in each user's inbox and queue the email of those who want `event` (None:
+    of all of them); returns how many emails were queued. The emails leave from a worker after commit."""
     users = [u for u in {u.pk: u for u in users if u is not None}.values() if u.is_active]
     base = studio_address()
     notifications_record([
@@ -102,15 +105,11 @@ def comment_path(comment) -> str:
 
 
 def invitation_notify(invitation, *, invited_by) -> str:
-    """Email the invitation (to the address: the invitee may have no account yet) and put it in the
-    inbox of the account that has that address, if one does; returns the link."""
-    from django.contrib.auth import get_user_model
-    from django.core.mail import send_mail
-
+    """Queue the invitation's email (to the address: the invitee may have no account yet) and put it
+    in the inbox of the account that has that address, if one does; returns the link."""
     team = invitation.team
     path = reverse("invitation_accept", args=[invitation.token])
     base = studio_address()
-    subject = f"You are invited to {team.name} on Storyboard Studio"
     notifications_record([
         Notification(team=team, recipient=user, kind=NotificationKind.INVITATION, actor=invited_by,
                      text=f"{invited_by.get_username()} invited you to join {team.name}"[:300], path=path,
@@ -118,15 +117,12 @@ def invitation_notify(invitation, *, invited_by) -> str:
         for user in get_user_model().objects.filter(email__iexact=invitation.email, is_active=True)
     ])
     url = base + path
-    send_mail(
-        subject=subject,
-        message=(
-            f"{invited_by.get_username()} invited you to join {team.name} as "
-            f"{invitation.get_role_display().lower()}.\n\nAccept (valid for 7 days, once): {url}\n"
-        ),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
+    words = {"who": invited_by.get_username(), "team": team.name, "role": invitation.get_role_display().lower(),
+             "url": url}
+    subject = gettext("You are invited to %(team)s on Storyboard Studio") % words
+    body = gettext("%(who)s invited you to join %(team)s as %(role)s.\n\nAccept (valid for 7 days, once): %(url)s\n"
+                   ) % words
+    activity_tasks.send_invitation.delay_on_commit(invitation.pk, subject, body)
     return url
 
 

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from generation.models import Render
 from generation.previz.animatic import probe_video, video_container
 from generation.storage.reference import ReferenceError, verified_name
+from projects.activity.notifications import notify
 from projects.models import (
     Character,
     CharacterImage,
@@ -27,6 +29,7 @@ from projects.models import (
     ConsentGrant,
     ConsentScope,
     Membership,
+    NotificationKind,
     Scene,
 )
 
@@ -234,18 +237,21 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                                                          c2pa_ingredient_key="")
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
-        transaction.on_commit(lambda: _notify_revocation(character, quarantined))
+        _notify_revocation(character, user, quarantined)
     return quarantined
 
 
-def _notify_revocation(character: Character, quarantined: int) -> None:
-    emails = list(Membership.objects.filter(team=character.team_id).exclude(user__email="")
-                  .values_list("user__email", flat=True))
-    if emails:
-        send_mail(
-            subject=f"{character.name} revoked consent",
-            message=(f"{character.name} withdrew consent to appear in your team's videos. "
-                     f"{quarantined} take(s) casting them are withheld: only team owners and {character.name} "
-                     "can still open them, and they cannot be approved or exported."),
-            from_email=None, recipient_list=emails,
-        )
+def _notify_revocation(character: Character, user, quarantined: int) -> None:
+    """Every teammate hears of it in their inbox and by email (no opt-out: it changes what the team
+    may show); the emails leave from a worker once the revocation is committed."""
+    teammates = [m.user for m in Membership.objects.filter(team=character.team_id).exclude(user=user)
+                 .select_related("user")]
+    subject = gettext("%(name)s revoked consent") % {"name": character.name}
+    body = ngettext(
+        "%(name)s withdrew consent to appear in your team's videos. %(count)d take casting them is withheld: "
+        "only team owners and %(name)s can still open it, and it cannot be approved or exported.",
+        "%(name)s withdrew consent to appear in your team's videos. %(count)d takes casting them are withheld: "
+        "only team owners and %(name)s can still open them, and they cannot be approved or exported.",
+        quarantined) % {"name": character.name, "count": quarantined}
+    notify(teammates, None, kind=NotificationKind.CONSENT, team_id=character.team_id, subject=subject, body=body,
+           path=reverse("projects:character_detail", args=[character.pk]), actor=user)

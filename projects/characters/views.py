@@ -14,13 +14,13 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from generation.storage.files import file_response
 from projects import selectors
 from projects.access import get_character_for, membership_for, require
 from projects.characters import consent
 from projects.characters.forms import CharacterForm, ConsentForm
+from projects.htmx import wants_fragment
 from projects.inputs import MAX_SEARCH
 from projects.models import Character, CharacterImage
 
@@ -31,7 +31,6 @@ LIKENESS = "projects/characters/my_likeness.html"
 
 @login_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")
 def character_list(request, team_pk):
     membership = membership_for(request.user, team_pk)
     team = membership.team
@@ -55,7 +54,7 @@ def character_list(request, team_pk):
         characters = characters.filter(Q(name__icontains=query) | Q(description__icontains=query))
     context = {"team": team, "membership": membership, "form": form, "query": query,
                "characters": selectors.consent_rows(characters)}
-    if request.htmx and not request.htmx.boosted and not request.htmx.history_restore_request:
+    if wants_fragment(request):
         return render(request, LIBRARY + "#character-grid", context)
     return render(request, LIBRARY, context, status=400 if form.errors else 200)
 
@@ -111,7 +110,7 @@ def character_consent(request, pk):
             form.add_error(None, exc)
     if form.errors:
         context = _detail_context(character, membership, request.user, consent_form=form)
-        if request.htmx:
+        if wants_fragment(request):
             return render(request, DETAIL + "#character-body", context)
         return render(request, DETAIL, context, status=400)
     return _after_consent_change(request, character, membership, "Consent saved.")
@@ -129,7 +128,7 @@ def character_revoke(request, pk):
                                       delete_files=request.POST.get("delete_files") == "on")
     notice = f"Consent revoked. {withheld} take{'s' if withheld != 1 else ''} withheld."
     if request.POST.get("return_to") == "likeness":
-        if request.htmx:
+        if wants_fragment(request):
             row = selectors.consent_rows(Character.objects.filter(pk=character.pk))[0]
             row.still_member = membership is not None
             return render(request, LIKENESS + "#likeness-row", {"character": row, "notice": notice})
@@ -139,7 +138,7 @@ def character_revoke(request, pk):
 
 
 def _after_consent_change(request, character, membership, notice):
-    if request.htmx:
+    if wants_fragment(request):
         character = selectors.characters_with_consent(Character.objects).get(pk=character.pk)
         context = _detail_context(character, membership, request.user, notice=notice)
         return render(request, DETAIL + "#character-body", context)

@@ -16,6 +16,7 @@ class NotificationKind(models.TextChoices):
     BUDGET = "budget", "Budget"
     MODEL_RETIRING = "model_retiring", "Model retiring"
     SECURITY = "security", _("Security")
+    CONSENT = "consent", _("Consent")
 
 
 class NotificationQuerySet(models.QuerySet):

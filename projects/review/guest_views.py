@@ -30,10 +30,7 @@ def review_links(request, pk):
     status = 200
     if request.method == "POST":
         chosen = project.scenes.filter(pk__in=[pk for pk in map(parse_id, request.POST.getlist("scenes")) if pk])
-        try:
-            days = int(request.POST.get("days") or 7)
-        except ValueError:
-            days = 0
+        days = parse_id(request.POST.get("days") or "7") or 0  # 0: link_create says how many days it takes
         try:
             link, token = guest_links.link_create(
                 project=project, user=request.user, label=request.POST.get("label", ""),

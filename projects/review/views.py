@@ -13,7 +13,8 @@ from django_htmx.http import trigger_client_event
 from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
-from projects.inputs import parse_id
+from projects.htmx import wants_fragment
+from projects.inputs import id_or_404
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
@@ -48,11 +49,11 @@ def comment_create(request, pk):
                            at=request.POST.get("at"), until=request.POST.get("until"),
                            shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
-        if request.htmx:  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
+        if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
         return render(request, REVIEW, _review_context(take, membership, comment_error=" ".join(exc.messages),
                                                        draft=request.POST), status=422)
-    if request.htmx:
+    if wants_fragment(request):
         return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
     return redirect("projects:take_review", pk=take.pk)
 
@@ -75,10 +76,10 @@ def comment_update(request, pk):
         else:
             raise ValidationError("Unknown action.")
     except ValidationError as exc:
-        if request.htmx:
+        if wants_fragment(request):
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
-    if request.htmx:
+    if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect("projects:take_review", pk=take.pk)
 
@@ -96,10 +97,10 @@ def comment_reply(request, pk):
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
         kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
-        if request.htmx:
+        if wants_fragment(request):
             return _comments_partial(request, take, membership, **kept)
         return render(request, REVIEW, _review_context(take, membership, **kept), status=422)
-    if request.htmx:
+    if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect(reverse("projects:take_review", args=[take.pk]) + f"#comment-{parent.pk}")
 
@@ -162,10 +163,10 @@ def scene_compare(request, pk):
         value = request.GET.get(name)
         if not value:
             return fallback
-        try:
-            return by_pk[int(value)]
-        except (ValueError, KeyError):
+        take = by_pk.get(id_or_404(value, what="take"))
+        if take is None:
             raise Http404("No such finished take in this scene.")
+        return take
 
     a = pick("a", takes[1] if len(takes) > 1 else None)
     b = pick("b", takes[0] if takes else None)
@@ -197,11 +198,11 @@ def project_activity(request, pk):
         raise Http404("Unknown filter.")
     scene_id = request.GET.get("scene")
     # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
-    scene = get_object_or_404(project.scenes, pk=parse_id(scene_id) or 0) if scene_id else None
+    scene = get_object_or_404(project.scenes, pk=id_or_404(scene_id, what="scene")) if scene_id else None
     entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
     context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
                "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
-    template = "projects/activity.html" + ("#feed" if request.htmx else "")
+    template = "projects/activity.html" + ("#feed" if wants_fragment(request) else "")
     return render(request, template, context)
 
 

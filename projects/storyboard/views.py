@@ -20,6 +20,7 @@ from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
 from projects.access import get_project_for, get_scene_for, require
+from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
@@ -117,7 +118,7 @@ def scene_panel(request, pk, scene_pk):
     scene, membership = get_scene_for(request.user, scene_pk)
     if scene.project_id != pk:
         raise Http404("No such scene in this project.")
-    if request.htmx and not request.htmx.boosted:
+    if wants_fragment(request):
         return render(request, STORYBOARD + "#scene-panel", _panel_context(scene, membership))
     return render(request, STORYBOARD, _board_context(request, scene.project, membership, scene=scene))
 
@@ -135,7 +136,7 @@ def scene_order(request, pk):
         status, message = 409, " ".join(exc.messages)
     except ValidationError as exc:
         status, message = 400, " ".join(exc.messages)
-    if not request.htmx:
+    if not wants_fragment(request):
         if message:
             messages.error(request, message)
         return redirect("projects:project_detail", pk=project.pk)
@@ -226,13 +227,13 @@ def scene_create(request, pk):
             form.add_error("prompt", exc)
     if not form.is_valid():
         context = _board_context(request, project, membership, add_form=form)
-        if request.htmx:
+        if wants_fragment(request):
             response = render(request, STORYBOARD + "#add-scene", context)
             # The form picks the frames out of its answer (hx-select): a refusal is the form's own section.
             response["HX-Reselect"] = "#add-scene"
             return reswap(retarget(response, "#add-scene"), "outerHTML")
         return render(request, STORYBOARD, context, status=400)
-    if request.htmx:
+    if wants_fragment(request):
         return _board(request, project, membership)
     return redirect("projects:project_detail", pk=project.pk)
 
@@ -245,7 +246,7 @@ def _panel_url(scene) -> str:
 def scene_card(request, pk):
     """The scene's old address: its side panel now."""
     scene, membership = get_scene_for(request.user, pk)
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership)
     return redirect(_panel_url(scene))
 
@@ -277,7 +278,7 @@ def scene_edit(request, pk):
         clashes = [(form[name].label,
                     getattr(theirs, name), form.data.get(name, "")) for name in conflict.fields]
         return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes, status=409)
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership, saved=True)
     messages.success(request, f"Saved scene {scene.number}.")
     return redirect(_panel_url(scene))
@@ -285,7 +286,7 @@ def scene_edit(request, pk):
 
 def _edited(request, scene, membership, *, status, **extra):
     """The panel with the edit form as typed (errors or a conflict), 200 for htmx so it swaps in."""
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership, **extra)
     context = _board_context(request, scene.project, membership, scene=scene, **extra)
     return render(request, STORYBOARD, context, status=status)
@@ -300,7 +301,7 @@ def scene_delete(request, pk):
     if request.method == "GET":  # confirmation page for browsers without JS
         return render(request, "projects/scene_confirm_delete.html", {"scene": scene})
     services.scene_delete(scene=scene, user=request.user)
-    if request.htmx:  # the panel closes: back to the board's own address
+    if wants_fragment(request):  # the panel closes: back to the board's own address
         return push_url(_board(request, project, membership), reverse("projects:project_detail", args=[project.pk]))
     messages.success(request, f"Deleted scene “{scene.title}”.")
     return redirect("projects:project_detail", pk=project.pk)
@@ -314,7 +315,7 @@ def scene_move(request, pk, direction):
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")
     services.scene_move(scene=scene, offset=-1 if direction == "up" else 1, user=request.user)
-    if request.htmx:
+    if wants_fragment(request):
         return _board(request, scene.project, membership, scene=scene)
     return redirect(_panel_url(scene))
 
@@ -328,10 +329,10 @@ def scene_approve(request, pk, take_pk):
     try:
         review.take_approve(take=take, user=request.user)
     except ValidationError as exc:
-        if request.htmx:
+        if wants_fragment(request):
             return _panel(request, scene, membership, error=" ".join(exc.messages))
         messages.error(request, " ".join(exc.messages))
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership)
     return redirect(_panel_url(scene))
 
@@ -349,7 +350,7 @@ def scene_reference(request, pk):
         )
     except ValidationError as exc:
         error = " ".join(exc.messages)
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership, reference_error=error)
     if error:
         messages.error(request, error)
@@ -385,7 +386,7 @@ def scene_cast(request, pk):
     except (ValidationError, services.SceneConflict) as exc:
         error = "The scene changed meanwhile; reload and try again." if isinstance(
             exc, services.SceneConflict) else " ".join(exc.messages)
-    if request.htmx:
+    if wants_fragment(request):
         return _panel(request, scene, membership, error=error)
     if error:
         messages.error(request, error)

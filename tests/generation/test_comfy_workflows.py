@@ -160,3 +160,20 @@ def test_a_listed_workflow_shows_in_the_admin_catalog_where_an_operator_can_reti
     client.force_login(admin_user)
     page = client.get(reverse("admin:generation_catalogmodel_changelist") + "?kind=comfyui").content.decode()
     assert "ltx-video-2b" in page and "LTX-Video 2B" in page
+
+
+def test_node_ids_that_only_look_like_numbers_are_listed_after_the_numbered_ones(client_for, owner, team, comfy):
+    """"²" is a digit to Python and int() refuses it; 5000 digits are past what int() reads: listing the
+    inputs of such a workflow must not fail."""
+    graph = json.loads((FIXTURES / "ltxv_t2v_api.json").read_bytes())
+    graph["²"] = {"class_type": "PrimitiveInt", "inputs": {"value": 1}}
+    graph["9" * 5000] = {"class_type": "PrimitiveFloat", "inputs": {"value": 0.5}}
+    graph["10"] = {"class_type": "PrimitiveString", "inputs": {"value": "ten"}}
+    client = client_for(owner)
+    response = upload(client, team, comfy, json.dumps(graph).encode())
+    assert response.status_code == 302
+
+    page = client.get(response.url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.index("node 9 · ") < html.index("node 10 · PrimitiveString") < html.index("node ² · PrimitiveInt")

@@ -17,13 +17,20 @@ def invite(client, team, email="new@example.com", role="reviewer"):
     return client.post(reverse("projects:team_members", args=[team.pk]), {"email": email, "role": role})
 
 
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """The request's transaction commits: the emails it queued are sent (by the task, inline here)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
 def accept_url_from_mail():
     body = mail.outbox[-1].body
     return next(word for word in body.split() if "/invitations/" in word)
 
 
-def test_an_owner_invites_and_the_invitee_joins_with_the_chosen_role(client_for, owner, team, client):
-    invite(client_for(owner), team)
+def test_an_owner_invites_and_the_invitee_joins_with_the_chosen_role(client_for, owner, team, client, committed):
+    with committed():
+        invite(client_for(owner), team)
     assert mail.outbox[-1].to == ["new@example.com"]
     url = accept_url_from_mail()
     client.logout()
@@ -37,8 +44,9 @@ def test_an_owner_invites_and_the_invitee_joins_with_the_chosen_role(client_for,
     assert client.get(reverse("projects:project_list")).context["request"].user.username == "newbie"
 
 
-def test_an_invitation_works_only_once(client_for, owner, team, client):
-    invite(client_for(owner), team)
+def test_an_invitation_works_only_once(client_for, owner, team, client, committed):
+    with committed():
+        invite(client_for(owner), team)
     url = accept_url_from_mail()
     client.logout()
     client.post(url, {"username": "first", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"})
@@ -141,9 +149,10 @@ def test_the_invitation_service_refuses_an_account_with_another_address(owner, t
 
 
 @pytest.mark.parametrize("role", ["editor", "reviewer", "viewer"])
-def test_only_owners_invite_or_change_roles(request, client_for, team, role, owner):
+def test_only_owners_invite_or_change_roles(request, client_for, team, role, owner, committed):
     client = client_for(request.getfixturevalue(role))
-    assert invite(client, team).status_code == 403
+    with committed():
+        assert invite(client, team).status_code == 403
     owner_membership = Membership.objects.get(user=owner)
     client.post(reverse("projects:member_update", args=[team.pk, owner_membership.pk]), {"role": "viewer"})
     owner_membership.refresh_from_db()

@@ -109,6 +109,19 @@ def test_the_same_take_gets_the_same_seed_and_another_take_another(comfy, comfy_
     assert seeds[0] == seed_for(key) != seed_for(str(uuid.uuid4()))
 
 
+@pytest.mark.parametrize("seed, sent", [
+    (42, 42), ("42", 42), (0, 0), (2**64 - 1, 2**64 - 1),
+    ("²", None), ("١٧", None), ("9" * 5000, None), (2**64, None), ("-1", None), ("", None),
+])
+def test_a_recipes_own_seed_is_sent_when_comfyui_takes_it_and_the_takes_seed_otherwise(comfy, comfy_server,
+                                                                                     seed, sent):
+    key = str(uuid.uuid4())
+    comfy().submit(scene(idempotency_key=key, recipe={"parameters": {"seed": seed}}))
+    comfy_server.wait_idle()
+    (graph,) = comfy_server.created()
+    assert graph["7"]["inputs"]["seed"] == (sent if sent is not None else seed_for(key))
+
+
 def test_a_reference_image_is_uploaded_under_our_name_and_fed_to_load_image(comfy, comfy_server, tmp_path):
     image = tmp_path / "evil name.png"
     Image.new("RGB", (768, 512), (10, 20, 30)).save(image)
