@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.openai_videos import declared_fields_problems
@@ -267,8 +268,12 @@ def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scen
         head = f"{connection.label} has no model “{model_id}” in the catalog."
     elif retired is model:
         head = f"{model.display_name} was retired{when}."
-    else:  # registered under another name ("openai/sora-2")
-        head = f"“{model.model_id}” is {retired.display_name}, which was retired{when}."
+    elif retired.lifecycle_date:  # registered under another name ("openai/sora-2")
+        head = gettext("“%(model_id)s” is %(name)s, which was retired on %(date)s.") % {
+            "model_id": model.model_id, "name": retired.display_name, "date": f"{retired.lifecycle_date:%Y-%m-%d}"}
+    else:
+        head = gettext("“%(model_id)s” is %(name)s, which was retired.") % {
+            "model_id": model.model_id, "name": retired.display_name}
     return f"{head} {alternatives_words(team, *scenes)}"
 
 
