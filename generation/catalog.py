@@ -12,6 +12,7 @@ plans and alternatives all call it.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,6 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.openai_videos import declared_fields_problems
@@ -80,9 +82,12 @@ def available_targets(team) -> list[Target]:
 def _available_targets(team) -> list[Target]:
     connection_ensure_local(team)
     connections = list(ProviderConnection.objects.filter(team=team))
+    every_shipped = list(CatalogModel.objects.filter(connection__isnull=True))
+    retired = retired_entries(every_shipped)
     shipped = {}
-    for model in CatalogModel.objects.filter(connection__isnull=True).exclude(retired_q()):
-        shipped.setdefault(model.kind, []).append(model)
+    for model in every_shipped:
+        if not model.is_retired:
+            shipped.setdefault(model.kind, []).append(model)
     registered = {}
     # Retired rows too: a team's own entry (a copy an owner edited) hides the shipped one of its id.
     for model in CatalogModel.objects.filter(connection__team=team):
@@ -91,7 +96,7 @@ def _available_targets(team) -> list[Target]:
     for connection in connections:
         own = registered.get(connection.pk, [])
         models = own_wins(own + shipped.get(connection.kind, []))
-        targets.extend(Target(connection, m) for m in models if not m.is_retired)
+        targets.extend(Target(connection, m) for m in models if not is_retired(m, entries=retired))
     # The free local previz first: it is what works with no account.
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
@@ -154,6 +159,60 @@ def retired_q() -> Q:
     return Q(lifecycle=Lifecycle.RETIRED)
 
 
+def id_forms(model_id: str) -> set[str]:
+    """The names `model_id` may be another name of, in lower case: as written, without a `:tag`, and
+    without each leading `owner/` prefix. Gateways name one model many ways ("openai/sora-2",
+    "sora-2:latest", "SORA-2"); a retired id with a slash of its own ("google/veo-3.1") still matches."""
+    name = (model_id or "").strip().lower()
+    head, colon, tag = name.rpartition(":")
+    names = {name, head} if colon and "/" not in tag else {name}
+    forms = set()
+    for each in names:
+        parts = each.split("/")
+        forms.update("/".join(parts[i:]) for i in range(len(parts)))
+    return forms - {""}
+
+
+def retired_entries(rows=None) -> dict[str, CatalogModel]:
+    """The shipped catalog's retired entries by lower-cased id, in one query (the oldest retirement wins).
+    `rows`: catalog rows the caller fetched anyway, holding every shipped retired one."""
+    entries: dict[str, CatalogModel] = {}
+    rows = CatalogModel.objects.filter(retired_q(), connection__isnull=True) if rows is None else rows
+    for model in (m for m in rows if m.connection_id is None and m.is_retired):
+        known = entries.get(model.model_id.lower())
+        entries[model.model_id.lower()] = model if known is None else min(known, model, key=_retired_first)
+    return entries
+
+
+def _retired_first(model: CatalogModel) -> tuple:
+    return (model.lifecycle_date is None, model.lifecycle_date or datetime.date.min, model.pk)
+
+
+def retired_entry_for(model_id: str, *, entries: dict | None = None) -> CatalogModel | None:
+    """The shipped entry of a retired model that `model_id` names, under that name or another (see
+    `id_forms`), of any kind: a gateway serving "openai/sora-2" forwards to the provider that retired it."""
+    entries = retired_entries() if entries is None else entries
+    return min((entries[form] for form in id_forms(model_id) if form in entries), key=_retired_first, default=None)
+
+
+def retirement_of(model: CatalogModel | None, *, entries: dict | None = None) -> CatalogModel | None:
+    """The retired entry `model` is, or None while it renders: itself when it is retired; for a model a
+    team registered, the shipped retired model it names under another name. Shipped rows are what their
+    own lifecycle says: a live "fal-ai/veo3.1" is not a retired "veo3.1" of another provider."""
+    if model is None:
+        return None
+    if model.is_retired:
+        return model
+    if model.connection_id is None:
+        return None
+    return retired_entry_for(model.model_id, entries=entries)
+
+
+def is_retired(model: CatalogModel | None, *, entries: dict | None = None) -> bool:
+    """Whether `model` can no longer render (retired, or a retired model registered under another name)."""
+    return retirement_of(model, entries=entries) is not None
+
+
 def fit_problems(model: CatalogModel, scene) -> list[str]:
     """Why `model` cannot render `scene` as it is (size, length, reference image); empty if it can."""
     return model.problems_for(size=scene.size, seconds=scene.duration) + input_problems(model, scene)
@@ -203,11 +262,18 @@ def alternatives_for(team, *scenes) -> list[Alternative]:
 
 def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scenes=()) -> str:
     """Why a retired or unknown model is refused, and which live models fit instead, in one message."""
-    if model is None:
+    retired = retirement_of(model)
+    when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired and retired.lifecycle_date else ""
+    if retired is None:
         head = f"{connection.label} has no model “{model_id}” in the catalog."
-    else:
-        when = f" on {model.lifecycle_date:%Y-%m-%d}" if model.lifecycle_date else ""
+    elif retired is model:
         head = f"{model.display_name} was retired{when}."
+    elif retired.lifecycle_date:  # registered under another name ("openai/sora-2")
+        head = gettext("“%(model_id)s” is %(name)s, which was retired on %(date)s.") % {
+            "model_id": model.model_id, "name": retired.display_name, "date": f"{retired.lifecycle_date:%Y-%m-%d}"}
+    else:
+        head = gettext("“%(model_id)s” is %(name)s, which was retired.") % {
+            "model_id": model.model_id, "name": retired.display_name}
     return f"{head} {alternatives_words(team, *scenes)}"
 
 
@@ -258,6 +324,12 @@ class Entry:
 
     model: CatalogModel
     origin: str  # a key of ORIGINS
+    # A model the team registered that is a retired one under another name ("openai/sora-2"): that one.
+    alias_of: CatalogModel | None = None
+
+    @property
+    def is_retired(self) -> bool:
+        return self.model.is_retired or self.alias_of is not None
 
     @property
     def origin_words(self) -> str:
@@ -290,9 +362,14 @@ def catalog_entries(connection: ProviderConnection) -> list[Entry]:
     """The models `connection` offers (shipped and its own, its own winning), live ones first."""
     rows = list(models_for(connection).order_by("display_name", "model_id"))
     shipped_ids = {m.model_id for m in rows if m.connection_id is None}
-    entries = [Entry(m, "shipped" if m.connection_id is None else "edited" if m.model_id in shipped_ids
-                     else "registered") for m in own_wins(rows)]
-    return sorted(entries, key=lambda e: e.model.is_retired)
+    retired = retired_entries()
+    entries = []
+    for model in own_wins(rows):
+        origin = "shipped" if model.connection_id is None else "edited" if model.model_id in shipped_ids \
+            else "registered"
+        same = retirement_of(model, entries=retired)
+        entries.append(Entry(model, origin, alias_of=same if same is not None and same is not model else None))
+    return sorted(entries, key=lambda e: e.is_retired)
 
 
 def catalog_entry_for(connection: ProviderConnection, pk) -> CatalogModel | None:

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.events import take_settled
 from generation.storage.crypto import decrypt, encrypt
@@ -116,6 +117,9 @@ class Render(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     provider_job_id = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
+    # Why it failed, when the provider said in a way we classify (ProviderError codes): "moderation" for a
+    # job its moderation refused, "expired" for a result gone before we copied it; "" otherwise.
+    failure_code = models.CharField(max_length=32, blank=True, default="")
     poll_count = models.PositiveIntegerField(default=0)
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
     thumbnail = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
@@ -139,6 +143,9 @@ class Render(models.Model):
     # Set when a worker died while sending the take and the provider's job list shows no job of
     # ours: the provider may have billed it, so its cost is never given back to the budget.
     billing_unconfirmed = models.BooleanField(default=False)
+    # Set once, when the take ended, if no provider billed it (generation.spend.budget.take_gives_back):
+    # its estimate went back to the budgets and it counts in no spend.
+    cost_given_back = models.BooleanField(default=False)
     # A canceled take whose provider has no cancel: its job runs on, and the provider's copy is
     # deleted once it ends ("pending" until then, "done" after; see pipeline.render_cancel_at_provider).
     provider_cleanup = models.CharField(max_length=16, blank=True, default="")
@@ -187,6 +194,25 @@ class Render(models.Model):
         if self.billing_unconfirmed and self.status == Status.FAILED:
             return "Unconfirmed — may be billed"
         return self.get_status_display()
+
+    @property
+    def cost_outcome(self) -> str:
+        """For a take that ended without a video: whether its cost stays counted, in words ("" otherwise)."""
+        if self.status not in {Status.FAILED, Status.CANCELED}:
+            return ""
+        if self.cost_given_back or not self.recorded_cost:
+            return gettext("Not charged")
+        if self.billing_unconfirmed:
+            return gettext("Cost kept: the provider may have billed it")
+        if self.billed_cost is not None:
+            return gettext("Cost kept: the provider billed it")
+        if self.failure_code == "moderation":
+            return gettext("Cost kept: the provider bills refused jobs")
+        if self.failure_code == "expired":
+            return gettext("Cost kept: the provider billed the finished job")
+        if self.status == Status.CANCELED:
+            return gettext("Cost kept: the provider may bill the work already done")
+        return gettext("Cost kept: the provider may bill a job that failed")
 
     @property
     def recorded_cost(self) -> Decimal:
@@ -294,10 +320,10 @@ class Render(models.Model):
                 setattr(self, field, value)
             if self.status != before[0]:
                 self._log_status()
+            if to in TERMINAL:  # before the change is published: pages redrawn from it see the settled take
+                take_settled.send(sender=Render, render=self)
             if (self.status, self.progress) != before:
                 self._publish_change(moved=self.status != before[0])
-            if to in TERMINAL:
-                take_settled.send(sender=Render, render=self)
         return bool(won)
 
     def _log_status(self) -> None:
@@ -317,8 +343,9 @@ class Render(models.Model):
         live_publish_for_scene(kind=kind, scene_id=self.scene_id, take_id=self.pk,
                                data={"status": self.status, "progress": self.progress, "moved": moved})
 
-    def mark_failed(self, message: str) -> bool:
-        return self.advance(Status.FAILED, error_message=message)
+    def mark_failed(self, message: str, *, code: str = "") -> bool:
+        """Fail the take with words the user reads; `code` classifies why (ProviderError.code), if known."""
+        return self.advance(Status.FAILED, error_message=message, failure_code=code)
 
 
 class PrevizJob(models.Model):

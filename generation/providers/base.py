@@ -49,6 +49,9 @@ class JobState:
     status: str  # queued | running | succeeded | failed | canceled
     progress: int = 0
     error: str = ""
+    # Why a failed job failed, when the provider says in a way we classify: "moderation" when its
+    # moderation (safety filters, content policy) refused the job; "" otherwise.
+    error_code: str = ""
     poll_after: float | None = None  # seconds the provider asked us to wait
     # How long the job ran by the provider's own clock (finished − created), when
     # it says: the poll schedule learns from this, not from when we happened to look.
@@ -115,6 +118,11 @@ class Provider(ABC):
     # When not, the studio can only guess its end between two polls, and polls once more near the
     # expected end to narrow that guess (generation.renders.pipeline, the poll schedule).
     reports_job_time: bool = True
+    # The provider charges for a job its moderation refused after accepting it (Runway: "Moderated
+    # generations have the same credit cost as successful generations"). When not (Google: "You have
+    # not been charged"), a refused take gives its estimate back (generation.spend.budget). True unless
+    # the provider says otherwise: never give back what a provider may have billed.
+    bills_refused_jobs: bool = True
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)

@@ -118,6 +118,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
     # We name every job ourselves and look it up by that name: not found means never created
     # (unless the server was restarted, which also loses what it was running).
     job_list_is_complete = True
+    bills_refused_jobs = False  # your own GPU: nobody bills
 
     def __init__(
         self,

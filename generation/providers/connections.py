@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from generation.catalog import retired_q
+from generation.catalog import retired_entry_for
 from generation.models import CatalogModel, ConnectionKind, ProviderConnection
 from generation.providers import ProviderError, provider_for
 from generation.providers import tasks as provider_tasks
@@ -103,7 +103,7 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     native characters and constant extra fields; the adapter sends nothing else."""
     if connection.kind != ConnectionKind.OPENAI_VIDEOS:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
-    retired = catalog_retired_entry(model_id)
+    retired = retired_entry_for(model_id)
     if retired is not None:
         when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired.lifecycle_date else ""
         raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
@@ -125,9 +125,3 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     except IntegrityError:
         raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")
 
-
-def catalog_retired_entry(model_id: str) -> CatalogModel | None:
-    """The shipped catalog's entry for `model_id` if the catalog knows it as retired (any kind:
-    a gateway serving "sora-2" forwards to the provider that retired it)."""
-    return (CatalogModel.objects.filter(retired_q(), connection__isnull=True, model_id__iexact=model_id.strip())
-            .order_by("lifecycle_date").first())

@@ -241,7 +241,7 @@ class FalProvider(HttpAdapter, Provider):
         if status == "succeeded" and "cancel" in str(body.get("error_type") or ""):
             return JobState(status="canceled", error="Canceled at the provider.")
         if status == "succeeded" and (body.get("error") or body.get("error_type")):
-            return JobState(status="failed", error=_failure(body.get("error"), body.get("error_type")))
+            return JobState(status="failed", **_failure(body.get("error"), body.get("error_type")))
         if status == "succeeded":
             metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
             seconds = metrics.get("inference_time")
@@ -310,11 +310,12 @@ def _progress(logs) -> int:
     return 0
 
 
-def _failure(error, error_type) -> str:
+def _failure(error, error_type) -> dict:
+    """A failed request's JobState words (and code, for a moderation refusal)."""
     message = str(error or "").strip() or "The provider did not say why the video failed."
     if MODERATION.search(f"{message} {error_type or ''}"):
-        return f"Refused by the provider's moderation: {message}"
-    return message
+        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+    return {"error": message}
 
 
 # --- webhooks -------------------------------------------------------------------------------

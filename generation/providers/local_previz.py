@@ -26,6 +26,7 @@ class LocalPrevizProvider(Provider):
     name = "Local previz"
     has_thumbnail = True
     reports_job_time = False  # poll says only queued, running or done, not how long the job ran
+    bills_refused_jobs = False  # free
     models = (
         ModelSpec(
             id="previz-animatic-1",

@@ -170,7 +170,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
                             provider_seconds=_seconds_between(video.get("created_at"),
                                                               video.get("completed_at")))
         if status == "failed":
-            return JobState(status=status, error=_failure(video.get("error")))
+            return JobState(status=status, **_failure(video.get("error")))
         return JobState(status=status, progress=_progress(video), poll_after=poll_after)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -274,11 +274,12 @@ def _poll_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _failure(error) -> str:
+def _failure(error) -> dict:
+    """A failed video's JobState words (and code, for a moderation refusal)."""
     if not isinstance(error, dict):
-        return str(error or "") or "The provider did not say why the video failed."
+        return {"error": str(error or "") or "The provider did not say why the video failed."}
     message = str(error.get("message") or "The provider did not say why.")
     code = str(error.get("code") or "")
     if code in MODERATION_CODES or "moderation" in code:
-        return f"Refused by the provider's moderation: {message}"
-    return message
+        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+    return {"error": message}

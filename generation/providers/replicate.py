@@ -178,7 +178,7 @@ class ReplicateProvider(HttpAdapter, Provider):
             return JobState(status=status, progress=100, provider_seconds=_seconds_between(
                 prediction.get("created_at"), prediction.get("completed_at")), **_billing(prediction))
         if status == "failed":  # a failed prediction that ran is billed for the time it ran
-            return JobState(status=status, error=_failure(prediction.get("error")), **_billing(prediction))
+            return JobState(status=status, **_failure(prediction.get("error")), **_billing(prediction))
         return JobState(status=status, progress=_progress(prediction.get("logs")))
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -337,8 +337,9 @@ def _progress(logs) -> int:
     return min(100, int(matches[-1])) if matches else 0
 
 
-def _failure(error) -> str:
+def _failure(error) -> dict:
+    """A failed prediction's JobState words (and code, for a moderation refusal)."""
     message = str(error or "").strip() or "The provider did not say why the video failed."
     if MODERATION.search(message):
-        return f"Refused by the provider's moderation: {message}"
-    return message
+        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+    return {"error": message}

@@ -129,7 +129,7 @@ class RunwayProvider(HttpAdapter, Provider):
         if status == "succeeded":
             return JobState(status=status, progress=100)
         if status == "failed":
-            return JobState(status=status, error=_failure(task))
+            return JobState(status=status, **_failure(task))
         return JobState(status=status, progress=_progress(task.get("progress")) if status == "running" else 0)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -192,10 +192,11 @@ def _progress(value) -> int:
         return 0
 
 
-def _failure(task: dict) -> str:
+def _failure(task: dict) -> dict:
+    """A failed task's JobState words (and code, for a moderation refusal)."""
     message = str(task.get("failure") or "").strip() or "The provider did not say why the video failed."
     code = str(task.get("failureCode") or "")
     # Runway's moderation codes start with SAFETY (SAFETY.INPUT.TEXT, SAFETY.OUTPUT.VIDEO, …).
     if code.upper().startswith("SAFETY"):
-        return f"Refused by the provider's moderation: {message}"
-    return message
+        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+    return {"error": message}

@@ -103,6 +103,7 @@ class VeoProvider(HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
     reports_job_time = False  # a Gemini operation has no timestamps: only done or not
+    bills_refused_jobs = False  # a video its safety filters block is not charged, its answer says
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")
 
@@ -206,9 +207,9 @@ class VeoProvider(HttpAdapter, Provider):
         if not operation.get("done"):
             return JobState(status="running")  # Veo reports no progress
         if operation.get("error"):
-            return JobState(status="failed", error=_failure(operation["error"]))
+            return JobState(status="failed", **_failure(operation["error"]))
         if _video_uri(operation) is None:
-            return JobState(status="failed", error=_no_video(operation))
+            return JobState(status="failed", **_no_video(operation))
         return JobState(status="succeeded", progress=100)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -291,24 +292,26 @@ def _video_uri(operation: dict) -> str | None:
     return None
 
 
-def _no_video(operation: dict) -> str:
-    """Why a finished operation has no video: usually Google's safety (RAI) filters."""
+def _no_video(operation: dict) -> dict:
+    """Why a finished operation has no video (JobState words and code): usually Google's safety (RAI) filters."""
     video_response = _video_response(operation)
     reasons = video_response.get("raiMediaFilteredReasons")
     if video_response.get("raiMediaFilteredCount") or reasons:
         said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
-        return ("Refused by Google's safety filters: the video was blocked"
-                + (f". Google said: {said}" if said else ". Rephrase the prompt or change the images."))
-    return "Google finished the job but sent no video. Retry the take."
+        return {"error": "Refused by Google's safety filters: the video was blocked"
+                + (f". Google said: {said}" if said else ". Rephrase the prompt or change the images."),
+                "error_code": "moderation"}
+    return {"error": "Google finished the job but sent no video. Retry the take."}
 
 
-def _failure(error) -> str:
+def _failure(error) -> dict:
+    """A failed operation's JobState words (and code, for a safety refusal)."""
     if not isinstance(error, dict):
-        return str(error or "") or "Google did not say why the video failed."
+        return {"error": str(error or "") or "Google did not say why the video failed."}
     message = " ".join(str(error.get("message") or "").split())[:300] or "Google did not say why."
     if re.search(r"safety|responsible ai|\brai\b|prohibited|blocked", message, re.IGNORECASE):
-        return f"Refused by Google's safety filters: {message}"
-    return f"Google could not make the video: {message}"
+        return {"error": f"Refused by Google's safety filters: {message}", "error_code": "moderation"}
+    return {"error": f"Google could not make the video: {message}"}
 
 
 __all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "request_problems"]

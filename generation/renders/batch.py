@@ -83,7 +83,7 @@ def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     # A scene still rendering is not booked again (one click on this page twice would pay twice).
     rendering = dict(Render.objects.filter(scene__in=scenes).exclude(status__in=TERMINAL)
                      .values_list("scene_id", "number"))
-    if model is None or model.is_retired:  # the model itself: name what fits every scene instead
+    if model is None or catalog.is_retired(model):  # the model itself: name what fits every scene instead
         plan.problems = [catalog.refusal(team=connection.team, connection=connection, model_id=model_id,
                                          model=model, scenes=scenes)]
         return plan

@@ -399,7 +399,7 @@ def render_poll(render_id: int) -> None:
         if exc.retryable:
             _schedule_poll(render, delay=exc.retry_after or next_poll_delay(render))
         else:
-            render.mark_failed(exc.message)
+            render.mark_failed(exc.message, code=exc.code)
         return
     if state.status in {"succeeded", "failed"}:
         billing.take_record_billed(render=render, state=state)
@@ -409,7 +409,7 @@ def render_poll(render_id: int) -> None:
                           lease_until=timezone.now() + LEASE):
             _finish(render, final_attempt=False)
     elif state.status == "failed":
-        render.mark_failed(state.error or "The provider reported a failure without a reason.")
+        render.mark_failed(state.error or "The provider reported a failure without a reason.", code=state.error_code)
     elif state.status == "canceled":
         render.advance(Status.CANCELED, error_message="Canceled at the provider.")
     elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress)),
@@ -497,7 +497,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         except ProviderError as exc:
             if exc.retryable and not final_attempt:
                 raise TryAgainLater(exc.retry_after)
-            render.mark_failed(exc.message)
+            render.mark_failed(exc.message, code=exc.code)  # "expired": the job finished, and was billed
             return
         except ValueError:
             render.mark_failed("The provider sent a file that is not a playable video.")

@@ -36,8 +36,11 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
 
 def _models_used(used: dict, scenes, selected) -> list[tuple[str, str]]:
     """The "from" choices: each model the project's scenes use, retired ones marked."""
-    return [(value, f"{model.display_name}{' (retired)' if model.is_retired else ''}" if model else value)
-            for value, model in sorted(used.items(), key=lambda item: str(item[1]))] if not selected else []
+    if selected:
+        return []
+    retired = catalog.retired_entries()
+    return [(value, f"{model.display_name}{' (retired)' if catalog.is_retired(model, entries=retired) else ''}"
+             if model else value) for value, model in sorted(used.items(), key=lambda item: str(item[1]))]
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from generation.catalog import retired_q
+from generation.catalog import retired_entries, retired_q, retirement_of
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
 from generation.renders.retarget import used_value, with_used_model
 from projects.activity.feed import record
@@ -107,13 +107,20 @@ def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[t
     today = today or timezone.localdate()
     soon = today + datetime.timedelta(days=WARN_DAYS)
     ending = retired_q() | Q(lifecycle=Lifecycle.DEPRECATED, lifecycle_date__lte=soon)
+    # Every model the team registered too: one may be a retired model under another name ("openai/sora-2").
+    rows = list(CatalogModel.objects.filter(Q(ending, connection__isnull=True) | Q(connection__team_id=team_id)))
+    retired = retired_entries(rows)
     labels = {}
-    for model in CatalogModel.objects.filter(ending).filter(Q(connection__isnull=True) |
-                                                            Q(connection__team_id=team_id)):
-        labels[(model.connection_id or model.kind, model.model_id)] = (
-            f"{model.display_name} retired" if model.is_retired
-            else f"{model.display_name} retires {model.lifecycle_date:%Y-%m-%d}" if model.lifecycle_date > today
-            else f"{model.display_name} was due to retire {model.lifecycle_date:%Y-%m-%d}")
+    for model in rows:
+        key = (model.connection_id or model.kind, model.model_id)
+        if model.is_retired:
+            labels[key] = f"{model.display_name} retired"
+        elif model.lifecycle == Lifecycle.DEPRECATED and model.lifecycle_date and model.lifecycle_date <= soon:
+            labels[key] = (f"{model.display_name} retires {model.lifecycle_date:%Y-%m-%d}"
+                           if model.lifecycle_date > today
+                           else f"{model.display_name} was due to retire {model.lifecycle_date:%Y-%m-%d}")
+        elif alias_of := retirement_of(model, entries=retired):
+            labels[key] = f"{alias_of.display_name} retired"
     return labels
 
 

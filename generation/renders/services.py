@@ -86,7 +86,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
     model = model or catalog.pinned(connection, catalog.resolve(connection, model_id))
-    if model is None or model.is_retired:
+    if model is None or catalog.is_retired(model):
         return Compiled(model=model, problems=[catalog.refusal(
             team=scene.project.team, connection=connection, model_id=model_id, model=model, scenes=[scene])])
     policy = catalog.policy_refusal(scene.project, model, requested=model_id)
@@ -230,7 +230,7 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     if render.status != Status.SUCCEEDED:
         raise ValidationError("Only a finished take can be remixed.")
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
-    if model is not None and model.is_retired:
+    if catalog.is_retired(model):
         raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
                                               model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:

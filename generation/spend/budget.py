@@ -5,14 +5,17 @@ booking member's monthly cap (`Membership.monthly_budget`) and the project's ren
 (`Project.budget`).
 
 Committed spend of a project (`Project.render_spend`) grows by each take's estimated cost when it is
-booked, in the booking's own transaction, and shrinks again only for a take that failed or
-was canceled before a provider ever had it (no job id: nobody can have charged for it), and
-never for a take whose create a crashed worker may have sent (`billing_unconfirmed`). A
-take that reached the provider stays counted even if it failed, since providers may bill
-for it, and deleting a scene does not give its takes' money back.
+booked, in the booking's own transaction, and shrinks again only for a take that ended unbilled
+(`take_gives_back`, decided once when it settles and kept as `Render.cost_given_back`): one that
+failed or was canceled before a provider ever had it (no job id: nobody can have charged for it), or
+one the provider's moderation refused at a provider that does not bill refused jobs
+(`Provider.bills_refused_jobs`: Google says so in its refusal). Never a take whose create a crashed
+worker may have sent (`billing_unconfirmed`), nor one the provider reported a bill for. Any other
+take that reached the provider stays counted even if it failed, since providers may bill for it,
+and deleting a scene does not give its takes' money back.
 
 A month's committed spend (team or member) is summed from the takes booked that calendar month
-(UTC), leaving out the refunded ones by the same rule (`REFUNDED`), so it needs no counter.
+(UTC), leaving out the ones given back (`REFUNDED`), so it needs no counter.
 
 Lock order, the same on every booking path (single take, "Render scenes", retry, remix,
 re-render from review): the team row, then the booking member's membership row, then the
@@ -52,6 +55,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from generation.models import Render, Status, recorded_cost_expression
+from generation.providers import ProviderError, adapter_class
 from projects.activity.notifications import notify
 from projects.models import (
     BudgetAlert,
@@ -65,8 +69,8 @@ from projects.models import (
 )
 
 ALERT_LEVELS = (80, 100)
-# A take that gave its estimate back (see on_take_settled): not part of any month's spend.
-REFUNDED = Q(status__in=[Status.FAILED, Status.CANCELED], provider_job_id="", billing_unconfirmed=False)
+# A take that gave its estimate back (see take_gives_back): not part of any month's spend.
+REFUNDED = Q(cost_given_back=True)
 
 
 def committed(project) -> Decimal:
@@ -244,9 +248,30 @@ def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: st
            body=body + " Takes that would spend past it are refused until an owner raises it.", path=path)
 
 
+def take_gives_back(render) -> bool:
+    """Whether a take that ended gives its estimate back: only when no provider can have billed it."""
+    if render.status not in {Status.FAILED, Status.CANCELED} or render.billing_unconfirmed:
+        return False  # finished, or a create that may have reached the provider
+    if render.billed_cost is not None:
+        return False  # the provider said what it billed: never refunded
+    if not render.provider_job_id:
+        return True  # ended before any provider had it
+    if render.status != Status.FAILED or render.failure_code != "moderation":
+        return False  # the provider ran it, or was asked to: it may bill the work done
+    try:
+        return not adapter_class(render.provider).bills_refused_jobs
+    except ProviderError:  # a kind this studio no longer talks to: keep what may have been billed
+        return False
+
+
 def on_take_settled(sender, render, **kwargs) -> None:
-    """A take that ended before any provider had it gives its estimate back."""
-    if (render.status in {Status.FAILED, Status.CANCELED} and not render.provider_job_id and render.cost
-            and not render.billing_unconfirmed):  # a create that may have reached the provider
-        project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
-        Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
+    """A take that ended unbilled gives its estimate back, once (the flag is the claim)."""
+    if not take_gives_back(render):
+        return
+    with transaction.atomic():
+        if not Render.objects.filter(pk=render.pk, cost_given_back=False).update(cost_given_back=True):
+            return
+        if render.cost:
+            project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
+            Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
+    render.cost_given_back = True

@@ -1,8 +1,8 @@
 """Where the money went: the read model of the spend page and its CSV (selectors only).
 
 Spend is the recorded cost of every take booked in the period (what the provider billed when
-it said, else the catalog estimate), less takes that ended before any provider had them: the
-same takes the budget gives back (generation/spend/budget.py). A take counts on the day it was
+it said, else the catalog estimate), less takes that ended unbilled: the takes the budget gave
+back (`Render.cost_given_back`, see generation/spend/budget.py). A take counts on the day it was
 booked. "Approved" means a reviewer approved it at some point (a review decision), so a take
 whose approval was later withdrawn still counts as approved seconds, and "never approved"
 is the money spent on takes nobody ever signed off.
@@ -21,7 +21,7 @@ from django.db.models import Count, DecimalField, Exists, FloatField, OuterRef, 
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from generation.models import Render, Status, recorded_cost_expression
+from generation.models import Render, recorded_cost_expression
 from projects.models import Decision, ReviewDecision
 
 MAX_DAYS = 366
@@ -97,13 +97,11 @@ def _approved():
 def spent_takes(*, team, project=None, period: Period):
     """The takes whose cost counts: booked in the period, in the team (and project), and not
     given back (ended before any provider had them, and not possibly billed)."""
-    given_back = (Q(status__in=[Status.FAILED, Status.CANCELED], provider_job_id="", billing_unconfirmed=False)
-                  & Q(billed_cost__isnull=True))
     start, end = period.bounds
     takes = Render.objects.filter(scene__project__team=team, created_at__gte=start, created_at__lt=end)
     if project is not None:
         takes = takes.filter(scene__project=project)
-    return takes.exclude(given_back).annotate(
+    return takes.exclude(cost_given_back=True).annotate(
         recorded=recorded_cost_expression(), approved=_approved(),
         seconds=Coalesce("duration_seconds", Value(0.0), output_field=FloatField()),
     )

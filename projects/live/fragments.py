@@ -103,6 +103,10 @@ def _scene_html(event, role: str) -> str:
     parts.append(render_to_string("projects/project_detail.html#board-totals",
                                   {**context, "totals": board_totals(project=project)}))
     if event.take_id:
+        # A take moved: the scene's open side panel says what its frame says, the status chip and
+        # why the newest take failed, beside the take's card.
+        parts.append(render_to_string("projects/project_detail.html#scene-status", context))
+        parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
     return compact("".join(parts))
 

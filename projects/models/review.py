@@ -163,10 +163,13 @@ class ReviewDecision(models.Model):
 
 
 class SceneStatus(models.TextChoices):
-    NO_TAKE = "no_take", "No take"
-    IN_REVIEW = "in_review", "In review"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVED = "approved", "Approved"
+    NO_TAKE = "no_take", _("No take")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    # The newest take failed (refused by moderation, expired, …) and nothing was approved: not "in review",
+    # there is nothing new to review. The same word as the take's own status (generation.models.Status).
+    FAILED = "failed", _("Failed")
 
 
 class ActivityKind(models.TextChoices):

@@ -8,10 +8,10 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from generation.models import Status
+from generation.models import Render, Status
 from generation.provenance.tasks import prepare_ingredient
 from generation.renders import services as generation
 from generation.renders.checks import override_note_for
@@ -58,11 +58,13 @@ def with_review_status(scenes) -> list[Scene]:
     """Scenes (a queryset) as a list, each with `.review_status` (a SceneStatus).
 
     no take → in review (takes exist) → changes requested (a request came after
-    the newest take) → approved (an approved take).
+    the newest take) → approved (an approved take); failed when the newest take failed.
     """
+    newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
     scenes = scenes.annotate(
         take_count=Count("renders", distinct=True),
         newest_take_at=Max("renders__created_at"),
+        newest_take_status=Subquery(newest.values("status")[:1]),
         changes_at=Max("decisions__at", filter=Q(decisions__decision=Decision.CHANGES_REQUESTED)),
     )
     if not scenes.query.order_by:
@@ -76,10 +78,13 @@ def with_review_status(scenes) -> list[Scene]:
 
 
 def status_of(scene) -> SceneStatus:
+    """The one rule; `scene` carries take_count, newest_take_at, newest_take_status and changes_at."""
     if scene.approved_take_id:
         return SceneStatus.APPROVED
     if not scene.take_count:
         return SceneStatus.NO_TAKE
+    if scene.newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
+        return SceneStatus.FAILED
     if scene.changes_at and scene.changes_at >= scene.newest_take_at:
         return SceneStatus.CHANGES_REQUESTED
     return SceneStatus.IN_REVIEW

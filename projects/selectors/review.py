@@ -70,8 +70,9 @@ class Cut:
 
 
 def cut_for(*, project: Project) -> Cut:
+    """The cut; each scene with its `review_status`, so a scene left out says why (e.g. its take failed)."""
     cut, start = Cut(), 0.0
-    for scene in project.scenes.select_related("approved_take", "approved_by"):
+    for scene in review.with_review_status(project.scenes.select_related("approved_take", "approved_by")):
         take = scene.approved_take
         if take is None or not take.is_watchable:
             cut.missing.append(scene)

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
 from generation.models import ProvenanceState, Render
@@ -27,19 +29,22 @@ from projects.models import (
 )
 from projects.review import services as review
 
-# Status chips of a frame, in the words the board shows. "stale_approval" is for #12 (an
-# approved take whose scene was edited since); nothing sets it yet.
+# Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
+# labels these are), a take on its way, or an approved take whose scene was edited since.
 STATUS_LABELS = {
-    "no_take": "No take",
-    "queued": "Queued",
-    "rendering": "Rendering",
-    "in_review": "In review",
-    "changes_requested": "Changes requested",
-    "approved": "Approved",
-    "stale_approval": "Stale approval",
+    "no_take": _("No take"),
+    "queued": _("Queued"),
+    "rendering": _("Rendering"),
+    "in_review": _("In review"),
+    "changes_requested": _("Changes requested"),
+    "approved": _("Approved"),
+    "stale_approval": _("Stale approval"),
+    # The newest take failed: refused by moderation, its result expired, … (its reason is the chip's title).
+    "failed": _("Failed"),
     # The newest take's create may have reached the provider before a worker died (pipeline.UNCONFIRMED).
-    "unconfirmed": "Unconfirmed — may be billed",
+    "unconfirmed": _("Unconfirmed — may be billed"),
 }
+FAILED = {"failed", "unconfirmed"}  # chips that say the newest take ended without a video
 QUEUED = {"queued", "submitting"}
 RENDERING = {"running", "downloading"}
 
@@ -82,6 +87,7 @@ class Frame(_Drawn):
     provenance_state: str = ""  # of the take the frame shows ("" when it shows none)
     unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
+    status_reason: str = ""  # why the newest take failed ("Take 2: Refused by …"), when the chip says it did
 
     @property
     def provenance_label(self) -> str:
@@ -209,7 +215,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
-                          "watchable"))
+                          "watchable", "number", "error_message"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -224,10 +230,11 @@ def _frames(project: Project, scenes) -> list[Frame]:
         scene_takes = by_scene.get(scene.pk, [])
         scene.take_count = len(scene_takes)
         scene.newest_take_at = scene_takes[0][6] if scene_takes else None
+        scene.newest_take_status = scene_takes[0][2] if scene_takes else None
         scene.changes_at = changes.get(scene.pk)
         scene.review_status = review.status_of(scene)
         status, progress = _live_status(scene, scene_takes)
-        label = STATUS_LABELS[status] + (f" {progress}%" if progress is not None else "")
+        label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress is not None else "")
         shown = _shown_take(scene, scene_takes)
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
@@ -238,6 +245,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             panel_url=urls.panel(scene.pk), provenance_state=(shown[7] or "none") if shown else "",
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
+            status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
         ))
     return frames
 
@@ -264,7 +272,7 @@ class _Urls:
 
 def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     """A take on its way shows over the review status: that is what changes next."""
-    for _pk, _scene, status, progress, *_ in takes:
+    for _pk, _scene, status, progress, *_rest in takes:
         if status in RENDERING:
             return "rendering", progress
         if status in QUEUED:
@@ -277,6 +285,12 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
         if scene.approval_stale_fields:
             return "stale_approval", None
     return SceneStatus(scene.review_status).value, None
+
+
+def _failure_reason(take: tuple) -> str:
+    """ "Take 2: Refused by Google's safety filters: …": the newest take's failure, for the chip's title."""
+    reason = take[15] or gettext("The provider gave no reason.")
+    return gettext("Take %(number)s: %(reason)s") % {"number": take[14], "reason": reason}
 
 
 def _used_model(scene: Scene, takes: list[tuple]) -> dict:

@@ -190,3 +190,95 @@ def test_a_start_frame_only_model_fits_only_scenes_with_a_reference_image(team, 
     words, looks = make_scene(title="Words", duration=4), with_reference(make_scene(title="Look", duration=4))
     assert "Gen-4 Turbo (Runway, start frame only)" not in [a.name for a in catalog.alternatives_for(team, words)]
     assert "Gen-4 Turbo (Runway, start frame only) $0.20" in [a.words for a in catalog.alternatives_for(team, looks)]
+
+
+# --- A retired model under another name: a gateway's "owner/" prefix, a ":tag", another case ----------------
+
+
+def registered(gateway, model_id, **fields):
+    """A row as registering it made it before such names were refused (still there on upgraded studios)."""
+    return CatalogModel.objects.create(kind="openai-videos", connection=gateway, model_id=model_id,
+                                       display_name=fields.pop("display_name", model_id), sizes=["1280x720"],
+                                       durations=[4, 8], input_kinds=["text"], price_per_second={"*": 0.01},
+                                       **fields)
+
+
+@pytest.mark.parametrize(("model_id", "retired"), [
+    ("openai/sora-2", "Sora 2"), ("sora-2:latest", "Sora 2"), ("OpenAI/Sora-2:Latest", "Sora 2"),
+    ("azure/sora-2-pro", "Sora 2 Pro"), ("litellm/openai/sora-2-2025-12-08:v1", "Sora 2 (2025-12-08)"),
+])
+def test_registering_a_retired_model_under_another_name_is_refused_with_its_retirement(gateway, model_id,
+                                                                                      retired):
+    with pytest.raises(ValidationError) as refused:
+        connections.catalog_register_model(connection=gateway, model_id=model_id, display_name="Cheap clips",
+                                           sizes=["1280x720"], durations=[4], price_per_second=0.01)
+    assert refused.value.messages == [f"“{model_id}” is {retired}, which was retired on 2026-09-24: a gateway "
+                                      "cannot render it any more. Register a live model instead."]
+    assert not CatalogModel.objects.filter(connection=gateway).exists()
+
+
+@pytest.mark.parametrize("model_id", ["sora-2-turbo", "acme/sora-20", "wan-video/wan-2.7-t2v:fast", "seedance-2"])
+def test_a_live_model_whose_name_only_looks_like_a_retired_one_registers_and_is_offered(team, gateway, model_id):
+    connections.catalog_register_model(connection=gateway, model_id=model_id, display_name="",
+                                       sizes=["1280x720"], durations=[4], price_per_second=0.01)
+    assert f"{gateway.pk}:{model_id}" in {t.value for t in catalog.available_targets(team)}
+
+
+def test_the_register_form_shows_the_retirement_of_a_prefixed_id_in_the_page(client_for, owner, team, gateway):
+    response = client_for(owner).post(reverse("generation:model_register", args=[team.pk, gateway.pk]), {
+        "model_id": "sora-2:latest", "sizes": "1280x720", "durations": "4", "price_per_second": "0.01"},
+        follow=True)
+    assert response.status_code == 200
+    assert "“sora-2:latest” is Sora 2, which was retired on 2026-09-24" in response.content.decode()
+    assert not CatalogModel.objects.filter(connection=gateway).exists()
+
+
+def test_a_retired_model_registered_under_another_name_is_never_offered(team, gateway, editor, eight_seconds):
+    registered(gateway, "openai/sora-2", display_name="Sora 2 via gateway")
+    registered(gateway, "sora-2:latest")
+
+    assert [a.name for a in catalog.alternatives_for(team, eight_seconds)] == ["Previz animatic"]
+    assert {t.model.model_id for t in catalog.available_targets(team)} == {"previz-animatic-1"}
+    with pytest.raises(ValidationError) as refused:
+        services.render_create(scene=eight_seconds, user=editor, connection=gateway, model_id="openai/sora-2",
+                               idempotency_key=uuid.uuid4())
+    assert refused.value.messages == ["“openai/sora-2” is Sora 2, which was retired on 2026-09-24. "
+                                      "Models that fit this scene: Previz animatic (free)."]
+    assert not Render.objects.exists()
+
+
+def test_the_render_form_does_not_list_a_retired_model_under_another_name(client_for, editor, gateway,
+                                                                         eight_seconds):
+    registered(gateway, "openai/sora-2", display_name="Sora 2 via gateway")
+    page = client_for(editor).get(reverse("projects:scene_panel", args=[eight_seconds.project_id,
+                                                                     eight_seconds.pk])).content.decode()
+    assert f'value="{gateway.pk}:openai/sora-2"' not in page and "Sora 2 via gateway" not in page
+
+
+def test_render_scenes_and_a_retry_refuse_a_retired_model_under_another_name(team, gateway, editor, make_scene):
+    registered(gateway, "sora-2:latest")
+    scenes = [make_scene(duration=8), make_scene(duration=4)]
+    plan = batch.batch_plan(scenes=scenes, connection=gateway, model_id="sora-2:latest")
+    assert plan.problems == ["“sora-2:latest” is Sora 2, which was retired on 2026-09-24. "
+                             "Models that fit these scenes: Previz animatic (free)."]
+    failed = Render.objects.create(scene=scenes[0], connection=gateway, provider="openai-videos",
+                                   model="sora-2:latest", status=Status.FAILED,
+                                   recipe={"model": "sora-2:latest", "prompt": scenes[0].prompt,
+                                           "parameters": {"seconds": 8, "size": "1280x720"}})
+    with pytest.raises(ValidationError) as refused:
+        services.render_retry(render=failed, user=editor, idempotency_key=uuid.uuid4())
+    assert refused.value.messages[0].startswith("“sora-2:latest” is Sora 2, which was retired on 2026-09-24.")
+    assert Render.objects.count() == 1
+
+
+def test_the_models_page_and_the_board_say_a_registered_alias_is_retired(client_for, owner, team, gateway,
+                                                                        project, make_scene):
+    registered(gateway, "openai/sora-2", display_name="Sora 2 via gateway")
+    scene = make_scene(title="Pier")
+    Scene.objects.filter(pk=scene.pk).update(target_connection=gateway, target_model="openai/sora-2")
+
+    models_page = client_for(owner).get(reverse("generation:connection_catalog", args=[team.pk, gateway.pk]))
+    board = client_for(owner).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+
+    assert "Retired: this is Sora 2 under another name (retired 2026-09-24)" in models_page.content.decode()
+    assert 'data-testid="frame-retiring"' in board and "Sora 2 retired<" in board

@@ -25,9 +25,10 @@ def at(day, hour=10, month=11):
 
 
 def take(scene, *, when, cost, provider="replicate", model="wan-video/wan-2.7-t2v", status=Status.SUCCEEDED,
-         seconds=4.0, by=None, billed=None, job_id=None, approved=False):
-    """A take as the pipeline leaves it, booked at `when`."""
-    row = Render.objects.create(
+         seconds=4.0, by=None, billed=None, job_id=None, approved=False, given_back=False):
+    """A take as the pipeline leaves it, booked at `when`; `given_back`: it ended unbilled (the budget gave
+    its estimate back when it settled)."""
+    row = Render.objects.create(cost_given_back=given_back,
         scene=scene, provider=provider, model=model, recipe={"parameters": {"seconds": int(seconds)}},
         status=status, cost=Decimal(cost), duration_seconds=seconds if status == Status.SUCCEEDED else None,
         billed_cost=None if billed is None else Decimal(billed), cost_source="provider" if billed else "estimated",
@@ -50,7 +51,7 @@ def takes(make_scene, editor, owner):
                    approved=True),
         # Ended before any provider had it: the budget gave it back, so it is no spend.
         "t4": take(dusk, when=at(10), cost="3.20", provider="veo", model="veo-3.1", status=Status.FAILED,
-                   job_id="", by=owner),
+                   job_id="", by=owner, given_back=True),
         # Failed at the provider: may be billed, so it counts, and was never approved.
         "t5": take(dusk, when=at(11), cost="3.20", provider="veo", model="veo-3.1", status=Status.FAILED, by=owner),
         "october": take(dawn, when=at(31, month=10), cost="9.00", by=editor, approved=True),

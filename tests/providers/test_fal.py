@@ -129,6 +129,7 @@ def test_a_moderation_failure_says_so(fal_server, fal):
     provider = fal()
     state = poll_until_done(provider, provider.submit(scene()))[-1]
     assert state.status == "failed" and state.error.startswith("Refused by the provider's moderation")
+    assert state.error_code == "moderation"  # the studio decides from it whether the job is billed
 
 
 def test_a_rate_limit_is_waited_out_and_the_request_created_once(fal_server, fal, sleeps):

@@ -151,6 +151,7 @@ def test_it_reports_a_moderation_refusal_as_a_failed_job(provider_server, gatewa
     assert states[-1].error == (
         "Refused by the provider's moderation: Your request was blocked by our moderation system."
     )
+    assert states[-1].error_code == "moderation"  # the studio decides from it whether the job is billed
     assert provider_server.accepted == {"moderation": 1}
 
 

@@ -95,6 +95,7 @@ def test_a_moderation_failure_says_so(runway_server, runway):
     state = poll_until_done(provider, provider.submit(scene()))[-1]
     assert state.status == "failed"
     assert state.error.startswith("Refused by the provider's moderation: Your prompt was flagged")
+    assert state.error_code == "moderation"  # the studio decides from it whether the job is billed
 
 
 def test_a_rate_limit_is_waited_out_and_the_task_created_once(runway_server, runway, sleeps):

@@ -251,6 +251,7 @@ def test_a_safety_filtered_video_fails_in_plain_words(veo_server, veo):
     assert states[-1].status == "failed"
     assert states[-1].error.startswith("Refused by Google's safety filters")
     assert RAI_REASON in states[-1].error
+    assert states[-1].error_code == "moderation"  # Google bills no blocked video: the studio gives it back
 
 
 def test_a_failed_operation_carries_googles_reason(veo_server, veo):
@@ -261,6 +262,7 @@ def test_a_failed_operation_carries_googles_reason(veo_server, veo):
 
     assert states[-1].status == "failed"
     assert "internal error" in states[-1].error
+    assert states[-1].error_code == ""  # not a refusal: Google ran the job
 
 
 def test_an_operation_google_forgot_fails_the_job_saying_it_is_kept_two_days(veo_server, veo):
