@@ -447,6 +447,12 @@ def outbound_allowed(entries: list[str]) -> list[str]:
 
 OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = outbound_allowed(env_list("OUTBOUND_ALLOWED_PRIVATE_ADDRESSES"))
 
+# Who may create a team (and so own one, with its provider connections): "anyone" signed in, or
+# "staff" only (users with is_staff, e.g. made with createsuperuser or in the admin).
+TEAM_CREATION = os.environ.get("TEAM_CREATION", "anyone").strip().lower() or "anyone"
+if TEAM_CREATION not in ("anyone", "staff"):
+    raise ImproperlyConfigured("TEAM_CREATION must be “anyone” or “staff”.")
+
 # Structured logs (studio_site/logs.py): one JSON object per line and event, with
 # take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")

@@ -159,9 +159,11 @@ def fresh_settings(monkeypatch):
     return lambda: runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))
 
 
-def test_a_fresh_install_allows_no_private_address(monkeypatch, fresh_settings):
+def test_a_fresh_install_allows_no_private_address_and_lets_anyone_create_a_team(monkeypatch, fresh_settings):
     monkeypatch.delenv(SETTING, raising=False)
-    assert fresh_settings()[SETTING] == []
+    monkeypatch.delenv("TEAM_CREATION", raising=False)
+    fresh = fresh_settings()
+    assert fresh[SETTING] == [] and fresh["TEAM_CREATION"] == "anyone"
 
 
 def test_the_operator_lists_addresses_ranges_and_names_and_a_malformed_one_stops_the_start(
