@@ -181,6 +181,7 @@ def test_the_operator_lists_addresses_ranges_and_names_and_a_malformed_one_stops
 def test_it_refuses_a_base_url_on_this_machine_naming_the_setting(client_for, owner, team, internal):
     html = add(client_for(owner), team, f"http://127.0.0.1:{internal.port}/v1", label="Keep me").content.decode()
     assert f"127.0.0.1 is a loopback address; {REFUSED}." in html
+    assert "needs the gateway" not in html  # refused for what it is, not also called missing
     assert 'value="Keep me"' in html and not ProviderConnection.objects.filter(label="Keep me").exists()
     assert internal.hits == []
 

@@ -61,9 +61,11 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
+        # A base URL already refused (not a URL, an address the studio does not call) is not also "missing".
+        missing_url = not cleaned.get("base_url") and "base_url" not in self.errors
+        if cleaned.get("kind") == "openai-videos" and missing_url:
             self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if cleaned.get("kind") == "comfyui" and not cleaned.get("base_url"):
+        if cleaned.get("kind") == "comfyui" and missing_url:
             self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://192.168.1.20:8188.")
         # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
         if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":
