@@ -217,6 +217,11 @@ def test_it_says_when_a_host_name_does_not_resolve(client_for, owner, team):
     assert not ProviderConnection.objects.filter(label="Internal").exists()
 
 
+def test_it_says_when_a_port_cannot_exist(client_for, owner, team):
+    html = add(client_for(owner), team, "https://api.openai.com:99999/v1").content.decode()
+    assert "https://api.openai.com:99999/v1 has a port no server can listen on (ports go from 1 to 65535)." in html
+
+
 def test_editing_a_connection_to_a_private_address_is_refused_too(client_for, owner, team, names):
     names["gw.example.com"] = ["203.0.113.9", "198.51.100.2"]  # documentation ranges: reserved
     connection = connections.connection_create(team=team, user=owner, kind="openai-videos", label="GW",

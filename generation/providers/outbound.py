@@ -173,7 +173,11 @@ def url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
-        checked_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a URL validator lets :99999 through
+        return _("%(url)s has a port no server can listen on (ports go from 1 to 65535).") % {"url": url}
+    try:
+        checked_addresses(host, port)
     except OutboundRefused as exc:
         return exc.message
     except (OSError, UnicodeError, ValueError):
