@@ -101,7 +101,7 @@ class AllowList:
     def allows(self, host: str, ip: Address) -> bool:
         if self.allows_host(host):
             return True
-        forms = [ip] + ([ip.ipv4_mapped] if ip.version == 6 and ip.ipv4_mapped else [])
+        forms = [ip] + ([ip.ipv4_mapped] if ip.version == 6 and ip.ipv4_mapped is not None else [])
         return any(form in network for form in forms for network in self.networks
                    if network.version == form.version)
 
@@ -209,7 +209,8 @@ class GuardedBackend(httpcore.SyncBackend):
         raise httpcore.ConnectError("The studio calls providers over TCP only.")
 
 
-LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)  # httpx's
+# httpx's own defaults, which the clients had before.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
 
 
 class GuardedTransport(httpx.HTTPTransport):
