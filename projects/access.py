@@ -7,9 +7,11 @@ returns the object and the user's membership of its team, so a view can go on wi
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from generation.models import (
     ComfyWorkflow,
@@ -124,6 +126,17 @@ def get_notification_for(user, pk) -> Notification:
 def get_invitation(token) -> Invitation:
     """An invitation by its token: the token is the capability (the invitee is not a member yet)."""
     return get_object_or_404(Invitation.objects.select_related("team"), token=token)
+
+
+def can_create_team(user) -> bool:
+    """Whether `user` may start a team (and so own its provider connections): TEAM_CREATION decides."""
+    return settings.TEAM_CREATION == "anyone" or bool(user.is_staff)
+
+
+def require_team_creation(user) -> None:
+    """Raise 403, in words, when the operator keeps creating teams to the studio's staff."""
+    if not can_create_team(user):
+        raise PermissionDenied(_("On this studio only its staff create teams. Ask a team owner to invite you."))
 
 
 def require(membership: Membership, ability: str) -> None:

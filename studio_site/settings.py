@@ -5,7 +5,9 @@ Celery broker under DATA_DIR. Set DATABASE_URL / CELERY_BROKER_URL for
 PostgreSQL and Redis.
 """
 
+import ipaddress
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -447,6 +449,34 @@ FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-k
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+
+# --- Outbound requests ----------------------------------------------------------
+# Provider calls, redirects and result downloads never go to loopback, link-local (169.254/16: the
+# cloud metadata service), private, shared (100.64/10), multicast, unspecified or reserved addresses
+# (generation/providers/outbound.py), except those the operator lists here: addresses, CIDR ranges
+# and host names, comma-separated, e.g. a ComfyUI box on the LAN: 192.168.1.20 or comfy.lan.
+
+
+def outbound_allowed(entries: list[str]) -> list[str]:
+    """The entries of OUTBOUND_ALLOWED_PRIVATE_ADDRESSES; a malformed address or range stops the start."""
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if "/" in entry or ":" in entry or not re.fullmatch(r"[A-Za-z0-9_.-]*[A-Za-z_-][A-Za-z0-9_.-]*", entry):
+                raise ImproperlyConfigured(
+                    f"OUTBOUND_ALLOWED_PRIVATE_ADDRESSES: “{entry}” is neither an address, a CIDR range "
+                    "(10.0.0.0/8) nor a host name.") from None
+    return entries
+
+
+OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = outbound_allowed(env_list("OUTBOUND_ALLOWED_PRIVATE_ADDRESSES"))
+
+# Who may create a team (and so own one, with its provider connections): "anyone" signed in, or
+# "staff" only (users with is_staff, e.g. made with createsuperuser or in the admin).
+TEAM_CREATION = os.environ.get("TEAM_CREATION", "anyone").strip().lower() or "anyone"
+if TEAM_CREATION not in ("anyone", "staff"):
+    raise ImproperlyConfigured("TEAM_CREATION must be “anyone” or “staff”.")
 
 # Structured logs (studio_site/logs.py): one JSON object per line and event, with
 # take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.

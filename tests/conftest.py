@@ -17,6 +17,9 @@ pytest_plugins = [
     "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.worker",
 ]
 
+# What the tests allow OUTBOUND_ALLOWED_PRIVATE_ADDRESSES: this machine, where the fakes listen.
+LOOPBACK = ["127.0.0.0/8", "::1"]
+
 
 @pytest.fixture(autouse=True)
 def _studio_settings(settings, tmp_path_factory):
@@ -34,6 +37,9 @@ def _studio_settings(settings, tmp_path_factory):
     # never carry from one test to the next, even when CI points CACHES at Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": f"test-{uuid.uuid4().hex}"}}
+    # The strict fake providers listen on loopback: the tests allow it, as an operator would allow a
+    # ComfyUI box on the LAN. Production allows nothing private (tests/test_outbound_default.py).
+    settings.OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = LOOPBACK
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = False

@@ -87,6 +87,8 @@ class Form:
 
 
 KEY = "{key}"  # replaced by a fresh UUID per request
+# Base URLs the connection forms accept: the form checks where they lead, and the tests allow loopback.
+GATEWAY, COMFY = "http://127.0.0.1:4000/v1", "http://127.0.0.1:8188"
 # The contents of the files the upload forms send (Form.files).
 FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
@@ -189,16 +191,16 @@ FORMS = [
           "idempotency_key": KEY}),
     Form("connection_create", "post", "/teams/{team}/connections/", "owner",
          ("kind", "label", "base_url", "auth_style", "api_key", "webhook_secret"),
-         {"kind": "openai-videos", "label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer",
+         {"kind": "openai-videos", "label": "GW", "base_url": GATEWAY, "auth_style": "bearer",
           "api_key": "sk-1"}),
     *[Form(f"connection_create_{kind}", "post", "/teams/{team}/connections/", "owner",
            ("kind", "label", "base_url", "auth_style", "api_key", "webhook_secret"),
            {"kind": kind, "label": kind.title(), "auth_style": "bearer", "api_key": "key-1",
-            **({"base_url": "http://192.168.1.20:8188"} if kind == "comfyui" else {})})
+            **({"base_url": COMFY} if kind == "comfyui" else {})})
       for kind in ("veo", "fal", "runway", "comfyui")],
     Form("connection_edit_comfyui", "post", "/teams/{team}/connections/{comfy}/", "owner",
          ("label", "base_url", "auth_style", "api_key"),
-         {"label": "Studio GPU", "base_url": "http://192.168.1.20:8188", "auth_style": "bearer"}),
+         {"label": "Studio GPU", "base_url": COMFY, "auth_style": "bearer"}),
     # ComfyUI workflows: the upload (API-format JSON) and which inputs the studio fills.
     Form("workflow_upload", "post", "/teams/{team}/connections/{comfy}/workflows/new/", "owner",
          ("name", "file"), {"name": "LTX-Video 2B"}, files={"file": ("workflow_api.json", "workflow")}),
@@ -211,7 +213,7 @@ FORMS = [
           "sizes": "768x512, 512x768", "durations": "2, 3, 4", "price_per_second": "0"}),
     Form("connection_edit", "post", "/teams/{team}/connections/{connection}/", "owner",
          ("label", "base_url", "auth_style", "api_key", "webhook_secret"),
-         {"label": "GW", "base_url": "https://gw.example/v1", "auth_style": "bearer"}),
+         {"label": "GW", "base_url": GATEWAY, "auth_style": "bearer"}),
     Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
          ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input", "native_characters",
           "supports_remix", "typical_seconds", "extra_fields"),
@@ -762,7 +764,7 @@ def test_a_review_link_label_longer_than_its_column_is_refused_not_cut(client, w
 def test_an_api_key_with_a_line_break_inside_is_refused_before_it_reaches_a_header(client, world, owner):
     client.force_login(owner)
     response = client.post(f"/teams/{world['team']}/connections/", {
-        "kind": "openai-videos", "label": "Split", "base_url": "https://gw.example/v1", "auth_style": "bearer",
+        "kind": "openai-videos", "label": "Split", "base_url": GATEWAY, "auth_style": "bearer",
         "api_key": "sk-one\nX-Injected: yes"})
     assert "no spaces or line breaks inside" in response.content.decode()
     assert not ProviderConnection.objects.filter(label="Split").exists()

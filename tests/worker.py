@@ -221,6 +221,8 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
         "C2PA_DIR": str(settings.C2PA_DIR),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
+        # The fake providers listen on loopback (tests/conftest.py allows it in this process too).
+        "OUTBOUND_ALLOWED_PRIVATE_ADDRESSES": ",".join(django_settings.OUTBOUND_ALLOWED_PRIVATE_ADDRESSES),
     }
     log_path = tmp_path / "worker.log"
     log_file = log_path.open("wb")

@@ -44,6 +44,7 @@ from .http import (
     make_client,
     stream_download,
 )
+from .outbound import OutboundRefused
 from .webhooks import TOLERANCE_SECONDS, WebhookError
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
@@ -345,6 +346,8 @@ def fetch_jwks(url: str) -> dict:
             response = client.get(url)
         except httpx.HTTPError as exc:
             raise WebhookError(f"fal's key set could not be fetched: {type(exc).__name__}") from exc
+        except OutboundRefused as exc:  # FAL_JWKS_URL at an address the studio does not call
+            raise WebhookError(f"fal's key set was not fetched: {exc.message}") from exc
     if response.status_code != 200:
         raise WebhookError(f"fal's key set answered HTTP {response.status_code}.")
     try:

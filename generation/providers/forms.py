@@ -8,10 +8,11 @@ from typing import ClassVar
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from generation import catalog
 from generation.models import FramesRule, Lifecycle
-from generation.providers import remote_kinds
+from generation.providers import outbound, remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
 
@@ -22,8 +23,10 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
     label = forms.CharField(max_length=120)
     base_url = forms.URLField(
         required=False, label="Base URL", assume_scheme="https",
-        help_text="OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
-                  "ComfyUI: your server, e.g. http://192.168.1.20:8188.",
+        help_text=gettext_lazy(
+            "OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
+            "ComfyUI: your server, e.g. http://192.168.1.20:8188 (an address on your network works once "
+            "the studio's operator allows it)."),
     )
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
                                             ("api-key", "api-key: <key> (Azure)")], initial="bearer")
@@ -41,6 +44,14 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             self.fields["api_key"].help_text = "Leave blank to keep the stored key."
             self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
 
+    def clean_base_url(self):
+        # Refused now, in words, rather than when the worker first calls it (outbound.py refuses then too).
+        url = self.cleaned_data["base_url"]
+        problem = outbound.url_problem(url) if url else None
+        if problem:
+            raise forms.ValidationError(problem)
+        return url
+
     def clean_api_key(self):
         # It goes into an HTTP header, where a line break inside is illegal (the test call would crash).
         key = self.cleaned_data["api_key"]
@@ -50,9 +61,11 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("kind") == "openai-videos" and not cleaned.get("base_url"):
+        # A base URL already refused (not a URL, an address the studio does not call) is not also "missing".
+        missing_url = not cleaned.get("base_url") and "base_url" not in self.errors
+        if cleaned.get("kind") == "openai-videos" and missing_url:
             self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if cleaned.get("kind") == "comfyui" and not cleaned.get("base_url"):
+        if cleaned.get("kind") == "comfyui" and missing_url:
             self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://192.168.1.20:8188.")
         # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
         if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":

@@ -6,6 +6,9 @@ The rule that matters most is about money: a create whose answer got lost, or
 that a gateway answered with a 5xx after forwarding it, may have been accepted
 (and billed), so it is never sent again blindly. Only a refusal that certainly
 created nothing (a connect error, 408/409, a throttling 429) is resent.
+
+Every client made here connects through outbound.py, which refuses this machine's and its
+network's addresses unless the operator allowed them: base URLs, redirect hops and result URLs alike.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from pathlib import Path
 
 import certifi
 import httpx
+from django.utils.translation import gettext as _
 
 from .base import ProviderError
+from .outbound import GuardedTransport, OutboundRefused
 
 # The request never reached the provider, so sending it again cannot double-bill.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -95,7 +100,14 @@ def make_client(
     *, base_url: str, headers: dict[str, str], connect=5.0, read=30.0, write=30.0, pool=5.0
 ) -> httpx.Client:
     timeout = httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
-    return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, verify=_ssl_context())
+    return _guarded_client(base_url=base_url, headers=headers, timeout=timeout)
+
+
+def _guarded_client(*, base_url: str, headers: dict[str, str], timeout: httpx.Timeout) -> httpx.Client:
+    """Every client the studio calls out with: its connections go through the outbound check
+    (outbound.py), and no proxy from the environment is used (it would connect for us, unchecked)."""
+    return httpx.Client(base_url=base_url, headers=headers, timeout=timeout, trust_env=False,
+                        transport=GuardedTransport(ssl_context=_ssl_context()))
 
 
 def retry_after_seconds(headers: httpx.Headers) -> float | None:
@@ -149,6 +161,11 @@ def send_with_retries(
         last = attempt == max_retries
         try:
             response = client.request(method, url, **kwargs)
+        except OutboundRefused as exc:  # nothing was sent: a definite refusal, never retried
+            raise ProviderError(
+                _("%(provider)s was not called: %(refusal)s") % {"provider": provider_name, "refusal": exc.message},
+                code=exc.code,
+            ) from exc
         except NEVER_SENT as exc:
             if last:
                 raise ProviderError(
@@ -323,8 +340,8 @@ def _open_stream(
                 session = client
             else:
                 if bare is None:
-                    bare = stack.enter_context(httpx.Client(
-                        timeout=client.timeout, verify=_ssl_context(),
+                    bare = stack.enter_context(_guarded_client(
+                        base_url="", timeout=client.timeout,
                         headers={"User-Agent": client.headers.get("user-agent", "")},
                     ))
                 session = bare
@@ -376,6 +393,14 @@ def stream_download(
                 raise _truncated()
         os.replace(part, dest)
         return written
+    except OutboundRefused as exc:  # a result URL or a redirect hop at an address the studio does not call
+        raise ProviderError(
+            _("%(provider)s pointed the download at an address the studio does not call: %(refusal)s")
+            % {"provider": provider_name, "refusal": exc.message},
+            code=exc.code,
+        ) from exc
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # e.g. a redirect to file://
+        raise _not_a_url(provider_name) from exc
     except NEVER_SENT as exc:
         raise ProviderError(
             f"Could not reach {provider_name} to download the result. The studio will try again.",
@@ -387,6 +412,8 @@ def stream_download(
             code="bad_download", retryable=True,
         ) from exc
     except httpx.TransportError as exc:  # h11 notices a short body before we do
+        if "location header" in str(exc).lower():  # httpx's words for a redirect to no URL (0177.0.0.1)
+            raise _not_a_url(provider_name) from exc
         raise _truncated() from exc
     finally:
         part.unlink(missing_ok=True)
@@ -415,6 +442,13 @@ def _content_length(response: httpx.Response) -> int | None:
         return int(response.headers["content-length"])
     except (KeyError, ValueError):
         return None
+
+
+def _not_a_url(provider_name: str) -> ProviderError:
+    return ProviderError(
+        _("%(provider)s pointed the download at an address that is not an http(s) URL.") % {"provider": provider_name},
+        code="bad_download",
+    )
 
 
 def _truncated() -> ProviderError:

@@ -8,7 +8,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import selectors
-from projects.access import get_invitation, get_member_for, membership_for, require
+from projects.access import (
+    get_invitation,
+    get_member_for,
+    membership_for,
+    require,
+    require_team_creation,
+)
 from projects.middleware import SESSION_KEY
 from projects.models import Membership
 from projects.storyboard import services
@@ -32,6 +38,7 @@ def team_switch(request, team_pk):
 @login_required
 @require_POST
 def team_create(request):
+    require_team_creation(request.user)
     form = TeamForm(request.POST)
     if form.is_valid():
         team = services.team_create(name=form.cleaned_data["name"], owner=request.user)

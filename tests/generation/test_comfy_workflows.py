@@ -10,6 +10,7 @@ from generation import catalog
 from generation.models import CatalogModel, ComfyWorkflow
 from generation.providers import connections
 from generation.providers.comfy_workflows import MAX_BYTES, guess_inputs
+from tests.conftest import LOOPBACK
 from tests.fakes.comfyui_server import FIXTURES, workflow_fixture
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -145,7 +146,8 @@ def test_workflows_are_uploaded_only_to_comfyui_connections(client_for, owner, t
     assert client_for(owner).get(reverse("generation:workflow_upload", args=[team.pk, gateway.pk])).status_code == 404
 
 
-def test_a_comfyui_connection_needs_an_address_but_no_key(client_for, owner, team):
+def test_a_comfyui_connection_needs_an_address_but_no_key(client_for, owner, team, settings):
+    settings.OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = [*LOOPBACK, "192.168.1.20"]  # the operator allows the GPU box
     client = client_for(owner)
     url = reverse("generation:connection_list", args=[team.pk])
     data = {"kind": "comfyui", "label": "GPU", "auth_style": "bearer", "api_key": "", "webhook_secret": ""}

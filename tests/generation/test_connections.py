@@ -20,12 +20,13 @@ HX = {"HTTP_HX_REQUEST": "true"}
 def gateway(team, owner):
     return connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Our gateway",
-        base_url="https://gateway.example/v1", api_key=SECRET, webhook_secret="whsec_c2VjcmV0",
+        base_url="http://127.0.0.1:4001/v1", api_key=SECRET, webhook_secret="whsec_c2VjcmV0",
     )
 
 
 def add(client, team, **overrides):
-    data = {"kind": "openai-videos", "label": "LiteLLM", "base_url": "https://litellm.example/v1",
+    # A gateway on this machine: the form checks where a base URL leads, and the tests allow loopback.
+    data = {"kind": "openai-videos", "label": "LiteLLM", "base_url": "http://127.0.0.1:4000/v1",
             "auth_style": "bearer", "api_key": SECRET, "webhook_secret": ""}
     data.update(overrides)
     return client.post(reverse("generation:connection_list", args=[team.pk]), data)

@@ -1,16 +1,20 @@
 """Teams: owners invite by single-use expiring links, members switch teams, roles gate actions."""
 
+import runpy
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from projects.models import Invitation, Membership, Role
+from projects.models import Invitation, Membership, Role, Team
 from projects.storyboard import services
+
+CLOSED = "only its staff create teams"
 
 
 def invite(client, team, email="new@example.com", role="reviewer"):
@@ -188,3 +192,61 @@ def test_a_member_of_two_teams_switches_between_them(client_for, owner, team, ma
 def test_switching_to_a_team_you_are_not_in_is_a_404(client_for, owner, make_team, make_user):
     stranger_team = make_team("Strangers", owner=make_user())
     assert client_for(owner).post(reverse("projects:team_switch", args=[stranger_team.pk])).status_code == 404
+
+
+# --- who may create a team (TEAM_CREATION) ---------------------------------------------------------
+
+def create_team(client, name="Night Shoot"):
+    return client.post(reverse("projects:team_create"), {"name": name})
+
+
+def test_by_default_anyone_signed_in_creates_a_team_and_owns_it(client_for, make_user):
+    user = make_user()
+    page = client_for(user).get(reverse("projects:project_list")).content.decode()
+    assert 'action="/teams/new/"' in page and CLOSED not in page
+    assert create_team(client_for(user)).status_code == 302
+    assert Membership.objects.get(user=user, team__name="Night Shoot").role == Role.OWNER
+
+
+def test_when_only_staff_create_teams_a_user_is_refused_in_words_and_no_team_is_made(
+        client_for, make_user, settings):
+    settings.TEAM_CREATION = "staff"
+    response = create_team(client_for(make_user()))
+    assert response.status_code == 403
+    assert "On this studio only its staff create teams. Ask a team owner to invite you." in response.content.decode()
+    assert not Team.objects.filter(name="Night Shoot").exists()
+
+
+def test_when_only_staff_create_teams_the_pages_say_so_instead_of_offering_the_form(
+        client_for, make_user, owner, settings):
+    settings.TEAM_CREATION = "staff"
+    newcomer = client_for(make_user()).get(reverse("projects:project_list")).content.decode()
+    assert "Ask a team owner for an invitation: on this studio, only its staff create teams." in newcomer
+    member = client_for(owner).get(reverse("projects:project_list")).content.decode()
+    assert "On this studio only its staff create teams." in member
+    assert 'action="/teams/new/"' not in newcomer + member
+
+
+def test_staff_still_create_teams_when_creation_is_closed(client_for, make_user, settings):
+    settings.TEAM_CREATION = "staff"
+    staff = make_user(is_staff=True)
+    assert 'action="/teams/new/"' in client_for(staff).get(reverse("projects:project_list")).content.decode()
+    assert create_team(client_for(staff)).status_code == 302
+    assert Membership.objects.filter(user=staff, team__name="Night Shoot", role=Role.OWNER).exists()
+
+
+@pytest.mark.parametrize("value, expected", [(None, "anyone"), ("staff", "staff"), (" Staff ", "staff")])
+def test_the_operator_sets_who_creates_teams_in_the_environment(monkeypatch, value, expected):
+    monkeypatch.setenv("SECRET_KEY", "not-written-to-data")
+    if value is None:
+        monkeypatch.delenv("TEAM_CREATION", raising=False)
+    else:
+        monkeypatch.setenv("TEAM_CREATION", value)
+    assert runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))["TEAM_CREATION"] == expected
+
+
+def test_a_misspelt_team_creation_setting_stops_the_start(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "not-written-to-data")
+    monkeypatch.setenv("TEAM_CREATION", "admins")
+    with pytest.raises(ImproperlyConfigured, match="TEAM_CREATION"):
+        runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))
