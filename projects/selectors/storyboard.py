@@ -40,7 +40,7 @@ STATUS_LABELS = {
     # The newest take's create may have reached the provider before a worker died (pipeline.UNCONFIRMED).
     "unconfirmed": "Unconfirmed — may be billed",
 }
-QUEUED = {"queued", "submitting"}
+QUEUED = {"queued", "submitting", "confirming"}
 RENDERING = {"running", "downloading"}
 
 NO_VERDICT = {"verdict": ""}
