@@ -117,14 +117,14 @@ def render_recover_submission(render: Render) -> str:
     create went out. Returns "adopted", "failed", "unconfirmed", "looking", "resent" or "later"."""
     provider = provider_for(render.connection)
     if not provider.job_list_is_complete:
-        return render_confirm_begin(render, unclear=WORKER_STOPPED, answered_at=render.submitted_at)
+        return render_confirm_begin(render, unclear=str(WORKER_STOPPED), answered_at=render.submitted_at)
     try:
         job_id = provider.find_job(probe_for(render))
     except ProviderError as exc:
         if exc.retryable:  # the next sweep asks again
             log.info("take %s: the provider's job book did not answer (%s)", render.pk, exc.message)
             return "later"
-        return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, unclear=WORKER_STOPPED, detail=exc.message)
+        return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, unclear=str(WORKER_STOPPED), detail=exc.message)
     if job_id:
         return _adopt(render, job_id)
     render.mark_failed(NEVER_CREATED)
@@ -135,9 +135,8 @@ def render_confirm_begin(render: Render, *, unclear: str, answered_at=None) -> s
     """The answer to the take's create was unclear (or never came): look for the job from now on.
     The first look is made at once, here; the rest are countdown tasks."""
     now = timezone.now()
-    provider = provider_for(render.connection)
-    # A complete job book needs no window: one look says whether the job exists.
-    until = now if provider.job_list_is_complete else max(answered_at or now, now - window(render)) + window(render)
+    # Counted from the answer (or, after a crash, from when the create went out), never from long ago.
+    until = max(answered_at or now, now - window(render)) + window(render)
     # A take sent before the studio counted its creates has sent one, when its submit claim said.
     if not render.advance(Status.CONFIRMING, error_message=unclear, lookup_until=until, list_answered=False,
                           create_attempts=max(1, render.create_attempts),
@@ -174,7 +173,8 @@ def render_look_up(render_id: int, *, seq: int) -> str:
     if answered and not render.list_answered:
         Render.objects.filter(pk=render.pk).update(list_answered=True)
         render.list_answered = True
-    if now < render.lookup_until:
+    # A complete job book (the previz, ComfyUI) needs no window: one answer says the job does not exist.
+    if now < render.lookup_until and not (answered and provider.job_list_is_complete):
         _schedule_look_up(render, seq=seq + 1, now=now)
         return "looking"
     if not render.list_answered:  # the window passed without one answer: its fate cannot be learned
