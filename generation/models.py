@@ -6,11 +6,13 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation.events import take_settled
 from generation.storage.crypto import decrypt, encrypt
@@ -26,6 +28,9 @@ class InvalidTransition(Exception):
 class Status(models.TextChoices):
     QUEUED = "queued", "Queued"
     SUBMITTING = "submitting", "Submitting"
+    # The answer to its create was unclear (a timeout, a 5xx, the connection lost after sending):
+    # the studio looks for the job in the provider's list before sending the create again.
+    CONFIRMING = "confirming", _("Checking with the provider")
     RUNNING = "running", "Rendering"
     DOWNLOADING = "downloading", "Downloading"
     SUCCEEDED = "succeeded", "Done"
@@ -38,7 +43,9 @@ TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
 # status → the statuses it may move to. RUNNING → RUNNING is a progress update.
 TRANSITIONS = {
     Status.QUEUED: {Status.SUBMITTING, Status.FAILED, Status.CANCELED},
-    Status.SUBMITTING: {Status.RUNNING, Status.FAILED, Status.CANCELED},
+    Status.SUBMITTING: {Status.RUNNING, Status.CONFIRMING, Status.FAILED, Status.CANCELED},
+    # Found in the provider's list; sent again after the list stayed empty; or ended (see lookups.py).
+    Status.CONFIRMING: {Status.RUNNING, Status.SUBMITTING, Status.FAILED},
     Status.RUNNING: {Status.RUNNING, Status.DOWNLOADING, Status.FAILED, Status.CANCELED},
     Status.DOWNLOADING: {Status.SUCCEEDED, Status.FAILED},
     Status.SUCCEEDED: set(),
@@ -79,6 +86,11 @@ class CostSource(models.TextChoices):
 def recorded_cost_expression():
     """A take's recorded cost in SQL: what the provider reported, else the estimate (one rule, one home)."""
     return Coalesce("billed_cost", "cost")
+
+
+def spent_cost_expression():
+    """What a take spent in SQL: its recorded cost plus any duplicate jobs its provider made for it."""
+    return recorded_cost_expression() + F("duplicate_cost")
 
 
 # A take one may watch (on the board, in review, in compare, in the cut, through a guest link):
@@ -149,6 +161,23 @@ class Render(models.Model):
     # A canceled take whose provider has no cancel: its job runs on, and the provider's copy is
     # deleted once it ends ("pending" until then, "done" after; see pipeline.render_cancel_at_provider).
     provider_cleanup = models.CharField(max_length=16, blank=True, default="")
+    # Unclear answers to a create (generation/renders/lookups.py): creates sent for this take (a resend
+    # carries the same Idempotency-Key), when the first went out (the provider's list is searched from
+    # then), until when the current look-up window runs, how many look-ups were claimed (each task
+    # claims its number) and whether the list answered at all in this window.
+    create_attempts = models.PositiveSmallIntegerField(default=0)
+    first_sent_at = models.DateTimeField(null=True, blank=True)
+    lookup_until = models.DateTimeField(null=True, blank=True)
+    lookup_count = models.PositiveIntegerField(default=0)
+    list_answered = models.BooleanField(default=False)
+    # After a resend, the provider's list is watched for a second job made for this take (a gateway
+    # that ignored the key) until watch_until; the watch is in hand until watch_lease_until, past
+    # which the sweeper resumes it. Jobs found are DuplicateJob rows; their cost is summed here.
+    watch_until = models.DateTimeField(null=True, blank=True)
+    watch_count = models.PositiveIntegerField(default=0)
+    watch_lease_until = models.DateTimeField(null=True, blank=True)
+    duplicate_count = models.PositiveSmallIntegerField(default=0)
+    duplicate_cost = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     # Until when the take's current step is known to be in hand (a worker renewing it, or a poll
     # due); a take past its lease is resumed by the sweeper (pipeline.renders_resume_stalled).
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -348,6 +377,36 @@ class Render(models.Model):
         return self.advance(Status.FAILED, error_message=message, failure_code=code)
 
 
+class DuplicateCleanup(models.TextChoices):
+    PENDING = "pending", _("To be removed")
+    CANCELED = "canceled", _("Canceled by the studio")
+    DELETED = "deleted", _("Deleted by the studio once it ended")
+    KEPT = "kept", _("Left at the provider: it can neither cancel nor delete jobs")
+    FAILED = "failed", _("The studio could not remove it")
+
+
+class DuplicateJob(models.Model):
+    """A second job a provider made for one take: a gateway that ignored the take's Idempotency-Key
+    and forwarded a create the studio had to send again. The take keeps its own job; this one is
+    canceled or deleted where the provider allows, and its cost counts in spend."""
+
+    render = models.ForeignKey(Render, on_delete=models.CASCADE, related_name="duplicates")
+    provider_job_id = models.CharField(max_length=200)
+    found_at = models.DateTimeField(auto_now_add=True)
+    cleanup = models.CharField(max_length=16, choices=DuplicateCleanup.choices, default=DuplicateCleanup.PENDING)
+    cleanup_note = models.CharField(max_length=300, blank=True)
+    cost = models.DecimalField(max_digits=10, decimal_places=4, default=0,
+                               help_text="The take's estimate, or what the provider reported for this job")
+    cost_source = models.CharField(max_length=16, choices=CostSource.choices, default=CostSource.ESTIMATED)
+
+    class Meta:
+        ordering = ["found_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["render", "provider_job_id"], name="duplicate_job_once")]
+
+    def __str__(self):
+        return f"Duplicate job {self.provider_job_id} of take {self.render_id}"
+
+
 class PrevizJob(models.Model):
     """A job of the built-in previz provider.
 
@@ -389,6 +448,11 @@ def _webhook_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+# After an unclear answer to a create, how long the provider's list is searched for the job (seconds;
+# generation/renders/lookups.py): a connection's own choice within these bounds.
+LOOKUP_WINDOW_MIN, LOOKUP_WINDOW_MAX, LOOKUP_WINDOW_DEFAULT = 30, 3600, 300
+
+
 class ProviderConnection(models.Model):
     """A team's account at one provider. Keys are encrypted and never shown again."""
 
@@ -407,6 +471,13 @@ class ProviderConnection(models.Model):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    # After an unclear answer to a create, how long the provider's list is searched for the job before
+    # the create is sent again, and watched for a second job after a resend: a slow gateway may list a
+    # job minutes after it took the create.
+    lookup_window_seconds = models.PositiveIntegerField(
+        default=LOOKUP_WINDOW_DEFAULT, validators=[MinValueValidator(LOOKUP_WINDOW_MIN),
+                                                   MaxValueValidator(LOOKUP_WINDOW_MAX)],
+        help_text=_("Seconds to look for a job in the provider's list after an unclear answer (30–3600)"))
 
     class Meta:
         ordering = ["kind", "label"]

@@ -20,18 +20,20 @@ from generation.renders.tasks import (
     FINISH_ATTEMPTS,
     cancel_at_provider,
     finish_render,
+    look_up_render,
     poll_render,
     resume_stalled_renders,
     submit_render,
     warn_of_retiring_models,
+    watch_render,
 )
 from generation.storage.tasks import sweep_studio_tmp
 
 __all__ = [
-    "FINISH_ATTEMPTS", "_reverify_on_start", "cancel_at_provider", "finish_render", "poll_render",
+    "FINISH_ATTEMPTS", "_reverify_on_start", "cancel_at_provider", "finish_render", "look_up_render", "poll_render",
     "prepare_ingredient", "previz_run_job", "resume_stalled_renders", "reverify_provenance_if_changed",
     "run_export", "submit_render", "sweep_studio_tmp", "test_connection", "warn_of_retiring_models",
-    "worker_heartbeat",
+    "watch_render", "worker_heartbeat",
 ]
 
 

@@ -14,7 +14,8 @@ from studio_site.celery import app as celery_app
 # Fixtures shared across test packages: the strict fake providers and the real Celery worker.
 pytest_plugins = [
     "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
-    "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.worker",
+    "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.fakes.countdowns", "tests.fakes.lax_gateway",
+    "tests.worker",
 ]
 
 # What the tests allow OUTBOUND_ALLOWED_PRIVATE_ADDRESSES: this machine, where the fakes listen.

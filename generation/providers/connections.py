@@ -5,21 +5,38 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.catalog import retired_entry_for
-from generation.models import CatalogModel, ConnectionKind, ProviderConnection
+from generation.models import (
+    LOOKUP_WINDOW_DEFAULT,
+    LOOKUP_WINDOW_MAX,
+    LOOKUP_WINDOW_MIN,
+    CatalogModel,
+    ConnectionKind,
+    ProviderConnection,
+)
 from generation.providers import ProviderError, provider_for
 from generation.providers import tasks as provider_tasks
 from generation.providers.openai_videos import declared_fields_problems
 from projects.live import ChangeKind, live_publish
 
 
+def _lookup_window(seconds: int) -> int:
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or not LOOKUP_WINDOW_MIN <= seconds <= LOOKUP_WINDOW_MAX:
+        raise ValidationError(gettext("The look-up window is a whole number of seconds from {low} to {high}.").format(
+            low=LOOKUP_WINDOW_MIN, high=LOOKUP_WINDOW_MAX))
+    return seconds
+
+
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
-                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+                      api_key: str = "", webhook_secret: str = "",
+                      lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT) -> ProviderConnection:
     if kind == ConnectionKind.LOCAL:
         raise ValidationError("The local previz connection is built in.")
     connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
-                                    auth_style=auth_style, created_by=user)
+                                    auth_style=auth_style, created_by=user,
+                                    lookup_window_seconds=_lookup_window(lookup_window_seconds))
     connection.set_api_key(api_key)
     connection.set_webhook_secret(webhook_secret)
     connection = _save_with_unique_label(connection)
@@ -31,9 +48,12 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
 
 
 def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,
-                      api_key: str = "", webhook_secret: str = "") -> ProviderConnection:
+                      api_key: str = "", webhook_secret: str = "",
+                      lookup_window_seconds: int | None = None) -> ProviderConnection:
     """Blank secret fields keep the stored secret: keys are write-only."""
     connection.label, connection.base_url, connection.auth_style = label, base_url, auth_style
+    if lookup_window_seconds is not None:
+        connection.lookup_window_seconds = _lookup_window(lookup_window_seconds)
     if api_key:
         connection.set_api_key(api_key)
     if webhook_secret:

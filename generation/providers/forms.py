@@ -9,9 +9,16 @@ from typing import ClassVar
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
-from generation.models import FramesRule, Lifecycle
+from generation.models import (
+    LOOKUP_WINDOW_DEFAULT,
+    LOOKUP_WINDOW_MAX,
+    LOOKUP_WINDOW_MIN,
+    FramesRule,
+    Lifecycle,
+)
 from generation.providers import outbound, remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
@@ -35,6 +42,18 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
                               strip=True)
     webhook_secret = forms.CharField(required=False, label="Webhook signing secret (whsec_…)",
                                      widget=forms.PasswordInput(render_value=False), strip=True)
+    lookup_window_seconds = forms.IntegerField(
+        required=False, min_value=LOOKUP_WINDOW_MIN, max_value=LOOKUP_WINDOW_MAX, initial=LOOKUP_WINDOW_DEFAULT,
+        label=_("Look-up window after an unclear answer (seconds)"),
+        help_text=_("When a create times out or gets a 5xx, the studio looks for the job in the provider's list "
+                    "for this long before sending it again (with the same key), and after a resend watches as "
+                    "long for a second job. Raise it for a gateway that forwards slowly. 30 to 3600; blank for "
+                    "300."),
+        error_messages={
+            "min_value": _("At least 30 seconds: a gateway needs that long to list a job it took."),
+            "max_value": _("At most 3600 seconds (an hour): longer only keeps a take waiting."),
+            "invalid": _("Write the window as a whole number of seconds, e.g. 300."),
+        })
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -58,6 +77,10 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         if any(character.isspace() for character in key):
             raise forms.ValidationError("An API key has no spaces or line breaks inside; paste it again.")
         return key
+
+    def clean_lookup_window_seconds(self) -> int:
+        value = self.cleaned_data["lookup_window_seconds"]
+        return LOOKUP_WINDOW_DEFAULT if value is None else value
 
     def clean(self):
         cleaned = super().clean()

@@ -29,14 +29,13 @@ from generation.previz import tasks as previz_tasks
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
 from generation.providers import (
-    JobProbe,
     ProviderError,
     RenderRequest,
     adapter_class,
     provider_for,
     webhook_url_for,
 )
-from generation.renders import delivery
+from generation.renders import delivery, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage import reference
@@ -53,7 +52,9 @@ def render_crashed(render_id: int, exc: Exception) -> None:
     if render is None or render.is_terminal:
         return
     if render.status == Status.SUBMITTING:  # the create may have reached the provider
-        render_recover_submission(render)
+        lookups.render_recover_submission(render)
+    elif render.status == Status.CONFIRMING:  # the job may exist: never give its cost back on a guess
+        lookups.render_confirm_crashed(render, exc)
     else:
         render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
 
@@ -176,8 +177,15 @@ def render_submit(render_id: int) -> None:
     render = _take(render_id, Status.QUEUED, "scene__project")
     now = timezone.now()
     # submitted_at from the claim: a crash after the create leaves when to look for the job.
-    if render is None or not render.advance(Status.SUBMITTING, submitted_at=now, lease_until=now + LEASE):
+    if render is None or not render.advance(Status.SUBMITTING, submitted_at=now, first_sent_at=now, create_attempts=1,
+                                            lease_until=now + LEASE):
         return  # already submitted by an earlier delivery of this task
+    render_send(render)
+
+
+def render_send(render: Render) -> None:
+    """Send the create of a take this worker claimed (SUBMITTING): the first one, or a resend after
+    the provider's list stayed empty (lookups.py), always with the take's own Idempotency-Key."""
     # Consent is checked again right before the provider call: a take queued
     # before a revocation must never be sent after it.
     refused = cast_problems(render.characters.all(), project=render.scene.project, provider_kind=render.provider)
@@ -186,6 +194,7 @@ def render_submit(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     remix_of = render.recipe.get("remix_of")
+    answer: ProviderError | None = None
     with scratch_dir("studio-submit-") as workdir, _lease_kept(render):
         try:
             request = None if remix_of else _request_for(render, Path(workdir))
@@ -195,20 +204,22 @@ def render_submit(render_id: int) -> None:
         except (OSError, ValueError) as exc:
             render.mark_failed(f"The take's inputs could not be prepared: {exc}")
             return
-        for resend in (False, True):
-            try:
-                job_id = _create(provider, render, request)
-                break
-            except ProviderError as exc:
-                if exc.code != "timeout":  # a refusal: nothing was created
-                    render.mark_failed(exc.message)
-                    return
-            # Sent, and the answer lost or a gateway error: the job may exist. Look for it before
-            # any second create, and adopt it; only a list that answered without it allows one
-            # resend, with the same Idempotency-Key.
-            if render_recover_submission(render, resend_if_missing=not resend, reason=SENT_NO_ANSWER) != "missing":
-                return
-    if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=timezone.now()):
+        try:
+            job_id = _create(provider, render, request)
+        except ProviderError as exc:
+            answer = exc
+    if answer is not None:
+        if answer.code != "timeout":  # a refusal: nothing was created by this create
+            render.mark_failed(lookups.refusal_message(render, provider, answer))
+        else:  # sent, and the answer lost or a gateway error: the job may exist; look before any resend
+            log.info("take %s: unclear answer to create %s: %s", render.pk, render.create_attempts, answer.message,
+                     extra={"take_id": render.pk})
+            lookups.render_confirm_begin(render, unclear=lookups.SENT_NO_ANSWER.format(provider=provider.name))
+        return
+    now = timezone.now()
+    if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=now):
+        if render.create_attempts > 1:  # an earlier create may yet show up as a second job
+            lookups.watch_begin(render, until=now + lookups.window(render))
         _schedule_poll(render, delay=next_poll_delay(render))
 
 
@@ -263,52 +274,6 @@ def _schedule_poll(render: Render, *, delay: float) -> None:
 def lease_extend(render_id: int, *, seconds: float) -> None:
     Render.objects.filter(pk=render_id).exclude(status__in=[Status.SUCCEEDED, Status.FAILED, Status.CANCELED]).update(
         lease_until=timezone.now() + timedelta(seconds=seconds) + LEASE)
-
-
-UNCONFIRMED = ("Unconfirmed — may be billed: {reason} and "
-               "{provider} lists no job matching it, so the studio cannot tell whether it was created. "
-               "{hint} Its cost stays counted in the budget.")
-WORKER_STOPPED = "the studio stopped while sending this take"
-SENT_NO_ANSWER = "the studio sent this take, the provider's answer was an error or never came,"
-
-
-def render_recover_submission(render: Render, *, resend_if_missing: bool = False,
-                              reason: str = WORKER_STOPPED) -> str:
-    """A take whose create may have reached the provider (its worker died, or the answer was lost or
-    a 5xx): adopt the provider's job if the provider lists it, else mark it unconfirmed (may be
-    billed; never refunded). "adopted", "unconfirmed", "failed" (our own job book has no such job:
-    it was never created) or "later"; with `resend_if_missing`, "missing" when the provider's job
-    list answered without it, and the caller may send the create once more (same idempotency key)."""
-    provider = provider_for(render.connection)
-    since = (render.submitted_at or render.created_at) - CLOCK_SKEW
-    params = render.recipe.get("parameters", {})
-    owned = (Render.objects.filter(connection_id=render.connection_id, submitted_at__gte=since)
-             .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
-    probe = JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
-                     prompt=render.recipe.get("prompt", ""), created_after=since, exclude_ids=frozenset(owned),
-                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
-                     idempotency_key=str(render.idempotency_key))
-    try:
-        job_id, listed = provider.find_job(probe), provider.can_list_jobs
-    except ProviderError as exc:
-        if exc.retryable:  # the next sweep asks again
-            log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
-            return "later"
-        job_id, listed = None, False  # refused: its silence says nothing about our job
-    if job_id:
-        log.info("take %s: adopted job %s found at the provider after a crash", render.pk, job_id,
-                 extra={"take_id": render.pk, "provider_job_id": job_id})
-        if render.advance(Status.RUNNING, provider_job_id=job_id):
-            _schedule_poll(render, delay=0)
-        return "adopted"
-    if resend_if_missing and listed:
-        return "missing"
-    if provider.job_list_is_complete:  # not in the job book: it was never created
-        render.mark_failed("The studio stopped while sending this take; nothing was created. Retry the take.")
-        return "failed"
-    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=UNCONFIRMED.format(
-        reason=reason, provider=provider.name, hint=provider.job_listing_hint))
-    return "unconfirmed"
 
 
 # Poll schedule. A provider job takes roughly as long as the last few of the
@@ -545,6 +510,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
 STALL_AFTER = {
     Status.QUEUED: timedelta(seconds=30),  # resubmitting a queued take is safe (the claim stops doubles)
     Status.SUBMITTING: timedelta(minutes=5),
+    Status.CONFIRMING: timedelta(minutes=5),  # a look-up due: its countdown holds the lease
     Status.RUNNING: timedelta(minutes=2),
     Status.DOWNLOADING: timedelta(minutes=10),
     Status.CANCELED: timedelta(minutes=2),  # a provider copy still to delete (provider_cleanup)
@@ -560,7 +526,8 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     never has its take taken away.
     """
     now = now or timezone.now()
-    counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "polled": 0, "refinished": 0}
+    counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "looking": 0, "polled": 0,
+              "refinished": 0}
 
     def claimed(status):
         stalled = Render.objects.filter(status=status).filter(
@@ -576,12 +543,17 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     for render in claimed(Status.QUEUED):  # never reached the provider: submitting is safe
         render_tasks.submit_render.delay(render.pk)
         counts["resubmitted"] += 1
-    # Submitting: the provider may have the job. Find it in its list of recent jobs; where it
-    # cannot be found, never guess: the take is marked unconfirmed and its cost stays counted.
+    # Submitting: the provider may have the job. Look for it in its list of recent jobs over the
+    # connection's window (lookups.py); where it cannot be looked up, never guess: the take is
+    # marked unconfirmed and its cost stays counted.
     for render in claimed(Status.SUBMITTING):
-        outcome = render_recover_submission(render)
+        outcome = lookups.render_recover_submission(render)
         if outcome in counts:
             counts[outcome] += 1
+    for render in claimed(Status.CONFIRMING):  # a look-up whose countdown was lost
+        render_tasks.look_up_render.apply_async((render.pk, render.lookup_count), countdown=0)
+        counts["looking"] += 1
+    counts["watches"] = lookups.watches_resume(now=now)
     for render in claimed(Status.RUNNING):
         _schedule_poll(render, delay=0)
         counts["polled"] += 1

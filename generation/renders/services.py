@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation import catalog
 from generation.models import Render, Status
@@ -254,6 +255,9 @@ def render_cancel(*, render: Render, user) -> Render:
     """Stop a take. The provider's own cancel, where it has one, runs in a task."""
     if render.status == Status.SUBMITTING:
         raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
+    if render.status == Status.CONFIRMING:  # canceling now would give back a cost the provider may bill
+        raise ValidationError(gettext("The studio is still finding out whether the provider made this take; "
+                                      "cancel it once it knows."))
     if render.is_terminal or render.status == Status.DOWNLOADING:
         raise ValidationError("This take has already finished.")
     had_job = render.status == Status.RUNNING

@@ -9,7 +9,7 @@ import logging
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
 
-from generation.renders import pipeline, retirement
+from generation.renders import lookups, pipeline, retirement
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,20 @@ def _finish_later(render_id: int, *, attempt: int, retry_after: float | None) ->
     countdown = retry_after or 2 ** (attempt - 1)
     pipeline.lease_extend(render_id, seconds=countdown)  # the take is in hand until the retry
     finish_render.apply_async((render_id, attempt), countdown=countdown)
+
+
+@shared_task(name="generation.tasks.look_up_render", base=RenderTask, acks_late=True, ignore_result=True)
+def look_up_render(render_id: int, seq: int) -> None:
+    """One look at the provider's list for a take whose create got an unclear answer (its number
+    claimed by a conditional UPDATE: a redelivered look-up does nothing)."""
+    lookups.render_look_up(render_id, seq=seq)
+
+
+# Not a RenderTask: the take it watches renders on, and a failed look must never fail the take.
+@shared_task(name="generation.tasks.watch_render", acks_late=True, ignore_result=True)
+def watch_render(render_id: int, seq: int) -> None:
+    """After a resend: one look for a second job the provider made for the take, and removing those found."""
+    lookups.render_watch(render_id, seq=seq)
 
 
 @shared_task(name="generation.tasks.cancel_at_provider", acks_late=True, ignore_result=True)

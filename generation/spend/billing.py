@@ -6,6 +6,10 @@ billed compute seconds priced at the hardware rate the catalog knows: an entry's
 as "estimated". A billed amount above the estimate raises the project's committed spend by the
 difference; one below it gives nothing back (the budget never drops below what was billed, and
 nothing billed is ever refunded).
+
+A duplicate job a provider made for a take (renders/lookups.py) costs what the take's estimate
+says, or what the provider reports for it, by the same rule; it is summed on its take
+(`duplicate_cost`) and committed to the project's spend, beside the take's own cost.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from django.db import transaction
 from django.db.models import F
 
 from generation import catalog
-from generation.models import CostSource, Render
+from generation.models import CostSource, DuplicateJob, Render
 from generation.providers.base import JobState
 from projects.models import Project
 
@@ -56,4 +60,35 @@ def take_record_billed(*, render: Render, state: JobState) -> Decimal | None:
             Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") + (amount - render.cost))
     if stored:
         render.billed_cost, render.cost_source = amount, CostSource.PROVIDER
+    return amount
+
+
+def duplicate_record(*, render: Render, job_id: str) -> DuplicateJob | None:
+    """Record a second job the provider made for `render`, once, at the take's estimate; None when
+    it was recorded already."""
+    with transaction.atomic():
+        duplicate, created = DuplicateJob.objects.get_or_create(
+            render=render, provider_job_id=job_id, defaults={"cost": render.cost})
+        if not created:
+            return None
+        Render.objects.filter(pk=render.pk).update(duplicate_count=F("duplicate_count") + 1,
+                                                   duplicate_cost=F("duplicate_cost") + render.cost)
+        if render.cost:
+            Project.objects.filter(pk=render.scene.project_id).update(render_spend=F("render_spend") + render.cost)
+    return duplicate
+
+
+def duplicate_record_billed(*, duplicate: DuplicateJob, render: Render, state: JobState) -> Decimal | None:
+    """The provider's figure for a duplicate job, stored once; committed spend only ever grows by it."""
+    amount = billed_amount(render, state)
+    if amount is None:
+        return None
+    with transaction.atomic():
+        stored = DuplicateJob.objects.filter(pk=duplicate.pk, cost_source=CostSource.ESTIMATED).update(
+            cost=amount, cost_source=CostSource.PROVIDER)
+        if stored:
+            Render.objects.filter(pk=render.pk).update(duplicate_cost=F("duplicate_cost") + (amount - duplicate.cost))
+            if amount > duplicate.cost:
+                Project.objects.filter(pk=render.scene.project_id).update(
+                    render_spend=F("render_spend") + (amount - duplicate.cost))
     return amount

@@ -54,7 +54,7 @@ from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from generation.models import Render, Status, recorded_cost_expression
+from generation.models import Render, Status, spent_cost_expression
 from generation.providers import ProviderError, adapter_class
 from projects.activity.notifications import notify
 from projects.models import (
@@ -91,8 +91,9 @@ def month_start(now: datetime | None = None) -> datetime:
 
 
 def _month_spend(takes, since: datetime) -> Decimal:
-    # What providers billed where they said, else the estimate: a bill above the estimate counts.
-    return takes.filter(created_at__gte=since).exclude(REFUNDED).aggregate(s=Sum(recorded_cost_expression()))["s"] or Decimal(0)
+    # What providers billed where they said, else the estimate: a bill above the estimate counts, and so
+    # does a duplicate job a provider made for a take.
+    return takes.filter(created_at__gte=since).exclude(REFUNDED).aggregate(s=Sum(spent_cost_expression()))["s"] or Decimal(0)
 
 
 def team_month_spend(team_id: int, *, since: datetime | None = None) -> Decimal:
@@ -109,7 +110,7 @@ def member_month_spend(team_id: int, user_id: int, *, since: datetime | None = N
 def member_month_spends(team_id: int, *, since: datetime | None = None) -> dict[int, Decimal]:
     """Each member's month spend in the team, by user id, in one query (the team page)."""
     rows = (Render.objects.filter(scene__project__team_id=team_id, created_at__gte=since or month_start())
-            .exclude(REFUNDED).values("created_by_id").annotate(s=Sum(recorded_cost_expression())).values_list("created_by_id", "s"))
+            .exclude(REFUNDED).values("created_by_id").annotate(s=Sum(spent_cost_expression())).values_list("created_by_id", "s"))
     return dict(rows)
 
 

@@ -7,6 +7,10 @@ booked. "Approved" means a reviewer approved it at some point (a review decision
 whose approval was later withdrawn still counts as approved seconds, and "never approved"
 is the money spent on takes nobody ever signed off.
 
+A duplicate job a provider made for a take (a gateway that ignored its key: renders/lookups.py) is
+money spent too: the total includes it, and the page lists each one; the breakdowns by model, scene,
+member and week are the takes' own costs.
+
 Every number comes from a handful of aggregate queries whatever the size of the team.
 """
 
@@ -21,7 +25,7 @@ from django.db.models import Count, DecimalField, Exists, FloatField, OuterRef, 
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from generation.models import Render, recorded_cost_expression
+from generation.models import CostSource, DuplicateJob, Render, recorded_cost_expression
 from projects.models import Decision, ReviewDecision
 
 MAX_DAYS = 366
@@ -143,7 +147,7 @@ class Week:
 @dataclass
 class Spend:
     period: Period
-    total: Decimal
+    total: Decimal  # the takes' recorded costs and their duplicates'
     estimated: Decimal  # the part of the total that is the catalog's estimate, not a provider's figure
     takes: int
     approved_seconds: float
@@ -155,6 +159,8 @@ class Spend:
     never_approved_total: Decimal
     weeks: list[Week]
     chart: Chart = field(repr=False)
+    duplicates: list[DuplicateJob] = field(default_factory=list)  # second jobs providers made for these takes
+    duplicates_total: Decimal = ZERO
 
     @property
     def cost_per_approved_second(self) -> Decimal | None:
@@ -208,7 +214,11 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
         approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()),
         never_count=Count("pk", filter=Q(approved=False)),
         never_total=Coalesce(Sum("recorded", filter=Q(approved=False)), ZERO, output_field=DecimalField()),
+        duplicates=Coalesce(Sum("duplicate_cost"), ZERO, output_field=DecimalField()),
+        duplicate_count=Coalesce(Sum("duplicate_count"), 0),
     )
+    duplicates = list(DuplicateJob.objects.filter(render__in=takes.values("pk"))
+                      .select_related("render__scene__project").order_by("found_at", "pk")) if totals["duplicate_count"] else []
     daily = list(takes.annotate(day=TruncDate("created_at")).values("day", "provider", "model")
                  .annotate(total=Sum("recorded")).order_by("day", "provider", "model"))
     by_model: dict[tuple[str, str], dict] = {}
@@ -237,12 +247,15 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
                  spend=Sum("recorded"),
                  approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()))
              .order_by("week")]
+    estimated_duplicates = sum((d.cost for d in duplicates if d.cost_source == CostSource.ESTIMATED), ZERO)
     return Spend(
-        period=period, total=totals["total"], estimated=totals["estimated"], takes=totals["takes"],
+        period=period, total=totals["total"] + totals["duplicates"],
+        estimated=totals["estimated"] + estimated_duplicates, takes=totals["takes"],
         approved_seconds=totals["approved_seconds"],
         by_model=sorted(by_model.values(), key=lambda e: (-e["total"], e["provider"], e["model"])),
         by_scene=by_scene, by_member=by_member, never_approved=never, never_approved_count=totals["never_count"],
         never_approved_total=totals["never_total"], weeks=weeks, chart=spend_chart(daily, period),
+        duplicates=duplicates, duplicates_total=totals["duplicates"],
     )
 
 
@@ -250,7 +263,7 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
 
 CSV_HEADER = ["take_id", "project", "scene", "scene_title", "take", "booked_at", "member", "provider", "model",
               "status", "seconds", "estimated_usd", "billed_usd", "recorded_usd", "cost_source", "approved",
-              "provider_job_id"]
+              "provider_job_id", "duplicate_usd"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -273,4 +286,5 @@ def spend_csv_rows(*, team, project=None, period: Period):
             take.created_by.get_username() if take.created_by else "", take.provider, take.model, take.status,
             f"{take.seconds:g}", f"{take.cost:.4f}",
             "" if take.billed_cost is None else f"{take.billed_cost:.4f}", f"{take.recorded:.4f}",
-            take.cost_source, "yes" if take.approved else "no", take.provider_job_id)]
+            take.cost_source, "yes" if take.approved else "no", take.provider_job_id,
+            f"{take.duplicate_cost:.4f}" if take.duplicate_cost else "")]

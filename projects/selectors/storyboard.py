@@ -45,7 +45,7 @@ STATUS_LABELS = {
     "unconfirmed": _("Unconfirmed — may be billed"),
 }
 FAILED = {"failed", "unconfirmed"}  # chips that say the newest take ended without a video
-QUEUED = {"queued", "submitting"}
+QUEUED = {"queued", "submitting", "confirming"}
 RENDERING = {"running", "downloading"}
 
 NO_VERDICT = {"verdict": ""}

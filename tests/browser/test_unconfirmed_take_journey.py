@@ -1,5 +1,5 @@
-"""A worker died while sending a take and the provider's job list shows no such job: the take
-may have been created and billed. The editor sees it said plainly on the board frame, the take
+"""A worker died while sending a take and the gateway refuses to list its jobs: the take may have been
+created and billed, and nothing can tell. The editor sees it said plainly on the board frame, the take
 card and the spend line, with where to look at the provider, never as a plain "Failed"; the
 committed spend keeps its cost.
 """
@@ -19,6 +19,7 @@ from generation.providers import connections
 from generation.renders import pipeline, services
 from tests.browser.conftest import log_in
 from tests.browser.test_storyboard_journey import frame, scene_card
+from tests.fakes import provider_server as fake
 
 
 def test_an_editor_sees_an_unconfirmed_take_as_maybe_billed_everywhere(
@@ -33,6 +34,8 @@ def test_an_editor_sees_an_unconfirmed_take_as_maybe_billed_everywhere(
     # Booked, and the worker that took its submission died before the provider answered (live
     # server tests commit at once, so the enqueue itself is what is left out).
     monkeypatch.setattr(tasks.submit_render, "delay_on_commit", lambda *args: None)
+    monkeypatch.setattr(fake, "openai_list", lambda server, h, r: fake.openai_error(
+        h, 403, "Listing videos is not enabled on this gateway.", code="forbidden"))
     take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
                                      idempotency_key=uuid.uuid4())
     past = timezone.now() - timedelta(seconds=31)

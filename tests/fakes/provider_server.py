@@ -188,6 +188,9 @@ class ProviderServer:
         self.throttled = False
         self.gateway_fields: set[str] = set()  # create fields beyond OPENAI_FIELDS this gateway accepts
         self.deleted: list[str] = []  # ids removed with DELETE /videos/{id}
+        # A gateway in front of both APIs (tests/fakes/lax_gateway.py): what each create meets, and
+        # when a job shows in the list. None: the API answers as itself.
+        self.gateway = None
         # The account's signing secret, as GET /v1/webhooks/default/secret returns it.
         self.replicate_webhook_secret = "whsec_" + "cmVwbGljYXRlLWFjY291bnQtc2VjcmV0"
         # Benchmark knobs (see the module docstring).
@@ -465,6 +468,8 @@ def openai_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
         return openai_error(h, 400, f"Invalid value: '{order}' for order.", code="invalid_value", param="order")
     with fake.lock:
         jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=order == "desc")
+    if fake.gateway is not None:
+        jobs = fake.gateway.listed(jobs)
     if "after" in r.query:
         ids = [j.id for j in jobs]
         if r.query["after"] not in ids:
@@ -531,6 +536,12 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     if reference is not None and (not isinstance(reference, tuple) or reference[1] not in images):
         return openai_error(h, 400, "input_reference must be a JPEG, PNG or WebP file.",
                             code="invalid_value", param="input_reference")
+    if fake.gateway is not None:
+        return fake.gateway.create(h, make=lambda: fake.new_job(fields["model"], fields),
+                                   answer=lambda job: h.reply(200, video_object(job, "queued", 0)),
+                                   error=lambda status, message: openai_error(
+                                       h, status, message, kind="server_error" if status >= 500 else
+                                       "invalid_request_error"))
     refusal = fake.refusal()
     if refusal and refusal[0] == 503:
         return openai_error(h, 503, "The server is overloaded.", kind="server_error")
@@ -669,6 +680,8 @@ def replicate_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
         return problem(h, 400, "Bad request", "Invalid cursor.")
     with fake.lock:
         jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=True)
+    if fake.gateway is not None:
+        jobs = fake.gateway.listed(jobs)
     start = int(cursor)
     page = jobs[start:start + REPLICATE_PAGE]
     more = start + REPLICATE_PAGE < len(jobs)
@@ -702,6 +715,10 @@ def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str)
         problems.append("- webhook: must be a URL")
     if problems:
         return problem(h, 422, "Input validation failed", "\n".join(sorted(problems)))
+    if fake.gateway is not None:
+        return fake.gateway.create(h, make=lambda: fake.new_job(model, inputs),
+                                   answer=lambda job: h.reply(201, prediction(fake, job)),
+                                   error=lambda status, message: problem(h, status, "Error", message))
     refusal = fake.refusal()
     if refusal and refusal[0] == 503:
         return problem(h, 503, "Service unavailable", "Replicate is temporarily unavailable.")

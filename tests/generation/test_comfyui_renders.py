@@ -7,7 +7,7 @@ import pytest
 
 from generation.models import Render, Status
 from generation.providers import comfy_workflows, connections, provider_for
-from generation.renders import pipeline, services
+from generation.renders import lookups, pipeline, services
 from tests.fakes.comfyui_server import FIXTURES, fresh_server
 
 LTX_INPUTS = {"prompt": ["3", "text"], "negative_prompt": ["4", "text"], "width": ["5", "width"],
@@ -77,7 +77,7 @@ def test_a_take_whose_worker_died_while_sending_is_found_by_its_name(
     provider_for(ltx).submit(pipeline._request_for(take, tmp_path))
 
     with django_capture_on_commit_callbacks(execute=True):
-        outcome = pipeline.render_recover_submission(Render.objects.get(pk=take.pk))
+        outcome = lookups.render_recover_submission(Render.objects.get(pk=take.pk))
 
     take.refresh_from_db()
     assert outcome == "adopted" and take.provider_job_id == str(take.idempotency_key)
@@ -89,6 +89,21 @@ def test_a_take_that_never_reached_comfyui_fails_without_a_may_be_billed_warning
     take = book(ltx, make_scene(duration=4), editor, django_capture_on_commit_callbacks, execute=False)
     take.advance(Status.SUBMITTING)
 
-    assert pipeline.render_recover_submission(Render.objects.get(pk=take.pk)) == "failed"
+    assert lookups.render_recover_submission(Render.objects.get(pk=take.pk)) == "failed"
     take.refresh_from_db()
     assert take.status == Status.FAILED and not take.billing_unconfirmed
+
+
+def test_a_create_answered_500_is_sent_again_at_once_when_the_queue_shows_no_such_job(
+        ltx, make_scene, editor, comfy_server, django_capture_on_commit_callbacks, countdowns):
+    # ComfyUI's queue and history show every job there is (under the name the studio gave it), so one
+    # look that answers settles it: no look-up window to wait out, and the resend keeps the name.
+    comfy_server.prompt_replies = [(500, {"error": "boom"})]
+
+    take = book(ltx, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert take.create_attempts == 2 and take.provider_job_id == str(take.idempotency_key)
+    prompts = comfy_server.seen("POST", "/prompt")
+    assert len(prompts) == 2 and len(comfy_server.created()) == 1
+    assert [name for name, *_ in countdowns.pending] == ["watch_render"]  # no look-up was scheduled

@@ -1,5 +1,6 @@
-"""§7: a take whose create the provider accepted before its worker died is found again and finished,
-or marked "unconfirmed — may be billed" with its cost kept; never created twice."""
+"""§7: a take whose create the provider accepted before its worker died is found again and finished;
+one the provider's list never shows is sent again after the connection's look-up window; one whose
+fate cannot be looked up is marked "unconfirmed — may be billed" with its cost kept. Never created twice."""
 
 import uuid
 from datetime import timedelta
@@ -29,7 +30,8 @@ def killed_while_sending(take, *, created: bool, tmp_path):
         request = pipeline._request_for(take, Path(tmp_path))
         provider_for(take.connection).submit(request)
     past = timezone.now() - timedelta(seconds=31)
-    Render.objects.filter(pk=take.pk).update(status=Status.SUBMITTING, submitted_at=past, lease_until=past)
+    Render.objects.filter(pk=take.pk).update(status=Status.SUBMITTING, submitted_at=past, first_sent_at=past,
+                                             create_attempts=1, lease_until=past)
 
 
 def sweep(capture):
@@ -66,8 +68,38 @@ def test_two_lost_takes_with_the_same_request_each_adopt_their_own_job(
     assert first.status == second.status == Status.SUCCEEDED
 
 
-def test_a_create_the_provider_never_got_is_marked_unconfirmed_and_its_cost_stays_counted(
-        gateway, four_seconds, editor, provider_server, django_capture_on_commit_callbacks, tmp_path, client_for):
+def test_a_create_the_provider_never_got_is_sent_again_once_its_list_stayed_empty_all_window(
+        gateway, four_seconds, editor, provider_server, django_capture_on_commit_callbacks, tmp_path, countdowns):
+    countdowns.freeze()
+    take = book(four_seconds, gateway, "veo-3.1", editor, django_capture_on_commit_callbacks)
+    project = four_seconds.project
+    killed_while_sending(take, created=False, tmp_path=tmp_path)
+
+    assert sweep(django_capture_on_commit_callbacks)["looking"] == 1
+    take.refresh_from_db()
+    assert take.status == Status.CONFIRMING and take.create_attempts == 1
+    countdowns.run()
+
+    take.refresh_from_db()
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert take.create_attempts == 2 and not take.billing_unconfirmed
+    assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 1  # the first never reached it
+    assert len(provider_server.seen("GET", r"/openai/v1/videos")) > 3  # looked all window long first
+    project.refresh_from_db()
+    assert project.render_spend == Decimal("1.6")  # one take, booked once
+
+
+def refusing_to_list(monkeypatch):
+    from tests.fakes import provider_server as fake
+
+    monkeypatch.setattr(fake, "openai_list", lambda server, h, r: fake.openai_error(
+        h, 403, "Listing videos is not enabled on this gateway.", code="forbidden"))
+
+
+def test_a_create_whose_fate_cannot_be_looked_up_is_unconfirmed_and_its_cost_stays_counted(
+        gateway, four_seconds, editor, provider_server, django_capture_on_commit_callbacks, tmp_path, client_for,
+        monkeypatch):
+    refusing_to_list(monkeypatch)
     take = book(four_seconds, gateway, "veo-3.1", editor, django_capture_on_commit_callbacks)
     project = four_seconds.project
     project.refresh_from_db()
@@ -77,6 +109,7 @@ def test_a_create_the_provider_never_got_is_marked_unconfirmed_and_its_cost_stay
     take.refresh_from_db()
     assert take.status == Status.FAILED and take.billing_unconfirmed
     assert "GET " + provider_server.openai_base + "/videos" in take.error_message
+    assert "Listing videos is not enabled on this gateway." in take.error_message
     project.refresh_from_db()
     assert project.render_spend == Decimal("1.6")  # never refunded: the provider may have billed it
     page = client_for(editor).get(reverse("projects:scene_panel", args=[project.pk, four_seconds.pk]))
@@ -85,10 +118,11 @@ def test_a_create_the_provider_never_got_is_marked_unconfirmed_and_its_cost_stay
 
 def test_an_unconfirmed_take_says_so_on_every_surface_never_plain_failed(
         gateway, four_seconds, editor, owner, provider_server, django_capture_on_commit_callbacks, tmp_path,
-        client_for):
+        client_for, monkeypatch):
     from projects.models import Activity
     from projects.selectors import board_totals
 
+    refusing_to_list(monkeypatch)
     take = book(four_seconds, gateway, "veo-3.1", editor, django_capture_on_commit_callbacks)
     project = four_seconds.project
     killed_while_sending(take, created=False, tmp_path=tmp_path)

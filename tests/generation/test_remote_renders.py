@@ -284,15 +284,22 @@ def test_a_throttled_create_waits_as_asked_then_succeeds_with_one_create(
     assert provider_server.accepted["throttled"] == 1
 
 
-def test_a_gateway_that_keeps_failing_creates_ends_the_take_unconfirmed_after_looking_for_the_job(
-        gateway, four_second_scene, editor, provider_server, waits, django_capture_on_commit_callbacks):
+def test_a_gateway_that_keeps_failing_creates_fails_the_take_without_cost_once_its_list_stayed_empty(
+        gateway, four_second_scene, editor, provider_server, waits, django_capture_on_commit_callbacks, countdowns):
+    countdowns.freeze()
     provider_server.scenario = "server-error"
     take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
-    assert take.status == Status.FAILED and take.billing_unconfirmed
-    assert take.error_message.startswith("Unconfirmed — may be billed") and "Gateway" in take.error_message
+    countdowns.run()
+    take.refresh_from_db()
+    assert take.status == Status.FAILED and not take.billing_unconfirmed
+    assert "nothing was created" in take.error_message and "Gateway" in take.error_message
     assert provider_server.accepted["server-error"] == 0
-    # Each 5xx is followed by a look at the job list; only an empty look allows the one resend.
-    assert [r.method for r in provider_server.requests] == ["POST", "GET", "POST", "GET"]
+    # Each 5xx is followed by a window of looks at the job list; only an empty window allows a resend.
+    methods = [r.method for r in provider_server.requests]
+    assert methods.count("POST") == 3 and methods[0] == "POST" and methods[-1] == "GET"
+    assert methods[1] == "GET" and methods.count("GET") > 10
+    four_second_scene.project.refresh_from_db()
+    assert four_second_scene.project.render_spend == 0  # nothing was made: nothing is counted
 
 
 def test_a_create_that_times_out_is_found_in_the_providers_list_not_sent_again(

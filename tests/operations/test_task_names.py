@@ -14,8 +14,8 @@ QUEUED_BY_NAME = {
     "generation.tasks.resume_stalled_renders", "generation.tasks.sweep_studio_tmp",
     "generation.tasks.warn_of_retiring_models", "generation.tasks.worker_heartbeat",
     "generation.tasks.reverify_provenance_if_changed", "generation.tasks.test_connection",
-    "generation.tasks.run_export", "projects.tasks.send_notification", "projects.tasks.send_invitation",
-    "projects.tasks.send_render_digest",
+    "generation.tasks.run_export", "generation.tasks.look_up_render", "generation.tasks.watch_render",
+    "projects.tasks.send_notification", "projects.tasks.send_invitation", "projects.tasks.send_render_digest",
     "projects.tasks.live_presence_sweep", "projects.tasks.live_changes_prune",
 }
 
