@@ -6,7 +6,8 @@ from projects.models import AuditAction, AuditEntry, Invitation, Membership, Pro
 MEMBERSHIP_AUDIT = AdminAudit(
     teams_of=lambda m: [m.team_id], label_of=lambda m: m.user.get_username(),
     fields={"role": AuditAction.ROLE_CHANGED, "monthly_budget": AuditAction.MEMBER_CAP_SET},
-    added=AuditAction.MEMBER_ADDED, removed=AuditAction.MEMBER_REMOVED, facts=lambda m: {"role": m.role})
+    added=AuditAction.MEMBER_ADDED, removed=AuditAction.MEMBER_REMOVED, facts=lambda m: {"role": m.role},
+    names={"monthly_budget": "monthly_cap"})
 
 
 class MembershipInline(admin.TabularInline):

@@ -31,6 +31,8 @@ class AdminAudit:
     secrets_action: str = ""  # the action recording a replaced secret
     # What else the log says of a row added or removed (its settings, not its secrets).
     facts: Callable[[object], dict] = field(default=lambda obj: {})
+    # A field logged under the name the pages' services use (a membership's monthly_budget is its cap).
+    names: dict[str, str] = field(default_factory=dict)
 
     def saved(self, *, user, obj, form, added: bool) -> list[AuditEntry]:
         teams = list(self.teams_of(obj))
@@ -45,7 +47,7 @@ class AdminAudit:
                 model_field = obj._meta.get_field(name)
                 before, after = form.initial.get(name), getattr(obj, model_field.attname)
                 if before != after:
-                    by_action.setdefault(self.fields[name], {})[name] = [before, after]
+                    by_action.setdefault(self.fields[name], {})[self.names.get(name, name)] = [before, after]
             elif name in self.secrets and form.cleaned_data.get(name):
                 by_action.setdefault(self.secrets_action, {})[name] = "replaced"
         entries = []

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from generation.models import CatalogModel, ProviderConnection
 from projects.audit import audit_record
-from projects.models import AppendOnly, AuditAction, AuditEntry, Membership
+from projects.models import AppendOnly, AuditAction, AuditEntry, Invitation, Membership
 from tests.audit_helpers import KEY, keeps_no_secret, logged, only
 
 # --- Changes made in the admin ------------------------------------------------------------------
@@ -45,8 +45,50 @@ def test_the_admins_changes_to_a_budget_a_role_and_a_cap_are_logged(admin_client
     assert budget.details == {"changes": {"monthly_budget": [None, "900"]}, "via": "admin"}
     role, cap = only(team, AuditAction.ROLE_CHANGED), only(team, AuditAction.MEMBER_CAP_SET)
     assert (role.target_label, role.details["changes"]) == ("eddie", {"role": ["editor", "reviewer"]})
-    assert cap.details["changes"] == {"monthly_budget": [None, "30"]}
+    assert cap.details["changes"] == {"monthly_cap": [None, "30"]}  # as the team page's cap logs it
     assert len(logged(team)) == 3
+
+
+def test_members_added_and_removed_in_the_admin_are_logged(admin_client, team, owner, editor, make_user):
+    newcomer = make_user("nina")
+    member, mine = Membership.objects.get(team=team, user=editor), Membership.objects.get(team=team, user=owner)
+    rows = [{"id": mine.pk, "team": team.pk, "user": owner.pk, "role": "owner"},
+            {"id": member.pk, "team": team.pk, "user": editor.pk, "role": "editor", "DELETE": "on"},
+            {"team": team.pk, "user": newcomer.pk, "role": "viewer"}]
+    response = admin_client.post(reverse("admin:projects_team_change", args=[team.pk]), {
+        "name": team.name, "do_not_train": "on", **_inline("memberships", rows, 2)})
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=member.pk).exists()
+
+    added, removed = only(team, AuditAction.MEMBER_ADDED), only(team, AuditAction.MEMBER_REMOVED)
+    assert (added.actor, added.target_label, added.details) == (admin_client.root, "nina",
+                                                                {"role": "viewer", "via": "admin"})
+    assert (removed.actor, removed.target_label, removed.target_id) == (admin_client.root, "eddie", member.pk)
+    assert len(logged(team)) == 2
+
+
+def test_an_invitation_made_and_withdrawn_in_the_admin_is_logged(admin_client, team, owner):
+    response = admin_client.post(reverse("admin:projects_invitation_add"), {
+        "team": team.pk, "email": "nora@example.com", "role": "reviewer", "invited_by": owner.pk,
+        "expires_at_0": "2030-01-01", "expires_at_1": "12:00:00"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    invitation = Invitation.objects.get()
+    admin_client.post(reverse("admin:projects_invitation_delete", args=[invitation.pk]), {"post": "yes"})
+    assert not Invitation.objects.exists()
+
+    sent, withdrawn = only(team, AuditAction.INVITATION_SENT), only(team, AuditAction.INVITATION_REMOVED)
+    assert (sent.actor, sent.target_label, sent.details) == (admin_client.root, "nora@example.com",
+                                                             {"role": "reviewer", "via": "admin"})
+    assert (withdrawn.actor, withdrawn.target_id) == (admin_client.root, invitation.pk)
+
+
+def test_a_teams_model_deleted_in_the_admin_is_logged_with_its_price(admin_client, team, priced_gateway):
+    wan = priced_gateway.models.get()
+    admin_client.post(reverse("admin:generation_catalogmodel_delete", args=[wan.pk]), {"post": "yes"})
+    assert not CatalogModel.objects.filter(pk=wan.pk).exists()
+    entry = only(team, AuditAction.CATALOG_REMOVED)
+    assert (entry.actor, entry.target_label) == (admin_client.root, "Wan 2.7 (wan-2.7) · Gateway")
+    assert entry.details["price_per_second"] == {"*": 0.5} and entry.details["via"] == "admin"
 
 
 def test_a_key_typed_in_the_admin_is_logged_as_replaced_and_a_removed_connection_too(admin_client, team,
