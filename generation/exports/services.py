@@ -265,18 +265,6 @@ def _build(export: Export) -> None:
             field.delete(save=False)
 
 
-def _audit_overridden(export: Export, plan: ExportPlan) -> None:
-    """Each take that left the studio in this export only because an owner overrode its failed checks,
-    in the team's audit log: the export is where the override's take reaches people outside."""
-    for planned in plan.included:
-        if planned.override_reason:
-            audit_record(team=export.project.team_id, actor=export.created_by, action=AuditAction.EXPORTED_DESPITE_CHECKS,
-                         target=planned.take, target_label=take_label(planned.take),
-                         details={"export": export.pk, "note": planned.override_reason,
-                                  "approved_by": planned.scene.approved_by.get_username()
-                                  if planned.scene.approved_by else ""})
-
-
 def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
     """Every take as an ingredient of the cut, writing the archives not prepared at approval
     (this runs on the export's side thread). Returns the archives, in order."""
@@ -323,6 +311,18 @@ def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
         approved_at=scene.approved_at.isoformat() if scene.approved_at else "",
         override_reason=planned.override_reason,
     )
+
+
+def _audit_overridden(export: Export, plan: ExportPlan) -> None:
+    """Each take that left the studio in this export only because an owner overrode its failed checks,
+    in the team's audit log: the export is where the override's take reaches people outside."""
+    for planned in plan.included:
+        if planned.override_reason:
+            audit_record(team=export.project.team_id, actor=export.created_by, action=AuditAction.EXPORTED_DESPITE_CHECKS,
+                         target=planned.take, target_label=take_label(planned.take),
+                         details={"export": export.pk, "note": planned.override_reason,
+                                  "approved_by": planned.scene.approved_by.get_username()
+                                  if planned.scene.approved_by else ""})
 
 
 def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:
