@@ -81,8 +81,8 @@ class AuditEntry(models.Model):
     the log still reads right after a rename, a removal or a deleted account.
 
     No foreign key but the team's can rewrite a row: the actor's id is kept as it was (no SET_NULL
-    update when an account goes), the target is a type, an id and a label. A team that is deleted
-    takes its log with it."""
+    update when an account goes), the target is a type, an id and a label. The admin, which may not
+    delete an entry, therefore refuses to delete a team that has any."""
 
     # The composite indexes below start with the team (and the actor): no index of their own.
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="audit_entries",

@@ -159,3 +159,18 @@ def test_a_secrets_value_is_refused_on_its_way_into_the_log(team, owner):
         audit_record(team=team, actor=owner, action=AuditAction.CONNECTION_CHANGED, target=team,
                      details={"changes": {"api_key": [None, KEY]}})
     assert not AuditEntry.objects.exists()
+
+
+def test_the_admin_will_not_delete_a_team_and_its_log_with_it(admin_client, team, owner):
+    audit_record(team=team, actor=owner, action=AuditAction.TEAM_BUDGET_SET, target=team)
+    url = reverse("admin:projects_team_delete", args=[team.pk])
+    assert "audit entry" in admin_client.get(url).content.decode()  # named as what stops it
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert AuditEntry.objects.filter(team=team).count() == 1
+
+
+def test_an_account_that_goes_leaves_its_entries_under_its_name(team, owner, editor):
+    audit_record(team=team, actor=editor, action=AuditAction.ROLE_CHANGED, target=team)
+    editor.delete()
+    (entry,) = logged(team)
+    assert entry.actor_name == "eddie"
