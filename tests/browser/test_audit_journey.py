@@ -29,7 +29,7 @@ def test_a_teammate_owner_reads_filters_and_downloads_the_audit_log(
 
     page.locator(".topbar").get_by_role("link", name="Providers").click()
     page.get_by_test_id("connection").filter(has_text="Gateway").get_by_role("link", name="Edit").click()
-    page.get_by_label("Base URL").fill("https://gateway.example/v1")
+    page.get_by_label("Base URL").fill("http://127.0.0.1:9/v2")  # the tests allow loopback only
     page.get_by_label("API key").fill(NEW_KEY)
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("Saved Gateway.")
@@ -45,7 +45,7 @@ def test_a_teammate_owner_reads_filters_and_downloads_the_audit_log(
         changed, budget = entries.nth(0), entries.nth(1)
         expect(changed.get_by_test_id("audit-action")).to_have_text("Connection changed")
         expect(changed.get_by_test_id("audit-who")).to_have_text(owner.get_username())
-        expect(changed).to_contain_text("Base URL: http://127.0.0.1:9/v1 → https://gateway.example/v1")
+        expect(changed).to_contain_text("Base URL: http://127.0.0.1:9/v1 → http://127.0.0.1:9/v2")
         expect(changed).to_contain_text("API key: replaced (never shown)")
         expect(budget.get_by_test_id("audit-action")).to_have_text("Team monthly budget set")
         expect(budget).to_contain_text("Team monthly budget: no limit → $250.00")

@@ -136,14 +136,14 @@ def test_adding_a_connection_is_logged_without_its_key(client_for, team, owner):
 def test_editing_a_connection_logs_what_changed_and_only_that_the_key_was_replaced(client_for, team, owner,
                                                                                     priced_gateway):
     client_for(owner).post(reverse("generation:connection_edit", args=[team.pk, priced_gateway.pk]), {
-        "kind": "openai-videos", "label": "Gateway EU", "base_url": "https://proxy:hunter2@gw.example/v1",
+        "kind": "openai-videos", "label": "Gateway EU", "base_url": "http://proxy:hunter2@127.0.0.1:9/v2",
         "auth_style": "bearer", "api_key": KEY, "webhook_secret": ""})
     priced_gateway.refresh_from_db()
     assert priced_gateway.api_key == KEY
     entry = only(team, AuditAction.CONNECTION_CHANGED)
     assert entry.actor == owner and entry.target_label == "Gateway EU"
     assert entry.details["changes"] == {"label": ["Gateway", "Gateway EU"],
-                                        "base_url": ["http://127.0.0.1:9/v1", "https://proxy:***@gw.example/v1"],
+                                        "base_url": ["http://127.0.0.1:9/v1", "http://proxy:***@127.0.0.1:9/v2"],
                                         "api_key": "replaced"}
     assert keeps_no_secret(entry, KEY) and "hunter2" not in json.dumps(entry.details)
 
