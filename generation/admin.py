@@ -3,6 +3,9 @@ from django.contrib import admin
 
 from generation.models import CatalogModel, PrevizJob, ProviderConnection, Render
 from generation.providers.openai_videos import declared_fields_problems
+from projects.audit import url_for_log
+from projects.audit.admin import AdminAudit, AuditedAdmin
+from projects.models import AuditAction
 
 
 @admin.register(Render)
@@ -56,6 +59,33 @@ class CatalogAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _catalog_teams(entry: CatalogModel):
+    """A team's own row is in its log; a shipped row (no connection) changes what every team with a
+    connection of its kind is offered and charged, so it is in each of their logs."""
+    if entry.connection_id is not None:
+        return [entry.connection.team_id]
+    return (ProviderConnection.objects.filter(kind=entry.kind).order_by("team_id")
+            .values_list("team_id", flat=True).distinct())
+
+
+CATALOG_AUDIT = AdminAudit(
+    teams_of=_catalog_teams,
+    label_of=lambda m: f"{m.display_name} ({m.model_id})" + (f" · {m.connection.label}" if m.connection_id else ""),
+    fields={name: AuditAction.CATALOG_EDITED for name in (
+        "model_id", "display_name", "sizes", "durations", "input_kinds", "input_schema", "supports_remix", "has_audio",
+        "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date", "snapshot_of", "kind", "connection")},
+    added=AuditAction.MODEL_REGISTERED, removed=AuditAction.CATALOG_REMOVED,
+    facts=lambda m: {"price_per_second": m.price_per_second, "sizes": m.sizes, "durations": m.durations,
+                     **({"shipped": True} if m.connection_id is None else {})})
+
+CONNECTION_AUDIT = AdminAudit(
+    teams_of=lambda c: [c.team_id], label_of=lambda c: c.label,
+    fields={name: AuditAction.CONNECTION_CHANGED for name in ("team", "kind", "label", "base_url", "auth_style")},
+    added=AuditAction.CONNECTION_ADDED, removed=AuditAction.CONNECTION_REMOVED,
+    secrets=("api_key", "webhook_secret"), secrets_action=AuditAction.CONNECTION_CHANGED,
+    facts=lambda c: {"kind": c.kind, "label": c.label, "base_url": url_for_log(c.base_url), "auth_style": c.auth_style})
+
+
 class CatalogInline(admin.TabularInline):
     model = CatalogModel
     form = CatalogAdminForm
@@ -65,13 +95,15 @@ class CatalogInline(admin.TabularInline):
 
 
 @admin.register(ProviderConnection)
-class ProviderConnectionAdmin(admin.ModelAdmin):
+class ProviderConnectionAdmin(AuditedAdmin):
     form = ConnectionAdminForm
     list_display = ["label", "team", "kind", "base_url", "has_api_key", "last_test_ok", "last_tested_at"]
     list_filter = ["kind"]
     search_fields = ["label", "team__name"]
     readonly_fields = ["webhook_token", "last_tested_at", "last_test_ok", "last_test_message"]
     inlines = [CatalogInline]
+    audit = CONNECTION_AUDIT
+    inline_audits = {CatalogModel: CATALOG_AUDIT}
 
     @admin.display(boolean=True, description="API key stored")
     def has_api_key(self, connection):
@@ -79,10 +111,11 @@ class ProviderConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CatalogModel)
-class CatalogModelAdmin(admin.ModelAdmin):
+class CatalogModelAdmin(AuditedAdmin):
     """The model catalog: shipped entries (no connection) and each gateway's registered models."""
 
     form = CatalogAdminForm
+    audit = CATALOG_AUDIT
 
     list_display = ["model_id", "display_name", "kind", "connection", "lifecycle", "lifecycle_date",
                     "supports_remix", "has_audio"]

@@ -24,7 +24,9 @@ from django.utils.translation import gettext
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.openai_videos import declared_fields_problems
+from projects.audit import audit_record, changes
 from projects.inputs import parse_id
+from projects.models import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -406,11 +408,17 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             if own is None and shipped is None:
                 raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
             entry = own or _copy_of(shipped, connection)
+            before = _logged_fields(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)
             if declared is not None and connection.kind == ConnectionKind.OPENAI_VIDEOS:
                 entry.input_schema = _with_declared(entry.input_schema, declared)
             entry.save()
+            changed = changes(before, _logged_fields(entry))
+            if changed:
+                audit_record(team=connection.team_id, actor=user, action=AuditAction.CATALOG_EDITED, target=entry,
+                             target_label=_entry_label(entry, connection),
+                             details={"changes": changed, **({"copied_from_shipped": True} if own is None else {})})
     except IntegrityError:
         # Another owner made the team's copy at the same moment: theirs is kept, nothing is lost silently.
         raise ValidationError(f"Someone else saved {model_id} on {connection.label} at the same time: "
@@ -420,6 +428,18 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
         "user_id": getattr(user, "pk", None), "copied_from_shipped": own is None,
         "changed": sorted(fields) + (["input_schema"] if declared is not None else [])})
     return entry
+
+
+def _logged_fields(entry: CatalogModel) -> dict:
+    """What the audit log compares before and after an edit: the editable fields and the declared ones
+    (whether native characters go, the constant extra fields the connections page shows)."""
+    schema = entry.input_schema or {}
+    return {**{name: getattr(entry, name) for name in EDITABLE},
+            "native_characters": "characters" in schema, "extra_fields": dict(schema.get("extra") or {})}
+
+
+def _entry_label(entry: CatalogModel, connection: ProviderConnection) -> str:
+    return f"{entry.display_name} ({entry.model_id}) · {connection.label}"
 
 
 def _copy_of(shipped: CatalogModel, connection: ProviderConnection) -> CatalogModel:
@@ -452,7 +472,13 @@ def catalog_entry_reset(*, connection: ProviderConnection, model_id: str, user=N
     if shipped is None:
         raise ValidationError(f"“{model_id}” was registered by your team: there is no shipped entry to go "
                               "back to.")
-    CatalogModel.objects.filter(connection=connection, model_id=model_id).delete()
+    with transaction.atomic():
+        own = CatalogModel.objects.select_for_update().filter(connection=connection, model_id=model_id).first()
+        if own is not None:
+            audit_record(team=connection.team_id, actor=user, action=AuditAction.CATALOG_RESET, target=own,
+                         target_label=_entry_label(shipped, connection),
+                         details={"changes": changes(_logged_fields(own), _logged_fields(shipped))})
+            own.delete()
     log.info("catalog entry %s reset to shipped", model_id, extra={
         "connection_id": connection.pk, "team_id": connection.team_id, "model": model_id,
         "user_id": getattr(user, "pk", None)})

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from projects.activity import views as inbox_views
+from projects.audit import views as audit_views
 from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
@@ -43,6 +44,8 @@ urlpatterns = [
     path("teams/<int:team_pk>/members/<int:member_pk>/", team_views.member_update, name="member_update"),
     path("teams/<int:team_pk>/budget/", team_views.team_budget, name="team_budget"),
     path("teams/<int:team_pk>/members/<int:member_pk>/budget/", team_views.member_budget, name="member_budget"),
+    path("teams/<int:team_pk>/audit/", audit_views.team_audit, name="team_audit"),
+    path("teams/<int:team_pk>/audit.csv", audit_views.team_audit_csv, name="team_audit_csv"),
     path("teams/<int:team_pk>/characters/", character_views.character_list, name="character_list"),
     path("characters/<int:pk>/", character_views.character_detail, name="character_detail"),
     path("characters/<int:pk>/images/<int:image_pk>/", character_views.character_image, name="character_image"),

@@ -140,6 +140,9 @@ def urls(team, project, scene, objects):
         ("post", reverse("generation:reconciliation_list", args=[team.pk])),
         ("get", reverse("generation:reconciliation_detail", args=[team.pk, o["reconciliation"].pk])),
         ("post", reverse("projects:team_budget", args=[team.pk])),
+        # The team's audit log and its CSV (owners only).
+        ("get", reverse("projects:team_audit", args=[team.pk])),
+        ("get", reverse("projects:team_audit_csv", args=[team.pk])),
         ("post", reverse("projects:member_budget", args=[team.pk, o["membership"].pk])),
         ("get", reverse("projects:scene_card", args=[scene.pk])),
         ("get", reverse("projects:scene_panel", args=[project.pk, scene.pk])),

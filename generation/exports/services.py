@@ -35,7 +35,8 @@ from generation.provenance import ingredients
 from generation.renders import checks
 from generation.renders.services import form_key
 from generation.storage.scratch import FinishedFile, scratch_dir
-from projects.models import Comment
+from projects.audit import audit_record, take_label
+from projects.models import AuditAction, Comment
 from projects.review import services as review
 
 log = logging.getLogger(__name__)
@@ -255,14 +256,16 @@ def _build(export: Export) -> None:
         for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board), ("csv", notes_csv)):
             with path.open("rb") as fh:
                 getattr(export, field).save(path.name, FinishedFile(fh), save=False)
-    won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
-        status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
-        pdf=export.pdf.name, csv=export.csv.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
-    )
-    if won:
-        export.takes.set([p.take for p in plan.included])
-        export.publish_change()
-    else:  # failed meanwhile (declared stale): do not keep files nobody points at
+    with transaction.atomic():
+        won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
+            status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
+            pdf=export.pdf.name, csv=export.csv.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
+        )
+        if won:
+            export.takes.set([p.take for p in plan.included])
+            _audit_overridden(export, plan)
+            export.publish_change()
+    if not won:  # failed meanwhile (declared stale): do not keep files nobody points at
         for field in (export.mp4, export.zip, export.pdf, export.csv):
             field.delete(save=False)
 
@@ -331,6 +334,18 @@ def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
         failed_checks={"content_credentials": take.c2pa_state or "none", "codes": list(take.c2pa_codes or []),
                        "delivery_problems": list(take.delivery_problems or [])} if planned.override_reason else {},
     )
+
+
+def _audit_overridden(export: Export, plan: ExportPlan) -> None:
+    """Each take that left the studio in this export only because an owner overrode its failed checks,
+    in the team's audit log: the export is where the override's take reaches people outside."""
+    for planned in plan.included:
+        if planned.override_reason:
+            audit_record(team=export.project.team_id, actor=export.created_by, action=AuditAction.EXPORTED_DESPITE_CHECKS,
+                         target=planned.take, target_label=take_label(planned.take),
+                         details={"export": export.pk, "note": planned.override_reason,
+                                  "approved_by": planned.scene.approved_by.get_username()
+                                  if planned.scene.approved_by else ""})
 
 
 def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:

@@ -23,7 +23,9 @@ from generation.models import (
     FramesRule,
     ProviderConnection,
 )
+from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters, parse_id
+from projects.models import AuditAction
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
@@ -206,13 +208,17 @@ def workflow_upload(*, connection: ProviderConnection, user, name: str, data: by
     slug, n = base, 2
     while ComfyWorkflow.objects.filter(connection=connection, slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
-    return ComfyWorkflow.objects.create(
-        team=connection.team, connection=connection, name=name, slug=slug, graph=graph, inputs=inputs,
-        frames_rule=guess_frames_rule(graph), fps=_guess_fps(graph, inputs), uploaded_by=user)
+    with transaction.atomic():
+        workflow = ComfyWorkflow.objects.create(
+            team=connection.team, connection=connection, name=name, slug=slug, graph=graph, inputs=inputs,
+            frames_rule=guess_frames_rule(graph), fps=_guess_fps(graph, inputs), uploaded_by=user)
+        audit_record(team=connection.team_id, actor=user, action=AuditAction.WORKFLOW_UPLOADED, target=workflow,
+                     target_label=f"{name} · {connection.label}", details={"nodes": len(graph)})
+    return workflow
 
 
 def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps: int, sizes: list[str],
-                 durations: list[int], price_per_second: Decimal) -> CatalogModel:
+                 durations: list[int], price_per_second: Decimal, user=None) -> CatalogModel:
     """Confirm which inputs the studio fills, and register (or update) the workflow as a model."""
     literals = {(i.node_id, i.name) for i in literal_inputs(workflow.graph)}
     inputs = {role: list(target) for role, target in inputs.items() if target}
@@ -223,8 +229,9 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
         raise ValidationError("Choose the input that takes the prompt: without it every take renders "
                               "the same picture.")
     with transaction.atomic():
+        before = _mapping_of(workflow, workflow.catalog_model)
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
-        model, _ = CatalogModel.objects.update_or_create(
+        model, created = CatalogModel.objects.update_or_create(
             connection=workflow.connection, model_id=workflow.slug,
             defaults={"kind": ConnectionKind.COMFYUI, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
@@ -232,4 +239,17 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})
         workflow.catalog_model = model
         workflow.save()
+        changed = changes({} if created else before, _mapping_of(workflow, model))
+        if changed:
+            audit_record(team=workflow.team_id, actor=user,
+                         action=AuditAction.MODEL_REGISTERED if created else AuditAction.CATALOG_EDITED,
+                         target=model, target_label=f"{model.display_name} ({model.model_id}) · {workflow.connection.label}",
+                         details={"changes": changed})
     return model
+
+
+def _mapping_of(workflow: ComfyWorkflow, model: CatalogModel | None) -> dict:
+    """What the audit log compares when a workflow's mapping is saved: its inputs and what it renders at what price."""
+    return {"inputs": workflow.inputs, "frames_rule": workflow.frames_rule, "fps": workflow.fps,
+            "sizes": model.sizes if model else None, "durations": model.durations if model else None,
+            "price_per_second": model.price_per_second if model else None}

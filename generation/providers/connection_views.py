@@ -63,7 +63,7 @@ def connection_edit(request, team_pk, pk):
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}
         try:
-            connections.connection_update(connection=connection, **data)
+            connections.connection_update(connection=connection, user=request.user, **data)
         except ValidationError as exc:
             form.add_error("label", exc)
         else:
@@ -147,7 +147,8 @@ def model_register(request, team_pk, pk):
     form = RegisterModelForm(request.POST)
     if form.is_valid():
         try:
-            model = connections.catalog_register_model(connection=connection, **form.cleaned_data)
+            model = connections.catalog_register_model(connection=connection, user=request.user,
+                                                       **form.cleaned_data)
             messages.success(request, f"Registered {model.model_id} on {connection.label}.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))

@@ -20,7 +20,9 @@ from generation.models import Render
 from generation.previz.animatic import probe_video, video_container
 from generation.storage.reference import ReferenceError, verified_name
 from projects.activity.notifications import notify
+from projects.audit import audit_record
 from projects.models import (
+    AuditAction,
     Character,
     CharacterImage,
     CharacterKind,
@@ -100,6 +102,8 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
             if kind == CharacterKind.FICTIONAL:
                 ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.DECLARED_FICTIONAL,
                                             details={"statement": "This character depicts no real person."})
+                audit_record(team=team, actor=user, action=AuditAction.DECLARED_FICTIONAL, target=character,
+                             target_label=character.name)
     except IntegrityError:
         raise ValidationError(f"Your team already has a character called “{name}”.")
     return character
@@ -128,12 +132,14 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
         grant = ConsentGrant.objects.create(character=character, granted_by=user, scope=scope,
                                             providers=sorted(providers), expires_at=expires_at)
         grant.projects.set(projects if scope == ConsentScope.PROJECTS else [])
+        details = {"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
+                   "expires_at": expires_at.isoformat() if expires_at else None}
         ConsentEvent.objects.create(
             character=character, actor=user,
-            action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED,
-            details={"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
-                     "expires_at": expires_at.isoformat() if expires_at else None},
+            action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED, details=details,
         )
+        audit_record(team=character.team_id, actor=user, target=character, target_label=character.name,
+                     action=AuditAction.CONSENT_CHANGED if previous else AuditAction.CONSENT_GRANTED, details=details)
     return grant
 
 
@@ -237,6 +243,10 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                                                          c2pa_ingredient_key="")
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
+        # Written by the person, in the team's log even after they left it: owners see why takes are withheld.
+        audit_record(team=character.team_id, actor=user, action=AuditAction.CONSENT_REVOKED, target=character,
+                     target_label=character.name,
+                     details={"takes_withheld": quarantined, "files_deleted": len(deleted)})
         _notify_revocation(character, user, quarantined)
     return quarantined
 

@@ -1,5 +1,6 @@
 """The team's world. One module per concern; everything is importable from here."""
 
+from .audit import AUDIT_AREAS, AppendOnly, AuditAction, AuditEntry  # noqa: F401
 from .characters import (  # noqa: F401
     Character,
     CharacterImage,

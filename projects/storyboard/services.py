@@ -16,10 +16,12 @@ from generation.catalog import connection_ensure_local
 from generation.storage.reference import FITS, ReferenceError, verified_name
 from projects.activity.feed import record
 from projects.activity.notifications import invitation_notify
+from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import (
+    AuditAction,
     BoardView,
     Character,
     Invitation,
@@ -61,35 +63,80 @@ def team_create(*, name: str, owner) -> Team:
     return team
 
 
-def team_set_do_not_train(*, team: Team, do_not_train: bool) -> Team:
+def team_set_do_not_train(*, team: Team, user, do_not_train: bool) -> Team:
     """Takes signed from now on carry (or drop) the do-not-train assertion; signed ones keep theirs."""
-    Team.objects.filter(pk=team.pk).update(do_not_train=do_not_train)
+    with transaction.atomic():
+        before = _set_and_return_before(Team, team.pk, "do_not_train", do_not_train)
+        if before != do_not_train:
+            audit_record(team=team, actor=user, action=AuditAction.TRAINING_SET, target=team,
+                         details={"changes": {"do_not_train": [before, do_not_train]}})
     team.do_not_train = do_not_train
     return team
 
 
-def team_set_monthly_budget(*, team: Team, amount: Decimal | None) -> Team:
+def team_budget_set(*, team: Team, user, amount: Decimal | None) -> Team:
     """What all the team's takes booked in a calendar month may cost together (None: no cap).
     Lowering it below this month's spend refuses new paid takes; booked ones keep rendering."""
-    Team.objects.filter(pk=team.pk).update(monthly_budget=amount)
+    with transaction.atomic():
+        before = _set_and_return_before(Team, team.pk, "monthly_budget", amount)
+        _audit_amount(team, user, AuditAction.TEAM_BUDGET_SET, team, "monthly_budget", before, amount)
     team.monthly_budget = amount
     return team
 
 
-def membership_set_monthly_budget(*, membership: Membership, amount: Decimal | None) -> Membership:
+def member_cap_set(*, membership: Membership, user, amount: Decimal | None) -> Membership:
     """What one member's takes booked in a calendar month may cost (None: no cap of their own)."""
-    Membership.objects.filter(pk=membership.pk).update(monthly_budget=amount)
+    with transaction.atomic():
+        before = _set_and_return_before(Membership, membership.pk, "monthly_budget", amount)
+        _audit_amount(membership.team_id, user, AuditAction.MEMBER_CAP_SET, membership, "monthly_cap", before,
+                      amount, label=membership.user.get_username())
     membership.monthly_budget = amount
     return membership
 
 
-def project_set_model_policy(*, project: Project, allowed_models: list[str],
+def project_budget_set(*, project: Project, user, amount: Decimal | None) -> Project:
+    """What the project's takes may cost in all (None: no limit). Lowering it below what is committed
+    refuses new paid takes; booked ones keep rendering."""
+    with transaction.atomic():
+        before = _set_and_return_before(Project, project.pk, "budget", amount)
+        _audit_amount(project.team_id, user, AuditAction.PROJECT_BUDGET_SET, project, "budget", before, amount)
+    project.budget = amount
+    return project
+
+
+def _set_and_return_before(model, pk: int, field: str, value):
+    """Set one column of one row, returning what it held (read under the row's lock, so two owners
+    saving at once each record what they really replaced)."""
+    before = model.objects.select_for_update(no_key=True).filter(pk=pk).values_list(field, flat=True).get()
+    model.objects.filter(pk=pk).update(**{field: value})
+    return before
+
+
+def _audit_amount(team, user, action: str, target, field: str, before, after, label: str = "") -> None:
+    if before == after:
+        return  # saved as it was: nothing changed, nothing to record
+    money = [None if v is None else f"{Decimal(v):.2f}" for v in (before, after)]
+    audit_record(team=team, actor=user, action=action, target=target, target_label=label,
+                 details={"changes": {field: money}})
+
+
+def project_set_model_policy(*, project: Project, user, allowed_models: list[str],
                              max_price_per_second: Decimal | None) -> Project:
     """Which models may be booked in the project from now on (empty: any) and at what price a second at
     most (None: any). Takes already booked keep rendering."""
     allowed_models = sorted(set(allowed_models))
-    Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
-                                                 max_price_per_second=max_price_per_second)
+    with transaction.atomic():
+        before = (Project.objects.select_for_update(no_key=True).filter(pk=project.pk)
+                  .values("allowed_models", "max_price_per_second").get())
+        Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
+                                                     max_price_per_second=max_price_per_second)
+        price = [None if v is None else f"{Decimal(v):.4f}"
+                 for v in (before["max_price_per_second"], max_price_per_second)]
+        changed = changes({"allowed_models": sorted(before["allowed_models"] or []), "max_price_per_second": price[0]},
+                          {"allowed_models": allowed_models, "max_price_per_second": price[1]})
+        if changed:
+            audit_record(team=project.team_id, actor=user, action=AuditAction.MODEL_POLICY_SET, target=project,
+                         details={"changes": changed})
     project.allowed_models, project.max_price_per_second = allowed_models, max_price_per_second
     return project
 
@@ -98,7 +145,10 @@ def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invit
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {team.name}.")
-    invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
+        audit_record(team=team, actor=invited_by, action=AuditAction.INVITATION_SENT, target=invitation,
+                     target_label=email, details={"role": role})
     invitation_notify(invitation, invited_by=invited_by)
     return invitation
 
@@ -132,21 +182,38 @@ def invitation_accept(*, invitation: Invitation, user=None, username: str = "", 
         membership, created = Membership.objects.get_or_create(
             team=invitation.team, user=user, defaults={"role": invitation.role}
         )
+        details = {"role": membership.role, "invited_by": _username(invitation.invited_by)}
+        if not created:
+            details["already_a_member"] = True
+        audit_record(team=invitation.team, actor=user, action=AuditAction.INVITATION_ACCEPTED, target=invitation,
+                     target_label=invitation.email, details=details)
     return membership
 
 
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, user, role: str) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
-    membership.role = role
-    membership.save(update_fields=["role"])
+    before = membership.role
+    with transaction.atomic():
+        membership.role = role
+        membership.save(update_fields=["role"])
+        if before != role:
+            audit_record(team=membership.team_id, actor=user, action=AuditAction.ROLE_CHANGED, target=membership,
+                         target_label=membership.user.get_username(), details={"changes": {"role": [before, role]}})
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, user) -> None:
     if membership.role == Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
-    membership.delete()
+    with transaction.atomic():
+        audit_record(team=membership.team_id, actor=user, action=AuditAction.MEMBER_REMOVED, target=membership,
+                     target_label=membership.user.get_username(), details={"role": membership.role})
+        membership.delete()
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None else ""
 
 
 def _keep_an_owner(team: Team, *, leaving: Membership) -> None:

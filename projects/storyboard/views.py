@@ -189,7 +189,7 @@ def project_budget(request, pk):
     require(membership, "manage")
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
-        form.save()
+        services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
         messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
                          else "Render budget removed: no limit.")
     else:
@@ -205,7 +205,7 @@ def project_policy(request, pk):
     require(membership, "manage")
     form = ProjectPolicyForm(request.POST, project=project)
     if form.is_valid():
-        services.project_set_model_policy(project=project, **form.cleaned_data)
+        services.project_set_model_policy(project=project, user=request.user, **form.cleaned_data)
         messages.success(request, "Model policy saved: it applies to every booking here, yours too."
                          if project.allowed_models or project.max_price_per_second is not None
                          else "Model policy removed: any model the team has may be booked.")

@@ -138,7 +138,7 @@ def test_an_expired_or_revoked_link_opens_nothing(client, shared):
     assert client.get(reverse("projects:guest_review", args=[token])).status_code == 404
     assert client.get(reverse("projects:guest_file", args=[token, shared["take"].pk, "video"])).status_code == 404
     ReviewLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() + timedelta(days=1))
-    guest_links.link_revoke(link=link)
+    guest_links.link_revoke(link=link, user=link.created_by)
     assert client.get(reverse("projects:guest_review", args=[token])).status_code == 404
     gone = client.get(reverse("projects:guest_review", args=["made-up-token"]))
     assert gone.status_code == 404 and "no longer works" in gone.content.decode()
