@@ -34,7 +34,8 @@ def furnish(*, project, owner, editor, reviewer, make_scene, finished_take) -> F
     stormy = finished_take(storm, user=editor)
     review.take_approve(take=first, user=owner)
     review.take_approve(take=stormy, user=owner)
-    comment = review.comment_add(take=second, author=reviewer, body="The mist lifts too early.", at=0.5)
+    comment = review.comment_add(take=second, author=reviewer, body="The mist lifts too early.", at=0.5,
+                                 shared=True)
     review.comment_reply(parent=comment, author=editor, body="Slower in the next take.")
     review.comment_add(take=first, author=reviewer, body="Lovely light.", at=0.4, shared=True)
     _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
