@@ -3,7 +3,7 @@
 `furnish()` builds a project whose every main page has something to show: a scene with two
 finished takes (the first approved, so the scene can be compared and is in the cut), a second
 approved scene (so Play all preloads the next scene in its hidden second player), a comment
-with a reply, a scene still queued, and a guest review link. `main_pages()` names each page's
+with a reply, and a guest review link. `main_pages()` names each page's
 address for the owner; `open_page()` waits until the page's scripts have built what they build.
 """
 
@@ -27,6 +27,8 @@ class Furnished:
 
 
 def furnish(*, project, owner, editor, reviewer, make_scene, finished_take) -> Furnished:
+    project.description = "A storm rolls over a fishing harbour: a three-minute short for the festival."
+    project.save(update_fields=["description"])
     dawn = make_scene(title="Opening: the harbour at dawn", prompt="A harbour at dawn, mist on the water.", duration=2)
     storm = make_scene(title="The storm rolls in", prompt="Dark clouds race over the harbour.", duration=2)
     cafe = make_scene(title="Safe inside", prompt="A warm café, rain on the window.", duration=2)
