@@ -3,6 +3,8 @@ words a person would use, and deciding keeps the reviewer where they were."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -26,3 +28,24 @@ def test_comments_and_replies_carry_no_template_notes(client_for, take, reviewer
     html = review_page(client_for(reviewer), take)
     assert "Thinner in the next take" in html
     assert "{#" not in html and "#}" not in html
+
+
+@pytest.mark.usefixtures("previz_without_encode")
+def test_requesting_changes_with_a_new_take_keeps_the_reviewer_on_the_review_page(client_for, owner, take, scene):
+    response = client_for(owner).post(reverse("projects:take_decide", args=[take.pk]), {
+        "decision": "changes", "note": "Thinner mist", "rerender": "1", "prompt": "Dawn, thin mist.",
+        "idempotency_key": str(uuid.uuid4())}, follow=True)
+    assert response.redirect_chain == [(reverse("projects:take_review", args=[take.pk]), 302)]
+    page = response.content.decode()
+    assert "Changes requested; take 2 is rendering." in page
+    assert "Re-rendered as" in page and scene.renders.count() == 2
+
+
+@pytest.mark.usefixtures("previz_without_encode")
+def test_answering_a_request_with_a_new_take_stays_on_the_review_page(client_for, reviewer, editor, take, scene):
+    comment = review.take_request_changes(take=take, user=reviewer, note="Seagulls, please")
+    response = client_for(editor).post(reverse("projects:comment_rerender", args=[comment.pk]), {
+        "prompt": "A harbour at dawn with seagulls.", "idempotency_key": str(uuid.uuid4())}, follow=True)
+    assert response.redirect_chain == [(reverse("projects:take_review", args=[take.pk]), 302)]
+    assert "Take 2 is rendering." in response.content.decode()
+    assert scene.renders.count() == 2
