@@ -30,3 +30,10 @@ def test_no_template_comment_runs_over_more_than_one_line():
             line = text.count("\n", 0, match.start()) + 1
             offenders.append(f"{path.relative_to(settings.BASE_DIR)}:{line}: {match.group(0)[:60]}")
     assert not offenders, "{# … #} must open and close on one line (use {% comment %} for more):\n" + "\n".join(offenders)
+
+
+def test_no_template_writes_its_own_ago_after_timesince():
+    # "{{ x|timesince }} ago" reads "0 minutes ago" for what just happened: {{ x|ago }} says "just now".
+    offenders = [f"{path.relative_to(settings.BASE_DIR)}" for path in studio_templates()
+                 if re.search(r"\|timesince\s*\}\}\s*ago", path.read_text(encoding="utf-8"))]
+    assert not offenders

@@ -3,11 +3,15 @@ words a person would use, and deciding keeps the reviewer where they were."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from projects.models import Comment
 from projects.review import services as review
 
 
@@ -49,3 +53,13 @@ def test_answering_a_request_with_a_new_take_stays_on_the_review_page(client_for
     assert response.redirect_chain == [(reverse("projects:take_review", args=[take.pk]), 302)]
     assert "Take 2 is rendering." in response.content.decode()
     assert scene.renders.count() == 2
+
+
+def test_what_just_happened_reads_just_now_and_older_things_their_age(client_for, reviewer, take):
+    fresh = review.comment_add(take=take, author=reviewer, body="Mist too thick")
+    older = review.comment_add(take=take, author=reviewer, body="Boat too small")
+    Comment.objects.filter(pk=older.pk).update(created_at=timezone.now() - timedelta(minutes=5, seconds=10))
+    html = review_page(client_for(reviewer), take)
+    assert not re.search(r"\b0\s+minutes", html)  # timesince writes a no-break space
+    assert re.search(rf'id="comment-{fresh.pk}".*?data-testid="comment-link"[^>]*>just now<', html, re.S)
+    assert re.search(rf'id="comment-{older.pk}".*?data-testid="comment-link"[^>]*>5\s+minutes ago<', html, re.S)
