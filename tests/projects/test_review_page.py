@@ -63,3 +63,15 @@ def test_what_just_happened_reads_just_now_and_older_things_their_age(client_for
     assert not re.search(r"\b0\s+minutes", html)  # timesince writes a no-break space
     assert re.search(rf'id="comment-{fresh.pk}".*?data-testid="comment-link"[^>]*>just now<', html, re.S)
     assert re.search(rf'id="comment-{older.pk}".*?data-testid="comment-link"[^>]*>5\s+minutes ago<', html, re.S)
+
+
+def test_a_scene_without_decisions_says_so_in_a_sentence_not_a_numbered_list(client_for, reviewer, owner, take):
+    html = review_page(client_for(reviewer), take)
+    history = re.search(r'data-testid="decision-history">(.*?)</section>', html, re.S).group(1)
+    assert "<ol" not in history and "<li" not in history
+    assert re.search(r"<p[^>]*>No decisions on this scene yet.</p>", history)
+
+    review.take_approve(take=take, user=owner, note="Ship it")
+    history = re.search(r'data-testid="decision-history">(.*?)</section>',
+                        review_page(client_for(reviewer), take), re.S).group(1)
+    assert "<ol>" in history and "Ship it" in history and "No decisions" not in history
