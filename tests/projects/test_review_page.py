@@ -75,3 +75,46 @@ def test_a_scene_without_decisions_says_so_in_a_sentence_not_a_numbered_list(cli
     history = re.search(r'data-testid="decision-history">(.*?)</section>',
                         review_page(client_for(reviewer), take), re.S).group(1)
     assert "<ol>" in history and "Ship it" in history and "No decisions" not in history
+
+
+# One way of writing a moment on review pages: the player's own HH:MM:SS:FF at the take's frame rate.
+SECONDS_AND_TENTHS = re.compile(r"\b\d\d:\d\d\.\d\b")
+
+
+def test_comment_moments_read_as_the_players_timecode(client_for, reviewer, take):
+    assert take.frame_rate == 24
+    review.comment_add(take=take, author=reviewer, body="Gull enters", at=1.2)
+    review.comment_add(take=take, author=reviewer, body="Mist lifts", at=0.3, until=1.0)
+    html = review_page(client_for(reviewer), take)
+    assert ">00:00:01:04</button>" in html  # 1.2 s is frame 28 of a 24 fps take
+    assert ">00:00:00:07–00:00:01:00</button>" in html
+    assert 'title="00:00:01:04 rita: Gull enters"' in html  # the marker on the timeline
+    assert "Now at" not in html
+    assert not SECONDS_AND_TENTHS.search(html)
+
+
+def test_the_guest_page_writes_moments_as_the_player_does(client, owner, project, scene, take, reviewer):
+    from projects.review import guest_links
+
+    review.comment_add(take=take, author=reviewer, body="Logo here", at=1.5, shared=True)
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[scene], days=3)
+    url = reverse("projects:guest_review", args=[token])
+    client.post(url, {"action": "name", "name": "Grace"})
+    html = client.get(url).content.decode()
+    assert ">00:00:01:12</button>" in html and not SECONDS_AND_TENTHS.search(html)
+
+
+def test_compare_and_play_all_clocks_start_in_the_players_timecode(client_for, owner, scene, make_scene, take,
+                                                                  finished_take):
+    second = finished_take(scene)
+    night = make_scene(title="Night", duration=2)
+    review.take_approve(take=take, user=owner)
+    review.take_approve(take=finished_take(night), user=owner)
+    client = client_for(owner)
+    compare = client.get(reverse("projects:scene_compare", args=[scene.pk]) + f"?a={take.pk}&b={second.pk}")
+    assert re.search(r'data-testid="compare-time">00:00:00:00<', compare.content.decode())
+    cut = client.get(reverse("projects:project_cut", args=[scene.project_id])).content.decode()
+    assert re.search(r'data-testid="cut-time"[^>]*>00:00:00:00<', cut)
+    assert '<span data-testid="cut-total">00:00:04:00</span>' in cut  # two 2-second scenes
+    assert not SECONDS_AND_TENTHS.search(compare.content.decode() + cut)
