@@ -359,7 +359,8 @@ def two_boards(browser: Browser, live_server, team, owner, make_member, project)
         page.goto(f"{live_server.url}/projects/{project.pk}/")
         page.evaluate("window.__noReload = true")
         pages.append(page)
-    expect(pages[1].get_by_test_id("present")).to_have_count(2, timeout=5_000)  # both streams are open
+    for page in pages:  # both streams are open: each page shows the other person (never its own)
+        expect(page.get_by_test_id("present")).to_have_count(1, timeout=5_000)
     yield pages
     for page in pages:
         page.context.close()
