@@ -40,6 +40,19 @@ class Status(models.TextChoices):
 
 TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
 
+
+def take_phase(status: str, *, progress: int, started: bool) -> str | None:
+    """How a take on its way reads, on its frame and on its card alike: "queued" until the provider
+    works on it (sent, but waiting in the provider's queue, is still queued), then "rendering";
+    None once it ended. `started`: a poll saw the provider's job running (Render.provider_started_at)."""
+    if status in (Status.QUEUED, Status.SUBMITTING, Status.CONFIRMING):
+        return "queued"
+    if status == Status.RUNNING and not started and not progress:
+        return "queued"
+    if status in (Status.RUNNING, Status.DOWNLOADING):
+        return "rendering"
+    return None
+
 # status → the statuses it may move to. RUNNING → RUNNING is a progress update.
 TRANSITIONS = {
     Status.QUEUED: {Status.SUBMITTING, Status.FAILED, Status.CANCELED},
@@ -201,6 +214,9 @@ class Render(models.Model):
     # The last poll that saw the job not yet done: with the first poll that saw it done, it brackets
     # when a job ended whose provider reports no job time (pipeline._provider_done_at).
     running_seen_at = models.DateTimeField(null=True, blank=True)
+    # The first poll that saw the provider working on the job, not just holding it in its queue:
+    # until then a sent take reads "Queued", not "Rendering 0%" (take_phase).
+    provider_started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = RenderQuerySet.as_manager()
@@ -217,11 +233,23 @@ class Render(models.Model):
         return self.status not in TERMINAL
 
     @property
+    def phase(self) -> str | None:
+        """ "queued" or "rendering" while the take is on its way (take_phase), None once it ended."""
+        return take_phase(self.status, progress=self.progress, started=self.provider_started_at is not None)
+
+    @property
     def status_label(self) -> str:
         """The status in words: a take a crashed worker may have created at the provider is not
-        plainly "Failed" (it may be billed; pipeline.render_recover_submission)."""
+        plainly "Failed" (it may be billed; pipeline.render_recover_submission). A take on its way
+        reads as its frame does: "Queued", then "Rendering" (with its percentage once there is one)."""
         if self.billing_unconfirmed and self.status == Status.FAILED:
             return "Unconfirmed — may be billed"
+        if self.status == Status.CONFIRMING:
+            return self.get_status_display()
+        if self.phase == "queued":
+            return "Queued"
+        if self.phase == "rendering":
+            return f"Rendering {self.progress}%" if self.progress else "Rendering"
         return self.get_status_display()
 
     @property
@@ -334,7 +362,7 @@ class Render(models.Model):
         """
         if to not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"A {self.status} take cannot become {to}.")
-        before = (self.status, self.progress)
+        before = (self.status, self.progress, self.phase)
         if to in TERMINAL:
             changes.setdefault("finished_at", timezone.now())
         changes["updated_at"] = timezone.now()
@@ -351,8 +379,9 @@ class Render(models.Model):
                 self._log_status()
             if to in TERMINAL:  # before the change is published: pages redrawn from it see the settled take
                 take_settled.send(sender=Render, render=self)
-            if (self.status, self.progress) != before:
-                self._publish_change(moved=self.status != before[0])
+            if (self.status, self.progress, self.phase) != before:
+                # Leaving the provider's queue redraws the take's card too, not only its frame's chip.
+                self._publish_change(moved=self.status != before[0] or self.phase != before[2])
         return bool(won)
 
     def _log_status(self) -> None:

@@ -378,8 +378,15 @@ def render_poll(render_id: int) -> None:
     elif state.status == "canceled":
         render.advance(Status.CANCELED, error_message="Canceled at the provider.")
     elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress)),
-                        running_seen_at=timezone.now()):
+                        running_seen_at=timezone.now(), **_started(render, state)):
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+
+
+def _started(render: Render, state) -> dict:
+    """The first poll that sees the provider working on the job (not queueing it) marks it started."""
+    if render.provider_started_at is None and (state.status == "running" or state.progress):
+        return {"provider_started_at": timezone.now()}
+    return {}
 
 
 def _provider_done_at(render: Render, state):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -124,10 +125,12 @@ def take_decide(request, pk):
                 at=request.POST.get("at"), until=request.POST.get("until"),
                 retake_prompt=request.POST.get("prompt", "") if wants_take else None,
                 idempotency_key=request.POST.get("idempotency_key"))
+            # The reviewer stays on the take they were reviewing; the new take joins the scene's stack.
             if new_take is not None:
-                messages.success(request, f"Changes requested; take {new_take.number} is rendering.")
-                return redirect("projects:project_detail", pk=take.scene.project_id)
-            messages.success(request, "Changes requested.")
+                messages.success(request, _("Changes requested; take %(number)s is rendering.") % {
+                    "number": new_take.number})
+            else:
+                messages.success(request, _("Changes requested."))
         else:
             raise ValidationError("Choose approve or request changes.")
     except ValidationError as exc:
@@ -143,13 +146,14 @@ def comment_rerender(request, pk):
     comment, membership = get_comment_for(request.user, pk)
     require(membership, "edit")
     try:
-        new_take, _ = review.rerender_for(comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
-                                          idempotency_key=request.POST.get("idempotency_key"))
+        new_take, _created = review.rerender_for(
+            comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
+            idempotency_key=request.POST.get("idempotency_key"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("projects:take_review", pk=comment.take_id)
-    messages.success(request, f"Take {new_take.number} is rendering.")
-    return redirect("projects:project_detail", pk=comment.take.scene.project_id)
+    messages.success(request, _("Take %(number)s is rendering.") % {"number": new_take.number})
+    return redirect("projects:take_review", pk=comment.take_id)
 
 
 @login_required

@@ -9,13 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Sum,
+)
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
-from generation.models import ProvenanceState, Render
+from generation.models import ProvenanceState, Render, take_phase
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.models import (
     BoardView,
@@ -45,8 +56,10 @@ STATUS_LABELS = {
     "unconfirmed": _("Unconfirmed — may be billed"),
 }
 FAILED = {"failed", "unconfirmed"}  # chips that say the newest take ended without a video
-QUEUED = {"queued", "submitting", "confirming"}
-RENDERING = {"running", "downloading"}
+# What a take's own card adds to the frame's words (take_state): a take that ended without a picture,
+# one withheld because someone it casts revoked consent, or one whose create the studio is looking up.
+TAKE_LABELS = {**STATUS_LABELS, "canceled": _("Canceled"), "withheld": _("Withheld"),
+               "confirming": _("Checking with the provider")}
 
 NO_VERDICT = {"verdict": ""}
 
@@ -125,6 +138,12 @@ class Totals:
         return self.budget is not None and self.spend > self.budget
 
 
+@dataclass(frozen=True)
+class TakeState:
+    key: str  # a TAKE_LABELS key
+    label: str
+
+
 @dataclass
 class Board:
     project: Project
@@ -185,10 +204,46 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     scene.project = project
     scene.review_status = frame.scene.review_status
     frame.scene = scene
-    takes = list(Render.objects.filter(scene=scene).select_related("created_by", "parent")
+    takes = list(with_changes_requested(Render.objects.filter(scene=scene).select_related("created_by", "parent"))
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
     return ScenePanel(scene=scene, frame=frame, takes=takes, library=list(project.team.characters.all()))
+
+
+def take_state(*, take: Render, scene: Scene) -> TakeState:
+    """A take as its own card (the review page, a character's takes) says it, in the words of the frame
+    that shows it: queued, rendering n%, in review, changes requested, approved; failed, canceled or
+    withheld when it ended without a picture one may watch.
+
+    `take.changes_requested` when the caller annotated it (with_changes_requested), else one query."""
+    if take.billing_unconfirmed and take.status == "failed":
+        key = "unconfirmed"
+    elif take.status == "confirming":
+        key = "confirming"
+    elif take.phase is not None:
+        key = take.phase
+    elif take.status in ("failed", "canceled"):
+        key = take.status
+    elif take.quarantined_at:
+        key = "withheld"
+    elif scene.approved_take_id == take.pk:
+        key = "stale_approval" if scene.approval_is_stale else "approved"
+    elif getattr(take, "changes_requested", None) or (
+            not hasattr(take, "changes_requested") and _changes_on(take.pk).exists()):
+        key = "changes_requested"
+    else:
+        key = "in_review"
+    label = str(TAKE_LABELS[key]) + (f" {take.progress}%" if key == "rendering" and take.progress else "")
+    return TakeState(key=key, label=label)
+
+
+def _changes_on(take):
+    return ReviewDecision.objects.filter(take=take, decision=Decision.CHANGES_REQUESTED)
+
+
+def with_changes_requested(takes):
+    """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
+    return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
 
 def board_view_for(*, user) -> str:
@@ -215,7 +270,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
-                          "watchable", "number", "error_message"))
+                          "watchable", "number", "error_message", "provider_started_at"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -234,7 +289,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
         scene.changes_at = changes.get(scene.pk)
         scene.review_status = review.status_of(scene)
         status, progress = _live_status(scene, scene_takes)
-        label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress is not None else "")
+        label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress else "")
         shown = _shown_take(scene, scene_takes)
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
@@ -272,10 +327,11 @@ class _Urls:
 
 def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     """A take on its way shows over the review status: that is what changes next."""
-    for _pk, _scene, status, progress, *_rest in takes:
-        if status in RENDERING:
-            return "rendering", progress
-        if status in QUEUED:
+    for take in takes:
+        phase = take_phase(take[2], progress=take[3], started=take[16] is not None)
+        if phase == "rendering":
+            return "rendering", take[3] or None  # no percentage until the provider gives one
+        if phase == "queued":
             return "queued", None
     if takes and takes[0][8] and scene.review_status != SceneStatus.APPROVED:
         return "unconfirmed", None  # the newest take may be billed: say so, not "No take"

@@ -50,12 +50,18 @@
     renumber();
   }
 
+  // Presence is pushed alike to every page of the project: this page leaves its own user out
+  // (nobody is shown their own avatar, or told "you are editing" on their own frame).
   function showEditing() {
     const presence = document.getElementById("presence");
+    const me = (live() && live().dataset.me) || "";
+    if (presence && me) presence.querySelectorAll('[data-user="' + me + '"]').forEach(function (el) { el.remove(); });
     let editing = {};
     try { editing = JSON.parse(presence ? presence.dataset.editing || "{}" : "{}"); } catch (e) { editing = {}; }
     document.querySelectorAll("[data-editing-for]").forEach(function (slot) {
-      const names = editing[slot.dataset.editingFor] || [];
+      const names = (editing[slot.dataset.editingFor] || [])
+        .filter(function (person) { return String(person.id) !== me; })
+        .map(function (person) { return person.name; });
       slot.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " editing" : "";
       slot.hidden = !names.length;
     });

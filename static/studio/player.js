@@ -53,6 +53,9 @@
     return pad(Math.floor(secs / 3600)) + ":" + pad(Math.floor(secs / 60) % 60) + ":" + pad(secs % 60) + ":" + pad(n % base);
   }
 
+  // review.js writes the compare and Play all clocks with it: one way of writing a moment on every page.
+  window.studioTimecode = function (t, fps) { return smpte(t, fps > 0 ? fps : 24); };
+
   var players = [], active = null;
 
   // --- Player: one lead video (and, in compare, the ones that follow it) ---

@@ -61,7 +61,7 @@ def test_owner_shares_a_scene_and_a_guest_comments_at_a_timecode(browser: Browse
     guest.get_by_test_id("comment-submit").click()
     comment = guest.get_by_test_id("comment").filter(has_text="Our logo")
     expect(comment).to_contain_text("Grace (Acme) (guest)")
-    expect(comment.get_by_test_id("comment-timecode")).to_have_text("00:01.0")
+    expect(comment.get_by_test_id("comment-timecode")).to_have_text("00:00:01:00")
 
     studio.goto(f"{live_server.url}/takes/{take.pk}/review/")
     expect(studio.get_by_test_id("comment").filter(has_text="Our logo")).to_contain_text("Grace (Acme) (guest)")
