@@ -162,14 +162,31 @@ class _Builder:
         words = " ".join(_plain(t) for _, t in blocks if _plain(t))
         # A leading direction is the line's parenthetical; one further in stays among its words.
         parenthetical, words = split_parenthetical(words)
-        if together:  # a direction of its own then joins the words: "(at the same time) (softly) Always."
-            parenthetical, words = TOGETHER, f"({parenthetical}) {words}" if parenthetical else words
-        if words:
-            scene = self.current
-            scene.dialogue.append(Spoken(name, words[:MAX_LINE], parenthetical[:MAX_PARENTHETICAL],
-                                         after_prompt_lines=len(scene.action)))
+        if together or len(parenthetical) > MAX_PARENTHETICAL:
+            # A direction that is not the line's own (dual dialogue's second speaker has "at the same time";
+            # a paragraph of direction is not a parenthetical) stays in the words: nothing is cut.
+            words = f"({parenthetical}) {words}" if parenthetical else words
+            parenthetical = TOGETHER if together else ""
+        scene = self.current
+        for part in _speeches(words):
+            scene.dialogue.append(Spoken(name, part, parenthetical, after_prompt_lines=len(scene.action)))
+            parenthetical = "" if parenthetical != TOGETHER else parenthetical
         if name.casefold() not in {s.casefold() for s in self.current.speakers}:
             self.current.speakers.append(name)
+
+
+def _speeches(words: str) -> list[str]:
+    """A speech as lines of at most MAX_LINE characters, cut after a sentence where one ends in time,
+    else after a word: a monologue is several lines of one speaker, never cut short."""
+    parts = []
+    while len(words) > MAX_LINE:
+        head = words[:MAX_LINE + 1]
+        cut = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("… "))
+        cut = cut + 1 if cut > MAX_LINE // 3 else head.rfind(" ")
+        cut = cut if cut > 0 else MAX_LINE
+        parts.append(words[:cut].strip())
+        words = words[cut:].strip()
+    return [*parts, words] if words else parts
 
 
 # --- Fountain -----------------------------------------------------------------------------------
