@@ -136,10 +136,7 @@ def dialogue_line_move(*, line: DialogueLine, user, offset: int) -> None:
 
 def _locked(scene: Scene) -> Scene:
     """The scene's row, locked: one change to its lines at a time (positions stay a sequence)."""
-    locked = Scene.objects.select_for_update().select_related("project__team").get(pk=scene.pk)
-    if scene.pk and getattr(scene, "_prefetched_objects_cache", None):
-        scene._prefetched_objects_cache.pop("lines", None)
-    return locked
+    return Scene.objects.select_for_update().select_related("project__team").get(pk=scene.pk)
 
 
 def _speaker(scene: Scene, character: Character | None, name: str) -> dict:

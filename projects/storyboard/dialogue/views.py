@@ -104,11 +104,8 @@ def _conflict(request, scene, membership, form, conflict):
     rearmed = DialogueLineForm(data, team=scene.project.team)
     rearmed.is_valid()
     rearmed.conflict = theirs
-    rearmed.conflict_fields = [_FIELD_WORDS[name] for name in conflict.fields] or None
+    rearmed.conflict_fields = conflict.fields  # empty: a form without its base, saving again replaces theirs
     return _answer(request, scene, membership, edited_lines={theirs.pk: rearmed}, status=409)
-
-
-_FIELD_WORDS = {"speaker": "speaker", "parenthetical": "parenthetical", "text": "line"}
 
 
 def _who(line) -> str:
