@@ -7,6 +7,7 @@ from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
 from projects.storyboard import script_views, views
+from projects.storyboard.dialogue import views as dialogue_views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -37,6 +38,10 @@ urlpatterns = [
     path("scenes/<int:pk>/cast/", views.scene_cast, name="scene_cast"),
     path("scenes/<int:pk>/reference/<str:variant>/", views.scene_reference_image, name="scene_reference_image"),
     path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
+    path("scenes/<int:pk>/lines/", dialogue_views.line_add, name="line_add"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),

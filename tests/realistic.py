@@ -3,8 +3,9 @@
 `build_project(scenes=N)` makes a team (an owner, an editor, a reviewer and a member who
 is also a character), and a project of N scenes, each with `takes_per_scene` finished
 takes (every retake linked to the one before through Render.parent), 3 comments per take
-(one a reply), a cast of 2 characters with consent, half the scenes approved, a quarter
-with changes requested, and one take still rendering. No video is encoded: the takes
+(one a reply), a cast of 2 characters with consent who speak 3 lines of dialogue between them
+and a harbourmaster, half the scenes approved, a quarter with changes requested, and one take
+still rendering. No video is encoded: the takes
 point at one small placeholder poster and video saved through the storage once.
 """
 
@@ -54,6 +55,7 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         Comment,
         ConsentGrant,
         Decision,
+        DialogueLine,
         Membership,
         ReviewDecision,
         Role,
@@ -84,6 +86,14 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         rows = list(project.scenes.order_by("position"))
         Cast = Scene.cast.through
         Cast.objects.bulk_create([Cast(scene_id=s.pk, character_id=c.pk) for s in rows for c in (person, fictional)])
+        DialogueLine.objects.bulk_create([
+            DialogueLine(scene=s, position=k, character=who, speaker=who.name if who else "HARBOURMASTER",
+                         parenthetical=how, text=text, after_prompt_lines=after, updated_by=editor)
+            for s in rows for k, (who, how, text, after) in enumerate((
+                (person, "", f"Is that the boat for shot {s.position + 1}?", 1),
+                (None, "shouting", "Mind the ropes!", 1),
+                (fictional, "", "We sail at noon, whatever the weather.", None)))
+        ])
 
         poster = default_storage.save(f"renders/realistic/{tag}/thumbnail.png", ContentFile(_png()))
         video = default_storage.save(f"renders/realistic/{tag}/video.mp4", ContentFile(b"\0\0\0\x18ftypisom"))

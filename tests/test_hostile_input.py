@@ -52,6 +52,7 @@ from projects.models import (
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import script_import, services
+from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
@@ -129,6 +130,14 @@ FORMS = [
          {"editing": "{scene}", "client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11"}),
     Form("scene_cast", "post", "/scenes/{scene}/cast/", "editor", ("character", "action"),
          {"character": "{character}"}),
+    # A scene's dialogue lines: adding one, editing one (with the version and base it was opened on), deleting.
+    Form("line_add", "post", "/scenes/{scene}/lines/", "editor", ("character", "speaker", "parenthetical", "text"),
+         {"speaker": "ANNA", "text": "Morning."}),
+    Form("line_edit", "post", "/scenes/{scene}/lines/{line}/", "editor",
+         ("character", "speaker", "parenthetical", "text", "version", "base_character", "base_speaker",
+          "base_parenthetical", "base_text"),
+         {"speaker": "ANNA", "text": "Evening.", "version": "1", "base_speaker": "ANNA", "base_text": "Morning."}),
+    Form("line_delete", "post", "/scenes/{scene}/lines/{line}/delete/", "editor", ("version",), {"version": "1"}),
     Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
     Form("team_invite", "post", "/teams/{team}/members/", "owner", ("email", "role"),
          {"email": "new@example.com", "role": "editor"}),
@@ -263,6 +272,7 @@ PATHS = {
     "invitation_accept": "/invitations/{value}/",
     "webhook": "/webhooks/{value}/",
     "scene_move": "/scenes/{scene}/move/{value}/",
+    "line_move": "/scenes/{scene}/lines/{line}/move/{value}/",
     "scene_reference_image": "/scenes/{scene}/reference/{value}/",
     "export_file": "/exports/1/{value}/",
     "project_detail_huge_id": "/projects/{value}/",
@@ -306,6 +316,7 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
         project=project, user=editor, upload=SimpleUploadedFile("harbour.fountain", FILES["fountain"]))
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
+    line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
@@ -313,7 +324,7 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
         "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
-        "notification": notification.pk, "entry": priced_gateway.models.get().pk,
+        "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
         "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
@@ -437,7 +448,7 @@ def test_no_hostile_value_causes_a_500_or_is_stored(client, world, form, field_n
 ])
 def test_no_hostile_path_segment_causes_a_500(client, world, editor, pattern, value):
     client.force_login(editor)
-    response = client.get(pattern.format(value=value, scene=world["scene"]))
+    response = client.get(pattern.format(value=value, scene=world["scene"], line=world["line"]))
     assert response.status_code < 500
     assert response.status_code in {400, 404, 405, 410}
 
@@ -478,9 +489,9 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "script": "t", "notification": 1, "target": "1:m", "entry": 1}
+           "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
-    sent |= {resolve(pattern.format(value="1", scene=1)).view_name for pattern in PATHS.values()}
+    sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
     assert unlisted == [], f"Add these URLs' fields to FORMS in tests/test_hostile_input.py: {unlisted}"
 

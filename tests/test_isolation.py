@@ -28,6 +28,7 @@ from projects.models import (
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import script_import, services
+from projects.storyboard.dialogue import services as dialogue
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
@@ -93,7 +94,8 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     comment = review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1, requests_changes=True)
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
-    return {"take": take, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
+    line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -156,6 +158,11 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_move", args=[scene.pk, "up"])),
         ("post", reverse("projects:scene_approve", args=[scene.pk, take.pk])),
         ("post", reverse("projects:scene_cast", args=[scene.pk])),
+        # A scene's dialogue lines.
+        ("post", reverse("projects:line_add", args=[scene.pk])),
+        ("post", reverse("projects:line_edit", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_delete", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_move", args=[scene.pk, o["line"].pk, "up"])),
         ("post", reverse("projects:team_switch", args=[team.pk])),
         ("get", reverse("projects:team_members", args=[team.pk])),
         ("post", reverse("projects:team_members", args=[team.pk])),
@@ -224,6 +231,7 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
         response = getattr(client, method)(url)
         assert response.status_code == 404, f"{method.upper()} {url} gave {response.status_code}"
     assert project.scenes.count() == 1  # nothing changed
+    assert list(project.scenes.get().lines.values_list("text", flat=True)) == ["Morning."]
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()

@@ -28,16 +28,24 @@ from generation.spend import budget
 from projects.activity.feed import on_render_started
 from projects.characters.consent import cast_problems
 from projects.models import Character
+from projects.storyboard.casting import scene_lines
+from projects.storyboard.dialogue.text import compose
 
 log = logging.getLogger(__name__)
 
 def recipe_for(*, scene, connection, model_id: str) -> dict:
-    """The exact, self-contained description of what a take asks for."""
+    """The exact, self-contained description of what a take asks for.
+
+    Its prompt is the scene's prompt with the dialogue lines woven in where they are spoken, in the
+    form every model reads ("ANNA: (sleepy) Morning.", a cast speaker "@Anna: …"); the lines are
+    kept as data too ("dialogue"), with the prompt they were woven into ("action")."""
     project = scene.project
+    lines = scene_lines(scene)
+    text = compose(scene.prompt, lines)
     recipe = {
         "project": {"id": project.pk, "name": project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
-        "prompt": scene.prompt,
+        "prompt": text,
         "provider": connection.kind,
         "connection": connection.label,
         "model": model_id,
@@ -47,16 +55,21 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
             "camera_notes": scene.camera_notes,
         },
     }
+    if lines:
+        recipe["action"] = scene.prompt
+        recipe["dialogue"] = [{"speaker": line.speaker_name, "character": line.character_id,
+                               "parenthetical": line.parenthetical, "text": line.text,
+                               "after_prompt_lines": line.after_prompt_lines} for line in lines]
     if scene.reference_image:
         recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
     cast = list(scene.cast.all())
     if cast:
         # Providers without native characters get each one described in words.
         recipe["cast"] = [{"id": c.pk, "name": c.name, "kind": c.kind} for c in cast]
-        recipe["scene_prompt"] = scene.prompt
+        recipe["scene_prompt"] = text
         described = [f"{c.name}: {c.description}" for c in cast if c.description]
         if described:
-            recipe["prompt"] = scene.prompt + "\n\nCharacters — " + "; ".join(described)
+            recipe["prompt"] = text + "\n\nCharacters — " + "; ".join(described)
         if connection.kind == "local":
             # The previz draws each cast member's first reference image; it runs here, so no
             # provider's wire ever carries these names.

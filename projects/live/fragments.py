@@ -16,14 +16,16 @@ from __future__ import annotations
 import json
 import re
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership, Project
-from projects.selectors import board_frame, board_totals, unread_count
+from projects.models import ChangeKind, Membership, Project, Scene
+from projects.selectors import board_frame, board_totals, scene_dialogue_for, unread_count
+from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
@@ -44,6 +46,8 @@ def coalesce_key(event):
         return ("presence", event.project_id)
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
+    if _dialogue_edited(event):
+        return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
     if event.kind in STATE_KINDS:
         # A percentage alone draws less than a new status: the two never stand in for each other.
         return ("state", event.scene_id, event.take_id, _progress_only(event))
@@ -77,6 +81,10 @@ def _progress_only(event) -> bool:
             and event.data.get("moved") is False)
 
 
+def _dialogue_edited(event) -> bool:
+    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+
+
 def _membership(project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
 
@@ -102,6 +110,9 @@ def _scene_html(event, role: str) -> str:
         return compact("".join(parts))
     parts.append(render_to_string("projects/project_detail.html#board-totals",
                                   {**context, "totals": board_totals(project=project)}))
+    if _dialogue_edited(event):
+        # A teammate's lines: the scene's open side panel shows them, and the cast they make.
+        parts.append(_dialogue_html(project, frame.scene_id, context))
     if event.take_id:
         # A take moved: the scene's open side panel says what its frame says, the status chip and
         # why the newest take failed, beside the take's card.
@@ -109,6 +120,19 @@ def _scene_html(event, role: str) -> str:
         parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
     return compact("".join(parts))
+
+
+def _dialogue_html(project, scene_id: int, context: dict) -> str:
+    """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms rendered
+    once for everyone: each page's htmx sends its own CSRF header (base.html)."""
+    scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(pk=scene_id).first()
+    if scene is None:
+        return ""
+    scene.project = project
+    lines, library = scene_dialogue_for(scene=scene)
+    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+    return (render_to_string("projects/project_detail.html#scene-dialogue", context)
+            + render_to_string("projects/project_detail.html#scene-cast", context))
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

@@ -13,10 +13,11 @@ SIZE_CHOICES = [
     ("1024x1024", "1024×1024 square"),
 ]
 # Scene fields a take's recipe is made from: editing one after approval makes the approval stale.
-# (The cast is whoever the prompt @mentions, so a cast change is a prompt change.)
-RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes")
+# (The cast is whoever the prompt @mentions, so a cast change is a prompt change; "dialogue" is the
+# scene's lines, sent with the prompt.)
+RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes", "dialogue")
 STALE_FIELD_WORDS = {"prompt": "prompt (or cast)", "duration": "duration", "size": "size",
-                     "camera_notes": "camera notes", "reference_image": "reference image"}
+                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue"}
 
 MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
@@ -74,7 +75,8 @@ class Scene(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scenes")
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    prompt = models.TextField(max_length=32000)
+    # The action. May be empty when the scene has dialogue lines: what a take sends is both (dialogue.py).
+    prompt = models.TextField(max_length=32000, blank=True)
     duration = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_SCENE_SECONDS), MaxValueValidator(MAX_SCENE_SECONDS)],
         help_text="Seconds",
@@ -137,6 +139,55 @@ class Scene(models.Model):
         return f"{self.target_connection_id}:{self.target_model}" if self.target_connection_id else ""
 
     def clean(self):
-        # Blank prompts are caught by the field; this catches whitespace-only ones.
+        # A prompt left empty is allowed only beside dialogue (services check that); whitespace never is.
         if self.prompt and not self.prompt.strip():
             raise ValidationError({"prompt": "Describe what happens in the scene."})
+
+
+MAX_SPEAKER = 80  # as a character's name
+MAX_PARENTHETICAL = 100
+MAX_LINE = 1000  # a long speech is several lines; Runway takes 1,000 characters for a whole prompt
+
+
+class DialogueLine(models.Model):
+    """One line of a scene's dialogue, in order: who speaks, an optional parenthetical, the words.
+
+    The speaker is a character of the team's library (which casts them, under their consent) or a
+    plain name. A take sends the scene's prompt with its lines woven in where the script put them
+    (`after_prompt_lines`), as "NAME: (parenthetical) words" (projects/storyboard/dialogue/text.py).
+    One row per line, so a line can later carry its own voice, recording and timing.
+    """
+
+    scene = models.ForeignKey(Scene, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    character = models.ForeignKey("projects.Character", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="lines", help_text="The speaker, when a character of the library")
+    # The name as written (a character's name when it was chosen): kept when the character leaves.
+    speaker = models.CharField(max_length=MAX_SPEAKER)
+    parenthetical = models.CharField(max_length=MAX_PARENTHETICAL, blank=True,
+                                     help_text="How it is said, without the brackets: sleepy, whispering")
+    text = models.CharField(max_length=MAX_LINE)
+    # Where it is spoken: after this many lines of the scene's prompt (its action). Empty: after all of it.
+    after_prompt_lines = models.PositiveIntegerField(null=True, blank=True)
+    # Optimistic locking, as the scene's own: an edit based on an older version merges or asks.
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["scene", "position"])]
+
+    def __str__(self):
+        return f"{self.label}: {self.text}"
+
+    @property
+    def label(self) -> str:
+        """The speaker as a prompt names them: "@Anna" for a character (the mention that casts them),
+        else the name as written ("ANNA")."""
+        return f"@{self.character.name}" if self.character_id else self.speaker
+
+    @property
+    def speaker_name(self) -> str:
+        return self.character.name if self.character_id else self.speaker

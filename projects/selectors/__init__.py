@@ -33,6 +33,7 @@ from projects.selectors.storyboard import (
     board_frames,
     board_totals,
     board_view_for,
+    scene_dialogue_for,
     scene_panel_for,
 )
 from projects.selectors.teams import TeamMembers, team_members_for
@@ -63,6 +64,7 @@ __all__ = [
     "inbox_for",
     "likenesses_for",
     "reviewable_takes",
+    "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
     "team_members_for",

@@ -32,6 +32,7 @@ from projects.models import (
     BoardView,
     Comment,
     Decision,
+    DialogueLine,
     Project,
     ReviewDecision,
     Scene,
@@ -62,6 +63,7 @@ TAKE_LABELS = {**STATUS_LABELS, "canceled": _("Canceled"), "withheld": _("Withhe
                "confirming": _("Checking with the provider")}
 
 NO_VERDICT = {"verdict": ""}
+FRAME_LINES = 2  # lines of dialogue a frame shows; the panel has them all
 
 
 class _Drawn:
@@ -84,6 +86,15 @@ class CastMember(_Drawn):
 
 
 @dataclass
+class FrameLine(_Drawn):
+    """A line of dialogue as a frame shows it: who speaks (a character by their name now) and what."""
+
+    speaker: str
+    parenthetical: str
+    text: str
+
+
+@dataclass
 class Frame(_Drawn):
     scene: Scene
     number: int
@@ -101,6 +112,15 @@ class Frame(_Drawn):
     unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
     status_reason: str = ""  # why the newest take failed ("Take 2: Refused by …"), when the chip says it did
+    lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
+
+    @property
+    def lines_shown(self) -> list[FrameLine]:
+        return self.lines[:FRAME_LINES]
+
+    @property
+    def lines_more(self) -> int:
+        return max(0, len(self.lines) - FRAME_LINES)
 
     @property
     def provenance_label(self) -> str:
@@ -157,6 +177,7 @@ class ScenePanel:
     frame: Frame
     takes: list = field(default_factory=list)
     library: list = field(default_factory=list)
+    dialogue: list = field(default_factory=list)  # DialogueLine rows, in order, with their characters
 
 
 def board_for(*, project: Project, user=None) -> Board:
@@ -200,14 +221,25 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
-             .prefetch_related(Prefetch("cast", to_attr="cast_list")).get(pk=frame.scene_id))
+             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+             .get(pk=frame.scene_id))
     scene.project = project
+    library = list(project.team.characters.all())
+    # The cast as the frame read it, as the library's rows: the same people, without asking again.
+    by_pk = {c.pk: c for c in library}
+    scene.cast_list = [by_pk[member.pk] for member in frame.cast if member.pk in by_pk]
     scene.review_status = frame.scene.review_status
     frame.scene = scene
     takes = list(with_changes_requested(Render.objects.filter(scene=scene).select_related("created_by", "parent"))
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
-    return ScenePanel(scene=scene, frame=frame, takes=takes, library=list(project.team.characters.all()))
+    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()))
+
+
+def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
+    """One scene's lines (with their characters) and its team's character library, for its dialogue section."""
+    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character"))
+    return lines, list(scene.project.team.characters.all())
 
 
 def take_state(*, take: Render, scene: Scene) -> TakeState:
@@ -276,6 +308,11 @@ def _frames(project: Project, scenes) -> list[Frame]:
         by_scene.setdefault(take[1], []).append(take)
     comments = dict(Comment.objects.filter(take__scene_id__in=in_scenes).values("take__scene_id")
                     .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
+    lines: dict[int, list[FrameLine]] = {}
+    for scene_id, speaker, name, parenthetical, text in (
+            DialogueLine.objects.filter(scene_id__in=in_scenes).order_by("scene_id", "position", "pk")
+            .values_list("scene_id", "speaker", "character__name", "parenthetical", "text")):
+        lines.setdefault(scene_id, []).append(FrameLine(name or speaker, parenthetical, text))
     changes = dict(ReviewDecision.objects.filter(scene_id__in=in_scenes, decision=Decision.CHANGES_REQUESTED)
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
@@ -301,6 +338,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
+            lines=lines.get(scene.pk, []),
         ))
     return frames
 

@@ -24,6 +24,7 @@ from projects.models import (
     AuditAction,
     BoardView,
     Character,
+    DialogueLine,
     Invitation,
     Membership,
     Project,
@@ -33,7 +34,14 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.storyboard.casting import mentioned_characters, prompt_cast_check, scene_sync_cast
+from projects.storyboard.casting import (
+    mentioned_characters,
+    prompt_cast_check,
+    scene_lines,
+    scene_sync_cast,
+    scene_text,
+)
+from projects.storyboard.dialogue.text import compose, remap_after
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -238,7 +246,8 @@ def project_create(*, team: Team, user, name: str, description: str = "",
 
 
 def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
-                 camera_notes: str = "") -> Scene:
+                 camera_notes: str = "", dialogue: list[DialogueLine] = ()) -> Scene:
+    """A new scene at the end of the storyboard; `dialogue`: its lines, unsaved, in order (a script's)."""
     with transaction.atomic():
         position = project.scenes.count()
         scene = Scene(
@@ -246,8 +255,14 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
             size=size, camera_notes=camera_notes, updated_by=user,
         )
         scene.full_clean()
-        prompt_cast_check(prompt, project=project)
+        if not prompt.strip() and not dialogue:
+            raise ValidationError(gettext("Describe what happens in the scene."))
+        prompt_cast_check(compose(prompt, dialogue), project=project)
         scene.save()
+        for position, line in enumerate(dialogue):
+            line.scene, line.position, line.updated_by = scene, position, user
+            line.full_clean(exclude=["scene", "updated_by"])
+        DialogueLine.objects.bulk_create(dialogue)
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
@@ -285,12 +300,17 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
         if not changed:
             return current  # nothing of ours is new: no version bump, no feed entry
         if "prompt" in changed:  # refused before anything is written: the cast follows the prompt
-            prompt_cast_check(writing["prompt"], project=current.project,
+            lines = scene_lines(current)
+            if not writing["prompt"].strip() and not lines:
+                raise ValidationError(gettext("Describe what happens in the scene."))
+            prompt_cast_check(compose(writing["prompt"], lines), project=current.project,
                               cast=current.cast.values_list("pk", flat=True))
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
+            if "prompt" in changed:
+                _keep_lines_in_place(lines, old_prompt=current.prompt, new_prompt=writing["prompt"])
             break
         expected_version = expected_version if base is not None else -1
     else:
@@ -305,6 +325,13 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene
+
+
+def _keep_lines_in_place(lines: list[DialogueLine], *, old_prompt: str, new_prompt: str) -> None:
+    """Dialogue spoken between two rows of the action stays between them when the action is edited."""
+    for line, after in zip(lines, remap_after(old_prompt, new_prompt, [line.after_prompt_lines for line in lines])):
+        if after != line.after_prompt_lines:
+            DialogueLine.objects.filter(pk=line.pk).update(after_prompt_lines=after)
 
 
 def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = None, remove: bool = False) -> Scene:
@@ -491,16 +518,44 @@ def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
     # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
     if problem := consent_problem(character, project=scene.project, provider_kind=None):
         raise ValidationError(f"{problem} {character.name} cannot be cast.")
-    if character in mentioned_characters(scene.prompt, scene.project.team):
+    if character in mentioned_characters(scene_text(scene), scene.project.team):
         return scene
     return scene_update(scene=scene, expected_version=scene.version, user=user,
                         prompt=f"{scene.prompt.rstrip()} @{character.name}")
 
 
 def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
-    """Un-casting turns every @Name mention back into the plain name."""
+    """Un-casting turns every @Name mention back into the plain name, in the prompt and in the
+    dialogue, and the character's own lines are then spoken by that plain name."""
     pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
-    prompt = pattern.sub(character.name, scene.prompt)
-    if prompt == scene.prompt:
-        return scene
-    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+    with transaction.atomic():
+        lines = [line for line in scene_lines(scene)
+                 if line.character_id == character.pk or pattern.search(line.text)]
+        for line in lines:
+            speaks = line.character_id == character.pk
+            DialogueLine.objects.filter(pk=line.pk).update(
+                character_id=None if speaks else line.character_id, speaker=character.name if speaks else line.speaker,
+                text=pattern.sub(character.name, line.text), version=F("version") + 1, updated_by=user)
+        prompt = pattern.sub(character.name, scene.prompt)
+        if prompt != scene.prompt:  # its save syncs the cast from the lines too
+            return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        if lines:
+            return scene_dialogue_changed(scene=scene, user=user)
+    return scene
+
+
+def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
+    """After a scene's lines changed (projects.storyboard.dialogue): a new version of the scene, its
+    approval stale, its cast, the feed and every open board and panel."""
+    current = Scene.objects.get(pk=scene.pk)
+    Scene.objects.filter(pk=scene.pk).update(version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
+                                             approval_stale_fields=_stale_after(current, ["dialogue"]))
+    scene.refresh_from_db()
+    cast_before = set(scene.cast.values_list("pk", flat=True))
+    scene_sync_cast(scene=scene)
+    recast = set(scene.cast.values_list("pk", flat=True)) != cast_before
+    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: dialogue{', cast' if recast else ''}",
+          scene=scene)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": ["dialogue"], "version": scene.version})
+    return scene
