@@ -263,7 +263,8 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
-                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image"}
+                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
+                   "end_image": "End frame image"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")
