@@ -32,8 +32,11 @@ from .storyboard import (  # noqa: F401
     MAX_SCENE_SECONDS,
     MIN_SCENE_SECONDS,
     SIZE_CHOICES,
+    EndOn,
     Project,
     Scene,
+    StartFrom,
+    _end_image_upload_to,
     _reference_upload_to,
 )
 from .teams import (  # noqa: F401
