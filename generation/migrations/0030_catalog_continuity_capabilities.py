@@ -94,6 +94,11 @@ def forwards(apps, schema_editor):
     # A team's own copy of a shipped model declares what the shipped row declares.
     for (kind, model_id), fields in SHIPPED.items():
         CatalogModel.objects.filter(kind=kind, model_id=model_id).update(**fields)
+    # Replicate documents google/veo-3.1's likeness references for 8-second 16:9 videos only.
+    for model in CatalogModel.objects.filter(kind="replicate", model_id="google/veo-3.1"):
+        model.input_schema = {**(model.input_schema or {}),
+                              "reference_images_need": {"seconds": [8], "sizes": ["1280x720", "1920x1080"]}}
+        model.save(update_fields=["input_schema"])
     # Likeness references were declared by a key of input_schema; the column is the declaration now.
     for model in CatalogModel.objects.exclude(input_schema={}):
         if (model.input_schema or {}).get("reference_images") and not model.reference_images:

@@ -370,3 +370,18 @@ def test_the_previz_draws_from_the_start_frame(two_scenes, render_take, editor):
     # Scene 1's last frame (the red and blue halves under its caption) is what scene 2's animatic pans over.
     assert np.abs(mean(first, 0.05, 0.3, 0.62, 0.78) - RED).max() < 40
     assert np.abs(mean(first, 0.7, 0.95, 0.62, 0.78) - BLUE).max() < 40
+
+
+def test_deleting_a_revoked_persons_files_deletes_the_frames_taken_from_her_takes(
+        two_scenes, finished_take, anna, editor):
+    dawn, quay = two_scenes
+    scene_cast_add(scene=dawn, character=anna, user=editor)
+    finished_take(dawn)
+    starts_from_previous(quay, editor)
+    kept = compile_for(quay).recipe["start_frame"]["original"]
+    assert default_storage.exists(kept)
+
+    consent.consent_revoke(character=anna, user=anna.person, delete_files=True)
+
+    assert not default_storage.exists(kept)
+    assert any("Scene 1 has no finished take to start from" in p for p in compile_for(quay).problems)
