@@ -5,7 +5,7 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import script_views, views
+from projects.storyboard import continuity_views, script_views, views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -36,6 +36,8 @@ urlpatterns = [
     path("scenes/<int:pk>/cast/", views.scene_cast, name="scene_cast"),
     path("scenes/<int:pk>/reference/<str:variant>/", views.scene_reference_image, name="scene_reference_image"),
     path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
+    path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
+    path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),

@@ -74,7 +74,7 @@ def _panel_context(scene, membership, *, frames=None, **extra):
     scene = panel.scene
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes, "library": panel.library,
-            "project": scene.project, "membership": membership, "form": form,
+            "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
             "render_form": RenderForm(team=scene.project.team), **extra}
 
 
