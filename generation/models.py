@@ -540,9 +540,10 @@ class CatalogModel(models.Model):
         if self.end_frame:
             words.append(gettext("end frame"))
         if self.extend_seconds:
-            words.append(gettext("extend by %(seconds)s s (returns %(returns)s)") % {
-                "seconds": ", ".join(str(s) for s in self.extend_seconds),
-                "returns": self.get_extend_returns_display() or gettext("unknown")})
+            returns = {ExtendReturns.WHOLE: gettext("returns the whole clip"),
+                       ExtendReturns.NEW: gettext("returns only the new part")}.get(self.extend_returns, "")
+            words.append(gettext("extend by %(seconds)s s") % {
+                "seconds": ", ".join(str(s) for s in self.extend_seconds)} + (f", {returns}" if returns else ""))
         if self.reference_images:
             words.append(ngettext("%(count)d likeness reference", "up to %(count)d likeness references",
                                   self.reference_images) % {"count": self.reference_images})

@@ -54,8 +54,7 @@ def test_shipped_models_declare_what_their_providers_document(kind, model_id, de
 def test_the_models_page_lists_what_each_model_can_do(client_for, owner, veo):
     html = client_for(owner).get(catalog_url(veo)).content.decode()
 
-    assert "start frame; end frame; extend by 7 s (returns the whole clip (the take and its continuation)); " \
-           "up to 3 likeness references" in html
+    assert "start frame; end frame; extend by 7 s, returns the whole clip; up to 3 likeness references" in html
 
 
 def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo):
