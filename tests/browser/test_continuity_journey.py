@@ -73,3 +73,21 @@ def test_scene_2_starts_from_scene_1s_approved_take_and_a_new_approval_flags_it_
     expect(flagged.get_by_test_id("rerender-from-new-frame")).to_be_visible()
     assert quay.renders.count() == 1  # nothing re-rendered by itself
     assert rita.evaluate("window.__noReload") is True
+
+
+def test_the_player_starts_the_next_scene_from_the_frame_it_shows(harbour, live_server):
+    owner_page, _rita, dawn, quay = harbour
+    take = dawn.renders.order_by("number").first()
+    owner_page.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    expect(owner_page.get_by_test_id("frame-number")).to_have_text("0")
+    owner_page.locator("h1").click()  # nothing typed into: the player's shortcuts apply
+    for _ in range(5):
+        owner_page.keyboard.press("ArrowRight")
+    expect(owner_page.get_by_test_id("frame-number")).to_have_text("5")
+
+    owner_page.get_by_test_id("start-next").click()
+
+    expect(owner_page.get_by_test_id("scene-panel").get_by_test_id("start-frame-words")).to_have_text(
+        "Frame 5 of scene 1, take 1 (chosen in the player)")
+    quay.refresh_from_db()
+    assert (quay.start_take_id, quay.start_frame) == (take.pk, 5)
