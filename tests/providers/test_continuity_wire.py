@@ -8,10 +8,13 @@ were taken from the adapters as they were.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import re
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -171,14 +174,10 @@ def test_comfyui_sends_a_start_frame_take_as_before(comfy_server, start):
 # --- With a start and an end frame: each provider's own fields ---------------------------------
 
 def data_uri(path) -> str:
-    import base64
-
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def inline(path) -> dict:
-    import base64
-
     return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": "image/png"}
 
 
@@ -199,8 +198,6 @@ def test_veo_refuses_an_end_frame_without_a_start_frame_before_sending(veo_serve
 
 
 def test_the_veo_fake_refuses_a_last_frame_alone_and_a_field_veo_does_not_define(veo_server, veo, end):
-    import httpx
-
     body = {"instances": [{"prompt": PROMPT, "lastFrame": inline(end)}], "parameters": {}}
     answer = httpx.post(f"{veo_server.url}/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
                         headers={"x-goog-api-key": veo_server.api_key}, json=body)
@@ -231,8 +228,6 @@ def test_replicate_refuses_an_end_frame_for_a_model_whose_inputs_it_does_not_map
 
 
 def test_the_replicate_fake_holds_veos_documented_restrictions(provider_server, start):
-    import httpx
-
     def create(inputs):
         return httpx.post(f"{provider_server.replicate_base}/models/google/veo-3.1/predictions",
                           headers={"Authorization": f"Bearer {provider_server.api_key}"}, json={"input": inputs})
@@ -262,8 +257,6 @@ def test_fal_refuses_an_end_frame_where_the_model_has_no_first_last_frame_endpoi
 
 
 def test_the_fal_fake_refuses_an_image_url_on_the_first_last_frame_endpoint(fal_server, start):
-    import httpx
-
     answer = httpx.post(f"{fal_server.url}/fal-ai/veo3.1/first-last-frame-to-video",
                         headers={"Authorization": f"Key {fal_server.api_key}"},
                         json={"prompt": PROMPT, "image_url": data_uri(start), "last_frame_url": data_uri(start)})
@@ -286,8 +279,6 @@ def test_runway_refuses_an_end_frame_for_a_model_that_takes_a_first_frame_only(r
 
 
 def test_the_runway_fake_refuses_a_last_position_on_a_first_frame_model(runway_server, start):
-    import httpx
-
     answer = httpx.post(f"{runway_server.url}/v1/image_to_video", json={
         "model": "gen4_turbo", "ratio": "1280:720", "duration": 5,
         "promptImage": [{"uri": data_uri(start), "position": "first"}, {"uri": data_uri(start), "position": "last"}]},
@@ -312,7 +303,7 @@ def test_comfyui_uploads_both_frames_and_fills_the_end_frame_role(comfy_server, 
     uploads = {r.fields["image"][0]: r.fields["image"][2] for r in comfy_server.requests if r.path == "/upload/image"}
     assert uploads == {f"studio-{KEY}.png": start.read_bytes(), f"studio-{KEY}-end.png": end.read_bytes()}
     (prompt,) = [r for r in comfy_server.requests if r.path == "/prompt"]
-    graph = __import__("json").loads(prompt.body)["prompt"]
+    graph = json.loads(prompt.body)["prompt"]
     assert graph["10"]["inputs"]["image"] == f"studio-{KEY}.png"
     assert graph["12"]["inputs"]["image"] == f"studio-{KEY}-end.png"
 
