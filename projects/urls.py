@@ -6,7 +6,7 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import script_views, views
+from projects.storyboard import continuity_views, script_views, views
 from projects.storyboard.dialogue import views as dialogue_views
 from projects.teams import views as team_views
 
@@ -42,6 +42,8 @@ urlpatterns = [
     path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
+    path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
+    path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),

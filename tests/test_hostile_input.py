@@ -90,6 +90,9 @@ class Form:
 KEY = "{key}"  # replaced by a fresh UUID per request
 # Base URLs the connection forms accept: the form checks where they lead, and the tests allow loopback.
 GATEWAY, COMFY = "http://127.0.0.1:4000/v1", "http://127.0.0.1:8188"
+# What a model declares for continuity (the OpenAI format offers no end frame and no likeness references).
+CONTINUITY_FIELDS = ("extend_seconds", "extend_returns", "shot_timing", "shots_max", "shots_seconds_min",
+                     "shots_seconds_max", "shot_min_seconds")
 # The contents of the files the upload forms send (Form.files).
 FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
@@ -114,6 +117,10 @@ FORMS = [
          {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
           "version": "1"}),
     Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
+    # Continuity: what a scene starts from and ends on; "use this frame" for the next scene, from the player.
+    Form("scene_continuity", "post", "/scenes/{scene}/continuity/", "editor", ("start_from", "end_on", "follow"),
+         {"start_from": "", "end_on": ""}),
+    Form("take_start_next", "post", "/takes/{take}/start-next/", "editor", ("frame",)),
     Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
     Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
     Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
@@ -225,13 +232,13 @@ FORMS = [
          {"label": "GW", "base_url": GATEWAY, "auth_style": "bearer"}),
     Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
          ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input", "native_characters",
-          "supports_remix", "typical_seconds", "extra_fields"),
+          "supports_remix", "typical_seconds", "extra_fields", *CONTINUITY_FIELDS),
          {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
           "price_per_second": "0.1"}),
     # An owner edits one of a connection's models for the team, or puts it back to the shipped entry.
     Form("catalog_entry_edit", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
          ("display_name", "sizes", "durations", "input_kinds", "has_audio", "price_per_second", "lifecycle",
-          "lifecycle_date", "typical_seconds", "native_characters", "extra_fields"),
+          "lifecycle_date", "typical_seconds", "native_characters", "extra_fields", *CONTINUITY_FIELDS),
          {"display_name": "Wan", "sizes": "1280x720", "durations": "4", "input_kinds": "text",
           "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
     Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
@@ -274,6 +281,7 @@ PATHS = {
     "scene_move": "/scenes/{scene}/move/{value}/",
     "line_move": "/scenes/{scene}/lines/{line}/move/{value}/",
     "scene_reference_image": "/scenes/{scene}/reference/{value}/",
+    "scene_frame": "/scenes/{scene}/frames/{value}/",
     "export_file": "/exports/1/{value}/",
     "project_detail_huge_id": "/projects/{value}/",
 }

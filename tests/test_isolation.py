@@ -27,7 +27,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.storyboard import script_import, services
+from projects.storyboard import continuity, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
@@ -76,6 +76,8 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     """One of each thing the studio's URLs point at, all in `team`."""
     take = finished_take(scene)
     services.scene_set_reference(scene=scene, user=owner, upload=_png("harbour.png"), fit="crop")
+    # It ends on an image: its end frame has an address (generation:scene_frame).
+    continuity.scene_set_continuity(scene=scene, user=owner, start_from="", end_on="image", end_image=_png("end.png"))
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -177,6 +179,10 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_reference", args=[scene.pk])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "original"])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "crop"])),
+        # Continuity: what a scene starts from and ends on, its frames, "use this frame" from the player.
+        ("post", reverse("projects:scene_continuity", args=[scene.pk])),
+        ("get", reverse("generation:scene_frame", args=[scene.pk, "end"])),
+        ("post", reverse("projects:take_start_next", args=[take.pk])),
         ("get", reverse("generation:connection_list", args=[team.pk])),
         ("get", reverse("generation:connection_edit", args=[team.pk, gateway.pk])),
         ("post", reverse("generation:connection_test", args=[team.pk, gateway.pk])),

@@ -162,9 +162,11 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
 
 
 def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
-                  parent: dict | None = None, parent_path: Path | None = None) -> None:
+                  parent: dict | None = None, parent_path: Path | None = None,
+                  inputs: tuple[InputIngredient, ...] = ()) -> None:
     """Write `dst` = `src` with `manifest` embedded and signed; `parent` (an ingredient's
-    definition) adds `parent_path`, or `src` itself, as an ingredient."""
+    definition) adds `parent_path`, or `src` itself, as an ingredient; `inputs` add images the
+    media was made from (a start frame, an end frame) as `inputTo` ingredients."""
     dst = Path(dst)
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
     try:
@@ -177,6 +179,9 @@ def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIden
             if parent is not None:
                 with open(parent_path or src, "rb") as ingredient:
                     builder.add_ingredient(parent, mime, ingredient)
+            for item in inputs:
+                builder.add_ingredient({"title": item.title, "relationship": "inputTo", "format": item.mime},
+                                       item.mime, io.BytesIO(item.data))
             builder.sign(signer, mime, source, out)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
@@ -262,6 +267,15 @@ class TakeChecks:
 
 
 @dataclass(frozen=True)
+class InputIngredient:
+    """An image a take was made from (its start or end frame), exactly as it was sent."""
+
+    title: str
+    data: bytes
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True)
 class TakeClaim:
     """What the studio states about a take it keeps: who made it, from what, with whose consent,
     and what its checks found in the file the provider delivered."""
@@ -275,6 +289,8 @@ class TakeClaim:
     consents: list[dict]  # [{"character": id, "grant": id | None, "sha256": str | None}]
     do_not_train: bool
     checks: TakeChecks
+    inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
+    continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
 
     @property
     def consents_sha256(self) -> str:
@@ -300,6 +316,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "request": {"alg": "sha256", "hash": claim.request_sha256},
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
+            **({"continuity": list(claim.continuity)} if claim.continuity else {}),
         }},
         {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
     ]
@@ -309,7 +326,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
                 "assertions": assertions}
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
     sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
-                  parent=parent if claim.checks.credentials != "none" else None)
+                  parent=parent if claim.checks.credentials != "none" else None, inputs=claim.inputs)
 
 
 # --- Reading --------------------------------------------------------------------------------

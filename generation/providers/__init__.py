@@ -5,13 +5,13 @@ encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py, workflow_v
 and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
-import importlib
 import threading
 import time
 
 from generation.models import ComfyWorkflow, ConnectionKind
 
 from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .facts import adapter_class
 
 
 def _sleep(seconds: float) -> None:
@@ -119,27 +119,6 @@ _BUILDERS = {
     "fal": _fal,
     "comfyui": _comfyui,
 }
-
-
-# Connection kind → (module, class) of its adapter, for what an adapter declares about its wire
-# (Provider class attributes) without building a client or decrypting a key; imported on first ask.
-_ADAPTER_CLASSES = {
-    "local": ("local_previz", "LocalPrevizProvider"),
-    "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
-    "replicate": ("replicate", "ReplicateProvider"),
-    "veo": ("veo", "VeoProvider"),
-    "runway": ("runway", "RunwayProvider"),
-    "fal": ("fal", "FalProvider"),
-    "comfyui": ("comfyui", "ComfyUIProvider"),
-}
-
-
-def adapter_class(kind: str) -> type[Provider]:
-    """The adapter class for a connection kind (ProviderError for a kind the studio has no adapter for)."""
-    if kind not in _ADAPTER_CLASSES:
-        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
-    module, name = _ADAPTER_CLASSES[kind]
-    return getattr(importlib.import_module(f".{module}", __name__), name)
 
 
 def remote_kinds() -> list[tuple[str, str]]:

@@ -24,7 +24,8 @@ class RenderRequest:
     scene_number: int = 1
     camera_notes: str = ""
     recipe: dict = field(default_factory=dict)
-    input_reference: Path | None = None  # an image already fitted to `size`
+    input_reference: Path | None = None  # the start frame, already fitted to `size`
+    end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
@@ -123,6 +124,10 @@ class Provider(ABC):
     # not been charged"), a refused take gives its estimate back (generation.spend.budget). True unless
     # the provider says otherwise: never give back what a provider may have billed.
     bills_refused_jobs: bool = True
+    # Continuity this adapter puts on its provider's wire, for models whose catalog entry declares it:
+    # an end frame beside the start frame (input_reference), the cast's likeness reference images.
+    sends_end_frame: bool = False
+    sends_reference_images: bool = False
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)

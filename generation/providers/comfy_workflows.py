@@ -176,8 +176,11 @@ def guess_inputs(graph: dict) -> dict:
     # The output node's rate decides how long the file plays; fall back to any rate input.
     if found := first(FPS_INPUTS, lambda c: "Save" in c or "Combine" in c or "CreateVideo" in c) or first(FPS_INPUTS):
         guess["fps"] = found
-    if found := first(("image",), lambda c: c == "LoadImage"):
-        guess["image"] = found
+    images = [[i.node_id, i.name] for i in literals if i.name == "image" and i.class_type == "LoadImage"]
+    if images:
+        guess["image"] = images[0]
+    if len(images) == 2:  # a first-last-frame workflow (LTX, Wan FLF2V) loads its two frames in order
+        guess["end_image"] = images[1]
     return guess
 
 
@@ -228,6 +231,11 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
     if "prompt" not in inputs:
         raise ValidationError("Choose the input that takes the prompt: without it every take renders "
                               "the same picture.")
+    if "end_image" in inputs and "image" not in inputs:
+        raise ValidationError("A workflow that ends on an end frame starts from a start frame too: choose the "
+                              "input that takes the reference image (start frame) as well.")
+    if "end_image" in inputs and inputs["end_image"] == inputs.get("image"):
+        raise ValidationError("The start frame and the end frame need two different image inputs.")
     with transaction.atomic():
         before = _mapping_of(workflow, workflow.catalog_model)
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
@@ -235,6 +243,7 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
             connection=workflow.connection, model_id=workflow.slug,
             defaults={"kind": ConnectionKind.COMFYUI, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
+                      "end_frame": "end_image" in inputs,
                       "price_per_second": {"*": float(price_per_second)},
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})
         workflow.catalog_model = model

@@ -94,7 +94,7 @@ def catalog_entry_edit(request, team_pk, pk, entry_pk):
         raise Http404("No such model on this connection.")
     entry = catalog.resolve(connection, listed.model_id)  # the team's copy, even from a shipped row's link
     form = CatalogEntryForm(request.POST or None, initial=CatalogEntryForm.initial_for(entry),
-                            declares_fields=connection.kind == ConnectionKind.OPENAI_VIDEOS)
+                            declares_fields=connection.kind == ConnectionKind.OPENAI_VIDEOS, kind=connection.kind)
     if request.method == "POST" and "reset" in request.POST:
         return _entry_reset(request, connection, entry)
     if request.method == "POST" and form.is_valid():
@@ -153,6 +153,7 @@ def model_register(request, team_pk, pk):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                             for f, e in form.errors.items())
         messages.error(request, f"The model was not registered. {problems}")
     return redirect("generation:connection_list", team_pk=team_pk)

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from generation.catalog import retired_entry_for
+from generation.catalog import declaration_problems, retired_entry_for
 from generation.models import (
     LOOKUP_WINDOW_DEFAULT,
     LOOKUP_WINDOW_MAX,
@@ -145,11 +145,16 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                            sizes: list[str], durations: list[int], price_per_second: float,
                            image_input: bool = False, native_characters: bool = False,
                            supports_remix: bool = False, typical_seconds: int | None = None,
-                           extra_fields: dict[str, str] | None = None, user=None) -> CatalogModel:
+                           extra_fields: dict[str, str] | None = None, extend_seconds: list[int] | None = None,
+                           extend_returns: str = "", shot_timing: str = "", shots_max: int | None = None,
+                           shots_seconds_min: int | None = None, shots_seconds_max: int | None = None,
+                           shot_min_seconds: int | None = None, user=None) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
 
     What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
-    native characters and constant extra fields; the adapter sends nothing else."""
+    native characters and constant extra fields; the adapter sends nothing else. So is what the
+    model can do for continuity (extension lengths, multi-shot limits): the format carries a start
+    frame only, so an end frame or likeness references cannot be declared (catalog.declaration_problems)."""
     if connection.kind != ConnectionKind.OPENAI_VIDEOS:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
     retired = retired_entry_for(model_id)
@@ -162,15 +167,20 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     problems = declared_fields_problems(schema)
     if problems:
         raise ValidationError(problems)
+    model = CatalogModel(
+        kind=connection.kind, connection=connection, model_id=model_id,
+        display_name=display_name or model_id, sizes=sizes, durations=durations,
+        input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
+        supports_remix=supports_remix, typical_seconds=typical_seconds or None,
+        price_per_second={"*": float(price_per_second)}, extend_seconds=list(extend_seconds or []),
+        extend_returns=extend_returns, shot_timing=shot_timing, shots_max=shots_max,
+        shots_seconds_min=shots_seconds_min, shots_seconds_max=shots_seconds_max, shot_min_seconds=shot_min_seconds,
+    )
+    if problems := declaration_problems(model):
+        raise ValidationError(problems)
     try:
         with transaction.atomic():
-            model = CatalogModel.objects.create(
-                kind=connection.kind, connection=connection, model_id=model_id,
-                display_name=display_name or model_id, sizes=sizes, durations=durations,
-                input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
-                supports_remix=supports_remix, typical_seconds=typical_seconds or None,
-                price_per_second={"*": float(price_per_second)},
-            )
+            model.save()
             audit_record(team=connection.team_id, actor=user, action=AuditAction.MODEL_REGISTERED, target=model,
                          target_label=f"{model.display_name} ({model_id})",
                          details={"connection": connection.label, "price_per_second": model.price_per_second,

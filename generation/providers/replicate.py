@@ -66,7 +66,8 @@ def _data_uri(path: Path) -> str:
 
 
 def veo_31_input(request: RenderRequest) -> dict:
-    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p."""
+    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. `last_frame`
+    ends the video on an image, after `image`; `reference_images` go alone (not with either frame)."""
     inputs = {
         "prompt": request.prompt,
         "duration": request.seconds,
@@ -77,8 +78,11 @@ def veo_31_input(request: RenderRequest) -> dict:
     image = _reference_data_uri(request)
     if image:
         inputs["image"] = image
-    if request.character_images:
-        # Veo's ASSET references keep a cast member's likeness; it takes up to three.
+    if request.end_frame is not None:
+        inputs["last_frame"] = _data_uri(Path(request.end_frame))
+    if request.character_images and not image and request.end_frame is None:
+        # Veo's ASSET references keep a cast member's likeness; it takes up to three, and none beside
+        # a frame (the cast then travels by description in the prompt).
         inputs["reference_images"] = [_data_uri(Path(p)) for p in request.character_images[:3]]
     return inputs
 
@@ -104,10 +108,15 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "google/veo-3.1": veo_31_input,
     "wan-video/wan-2.7-t2v": wan_27_t2v_input,
 }
+# Models whose input builder maps an end frame (last_frame).
+END_FRAME_MODELS = {"google/veo-3.1"}
 
 
 class ReplicateProvider(HttpAdapter, Provider):
     key = "replicate"
+    # For models whose input builder maps them (google/veo-3.1: last_frame, reference_images).
+    sends_end_frame = True
+    sends_reference_images = True
     has_thumbnail = False  # predictions output the video only; the studio extracts a frame
 
     def __init__(
@@ -131,6 +140,10 @@ class ReplicateProvider(HttpAdapter, Provider):
                       auth={"Authorization": f"Bearer {api_key}"})
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.end_frame is not None and request.model not in END_FRAME_MODELS:
+            # Said before anything is sent: a model whose inputs we do not map would drop it silently.
+            raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
+                                "entry takes one.", code="invalid_request")
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:

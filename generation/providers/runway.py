@@ -34,12 +34,16 @@ STATUSES = {
 }
 # Models that animate a start frame and refuse a text-only request.
 IMAGE_ONLY = {"gen4_turbo"}
+# Models whose promptImage may hold a last frame too ([{uri, position: "first"}, {uri, position: "last"}]),
+# as runwayml's ImageToVideoCreateParams types them; the others take a first frame only.
+LAST_FRAME_MODELS = {"veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast", "seedance2_mini"}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class RunwayProvider(HttpAdapter, Provider):
     key = "runway"
+    sends_end_frame = True  # for LAST_FRAME_MODELS
     has_thumbnail = False  # tasks output the video only; the studio extracts a frame
     reports_job_time = False  # a task has createdAt only, no end time
 
@@ -75,7 +79,12 @@ class RunwayProvider(HttpAdapter, Provider):
             body["seed"] = seed
         if request.input_reference is None:
             return "/v1/text_to_video", body
-        body["promptImage"] = _data_uri(Path(request.input_reference))
+        start = _data_uri(Path(request.input_reference))
+        if request.end_frame is None:
+            body["promptImage"] = start
+        else:
+            body["promptImage"] = [{"uri": start, "position": "first"},
+                                   {"uri": _data_uri(Path(request.end_frame)), "position": "last"}]
         return "/v1/image_to_video", body
 
     def submit(self, request: RenderRequest) -> str:
@@ -85,6 +94,10 @@ class RunwayProvider(HttpAdapter, Provider):
         if request.model in IMAGE_ONLY and request.input_reference is None:
             raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
                                 "to the scene, or pick another model.", code="invalid_request")
+        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
+            raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
+                                f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
+                                code="invalid_request")
         path, body = self.build_body(request)
         response = self._send("POST", path, idempotent=False, json=body)
         if response.is_error:

@@ -53,6 +53,9 @@ def request_problems(request: RenderRequest) -> list[str]:
     elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
         problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
                         "choose 8 seconds or a 720p size.")
+    if request.end_frame is not None and request.input_reference is None:
+        problems.append("Veo ends on a last frame only after a first frame (it moves from one to the other): "
+                        "give the take a start frame too.")
     references = _references(request)
     if references and request.seconds != LONG_ONLY:
         problems.append(f"Veo keeps a cast member's likeness only in 8-second takes, not {request.seconds}: "
@@ -66,7 +69,7 @@ def request_problems(request: RenderRequest) -> list[str]:
 def _references(request: RenderRequest) -> tuple[Path, ...]:
     # Veo takes a start frame or likeness references; with a scene image the frame wins and
     # the cast travels by description in the prompt (Google ignores references beside a frame).
-    if request.input_reference is not None:
+    if request.input_reference is not None or request.end_frame is not None:
         return ()
     return tuple(request.character_images[:MAX_REFERENCES])
 
@@ -87,6 +90,9 @@ def build_body(request: RenderRequest) -> dict:
     instance: dict = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
+    if request.end_frame is not None:
+        # Frame interpolation: google-genai's GenerateVideosConfig.last_frame → instances[0].lastFrame.
+        instance["lastFrame"] = _inline_image(request.end_frame)
     references = _references(request)
     if references:
         instance["referenceImages"] = [
@@ -101,6 +107,8 @@ def build_body(request: RenderRequest) -> dict:
 
 class VeoProvider(HttpAdapter, Provider):
     key = "veo"
+    sends_end_frame = True  # instances[0].lastFrame
+    sends_reference_images = True  # instances[0].referenceImages (ASSET)
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
     reports_job_time = False  # a Gemini operation has no timestamps: only done or not
     bills_refused_jobs = False  # a video its safety filters block is not charged, its answer says

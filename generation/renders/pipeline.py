@@ -35,10 +35,9 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import delivery, lookups
+from generation.renders import continuity, delivery, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
-from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.characters.consent import cast_problems
 from projects.models import Character
@@ -125,13 +124,17 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
 def _request_for(render: Render, workdir: Path) -> RenderRequest:
     recipe = render.recipe
     params = recipe["parameters"]
-    input_reference = None
-    if recipe.get("reference_image"):
-        # Fitted at submit, from the original the take pinned, to the exact size asked.
-        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
-            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+    input_reference = end_frame = None
+    # The start frame: a frame of another take (continuity), else the scene's reference image; the end frame.
+    # Each fitted at submit, from the original the take pinned, to the exact size asked.
+    start = recipe.get("start_frame") or recipe.get("reference_image")
+    if start:
         input_reference = workdir / "reference.png"
-        input_reference.write_bytes(fitted)
+        input_reference.write_bytes(continuity.fitted(start["original"], size=params["size"], fit=start["fit"]))
+    if recipe.get("end_frame"):
+        end_frame = workdir / "end.png"
+        end_frame.write_bytes(continuity.fitted(recipe["end_frame"]["original"], size=params["size"],
+                                                fit=recipe["end_frame"]["fit"]))
     character_images = []
     for index, name in enumerate(recipe.get("character_images", [])):
         path = workdir / f"character-{index}{Path(name).suffix}"
@@ -148,7 +151,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
-        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+        recipe=recipe, input_reference=input_reference, end_frame=end_frame,
+        character_images=tuple(character_images),
     )
 
 

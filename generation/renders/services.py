@@ -21,13 +21,13 @@ from django.utils.translation import gettext
 from generation import catalog
 from generation.models import Render, Status
 from generation.providers import ProviderError, provider_for
-from generation.renders import checks
+from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
 from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
 from generation.spend import budget
 from projects.activity.feed import on_render_started
-from projects.characters.consent import cast_problems
-from projects.models import Character
+from projects.characters.consent import cast_problems, consent_problem
+from projects.models import Character, StartFrom
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.dialogue.text import compose
 
@@ -60,7 +60,7 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         recipe["dialogue"] = [{"speaker": line.speaker_name, "character": line.character_id,
                                "parenthetical": line.parenthetical, "text": line.text,
                                "after_prompt_lines": line.after_prompt_lines} for line in lines]
-    if scene.reference_image:
+    if scene.reference_image and scene.start_from != StartFrom.PREVIOUS:  # a frame of another take wins
         recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
     cast = list(scene.cast.all())
     if cast:
@@ -85,8 +85,9 @@ class Compiled:
 
     model: object = None
     recipe: dict = field(default_factory=dict)
-    cast: list = field(default_factory=list)
+    cast: list = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
     problems: list[str] = field(default_factory=list)
+    carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
 def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
@@ -106,39 +107,50 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     policy = catalog.policy_refusal(scene.project, model, requested=model_id)
     if policy:
         return Compiled(model=model, problems=[policy])
+    fresh = recipe is None  # a new booking, from the scene as it is now (a retry replays its recipe)
     recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
     recipe["model"] = model.model_id
     if model.model_id != model_id:  # an alias booked as its newest dated snapshot: the take says which
         recipe["requested_model"] = model_id
         recipe["resolved_model"] = model.model_id
     problems = []
-    if recipe.get("reference_image") and "image" not in model.input_kinds:
-        problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
-                        "image or choose an image-to-video model.")
-    if not recipe.get("reference_image") and "image" in model.input_kinds and "text" not in model.input_kinds:
-        problems.append(f"{model.display_name} animates a start frame: add a reference image to the scene "
-                        "or choose a text-to-video model.")
+    if fresh:
+        frames = continuity.recipe_frames(scene)
+        problems += frames.problems
+        recipe.update(frames.entries)
+    # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
+    # above, and still needs a model that takes it).
+    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
+             else "image" if recipe.get("reference_image") else "")
+    end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
+    if lacks := catalog.frame_problems(model, start=start, end=end):
+        problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
+                                                scenes=[scene]))
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
         problems.append(refusal)
     try:
         cast = _cast_of(recipe, scene)
+        carried = _carried_of(recipe, cast)
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    # Whoever a frame's take shows appears in this take too: their consent must cover it.
+    problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
+                 if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
     if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
-    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
+    if cast and "character_images" not in recipe and model.reference_images:
         # The model keeps likenesses from images: send each cast member's first reference.
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
-        ][:3]
-    if recipe.get("character_images") and not recipe.get("reference_image"):
+        ][:model.reference_images]
+    if recipe.get("character_images") and not (recipe.get("reference_image") or recipe.get("start_frame")):
         # Beside a start frame the likeness images are not sent, so their limits do not apply.
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
-    return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
+    return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
 def form_key(value) -> uuid.UUID:
@@ -212,6 +224,18 @@ def _cast_of(recipe: dict, scene=None) -> list:
     found = known if set(ids) <= set(known) else {c.pk: c for c in Character.objects.filter(pk__in=ids)}
     if len(found) != len(set(ids)):
         raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
+    return [found[i] for i in ids]
+
+
+def _carried_of(recipe: dict, cast: list) -> list:
+    """The people the recipe's start and end frames show who are not already in its cast."""
+    ids = [pk for pk in continuity.carried_cast(recipe) if pk not in {c.pk for c in cast}]
+    if not ids:
+        return []
+    found = {c.pk: c for c in Character.objects.filter(pk__in=ids)}
+    if len(found) != len(ids):
+        raise ValidationError("A character shown in the start or end frame was deleted from the library; "
+                              "choose another frame.")
     return [found[i] for i in ids]
 
 

@@ -1,8 +1,10 @@
 import uuid
 
 from django import template
+from django.core.exceptions import ValidationError
 
 from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
+from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
 
 register = template.Library()
@@ -63,3 +65,15 @@ def chosen_model_refusal(render_form, scene) -> str:
 def refuses_model(error) -> bool:
     """True for a refusal of a retired or unknown model (it names the alternatives): offer to move the scene."""
     return any(mark in str(error or "") for mark in ALTERNATIVES_MARKS)
+
+
+@register.simple_tag
+def scene_frames(scene) -> dict:
+    """What a take of the scene would start from and end on now (a continuity.Source each), or why not."""
+    frames = {}
+    for role, resolve in (("start", start_source), ("end", end_source)):
+        try:
+            frames[role] = resolve(scene)
+        except ValidationError as exc:
+            frames[f"{role}_problem"] = " ".join(exc.messages)
+    return frames

@@ -23,8 +23,15 @@ from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership, Project, Scene
-from projects.selectors import board_frame, board_totals, scene_dialogue_for, unread_count
+from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
+from projects.selectors import (
+    board_frame,
+    board_frames,
+    board_totals,
+    scene_dialogue_for,
+    unread_count,
+)
+from projects.selectors.continuity import continuity_panel_for
 from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
@@ -119,6 +126,8 @@ def _scene_html(event, role: str) -> str:
         parts.append(render_to_string("projects/project_detail.html#scene-status", context))
         parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
+    if event.kind in CONTINUITY_KINDS:
+        parts.append(_continuity_html(event, project, context["membership"]))
     return compact("".join(parts))
 
 
@@ -133,6 +142,46 @@ def _dialogue_html(project, scene_id: int, context: dict) -> str:
     context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
     return (render_to_string("projects/project_detail.html#scene-dialogue", context)
             + render_to_string("projects/project_detail.html#scene-cast", context))
+
+
+# Changes that can move the frame a neighbour starts from or ends on (another take approved, rendered,
+# its approval withdrawn), or a scene's own continuity (its settings, a take of its own booked).
+CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
+                    ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
+
+
+def _continuity_html(event, project, membership) -> str:
+    """The frames and open panels' continuity of the scenes whose start or end frame depends on the changed
+    scene (the one after it, the one before it), and of the changed scene itself when it has any."""
+    scenes = {s.pk: s for s in _continuity_scenes(project, event.scene_id)}
+    if not scenes:
+        return ""
+    parts = []
+    for frame in board_frames(project=project, scene_ids=list(scenes)):
+        scene = scenes[frame.scene_id]
+        if scene.pk != event.scene_id:  # the changed scene's own frame is drawn above
+            parts.append(render_to_string("projects/project_detail.html#board-frame",
+                                          {"project": project, "membership": membership, "frame": frame, "oob": True}))
+        takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
+                     .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
+        first_last = (scene.position > 0, Scene.objects.filter(project=project, position__gt=scene.position).exists())
+        panel = continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=first_last)
+        parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
+            "project": project, "membership": membership, "scene": scene, "continuity": panel, "oob": True}))
+    return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
+
+
+def _continuity_scenes(project, scene_id: int) -> list:
+    """The scene itself when it starts from or ends on a neighbour's frame, and the neighbours that do so
+    from it: the one after starting from its last frame, the one before ending on its first frame."""
+    row = Scene.objects.filter(pk=scene_id, project=project).values_list("position", flat=True).first()
+    if row is None:
+        return []
+    near = Scene.objects.filter(project=project, position__in=[row - 1, row, row + 1]).select_related("project")
+    return [s for s in near
+            if (s.position == row and (s.start_from or s.end_on))
+            or (s.position == row + 1 and s.start_from == StartFrom.PREVIOUS)
+            or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

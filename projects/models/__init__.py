@@ -37,8 +37,11 @@ from .storyboard import (  # noqa: F401
     MIN_SCENE_SECONDS,
     SIZE_CHOICES,
     DialogueLine,
+    EndOn,
     Project,
     Scene,
+    StartFrom,
+    _end_image_upload_to,
     _reference_upload_to,
 )
 from .teams import (  # noqa: F401

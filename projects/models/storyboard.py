@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 SIZE_CHOICES = [
     ("1280x720", "1280×720 landscape (720p)"),
@@ -17,7 +18,24 @@ SIZE_CHOICES = [
 # scene's lines, sent with the prompt.)
 RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes", "dialogue")
 STALE_FIELD_WORDS = {"prompt": "prompt (or cast)", "duration": "duration", "size": "size",
-                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue"}
+                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue",
+                     "start_frame": "start frame", "end_frame": "end frame"}
+
+
+class StartFrom(models.TextChoices):
+    """What a take of the scene starts from (the start frame of image-to-video)."""
+
+    OWN = "", _("its own reference image (or the prompt alone)")
+    PREVIOUS = "previous", _("the last frame of the scene before it")
+
+
+class EndOn(models.TextChoices):
+    """What a take of the scene ends on, for models that take an end frame."""
+
+    NOTHING = "", _("wherever the model takes it")
+    IMAGE = "image", _("an image")
+    NEXT = "next", _("the first frame of the scene after it")
+
 
 MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
@@ -59,6 +77,14 @@ class Project(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def _end_image_upload_to(scene, filename):
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
+    return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/end-{uuid.uuid4().hex}.{suffix}"
 
 
 def _reference_upload_to(scene, filename):
@@ -112,6 +138,16 @@ class Scene(models.Model):
     approval_stale_fields = models.JSONField(
         default=list, blank=True,
         help_text="What of the scene's recipe was edited since its take was approved (empty: the approval holds)")
+    # Continuity with its neighbours (generation/renders/continuity.py resolves these to frames).
+    start_from = models.CharField(max_length=16, choices=StartFrom.choices, blank=True, default="")
+    start_take = models.ForeignKey(
+        "generation.Render", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="A take chosen in the player to start from; empty: the previous scene's approved take")
+    start_frame = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The frame of start_take to start from; empty: its last frame")
+    end_on = models.CharField(max_length=16, choices=EndOn.choices, blank=True, default="")
+    end_image = models.FileField(upload_to=_end_image_upload_to, blank=True, max_length=300,
+                                 help_text="The image a take ends on, when it ends on an image")
 
     class Meta:
         ordering = ["position", "pk"]

@@ -28,12 +28,13 @@ class TakeReview:
     comment_count: int  # replies included, as on the take's card
     decisions: list
     other_takes: list[Render]
+    next_scene: Scene | None = None  # the scene after it, which may start from a frame of this take
 
     def as_context(self) -> dict:
         return {"take": self.take, "scene": self.scene, "project": self.scene.project,
                 "scene_status": self.scene_status, "comments": self.comments,
                 "comment_count": self.comment_count, "decisions": self.decisions,
-                "other_takes": self.other_takes}
+                "other_takes": self.other_takes, "next_scene": self.next_scene}
 
 
 def take_review_for(*, take: Render) -> TakeReview:
@@ -46,6 +47,8 @@ def take_review_for(*, take: Render) -> TakeReview:
         comment_count=take.comments.count(),
         decisions=review.history(scene),
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
+        next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
+                    .order_by("position", "pk").first()),
     )
 
 

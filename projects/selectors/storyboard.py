@@ -27,19 +27,23 @@ from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
 from generation.models import ProvenanceState, Render, take_phase
+from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.models import (
     BoardView,
     Comment,
     Decision,
     DialogueLine,
+    EndOn,
     Project,
     ReviewDecision,
     Scene,
     SceneStatus,
+    StartFrom,
     UserPreference,
 )
 from projects.review import services as review
+from projects.selectors.continuity import continuity_panel_for
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -121,6 +125,10 @@ class Frame(_Drawn):
     @property
     def lines_more(self) -> int:
         return max(0, len(self.lines) - FRAME_LINES)
+    # The frame its newest take started from (ended on) is no longer the one the scene would take now:
+    # another take of the scene before (after) was approved or rendered. Nothing re-renders by itself.
+    start_changed: bool = False
+    end_changed: bool = False
 
     @property
     def provenance_label(self) -> str:
@@ -178,6 +186,7 @@ class ScenePanel:
     takes: list = field(default_factory=list)
     library: list = field(default_factory=list)
     dialogue: list = field(default_factory=list)  # DialogueLine rows, in order, with their characters
+    continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
 def board_for(*, project: Project, user=None) -> Board:
@@ -188,7 +197,7 @@ def board_for(*, project: Project, user=None) -> Board:
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
     """Just these frames (e.g. to re-render them out of band), in board order."""
-    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)))
+    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)), whole=False)
 
 
 def board_frame(*, project: Project, scene_id: int) -> Frame | None:
@@ -233,7 +242,11 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     takes = list(with_changes_requested(Render.objects.filter(scene=scene).select_related("created_by", "parent"))
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
-    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()))
+    # Its neighbours, for "starts from the scene before" and "ends on the scene after".
+    total = len(frames) if frames else project.scenes.count()  # the whole board, when drawn around it
+    neighbours = (scene.position > 0, scene.position + 1 < total)
+    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()),
+                      continuity=continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=neighbours))
 
 
 def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
@@ -284,11 +297,13 @@ def board_view_for(*, user) -> str:
     return view or BoardView.GRID
 
 
-def _frames(project: Project, scenes) -> list[Frame]:
+def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
+    """`whole`: `scenes` are all the project's, so each one's neighbours are among them."""
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
         "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
+        "start_from", "start_take_id", "start_frame", "end_on",
     ).annotate(target_kind=F("target_connection__kind"))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
@@ -302,7 +317,8 @@ def _frames(project: Project, scenes) -> list[Frame]:
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
-                          "watchable", "number", "error_message", "provider_started_at"))
+                          "watchable", "number", "error_message", "provider_started_at",
+                          "recipe__start_frame__key", "recipe__end_frame__key"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -317,6 +333,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
     ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
+    followed = _followed_by_position(project, scenes, by_scene, whole=whole)
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -339,8 +356,52 @@ def _frames(project: Project, scenes) -> list[Frame]:
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
             lines=lines.get(scene.pk, []),
+            **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames
+
+
+ENDED = {"failed", "canceled"}
+
+
+def _followed_by_position(project: Project, scenes: list[Scene], by_scene: dict, *, whole: bool) -> dict:
+    """position → the take its neighbours' frames come from (continuity.followed_take_id), for the
+    positions next to scenes that start from the scene before or end on the one after."""
+    wanted = {s.position - 1 for s in scenes if s.start_from == StartFrom.PREVIOUS and not s.start_take_id}
+    wanted |= {s.position + 1 for s in scenes if s.end_on == EndOn.NEXT}
+    if not wanted:
+        return {}
+    rows = [(s.pk, s.position, s.approved_take_id) for s in scenes if s.position in wanted]
+    takes = {pk: [(t[0], t[13]) for t in scene_takes] for pk, scene_takes in by_scene.items()}
+    if not whole:  # a few frames redrawn alone: their neighbours are read here, two queries
+        rows = list(Scene.objects.filter(project=project, position__in=wanted)
+                    .values_list("pk", "position", "approved_take_id"))
+        takes = {}
+        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])
+                                        .order_by("-created_at", "-pk").with_watchable()
+                                        .values_list("pk", "scene_id", "watchable")):
+            takes.setdefault(scene_id, []).append((pk, watchable))
+    return {position: followed_take_id(approved, takes.get(pk, [])) for pk, position, approved in rows}
+
+
+def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dict:
+    """Whether the frame the scene's newest take (not failed) started from or ended on is no longer the
+    one the scene would take now."""
+    newest = next((t for t in takes if t[2] not in ENDED), None)
+    if newest is None:
+        return {}
+    changed = {}
+    if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        if scene.start_take_id:
+            now = source_key(scene.start_take_id, scene.start_frame)
+        else:
+            take = followed.get(scene.position - 1)
+            now = source_key(take, None) if take else None
+        changed["start_changed"] = newest[17] != now
+    if scene.end_on == EndOn.NEXT and newest[18] is not None:
+        take = followed.get(scene.position + 1)
+        changed["end_changed"] = newest[18] != (source_key(take, 0, role="end") if take else None)
+    return changed
 
 
 class _Urls:

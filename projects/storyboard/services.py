@@ -368,12 +368,16 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     return scene
 
 
+# What a take is made from beyond the recipe's fields: editing one makes an approval stale too.
+FRAME_FIELDS = ("reference_image", "start_frame", "end_frame")
+
+
 def _stale_after(current: Scene, changed) -> list[str]:
     """The scene's stale-approval fields once `changed` are written: a recipe field edited
     while a take is approved means that take no longer shows what the scene asks for."""
     if not current.approved_take_id:
         return []
-    stale = [name for name in changed if name in RECIPE_FIELDS or name == "reference_image"]
+    stale = [name for name in changed if name in RECIPE_FIELDS or name in FRAME_FIELDS]
     return list(dict.fromkeys([*current.approval_stale_fields, *stale]))
 
 

@@ -80,7 +80,7 @@ def _panel_context(scene, membership, *, frames=None, **extra):
     dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team,
                                 edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
-            "project": scene.project, "membership": membership, "form": form,
+            "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
             "render_form": RenderForm(team=scene.project.team), **dialogue, **extra}
 
 

@@ -141,7 +141,19 @@
     });
   }
 
+  // A region's own message ("Line saved.", a refusal) answered this page's action; the same change
+  // coming back over the stream, drawn for everyone, has none: keep it where the user reads it.
+  function keepMessages(oldEl, newEl) {
+    oldEl.querySelectorAll(":scope > p[role=status][data-testid], :scope > p[role=alert][data-testid]").forEach(function (msg) {
+      if (newEl.querySelector('[data-testid="' + msg.dataset.testid + '"]')) return;
+      const heading = newEl.querySelector(":scope > h2, :scope > h3");
+      if (heading) heading.after(msg.cloneNode(true));
+      else newEl.prepend(msg.cloneNode(true));
+    });
+  }
+
   function keepWhatTheUserIsDoing(oldEl, newEl) {
+    keepMessages(oldEl, newEl);
     keepTypedLines(oldEl, newEl);
     const oldBox = oldEl.querySelector(".frame-select");
     const newBox = newEl.querySelector(".frame-select");
