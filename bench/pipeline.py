@@ -63,7 +63,8 @@ sys.path.insert(0, str(ROOT))
 TARGET_RATIO = 1.15
 TARGET_POLLS = 8
 
-from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402 (needs ROOT on sys.path first)
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
+from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402
 from bench.finish import TARGET_MS as TARGET_FINISH_MS  # noqa: E402
 from bench.finish import Finishes, finish_breakdown  # noqa: E402
 
@@ -357,10 +358,7 @@ def prepare(run: Run) -> None:
     else:
         run.broker = os.environ.get("CELERY_BROKER_URL") or "studiofs:// (throwaway folder)"
     os.environ.update(run.env)
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                             cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-    if migrate.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    database.migrate()
 
     import django
 
