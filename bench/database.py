@@ -12,7 +12,10 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,3 +33,21 @@ def migrate(env: dict | None = None) -> None:
                           cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"migrate failed:\n{done.stdout}{done.stderr}")
+
+
+def throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
+    """Create a fresh database next to the one DATABASE_URL names; returns (url, drop)."""
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    parts = urlsplit(url)
+    admin = urlunsplit((parts.scheme.replace("postgis", "postgresql"), parts.netloc,
+                        parts.path, parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), drop

@@ -55,7 +55,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -112,24 +112,6 @@ def parse_args() -> argparse.Namespace:
 
 
 # --- throwaway database / broker -------------------------------------------------
-
-def throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
-    """Create a fresh database next to the one DATABASE_URL names; returns (url, drop)."""
-    import psycopg
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme.replace("postgis", "postgresql"), parts.netloc,
-                        parts.path, parts.query, ""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), drop
-
 
 def start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     """A private redis-server on a free loopback port; returns (broker URL, stop)."""
@@ -345,7 +327,7 @@ def prepare(run: Run) -> None:
     })
     given_db = os.environ.get("DATABASE_URL", "")
     if given_db.startswith(("postgres", "postgis")):
-        run.env["DATABASE_URL"], drop = throwaway_postgres(given_db)
+        run.env["DATABASE_URL"], drop = database.throwaway_postgres(given_db)
         run.cleanups.append(drop)
         run.database = f"PostgreSQL (throwaway database on {urlsplit(given_db).hostname})"
     else:

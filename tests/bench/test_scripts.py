@@ -112,3 +112,12 @@ def test_pipeline_prints_the_finishing_stages_and_the_batch_through_a_real_worke
             rf"^polls per take \(Render.poll_count\): mean {NUMBER}",
             r"^creates per take \(jobs the provider accepted ÷ N\): 1.00 +must be exactly 1: met$",
             rf"^worker CPU during the measured batch: {NUMBER} s over {NUMBER} s .* ms per take")
+
+
+def test_activity_prints_each_page_at_each_history_length(bench_env):
+    output = run(bench_env, "activity.py", "--scenes", "12", "--histories", "50", "300", "--runs", "1")
+    printed(output, r"^built 12 scenes × 5 takes", r"^measured at 50 feed entries", r"^measured at 300 feed entries")
+    for page in ("the newest page's query alone", "feed", "feed, comments", "feed, one scene", "feed, scene search",
+                 "older, from the middle \\(htmx\\)"):
+        printed(output, rf"^{page} +(\d+ +{NUMBER} +{NUMBER} +\d+ +){{2}}{NUMBER}$")
+    printed(output, rf"^feed CPU at 300 ÷ at 50 entries: {NUMBER} +target ≤ 1.5 \(flat\): (met|MISSED)$")
