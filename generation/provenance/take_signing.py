@@ -121,20 +121,22 @@ def _consent_entry(character_id: int, grant) -> dict:
     return {"character": character_id, "grant": grant.pk, "sha256": provenance.canonical_sha256(terms)}
 
 
-def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks) -> SignedTake:
+def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
+              read: provenance.ProvenanceReport | None = None, container: str | None = None) -> SignedTake:
     """The file to store for this take: signed by the studio where the format allows.
 
     `checks`: what reading the delivered file and checking it against the booking found, from
-    the reads the pipeline already made (the file is read once more only to be signed)."""
+    the reads the pipeline already made: `read` (its C2PA reading) and `container` (what its
+    headers say it is, "other" for neither MP4 nor MOV) spare reading it again."""
     try:
-        mime = MIME[animatic.video_container(video)]
-    except ValueError:  # WebM and other containers C2PA cannot embed a manifest in
+        mime = MIME[container or animatic.video_container(video)]
+    except (KeyError, ValueError):  # WebM and other containers C2PA cannot embed a manifest in
         return SignedTake(video, {"studio_signed": False, "studio_note":
                                   "Stored unsigned: this video format cannot carry content credentials."})
     signed = video.with_name(f"signed{video.suffix}")
     try:
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render, checks=checks), mime=mime)
+                             claim=take_claim(render, checks=checks), mime=mime, read=read)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,

@@ -486,7 +486,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         problems = _delivery_problems(render, facts)
         # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
         # whose own manifest says what these checks found.
-        kept = take_signing.take_sign(render=render, video=video_path,
+        kept = take_signing.take_sign(render=render, video=video_path, read=report, container=facts["container"],
                                       checks=provenance.TakeChecks.of(report, delivery_problems=problems))
         try:
             with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:

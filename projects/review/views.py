@@ -1,6 +1,8 @@
 """Review pages: a take with its time-coded comments and decisions, side-by-side
 compare, the approved cut, the activity feed and notification settings."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +17,7 @@ from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
 from projects.htmx import wants_fragment
-from projects.inputs import id_or_404
+from projects.inputs import id_or_404, search_problem
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
@@ -203,11 +205,21 @@ def project_activity(request, pk):
     scene_id = request.GET.get("scene")
     # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
     scene = get_object_or_404(project.scenes, pk=id_or_404(scene_id, what="scene")) if scene_id else None
-    entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
-    context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
-               "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
-    template = "projects/activity.html" + ("#feed" if wants_fragment(request) else "")
-    return render(request, template, context)
+    before = request.GET.get("before")
+    cursor = selectors.ActivityCursor.parse(before) if before else None
+    if before and cursor is None:
+        raise Http404("No such page of the activity.")
+    search = "" if scene else request.GET.get("scene_q", "").strip()
+    problem = search_problem(search)
+    page = (selectors.ActivityPage([], None) if problem else
+            selectors.activity_page(project=project, kind=chosen, scene=scene, scene_search=search, before=cursor))
+    kept = {k: v for k, v in (("kind", chosen), ("scene", scene_id), ("scene_q", search)) if v}
+    context = {"project": project, "membership": membership, "entries": page.entries, "chosen": chosen, "scene": scene,
+               "filters": list(ACTIVITY_FILTERS), "scene_search": search, "search_problem": problem,
+               "before": before, "newest_query": urlencode(kept),
+               "older_query": urlencode({**kept, "before": page.older.token}) if page.older else ""}
+    fragment = ("#older" if before else "#feed") if wants_fragment(request) else ""
+    return render(request, "projects/activity.html" + fragment, context, status=400 if problem else 200)
 
 
 @login_required

@@ -13,10 +13,14 @@ from projects.selectors.characters import (
 )
 from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
 from projects.selectors.review import (
+    ACTIVITY_PAGE,
+    ActivityCursor,
+    ActivityPage,
     Cut,
     CutEntry,
     TakeReview,
     activity_for,
+    activity_page,
     cut_for,
     reviewable_takes,
     take_review_for,
@@ -39,8 +43,11 @@ from projects.selectors.storyboard import (
 from projects.selectors.teams import TeamMembers, team_members_for
 
 __all__ = [
+    "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",
+    "ActivityCursor",
+    "ActivityPage",
     "Board",
     "CastMember",
     "CharacterPage",
@@ -52,6 +59,7 @@ __all__ = [
     "TeamMembers",
     "Totals",
     "activity_for",
+    "activity_page",
     "board_for",
     "board_frame",
     "board_frames",

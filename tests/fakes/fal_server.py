@@ -286,8 +286,8 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
         urls = fake.urls(job)
         if stage == "queued":
             return h.reply(200, {"status": "IN_QUEUE", "queue_position": 2, "response_url": urls["response_url"]})
-        percent = 50 if job.done_at is None else min(99, int(100 * (1 - (job.done_at - time.monotonic())
-                                                                      / job.duration)))
+        percent = 50 if job.done_at is None or not job.duration else min(
+            99, int(100 * (1 - (job.done_at - time.monotonic()) / job.duration)))
         logs = [{"message": f"Generating video {percent}%", "level": "INFO", "source": "user",
                  "timestamp": "2026-11-26T10:00:00Z"}] if r.query.get("logs") == "1" else None
         if stage == "running":
