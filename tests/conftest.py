@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -18,25 +19,42 @@ pytest_plugins = [
 ]
 
 
+def studio_test_settings(tmp_path_factory) -> dict:
+    """The settings every test runs with (a test changes more with the `settings` fixture); also
+    what a module-scoped fixture builds its data under (tests/test_hostile_input.py)."""
+    from django.conf import settings
+
+    return {
+        "STORAGES": {**settings.STORAGES,
+                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        "MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
+        "STUDIO_TMP_DIR": tmp_path_factory.mktemp("scratch"),
+        "C2PA_DIR": tmp_path_factory.getbasetemp() / "c2pa",  # one local CA per run (per xdist worker)
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # A fresh cache per test: throttle counts (guest passwords, reset emails)
+        # never carry from one test to the next, even when CI points CACHES at Redis.
+        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                               "LOCATION": f"test-{uuid.uuid4().hex}"}},
+    }
+
+
+@contextmanager
+def tasks_inline():
+    """Unit tests run tasks inline; integration tests start a real worker."""
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = False
+
+
 @pytest.fixture(autouse=True)
 def _studio_settings(settings, tmp_path_factory):
-    # Unit tests run tasks inline; integration tests start a real worker.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
-    settings.STUDIO_TMP_DIR = tmp_path_factory.mktemp("scratch")
-    settings.C2PA_DIR = tmp_path_factory.getbasetemp() / "c2pa"  # one local CA per run
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A fresh cache per test: throttle counts (guest passwords, reset emails)
-    # never carry from one test to the next, even when CI points CACHES at Redis.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+    for name, value in studio_test_settings(tmp_path_factory).items():
+        setattr(settings, name, value)
+    with tasks_inline():
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -210,8 +228,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.getbasetemp() / "test-studio.sqlite3")
 
 
-@pytest.fixture
-def priced_gateway(team, owner):
+def priced_gateway_create(*, team, owner):
     """An OpenAI-format gateway whose one model, Wan 2.7, renders 4 s at 1280x720 for $0.50 a second.
 
     Its base URL answers nothing: for tests that book takes without sending them."""
@@ -222,3 +239,8 @@ def priced_gateway(team, owner):
     connections.catalog_register_model(connection=connection, model_id="wan-2.7", display_name="Wan 2.7",
                                        sizes=["1280x720"], durations=[4], price_per_second=0.5)
     return connection
+
+
+@pytest.fixture
+def priced_gateway(team, owner):
+    return priced_gateway_create(team=team, owner=owner)
