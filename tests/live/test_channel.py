@@ -401,3 +401,38 @@ def test_a_reconnecting_stream_replays_a_notification_to_its_recipient_only(
     # Another team's user, on their own team's stream (ours is a 404 to them): nothing either.
     assert not any('id="bell"' in data for data in stream(outsider, reverse("projects:team_events",
                                                                             args=[rival_team.pk])))
+
+
+def test_studios_on_two_databases_of_one_redis_server_wake_only_their_own_readers(settings, monkeypatch):
+    # Redis pub/sub ignores the database number: two studios sharing a Redis server on separate
+    # databases (staging beside production, parallel test workers) must not wake each other.
+    import redis
+
+    import projects.live
+
+    published, subscribed = [], []
+
+    class Redis:
+        def publish(self, channel, message):
+            published.append((self.url, channel))
+
+        def pubsub(self):
+            return self
+
+        def subscribe(self, channel):
+            subscribed.append((self.url, channel))
+
+    def from_url(url, **options):
+        client = Redis()
+        client.url = url
+        return client
+
+    monkeypatch.setattr(redis.Redis, "from_url", from_url)
+    for url in ("redis://127.0.0.1:6379/1", "redis://127.0.0.1:6379/2"):
+        settings.LIVE_REDIS_URL = url
+        monkeypatch.setattr(projects.live, "_redis", None)
+        Hub(_render_names, background=False)._pubsub()  # a web process's reader listens
+        projects.live.wake(7)  # a process of the same studio tells it there is news
+
+    assert published == subscribed  # each studio's reader hears its own studio …
+    assert published[0][1] != published[1][1]  # … and only its own
