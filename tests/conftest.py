@@ -12,10 +12,11 @@ from projects.models import Membership, Role
 from projects.storyboard import services
 from studio_site.celery import app as celery_app
 
-# Fixtures shared across test packages: the strict fake providers and the real Celery worker.
+# Fixtures shared across test packages: the strict fake providers and the real Celery worker;
+# and what keeps parallel test workers apart (tests/parallel.py).
 pytest_plugins = [
     "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
-    "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.worker",
+    "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.worker", "tests.parallel",
 ]
 
 
