@@ -22,8 +22,10 @@ from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models
+from django.db import models, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from generation.models import (
@@ -44,16 +46,20 @@ from projects.models import (
     CharacterKind,
     Comment,
     Invitation,
+    Membership,
     Notification,
+    Project,
     ReviewLink,
+    Role,
     Scene,
     ScriptImport,
+    Team,
 )
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import script_import, services
 from projects.storyboard.dialogue import services as dialogue
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 LONG = "x" * 100_000
@@ -289,9 +295,20 @@ PATH_VALUES = {"nul": "a%00b", "control": "a%01b", "bad-utf8": "a%FFb", "long": 
                "huge": str(10**30)}
 
 
-@pytest.fixture
-def world(team, owner, editor, reviewer, project, scene, priced_gateway, client):
-    """One of everything a form can point at, all in the team."""
+def _build_world() -> dict:
+    """One of everything a form can point at, all in one team: the ids the URLs are filled from."""
+    User = get_user_model()
+    owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
+    team = services.team_create(name="Harbour Films", owner=owner)
+    editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
+    reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
+    Membership.objects.create(team=team, user=editor, role=Role.EDITOR)
+    Membership.objects.create(team=team, user=reviewer, role=Role.REVIEWER)
+    project = services.project_create(team=team, user=owner, name="Harbour Story")
+    scene = services.scene_create(project=project, user=owner, title="Dawn",
+                                  prompt="A harbour at dawn, mist on the water.", duration=2, size="1280x720",
+                                  camera_notes="slow push-in")
+    priced_gateway = priced_gateway_create(team=team, owner=owner)
     local = team.connections.get(kind="local")
     # The recipe a real take of the scene has: a remix starts from it.
     recipe = generation.recipe_for(scene=scene, connection=local, model_id="previz-animatic-1")
@@ -325,18 +342,68 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
-    client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
-        "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
+        "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
-        "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
+        "users": {"owner": owner.pk, "editor": editor.pk, "reviewer": reviewer.pk},
     }
+
+
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module (so once per xdist worker), not once per case.
+
+    It is built in a transaction the module rolls back when it ends. Each test runs in a savepoint
+    inside it (pytest-django's `db`), rolled back after the test: whatever a hostile value stored is
+    gone before the next case, and every case starts from the same world as if it were built anew."""
+    with (django_db_blocker.unblock(), override_settings(**studio_test_settings(tmp_path_factory)),
+          tasks_inline(), transaction.atomic()):
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(_world, db, client):
+    client.raise_request_exception = False  # a crash is a 500 response, reported with its case
+    users = get_user_model().objects.in_bulk(_world["users"].values())
+    return {**_world, "users": {role: users[pk] for role, pk in _world["users"].items()}}
+
+
+# The fixtures a test names beside `world` are the world's own rows, read afresh for each test.
+@pytest.fixture
+def team(world):
+    return Team.objects.get(pk=world["team"])
+
+
+@pytest.fixture
+def owner(world):
+    return world["users"]["owner"]
+
+
+@pytest.fixture
+def editor(world):
+    return world["users"]["editor"]
+
+
+@pytest.fixture
+def reviewer(world):
+    return world["users"]["reviewer"]
+
+
+@pytest.fixture
+def project(world):
+    return Project.objects.get(pk=world["project"])
+
+
+@pytest.fixture
+def priced_gateway(world):
+    return ProviderConnection.objects.get(pk=world["connection"])
 
 
 def _fill(text: str, world) -> str:
@@ -359,7 +426,7 @@ def _log_in(client, form: Form, world) -> None:
         client.force_login(world["users"][form.role])
     elif form.role == "guest":
         session = client.session
-        session["guest_review"] = {str(world["link"].pk): {"name": "Gus"}}
+        session["guest_review"] = {str(world["link"]): {"name": "Gus"}}
         session.save()
 
 
@@ -383,9 +450,8 @@ def _send(client, form: Form, world, hostile_field: str, value):
     return client.post(url, encoded, content_type="application/x-www-form-urlencoded")
 
 
-def _refused_by_postgresql(instance, model_field) -> str | None:
+def _refused_by_postgresql(value, model_field) -> str | None:
     """Why PostgreSQL would refuse this stored value, or None."""
-    value = getattr(instance, model_field.attname)
     if isinstance(value, str):
         if "\x00" in value:
             return "contains NUL"
@@ -421,8 +487,9 @@ def _refused_in_json(value) -> str | None:
     return None
 
 
-def _stored_badly() -> list[str]:
-    problems = []
+def _checked_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
+    """Every stored field PostgreSQL could refuse a value of, per model of the studio's apps."""
+    checked = []
     for model in apps.get_models():
         if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
             continue
@@ -430,9 +497,19 @@ def _stored_badly() -> list[str]:
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
                                       models.DecimalField, models.FloatField, models.JSONField))
                     and not f.primary_key]
-        for instance in model.objects.all():
-            for model_field in concrete:
-                reason = _refused_by_postgresql(instance, model_field)
+        if concrete:
+            checked.append((model, concrete))
+    return checked
+
+
+def _stored_badly() -> list[str]:
+    """Every stored value PostgreSQL would refuse, in every row of those fields (read as values: the
+    same Python values the model's instances hold, without building a model instance per row)."""
+    problems = []
+    for model, fields in _checked_fields():
+        for row in model.objects.values_list(*(f.attname for f in fields)):
+            for model_field, value in zip(fields, row):
+                reason = _refused_by_postgresql(value, model_field)
                 if reason:
                     problems.append(f"{model.__name__}.{model_field.name} {reason}")
     return problems

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from generation.previz.animatic import probe_video
 from generation.provenance.credentials import read_with_settings
@@ -71,10 +71,10 @@ def rerender_from_the_request(page: Page, prompt: str) -> None:
 
 
 def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
-        browser: Browser, live_server, storyboard, reviewer, editor, project):
+        new_context, live_server, storyboard, reviewer, editor, project):
     dawn, take1 = storyboard["dawn"], storyboard["take1"]
-    rita = log_in(browser.new_context().new_page(), live_server.url, reviewer)
-    eddie = log_in(browser.new_context().new_page(), live_server.url, editor)
+    rita = log_in(new_context().new_page(), live_server.url, reviewer)
+    eddie = log_in(new_context().new_page(), live_server.url, editor)
 
     # The reviewer opens take 1 from the storyboard and comments at 00:02.
     rita.goto(f"{live_server.url}/projects/{project.pk}/")
