@@ -10,7 +10,15 @@ import time
 
 from generation.models import ComfyWorkflow, ConnectionKind
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    ExtendRequest,
+    JobProbe,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    RenderRequest,
+)
 from .facts import adapter_class
 
 
@@ -139,6 +147,6 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "JobProbe", "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
+    "ExtendRequest", "JobProbe", "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
     "adapter_class", "provider_for", "remote_kinds", "webhook_url_for",
 ]

@@ -46,6 +46,36 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class ExtendRequest:
+    """A finished take continued by `seconds`: what each adapter maps onto its provider's extension.
+
+    The provider finds the video its own way: by the job that made it (`source_job_id`: an OpenAI-format
+    video id, a Veo operation), or from the studio's copy of the whole clip (`source_video`: fal, ComfyUI).
+    The previz draws the continuation from the clip's last frame (`last_frame`)."""
+
+    prompt: str
+    model: str
+    seconds: int  # of the new part only: what the provider bills
+    size: str  # the extended take's, "WxH"
+    source_job_id: str = ""
+    source_video: Path | None = None
+    source_seconds: float | None = None  # the length of the clip being extended, as the studio probed it
+    last_frame: Path | None = None
+    title: str = ""
+    scene_number: int = 1
+    recipe: dict = field(default_factory=dict)
+    idempotency_key: str = ""
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+@dataclass(frozen=True)
 class JobState:
     status: str  # queued | running | succeeded | failed | canceled
     progress: int = 0
@@ -75,6 +105,7 @@ class JobProbe:
     created_after: datetime  # a little before we sent the create (clocks differ)
     exclude_ids: frozenset = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
+    extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
 
 
@@ -157,6 +188,16 @@ class Provider(ABC):
 
     def cancel(self, job_id: str) -> bool:
         return False
+
+    def extend(self, request: ExtendRequest) -> str:
+        """Start the continuation of a finished video (a provider job id, polled and downloaded like any).
+        Adapters whose provider documents an extension implement it; the catalog refuses an extension
+        declared on any other (can_extend)."""
+        raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
+
+    @property
+    def can_extend(self) -> bool:
+        return type(self).extend is not Provider.extend
 
     @property
     def can_cancel(self) -> bool:

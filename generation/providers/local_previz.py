@@ -16,7 +16,15 @@ from generation.models import PrevizJob
 from generation.previz import jobs
 from generation.previz import tasks as previz_tasks
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    ExtendRequest,
+    JobProbe,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    RenderRequest,
+)
 
 PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
 
@@ -59,6 +67,15 @@ class LocalPrevizProvider(Provider):
         # already committed: hand it to a worker now, as a remote service would.
         previz_tasks.previz_run_job.delay(str(job.id))
         return str(job.id)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """The continuation as an animatic of its own, drawn from the take's last frame (kept in the media
+        storage and named in the recipe's extend_of, so any worker draws it); the studio joins it to the take."""
+        if not 1 <= request.seconds <= 20:
+            raise ProviderError(f"The previz extends a take by 1 to 20 seconds, not {request.seconds}.")
+        return self.submit(RenderRequest(prompt=request.prompt, model=request.model, seconds=request.seconds,
+                                         size=request.size, title=request.title, scene_number=request.scene_number,
+                                         recipe=request.recipe))
 
     job_listing_hint = "Retry the take: the local previz is free."
     job_list_is_complete = True
