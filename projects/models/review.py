@@ -135,6 +135,8 @@ class Decision(models.TextChoices):
     APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
     # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    # An owner extended a take whose checks failed; the note is the reason, kept in the extension's recipe too.
+    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
 
@@ -185,6 +187,7 @@ class ActivityKind(models.TextChoices):
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
     SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
     MODEL_RETIRING = "model_retiring", "Model retiring"
@@ -194,7 +197,8 @@ class ActivityKind(models.TextChoices):
 ACTIVITY_FILTERS = {
     "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
     "comments": [ActivityKind.COMMENT],
-    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
+    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE,
+                  ActivityKind.EXTEND_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
               ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED,
               ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
