@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
@@ -104,6 +105,8 @@ FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
 }
+# A real clip for the take the Extend form continues.
+VIDEO = (COMFY_FIXTURES.parent / "c2pa" / "signed-by-test-cert.mp4").read_bytes()
 FORMS = [
     # studio_site/urls.py
     Form("login", "post", "/login/", "anonymous", ("username", "password"),
@@ -206,6 +209,12 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
+    # Extending a finished take by a length its model allows, and what that would send (issue #25 §3).
+    Form("render_extend", "post", "/takes/{extendable}/extend/", "editor",
+         ("choice", "prompt", "override_reason", "idempotency_key"),
+         {"choice": "previz-animatic-1@3", "prompt": "The mist lifts.", "idempotency_key": KEY}),
+    Form("render_extend_preview", "get", "/takes/{extendable}/extend/preview/", "editor", ("choice",),
+         {"choice": "previz-animatic-1@3"}),
     # An owner remixes a take whose checks failed, with the reason the override needs.
     Form("render_remix_override", "post", "/takes/{blocked}/remix/", "owner",
          ("prompt", "override_reason", "idempotency_key"),
@@ -332,6 +341,11 @@ def _build_world() -> dict:
                                     duration_seconds=2.0, created_by=editor, c2pa_state=ProvenanceState.INVALID,
                                     c2pa_summary={"verdict": "Tampered: the video's hash does not match."})
     CatalogModel.objects.filter(kind="local", model_id="previz-animatic-1").update(supports_remix=True)
+    # A finished take with its video: the Extend form reads its clip and last frame.
+    extendable = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
+                                       recipe=recipe, status=Status.SUCCEEDED, number=3, duration_seconds=2.0,
+                                       created_by=editor, provider_job_id="previz-job")
+    extendable.video.save("video.mp4", ContentFile(VIDEO), save=True)
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -347,7 +361,7 @@ def _build_world() -> dict:
         "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
-        "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
+        "blocked": blocked.pk, "extendable": extendable.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
