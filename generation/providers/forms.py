@@ -397,7 +397,7 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
-                   "end_image": "End frame image"}
+                   "end_image": "End frame image", "source_video": "Source video (the take it extends)"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")
