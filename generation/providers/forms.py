@@ -23,7 +23,7 @@ from generation.models import (
     Lifecycle,
     ShotTiming,
 )
-from generation.providers import ProviderError, adapter_class, outbound, remote_kinds
+from generation.providers import Provider, ProviderError, adapter_class, outbound, remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
 
@@ -139,6 +139,9 @@ class ContinuityFields(forms.Form):
             self.fields.pop("end_frame", None)
         if not adapter.sends_reference_images:
             self.fields.pop("reference_images", None)
+        if adapter.extend is Provider.extend:  # the adapter has no extension to send
+            self.fields.pop("extend_seconds", None)
+            self.fields.pop("extend_returns", None)
 
     def clean_extend_seconds(self) -> list[int]:
         text = self.cleaned_data.get("extend_seconds") or ""
@@ -151,7 +154,8 @@ class ContinuityFields(forms.Form):
             data["reference_images"] = data["reference_images"] or 0
         if "end_frame" in data:
             data["end_frame"] = bool(data["end_frame"])
-        data["extend_returns"] = data.get("extend_returns") or ""
+        if "extend_returns" in self.fields:
+            data["extend_returns"] = data.get("extend_returns") or ""
         data["shot_timing"] = data.get("shot_timing") or ""
         return data
 

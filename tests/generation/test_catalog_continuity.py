@@ -166,3 +166,33 @@ def test_a_refusal_for_a_missing_start_frame_names_the_teams_models_that_take_on
 
     assert "Wan 2.7 does not take a reference image: remove the scene's image first, or choose a model that takes " \
            "one. Models that fit this scene: Previz animatic (free)." in problems
+
+
+# --- Extension: only where the adapter can send one (issue #25 §3) ------------------------------
+
+
+@pytest.fixture
+def runway(team, owner):
+    return connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                         base_url="http://127.0.0.1:9", api_key="key_test")
+
+
+def test_a_provider_without_an_extension_on_its_wire_cannot_declare_one(client_for, owner, runway):
+    gen45 = shipped("runway", "gen4.5")
+    page = client_for(owner).get(edit_url(runway, gen45)).content.decode()
+    assert 'name="extend_seconds"' not in page and 'name="extend_returns"' not in page
+    with pytest.raises(ValidationError, match="Runway cannot extend a take: this model cannot declare extension "
+                                              "lengths."):
+        catalog.catalog_entry_update(connection=runway, model_id="gen4.5", extend_seconds=[5], extend_returns="whole")
+    assert not CatalogModel.objects.filter(connection=runway).exists()
+
+
+def test_the_previz_fal_veo_gateways_and_comfyui_may_declare_extensions():
+    for kind in ("local", "fal", "veo", "openai-videos", "comfyui"):
+        probe = CatalogModel(kind=kind, model_id="m", display_name="M", sizes=["1280x720"], durations=[4],
+                             extend_seconds=[4], extend_returns="new")
+        assert catalog.declaration_problems(probe) == [], kind
+    for kind in ("runway", "replicate"):
+        probe = CatalogModel(kind=kind, model_id="m", display_name="M", sizes=["1280x720"], durations=[4],
+                             extend_seconds=[4], extend_returns="new")
+        assert catalog.declaration_problems(probe) != [], kind

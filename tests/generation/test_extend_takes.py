@@ -20,7 +20,7 @@ from generation.models import CatalogModel, Lifecycle, Render, Status
 from generation.previz import animatic
 from generation.provenance.credentials import TAKE_LABEL, studio_ca_from_settings
 from generation.providers import connections
-from generation.renders import extension, pipeline
+from generation.renders import extension, pipeline, services
 from generation.spend import budget
 from generation.storage import joins
 from projects.audit import AuditEntry
@@ -351,3 +351,19 @@ def test_a_continuation_that_cannot_be_joined_fails_the_take_saying_why(
 def manifest_of(take) -> dict:
     store = read_store(take)
     return store["manifests"][store["active_manifest"]]
+
+
+def test_a_failed_extension_is_retried_as_the_same_extension(
+        scene, finished_take, extend, editor, previz_without_encode, django_capture_on_commit_callbacks):
+    take = finished_take(scene)
+    failed = extend(take)
+    Render.objects.filter(pk=failed.pk).update(status=Status.FAILED, error_message="The provider timed out.")
+    failed.refresh_from_db()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        retry, _ = services.render_retry(render=failed, user=editor, idempotency_key=uuid.uuid4())
+    retry.refresh_from_db()
+
+    assert retry.status == Status.SUCCEEDED and retry.lineage == "Retry of take 2"
+    assert retry.recipe["extend_of"]["take"]["id"] == take.pk
+    assert retry.join_seconds == pytest.approx(take.duration_seconds, abs=0.01)

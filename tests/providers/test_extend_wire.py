@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import pytest
 
 from generation.models import PrevizJob
-from generation.providers.base import ExtendRequest, ProviderError, RenderRequest
+from generation.providers.base import ExtendRequest, JobProbe, ProviderError, RenderRequest
 from generation.providers.comfyui import ComfyUIProvider, Workflow, frames_for
 from generation.providers.fal import FalProvider
 from generation.providers.http import make_client
@@ -243,3 +245,16 @@ def test_the_previz_books_a_job_for_the_new_seconds_only():
     assert job.spec["recipe"]["extend_of"]["last_frame"]["original"] == "frames/1/1/1/last.png"
     with pytest.raises(ProviderError, match="1 to 20 seconds, not 25"):
         LocalPrevizProvider().extend(extend_request("previz-animatic-1", seconds=25))
+
+
+def test_an_extension_whose_answer_was_lost_is_found_in_the_gateways_list(provider_server, gateway):
+    video_id = gateway.submit(RenderRequest(prompt="A harbour at dawn.", model="sora-2", seconds=8, size="1280x720"))
+    finished_video(gateway, video_id)
+    job_id = gateway.extend(extend_request("sora-2", seconds=8, source_job_id=video_id))
+    probe = JobProbe(model="sora-2", size="1280x720", seconds=8, prompt=PROMPT,
+                     created_after=datetime.now(timezone.utc) - timedelta(minutes=2), exclude_ids=frozenset({video_id}),
+                     extends=video_id)
+
+    assert gateway.find_job(probe) == job_id
+    # The list shows the stitched length (16 s): matched by seconds alone, the extension would be missed.
+    assert gateway.find_job(replace(probe, extends="")) is None
