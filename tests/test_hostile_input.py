@@ -24,6 +24,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
@@ -345,7 +346,8 @@ def _build_world() -> dict:
     extendable = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
                                        recipe=recipe, status=Status.SUCCEEDED, number=3, duration_seconds=2.0,
                                        created_by=editor, provider_job_id="previz-job")
-    extendable.video.save("video.mp4", ContentFile(VIDEO), save=True)
+    extendable.video.name = f"renders/{team.pk}/{project.pk}/{extendable.pk}/video.mp4"  # its file: see `world`
+    extendable.save(update_fields=["video"])
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -383,9 +385,13 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def world(_world, db, client):
+def world(_world, db, client, request):
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     users = get_user_model().objects.in_bulk(_world["users"].values())
+    form = getattr(getattr(request.node, "callspec", None), "params", {}).get("form")
+    if getattr(form, "url", "").startswith("/takes/{extendable}/"):
+        # Each test has its own media folder: the clip the Extend form reads is put back in it.
+        default_storage.save(Render.objects.get(pk=_world["extendable"]).video.name, ContentFile(VIDEO))
     return {**_world, "users": {role: users[pk] for role, pk in _world["users"].items()}}
 
 
@@ -587,7 +593,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     from django.urls import resolve
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
-           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
+           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1, "workflow": 1,
            "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
@@ -892,3 +898,12 @@ def test_deleting_scenes_that_cannot_exist_says_to_select_one_and_deletes_nothin
     assert response.status_code == 200
     assert "Select at least one scene to delete." in response.content.decode()
     assert Scene.objects.filter(pk=world["scene"]).exists()
+
+
+@pytest.mark.parametrize("form", [pytest.param(f, id=f.name) for f in FORMS if f.name == "render_extend"])
+def test_the_extend_forms_base_values_book_an_extension(client, world, form):
+    """The control case above goes deeper than a refusal: its values book the take's continuation."""
+    _log_in(client, form, world)
+    client.post(_fill(form.url, world), {k: _fill(v, world) for k, v in form.base.items()})
+    (extension,) = Render.objects.filter(parent_id=world["extendable"])
+    assert extension.recipe["extend_of"]["seconds"] == 3 and extension.recipe["prompt"] == "The mist lifts."
