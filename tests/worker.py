@@ -183,6 +183,8 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0022_ship_fal_catalog", "forwards"),
     ("generation.migrations.0024_catalog_typical_job_time", "seed"),
     ("generation.migrations.0025_declared_characters_and_provider_cleanup", "declare_characters"),
+    # What each shipped model can do for continuity (end frames, extension lengths, likeness references).
+    ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
 ]
 
 
