@@ -54,8 +54,12 @@ def extend_request_for(render: Render, workdir: Path) -> ExtendRequest:
 class WholeClip:
     path: Path  # what the take keeps: the joined clip, or the whole clip the provider returned
     join_seconds: float  # where the continuation begins in it
-    booked_seconds: float  # how long it should play: the extended take's length and the new seconds
     extension: provenance.Extension  # what its manifest says of the take it continues
+    # What the delivery check reads, and how long it should play: the new part the provider delivered (its
+    # booked seconds; a part of another size is re-encoded to the take's for the clip kept, never hidden by it),
+    # or the whole clip it returned (the extended take's length and the new seconds).
+    checked: Path
+    checked_seconds: float
 
 
 def whole_clip(render: Render, delivered: Path, workdir: Path) -> WholeClip:
@@ -88,7 +92,9 @@ def whole_clip(render: Render, delivered: Path, workdir: Path) -> WholeClip:
     title = ingredient_title(scene_number=extended["scene"]["number"], title=extended["scene"]["title"],
                              take_number=extended["take"]["number"])
     what = "continuation" if how != "provider" else "extended clip"
-    return WholeClip(path=path, join_seconds=join, booked_seconds=source_seconds + seconds,
+    new_part = how != "provider"
+    return WholeClip(path=path, join_seconds=join, checked=delivered,
+                     checked_seconds=float(seconds) if new_part else source_seconds + seconds,
                      extension=provenance.Extension(
                          parent_title=title, parent_path=parent, delivered_path=delivered,
                          delivered_title=f"{render.provider} {render.model} {what}", facts=facts, description=words))

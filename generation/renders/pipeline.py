@@ -508,7 +508,11 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             render.mark_failed(message)
             return
         report = provenance.read_with_settings(video_path)
-        problems = _delivery_problems(render, facts, seconds=whole.booked_seconds if whole else None)
+        if whole is None:
+            problems = _delivery_problems(render, facts)
+        else:  # an extension: what the provider delivered, the new part or the whole clip
+            checked = facts if whole.checked == clip else delivery.delivered_facts(whole.checked)
+            problems = _delivery_problems(render, checked, seconds=whole.checked_seconds)
         # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
         # whose own manifest says what these checks found.
         kept = take_signing.take_sign(render=render, video=clip, read=report, container=facts["container"],

@@ -367,3 +367,23 @@ def test_a_failed_extension_is_retried_as_the_same_extension(
     assert retry.status == Status.SUCCEEDED and retry.lineage == "Retry of take 2"
     assert retry.recipe["extend_of"]["take"]["id"] == take.pk
     assert retry.join_seconds == pytest.approx(take.duration_seconds, abs=0.01)
+
+
+def test_a_new_part_delivered_at_another_size_is_joined_at_the_takes_size_and_said_so(
+        scene, render_take, extend, monkeypatch):
+    take = render_take(scene)
+    real = animatic.render_animatic
+
+    def smaller(*, width, height, seconds, **rest):  # the provider's continuation comes back at half size
+        if seconds == 3:
+            width, height = width // 2, height // 2
+        real(width=width, height=height, seconds=seconds, **rest)
+
+    monkeypatch.setattr(animatic, "render_animatic", smaller)
+    child = extend(take)
+
+    assert child.status == Status.SUCCEEDED
+    assert (child.delivered["width"], child.delivered["height"]) == (1280, 720)  # the clip kept: the take's size
+    assert child.delivery_problems == ["640×360 instead of the booked 1280×720"]  # what was delivered: said
+    said = next(a["data"] for a in manifest_of(child)["assertions"] if a["label"] == TAKE_LABEL)["extension"]
+    assert said["joined"] == "re-encoded"
