@@ -19,6 +19,7 @@ from django.db import connection as db_connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
+from django.utils.translation import gettext
 from PIL import Image
 
 from generation import catalog
@@ -448,14 +449,15 @@ def _delivery_problems(render: Render, facts: dict, *, seconds: float | None = N
 
 def _whole_clip(render: Render, delivered: Path, workdir: Path):
     """An extension's whole clip (joining.whole_clip), or None once the take failed saying why."""
+    number = render.extension["take"]["number"]
     try:
         return joining.whole_clip(render, delivered, workdir)
     except ValueError as exc:
-        render.mark_failed(f"The provider's continuation could not be joined to take "
-                           f"{render.extension['take']['number']}: {exc}.")
+        render.mark_failed(gettext("The provider's continuation could not be joined to take %(take)s: %(why)s.")
+                           % {"take": number, "why": exc})
     except OSError as exc:
-        render.mark_failed(f"Take {render.extension['take']['number']}, which this take extends, could not be "
-                           f"read to join the continuation to it ({exc.strerror or exc}).")
+        render.mark_failed(gettext("Take %(take)s, which this take extends, could not be read to join the "
+                                   "continuation to it (%(why)s).") % {"take": number, "why": exc.strerror or exc})
     return None
 
 
