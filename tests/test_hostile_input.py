@@ -121,7 +121,7 @@ FORMS = [
     Form("scene_edit", "post", "/scenes/{scene}/edit/", "editor",
          ("title", "prompt", "duration", "size", "camera_notes", "version"),
          {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
-          "version": "1"}),
+          "version": "{scene_version}"}),
     Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
     # Continuity: what a scene starts from and ends on; "use this frame" for the next scene, from the player.
     Form("scene_continuity", "post", "/scenes/{scene}/continuity/", "editor", ("start_from", "end_on", "follow"),
@@ -349,6 +349,8 @@ def _build_world() -> dict:
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        # The scene's version as its edit form was opened on (adding its line above bumped it).
+        "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
         "users": {"owner": owner.pk, "editor": editor.pk, "reviewer": reviewer.pk},
