@@ -26,13 +26,15 @@ from projects.models import ChangeKind, Membership, Project
 from projects.selectors import board_frame, board_totals, unread_count
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
-SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
+SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
 
 
-STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
+# A frame that arrives (added, or back from the trash) is never one to skip for a later change.
+ARRIVING = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED}
+STATE_KINDS = SCENE_KINDS - ARRIVING - {ChangeKind.TAKE_QUEUED}
 
 
 def coalesce_key(event):
@@ -89,8 +91,9 @@ def _scene_html(event, role: str) -> str:
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
     progress_only = _progress_only(event)
-    if event.kind == ChangeKind.SCENE_CREATED:
-        # Appended to every board (static/studio/live.js drops a copy the page already has).
+    if event.kind in ARRIVING:
+        # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
+        # scene's order event, which follows, puts it in its place.
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
                      + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
                      + "</ol>")

@@ -28,12 +28,15 @@ from projects.selectors.storyboard import (
     Frame,
     ScenePanel,
     Totals,
+    TrashItem,
     board_for,
     board_frame,
     board_frames,
     board_totals,
     board_view_for,
     scene_panel_for,
+    trash_batch_for,
+    trash_for,
 )
 from projects.selectors.teams import TeamMembers, team_members_for
 
@@ -50,6 +53,7 @@ __all__ = [
     "TakeReview",
     "TeamMembers",
     "Totals",
+    "TrashItem",
     "activity_for",
     "board_for",
     "board_frame",
@@ -65,6 +69,8 @@ __all__ = [
     "reviewable_takes",
     "scene_panel_for",
     "take_review_for",
+    "trash_batch_for",
+    "trash_for",
     "team_members_for",
     "unread_count",
 ]

@@ -30,7 +30,7 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
-from projects.storyboard import services
+from projects.storyboard import services, trash
 from projects.storyboard.script import (
     MAX_PROMPT,
     MAX_SCRIPT_BYTES,
@@ -136,12 +136,18 @@ def _cast_label(line: str, cast: dict[str, Character]) -> str:
     return f"@{character.name}: {rest}" if character else line
 
 
+@dataclass
+class Imported:
+    scenes: list[Scene]
+    replaced: trash.Trashed | None = None  # the storyboard's scenes the import moved to the trash (its Undo)
+
+
 def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durations: list, cast_ids,
-                          takes_to_delete: int = 0) -> list[Scene]:
+                          takes_to_delete: int = 0) -> Imported:
     """Create the previewed scenes (appended, or replacing the storyboard's), casting only the ticked.
 
-    `takes_to_delete`: how many takes the user agreed to lose with the replaced scenes (the number
-    the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
+    `takes_to_delete`: how many takes the user agreed to move to the trash with the replaced scenes (the
+    number the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
     if script_import.expired:
         raise ValidationError("This preview has expired; upload the script again.")
     if mode not in MODES:
@@ -162,7 +168,7 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         # The row is the single-use ticket: a second click (or tab) finds it gone.
         if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
             raise ValidationError("This preview was already imported.")
-        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else 0
+        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else None
         scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
                                         prompt=("\n".join(_cast_label(line, cast) for line in data["lines"])
                                                 or data["prompt"])[:MAX_PROMPT],
@@ -171,21 +177,24 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         count = len(scenes)
         text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
         if replaced:
-            text += f", replacing {replaced} scene{pluralize(replaced)}"
+            count = len(replaced.scenes)
+            text += f", replacing {count} scene{pluralize(count)} (moved to the trash)"
         if cast:
             text += f"; cast {', '.join(c.name for c in cast.values())}"
         record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
-    return scenes
+    return Imported(scenes=scenes, replaced=replaced)
 
 
-def _replace(project: Project, user, takes_to_delete: int) -> int:
-    """Delete the storyboard's scenes the way a bulk delete does (their takes go with them)."""
+def _replace(project: Project, user, takes_to_delete: int) -> trash.Trashed | None:
+    """Move the storyboard's scenes to the trash, as a bulk delete does (their takes go with them; the
+    import's Undo, or the Trash page, brings them back)."""
     ids = list(Scene.objects.filter(project=project).values_list("pk", flat=True))
     if not ids:
-        return 0
+        return None
     takes = Scene.objects.filter(pk__in=ids).aggregate(n=Count("renders"))["n"]
     if takes > takes_to_delete:
         raise ValidationError(
-            f"Replacing deletes the {len(ids)} scene{pluralize(len(ids))} on the storyboard and their {takes} "
-            f"take{pluralize(takes)}: tick the confirmation to go ahead, or add the script's scenes after them.")
-    return services.scene_bulk_delete(project=project, scene_ids=ids, user=user)
+            f"Replacing moves the {len(ids)} scene{pluralize(len(ids))} on the storyboard and their {takes} "
+            f"take{pluralize(takes)} to the trash: tick the confirmation to go ahead, or add the script's scenes "
+            "after them.")
+    return trash.scene_bulk_trash(project=project, scene_ids=ids, user=user)
