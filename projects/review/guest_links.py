@@ -104,7 +104,7 @@ def live_link(token: str) -> ReviewLink | None:
 
 def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Render]:
     """What the guest may watch: finished, never withheld, only in the link's scope."""
-    visible = Render.objects.watchable().on_board().filter(scene__project=link.project).select_related("scene")
+    visible = Render.objects.watchable().filter(scene__project=link.project).select_related("scene")
     if with_comments:
         comments = threads(Comment.objects.select_related("author", "retake"), for_guests=True)
         visible = visible.prefetch_related(Prefetch("comments", comments))

@@ -150,8 +150,9 @@ def _restore(project: Project, which: Q, user, *, expected: int | None = None) -
         trash = {s.pk: s for s in rows if s.trashed_at is not None}
         result = Restored(already=[s for s in asked if s.trashed_at is None],
                           gone=[s for s in asked if s.purged_at is not None])
-        # What left last comes back first (a batch left top-down, so it comes back bottom-up): each
-        # scene then finds the neighbours it remembers as it left them.
+        # What left last comes back first, as undoing one delete after another would (a batch left
+        # top-down, so it comes back bottom-up): each finds the neighbours it remembers as it left them.
+        # Any other order ends the same, through the re-pointing below.
         wanted = sorted((trash[s.pk] for s in asked if s.pk in trash),
                         key=lambda s: (s.trashed_at, s.position, s.pk), reverse=True)
         if not wanted:

@@ -29,7 +29,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.selectors import board_for, cut_for, trash_for
+from projects.selectors import board_for, board_totals, cut_for, trash_for
 from projects.storyboard import services, trash
 
 
@@ -96,6 +96,17 @@ def test_a_trashed_scene_is_on_no_board_cut_guest_link_or_batch(project, make_sc
     assert [e.scene.title for e in cut_for(project=project).entries] == ["Shown"]
     assert [t.scene.title for t in guest_links.takes_in_scope(link)] == ["Shown"]
     assert board_for(project=project).trash_count == 1
+
+
+def test_the_boards_totals_say_the_same_on_load_and_live_when_a_trashed_take_may_be_billed(project, board, editor):
+    for scene in (board["A"], board["B"]):
+        Render.objects.create(scene=scene, provider="fal", model="fal-ai/veo3.1", recipe={}, status=Status.FAILED,
+                              number=1, cost=Decimal("3.20"), billing_unconfirmed=True)
+    trash.scene_trash(scene=board["B"], user=editor)
+
+    loaded = board_for(project=project).totals  # the page, from its frames
+    redrawn = board_totals(project=project)  # a live change, on its own
+    assert loaded.unconfirmed == redrawn.unconfirmed == Decimal("3.20")
 
 
 # --- Back where it was -------------------------------------------------------------------------------
@@ -220,6 +231,21 @@ def test_a_take_cannot_be_booked_for_a_scene_moved_to_the_trash(project, scene, 
     with pytest.raises(ValidationError, match="moved to the trash meanwhile: nothing was booked"):
         render_take(stale)
     assert not Render.objects.exists() and budget.committed(project) == 0
+
+
+def test_a_take_that_ends_unbilled_while_its_scene_is_in_the_trash_gives_its_estimate_back(project, scene, editor):
+    from projects.models import Project
+
+    take = Render.objects.create(scene=scene, provider="local", model="previz-animatic-1", recipe={},
+                                 status=Status.QUEUED, number=1, cost=Decimal("2.00"), created_by=editor)
+    Project.objects.filter(pk=project.pk).update(render_spend=Decimal("2.00"))  # as its booking committed it
+    trash.scene_trash(scene=scene, user=editor)
+
+    take = Render.objects.get(pk=take.pk)  # as a worker holds it, its scene not loaded
+    take.mark_failed("The provider could not be reached.")  # before any provider had it: nobody billed it
+
+    assert budget.committed(project) == Decimal("0.00")
+    assert Activity.objects.filter(kind=ActivityKind.RENDER_FAILED, take=take).exists()  # the feed still tells
 
 
 def test_revoking_consent_withdraws_the_approval_of_a_take_in_the_trash(project, make_scene, finished_take, team,
