@@ -20,7 +20,7 @@ PAGE = "projects/trash.html"
 def _page(request, project, membership, *, words=None, error=None, status=200):
     context = {"project": project, "membership": membership, "items": selectors.trash_for(project=project),
                "days": settings.TRASH_DAYS, "words": words or [], "error": error}
-    return render(request, PAGE + ("#trash" if wants_fragment(request) else ""), context, status=status)
+    return render(request, PAGE + ("#trash-response" if wants_fragment(request) else ""), context, status=status)
 
 
 def _done(request, project, membership, *, words=None, error=None):

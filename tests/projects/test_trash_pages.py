@@ -33,6 +33,7 @@ def test_deleting_from_the_panel_moves_the_scene_to_the_trash_and_offers_an_undo
     assert frame_titles(html) == ["Arrival", "Cliffs"]
     assert "“Bridge” moved to the trash." in html and 'data-testid="trash-undo"' in html
     assert 'id="trash-toast" class="toast-slot" aria-live="polite" hx-swap-oob="outerHTML"' in html
+    assert re.search(r'<a id="trash-link" [^>]*hx-swap-oob="outerHTML">Trash \(1\)</a>', html)  # the menu counts it
     batch = batch_in(html)
     assert response.headers["HX-Push-Url"] == reverse("projects:project_detail", args=[project.pk]) + f"?undo={batch}"
     assert Scene.all_objects.get(pk=abc[1].pk).in_trash
