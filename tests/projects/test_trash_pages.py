@@ -124,7 +124,7 @@ def test_the_trash_page_lists_who_deleted_what_when_and_its_takes(client_for, ed
 
     html = page.content.decode()
     [row] = re.findall(r'<li class="trash-item".*?</li>', html, re.S)
-    assert "1. Harbour at dusk" in row and f"Deleted by {editor.username}" in row
+    assert "<strong>Harbour at dusk</strong>" in row and "Was scene 1" in row and f"Deleted by {editor.username}" in row
     assert '<span data-testid="trash-takes">2 takes</span>' in row and "deleted forever on" in row
     assert 'data-testid="trash-link">Trash (1)</a>' in html
 
