@@ -17,6 +17,8 @@ import json
 import re
 
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
@@ -68,7 +70,7 @@ def render_change(event, role: str) -> list[Message]:
         return [Message(event.id, "change", bell_html(event.recipient_id))]
     if kind == ChangeKind.SCENE_DELETED:
         gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-        return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
+        return [Message(event.id, "change", gone + _gone_notice(event) + _totals_html(event.project_id, role))]
     if kind in SCENE_KINDS:
         return [Message(event.id, "change", _scene_html(event, role))]
     return []
@@ -97,6 +99,8 @@ def _scene_html(event, role: str) -> str:
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
                      + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
                      + "</ol>")
+        if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
+            parts.append(_gone_notice(event, back=True))
     else:
         parts.append(render_to_string("projects/project_detail.html#board-frame", context))
     if progress_only:
@@ -112,6 +116,19 @@ def _scene_html(event, role: str) -> str:
         parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
     return compact("".join(parts))
+
+
+def _gone_notice(event, *, back: bool = False) -> str:
+    """The notice in a side panel still open on a scene a teammate moved to the trash: nothing the person
+    typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
+    scene_id = int(event.scene_id)
+    if back:
+        return f'<p id="scene-gone-{scene_id}" class="error" role="alert" hidden hx-swap-oob="outerHTML"></p>'
+    who = event.actor.get_username() if event.actor_id and event.actor else gettext("A teammate")
+    words = gettext("%(name)s moved this scene to the trash. What you typed stays here; restore the scene from "
+                    "the project's Trash to save it.") % {"name": who}
+    return (f'<p id="scene-gone-{scene_id}" class="error" role="alert" data-testid="scene-gone" '
+            f'hx-swap-oob="outerHTML">{escape(words)}</p>')
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

@@ -7,7 +7,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from projects.models import Role, Scene
 from tests.browser.conftest import log_in
-from tests.browser.test_storyboard_journey import frame
+from tests.browser.test_storyboard_journey import frame, scene_card
 
 LIVE = 5_000  # a change must show within this (the embedded default reads changes every 0.25 s)
 
@@ -103,3 +103,27 @@ def test_the_panels_delete_closes_it_and_offers_the_undo(page: Page, live_server
     page.locator("[data-dismiss-toast]").click()  # the toast goes; the scene stays in the trash
     expect(page.get_by_test_id("trash-toast")).to_have_count(0)
     expect(page.get_by_test_id("trash-link")).to_have_text("Trash (1)")
+
+
+def test_a_teammate_editing_a_scene_moved_to_the_trash_keeps_what_she_typed_and_reads_why(
+        browser: Browser, live_server, team, owner, make_member, project, make_scene):
+    from projects.storyboard import trash
+
+    rita = make_member(team, Role.EDITOR, "rita")
+    make_scene(title="Arrival")
+    bridge = make_scene(title="Bridge")
+    hers = open_board(browser, live_server, rita, project)
+    panel = scene_card(hers, "Bridge")
+    panel.get_by_label("Title").fill("Bridge in fog")
+
+    trashed = trash.scene_trash(scene=bridge, user=owner)
+
+    notice = panel.get_by_test_id("scene-gone")
+    expect(notice).to_contain_text(f"{owner.username} moved this scene to the trash. What you typed stays here",
+                                   timeout=LIVE)
+    expect(panel.get_by_label("Title")).to_have_value("Bridge in fog")
+    trash.trash_undo(project=project, batch=trashed.batch, user=owner)
+    expect(notice).to_be_hidden(timeout=LIVE)
+    expect(panel.get_by_label("Title")).to_have_value("Bridge in fog")
+    assert hers.evaluate("window.__noReload") is True
+    hers.context.close()

@@ -87,6 +87,9 @@ def test_a_deleted_scene_leaves_every_board_and_the_rest_renumber(watching, proj
     assert any(f'<li id="frame-{a}" hx-swap-oob="delete">' in m.data for m in messages)
     [order] = [m for m in messages if m.event == "order"]
     assert json.loads(order.data) == [b, c]
+    # A teammate with its panel open keeps what they typed and reads why a save would not work.
+    gone = next(m.data for m in messages if f'id="scene-gone-{a}"' in m.data)
+    assert f"{owner.username} moved this scene to the trash. What you typed stays here" in gone
 
 
 def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_their_place(
@@ -104,6 +107,9 @@ def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_the
         frame = next(m.data for m in arriving if f'id="frame-{scene.pk}"' in m.data)
         assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
         assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
+    for scene in (a, b):  # an open panel's notice goes: it may save again
+        assert any(f'<p id="scene-gone-{scene.pk}" class="error" role="alert" hidden hx-swap-oob="outerHTML"></p>'
+                   in m.data for m in arriving)
     assert messages[-1].event == "order"  # after the frames it places
     assert json.loads(messages[-1].data) == [a.pk, b.pk, c.pk]
     assert 'data-testid="total-scenes">3<' in arriving[-1].data
