@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from projects.activity.feed import record
 from projects.characters.consent import consent_problem
@@ -193,8 +194,10 @@ def _replace(project: Project, user, takes_to_delete: int) -> trash.Trashed | No
         return None
     takes = Scene.objects.filter(pk__in=ids).aggregate(n=Count("renders"))["n"]
     if takes > takes_to_delete:
-        raise ValidationError(
-            f"Replacing moves the {len(ids)} scene{pluralize(len(ids))} on the storyboard and their {takes} "
-            f"take{pluralize(takes)} to the trash: tick the confirmation to go ahead, or add the script's scenes "
-            "after them.")
+        raise ValidationError(ngettext(
+            "Replacing moves the scene on the storyboard and its takes (%(takes)d) to the trash: tick the "
+            "confirmation to go ahead, or add the script's scenes after it.",
+            "Replacing moves the %(scenes)d scenes on the storyboard and their takes (%(takes)d) to the trash: "
+            "tick the confirmation to go ahead, or add the script's scenes after them.", len(ids))
+            % {"scenes": len(ids), "takes": takes})
     return trash.scene_bulk_trash(project=project, scene_ids=ids, user=user)

@@ -175,7 +175,7 @@ def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, 
 
     refused = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"]})
     assert refused.status_code == 400
-    assert "Replacing moves the 1 scene on the storyboard and their 1 take to the trash" in refused.content.decode()
+    assert "Replacing moves the scene on the storyboard and its takes (1) to the trash" in refused.content.decode()
     assert list(project.scenes.all()) == [scene]
 
     done = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"], "takes_to_delete": "1"},

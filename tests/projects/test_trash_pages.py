@@ -209,3 +209,22 @@ def test_a_take_of_a_scene_in_the_trash_is_not_found_by_its_review_page(client_f
     assert client.get(reverse("projects:take_review", args=[take.pk])).status_code == 404
     assert client.get(reverse("projects:scene_panel", args=[project.pk, scene.pk])).status_code == 404
     assert client.get(reverse("generation:render_file", args=[take.pk, "video"])).status_code == 404
+
+
+def test_another_teams_delete_is_neither_shown_nor_undone_from_our_project(client_for, editor, project, abc,
+                                                                         outsider):
+    from projects.models import Membership
+    from projects.storyboard import services
+
+    theirs = services.project_create(team=Membership.objects.get(user=outsider).team, user=outsider, name="Rival")
+    secret = services.scene_create(project=theirs, user=outsider, title="Their secret scene", prompt="Shh.",
+                                   duration=2, size="1280x720")
+    trashed = trash.scene_trash(scene=secret, user=outsider)
+    client = client_for(editor)
+
+    board = client.get(reverse("projects:project_detail", args=[project.pk]), {"undo": trashed.batch})
+    assert "Their secret scene" not in board.content.decode()
+    assert 'data-testid="trash-toast"' not in board.content.decode()
+    undone = client.post(reverse("projects:trash_undo", args=[project.pk]), {"batch": trashed.batch}, follow=True)
+    assert "Their secret scene" not in undone.content.decode()
+    assert Scene.all_objects.get(pk=secret.pk).in_trash  # theirs stays where they put it
