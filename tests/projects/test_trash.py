@@ -12,7 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from generation.exports.services import export_plan
 from generation.models import Render, Status
+from generation.renders import batch
 from generation.spend import budget
 from generation.spend.selectors import month_period, spend_for
 from projects.characters import consent
@@ -31,6 +33,7 @@ from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import board_for, board_totals, cut_for, trash_for
 from projects.storyboard import services, trash
+from projects.storyboard.script import storyboard_fountain
 
 
 def _png():
@@ -93,8 +96,11 @@ def test_a_trashed_scene_is_on_no_board_cut_guest_link_or_batch(project, make_sc
     trash.scene_trash(scene=hidden, user=editor)
 
     assert [f.title for f in board_for(project=project).frames] == ["Shown"]
-    assert [e.scene.title for e in cut_for(project=project).entries] == ["Shown"]
+    assert [e.scene.title for e in cut_for(project=project).entries] == ["Shown"]  # Play all
+    assert [p.scene.title for p in export_plan(project).scenes] == ["Shown"]  # film, PDF, timelines, CSV
     assert [t.scene.title for t in guest_links.takes_in_scope(link)] == ["Shown"]
+    assert [s.title for s in batch.scenes_in_scope(project, "all", [])] == ["Shown"]  # Render scenes
+    assert "Hidden" not in storyboard_fountain(title=project.name, scenes=project.scenes.all())
     assert board_for(project=project).trash_count == 1
 
 

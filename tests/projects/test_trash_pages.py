@@ -228,3 +228,18 @@ def test_another_teams_delete_is_neither_shown_nor_undone_from_our_project(clien
     undone = client.post(reverse("projects:trash_undo", args=[project.pk]), {"batch": trashed.batch}, follow=True)
     assert "Their secret scene" not in undone.content.decode()
     assert Scene.all_objects.get(pk=secret.pk).in_trash  # theirs stays where they put it
+
+
+def test_the_activity_feed_keeps_a_trashed_scenes_history_but_filters_and_links_only_the_board(
+        client_for, editor, project, scene, finished_take):
+    take = finished_take(scene)
+    trash.scene_trash(scene=scene, user=editor)
+    client = client_for(editor)
+
+    feed = client.get(reverse("projects:project_activity", args=[project.pk])).content.decode()
+
+    assert f"deleted scene 1, {scene.title}" in feed and f"take 1 of {scene.title} finished" in feed
+    assert reverse("projects:take_review", args=[take.pk]) not in feed  # its page is gone with it
+    assert f'<option value="{scene.pk}"' not in feed
+    assert client.get(reverse("projects:project_activity", args=[project.pk]),
+                      {"scene": scene.pk}).status_code == 404
