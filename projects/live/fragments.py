@@ -123,7 +123,7 @@ def _gone_notice(event, *, back: bool = False) -> str:
     typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
     scene_id = int(event.scene_id)
     if back:
-        return f'<p id="scene-gone-{scene_id}" class="error" role="alert" hidden hx-swap-oob="outerHTML"></p>'
+        return f'<p id="scene-gone-{scene_id}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
     who = event.actor.get_username() if event.actor_id and event.actor else gettext("A teammate")
     words = gettext("%(name)s moved this scene to the trash. What you typed stays here; restore the scene from "
                     "the project's Trash to save it.") % {"name": who}

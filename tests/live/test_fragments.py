@@ -108,7 +108,7 @@ def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_the
         assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
         assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
     for scene in (a, b):  # an open panel's notice goes: it may save again
-        assert any(f'<p id="scene-gone-{scene.pk}" class="error" role="alert" hidden hx-swap-oob="outerHTML"></p>'
+        assert any(f'<p id="scene-gone-{scene.pk}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
                    in m.data for m in arriving)
     assert messages[-1].event == "order"  # after the frames it places
     assert json.loads(messages[-1].data) == [a.pk, b.pk, c.pk]
