@@ -269,7 +269,10 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     if unknown:
         raise ValueError(f"Not scene fields: {sorted(unknown)}")
     for _attempt in range(3):  # a colleague may save again between our read and our write
-        current = Scene.objects.select_related("updated_by").get(pk=scene.pk)
+        current = Scene.objects.select_related("updated_by").filter(pk=scene.pk).first()
+        if current is None:  # a teammate moved it to the trash after the page asked for it
+            raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was saved. "
+                                          "Restore it from the project's Trash to save your edit."))
         if current.version == expected_version:
             writing = fields
         elif base is None:

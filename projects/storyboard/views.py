@@ -311,7 +311,13 @@ def scene_delete(request, pk):
     project = scene.project
     if request.method == "GET":  # an old link to it: the button is a form now
         return render(request, "projects/scene_confirm_delete.html", {"scene": scene})
-    trashed = trash.scene_trash(scene=scene, user=request.user)
+    try:
+        trashed = trash.scene_trash(scene=scene, user=request.user)
+    except ValidationError as exc:  # a teammate deleted it a moment before
+        if wants_fragment(request):
+            return _board(request, project, membership, board_message=" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+        return redirect("projects:project_detail", pk=project.pk)
     if wants_fragment(request):  # the panel closes: back to the board's own address, with the Undo
         return trashed_response(request, project, membership, trashed)
     return redirect(board_url(project, undo=trashed))

@@ -239,6 +239,14 @@ def test_a_take_cannot_be_booked_for_a_scene_moved_to_the_trash(project, scene, 
     assert not Render.objects.exists() and budget.committed(project) == 0
 
 
+def test_an_edit_saved_on_a_scene_moved_to_the_trash_meanwhile_is_refused_in_words(project, scene, editor, owner):
+    stale = Scene.objects.get(pk=scene.pk)  # the editor's open panel
+    trash.scene_trash(scene=scene, user=owner)
+    with pytest.raises(ValidationError, match="moved to the trash meanwhile: nothing was saved"):
+        services.scene_update(scene=stale, expected_version=stale.version, user=editor, title="Dawn, wide")
+    assert Scene.all_objects.get(pk=scene.pk).title == "Dawn"
+
+
 def test_a_take_that_ends_unbilled_while_its_scene_is_in_the_trash_gives_its_estimate_back(project, scene, editor):
     from projects.models import Project
 

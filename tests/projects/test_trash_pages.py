@@ -243,3 +243,20 @@ def test_the_activity_feed_keeps_a_trashed_scenes_history_but_filters_and_links_
     assert f'<option value="{scene.pk}"' not in feed
     assert client.get(reverse("projects:project_activity", args=[project.pk]),
                       {"scene": scene.pk}).status_code == 404
+
+
+def test_deleting_a_scene_a_teammate_deleted_a_moment_before_says_so(client_for, editor, owner, project, abc,
+                                                                    monkeypatch):
+    from projects.storyboard import views
+
+    stale = Scene.objects.select_related("project__team").get(pk=abc[1].pk)  # found just before…
+    membership = project.team.memberships.get(user=editor)
+    monkeypatch.setattr(views, "get_scene_for", lambda user, pk: (stale, membership))
+    trash.scene_trash(scene=abc[1], user=owner)  # …the owner's delete committed
+
+    response = client_for(editor).post(reverse("projects:scene_delete", args=[abc[1].pk]), **HX)
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "no longer on the storyboard; nothing was deleted" in html
+    assert frame_titles(html) == ["Arrival", "Cliffs"]
+    assert Scene.all_objects.get(pk=abc[1].pk).trashed_by == owner
