@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -362,16 +363,17 @@ class TrashItem(_Drawn):
 
 def trash_for(*, project: Project) -> list[TrashItem]:
     """The project's trash, most recently deleted first, in three queries however full it is."""
-    scenes = list(Scene.all_objects.in_trash().filter(project=project).select_related("trashed_by")
+    in_trash = Scene.all_objects.in_trash().filter(project=project)
+    scenes = list(in_trash.select_related("trashed_by")
                   .only("pk", "project_id", "position", "title", "trashed_at", "trashed_by", "trashed_by__username")
                   .annotate(take_count=Count("renders", distinct=True),
                             rendering=Count("renders", filter=~Q(renders__status__in=TERMINAL), distinct=True))
                   .order_by("-trashed_at", "position", "pk"))
-    comments = dict(Comment.objects.filter(take__scene__in=[s.pk for s in scenes]).values("take__scene_id")
+    comments = dict(Comment.objects.filter(take__scene__in=in_trash.values("pk")).values("take__scene_id")
                     .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
     return [TrashItem(scene=s, number=s.number, title=s.title,
                       trashed_by=s.trashed_by.get_username() if s.trashed_by else "", trashed_at=s.trashed_at,
-                      purge_on=(s.trashed_at + timedelta(days=settings.TRASH_DAYS)).date(), takes=s.take_count,
+                      purge_on=timezone.localdate(s.trashed_at + timedelta(days=settings.TRASH_DAYS)), takes=s.take_count,
                       comments=comments.get(s.pk, 0), rendering=bool(s.rendering)) for s in scenes]
 
 

@@ -71,11 +71,6 @@ class Purged:
     takes: int = 0
 
 
-def purge_date(scene: Scene):
-    """When the daily purge deletes a trashed scene forever."""
-    return scene.trashed_at + timedelta(days=settings.TRASH_DAYS)
-
-
 # --- Into the trash ------------------------------------------------------------------------------
 
 

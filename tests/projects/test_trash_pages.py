@@ -115,9 +115,11 @@ def test_restoring_from_the_trash_page_after_a_teammates_undo_says_so(client_for
 
 def test_the_trash_page_lists_who_deleted_what_when_and_its_takes(client_for, editor, owner, project, make_scene,
                                                                   finished_take):
+    from projects.review import services as review
+
     scene = make_scene(title="Harbour at dusk")
     finished_take(scene)
-    finished_take(scene)
+    review.comment_add(take=finished_take(scene), author=owner, body="Warmer.", at=1)
     trash.scene_trash(scene=scene, user=editor)
 
     page = client_for(owner).get(reverse("projects:project_trash", args=[project.pk]))
@@ -125,7 +127,8 @@ def test_the_trash_page_lists_who_deleted_what_when_and_its_takes(client_for, ed
     html = page.content.decode()
     [row] = re.findall(r'<li class="trash-item".*?</li>', html, re.S)
     assert "<strong>Harbour at dusk</strong>" in row and "Was scene 1" in row and f"Deleted by {editor.username}" in row
-    assert '<span data-testid="trash-takes">2 takes</span>' in row and "deleted forever on" in row
+    assert '<span data-testid="trash-takes">2 takes</span>' in row and "1 comment" in row
+    assert "deleted forever on" in row
     assert 'data-testid="trash-link">Trash (1)</a>' in html
 
 
