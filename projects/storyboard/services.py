@@ -391,6 +391,7 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
     """
     ids = scene_ids_from(scene_ids)
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
             raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
@@ -399,7 +400,6 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         ordered = [by_pk[pk] for pk in ids]
         moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
         save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         if moved:
             _feed(project, "scenes_reordered", user, "reordered the scenes: " + ", ".join(
                 f"{s.position + 1}. {s.title}" for s in ordered)[:480])
@@ -412,6 +412,7 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
     if not ids:
         raise ValidationError("Select at least one scene to move.")
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in scenes if s.pk in ids]
         if len(chosen) != len(ids):
@@ -430,11 +431,17 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
                 raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
         ordered = rest[:at] + chosen + rest[at:]
         save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         _feed(project, "scenes_reordered", user,
               f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} ({', '.join(s.title for s in chosen)}) "
               f"to {chosen[0].position + 1}")
     return ordered
+
+
+def project_touch(project: Project) -> None:
+    """The project was changed now. Called first in a transaction that then locks scene rows: the project
+    row, then its scenes, is the order every booking (generation/spend/budget.py) and the trash take them
+    in, so none of them waits on another in a circle (PostgreSQL would end one with "deadlock detected")."""
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
 
 
 def scene_ids_from(values) -> list[int]:

@@ -41,7 +41,7 @@ from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish_many
 from projects.models import ActivityKind, AuditAction, Comment, Project, ReviewLink, Scene
 from projects.storyboard import tasks as storyboard_tasks
-from projects.storyboard.services import StaleOrder, save_order, scene_ids_from
+from projects.storyboard.services import StaleOrder, project_touch, save_order, scene_ids_from
 
 log = logging.getLogger(__name__)
 LOST = object()  # a neighbour that can no longer be found: the scene's place is gone
@@ -84,7 +84,7 @@ def scene_bulk_trash(*, project: Project, scene_ids, user) -> Trashed:
     if not ids:
         raise ValidationError(gettext("Select at least one scene to delete."))
     with transaction.atomic():
-        _touch(project)
+        project_touch(project)
         board = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in board if s.pk in ids]
         if len(chosen) != len(ids):
@@ -134,7 +134,7 @@ def trash_undo(*, project: Project, batch, user) -> Restored:
 
 def _restore(project: Project, which: Q, user, *, expected: int | None = None) -> Restored:
     with transaction.atomic():
-        _touch(project)
+        project_touch(project)
         rows = list(Scene.all_objects.select_for_update().filter(project=project, purged_at__isnull=True)
                     .order_by("position", "pk"))
         asked = list(Scene.all_objects.filter(which, project=project).select_related("restored_by")
@@ -332,11 +332,6 @@ def stored_files_delete(names: list[str]) -> list[str]:
 
 
 # --- Shared -----------------------------------------------------------------------------------------
-
-
-def _touch(project: Project) -> None:
-    # First, so the project row is locked before the scene rows: the order every booking takes them in.
-    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
 
 
 def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:

@@ -1,15 +1,18 @@
 """The trash under simultaneous clicks: an Undo and a teammate's Restore, an Undo and an owner's Delete
-forever. Each takes the project's scene rows first, so the second waits for the first and sees what it did.
+forever, a delete and a drag, a delete and a booking. Each takes the project row, then the project's scene
+rows, so the second waits for the first and sees what it did, and none waits on another in a circle.
 Row locks are PostgreSQL's: on SQLite a write takes the whole database, so these run on PostgreSQL (CI)
 and skip on SQLite."""
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection
 
+from generation.models import Render
 from projects.models import Scene
-from projects.storyboard import trash
+from projects.storyboard import services, trash
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,3 +82,44 @@ def test_an_undo_and_a_delete_forever_at_once_never_both_happen(project, make_sc
         assert purge.scenes == [scenes[1]] and undo.gone == [scenes[1]]
         assert row.purged_at is not None
         assert list(project.scenes.values_list("title", "position")) == [("A", 0), ("C", 1)]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_delete_and_a_drag_at_once_never_deadlock(project, make_scene, editor, owner, attempt):
+    scenes = [make_scene(title=t) for t in "ABCD"]
+
+    delete, drag = at_once(
+        lambda: trash.scene_trash(scene=scenes[1], user=editor),
+        lambda: services.scene_reorder(project=project, user=owner, scene_ids=[s.pk for s in scenes[::-1]]))
+
+    assert not isinstance(delete, Exception), delete  # the delete always goes through
+    if isinstance(drag, Exception):  # the drag came second: its list still had B, and it says so
+        assert isinstance(drag, services.StaleOrder), drag
+        assert list(project.scenes.values_list("title", "position")) == [("A", 0), ("C", 1), ("D", 2)]
+    else:
+        assert list(project.scenes.values_list("title", "position")) == [("D", 0), ("C", 1), ("A", 2)]
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_a_delete_and_a_booking_at_once_never_deadlock_nor_book_on_the_trash(
+        migrated_data, project, make_scene, editor, owner, monkeypatch, attempt):
+    from generation.renders import services as renders
+    from generation.tasks import submit_render
+
+    monkeypatch.setattr(submit_render, "delay_on_commit", lambda *args: None)  # booked, never sent
+    scene = make_scene(title="A")
+    local = project.team.connections.get(kind="local")
+
+    delete, booking = at_once(
+        lambda: trash.scene_trash(scene=scene, user=editor),
+        lambda: renders.render_create(scene=scene, user=owner, connection=local, model_id="previz-animatic-1",
+                                      idempotency_key=uuid.uuid4()))
+
+    assert not isinstance(delete, Exception), delete
+    row = Scene.all_objects.get(pk=scene.pk)
+    if isinstance(booking, Exception):  # the delete came first: nothing booked, in words
+        assert "moved to the trash meanwhile: nothing was booked" in " ".join(booking.messages)
+        assert not Render.objects.exists()
+    else:  # booked first: the take went to the trash with its scene
+        take, _created = booking
+        assert take.created_at <= row.trashed_at and Render.objects.get().scene_id == scene.pk
