@@ -117,6 +117,10 @@ class RenderQuerySet(models.QuerySet):
         """Takes anyone on the team, and a guest with a link, may watch."""
         return self.filter(WATCHABLE)
 
+    def on_board(self):
+        """Takes whose scene is on the board: a scene in the trash takes its takes off every page with it."""
+        return self.filter(scene__trashed_at__isnull=True)
+
     def with_watchable(self):
         """Each take annotated `watchable` (for read models that fetch every take, watchable or not)."""
         return self.annotate(watchable=ExpressionWrapper(WATCHABLE, output_field=BooleanField()))

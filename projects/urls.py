@@ -6,7 +6,7 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import continuity_views, script_views, views
+from projects.storyboard import continuity_views, script_views, trash_views, views
 from projects.storyboard.dialogue import views as dialogue_views
 from projects.teams import views as team_views
 
@@ -30,6 +30,12 @@ urlpatterns = [
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
     path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
+    # The project's trash: deleted scenes wait here (restore, undo; owners delete forever).
+    path("projects/<int:pk>/trash/", trash_views.project_trash, name="project_trash"),
+    path("projects/<int:pk>/trash/restore/", trash_views.trash_restore, name="trash_restore"),
+    path("projects/<int:pk>/trash/undo/", trash_views.trash_undo, name="trash_undo"),
+    path("projects/<int:pk>/trash/delete/", trash_views.trash_delete, name="trash_delete"),
+    path("projects/<int:pk>/trash/empty/", trash_views.trash_empty, name="trash_empty"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),

@@ -130,12 +130,15 @@ FORMS = [
     Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
     Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
     Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
-    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "confirm", "to"),
+    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "to"),
          {"action": "move", "scene": "{scene}", "to": "1"}),
     Form("scene_bulk_delete", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
-         {"action": "delete"}),  # without confirm=yes: the page that asks to confirm
-    Form("scene_bulk_delete_confirmed", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
-         {"action": "delete", "confirm": "yes"}),
+         {"action": "delete"}),  # to the trash at once
+    # The project's trash: restore (ticked, or one), the Undo of a delete, an owner's delete forever.
+    Form("trash_restore", "post", "/projects/{project}/trash/restore/", "editor", ("scene", "only"),
+         {"scene": "{scene}"}),
+    Form("trash_undo", "post", "/projects/{project}/trash/undo/", "editor", ("batch",), {"batch": KEY}),
+    Form("trash_delete", "post", "/projects/{project}/trash/delete/", "owner", ("scene",), {"scene": "{scene}"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -552,6 +555,7 @@ NO_INPUT = {
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
 DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}

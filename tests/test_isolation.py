@@ -138,6 +138,12 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_create", args=[project.pk])),
         ("post", reverse("projects:project_budget", args=[project.pk])),
         ("post", reverse("projects:project_policy", args=[project.pk])),
+        # The project's trash: its page, restore, the board's Undo, an owner's delete forever and empty.
+        ("get", reverse("projects:project_trash", args=[project.pk])),
+        ("post", reverse("projects:trash_restore", args=[project.pk])),
+        ("post", reverse("projects:trash_undo", args=[project.pk])),
+        ("post", reverse("projects:trash_delete", args=[project.pk])),
+        ("post", reverse("projects:trash_empty", args=[project.pk])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),

@@ -190,8 +190,11 @@ def render_create(
     try:
         with transaction.atomic():
             budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
-            # Lock the scene row so two takes booked at once get different numbers.
-            type(scene).objects.select_for_update().filter(pk=scene.pk).first()
+            # Lock the scene row so two takes booked at once get different numbers; a scene a teammate
+            # moved to the trash meanwhile books nothing (the board's manager no longer finds it).
+            if type(scene).objects.select_for_update().filter(pk=scene.pk).first() is None:
+                raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was booked. "
+                                              "Restore it from the project's Trash to render it."))
             # A new take from the scene as it is now answers a stale approval.
             type(scene).objects.filter(pk=scene.pk).update(approval_stale_fields=[])
             render = Render.objects.create(

@@ -273,6 +273,7 @@ def on_take_settled(sender, render, **kwargs) -> None:
         if not Render.objects.filter(pk=render.pk, cost_given_back=False).update(cost_given_back=True):
             return
         if render.cost:
-            project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
+            project_id = (Scene.all_objects.filter(pk=render.scene_id)  # a scene in the trash spends too
+                          .values_list("project_id", flat=True).first())
             Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
     render.cost_given_back = True

@@ -231,7 +231,9 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
         takes = Render.objects.filter(characters=character)
         reason = f"Consent revoked by {character.name}"
         quarantined = takes.filter(quarantined_at__isnull=True).update(quarantined_at=now, quarantine_reason=reason)
-        Scene.objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None, approved_at=None)
+        # Scenes in the trash too: one restored later never shows a withheld take approved.
+        Scene.all_objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None,
+                                                                 approved_at=None)
         ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.REVOKED,
                                     details={"takes_quarantined": quarantined})
         deleted = []

@@ -18,6 +18,8 @@ import re
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
@@ -35,13 +37,15 @@ from projects.selectors.continuity import continuity_panel_for
 from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
-SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
+SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
 
 
-STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
+# A frame that arrives (added, or back from the trash) is never one to skip for a later change.
+ARRIVING = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED}
+STATE_KINDS = SCENE_KINDS - ARRIVING - {ChangeKind.TAKE_QUEUED}
 
 
 def coalesce_key(event):
@@ -77,7 +81,7 @@ def render_change(event, role: str) -> list[Message]:
         return [Message(event.id, "change", bell_html(event.recipient_id))]
     if kind == ChangeKind.SCENE_DELETED:
         gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-        return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
+        return [Message(event.id, "change", gone + _gone_notice(event) + _totals_html(event.project_id, role))]
     if kind in SCENE_KINDS:
         return [Message(event.id, "change", _scene_html(event, role))]
     return []
@@ -104,11 +108,14 @@ def _scene_html(event, role: str) -> str:
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
     progress_only = _progress_only(event)
-    if event.kind == ChangeKind.SCENE_CREATED:
-        # Appended to every board (static/studio/live.js drops a copy the page already has).
+    if event.kind in ARRIVING:
+        # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
+        # scene's order event, which follows, puts it in its place.
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
                      + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
                      + "</ol>")
+        if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
+            parts.append(_gone_notice(event, back=True))
     else:
         parts.append(render_to_string("projects/project_detail.html#board-frame", context))
     if progress_only:
@@ -182,6 +189,19 @@ def _continuity_scenes(project, scene_id: int) -> list:
             if (s.position == row and (s.start_from or s.end_on))
             or (s.position == row + 1 and s.start_from == StartFrom.PREVIOUS)
             or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
+
+
+def _gone_notice(event, *, back: bool = False) -> str:
+    """The notice in a side panel still open on a scene a teammate moved to the trash: nothing the person
+    typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
+    scene_id = int(event.scene_id)
+    if back:
+        return f'<p id="scene-gone-{scene_id}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
+    who = event.actor.get_username() if event.actor_id and event.actor else gettext("A teammate")
+    words = gettext("%(name)s moved this scene to the trash. What you typed stays here; restore the scene from "
+                    "the project's Trash to save it.") % {"name": who}
+    return (f'<p id="scene-gone-{scene_id}" class="error" role="alert" data-testid="scene-gone" '
+            f'hx-swap-oob="outerHTML">{escape(words)}</p>')
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

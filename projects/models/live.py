@@ -13,7 +13,8 @@ from django.db import models
 class ChangeKind(models.TextChoices):
     SCENE_CREATED = "scene_created"
     SCENE_EDITED = "scene_edited"
-    SCENE_DELETED = "scene_deleted"
+    SCENE_DELETED = "scene_deleted"  # deleted: moved to the trash
+    SCENE_RESTORED = "scene_restored"  # back from the trash
     SCENES_REORDERED = "scenes_reordered"
     TAKE_QUEUED = "take_queued"
     TAKE_PROGRESS = "take_progress"

@@ -32,6 +32,7 @@ from projects.selectors.storyboard import (
     Frame,
     ScenePanel,
     Totals,
+    TrashItem,
     board_for,
     board_frame,
     board_frames,
@@ -39,6 +40,8 @@ from projects.selectors.storyboard import (
     board_view_for,
     scene_dialogue_for,
     scene_panel_for,
+    trash_batch_for,
+    trash_for,
 )
 from projects.selectors.teams import TeamMembers, team_members_for
 
@@ -58,6 +61,7 @@ __all__ = [
     "TakeReview",
     "TeamMembers",
     "Totals",
+    "TrashItem",
     "activity_for",
     "activity_page",
     "board_for",
@@ -75,6 +79,8 @@ __all__ = [
     "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
+    "trash_batch_for",
+    "trash_for",
     "team_members_for",
     "unread_count",
 ]
