@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from generation.models import CatalogModel, PrevizJob, ProviderConnection, Render
+from generation.providers import facts_for
 from generation.providers.openai_videos import declared_fields_problems
 
 
@@ -50,7 +51,8 @@ class CatalogAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind") or getattr(cleaned.get("connection"), "kind", None) or self.instance.kind
-        if kind == "openai-videos" and "input_schema" in cleaned:
+        facts = facts_for(kind) if kind else None
+        if facts is not None and facts.declares_fields and "input_schema" in cleaned:
             for problem in declared_fields_problems(cleaned["input_schema"]):
                 self.add_error("input_schema", problem)
         return cleaned

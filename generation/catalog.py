@@ -98,6 +98,8 @@ def _available_targets(team) -> list[Target]:
         models = own_wins(own + shipped.get(connection.kind, []))
         targets.extend(Target(connection, m) for m in models if not is_retired(m, entries=retired))
     # The free local previz first: it is what works with no account.
+    # kind check: the studio's own built-in connection (connection_ensure_local above makes it), not a
+    # provider's fact; and the catalog sits below the adapter registry, which it must not import.
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
 
@@ -408,7 +410,7 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             entry = own or _copy_of(shipped, connection)
             for name, value in fields.items():
                 setattr(entry, name, value)
-            if declared is not None and connection.kind == ConnectionKind.OPENAI_VIDEOS:
+            if declared is not None:  # only for models that declare fields (ProviderFacts.declares_fields)
                 entry.input_schema = _with_declared(entry.input_schema, declared)
             entry.save()
     except IntegrityError:

@@ -35,7 +35,18 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import (
     EXPIRED,
     HttpAdapter,
@@ -151,6 +162,22 @@ def _path(url: str) -> str:
 class FalProvider(HttpAdapter, Provider):
     key = "fal"
     has_thumbnail = False  # the result is the video only; the studio extracts a frame
+    facts = ProviderFacts(
+        title="fal", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Key <key>",
+        webhooks=WebhookScheme.FAL_KEYS,  # ?fal_webhook=, signed with fal's published keys
+        cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # PUT cancel_url
+        job_listing=JobListing.NONE,
+        reports_job_time=True,  # metrics.inference_time
+        reports_billed_cost=False,
+        bills_refused_jobs=True,
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """`{request_id, status: OK | ERROR, payload, error}`. A take stores the request id followed
+        by its URLs (FalJob.encode), so it is found by that prefix."""
+        request_id = str(payload.get("request_id", ""))
+        return WebhookNotice(job_id=request_id, event=str(payload.get("status", "")), stored_prefix=request_id + " ")
 
     job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
 

@@ -16,7 +16,20 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSource,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
 STATUSES = {
@@ -63,6 +76,27 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     # The API's thumbnail variant is WebP and the studio stores JPEG; extracting
     # a frame from the downloaded video is simpler than converting formats.
     has_thumbnail = True  # a WebP; the studio converts it to its JPEG thumbnail
+    facts = ProviderFacts(
+        title="The gateway", default_base_url="", base_url_words="the gateway's base URL",
+        base_url_example="https://gateway.example/v1",
+        auth_header="Authorization: Bearer <key>", auth_configurable=True,  # Azure's v1 API: api-key
+        webhooks=WebhookScheme.STANDARD,
+        # The Videos API has no cancel: a job the studio no longer wants runs to its end (and may be
+        # billed by whatever the gateway forwards to); then its copy is deleted.
+        cancels=False, cancel_refund=CancelRefund.NONE, deletes_finished=True,
+        job_listing=JobListing.RECENT,  # GET /videos, newest first
+        reports_job_time=True,  # created_at and completed_at
+        reports_billed_cost=False,
+        # A gateway may forward to a provider that bills refused jobs: never assume it does not.
+        bills_refused_jobs=True,
+        model_source=ModelSource.REGISTERED,
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """`{type: video.completed | video.failed, data: {id}}`: the video to look at again."""
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        return WebhookNotice(job_id=str(data.get("id", "")), event=str(payload.get("type", "")))
 
     def __init__(
         self,
@@ -185,8 +219,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             provider_name=self.name,
         )
 
-    # No cancel: the Videos API has none (the base class's cancel, so can_cancel is False). A job
-    # the studio no longer wants runs to its end; then its copy is deleted.
+    # No cancel: the Videos API has none (facts.cancels). A job the studio no longer wants runs to
+    # its end; then its copy is deleted.
 
     def delete(self, job_id: str) -> bool:
         """DELETE /videos/{id}: only a finished video can be deleted. True once it is gone

@@ -21,7 +21,19 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
@@ -109,6 +121,21 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
 class ReplicateProvider(HttpAdapter, Provider):
     key = "replicate"
     has_thumbnail = False  # predictions output the video only; the studio extracts a frame
+    facts = ProviderFacts(
+        title="Replicate", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Bearer <key>",
+        webhooks=WebhookScheme.STANDARD,
+        webhook_secret_from_api=True,  # GET /webhooks/default/secret: the owner need not paste it
+        cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # billed by the second it ran
+        job_listing=JobListing.RECENT,  # GET /predictions, newest first
+        reports_job_time=True,  # created_at and completed_at
+        reports_billed_cost=True,  # metrics.predict_time (and a cost, where it reports one)
+        bills_refused_jobs=True,
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """The body is the prediction itself: `{id, status, …}`."""
+        return WebhookNotice(job_id=str(payload.get("id", "")), event=str(payload.get("status", "")))
 
     def __init__(
         self,

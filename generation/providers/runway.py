@@ -19,7 +19,17 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
@@ -41,7 +51,18 @@ MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class RunwayProvider(HttpAdapter, Provider):
     key = "runway"
     has_thumbnail = False  # tasks output the video only; the studio extracts a frame
-    reports_job_time = False  # a task has createdAt only, no end time
+    facts = ProviderFacts(
+        title="Runway", default_base_url=DEFAULT_BASE_URL,
+        auth_header=f"Authorization: Bearer <key> (X-Runway-Version: {API_VERSION})",
+        webhooks=WebhookScheme.NONE,
+        # DELETE stops a running task, but Runway does not give a canceled task's credits back.
+        cancels=True, cancel_refund=CancelRefund.NONE,
+        job_listing=JobListing.NONE,
+        reports_job_time=False,  # a task has createdAt only, no end time
+        reports_billed_cost=False,
+        bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
+    )
+
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
                         "Usage / Tasks); the API cannot list tasks.")

@@ -19,7 +19,17 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -102,8 +112,17 @@ def build_body(request: RenderRequest) -> dict:
 class VeoProvider(HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
-    reports_job_time = False  # a Gemini operation has no timestamps: only done or not
-    bills_refused_jobs = False  # a video its safety filters block is not charged, its answer says
+    facts = ProviderFacts(
+        title="Google Veo", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
+        webhooks=WebhookScheme.NONE,
+        # The Gemini API cannot cancel a video operation: canceling a take stops the studio watching
+        # it, and Google renders (and bills) it all the same.
+        cancels=False, cancel_refund=CancelRefund.NONE,
+        job_listing=JobListing.NONE,
+        reports_job_time=False,  # a Gemini operation has no timestamps: only done or not
+        reports_billed_cost=False,
+        bills_refused_jobs=False,  # a video its safety filters block is not charged, its answer says
+    )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")
 
@@ -225,9 +244,6 @@ class VeoProvider(HttpAdapter, Provider):
         # The URI is on the API's host and needs the key; it redirects to Google's storage,
         # which stream_download reaches without the key (credentials stay on our origin).
         stream_download(self._client, uri, Path(dest), headers=self._auth, provider_name=self.name)
-
-    def cancel(self, job_id: str) -> bool:
-        return False  # the Gemini API cannot cancel a video operation; we stop polling it
 
     def test_connection(self) -> str:
         response = self._call("GET", "/v1beta/models", idempotent=True, params={"pageSize": 1})

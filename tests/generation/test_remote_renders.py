@@ -181,6 +181,24 @@ def test_a_replayed_webhook_is_acknowledged_and_acts_once(client, gateway, runni
     assert polls == [running_take.pk]
 
 
+def test_a_webhook_to_a_provider_that_sends_none_is_refused_even_when_signed(
+        client, team, owner, four_second_scene, polls, settings):
+    # Runway calls nobody back: a delivery to its address is not Runway's, whatever it is signed with,
+    # and a secret stored on the connection must not slow its polling to a webhook's safety net.
+    from generation.providers import webhook_url_for
+
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key_1",
+                                           webhook_secret=WEBHOOK_SECRET)
+    take = Render.objects.create(scene=four_second_scene, connection=runway, provider="runway", model="gen4.5",
+                                 recipe={}, status=Status.RUNNING, provider_job_id="task_1")
+
+    response = deliver(client, runway, {"id": "task_1", "status": "SUCCEEDED"})
+
+    assert response.status_code == 400 and b"sends no webhooks" in response.content
+    assert polls == [] and take.pk and webhook_url_for(runway) is None
+
+
 def test_an_unknown_webhook_address_is_404(client, db):
     assert client.post("/webhooks/not-a-token/", b"{}", content_type="application/json").status_code == 404
 

@@ -1,6 +1,7 @@
 """Takes booked on Runway go through the real service and task path, against the local Runway fake."""
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -68,3 +69,30 @@ def test_the_connections_page_says_runway_is_polled(client_for, owner, team, db)
     page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
     assert "https://api.dev.runwayml.com" in page and "Runway sends no webhooks" in page
     assert "add the signing secret" not in page
+
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def test_canceling_a_running_runway_take_warns_first_that_runway_does_not_refund_and_keeps_its_cost(
+        runway, make_scene, editor, runway_server, client_for, monkeypatch, django_capture_on_commit_callbacks):
+    from generation.renders import pipeline
+
+    monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, delay: None)
+    take = book(runway, make_scene(duration=5), "gen4.5", editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.RUNNING
+    client = client_for(editor)
+
+    card = client.get(reverse("generation:render_status", args=[take.pk])).content.decode()
+    assert "Runway does not refund a job canceled while it runs: its cost stays counted." in card
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("generation:render_cancel", args=[take.pk]), **HX)
+
+    take.refresh_from_db()
+    take.scene.project.refresh_from_db()
+    assert take.status == Status.CANCELED and runway_server.seen("DELETE", r"/v1/tasks/.*")
+    assert take.error_message == ("Canceled by eddie. Runway does not refund a job canceled while it runs: "
+                                  "its cost stays counted.")
+    assert take.cost_outcome == "Cost kept: the provider does not refund a canceled job"
+    assert not take.cost_given_back and take.scene.project.render_spend == take.cost == Decimal("0.60")

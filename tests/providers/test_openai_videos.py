@@ -423,7 +423,7 @@ def test_it_checks_the_connection(provider_server, gateway):
 
 def test_it_has_no_cancel_but_can_delete_and_list(gateway):
     provider = gateway()
-    assert (provider.can_cancel, provider.can_delete, provider.can_list_jobs) == (False, True, True)
+    assert (provider.facts.cancels, provider.facts.deletes_finished, provider.facts.lists_jobs) == (False, True, True)
 
 
 def test_it_deletes_a_finished_video_once_and_deleting_again_is_harmless(provider_server, gateway):

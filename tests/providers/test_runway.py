@@ -156,7 +156,7 @@ def test_cancel_deletes_the_task(runway_server, runway):
 
 def test_runway_cannot_list_tasks_so_a_lost_create_points_to_the_dashboard(runway):
     provider = runway()
-    assert provider.find_job(None) is None and provider.job_list_is_complete is False
+    assert provider.find_job(None) is None and provider.facts.lists_jobs is False
     assert "dev.runwayml.com" in provider.job_listing_hint
 
 
