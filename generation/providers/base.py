@@ -220,6 +220,12 @@ class Provider(ABC):
     facts: ClassVar[ProviderFacts]  # every adapter declares its own
 
     @classmethod
+    def prompt_problems(cls, *, model_id: str, prompt: str) -> list[str]:
+        """Plain-words reasons the provider would refuse this prompt for this model (empty if fine):
+        asked at booking, so a prompt it would refuse is never booked."""
+        return []
+
+    @classmethod
     def webhook_notice(cls, payload: dict) -> WebhookNotice:
         """The job a webhook delivery (already verified) is about. Adapters whose provider calls
         back read their payload here."""

@@ -369,7 +369,7 @@ def render_poll(render_id: int) -> None:
         else:
             render.mark_failed(exc.message, code=exc.code)
         return
-    if state.status in {"succeeded", "failed"}:
+    if state.status in {"succeeded", "failed", "canceled"}:  # a job that ended says what it cost, where it does
         billing.take_record_billed(render=render, state=state)
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)

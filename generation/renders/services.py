@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 
 from generation import catalog
 from generation.models import Render, Status
-from generation.providers import CancelRefund, ProviderError, facts_for, provider_for
+from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
 from generation.renders import checks
 from generation.renders import tasks as render_tasks
 from generation.renders.pipeline import NO_CANCEL, NOT_REFUNDED, WILL_DELETE
@@ -125,7 +125,17 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     if recipe.get("character_images") and not recipe.get("reference_image"):
         # Beside a start frame the likeness images are not sent, so their limits do not apply.
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
+    # The prompt as it will be sent (the cast's descriptions appended), against the provider's limit.
+    problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
+
+
+def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
+    try:
+        adapter = adapter_class(connection.kind)
+    except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
+        return []
+    return adapter.prompt_problems(model_id=model_id, prompt=prompt)
 
 
 def form_key(value) -> uuid.UUID:
