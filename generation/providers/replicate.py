@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from . import veo
 from .base import (
     CancelRefund,
     JobListing,
@@ -78,7 +79,10 @@ def _data_uri(path: Path) -> str:
 
 
 def veo_31_input(request: RenderRequest) -> dict:
-    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p."""
+    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. Cast references
+    follow Google's rule for the model (veo.py): only in 8-second 16:9 takes, never beside a start frame."""
+    if problems := veo.reference_problems(request):  # refused before anything is sent or billed
+        raise ProviderError(" ".join(problems), code="invalid_request")
     inputs = {
         "prompt": request.prompt,
         "duration": request.seconds,
@@ -89,9 +93,11 @@ def veo_31_input(request: RenderRequest) -> dict:
     image = _reference_data_uri(request)
     if image:
         inputs["image"] = image
-    if request.character_images:
-        # Veo's ASSET references keep a cast member's likeness; it takes up to three.
-        inputs["reference_images"] = [_data_uri(Path(p)) for p in request.character_images[:3]]
+    references = veo.references_for(request)
+    if references:
+        # Veo's ASSET references keep a cast member's likeness (up to three); beside a start frame none
+        # are sent and the cast travels by description in the prompt, as on the Gemini API.
+        inputs["reference_images"] = [_data_uri(Path(p)) for p in references]
     return inputs
 
 

@@ -63,19 +63,26 @@ def request_problems(request: RenderRequest) -> list[str]:
     elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
         problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
                         "choose 8 seconds or a 720p size.")
-    references = _references(request)
-    if references and request.seconds != LONG_ONLY:
+    return problems + reference_problems(request)
+
+
+def reference_problems(request: RenderRequest) -> list[str]:
+    """Why Veo 3.1 would not keep the cast's likeness from `request`'s reference images (empty if it
+    would). Google's rule for the model, wherever it is served (the Gemini API, Replicate)."""
+    problems = []
+    if references_for(request) and request.seconds != LONG_ONLY:
         problems.append(f"Veo keeps a cast member's likeness only in 8-second takes, not {request.seconds}: "
                         "choose 8 seconds or a model without cast references.")
-    if references and SIZES.get(request.size, ("",))[0] == "9:16":
+    if references_for(request) and request.width * 9 != request.height * 16:
         problems.append("Veo keeps a cast member's likeness only in landscape (16:9) takes: "
                         "choose a 16:9 size.")
     return problems
 
 
-def _references(request: RenderRequest) -> tuple[Path, ...]:
-    # Veo takes a start frame or likeness references; with a scene image the frame wins and
-    # the cast travels by description in the prompt (Google ignores references beside a frame).
+def references_for(request: RenderRequest) -> tuple[Path, ...]:
+    """The cast's likeness images Veo 3.1 is sent (at most three). It takes a start frame or likeness
+    references, not both: with a scene image the frame wins and the cast travels by description in
+    the prompt."""
     if request.input_reference is not None:
         return ()
     return tuple(request.character_images[:MAX_REFERENCES])
@@ -97,7 +104,7 @@ def build_body(request: RenderRequest) -> dict:
     instance: dict = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
-    references = _references(request)
+    references = references_for(request)
     if references:
         instance["referenceImages"] = [
             {"image": _inline_image(path), "referenceType": "ASSET"} for path in references
@@ -330,4 +337,4 @@ def _failure(error) -> dict:
     return {"error": f"Google could not make the video: {message}"}
 
 
-__all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "request_problems"]
+__all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "reference_problems", "references_for", "request_problems"]

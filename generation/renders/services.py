@@ -123,7 +123,9 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
             images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:3]
     if recipe.get("character_images") and not recipe.get("reference_image"):
-        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+        # Beside a start frame the likeness images are not sent (the adapters of models with both, Veo's
+        # on the Gemini API and on Replicate, send the frame and describe the cast in the prompt), so
+        # their limits do not apply.
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
     # The prompt as it will be sent (the cast's descriptions appended), against the provider's limit.
     problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))

@@ -379,3 +379,60 @@ def test_a_poll_redelivered_after_its_worker_died_mid_download_finishes_the_take
     deliver(redelivered=True)
     assert stranded.status == Status.SUCCEEDED, stranded.error_message
     assert kept_whole(stranded, provider_server)
+
+
+# --- Replicate's Veo 3.1 and the cast's likeness ---------------------------------------------------
+
+@pytest.fixture
+def maya(team, make_member):
+    from projects.characters import consent
+    from projects.models import CharacterKind, Role
+    from tests.factories import photo
+
+    member = make_member(team, Role.EDITOR, "maya")
+    character = consent.character_create(team=team, user=member, name="Maya", kind=CharacterKind.PERSON,
+                                         person=member, description="red coat", images=[photo()])
+    consent.consent_grant(character=character, user=member)
+    return character
+
+
+@pytest.mark.parametrize("duration, size, words", [
+    (4, "1280x720", "likeness only in 8-second takes, not 4"),
+    (8, "720x1280", "likeness only at 1280x720, 1920x1080, not 720x1280"),
+])
+def test_replicate_veo_with_the_cast_is_refused_at_booking_outside_eight_second_landscape_takes(
+        replicate, make_scene, editor, maya, provider_server, duration, size, words):
+    from django.core.exceptions import ValidationError
+
+    scene = make_scene(prompt="@Maya on the pier.", duration=duration, size=size)
+    with pytest.raises(ValidationError) as refused:
+        services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",
+                               idempotency_key=uuid.uuid4())
+    assert words in " ".join(refused.value.messages)
+    assert not Render.objects.exists() and provider_server.requests == []
+
+
+def test_replicate_veo_beside_a_start_frame_sends_the_frame_and_describes_the_cast(
+        replicate, make_scene, editor, owner, maya, provider_server, django_capture_on_commit_callbacks):
+    from projects.storyboard.services import scene_set_reference
+    from tests.factories import photo
+
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    scene_set_reference(scene=scene, user=owner, upload=photo("frame.png"))
+
+    take = render_on(replicate, scene, "google/veo-3.1", editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    sent = json.loads(provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body)
+    assert sent["input"]["image"].startswith("data:image/png;base64,") and "reference_images" not in sent["input"]
+    assert "Maya: red coat" in sent["input"]["prompt"]
+
+
+def test_replicate_veo_keeps_the_casts_likeness_in_an_eight_second_landscape_take(
+        replicate, make_scene, editor, maya, provider_server, django_capture_on_commit_callbacks):
+    take = render_on(replicate, make_scene(prompt="@Maya on the pier.", duration=8), "google/veo-3.1", editor,
+                     django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    sent = json.loads(provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body)
+    assert len(sent["input"]["reference_images"]) == 1
