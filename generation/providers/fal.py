@@ -98,8 +98,12 @@ def veo31_input(request: RenderRequest) -> dict:
 
 
 def seedance2_input(request: RenderRequest) -> dict:
-    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal."""
-    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": _resolution(request),
+    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
+    480p or 720p only (fal refuses 1080p)."""
+    if _resolution(request) != "720p":  # refused here, before anything is sent or billed
+        raise ProviderError(f"fal's Seedance 2.0 renders 480p or 720p, not {request.size}: choose a 720p size.",
+                            code="invalid_request")
+    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": "720p",
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
