@@ -241,7 +241,11 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
 
     def find_job(self, probe: JobProbe) -> str | None:
         """GET /videos?order=desc, newest first, back to when we sent the create; our video is the
-        oldest one not owned by another take with exactly our model, size, seconds and prompt."""
+        oldest one not owned by another take with exactly our model, size, seconds and prompt.
+
+        Paged as the official SDK pages (its ConversationCursorPage): the next page is `after=` the
+        page's `last_id` (a gateway's cursor need not be the last video's id), and there is none once
+        `has_more` is false, or the page is empty or names no `last_id` (a gateway may omit has_more)."""
         since = probe.created_after.timestamp()
         found, after = [], None
         for _page in range(LIST_PAGES):
@@ -256,9 +260,11 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
                 if isinstance(created, (int, float)) and created >= since and _same_request(video, probe):
                     found.append(video)
             oldest = videos[-1].get("created_at") if videos else None
-            if not page.get("has_more") or not videos or not isinstance(oldest, (int, float)) or oldest < since:
+            after = page.get("last_id")
+            if page.get("has_more") is False or not videos or not (isinstance(after, str) and after):
                 break
-            after = videos[-1].get("id")
+            if not isinstance(oldest, (int, float)) or oldest < since:
+                break  # older pages hold only videos made before we sent the create
         ids = [str(v["id"]) for v in reversed(found) if v.get("id") and str(v["id"]) not in probe.exclude_ids]
         return ids[0] if ids else None
 

@@ -181,6 +181,26 @@ def test_a_replayed_webhook_is_acknowledged_and_acts_once(client, gateway, runni
     assert polls == [running_take.pk]
 
 
+def test_a_gateway_secret_pasted_without_its_prefix_verifies_as_openais_sdk_signs(client, gateway, running_take,
+                                                                                   polls):
+    import base64
+    import hashlib
+    import hmac
+
+    plain = "gateway-secret-without-a-prefix"
+    gateway.set_webhook_secret(plain)
+    gateway.save()
+    body = json.dumps({"type": "video.completed", "data": {"id": "job_77"}}).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(plain.encode(), b"msg_plain." + stamp.encode() + b"." + body, hashlib.sha256).digest()
+
+    response = client.post(f"/webhooks/{gateway.webhook_token}/", body, content_type="application/json",
+                           HTTP_WEBHOOK_ID="msg_plain", HTTP_WEBHOOK_TIMESTAMP=stamp,
+                           HTTP_WEBHOOK_SIGNATURE="v1," + base64.b64encode(digest).decode())
+
+    assert response.status_code == 204 and polls == [running_take.pk]
+
+
 def test_a_webhook_to_a_provider_that_sends_none_is_refused_even_when_signed(
         client, team, owner, four_second_scene, polls, settings):
     # Runway calls nobody back: a delivery to its address is not Runway's, whatever it is signed with,
