@@ -74,7 +74,7 @@ def cancel_offer(take) -> dict:
     provider (ProviderFacts): stopped and maybe billed for the work done, stopped but not refunded,
     or not stoppable at all, so the studio only stops watching it."""
     facts = facts_for(take.provider)
-    if take.status != Status.RUNNING:  # not at a provider yet: nothing runs, nothing is billed
+    if take.status == Status.QUEUED:  # not at a provider yet: nothing runs, nothing is billed
         return {"button": gettext("Cancel"),
                 "confirm": gettext("Cancel this take? It has not reached the provider: nothing is billed.")}
     if facts is not None and not facts.cancels:

@@ -200,3 +200,13 @@ def test_the_shipped_veo_models_are_listed_in_the_admin_and_flagged_deprecated(c
     lite = shipped.get(model_id="veo-3.1-lite-generate-preview")
     assert lite.price_for("1280x720") < shipped.get(model_id=FAST).price_for("1280x720")
     assert json.dumps(lite.input_schema).find("reference_images") == -1  # Lite takes no cast references
+
+
+def test_a_queued_take_offers_a_plain_cancel_since_no_provider_has_it(veo, make_scene, editor, client_for):
+    take = Render.objects.create(scene=make_scene(duration=4), connection=veo, provider="veo",
+                                 model=FAST, recipe={"parameters": {"seconds": 4, "size": "1280x720"}},
+                                 status=Status.QUEUED)
+
+    card = client_for(editor).get(reverse("generation:render_status", args=[take.pk])).content.decode()
+
+    assert ">Cancel</button>" in card and "It has not reached the provider: nothing is billed." in card
