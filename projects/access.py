@@ -24,6 +24,7 @@ from generation.models import (
 from projects.models import (
     Character,
     Comment,
+    DialogueLine,
     Invitation,
     Membership,
     Notification,
@@ -51,6 +52,16 @@ def get_scene_for(user, pk) -> tuple[Scene, Membership]:
         project__team__memberships__user=user,
     )
     return scene, membership_for(user, scene.project.team_id)
+
+
+def get_line_for(user, scene_pk, pk) -> tuple[Scene, DialogueLine | None, Membership]:
+    """A scene of one of the user's teams and one of its lines, None when that line is gone (a teammate
+    deleted it: the page says so, and keeps what was typed)."""
+    scene, membership = get_scene_for(user, scene_pk)
+    line = DialogueLine.objects.select_related("character", "updated_by").filter(scene=scene, pk=pk).first()
+    if line is not None:
+        line.scene = scene
+    return scene, line, membership
 
 
 def get_take_for(user, pk) -> tuple[Render, Membership]:

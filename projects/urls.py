@@ -1,11 +1,13 @@
 from django.urls import path
 
 from projects.activity import views as inbox_views
+from projects.audit import views as audit_views
 from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import script_views, views
+from projects.storyboard import continuity_views, script_views, views
+from projects.storyboard.dialogue import views as dialogue_views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -36,6 +38,12 @@ urlpatterns = [
     path("scenes/<int:pk>/cast/", views.scene_cast, name="scene_cast"),
     path("scenes/<int:pk>/reference/<str:variant>/", views.scene_reference_image, name="scene_reference_image"),
     path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
+    path("scenes/<int:pk>/lines/", dialogue_views.line_add, name="line_add"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
+    path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
+    path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
@@ -43,6 +51,8 @@ urlpatterns = [
     path("teams/<int:team_pk>/members/<int:member_pk>/", team_views.member_update, name="member_update"),
     path("teams/<int:team_pk>/budget/", team_views.team_budget, name="team_budget"),
     path("teams/<int:team_pk>/members/<int:member_pk>/budget/", team_views.member_budget, name="member_budget"),
+    path("teams/<int:team_pk>/audit/", audit_views.team_audit, name="team_audit"),
+    path("teams/<int:team_pk>/audit.csv", audit_views.team_audit_csv, name="team_audit_csv"),
     path("teams/<int:team_pk>/characters/", character_views.character_list, name="character_list"),
     path("characters/<int:pk>/", character_views.character_detail, name="character_detail"),
     path("characters/<int:pk>/images/<int:image_pk>/", character_views.character_image, name="character_image"),

@@ -48,10 +48,19 @@ def _secret_key() -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    # Processes starting together on a new DATA_DIR (parallel test workers, web and worker) must
+    # all end up with one key: stored provider keys are encrypted with it. The key is written whole
+    # under a name of its own, then linked into place, which only the first process manages.
+    draft = DATA_DIR / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    draft.write_text(secrets.token_urlsafe(50))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass  # another process's key came first: use it
+    finally:
+        draft.unlink()
+    return key_file.read_text().strip()
 
 
 SECRET_KEY = _secret_key()

@@ -1,11 +1,11 @@
 """Provider registry. One module per provider behind generation.providers.base.Provider.
 
-Beside the adapters: a team's connections (connections.py, connection_views.py), keys
-encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py, workflow_views.py)
-and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
+Finding a kind's adapter and what it declares (adapter_class, facts_for) lives in facts.py,
+re-exported here. Beside the adapters: a team's connections (connections.py,
+connection_views.py), keys encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py,
+workflow_views.py) and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
-import importlib
 import threading
 import time
 
@@ -25,6 +25,7 @@ from .base import (
     WebhookNotice,
     WebhookScheme,
 )
+from .facts import adapter_class, facts_for
 
 
 def _sleep(seconds: float) -> None:
@@ -132,35 +133,6 @@ _BUILDERS = {
     "fal": _fal,
     "comfyui": _comfyui,
 }
-
-
-# Connection kind → (module, class) of its adapter, for what an adapter declares about its wire
-# (Provider class attributes) without building a client or decrypting a key; imported on first ask.
-_ADAPTER_CLASSES = {
-    "local": ("local_previz", "LocalPrevizProvider"),
-    "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
-    "replicate": ("replicate", "ReplicateProvider"),
-    "veo": ("veo", "VeoProvider"),
-    "runway": ("runway", "RunwayProvider"),
-    "fal": ("fal", "FalProvider"),
-    "comfyui": ("comfyui", "ComfyUIProvider"),
-}
-
-
-def adapter_class(kind: str) -> type[Provider]:
-    """The adapter class for a connection kind (ProviderError for a kind the studio has no adapter for)."""
-    if kind not in _ADAPTER_CLASSES:
-        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
-    module, name = _ADAPTER_CLASSES[kind]
-    return getattr(importlib.import_module(f".{module}", __name__), name)
-
-
-def facts_for(kind: str) -> ProviderFacts | None:
-    """What the adapter of a connection kind declares (None for a kind the studio has no adapter for)."""
-    try:
-        return adapter_class(kind).facts
-    except ProviderError:
-        return None
 
 
 def remote_kinds() -> list[tuple[str, str]]:

@@ -6,8 +6,8 @@ format onto this; the built-in previz provider implements it in-process.
 
 Each adapter also declares what its provider is (ProviderFacts): where it lives, how the key
 is sent, how it calls back, what a cancel does and costs, whether it lists jobs and reports
-job time and cost. Forms, pages, webhook receipt and the pipeline ask those facts instead of
-branching on a connection's kind.
+job time and cost, which continuity frames its wire carries. Forms, pages, the catalog,
+webhook receipt and the pipeline ask those facts instead of branching on a connection's kind.
 """
 
 from __future__ import annotations
@@ -31,7 +31,8 @@ class RenderRequest:
     scene_number: int = 1
     camera_notes: str = ""
     recipe: dict = field(default_factory=dict)
-    input_reference: Path | None = None  # an image already fitted to `size`
+    input_reference: Path | None = None  # the start frame, already fitted to `size`
+    end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
@@ -177,6 +178,12 @@ class ProviderFacts:
     # Its videos come from a trained model (C2PA's trainedAlgorithmicMedia); False for one that draws
     # them by rule (algorithmicMedia: the previz animatic).
     trained_model: bool = True
+    # Continuity this adapter puts on its provider's wire, for models whose catalog entry declares it:
+    # an end frame beside the start frame (RenderRequest.end_frame), the cast's likeness reference
+    # images (RenderRequest.character_images). A catalog row cannot declare what its wire cannot carry
+    # (generation.catalog.declaration_problems), so a frame is never silently dropped.
+    sends_end_frame: bool = False
+    sends_reference_images: bool = False
 
     @property
     def lists_jobs(self) -> bool:

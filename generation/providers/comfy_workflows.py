@@ -23,7 +23,9 @@ from generation.models import (
     ProviderConnection,
 )
 from generation.providers import ModelSource, facts_for
+from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters, parse_id
+from projects.models import AuditAction
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
@@ -174,8 +176,11 @@ def guess_inputs(graph: dict) -> dict:
     # The output node's rate decides how long the file plays; fall back to any rate input.
     if found := first(FPS_INPUTS, lambda c: "Save" in c or "Combine" in c or "CreateVideo" in c) or first(FPS_INPUTS):
         guess["fps"] = found
-    if found := first(("image",), lambda c: c == "LoadImage"):
-        guess["image"] = found
+    images = [[i.node_id, i.name] for i in literals if i.name == "image" and i.class_type == "LoadImage"]
+    if images:
+        guess["image"] = images[0]
+    if len(images) == 2:  # a first-last-frame workflow (LTX, Wan FLF2V) loads its two frames in order
+        guess["end_image"] = images[1]
     return guess
 
 
@@ -207,13 +212,17 @@ def workflow_upload(*, connection: ProviderConnection, user, name: str, data: by
     slug, n = base, 2
     while ComfyWorkflow.objects.filter(connection=connection, slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
-    return ComfyWorkflow.objects.create(
-        team=connection.team, connection=connection, name=name, slug=slug, graph=graph, inputs=inputs,
-        frames_rule=guess_frames_rule(graph), fps=_guess_fps(graph, inputs), uploaded_by=user)
+    with transaction.atomic():
+        workflow = ComfyWorkflow.objects.create(
+            team=connection.team, connection=connection, name=name, slug=slug, graph=graph, inputs=inputs,
+            frames_rule=guess_frames_rule(graph), fps=_guess_fps(graph, inputs), uploaded_by=user)
+        audit_record(team=connection.team_id, actor=user, action=AuditAction.WORKFLOW_UPLOADED, target=workflow,
+                     target_label=f"{name} · {connection.label}", details={"nodes": len(graph)})
+    return workflow
 
 
 def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps: int, sizes: list[str],
-                 durations: list[int], price_per_second: Decimal) -> CatalogModel:
+                 durations: list[int], price_per_second: Decimal, user=None) -> CatalogModel:
     """Confirm which inputs the studio fills, and register (or update) the workflow as a model."""
     literals = {(i.node_id, i.name) for i in literal_inputs(workflow.graph)}
     inputs = {role: list(target) for role, target in inputs.items() if target}
@@ -223,14 +232,34 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
     if "prompt" not in inputs:
         raise ValidationError("Choose the input that takes the prompt: without it every take renders "
                               "the same picture.")
+    if "end_image" in inputs and "image" not in inputs:
+        raise ValidationError("A workflow that ends on an end frame starts from a start frame too: choose the "
+                              "input that takes the reference image (start frame) as well.")
+    if "end_image" in inputs and inputs["end_image"] == inputs.get("image"):
+        raise ValidationError("The start frame and the end frame need two different image inputs.")
     with transaction.atomic():
+        before = _mapping_of(workflow, workflow.catalog_model)
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
-        model, _ = CatalogModel.objects.update_or_create(
+        model, created = CatalogModel.objects.update_or_create(
             connection=workflow.connection, model_id=workflow.slug,
             defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
+                      "end_frame": "end_image" in inputs,
                       "price_per_second": {"*": float(price_per_second)},
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})
         workflow.catalog_model = model
         workflow.save()
+        changed = changes({} if created else before, _mapping_of(workflow, model))
+        if changed:
+            audit_record(team=workflow.team_id, actor=user,
+                         action=AuditAction.MODEL_REGISTERED if created else AuditAction.CATALOG_EDITED,
+                         target=model, target_label=f"{model.display_name} ({model.model_id}) · {workflow.connection.label}",
+                         details={"changes": changed})
     return model
+
+
+def _mapping_of(workflow: ComfyWorkflow, model: CatalogModel | None) -> dict:
+    """What the audit log compares when a workflow's mapping is saved: its inputs and what it renders at what price."""
+    return {"inputs": workflow.inputs, "frames_rule": workflow.frames_rule, "fps": workflow.fps,
+            "sizes": model.sizes if model else None, "durations": model.durations if model else None,
+            "price_per_second": model.price_per_second if model else None}

@@ -61,7 +61,7 @@ def connection_edit(request, team_pk, pk):
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}
         try:
-            connections.connection_update(connection=connection, **data)
+            connections.connection_update(connection=connection, user=request.user, **data)
         except ValidationError as exc:
             form.add_error("label", exc)
         else:
@@ -92,7 +92,7 @@ def catalog_entry_edit(request, team_pk, pk, entry_pk):
         raise Http404("No such model on this connection.")
     entry = catalog.resolve(connection, listed.model_id)  # the team's copy, even from a shipped row's link
     form = CatalogEntryForm(request.POST or None, initial=CatalogEntryForm.initial_for(entry),
-                            declares_fields=facts_for(connection.kind).declares_fields)
+                            declares_fields=facts_for(connection.kind).declares_fields, kind=connection.kind)
     if request.method == "POST" and "reset" in request.POST:
         return _entry_reset(request, connection, entry)
     if request.method == "POST" and form.is_valid():
@@ -145,11 +145,13 @@ def model_register(request, team_pk, pk):
     form = RegisterModelForm(request.POST)
     if form.is_valid():
         try:
-            model = connections.catalog_register_model(connection=connection, **form.cleaned_data)
+            model = connections.catalog_register_model(connection=connection, user=request.user,
+                                                       **form.cleaned_data)
             messages.success(request, f"Registered {model.model_id} on {connection.label}.")
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                             for f, e in form.errors.items())
         messages.error(request, f"The model was not registered. {problems}")
     return redirect("generation:connection_list", team_pk=team_pk)

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from generation.catalog import retired_entry_for
+from generation.catalog import declaration_problems, retired_entry_for
 from generation.models import (
     LOOKUP_WINDOW_DEFAULT,
     LOOKUP_WINDOW_MAX,
@@ -18,7 +18,9 @@ from generation.models import (
 from generation.providers import ModelSource, ProviderError, facts_for, provider_for
 from generation.providers import tasks as provider_tasks
 from generation.providers.openai_videos import declared_fields_problems
+from projects.audit import audit_record, changes, url_for_log
 from projects.live import ChangeKind, live_publish
+from projects.models import AuditAction
 
 
 def _lookup_window(seconds: int) -> int:
@@ -41,7 +43,13 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
                                     lookup_window_seconds=_lookup_window(lookup_window_seconds))
     connection.set_api_key(api_key)
     connection.set_webhook_secret(webhook_secret)
-    connection = _save_with_unique_label(connection)
+    with transaction.atomic():
+        connection = _save_with_unique_label(connection)
+        audit_record(team=team, actor=user, action=AuditAction.CONNECTION_ADDED, target=connection,
+                     target_label=connection.label,
+                     details={"kind": kind, **_settings_of(connection),
+                              **{name: "set" for name, value in (("api_key", api_key),
+                                                                 ("webhook_secret", webhook_secret)) if value}})
     if facts.webhook_secret_from_api and not webhook_secret:
         # The provider hands out the account's webhook secret (Replicate): a test right away fetches
         # it, so the owner need not paste it (and learns at once whether the key works).
@@ -49,10 +57,11 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
     return connection
 
 
-def connection_update(*, connection: ProviderConnection, label: str, base_url: str, auth_style: str,
+def connection_update(*, connection: ProviderConnection, user, label: str, base_url: str, auth_style: str,
                       api_key: str = "", webhook_secret: str = "",
                       lookup_window_seconds: int | None = None) -> ProviderConnection:
     """Blank secret fields keep the stored secret: keys are write-only."""
+    before = _settings_of(connection)
     connection.label, connection.base_url, connection.auth_style = label, base_url, auth_style
     if lookup_window_seconds is not None:
         connection.lookup_window_seconds = _lookup_window(lookup_window_seconds)
@@ -60,7 +69,22 @@ def connection_update(*, connection: ProviderConnection, label: str, base_url: s
         connection.set_api_key(api_key)
     if webhook_secret:
         connection.set_webhook_secret(webhook_secret)
-    return _save_with_unique_label(connection)
+    with transaction.atomic():
+        connection = _save_with_unique_label(connection)
+        changed = changes(before, _settings_of(connection))
+        # Only that a secret was replaced: not its value, nor any part of it.
+        changed.update({name: "replaced" for name, value in (("api_key", api_key),
+                                                             ("webhook_secret", webhook_secret)) if value})
+        if changed:
+            audit_record(team=connection.team_id, actor=user, action=AuditAction.CONNECTION_CHANGED,
+                         target=connection, target_label=connection.label, details={"changes": changed})
+    return connection
+
+
+def _settings_of(connection: ProviderConnection) -> dict:
+    """What the log keeps of a connection's settings (the base URL without a password in it)."""
+    return {"label": connection.label, "base_url": url_for_log(connection.base_url),
+            "auth_style": connection.auth_style}
 
 
 def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnection:
@@ -109,9 +133,14 @@ def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
         return (f"The webhook signing secret could not be fetched ({exc.message}); "
                 "paste it to use webhooks.")
     # Only if still unset: an owner may have pasted a secret (or changed the key) meanwhile.
-    if not ProviderConnection.objects.filter(pk=connection.pk, webhook_secret_encrypted="").update(
-            webhook_secret_encrypted=connection.webhook_secret_encrypted):
-        return "A webhook signing secret was saved meanwhile; it was kept."
+    with transaction.atomic():
+        if not ProviderConnection.objects.filter(pk=connection.pk, webhook_secret_encrypted="").update(
+                webhook_secret_encrypted=connection.webhook_secret_encrypted):
+            return "A webhook signing secret was saved meanwhile; it was kept."
+        # The worker changed a secret: nobody pressed a button for it, the studio did.
+        audit_record(team=connection.team_id, actor=None, action=AuditAction.CONNECTION_CHANGED,
+                     target=connection, target_label=connection.label,
+                     details={"changes": {"webhook_secret": "fetched"}})
     return "Fetched the account's webhook signing secret."
 
 
@@ -119,11 +148,16 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                            sizes: list[str], durations: list[int], price_per_second: float,
                            image_input: bool = False, native_characters: bool = False,
                            supports_remix: bool = False, typical_seconds: int | None = None,
-                           extra_fields: dict[str, str] | None = None) -> CatalogModel:
+                           extra_fields: dict[str, str] | None = None, extend_seconds: list[int] | None = None,
+                           extend_returns: str = "", shot_timing: str = "", shots_max: int | None = None,
+                           shots_seconds_min: int | None = None, shots_seconds_max: int | None = None,
+                           shot_min_seconds: int | None = None, user=None) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
 
     What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
-    native characters and constant extra fields; the adapter sends nothing else."""
+    native characters and constant extra fields; the adapter sends nothing else. So is what the
+    model can do for continuity (extension lengths, multi-shot limits): the format carries a start
+    frame only, so an end frame or likeness references cannot be declared (catalog.declaration_problems)."""
     facts = facts_for(connection.kind)
     if facts is None or facts.model_source != ModelSource.REGISTERED:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
@@ -137,15 +171,27 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     problems = declared_fields_problems(schema)
     if problems:
         raise ValidationError(problems)
+    model = CatalogModel(
+        kind=connection.kind, connection=connection, model_id=model_id,
+        display_name=display_name or model_id, sizes=sizes, durations=durations,
+        input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
+        supports_remix=supports_remix, typical_seconds=typical_seconds or None,
+        price_per_second={"*": float(price_per_second)}, extend_seconds=list(extend_seconds or []),
+        extend_returns=extend_returns, shot_timing=shot_timing, shots_max=shots_max,
+        shots_seconds_min=shots_seconds_min, shots_seconds_max=shots_seconds_max, shot_min_seconds=shot_min_seconds,
+    )
+    if problems := declaration_problems(model):
+        raise ValidationError(problems)
     try:
         with transaction.atomic():
-            return CatalogModel.objects.create(
-                kind=connection.kind, connection=connection, model_id=model_id,
-                display_name=display_name or model_id, sizes=sizes, durations=durations,
-                input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
-                supports_remix=supports_remix, typical_seconds=typical_seconds or None,
-                price_per_second={"*": float(price_per_second)},
-            )
+            model.save()
+            audit_record(team=connection.team_id, actor=user, action=AuditAction.MODEL_REGISTERED, target=model,
+                         target_label=f"{model.display_name} ({model_id})",
+                         details={"connection": connection.label, "price_per_second": model.price_per_second,
+                                  "sizes": sizes, "durations": durations, "input_kinds": model.input_kinds,
+                                  "supports_remix": supports_remix, "native_characters": native_characters,
+                                  "extra_fields": dict(extra_fields or {})})
+            return model
     except IntegrityError:
         raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")
 

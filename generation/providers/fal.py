@@ -92,7 +92,11 @@ def veo31_input(request: RenderRequest) -> dict:
     books Veo with audio ($0.40/s; silent is $0.20/s). The image-to-video endpoint adds image_url."""
     inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
               "resolution": _resolution(request), "generate_audio": True}
-    if request.input_reference is not None:
+    if request.end_frame is not None:
+        # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
+        inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
+        inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
+    elif request.input_reference is not None:
         inputs["image_url"] = _data_uri(Path(request.input_reference))
     return inputs
 
@@ -123,10 +127,15 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "bytedance/seedance-2.0/text-to-video": seedance2_input,
     "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
 }
-# A start frame goes to the model's image-to-video endpoint.
+# A start frame goes to the model's image-to-video endpoint; a start and an end frame to its
+# first-last-frame endpoint.
 IMAGE_ENDPOINTS = {
     "fal-ai/veo3.1": "fal-ai/veo3.1/image-to-video",
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/image-to-video",
+}
+FIRST_LAST_ENDPOINTS = {
+    "fal-ai/veo3.1": "fal-ai/veo3.1/first-last-frame-to-video",
+    "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/first-last-frame-to-video",
 }
 
 
@@ -174,6 +183,7 @@ class FalProvider(HttpAdapter, Provider):
         reports_job_time=True,  # metrics.inference_time
         reports_billed_cost=False,
         bills_refused_jobs=True,
+        sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
     )
 
     @classmethod
@@ -205,6 +215,11 @@ class FalProvider(HttpAdapter, Provider):
         self._connect(base_url=self._base, client=client, sleep=sleep, auth={"Authorization": f"Key {api_key}"})
 
     def endpoint_for(self, request: RenderRequest) -> str:
+        if request.end_frame is not None:
+            if request.input_reference is None or request.model not in FIRST_LAST_ENDPOINTS:
+                raise ProviderError(f"{self.name} has no endpoint taking a start and an end frame for "
+                                    f"{request.model}.", code="invalid_request")
+            return FIRST_LAST_ENDPOINTS[request.model]
         if request.input_reference is not None and request.model in IMAGE_ENDPOINTS:
             return IMAGE_ENDPOINTS[request.model]
         return request.model

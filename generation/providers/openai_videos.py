@@ -122,6 +122,9 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return error_from_response(response, self.name, **kwargs)
 
     def submit(self, request: RenderRequest) -> str:
+        if request.end_frame is not None:
+            raise ProviderError("The OpenAI Videos format takes a start frame only (input_reference), no end "
+                                "frame.", code="invalid_request")
         # Always multipart, like the official SDK: gateways parse the form,
         # and `seconds` is a string there ("8"), never a JSON number.
         fields = {

@@ -79,8 +79,9 @@ def _data_uri(path: Path) -> str:
 
 
 def veo_31_input(request: RenderRequest) -> dict:
-    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. Cast references
-    follow Google's rule for the model (veo.py): only in 8-second 16:9 takes, never beside a start frame."""
+    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. `last_frame`
+    ends the video on an image, after `image`. Cast references follow Google's rule for the model
+    (veo.py): only in 8-second 16:9 takes, never beside a start or end frame."""
     if problems := veo.reference_problems(request):  # refused before anything is sent or billed
         raise ProviderError(" ".join(problems), code="invalid_request")
     inputs = {
@@ -93,10 +94,12 @@ def veo_31_input(request: RenderRequest) -> dict:
     image = _reference_data_uri(request)
     if image:
         inputs["image"] = image
+    if request.end_frame is not None:
+        inputs["last_frame"] = _data_uri(Path(request.end_frame))
     references = veo.references_for(request)
     if references:
-        # Veo's ASSET references keep a cast member's likeness (up to three); beside a start frame none
-        # are sent and the cast travels by description in the prompt, as on the Gemini API.
+        # Veo's ASSET references keep a cast member's likeness (up to three); beside a start or end frame
+        # none are sent and the cast travels by description in the prompt, as on the Gemini API.
         inputs["reference_images"] = [_data_uri(Path(p)) for p in references]
     return inputs
 
@@ -122,6 +125,8 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "google/veo-3.1": veo_31_input,
     "wan-video/wan-2.7-t2v": wan_27_t2v_input,
 }
+# Models whose input builder maps an end frame (last_frame).
+END_FRAME_MODELS = {"google/veo-3.1"}
 
 
 class ReplicateProvider(HttpAdapter, Provider):
@@ -136,6 +141,8 @@ class ReplicateProvider(HttpAdapter, Provider):
         reports_job_time=True,  # created_at and completed_at
         reports_billed_cost=True,  # metrics.predict_time (and a cost, where it reports one)
         bills_refused_jobs=True,
+        # For models whose input builder maps them (google/veo-3.1: last_frame, reference_images).
+        sends_end_frame=True, sends_reference_images=True,
     )
 
     @classmethod
@@ -164,6 +171,10 @@ class ReplicateProvider(HttpAdapter, Provider):
                       auth={"Authorization": f"Bearer {api_key}"})
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.end_frame is not None and request.model not in END_FRAME_MODELS:
+            # Said before anything is sent: a model whose inputs we do not map would drop it silently.
+            raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
+                                "entry takes one.", code="invalid_request")
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:

@@ -56,6 +56,9 @@ PROMPT_LIMITS = {"gen4.5": 1000, "gen4_turbo": 1000, "veo3.1": 1000, "veo3.1_fas
 PROMPT_LIMIT_DEFAULT = 1000
 USD_PER_CREDIT = Decimal("0.01")
 MAX_ISSUES = 5
+# Models whose promptImage may hold a last frame too ([{uri, position: "first"}, {uri, position: "last"}]),
+# as runwayml's ImageToVideoCreateParams types them; the others take a first frame only.
+LAST_FRAME_MODELS = {"veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast", "seedance2_mini"}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -73,6 +76,7 @@ class RunwayProvider(HttpAdapter, Provider):
         reports_job_time=False,  # a task has createdAt only, no end time
         reports_billed_cost=True,  # a finished task's cost.credits (1 credit = US$0.01)
         bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
+        sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
     )
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
@@ -116,7 +120,12 @@ class RunwayProvider(HttpAdapter, Provider):
             body["seed"] = seed
         if request.input_reference is None:
             return "/v1/text_to_video", body
-        body["promptImage"] = _data_uri(Path(request.input_reference))
+        start = _data_uri(Path(request.input_reference))
+        if request.end_frame is None:
+            body["promptImage"] = start
+        else:
+            body["promptImage"] = [{"uri": start, "position": "first"},
+                                   {"uri": _data_uri(Path(request.end_frame)), "position": "last"}]
         return "/v1/image_to_video", body
 
     def submit(self, request: RenderRequest) -> str:
@@ -126,6 +135,10 @@ class RunwayProvider(HttpAdapter, Provider):
         if request.model in IMAGE_ONLY and request.input_reference is None:
             raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
                                 "to the scene, or pick another model.", code="invalid_request")
+        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
+            raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
+                                f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
+                                code="invalid_request")
         if problems := self.prompt_problems(model_id=request.model, prompt=request.prompt):
             raise ProviderError(" ".join(problems), code="invalid_request")
         path, body = self.build_body(request)

@@ -63,6 +63,9 @@ def request_problems(request: RenderRequest) -> list[str]:
     elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
         problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
                         "choose 8 seconds or a 720p size.")
+    if request.end_frame is not None and request.input_reference is None:
+        problems.append("Veo ends on a last frame only after a first frame (it moves from one to the other): "
+                        "give the take a start frame too.")
     return problems + reference_problems(request)
 
 
@@ -80,10 +83,10 @@ def reference_problems(request: RenderRequest) -> list[str]:
 
 
 def references_for(request: RenderRequest) -> tuple[Path, ...]:
-    """The cast's likeness images Veo 3.1 is sent (at most three). It takes a start frame or likeness
-    references, not both: with a scene image the frame wins and the cast travels by description in
-    the prompt."""
-    if request.input_reference is not None:
+    """The cast's likeness images Veo 3.1 is sent (at most three). It takes a start or end frame, or
+    likeness references, never both: beside a frame none go (Google ignores them there) and the cast
+    travels by description in the prompt."""
+    if request.input_reference is not None or request.end_frame is not None:
         return ()
     return tuple(request.character_images[:MAX_REFERENCES])
 
@@ -104,6 +107,9 @@ def build_body(request: RenderRequest) -> dict:
     instance: dict = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
+    if request.end_frame is not None:
+        # Frame interpolation: google-genai's GenerateVideosConfig.last_frame → instances[0].lastFrame.
+        instance["lastFrame"] = _inline_image(request.end_frame)
     references = references_for(request)
     if references:
         instance["referenceImages"] = [
@@ -129,6 +135,8 @@ class VeoProvider(HttpAdapter, Provider):
         reports_job_time=False,  # a Gemini operation has no timestamps: only done or not
         reports_billed_cost=False,
         bills_refused_jobs=False,  # a video its safety filters block is not charged, its answer says
+        sends_end_frame=True,  # instances[0].lastFrame
+        sends_reference_images=True,  # instances[0].referenceImages (ASSET)
     )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")

@@ -44,7 +44,8 @@ def workflow_map(request, team_pk, pk, workflow_pk):
     if request.method == "POST" and form.is_valid():
         data = {k: form.cleaned_data[k] for k in ("frames_rule", "fps", "sizes", "durations", "price_per_second")}
         try:
-            model = comfy_workflows.workflow_map(workflow=workflow, inputs=form.mapped_inputs(), **data)
+            model = comfy_workflows.workflow_map(workflow=workflow, inputs=form.mapped_inputs(), user=request.user,
+                                                 **data)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 
 from generation.renders.delivery import delivery_blocks_approval
 from projects.activity.feed import record
+from projects.audit import audit_record, take_label
 from projects.inputs import clean_text
-from projects.models import ActivityKind, Decision, Membership, ReviewDecision
+from projects.models import ActivityKind, AuditAction, Decision, Membership, ReviewDecision
 
 MAX_REASON = 5000
 
@@ -64,3 +65,5 @@ def take_remix_overridden(*, take, remix, user, override: str) -> None:
     record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
            text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
                 + override[:300])
+    audit_record(team=scene.project.team_id, actor=user, action=AuditAction.REMIXED_DESPITE_CHECKS, target=take,
+                 target_label=take_label(take), details={"note": override, "remix": remix.number})

@@ -36,10 +36,9 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import delivery, lookups
+from generation.renders import continuity, delivery, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
-from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.characters.consent import cast_problems
 from projects.models import Character
@@ -128,13 +127,17 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
 def _request_for(render: Render, workdir: Path) -> RenderRequest:
     recipe = render.recipe
     params = recipe["parameters"]
-    input_reference = None
-    if recipe.get("reference_image"):
-        # Fitted at submit, from the original the take pinned, to the exact size asked.
-        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
-            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+    input_reference = end_frame = None
+    # The start frame: a frame of another take (continuity), else the scene's reference image; the end frame.
+    # Each fitted at submit, from the original the take pinned, to the exact size asked.
+    start = recipe.get("start_frame") or recipe.get("reference_image")
+    if start:
         input_reference = workdir / "reference.png"
-        input_reference.write_bytes(fitted)
+        input_reference.write_bytes(continuity.fitted(start["original"], size=params["size"], fit=start["fit"]))
+    if recipe.get("end_frame"):
+        end_frame = workdir / "end.png"
+        end_frame.write_bytes(continuity.fitted(recipe["end_frame"]["original"], size=params["size"],
+                                                fit=recipe["end_frame"]["fit"]))
     character_images = []
     for index, name in enumerate(recipe.get("character_images", [])):
         path = workdir / f"character-{index}{Path(name).suffix}"
@@ -151,7 +154,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
-        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+        recipe=recipe, input_reference=input_reference, end_frame=end_frame,
+        character_images=tuple(character_images),
     )
 
 
@@ -381,8 +385,15 @@ def render_poll(render_id: int) -> None:
     elif state.status == "canceled":
         render.advance(Status.CANCELED, error_message="Canceled at the provider.")
     elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress)),
-                        running_seen_at=timezone.now()):
+                        running_seen_at=timezone.now(), **_started(render, state)):
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
+
+
+def _started(render: Render, state) -> dict:
+    """The first poll that sees the provider working on the job (not queueing it) marks it started."""
+    if render.provider_started_at is None and (state.status == "running" or state.progress):
+        return {"provider_started_at": timezone.now()}
+    return {}
 
 
 def _provider_done_at(render: Render, state):
@@ -478,7 +489,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         problems = _delivery_problems(render, facts)
         # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
         # whose own manifest says what these checks found.
-        kept = take_signing.take_sign(render=render, video=video_path,
+        kept = take_signing.take_sign(render=render, video=video_path, read=report, container=facts["container"],
                                       checks=provenance.TakeChecks.of(report, delivery_problems=problems))
         try:
             with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:

@@ -1,11 +1,13 @@
 import uuid
 
 from django import template
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
 from generation.models import Status
 from generation.providers import CancelRefund, facts_for
+from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
 
 register = template.Library()
@@ -91,3 +93,15 @@ def cancel_offer(take) -> dict:
     else:
         confirm = gettext("Cancel this take? The provider may still charge for work already done.")
     return {"button": gettext("Cancel"), "confirm": confirm}
+
+
+@register.simple_tag
+def scene_frames(scene) -> dict:
+    """What a take of the scene would start from and end on now (a continuity.Source each), or why not."""
+    frames = {}
+    for role, resolve in (("start", start_source), ("end", end_source)):
+        try:
+            frames[role] = resolve(scene)
+        except ValidationError as exc:
+            frames[f"{role}_problem"] = " ".join(exc.messages)
+    return frames

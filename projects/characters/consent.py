@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,9 +19,12 @@ from django.utils.translation import gettext, ngettext
 
 from generation.models import Render
 from generation.previz.animatic import probe_video, video_container
+from generation.storage import frames
 from generation.storage.reference import ReferenceError, verified_name
 from projects.activity.notifications import notify
+from projects.audit import audit_record
 from projects.models import (
+    AuditAction,
     Character,
     CharacterImage,
     CharacterKind,
@@ -100,6 +104,8 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
             if kind == CharacterKind.FICTIONAL:
                 ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.DECLARED_FICTIONAL,
                                             details={"statement": "This character depicts no real person."})
+                audit_record(team=team, actor=user, action=AuditAction.DECLARED_FICTIONAL, target=character,
+                             target_label=character.name)
     except IntegrityError:
         raise ValidationError(f"Your team already has a character called “{name}”.")
     return character
@@ -128,12 +134,14 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
         grant = ConsentGrant.objects.create(character=character, granted_by=user, scope=scope,
                                             providers=sorted(providers), expires_at=expires_at)
         grant.projects.set(projects if scope == ConsentScope.PROJECTS else [])
+        details = {"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
+                   "expires_at": expires_at.isoformat() if expires_at else None}
         ConsentEvent.objects.create(
             character=character, actor=user,
-            action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED,
-            details={"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
-                     "expires_at": expires_at.isoformat() if expires_at else None},
+            action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED, details=details,
         )
+        audit_record(team=character.team_id, actor=user, target=character, target_label=character.name,
+                     action=AuditAction.CONSENT_CHANGED if previous else AuditAction.CONSENT_GRANTED, details=details)
     return grant
 
 
@@ -228,15 +236,22 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                                     details={"takes_quarantined": quarantined})
         deleted = []
         if delete_files:
-            for take in takes.exclude(video=""):
+            for take in takes.exclude(video="").select_related("scene"):
                 deleted.append(take.video.name)
                 take.video.delete(save=False)
                 take.thumbnail.delete(save=False)
                 take.c2pa_ingredient.delete(save=False)  # it holds the take's manifest and recipe
+                # Frames taken from it for a next scene's start (or an earlier one's end) show the person too.
+                deleted += frames.delete_stored(default_storage, team_id=character.team_id,
+                                                project_id=take.scene.project_id, take_id=take.pk)
                 Render.objects.filter(pk=take.pk).update(video="", thumbnail="", c2pa_ingredient="",
                                                          c2pa_ingredient_key="")
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
+        # Written by the person, in the team's log even after they left it: owners see why takes are withheld.
+        audit_record(team=character.team_id, actor=user, action=AuditAction.CONSENT_REVOKED, target=character,
+                     target_label=character.name,
+                     details={"takes_withheld": quarantined, "files_deleted": len(deleted)})
         _notify_revocation(character, user, quarantined)
     return quarantined
 

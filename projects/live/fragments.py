@@ -16,14 +16,23 @@ from __future__ import annotations
 import json
 import re
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership, Project
-from projects.selectors import board_frame, board_totals, unread_count
+from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
+from projects.selectors import (
+    board_frame,
+    board_frames,
+    board_totals,
+    scene_dialogue_for,
+    unread_count,
+)
+from projects.selectors.continuity import continuity_panel_for
+from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
@@ -44,6 +53,8 @@ def coalesce_key(event):
         return ("presence", event.project_id)
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
+    if _dialogue_edited(event):
+        return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
     if event.kind in STATE_KINDS:
         # A percentage alone draws less than a new status: the two never stand in for each other.
         return ("state", event.scene_id, event.take_id, _progress_only(event))
@@ -77,6 +88,10 @@ def _progress_only(event) -> bool:
             and event.data.get("moved") is False)
 
 
+def _dialogue_edited(event) -> bool:
+    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+
+
 def _membership(project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
 
@@ -102,13 +117,71 @@ def _scene_html(event, role: str) -> str:
         return compact("".join(parts))
     parts.append(render_to_string("projects/project_detail.html#board-totals",
                                   {**context, "totals": board_totals(project=project)}))
+    if _dialogue_edited(event):
+        # A teammate's lines: the scene's open side panel shows them, and the cast they make.
+        parts.append(_dialogue_html(project, frame.scene_id, context))
     if event.take_id:
         # A take moved: the scene's open side panel says what its frame says, the status chip and
         # why the newest take failed, beside the take's card.
         parts.append(render_to_string("projects/project_detail.html#scene-status", context))
         parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
+    if event.kind in CONTINUITY_KINDS:
+        parts.append(_continuity_html(event, project, context["membership"]))
     return compact("".join(parts))
+
+
+def _dialogue_html(project, scene_id: int, context: dict) -> str:
+    """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms rendered
+    once for everyone: each page's htmx sends its own CSRF header (base.html)."""
+    scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(pk=scene_id).first()
+    if scene is None:
+        return ""
+    scene.project = project
+    lines, library = scene_dialogue_for(scene=scene)
+    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+    return (render_to_string("projects/project_detail.html#scene-dialogue", context)
+            + render_to_string("projects/project_detail.html#scene-cast", context))
+
+
+# Changes that can move the frame a neighbour starts from or ends on (another take approved, rendered,
+# its approval withdrawn), or a scene's own continuity (its settings, a take of its own booked).
+CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
+                    ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
+
+
+def _continuity_html(event, project, membership) -> str:
+    """The frames and open panels' continuity of the scenes whose start or end frame depends on the changed
+    scene (the one after it, the one before it), and of the changed scene itself when it has any."""
+    scenes = {s.pk: s for s in _continuity_scenes(project, event.scene_id)}
+    if not scenes:
+        return ""
+    parts = []
+    for frame in board_frames(project=project, scene_ids=list(scenes)):
+        scene = scenes[frame.scene_id]
+        if scene.pk != event.scene_id:  # the changed scene's own frame is drawn above
+            parts.append(render_to_string("projects/project_detail.html#board-frame",
+                                          {"project": project, "membership": membership, "frame": frame, "oob": True}))
+        takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
+                     .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
+        first_last = (scene.position > 0, Scene.objects.filter(project=project, position__gt=scene.position).exists())
+        panel = continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=first_last)
+        parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
+            "project": project, "membership": membership, "scene": scene, "continuity": panel, "oob": True}))
+    return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
+
+
+def _continuity_scenes(project, scene_id: int) -> list:
+    """The scene itself when it starts from or ends on a neighbour's frame, and the neighbours that do so
+    from it: the one after starting from its last frame, the one before ending on its first frame."""
+    row = Scene.objects.filter(pk=scene_id, project=project).values_list("position", flat=True).first()
+    if row is None:
+        return []
+    near = Scene.objects.filter(project=project, position__in=[row - 1, row, row + 1]).select_related("project")
+    return [s for s in near
+            if (s.position == row and (s.start_from or s.end_on))
+            or (s.position == row + 1 and s.start_from == StartFrom.PREVIOUS)
+            or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

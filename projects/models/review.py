@@ -215,6 +215,12 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name_plural = "activity"
+        # A page of the feed (newest first, from a (time, id) cursor) reads its rows in index order
+        # and stops after one page, however long the history: no sort of every entry.
+        indexes = [
+            models.Index(fields=["project", "-at", "-id"], name="activity_project_newest"),
+            models.Index(fields=["scene", "-at", "-id"], name="activity_scene_newest"),
+        ]
 
     @property
     def who(self) -> str:

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
@@ -13,8 +14,16 @@ from django.utils.translation import gettext
 
 from generation.models import Render
 from projects.activity.notifications import notify
+from projects.audit import audit_record, take_label
 from projects.inputs import clean_text
-from projects.models import Comment, Membership, NotificationKind, ReviewLink, hash_token
+from projects.models import (
+    AuditAction,
+    Comment,
+    Membership,
+    NotificationKind,
+    ReviewLink,
+    hash_token,
+)
 from projects.review.services import PERSON_MENTION, threads
 from projects.throttle import (
     Throttled,
@@ -50,9 +59,14 @@ def link_create(*, project, user, label: str, scope: str, scenes=(), days: int =
     link = ReviewLink(project=project, label=label, scope=scope, token_hash=digest, created_by=user,
                       expires_at=timezone.now() + timedelta(days=int(days)))
     link.set_password(password or "")
-    link.save()
-    if scope == ReviewLink.Scope.SCENES:
-        link.scenes.set(scenes)
+    with transaction.atomic():
+        link.save()
+        if scope == ReviewLink.Scope.SCENES:
+            link.scenes.set(scenes)
+        audit_record(team=project.team_id, actor=user, action=AuditAction.GUEST_LINK_CREATED, target=link,
+                     target_label=f"{label} · {project.name}",
+                     details={"scope": scope, "scenes": [s.title for s in scenes] if scope == ReviewLink.Scope.SCENES
+                              else [], "expires_at": link.expires_at, "password": bool(password)})
     return link, token
 
 
@@ -64,11 +78,22 @@ def guest_name_clean(name) -> str:
     return name
 
 
-def link_revoke(*, link: ReviewLink) -> ReviewLink:
-    if link.revoked_at is None:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
+def link_revoke(*, link: ReviewLink, user) -> ReviewLink:
+    with transaction.atomic():
+        if ReviewLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+            audit_record(team=link.project.team_id, actor=user, action=AuditAction.GUEST_LINK_REVOKED, target=link,
+                         target_label=f"{link.label} · {link.project.name}")
+    link.refresh_from_db(fields=["revoked_at"])
     return link
+
+
+def link_record_download(*, link: ReviewLink, take: Render, guest_name: str) -> None:
+    """A guest of `link` fetched `take`'s video: the file left the studio, so its owners' log says who
+    (the name the guest gave) took what through which link."""
+    audit_record(team=link.project.team_id, actor=None, actor_name=guest_name,
+                 action=AuditAction.GUEST_DOWNLOADED, target=take,
+                 target_label=take_label(take),
+                 details={"link": link.label, "take": take.number})
 
 
 def live_link(token: str) -> ReviewLink | None:

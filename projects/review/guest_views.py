@@ -53,7 +53,7 @@ def review_link_revoke(request, pk, link_pk):
     project, membership = get_project_for(request.user, pk)
     require(membership, "manage")
     link = get_object_or_404(ReviewLink, pk=link_pk, project=project)
-    guest_links.link_revoke(link=link)
+    guest_links.link_revoke(link=link, user=request.user)
     return redirect("projects:review_links", pk=project.pk)
 
 
@@ -174,8 +174,13 @@ def guest_reply(request, token, pk):
 
 
 def guest_file(request, token, take_pk, variant):
-    _link, _state, take = _guest_take(request, token, take_pk)
+    link, state, take = _guest_take(request, token, take_pk)
     if variant == "video" and take.video:
+        # Once per take and browser session: playing sends many range requests for one file.
+        fetched = state.get("fetched", [])
+        if take.pk not in fetched:
+            guest_links.link_record_download(link=link, take=take, guest_name=state["name"])
+            _save_guest_state(request, link, fetched=[*fetched, take.pk])
         return file_response(request, take.video)
     if variant == "thumbnail" and take.thumbnail:
         return file_response(request, take.thumbnail)

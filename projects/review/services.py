@@ -18,10 +18,12 @@ from generation.renders.checks import override_note_for
 from generation.spend import budget
 from projects.activity import notifications
 from projects.activity.feed import record
+from projects.audit import audit_record, take_label
 from projects.inputs import clean_text, has_control_characters
 from projects.live import ChangeKind, live_publish
 from projects.models import (
     ActivityKind,
+    AuditAction,
     Comment,
     CommentRevision,
     Decision,
@@ -329,6 +331,9 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
                text=f"approved {scene.title} take {take.number}"
                     + (" despite failed checks. " + override[:300] if override else ""))
+        if override:
+            audit_record(team=scene.project.team_id, actor=user, action=AuditAction.APPROVED_DESPITE_CHECKS,
+                         target=take, target_label=take_label(take), details={"note": override})
         live_publish(kind=ChangeKind.TAKE_APPROVED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                      actor=user)
         # An approved take goes into exports: read its C2PA manifest now, once, not per export.

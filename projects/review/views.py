@@ -1,12 +1,15 @@
 """Review pages: a take with its time-coded comments and decisions, side-by-side
 compare, the approved cut, the activity feed and notification settings."""
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -14,7 +17,7 @@ from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
 from projects.htmx import wants_fragment
-from projects.inputs import id_or_404
+from projects.inputs import id_or_404, search_problem
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
@@ -124,10 +127,12 @@ def take_decide(request, pk):
                 at=request.POST.get("at"), until=request.POST.get("until"),
                 retake_prompt=request.POST.get("prompt", "") if wants_take else None,
                 idempotency_key=request.POST.get("idempotency_key"))
+            # The reviewer stays on the take they were reviewing; the new take joins the scene's stack.
             if new_take is not None:
-                messages.success(request, f"Changes requested; take {new_take.number} is rendering.")
-                return redirect("projects:project_detail", pk=take.scene.project_id)
-            messages.success(request, "Changes requested.")
+                messages.success(request, _("Changes requested; take %(number)s is rendering.") % {
+                    "number": new_take.number})
+            else:
+                messages.success(request, _("Changes requested."))
         else:
             raise ValidationError("Choose approve or request changes.")
     except ValidationError as exc:
@@ -143,13 +148,14 @@ def comment_rerender(request, pk):
     comment, membership = get_comment_for(request.user, pk)
     require(membership, "edit")
     try:
-        new_take, _ = review.rerender_for(comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
-                                          idempotency_key=request.POST.get("idempotency_key"))
+        new_take, _created = review.rerender_for(
+            comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
+            idempotency_key=request.POST.get("idempotency_key"))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("projects:take_review", pk=comment.take_id)
-    messages.success(request, f"Take {new_take.number} is rendering.")
-    return redirect("projects:project_detail", pk=comment.take.scene.project_id)
+    messages.success(request, _("Take %(number)s is rendering.") % {"number": new_take.number})
+    return redirect("projects:take_review", pk=comment.take_id)
 
 
 @login_required
@@ -199,11 +205,21 @@ def project_activity(request, pk):
     scene_id = request.GET.get("scene")
     # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
     scene = get_object_or_404(project.scenes, pk=id_or_404(scene_id, what="scene")) if scene_id else None
-    entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
-    context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
-               "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
-    template = "projects/activity.html" + ("#feed" if wants_fragment(request) else "")
-    return render(request, template, context)
+    before = request.GET.get("before")
+    cursor = selectors.ActivityCursor.parse(before) if before else None
+    if before and cursor is None:
+        raise Http404("No such page of the activity.")
+    search = "" if scene else request.GET.get("scene_q", "").strip()
+    problem = search_problem(search)
+    page = (selectors.ActivityPage([], None) if problem else
+            selectors.activity_page(project=project, kind=chosen, scene=scene, scene_search=search, before=cursor))
+    kept = {k: v for k, v in (("kind", chosen), ("scene", scene_id), ("scene_q", search)) if v}
+    context = {"project": project, "membership": membership, "entries": page.entries, "chosen": chosen, "scene": scene,
+               "filters": list(ACTIVITY_FILTERS), "scene_search": search, "search_problem": problem,
+               "before": before, "newest_query": urlencode(kept),
+               "older_query": urlencode({**kept, "before": page.older.token}) if page.older else ""}
+    fragment = ("#older" if before else "#feed") if wants_fragment(request) else ""
+    return render(request, "projects/activity.html" + fragment, context, status=400 if problem else 200)
 
 
 @login_required

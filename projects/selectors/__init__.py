@@ -13,10 +13,14 @@ from projects.selectors.characters import (
 )
 from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
 from projects.selectors.review import (
+    ACTIVITY_PAGE,
+    ActivityCursor,
+    ActivityPage,
     Cut,
     CutEntry,
     TakeReview,
     activity_for,
+    activity_page,
     cut_for,
     reviewable_takes,
     take_review_for,
@@ -33,13 +37,17 @@ from projects.selectors.storyboard import (
     board_frames,
     board_totals,
     board_view_for,
+    scene_dialogue_for,
     scene_panel_for,
 )
 from projects.selectors.teams import TeamMembers, team_members_for
 
 __all__ = [
+    "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",
+    "ActivityCursor",
+    "ActivityPage",
     "Board",
     "CastMember",
     "CharacterPage",
@@ -51,6 +59,7 @@ __all__ = [
     "TeamMembers",
     "Totals",
     "activity_for",
+    "activity_page",
     "board_for",
     "board_frame",
     "board_frames",
@@ -63,6 +72,7 @@ __all__ = [
     "inbox_for",
     "likenesses_for",
     "reviewable_takes",
+    "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
     "team_members_for",

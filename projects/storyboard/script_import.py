@@ -2,9 +2,10 @@
 
 Nothing is saved to the storyboard until the user confirms; the preview lives in a
 ScriptImport row keyed by an unguessable token, so what is imported is what was parsed,
-never what a form sends back. Casting follows the studio's rule (the cast is whoever the
-prompt @mentions) and its consent: a character whose consent is revoked, expired or not
-given for this project is offered but cannot be ticked.
+never what a form sends back. Each scene's action becomes its prompt and its dialogue its
+lines. Casting follows the studio's rule (a ticked character speaks their lines as the
+library's character, which casts them) and its consent: a character whose consent is revoked,
+expired or not given for this project is offered but cannot be ticked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from projects.models import (
     SCRIPT_IMPORT_LIFETIME,
     ActivityKind,
     Character,
+    DialogueLine,
     Project,
     Scene,
     ScriptImport,
@@ -129,11 +131,15 @@ def _durations(values: list, count: int) -> list[int]:
     return durations
 
 
-def _cast_label(line: str, cast: dict[str, Character]) -> str:
-    """ "ANNA: Morning." → "@Anna: Morning." for a ticked character: the mention is what casts them."""
-    speaker, sep, rest = line.partition(": ")
-    character = cast.get(speaker.casefold()) if sep else None
-    return f"@{character.name}: {rest}" if character else line
+def _lines(data: dict, cast: dict[str, Character]) -> list[DialogueLine]:
+    """A previewed scene's dialogue as lines: a ticked character speaks theirs (which casts them)."""
+    lines = []
+    for spoken in data["dialogue"]:
+        character = cast.get(spoken["speaker"].casefold())
+        lines.append(DialogueLine(character=character, speaker=character.name if character else spoken["speaker"],
+                                  parenthetical=spoken["parenthetical"], text=spoken["text"],
+                                  after_prompt_lines=spoken["after_prompt_lines"]))
+    return lines
 
 
 def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durations: list, cast_ids,
@@ -146,6 +152,8 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         raise ValidationError("This preview has expired; upload the script again.")
     if mode not in MODES:
         raise ValidationError("Choose whether to add the scenes after the storyboard's or replace them.")
+    if any("dialogue" not in data for data in script_import.scenes):  # previewed before lines were data
+        raise ValidationError("This preview is out of date; upload the script again.")
     preview = script_preview_for(script_import=script_import)
     seconds = _durations(durations, len(preview.scenes))
     offered = {c.character.pk: c for c in preview.castable}
@@ -164,8 +172,7 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
             raise ValidationError("This preview was already imported.")
         replaced = _replace(project, user, takes_to_delete) if mode == "replace" else 0
         scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
-                                        prompt=("\n".join(_cast_label(line, cast) for line in data["lines"])
-                                                or data["prompt"])[:MAX_PROMPT],
+                                        prompt=data["action"][:MAX_PROMPT], dialogue=_lines(data, cast),
                                         duration=duration, size=project.default_size)
                   for data, duration in zip(preview.scenes, seconds)]
         count = len(scenes)

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize, slugify
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
-from projects.models import ScriptImport
+from projects.models import DialogueLine, ScriptImport
 from projects.storyboard import script_import as scripts
 from projects.storyboard.script import SPLITS, storyboard_fountain
 
@@ -62,7 +63,9 @@ def script_preview(request, pk, token):
 def script_export(request, pk):
     """The storyboard as a Fountain screenplay: one scene heading per scene, in board order."""
     project, _ = get_project_for(request.user, pk)
-    text = storyboard_fountain(title=project.name, scenes=project.scenes.order_by("position", "pk"))
+    scenes = project.scenes.order_by("position", "pk").prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"), to_attr="dialogue_lines"))
+    text = storyboard_fountain(title=project.name, scenes=scenes)
     response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slugify(project.name) or "storyboard"}.fountain"'
     response["X-Content-Type-Options"] = "nosniff"

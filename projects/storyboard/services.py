@@ -16,12 +16,15 @@ from generation.catalog import connection_ensure_local
 from generation.storage.reference import FITS, ReferenceError, verified_name
 from projects.activity.feed import record
 from projects.activity.notifications import invitation_notify
+from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish, live_publish_many
 from projects.models import (
+    AuditAction,
     BoardView,
     Character,
+    DialogueLine,
     Invitation,
     Membership,
     Project,
@@ -31,7 +34,14 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.storyboard.casting import mentioned_characters, prompt_cast_check, scene_sync_cast
+from projects.storyboard.casting import (
+    mentioned_characters,
+    prompt_cast_check,
+    scene_lines,
+    scene_sync_cast,
+    scene_text,
+)
+from projects.storyboard.dialogue.text import compose, remap_after
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -61,35 +71,80 @@ def team_create(*, name: str, owner) -> Team:
     return team
 
 
-def team_set_do_not_train(*, team: Team, do_not_train: bool) -> Team:
+def team_set_do_not_train(*, team: Team, user, do_not_train: bool) -> Team:
     """Takes signed from now on carry (or drop) the do-not-train assertion; signed ones keep theirs."""
-    Team.objects.filter(pk=team.pk).update(do_not_train=do_not_train)
+    with transaction.atomic():
+        before = _set_and_return_before(Team, team.pk, "do_not_train", do_not_train)
+        if before != do_not_train:
+            audit_record(team=team, actor=user, action=AuditAction.TRAINING_SET, target=team,
+                         details={"changes": {"do_not_train": [before, do_not_train]}})
     team.do_not_train = do_not_train
     return team
 
 
-def team_set_monthly_budget(*, team: Team, amount: Decimal | None) -> Team:
+def team_budget_set(*, team: Team, user, amount: Decimal | None) -> Team:
     """What all the team's takes booked in a calendar month may cost together (None: no cap).
     Lowering it below this month's spend refuses new paid takes; booked ones keep rendering."""
-    Team.objects.filter(pk=team.pk).update(monthly_budget=amount)
+    with transaction.atomic():
+        before = _set_and_return_before(Team, team.pk, "monthly_budget", amount)
+        _audit_amount(team, user, AuditAction.TEAM_BUDGET_SET, team, "monthly_budget", before, amount)
     team.monthly_budget = amount
     return team
 
 
-def membership_set_monthly_budget(*, membership: Membership, amount: Decimal | None) -> Membership:
+def member_cap_set(*, membership: Membership, user, amount: Decimal | None) -> Membership:
     """What one member's takes booked in a calendar month may cost (None: no cap of their own)."""
-    Membership.objects.filter(pk=membership.pk).update(monthly_budget=amount)
+    with transaction.atomic():
+        before = _set_and_return_before(Membership, membership.pk, "monthly_budget", amount)
+        _audit_amount(membership.team_id, user, AuditAction.MEMBER_CAP_SET, membership, "monthly_cap", before,
+                      amount, label=membership.user.get_username())
     membership.monthly_budget = amount
     return membership
 
 
-def project_set_model_policy(*, project: Project, allowed_models: list[str],
+def project_budget_set(*, project: Project, user, amount: Decimal | None) -> Project:
+    """What the project's takes may cost in all (None: no limit). Lowering it below what is committed
+    refuses new paid takes; booked ones keep rendering."""
+    with transaction.atomic():
+        before = _set_and_return_before(Project, project.pk, "budget", amount)
+        _audit_amount(project.team_id, user, AuditAction.PROJECT_BUDGET_SET, project, "budget", before, amount)
+    project.budget = amount
+    return project
+
+
+def _set_and_return_before(model, pk: int, field: str, value):
+    """Set one column of one row, returning what it held (read under the row's lock, so two owners
+    saving at once each record what they really replaced)."""
+    before = model.objects.select_for_update(no_key=True).filter(pk=pk).values_list(field, flat=True).get()
+    model.objects.filter(pk=pk).update(**{field: value})
+    return before
+
+
+def _audit_amount(team, user, action: str, target, field: str, before, after, label: str = "") -> None:
+    if before == after:
+        return  # saved as it was: nothing changed, nothing to record
+    money = [None if v is None else f"{Decimal(v):.2f}" for v in (before, after)]
+    audit_record(team=team, actor=user, action=action, target=target, target_label=label,
+                 details={"changes": {field: money}})
+
+
+def project_set_model_policy(*, project: Project, user, allowed_models: list[str],
                              max_price_per_second: Decimal | None) -> Project:
     """Which models may be booked in the project from now on (empty: any) and at what price a second at
     most (None: any). Takes already booked keep rendering."""
     allowed_models = sorted(set(allowed_models))
-    Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
-                                                 max_price_per_second=max_price_per_second)
+    with transaction.atomic():
+        before = (Project.objects.select_for_update(no_key=True).filter(pk=project.pk)
+                  .values("allowed_models", "max_price_per_second").get())
+        Project.objects.filter(pk=project.pk).update(allowed_models=allowed_models,
+                                                     max_price_per_second=max_price_per_second)
+        price = [None if v is None else f"{Decimal(v):.4f}"
+                 for v in (before["max_price_per_second"], max_price_per_second)]
+        changed = changes({"allowed_models": sorted(before["allowed_models"] or []), "max_price_per_second": price[0]},
+                          {"allowed_models": allowed_models, "max_price_per_second": price[1]})
+        if changed:
+            audit_record(team=project.team_id, actor=user, action=AuditAction.MODEL_POLICY_SET, target=project,
+                         details={"changes": changed})
     project.allowed_models, project.max_price_per_second = allowed_models, max_price_per_second
     return project
 
@@ -98,7 +153,10 @@ def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invit
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {team.name}.")
-    invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
+    with transaction.atomic():
+        invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
+        audit_record(team=team, actor=invited_by, action=AuditAction.INVITATION_SENT, target=invitation,
+                     target_label=email, details={"role": role})
     invitation_notify(invitation, invited_by=invited_by)
     return invitation
 
@@ -132,21 +190,38 @@ def invitation_accept(*, invitation: Invitation, user=None, username: str = "", 
         membership, created = Membership.objects.get_or_create(
             team=invitation.team, user=user, defaults={"role": invitation.role}
         )
+        details = {"role": membership.role, "invited_by": _username(invitation.invited_by)}
+        if not created:
+            details["already_a_member"] = True
+        audit_record(team=invitation.team, actor=user, action=AuditAction.INVITATION_ACCEPTED, target=invitation,
+                     target_label=invitation.email, details=details)
     return membership
 
 
-def membership_set_role(*, membership: Membership, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, user, role: str) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
-    membership.role = role
-    membership.save(update_fields=["role"])
+    before = membership.role
+    with transaction.atomic():
+        membership.role = role
+        membership.save(update_fields=["role"])
+        if before != role:
+            audit_record(team=membership.team_id, actor=user, action=AuditAction.ROLE_CHANGED, target=membership,
+                         target_label=membership.user.get_username(), details={"changes": {"role": [before, role]}})
     return membership
 
 
-def membership_remove(*, membership: Membership) -> None:
+def membership_remove(*, membership: Membership, user) -> None:
     if membership.role == Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
-    membership.delete()
+    with transaction.atomic():
+        audit_record(team=membership.team_id, actor=user, action=AuditAction.MEMBER_REMOVED, target=membership,
+                     target_label=membership.user.get_username(), details={"role": membership.role})
+        membership.delete()
+
+
+def _username(user) -> str:
+    return user.get_username() if user is not None else ""
 
 
 def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
@@ -171,7 +246,8 @@ def project_create(*, team: Team, user, name: str, description: str = "",
 
 
 def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
-                 camera_notes: str = "") -> Scene:
+                 camera_notes: str = "", dialogue: list[DialogueLine] = ()) -> Scene:
+    """A new scene at the end of the storyboard; `dialogue`: its lines, unsaved, in order (a script's)."""
     with transaction.atomic():
         position = project.scenes.count()
         scene = Scene(
@@ -179,8 +255,14 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
             size=size, camera_notes=camera_notes, updated_by=user,
         )
         scene.full_clean()
-        prompt_cast_check(prompt, project=project)
+        if not prompt.strip() and not dialogue:
+            raise ValidationError(gettext("Describe what happens in the scene."))
+        prompt_cast_check(compose(prompt, dialogue), project=project)
         scene.save()
+        for position, line in enumerate(dialogue):
+            line.scene, line.position, line.updated_by = scene, position, user
+            line.full_clean(exclude=["scene", "updated_by"])
+        DialogueLine.objects.bulk_create(dialogue)
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
@@ -218,12 +300,17 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
         if not changed:
             return current  # nothing of ours is new: no version bump, no feed entry
         if "prompt" in changed:  # refused before anything is written: the cast follows the prompt
-            prompt_cast_check(writing["prompt"], project=current.project,
+            lines = scene_lines(current)
+            if not writing["prompt"].strip() and not lines:
+                raise ValidationError(gettext("Describe what happens in the scene."))
+            prompt_cast_check(compose(writing["prompt"], lines), project=current.project,
                               cast=current.cast.values_list("pk", flat=True))
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
+            if "prompt" in changed:
+                _keep_lines_in_place(lines, old_prompt=current.prompt, new_prompt=writing["prompt"])
             break
         expected_version = expected_version if base is not None else -1
     else:
@@ -238,6 +325,13 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene
+
+
+def _keep_lines_in_place(lines: list[DialogueLine], *, old_prompt: str, new_prompt: str) -> None:
+    """Dialogue spoken between two rows of the action stays between them when the action is edited."""
+    for line, after in zip(lines, remap_after(old_prompt, new_prompt, [line.after_prompt_lines for line in lines])):
+        if after != line.after_prompt_lines:
+            DialogueLine.objects.filter(pk=line.pk).update(after_prompt_lines=after)
 
 
 def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = None, remove: bool = False) -> Scene:
@@ -274,12 +368,16 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     return scene
 
 
+# What a take is made from beyond the recipe's fields: editing one makes an approval stale too.
+FRAME_FIELDS = ("reference_image", "start_frame", "end_frame")
+
+
 def _stale_after(current: Scene, changed) -> list[str]:
     """The scene's stale-approval fields once `changed` are written: a recipe field edited
     while a take is approved means that take no longer shows what the scene asks for."""
     if not current.approved_take_id:
         return []
-    stale = [name for name in changed if name in RECIPE_FIELDS or name == "reference_image"]
+    stale = [name for name in changed if name in RECIPE_FIELDS or name in FRAME_FIELDS]
     return list(dict.fromkeys([*current.approval_stale_fields, *stale]))
 
 
@@ -424,16 +522,44 @@ def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
     # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
     if problem := consent_problem(character, project=scene.project, provider_kind=None):
         raise ValidationError(f"{problem} {character.name} cannot be cast.")
-    if character in mentioned_characters(scene.prompt, scene.project.team):
+    if character in mentioned_characters(scene_text(scene), scene.project.team):
         return scene
     return scene_update(scene=scene, expected_version=scene.version, user=user,
                         prompt=f"{scene.prompt.rstrip()} @{character.name}")
 
 
 def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
-    """Un-casting turns every @Name mention back into the plain name."""
+    """Un-casting turns every @Name mention back into the plain name, in the prompt and in the
+    dialogue, and the character's own lines are then spoken by that plain name."""
     pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
-    prompt = pattern.sub(character.name, scene.prompt)
-    if prompt == scene.prompt:
-        return scene
-    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+    with transaction.atomic():
+        lines = [line for line in scene_lines(scene)
+                 if line.character_id == character.pk or pattern.search(line.text)]
+        for line in lines:
+            speaks = line.character_id == character.pk
+            DialogueLine.objects.filter(pk=line.pk).update(
+                character_id=None if speaks else line.character_id, speaker=character.name if speaks else line.speaker,
+                text=pattern.sub(character.name, line.text), version=F("version") + 1, updated_by=user)
+        prompt = pattern.sub(character.name, scene.prompt)
+        if prompt != scene.prompt:  # its save syncs the cast from the lines too
+            return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        if lines:
+            return scene_dialogue_changed(scene=scene, user=user)
+    return scene
+
+
+def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
+    """After a scene's lines changed (projects.storyboard.dialogue): a new version of the scene, its
+    approval stale, its cast, the feed and every open board and panel."""
+    current = Scene.objects.get(pk=scene.pk)
+    Scene.objects.filter(pk=scene.pk).update(version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
+                                             approval_stale_fields=_stale_after(current, ["dialogue"]))
+    scene.refresh_from_db()
+    cast_before = set(scene.cast.values_list("pk", flat=True))
+    scene_sync_cast(scene=scene)
+    recast = set(scene.cast.values_list("pk", flat=True)) != cast_before
+    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: dialogue{', cast' if recast else ''}",
+          scene=scene)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": ["dialogue"], "version": scene.version})
+    return scene

@@ -33,6 +33,7 @@ from projects.storyboard.forms import (
     ProjectPolicyForm,
     SceneEditForm,
     SceneForm,
+    dialogue_context,
 )
 
 STORYBOARD = "projects/project_detail.html"
@@ -57,26 +58,30 @@ def project_list(request):
 def _board_context(request, project, membership, *, scene=None, **extra):
     """The board page: frames, totals, the add form and, given a scene, its side panel."""
     board = selectors.board_for(project=project, user=request.user)
+    panel = _panel_context(scene, membership, frames=board.frames, **extra) if scene is not None else {}
+    # With a scene open, its panel read the team's library already: the @mention names come from it.
+    names = ([c.name for c in panel["library"]] if panel
+             else list(project.team.characters.values_list("name", flat=True)))
     context = {
         "project": project, "membership": membership, "board": board, "frames": board.frames,
         "totals": board.totals, "view": selectors.board_view_for(user=request.user),
-        "character_names_json": json.dumps(list(project.team.characters.values_list("name", flat=True))),
+        "character_names_json": json.dumps(names),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "budget_form": ProjectBudgetForm(instance=project), "policy_form": ProjectPolicyForm(project=project),
         **presence_context(project.pk), **extra,
     }
-    if scene is not None:
-        context.update(_panel_context(scene, membership, frames=board.frames, **extra))
-    return context
+    return {**context, **panel}
 
 
 def _panel_context(scene, membership, *, frames=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames)
     scene = panel.scene
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
-    return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes, "library": panel.library,
-            "project": scene.project, "membership": membership, "form": form,
-            "render_form": RenderForm(team=scene.project.team), **extra}
+    dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team,
+                                edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
+    return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
+            "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
+            "render_form": RenderForm(team=scene.project.team), **dialogue, **extra}
 
 
 def _panel(request, scene, membership, **extra):
@@ -189,7 +194,7 @@ def project_budget(request, pk):
     require(membership, "manage")
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
-        form.save()
+        services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
         messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
                          else "Render budget removed: no limit.")
     else:
@@ -205,7 +210,7 @@ def project_policy(request, pk):
     require(membership, "manage")
     form = ProjectPolicyForm(request.POST, project=project)
     if form.is_valid():
-        services.project_set_model_policy(project=project, **form.cleaned_data)
+        services.project_set_model_policy(project=project, user=request.user, **form.cleaned_data)
         messages.success(request, "Model policy saved: it applies to every booking here, yours too."
                          if project.allowed_models or project.max_price_per_second is not None
                          else "Model policy removed: any model the team has may be booked.")

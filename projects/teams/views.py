@@ -82,13 +82,13 @@ def member_update(request, team_pk, member_pk):
     member = get_object_or_404(Membership, pk=member_pk, team_id=team_pk)
     try:
         if request.POST.get("action") == "remove":
-            services.membership_remove(membership=member)
+            services.membership_remove(membership=member, user=request.user)
             messages.success(request, f"Removed {member.user.get_username()} from the team.")
         else:
             form = MemberRoleForm(request.POST)
             if not form.is_valid():
                 raise ValidationError("Unknown role.")
-            services.membership_set_role(membership=member, role=form.cleaned_data["role"])
+            services.membership_set_role(membership=member, user=request.user, role=form.cleaned_data["role"])
             messages.success(request, f"{member.user.get_username()} is now {member.get_role_display().lower()}.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -104,7 +104,7 @@ def team_training(request, team_pk):
     if choice not in ("on", "off"):
         messages.error(request, "Choose whether takes may be used for AI training.")
     else:
-        services.team_set_do_not_train(team=membership.team, do_not_train=choice == "on")
+        services.team_set_do_not_train(team=membership.team, user=request.user, do_not_train=choice == "on")
         messages.success(request, "New takes will be signed with “do not train”." if choice == "on"
                          else "New takes will no longer refuse AI training.")
     return redirect("projects:team_members", team_pk=team_pk)
@@ -119,7 +119,7 @@ def team_budget(request, team_pk):
     form = MonthlyBudgetForm(request.POST)
     if form.is_valid():
         amount = form.cleaned_data["monthly_budget"]
-        services.team_set_monthly_budget(team=membership.team, amount=amount)
+        services.team_budget_set(team=membership.team, user=request.user, amount=amount)
         messages.success(request, f"Team monthly budget set to ${amount:.2f}." if amount is not None
                          else "Team monthly budget removed: no monthly limit.")
     else:
@@ -137,7 +137,7 @@ def member_budget(request, team_pk, member_pk):
     form = MonthlyBudgetForm(request.POST)
     if form.is_valid():
         amount = form.cleaned_data["monthly_budget"]
-        services.membership_set_monthly_budget(membership=member, amount=amount)
+        services.member_cap_set(membership=member, user=request.user, amount=amount)
         name = member.user.get_username()
         messages.success(request, f"{name}'s monthly cap set to ${amount:.2f}." if amount is not None
                          else f"{name}'s monthly cap removed: only the team's budget applies.")

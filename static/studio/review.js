@@ -3,11 +3,9 @@
 (function () {
   "use strict";
 
-  function timecode(seconds) {
-    var tenths = Math.round(Math.max(seconds || 0, 0) * 10);
-    var minutes = Math.floor(tenths / 600), rest = tenths % 600;
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    return pad(minutes) + ":" + pad(Math.floor(rest / 10)) + "." + (rest % 10);
+  // The player's own timecode (HH:MM:SS:FF, player.js, loaded after this file and before any clock ticks).
+  function timecode(seconds, fps) {
+    return window.studioTimecode(Math.max(seconds || 0, 0), parseFloat(fps) || 24);
   }
 
   function typing(event) {
@@ -19,13 +17,11 @@
   function setupReview(box) {
     var video = box.querySelector("[data-review-video]");
     if (!video) return;
-    var now = box.querySelector("[data-now]");
     var round = function (t) { return (Math.round(t * 10) / 10).toFixed(1); };
 
     function setAt(t) {
       box.querySelectorAll("[data-comment-form] [data-at]").forEach(function (input) { input.value = round(t); });
     }
-    video.addEventListener("timeupdate", function () { if (now) now.textContent = timecode(video.currentTime); });
     // A range marked with I/O (player.js) anchors the comment until another is marked.
     var ranged = function () { return !!box.dataset.rangeIn; };
     video.addEventListener("pause", function () { if (!ranged()) setAt(video.currentTime); });
@@ -160,12 +156,12 @@
     scrub.addEventListener("input", function () {
       var t = longest() * scrub.value / 1000;
       videos.forEach(function (v) { v.currentTime = Math.min(t, v.duration || t); });
-      out.textContent = timecode(t);
+      out.textContent = timecode(t, lead.dataset.fps);
     });
     lead.addEventListener("timeupdate", function () {
       var length = longest();
       if (length) scrub.value = Math.round(1000 * lead.currentTime / length);
-      out.textContent = timecode(lead.currentTime);
+      out.textContent = timecode(lead.currentTime, lead.dataset.fps);
       // Keep the second player within a frame or two of the first.
       videos.slice(1).forEach(function (v) {
         if (!v.paused && Math.abs(v.currentTime - lead.currentTime) > 0.08 && lead.currentTime < (v.duration || 0)) {
@@ -225,7 +221,8 @@
         else { play.textContent = "Play all"; box.dataset.finished = "1"; }
       });
       p.addEventListener("timeupdate", function () {
-        if (p === active) clock.textContent = timecode(parseFloat(items[index].dataset.start) + p.currentTime);
+        // The cut's own clock, at the cut's rate (its first take's), as its total beside it.
+        if (p === active) clock.textContent = timecode(parseFloat(items[index].dataset.start) + p.currentTime, clock.dataset.fps);
       });
     });
     items.forEach(function (it, k) { it.addEventListener("click", function () { show(k, true); play.textContent = "Pause"; }); });

@@ -53,6 +53,9 @@ IMAGE_MODELS = {**TEXT_MODELS, "gen4_turbo": (
     {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)))}
 CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 40, "seedance2": 20}
 PROMPT_LIMITS = {"gen4.5": 1000, "gen4_turbo": 1000, "veo3.1": 1000, "seedance2": 3500}
+# Models whose promptImage may be [{uri, position: "first"}, {uri, position: "last"}] (runwayml's
+# ImageToVideoCreateParams); the others take "first" only. A last frame always follows a first one.
+LAST_FRAME_MODELS = {"veo3.1", "seedance2"}
 FIELDS = {
     "/v1/text_to_video": ({"model", "promptText", "ratio", "duration"}, {"seed"}),
     "/v1/image_to_video": ({"model", "promptImage", "ratio", "duration"}, {"promptText", "seed"}),
@@ -217,9 +220,8 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
         # JavaScript counts UTF-16 code units: an emoji is two.
         issues.append({"code": "too_big", "path": ["promptText"],
                        "message": f"Too big: expected string to have <={limit} characters"})
-    if "promptImage" in body and not (isinstance(body["promptImage"], str)
-                                      and body["promptImage"].startswith(("data:image/", "https://"))):
-        issues.append({"code": "invalid_string", "path": ["promptImage"], "message": "An https URL or data URI"})
+    if "promptImage" in body:
+        issues += prompt_image_issues(body["promptImage"], model)
     if "seed" in body and not (type(body["seed"]) is int and 0 <= body["seed"] <= 4294967295):
         issues.append({"code": "invalid_type", "path": ["seed"], "message": "Expected integer"})
     if issues:
@@ -237,6 +239,37 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
         fake.tasks[task.id] = task
         fake.accepted += 1
     h.reply(200, {"id": task.id})
+
+
+def _is_image(uri) -> bool:
+    return isinstance(uri, str) and uri.startswith(("data:image/", "https://"))
+
+
+def prompt_image_issues(value, model) -> list[dict]:
+    """promptImage: one image (the first frame), or an array of {uri, position}."""
+    if isinstance(value, str):
+        return [] if _is_image(value) else [
+            {"code": "invalid_string", "path": ["promptImage"], "message": "An https URL or data URI"}]
+    if not isinstance(value, list) or not 1 <= len(value) <= 2:
+        return [{"code": "invalid_type", "path": ["promptImage"], "message": "A string or 1 to 2 images"}]
+    issues, positions = [], []
+    for index, image in enumerate(value):
+        where = ["promptImage", index]
+        if not isinstance(image, dict) or set(image) - {"uri", "position"}:
+            issues.append({"code": "unrecognized_keys", "path": where, "message": "Only uri and position"})
+            continue
+        if not _is_image(image.get("uri")):
+            issues.append({"code": "invalid_string", "path": [*where, "uri"], "message": "An https URL or data URI"})
+        allowed = ("first", "last") if model in LAST_FRAME_MODELS else ("first",)
+        if image.get("position") not in allowed:
+            issues.append({"code": "invalid_enum_value", "path": [*where, "position"],
+                           "message": f"Expected {' | '.join(map(repr, allowed))}"})
+        positions.append(image.get("position"))
+    if positions.count("first") != 1 or len(set(positions)) != len(positions):
+        issues.append({"code": "custom", "path": ["promptImage"],
+                       "message": "One first frame, and at most one last frame; this model does not support "
+                                  "generating with only a last frame"})
+    return issues
 
 
 def serve_output(fake: RunwayServer, h: _Handler, r: Recorded) -> None:

@@ -109,3 +109,33 @@ def test_a_connection_test_result_reaches_the_teams_providers_page(watching, tea
     [message] = received()
     assert f'id="test-{local.pk}"' in message.data and 'hx-swap-oob="outerHTML"' in message.data
     assert ChangeEvent.objects.filter(kind=ChangeKind.CONNECTION_TESTED, project__isnull=True).exists()
+
+
+def test_a_teammates_line_reaches_open_boards_and_that_scenes_panel(watching, project, make_scene, owner):
+    from projects.storyboard.dialogue import services as dialogue
+
+    first, second = make_scene(title="Dawn"), make_scene(title="Storm")
+    as_editor, as_viewer = watching(project), watching(project, Role.VIEWER)
+    dialogue.dialogue_line_add(scene=second, user=owner, speaker=(None, "ANNA"), text="Hold on!",
+                               parenthetical="shouting")
+
+    [message] = as_editor()
+    assert f'id="frame-{second.pk}"' in message.data and f'id="frame-{first.pk}"' not in message.data
+    assert 'data-testid="frame-line"' in message.data  # on the frame, and in the panel's dialogue section:
+    assert '<span class="line-text" data-testid="line-text">Hold on!</span>' in message.data
+    assert f'<section id="dialogue-{second.pk}"' in message.data and f'id="cast-{second.pk}"' in message.data
+    assert f"/scenes/{second.pk}/lines/" in message.data  # an editor's page can edit what arrived
+    [seen] = as_viewer()
+    assert "Hold on!" in seen.data and f"/scenes/{second.pk}/lines/" not in seen.data
+
+
+def test_a_dialogue_change_is_never_dropped_for_a_later_edit_of_the_same_scene(project, scene, owner):
+    from projects.live.fragments import coalesce_key
+    from projects.storyboard.dialogue import services as dialogue
+
+    dialogue.dialogue_line_add(scene=scene, user=owner, speaker=(None, "ANNA"), text="Hold on!")
+    scene.refresh_from_db()
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Storm")
+
+    lines_changed, title_changed = ChangeEvent.objects.filter(kind=ChangeKind.SCENE_EDITED).order_by("id")
+    assert coalesce_key(lines_changed) != coalesce_key(title_changed)

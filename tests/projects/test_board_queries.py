@@ -1,7 +1,7 @@
 """The board, the side panel and "Render scenes" cost the same queries at 10 and at 40 scenes.
 
 Built with what a real project holds (tests/realistic.py): retakes with lineage, comment
-threads, cast with consent, approvals, a take still rendering.
+threads, cast with consent, dialogue lines, approvals, a take still rendering.
 """
 
 import pytest
@@ -43,6 +43,8 @@ def test_the_board_costs_the_same_queries_at_10_and_40_scenes(two_sizes):
         lambda b: reverse("projects:project_detail", args=[b.project.pk]))
     assert small == large <= MAX_QUERIES
     assert html_large.count('data-testid="frame"') == 40
+    assert html_large.count('data-testid="frame-line"') == 80  # two lines a frame, "+1 more line"
+    assert "Mind the ropes!" in html_large and "+1 more line" in html_large
     assert 'data-status="rendering"' in html_large and "Rendering 40%" in html_large
     assert "<video" not in html_large
 
@@ -53,6 +55,8 @@ def test_the_side_panel_costs_the_same_queries_whatever_the_project_size(two_siz
     assert small == large <= MAX_QUERIES
     assert html_large.count('data-testid="take"') == 5
     assert "Re-render of take 4" in html_large  # lineage, read without a query per take
+    assert html_large.count('data-testid="dialogue-line"') == 3  # with their speakers, read in one query
+    assert "We sail at noon" in html_large and ">Captain Ahab</a>" in html_large
 
 
 def test_the_panel_page_loaded_directly_costs_the_same_queries(two_sizes):

@@ -77,7 +77,7 @@ def test_a_guest_comments_at_a_timecode_under_their_name(client, shared):
     assert comment.at_seconds == 1.0 and comment.who == "Grace from Acme (guest)"
     assert take.scene.project.activity.filter(kind=ActivityKind.COMMENT, actor_name__contains="Grace").exists()
     page = client.get(reverse("projects:guest_review", args=[shared["token"]])).content.decode()
-    assert "Logo too small here" in page and "00:01.0" in page
+    assert "Logo too small here" in page and "00:00:01:00" in page
 
 
 def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, shared, owner):
@@ -138,7 +138,7 @@ def test_an_expired_or_revoked_link_opens_nothing(client, shared):
     assert client.get(reverse("projects:guest_review", args=[token])).status_code == 404
     assert client.get(reverse("projects:guest_file", args=[token, shared["take"].pk, "video"])).status_code == 404
     ReviewLink.objects.filter(pk=link.pk).update(expires_at=timezone.now() + timedelta(days=1))
-    guest_links.link_revoke(link=link)
+    guest_links.link_revoke(link=link, user=link.created_by)
     assert client.get(reverse("projects:guest_review", args=[token])).status_code == 404
     gone = client.get(reverse("projects:guest_review", args=["made-up-token"]))
     assert gone.status_code == 404 and "no longer works" in gone.content.decode()

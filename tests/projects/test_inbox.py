@@ -206,9 +206,9 @@ def test_someone_elses_notification_is_not_found(client_for, take, reviewer, edi
     assert note.read_at is None
 
 
-def test_a_teams_notifications_leave_with_the_member(client_for, take, reviewer, editor, team):
+def test_a_teams_notifications_leave_with_the_member(client_for, take, reviewer, editor, team, owner):
     review.comment_add(take=take, author=reviewer, body="@eddie before you go")
-    services.membership_remove(membership=team.memberships.get(user=editor))
+    services.membership_remove(membership=team.memberships.get(user=editor), user=owner)
     assert _inbox(editor) == []
     assert "before you go" not in client_for(editor).get(reverse("projects:inbox")).content.decode()
 

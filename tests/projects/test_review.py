@@ -369,14 +369,14 @@ def test_the_review_page_plays_the_take_and_lists_comments_that_seek(client_for,
     review.comment_add(take=take, author=reviewer, body="Gull enters", at=1.2)
     page = client_for(reviewer).get(reverse("projects:take_review", args=[take.pk])).content.decode()
     assert reverse("generation:render_file", args=[take.pk, "video"]) in page
-    assert 'data-seek="1.20"' in page and "00:01.2" in page and "Gull enters" in page
+    assert 'data-seek="1.20"' in page and "00:00:01:04" in page and "Gull enters" in page  # 1.2 s at 24 fps
 
 
 def test_commenting_through_htmx_returns_the_updated_list(client_for, reviewer, take):
     url = reverse("projects:comment_create", args=[take.pk])
     response = client_for(reviewer).post(url, {"body": "Horizon tilts", "at": "0.8"}, **HX)
     assert response.status_code == 200 and "commentSaved" in response["HX-Trigger"]
-    assert "Horizon tilts" in response.content.decode() and "00:00.8" in response.content.decode()
+    assert "Horizon tilts" in response.content.decode() and "00:00:00:19" in response.content.decode()
 
 
 def test_a_bad_comment_shows_the_error_and_is_not_saved(client_for, reviewer, take):

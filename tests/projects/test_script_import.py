@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from projects.characters import consent
-from projects.models import Activity, ActivityKind, CharacterKind, Scene, ScriptImport
+from projects.models import Activity, ActivityKind, CharacterKind, DialogueLine, Scene, ScriptImport
+from projects.storyboard.casting import scene_text
 from tests.factories import photo
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
@@ -65,7 +66,11 @@ def test_preview_shows_the_scenes_and_creates_nothing(client_for, editor, projec
     assert not Activity.objects.filter(kind=ActivityKind.SCRIPT_IMPORTED).exists()
 
 
-def test_import_creates_the_scenes_in_order_with_their_prompts(client_for, editor, project, scene):
+def lines_of(scene) -> list[tuple]:
+    return list(scene.lines.values_list("speaker", "parenthetical", "text", "character__name"))
+
+
+def test_import_creates_the_scenes_in_order_with_their_action_and_dialogue(client_for, editor, project, scene):
     client = client_for(editor)
     preview(client, project)
 
@@ -74,7 +79,13 @@ def test_import_creates_the_scenes_in_order_with_their_prompts(client_for, edito
     assert response.status_code == 302
     scenes = list(project.scenes.order_by("position"))
     assert [s.title for s in scenes] == ["Dawn", "INT. KITCHEN - DAY", "EXT. HARBOUR - DAWN"]
-    assert scenes[1].prompt.splitlines()[1] == "ANNA: (sleepy) Morning."
+    # The action is the prompt; the dialogue is lines, no longer pasted into it.
+    assert scenes[1].prompt == "Anna pours coffee. The radio mumbles the shipping forecast."
+    assert lines_of(scenes[1]) == [("ANNA", "sleepy", "Morning.", None),
+                                   ("BEN", "", "Coffee? Write to ben\uff20example.com.", None),
+                                   ("ANNA", "", "Always.", None), ("BEN", "at the same time", "Always.", None)]
+    assert scenes[2].prompt == "WIDE ON THE BOATS\nGulls circle over the trawlers.\nCLOSE ON ANNA"
+    assert lines_of(scenes[2]) == [("ANNA", "", "We sail at noon.", None)]
     assert [s.duration for s in scenes[1:]] == [6, 4]
     assert scenes[1].size == project.default_size
     assert not ScriptImport.objects.exists()  # single use
@@ -98,6 +109,7 @@ def test_nobody_is_cast_unless_ticked(client_for, editor, project, anna):
 
     assert all(not s.cast.exists() for s in project.scenes.all())
     assert "@" not in "".join(project.scenes.values_list("prompt", flat=True))
+    assert not DialogueLine.objects.filter(character__isnull=False).exists()
 
 
 def test_a_ticked_character_is_cast_where_they_speak(client_for, editor, project, anna):
@@ -108,7 +120,9 @@ def test_a_ticked_character_is_cast_where_they_speak(client_for, editor, project
 
     kitchen, harbour = project.scenes.order_by("position")
     assert list(kitchen.cast.all()) == [anna] and list(harbour.cast.all()) == [anna]
-    assert "@Anna: (sleepy) Morning." in kitchen.prompt
+    assert lines_of(kitchen)[:2] == [("Anna", "sleepy", "Morning.", "Anna"),
+                                     ("BEN", "", "Coffee? Write to ben\uff20example.com.", None)]
+    assert "@Anna: (sleepy) Morning." in scene_text(kitchen)  # as the take sends it
     assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith("; cast Anna")
 
 
@@ -261,6 +275,6 @@ def test_import_export_import_keeps_scenes_headings_and_dialogue(client_for, edi
     preview(client, again, content=exported)
     client.post(confirm_url(again), {"mode": "append", "duration": ["6", "4"]})
 
-    first = list(project.scenes.order_by("position").values_list("title", "prompt"))
-    second = list(again.scenes.order_by("position").values_list("title", "prompt"))
-    assert second == first
+    first = [(s.title, s.prompt, lines_of(s)) for s in project.scenes.order_by("position")]
+    second = [(s.title, s.prompt, lines_of(s)) for s in again.scenes.order_by("position")]
+    assert second == first and first[0][2]

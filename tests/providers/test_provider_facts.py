@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from generation.models import ConnectionKind
+from generation import providers
+from generation.models import CatalogModel, ConnectionKind
 from generation.providers import Provider, ProviderFacts, WebhookScheme, adapter_class
+from generation.providers import facts as facts_module
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = [value for value, _label in ConnectionKind.choices]
-# The adapters and the registry mapping kinds to them: the only places a kind decides anything.
+# The adapters and the registry mapping kinds to them (facts.py finds each kind's adapter and its facts):
+# the only places a kind decides anything.
 ADAPTERS = {f"generation/providers/{name}.py" for name in (
-    "__init__", "base", "local_previz", "openai_videos", "replicate", "veo", "runway", "fal", "comfyui")}
+    "__init__", "base", "facts", "local_previz", "openai_videos", "replicate", "veo", "runway", "fal", "comfyui")}
 MARKER = "kind check:"  # a comment saying why a branch on the kind is not a provider's fact
 
 
@@ -56,6 +59,27 @@ def test_the_declared_facts_are_what_the_adapter_does(kind):
     assert facts.default_base_url == module_default
     if not facts.default_base_url and not facts.built_in:
         assert facts.base_url_words and facts.base_url_example  # the form says what to give
+
+
+def test_the_package_and_facts_module_give_the_same_lookup():
+    """One home for finding a kind's adapter: generation.providers re-exports facts.py's, which the
+    catalog imports without the registry (import-linter)."""
+    assert providers.adapter_class is facts_module.adapter_class
+    assert providers.facts_for is facts_module.facts_for
+    assert facts_module.facts_for("sora") is None
+
+
+@pytest.mark.django_db
+def test_no_shipped_model_declares_continuity_its_adapter_cannot_put_on_the_wire():
+    """A catalog row declaring an end frame or likeness references its adapter's facts say the wire
+    cannot carry would have the frame dropped silently; the shipped rows stay within the facts."""
+    shipped = CatalogModel.objects.filter(connection__isnull=True)
+    assert shipped.filter(end_frame=True).exists() and shipped.filter(reference_images__gt=0).exists()
+    for model in shipped:
+        adapter_facts = facts_module.facts_for(model.kind)
+        assert adapter_facts is not None, model.kind
+        assert not model.end_frame or adapter_facts.sends_end_frame, (model.kind, model.model_id)
+        assert not model.reference_images or adapter_facts.sends_reference_images, (model.kind, model.model_id)
 
 
 def _kind_literal(node: ast.AST) -> bool:

@@ -28,7 +28,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0032_replicate_veo_reference_rule")]
+    dependencies = [("generation", "0034_replicate_veo_reference_rule")]
 
     # Not reversed: putting back sizes fal refuses would only make takes fail.
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -4,6 +4,9 @@ The model keeps a likeness from reference images only in 8-second 16:9 takes (th
 Veo rows say so since they shipped). The Replicate row lacked the rule, so such takes were booked
 at any length and aspect and sent their references anyway. The shipped row and teams' own copies
 of it get the same `reference_images_need` as the Gemini API's rows.
+
+0033_catalog_continuity_capabilities gives these rows the same rule as it declares their likeness
+references (the `reference_images` column); this step fills any row that still lacks it.
 """
 
 from django.db import migrations
@@ -16,22 +19,16 @@ def forwards(apps, schema_editor):
     CatalogModel = apps.get_model("generation", "CatalogModel")
     for row in CatalogModel.objects.filter(kind="replicate", model_id=MODEL_ID):
         schema = dict(row.input_schema or {})
-        if "reference_images" in schema and "reference_images_need" not in schema:
+        declares = row.reference_images or schema.get("reference_images")
+        if declares and "reference_images_need" not in schema:
             schema["reference_images_need"] = NEED
             row.input_schema = schema
             row.save(update_fields=["input_schema"])
 
 
-def backwards(apps, schema_editor):
-    CatalogModel = apps.get_model("generation", "CatalogModel")
-    for row in CatalogModel.objects.filter(kind="replicate", model_id=MODEL_ID):
-        schema = dict(row.input_schema or {})
-        if schema.pop("reference_images_need", None) == NEED:
-            row.input_schema = schema
-            row.save(update_fields=["input_schema"])
-
-
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0031_ambiguous_create_lookups")]
+    dependencies = [("generation", "0033_catalog_continuity_capabilities")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    # Not reversed: 0033 gives these rows the same rule, and taking it away would book takes the
+    # model refuses.
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
