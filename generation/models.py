@@ -147,7 +147,8 @@ class Render(models.Model):
     provider_job_id = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     # Why it failed, when the provider said in a way we classify (ProviderError codes): "moderation" for a
-    # job its moderation refused, "expired" for a result gone before we copied it; "" otherwise.
+    # job its moderation refused, "expired" for a result gone before we copied it; for a take canceled
+    # while it ran, "not_refunded" when its provider keeps a canceled job's cost; "" otherwise.
     failure_code = models.CharField(max_length=32, blank=True, default="")
     poll_count = models.PositiveIntegerField(default=0)
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
@@ -271,6 +272,8 @@ class Render(models.Model):
             return gettext("Cost kept: the provider bills refused jobs")
         if self.failure_code == "expired":
             return gettext("Cost kept: the provider billed the finished job")
+        if self.failure_code == "not_refunded":
+            return gettext("Cost kept: the provider does not refund a canceled job")
         if self.status == Status.CANCELED:
             return gettext("Cost kept: the provider may bill the work already done")
         return gettext("Cost kept: the provider may bill a job that failed")

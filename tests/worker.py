@@ -183,6 +183,9 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0022_ship_fal_catalog", "forwards"),
     ("generation.migrations.0024_catalog_typical_job_time", "seed"),
     ("generation.migrations.0025_declared_characters_and_provider_cleanup", "declare_characters"),
+    ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
+    ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
+    ("generation.migrations.0035_fal_seedance_720p", "forwards"),
 ]
 
 
