@@ -35,7 +35,7 @@ from projects.selectors.storyboard import (
     board_view_for,
     scene_panel_for,
 )
-from projects.selectors.teams import TeamMembers, team_members_for
+from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
     "INBOX_SIZE",
@@ -62,6 +62,7 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mention_members_for",
     "reviewable_takes",
     "scene_panel_for",
     "take_review_for",
