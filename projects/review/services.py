@@ -381,7 +381,7 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
                      object_id=comment.pk, actor=user)
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
-        kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
+        kind=NotificationKind.CHANGES, team_id=scene.project.team_id, actor=user,
         subject=f"{scene.title}: changes requested on take {take.number}",
         body=f"{user.get_username()} asked for changes to take {take.number} of "
              f"{scene.project.name} / {scene.title}:\n\n{comment.body}",

@@ -11,7 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
-from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
+from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
     Cut,
     CutEntry,
@@ -46,6 +46,7 @@ __all__ = [
     "Cut",
     "CutEntry",
     "Frame",
+    "Inbox",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
