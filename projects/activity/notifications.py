@@ -54,6 +54,20 @@ class StudioAddressMiddleware:
             _reached_at.reset(token)
 
 
+# Backends that keep an email on this machine (printed to the worker's log, written to a file, kept in
+# memory or dropped): with one of these, no email reaches anybody.
+UNDELIVERED_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend", "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend", "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def mail_is_delivered() -> bool:
+    """Whether the studio's emails reach people: not without a mail server (EMAIL_HOST unset: the worker prints
+    them), so the pages that would rely on an email (an invitation) give its link instead."""
+    return settings.EMAIL_BACKEND not in UNDELIVERED_BACKENDS
+
+
 def preferences_for(user) -> NotificationPreference:
     """The user's saved preferences, or the defaults (everything on) unsaved."""
     return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(user=user)
