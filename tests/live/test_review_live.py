@@ -285,6 +285,22 @@ def test_no_stream_without_opening_the_link_or_after_it_is_revoked(short_streams
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_guest_stream_given_hostile_cursors_and_page_ids_never_fails(short_streams, client, project, owner,
+                                                                              scene):
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[scene], days=3)
+    _enter(client, token)
+    url = reverse("projects:guest_events", args=[token])
+    for query in ({"after": "-1"}, {"after": "1e309"}, {"after": "9" * 40}, {"after": "\x00"},
+                  {"client": "' OR 1=1 --"}, {"client": "\x00" * 10}):
+        response = client.get(url, query)
+        assert response.status_code in {200, 400}, query  # a NUL is refused before any view (400), never a 500
+        assert response.status_code == 400 or _changes(response).startswith("retry: 2000")
+    response = client.get(url, HTTP_LAST_EVENT_ID="not-a-number")
+    assert response.status_code == 200 and not Presence.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_guests_open_stream_ends_when_its_link_is_revoked(project, owner, scene, monkeypatch):
     from projects.live import stream
 
