@@ -40,4 +40,3 @@ def guest_live_stream(token: str):
     stream = reverse("projects:guest_events", args=[token])
     return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor, "me": "",
             "guest_token": token}
-
