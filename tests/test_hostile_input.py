@@ -552,6 +552,8 @@ NO_INPUT = {
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
     "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
+    # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
+    "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path

@@ -46,8 +46,10 @@ PUBLIC = {
     "health", "live",  # load balancer probes: no data
     "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
     # A client's review link: the link's token (and password) is the key, scoped to its project
-    # (tests/projects/test_guest_links.py).
+    # (tests/projects/test_guest_links.py); its live stream carries only what a guest of that link may read
+    # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
+    "projects:guest_events",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 

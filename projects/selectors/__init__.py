@@ -11,7 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
-from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
+from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
     ACTIVITY_PAGE,
     ActivityCursor,
@@ -43,7 +43,7 @@ from projects.selectors.storyboard import (
     trash_batch_for,
     trash_for,
 )
-from projects.selectors.teams import TeamMembers, team_members_for
+from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
     "ACTIVITY_PAGE",
@@ -57,6 +57,7 @@ __all__ = [
     "Cut",
     "CutEntry",
     "Frame",
+    "Inbox",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
@@ -75,6 +76,7 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mention_members_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",
