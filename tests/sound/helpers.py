@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 
 import av
 import numpy as np
@@ -43,14 +42,15 @@ def wav(samples: np.ndarray, rate: int = RATE) -> bytes:
     return wav_bytes(samples, rate)
 
 
-def lying_wav(claimed_seconds: float, *, real_seconds: float = 1.0, rate: int = 8000) -> bytes:
-    """A WAV whose header claims `claimed_seconds` of 8 kHz mono 16-bit sound, holding only `real_seconds`."""
-    data = (tone(real_seconds, rate=rate) * 32767).astype("<i2").tobytes()
-    claimed = int(claimed_seconds * rate * 2)
-    header = b"RIFF" + struct.pack("<I", 36 + claimed) + b"WAVE"
-    header += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-    header += b"data" + struct.pack("<I", claimed)
-    return header + data
+def lying_flac(claimed_seconds: float, *, real_seconds: float = 1.0, rate: int = RATE) -> bytes:
+    """A real FLAC of `real_seconds` whose STREAMINFO claims `claimed_seconds` (a header readers trust)."""
+    data = bytearray(encoded(tone(real_seconds), fmt="flac", codec="flac", rate=rate))
+    assert data[:4] == b"fLaC"
+    at = 4 + 4 + 10  # "fLaC", the block header, then min/max block and frame sizes
+    packed = int.from_bytes(data[at:at + 8], "big")
+    packed = (packed & ~((1 << 36) - 1)) | int(claimed_seconds * rate)
+    data[at:at + 8] = packed.to_bytes(8, "big")
+    return bytes(data)
 
 
 def upload(data: bytes, name: str = "take.wav", content_type: str = "audio/wav") -> SimpleUploadedFile:
