@@ -124,3 +124,19 @@ def mix(*tracks: np.ndarray) -> np.ndarray:
 
 def level(samples: np.ndarray, level_db: float) -> np.ndarray:
     return (samples * np.float32(10 ** (level_db / 20))).astype(np.float32)
+
+
+def encode_aac(samples: np.ndarray, path, *, bit_rate: int = 128_000) -> None:
+    """Mono samples written as an AAC (.m4a) file with PyAV: no external binary."""
+    import av
+
+    with av.open(str(path), "w", format="ipod") as container:
+        stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+        stream.codec_context.bit_rate = bit_rate
+        chunk = stream.codec_context.frame_size or 1024
+        for start in range(0, len(samples), chunk):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[None, start:start + chunk], np.float32),
+                                               format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = SAMPLE_RATE, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))

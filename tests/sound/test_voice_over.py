@@ -206,3 +206,23 @@ def test_the_mix_speaks_each_scene_where_it_plays_on_the_board(say, make_scene):
     assert not np.any(stems.bed)  # no bed uploaded
     later = mix.range_stems(first.project, start=3, end=7)
     assert [round(c.start, 2) for c in later.cues] == [0.5]
+
+
+def test_the_takes_own_sound_plays_at_the_projects_level_under_the_mix(say, make_scene, project, tmp_path):
+    from generation.sound.audio import probe_audio
+    from generation.sound.mixing import encode_aac
+    from tests.sound.helpers import band_energy
+
+    scene = make_scene(duration=2)
+    say(scene, "Go.")
+    stems = mix.range_stems(project, start=0, end=2, speak=True)
+    take = tone(2.0, freq=1000, amplitude=0.2)
+    project.take_audio_level_db = -20
+    quiet = stems.with_takes(take, project=project)
+    project.take_audio_level_db = 0
+    loud = stems.with_takes(take, project=project)
+    window = slice(int(1.6 * SAMPLE_RATE), int(1.9 * SAMPLE_RATE))  # after the line: the take alone
+    ratio = band_energy(loud[window], low=900, high=1100) / band_energy(quiet[window], low=900, high=1100)
+    assert ratio == pytest.approx(100, rel=0.1)  # 20 dB apart
+    encode_aac(loud, tmp_path / "mix.m4a")
+    assert probe_audio(tmp_path / "mix.m4a").kind == "m4a"

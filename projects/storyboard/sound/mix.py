@@ -36,6 +36,13 @@ class Stems:
     def mixed(self) -> np.ndarray:
         return mixing.mix(self.dialogue, self.bed)
 
+    def with_takes(self, takes_audio: np.ndarray | None, *, project: Project) -> np.ndarray:
+        """The mix with the takes' own sound (native-audio models; mono 48 kHz over the same stretch)
+        at the project's level for it, under the voice-over and the bed."""
+        if takes_audio is None or not len(takes_audio):
+            return self.mixed
+        return mixing.mix(self.dialogue, self.bed, mixing.level(takes_audio, project.take_audio_level_db))
+
 
 def line_sound(line: DialogueLine, *, project: Project, speaker_voices=None, speak: bool = False):
     """The line's samples (a usable recording, else the engine's speech), or None when not made yet."""
