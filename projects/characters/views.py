@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation.sound import speech
@@ -74,7 +75,8 @@ def _detail_context(character, membership, user, **extra):
     context.setdefault("voice_form", CharacterVoiceForm(initial={
         "voice": character.voice, "rate": character.voice_rate, "pitch": character.voice_pitch}))
     context.setdefault("sample_form", SoundFileForm())
-    context["voice_label"] = speech.voice_label(character.voice or speech.default_voice(character.name))
+    context["voice_label"] = (speech.voice_label(character.voice) if character.voice
+                              else gettext("a default voice for the name, in each project's language"))
     context["voice_withheld"] = voice_problem(character) if character.is_person else None
     context["may_edit_voice"] = context["is_me"] or (membership is not None and membership.can_edit)
     if context["is_me"] and membership is not None and "consent_form" not in extra:
