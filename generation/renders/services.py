@@ -30,7 +30,6 @@ from projects.characters.consent import cast_problems, consent_problem
 from projects.models import Character, StartFrom
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.dialogue.text import compose
-from projects.storyboard.sound.mix import previz_sound_recipe
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +60,6 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         recipe["dialogue"] = [{"speaker": line.speaker_name, "character": line.character_id,
                                "parenthetical": line.parenthetical, "text": line.text,
                                "after_prompt_lines": line.after_prompt_lines} for line in lines]
-        if connection.kind == "local":
-            # The previz speaks the lines (and plays the bed under them); it runs here, so no
-            # provider's wire carries voices or files.
-            recipe["previz_sound"] = previz_sound_recipe(scene)
     if scene.reference_image and scene.start_from != StartFrom.PREVIOUS:  # a frame of another take wins
         recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
     cast = list(scene.cast.all())

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.utils.translation import gettext, ngettext
 
 SAMPLE_RATE = 48_000
 
@@ -59,11 +60,11 @@ def probe_audio(path: Path, *, kinds=RECORDING_KINDS) -> AudioInfo:
             found = container.format.name
             stream = container.streams.audio[0] if container.streams.audio else None
             if found not in CONTAINERS or stream is None:
-                raise AudioError("This is not a sound file the studio reads.")
+                raise AudioError(gettext("This is not a sound file the studio reads."))
             kind, codecs = CONTAINERS[found]
             codec = stream.codec_context.name
             if kind not in kinds or codec not in codecs:
-                raise AudioError(f"Sound of this kind ({kind}, {codec}) is not taken here.")
+                raise AudioError(gettext("Sound of this kind (%(kind)s, %(codec)s) is not taken here.") % {"kind": kind, "codec": codec})
             seconds = None
             if container.duration is not None and container.duration > 0:
                 seconds = container.duration / av.time_base
@@ -74,7 +75,7 @@ def probe_audio(path: Path, *, kinds=RECORDING_KINDS) -> AudioInfo:
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError, IndexError):
-        raise AudioError("This is not a sound file the studio reads.")
+        raise AudioError(gettext("This is not a sound file the studio reads."))
 
 
 def decode_audio(path: Path, *, max_seconds: float) -> np.ndarray:
@@ -91,16 +92,16 @@ def decode_audio(path: Path, *, max_seconds: float) -> np.ndarray:
                     parts.append(out.to_ndarray()[0])
                     total += out.samples
                 if total > limit:
-                    raise AudioError(f"The sound lasts more than {_duration_words(max_seconds)}.")
+                    raise AudioError(gettext("The sound lasts more than %(length)s.") % {"length": _duration_words(max_seconds)})
             for out in resampler.resample(None):
                 parts.append(out.to_ndarray()[0])
     except AudioError:
         raise
     except (av.FFmpegError, OSError, ValueError, IndexError):
-        raise AudioError("The sound file is damaged: it could not be decoded.")
+        raise AudioError(gettext("The sound file is damaged: it could not be decoded."))
     samples = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
     if not len(samples):
-        raise AudioError("The sound file holds no sound.")
+        raise AudioError(gettext("The sound file holds no sound."))
     return samples
 
 
@@ -162,7 +163,7 @@ def read_wav(fileobj) -> np.ndarray:
     """A WAV this module wrote, back as float32 samples at its rate (48 kHz)."""
     with wave.open(fileobj, "rb") as source:
         if source.getsampwidth() != 2 or source.getnchannels() != 1:
-            raise AudioError("Not a studio sound file.")
+            raise AudioError(gettext("Not a studio sound file."))
         pcm = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")
         rate = source.getframerate()
     return resample(pcm.astype(np.float32) / 32768.0, rate, SAMPLE_RATE)
@@ -171,5 +172,5 @@ def read_wav(fileobj) -> np.ndarray:
 def _duration_words(seconds: float) -> str:
     minutes = seconds / 60
     if minutes >= 1 and minutes == int(minutes):
-        return f"{int(minutes)} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds:g} seconds"
+        return ngettext("%(n)d minute", "%(n)d minutes", int(minutes)) % {"n": int(minutes)}
+    return ngettext("%(n)s second", "%(n)s seconds", int(seconds)) % {"n": f"{seconds:g}"}

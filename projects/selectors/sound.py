@@ -17,6 +17,8 @@ class LineSound:
     voice: str  # the engine voice's name in words
     seconds: float | None = None
     detail: str = ""  # why a recording failed or is withheld
+    length: float = 0.0  # how long the line lasts in the mix: what is heard, else an estimate
+    measured: bool = False  # `length` is what is heard, not an estimate
 
 
 def line_sounds_for(*, scene: Scene, lines: list[DialogueLine]) -> dict[int, LineSound]:
@@ -26,35 +28,44 @@ def line_sounds_for(*, scene: Scene, lines: list[DialogueLine]) -> dict[int, Lin
     speaker_voices = voices.speaker_voices(project)
     requests = {line.pk: voices.line_speech(line, project=project, voices=speaker_voices) for line in lines}
     clips = voices.clips_for(requests.values())
-    recorded = {r.line_id: r for r in LineRecording.objects.filter(line__in=[x.pk for x in lines])
-                .select_related("character")}
+    if all("recording" in line._state.fields_cache for line in lines):  # read with the lines (select_related)
+        recorded = {line.pk: line._state.fields_cache["recording"] for line in lines
+                    if line._state.fields_cache["recording"] is not None}
+    else:
+        recorded = {r.line_id: r for r in LineRecording.objects.filter(line__in=[x.pk for x in lines])
+                    .select_related("character")}
     problems: dict[int, str | None] = {}
     sounds = {}
     for line in lines:
         request, recording = requests[line.pk], recorded.get(line.pk)
         voice = speech.voice_label(request.voice)
+        clip = clips.get(request.key)
+        # What the mix plays for a line without a usable recording: the engine's speech, or an estimate.
+        spoken = {"length": clip.seconds, "measured": True} if clip else {
+            "length": timing.estimate(line.text), "measured": False}
         if recording is not None:
             if recording.character_id and recording.character_id not in problems:
                 problems[recording.character_id] = voice_problem(recording.character, project=project)
             withheld = problems.get(recording.character_id) if recording.character_id else None
             if withheld:
-                sounds[line.pk] = LineSound("withheld", voice, detail=withheld)
-                continue
-            if recording.status == SoundStatus.READY:
-                sounds[line.pk] = LineSound("recorded", voice, recording.seconds)
-                continue
-            if recording.status == SoundStatus.FAILED:
-                sounds[line.pk] = LineSound("failed", voice, detail=recording.error)
-                continue
-            sounds[line.pk] = LineSound("recording", voice)
+                sounds[line.pk] = LineSound("withheld", voice, detail=withheld, **spoken)
+            elif recording.status == SoundStatus.READY:
+                sounds[line.pk] = LineSound("recorded", voice, recording.seconds, length=recording.seconds or 0,
+                                            measured=True)
+            elif recording.status == SoundStatus.FAILED:
+                sounds[line.pk] = LineSound("failed", voice, detail=recording.error, **spoken)
+            else:
+                sounds[line.pk] = LineSound("recording", voice, **spoken)
             continue
-        clip = clips.get(request.key)
-        sounds[line.pk] = LineSound("spoken", voice, clip.seconds) if clip else LineSound("speaking", voice)
+        sounds[line.pk] = LineSound("spoken" if clip else "speaking", voice, clip.seconds if clip else None, **spoken)
     return sounds
 
 
-def scene_spoken_for(*, scene: Scene, lines: list[DialogueLine]) -> timing.Spoken | None:
-    return timing.scene_spoken(scene, lines) if lines else None
+def scene_spoken_for(*, scene: Scene, sounds: dict[int, LineSound]) -> timing.Spoken | None:
+    """How long the scene's lines take, from their sounds (line_sounds_for): no query of its own."""
+    if not sounds:
+        return None
+    return timing.spoken([(s.length, s.measured) for s in sounds.values()], pause=float(scene.project.dialogue_pause))
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,6 @@ def dialogue_context(*, lines, library, team, edited=None, add_form=None, scene=
     for line in lines:
         line.form = edited.get(line.pk) or DialogueLineForm.opened_on(line, team=team)
         line.sound = sounds.get(line.pk)
-    spoken = scene_spoken_for(scene=scene, lines=lines) if scene is not None else None
+    spoken = scene_spoken_for(scene=scene, sounds=sounds) if scene is not None else None
     return {"dialogue": lines, "library": library, "add_line_form": add_form or DialogueLineForm(team=team),
             "spoken": spoken, **extra}

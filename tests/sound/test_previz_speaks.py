@@ -36,8 +36,6 @@ def test_the_previz_speaks_where_the_lines_are_and_is_silent_elsewhere(spoken_sc
     take = render_take(spoken_scene)
     sound = soundtrack(take)
     assert len(sound) == pytest.approx(6 * SAMPLE_RATE, abs=SAMPLE_RATE // 10)
-    cues = take.recipe["previz_sound"]["lines"]
-    assert [c["speaker"] for c in cues] == ["ANNA", "BOB"]
     # The lines' times, from the same layout the previz used: 0.5 s pause, line, 0.5 s, line.
     from projects.storyboard.sound import mix
 

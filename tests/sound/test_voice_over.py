@@ -226,3 +226,13 @@ def test_the_takes_own_sound_plays_at_the_projects_level_under_the_mix(say, make
     assert ratio == pytest.approx(100, rel=0.1)  # 20 dB apart
     encode_aac(loud, tmp_path / "mix.m4a")
     assert probe_audio(tmp_path / "mix.m4a").kind == "m4a"
+
+
+def test_deleting_a_recorded_line_deletes_its_files(say, scene, owner):
+    line = say(scene, "Go.")
+    say(scene, "Stay.")
+    recording = recordings.line_recording_upload(line=line, user=owner, upload=upload(wav(tone(1.0))))
+    original = recording.original.name
+    dialogue.dialogue_line_delete(line=line, user=owner, expected_version=line.version)
+    assert not LineRecording.objects.exists()
+    assert not recording.original.storage.exists(original)

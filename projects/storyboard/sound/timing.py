@@ -52,13 +52,22 @@ def line_lengths(scene: Scene, lines: list[DialogueLine] | None = None) -> list[
         elif request.key in clips:
             lengths.append((clips[request.key].seconds, True))
         else:
-            lengths.append((max(1, len(line.text.split())) / WORDS_PER_SECOND, False))
+            lengths.append((estimate(line.text), False))
     return lengths
 
 
+def estimate(text: str) -> float:
+    """A line's length before it is spoken: its words at 2.5 a second."""
+    return max(1, len(text.split())) / WORDS_PER_SECOND
+
+
 def scene_spoken(scene: Scene, lines: list[DialogueLine] | None = None) -> Spoken:
-    lengths = line_lengths(scene, lines)
-    seconds = spoken_length([s for s, _ in lengths], pause=float(scene.project.dialogue_pause))
+    return spoken(line_lengths(scene, lines), pause=float(scene.project.dialogue_pause))
+
+
+def spoken(lengths: list[tuple[float, bool]], *, pause: float) -> Spoken:
+    """(seconds, measured) of each line in order, laid out with `pause`."""
+    seconds = spoken_length([s for s, _ in lengths], pause=pause)
     fitted = min(MAX_SCENE_SECONDS, max(MIN_SCENE_SECONDS, math.ceil(seconds - 0.05)))
     return Spoken(seconds=seconds, exact=all(m for _, m in lengths), fitted=fitted)
 
