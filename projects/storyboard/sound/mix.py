@@ -111,9 +111,9 @@ def scene_start(scene: Scene) -> float:
 
 
 def previz_sound_recipe(scene: Scene) -> dict:
-    """What the local previz needs to speak the scene, written into its take's recipe when booked (so a
-    retry speaks the same): each line's words, voice or usable recording, the pause, and the stretch of
-    the bed under the scene."""
+    """What the local previz needs to speak the scene, as the scene is now (the previz job asks when it
+    runs): each line's words, its voice or its recording when that may be heard, the pause, and the
+    stretch of the bed under the scene (from the scene's place on the board)."""
     project = scene.project
     lines = list(DialogueLine.objects.filter(scene=scene).select_related("character", "recording__character"))
     speaker_voices = voices.speaker_voices(project)
