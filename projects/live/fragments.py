@@ -113,7 +113,9 @@ def _progress_only(event) -> bool:
 
 
 def _dialogue_edited(event) -> bool:
-    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+    # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
+    return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
+                                                          & set((event.data or {}).get("fields", ())))
 
 
 def _membership(project, role: str) -> Membership:
@@ -166,7 +168,8 @@ def _dialogue_html(project, scene_id: int, context: dict) -> str:
         return ""
     scene.project = project
     lines, library = scene_dialogue_for(scene=scene)
-    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team,
+                                                                     scene=scene)}
     return (render_to_string("projects/project_detail.html#scene-dialogue", context)
             + render_to_string("projects/project_detail.html#scene-cast", context))
 
