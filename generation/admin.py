@@ -3,6 +3,7 @@ from django.contrib import admin
 
 from generation.catalog import declaration_problems
 from generation.models import CatalogModel, PrevizJob, ProviderConnection, Render
+from generation.providers import facts_for
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import url_for_log
 from projects.audit.admin import AdminAudit, AuditedAdmin
@@ -67,7 +68,8 @@ class CatalogAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind") or getattr(cleaned.get("connection"), "kind", None) or self.instance.kind
-        if kind == "openai-videos" and "input_schema" in cleaned:
+        facts = facts_for(kind) if kind else None
+        if facts is not None and facts.declares_fields and "input_schema" in cleaned:
             for problem in declared_fields_problems(cleaned["input_schema"]):
                 self.add_error("input_schema", problem)
         # What it declares for continuity must hold together and be something its provider's wire carries.

@@ -23,8 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
-from generation.providers.base import Provider, ProviderError
-from generation.providers.facts import adapter_class
+from generation.providers.facts import facts_for
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import audit_record, changes
 from projects.inputs import parse_id
@@ -102,6 +101,8 @@ def _available_targets(team) -> list[Target]:
         models = own_wins(own + shipped.get(connection.kind, []))
         targets.extend(Target(connection, m) for m in models if not is_retired(m, entries=retired))
     # The free local previz first: it is what works with no account.
+    # kind check: the studio's own built-in connection (connection_ensure_local above makes it), not a
+    # provider's fact.
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
 
@@ -337,17 +338,16 @@ def declaration_problems(model: CatalogModel) -> list[str]:
     """Why what a catalog row declares cannot be so: incoherent continuity limits, or continuity its
     provider's wire cannot carry (each adapter says what it can put on the wire)."""
     problems = model.capability_problems()
-    try:
-        adapter = adapter_class(model.kind)
-    except ProviderError:
+    facts = facts_for(model.kind)
+    if facts is None:
         return problems
-    if model.end_frame and not adapter.sends_end_frame:
+    if model.end_frame and not facts.sends_end_frame:
         problems.append(gettext("%(provider)s requests carry no end frame: this model cannot declare one.")
                         % {"provider": ConnectionKind(model.kind).label})
-    if model.extend_seconds and adapter.extend is Provider.extend:
+    if model.extend_seconds and not facts.extends:
         problems.append(gettext("%(provider)s cannot extend a take: this model cannot declare extension lengths.")
                         % {"provider": ConnectionKind(model.kind).label})
-    if model.reference_images and not adapter.sends_reference_images:
+    if model.reference_images and not facts.sends_reference_images:
         problems.append(gettext("%(provider)s requests carry no likeness reference images: this model cannot "
                                 "declare any.") % {"provider": ConnectionKind(model.kind).label})
     return problems
@@ -521,7 +521,7 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             before = _logged_fields(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)
-            if declared is not None and connection.kind == ConnectionKind.OPENAI_VIDEOS:
+            if declared is not None:  # only for models that declare fields (ProviderFacts.declares_fields)
                 entry.input_schema = _with_declared(entry.input_schema, declared)
             if problems := declaration_problems(entry):
                 raise ValidationError(problems)

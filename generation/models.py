@@ -117,6 +117,10 @@ class RenderQuerySet(models.QuerySet):
         """Takes anyone on the team, and a guest with a link, may watch."""
         return self.filter(WATCHABLE)
 
+    def on_board(self):
+        """Takes whose scene is on the board: a scene in the trash takes its takes off every page with it."""
+        return self.filter(scene__trashed_at__isnull=True)
+
     def with_watchable(self):
         """Each take annotated `watchable` (for read models that fetch every take, watchable or not)."""
         return self.annotate(watchable=ExpressionWrapper(WATCHABLE, output_field=BooleanField()))
@@ -143,7 +147,8 @@ class Render(models.Model):
     provider_job_id = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     # Why it failed, when the provider said in a way we classify (ProviderError codes): "moderation" for a
-    # job its moderation refused, "expired" for a result gone before we copied it; "" otherwise.
+    # job its moderation refused, "expired" for a result gone before we copied it; for a take canceled
+    # while it ran, "not_refunded" when its provider keeps a canceled job's cost; "" otherwise.
     failure_code = models.CharField(max_length=32, blank=True, default="")
     poll_count = models.PositiveIntegerField(default=0)
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
@@ -270,6 +275,8 @@ class Render(models.Model):
             return gettext("Cost kept: the provider bills refused jobs")
         if self.failure_code == "expired":
             return gettext("Cost kept: the provider billed the finished job")
+        if self.failure_code == "not_refunded":
+            return gettext("Cost kept: the provider does not refund a canceled job")
         if self.status == Status.CANCELED:
             return gettext("Cost kept: the provider may bill the work already done")
         return gettext("Cost kept: the provider may bill a job that failed")

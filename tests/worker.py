@@ -185,6 +185,8 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0025_declared_characters_and_provider_cleanup", "declare_characters"),
     # What each shipped model can do for continuity (end frames, extension lengths, likeness references).
     ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
+    ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
+    ("generation.migrations.0035_fal_seedance_720p", "forwards"),
 ]
 
 

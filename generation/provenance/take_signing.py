@@ -25,6 +25,7 @@ from generation.previz import animatic
 from generation.previz.jobs import ALGORITHMIC_MEDIA, claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance.credentials import ingredient_title
+from generation.providers import facts_for
 from generation.storage import reference
 from projects.models import ConsentGrant, Team
 
@@ -45,8 +46,8 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks,
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
         claim_generator=claim_generator(),
-        digital_source_type=(ALGORITHMIC_MEDIA if render.provider == "local"
-                             else provenance.TRAINED_ALGORITHMIC_MEDIA),
+        digital_source_type=(provenance.TRAINED_ALGORITHMIC_MEDIA if _trained(render.provider)
+                             else ALGORITHMIC_MEDIA),
         provider=render.provider,
         model=render.model,
         request_sha256=provenance.canonical_sha256(render.recipe),
@@ -58,6 +59,11 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks,
     )
 
 
+def _trained(kind: str) -> bool:
+    """Whether the take's provider renders with a trained model (ProviderFacts.trained_model); a kind the
+    studio no longer has an adapter for was a remote provider's."""
+    facts = facts_for(kind)
+    return facts is None or facts.trained_model
 FRAME_ROLES = (("start_frame", "start"), ("end_frame", "end"))
 
 

@@ -19,10 +19,10 @@ from django.utils.text import slugify
 from generation.models import (
     CatalogModel,
     ComfyWorkflow,
-    ConnectionKind,
     FramesRule,
     ProviderConnection,
 )
+from generation.providers import ModelSource, facts_for
 from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters, parse_id
 from projects.models import AuditAction
@@ -206,7 +206,8 @@ def _guess_fps(graph: dict, inputs: dict) -> int:
 
 def workflow_upload(*, connection: ProviderConnection, user, name: str, data: bytes) -> ComfyWorkflow:
     """Keep an uploaded graph with a first guess at its inputs; it renders once the owner confirms them."""
-    if connection.kind != ConnectionKind.COMFYUI:
+    facts = facts_for(connection.kind)
+    if facts is None or facts.model_source != ModelSource.WORKFLOWS:
         raise ValidationError("Workflows are uploaded to ComfyUI connections.")
     graph = workflow_parse(data)
     inputs = guess_inputs(graph)
@@ -252,7 +253,7 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
         model, created = CatalogModel.objects.update_or_create(
             connection=workflow.connection, model_id=workflow.slug,
-            defaults={"kind": ConnectionKind.COMFYUI, "display_name": workflow.name, "sizes": sizes,
+            defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
                       "end_frame": "end_image" in inputs,
                       "extend_seconds": list(durations) if extends else [], "extend_returns": returns,

@@ -20,7 +20,19 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from .base import ExtendRequest, JobProbe, JobState, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    ExtendRequest,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSource,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 VIDEO_SUFFIXES = (".mp4", ".webm")  # preferred in this order: WebM cannot carry C2PA
@@ -119,12 +131,23 @@ def node_errors_in_words(body: dict) -> str:
 
 class ComfyUIProvider(HttpAdapter, Provider):
     key = "comfyui"
-    sends_end_frame = True  # for workflows mapping the "end_image" role (a second LoadImage)
     has_thumbnail = False  # the studio takes a frame of the video
-    # We name every job ourselves and look it up by that name: not found means never created
-    # (unless the server was restarted, which also loses what it was running).
-    job_list_is_complete = True
-    bills_refused_jobs = False  # your own GPU: nobody bills
+    facts = ProviderFacts(
+        title="ComfyUI", default_base_url="", base_url_words="your server's address",
+        base_url_example="http://192.168.1.20:8188",
+        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
+        auth_header="none (a bearer key only for a reverse proxy in front of it)", key_required=False,
+        webhooks=WebhookScheme.NONE,
+        cancels=True, cancel_refund=CancelRefund.FREE,  # your own GPU: nobody bills
+        # We name every job ourselves and look it up by that name: not found means never created
+        # (unless the server was restarted, which also loses what it was running).
+        job_listing=JobListing.COMPLETE,
+        reports_job_time=True,  # execution_start and execution_success timestamps
+        reports_billed_cost=False, bills_refused_jobs=False,
+        model_source=ModelSource.WORKFLOWS,
+        sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+        extends=True,  # for workflows mapping the "source_video" role (a video loader)
+    )
 
     def __init__(
         self,

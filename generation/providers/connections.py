@@ -13,10 +13,9 @@ from generation.models import (
     LOOKUP_WINDOW_MAX,
     LOOKUP_WINDOW_MIN,
     CatalogModel,
-    ConnectionKind,
     ProviderConnection,
 )
-from generation.providers import ProviderError, provider_for
+from generation.providers import ModelSource, ProviderError, facts_for, provider_for
 from generation.providers import tasks as provider_tasks
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import audit_record, changes, url_for_log
@@ -34,7 +33,10 @@ def _lookup_window(seconds: int) -> int:
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
                       api_key: str = "", webhook_secret: str = "",
                       lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT) -> ProviderConnection:
-    if kind == ConnectionKind.LOCAL:
+    facts = facts_for(kind)
+    if facts is None:
+        raise ValidationError(f"The studio cannot talk to “{kind}” connections.")
+    if facts.built_in:
         raise ValidationError("The local previz connection is built in.")
     connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
                                     auth_style=auth_style, created_by=user,
@@ -48,9 +50,9 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
                      details={"kind": kind, **_settings_of(connection),
                               **{name: "set" for name, value in (("api_key", api_key),
                                                                  ("webhook_secret", webhook_secret)) if value}})
-    if kind == ConnectionKind.REPLICATE and not webhook_secret:
-        # Replicate hands out the account's webhook secret: a test right away fetches it,
-        # so the owner need not paste it (and learns at once whether the key works).
+    if facts.webhook_secret_from_api and not webhook_secret:
+        # The provider hands out the account's webhook secret (Replicate): a test right away fetches
+        # it, so the owner need not paste it (and learns at once whether the key works).
         connection_request_test(connection=connection)
     return connection
 
@@ -112,7 +114,7 @@ def connection_test(connection_id: int) -> None:
     except ProviderError as exc:
         message, ok = exc.message, False
     # Replicate hands out the account's webhook secret: no need to make the owner paste it.
-    if ok and connection.kind == ConnectionKind.REPLICATE and not connection.webhook_secret_encrypted:
+    if ok and provider.facts.webhook_secret_from_api and not connection.webhook_secret_encrypted:
         message += " " + _fetch_webhook_secret(connection, provider)
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
@@ -122,8 +124,9 @@ def connection_test(connection_id: int) -> None:
 
 
 def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
-    """Replicate signs webhooks with one secret per account, which its API hands out:
-    fetch it once, so the owner need not copy it over. Words for the test result."""
+    """Replicate signs webhooks with one secret per account, which its API hands out
+    (ProviderFacts.webhook_secret_from_api): fetch it once, so the owner need not copy it over.
+    Words for the test result."""
     try:
         connection.set_webhook_secret(provider.webhook_secret())
     except ProviderError as exc:
@@ -155,7 +158,8 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     native characters and constant extra fields; the adapter sends nothing else. So is what the
     model can do for continuity (extension lengths, multi-shot limits): the format carries a start
     frame only, so an end frame or likeness references cannot be declared (catalog.declaration_problems)."""
-    if connection.kind != ConnectionKind.OPENAI_VIDEOS:
+    facts = facts_for(connection.kind)
+    if facts is None or facts.model_source != ModelSource.REGISTERED:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
     retired = retired_entry_for(model_id)
     if retired is not None:

@@ -1,14 +1,14 @@
-"""What each adapter declares about its wire (Provider class attributes: cancel, job list, end frames…),
-read without building a client or decrypting a key. The catalog asks here, so it never depends on the
-adapters' modules: each is imported on first ask.
+"""Where a connection kind's adapter and its declared facts (ProviderFacts: address, auth, webhooks,
+cancel, job list, cost reports, continuity on the wire…) are found, without building a client or
+decrypting a key. The one home of this lookup: the package re-exports it, and the catalog asks here,
+so it never depends on the registry or the adapters' modules (each is imported on first ask).
 """
 
 import importlib
 
-from .base import Provider, ProviderError
+from .base import Provider, ProviderError, ProviderFacts
 
-# Connection kind → (module, class) of its adapter, for what an adapter declares about its wire
-# (Provider class attributes) without building a client or decrypting a key; imported on first ask.
+# Connection kind → (module, class) of its adapter; imported on first ask.
 _ADAPTER_CLASSES = {
     "local": ("local_previz", "LocalPrevizProvider"),
     "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
@@ -28,3 +28,9 @@ def adapter_class(kind: str) -> type[Provider]:
     return getattr(importlib.import_module(f".{module}", "generation.providers"), name)
 
 
+def facts_for(kind: str) -> ProviderFacts | None:
+    """What the adapter of a connection kind declares (None for a kind the studio has no adapter for)."""
+    try:
+        return adapter_class(kind).facts
+    except ProviderError:
+        return None

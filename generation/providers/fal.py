@@ -35,7 +35,19 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .base import ExtendRequest, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    ExtendRequest,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import (
     EXPIRED,
     HttpAdapter,
@@ -91,8 +103,12 @@ def veo31_input(request: RenderRequest) -> dict:
 
 
 def seedance2_input(request: RenderRequest) -> dict:
-    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal."""
-    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": _resolution(request),
+    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
+    480p or 720p only (fal refuses 1080p)."""
+    if _resolution(request) != "720p":  # refused here, before anything is sent or billed
+        raise ProviderError(f"fal's Seedance 2.0 renders 480p or 720p, not {request.size}: choose a 720p size.",
+                            code="invalid_request")
+    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": "720p",
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
@@ -196,8 +212,25 @@ def _path(url: str) -> str:
 
 class FalProvider(HttpAdapter, Provider):
     key = "fal"
-    sends_end_frame = True  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
     has_thumbnail = False  # the result is the video only; the studio extracts a frame
+    facts = ProviderFacts(
+        title="fal", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Key <key>",
+        webhooks=WebhookScheme.FAL_KEYS,  # ?fal_webhook=, signed with fal's published keys
+        cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # PUT cancel_url
+        job_listing=JobListing.NONE,
+        reports_job_time=True,  # metrics.inference_time
+        reports_billed_cost=False,
+        bills_refused_jobs=True,
+        sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """`{request_id, status: OK | ERROR, payload, error}`. A take stores the request id followed
+        by its URLs (FalJob.encode), so it is found by that prefix."""
+        request_id = str(payload.get("request_id", ""))
+        return WebhookNotice(job_id=request_id, event=str(payload.get("status", "")), stored_prefix=request_id + " ")
 
     job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
 

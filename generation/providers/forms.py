@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
@@ -23,24 +24,34 @@ from generation.models import (
     Lifecycle,
     ShotTiming,
 )
-from generation.providers import Provider, ProviderError, adapter_class, outbound, remote_kinds
+from generation.providers import WebhookScheme, facts_for, outbound, remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
+
+
+def _base_url_help() -> str:
+    """Per provider, the address used when the field is blank, or what to give (from each adapter)."""
+    lines = []
+    for kind, label in remote_kinds():
+        facts = facts_for(kind)
+        lines.append(gettext("{provider}: leave blank for {url}.").format(provider=label, url=facts.default_base_url)
+                     if facts.default_base_url else
+                     gettext("{provider}: required, e.g. {example}.").format(provider=label,
+                                                                               example=facts.base_url_example))
+    lines.append(gettext("An address on your network works once the studio's operator allows it."))
+    return " ".join(lines)
 
 
 class ConnectionForm(RefuseControlCharacters, forms.Form):
     # Every remote kind the studio has an adapter for (the local previz is built in).
     kind = forms.ChoiceField(choices=remote_kinds)
     label = forms.CharField(max_length=120)
-    base_url = forms.URLField(
-        required=False, label="Base URL", assume_scheme="https",
-        help_text=gettext_lazy(
-            "OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
-            "ComfyUI: your server, e.g. http://192.168.1.20:8188 (an address on your network works once "
-            "the studio's operator allows it)."),
-    )
+    base_url = forms.URLField(required=False, label="Base URL", assume_scheme="https",
+                              help_text=lazy(_base_url_help, str)())
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
-                                            ("api-key", "api-key: <key> (Azure)")], initial="bearer")
+                                            ("api-key", "api-key: <key> (Azure)")], initial="bearer",
+                                   help_text=_("Only an OpenAI-format gateway lets you choose: every other "
+                                               "provider has its own header."))
     # Write-only: never rendered back into the page.
     api_key = forms.CharField(required=False, label="API key", widget=forms.PasswordInput(render_value=False),
                               strip=True)
@@ -88,15 +99,25 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        facts = facts_for(cleaned.get("kind") or "")
+        if facts is None:
+            return cleaned  # the kind itself was refused
         # A base URL already refused (not a URL, an address the studio does not call) is not also "missing".
         missing_url = not cleaned.get("base_url") and "base_url" not in self.errors
-        if cleaned.get("kind") == "openai-videos" and missing_url:
-            self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if cleaned.get("kind") == "comfyui" and missing_url:
-            self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://192.168.1.20:8188.")
-        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
-        if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":
+        if not facts.default_base_url and missing_url:
+            self.add_error("base_url", gettext("This connection needs {what}, e.g. {example}.")
+                           .format(what=facts.base_url_words, example=facts.base_url_example))
+        if not self.editing and not cleaned.get("api_key") and facts.key_required:
             self.add_error("api_key", "Paste the API key for this provider.")
+        if cleaned.get("auth_style", "bearer") != "bearer" and not facts.auth_configurable:
+            self.add_error("auth_style", gettext("{provider} takes its key as {header}: leave this on Bearer.")
+                           .format(provider=facts.title, header=facts.auth_header))
+        if cleaned.get("webhook_secret") and facts.webhooks != WebhookScheme.STANDARD:
+            self.add_error("webhook_secret", gettext(
+                "{provider} signs its webhooks with its own published keys: there is no secret to paste."
+                if facts.webhooks == WebhookScheme.FAL_KEYS else
+                "{provider} sends no webhooks (the studio polls each take): there is no secret to paste.")
+                .format(provider=facts.title))
         return cleaned
 
 
@@ -131,15 +152,14 @@ class ContinuityFields(forms.Form):
                   "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
 
     def drop_what_the_wire_cannot_carry(self, kind: str) -> None:
-        try:
-            adapter = adapter_class(kind)
-        except ProviderError:
+        facts = facts_for(kind)
+        if facts is None:
             return
-        if not adapter.sends_end_frame:
+        if not facts.sends_end_frame:
             self.fields.pop("end_frame", None)
-        if not adapter.sends_reference_images:
+        if not facts.sends_reference_images:
             self.fields.pop("reference_images", None)
-        if adapter.extend is Provider.extend:  # the adapter has no extension to send
+        if not facts.extends:
             self.fields.pop("extend_seconds", None)
             self.fields.pop("extend_returns", None)
 
@@ -291,7 +311,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
 
     def __init__(self, *args, declares_fields=False, kind: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        if not declares_fields:  # only the OpenAI format has declared fields
+        if not declares_fields:  # only registered models declare fields (ProviderFacts.declares_fields)
             del self.fields["native_characters"], self.fields["extra_fields"]
         self.drop_what_the_wire_cannot_carry(kind)
         self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))

@@ -19,7 +19,7 @@ from django.db import connection as db_connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image
 
 from generation import catalog
@@ -62,6 +62,8 @@ def render_crashed(render_id: int, exc: Exception) -> None:
 # What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
 # the provider's copy is gone.
 NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
+# A provider that stops the job but keeps what it charged for it (ProviderFacts.cancel_refund).
+NOT_REFUNDED = gettext_noop("{provider} does not refund a job canceled while it runs: its cost stays counted.")
 WILL_DELETE = "; the studio will delete its copy."
 DELETED = "; the studio deleted its copy when the job ended."
 
@@ -76,7 +78,7 @@ def render_cancel_at_provider(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     if render.provider_cleanup != "pending":
-        if provider.can_cancel:
+        if provider.facts.cancels:
             try:
                 provider.cancel(render.provider_job_id)
             except ProviderError as exc:
@@ -290,7 +292,7 @@ def lease_extend(render_id: int, *, seconds: float) -> None:
 # expected end, then every 2.5 % of the expectation just after it, then ever
 # more patiently if it runs late. A job that ends on time is seen within a
 # poll or two of its end, in at most 8 polls.
-# A provider that reports no job time (Veo, Runway: Provider.reports_job_time) is
+# A provider that reports no job time (Veo, Runway: ProviderFacts.reports_job_time) is
 # learned from the midpoint of the last poll that saw the job running and the one
 # that saw it done (_provider_done_at). Between checks at 0.75 and 1 × E, a job
 # ending just before E would teach 0.875 E, and the next takes would then be
@@ -350,7 +352,7 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
 
 def _checkpoints(render: Render) -> tuple[float, ...]:
     kind = render.connection.kind if render.connection_id else "local"  # as provider_for builds it
-    return CHECKPOINTS if adapter_class(kind).reports_job_time else UNTIMED_CHECKPOINTS
+    return CHECKPOINTS if adapter_class(kind).facts.reports_job_time else UNTIMED_CHECKPOINTS
 
 
 def render_poll(render_id: int) -> None:
@@ -374,7 +376,7 @@ def render_poll(render_id: int) -> None:
         else:
             render.mark_failed(exc.message, code=exc.code)
         return
-    if state.status in {"succeeded", "failed"}:
+    if state.status in {"succeeded", "failed", "canceled"}:  # a job that ended says what it cost, where it does
         billing.take_record_billed(render=render, state=state)
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)

@@ -20,10 +20,10 @@ from django.utils.translation import gettext
 
 from generation import catalog
 from generation.models import Render, Status
-from generation.providers import ProviderError, provider_for
+from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
 from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
-from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
+from generation.renders.pipeline import NO_CANCEL, NOT_REFUNDED, WILL_DELETE
 from generation.spend import budget
 from projects.activity.feed import on_render_started
 from projects.characters.consent import cast_problems, consent_problem
@@ -70,13 +70,18 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         described = [f"{c.name}: {c.description}" for c in cast if c.description]
         if described:
             recipe["prompt"] = text + "\n\nCharacters — " + "; ".join(described)
-        if connection.kind == "local":
+        if getattr(facts_for(connection.kind), "built_in", False):
             # The previz draws each cast member's first reference image; it runs here, so no
             # provider's wire ever carries these names.
             recipe["previz_cast"] = [
                 {"name": c.name, "image": images[0].image.name} for c in cast if (images := list(c.images.all()))
             ][:4]
     return recipe
+
+
+# What a take's recipe names as the frames it starts from (the scene's image, or a frame of another take)
+# and ends on: beside any of them no likeness reference image is sent.
+FRAMES = ("reference_image", "start_frame", "end_frame")
 
 
 @dataclass
@@ -141,9 +146,14 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:model.reference_images]
-    if recipe.get("character_images") and not (recipe.get("reference_image") or recipe.get("start_frame")):
-        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+    if recipe.get("character_images") and not any(recipe.get(frame) for frame in FRAMES):
+        # Beside a start or end frame the likeness images are not sent (the adapters of models with both,
+        # Veo's on the Gemini API and on Replicate, send the frames and describe the cast in the prompt),
+        # so their limits do not apply.
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
+    # The prompt as it will be sent (dialogue woven in, the cast's descriptions appended), against the
+    # provider's limit.
+    problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
@@ -165,6 +175,14 @@ def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool) -> list[
                                                 scenes=[scene]))
     params = recipe["parameters"]
     return problems + model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+
+
+def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
+    try:
+        adapter = adapter_class(connection.kind)
+    except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
+        return []
+    return adapter.prompt_problems(model_id=model_id, prompt=prompt)
 
 
 def form_key(value) -> uuid.UUID:
@@ -204,8 +222,11 @@ def render_create(
     try:
         with transaction.atomic():
             budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
-            # Lock the scene row so two takes booked at once get different numbers.
-            type(scene).objects.select_for_update().filter(pk=scene.pk).first()
+            # Lock the scene row so two takes booked at once get different numbers; a scene a teammate
+            # moved to the trash meanwhile books nothing (the board's manager no longer finds it).
+            if type(scene).objects.select_for_update().filter(pk=scene.pk).first() is None:
+                raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was booked. "
+                                              "Restore it from the project's Trash to render it."))
             # A new take from the scene as it is now answers a stale approval.
             type(scene).objects.filter(pk=scene.pk).update(approval_stale_fields=[])
             render = Render.objects.create(
@@ -315,18 +336,24 @@ def render_cancel(*, render: Render, user) -> Render:
         raise ValidationError("This take has already finished.")
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
-    message, cleanup = f"Canceled by {who}.", ""
+    message, cleanup, code = f"Canceled by {who}.", "", ""
     try:
         provider = provider_for(render.connection) if had_job and render.connection_id else None
     except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
         provider = None
-    if provider is not None and not provider.can_cancel:
+    facts = provider.facts if provider is not None else None
+    if facts is not None and not facts.cancels:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
-        cleanup = "pending" if provider.can_delete else ""
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if facts.deletes_finished else ".")
+        cleanup = "pending" if facts.deletes_finished else ""
+    elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
+        message += " " + gettext(NOT_REFUNDED).format(provider=provider.name)
+    if facts is not None and facts.cancel_refund == CancelRefund.NONE:
+        code = "not_refunded"  # the card says why its cost stays counted (Render.cost_outcome)
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
     lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
-    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, **lease):
+    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, failure_code=code,
+                          **lease):
         render.refresh_from_db()
         raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
     if had_job:

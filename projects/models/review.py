@@ -186,6 +186,8 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    SCENE_RESTORED = "scene_restored", "Scene restored"
+    SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
@@ -200,7 +202,8 @@ ACTIVITY_FILTERS = {
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE,
                   ActivityKind.EXTEND_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED,
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RESTORED,
+              ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED,
               ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 

@@ -1,5 +1,7 @@
 """Projects and their ordered scenes."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -66,6 +68,12 @@ class Project(models.Model):
     max_price_per_second = models.DecimalField(
         "Price ceiling (US$ per second)", max_digits=8, decimal_places=4, null=True, blank=True,
         validators=[MinValueValidator(0)], help_text="Models costing more a second are refused; empty: no ceiling")
+    # Sound: the language plain speaker names speak by default, the pause around lines when a scene
+    # fits its dialogue, and how loud takes' own sound (native-audio models) plays under the voice-over.
+    voice_language = models.CharField(max_length=8, default="en-us")
+    dialogue_pause = models.DecimalField(max_digits=3, decimal_places=1, default=Decimal("0.5"),
+                                         validators=[MinValueValidator(0), MaxValueValidator(3)])
+    take_audio_level_db = models.FloatField(default=0, validators=[MinValueValidator(-60), MaxValueValidator(6)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -95,6 +103,21 @@ def _reference_upload_to(scene, filename):
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
     return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/{uuid.uuid4().hex}.{suffix}"
+
+
+class SceneQuerySet(models.QuerySet):
+    def in_trash(self):
+        """Scenes someone deleted that can still be restored (not deleted forever)."""
+        return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+
+class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
+    """`Scene.objects` (and `project.scenes`, `character.scenes`, a guest link's scenes): the scenes on the
+    board. A scene in the trash, or deleted forever, is on no page, cut, export, batch, guest link or live
+    board; only `Scene.all_objects` sees it (the trash itself, restoring, and money: its takes' spend)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
 
 
 class Scene(models.Model):
@@ -148,9 +171,34 @@ class Scene(models.Model):
     end_on = models.CharField(max_length=16, choices=EndOn.choices, blank=True, default="")
     end_image = models.FileField(upload_to=_end_image_upload_to, blank=True, max_length=300,
                                  help_text="The image a take ends on, when it ends on an image")
+    # Its duration follows its spoken lines (and the project's pause): re-timed when a line changes.
+    fit_to_dialogue = models.BooleanField(default=False)
+    # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
+    # and `position` keeps the place it had, until it is restored or deleted forever.
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    trash_batch = models.UUIDField(null=True, blank=True, db_index=True,
+                                   help_text="The delete it went with: its Undo restores that delete's scenes")
+    # Its neighbours on the board when it left (scene ids; none: it was first / last): restoring puts it
+    # back between them while they are still next to each other.
+    trashed_after = models.BigIntegerField(null=True, blank=True)
+    trashed_before = models.BigIntegerField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who last brought it back from the trash")
+    # Deleted forever: its files and comments are gone; the row and its takes' rows stay, so what was
+    # spent on them still counts (spend pages, monthly budgets) under its title.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BoardSceneManager()
+    all_objects = SceneQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
+        # Managers: `objects` (the board) is the default, so every related manager and lookup leaves the
+        # trash out; the base manager (forward relations such as a take's `.scene`) still reaches it.
+        default_manager_name = "objects"
 
     def __str__(self):
         return f"{self.number}. {self.title}"
@@ -158,6 +206,10 @@ class Scene(models.Model):
     @property
     def number(self) -> int:
         return self.position + 1
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None and self.purged_at is None
 
     @property
     def approval_is_stale(self) -> bool:

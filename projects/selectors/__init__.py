@@ -11,7 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
-from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
+from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
     ACTIVITY_PAGE,
     ActivityCursor,
@@ -25,6 +25,13 @@ from projects.selectors.review import (
     reviewable_takes,
     take_review_for,
 )
+from projects.selectors.sound import (
+    LineSound,
+    SoundPage,
+    line_sounds_for,
+    scene_spoken_for,
+    sound_page_for,
+)
 from projects.selectors.storyboard import (
     STATUS_LABELS,
     Board,
@@ -32,6 +39,7 @@ from projects.selectors.storyboard import (
     Frame,
     ScenePanel,
     Totals,
+    TrashItem,
     board_for,
     board_frame,
     board_frames,
@@ -39,10 +47,17 @@ from projects.selectors.storyboard import (
     board_view_for,
     scene_dialogue_for,
     scene_panel_for,
+    trash_batch_for,
+    trash_for,
 )
-from projects.selectors.teams import TeamMembers, team_members_for
+from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
+    "LineSound",
+    "SoundPage",
+    "line_sounds_for",
+    "scene_spoken_for",
+    "sound_page_for",
     "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",
@@ -54,10 +69,12 @@ __all__ = [
     "Cut",
     "CutEntry",
     "Frame",
+    "Inbox",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
     "Totals",
+    "TrashItem",
     "activity_for",
     "activity_page",
     "board_for",
@@ -71,10 +88,13 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mention_members_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
+    "trash_batch_for",
+    "trash_for",
     "team_members_for",
     "unread_count",
 ]

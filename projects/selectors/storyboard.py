@@ -6,9 +6,12 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
@@ -19,14 +22,17 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Sum,
 )
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
-from generation.models import ProvenanceState, Render, take_phase
+from generation.models import TERMINAL, ProvenanceState, Render, take_phase
 from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.models import (
@@ -177,6 +183,7 @@ class Board:
     project: Project
     frames: list[Frame] = field(default_factory=list)
     totals: Totals | None = None
+    trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
 
 
 @dataclass
@@ -191,8 +198,15 @@ class ScenePanel:
 
 def board_for(*, project: Project, user=None) -> Board:
     """Every frame of the project in the stored order, and the totals above them."""
-    frames = _frames(project, project.scenes.all())
-    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames))
+    # How many scenes wait in the trash rides on the frames' own query (one uncorrelated subquery, run
+    # once); a board with no frames left asks on its own.
+    in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
+                .annotate(n=Count("pk")).values("n"))
+    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
+    trash_count = frames[0].scene.trash_count if frames else \
+        Scene.all_objects.in_trash().filter(project=project).count()
+    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
+                 trash_count=trash_count)
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
@@ -210,8 +224,10 @@ def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Tota
     if frames is None:
         rows = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
-        unconfirmed = Render.objects.filter(scene__project=project, billing_unconfirmed=True).aggregate(
-            total=Sum("cost"))["total"] or Decimal(0)
+        # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
+        unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
+                                            billing_unconfirmed=True).aggregate(total=Sum("cost"))["total"] \
+            or Decimal(0)
     else:
         rows = [(f.duration, f.scene.approved_take_id) for f in frames]
         unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
@@ -230,7 +246,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
-             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
+                 "character", "recording__character")))
              .get(pk=frame.scene_id))
     scene.project = project
     library = list(project.team.characters.all())
@@ -251,7 +268,7 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
 
 def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
     """One scene's lines (with their characters) and its team's character library, for its dialogue section."""
-    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character"))
+    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character", "recording__character"))
     return lines, list(scene.project.team.characters.all())
 
 
@@ -469,3 +486,49 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
+
+
+# --- The trash ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrashItem(_Drawn):
+    scene: Scene
+    number: int  # the number it had on the board when it was deleted
+    title: str
+    trashed_by: str  # username, or "" when the account is gone
+    trashed_at: object
+    purge_on: object  # the day the daily purge deletes it forever
+    takes: int
+    comments: int
+    rendering: bool  # a take still on its way: it cannot be deleted forever yet
+
+    @property
+    def scene_id(self) -> int:
+        return self.scene.pk
+
+
+def trash_for(*, project: Project) -> list[TrashItem]:
+    """The project's trash, most recently deleted first, in three queries however full it is."""
+    in_trash = Scene.all_objects.in_trash().filter(project=project)
+    scenes = list(in_trash.select_related("trashed_by")
+                  .only("pk", "project_id", "position", "title", "trashed_at", "trashed_by", "trashed_by__username")
+                  .annotate(take_count=Count("renders", distinct=True),
+                            rendering=Count("renders", filter=~Q(renders__status__in=TERMINAL), distinct=True))
+                  .order_by("-trashed_at", "position", "pk"))
+    comments = dict(Comment.objects.filter(take__scene__in=in_trash.values("pk")).values("take__scene_id")
+                    .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
+    return [TrashItem(scene=s, number=s.number, title=s.title,
+                      trashed_by=s.trashed_by.get_username() if s.trashed_by else "", trashed_at=s.trashed_at,
+                      purge_on=timezone.localdate(s.trashed_at + timedelta(days=settings.TRASH_DAYS)), takes=s.take_count,
+                      comments=comments.get(s.pk, 0), rendering=bool(s.rendering)) for s in scenes]
+
+
+def trash_batch_for(*, project: Project, batch) -> list[Scene]:
+    """The scenes of one delete that are still in the trash (what its Undo would bring back)."""
+    try:
+        batch = uuid.UUID(str(batch))
+    except ValueError:
+        return []
+    return list(Scene.all_objects.in_trash().filter(project=project, trash_batch=batch).order_by("position", "pk")
+                .only("pk", "project_id", "position", "title", "trash_batch"))

@@ -168,10 +168,26 @@
     });
   }
 
+  // While a change from the stream (or the fallback poll) is being swapped in. A region this page is
+  // waiting on an answer for (a form in it sent a request) is left alone by the stream: htmx swaps the
+  // answer into the element it resolved when sending, so replacing that element would drop the answer
+  // ("Line saved.", the edited region) on the floor. The answer shows the region as it is now anyway.
+  let fromStream = false;
+  document.addEventListener("htmx:sseBeforeMessage", function () { fromStream = true; });
+  document.addEventListener("htmx:sseMessage", function () { fromStream = false; });
+
+  function waitingOnAnswer(el) {
+    return el.classList.contains("htmx-request") || el.querySelector(".htmx-request") !== null;
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     const fragment = evt.detail.fragment;
     if (!fragment || !fragment.children) return;
     const target = evt.detail.target;
+    if (fromStream && target && target.classList && waitingOnAnswer(target)) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
     if (target && target.classList && target.classList.contains("frame") &&
         (target.classList.contains("sortable-chosen") || target.classList.contains("sortable-ghost"))) {
       evt.detail.shouldSwap = false;
@@ -218,7 +234,10 @@
       const order = response.headers.get("X-Live-Order");
       const reset = response.headers.get("X-Live-Reset");
       return response.text().then(function (html) {
-        if (html.trim()) htmx.swap(el, html, { swapStyle: "none" });
+        if (html.trim()) {
+          fromStream = true;
+          try { htmx.swap(el, html, { swapStyle: "none" }); } finally { fromStream = false; }
+        }
         if (order) reorder(JSON.parse(order));
         if (reset) reloadBoard();
         setCursor(cursor);

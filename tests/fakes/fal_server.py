@@ -112,7 +112,7 @@ MODELS = {  # endpoint id -> input name -> (required, check)
     "bytedance/seedance-2.0/text-to-video": {
         "prompt": (True, lambda v: isinstance(v, str) and v),
         "duration": (False, lambda v: v in {str(s) for s in range(4, 16)}),
-        "resolution": (False, lambda v: v in ("480p", "720p", "1080p")),
+        "resolution": (False, lambda v: v in ("480p", "720p")),  # fal's Seedance 2.0 renders no 1080p
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
         "seed": (False, lambda v: type(v) is int),
     },

@@ -471,17 +471,21 @@ def openai_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
         return openai_error(h, 400, f"Invalid value: '{order}' for order.", code="invalid_value", param="order")
     with fake.lock:
         jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=order == "desc")
+    cursor = (lambda job_id: job_id) if fake.gateway is None else fake.gateway.cursor
     if fake.gateway is not None:
         jobs = fake.gateway.listed(jobs)
     if "after" in r.query:
-        ids = [j.id for j in jobs]
+        ids = [cursor(j.id) for j in jobs]
         if r.query["after"] not in ids:
             return openai_error(h, 404, f"Video '{r.query['after']}' not found.", code="not_found")
         jobs = jobs[ids.index(r.query["after"]) + 1:]
     page = jobs[:int(limit)]
     data = [video_object(j, *fake.stage(j)) for j in page]
-    h.reply(200, {"object": "list", "data": data, "first_id": page[0].id if page else None,
-                  "last_id": page[-1].id if page else None, "has_more": len(jobs) > len(page)})
+    body = {"object": "list", "data": data, "first_id": page[0].id if page else None,
+            "last_id": cursor(page[-1].id) if page else None, "has_more": len(jobs) > len(page)}
+    if fake.gateway is not None and fake.gateway.omits_has_more:
+        del body["has_more"]
+    h.reply(200, body)
 
 
 def openai_character_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:

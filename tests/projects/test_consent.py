@@ -205,7 +205,7 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
     replicate = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
                                               base_url=provider_server.replicate_base, api_key=provider_server.api_key)
     consent.consent_grant(character=maya, user=member)
-    # Replicate's google/veo-3.1 keeps a likeness only in 8-second 16:9 videos.
+    # Veo keeps a likeness only in 8-second 16:9 takes (other lengths are refused at booking).
     scene = make_scene(prompt="@Maya on the pier.", duration=8)
     with django_capture_on_commit_callbacks(execute=True):
         take, _ = services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",

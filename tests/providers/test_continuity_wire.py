@@ -220,6 +220,23 @@ def test_replicate_sends_image_and_last_frame_and_no_likeness_beside_them(provid
         "image": data_uri(start), "last_frame": data_uri(end)}}
 
 
+@pytest.mark.parametrize("changes", [{"seconds": 4}, {"size": "720x1280"}])
+def test_beside_a_start_and_end_frame_veo_gets_no_likeness_so_its_likeness_rule_refuses_nothing(
+        provider_server, replicate, veo_server, veo, start, end, tmp_path, changes):
+    # Veo 3.1 keeps a likeness only in 8-second 16:9 takes, and takes no references beside a frame: with
+    # both frames the cast travels in the prompt, so a short or portrait take is sent, on either wire.
+    face = tmp_path / "anna.png"
+    face.write_bytes(png((90, 90, 90), size=(64, 64)))
+    take = {"input_reference": start, "end_frame": end, "character_images": (face,), **changes}
+    replicate.submit(request("google/veo-3.1", **take))
+    veo.submit(request("veo-3.1-generate-preview", **take))
+
+    (create,) = provider_server.seen("POST", r".*/models/google/veo-3\.1/predictions")
+    assert "reference_images" not in create.json["input"] and create.json["input"]["last_frame"] == data_uri(end)
+    (create,) = veo_server.seen("POST", r"/v1beta/models/.*:predictLongRunning")
+    assert "referenceImages" not in create.json["instances"][0] and "lastFrame" in create.json["instances"][0]
+
+
 def test_replicate_refuses_an_end_frame_for_a_model_whose_inputs_it_does_not_map(provider_server, replicate, start,
                                                                                   end):
     with pytest.raises(ProviderError, match="no end frame to wan-video/wan-2.7-t2v"):
