@@ -196,3 +196,36 @@ def test_it_refuses_a_file_over_the_size_limit_before_storing_it(project, owner,
         cuts.cut_import_create(project=project, user=owner,
                                upload=SimpleUploadedFile("cut.otio", b"{" + b" " * (1024 * 1024 + 1)))
     assert not CutImport.objects.exists()
+
+
+def test_the_pages_upload_show_the_diff_and_accept_the_ticked_changes(project, owner, exported, client_for):
+    (dawn, boats, night), _takes, files = exported
+    client = client_for(owner)
+    response = client.post(f"/projects/{project.pk}/editors-cut/", {
+        "timeline": SimpleUploadedFile("cut.xml", as_format(files, "fcp_xml").encode()),
+        "idempotency_key": str(uuid.uuid4())})
+    made = CutImport.objects.get(project=project)
+    assert response.status_code == 302 and made.status == CutImportStatus.QUEUED  # read by a worker, not here
+    cuts.cut_import_read(made.pk)
+
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('data-testid="cut-change"') == 4 and "was dropped from the cut" in page
+
+    accepted = client.post(response["Location"], {"change": ["order"]})
+
+    assert accepted.status_code == 302
+    assert [s.title for s in Scene.objects.filter(project=project).order_by("position")] == ["Night", "Boats", "Dawn"]
+    assert Scene.objects.get(pk=boats.pk).in_cut  # its drop was not ticked
+
+
+def test_accepting_nothing_says_so_in_the_page_and_changes_nothing(project, owner, client_for, scene):
+    made = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                    status=CutImportStatus.READY, diff={"changes": [
+                                        {"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk,
+                                         "title": "1. Dawn"}], "unmatched": []})
+
+    response = client_for(owner).post(f"/projects/{project.pk}/editors-cut/{made.pk}/", {"change": ["forged"]})
+
+    assert response.status_code == 400 and "Tick at least one change" in response.content.decode()
+    made.refresh_from_db()
+    assert made.status == CutImportStatus.READY and Scene.objects.get(pk=scene.pk).in_cut
