@@ -46,6 +46,8 @@ SCENARIOS = (
     "slow-create",   # create accepted, answer sent after `slow_seconds`
     "expired",       # the file download: 404 (kept two days)
     "gone",          # the operation: 404
+    "method-moved",  # every create: 400 FAILED_PRECONDITION, "only supported in … Agent Platform mode"
+    "method-gone",   # every create: 404 "Method not found." (the API no longer has predictLongRunning)
 )
 MODELS = {  # id -> can take reference images
     "veo-3.1-generate-preview": True,
@@ -288,6 +290,11 @@ def create(fake: VeoServer, h: _ApiHandler, r: Recorded, model: str) -> None:
                                   {"quotaId": "PredictLongRunningRequestsPerDayPerProjectPerModel"}]}])
     if fake.scenario == "server-error":
         raise GoogleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+    if fake.scenario == "method-moved":
+        raise GoogleError(400, "FAILED_PRECONDITION", "This method is only supported in Gemini Enterprise Agent "
+                          "Platform mode, not in Gemini Developer API mode.")
+    if fake.scenario == "method-gone":
+        raise GoogleError(404, "NOT_FOUND", "Method not found.")
     with fake.lock:
         number = next(fake.ids)
         operation = Operation(name=f"models/{model}/operations/op{number}x{number * 7919}", model=model,
