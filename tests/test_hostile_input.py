@@ -61,6 +61,7 @@ from projects.storyboard import script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
+from tests.fakes.vertex_server import form_key_json
 
 LONG = "x" * 100_000
 BAD_ESCAPE = object()  # stands for a raw `%FF` in the body or query string: not UTF-8
@@ -223,6 +224,12 @@ FORMS = [
            {"kind": kind, "label": kind.title(), "auth_style": "bearer", "api_key": "key-1",
             **({"base_url": COMFY} if kind == "comfyui" else {})})
       for kind in ("veo", "fal", "runway", "comfyui")],
+    # Google Vertex AI: a service account's JSON key (braces doubled for _fill), a project, a region, a bucket.
+    Form("connection_create_vertex", "post", "/teams/{team}/connections/", "owner",
+         ("label", "service_account_key", "project", "region", "output_uri"),
+         {"kind": "vertex", "label": "Vertex", "auth_style": "bearer",
+          "service_account_key": form_key_json().replace("{", "{{").replace("}", "}}"),
+          "project": "harbour-films-1", "region": "us-central1", "output_uri": "gs://harbour-renders/takes"}),
     Form("connection_edit_comfyui", "post", "/teams/{team}/connections/{comfy}/", "owner",
          ("label", "base_url", "auth_style", "api_key"),
          {"label": "Studio GPU", "base_url": COMFY, "auth_style": "bearer"}),

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.utils.translation import gettext as _
@@ -73,7 +74,7 @@ def service_account_from_json(text: str) -> ServiceAccount:
         raise KeyProblem(_("Paste the service account's JSON key. %(hint)s") % {"hint": CONSOLE_HINT})
     try:
         info = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the parser
         if re.fullmatch(r"AIza[0-9A-Za-z_-]{20,}", text):
             raise KeyProblem(_("That is an API key (AIza…). Vertex AI takes a service account's JSON key "
                                "instead. %(hint)s") % {"hint": CONSOLE_HINT}) from None
@@ -123,7 +124,7 @@ def _wrong_type(kind) -> str:
 def _private_key(pem: str) -> rsa.RSAPrivateKey:
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnicodeError, UnsupportedAlgorithm):
         raise KeyProblem(_("The key's private_key is not a PEM private key: paste the key file again as Google "
                            "gave it, or create a new key.")) from None
     if not isinstance(key, rsa.RSAPrivateKey):

@@ -420,6 +420,17 @@ def shared_server() -> VeoServer:
 
 
 @pytest.fixture
+def veo_previews_live(db):
+    """The Gemini API's Veo preview ids as they were until Google retired them (2026-10-22; migration 0037
+    marks them retired): for tests of what the Gemini API adapter and the studio do with takes on them, the
+    one remote provider whose safety refusals say they are free."""
+    from generation.models import CatalogModel, Lifecycle
+
+    CatalogModel.objects.filter(kind="veo", connection=None, model_id__in=MODELS).update(
+        lifecycle=Lifecycle.DEPRECATED)
+
+
+@pytest.fixture
 def veo_server() -> VeoServer:
     """One server pair per test run, reset for each test."""
     server = shared_server()

@@ -107,6 +107,14 @@ def pem_of(key: rsa.RSAPrivateKey) -> str:
                              serialization.NoEncryption()).decode()
 
 
+def form_key_json() -> str:
+    """A well-formed service account key for forms that never call Google (the hostile-input sweep)."""
+    return json.dumps({"type": "service_account", "project_id": "harbour-films-1", "private_key_id": "k1",
+                       "private_key": pem_of(_private_key()),
+                       "client_email": "studio-renders@harbour-films-1.iam.gserviceaccount.com",
+                       "token_uri": "https://oauth2.googleapis.com/token"})
+
+
 class VertexServer:
     def __init__(self):
         self.video = _load_video()
@@ -497,3 +505,19 @@ def vertex_server() -> VertexServer:
     with server.lock:
         server.reset()
     return server
+
+
+@pytest.fixture
+def vertex_connect(vertex_server, settings):
+    """Connect a team to this fake Vertex AI (its API, token service and Cloud Storage), as an owner would."""
+    settings.GOOGLE_STORAGE_URL = vertex_server.storage_url
+
+    def connect(team, user, *, label: str = "Google Vertex AI", output_uri: str = ""):
+        from generation.providers import connections
+
+        return connections.connection_create(
+            team=team, user=user, kind="vertex", label=label, base_url=vertex_server.url,
+            service_account_key=vertex_server.key_json(), project=vertex_server.project, region="us-central1",
+            output_uri=output_uri)
+
+    return connect
