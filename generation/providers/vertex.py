@@ -8,7 +8,7 @@ operation`, on the resource the name starts with). A finished one carries
 `response.videos[]`, each `{bytesBase64Encoded | gcsUri, mimeType}`: the video inline, or in the bucket
 named by `parameters.storageUri` (gs://…) when the connection has one, read through Cloud Storage's JSON
 API with the same token. Requests carry `Authorization: Bearer` with a token minted from the service
-account (google_auth.py). No cancel, no webhook, no job list.
+account (google_auth.py). No cancel (see the facts), no webhook, no job list.
 
 The request body is the SDK's `_GenerateVideosParameters_to_vertex` for the fields the studio uses:
 instances[0] {prompt, image, lastFrame, referenceImages[{image, referenceType}]}, parameters
@@ -137,7 +137,11 @@ class VertexProvider(Provider):
         title="Google Vertex AI", default_base_url=DEFAULT_BASE_URL,
         auth_header="Authorization: Bearer <token minted from the service account>",
         webhooks=WebhookScheme.NONE,
-        # No documented cancel for a Veo prediction: canceling a take stops the studio watching it.
+        # Vertex's operations.cancel is a best-effort cancel for the operations of Vertex's own resources
+        # (datasets, endpoints, jobs); a Veo prediction's operation lives under the publisher model and is
+        # read only through fetchPredictOperation, and Google documents no cancel for it (google-genai has
+        # none either). Canceling a take stops the studio watching it; Google renders (and bills) it all
+        # the same, so no cancel is offered and nothing is refunded.
         cancels=False, cancel_refund=CancelRefund.NONE,
         job_listing=JobListing.NONE,
         reports_job_time=False,
