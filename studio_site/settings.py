@@ -438,6 +438,8 @@ CELERY_BEAT_SCHEDULE = {
     "live-changes-prune": {"task": "projects.tasks.live_changes_prune", "schedule": 3600.0},
     # Owners hear once per model when one their scenes use retires within 30 days.
     "warn-of-retiring-models": {"task": "generation.tasks.warn_of_retiring_models", "schedule": 86400.0},
+    # Each connection's provider is read for model changes, proposed to its owners (nothing changes by itself).
+    "check-for-model-changes": {"task": "generation.tasks.check_all_models", "schedule": 86400.0},
     # Scenes in a project's trash longer than TRASH_DAYS are deleted forever (their spend is kept).
     "purge-trash": {"task": "projects.tasks.purge_trash", "schedule": 86400.0},
 }

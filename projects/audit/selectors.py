@@ -52,6 +52,10 @@ FIELD_LABELS = {
     "scenes": gettext_lazy("Scenes"), "password": gettext_lazy("Password"), "link": gettext_lazy("Guest link"),
     "take": gettext_lazy("Take"), "via": gettext_lazy("Made in"), "takes": gettext_lazy("Takes (their spend is kept)"),
     "days_in_trash": gettext_lazy("Days in the trash"),
+    "source": gettext_lazy("Read from"), "gone": gettext_lazy("Why it is gone"),
+    "end_frame": gettext_lazy("End frame"), "shot_timing": gettext_lazy("Several shots"),
+    "shots_max": gettext_lazy("Most shots"), "extend_seconds": gettext_lazy("Extends by (s)"),
+    "reference_images": gettext_lazy("Likeness references"),
 }
 MONEY_FIELDS = {"monthly_budget", "monthly_cap", "budget"}  # None: no limit
 PRICE_FIELDS = {"price_per_second", "max_price_per_second"}  # a price, or prices by size ("*": any size)

@@ -26,6 +26,7 @@ class ChangeKind(models.TextChoices):
     DECISION_MADE = "decision_made"
     EXPORT_CHANGED = "export_changed"
     CONNECTION_TESTED = "connection_tested"
+    CATALOG_CHECKED = "catalog_checked"  # a connection's check for model changes ended
     PRESENCE = "presence"
     NOTIFICATION = "notification"
 
