@@ -161,7 +161,7 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "CancelRefund", "JobListing", "JobProbe", "JobState", "ListedModel", "ModelListing", "ModelSource", "ModelSpec", "Provider",
-    "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
+    "CancelRefund", "JobListing", "JobProbe", "JobState", "ListedModel", "ModelListing", "ModelSource", "ModelSpec",
+    "Provider", "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

@@ -71,32 +71,58 @@ class Published:
 
 
 SAME = ("same",)
+# Ratio lists several models share, written as the types write them.
+HD = ("1280:720", "720:1280")
+HD_FULL = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+KLING_PRO, KLING_STANDARD = ("1920:1080", "1080:1920", "1440:1440"), ("1280:720", "720:1280", "960:960")
+KLING_4K = ("3840:2160", "2160:3840", "2880:2880")
+SEEDANCE = ("992:432", "864:496", "752:560", "640:640", "560:752", "496:864", "1470:630", "1280:720", "1112:834",
+            "960:960", "834:1112", "720:1280")
+SEEDANCE_HD = SEEDANCE + ("2206:946", "1920:1080", "1664:1248", "1440:1440", "1248:1664", "1080:1920")
+WAN = ("832:480", "720:544", "624:624", "544:720", "480:832", "1280:720", "1104:832", "960:960", "832:1104",
+       "720:1280", "1920:1080", "1648:1248", "1440:1440", "1248:1648", "1080:1920", "auto_480p", "auto_720p",
+       "auto_1080p")
+GEN4 = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
 PUBLISHED = (
-    Published("gen4.5", text=("1280:720", "720:1280"), image=("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672"), durations=tuple(range(2, 11)), prompt_limit=1000),
-    Published("veo3.1", text=("1280:720", "720:1280", "1080:1920", "1920:1080"), image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
-    Published("veo3.1_fast", text=("1280:720", "720:1280", "1080:1920", "1920:1080"), image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
-    Published("klingO3_4k", text=("3840:2160", "2160:3840", "2880:2880"), image=SAME, durations=None, last_frame=True),
+    Published("gen4.5", text=HD, image=GEN4, durations=tuple(range(2, 11)), prompt_limit=1000),
+    Published("gen4_turbo", text=(), image=GEN4, durations=None, prompt_limit=1000, text_to_video=False),
+    Published("veo3.1", text=HD_FULL, image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
+    Published("veo3.1_fast", text=HD_FULL, image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
+    Published("seedance2", text=SEEDANCE_HD + ("3840:1646", "3840:2160", "3840:2880", "3840:3840", "2880:3840",
+                                               "2160:3840"),
+              image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_fast", text=SEEDANCE, image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_mini", text=SEEDANCE, image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_5", text=tuple(r.replace("864:496", "854:480").replace("496:864", "480:854")
+                                        for r in SEEDANCE_HD),
+              image=SAME, durations=None, last_frame=True, prompt_limit=15000),
+    Published("kling2.5_turbo_pro", text=("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"),
+              image=(), durations=(5, 10), last_frame=True),
+    Published("kling3.0_pro", text=KLING_PRO, image=SAME, durations=None, last_frame=True),
+    Published("kling3.0_standard", text=KLING_STANDARD, image=SAME, durations=None, last_frame=True),
+    Published("kling3.0_4k", text=KLING_4K, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_pro", text=KLING_PRO, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_standard", text=KLING_STANDARD, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_4k", text=KLING_4K, image=SAME, durations=None, last_frame=True),
+    Published("kling_4", text=("1280:720", "720:1280", "940:940", "1460:624", "1920:1080", "1080:1920", "1440:1440",
+                               "2200:940", "auto_720p", "auto_1080p"), image=("auto_720p", "auto_1080p"), durations=None),
     Published("hailuo3", text=("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"), image=SAME, durations=None),
-    Published("kling3.0_4k", text=("3840:2160", "2160:3840", "2880:2880"), image=SAME, durations=None, last_frame=True),
-    Published("happyhorse_1_0", text=("1280:720", "720:1280", "960:960", "1108:832", "832:1108", "1920:1080", "1080:1920", "1440:1440", "1662:1248", "1248:1662"), image=(), durations=None, prompt_limit=2500),
-    Published("kling2.5_turbo_pro", text=("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"), image=(), durations=(5, 10), last_frame=True),
-    Published("kling3.0_pro", text=("1920:1080", "1080:1920", "1440:1440"), image=SAME, durations=None, last_frame=True),
-    Published("kling3.0_standard", text=("1280:720", "720:1280", "960:960"), image=SAME, durations=None, last_frame=True),
-    Published("klingO3_pro", text=("1920:1080", "1080:1920", "1440:1440"), image=SAME, durations=None, last_frame=True),
-    Published("klingO3_standard", text=("1280:720", "720:1280", "960:960"), image=SAME, durations=None, last_frame=True),
-    Published("seedance2", text=("992:432", "864:496", "752:560", "640:640", "560:752", "496:864", "1470:630", "1280:720", "1112:834", "960:960", "834:1112", "720:1280", "2206:946", "1920:1080", "1664:1248", "1440:1440", "1248:1664", "1080:1920", "3840:1646", "3840:2160", "3840:2880", "3840:3840", "2880:3840", "2160:3840"), image=SAME, durations=None, last_frame=True, prompt_limit=3500),
-    Published("seedance2_fast", text=("992:432", "864:496", "752:560", "640:640", "560:752", "496:864", "1470:630", "1280:720", "1112:834", "960:960", "834:1112", "720:1280"), image=SAME, durations=None, last_frame=True, prompt_limit=3500),
-    Published("seedance2_mini", text=("992:432", "864:496", "752:560", "640:640", "560:752", "496:864", "1470:630", "1280:720", "1112:834", "960:960", "834:1112", "720:1280"), image=SAME, durations=None, last_frame=True, prompt_limit=3500),
-    Published("gemini_omni_flash", text=("1280:720", "720:1280"), image=SAME, durations=tuple(range(3, 11))),
+    Published("happyhorse_1_0", text=("1280:720", "720:1280", "960:960", "1108:832", "832:1108", "1920:1080",
+                                      "1080:1920", "1440:1440", "1662:1248", "1248:1662"),
+              image=(), durations=None, prompt_limit=2500),
+    Published("gemini_omni_flash", text=HD, image=SAME, durations=tuple(range(3, 11))),
+    Published("gemini_omni_flash_1.1", text=("640:360", "360:640") + HD + ("1920:1080", "1080:1920", "3840:2160",
+                                                                         "2160:3840"),
+              image=SAME, durations=tuple(range(3, 11)), last_frame=True),
+    Published("wan3", text=WAN, image=SAME, durations=None),
+    Published("wan3_prime", text=WAN, image=SAME, durations=None),
     Published("grok_imagine_1_5", text=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"), image=(), durations=None),
-    Published("wan3", text=("832:480", "720:544", "624:624", "544:720", "480:832", "1280:720", "1104:832", "960:960", "832:1104", "720:1280", "1920:1080", "1648:1248", "1440:1440", "1248:1648", "1080:1920", "auto_480p", "auto_720p", "auto_1080p"), image=SAME, durations=None),
-    Published("gemini_omni_flash_1.1", text=("640:360", "360:640", "1280:720", "720:1280", "1920:1080", "1080:1920", "3840:2160", "2160:3840"), image=SAME, durations=tuple(range(3, 11)), last_frame=True),
-    Published("wan3_prime", text=("832:480", "720:544", "624:624", "544:720", "480:832", "1280:720", "1104:832", "960:960", "832:1104", "720:1280", "1920:1080", "1648:1248", "1440:1440", "1248:1648", "1080:1920", "auto_480p", "auto_720p", "auto_1080p"), image=SAME, durations=None),
-    Published("h3_max", text=(), image=(), durations=None, last_frame=True),
-    Published("seedance2_5", text=("992:432", "854:480", "752:560", "640:640", "560:752", "480:854", "1470:630", "1280:720", "1112:834", "960:960", "834:1112", "720:1280", "2206:946", "1920:1080", "1664:1248", "1440:1440", "1248:1664", "1080:1920"), image=SAME, durations=None, last_frame=True, prompt_limit=15000),
-    Published("grok_imagine_1_5_lite", text=("848:480", "480:848", "480:480", "640:480", "480:640", "720:480", "480:720", "1280:720", "720:1280", "720:720", "960:720", "720:960", "1088:720", "720:1088", "1904:1072", "1072:1904", "1424:1424", "1648:1232", "1232:1648", "1744:1152", "1152:1744"), image=("auto_480p", "auto_720p", "auto_1080p"), durations=None),
-    Published("kling_4", text=("1280:720", "720:1280", "940:940", "1460:624", "1920:1080", "1080:1920", "1440:1440", "2200:940", "auto_720p", "auto_1080p"), image=("auto_720p", "auto_1080p"), durations=None),
-    Published("gen4_turbo", text=(), image=("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"), durations=None, prompt_limit=1000, text_to_video=False),
+    Published("grok_imagine_1_5_lite", text=("848:480", "480:848", "480:480", "640:480", "480:640", "720:480",
+                                             "480:720", "1280:720", "720:1280", "720:720", "960:720", "720:960",
+                                             "1088:720", "720:1088", "1904:1072", "1072:1904", "1424:1424",
+                                             "1648:1232", "1232:1648", "1744:1152", "1152:1744"),
+              image=("auto_480p", "auto_720p", "auto_1080p"), durations=None),
+    Published("h3_max", text=(), image=(), durations=None, last_frame=True),  # sized by `resolution`, no ratio
 )
 # Models that animate a start frame and refuse a text-only request.
 IMAGE_ONLY = {p.model_id for p in PUBLISHED if not p.text_to_video}
