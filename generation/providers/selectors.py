@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from generation.models import (
     CatalogProposal,
@@ -23,6 +24,7 @@ from generation.providers.catalog_diff import (
     needs_words,
     note_words,
 )
+from generation.providers.catalog_sync import CHECK_AGAIN_AFTER
 
 
 def team_connections(*, team) -> list[ProviderConnection]:
@@ -65,7 +67,15 @@ class ProposalView:
 
     @property
     def checking(self) -> bool:
-        return self.proposal is not None and self.proposal.status == ProposalStatus.CHECKING
+        """A check is queued or running (one whose worker died long ago is not: the owner may check again)."""
+        proposal = self.proposal
+        return (proposal is not None and proposal.status == ProposalStatus.CHECKING
+                and proposal.requested_at is not None
+                and timezone.now() - proposal.requested_at < CHECK_AGAIN_AFTER)
+
+    @property
+    def lost(self) -> bool:
+        return self.proposal is not None and self.proposal.status == ProposalStatus.CHECKING and not self.checking
 
     @property
     def pending(self) -> list[ChangeRow]:

@@ -441,3 +441,18 @@ def test_accept_all_takes_every_change_it_can_and_a_second_accept_of_a_row_chang
         catalog_sync.proposed_changes_accept(connection=fal, user=owner, decisions={
             new.pk: catalog_sync.Decision(new.fingerprint, price=Decimal("0.05"))})
     assert refused.value.problems == {new.pk: ["Veo 3.1 Lite was already accepted."]}
+
+
+def test_a_check_whose_worker_died_can_be_asked_for_again(fal, owner, client_for, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.check_models, "delay_on_commit", queued.append)
+    catalog_sync.catalog_check_request(connection=fal, user=owner)  # queued; the worker never ran it
+    url = reverse("generation:connection_catalog", args=[fal.team_id, fal.pk])
+    page = client_for(owner).get(url).content.decode()
+    assert "Checking… the worker is reading" in page and 'data-testid="check-models" disabled' in page
+
+    CatalogProposal.objects.update(requested_at=timezone.now() - catalog_sync.CHECK_AGAIN_AFTER)
+    page = client_for(owner).get(url).content.decode()
+    assert "The last check did not finish" in page and 'data-testid="check-models" disabled' not in page
+    catalog_sync.catalog_check_request(connection=fal, user=owner)
+    assert queued == [fal.pk, fal.pk]
