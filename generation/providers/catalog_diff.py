@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from generation.catalog import catalog_entries, retired_entry_for
+from generation.catalog import catalog_entries, retired_entries, retired_entry_for
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, ShotTiming
 from generation.providers.base import ListedModel, ModelListing
 
@@ -64,12 +64,13 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
     """The changes between `listing` and what `connection` offers now (its team's entries win)."""
     entries = {e.model.model_id: e for e in catalog_entries(connection)}
     listed = {m.model_id: m for m in listing.models}
+    retired = retired_entries()  # read once, whatever the listing's length
     found = []
     for model in listing.models:
         entry = entries.get(model.model_id)
         if entry is None:
             # A deprecated newcomer is no news; a retired model under another name is never offered.
-            if not model.deprecated and retired_entry_for(model.model_id) is None:
+            if not model.deprecated and retired_entry_for(model.model_id, entries=retired) is None:
                 found.append(_new(model))
         elif not entry.is_retired and entry.model.lifecycle == Lifecycle.AVAILABLE:
             if model.deprecated:

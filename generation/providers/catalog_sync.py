@@ -26,6 +26,7 @@ from generation.catalog import (
     catalog_entries,
     catalog_entry_update,
     declaration_problems,
+    retired_entries,
     retired_entry_for,
 )
 from generation.models import (
@@ -106,7 +107,9 @@ def catalog_check_run(connection_id: int) -> None:
             _store(proposal, found)
             proposal.status, proposal.checked_at, proposal.message = ProposalStatus.READY, timezone.now(), ""
             # Names to register by hand; a retired model under any of its names is never offered.
-            proposal.unlisted = [m[:200] for m in listing.unlisted[:MAX_UNLISTED] if retired_entry_for(m) is None]
+            retired = retired_entries()
+            proposal.unlisted = [m[:200] for m in listing.unlisted[:MAX_UNLISTED]
+                                 if retired_entry_for(m, entries=retired) is None]
             proposal.save(update_fields=["status", "checked_at", "message", "unlisted"])
         log.info("model check of connection %s: %d changes", connection.pk, len(found),
                  extra={"connection_id": connection.pk, "team_id": connection.team_id})

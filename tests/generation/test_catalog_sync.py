@@ -456,3 +456,12 @@ def test_a_check_whose_worker_died_can_be_asked_for_again(fal, owner, client_for
     assert "The last check did not finish" in page and 'data-testid="check-models" disabled' not in page
     catalog_sync.catalog_check_request(connection=fal, user=owner)
     assert queued == [fal.pk, fal.pk]
+
+
+def test_a_long_listing_is_compared_in_a_few_queries(team, owner, django_assert_max_num_queries):
+    """Runway's list holds some twenty-five models: comparing it reads the catalog once, not once a model."""
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key")
+    catalog_sync.catalog_check_request(connection=runway, user=owner)
+    with django_assert_max_num_queries(40):
+        catalog_sync.catalog_check_run(runway.pk)
+    assert CatalogProposal.objects.get(connection=runway).changes.count() > 20
