@@ -62,6 +62,11 @@ class ScriptPreview:
     ticked: set = field(default_factory=set)  # as the user last posted them (the page shown again)
     mode: str = "append"
 
+    @property
+    def existing_takes_words(self) -> str:
+        """"3 takes", "1 take": said inside the confirmation, whose own plural follows the scenes."""
+        return ngettext("%(count)d take", "%(count)d takes", self.existing_takes) % {"count": self.existing_takes}
+
     def as_posted(self, post) -> ScriptPreview:
         """The preview with what the user chose (durations, ticks, mode), after a refusal."""
         durations = post.getlist("duration")
