@@ -21,7 +21,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from generation.models import Export, ProviderConnection, Render
+from generation.models import CutImport, Export, ProviderConnection, Render
 from generation.providers.selectors import catalog_proposal_for
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
@@ -89,6 +89,8 @@ def render_change(event, role: str) -> list[Message]:
         return _catalog_checked(event) if Membership(role=role).can_manage else []  # owners review the changes
     if kind == ChangeKind.EXPORT_CHANGED:
         return _export(event)
+    if kind == ChangeKind.CUT_IMPORT_CHANGED:
+        return _cut_import(event)
     if kind == ChangeKind.PRESENCE:
         return [Message(event.id, "change", presence_html(event.project_id))]
     if kind == ChangeKind.NOTIFICATION:
@@ -297,6 +299,17 @@ def _catalog_checked(event) -> list[Message]:
                             {"connection": connection, "team": connection.team, "proposal": proposal,
                              "p": proposal.proposal, "oob": True})
     return [Message(event.id, "change", html)]
+
+
+def _cut_import(event) -> list[Message]:
+    """An editor's cut being read, read or accepted: its status region on the pages open on it."""
+    cut_import = CutImport.objects.select_related("project", "accepted_by", "revision").filter(
+        pk=event.object_id).first()
+    if cut_import is None:
+        return []
+    html = render_to_string("generation/cut_import.html#cut-import-status",
+                            {"cut_import": cut_import, "project": cut_import.project, "oob": True})
+    return [Message(event.id, "change", compact(html))]
 
 
 def _export(event) -> list[Message]:

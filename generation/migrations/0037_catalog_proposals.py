@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0035_fal_seedance_720p'),
+        ('generation', '0036_editors_cut_imports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
