@@ -462,6 +462,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
 # fal's Platform API, where "Check for model changes" reads fal's models and prices (tests point it at a fake).
 FAL_API_URL = os.environ.get("FAL_API_URL", "https://api.fal.ai/v1")
+# Cloud Storage's JSON API, where a Vertex AI connection with an output bucket reads its videos (tests
+# point it at a fake).
+GOOGLE_STORAGE_URL = os.environ.get("GOOGLE_STORAGE_URL", "https://storage.googleapis.com")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")

@@ -16,7 +16,7 @@ from generation.models import (
     ProposedChangeState,
     ProviderConnection,
 )
-from generation.providers import facts_for
+from generation.providers import adapter_class, facts_for
 from generation.providers.catalog_diff import (
     blocker_words,
     field_changes,
@@ -34,6 +34,10 @@ def team_connections(*, team) -> list[ProviderConnection]:
         "models", Prefetch("workflows", queryset=ComfyWorkflow.objects.defer("graph"))))
     for connection in connections:
         connection.facts = facts_for(connection.kind)
+        # Where it calls: its base URL, else its provider's (a Vertex connection's regional endpoint).
+        connection.address = (adapter_class(connection.kind).address(base_url=connection.base_url,
+                                                                     options=connection.options or {})
+                              if connection.facts is not None else connection.base_url)
     return connections
 
 

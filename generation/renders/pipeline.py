@@ -153,7 +153,7 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
         # A model added from its provider's published schema: how its inputs are named and written.
         input_map=schema.get("wire") if isinstance(schema.get("wire"), dict) else {},
-        idempotency_key=str(render.idempotency_key),
+        idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),

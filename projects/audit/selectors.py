@@ -56,6 +56,9 @@ FIELD_LABELS = {
     "end_frame": gettext_lazy("End frame"), "shot_timing": gettext_lazy("Several shots"),
     "shots_max": gettext_lazy("Most shots"), "extend_seconds": gettext_lazy("Extends by (s)"),
     "reference_images": gettext_lazy("Likeness references"),
+    "service_account_key": gettext_lazy("Service account key"), "service_account": gettext_lazy("Service account"),
+    "project": gettext_lazy("Google Cloud project"), "region": gettext_lazy("Region"),
+    "output_uri": gettext_lazy("Output bucket"),
 }
 MONEY_FIELDS = {"monthly_budget", "monthly_cap", "budget"}  # None: no limit
 PRICE_FIELDS = {"price_per_second", "max_price_per_second"}  # a price, or prices by size ("*": any size)

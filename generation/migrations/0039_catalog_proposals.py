@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0036_editors_cut_imports'),
+        ('generation', '0038_ship_vertex_veo_and_retire_gemini_previews'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
