@@ -1,4 +1,4 @@
-"""What each change looks like on the pages watching it: the regions to swap, rendered once per role.
+"""What each change looks like on the pages watching it: the regions to swap, drawn once per audience.
 
 A change becomes one Server-Sent Event:
 - `change`: HTML whose top-level elements carry `hx-swap-oob`, so htmx replaces
@@ -6,15 +6,23 @@ A change becomes one Server-Sent Event:
 - `order`: the project's scene ids in their new order (static/studio/live.js moves the frames);
 - `reset`: too much was missed; the page reloads its board.
 
-Regions render with an unsaved Membership of the watcher's role, so what a
-viewer sees in a swapped frame is what their page would have rendered. Nothing
-per-user (a withheld take's files) is ever rendered here beyond what the role shows.
+`draw(event)` reads what the change shows once (the scene's frame, the totals, the take),
+then draws it for each audience watching: pages whose `audience` key is equal get the
+same bytes. Most changes are drawn per role, with an unsaved Membership of that role, so
+what a viewer sees in a swapped frame is what their page would have rendered; a reorder,
+an export row and the presence list are the same for everyone; the bell is one person's.
+Nothing per-user (a withheld take's files) is ever drawn here beyond what the role shows.
+A region that must differ per person keys its audience on the user id (drawn once per
+person watching, not per page), or is drawn once for everyone and marked so each page can
+filter it itself (a `data-user` attribute the page compares with its own user).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable
+from functools import cached_property
 
 from django.template.loader import render_to_string
 
@@ -23,13 +31,15 @@ from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
 from projects.models import ChangeKind, Membership, Project
-from projects.selectors import board_frame, board_totals, unread_count
+from projects.selectors import board_frames, board_totals, unread_count
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
+# Drawn the same for every page that gets them: no role or person changes a byte.
+FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.PRESENCE}
 
 
 STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
@@ -50,26 +60,158 @@ def coalesce_key(event):
     return None
 
 
-def render_change(event, role: str) -> list[Message]:
-    kind = event.kind
-    if kind == ChangeKind.SCENES_REORDERED:
-        return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
-    if kind == ChangeKind.CONNECTION_TESTED:
-        # The result (account words, "fetched the webhook secret") is on owners' pages only.
-        return _connection(event) if Membership(role=role).can_manage else []
-    if kind == ChangeKind.EXPORT_CHANGED:
-        return _export(event)
-    if kind == ChangeKind.PRESENCE:
-        return [Message(event.id, "change", presence_html(event.project_id))]
-    if kind == ChangeKind.NOTIFICATION:
-        # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
-        return [Message(event.id, "change", bell_html(event.recipient_id))]
-    if kind == ChangeKind.SCENE_DELETED:
-        gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-        return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
-    if kind in SCENE_KINDS:
-        return [Message(event.id, "change", _scene_html(event, role))]
-    return []
+def draw_all(events) -> list[ChangeDrawing]:
+    """The drawings of changes read together: what they show is fetched together (see _Read)."""
+    read = _Read(events)
+    return [ChangeDrawing(event, read) for event in events]
+
+
+def render_change(event, role: str, user_id: int = 0) -> list[Message]:
+    """The events one page of this role (and person) gets for a change."""
+    return ChangeDrawing(event, _Read([event])).messages(role, user_id)
+
+
+class _Read:
+    """What changes read together show, fetched once for all of them: per project, the project, its
+    changed frames in one go (fifty takes moving at once are one board query, not fifty) and its
+    totals. Drawn from the state now, as each page would be if it reloaded."""
+
+    def __init__(self, events):
+        self._wanted: dict[int, set[int]] = {}
+        for event in events:
+            if event.kind in SCENE_KINDS and event.project_id:
+                self._wanted.setdefault(event.project_id, set()).add(event.scene_id)
+        self._projects: dict[int, Project | None] = {}
+        self._frames: dict[int, dict] = {}
+        self._totals: dict[int, object] = {}
+
+    def project(self, project_id: int) -> Project | None:
+        if project_id not in self._projects:
+            self._projects[project_id] = Project.objects.filter(pk=project_id).first()
+        return self._projects[project_id]
+
+    def frame(self, project_id: int, scene_id: int):
+        frames = self._frames.setdefault(project_id, {})
+        if scene_id not in frames:
+            project = self.project(project_id)
+            wanted = (self._wanted.pop(project_id, set()) | {scene_id}) - frames.keys()
+            found = {f.scene_id: f for f in board_frames(project=project, scene_ids=wanted)} if project else {}
+            frames.update({scene: found.get(scene) for scene in wanted})  # None: deleted since
+        return frames[scene_id]
+
+    def totals(self, project_id: int):
+        if project_id not in self._totals:
+            self._totals[project_id] = board_totals(project=self.project(project_id))
+        return self._totals[project_id]
+
+
+class ChangeDrawing:
+    """One change: what it shows is read at most once, then drawn once per audience that watches it."""
+
+    def __init__(self, event, read: _Read):
+        self.event, self._read = event, read
+
+    def audience(self, role: str, user_id: int) -> Hashable:
+        kind = self.event.kind
+        if kind in FOR_EVERYONE:
+            return "everyone"
+        if kind == ChangeKind.NOTIFICATION:
+            return ("person", self.event.recipient_id)  # only that person's pages get it (hub, replay)
+        if kind == ChangeKind.CONNECTION_TESTED:
+            return ("manages", Membership(role=role).can_manage)
+        return ("role", role)
+
+    def messages(self, role: str, user_id: int) -> list[Message]:
+        event = self.event
+        kind = event.kind
+        if kind == ChangeKind.SCENES_REORDERED:
+            return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
+        if kind == ChangeKind.CONNECTION_TESTED:
+            # The result (account words, "fetched the webhook secret") is on owners' pages only.
+            return _connection(event) if Membership(role=role).can_manage else []
+        if kind == ChangeKind.EXPORT_CHANGED:
+            return _export(event)
+        if kind == ChangeKind.PRESENCE:
+            return [Message(event.id, "change", presence_html(event.project_id))]
+        if kind == ChangeKind.NOTIFICATION:
+            # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
+            return [Message(event.id, "change", bell_html(event.recipient_id))]
+        if kind == ChangeKind.SCENE_DELETED:
+            gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
+            return [Message(event.id, "change", gone + self._totals_html(role))]
+        if kind in SCENE_KINDS:
+            return [Message(event.id, "change", self._scene_html(role))]
+        return []
+
+    # --- what the change shows, read once ----------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self._read.project(self.event.project_id)
+
+    @property
+    def frame(self):
+        return self._read.frame(self.event.project_id, self.event.scene_id)
+
+    @property
+    def totals(self):
+        return self._read.totals(self.event.project_id)
+
+    @cached_property
+    def take(self):
+        take = (Render.objects.select_related("scene__project", "created_by", "parent")
+                .filter(pk=self.event.take_id).first())
+        if take is not None:
+            take.comment_count = take.comments.count()
+        return take
+
+    # --- drawn per audience ------------------------------------------------------------------
+    def _scene_html(self, role: str) -> str:
+        event, project, frame = self.event, self.project, self.frame
+        if frame is None:
+            return ""  # deleted since: its own event removes the frame
+        context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
+        parts = []
+        if event.kind == ChangeKind.SCENE_CREATED:
+            # Appended to every board (static/studio/live.js drops a copy the page already has).
+            parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
+                         + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
+                         + "</ol>")
+        else:
+            parts.append(render_to_string("projects/project_detail.html#board-frame", context))
+        if _progress_only(event):
+            # The commonest change of all, a take's percentage: its frame's chip is all that moves
+            # (the open panel's card shows the status; its Refresh link or the next status, the rest).
+            return compact("".join(parts))
+        parts.append(render_to_string("projects/project_detail.html#board-totals",
+                                      {**context, "totals": self.totals}))
+        if event.take_id:
+            # A take moved: the scene's open side panel says what its frame says, the status chip and
+            # why the newest take failed, beside the take's card.
+            parts.append(render_to_string("projects/project_detail.html#scene-status", context))
+            parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
+            parts.append(self._take_html(role))
+        return compact("".join(parts))
+
+    def _totals_html(self, role: str) -> str:
+        project = self.project
+        if project is None:
+            return ""
+        return render_to_string("projects/project_detail.html#board-totals", {
+            "project": project, "membership": _membership(project, role), "totals": self.totals, "oob": True})
+
+    def _take_html(self, role: str) -> str:
+        """The take's card in an open side panel; a new take goes on top of its scene's stack."""
+        take, event = self.take, self.event
+        if take is None or take.quarantined_at:
+            return ""  # withheld takes are shown only to the people allowed to see them, on reload
+        card = render_to_string("generation/_take.html", {
+            "take": take, "scene": take.scene, "membership": _membership(self.project, role),
+            "retry_form": RetryForm(), "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
+        # Drawn once for every watcher: each page puts its own key in these one-click forms.
+        card = ONE_CLICK_KEY.sub(r'\1value=""', card)
+        if event.kind == ChangeKind.TAKE_QUEUED:
+            return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
+        return card
 
 
 def _progress_only(event) -> bool:
@@ -81,36 +223,6 @@ def _membership(project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
 
 
-def _scene_html(event, role: str) -> str:
-    project = Project.objects.filter(pk=event.project_id).first()
-    frame = board_frame(project=project, scene_id=event.scene_id) if project is not None else None
-    if frame is None:
-        return ""  # deleted since: its own event removes the frame
-    context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
-    parts = []
-    progress_only = _progress_only(event)
-    if event.kind == ChangeKind.SCENE_CREATED:
-        # Appended to every board (static/studio/live.js drops a copy the page already has).
-        parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
-                     + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
-                     + "</ol>")
-    else:
-        parts.append(render_to_string("projects/project_detail.html#board-frame", context))
-    if progress_only:
-        # The commonest change of all, a take's percentage: its frame's chip is all that moves
-        # (the open panel's card shows the status; its Refresh link or the next status, the rest).
-        return compact("".join(parts))
-    parts.append(render_to_string("projects/project_detail.html#board-totals",
-                                  {**context, "totals": board_totals(project=project)}))
-    if event.take_id:
-        # A take moved: the scene's open side panel says what its frame says, the status chip and
-        # why the newest take failed, beside the take's card.
-        parts.append(render_to_string("projects/project_detail.html#scene-status", context))
-        parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
-        parts.append(_take_html(event, project, role))
-    return compact("".join(parts))
-
-
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)
 
 
@@ -119,31 +231,6 @@ def compact(html: str) -> str:
     watching page, and each line of it would be a `data:` line of the event to parse."""
     pieces = PRESERVED.split(html)
     return "".join(piece if i % 2 else re.sub(r"\s*\n\s*", " ", piece).strip() for i, piece in enumerate(pieces))
-
-
-def _totals_html(project_id: int, role: str) -> str:
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        return ""
-    return render_to_string("projects/project_detail.html#board-totals", {
-        "project": project, "membership": _membership(project, role), "totals": board_totals(project=project),
-        "oob": True})
-
-
-def _take_html(event, project, role: str) -> str:
-    """The take's card in an open side panel; a new take goes on top of its scene's stack."""
-    take = Render.objects.select_related("scene__project", "created_by", "parent").filter(pk=event.take_id).first()
-    if take is None or take.quarantined_at:
-        return ""  # withheld takes are shown only to the people allowed to see them, on reload
-    take.comment_count = take.comments.count()
-    card = render_to_string("generation/_take.html", {
-        "take": take, "scene": take.scene, "membership": _membership(project, role), "retry_form": RetryForm(),
-        "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
-    # Rendered once for every watcher: each page puts its own key in these one-click forms.
-    card = ONE_CLICK_KEY.sub(r'\1value=""', card)
-    if event.kind == ChangeKind.TAKE_QUEUED:
-        return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
-    return card
 
 
 def bell_html(user_id: int) -> str:

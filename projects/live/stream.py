@@ -2,7 +2,9 @@
 
 The same stream is served two ways: as an async generator under the ASGI server
 (production: an idle page costs a coroutine), and as a plain generator under
-WSGI (the test server, which gives each request a thread).
+WSGI (the test server, which gives each request a thread). Either way, what the
+hub delivers is written as the bytes it was handed: the same object for every
+page of the same audience.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.models import Q
 
-from projects.live.fragments import coalesce_key, render_change
-from projects.live.hub import Message, Subscriber, hub
-from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
+from projects.live.fragments import coalesce_key, draw_all
+from projects.live.hub import END, Delivery, Message, Subscriber, hub
+from projects.live.presence import presence_join, presence_leave
 from projects.models import ChangeEvent
 
 log = logging.getLogger(__name__)
@@ -49,14 +51,13 @@ def replay(*, channel, role: str, after: int | None, user_id: int | None = None)
         return [Message(id=cursor_now(), event="reset", data="")]
     # As the hub does: of changes that draw the same regions, only the last is drawn.
     last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
+    drawn = [event for event in missed if (key := coalesce_key(event)) is None or last_of[key] == event.id]
     messages = []
-    for event in missed:
-        if (key := coalesce_key(event)) is not None and last_of[key] != event.id:
-            continue
+    for drawing in draw_all(drawn):
         try:
-            messages.extend(render_change(event, role))
+            messages.extend(drawing.messages(role, user_id or 0))
         except Exception:  # one change that can't be drawn must not stop the page's stream
-            log.exception("live: could not render change %s for a replay", event.id)
+            log.exception("live: could not render change %s for a replay", drawing.event.id)
     return messages
 
 
@@ -81,18 +82,18 @@ class _Page:
         self.replayed: set[int] = set()
         self.reset_at = 0
         self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
-        self.beaten = time.monotonic()
         self.stream = str(uuid.uuid4())  # this connection, as opposed to the page's next one
+        # The hub's beat keeps it present and checks its person may still watch (else END).
         self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop,
-                                                     after=after))
+                                                     after=after, client=client, stream=self.stream))
 
-    def opening(self) -> list[str]:
+    def opening(self) -> list[bytes]:
         """Present on the project, then `retry` (how long a browser waits to reconnect, with
         Last-Event-ID) and what the page missed."""
         if self.project_id:
             _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client,
                        stream=self.stream)
-        chunks = ["retry: 2000\n\n"]
+        chunks = [b"retry: 2000\n\n"]
         for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after,
                                   user_id=self.user_id):
             chunks.append(message.encode())
@@ -101,30 +102,22 @@ class _Page:
                 self.reset_at = message.id  # the reload covers everything up to here
         return chunks
 
-    def deliver(self, message: Message) -> str | None:
-        # By exact id: a change that commits late (a lower id, after higher ones) still counts.
-        if message.id in self.replayed or message.id <= self.reset_at:
-            return None
-        if self.subscriber.overflowed:
+    def deliver(self, delivery: Delivery) -> bytes | None:
+        """What to write for a delivery: its bytes as handed over, unless this page replayed some of it."""
+        if self.subscriber.overflowed and delivery.parts:
             self.subscriber.overflowed = False
-            return Message(message.id, "reset", "").encode()
-        return message.encode()
+            return Message(delivery.parts[-1][0], "reset", "").encode()
+        if self.replayed or self.reset_at:
+            # By exact id: a change that commits late (a lower id, after higher ones) still counts.
+            kept = [chunk for change, chunk in delivery.parts
+                    if change not in self.replayed and change > self.reset_at]
+            if len(kept) < len(delivery.parts):
+                return b"".join(kept) or None
+        return delivery.data
 
-    def beat_due(self) -> bool:
-        return time.monotonic() - self.beaten >= settings.LIVE_KEEPALIVE_SECONDS
-
-    def beat(self) -> str | None:
-        """Every keep-alive period, busy or not: still a member (else the stream ends, None), still present."""
-        self.beaten = time.monotonic()
-        if self.project_id:
-            still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client,
-                               stream=self.stream)
-        else:
-            still = _in_thread(team_beat, team_id=self.channel[1], user_id=self.user_id)
-        return ": keep-alive\n\n" if still else None
-
-    def open(self) -> bool:
-        return time.monotonic() < self.ends
+    def left(self) -> float:
+        """Seconds before the stream ends (the browser reconnects from its cursor, access checked anew)."""
+        return self.ends - time.monotonic()
 
     def close(self) -> None:
         try:
@@ -142,18 +135,18 @@ async def stream_async(**page_args):
     try:
         for chunk in await step(page.opening):
             yield chunk
-        while page.open():
+        waiting = page.subscriber.queue
+        while (left := page.left()) > 0:
             try:
-                message = await asyncio.wait_for(page.subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
-            except asyncio.TimeoutError:
-                chunk = await step(page.beat)
-                if chunk is None:
-                    return
-            else:
-                chunk = page.deliver(message)
-                if chunk and page.beat_due():
-                    if await step(page.beat) is None:
-                        return
+                async with asyncio.timeout(left):
+                    deliveries = [await waiting.get()]
+            except TimeoutError:
+                return
+            while not waiting.empty():  # fell behind: what is waiting goes out in one write
+                deliveries.append(waiting.get_nowait())
+            if END in deliveries:
+                return
+            chunk = b"".join(filter(None, map(page.deliver, deliveries)))
             if chunk:
                 yield chunk
     finally:
@@ -165,17 +158,14 @@ def stream_sync(**page_args):
     page = _Page(**page_args)
     try:
         yield from page.opening()
-        while page.open():
+        while (left := page.left()) > 0:
             try:
-                message = page.subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
+                delivery = page.subscriber.queue.get(timeout=left)
             except queue.Empty:
-                chunk = page.beat()
-                if chunk is None:
-                    return
-            else:
-                chunk = page.deliver(message)
-                if chunk and page.beat_due() and page.beat() is None:
-                    return
+                return
+            if delivery is END:
+                return
+            chunk = page.deliver(delivery)
             if chunk:
                 yield chunk
     finally:
