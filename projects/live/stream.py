@@ -15,9 +15,9 @@ import queue
 import time
 import uuid
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.models import Q
 
 from projects.live.fragments import coalesce_key, draw_all
@@ -133,6 +133,8 @@ async def stream_async(**page_args):
     page = _Page(**page_args, loop=asyncio.get_running_loop())
     step = sync_to_async(lambda method, *args: method(*args), thread_sensitive=False)
     try:
+        await sync_to_async(_let_go_of_the_database, thread_sensitive=True)()
+        _let_go_of_the_request_thread()
         for chunk in await step(page.opening):
             yield chunk
         waiting = page.subscriber.queue
@@ -170,6 +172,30 @@ def stream_sync(**page_args):
                 yield chunk
     finally:
         page.close()
+
+
+def _let_go_of_the_database() -> None:
+    """The view is done with the database. Its connection was opened on the request's own thread,
+    which Django keeps until the response ends: held by every open stream, it would be one
+    connection per page (a PostgreSQL server's limit is a few hundred). The stream's steps open
+    their own, briefly."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _let_go_of_the_request_thread() -> None:
+    """Django gives each request a thread of its own for its synchronous parts (the view, the
+    middleware), kept until the response ends: held by an open stream, an idle thread per page.
+    The stream's steps run on the shared pool, so the thread can go now; should anything need
+    it again (the response's close), asgiref starts another for that moment."""
+    try:
+        context = SyncToAsync.thread_sensitive_context.get(None)
+        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
+    except (AttributeError, TypeError):  # an asgiref that keeps this elsewhere: the thread stays
+        return
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 def _in_thread(function, **kwargs):

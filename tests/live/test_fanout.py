@@ -216,6 +216,95 @@ def test_a_page_swept_from_presence_while_busy_is_present_again_after_the_keep_a
     assert ChangeEvent.objects.filter(kind=ChangeKind.PRESENCE).count() == before + 1  # the boards are told
 
 
+# --- what an open stream holds, through the ASGI handler ------------------------------------------
+
+
+def _stream_scope(project, cookie: str, i: int) -> dict:
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+            "path": f"/projects/{project.pk}/events/", "raw_path": f"/projects/{project.pk}/events/".encode(),
+            "query_string": f"client=00000000-0000-4000-8000-{i:012d}".encode(), "root_path": "",
+            "headers": [(b"host", b"testserver"), (b"cookie", f"sessionid={cookie}".encode()),
+                        (b"accept", b"text/event-stream")],
+            "client": ("127.0.0.1", 40000 + i), "server": ("testserver", 80)}
+
+
+def _open_streams(project, cookie: str, count: int, while_open):
+    """Open `count` streams through Django's ASGI handler, call while_open() once every one has
+    started, then let them go; returns what while_open returned. The event loop runs on a thread
+    of its own, as under uvicorn (not below an async_to_sync, whose thread would run every
+    request's synchronous parts)."""
+    import asyncio
+    import threading
+
+    from django.core.handlers.asgi import ASGIHandler
+
+    application = ASGIHandler()
+
+    async def main():
+        leave = asyncio.Event()
+        started = [asyncio.Event() for _ in range(count)]
+
+        async def one(i):
+            asked = False
+
+            async def receive():
+                nonlocal asked
+                if not asked:
+                    asked = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+                await leave.wait()
+                return {"type": "http.disconnect"}
+
+            async def send(message):
+                if message["type"] == "http.response.body" and b"retry:" in message.get("body", b""):
+                    started[i].set()
+
+            await application(_stream_scope(project, cookie, i), receive, send)
+
+        streams = [asyncio.create_task(one(i)) for i in range(count)]
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in started)), 30)
+        await asyncio.sleep(0.3)  # each past its opening
+        seen = while_open()
+        leave.set()
+        await asyncio.wait_for(asyncio.gather(*streams, return_exceptions=True), 30)
+        return seen
+
+    result = []
+    server = threading.Thread(target=lambda: result.append(asyncio.run(main())))
+    server.start()
+    server.join(90)
+    return result[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_open_stream_holds_no_thread_and_no_database_connection_of_its_own(settings, client, editor, project):
+    import threading
+
+    from django.db.backends.signals import connection_created
+
+    settings.LIVE_STREAM_MAX_SECONDS = 60
+    client.force_login(editor)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    opened = []
+    connection_created.connect(lambda sender, connection, **kw: opened.append(connection), weak=False,
+                               dispatch_uid="test-open-connections")
+
+    def request_threads() -> int:
+        # Django runs each request's synchronous parts on a thread of its own (asgiref names them so).
+        return sum(thread.name.startswith("ThreadPoolExecutor-") and thread.is_alive()
+                   for thread in threading.enumerate())
+
+    try:
+        before = request_threads()
+        threads, connections = _open_streams(project, cookie, 8, lambda: (
+            request_threads(), sum(wrapper.connection is not None for wrapper in opened)))
+    finally:
+        connection_created.disconnect(dispatch_uid="test-open-connections")
+    # Eight pages open: no thread and no connection each (a PostgreSQL server allows a few hundred).
+    assert threads - before < 4
+    assert connections <= 2  # the live reader's, and at most one step's
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_open_stream_ends_within_a_keep_alive_of_its_member_leaving_the_team(settings, client_for, editor, team,
                                                                                  project):
