@@ -22,7 +22,8 @@ and SQLite database (or DATABASE_URL), it prints:
   busy box, unlike wall time) from the first change until every page had every change,
   divided by pages × changes; and the same total per change;
 - memory per stream: the web processes' resident memory with the pages open, less before
-  (after a warm-up), divided by pages;
+  (after a warm-up), divided by pages; and the web CPU each page's opening cost (its
+  request, replay, presence, and everyone's presence list redrawn);
 - idle: the HTTP requests the open pages made per minute per page over --idle-seconds with
   nothing changing (uvicorn's access log: keep-alive comments on an open stream are not
   requests), and the web processes' CPU meanwhile.
@@ -299,16 +300,18 @@ def run(args, wakeup: str, clients: int) -> None:
         rss_before = rss_kb(web)
 
         pages = Pages()
+        cpu_before = cpu_seconds(web)
         opened = pages.open(port, project, cookies, clients, cursor_now())
         if opened["failures"]:
             print(f"  {opened['failures']} pages could not open their stream, e.g. {opened['failed'][:2]}")
         settle(web)
         per_stream = (rss_kb(web) - rss_before) / max(1, opened["connected"])
+        opening = (cpu_seconds(web) - cpu_before) / max(1, opened["connected"])
 
-        cpu_before = cpu_seconds(web)
+        cpu_before, reading_before = cpu_seconds(web), cpu_seconds([pages.process.pid])
         published = publish(takes)
         times = pages.ask(cmd="wait", ids=list(published), timeout=20)["times"]
-        cpu = cpu_seconds(web) - cpu_before
+        cpu, reading = cpu_seconds(web) - cpu_before, cpu_seconds([pages.process.pid]) - reading_before
         latencies = [t - published[int(i)] for i, ts in times.items() for t in ts if t is not None]
         lost = sum(t is None for ts in times.values() for t in ts)
         deliveries = opened["connected"] * len(published)
@@ -317,7 +320,8 @@ def run(args, wakeup: str, clients: int) -> None:
               f"max {max(latencies, default=float('nan')) * 1000:.0f} ms, lost {lost}")
         print(f"  web CPU {cpu:.2f} s = {cpu / max(1, deliveries) * 1000:.3f} ms per delivery, "
               f"{cpu / max(1, len(published)) * 1000:.0f} ms per change; "
-              f"memory {per_stream:.0f} KB per stream", flush=True)
+              f"memory {per_stream:.0f} KB per stream; opening {opening * 1000:.1f} ms per stream; "
+              f"the pages' own process {reading:.2f} s", flush=True)
 
         if args.idle_seconds > 0:
             access_log = tmp / "access.log"
