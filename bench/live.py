@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REDIS_ENV = ("CACHE_URL", "REDIS_URL", "CELERY_BROKER_URL")
 
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -139,10 +141,7 @@ def setup_django(tmp: Path, redis_url: str) -> None:
         "LIVE_KEEPALIVE_SECONDS": "15",
         **({"REDIS_URL": redis_url} if redis_url else {}),
     })
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                             cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-    if migrate.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    database.migrate()
     import django
 
     django.setup()

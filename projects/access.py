@@ -24,6 +24,7 @@ from generation.models import (
 from projects.models import (
     Character,
     Comment,
+    DialogueLine,
     Invitation,
     Membership,
     Notification,
@@ -53,9 +54,19 @@ def get_scene_for(user, pk) -> tuple[Scene, Membership]:
     return scene, membership_for(user, scene.project.team_id)
 
 
+def get_line_for(user, scene_pk, pk) -> tuple[Scene, DialogueLine | None, Membership]:
+    """A scene of one of the user's teams and one of its lines, None when that line is gone (a teammate
+    deleted it: the page says so, and keeps what was typed)."""
+    scene, membership = get_scene_for(user, scene_pk)
+    line = DialogueLine.objects.select_related("character", "updated_by").filter(scene=scene, pk=pk).first()
+    if line is not None:
+        line.scene = scene
+    return scene, line, membership
+
+
 def get_take_for(user, pk) -> tuple[Render, Membership]:
     take = get_object_or_404(
-        Render.objects.select_related("scene__project__team", "created_by", "connection"),
+        Render.objects.on_board().select_related("scene__project__team", "created_by", "connection"),
         pk=pk, scene__project__team__memberships__user=user,
     )
     return take, membership_for(user, take.scene.project.team_id)
@@ -64,7 +75,7 @@ def get_take_for(user, pk) -> tuple[Render, Membership]:
 def get_comment_for(user, pk) -> tuple[Comment, Membership]:
     comment = get_object_or_404(
         Comment.objects.select_related("take__scene__project", "author"),
-        pk=pk, take__scene__project__team__memberships__user=user,
+        pk=pk, take__scene__project__team__memberships__user=user, take__scene__trashed_at__isnull=True,
     )
     return comment, membership_for(user, comment.take.scene.project.team_id)
 

@@ -6,7 +6,8 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import script_views, views
+from projects.storyboard import continuity_views, script_views, trash_views, views
+from projects.storyboard.dialogue import views as dialogue_views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -29,6 +30,12 @@ urlpatterns = [
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
     path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
+    # The project's trash: deleted scenes wait here (restore, undo; owners delete forever).
+    path("projects/<int:pk>/trash/", trash_views.project_trash, name="project_trash"),
+    path("projects/<int:pk>/trash/restore/", trash_views.trash_restore, name="trash_restore"),
+    path("projects/<int:pk>/trash/undo/", trash_views.trash_undo, name="trash_undo"),
+    path("projects/<int:pk>/trash/delete/", trash_views.trash_delete, name="trash_delete"),
+    path("projects/<int:pk>/trash/empty/", trash_views.trash_empty, name="trash_empty"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),
@@ -37,6 +44,12 @@ urlpatterns = [
     path("scenes/<int:pk>/cast/", views.scene_cast, name="scene_cast"),
     path("scenes/<int:pk>/reference/<str:variant>/", views.scene_reference_image, name="scene_reference_image"),
     path("scenes/<int:pk>/approve/<int:take_pk>/", views.scene_approve, name="scene_approve"),
+    path("scenes/<int:pk>/lines/", dialogue_views.line_add, name="line_add"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
+    path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
+    path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
@@ -69,6 +82,7 @@ urlpatterns = [
     path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,
          name="review_link_revoke"),
     path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("review/<str:token>/events/", guest_views.guest_events, name="guest_events"),
     path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
     path("review/<str:token>/comments/<int:pk>/replies/", guest_views.guest_reply, name="guest_reply"),
     path("review/<str:token>/takes/<int:take_pk>/<str:variant>/", guest_views.guest_file, name="guest_file"),

@@ -3,8 +3,9 @@
 `build_project(scenes=N)` makes a team (an owner, an editor, a reviewer and a member who
 is also a character), and a project of N scenes, each with `takes_per_scene` finished
 takes (every retake linked to the one before through Render.parent), 3 comments per take
-(one a reply), a cast of 2 characters with consent, half the scenes approved, a quarter
-with changes requested, and one take still rendering. No video is encoded: the takes
+(one a reply), a cast of 2 characters with consent who speak 3 lines of dialogue between them
+and a harbourmaster, half the scenes approved, a quarter with changes requested, and one take
+still rendering. No video is encoded: the takes
 point at one small placeholder poster and video saved through the storage once.
 """
 
@@ -54,6 +55,7 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         Comment,
         ConsentGrant,
         Decision,
+        DialogueLine,
         Membership,
         ReviewDecision,
         Role,
@@ -84,6 +86,14 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         rows = list(project.scenes.order_by("position"))
         Cast = Scene.cast.through
         Cast.objects.bulk_create([Cast(scene_id=s.pk, character_id=c.pk) for s in rows for c in (person, fictional)])
+        DialogueLine.objects.bulk_create([
+            DialogueLine(scene=s, position=k, character=who, speaker=who.name if who else "HARBOURMASTER",
+                         parenthetical=how, text=text, after_prompt_lines=after, updated_by=editor)
+            for s in rows for k, (who, how, text, after) in enumerate((
+                (person, "", f"Is that the boat for shot {s.position + 1}?", 1),
+                (None, "shouting", "Mind the ropes!", 1),
+                (fictional, "", "We sail at noon, whatever the weather.", None)))
+        ])
 
         poster = default_storage.save(f"renders/realistic/{tag}/thumbnail.png", ContentFile(_png()))
         video = default_storage.save(f"renders/realistic/{tag}/video.mp4", ContentFile(b"\0\0\0\x18ftypisom"))
@@ -127,3 +137,35 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         type(project).objects.filter(pk=project.pk).update(render_spend=TAKE_COST * len(rows) * takes_per_scene)
         project.refresh_from_db()
     return Built(project=project, owner=owner, editor=editor, reviewer=reviewer, scenes=rows)
+
+
+def add_history(built: Built, *, entries: int, before=None) -> None:
+    """Feed entries as a project in use collects them, `entries` more, older than `before` (default:
+    older than any it has): for each take its start and finish, three comments, and now and then a
+    decision or an edit, over the project's scenes in turn, a minute apart."""
+    from datetime import timedelta
+
+    from generation.models import Render
+    from projects.models import Activity, ActivityKind
+
+    oldest = built.project.activity.order_by("at").values_list("at", flat=True).first()
+    at = before or oldest or timezone.now()
+    takes = list(Render.objects.filter(scene__project=built.project).order_by("scene__position", "number")
+                 .values_list("pk", "scene_id", "number"))
+    titles = dict(built.project.scenes.values_list("pk", "title"))
+    pattern = [(ActivityKind.RENDER_STARTED, built.editor, "started take {n} of {title} on previz-animatic-1"),
+               (ActivityKind.RENDER_FINISHED, None, "take {n} of {title} finished"),
+               (ActivityKind.COMMENT, built.reviewer, "commented on {title} take {n}: Note 1"),
+               (ActivityKind.COMMENT, built.owner, "commented on {title} take {n}: Note 2"),
+               (ActivityKind.COMMENT, built.editor, "replied on {title} take {n}: Fixed in the next take."),
+               (ActivityKind.APPROVED, built.reviewer, "approved {title} take {n}"),
+               (ActivityKind.SCENE_EDITED, built.editor, "edited {title}: prompt")]
+    rows = []
+    for index in range(entries):
+        take_id, scene_id, number = takes[(index // len(pattern)) % len(takes)]
+        kind, actor, text = pattern[index % len(pattern)]
+        at -= timedelta(minutes=1)
+        rows.append(Activity(project=built.project, kind=kind, actor=actor, actor_name="" if actor else "studio",
+                             scene_id=scene_id, take_id=take_id, at=at,
+                             text=text.format(n=number, title=titles[scene_id])))
+    Activity.objects.bulk_create(rows, batch_size=2000)

@@ -12,7 +12,6 @@ import copy
 import csv
 import io
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import opentimelineio as otio
+
+from projects.timecode import frame_at, timecode
 
 OPEN, RESOLVED = "open", "resolved"
 COLOURS = {OPEN: otio.schema.MarkerColor.RED, RESOLVED: otio.schema.MarkerColor.GREEN}
@@ -46,22 +47,6 @@ class ReviewNote:
     @property
     def status(self) -> str:
         return RESOLVED if self.resolved else OPEN
-
-
-def frame_at(seconds: float | None, fps: Fraction) -> int:
-    """The frame showing at `seconds` (the player's frame, not the nearest one)."""
-    if not seconds or seconds < 0:
-        return 0
-    return math.floor(Fraction(seconds).limit_denominator(1_000_000) * fps + Fraction(1, 1_000_000))
-
-
-def timecode(frame: int, fps: Fraction) -> str:
-    """HH:MM:SS:FF, non-drop, counting frames at the clip's (nominal) rate."""
-    nominal = max(1, round(fps))
-    seconds, frames = divmod(max(frame, 0), nominal)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
 
 
 # --- Markers ------------------------------------------------------------------------------------

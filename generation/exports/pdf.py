@@ -1,4 +1,4 @@
-"""The storyboard as a PDF: per scene a thumbnail, title, prompt, duration and approval state.
+"""The storyboard as a PDF: per scene a thumbnail, title, prompt, dialogue, duration and approval state.
 
 Two layouts: three scenes a page with the whole prompt ("scenes"), or a grid of six frames a
 page with the scene's number, title, length and notes under each frame ("grid").
@@ -44,6 +44,7 @@ PER_PAGE = 3
 MAX_PROMPT_LINES = 11
 GRID_COLUMNS, GRID_ROWS = 2, 3
 GRID_NOTE_LINES = 4
+MAX_DIALOGUE_ROWS = 6  # of a scene's dialogue on the rows layout; the grid shows what fits under its frame
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class FrameDrawing:
 
 
 @dataclass(frozen=True)
+class PanelLine:
+    """A line of a scene's dialogue, as a script prints it."""
+
+    speaker: str
+    parenthetical: str
+    text: str
+
+
+@dataclass(frozen=True)
 class BoardPanel:
     number: int
     title: str
@@ -67,6 +77,7 @@ class BoardPanel:
     thumbnail: Path | None = None
     drawings: tuple[FrameDrawing, ...] = ()
     notes: str = ""  # the scene's camera notes
+    dialogue: tuple[PanelLine, ...] = ()  # the lines that were sent with the prompt, in order
 
 
 def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str,
@@ -77,12 +88,16 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
     pdf.set_creator("Storyboard Studio")
     family = _font_family(pdf, [title, subtitle] + [t for p in panels
                                                     for t in (p.title, p.prompt, p.approval, p.notes)]
-                          + [t for p in panels for d in p.drawings for t in _drawing_texts(d)])
+                          + [t for p in panels for d in p.drawings for t in _drawing_texts(d)]
+                          + [t for p in panels for line in p.dialogue
+                             for t in (line.speaker.upper(), line.parenthetical, line.text)])
     if family == "helvetica":  # no Unicode font on this machine: never fail the export over a glyph
         title, subtitle = _latin1_safe(title), _latin1_safe(subtitle)
         panels = [replace(p, title=_latin1_safe(p.title), prompt=_latin1_safe(p.prompt),
                           approval=_latin1_safe(p.approval), notes=_latin1_safe(p.notes),
-                          drawings=tuple(_latin1_drawing(d) for d in p.drawings)) for p in panels]
+                          drawings=tuple(_latin1_drawing(d) for d in p.drawings),
+                          dialogue=tuple(PanelLine(*(_latin1_safe(t) for t in (d.speaker, d.parenthetical, d.text)))
+                                         for d in p.dialogue)) for p in panels]
     if layout == "grid":
         _grid(pdf, panels, family, title=title, subtitle=subtitle)
     else:
@@ -146,9 +161,12 @@ def _grid(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         pdf.set_text_color(0)
         y += 4.2
         notes = panel.prompt + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
-        for line in _wrap(pdf, notes, cell_w, GRID_NOTE_LINES):
+        # Beside dialogue the notes keep two rows: the lines take the rest, one more than the notes alone.
+        for line in _wrap(pdf, notes, cell_w, 2 if panel.dialogue else GRID_NOTE_LINES) if notes.strip() else ():
             _text(pdf, x, y, line)
             y += 3.6
+        if panel.dialogue:
+            _dialogue(pdf, panel, family, x=x, y=y, w=cell_w, max_rows=GRID_NOTE_LINES - 1, size=8, step=3.6)
 
 
 def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, subtitle: str) -> None:
@@ -177,9 +195,39 @@ def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         _text(pdf, text_x, y, f"{panel.duration:g} s")
         pdf.set_text_color(0)
         y += 6
-        for line in _wrap(pdf, panel.prompt, text_w, MAX_PROMPT_LINES):
+        dialogue_rows = min(MAX_DIALOGUE_ROWS, len(panel.dialogue) * 2)  # two rows a line, as far as it goes
+        prompt_rows = max(3, MAX_PROMPT_LINES + 2 - dialogue_rows) if panel.dialogue else MAX_PROMPT_LINES
+        for line in _wrap(pdf, panel.prompt, text_w, prompt_rows) if panel.prompt.strip() else ():
             _text(pdf, text_x, y, line)
             y += 4.3
+        if panel.dialogue:
+            _dialogue(pdf, panel, family, x=text_x, y=y + 1, w=text_w, max_rows=MAX_PROMPT_LINES + 2 - prompt_rows
+                      if panel.prompt.strip() else MAX_PROMPT_LINES, size=9, step=4.3)
+
+
+def _dialogue(pdf: FPDF, panel: BoardPanel, family: str, *, x: float, y: float, w: float, max_rows: int,
+              size: float, step: float) -> None:
+    """The scene's lines as a script prints them: the speaker in capitals, in bold, then how and what
+    they say, wrapped under the words. The rest of a long exchange goes on as "…"."""
+    rows: list[tuple[str, float, str]] = []  # (cue or "", its width, words)
+    for line in panel.dialogue:
+        pdf.set_font(family, "B", size)
+        cue = _fit(pdf, line.speaker.upper(), w / 3)
+        indent = text_width(pdf, cue) + text_width(pdf, "  ")
+        pdf.set_font(family, "", size)
+        words = f"({line.parenthetical}) {line.text}" if line.parenthetical else line.text
+        wrapped = _wrap(pdf, words, w - indent, max_rows)
+        rows += [(cue if i == 0 else "", indent, row) for i, row in enumerate(wrapped)]
+    if len(rows) > max_rows:
+        cue, indent, last = rows[max_rows - 1]
+        rows = rows[:max_rows - 1] + [(cue, indent, _fit(pdf, f"{last} {_dots(pdf)}", w - indent))]
+    for cue, indent, words in rows:
+        if cue:
+            pdf.set_font(family, "B", size)
+            _text(pdf, x, y, cue)
+            pdf.set_font(family, "", size)
+        _text(pdf, x + indent, y, words)
+        y += step
 
 
 # --- Reviewers' drawings, each over the frame it was drawn on ---

@@ -18,7 +18,7 @@ from pathlib import Path
 import c2pa
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -36,8 +36,9 @@ from generation.renders import checks
 from generation.renders.services import form_key
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.audit import audit_record, take_label
-from projects.models import AuditAction, Comment
+from projects.models import AuditAction, Comment, DialogueLine
 from projects.review import services as review
+from projects.storyboard.casting import scene_lines
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ class ExportPlan:
 def export_plan(project) -> ExportPlan:
     """Every scene in order, with the take it contributes or why it contributes none."""
     planned = []
-    for scene in project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk"):
+    scenes = project.scenes.select_related("approved_take", "approved_by").prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))).order_by("position", "pk")
+    for scene in scenes:
         take = scene.approved_take
         if take is None:
             reason = "No approved take."
@@ -416,16 +419,31 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
         thumbnail = None
         if take is not None and take.thumbnail:  # never a withheld take's picture
             thumbnail = ingredients.local_path(take.thumbnail, workdir / f"thumb-{take.pk}.jpg")
-        # A take beside the prompt that made it (its recipe), not the scene's prompt edited since.
-        prompt = (take.recipe or {}).get("prompt", scene.prompt) if take is not None else scene.prompt
+        prompt, dialogue = _words_of(scene, take)
         panels.append(export_pdf.BoardPanel(
-            number=scene.number, title=scene.title, prompt=prompt,
+            number=scene.number, title=scene.title, prompt=prompt, dialogue=dialogue,
             duration=round(clip.duration, 2) if clip else scene.duration,
             approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
             approved=take is not None, thumbnail=thumbnail, notes=scene.camera_notes,
             drawings=_frame_drawings(take, clip.path, workdir) if take is not None and clip else (),
         ))
     return panels
+
+
+def _words_of(scene, take) -> tuple[str, tuple[export_pdf.PanelLine, ...]]:
+    """A take beside the prompt and dialogue that made it (its recipe), not the scene's edited since;
+    a scene without a take beside its own. The dialogue is printed as lines, not inside the prompt."""
+    if take is None:
+        return scene.prompt, tuple(export_pdf.PanelLine(line.speaker_name, line.parenthetical, line.text)
+                                   for line in scene_lines(scene))
+    recipe = take.recipe or {}
+    if "dialogue" not in recipe:  # made before lines were data: any dialogue is in its prompt
+        return recipe.get("prompt", scene.prompt), ()
+    # The prompt as sent is the action, the lines and then anything added after them (the cast described).
+    sent, woven = recipe.get("prompt", ""), recipe.get("scene_prompt", "")
+    added = sent[len(woven):] if woven and sent.startswith(woven) else ""
+    return (recipe.get("action", "") + added).strip(), tuple(
+        export_pdf.PanelLine(d["speaker"], d.get("parenthetical", ""), d["text"]) for d in recipe["dialogue"])
 
 
 MAX_DRAWINGS_PER_TAKE = 6

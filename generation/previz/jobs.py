@@ -111,7 +111,10 @@ def _open_image(name: str) -> Image.Image | None:
 
 
 def _reference_image(spec: dict) -> Image.Image | None:
-    pinned = (spec.get("recipe") or {}).get("reference_image")
+    """What the animatic draws from: the take's start frame (a frame of the scene before, when it starts
+    from one), else the scene's reference image."""
+    recipe = spec.get("recipe") or {}
+    pinned = recipe.get("start_frame") or recipe.get("reference_image")
     if not pinned:
         return None
     try:

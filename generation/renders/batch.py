@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Prefetch
 
 from generation import catalog
 from generation.models import TERMINAL, Render, Status
@@ -24,6 +24,7 @@ from generation.renders import tasks as render_tasks
 from generation.renders.services import Compiled, form_key, render_compile
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
+from projects.models import DialogueLine
 
 GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {
@@ -70,9 +71,10 @@ def scenes_in_scope(project, scope: str, selected=()):
 
 
 def with_cast(scenes):
-    """Scenes with their cast, each character's consent grants (and their projects) and images: compiling
-    a take reads all of these, once per scene and character otherwise."""
-    return scenes.prefetch_related("cast", "cast__grants__projects", "cast__images")
+    """Scenes with their cast, each character's consent grants (and their projects) and images, and their
+    dialogue lines: compiling a take reads all of these, once per scene and character otherwise."""
+    return scenes.prefetch_related("cast", "cast__grants__projects", "cast__images",
+                                   Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
 
 
 def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:

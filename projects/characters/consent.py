@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 
 from generation.models import Render
 from generation.previz.animatic import probe_video, video_container
+from generation.storage import frames
 from generation.storage.reference import ReferenceError, verified_name
 from projects.activity.notifications import notify
 from projects.audit import audit_record
@@ -229,16 +231,21 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
         takes = Render.objects.filter(characters=character)
         reason = f"Consent revoked by {character.name}"
         quarantined = takes.filter(quarantined_at__isnull=True).update(quarantined_at=now, quarantine_reason=reason)
-        Scene.objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None, approved_at=None)
+        # Scenes in the trash too: one restored later never shows a withheld take approved.
+        Scene.all_objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None,
+                                                                 approved_at=None)
         ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.REVOKED,
                                     details={"takes_quarantined": quarantined})
         deleted = []
         if delete_files:
-            for take in takes.exclude(video=""):
+            for take in takes.exclude(video="").select_related("scene"):
                 deleted.append(take.video.name)
                 take.video.delete(save=False)
                 take.thumbnail.delete(save=False)
                 take.c2pa_ingredient.delete(save=False)  # it holds the take's manifest and recipe
+                # Frames taken from it for a next scene's start (or an earlier one's end) show the person too.
+                deleted += frames.delete_stored(default_storage, team_id=character.team_id,
+                                                project_id=take.scene.project_id, take_id=take.pk)
                 Render.objects.filter(pk=take.pk).update(video="", thumbnail="", c2pa_ingredient="",
                                                          c2pa_ingredient_key="")
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,

@@ -24,17 +24,29 @@ import re
 from collections.abc import Hashable
 from functools import cached_property
 
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership, Project
-from projects.selectors import board_frames, board_totals, unread_count
+from projects.live.review_fragments import (
+    COMMENT_KINDS,
+    ReviewDrawing,
+    guest_link_id,
+    guest_review_html,
+)
+from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
+from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
+from projects.selectors.continuity import continuity_panel_for
+from projects.selectors.storyboard import with_changes_requested
+from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
-SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
+SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
@@ -42,7 +54,9 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAK
 FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.PRESENCE}
 
 
-STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
+# A frame that arrives (added, or back from the trash) is never one to skip for a later change.
+ARRIVING = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED}
+STATE_KINDS = SCENE_KINDS - ARRIVING - {ChangeKind.TAKE_QUEUED}
 
 
 def coalesce_key(event):
@@ -54,9 +68,13 @@ def coalesce_key(event):
         return ("presence", event.project_id)
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
+    if _dialogue_edited(event):
+        return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
     if event.kind in STATE_KINDS:
-        # A percentage alone draws less than a new status: the two never stand in for each other.
-        return ("state", event.scene_id, event.take_id, _progress_only(event))
+        # A percentage alone draws less than a new status: the two never stand in for each other. A comment
+        # redraws its own thread on the review pages: two comments on one take are two threads.
+        return ("state", event.scene_id, event.take_id, _progress_only(event),
+                event.object_id if event.kind in COMMENT_KINDS else None)
     return None
 
 
@@ -112,18 +130,28 @@ class ChangeDrawing:
         self.event, self._read = event, read
 
     def audience(self, role: str, user_id: int) -> Hashable:
+        if (link_id := guest_link_id(role)) is not None:
+            # A guest's page of a review link: what that link lets them read, never what a member sees, and
+            # never another link's (its scope, its token in the reply forms).
+            return ("guest", link_id)
         kind = self.event.kind
         if kind in FOR_EVERYONE:
-            return "everyone"
+            return "everyone"  # the presence list too: each page takes its own user out (live.js, data-me)
         if kind == ChangeKind.NOTIFICATION:
             return ("person", self.event.recipient_id)  # only that person's pages get it (hub, replay)
         if kind == ChangeKind.CONNECTION_TESTED:
             return ("manages", Membership(role=role).can_manage)
+        # Per role; what only a comment's author may do is drawn for the role, marked data-only-for, and
+        # each page keeps it for its own user (review.js).
         return ("role", role)
 
     def messages(self, role: str, user_id: int) -> list[Message]:
         event = self.event
         kind = event.kind
+        if (link_id := guest_link_id(role)) is not None:
+            # A guest's review page: the threads its link lets them read, and nothing else of the project.
+            html = compact(guest_review_html(event, link_id))
+            return [Message(event.id, "change", html)] if html else []
         if kind == ChangeKind.SCENES_REORDERED:
             return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
         if kind == ChangeKind.CONNECTION_TESTED:
@@ -138,9 +166,12 @@ class ChangeDrawing:
             return [Message(event.id, "change", bell_html(event.recipient_id))]
         if kind == ChangeKind.SCENE_DELETED:
             gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-            return [Message(event.id, "change", gone + self._totals_html(role))]
+            return [Message(event.id, "change", gone + self.gone_notice + self._totals_html(role))]
         if kind in SCENE_KINDS:
-            return [Message(event.id, "change", self._scene_html(role))]
+            return [Message(event.id, "change", self._scene_html(role) + self._review_html(role))]
+        if kind == ChangeKind.COMMENT_EDITED:
+            html = self._review_html(role)
+            return [Message(event.id, "change", html)] if html else []
         return []
 
     # --- what the change shows, read once ----------------------------------------------------
@@ -158,11 +189,52 @@ class ChangeDrawing:
 
     @cached_property
     def take(self):
-        take = (Render.objects.select_related("scene__project", "created_by", "parent")
+        take = (with_changes_requested(Render.objects.select_related("scene__project", "created_by", "parent"))
                 .filter(pk=self.event.take_id).first())
         if take is not None:
             take.comment_count = take.comments.count()
+            # Asked by the card of every role watching: answered once (see Render.can_remix).
+            take._remixable = {(take.connection_id, take.model)} if take.can_remix else set()
         return take
+
+    @cached_property
+    def review(self) -> ReviewDrawing:
+        return ReviewDrawing(self.event, self.project)
+
+    @cached_property
+    def gone_notice(self) -> str:
+        return _gone_notice(self.event)
+
+    @cached_property
+    def dialogue(self):
+        """The scene (with its cast) and its lines and the team's character library, for its panel."""
+        project = self.project
+        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(
+            pk=self.event.scene_id).first()
+        if scene is None or project is None:
+            return None
+        scene.project = project
+        lines, library = scene_dialogue_for(scene=scene)
+        return scene, lines, library
+
+    @cached_property
+    def continuity(self) -> list[tuple]:
+        """(scene, frame, panel) of each scene whose start or end frame depends on the changed scene (the
+        one after it, the one before it), and of the changed scene itself when it has any."""
+        project = self.project
+        scenes = {s.pk: s for s in _continuity_scenes(project, self.event.scene_id)} if project else {}
+        if not scenes:
+            return []
+        found = []
+        for frame in board_frames(project=project, scene_ids=list(scenes)):
+            scene = scenes[frame.scene_id]
+            takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
+                         .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
+            first_last = (scene.position > 0,
+                          Scene.objects.filter(project=project, position__gt=scene.position).exists())
+            found.append((scene, frame, continuity_panel_for(scene=scene, frame=frame, takes=takes,
+                                                             neighbours=first_last)))
+        return found
 
     # --- drawn per audience ------------------------------------------------------------------
     def _scene_html(self, role: str) -> str:
@@ -171,11 +243,14 @@ class ChangeDrawing:
             return ""  # deleted since: its own event removes the frame
         context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
         parts = []
-        if event.kind == ChangeKind.SCENE_CREATED:
-            # Appended to every board (static/studio/live.js drops a copy the page already has).
+        if event.kind in ARRIVING:
+            # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
+            # scene's order event, which follows, puts it in its place.
             parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
                          + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
                          + "</ol>")
+            if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
+                parts.append(_gone_notice(event, back=True))
         else:
             parts.append(render_to_string("projects/project_detail.html#board-frame", context))
         if _progress_only(event):
@@ -184,12 +259,17 @@ class ChangeDrawing:
             return compact("".join(parts))
         parts.append(render_to_string("projects/project_detail.html#board-totals",
                                       {**context, "totals": self.totals}))
+        if _dialogue_edited(event):
+            # A teammate's lines: the scene's open side panel shows them, and the cast they make.
+            parts.append(self._dialogue_html(context))
         if event.take_id:
             # A take moved: the scene's open side panel says what its frame says, the status chip and
             # why the newest take failed, beside the take's card.
             parts.append(render_to_string("projects/project_detail.html#scene-status", context))
             parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
             parts.append(self._take_html(role))
+        if event.kind in CONTINUITY_KINDS:
+            parts.append(self._continuity_html(context["membership"]))
         return compact("".join(parts))
 
     def _totals_html(self, role: str) -> str:
@@ -213,14 +293,78 @@ class ChangeDrawing:
             return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
         return card
 
+    def _dialogue_html(self, context: dict) -> str:
+        """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms drawn
+        once for everyone of the role: each page's htmx sends its own CSRF header (base.html)."""
+        if self.dialogue is None:
+            return ""
+        scene, lines, library = self.dialogue
+        project = context["project"]
+        context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+        return (render_to_string("projects/project_detail.html#scene-dialogue", context)
+                + render_to_string("projects/project_detail.html#scene-cast", context))
+
+    def _continuity_html(self, membership) -> str:
+        """The frames and open panels' continuity of the scenes that depend on the changed one."""
+        parts = []
+        for scene, frame, panel in self.continuity:
+            if scene.pk != self.event.scene_id:  # the changed scene's own frame is drawn above
+                parts.append(render_to_string("projects/project_detail.html#board-frame", {
+                    "project": self.project, "membership": membership, "frame": frame, "oob": True}))
+            parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
+                "project": self.project, "membership": membership, "scene": scene, "continuity": panel,
+                "oob": True}))
+        return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
+
+    def _review_html(self, role: str) -> str:
+        """The open review pages' regions (review_fragments.py), each one-click form's key left for its page
+        to fill."""
+        return ONE_CLICK_KEY.sub(r'\1value=""', compact(self.review.html(role)))
+
 
 def _progress_only(event) -> bool:
     return (event.kind == ChangeKind.TAKE_PROGRESS and event.data.get("status") == "running"
             and event.data.get("moved") is False)
 
 
+def _dialogue_edited(event) -> bool:
+    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+
+
 def _membership(project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
+
+
+# Changes that can move the frame a neighbour starts from or ends on (another take approved, rendered,
+# its approval withdrawn), or a scene's own continuity (its settings, a take of its own booked).
+CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
+                    ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
+
+
+def _continuity_scenes(project, scene_id: int) -> list:
+    """The scene itself when it starts from or ends on a neighbour's frame, and the neighbours that do so
+    from it: the one after starting from its last frame, the one before ending on its first frame."""
+    row = Scene.objects.filter(pk=scene_id, project=project).values_list("position", flat=True).first()
+    if row is None:
+        return []
+    near = Scene.objects.filter(project=project, position__in=[row - 1, row, row + 1]).select_related("project")
+    return [s for s in near
+            if (s.position == row and (s.start_from or s.end_on))
+            or (s.position == row + 1 and s.start_from == StartFrom.PREVIOUS)
+            or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
+
+
+def _gone_notice(event, *, back: bool = False) -> str:
+    """The notice in a side panel still open on a scene a teammate moved to the trash: nothing the person
+    typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
+    scene_id = int(event.scene_id)
+    if back:
+        return f'<p id="scene-gone-{scene_id}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
+    who = event.actor.get_username() if event.actor_id and event.actor else gettext("A teammate")
+    words = gettext("%(name)s moved this scene to the trash. What you typed stays here; restore the scene from "
+                    "the project's Trash to save it.") % {"name": who}
+    return (f'<p id="scene-gone-{scene_id}" class="error" role="alert" data-testid="scene-gone" '
+            f'hx-swap-oob="outerHTML">{escape(words)}</p>')
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

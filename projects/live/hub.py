@@ -27,8 +27,8 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
-from projects.live import REDIS_CHANNEL, wake
-from projects.live.presence import OpenPage, presence_beat_all
+from projects.live import redis_channel, wake
+from projects.live.presence import OpenPage
 from projects.models import ChangeEvent
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class Hub:
 
             client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_connect_timeout=2)
             pubsub = client.pubsub()
-            pubsub.subscribe(REDIS_CHANNEL)
+            pubsub.subscribe(redis_channel(settings.LIVE_REDIS_URL))
             return pubsub
         except Exception as exc:
             log.warning("live: no Redis wake-ups (%s); reading the table every second", exc)
@@ -368,7 +368,8 @@ class _Audiences:
                 if profile not in self.pages:
                     self.pages[profile] = []
                     self._by_channel.setdefault(channel, []).append(profile)
-                    self._by_user.setdefault(sub.user_id, []).append(profile)
+                    if sub.user_id:  # a guest's page (user 0) is nobody's: no one's bell reaches it
+                        self._by_user.setdefault(sub.user_id, []).append(profile)
                 self.pages[profile].append(sub)
 
     def watching(self, event) -> list[tuple]:
@@ -388,8 +389,10 @@ def hub() -> Hub:
     with _hub_lock:
         if _hub is None:
             # At first use, not at the top: the hub is generic (tests build one with any drawing) and
-            # fragments draw with the hub's Message; this process's hub draws with the fragments.
+            # fragments draw with the hub's Message; this process's hub draws with the fragments and
+            # keeps pages open as the stream says (a member while they are one, a guest while the link works).
             from projects.live.fragments import coalesce_key, draw_all
+            from projects.live.stream import keep_open
 
-            _hub = Hub(draw_all, coalesce=coalesce_key, keep=presence_beat_all)
+            _hub = Hub(draw_all, coalesce=coalesce_key, keep=keep_open)
         return _hub

@@ -133,12 +133,13 @@ def presence_for(*, project_id: int) -> list[Present]:
     return list(people.values())
 
 
-def editing_map(present: list[Present]) -> dict[int, list[str]]:
-    """scene id → names of who is editing it."""
-    result: dict[int, list[str]] = {}
+def editing_map(present: list[Present]) -> dict[int, list[dict]]:
+    """scene id → who is editing it ({"id": user id, "name": name}). One list goes to every page of the
+    project: each page leaves out its own user (static/studio/live.js), nobody is told they edit."""
+    result: dict[int, list[dict]] = {}
     for person in present:
         for scene_id in person.editing:
-            result.setdefault(scene_id, []).append(person.name)
+            result.setdefault(scene_id, []).append({"id": person.user_id, "name": person.name})
     return result
 
 

@@ -22,7 +22,8 @@ from django.db.models import Q
 
 from projects.live.fragments import coalesce_key, draw_all
 from projects.live.hub import END, Delivery, Message, Subscriber, hub
-from projects.live.presence import presence_join, presence_leave
+from projects.live.presence import OpenPage, presence_beat_all, presence_join, presence_leave
+from projects.live.review_fragments import guest_link_id, guest_pages_kept
 from projects.models import ChangeEvent
 
 log = logging.getLogger(__name__)
@@ -78,12 +79,14 @@ class _Page:
 
     def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
         self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
-        self.project_id = channel[1] if channel[0] == "project" else None
+        # A guest's page (a review link's, role `guest:<link id>`) is nobody's presence; the hub's keep-alive
+        # ends it once its link stops working (keep_open).
+        self.project_id = channel[1] if channel[0] == "project" and guest_link_id(role) is None else None
         self.replayed: set[int] = set()
         self.reset_at = 0
         self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
         self.stream = str(uuid.uuid4())  # this connection, as opposed to the page's next one
-        # The hub's beat keeps it present and checks its person may still watch (else END).
+        # The hub's beat keeps it present and checks its person (or its link) may still watch (else END).
         self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop,
                                                      after=after, client=client, stream=self.stream))
 
@@ -172,6 +175,15 @@ def stream_sync(**page_args):
                 yield chunk
     finally:
         page.close()
+
+
+def keep_open(*, pages: list[OpenPage]) -> set[OpenPage]:
+    """The hub's keep-alive for every open page of a web process, in a few queries however many: a member's
+    page while its person is one in the role it was opened with (kept present), a guest's while its review
+    link works (never anyone's presence). The others end."""
+    guests = [page for page in pages if guest_link_id(page.role) is not None]
+    members = [page for page in pages if guest_link_id(page.role) is None]
+    return presence_beat_all(pages=members) | guest_pages_kept(guests)
 
 
 def _let_go_of_the_database() -> None:

@@ -27,9 +27,15 @@ def _not_activity(request) -> None:
 
 
 def _event_stream(request, channel, role):
+    return event_stream_response(request, channel=channel, role=role, user_id=request.user.pk)
+
+
+def event_stream_response(request, *, channel, role: str, user_id: int):
+    """The page's stream of `channel` as `role` (a member's, or a guest's `guest:<link id>` with user_id 0: the
+    hub's keep-alive ends it once the link stops working, stream.keep_open)."""
     _not_activity(request)
-    args = {"channel": channel, "role": role, "user_id": request.user.pk, "after": _after(request),
-            "client": client_id(request.GET.get("client"), user_id=request.user.pk)}
+    args = {"channel": channel, "role": role, "user_id": user_id, "after": _after(request),
+            "client": client_id(request.GET.get("client"), user_id=user_id)}
     body = stream_async(**args) if isinstance(request, ASGIRequest) else stream_sync(**args)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

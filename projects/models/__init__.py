@@ -30,11 +30,18 @@ from .review import (  # noqa: F401
 )
 from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401
 from .storyboard import (  # noqa: F401
+    MAX_LINE,
+    MAX_PARENTHETICAL,
     MAX_SCENE_SECONDS,
+    MAX_SPEAKER,
     MIN_SCENE_SECONDS,
     SIZE_CHOICES,
+    DialogueLine,
+    EndOn,
     Project,
     Scene,
+    StartFrom,
+    _end_image_upload_to,
     _reference_upload_to,
 )
 from .teams import (  # noqa: F401

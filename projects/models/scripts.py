@@ -15,7 +15,7 @@ class ScriptImport(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, help_text="Fountain or Final Draft, as detected from the content")
     split = models.CharField(max_length=16, default="heading")
-    scenes = models.JSONField(default=list, help_text="[{title, prompt, lines, speakers, duration}] in script order")
+    scenes = models.JSONField(default=list, help_text="[{title, action, dialogue, prompt, speakers, duration}] in script order")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 SIZE_CHOICES = [
     ("1280x720", "1280×720 landscape (720p)"),
@@ -13,10 +14,28 @@ SIZE_CHOICES = [
     ("1024x1024", "1024×1024 square"),
 ]
 # Scene fields a take's recipe is made from: editing one after approval makes the approval stale.
-# (The cast is whoever the prompt @mentions, so a cast change is a prompt change.)
-RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes")
+# (The cast is whoever the prompt @mentions, so a cast change is a prompt change; "dialogue" is the
+# scene's lines, sent with the prompt.)
+RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes", "dialogue")
 STALE_FIELD_WORDS = {"prompt": "prompt (or cast)", "duration": "duration", "size": "size",
-                     "camera_notes": "camera notes", "reference_image": "reference image"}
+                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue",
+                     "start_frame": "start frame", "end_frame": "end frame"}
+
+
+class StartFrom(models.TextChoices):
+    """What a take of the scene starts from (the start frame of image-to-video)."""
+
+    OWN = "", _("its own reference image (or the prompt alone)")
+    PREVIOUS = "previous", _("the last frame of the scene before it")
+
+
+class EndOn(models.TextChoices):
+    """What a take of the scene ends on, for models that take an end frame."""
+
+    NOTHING = "", _("wherever the model takes it")
+    IMAGE = "image", _("an image")
+    NEXT = "next", _("the first frame of the scene after it")
+
 
 MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
@@ -60,6 +79,14 @@ class Project(models.Model):
         return self.name
 
 
+def _end_image_upload_to(scene, filename):
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
+    return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/end-{uuid.uuid4().hex}.{suffix}"
+
+
 def _reference_upload_to(scene, filename):
     # A new name per upload: takes keep pointing at the original they used.
     import uuid
@@ -70,11 +97,27 @@ def _reference_upload_to(scene, filename):
     return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/{uuid.uuid4().hex}.{suffix}"
 
 
+class SceneQuerySet(models.QuerySet):
+    def in_trash(self):
+        """Scenes someone deleted that can still be restored (not deleted forever)."""
+        return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+
+class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
+    """`Scene.objects` (and `project.scenes`, `character.scenes`, a guest link's scenes): the scenes on the
+    board. A scene in the trash, or deleted forever, is on no page, cut, export, batch, guest link or live
+    board; only `Scene.all_objects` sees it (the trash itself, restoring, and money: its takes' spend)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
+
 class Scene(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scenes")
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    prompt = models.TextField(max_length=32000)
+    # The action. May be empty when the scene has dialogue lines: what a take sends is both (dialogue.py).
+    prompt = models.TextField(max_length=32000, blank=True)
     duration = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_SCENE_SECONDS), MaxValueValidator(MAX_SCENE_SECONDS)],
         help_text="Seconds",
@@ -110,9 +153,42 @@ class Scene(models.Model):
     approval_stale_fields = models.JSONField(
         default=list, blank=True,
         help_text="What of the scene's recipe was edited since its take was approved (empty: the approval holds)")
+    # Continuity with its neighbours (generation/renders/continuity.py resolves these to frames).
+    start_from = models.CharField(max_length=16, choices=StartFrom.choices, blank=True, default="")
+    start_take = models.ForeignKey(
+        "generation.Render", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="A take chosen in the player to start from; empty: the previous scene's approved take")
+    start_frame = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The frame of start_take to start from; empty: its last frame")
+    end_on = models.CharField(max_length=16, choices=EndOn.choices, blank=True, default="")
+    end_image = models.FileField(upload_to=_end_image_upload_to, blank=True, max_length=300,
+                                 help_text="The image a take ends on, when it ends on an image")
+    # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
+    # and `position` keeps the place it had, until it is restored or deleted forever.
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    trash_batch = models.UUIDField(null=True, blank=True, db_index=True,
+                                   help_text="The delete it went with: its Undo restores that delete's scenes")
+    # Its neighbours on the board when it left (scene ids; none: it was first / last): restoring puts it
+    # back between them while they are still next to each other.
+    trashed_after = models.BigIntegerField(null=True, blank=True)
+    trashed_before = models.BigIntegerField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who last brought it back from the trash")
+    # Deleted forever: its files and comments are gone; the row and its takes' rows stay, so what was
+    # spent on them still counts (spend pages, monthly budgets) under its title.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BoardSceneManager()
+    all_objects = SceneQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
+        # Managers: `objects` (the board) is the default, so every related manager and lookup leaves the
+        # trash out; the base manager (forward relations such as a take's `.scene`) still reaches it.
+        default_manager_name = "objects"
 
     def __str__(self):
         return f"{self.number}. {self.title}"
@@ -120,6 +196,10 @@ class Scene(models.Model):
     @property
     def number(self) -> int:
         return self.position + 1
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None and self.purged_at is None
 
     @property
     def approval_is_stale(self) -> bool:
@@ -137,6 +217,55 @@ class Scene(models.Model):
         return f"{self.target_connection_id}:{self.target_model}" if self.target_connection_id else ""
 
     def clean(self):
-        # Blank prompts are caught by the field; this catches whitespace-only ones.
+        # A prompt left empty is allowed only beside dialogue (services check that); whitespace never is.
         if self.prompt and not self.prompt.strip():
             raise ValidationError({"prompt": "Describe what happens in the scene."})
+
+
+MAX_SPEAKER = 80  # as a character's name
+MAX_PARENTHETICAL = 100
+MAX_LINE = 1000  # a long speech is several lines; Runway takes 1,000 characters for a whole prompt
+
+
+class DialogueLine(models.Model):
+    """One line of a scene's dialogue, in order: who speaks, an optional parenthetical, the words.
+
+    The speaker is a character of the team's library (which casts them, under their consent) or a
+    plain name. A take sends the scene's prompt with its lines woven in where the script put them
+    (`after_prompt_lines`), as "NAME: (parenthetical) words" (projects/storyboard/dialogue/text.py).
+    One row per line, so a line can later carry its own voice, recording and timing.
+    """
+
+    scene = models.ForeignKey(Scene, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    character = models.ForeignKey("projects.Character", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="lines", help_text="The speaker, when a character of the library")
+    # The name as written (a character's name when it was chosen): kept when the character leaves.
+    speaker = models.CharField(max_length=MAX_SPEAKER)
+    parenthetical = models.CharField(max_length=MAX_PARENTHETICAL, blank=True,
+                                     help_text="How it is said, without the brackets: sleepy, whispering")
+    text = models.CharField(max_length=MAX_LINE)
+    # Where it is spoken: after this many lines of the scene's prompt (its action). Empty: after all of it.
+    after_prompt_lines = models.PositiveIntegerField(null=True, blank=True)
+    # Optimistic locking, as the scene's own: an edit based on an older version merges or asks.
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        indexes = [models.Index(fields=["scene", "position"])]
+
+    def __str__(self):
+        return f"{self.label}: {self.text}"
+
+    @property
+    def label(self) -> str:
+        """The speaker as a prompt names them: "@Anna" for a character (the mention that casts them),
+        else the name as written ("ANNA")."""
+        return f"@{self.character.name}" if self.character_id else self.speaker
+
+    @property
+    def speaker_name(self) -> str:
+        return self.character.name if self.character_id else self.speaker

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from projects.characters.consent import consent_state
 from projects.models import Character, ConsentAction, ConsentEvent, ConsentGrant, Membership
+from projects.selectors.storyboard import with_changes_requested
 
 
 def characters_with_consent(characters: QuerySet[Character]) -> QuerySet[Character]:
@@ -78,5 +79,5 @@ def character_page_for(*, character: Character) -> CharacterPage:
         character=character, active=character.active_grant(),
         events=[_described(event) for event in character.consent_events.select_related("actor")],
         scenes=character.scenes.select_related("project").order_by("project__name", "position"),
-        takes=list(character.renders.select_related("scene__project").order_by("-created_at")),
+        takes=list(with_changes_requested(character.renders.select_related("scene__project")).order_by("-created_at")),
     )

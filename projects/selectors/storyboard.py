@@ -6,28 +6,50 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, Prefetch, Q, Sum
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
-from generation.models import ProvenanceState, Render
+from generation.models import TERMINAL, ProvenanceState, Render, take_phase
+from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.models import (
     BoardView,
     Comment,
     Decision,
+    DialogueLine,
+    EndOn,
     Project,
     ReviewDecision,
     Scene,
     SceneStatus,
+    StartFrom,
     UserPreference,
 )
 from projects.review import services as review
+from projects.selectors.continuity import continuity_panel_for
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -45,10 +67,13 @@ STATUS_LABELS = {
     "unconfirmed": _("Unconfirmed — may be billed"),
 }
 FAILED = {"failed", "unconfirmed"}  # chips that say the newest take ended without a video
-QUEUED = {"queued", "submitting", "confirming"}
-RENDERING = {"running", "downloading"}
+# What a take's own card adds to the frame's words (take_state): a take that ended without a picture,
+# one withheld because someone it casts revoked consent, or one whose create the studio is looking up.
+TAKE_LABELS = {**STATUS_LABELS, "canceled": _("Canceled"), "withheld": _("Withheld"),
+               "confirming": _("Checking with the provider")}
 
 NO_VERDICT = {"verdict": ""}
+FRAME_LINES = 2  # lines of dialogue a frame shows; the panel has them all
 
 
 class _Drawn:
@@ -71,6 +96,15 @@ class CastMember(_Drawn):
 
 
 @dataclass
+class FrameLine(_Drawn):
+    """A line of dialogue as a frame shows it: who speaks (a character by their name now) and what."""
+
+    speaker: str
+    parenthetical: str
+    text: str
+
+
+@dataclass
 class Frame(_Drawn):
     scene: Scene
     number: int
@@ -88,6 +122,19 @@ class Frame(_Drawn):
     unconfirmed_cost: Decimal = Decimal(0)  # of takes that may have been billed though none came back
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
     status_reason: str = ""  # why the newest take failed ("Take 2: Refused by …"), when the chip says it did
+    lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
+
+    @property
+    def lines_shown(self) -> list[FrameLine]:
+        return self.lines[:FRAME_LINES]
+
+    @property
+    def lines_more(self) -> int:
+        return max(0, len(self.lines) - FRAME_LINES)
+    # The frame its newest take started from (ended on) is no longer the one the scene would take now:
+    # another take of the scene before (after) was approved or rendered. Nothing re-renders by itself.
+    start_changed: bool = False
+    end_changed: bool = False
 
     @property
     def provenance_label(self) -> str:
@@ -125,11 +172,18 @@ class Totals:
         return self.budget is not None and self.spend > self.budget
 
 
+@dataclass(frozen=True)
+class TakeState:
+    key: str  # a TAKE_LABELS key
+    label: str
+
+
 @dataclass
 class Board:
     project: Project
     frames: list[Frame] = field(default_factory=list)
     totals: Totals | None = None
+    trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
 
 
 @dataclass
@@ -138,17 +192,26 @@ class ScenePanel:
     frame: Frame
     takes: list = field(default_factory=list)
     library: list = field(default_factory=list)
+    dialogue: list = field(default_factory=list)  # DialogueLine rows, in order, with their characters
+    continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
 def board_for(*, project: Project, user=None) -> Board:
     """Every frame of the project in the stored order, and the totals above them."""
-    frames = _frames(project, project.scenes.all())
-    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames))
+    # How many scenes wait in the trash rides on the frames' own query (one uncorrelated subquery, run
+    # once); a board with no frames left asks on its own.
+    in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
+                .annotate(n=Count("pk")).values("n"))
+    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
+    trash_count = frames[0].scene.trash_count if frames else \
+        Scene.all_objects.in_trash().filter(project=project).count()
+    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
+                 trash_count=trash_count)
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
     """Just these frames (e.g. to re-render them out of band), in board order."""
-    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)))
+    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)), whole=False)
 
 
 def board_frame(*, project: Project, scene_id: int) -> Frame | None:
@@ -161,8 +224,10 @@ def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Tota
     if frames is None:
         rows = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
-        unconfirmed = Render.objects.filter(scene__project=project, billing_unconfirmed=True).aggregate(
-            total=Sum("cost"))["total"] or Decimal(0)
+        # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
+        unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
+                                            billing_unconfirmed=True).aggregate(total=Sum("cost"))["total"] \
+            or Decimal(0)
     else:
         rows = [(f.duration, f.scene.approved_take_id) for f in frames]
         unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
@@ -181,14 +246,65 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
-             .prefetch_related(Prefetch("cast", to_attr="cast_list")).get(pk=frame.scene_id))
+             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+             .get(pk=frame.scene_id))
     scene.project = project
+    library = list(project.team.characters.all())
+    # The cast as the frame read it, as the library's rows: the same people, without asking again.
+    by_pk = {c.pk: c for c in library}
+    scene.cast_list = [by_pk[member.pk] for member in frame.cast if member.pk in by_pk]
     scene.review_status = frame.scene.review_status
     frame.scene = scene
-    takes = list(Render.objects.filter(scene=scene).select_related("created_by", "parent")
+    takes = list(with_changes_requested(Render.objects.filter(scene=scene).select_related("created_by", "parent"))
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
-    return ScenePanel(scene=scene, frame=frame, takes=takes, library=list(project.team.characters.all()))
+    # Its neighbours, for "starts from the scene before" and "ends on the scene after".
+    total = len(frames) if frames else project.scenes.count()  # the whole board, when drawn around it
+    neighbours = (scene.position > 0, scene.position + 1 < total)
+    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()),
+                      continuity=continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=neighbours))
+
+
+def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
+    """One scene's lines (with their characters) and its team's character library, for its dialogue section."""
+    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character"))
+    return lines, list(scene.project.team.characters.all())
+
+
+def take_state(*, take: Render, scene: Scene) -> TakeState:
+    """A take as its own card (the review page, a character's takes) says it, in the words of the frame
+    that shows it: queued, rendering n%, in review, changes requested, approved; failed, canceled or
+    withheld when it ended without a picture one may watch.
+
+    `take.changes_requested` when the caller annotated it (with_changes_requested), else one query."""
+    if take.billing_unconfirmed and take.status == "failed":
+        key = "unconfirmed"
+    elif take.status == "confirming":
+        key = "confirming"
+    elif take.phase is not None:
+        key = take.phase
+    elif take.status in ("failed", "canceled"):
+        key = take.status
+    elif take.quarantined_at:
+        key = "withheld"
+    elif scene.approved_take_id == take.pk:
+        key = "stale_approval" if scene.approval_is_stale else "approved"
+    elif getattr(take, "changes_requested", None) or (
+            not hasattr(take, "changes_requested") and _changes_on(take.pk).exists()):
+        key = "changes_requested"
+    else:
+        key = "in_review"
+    label = str(TAKE_LABELS[key]) + (f" {take.progress}%" if key == "rendering" and take.progress else "")
+    return TakeState(key=key, label=label)
+
+
+def _changes_on(take):
+    return ReviewDecision.objects.filter(take=take, decision=Decision.CHANGES_REQUESTED)
+
+
+def with_changes_requested(takes):
+    """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
+    return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
 
 def board_view_for(*, user) -> str:
@@ -197,11 +313,13 @@ def board_view_for(*, user) -> str:
     return view or BoardView.GRID
 
 
-def _frames(project: Project, scenes) -> list[Frame]:
+def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
+    """`whole`: `scenes` are all the project's, so each one's neighbours are among them."""
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
         "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
+        "start_from", "start_take_id", "start_frame", "end_on",
     ).annotate(target_kind=F("target_connection__kind"))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
@@ -215,16 +333,23 @@ def _frames(project: Project, scenes) -> list[Frame]:
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
-                          "watchable", "number", "error_message"))
+                          "watchable", "number", "error_message", "provider_started_at",
+                          "recipe__start_frame__key", "recipe__end_frame__key"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
     comments = dict(Comment.objects.filter(take__scene_id__in=in_scenes).values("take__scene_id")
                     .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
+    lines: dict[int, list[FrameLine]] = {}
+    for scene_id, speaker, name, parenthetical, text in (
+            DialogueLine.objects.filter(scene_id__in=in_scenes).order_by("scene_id", "position", "pk")
+            .values_list("scene_id", "speaker", "character__name", "parenthetical", "text")):
+        lines.setdefault(scene_id, []).append(FrameLine(name or speaker, parenthetical, text))
     changes = dict(ReviewDecision.objects.filter(scene_id__in=in_scenes, decision=Decision.CHANGES_REQUESTED)
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
     ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
+    followed = _followed_by_position(project, scenes, by_scene, whole=whole)
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -234,7 +359,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
         scene.changes_at = changes.get(scene.pk)
         scene.review_status = review.status_of(scene)
         status, progress = _live_status(scene, scene_takes)
-        label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress is not None else "")
+        label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress else "")
         shown = _shown_take(scene, scene_takes)
         frames.append(Frame(
             scene=scene, number=scene.number, title=scene.title, duration=scene.duration,
@@ -246,8 +371,53 @@ def _frames(project: Project, scenes) -> list[Frame]:
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
+            lines=lines.get(scene.pk, []),
+            **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames
+
+
+ENDED = {"failed", "canceled"}
+
+
+def _followed_by_position(project: Project, scenes: list[Scene], by_scene: dict, *, whole: bool) -> dict:
+    """position → the take its neighbours' frames come from (continuity.followed_take_id), for the
+    positions next to scenes that start from the scene before or end on the one after."""
+    wanted = {s.position - 1 for s in scenes if s.start_from == StartFrom.PREVIOUS and not s.start_take_id}
+    wanted |= {s.position + 1 for s in scenes if s.end_on == EndOn.NEXT}
+    if not wanted:
+        return {}
+    rows = [(s.pk, s.position, s.approved_take_id) for s in scenes if s.position in wanted]
+    takes = {pk: [(t[0], t[13]) for t in scene_takes] for pk, scene_takes in by_scene.items()}
+    if not whole:  # a few frames redrawn alone: their neighbours are read here, two queries
+        rows = list(Scene.objects.filter(project=project, position__in=wanted)
+                    .values_list("pk", "position", "approved_take_id"))
+        takes = {}
+        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])
+                                        .order_by("-created_at", "-pk").with_watchable()
+                                        .values_list("pk", "scene_id", "watchable")):
+            takes.setdefault(scene_id, []).append((pk, watchable))
+    return {position: followed_take_id(approved, takes.get(pk, [])) for pk, position, approved in rows}
+
+
+def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dict:
+    """Whether the frame the scene's newest take (not failed) started from or ended on is no longer the
+    one the scene would take now."""
+    newest = next((t for t in takes if t[2] not in ENDED), None)
+    if newest is None:
+        return {}
+    changed = {}
+    if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        if scene.start_take_id:
+            now = source_key(scene.start_take_id, scene.start_frame)
+        else:
+            take = followed.get(scene.position - 1)
+            now = source_key(take, None) if take else None
+        changed["start_changed"] = newest[17] != now
+    if scene.end_on == EndOn.NEXT and newest[18] is not None:
+        take = followed.get(scene.position + 1)
+        changed["end_changed"] = newest[18] != (source_key(take, 0, role="end") if take else None)
+    return changed
 
 
 class _Urls:
@@ -272,10 +442,11 @@ class _Urls:
 
 def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
     """A take on its way shows over the review status: that is what changes next."""
-    for _pk, _scene, status, progress, *_rest in takes:
-        if status in RENDERING:
-            return "rendering", progress
-        if status in QUEUED:
+    for take in takes:
+        phase = take_phase(take[2], progress=take[3], started=take[16] is not None)
+        if phase == "rendering":
+            return "rendering", take[3] or None  # no percentage until the provider gives one
+        if phase == "queued":
             return "queued", None
     if takes and takes[0][8] and scene.review_status != SceneStatus.APPROVED:
         return "unconfirmed", None  # the newest take may be billed: say so, not "No take"
@@ -314,3 +485,49 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
+
+
+# --- The trash ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrashItem(_Drawn):
+    scene: Scene
+    number: int  # the number it had on the board when it was deleted
+    title: str
+    trashed_by: str  # username, or "" when the account is gone
+    trashed_at: object
+    purge_on: object  # the day the daily purge deletes it forever
+    takes: int
+    comments: int
+    rendering: bool  # a take still on its way: it cannot be deleted forever yet
+
+    @property
+    def scene_id(self) -> int:
+        return self.scene.pk
+
+
+def trash_for(*, project: Project) -> list[TrashItem]:
+    """The project's trash, most recently deleted first, in three queries however full it is."""
+    in_trash = Scene.all_objects.in_trash().filter(project=project)
+    scenes = list(in_trash.select_related("trashed_by")
+                  .only("pk", "project_id", "position", "title", "trashed_at", "trashed_by", "trashed_by__username")
+                  .annotate(take_count=Count("renders", distinct=True),
+                            rendering=Count("renders", filter=~Q(renders__status__in=TERMINAL), distinct=True))
+                  .order_by("-trashed_at", "position", "pk"))
+    comments = dict(Comment.objects.filter(take__scene__in=in_trash.values("pk")).values("take__scene_id")
+                    .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
+    return [TrashItem(scene=s, number=s.number, title=s.title,
+                      trashed_by=s.trashed_by.get_username() if s.trashed_by else "", trashed_at=s.trashed_at,
+                      purge_on=timezone.localdate(s.trashed_at + timedelta(days=settings.TRASH_DAYS)), takes=s.take_count,
+                      comments=comments.get(s.pk, 0), rendering=bool(s.rendering)) for s in scenes]
+
+
+def trash_batch_for(*, project: Project, batch) -> list[Scene]:
+    """The scenes of one delete that are still in the trash (what its Undo would bring back)."""
+    try:
+        batch = uuid.UUID(str(batch))
+    except ValueError:
+        return []
+    return list(Scene.all_objects.in_trash().filter(project=project, trash_batch=batch).order_by("position", "pk")
+                .only("pk", "project_id", "position", "title", "trash_batch"))

@@ -1,7 +1,9 @@
-"""Casting by @mention: a scene's cast is who its prompt @mentions, from the project's team's library.
+"""Casting by @mention: a scene's cast is who its text @mentions, from the project's team's library.
 
-Saving a scene may cast only people whose consent allows it here (characters.consent is the rule);
-casting from the list and un-casting write the mention into the prompt (storyboard.services)."""
+A scene's text is its prompt with its dialogue lines woven in (`scene_text`); a line spoken by a
+character names them "@Anna", so a character who speaks is cast like one the prompt mentions.
+Saving a scene or a line may cast only people whose consent allows it here (characters.consent is
+the rule); casting from the list and un-casting write the mention (storyboard.services)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import re
 from django.core.exceptions import ValidationError
 
 from projects.characters.consent import consent_problem
-from projects.models import Character, Scene
+from projects.models import Character, DialogueLine, Scene
+from projects.storyboard.dialogue.text import compose
 
 
 def mentioned_characters(prompt: str, team) -> list[Character]:
@@ -45,6 +48,19 @@ def prompt_cast_check(prompt: str, *, project, cast=()) -> None:
         raise ValidationError(" ".join(problems))
 
 
+def scene_lines(scene: Scene) -> list[DialogueLine]:
+    """The scene's dialogue lines in order, with their characters (prefetched ones when the caller has them)."""
+    prefetched = getattr(scene, "_prefetched_objects_cache", {}).get("lines")
+    if prefetched is not None:
+        return list(prefetched)
+    return list(DialogueLine.objects.filter(scene_id=scene.pk).select_related("character"))
+
+
+def scene_text(scene: Scene, lines=None) -> str:
+    """What the scene says: its prompt with its dialogue lines where they are spoken."""
+    return compose(scene.prompt, scene_lines(scene) if lines is None else lines)
+
+
 def scene_sync_cast(*, scene: Scene) -> None:
-    """The cast is who the prompt @mentions: deleting a mention un-casts the character."""
-    scene.cast.set(mentioned_characters(scene.prompt, scene.project.team))
+    """The cast is who the scene's text @mentions: deleting a mention (or a line) un-casts the character."""
+    scene.cast.set(mentioned_characters(scene_text(scene), scene.project.team))

@@ -1,11 +1,18 @@
-"""Forms for projects and scenes: a project, its budget and model policy, a scene and its editor."""
+"""Forms for projects and scenes: a project, its budget and model policy, a scene and its editor,
+a line of dialogue."""
+
+import re
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from generation.catalog import available_targets
-from projects.inputs import RefuseControlCharacters
+from projects.inputs import RefuseControlCharacters, parse_id
 from projects.models import (
+    MAX_LINE,
+    MAX_PARENTHETICAL,
     MAX_SCENE_SECONDS,
+    MAX_SPEAKER,
     MIN_SCENE_SECONDS,
     SIZE_CHOICES,
     Project,
@@ -85,7 +92,8 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
 
     def clean_prompt(self):
         prompt = self.cleaned_data["prompt"].strip()
-        if not prompt:
+        # A scene that speaks may leave its action empty: its lines are what it sends.
+        if not prompt and not (self.instance.pk and self.instance.lines.exists()):
             raise forms.ValidationError("Describe what happens in the scene.")
         return prompt
 
@@ -132,3 +140,115 @@ class SceneEditForm(SceneForm):
             if base is not None and name not in clashes and str(data.get(name, "")) == str(base.get(name) or ""):
                 data[name] = getattr(theirs, name)
         return cls(data, **kwargs)
+
+
+# A plain speaker is a name as a script writes it: "ANNA", "Mrs. O'Hara", "Jean-Luc".
+SPEAKER_NAME = re.compile(r"^[^\W\d_][\w .'\-]*$")
+
+
+class DialogueLineForm(RefuseControlCharacters, forms.Form):
+    """A line of dialogue: who speaks it (a character of the team's library, or a name), an optional
+    parenthetical and the words. An edit also carries the line's version and the values it was opened
+    with (its base), so a save after a teammate's merges by field (dialogue.dialogue_line_update)."""
+
+    character = forms.CharField(required=False)
+    speaker = forms.CharField(required=False, max_length=MAX_SPEAKER, error_messages={
+        "max_length": gettext_lazy("A speaker's name is at most %(limit_value)d characters.")})
+    parenthetical = forms.CharField(required=False, max_length=MAX_PARENTHETICAL + 2, error_messages={
+        "max_length": gettext_lazy("A parenthetical is at most %(limit_value)d characters: a word or two on "
+                                   "how the line is said.")})
+    text = forms.CharField(max_length=MAX_LINE, error_messages={
+        "required": gettext_lazy("Write the line."),
+        "max_length": gettext_lazy("A line is at most %(limit_value)d characters (this one has %(show_value)d): "
+                                   "split a long speech into several lines.")})
+    version = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    base_character = forms.CharField(required=False)
+    base_speaker = forms.CharField(required=False)
+    base_parenthetical = forms.CharField(required=False)
+    base_text = forms.CharField(required=False)
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    @classmethod
+    def opened_on(cls, line, *, team):
+        """The editor as it opens on `line`: its values, version and base."""
+        values = {"character": line.character_id or "", "speaker": "" if line.character_id else line.speaker,
+                  "parenthetical": line.parenthetical, "text": line.text}
+        return cls(initial={**values, "version": line.version, **{f"base_{k}": v for k, v in values.items()}},
+                   team=team)
+
+    def clean_character(self):
+        return self._character(self.cleaned_data["character"])
+
+    def clean_base_character(self):
+        return self._character(self.cleaned_data["base_character"], base=True)
+
+    def _character(self, value, *, base=False):
+        if not str(value).strip():
+            return None
+        pk = parse_id(value)
+        character = self.team.characters.filter(pk=pk).first() if pk else None
+        if character is None and not base:
+            raise forms.ValidationError(gettext("That character is not in your team's library: choose one from "
+                                                "the list, or type a name."))
+        return character
+
+    def clean_speaker(self):
+        name = re.sub(r"\s+", " ", self.cleaned_data["speaker"]).strip()
+        if name and not SPEAKER_NAME.match(name):
+            raise forms.ValidationError(gettext("A speaker's name is letters, spaces, apostrophes, dots and hyphens "
+                                                "(e.g. ANNA or Mrs. O'Hara)."))
+        return name
+
+    def clean_parenthetical(self):
+        value = re.sub(r"\s+", " ", self.cleaned_data["parenthetical"]).strip()
+        if value.startswith("(") and value.endswith(")"):
+            value = value[1:-1].strip()  # typed with its brackets: the studio writes them
+        if "(" in value or ")" in value:
+            raise forms.ValidationError(gettext("Write the parenthetical without brackets, e.g. sleepy."))
+        if len(value) > MAX_PARENTHETICAL:
+            raise forms.ValidationError(gettext("A parenthetical is at most %(limit)d characters: a word or two on "
+                                                "how the line is said.") % {"limit": MAX_PARENTHETICAL})
+        return value
+
+    def clean_text(self):
+        # One line of a prompt: a line break inside it would read as another row of the scene.
+        text = re.sub(r"\s+", " ", self.cleaned_data["text"]).strip()
+        if not text:
+            raise forms.ValidationError(gettext("Write the line."))
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and data.get("character") is None and not data.get("speaker"):
+            self.add_error("speaker", gettext("Say who speaks the line: choose a character or type a name."))
+        return data
+
+    def line_fields(self) -> dict:
+        """What the services take: the speaker as (character or None, name), the parenthetical, the words."""
+        data = self.cleaned_data
+        return {"speaker": (data["character"], data["speaker"]), "parenthetical": data["parenthetical"],
+                "text": data["text"]}
+
+    def base(self) -> dict | None:
+        """The values the editor was opened with; None from a form that did not carry them."""
+        data = self.cleaned_data
+        if not self.data.get("base_text"):
+            return None
+        return {"speaker": (data["base_character"], data["base_speaker"]),
+                "parenthetical": data["base_parenthetical"], "text": data["base_text"]}
+
+    def error_text(self) -> str:
+        return " ".join(m for errors in self.errors.values() for m in errors)
+
+
+def dialogue_context(*, lines, library, team, edited=None, add_form=None, **extra) -> dict:
+    """The dialogue section's context: each line with its editor (`edited`: a form as posted, by line
+    id, shown open with its errors or conflict), the add form and the team's character library."""
+    edited = edited or {}
+    for line in lines:
+        line.form = edited.get(line.pk) or DialogueLineForm.opened_on(line, team=team)
+    return {"dialogue": lines, "library": library, "add_line_form": add_form or DialogueLineForm(team=team),
+            **extra}

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from projects.models.storyboard import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
+from projects.models.storyboard import (
+    MAX_LINE,
+    MAX_PARENTHETICAL,
+    MAX_SCENE_SECONDS,
+    MAX_SPEAKER,
+    MIN_SCENE_SECONDS,
+)
+from projects.storyboard.dialogue.text import Spoken, interleave, line_text, split_parenthetical
 
 MAX_SCRIPT_BYTES = 1024 * 1024  # a feature film in Fountain is ~200 KB
 MAX_SCRIPT_SCENES = 500
@@ -25,7 +32,7 @@ _EXTENSION = re.compile(r"\s*\([^)]*\)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # "ANNA: Morning." or "@Anna: (sleepy) Morning." — a line of dialogue in a composed prompt.
 DIALOGUE_LINE = re.compile(r"^(?P<cast>@?)(?P<name>[^\W\d_][\w .'\-]{0,79}?): (?P<text>.+)$")
-TOGETHER = "(at the same time)"
+TOGETHER = "at the same time"  # the parenthetical of dual dialogue's second speaker
 
 
 class ScriptError(ValueError):
@@ -35,8 +42,15 @@ class ScriptError(ValueError):
 @dataclass
 class ScriptScene:
     title: str
-    lines: list[str] = field(default_factory=list)  # action and "NAME: dialogue" lines, in order
+    action: list[str] = field(default_factory=list)  # the action's lines, in order: the scene's prompt
+    dialogue: list[Spoken] = field(default_factory=list)  # each placed after so many action lines
     speakers: list[str] = field(default_factory=list)  # speaking characters as written (cleaned), first line first
+
+    @property
+    def lines(self) -> list[str]:
+        """Action and dialogue in the script's order, as a take's prompt carries them ("ANNA: Morning.")."""
+        return [row if isinstance(row, str) else line_text(row.label, row.parenthetical, row.text)
+                for row in interleave("\n".join(self.action), self.dialogue)]
 
     @property
     def prompt(self) -> str:
@@ -48,8 +62,10 @@ class ScriptScene:
 
     def as_dict(self) -> dict:
         # A heading with nothing under it still needs something to render: its own words.
-        return {**asdict(self), "prompt": (self.prompt or self.title)[:MAX_PROMPT],
-                "duration": self.estimated_duration()}
+        action = "\n".join(self.action) or ("" if self.dialogue else self.title)
+        return {"title": self.title, "speakers": self.speakers, "action": action[:MAX_PROMPT],
+                "dialogue": [line.as_dict() for line in self.dialogue],
+                "prompt": (self.prompt or self.title)[:MAX_PROMPT], "duration": self.estimated_duration()}
 
 
 def speaker_name(cue: str) -> str:
@@ -137,19 +153,40 @@ class _Builder:
 
     def action(self, text: str) -> None:
         if text := _plain(text):
-            self.current.lines.append(text)
+            self.current.action.append(text)
 
     def dialogue(self, cue: str, blocks: list[tuple[bool, str]], *, together: bool = False) -> None:
-        name = _plain(speaker_name(cue))
+        name = _plain(speaker_name(cue))[:MAX_SPEAKER]
         if not name:
             return
-        words = [_plain(t) for _, t in blocks if _plain(t)]
-        if together:
-            words.insert(0, TOGETHER)
-        if words:
-            self.current.lines.append(f"{name}: {' '.join(words)}")
+        words = " ".join(_plain(t) for _, t in blocks if _plain(t))
+        # A leading direction is the line's parenthetical; one further in stays among its words.
+        parenthetical, words = split_parenthetical(words)
+        if together or len(parenthetical) > MAX_PARENTHETICAL:
+            # A direction that is not the line's own (dual dialogue's second speaker has "at the same time";
+            # a paragraph of direction is not a parenthetical) stays in the words: nothing is cut.
+            words = f"({parenthetical}) {words}" if parenthetical else words
+            parenthetical = TOGETHER if together else ""
+        scene = self.current
+        for part in _speeches(words):
+            scene.dialogue.append(Spoken(name, part, parenthetical, after_prompt_lines=len(scene.action)))
+            parenthetical = "" if parenthetical != TOGETHER else parenthetical
         if name.casefold() not in {s.casefold() for s in self.current.speakers}:
             self.current.speakers.append(name)
+
+
+def _speeches(words: str) -> list[str]:
+    """A speech as lines of at most MAX_LINE characters, cut after a sentence where one ends in time,
+    else after a word: a monologue is several lines of one speaker, never cut short."""
+    parts = []
+    while len(words) > MAX_LINE:
+        head = words[:MAX_LINE + 1]
+        cut = max(head.rfind(". "), head.rfind("! "), head.rfind("? "), head.rfind("… "))
+        cut = cut + 1 if cut > MAX_LINE // 3 else head.rfind(" ")
+        cut = cut if cut > 0 else MAX_LINE
+        parts.append(words[:cut].strip())
+        words = words[cut:].strip()
+    return [*parts, words] if words else parts
 
 
 # --- Fountain -----------------------------------------------------------------------------------
@@ -287,27 +324,41 @@ def _action_line(line: str) -> str:
 
 
 def storyboard_fountain(*, title: str, scenes) -> str:
-    """A Fountain screenplay of the scenes (objects with .title and .prompt), in their order."""
+    """A Fountain screenplay of the scenes, in their order: objects with .title, .prompt and, as
+    `dialogue_lines`, their lines (each with speaker_name, parenthetical, text, after_prompt_lines)."""
     out = [f"Title: {_plain(title)}", ""]
     for scene in scenes:
         heading = _plain(scene.title).upper()
         out += [heading if _HEADING.match(heading) else "." + heading, ""]
-        for raw in scene.prompt.splitlines():
-            if not raw.strip():
-                continue
-            match = DIALOGUE_LINE.match(raw.strip())
-            # A speaker is written in capitals ("ANNA: …") or cast ("@Anna: …"); "Later: rain." is action.
-            # (A cast name never holds ". ": "@Anna waves. ANNA: hi" is a sentence, not Anna speaking.)
-            if match and (match["name"] == match["name"].upper() or (match["cast"] and ". " not in match["name"])):
-                text = match["text"].strip()
-                direction = re.match(r"^(\([^)]*\))\s*(.*)$", text)
-                cue = match["name"].strip().upper()
-                if direction and direction[1] == TOGETHER:
-                    out += [cue + " ^", direction[2], ""]
-                elif direction:
-                    out += [cue, direction[1]] + ([direction[2]] if direction[2] else []) + [""]
-                else:
-                    out += [cue, text, ""]
-            else:
-                out += [_action_line(raw), ""]
+        for row in interleave(scene.prompt, getattr(scene, "dialogue_lines", ())):
+            if not isinstance(row, str):
+                out += _cue(row.speaker_name, row.parenthetical, row.text)
+            elif row.strip():
+                out += _prompt_row(row)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _cue(name: str, parenthetical: str, text: str) -> list[str]:
+    """A line of dialogue as Fountain writes it: the cue in capitals, its direction, its words."""
+    cue = _plain(name).upper()
+    if not any(c.isupper() for c in cue):  # a name without capitals (安娜) is a cue only when forced
+        cue = "@" + cue
+    if parenthetical == TOGETHER:  # the second speaker of dual dialogue
+        return [cue + " ^", *_words(text), ""]
+    return [cue, *([f"({parenthetical})"] if parenthetical else []), *_words(text), ""]
+
+
+def _words(text: str) -> list[str]:
+    direction = re.match(r"^(\([^)]*\))\s*(.*)$", text)
+    return [direction[1], *([direction[2]] if direction[2] else [])] if direction else [text]
+
+
+def _prompt_row(raw: str) -> list[str]:
+    """A row of the prompt: action, or dialogue typed as "ANNA: …" before lines were data."""
+    match = DIALOGUE_LINE.match(raw.strip())
+    # A speaker is written in capitals ("ANNA: …") or cast ("@Anna: …"); "Later: rain." is action.
+    # (A cast name never holds ". ": "@Anna waves. ANNA: hi" is a sentence, not Anna speaking.)
+    if match and (match["name"] == match["name"].upper() or (match["cast"] and ". " not in match["name"])):
+        parenthetical, text = split_parenthetical(match["text"].strip())
+        return _cue(match["name"].strip(), parenthetical, text)
+    return [_action_line(raw), ""]

@@ -19,11 +19,12 @@ from projects.activity.notifications import invitation_notify
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
 from projects.inputs import parse_id
-from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.live import ChangeKind, live_publish
 from projects.models import (
     AuditAction,
     BoardView,
     Character,
+    DialogueLine,
     Invitation,
     Membership,
     Project,
@@ -33,7 +34,14 @@ from projects.models import (
     UserPreference,
 )
 from projects.models.storyboard import RECIPE_FIELDS
-from projects.storyboard.casting import mentioned_characters, prompt_cast_check, scene_sync_cast
+from projects.storyboard.casting import (
+    mentioned_characters,
+    prompt_cast_check,
+    scene_lines,
+    scene_sync_cast,
+    scene_text,
+)
+from projects.storyboard.dialogue.text import compose, remap_after
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -238,7 +246,8 @@ def project_create(*, team: Team, user, name: str, description: str = "",
 
 
 def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
-                 camera_notes: str = "") -> Scene:
+                 camera_notes: str = "", dialogue: list[DialogueLine] = ()) -> Scene:
+    """A new scene at the end of the storyboard; `dialogue`: its lines, unsaved, in order (a script's)."""
     with transaction.atomic():
         position = project.scenes.count()
         scene = Scene(
@@ -246,8 +255,14 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
             size=size, camera_notes=camera_notes, updated_by=user,
         )
         scene.full_clean()
-        prompt_cast_check(prompt, project=project)
+        if not prompt.strip() and not dialogue:
+            raise ValidationError(gettext("Describe what happens in the scene."))
+        prompt_cast_check(compose(prompt, dialogue), project=project)
         scene.save()
+        for position, line in enumerate(dialogue):
+            line.scene, line.position, line.updated_by = scene, position, user
+            line.full_clean(exclude=["scene", "updated_by"])
+        DialogueLine.objects.bulk_create(dialogue)
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
@@ -269,7 +284,10 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     if unknown:
         raise ValueError(f"Not scene fields: {sorted(unknown)}")
     for _attempt in range(3):  # a colleague may save again between our read and our write
-        current = Scene.objects.select_related("updated_by").get(pk=scene.pk)
+        current = Scene.objects.select_related("updated_by").filter(pk=scene.pk).first()
+        if current is None:  # a teammate moved it to the trash after the page asked for it
+            raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was saved. "
+                                          "Restore it from the project's Trash to save your edit."))
         if current.version == expected_version:
             writing = fields
         elif base is None:
@@ -285,12 +303,17 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
         if not changed:
             return current  # nothing of ours is new: no version bump, no feed entry
         if "prompt" in changed:  # refused before anything is written: the cast follows the prompt
-            prompt_cast_check(writing["prompt"], project=current.project,
+            lines = scene_lines(current)
+            if not writing["prompt"].strip() and not lines:
+                raise ValidationError(gettext("Describe what happens in the scene."))
+            prompt_cast_check(compose(writing["prompt"], lines), project=current.project,
                               cast=current.cast.values_list("pk", flat=True))
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
             **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
+            if "prompt" in changed:
+                _keep_lines_in_place(lines, old_prompt=current.prompt, new_prompt=writing["prompt"])
             break
         expected_version = expected_version if base is not None else -1
     else:
@@ -305,6 +328,13 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene
+
+
+def _keep_lines_in_place(lines: list[DialogueLine], *, old_prompt: str, new_prompt: str) -> None:
+    """Dialogue spoken between two rows of the action stays between them when the action is edited."""
+    for line, after in zip(lines, remap_after(old_prompt, new_prompt, [line.after_prompt_lines for line in lines])):
+        if after != line.after_prompt_lines:
+            DialogueLine.objects.filter(pk=line.pk).update(after_prompt_lines=after)
 
 
 def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = None, remove: bool = False) -> Scene:
@@ -341,23 +371,17 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     return scene
 
 
+# What a take is made from beyond the recipe's fields: editing one makes an approval stale too.
+FRAME_FIELDS = ("reference_image", "start_frame", "end_frame")
+
+
 def _stale_after(current: Scene, changed) -> list[str]:
     """The scene's stale-approval fields once `changed` are written: a recipe field edited
     while a take is approved means that take no longer shows what the scene asks for."""
     if not current.approved_take_id:
         return []
-    stale = [name for name in changed if name in RECIPE_FIELDS or name == "reference_image"]
+    stale = [name for name in changed if name in RECIPE_FIELDS or name in FRAME_FIELDS]
     return list(dict.fromkeys([*current.approval_stale_fields, *stale]))
-
-
-def scene_delete(*, scene: Scene, user=None) -> None:
-    with transaction.atomic():
-        project = scene.project
-        scene_id = scene.pk
-        _feed(project, "scene_deleted", user, f"deleted scene {scene.number}, {scene.title}")
-        scene.delete()
-        live_publish(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=scene_id, actor=user)
-        _renumber(project)
 
 
 def scene_move(*, scene: Scene, offset: int, user=None) -> None:
@@ -369,25 +393,25 @@ def scene_move(*, scene: Scene, offset: int, user=None) -> None:
         if not 0 <= target < len(scenes):
             return
         scenes.insert(target, scenes.pop(index))
-        _save_order(scenes, user)
+        save_order(scenes, user)
         _feed(scene.project, "scenes_reordered", user,
               f"moved {scene.title} from scene {index + 1} to {target + 1}", scene=scene)
 
 
-def _renumber(project: Project) -> None:
-    _save_order(list(Scene.objects.filter(project=project)))
-
-
-def _save_order(scenes: list[Scene], user=None) -> None:
+def save_order(scenes: list[Scene], user=None, *, project: Project | None = None, publish: bool = False) -> bool:
+    """Number the board's scenes 0, 1, 2 … in this order (what every board and export shows).
+    Every open board is told the order when a scene moved (or always, with `publish`); returns whether one
+    moved."""
     moved = False
     for position, s in enumerate(scenes):
         if s.position != position:
-            Scene.objects.filter(pk=s.pk).update(position=position)
+            Scene.all_objects.filter(pk=s.pk).update(position=position)
             s.position = position
             moved = True
-    if moved:  # every open board puts its frames in this order
-        live_publish(kind=ChangeKind.SCENES_REORDERED, project=scenes[0].project, actor=user,
+    if (moved or publish) and (scenes or project is not None):  # every open board puts its frames in this order
+        live_publish(kind=ChangeKind.SCENES_REORDERED, project=project or scenes[0].project, actor=user,
                      data={"order": [s.pk for s in scenes]})
+    return moved
 
 
 def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
@@ -396,8 +420,9 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
     `scene_ids` must be every scene of the project, once: a list drawn before a teammate
     added or deleted a scene is refused (StaleOrder) rather than guessed at.
     """
-    ids = _scene_ids(scene_ids)
+    ids = scene_ids_from(scene_ids)
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
             raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
@@ -405,8 +430,7 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         by_pk = {s.pk: s for s in scenes}
         ordered = [by_pk[pk] for pk in ids]
         moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
-        _save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        save_order(ordered, user)
         if moved:
             _feed(project, "scenes_reordered", user, "reordered the scenes: " + ", ".join(
                 f"{s.position + 1}. {s.title}" for s in ordered)[:480])
@@ -415,10 +439,11 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
 
 def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
     """Move the selected scenes together, keeping their order: to "top", "bottom" or position N (1-based)."""
-    ids = set(_scene_ids(scene_ids))
+    ids = set(scene_ids_from(scene_ids))
     if not ids:
         raise ValidationError("Select at least one scene to move.")
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in scenes if s.pk in ids]
         if len(chosen) != len(ids):
@@ -436,34 +461,21 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
             if not 0 <= at <= len(rest):
                 raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
         ordered = rest[:at] + chosen + rest[at:]
-        _save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        save_order(ordered, user)
         _feed(project, "scenes_reordered", user,
               f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} ({', '.join(s.title for s in chosen)}) "
               f"to {chosen[0].position + 1}")
     return ordered
 
 
-def scene_bulk_delete(*, project: Project, scene_ids, user=None) -> int:
-    """Delete the selected scenes (and their takes) and renumber the rest. Returns how many went."""
-    ids = set(_scene_ids(scene_ids))
-    if not ids:
-        raise ValidationError("Select at least one scene to delete.")
-    with transaction.atomic():
-        found = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids).values_list("pk", flat=True))
-        if len(found) != len(ids):
-            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was deleted.")
-        titles = list(Scene.objects.filter(pk__in=found).order_by("position").values_list("title", flat=True))
-        _feed(project, "scene_deleted", user,
-              f"deleted {len(found)} scene{'s' if len(found) != 1 else ''}: {', '.join(titles)}")
-        Scene.objects.filter(pk__in=found).delete()
-        live_publish_many([dict(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=pk, actor=user)
-                           for pk in found])
-        _renumber(project)
-    return len(found)
+def project_touch(project: Project) -> None:
+    """The project was changed now. Called first in a transaction that then locks scene rows: the project
+    row, then its scenes, is the order every booking (generation/spend/budget.py) and the trash take them
+    in, so none of them waits on another in a circle (PostgreSQL would end one with "deadlock detected")."""
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
 
 
-def _scene_ids(values) -> list[int]:
+def scene_ids_from(values) -> list[int]:
     """Scene ids from a form: repeated values or one comma-separated string."""
     if isinstance(values, str):
         values = values.split(",")
@@ -491,16 +503,44 @@ def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
     # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
     if problem := consent_problem(character, project=scene.project, provider_kind=None):
         raise ValidationError(f"{problem} {character.name} cannot be cast.")
-    if character in mentioned_characters(scene.prompt, scene.project.team):
+    if character in mentioned_characters(scene_text(scene), scene.project.team):
         return scene
     return scene_update(scene=scene, expected_version=scene.version, user=user,
                         prompt=f"{scene.prompt.rstrip()} @{character.name}")
 
 
 def scene_cast_remove(*, scene: Scene, character: Character, user) -> Scene:
-    """Un-casting turns every @Name mention back into the plain name."""
+    """Un-casting turns every @Name mention back into the plain name, in the prompt and in the
+    dialogue, and the character's own lines are then spoken by that plain name."""
     pattern = re.compile(r"@" + re.escape(character.name) + r"(?![\w])", re.IGNORECASE)
-    prompt = pattern.sub(character.name, scene.prompt)
-    if prompt == scene.prompt:
-        return scene
-    return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+    with transaction.atomic():
+        lines = [line for line in scene_lines(scene)
+                 if line.character_id == character.pk or pattern.search(line.text)]
+        for line in lines:
+            speaks = line.character_id == character.pk
+            DialogueLine.objects.filter(pk=line.pk).update(
+                character_id=None if speaks else line.character_id, speaker=character.name if speaks else line.speaker,
+                text=pattern.sub(character.name, line.text), version=F("version") + 1, updated_by=user)
+        prompt = pattern.sub(character.name, scene.prompt)
+        if prompt != scene.prompt:  # its save syncs the cast from the lines too
+            return scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        if lines:
+            return scene_dialogue_changed(scene=scene, user=user)
+    return scene
+
+
+def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
+    """After a scene's lines changed (projects.storyboard.dialogue): a new version of the scene, its
+    approval stale, its cast, the feed and every open board and panel."""
+    current = Scene.objects.get(pk=scene.pk)
+    Scene.objects.filter(pk=scene.pk).update(version=F("version") + 1, updated_by=user, updated_at=timezone.now(),
+                                             approval_stale_fields=_stale_after(current, ["dialogue"]))
+    scene.refresh_from_db()
+    cast_before = set(scene.cast.values_list("pk", flat=True))
+    scene_sync_cast(scene=scene)
+    recast = set(scene.cast.values_list("pk", flat=True)) != cast_before
+    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: dialogue{', cast' if recast else ''}",
+          scene=scene)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": ["dialogue"], "version": scene.version})
+    return scene

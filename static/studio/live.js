@@ -7,6 +7,7 @@
  *  - a frame or take the page already shows is replaced, not added twice;
  *  - one-click forms that arrive over the stream get a fresh idempotency key of their own;
  *  - "who is editing" on frames, from the presence list;
+ *  - a line of dialogue being typed survives a teammate's change to the same scene's lines;
  *  - the scene this page is editing is told to the server (presence);
  *  - where a stream can't be held, one request every 30 s asks for the changes since the cursor.
  */
@@ -50,12 +51,18 @@
     renumber();
   }
 
+  // Presence is pushed alike to every page of the project: this page leaves its own user out
+  // (nobody is shown their own avatar, or told "you are editing" on their own frame).
   function showEditing() {
     const presence = document.getElementById("presence");
+    const me = (live() && live().dataset.me) || "";
+    if (presence && me) presence.querySelectorAll('[data-user="' + me + '"]').forEach(function (el) { el.remove(); });
     let editing = {};
     try { editing = JSON.parse(presence ? presence.dataset.editing || "{}" : "{}"); } catch (e) { editing = {}; }
     document.querySelectorAll("[data-editing-for]").forEach(function (slot) {
-      const names = editing[slot.dataset.editingFor] || [];
+      const names = (editing[slot.dataset.editingFor] || [])
+        .filter(function (person) { return String(person.id) !== me; })
+        .map(function (person) { return person.name; });
       slot.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " editing" : "";
       slot.hidden = !names.length;
     });
@@ -102,7 +109,52 @@
   // What the person is doing survives a teammate's change to the same region: a ticked frame
   // stays ticked, a half-typed remix prompt stays typed (and its box open), a frame being
   // dragged is left alone (the drop re-draws the frames anyway).
+  function edited(field) {
+    if (field.tagName === "SELECT") {
+      return Array.from(field.options).some(function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return "defaultValue" in field && field.type !== "hidden" && field.value !== field.defaultValue;
+  }
+
+  // A line of dialogue being edited (or added) keeps what was typed, and the version it was opened on:
+  // saving it then merges with the teammate's change or asks. A line the teammate deleted hands what
+  // was typed to the "Add a line" form, so it can be added back.
+  function keepTypedLines(oldEl, newEl) {
+    oldEl.querySelectorAll("form[data-line-form]").forEach(function (form) {
+      const details = form.closest("details");
+      const wasOpen = details && details.open;
+      const typed = Array.from(form.elements).some(edited);
+      let fresh = newEl.querySelector('form[data-line-form="' + form.dataset.lineForm + '"]');
+      if (!fresh && typed) {
+        fresh = newEl.querySelector('form[data-line-form="new"]');
+        if (!fresh || Array.from(fresh.elements).some(edited)) return;
+        ["character", "speaker", "parenthetical", "text"].forEach(function (name) {
+          if (form.elements[name] && fresh.elements[name]) fresh.elements[name].value = form.elements[name].value;
+        });
+        if (fresh.closest("details")) fresh.closest("details").open = true;
+        return;
+      }
+      if (!fresh) return;
+      if (typed) fresh.replaceWith(form);
+      const into = (typed ? form : fresh).closest("details");
+      if (into && wasOpen) into.open = true;
+    });
+  }
+
+  // A region's own message ("Line saved.", a refusal) answered this page's action; the same change
+  // coming back over the stream, drawn for everyone, has none: keep it where the user reads it.
+  function keepMessages(oldEl, newEl) {
+    oldEl.querySelectorAll(":scope > p[role=status][data-testid], :scope > p[role=alert][data-testid]").forEach(function (msg) {
+      if (newEl.querySelector('[data-testid="' + msg.dataset.testid + '"]')) return;
+      const heading = newEl.querySelector(":scope > h2, :scope > h3");
+      if (heading) heading.after(msg.cloneNode(true));
+      else newEl.prepend(msg.cloneNode(true));
+    });
+  }
+
   function keepWhatTheUserIsDoing(oldEl, newEl) {
+    keepMessages(oldEl, newEl);
+    keepTypedLines(oldEl, newEl);
     const oldBox = oldEl.querySelector(".frame-select");
     const newBox = newEl.querySelector(".frame-select");
     if (oldBox && newBox) newBox.checked = oldBox.checked;
@@ -116,10 +168,26 @@
     });
   }
 
+  // While a change from the stream (or the fallback poll) is being swapped in. A region this page is
+  // waiting on an answer for (a form in it sent a request) is left alone by the stream: htmx swaps the
+  // answer into the element it resolved when sending, so replacing that element would drop the answer
+  // ("Line saved.", the edited region) on the floor. The answer shows the region as it is now anyway.
+  let fromStream = false;
+  document.addEventListener("htmx:sseBeforeMessage", function () { fromStream = true; });
+  document.addEventListener("htmx:sseMessage", function () { fromStream = false; });
+
+  function waitingOnAnswer(el) {
+    return el.classList.contains("htmx-request") || el.querySelector(".htmx-request") !== null;
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     const fragment = evt.detail.fragment;
     if (!fragment || !fragment.children) return;
     const target = evt.detail.target;
+    if (fromStream && target && target.classList && waitingOnAnswer(target)) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
     if (target && target.classList && target.classList.contains("frame") &&
         (target.classList.contains("sortable-chosen") || target.classList.contains("sortable-ghost"))) {
       evt.detail.shouldSwap = false;
@@ -166,7 +234,10 @@
       const order = response.headers.get("X-Live-Order");
       const reset = response.headers.get("X-Live-Reset");
       return response.text().then(function (html) {
-        if (html.trim()) htmx.swap(el, html, { swapStyle: "none" });
+        if (html.trim()) {
+          fromStream = true;
+          try { htmx.swap(el, html, { swapStyle: "none" }); } finally { fromStream = false; }
+        }
         if (order) reorder(JSON.parse(order));
         if (reset) reloadBoard();
         setCursor(cursor);

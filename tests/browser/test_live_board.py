@@ -36,8 +36,9 @@ def titles(page: Page) -> list[str]:
 
 def test_a_teammates_changes_appear_without_reloading(two_people, live_server, project):
     owner_page, rita = two_people
-    # Both are here: each sees the other's avatar.
-    expect(rita.get_by_test_id("present")).to_have_count(2, timeout=LIVE)
+    # Both are here: each sees the other's avatar (and not their own).
+    expect(rita.get_by_test_id("present")).to_have_count(1, timeout=LIVE)
+    expect(owner_page.get_by_test_id("present")).to_have_count(1, timeout=LIVE)
 
     # Add
     form = owner_page.get_by_test_id("add-scene-form")
@@ -80,6 +81,28 @@ def test_a_teammates_changes_appear_without_reloading(two_people, live_server, p
     assert rita.evaluate("window.__noReload") is True
 
 
+def test_nobody_is_shown_their_own_presence(two_people, live_server, project, owner):
+    owner_page, rita = two_people
+    rita_user = project.team.memberships.get(user__username="rita").user
+    expect(owner_page.get_by_test_id("present")).to_have_count(1, timeout=LIVE)
+    expect(owner_page.get_by_test_id("present")).to_have_attribute("data-user", str(rita_user.pk))
+    expect(rita.get_by_test_id("present")).to_have_attribute("data-user", str(owner.pk), timeout=LIVE)
+
+    # The owner edits Bridge: Rita is told, the owner's own frame says nothing about it.
+    scene_card(owner_page, "Bridge")
+    expect(frame(rita, "Bridge").locator(".frame-editing")).to_have_text(f"{owner.username} is editing",
+                                                                         timeout=LIVE)
+    # A later change pushed to every page (Rita opening a scene) redraws the owner's presence too.
+    scene_card(rita, "Arrival")
+    expect(frame(owner_page, "Arrival").locator(".frame-editing")).to_have_text("rita is editing", timeout=LIVE)
+    expect(owner_page.get_by_test_id("present")).to_have_count(1)
+    expect(owner_page.get_by_test_id("present")).to_have_attribute("data-user", str(rita_user.pk))
+    expect(frame(owner_page, "Bridge").locator(".frame-editing")).to_have_text("")
+    expect(frame(owner_page, "Bridge").locator(".frame-editing")).to_be_hidden()
+    expect(frame(rita, "Arrival").locator(".frame-editing")).to_have_text("")
+    expect(rita.get_by_test_id("present")).to_have_count(1)
+
+
 def owner_page_user(page: Page) -> str:
     return page.locator(".topbar .user").inner_text()
 
@@ -87,8 +110,7 @@ def owner_page_user(page: Page) -> str:
 def test_the_reorder_and_delete_of_one_reach_the_other(two_people, project):
     owner_page, rita = two_people
     owner_page.get_by_test_id("frame-select").first.check()  # Arrival
-    owner_page.get_by_test_id("bulk-delete").click()
-    owner_page.get_by_role("button", name="Delete").click()  # the confirmation page
+    owner_page.get_by_test_id("bulk-delete").click()  # to the trash, at once
     expect(frame(rita, "Arrival")).to_have_count(0, timeout=LIVE)
     expect(rita.locator("#board-frames .frame-number").first).to_have_text("1", timeout=LIVE)
     assert rita.evaluate("window.__noReload") is True

@@ -227,6 +227,30 @@ def test_the_pdf_shows_every_scene_with_its_approval_state(project, owner, revie
     assert [len(page.images) for page in pdf.pages] == [2, 0]
 
 
+def test_the_pdf_prints_each_scenes_lines_as_dialogue_and_a_takes_as_they_were_sent(
+        project, owner, editor, reviewer, make_scene, render_take, run_export):
+    from projects.storyboard.dialogue import services as dialogue
+
+    def say(scene, text, speaker="ANNA", parenthetical=""):
+        dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, speaker), text=text,
+                                   parenthetical=parenthetical)
+
+    quay = make_scene(title="Quay", duration=1, prompt="The boat leaves.")
+    say(quay, "We sail at noon.", speaker="BEN")
+    take_approve(take=render_take(quay), user=reviewer)
+    say(quay, "Said after the take was made.", speaker="BEN")  # the scene moved on; its take did not
+    dawn = make_scene(title="Dawn", duration=1, prompt="Anna pours coffee.")  # no take: the scene's own lines
+    say(dawn, "Morning.", parenthetical="sleepy")
+
+    export = run_export(project, owner)
+
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(export.pdf.path).pages)
+    assert "The boat leaves." in text and "BEN We sail at noon." in text
+    assert "Said after the take was made." not in text
+    assert "Anna pours coffee." in text and "ANNA (sleepy) Morning." in text
+    assert "BEN: We sail at noon." not in text  # printed as dialogue, not as a row of the prompt
+
+
 def test_a_withheld_approved_take_never_leaves_the_studio(project, owner, approved, run_export):
     approved("Dawn")
     withheld = approved("Sam on the pier")

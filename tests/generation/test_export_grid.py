@@ -34,6 +34,21 @@ def test_a_grid_of_13_scenes_takes_3_pages_and_shows_every_scene(tmp_path):
     assert "6.5 s" in text  # scene 13's length
 
 
+@pytest.mark.parametrize("layout", ["grid", "scenes"])
+def test_a_scenes_lines_print_under_its_notes_and_a_long_exchange_goes_on_as_dots(tmp_path, layout):
+    lines = tuple(export_pdf.PanelLine("Anna" if n % 2 else "Ben", "sleepy" if n == 1 else "", f"Line number {n}.")
+                  for n in range(1, 13))
+    panel = export_pdf.BoardPanel(number=1, title="Kitchen", prompt="Anna pours coffee.", duration=4,
+                                  approval="Not in the cut: No approved take.", approved=False, dialogue=lines)
+    out = tmp_path / f"{layout}.pdf"
+
+    export_pdf.write_storyboard([panel], out, title="Harbour", subtitle="1 scene", layout=layout)
+
+    _, text = _text(out)
+    assert "Anna pours coffee." in text and "ANNA (sleepy) Line number 1." in text and "BEN Line number 2." in text
+    assert "Line number 12." not in text and text.rstrip().endswith("...")  # the board is not the script
+
+
 def test_one_scene_per_row_stays_three_a_page(tmp_path):
     out = tmp_path / "rows.pdf"
     export_pdf.write_storyboard(_panels(13), out, title="Harbour", subtitle="13 scenes")

@@ -305,7 +305,7 @@ def test_what_a_page_is_editing_survives_its_stream_reconnecting(client_for, edi
     # The browser reconnects before the server notices the old stream is gone.
     presence_join(project_id=project.pk, user_id=editor.pk, client=row_client, stream="second")
     presence_leave(project_id=project.pk, user_id=editor.pk, client=row_client, stream="first")
-    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: ["eddie"]}
+    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: [{"id": editor.pk, "name": "eddie"}]}
 
 
 @pytest.mark.django_db
@@ -314,7 +314,7 @@ def test_a_page_may_say_what_it_edits_before_its_stream_joined(client_for, edito
 
     client_for(editor).post(reverse("projects:project_presence", args=[project.pk]),
                             {"client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11", "editing": scene.pk})
-    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: ["eddie"]}
+    assert editing_map(presence_for(project_id=project.pk)) == {scene.pk: [{"id": editor.pk, "name": "eddie"}]}
 
 
 @pytest.mark.django_db
@@ -410,3 +410,50 @@ def test_a_reconnecting_stream_replays_a_notification_to_its_recipient_only(
     # Another team's user, on their own team's stream (ours is a 404 to them): nothing either.
     assert not any('id="bell"' in data for data in stream(outsider, reverse("projects:team_events",
                                                                             args=[rival_team.pk])))
+
+
+@pytest.mark.django_db
+def test_the_board_shows_who_else_is_here_and_never_yourself(client_for, owner, editor, project, scene):
+    from projects.live.presence import presence_join
+
+    presence_join(project_id=project.pk, user_id=owner.pk, client=f"{owner.pk}-tab", stream="s1")
+    presence_join(project_id=project.pk, user_id=editor.pk, client=f"{editor.pk}-tab", stream="s2")
+    html = client_for(owner).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert f'data-user="{editor.pk}"' in html and f'data-user="{owner.pk}"' not in html
+    # The page knows whom to leave out of what the stream pushes to every page of the project.
+    assert f'data-me="{owner.pk}"' in html
+
+
+def test_studios_on_two_databases_of_one_redis_server_wake_only_their_own_readers(settings, monkeypatch):
+    # Redis pub/sub ignores the database number: two studios sharing a Redis server on separate
+    # databases (staging beside production, parallel test workers) must not wake each other.
+    import redis
+
+    import projects.live
+
+    published, subscribed = [], []
+
+    class Redis:
+        def publish(self, channel, message):
+            published.append((self.url, channel))
+
+        def pubsub(self):
+            return self
+
+        def subscribe(self, channel):
+            subscribed.append((self.url, channel))
+
+    def from_url(url, **options):
+        client = Redis()
+        client.url = url
+        return client
+
+    monkeypatch.setattr(redis.Redis, "from_url", from_url)
+    for url in ("redis://127.0.0.1:6379/1", "redis://127.0.0.1:6379/2"):
+        settings.LIVE_REDIS_URL = url
+        monkeypatch.setattr(projects.live, "_redis", None)
+        Hub(_names, background=False)._pubsub()  # a web process's reader listens
+        projects.live.wake(7)  # a process of the same studio tells it there is news
+
+    assert published == subscribed  # each studio's reader hears its own studio …
+    assert published[0][1] != published[1][1]  # … and only its own

@@ -19,7 +19,8 @@ from generation.models import Render, Status
 from projects.live import ChangeKind, live_publish
 from projects.live.fragments import coalesce_key, draw_all
 from projects.live.hub import END, KEEP_ALIVE, Hub, Message, Subscriber
-from projects.live.presence import presence_beat_all, presence_join
+from projects.live.presence import presence_join
+from projects.live.stream import keep_open
 from projects.models import ChangeEvent, Presence, Role
 from projects.storyboard import services
 from tests.live.sse import deliveries, drain
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees 
 @pytest.fixture
 def studio_hub():
     """The hub as a web process runs it (fragments, coalescing, the keep-alive), pumped by the test."""
-    return Hub(draw_all, coalesce=coalesce_key, keep=presence_beat_all, background=False)
+    return Hub(draw_all, coalesce=coalesce_key, keep=keep_open, background=False)
 
 
 def _open(hub, project, role, user_id, count=1):
@@ -161,6 +162,107 @@ def test_a_region_that_differs_per_person_is_drawn_once_per_person_not_per_page(
     assert {drain(page)[0].data for page in editors} == {f"for {editor.pk}"}
 
 
+def _guest_link(project, owner, scenes):
+    from projects.review import guest_links
+
+    link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                          scenes=scenes, days=3)
+    return link, token
+
+
+def _open_guests(hub, project, link, count):
+    from projects.live.review_fragments import guest_role
+
+    pages = [hub.subscribe(Subscriber(channel=("project", project.pk), role=guest_role(link.pk), user_id=0,
+                                      client=f"0-guest-{link.pk}-{i}")) for i in range(count)]
+    hub.pump()
+    return pages
+
+
+def test_each_review_links_guests_are_an_audience_of_their_own_never_a_roles(
+        studio_hub, project, make_scene, finished_take, owner, editor, viewer):
+    from projects.review import services as review
+
+    dawn, storm = make_scene(title="Dawn"), make_scene(title="Storm")
+    take, other = finished_take(dawn), finished_take(storm)
+    dawn_link, _ = _guest_link(project, owner, [dawn])
+    storm_link, _ = _guest_link(project, owner, [storm])
+    editors = _open(studio_hub, project, Role.EDITOR, editor.pk, 3)
+    viewers = _open(studio_hub, project, Role.VIEWER, viewer.pk, 2)
+    dawn_guests = _open_guests(studio_hub, project, dawn_link, 4)
+    storm_guests = _open_guests(studio_hub, project, storm_link, 3)
+    draws = studio_hub.draws
+
+    review.comment_add(take=take, author=editor, body="Team only: the sky is cheap", at=0.5)
+    review.comment_add(take=take, author=editor, body="For the client: the boat", at=1, shared=True)
+    review.comment_add(take=other, author=editor, body="Storm, shared", at=1, shared=True)
+    studio_hub.pump()
+
+    # Three changes, each drawn once for the editors, once for the viewers and once per link watching.
+    assert studio_hub.draws - draws == 3 * 4
+    handed = [deliveries(page) for page in dawn_guests]
+    assert all(len(got) == 1 for got in handed) and len({id(got[0].data) for got in handed}) == 1
+    dawn_html = handed[0][0].data.decode()
+    assert "For the client: the boat" in dawn_html
+    for hidden in ("Team only", "Storm, shared", 'id="frame-', 'id="presence"', "review-status"):
+        assert hidden not in dawn_html, hidden
+    storm_html = b"".join(d.data for d in deliveries(storm_guests[0])).decode()
+    assert "Storm, shared" in storm_html and "the boat" not in storm_html and "Team only" not in storm_html
+    # The members' pages get the frames and every thread, never a guest's drawing (its token slot).
+    member_html = b"".join(d.data for d in deliveries(editors[0])).decode()
+    assert "Team only: the sky is cheap" in member_html and 'id="frame-' in member_html
+    assert "__token__" not in member_html
+    assert all(deliveries(page) for page in editors[1:] + viewers + storm_guests[1:])
+
+
+def test_a_guests_page_is_handed_no_presence_no_reorder_and_no_ones_bell(
+        studio_hub, project, make_scene, finished_take, owner, editor):
+    from projects.review import services as review
+
+    dawn, storm = make_scene(title="Dawn"), make_scene(title="Storm")
+    take = finished_take(dawn)
+    link, _ = _guest_link(project, owner, [dawn])
+    [guest] = _open_guests(studio_hub, project, link, 1)
+    [board] = _open(studio_hub, project, Role.EDITOR, editor.pk)
+
+    presence_join(project_id=project.pk, user_id=editor.pk, client=board.client, stream=board.stream)
+    services.scene_reorder(project=project, user=owner, scene_ids=[storm.pk, dawn.pk])
+    review.comment_add(take=take, author=owner, body="@eddie look at the mist", at=1)  # rings Eddie's bell
+    live_publish(kind=ChangeKind.NOTIFICATION, team_id=project.team_id, recipient_id=editor.pk)
+    studio_hub.pump()
+
+    assert deliveries(guest) == []
+    assert {m.event for m in drain(board)} >= {"change", "order"}
+
+
+def test_what_a_review_change_shows_is_read_once_however_many_roles_and_links_watch(
+        project, scene, finished_take, owner, editor, reviewer, viewer):
+    from projects.review import services as review
+
+    take = finished_take(scene)
+    first = review.comment_add(take=take, author=editor, body="Horizon tilts", at=1, shared=True)
+    link, _ = _guest_link(project, owner, [scene])
+
+    def queries_to_deliver(roles, guests=0):
+        hub = Hub(draw_all, coalesce=coalesce_key, background=False)
+        for role, user in roles:
+            _open(hub, project, role, user.pk)
+        _open_guests(hub, project, link, guests)
+        review.comment_reply(parent=first, author=reviewer, body="Fixed in the next take", shared=True)
+        review.take_request_changes(take=take, user=reviewer, note="Thinner mist", at=1)
+        with CaptureQueriesContext(connection) as queries:
+            assert hub.pump() >= 2
+        return len(queries)
+
+    one_role = queries_to_deliver([(Role.EDITOR, editor)])
+    every_role = queries_to_deliver([(Role.OWNER, owner), (Role.EDITOR, editor), (Role.REVIEWER, reviewer),
+                                     (Role.VIEWER, viewer)])
+    assert every_role == one_role
+    # A link's guests are drawn by what the link shows: a few queries for the link, not for each of its pages.
+    assert queries_to_deliver([(Role.EDITOR, editor)], guests=1) == queries_to_deliver([(Role.EDITOR, editor)],
+                                                                                        guests=20)
+
+
 # --- the keep-alive: every open page at once ----------------------------------------------------
 
 
@@ -216,19 +318,52 @@ def test_a_page_swept_from_presence_while_busy_is_present_again_after_the_keep_a
     assert ChangeEvent.objects.filter(kind=ChangeKind.PRESENCE).count() == before + 1  # the boards are told
 
 
+def test_the_keep_alive_keeps_a_guests_page_while_its_link_works_and_never_makes_it_present(
+        studio_hub, project, scene, owner, editor):
+    from projects.review import guest_links
+
+    kept_link, _ = _guest_link(project, owner, [scene])
+    revoked_link, _ = _guest_link(project, owner, [scene])
+    kept = _open_guests(studio_hub, project, kept_link, 3)
+    revoked = _open_guests(studio_hub, project, revoked_link, 2)
+    [board] = _open(studio_hub, project, Role.EDITOR, editor.pk)
+    guest_links.link_revoke(link=revoked_link, user=owner)
+    for page in kept + revoked + [board]:
+        deliveries(page)
+
+    assert studio_hub.beat() == 2
+    assert all(deliveries(page) == [KEEP_ALIVE] for page in kept + [board])
+    assert all(deliveries(page) == [END] for page in revoked)
+    assert not Presence.objects.filter(user_id__isnull=True).exists()
+    assert set(Presence.objects.values_list("user_id", flat=True)) == {editor.pk}
+
+
+def test_the_keep_alive_of_guests_pages_costs_a_few_queries_however_many_links(studio_hub, project, scene, owner):
+    def queries_to_beat():
+        with CaptureQueriesContext(connection) as queries:
+            studio_hub.beat()
+        return len(queries)
+
+    _open_guests(studio_hub, project, _guest_link(project, owner, [scene])[0], 1)
+    one = queries_to_beat()
+    for _ in range(10):
+        _open_guests(studio_hub, project, _guest_link(project, owner, [scene])[0], 3)
+    assert queries_to_beat() == one
+
+
 # --- what an open stream holds, through the ASGI handler ------------------------------------------
 
 
-def _stream_scope(project, cookie: str, i: int) -> dict:
+def _stream_scope(path: str, cookie: str, i: int) -> dict:
     return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-            "path": f"/projects/{project.pk}/events/", "raw_path": f"/projects/{project.pk}/events/".encode(),
+            "path": path, "raw_path": path.encode(),
             "query_string": f"client=00000000-0000-4000-8000-{i:012d}".encode(), "root_path": "",
             "headers": [(b"host", b"testserver"), (b"cookie", f"sessionid={cookie}".encode()),
                         (b"accept", b"text/event-stream")],
             "client": ("127.0.0.1", 40000 + i), "server": ("testserver", 80)}
 
 
-def _open_streams(project, cookie: str, count: int, while_open):
+def _open_streams(path: str, cookie: str, count: int, while_open):
     """Open `count` streams through Django's ASGI handler, call while_open() once every one has
     started, then let them go; returns what while_open returned. The event loop runs on a thread
     of its own, as under uvicorn (not below an async_to_sync, whose thread would run every
@@ -259,7 +394,7 @@ def _open_streams(project, cookie: str, count: int, while_open):
                 if message["type"] == "http.response.body" and b"retry:" in message.get("body", b""):
                     started[i].set()
 
-            await application(_stream_scope(project, cookie, i), receive, send)
+            await application(_stream_scope(path, cookie, i), receive, send)
 
         streams = [asyncio.create_task(one(i)) for i in range(count)]
         await asyncio.wait_for(asyncio.gather(*(event.wait() for event in started)), 30)
@@ -276,14 +411,32 @@ def _open_streams(project, cookie: str, count: int, while_open):
     return result[0]
 
 
+def _member_stream(client, editor, project) -> str:
+    client.force_login(editor)
+    return f"/projects/{project.pk}/events/"
+
+
+def _guest_stream(client, editor, project) -> str:
+    from django.urls import reverse
+
+    owner = project.team.memberships.get(role=Role.OWNER).user
+    scene = services.scene_create(project=project, user=owner, title="Dawn", prompt="A harbour", duration=2,
+                                  size="1280x720", camera_notes="")
+    _link, token = _guest_link(project, owner, [scene])
+    client.post(reverse("projects:guest_review", args=[token]), {"action": "name", "name": "Grace"})
+    return reverse("projects:guest_events", args=[token])
+
+
+@pytest.mark.parametrize("page", [_member_stream, _guest_stream], ids=["member", "guest"])
 @pytest.mark.django_db(transaction=True)
-def test_an_open_stream_holds_no_thread_and_no_database_connection_of_its_own(settings, client, editor, project):
+def test_an_open_stream_holds_no_thread_and_no_database_connection_of_its_own(settings, client, editor, owner,
+                                                                              project, page):
     import threading
 
     from django.db.backends.signals import connection_created
 
     settings.LIVE_STREAM_MAX_SECONDS = 60
-    client.force_login(editor)
+    path = page(client, editor, project)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     opened = []
     connection_created.connect(lambda sender, connection, **kw: opened.append(connection), weak=False,
@@ -296,7 +449,7 @@ def test_an_open_stream_holds_no_thread_and_no_database_connection_of_its_own(se
 
     try:
         before = request_threads()
-        threads, connections = _open_streams(project, cookie, 8, lambda: (
+        threads, connections = _open_streams(path, cookie, 8, lambda: (
             request_threads(), sum(wrapper.connection is not None for wrapper in opened)))
     finally:
         connection_created.disconnect(dispatch_uid="test-open-connections")

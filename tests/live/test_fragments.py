@@ -8,7 +8,7 @@ from generation.models import Export, ExportStatus, Render, Status
 from projects.live.fragments import draw_all
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Role
-from projects.storyboard import services
+from projects.storyboard import services, trash
 from tests.live.sse import drain
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
@@ -79,12 +79,50 @@ def test_a_viewer_receives_frames_without_the_editors_controls(watching, project
 def test_a_deleted_scene_leaves_every_board_and_the_rest_renumber(watching, project, make_scene, owner):
     a, b, c = (make_scene(title=t).pk for t in ("A", "B", "C"))
     received = watching(project)
-    services.scene_delete(scene=project.scenes.get(pk=a), user=owner)
+    trash.scene_trash(scene=project.scenes.get(pk=a), user=owner)
 
     messages = received()
     assert any(f'<li id="frame-{a}" hx-swap-oob="delete">' in m.data for m in messages)
     [order] = [m for m in messages if m.event == "order"]
     assert json.loads(order.data) == [b, c]
+    # A teammate with its panel open keeps what they typed and reads why a save would not work.
+    gone = next(m.data for m in messages if f'id="scene-gone-{a}"' in m.data)
+    assert f"{owner.username} moved this scene to the trash. What you typed stays here" in gone
+
+
+def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_their_place(
+        watching, project, make_scene, owner, editor):
+    a, b, c = (make_scene(title=t) for t in ("Arrival", "Bridge", "Cliffs"))
+    trashed = trash.scene_bulk_trash(project=project, scene_ids=[a.pk, b.pk], user=editor)
+    received = watching(project, Role.VIEWER)  # a teammate's board, open since the delete
+
+    trash.trash_undo(project=project, batch=trashed.batch, user=editor)
+
+    messages = received()
+    arriving = [m for m in messages if m.event == "change"]
+    assert len(arriving) == 2
+    for scene in (a, b):
+        frame = next(m.data for m in arriving if f'id="frame-{scene.pk}"' in m.data)
+        assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
+        assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
+    for scene in (a, b):  # an open panel's notice goes: it may save again
+        assert any(f'<p id="scene-gone-{scene.pk}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
+                   in m.data for m in arriving)
+    assert messages[-1].event == "order"  # after the frames it places
+    assert json.loads(messages[-1].data) == [a.pk, b.pk, c.pk]
+    assert 'data-testid="total-scenes">3<' in arriving[-1].data
+
+
+def test_a_take_of_a_scene_in_the_trash_reaches_no_board(watching, project, scene, render_take, editor):
+    take = render_take(scene)
+    Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, progress=10)
+    take.refresh_from_db()
+    trash.scene_trash(scene=scene, user=editor)
+    received = watching(project)
+
+    take.advance(Status.DOWNLOADING, progress=100)
+
+    assert received() == []
 
 
 def test_export_progress_swaps_its_row(watching, project, owner):
@@ -107,3 +145,33 @@ def test_a_connection_test_result_reaches_the_teams_providers_page(watching, tea
     [message] = received()
     assert f'id="test-{local.pk}"' in message.data and 'hx-swap-oob="outerHTML"' in message.data
     assert ChangeEvent.objects.filter(kind=ChangeKind.CONNECTION_TESTED, project__isnull=True).exists()
+
+
+def test_a_teammates_line_reaches_open_boards_and_that_scenes_panel(watching, project, make_scene, owner):
+    from projects.storyboard.dialogue import services as dialogue
+
+    first, second = make_scene(title="Dawn"), make_scene(title="Storm")
+    as_editor, as_viewer = watching(project), watching(project, Role.VIEWER)
+    dialogue.dialogue_line_add(scene=second, user=owner, speaker=(None, "ANNA"), text="Hold on!",
+                               parenthetical="shouting")
+
+    [message] = as_editor()
+    assert f'id="frame-{second.pk}"' in message.data and f'id="frame-{first.pk}"' not in message.data
+    assert 'data-testid="frame-line"' in message.data  # on the frame, and in the panel's dialogue section:
+    assert '<span class="line-text" data-testid="line-text">Hold on!</span>' in message.data
+    assert f'<section id="dialogue-{second.pk}"' in message.data and f'id="cast-{second.pk}"' in message.data
+    assert f"/scenes/{second.pk}/lines/" in message.data  # an editor's page can edit what arrived
+    [seen] = as_viewer()
+    assert "Hold on!" in seen.data and f"/scenes/{second.pk}/lines/" not in seen.data
+
+
+def test_a_dialogue_change_is_never_dropped_for_a_later_edit_of_the_same_scene(project, scene, owner):
+    from projects.live.fragments import coalesce_key
+    from projects.storyboard.dialogue import services as dialogue
+
+    dialogue.dialogue_line_add(scene=scene, user=owner, speaker=(None, "ANNA"), text="Hold on!")
+    scene.refresh_from_db()
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Storm")
+
+    lines_changed, title_changed = ChangeEvent.objects.filter(kind=ChangeKind.SCENE_EDITED).order_by("id")
+    assert coalesce_key(lines_changed) != coalesce_key(title_changed)

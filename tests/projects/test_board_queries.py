@@ -1,7 +1,7 @@
 """The board, the side panel and "Render scenes" cost the same queries at 10 and at 40 scenes.
 
 Built with what a real project holds (tests/realistic.py): retakes with lineage, comment
-threads, cast with consent, approvals, a take still rendering.
+threads, cast with consent, dialogue lines, approvals, a take still rendering.
 """
 
 import pytest
@@ -43,6 +43,8 @@ def test_the_board_costs_the_same_queries_at_10_and_40_scenes(two_sizes):
         lambda b: reverse("projects:project_detail", args=[b.project.pk]))
     assert small == large <= MAX_QUERIES
     assert html_large.count('data-testid="frame"') == 40
+    assert html_large.count('data-testid="frame-line"') == 80  # two lines a frame, "+1 more line"
+    assert "Mind the ropes!" in html_large and "+1 more line" in html_large
     assert 'data-status="rendering"' in html_large and "Rendering 40%" in html_large
     assert "<video" not in html_large
 
@@ -53,6 +55,8 @@ def test_the_side_panel_costs_the_same_queries_whatever_the_project_size(two_siz
     assert small == large <= MAX_QUERIES
     assert html_large.count('data-testid="take"') == 5
     assert "Re-render of take 4" in html_large  # lineage, read without a query per take
+    assert html_large.count('data-testid="dialogue-line"') == 3  # with their speakers, read in one query
+    assert "We sail at noon" in html_large and ">Captain Ahab</a>" in html_large
 
 
 def test_the_panel_page_loaded_directly_costs_the_same_queries(two_sizes):
@@ -69,3 +73,39 @@ def test_render_scenes_and_its_plan_cost_the_same_queries(two_sizes):
     (plan_small, _), (plan_large, _) = two_sizes(
         lambda b: reverse("generation:batch_render", args=[b.project.pk]) + "?scope=all", **HX)
     assert plan_small == plan_large <= MAX_QUERIES
+
+
+@pytest.fixture
+def half_in_the_trash(db, client):
+    """The two sizes again, each with half its scenes (and their takes, threads, approvals) in the trash."""
+    from projects.storyboard import trash
+
+    built = [build_project(scenes=10), build_project(scenes=40)]
+    for b in built:
+        for scene in b.scenes[1::2]:  # one delete each, as the board's Delete makes them
+            trash.scene_trash(scene=scene, user=b.editor)
+
+    def measure(url_for, **headers):
+        counts = []
+        for b in built:
+            client.force_login(b.editor)
+            counts.append(queries(client, url_for(b), **headers))
+        return counts
+
+    return measure
+
+
+def test_the_trash_page_costs_the_same_queries_however_full_it_is(half_in_the_trash):
+    (small, html_small), (large, html_large) = half_in_the_trash(
+        lambda b: reverse("projects:project_trash", args=[b.project.pk]))
+    assert small == large <= MAX_QUERIES
+    assert html_small.count('data-testid="trash-row"') == 5 and html_large.count('data-testid="trash-row"') == 20
+    assert '<span data-testid="trash-takes">5 takes</span>' in html_large
+
+
+def test_a_board_with_a_full_trash_costs_what_it_did_and_shows_only_its_own_frames(half_in_the_trash):
+    (small, _), (large, html_large) = half_in_the_trash(
+        lambda b: reverse("projects:project_detail", args=[b.project.pk]))
+    assert small == large <= MAX_QUERIES
+    assert html_large.count('data-testid="frame"') == 20
+    assert 'data-testid="trash-link">Trash (20)</a>' in html_large

@@ -77,7 +77,7 @@ def test_a_guest_comments_at_a_timecode_under_their_name(client, shared):
     assert comment.at_seconds == 1.0 and comment.who == "Grace from Acme (guest)"
     assert take.scene.project.activity.filter(kind=ActivityKind.COMMENT, actor_name__contains="Grace").exists()
     page = client.get(reverse("projects:guest_review", args=[shared["token"]])).content.decode()
-    assert "Logo too small here" in page and "00:01.0" in page
+    assert "Logo too small here" in page and "00:00:01:00" in page
 
 
 def test_a_guest_replies_in_a_thread_and_only_on_takes_the_link_shows(client, shared, owner):

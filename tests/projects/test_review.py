@@ -17,7 +17,7 @@ from projects.models import (
     SceneStatus,
 )
 from projects.review import services as review
-from projects.storyboard import services
+from projects.storyboard import services, trash
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -369,14 +369,14 @@ def test_the_review_page_plays_the_take_and_lists_comments_that_seek(client_for,
     review.comment_add(take=take, author=reviewer, body="Gull enters", at=1.2)
     page = client_for(reviewer).get(reverse("projects:take_review", args=[take.pk])).content.decode()
     assert reverse("generation:render_file", args=[take.pk, "video"]) in page
-    assert 'data-seek="1.20"' in page and "00:01.2" in page and "Gull enters" in page
+    assert 'data-seek="1.20"' in page and "00:00:01:04" in page and "Gull enters" in page  # 1.2 s at 24 fps
 
 
 def test_commenting_through_htmx_returns_the_updated_list(client_for, reviewer, take):
     url = reverse("projects:comment_create", args=[take.pk])
     response = client_for(reviewer).post(url, {"body": "Horizon tilts", "at": "0.8"}, **HX)
     assert response.status_code == 200 and "commentSaved" in response["HX-Trigger"]
-    assert "Horizon tilts" in response.content.decode() and "00:00.8" in response.content.decode()
+    assert "Horizon tilts" in response.content.decode() and "00:00:00:19" in response.content.decode()
 
 
 def test_a_bad_comment_shows_the_error_and_is_not_saved(client_for, reviewer, take):
@@ -553,7 +553,7 @@ def test_the_feed_tells_the_storyboards_story(client_for, editor, team, owner):
                               size="1280x720")
     services.scene_move(scene=b, offset=-1, user=editor)
     services.scene_reorder(project=project, user=editor, scene_ids=[a.pk, b.pk])
-    services.scene_delete(scene=project.scenes.get(pk=a.pk), user=owner)
+    trash.scene_trash(scene=project.scenes.get(pk=a.pk), user=owner)
 
     page = client_for(editor).get(reverse("projects:project_activity", args=[project.pk]), {"kind": "edits"})
     html = page.content.decode()

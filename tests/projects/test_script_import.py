@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from projects.characters import consent
-from projects.models import Activity, ActivityKind, CharacterKind, Scene, ScriptImport
+from projects.models import Activity, ActivityKind, CharacterKind, DialogueLine, Scene, ScriptImport
+from projects.storyboard.casting import scene_text
 from tests.factories import photo
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "fixtures" / "scripts"
@@ -65,7 +66,11 @@ def test_preview_shows_the_scenes_and_creates_nothing(client_for, editor, projec
     assert not Activity.objects.filter(kind=ActivityKind.SCRIPT_IMPORTED).exists()
 
 
-def test_import_creates_the_scenes_in_order_with_their_prompts(client_for, editor, project, scene):
+def lines_of(scene) -> list[tuple]:
+    return list(scene.lines.values_list("speaker", "parenthetical", "text", "character__name"))
+
+
+def test_import_creates_the_scenes_in_order_with_their_action_and_dialogue(client_for, editor, project, scene):
     client = client_for(editor)
     preview(client, project)
 
@@ -74,7 +79,13 @@ def test_import_creates_the_scenes_in_order_with_their_prompts(client_for, edito
     assert response.status_code == 302
     scenes = list(project.scenes.order_by("position"))
     assert [s.title for s in scenes] == ["Dawn", "INT. KITCHEN - DAY", "EXT. HARBOUR - DAWN"]
-    assert scenes[1].prompt.splitlines()[1] == "ANNA: (sleepy) Morning."
+    # The action is the prompt; the dialogue is lines, no longer pasted into it.
+    assert scenes[1].prompt == "Anna pours coffee. The radio mumbles the shipping forecast."
+    assert lines_of(scenes[1]) == [("ANNA", "sleepy", "Morning.", None),
+                                   ("BEN", "", "Coffee? Write to ben\uff20example.com.", None),
+                                   ("ANNA", "", "Always.", None), ("BEN", "at the same time", "Always.", None)]
+    assert scenes[2].prompt == "WIDE ON THE BOATS\nGulls circle over the trawlers.\nCLOSE ON ANNA"
+    assert lines_of(scenes[2]) == [("ANNA", "", "We sail at noon.", None)]
     assert [s.duration for s in scenes[1:]] == [6, 4]
     assert scenes[1].size == project.default_size
     assert not ScriptImport.objects.exists()  # single use
@@ -98,6 +109,7 @@ def test_nobody_is_cast_unless_ticked(client_for, editor, project, anna):
 
     assert all(not s.cast.exists() for s in project.scenes.all())
     assert "@" not in "".join(project.scenes.values_list("prompt", flat=True))
+    assert not DialogueLine.objects.filter(character__isnull=False).exists()
 
 
 def test_a_ticked_character_is_cast_where_they_speak(client_for, editor, project, anna):
@@ -108,7 +120,9 @@ def test_a_ticked_character_is_cast_where_they_speak(client_for, editor, project
 
     kitchen, harbour = project.scenes.order_by("position")
     assert list(kitchen.cast.all()) == [anna] and list(harbour.cast.all()) == [anna]
-    assert "@Anna: (sleepy) Morning." in kitchen.prompt
+    assert lines_of(kitchen)[:2] == [("Anna", "sleepy", "Morning.", "Anna"),
+                                     ("BEN", "", "Coffee? Write to ben\uff20example.com.", None)]
+    assert "@Anna: (sleepy) Morning." in scene_text(kitchen)  # as the take sends it
     assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith("; cast Anna")
 
 
@@ -162,7 +176,8 @@ def test_replace_without_takes_swaps_the_storyboard(client_for, editor, project,
 
     assert list(project.scenes.order_by("position").values_list("title", "position")) == [
         ("INT. KITCHEN - DAY", 0), ("EXT. HARBOUR - DAWN", 1)]
-    assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith("replacing 2 scenes")
+    assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith(
+        "replacing 2 scenes (moved to the trash)")
 
 
 def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, editor, project, scene, finished_take):
@@ -170,17 +185,20 @@ def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, 
     client = client_for(editor)
     preview(client, project)
     page = client.get(confirm_url(project)).content.decode()
-    assert "delete those 1 scene and their 1 take" in page
+    assert "move that scene and its 1 take to the trash, where it can be restored for 30 days" in page
 
     refused = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"]})
     assert refused.status_code == 400
-    assert "Replacing deletes the 1 scene on the storyboard and their 1 take" in refused.content.decode()
+    assert "Replacing moves the scene on the storyboard and its takes (1) to the trash" in refused.content.decode()
     assert list(project.scenes.all()) == [scene]
 
-    done = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"], "takes_to_delete": "1"})
-    assert done.status_code == 302
+    done = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"], "takes_to_delete": "1"},
+                       follow=True)
     assert not Scene.objects.filter(pk=scene.pk).exists()
     assert project.scenes.count() == 2
+    # Replaced, not lost: the old scene and its take wait in the trash, and the board offers them back.
+    assert list(Scene.all_objects.in_trash()) == [scene] and scene.renders.count() == 1
+    assert 'data-testid="trash-undo"' in done.content.decode()
 
 
 def test_a_malformed_file_shows_the_line_in_the_page(client_for, editor, project):
@@ -261,6 +279,6 @@ def test_import_export_import_keeps_scenes_headings_and_dialogue(client_for, edi
     preview(client, again, content=exported)
     client.post(confirm_url(again), {"mode": "append", "duration": ["6", "4"]})
 
-    first = list(project.scenes.order_by("position").values_list("title", "prompt"))
-    second = list(again.scenes.order_by("position").values_list("title", "prompt"))
-    assert second == first
+    first = [(s.title, s.prompt, lines_of(s)) for s in project.scenes.order_by("position")]
+    second = [(s.title, s.prompt, lines_of(s)) for s in again.scenes.order_by("position")]
+    assert second == first and first[0][2]

@@ -157,3 +157,20 @@ def test_export_keeps_hand_written_prompts_as_action():
     assert [s.title for s in again] == ["DAWN", "CAST"]
     assert again[0].speakers == [] and again[0].lines[:2] == ["Later: rain.", "A HUGE WAVE."]
     assert again[1].lines == ["ANNA: Morning."]
+
+
+def test_a_monologue_longer_than_a_line_becomes_several_lines_of_one_speaker_with_every_word():
+    speech = " ".join(f"Sentence number {n} of the captain's long speech about the sea." for n in range(60))
+    _, [scene] = parse_script(f"INT. BRIDGE - NIGHT\n\nCAPTAIN\n{speech}\n".encode())
+
+    assert len(scene.dialogue) == 4 and {line.speaker for line in scene.dialogue} == {"CAPTAIN"}
+    assert all(len(line.text) <= 1000 and line.text.endswith("sea.") for line in scene.dialogue)
+    assert " ".join(line.text for line in scene.dialogue) == speech
+
+
+def test_a_paragraph_of_direction_is_kept_in_the_words_not_cut_to_a_parenthetical():
+    direction = "(" + "slowly, " * 20 + "then all at once)"
+    _, [scene] = parse_script(f"INT. BRIDGE - NIGHT\n\nCAPTAIN\n{direction}\nNow.\n".encode())
+
+    [line] = scene.dialogue
+    assert line.parenthetical == "" and line.text == f"{direction} Now."

@@ -1,0 +1,85 @@
+"""The studio's main pages, furnished as a team that has worked on a project has them.
+
+`furnish()` builds a project whose every main page has something to show: a scene with two
+finished takes (the first approved, so the scene can be compared and is in the cut), a second
+approved scene (so Play all preloads the next scene in its hidden second player), a comment
+with a reply, and a guest review link. `main_pages()` names each page's
+address for the owner; `open_page()` waits until the page's scripts have built what they build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from playwright.sync_api import Page
+
+from projects.review import guest_links
+from projects.review import services as review
+
+
+@dataclass
+class Furnished:
+    project: object
+    scenes: list
+    takes: list
+    guest_token: str
+
+
+def furnish(*, project, owner, editor, reviewer, make_scene, finished_take) -> Furnished:
+    project.description = "A storm rolls over a fishing harbour: a three-minute short for the festival."
+    project.save(update_fields=["description"])
+    dawn = make_scene(title="Opening: the harbour at dawn", prompt="A harbour at dawn, mist on the water.", duration=2)
+    storm = make_scene(title="The storm rolls in", prompt="Dark clouds race over the harbour.", duration=2)
+    cafe = make_scene(title="Safe inside", prompt="A warm café, rain on the window.", duration=2)
+    first, second = finished_take(dawn, user=editor), finished_take(dawn, user=editor)
+    stormy = finished_take(storm, user=editor)
+    review.take_approve(take=first, user=owner)
+    review.take_approve(take=stormy, user=owner)
+    comment = review.comment_add(take=second, author=reviewer, body="The mist lifts too early.", at=0.5,
+                                 shared=True)
+    review.comment_reply(parent=comment, author=editor, body="Slower in the next take.")
+    review.comment_add(take=first, author=reviewer, body="Lovely light.", at=0.4, shared=True)
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[dawn], days=3)
+    return Furnished(project=project, scenes=[dawn, storm, cafe], takes=[first, second, stormy], guest_token=token)
+
+
+def main_pages(studio: Furnished) -> dict[str, str]:
+    """name → path of every main page a team member (the owner) uses."""
+    project, team = studio.project, studio.project.team
+    dawn = studio.scenes[0]
+    first, second, _ = studio.takes
+    return {
+        "board": reverse("projects:project_detail", args=[project.pk]),
+        "scene panel": reverse("projects:scene_panel", args=[project.pk, dawn.pk]),
+        "review": reverse("projects:take_review", args=[second.pk]),
+        "compare": reverse("projects:scene_compare", args=[dawn.pk]) + f"?a={first.pk}&b={second.pk}",
+        "play all": reverse("projects:project_cut", args=[project.pk]),
+        "characters": reverse("projects:character_list", args=[team.pk]),
+        "exports": reverse("generation:export_list", args=[project.pk]),
+        "spend": reverse("generation:team_spend", args=[team.pk]),
+        "team": reverse("projects:team_members", args=[team.pk]),
+        "providers": reverse("generation:connection_list", args=[team.pk]),
+        "inbox": reverse("projects:inbox"),
+    }
+
+
+# The page's scripts are done: review, compare and Play all have built their players and bars.
+SCRIPTS_DONE = """() => document.readyState === 'complete' && Array.from(
+    document.querySelectorAll('[data-review], [data-compare], [data-cut]'))
+    .every(box => box.dataset.ready && box.dataset.playerReady)"""
+
+
+def open_page(page: Page, url: str) -> Page:
+    page.goto(url)
+    page.wait_for_function(SCRIPTS_DONE)
+    return page
+
+
+def enter_as_guest(page: Page, base_url: str, token: str, name: str = "Grace (Acme)") -> Page:
+    page.goto(f"{base_url}{reverse('projects:guest_review', args=[token])}")
+    page.get_by_test_id("guest-name").fill(name)
+    page.get_by_role("button", name="Start reviewing").click()
+    page.wait_for_function(SCRIPTS_DONE)
+    return page

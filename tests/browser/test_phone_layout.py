@@ -1,0 +1,77 @@
+"""On a 390 × 844 phone: a one-line top bar whose links fold into a menu, the board on the first
+screen, and no page wider than the phone (Play all was 471 px wide)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from projects.review import services as review
+from tests.browser.conftest import log_in
+from tests.browser.main_pages import furnish, main_pages, open_page
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def studio(project, owner, editor, reviewer, make_scene, finished_take):
+    studio = furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
+                     finished_take=finished_take)
+    # A real cut is longer than two scenes: each approved scene is one more stop on Play all's timeline.
+    for number in range(4, 9):
+        scene = make_scene(title=f"Scene {number}: the long way round the pier", duration=2)
+        review.take_approve(take=finished_take(scene, user=editor), user=owner)
+    return studio
+
+
+@pytest.fixture
+def phone(page: Page, live_server, owner) -> Page:
+    page.set_viewport_size(PHONE)
+    return log_in(page, live_server.url, owner)
+
+
+def height(page: Page, selector: str) -> float:
+    return page.locator(selector).bounding_box()["height"]
+
+
+def test_the_top_bar_is_one_line_and_its_links_are_in_the_menu(phone: Page, live_server, studio):
+    open_page(phone, live_server.url + main_pages(studio)["board"])
+    bar = phone.locator(".topbar")
+    assert height(phone, ".topbar") < 60  # one line, not five
+    team_link = bar.get_by_role("link", name="Team", exact=True)
+    expect(team_link).to_be_hidden()
+    expect(phone.get_by_test_id("bell")).to_be_visible()  # unread notifications stay in sight
+
+    phone.get_by_test_id("topbar-menu-button").click()
+    expect(team_link).to_be_visible()
+    expect(bar.get_by_role("button", name="Log out")).to_be_visible()
+    team_link.click()
+    expect(phone).to_have_url(f"{live_server.url}{main_pages(studio)['team']}")
+    assert height(phone, ".topbar") < 60
+
+
+def test_the_board_starts_on_the_first_screen(phone: Page, live_server, studio):
+    open_page(phone, live_server.url + main_pages(studio)["board"])
+    first = phone.get_by_test_id("frame").first.bounding_box()
+    assert first["y"] + 120 < PHONE["height"], first  # its picture and title are in view, not just its top edge
+    # Ticking a frame brings the bulk actions.
+    expect(phone.get_by_test_id("bulk-render")).to_be_hidden()
+    phone.get_by_test_id("frame-select").first.check()
+    expect(phone.get_by_test_id("bulk-render")).to_be_visible()
+
+
+@pytest.mark.parametrize("name", ["board", "scene panel", "review", "compare", "play all", "team", "inbox"])
+def test_no_page_is_wider_than_the_phone(phone: Page, live_server, studio, name):
+    open_page(phone, live_server.url + main_pages(studio)[name])
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_play_all_fits_the_phone_and_its_long_timeline_scrolls_by_itself(phone: Page, live_server, studio):
+    open_page(phone, live_server.url + main_pages(studio)["play all"])
+    expect(phone.get_by_test_id("cut-scene")).to_have_count(7)
+    cut = phone.locator("[data-cut]").bounding_box()
+    assert cut["x"] >= 0 and cut["x"] + cut["width"] <= PHONE["width"]
+    timeline = phone.get_by_test_id("cut-scenes")
+    assert timeline.evaluate("el => el.scrollWidth > el.clientWidth")  # the scenes scroll inside it
+    phone.get_by_test_id("cut-scene").last.click()
+    expect(phone.get_by_test_id("cut-title")).to_have_text("8. Scene 8: the long way round the pier")
