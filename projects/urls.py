@@ -8,6 +8,7 @@ from projects.review import guest_views
 from projects.review import views as review_views
 from projects.storyboard import continuity_views, script_views, trash_views, views
 from projects.storyboard.dialogue import views as dialogue_views
+from projects.storyboard.sound import views as sound_views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -48,6 +49,17 @@ urlpatterns = [
     path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/audio", sound_views.line_audio, name="line_audio"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/recording/", sound_views.line_recording, name="line_recording"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/recording/delete/", sound_views.line_recording_remove,
+         name="line_recording_remove"),
+    path("scenes/<int:pk>/fit/", sound_views.scene_fit, name="scene_fit"),
+    path("projects/<int:pk>/sound/", sound_views.project_sound, name="project_sound"),
+    path("projects/<int:pk>/sound/bed/", sound_views.sound_bed_upload, name="sound_bed_upload"),
+    path("projects/<int:pk>/sound/bed/place/", sound_views.sound_bed_place, name="sound_bed_place"),
+    path("projects/<int:pk>/sound/bed/delete/", sound_views.sound_bed_remove, name="sound_bed_remove"),
+    path("projects/<int:pk>/sound/bed/file", sound_views.sound_bed_file, name="sound_bed_file"),
+    path("projects/<int:pk>/sound/voices/", sound_views.speaker_voice, name="speaker_voice"),
     path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
     path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
@@ -64,6 +76,12 @@ urlpatterns = [
     path("characters/<int:pk>/images/<int:image_pk>/", character_views.character_image, name="character_image"),
     path("characters/<int:pk>/consent/", character_views.character_consent, name="character_consent"),
     path("characters/<int:pk>/revoke/", character_views.character_revoke, name="character_revoke"),
+    path("characters/<int:pk>/voice/", sound_views.character_voice, name="character_voice"),
+    path("characters/<int:pk>/voice-sample/", sound_views.character_voice_sample, name="character_voice_sample"),
+    path("characters/<int:pk>/voice-sample/delete/", sound_views.character_voice_sample_remove,
+         name="character_voice_sample_remove"),
+    path("characters/<int:pk>/voice-sample/file", sound_views.character_voice_sample_file,
+         name="character_voice_sample_file"),
     path("account/likeness/", character_views.my_likeness, name="my_likeness"),
     path("account/notifications/", review_views.notification_settings, name="notification_settings"),
     path("inbox/", inbox_views.inbox, name="inbox"),

@@ -281,9 +281,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
-# Powerful browser features the studio never uses, off for every response (projects/middleware.py).
+# Powerful browser features the studio never uses, off for every response (projects/middleware.py);
+# the microphone for the studio's own pages only (a line recorded in the browser).
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "camera=(), microphone=(self), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
     "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
 )
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -9,6 +9,7 @@ by design, each with the reason). A new URL that is in none fails
 import io
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,7 +18,9 @@ from PIL import Image
 
 from generation.models import CatalogModel, Export, ExportStatus, ReconciliationRun
 from generation.providers import comfy_workflows, connections
+from generation.sound.audio import wav_bytes
 from projects.characters import consent
+from projects.characters.voice import character_voice_sample_upload
 from projects.models import (
     CharacterKind,
     Invitation,
@@ -25,12 +28,15 @@ from projects.models import (
     Notification,
     NotificationKind,
     ScriptImport,
+    SoundBed,
+    SoundStatus,
 )
 from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import ActivityCursor
 from projects.storyboard import continuity, script_import, services
 from projects.storyboard.dialogue import services as dialogue
+from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
@@ -101,6 +107,15 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
+    # The project's sound bed, and the person's voice sample (under a consent covering voice).
+    bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
+    bed.audio.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.original.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.save()
+    consent.consent_grant(character=character, user=editor, covers_voice=True)
+    character_voice_sample_upload(character=character, user=editor, upload=SimpleUploadedFile(
+        "me.wav", wav_bytes(np.zeros(4800, np.float32))))
     return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
@@ -177,6 +192,18 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:line_edit", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_delete", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_move", args=[scene.pk, o["line"].pk, "up"])),
+        # The sound: a line's voice and recording, a scene following its lines, the Sound page and its bed.
+        ("get", reverse("projects:line_audio", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording_remove", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:scene_fit", args=[scene.pk])),
+        ("get", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_upload", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_place", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_remove", args=[project.pk])),
+        ("get", reverse("projects:sound_bed_file", args=[project.pk])),
+        ("post", reverse("projects:speaker_voice", args=[project.pk])),
         ("post", reverse("projects:team_switch", args=[team.pk])),
         ("get", reverse("projects:team_members", args=[team.pk])),
         ("post", reverse("projects:team_members", args=[team.pk])),
@@ -224,6 +251,10 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:character_image", args=[character.pk, character.images.get().pk])),
         ("post", reverse("projects:character_consent", args=[character.pk])),
         ("post", reverse("projects:character_revoke", args=[character.pk])),
+        ("post", reverse("projects:character_voice", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample_remove", args=[character.pk])),
+        ("get", reverse("projects:character_voice_sample_file", args=[character.pk])),
         # A teammate's notification.
         ("post", reverse("projects:notification_read", args=[o["notification"].pk])),
         # The live channel: a stream, its fallback poll and presence, per project; the team's stream.
@@ -253,6 +284,9 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+    objects["character"].refresh_from_db()
+    assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample
+    assert not project.scenes.get().fit_to_dialogue
 
 
 def test_a_team_member_reaches_every_page_so_the_404s_above_are_isolation(client_for, owner, editor, urls, objects,

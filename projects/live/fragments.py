@@ -206,8 +206,9 @@ class ChangeDrawing:
         return _gone_notice(self.event)
 
     @cached_property
-    def dialogue(self):
-        """The scene (with its cast) and its lines and the team's character library, for its panel."""
+    def dialogue(self) -> dict | None:
+        """The scene (with its cast), its lines with their sound and editors, the scene's spoken length and the
+        team's character library, for its panel: none of it depends on the role watching."""
         project = self.project
         scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(
             pk=self.event.scene_id).first()
@@ -215,7 +216,7 @@ class ChangeDrawing:
             return None
         scene.project = project
         lines, library = scene_dialogue_for(scene=scene)
-        return scene, lines, library
+        return {"scene": scene, **dialogue_context(lines=lines, library=library, team=project.team, scene=scene)}
 
     @cached_property
     def continuity(self) -> list[tuple]:
@@ -298,9 +299,7 @@ class ChangeDrawing:
         once for everyone of the role: each page's htmx sends its own CSRF header (base.html)."""
         if self.dialogue is None:
             return ""
-        scene, lines, library = self.dialogue
-        project = context["project"]
-        context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+        context = {**context, **self.dialogue}
         return (render_to_string("projects/project_detail.html#scene-dialogue", context)
                 + render_to_string("projects/project_detail.html#scene-cast", context))
 
@@ -328,7 +327,9 @@ def _progress_only(event) -> bool:
 
 
 def _dialogue_edited(event) -> bool:
-    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+    # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
+    return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
+                                                          & set((event.data or {}).get("fields", ())))
 
 
 def _membership(project, role: str) -> Membership:

@@ -123,6 +123,7 @@ class ReviewDrawing:
         for take in takes:
             take_context = {**context, "take": take}
             parts.append(render_to_string("projects/take_review.html#review-status", take_context))
+            parts.append(render_to_string("projects/take_review.html#stale-notice", take_context))
             if membership.can_review:
                 parts.append(render_to_string("projects/take_review.html#decision", take_context))
         return "".join(parts)

@@ -25,6 +25,13 @@ from projects.selectors.review import (
     reviewable_takes,
     take_review_for,
 )
+from projects.selectors.sound import (
+    LineSound,
+    SoundPage,
+    line_sounds_for,
+    scene_spoken_for,
+    sound_page_for,
+)
 from projects.selectors.storyboard import (
     STATUS_LABELS,
     Board,
@@ -46,6 +53,11 @@ from projects.selectors.storyboard import (
 from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
+    "LineSound",
+    "SoundPage",
+    "line_sounds_for",
+    "scene_spoken_for",
+    "sound_page_for",
     "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",

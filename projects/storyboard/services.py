@@ -42,6 +42,7 @@ from projects.storyboard.casting import (
     scene_text,
 )
 from projects.storyboard.dialogue.text import compose, remap_after
+from projects.storyboard.sound import tasks as sound_tasks
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -308,8 +309,10 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
                 raise ValidationError(gettext("Describe what happens in the scene."))
             prompt_cast_check(compose(writing["prompt"], lines), project=current.project,
                               cast=current.cast.values_list("pk", flat=True))
+        # A length typed by hand is the length wanted: the scene stops following its lines.
+        unfit = {"fit_to_dialogue": False} if "duration" in changed else {}
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
-            **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
+            **{name: writing[name] for name in changed}, **unfit, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
             if "prompt" in changed:
@@ -543,4 +546,6 @@ def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
           scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["dialogue"], "version": scene.version})
+    # Its lines are spoken again where they changed, and a scene fitting them is re-timed (a worker's job).
+    sound_tasks.sound_voice_scene.delay_on_commit(scene.pk)
     return scene
