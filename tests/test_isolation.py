@@ -16,7 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from PIL import Image
 
-from generation.models import CatalogModel, Export, ExportStatus, ReconciliationRun
+from generation.models import (
+    CatalogModel,
+    CutImport,
+    CutImportStatus,
+    Export,
+    ExportStatus,
+    ReconciliationRun,
+)
 from generation.providers import comfy_workflows, connections
 from generation.sound.audio import wav_bytes
 from projects.characters import consent
@@ -34,7 +41,7 @@ from projects.models import (
 from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import ActivityCursor
-from projects.storyboard import continuity, script_import, services
+from projects.storyboard import continuity, revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -116,8 +123,12 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     consent.consent_grant(character=character, user=editor, covers_voice=True)
     character_voice_sample_upload(character=character, user=editor, upload=SimpleUploadedFile(
         "me.wav", wav_bytes(np.zeros(4800, np.float32))))
+    # An editor's cut read and waiting to be accepted, and a named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
+    revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
     return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
-            "script_import": pending, "comment": comment, "notification": notification, "link": link,
+            "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
             "reconciliation": ReconciliationRun.objects.create(
@@ -161,6 +172,16 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:trash_undo", args=[project.pk])),
         ("post", reverse("projects:trash_delete", args=[project.pk])),
         ("post", reverse("projects:trash_empty", args=[project.pk])),
+        # The editor's cut brought back, and the board's revisions.
+        ("get", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("post", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("get", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("post", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("get", reverse("projects:revision_list", args=[project.pk])),
+        ("post", reverse("projects:revision_list", args=[project.pk])),
+        ("get", reverse("projects:revision_compare", args=[project.pk]) + "?a=1&b=1"),
+        ("post", reverse("projects:revision_rename", args=[project.pk, 1])),
+        ("post", reverse("projects:revision_restore", args=[project.pk, 1])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -284,6 +305,8 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+    assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY
     objects["character"].refresh_from_db()
     assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample
     assert not project.scenes.get().fit_to_dialogue

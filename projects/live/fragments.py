@@ -10,7 +10,8 @@ A change becomes one Server-Sent Event:
 then draws it for each audience watching: pages whose `audience` key is equal get the
 same bytes. Most changes are drawn per role, with an unsaved Membership of that role, so
 what a viewer sees in a swapped frame is what their page would have rendered; a reorder,
-an export row and the presence list are the same for everyone; the bell is one person's.
+an export row, an editor's cut's status and the presence list are the same for everyone; a
+review link's guests are an audience of their own, per link; the bell is one person's.
 Nothing per-user (a withheld take's files) is ever drawn here beyond what the role shows.
 A region that must differ per person keys its audience on the user id (drawn once per
 person watching, not per page), or is drawn once for everyone and marked so each page can
@@ -29,7 +30,7 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from generation.models import Export, ProviderConnection, Render
+from generation.models import CutImport, Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
@@ -51,7 +52,8 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
 # Drawn the same for every page that gets them: no role or person changes a byte.
-FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.PRESENCE}
+FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
+                ChangeKind.PRESENCE}
 
 
 # A frame that arrives (added, or back from the trash) is never one to skip for a later change.
@@ -159,6 +161,8 @@ class ChangeDrawing:
             return _connection(event) if Membership(role=role).can_manage else []
         if kind == ChangeKind.EXPORT_CHANGED:
             return _export(event)
+        if kind == ChangeKind.CUT_IMPORT_CHANGED:
+            return _cut_import(event)  # drawn without a form token: each page fetches its own form
         if kind == ChangeKind.PRESENCE:
             return [Message(event.id, "change", presence_html(event.project_id))]
         if kind == ChangeKind.NOTIFICATION:
@@ -398,6 +402,17 @@ def _connection(event) -> list[Message]:
     html = render_to_string("generation/connections.html#test-result",
                             {"connection": connection, "team": connection.team, "oob": True})
     return [Message(event.id, "change", html)]
+
+
+def _cut_import(event) -> list[Message]:
+    """An editor's cut being read, read or accepted: its status region on the pages open on it."""
+    cut_import = CutImport.objects.select_related("project", "accepted_by", "revision").filter(
+        pk=event.object_id).first()
+    if cut_import is None:
+        return []
+    html = render_to_string("generation/cut_import.html#cut-import-status",
+                            {"cut_import": cut_import, "project": cut_import.project, "oob": True})
+    return [Message(event.id, "change", compact(html))]
 
 
 def _export(event) -> list[Message]:

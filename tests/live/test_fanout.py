@@ -102,6 +102,28 @@ def test_a_presence_list_is_drawn_once_for_every_role(studio_hub, project, owner
     assert all('data-testid="present"' in drain(page)[0].data for page in pages)
 
 
+def test_an_editors_cut_status_is_drawn_once_for_every_role_and_never_for_a_links_guests(
+        studio_hub, project, scene, owner, editor, viewer):
+    from generation.models import CutImport, CutImportStatus
+
+    link, _ = _guest_link(project, owner, [scene])
+    members = (_open(studio_hub, project, Role.OWNER, owner.pk, 2) + _open(studio_hub, project, Role.EDITOR, editor.pk, 2)
+               + _open(studio_hub, project, Role.VIEWER, viewer.pk, 2))
+    [guest] = _open_guests(studio_hub, project, link, 1)
+    made = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                    status=CutImportStatus.READING)
+    draws = studio_hub.draws
+
+    made.mark_failed("Line 3: not a timeline")
+    studio_hub.pump()
+
+    assert studio_hub.draws - draws == 2  # everyone's, and the link's (which is nothing)
+    handed = [deliveries(page) for page in members]
+    assert all(len(got) == 1 for got in handed) and len({id(got[0].data) for got in handed}) == 1
+    assert "Line 3: not a timeline" in handed[0][0].data.decode()
+    assert deliveries(guest) == []
+
+
 def test_what_a_change_shows_is_read_once_however_many_roles_watch(project, scene, owner, editor, reviewer, viewer):
     take = _running(scene, owner)
 
