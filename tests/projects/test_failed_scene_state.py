@@ -25,7 +25,7 @@ REFUSED = "Take 1: Refused by Google&#x27;s safety filters: the video was blocke
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):
+def veo(team, owner, veo_server, veo_previews_live):
     return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                          base_url=veo_server.url, api_key=veo_server.api_key)
 
