@@ -31,7 +31,10 @@ from django.utils import timezone
 
 from generation.models import (
     CatalogModel,
+    CatalogProposal,
     ComfyWorkflow,
+    ProposalStatus,
+    ProposedChange,
     ProvenanceState,
     ProviderConnection,
     Render,
@@ -286,6 +289,14 @@ FORMS = [
           "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
     Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
          ("reset",), {"reset": "1"}),
+    # An owner accepts the model changes the gateway's check found: a new model (its price, sizes and lengths,
+    # which the listing did not say) and one gone (the day it retires). Field names carry each row's id.
+    Form("catalog_changes_accept", "post", "/teams/{team}/connections/{connection}/catalog/changes/", "owner",
+         ("accept-{new_change}", "seen-{new_change}", "price-{new_change}", "sizes-{new_change}",
+          "durations-{new_change}", "accept-{gone_change}", "retire_on-{gone_change}", "all"),
+         {"accept-{new_change}": "on", "seen-{new_change}": "{new_seen}", "price-{new_change}": "0.12",
+          "sizes-{new_change}": "1280x720", "durations-{new_change}": "4, 8", "accept-{gone_change}": "on",
+          "seen-{gone_change}": "{gone_seen}", "retire_on-{gone_change}": "2099-01-01"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
     Form("batch_render", "post", "/projects/{project}/render/", "editor",
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
@@ -382,6 +393,20 @@ def _build_world() -> dict:
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The gateway's check for model changes found a new model (LiteLLM says it makes video, not its sizes,
+    # lengths or price) and that Wan 2.7 is no longer served: what the accept form's rows are about.
+    proposal = CatalogProposal.objects.create(connection=priced_gateway, status=ProposalStatus.READY,
+                                              checked_at=timezone.now())
+    new_change = ProposedChange.objects.create(
+        proposal=proposal, change="new", model_id="seedance-2", display_name="seedance-2",
+        proposed={"display_name": "seedance-2", "sizes": None, "durations": None, "input_kinds": ["text"],
+                  "has_audio": False, "end_frame": False, "reference_images": 0, "extend_seconds": [],
+                  "shot_timing": "", "shots_max": None, "shots_seconds_min": None, "shots_seconds_max": None,
+                  "shot_min_seconds": None, "price_per_second": None, "input_map": {}},
+        needs=["sizes", "durations", "price"], fingerprint="a" * 64)
+    gone_change = ProposedChange.objects.create(
+        proposal=proposal, change="gone", model_id="wan-2.7", display_name="Wan 2.7",
+        proposed={"lifecycle": "deprecated"}, current={"lifecycle": "available"}, fingerprint="b" * 64)
     SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
@@ -392,6 +417,8 @@ def _build_world() -> dict:
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
+        "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
         "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
@@ -486,7 +513,8 @@ def _encode(data: dict, hostile_field: str, value) -> str:
 
 def _send(client, form: Form, world, hostile_field: str, value):
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
+    hostile_field = _fill(hostile_field, world)  # a field named after its row ("price-{new_change}")
     if form.files:
         return client.post(url, _multipart(form, data, hostile_field, value))
     encoded = _encode(data, hostile_field, value)
@@ -596,6 +624,7 @@ NO_INPUT = {
     "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
+    "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -625,7 +654,8 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
+           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1, "new_change": 1,
+           "gone_change": 1, "new_seen": "a", "gone_seen": "b"}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
@@ -642,7 +672,7 @@ def test_each_form_accepts_its_base_values(client, world, form):
     in one field above is what the studio answered to, not some other missing field."""
     _log_in(client, form, world)
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
     if form.files:
         data = _multipart(form, data, None, None)
     response = client.get(url, data) if form.method == "get" else client.post(url, data)
