@@ -33,6 +33,8 @@ from generation.models import (
     CatalogModel,
     CatalogProposal,
     ComfyWorkflow,
+    CutImport,
+    CutImportStatus,
     ProposalStatus,
     ProposedChange,
     ProvenanceState,
@@ -64,7 +66,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.storyboard import script_import, services
+from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -112,6 +114,7 @@ FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
     "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
+    "otio": b'{"OTIO_SCHEMA": "Timeline.1", "name": "Cut", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}',
 }
 FORMS = [
     # studio_site/urls.py
@@ -148,6 +151,17 @@ FORMS = [
          {"scene": "{scene}"}),
     Form("trash_undo", "post", "/projects/{project}/trash/undo/", "editor", ("batch",), {"batch": KEY}),
     Form("trash_delete", "post", "/projects/{project}/trash/delete/", "owner", ("scene",), {"scene": "{scene}"}),
+    # The editor's cut: a timeline uploaded (read in the worker), its changes accepted; board revisions
+    # named, renamed and compared (restoring one reads nothing but the path).
+    Form("cut_import_upload", "post", "/projects/{project}/editors-cut/", "editor", ("idempotency_key", "timeline"),
+         {"idempotency_key": KEY}, files={"timeline": ("cut.otio", "otio")}),
+    Form("cut_import_accept", "post", "/projects/{project}/editors-cut/{cut_import}/", "editor", ("change",),
+         {"change": "drop:{scene}"}),
+    Form("revision_name_board", "post", "/projects/{project}/revisions/", "editor", ("name",), {"name": "v2"}),
+    Form("revision_rename", "post", "/projects/{project}/revisions/{revision}/name/", "editor", ("name",),
+         {"name": "v1 sent to client"}),
+    Form("revision_compare", "get", "/projects/{project}/revisions/compare/", "editor", ("a", "b"),
+         {"a": "{revision}", "b": "{revision}"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -408,6 +422,12 @@ def _build_world() -> dict:
         proposal=proposal, change="gone", model_id="wan-2.7", display_name="Wan 2.7",
         proposed={"lifecycle": "deprecated"}, current={"lifecycle": "available"}, fingerprint="b" * 64)
     SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
+    # An editor's cut read and waiting: it drops the scene from the cut. A named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY,
+                                   diff={"changes": [{"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk}],
+                                         "unmatched": []})
+    revision = revisions.revision_name_board(project=project, user=owner, name="v1")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
@@ -417,6 +437,7 @@ def _build_world() -> dict:
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        "cut_import": cut.pk, "revision": revision.number,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
         "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
@@ -625,6 +646,7 @@ NO_INPUT = {
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
+    "projects:revision_restore",  # the revision in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -655,7 +677,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
            "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1, "new_change": 1,
-           "gone_change": 1, "new_seen": "a", "gone_seen": "b"}
+           "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
