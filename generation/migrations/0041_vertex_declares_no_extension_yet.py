@@ -26,6 +26,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0039_render_join_seconds_for_extensions")]
+    dependencies = [("generation", "0040_render_join_seconds_for_extensions")]
 
     operations = [migrations.RunPython(forwards, backwards)]
