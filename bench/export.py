@@ -88,7 +88,7 @@ def plain_remux(paths: list[Path], out: Path) -> None:
             with av.open(str(path)) as src:
                 video, audio = src.streams.video[0], src.streams.audio[0]
                 for packet in src.demux(video, audio):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.pts is None:  # the demuxer's closing empty packets
                         continue
                     if packet.stream.index == video.index:
                         packet.pts += v_offset
@@ -101,8 +101,8 @@ def plain_remux(paths: list[Path], out: Path) -> None:
                         packet.dts += a_offset
                         packet.stream = a_out
                     container.mux(packet)
-                v_offset += video.duration
-                a_offset += audio.duration
+                v_offset += video.duration or 0
+                a_offset += audio.duration or 0
 
 
 def setup_django(tmp: Path) -> None:

@@ -164,8 +164,10 @@ def finish_breakdown(*, driver_class, user, model: str, takes: int, scene: dict)
             pipeline.render_submit(take.pk)
         adapter = adapter_class(connection.kind)
         for label, where, attribute in STAGES:
-            profiler.wrap(*_resolve(where, attribute, adapter), label)
-        profiler.wrap(*_resolve(*ROOT, adapter), "other", root=True)
+            owner, name = _resolve(where, attribute, adapter)
+            profiler.wrap(owner, name, label)
+        owner, name = _resolve(*ROOT, adapter)
+        profiler.wrap(owner, name, "other", root=True)
         for take in booked:
             pipeline.render_poll(take.pk)
     finally:

@@ -1,9 +1,12 @@
 """Renders (takes) and the job book of the built-in previz provider."""
 
+from __future__ import annotations
+
 import logging
 import secrets
 import uuid
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -17,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from generation.events import take_settled
 from generation.storage.crypto import decrypt, encrypt
 from projects.live import ChangeKind, live_publish_for_project, live_publish_for_scene
+
+if TYPE_CHECKING:
+    from generation.providers.base import ProviderFacts
 
 log = logging.getLogger("generation.takes")
 
@@ -38,7 +44,7 @@ class Status(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
-TERMINAL = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
+TERMINAL: set[str] = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
 
 
 def take_phase(status: str, *, progress: int, started: bool) -> str | None:
@@ -54,7 +60,7 @@ def take_phase(status: str, *, progress: int, started: bool) -> str | None:
     return None
 
 # status → the statuses it may move to. RUNNING → RUNNING is a progress update.
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     Status.QUEUED: {Status.SUBMITTING, Status.FAILED, Status.CANCELED},
     Status.SUBMITTING: {Status.RUNNING, Status.CONFIRMING, Status.FAILED, Status.CANCELED},
     # Found in the provider's list; sent again after the list stayed empty; or ended (see lookups.py).
@@ -332,9 +338,9 @@ class Render(models.Model):
     @property
     def lineage(self) -> str:
         """How this take came about, in words ("" for a first take)."""
-        if self.parent_id is None:
-            return ""
         parent = self.parent
+        if parent is None:
+            return ""
         if "extend_of" in (self.recipe or {}) and parent.pk == self.extension.get("take", {}).get("id"):
             return gettext("Extension of take %(number)d") % {"number": parent.number}
         if "remix_of" in (self.recipe or {}):
@@ -366,7 +372,8 @@ class Render(models.Model):
         # At call time: the catalog reads these models, so this module cannot import it at the top.
         from generation.catalog import resolve
 
-        model = resolve(self.connection, self.model)
+        connection = self.connection
+        model = resolve(connection, self.model) if connection is not None else None
         return bool(model and model.supports_remix)
 
     def advance(self, to: str, **changes) -> bool:
@@ -413,8 +420,9 @@ class Render(models.Model):
 
     def _publish_change(self, *, moved: bool) -> None:
         # Every open board and panel of the project shows the new status or progress.
-        kind = {Status.SUCCEEDED: ChangeKind.TAKE_FINISHED, Status.FAILED: ChangeKind.TAKE_FAILED,
-                Status.CANCELED: ChangeKind.TAKE_FAILED}.get(self.status, ChangeKind.TAKE_PROGRESS)
+        kinds: dict[str, str] = {Status.SUCCEEDED: ChangeKind.TAKE_FINISHED, Status.FAILED: ChangeKind.TAKE_FAILED,
+                                 Status.CANCELED: ChangeKind.TAKE_FAILED}
+        kind = kinds.get(self.status, ChangeKind.TAKE_PROGRESS)
         live_publish_for_scene(kind=kind, scene_id=self.scene_id, take_id=self.pk,
                                data={"status": self.status, "progress": self.progress, "moved": moved})
 
@@ -502,6 +510,11 @@ LOOKUP_WINDOW_MIN, LOOKUP_WINDOW_MAX, LOOKUP_WINDOW_DEFAULT = 30, 3600, 300
 
 class ProviderConnection(models.Model):
     """A team's account at one provider. Keys are encrypted and never shown again."""
+
+    # Set for the Providers page by generation/providers/selectors.py, not columns: what its adapter
+    # declares (None for a kind without one) and the address it calls.
+    facts: ProviderFacts | None
+    address: str
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="connections")
     kind = models.CharField(max_length=32, choices=ConnectionKind.choices)
@@ -687,8 +700,9 @@ class CatalogModel(models.Model):
         if self.end_frame:
             words.append(gettext("end frame"))
         if self.extend_seconds:
-            returns = {ExtendReturns.WHOLE: gettext("returns the whole clip"),
-                       ExtendReturns.NEW: gettext("returns only the new part")}.get(self.extend_returns, "")
+            said: dict[str, str] = {ExtendReturns.WHOLE: gettext("returns the whole clip"),
+                                    ExtendReturns.NEW: gettext("returns only the new part")}
+            returns = said.get(self.extend_returns, "")
             words.append(gettext("extend by %(seconds)s s") % {
                 "seconds": ", ".join(str(s) for s in self.extend_seconds)} + (f", {returns}" if returns else ""))
         if self.reference_images:
@@ -726,7 +740,8 @@ class CatalogModel(models.Model):
         if (self.shots_seconds_min is None) != (self.shots_seconds_max is None):
             problems.append(gettext("Give both the shortest and the longest total length of a multi-shot take, or "
                               "neither."))
-        elif self.shots_seconds_min is not None and self.shots_seconds_min > self.shots_seconds_max:
+        elif (self.shots_seconds_min is not None and self.shots_seconds_max is not None
+              and self.shots_seconds_min > self.shots_seconds_max):
             problems.append(gettext("The shortest total length of a multi-shot take is longer than the longest."))
         if self.shot_min_seconds is not None and self.shot_min_seconds < 1:
             problems.append(gettext("The shortest single shot is at least 1 second."))

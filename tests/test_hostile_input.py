@@ -604,11 +604,11 @@ def _refused_in_json(value) -> str | None:
 
 def _checked_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
     """Every stored field PostgreSQL could refuse a value of, per model of the studio's apps."""
-    checked = []
+    checked: list[tuple[type[models.Model], list[models.Field]]] = []
     for model in apps.get_models():
         if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
             continue
-        concrete = [f for f in model._meta.concrete_fields
+        concrete: list[models.Field] = [f for f in model._meta.concrete_fields
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
                                       models.DecimalField, models.FloatField, models.JSONField))
                     and not f.primary_key]
@@ -622,7 +622,7 @@ def _stored_badly() -> list[str]:
     same Python values the model's instances hold, without building a model instance per row)."""
     problems = []
     for model, fields in _checked_fields():
-        for row in model.objects.values_list(*(f.attname for f in fields)):
+        for row in model._default_manager.values_list(*(f.attname for f in fields)):
             for model_field, value in zip(fields, row):
                 reason = _refused_by_postgresql(value, model_field)
                 if reason:

@@ -111,7 +111,7 @@ def consents_at_render_time(render: Render) -> list[dict]:
     grants = (ConsentGrant.objects.filter(character_id__in=cast, granted_at__lte=at)
               .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
               .prefetch_related("projects").order_by("character_id", "-granted_at", "-pk"))
-    in_force = {}
+    in_force: dict[int, ConsentGrant] = {}
     for grant in grants:
         in_force.setdefault(grant.character_id, grant)
     return [_consent_entry(character_id, in_force.get(character_id)) for character_id in cast]

@@ -14,12 +14,15 @@ connection's kind.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,18 @@ class JobProbe:
     remix_of: str = ""  # the remixed video's id, for a remix
     extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
+
+
+def dict_at(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a JSON object, else {}: a provider's answer is read, never trusted to have a shape."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def list_at(data: Mapping[str, Any], key: str) -> list[Any]:
+    """`data[key]` when it is a JSON array, else []."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
 
 
 class ProviderError(Exception):
@@ -384,13 +399,21 @@ class Provider(ABC):
         declared on any other."""
         raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
 
+    def create_character(self, *, name: str, video: Path) -> str:
+        """Register a person's reference video as a character the provider keeps (the OpenAI format's
+        `characters`, where a model's catalog entry declares them); its id goes with each take casting them."""
+        raise ProviderError(f"{self.name} keeps no characters of its own.", code="invalid_request")
+
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);
         True once it is gone."""
         return False
 
-    # Where a person can look for a job we could not confirm (shown with "may be billed").
-    job_listing_hint: str = "Check the provider's own list of recent jobs."
+    @property
+    def job_listing_hint(self) -> str | Promise:
+        """Where a person can look for a job we could not confirm (shown with "may be billed"); adapters
+        say it as a class attribute, or as a property when it names their base URL."""
+        return "Check the provider's own list of recent jobs."
 
     def find_job(self, probe: JobProbe) -> str | None:
         """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.

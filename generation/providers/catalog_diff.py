@@ -19,6 +19,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -93,7 +94,7 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
 
 
 def _new(model: ListedModel) -> Found:
-    proposed = {
+    proposed: dict[str, Any] = {
         "display_name": model.display_name or model.model_id,
         "sizes": list(model.sizes) if model.sizes else None,
         "durations": list(model.durations) if model.durations else None,

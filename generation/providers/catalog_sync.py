@@ -242,6 +242,8 @@ def _apply(connection: ProviderConnection, row: ProposedChange, decision: Decisi
 
 def _add(connection: ProviderConnection, row: ProposedChange, decision: Decision, user, source: dict) -> None:
     """The new model, as the connection's own entry: what its listing said, and what the owner gave."""
+    if decision.price is None:  # _row_problems refuses a new model without its price first
+        raise ValueError(f"{row.model_id} would be added without a price")
     fields = dict(row.proposed)
     input_map = fields.pop("input_map", None) or {}
     fields.pop("price_per_second", None)

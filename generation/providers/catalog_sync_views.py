@@ -12,6 +12,7 @@ from generation.providers import catalog_sync
 from generation.providers.forms import AcceptChangesForm
 from generation.providers.selectors import catalog_proposal_for
 from projects.access import get_connection_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
 PAGE = "generation/connection_catalog.html"
@@ -47,7 +48,7 @@ def catalog_check(request, team_pk, pk):
     try:
         catalog_sync.catalog_check_request(connection=connection, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     if wants_fragment(request):
         return models_page(request, connection, membership, region=True)
     return redirect("generation:connection_catalog", team_pk=team_pk, pk=pk)

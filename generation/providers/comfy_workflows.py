@@ -198,6 +198,8 @@ def guess_frames_rule(graph: dict) -> str:
 
 def _guess_fps(graph: dict, inputs: dict) -> int:
     target = inputs.get("fps")
+    if target is None:
+        return 24
     try:
         return max(1, min(120, round(float(graph[target[0]]["inputs"][target[1]]))))
     except (TypeError, ValueError, KeyError):

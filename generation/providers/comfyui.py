@@ -34,6 +34,7 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    dict_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
@@ -112,7 +113,7 @@ def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, pr
 
 def node_errors_in_words(body: dict) -> str:
     """ComfyUI's refusal of a graph as one line: "node 6 (CLIPTextEncode): Required input is missing: text"."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = dict_at(body, "error")
     lines = []
     node_errors = body.get("node_errors")
     if isinstance(node_errors, dict):
@@ -391,7 +392,7 @@ def _choices(info: dict, name: str) -> list | None:
     are filled per take)."""
     if info.get("name") == "LoadImage" or str(info.get("display_name", "")).startswith("Load Image"):
         return None
-    inputs = info.get("input") if isinstance(info.get("input"), dict) else {}
+    inputs = dict_at(info, "input")
     for group in ("required", "optional"):
         spec = (inputs.get(group) or {}).get(name)
         if not isinstance(spec, list) or not spec:

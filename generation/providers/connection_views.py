@@ -13,6 +13,7 @@ from generation.providers import connections, facts_for
 from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
 from generation.providers.selectors import team_connections
 from projects.access import get_connection_for, membership_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
 PAGE = "generation/connections.html"
@@ -105,7 +106,7 @@ def _entry_reset(request, connection, entry):
     try:
         shipped = catalog.catalog_entry_reset(connection=connection, model_id=entry.model_id, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"{shipped.display_name} on {connection.label} is back to the shipped entry.")
     return redirect("generation:connection_catalog", team_pk=connection.team_id, pk=connection.pk)
@@ -141,7 +142,7 @@ def model_register(request, team_pk, pk):
                                                        **form.cleaned_data)
             messages.success(request, f"Registered {model.model_id} on {connection.label}.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
     else:
         problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
                              for f, e in form.errors.items())

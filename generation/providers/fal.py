@@ -51,6 +51,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
 )
 from .http import (
     EXPIRED,
@@ -83,12 +84,12 @@ GONE = "The provider no longer knows this job."
 InputBuilder = Callable[[RenderRequest], dict]
 
 
-def _aspect_ratio(request: RenderRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
+def _aspect_ratio(request: RenderRequest | ExtendRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
     ratio = request.width / request.height
     return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
 
 
-def _resolution(request: RenderRequest) -> str:
+def _resolution(request: RenderRequest | ExtendRequest) -> str:
     return "1080p" if min(request.width, request.height) >= 1080 else "720p"
 
 
@@ -103,6 +104,8 @@ def veo31_input(request: RenderRequest) -> dict:
     inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
               "resolution": _resolution(request), "generate_audio": True}
     if request.end_frame is not None:
+        if request.input_reference is None:
+            raise ProviderError(f"{request.model} ends on an end frame only after a start frame.", code="invalid_request")
         # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
         inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
         inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
@@ -182,6 +185,9 @@ def extend_problems(request: ExtendRequest) -> list[str]:
 
 def veo31_extend_input(request: ExtendRequest) -> dict:
     """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
+    if request.source_video is None:
+        raise ProviderError("fal extends the studio's copy of the take, and there is none to send.",
+                            code="invalid_request")
     return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
             "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
 
@@ -336,8 +342,9 @@ class FalProvider(HttpAdapter, Provider):
         return encoded
 
     def _job_from(self, body: dict) -> FalJob:
-        fields = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
-        if not all(isinstance(f, str) and f and " " not in f for f in fields):
+        given = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
+        fields = [f for f in given if isinstance(f, str) and f and " " not in f]
+        if len(fields) != len(given):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
             raise ProviderError(f"{self.name} accepted the request but sent no request id and addresses. "
                                 "Check the provider before retrying.", code="server")
@@ -374,7 +381,7 @@ class FalProvider(HttpAdapter, Provider):
         if status == "succeeded" and (body.get("error") or body.get("error_type")):
             return JobState(status="failed", **_failure(body.get("error"), body.get("error_type")))
         if status == "succeeded":
-            metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+            metrics = dict_at(body, "metrics")
             seconds = metrics.get("inference_time")
             return JobState(status=status, progress=100,
                             provider_seconds=float(seconds) if isinstance(seconds, (int, float)) else None)
@@ -441,7 +448,7 @@ class FalProvider(HttpAdapter, Provider):
         prices = self._prices(new)
         models = []
         for endpoint_id, entry in found.items():
-            metadata = entry.get("metadata") if isinstance(entry.get("metadata"), dict) else {}
+            metadata = dict_at(entry, "metadata")
             models.append(_listed(endpoint_id, entry.get("openapi"), metadata, prices.get(endpoint_id)))
         return ModelListing(models=tuple(models))
 
@@ -454,7 +461,7 @@ class FalProvider(HttpAdapter, Provider):
     def _prices(self, endpoint_ids: list[str]) -> dict:
         """{endpoint id: US$ a second} from fal's price list, for endpoints billed by the second in USD. Its
         price list needs a key allowed to read it: without one, new models just need a price."""
-        prices = {}
+        prices: dict[str, Decimal] = {}
         for start in range(0, len(endpoint_ids), FIND_BATCH):
             batch = endpoint_ids[start:start + FIND_BATCH]
             try:

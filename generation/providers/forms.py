@@ -38,6 +38,8 @@ def _base_url_help() -> str:
     lines = []
     for kind, label in remote_kinds():
         facts = facts_for(kind)
+        if facts is None:  # remote kinds all have an adapter
+            continue
         lines.append(gettext("{provider}: leave blank for {url}.").format(provider=label, url=facts.default_base_url)
                      if facts.default_base_url else
                      gettext("{provider}: required, e.g. {example}.").format(provider=label,

@@ -88,8 +88,10 @@ def _extract_without_copying() -> None:
             return data
         return original(self, count)
 
-    maybe_extract_at_most._studio_fast_path = True
-    ReceiveBuffer.maybe_extract_at_most = maybe_extract_at_most
+    # Patching h11 is the point (tests/providers/test_http_patches.py checks it still takes): the type
+    # checker is told so rather than shown a setattr.
+    maybe_extract_at_most._studio_fast_path = True  # type: ignore[attr-defined]
+    ReceiveBuffer.maybe_extract_at_most = maybe_extract_at_most  # type: ignore[method-assign]
 
 
 _read_bigger_chunks()

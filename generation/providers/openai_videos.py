@@ -33,6 +33,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
 )
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
@@ -101,7 +102,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     @classmethod
     def webhook_notice(cls, payload: dict) -> WebhookNotice:
         """`{type: video.completed | video.failed, data: {id}}`: the video to look at again."""
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        data = dict_at(payload, "data")
         return WebhookNotice(job_id=str(data.get("id", "")), event=str(payload.get("type", "")))
 
     def __init__(
@@ -139,7 +140,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             "seconds": str(request.seconds),
             "size": request.size,
         }
-        files = [(name, (None, value)) for name, value in fields.items()]
+        files: list[tuple[str, tuple[str | None, str] | tuple[str, bytes, str]]] = [
+            (name, (None, value)) for name, value in fields.items()]
         # Beyond the format's own fields, only what the model's catalog entry declares: a strict
         # gateway refuses a field it does not know, and a lax one may bill for what it guesses.
         if "characters" in request.declared_fields:
@@ -322,13 +324,13 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         if info is None:
             models = tuple(ListedModel(model_id=name) for name in names if name in known)
             return ModelListing(models=models, unlisted=tuple(n for n in names if n not in known))
-        models = []
+        listed: list[ListedModel] = []
         for name in names:
             details = info.get(name)
             if name not in known and (details is None or details.get("mode") != "video_generation"):
                 continue  # a chat or image model on the same gateway
-            models.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
-        return ModelListing(models=tuple(models))
+            listed.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
+        return ModelListing(models=tuple(listed))
 
     def _litellm_info(self) -> dict[str, dict] | None:
         """{model_name: model_info} from a LiteLLM proxy's GET /model/info; None from a gateway without it."""

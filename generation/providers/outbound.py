@@ -126,10 +126,11 @@ def allow_list() -> AllowList:
 
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, in the resolver's order, once each. (Tests replace it.)"""
-    found = []
+    found: list[str] = []
     for *_info, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        if sockaddr[0] not in found:
-            found.append(sockaddr[0])
+        address = str(sockaddr[0])
+        if address not in found:
+            found.append(address)
     return found
 
 

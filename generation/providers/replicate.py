@@ -36,6 +36,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
@@ -191,7 +192,7 @@ class ReplicateProvider(HttpAdapter, Provider):
                 f"The model “{request.model}” is unknown or retired at this provider.",
                 code="model_unknown",
             )
-        body = {"input": self.build_input(request)}
+        body: dict[str, object] = {"input": self.build_input(request)}
         if self._webhook_url:
             body["webhook"] = self._webhook_url
             body["webhook_events_filter"] = ["completed"]
@@ -360,7 +361,7 @@ def _model_id(model) -> str | None:
 
 
 def _schema_of(model: dict) -> dict | None:
-    version = model.get("latest_version") if isinstance(model.get("latest_version"), dict) else {}
+    version = dict_at(model, "latest_version")
     schema = version.get("openapi_schema")
     return schema if isinstance(schema, dict) else None
 
@@ -388,7 +389,8 @@ def _video_url(output) -> str | None:
         urls = []
     urls = [u for u in urls if u.startswith(("https://", "http://"))]
     mp4 = [u for u in urls if urlsplit(u).path.lower().endswith(".mp4")]
-    return (mp4 or urls or [None])[0]
+    found = mp4 or urls
+    return found[0] if found else None
 
 
 ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
@@ -397,8 +399,8 @@ ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
 def _billing(prediction: dict) -> dict:
     """What Replicate says the prediction cost: a `cost` (US$) when it reports one, and the
     billed compute time (`metrics.predict_time`, seconds) the pipeline prices by hardware."""
-    facts = {}
-    metrics = prediction.get("metrics") if isinstance(prediction.get("metrics"), dict) else {}
+    facts: dict[str, float | Decimal] = {}
+    metrics = dict_at(prediction, "metrics")
     seconds = metrics.get("predict_time")
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 10**6:
         facts["billed_seconds"] = float(seconds)

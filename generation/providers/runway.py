@@ -38,6 +38,8 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    dict_at,
+    list_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
@@ -353,7 +355,7 @@ def _issues_in_words(issues: list[dict]) -> str:
     """Runway's per-field issues, one short clause each: "promptText: Too big: …; ratio: Invalid ratio"."""
     words = []
     for issue in issues[:MAX_ISSUES]:
-        path = issue.get("path") if isinstance(issue.get("path"), list) else []
+        path = list_at(issue, "path")
         where = ".".join(str(p) for p in path)
         message = " ".join(str(issue.get("message") or "invalid").split())[:120]
         words.append(f"{where}: {message}" if where else message)
@@ -364,7 +366,7 @@ def _issues_in_words(issues: list[dict]) -> str:
 def _billing(task: dict) -> dict:
     """What an ended task was charged, in US$: its `cost.credits` (required on every ended task in
     Runway's SDK types; 0 when refunded) at US$0.01 a credit. Nothing when it does not say."""
-    cost = task.get("cost") if isinstance(task.get("cost"), dict) else {}
+    cost = dict_at(task, "cost")
     credits = cost.get("credits")
     if isinstance(credits, bool) or not isinstance(credits, (int, float)) or not 0 <= credits < 10**7:
         return {}

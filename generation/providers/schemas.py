@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .base import ListedModel, ProviderError, RenderRequest
+from .base import ListedModel, ProviderError, RenderRequest, dict_at
 
 # Pixel sizes of the aspect ratios and resolutions a take's size is sent as (the size's nearest ratio, its
 # short side's resolution). Other ratios (1:1, 4:3, 21:9…) and resolutions (480p, 4k) are named, not guessed.
@@ -101,11 +101,11 @@ def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) ->
     if schema.get("type") != "array":
         return {}
     item = resolve(schema.get("items"), components)
-    fields = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+    fields = dict_at(item, "properties")
     if "prompt" not in fields or "duration" not in fields:
         return {}
     shot_lengths, _format = _durations(resolve(fields["duration"], components))
-    found = {"shot_timing": "exact"}
+    found: dict[str, object] = {"shot_timing": "exact"}
     if type(schema.get("maxItems")) is int and schema["maxItems"] >= 2:
         found["shots_max"] = schema["maxItems"]
     if durations:
@@ -122,7 +122,9 @@ def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, v
     raw = schema.get("properties")
     properties = {name: resolve(spec, components) for name, spec in raw.items()} if isinstance(raw, dict) else {}
     required = {name for name in schema.get("required") or [] if isinstance(name, str)}
-    used, blockers, unmapped = set(), [], []
+    used: set[str] = set()
+    blockers: list[tuple[str, str]] = []
+    unmapped: list[str] = []
     input_map: dict = {}
     prompt = _first(properties, vocabulary.prompt)
     if prompt is None:
@@ -205,7 +207,7 @@ def _nearest_ratio(request: RenderRequest, choices: list[str]) -> str:
 def mapped_input(request: RenderRequest, input_map: dict) -> dict:
     """The take's input for a model added from its schema: only the inputs its map names, written as the
     schema writes them. A length, size or frame the model does not take is refused before anything is sent."""
-    inputs = {input_map["prompt"]: request.prompt}
+    inputs: dict[str, object] = {input_map["prompt"]: request.prompt}
     if duration := input_map.get("duration"):
         written = {"seconds": f"{request.seconds}s", "string": str(request.seconds)}.get(duration["format"],
                                                                                         request.seconds)

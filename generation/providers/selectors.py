@@ -86,7 +86,7 @@ class ProposalView:
         return [r for r in self.rows if r.row.state == ProposedChangeState.PENDING]
 
 
-ORDER = {ProposedChangeKind.NEW: 0, ProposedChangeKind.CHANGED: 1, ProposedChangeKind.GONE: 2}
+ORDER: dict[str, int] = {ProposedChangeKind.NEW: 0, ProposedChangeKind.CHANGED: 1, ProposedChangeKind.GONE: 2}
 
 
 def catalog_proposal_for(*, connection: ProviderConnection) -> ProposalView:

@@ -38,6 +38,7 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    dict_at,
 )
 from .google_auth import TokenSource
 from .http import (
@@ -397,7 +398,7 @@ def _video(operation: dict, sizes: list[int]) -> dict | None:
 
 def _no_video(operation: dict) -> dict:
     """Why a finished operation has no video (JobState words and code): usually Google's safety filters."""
-    response = operation.get("response") if isinstance(operation.get("response"), dict) else {}
+    response = dict_at(operation, "response")
     reasons = response.get("raiMediaFilteredReasons")
     if response.get("raiMediaFilteredCount") or reasons:
         said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""

@@ -11,6 +11,7 @@ import json
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers import ProviderError, WebhookNotice, WebhookScheme, adapter_class
@@ -33,8 +34,9 @@ class WebhookAlreadyProcessed(Exception):
 
 def _storable(value: str, field: str, what: str) -> str:
     """Refuse what the column cannot hold (PostgreSQL raises on NUL and on text past varchar(n))."""
-    limit = WebhookEvent._meta.get_field(field).max_length
-    if len(value) > limit or has_control_characters(value):
+    column = WebhookEvent._meta.get_field(field)
+    limit = column.max_length if isinstance(column, CharField) else None
+    if (limit is not None and len(value) > limit) or has_control_characters(value):
         raise WebhookRefused(400, f"The {what} is longer than {limit} characters or holds control characters.")
     return value
 

@@ -59,7 +59,7 @@ def workflow_map(request, team_pk, pk, workflow_pk):
 
 def _initial(workflow: ComfyWorkflow) -> dict:
     model = workflow.catalog_model
-    initial = {f"input_{role}": "|".join(target) for role, target in workflow.inputs.items()}
+    initial: dict[str, object] = {f"input_{role}": "|".join(target) for role, target in workflow.inputs.items()}
     initial.update(frames_rule=workflow.frames_rule, fps=workflow.fps,
                    sizes=", ".join(model.sizes) if model else "768x512, 512x768",
                    durations=", ".join(str(d) for d in model.durations) if model else "2, 3, 4, 5",

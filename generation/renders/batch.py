@@ -19,12 +19,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Prefetch
 
 from generation import catalog
-from generation.models import TERMINAL, Render, Status
+from generation.models import TERMINAL, CatalogModel, Render, Status
 from generation.renders import tasks as render_tasks
 from generation.renders.services import Compiled, form_key, render_compile
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
-from projects.models import DialogueLine
+from projects.models import DialogueLine, Scene
 
 GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {
@@ -36,13 +36,20 @@ SCOPES = {
 
 @dataclass
 class PlannedTake:
-    scene: object
+    scene: Scene
     compiled: Compiled
+
+    @property
+    def model(self) -> CatalogModel:
+        """The model a take the plan will render is booked on (a skipped one may have none)."""
+        if self.compiled.model is None:
+            raise ValueError(f"scene {self.scene.pk} has no model: it is skipped, not rendered")
+        return self.compiled.model
 
     @property
     def cost(self) -> Decimal:
         params = self.compiled.recipe["parameters"]
-        return catalog.cost_of(self.compiled.model, size=params["size"], seconds=params["seconds"])
+        return catalog.cost_of(self.model, size=params["size"], seconds=params["seconds"])
 
 
 @dataclass
@@ -146,7 +153,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([
                 Render(scene=t.scene, connection=connection, provider=connection.kind,
-                       model=t.compiled.model.model_id, recipe=t.compiled.recipe,
+                       model=t.model.model_id, recipe=t.compiled.recipe,
                        idempotency_key=keys[t.scene.pk], created_by=user, cost=t.cost,
                        number=(last.get(t.scene.pk) or 0) + 1, status=Status.QUEUED)
                 for t in plan.takes

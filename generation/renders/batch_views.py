@@ -9,6 +9,7 @@ from generation.renders import batch
 from generation.renders.forms import BatchRenderForm
 from generation.spend import budget
 from projects.access import get_project_for, require
+from projects.form_errors import error_messages
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
 
@@ -46,7 +47,7 @@ def batch_render(request, project_pk):
         return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = BatchRenderForm(request.POST, team=project.team)
     if not form.is_valid():
-        error = [m for errors in form.errors.values() for m in errors]
+        error = error_messages(form)
         return _page(request, project, membership, choices=request.POST, error=error)
     target = form.chosen
     try:
@@ -55,7 +56,7 @@ def batch_render(request, project_pk):
             scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"],
             shown_total=form.cleaned_data["plan_total"])
     except ValidationError as exc:
-        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+        return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
     cost = sum(t.cost for t in takes)
     messages.success(request, f"Booked {len(takes)} take{'s' if len(takes) != 1 else ''} on {target.label} "
                               f"(est. ${cost:.2f}).")

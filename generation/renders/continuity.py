@@ -57,16 +57,24 @@ class Source:
     image: str = ""
 
     @property
+    def of_take(self) -> Render:
+        """The take a "take" source is a frame of."""
+        if self.take is None:
+            raise ValueError(f"a {self.kind} source has no take")
+        return self.take
+
+    @property
     def key(self) -> str:
         if self.kind == "image":
             return f"image:{self.image}"
-        return source_key(self.take.pk, self.frame, role=self.role)
+        return source_key(self.of_take.pk, self.frame, role=self.role)
 
     @property
     def words(self) -> str:
         if self.kind == "image":
             return gettext("an image")
-        names = {"scene": self.take.scene.number, "take": self.take.number, "frame": self.frame}
+        take = self.of_take
+        names = {"scene": take.scene.number, "take": take.number, "frame": self.frame}
         if self.frame is None:
             return gettext("the last frame of scene %(scene)d, take %(take)d") % names
         if self.frame == 0 and self.role == "end":
@@ -136,7 +144,7 @@ def end_source(scene: Scene) -> Source | None:
         if not scene.end_image:
             raise ValidationError(gettext("Scene %(scene)d ends on an image, but none was uploaded: upload one, or "
                                           "choose what it ends on.") % {"scene": scene.number})
-        return Source("end", "image", image=scene.end_image.name)
+        return Source("end", "image", image=scene.end_image.name or "")
     if scene.end_on != EndOn.NEXT:
         return None
     following = _neighbour(scene, after=True)
@@ -222,10 +230,10 @@ def _entry(source: Source, scene: Scene) -> dict:
             digest = hashlib.sha256(image.read()).hexdigest()
         return {"source": "image", "key": source.key, "original": source.image, "fit": scene.reference_fit,
                 "sha256": digest}
-    kept = stored_frame(source.take, source.frame)
+    take = source.of_take
+    kept = stored_frame(take, source.frame)
     with default_storage.open(kept.name, "rb") as png:
         digest = hashlib.sha256(png.read()).hexdigest()
-    take = source.take
     return {
         "source": "take", "key": source.key,
         "scene": {"id": take.scene_id, "number": take.scene.number, "title": take.scene.title},

@@ -72,6 +72,9 @@ def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
     """The extension's recipe: what it asks the provider for, and which take (file, job, last frame) it continues.
 
     Nothing of the scene as it is now goes in: an extension continues the take as it was made."""
+    connection = take.connection
+    if connection is None:  # refused before this: a removed connection's take cannot be extended
+        raise ValidationError(gettext("This take's provider connection was removed: it cannot be extended."))
     parent = take.recipe or {}
     scene = take.scene
     params = parent.get("parameters") or {}
@@ -84,8 +87,8 @@ def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
         "project": {"id": scene.project_id, "name": scene.project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": prompt or parent.get("scene_prompt") or parent.get("prompt") or scene.prompt,
-        "provider": take.connection.kind,
-        "connection": take.connection.label,
+        "provider": connection.kind,
+        "connection": connection.label,
         "model": model.model_id,
         "parameters": {"seconds": int(seconds), "size": params.get("size", scene.size),
                        "camera_notes": params.get("camera_notes", "")},
@@ -135,9 +138,10 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
     if render.connection_id is None:
         raise ValidationError(gettext("Take %(take)d was made by a provider connection that was removed: it cannot "
                                       "be extended. Render a new take instead.") % names)
-    model = catalog.resolve(render.connection, model_id)
+    connection = render.connection
+    model = catalog.resolve(connection, model_id)
     if model is None or catalog.is_retired(model):
-        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
+        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=connection,
                                               model_id=model_id, model=model, scenes=[render.scene]))
     override = checks.override_note_for(take=render, user=user, override_reason=override_reason, action="extend")
     try:
@@ -183,9 +187,10 @@ def extension_preview(*, take: Render, choice: str) -> ExtensionPreview:
         return ExtensionPreview(problems=exc.messages)
     if take.status != Status.SUCCEEDED or not take.video or take.connection_id is None:
         return ExtensionPreview(problems=[gettext("Only a finished take can be extended.")])
-    model = catalog.resolve(take.connection, model_id)
+    connection = take.connection
+    model = catalog.resolve(connection, model_id)
     if model is None or catalog.is_retired(model):
-        return ExtensionPreview(problems=[catalog.refusal(team=take.scene.project.team, connection=take.connection,
+        return ExtensionPreview(problems=[catalog.refusal(team=take.scene.project.team, connection=connection,
                                                           model_id=model_id, model=model, scenes=[take.scene])])
     try:
         recipe = extension_recipe(take=take, model=model, seconds=seconds, prompt="")

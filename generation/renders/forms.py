@@ -62,8 +62,9 @@ class BatchRenderForm(RenderForm):
         return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
 
     def clean_scenes(self) -> list[int]:
-        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
-        if None in ids:  # not an id we could have drawn: text, "²", past bigint
+        given = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        ids = [pk for pk in given if pk is not None]
+        if len(ids) != len(given):  # not an id we could have drawn: text, "²", past bigint
             raise forms.ValidationError(STALE_FORM["invalid"])
         return ids
 
@@ -92,7 +93,8 @@ class RetargetForm(RenderForm):
     """Move scenes to `target`; `shown` is what the plan showed ("scene:version,…"), nothing else moves."""
 
     shown = forms.CharField(widget=forms.HiddenInput, required=False)
-    idempotency_key = None  # a move books nothing: doing it twice changes nothing more
+    # A move books nothing: doing it twice changes nothing more. (None is how Django drops an inherited field.)
+    idempotency_key = None  # type: ignore[assignment]
 
     def clean_shown(self) -> list[tuple[int, int]]:
         if not self.cleaned_data["shown"]:

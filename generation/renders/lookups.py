@@ -29,6 +29,7 @@ import logging
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -71,7 +72,8 @@ NEVER_CREATED = _("The studio stopped while sending this take; nothing was creat
 
 
 def window(render: Render) -> timedelta:
-    seconds = render.connection.lookup_window_seconds if render.connection_id else LOOKUP_WINDOW_DEFAULT
+    connection = render.connection
+    seconds = connection.lookup_window_seconds if connection is not None else LOOKUP_WINDOW_DEFAULT
     return timedelta(seconds=seconds)
 
 
@@ -128,7 +130,7 @@ def render_recover_submission(render: Render) -> str:
         return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, unclear=str(WORKER_STOPPED), detail=exc.message)
     if job_id:
         return _adopt(render, job_id)
-    render.mark_failed(NEVER_CREATED)
+    render.mark_failed(str(NEVER_CREATED))
     return "failed"
 
 
@@ -175,6 +177,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
         Render.objects.filter(pk=render.pk).update(list_answered=True)
         render.list_answered = True
     # A complete job book (the previz, ComfyUI) needs no window: one answer says the job does not exist.
+    assert render.lookup_until is not None  # set by render_confirm_begin, with the claim this look holds
     if now < render.lookup_until and not (answered and provider.facts.job_list_is_complete):
         _schedule_look_up(render, seq=seq + 1, now=now)
         return "looking"
@@ -195,6 +198,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
 
 
 def _schedule_look_up(render: Render, *, seq: int, now) -> None:
+    assert render.lookup_until is not None  # only a take being looked up is scheduled
     elapsed = (now - (render.lookup_until - window(render))).total_seconds()
     delay = min(_gap(elapsed), (render.lookup_until - now).total_seconds())
     # The lease says when the sweeper may assume the countdown was lost and look itself.
@@ -214,8 +218,8 @@ def _adopt(render: Render, job_id: str) -> str:
     return "adopted"
 
 
-def _unconfirmed(render: Render, provider, template: str, *, unclear: str = "", detail: str = "") -> str:
-    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=template.format(
+def _unconfirmed(render: Render, provider, template: str | Promise, *, unclear: str = "", detail: str = "") -> str:
+    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=str(template).format(
         unclear=unclear or render.error_message, provider=provider.name, hint=provider.job_listing_hint, detail=detail,
         minutes=_minutes(render)))
     return "unconfirmed"
@@ -248,6 +252,7 @@ def render_watch(render_id: int, *, seq: int) -> None:
     render = Render.objects.select_related("connection", "scene").get(pk=render_id)
     provider = provider_for(render.connection)
     changed = False
+    assert render.watch_until is not None  # set by watch_begin, with the lease this watch holds
     if now <= render.watch_until and render.provider_job_id:
         changed = _find_duplicates(render, provider)
     cleaning, cleaned = _remove_duplicates(render, provider, now=now)

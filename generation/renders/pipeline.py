@@ -36,6 +36,7 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
+from generation.providers.base import dict_at
 from generation.renders import continuity, delivery, joining, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
@@ -152,7 +153,7 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
         # A model added from its provider's published schema: how its inputs are named and written.
-        input_map=schema.get("wire") if isinstance(schema.get("wire"), dict) else {},
+        input_map=dict_at(schema, "wire"),
         idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
@@ -169,6 +170,9 @@ def _provider_character_ids(render: Render) -> list[str]:
         known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
         if known is None:
             character = Character.objects.get(pk=entry["id"])
+            if not character.reference_video.name:
+                raise ProviderError(f"{character.name} has no reference video to register with the provider.",
+                                    code="invalid_request")
             with scratch_dir("studio-character-") as tmp:
                 video = Path(tmp) / "reference.mp4"
                 # Up to 100 MB: copied in chunks, never held in memory whole.
@@ -354,7 +358,7 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
 
 
 def _checkpoints(render: Render) -> tuple[float, ...]:
-    kind = render.connection.kind if render.connection_id else "local"  # as provider_for builds it
+    kind = render.connection.kind if render.connection is not None else "local"  # as provider_for builds it
     return CHECKPOINTS if adapter_class(kind).facts.reports_job_time else UNTIMED_CHECKPOINTS
 
 

@@ -19,7 +19,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from generation import catalog
-from generation.models import ProviderConnection, Render
+from generation.models import CatalogModel, ProviderConnection, Render
 from projects.activity.feed import record
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
@@ -72,13 +72,14 @@ def used_value(scene) -> str:
     return ""
 
 
-def describe(team, values) -> dict[str, object]:
+def describe(team, values) -> dict[str, CatalogModel | None]:
     """Each "connection:model" value → its catalog entry (None if unknown), reading each model once."""
     connections = {c.pk: c for c in ProviderConnection.objects.filter(team=team)}
-    described = {}
+    described: dict[str, CatalogModel | None] = {}
     for value in set(values) - {""}:
         connection_pk, _, model_id = value.partition(":")
-        connection = connections.get(parse_id(connection_pk))
+        pk = parse_id(connection_pk)
+        connection = connections.get(pk) if pk is not None else None
         described[value] = catalog.resolve(connection, model_id) if connection else None
     return described
 
@@ -156,7 +157,7 @@ def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
         move.problems += catalog.input_problems(model, scene)
         if used == target.value and not move.problems and not (move.size_changed or move.duration_changed):
             move.problems.append(f"Already on {model.display_name}.")
-        if not move.problems:
+        if move.size is not None and move.duration is not None and not move.problems:
             move.cost_after = catalog.cost_of(model, size=move.size, seconds=move.duration)
         (plan.skipped if move.problems else plan.moves).append(move)
     return plan

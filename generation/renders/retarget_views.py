@@ -10,6 +10,7 @@ from generation import catalog
 from generation.renders import retarget
 from generation.renders.forms import RetargetForm
 from projects.access import get_project_for, require
+from projects.form_errors import error_messages
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
 
@@ -52,13 +53,13 @@ def scene_retarget(request, project_pk):
         return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = RetargetForm(request.POST, team=project.team)
     if not form.is_valid():
-        error = [m for errors in form.errors.values() for m in errors]
+        error = error_messages(form)
         return _page(request, project, membership, choices=request.POST, error=error)
     try:
         moved = retarget.scene_retarget(project=project, user=request.user, target=form.chosen,
                                         shown=form.cleaned_data["shown"])
     except ValidationError as exc:
-        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+        return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
     messages.success(request, f"Moved {len(moved)} scene{'s' if len(moved) != 1 else ''} to "
                               f"{form.chosen.model.display_name}. Nothing was booked.")
     return redirect("projects:project_detail", pk=project.pk)

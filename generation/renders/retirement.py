@@ -66,6 +66,8 @@ def retirement_warn(today: datetime.date | None = None) -> int:
 
 
 def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
+    if model.lifecycle_date is None:  # retiring_models finds dated models only
+        return 0
     try:
         with transaction.atomic():
             # The claim: a second run (or a second beat) finds the row and warns nobody twice.

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation import catalog
-from generation.models import Render, Status
+from generation.models import CatalogModel, Render, Status
 from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
 from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
@@ -88,7 +88,7 @@ FRAMES = ("reference_image", "start_frame", "end_frame")
 class Compiled:
     """What a take would send: shown before submit, stored in the take's recipe."""
 
-    model: object = None
+    model: CatalogModel | None = None
     recipe: dict = field(default_factory=dict)
     cast: list = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
     problems: list[str] = field(default_factory=list)
@@ -217,6 +217,8 @@ def render_create(
     if compiled.problems:
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
+    if model is None:  # render_compile says a problem whenever it found no model
+        raise ValueError(f"take of scene {scene.pk} compiled without a model")
     params = recipe["parameters"]
     cost = catalog.cost_of(model, size=params["size"], seconds=params["seconds"])
     try:
@@ -342,12 +344,13 @@ def render_cancel(*, render: Render, user) -> Render:
     except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
         provider = None
     facts = provider.facts if provider is not None else None
+    provider_name = provider.name if provider is not None else ""
     if facts is not None and not facts.cancels:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if facts.deletes_finished else ".")
+        message += " " + NO_CANCEL.format(provider=provider_name) + (WILL_DELETE if facts.deletes_finished else ".")
         cleanup = "pending" if facts.deletes_finished else ""
     elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
-        message += " " + gettext(NOT_REFUNDED).format(provider=provider.name)
+        message += " " + gettext(NOT_REFUNDED).format(provider=provider_name)
     if facts is not None and facts.cancel_refund == CancelRefund.NONE:
         code = "not_refunded"  # the card says why its cost stays counted (Render.cost_outcome)
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.

@@ -72,7 +72,7 @@ def watch_render(render_id: int, seq: int) -> None:
     lookups.render_watch(render_id, seq=seq)
 
 
-@shared_task(name="generation.tasks.cancel_at_provider", acks_late=True, ignore_result=True)
+@shared_task(name="generation.tasks.cancel_at_provider", base=DjangoTask, acks_late=True, ignore_result=True)
 def cancel_at_provider(render_id: int) -> None:
     pipeline.render_cancel_at_provider(render_id)
 

@@ -17,6 +17,7 @@ from generation.renders import continuity, extension, services
 from generation.renders.forms import ExtendForm, RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response, protect
 from projects.access import get_scene_for, get_take_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
 TAKES = "generation/_takes.html"
@@ -45,9 +46,9 @@ def render_create(request, scene_pk):
             )
             form = None  # a fresh form, with a fresh key, for the next click
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     else:
-        error = " ".join(m for errors in form.errors.values() for m in errors)
+        error = error_text(form)
     if wants_fragment(request):
         return _takes(request, scene, membership, form=form, error=error)
     if error:
@@ -65,9 +66,9 @@ def _act_on_take(request, pk, form_class, action):
         try:
             action(take, form.cleaned_data)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     else:
-        error = " ".join(m for errors in form.errors.values() for m in errors)
+        error = error_text(form)
     if wants_fragment(request):
         return _takes(request, take.scene, membership, error=error)
     if error:
@@ -118,7 +119,7 @@ def render_cancel(request, pk):
     try:
         take = services.render_cancel(render=take, user=request.user)
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
         take.refresh_from_db()
     if not wants_fragment(request):
         if error:

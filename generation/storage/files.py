@@ -41,7 +41,7 @@ def served_as(name: str) -> tuple[str, str]:
     basename = posixpath.basename(name)
     suffix = basename.rsplit(".", 1)[-1].lower() if "." in basename else ""
     if suffix in INLINE_TYPES:
-        return INLINE_TYPES[suffix], content_disposition_header(False, basename)
+        return INLINE_TYPES[suffix], content_disposition_header(False, basename) or "inline"
     # Anything else is a download: a browser saves it, never renders it.
     return DOWNLOAD_TYPES.get(suffix, "application/octet-stream"), content_disposition_header(True, basename)
 
@@ -102,19 +102,19 @@ def file_response(request, field_file, *, download_as: str | None = None):
     size = field_file.size
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or (not match.group(1) and not match.group(2)):
-        response = FileResponse(field_file.open("rb"), content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-        response["Cache-Control"] = "private, max-age=3600"
-        return protect(response, field_file.name, disposition)
+        whole = FileResponse(field_file.open("rb"), content_type=content_type)
+        whole["Accept-Ranges"] = "bytes"
+        whole["Cache-Control"] = "private, max-age=3600"
+        return protect(whole, field_file.name, disposition)
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last) if last else size - 1, size - 1)
     else:  # suffix range: the last N bytes
         start, end = max(0, size - int(last)), size - 1
     if start >= size or start > end:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return protect(response, field_file.name, disposition)
+        unsatisfiable = HttpResponse(status=416)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return protect(unsatisfiable, field_file.name, disposition)
     length = end - start + 1
     from django.http import StreamingHttpResponse
 

@@ -68,11 +68,11 @@ def _quarantine(storage, name: str) -> str:
     return kept
 
 
-def _check(field_file, detect) -> tuple[str, str | None]:
-    """("ok" | "renamed" | "quarantined" | "missing", new name)."""
+def _check(field_file, detect) -> tuple[str, str]:
+    """("ok" | "renamed" | "quarantined" | "missing", new name ("" when missing))."""
     storage, name = field_file.storage, field_file.name
     if not storage.exists(name):
-        return "missing", None
+        return "missing", ""
     suffix = detect(storage, name)
     if suffix is None:
         return "quarantined", _quarantine(storage, name)

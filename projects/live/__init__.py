@@ -43,6 +43,8 @@ def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_i
     `recipient_id`: a change for that person alone (their bell), delivered to their pages only."""
     if project is not None:
         team_id = project.team_id
+    if team_id is None:
+        raise ValueError("A change belongs to a project or a team: give one.")
     event = ChangeEvent.objects.create(
         team_id=team_id, project=project, kind=kind, scene_id=scene_id, take_id=take_id, object_id=object_id,
         actor=actor if getattr(actor, "pk", None) else None, data=data or {}, recipient_id=recipient_id,

@@ -44,7 +44,7 @@ from projects.live.review_fragments import (
 from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
 from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
 from projects.selectors.continuity import continuity_panel_for
-from projects.selectors.storyboard import with_changes_requested
+from projects.selectors.storyboard import Totals, with_changes_requested
 from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
@@ -104,7 +104,7 @@ class _Read:
                 self._wanted.setdefault(event.project_id, set()).add(event.scene_id)
         self._projects: dict[int, Project | None] = {}
         self._frames: dict[int, dict] = {}
-        self._totals: dict[int, object] = {}
+        self._totals: dict[int, Totals | None] = {}
 
     def project(self, project_id: int) -> Project | None:
         if project_id not in self._projects:
@@ -120,9 +120,11 @@ class _Read:
             frames.update({scene: found.get(scene) for scene in wanted})  # None: deleted since
         return frames[scene_id]
 
-    def totals(self, project_id: int):
+    def totals(self, project_id: int) -> Totals | None:
+        """The board's totals; None for a project deleted since (nothing of it is drawn)."""
         if project_id not in self._totals:
-            self._totals[project_id] = board_totals(project=self.project(project_id))
+            project = self.project(project_id)
+            self._totals[project_id] = board_totals(project=project) if project is not None else None
         return self._totals[project_id]
 
 
@@ -217,7 +219,8 @@ class ChangeDrawing:
         """The scene (with its cast), its lines with their sound and editors, the scene's spoken length and the
         team's character library, for its panel: none of it depends on the role watching."""
         project = self.project
-        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(
+        # The attribute Scene declares for the cast a page shows (the stubs see a second definition).
+        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(  # type: ignore[no-redef]
             pk=self.event.scene_id).first()
         if scene is None or project is None:
             return None
@@ -231,7 +234,7 @@ class ChangeDrawing:
         one after it, the one before it), and of the changed scene itself when it has any."""
         project = self.project
         scenes = {s.pk: s for s in _continuity_scenes(project, self.event.scene_id)} if project else {}
-        if not scenes:
+        if project is None or not scenes:
             return []
         found = []
         for frame in board_frames(project=project, scene_ids=list(scenes)):
@@ -292,11 +295,11 @@ class ChangeDrawing:
         take, event = self.take, self.event
         if take is None or take.quarantined_at:
             return ""  # withheld takes are shown only to the people allowed to see them, on reload
-        card = render_to_string("generation/_take.html", {
+        drawn = render_to_string("generation/_take.html", {
             "take": take, "scene": take.scene, "membership": _membership(self.project, role),
             "retry_form": RetryForm(), "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
         # Drawn once for every watcher: each page puts its own key in these one-click forms.
-        card = ONE_CLICK_KEY.sub(r'\1value=""', card)
+        card = ONE_CLICK_KEY.sub(r'\1value=""', drawn)
         if event.kind == ChangeKind.TAKE_QUEUED:
             return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
         return card

@@ -96,7 +96,7 @@ class Subscriber:
     after: int | None = None  # the change the page was drawn at (None: drawn now)
     client: str = ""  # the page, and its stream: its presence row, kept alive by the hub's beat
     stream: str = ""
-    queue: object = field(init=False)
+    queue: asyncio.Queue[Delivery] | queue.Queue[Delivery] = field(init=False)
 
     def __post_init__(self):
         # Bounded: a page that stopped reading (a dead connection not yet noticed) can't grow
@@ -305,9 +305,12 @@ class Hub:
 
     def _read(self) -> list:
         # New changes, and those in the look-back window not seen yet (a late commit): usually none.
-        low = max(self._floor, self._cursor - LOOKBACK_IDS)
-        late = [i for i in range(low + 1, self._cursor + 1) if i not in self._delivered]
-        scope = Q(id__gt=self._cursor) | Q(id__in=late) if late else Q(id__gt=self._cursor)
+        cursor = self._cursor
+        if cursor is None:  # nobody watches
+            return []
+        low = max(self._floor, cursor - LOOKBACK_IDS)
+        late = [i for i in range(low + 1, cursor + 1) if i not in self._delivered]
+        scope = Q(id__gt=cursor) | Q(id__in=late) if late else Q(id__gt=cursor)
         self.reads += 1
         return list(ChangeEvent.objects.filter(scope).order_by("id")[:1000])
 

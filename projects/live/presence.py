@@ -78,7 +78,7 @@ def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
     row made anew if a sweep dropped it while the page was busy but alive)."""
     if not pages:
         return set()
-    roles = {(user, team): role for user, team, role in Membership.objects.filter(
+    roles: dict[tuple[int, int | None], str] = {(user, team): role for user, team, role in Membership.objects.filter(
         user_id__in={page.user_id for page in pages}).values_list("user_id", "team_id", "role")}
     team_of = dict(Project.objects.filter(pk__in={page.channel[1] for page in pages if page.channel[0] == "project"})
                    .values_list("pk", "team_id"))
@@ -89,7 +89,7 @@ def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
 
     still = {page for page in pages if roles.get((page.user_id, team(page))) == page.role}
     present = [page for page in still if page.channel[0] == "project" and page.stream]
-    now, found = timezone.now(), set()
+    now, found = timezone.now(), set[str]()
     for start in range(0, len(present), 500):
         streams = [page.stream for page in present[start:start + 500]]
         if Presence.objects.filter(stream__in=streams).update(seen_at=now) < len(streams):

@@ -141,9 +141,11 @@ def guest_review_html(event, link_id: int) -> str:
     if link is None or not link.is_live:
         return ""
     take = next((t for t in takes_in_scope(link) if t.pk == event.take_id), None)
-    comment = Comment.objects.filter(pk=event.object_id, take=take).first() if take is not None else None
-    if comment is None:
+    if take is None:
         return ""  # a take this link does not show
+    comment = Comment.objects.filter(pk=event.object_id, take=take).first()
+    if comment is None:
+        return ""
     thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
                             .select_related("author", "retake"), for_guests=True).first()
     usernames = team_usernames(link)
@@ -168,5 +170,5 @@ def guest_pages_kept(pages: list) -> set:
     if not pages:
         return set()
     live = links_still_live(guest_link_id(page.role) for page in pages)
-    return {page for page in pages
-            if page.channel[0] == "project" and live.get(guest_link_id(page.role)) == page.channel[1]}
+    return {page for page in pages if page.channel[0] == "project"
+            and (link_id := guest_link_id(page.role)) is not None and live.get(link_id) == page.channel[1]}

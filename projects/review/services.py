@@ -72,7 +72,7 @@ def with_review_status(scenes) -> list[Scene]:
     if not scenes.query.order_by:
         # Django drops Meta.ordering from GROUP BY queries: without this the board shows
         # the database's order, not the storyboard's.
-        scenes = scenes.order_by(*Scene._meta.ordering)
+        scenes = scenes.order_by(*(Scene._meta.ordering or ()))
     result = list(scenes)
     for scene in result:
         scene.review_status = status_of(scene)
@@ -228,8 +228,8 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                  object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)
-    thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
-    thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
+    writers = {parent.author} | {r.author for r in parent.replies.select_related("author")}
+    thread = _still_members({u for u in writers if u is not None}, scene.project.team_id)
     notifications.notify(
         [u for u in thread if u.pk != reply.author_id and u not in mentioned], "replies",
         kind=NotificationKind.REPLY, team_id=scene.project.team_id, actor=author,
@@ -304,7 +304,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     if shared and comment.requests_changes:
         raise ValidationError("A request for changes is an internal decision note and stays with the team; "
                               "write a separate comment to share with guests.")
-    if shared and comment.parent_id and not comment.parent.shared:
+    if shared and comment.parent is not None and not comment.parent.shared:
         raise ValidationError("This thread is team-only: share its first comment before a reply in it.")
     if comment.shared != shared:
         comment.shared = shared

@@ -122,8 +122,8 @@ class ActivityCursor:
     @classmethod
     def parse(cls, token) -> ActivityCursor | None:
         """The cursor a token names, or None when it names none (a mistyped or doctored link)."""
-        micros, _, pk = str(token).partition(".")
-        micros, pk = parse_id(micros), parse_id(pk)
+        micros_text, _, pk_text = str(token).partition(".")
+        micros, pk = parse_id(micros_text), parse_id(pk_text)
         if micros is None or pk is None:
             return None
         try:

@@ -203,8 +203,11 @@ def board_for(*, project: Project, user=None) -> Board:
     in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
                 .annotate(n=Count("pk")).values("n"))
     frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
-    trash_count = frames[0].scene.trash_count if frames else \
-        Scene.all_objects.in_trash().filter(project=project).count()
+    if frames:
+        # Each frame's scene carries the annotation, which a Frame's plain `Scene` type does not say.
+        trash_count = frames[0].scene.trash_count  # type: ignore[attr-defined]
+    else:
+        trash_count = Scene.all_objects.in_trash().filter(project=project).count()
     return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
                  trash_count=trash_count)
 
@@ -222,7 +225,7 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
 def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
     """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
     if frames is None:
-        rows = list(project.scenes.values_list("duration", "approved_take_id"))
+        rows: list[tuple[int, int | None]] = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
         # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
         unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
@@ -244,6 +247,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
         or board_frame(project=project, scene_id=scene.pk)
+    if frame is None:  # not on the board (in the trash): no panel
+        raise Scene.DoesNotExist(f"Scene {scene.pk} is not on its project's board.")
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
              .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
@@ -407,8 +412,9 @@ def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dic
     newest = next((t for t in takes if t[2] not in ENDED), None)
     if newest is None:
         return {}
-    changed = {}
+    changed: dict[str, bool] = {}
     if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        now: str | None
         if scene.start_take_id:
             now = source_key(scene.start_take_id, scene.start_frame)
         else:

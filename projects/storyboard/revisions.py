@@ -87,11 +87,11 @@ def content_digest(content: dict) -> str:
 
 def _store(project: Project, snapshot: list[tuple[int, dict]]) -> list[list]:
     """Keep each scene's content once per project; the revision's list of [scene id, digest]."""
-    entries = [[pk, content_digest(content)] for pk, content in snapshot]
+    digests = [content_digest(content) for _pk, content in snapshot]
     SceneVersion.objects.bulk_create(
         [SceneVersion(project=project, digest=digest, content=content)
-         for (_pk, content), (_same, digest) in zip(snapshot, entries)], ignore_conflicts=True)
-    return entries
+         for (_pk, content), digest in zip(snapshot, digests)], ignore_conflicts=True)
+    return [[pk, digest] for (pk, _content), digest in zip(snapshot, digests)]
 
 
 # --- Recording revisions --------------------------------------------------------------------------
@@ -226,7 +226,7 @@ class SceneDiff:
 
     @property
     def title(self) -> str:
-        return (self.after or self.before)["title"]
+        return (self.after or self.before or {})["title"]
 
     @property
     def status(self) -> str:

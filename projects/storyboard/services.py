@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -193,7 +195,7 @@ def invitation_accept(*, invitation: Invitation, user=None, username: str = "", 
         membership, created = Membership.objects.get_or_create(
             team=invitation.team, user=user, defaults={"role": invitation.role}
         )
-        details = {"role": membership.role, "invited_by": _username(invitation.invited_by)}
+        details: dict[str, object] = {"role": membership.role, "invited_by": _username(invitation.invited_by)}
         if not created:
             details["already_a_member"] = True
         audit_record(team=invitation.team, actor=user, action=AuditAction.INVITATION_ACCEPTED, target=invitation,
@@ -249,7 +251,7 @@ def project_create(*, team: Team, user, name: str, description: str = "",
 
 
 def scene_create(*, project: Project, user, title: str, prompt: str, duration: int, size: str,
-                 camera_notes: str = "", dialogue: list[DialogueLine] = ()) -> Scene:
+                 camera_notes: str = "", dialogue: Sequence[DialogueLine] = ()) -> Scene:
     """A new scene at the end of the storyboard; `dialogue`: its lines, unsaved, in order (a script's)."""
     with transaction.atomic():
         position = project.scenes.count()
@@ -328,7 +330,7 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     scene_sync_cast(scene=scene)
     # Casting is written into the prompt as @mentions: the feed names it when the cast changed.
     recast = ["cast"] if set(scene.cast.values_list("pk", flat=True)) != cast_before else []
-    labels = ", ".join([*(Scene._meta.get_field(name).verbose_name for name in changed), *recast])
+    labels = ", ".join([*(str(cast(Field, Scene._meta.get_field(name)).verbose_name) for name in changed), *recast])
     _feed(scene.project, "scene_edited", user, f"edited {scene.title}: {labels}", scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
@@ -487,8 +489,9 @@ def scene_ids_from(values) -> list[int]:
     """Scene ids from a form: repeated values or one comma-separated string."""
     if isinstance(values, str):
         values = values.split(",")
-    ids = [parse_id(v) for v in values if str(v).strip()]
-    if None in ids:
+    given = [parse_id(v) for v in values if str(v).strip()]
+    ids = [pk for pk in given if pk is not None]
+    if len(ids) != len(given):
         raise ValidationError("This form is out of date; reload the page and try again.")
     return ids
 

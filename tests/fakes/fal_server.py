@@ -495,7 +495,7 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
 
 def deliver_webhook(fake: FalServer, job: Request, url: str, attempts: int = 3) -> None:
     """POST the finished request's signed delivery to its `fal_webhook`, as fal does."""
-    remaining = job.done_at - time.monotonic()
+    remaining = (job.done_at or 0) - time.monotonic()
     if remaining > 0:  # a timer may wake a hair early
         time.sleep(remaining)
     if job.scenario == "moderation":
