@@ -234,6 +234,8 @@ class Render(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = RenderQuerySet.as_manager()
+    # Whether its (connection, model) may be remixed, precomputed for a whole page (mark_remixable).
+    _remixable: set[tuple[int | None, str]]
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -515,6 +517,7 @@ class ProviderConnection(models.Model):
     # declares (None for a kind without one) and the address it calls.
     facts: ProviderFacts | None
     address: str
+    webhook_url: str  # where it calls back, set by the Providers page's view
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="connections")
     kind = models.CharField(max_length=32, choices=ConnectionKind.choices)

@@ -19,14 +19,14 @@ def requirements_in(name: str) -> list[str]:
     return [line for line in lines if line and not line.startswith("-")]
 
 
-def test_the_studios_dependencies_are_requirements_app_in():
+def test_the_studios_dependencies_are_requirements_app_in() -> None:
     assert PROJECT["dependencies"] == requirements_in("app.in")
 
 
-def test_the_test_and_lint_dependencies_are_requirements_test_in():
+def test_the_test_and_lint_dependencies_are_requirements_test_in() -> None:
     assert PROJECT["optional-dependencies"]["test"] == requirements_in("test.in")
 
 
-def test_test_in_builds_on_app_in():
+def test_test_in_builds_on_app_in() -> None:
     # The tests run the studio: its lock file must hold everything the studio's does.
     assert "-r app.in" in (ROOT / "requirements" / "test.in").read_text().splitlines()

@@ -34,21 +34,21 @@ class RenderRequest:
     title: str = ""
     scene_number: int = 1
     camera_notes: str = ""
-    recipe: dict = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
     input_reference: Path | None = None  # the start frame, already fitted to `size`
     end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
     # gateway accepts ("characters"), and constant fields to send as they are. Nothing else is sent.
-    declared_fields: frozenset = frozenset()
+    declared_fields: frozenset[str] = frozenset()
     extra_fields: tuple[tuple[str, str], ...] = ()
     # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
     # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
     idempotency_key: str = ""
     # For a model the owner added from its provider's published schema (generation/providers/schemas.py):
     # how its inputs are named and written. Empty for the models whose inputs an adapter maps by hand.
-    input_map: dict = field(default_factory=dict)
+    input_map: dict[str, Any] = field(default_factory=dict)
     # Whether the take is booked with sound (the catalog entry's has_audio), for providers that take
     # it as a parameter (Vertex's generateAudio); None: the model's own default.
     generate_audio: bool | None = None
@@ -80,7 +80,7 @@ class ExtendRequest:
     last_frame: Path | None = None
     title: str = ""
     scene_number: int = 1
-    recipe: dict = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str = ""
 
     @property
@@ -120,7 +120,7 @@ class JobProbe:
     seconds: int
     prompt: str
     created_after: datetime  # a little before we sent the create (clocks differ)
-    exclude_ids: frozenset = frozenset()  # jobs other takes already own
+    exclude_ids: frozenset[str] = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
     extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
@@ -309,7 +309,7 @@ class ListedModel:
     shots_seconds_max: int | None = None
     shot_min_seconds: int | None = None
     price_per_second: Decimal | None = None  # the provider's own listed price: the owner confirms it
-    input_map: dict = field(default_factory=dict)  # RenderRequest.input_map for this model
+    input_map: dict[str, Any] = field(default_factory=dict)  # RenderRequest.input_map for this model
     # Optional inputs the studio does not fill (their provider's default applies), and sizes it does not map.
     not_sent: tuple[str, ...] = ()
     unmapped: tuple[str, ...] = ()
@@ -325,7 +325,7 @@ class ModelListing:
     gateway's plain list), left for the owner to register."""
 
     models: tuple[ListedModel, ...]
-    reasons: dict = field(default_factory=dict)
+    reasons: dict[str, Any] = field(default_factory=dict)
     unlisted: tuple[str, ...] = ()
 
 
@@ -352,13 +352,13 @@ class Provider(ABC):
         return []
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """The job a webhook delivery (already verified) is about. Adapters whose provider calls
         back read their payload here."""
         return WebhookNotice(job_id="", event="")
 
     @classmethod
-    def address(cls, *, base_url: str, options: dict) -> str:
+    def address(cls, *, base_url: str, options: dict[str, Any]) -> str:
         """Where a connection of this kind calls, as the Providers page shows it: its own base URL,
         else the provider's (Vertex: the regional endpoint its region names)."""
         return base_url or cls.facts.default_base_url
@@ -398,6 +398,11 @@ class Provider(ABC):
         where the provider documents an extension (facts.extends); the catalog refuses extension lengths
         declared on any other."""
         raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
+
+    def remix(self, job_id: str, prompt: str, *, idempotency_key: str = "") -> str:
+        """Start a new video from a finished one and a new prompt, where a model's catalog entry says it
+        remixes (supports_remix): the provider's job id."""
+        raise ProviderError(f"{self.name} cannot remix a take.", code="invalid_request")
 
     def create_character(self, *, name: str, video: Path) -> str:
         """Register a person's reference video as a character the provider keeps (the OpenAI format's

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -51,11 +52,11 @@ class Found:
     change: str  # ProposedChangeKind
     model_id: str
     display_name: str
-    proposed: dict = field(default_factory=dict)
-    current: dict = field(default_factory=dict)
+    proposed: dict[str, Any] = field(default_factory=dict)
+    current: dict[str, Any] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
     blockers: tuple[tuple[str, str], ...] = ()
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -114,10 +115,10 @@ def _new(model: ListedModel) -> Found:
                  blockers=tuple((str(c), str(d)) for c, d in model.blockers), notes=notes)
 
 
-def _value(value, name: str):
+def _value(value: object, name: str) -> object:
     """A catalog value as the diff compares it: lists as sorted sets where order carries no meaning."""
     if name in UNORDERED:
-        return sorted(set(value or []), key=str)
+        return sorted(set(value if isinstance(value, (list, tuple, set)) else []), key=str)
     return value
 
 
@@ -157,11 +158,11 @@ def blocker_words(code: str, detail: str) -> str:
     return gettext("the studio cannot map it (%(code)s)") % {"code": code}
 
 
-def needs_words(needs) -> list[str]:
+def needs_words(needs: Iterable[str]) -> list[str]:
     return [str(NEEDS[n]) for n in needs if n in NEEDS]
 
 
-def note_words(notes: dict, provider: str) -> list[str]:
+def note_words(notes: dict[str, Any], provider: str) -> list[str]:
     words = []
     if notes.get("not_sent"):
         words.append(gettext("inputs the studio does not send (%(provider)s's defaults apply): %(names)s")
@@ -172,16 +173,16 @@ def note_words(notes: dict, provider: str) -> list[str]:
     return words
 
 
-def gone_words(notes: dict, provider: str) -> str:
+def gone_words(notes: dict[str, Any], provider: str) -> str:
     reason = notes.get("reason", "")
     if reason == "deprecated":
         return gettext("%(provider)s marks it deprecated") % {"provider": provider}
     if reason:
-        return reason
+        return str(reason)
     return gettext("%(provider)s no longer lists it") % {"provider": provider}
 
 
-def shown(value, name: str) -> str:
+def shown(value: object, name: str) -> str:
     """A catalog value as the page shows it."""
     if value is None or value == [] or value == "":
         return "—"
@@ -191,8 +192,8 @@ def shown(value, name: str) -> str:
         return str(ShotTiming(value).label) if value in ShotTiming.values else str(value)
     if name == "lifecycle":
         return str(Lifecycle(value).label) if value in Lifecycle.values else str(value)
-    if name == "input_kinds":
-        return " + ".join(value)
+    if name == "input_kinds" and isinstance(value, (list, tuple)):
+        return " + ".join(map(str, value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, Decimal):
@@ -200,7 +201,7 @@ def shown(value, name: str) -> str:
     return str(value)
 
 
-def field_changes(proposed: dict, current: dict) -> list[tuple[str, str, str]]:
+def field_changes(proposed: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(label, before, after) per changed field."""
     return [(str(LABELS.get(name, name)), shown(current.get(name), name), shown(value, name))
             for name, value in proposed.items()]

@@ -30,11 +30,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache.backends.base import BaseCache
 
 from . import schemas
 from .base import (
@@ -64,6 +66,10 @@ from .http import (
 from .outbound import OutboundRefused
 from .webhooks import TOLERANCE_SECONDS, WebhookError
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
 DEFAULT_BASE_URL = "https://queue.fal.run"
 DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 # fal's Platform API: its model search (with each endpoint's OpenAPI schema) and its prices [docs:
@@ -81,7 +87,7 @@ MODERATION = re.compile(r"content.?policy|moderation|nsfw|safety|flagged", re.IG
 PERCENT = re.compile(r"(\d{1,3})\s?%")
 GONE = "The provider no longer knows this job."
 
-InputBuilder = Callable[[RenderRequest], dict]
+InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
 
 def _aspect_ratio(request: RenderRequest | ExtendRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
@@ -98,7 +104,7 @@ def _data_uri(path: Path) -> str:
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def veo31_input(request: RenderRequest) -> dict:
+def veo31_input(request: RenderRequest) -> dict[str, Any]:
     """fal-ai/veo3.1 and /fast [docs]: "4s" | "6s" | "8s", 16:9 or 9:16, 720p/1080p. The studio
     books Veo with audio ($0.40/s; silent is $0.20/s). The image-to-video endpoint adds image_url."""
     inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
@@ -114,7 +120,7 @@ def veo31_input(request: RenderRequest) -> dict:
     return inputs
 
 
-def seedance2_input(request: RenderRequest) -> dict:
+def seedance2_input(request: RenderRequest) -> dict[str, Any]:
     """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
     480p or 720p only (fal refuses 1080p)."""
     if _resolution(request) != "720p":  # refused here, before anything is sent or billed
@@ -124,13 +130,13 @@ def seedance2_input(request: RenderRequest) -> dict:
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
-def kling3_input(request: RenderRequest) -> dict:
+def kling3_input(request: RenderRequest) -> dict[str, Any]:
     """fal-ai/kling-video/v3 text-to-video [3p]: duration as a string of seconds, like Kling 2 on fal."""
     return {"prompt": request.prompt, "duration": str(request.seconds),
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
 
 
-def generic_input(request: RenderRequest) -> dict:
+def generic_input(request: RenderRequest) -> dict[str, Any]:
     return {"prompt": request.prompt, "duration": str(request.seconds)}
 
 
@@ -183,7 +189,7 @@ def extend_problems(request: ExtendRequest) -> list[str]:
     return problems
 
 
-def veo31_extend_input(request: ExtendRequest) -> dict:
+def veo31_extend_input(request: ExtendRequest) -> dict[str, Any]:
     """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
     if request.source_video is None:
         raise ProviderError("fal extends the studio's copy of the take, and there is none to send.",
@@ -243,7 +249,7 @@ class FalProvider(HttpAdapter, Provider):
     )
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """`{request_id, status: OK | ERROR, payload, error}`. A take stores the request id followed
         by its URLs (FalJob.encode), so it is found by that prefix."""
         request_id = str(payload.get("request_id", ""))
@@ -262,8 +268,8 @@ class FalProvider(HttpAdapter, Provider):
         input_builders: Mapping[str, InputBuilder] | None = None,
         api_url: str = DEFAULT_API_URL,
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         self._webhook_url = webhook_url
@@ -284,7 +290,7 @@ class FalProvider(HttpAdapter, Provider):
             return IMAGE_ENDPOINTS[request.model]
         return request.model
 
-    def build_input(self, request: RenderRequest) -> dict:
+    def build_input(self, request: RenderRequest) -> dict[str, Any]:
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)
         return self._builders.get(request.model, generic_input)(request)
@@ -321,7 +327,7 @@ class FalProvider(HttpAdapter, Provider):
             raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
         return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request))
 
-    def _queue(self, endpoint: str, inputs: dict) -> str:
+    def _queue(self, endpoint: str, inputs: dict[str, Any]) -> str:
         params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
         response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
         if response.is_error:
@@ -341,7 +347,7 @@ class FalProvider(HttpAdapter, Provider):
                                 "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
         return encoded
 
-    def _job_from(self, body: dict) -> FalJob:
+    def _job_from(self, body: dict[str, Any]) -> FalJob:
         given = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
         fields = [f for f in given if isinstance(f, str) and f and " " not in f]
         if len(fields) != len(given):
@@ -430,7 +436,7 @@ class FalProvider(HttpAdapter, Provider):
         """fal's text-to-video endpoints (model search, `expand=openapi-3.0`, page by `cursor`), each read
         from its own OpenAPI schema; endpoints of `known` not in that category are looked up by id (Find
         mode). New endpoints carry fal's price per second when its price list says one."""
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         cursor = None
         for _page in range(LIST_PAGES):
             page = self._platform("/models", [("category", LISTED_CATEGORY), ("expand", "openapi-3.0"),
@@ -452,13 +458,13 @@ class FalProvider(HttpAdapter, Provider):
             models.append(_listed(endpoint_id, entry.get("openapi"), metadata, prices.get(endpoint_id)))
         return ModelListing(models=tuple(models))
 
-    def _platform(self, path: str, params: list[tuple[str, str]]) -> dict:
+    def _platform(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         response = self._send("GET", f"{self._api}{path}", idempotent=True, params=params)
         if response.is_error:
             raise self._fail(response)
         return json_object(response, self.name)
 
-    def _prices(self, endpoint_ids: list[str]) -> dict:
+    def _prices(self, endpoint_ids: list[str]) -> dict[str, Any]:
         """{endpoint id: US$ a second} from fal's price list, for endpoints billed by the second in USD. Its
         price list needs a key allowed to read it: without one, new models just need a price."""
         prices: dict[str, Decimal] = {}
@@ -477,12 +483,12 @@ class FalProvider(HttpAdapter, Provider):
         return prices
 
 
-def _endpoints(page: dict) -> dict[str, dict]:
+def _endpoints(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["endpoint_id"]: m for m in page.get("models") or []
             if isinstance(m, dict) and isinstance(m.get("endpoint_id"), str) and ENDPOINT_ID.match(m["endpoint_id"])}
 
 
-def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
+def _listed(endpoint_id: str, openapi: object, metadata: dict[str, Any], price: Decimal | None) -> ListedModel:
     """One endpoint from its queue OpenAPI document: the POST to `/{endpoint_id}` names its input schema."""
     name = str(metadata.get("display_name") or endpoint_id)[:200]
     deprecated = metadata.get("status") == "deprecated"
@@ -498,7 +504,7 @@ def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
     return schemas.hand_mapped(listed) if endpoint_id in INPUT_BUILDERS else listed
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -506,12 +512,12 @@ def _json(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def _validation_line(item: dict) -> str:
+def _validation_line(item: dict[str, Any]) -> str:
     where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
     return f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid"))
 
 
-def _progress(logs) -> int:
+def _progress(logs: object) -> int:
     # fal has no progress field; many apps log "42%" steps. The newest mention wins.
     if not isinstance(logs, list):
         return 0
@@ -522,7 +528,7 @@ def _progress(logs) -> int:
     return 0
 
 
-def _failure(error, error_type) -> dict:
+def _failure(error: object, error_type: object) -> dict[str, Any]:
     """A failed request's JobState words (and code, for a moderation refusal)."""
     message = str(error or "").strip() or "The provider did not say why the video failed."
     if MODERATION.search(f"{message} {error_type or ''}"):
@@ -550,7 +556,7 @@ def _public_keys(jwks: object) -> list[Ed25519PublicKey]:
     return keys
 
 
-def fetch_jwks(url: str) -> dict:
+def fetch_jwks(url: str) -> dict[str, Any]:
     """fal's published key set (no auth)."""
     with make_client(base_url="", headers={"User-Agent": "storyboard-studio"}, read=10.0) as client:
         try:
@@ -562,9 +568,12 @@ def fetch_jwks(url: str) -> dict:
     if response.status_code != 200:
         raise WebhookError(f"fal's key set answered HTTP {response.status_code}.")
     try:
-        return response.json()
+        keys = response.json()
     except ValueError:
         raise WebhookError("fal's key set is not JSON.") from None
+    if not isinstance(keys, dict):
+        raise WebhookError("fal's key set is not a JSON object.")
+    return keys
 
 
 def verify_fal_webhook(
@@ -572,8 +581,8 @@ def verify_fal_webhook(
     headers: Mapping[str, str],
     body: bytes,
     jwks_url: str,
-    cache,
-    fetch: Callable[[str], dict] = fetch_jwks,
+    cache: BaseCache,
+    fetch: Callable[[str], dict[str, Any]] = fetch_jwks,
     now: float | None = None,
     tolerance: int = TOLERANCE_SECONDS,
 ) -> str:

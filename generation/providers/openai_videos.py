@@ -13,6 +13,7 @@ import re
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -37,6 +38,11 @@ from .base import (
 )
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
 STATUSES = {
     "queued": "queued",
     "in_progress": "running",
@@ -54,7 +60,7 @@ WIRE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference"
 DECLARABLE = {"characters": "id[]"}  # optional fields of the format that only some gateways accept
 
 
-def declared_fields_problems(schema) -> list[str]:
+def declared_fields_problems(schema: object) -> list[str]:
     """Plain-words reasons an OpenAI-format catalog entry's input_schema is unusable (empty if fine)."""
     if not isinstance(schema, dict):
         return ['Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": "high"}}.']
@@ -100,7 +106,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     )
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """`{type: video.completed | video.failed, data: {id}}`: the video to look at again."""
         data = dict_at(payload, "data")
         return WebhookNotice(job_id=str(data.get("id", "")), event=str(payload.get("type", "")))
@@ -114,8 +120,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         name: str = "OpenAI-format gateway",
         models: tuple[ModelSpec, ...] = (),
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         if auth_style not in ("bearer", "api-key"):
             raise ValueError(f"auth_style must be “bearer” or “api-key”, not “{auth_style}”")
         self.name = name
@@ -125,7 +131,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             auth={"Authorization": f"Bearer {api_key}"} if auth_style == "bearer" else {"api-key": api_key},
         )
 
-    def _fail(self, response: httpx.Response, **kwargs) -> ProviderError:
+    def _fail(self, response: httpx.Response, **kwargs: Any) -> ProviderError:
         return error_from_response(response, self.name, **kwargs)
 
     def submit(self, request: RenderRequest) -> str:
@@ -332,7 +338,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             listed.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
         return ModelListing(models=tuple(listed))
 
-    def _litellm_info(self) -> dict[str, dict] | None:
+    def _litellm_info(self) -> dict[str, dict[str, Any]] | None:
         """{model_name: model_info} from a LiteLLM proxy's GET /model/info; None from a gateway without it."""
         try:
             response = self._send("GET", "/model/info", idempotent=True)
@@ -352,7 +358,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return info
 
 
-def _cost_per_second(details: dict) -> Decimal | None:
+def _cost_per_second(details: dict[str, Any]) -> Decimal | None:
     """LiteLLM's cost of a second of video (`output_cost_per_second`, or its video-specific name)."""
     for name in ("output_cost_per_second", "output_cost_per_video_per_second"):
         value = details.get(name)
@@ -364,7 +370,7 @@ def _cost_per_second(details: dict) -> Decimal | None:
 LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched
 
 
-def _same_request(video: dict, probe: JobProbe) -> bool:
+def _same_request(video: dict[str, Any], probe: JobProbe) -> bool:
     # An extension lists the stitched clip's length, not the seconds asked for.
     seconds_match = bool(probe.extends) or str(video.get("seconds")) == str(probe.seconds)
     return (video.get("model") == probe.model and str(video.get("size")) == probe.size
@@ -372,14 +378,14 @@ def _same_request(video: dict, probe: JobProbe) -> bool:
             and (video.get("remixed_from_video_id") or "") == probe.remix_of)
 
 
-def _progress(video: dict) -> int:
+def _progress(video: dict[str, Any]) -> int:
     try:
         return max(0, min(100, int(video.get("progress") or 0)))
     except (TypeError, ValueError):
         return 0
 
 
-def _seconds_between(created_at, completed_at) -> float | None:
+def _seconds_between(created_at: object, completed_at: object) -> float | None:
     """completed_at − created_at (Unix seconds); None when either is missing or odd."""
     if isinstance(created_at, bool) or isinstance(completed_at, bool):
         return None
@@ -396,7 +402,7 @@ def _poll_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _failure(error) -> dict:
+def _failure(error: object) -> dict[str, Any]:
     """A failed video's JobState words (and code, for a moderation refusal)."""
     if not isinstance(error, dict):
         return {"error": str(error or "") or "The provider did not say why the video failed."}

@@ -22,6 +22,7 @@ import os
 import socket
 import ssl
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
@@ -193,7 +194,8 @@ class GuardedBackend(httpcore.SyncBackend):
     The socket goes to the checked IP; httpcore still gives TLS the URL's host name, so SNI and the
     certificate check are unchanged."""
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         try:
             addresses = checked_addresses(host, port)
         except OSError as exc:  # the name does not resolve: as unreachable as before
@@ -206,7 +208,8 @@ class GuardedBackend(httpcore.SyncBackend):
                 failure = exc
         raise failure or httpcore.ConnectError(f"{host} has no address")
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("The studio calls providers over TCP only.")
 
 

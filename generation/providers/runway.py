@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -42,6 +43,10 @@ from .base import (
     list_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 API_VERSION = "2024-11-06"
@@ -168,8 +173,8 @@ class RunwayProvider(HttpAdapter, Provider):
         name: str = "Runway",
         models: tuple[ModelSpec, ...] = (),
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         # Output files live on Runway's CDN: the key and version header go only to the API host.
@@ -185,7 +190,7 @@ class RunwayProvider(HttpAdapter, Provider):
         return [f"Runway's {model_id} takes a prompt of at most {limit:,} characters; this one has {length:,} "
                 "(with the cast's descriptions, if any). Shorten the prompt."]
 
-    def build_body(self, request: RenderRequest) -> tuple[str, dict]:
+    def build_body(self, request: RenderRequest) -> tuple[str, dict[str, Any]]:
         """(path, JSON body) for the create: exactly the fields Runway defines."""
         body = {
             "model": request.model,
@@ -249,7 +254,7 @@ class RunwayProvider(HttpAdapter, Provider):
             return ProviderError(f"{error.message.rstrip('.')}: {_issues_in_words(issues)}.", code=error.code)
         return error
 
-    def _task(self, job_id: str) -> dict | None:
+    def _task(self, job_id: str) -> dict[str, Any] | None:
         """The task, or None when Runway no longer knows it (deleted, or expired)."""
         response = self._send("GET", f"/v1/tasks/{quote(job_id, safe='')}", idempotent=True)
         if response.status_code == 404:
@@ -338,7 +343,7 @@ def _listed(model: Published) -> ListedModel:
                        end_frame=model.last_frame and takes_image, unmapped=unmapped, blockers=blockers)
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -351,7 +356,7 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _issues_in_words(issues: list[dict]) -> str:
+def _issues_in_words(issues: list[dict[str, Any]]) -> str:
     """Runway's per-field issues, one short clause each: "promptText: Too big: …; ratio: Invalid ratio"."""
     words = []
     for issue in issues[:MAX_ISSUES]:
@@ -363,7 +368,7 @@ def _issues_in_words(issues: list[dict]) -> str:
     return "; ".join(words) + (f"; and {more} more" if more > 0 else "")
 
 
-def _billing(task: dict) -> dict:
+def _billing(task: dict[str, Any]) -> dict[str, Any]:
     """What an ended task was charged, in US$: its `cost.credits` (required on every ended task in
     Runway's SDK types; 0 when refunded) at US$0.01 a credit. Nothing when it does not say."""
     cost = dict_at(task, "cost")
@@ -379,15 +384,17 @@ def _data_uri(path: Path) -> str:
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def _progress(value) -> int:
+def _progress(value: object) -> int:
     # Runway reports progress as a fraction, 0 to 1.
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return 0
     try:
         return max(0, min(99, int(float(value) * 100)))
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):  # "abc", or an "inf" past int
         return 0
 
 
-def _failure(task: dict) -> dict:
+def _failure(task: dict[str, Any]) -> dict[str, Any]:
     """A failed task's JobState words (and code, for a moderation refusal)."""
     message = str(task.get("failure") or "").strip() or "The provider did not say why the video failed."
     code = str(task.get("failureCode") or "")

@@ -17,7 +17,9 @@ import dataclasses
 import mimetypes
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .base import ListedModel, ProviderError, RenderRequest, dict_at
 
@@ -49,7 +51,7 @@ FAL = Vocabulary()
 REPLICATE = Vocabulary()
 
 
-def resolve(node, components: dict, depth: int = 0) -> dict:
+def resolve(node: object, components: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """A property's schema with `$ref`, a one-item `allOf` (Cog's enums) and a nullable `anyOf` (fal's
     optional inputs) resolved; {} for what is not a schema."""
     if not isinstance(node, dict) or depth > 8:
@@ -66,7 +68,7 @@ def resolve(node, components: dict, depth: int = 0) -> dict:
     return node
 
 
-def _durations(schema: dict) -> tuple[tuple[int, ...] | None, str]:
+def _durations(schema: dict[str, Any]) -> tuple[tuple[int, ...] | None, str]:
     """(the lengths, how one is written: "int", "string" ("8") or "seconds" ("8s")); lengths None when the
     schema gives no enum and no range."""
     enum = schema.get("enum")
@@ -87,16 +89,16 @@ def _durations(schema: dict) -> tuple[tuple[int, ...] | None, str]:
     return None, ""
 
 
-def _choices(schema: dict) -> list[str]:
+def _choices(schema: dict[str, Any]) -> list[str]:
     enum = schema.get("enum")
     return [v for v in enum if isinstance(v, str)] if isinstance(enum, list) else []
 
 
-def _first(properties: dict, names: tuple[str, ...]) -> str | None:
+def _first(properties: dict[str, Any], names: tuple[str, ...]) -> str | None:
     return next((name for name in names if name in properties), None)
 
 
-def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) -> dict:
+def _shots(schema: dict[str, Any], components: dict[str, Any], durations: tuple[int, ...] | None) -> dict[str, Any]:
     """Several timed shots in one request (Kling's multi_prompt: [{prompt, duration}]): exact timings."""
     if schema.get("type") != "array":
         return {}
@@ -115,8 +117,9 @@ def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) ->
     return found
 
 
-def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, vocabulary: Vocabulary,
-                       display_name: str = "", deprecated: bool = False, price=None) -> ListedModel:
+def listed_from_schema(model_id: str, input_schema: dict[str, Any], components: dict[str, Any], *, vocabulary: Vocabulary,
+                       display_name: str = "", deprecated: bool = False,
+                       price: Decimal | None = None) -> ListedModel:
     """The model as its input schema says it (see the module's docstring)."""
     schema = resolve(input_schema, components)
     raw = schema.get("properties")
@@ -125,7 +128,7 @@ def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, v
     used: set[str] = set()
     blockers: list[tuple[str, str]] = []
     unmapped: list[str] = []
-    input_map: dict = {}
+    input_map: dict[str, Any] = {}
     prompt = _first(properties, vocabulary.prompt)
     if prompt is None:
         blockers.append(("no_prompt", ""))
@@ -204,7 +207,7 @@ def _nearest_ratio(request: RenderRequest, choices: list[str]) -> str:
     return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
 
 
-def mapped_input(request: RenderRequest, input_map: dict) -> dict:
+def mapped_input(request: RenderRequest, input_map: dict[str, Any]) -> dict[str, Any]:
     """The take's input for a model added from its schema: only the inputs its map names, written as the
     schema writes them. A length, size or frame the model does not take is refused before anything is sent."""
     inputs: dict[str, object] = {input_map["prompt"]: request.prompt}

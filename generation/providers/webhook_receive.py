@@ -7,6 +7,8 @@ provider, so a forged or lost webhook can never corrupt a take.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -15,6 +17,7 @@ from django.db.models import CharField
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers import ProviderError, WebhookNotice, WebhookScheme, adapter_class
+from generation.providers.base import Provider
 from generation.providers.fal import verify_fal_webhook
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
 from generation.renders import tasks as render_tasks
@@ -41,7 +44,7 @@ def _storable(value: str, field: str, what: str) -> str:
     return value
 
 
-def _adapter(connection: ProviderConnection):
+def _adapter(connection: ProviderConnection) -> type[Provider]:
     """The connection's adapter class, if its provider calls back at all."""
     try:
         adapter = adapter_class(connection.kind)
@@ -52,7 +55,7 @@ def _adapter(connection: ProviderConnection):
     return adapter
 
 
-def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers, body: bytes) -> tuple[str, dict]:
+def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers: Mapping[str, str], body: bytes) -> tuple[str, dict[str, Any]]:
     """(delivery id to deduplicate on, payload) of a webhook whose signature checks out."""
     try:
         if scheme == WebhookScheme.FAL_KEYS:  # Ed25519, keys from fal's JWKS; one delivery per request
@@ -72,7 +75,7 @@ def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers, bo
     return webhook_id, payload if isinstance(payload, dict) else {}
 
 
-def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
+def webhook_receive(*, connection: ProviderConnection, headers: Mapping[str, str], body: bytes) -> Render | None:
     """Returns the take nudged, if any. Raises WebhookRefused (no state changed)."""
     adapter = _adapter(connection)
     scheme = adapter.facts.webhooks

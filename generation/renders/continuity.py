@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -30,7 +31,7 @@ from projects.models import Character, EndOn, Scene, StartFrom
 log = logging.getLogger(__name__)
 
 
-def followed_take_id(approved_take_id: int | None, takes) -> int | None:
+def followed_take_id(approved_take_id: int | None, takes: list[tuple[int, bool]]) -> int | None:
     """The take a neighbour's frame comes from: the approved one when it may be watched, else the newest
     that may. `takes`: (id, watchable) pairs, newest first. One rule for booking and for the board."""
     watchable = [pk for pk, ok in takes if ok]
@@ -192,10 +193,10 @@ def fitted(name: str, *, size: str, fit: str) -> bytes:
 class Frames:
     """What a take of a scene starts from and ends on, for its recipe; and whom those frames show."""
 
-    entries: dict = field(default_factory=dict)  # "start_frame" / "end_frame" → recipe entry
-    sources: dict = field(default_factory=dict)  # "start" / "end" → Source
-    carried: list = field(default_factory=list)  # Characters the frames' takes cast
-    problems: list = field(default_factory=list)
+    entries: dict[str, Any] = field(default_factory=dict)  # "start_frame" / "end_frame" → recipe entry
+    sources: dict[str, Any] = field(default_factory=dict)  # "start" / "end" → Source
+    carried: list[Any] = field(default_factory=list)  # Characters the frames' takes cast
+    problems: list[Any] = field(default_factory=list)
 
 
 def recipe_frames(scene: Scene) -> Frames:
@@ -224,7 +225,7 @@ def recipe_frames(scene: Scene) -> Frames:
     return result
 
 
-def _entry(source: Source, scene: Scene) -> dict:
+def _entry(source: Source, scene: Scene) -> dict[str, Any]:
     if source.kind == "image":
         with default_storage.open(source.image, "rb") as image:
             digest = hashlib.sha256(image.read()).hexdigest()
@@ -244,7 +245,7 @@ def _entry(source: Source, scene: Scene) -> dict:
     }
 
 
-def carried_cast(recipe: dict) -> list[int]:
+def carried_cast(recipe: dict[str, Any]) -> list[int]:
     """Ids of the people the recipe's frames show (their takes' cast), and those of the take it extends (its
     clip is the extension's first part), in order, each once."""
     ids = []
@@ -253,7 +254,7 @@ def carried_cast(recipe: dict) -> list[int]:
     return ids
 
 
-def carried_words(character: Character, recipe: dict) -> str:
+def carried_words(character: Character, recipe: dict[str, Any]) -> str:
     """ "The start frame (scene 1, take 2) shows Anna" for a consent refusal."""
     for role, words in (("start_frame", gettext("start frame")), ("end_frame", gettext("end frame"))):
         entry = recipe.get(role) or {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -27,6 +28,13 @@ from generation.models import Render, Status
 from generation.renders import checks, continuity, services
 from generation.spend import budget
 from projects.inputs import parse_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from generation.models import CatalogModel
+    from projects.models import Team
+
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class ExtendOption:
         return f"{self.model_id}@{self.seconds}"
 
 
-def extend_options(take: Render, team) -> list[ExtendOption]:
+def extend_options(take: Render, team: Team) -> list[ExtendOption]:
     """What the take can be extended by: each length of each live model of its connection that extends, priced
     at the take's size (cheapest model first, then shortest)."""
     if take.connection_id is None:
@@ -68,7 +76,7 @@ def parse_choice(value: str) -> tuple[str, int]:
     return model_id, number
 
 
-def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
+def extension_recipe(*, take: Render, model: CatalogModel, seconds: int, prompt: str) -> dict[str, Any]:
     """The extension's recipe: what it asks the provider for, and which take (file, job, last frame) it continues.
 
     Nothing of the scene as it is now goes in: an extension continues the take as it was made."""
@@ -108,14 +116,14 @@ def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
     }
 
 
-def _sha256(stream) -> str:
+def _sha256(stream: IO[bytes]) -> str:
     digest = hashlib.sha256()
     for chunk in iter(lambda: stream.read(1 << 20), b""):
         digest.update(chunk)
     return digest.hexdigest()
 
 
-def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency_key,
+def render_extend(*, render: Render, user: User, choice: str, prompt: str, idempotency_key: object,
                   override_reason: str | None = None) -> tuple[Render, bool]:
     """Book the take's continuation: `choice` is "model@seconds" (a model of the take's connection and a length
     it extends by); `prompt` steers the continuation (empty: the take's own prompt).
@@ -151,6 +159,8 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
     if override:
         recipe["extend_override"] = {"by": user.get_username(), "reason": override}
     with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
+        if render.connection is None:  # refused by extension_check
+            raise ValidationError(services.CONNECTION_REMOVED)
         child, created = services.render_create(scene=render.scene, user=user, connection=render.connection,
                                                 model_id=model.model_id, idempotency_key=key, recipe=recipe,
                                                 parent=render)
@@ -163,11 +173,11 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
 class ExtensionPreview:
     """What an extension would send, cost and keep, before anyone pays for it (the form's "What will be sent")."""
 
-    problems: list
+    problems: list[Any]
     model: object = None
-    recipe: dict | None = None
+    recipe: dict[str, Any] | None = None
     cost: Decimal = Decimal(0)
-    cast: list | None = None
+    cast: list[Any] | None = None
     source_seconds: float = 0.0
 
     @property
@@ -185,9 +195,9 @@ def extension_preview(*, take: Render, choice: str) -> ExtensionPreview:
         model_id, seconds = parse_choice(choice)
     except ValidationError as exc:
         return ExtensionPreview(problems=exc.messages)
-    if take.status != Status.SUCCEEDED or not take.video or take.connection_id is None:
-        return ExtensionPreview(problems=[gettext("Only a finished take can be extended.")])
     connection = take.connection
+    if take.status != Status.SUCCEEDED or not take.video or connection is None:
+        return ExtensionPreview(problems=[gettext("Only a finished take can be extended.")])
     model = catalog.resolve(connection, model_id)
     if model is None or catalog.is_retired(model):
         return ExtensionPreview(problems=[catalog.refusal(team=take.scene.project.team, connection=connection,
@@ -196,7 +206,7 @@ def extension_preview(*, take: Render, choice: str) -> ExtensionPreview:
         recipe = extension_recipe(take=take, model=model, seconds=seconds, prompt="")
     except (ValueError, OSError):
         return ExtensionPreview(problems=[gettext("This take's video could not be read.")])
-    compiled = services.render_compile(scene=take.scene, connection=take.connection, model_id=model.model_id,
+    compiled = services.render_compile(scene=take.scene, connection=connection, model_id=model.model_id,
                                        recipe=recipe)
     problems = list(compiled.problems)
     if blocker := checks.approval_blocker(take):

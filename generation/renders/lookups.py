@@ -26,7 +26,8 @@ redelivered task does nothing and no worker sits out a window. The stalled-take 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -38,6 +39,10 @@ from generation.providers import JobProbe, ProviderError, provider_for
 from generation.renders import pipeline
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
+
+if TYPE_CHECKING:
+    from generation.providers.base import Provider
+
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +91,7 @@ def _gap(elapsed: float) -> float:
     return min(MAX_GAP, max(FIRST_GAP, elapsed))
 
 
-def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
+def probe_for(render: Render, *, mine: frozenset[str] = frozenset()) -> JobProbe:
     """What the take asked for, to recognise its job among the provider's recent ones. Jobs other
     takes own (their own or a duplicate of theirs) and `mine` are never a match."""
     since = (render.first_sent_at or render.submitted_at or render.created_at) - pipeline.CLOCK_SKEW
@@ -103,7 +108,7 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
                     idempotency_key=str(render.idempotency_key))
 
 
-def refusal_message(render: Render, provider, refusal: ProviderError) -> str:
+def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str:
     """A create refused outright; after earlier unclear answers, the list never showed their job."""
     if render.create_attempts > 1:
         return REFUSED_AFTER_UNCLEAR.format(refusal=refusal.message, provider=provider.name)
@@ -134,7 +139,7 @@ def render_recover_submission(render: Render) -> str:
     return "failed"
 
 
-def render_confirm_begin(render: Render, *, unclear: str, answered_at=None) -> str:
+def render_confirm_begin(render: Render, *, unclear: str, answered_at: datetime | None = None) -> str:
     """The answer to the take's create was unclear (or never came): look for the job from now on.
     The first look is made at once, here; the rest are countdown tasks."""
     now = timezone.now()
@@ -197,7 +202,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
     return "resent"
 
 
-def _schedule_look_up(render: Render, *, seq: int, now) -> None:
+def _schedule_look_up(render: Render, *, seq: int, now: datetime) -> None:
     assert render.lookup_until is not None  # only a take being looked up is scheduled
     elapsed = (now - (render.lookup_until - window(render))).total_seconds()
     delay = min(_gap(elapsed), (render.lookup_until - now).total_seconds())
@@ -218,7 +223,7 @@ def _adopt(render: Render, job_id: str) -> str:
     return "adopted"
 
 
-def _unconfirmed(render: Render, provider, template: str | Promise, *, unclear: str = "", detail: str = "") -> str:
+def _unconfirmed(render: Render, provider: Provider, template: str | Promise, *, unclear: str = "", detail: str = "") -> str:
     render.advance(Status.FAILED, billing_unconfirmed=True, error_message=str(template).format(
         unclear=unclear or render.error_message, provider=provider.name, hint=provider.job_listing_hint, detail=detail,
         minutes=_minutes(render)))
@@ -232,7 +237,7 @@ def render_confirm_crashed(render: Render, exc: Exception) -> None:
 
 # --- watching for a second job after a resend --------------------------------------------------------
 
-def watch_begin(render: Render, *, until) -> None:
+def watch_begin(render: Render, *, until: datetime) -> None:
     """After a resend: watch the provider's list for a second job of this take until `until`."""
     if not provider_for(render.connection).facts.lists_jobs:
         return
@@ -271,7 +276,7 @@ def render_watch(render_id: int, *, seq: int) -> None:
     render_tasks.watch_render.apply_async((render.pk, seq + 1), countdown=delay)
 
 
-def _find_duplicates(render: Render, provider) -> bool:
+def _find_duplicates(render: Render, provider: Provider) -> bool:
     # A take of the same request still looking for its own job may be the owner of what shows up.
     if (Render.objects.filter(connection_id=render.connection_id, model=render.model,
                               status__in=[Status.SUBMITTING, Status.CONFIRMING],
@@ -296,7 +301,7 @@ def _find_duplicates(render: Render, provider) -> bool:
     return found
 
 
-def _remove_duplicates(render: Render, provider, *, now) -> tuple[bool, bool]:
+def _remove_duplicates(render: Render, provider: Provider, *, now: datetime) -> tuple[bool, bool]:
     """Cancel each duplicate found, or delete it once ended where the provider has no cancel.
     Returns (some are still to remove, some changed now)."""
     cleaning = cleaned = False
@@ -317,7 +322,7 @@ def _remove_duplicates(render: Render, provider, *, now) -> tuple[bool, bool]:
     return cleaning, cleaned
 
 
-def _remove(render: Render, provider, duplicate: DuplicateJob) -> str:
+def _remove(render: Render, provider: Provider, duplicate: DuplicateJob) -> str:
     job_id = duplicate.provider_job_id
     if provider.facts.cancels:
         if provider.cancel(job_id):
@@ -334,7 +339,7 @@ def _remove(render: Render, provider, duplicate: DuplicateJob) -> str:
     return DuplicateCleanup.DELETED if provider.delete(job_id) else DuplicateCleanup.PENDING
 
 
-def watches_resume(*, now) -> int:
+def watches_resume(*, now: datetime) -> int:
     """For the sweeper: watches whose countdown was lost (a worker died) are scheduled again, each
     claimed by a conditional UPDATE of its lease so two sweeps never both resume it."""
     # A watch that keeps failing is let go a day after its window (the duplicates found stay recorded).

@@ -11,6 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,9 +33,18 @@ from projects.models import Character, StartFrom
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.dialogue.text import compose
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def recipe_for(*, scene, connection, model_id: str) -> dict:
+    from generation.models import CatalogModel, ProviderConnection
+    from projects.models import Scene
+
+
+log = logging.getLogger(__name__)
+CONNECTION_REMOVED = ("This take's provider connection was removed: choose a model for the scene and render a "
+                      "new take.")
+
+def recipe_for(*, scene: Scene, connection: ProviderConnection, model_id: str) -> dict[str, Any]:
     """The exact, self-contained description of what a take asks for.
 
     Its prompt is the scene's prompt with the dialogue lines woven in where they are spoken, in the
@@ -42,7 +53,7 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
     project = scene.project
     lines = scene_lines(scene)
     text = compose(scene.prompt, lines)
-    recipe = {
+    recipe: dict[str, Any] = {
         "project": {"id": project.pk, "name": project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": text,
@@ -89,13 +100,14 @@ class Compiled:
     """What a take would send: shown before submit, stored in the take's recipe."""
 
     model: CatalogModel | None = None
-    recipe: dict = field(default_factory=dict)
-    cast: list = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
+    recipe: dict[str, Any] = field(default_factory=dict)
+    estimate: Decimal | None = None  # what the render form's preview shows it would cost
+    cast: list[Any] = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
     problems: list[str] = field(default_factory=list)
-    carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
+    carried: list[Any] = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
-def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
+def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: str, recipe: dict[str, Any] | None = None, model: CatalogModel | None = None) -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
     `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
@@ -157,7 +169,7 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
-def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool) -> list[str]:
+def _frame_and_fit_problems(scene: Scene, model: CatalogModel, recipe: dict[str, Any], *, fresh: bool) -> list[str]:
     """A take of the scene: the frames it starts from and ends on (resolved into the recipe when fresh), and
     whether the model renders its size and length."""
     problems = []
@@ -177,7 +189,7 @@ def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool) -> list[
     return problems + model.problems_for(size=params["size"], seconds=int(params["seconds"]))
 
 
-def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
+def _prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
     try:
         adapter = adapter_class(connection.kind)
     except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
@@ -185,7 +197,7 @@ def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
     return adapter.prompt_problems(model_id=model_id, prompt=prompt)
 
 
-def form_key(value) -> uuid.UUID:
+def form_key(value: object) -> uuid.UUID:
     """The idempotency key a form carried: one click books one thing."""
     try:
         return uuid.UUID(str(value))
@@ -193,13 +205,13 @@ def form_key(value) -> uuid.UUID:
         raise ValidationError("This form is out of date; reload the page and try again.")
 
 
-def take_number_next(scene) -> int:
+def take_number_next(scene: Scene) -> int:
     """The scene's next take number (1, 2, …). Call it with the scene row locked, inside the booking."""
     return (Render.objects.filter(scene_id=scene.pk).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 def render_create(
-    *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
+    *, scene: Scene, user: User, connection: ProviderConnection, model_id: str, idempotency_key: object, recipe: dict[str, Any] | None = None,
     parent: Render | None = None,
 ) -> tuple[Render, bool]:
     """Book one take and enqueue its submission.
@@ -252,7 +264,7 @@ def render_create(
     return render, True
 
 
-def _cast_of(recipe: dict, scene=None) -> list:
+def _cast_of(recipe: dict[str, Any], scene: Scene | None = None) -> list[Any]:
     ids = [c["id"] for c in recipe.get("cast", [])]
     # The scene's prefetched cast (the batch page) saves a query per scene; a recipe being
     # retried may name characters since dropped from the scene: then ask the database.
@@ -264,7 +276,7 @@ def _cast_of(recipe: dict, scene=None) -> list:
     return [found[i] for i in ids]
 
 
-def _carried_of(recipe: dict, cast: list) -> list:
+def _carried_of(recipe: dict[str, Any], cast: list[Any]) -> list[Any]:
     """The people the recipe's start and end frames show who are not already in its cast."""
     ids = [pk for pk in continuity.carried_cast(recipe) if pk not in {c.pk for c in cast}]
     if not ids:
@@ -276,23 +288,25 @@ def _carried_of(recipe: dict, cast: list) -> list:
     return [found[i] for i in ids]
 
 
-def same_scene_or_refuse(render: Render, scene) -> Render:
+def same_scene_or_refuse(render: Render, scene: Scene) -> Render:
     if render.scene_id != scene.pk:
         raise ValidationError("This form was already used for another scene; reload the page.")
     return render
 
 
-def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
+def render_retry(*, render: Render, user: User, idempotency_key: object) -> tuple[Render, bool]:
     """A new take with the failed take's exact recipe, linked to it."""
     if render.status not in {Status.FAILED, Status.CANCELED}:
         raise ValidationError("Only a failed or canceled take can be retried.")
+    if render.connection is None:
+        raise ValidationError(CONNECTION_REMOVED)
     return render_create(
         scene=render.scene, user=user, connection=render.connection, model_id=render.model,
         idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
     )
 
 
-def render_remix(*, render: Render, user, prompt: str, idempotency_key,
+def render_remix(*, render: Render, user: User, prompt: str, idempotency_key: object,
                  override_reason: str | None = None) -> tuple[Render, bool]:
     """A child take: the provider reworks a finished take with a new prompt.
 
@@ -319,6 +333,8 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     if override:
         recipe["remix_override"] = {"by": user.get_username(), "reason": override}
     with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
+        if render.connection is None:  # no model resolves without one: refused above
+            raise ValidationError(CONNECTION_REMOVED)
         child, created = render_create(scene=render.scene, user=user, connection=render.connection,
                                        model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
                                        parent=render)
@@ -327,7 +343,7 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     return child, created
 
 
-def render_cancel(*, render: Render, user) -> Render:
+def render_cancel(*, render: Render, user: User) -> Render:
     """Stop a take. The provider's own cancel, where it has one, runs in a task."""
     if render.status == Status.SUBMITTING:
         raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")

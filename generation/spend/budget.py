@@ -123,6 +123,7 @@ class Cap:
     name: str  # "the team's November budget"
     cap: Decimal
     spent: Decimal
+    short: bool = False  # set by the Render scenes page: the plan's total is past what is left
 
     @property
     def left(self) -> Decimal:

@@ -13,9 +13,12 @@ answer with, from the same allow-list.
 
 import posixpath
 import re
+from typing import TypeVar
 
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
@@ -46,7 +49,10 @@ def served_as(name: str) -> tuple[str, str]:
     return DOWNLOAD_TYPES.get(suffix, "application/octet-stream"), content_disposition_header(True, basename)
 
 
-def protect(response, name: str, disposition: str | None = None):
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def protect(response: R, name: str, disposition: str | None = None) -> R:
     """Set the content type, disposition and no-sniff/sandbox headers for serving stored file `name`."""
     response["Content-Type"], response["Content-Disposition"] = served_as(name)
     if disposition is not None:
@@ -88,12 +94,13 @@ def _presigned_redirect(field_file, content_type: str, disposition: str):
     return response
 
 
-def file_response(request, field_file, *, download_as: str | None = None):
+def file_response(request: HttpRequest, field_file: FieldFile, *, download_as: str | None = None) -> HttpResponseBase:
     """Whole file, or the one byte range asked for (browsers need 206 to seek video).
 
     `download_as`: always a download (attachment) under that name, whatever the type.
     """
-    content_type, disposition = served_as(field_file.name)
+    name = field_file.name or ""
+    content_type, disposition = served_as(name)
     if download_as is not None:
         disposition = content_disposition_header(True, download_as)
     redirect = _presigned_redirect(field_file, content_type, disposition)
@@ -105,7 +112,7 @@ def file_response(request, field_file, *, download_as: str | None = None):
         whole = FileResponse(field_file.open("rb"), content_type=content_type)
         whole["Accept-Ranges"] = "bytes"
         whole["Cache-Control"] = "private, max-age=3600"
-        return protect(whole, field_file.name, disposition)
+        return protect(whole, name, disposition)
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last) if last else size - 1, size - 1)
@@ -114,7 +121,7 @@ def file_response(request, field_file, *, download_as: str | None = None):
     if start >= size or start > end:
         unsatisfiable = HttpResponse(status=416)
         unsatisfiable["Content-Range"] = f"bytes */{size}"
-        return protect(unsatisfiable, field_file.name, disposition)
+        return protect(unsatisfiable, name, disposition)
     length = end - start + 1
     from django.http import StreamingHttpResponse
 
@@ -125,4 +132,4 @@ def file_response(request, field_file, *, download_as: str | None = None):
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    return protect(response, field_file.name, disposition)
+    return protect(response, name, disposition)

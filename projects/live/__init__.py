@@ -14,11 +14,20 @@ the web layer renders.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 
 from projects.models import ChangeEvent, ChangeKind, Project, Scene
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from django.contrib.auth.models import User
+
+    from projects.models import Project
+
 
 log = logging.getLogger(__name__)
 _redis = None
@@ -32,12 +41,12 @@ def redis_channel(url: str) -> str:
     production, parallel test workers) wake only their own readers."""
     from redis.connection import parse_url
 
-    return f"studio:live:{parse_url(url).get('db', 0)}"
+    return f"studio:live:{parse_url(url).get('db', 0)}"  # type: ignore[no-untyped-call]  # redis-py leaves it bare
 
 
-def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_id: int | None = None,
-                 take_id: int | None = None, object_id: int | None = None, actor=None,
-                 data: dict | None = None, recipient_id: int | None = None) -> ChangeEvent:
+def live_publish(*, kind: str, project: Project | None = None, team_id: int | None = None, scene_id: int | None = None,
+                 take_id: int | None = None, object_id: int | None = None, actor: User | None = None,
+                 data: dict[str, Any] | None = None, recipient_id: int | None = None) -> ChangeEvent:
     """Record one change of `project` (or of a team, with team_id) and wake the readers after commit.
 
     `recipient_id`: a change for that person alone (their bell), delivered to their pages only."""
@@ -53,7 +62,7 @@ def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_i
     return event
 
 
-def live_publish_many(changes: list[dict]) -> None:
+def live_publish_many(changes: list[dict[str, Any]]) -> None:
     """Several changes in one INSERT (a batch of takes booked together); each dict as live_publish's arguments."""
     events = []
     for change in changes:
@@ -67,7 +76,7 @@ def live_publish_many(changes: list[dict]) -> None:
         transaction.on_commit(lambda: wake(newest))
 
 
-def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent | None:
+def live_publish_for_scene(*, kind: str, scene_id: int, **fields: Any) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a scene id (a worker moving a take)."""
     row = Scene.objects.filter(pk=scene_id).values_list("project_id", "project__team_id").first()
     if row is None:
@@ -79,7 +88,7 @@ def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent
     return event
 
 
-def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeEvent | None:
+def live_publish_for_project(*, kind: str, project_id: int, **fields: Any) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a project id (a worker running an export)."""
     team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
     if team_id is None:

@@ -430,6 +430,9 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             scene = storyboard.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        if take.connection is None:
+            raise ValidationError("This take's provider connection was removed: choose a model for the scene and "
+                                  "render a new take.")
         new_take, created = generation.render_create(
             scene=scene, user=user, connection=take.connection, model_id=take.model,
             idempotency_key=idempotency_key, parent=take,

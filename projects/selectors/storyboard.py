@@ -22,6 +22,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Sum,
 )
@@ -308,7 +309,7 @@ def _changes_on(take):
     return ReviewDecision.objects.filter(take=take, decision=Decision.CHANGES_REQUESTED)
 
 
-def with_changes_requested(takes):
+def with_changes_requested(takes: QuerySet[Render]) -> QuerySet[Render]:
     """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
     return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
