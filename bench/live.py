@@ -28,7 +28,7 @@ and SQLite database (or DATABASE_URL), it prints:
   nothing changing (uvicorn's access log: keep-alive comments on an open stream are not
   requests), and the web processes' CPU meanwhile.
 
-Targets (issue #29 §3): p95 ≤ 1 s at 200 streams with either wake-up and at 1,000 with
+Targets: p95 ≤ 1 s at 200 streams with either wake-up and at 1,000 with
 Redis; idle ≤ 2 requests per minute per page. Asserts nothing.
 """
 

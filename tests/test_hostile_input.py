@@ -253,7 +253,7 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
-    # Extending a finished take by a length its model allows, and what that would send (issue #25 §3).
+    # Extending a finished take by a length its model allows, and what that would send.
     Form("render_extend", "post", "/takes/{extendable}/extend/", "editor",
          ("choice", "prompt", "override_reason", "idempotency_key"),
          {"choice": "previz-animatic-1@3", "prompt": "The mist lifts.", "idempotency_key": KEY}),

@@ -1,4 +1,4 @@
-"""The studio signs every take it keeps (issue #12 §3).
+"""The studio signs every take it keeps.
 
 The provider's file is read first: its verdict is what the take shows. Then the studio writes
 a signed copy that becomes the stored file: the provider's manifest (if any) as parent
@@ -68,7 +68,7 @@ FRAME_ROLES = (("start_frame", "start"), ("end_frame", "end"))
 
 
 def take_frames(render: Render) -> dict:
-    """The frames a take started from and ended on (issue #25): each as an ingredient of its manifest,
+    """The frames a take started from and ended on: each as an ingredient of its manifest,
     the exact image that was sent (fitted again from the original the recipe pinned: the same bytes), and
     what its assertion says of it."""
     size = (render.recipe.get("parameters") or {}).get("size", "")

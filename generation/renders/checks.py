@@ -28,8 +28,8 @@ MAX_REASON = 5000
 def approval_blocker(take: Render) -> str | None:
     """Why this take may not be approved without an owner's written reason (None: it may).
 
-    Each check is one sentence: tampered or broken content credentials (§1), a delivery other
-    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
+    Each check is one sentence: tampered or broken content credentials, a delivery other than what
+    was booked (generation.renders.delivery.delivery_blocks_approval)."""
     reasons = []
     if take.provenance_broken:
         verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."

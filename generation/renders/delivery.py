@@ -1,4 +1,4 @@
-"""Check what a provider delivered against what the take booked (issue #12 §4).
+"""Check what a provider delivered against what the take booked.
 
 Providers sometimes hand back something other than what was paid for: a 2 s portrait
 clip for a booked 4 s landscape take. The take is still stored (it was billed, and the

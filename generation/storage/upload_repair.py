@@ -1,4 +1,4 @@
-"""Repair uploads stored before their names came from what they are (issue #10 §1).
+"""Repair uploads stored before their names came from what they are.
 
 Scene reference images, character images and character reference videos used
 to keep the uploader's extension: a PNG called `ref.html` was stored as

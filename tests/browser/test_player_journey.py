@@ -1,4 +1,4 @@
-"""The frame-accurate player and drawing on the frame, in a real browser (issue #14 §1, §2).
+"""The frame-accurate player and drawing on the frame, in a real browser.
 
 A reviewer pauses a take, draws an arrow on the frame and posts the comment; after a reload
 the arrow shows over the video at that moment, not elsewhere, and while the comment is

@@ -1,4 +1,4 @@
-"""Continuity between shots (issue #25 §2): a take starts from a frame of the scene before and ends
+"""Continuity between shots: a take starts from a frame of the scene before and ends
 on a frame of the scene after, through the real booking, worker and signing of the studio."""
 
 from __future__ import annotations

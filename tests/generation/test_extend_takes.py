@@ -1,4 +1,4 @@
-"""Extend a take (issue #25 §3): a finished take continued by N seconds, booked as a new take in its stack,
+"""Extend a take: a finished take continued by N seconds, booked as a new take in its stack,
 through the one booking path (consent, budgets, policy, retirement, the one-click key), kept whole with its
 join recorded, and signed naming the take it continues."""
 
