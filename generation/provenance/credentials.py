@@ -329,6 +329,11 @@ class TakeClaim:
     checks: TakeChecks
     inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
     continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
+    # A part of a multi-shot take: the group's file (as the provider delivered it) is its parent ingredient,
+    # and `shot` says which range of it this take is (issue #26).
+    parent_path: Path | None = None
+    parent_title: str = ""
+    shot: dict | None = None
 
     @property
     def consents_sha256(self) -> str:
@@ -358,6 +363,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
             **({"continuity": list(claim.continuity)} if claim.continuity else {}),
+            **({"shot": claim.shot} if claim.shot else {}),
         }},
         {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
     ]
@@ -365,6 +371,11 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
         assertions.append({"label": TRAINING_MINING_LABEL, "data": DO_NOT_TRAIN})
     manifest = {"claim_generator_info": [generator], "title": claim.title, "format": mime,
                 "assertions": assertions}
+    if claim.parent_path is not None:  # cut from a multi-shot take: that whole file is where it comes from
+        sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime, inputs=claim.inputs,
+                      parent={"title": claim.parent_title, "relationship": "parentOf"},
+                      parent_path=claim.parent_path, parent_read=read)
+        return
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
     sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
                   parent=parent if claim.checks.credentials != "none" else None, inputs=claim.inputs,

@@ -22,8 +22,10 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookNotice,
     WebhookScheme,
+    shots_prompt,
 )
 from .facts import adapter_class, facts_for
 
@@ -158,6 +160,6 @@ def webhook_url_for(connection) -> str | None:
 
 __all__ = [
     "CancelRefund", "JobListing", "JobProbe", "JobState", "ModelSource", "ModelSpec", "Provider",
-    "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
+    "ProviderError", "ProviderFacts", "RenderRequest", "Shot", "WebhookNotice", "WebhookScheme", "shots_prompt",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

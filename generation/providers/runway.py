@@ -19,6 +19,7 @@ import base64
 import mimetypes
 import re
 import time
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -35,6 +36,7 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    shots_prompt,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
@@ -61,6 +63,16 @@ MAX_ISSUES = 5
 LAST_FRAME_MODELS = {"veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast", "seedance2_mini"}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Runway's multi-shot recipe (runwayml's RecipeMultiShotVideoParams, custom mode): 3–5 shots of
+# {prompt (3–512 characters), duration} adding up to the take's 5, 10 or 15 s; version pinned; an optional
+# firstFrame {uri}; ratios of 720p (standard tier) or 1080p (pro tier). It renders no single shot.
+RECIPE = "multi_shot_video"
+RECIPE_VERSION = "2026-06"
+RECIPE_SHOTS = (3, 5)
+RECIPE_PROMPT = (3, 512)
+RECIPE_DURATIONS = (5, 10, 15)
+# Models that read several shots numbered in their prompt, in order (Seedance 2.0).
+NUMBERED_SHOTS = {"seedance2", "seedance2_fast", "seedance2_mini"}
 
 
 class RunwayProvider(HttpAdapter, Provider):
@@ -77,6 +89,7 @@ class RunwayProvider(HttpAdapter, Provider):
         reports_billed_cost=True,  # a finished task's cost.credits (1 credit = US$0.01)
         bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
         sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
+        sends_shots=True,  # the multi-shot recipe's shots; Seedance's numbered in its prompt
     )
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
@@ -107,8 +120,37 @@ class RunwayProvider(HttpAdapter, Provider):
         return [f"Runway's {model_id} takes a prompt of at most {limit:,} characters; this one has {length:,} "
                 "(with the cast's descriptions, if any). Shorten the prompt."]
 
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots) -> list[str]:
+        if model_id in NUMBERED_SHOTS:
+            return cls.prompt_problems(model_id=model_id, prompt=shots_prompt(shots, timed=False))
+        if model_id != RECIPE:
+            return [f"Runway's {model_id} renders one shot per request: choose its multi-shot recipe."]
+        low, high = RECIPE_SHOTS
+        problems = [] if low <= len(shots) <= high else [
+            f"Runway's multi-shot recipe renders {low} to {high} shots in one take, not {len(shots)}."]
+        shortest, longest = RECIPE_PROMPT
+        for shot in shots:
+            length = utf16_length(shot.prompt)
+            if not shortest <= length <= longest:
+                problems.append(f"Scene {shot.scene_number}'s prompt has {length:,} characters; a shot of Runway's "
+                                f"multi-shot recipe takes {shortest} to {longest}. "
+                                + ("Shorten it." if length > longest else "Write a little more."))
+        return problems
+
+    def recipe_body(self, request: RenderRequest) -> dict:
+        """POST /v1/recipes/multi_shot_video in custom mode: exactly the fields the SDK's params define."""
+        body = {"mode": "custom", "version": RECIPE_VERSION, "duration": request.seconds,
+                "ratio": request.size.replace("x", ":"), "audio": True,
+                "shots": [{"prompt": shot.prompt, "duration": shot.seconds} for shot in request.shots]}
+        if request.input_reference is not None:
+            body["firstFrame"] = {"uri": _data_uri(Path(request.input_reference))}
+        return body
+
     def build_body(self, request: RenderRequest) -> tuple[str, dict]:
         """(path, JSON body) for the create: exactly the fields Runway defines."""
+        if request.model == RECIPE:
+            return "/v1/recipes/multi_shot_video", self.recipe_body(request)
         body = {
             "model": request.model,
             "promptText": request.prompt,
@@ -139,7 +181,16 @@ class RunwayProvider(HttpAdapter, Provider):
             raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
                                 f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
                                 code="invalid_request")
-        if problems := self.prompt_problems(model_id=request.model, prompt=request.prompt):
+        if request.model == RECIPE and not request.shots:
+            raise ProviderError(f"{self.name}'s multi-shot recipe renders {RECIPE_SHOTS[0]} to {RECIPE_SHOTS[1]} "
+                                "scenes as one take, not one scene on its own.", code="invalid_request")
+        if request.shots:
+            problems = self.shot_problems(model_id=request.model, shots=request.shots)
+            request = replace(request, prompt=shots_prompt(request.shots, timed=False)) \
+                if request.model in NUMBERED_SHOTS else request
+        else:
+            problems = self.prompt_problems(model_id=request.model, prompt=request.prompt)
+        if problems:
             raise ProviderError(" ".join(problems), code="invalid_request")
         path, body = self.build_body(request)
         response = self._send("POST", path, idempotent=False, json=body)

@@ -190,11 +190,13 @@ class Frames:
     problems: list = field(default_factory=list)
 
 
-def recipe_frames(scene: Scene) -> Frames:
-    """Resolve, decode and describe the scene's start and end frames; every reason they cannot be had is a
-    problem in words (nothing is booked with a frame it could not show)."""
+def recipe_frames(scene: Scene, *, roles=("start", "end")) -> Frames:
+    """Resolve, decode and describe the scene's start and end frames (those of `roles`); every reason they
+    cannot be had is a problem in words (nothing is booked with a frame it could not show)."""
     result = Frames()
     for role, resolve in (("start", start_source), ("end", end_source)):
+        if role not in roles:
+            continue
         try:
             source = resolve(scene)
         except ValidationError as exc:

@@ -95,13 +95,18 @@ class Compiled:
     carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
-def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
+def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None,
+                   shot: str = "") -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
     `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
     An alias with a dated snapshot in the catalog is booked as its newest snapshot (catalog.pinned),
     recorded in the recipe as "resolved_model"; the project's model policy is checked here, so
     every booking path (single, batch, retry, remix, re-render) and the preview refuse alike.
+
+    `shot`: the scene as one shot of a multi-shot take (generation/renders/shot_groups.py): "first" (it may
+    start from a frame, as the whole take does) or "later" (it follows the shot before it in the same
+    take: no frame of its own). A shot's length is the group's to check, and only its words are sent.
     """
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
@@ -119,8 +124,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["requested_model"] = model_id
         recipe["resolved_model"] = model.model_id
     problems = []
-    if fresh:
-        frames = continuity.recipe_frames(scene)
+    if fresh and shot != "later":  # a later shot follows the one before it in the same take
+        frames = continuity.recipe_frames(scene, roles=("start",) if shot else ("start", "end"))
         problems += frames.problems
         recipe.update(frames.entries)
     # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
@@ -128,11 +133,16 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
              else "image" if recipe.get("reference_image") else "")
     end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
+    if shot:
+        problems += shot_frame_problems(scene, first=shot == "first")
+        start = start if shot == "first" else ""
+        end = ""
     if lacks := catalog.frame_problems(model, start=start, end=end):
         problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
                                                 scenes=[scene]))
     params = recipe["parameters"]
-    problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    problems += (model.size_problems(params["size"]) if shot
+                 else model.problems_for(size=params["size"], seconds=int(params["seconds"])))
     if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
         problems.append(refusal)
     try:
@@ -144,6 +154,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     # Whoever a frame's take shows appears in this take too: their consent must cover it.
     problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
                  if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
+    if shot:  # each shot's words: the group checks them together against its provider (shot_problems)
+        return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
     if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
@@ -161,6 +173,25 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     # provider's limit.
     problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
+
+
+def shot_frame_problems(scene, *, first: bool) -> list[str]:
+    """What a scene asks of its frames that a shot of a multi-shot take cannot give: the take starts from
+    one frame (its first shot's), and ends wherever its last shot ends."""
+    words = {"scene": scene.number}
+    problems = []
+    if not first and scene.reference_image and scene.start_from != StartFrom.PREVIOUS:
+        problems.append(gettext("Scene %(scene)d starts from its own reference image, but in a multi-shot take "
+                                "only the first shot starts from an image: the others follow the shot before "
+                                "them. Remove its image, or render it on its own.") % words)
+    if not first and scene.start_from == StartFrom.PREVIOUS and scene.start_take_id:
+        problems.append(gettext("Scene %(scene)d starts from a frame chosen in the player, but in a multi-shot "
+                                "take it follows the shot before it: start it from the scene before, or render "
+                                "it on its own.") % words)
+    if scene.end_on:
+        problems.append(gettext("Scene %(scene)d ends on a frame, which a multi-shot take cannot: each shot "
+                                "cuts to the next. Stop ending it on a frame, or render it on its own.") % words)
+    return problems
 
 
 def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:

@@ -40,6 +40,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tests.fakes.multishot_video import multishot_mp4
 from tests.fakes.provider_server import _load_video
 from tests.fakes.wire import Recorded, RecordingHandler
 
@@ -86,13 +87,74 @@ MODELS = {  # endpoint id -> input name -> (required, check)
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
         "seed": (False, lambda v: type(v) is int),
     },
+    # fal-js KlingVideoV3ProTextToVideoInput: "either prompt or multi_prompt must be provided, but not both";
+    # multi_prompt shots are {prompt, duration "1"–"15"} (KlingV3MultiPromptElement).
     "fal-ai/kling-video/v3/pro/text-to-video": {
-        "prompt": (True, lambda v: isinstance(v, str) and v),
+        "prompt": (False, lambda v: isinstance(v, str) and v),
+        "multi_prompt": (False, lambda v: isinstance(v, list) and 1 <= len(v) <= 6 and all(
+            isinstance(e, dict) and set(e) <= {"prompt", "duration"} and isinstance(e.get("prompt"), str)
+            and e["prompt"] and e.get("duration", "5") in {str(s) for s in range(1, 16)} for e in v)),
+        "shot_type": (False, lambda v: v in ("customize", "intelligent")),
         "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
         "negative_prompt": (False, lambda v: isinstance(v, str)),
+        "generate_audio": (False, lambda v: type(v) is bool),
+        "cfg_scale": (False, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+    },
+    # fal-js TextToVideoInput (wan/v2.6/text-to-video): the prompt at most 1,500 characters; several shots timed
+    # in it ("Shot 1 [0-3s] …") when multi_shots, which works only with prompt expansion on.
+    "wan/v2.6/text-to-video": {
+        "prompt": (True, lambda v: isinstance(v, str) and 0 < len(v) <= 1500),
+        "duration": (False, lambda v: v in ("5", "10", "15")),
+        "resolution": (False, lambda v: v in ("720p", "1080p")),
+        "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4")),
+        "multi_shots": (False, lambda v: type(v) is bool),
+        "enable_prompt_expansion": (False, lambda v: type(v) is bool),
+        "enable_safety_checker": (False, lambda v: type(v) is bool),
+        "negative_prompt": (False, lambda v: isinstance(v, str) and len(v) <= 500),
+        "audio_url": (False, lambda v: isinstance(v, str)),
+        "seed": (False, lambda v: type(v) is int),
     },
 }
+TIMED_SHOT = re.compile(r"Shot (\d+) \[(\d+)-(\d+)s\]")
+RESOLUTIONS = {("16:9", "720p"): "1280x720", ("9:16", "720p"): "720x1280", ("16:9", "1080p"): "1920x1080",
+               ("9:16", "1080p"): "1080x1920"}
+
+
+def input_problems(endpoint: str, inputs: dict) -> list[dict]:
+    """What the model refuses beyond each field's own check: fields that go together or exclude each other."""
+    if endpoint == "fal-ai/kling-video/v3/pro/text-to-video":
+        if ("prompt" in inputs) == ("multi_prompt" in inputs):
+            return [{"loc": ["body", "prompt"], "msg": "Either prompt or multi_prompt must be provided, but not both",
+                     "type": "value_error"}]
+        shots = inputs.get("multi_prompt") or []
+        if shots and sum(int(e.get("duration", "5")) for e in shots) != int(inputs.get("duration", "5")):
+            return [{"loc": ["body", "multi_prompt"], "msg": "The shots' durations must add up to duration",
+                     "type": "value_error"}]
+    if endpoint == "wan/v2.6/text-to-video" and inputs.get("multi_shots", True) and inputs.get(
+            "enable_prompt_expansion") is False:
+        return [{"loc": ["body", "multi_shots"], "msg": "multi_shots needs enable_prompt_expansion",
+                 "type": "value_error"}]
+    return []
+
+
+def shots_of(job) -> tuple[tuple[float, ...], str] | None:
+    """The shots a request asked for (their seconds) and its size, when it asked for several."""
+    inputs = job.inputs
+    if job.endpoint == "fal-ai/kling-video/v3/pro/text-to-video" and inputs.get("multi_prompt"):
+        size = "1080x1920" if inputs.get("aspect_ratio") == "9:16" else "1920x1080"
+        return tuple(float(e.get("duration", "5")) for e in inputs["multi_prompt"]), size
+    if job.endpoint == "wan/v2.6/text-to-video" and inputs.get("multi_shots") and TIMED_SHOT.search(inputs["prompt"]):
+        timings = [(int(a), int(b)) for _, a, b in TIMED_SHOT.findall(inputs["prompt"])]
+        size = RESOLUTIONS.get((inputs.get("aspect_ratio", "16:9"), inputs.get("resolution", "1080p")), "1920x1080")
+        return tuple(float(b - a) for a, b in timings), size
+    if job.endpoint == "bytedance/seedance-2.0/text-to-video" and re.search(r"^Shot 2:", inputs["prompt"], re.M):
+        # Order only: the model times the shots itself (here: evenly, which is not what was booked).
+        count = len(re.findall(r"^Shot \d+:", inputs["prompt"], re.M))
+        total = float(inputs.get("duration", "5"))
+        size = "720x1280" if inputs.get("aspect_ratio") == "9:16" else "1280x720"
+        return tuple([total / count] * count), size
+    return None
 
 
 @dataclass
@@ -134,6 +196,10 @@ class FalServer:
         self.signing_keys = [Ed25519PrivateKey.generate()]  # a real key pair per test
         # Benchmark knob (see the module docstring).
         self.job_seconds: float | None = None
+        # A request for several shots gets a video with a cut per shot (tests/fakes/multishot_video.py): each
+        # cut `shot_offsets[k]` frames off its booked place, on a keyframe of its own or not.
+        self.shot_offsets: tuple[int, ...] = ()
+        self.keyframes_at_cuts = True
         self.webhook_deliveries: list[tuple[str, int | str]] = []  # (request id, outcome)
         for timer in getattr(self, "_timers", ()):
             timer.cancel()
@@ -247,6 +313,7 @@ def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
                  for k, (required, _) in schema.items() if required and k not in inputs]
     problems += [{"loc": ["body", k], "msg": f"Invalid value {v!r}", "type": "value_error"}
                  for k, v in inputs.items() if k in schema and not schema[k][1](v)]
+    problems = problems or input_problems(endpoint, inputs)
     if problems:
         return h.reply(422, {"detail": problems})
     if fake.scenario == "throttled" and not fake.throttled:
@@ -354,6 +421,11 @@ def serve_output(fake: FalServer, h: _Handler, r: Recorded) -> None:
         return h.reply(404, body=b"Not found", content_type="text/plain")
     if "authorization" in r.headers:  # the CDN must never be sent the key
         return h.reply(400, body=b"Unexpected credentials", content_type="text/plain")
+    shots = shots_of(job)
+    if shots is not None:
+        durations, size = shots
+        return h.reply(200, body=multishot_mp4(durations, size=size, offsets=fake.shot_offsets,
+                                               keyframes_at_cuts=fake.keyframes_at_cuts), content_type="video/mp4")
     h.reply(200, body=fake.video, content_type="video/mp4")
 
 
