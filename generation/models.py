@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, Case, DecimalField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -104,6 +104,46 @@ def recorded_cost_expression():
 def spent_cost_expression():
     """What a take spent in SQL: its recorded cost plus any duplicate jobs its provider made for it."""
     return recorded_cost_expression() + F("duplicate_cost")
+
+
+MONEY = DecimalField(max_digits=14, decimal_places=4)
+
+
+def _share_of_group(expression):
+    # A part's share of its multi-shot take's figure (the lead's), by length (Render.cost_share).
+    return ExpressionWrapper(expression * F("cost_share"), output_field=MONEY)
+
+
+def attributed_cost_expression():
+    """A take's recorded cost as the spend pages attribute it: a part of a multi-shot take counts its share of
+    the group's recorded cost, which is its lead's (recorded once); any other take its own."""
+    lead = Coalesce("shot_group__lead__billed_cost", "shot_group__lead__cost")
+    return Case(When(shot_group__isnull=True, then=recorded_cost_expression()),
+                default=_share_of_group(lead), output_field=MONEY)
+
+
+def attributed_booked_expression():
+    """The catalog estimate a take was booked at, as the spend pages attribute it (a part: its share)."""
+    return Case(When(shot_group__isnull=True, then=F("cost")),
+                default=_share_of_group(F("shot_group__lead__cost")), output_field=MONEY)
+
+
+def attributed_estimate_expression():
+    """Of attributed_cost_expression, the part that is the catalog's estimate (no provider's figure)."""
+    return Case(When(shot_group__isnull=True, billed_cost__isnull=True, then=F("cost")),
+                When(shot_group__isnull=False, shot_group__lead__billed_cost__isnull=True,
+                     then=_share_of_group(F("shot_group__lead__cost"))),
+                default=Value(Decimal(0)), output_field=MONEY)
+
+
+def attributed_billed_expression():
+    """Of attributed_cost_expression, what a provider reported (None when it reported nothing)."""
+    return Case(When(shot_group__isnull=True, then=F("billed_cost")),
+                default=_share_of_group(F("shot_group__lead__billed_cost")), output_field=MONEY)
+
+
+# A take whose estimate went back to the budgets: its own flag, or for a part of a multi-shot take, its lead's.
+GIVEN_BACK = Q(cost_given_back=True) | Q(shot_group__lead__cost_given_back=True)
 
 
 # A take one may watch (on the board, in review, in compare, in the cut, through a guest link):
@@ -374,8 +414,8 @@ class Render(models.Model):
 
     @property
     def can_remix(self) -> bool:
-        if self.status != Status.SUCCEEDED or self.connection_id is None:
-            return False
+        if self.status != Status.SUCCEEDED or self.connection_id is None or self.shot_group_id is not None:
+            return False  # a part of a multi-shot take is a cut of the provider's video, not a video it has
         if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
             return (self.connection_id, self.model) in self._remixable
         # At call time: the catalog reads these models, so this module cannot import it at the top.

@@ -96,7 +96,7 @@ class Compiled:
 
 
 def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None,
-                   shot: str = "") -> Compiled:
+                   shot: str = "", start_previous: bool = False) -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
     `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
@@ -107,6 +107,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     `shot`: the scene as one shot of a multi-shot take (generation/renders/shot_groups.py): "first" (it may
     start from a frame, as the whole take does) or "later" (it follows the shot before it in the same
     take: no frame of its own). A shot's length is the group's to check, and only its words are sent.
+    `start_previous`: the take starts from the last frame of the scene before, whatever the scene says (a scene
+    of a multi-shot take rendered again on its own).
     """
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
@@ -125,12 +127,16 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["resolved_model"] = model.model_id
     problems = []
     if fresh and shot != "later":  # a later shot follows the one before it in the same take
-        frames = continuity.recipe_frames(scene, roles=("start",) if shot else ("start", "end"))
+        frames = continuity.recipe_frames(scene, roles=("start",) if shot else ("start", "end"),
+                                          start_previous=start_previous)
         problems += frames.problems
         recipe.update(frames.entries)
     # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
     # above, and still needs a model that takes it).
-    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
+    if start_previous:  # the previous scene's frame wins over the scene's own image
+        recipe.pop("reference_image", None)
+    start = ("previous" if recipe.get("start_frame") or (fresh and (scene.start_from == StartFrom.PREVIOUS
+                                                                    or start_previous))
              else "image" if recipe.get("reference_image") else "")
     end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
     if shot:
@@ -217,7 +223,7 @@ def take_number_next(scene) -> int:
 
 def render_create(
     *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
-    parent: Render | None = None,
+    parent: Render | None = None, start_previous: bool = False,
 ) -> tuple[Render, bool]:
     """Book one take and enqueue its submission.
 
@@ -230,7 +236,8 @@ def render_create(
     if existing is not None:
         return _same_scene_or_refuse(existing, scene), False
 
-    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe)
+    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe,
+                              start_previous=start_previous)
     if compiled.problems:
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
@@ -298,9 +305,13 @@ def _same_scene_or_refuse(render: Render, scene) -> Render:
 
 
 def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
-    """A new take with the failed take's exact recipe, linked to it."""
+    """A new take with the failed take's exact recipe, linked to it. (A part of a multi-shot take is retried
+    with its whole group: shot_groups.shot_group_retry.)"""
     if render.status not in {Status.FAILED, Status.CANCELED}:
         raise ValidationError("Only a failed or canceled take can be retried.")
+    if render.shot_group_id is not None:
+        raise ValidationError(gettext("This take is a part of a multi-shot take: retry the whole take, or "
+                                      "render this scene on its own."))
     return render_create(
         scene=render.scene, user=user, connection=render.connection, model_id=render.model,
         idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
@@ -341,7 +352,13 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
 
 
 def render_cancel(*, render: Render, user) -> Render:
-    """Stop a take. The provider's own cancel, where it has one, runs in a task."""
+    """Stop a take. The provider's own cancel, where it has one, runs in a task. A part of a multi-shot take
+    stops the whole take: its one job is its lead's, and every part follows it."""
+    if render.follows_group:
+        lead = Render.objects.select_related("connection", "scene").get(pk=render.shot_group.lead_id)
+        render_cancel(render=lead, user=user)
+        render.refresh_from_db()
+        return render
     if render.status == Status.SUBMITTING:
         raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
     if render.status == Status.CONFIRMING:  # canceling now would give back a cost the provider may bill

@@ -33,7 +33,7 @@ from generation.models import TERMINAL, Render, ShotGroup, Status
 from generation.providers import ProviderError, Shot, adapter_class, shots_prompt
 from generation.renders import tasks as render_tasks
 from generation.renders.batch import with_cast
-from generation.renders.services import Compiled, form_key, render_compile
+from generation.renders.services import Compiled, form_key, render_compile, render_create
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
 
@@ -294,12 +294,13 @@ def _numbers(scenes, *, lengths: bool = False) -> str:
 
 
 def shot_group_create(*, project, user, connection, model_id: str, scene_ids, idempotency_key,
-                      shown_cost: Decimal | None = None) -> ShotGroup:
+                      shown_cost: Decimal | None = None, parents: dict | None = None) -> ShotGroup:
     """Book the selected scenes as one multi-shot take and queue its one provider job.
 
     The form's key is the lead part's idempotency key: a double click or a resent form finds the group
     the first click booked and books nothing. Refused (ValidationError, every reason named) when the
-    plan has any problem, or costs more than the `shown_cost` the person agreed to."""
+    plan has any problem, or costs more than the `shown_cost` the person agreed to. `parents`: scene id → the
+    take each new part renders again (a retry or re-render of a whole multi-shot take)."""
     key = form_key(idempotency_key)
     ids = list(dict.fromkeys(int(i) for i in scene_ids))
     booked = _booked(key, ids)
@@ -317,7 +318,7 @@ def shot_group_create(*, project, user, connection, model_id: str, scene_ids, id
                               % {"now": plan.cost, "shown": shown_cost})
     try:
         with transaction.atomic():
-            group = _book(plan, project=project, user=user, key=key)
+            group = _book(plan, project=project, user=user, key=key, parents=parents or {})
     except budget.OverBudget as refusal:
         budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
         raise
@@ -333,7 +334,7 @@ def shot_group_create(*, project, user, connection, model_id: str, scene_ids, id
     return group
 
 
-def _book(plan: GroupPlan, *, project, user, key: uuid.UUID) -> ShotGroup:
+def _book(plan: GroupPlan, *, project, user, key: uuid.UUID, parents: dict) -> ShotGroup:
     """Inside the booking transaction: one budget hold, the scene rows locked, one take per scene."""
     ids = [s.scene.pk for s in plan.shots]
     budget.hold(project, plan.cost, user=user)  # locks team, member, project, then the scenes below
@@ -363,7 +364,8 @@ def _book(plan: GroupPlan, *, project, user, key: uuid.UUID) -> ShotGroup:
             # The lead's key is the form's: the one key the provider sees, and a resent form finds.
             idempotency_key=key if index == 0 else uuid.uuid5(key, f"shot-{index}"),
             cost=plan.cost if index == 0 else Decimal(0),
-            number=(last.get(shot.scene.pk) or 0) + 1, shot_group=group, shot_index=index, cost_share=share))
+            number=(last.get(shot.scene.pk) or 0) + 1, shot_group=group, shot_index=index, cost_share=share,
+            parent=parents.get(shot.scene.pk)))
     group.lead = parts[0]
     group.save(update_fields=["lead"])
     locked.update(approval_stale_fields=[])  # new takes from the scenes as they are now
@@ -384,3 +386,38 @@ def _booked(key: uuid.UUID, scene_ids: list[int]) -> ShotGroup | None:
     if group is None or {s["scene"]["id"] for s in group.shots} != set(scene_ids):
         raise ValidationError(gettext("This form was already used for other scenes; reload the page and try again."))
     return group
+
+
+# --- from a part's card: the whole take again, or one scene on its own ------------------------------
+
+
+def shot_group_rerender(*, take: Render, user, idempotency_key) -> ShotGroup:
+    """The whole multi-shot take again, on the same model, from its scenes as they are now: a retry when it
+    failed, a re-render when it finished. Each new part renders again its scene's part of this take."""
+    group = take.shot_group
+    if group is None:
+        raise ValidationError(gettext("This take is not part of a multi-shot take."))
+    parts = list(group.parts.select_related("scene"))
+    if any(p.is_active for p in parts):
+        raise ValidationError(gettext("This multi-shot take is still rendering."))
+    gone = [p for p in parts if p.scene.trashed_at is not None]
+    if gone:
+        raise ValidationError(gettext("Scene “%(title)s” of this multi-shot take is in the trash: restore it, or "
+                                      "select the scenes again on the board.") % {"title": gone[0].scene.title})
+    lead = group.lead
+    return shot_group_create(project=group.project, user=user, connection=lead.connection, model_id=lead.model,
+                             scene_ids=[p.scene_id for p in sorted(parts, key=lambda p: p.shot_index)],
+                             idempotency_key=idempotency_key, parents={p.scene_id: p for p in parts})
+
+
+def shot_part_render_alone(*, take: Render, user, connection, model_id: str, idempotency_key) -> Render:
+    """One scene of a multi-shot take, rendered on its own: from the last frame of the scene before it (its
+    followed take, often the part before this one) where the model takes a start frame and there is a scene
+    before; from the scene's own settings otherwise."""
+    scene = take.scene
+    model = catalog.pinned(connection, catalog.resolve(connection, model_id))
+    first = not scene.project.scenes.filter(position__lt=scene.position).exists()
+    start_previous = bool(model and model.start_frame and not first)
+    render, _ = render_create(scene=scene, user=user, connection=connection, model_id=model_id,
+                              idempotency_key=idempotency_key, parent=take, start_previous=start_previous)
+    return render
