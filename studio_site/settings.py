@@ -281,9 +281,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
-# Powerful browser features the studio never uses, off for every response (projects/middleware.py).
+# Powerful browser features the studio never uses, off for every response (projects/middleware.py);
+# the microphone for the studio's own pages only (a line recorded in the browser).
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "camera=(), microphone=(self), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
     "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
 )
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -497,6 +498,22 @@ except ValueError:
     raise ImproperlyConfigured("TRASH_DAYS must be a whole number of days.") from None
 if TRASH_DAYS < 1:
     raise ImproperlyConfigured("TRASH_DAYS must be at least 1: an Undo needs the scenes to still be there.")
+
+# An editor's cut brought back (generation/exports/cut_import.py): the largest timeline file accepted, and what
+# reading one may take in the worker — it is read in a child process capped at this much memory and time.
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1.")
+    return value
+
+
+CUT_IMPORT_MAX_MB = _positive_int("CUT_IMPORT_MAX_MB", 64)
+CUT_IMPORT_MEMORY_MB = _positive_int("CUT_IMPORT_MEMORY_MB", 1024)
+CUT_IMPORT_SECONDS = _positive_int("CUT_IMPORT_SECONDS", 120)
 
 # Structured logs (studio_site/logs.py): one JSON object per line and event, with
 # take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.

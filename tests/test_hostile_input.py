@@ -20,6 +20,7 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -41,11 +42,13 @@ from generation.models import (
 from generation.providers import comfy_workflows, connections
 from generation.providers.webhooks import sign_standard_webhook
 from generation.renders import services as generation
+from generation.sound.audio import wav_bytes
 from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     Character,
     CharacterKind,
     Comment,
+    ConsentGrant,
     Invitation,
     Membership,
     Notification,
@@ -54,6 +57,7 @@ from projects.models import (
     Role,
     Scene,
     ScriptImport,
+    SoundBed,
     Team,
 )
 from projects.review import guest_links
@@ -104,6 +108,7 @@ CONTINUITY_FIELDS = ("extend_seconds", "extend_returns", "shot_timing", "shots_m
 FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
+    "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
 }
 FORMS = [
     # studio_site/urls.py
@@ -155,6 +160,23 @@ FORMS = [
           "base_parenthetical", "base_text"),
          {"speaker": "ANNA", "text": "Evening.", "version": "1", "base_speaker": "ANNA", "base_text": "Morning."}),
     Form("line_delete", "post", "/scenes/{scene}/lines/{line}/delete/", "editor", ("version",), {"version": "1"}),
+    # The sound: a line's recording, a scene following its lines, the Sound page, a character's voice.
+    Form("line_recording", "post", "/scenes/{scene}/lines/{line}/recording/", "editor", ("file",),
+         files={"file": ("line.wav", "wav")}),
+    Form("scene_fit", "post", "/scenes/{scene}/fit/", "editor", ("fit",), {"fit": "on"}),
+    Form("project_sound", "post", "/projects/{project}/sound/", "editor",
+         ("voice_language", "dialogue_pause", "take_audio_level_db"),
+         {"voice_language": "en-us", "dialogue_pause": "0.5", "take_audio_level_db": "0"}),
+    Form("sound_bed_upload", "post", "/projects/{project}/sound/bed/", "editor", ("file",),
+         files={"file": ("bed.wav", "wav")}),
+    Form("sound_bed_place", "post", "/projects/{project}/sound/bed/place/", "editor",
+         ("start_at", "level_db", "duck_db"), {"start_at": "0", "level_db": "-14", "duck_db": "-12"}),
+    Form("speaker_voice", "post", "/projects/{project}/sound/voices/", "editor", ("name", "voice", "rate", "pitch"),
+         {"name": "ANNA", "voice": "en+m3", "rate": "165", "pitch": "50"}),
+    Form("character_voice", "post", "/characters/{character}/voice/", "editor", ("voice", "rate", "pitch"),
+         {"voice": "en+m3", "rate": "165", "pitch": "50"}),
+    Form("character_voice_sample", "post", "/characters/{character}/voice-sample/", "editor", ("file",),
+         files={"file": ("me.wav", "wav")}),
     Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
     Form("team_invite", "post", "/teams/{team}/members/", "owner", ("email", "role"),
          {"email": "new@example.com", "role": "editor"}),
@@ -165,7 +187,7 @@ FORMS = [
          {"name": "Ada", "description": "", "kind": "fictional", "declares_fictional": "on"}),
     Form("character_search", "get", "/teams/{team}/characters/", "editor", ("q",)),
     Form("character_consent", "post", "/characters/{character}/consent/", "editor",
-         ("scope", "projects", "providers", "expires_on"), {"scope": "team"}),
+         ("scope", "projects", "providers", "expires_on", "covers_voice"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
@@ -370,6 +392,9 @@ def _build_world() -> dict:
              for n, s in enumerate((scene, quay))]
     group.lead = parts[0]
     group.save()
+    SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
+    # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
+    ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
@@ -578,11 +603,16 @@ NO_INPUT = {
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
     "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
+    # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
+    "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     "generation:shot_group_play", "generation:shot_group_file",  # a multi-shot take whole: the part's id only
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
+    # The sound's files and removals: their only input is the ids in the path.
+    "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
+    "projects:character_voice_sample_remove", "projects:character_voice_sample_file",
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
 DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}
@@ -719,7 +749,8 @@ def _raw_multipart(fields: dict, file_field: str, filename: str, content: bytes)
 
 
 @pytest.mark.parametrize("filename", [pytest.param(n, id=i) for i, n in HOSTILE_FILE_NAMES.items()])
-@pytest.mark.parametrize("form_name", ["workflow_upload", "script_upload"])
+@pytest.mark.parametrize("form_name", ["workflow_upload", "script_upload", "line_recording", "sound_bed_upload",
+                                       "character_voice_sample"])
 def test_no_hostile_file_name_causes_a_500_or_is_stored(client, world, form_name, filename):
     form = next(f for f in FORMS if f.name == form_name)
     _log_in(client, form, world)

@@ -9,6 +9,7 @@ by design, each with the reason). A new URL that is in none fails
 import io
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,6 +18,8 @@ from PIL import Image
 
 from generation.models import (
     CatalogModel,
+    CutImport,
+    CutImportStatus,
     Export,
     ExportStatus,
     ReconciliationRun,
@@ -24,7 +27,9 @@ from generation.models import (
     ShotGroup,
 )
 from generation.providers import comfy_workflows, connections
+from generation.sound.audio import wav_bytes
 from projects.characters import consent
+from projects.characters.voice import character_voice_sample_upload
 from projects.models import (
     CharacterKind,
     Invitation,
@@ -32,12 +37,15 @@ from projects.models import (
     Notification,
     NotificationKind,
     ScriptImport,
+    SoundBed,
+    SoundStatus,
 )
 from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import ActivityCursor
-from projects.storyboard import continuity, script_import, services
+from projects.storyboard import continuity, revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
+from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
@@ -53,8 +61,10 @@ PUBLIC = {
     "health", "live",  # load balancer probes: no data
     "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
     # A client's review link: the link's token (and password) is the key, scoped to its project
-    # (tests/projects/test_guest_links.py).
+    # (tests/projects/test_guest_links.py); its live stream carries only what a guest of that link may read
+    # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
+    "projects:guest_events",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 
@@ -112,8 +122,21 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     with take.video.open("rb") as video:
         group.video.save("group.mp4", ContentFile(video.read()))
     Render.objects.filter(pk=take.pk).update(shot_group=group, shot_index=0, cost_share=1)
+    speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
+    # The project's sound bed, and the person's voice sample (under a consent covering voice).
+    bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
+    bed.audio.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.original.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.save()
+    consent.consent_grant(character=character, user=editor, covers_voice=True)
+    character_voice_sample_upload(character=character, user=editor, upload=SimpleUploadedFile(
+        "me.wav", wav_bytes(np.zeros(4800, np.float32))))
+    # An editor's cut read and waiting to be accepted, and a named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
+    revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
     return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
-            "script_import": pending, "comment": comment, "notification": notification, "link": link,
+            "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
             "reconciliation": ReconciliationRun.objects.create(
@@ -164,6 +187,16 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:trash_undo", args=[project.pk])),
         ("post", reverse("projects:trash_delete", args=[project.pk])),
         ("post", reverse("projects:trash_empty", args=[project.pk])),
+        # The editor's cut brought back, and the board's revisions.
+        ("get", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("post", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("get", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("post", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("get", reverse("projects:revision_list", args=[project.pk])),
+        ("post", reverse("projects:revision_list", args=[project.pk])),
+        ("get", reverse("projects:revision_compare", args=[project.pk]) + "?a=1&b=1"),
+        ("post", reverse("projects:revision_rename", args=[project.pk, 1])),
+        ("post", reverse("projects:revision_restore", args=[project.pk, 1])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -195,6 +228,18 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:line_edit", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_delete", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_move", args=[scene.pk, o["line"].pk, "up"])),
+        # The sound: a line's voice and recording, a scene following its lines, the Sound page and its bed.
+        ("get", reverse("projects:line_audio", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording_remove", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:scene_fit", args=[scene.pk])),
+        ("get", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_upload", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_place", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_remove", args=[project.pk])),
+        ("get", reverse("projects:sound_bed_file", args=[project.pk])),
+        ("post", reverse("projects:speaker_voice", args=[project.pk])),
         ("post", reverse("projects:team_switch", args=[team.pk])),
         ("get", reverse("projects:team_members", args=[team.pk])),
         ("post", reverse("projects:team_members", args=[team.pk])),
@@ -242,6 +287,10 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:character_image", args=[character.pk, character.images.get().pk])),
         ("post", reverse("projects:character_consent", args=[character.pk])),
         ("post", reverse("projects:character_revoke", args=[character.pk])),
+        ("post", reverse("projects:character_voice", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample_remove", args=[character.pk])),
+        ("get", reverse("projects:character_voice_sample_file", args=[character.pk])),
         # A teammate's notification.
         ("post", reverse("projects:notification_read", args=[o["notification"].pk])),
         # The live channel: a stream, its fallback poll and presence, per project; the team's stream.
@@ -271,6 +320,11 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+    assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY
+    objects["character"].refresh_from_db()
+    assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample
+    assert not project.scenes.get().fit_to_dialogue
 
 
 def test_a_team_member_reaches_every_page_so_the_404s_above_are_isolation(client_for, owner, editor, urls, objects,

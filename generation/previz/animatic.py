@@ -418,13 +418,18 @@ def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.n
 class _Subtitles:
     """Dialogue from the prompt, drawn once as tiles; a frame copies the one that is due."""
 
-    def __init__(self, prompt: str, width: int, board_h: int, n_frames: int, fps: int):
+    def __init__(self, prompt: str, width: int, board_h: int, n_frames: int, fps: int,
+                 timed: Sequence[tuple[float, float, str]] | None = None):
         unit = min(width, board_h)
-        lines = dialogue_lines(prompt)
+        if timed is None:  # no voice-over: the prompt's dialogue shared out across the clip
+            lines = dialogue_lines(prompt)
+            timings = subtitle_timings(lines, n_frames / fps)
+        else:  # each line on screen while it is spoken
+            lines, timings = [text for _s, _e, text in timed], [(s, e) for s, e, _t in timed]
         self.tiles = [_subtitle_tile(line, round(width * 0.8), unit) for line in lines]
         self.bottom = board_h - _even(unit * 0.04)
         self.due = [None] * n_frames
-        for index, (start, end) in enumerate(subtitle_timings(lines, n_frames / fps)):
+        for index, (start, end) in enumerate(timings):
             for i in range(round(start * fps), min(n_frames, round(end * fps))):
                 self.due[i] = index
 
@@ -442,11 +447,11 @@ class _Subtitles:
 class _Layers:
     """Everything static, prepared once as YUV 4:2:0; frame(i) only crops and blits."""
 
-    def __init__(self, width: int, height: int, n_frames: int, fps: int = 24, **text):
+    def __init__(self, width: int, height: int, n_frames: int, fps: int = 24, subtitles=None, **text):
         unit = min(width, height)
         self.hud = _Hud(width, _even(unit * 0.09))
         self.w, self.h = width, height - self.hud.bar_h  # visible board above the HUD
-        self.subtitles = _Subtitles(text["prompt"], width, self.h, n_frames, fps)
+        self.subtitles = _Subtitles(text["prompt"], width, self.h, n_frames, fps, timed=subtitles)
         # Pan at most ~1 px/frame on average, so integer-pixel steps never judder.
         pan_x, pan_y = min(round(width * 0.06), n_frames), min(round(self.h * 0.04), n_frames)
         m = round(unit * 0.06)
@@ -489,12 +494,22 @@ def _audio_bed(seconds: int, title: str) -> np.ndarray:
     return (0.08 * tone * swell * fade).astype(np.float32)
 
 
-def _encode_audio(stream, beds: Sequence[tuple[int, str]], out: list, errors: list) -> None:
-    """Synthesise and encode the whole bed into `out`: one (seconds, title) bed after another, a shot's
-    sound cut with its picture.  Runs on a worker thread: PyAV drops the GIL while encoding, and
+def _soundtrack(seconds: int, title: str, audio: np.ndarray | None) -> np.ndarray:
+    """The clip's sound: the samples given (cut or padded with silence to the clip), else the pad."""
+    if audio is None:
+        return _audio_bed(seconds, title)
+    pcm = np.zeros(seconds * SAMPLE_RATE, np.float32)
+    given = np.asarray(audio, np.float32)[:len(pcm)]
+    pcm[:len(given)] = given
+    return pcm
+
+
+def _encode_audio(stream, beds: Sequence[tuple[int, str, np.ndarray | None]], out: list, errors: list) -> None:
+    """Encode the whole soundtrack into `out`: one (seconds, title, audio) clip's sound after another, a
+    shot's sound cut with its picture.  Runs on a worker thread: PyAV drops the GIL while encoding, and
     list.extend is atomic."""
     try:
-        pcm = np.concatenate([_audio_bed(seconds, title) for seconds, title in beds])
+        pcm = np.concatenate([_soundtrack(seconds, title, audio) for seconds, title, audio in beds])
         chunk = stream.codec_context.frame_size or 1024  # 1024 for AAC-LC
         for start in range(0, len(pcm), chunk):  # the short last frame is allowed by AAC
             frame = av.AudioFrame.from_ndarray(pcm[None, start:start + chunk], format="fltp",
@@ -522,16 +537,22 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
                     prompt: str, scene_number: int, camera_notes: str = "", fps: int = 24,
                     on_progress: Callable[[int], None] | None = None,
                     background: Image.Image | None = None,
-                    cast: Sequence[tuple[str, Image.Image]] = ()) -> None:
+                    cast: Sequence[tuple[str, Image.Image]] = (),
+                    audio: np.ndarray | None = None,
+                    subtitles: Sequence[tuple[float, float, str]] | None = None) -> None:
     """An H.264/AAC animatic of the scene: its reference image (`background`, else a
     gradient) under a slow camera move, the cast's portraits, its words, and the prompt's
-    dialogue as subtitles timed across the clip."""
+    dialogue as subtitles timed across the clip.
+
+    `audio`: the soundtrack (mono float32 at SAMPLE_RATE: a voice-over, a bed) in place of the
+    synthetic pad; `subtitles`: (start, end, text) shown at those seconds instead of the prompt's
+    dialogue shared out across the clip."""
     _check(width=width, height=height, fps=fps)
     if not isinstance(seconds, int) or not 1 <= seconds <= 60:
         raise ValueError(f"seconds must be a whole number from 1 to 60, got {seconds!r}")
     _encode(Path(out_path), width, height, fps, on_progress, [dict(
         seconds=seconds, title=title, prompt=prompt, scene_number=scene_number, camera_notes=camera_notes,
-        background=background, cast=tuple(cast))])
+        background=background, cast=tuple(cast), audio=audio, subtitles=subtitles)])
 
 
 def render_shots(*, out_path: Path, width: int, height: int, shots: Sequence[dict], fps: int = 24,
@@ -539,7 +560,7 @@ def render_shots(*, out_path: Path, width: int, height: int, shots: Sequence[dic
     """One animatic of several shots (a multi-shot take), each drawn as render_animatic draws a scene, with a
     hard cut between them: every shot starts on a keyframe, exactly at the sum of the durations before it.
     `shots`: dicts of render_animatic's arguments (seconds, title, prompt, scene_number, camera_notes,
-    background, cast)."""
+    background, cast, audio, subtitles)."""
     _check(width=width, height=height, fps=fps)
     if not 1 <= len(shots) <= 12 or not all(isinstance(s.get("seconds"), int) and 1 <= s["seconds"] <= 60
                                             for s in shots):
@@ -549,7 +570,8 @@ def render_shots(*, out_path: Path, width: int, height: int, shots: Sequence[dic
     _encode(Path(out_path), width, height, fps, on_progress, [
         dict(seconds=s["seconds"], title=s.get("title", ""), prompt=s.get("prompt", ""),
              scene_number=int(s.get("scene_number", 1)), camera_notes=s.get("camera_notes", ""),
-             background=s.get("background"), cast=tuple(s.get("cast", ()))) for s in shots])
+             background=s.get("background"), cast=tuple(s.get("cast", ())), audio=s.get("audio"),
+             subtitles=s.get("subtitles")) for s in shots])
 
 
 def _check(*, width: int, height: int, fps: int) -> None:
@@ -583,16 +605,16 @@ def _encode(out_path: Path, width: int, height: int, fps: int, on_progress, segm
             cc.color_range = 1  # limited ("tv") range
             # The "fast" AAC coder halves encode CPU and, on this tonal drone, measured a
             # better SNR (62 vs 49 dB) than the default "twoloop".
-            audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono",
-                                         options={"aac_coder": "fast"})
-            audio.codec_context.bit_rate = 96_000
+            audio_stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono",
+                                                options={"aac_coder": "fast"})
+            audio_stream.codec_context.bit_rate = 96_000
             container.start_encoding()  # open codecs now so the audio thread can't race it
 
             packets: list[av.Packet] = []
             errors: list[BaseException] = []
+            beds = [(seg["seconds"], seg["title"], seg.get("audio")) for seg in segments]
             worker = threading.Thread(target=_encode_audio, daemon=True,
-                                      args=(audio, [(seg["seconds"], seg["title"]) for seg in segments],
-                                            packets, errors))
+                                      args=(audio_stream, beds, packets, errors))
             worker.start()  # overlaps the board drawing and the x264 encode
             try:
                 muxed = reported = done = 0
@@ -600,7 +622,8 @@ def _encode(out_path: Path, width: int, height: int, fps: int, on_progress, segm
                     n_frames = seg["seconds"] * fps
                     layers = _Layers(width, height, n_frames, fps, title=seg["title"], prompt=seg["prompt"],
                                      scene_number=seg["scene_number"], camera_notes=seg["camera_notes"],
-                                     background=seg["background"], cast=seg["cast"])
+                                     background=seg["background"], cast=seg["cast"],
+                                     subtitles=seg.get("subtitles"))
                     for i in range(n_frames):
                         frame = layers.frame(i, fps)
                         frame.pts = done

@@ -21,10 +21,16 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from generation.models import Export, ProviderConnection, Render
+from generation.models import CutImport, Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
+from projects.live.review_fragments import (
+    COMMENT_KINDS,
+    guest_link_id,
+    guest_review_html,
+    review_html,
+)
 from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
 from projects.selectors import (
     board_frame,
@@ -60,13 +66,19 @@ def coalesce_key(event):
     if _dialogue_edited(event):
         return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
     if event.kind in STATE_KINDS:
-        # A percentage alone draws less than a new status: the two never stand in for each other.
-        return ("state", event.scene_id, event.take_id, _progress_only(event))
+        # A percentage alone draws less than a new status: the two never stand in for each other. A comment
+        # redraws its own thread on the review pages: two comments on one take are two threads.
+        return ("state", event.scene_id, event.take_id, _progress_only(event),
+                event.object_id if event.kind in COMMENT_KINDS else None)
     return None
 
 
 def render_change(event, role: str) -> list[Message]:
     kind = event.kind
+    if (link_id := guest_link_id(role)) is not None:
+        # A guest's review page: the threads its link lets them read, and nothing else of the project.
+        html = compact(guest_review_html(event, link_id))
+        return [Message(event.id, "change", html)] if html else []
     if kind == ChangeKind.SCENES_REORDERED:
         return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
     if kind == ChangeKind.CONNECTION_TESTED:
@@ -74,6 +86,8 @@ def render_change(event, role: str) -> list[Message]:
         return _connection(event) if Membership(role=role).can_manage else []
     if kind == ChangeKind.EXPORT_CHANGED:
         return _export(event)
+    if kind == ChangeKind.CUT_IMPORT_CHANGED:
+        return _cut_import(event)
     if kind == ChangeKind.PRESENCE:
         return [Message(event.id, "change", presence_html(event.project_id))]
     if kind == ChangeKind.NOTIFICATION:
@@ -83,8 +97,16 @@ def render_change(event, role: str) -> list[Message]:
         gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
         return [Message(event.id, "change", gone + _gone_notice(event) + _totals_html(event.project_id, role))]
     if kind in SCENE_KINDS:
-        return [Message(event.id, "change", _scene_html(event, role))]
+        return [Message(event.id, "change", _scene_html(event, role) + _review_html(event, role))]
+    if kind == ChangeKind.COMMENT_EDITED:
+        html = _review_html(event, role)
+        return [Message(event.id, "change", html)] if html else []
     return []
+
+
+def _review_html(event, role: str) -> str:
+    """The open review pages' regions (review_fragments.py), each one-click form's key left for its page to fill."""
+    return ONE_CLICK_KEY.sub(r'\1value=""', compact(review_html(event, role)))
 
 
 def _progress_only(event) -> bool:
@@ -93,7 +115,9 @@ def _progress_only(event) -> bool:
 
 
 def _dialogue_edited(event) -> bool:
-    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+    # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
+    return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
+                                                          & set((event.data or {}).get("fields", ())))
 
 
 def _membership(project, role: str) -> Membership:
@@ -146,7 +170,8 @@ def _dialogue_html(project, scene_id: int, context: dict) -> str:
         return ""
     scene.project = project
     lines, library = scene_dialogue_for(scene=scene)
-    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team,
+                                                                     scene=scene)}
     return (render_to_string("projects/project_detail.html#scene-dialogue", context)
             + render_to_string("projects/project_detail.html#scene-cast", context))
 
@@ -259,6 +284,17 @@ def _connection(event) -> list[Message]:
     html = render_to_string("generation/connections.html#test-result",
                             {"connection": connection, "team": connection.team, "oob": True})
     return [Message(event.id, "change", html)]
+
+
+def _cut_import(event) -> list[Message]:
+    """An editor's cut being read, read or accepted: its status region on the pages open on it."""
+    cut_import = CutImport.objects.select_related("project", "accepted_by", "revision").filter(
+        pk=event.object_id).first()
+    if cut_import is None:
+        return []
+    html = render_to_string("generation/cut_import.html#cut-import-status",
+                            {"cut_import": cut_import, "project": cut_import.project, "oob": True})
+    return [Message(event.id, "change", compact(html))]
 
 
 def _export(event) -> list[Message]:

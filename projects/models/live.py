@@ -23,8 +23,10 @@ class ChangeKind(models.TextChoices):
     TAKE_APPROVED = "take_approved"
     COMMENT_ADDED = "comment_added"
     COMMENT_RESOLVED = "comment_resolved"
+    COMMENT_EDITED = "comment_edited"  # its wording, or whom it is shared with
     DECISION_MADE = "decision_made"
     EXPORT_CHANGED = "export_changed"
+    CUT_IMPORT_CHANGED = "cut_import_changed"  # an editor's cut was read (or could not be), or accepted
     CONNECTION_TESTED = "connection_tested"
     PRESENCE = "presence"
     NOTIFICATION = "notification"
@@ -43,7 +45,7 @@ class ChangeEvent(models.Model):
     kind = models.CharField(max_length=32, choices=ChangeKind.choices)
     scene_id = models.BigIntegerField(null=True, blank=True)
     take_id = models.BigIntegerField(null=True, blank=True)
-    object_id = models.BigIntegerField(null=True, blank=True, help_text="An export or connection")
+    object_id = models.BigIntegerField(null=True, blank=True, help_text="An export, a connection or a comment")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     data = models.JSONField(default=dict, blank=True)

@@ -1,5 +1,7 @@
 """Projects and their ordered scenes."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -66,6 +68,12 @@ class Project(models.Model):
     max_price_per_second = models.DecimalField(
         "Price ceiling (US$ per second)", max_digits=8, decimal_places=4, null=True, blank=True,
         validators=[MinValueValidator(0)], help_text="Models costing more a second are refused; empty: no ceiling")
+    # Sound: the language plain speaker names speak by default, the pause around lines when a scene
+    # fits its dialogue, and how loud takes' own sound (native-audio models) plays under the voice-over.
+    voice_language = models.CharField(max_length=8, default="en-us")
+    dialogue_pause = models.DecimalField(max_digits=3, decimal_places=1, default=Decimal("0.5"),
+                                         validators=[MinValueValidator(0), MaxValueValidator(3)])
+    take_audio_level_db = models.FloatField(default=0, validators=[MinValueValidator(-60), MaxValueValidator(6)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -101,6 +109,11 @@ class SceneQuerySet(models.QuerySet):
     def in_trash(self):
         """Scenes someone deleted that can still be restored (not deleted forever)."""
         return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+    def in_cut(self):
+        """Scenes the cut plays (Play all, exports, a guest link to the approved cut): a scene the editor
+        dropped from the cut stays on the board, out of the cut, until it is put back."""
+        return self.filter(in_cut=True)
 
 
 class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
@@ -163,6 +176,11 @@ class Scene(models.Model):
     end_on = models.CharField(max_length=16, choices=EndOn.choices, blank=True, default="")
     end_image = models.FileField(upload_to=_end_image_upload_to, blank=True, max_length=300,
                                  help_text="The image a take ends on, when it ends on an image")
+    # Its duration follows its spoken lines (and the project's pause): re-timed when a line changes.
+    fit_to_dialogue = models.BooleanField(default=False)
+    # In the cut (Play all, exports, a guest link to the approved cut) or only on the board: an editor's
+    # cut that drops the scene takes it out of the cut, never off the board (generation/exports/cut_import.py).
+    in_cut = models.BooleanField(default=True)
     # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
     # and `position` keeps the place it had, until it is restored or deleted forever.
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)

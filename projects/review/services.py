@@ -172,8 +172,31 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
            actor_name=comment.who if author is None else "", scene=scene, take=take,
            text=f"commented on {scene.title} take {take.number}{where}: {body[:200]}")
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                 actor=author)
+                 object_id=comment.pk, actor=author)
     _notify_mentions(comment)
+    return comment
+
+
+def comments_for_takes(takes):
+    """The comments (and replies) on these takes, with their authors: what an export wrote as markers."""
+    return Comment.objects.filter(take__in=takes).select_related("author")
+
+
+def comment_import(*, take, body: str, at, written_by: str, imported_by) -> Comment:
+    """A marker an editor left in an accepted editor's cut, as a comment at its moment of the take: its
+    author as the timeline wrote it (perhaps nobody), imported by a member. Team-only, like a member's."""
+    _reviewable(take, "commented on")
+    body = _clean_body(body)
+    # Past the take's end (the editor slipped the clip) it lands on the last moment, never refused.
+    at = min(max(float(at or 0.0), 0.0), take.duration_seconds or float("inf"))
+    comment = Comment.objects.create(take=take, body=body, at_seconds=round(at, 2), imported_by=imported_by,
+                                     written_by=clean_text(written_by or "", what="The marker's author")[:80])
+    scene = take.scene
+    record(project=scene.project, kind=ActivityKind.COMMENT, actor=imported_by, scene=scene, take=take,
+           text=f"imported {comment.who}'s marker on {scene.title} take {take.number} at {comment.timecode}: "
+                f"{body[:200]}")
+    live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                 object_id=comment.pk, actor=imported_by)
     return comment
 
 
@@ -203,7 +226,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
            actor_name=reply.who if author is None else "", scene=scene, take=take,
            text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                 actor=author)
+                 object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)
     thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
     thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
@@ -256,7 +279,17 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+        _comment_changed(comment, user)
     return comment
+
+
+def _comment_changed(comment: Comment, user, *, unshared: bool = False) -> None:
+    """The open review pages redraw the comment's thread (guests' too, when they may read it).
+
+    `unshared`: it was just made team only, so a guest page that shows it takes it away."""
+    scene = comment.take.scene
+    live_publish(kind=ChangeKind.COMMENT_EDITED, project=scene.project, scene_id=scene.pk, take_id=comment.take_id,
+                 object_id=comment.pk, actor=user, data={"unshared": True} if unshared else None)
 
 
 def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
@@ -276,6 +309,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     if comment.shared != shared:
         comment.shared = shared
         comment.save(update_fields=["shared"])
+        _comment_changed(comment, user, unshared=not shared)
     return comment
 
 
@@ -289,7 +323,7 @@ def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
     comment.save(update_fields=["resolved_at", "resolved_by"])
     scene = comment.take.scene
     live_publish(kind=ChangeKind.COMMENT_RESOLVED, project=scene.project, scene_id=scene.pk,
-                 take_id=comment.take_id, actor=user)
+                 take_id=comment.take_id, object_id=comment.pk, actor=user)
     return comment
 
 
@@ -367,10 +401,10 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
         record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
                text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
         live_publish(kind=ChangeKind.DECISION_MADE, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                     actor=user)
+                     object_id=comment.pk, actor=user)
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
-        kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
+        kind=NotificationKind.CHANGES, team_id=scene.project.team_id, actor=user,
         subject=f"{scene.title}: changes requested on take {take.number}",
         body=f"{user.get_username()} asked for changes to take {take.number} of "
              f"{scene.project.name} / {scene.title}:\n\n{comment.body}",

@@ -11,7 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
-from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
+from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
     ACTIVITY_PAGE,
     ActivityCursor,
@@ -24,6 +24,13 @@ from projects.selectors.review import (
     cut_for,
     reviewable_takes,
     take_review_for,
+)
+from projects.selectors.sound import (
+    LineSound,
+    SoundPage,
+    line_sounds_for,
+    scene_spoken_for,
+    sound_page_for,
 )
 from projects.selectors.storyboard import (
     STATUS_LABELS,
@@ -43,9 +50,14 @@ from projects.selectors.storyboard import (
     trash_batch_for,
     trash_for,
 )
-from projects.selectors.teams import TeamMembers, team_members_for
+from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
+    "LineSound",
+    "SoundPage",
+    "line_sounds_for",
+    "scene_spoken_for",
+    "sound_page_for",
     "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",
@@ -57,6 +69,7 @@ __all__ = [
     "Cut",
     "CutEntry",
     "Frame",
+    "Inbox",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
@@ -75,6 +88,7 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mention_members_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",

@@ -246,7 +246,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
-             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
+                 "character", "recording__character")))
              .get(pk=frame.scene_id))
     scene.project = project
     library = list(project.team.characters.all())
@@ -267,7 +268,7 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
 
 def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
     """One scene's lines (with their characters) and its team's character library, for its dialogue section."""
-    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character"))
+    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character", "recording__character"))
     return lines, list(scene.project.team.characters.all())
 
 

@@ -89,7 +89,7 @@ def _panel_context(scene, membership, *, frames=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames)
     scene = panel.scene
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
-    dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team,
+    dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
                                 edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
             "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,

@@ -123,6 +123,17 @@ def test_activity_prints_each_page_at_each_history_length(bench_env):
     printed(output, rf"^feed CPU at 300 ÷ at 50 entries: {NUMBER} +target ≤ 1.5 \(flat\): (met|MISSED)$")
 
 
+def test_sound_prints_the_line_the_board_and_the_animatic_against_their_targets(bench_env):
+    output = run(bench_env, "sound.py", "--scenes", "2", "--seconds", "1", "--size", "320x180")
+    printed(output,
+            rf"^voice-over of one 10-word line \({NUMBER} s of speech\): cpu {NUMBER} s .* wall {NUMBER} s "
+            r" target ≤ 0.5 s cpu: (met|MISSED)$",
+            rf"^speaking the board's 4 lines \(2 engine processes\): cpu {NUMBER} s, wall {NUMBER} s$",
+            rf"^mix per scene .*: median {NUMBER} ms$",
+            rf"^board animatic: 2 scenes, 2 s of board at 320x180 in {NUMBER} s wall \(cpu {NUMBER} s\) = "
+            rf"{NUMBER}x real time  target ≥ 4x: (met|MISSED)$")
+
+
 def test_multishot_prints_the_split_against_a_plain_stream_copy(bench_env, tmp_path):
     output = run(bench_env, "multishot.py", "--shots", "3", "--seconds", "3", "--size", "320x180", "--runs", "1",
                  "--cache", str(tmp_path))

@@ -185,7 +185,7 @@ def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, 
     client = client_for(editor)
     preview(client, project)
     page = client.get(confirm_url(project)).content.decode()
-    assert "move that scene and its takes (1) to the trash, where it can be restored for 30 days" in page
+    assert "move that scene and its 1 take to the trash, where it can be restored for 30 days" in page
 
     refused = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"]})
     assert refused.status_code == 400

@@ -10,7 +10,7 @@ import generation.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0035_fal_seedance_720p'),
+        ('generation', '0036_editors_cut_imports'),
         ('projects', '0030_scene_trash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
