@@ -596,6 +596,7 @@ class ConnectionKind(models.TextChoices):
     OPENAI_VIDEOS = "openai-videos", "OpenAI Videos format (any compatible gateway)"
     REPLICATE = "replicate", "Replicate"
     VEO = "veo", "Google Veo (Gemini API)"
+    VERTEX = "vertex", "Google Vertex AI (Veo, service account)"
     FAL = "fal", "fal (queue API)"
     RUNWAY = "runway", "Runway"
     COMFYUI = "comfyui", "ComfyUI (self-hosted)"
@@ -626,6 +627,10 @@ class ProviderConnection(models.Model):
     api_key_encrypted = models.TextField(blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token)
+    # What a provider needs beyond an address and a key, as its adapter's facts ask for it: Google Cloud's
+    # {"project", "region", "output_uri" (gs://…, optional), "service_account" (the key's client_email,
+    # shown on the card; the key itself is api_key_encrypted)}.
+    options = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

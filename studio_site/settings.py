@@ -458,6 +458,9 @@ STUDIO_VERSION = "0.1.0"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Where fal publishes the Ed25519 keys that sign its webhooks (tests point it at a fake).
 FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
+# Cloud Storage's JSON API, where a Vertex AI connection with an output bucket reads its videos (tests
+# point it at a fake).
+GOOGLE_STORAGE_URL = os.environ.get("GOOGLE_STORAGE_URL", "https://storage.googleapis.com")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")

@@ -74,6 +74,9 @@ class RenderRequest:
     shot_timing: str = ""
     # The request field a gateway reads the shots from, when the model's registration names one.
     shots_field: str = ""
+    # Whether the take is booked with sound (the catalog entry's has_audio), for providers that take
+    # it as a parameter (Vertex's generateAudio); None: the model's own default.
+    generate_audio: bool | None = None
 
     @property
     def width(self) -> int:
@@ -164,6 +167,15 @@ class JobListing(StrEnum):
     COMPLETE = "complete"  # every job there is: not found means never created
 
 
+class Credentials(StrEnum):
+    """What an owner pastes to connect, and how the studio authenticates with it."""
+
+    API_KEY = "api-key"  # a key sent on every request, as the facts' auth_header says
+    # A Google Cloud service account's JSON key: the studio signs a JWT with its private key and trades
+    # it at Google's token endpoint for a short-lived OAuth2 bearer token (Vertex AI).
+    SERVICE_ACCOUNT = "service-account"
+
+
 class ModelSource(StrEnum):
     """Where a connection's models come from."""
 
@@ -218,6 +230,12 @@ class ProviderFacts:
     sends_reference_images: bool = False
     # A shot list (RenderRequest.shots) for models whose catalog entry declares several shots in one take.
     sends_shots: bool = False
+    credentials: Credentials = Credentials.API_KEY
+    # The connection names a cloud project and region, which make its address (Google Cloud's Vertex AI).
+    cloud_project: bool = False
+    # Outputs can be written to the team's own bucket instead of coming back in the answer (Vertex's
+    # storageUri, gs://…); the studio reads them from there with the connection's own credentials.
+    output_bucket: bool = False
 
     @property
     def lists_jobs(self) -> bool:
@@ -277,6 +295,12 @@ class Provider(ABC):
         """The job a webhook delivery (already verified) is about. Adapters whose provider calls
         back read their payload here."""
         return WebhookNotice(job_id="", event="")
+
+    @classmethod
+    def address(cls, *, base_url: str, options: dict) -> str:
+        """Where a connection of this kind calls, as the Providers page shows it: its own base URL,
+        else the provider's (Vertex: the regional endpoint its region names)."""
+        return base_url or cls.facts.default_base_url
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)

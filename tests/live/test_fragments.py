@@ -5,10 +5,11 @@ import json
 import pytest
 
 from generation.models import Export, ExportStatus, Render, Status
-from projects.live.fragments import render_change
+from projects.live.fragments import draw_all
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Role
 from projects.storyboard import services, trash
+from tests.live.sse import drain
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees 
 @pytest.fixture
 def watching():
     """A board open on a project, as a role: returns what its stream received since."""
-    hub = Hub(render_change, background=False)
+    hub = Hub(draw_all, background=False)
 
     def watch(project, role=Role.EDITOR, channel=None):
         page = hub.subscribe(Subscriber(channel=channel or ("project", project.pk), role=role, user_id=0))
@@ -24,10 +25,7 @@ def watching():
 
         def received():
             hub.pump()
-            messages = []
-            while not page.queue.empty():
-                messages.append(page.queue.get_nowait())
-            return messages
+            return drain(page)
 
         return received
 

@@ -10,7 +10,7 @@ import generation.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0036_editors_cut_imports'),
+        ('generation', '0038_ship_vertex_veo_and_retire_gemini_previews'),
         ('projects', '0030_scene_trash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
