@@ -187,7 +187,7 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
     ("generation.migrations.0035_fal_seedance_720p", "forwards"),
     ("generation.migrations.0038_ship_vertex_veo_and_retire_gemini_previews", "forwards"),
-    ("generation.migrations.0040_ship_multishot_catalog", "forwards"),
+    ("generation.migrations.0041_ship_multishot_catalog", "forwards"),
 ]
 
 

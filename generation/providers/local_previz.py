@@ -58,7 +58,7 @@ class LocalPrevizProvider(Provider):
     )
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
         spec = next((m for m in cls.models if m.id == model_id), None)
         if spec is None:
             return [f"The local previz has no model “{model_id}”."]

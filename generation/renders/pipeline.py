@@ -147,7 +147,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         character_images.append(path)
     # Beyond the wire format, only what the model's catalog entry declares today.
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
-    declared = frozenset(k for k in (model.input_schema if model else {}) if k not in ("extra", "storyboard"))
+    schema = (model.input_schema or {}) if model else {}
+    declared = frozenset(k for k in schema if k not in ("extra", "storyboard", "wire"))
     shots = tuple(Shot(prompt=shot["prompt"], seconds=int(shot["seconds"]), start=int(shot["start"]),
                        title=shot["scene"]["title"], scene_number=int(shot["scene"]["number"]),
                        camera_notes=shot.get("camera_notes", "")) for shot in recipe.get("shots", []))
@@ -155,13 +156,15 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
+        # A model added from its provider's published schema: how its inputs are named and written.
+        input_map=model.input_map if model else {},
         idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=scene["title"],
         scene_number=int(scene["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, end_frame=end_frame,
         character_images=tuple(character_images), shots=shots, shot_timing=recipe.get("shot_timing", "") if shots else "",
-        shots_field=str((model.input_schema or {}).get("storyboard", "")) if model and shots else "",
+        shots_field=str(schema.get("storyboard", "")) if shots else "",
     )
 
 

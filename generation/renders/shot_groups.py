@@ -279,7 +279,7 @@ def _wire_problems(connection, model, plan: GroupPlan) -> list[str]:
         return []
     if not adapter.facts.sends_shots:
         return [gettext("%(provider)s requests carry no shot list.") % {"provider": adapter.facts.title}]
-    return adapter.shot_problems(model_id=model.model_id, shots=plan.wire_shots)
+    return adapter.shot_problems(model_id=model.model_id, shots=plan.wire_shots, input_map=model.input_map)
 
 
 def _numbers(scenes, *, lengths: bool = False) -> str:

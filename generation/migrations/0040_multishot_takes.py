@@ -10,7 +10,7 @@ import generation.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0038_ship_vertex_veo_and_retire_gemini_previews'),
+        ('generation', '0039_catalog_proposals'),
         ('projects', '0030_scene_trash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
