@@ -41,7 +41,7 @@ class SignedTake:
 
 
 def take_claim(render: Render, *, checks: provenance.TakeChecks, group_file: Path | None = None,
-               shot: dict | None = None) -> provenance.TakeClaim:
+               shot: dict | None = None, extension: provenance.Extension | None = None) -> provenance.TakeClaim:
     scene = render.scene
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
@@ -54,6 +54,7 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks, group_file: Pat
         consents=consents_at_render_time(render),
         do_not_train=Team.objects.values_list("do_not_train", flat=True).get(pk=scene.project.team_id),
         checks=checks,
+        extension=extension,
         **take_frames(render),
         **({"parent_path": group_file, "parent_title": group_title(render), "shot": shot} if group_file else {}),
     )
@@ -137,12 +138,14 @@ def _consent_entry(character_id: int, grant) -> dict:
 
 def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
               read: provenance.ProvenanceReport | None = None, container: str | None = None,
-              group_file: Path | None = None, shot: dict | None = None) -> SignedTake:
+              group_file: Path | None = None, shot: dict | None = None,
+              extension: provenance.Extension | None = None) -> SignedTake:
     """The file to store for this take: signed by the studio where the format allows.
 
     `checks`: what reading the delivered file and checking it against the booking found, from
     the reads the pipeline already made: `read` (its C2PA reading) and `container` (what its
-    headers say it is, "other" for neither MP4 nor MOV) spare reading it again."""
+    headers say it is, "other" for neither MP4 nor MOV) spare reading it again. `extension`: for
+    an extended take, the take it continues (its parent ingredient) and the join."""
     try:
         mime = MIME[container or animatic.video_container(video)]
     except (KeyError, ValueError):  # WebM and other containers C2PA cannot embed a manifest in
@@ -152,8 +155,8 @@ def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
     try:
         # A part of a multi-shot take: `group_file` (what `read` read) is its parent, `shot` its range there.
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render, checks=checks, group_file=group_file, shot=shot), mime=mime,
-                             read=read)
+                             claim=take_claim(render, checks=checks, group_file=group_file, shot=shot,
+                                              extension=extension), mime=mime, read=read)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,
