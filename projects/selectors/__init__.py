@@ -33,6 +33,7 @@ from projects.selectors.storyboard import (
     board_frames,
     board_totals,
     board_view_for,
+    mark_changes_requested,
     scene_dialogue_for,
     scene_panel_for,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mark_changes_requested",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",

@@ -47,7 +47,7 @@ STATUS_LABELS = {
     "no_take": _("No take"),
     "queued": _("Queued"),
     "rendering": _("Rendering"),
-    "in_review": _("In review"),
+    "in_review": _("Ready for review"),
     "changes_requested": _("Changes requested"),
     "approved": _("Approved"),
     "stale_approval": _("Stale approval"),
@@ -244,7 +244,7 @@ def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
 
 def take_state(*, take: Render, scene: Scene) -> TakeState:
     """A take as its own card (the review page, a character's takes) says it, in the words of the frame
-    that shows it: queued, rendering n%, in review, changes requested, approved; failed, canceled or
+    that shows it: queued, rendering n%, ready for review, changes requested, approved; failed, canceled or
     withheld when it ended without a picture one may watch.
 
     `take.changes_requested` when the caller annotated it (with_changes_requested), else one query."""
@@ -276,6 +276,15 @@ def _changes_on(take):
 def with_changes_requested(takes):
     """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
     return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
+
+
+def mark_changes_requested(takes: list[Render]) -> list[Render]:
+    """Takes already fetched (a list) each given `changes_requested`, in one query, for take_state."""
+    asked = set(ReviewDecision.objects.filter(take__in=[t.pk for t in takes], decision=Decision.CHANGES_REQUESTED)
+                .values_list("take_id", flat=True))
+    for take in takes:
+        take.changes_requested = take.pk in asked
+    return takes
 
 
 def board_view_for(*, user) -> str:
