@@ -21,6 +21,7 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.db.models.functions import Substr
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +65,9 @@ TAKE_LABELS = {**STATUS_LABELS, "canceled": _("Canceled"), "withheld": _("Withhe
 
 NO_VERDICT = {"verdict": ""}
 FRAME_LINES = 2  # lines of dialogue a frame shows; the panel has them all
+# Characters of a scene's action a frame shows (cut at a word, the panel has it all): a grid clamps them
+# to three lines until the frame is hovered or focused, the list shows them. A prompt may be 32,000.
+FRAME_ACTION = 280
 
 
 class _Drawn:
@@ -113,6 +117,8 @@ class Frame(_Drawn):
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
     status_reason: str = ""  # why the newest take failed ("Take 2: Refused by …"), when the chip says it did
     lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
+    action: str = ""  # the start of the scene's prompt, as a storyboard reads under its picture
+    camera_notes: str = ""
 
     @property
     def lines_shown(self) -> list[FrameLine]:
@@ -297,8 +303,8 @@ def _frames(project: Project, scenes) -> list[Frame]:
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
-    ).annotate(target_kind=F("target_connection__kind"))
+        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model", "camera_notes",
+    ).annotate(target_kind=F("target_connection__kind"), action_start=Substr("prompt", 1, 2 * FRAME_ACTION))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -347,9 +353,19 @@ def _frames(project: Project, scenes) -> list[Frame]:
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
-            lines=lines.get(scene.pk, []),
+            lines=lines.get(scene.pk, []), action=excerpt(scene.action_start, FRAME_ACTION),
+            camera_notes=scene.camera_notes,
         ))
     return frames
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` on one line, cut at the last word that fits in `limit` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(",;:-–— ") + "…"
 
 
 class _Urls:
@@ -357,8 +373,8 @@ class _Urls:
 
     MARK = "987654321"
 
-    def __init__(self, project):
-        self._panel = reverse("projects:scene_panel", args=[project.pk, self.MARK])
+    def __init__(self, project=None):
+        self._panel = reverse("projects:scene_panel", args=[project.pk, self.MARK]) if project else ""
         self._thumb = reverse("generation:render_file", args=[self.MARK, "thumbnail"])
         self._reference = reverse("projects:scene_reference_image", args=[self.MARK, "original"])
 
