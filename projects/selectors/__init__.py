@@ -11,6 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
+from projects.selectors.home import ProjectCard, projects_home_for
 from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
 from projects.selectors.review import (
     Cut,
@@ -48,6 +49,7 @@ __all__ = [
     "Cut",
     "CutEntry",
     "Frame",
+    "ProjectCard",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
@@ -65,6 +67,7 @@ __all__ = [
     "inbox_for",
     "likenesses_for",
     "mark_changes_requested",
+    "projects_home_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",

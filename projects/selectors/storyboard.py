@@ -423,10 +423,30 @@ def _used_model(scene: Scene, takes: list[tuple]) -> dict:
 
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
-    """The take a frame shows (its poster, its provenance): the approved one, else the newest finished."""
     playable = {take[0]: take for take in takes if take[13] and take[4]}  # watchable, with a poster
-    chosen = scene.approved_take_id if scene.approved_take_id in playable else next(iter(playable), None)
-    return playable.get(chosen)
+    return playable.get(shown_take_id(scene.approved_take_id, list(playable)))
+
+
+def shown_take_id(approved_take_id: int | None, playable: list[int]) -> int | None:
+    """The take a frame shows (its poster, its provenance), of a scene's takes one may watch that have a
+    poster (newest first): the approved one, else the newest."""
+    return approved_take_id if approved_take_id in playable else next(iter(playable), None)
+
+
+def picture_urls(scenes: list[Scene]) -> dict[int, str]:
+    """scene id → the picture its frame shows (a take's poster, else its reference image), for scenes
+    without their takes at hand (a project's card): one query, however many scenes."""
+    playable: dict[int, list[int]] = {}
+    for pk, scene_id in (Render.objects.filter(scene__in=[s.pk for s in scenes]).watchable().exclude(thumbnail="")
+                         .order_by("-created_at", "-pk").values_list("pk", "scene_id")):
+        playable.setdefault(scene_id, []).append(pk)
+    urls, pictures = _Urls(), {}
+    for scene in scenes:
+        shown = shown_take_id(scene.approved_take_id, playable.get(scene.pk, []))
+        picture = urls.thumbnail(shown) if shown else _reference_url(scene, urls)
+        if picture:
+            pictures[scene.pk] = picture
+    return pictures
 
 
 def _reference_url(scene: Scene, urls: _Urls) -> str | None:
