@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,10 +50,7 @@ def setup_django(tmp: Path) -> None:
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "DEBUG": "false",
     })
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                             cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-    if migrate.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    database.migrate()
     import django
     from django.conf import settings
 

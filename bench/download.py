@@ -45,6 +45,13 @@ def _status_kb(field: str) -> int:
 
 def child(base_url: str, api_key: str, job_id: str, dest: str) -> None:
     """Runs in a fresh interpreter: download once, print figures as JSON."""
+    import django
+
+    # The adapters are plain wire code, but their package builds connections from the
+    # studio's models: the child sets the studio up as a worker would (the parent gave it
+    # a throwaway DATA_DIR; nothing here touches a database).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio_site.settings")
+    django.setup()
     from generation.providers.openai_videos import OpenAIVideosProvider
 
     provider = OpenAIVideosProvider(base_url=base_url, api_key=api_key, name="Fake gateway")
@@ -68,10 +75,14 @@ def child(base_url: str, api_key: str, job_id: str, dest: str) -> None:
 
 
 def run_studio(server, job_id: str, dest: Path) -> dict:
+    # The fake provider listens on loopback, which the studio calls only where the operator allows it.
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "studio_site.settings",
+           "DATA_DIR": str(dest.parent / "studio-data"), "LOG_LEVEL": "WARNING",
+           "OUTBOUND_ALLOWED_PRIVATE_ADDRESSES": "127.0.0.0/8,::1"}
     out = subprocess.run(
         [sys.executable, __file__, "--child", server.openai_base, server.api_key, job_id,
          str(dest)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"the studio download failed:\n{out.stderr[-3000:]}")

@@ -23,7 +23,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
 
 WIDTH, HEIGHT = 1280, 720
 CACHE_VERSION = "v1"  # bump when the renderer's output changes
@@ -114,10 +115,7 @@ def setup_django(tmp: Path) -> None:
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     })
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                             cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-    if migrate.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    database.migrate()
     import django
 
     django.setup()

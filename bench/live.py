@@ -33,6 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -61,10 +63,7 @@ def setup_django(tmp: Path) -> dict:
         "SECURE_COOKIES": "false",
     }
     os.environ.update(env)
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                             cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-    if migrate.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    database.migrate()
     import django
 
     django.setup()

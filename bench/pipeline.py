@@ -3,7 +3,8 @@
     .venv/bin/python bench/pipeline.py [--provider openai|veo|fal|runway|comfyui] [--renders 200]
                                        [--job-seconds 20] [--webhooks] [--redis]
                                        [--booking batch|single] [--pool prefork] [--concurrency 2]
-                                       [--workers 1] [--keep]
+                                       [--workers 1] [--warmup 20] [--warmup-rounds 1] [--typical-seconds S]
+                                       [--finish-takes 30] [--finish-only] [--keep]
 
 A local fake provider runs every job for exactly `--job-seconds` T of real time, all
 in parallel: by default tests/fakes/provider_server.py (OpenAI Videos format, a
@@ -27,6 +28,9 @@ PUBLIC_BASE_URL, and the fake POSTs a signed event there the moment each job
 finishes (the gateway connection gets a webhook secret; fal signs with its keys).
 
 Prints (asserts nothing):
+- finishing a take, stage by stage (bench/finish.py): the worker's CPU from the poll that sees
+  a job done to the take stored, measured in this process on a fake whose jobs are done at
+  once (--finish-takes takes; --finish-only stops there). Target ≤ 40 ms of thread CPU.
 - makespan ÷ ideal: makespan = booking starts → last take succeeded; ideal
   = T, as the provider runs every job at once. Target ≤ 1.15.
 - polls per take: the mean of Render.poll_count, and the status requests the
@@ -38,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -48,8 +53,9 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +63,10 @@ sys.path.insert(0, str(ROOT))
 TARGET_RATIO = 1.15
 TARGET_POLLS = 8
 
-from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402 (needs ROOT on sys.path first)
+from bench import database  # noqa: E402 (needs ROOT on sys.path first)
+from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402
+from bench.finish import TARGET_MS as TARGET_FINISH_MS  # noqa: E402
+from bench.finish import Finishes, finish_breakdown  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -88,29 +97,21 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20,
                         help="takes per warm-up round before the measured batch (0: cold start)")
     parser.add_argument("--warmup-rounds", type=int, default=1)
+    parser.add_argument("--typical-seconds", type=int, default=None,
+                        help="start the poll schedule from this job time (the model's catalog entry) "
+                             "instead of the catalog's, e.g. with --warmup 0")
+    parser.add_argument("--finish-takes", type=int, default=30,
+                        help="takes finished in this process for the per-stage CPU breakdown (0: none)")
+    parser.add_argument("--finish-only", action="store_true",
+                        help="print the per-stage breakdown only: no broker, no worker, no batch")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and log")
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.webhooks and not DRIVERS[args.provider].webhooks:
+        parser.error(f"--webhooks: {DRIVERS[args.provider].label} sends no webhooks; drop the flag.")
+    return args
 
 
 # --- throwaway database / broker -------------------------------------------------
-
-def throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
-    """Create a fresh database next to the one DATABASE_URL names; returns (url, drop)."""
-    import psycopg
-
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    parts = urlsplit(url)
-    admin = urlunsplit((parts.scheme.replace("postgis", "postgresql"), parts.netloc,
-                        parts.path, parts.query, ""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), drop
-
 
 def start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     """A private redis-server on a free loopback port; returns (broker URL, stop)."""
@@ -147,8 +148,9 @@ def start_redis(folder: Path) -> tuple[str, Callable[[], None]]:
     return url, stop
 
 
-def purge_queue(queue: str) -> None:
-    """Drop the bench's queue (pending countdown polls) from a shared broker."""
+def purge_queue(queue: str, *, delete: bool = True) -> None:
+    """Drop the tasks in the bench's queue (pending countdown polls) and, unless told not to, the
+    queue itself from a shared broker."""
     from kombu import Exchange, Queue
 
     from studio_site.celery import app
@@ -157,10 +159,13 @@ def purge_queue(queue: str) -> None:
         with app.connection_for_write() as conn:
             bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
             bound.declare()
-            bound.purge()
-            bound.delete()
+            dropped = bound.purge()
+            if delete:
+                bound.delete()
     except Exception as exc:  # best effort
         print(f"could not purge queue {queue}: {exc}")
+    else:
+        return dropped
 
 
 # --- worker -----------------------------------------------------------------------
@@ -257,237 +262,334 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def main() -> None:
-    args = parse_args()
-    n, job_seconds = args.renders, args.job_seconds
-    if args.webhooks and not DRIVERS[args.provider].webhooks:
-        raise SystemExit(f"--webhooks: {DRIVERS[args.provider].label} sends no webhooks; drop the flag.")
-    timeout = args.timeout or 5 * job_seconds + 120
-    tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    queue = f"bench-{uuid.uuid4().hex[:10]}"
-    cleanups: list = []
-    try:
-        # Everything the studio writes goes under tmp, for the bench and its worker alike.
-        data_dir = tmp / "data"
-        env = {
-            "DJANGO_SETTINGS_MODULE": "studio_site.settings",
-            "DATA_DIR": str(data_dir),
-            "MEDIA_ROOT": str(tmp / "media"),
-            "C2PA_DIR": str(tmp / "c2pa"),
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
-            "PYTHONUNBUFFERED": "1",
-        }
-        given_db = os.environ.get("DATABASE_URL", "")
-        if given_db.startswith(("postgres", "postgis")):
-            env["DATABASE_URL"], drop = throwaway_postgres(given_db)
-            cleanups.append(drop)
-            database = f"PostgreSQL (throwaway database on {urlsplit(given_db).hostname})"
-        else:
-            env["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
-            database = "SQLite (throwaway file)"
-        if args.redis:
-            env["CELERY_BROKER_URL"], stop_redis = start_redis(tmp / "redis")
-            cleanups.append(stop_redis)
-            broker = f"{env['CELERY_BROKER_URL']} (private redis-server)"
-        else:
-            broker = os.environ.get("CELERY_BROKER_URL") or "studiofs:// (throwaway folder)"
-        os.environ.update(env)
+@dataclass
+class Run:
+    """What one run owns: its folder, the environment its processes share, what to undo."""
 
-        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-                                 cwd=ROOT, env=os.environ.copy(), capture_output=True, text=True)
-        if migrate.returncode != 0:
-            raise SystemExit(f"migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    args: argparse.Namespace
+    tmp: Path
+    queue: str
+    env: dict = field(default_factory=dict)
+    database: str = ""
+    broker: str = ""
+    cleanups: list[Callable[[], None]] = field(default_factory=list)
+    workers: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
 
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.contrib.auth import get_user_model
-        from django.db import connections as db_connections
-        from django.db.models import Count
-
-        from generation.models import TERMINAL, Render, Status
-        from generation.renders import batch, pipeline, services
-        from projects.storyboard import services as projects
-        from studio_site.celery import app as celery_app
-
-        celery_app.conf.task_always_eager = False
-        if not broker.startswith(("studiofs", "filesystem")):
-            cleanups.append(lambda: purge_queue(queue))
-        cleanups.append(db_connections.close_all)
-
-        driver = DRIVERS[args.provider](job_seconds)
-        cleanups.append(driver.close)
-
-        user = get_user_model().objects.create_user("bench", "bench@example.com", None)
-        team = projects.team_create(name="Bench Pictures", owner=user)
-        project = projects.project_create(team=team, user=user, name="Pipeline bench")
-        scenes = [
-            projects.scene_create(
-                project=project, user=user, title=f"Shot {i + 1}",
-                prompt=f"Shot {i + 1}: a harbour at dawn, mist on the water, gulls overhead.",
-                duration=SECONDS, size=SIZE, camera_notes="slow push-in",
-            )
-            for i in range(max(n, args.warmup) if args.booking == "batch" else max(1, min(n, args.scenes)))
-        ]
-        gateway = driver.connection(team=team, user=user, webhooks=args.webhooks)
-        model_id = driver.model
-
-        worker_env = {**os.environ}
-        if args.webhooks:
-            httpd, public = serve_studio()
-            cleanups.append(httpd.server_close)
-            cleanups.append(httpd.shutdown)
-            settings.PUBLIC_BASE_URL = worker_env["PUBLIC_BASE_URL"] = public
-            driver.webhooks_on(gateway, public, settings)
-        workers = []
-        for number in range(1, args.workers + 1):
-            log_path = tmp / f"worker-{number}.log"
-            workers.append((start_worker(worker_env, queue, args.pool, args.concurrency, log_path,
-                                         f"{queue}-{number}"), log_path))
-            cleanups.append(lambda proc=workers[-1][0]: stop_worker(proc))
-
-        def book(count: int) -> tuple[float, float, list[int]]:
-            started = time.time()
-            if args.booking == "batch":
-                takes = batch.render_batch(project=project, user=user, connection=gateway, model_id=model_id,
-                                           scene_ids=[s.pk for s in scenes[:count]], idempotency_key=uuid.uuid4())
-                return started, time.time(), [t.pk for t in takes]
-            ids = [
-                services.render_create(scene=scenes[i % len(scenes)], user=user,
-                                       connection=gateway, model_id=model_id,
-                                       idempotency_key=uuid.uuid4())[0].pk
-                for i in range(count)
-            ]
-            return started, time.time(), ids
-
-        def wait(ids: list[int], started: float, label: str) -> None:
-            deadline = time.monotonic() + timeout
-            last_print = time.monotonic()
-            while True:
-                counts = dict(Render.objects.filter(pk__in=ids).values_list("status")
-                              .annotate(c=Count("pk")).values_list("status", "c"))
-                if sum(c for s, c in counts.items() if s in TERMINAL) >= len(ids):
-                    return
-                for worker, log_path in workers:
-                    if worker.poll() is not None:
-                        raise SystemExit(f"{label}: THE WORKER DIED (exit {worker.returncode}) at "
-                                         f"t={time.time() - started:.1f} s with {counts}; "
-                                         f"{fatal_line(log_path)}\n--- log tail ---\n"
-                                         f"{tail(log_path, 2500)}")
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"gave up after {timeout:.0f} s: {counts}\n"
-                                     f"{tail(workers[0][1])}")
-                if time.monotonic() - last_print >= 5:
-                    last_print = time.monotonic()
-                    print(f"  {label} t={time.time() - started:5.1f} s  "
-                          + "  ".join(f"{s} {c}" for s, c in sorted(counts.items())), flush=True)
-                time.sleep(0.25)
-
-        print(f"{driver.label}: {n} takes of {model_id} {SIZE} {SECONDS} s, every provider job {job_seconds:g} s; "
-              f"webhooks {'on' if args.webhooks else 'off'}; workers: {args.workers} "
-              f"process{'es' if args.workers > 1 else ''} × {args.pool} pool × {args.concurrency}; "
-              f"{database}; broker {broker}; {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.2f}")
-        # The poll schedule may learn job times from recent takes of this connection and
-        # model: warm-up rounds give it a history, as a studio in use would have.
-        for round_ in range(args.warmup_rounds if args.warmup else 0):
-            started, _, ids = book(args.warmup)
-            wait(ids, started, f"warm-up {round_ + 1}")
-            done = Render.objects.filter(pk__in=ids, status=Status.SUCCEEDED)
-            last = max((r.finished_at.timestamp() for r in done), default=time.time())
-            print(f"warm-up round {round_ + 1}: {args.warmup} takes, {done.count()} succeeded, "
-                  f"makespan ÷ ideal {(last - started) / job_seconds:.3f}")
-        expectation = getattr(pipeline, "expected_seconds", None)
-        probe = Render.objects.filter(connection=gateway).first()
-        if expectation is not None and probe is not None:
-            print(f"the studio's expected job time for this connection and model before the "
-                  f"measured batch: {expectation(probe):.2f} s (pipeline.expected_seconds)")
-
-        jobs_before = driver.job_count()
-        cpu_before = sum(cpu_seconds(proc.pid) for proc, _ in workers)
-        started, booked, ids = book(n)
-        wait(ids, started, "measured")
-        cpu_used = sum(cpu_seconds(proc.pid) for proc, _ in workers) - cpu_before
-        waited = time.time() - started
-
-        renders = list(Render.objects.filter(pk__in=ids))
-        statuses = Counter(r.status for r in renders)
-        succeeded = [r for r in renders if r.status == Status.SUCCEEDED]
-        seen = driver.figures(renders, jobs_before)
-
-        how = "one Render scenes click, generation.renders.batch" if args.booking == "batch" else "render_create each"
-        print(f"booking {n} takes ({how}): {booked - started:.2f} s")
-        submitted = [r.submitted_at.timestamp() for r in renders if r.submitted_at]
-        if submitted:
-            print(f"submissions: first {min(submitted) - started:.2f} s, last "
-                  f"{max(submitted) - started:.2f} s after booking started "
-                  f"({seen.creates} jobs at the provider)")
-        print("outcomes: " + ", ".join(f"{s} {c}" for s, c in sorted(statuses.items())))
-        errors = Counter(r.error_message for r in renders if r.status != Status.SUCCEEDED)
-        for message, count in errors.most_common(3):
-            print(f"  {count} × {message}")
-        # Provider-side times (monotonic in this process) as wall-clock times.
-        wall = time.time() - time.monotonic()
-        detect, finish = [], []
-        for r in succeeded:
-            key = driver.job_key(r.provider_job_id)
-            if key not in seen.done_at:
-                continue
-            done_at = seen.done_at[key] + wall
-            after = [t + wall for t in seen.polls.get(key, []) if t + wall >= done_at]
-            if after:
-                detect.append(min(after) - done_at)
-                finish.append(r.finished_at.timestamp() - min(after))
-        if detect:
-            print(f"per take, job done → first poll that saw it: median "
-                  f"{statistics.median(detect):.2f} s, p95 {pct(detect, 0.95):.2f} s, max "
-                  f"{max(detect):.2f} s; that poll → take succeeded (download, probe, C2PA, "
-                  f"store): median {statistics.median(finish):.2f} s, max {max(finish):.2f} s")
-        if succeeded:
-            makespan = max(r.finished_at.timestamp() for r in succeeded) - started
-            ratio = makespan / job_seconds
-            print(f"makespan {makespan:.2f} s (booking starts → last take succeeded); "
-                  f"ideal {job_seconds:g} s")
-            print(f"makespan ÷ ideal: {ratio:.3f}  target ≤ {TARGET_RATIO}: "
-                  f"{'met' if ratio <= TARGET_RATIO and len(succeeded) == n else 'MISSED'}")
-        else:
-            print("makespan ÷ ideal: n/a (no take succeeded)")
-        poll_counts = [r.poll_count for r in renders]
-        mean_polls = statistics.mean(poll_counts)
-        print(f"polls per take (Render.poll_count): mean {mean_polls:.2f}, min "
-              f"{min(poll_counts)}, max {max(poll_counts)}")
-        server_polls = seen.poll_count / n
-        print(f"polls per take (status requests seen by the provider ÷ N): {server_polls:.2f}  "
-              f"target ≤ {TARGET_POLLS}{' (≈ 0 with webhooks)' if args.webhooks else ''}: "
-              f"{'met' if max(server_polls, mean_polls) <= TARGET_POLLS else 'MISSED'}")
-        print(f"video downloads: {seen.downloads}")
-        creates = seen.creates / n
-        print(f"creates per take (jobs the provider accepted ÷ N): {creates:.2f}  must be exactly 1: "
-              f"{'met' if seen.creates == n else 'MISSED'}")
-        if args.webhooks:
-            outcomes = Counter(str(o) for _, o in seen.webhooks)
-            print("webhook deliveries: "
-                  + (", ".join(f"HTTP {o} × {c}" for o, c in outcomes.items()) or "none"))
-        print(f"worker CPU during the measured batch: {cpu_used:.1f} s over {waited:.1f} s "
-              f"({cpu_used / waited:.2f} of {os.cpu_count()} cores), {1000 * cpu_used / n:.0f} ms per take")
-        print(f"load average after: {os.getloadavg()[0]:.2f}")
-    finally:
-        for cleanup in reversed(cleanups):
+    def clean_up(self) -> None:
+        for cleanup in reversed(self.cleanups):
             try:
                 cleanup()
             except Exception as exc:  # best effort: clean up the rest
                 print(f"cleanup: {exc}")
-        if args.keep:
-            print(f"kept {tmp}")
+        if self.args.keep:
+            print(f"kept {self.tmp}")
         else:
-            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
-            shutil.rmtree(tmp, ignore_errors=True)
+
+@dataclass
+class Studio:
+    """What the bench books on: a user's team and project, its scenes, the provider's connection."""
+
+    driver: object
+    user: object
+    team: object
+    project: object
+    scenes: list
+    connection: object
+    model_id: str
+
+
+@dataclass
+class Batch:
+    ids: list[int]
+    started: float
+    booked: float
+    waited: float = 0.0
+    worker_cpu: float = 0.0
+
+
+def prepare(run: Run) -> None:
+    """Everything the studio writes goes under the run's folder, for the bench and its workers
+    alike: settings, a throwaway database (migrated) and broker."""
+    data_dir = run.tmp / "data"
+    run.env.update({
+        "DJANGO_SETTINGS_MODULE": "studio_site.settings",
+        # The fake providers listen on loopback, which the studio calls only where the operator allows it.
+        "OUTBOUND_ALLOWED_PRIVATE_ADDRESSES": "127.0.0.0/8,::1",
+        "DATA_DIR": str(data_dir),
+        "MEDIA_ROOT": str(run.tmp / "media"),
+        "C2PA_DIR": str(run.tmp / "c2pa"),
+        "CELERY_TASK_DEFAULT_QUEUE": run.queue,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+        "PYTHONUNBUFFERED": "1",
+    })
+    given_db = os.environ.get("DATABASE_URL", "")
+    if given_db.startswith(("postgres", "postgis")):
+        run.env["DATABASE_URL"], drop = database.throwaway_postgres(given_db)
+        run.cleanups.append(drop)
+        run.database = f"PostgreSQL (throwaway database on {urlsplit(given_db).hostname})"
+    else:
+        run.env["DATABASE_URL"] = f"sqlite:///{data_dir / 'bench.sqlite3'}"
+        run.database = "SQLite (throwaway file)"
+    if run.args.redis and not run.args.finish_only:
+        run.env["CELERY_BROKER_URL"], stop_redis = start_redis(run.tmp / "redis")
+        run.cleanups.append(stop_redis)
+        run.broker = f"{run.env['CELERY_BROKER_URL']} (private redis-server)"
+    else:
+        run.broker = os.environ.get("CELERY_BROKER_URL") or "studiofs:// (throwaway folder)"
+    os.environ.update(run.env)
+    database.migrate()
+
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    from studio_site.celery import app as celery_app
+
+    celery_app.conf.task_always_eager = False
+    if not run.broker.startswith(("studiofs", "filesystem")):
+        run.cleanups.append(lambda: purge_queue(run.queue))
+    run.cleanups.append(connections.close_all)
+
+
+def book_studio(run: Run) -> Studio:
+    """Through the studio's services: a user, team, project, scenes and the provider's connection."""
+    from django.contrib.auth import get_user_model
+
+    from projects.storyboard import services as projects
+
+    args = run.args
+    driver = DRIVERS[args.provider](args.job_seconds)
+    run.cleanups.append(driver.close)
+    user = get_user_model().objects.create_user("bench", "bench@example.com", None)
+    team = projects.team_create(name="Bench Pictures", owner=user)
+    project = projects.project_create(team=team, user=user, name="Pipeline bench")
+    count = max(args.renders, args.warmup) if args.booking == "batch" else max(1, min(args.renders, args.scenes))
+    if args.finish_only:
+        count = 0
+    scenes = [projects.scene_create(project=project, user=user, title=f"Shot {i + 1}", **SCENE)
+              for i in range(count)]
+    connection = driver.connection(team=team, user=user, webhooks=args.webhooks)
+    if args.typical_seconds:
+        from generation.models import CatalogModel
+
+        CatalogModel.objects.filter(model_id=driver.model).update(typical_seconds=args.typical_seconds)
+    return Studio(driver, user, team, project, scenes, connection, driver.model)
+
+
+SCENE = {"prompt": "A harbour at dawn, mist on the water, gulls overhead.", "duration": SECONDS, "size": SIZE,
+         "camera_notes": "slow push-in"}
+
+
+def start_workers(run: Run, studio: Studio) -> None:
+    """The studio's workers (and, with --webhooks, the studio's web side for the fake to call)."""
+    from django.conf import settings
+
+    worker_env = {**os.environ}
+    if run.args.webhooks:
+        httpd, public = serve_studio()
+        run.cleanups += [httpd.server_close, httpd.shutdown]
+        settings.PUBLIC_BASE_URL = worker_env["PUBLIC_BASE_URL"] = public
+        studio.driver.webhooks_on(studio.connection, public, settings)
+    for number in range(1, run.args.workers + 1):
+        log_path = run.tmp / f"worker-{number}.log"
+        proc = start_worker(worker_env, run.queue, run.args.pool, run.args.concurrency, log_path,
+                            f"{run.queue}-{number}")
+        run.workers.append((proc, log_path))
+        run.cleanups.append(lambda proc=proc: stop_worker(proc))
+
+
+def book(run: Run, studio: Studio, count: int) -> Batch:
+    """`count` takes: one "Render scenes" click, or (--booking single) one render_create each."""
+    from generation.renders import batch, services
+
+    started = time.time()
+    if run.args.booking == "batch":
+        takes = batch.render_batch(project=studio.project, user=studio.user, connection=studio.connection,
+                                   model_id=studio.model_id, scene_ids=[s.pk for s in studio.scenes[:count]],
+                                   idempotency_key=uuid.uuid4())
+        return Batch([t.pk for t in takes], started, time.time())
+    ids = [services.render_create(scene=studio.scenes[i % len(studio.scenes)], user=studio.user,
+                                  connection=studio.connection, model_id=studio.model_id,
+                                  idempotency_key=uuid.uuid4())[0].pk
+           for i in range(count)]
+    return Batch(ids, started, time.time())
+
+
+def wait(run: Run, batch_: Batch, label: str) -> None:
+    """Until every take of the batch is terminal; stops the bench if a worker died or time ran out."""
+    from django.db.models import Count
+
+    from generation.models import TERMINAL, Render
+
+    timeout = run.args.timeout or 5 * run.args.job_seconds + 120
+    deadline, last_print = time.monotonic() + timeout, time.monotonic()
+    while True:
+        counts = dict(Render.objects.filter(pk__in=batch_.ids).values_list("status")
+                      .annotate(c=Count("pk")).values_list("status", "c"))
+        if sum(c for s, c in counts.items() if s in TERMINAL) >= len(batch_.ids):
+            return
+        for worker, log_path in run.workers:
+            if worker.poll() is not None:
+                raise SystemExit(f"{label}: THE WORKER DIED (exit {worker.returncode}) at "
+                                 f"t={time.time() - batch_.started:.1f} s with {counts}; "
+                                 f"{fatal_line(log_path)}\n--- log tail ---\n{tail(log_path, 2500)}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gave up after {timeout:.0f} s: {counts}\n{tail(run.workers[0][1])}")
+        if time.monotonic() - last_print >= 5:
+            last_print = time.monotonic()
+            print(f"  {label} t={time.time() - batch_.started:5.1f} s  "
+                  + "  ".join(f"{s} {c}" for s, c in sorted(counts.items())), flush=True)
+        time.sleep(0.25)
+
+
+def warm_up(run: Run, studio: Studio) -> None:
+    """Warm-up rounds give the poll schedule a history of job times, as a studio in use has."""
+    from generation.models import Render, Status
+    from generation.renders import pipeline
+
+    args = run.args
+    for round_ in range(args.warmup_rounds if args.warmup else 0):
+        batch_ = book(run, studio, args.warmup)
+        wait(run, batch_, f"warm-up {round_ + 1}")
+        done = Render.objects.filter(pk__in=batch_.ids, status=Status.SUCCEEDED)
+        last = max((r.finished_at.timestamp() for r in done), default=time.time())
+        print(f"warm-up round {round_ + 1}: {args.warmup} takes, {done.count()} succeeded, "
+              f"makespan ÷ ideal {(last - batch_.started) / args.job_seconds:.3f}")
+    expectation = getattr(pipeline, "expected_seconds", None)
+    probe = Render.objects.filter(connection=studio.connection).first()
+    if expectation is not None and probe is not None:
+        print(f"the studio's expected job time for this connection and model before the "
+              f"measured batch: {expectation(probe):.2f} s (pipeline.expected_seconds)")
+
+
+def measure(run: Run, studio: Studio) -> tuple[Batch, int]:
+    """The measured batch; returns it and the jobs the fake had accepted before it."""
+    jobs_before = studio.driver.job_count()
+    cpu_before = sum(cpu_seconds(proc.pid) for proc, _ in run.workers)
+    batch_ = book(run, studio, run.args.renders)
+    wait(run, batch_, "measured")
+    batch_.worker_cpu = sum(cpu_seconds(proc.pid) for proc, _ in run.workers) - cpu_before
+    batch_.waited = time.time() - batch_.started
+    return batch_, jobs_before
+
+
+def report(run: Run, studio: Studio, batch_: Batch, jobs_before: int) -> None:
+    from generation.models import Render, Status
+
+    args, n = run.args, run.args.renders
+    renders = list(Render.objects.filter(pk__in=batch_.ids))
+    succeeded = [r for r in renders if r.status == Status.SUCCEEDED]
+    seen = studio.driver.figures(renders, jobs_before)
+    report_booking(args, batch_, renders, seen)
+    report_timing(studio, batch_, succeeded, seen, job_seconds=args.job_seconds, n=n)
+    report_requests(args, renders, seen, n=n)
+    print(f"worker CPU during the measured batch: {batch_.worker_cpu:.1f} s over {batch_.waited:.1f} s "
+          f"({batch_.worker_cpu / batch_.waited:.2f} of {os.cpu_count()} cores), "
+          f"{1000 * batch_.worker_cpu / n:.0f} ms per take (submit, every poll, finish)")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def report_booking(args, batch_: Batch, renders: list, seen) -> None:
+    from generation.models import Status
+
+    how = "one Render scenes click, generation.renders.batch" if args.booking == "batch" else "render_create each"
+    print(f"booking {args.renders} takes ({how}): {batch_.booked - batch_.started:.2f} s")
+    submitted = [r.submitted_at.timestamp() for r in renders if r.submitted_at]
+    if submitted:
+        print(f"submissions: first {min(submitted) - batch_.started:.2f} s, last "
+              f"{max(submitted) - batch_.started:.2f} s after booking started ({seen.creates} jobs at the provider)")
+    print("outcomes: " + ", ".join(f"{s} {c}" for s, c in sorted(Counter(r.status for r in renders).items())))
+    errors = Counter(r.error_message for r in renders if r.status != Status.SUCCEEDED)
+    for message, count in errors.most_common(3):
+        print(f"  {count} × {message}")
+
+
+def report_timing(studio: Studio, batch_: Batch, succeeded: list, seen, *, job_seconds: float, n: int) -> None:
+    """Per take: job done → the poll that saw it → take succeeded; and makespan ÷ ideal."""
+    wall = time.time() - time.monotonic()  # the fake's times (monotonic, this process) as wall times
+    detect, finish = [], []
+    for r in succeeded:
+        key = studio.driver.job_key(r.provider_job_id)
+        if key not in seen.done_at:
+            continue
+        done_at = seen.done_at[key] + wall
+        after = [t + wall for t in seen.polls.get(key, []) if t + wall >= done_at]
+        if after:
+            detect.append(min(after) - done_at)
+            finish.append(r.finished_at.timestamp() - min(after))
+    if detect:
+        print(f"per take, job done → first poll that saw it: median {statistics.median(detect):.2f} s, "
+              f"p95 {pct(detect, 0.95):.2f} s, max {max(detect):.2f} s; that poll → take succeeded (download, "
+              f"probe, C2PA, store): median {statistics.median(finish):.2f} s, max {max(finish):.2f} s")
+    if not succeeded:
+        print("makespan ÷ ideal: n/a (no take succeeded)")
+        return
+    makespan = max(r.finished_at.timestamp() for r in succeeded) - batch_.started
+    ratio = makespan / job_seconds
+    print(f"makespan {makespan:.2f} s (booking starts → last take succeeded); ideal {job_seconds:g} s")
+    print(f"makespan ÷ ideal: {ratio:.3f}  target ≤ {TARGET_RATIO}: "
+          f"{'met' if ratio <= TARGET_RATIO and len(succeeded) == n else 'MISSED'}")
+
+
+def report_requests(args, renders: list, seen, *, n: int) -> None:
+    """Polls, downloads and creates per take, as the studio counted them and as the fake saw them."""
+    poll_counts = [r.poll_count for r in renders]
+    mean_polls = statistics.mean(poll_counts)
+    print(f"polls per take (Render.poll_count): mean {mean_polls:.2f}, min {min(poll_counts)}, "
+          f"max {max(poll_counts)}")
+    server_polls = seen.poll_count / n
+    print(f"polls per take (status requests seen by the provider ÷ N): {server_polls:.2f}  "
+          f"target ≤ {TARGET_POLLS}{' (≈ 0 with webhooks)' if args.webhooks else ''}: "
+          f"{'met' if max(server_polls, mean_polls) <= TARGET_POLLS else 'MISSED'}")
+    print(f"video downloads: {seen.downloads}")
+    print(f"creates per take (jobs the provider accepted ÷ N): {seen.creates / n:.2f}  must be exactly 1: "
+          f"{'met' if seen.creates == n else 'MISSED'}")
+    if args.webhooks:
+        outcomes = Counter(str(o) for _, o in seen.webhooks)
+        print("webhook deliveries: " + (", ".join(f"HTTP {o} × {c}" for o, c in outcomes.items()) or "none"))
+
+
+def report_finishes(studio: Studio, finishes: Finishes) -> None:
+    print(f"finishing a take, stage by stage ({len(finishes.takes)} takes of {studio.model_id} on "
+          f"{studio.driver.label}, finished in this process; median ms per take):")
+    print(f"  {'stage':<28}{'thread CPU':>12}{'process CPU':>13}{'wall':>8}")
+    for label in Finishes.labels():
+        print(f"  {label:<28}" + "".join(f"{finishes.median_ms(label, clock):>{width}.1f}"
+                                         for clock, width in (("thread", 12), ("process", 13), ("wall", 8))))
+    total = finishes.median_ms("total", "thread")
+    print(f"worker CPU to finish a take (poll that sees it done → stored, thread CPU): {total:.1f} ms  "
+          f"target ≤ {TARGET_FINISH_MS} ms: {'met' if total <= TARGET_FINISH_MS else 'MISSED'}")
+
+
+def main() -> None:
+    args = parse_args()
+    run = Run(args, Path(tempfile.mkdtemp(prefix="bench-pipeline-")), f"bench-{uuid.uuid4().hex[:10]}")
+    try:
+        prepare(run)
+        studio = book_studio(run)
+        print(f"{studio.driver.label}: {args.renders} takes of {studio.model_id} {SIZE} {SECONDS} s, every provider "
+              f"job {args.job_seconds:g} s; webhooks {'on' if args.webhooks else 'off'}; workers: {args.workers} "
+              f"process{'es' if args.workers > 1 else ''} × {args.pool} pool × {args.concurrency}; "
+              f"{run.database}; broker {run.broker}; {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.2f}", flush=True)
+        if args.finish_takes:
+            report_finishes(studio, finish_breakdown(
+                driver_class=DRIVERS[args.provider], user=studio.user, model=studio.model_id,
+                takes=args.finish_takes, scene=SCENE))
+            purge_queue(run.queue, delete=False)  # what those takes queued: no worker must run it
+        if args.finish_only:
+            return
+        start_workers(run, studio)
+        warm_up(run, studio)
+        report(run, studio, *measure(run, studio))
+    finally:
+        run.clean_up()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 from django import forms
 from django.contrib import admin
 
+from generation.catalog import declaration_problems
 from generation.models import CatalogModel, PrevizJob, ProviderConnection, Render
+from generation.providers import facts_for
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import url_for_log
 from projects.audit.admin import AdminAudit, AuditedAdmin
@@ -50,13 +52,37 @@ class CatalogAdminForm(forms.ModelForm):
         model = CatalogModel
         fields = "__all__"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left empty, a continuity field declares nothing: no extension, no likeness references.
+        for name in ("extend_seconds", "reference_images"):
+            if name in self.fields:
+                self.fields[name].required = False
+
+    def clean_extend_seconds(self):
+        return self.cleaned_data.get("extend_seconds") or []
+
+    def clean_reference_images(self):
+        return self.cleaned_data.get("reference_images") or 0
+
     def clean(self):
         cleaned = super().clean()
         kind = cleaned.get("kind") or getattr(cleaned.get("connection"), "kind", None) or self.instance.kind
-        if kind == "openai-videos" and "input_schema" in cleaned:
+        facts = facts_for(kind) if kind else None
+        if facts is not None and facts.declares_fields and "input_schema" in cleaned:
             for problem in declared_fields_problems(cleaned["input_schema"]):
                 self.add_error("input_schema", problem)
+        # What it declares for continuity must hold together and be something its provider's wire carries.
+        if not self.errors:
+            probe = CatalogModel(**{name: cleaned.get(name, getattr(self.instance, name))
+                                    for name in (*CONTINUITY_FIELDS, "input_kinds")}, kind=kind)
+            for problem in declaration_problems(probe):
+                self.add_error(None, problem)
         return cleaned
+
+
+CONTINUITY_FIELDS = ("end_frame", "extend_seconds", "extend_returns", "reference_images", "shot_timing", "shots_max",
+                     "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
 
 
 def _catalog_teams(entry: CatalogModel):
@@ -73,7 +99,8 @@ CATALOG_AUDIT = AdminAudit(
     label_of=lambda m: f"{m.display_name} ({m.model_id})" + (f" · {m.connection.label}" if m.connection_id else ""),
     fields={name: AuditAction.CATALOG_EDITED for name in (
         "model_id", "display_name", "sizes", "durations", "input_kinds", "input_schema", "supports_remix", "has_audio",
-        "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date", "snapshot_of", "kind", "connection")},
+        "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date", "snapshot_of", "kind", "connection",
+        *CONTINUITY_FIELDS)},
     added=AuditAction.MODEL_REGISTERED, removed=AuditAction.CATALOG_REMOVED,
     facts=lambda m: {"price_per_second": m.price_per_second, "sizes": m.sizes, "durations": m.durations,
                      **({"shipped": True} if m.connection_id is None else {})})
@@ -91,7 +118,8 @@ class CatalogInline(admin.TabularInline):
     form = CatalogAdminForm
     extra = 0
     fields = ["model_id", "display_name", "sizes", "durations", "input_kinds", "input_schema", "supports_remix",
-              "has_audio", "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date"]
+              "has_audio", "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date", "end_frame",
+              "extend_seconds", "extend_returns", "reference_images"]
 
 
 @admin.register(ProviderConnection)
@@ -118,6 +146,19 @@ class CatalogModelAdmin(AuditedAdmin):
     audit = CATALOG_AUDIT
 
     list_display = ["model_id", "display_name", "kind", "connection", "lifecycle", "lifecycle_date",
-                    "supports_remix", "has_audio"]
-    list_filter = ["kind", "lifecycle", "supports_remix", "has_audio"]
+                    "supports_remix", "has_audio", "end_frame", "continuity"]
+    list_filter = ["kind", "lifecycle", "supports_remix", "has_audio", "end_frame", "shot_timing"]
     search_fields = ["model_id", "display_name"]
+    fieldsets = [
+        (None, {"fields": ["kind", "connection", "model_id", "display_name", "snapshot_of", "sizes", "durations",
+                           "input_kinds", "input_schema", "supports_remix", "has_audio", "price_per_second",
+                           "typical_seconds", "lifecycle", "lifecycle_date", "notes"]}),
+        ("Continuity (start frame: “image” in input kinds)", {"fields": [
+            "end_frame", "extend_seconds", "extend_returns", "reference_images"]}),
+        ("Multi-shot limits", {"fields": ["shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max",
+                                          "shot_min_seconds"]}),
+    ]
+
+    @admin.display(description="Continuity")
+    def continuity(self, model):
+        return "; ".join(model.capability_words) or "—"

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
+from generation.providers.facts import facts_for
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import audit_record, changes
 from projects.inputs import parse_id
@@ -100,6 +101,8 @@ def _available_targets(team) -> list[Target]:
         models = own_wins(own + shipped.get(connection.kind, []))
         targets.extend(Target(connection, m) for m in models if not is_retired(m, entries=retired))
     # The free local previz first: it is what works with no account.
+    # kind check: the studio's own built-in connection (connection_ensure_local above makes it), not a
+    # provider's fact.
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
 
@@ -216,18 +219,50 @@ def is_retired(model: CatalogModel | None, *, entries: dict | None = None) -> bo
 
 
 def fit_problems(model: CatalogModel, scene) -> list[str]:
-    """Why `model` cannot render `scene` as it is (size, length, reference image); empty if it can."""
+    """Why `model` cannot render `scene` as it is (size, length, the frames it starts from and ends on);
+    empty if it can."""
     return model.problems_for(size=scene.size, seconds=scene.duration) + input_problems(model, scene)
 
 
 def input_problems(model: CatalogModel, scene) -> list[str]:
-    """Whether the model takes what the scene gives: a reference image, or only words."""
-    if scene.reference_image and "image" not in model.input_kinds:
-        return [(f"{model.display_name} does not take a reference image: remove the scene's image first, or "
-                 "choose a model that takes one.")]
-    if not scene.reference_image and "text" not in model.input_kinds and "image" in model.input_kinds:
-        return [f"{model.display_name} animates a start frame: the scene needs a reference image."]
-    return []
+    """Whether the model takes what the scene gives: words only, a start frame, an end frame."""
+    return frame_problems(model, start=start_needed(scene), end=end_needed(scene))
+
+
+# What a scene starts from: "" (words only), "image" (its own reference image), "previous" (the last
+# frame of the previous scene's take, or a frame chosen in the player). See projects.models.StartFrom.
+def start_needed(scene) -> str:
+    if getattr(scene, "start_from", "") == "previous":
+        return "previous"
+    return "image" if scene.reference_image else ""
+
+
+def end_needed(scene) -> str:
+    """ "" or what the scene ends on: "image" (an image) or "next" (the next scene's first frame)."""
+    return getattr(scene, "end_on", "") or ""
+
+
+def frame_problems(model: CatalogModel, *, start: str, end: str) -> list[str]:
+    """Why `model` cannot take these frames (the one rule behind refusals, alternatives and re-targets)."""
+    name, problems = model.display_name, []
+    if start == "image" and not model.start_frame:
+        problems.append(gettext("%(model)s does not take a reference image: remove the scene's image first, "
+                                "or choose a model that takes one.") % {"model": name})
+    elif start == "previous" and not model.start_frame:
+        problems.append(gettext("%(model)s does not take a start frame, and this scene starts from a frame of "
+                                "the scene before it: start it from its own reference image, or choose a model "
+                                "that takes a start frame.") % {"model": name})
+    elif not start and "text" not in model.input_kinds and model.start_frame:
+        problems.append(gettext("%(model)s animates a start frame: the scene needs a reference image.")
+                        % {"model": name})
+    if end and not model.end_frame:
+        problems.append(gettext("%(model)s does not take an end frame, and this scene ends on one: stop ending "
+                                "it on a frame, or choose a model that takes an end frame.") % {"model": name})
+    elif end and start not in ("image", "previous"):
+        problems.append(gettext("An end frame goes with a start frame (%(model)s moves from one to the other): "
+                                "give the scene a reference image, or start it from the scene before.")
+                        % {"model": name})
+    return problems
 
 
 @dataclass(frozen=True)
@@ -291,6 +326,28 @@ def alternatives_words(team, *scenes) -> str:
         return (f"No live model of your team fits {what} as it is: change its size or length, or add a "
                 "provider under Providers.")
     return f"Models that fit {what}: " + ", ".join(a.words for a in alternatives) + "."
+
+
+def lacking_refusal(*, team, model: CatalogModel, problems: list[str], scenes=()) -> str:
+    """What the chosen model lacks, and the team's live models that have it and fit the scenes, in one
+    message: the same shape as the refusal of a retired model."""
+    return " ".join([*problems, alternatives_words(team, *scenes)])
+
+
+def declaration_problems(model: CatalogModel) -> list[str]:
+    """Why what a catalog row declares cannot be so: incoherent continuity limits, or continuity its
+    provider's wire cannot carry (each adapter says what it can put on the wire)."""
+    problems = model.capability_problems()
+    facts = facts_for(model.kind)
+    if facts is None:
+        return problems
+    if model.end_frame and not facts.sends_end_frame:
+        problems.append(gettext("%(provider)s requests carry no end frame: this model cannot declare one.")
+                        % {"provider": ConnectionKind(model.kind).label})
+    if model.reference_images and not facts.sends_reference_images:
+        problems.append(gettext("%(provider)s requests carry no likeness reference images: this model cannot "
+                                "declare any.") % {"provider": ConnectionKind(model.kind).label})
+    return problems
 
 
 def refusal_for_value(team, value: str, *, scenes=()) -> str:
@@ -382,7 +439,8 @@ def catalog_entry_for(connection: ProviderConnection, pk) -> CatalogModel | None
 
 # Fields an owner may change on an entry from the connection page.
 EDITABLE = ("display_name", "sizes", "durations", "input_kinds", "has_audio", "price_per_second", "lifecycle",
-            "lifecycle_date", "typical_seconds")
+            "lifecycle_date", "typical_seconds", "end_frame", "extend_seconds", "extend_returns", "reference_images",
+            "shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
 
 
 def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=None,
@@ -411,8 +469,10 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             before = _logged_fields(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)
-            if declared is not None and connection.kind == ConnectionKind.OPENAI_VIDEOS:
+            if declared is not None:  # only for models that declare fields (ProviderFacts.declares_fields)
                 entry.input_schema = _with_declared(entry.input_schema, declared)
+            if problems := declaration_problems(entry):
+                raise ValidationError(problems)
             entry.save()
             changed = changes(before, _logged_fields(entry))
             if changed:

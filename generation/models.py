@@ -11,7 +11,7 @@ from django.db import models
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.events import take_settled
@@ -117,6 +117,10 @@ class RenderQuerySet(models.QuerySet):
         """Takes anyone on the team, and a guest with a link, may watch."""
         return self.filter(WATCHABLE)
 
+    def on_board(self):
+        """Takes whose scene is on the board: a scene in the trash takes its takes off every page with it."""
+        return self.filter(scene__trashed_at__isnull=True)
+
     def with_watchable(self):
         """Each take annotated `watchable` (for read models that fetch every take, watchable or not)."""
         return self.annotate(watchable=ExpressionWrapper(WATCHABLE, output_field=BooleanField()))
@@ -143,7 +147,8 @@ class Render(models.Model):
     provider_job_id = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
     # Why it failed, when the provider said in a way we classify (ProviderError codes): "moderation" for a
-    # job its moderation refused, "expired" for a result gone before we copied it; "" otherwise.
+    # job its moderation refused, "expired" for a result gone before we copied it; for a take canceled
+    # while it ran, "not_refunded" when its provider keeps a canceled job's cost; "" otherwise.
     failure_code = models.CharField(max_length=32, blank=True, default="")
     poll_count = models.PositiveIntegerField(default=0)
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
@@ -267,6 +272,8 @@ class Render(models.Model):
             return gettext("Cost kept: the provider bills refused jobs")
         if self.failure_code == "expired":
             return gettext("Cost kept: the provider billed the finished job")
+        if self.failure_code == "not_refunded":
+            return gettext("Cost kept: the provider does not refund a canceled job")
         if self.status == Status.CANCELED:
             return gettext("Cost kept: the provider may bill the work already done")
         return gettext("Cost kept: the provider may bill a job that failed")
@@ -545,6 +552,16 @@ class Lifecycle(models.TextChoices):
     RETIRED = "retired", "Retired"
 
 
+class ExtendReturns(models.TextChoices):
+    WHOLE = "whole", _("the whole clip (the take and its continuation)")
+    NEW = "new", _("only the new part")
+
+
+class ShotTiming(models.TextChoices):
+    EXACT = "exact", _("exact timings per shot")
+    ORDER = "order", _("shots in order, timings not kept")
+
+
 class CatalogModel(models.Model):
     """What a model accepts and costs, and whether it still exists.
 
@@ -580,6 +597,30 @@ class CatalogModel(models.Model):
         help_text="How long a job usually takes at the provider; the first polls are planned from it "
                   "until the studio has timed a few takes of its own.")
     notes = models.CharField(max_length=300, blank=True)
+    # Continuity (what a take can start from, end on, grow into). The start frame is "image" in
+    # input_kinds: a model that takes an image animates it from the first frame.
+    end_frame = models.BooleanField(
+        default=False, help_text="Takes an end frame: the video ends on a given image (first and last frame)")
+    extend_seconds = models.JSONField(
+        default=list, blank=True, help_text="Whole seconds a finished take can be extended by, e.g. [7]; "
+                                            "empty: it cannot be extended")
+    extend_returns = models.CharField(
+        max_length=8, choices=ExtendReturns.choices, blank=True,
+        help_text="What an extension returns; the studio always keeps the whole clip")
+    reference_images = models.PositiveSmallIntegerField(
+        default=0, help_text="How many likeness reference images of the cast it takes (0: none)")
+    # Several timed shots in one request (for multi-shot takes). No timing: one shot per request.
+    shot_timing = models.CharField(max_length=8, choices=ShotTiming.choices, blank=True,
+                                   help_text="Renders several shots in one request: with exact timings, "
+                                             "or in order only. Empty: one shot per request")
+    shots_max = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                 help_text="Most shots in one request (empty: no stated limit)")
+    shots_seconds_min = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Shortest total length of a multi-shot take (empty: its durations)")
+    shots_seconds_max = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Longest total length of a multi-shot take (empty: its durations)")
+    shot_min_seconds = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Shortest single shot (empty: no stated minimum)")
 
     class Meta:
         ordering = ["kind", "display_name"]
@@ -604,6 +645,77 @@ class CatalogModel(models.Model):
     def price_for(self, size: str) -> Decimal:
         price = self.price_per_second.get(size, self.price_per_second.get("*", 0))
         return Decimal(str(price))
+
+    @property
+    def start_frame(self) -> bool:
+        """Takes a start frame (image-to-video): the scene's reference image or another take's frame."""
+        return "image" in (self.input_kinds or [])
+
+    @property
+    def can_extend(self) -> bool:
+        return bool(self.extend_seconds)
+
+    @property
+    def multi_shot(self) -> bool:
+        return bool(self.shot_timing)
+
+    def has(self, capability: str) -> bool:
+        """Whether the model declares `capability`: a key of CAPABILITIES."""
+        return bool(getattr(self, CAPABILITIES[capability][0]))
+
+    @property
+    def capability_words(self) -> list[str]:
+        """What the model declares beyond text, in words, for the catalog page."""
+        words = []
+        if self.start_frame:
+            words.append(gettext("start frame"))
+        if self.end_frame:
+            words.append(gettext("end frame"))
+        if self.extend_seconds:
+            returns = {ExtendReturns.WHOLE: gettext("returns the whole clip"),
+                       ExtendReturns.NEW: gettext("returns only the new part")}.get(self.extend_returns, "")
+            words.append(gettext("extend by %(seconds)s s") % {
+                "seconds": ", ".join(str(s) for s in self.extend_seconds)} + (f", {returns}" if returns else ""))
+        if self.reference_images:
+            words.append(ngettext("%(count)d likeness reference", "up to %(count)d likeness references",
+                                  self.reference_images) % {"count": self.reference_images})
+        if self.shot_timing:
+            limits = [gettext("up to %(n)d shots") % {"n": self.shots_max} if self.shots_max else gettext("several shots")]
+            if self.shots_seconds_min and self.shots_seconds_max:
+                limits.append(gettext("%(low)d–%(high)d s in all") % {"low": self.shots_seconds_min,
+                                                                 "high": self.shots_seconds_max})
+            if self.shot_min_seconds:
+                limits.append(gettext("each at least %(n)d s") % {"n": self.shot_min_seconds})
+            limits.append(self.get_shot_timing_display())
+            words.append(gettext("multi-shot: %(limits)s") % {"limits": ", ".join(limits)})
+        return words
+
+    def capability_problems(self) -> list[str]:
+        """Why what the row declares about continuity cannot be so (empty when it is coherent)."""
+        problems = []
+        if self.end_frame and not self.start_frame:
+            problems.append(gettext("A model that ends on an end frame starts from a start frame too: tick the "
+                              "reference image (start frame) as well."))
+        seconds = self.extend_seconds
+        if not isinstance(seconds, list) or not all(type(s) is int and 1 <= s <= 120 for s in seconds):
+            problems.append(gettext("Extension lengths are whole seconds from 1 to 120, e.g. [7]."))
+        elif seconds and not self.extend_returns:
+            problems.append(gettext("Say what an extension returns: the whole clip, or only the new part."))
+        elif not seconds and self.extend_returns:
+            problems.append(gettext("Give the lengths a take can be extended by, or clear what an extension returns."))
+        shots = (self.shots_max, self.shots_seconds_min, self.shots_seconds_max, self.shot_min_seconds)
+        if not self.shot_timing and any(v is not None for v in shots):
+            problems.append(gettext("Multi-shot limits need a timing (exact, or order only); clear them otherwise."))
+        if self.shots_max is not None and self.shots_max < 2:
+            problems.append(gettext("A multi-shot take has at least 2 shots."))
+        if (self.shots_seconds_min is None) != (self.shots_seconds_max is None):
+            problems.append(gettext("Give both the shortest and the longest total length of a multi-shot take, or "
+                              "neither."))
+        elif self.shots_seconds_min is not None and self.shots_seconds_min > self.shots_seconds_max:
+            problems.append(gettext("The shortest total length of a multi-shot take is longer than the longest."))
+        if self.shot_min_seconds is not None and self.shot_min_seconds < 1:
+            problems.append(gettext("The shortest single shot is at least 1 second."))
+        return problems
 
     @property
     def declares_characters(self) -> bool:
@@ -657,6 +769,16 @@ class CatalogModel(models.Model):
         return problems
 
 
+# What a model may lack, for refusals: the field that declares it, and the words for it.
+CAPABILITIES = {
+    "start_frame": ("start_frame", _("a start frame")),
+    "end_frame": ("end_frame", _("an end frame")),
+    "extend": ("can_extend", _("extending a take")),
+    "reference_images": ("reference_images", _("likeness reference images")),
+    "multi_shot": ("multi_shot", _("several shots in one take")),
+}
+
+
 class RetirementNotice(models.Model):
     """A team's owners were told that a model their scenes use retires soon: once per model and team."""
 
@@ -692,11 +814,12 @@ class FramesRule(models.TextChoices):
 class ComfyWorkflow(models.Model):
     """A ComfyUI graph (API format) a team uploaded, and which of its inputs the studio fills.
 
-    `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image) to
-    [node_id, input_name]; booked takes render on the catalog entry it registers on the connection.
+    `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image: the start
+    frame, end_image: the end frame) to [node_id, input_name]; booked takes render on the catalog entry
+    it registers on the connection.
     """
 
-    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image")
+    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image")
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="comfy_workflows")
     connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="workflows")

@@ -10,6 +10,7 @@ app_name = "generation"
 urlpatterns = [
     path("scenes/<int:scene_pk>/renders/", views.render_create, name="render_create"),
     path("scenes/<int:scene_pk>/renders/preview/", views.render_preview, name="render_preview"),
+    path("scenes/<int:pk>/frames/<str:role>/", views.scene_frame, name="scene_frame"),
     path("takes/<int:pk>/", views.render_status, name="render_status"),
     path("takes/<int:pk>/retry/", views.render_retry, name="render_retry"),
     path("takes/<int:pk>/cancel/", views.render_cancel, name="render_cancel"),

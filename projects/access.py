@@ -66,7 +66,7 @@ def get_line_for(user, scene_pk, pk) -> tuple[Scene, DialogueLine | None, Member
 
 def get_take_for(user, pk) -> tuple[Render, Membership]:
     take = get_object_or_404(
-        Render.objects.select_related("scene__project__team", "created_by", "connection"),
+        Render.objects.on_board().select_related("scene__project__team", "created_by", "connection"),
         pk=pk, scene__project__team__memberships__user=user,
     )
     return take, membership_for(user, take.scene.project.team_id)
@@ -75,7 +75,7 @@ def get_take_for(user, pk) -> tuple[Render, Membership]:
 def get_comment_for(user, pk) -> tuple[Comment, Membership]:
     comment = get_object_or_404(
         Comment.objects.select_related("take__scene__project", "author"),
-        pk=pk, take__scene__project__team__memberships__user=user,
+        pk=pk, take__scene__project__team__memberships__user=user, take__scene__trashed_at__isnull=True,
     )
     return comment, membership_for(user, comment.take.scene.project.team_id)
 

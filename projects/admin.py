@@ -37,8 +37,12 @@ class ProjectAdmin(AuditedAdmin):
 
 @admin.register(Scene)
 class SceneAdmin(admin.ModelAdmin):
-    list_display = ["title", "project", "position", "duration", "size", "version"]
+    list_display = ["title", "project", "position", "duration", "size", "version", "trashed_at", "purged_at"]
     list_filter = ["project__team"]
+
+    def get_queryset(self, request):
+        # Operators see scenes in a trash, and those deleted forever (kept for their spend), too.
+        return Scene.all_objects.select_related("project")
 
 
 @admin.register(Invitation)

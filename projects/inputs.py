@@ -12,12 +12,22 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 # C0 control characters except tab, newline and carriage return: nobody types them, and NUL breaks PostgreSQL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 CONTROL_MESSAGE = "This text contains control characters (such as NUL) that can't be stored; remove them and try again."
 MAX_ID = 2**63 - 1  # bigint, PostgreSQL's and SQLite's largest integer
 MAX_SEARCH = 200  # characters in a search box
+
+
+def search_problem(text: str) -> str | None:
+    """Why a search box's text cannot be searched for, in words; None when it can. (Control
+    characters never get this far: the query string is refused before any view reads it.)"""
+    if len(text) > MAX_SEARCH:  # SQLite finds a long LIKE pattern "too complex"
+        return _("Search for at most %(most)d characters (that search has %(has)d).") % {
+            "most": MAX_SEARCH, "has": len(text)}
+    return None
 
 
 def has_control_characters(value) -> bool:

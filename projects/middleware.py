@@ -25,7 +25,8 @@ class CurrentTeamMiddleware:
 
 
 class PermissionsPolicyMiddleware:
-    """Turns off browser features the studio never uses (camera, microphone, ...) on every response."""
+    """Turns off browser features the studio never uses (camera, geolocation, ...) on every response; the
+    microphone only on its own pages (recording a line)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

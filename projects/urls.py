@@ -6,8 +6,9 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import script_views, views
+from projects.storyboard import continuity_views, script_views, trash_views, views
 from projects.storyboard.dialogue import views as dialogue_views
+from projects.storyboard.sound import views as sound_views
 from projects.teams import views as team_views
 
 app_name = "projects"
@@ -30,6 +31,12 @@ urlpatterns = [
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
     path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
+    # The project's trash: deleted scenes wait here (restore, undo; owners delete forever).
+    path("projects/<int:pk>/trash/", trash_views.project_trash, name="project_trash"),
+    path("projects/<int:pk>/trash/restore/", trash_views.trash_restore, name="trash_restore"),
+    path("projects/<int:pk>/trash/undo/", trash_views.trash_undo, name="trash_undo"),
+    path("projects/<int:pk>/trash/delete/", trash_views.trash_delete, name="trash_delete"),
+    path("projects/<int:pk>/trash/empty/", trash_views.trash_empty, name="trash_empty"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),
@@ -42,6 +49,19 @@ urlpatterns = [
     path("scenes/<int:scene_pk>/lines/<int:pk>/", dialogue_views.line_edit, name="line_edit"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/delete/", dialogue_views.line_delete, name="line_delete"),
     path("scenes/<int:scene_pk>/lines/<int:pk>/move/<str:direction>/", dialogue_views.line_move, name="line_move"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/audio", sound_views.line_audio, name="line_audio"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/recording/", sound_views.line_recording, name="line_recording"),
+    path("scenes/<int:scene_pk>/lines/<int:pk>/recording/delete/", sound_views.line_recording_remove,
+         name="line_recording_remove"),
+    path("scenes/<int:pk>/fit/", sound_views.scene_fit, name="scene_fit"),
+    path("projects/<int:pk>/sound/", sound_views.project_sound, name="project_sound"),
+    path("projects/<int:pk>/sound/bed/", sound_views.sound_bed_upload, name="sound_bed_upload"),
+    path("projects/<int:pk>/sound/bed/place/", sound_views.sound_bed_place, name="sound_bed_place"),
+    path("projects/<int:pk>/sound/bed/delete/", sound_views.sound_bed_remove, name="sound_bed_remove"),
+    path("projects/<int:pk>/sound/bed/file", sound_views.sound_bed_file, name="sound_bed_file"),
+    path("projects/<int:pk>/sound/voices/", sound_views.speaker_voice, name="speaker_voice"),
+    path("scenes/<int:pk>/continuity/", continuity_views.scene_continuity, name="scene_continuity"),
+    path("takes/<int:pk>/start-next/", continuity_views.take_start_next, name="take_start_next"),
     path("teams/new/", team_views.team_create, name="team_create"),
     path("teams/<int:team_pk>/switch/", team_views.team_switch, name="team_switch"),
     path("teams/<int:team_pk>/members/", team_views.team_members, name="team_members"),
@@ -56,6 +76,12 @@ urlpatterns = [
     path("characters/<int:pk>/images/<int:image_pk>/", character_views.character_image, name="character_image"),
     path("characters/<int:pk>/consent/", character_views.character_consent, name="character_consent"),
     path("characters/<int:pk>/revoke/", character_views.character_revoke, name="character_revoke"),
+    path("characters/<int:pk>/voice/", sound_views.character_voice, name="character_voice"),
+    path("characters/<int:pk>/voice-sample/", sound_views.character_voice_sample, name="character_voice_sample"),
+    path("characters/<int:pk>/voice-sample/delete/", sound_views.character_voice_sample_remove,
+         name="character_voice_sample_remove"),
+    path("characters/<int:pk>/voice-sample/file", sound_views.character_voice_sample_file,
+         name="character_voice_sample_file"),
     path("account/likeness/", character_views.my_likeness, name="my_likeness"),
     path("account/notifications/", review_views.notification_settings, name="notification_settings"),
     path("inbox/", inbox_views.inbox, name="inbox"),
@@ -74,6 +100,7 @@ urlpatterns = [
     path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,
          name="review_link_revoke"),
     path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("review/<str:token>/events/", guest_views.guest_events, name="guest_events"),
     path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
     path("review/<str:token>/comments/<int:pk>/replies/", guest_views.guest_reply, name="guest_reply"),
     path("review/<str:token>/takes/<int:take_pk>/<str:variant>/", guest_views.guest_file, name="guest_file"),

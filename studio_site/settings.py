@@ -48,10 +48,19 @@ def _secret_key() -> str:
     if key_file.exists():
         return key_file.read_text().strip()
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    # Processes starting together on a new DATA_DIR (parallel test workers, web and worker) must
+    # all end up with one key: stored provider keys are encrypted with it. The key is written whole
+    # under a name of its own, then linked into place, which only the first process manages.
+    draft = DATA_DIR / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+    draft.write_text(secrets.token_urlsafe(50))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        pass  # another process's key came first: use it
+    finally:
+        draft.unlink()
+    return key_file.read_text().strip()
 
 
 SECRET_KEY = _secret_key()
@@ -272,9 +281,10 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     },
 }
-# Powerful browser features the studio never uses, off for every response (projects/middleware.py).
+# Powerful browser features the studio never uses, off for every response (projects/middleware.py);
+# the microphone for the studio's own pages only (a line recorded in the browser).
 PERMISSIONS_POLICY = (
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
+    "camera=(), microphone=(self), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), "
     "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=()"
 )
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -429,6 +439,8 @@ CELERY_BEAT_SCHEDULE = {
     "live-changes-prune": {"task": "projects.tasks.live_changes_prune", "schedule": 3600.0},
     # Owners hear once per model when one their scenes use retires within 30 days.
     "warn-of-retiring-models": {"task": "generation.tasks.warn_of_retiring_models", "schedule": 86400.0},
+    # Scenes in a project's trash longer than TRASH_DAYS are deleted forever (their spend is kept).
+    "purge-trash": {"task": "projects.tasks.purge_trash", "schedule": 86400.0},
 }
 
 # /healthz says no worker is alive when none has run its heartbeat for this long.
@@ -477,6 +489,15 @@ OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = outbound_allowed(env_list("OUTBOUND_ALLOWED
 TEAM_CREATION = os.environ.get("TEAM_CREATION", "anyone").strip().lower() or "anyone"
 if TEAM_CREATION not in ("anyone", "staff"):
     raise ImproperlyConfigured("TEAM_CREATION must be “anyone” or “staff”.")
+
+# Deleted scenes wait in their project's trash this many days (restorable), then the daily beat
+# (projects.tasks.purge_trash) deletes them forever as an owner's "Delete forever" does.
+try:
+    TRASH_DAYS = int(os.environ.get("TRASH_DAYS", "30"))
+except ValueError:
+    raise ImproperlyConfigured("TRASH_DAYS must be a whole number of days.") from None
+if TRASH_DAYS < 1:
+    raise ImproperlyConfigured("TRASH_DAYS must be at least 1: an Undo needs the scenes to still be there.")
 
 # Structured logs (studio_site/logs.py): one JSON object per line and event, with
 # take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.

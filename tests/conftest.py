@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -11,39 +13,66 @@ from projects.models import Membership, Role
 from projects.storyboard import services
 from studio_site.celery import app as celery_app
 
-# Fixtures shared across test packages: the strict fake providers and the real Celery worker.
+# Fixtures shared across test packages: the strict fake providers and the real Celery worker;
+# and what keeps parallel test workers apart (tests/parallel.py).
 pytest_plugins = [
     "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
     "tests.fakes.veo_server", "tests.fakes.comfyui_server", "tests.fakes.countdowns", "tests.fakes.lax_gateway",
-    "tests.worker",
+    "tests.worker", "tests.parallel",
 ]
 
 # What the tests allow OUTBOUND_ALLOWED_PRIVATE_ADDRESSES: this machine, where the fakes listen.
 LOOPBACK = ["127.0.0.0/8", "::1"]
 
 
+_test_folders = itertools.count()
+
+
+def studio_test_settings(tmp_path_factory) -> dict:
+    """The settings every test runs with (a test changes more with the `settings` fixture); also
+    what a module-scoped fixture builds its data under (tests/test_hostile_input.py)."""
+    from django.conf import settings
+
+    # Numbered here: tmp_path_factory.mktemp() lists every folder made so far to number the next,
+    # which cost ~20 s of CPU over a run's ~8,500 of them.
+    test = next(_test_folders)
+    media, scratch = (tmp_path_factory.getbasetemp() / kind / str(test) for kind in ("media", "scratch"))
+    media.mkdir(parents=True)
+    scratch.mkdir(parents=True)
+    return {
+        "STORAGES": {**settings.STORAGES,
+                     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}},
+        "MEDIA_ROOT": str(media),
+        "STUDIO_TMP_DIR": scratch,
+        "C2PA_DIR": tmp_path_factory.getbasetemp() / "c2pa",  # one local CA per run (per xdist worker)
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "PASSWORD_HASHERS": ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        # A fresh cache per test: throttle counts (guest passwords, reset emails)
+        # never carry from one test to the next, even when CI points CACHES at Redis.
+        "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                               "LOCATION": f"test-{uuid.uuid4().hex}"}},
+        # The strict fake providers listen on loopback: the tests allow it, as an operator would allow a
+        # ComfyUI box on the LAN. Production allows nothing private (tests/test_outbound_default.py).
+        "OUTBOUND_ALLOWED_PRIVATE_ADDRESSES": LOOPBACK,
+    }
+
+
+@contextmanager
+def tasks_inline():
+    """Unit tests run tasks inline; integration tests start a real worker."""
+    celery_app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = False
+
+
 @pytest.fixture(autouse=True)
 def _studio_settings(settings, tmp_path_factory):
-    # Unit tests run tasks inline; integration tests start a real worker.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
-    settings.STUDIO_TMP_DIR = tmp_path_factory.mktemp("scratch")
-    settings.C2PA_DIR = tmp_path_factory.getbasetemp() / "c2pa"  # one local CA per run
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # A fresh cache per test: throttle counts (guest passwords, reset emails)
-    # never carry from one test to the next, even when CI points CACHES at Redis.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": f"test-{uuid.uuid4().hex}"}}
-    # The strict fake providers listen on loopback: the tests allow it, as an operator would allow a
-    # ComfyUI box on the LAN. Production allows nothing private (tests/test_outbound_default.py).
-    settings.OUTBOUND_ALLOWED_PRIVATE_ADDRESSES = LOOPBACK
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+    for name, value in studio_test_settings(tmp_path_factory).items():
+        setattr(settings, name, value)
+    with tasks_inline():
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -217,8 +246,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.getbasetemp() / "test-studio.sqlite3")
 
 
-@pytest.fixture
-def priced_gateway(team, owner):
+def priced_gateway_create(*, team, owner):
     """An OpenAI-format gateway whose one model, Wan 2.7, renders 4 s at 1280x720 for $0.50 a second.
 
     Its base URL answers nothing: for tests that book takes without sending them."""
@@ -229,3 +257,8 @@ def priced_gateway(team, owner):
     connections.catalog_register_model(connection=connection, model_id="wan-2.7", display_name="Wan 2.7",
                                        sizes=["1280x720"], durations=[4], price_per_second=0.5)
     return connection
+
+
+@pytest.fixture
+def priced_gateway(team, owner):
+    return priced_gateway_create(team=team, owner=owner)

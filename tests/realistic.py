@@ -144,3 +144,35 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         type(project).objects.filter(pk=project.pk).update(render_spend=TAKE_COST * len(rows) * takes_per_scene)
         project.refresh_from_db()
     return Built(project=project, owner=owner, editor=editor, reviewer=reviewer, scenes=rows)
+
+
+def add_history(built: Built, *, entries: int, before=None) -> None:
+    """Feed entries as a project in use collects them, `entries` more, older than `before` (default:
+    older than any it has): for each take its start and finish, three comments, and now and then a
+    decision or an edit, over the project's scenes in turn, a minute apart."""
+    from datetime import timedelta
+
+    from generation.models import Render
+    from projects.models import Activity, ActivityKind
+
+    oldest = built.project.activity.order_by("at").values_list("at", flat=True).first()
+    at = before or oldest or timezone.now()
+    takes = list(Render.objects.filter(scene__project=built.project).order_by("scene__position", "number")
+                 .values_list("pk", "scene_id", "number"))
+    titles = dict(built.project.scenes.values_list("pk", "title"))
+    pattern = [(ActivityKind.RENDER_STARTED, built.editor, "started take {n} of {title} on previz-animatic-1"),
+               (ActivityKind.RENDER_FINISHED, None, "take {n} of {title} finished"),
+               (ActivityKind.COMMENT, built.reviewer, "commented on {title} take {n}: Note 1"),
+               (ActivityKind.COMMENT, built.owner, "commented on {title} take {n}: Note 2"),
+               (ActivityKind.COMMENT, built.editor, "replied on {title} take {n}: Fixed in the next take."),
+               (ActivityKind.APPROVED, built.reviewer, "approved {title} take {n}"),
+               (ActivityKind.SCENE_EDITED, built.editor, "edited {title}: prompt")]
+    rows = []
+    for index in range(entries):
+        take_id, scene_id, number = takes[(index // len(pattern)) % len(takes)]
+        kind, actor, text = pattern[index % len(pattern)]
+        at -= timedelta(minutes=1)
+        rows.append(Activity(project=built.project, kind=kind, actor=actor, actor_name="" if actor else "studio",
+                             scene_id=scene_id, take_id=take_id, at=at,
+                             text=text.format(n=number, title=titles[scene_id])))
+    Activity.objects.bulk_create(rows, batch_size=2000)

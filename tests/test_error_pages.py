@@ -27,7 +27,7 @@ def test_a_role_that_may_not_act_gets_the_reason_in_the_studios_403(client_for, 
 def test_a_server_error_is_the_studios_500_page(client_for, owner, project, monkeypatch):
     from projects.storyboard import views
 
-    monkeypatch.setattr(views, "_board_context", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(views, "board_context", lambda *a, **k: 1 / 0)
     client = client_for(owner)
     client.raise_request_exception = False
     response = client.get(reverse("projects:project_detail", args=[project.pk]))

@@ -20,10 +20,13 @@ from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models
+from django.db import models, transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from generation.models import (
@@ -38,22 +41,29 @@ from generation.models import (
 from generation.providers import comfy_workflows, connections
 from generation.providers.webhooks import sign_standard_webhook
 from generation.renders import services as generation
+from generation.sound.audio import wav_bytes
 from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     Character,
     CharacterKind,
     Comment,
+    ConsentGrant,
     Invitation,
+    Membership,
     Notification,
+    Project,
     ReviewLink,
+    Role,
     Scene,
     ScriptImport,
+    SoundBed,
+    Team,
 )
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import script_import, services
 from projects.storyboard.dialogue import services as dialogue
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 LONG = "x" * 100_000
@@ -90,10 +100,14 @@ class Form:
 KEY = "{key}"  # replaced by a fresh UUID per request
 # Base URLs the connection forms accept: the form checks where they lead, and the tests allow loopback.
 GATEWAY, COMFY = "http://127.0.0.1:4000/v1", "http://127.0.0.1:8188"
+# What a model declares for continuity (the OpenAI format offers no end frame and no likeness references).
+CONTINUITY_FIELDS = ("extend_seconds", "extend_returns", "shot_timing", "shots_max", "shots_seconds_min",
+                     "shots_seconds_max", "shot_min_seconds")
 # The contents of the files the upload forms send (Form.files).
 FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
+    "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
 }
 FORMS = [
     # studio_site/urls.py
@@ -112,17 +126,24 @@ FORMS = [
     Form("scene_edit", "post", "/scenes/{scene}/edit/", "editor",
          ("title", "prompt", "duration", "size", "camera_notes", "version"),
          {"title": "Dawn", "prompt": "Mist.", "duration": "2", "size": "1280x720", "camera_notes": "",
-          "version": "1"}),
+          "version": "{scene_version}"}),
     Form("scene_reference", "post", "/scenes/{scene}/reference/", "editor", ("fit", "action")),
+    # Continuity: what a scene starts from and ends on; "use this frame" for the next scene, from the player.
+    Form("scene_continuity", "post", "/scenes/{scene}/continuity/", "editor", ("start_from", "end_on", "follow"),
+         {"start_from": "", "end_on": ""}),
+    Form("take_start_next", "post", "/takes/{take}/start-next/", "editor", ("frame",)),
     Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
     Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
     Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
-    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "confirm", "to"),
+    Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "to"),
          {"action": "move", "scene": "{scene}", "to": "1"}),
     Form("scene_bulk_delete", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
-         {"action": "delete"}),  # without confirm=yes: the page that asks to confirm
-    Form("scene_bulk_delete_confirmed", "post", "/projects/{project}/scenes/bulk/", "editor", ("scene",),
-         {"action": "delete", "confirm": "yes"}),
+         {"action": "delete"}),  # to the trash at once
+    # The project's trash: restore (ticked, or one), the Undo of a delete, an owner's delete forever.
+    Form("trash_restore", "post", "/projects/{project}/trash/restore/", "editor", ("scene", "only"),
+         {"scene": "{scene}"}),
+    Form("trash_undo", "post", "/projects/{project}/trash/undo/", "editor", ("batch",), {"batch": KEY}),
+    Form("trash_delete", "post", "/projects/{project}/trash/delete/", "owner", ("scene",), {"scene": "{scene}"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -138,6 +159,23 @@ FORMS = [
           "base_parenthetical", "base_text"),
          {"speaker": "ANNA", "text": "Evening.", "version": "1", "base_speaker": "ANNA", "base_text": "Morning."}),
     Form("line_delete", "post", "/scenes/{scene}/lines/{line}/delete/", "editor", ("version",), {"version": "1"}),
+    # The sound: a line's recording, a scene following its lines, the Sound page, a character's voice.
+    Form("line_recording", "post", "/scenes/{scene}/lines/{line}/recording/", "editor", ("file",),
+         files={"file": ("line.wav", "wav")}),
+    Form("scene_fit", "post", "/scenes/{scene}/fit/", "editor", ("fit",), {"fit": "on"}),
+    Form("project_sound", "post", "/projects/{project}/sound/", "editor",
+         ("voice_language", "dialogue_pause", "take_audio_level_db"),
+         {"voice_language": "en-us", "dialogue_pause": "0.5", "take_audio_level_db": "0"}),
+    Form("sound_bed_upload", "post", "/projects/{project}/sound/bed/", "editor", ("file",),
+         files={"file": ("bed.wav", "wav")}),
+    Form("sound_bed_place", "post", "/projects/{project}/sound/bed/place/", "editor",
+         ("start_at", "level_db", "duck_db"), {"start_at": "0", "level_db": "-14", "duck_db": "-12"}),
+    Form("speaker_voice", "post", "/projects/{project}/sound/voices/", "editor", ("name", "voice", "rate", "pitch"),
+         {"name": "ANNA", "voice": "en+m3", "rate": "165", "pitch": "50"}),
+    Form("character_voice", "post", "/characters/{character}/voice/", "editor", ("voice", "rate", "pitch"),
+         {"voice": "en+m3", "rate": "165", "pitch": "50"}),
+    Form("character_voice_sample", "post", "/characters/{character}/voice-sample/", "editor", ("file",),
+         files={"file": ("me.wav", "wav")}),
     Form("team_create", "post", "/teams/new/", "owner", ("name",), {"name": "Other"}),
     Form("team_invite", "post", "/teams/{team}/members/", "owner", ("email", "role"),
          {"email": "new@example.com", "role": "editor"}),
@@ -148,7 +186,7 @@ FORMS = [
          {"name": "Ada", "description": "", "kind": "fictional", "declares_fictional": "on"}),
     Form("character_search", "get", "/teams/{team}/characters/", "editor", ("q",)),
     Form("character_consent", "post", "/characters/{character}/consent/", "editor",
-         ("scope", "projects", "providers", "expires_on"), {"scope": "team"}),
+         ("scope", "projects", "providers", "expires_on", "covers_voice"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
@@ -225,13 +263,13 @@ FORMS = [
          {"label": "GW", "base_url": GATEWAY, "auth_style": "bearer"}),
     Form("model_register", "post", "/teams/{team}/connections/{connection}/models/", "owner",
          ("model_id", "display_name", "sizes", "durations", "price_per_second", "image_input", "native_characters",
-          "supports_remix", "typical_seconds", "extra_fields"),
+          "supports_remix", "typical_seconds", "extra_fields", *CONTINUITY_FIELDS),
          {"model_id": "m-1", "display_name": "M", "sizes": "1280x720", "durations": "4",
           "price_per_second": "0.1"}),
     # An owner edits one of a connection's models for the team, or puts it back to the shipped entry.
     Form("catalog_entry_edit", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
          ("display_name", "sizes", "durations", "input_kinds", "has_audio", "price_per_second", "lifecycle",
-          "lifecycle_date", "typical_seconds", "native_characters", "extra_fields"),
+          "lifecycle_date", "typical_seconds", "native_characters", "extra_fields", *CONTINUITY_FIELDS),
          {"display_name": "Wan", "sizes": "1280x720", "durations": "4", "input_kinds": "text",
           "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
     Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
@@ -274,6 +312,7 @@ PATHS = {
     "scene_move": "/scenes/{scene}/move/{value}/",
     "line_move": "/scenes/{scene}/lines/{line}/move/{value}/",
     "scene_reference_image": "/scenes/{scene}/reference/{value}/",
+    "scene_frame": "/scenes/{scene}/frames/{value}/",
     "export_file": "/exports/1/{value}/",
     "project_detail_huge_id": "/projects/{value}/",
 }
@@ -281,9 +320,20 @@ PATH_VALUES = {"nul": "a%00b", "control": "a%01b", "bad-utf8": "a%FFb", "long": 
                "huge": str(10**30)}
 
 
-@pytest.fixture
-def world(team, owner, editor, reviewer, project, scene, priced_gateway, client):
-    """One of everything a form can point at, all in the team."""
+def _build_world() -> dict:
+    """One of everything a form can point at, all in one team: the ids the URLs are filled from."""
+    User = get_user_model()
+    owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
+    team = services.team_create(name="Harbour Films", owner=owner)
+    editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
+    reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
+    Membership.objects.create(team=team, user=editor, role=Role.EDITOR)
+    Membership.objects.create(team=team, user=reviewer, role=Role.REVIEWER)
+    project = services.project_create(team=team, user=owner, name="Harbour Story")
+    scene = services.scene_create(project=project, user=owner, title="Dawn",
+                                  prompt="A harbour at dawn, mist on the water.", duration=2, size="1280x720",
+                                  camera_notes="slow push-in")
+    priced_gateway = priced_gateway_create(team=team, owner=owner)
     local = team.connections.get(kind="local")
     # The recipe a real take of the scene has: a remix starts from it.
     recipe = generation.recipe_for(scene=scene, connection=local, model_id="previz-animatic-1")
@@ -317,18 +367,73 @@ def world(team, owner, editor, reviewer, project, scene, priced_gateway, client)
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
-    client.raise_request_exception = False  # a crash is a 500 response, reported with its case
+    SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
+    # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
+    ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
-        "character": character.pk, "token": token, "link": link, "invitation": invitation.token,
+        "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        # The scene's version as its edit form was opened on (adding its line above bumped it).
+        "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
         "target": f"{local.pk}:previz-animatic-1",
-        "users": {"owner": owner, "editor": editor, "reviewer": reviewer},
+        "users": {"owner": owner.pk, "editor": editor.pk, "reviewer": reviewer.pk},
     }
+
+
+@pytest.fixture(scope="module")
+def _world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module (so once per xdist worker), not once per case.
+
+    It is built in a transaction the module rolls back when it ends. Each test runs in a savepoint
+    inside it (pytest-django's `db`), rolled back after the test: whatever a hostile value stored is
+    gone before the next case, and every case starts from the same world as if it were built anew."""
+    with (django_db_blocker.unblock(), override_settings(**studio_test_settings(tmp_path_factory)),
+          tasks_inline(), transaction.atomic()):
+        yield _build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(_world, db, client):
+    client.raise_request_exception = False  # a crash is a 500 response, reported with its case
+    users = get_user_model().objects.in_bulk(_world["users"].values())
+    return {**_world, "users": {role: users[pk] for role, pk in _world["users"].items()}}
+
+
+# The fixtures a test names beside `world` are the world's own rows, read afresh for each test.
+@pytest.fixture
+def team(world):
+    return Team.objects.get(pk=world["team"])
+
+
+@pytest.fixture
+def owner(world):
+    return world["users"]["owner"]
+
+
+@pytest.fixture
+def editor(world):
+    return world["users"]["editor"]
+
+
+@pytest.fixture
+def reviewer(world):
+    return world["users"]["reviewer"]
+
+
+@pytest.fixture
+def project(world):
+    return Project.objects.get(pk=world["project"])
+
+
+@pytest.fixture
+def priced_gateway(world):
+    return ProviderConnection.objects.get(pk=world["connection"])
 
 
 def _fill(text: str, world) -> str:
@@ -351,7 +456,7 @@ def _log_in(client, form: Form, world) -> None:
         client.force_login(world["users"][form.role])
     elif form.role == "guest":
         session = client.session
-        session["guest_review"] = {str(world["link"].pk): {"name": "Gus"}}
+        session["guest_review"] = {str(world["link"]): {"name": "Gus"}}
         session.save()
 
 
@@ -375,9 +480,8 @@ def _send(client, form: Form, world, hostile_field: str, value):
     return client.post(url, encoded, content_type="application/x-www-form-urlencoded")
 
 
-def _refused_by_postgresql(instance, model_field) -> str | None:
+def _refused_by_postgresql(value, model_field) -> str | None:
     """Why PostgreSQL would refuse this stored value, or None."""
-    value = getattr(instance, model_field.attname)
     if isinstance(value, str):
         if "\x00" in value:
             return "contains NUL"
@@ -413,8 +517,9 @@ def _refused_in_json(value) -> str | None:
     return None
 
 
-def _stored_badly() -> list[str]:
-    problems = []
+def _checked_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
+    """Every stored field PostgreSQL could refuse a value of, per model of the studio's apps."""
+    checked = []
     for model in apps.get_models():
         if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
             continue
@@ -422,9 +527,19 @@ def _stored_badly() -> list[str]:
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
                                       models.DecimalField, models.FloatField, models.JSONField))
                     and not f.primary_key]
-        for instance in model.objects.all():
-            for model_field in concrete:
-                reason = _refused_by_postgresql(instance, model_field)
+        if concrete:
+            checked.append((model, concrete))
+    return checked
+
+
+def _stored_badly() -> list[str]:
+    """Every stored value PostgreSQL would refuse, in every row of those fields (read as values: the
+    same Python values the model's instances hold, without building a model instance per row)."""
+    problems = []
+    for model, fields in _checked_fields():
+        for row in model.objects.values_list(*(f.attname for f in fields)):
+            for model_field, value in zip(fields, row):
+                reason = _refused_by_postgresql(value, model_field)
                 if reason:
                     problems.append(f"{model.__name__}.{model_field.name} {reason}")
     return problems
@@ -462,9 +577,15 @@ NO_INPUT = {
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
     "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
+    # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
+    "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
+    # The sound's files and removals: their only input is the ids in the path.
+    "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
+    "projects:character_voice_sample_remove", "projects:character_voice_sample_file",
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
 DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}
@@ -601,7 +722,8 @@ def _raw_multipart(fields: dict, file_field: str, filename: str, content: bytes)
 
 
 @pytest.mark.parametrize("filename", [pytest.param(n, id=i) for i, n in HOSTILE_FILE_NAMES.items()])
-@pytest.mark.parametrize("form_name", ["workflow_upload", "script_upload"])
+@pytest.mark.parametrize("form_name", ["workflow_upload", "script_upload", "line_recording", "sound_bed_upload",
+                                       "character_voice_sample"])
 def test_no_hostile_file_name_causes_a_500_or_is_stored(client, world, form_name, filename):
     form = next(f for f in FORMS if f.name == form_name)
     _log_in(client, form, world)

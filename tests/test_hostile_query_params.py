@@ -111,10 +111,11 @@ def _ids(team: dict) -> dict:
 # Every page that reads a query parameter: its address, who asks, the parameters it reads, the valid
 # values the other parameters keep, and which of them name a row (sent the rival team's row too).
 PAGES = {
-    "project_detail": ("/projects/{project}/", "editor", ("view",), {}, {}),
+    "project_detail": ("/projects/{project}/", "editor", ("view", "undo"), {}, {}),
     "scene_compare": ("/scenes/{scene}/compare/", "editor", ("a", "b"), {"a": "{retake}", "b": "{take}"},
                       {"a": "{take}", "b": "{retake}"}),
-    "project_activity": ("/projects/{project}/activity/", "editor", ("kind", "scene"), {}, {"scene": "{scene}"}),
+    "project_activity": ("/projects/{project}/activity/", "editor", ("kind", "scene", "scene_q", "before"), {},
+                         {"scene": "{scene}"}),
     "character_list": ("/teams/{team}/characters/", "editor", ("q",), {}, {}),
     "scene_reference_image": ("/scenes/{scene}/reference/crop/", "editor", ("size",), {}, {}),
     "project_changes": ("/projects/{project}/changes/", "editor", ("after",), {}, {}),

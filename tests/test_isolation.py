@@ -7,7 +7,9 @@ by design, each with the reason). A new URL that is in none fails
 """
 
 import io
+from urllib.parse import urlencode
 
+import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +18,9 @@ from PIL import Image
 
 from generation.models import CatalogModel, Export, ExportStatus, ReconciliationRun
 from generation.providers import comfy_workflows, connections
+from generation.sound.audio import wav_bytes
 from projects.characters import consent
+from projects.characters.voice import character_voice_sample_upload
 from projects.models import (
     CharacterKind,
     Invitation,
@@ -24,11 +28,15 @@ from projects.models import (
     Notification,
     NotificationKind,
     ScriptImport,
+    SoundBed,
+    SoundStatus,
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.storyboard import script_import, services
+from projects.selectors import ActivityCursor
+from projects.storyboard import continuity, script_import, services
 from projects.storyboard.dialogue import services as dialogue
+from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
@@ -44,8 +52,10 @@ PUBLIC = {
     "health", "live",  # load balancer probes: no data
     "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
     # A client's review link: the link's token (and password) is the key, scoped to its project
-    # (tests/projects/test_guest_links.py).
+    # (tests/projects/test_guest_links.py); its live stream carries only what a guest of that link may read
+    # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
+    "projects:guest_events",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 
@@ -76,6 +86,8 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     """One of each thing the studio's URLs point at, all in `team`."""
     take = finished_take(scene)
     services.scene_set_reference(scene=scene, user=owner, upload=_png("harbour.png"), fit="crop")
+    # It ends on an image: its end frame has an address (generation:scene_frame).
+    continuity.scene_set_continuity(scene=scene, user=owner, start_from="", end_on="image", end_image=_png("end.png"))
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -95,6 +107,15 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
+    # The project's sound bed, and the person's voice sample (under a consent covering voice).
+    bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
+    bed.audio.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.original.save("bed.wav", ContentFile(wav_bytes(np.zeros(4800, np.float32))), save=False)
+    bed.save()
+    consent.consent_grant(character=character, user=editor, covers_voice=True)
+    character_voice_sample_upload(character=character, user=editor, upload=SimpleUploadedFile(
+        "me.wav", wav_bytes(np.zeros(4800, np.float32))))
     return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
@@ -125,6 +146,8 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_activity", args=[project.pk])),
+        ("get", reverse("projects:project_activity", args=[project.pk]) + "?" + urlencode(
+            {"scene_q": "Dawn", "before": ActivityCursor(*project.activity.values_list("at", "pk")[0]).token})),
         ("get", reverse("projects:review_links", args=[project.pk])),
         ("post", reverse("projects:review_links", args=[project.pk])),
         ("post", reverse("projects:review_link_revoke", args=[project.pk, o["link"].pk])),
@@ -132,6 +155,12 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_create", args=[project.pk])),
         ("post", reverse("projects:project_budget", args=[project.pk])),
         ("post", reverse("projects:project_policy", args=[project.pk])),
+        # The project's trash: its page, restore, the board's Undo, an owner's delete forever and empty.
+        ("get", reverse("projects:project_trash", args=[project.pk])),
+        ("post", reverse("projects:trash_restore", args=[project.pk])),
+        ("post", reverse("projects:trash_undo", args=[project.pk])),
+        ("post", reverse("projects:trash_delete", args=[project.pk])),
+        ("post", reverse("projects:trash_empty", args=[project.pk])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -163,6 +192,18 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:line_edit", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_delete", args=[scene.pk, o["line"].pk])),
         ("post", reverse("projects:line_move", args=[scene.pk, o["line"].pk, "up"])),
+        # The sound: a line's voice and recording, a scene following its lines, the Sound page and its bed.
+        ("get", reverse("projects:line_audio", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:line_recording_remove", args=[scene.pk, o["line"].pk])),
+        ("post", reverse("projects:scene_fit", args=[scene.pk])),
+        ("get", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:project_sound", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_upload", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_place", args=[project.pk])),
+        ("post", reverse("projects:sound_bed_remove", args=[project.pk])),
+        ("get", reverse("projects:sound_bed_file", args=[project.pk])),
+        ("post", reverse("projects:speaker_voice", args=[project.pk])),
         ("post", reverse("projects:team_switch", args=[team.pk])),
         ("get", reverse("projects:team_members", args=[team.pk])),
         ("post", reverse("projects:team_members", args=[team.pk])),
@@ -177,6 +218,10 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_reference", args=[scene.pk])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "original"])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "crop"])),
+        # Continuity: what a scene starts from and ends on, its frames, "use this frame" from the player.
+        ("post", reverse("projects:scene_continuity", args=[scene.pk])),
+        ("get", reverse("generation:scene_frame", args=[scene.pk, "end"])),
+        ("post", reverse("projects:take_start_next", args=[take.pk])),
         ("get", reverse("generation:connection_list", args=[team.pk])),
         ("get", reverse("generation:connection_edit", args=[team.pk, gateway.pk])),
         ("post", reverse("generation:connection_test", args=[team.pk, gateway.pk])),
@@ -206,6 +251,10 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:character_image", args=[character.pk, character.images.get().pk])),
         ("post", reverse("projects:character_consent", args=[character.pk])),
         ("post", reverse("projects:character_revoke", args=[character.pk])),
+        ("post", reverse("projects:character_voice", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample", args=[character.pk])),
+        ("post", reverse("projects:character_voice_sample_remove", args=[character.pk])),
+        ("get", reverse("projects:character_voice_sample_file", args=[character.pk])),
         # A teammate's notification.
         ("post", reverse("projects:notification_read", args=[o["notification"].pk])),
         # The live channel: a stream, its fallback poll and presence, per project; the team's stream.
@@ -217,7 +266,7 @@ def urls(team, project, scene, objects):
 
 
 def test_every_url_pattern_is_isolated_personal_or_knowingly_public(urls):
-    isolated = {resolve(url).view_name for _method, url in urls}
+    isolated = {resolve(url.partition("?")[0]).view_name for _method, url in urls}
     unlisted = [name for name in _url_names()
                 if name not in isolated | PERSONAL | PUBLIC and name.split(":")[0] not in PUBLIC_NAMESPACES]
     assert unlisted == [], ("Add these URLs to `urls` in tests/test_isolation.py (or, if they are public "
@@ -235,6 +284,9 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+    objects["character"].refresh_from_db()
+    assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample
+    assert not project.scenes.get().fit_to_dialogue
 
 
 def test_a_team_member_reaches_every_page_so_the_404s_above_are_isolation(client_for, owner, editor, urls, objects,

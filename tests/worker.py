@@ -38,6 +38,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.db import connection
+from django.db.models.signals import post_migrate
 from kombu import Exchange, Queue
 
 from generation.models import Render, Status
@@ -159,37 +160,63 @@ def cleanup_queue(queue: str) -> None:
 
 
 def stop(proc: subprocess.Popen) -> None:
-    """Warm shutdown (SIGTERM), then SIGKILL to the worker's own process group."""
+    """Kill the worker (its whole process group) once its test is over.
+
+    Nothing it would still do matters then, and a warm shutdown (SIGTERM) cost each such test ~5 s:
+    the worker notices the signal only between two 2-second polls of the broker, then takes its
+    time to exit. The message it holds is not acknowledged; its queue is deleted next."""
     if proc.poll() is None:
-        proc.terminate()
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=10)
 
 
-# Data migrations whose rows the app needs at run time (the shipped model catalog).
+# Data migrations whose rows the app needs at run time (the shipped model catalog), in the order
+# migrate runs them.
 DATA_MIGRATIONS = [
     ("generation.migrations.0005_ship_catalog_and_local_connections", "forwards"),
     ("generation.migrations.0015_previz_takes_reference_images", "take_images"),
+    ("generation.migrations.0020_ship_veo_catalog", "forwards"),
+    ("generation.migrations.0021_ship_runway_catalog", "forwards"),
+    ("generation.migrations.0022_ship_fal_catalog", "forwards"),
+    ("generation.migrations.0024_catalog_typical_job_time", "seed"),
+    ("generation.migrations.0025_declared_characters_and_provider_cleanup", "declare_characters"),
+    ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
+    ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
+    ("generation.migrations.0035_fal_seedance_720p", "forwards"),
 ]
+
+
+def _write_shipped_rows(sender, **kwargs) -> None:
+    if sender.label == "generation":  # post_migrate is sent once per app; the rows are generation's
+        for name, step in DATA_MIGRATIONS:
+            getattr(importlib.import_module(name), step)(django_apps, None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shipped_rows_come_back_after_every_flush():
+    """Put back what data migrations wrote whenever a test's data is flushed.
+
+    Transactional tests (`transactional_db`, `live_server`) end with a flush
+    that also empties the rows data migrations wrote, so any test after one in
+    the same process (in whatever order parallel workers take the files) would
+    find no model catalog. Django's flush then sends post_migrate, as it does
+    to recreate content types: the rows are written again there. Django's
+    serialized rollback cannot restore them here: Playwright runs an event loop
+    in the test thread, so the test gets a fresh connection object without the
+    snapshot taken at setup, and the rollback is silently skipped. Re-running
+    the (idempotent) migrations' forward steps is explicit and cheap.
+    """
+    post_migrate.connect(_write_shipped_rows, dispatch_uid="tests-shipped-rows")
+    yield
+    post_migrate.disconnect(dispatch_uid="tests-shipped-rows")
 
 
 @pytest.fixture
 def migrated_data(transactional_db):
-    """Put back what data migrations wrote, for a test on committed data.
-
-    Transactional tests (`transactional_db`, `live_server`) end with a flush
-    that also empties the rows data migrations wrote, so the next such test
-    would find no model catalog. Django's serialized rollback cannot restore
-    them here: Playwright runs an event loop in the test thread, so the test
-    gets a fresh connection object without the snapshot taken at setup, and
-    the rollback is silently skipped. Re-running the (idempotent) migrations'
-    forward step is explicit and cheap.
-    """
-    for name, step in DATA_MIGRATIONS:
-        getattr(importlib.import_module(name), step)(django_apps, None)
+    """A test on committed data, with the rows data migrations wrote (put back after every flush)."""
 
 
 @pytest.fixture
@@ -218,6 +245,7 @@ def real_worker(migrated_data, transactional_db, settings, tmp_path):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "STUDIO_TMP_DIR": str(settings.STUDIO_TMP_DIR),
         "C2PA_DIR": str(settings.C2PA_DIR),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",

@@ -418,13 +418,18 @@ def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.n
 class _Subtitles:
     """Dialogue from the prompt, drawn once as tiles; a frame copies the one that is due."""
 
-    def __init__(self, prompt: str, width: int, board_h: int, n_frames: int, fps: int):
+    def __init__(self, prompt: str, width: int, board_h: int, n_frames: int, fps: int,
+                 timed: Sequence[tuple[float, float, str]] | None = None):
         unit = min(width, board_h)
-        lines = dialogue_lines(prompt)
+        if timed is None:  # no voice-over: the prompt's dialogue shared out across the clip
+            lines = dialogue_lines(prompt)
+            timings = subtitle_timings(lines, n_frames / fps)
+        else:  # each line on screen while it is spoken
+            lines, timings = [text for _s, _e, text in timed], [(s, e) for s, e, _t in timed]
         self.tiles = [_subtitle_tile(line, round(width * 0.8), unit) for line in lines]
         self.bottom = board_h - _even(unit * 0.04)
         self.due = [None] * n_frames
-        for index, (start, end) in enumerate(subtitle_timings(lines, n_frames / fps)):
+        for index, (start, end) in enumerate(timings):
             for i in range(round(start * fps), min(n_frames, round(end * fps))):
                 self.due[i] = index
 
@@ -442,11 +447,11 @@ class _Subtitles:
 class _Layers:
     """Everything static, prepared once as YUV 4:2:0; frame(i) only crops and blits."""
 
-    def __init__(self, width: int, height: int, n_frames: int, fps: int = 24, **text):
+    def __init__(self, width: int, height: int, n_frames: int, fps: int = 24, subtitles=None, **text):
         unit = min(width, height)
         self.hud = _Hud(width, _even(unit * 0.09))
         self.w, self.h = width, height - self.hud.bar_h  # visible board above the HUD
-        self.subtitles = _Subtitles(text["prompt"], width, self.h, n_frames, fps)
+        self.subtitles = _Subtitles(text["prompt"], width, self.h, n_frames, fps, timed=subtitles)
         # Pan at most ~1 px/frame on average, so integer-pixel steps never judder.
         pan_x, pan_y = min(round(width * 0.06), n_frames), min(round(self.h * 0.04), n_frames)
         m = round(unit * 0.06)
@@ -489,11 +494,21 @@ def _audio_bed(seconds: int, title: str) -> np.ndarray:
     return (0.08 * tone * swell * fade).astype(np.float32)
 
 
-def _encode_audio(stream, seconds: int, title: str, out: list, errors: list) -> None:
-    """Synthesise and encode the whole bed into `out`.  Runs on a worker thread: PyAV
+def _soundtrack(seconds: int, title: str, audio: np.ndarray | None) -> np.ndarray:
+    """The clip's sound: the samples given (cut or padded with silence to the clip), else the pad."""
+    if audio is None:
+        return _audio_bed(seconds, title)
+    pcm = np.zeros(seconds * SAMPLE_RATE, np.float32)
+    given = np.asarray(audio, np.float32)[:len(pcm)]
+    pcm[:len(given)] = given
+    return pcm
+
+
+def _encode_audio(stream, seconds: int, title: str, audio: np.ndarray | None, out: list, errors: list) -> None:
+    """Encode the whole soundtrack into `out`.  Runs on a worker thread: PyAV
     drops the GIL while encoding, and list.extend is atomic."""
     try:
-        pcm = _audio_bed(seconds, title)
+        pcm = _soundtrack(seconds, title, audio)
         chunk = stream.codec_context.frame_size or 1024  # 1024 for AAC-LC
         for start in range(0, len(pcm), chunk):  # the short last frame is allowed by AAC
             frame = av.AudioFrame.from_ndarray(pcm[None, start:start + chunk], format="fltp",
@@ -521,10 +536,16 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
                     prompt: str, scene_number: int, camera_notes: str = "", fps: int = 24,
                     on_progress: Callable[[int], None] | None = None,
                     background: Image.Image | None = None,
-                    cast: Sequence[tuple[str, Image.Image]] = ()) -> None:
+                    cast: Sequence[tuple[str, Image.Image]] = (),
+                    audio: np.ndarray | None = None,
+                    subtitles: Sequence[tuple[float, float, str]] | None = None) -> None:
     """An H.264/AAC animatic of the scene: its reference image (`background`, else a
     gradient) under a slow camera move, the cast's portraits, its words, and the prompt's
-    dialogue as subtitles timed across the clip."""
+    dialogue as subtitles timed across the clip.
+
+    `audio`: the soundtrack (mono float32 at SAMPLE_RATE: a voice-over, a bed) in place of the
+    synthetic pad; `subtitles`: (start, end, text) shown at those seconds instead of the prompt's
+    dialogue shared out across the clip."""
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or value % 2 or not MIN_SIDE <= value <= MAX_SIDE:
             raise ValueError(f"{name} must be an even number of pixels from {MIN_SIDE} "
@@ -555,20 +576,20 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
             cc.color_range = 1  # limited ("tv") range
             # The "fast" AAC coder halves encode CPU and, on this tonal drone, measured a
             # better SNR (62 vs 49 dB) than the default "twoloop".
-            audio = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono",
-                                         options={"aac_coder": "fast"})
-            audio.codec_context.bit_rate = 96_000
+            audio_stream = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono",
+                                                options={"aac_coder": "fast"})
+            audio_stream.codec_context.bit_rate = 96_000
             container.start_encoding()  # open codecs now so the audio thread can't race it
 
             packets: list[av.Packet] = []
             errors: list[BaseException] = []
             worker = threading.Thread(target=_encode_audio, daemon=True,
-                                      args=(audio, seconds, title, packets, errors))
+                                      args=(audio_stream, seconds, title, audio, packets, errors))
             worker.start()  # overlaps the board drawing and the x264 encode
             try:
                 layers = _Layers(width, height, n_frames, fps, title=title, prompt=prompt,
                                  scene_number=scene_number, camera_notes=camera_notes,
-                                 background=background, cast=tuple(cast))
+                                 background=background, cast=tuple(cast), subtitles=subtitles)
                 muxed = reported = 0
                 for i in range(n_frames):
                     container.mux(video.encode(layers.frame(i, fps)))
@@ -601,7 +622,9 @@ def extract_thumbnail(video_path: Path, out_path: Path, *, at_seconds: float | N
     """
     picked = None
     try:
-        with av.open(str(video_path), options=PROBE_OPTIONS) as container:
+        # Headers only: letting FFmpeg decode frames to probe the stream would decode the
+        # picture twice (10 of ~30 ms for a 720p keyframe).
+        with av.open(str(video_path), options=HEADERS_ONLY) as container:
             stream = container.streams.video[0]
             duration = _duration(container, stream)
             target = duration / 2 if at_seconds is None else at_seconds
@@ -673,10 +696,17 @@ def video_container(path: Path) -> str:
     ValueError for anything else, including other containers FFmpeg could play.
     """
     with _open_video(path, HEADERS_ONLY) as container:
-        is_isobmff = "mp4" in container.format.name.split(",")  # FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
-    if not is_isobmff:
+        kind = _isobmff_kind(container, path)
+    if kind is None:
         raise ValueError(f"not an MP4 or MOV video: {path}")
-    with path.open("rb") as f:
+    return kind
+
+
+def _isobmff_kind(container, path: Path) -> str | None:
+    """"mp4" or "mov" for an open ISO BMFF container, None for any other."""
+    if "mp4" not in container.format.name.split(","):  # FFmpeg's "mov,mp4,m4a,3gp,3g2,mj2"
+        return None
+    with Path(path).open("rb") as f:
         head = f.read(12)
     # QuickTime files carry the "qt  " brand, or (older ones) no ftyp box at all.
     return "mov" if head[4:8] != b"ftyp" or head[8:12] == b"qt  " else "mp4"
@@ -690,16 +720,31 @@ def video_duration(path: Path) -> float:
 
 def probe_video(path: Path) -> VideoInfo:
     with _open_video(path, PROBE_OPTIONS) as container:
-        video = container.streams.video[0]
-        audio = container.streams.audio[0] if container.streams.audio else None
-        rate = video.average_rate or video.guessed_rate or video.base_rate
-        return VideoInfo(
-            duration=_duration(container, video),
-            width=video.codec_context.width,
-            height=video.codec_context.height,
-            fps=float(rate) if rate else 0.0,
-            video_codec=video.codec_context.name,
-            pix_fmt=video.codec_context.pix_fmt or "",
-            audio_codec=audio.codec_context.name if audio else None,
-            audio_sample_rate=audio.codec_context.sample_rate if audio else None,
-        )
+        return _info(container)
+
+
+def probe_headers(path: Path) -> tuple[VideoInfo, str | None]:
+    """What probe_video says, from the headers alone, and the container ("mp4", "mov", or None
+    for any other) from the same open.
+
+    No frame is decoded (~0.5 ms instead of ~10 for a 720p take), so the pixel format, which
+    only a decoded frame tells, is left "". Every other field is the same.
+    """
+    with _open_video(path, HEADERS_ONLY) as container:
+        return _info(container), _isobmff_kind(container, path)
+
+
+def _info(container) -> VideoInfo:
+    video = container.streams.video[0]
+    audio = container.streams.audio[0] if container.streams.audio else None
+    rate = video.average_rate or video.guessed_rate or video.base_rate
+    return VideoInfo(
+        duration=_duration(container, video),
+        width=video.codec_context.width,
+        height=video.codec_context.height,
+        fps=float(rate) if rate else 0.0,
+        video_codec=video.codec_context.name,
+        pix_fmt=video.codec_context.pix_fmt or "",
+        audio_codec=audio.codec_context.name if audio else None,
+        audio_sample_rate=audio.codec_context.sample_rate if audio else None,
+    )

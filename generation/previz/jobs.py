@@ -14,8 +14,11 @@ from PIL import Image
 from generation.models import PrevizJob
 from generation.previz import animatic
 from generation.provenance import credentials as provenance
+from generation.sound import speech
 from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
+from projects.models import Scene
+from projects.storyboard.sound.mix import previz_sound, previz_sound_recipe
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ def previz_job_run(job_id: str) -> None:
 def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> None:
     """Draw, sign and thumbnail the job into `folder` (scratch: a killed render is swept)."""
     raw = folder / "unsigned.mp4"
+    audio, subtitles = _voice_over(spec)
     animatic.render_animatic(
         out_path=raw,
         width=width,
@@ -82,6 +86,8 @@ def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> Non
         on_progress=report,
         background=_reference_image(spec),
         cast=_cast_portraits(spec),
+        audio=audio,
+        subtitles=subtitles,
     )
     provenance.sign_mp4(
         src=raw,
@@ -95,6 +101,27 @@ def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> Non
     )
     raw.unlink(missing_ok=True)
     animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+
+
+def _voice_over(spec: dict):
+    """The scene's lines spoken (and its bed under them) with a subtitle for each while it is spoken;
+    (None, None) for a scene without lines, which keeps the pad tone and the prompt's subtitles.
+
+    The voices, recordings and bed are the scene's as the job runs (read here, in the worker, so booking
+    a take or planning a batch costs no query more): a recording whose person's consent was revoked
+    meanwhile is not heard. A scene deleted since speaks its recipe's lines in default voices."""
+    recipe = spec.get("recipe") or {}
+    if not recipe.get("dialogue"):
+        return None, None
+    scene = Scene.objects.select_related("project").filter(pk=(recipe.get("scene") or {}).get("id")).first()
+    sound = previz_sound_recipe(scene) if scene is not None else {"lines": [
+        {"speaker": e["speaker"], "text": e["text"], "voice": speech.default_voice(e["speaker"]),
+         "rate": speech.DEFAULT_RATE, "pitch": speech.DEFAULT_PITCH} for e in recipe["dialogue"]]}
+    if not sound.get("lines"):
+        return None, None
+    seconds = int(spec["seconds"])
+    audio, cues = previz_sound(sound, seconds=seconds, storage=default_storage)
+    return audio, [(cue.start, min(cue.end, seconds), f"{cue.speaker}: {cue.text}") for cue in cues]
 
 
 def _open_image(name: str) -> Image.Image | None:
@@ -111,7 +138,10 @@ def _open_image(name: str) -> Image.Image | None:
 
 
 def _reference_image(spec: dict) -> Image.Image | None:
-    pinned = (spec.get("recipe") or {}).get("reference_image")
+    """What the animatic draws from: the take's start frame (a frame of the scene before, when it starts
+    from one), else the scene's reference image."""
+    recipe = spec.get("recipe") or {}
+    pinned = recipe.get("start_frame") or recipe.get("reference_image")
     if not pinned:
         return None
     try:

@@ -6,6 +6,8 @@ Checked against c2pa-python 0.38 (c2pa-rs 0.91). Facts this module relies on:
   small two-level PKI rather than one self-signed certificate.
 - Reading reports "Valid" (+ signingCredential.untrusted) for a sound file whose signer is
   unknown; only a Context carrying `trust.user_anchors` turns that into "Trusted".
+- An ingredient defined in the manifest with its `manifest_data` (a resource) and
+  `validation_results` is taken as given: the ingredient's file is not read or validated again.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import io
 import json
 import os
 import tempfile
+import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -25,6 +28,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from generation.provenance import embedded
 
 STUDIO_RECIPE_LABEL = "studio.storyboard.recipe"
 MP4 = "video/mp4"
@@ -162,10 +167,19 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
 
 
 def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
-                  parent: dict | None = None, parent_path: Path | None = None) -> None:
+                  parent: dict | None = None, parent_path: Path | None = None,
+                  inputs: tuple[InputIngredient, ...] = (), parent_read: ProvenanceReport | None = None) -> None:
     """Write `dst` = `src` with `manifest` embedded and signed; `parent` (an ingredient's
-    definition) adds `parent_path`, or `src` itself, as an ingredient."""
+    definition) adds `parent_path`, or `src` itself, as an ingredient; `inputs` add images the
+    media was made from (a start frame, an end frame) as `inputTo` ingredients.
+
+    `parent_read`: what reading that file just found. The ingredient is then made from it and
+    the file's embedded manifest store, as c2pa-rs would make it, without validating the file
+    a second time (falls back to c2pa-rs reading it when the store cannot be taken as is)."""
     dst = Path(dst)
+    ingredient = _ingredient_as_read(parent, parent_read, Path(parent_path or src), mime) if parent else None
+    if ingredient is not None:
+        manifest = {**manifest, "ingredients": [*manifest.get("ingredients", []), ingredient[0]]}
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
     try:
         # No timestamp authority (tsa_url None): there is no network. The cost is that the
@@ -174,15 +188,44 @@ def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIden
             c2pa.C2paSigningAlg.ES256, identity.chain_pem, identity.key_pem, None)
         with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder, \
                 open(src, "rb") as source, os.fdopen(fd, "w+b") as out:
-            if parent is not None:
-                with open(parent_path or src, "rb") as ingredient:
-                    builder.add_ingredient(parent, mime, ingredient)
+            if ingredient is not None:
+                builder.add_resource(PARENT_STORE, io.BytesIO(ingredient[1]))
+            elif parent is not None:
+                with open(parent_path or src, "rb") as stream:
+                    builder.add_ingredient(parent, mime, stream)
+            for item in inputs:
+                builder.add_ingredient({"title": item.title, "relationship": "inputTo", "format": item.mime},
+                                       item.mime, io.BytesIO(item.data))
             builder.sign(signer, mime, source, out)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+PARENT_STORE = "parent-manifest-store"
+
+
+def _ingredient_as_read(parent: dict, read: ProvenanceReport | None, path: Path,
+                        mime: str) -> tuple[dict, bytes] | None:
+    """The ingredient c2pa-rs would make of `path` (its definition and its manifest store), from
+    a read of it; None unless that read validated an embedded store just as c2pa-rs does for an
+    ingredient, which trusts no anchor: so only when the signer chained to none of ours (a
+    parent signed by our own CA must not be recorded as trusted by the ingredient)."""
+    store = read.manifest if read is not None else None
+    if not store or "validation_results" not in store or not store.get("active_manifest"):
+        return None
+    if UNTRUSTED not in read.codes:
+        return None
+    found = embedded.find(path)
+    if found is None:
+        return None
+    # As c2pa-rs names an ingredient: its XMP instance id, else a new one.
+    instance_id = found.instance_id or f"xmp.iid:{uuid.uuid4()}"
+    return {**parent, "format": mime, "instance_id": instance_id, "active_manifest": store["active_manifest"],
+            "validation_results": store["validation_results"],
+            "manifest_data": {"format": "application/c2pa", "identifier": PARENT_STORE}}, found.store
 
 
 TAKE_LABEL = "studio.storyboard.take"
@@ -262,6 +305,15 @@ class TakeChecks:
 
 
 @dataclass(frozen=True)
+class InputIngredient:
+    """An image a take was made from (its start or end frame), exactly as it was sent."""
+
+    title: str
+    data: bytes
+    mime: str = "image/png"
+
+
+@dataclass(frozen=True)
 class TakeClaim:
     """What the studio states about a take it keeps: who made it, from what, with whose consent,
     and what its checks found in the file the provider delivered."""
@@ -275,15 +327,20 @@ class TakeClaim:
     consents: list[dict]  # [{"character": id, "grant": id | None, "sha256": str | None}]
     do_not_train: bool
     checks: TakeChecks
+    inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
+    continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
 
     @property
     def consents_sha256(self) -> str:
         return canonical_sha256(self.consents)
 
 
-def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4) -> None:
+def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeClaim, mime: str = MP4,
+              read: ProvenanceReport | None = None) -> None:
     """Write `dst` = `src` signed with the studio's manifest; the provider's own manifest in
-    `src` (when it has one) becomes its parent ingredient, so nothing it said is lost."""
+    `src` (when it has one) becomes its parent ingredient, so nothing it said is lost.
+
+    `read`: the reading of `src` that the checks come from, so it is not validated again."""
     name, _, version = claim.claim_generator.partition("/")
     generator = {"name": name, **({"version": version} if version else {})}
     assertions = [
@@ -300,6 +357,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "request": {"alg": "sha256", "hash": claim.request_sha256},
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
+            **({"continuity": list(claim.continuity)} if claim.continuity else {}),
         }},
         {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
     ]
@@ -309,7 +367,8 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
                 "assertions": assertions}
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
     sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
-                  parent=parent if claim.checks.credentials != "none" else None)
+                  parent=parent if claim.checks.credentials != "none" else None, inputs=claim.inputs,
+                  parent_read=read)
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -330,7 +389,8 @@ _FAILURE_WORDS = {
     "manifest.inaccessible": "the credentials could not be read",
 }
 # Codes c2pa-rs reports on files that are sound; they say nothing was tampered with.
-_NOT_FAILURES = {"signingCredential.untrusted"}
+UNTRUSTED = "signingCredential.untrusted"
+_NOT_FAILURES = {UNTRUSTED}
 
 CONFIGURE_SIGNING = ("To sign with a certificate from a recognised certificate authority, set "
                      "C2PA_SIGN_CERT_CHAIN (leaf then intermediates, PEM) and C2PA_SIGN_KEY.")
@@ -387,14 +447,21 @@ def read_provenance(path: Path, *, trust_anchors_pem: bytes | None = None,
     `trust_anchors_pem`: roots the operator trusts ("trusted"). `studio_ca_pem`: the studio's
     own local CA, never a trust anchor: a file it signed reads "studio", not "trusted".
     """
-    report = _read(path, trust_anchors_pem)
-    if report.state == "valid" and studio_ca_pem:
-        # Checked cryptographically, not by the signer's name (anyone can call a CA that):
-        # a second read with our CA as the only anchor says whether the chain ends there.
-        if _read(path, studio_ca_pem).state == "trusted":
-            codes = [c for c in report.codes if c != "signingCredential.untrusted"]
-            report = replace(report, state="studio", codes=codes)
-    return report
+    # One read, with the operator's roots and our CA together: whether the chain ends at one of
+    # them is checked cryptographically, never by the signer's name (anyone can call a CA that).
+    report = _read(path, _joined(trust_anchors_pem, studio_ca_pem))
+    if report.state != "trusted" or not studio_ca_pem:
+        return report
+    # Which one only needs a second read when the operator configured roots too.
+    if trust_anchors_pem and _read(path, trust_anchors_pem).state == "trusted":
+        return report
+    return replace(report, state="studio")
+
+
+def _joined(*bundles: bytes | None) -> bytes | None:
+    """PEM bundles as one (a bundle is a list of certificates; a line break keeps them apart)."""
+    present = [bundle.strip() for bundle in bundles if bundle]
+    return b"\n".join(present) + b"\n" if present else None
 
 
 def _read(path: Path, anchors_pem: bytes | None) -> ProvenanceReport:
@@ -426,7 +493,9 @@ def read_kept_take(path: Path, *, trust_anchors_pem: bytes | None = None,
     anchors (ingredientDeltas); its hard binding was checked when the copy was made (the
     ingredient's own validation results). A copy altered in storage since reads tampered.
     """
-    kept = read_provenance(path, trust_anchors_pem=trust_anchors_pem, studio_ca_pem=studio_ca_pem)
+    # The parent's re-validation below (ingredientDeltas) must be against the operator's roots
+    # alone: our CA is checked on its own, after.
+    kept = _read(path, trust_anchors_pem)
     if kept.state in ("invalid", "none"):
         return kept  # the stored copy itself was altered, or stripped, after the studio signed it
     store = kept.manifest

@@ -11,11 +11,13 @@ when the team refuses AI training.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import c2pa
+from django.core.files.storage import default_storage
 from django.db.models import Q
 
 from generation.models import Render
@@ -23,6 +25,8 @@ from generation.previz import animatic
 from generation.previz.jobs import ALGORITHMIC_MEDIA, claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance.credentials import ingredient_title
+from generation.providers import facts_for
+from generation.storage import reference
 from projects.models import ConsentGrant, Team
 
 log = logging.getLogger(__name__)
@@ -41,15 +45,60 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks) -> provenance.T
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
         claim_generator=claim_generator(),
-        digital_source_type=(ALGORITHMIC_MEDIA if render.provider == "local"
-                             else provenance.TRAINED_ALGORITHMIC_MEDIA),
+        digital_source_type=(provenance.TRAINED_ALGORITHMIC_MEDIA if _trained(render.provider)
+                             else ALGORITHMIC_MEDIA),
         provider=render.provider,
         model=render.model,
         request_sha256=provenance.canonical_sha256(render.recipe),
         consents=consents_at_render_time(render),
         do_not_train=Team.objects.values_list("do_not_train", flat=True).get(pk=scene.project.team_id),
         checks=checks,
+        **take_frames(render),
     )
+
+
+def _trained(kind: str) -> bool:
+    """Whether the take's provider renders with a trained model (ProviderFacts.trained_model); a kind the
+    studio no longer has an adapter for was a remote provider's."""
+    facts = facts_for(kind)
+    return facts is None or facts.trained_model
+FRAME_ROLES = (("start_frame", "start"), ("end_frame", "end"))
+
+
+def take_frames(render: Render) -> dict:
+    """The frames a take started from and ended on (issue #25): each as an ingredient of its manifest,
+    the exact image that was sent (fitted again from the original the recipe pinned: the same bytes), and
+    what its assertion says of it."""
+    size = (render.recipe.get("parameters") or {}).get("size", "")
+    inputs, facts = [], []
+    for key, role in FRAME_ROLES:
+        entry = render.recipe.get(key)
+        if not entry:
+            continue
+        said = {"role": role, "source": entry.get("source"), "original_sha256": entry.get("sha256")}
+        if entry.get("source") == "take":
+            said.update(scene=entry["scene"]["number"], take=entry["take"]["id"], take_number=entry["take"]["number"],
+                        frame=entry["frame"])
+        try:
+            with default_storage.open(entry["original"], "rb") as original:
+                data = reference.fit(original, size=size, mode=entry.get("fit", "crop"))
+        except (OSError, ValueError) as exc:  # gone since (its take's files deleted with consent): say so
+            log.warning("take %s: its %s frame could not be attached: %s", render.pk, role, exc)
+            facts.append({**said, "attached": False})
+            continue
+        facts.append({**said, "attached": True, "sha256": hashlib.sha256(data).hexdigest()})
+        inputs.append(provenance.InputIngredient(title=frame_title(role, entry), data=data))
+    return {"inputs": tuple(inputs), "continuity": tuple(facts)}
+
+
+def frame_title(role: str, entry: dict) -> str:
+    """ "Start frame: frame 95 (the last) of scene 1, take 2" / "End frame: an image"."""
+    what = "Start frame" if role == "start" else "End frame"
+    if entry.get("source") != "take":
+        return f"{what}: an image"
+    which = f"frame {entry['frame']}" + (" (the last)" if entry.get("last") else " (the first)" if entry["frame"] == 0
+                                         else "")
+    return f"{what}: {which} of scene {entry['scene']['number']}, take {entry['take']['number']}"
 
 
 def consents_at_render_time(render: Render) -> list[dict]:
@@ -78,20 +127,22 @@ def _consent_entry(character_id: int, grant) -> dict:
     return {"character": character_id, "grant": grant.pk, "sha256": provenance.canonical_sha256(terms)}
 
 
-def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks) -> SignedTake:
+def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
+              read: provenance.ProvenanceReport | None = None, container: str | None = None) -> SignedTake:
     """The file to store for this take: signed by the studio where the format allows.
 
     `checks`: what reading the delivered file and checking it against the booking found, from
-    the reads the pipeline already made (the file is read once more only to be signed)."""
+    the reads the pipeline already made: `read` (its C2PA reading) and `container` (what its
+    headers say it is, "other" for neither MP4 nor MOV) spare reading it again."""
     try:
-        mime = MIME[animatic.video_container(video)]
-    except ValueError:  # WebM and other containers C2PA cannot embed a manifest in
+        mime = MIME[container or animatic.video_container(video)]
+    except (KeyError, ValueError):  # WebM and other containers C2PA cannot embed a manifest in
         return SignedTake(video, {"studio_signed": False, "studio_note":
                                   "Stored unsigned: this video format cannot carry content credentials."})
     signed = video.with_name(f"signed{video.suffix}")
     try:
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render, checks=checks), mime=mime)
+                             claim=take_claim(render, checks=checks), mime=mime, read=read)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,

@@ -1,17 +1,31 @@
 """Provider registry. One module per provider behind generation.providers.base.Provider.
 
-Beside the adapters: a team's connections (connections.py, connection_views.py), keys
-encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py, workflow_views.py)
-and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
+Finding a kind's adapter and what it declares (adapter_class, facts_for) lives in facts.py,
+re-exported here. Beside the adapters: a team's connections (connections.py,
+connection_views.py), keys encrypted at rest (crypto.py), ComfyUI workflows (comfy_workflows.py,
+workflow_views.py) and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
-import importlib
 import threading
 import time
 
 from generation.models import ComfyWorkflow, ConnectionKind
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSource,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
+from .facts import adapter_class, facts_for
 
 
 def _sleep(seconds: float) -> None:
@@ -29,7 +43,7 @@ def provider_for(connection) -> Provider:
     One adapter, and so one pooled httpx client, per connection and process;
     editing the connection (URL, auth, key) gives it a fresh one.
     """
-    if connection is None or connection.kind == "local":
+    if connection is None or connection.kind == "local":  # the registry's own entry: no client to pool
         return _build(connection)
     cache_key = (connection.pk, connection.kind, connection.base_url, connection.auth_style,
                  connection.api_key_encrypted, connection.webhook_secret_encrypted)
@@ -121,45 +135,29 @@ _BUILDERS = {
 }
 
 
-# Connection kind → (module, class) of its adapter, for what an adapter declares about its wire
-# (Provider class attributes) without building a client or decrypting a key; imported on first ask.
-_ADAPTER_CLASSES = {
-    "local": ("local_previz", "LocalPrevizProvider"),
-    "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
-    "replicate": ("replicate", "ReplicateProvider"),
-    "veo": ("veo", "VeoProvider"),
-    "runway": ("runway", "RunwayProvider"),
-    "fal": ("fal", "FalProvider"),
-    "comfyui": ("comfyui", "ComfyUIProvider"),
-}
-
-
-def adapter_class(kind: str) -> type[Provider]:
-    """The adapter class for a connection kind (ProviderError for a kind the studio has no adapter for)."""
-    if kind not in _ADAPTER_CLASSES:
-        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
-    module, name = _ADAPTER_CLASSES[kind]
-    return getattr(importlib.import_module(f".{module}", __name__), name)
-
-
 def remote_kinds() -> list[tuple[str, str]]:
     """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
-    return [(value, label) for value, label in ConnectionKind.choices if value in _BUILDERS and value != "local"]
+    return [(value, label) for value, label in ConnectionKind.choices
+            if value in _BUILDERS and not adapter_class(value).facts.built_in]
 
 
 def webhook_url_for(connection) -> str | None:
-    """Where the provider should call back, when this studio is reachable and has a secret."""
+    """Where the provider should call back: when this studio is reachable, the provider calls back at
+    all, and the connection has what checks its signatures (its secret, or the provider's own keys)."""
     from django.conf import settings
     from django.urls import reverse
 
-    # fal signs with its own published keys: its connections need no secret of ours.
-    signed_by_provider = connection.kind == "fal"
-    if not (settings.PUBLIC_BASE_URL and (connection.webhook_secret_encrypted or signed_by_provider)):
+    facts = facts_for(connection.kind)
+    scheme = facts.webhooks if facts is not None else WebhookScheme.NONE
+    signed = (scheme == WebhookScheme.FAL_KEYS
+              or (scheme == WebhookScheme.STANDARD and connection.webhook_secret_encrypted))
+    if not (settings.PUBLIC_BASE_URL and signed):
         return None
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("generation:webhook", args=[connection.webhook_token])
 
 
 __all__ = [
-    "JobProbe", "JobState", "ModelSpec", "Provider", "ProviderError", "RenderRequest",
-    "adapter_class", "provider_for", "remote_kinds", "webhook_url_for",
+    "CancelRefund", "JobListing", "JobProbe", "JobState", "ModelSource", "ModelSpec", "Provider",
+    "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
+    "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

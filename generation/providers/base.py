@@ -3,6 +3,11 @@
 submit → a provider job id; poll → a JobState; download → bytes streamed to a
 local file; cancel where the provider has it. Remote adapters map their wire
 format onto this; the built-in previz provider implements it in-process.
+
+Each adapter also declares what its provider is (ProviderFacts): where it lives, how the key
+is sent, how it calls back, what a cancel does and costs, whether it lists jobs and reports
+job time and cost, which continuity frames its wire carries. Forms, pages, the catalog,
+webhook receipt and the pipeline ask those facts instead of branching on a connection's kind.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
@@ -24,7 +31,8 @@ class RenderRequest:
     scene_number: int = 1
     camera_notes: str = ""
     recipe: dict = field(default_factory=dict)
-    input_reference: Path | None = None  # an image already fitted to `size`
+    input_reference: Path | None = None  # the start frame, already fitted to `size`
+    end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
@@ -100,6 +108,108 @@ class ProviderError(Exception):
         self.code = code
 
 
+class WebhookScheme(StrEnum):
+    """How the provider tells the studio a job changed."""
+
+    NONE = "none"  # it calls nobody back: the studio polls every take
+    STANDARD = "standard"  # Standard Webhooks, signed with the connection's secret (whsec_…)
+    FAL_KEYS = "fal-keys"  # Ed25519, checked against fal's published key set: no secret to paste
+
+
+class CancelRefund(StrEnum):
+    """What a job canceled while it runs still costs."""
+
+    FREE = "free"  # nobody bills it (your own GPU, the built-in previz)
+    WORK_DONE = "work-done"  # the provider may bill the work already done
+    NONE = "none"  # no refund: billed as if it had finished (Runway; and any job nothing can stop)
+
+
+class JobListing(StrEnum):
+    """Whether a create whose answer was lost can be found again (generation/renders/lookups.py)."""
+
+    NONE = "none"  # the API cannot list jobs
+    RECENT = "recent"  # recent jobs can be searched; not finding ours proves little
+    COMPLETE = "complete"  # every job there is: not found means never created
+
+
+class ModelSource(StrEnum):
+    """Where a connection's models come from."""
+
+    CATALOG = "catalog"  # the studio ships them (owners edit the team's copy)
+    REGISTERED = "registered"  # the owner registers what the gateway serves, with the fields it accepts
+    WORKFLOWS = "workflows"  # the owner uploads workflow graphs and maps their inputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProviderFacts:
+    """What a provider is, declared once by its adapter and read by every form, page and receiver.
+
+    The fields that touch money and trust have no default: an adapter must say them."""
+
+    title: str  # the provider as a sentence names it: "Runway", "Google Veo"
+    default_base_url: str  # "" when the owner must give one (base_url_example shows what)
+    auth_header: str  # how the key travels, as the Providers page shows it
+    webhooks: WebhookScheme
+    # The API can stop a running job (True), or canceling only stops the studio watching it (False).
+    cancels: bool
+    cancel_refund: CancelRefund
+    job_listing: JobListing
+    # A finished job says how long it ran by the provider's clock (JobState.provider_seconds). When not,
+    # the studio can only guess its end between two polls, and polls once more near the expected end
+    # to narrow that guess (generation.renders.pipeline, the poll schedule).
+    reports_job_time: bool
+    # A job's answer says what it cost (JobState.billed_cost or billed_seconds): that becomes the take's
+    # recorded cost (generation.spend.billing), the estimate otherwise.
+    reports_billed_cost: bool
+    # The provider charges for a job its moderation refused after accepting it (Runway: "Moderated
+    # generations have the same credit cost as successful generations"). When not (Google: "You have
+    # not been charged"), a refused take gives its estimate back (generation.spend.budget). Never give
+    # back what a provider may have billed.
+    bills_refused_jobs: bool
+    # Without a default, what the owner gives, in words and by example.
+    base_url_words: str = ""
+    base_url_example: str = ""
+    auth_configurable: bool = False  # the connection's auth style picks the header (Azure's api-key)
+    key_required: bool = True
+    webhook_secret_from_api: bool = False  # the API hands out the signing secret (Replicate)
+    deletes_finished: bool = False  # the API can delete its copy of a finished job
+    model_source: ModelSource = ModelSource.CATALOG
+    built_in: bool = False  # runs in the studio itself: nothing it is given leaves this machine
+    # Its videos come from a trained model (C2PA's trainedAlgorithmicMedia); False for one that draws
+    # them by rule (algorithmicMedia: the previz animatic).
+    trained_model: bool = True
+    # Continuity this adapter puts on its provider's wire, for models whose catalog entry declares it:
+    # an end frame beside the start frame (RenderRequest.end_frame), the cast's likeness reference
+    # images (RenderRequest.character_images). A catalog row cannot declare what its wire cannot carry
+    # (generation.catalog.declaration_problems), so a frame is never silently dropped.
+    sends_end_frame: bool = False
+    sends_reference_images: bool = False
+
+    @property
+    def lists_jobs(self) -> bool:
+        return self.job_listing != JobListing.NONE
+
+    @property
+    def job_list_is_complete(self) -> bool:
+        return self.job_listing == JobListing.COMPLETE
+
+    @property
+    def declares_fields(self) -> bool:
+        """Each registered model declares the fields its gateway accepts beyond the wire format."""
+        return self.model_source == ModelSource.REGISTERED
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """What a verified webhook delivery is about, read by the adapter from its provider's payload."""
+
+    job_id: str  # the job as the provider names it
+    event: str  # its event type or status, kept with the delivery
+    # When a take stores more than the provider's id (fal: the request id, then its URLs), the stored
+    # job id starts with this; "" when it is the provider's id itself.
+    stored_prefix: str = ""
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     id: str
@@ -114,15 +224,19 @@ class Provider(ABC):
     name: str
     models: tuple[ModelSpec, ...]
     has_thumbnail: bool = False
-    # The finished job says how long it ran by the provider's clock (JobState.provider_seconds).
-    # When not, the studio can only guess its end between two polls, and polls once more near the
-    # expected end to narrow that guess (generation.renders.pipeline, the poll schedule).
-    reports_job_time: bool = True
-    # The provider charges for a job its moderation refused after accepting it (Runway: "Moderated
-    # generations have the same credit cost as successful generations"). When not (Google: "You have
-    # not been charged"), a refused take gives its estimate back (generation.spend.budget). True unless
-    # the provider says otherwise: never give back what a provider may have billed.
-    bills_refused_jobs: bool = True
+    facts: ClassVar[ProviderFacts]  # every adapter declares its own
+
+    @classmethod
+    def prompt_problems(cls, *, model_id: str, prompt: str) -> list[str]:
+        """Plain-words reasons the provider would refuse this prompt for this model (empty if fine):
+        asked at booking, so a prompt it would refuse is never booked."""
+        return []
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """The job a webhook delivery (already verified) is about. Adapters whose provider calls
+        back read their payload here."""
+        return WebhookNotice(job_id="", event="")
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)
@@ -151,35 +265,21 @@ class Provider(ABC):
         """Stream the result `variant` ("video" or "thumbnail") into `dest`."""
 
     def cancel(self, job_id: str) -> bool:
+        """Stop a running job, where the API can (facts.cancels); True when the provider took it."""
         return False
-
-    @property
-    def can_cancel(self) -> bool:
-        """The provider's API can stop a running job (the adapter implements cancel)."""
-        return type(self).cancel is not Provider.cancel
 
     def delete(self, job_id: str) -> bool:
-        """Remove the provider's copy of a finished job, where the API can; True once it is gone."""
+        """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);
+        True once it is gone."""
         return False
-
-    @property
-    def can_delete(self) -> bool:
-        return type(self).delete is not Provider.delete
-
-    @property
-    def can_list_jobs(self) -> bool:
-        """find_job can look (the adapter implements it): not finding a job then means something."""
-        return type(self).find_job is not Provider.find_job
 
     # Where a person can look for a job we could not confirm (shown with "may be billed").
     job_listing_hint: str = "Check the provider's own list of recent jobs."
-    # True when find_job sees every job there is (our own job book): not found means never created.
-    job_list_is_complete: bool = False
 
     def find_job(self, probe: JobProbe) -> str | None:
         """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.
 
-        Providers whose API cannot list jobs keep this default: nothing can be found."""
+        Providers whose API cannot list jobs (facts.job_listing) keep this default: nothing can be found."""
         return None
 
     def test_connection(self) -> str:

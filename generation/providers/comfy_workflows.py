@@ -19,10 +19,10 @@ from django.utils.text import slugify
 from generation.models import (
     CatalogModel,
     ComfyWorkflow,
-    ConnectionKind,
     FramesRule,
     ProviderConnection,
 )
+from generation.providers import ModelSource, facts_for
 from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters, parse_id
 from projects.models import AuditAction
@@ -176,8 +176,11 @@ def guess_inputs(graph: dict) -> dict:
     # The output node's rate decides how long the file plays; fall back to any rate input.
     if found := first(FPS_INPUTS, lambda c: "Save" in c or "Combine" in c or "CreateVideo" in c) or first(FPS_INPUTS):
         guess["fps"] = found
-    if found := first(("image",), lambda c: c == "LoadImage"):
-        guess["image"] = found
+    images = [[i.node_id, i.name] for i in literals if i.name == "image" and i.class_type == "LoadImage"]
+    if images:
+        guess["image"] = images[0]
+    if len(images) == 2:  # a first-last-frame workflow (LTX, Wan FLF2V) loads its two frames in order
+        guess["end_image"] = images[1]
     return guess
 
 
@@ -200,7 +203,8 @@ def _guess_fps(graph: dict, inputs: dict) -> int:
 
 def workflow_upload(*, connection: ProviderConnection, user, name: str, data: bytes) -> ComfyWorkflow:
     """Keep an uploaded graph with a first guess at its inputs; it renders once the owner confirms them."""
-    if connection.kind != ConnectionKind.COMFYUI:
+    facts = facts_for(connection.kind)
+    if facts is None or facts.model_source != ModelSource.WORKFLOWS:
         raise ValidationError("Workflows are uploaded to ComfyUI connections.")
     graph = workflow_parse(data)
     inputs = guess_inputs(graph)
@@ -228,13 +232,19 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
     if "prompt" not in inputs:
         raise ValidationError("Choose the input that takes the prompt: without it every take renders "
                               "the same picture.")
+    if "end_image" in inputs and "image" not in inputs:
+        raise ValidationError("A workflow that ends on an end frame starts from a start frame too: choose the "
+                              "input that takes the reference image (start frame) as well.")
+    if "end_image" in inputs and inputs["end_image"] == inputs.get("image"):
+        raise ValidationError("The start frame and the end frame need two different image inputs.")
     with transaction.atomic():
         before = _mapping_of(workflow, workflow.catalog_model)
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
         model, created = CatalogModel.objects.update_or_create(
             connection=workflow.connection, model_id=workflow.slug,
-            defaults={"kind": ConnectionKind.COMFYUI, "display_name": workflow.name, "sizes": sizes,
+            defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
+                      "end_frame": "end_image" in inputs,
                       "price_per_second": {"*": float(price_per_second)},
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})
         workflow.catalog_model = model

@@ -20,7 +20,18 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from .base import JobProbe, JobState, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSource,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 VIDEO_SUFFIXES = (".mp4", ".webm")  # preferred in this order: WebM cannot carry C2PA
@@ -64,7 +75,8 @@ def _seed(value) -> int | None:
     return int(text) if int(text) < 2**64 else None
 
 
-def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "") -> dict:
+def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "",
+               end_image_name: str = "") -> dict:
     """A deep copy of the workflow's graph with the mapped inputs set for this take."""
     params = (request.recipe or {}).get("parameters", {})
     seed = _seed(params.get("seed"))
@@ -81,6 +93,8 @@ def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, im
         values["negative_prompt"] = negative
     if image_name:
         values["image"] = image_name
+    if end_image_name:
+        values["end_image"] = end_image_name
     graph = copy.deepcopy(workflow.graph)
     for role, value in values.items():
         target = workflow.inputs.get(role)
@@ -115,10 +129,21 @@ def node_errors_in_words(body: dict) -> str:
 class ComfyUIProvider(HttpAdapter, Provider):
     key = "comfyui"
     has_thumbnail = False  # the studio takes a frame of the video
-    # We name every job ourselves and look it up by that name: not found means never created
-    # (unless the server was restarted, which also loses what it was running).
-    job_list_is_complete = True
-    bills_refused_jobs = False  # your own GPU: nobody bills
+    facts = ProviderFacts(
+        title="ComfyUI", default_base_url="", base_url_words="your server's address",
+        base_url_example="http://192.168.1.20:8188",
+        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
+        auth_header="none (a bearer key only for a reverse proxy in front of it)", key_required=False,
+        webhooks=WebhookScheme.NONE,
+        cancels=True, cancel_refund=CancelRefund.FREE,  # your own GPU: nobody bills
+        # We name every job ourselves and look it up by that name: not found means never created
+        # (unless the server was restarted, which also loses what it was running).
+        job_listing=JobListing.COMPLETE,
+        reports_job_time=True,  # execution_start and execution_success timestamps
+        reports_billed_cost=False, bills_refused_jobs=False,
+        model_source=ModelSource.WORKFLOWS,
+        sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+    )
 
     def __init__(
         self,
@@ -155,7 +180,17 @@ class ComfyUIProvider(HttpAdapter, Provider):
                 raise ProviderError("This workflow starts from a reference image: add one to the scene.",
                                     code="invalid_request")
             image_name = self._upload_image(Path(request.input_reference), prompt_id)
-        graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name)
+        end_image_name = ""
+        if workflow.inputs.get("end_image"):
+            if request.end_frame is None:
+                raise ProviderError("This workflow ends on an end frame: end the scene on an image or on the "
+                                    "next scene's first frame.", code="invalid_request")
+            end_image_name = self._upload_image(Path(request.end_frame), f"{prompt_id}-end")
+        elif request.end_frame is not None:
+            raise ProviderError("This workflow has no end frame input: map one (End frame image) on the "
+                                "connection, or choose another model.", code="invalid_request")
+        graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
+                           end_image_name=end_image_name)
         body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
         response = self._send("POST", "/prompt", idempotent=False, json=body)
         if response.status_code == 400:

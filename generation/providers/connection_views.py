@@ -3,16 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import catalog
-from generation.models import ComfyWorkflow, ConnectionKind, ProviderConnection
-from generation.providers import connections
+from generation.providers import connections, facts_for
 from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
+from generation.providers.selectors import team_connections
 from projects.access import get_connection_for, membership_for, require
 from projects.htmx import wants_fragment
 
@@ -35,18 +34,17 @@ def connection_list(request, team_pk):
             else:
                 messages.success(request, f"Added {connection.label}. " + (
                     "Testing it now, and fetching its webhook signing secret."
-                    if connection.kind == "replicate" and not form.cleaned_data["webhook_secret"]
+                    if facts_for(connection.kind).webhook_secret_from_api and not form.cleaned_data["webhook_secret"]
                     else "Test it to check the key."))
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
-    team_connections = list(ProviderConnection.objects.filter(team=membership.team).prefetch_related(
-        "models", Prefetch("workflows", queryset=ComfyWorkflow.objects.defer("graph"))))
-    for connection in team_connections:
+    listed = team_connections(team=membership.team)
+    for connection in listed:
         connection.webhook_url = request.build_absolute_uri(
             reverse("generation:webhook", args=[connection.webhook_token]))
     context = {
         "team": membership.team, "membership": membership, "form": form,
-        "connections": team_connections,
+        "connections": listed,
         "model_form": RegisterModelForm(),
     }
     return render(request, PAGE, context)
@@ -94,7 +92,7 @@ def catalog_entry_edit(request, team_pk, pk, entry_pk):
         raise Http404("No such model on this connection.")
     entry = catalog.resolve(connection, listed.model_id)  # the team's copy, even from a shipped row's link
     form = CatalogEntryForm(request.POST or None, initial=CatalogEntryForm.initial_for(entry),
-                            declares_fields=connection.kind == ConnectionKind.OPENAI_VIDEOS)
+                            declares_fields=facts_for(connection.kind).declares_fields, kind=connection.kind)
     if request.method == "POST" and "reset" in request.POST:
         return _entry_reset(request, connection, entry)
     if request.method == "POST" and form.is_valid():
@@ -153,6 +151,7 @@ def model_register(request, team_pk, pk):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
+                             for f, e in form.errors.items())
         messages.error(request, f"The model was not registered. {problems}")
     return redirect("generation:connection_list", team_pk=team_pk)

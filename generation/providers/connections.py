@@ -7,16 +7,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from generation.catalog import retired_entry_for
+from generation.catalog import declaration_problems, retired_entry_for
 from generation.models import (
     LOOKUP_WINDOW_DEFAULT,
     LOOKUP_WINDOW_MAX,
     LOOKUP_WINDOW_MIN,
     CatalogModel,
-    ConnectionKind,
     ProviderConnection,
 )
-from generation.providers import ProviderError, provider_for
+from generation.providers import ModelSource, ProviderError, facts_for, provider_for
 from generation.providers import tasks as provider_tasks
 from generation.providers.openai_videos import declared_fields_problems
 from projects.audit import audit_record, changes, url_for_log
@@ -34,7 +33,10 @@ def _lookup_window(seconds: int) -> int:
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
                       api_key: str = "", webhook_secret: str = "",
                       lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT) -> ProviderConnection:
-    if kind == ConnectionKind.LOCAL:
+    facts = facts_for(kind)
+    if facts is None:
+        raise ValidationError(f"The studio cannot talk to “{kind}” connections.")
+    if facts.built_in:
         raise ValidationError("The local previz connection is built in.")
     connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
                                     auth_style=auth_style, created_by=user,
@@ -48,9 +50,9 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
                      details={"kind": kind, **_settings_of(connection),
                               **{name: "set" for name, value in (("api_key", api_key),
                                                                  ("webhook_secret", webhook_secret)) if value}})
-    if kind == ConnectionKind.REPLICATE and not webhook_secret:
-        # Replicate hands out the account's webhook secret: a test right away fetches it,
-        # so the owner need not paste it (and learns at once whether the key works).
+    if facts.webhook_secret_from_api and not webhook_secret:
+        # The provider hands out the account's webhook secret (Replicate): a test right away fetches
+        # it, so the owner need not paste it (and learns at once whether the key works).
         connection_request_test(connection=connection)
     return connection
 
@@ -112,7 +114,7 @@ def connection_test(connection_id: int) -> None:
     except ProviderError as exc:
         message, ok = exc.message, False
     # Replicate hands out the account's webhook secret: no need to make the owner paste it.
-    if ok and connection.kind == ConnectionKind.REPLICATE and not connection.webhook_secret_encrypted:
+    if ok and provider.facts.webhook_secret_from_api and not connection.webhook_secret_encrypted:
         message += " " + _fetch_webhook_secret(connection, provider)
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
@@ -122,8 +124,9 @@ def connection_test(connection_id: int) -> None:
 
 
 def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
-    """Replicate signs webhooks with one secret per account, which its API hands out:
-    fetch it once, so the owner need not copy it over. Words for the test result."""
+    """Replicate signs webhooks with one secret per account, which its API hands out
+    (ProviderFacts.webhook_secret_from_api): fetch it once, so the owner need not copy it over.
+    Words for the test result."""
     try:
         connection.set_webhook_secret(provider.webhook_secret())
     except ProviderError as exc:
@@ -145,12 +148,18 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                            sizes: list[str], durations: list[int], price_per_second: float,
                            image_input: bool = False, native_characters: bool = False,
                            supports_remix: bool = False, typical_seconds: int | None = None,
-                           extra_fields: dict[str, str] | None = None, user=None) -> CatalogModel:
+                           extra_fields: dict[str, str] | None = None, extend_seconds: list[int] | None = None,
+                           extend_returns: str = "", shot_timing: str = "", shots_max: int | None = None,
+                           shots_seconds_min: int | None = None, shots_seconds_max: int | None = None,
+                           shot_min_seconds: int | None = None, user=None) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
 
     What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
-    native characters and constant extra fields; the adapter sends nothing else."""
-    if connection.kind != ConnectionKind.OPENAI_VIDEOS:
+    native characters and constant extra fields; the adapter sends nothing else. So is what the
+    model can do for continuity (extension lengths, multi-shot limits): the format carries a start
+    frame only, so an end frame or likeness references cannot be declared (catalog.declaration_problems)."""
+    facts = facts_for(connection.kind)
+    if facts is None or facts.model_source != ModelSource.REGISTERED:
         raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
     retired = retired_entry_for(model_id)
     if retired is not None:
@@ -162,15 +171,20 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     problems = declared_fields_problems(schema)
     if problems:
         raise ValidationError(problems)
+    model = CatalogModel(
+        kind=connection.kind, connection=connection, model_id=model_id,
+        display_name=display_name or model_id, sizes=sizes, durations=durations,
+        input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
+        supports_remix=supports_remix, typical_seconds=typical_seconds or None,
+        price_per_second={"*": float(price_per_second)}, extend_seconds=list(extend_seconds or []),
+        extend_returns=extend_returns, shot_timing=shot_timing, shots_max=shots_max,
+        shots_seconds_min=shots_seconds_min, shots_seconds_max=shots_seconds_max, shot_min_seconds=shot_min_seconds,
+    )
+    if problems := declaration_problems(model):
+        raise ValidationError(problems)
     try:
         with transaction.atomic():
-            model = CatalogModel.objects.create(
-                kind=connection.kind, connection=connection, model_id=model_id,
-                display_name=display_name or model_id, sizes=sizes, durations=durations,
-                input_kinds=["text"] + (["image"] if image_input else []), input_schema=schema,
-                supports_remix=supports_remix, typical_seconds=typical_seconds or None,
-                price_per_second={"*": float(price_per_second)},
-            )
+            model.save()
             audit_record(team=connection.team_id, actor=user, action=AuditAction.MODEL_REGISTERED, target=model,
                          target_label=f"{model.display_name} ({model_id})",
                          details={"connection": connection.label, "price_per_second": model.price_per_second,

@@ -35,7 +35,18 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import (
     EXPIRED,
     HttpAdapter,
@@ -81,14 +92,22 @@ def veo31_input(request: RenderRequest) -> dict:
     books Veo with audio ($0.40/s; silent is $0.20/s). The image-to-video endpoint adds image_url."""
     inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
               "resolution": _resolution(request), "generate_audio": True}
-    if request.input_reference is not None:
+    if request.end_frame is not None:
+        # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
+        inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
+        inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
+    elif request.input_reference is not None:
         inputs["image_url"] = _data_uri(Path(request.input_reference))
     return inputs
 
 
 def seedance2_input(request: RenderRequest) -> dict:
-    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal."""
-    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": _resolution(request),
+    """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
+    480p or 720p only (fal refuses 1080p)."""
+    if _resolution(request) != "720p":  # refused here, before anything is sent or billed
+        raise ProviderError(f"fal's Seedance 2.0 renders 480p or 720p, not {request.size}: choose a 720p size.",
+                            code="invalid_request")
+    return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": "720p",
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
@@ -108,10 +127,15 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "bytedance/seedance-2.0/text-to-video": seedance2_input,
     "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
 }
-# A start frame goes to the model's image-to-video endpoint.
+# A start frame goes to the model's image-to-video endpoint; a start and an end frame to its
+# first-last-frame endpoint.
 IMAGE_ENDPOINTS = {
     "fal-ai/veo3.1": "fal-ai/veo3.1/image-to-video",
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/image-to-video",
+}
+FIRST_LAST_ENDPOINTS = {
+    "fal-ai/veo3.1": "fal-ai/veo3.1/first-last-frame-to-video",
+    "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/first-last-frame-to-video",
 }
 
 
@@ -151,6 +175,23 @@ def _path(url: str) -> str:
 class FalProvider(HttpAdapter, Provider):
     key = "fal"
     has_thumbnail = False  # the result is the video only; the studio extracts a frame
+    facts = ProviderFacts(
+        title="fal", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Key <key>",
+        webhooks=WebhookScheme.FAL_KEYS,  # ?fal_webhook=, signed with fal's published keys
+        cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # PUT cancel_url
+        job_listing=JobListing.NONE,
+        reports_job_time=True,  # metrics.inference_time
+        reports_billed_cost=False,
+        bills_refused_jobs=True,
+        sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """`{request_id, status: OK | ERROR, payload, error}`. A take stores the request id followed
+        by its URLs (FalJob.encode), so it is found by that prefix."""
+        request_id = str(payload.get("request_id", ""))
+        return WebhookNotice(job_id=request_id, event=str(payload.get("status", "")), stored_prefix=request_id + " ")
 
     job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
 
@@ -174,6 +215,11 @@ class FalProvider(HttpAdapter, Provider):
         self._connect(base_url=self._base, client=client, sleep=sleep, auth={"Authorization": f"Key {api_key}"})
 
     def endpoint_for(self, request: RenderRequest) -> str:
+        if request.end_frame is not None:
+            if request.input_reference is None or request.model not in FIRST_LAST_ENDPOINTS:
+                raise ProviderError(f"{self.name} has no endpoint taking a start and an end frame for "
+                                    f"{request.model}.", code="invalid_request")
+            return FIRST_LAST_ENDPOINTS[request.model]
         if request.input_reference is not None and request.model in IMAGE_ENDPOINTS:
             return IMAGE_ENDPOINTS[request.model]
         return request.model

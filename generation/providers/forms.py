@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
@@ -16,27 +17,41 @@ from generation.models import (
     LOOKUP_WINDOW_DEFAULT,
     LOOKUP_WINDOW_MAX,
     LOOKUP_WINDOW_MIN,
+    CatalogModel,
+    ConnectionKind,
+    ExtendReturns,
     FramesRule,
     Lifecycle,
+    ShotTiming,
 )
-from generation.providers import outbound, remote_kinds
+from generation.providers import WebhookScheme, facts_for, outbound, remote_kinds
 from generation.providers.openai_videos import declared_fields_problems
 from projects.inputs import RefuseControlCharacters
+
+
+def _base_url_help() -> str:
+    """Per provider, the address used when the field is blank, or what to give (from each adapter)."""
+    lines = []
+    for kind, label in remote_kinds():
+        facts = facts_for(kind)
+        lines.append(gettext("{provider}: leave blank for {url}.").format(provider=label, url=facts.default_base_url)
+                     if facts.default_base_url else
+                     gettext("{provider}: required, e.g. {example}.").format(provider=label,
+                                                                               example=facts.base_url_example))
+    lines.append(gettext("An address on your network works once the studio's operator allows it."))
+    return " ".join(lines)
 
 
 class ConnectionForm(RefuseControlCharacters, forms.Form):
     # Every remote kind the studio has an adapter for (the local previz is built in).
     kind = forms.ChoiceField(choices=remote_kinds)
     label = forms.CharField(max_length=120)
-    base_url = forms.URLField(
-        required=False, label="Base URL", assume_scheme="https",
-        help_text=gettext_lazy(
-            "OpenAI format: the gateway's /v1 URL. Replicate: leave blank for api.replicate.com. "
-            "ComfyUI: your server, e.g. http://192.168.1.20:8188 (an address on your network works once "
-            "the studio's operator allows it)."),
-    )
+    base_url = forms.URLField(required=False, label="Base URL", assume_scheme="https",
+                              help_text=lazy(_base_url_help, str)())
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
-                                            ("api-key", "api-key: <key> (Azure)")], initial="bearer")
+                                            ("api-key", "api-key: <key> (Azure)")], initial="bearer",
+                                   help_text=_("Only an OpenAI-format gateway lets you choose: every other "
+                                               "provider has its own header."))
     # Write-only: never rendered back into the page.
     api_key = forms.CharField(required=False, label="API key", widget=forms.PasswordInput(render_value=False),
                               strip=True)
@@ -84,19 +99,100 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        facts = facts_for(cleaned.get("kind") or "")
+        if facts is None:
+            return cleaned  # the kind itself was refused
         # A base URL already refused (not a URL, an address the studio does not call) is not also "missing".
         missing_url = not cleaned.get("base_url") and "base_url" not in self.errors
-        if cleaned.get("kind") == "openai-videos" and missing_url:
-            self.add_error("base_url", "An OpenAI-format connection needs the gateway's base URL, e.g. https://gateway.example/v1.")
-        if cleaned.get("kind") == "comfyui" and missing_url:
-            self.add_error("base_url", "A ComfyUI connection needs your server's address, e.g. http://192.168.1.20:8188.")
-        # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
-        if not self.editing and not cleaned.get("api_key") and cleaned.get("kind") != "comfyui":
+        if not facts.default_base_url and missing_url:
+            self.add_error("base_url", gettext("This connection needs {what}, e.g. {example}.")
+                           .format(what=facts.base_url_words, example=facts.base_url_example))
+        if not self.editing and not cleaned.get("api_key") and facts.key_required:
             self.add_error("api_key", "Paste the API key for this provider.")
+        if cleaned.get("auth_style", "bearer") != "bearer" and not facts.auth_configurable:
+            self.add_error("auth_style", gettext("{provider} takes its key as {header}: leave this on Bearer.")
+                           .format(provider=facts.title, header=facts.auth_header))
+        if cleaned.get("webhook_secret") and facts.webhooks != WebhookScheme.STANDARD:
+            self.add_error("webhook_secret", gettext(
+                "{provider} signs its webhooks with its own published keys: there is no secret to paste."
+                if facts.webhooks == WebhookScheme.FAL_KEYS else
+                "{provider} sends no webhooks (the studio polls each take): there is no secret to paste.")
+                .format(provider=facts.title))
         return cleaned
 
 
-class RegisterModelForm(RefuseControlCharacters, forms.Form):
+class ContinuityFields(forms.Form):
+    """What a model declares for continuity, as an owner writes it (the catalog entry page, gateway registration).
+
+    Fields the kind's wire cannot carry (an end frame, likeness references on the OpenAI format) are not
+    offered: `kind` says which (each adapter declares what it sends)."""
+
+    end_frame = forms.BooleanField(required=False, label=_("Takes an end frame (the video ends on a given image)"))
+    reference_images = forms.IntegerField(
+        required=False, min_value=0, max_value=10, initial=0, label=_("Likeness reference images it takes"),
+        help_text=_("How many images of the cast it keeps a likeness from; 0 for none."))
+    extend_seconds = forms.CharField(
+        required=False, max_length=300, label=_("Can extend a finished take by (seconds)"),
+        help_text=_("Comma-separated whole seconds, e.g. 7; empty if it cannot extend a take."))
+    extend_returns = forms.ChoiceField(
+        required=False, label=_("An extension returns"), choices=[("", "—"), *ExtendReturns.choices])
+    shot_timing = forms.ChoiceField(
+        required=False, label=_("Several shots in one take"),
+        choices=[("", _("no: one shot per request")), *ShotTiming.choices])
+    shots_max = forms.IntegerField(required=False, min_value=2, max_value=50, label=_("Most shots in one take"),
+                                   help_text=_("Empty: no stated limit."))
+    shots_seconds_min = forms.IntegerField(required=False, min_value=1, max_value=600,
+                                           label=_("Multi-shot take: shortest in all (seconds)"))
+    shots_seconds_max = forms.IntegerField(required=False, min_value=1, max_value=600,
+                                           label=_("Multi-shot take: longest in all (seconds)"))
+    shot_min_seconds = forms.IntegerField(required=False, min_value=1, max_value=600,
+                                          label=_("Shortest single shot (seconds)"))
+
+    CONTINUITY = ("end_frame", "reference_images", "extend_seconds", "extend_returns", "shot_timing", "shots_max",
+                  "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
+
+    def drop_what_the_wire_cannot_carry(self, kind: str) -> None:
+        facts = facts_for(kind)
+        if facts is None:
+            return
+        if not facts.sends_end_frame:
+            self.fields.pop("end_frame", None)
+        if not facts.sends_reference_images:
+            self.fields.pop("reference_images", None)
+
+    def clean_extend_seconds(self) -> list[int]:
+        text = self.cleaned_data.get("extend_seconds") or ""
+        return durations_clean(text) if text.strip() else []
+
+    def continuity(self) -> dict:
+        """The declaration as CatalogModel fields (what the form does not offer stays as it is)."""
+        data = {name: self.cleaned_data.get(name) for name in self.CONTINUITY if name in self.fields}
+        if "reference_images" in data:
+            data["reference_images"] = data["reference_images"] or 0
+        if "end_frame" in data:
+            data["end_frame"] = bool(data["end_frame"])
+        data["extend_returns"] = data.get("extend_returns") or ""
+        data["shot_timing"] = data.get("shot_timing") or ""
+        return data
+
+    def continuity_problems(self, *, input_kinds: list[str]) -> list[str]:
+        """What the declaration says that cannot be so (the catalog's one rule, CatalogModel.capability_problems)."""
+        probe = CatalogModel(input_kinds=input_kinds, **self.continuity())
+        return probe.capability_problems()
+
+    @staticmethod
+    def continuity_initial(model) -> dict:
+        return {"end_frame": model.end_frame, "reference_images": model.reference_images,
+                "extend_seconds": ", ".join(str(s) for s in model.extend_seconds or []),
+                "extend_returns": model.extend_returns, "shot_timing": model.shot_timing,
+                "shots_max": model.shots_max, "shots_seconds_min": model.shots_seconds_min,
+                "shots_seconds_max": model.shots_seconds_max, "shot_min_seconds": model.shot_min_seconds}
+
+
+class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
+    """A model an OpenAI-format gateway serves; what the format cannot carry (an end frame, likeness
+    references) is not offered."""
+
     model_id = forms.CharField(max_length=200, label="Model id (as the gateway names it)")
     display_name = forms.CharField(max_length=200, required=False)
     sizes = forms.CharField(help_text="Comma-separated, e.g. 1280x720, 720x1280")
@@ -130,11 +226,25 @@ class RegisterModelForm(RefuseControlCharacters, forms.Form):
             raise forms.ValidationError(problems)
         return extra
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.drop_what_the_wire_cannot_carry(ConnectionKind.OPENAI_VIDEOS)
+        # Registration declares what the gateway adds; the rest of the form comes first.
+        self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))
+
     def clean_sizes(self):
         return sizes_clean(self.cleaned_data["sizes"])
 
     def clean_durations(self):
         return durations_clean(self.cleaned_data["durations"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            for problem in self.continuity_problems(input_kinds=["text"] + (["image"] if cleaned.get("image_input")
+                                                                           else [])):
+                self.add_error(None, problem)
+        return cleaned
 
 
 SIZE = re.compile(r"([0-9]{1,5})x([0-9]{1,5})")
@@ -168,7 +278,7 @@ def durations_clean(text: str) -> list[int]:
 MAX_PRICE = Decimal("100")  # US$ a second: far above any provider's list price, so a typo is caught
 
 
-class CatalogEntryForm(RefuseControlCharacters, forms.Form):
+class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
     """An owner edits one model a connection offers: what it renders, what it costs, whether it lives."""
 
     display_name = forms.CharField(max_length=200, label="Name in the render form")
@@ -195,10 +305,12 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
 
     clean_extra_fields = RegisterModelForm.clean_extra_fields
 
-    def __init__(self, *args, declares_fields=False, **kwargs):
+    def __init__(self, *args, declares_fields=False, kind: str = "", **kwargs):
         super().__init__(*args, **kwargs)
-        if not declares_fields:  # only the OpenAI format has declared fields
+        if not declares_fields:  # only registered models declare fields (ProviderFacts.declares_fields)
             del self.fields["native_characters"], self.fields["extra_fields"]
+        self.drop_what_the_wire_cannot_carry(kind)
+        self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))
 
     @staticmethod
     def initial_for(model) -> dict:
@@ -212,6 +324,7 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
             "lifecycle_date": model.lifecycle_date, "typical_seconds": model.typical_seconds,
             "native_characters": model.declares_characters,
             "extra_fields": "\n".join(f"{k}={v}" for k, v in model.extra_fields.items()),
+            **CatalogEntryForm.continuity_initial(model),
         }
 
     def clean_sizes(self) -> list[str]:
@@ -277,6 +390,9 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
         elif lifecycle == Lifecycle.AVAILABLE and when:
             self.add_error("lifecycle_date", "An available model has no retirement date: clear it, or choose "
                                              "Deprecated.")
+        if cleaned.get("input_kinds") and not any(name in self.errors for name in self.CONTINUITY):
+            for problem in self.continuity_problems(input_kinds=cleaned["input_kinds"]):
+                self.add_error(None, problem)
         return cleaned
 
     def declared(self) -> dict | None:
@@ -286,7 +402,8 @@ class CatalogEntryForm(RefuseControlCharacters, forms.Form):
         return {"characters": self.cleaned_data["native_characters"], "extra": self.cleaned_data["extra_fields"]}
 
     def entry_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k not in ("native_characters", "extra_fields")}
+        skip = ("native_characters", "extra_fields", *self.CONTINUITY)
+        return {**{k: v for k, v in self.cleaned_data.items() if k not in skip}, **self.continuity()}
 
 
 class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
@@ -299,7 +416,8 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
-                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image"}
+                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
+                   "end_image": "End frame image"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")

@@ -16,7 +16,18 @@ from generation.models import PrevizJob
 from generation.previz import jobs
 from generation.previz import tasks as previz_tasks
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 
 PREVIZ_SIZES = ("1280x720", "720x1280", "1920x1080", "1080x1920", "1024x1024")
 
@@ -25,8 +36,15 @@ class LocalPrevizProvider(Provider):
     key = "local"
     name = "Local previz"
     has_thumbnail = True
-    reports_job_time = False  # poll says only queued, running or done, not how long the job ran
-    bills_refused_jobs = False  # free
+    facts = ProviderFacts(
+        title="The local previz", default_base_url="", auth_header="none (it runs in the studio)", key_required=False,
+        webhooks=WebhookScheme.NONE, cancels=True, cancel_refund=CancelRefund.FREE,
+        # Our job book is a table: not found means never created.
+        job_listing=JobListing.COMPLETE,
+        reports_job_time=False,  # poll says only queued, running or done, not how long the job ran
+        reports_billed_cost=False, bills_refused_jobs=False,  # free
+        built_in=True, trained_model=False,  # it draws animatics by rule
+    )
     models = (
         ModelSpec(
             id="previz-animatic-1",
@@ -61,7 +79,6 @@ class LocalPrevizProvider(Provider):
         return str(job.id)
 
     job_listing_hint = "Retry the take: the local previz is free."
-    job_list_is_complete = True
 
     def find_job(self, probe: JobProbe) -> str | None:
         """Our job book is a table: the oldest job since the crash with exactly this request."""

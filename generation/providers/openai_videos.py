@@ -16,7 +16,20 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSource,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
 STATUSES = {
@@ -63,6 +76,27 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     # The API's thumbnail variant is WebP and the studio stores JPEG; extracting
     # a frame from the downloaded video is simpler than converting formats.
     has_thumbnail = True  # a WebP; the studio converts it to its JPEG thumbnail
+    facts = ProviderFacts(
+        title="The gateway", default_base_url="", base_url_words="the gateway's base URL",
+        base_url_example="https://gateway.example/v1",
+        auth_header="Authorization: Bearer <key>", auth_configurable=True,  # Azure's v1 API: api-key
+        webhooks=WebhookScheme.STANDARD,
+        # The Videos API has no cancel: a job the studio no longer wants runs to its end (and may be
+        # billed by whatever the gateway forwards to); then its copy is deleted.
+        cancels=False, cancel_refund=CancelRefund.NONE, deletes_finished=True,
+        job_listing=JobListing.RECENT,  # GET /videos, newest first
+        reports_job_time=True,  # created_at and completed_at
+        reports_billed_cost=False,
+        # A gateway may forward to a provider that bills refused jobs: never assume it does not.
+        bills_refused_jobs=True,
+        model_source=ModelSource.REGISTERED,
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """`{type: video.completed | video.failed, data: {id}}`: the video to look at again."""
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        return WebhookNotice(job_id=str(data.get("id", "")), event=str(payload.get("type", "")))
 
     def __init__(
         self,
@@ -88,6 +122,9 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return error_from_response(response, self.name, **kwargs)
 
     def submit(self, request: RenderRequest) -> str:
+        if request.end_frame is not None:
+            raise ProviderError("The OpenAI Videos format takes a start frame only (input_reference), no end "
+                                "frame.", code="invalid_request")
         # Always multipart, like the official SDK: gateways parse the form,
         # and `seconds` is a string there ("8"), never a JSON number.
         fields = {
@@ -185,8 +222,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             provider_name=self.name,
         )
 
-    # No cancel: the Videos API has none (the base class's cancel, so can_cancel is False). A job
-    # the studio no longer wants runs to its end; then its copy is deleted.
+    # No cancel: the Videos API has none (facts.cancels). A job the studio no longer wants runs to
+    # its end; then its copy is deleted.
 
     def delete(self, job_id: str) -> bool:
         """DELETE /videos/{id}: only a finished video can be deleted. True once it is gone
@@ -207,7 +244,11 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
 
     def find_job(self, probe: JobProbe) -> str | None:
         """GET /videos?order=desc, newest first, back to when we sent the create; our video is the
-        oldest one not owned by another take with exactly our model, size, seconds and prompt."""
+        oldest one not owned by another take with exactly our model, size, seconds and prompt.
+
+        Paged as the official SDK pages (its ConversationCursorPage): the next page is `after=` the
+        page's `last_id` (a gateway's cursor need not be the last video's id), and there is none once
+        `has_more` is false, or the page is empty or names no `last_id` (a gateway may omit has_more)."""
         since = probe.created_after.timestamp()
         found, after = [], None
         for _page in range(LIST_PAGES):
@@ -222,9 +263,11 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
                 if isinstance(created, (int, float)) and created >= since and _same_request(video, probe):
                     found.append(video)
             oldest = videos[-1].get("created_at") if videos else None
-            if not page.get("has_more") or not videos or not isinstance(oldest, (int, float)) or oldest < since:
+            after = page.get("last_id")
+            if page.get("has_more") is False or not videos or not (isinstance(after, str) and after):
                 break
-            after = videos[-1].get("id")
+            if not isinstance(oldest, (int, float)) or oldest < since:
+                break  # older pages hold only videos made before we sent the create
         ids = [str(v["id"]) for v in reversed(found) if v.get("id") and str(v["id"]) not in probe.exclude_ids]
         return ids[0] if ids else None
 

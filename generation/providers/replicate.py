@@ -21,7 +21,20 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .base import JobProbe, JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from . import veo
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobProbe,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookNotice,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
@@ -66,7 +79,11 @@ def _data_uri(path: Path) -> str:
 
 
 def veo_31_input(request: RenderRequest) -> dict:
-    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p."""
+    """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. `last_frame`
+    ends the video on an image, after `image`. Cast references follow Google's rule for the model
+    (veo.py): only in 8-second 16:9 takes, never beside a start or end frame."""
+    if problems := veo.reference_problems(request):  # refused before anything is sent or billed
+        raise ProviderError(" ".join(problems), code="invalid_request")
     inputs = {
         "prompt": request.prompt,
         "duration": request.seconds,
@@ -77,9 +94,13 @@ def veo_31_input(request: RenderRequest) -> dict:
     image = _reference_data_uri(request)
     if image:
         inputs["image"] = image
-    if request.character_images:
-        # Veo's ASSET references keep a cast member's likeness; it takes up to three.
-        inputs["reference_images"] = [_data_uri(Path(p)) for p in request.character_images[:3]]
+    if request.end_frame is not None:
+        inputs["last_frame"] = _data_uri(Path(request.end_frame))
+    references = veo.references_for(request)
+    if references:
+        # Veo's ASSET references keep a cast member's likeness (up to three); beside a start or end frame
+        # none are sent and the cast travels by description in the prompt, as on the Gemini API.
+        inputs["reference_images"] = [_data_uri(Path(p)) for p in references]
     return inputs
 
 
@@ -104,11 +125,30 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "google/veo-3.1": veo_31_input,
     "wan-video/wan-2.7-t2v": wan_27_t2v_input,
 }
+# Models whose input builder maps an end frame (last_frame).
+END_FRAME_MODELS = {"google/veo-3.1"}
 
 
 class ReplicateProvider(HttpAdapter, Provider):
     key = "replicate"
     has_thumbnail = False  # predictions output the video only; the studio extracts a frame
+    facts = ProviderFacts(
+        title="Replicate", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Bearer <key>",
+        webhooks=WebhookScheme.STANDARD,
+        webhook_secret_from_api=True,  # GET /webhooks/default/secret: the owner need not paste it
+        cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # billed by the second it ran
+        job_listing=JobListing.RECENT,  # GET /predictions, newest first
+        reports_job_time=True,  # created_at and completed_at
+        reports_billed_cost=True,  # metrics.predict_time (and a cost, where it reports one)
+        bills_refused_jobs=True,
+        # For models whose input builder maps them (google/veo-3.1: last_frame, reference_images).
+        sends_end_frame=True, sends_reference_images=True,
+    )
+
+    @classmethod
+    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+        """The body is the prediction itself: `{id, status, …}`."""
+        return WebhookNotice(job_id=str(payload.get("id", "")), event=str(payload.get("status", "")))
 
     def __init__(
         self,
@@ -131,6 +171,10 @@ class ReplicateProvider(HttpAdapter, Provider):
                       auth={"Authorization": f"Bearer {api_key}"})
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.end_frame is not None and request.model not in END_FRAME_MODELS:
+            # Said before anything is sent: a model whose inputs we do not map would drop it silently.
+            raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
+                                "entry takes one.", code="invalid_request")
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:

@@ -6,6 +6,11 @@ cancels it. No webhooks and no task listing, so a create whose answer was lost
 cannot be found again: it is reported as "may be billed" with where to look.
 Output URLs are signed and expire after 24–48 hours; the studio copies the file
 as soon as the task succeeds.
+
+A task that ended (succeeded, failed or canceled) says what it was charged: `cost: {credits}`
+(the SDK's types mark it required; a refunded task reports 0), at US$0.01 a credit. A canceled
+task is not refunded. Prompts are at most 1,000 characters counted in UTF-16 code units (gen4.5,
+gen4_turbo, veo3.1) or 3,500 (seedance2), as the SDK's request types say.
 """
 
 from __future__ import annotations
@@ -14,12 +19,23 @@ import base64
 import mimetypes
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
@@ -34,6 +50,15 @@ STATUSES = {
 }
 # Models that animate a start frame and refuse a text-only request.
 IMAGE_ONLY = {"gen4_turbo"}
+# promptText's longest, in UTF-16 code units (what Runway counts). A model not listed gets the
+# strictest limit: a prompt refused here costs nothing, one Runway refuses costs a failed take.
+PROMPT_LIMITS = {"gen4.5": 1000, "gen4_turbo": 1000, "veo3.1": 1000, "veo3.1_fast": 1000, "seedance2": 3500}
+PROMPT_LIMIT_DEFAULT = 1000
+USD_PER_CREDIT = Decimal("0.01")
+MAX_ISSUES = 5
+# Models whose promptImage may hold a last frame too ([{uri, position: "first"}, {uri, position: "last"}]),
+# as runwayml's ImageToVideoCreateParams types them; the others take a first frame only.
+LAST_FRAME_MODELS = {"veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast", "seedance2_mini"}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -41,7 +66,18 @@ MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 class RunwayProvider(HttpAdapter, Provider):
     key = "runway"
     has_thumbnail = False  # tasks output the video only; the studio extracts a frame
-    reports_job_time = False  # a task has createdAt only, no end time
+    facts = ProviderFacts(
+        title="Runway", default_base_url=DEFAULT_BASE_URL,
+        auth_header=f"Authorization: Bearer <key> (X-Runway-Version: {API_VERSION})",
+        webhooks=WebhookScheme.NONE,
+        # DELETE stops a running task, but Runway does not give a canceled task's credits back.
+        cancels=True, cancel_refund=CancelRefund.NONE,
+        job_listing=JobListing.NONE,
+        reports_job_time=False,  # a task has createdAt only, no end time
+        reports_billed_cost=True,  # a finished task's cost.credits (1 credit = US$0.01)
+        bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
+        sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
+    )
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
                         "Usage / Tasks); the API cannot list tasks.")
@@ -62,6 +98,15 @@ class RunwayProvider(HttpAdapter, Provider):
         self._connect(base_url=base_url, client=client, sleep=sleep,
                       auth={"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION})
 
+    @classmethod
+    def prompt_problems(cls, *, model_id: str, prompt: str) -> list[str]:
+        limit = PROMPT_LIMITS.get(model_id, PROMPT_LIMIT_DEFAULT)
+        length = utf16_length(prompt)
+        if length <= limit:
+            return []
+        return [f"Runway's {model_id} takes a prompt of at most {limit:,} characters; this one has {length:,} "
+                "(with the cast's descriptions, if any). Shorten the prompt."]
+
     def build_body(self, request: RenderRequest) -> tuple[str, dict]:
         """(path, JSON body) for the create: exactly the fields Runway defines."""
         body = {
@@ -75,7 +120,12 @@ class RunwayProvider(HttpAdapter, Provider):
             body["seed"] = seed
         if request.input_reference is None:
             return "/v1/text_to_video", body
-        body["promptImage"] = _data_uri(Path(request.input_reference))
+        start = _data_uri(Path(request.input_reference))
+        if request.end_frame is None:
+            body["promptImage"] = start
+        else:
+            body["promptImage"] = [{"uri": start, "position": "first"},
+                                   {"uri": _data_uri(Path(request.end_frame)), "position": "last"}]
         return "/v1/image_to_video", body
 
     def submit(self, request: RenderRequest) -> str:
@@ -85,6 +135,12 @@ class RunwayProvider(HttpAdapter, Provider):
         if request.model in IMAGE_ONLY and request.input_reference is None:
             raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
                                 "to the scene, or pick another model.", code="invalid_request")
+        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
+            raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
+                                f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
+                                code="invalid_request")
+        if problems := self.prompt_problems(model_id=request.model, prompt=request.prompt):
+            raise ProviderError(" ".join(problems), code="invalid_request")
         path, body = self.build_body(request)
         response = self._send("POST", path, idempotent=False, json=body)
         if response.is_error:
@@ -99,17 +155,20 @@ class RunwayProvider(HttpAdapter, Provider):
         return str(task_id)
 
     def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
-        """Runway answers validation errors with 400 `{"error": "...", "issues": [...]}`;
-        an unknown model is such an issue on `model`, and running out of credits a 400 too."""
+        """Runway answers validation errors with 400 `{"error": "...", "issues": [...]}`, one issue per
+        field it refused (shown with the error: "Validation of body failed" alone helps nobody); an
+        unknown model is such an issue on `model`, and running out of credits a 400 too."""
         body = _json(response)
-        issues = body.get("issues") if isinstance(body.get("issues"), list) else []
-        if response.status_code == 400 and model and any(
-                isinstance(i, dict) and i.get("path") == ["model"] for i in issues):
+        issues = [i for i in body.get("issues") or [] if isinstance(i, dict)] if isinstance(
+            body.get("issues"), list) else []
+        if response.status_code == 400 and model and any(i.get("path") == ["model"] for i in issues):
             return ProviderError(f"The model “{model}” is unknown or retired at this provider.",
                                  code="model_unknown")
         error = error_from_response(response, self.name, model=model)
         if response.status_code == 400 and "credit" in str(body.get("error", "")).lower():
             error.code = "quota"
+        elif response.status_code == 400 and issues:
+            return ProviderError(f"{error.message.rstrip('.')}: {_issues_in_words(issues)}.", code=error.code)
         return error
 
     def _task(self, job_id: str) -> dict | None:
@@ -127,9 +186,11 @@ class RunwayProvider(HttpAdapter, Provider):
             return JobState(status="failed", error=GONE)
         status = STATUSES.get(str(task.get("status")), "running")
         if status == "succeeded":
-            return JobState(status=status, progress=100)
+            return JobState(status=status, progress=100, **_billing(task))
         if status == "failed":
-            return JobState(status=status, **_failure(task))
+            return JobState(status=status, **_failure(task), **_billing(task))
+        if status == "canceled":
+            return JobState(status=status, error="Canceled at the provider.", **_billing(task))
         return JobState(status=status, progress=_progress(task.get("progress")) if status == "running" else 0)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -176,6 +237,33 @@ def _json(response: httpx.Response) -> dict:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def utf16_length(text: str) -> int:
+    """Characters as Runway (JavaScript) counts them: UTF-16 code units, so an emoji counts two."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _issues_in_words(issues: list[dict]) -> str:
+    """Runway's per-field issues, one short clause each: "promptText: Too big: …; ratio: Invalid ratio"."""
+    words = []
+    for issue in issues[:MAX_ISSUES]:
+        path = issue.get("path") if isinstance(issue.get("path"), list) else []
+        where = ".".join(str(p) for p in path)
+        message = " ".join(str(issue.get("message") or "invalid").split())[:120]
+        words.append(f"{where}: {message}" if where else message)
+    more = len(issues) - MAX_ISSUES
+    return "; ".join(words) + (f"; and {more} more" if more > 0 else "")
+
+
+def _billing(task: dict) -> dict:
+    """What an ended task was charged, in US$: its `cost.credits` (required on every ended task in
+    Runway's SDK types; 0 when refunded) at US$0.01 a credit. Nothing when it does not say."""
+    cost = task.get("cost") if isinstance(task.get("cost"), dict) else {}
+    credits = cost.get("credits")
+    if isinstance(credits, bool) or not isinstance(credits, (int, float)) or not 0 <= credits < 10**7:
+        return {}
+    return {"billed_cost": Decimal(str(credits)) * USD_PER_CREDIT}
 
 
 def _data_uri(path: Path) -> str:

@@ -19,7 +19,17 @@ from urllib.parse import quote
 
 import httpx
 
-from .base import JobState, ModelSpec, Provider, ProviderError, RenderRequest
+from .base import (
+    CancelRefund,
+    JobListing,
+    JobState,
+    ModelSpec,
+    Provider,
+    ProviderError,
+    ProviderFacts,
+    RenderRequest,
+    WebhookScheme,
+)
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
@@ -53,20 +63,30 @@ def request_problems(request: RenderRequest) -> list[str]:
     elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
         problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
                         "choose 8 seconds or a 720p size.")
-    references = _references(request)
-    if references and request.seconds != LONG_ONLY:
+    if request.end_frame is not None and request.input_reference is None:
+        problems.append("Veo ends on a last frame only after a first frame (it moves from one to the other): "
+                        "give the take a start frame too.")
+    return problems + reference_problems(request)
+
+
+def reference_problems(request: RenderRequest) -> list[str]:
+    """Why Veo 3.1 would not keep the cast's likeness from `request`'s reference images (empty if it
+    would). Google's rule for the model, wherever it is served (the Gemini API, Replicate)."""
+    problems = []
+    if references_for(request) and request.seconds != LONG_ONLY:
         problems.append(f"Veo keeps a cast member's likeness only in 8-second takes, not {request.seconds}: "
                         "choose 8 seconds or a model without cast references.")
-    if references and SIZES.get(request.size, ("",))[0] == "9:16":
+    if references_for(request) and request.width * 9 != request.height * 16:
         problems.append("Veo keeps a cast member's likeness only in landscape (16:9) takes: "
                         "choose a 16:9 size.")
     return problems
 
 
-def _references(request: RenderRequest) -> tuple[Path, ...]:
-    # Veo takes a start frame or likeness references; with a scene image the frame wins and
-    # the cast travels by description in the prompt (Google ignores references beside a frame).
-    if request.input_reference is not None:
+def references_for(request: RenderRequest) -> tuple[Path, ...]:
+    """The cast's likeness images Veo 3.1 is sent (at most three). It takes a start or end frame, or
+    likeness references, never both: beside a frame none go (Google ignores them there) and the cast
+    travels by description in the prompt."""
+    if request.input_reference is not None or request.end_frame is not None:
         return ()
     return tuple(request.character_images[:MAX_REFERENCES])
 
@@ -87,7 +107,10 @@ def build_body(request: RenderRequest) -> dict:
     instance: dict = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
-    references = _references(request)
+    if request.end_frame is not None:
+        # Frame interpolation: google-genai's GenerateVideosConfig.last_frame → instances[0].lastFrame.
+        instance["lastFrame"] = _inline_image(request.end_frame)
+    references = references_for(request)
     if references:
         instance["referenceImages"] = [
             {"image": _inline_image(path), "referenceType": "ASSET"} for path in references
@@ -102,8 +125,19 @@ def build_body(request: RenderRequest) -> dict:
 class VeoProvider(HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
-    reports_job_time = False  # a Gemini operation has no timestamps: only done or not
-    bills_refused_jobs = False  # a video its safety filters block is not charged, its answer says
+    facts = ProviderFacts(
+        title="Google Veo", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
+        webhooks=WebhookScheme.NONE,
+        # The Gemini API cannot cancel a video operation: canceling a take stops the studio watching
+        # it, and Google renders (and bills) it all the same.
+        cancels=False, cancel_refund=CancelRefund.NONE,
+        job_listing=JobListing.NONE,
+        reports_job_time=False,  # a Gemini operation has no timestamps: only done or not
+        reports_billed_cost=False,
+        bills_refused_jobs=False,  # a video its safety filters block is not charged, its answer says
+        sends_end_frame=True,  # instances[0].lastFrame
+        sends_reference_images=True,  # instances[0].referenceImages (ASSET)
+    )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")
 
@@ -226,9 +260,6 @@ class VeoProvider(HttpAdapter, Provider):
         # which stream_download reaches without the key (credentials stay on our origin).
         stream_download(self._client, uri, Path(dest), headers=self._auth, provider_name=self.name)
 
-    def cancel(self, job_id: str) -> bool:
-        return False  # the Gemini API cannot cancel a video operation; we stop polling it
-
     def test_connection(self) -> str:
         response = self._call("GET", "/v1beta/models", idempotent=True, params={"pageSize": 1})
         if response.status_code == 404:
@@ -314,4 +345,4 @@ def _failure(error) -> dict:
     return {"error": f"Google could not make the video: {message}"}
 
 
-__all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "request_problems"]
+__all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "reference_problems", "references_for", "request_problems"]

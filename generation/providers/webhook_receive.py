@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
+from generation.providers import ProviderError, WebhookNotice, WebhookScheme, adapter_class
 from generation.providers.fal import verify_fal_webhook
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
 from generation.renders import tasks as render_tasks
@@ -30,14 +31,6 @@ class WebhookAlreadyProcessed(Exception):
     """A delivery we already have. Senders retry anything but a 2xx, so this is answered 200."""
 
 
-def _job_id(connection: ProviderConnection, payload: dict) -> tuple[str, str]:
-    if connection.kind == "openai-videos":  # {type, data: {id}}
-        return str((payload.get("data") or {}).get("id", "")), str(payload.get("type", ""))
-    if connection.kind == "fal":  # {request_id, status: OK | ERROR, payload, error}
-        return str(payload.get("request_id", "")), str(payload.get("status", ""))
-    return str(payload.get("id", "")), str(payload.get("status", ""))  # Replicate: the prediction
-
-
 def _storable(value: str, field: str, what: str) -> str:
     """Refuse what the column cannot hold (PostgreSQL raises on NUL and on text past varchar(n))."""
     limit = WebhookEvent._meta.get_field(field).max_length
@@ -46,10 +39,21 @@ def _storable(value: str, field: str, what: str) -> str:
     return value
 
 
-def _verified(connection: ProviderConnection, headers, body: bytes) -> tuple[str, dict]:
+def _adapter(connection: ProviderConnection):
+    """The connection's adapter class, if its provider calls back at all."""
+    try:
+        adapter = adapter_class(connection.kind)
+    except ProviderError:
+        adapter = None
+    if adapter is None or adapter.facts.webhooks == WebhookScheme.NONE:
+        raise WebhookRefused(400, "This provider sends no webhooks: the studio polls its takes.")
+    return adapter
+
+
+def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers, body: bytes) -> tuple[str, dict]:
     """(delivery id to deduplicate on, payload) of a webhook whose signature checks out."""
     try:
-        if connection.kind == "fal":  # Ed25519, keys from fal's JWKS; one delivery per request
+        if scheme == WebhookScheme.FAL_KEYS:  # Ed25519, keys from fal's JWKS; one delivery per request
             webhook_id = verify_fal_webhook(headers=headers, body=body, jwks_url=settings.FAL_JWKS_URL,
                                             cache=cache)
         else:
@@ -63,17 +67,19 @@ def _verified(connection: ProviderConnection, headers, body: bytes) -> tuple[str
         payload = json.loads(body)
     except ValueError:
         raise WebhookRefused(400, "The webhook body is not JSON.")
-    payload = payload if isinstance(payload, dict) else {}
-    if connection.kind == "fal" and payload.get("request_id") != webhook_id:
-        # The signature covers the header's request id; the body must be about the same request.
-        raise WebhookRefused(401, "The body's request_id is not the signed one.")
-    return webhook_id, payload
+    return webhook_id, payload if isinstance(payload, dict) else {}
 
 
 def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
     """Returns the take nudged, if any. Raises WebhookRefused (no state changed)."""
-    webhook_id, payload = _verified(connection, headers, body)
-    job_id, event_type = _job_id(connection, payload)
+    adapter = _adapter(connection)
+    scheme = adapter.facts.webhooks
+    webhook_id, payload = _verified(connection, scheme, headers, body)
+    notice: WebhookNotice = adapter.webhook_notice(payload)
+    if scheme == WebhookScheme.FAL_KEYS and notice.job_id != webhook_id:
+        # The signature covers the header's request id; the body must be about the same request.
+        raise WebhookRefused(401, "The body's request_id is not the signed one.")
+    job_id, event_type = notice.job_id, notice.event
     _storable(webhook_id, "webhook_id", "webhook-id header")
     _storable(job_id, "job_id", "job id")
     _storable(event_type, "event_type", "event type")
@@ -84,8 +90,8 @@ def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> 
     except IntegrityError:
         raise WebhookAlreadyProcessed()
     running = Render.objects.filter(connection=connection, status=Status.RUNNING)
-    if connection.kind == "fal":  # fal job ids start with the request id (generation/providers/fal.py)
-        render = running.filter(provider_job_id__startswith=job_id + " ").first()
+    if notice.stored_prefix:  # the take stores more than the provider's id (fal: its request's URLs too)
+        render = running.filter(provider_job_id__startswith=notice.stored_prefix).first()
     else:
         render = running.filter(provider_job_id=job_id).first()
     if render is not None:

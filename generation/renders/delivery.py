@@ -38,15 +38,18 @@ def _fmt_seconds(seconds: float) -> str:
 
 
 def delivered_facts(path: Path) -> dict:
-    """What the file is, read from its bytes (PyAV), never from its name; ValueError if no video."""
-    info = animatic.probe_video(path)
-    try:
-        container = animatic.video_container(path)
-    except ValueError:
-        container = "other"
+    """What the file is, read from its bytes (PyAV), never from its name; ValueError if no video.
+
+    From the headers alone: every fact the check reads is there without decoding a frame (the
+    pixel format, the one fact that needs a decoded frame, is not kept).
+    """
+    info, container = animatic.probe_headers(path)
+    if not (info.width and info.height):  # headers that do not say (a raw stream): decode a frame
+        info = animatic.probe_video(path)
     facts = asdict(info)
+    del facts["pix_fmt"]
     facts["duration"] = round(float(info.duration or 0), 3)
-    facts["container"] = container
+    facts["container"] = container or "other"
     return facts
 
 

@@ -116,7 +116,7 @@ def render_recover_submission(render: Render) -> str:
     "failed" (never created). Any other looks over the connection's window, counted from when the
     create went out. Returns "adopted", "failed", "unconfirmed", "looking", "resent" or "later"."""
     provider = provider_for(render.connection)
-    if not provider.job_list_is_complete:
+    if not provider.facts.job_list_is_complete:
         return render_confirm_begin(render, unclear=str(WORKER_STOPPED), answered_at=render.submitted_at)
     try:
         job_id = provider.find_job(probe_for(render))
@@ -159,7 +159,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
     if render is None:
         return "taken"
     provider = provider_for(render.connection)
-    if not provider.can_list_jobs:
+    if not provider.facts.lists_jobs:
         return _unconfirmed(render, provider, UNCONFIRMED_NO_LIST)
     try:
         job_id, answered = provider.find_job(probe_for(render)), True
@@ -174,7 +174,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
         Render.objects.filter(pk=render.pk).update(list_answered=True)
         render.list_answered = True
     # A complete job book (the previz, ComfyUI) needs no window: one answer says the job does not exist.
-    if now < render.lookup_until and not (answered and provider.job_list_is_complete):
+    if now < render.lookup_until and not (answered and provider.facts.job_list_is_complete):
         _schedule_look_up(render, seq=seq + 1, now=now)
         return "looking"
     if not render.list_answered:  # the window passed without one answer: its fate cannot be learned
@@ -229,7 +229,7 @@ def render_confirm_crashed(render: Render, exc: Exception) -> None:
 
 def watch_begin(render: Render, *, until) -> None:
     """After a resend: watch the provider's list for a second job of this take until `until`."""
-    if not provider_for(render.connection).can_list_jobs:
+    if not provider_for(render.connection).facts.lists_jobs:
         return
     now = timezone.now()
     Render.objects.filter(pk=render.pk).update(
@@ -313,13 +313,13 @@ def _remove_duplicates(render: Render, provider, *, now) -> tuple[bool, bool]:
 
 def _remove(render: Render, provider, duplicate: DuplicateJob) -> str:
     job_id = duplicate.provider_job_id
-    if provider.can_cancel:
+    if provider.facts.cancels:
         if provider.cancel(job_id):
             return DuplicateCleanup.CANCELED
         DuplicateJob.objects.filter(pk=duplicate.pk).update(
             cleanup_note=gettext("It had already ended at the provider."))
         return DuplicateCleanup.FAILED
-    if not provider.can_delete:
+    if not provider.facts.deletes_finished:
         return DuplicateCleanup.KEPT
     state = provider.poll(job_id)
     if state.status in ("queued", "running"):  # only a finished job can be deleted

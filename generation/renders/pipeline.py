@@ -19,6 +19,7 @@ from django.db import connection as db_connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from PIL import Image
 
 from generation import catalog
@@ -35,10 +36,9 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import delivery, lookups
+from generation.renders import continuity, delivery, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
-from generation.storage import reference
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.characters.consent import cast_problems
 from projects.models import Character
@@ -62,6 +62,8 @@ def render_crashed(render_id: int, exc: Exception) -> None:
 # What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
 # the provider's copy is gone.
 NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
+# A provider that stops the job but keeps what it charged for it (ProviderFacts.cancel_refund).
+NOT_REFUNDED = gettext_noop("{provider} does not refund a job canceled while it runs: its cost stays counted.")
 WILL_DELETE = "; the studio will delete its copy."
 DELETED = "; the studio deleted its copy when the job ended."
 
@@ -76,7 +78,7 @@ def render_cancel_at_provider(render_id: int) -> None:
         return
     provider = provider_for(render.connection)
     if render.provider_cleanup != "pending":
-        if provider.can_cancel:
+        if provider.facts.cancels:
             try:
                 provider.cancel(render.provider_job_id)
             except ProviderError as exc:
@@ -125,13 +127,17 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
 def _request_for(render: Render, workdir: Path) -> RenderRequest:
     recipe = render.recipe
     params = recipe["parameters"]
-    input_reference = None
-    if recipe.get("reference_image"):
-        # Fitted at submit, from the original the take pinned, to the exact size asked.
-        with default_storage.open(recipe["reference_image"]["original"], "rb") as original:
-            fitted = reference.fit(original, size=params["size"], mode=recipe["reference_image"]["fit"])
+    input_reference = end_frame = None
+    # The start frame: a frame of another take (continuity), else the scene's reference image; the end frame.
+    # Each fitted at submit, from the original the take pinned, to the exact size asked.
+    start = recipe.get("start_frame") or recipe.get("reference_image")
+    if start:
         input_reference = workdir / "reference.png"
-        input_reference.write_bytes(fitted)
+        input_reference.write_bytes(continuity.fitted(start["original"], size=params["size"], fit=start["fit"]))
+    if recipe.get("end_frame"):
+        end_frame = workdir / "end.png"
+        end_frame.write_bytes(continuity.fitted(recipe["end_frame"]["original"], size=params["size"],
+                                                fit=recipe["end_frame"]["fit"]))
     character_images = []
     for index, name in enumerate(recipe.get("character_images", [])):
         path = workdir / f"character-{index}{Path(name).suffix}"
@@ -148,7 +154,8 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
-        recipe=recipe, input_reference=input_reference, character_images=tuple(character_images),
+        recipe=recipe, input_reference=input_reference, end_frame=end_frame,
+        character_images=tuple(character_images),
     )
 
 
@@ -282,7 +289,7 @@ def lease_extend(render_id: int, *, seconds: float) -> None:
 # expected end, then every 2.5 % of the expectation just after it, then ever
 # more patiently if it runs late. A job that ends on time is seen within a
 # poll or two of its end, in at most 8 polls.
-# A provider that reports no job time (Veo, Runway: Provider.reports_job_time) is
+# A provider that reports no job time (Veo, Runway: ProviderFacts.reports_job_time) is
 # learned from the midpoint of the last poll that saw the job running and the one
 # that saw it done (_provider_done_at). Between checks at 0.75 and 1 × E, a job
 # ending just before E would teach 0.875 E, and the next takes would then be
@@ -342,7 +349,7 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
 
 def _checkpoints(render: Render) -> tuple[float, ...]:
     kind = render.connection.kind if render.connection_id else "local"  # as provider_for builds it
-    return CHECKPOINTS if adapter_class(kind).reports_job_time else UNTIMED_CHECKPOINTS
+    return CHECKPOINTS if adapter_class(kind).facts.reports_job_time else UNTIMED_CHECKPOINTS
 
 
 def render_poll(render_id: int) -> None:
@@ -366,7 +373,7 @@ def render_poll(render_id: int) -> None:
         else:
             render.mark_failed(exc.message, code=exc.code)
         return
-    if state.status in {"succeeded", "failed"}:
+    if state.status in {"succeeded", "failed", "canceled"}:  # a job that ended says what it cost, where it does
         billing.take_record_billed(render=render, state=state)
     if state.status == "succeeded":
         done_at = _provider_done_at(render, state)
@@ -482,7 +489,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         problems = _delivery_problems(render, facts)
         # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
         # whose own manifest says what these checks found.
-        kept = take_signing.take_sign(render=render, video=video_path,
+        kept = take_signing.take_sign(render=render, video=video_path, read=report, container=facts["container"],
                                       checks=provenance.TakeChecks.of(report, delivery_problems=problems))
         try:
             with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:

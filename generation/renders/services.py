@@ -20,14 +20,14 @@ from django.utils.translation import gettext
 
 from generation import catalog
 from generation.models import Render, Status
-from generation.providers import ProviderError, provider_for
-from generation.renders import checks
+from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
+from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
-from generation.renders.pipeline import NO_CANCEL, WILL_DELETE
+from generation.renders.pipeline import NO_CANCEL, NOT_REFUNDED, WILL_DELETE
 from generation.spend import budget
 from projects.activity.feed import on_render_started
-from projects.characters.consent import cast_problems
-from projects.models import Character
+from projects.characters.consent import cast_problems, consent_problem
+from projects.models import Character, StartFrom
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.dialogue.text import compose
 
@@ -60,7 +60,7 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         recipe["dialogue"] = [{"speaker": line.speaker_name, "character": line.character_id,
                                "parenthetical": line.parenthetical, "text": line.text,
                                "after_prompt_lines": line.after_prompt_lines} for line in lines]
-    if scene.reference_image:
+    if scene.reference_image and scene.start_from != StartFrom.PREVIOUS:  # a frame of another take wins
         recipe["reference_image"] = {"original": scene.reference_image.name, "fit": scene.reference_fit}
     cast = list(scene.cast.all())
     if cast:
@@ -70,7 +70,7 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
         described = [f"{c.name}: {c.description}" for c in cast if c.description]
         if described:
             recipe["prompt"] = text + "\n\nCharacters — " + "; ".join(described)
-        if connection.kind == "local":
+        if getattr(facts_for(connection.kind), "built_in", False):
             # The previz draws each cast member's first reference image; it runs here, so no
             # provider's wire ever carries these names.
             recipe["previz_cast"] = [
@@ -79,14 +79,20 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
     return recipe
 
 
+# What a take's recipe names as the frames it starts from (the scene's image, or a frame of another take)
+# and ends on: beside any of them no likeness reference image is sent.
+FRAMES = ("reference_image", "start_frame", "end_frame")
+
+
 @dataclass
 class Compiled:
     """What a take would send: shown before submit, stored in the take's recipe."""
 
     model: object = None
     recipe: dict = field(default_factory=dict)
-    cast: list = field(default_factory=list)
+    cast: list = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
     problems: list[str] = field(default_factory=list)
+    carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
 def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
@@ -106,39 +112,63 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     policy = catalog.policy_refusal(scene.project, model, requested=model_id)
     if policy:
         return Compiled(model=model, problems=[policy])
+    fresh = recipe is None  # a new booking, from the scene as it is now (a retry replays its recipe)
     recipe = dict(recipe or recipe_for(scene=scene, connection=connection, model_id=model.model_id))
     recipe["model"] = model.model_id
     if model.model_id != model_id:  # an alias booked as its newest dated snapshot: the take says which
         recipe["requested_model"] = model_id
         recipe["resolved_model"] = model.model_id
     problems = []
-    if recipe.get("reference_image") and "image" not in model.input_kinds:
-        problems.append(f"{model.display_name} does not take a reference image. Remove the scene's "
-                        "image or choose an image-to-video model.")
-    if not recipe.get("reference_image") and "image" in model.input_kinds and "text" not in model.input_kinds:
-        problems.append(f"{model.display_name} animates a start frame: add a reference image to the scene "
-                        "or choose a text-to-video model.")
+    if fresh:
+        frames = continuity.recipe_frames(scene)
+        problems += frames.problems
+        recipe.update(frames.entries)
+    # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
+    # above, and still needs a model that takes it).
+    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
+             else "image" if recipe.get("reference_image") else "")
+    end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
+    if lacks := catalog.frame_problems(model, start=start, end=end):
+        problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
+                                                scenes=[scene]))
     params = recipe["parameters"]
     problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
     if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
         problems.append(refusal)
     try:
         cast = _cast_of(recipe, scene)
+        carried = _carried_of(recipe, cast)
     except ValidationError as exc:
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
+    # Whoever a frame's take shows appears in this take too: their consent must cover it.
+    problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
+                 if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
     if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
-    if cast and "character_images" not in recipe and model.input_schema.get("reference_images"):
+    if cast and "character_images" not in recipe and model.reference_images:
         # The model keeps likenesses from images: send each cast member's first reference.
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
-        ][:3]
-    if recipe.get("character_images") and not recipe.get("reference_image"):
-        # Beside a start frame the likeness images are not sent, so their limits do not apply.
+        ][:model.reference_images]
+    if recipe.get("character_images") and not any(recipe.get(frame) for frame in FRAMES):
+        # Beside a start or end frame the likeness images are not sent (the adapters of models with both,
+        # Veo's on the Gemini API and on Replicate, send the frames and describe the cast in the prompt),
+        # so their limits do not apply.
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
-    return Compiled(model=model, recipe=recipe, cast=cast, problems=problems)
+    # The prompt as it will be sent (dialogue woven in, the cast's descriptions appended), against the
+    # provider's limit.
+    problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
+    return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
+
+
+def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
+    try:
+        adapter = adapter_class(connection.kind)
+    except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
+        return []
+    return adapter.prompt_problems(model_id=model_id, prompt=prompt)
 
 
 def form_key(value) -> uuid.UUID:
@@ -178,8 +208,11 @@ def render_create(
     try:
         with transaction.atomic():
             budget.hold(scene.project, cost, user=user)  # locks team, member, project, then the scene
-            # Lock the scene row so two takes booked at once get different numbers.
-            type(scene).objects.select_for_update().filter(pk=scene.pk).first()
+            # Lock the scene row so two takes booked at once get different numbers; a scene a teammate
+            # moved to the trash meanwhile books nothing (the board's manager no longer finds it).
+            if type(scene).objects.select_for_update().filter(pk=scene.pk).first() is None:
+                raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was booked. "
+                                              "Restore it from the project's Trash to render it."))
             # A new take from the scene as it is now answers a stale approval.
             type(scene).objects.filter(pk=scene.pk).update(approval_stale_fields=[])
             render = Render.objects.create(
@@ -212,6 +245,18 @@ def _cast_of(recipe: dict, scene=None) -> list:
     found = known if set(ids) <= set(known) else {c.pk: c for c in Character.objects.filter(pk__in=ids)}
     if len(found) != len(set(ids)):
         raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
+    return [found[i] for i in ids]
+
+
+def _carried_of(recipe: dict, cast: list) -> list:
+    """The people the recipe's start and end frames show who are not already in its cast."""
+    ids = [pk for pk in continuity.carried_cast(recipe) if pk not in {c.pk for c in cast}]
+    if not ids:
+        return []
+    found = {c.pk: c for c in Character.objects.filter(pk__in=ids)}
+    if len(found) != len(ids):
+        raise ValidationError("A character shown in the start or end frame was deleted from the library; "
+                              "choose another frame.")
     return [found[i] for i in ids]
 
 
@@ -275,18 +320,24 @@ def render_cancel(*, render: Render, user) -> Render:
         raise ValidationError("This take has already finished.")
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
-    message, cleanup = f"Canceled by {who}.", ""
+    message, cleanup, code = f"Canceled by {who}.", "", ""
     try:
         provider = provider_for(render.connection) if had_job and render.connection_id else None
     except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
         provider = None
-    if provider is not None and not provider.can_cancel:
+    facts = provider.facts if provider is not None else None
+    if facts is not None and not facts.cancels:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if provider.can_delete else ".")
-        cleanup = "pending" if provider.can_delete else ""
+        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if facts.deletes_finished else ".")
+        cleanup = "pending" if facts.deletes_finished else ""
+    elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
+        message += " " + gettext(NOT_REFUNDED).format(provider=provider.name)
+    if facts is not None and facts.cancel_refund == CancelRefund.NONE:
+        code = "not_refunded"  # the card says why its cost stays counted (Render.cost_outcome)
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
     lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
-    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, **lease):
+    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, failure_code=code,
+                          **lease):
         render.refresh_from_db()
         raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
     if had_job:

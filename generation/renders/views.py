@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from generation import catalog
 from generation.models import ProviderConnection, Status
 from generation.providers import webhook_receive as webhooks
-from generation.renders import services
+from generation.renders import continuity, services
 from generation.renders.forms import RemixForm, RenderForm, RetryForm
-from generation.storage.files import file_response
+from generation.storage.files import file_response, protect
 from projects.access import get_scene_for, get_take_for, require
 from projects.htmx import wants_fragment
 
@@ -163,3 +163,24 @@ def render_preview(request, scene_pk):
                              if compiled.model
                              else target.estimate(size=scene.size, seconds=scene.duration))
     return render(request, "generation/_compiled.html", {"scene": scene, "compiled": compiled})
+
+
+@login_required
+def scene_frame(request, pk, role):
+    """The frame a take of the scene would start from (or end on), fitted to its size as it would be sent."""
+    scene, _ = get_scene_for(request.user, pk)
+    resolve = {"start": continuity.start_source, "end": continuity.end_source}.get(role)
+    if resolve is None:
+        raise Http404("No such frame.")
+    try:
+        source = resolve(scene)
+    except ValidationError:
+        source = None
+    if source is None:
+        raise Http404("This scene takes no such frame.")
+    try:
+        name = source.image if source.kind == "image" else continuity.stored_frame(source.take, source.frame).name
+        fitted = continuity.fitted(name, size=scene.size, fit=scene.reference_fit)
+    except (ValueError, OSError):
+        raise Http404("The frame cannot be read.")
+    return protect(HttpResponse(fitted), f"{role}.png")

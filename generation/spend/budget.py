@@ -9,7 +9,7 @@ booked, in the booking's own transaction, and shrinks again only for a take that
 (`take_gives_back`, decided once when it settles and kept as `Render.cost_given_back`): one that
 failed or was canceled before a provider ever had it (no job id: nobody can have charged for it), or
 one the provider's moderation refused at a provider that does not bill refused jobs
-(`Provider.bills_refused_jobs`: Google says so in its refusal). Never a take whose create a crashed
+(`ProviderFacts.bills_refused_jobs`: Google says so in its refusal). Never a take whose create a crashed
 worker may have sent (`billing_unconfirmed`), nor one the provider reported a bill for. Any other
 take that reached the provider stays counted even if it failed, since providers may bill for it,
 and deleting a scene does not give its takes' money back.
@@ -260,7 +260,7 @@ def take_gives_back(render) -> bool:
     if render.status != Status.FAILED or render.failure_code != "moderation":
         return False  # the provider ran it, or was asked to: it may bill the work done
     try:
-        return not adapter_class(render.provider).bills_refused_jobs
+        return not adapter_class(render.provider).facts.bills_refused_jobs
     except ProviderError:  # a kind this studio no longer talks to: keep what may have been billed
         return False
 
@@ -273,6 +273,7 @@ def on_take_settled(sender, render, **kwargs) -> None:
         if not Render.objects.filter(pk=render.pk, cost_given_back=False).update(cost_given_back=True):
             return
         if render.cost:
-            project_id = Scene.objects.filter(pk=render.scene_id).values_list("project_id", flat=True).first()
+            project_id = (Scene.all_objects.filter(pk=render.scene_id)  # a scene in the trash spends too
+                          .values_list("project_id", flat=True).first())
             Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
     render.cost_given_back = True

@@ -11,6 +11,9 @@ A duplicate job a provider made for a take (a gateway that ignored its key: rend
 money spent too: the total includes it, and the page lists each one; the breakdowns by model, scene,
 member and week are the takes' own costs.
 
+A scene deleted from the board (in its project's trash, or deleted forever) still spent what it spent: its
+takes count everywhere here, and by scene a project's deleted scenes make one row of their own.
+
 Every number comes from a handful of aggregate queries whatever the size of the team.
 """
 
@@ -21,7 +24,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, Exists, FloatField, OuterRef, Q, Sum, Value
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -230,13 +244,12 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
                       for r in takes.values("provider", "model").annotate(n=Count("pk")).order_by()}
     for key, entry in by_model.items():
         entry["takes"] = takes_by_model.get(key, 0)
-    by_scene = list(
-        takes.values("scene_id", "scene__title", "scene__position", "scene__project_id", "scene__project__name")
+    by_scene = _deleted_scenes_together(list(
+        takes.annotate(gone=ExpressionWrapper(Q(scene__trashed_at__isnull=False), output_field=BooleanField()))
+        .values("scene_id", "scene__title", "scene__position", "scene__project_id", "scene__project__name", "gone")
         .annotate(total=Sum("recorded"), takes=Count("pk"),
                   approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()))
-        .order_by("-total", "scene__project__name", "scene__position"))
-    for row in by_scene:
-        row["number"] = row["scene__position"] + 1
+        .order_by("-total", "scene__project__name", "scene__position")))
     by_member = list(takes.values("created_by_id", "created_by__username")
                      .annotate(total=Sum("recorded"), takes=Count("pk")).order_by("-total", "created_by__username"))
     never = list(takes.filter(approved=False).select_related("scene__project", "created_by")
@@ -257,6 +270,24 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
         never_approved_total=totals["never_total"], weeks=weeks, chart=spend_chart(daily, period),
         duplicates=duplicates, duplicates_total=totals["duplicates"],
     )
+
+
+def _deleted_scenes_together(rows: list[dict]) -> list[dict]:
+    """By scene, the board's scenes by their numbers; a project's deleted scenes (in its trash or deleted
+    forever: no number on the board) as one row, "gone", so what was spent on them still adds up."""
+    kept, gone = [], {}
+    for row in rows:
+        if not row["gone"]:
+            kept.append({**row, "number": row["scene__position"] + 1})
+            continue
+        entry = gone.setdefault(row["scene__project_id"], {
+            "scene_id": None, "scene__title": "", "scene__position": None, "number": None, "gone": True,
+            "scene__project_id": row["scene__project_id"], "scene__project__name": row["scene__project__name"],
+            "total": ZERO, "takes": 0, "approved_seconds": 0.0})
+        for key in ("total", "takes", "approved_seconds"):
+            entry[key] += row[key]
+    return sorted([*kept, *gone.values()], key=lambda r: (-r["total"], r["scene__project__name"],
+                                                          r["gone"], r["scene__position"] or 0))
 
 
 # --- CSV of the takes behind the numbers ---------------------------------------------------------
@@ -281,7 +312,9 @@ def spend_csv_rows(*, team, project=None, period: Period):
              .select_related("scene__project", "created_by").order_by("created_at", "pk"))
     for take in takes.iterator(chunk_size=500):
         yield [csv_safe(v) for v in (
-            take.pk, take.scene.project.name, take.scene.number, take.scene.title, take.number,
+            # A deleted scene (in the trash or gone for good) has no number on the board.
+            take.pk, take.scene.project.name, "" if take.scene.trashed_at else take.scene.number, take.scene.title,
+            take.number,
             timezone.localtime(take.created_at).isoformat(timespec="seconds"),
             take.created_by.get_username() if take.created_by else "", take.provider, take.model, take.status,
             f"{take.seconds:g}", f"{take.cost:.4f}",

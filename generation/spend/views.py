@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
-from generation.models import ConnectionKind
+from generation.providers import remote_kinds
 from generation.spend import reconcile
 from generation.spend import selectors as spend
 from projects.access import get_project_for, get_reconciliation_for, membership_for, require
@@ -82,7 +82,7 @@ def project_spend_csv(request, pk):
 
 
 class ReconciliationForm(forms.Form):
-    provider = forms.ChoiceField(choices=[c for c in ConnectionKind.choices if c[0] != ConnectionKind.LOCAL])
+    provider = forms.ChoiceField(choices=remote_kinds)  # the built-in previz bills nobody
     start = forms.DateField(help_text="First day of the export's period",
                             widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(help_text="Last day of the export's period", widget=forms.DateInput(attrs={"type": "date"}))

@@ -26,6 +26,9 @@ CHUNK = 256 * 1024
 INLINE_TYPES = {
     "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp",
     "mp4": "video/mp4", "mov": "video/quicktime",
+    # Sound the studio detected with PyAV (generation/sound/audio.py: CONTENT_TYPES) or wrote itself.
+    "wav": "audio/wav", "mp3": "audio/mpeg", "aac": "audio/aac", "m4a": "audio/mp4", "flac": "audio/flac",
+    "ogg": "audio/ogg", "webm": "audio/webm",
 }
 DOWNLOAD_TYPES = {"zip": "application/zip", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 # Even a file a browser mis-reads cannot run script or load anything: `sandbox` gives

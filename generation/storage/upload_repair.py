@@ -106,15 +106,17 @@ def repair_uploads(apps) -> list[str]:
     Render = apps.get_model("generation", "Render")
     report = []
 
-    for scene in Scene.objects.exclude(reference_image="").select_related("project"):
+    # Every scene's upload, those in a project's trash too (the base manager: the board's hides them).
+    scenes = Scene._base_manager
+    for scene in scenes.exclude(reference_image="").select_related("project"):
         old = scene.reference_image.name
         outcome, new = _check(scene.reference_image, image_suffix)
         if outcome == "renamed":
-            Scene.objects.filter(pk=scene.pk).update(reference_image=new)
+            scenes.filter(pk=scene.pk).update(reference_image=new)
             _point_recipes_at(Render, old, new)
             report.append(f"Scene {scene.pk}: reference image {old} renamed to {new}.")
         elif outcome == "quarantined":
-            Scene.objects.filter(pk=scene.pk).update(reference_image="")
+            scenes.filter(pk=scene.pk).update(reference_image="")
             Activity.objects.create(
                 project=scene.project, scene=scene, kind="scene_edited", actor_name="Studio",
                 text=f"removed the reference image of {scene.title}: the stored file was not a JPEG, PNG or "

@@ -1,9 +1,13 @@
 import uuid
 
 from django import template
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
-from generation.models import ConnectionKind
+from generation.models import ConnectionKind, Status
+from generation.providers import CancelRefund, facts_for
+from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
 
 register = template.Library()
@@ -75,3 +79,40 @@ def chosen_model_refusal(render_form, scene) -> str:
 def refuses_model(error) -> bool:
     """True for a refusal of a retired or unknown model (it names the alternatives): offer to move the scene."""
     return any(mark in str(error or "") for mark in ALTERNATIVES_MARKS)
+
+
+@register.simple_tag
+def cancel_offer(take) -> dict:
+    """The take card's cancel button and its confirmation, in what canceling does at the take's
+    provider (ProviderFacts): stopped and maybe billed for the work done, stopped but not refunded,
+    or not stoppable at all, so the studio only stops watching it."""
+    facts = facts_for(take.provider)
+    if take.status == Status.QUEUED:  # not at a provider yet: nothing runs, nothing is billed
+        return {"button": gettext("Cancel"),
+                "confirm": gettext("Cancel this take? It has not reached the provider: nothing is billed.")}
+    if facts is not None and not facts.cancels:
+        confirm = gettext("{provider} cannot cancel a job: the studio stops watching this take, but the provider "
+                          "renders it to its end and may bill it in full. Its cost stays counted.")
+        if facts.deletes_finished:
+            confirm += " " + gettext("The studio deletes the provider's copy once it ends.")
+        return {"button": gettext("Stop watching"), "confirm": confirm.format(provider=facts.title)}
+    if facts is not None and facts.cancel_refund == CancelRefund.FREE:
+        confirm = gettext("Cancel this take?")
+    elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
+        confirm = gettext("Cancel this take? {provider} does not refund a job canceled while it runs: its cost "
+                          "stays counted.").format(provider=facts.title)
+    else:
+        confirm = gettext("Cancel this take? The provider may still charge for work already done.")
+    return {"button": gettext("Cancel"), "confirm": confirm}
+
+
+@register.simple_tag
+def scene_frames(scene) -> dict:
+    """What a take of the scene would start from and end on now (a continuity.Source each), or why not."""
+    frames = {}
+    for role, resolve in (("start", start_source), ("end", end_source)):
+        try:
+            frames[role] = resolve(scene)
+        except ValidationError as exc:
+            frames[f"{role}_problem"] = " ".join(exc.messages)
+    return frames

@@ -46,7 +46,7 @@ def on_take_settled(sender, render, **kwargs) -> None:
         return
     # The worker that settled the take has usually loaded its scene and project already.
     scene = render.scene if type(render).scene.is_cached(render) else \
-        Scene.objects.select_related("project").get(pk=render.scene_id)
+        Scene.all_objects.select_related("project").get(pk=render.scene_id)  # in the trash, too
     if render.status == Status.SUCCEEDED:
         kind, what = ActivityKind.RENDER_FINISHED, "finished"
     else:

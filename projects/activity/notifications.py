@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from projects.activity import tasks as activity_tasks
 from projects.live import ChangeKind, live_publish
@@ -52,6 +52,20 @@ class StudioAddressMiddleware:
             return self.get_response(request)
         finally:
             _reached_at.reset(token)
+
+
+# Backends that keep an email on this machine (printed to the worker's log, written to a file, kept in
+# memory or dropped): with one of these, no email reaches anybody.
+UNDELIVERED_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend", "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend", "django.core.mail.backends.dummy.EmailBackend",
+}
+
+
+def mail_is_delivered() -> bool:
+    """Whether the studio's emails reach people: not without a mail server (EMAIL_HOST unset: the worker prints
+    them), so the pages that would rely on an email (an invitation) give its link instead."""
+    return settings.EMAIL_BACKEND not in UNDELIVERED_BACKENDS
 
 
 def preferences_for(user) -> NotificationPreference:
@@ -177,10 +191,9 @@ def render_digest_send(user_id: int) -> int:
         RenderDigest.objects.filter(pk=digest.pk).update(last_activity_id=entries[-1].pk)
         base = settings.PUBLIC_BASE_URL.rstrip("/") or digest.base_url.rstrip("/")
         notifications_record([
-            Notification(team_id=entry.project.team_id, recipient_id=user_id, kind=NotificationKind.RENDER,
-                         text=f"{entry.project.name} / {entry.text}"[:300], base_url=base,
-                         path=reverse("projects:take_review", args=[entry.take_id]))
-            for entry in entries
+            Notification(team_id=batch[0].project.team_id, recipient_id=user_id, kind=NotificationKind.RENDER,
+                         text=text[:300], base_url=base, path=path)
+            for batch in _per_project(entries) for text, path in [_batch_entry(batch)]
         ])
         if not wants(digest.user, "renders_finished"):
             return 0
@@ -190,11 +203,46 @@ def render_digest_send(user_id: int) -> int:
     return len(entries)
 
 
-def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
-    # A take a crashed worker may have created at the provider is not plainly "failed": it may be billed.
+def _per_project(entries: list[Activity]) -> list[list[Activity]]:
+    batches: dict[int, list[Activity]] = {}
+    for entry in entries:
+        batches.setdefault(entry.project_id, []).append(entry)
+    return list(batches.values())
+
+
+def _outcomes(entries: list[Activity]) -> tuple[int, int, int]:
+    """How many finished, failed and are unconfirmed (a take a crashed worker may have created at the
+    provider is not plainly "failed": it may be billed)."""
     unconfirmed = sum(e.kind == ActivityKind.RENDER_FAILED and e.take.billing_unconfirmed for e in entries)
     failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries) - unconfirmed
-    finished = len(entries) - failed - unconfirmed
+    return len(entries) - failed - unconfirmed, failed, unconfirmed
+
+
+def _batch_entry(batch: list[Activity]) -> tuple[str, str]:
+    """One inbox entry for the takes of one project settled together: a lone take links to its review,
+    a batch ("5 takes finished in Harbour Storm") to the project's board, where their frames are."""
+    project = batch[0].project
+    if len(batch) == 1:
+        return f"{project.name} / {batch[0].text}", reverse("projects:take_review", args=[batch[0].take_id])
+    finished, failed, unconfirmed = _outcomes(batch)
+    words = {"count": len(batch), "project": project.name, "finished": finished, "failed": failed,
+             "unconfirmed": unconfirmed}
+    if finished == len(batch):
+        text = ngettext("%(count)d take finished in %(project)s", "%(count)d takes finished in %(project)s",
+                        len(batch)) % words
+    elif failed == len(batch):
+        text = ngettext("%(count)d take failed in %(project)s", "%(count)d takes failed in %(project)s",
+                        len(batch)) % words
+    elif unconfirmed:
+        text = gettext("%(count)d takes ended in %(project)s: %(finished)d finished, %(failed)d failed, "
+                       "%(unconfirmed)d unconfirmed (may be billed)") % words
+    else:
+        text = gettext("%(count)d takes ended in %(project)s: %(finished)d finished, %(failed)d failed") % words
+    return text, reverse("projects:project_detail", args=[project.pk])
+
+
+def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
+    finished, failed, unconfirmed = _outcomes(entries)
     if len(entries) == 1:
         take, scene = entries[0].take, entries[0].scene
         outcome = f"({take.status_label})" if unconfirmed else "failed" if failed else "finished"

@@ -15,7 +15,7 @@ INBOX = "projects/inbox.html"
 @login_required
 @require_GET
 def inbox(request):
-    return render(request, INBOX, {"notifications": selectors.inbox_for(user=request.user)})
+    return render(request, INBOX, {"inbox": selectors.inbox_for(user=request.user)})
 
 
 @login_required
@@ -34,6 +34,6 @@ def notification_read(request, pk):
 def notifications_read_all(request):
     notifications.notifications_mark_all_read(user=request.user)
     if wants_fragment(request):
-        context = {"notifications": selectors.inbox_for(user=request.user), "bell_oob": True, "unread": 0}
+        context = {"inbox": selectors.inbox_for(user=request.user), "bell_oob": True, "unread": 0}
         return render(request, INBOX + "#list", context)
     return redirect("projects:inbox")

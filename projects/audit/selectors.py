@@ -50,7 +50,8 @@ FIELD_LABELS = {
     "files_deleted": gettext_lazy("Take files deleted"), "note": gettext_lazy("Reason"),
     "remix": gettext_lazy("Remix take"), "export": gettext_lazy("Export"), "approved_by": gettext_lazy("Approved by"),
     "scenes": gettext_lazy("Scenes"), "password": gettext_lazy("Password"), "link": gettext_lazy("Guest link"),
-    "take": gettext_lazy("Take"), "via": gettext_lazy("Made in"),
+    "take": gettext_lazy("Take"), "via": gettext_lazy("Made in"), "takes": gettext_lazy("Takes (their spend is kept)"),
+    "days_in_trash": gettext_lazy("Days in the trash"),
 }
 MONEY_FIELDS = {"monthly_budget", "monthly_cap", "budget"}  # None: no limit
 PRICE_FIELDS = {"price_per_second", "max_price_per_second"}  # a price, or prices by size ("*": any size)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from django.utils.translation import gettext, ngettext
 
 from generation.models import Render
 from generation.previz.animatic import probe_video, video_container
+from generation.storage import frames
 from generation.storage.reference import ReferenceError, verified_name
 from projects.activity.notifications import notify
 from projects.audit import audit_record
@@ -30,6 +32,7 @@ from projects.models import (
     ConsentEvent,
     ConsentGrant,
     ConsentScope,
+    LineRecording,
     Membership,
     NotificationKind,
     Scene,
@@ -115,7 +118,7 @@ def _require_person(character: Character, user) -> None:
 
 
 def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM, projects=(), providers=(),
-                  expires_at=None) -> ConsentGrant:
+                  expires_at=None, covers_voice: bool = False) -> ConsentGrant:
     _require_person(character, user)
     if not Membership.objects.filter(team=character.team_id, user=user).exists():
         raise PermissionDenied("You left this team: you can still revoke consent, but not grant it.")
@@ -130,10 +133,11 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
         if previous is not None:
             ConsentGrant.objects.filter(pk=previous.pk).update(revoked_at=timezone.now())
         grant = ConsentGrant.objects.create(character=character, granted_by=user, scope=scope,
-                                            providers=sorted(providers), expires_at=expires_at)
+                                            providers=sorted(providers), expires_at=expires_at,
+                                            covers_voice=covers_voice)
         grant.projects.set(projects if scope == ConsentScope.PROJECTS else [])
         details = {"scope": scope, "projects": [p.name for p in projects], "providers": sorted(providers),
-                   "expires_at": expires_at.isoformat() if expires_at else None}
+                   "expires_at": expires_at.isoformat() if expires_at else None, "voice": covers_voice}
         ConsentEvent.objects.create(
             character=character, actor=user,
             action=ConsentAction.CHANGED if previous else ConsentAction.GRANTED, details=details,
@@ -175,7 +179,8 @@ class ConsentState:
             where = f"{count} project{'s' if count != 1 else ''}"
         providers = ", ".join(active.providers) if active.providers else "all providers"
         until = f", until {timezone.localtime(active.expires_at):%-d %b %Y}" if active.expires_at else ""
-        return f"Consent: granted ({where}, {providers}{until})"
+        voice = ", recorded voice too" if active.covers_voice else ""
+        return f"Consent: granted ({where}, {providers}{voice}{until})"
 
 
 def consent_state(character: Character, *, now=None) -> ConsentState:
@@ -216,6 +221,20 @@ def consent_problem(character: Character, *, project, provider_kind: str | None,
     return None
 
 
+def voice_problem(character: Character, *, project=None, now=None) -> str | None:
+    """Why the person's recorded voice may not be used (in `project`; None: anywhere their grant allows),
+    or None when it may. A fictional character's recordings are nobody's likeness."""
+    state = consent_state(character, now=now)
+    if state.key == "fictional":
+        return None
+    if state.key == "granted" and not state.grant.covers_voice:
+        return gettext("%(name)s has not consented to the use of their recorded voice.") % {"name": character.name}
+    if state.key == "granted" and project is None:
+        return None
+    # Not granted (revoked, expired, never): said before any project is looked at.
+    return consent_problem(character, project=project, provider_kind=None, now=now)
+
+
 def cast_problems(characters, *, project, provider_kind: str) -> list[str]:
     return [p for c in characters if (p := consent_problem(c, project=project, provider_kind=provider_kind))]
 
@@ -229,18 +248,24 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
         takes = Render.objects.filter(characters=character)
         reason = f"Consent revoked by {character.name}"
         quarantined = takes.filter(quarantined_at__isnull=True).update(quarantined_at=now, quarantine_reason=reason)
-        Scene.objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None, approved_at=None)
+        # Scenes in the trash too: one restored later never shows a withheld take approved.
+        Scene.all_objects.filter(approved_take__in=takes).update(approved_take=None, approved_by=None,
+                                                                 approved_at=None)
         ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.REVOKED,
                                     details={"takes_quarantined": quarantined})
         deleted = []
         if delete_files:
-            for take in takes.exclude(video=""):
+            for take in takes.exclude(video="").select_related("scene"):
                 deleted.append(take.video.name)
                 take.video.delete(save=False)
                 take.thumbnail.delete(save=False)
                 take.c2pa_ingredient.delete(save=False)  # it holds the take's manifest and recipe
+                # Frames taken from it for a next scene's start (or an earlier one's end) show the person too.
+                deleted += frames.delete_stored(default_storage, team_id=character.team_id,
+                                                project_id=take.scene.project_id, take_id=take.pk)
                 Render.objects.filter(pk=take.pk).update(video="", thumbnail="", c2pa_ingredient="",
                                                          c2pa_ingredient_key="")
+            deleted += _delete_recorded_voice(character)
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})
         # Written by the person, in the team's log even after they left it: owners see why takes are withheld.
@@ -249,6 +274,22 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                      details={"takes_withheld": quarantined, "files_deleted": len(deleted)})
         _notify_revocation(character, user, quarantined)
     return quarantined
+
+
+def _delete_recorded_voice(character: Character) -> list[str]:
+    """The person's voice sample and every recording of their lines, on their request."""
+    deleted = []
+    if character.voice_sample:
+        deleted.append(character.voice_sample.name)
+        character.voice_sample.delete(save=False)
+        Character.objects.filter(pk=character.pk).update(voice_sample="")
+    for recording in LineRecording.objects.filter(character=character):
+        for field in (recording.original, recording.audio):
+            if field:
+                deleted.append(field.name)
+                field.delete(save=False)
+        recording.delete()
+    return deleted
 
 
 def _notify_revocation(character: Character, user, quarantined: int) -> None:

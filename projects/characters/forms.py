@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from generation.models import ConnectionKind
 from projects.inputs import IdsChoiceField, RefuseControlCharacters
@@ -81,6 +82,10 @@ class ConsentForm(RefuseControlCharacters, forms.Form):
         choices=ConnectionKind.choices, required=False, widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every provider.",
     )
+    covers_voice = forms.BooleanField(
+        required=False, label=gettext_lazy("My recorded voice too"),
+        help_text=gettext_lazy("A sample of my voice, and recordings of my lines, may be kept and heard in the "
+                               "voice-over. Without it, only the engine's voice speaks my lines."))
     expires_on = forms.DateField(required=False, label="Until (optional)",
                                  widget=forms.DateInput(attrs={"type": "date"}),
                                  help_text="Consent ends at the end of this day.")

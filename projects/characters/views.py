@@ -13,16 +13,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from generation.sound import speech
 from generation.storage.files import file_response
 from projects import selectors
 from projects.access import get_character_for, membership_for, require
 from projects.characters import consent
+from projects.characters.consent import voice_problem
 from projects.characters.forms import CharacterForm, ConsentForm
 from projects.htmx import wants_fragment
 from projects.inputs import MAX_SEARCH
 from projects.models import Character, CharacterImage
+from projects.storyboard.sound.forms import CharacterVoiceForm, SoundFileForm
 
 LIBRARY = "projects/characters/character_list.html"
 DETAIL = "projects/characters/character_detail.html"
@@ -68,11 +72,18 @@ def _detail_context(character, membership, user, **extra):
         "events": page.events, "scenes": page.scenes, "takes": page.takes, "withheld": page.withheld,
         **extra,
     }
+    context.setdefault("voice_form", CharacterVoiceForm(initial={
+        "voice": character.voice, "rate": character.voice_rate, "pitch": character.voice_pitch}))
+    context.setdefault("sample_form", SoundFileForm())
+    context["voice_label"] = (speech.voice_label(character.voice) if character.voice
+                              else gettext("a default voice for the name, in each project's language"))
+    context["voice_withheld"] = voice_problem(character) if character.is_person else None
+    context["may_edit_voice"] = context["is_me"] or (membership is not None and membership.can_edit)
     if context["is_me"] and membership is not None and "consent_form" not in extra:
         initial = {}
         if active is not None:
             initial = {"scope": active.scope, "projects": list(active.projects.all()),
-                       "providers": active.providers,
+                       "providers": active.providers, "covers_voice": active.covers_voice,
                        "expires_on": timezone.localdate(active.expires_at) if active.expires_at else None}
         context["consent_form"] = ConsentForm(team=character.team, initial=initial)
     return context
@@ -105,7 +116,8 @@ def character_consent(request, pk):
         try:
             consent.consent_grant(character=character, user=request.user, scope=form.cleaned_data["scope"],
                                   projects=list(form.cleaned_data["projects"]),
-                                  providers=form.cleaned_data["providers"], expires_at=form.expires_at)
+                                  providers=form.cleaned_data["providers"], expires_at=form.expires_at,
+                                  covers_voice=form.cleaned_data["covers_voice"])
         except ValidationError as exc:
             form.add_error(None, exc)
     if form.errors:

@@ -20,8 +20,18 @@ from django.db import transaction
 from projects.models import ChangeEvent, ChangeKind, Project, Scene
 
 log = logging.getLogger(__name__)
-REDIS_CHANNEL = "studio:live"
 _redis = None
+
+
+def redis_channel(url: str) -> str:
+    """The pub/sub channel of the studio whose Redis is `url`.
+
+    Pub/sub is server-wide: it ignores the database number in the URL. The channel names the
+    database, so studios sharing one Redis server on separate databases (staging beside
+    production, parallel test workers) wake only their own readers."""
+    from redis.connection import parse_url
+
+    return f"studio:live:{parse_url(url).get('db', 0)}"
 
 
 def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_id: int | None = None,
@@ -98,7 +108,7 @@ def wake(event_id: int) -> None:
             import redis
 
             _redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        _redis.publish(REDIS_CHANNEL, str(event_id))
+        _redis.publish(redis_channel(url), str(event_id))
     except Exception as exc:  # the change is saved; readers find it on their next safety read
         log.warning("live: could not publish event %s: %s", event_id, exc)
 

@@ -18,23 +18,40 @@ import re
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from generation.models import Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
-from projects.models import ChangeKind, Membership, Project, Scene
-from projects.selectors import board_frame, board_totals, scene_dialogue_for, unread_count
+from projects.live.review_fragments import (
+    COMMENT_KINDS,
+    guest_link_id,
+    guest_review_html,
+    review_html,
+)
+from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
+from projects.selectors import (
+    board_frame,
+    board_frames,
+    board_totals,
+    scene_dialogue_for,
+    unread_count,
+)
+from projects.selectors.continuity import continuity_panel_for
 from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
-SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
+SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
 
 
-STATE_KINDS = SCENE_KINDS - {ChangeKind.SCENE_CREATED, ChangeKind.TAKE_QUEUED}
+# A frame that arrives (added, or back from the trash) is never one to skip for a later change.
+ARRIVING = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED}
+STATE_KINDS = SCENE_KINDS - ARRIVING - {ChangeKind.TAKE_QUEUED}
 
 
 def coalesce_key(event):
@@ -49,13 +66,19 @@ def coalesce_key(event):
     if _dialogue_edited(event):
         return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
     if event.kind in STATE_KINDS:
-        # A percentage alone draws less than a new status: the two never stand in for each other.
-        return ("state", event.scene_id, event.take_id, _progress_only(event))
+        # A percentage alone draws less than a new status: the two never stand in for each other. A comment
+        # redraws its own thread on the review pages: two comments on one take are two threads.
+        return ("state", event.scene_id, event.take_id, _progress_only(event),
+                event.object_id if event.kind in COMMENT_KINDS else None)
     return None
 
 
 def render_change(event, role: str) -> list[Message]:
     kind = event.kind
+    if (link_id := guest_link_id(role)) is not None:
+        # A guest's review page: the threads its link lets them read, and nothing else of the project.
+        html = compact(guest_review_html(event, link_id))
+        return [Message(event.id, "change", html)] if html else []
     if kind == ChangeKind.SCENES_REORDERED:
         return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
     if kind == ChangeKind.CONNECTION_TESTED:
@@ -70,10 +93,18 @@ def render_change(event, role: str) -> list[Message]:
         return [Message(event.id, "change", bell_html(event.recipient_id))]
     if kind == ChangeKind.SCENE_DELETED:
         gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-        return [Message(event.id, "change", gone + _totals_html(event.project_id, role))]
+        return [Message(event.id, "change", gone + _gone_notice(event) + _totals_html(event.project_id, role))]
     if kind in SCENE_KINDS:
-        return [Message(event.id, "change", _scene_html(event, role))]
+        return [Message(event.id, "change", _scene_html(event, role) + _review_html(event, role))]
+    if kind == ChangeKind.COMMENT_EDITED:
+        html = _review_html(event, role)
+        return [Message(event.id, "change", html)] if html else []
     return []
+
+
+def _review_html(event, role: str) -> str:
+    """The open review pages' regions (review_fragments.py), each one-click form's key left for its page to fill."""
+    return ONE_CLICK_KEY.sub(r'\1value=""', compact(review_html(event, role)))
 
 
 def _progress_only(event) -> bool:
@@ -82,7 +113,9 @@ def _progress_only(event) -> bool:
 
 
 def _dialogue_edited(event) -> bool:
-    return event.kind == ChangeKind.SCENE_EDITED and "dialogue" in (event.data or {}).get("fields", ())
+    # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
+    return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
+                                                          & set((event.data or {}).get("fields", ())))
 
 
 def _membership(project, role: str) -> Membership:
@@ -97,11 +130,14 @@ def _scene_html(event, role: str) -> str:
     context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
     parts = []
     progress_only = _progress_only(event)
-    if event.kind == ChangeKind.SCENE_CREATED:
-        # Appended to every board (static/studio/live.js drops a copy the page already has).
+    if event.kind in ARRIVING:
+        # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
+        # scene's order event, which follows, puts it in its place.
         parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
                      + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
                      + "</ol>")
+        if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
+            parts.append(_gone_notice(event, back=True))
     else:
         parts.append(render_to_string("projects/project_detail.html#board-frame", context))
     if progress_only:
@@ -119,6 +155,8 @@ def _scene_html(event, role: str) -> str:
         parts.append(render_to_string("projects/project_detail.html#scene-status", context))
         parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
         parts.append(_take_html(event, project, role))
+    if event.kind in CONTINUITY_KINDS:
+        parts.append(_continuity_html(event, project, context["membership"]))
     return compact("".join(parts))
 
 
@@ -130,9 +168,63 @@ def _dialogue_html(project, scene_id: int, context: dict) -> str:
         return ""
     scene.project = project
     lines, library = scene_dialogue_for(scene=scene)
-    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team)}
+    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team,
+                                                                     scene=scene)}
     return (render_to_string("projects/project_detail.html#scene-dialogue", context)
             + render_to_string("projects/project_detail.html#scene-cast", context))
+
+
+# Changes that can move the frame a neighbour starts from or ends on (another take approved, rendered,
+# its approval withdrawn), or a scene's own continuity (its settings, a take of its own booked).
+CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
+                    ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
+
+
+def _continuity_html(event, project, membership) -> str:
+    """The frames and open panels' continuity of the scenes whose start or end frame depends on the changed
+    scene (the one after it, the one before it), and of the changed scene itself when it has any."""
+    scenes = {s.pk: s for s in _continuity_scenes(project, event.scene_id)}
+    if not scenes:
+        return ""
+    parts = []
+    for frame in board_frames(project=project, scene_ids=list(scenes)):
+        scene = scenes[frame.scene_id]
+        if scene.pk != event.scene_id:  # the changed scene's own frame is drawn above
+            parts.append(render_to_string("projects/project_detail.html#board-frame",
+                                          {"project": project, "membership": membership, "frame": frame, "oob": True}))
+        takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
+                     .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
+        first_last = (scene.position > 0, Scene.objects.filter(project=project, position__gt=scene.position).exists())
+        panel = continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=first_last)
+        parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
+            "project": project, "membership": membership, "scene": scene, "continuity": panel, "oob": True}))
+    return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
+
+
+def _continuity_scenes(project, scene_id: int) -> list:
+    """The scene itself when it starts from or ends on a neighbour's frame, and the neighbours that do so
+    from it: the one after starting from its last frame, the one before ending on its first frame."""
+    row = Scene.objects.filter(pk=scene_id, project=project).values_list("position", flat=True).first()
+    if row is None:
+        return []
+    near = Scene.objects.filter(project=project, position__in=[row - 1, row, row + 1]).select_related("project")
+    return [s for s in near
+            if (s.position == row and (s.start_from or s.end_on))
+            or (s.position == row + 1 and s.start_from == StartFrom.PREVIOUS)
+            or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
+
+
+def _gone_notice(event, *, back: bool = False) -> str:
+    """The notice in a side panel still open on a scene a teammate moved to the trash: nothing the person
+    typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
+    scene_id = int(event.scene_id)
+    if back:
+        return f'<p id="scene-gone-{scene_id}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
+    who = event.actor.get_username() if event.actor_id and event.actor else gettext("A teammate")
+    words = gettext("%(name)s moved this scene to the trash. What you typed stays here; restore the scene from "
+                    "the project's Trash to save it.") % {"name": who}
+    return (f'<p id="scene-gone-{scene_id}" class="error" role="alert" data-testid="scene-gone" '
+            f'hx-swap-oob="outerHTML">{escape(words)}</p>')
 
 
 PRESERVED = re.compile(r"(<textarea\b.*?</textarea>|<pre\b.*?</pre>)", re.S | re.I)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
-from projects.live import REDIS_CHANNEL, wake
+from projects.live import redis_channel, wake
 from projects.models import ChangeEvent
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class Hub:
 
             client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_connect_timeout=2)
             pubsub = client.pubsub()
-            pubsub.subscribe(REDIS_CHANNEL)
+            pubsub.subscribe(redis_channel(settings.LIVE_REDIS_URL))
             return pubsub
         except Exception as exc:
             log.warning("live: no Redis wake-ups (%s); reading the table every second", exc)

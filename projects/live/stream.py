@@ -75,9 +75,13 @@ class _Page:
     """One open page's stream, whichever way it is served: its database steps are plain
     (blocking) methods the two servings call, each on a thread of their own choosing."""
 
-    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
+    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None,
+                 still_allowed=None):
         self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
-        self.project_id = channel[1] if channel[0] == "project" else None
+        # still_allowed() -> bool: a page that is not a member's (a guest's review link) says at each keep-alive
+        # whether it may go on watching; such a page is nobody's presence.
+        self.still_allowed = still_allowed
+        self.project_id = channel[1] if channel[0] == "project" and still_allowed is None else None
         self.replayed: set[int] = set()
         self.reset_at = 0
         self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
@@ -116,7 +120,9 @@ class _Page:
     def beat(self) -> str | None:
         """Every keep-alive period, busy or not: still a member (else the stream ends, None), still present."""
         self.beaten = time.monotonic()
-        if self.project_id:
+        if self.still_allowed is not None:
+            still = _in_thread(self.still_allowed)
+        elif self.project_id:
             still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client,
                                stream=self.stream)
         else:

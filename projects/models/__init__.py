@@ -29,6 +29,7 @@ from .review import (  # noqa: F401
     hash_token,
 )
 from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401
+from .sound import LineRecording, SoundBed, SoundStatus, SpeakerVoice, SpeechClip  # noqa: F401
 from .storyboard import (  # noqa: F401
     MAX_LINE,
     MAX_PARENTHETICAL,
@@ -37,8 +38,11 @@ from .storyboard import (  # noqa: F401
     MIN_SCENE_SECONDS,
     SIZE_CHOICES,
     DialogueLine,
+    EndOn,
     Project,
     Scene,
+    StartFrom,
+    _end_image_upload_to,
     _reference_upload_to,
 )
 from .teams import (  # noqa: F401

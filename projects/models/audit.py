@@ -1,6 +1,6 @@
 """The team's audit log: who changed what, and when, in what the owners answer for (connections and
 keys, the catalog and its prices, budgets and caps, model policies, members, consent, overrides of
-failed checks, guest links). Append-only: a row, once written, is never changed nor deleted here."""
+failed checks, guest links, scenes deleted forever). Append-only: a row, once written, is never changed nor deleted here."""
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -39,6 +39,9 @@ class AuditAction(models.TextChoices):
     GUEST_LINK_CREATED = "guest_link_created", _("Guest link created")
     GUEST_LINK_REVOKED = "guest_link_revoked", _("Guest link revoked")
     GUEST_DOWNLOADED = "guest_downloaded", _("Take downloaded by a guest")
+    SCENES_DELETED_FOREVER = "scenes_deleted_forever", _("Scenes deleted forever")
+    TRASH_EMPTIED = "trash_emptied", _("Trash emptied")
+    TRASH_PURGED = "trash_purged", _("Trash cleared after its days")
 
 
 A = AuditAction
@@ -57,6 +60,7 @@ AUDIT_AREAS = {
     "overrides": (_("Overrides of failed checks"), [A.APPROVED_DESPITE_CHECKS, A.REMIXED_DESPITE_CHECKS,
                                                    A.EXPORTED_DESPITE_CHECKS]),
     "guests": (_("Guest links and downloads"), [A.GUEST_LINK_CREATED, A.GUEST_LINK_REVOKED, A.GUEST_DOWNLOADED]),
+    "trash": (_("Scenes deleted forever"), [A.SCENES_DELETED_FOREVER, A.TRASH_EMPTIED, A.TRASH_PURGED]),
 }
 del A
 

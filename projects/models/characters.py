@@ -11,6 +11,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from generation.sound.speech import DEFAULT_PITCH, DEFAULT_RATE
+from projects.models.sound import PITCH_VALIDATORS, RATE_VALIDATORS
+
 
 class CharacterKind(models.TextChoices):
     PERSON = "person", "A real person (their likeness)"
@@ -19,7 +22,7 @@ class CharacterKind(models.TextChoices):
 
 # Extensions a stored upload may keep. Services name files from what Pillow/PyAV detected;
 # any other name (an admin upload, a bug) is stored as .bin, which is only ever downloaded.
-STORED_SUFFIXES = {"jpg", "png", "webp", "mp4", "mov"}
+STORED_SUFFIXES = {"jpg", "png", "webp", "mp4", "mov", "wav", "mp3", "aac", "m4a", "flac", "ogg", "webm"}
 
 
 def stored_suffix(filename: str) -> str:
@@ -43,6 +46,12 @@ class Character(models.Model):
         help_text="For a real person: their own account. Only they can grant consent.",
     )
     reference_video = models.FileField(upload_to=_character_upload_to, blank=True, max_length=300)
+    # The scratch voice-over's voice for the character (generation/sound/speech.py); empty: a default.
+    voice = models.CharField(max_length=16, blank=True)
+    voice_rate = models.PositiveSmallIntegerField(default=DEFAULT_RATE, validators=RATE_VALIDATORS)
+    voice_pitch = models.PositiveSmallIntegerField(default=DEFAULT_PITCH, validators=PITCH_VALIDATORS)
+    # A recording of the person's own voice: a likeness, kept and heard only under a grant covering voice.
+    voice_sample = models.FileField(upload_to=_character_upload_to, blank=True, max_length=300)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -86,6 +95,8 @@ class ConsentGrant(models.Model):
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="+")
     providers = models.JSONField(default=list, blank=True, help_text="Connection kinds allowed; empty = all")
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The person's recorded voice too (a voice sample, recordings of their lines); images alone otherwise.
+    covers_voice = models.BooleanField(default=False)
     granted_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

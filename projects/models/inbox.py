@@ -11,12 +11,16 @@ class NotificationKind(models.TextChoices):
     MENTION = "mention", "Mention"
     REPLY = "reply", "Reply"
     DECISION = "decision", "Decision"
+    CHANGES = "changes", _("Request for changes")  # a decision that asks something of its reader
     RENDER = "render", "Render"
     INVITATION = "invitation", "Invitation"
     BUDGET = "budget", "Budget"
     MODEL_RETIRING = "model_retiring", "Model retiring"
     SECURITY = "security", _("Security")
     CONSENT = "consent", _("Consent")
+
+
+ASKING = (NotificationKind.MENTION, NotificationKind.CHANGES)
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -29,6 +33,10 @@ class NotificationQuerySet(models.QuerySet):
 
     def unread(self):
         return self.filter(read_at__isnull=True)
+
+    def asking(self):
+        """What asks something of its reader: a mention, a request for changes."""
+        return self.filter(kind__in=ASKING)
 
 
 class Notification(models.Model):

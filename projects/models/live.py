@@ -13,7 +13,8 @@ from django.db import models
 class ChangeKind(models.TextChoices):
     SCENE_CREATED = "scene_created"
     SCENE_EDITED = "scene_edited"
-    SCENE_DELETED = "scene_deleted"
+    SCENE_DELETED = "scene_deleted"  # deleted: moved to the trash
+    SCENE_RESTORED = "scene_restored"  # back from the trash
     SCENES_REORDERED = "scenes_reordered"
     TAKE_QUEUED = "take_queued"
     TAKE_PROGRESS = "take_progress"
@@ -22,6 +23,7 @@ class ChangeKind(models.TextChoices):
     TAKE_APPROVED = "take_approved"
     COMMENT_ADDED = "comment_added"
     COMMENT_RESOLVED = "comment_resolved"
+    COMMENT_EDITED = "comment_edited"  # its wording, or whom it is shared with
     DECISION_MADE = "decision_made"
     EXPORT_CHANGED = "export_changed"
     CONNECTION_TESTED = "connection_tested"
@@ -42,7 +44,7 @@ class ChangeEvent(models.Model):
     kind = models.CharField(max_length=32, choices=ChangeKind.choices)
     scene_id = models.BigIntegerField(null=True, blank=True)
     take_id = models.BigIntegerField(null=True, blank=True)
-    object_id = models.BigIntegerField(null=True, blank=True, help_text="An export or connection")
+    object_id = models.BigIntegerField(null=True, blank=True, help_text="An export, a connection or a comment")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                               related_name="+")
     data = models.JSONField(default=dict, blank=True)

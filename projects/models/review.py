@@ -184,6 +184,8 @@ class ActivityKind(models.TextChoices):
     SCENE_CREATED = "scene_created", "Scene added"
     SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
     SCENE_DELETED = "scene_deleted", "Scene deleted"
+    SCENE_RESTORED = "scene_restored", "Scene restored"
+    SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
     SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
@@ -196,7 +198,8 @@ ACTIVITY_FILTERS = {
     "comments": [ActivityKind.COMMENT],
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
-              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCRIPT_IMPORTED,
+              ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RESTORED,
+              ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED,
               ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 
@@ -215,6 +218,12 @@ class Activity(models.Model):
     class Meta:
         ordering = ["-at", "-pk"]
         verbose_name_plural = "activity"
+        # A page of the feed (newest first, from a (time, id) cursor) reads its rows in index order
+        # and stops after one page, however long the history: no sort of every entry.
+        indexes = [
+            models.Index(fields=["project", "-at", "-id"], name="activity_project_newest"),
+            models.Index(fields=["scene", "-at", "-id"], name="activity_scene_newest"),
+        ]
 
     @property
     def who(self) -> str:

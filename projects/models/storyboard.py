@@ -1,9 +1,12 @@
 """Projects and their ordered scenes."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 SIZE_CHOICES = [
     ("1280x720", "1280×720 landscape (720p)"),
@@ -17,7 +20,24 @@ SIZE_CHOICES = [
 # scene's lines, sent with the prompt.)
 RECIPE_FIELDS = ("prompt", "duration", "size", "camera_notes", "dialogue")
 STALE_FIELD_WORDS = {"prompt": "prompt (or cast)", "duration": "duration", "size": "size",
-                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue"}
+                     "camera_notes": "camera notes", "reference_image": "reference image", "dialogue": "dialogue",
+                     "start_frame": "start frame", "end_frame": "end frame"}
+
+
+class StartFrom(models.TextChoices):
+    """What a take of the scene starts from (the start frame of image-to-video)."""
+
+    OWN = "", _("its own reference image (or the prompt alone)")
+    PREVIOUS = "previous", _("the last frame of the scene before it")
+
+
+class EndOn(models.TextChoices):
+    """What a take of the scene ends on, for models that take an end frame."""
+
+    NOTHING = "", _("wherever the model takes it")
+    IMAGE = "image", _("an image")
+    NEXT = "next", _("the first frame of the scene after it")
+
 
 MIN_SCENE_SECONDS = 1
 MAX_SCENE_SECONDS = 20
@@ -48,6 +68,12 @@ class Project(models.Model):
     max_price_per_second = models.DecimalField(
         "Price ceiling (US$ per second)", max_digits=8, decimal_places=4, null=True, blank=True,
         validators=[MinValueValidator(0)], help_text="Models costing more a second are refused; empty: no ceiling")
+    # Sound: the language plain speaker names speak by default, the pause around lines when a scene
+    # fits its dialogue, and how loud takes' own sound (native-audio models) plays under the voice-over.
+    voice_language = models.CharField(max_length=8, default="en-us")
+    dialogue_pause = models.DecimalField(max_digits=3, decimal_places=1, default=Decimal("0.5"),
+                                         validators=[MinValueValidator(0), MaxValueValidator(3)])
+    take_audio_level_db = models.FloatField(default=0, validators=[MinValueValidator(-60), MaxValueValidator(6)])
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -61,6 +87,14 @@ class Project(models.Model):
         return self.name
 
 
+def _end_image_upload_to(scene, filename):
+    import uuid
+
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
+    return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/end-{uuid.uuid4().hex}.{suffix}"
+
+
 def _reference_upload_to(scene, filename):
     # A new name per upload: takes keep pointing at the original they used.
     import uuid
@@ -69,6 +103,21 @@ def _reference_upload_to(scene, filename):
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     suffix = suffix if suffix in {"jpg", "png", "webp"} else "bin"
     return f"references/{scene.project.team_id}/{scene.project_id}/{scene.pk}/{uuid.uuid4().hex}.{suffix}"
+
+
+class SceneQuerySet(models.QuerySet):
+    def in_trash(self):
+        """Scenes someone deleted that can still be restored (not deleted forever)."""
+        return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
+
+
+class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
+    """`Scene.objects` (and `project.scenes`, `character.scenes`, a guest link's scenes): the scenes on the
+    board. A scene in the trash, or deleted forever, is on no page, cut, export, batch, guest link or live
+    board; only `Scene.all_objects` sees it (the trash itself, restoring, and money: its takes' spend)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
 
 
 class Scene(models.Model):
@@ -112,9 +161,44 @@ class Scene(models.Model):
     approval_stale_fields = models.JSONField(
         default=list, blank=True,
         help_text="What of the scene's recipe was edited since its take was approved (empty: the approval holds)")
+    # Continuity with its neighbours (generation/renders/continuity.py resolves these to frames).
+    start_from = models.CharField(max_length=16, choices=StartFrom.choices, blank=True, default="")
+    start_take = models.ForeignKey(
+        "generation.Render", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="A take chosen in the player to start from; empty: the previous scene's approved take")
+    start_frame = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The frame of start_take to start from; empty: its last frame")
+    end_on = models.CharField(max_length=16, choices=EndOn.choices, blank=True, default="")
+    end_image = models.FileField(upload_to=_end_image_upload_to, blank=True, max_length=300,
+                                 help_text="The image a take ends on, when it ends on an image")
+    # Its duration follows its spoken lines (and the project's pause): re-timed when a line changes.
+    fit_to_dialogue = models.BooleanField(default=False)
+    # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
+    # and `position` keeps the place it had, until it is restored or deleted forever.
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    trash_batch = models.UUIDField(null=True, blank=True, db_index=True,
+                                   help_text="The delete it went with: its Undo restores that delete's scenes")
+    # Its neighbours on the board when it left (scene ids; none: it was first / last): restoring puts it
+    # back between them while they are still next to each other.
+    trashed_after = models.BigIntegerField(null=True, blank=True)
+    trashed_before = models.BigIntegerField(null=True, blank=True)
+    restored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="Who last brought it back from the trash")
+    # Deleted forever: its files and comments are gone; the row and its takes' rows stay, so what was
+    # spent on them still counts (spend pages, monthly budgets) under its title.
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BoardSceneManager()
+    all_objects = SceneQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
+        # Managers: `objects` (the board) is the default, so every related manager and lookup leaves the
+        # trash out; the base manager (forward relations such as a take's `.scene`) still reaches it.
+        default_manager_name = "objects"
 
     def __str__(self):
         return f"{self.number}. {self.title}"
@@ -122,6 +206,10 @@ class Scene(models.Model):
     @property
     def number(self) -> int:
         return self.position + 1
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None and self.purged_at is None
 
     @property
     def approval_is_stale(self) -> bool:

@@ -102,6 +102,12 @@ def live_link(token: str) -> ReviewLink | None:
     return link if link is not None and link.is_live else None
 
 
+def link_still_live(link_id: int) -> bool:
+    """Whether a link a guest's page watches through still works: revoked or expired, its stream ends."""
+    link = ReviewLink.objects.filter(pk=link_id).first()
+    return link is not None and link.is_live
+
+
 def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Render]:
     """What the guest may watch: finished, never withheld, only in the link's scope."""
     visible = Render.objects.watchable().filter(scene__project=link.project).select_related("scene")

@@ -1,16 +1,20 @@
 """Guest review: owners make links; outside reviewers watch and comment, nothing more."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from generation.storage.files import file_response
 from projects.access import get_project_for, require
 from projects.inputs import parse_id
+from projects.live.review_fragments import guest_role
+from projects.live.views import event_stream_response
 from projects.models import ReviewLink
 from projects.review import guest_links
 from projects.review import services as review
@@ -171,6 +175,16 @@ def guest_reply(request, token, pk):
         return _guest_page(request, link, token, state["name"], status=422, reply_to=parent.pk,
                            reply_error=" ".join(exc.messages), reply_draft=request.POST.get("body", ""))
     return redirect(reverse("projects:guest_review", args=[token]) + f"#comment-{parent.pk}")
+
+
+@require_GET
+def guest_events(request, token):
+    """The guest page's live stream: shared threads of the link's takes, while the link works."""
+    link, state = _open_link(request, token)
+    if not _allowed(link, state):
+        raise Http404("Open the review link first.")
+    return event_stream_response(request, channel=("project", link.project_id), role=guest_role(link.pk), user_id=0,
+                                 still_allowed=functools.partial(guest_links.link_still_live, link.pk))
 
 
 def guest_file(request, token, take_pk, variant):

@@ -172,7 +172,7 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
            actor_name=comment.who if author is None else "", scene=scene, take=take,
            text=f"commented on {scene.title} take {take.number}{where}: {body[:200]}")
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                 actor=author)
+                 object_id=comment.pk, actor=author)
     _notify_mentions(comment)
     return comment
 
@@ -203,7 +203,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
            actor_name=reply.who if author is None else "", scene=scene, take=take,
            text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                 actor=author)
+                 object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)
     thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
     thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
@@ -256,7 +256,17 @@ def comment_edit(*, comment: Comment, user, body: str) -> Comment:
         comment.body = body
         comment.edited_at = timezone.now()
         comment.save(update_fields=["body", "edited_at"])
+        _comment_changed(comment, user)
     return comment
+
+
+def _comment_changed(comment: Comment, user, *, unshared: bool = False) -> None:
+    """The open review pages redraw the comment's thread (guests' too, when they may read it).
+
+    `unshared`: it was just made team only, so a guest page that shows it takes it away."""
+    scene = comment.take.scene
+    live_publish(kind=ChangeKind.COMMENT_EDITED, project=scene.project, scene_id=scene.pk, take_id=comment.take_id,
+                 object_id=comment.pk, actor=user, data={"unshared": True} if unshared else None)
 
 
 def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
@@ -276,6 +286,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     if comment.shared != shared:
         comment.shared = shared
         comment.save(update_fields=["shared"])
+        _comment_changed(comment, user, unshared=not shared)
     return comment
 
 
@@ -289,7 +300,7 @@ def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
     comment.save(update_fields=["resolved_at", "resolved_by"])
     scene = comment.take.scene
     live_publish(kind=ChangeKind.COMMENT_RESOLVED, project=scene.project, scene_id=scene.pk,
-                 take_id=comment.take_id, actor=user)
+                 take_id=comment.take_id, object_id=comment.pk, actor=user)
     return comment
 
 
@@ -367,10 +378,10 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
         record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
                text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
         live_publish(kind=ChangeKind.DECISION_MADE, project=scene.project, scene_id=scene.pk, take_id=take.pk,
-                     actor=user)
+                     object_id=comment.pk, actor=user)
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
-        kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
+        kind=NotificationKind.CHANGES, team_id=scene.project.team_id, actor=user,
         subject=f"{scene.title}: changes requested on take {take.number}",
         body=f"{user.get_username()} asked for changes to take {take.number} of "
              f"{scene.project.name} / {scene.title}:\n\n{comment.body}",

@@ -1,6 +1,9 @@
 """Review pages: a take with its time-coded comments and decisions, side-by-side
 compare, the approved cut, the activity feed and notification settings."""
 
+import json
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +18,7 @@ from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
 from projects.htmx import wants_fragment
-from projects.inputs import id_or_404
+from projects.inputs import id_or_404, search_problem
 from projects.models import ACTIVITY_FILTERS
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
@@ -27,6 +30,12 @@ def _review_context(take, membership, **extra):
     return {**selectors.take_review_for(take=take).as_context(), "membership": membership, **extra}
 
 
+def _page_context(request, take, membership, **extra):
+    """The whole page's: with the teammates a comment may @mention, suggested as one types."""
+    members = selectors.mention_members_for(team=membership.team, user=request.user)
+    return _review_context(take, membership, mention_members_json=json.dumps(members), **extra)
+
+
 def _comments_partial(request, take, membership, **extra):
     return render(request, REVIEW + "#comments", _review_context(take, membership, **extra))
 
@@ -36,7 +45,7 @@ def take_review(request, pk):
     take, membership = get_take_for(request.user, pk)
     if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
-    return render(request, REVIEW, _review_context(take, membership))
+    return render(request, REVIEW, _page_context(request, take, membership))
 
 
 @login_required
@@ -52,8 +61,8 @@ def comment_create(request, pk):
     except ValidationError as exc:
         if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
             return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
-        return render(request, REVIEW, _review_context(take, membership, comment_error=" ".join(exc.messages),
-                                                       draft=request.POST), status=422)
+        return render(request, REVIEW, _page_context(request, take, membership, comment_error=" ".join(exc.messages),
+                                                     draft=request.POST), status=422)
     if wants_fragment(request):
         return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
     return redirect("projects:take_review", pk=take.pk)
@@ -100,7 +109,7 @@ def comment_reply(request, pk):
         kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
         if wants_fragment(request):
             return _comments_partial(request, take, membership, **kept)
-        return render(request, REVIEW, _review_context(take, membership, **kept), status=422)
+        return render(request, REVIEW, _page_context(request, take, membership, **kept), status=422)
     if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect(reverse("projects:take_review", args=[take.pk]) + f"#comment-{parent.pk}")
@@ -109,34 +118,43 @@ def comment_reply(request, pk):
 @login_required
 @require_POST
 def take_decide(request, pk):
-    """Approve the take, or request changes (optionally re-rendering at once)."""
+    """Approve the take, or request changes (optionally re-rendering at once). With htmx the decision card
+    answers in place, with the status, history and comments it changed: the player plays on."""
     take, membership = get_take_for(request.user, pk)
     require(membership, "review")
-    decision = request.POST.get("decision")
     try:
-        if decision == "approve":
-            review.take_approve(take=take, user=request.user, note=request.POST.get("note", ""),
-                                override_reason=request.POST.get("override_reason", ""))
-            messages.success(request, f"Take {take.number} approved.")
-        elif decision == "changes":
-            wants_take = bool(request.POST.get("rerender")) and membership.can_edit
-            _comment, new_take = review.request_changes(
-                take=take, user=request.user, note=request.POST.get("note", ""),
-                at=request.POST.get("at"), until=request.POST.get("until"),
-                retake_prompt=request.POST.get("prompt", "") if wants_take else None,
-                idempotency_key=request.POST.get("idempotency_key"))
-            # The reviewer stays on the take they were reviewing; the new take joins the scene's stack.
-            if new_take is not None:
-                messages.success(request, _("Changes requested; take %(number)s is rendering.") % {
-                    "number": new_take.number})
-            else:
-                messages.success(request, _("Changes requested."))
-        else:
-            raise ValidationError("Choose approve or request changes.")
+        done = _decide(request, take, membership)
     except ValidationError as exc:
-        return render(request, REVIEW, _review_context(take, membership, decision_error=" ".join(exc.messages),
-                                                       draft=request.POST), status=422)
+        context = {"decision_error": " ".join(exc.messages), "draft": request.POST}
+        if wants_fragment(request):  # htmx swaps only 2xx: the reason shows in the card, what was typed stays
+            return render(request, REVIEW + "#decision-answer", _review_context(take, membership, **context))
+        return render(request, REVIEW, _page_context(request, take, membership, **context), status=422)
+    if wants_fragment(request):
+        take.scene.refresh_from_db()
+        return render(request, REVIEW + "#decided", _review_context(take, membership, decision_done=done))
+    messages.success(request, done)
+    # The reviewer stays on the take they were reviewing; a new take joins the scene's stack.
     return redirect("projects:take_review", pk=take.pk)
+
+
+def _decide(request, take, membership) -> str:
+    """Record the decision the form asks for; returns what to tell the reviewer."""
+    decision = request.POST.get("decision")
+    if decision == "approve":
+        review.take_approve(take=take, user=request.user, note=request.POST.get("note", ""),
+                            override_reason=request.POST.get("override_reason", ""))
+        return _("Take %(number)s approved.") % {"number": take.number}
+    if decision == "changes":
+        wants_take = bool(request.POST.get("rerender")) and membership.can_edit
+        _comment, new_take = review.request_changes(
+            take=take, user=request.user, note=request.POST.get("note", ""),
+            at=request.POST.get("at"), until=request.POST.get("until"),
+            retake_prompt=request.POST.get("prompt", "") if wants_take else None,
+            idempotency_key=request.POST.get("idempotency_key"))
+        if new_take is not None:
+            return _("Changes requested; take %(number)s is rendering.") % {"number": new_take.number}
+        return _("Changes requested.")
+    raise ValidationError(_("Choose approve or request changes."))
 
 
 @login_required
@@ -203,11 +221,21 @@ def project_activity(request, pk):
     scene_id = request.GET.get("scene")
     # Like an unknown filter, a scene not in this project (or no id at all) is a 404.
     scene = get_object_or_404(project.scenes, pk=id_or_404(scene_id, what="scene")) if scene_id else None
-    entries = selectors.activity_for(project=project, kind=chosen, scene=scene)
-    context = {"project": project, "membership": membership, "entries": entries[:200], "chosen": chosen,
-               "filters": list(ACTIVITY_FILTERS), "scenes": project.scenes.all(), "scene_id": scene_id or ""}
-    template = "projects/activity.html" + ("#feed" if wants_fragment(request) else "")
-    return render(request, template, context)
+    before = request.GET.get("before")
+    cursor = selectors.ActivityCursor.parse(before) if before else None
+    if before and cursor is None:
+        raise Http404("No such page of the activity.")
+    search = "" if scene else request.GET.get("scene_q", "").strip()
+    problem = search_problem(search)
+    page = (selectors.ActivityPage([], None) if problem else
+            selectors.activity_page(project=project, kind=chosen, scene=scene, scene_search=search, before=cursor))
+    kept = {k: v for k, v in (("kind", chosen), ("scene", scene_id), ("scene_q", search)) if v}
+    context = {"project": project, "membership": membership, "entries": page.entries, "chosen": chosen, "scene": scene,
+               "filters": list(ACTIVITY_FILTERS), "scene_search": search, "search_problem": problem,
+               "before": before, "newest_query": urlencode(kept),
+               "older_query": urlencode({**kept, "before": page.older.token}) if page.older else ""}
+    fragment = ("#older" if before else "#feed") if wants_fragment(request) else ""
+    return render(request, "projects/activity.html" + fragment, context, status=400 if problem else 200)
 
 
 @login_required

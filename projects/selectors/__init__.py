@@ -12,15 +12,26 @@ from projects.selectors.characters import (
     likenesses_for,
 )
 from projects.selectors.home import ProjectCard, projects_home_for
-from projects.selectors.inbox import INBOX_SIZE, inbox_for, unread_count
+from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
+    ACTIVITY_PAGE,
+    ActivityCursor,
+    ActivityPage,
     Cut,
     CutEntry,
     TakeReview,
     activity_for,
+    activity_page,
     cut_for,
     reviewable_takes,
     take_review_for,
+)
+from projects.selectors.sound import (
+    LineSound,
+    SoundPage,
+    line_sounds_for,
+    scene_spoken_for,
+    sound_page_for,
 )
 from projects.selectors.storyboard import (
     STATUS_LABELS,
@@ -29,6 +40,7 @@ from projects.selectors.storyboard import (
     Frame,
     ScenePanel,
     Totals,
+    TrashItem,
     board_for,
     board_frame,
     board_frames,
@@ -37,24 +49,37 @@ from projects.selectors.storyboard import (
     mark_changes_requested,
     scene_dialogue_for,
     scene_panel_for,
+    trash_batch_for,
+    trash_for,
 )
-from projects.selectors.teams import TeamMembers, team_members_for
+from projects.selectors.teams import TeamMembers, mention_members_for, team_members_for
 
 __all__ = [
+    "LineSound",
+    "SoundPage",
+    "line_sounds_for",
+    "scene_spoken_for",
+    "sound_page_for",
+    "ACTIVITY_PAGE",
     "INBOX_SIZE",
     "STATUS_LABELS",
+    "ActivityCursor",
+    "ActivityPage",
     "Board",
     "CastMember",
     "CharacterPage",
     "Cut",
     "CutEntry",
     "Frame",
+    "Inbox",
     "ProjectCard",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
     "Totals",
+    "TrashItem",
     "activity_for",
+    "activity_page",
     "board_for",
     "board_frame",
     "board_frames",
@@ -67,11 +92,14 @@ __all__ = [
     "inbox_for",
     "likenesses_for",
     "mark_changes_requested",
+    "mention_members_for",
     "projects_home_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
+    "trash_batch_for",
+    "trash_for",
     "team_members_for",
     "unread_count",
 ]

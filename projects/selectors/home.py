@@ -28,11 +28,13 @@ class ProjectCard:
 def projects_home_for(*, team) -> list[ProjectCard]:
     """The team's projects, the most recently changed first."""
     newest = Activity.objects.filter(project=OuterRef("pk")).order_by("-at", "-pk")
+    on_board = Q(scenes__trashed_at__isnull=True)
     projects = list(
         Project.objects.filter(team=team)
         .annotate(
-            scene_count=Count("scenes", distinct=True),
-            approved_count=Count("scenes", filter=Q(scenes__approved_take__isnull=False), distinct=True),
+            # A scene in the trash is off the board, so off the card (a join does not go through Scene.objects).
+            scene_count=Count("scenes", filter=on_board, distinct=True),
+            approved_count=Count("scenes", filter=on_board & Q(scenes__approved_take__isnull=False), distinct=True),
             last_activity_id=Subquery(newest.values("pk")[:1]),
             changed_at=Coalesce(Subquery(newest.values("at")[:1]), F("created_at")),
         )

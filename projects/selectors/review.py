@@ -4,10 +4,12 @@ the approved cut and the activity feed."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from generation.models import Render
+from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS, Activity, Project, Scene
 from projects.review import services as review
 
@@ -28,12 +30,13 @@ class TakeReview:
     comment_count: int  # replies included, as on the take's card
     decisions: list
     other_takes: list[Render]
+    next_scene: Scene | None = None  # the scene after it, which may start from a frame of this take
 
     def as_context(self) -> dict:
         return {"take": self.take, "scene": self.scene, "project": self.scene.project,
                 "scene_status": self.scene_status, "comments": self.comments,
                 "comment_count": self.comment_count, "decisions": self.decisions,
-                "other_takes": self.other_takes}
+                "other_takes": self.other_takes, "next_scene": self.next_scene}
 
 
 def take_review_for(*, take: Render) -> TakeReview:
@@ -46,6 +49,8 @@ def take_review_for(*, take: Render) -> TakeReview:
         comment_count=take.comments.count(),
         decisions=review.history(scene),
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
+        next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
+                    .order_by("position", "pk").first()),
     )
 
 
@@ -91,3 +96,65 @@ def activity_for(*, project: Project, kind: str = "", scene: Scene | None = None
     if scene is not None:
         entries = entries.filter(scene=scene)
     return entries
+
+
+ACTIVITY_PAGE = 200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class ActivityCursor:
+    """Where a page of the feed ends (entries are newest first): its last entry's time and id."""
+
+    at: datetime
+    pk: int
+
+    @property
+    def token(self) -> str:
+        """As a query string carries it: microseconds since 1970, a dot, the id."""
+        return f"{(self.at - _EPOCH) // _MICROSECOND}.{self.pk}"
+
+    @classmethod
+    def parse(cls, token) -> ActivityCursor | None:
+        """The cursor a token names, or None when it names none (a mistyped or doctored link)."""
+        micros, _, pk = str(token).partition(".")
+        micros, pk = parse_id(micros), parse_id(pk)
+        if micros is None or pk is None:
+            return None
+        try:
+            return cls(_EPOCH + micros * _MICROSECOND, pk)
+        except OverflowError:  # past the year 9999
+            return None
+
+
+@dataclass
+class ActivityPage:
+    entries: list[Activity]
+    older: ActivityCursor | None  # where the next, older page starts; None at the oldest entry
+
+
+def activity_page(*, project: Project, kind: str = "", scene: Scene | None = None, scene_search: str = "",
+                  before: ActivityCursor | None = None, size: int | None = None) -> ActivityPage:
+    """A page of the feed, newest first, older than `before` (the newest when None).
+
+    Keyset, not offset: a range on the time from the cursor, on the (project, time, id) index, so
+    a page costs the same at the end of a long history as at its start, and an entry added while
+    someone reads is neither shown twice nor skipped."""
+    size = size or ACTIVITY_PAGE
+    entries = activity_for(project=project, kind=kind, scene=scene)
+    if scene_search:
+        entries = entries.filter(scene__in=scenes_matching(project=project, search=scene_search))
+    if before is not None:
+        entries = entries.filter(at__lte=before.at).exclude(at=before.at, pk__gte=before.pk)
+    rows = list(entries[:size + 1])
+    older = ActivityCursor(rows[size - 1].at, rows[size - 1].pk) if len(rows) > size else None
+    return ActivityPage(rows[:size], older)
+
+
+def scenes_matching(*, project: Project, search: str) -> QuerySet[Scene]:
+    """The project's scenes a search names: by number ("12") or by words of the title."""
+    found = Q(title__icontains=search)
+    if (number := parse_id(search)) is not None:
+        found |= Q(position=number - 1)
+    return project.scenes.filter(found)

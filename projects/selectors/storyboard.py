@@ -6,9 +6,12 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     BooleanField,
     Count,
@@ -19,28 +22,34 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Sum,
 )
-from django.db.models.functions import Substr
+from django.db.models.functions import Coalesce, Substr
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import mark_remixable
-from generation.models import ProvenanceState, Render, take_phase
+from generation.models import TERMINAL, ProvenanceState, Render, take_phase
+from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.models import (
     BoardView,
     Comment,
     Decision,
     DialogueLine,
+    EndOn,
     Project,
     ReviewDecision,
     Scene,
     SceneStatus,
+    StartFrom,
     UserPreference,
 )
 from projects.review import services as review
+from projects.selectors.continuity import continuity_panel_for
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -127,6 +136,10 @@ class Frame(_Drawn):
     @property
     def lines_more(self) -> int:
         return max(0, len(self.lines) - FRAME_LINES)
+    # The frame its newest take started from (ended on) is no longer the one the scene would take now:
+    # another take of the scene before (after) was approved or rendered. Nothing re-renders by itself.
+    start_changed: bool = False
+    end_changed: bool = False
 
     @property
     def provenance_label(self) -> str:
@@ -175,6 +188,7 @@ class Board:
     project: Project
     frames: list[Frame] = field(default_factory=list)
     totals: Totals | None = None
+    trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
 
 
 @dataclass
@@ -184,17 +198,25 @@ class ScenePanel:
     takes: list = field(default_factory=list)
     library: list = field(default_factory=list)
     dialogue: list = field(default_factory=list)  # DialogueLine rows, in order, with their characters
+    continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
 def board_for(*, project: Project, user=None) -> Board:
     """Every frame of the project in the stored order, and the totals above them."""
-    frames = _frames(project, project.scenes.all())
-    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames))
+    # How many scenes wait in the trash rides on the frames' own query (one uncorrelated subquery, run
+    # once); a board with no frames left asks on its own.
+    in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
+                .annotate(n=Count("pk")).values("n"))
+    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
+    trash_count = frames[0].scene.trash_count if frames else \
+        Scene.all_objects.in_trash().filter(project=project).count()
+    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
+                 trash_count=trash_count)
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
     """Just these frames (e.g. to re-render them out of band), in board order."""
-    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)))
+    return _frames(project, project.scenes.filter(pk__in=list(scene_ids)), whole=False)
 
 
 def board_frame(*, project: Project, scene_id: int) -> Frame | None:
@@ -207,8 +229,10 @@ def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Tota
     if frames is None:
         rows = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
-        unconfirmed = Render.objects.filter(scene__project=project, billing_unconfirmed=True).aggregate(
-            total=Sum("cost"))["total"] or Decimal(0)
+        # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
+        unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
+                                            billing_unconfirmed=True).aggregate(total=Sum("cost"))["total"] \
+            or Decimal(0)
     else:
         rows = [(f.duration, f.scene.approved_take_id) for f in frames]
         unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
@@ -227,7 +251,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
         or board_frame(project=project, scene_id=scene.pk)
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
-             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+             .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
+                 "character", "recording__character")))
              .get(pk=frame.scene_id))
     scene.project = project
     library = list(project.team.characters.all())
@@ -239,12 +264,16 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     takes = list(with_changes_requested(Render.objects.filter(scene=scene).select_related("created_by", "parent"))
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
-    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()))
+    # Its neighbours, for "starts from the scene before" and "ends on the scene after".
+    total = len(frames) if frames else project.scenes.count()  # the whole board, when drawn around it
+    neighbours = (scene.position > 0, scene.position + 1 < total)
+    return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()),
+                      continuity=continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=neighbours))
 
 
 def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
     """One scene's lines (with their characters) and its team's character library, for its dialogue section."""
-    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character"))
+    lines = list(DialogueLine.objects.filter(scene=scene).select_related("character", "recording__character"))
     return lines, list(scene.project.team.characters.all())
 
 
@@ -299,11 +328,13 @@ def board_view_for(*, user) -> str:
     return view or BoardView.GRID
 
 
-def _frames(project: Project, scenes) -> list[Frame]:
+def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
+    """`whole`: `scenes` are all the project's, so each one's neighbours are among them."""
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
         "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model", "camera_notes",
+        "start_from", "start_take_id", "start_frame", "end_on",
     ).annotate(target_kind=F("target_connection__kind"), action_start=Substr("prompt", 1, 2 * FRAME_ACTION))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
@@ -317,7 +348,8 @@ def _frames(project: Project, scenes) -> list[Frame]:
              .annotate(withheld=ExpressionWrapper(Q(quarantined_at__isnull=False), output_field=BooleanField()))
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
-                          "watchable", "number", "error_message", "provider_started_at"))
+                          "watchable", "number", "error_message", "provider_started_at",
+                          "recipe__start_frame__key", "recipe__end_frame__key"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -332,6 +364,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
                    .values("scene_id").annotate(at=Max("at")).values_list("scene_id", "at"))
     urls = _Urls(project)
     ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
+    followed = _followed_by_position(project, scenes, by_scene, whole=whole)
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -355,6 +388,7 @@ def _frames(project: Project, scenes) -> list[Frame]:
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
             lines=lines.get(scene.pk, []), action=excerpt(scene.action_start, FRAME_ACTION),
             camera_notes=scene.camera_notes,
+            **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames
 
@@ -366,6 +400,49 @@ def excerpt(text: str, limit: int) -> str:
         return text
     cut = text[:limit - 1]
     return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(",;:-–— ") + "…"
+
+
+ENDED = {"failed", "canceled"}
+
+
+def _followed_by_position(project: Project, scenes: list[Scene], by_scene: dict, *, whole: bool) -> dict:
+    """position → the take its neighbours' frames come from (continuity.followed_take_id), for the
+    positions next to scenes that start from the scene before or end on the one after."""
+    wanted = {s.position - 1 for s in scenes if s.start_from == StartFrom.PREVIOUS and not s.start_take_id}
+    wanted |= {s.position + 1 for s in scenes if s.end_on == EndOn.NEXT}
+    if not wanted:
+        return {}
+    rows = [(s.pk, s.position, s.approved_take_id) for s in scenes if s.position in wanted]
+    takes = {pk: [(t[0], t[13]) for t in scene_takes] for pk, scene_takes in by_scene.items()}
+    if not whole:  # a few frames redrawn alone: their neighbours are read here, two queries
+        rows = list(Scene.objects.filter(project=project, position__in=wanted)
+                    .values_list("pk", "position", "approved_take_id"))
+        takes = {}
+        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])
+                                        .order_by("-created_at", "-pk").with_watchable()
+                                        .values_list("pk", "scene_id", "watchable")):
+            takes.setdefault(scene_id, []).append((pk, watchable))
+    return {position: followed_take_id(approved, takes.get(pk, [])) for pk, position, approved in rows}
+
+
+def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dict:
+    """Whether the frame the scene's newest take (not failed) started from or ended on is no longer the
+    one the scene would take now."""
+    newest = next((t for t in takes if t[2] not in ENDED), None)
+    if newest is None:
+        return {}
+    changed = {}
+    if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        if scene.start_take_id:
+            now = source_key(scene.start_take_id, scene.start_frame)
+        else:
+            take = followed.get(scene.position - 1)
+            now = source_key(take, None) if take else None
+        changed["start_changed"] = newest[17] != now
+    if scene.end_on == EndOn.NEXT and newest[18] is not None:
+        take = followed.get(scene.position + 1)
+        changed["end_changed"] = newest[18] != (source_key(take, 0, role="end") if take else None)
+    return changed
 
 
 class _Urls:
@@ -453,3 +530,49 @@ def _reference_url(scene: Scene, urls: _Urls) -> str | None:
     if scene.reference_image:
         return urls.reference(scene.pk) + f"?v={scene.version}"
     return None
+
+
+# --- The trash ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrashItem(_Drawn):
+    scene: Scene
+    number: int  # the number it had on the board when it was deleted
+    title: str
+    trashed_by: str  # username, or "" when the account is gone
+    trashed_at: object
+    purge_on: object  # the day the daily purge deletes it forever
+    takes: int
+    comments: int
+    rendering: bool  # a take still on its way: it cannot be deleted forever yet
+
+    @property
+    def scene_id(self) -> int:
+        return self.scene.pk
+
+
+def trash_for(*, project: Project) -> list[TrashItem]:
+    """The project's trash, most recently deleted first, in three queries however full it is."""
+    in_trash = Scene.all_objects.in_trash().filter(project=project)
+    scenes = list(in_trash.select_related("trashed_by")
+                  .only("pk", "project_id", "position", "title", "trashed_at", "trashed_by", "trashed_by__username")
+                  .annotate(take_count=Count("renders", distinct=True),
+                            rendering=Count("renders", filter=~Q(renders__status__in=TERMINAL), distinct=True))
+                  .order_by("-trashed_at", "position", "pk"))
+    comments = dict(Comment.objects.filter(take__scene__in=in_trash.values("pk")).values("take__scene_id")
+                    .annotate(n=Count("pk")).values_list("take__scene_id", "n"))
+    return [TrashItem(scene=s, number=s.number, title=s.title,
+                      trashed_by=s.trashed_by.get_username() if s.trashed_by else "", trashed_at=s.trashed_at,
+                      purge_on=timezone.localdate(s.trashed_at + timedelta(days=settings.TRASH_DAYS)), takes=s.take_count,
+                      comments=comments.get(s.pk, 0), rendering=bool(s.rendering)) for s in scenes]
+
+
+def trash_batch_for(*, project: Project, batch) -> list[Scene]:
+    """The scenes of one delete that are still in the trash (what its Undo would bring back)."""
+    try:
+        batch = uuid.UUID(str(batch))
+    except ValueError:
+        return []
+    return list(Scene.all_objects.in_trash().filter(project=project, trash_batch=batch).order_by("position", "pk")
+                .only("pk", "project_id", "position", "title", "trash_batch"))

@@ -1,4 +1,5 @@
-"""Read models of a team: its members with what each spent this month, and open invitations."""
+"""Read models of a team: its members with what each spent this month, open invitations, and the names a
+comment may @mention."""
 
 from __future__ import annotations
 
@@ -27,3 +28,12 @@ def team_members_for(*, team: Team) -> TeamMembers:
         member.month_spend = spends.get(member.user_id, 0)
     return TeamMembers(members=members, invitations=team.invitations.filter(accepted_at__isnull=True),
                        month=month_start(), team_spend=sum(spends.values(), 0))
+
+
+def mention_members_for(*, team: Team, user) -> list[dict]:
+    """The teammates `user` may @mention in a comment (everyone in the team but themselves), for suggestions as
+    they type: {"u": username, "n": full name or ""}, by username. The team's people only, and only to its members."""
+    members = (Membership.objects.filter(team=team).exclude(user=user).select_related("user")
+               .order_by("user__username"))
+    return [{"u": m.user.get_username(), "n": m.user.get_full_name()} for m in members]
+

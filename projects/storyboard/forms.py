@@ -18,6 +18,7 @@ from projects.models import (
     Project,
     Scene,
 )
+from projects.selectors.sound import line_sounds_for, scene_spoken_for
 
 
 class ProjectForm(RefuseControlCharacters, forms.ModelForm):
@@ -244,11 +245,15 @@ class DialogueLineForm(RefuseControlCharacters, forms.Form):
         return " ".join(m for errors in self.errors.values() for m in errors)
 
 
-def dialogue_context(*, lines, library, team, edited=None, add_form=None, **extra) -> dict:
+def dialogue_context(*, lines, library, team, edited=None, add_form=None, scene=None, **extra) -> dict:
     """The dialogue section's context: each line with its editor (`edited`: a form as posted, by line
-    id, shown open with its errors or conflict), the add form and the team's character library."""
+    id, shown open with its errors or conflict), the add form and the team's character library; with
+    `scene`, each line's sound (its voice, its recording) and the scene's spoken length."""
     edited = edited or {}
+    sounds = line_sounds_for(scene=scene, lines=lines) if scene is not None else {}
     for line in lines:
         line.form = edited.get(line.pk) or DialogueLineForm.opened_on(line, team=team)
+        line.sound = sounds.get(line.pk)
+    spoken = scene_spoken_for(scene=scene, sounds=sounds) if scene is not None else None
     return {"dialogue": lines, "library": library, "add_line_form": add_form or DialogueLineForm(team=team),
-            **extra}
+            "spoken": spoken, **extra}

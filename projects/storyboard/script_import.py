@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from projects.activity.feed import record
 from projects.characters.consent import consent_problem
@@ -32,7 +33,7 @@ from projects.models import (
     Scene,
     ScriptImport,
 )
-from projects.storyboard import services
+from projects.storyboard import services, trash
 from projects.storyboard.script import (
     MAX_PROMPT,
     MAX_SCRIPT_BYTES,
@@ -60,6 +61,11 @@ class ScriptPreview:
     existing_takes: int = 0
     ticked: set = field(default_factory=set)  # as the user last posted them (the page shown again)
     mode: str = "append"
+
+    @property
+    def existing_takes_words(self) -> str:
+        """"3 takes", "1 take": said inside the confirmation, whose own plural follows the scenes."""
+        return ngettext("%(count)d take", "%(count)d takes", self.existing_takes) % {"count": self.existing_takes}
 
     def as_posted(self, post) -> ScriptPreview:
         """The preview with what the user chose (durations, ticks, mode), after a refusal."""
@@ -142,12 +148,18 @@ def _lines(data: dict, cast: dict[str, Character]) -> list[DialogueLine]:
     return lines
 
 
+@dataclass
+class Imported:
+    scenes: list[Scene]
+    replaced: trash.Trashed | None = None  # the storyboard's scenes the import moved to the trash (its Undo)
+
+
 def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durations: list, cast_ids,
-                          takes_to_delete: int = 0) -> list[Scene]:
+                          takes_to_delete: int = 0) -> Imported:
     """Create the previewed scenes (appended, or replacing the storyboard's), casting only the ticked.
 
-    `takes_to_delete`: how many takes the user agreed to lose with the replaced scenes (the number
-    the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
+    `takes_to_delete`: how many takes the user agreed to move to the trash with the replaced scenes (the
+    number the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
     if script_import.expired:
         raise ValidationError("This preview has expired; upload the script again.")
     if mode not in MODES:
@@ -170,7 +182,7 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         # The row is the single-use ticket: a second click (or tab) finds it gone.
         if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
             raise ValidationError("This preview was already imported.")
-        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else 0
+        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else None
         scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
                                         prompt=data["action"][:MAX_PROMPT], dialogue=_lines(data, cast),
                                         duration=duration, size=project.default_size)
@@ -178,21 +190,26 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         count = len(scenes)
         text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
         if replaced:
-            text += f", replacing {replaced} scene{pluralize(replaced)}"
+            count = len(replaced.scenes)
+            text += f", replacing {count} scene{pluralize(count)} (moved to the trash)"
         if cast:
             text += f"; cast {', '.join(c.name for c in cast.values())}"
         record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
-    return scenes
+    return Imported(scenes=scenes, replaced=replaced)
 
 
-def _replace(project: Project, user, takes_to_delete: int) -> int:
-    """Delete the storyboard's scenes the way a bulk delete does (their takes go with them)."""
+def _replace(project: Project, user, takes_to_delete: int) -> trash.Trashed | None:
+    """Move the storyboard's scenes to the trash, as a bulk delete does (their takes go with them; the
+    import's Undo, or the Trash page, brings them back)."""
     ids = list(Scene.objects.filter(project=project).values_list("pk", flat=True))
     if not ids:
-        return 0
+        return None
     takes = Scene.objects.filter(pk__in=ids).aggregate(n=Count("renders"))["n"]
     if takes > takes_to_delete:
-        raise ValidationError(
-            f"Replacing deletes the {len(ids)} scene{pluralize(len(ids))} on the storyboard and their {takes} "
-            f"take{pluralize(takes)}: tick the confirmation to go ahead, or add the script's scenes after them.")
-    return services.scene_bulk_delete(project=project, scene_ids=ids, user=user)
+        raise ValidationError(ngettext(
+            "Replacing moves the scene on the storyboard and its takes (%(takes)d) to the trash: tick the "
+            "confirmation to go ahead, or add the script's scenes after it.",
+            "Replacing moves the %(scenes)d scenes on the storyboard and their takes (%(takes)d) to the trash: "
+            "tick the confirmation to go ahead, or add the script's scenes after them.", len(ids))
+            % {"scenes": len(ids), "takes": takes})
+    return trash.scene_bulk_trash(project=project, scene_ids=ids, user=user)

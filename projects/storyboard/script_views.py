@@ -1,5 +1,6 @@
 """Script in (upload → preview → import) and the storyboard out as Fountain."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from projects.inputs import parse_id
 from projects.models import DialogueLine, ScriptImport
 from projects.storyboard import script_import as scripts
 from projects.storyboard.script import SPLITS, storyboard_fountain
+from projects.storyboard.views import board_url
 
 PAGE = "projects/script_import.html"
 
@@ -43,18 +45,20 @@ def script_preview(request, pk, token):
     pending = get_object_or_404(ScriptImport, token=token, project=project, created_by=request.user)
     if request.method == "POST":
         try:
-            scenes = scripts.script_import_confirm(
+            imported = scripts.script_import_confirm(
                 script_import=pending, user=request.user, mode=request.POST.get("mode", ""),
                 durations=request.POST.getlist("duration"),
                 cast_ids=[parse_id(v) for v in request.POST.getlist("cast")],
                 takes_to_delete=parse_id(request.POST.get("takes_to_delete")) or 0)
         except ValidationError as exc:
             context = {"project": project, "membership": membership, "error": " ".join(exc.messages),
+                       "days": settings.TRASH_DAYS,
                        "preview": scripts.script_preview_for(script_import=pending).as_posted(request.POST)}
             return render(request, PAGE, context, status=400)
-        messages.success(request, f"Imported {len(scenes)} scene{pluralize(len(scenes))} from the script.")
-        return redirect("projects:project_detail", pk=project.pk)
-    context = {"project": project, "membership": membership,
+        count = len(imported.scenes)
+        messages.success(request, f"Imported {count} scene{pluralize(count)} from the script.")
+        return redirect(board_url(project, undo=imported.replaced))
+    context = {"project": project, "membership": membership, "days": settings.TRASH_DAYS,
                "preview": scripts.script_preview_for(script_import=pending)}
     return render(request, PAGE, context)
 

@@ -19,7 +19,7 @@ from projects.activity.notifications import invitation_notify
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
 from projects.inputs import parse_id
-from projects.live import ChangeKind, live_publish, live_publish_many
+from projects.live import ChangeKind, live_publish
 from projects.models import (
     AuditAction,
     BoardView,
@@ -42,6 +42,7 @@ from projects.storyboard.casting import (
     scene_text,
 )
 from projects.storyboard.dialogue.text import compose, remap_after
+from projects.storyboard.sound import tasks as sound_tasks
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
 
@@ -284,7 +285,10 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     if unknown:
         raise ValueError(f"Not scene fields: {sorted(unknown)}")
     for _attempt in range(3):  # a colleague may save again between our read and our write
-        current = Scene.objects.select_related("updated_by").get(pk=scene.pk)
+        current = Scene.objects.select_related("updated_by").filter(pk=scene.pk).first()
+        if current is None:  # a teammate moved it to the trash after the page asked for it
+            raise ValidationError(gettext("This scene was moved to the trash meanwhile: nothing was saved. "
+                                          "Restore it from the project's Trash to save your edit."))
         if current.version == expected_version:
             writing = fields
         elif base is None:
@@ -305,8 +309,10 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
                 raise ValidationError(gettext("Describe what happens in the scene."))
             prompt_cast_check(compose(writing["prompt"], lines), project=current.project,
                               cast=current.cast.values_list("pk", flat=True))
+        # A length typed by hand is the length wanted: the scene stops following its lines.
+        unfit = {"fit_to_dialogue": False} if "duration" in changed else {}
         updated = Scene.objects.filter(pk=scene.pk, version=current.version).update(
-            **{name: writing[name] for name in changed}, version=F("version") + 1, updated_by=user,
+            **{name: writing[name] for name in changed}, **unfit, version=F("version") + 1, updated_by=user,
             updated_at=timezone.now(), approval_stale_fields=_stale_after(current, changed))
         if updated:
             if "prompt" in changed:
@@ -368,23 +374,17 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     return scene
 
 
+# What a take is made from beyond the recipe's fields: editing one makes an approval stale too.
+FRAME_FIELDS = ("reference_image", "start_frame", "end_frame")
+
+
 def _stale_after(current: Scene, changed) -> list[str]:
     """The scene's stale-approval fields once `changed` are written: a recipe field edited
     while a take is approved means that take no longer shows what the scene asks for."""
     if not current.approved_take_id:
         return []
-    stale = [name for name in changed if name in RECIPE_FIELDS or name == "reference_image"]
+    stale = [name for name in changed if name in RECIPE_FIELDS or name in FRAME_FIELDS]
     return list(dict.fromkeys([*current.approval_stale_fields, *stale]))
-
-
-def scene_delete(*, scene: Scene, user=None) -> None:
-    with transaction.atomic():
-        project = scene.project
-        scene_id = scene.pk
-        _feed(project, "scene_deleted", user, f"deleted scene {scene.number}, {scene.title}")
-        scene.delete()
-        live_publish(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=scene_id, actor=user)
-        _renumber(project)
 
 
 def scene_move(*, scene: Scene, offset: int, user=None) -> None:
@@ -396,25 +396,25 @@ def scene_move(*, scene: Scene, offset: int, user=None) -> None:
         if not 0 <= target < len(scenes):
             return
         scenes.insert(target, scenes.pop(index))
-        _save_order(scenes, user)
+        save_order(scenes, user)
         _feed(scene.project, "scenes_reordered", user,
               f"moved {scene.title} from scene {index + 1} to {target + 1}", scene=scene)
 
 
-def _renumber(project: Project) -> None:
-    _save_order(list(Scene.objects.filter(project=project)))
-
-
-def _save_order(scenes: list[Scene], user=None) -> None:
+def save_order(scenes: list[Scene], user=None, *, project: Project | None = None, publish: bool = False) -> bool:
+    """Number the board's scenes 0, 1, 2 … in this order (what every board and export shows).
+    Every open board is told the order when a scene moved (or always, with `publish`); returns whether one
+    moved."""
     moved = False
     for position, s in enumerate(scenes):
         if s.position != position:
-            Scene.objects.filter(pk=s.pk).update(position=position)
+            Scene.all_objects.filter(pk=s.pk).update(position=position)
             s.position = position
             moved = True
-    if moved:  # every open board puts its frames in this order
-        live_publish(kind=ChangeKind.SCENES_REORDERED, project=scenes[0].project, actor=user,
+    if (moved or publish) and (scenes or project is not None):  # every open board puts its frames in this order
+        live_publish(kind=ChangeKind.SCENES_REORDERED, project=project or scenes[0].project, actor=user,
                      data={"order": [s.pk for s in scenes]})
+    return moved
 
 
 def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
@@ -423,8 +423,9 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
     `scene_ids` must be every scene of the project, once: a list drawn before a teammate
     added or deleted a scene is refused (StaleOrder) rather than guessed at.
     """
-    ids = _scene_ids(scene_ids)
+    ids = scene_ids_from(scene_ids)
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
             raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
@@ -432,8 +433,7 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         by_pk = {s.pk: s for s in scenes}
         ordered = [by_pk[pk] for pk in ids]
         moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
-        _save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        save_order(ordered, user)
         if moved:
             _feed(project, "scenes_reordered", user, "reordered the scenes: " + ", ".join(
                 f"{s.position + 1}. {s.title}" for s in ordered)[:480])
@@ -442,10 +442,11 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
 
 def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
     """Move the selected scenes together, keeping their order: to "top", "bottom" or position N (1-based)."""
-    ids = set(_scene_ids(scene_ids))
+    ids = set(scene_ids_from(scene_ids))
     if not ids:
         raise ValidationError("Select at least one scene to move.")
     with transaction.atomic():
+        project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in scenes if s.pk in ids]
         if len(chosen) != len(ids):
@@ -463,34 +464,21 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
             if not 0 <= at <= len(rest):
                 raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
         ordered = rest[:at] + chosen + rest[at:]
-        _save_order(ordered, user)
-        Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
+        save_order(ordered, user)
         _feed(project, "scenes_reordered", user,
               f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} ({', '.join(s.title for s in chosen)}) "
               f"to {chosen[0].position + 1}")
     return ordered
 
 
-def scene_bulk_delete(*, project: Project, scene_ids, user=None) -> int:
-    """Delete the selected scenes (and their takes) and renumber the rest. Returns how many went."""
-    ids = set(_scene_ids(scene_ids))
-    if not ids:
-        raise ValidationError("Select at least one scene to delete.")
-    with transaction.atomic():
-        found = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids).values_list("pk", flat=True))
-        if len(found) != len(ids):
-            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was deleted.")
-        titles = list(Scene.objects.filter(pk__in=found).order_by("position").values_list("title", flat=True))
-        _feed(project, "scene_deleted", user,
-              f"deleted {len(found)} scene{'s' if len(found) != 1 else ''}: {', '.join(titles)}")
-        Scene.objects.filter(pk__in=found).delete()
-        live_publish_many([dict(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=pk, actor=user)
-                           for pk in found])
-        _renumber(project)
-    return len(found)
+def project_touch(project: Project) -> None:
+    """The project was changed now. Called first in a transaction that then locks scene rows: the project
+    row, then its scenes, is the order every booking (generation/spend/budget.py) and the trash take them
+    in, so none of them waits on another in a circle (PostgreSQL would end one with "deadlock detected")."""
+    Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
 
 
-def _scene_ids(values) -> list[int]:
+def scene_ids_from(values) -> list[int]:
     """Scene ids from a form: repeated values or one comma-separated string."""
     if isinstance(values, str):
         values = values.split(",")
@@ -558,4 +546,6 @@ def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
           scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["dialogue"], "version": scene.version})
+    # Its lines are spoken again where they changed, and a scene fitting them is re-timed (a worker's job).
+    sound_tasks.sound_voice_scene.delay_on_commit(scene.pk)
     return scene

@@ -26,7 +26,7 @@ from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
 from projects.models.storyboard import SIZE_CHOICES
 from projects.review import services as review
-from projects.storyboard import services
+from projects.storyboard import services, trash
 from projects.storyboard.forms import (
     ProjectBudgetForm,
     ProjectForm,
@@ -55,7 +55,7 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def _board_context(request, project, membership, *, scene=None, **extra):
+def board_context(request, project, membership, *, scene=None, **extra):
     """The board page: frames, totals, the add form and, given a scene, its side panel."""
     board = selectors.board_for(project=project, user=request.user)
     panel = _panel_context(scene, membership, frames=board.frames, **extra) if scene is not None else {}
@@ -64,7 +64,7 @@ def _board_context(request, project, membership, *, scene=None, **extra):
              else list(project.team.characters.values_list("name", flat=True)))
     context = {
         "project": project, "membership": membership, "board": board, "frames": board.frames,
-        "totals": board.totals, "view": selectors.board_view_for(user=request.user),
+        "totals": board.totals, "trash_count": board.trash_count, "view": selectors.board_view_for(user=request.user),
         "character_names_json": json.dumps(names),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "budget_form": ProjectBudgetForm(instance=project), "policy_form": ProjectPolicyForm(project=project),
@@ -73,14 +73,26 @@ def _board_context(request, project, membership, *, scene=None, **extra):
     return {**context, **panel}
 
 
+def board_url(project, *, undo=None) -> str:
+    """The board's address; after a delete (a trash.Trashed), with the batch its Undo toast offers back."""
+    url = reverse("projects:project_detail", args=[project.pk])
+    return f"{url}?{urlencode({'undo': undo.batch})}" if undo else url
+
+
+def trashed_response(request, project, membership, trashed):
+    """After a delete from the board: the board without those frames, and the Undo toast."""
+    context = board_context(request, project, membership, undo=trashed.scenes, undo_batch=trashed.batch)
+    return push_url(render(request, STORYBOARD + "#board-response", context), board_url(project, undo=trashed))
+
+
 def _panel_context(scene, membership, *, frames=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames)
     scene = panel.scene
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
-    dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team,
+    dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
                                 edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
-            "project": scene.project, "membership": membership, "form": form,
+            "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
             "render_form": RenderForm(team=scene.project.team), **dialogue, **extra}
 
 
@@ -93,7 +105,7 @@ def _panel(request, scene, membership, **extra):
 
 def _board(request, project, membership, *, scene=None, status=200, **extra):
     """The whole #board region (after a change that renumbers frames)."""
-    return render(request, STORYBOARD + "#board", _board_context(request, project, membership, scene=scene, **extra),
+    return render(request, STORYBOARD + "#board", board_context(request, project, membership, scene=scene, **extra),
                   status=status)
 
 
@@ -102,7 +114,11 @@ def project_detail(request, pk):
     project, membership = get_project_for(request.user, pk)
     if request.GET.get("view") in BoardView.values:
         services.preference_set_board_view(user=request.user, view=request.GET["view"])
-    return render(request, STORYBOARD, _board_context(request, project, membership))
+    undo = {}
+    if membership.can_edit and request.GET.get("undo"):  # just deleted: the toast offers them back
+        undo = {"undo": selectors.trash_batch_for(project=project, batch=request.GET["undo"]),
+                "undo_batch": request.GET["undo"]}
+    return render(request, STORYBOARD, board_context(request, project, membership, **undo))
 
 
 @login_required
@@ -125,7 +141,7 @@ def scene_panel(request, pk, scene_pk):
         raise Http404("No such scene in this project.")
     if wants_fragment(request):
         return render(request, STORYBOARD + "#scene-panel", _panel_context(scene, membership))
-    return render(request, STORYBOARD, _board_context(request, scene.project, membership, scene=scene))
+    return render(request, STORYBOARD, board_context(request, scene.project, membership, scene=scene))
 
 
 @login_required
@@ -145,7 +161,7 @@ def scene_order(request, pk):
         if message:
             messages.error(request, message)
         return redirect("projects:project_detail", pk=project.pk)
-    context = _board_context(request, project, membership, board_message=message)
+    context = board_context(request, project, membership, board_message=message)
     return render(request, STORYBOARD + "#order-response", context, status=status)
 
 
@@ -159,14 +175,12 @@ def scene_bulk(request, pk):
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
-    if action == "delete" and request.POST.get("confirm") != "yes":
-        # parse_id, not str.isdigit: "²" is a digit to Python and 10**30 is past bigint (both a 500 here).
-        scenes = list(project.scenes.filter(pk__in=[pk for pk in map(parse_id, ids) if pk]))
-        if not scenes:
-            messages.error(request, "Select at least one scene to delete.")
-            return redirect("projects:project_detail", pk=project.pk)
-        return render(request, "projects/scenes_confirm_delete.html", {"project": project, "scenes": scenes})
     try:
+        if action == "delete":  # to the trash, at once: the board's toast offers the Undo
+            # parse_id, not str.isdigit: "²" is a digit to Python and 10**30 is past bigint (no such scene).
+            ids = [pk for pk in map(parse_id, ids) if pk]
+            return redirect(board_url(project, undo=trash.scene_bulk_trash(project=project, scene_ids=ids,
+                                                                            user=request.user)))
         messages.success(request, _bulk_apply(project, request.user, action, ids,
                                               request.POST.get("position") or request.POST.get("to")))
     except ValidationError as exc:
@@ -175,9 +189,6 @@ def scene_bulk(request, pk):
 
 
 def _bulk_apply(project, user, action, ids, to) -> str:
-    if action == "delete":
-        count = services.scene_bulk_delete(project=project, scene_ids=ids, user=user)
-        return f"Deleted {count} scene{pluralize(count)}."
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
                  if str(s.pk) in ids]
@@ -231,7 +242,7 @@ def scene_create(request, pk):
         except ValidationError as exc:  # e.g. an @mention of someone whose consent does not allow it
             form.add_error("prompt", exc)
     if not form.is_valid():
-        context = _board_context(request, project, membership, add_form=form)
+        context = board_context(request, project, membership, add_form=form)
         if wants_fragment(request):
             response = render(request, STORYBOARD + "#add-scene", context)
             # The form picks the frames out of its answer (hx-select): a refusal is the form's own section.
@@ -293,7 +304,7 @@ def _edited(request, scene, membership, *, status, **extra):
     """The panel with the edit form as typed (errors or a conflict), 200 for htmx so it swaps in."""
     if wants_fragment(request):
         return _panel(request, scene, membership, **extra)
-    context = _board_context(request, scene.project, membership, scene=scene, **extra)
+    context = board_context(request, scene.project, membership, scene=scene, **extra)
     return render(request, STORYBOARD, context, status=status)
 
 
@@ -303,13 +314,18 @@ def scene_delete(request, pk):
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")
     project = scene.project
-    if request.method == "GET":  # confirmation page for browsers without JS
+    if request.method == "GET":  # an old link to it: the button is a form now
         return render(request, "projects/scene_confirm_delete.html", {"scene": scene})
-    services.scene_delete(scene=scene, user=request.user)
-    if wants_fragment(request):  # the panel closes: back to the board's own address
-        return push_url(_board(request, project, membership), reverse("projects:project_detail", args=[project.pk]))
-    messages.success(request, f"Deleted scene “{scene.title}”.")
-    return redirect("projects:project_detail", pk=project.pk)
+    try:
+        trashed = trash.scene_trash(scene=scene, user=request.user)
+    except ValidationError as exc:  # a teammate deleted it a moment before
+        if wants_fragment(request):
+            return _board(request, project, membership, board_message=" ".join(exc.messages))
+        messages.error(request, " ".join(exc.messages))
+        return redirect("projects:project_detail", pk=project.pk)
+    if wants_fragment(request):  # the panel closes: back to the board's own address, with the Undo
+        return trashed_response(request, project, membership, trashed)
+    return redirect(board_url(project, undo=trashed))
 
 
 @login_required

@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects import selectors
@@ -15,6 +16,7 @@ from projects.access import (
     require,
     require_team_creation,
 )
+from projects.activity import notifications
 from projects.middleware import SESSION_KEY
 from projects.models import Membership
 from projects.storyboard import services
@@ -63,15 +65,26 @@ def team_members(request, team_pk):
             except ValidationError as exc:
                 form.add_error("email", exc)
             else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                _say_how_the_invitation_travels(request, invitation)
                 return redirect("projects:team_members", team_pk=team.pk)
     page = selectors.team_members_for(team=team)
     context = {
         "team": team, "membership": membership, "form": form, "members": page.members,
         "invitations": page.invitations, "role_form": MemberRoleForm(), "month": page.month,
-        "team_spend": page.team_spend,
+        "team_spend": page.team_spend, "mail_delivered": notifications.mail_is_delivered(),
+        "invitation_base": notifications.studio_address(),  # as in the email: PUBLIC_BASE_URL, else this address
     }
     return render(request, "projects/team_members.html", context)
+
+
+def _say_how_the_invitation_travels(request, invitation) -> None:
+    if notifications.mail_is_delivered():
+        messages.success(request, _("Invitation sent to %(email)s. Its link is also below, to copy.")
+                         % {"email": invitation.email})
+    else:
+        messages.warning(request, _("Invitation made for %(email)s, but no email was sent: this studio has no mail "
+                                    "server. Copy its link below and send it to them yourself.")
+                         % {"email": invitation.email})
 
 
 @login_required

@@ -29,3 +29,14 @@ def live_stream(context, project=None, team=None):
                 "presence": reverse("projects:project_presence", args=[project.pk])}
     stream = reverse("projects:team_events", args=[team.pk])
     return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor, "me": me}
+
+
+@register.inclusion_tag("projects/_live.html")
+def guest_live_stream(token: str):
+    """A guest review page's stream (projects/review/guest_views.py): the link's token is the key, as for the page;
+    no presence (a guest is nobody's avatar), no fallback poll. `guest_token`: what pushed reply forms,
+    drawn once for every guest of the link, put in their addresses (static/studio/review.js)."""
+    client, cursor = str(uuid.uuid4()), cursor_now()
+    stream = reverse("projects:guest_events", args=[token])
+    return {"stream": f"{stream}?client={client}&after={cursor}", "client": client, "cursor": cursor, "me": "",
+            "guest_token": token}

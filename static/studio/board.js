@@ -157,3 +157,12 @@
     }
   });
 })();
+
+// The Undo toast's ×: without JavaScript it reloads the board without the toast; with it, the toast just goes.
+document.addEventListener("click", function (event) {
+  var close = event.target.closest && event.target.closest("[data-dismiss-toast]");
+  if (!close) return;
+  event.preventDefault();
+  var slot = close.closest(".toast-slot");
+  if (slot) slot.textContent = "";
+});

@@ -151,7 +151,19 @@
     });
   }
 
+  // A region's own message ("Line saved.", a refusal) answered this page's action; the same change
+  // coming back over the stream, drawn for everyone, has none: keep it where the user reads it.
+  function keepMessages(oldEl, newEl) {
+    oldEl.querySelectorAll(":scope > p[role=status][data-testid], :scope > p[role=alert][data-testid]").forEach(function (msg) {
+      if (newEl.querySelector('[data-testid="' + msg.dataset.testid + '"]')) return;
+      const heading = newEl.querySelector(":scope > h2, :scope > h3");
+      if (heading) heading.after(msg.cloneNode(true));
+      else newEl.prepend(msg.cloneNode(true));
+    });
+  }
+
   function keepWhatTheUserIsDoing(oldEl, newEl) {
+    keepMessages(oldEl, newEl);
     keepTypedLines(oldEl, newEl);
     const oldBox = oldEl.querySelector(".frame-select");
     const newBox = newEl.querySelector(".frame-select");
@@ -166,10 +178,26 @@
     });
   }
 
+  // While a change from the stream (or the fallback poll) is being swapped in. A region this page is
+  // waiting on an answer for (a form in it sent a request) is left alone by the stream: htmx swaps the
+  // answer into the element it resolved when sending, so replacing that element would drop the answer
+  // ("Line saved.", the edited region) on the floor. The answer shows the region as it is now anyway.
+  let fromStream = false;
+  document.addEventListener("htmx:sseBeforeMessage", function () { fromStream = true; });
+  document.addEventListener("htmx:sseMessage", function () { fromStream = false; });
+
+  function waitingOnAnswer(el) {
+    return el.classList.contains("htmx-request") || el.querySelector(".htmx-request") !== null;
+  }
+
   document.addEventListener("htmx:oobBeforeSwap", function (evt) {
     const fragment = evt.detail.fragment;
     if (!fragment || !fragment.children) return;
     const target = evt.detail.target;
+    if (fromStream && target && target.classList && waitingOnAnswer(target)) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
     if (target && target.classList && target.classList.contains("frame") &&
         (target.classList.contains("sortable-chosen") || target.classList.contains("sortable-ghost"))) {
       evt.detail.shouldSwap = false;
@@ -216,7 +244,10 @@
       const order = response.headers.get("X-Live-Order");
       const reset = response.headers.get("X-Live-Reset");
       return response.text().then(function (html) {
-        if (html.trim()) htmx.swap(el, html, { swapStyle: "none" });
+        if (html.trim()) {
+          fromStream = true;
+          try { htmx.swap(el, html, { swapStyle: "none" }); } finally { fromStream = false; }
+        }
         if (order) reorder(JSON.parse(order));
         if (reset) reloadBoard();
         setCursor(cursor);

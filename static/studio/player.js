@@ -588,6 +588,21 @@
     });
   }
 
+  // "Use this frame as the start of scene N+1": the frame the player shows once it has been moved;
+  // before that the form sends none, and the next scene starts from the take's last frame.
+  function setupStartNext(box, player, video) {
+    var form = box.querySelector("[data-start-next]");
+    if (!form) return;
+    var field = form.querySelector("[data-start-next-frame]");
+    var note = form.querySelector("[data-start-next-note]");
+    var words = note ? note.textContent : "";
+    player.onTime(function (t) {
+      var chosen = t > 0 || !video.paused;
+      field.value = chosen ? box.dataset.frame : "";
+      if (note) note.textContent = chosen ? (form.dataset.chosenWords || "").replace("__N__", box.dataset.frame) : words;
+    });
+  }
+
   function init() {
     document.querySelectorAll("[data-review]").forEach(function (box) {
       var video = box.querySelector("[data-review-video][data-player]");
@@ -600,6 +615,7 @@
       var tools = box.querySelector("[data-draw-tools]");
       if (tools) stage.parentNode.insertBefore(tools, player.bar.nextSibling);
       player.bar.parentNode.insertBefore(player.help, (tools || player.bar).nextSibling);
+      setupStartNext(box, player, video);
       box.dataset.playerReady = "1";
     });
     document.querySelectorAll("[data-compare][data-player-group]").forEach(function (box) {

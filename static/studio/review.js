@@ -134,6 +134,92 @@
     document.querySelectorAll("form.comment-form").forEach(function (f) { f.reset(); });
   });
 
+  // --- Live: a teammate's comments, replies and decisions arrive over the page's stream (live.js) ---
+  // Regions are drawn once for everyone who watches (projects/live/review_fragments.py); this page makes
+  // them its own, keeps what its person typed, and keeps its comments in time order. The player is never
+  // part of what arrives: it plays on where it was.
+  function liveElement() { return document.getElementById("live"); }
+
+  function find(root, id) {
+    return root.id === id ? root : root.querySelector("#" + CSS.escape(id));
+  }
+
+  // What was typed, ticked or opened in a region survives the region being drawn again.
+  function carry(from, to) {
+    from.querySelectorAll("textarea[id], input[id]").forEach(function (old) {
+      var fresh = find(to, old.id);
+      if (!fresh) return;
+      if (old.type === "checkbox" || old.type === "radio") {
+        if (old.checked !== old.defaultChecked) fresh.checked = old.checked;
+      } else if (old.value !== old.defaultValue) {
+        fresh.value = old.value;
+      }
+    });
+    from.querySelectorAll("details[id]").forEach(function (old) {
+      var fresh = find(to, old.id);
+      if (fresh) fresh.open = old.open;
+    });
+  }
+
+  // Drawn for everyone: what only a comment's author may do stays on the author's page alone; forms get
+  // this page's CSRF token, and a guest's reply form its link's address.
+  function adopt(root) {
+    var el = liveElement();
+    var me = (el && el.dataset.me) || "";
+    root.querySelectorAll("[data-only-for]").forEach(function (node) {
+      if (me && node.dataset.onlyFor === me) { node.removeAttribute("data-only-for"); node.hidden = false; }
+      else node.remove();
+    });
+    var headers = {};
+    try { headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}"); } catch (e) { headers = {}; }
+    root.querySelectorAll('form[method="post"]').forEach(function (form) {
+      if (!form.querySelector("[name=csrfmiddlewaretoken]") && headers["X-CSRFToken"]) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = "csrfmiddlewaretoken"; input.value = headers["X-CSRFToken"];
+        form.prepend(input);
+      }
+      var token = el && el.dataset.guestToken;
+      var action = form.getAttribute("action") || "";
+      if (token && action.indexOf("/__token__/") !== -1) {
+        form.setAttribute("action", action.replace("/__token__/", "/" + encodeURIComponent(token) + "/"));
+      }
+    });
+  }
+
+  // Comments are listed by their moment (those without one last), then by when they were written.
+  function order(li) {
+    var at = li.dataset.at === "" || li.dataset.at === undefined ? Infinity : parseFloat(li.dataset.at);
+    return [at, parseFloat(li.dataset.created) || 0];
+  }
+  function before(a, b) { var x = order(a), y = order(b); return x[0] < y[0] || (x[0] === y[0] && x[1] < y[1]); }
+
+  function placeInOrder(list, li) {
+    var next = Array.prototype.find.call(list.querySelectorAll(":scope > li.comment"), function (other) {
+      return before(li, other);
+    });
+    list.insertBefore(li, next || null);
+  }
+
+  document.addEventListener("htmx:oobBeforeSwap", function (evt) {
+    var target = evt.detail.target, fragment = evt.detail.fragment;
+    if (!target || !fragment || !target.matches) return;
+    if (target.matches("ol.comments")) {
+      // A thread: in place of this page's copy (it may have posted it itself), else where it belongs in time.
+      Array.prototype.slice.call(fragment.children).forEach(function (li) {
+        adopt(li);
+        var existing = li.id && document.getElementById(li.id);
+        if (existing) { carry(existing, li); existing.replaceWith(li); } else placeInOrder(target, li);
+        if (window.htmx) htmx.process(li);
+      });
+      var empty = target.querySelector(":scope > .comments-empty");
+      if (empty && target.querySelector(":scope > li.comment")) empty.remove();
+      evt.detail.shouldSwap = false;
+      return;
+    }
+    var fresh = fragment.firstElementChild;
+    if (fresh && fresh.id && fresh.id === target.id) { adopt(fresh); carry(target, fresh); }
+  });
+
   // --- Compare: two players that play, pause and scrub together ---
   function setupCompare(box) {
     var videos = Array.prototype.slice.call(box.querySelectorAll("[data-compare-video]"));

@@ -15,6 +15,8 @@ from generation.models import CatalogModel, Render, Status
 from generation.renders import batch
 from projects.storyboard import services as projects
 
+pytestmark = pytest.mark.bench
+
 TAKES, JOB_SECONDS = 3, 0.5
 # The shipped catalogs the drivers book from (data migrations a transactional flush empties).
 SHIPPED = [("0020_ship_veo_catalog", "forwards"), ("0021_ship_runway_catalog", "forwards"),

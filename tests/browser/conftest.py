@@ -71,19 +71,27 @@ def _migrated_data(migrated_data):
 
 
 @pytest.fixture(autouse=True)
-def _live_streams_end_before_the_database_is_flushed(transactional_db, settings):
+def _live_streams_end_before_the_database_is_flushed(transactional_db, settings, browser):
     """A page's live stream ends when the server next writes to it after the browser left (a
     keep-alive): make that soon, and wait for every stream to end after the test's pages have
     closed. A stream still writing presence while the test database is flushed deadlocks
-    PostgreSQL's TRUNCATE, and would touch the next test's data."""
+    PostgreSQL's TRUNCATE, and would touch the next test's data.
+
+    A test opens a second person's browser with the `new_context` fixture, which closes it when the
+    test ends. A context opened with `browser.new_context()` and left open would keep its pages
+    streaming from the live server into every later test (and hold this wait to its deadline)."""
     from projects.live.hub import hub
 
     settings.LIVE_KEEPALIVE_SECONDS = 0.3
     yield
+    left_open = list(browser.contexts)
+    for context in left_open:
+        context.close()
     deadline = time.monotonic() + 15
     while hub().watching() and time.monotonic() < deadline:
         time.sleep(0.05)
     time.sleep(0.2)  # the last stream's goodbye (presence) commits
+    assert not left_open, "the test left browser contexts open: open them with the `new_context` fixture"
 
 
 def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:

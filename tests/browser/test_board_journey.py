@@ -87,18 +87,19 @@ def test_dragging_a_frame_reorders_the_board_and_it_stays_after_reload(page: Pag
     expect(page.get_by_test_id("frame").first.locator(".frame-number")).to_have_text("1")
 
 
-def test_two_selected_frames_are_deleted_after_confirming(page: Page, live_server, owner, board):
+def test_two_selected_frames_go_to_the_trash_at_once_and_undo_brings_them_back(page: Page, live_server, owner,
+                                                                               board):
     project, (a, b, c), _ = board
     log_in(page, live_server.url, owner)
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     frame(page, "Arrival").get_by_test_id("frame-select").check()
     frame(page, "Cliffs").get_by_test_id("frame-select").check()
     page.get_by_test_id("bulk-delete").click()
-    expect(page.get_by_role("heading", name="Delete 2 scenes?")).to_be_visible()
-    assert Scene.objects.filter(project=project).count() == 3  # only asked
-    page.get_by_test_id("bulk-delete-confirm-button").click()
-    expect(page.get_by_text("Deleted 2 scenes.")).to_be_visible()
+    expect(page.get_by_test_id("trash-toast-text")).to_have_text("2 scenes moved to the trash.")
     expect(page.get_by_test_id("frame-title")).to_have_text(["Bridge"])
+    page.get_by_test_id("trash-undo").click()
+    expect(page.get_by_test_id("trash-toast-text")).to_have_text("Restored 2 scenes.")
+    expect(page.get_by_test_id("frame-title")).to_have_text(["Arrival", "Bridge", "Cliffs"])
 
 
 def test_the_list_view_is_remembered(page: Page, live_server, owner, board):

@@ -63,7 +63,7 @@ def test_replacing_the_storyboard_is_confirmed_by_a_box_beside_its_sentence(page
     page.get_by_test_id("script-preview-button").click()
 
     confirm = page.get_by_test_id("script-confirm-delete")
-    expect(page.locator("label").filter(has=confirm)).to_contain_text("Yes, delete those 3 scenes and their 3 takes")
+    expect(page.locator("label").filter(has=confirm)).to_contain_text("Yes, move those 3 scenes and their 3 takes to the trash")
     page.get_by_test_id("script-replace").check()
     assert page.evaluate(CHOICES)  # the preview has radios and checkboxes to look at
     assert apart_from_their_words(page) == []

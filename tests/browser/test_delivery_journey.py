@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from generation.providers import connections
 from generation.renders import services
@@ -17,7 +17,7 @@ from tests.browser.conftest import log_in
 
 
 def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approved(
-        browser: Browser, live_server, provider_server, team, owner, reviewer, editor, make_scene,
+        new_context, live_server, provider_server, team, owner, reviewer, editor, make_scene,
         django_capture_on_commit_callbacks):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
@@ -29,7 +29,7 @@ def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approv
         take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
                                          idempotency_key=uuid.uuid4())
 
-    page = log_in(browser.new_context().new_page(), live_server.url, reviewer)
+    page = log_in(new_context().new_page(), live_server.url, reviewer)
     page.goto(f"{live_server.url}/takes/{take.pk}/review/")
     problems = page.get_by_test_id("delivery-problems")
     expect(problems).to_contain_text("Delivered 720×1280, 2.0 s; booked 1280×720, 4 s")
@@ -37,7 +37,7 @@ def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approv
     expect(page.get_by_test_id("decision-error")).to_contain_text("other than what was booked")
     expect(page.get_by_test_id("approved-badge")).to_have_count(0)
 
-    studio = log_in(browser.new_context().new_page(), live_server.url, owner)
+    studio = log_in(new_context().new_page(), live_server.url, owner)
     studio.goto(f"{live_server.url}/takes/{take.pk}/review/")
     studio.get_by_test_id("override-reason").fill("Portrait suits the phone cut.")
     studio.get_by_test_id("approve-button").click()

@@ -60,7 +60,7 @@ def test_a_scripts_lines_are_on_the_cards_and_in_the_panel_and_an_edit_reaches_a
     # The panel lists all four; the prompt holds the action only.
     panel = scene_card(owner_page, "INT. KITCHEN - DAY")
     expect(panel.get_by_test_id("dialogue-line")).to_have_count(4)
-    expect(panel.get_by_label("Prompt")).to_have_value("Anna pours coffee. The radio mumbles the shipping forecast.")
+    expect(panel.get_by_test_id("scene-editor").get_by_label("Prompt")).to_have_value("Anna pours coffee. The radio mumbles the shipping forecast.")
     theirs = scene_card(rita, "INT. KITCHEN - DAY")
     # Rita starts rewording Ben's line; she has not saved it when the owner's edit arrives.
     edit_line(theirs, 1).get_by_test_id("line-text-input").fill("Tea, then?")

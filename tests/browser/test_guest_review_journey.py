@@ -11,7 +11,7 @@ nothing.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from tests.browser.conftest import log_in
 from tests.browser.test_review_journey import wait_until_loaded
@@ -24,10 +24,10 @@ def shared_scene(project, make_scene, render_take, editor):
     return dawn, render_take(dawn, user=editor), render_take(secret, user=editor)
 
 
-def test_owner_shares_a_scene_and_a_guest_comments_at_a_timecode(browser: Browser, live_server, owner, project,
-                                                                shared_scene):
+def test_owner_shares_a_scene_and_a_guest_comments_at_a_timecode(new_context, live_server, owner, project,
+                                                                 shared_scene):
     dawn, take, _hidden = shared_scene
-    studio = log_in(browser.new_context().new_page(), live_server.url, owner)
+    studio = log_in(new_context().new_page(), live_server.url, owner)
     studio.goto(f"{live_server.url}/projects/{project.pk}/")
     studio.get_by_role("link", name="Guest review links").click()
     form = studio.get_by_test_id("link-form")
@@ -40,7 +40,7 @@ def test_owner_shares_a_scene_and_a_guest_comments_at_a_timecode(browser: Browse
     url = studio.get_by_test_id("new-link-url").input_value()
     assert "/review/" in url
 
-    guest = browser.new_context().new_page()
+    guest = new_context().new_page()
     guest.goto(url)
     guest.get_by_label("Password").fill("wrong")
     guest.get_by_role("button", name="Open").click()

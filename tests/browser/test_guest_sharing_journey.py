@@ -4,20 +4,20 @@ the teammate finds the answer in the thread, marked as shared."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from projects.models import Comment
 from projects.review import guest_links
 from tests.browser.conftest import log_in
 
 
-def test_a_guest_reads_only_what_the_team_shared_and_answers_it(browser: Browser, live_server, project, owner,
-                                                                 editor, reviewer, scene, render_take):
+def test_a_guest_reads_only_what_the_team_shared_and_answers_it(new_context, live_server, project, owner,
+                                                                editor, reviewer, scene, render_take):
     take = render_take(scene)
     _link, token = guest_links.link_create(project=project, user=owner, label="Acme", scope="scenes",
                                            scenes=[scene], days=3)
 
-    studio = log_in(browser.new_context().new_page(), live_server.url, editor)
+    studio = log_in(new_context().new_page(), live_server.url, editor)
     studio.goto(f"{live_server.url}/takes/{take.pk}/review/")
     studio.get_by_test_id("comment-body").fill("Between us: the mist looks cheap.")
     studio.get_by_test_id("comment-submit").click()
@@ -29,7 +29,7 @@ def test_a_guest_reads_only_what_the_team_shared_and_answers_it(browser: Browser
     question = studio.get_by_test_id("comment").filter(has_text="Is the logo big enough?")
     expect(question.get_by_test_id("sharing")).to_have_text("Shared with guests")
 
-    guest = browser.new_context().new_page()
+    guest = new_context().new_page()
     guest.goto(f"{live_server.url}/review/{token}/")
     guest.get_by_test_id("guest-name").fill("Grace (Acme)")
     guest.get_by_role("button", name="Start reviewing").click()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from generation.models import CatalogModel, Render
 from generation.providers import connections
@@ -20,7 +20,7 @@ REASON = "Portrait suits the phone cut; remix the light only."
 
 
 def test_an_owner_remixes_a_blocked_take_with_a_reason_the_editor_is_told_who_can(
-        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,
+        new_context, live_server, provider_server, team, project, owner, editor, make_scene,
         django_capture_on_commit_callbacks):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
@@ -35,14 +35,14 @@ def test_an_owner_remixes_a_blocked_take_with_a_reason_the_editor_is_told_who_ca
     take.refresh_from_db()
     assert take.delivery_problems  # the fake delivers 720×1280, 2 s
 
-    desk = log_in(browser.new_context().new_page(), live_server.url, editor)
+    desk = log_in(new_context().new_page(), live_server.url, editor)
     desk.goto(f"{live_server.url}/projects/{project.pk}/")
     card = scene_card(desk, "Dawn").get_by_test_id("take")
     expect(card.get_by_test_id("remix-blocked")).to_contain_text(
         "cannot be remixed. An owner can remix it anyway with a written reason.")
     expect(card.get_by_test_id("remix-button")).to_have_count(0)
 
-    studio = log_in(browser.new_context().new_page(), live_server.url, owner)
+    studio = log_in(new_context().new_page(), live_server.url, owner)
     studio.goto(f"{live_server.url}/projects/{project.pk}/")
     card = scene_card(studio, "Dawn").get_by_test_id("take")
     card.get_by_text("Remix this take anyway").click()

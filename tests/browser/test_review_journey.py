@@ -1,7 +1,8 @@
 """Review, end to end in a real browser.
 
 A reviewer opens take 1 of a scene, clicks the player's timeline at 00:02 and
-comments there; clicking the comment seeks the player back to that moment.
+comments there (the editor, with the same take open, sees the comment and then the
+request for changes arrive on his page, his player still where he paused it); clicking the comment seeks the player back to that moment.
 They request changes. An editor answers the request with a re-render from an
 edited prompt; take 2 arrives in the same stack. The reviewer compares the two
 takes side by side (playing together), approves take 2, watches the project
@@ -17,7 +18,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from generation.previz.animatic import probe_video
 from generation.provenance.credentials import read_with_settings
@@ -71,10 +72,16 @@ def rerender_from_the_request(page: Page, prompt: str) -> None:
 
 
 def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
-        browser: Browser, live_server, storyboard, reviewer, editor, project):
+        new_context, live_server, storyboard, reviewer, editor, project):
     dawn, take1 = storyboard["dawn"], storyboard["take1"]
-    rita = log_in(browser.new_context().new_page(), live_server.url, reviewer)
-    eddie = log_in(browser.new_context().new_page(), live_server.url, editor)
+    rita = log_in(new_context().new_page(), live_server.url, reviewer)
+    eddie = log_in(new_context().new_page(), live_server.url, editor)
+
+    # The editor has take 1 open, paused at 00:00:01:00, while the reviewer works on it.
+    eddie.goto(f"{live_server.url}/takes/{take1.pk}/review/")
+    wait_until_loaded(eddie, "#review-player")
+    eddie.evaluate("(() => { const v = document.querySelector('#review-player'); v.pause(); v.currentTime = 1;"
+                   " window.__player = v; window.__noReload = true; })()")
 
     # The reviewer opens take 1 from the storyboard and comments at 00:02.
     rita.goto(f"{live_server.url}/projects/{project.pk}/")
@@ -100,9 +107,15 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
 
     request_changes(rita, "Thinner mist so the boat shows at 00:02.")
 
-    # The editor answers with a new take from an edited prompt.
-    eddie.goto(f"{live_server.url}/takes/{take1.pk}/review/")
+    # Both reached the editor's open page as they were made: no reload, his player where he left it.
+    expect(eddie.get_by_test_id("comment").filter(has_text="The mist hides the boat here.")).to_be_visible()
     expect(eddie.get_by_test_id("comment").filter(has_text="Thinner mist")).to_be_visible()
+    expect(eddie.get_by_test_id("scene-status")).to_have_text("Changes requested")
+    expect(eddie.get_by_test_id("decision-history")).to_contain_text("Changes requested: take 1 by rita")
+    assert eddie.evaluate("window.__noReload === true && document.querySelector('#review-player') === window.__player")
+    assert eddie.evaluate("document.querySelector('#review-player').currentTime") == pytest.approx(1, abs=0.01)
+
+    # The editor answers with a new take from an edited prompt, from the page he has open.
     rerender_from_the_request(eddie, "A harbour at dawn, thin mist, a fishing boat visible.")
     eddie.goto(f"{live_server.url}/projects/{project.pk}/scenes/{dawn.pk}/")
     refresh_until_settled(eddie.get_by_test_id("scene-panel").get_by_test_id("take").first, 30_000)

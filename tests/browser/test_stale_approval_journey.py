@@ -33,7 +33,7 @@ def test_editing_an_approved_scene_marks_the_approval_stale_until_approved_again
 
     # The owner changes what the take was rendered from.
     panel = scene_card(mine, scene.title)
-    panel.get_by_label("Prompt").fill("A harbour at dusk, lamps on the pier.")
+    panel.get_by_test_id("scene-editor").get_by_label("Prompt").fill("A harbour at dusk, lamps on the pier.")
     panel.get_by_role("button", name="Save").click()
     expect(panel.get_by_test_id("approved-badge")).to_have_text("Stale approval: take 1")
     expect(panel.get_by_test_id("stale-approval")).to_contain_text("prompt")

@@ -11,7 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
 from generation import tasks
 from generation.models import Render, Status
@@ -23,7 +23,7 @@ from tests.fakes import provider_server as fake
 
 
 def test_an_editor_sees_an_unconfirmed_take_as_maybe_billed_everywhere(
-        browser: Browser, live_server, provider_server, team, project, owner, editor, make_scene,
+        new_context, live_server, provider_server, team, project, owner, editor, make_scene,
         django_capture_on_commit_callbacks, monkeypatch):
     gateway = connections.connection_create(
         team=team, user=owner, kind="openai-videos", label="Gateway", base_url=provider_server.openai_base,
@@ -44,7 +44,7 @@ def test_an_editor_sees_an_unconfirmed_take_as_maybe_billed_everywhere(
         counts = pipeline.renders_resume_stalled()
     assert counts["unconfirmed"] == 1, counts
 
-    page = log_in(browser.new_context().new_page(), live_server.url, editor)
+    page = log_in(new_context().new_page(), live_server.url, editor)
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     expect(frame(page, "Dawn").get_by_test_id("frame-status")).to_have_text("Unconfirmed — may be billed")
     expect(page.get_by_test_id("unconfirmed-spend")).to_have_text("incl. $1.60 unconfirmed — may be billed")

@@ -50,6 +50,9 @@ NODES = {
                  "scheduler": None, "positive": None, "negative": None, "latent_image": None, "denoise": None},
     "VAEDecode": {"samples": None, "vae": None},
     "LoadImage": {"image": None},
+    # LTX-Video's keyframe guide: frame_idx -1 pins the image as the last frame (first-last-frame workflows).
+    "LTXVAddGuide": {"positive": None, "negative": None, "vae": None, "latent": None, "image": None,
+                     "frame_idx": (-9999, 9999), "strength": None},
     "VHS_VideoCombine": {"images": None, "frame_rate": None, "loop_count": None, "filename_prefix": None,
                          "format": None, "pingpong": None, "save_output": None},
     "SaveAnimatedWEBP": {"images": None, "filename_prefix": None, "fps": None, "lossless": None,

@@ -69,15 +69,20 @@ VEO = {
 }
 VEO_IMAGE = {**VEO, "image_url": (True, _is_image),
              "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
+# fal-ai/veo3.1/first-last-frame-to-video (and /fast): the video moves from one image to the other.
+VEO_FIRST_LAST = {**VEO, "first_frame_url": (True, _is_image), "last_frame_url": (True, _is_image),
+                  "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
 MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1": VEO,
     "fal-ai/veo3.1/fast": VEO,
     "fal-ai/veo3.1/image-to-video": VEO_IMAGE,
     "fal-ai/veo3.1/fast/image-to-video": VEO_IMAGE,
+    "fal-ai/veo3.1/first-last-frame-to-video": VEO_FIRST_LAST,
+    "fal-ai/veo3.1/fast/first-last-frame-to-video": VEO_FIRST_LAST,
     "bytedance/seedance-2.0/text-to-video": {
         "prompt": (True, lambda v: isinstance(v, str) and v),
         "duration": (False, lambda v: v in {str(s) for s in range(4, 16)}),
-        "resolution": (False, lambda v: v in ("480p", "720p", "1080p")),
+        "resolution": (False, lambda v: v in ("480p", "720p")),  # fal's Seedance 2.0 renders no 1080p
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
         "seed": (False, lambda v: type(v) is int),
     },
@@ -281,8 +286,8 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
         urls = fake.urls(job)
         if stage == "queued":
             return h.reply(200, {"status": "IN_QUEUE", "queue_position": 2, "response_url": urls["response_url"]})
-        percent = 50 if job.done_at is None else min(99, int(100 * (1 - (job.done_at - time.monotonic())
-                                                                      / job.duration)))
+        percent = 50 if job.done_at is None or not job.duration else min(
+            99, int(100 * (1 - (job.done_at - time.monotonic()) / job.duration)))
         logs = [{"message": f"Generating video {percent}%", "level": "INFO", "source": "user",
                  "timestamp": "2026-11-26T10:00:00Z"}] if r.query.get("logs") == "1" else None
         if stage == "running":

@@ -17,6 +17,11 @@ answered):
 A forwarded job shows in the provider's list only `list_after` seconds after it was made, on `clock`
 (the test's clock), and only once `list_misses` list requests went by without it. Polling the job by
 its id works at once, as at the provider behind the gateway.
+
+Its list pages as the format allows but not as OpenAI's own API happened to: with `opaque_cursors`
+a page's `last_id` is the gateway's own cursor (not the last video's id), and `after` takes only
+such a cursor; with `omits_has_more` pages carry no `has_more`. The official SDK pages on
+`after=<last_id>` and keeps going while `has_more` is not false.
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ class LaxGateway:
     list_after: float = 0.0
     list_misses: int = 0
     hold_seconds: float = 0.3
+    opaque_cursors: bool = False
+    omits_has_more: bool = False
     clock: Callable[[], float] = time.time
     answered: list[tuple[str, float]] = field(default_factory=list)  # (what each create met, when on `clock`)
     made: list[str] = field(default_factory=list)  # ids of the jobs it forwarded, in order
@@ -80,6 +87,10 @@ class LaxGateway:
                 else:
                     seen[1] += 1
         return shown
+
+    def cursor(self, job_id: str) -> str:
+        """The `last_id` a page ending with `job_id` carries (and the `after` that resumes from it)."""
+        return f"cursor:{job_id[::-1]}" if self.opaque_cursors else job_id
 
     @property
     def steps(self) -> list[str]:

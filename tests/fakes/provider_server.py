@@ -70,6 +70,7 @@ REPLICATE_MODELS = {  # input name -> check
         "resolution": lambda v: v in ("720p", "1080p"),
         "generate_audio": lambda v: type(v) is bool,
         "image": lambda v: isinstance(v, str) and v.startswith(("data:image/", "https://")),
+        "last_frame": lambda v: isinstance(v, str) and v.startswith(("data:image/", "https://")),
         "reference_images": lambda v: isinstance(v, list) and 1 <= len(v) <= 3
         and all(isinstance(i, str) and i.startswith(("data:image/", "https://")) for i in v),
     },
@@ -468,17 +469,21 @@ def openai_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
         return openai_error(h, 400, f"Invalid value: '{order}' for order.", code="invalid_value", param="order")
     with fake.lock:
         jobs = sorted(fake.jobs.values(), key=lambda j: j.created, reverse=order == "desc")
+    cursor = (lambda job_id: job_id) if fake.gateway is None else fake.gateway.cursor
     if fake.gateway is not None:
         jobs = fake.gateway.listed(jobs)
     if "after" in r.query:
-        ids = [j.id for j in jobs]
+        ids = [cursor(j.id) for j in jobs]
         if r.query["after"] not in ids:
             return openai_error(h, 404, f"Video '{r.query['after']}' not found.", code="not_found")
         jobs = jobs[ids.index(r.query["after"]) + 1:]
     page = jobs[:int(limit)]
     data = [video_object(j, *fake.stage(j)) for j in page]
-    h.reply(200, {"object": "list", "data": data, "first_id": page[0].id if page else None,
-                  "last_id": page[-1].id if page else None, "has_more": len(jobs) > len(page)})
+    body = {"object": "list", "data": data, "first_id": page[0].id if page else None,
+            "last_id": cursor(page[-1].id) if page else None, "has_more": len(jobs) > len(page)}
+    if fake.gateway is not None and fake.gateway.omits_has_more:
+        del body["has_more"]
+    h.reply(200, body)
 
 
 def openai_character_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
@@ -689,6 +694,20 @@ def replicate_list(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
                   "next": f"{fake.replicate_base}/predictions?cursor={start + REPLICATE_PAGE}" if more else None})
 
 
+def veo_31_restrictions(inputs: dict) -> list[str]:
+    """google/veo-3.1's documented restrictions: an end frame after a start frame; likeness references
+    alone (not with image or last_frame), in 8-second 16:9 videos only."""
+    problems = []
+    if "last_frame" in inputs and "image" not in inputs:
+        problems.append("- input.last_frame: last_frame requires image")
+    if "reference_images" in inputs:
+        if "image" in inputs or "last_frame" in inputs:
+            problems.append("- input.reference_images: cannot be combined with image or last_frame")
+        if inputs.get("duration", 8) != 8 or inputs.get("aspect_ratio", "16:9") != "16:9":
+            problems.append("- input.reference_images: only supported for 8 second 16:9 videos")
+    return problems
+
+
 def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str) -> None:
     if not r.headers.get("content-type", "").startswith("application/json"):
         return problem(h, 415, "Unsupported media type", "Send a JSON body.")
@@ -709,6 +728,7 @@ def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str)
                  if k in schema and not schema[k](v)]
     if "prompt" not in inputs:
         problems.append("- input.prompt: prompt is required")
+    problems += veo_31_restrictions(inputs) if model == "google/veo-3.1" else []
     if not set(body.get("webhook_events_filter", [])) <= {"start", "output", "logs", "completed"}:
         problems.append("- webhook_events_filter: invalid event")
     if "webhook" in body and not str(body["webhook"]).startswith(("https://", "http://")):

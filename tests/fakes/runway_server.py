@@ -6,6 +6,12 @@ as `{"error": "..."}` (validation errors add zod-style `issues`). Task outputs
 are served under /cdn on the "localhost" origin, unauthenticated like a signed
 CDN URL, so they are cross-origin from the API on 127.0.0.1.
 
+Tasks carry what the SDK's types (runwayml 5.x, `TaskRetrieveResponse`) mark required: a
+waiting or running task its `estimatedCost: {credits}`, an ended one (SUCCEEDED, FAILED,
+CANCELLED) its `cost: {credits}`, the credits charged (a whole number; 0 when refunded). Runway
+charges a moderated generation and a canceled task like a finished one. `promptText` is at most
+1000 UTF-16 code units (gen4.5, gen4_turbo, veo3.1) or 3500 (seedance2), as the SDK says.
+
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
 
 For benchmarks, one optional knob (off after `reset()`): `job_seconds`. Tasks created while
@@ -45,6 +51,11 @@ TEXT_MODELS = {  # text_to_video: model -> (ratios, durations)
 }
 IMAGE_MODELS = {**TEXT_MODELS, "gen4_turbo": (
     {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, set(range(2, 11)))}
+CREDITS_PER_SECOND = {"gen4.5": 12, "gen4_turbo": 5, "veo3.1": 40, "seedance2": 20}
+PROMPT_LIMITS = {"gen4.5": 1000, "gen4_turbo": 1000, "veo3.1": 1000, "seedance2": 3500}
+# Models whose promptImage may be [{uri, position: "first"}, {uri, position: "last"}] (runwayml's
+# ImageToVideoCreateParams); the others take "first" only. A last frame always follows a first one.
+LAST_FRAME_MODELS = {"veo3.1", "seedance2"}
 FIELDS = {
     "/v1/text_to_video": ({"model", "promptText", "ratio", "duration"}, {"seed"}),
     "/v1/image_to_video": ({"model", "promptImage", "ratio", "duration"}, {"promptText", "seed"}),
@@ -89,6 +100,7 @@ class RunwayServer:
         self.accepted = 0
         self.throttled = False
         self.job_seconds: float | None = None  # benchmark knob (see the module docstring)
+        self.charge_credits: int | None = None  # what ended tasks report as charged; None: rate × duration
 
     @property
     def scenario(self) -> str:
@@ -110,26 +122,32 @@ class RunwayServer:
     def seen(self, method: str, pattern: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
 
+    def credits(self, task: Task) -> int:
+        return task.body["duration"] * CREDITS_PER_SECOND[task.model]
+
     def task_json(self, task: Task) -> dict:
         """The task at this poll: PENDING, THROTTLED, RUNNING at 40 %, then the outcome."""
         task.polls += 1
         base = {"id": task.id, "createdAt": "2026-11-26T10:00:00.000Z"}
-        if task.canceled:
-            return {**base, "status": "CANCELLED"}
+        waiting = {**base, "estimatedCost": {"credits": float(self.credits(task))}}
+        ended = {**base, "cost": {"credits": self.credits(task) if self.charge_credits is None
+                                  else self.charge_credits}}
+        if task.canceled:  # not refunded
+            return {**ended, "status": "CANCELLED"}
         if task.done_at is not None:  # timed: real time decides, not the number of polls
             elapsed = time.monotonic() - task.created
             if elapsed < task.duration:
-                return {**base, "status": "RUNNING", "progress": round(elapsed / task.duration, 2)}
+                return {**waiting, "status": "RUNNING", "progress": round(elapsed / task.duration, 2)}
         elif task.polls == 1:
-            return {**base, "status": "PENDING"}
+            return {**waiting, "status": "PENDING"}
         elif task.polls == 2:
-            return {**base, "status": "THROTTLED"}
+            return {**waiting, "status": "THROTTLED"}
         elif task.polls == 3:
-            return {**base, "status": "RUNNING", "progress": 0.4}
-        if task.scenario == "moderation":
-            return {**base, "status": "FAILED", "failure": "Your prompt was flagged by our content moderation.",
+            return {**waiting, "status": "RUNNING", "progress": 0.4}
+        if task.scenario == "moderation":  # charged like a finished generation
+            return {**ended, "status": "FAILED", "failure": "Your prompt was flagged by our content moderation.",
                     "failureCode": "SAFETY.INPUT.TEXT"}
-        return {**base, "status": "SUCCEEDED",
+        return {**ended, "status": "SUCCEEDED",
                 "output": [f"{self.cdn_url}/cdn/{task.id}/output.mp4?_jwt=signed-url-token"]}
 
 
@@ -192,11 +210,18 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
             issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
         if type(body.get("duration")) is not int or body["duration"] not in durations:
             issues.append({"code": "invalid_type", "path": ["duration"], "message": "Invalid duration"})
-    if "promptText" in body and not (isinstance(body["promptText"], str) and 1 <= len(body["promptText"]) <= 1000):
-        issues.append({"code": "too_big", "path": ["promptText"], "message": "1 to 1000 characters"})
-    if "promptImage" in body and not (isinstance(body["promptImage"], str)
-                                      and body["promptImage"].startswith(("data:image/", "https://"))):
-        issues.append({"code": "invalid_string", "path": ["promptImage"], "message": "An https URL or data URI"})
+    limit = PROMPT_LIMITS.get(model, 1000)
+    if "promptText" in body and not isinstance(body["promptText"], str):
+        issues.append({"code": "invalid_type", "path": ["promptText"], "message": "Expected string"})
+    elif "promptText" in body and not body["promptText"]:
+        issues.append({"code": "too_small", "path": ["promptText"],
+                       "message": "Too small: expected string to have >=1 characters"})
+    elif "promptText" in body and len(body["promptText"].encode("utf-16-le")) // 2 > limit:
+        # JavaScript counts UTF-16 code units: an emoji is two.
+        issues.append({"code": "too_big", "path": ["promptText"],
+                       "message": f"Too big: expected string to have <={limit} characters"})
+    if "promptImage" in body:
+        issues += prompt_image_issues(body["promptImage"], model)
     if "seed" in body and not (type(body["seed"]) is int and 0 <= body["seed"] <= 4294967295):
         issues.append({"code": "invalid_type", "path": ["seed"], "message": "Expected integer"})
     if issues:
@@ -214,6 +239,37 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
         fake.tasks[task.id] = task
         fake.accepted += 1
     h.reply(200, {"id": task.id})
+
+
+def _is_image(uri) -> bool:
+    return isinstance(uri, str) and uri.startswith(("data:image/", "https://"))
+
+
+def prompt_image_issues(value, model) -> list[dict]:
+    """promptImage: one image (the first frame), or an array of {uri, position}."""
+    if isinstance(value, str):
+        return [] if _is_image(value) else [
+            {"code": "invalid_string", "path": ["promptImage"], "message": "An https URL or data URI"}]
+    if not isinstance(value, list) or not 1 <= len(value) <= 2:
+        return [{"code": "invalid_type", "path": ["promptImage"], "message": "A string or 1 to 2 images"}]
+    issues, positions = [], []
+    for index, image in enumerate(value):
+        where = ["promptImage", index]
+        if not isinstance(image, dict) or set(image) - {"uri", "position"}:
+            issues.append({"code": "unrecognized_keys", "path": where, "message": "Only uri and position"})
+            continue
+        if not _is_image(image.get("uri")):
+            issues.append({"code": "invalid_string", "path": [*where, "uri"], "message": "An https URL or data URI"})
+        allowed = ("first", "last") if model in LAST_FRAME_MODELS else ("first",)
+        if image.get("position") not in allowed:
+            issues.append({"code": "invalid_enum_value", "path": [*where, "position"],
+                           "message": f"Expected {' | '.join(map(repr, allowed))}"})
+        positions.append(image.get("position"))
+    if positions.count("first") != 1 or len(set(positions)) != len(positions):
+        issues.append({"code": "custom", "path": ["promptImage"],
+                       "message": "One first frame, and at most one last frame; this model does not support "
+                                  "generating with only a last frame"})
+    return issues
 
 
 def serve_output(fake: RunwayServer, h: _Handler, r: Recorded) -> None:

@@ -343,12 +343,17 @@ def validate(body, *, references_allowed: bool) -> None:
         raise invalid("1080p resolution is only supported with a duration of 8 seconds.")
     if "image" in instance:
         check_image(instance["image"], "instances[0].image")
+    if "lastFrame" in instance:
+        # Frame interpolation: the video moves from `image` to `lastFrame`.
+        if "image" not in instance:
+            raise invalid("lastFrame requires image: interpolation needs a first frame.")
+        check_image(instance["lastFrame"], "instances[0].lastFrame")
     references = instance.get("referenceImages")
     if references is not None:
         if not references_allowed:
             raise invalid("referenceImages isn't supported by this model.")
-        if "image" in instance:
-            raise invalid("referenceImages cannot be combined with image.")
+        if "image" in instance or "lastFrame" in instance:
+            raise invalid("referenceImages cannot be combined with image or lastFrame.")
         if not (isinstance(references, list) and 1 <= len(references) <= 3):
             raise invalid("referenceImages takes 1 to 3 images.")
         for index, reference in enumerate(references):

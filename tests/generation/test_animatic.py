@@ -128,6 +128,21 @@ def test_thumbnail_can_be_taken_at_a_given_time_and_never_upscales(clip, tmp_pat
         assert np.abs(np.asarray(a, dtype=int) - np.asarray(b)).mean() > 2
 
 
+def test_a_poster_is_the_keyframe_a_full_decode_gives(tmp_path):
+    """Posters are taken from the headers without a probing decode: the picture is the same."""
+    from tests.fakes.provider_server import FIXTURE
+
+    extract_thumbnail(FIXTURE, tmp_path / "poster.jpg", exact=False, max_width=720)
+    with av.open(str(FIXTURE)) as container:
+        stream = container.streams.video[0]
+        container.seek(int(float(stream.duration * stream.time_base) / 2 / stream.time_base), stream=stream,
+                       backward=True)
+        frame = next(container.decode(stream)).to_ndarray(format="rgb24")
+    with Image.open(tmp_path / "poster.jpg") as poster:
+        assert poster.size == (720, 1280)
+        assert np.abs(np.asarray(poster, dtype=int) - frame).mean() < 3  # JPEG's loss only
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -89,13 +89,13 @@ def test_owners_set_the_budget_on_the_storyboard_and_others_cannot(client_for, p
 
 
 def test_deleting_a_scene_does_not_give_its_takes_money_back(project, make_scene, editor, owner, gateway):
-    from projects.storyboard import services as projects
+    from projects.storyboard import trash
 
     project.budget = Decimal("2.00")
     project.save()
     spent = make_scene(title="Spent", duration=4)
     book(spent, editor, gateway)  # $2.00 went to the provider
-    projects.scene_delete(scene=spent)
+    trash.scene_trash(scene=spent, user=owner)
     with pytest.raises(ValidationError, match=r"\$2.00 of .* already committed"):
         book(make_scene(title="Again", duration=4), editor, gateway)
     assert budget.committed(project) == Decimal("2.00")

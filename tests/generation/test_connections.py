@@ -202,3 +202,73 @@ def test_a_kind_without_an_adapter_has_no_class_either(db):
 
     with pytest.raises(ProviderError, match="cannot talk to “sora” connections"):
         adapter_class("sora")
+
+
+# --- the Providers page says what each connection's adapter declares -----------------------------
+
+def connection_card(page: str, label: str) -> str:
+    """The card of the connection called `label` on the Providers page."""
+    start = page.index(f"<h2>{label}</h2>")
+    return page[start:page.index("</section>", start)]
+
+
+def test_a_veo_connection_shows_googles_address_and_header_and_asks_for_no_webhook(client_for, owner, team):
+    connections.connection_create(team=team, user=owner, kind="veo", label="Google", api_key="AIzaSy-key")
+
+    card = connection_card(client_for(owner).get(reverse("generation:connection_list", args=[team.pk]))
+                           .content.decode(), "Google")
+
+    assert "https://generativelanguage.googleapis.com" in card and "x-goog-api-key: &lt;key&gt;" in card
+    assert "api.replicate.com" not in card and "Authorization: Bearer" not in card
+    assert "Google Veo sends no webhooks: the studio polls each take." in card
+    assert 'data-testid="webhook-url"' not in card
+
+
+@pytest.mark.parametrize("kind, address, header", [
+    ("replicate", "https://api.replicate.com/v1", "Authorization: Bearer &lt;key&gt;"),
+    ("fal", "https://queue.fal.run", "Authorization: Key &lt;key&gt;"),
+    ("runway", "https://api.dev.runwayml.com", "X-Runway-Version: 2024-11-06"),
+])
+def test_each_connection_shows_its_providers_own_address_and_header(client_for, owner, team, kind, address,
+                                                                    header):
+    connections.connection_create(team=team, user=owner, kind=kind, label="Theirs", api_key="k:s")
+    card = connection_card(client_for(owner).get(reverse("generation:connection_list", args=[team.pk]))
+                           .content.decode(), "Theirs")
+    assert address in card and header in card
+
+
+def test_a_gateway_shows_the_header_its_owner_chose(client_for, owner, team, gateway):
+    gateway.auth_style = "api-key"
+    gateway.save()
+    card = connection_card(client_for(owner).get(reverse("generation:connection_list", args=[team.pk]))
+                           .content.decode(), "Our gateway")
+    assert "http://127.0.0.1:4001/v1" in card and "api-key: &lt;key&gt; (Azure)" in card
+    assert "(secret stored)" in card
+
+
+@pytest.mark.parametrize("overrides, field, words", [
+    ({"kind": "runway", "base_url": "", "webhook_secret": "whsec_c2VjcmV0"}, "webhook_secret",
+     "Runway sends no webhooks"),
+    ({"kind": "fal", "base_url": "", "webhook_secret": "whsec_c2VjcmV0"}, "webhook_secret",
+     "fal signs its webhooks with its own published keys"),
+    ({"kind": "replicate", "base_url": "", "auth_style": "api-key"}, "auth_style",
+     "Replicate takes its key as Authorization: Bearer"),
+    ({"kind": "comfyui", "base_url": ""}, "base_url", "needs your server&#x27;s address"),
+])
+def test_the_connection_form_refuses_what_the_provider_has_no_use_for(client_for, owner, team, overrides, field,
+                                                                      words):
+    html = add(client_for(owner), team, label="Keep me", **overrides).content.decode()
+    assert words in html
+    assert not ProviderConnection.objects.filter(label="Keep me").exists()
+
+
+def test_a_comfyui_connection_needs_no_key(client_for, owner, team):
+    add(client_for(owner), team, kind="comfyui", label="Our GPU", base_url="http://127.0.0.1:8188", api_key="")
+    assert ProviderConnection.objects.filter(label="Our GPU", kind="comfyui").exists()
+
+
+def test_the_base_url_help_names_each_providers_default_address(client_for, owner, team):
+    page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
+    for address in ("https://api.replicate.com/v1", "https://generativelanguage.googleapis.com",
+                    "https://queue.fal.run", "https://api.dev.runwayml.com"):
+        assert f"leave blank for {address}." in page

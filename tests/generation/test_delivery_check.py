@@ -1,6 +1,7 @@
 """§4: what a provider delivered is checked against what the take booked."""
 
 import uuid
+from dataclasses import asdict
 from decimal import Decimal
 from fractions import Fraction
 
@@ -10,19 +11,22 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from generation.models import Status
+from generation.previz.animatic import probe_video, render_animatic, video_container
 from generation.renders import services
-from generation.renders.delivery import delivery_blocks_approval
+from generation.renders.delivery import delivered_facts, delivery_blocks_approval
 from projects.models import ReviewDecision
 from projects.review import services as review
+from tests.fakes.provider_server import FIXTURE
 
 
-def make_clip(path, *, width, height, seconds, audio=True, codec="libx264"):
+def make_clip(path, *, width, height, seconds, audio=True, codec="libx264", container="mp4",
+              audio_codec="aac"):
     """A tiny real clip: a few frames per second keep it fast to encode."""
     fps = 4
-    with av.open(str(path), "w", format="mp4") as out:
+    with av.open(str(path), "w", format=container) as out:
         video = out.add_stream(codec, rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        sound = out.add_stream("aac", rate=48000) if audio else None
+        sound = out.add_stream(audio_codec, rate=48000) if audio else None
         for i in range(int(seconds * fps)):
             frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), i * 9 % 255, np.uint8), format="rgb24")
             frame.pts, frame.time_base = i, Fraction(1, fps)
@@ -125,3 +129,39 @@ def test_the_take_card_and_review_page_show_delivered_against_booked(mismatched_
     assert "other than what was booked" in response.content.decode()
     mismatched_take.scene.refresh_from_db()
     assert mismatched_take.scene.approved_take is None
+
+
+def facts_by_decoding(path) -> dict:
+    """What the check used to learn by letting FFmpeg decode the first frames: the reference."""
+    facts = asdict(probe_video(path))
+    del facts["pix_fmt"]  # the one fact only a decoded frame gives; the check never read it
+    facts["duration"] = round(float(facts["duration"] or 0), 3)
+    try:
+        facts["container"] = video_container(path)
+    except ValueError:
+        facts["container"] = "other"
+    return facts
+
+
+DELIVERIES = {
+    "the provider's signed mp4": lambda tmp: FIXTURE,
+    "h264 and aac, landscape": lambda tmp: make_clip(tmp / "a.mp4", width=320, height=180, seconds=4),
+    "h264, portrait, silent": lambda tmp: make_clip(tmp / "b.mp4", width=180, height=320, seconds=2, audio=False),
+    "hevc": lambda tmp: make_clip(tmp / "c.mp4", width=320, height=180, seconds=2, codec="libx265"),
+    "vp9 and opus in webm": lambda tmp: make_clip(tmp / "d.mp4", width=320, height=180, seconds=2, codec="libvpx-vp9",
+                                                  container="webm", audio_codec="libopus"),
+    "h264 in mov": lambda tmp: make_clip(tmp / "e.mp4", width=320, height=180, seconds=2, container="mov"),
+    "a previz animatic": lambda tmp: previz(tmp / "f.mp4"),
+}
+
+
+def previz(path):
+    render_animatic(out_path=path, width=320, height=180, seconds=1, title="Dawn", prompt="A harbour at dawn.",
+                    scene_number=1)
+    return path
+
+
+@pytest.mark.parametrize("delivery", DELIVERIES)
+def test_the_header_probe_finds_what_decoding_finds(delivery, tmp_path):
+    path = DELIVERIES[delivery](tmp_path)
+    assert delivered_facts(path) == facts_by_decoding(path)

@@ -92,7 +92,9 @@ def test_a_runway_moderation_refusal_keeps_its_cost_and_says_the_provider_bills_
     assert take.status == Status.FAILED and take.cost == Decimal("0.60")
     assert committed(project) == Decimal("0.60")
     assert budget.team_month_spend(team.pk) == Decimal("0.60")
-    assert cost_outcome(card(client_for(editor), take)) == "Cost kept: the provider bills refused jobs"
+    # The failed task says what Runway charged for it (cost.credits): the card says it was billed.
+    assert take.billed_cost == Decimal("0.60")
+    assert cost_outcome(card(client_for(editor), take)) == "Cost kept: the provider billed it"
 
 
 def test_a_gateway_moderation_refusal_keeps_its_cost(

@@ -141,3 +141,26 @@ def test_the_connections_page_shows_fals_address_and_that_no_secret_is_needed(cl
     page = client_for(owner).get(reverse("generation:connection_list", args=[team.pk])).content.decode()
     assert "https://queue.fal.run" in page and f"/webhooks/{connection.webhook_token}/" in page
     assert "no secret to add" in page and "add the signing secret" not in page
+
+
+SEEDANCE = "bytedance/seedance-2.0/text-to-video"
+
+
+def test_seedance_is_offered_only_at_the_720p_sizes_fal_renders(fal, team):
+    from generation import catalog
+
+    seedance = catalog.resolve(fal, SEEDANCE)
+    assert seedance.sizes == ["1280x720", "720x1280"]
+    assert seedance.input_schema["resolution"] == ["480p", "720p"]
+    assert all(t.model.model_id != SEEDANCE for t in catalog.available_targets(team)
+               if t.model.problems_for(size="1920x1080", seconds=5) == [])
+
+
+def test_a_1080p_scene_is_refused_seedance_at_booking(fal, make_scene, editor, fal_server):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as refused:
+        services.render_create(scene=make_scene(duration=5, size="1920x1080"), user=editor, connection=fal,
+                               model_id=SEEDANCE, idempotency_key=uuid.uuid4())
+    assert "not 1920x1080" in " ".join(refused.value.messages)
+    assert not Render.objects.exists() and fal_server.requests == []

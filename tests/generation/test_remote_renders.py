@@ -181,6 +181,44 @@ def test_a_replayed_webhook_is_acknowledged_and_acts_once(client, gateway, runni
     assert polls == [running_take.pk]
 
 
+def test_a_gateway_secret_pasted_without_its_prefix_verifies_as_openais_sdk_signs(client, gateway, running_take,
+                                                                                   polls):
+    import base64
+    import hashlib
+    import hmac
+
+    plain = "gateway-secret-without-a-prefix"
+    gateway.set_webhook_secret(plain)
+    gateway.save()
+    body = json.dumps({"type": "video.completed", "data": {"id": "job_77"}}).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(plain.encode(), b"msg_plain." + stamp.encode() + b"." + body, hashlib.sha256).digest()
+
+    response = client.post(f"/webhooks/{gateway.webhook_token}/", body, content_type="application/json",
+                           HTTP_WEBHOOK_ID="msg_plain", HTTP_WEBHOOK_TIMESTAMP=stamp,
+                           HTTP_WEBHOOK_SIGNATURE="v1," + base64.b64encode(digest).decode())
+
+    assert response.status_code == 204 and polls == [running_take.pk]
+
+
+def test_a_webhook_to_a_provider_that_sends_none_is_refused_even_when_signed(
+        client, team, owner, four_second_scene, polls, settings):
+    # Runway calls nobody back: a delivery to its address is not Runway's, whatever it is signed with,
+    # and a secret stored on the connection must not slow its polling to a webhook's safety net.
+    from generation.providers import webhook_url_for
+
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key_1",
+                                           webhook_secret=WEBHOOK_SECRET)
+    take = Render.objects.create(scene=four_second_scene, connection=runway, provider="runway", model="gen4.5",
+                                 recipe={}, status=Status.RUNNING, provider_job_id="task_1")
+
+    response = deliver(client, runway, {"id": "task_1", "status": "SUCCEEDED"})
+
+    assert response.status_code == 400 and b"sends no webhooks" in response.content
+    assert polls == [] and take.pk and webhook_url_for(runway) is None
+
+
 def test_an_unknown_webhook_address_is_404(client, db):
     assert client.post("/webhooks/not-a-token/", b"{}", content_type="application/json").status_code == 404
 
@@ -361,3 +399,60 @@ def test_a_poll_redelivered_after_its_worker_died_mid_download_finishes_the_take
     deliver(redelivered=True)
     assert stranded.status == Status.SUCCEEDED, stranded.error_message
     assert kept_whole(stranded, provider_server)
+
+
+# --- Replicate's Veo 3.1 and the cast's likeness ---------------------------------------------------
+
+@pytest.fixture
+def maya(team, make_member):
+    from projects.characters import consent
+    from projects.models import CharacterKind, Role
+    from tests.factories import photo
+
+    member = make_member(team, Role.EDITOR, "maya")
+    character = consent.character_create(team=team, user=member, name="Maya", kind=CharacterKind.PERSON,
+                                         person=member, description="red coat", images=[photo()])
+    consent.consent_grant(character=character, user=member)
+    return character
+
+
+@pytest.mark.parametrize("duration, size, words", [
+    (4, "1280x720", "likeness only in 8-second takes, not 4"),
+    (8, "720x1280", "likeness only at 1280x720, 1920x1080, not 720x1280"),
+])
+def test_replicate_veo_with_the_cast_is_refused_at_booking_outside_eight_second_landscape_takes(
+        replicate, make_scene, editor, maya, provider_server, duration, size, words):
+    from django.core.exceptions import ValidationError
+
+    scene = make_scene(prompt="@Maya on the pier.", duration=duration, size=size)
+    with pytest.raises(ValidationError) as refused:
+        services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",
+                               idempotency_key=uuid.uuid4())
+    assert words in " ".join(refused.value.messages)
+    assert not Render.objects.exists() and provider_server.requests == []
+
+
+def test_replicate_veo_beside_a_start_frame_sends_the_frame_and_describes_the_cast(
+        replicate, make_scene, editor, owner, maya, provider_server, django_capture_on_commit_callbacks):
+    from projects.storyboard.services import scene_set_reference
+    from tests.factories import photo
+
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    scene_set_reference(scene=scene, user=owner, upload=photo("frame.png"))
+
+    take = render_on(replicate, scene, "google/veo-3.1", editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    sent = json.loads(provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body)
+    assert sent["input"]["image"].startswith("data:image/png;base64,") and "reference_images" not in sent["input"]
+    assert "Maya: red coat" in sent["input"]["prompt"]
+
+
+def test_replicate_veo_keeps_the_casts_likeness_in_an_eight_second_landscape_take(
+        replicate, make_scene, editor, maya, provider_server, django_capture_on_commit_callbacks):
+    take = render_on(replicate, make_scene(prompt="@Maya on the pier.", duration=8), "google/veo-3.1", editor,
+                     django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    sent = json.loads(provider_server.seen("POST", r"/replicate/v1/models/google/veo-3\.1/predictions")[0].body)
+    assert len(sent["input"]["reference_images"]) == 1

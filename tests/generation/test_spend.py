@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from generation.models import Render, Status
 from projects.models import Decision, ReviewDecision
-from projects.storyboard import services
+from projects.storyboard import services, trash
 from tests.realistic import build_project
 
 NOVEMBER = {"month": "2026-11"}
@@ -193,6 +193,34 @@ def test_the_csv_lists_the_takes_behind_the_numbers_with_formulas_neutralised(
     assert (billed["estimated_usd"], billed["billed_usd"], billed["cost_source"], billed["approved"]) == (
         "2.0000", "2.5000", "provider", "no")
     assert next(r for r in rows if r["scene"] == "3")["scene_title"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+
+
+def test_scenes_deleted_to_the_trash_or_forever_still_count_as_one_row_of_deleted_scenes(
+        client_for, editor, owner, project, make_scene, takes):
+    gone, forever = make_scene(title="Gone"), make_scene(title="Forever")
+    take(gone, when=at(12), cost="1.00", by=editor, approved=True)
+    take(forever, when=at(13), cost="0.50", by=editor)
+    trash.scene_trash(scene=gone, user=editor)
+    trash.scene_trash(scene=forever, user=editor)
+    trash.scene_delete_forever(project=project, scene_ids=[forever.pk], user=owner)
+
+    response = spend_page(client_for(editor), project)
+
+    spend = response.context["spend"]
+    assert spend.total == Decimal("12.40") and spend.takes == 6  # $10.90 and the two deleted scenes' takes
+    assert spend.approved_seconds == 16.0
+    assert [(s["scene__title"] or "deleted", s["number"], s["takes"], s["total"]) for s in spend.by_scene] == [
+        ("Dusk", 2, 2, Decimal("6.40")), ("Dawn", 1, 2, Decimal("4.50")), ("deleted", None, 2, Decimal("1.50"))]
+    page = response.content.decode()
+    assert "Deleted scenes (in the trash or deleted forever)" in page
+    # Never approved, and without a link to a review page it no longer has.
+    assert re.search(r"<td>Deleted scene “Forever”, take \d+</td>", page)
+    rows = list(csv.DictReader(io.StringIO(b"".join(
+        client_for(editor).get(reverse("generation:project_spend_csv", args=[project.pk]), NOVEMBER)
+        .streaming_content).decode())))
+    assert {(r["scene"], r["scene_title"]) for r in rows if r["scene_title"] in {"Gone", "Forever"}} == {
+        ("", "Gone"), ("", "Forever")}
+    assert sum(Decimal(r["recorded_usd"]) for r in rows) == Decimal("12.40")
 
 
 def test_a_csv_for_a_period_it_cannot_read_says_why(client_for, editor, project):

@@ -194,3 +194,124 @@ def test_a_webm_take_is_kept_unsigned_with_a_note(make_scene, render_take, tmp_p
     assert kept.path == webm and webm.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"  # untouched WebM
     assert kept.summary == {"studio_signed": False,
                             "studio_note": "Stored unsigned: this video format cannot carry content credentials."}
+
+
+# --- Signing from the read the checks made: the same manifest, the provider's file validated once ---
+
+def stored_store(path: Path) -> dict:
+    with open(path, "rb") as fh, c2pa.Context.from_dict({}) as context, \
+            c2pa.Reader.try_create("video/mp4", fh, None, context) as reader:
+        return json.loads(reader.json())
+
+
+def comparable(store: dict, *, random_instance_id: bool) -> dict:
+    """The stored file's manifests without what differs between any two signings (the claim's own
+    label, and the ids c2pa-rs makes up when the file's XMP names none)."""
+    manifest = dict(active(store))
+    manifest.pop("label")
+    parent = dict(manifest["ingredients"][0])
+    if random_instance_id:
+        assert parent.pop("instance_id").startswith("xmp.iid:")
+        assert manifest.pop("instance_id").startswith("xmp.iid:")
+    manifest["ingredients"] = [parent]
+    others = {label: m for label, m in store["manifests"].items() if label != store["active_manifest"]}
+    return {"manifest": manifest, "others": others, "state": store["validation_state"]}
+
+
+@pytest.fixture
+def pki(tmp_path):
+    from generation.provenance.credentials import ensure_local_identity
+
+    return {"studio": ensure_local_identity(tmp_path / "studio"),
+            "provider": ensure_local_identity(tmp_path / "provider", organization="Provider Inc")}
+
+
+def provider_file(kind: str, tmp_path, pki) -> Path:
+    from generation.provenance.credentials import sign_mp4
+    from tests.fakes.provider_server import FIXTURE
+    from tests.generation.test_provenance import make_mp4
+    from tests.provenance_helpers import flip_a_byte_in_mdat
+
+    if kind == "signed by an outside tool, with XMP":
+        return FIXTURE
+    if kind == "tampered after signing":
+        path = tmp_path / "tampered.mp4"
+        path.write_bytes(flip_a_byte_in_mdat(bytearray(FIXTURE.read_bytes())))
+        return path
+    path = tmp_path / "provider.mp4"
+    sign_mp4(src=make_mp4(tmp_path / "raw.mp4"), dst=path, identity=pki[kind], title="result",
+             claim_generator="Provider/1", digital_source_type=TRAINED, recipe={})
+    return path
+
+
+@pytest.mark.parametrize("kind", ["signed by an outside tool, with XMP", "tampered after signing", "provider",
+                                  "studio"])
+def test_signing_from_the_checks_read_writes_the_manifest_c2pa_reading_the_file_again_writes(kind, tmp_path, pki):
+    from generation.provenance import credentials as provenance
+
+    delivered = provider_file(kind, tmp_path, pki)
+    read = provenance.read_provenance(delivered, studio_ca_pem=pki["studio"].ca_pem)
+    claim = provenance.TakeClaim(title="Scene 1: Dawn (take 1)", claim_generator="Storyboard Studio/1",
+                                 digital_source_type=TRAINED, provider="openai-videos", model="veo-3.1",
+                                 request_sha256="0" * 64, consents=[], do_not_train=True,
+                                 checks=provenance.TakeChecks.of(read))
+    again, from_read = tmp_path / "again.mp4", tmp_path / "from-read.mp4"
+    provenance.sign_take(src=delivered, dst=again, identity=pki["studio"], claim=claim)
+    provenance.sign_take(src=delivered, dst=from_read, identity=pki["studio"], claim=claim, read=read)
+
+    random_id = kind in ("provider", "studio")  # made by sign_mp4: no XMP
+    assert comparable(stored_store(from_read), random_instance_id=random_id) == \
+        comparable(stored_store(again), random_instance_id=random_id)
+    # The provider's verdict on the copy is what it was on the file as delivered.
+    kept = provenance.read_kept_take(from_read, studio_ca_pem=pki["studio"].ca_pem)
+    assert (kept.state, kept.codes) == (read.state, read.codes)
+
+
+def test_a_parent_signed_by_the_studios_own_ca_is_never_recorded_as_trusted(tmp_path, pki):
+    """Our CA is no trust anchor: the kept copy's ingredient says what any reader would find."""
+    from generation.provenance import credentials as provenance
+
+    delivered = provider_file("studio", tmp_path, pki)
+    read = provenance.read_provenance(delivered, studio_ca_pem=pki["studio"].ca_pem)
+    assert read.state == "studio"
+    claim = provenance.TakeClaim(title="t", claim_generator="Storyboard Studio/1", digital_source_type=TRAINED,
+                                 provider="local", model="previz-animatic-1", request_sha256="0" * 64, consents=[],
+                                 do_not_train=False, checks=provenance.TakeChecks.of(read))
+    provenance.sign_take(src=delivered, dst=tmp_path / "kept.mp4", identity=pki["studio"], claim=claim, read=read)
+    parent = active(stored_store(tmp_path / "kept.mp4"))["ingredients"][0]
+    failures = [item["code"] for item in parent["validation_results"]["activeManifest"]["failure"]]
+    assert failures == ["signingCredential.untrusted"]
+
+
+def test_finishing_a_take_validates_the_providers_file_once(
+        gateway, four_second_scene, editor, django_capture_on_commit_callbacks, monkeypatch):  # noqa: F811
+    """Reading it for its verdict is the one validation: signing the copy takes the parent from it."""
+    reads, ingredients = [], []
+    try_create, add_ingredient = c2pa.Reader.try_create, c2pa.Builder.add_ingredient
+    monkeypatch.setattr(c2pa.Reader, "try_create",
+                        classmethod(lambda cls, *a, **k: reads.append(a) or try_create(*a, **k)))
+    monkeypatch.setattr(c2pa.Builder, "add_ingredient",
+                        lambda self, *a, **k: ingredients.append(a) or add_ingredient(self, *a, **k))
+
+    take = render_on(gateway, four_second_scene, "veo-3.1", editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    assert (take.c2pa_state, len(reads), len(ingredients)) == ("valid", 1, 0)
+    store = read_store(take)
+    assert active(store)["ingredients"][0]["relationship"] == "parentOf"
+    assert store["manifests"][active(store)["ingredients"][0]["active_manifest"]]["signature_info"]["issuer"] \
+        == "C2PA Test Signing Cert"
+
+
+def test_the_embedded_store_is_found_only_where_c2pa_put_exactly_one(tmp_path):
+    from generation.provenance import embedded
+    from tests.fakes.provider_server import FIXTURE
+    from tests.generation.test_provenance import make_mp4
+
+    found = embedded.find(FIXTURE)
+    assert found.store[4:8] == b"jumb" and found.instance_id == "xmp.iid:a385def5-3207-4f7f-bb7e-588875cd7af5"
+    assert embedded.find(make_mp4(tmp_path / "plain.mp4")) is None
+    cut = tmp_path / "cut.mp4"
+    data = FIXTURE.read_bytes()
+    cut.write_bytes(data[:data.index(embedded.C2PA_UUID) + 40])  # the manifest box cut short
+    assert embedded.find(cut) is None

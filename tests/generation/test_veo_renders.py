@@ -136,20 +136,39 @@ def test_the_cast_goes_to_veo_as_asset_references_in_an_eight_second_take(
     assert "likeness only in 8-second takes, not 4" in " ".join(refused.value.messages)
 
 
-def test_canceling_a_running_veo_take_stops_it_here_since_google_cannot(
+def test_canceling_a_running_veo_take_says_google_renders_and_bills_it_and_keeps_its_cost(
         veo, make_scene, editor, veo_server, monkeypatch, django_capture_on_commit_callbacks):
     scheduled = []
     monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, delay: scheduled.append(render.pk))
     take = render_on(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
     assert take.status == Status.RUNNING and scheduled == [take.pk]  # sent; its first poll is due
+    project = take.scene.project
+    project.refresh_from_db()
+    committed = project.render_spend
 
     with django_capture_on_commit_callbacks(execute=True):
         services.render_cancel(render=take, user=editor)
     pipeline.render_poll(take.pk)  # the poll that was due finds nothing to do
 
     take.refresh_from_db()
-    assert take.status == Status.CANCELED and take.error_message == f"Canceled by {editor.get_username()}."
+    project.refresh_from_db()
+    # The Gemini API has no cancel: the studio only stops watching, and says what that costs.
+    assert take.status == Status.CANCELED and take.error_message == (
+        f"Canceled by {editor.get_username()}. Google Veo has no cancel: the job runs to its end and may be billed.")
+    assert take.cost_outcome == "Cost kept: the provider does not refund a canceled job"
+    assert not take.cost_given_back and project.render_spend == committed == take.cost
     assert veo_server.seen("GET", r"/v1beta/models/.*/operations/.*") == []
+
+
+def test_a_running_veo_take_offers_to_stop_watching_not_to_cancel(
+        veo, make_scene, editor, client_for, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(pipeline, "_schedule_poll", lambda render, delay: None)
+    take = render_on(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
+
+    card = client_for(editor).get(reverse("generation:render_status", args=[take.pk])).content.decode()
+
+    assert ">Stop watching</button>" in card and ">Cancel</button>" not in card
+    assert "Google Veo cannot cancel a job" in card and "may bill it in full" in card
 
 
 def test_testing_a_veo_connection_with_a_wrong_key_says_so(
@@ -181,3 +200,13 @@ def test_the_shipped_veo_models_are_listed_in_the_admin_and_flagged_deprecated(c
     lite = shipped.get(model_id="veo-3.1-lite-generate-preview")
     assert lite.price_for("1280x720") < shipped.get(model_id=FAST).price_for("1280x720")
     assert json.dumps(lite.input_schema).find("reference_images") == -1  # Lite takes no cast references
+
+
+def test_a_queued_take_offers_a_plain_cancel_since_no_provider_has_it(veo, make_scene, editor, client_for):
+    take = Render.objects.create(scene=make_scene(duration=4), connection=veo, provider="veo",
+                                 model=FAST, recipe={"parameters": {"seconds": 4, "size": "1280x720"}},
+                                 status=Status.QUEUED)
+
+    card = client_for(editor).get(reverse("generation:render_status", args=[take.pk])).content.decode()
+
+    assert ">Cancel</button>" in card and "It has not reached the provider: nothing is billed." in card

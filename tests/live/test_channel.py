@@ -413,3 +413,38 @@ def test_the_board_shows_who_else_is_here_and_never_yourself(client_for, owner, 
     assert f'data-user="{editor.pk}"' in html and f'data-user="{owner.pk}"' not in html
     # The page knows whom to leave out of what the stream pushes to every page of the project.
     assert f'data-me="{owner.pk}"' in html
+
+
+def test_studios_on_two_databases_of_one_redis_server_wake_only_their_own_readers(settings, monkeypatch):
+    # Redis pub/sub ignores the database number: two studios sharing a Redis server on separate
+    # databases (staging beside production, parallel test workers) must not wake each other.
+    import redis
+
+    import projects.live
+
+    published, subscribed = [], []
+
+    class Redis:
+        def publish(self, channel, message):
+            published.append((self.url, channel))
+
+        def pubsub(self):
+            return self
+
+        def subscribe(self, channel):
+            subscribed.append((self.url, channel))
+
+    def from_url(url, **options):
+        client = Redis()
+        client.url = url
+        return client
+
+    monkeypatch.setattr(redis.Redis, "from_url", from_url)
+    for url in ("redis://127.0.0.1:6379/1", "redis://127.0.0.1:6379/2"):
+        settings.LIVE_REDIS_URL = url
+        monkeypatch.setattr(projects.live, "_redis", None)
+        Hub(_render_names, background=False)._pubsub()  # a web process's reader listens
+        projects.live.wake(7)  # a process of the same studio tells it there is news
+
+    assert published == subscribed  # each studio's reader hears its own studio …
+    assert published[0][1] != published[1][1]  # … and only its own

@@ -8,7 +8,7 @@ from generation.models import Export, ExportStatus, Render, Status
 from projects.live.fragments import render_change
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Role
-from projects.storyboard import services
+from projects.storyboard import services, trash
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
 
@@ -82,12 +82,50 @@ def test_a_viewer_receives_frames_without_the_editors_controls(watching, project
 def test_a_deleted_scene_leaves_every_board_and_the_rest_renumber(watching, project, make_scene, owner):
     a, b, c = (make_scene(title=t).pk for t in ("A", "B", "C"))
     received = watching(project)
-    services.scene_delete(scene=project.scenes.get(pk=a), user=owner)
+    trash.scene_trash(scene=project.scenes.get(pk=a), user=owner)
 
     messages = received()
     assert any(f'<li id="frame-{a}" hx-swap-oob="delete">' in m.data for m in messages)
     [order] = [m for m in messages if m.event == "order"]
     assert json.loads(order.data) == [b, c]
+    # A teammate with its panel open keeps what they typed and reads why a save would not work.
+    gone = next(m.data for m in messages if f'id="scene-gone-{a}"' in m.data)
+    assert f"{owner.username} moved this scene to the trash. What you typed stays here" in gone
+
+
+def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_their_place(
+        watching, project, make_scene, owner, editor):
+    a, b, c = (make_scene(title=t) for t in ("Arrival", "Bridge", "Cliffs"))
+    trashed = trash.scene_bulk_trash(project=project, scene_ids=[a.pk, b.pk], user=editor)
+    received = watching(project, Role.VIEWER)  # a teammate's board, open since the delete
+
+    trash.trash_undo(project=project, batch=trashed.batch, user=editor)
+
+    messages = received()
+    arriving = [m for m in messages if m.event == "change"]
+    assert len(arriving) == 2
+    for scene in (a, b):
+        frame = next(m.data for m in arriving if f'id="frame-{scene.pk}"' in m.data)
+        assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
+        assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
+    for scene in (a, b):  # an open panel's notice goes: it may save again
+        assert any(f'<p id="scene-gone-{scene.pk}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
+                   in m.data for m in arriving)
+    assert messages[-1].event == "order"  # after the frames it places
+    assert json.loads(messages[-1].data) == [a.pk, b.pk, c.pk]
+    assert 'data-testid="total-scenes">3<' in arriving[-1].data
+
+
+def test_a_take_of_a_scene_in_the_trash_reaches_no_board(watching, project, scene, render_take, editor):
+    take = render_take(scene)
+    Render.objects.filter(pk=take.pk).update(status=Status.RUNNING, progress=10)
+    take.refresh_from_db()
+    trash.scene_trash(scene=scene, user=editor)
+    received = watching(project)
+
+    take.advance(Status.DOWNLOADING, progress=100)
+
+    assert received() == []
 
 
 def test_export_progress_swaps_its_row(watching, project, owner):

@@ -112,7 +112,7 @@ def test_a_server_error_reaches_sentry_without_the_request_body(sentry_on, clien
     def broken(*args, **kwargs):
         raise RuntimeError("the storyboard exploded")
 
-    monkeypatch.setattr(views, "_board_context", broken)
+    monkeypatch.setattr(views, "board_context", broken)
     client = client_for(owner)
     client.raise_request_exception = False
     response = client.get(f"/projects/{project.pk}/", {"q": "secret prompt"})

@@ -17,6 +17,7 @@ QUEUED_BY_NAME = {
     "generation.tasks.run_export", "generation.tasks.look_up_render", "generation.tasks.watch_render",
     "projects.tasks.send_notification", "projects.tasks.send_invitation", "projects.tasks.send_render_digest",
     "projects.tasks.live_presence_sweep", "projects.tasks.live_changes_prune",
+    "projects.tasks.purge_trash", "projects.tasks.delete_stored_files",
 }
 
 

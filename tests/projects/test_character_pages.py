@@ -203,6 +203,24 @@ def test_the_character_page_shows_references_state_log_and_where_it_is_used(
     assert 'data-testid="consent-form"' not in html  # only Maya herself
 
 
+def test_the_person_still_sees_takes_of_them_whose_scene_is_in_the_trash_or_deleted_forever(
+        client_for, editor, owner, member, maya, make_scene, finished_take, project):
+    from projects.storyboard import trash
+
+    consent.consent_grant(character=maya, user=member)
+    trashed, purged = (make_scene(title=t, prompt=f"@Maya on the {t}.") for t in ("pier", "dock"))
+    for scene in (trashed, purged):
+        finished_take(scene)
+        trash.scene_trash(scene=scene, user=editor)
+    trash.scene_delete_forever(project=project, scene_ids=[purged.pk], user=owner)
+
+    html = client_for(member).get(reverse("projects:character_detail", args=[maya.pk])).content.decode()
+
+    assert "Takes (2)" in html and "Not cast in any scene." in html
+    assert "a scene in the project's trash" in html and "a scene deleted forever" in html
+    assert "#take-" not in html  # no link to a board that no longer shows them
+
+
 def test_only_the_person_sees_the_consent_form(client_for, member, owner, maya):
     url = reverse("projects:character_detail", args=[maya.pk])
     assert 'data-testid="consent-form"' in client_for(member).get(url).content.decode()

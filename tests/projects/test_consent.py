@@ -205,7 +205,8 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
     replicate = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
                                               base_url=provider_server.replicate_base, api_key=provider_server.api_key)
     consent.consent_grant(character=maya, user=member)
-    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    # Veo keeps a likeness only in 8-second 16:9 takes (other lengths are refused at booking).
+    scene = make_scene(prompt="@Maya on the pier.", duration=8)
     with django_capture_on_commit_callbacks(execute=True):
         take, _ = services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",
                                          idempotency_key=uuid.uuid4())
@@ -218,6 +219,18 @@ def test_veo_on_replicate_gets_the_cast_as_reference_images(
     assert sent["input"]["reference_images"][0].startswith("data:image/png;base64,")
     assert "Maya: red coat" in sent["input"]["prompt"]
     assert take.recipe["character_images"] == [maya.images.first().image.name]
+
+
+def test_veo_on_replicate_refuses_the_casts_likeness_in_a_short_take_before_sending(
+        team, owner, make_scene, maya, member, editor, provider_server):
+    replicate = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                              base_url=provider_server.replicate_base, api_key=provider_server.api_key)
+    consent.consent_grant(character=maya, user=member)
+    scene = make_scene(prompt="@Maya on the pier.", duration=4)
+    with pytest.raises(ValidationError, match="keeps the cast's likeness only in 8-second takes, not 4"):
+        services.render_create(scene=scene, user=editor, connection=replicate, model_id="google/veo-3.1",
+                               idempotency_key=uuid.uuid4())
+    assert provider_server.seen("POST", r".*/predictions") == []
 
 
 def test_deleting_a_mention_uncasts_the_character(make_scene, maya, member, owner):

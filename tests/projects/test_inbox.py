@@ -80,22 +80,53 @@ def test_decisions_reach_the_takes_author_and_commenters(take, reviewer, editor,
         kinds = [(n.kind, n.path) for n in _inbox(person)]
         take_url = reverse("projects:take_review", args=[take.pk])
         assert (NotificationKind.DECISION, take_url + "#decision") in kinds
-        assert (NotificationKind.DECISION, take_url + f"?t=0.5#comment-{request.pk}") in kinds
+        assert (NotificationKind.CHANGES, take_url + f"?t=0.5#comment-{request.pk}") in kinds
     assert _inbox(reviewer) == []
 
 
-def test_finished_renders_arrive_with_the_authors_digest_one_per_take(scene, editor, mailoutbox, sent):
+def _settled(scene, editor, *, finished=0, failed=0):
     takes = [Render.objects.create(scene=scene, provider="local", model="m", recipe={}, status=Status.DOWNLOADING,
-                                   created_by=editor) for _ in range(2)]
+                                   created_by=editor) for _ in range(finished + failed)]
+    for take in takes[:finished]:
+        take.advance(Status.SUCCEEDED)
+    for take in takes[finished:]:
+        take.mark_failed("Moderation")
+    return takes
+
+
+def test_a_lone_finished_render_arrives_with_the_authors_digest_at_its_take(scene, editor, mailoutbox, sent):
     NotificationPreference.objects.create(user=editor, renders_finished=False)
     mailoutbox.clear()
     with sent():
-        takes[0].advance(Status.SUCCEEDED)
-        takes[1].mark_failed("Moderation")
-    assert mailoutbox == []  # the email is off; the inbox still has them
-    notes = _inbox(editor, renders=True)
-    assert sorted(n.path for n in notes) == sorted(reverse("projects:take_review", args=[t.pk]) for t in takes)
-    assert {n.kind for n in notes} == {NotificationKind.RENDER}
+        (take,) = _settled(scene, editor, finished=1)
+    assert mailoutbox == []  # the email is off; the inbox still has it
+    (note,) = _inbox(editor, renders=True)
+    assert note.kind == NotificationKind.RENDER and note.path == reverse("projects:take_review", args=[take.pk])
+    assert note.text == f"{scene.project.name} / take {take.number} of {scene.title} finished"
+
+
+def test_renders_settled_together_are_one_inbox_entry_per_project(scene, make_scene, editor, owner, team, sent):
+    from projects.storyboard import services as storyboard
+
+    other = storyboard.project_create(team=team, user=owner, name="Harbour Storm")
+    storm = storyboard.scene_create(project=other, user=owner, title="Squall", prompt="Rain.", duration=2,
+                                    size="1280x720")
+    with sent():  # one digest: what settled within RENDER_DIGEST_SECONDS of the first
+        _settled(scene, editor, finished=4, failed=1)
+        _settled(make_scene(title="Night"), editor, finished=2)
+        _settled(storm, editor, finished=5)
+    notes = {n.text: n.path for n in _inbox(editor, renders=True)}
+    assert notes == {
+        "7 takes ended in Harbour Story: 6 finished, 1 failed": reverse("projects:project_detail",
+                                                                        args=[scene.project_id]),
+        "5 takes finished in Harbour Storm": reverse("projects:project_detail", args=[other.pk]),
+    }
+
+
+def test_a_batch_whose_takes_all_failed_says_so(scene, editor, sent):
+    with sent():
+        _settled(scene, editor, failed=3)
+    assert [n.text for n in _inbox(editor, renders=True)] == [f"3 takes failed in {scene.project.name}"]
 
 
 def test_an_invitation_reaches_the_inbox_of_the_account_with_that_address(client_for, owner, make_user, team):
@@ -105,6 +136,45 @@ def test_an_invitation_reaches_the_inbox_of_the_account_with_that_address(client
     (note,) = _inbox(invitee)
     assert note.kind == NotificationKind.INVITATION and note.team == team
     assert note.path == reverse("invitation_accept", args=[team.invitations.get().token])
+
+
+def test_the_inbox_lists_unread_mentions_and_requests_first_then_the_rest_newest_first(
+        client_for, scene, take, reviewer, editor, owner, sent):
+    from datetime import timedelta
+
+    Notification.objects.filter(recipient=editor).update(read_at=timezone.now())  # the take's own
+    mention = review.comment_add(take=take, author=reviewer, body="@eddie is the boat too small?", at=1)
+    review.take_request_changes(take=take, user=owner, note="Thinner mist")
+    Notification.objects.filter(recipient=editor).update(created_at=timezone.now() - timedelta(hours=3))
+    with sent():  # a morning of renders, after them
+        _settled(scene, editor, finished=15)
+    read_mention = review.comment_add(take=take, author=reviewer, body="@eddie thanks", at=1)
+    Notification.objects.filter(recipient=editor, text__contains="mentioned", read_at__isnull=True,
+                                created_at__gt=timezone.now() - timedelta(minutes=1)).update(read_at=timezone.now())
+
+    page = client_for(editor).get(reverse("projects:inbox")).content.decode()
+    entries = re.findall(r'data-testid="notification" data-kind="(\w+)" data-unread="(\w+)"', page)
+    assert entries[:2] == [("changes", "true"), ("mention", "true")]  # waiting for an answer: on top
+    # Then newest first: 15 takes are one entry; the fixture's own take, read, is the oldest.
+    assert entries[2:] == [("mention", "false"), ("render", "true"), ("render", "false")]
+    assert "15 takes finished in Harbour Story" in page
+    assert page.index('data-testid="inbox-asking"') < page.index("changes requested on take") < page.index("15 takes")
+    assert mention and read_mention
+
+
+def test_a_request_for_changes_already_in_an_inbox_becomes_one(take, reviewer, editor):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    request = review.take_request_changes(take=take, user=reviewer, note="Darker sky")
+    Notification.objects.filter(kind=NotificationKind.CHANGES).update(kind=NotificationKind.DECISION)
+    review.take_approve(take=take, user=reviewer)
+    import_module("projects.migrations.0032_request_for_changes_in_the_inbox").requests_already_received(apps, None)
+    kinds = {n.text: n.kind for n in _inbox(editor)}
+    assert kinds == {f"{take.scene.title}: changes requested on take 1": NotificationKind.CHANGES,
+                     f"{take.scene.title}: take 1 approved": NotificationKind.DECISION}
+    assert request
 
 
 # --- The bell goes to its recipient's pages alone ------------------------------------------------

@@ -17,7 +17,7 @@ from projects.models import (
     SceneStatus,
 )
 from projects.review import services as review
-from projects.storyboard import services
+from projects.storyboard import services, trash
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -553,7 +553,7 @@ def test_the_feed_tells_the_storyboards_story(client_for, editor, team, owner):
                               size="1280x720")
     services.scene_move(scene=b, offset=-1, user=editor)
     services.scene_reorder(project=project, user=editor, scene_ids=[a.pk, b.pk])
-    services.scene_delete(scene=project.scenes.get(pk=a.pk), user=owner)
+    trash.scene_trash(scene=project.scenes.get(pk=a.pk), user=owner)
 
     page = client_for(editor).get(reverse("projects:project_activity", args=[project.pk]), {"kind": "edits"})
     html = page.content.decode()

@@ -3,9 +3,11 @@ words a person would use, and deciding keeps the reviewer where they were."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -118,3 +120,89 @@ def test_compare_and_play_all_clocks_start_in_the_players_timecode(client_for, o
     assert re.search(r'data-testid="cut-time"[^>]*>00:00:00:00<', cut)
     assert '<span data-testid="cut-total">00:00:04:00</span>' in cut  # two 2-second scenes
     assert not SECONDS_AND_TENTHS.search(compare.content.decode() + cut)
+
+
+# --- Deciding in place; the page is live ------------------------------------------------------------
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _decide(client, take, **data):
+    return client.post(reverse("projects:take_decide", args=[take.pk]), {"decision": "approve", **data}, **HX)
+
+
+def test_approving_answers_the_decision_card_in_place_with_the_status_and_history_never_the_player(
+        client_for, reviewer, take, scene):
+    response = _decide(client_for(reviewer), take, note="Ship it")
+    html = response.content.decode()
+    assert response.status_code == 200 and "<html" not in html
+    # htmx puts it in the decision section: what was done, then the card.
+    assert html.lstrip().startswith(f'<p id="decision-done-{take.pk}"')
+    assert re.search(rf'id="decision-done-{take.pk}"[^>]*>Take {take.number} approved.</p>\s*<div id="decision-{take.pk}">',
+                     html)
+    assert re.search(rf'<p id="review-status-{take.pk}" hx-swap-oob="outerHTML">.*?>Approved<', html, re.S)
+    assert f'id="decisions-{scene.pk}" data-testid="decision-history" hx-swap-oob="outerHTML"' in html
+    assert "Ship it" in html
+    assert "<video" not in html and "review-player" not in html  # the player keeps playing where it was
+    scene.refresh_from_db()
+    assert scene.approved_take == take
+    # The message was said in place: it does not wait for the next page to say it again.
+    assert f"Take {take.number} approved." not in review_page(client_for(reviewer), take)
+
+
+def test_requesting_changes_in_place_adds_the_comment_and_its_marker(client_for, reviewer, take):
+    response = _decide(client_for(reviewer), take, decision="changes", note="Thinner mist", at="1")
+    html = response.content.decode()
+    assert response.status_code == 200 and "Changes requested." in html
+    assert 'id="comments-panel" class="comments-panel" hx-swap-oob="outerHTML"' in html and "Thinner mist" in html
+    assert f'id="marker-bar-{take.pk}"' in html and 'data-marker-at="1.00"' in html
+    assert re.search(rf'id="review-status-{take.pk}".*?Changes requested', html, re.S)
+    assert "review-player" not in html
+
+
+def test_a_refused_decision_in_place_says_why_and_keeps_what_was_typed(client_for, owner, take):
+    response = _decide(client_for(owner), take, decision="changes", note=" ", prompt="My edited prompt",
+                       rerender="1", idempotency_key=str(uuid.uuid4()))
+    html = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only a 2xx: the reason shows in the card
+    assert 'data-testid="decision-error"' in html and "Write something" in html and "My edited prompt" in html
+    assert "<html" not in html and take.scene.renders.count() == 1
+
+
+def test_without_javascript_a_decision_still_returns_to_the_review_page_with_its_message(client_for, reviewer,
+                                                                                         take):
+    response = client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
+                                         {"decision": "approve"}, follow=True)
+    assert response.redirect_chain == [(reverse("projects:take_review", args=[take.pk]), 302)]
+    assert f"Take {take.number} approved." in response.content.decode()
+
+
+def test_the_review_page_joins_its_projects_live_channel(client_for, reviewer, take, scene):
+    html = review_page(client_for(reviewer), take)
+    assert f'sse-connect="{reverse("projects:project_events", args=[scene.project_id])}?' in html
+    for region in (f'id="comment-list-{take.pk}"', f'id="comment-count-{take.pk}"', f'id="marker-bar-{take.pk}"',
+                   f'id="review-status-{take.pk}"', f'id="decision-{take.pk}"', f'id="decisions-{scene.pk}"'):
+        assert region in html, region
+
+
+def test_comments_suggest_the_teammates_to_mention_and_only_them(client_for, reviewer, editor, owner, outsider,
+                                                                take):
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=editor.pk).update(first_name="Eddie", last_name="Marsh")
+    html = review_page(client_for(reviewer), take)
+    members = json.loads(unescape(re.search(r'data-mention-members="([^"]*)"', html).group(1)))
+    assert members == [{"u": "eddie", "n": "Eddie Marsh"}, {"u": owner.username, "n": ""}]  # not rita herself
+    assert outsider.username not in html
+
+
+def test_a_guest_page_has_no_list_of_the_team(client, owner, project, scene, take, editor):
+    from projects.review import guest_links
+
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[scene], days=3)
+    url = reverse("projects:guest_review", args=[token])
+    client.post(url, {"action": "name", "name": "Grace"})
+    html = client.get(url).content.decode()
+    assert "data-mention-members" not in html and editor.username not in html
+    assert f'sse-connect="{reverse("projects:guest_events", args=[token])}?' in html

@@ -176,7 +176,8 @@ def test_replace_without_takes_swaps_the_storyboard(client_for, editor, project,
 
     assert list(project.scenes.order_by("position").values_list("title", "position")) == [
         ("INT. KITCHEN - DAY", 0), ("EXT. HARBOUR - DAWN", 1)]
-    assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith("replacing 2 scenes")
+    assert Activity.objects.get(kind=ActivityKind.SCRIPT_IMPORTED).text.endswith(
+        "replacing 2 scenes (moved to the trash)")
 
 
 def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, editor, project, scene, finished_take):
@@ -184,17 +185,20 @@ def test_replace_over_takes_needs_the_confirmation_that_counts_them(client_for, 
     client = client_for(editor)
     preview(client, project)
     page = client.get(confirm_url(project)).content.decode()
-    assert "delete those 1 scene and their 1 take" in page
+    assert "move that scene and its 1 take to the trash, where it can be restored for 30 days" in page
 
     refused = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"]})
     assert refused.status_code == 400
-    assert "Replacing deletes the 1 scene on the storyboard and their 1 take" in refused.content.decode()
+    assert "Replacing moves the scene on the storyboard and its takes (1) to the trash" in refused.content.decode()
     assert list(project.scenes.all()) == [scene]
 
-    done = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"], "takes_to_delete": "1"})
-    assert done.status_code == 302
+    done = client.post(confirm_url(project), {"mode": "replace", "duration": ["6", "4"], "takes_to_delete": "1"},
+                       follow=True)
     assert not Scene.objects.filter(pk=scene.pk).exists()
     assert project.scenes.count() == 2
+    # Replaced, not lost: the old scene and its take wait in the trash, and the board offers them back.
+    assert list(Scene.all_objects.in_trash()) == [scene] and scene.renders.count() == 1
+    assert 'data-testid="trash-undo"' in done.content.decode()
 
 
 def test_a_malformed_file_shows_the_line_in_the_page(client_for, editor, project):

@@ -215,17 +215,16 @@ def test_selected_scenes_move_to_a_position(client_for, editor, project, make_sc
     assert "Choose a position from 1 to 4." in page.content.decode()
 
 
-def test_deleting_selected_scenes_asks_first_then_deletes_them(client_for, editor, project, make_scene):
+def test_deleting_selected_scenes_moves_them_to_the_trash_at_once_with_an_undo(client_for, editor, project,
+                                                                               make_scene):
     a, b, c = (make_scene(title=t) for t in "ABC")
     client = client_for(editor)
-    confirm = client.post(reverse("projects:scene_bulk", args=[project.pk]),
-                          {"action": "delete", "scene": [a.pk, c.pk]})
-    assert "Delete 2 scenes?" in confirm.content.decode()
-    assert project.scenes.count() == 3  # only asked
     done = client.post(reverse("projects:scene_bulk", args=[project.pk]),
-                       {"action": "delete", "scene": [a.pk, c.pk], "confirm": "yes"}, follow=True)
-    assert "Deleted 2 scenes." in done.content.decode()
+                       {"action": "delete", "scene": [a.pk, c.pk]}, follow=True)
+    html = done.content.decode()
+    assert "2 scenes moved to the trash." in html and 'data-testid="trash-undo"' in html
     assert list(project.scenes.values_list("title", "position")) == [("B", 0)]
+    assert set(Scene.all_objects.in_trash().values_list("title", flat=True)) == {"A", "C"}
 
 
 def test_bulk_actions_without_a_selection_say_so(client_for, editor, project, make_scene):

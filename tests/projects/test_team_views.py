@@ -250,3 +250,58 @@ def test_a_misspelt_team_creation_setting_stops_the_start(monkeypatch):
     monkeypatch.setenv("TEAM_CREATION", "admins")
     with pytest.raises(ImproperlyConfigured, match="TEAM_CREATION"):
         runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))
+
+
+# --- The invitation's link, on the page -------------------------------------------------------------------
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+CONSOLE = "django.core.mail.backends.console.EmailBackend"
+
+
+def test_a_pending_invitation_shows_its_owner_the_link_with_a_copy_button(client_for, owner, team, settings):
+    settings.EMAIL_BACKEND = SMTP  # a mail server: the email leaves, and the link is on the page all the same
+    client = client_for(owner)
+    invite(client, team)
+    invitation = team.invitations.get()
+    page = client.get(reverse("projects:team_members", args=[team.pk])).content.decode()
+    link = "http://testserver" + reverse("invitation_accept", args=[invitation.token])
+    assert f'value="{link}" id="invitation-link-{invitation.pk}"' in page
+    assert f'data-copy="#invitation-link-{invitation.pk}"' in page and ">Copy link</button>" in page
+    assert 'data-testid="mail-not-sent"' not in page
+
+
+def test_the_link_starts_at_the_public_address_as_the_email_does(client_for, owner, team, settings, committed):
+    settings.PUBLIC_BASE_URL = "https://studio.example"
+    with committed():
+        invite(client_for(owner), team)
+    page = client_for(owner).get(reverse("projects:team_members", args=[team.pk])).content.decode()
+    assert f'value="{accept_url_from_mail()}"' in page and accept_url_from_mail().startswith("https://studio.example/")
+
+
+def test_without_a_mail_server_the_page_says_no_email_was_sent_and_the_link_is_the_way_in(client_for, owner, team,
+                                                                                         settings):
+    settings.EMAIL_BACKEND = CONSOLE  # EMAIL_HOST unset: emails are printed in the worker's log
+    client = client_for(owner)
+    response = invite(client, team)
+    page = client.get(response.url).content.decode()
+    assert "Invitation made for new@example.com, but no email was sent" in page
+    assert "Invitation sent" not in page
+    assert 'data-testid="mail-not-sent"' in page and "not emailed" in page
+    assert reverse("invitation_accept", args=[team.invitations.get().token]) in page
+
+
+def test_an_email_that_leaves_says_so(client_for, owner, team, settings):
+    settings.EMAIL_BACKEND = SMTP
+    client = client_for(owner)
+    page = client.get(invite(client, team).url).content.decode()
+    assert "Invitation sent to new@example.com." in page
+
+
+def test_only_owners_see_invitation_links_and_an_expired_one_has_none(client_for, owner, editor, team):
+    live = Invitation.objects.create(team=team, email="live@example.com", role=Role.EDITOR, invited_by=owner)
+    gone = Invitation.objects.create(team=team, email="gone@example.com", role=Role.EDITOR, invited_by=owner,
+                                     expires_at=timezone.now() - timedelta(minutes=1))
+    owners = client_for(owner).get(reverse("projects:team_members", args=[team.pk])).content.decode()
+    assert live.token in owners and gone.token not in owners
+    editors = client_for(editor).get(reverse("projects:team_members", args=[team.pk])).content.decode()
+    assert live.token not in editors and "live@example.com" not in editors

@@ -290,7 +290,7 @@ def test_find_job_finds_our_job_by_the_name_we_gave_it(comfy, comfy_server):
 
     assert provider.find_job(JobProbe(**probe, idempotency_key=request.idempotency_key)) == request.idempotency_key
     assert provider.find_job(JobProbe(**probe, idempotency_key=str(uuid.uuid4()))) is None
-    assert provider.job_list_is_complete  # not found means never created
+    assert provider.facts.job_list_is_complete  # not found means never created
 
 
 def test_test_connection_names_the_version_and_gpu(comfy):

@@ -105,6 +105,23 @@ def test_seedance_and_kling_take_their_own_inputs(fal_server, fal, model, second
     assert fal_server.requests[0].json["duration"] == duration
 
 
+@pytest.mark.parametrize("size", ["1920x1080", "1080x1920"])
+def test_seedance_at_1080p_is_refused_before_anything_is_sent(fal_server, fal, size):
+    with pytest.raises(ProviderError) as refused:
+        fal().submit(scene(model="bytedance/seedance-2.0/text-to-video", seconds=5, size=size))
+    assert refused.value.code == "invalid_request" and "480p or 720p" in refused.value.message
+    assert fal_server.requests == []
+
+
+def test_the_fake_refuses_seedance_at_1080p_as_fal_does(fal_server):
+    import httpx
+
+    response = httpx.post(f"{fal_server.url}/bytedance/seedance-2.0/text-to-video",
+                          headers={"Authorization": f"Key {fal_server.api_key}"},
+                          json={"prompt": "x", "duration": "5", "resolution": "1080p"})
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "resolution"]
+
+
 def test_a_webhook_url_is_passed_as_fal_webhook(fal_server, fal):
     fal(webhook_url="https://studio.example/webhooks/tok/").submit(scene())
     assert fal_server.requests[0].query == {"fal_webhook": "https://studio.example/webhooks/tok/"}

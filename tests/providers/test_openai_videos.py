@@ -423,7 +423,7 @@ def test_it_checks_the_connection(provider_server, gateway):
 
 def test_it_has_no_cancel_but_can_delete_and_list(gateway):
     provider = gateway()
-    assert (provider.can_cancel, provider.can_delete, provider.can_list_jobs) == (False, True, True)
+    assert (provider.facts.cancels, provider.facts.deletes_finished, provider.facts.lists_jobs) == (False, True, True)
 
 
 def test_it_deletes_a_finished_video_once_and_deleting_again_is_harmless(provider_server, gateway):
@@ -436,3 +436,44 @@ def test_it_deletes_a_finished_video_once_and_deleting_again_is_harmless(provide
     assert provider.delete(job_id) is True  # already gone
 
     assert provider_server.deleted == [job_id] and job_id not in provider_server.jobs
+
+
+# --- finding a lost create in the gateway's list, paged as the SDK pages ---------------------------
+
+@pytest.fixture
+def many_videos(provider_server):
+    """Ours (sent a minute ago), then 150 newer videos of other takes: ours is on the second page."""
+    from datetime import datetime, timedelta
+
+    from generation.providers.base import JobProbe
+
+    fields = {"prompt": "A harbour at dawn, mist on the water.", "model": "sora-2", "seconds": "8",
+              "size": "1280x720"}
+    ours = provider_server.new_job("sora-2", dict(fields))
+    for n in range(150):
+        provider_server.new_job("sora-2", {**fields, "prompt": f"Another scene, number {n}."})
+    probe = JobProbe(model="sora-2", size="1280x720", seconds=8, prompt=fields["prompt"],
+                     created_after=datetime.now(UTC) - timedelta(minutes=1))
+    return ours.id, probe
+
+
+@pytest.mark.parametrize("knob, pages", [
+    ("opaque_cursors", 2),  # a page of 100, then the rest, which says has_more: false
+    ("omits_has_more", 3),  # without has_more, on until a page comes back empty
+])
+def test_it_pages_the_video_list_as_the_sdk_does(provider_server, lax_gateway, gateway, many_videos, knob, pages):
+    setattr(lax_gateway, knob, True)
+    ours, probe = many_videos
+
+    assert gateway().find_job(probe) == ours
+
+    listings = provider_server.seen("GET", CREATE)
+    assert len(listings) == pages
+    first_last_id = lax_gateway.cursor(sorted(provider_server.jobs.values(), key=lambda j: j.created)[-100].id)
+    assert listings[1].query["after"] == first_last_id  # the next page starts after the page's last_id
+
+
+def test_it_stops_paging_when_the_gateway_says_there_is_no_more(provider_server, gateway, many_videos):
+    ours, probe = many_videos
+    assert gateway().find_job(probe) == ours
+    assert len(provider_server.seen("GET", CREATE)) == 2  # has_more was false on the second page

@@ -381,3 +381,39 @@ def test_a_secret_pasted_while_the_test_ran_is_kept(provider_server, team, owner
 
     assert "kept" in message
     assert ProviderConnection.objects.get(pk=connection.pk).webhook_secret == "whsec_cGFzdGVk"
+
+
+# --- Veo 3.1's cast references follow Google's rule for the model ------------------------------------
+
+@pytest.fixture
+def likeness(tmp_path):
+    path = tmp_path / "maya.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n maya")
+    return path
+
+
+def test_veo_gets_the_casts_likeness_in_an_eight_second_landscape_take(provider_server, replicate, likeness):
+    replicate().submit(scene(character_images=(likeness,)))
+    sent = provider_server.seen("POST", VEO_CREATE)[0].json["input"]
+    assert sent["reference_images"] == ["data:image/png;base64," + base64.b64encode(likeness.read_bytes()).decode()]
+
+
+def test_beside_a_start_frame_veo_gets_the_frame_and_no_likeness_images(provider_server, replicate, likeness,
+                                                                         tmp_path):
+    frame = tmp_path / "frame.png"
+    frame.write_bytes(b"\x89PNG\r\n\x1a\n frame")
+    replicate().submit(scene(input_reference=frame, character_images=(likeness,)))
+    sent = provider_server.seen("POST", VEO_CREATE)[0].json["input"]
+    assert sent["image"].startswith("data:image/png;base64,") and "reference_images" not in sent
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"seconds": 4}, "only in 8-second takes, not 4"),
+    ({"size": "720x1280"}, "only in landscape (16:9) takes"),
+])
+def test_veo_with_the_casts_likeness_is_refused_at_other_lengths_and_aspects_before_anything_is_sent(
+        provider_server, replicate, likeness, changes, words):
+    with pytest.raises(ProviderError) as refused:
+        replicate().submit(scene(character_images=(likeness,), **changes))
+    assert refused.value.code == "invalid_request" and words in refused.value.message
+    assert provider_server.requests == []

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from decimal import Decimal
 
+import httpx
 import pytest
 
 from generation.providers.base import ProviderError, RenderRequest
@@ -156,7 +158,7 @@ def test_cancel_deletes_the_task(runway_server, runway):
 
 def test_runway_cannot_list_tasks_so_a_lost_create_points_to_the_dashboard(runway):
     provider = runway()
-    assert provider.find_job(None) is None and provider.job_list_is_complete is False
+    assert provider.find_job(None) is None and provider.facts.lists_jobs is False
     assert "dev.runwayml.com" in provider.job_listing_hint
 
 
@@ -165,9 +167,80 @@ def test_testing_the_connection_reports_the_credit_balance(runway):
 
 
 def test_the_fake_refuses_a_field_runway_does_not_define(runway_server):
-    import httpx
-
     response = httpx.post(f"{runway_server.url}/v1/text_to_video", headers={
         "Authorization": f"Bearer {runway_server.api_key}", "X-Runway-Version": "2024-11-06"},
         json={"model": "gen4.5", "promptText": "x", "ratio": "1280:720", "duration": 5, "size": "1280x720"})
     assert response.status_code == 400 and json.loads(response.content)["issues"][0]["path"] == ["size"]
+
+
+# --- what a task cost ---------------------------------------------------------------------------
+
+def test_a_finished_task_reports_what_runway_charged_for_it(runway_server, runway):
+    runway_server.charge_credits = 57  # what Runway's task says, whatever the catalog estimated
+    provider = runway()
+    states = poll_until_done(provider, provider.submit(scene()))
+    assert states[-1].status == "succeeded" and states[-1].billed_cost == Decimal("0.57")  # 1 credit = $0.01
+    assert all(s.billed_cost is None for s in states[:-1])  # an estimate is not a charge
+
+
+def test_a_moderated_task_reports_its_charge_too(runway_server, runway):
+    # Runway charges a moderated generation like a finished one.
+    runway_server.scenario = "moderation"
+    provider = runway()
+    state = poll_until_done(provider, provider.submit(scene(seconds=5)))[-1]
+    assert state.status == "failed" and state.billed_cost == Decimal("0.60")  # 5 s × 12 credits
+
+
+def test_a_canceled_task_reports_its_charge(runway_server, runway):
+    provider = runway()
+    job_id = provider.submit(scene(seconds=4))
+    provider.cancel(job_id)
+    state = provider.poll(job_id)
+    assert state.status == "canceled" and state.billed_cost == Decimal("0.48")
+
+
+def test_the_fake_answers_tasks_with_every_field_the_sdk_marks_required(runway_server, runway):
+    # runwayml's TaskRetrieveResponse: id, createdAt, status; estimatedCost.credits while waiting or
+    # running; cost.credits once ended; progress when running; output when succeeded; failure when failed.
+    provider = runway()
+    job_id = provider.submit(scene())
+    headers = {"Authorization": f"Bearer {runway_server.api_key}", "X-Runway-Version": "2024-11-06"}
+    tasks = [httpx.get(f"{runway_server.url}/v1/tasks/{job_id}", headers=headers).json() for _ in range(4)]
+    required = {"PENDING": {"estimatedCost"}, "THROTTLED": {"estimatedCost"},
+                "RUNNING": {"estimatedCost", "progress"}, "SUCCEEDED": {"cost", "output"}}
+    for task in tasks:
+        assert {"id", "createdAt", "status"} | required[task["status"]] <= set(task)
+    assert [t["status"] for t in tasks] == ["PENDING", "THROTTLED", "RUNNING", "SUCCEEDED"]
+    assert isinstance(tasks[-1]["cost"]["credits"], int)
+
+
+# --- prompts Runway refuses ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("prompt", ["x" * 1001, "🎬" * 501])  # an emoji is two UTF-16 code units
+def test_a_prompt_over_runways_limit_is_refused_before_anything_is_sent(runway_server, runway, prompt):
+    with pytest.raises(ProviderError) as refused:
+        runway().submit(scene(prompt=prompt))
+    assert refused.value.code == "invalid_request" and "at most 1,000 characters" in refused.value.message
+    assert runway_server.requests == []
+
+
+@pytest.mark.parametrize("prompt", ["x" * 1000, "🎬" * 500])
+def test_a_prompt_at_runways_limit_is_sent(runway_server, runway, prompt):
+    runway().submit(scene(prompt=prompt))
+    assert runway_server.accepted == 1
+
+
+def test_seedance_takes_a_longer_prompt(runway_server, runway):
+    assert RunwayProvider.prompt_problems(model_id="seedance2", prompt="x" * 3500) == []
+    assert RunwayProvider.prompt_problems(model_id="seedance2", prompt="x" * 3501) != []
+    runway().submit(scene(model="seedance2", prompt="x" * 2000))
+    assert runway_server.accepted == 1
+
+
+def test_a_refusal_names_each_field_runway_refused(runway_server, runway):
+    with pytest.raises(ProviderError) as refused:
+        runway().submit(scene(size="1024x1024", seconds=30))
+    message = refused.value.message
+    assert refused.value.code == "invalid_request"
+    assert message.startswith("Runway refused the request: Validation of body failed: ")
+    assert "ratio: Invalid ratio" in message and "duration: Invalid duration" in message

@@ -95,3 +95,35 @@ def test_it_rejects_a_webhook_missing_a_header(missing):
 def test_it_rejects_a_timestamp_that_is_not_a_number():
     with pytest.raises(WebhookError, match="not a number"):
         verify(headers(timestamp="yesterday"))
+
+
+# --- secrets with or without the whsec_ prefix ---------------------------------------------------
+
+def openai_sdk_signature(secret: str, body: bytes = BODY) -> str:
+    """What OpenAI's SDK (openai/lib/_webhooks.py) computes: without the prefix, the secret's own bytes."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = base64.b64decode(secret[6:]) if secret.startswith("whsec_") else secret.encode()
+    content = f"{WEBHOOK_ID}.{TIMESTAMP}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, content, hashlib.sha256).digest()).decode()
+
+
+@pytest.mark.parametrize("secret", ["a-gateway-secret-in-plain-text", "c2VjcmV0LW9mLWEtZ2F0ZXdheQ=="])
+def test_it_accepts_a_secret_without_the_prefix_as_openais_sdk_uses_it(secret):
+    signature = openai_sdk_signature(secret)
+    assert verify_standard_webhook(secret=secret, headers=headers(signature=signature), body=BODY,
+                                   now=TIMESTAMP) == WEBHOOK_ID
+
+
+def test_it_accepts_a_standard_webhooks_secret_pasted_without_its_prefix():
+    assert verify_standard_webhook(secret=SECRET.removeprefix("whsec_"), headers=headers(), body=BODY,
+                                   now=TIMESTAMP) == WEBHOOK_ID
+
+
+def test_a_secret_without_the_prefix_still_refuses_a_forged_signature():
+    forged = openai_sdk_signature("another-secret-altogether")
+    with pytest.raises(WebhookError, match="No webhook signature matches"):
+        verify_standard_webhook(secret="a-gateway-secret-in-plain-text", headers=headers(signature=forged),
+                                body=BODY, now=TIMESTAMP)

@@ -21,6 +21,7 @@ from projects.storyboard import services
 from projects.storyboard.casting import prompt_cast_check, scene_lines
 from projects.storyboard.dialogue.text import compose
 from projects.storyboard.script import MAX_PROMPT
+from projects.storyboard.sound import recordings
 
 # What a line's form edits; "speaker" is the pair (character id or None, name).
 LINE_FIELDS = ("speaker", "parenthetical", "text")
@@ -114,6 +115,7 @@ def dialogue_line_delete(*, line: DialogueLine, user, expected_version: int) -> 
         if not scene.prompt.strip() and not rest:
             raise ValidationError(gettext(
                 "This is all the scene says: write what happens in its prompt before deleting its last line."))
+        recordings.line_recording_remove(line=current)  # its files too, not only its row
         current.delete()
         services.scene_dialogue_changed(scene=scene, user=user)
 

@@ -120,12 +120,12 @@ def _answer(request, scene, membership, *, status=200, saved="", **extra):
             if saved:
                 messages.success(request, saved)
             return redirect(board._panel_url(scene))
-        context = board._board_context(request, scene.project, membership, scene=scene, **extra)
+        context = board.board_context(request, scene.project, membership, scene=scene, **extra)
         return render(request, board.STORYBOARD, context, status=status)
     panel = selectors.scene_panel_for(scene=scene)  # the lines, and the frame and cast they changed
     context = {"scene": panel.scene, "frame": panel.frame, "project": scene.project, "membership": membership,
                "dialogue_saved": saved,
-               **dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team,
+               **dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
                                   edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None)),
                **extra}
     # 200 even for a refusal: htmx swaps the section, whose messages say what to do.

@@ -1,0 +1,18 @@
+"""Read models of a team's provider connections, for the Providers page."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from generation.models import ComfyWorkflow, ProviderConnection
+from generation.providers import facts_for
+
+
+def team_connections(*, team) -> list[ProviderConnection]:
+    """The team's connections, each with its models, workflows and `facts`: what its adapter declares
+    (None for a kind the studio has no adapter for), so the page never restates a provider's facts."""
+    connections = list(ProviderConnection.objects.filter(team=team).prefetch_related(
+        "models", Prefetch("workflows", queryset=ComfyWorkflow.objects.defer("graph"))))
+    for connection in connections:
+        connection.facts = facts_for(connection.kind)
+    return connections

@@ -1,0 +1,136 @@
+"""What a change of review redraws on the open review pages: a comment, a reply, a resolution, an edit or
+a change of sharing, a drawing (it comes with its comment), a decision.
+
+Drawn once per role, as the board's regions are (fragments.py, which sends these along with the board's),
+and pushed to every page of the project: a review page swaps the regions of its own take (their ids carry
+the take's or the scene's id), any other page has no such region and leaves them.
+
+- A thread (a first comment and its replies) goes into its take's list; a page that shows it already puts
+  it in place of its copy, keeps what was typed there and the list in time order (static/studio/review.js).
+- With it, that take's comment count and the markers on its timeline.
+- A decision redraws, for each finished take of the scene, its status line and (for those who decide) its
+  decision card, and the scene's decision history.
+
+Nothing here depends on who reads it: what only a comment's author may do (edit it, share it) is drawn
+marked `data-only-for`, and each page keeps it for its own user alone.
+
+A guest's page (a review link) watches as the role `guest:<link id>`: it gets the threads a guest of that
+link may read, drawn as a guest reads them (team usernames hidden, no "resolved by", no team-only reply),
+of the takes the link shows, and nothing else of the project.
+"""
+
+from __future__ import annotations
+
+from django.template.loader import render_to_string
+
+from projects.models import ChangeKind, Comment, Membership, Project, ReviewLink, Scene
+from projects.review import services as review
+from projects.review.guest_links import takes_in_scope, team_usernames
+from projects.selectors import reviewable_takes
+
+COMMENT_KINDS = {ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED, ChangeKind.COMMENT_EDITED,
+                 ChangeKind.DECISION_MADE}
+DECISION_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.DECISION_MADE}
+GUEST = "guest:"
+# In a guest's reply form drawn for every guest of a link: each page puts its link's token here (review.js).
+GUEST_TOKEN_SLOT = "__token__"
+
+
+def guest_role(link_id: int) -> str:
+    return f"{GUEST}{int(link_id)}"
+
+
+def guest_link_id(role: str) -> int | None:
+    """The review link a guest's page watches through, or None for a member's role."""
+    if not str(role).startswith(GUEST):
+        return None
+    try:
+        return int(role[len(GUEST):])
+    except ValueError:
+        return None
+
+
+def review_html(event, role: str) -> str:
+    """The review pages' regions a change redraws, for a member of `role` ("" when it touches none)."""
+    if event.kind not in COMMENT_KINDS | DECISION_KINDS:
+        return ""
+    project = Project.objects.filter(pk=event.project_id).first()
+    if project is None:
+        return ""
+    membership = Membership(team_id=project.team_id, role=role)
+    parts = []
+    if event.kind in COMMENT_KINDS and event.object_id:
+        parts.append(_thread_html(event.object_id, project, membership))
+    if event.kind in DECISION_KINDS and event.scene_id:
+        parts.append(_decision_html(event.scene_id, project, membership))
+    return "".join(parts)
+
+
+def _thread_html(comment_id: int, project, membership) -> str:
+    comment = Comment.objects.select_related("take__scene").filter(pk=comment_id, take__scene__project=project).first()
+    if comment is None or not comment.take.is_watchable:
+        return ""  # deleted since, or a withheld take: shown only to those allowed, on reload
+    take = comment.take
+    thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
+                            .select_related("author", "resolved_by", "retake").prefetch_related("revisions")).first()
+    if thread is None:
+        return ""
+    context = {"comment": thread, "take": take, "scene": take.scene, "project": project, "membership": membership,
+               "live": True}
+    html = _into_list(take, render_to_string("projects/_comment_thread.html", context))
+    count = take.comments.count()
+    html += render_to_string("projects/take_review.html#comment-count",
+                             {"take": take, "comment_count": count, "count_oob": True})
+    markers = take.comments.filter(parent__isnull=True).select_related("author")
+    return html + render_to_string("projects/_marker_bar.html", {"take": take, "comments": markers, "oob": True})
+
+
+def _into_list(take, thread_html: str) -> str:
+    return f'<ol hx-swap-oob="beforeend:#comment-list-{int(take.pk)}">{thread_html}</ol>'
+
+
+def _decision_html(scene_id: int, project, membership) -> str:
+    found = review.with_review_status(Scene.objects.filter(pk=scene_id, project=project)
+                                      .select_related("approved_take"))
+    if not found:
+        return ""
+    scene = found[0]
+    context = {"scene": scene, "scene_status": scene.review_status, "project": project, "membership": membership,
+               "decisions": review.history(scene), "oob": True}
+    parts = [render_to_string("projects/take_review.html#history", context)]
+    for take in reviewable_takes(scene=scene).select_related("created_by", "parent"):
+        take.scene = scene
+        take_context = {**context, "take": take}
+        parts.append(render_to_string("projects/take_review.html#review-status", take_context))
+        if membership.can_review:
+            parts.append(render_to_string("projects/take_review.html#decision", take_context))
+    return "".join(parts)
+
+
+def guest_review_html(event, link_id: int) -> str:
+    """What a guest's page of review link `link_id` redraws for a change: a thread they may read, or nothing."""
+    if event.kind not in COMMENT_KINDS or not event.object_id:
+        return ""  # decisions, the board, presence, the bell: never a guest's
+    link = ReviewLink.objects.select_related("project").filter(pk=link_id, project_id=event.project_id).first()
+    if link is None or not link.is_live:
+        return ""
+    take = next((t for t in takes_in_scope(link) if t.pk == event.take_id), None)
+    comment = Comment.objects.filter(pk=event.object_id, take=take).first() if take is not None else None
+    if comment is None:
+        return ""  # a take this link does not show
+    thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
+                            .select_related("author", "retake"), for_guests=True).first()
+    usernames = team_usernames(link)
+    if thread is None:
+        if comment.parent_id is None and event.data.get("unshared"):
+            # Made team only: a guest page that showed it takes it away (nothing is said of other team-only notes).
+            html = f'<li id="comment-{int(comment.pk)}" hx-swap-oob="delete"></li>'
+        else:
+            return ""
+    else:
+        context = {"comment": thread, "take": take, "guest": True, "team_usernames": usernames,
+                   "guest_token_slot": GUEST_TOKEN_SLOT, "live": True}
+        html = _into_list(take, render_to_string("projects/_comment_thread.html", context))
+    markers = review.threads(take.comments.select_related("author"), for_guests=True)
+    return html + render_to_string("projects/_marker_bar.html", {
+        "take": take, "comments": markers, "guest": True, "team_usernames": usernames, "oob": True})
