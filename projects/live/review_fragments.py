@@ -102,6 +102,7 @@ def _decision_html(scene_id: int, project, membership) -> str:
         take.scene = scene
         take_context = {**context, "take": take}
         parts.append(render_to_string("projects/take_review.html#review-status", take_context))
+        parts.append(render_to_string("projects/take_review.html#stale-notice", take_context))
         if membership.can_review:
             parts.append(render_to_string("projects/take_review.html#decision", take_context))
     return "".join(parts)

@@ -41,5 +41,6 @@ def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approv
     studio.goto(f"{live_server.url}/takes/{take.pk}/review/")
     studio.get_by_test_id("override-reason").fill("Portrait suits the phone cut.")
     studio.get_by_test_id("approve-button").click()
-    studio.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    expect(studio.get_by_test_id("approved-badge")).to_be_visible()  # answered in place
+    studio.reload()
     expect(studio.get_by_test_id("approved-badge")).to_be_visible()

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from projects.models import Comment
 from projects.review import services as review
+from projects.storyboard import services as storyboard
 
 
 @pytest.fixture
@@ -148,6 +149,18 @@ def test_approving_answers_the_decision_card_in_place_with_the_status_and_histor
     assert scene.approved_take == take
     # The message was said in place: it does not wait for the next page to say it again.
     assert f"Take {take.number} approved." not in review_page(client_for(reviewer), take)
+
+
+def test_approving_a_stale_approval_again_in_place_clears_the_stale_notice(client_for, owner, reviewer, take, scene):
+    review.take_approve(take=take, user=reviewer)
+    scene.refresh_from_db()
+    storyboard.scene_update(scene=scene, expected_version=scene.version, user=owner, prompt="Lamps on the pier.")
+    assert 'data-testid="stale-approval"' in review_page(client_for(reviewer), take)
+
+    html = _decide(client_for(reviewer), take).content.decode()
+    assert f'<div id="stale-notice-{take.pk}" hx-swap-oob="outerHTML">' in html
+    assert 'data-testid="stale-approval"' not in html
+    assert 'data-testid="stale-approval"' not in review_page(client_for(reviewer), take)
 
 
 def test_requesting_changes_in_place_adds_the_comment_and_its_marker(client_for, reviewer, take):
