@@ -470,6 +470,7 @@ class ConnectionKind(models.TextChoices):
     OPENAI_VIDEOS = "openai-videos", "OpenAI Videos format (any compatible gateway)"
     REPLICATE = "replicate", "Replicate"
     VEO = "veo", "Google Veo (Gemini API)"
+    VERTEX = "vertex", "Google Vertex AI (Veo, service account)"
     FAL = "fal", "fal (queue API)"
     RUNWAY = "runway", "Runway"
     COMFYUI = "comfyui", "ComfyUI (self-hosted)"
@@ -500,6 +501,10 @@ class ProviderConnection(models.Model):
     api_key_encrypted = models.TextField(blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token)
+    # What a provider needs beyond an address and a key, as its adapter's facts ask for it: Google Cloud's
+    # {"project", "region", "output_uri" (gs://…, optional), "service_account" (the key's client_email,
+    # shown on the card; the key itself is api_key_encrypted)}.
+    options = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -937,6 +942,67 @@ class Export(models.Model):
     def publish_change(self) -> None:
         """The export's row on every open exports page shows its new progress or outcome."""
         live_publish_for_project(kind=ChangeKind.EXPORT_CHANGED, project_id=self.project_id, object_id=self.pk)
+
+
+class CutImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    READING = "reading", _("Reading the timeline")
+    READY = "ready", _("Ready to review")
+    FAILED = "failed", _("Could not be read")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+def _cut_import_upload_to(cut_import, filename):
+    # Never the uploader's name in the path: it is kept in `filename`, for the page only.
+    return f"cut-imports/{cut_import.project.team_id}/{cut_import.project_id}/{uuid.uuid4().hex}.timeline"
+
+
+class CutImport(models.Model):
+    """An editor's cut brought back: the timeline file as uploaded, what a worker read in it (the diff
+    against the board, generation/exports/cut_import.py) and, once someone accepted some of it, the
+    board revision that made."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="cut_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                   related_name="+")
+    idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
+    upload = models.FileField(upload_to=_cut_import_upload_to, max_length=300)
+    filename = models.CharField(max_length=200, help_text="The file's name as uploaded (shown, never used as a path)")
+    size = models.BigIntegerField(default=0)
+    kind = models.CharField(max_length=16, blank=True, help_text="otio, edl, fcp_xml or fcpxml, from its content")
+    status = models.CharField(max_length=16, choices=CutImportStatus.choices, default=CutImportStatus.QUEUED)
+    error_message = models.TextField(blank=True)
+    timeline_name = models.CharField(max_length=200, blank=True)
+    diff = models.JSONField(default=dict, blank=True, help_text="The changes read, against the board when read")
+    accepted_changes = models.JSONField(default=list, blank=True, help_text="The ids of the changes accepted")
+    revision = models.ForeignKey("projects.BoardRevision", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Cut import {self.pk} of {self.project_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in {CutImportStatus.QUEUED, CutImportStatus.READING}
+
+    def mark_failed(self, message: str) -> None:
+        """It could not be read: the message names the line or clip. Nothing on the board changed."""
+        if CutImport.objects.filter(pk=self.pk, status__in=[CutImportStatus.QUEUED, CutImportStatus.READING]).update(
+                status=CutImportStatus.FAILED, error_message=message, updated_at=timezone.now()):
+            self.publish_change()
+        self.status, self.error_message = CutImportStatus.FAILED, message
+
+    def publish_change(self) -> None:
+        """Its status region on every open page of it shows what the worker found."""
+        live_publish_for_project(kind=ChangeKind.CUT_IMPORT_CHANGED, project_id=self.project_id, object_id=self.pk)
 
 
 class WorkerHeartbeat(models.Model):

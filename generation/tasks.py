@@ -7,7 +7,7 @@ beat schedule use. The worker's heartbeat lives here: it belongs to the worker, 
 from celery import shared_task
 from celery.signals import worker_ready
 
-from generation.exports.tasks import run_export
+from generation.exports.tasks import read_cut_import, run_export
 from generation.health import heartbeat_record
 from generation.previz.tasks import previz_run_job
 from generation.provenance.tasks import (
@@ -32,7 +32,7 @@ from generation.storage.tasks import sweep_studio_tmp
 __all__ = [
     "FINISH_ATTEMPTS", "_reverify_on_start", "cancel_at_provider", "finish_render", "look_up_render", "poll_render",
     "prepare_ingredient", "previz_run_job", "resume_stalled_renders", "reverify_provenance_if_changed",
-    "run_export", "submit_render", "sweep_studio_tmp", "test_connection", "warn_of_retiring_models",
+    "read_cut_import", "run_export", "submit_render", "sweep_studio_tmp", "test_connection", "warn_of_retiring_models",
     "watch_render", "worker_heartbeat",
 ]
 

@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from generation.exports import cut_views
 from generation.exports import views as export_views
 from generation.providers import connection_views, workflow_views
 from generation.renders import batch_views, retarget_views, views
@@ -41,6 +42,8 @@ urlpatterns += [  # exports of the approved cut
     path("projects/<int:project_pk>/exports/new/", export_views.export_create, name="export_create"),
     path("exports/<int:pk>/", export_views.export_status, name="export_status"),
     path("exports/<int:pk>/<str:kind>/", export_views.export_file, name="export_file"),
+    path("projects/<int:project_pk>/editors-cut/", cut_views.cut_import_upload, name="cut_import_upload"),
+    path("projects/<int:project_pk>/editors-cut/<int:pk>/", cut_views.cut_import_detail, name="cut_import_detail"),
 ]
 
 urlpatterns += [  # spend: where the money went, and what providers billed

@@ -6,7 +6,7 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import continuity_views, script_views, trash_views, views
+from projects.storyboard import continuity_views, revision_views, script_views, trash_views, views
 from projects.storyboard.dialogue import views as dialogue_views
 from projects.storyboard.sound import views as sound_views
 from projects.teams import views as team_views
@@ -37,6 +37,12 @@ urlpatterns = [
     path("projects/<int:pk>/trash/undo/", trash_views.trash_undo, name="trash_undo"),
     path("projects/<int:pk>/trash/delete/", trash_views.trash_delete, name="trash_delete"),
     path("projects/<int:pk>/trash/empty/", trash_views.trash_empty, name="trash_empty"),
+    # Board revisions: named, compared side by side, restored as new edits.
+    path("projects/<int:pk>/revisions/", revision_views.revision_list, name="revision_list"),
+    path("projects/<int:pk>/revisions/compare/", revision_views.revision_compare, name="revision_compare"),
+    path("projects/<int:pk>/revisions/<int:number>/name/", revision_views.revision_rename, name="revision_rename"),
+    path("projects/<int:pk>/revisions/<int:number>/restore/", revision_views.revision_restore,
+         name="revision_restore"),
     path("scenes/<int:pk>/", views.scene_card, name="scene_card"),
     path("scenes/<int:pk>/edit/", views.scene_edit, name="scene_edit"),
     path("scenes/<int:pk>/delete/", views.scene_delete, name="scene_delete"),

@@ -458,6 +458,9 @@ STUDIO_VERSION = "0.1.0"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Where fal publishes the Ed25519 keys that sign its webhooks (tests point it at a fake).
 FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
+# Cloud Storage's JSON API, where a Vertex AI connection with an output bucket reads its videos (tests
+# point it at a fake).
+GOOGLE_STORAGE_URL = os.environ.get("GOOGLE_STORAGE_URL", "https://storage.googleapis.com")
 # Fernet key(s) for provider API keys at rest, newest first, comma-separated
 # (generate: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
@@ -498,6 +501,22 @@ except ValueError:
     raise ImproperlyConfigured("TRASH_DAYS must be a whole number of days.") from None
 if TRASH_DAYS < 1:
     raise ImproperlyConfigured("TRASH_DAYS must be at least 1: an Undo needs the scenes to still be there.")
+
+# An editor's cut brought back (generation/exports/cut_import.py): the largest timeline file accepted, and what
+# reading one may take in the worker — it is read in a child process capped at this much memory and time.
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1.")
+    return value
+
+
+CUT_IMPORT_MAX_MB = _positive_int("CUT_IMPORT_MAX_MB", 64)
+CUT_IMPORT_MEMORY_MB = _positive_int("CUT_IMPORT_MEMORY_MB", 1024)
+CUT_IMPORT_SECONDS = _positive_int("CUT_IMPORT_SECONDS", 120)
 
 # Structured logs (studio_site/logs.py): one JSON object per line and event, with
 # take/project ids as fields; LOG_FORMAT=text for key=value lines at a terminal.

@@ -65,6 +65,7 @@ from projects.storyboard import script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
+from tests.fakes.vertex_server import form_key_json
 
 LONG = "x" * 100_000
 BAD_ESCAPE = object()  # stands for a raw `%FF` in the body or query string: not UTF-8
@@ -245,6 +246,17 @@ FORMS = [
            {"kind": kind, "label": kind.title(), "auth_style": "bearer", "api_key": "key-1",
             **({"base_url": COMFY} if kind == "comfyui" else {})})
       for kind in ("veo", "fal", "runway", "comfyui")],
+    # Google Vertex AI: a service account's JSON key (braces doubled for _fill), a project, a region, a bucket.
+    Form("connection_create_vertex", "post", "/teams/{team}/connections/", "owner",
+         ("label", "service_account_key", "project", "region", "output_uri"),
+         {"kind": "vertex", "label": "Vertex", "auth_style": "bearer",
+          "service_account_key": form_key_json().replace("{", "{{").replace("}", "}}"),
+          "project": "harbour-films-1", "region": "us-central1", "output_uri": "gs://harbour-renders/takes"}),
+    # Editing it: a blank key keeps the stored one; a hostile one, project, region or bucket is refused in words.
+    Form("connection_edit_vertex", "post", "/teams/{team}/connections/{vertex}/", "owner",
+         ("label", "base_url", "service_account_key", "project", "region", "output_uri"),
+         {"label": "Vertex", "base_url": "", "auth_style": "bearer", "service_account_key": "",
+          "project": "harbour-films-1", "region": "europe-west4", "output_uri": "gs://harbour-renders/takes"}),
     Form("connection_edit_comfyui", "post", "/teams/{team}/connections/{comfy}/", "owner",
          ("label", "base_url", "auth_style", "api_key"),
          {"label": "Studio GPU", "base_url": COMFY, "auth_style": "bearer"}),
@@ -361,6 +373,9 @@ def _build_world() -> dict:
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
                                                data=FILES["workflow"])
+    vertex = connections.connection_create(team=team, user=owner, kind="vertex", label="Vertex",
+                                           service_account_key=form_key_json(), project="harbour-films-1",
+                                           region="us-central1")
     # The editor's pending script import, which the preview form confirms.
     script = script_import.script_import_create(
         project=project, user=editor, upload=SimpleUploadedFile("harbour.fountain", FILES["fountain"]))
@@ -375,7 +390,7 @@ def _build_world() -> dict:
         "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
-        "blocked": blocked.pk, "comfy": comfy.pk, "workflow": workflow.pk, "script": script.token,
+        "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
         "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
@@ -610,7 +625,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
+           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

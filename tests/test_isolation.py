@@ -16,7 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from PIL import Image
 
-from generation.models import CatalogModel, Export, ExportStatus, ReconciliationRun
+from generation.models import (
+    CatalogModel,
+    CutImport,
+    CutImportStatus,
+    Export,
+    ExportStatus,
+    ReconciliationRun,
+)
 from generation.providers import comfy_workflows, connections
 from generation.sound.audio import wav_bytes
 from projects.characters import consent
@@ -34,10 +41,11 @@ from projects.models import (
 from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import ActivityCursor
-from projects.storyboard import continuity, script_import, services
+from projects.storyboard import continuity, revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
+from tests.fakes.vertex_server import form_key_json
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
 
@@ -92,6 +100,10 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
                                                data=(COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes())
+    # Google Vertex AI: its pages show a project, a region and a service account (never its key).
+    vertex = connections.connection_create(team=team, user=owner, kind="vertex", label="Vertex",
+                                           service_account_key=form_key_json(), project="harbour-films-1",
+                                           region="us-central1", output_uri="gs://harbour-renders/takes")
     character = consent.character_create(team=team, user=editor, name="Eddie", kind=CharacterKind.PERSON,
                                          person=editor, images=[_png()])
     export = Export.objects.create(project=project, created_by=owner, status=ExportStatus.SUCCEEDED)
@@ -116,8 +128,12 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     consent.consent_grant(character=character, user=editor, covers_voice=True)
     character_voice_sample_upload(character=character, user=editor, upload=SimpleUploadedFile(
         "me.wav", wav_bytes(np.zeros(4800, np.float32))))
-    return {"take": take, "line": line, "comfy": comfy, "workflow": workflow, "character": character, "export": export,
-            "script_import": pending, "comment": comment, "notification": notification, "link": link,
+    # An editor's cut read and waiting to be accepted, and a named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
+    revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
+    return {"take": take, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+            "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
             "reconciliation": ReconciliationRun.objects.create(
@@ -161,6 +177,16 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:trash_undo", args=[project.pk])),
         ("post", reverse("projects:trash_delete", args=[project.pk])),
         ("post", reverse("projects:trash_empty", args=[project.pk])),
+        # The editor's cut brought back, and the board's revisions.
+        ("get", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("post", reverse("generation:cut_import_upload", args=[project.pk])),
+        ("get", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("post", reverse("generation:cut_import_detail", args=[project.pk, o["cut_import"].pk])),
+        ("get", reverse("projects:revision_list", args=[project.pk])),
+        ("post", reverse("projects:revision_list", args=[project.pk])),
+        ("get", reverse("projects:revision_compare", args=[project.pk]) + "?a=1&b=1"),
+        ("post", reverse("projects:revision_rename", args=[project.pk, 1])),
+        ("post", reverse("projects:revision_restore", args=[project.pk, 1])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -236,6 +262,12 @@ def urls(team, project, scene, objects):
         ("post", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
         ("get", reverse("generation:workflow_map", args=[team.pk, comfy.pk, o["workflow"].pk])),
         ("post", reverse("generation:workflow_map", args=[team.pk, comfy.pk, o["workflow"].pk])),
+        # A Google Vertex AI connection: its edit form (service account key, project, region, bucket), its test.
+        ("get", reverse("generation:connection_edit", args=[team.pk, o["vertex"].pk])),
+        ("post", reverse("generation:connection_edit", args=[team.pk, o["vertex"].pk])),
+        ("post", reverse("generation:connection_test", args=[team.pk, o["vertex"].pk])),
+        ("get", reverse("generation:connection_status", args=[team.pk, o["vertex"].pk])),
+        ("get", reverse("generation:connection_catalog", args=[team.pk, o["vertex"].pk])),
         ("get", reverse("generation:render_file", args=[take.pk, "video"])),
         ("get", reverse("generation:render_file", args=[take.pk, "thumbnail"])),
         # Script in and out.
@@ -284,9 +316,15 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     objects["notification"].refresh_from_db()
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
+    assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY
     objects["character"].refresh_from_db()
     assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample
     assert not project.scenes.get().fit_to_dialogue
+    vertex = objects["vertex"]
+    before = (vertex.label, vertex.options, vertex.api_key_encrypted)
+    vertex.refresh_from_db()
+    assert (vertex.label, vertex.options, vertex.api_key_encrypted) == before
 
 
 def test_a_team_member_reaches_every_page_so_the_404s_above_are_isolation(client_for, owner, editor, urls, objects,
@@ -338,14 +376,18 @@ def test_a_script_import_preview_is_not_found_by_a_teammate_who_did_not_upload_i
 def test_my_team_in_the_url_does_not_open_another_teams_connection_or_workflow(client_for, outsider, objects):
     """The outsider's own team id beside our object's id: the object is looked up in *their* team."""
     theirs = Membership.objects.get(user=outsider).team
-    comfy, workflow = objects["comfy"], objects["workflow"]
+    comfy, workflow, vertex = objects["comfy"], objects["workflow"], objects["vertex"]
     client = client_for(outsider)
     for url in (reverse("generation:connection_edit", args=[theirs.pk, comfy.pk]),
                 reverse("generation:connection_status", args=[theirs.pk, comfy.pk]),
+                reverse("generation:connection_edit", args=[theirs.pk, vertex.pk]),
+                reverse("generation:connection_status", args=[theirs.pk, vertex.pk]),
                 reverse("generation:workflow_upload", args=[theirs.pk, comfy.pk]),
                 reverse("generation:workflow_map", args=[theirs.pk, comfy.pk, workflow.pk])):
         assert client.get(url).status_code == 404, url
     for url in (reverse("generation:connection_test", args=[theirs.pk, comfy.pk]),
+                reverse("generation:connection_test", args=[theirs.pk, vertex.pk]),
+                reverse("generation:connection_edit", args=[theirs.pk, vertex.pk]),
                 reverse("generation:model_register", args=[theirs.pk, comfy.pk]),
                 reverse("projects:member_update", args=[theirs.pk, objects["membership"].pk])):
         assert client.post(url).status_code == 404, url

@@ -186,6 +186,7 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
     ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
     ("generation.migrations.0035_fal_seedance_720p", "forwards"),
+    ("generation.migrations.0038_ship_vertex_veo_and_retire_gemini_previews", "forwards"),
 ]
 
 

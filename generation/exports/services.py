@@ -83,7 +83,9 @@ def export_plan(project) -> ExportPlan:
         Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))).order_by("position", "pk")
     for scene in scenes:
         take = scene.approved_take
-        if take is None:
+        if not scene.in_cut:
+            reason = "Dropped from the cut (it stays on the board; put it back in the cut to export it)."
+        elif take is None:
             reason = "No approved take."
         elif take.quarantined_at:
             reason = f"Approved take {take.number} is withheld: {take.quarantine_reason or 'consent revoked'}."

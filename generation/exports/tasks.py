@@ -4,8 +4,9 @@ import logging
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
+from django.conf import settings
 
-from generation.exports import services
+from generation.exports import cut_import, services
 
 log = logging.getLogger(__name__)
 
@@ -24,3 +25,16 @@ class ExportTask(DjangoTask):
              soft_time_limit=1200, time_limit=1260)
 def run_export(export_id: int) -> None:
     services.export_run(export_id)
+
+
+# The reading itself is a child process capped at CUT_IMPORT_SECONDS; the limits leave it room to finish.
+@shared_task(name="generation.tasks.read_cut_import", acks_late=True, ignore_result=True,
+             soft_time_limit=settings.CUT_IMPORT_SECONDS + 60, time_limit=settings.CUT_IMPORT_SECONDS + 90)
+def read_cut_import(cut_import_id: int) -> None:
+    try:
+        cut_import.cut_import_read(cut_import_id)
+    except Exception:
+        # Whatever went wrong, the page stops waiting and says so; nothing on the board changed.
+        log.exception("cut import %s crashed", cut_import_id)
+        cut_import.cut_import_crashed(cut_import_id)
+        raise

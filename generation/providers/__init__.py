@@ -6,6 +6,7 @@ connection_views.py), keys encrypted at rest (crypto.py), ComfyUI workflows (com
 workflow_views.py) and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
+import json
 import threading
 import time
 
@@ -13,6 +14,7 @@ from generation.models import ComfyWorkflow, ConnectionKind
 
 from .base import (
     CancelRefund,
+    Credentials,
     JobListing,
     JobProbe,
     JobState,
@@ -46,7 +48,8 @@ def provider_for(connection) -> Provider:
     if connection is None or connection.kind == "local":  # the registry's own entry: no client to pool
         return _build(connection)
     cache_key = (connection.pk, connection.kind, connection.base_url, connection.auth_style,
-                 connection.api_key_encrypted, connection.webhook_secret_encrypted)
+                 connection.api_key_encrypted, connection.webhook_secret_encrypted,
+                 json.dumps(connection.options or {}, sort_keys=True))
     with _ADAPTERS_LOCK:
         adapter = _ADAPTERS.get(cache_key)
         if adapter is None:
@@ -93,6 +96,18 @@ def _veo(connection) -> Provider:
                        name=connection.label, sleep=lambda s: _sleep(s))
 
 
+def _vertex(connection) -> Provider:
+    from django.conf import settings
+
+    from .vertex import VertexProvider
+
+    options = connection.options or {}
+    return VertexProvider(service_account=connection.api_key, project=options.get("project", ""),
+                          region=options.get("region", ""), output_uri=options.get("output_uri", ""),
+                          base_url=connection.base_url, storage_url=settings.GOOGLE_STORAGE_URL,
+                          name=connection.label, sleep=lambda s: _sleep(s))
+
+
 def _runway(connection) -> Provider:
     from .runway import DEFAULT_BASE_URL, RunwayProvider
 
@@ -129,6 +144,7 @@ _BUILDERS = {
     "openai-videos": _openai_videos,
     "replicate": _replicate,
     "veo": _veo,
+    "vertex": _vertex,
     "runway": _runway,
     "fal": _fal,
     "comfyui": _comfyui,
@@ -157,7 +173,7 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "CancelRefund", "JobListing", "JobProbe", "JobState", "ModelSource", "ModelSpec", "Provider",
+    "CancelRefund", "Credentials", "JobListing", "JobProbe", "JobState", "ModelSource", "ModelSpec", "Provider",
     "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

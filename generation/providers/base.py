@@ -42,6 +42,9 @@ class RenderRequest:
     # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
     # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
     idempotency_key: str = ""
+    # Whether the take is booked with sound (the catalog entry's has_audio), for providers that take
+    # it as a parameter (Vertex's generateAudio); None: the model's own default.
+    generate_audio: bool | None = None
 
     @property
     def width(self) -> int:
@@ -132,6 +135,15 @@ class JobListing(StrEnum):
     COMPLETE = "complete"  # every job there is: not found means never created
 
 
+class Credentials(StrEnum):
+    """What an owner pastes to connect, and how the studio authenticates with it."""
+
+    API_KEY = "api-key"  # a key sent on every request, as the facts' auth_header says
+    # A Google Cloud service account's JSON key: the studio signs a JWT with its private key and trades
+    # it at Google's token endpoint for a short-lived OAuth2 bearer token (Vertex AI).
+    SERVICE_ACCOUNT = "service-account"
+
+
 class ModelSource(StrEnum):
     """Where a connection's models come from."""
 
@@ -184,6 +196,12 @@ class ProviderFacts:
     # (generation.catalog.declaration_problems), so a frame is never silently dropped.
     sends_end_frame: bool = False
     sends_reference_images: bool = False
+    credentials: Credentials = Credentials.API_KEY
+    # The connection names a cloud project and region, which make its address (Google Cloud's Vertex AI).
+    cloud_project: bool = False
+    # Outputs can be written to the team's own bucket instead of coming back in the answer (Vertex's
+    # storageUri, gs://…); the studio reads them from there with the connection's own credentials.
+    output_bucket: bool = False
 
     @property
     def lists_jobs(self) -> bool:
@@ -237,6 +255,12 @@ class Provider(ABC):
         """The job a webhook delivery (already verified) is about. Adapters whose provider calls
         back read their payload here."""
         return WebhookNotice(job_id="", event="")
+
+    @classmethod
+    def address(cls, *, base_url: str, options: dict) -> str:
+        """Where a connection of this kind calls, as the Providers page shows it: its own base URL,
+        else the provider's (Vertex: the regional endpoint its region names)."""
+        return base_url or cls.facts.default_base_url
 
     def model(self, model_id: str) -> ModelSpec | None:
         return next((m for m in self.models if m.id == model_id), None)

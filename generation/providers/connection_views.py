@@ -56,7 +56,8 @@ def connection_edit(request, team_pk, pk):
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     initial = {"kind": connection.kind, "label": connection.label, "base_url": connection.base_url,
-               "auth_style": connection.auth_style, "lookup_window_seconds": connection.lookup_window_seconds}
+               "auth_style": connection.auth_style, "lookup_window_seconds": connection.lookup_window_seconds,
+               **{name: (connection.options or {}).get(name, "") for name in ("project", "region", "output_uri")}}
     form = ConnectionForm(request.POST or None, initial=initial, editing=True)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "kind"}

@@ -15,9 +15,11 @@ from generation.models import (
     CatalogModel,
     ProviderConnection,
 )
-from generation.providers import ModelSource, ProviderError, facts_for, provider_for
+from generation.providers import Credentials, ModelSource, ProviderError, facts_for, provider_for
 from generation.providers import tasks as provider_tasks
+from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
+from generation.providers.vertex import bucket_problem, project_problem, region_problem
 from projects.audit import audit_record, changes, url_for_log
 from projects.live import ChangeKind, live_publish
 from projects.models import AuditAction
@@ -30,25 +32,59 @@ def _lookup_window(seconds: int) -> int:
     return seconds
 
 
+CLOUD_OPTIONS = ("project", "region", "output_uri", "service_account")
+
+
+def _cloud_options(facts, *, key: str, project: str, region: str, output_uri: str, before: dict) -> dict:
+    """A Google Cloud connection's options (project, region, output bucket, the key's account), checked:
+    the form says it first, this holds for every caller."""
+    if not facts.cloud_project:
+        if project or region or output_uri:
+            raise ValidationError(gettext("%(provider)s needs no Google Cloud setting.") % {"provider": facts.title})
+        return dict(before)
+    options = dict(before)
+    if key and facts.credentials == Credentials.SERVICE_ACCOUNT:
+        try:
+            options["service_account"] = service_account_from_json(key).client_email
+        except KeyProblem as problem:
+            raise ValidationError(problem.message)
+    options.update(project=project, region=region, output_uri=output_uri.rstrip("/"))
+    problems = [p for p in (project_problem(project), region_problem(region), bucket_problem(output_uri)) if p]
+    if problems:
+        raise ValidationError(problems)
+    return {name: value for name, value in options.items() if value}
+
+
 def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
                       api_key: str = "", webhook_secret: str = "",
-                      lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT) -> ProviderConnection:
+                      lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT, service_account_key: str = "",
+                      project: str = "", region: str = "", output_uri: str = "") -> ProviderConnection:
+    """A team's new connection. A Google Cloud one (ProviderFacts.credentials, cloud_project) takes its service
+    account's JSON key, stored encrypted like any key, and its project, region and optional output bucket."""
     facts = facts_for(kind)
     if facts is None:
         raise ValidationError(f"The studio cannot talk to “{kind}” connections.")
     if facts.built_in:
         raise ValidationError("The local previz connection is built in.")
+    if facts.credentials == Credentials.SERVICE_ACCOUNT:
+        if api_key or not service_account_key:
+            raise ValidationError(gettext("%(provider)s connects with a service account's JSON key.")
+                                  % {"provider": facts.title})
+        api_key = service_account_key
     connection = ProviderConnection(team=team, kind=kind, label=label, base_url=base_url,
                                     auth_style=auth_style, created_by=user,
-                                    lookup_window_seconds=_lookup_window(lookup_window_seconds))
+                                    lookup_window_seconds=_lookup_window(lookup_window_seconds),
+                                    options=_cloud_options(facts, key=api_key, project=project, region=region,
+                                                           output_uri=output_uri, before={}))
     connection.set_api_key(api_key)
     connection.set_webhook_secret(webhook_secret)
+    key_name = "service_account_key" if service_account_key else "api_key"
     with transaction.atomic():
         connection = _save_with_unique_label(connection)
         audit_record(team=team, actor=user, action=AuditAction.CONNECTION_ADDED, target=connection,
                      target_label=connection.label,
                      details={"kind": kind, **_settings_of(connection),
-                              **{name: "set" for name, value in (("api_key", api_key),
+                              **{name: "set" for name, value in ((key_name, api_key),
                                                                  ("webhook_secret", webhook_secret)) if value}})
     if facts.webhook_secret_from_api and not webhook_secret:
         # The provider hands out the account's webhook secret (Replicate): a test right away fetches
@@ -59,9 +95,19 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
 
 def connection_update(*, connection: ProviderConnection, user, label: str, base_url: str, auth_style: str,
                       api_key: str = "", webhook_secret: str = "",
-                      lookup_window_seconds: int | None = None) -> ProviderConnection:
+                      lookup_window_seconds: int | None = None, service_account_key: str = "",
+                      project: str = "", region: str = "", output_uri: str = "") -> ProviderConnection:
     """Blank secret fields keep the stored secret: keys are write-only."""
+    facts = facts_for(connection.kind)
     before = _settings_of(connection)
+    if facts is not None and facts.credentials == Credentials.SERVICE_ACCOUNT:
+        if api_key:
+            raise ValidationError(gettext("%(provider)s connects with a service account's JSON key.")
+                                  % {"provider": facts.title})
+        api_key = service_account_key
+    if facts is not None:
+        connection.options = _cloud_options(facts, key=api_key, project=project, region=region,
+                                            output_uri=output_uri, before=connection.options or {})
     connection.label, connection.base_url, connection.auth_style = label, base_url, auth_style
     if lookup_window_seconds is not None:
         connection.lookup_window_seconds = _lookup_window(lookup_window_seconds)
@@ -69,11 +115,12 @@ def connection_update(*, connection: ProviderConnection, user, label: str, base_
         connection.set_api_key(api_key)
     if webhook_secret:
         connection.set_webhook_secret(webhook_secret)
+    key_name = "service_account_key" if service_account_key else "api_key"
     with transaction.atomic():
         connection = _save_with_unique_label(connection)
         changed = changes(before, _settings_of(connection))
         # Only that a secret was replaced: not its value, nor any part of it.
-        changed.update({name: "replaced" for name, value in (("api_key", api_key),
+        changed.update({name: "replaced" for name, value in ((key_name, api_key),
                                                              ("webhook_secret", webhook_secret)) if value})
         if changed:
             audit_record(team=connection.team_id, actor=user, action=AuditAction.CONNECTION_CHANGED,
@@ -84,7 +131,10 @@ def connection_update(*, connection: ProviderConnection, user, label: str, base_
 def _settings_of(connection: ProviderConnection) -> dict:
     """What the log keeps of a connection's settings (the base URL without a password in it)."""
     return {"label": connection.label, "base_url": url_for_log(connection.base_url),
-            "auth_style": connection.auth_style}
+            "auth_style": connection.auth_style,
+            # A Google Cloud connection's project, region, bucket and service account (its email, not its key).
+            **({name: (connection.options or {}).get(name, "") for name in CLOUD_OPTIONS}
+               if getattr(facts_for(connection.kind), "cloud_project", False) else {})}
 
 
 def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnection:

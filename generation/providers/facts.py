@@ -14,6 +14,7 @@ _ADAPTER_CLASSES = {
     "openai-videos": ("openai_videos", "OpenAIVideosProvider"),
     "replicate": ("replicate", "ReplicateProvider"),
     "veo": ("veo", "VeoProvider"),
+    "vertex": ("vertex", "VertexProvider"),
     "runway": ("runway", "RunwayProvider"),
     "fal": ("fal", "FalProvider"),
     "comfyui": ("comfyui", "ComfyUIProvider"),

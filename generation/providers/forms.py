@@ -24,8 +24,10 @@ from generation.models import (
     Lifecycle,
     ShotTiming,
 )
-from generation.providers import WebhookScheme, facts_for, outbound, remote_kinds
+from generation.providers import Credentials, WebhookScheme, facts_for, outbound, remote_kinds
+from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
+from generation.providers.vertex import bucket_problem, project_problem, region_problem
 from projects.inputs import RefuseControlCharacters
 
 
@@ -40,6 +42,17 @@ def _base_url_help() -> str:
                                                                                example=facts.base_url_example))
     lines.append(gettext("An address on your network works once the studio's operator allows it."))
     return " ".join(lines)
+
+
+class WriteOnlyTextarea(forms.Textarea):
+    """A secret pasted over several lines (a service account's JSON key): never rendered back into the
+    page, not even when the form comes back with an error."""
+
+    def format_value(self, value):
+        return None
+
+
+DEFAULT_REGION = "us-central1"  # where Google serves Veo 3.1 on Vertex AI
 
 
 class ConnectionForm(RefuseControlCharacters, forms.Form):
@@ -57,6 +70,25 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
                               strip=True)
     webhook_secret = forms.CharField(required=False, label="Webhook signing secret (whsec_…)",
                                      widget=forms.PasswordInput(render_value=False), strip=True)
+    # Google Vertex AI (ProviderFacts.credentials and cloud_project): a service account, a project, a region.
+    service_account_key = forms.CharField(
+        required=False, label=_("Service account key (JSON)"), max_length=20_000,
+        widget=WriteOnlyTextarea(attrs={"rows": 4, "spellcheck": "false", "autocomplete": "off"}),
+        help_text=_("Google Vertex AI only: paste the whole JSON key of a service account with the Vertex AI User "
+                    "role (IAM & Admin › Service accounts › Keys › Add key › Create new key › JSON). Stored encrypted and never "
+                    "shown again."))
+    project = forms.CharField(
+        required=False, max_length=100, label=_("Google Cloud project id"),
+        help_text=_("Google Vertex AI only: the project that runs and pays for the videos; blank for the key's own "
+                    "project."))
+    region = forms.CharField(
+        required=False, max_length=40, label=_("Region"),
+        help_text=_("Google Vertex AI only: where Veo runs; blank for us-central1."))
+    output_uri = forms.CharField(
+        required=False, max_length=300, label=_("Output bucket (gs://…)"),
+        help_text=_("Google Vertex AI only, optional: Google writes each video to this Cloud Storage folder and the "
+                    "studio reads it from there with the service account (which then needs Storage Object Viewer on "
+                    "the bucket). Blank: videos come back in Google's answer."))
     lookup_window_seconds = forms.IntegerField(
         required=False, min_value=LOOKUP_WINDOW_MIN, max_value=LOOKUP_WINDOW_MAX, initial=LOOKUP_WINDOW_DEFAULT,
         label=_("Look-up window after an unclear answer (seconds)"),
@@ -77,6 +109,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             self.fields["kind"].disabled = True
             self.fields["api_key"].help_text = "Leave blank to keep the stored key."
             self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
+            self.fields["service_account_key"].help_text = _("Leave blank to keep the stored key.")
 
     def clean_base_url(self):
         # Refused now, in words, rather than when the worker first calls it (outbound.py refuses then too).
@@ -107,8 +140,16 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         if not facts.default_base_url and missing_url:
             self.add_error("base_url", gettext("This connection needs {what}, e.g. {example}.")
                            .format(what=facts.base_url_words, example=facts.base_url_example))
-        if not self.editing and not cleaned.get("api_key") and facts.key_required:
-            self.add_error("api_key", "Paste the API key for this provider.")
+        if facts.credentials == Credentials.SERVICE_ACCOUNT:
+            self._clean_service_account(cleaned, facts)
+        else:
+            if not self.editing and not cleaned.get("api_key") and facts.key_required:
+                self.add_error("api_key", "Paste the API key for this provider.")
+            if cleaned.get("service_account_key"):
+                self.add_error("service_account_key", gettext(
+                    "{provider} takes an API key, not a service account key: paste its key under API key.")
+                    .format(provider=facts.title))
+        self._clean_cloud_project(cleaned, facts)
         if cleaned.get("auth_style", "bearer") != "bearer" and not facts.auth_configurable:
             self.add_error("auth_style", gettext("{provider} takes its key as {header}: leave this on Bearer.")
                            .format(provider=facts.title, header=facts.auth_header))
@@ -119,6 +160,45 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
                 "{provider} sends no webhooks (the studio polls each take): there is no secret to paste.")
                 .format(provider=facts.title))
         return cleaned
+
+
+    def _clean_service_account(self, cleaned: dict, facts) -> None:
+        key = cleaned.get("service_account_key") or ""
+        if cleaned.get("api_key"):
+            self.add_error("api_key", gettext("{provider} takes a service account's JSON key, not an API key: paste "
+                                              "the key file under Service account key.").format(provider=facts.title))
+        if not key and self.editing:
+            return  # the stored key stays
+        try:
+            self.service_account = service_account_from_json(key)
+        except KeyProblem as problem:
+            self.add_error("service_account_key", problem.message)
+
+    def _clean_cloud_project(self, cleaned: dict, facts) -> None:
+        names = ("project", "region", "output_uri")
+        if not facts.cloud_project:
+            for name in names:
+                if cleaned.get(name):
+                    self.add_error(name, gettext("{provider} needs no Google Cloud setting: leave this empty.")
+                                   .format(provider=facts.title))
+            return
+        account = getattr(self, "service_account", None)
+        cleaned["project"] = (cleaned.get("project") or "").strip() or (account.project_id if account else "")
+        cleaned["region"] = (cleaned.get("region") or "").strip() or DEFAULT_REGION
+        cleaned["output_uri"] = (cleaned.get("output_uri") or "").strip().rstrip("/")
+        if not cleaned["project"]:
+            if "service_account_key" not in self.errors:
+                self.add_error("project", gettext("Give the Google Cloud project id that runs the videos "
+                                                  "(e.g. my-studio-123)."))
+        elif problem := project_problem(cleaned["project"]):
+            self.add_error("project", problem)
+        if problem := region_problem(cleaned["region"]):
+            self.add_error("region", problem)
+        if not facts.output_bucket and cleaned["output_uri"]:
+            self.add_error("output_uri", gettext("{provider} cannot write to a bucket: leave this empty.")
+                           .format(provider=facts.title))
+        elif problem := bucket_problem(cleaned["output_uri"]):
+            self.add_error("output_uri", problem)
 
 
 class ContinuityFields(forms.Form):

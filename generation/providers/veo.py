@@ -30,7 +30,14 @@ from .base import (
     RenderRequest,
     WebhookScheme,
 )
-from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+from .http import (
+    EXPIRED,
+    HttpAdapter,
+    error_from_response,
+    json_object,
+    provider_detail,
+    stream_download,
+)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 # Model ids are plain names ("veo-3.1-generate-preview"): nothing that could climb the path.
@@ -50,6 +57,14 @@ THROTTLE_RETRIES = 3
 THROTTLE_WAIT_CAP = 30.0
 GONE = ("Google no longer knows this job: the Gemini API keeps a video's operation and "
         "result for two days.")
+# Where Veo renders now: google-genai 3.0 refuses generate_videos outside Vertex ("only supported in Gemini
+# Enterprise Agent Platform mode"), and the Gemini API retired its Veo preview ids.
+VERTEX_WAY = ("Google serves Veo through Vertex AI now: add a Google Vertex AI connection under Providers "
+              "(a service account key, a project and a region) and render on its Veo 3.1 models.")
+# Google's words when the call itself has moved, not only the model: the SDK's refusal, a method the
+# API no longer has, an answer pointing at Vertex or at generateContent.
+METHOD_MOVED = re.compile(r"only supported in|Agent Platform|Vertex|generateContent|method not found",
+                          re.IGNORECASE)
 
 
 def request_problems(request: RenderRequest) -> list[str]:
@@ -189,10 +204,16 @@ class VeoProvider(HttpAdapter, Provider):
                 "Check the key in Google AI Studio (API keys).",
                 code="auth",
             )
+        said = " ".join(provider_detail(response)[0].split())[:300]
+        if model and status in (400, 403, 404) and METHOD_MOVED.search(said):
+            return ProviderError(
+                f"Google no longer takes Veo video jobs through the Gemini API (it said: {said}). {VERTEX_WAY}",
+                code="model_unknown",
+            )
         if status == 404 and model:
             return ProviderError(
                 f"The model “{model}” is retired or unknown at Google (the Gemini API does not "
-                "serve it). Choose another Veo model.",
+                f"serve it). {VERTEX_WAY}",
                 code="model_unknown",
             )
         return error_from_response(response, self.name)

@@ -150,7 +150,7 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
-        idempotency_key=str(render.idempotency_key),
+        idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
         scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -24,13 +23,14 @@ from generation.models import ProviderConnection, Render
 from projects.activity.feed import record
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
-from projects.models import Scene
+from projects.models import RevisionKind, Scene
 from projects.models.storyboard import (
     MAX_SCENE_SECONDS,
     MIN_SCENE_SECONDS,
     RECIPE_FIELDS,
     SIZE_CHOICES,
 )
+from projects.storyboard.revisions import board_revision
 
 STUDIO_SIZES = [size for size, _ in SIZE_CHOICES]
 CHANGED = "Nothing was moved: {scene} changed since the plan was shown. Check the plan again."
@@ -194,9 +194,11 @@ def scene_retarget(*, project, user, target: catalog.Target, shown: list[tuple[i
     if plan.skipped:
         raise ValidationError(["Nothing was moved: these scenes can no longer move to this model."] + [
             f"Scene {m.scene.number} ({m.scene.title}): {' '.join(m.problems)}" for m in plan.skipped])
-    with transaction.atomic():
+    with board_revision(project=project, user=user, kind=RevisionKind.RETARGET) as revision:
         for move in plan.moves:
             _save_move(move, project=project, user=user, target=target)
+        revision.summary = (f"moved {len(plan.moves)} scene{'s' if len(plan.moves) != 1 else ''} "
+                            f"to {target.model.display_name}")
     return [m.scene for m in plan.moves]
 
 

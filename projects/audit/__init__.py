@@ -20,7 +20,7 @@ from projects.models import AuditEntry
 
 # Fields whose values are secrets: in `details` they may only say what happened to them.
 SECRET_FIELDS = frozenset({"api_key", "webhook_secret", "password", "token", "token_hash", "api_key_encrypted",
-                           "webhook_secret_encrypted", "webhook_token"})
+                           "webhook_secret_encrypted", "webhook_token", "service_account_key"})
 SECRET_WORDS = frozenset({"set", "replaced", "removed", "fetched", True, False})
 
 

@@ -52,6 +52,9 @@ FIELD_LABELS = {
     "scenes": gettext_lazy("Scenes"), "password": gettext_lazy("Password"), "link": gettext_lazy("Guest link"),
     "take": gettext_lazy("Take"), "via": gettext_lazy("Made in"), "takes": gettext_lazy("Takes (their spend is kept)"),
     "days_in_trash": gettext_lazy("Days in the trash"),
+    "service_account_key": gettext_lazy("Service account key"), "service_account": gettext_lazy("Service account"),
+    "project": gettext_lazy("Google Cloud project"), "region": gettext_lazy("Region"),
+    "output_uri": gettext_lazy("Output bucket"),
 }
 MONEY_FIELDS = {"monthly_budget", "monthly_cap", "budget"}  # None: no limit
 PRICE_FIELDS = {"price_per_second", "max_price_per_second"}  # a price, or prices by size ("*": any size)

@@ -3,8 +3,9 @@
 `live_publish` records a change (in the caller's transaction) and, once it is
 committed, wakes the web processes: over Redis pub/sub when Redis is
 configured, else they notice the new row on their next read of the table. Each
-web process runs one reader for all its open pages (`hub`), which renders the
-changed regions once and streams them as Server-Sent Events (`views`).
+web process runs one reader for all its open pages (`hub`), which draws each
+change once per audience (a role, everyone, one person) and hands every page of
+that audience the same bytes to write as Server-Sent Events (`stream`, `views`).
 
 Any layer may publish (a worker finishing a take, a view saving a scene); only
 the web layer renders.

@@ -1,4 +1,4 @@
-"""What each change looks like on the pages watching it: the regions to swap, rendered once per role.
+"""What each change looks like on the pages watching it: the regions to swap, drawn once per audience.
 
 A change becomes one Server-Sent Event:
 - `change`: HTML whose top-level elements carry `hx-swap-oob`, so htmx replaces
@@ -6,40 +6,44 @@ A change becomes one Server-Sent Event:
 - `order`: the project's scene ids in their new order (static/studio/live.js moves the frames);
 - `reset`: too much was missed; the page reloads its board.
 
-Regions render with an unsaved Membership of the watcher's role, so what a
-viewer sees in a swapped frame is what their page would have rendered. Nothing
-per-user (a withheld take's files) is ever rendered here beyond what the role shows.
+`draw(event)` reads what the change shows once (the scene's frame, the totals, the take),
+then draws it for each audience watching: pages whose `audience` key is equal get the
+same bytes. Most changes are drawn per role, with an unsaved Membership of that role, so
+what a viewer sees in a swapped frame is what their page would have rendered; a reorder,
+an export row, an editor's cut's status and the presence list are the same for everyone; a
+review link's guests are an audience of their own, per link; the bell is one person's.
+Nothing per-user (a withheld take's files) is ever drawn here beyond what the role shows.
+A region that must differ per person keys its audience on the user id (drawn once per
+person watching, not per page), or is drawn once for everyone and marked so each page can
+filter it itself (a `data-user` attribute the page compares with its own user).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Hashable
+from functools import cached_property
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from generation.models import Export, ProviderConnection, Render
+from generation.models import CutImport, Export, ProviderConnection, Render
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
 from projects.live.review_fragments import (
     COMMENT_KINDS,
+    ReviewDrawing,
     guest_link_id,
     guest_review_html,
-    review_html,
 )
 from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
-from projects.selectors import (
-    board_frame,
-    board_frames,
-    board_totals,
-    scene_dialogue_for,
-    unread_count,
-)
+from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
 from projects.selectors.continuity import continuity_panel_for
+from projects.selectors.storyboard import with_changes_requested
 from projects.storyboard.forms import dialogue_context
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
@@ -47,6 +51,9 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.TAKE_PROGRESS, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                ChangeKind.TAKE_APPROVED, ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED,
                ChangeKind.DECISION_MADE}
+# Drawn the same for every page that gets them: no role or person changes a byte.
+FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
+                ChangeKind.PRESENCE}
 
 
 # A frame that arrives (added, or back from the trash) is never one to skip for a later change.
@@ -73,38 +80,249 @@ def coalesce_key(event):
     return None
 
 
-def render_change(event, role: str) -> list[Message]:
-    kind = event.kind
-    if (link_id := guest_link_id(role)) is not None:
-        # A guest's review page: the threads its link lets them read, and nothing else of the project.
-        html = compact(guest_review_html(event, link_id))
-        return [Message(event.id, "change", html)] if html else []
-    if kind == ChangeKind.SCENES_REORDERED:
-        return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
-    if kind == ChangeKind.CONNECTION_TESTED:
-        # The result (account words, "fetched the webhook secret") is on owners' pages only.
-        return _connection(event) if Membership(role=role).can_manage else []
-    if kind == ChangeKind.EXPORT_CHANGED:
-        return _export(event)
-    if kind == ChangeKind.PRESENCE:
-        return [Message(event.id, "change", presence_html(event.project_id))]
-    if kind == ChangeKind.NOTIFICATION:
-        # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
-        return [Message(event.id, "change", bell_html(event.recipient_id))]
-    if kind == ChangeKind.SCENE_DELETED:
-        gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
-        return [Message(event.id, "change", gone + _gone_notice(event) + _totals_html(event.project_id, role))]
-    if kind in SCENE_KINDS:
-        return [Message(event.id, "change", _scene_html(event, role) + _review_html(event, role))]
-    if kind == ChangeKind.COMMENT_EDITED:
-        html = _review_html(event, role)
-        return [Message(event.id, "change", html)] if html else []
-    return []
+def draw_all(events) -> list[ChangeDrawing]:
+    """The drawings of changes read together: what they show is fetched together (see _Read)."""
+    read = _Read(events)
+    return [ChangeDrawing(event, read) for event in events]
 
 
-def _review_html(event, role: str) -> str:
-    """The open review pages' regions (review_fragments.py), each one-click form's key left for its page to fill."""
-    return ONE_CLICK_KEY.sub(r'\1value=""', compact(review_html(event, role)))
+def render_change(event, role: str, user_id: int = 0) -> list[Message]:
+    """The events one page of this role (and person) gets for a change."""
+    return ChangeDrawing(event, _Read([event])).messages(role, user_id)
+
+
+class _Read:
+    """What changes read together show, fetched once for all of them: per project, the project, its
+    changed frames in one go (fifty takes moving at once are one board query, not fifty) and its
+    totals. Drawn from the state now, as each page would be if it reloaded."""
+
+    def __init__(self, events):
+        self._wanted: dict[int, set[int]] = {}
+        for event in events:
+            if event.kind in SCENE_KINDS and event.project_id:
+                self._wanted.setdefault(event.project_id, set()).add(event.scene_id)
+        self._projects: dict[int, Project | None] = {}
+        self._frames: dict[int, dict] = {}
+        self._totals: dict[int, object] = {}
+
+    def project(self, project_id: int) -> Project | None:
+        if project_id not in self._projects:
+            self._projects[project_id] = Project.objects.filter(pk=project_id).first()
+        return self._projects[project_id]
+
+    def frame(self, project_id: int, scene_id: int):
+        frames = self._frames.setdefault(project_id, {})
+        if scene_id not in frames:
+            project = self.project(project_id)
+            wanted = (self._wanted.pop(project_id, set()) | {scene_id}) - frames.keys()
+            found = {f.scene_id: f for f in board_frames(project=project, scene_ids=wanted)} if project else {}
+            frames.update({scene: found.get(scene) for scene in wanted})  # None: deleted since
+        return frames[scene_id]
+
+    def totals(self, project_id: int):
+        if project_id not in self._totals:
+            self._totals[project_id] = board_totals(project=self.project(project_id))
+        return self._totals[project_id]
+
+
+class ChangeDrawing:
+    """One change: what it shows is read at most once, then drawn once per audience that watches it."""
+
+    def __init__(self, event, read: _Read):
+        self.event, self._read = event, read
+
+    def audience(self, role: str, user_id: int) -> Hashable:
+        if (link_id := guest_link_id(role)) is not None:
+            # A guest's page of a review link: what that link lets them read, never what a member sees, and
+            # never another link's (its scope, its token in the reply forms).
+            return ("guest", link_id)
+        kind = self.event.kind
+        if kind in FOR_EVERYONE:
+            return "everyone"  # the presence list too: each page takes its own user out (live.js, data-me)
+        if kind == ChangeKind.NOTIFICATION:
+            return ("person", self.event.recipient_id)  # only that person's pages get it (hub, replay)
+        if kind == ChangeKind.CONNECTION_TESTED:
+            return ("manages", Membership(role=role).can_manage)
+        # Per role; what only a comment's author may do is drawn for the role, marked data-only-for, and
+        # each page keeps it for its own user (review.js).
+        return ("role", role)
+
+    def messages(self, role: str, user_id: int) -> list[Message]:
+        event = self.event
+        kind = event.kind
+        if (link_id := guest_link_id(role)) is not None:
+            # A guest's review page: the threads its link lets them read, and nothing else of the project.
+            html = compact(guest_review_html(event, link_id))
+            return [Message(event.id, "change", html)] if html else []
+        if kind == ChangeKind.SCENES_REORDERED:
+            return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
+        if kind == ChangeKind.CONNECTION_TESTED:
+            # The result (account words, "fetched the webhook secret") is on owners' pages only.
+            return _connection(event) if Membership(role=role).can_manage else []
+        if kind == ChangeKind.EXPORT_CHANGED:
+            return _export(event)
+        if kind == ChangeKind.CUT_IMPORT_CHANGED:
+            return _cut_import(event)  # drawn without a form token: each page fetches its own form
+        if kind == ChangeKind.PRESENCE:
+            return [Message(event.id, "change", presence_html(event.project_id))]
+        if kind == ChangeKind.NOTIFICATION:
+            # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
+            return [Message(event.id, "change", bell_html(event.recipient_id))]
+        if kind == ChangeKind.SCENE_DELETED:
+            gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
+            return [Message(event.id, "change", gone + self.gone_notice + self._totals_html(role))]
+        if kind in SCENE_KINDS:
+            return [Message(event.id, "change", self._scene_html(role) + self._review_html(role))]
+        if kind == ChangeKind.COMMENT_EDITED:
+            html = self._review_html(role)
+            return [Message(event.id, "change", html)] if html else []
+        return []
+
+    # --- what the change shows, read once ----------------------------------------------------
+    @property
+    def project(self) -> Project | None:
+        return self._read.project(self.event.project_id)
+
+    @property
+    def frame(self):
+        return self._read.frame(self.event.project_id, self.event.scene_id)
+
+    @property
+    def totals(self):
+        return self._read.totals(self.event.project_id)
+
+    @cached_property
+    def take(self):
+        take = (with_changes_requested(Render.objects.select_related("scene__project", "created_by", "parent"))
+                .filter(pk=self.event.take_id).first())
+        if take is not None:
+            take.comment_count = take.comments.count()
+            # Asked by the card of every role watching: answered once (see Render.can_remix).
+            take._remixable = {(take.connection_id, take.model)} if take.can_remix else set()
+        return take
+
+    @cached_property
+    def review(self) -> ReviewDrawing:
+        return ReviewDrawing(self.event, self.project)
+
+    @cached_property
+    def gone_notice(self) -> str:
+        return _gone_notice(self.event)
+
+    @cached_property
+    def dialogue(self) -> dict | None:
+        """The scene (with its cast), its lines with their sound and editors, the scene's spoken length and the
+        team's character library, for its panel: none of it depends on the role watching."""
+        project = self.project
+        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(
+            pk=self.event.scene_id).first()
+        if scene is None or project is None:
+            return None
+        scene.project = project
+        lines, library = scene_dialogue_for(scene=scene)
+        return {"scene": scene, **dialogue_context(lines=lines, library=library, team=project.team, scene=scene)}
+
+    @cached_property
+    def continuity(self) -> list[tuple]:
+        """(scene, frame, panel) of each scene whose start or end frame depends on the changed scene (the
+        one after it, the one before it), and of the changed scene itself when it has any."""
+        project = self.project
+        scenes = {s.pk: s for s in _continuity_scenes(project, self.event.scene_id)} if project else {}
+        if not scenes:
+            return []
+        found = []
+        for frame in board_frames(project=project, scene_ids=list(scenes)):
+            scene = scenes[frame.scene_id]
+            takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
+                         .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
+            first_last = (scene.position > 0,
+                          Scene.objects.filter(project=project, position__gt=scene.position).exists())
+            found.append((scene, frame, continuity_panel_for(scene=scene, frame=frame, takes=takes,
+                                                             neighbours=first_last)))
+        return found
+
+    # --- drawn per audience ------------------------------------------------------------------
+    def _scene_html(self, role: str) -> str:
+        event, project, frame = self.event, self.project, self.frame
+        if frame is None:
+            return ""  # deleted since: its own event removes the frame
+        context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
+        parts = []
+        if event.kind in ARRIVING:
+            # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
+            # scene's order event, which follows, puts it in its place.
+            parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
+                         + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
+                         + "</ol>")
+            if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
+                parts.append(_gone_notice(event, back=True))
+        else:
+            parts.append(render_to_string("projects/project_detail.html#board-frame", context))
+        if _progress_only(event):
+            # The commonest change of all, a take's percentage: its frame's chip is all that moves
+            # (the open panel's card shows the status; its Refresh link or the next status, the rest).
+            return compact("".join(parts))
+        parts.append(render_to_string("projects/project_detail.html#board-totals",
+                                      {**context, "totals": self.totals}))
+        if _dialogue_edited(event):
+            # A teammate's lines: the scene's open side panel shows them, and the cast they make.
+            parts.append(self._dialogue_html(context))
+        if event.take_id:
+            # A take moved: the scene's open side panel says what its frame says, the status chip and
+            # why the newest take failed, beside the take's card.
+            parts.append(render_to_string("projects/project_detail.html#scene-status", context))
+            parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
+            parts.append(self._take_html(role))
+        if event.kind in CONTINUITY_KINDS:
+            parts.append(self._continuity_html(context["membership"]))
+        return compact("".join(parts))
+
+    def _totals_html(self, role: str) -> str:
+        project = self.project
+        if project is None:
+            return ""
+        return render_to_string("projects/project_detail.html#board-totals", {
+            "project": project, "membership": _membership(project, role), "totals": self.totals, "oob": True})
+
+    def _take_html(self, role: str) -> str:
+        """The take's card in an open side panel; a new take goes on top of its scene's stack."""
+        take, event = self.take, self.event
+        if take is None or take.quarantined_at:
+            return ""  # withheld takes are shown only to the people allowed to see them, on reload
+        card = render_to_string("generation/_take.html", {
+            "take": take, "scene": take.scene, "membership": _membership(self.project, role),
+            "retry_form": RetryForm(), "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
+        # Drawn once for every watcher: each page puts its own key in these one-click forms.
+        card = ONE_CLICK_KEY.sub(r'\1value=""', card)
+        if event.kind == ChangeKind.TAKE_QUEUED:
+            return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
+        return card
+
+    def _dialogue_html(self, context: dict) -> str:
+        """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms drawn
+        once for everyone of the role: each page's htmx sends its own CSRF header (base.html)."""
+        if self.dialogue is None:
+            return ""
+        context = {**context, **self.dialogue}
+        return (render_to_string("projects/project_detail.html#scene-dialogue", context)
+                + render_to_string("projects/project_detail.html#scene-cast", context))
+
+    def _continuity_html(self, membership) -> str:
+        """The frames and open panels' continuity of the scenes that depend on the changed one."""
+        parts = []
+        for scene, frame, panel in self.continuity:
+            if scene.pk != self.event.scene_id:  # the changed scene's own frame is drawn above
+                parts.append(render_to_string("projects/project_detail.html#board-frame", {
+                    "project": self.project, "membership": membership, "frame": frame, "oob": True}))
+            parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
+                "project": self.project, "membership": membership, "scene": scene, "continuity": panel,
+                "oob": True}))
+        return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
+
+    def _review_html(self, role: str) -> str:
+        """The open review pages' regions (review_fragments.py), each one-click form's key left for its page
+        to fill."""
+        return ONE_CLICK_KEY.sub(r'\1value=""', compact(self.review.html(role)))
 
 
 def _progress_only(event) -> bool:
@@ -122,83 +340,10 @@ def _membership(project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
 
 
-def _scene_html(event, role: str) -> str:
-    project = Project.objects.filter(pk=event.project_id).first()
-    frame = board_frame(project=project, scene_id=event.scene_id) if project is not None else None
-    if frame is None:
-        return ""  # deleted since: its own event removes the frame
-    context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
-    parts = []
-    progress_only = _progress_only(event)
-    if event.kind in ARRIVING:
-        # Appended to every board (static/studio/live.js drops a copy the page already has); a restored
-        # scene's order event, which follows, puts it in its place.
-        parts.append('<ol hx-swap-oob="beforeend:#board-frames">'
-                     + render_to_string("projects/project_detail.html#board-frame", {**context, "oob": False})
-                     + "</ol>")
-        if event.kind == ChangeKind.SCENE_RESTORED:  # a panel still open on it may save again
-            parts.append(_gone_notice(event, back=True))
-    else:
-        parts.append(render_to_string("projects/project_detail.html#board-frame", context))
-    if progress_only:
-        # The commonest change of all, a take's percentage: its frame's chip is all that moves
-        # (the open panel's card shows the status; its Refresh link or the next status, the rest).
-        return compact("".join(parts))
-    parts.append(render_to_string("projects/project_detail.html#board-totals",
-                                  {**context, "totals": board_totals(project=project)}))
-    if _dialogue_edited(event):
-        # A teammate's lines: the scene's open side panel shows them, and the cast they make.
-        parts.append(_dialogue_html(project, frame.scene_id, context))
-    if event.take_id:
-        # A take moved: the scene's open side panel says what its frame says, the status chip and
-        # why the newest take failed, beside the take's card.
-        parts.append(render_to_string("projects/project_detail.html#scene-status", context))
-        parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
-        parts.append(_take_html(event, project, role))
-    if event.kind in CONTINUITY_KINDS:
-        parts.append(_continuity_html(event, project, context["membership"]))
-    return compact("".join(parts))
-
-
-def _dialogue_html(project, scene_id: int, context: dict) -> str:
-    """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms rendered
-    once for everyone: each page's htmx sends its own CSRF header (base.html)."""
-    scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(pk=scene_id).first()
-    if scene is None:
-        return ""
-    scene.project = project
-    lines, library = scene_dialogue_for(scene=scene)
-    context = {**context, "scene": scene, **dialogue_context(lines=lines, library=library, team=project.team,
-                                                                     scene=scene)}
-    return (render_to_string("projects/project_detail.html#scene-dialogue", context)
-            + render_to_string("projects/project_detail.html#scene-cast", context))
-
-
 # Changes that can move the frame a neighbour starts from or ends on (another take approved, rendered,
 # its approval withdrawn), or a scene's own continuity (its settings, a take of its own booked).
 CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKind.TAKE_FAILED,
                     ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
-
-
-def _continuity_html(event, project, membership) -> str:
-    """The frames and open panels' continuity of the scenes whose start or end frame depends on the changed
-    scene (the one after it, the one before it), and of the changed scene itself when it has any."""
-    scenes = {s.pk: s for s in _continuity_scenes(project, event.scene_id)}
-    if not scenes:
-        return ""
-    parts = []
-    for frame in board_frames(project=project, scene_ids=list(scenes)):
-        scene = scenes[frame.scene_id]
-        if scene.pk != event.scene_id:  # the changed scene's own frame is drawn above
-            parts.append(render_to_string("projects/project_detail.html#board-frame",
-                                          {"project": project, "membership": membership, "frame": frame, "oob": True}))
-        takes = list(Render.objects.filter(scene=scene).order_by("-created_at", "-pk")
-                     .only("pk", "status", "recipe", "connection_id", "model", "number")[:10])
-        first_last = (scene.position > 0, Scene.objects.filter(project=project, position__gt=scene.position).exists())
-        panel = continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=first_last)
-        parts.append(render_to_string("projects/project_detail.html#scene-continuity", {
-            "project": project, "membership": membership, "scene": scene, "continuity": panel, "oob": True}))
-    return ONE_CLICK_KEY.sub(r'\1value=""', "".join(parts))
 
 
 def _continuity_scenes(project, scene_id: int) -> list:
@@ -237,31 +382,6 @@ def compact(html: str) -> str:
     return "".join(piece if i % 2 else re.sub(r"\s*\n\s*", " ", piece).strip() for i, piece in enumerate(pieces))
 
 
-def _totals_html(project_id: int, role: str) -> str:
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        return ""
-    return render_to_string("projects/project_detail.html#board-totals", {
-        "project": project, "membership": _membership(project, role), "totals": board_totals(project=project),
-        "oob": True})
-
-
-def _take_html(event, project, role: str) -> str:
-    """The take's card in an open side panel; a new take goes on top of its scene's stack."""
-    take = Render.objects.select_related("scene__project", "created_by", "parent").filter(pk=event.take_id).first()
-    if take is None or take.quarantined_at:
-        return ""  # withheld takes are shown only to the people allowed to see them, on reload
-    take.comment_count = take.comments.count()
-    card = render_to_string("generation/_take.html", {
-        "take": take, "scene": take.scene, "membership": _membership(project, role), "retry_form": RetryForm(),
-        "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
-    # Rendered once for every watcher: each page puts its own key in these one-click forms.
-    card = ONE_CLICK_KEY.sub(r'\1value=""', card)
-    if event.kind == ChangeKind.TAKE_QUEUED:
-        return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
-    return card
-
-
 def bell_html(user_id: int) -> str:
     return compact(render_to_string("projects/_bell.html", {"unread": unread_count(user_id=user_id), "oob": True}))
 
@@ -282,6 +402,17 @@ def _connection(event) -> list[Message]:
     html = render_to_string("generation/connections.html#test-result",
                             {"connection": connection, "team": connection.team, "oob": True})
     return [Message(event.id, "change", html)]
+
+
+def _cut_import(event) -> list[Message]:
+    """An editor's cut being read, read or accepted: its status region on the pages open on it."""
+    cut_import = CutImport.objects.select_related("project", "accepted_by", "revision").filter(
+        pk=event.object_id).first()
+    if cut_import is None:
+        return []
+    html = render_to_string("generation/cut_import.html#cut-import-status",
+                            {"cut_import": cut_import, "project": cut_import.project, "oob": True})
+    return [Message(event.id, "change", compact(html))]
 
 
 def _export(event) -> list[Message]:

@@ -60,6 +60,48 @@ def team_beat(*, team_id: int, user_id: int) -> bool:
     return Membership.objects.filter(user_id=user_id, team_id=team_id).exists()
 
 
+@dataclass(frozen=True)
+class OpenPage:
+    """What the keep-alive needs of an open page: what it watches, as whom, and its presence row."""
+
+    channel: tuple[str, int]  # ("project", id) or ("team", id)
+    user_id: int
+    role: str
+    client: str = ""
+    stream: str = ""
+
+
+def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
+    """The keep-alive of every open page of a web process at once, in a few queries however many:
+    the pages whose person may still watch their channel in the role they opened it with (the
+    others end, and reconnect as they now may), each such project page marked present again (its
+    row made anew if a sweep dropped it while the page was busy but alive)."""
+    if not pages:
+        return set()
+    roles = {(user, team): role for user, team, role in Membership.objects.filter(
+        user_id__in={page.user_id for page in pages}).values_list("user_id", "team_id", "role")}
+    team_of = dict(Project.objects.filter(pk__in={page.channel[1] for page in pages if page.channel[0] == "project"})
+                   .values_list("pk", "team_id"))
+
+    def team(page: OpenPage) -> int | None:
+        kind, key = page.channel
+        return team_of.get(key) if kind == "project" else key
+
+    still = {page for page in pages if roles.get((page.user_id, team(page))) == page.role}
+    present = [page for page in still if page.channel[0] == "project" and page.stream]
+    now, found = timezone.now(), set()
+    for start in range(0, len(present), 500):
+        streams = [page.stream for page in present[start:start + 500]]
+        if Presence.objects.filter(stream__in=streams).update(seen_at=now) < len(streams):
+            found.update(Presence.objects.filter(stream__in=streams).values_list("stream", flat=True))
+        else:
+            found.update(streams)
+    for page in present:
+        if page.stream not in found:
+            presence_beat(project_id=page.channel[1], user_id=page.user_id, client=page.client, stream=page.stream)
+    return still
+
+
 
 def presence_editing(*, project, user, client: str, scene_id: int | None) -> None:
     """A page says which scene its user is editing (or none). A scene of another project counts as none.

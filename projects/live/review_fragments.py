@@ -21,11 +21,13 @@ of the takes the link shows, and nothing else of the project.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.template.loader import render_to_string
 
 from projects.models import ChangeKind, Comment, Membership, Project, ReviewLink, Scene
 from projects.review import services as review
-from projects.review.guest_links import takes_in_scope, team_usernames
+from projects.review.guest_links import links_still_live, takes_in_scope, team_usernames
 from projects.selectors import reviewable_takes
 
 COMMENT_KINDS = {ChangeKind.COMMENT_ADDED, ChangeKind.COMMENT_RESOLVED, ChangeKind.COMMENT_EDITED,
@@ -50,62 +52,85 @@ def guest_link_id(role: str) -> int | None:
         return None
 
 
-def review_html(event, role: str) -> str:
-    """The review pages' regions a change redraws, for a member of `role` ("" when it touches none)."""
-    if event.kind not in COMMENT_KINDS | DECISION_KINDS:
-        return ""
-    project = Project.objects.filter(pk=event.project_id).first()
-    if project is None:
-        return ""
-    membership = Membership(team_id=project.team_id, role=role)
-    parts = []
-    if event.kind in COMMENT_KINDS and event.object_id:
-        parts.append(_thread_html(event.object_id, project, membership))
-    if event.kind in DECISION_KINDS and event.scene_id:
-        parts.append(_decision_html(event.scene_id, project, membership))
-    return "".join(parts)
+class ReviewDrawing:
+    """What a change of review shows on the open review pages: read once (the thread, the take's count and
+    markers; the scene's decisions and finished takes), drawn for each role watching ("" when it touches none)."""
 
+    def __init__(self, event, project: Project | None):
+        self.event, self.project = event, project
 
-def _thread_html(comment_id: int, project, membership) -> str:
-    comment = Comment.objects.select_related("take__scene").filter(pk=comment_id, take__scene__project=project).first()
-    if comment is None or not comment.take.is_watchable:
-        return ""  # deleted since, or a withheld take: shown only to those allowed, on reload
-    take = comment.take
-    thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
-                            .select_related("author", "resolved_by", "retake").prefetch_related("revisions")).first()
-    if thread is None:
-        return ""
-    context = {"comment": thread, "take": take, "scene": take.scene, "project": project, "membership": membership,
-               "live": True}
-    html = _into_list(take, render_to_string("projects/_comment_thread.html", context))
-    count = take.comments.count()
-    html += render_to_string("projects/take_review.html#comment-count",
-                             {"take": take, "comment_count": count, "count_oob": True})
-    markers = take.comments.filter(parent__isnull=True).select_related("author")
-    return html + render_to_string("projects/_marker_bar.html", {"take": take, "comments": markers, "oob": True})
+    def html(self, role: str) -> str:
+        if self.project is None or self.event.kind not in COMMENT_KINDS | DECISION_KINDS:
+            return ""
+        membership = Membership(team_id=self.project.team_id, role=role)
+        return self._thread_html(membership) + self._decision_html(membership)
+
+    @cached_property
+    def thread(self):
+        """(take, thread) of the comment the change is about, or None (deleted since, or a withheld take)."""
+        event, project = self.event, self.project
+        if event.kind not in COMMENT_KINDS or not event.object_id:
+            return None
+        comment = (Comment.objects.select_related("take__scene")
+                   .filter(pk=event.object_id, take__scene__project=project).first())
+        if comment is None or not comment.take.is_watchable:
+            return None  # shown only to those allowed, on reload
+        thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
+                                .select_related("author", "resolved_by", "retake", "take")
+                                .prefetch_related("revisions")).first()
+        return (comment.take, thread) if thread is not None else None
+
+    @cached_property
+    def _take_regions(self) -> str:
+        """The take's comment count and the markers on its timeline: the same for every role."""
+        take, _thread = self.thread
+        html = render_to_string("projects/take_review.html#comment-count",
+                                {"take": take, "comment_count": take.comments.count(), "count_oob": True})
+        markers = list(take.comments.filter(parent__isnull=True).select_related("author"))
+        return html + render_to_string("projects/_marker_bar.html", {"take": take, "comments": markers, "oob": True})
+
+    def _thread_html(self, membership) -> str:
+        if self.thread is None:
+            return ""
+        take, thread = self.thread
+        context = {"comment": thread, "take": take, "scene": take.scene, "project": self.project,
+                   "membership": membership, "live": True}
+        return _into_list(take, render_to_string("projects/_comment_thread.html", context)) + self._take_regions
+
+    @cached_property
+    def decisions(self):
+        """(scene with its review status, its decision history, its finished takes), or None."""
+        event = self.event
+        if event.kind not in DECISION_KINDS or not event.scene_id:
+            return None
+        found = review.with_review_status(Scene.objects.filter(pk=event.scene_id, project=self.project)
+                                          .select_related("approved_take"))
+        if not found:
+            return None
+        scene = found[0]
+        takes = list(reviewable_takes(scene=scene).select_related("created_by", "parent"))
+        for take in takes:
+            take.scene = scene
+        return scene, review.history(scene), takes
+
+    def _decision_html(self, membership) -> str:
+        if self.decisions is None:
+            return ""
+        scene, decisions, takes = self.decisions
+        context = {"scene": scene, "scene_status": scene.review_status, "project": self.project,
+                   "membership": membership, "decisions": decisions, "oob": True}
+        parts = [render_to_string("projects/take_review.html#history", context)]
+        for take in takes:
+            take_context = {**context, "take": take}
+            parts.append(render_to_string("projects/take_review.html#review-status", take_context))
+            parts.append(render_to_string("projects/take_review.html#stale-notice", take_context))
+            if membership.can_review:
+                parts.append(render_to_string("projects/take_review.html#decision", take_context))
+        return "".join(parts)
 
 
 def _into_list(take, thread_html: str) -> str:
     return f'<ol hx-swap-oob="beforeend:#comment-list-{int(take.pk)}">{thread_html}</ol>'
-
-
-def _decision_html(scene_id: int, project, membership) -> str:
-    found = review.with_review_status(Scene.objects.filter(pk=scene_id, project=project)
-                                      .select_related("approved_take"))
-    if not found:
-        return ""
-    scene = found[0]
-    context = {"scene": scene, "scene_status": scene.review_status, "project": project, "membership": membership,
-               "decisions": review.history(scene), "oob": True}
-    parts = [render_to_string("projects/take_review.html#history", context)]
-    for take in reviewable_takes(scene=scene).select_related("created_by", "parent"):
-        take.scene = scene
-        take_context = {**context, "take": take}
-        parts.append(render_to_string("projects/take_review.html#review-status", take_context))
-        parts.append(render_to_string("projects/take_review.html#stale-notice", take_context))
-        if membership.can_review:
-            parts.append(render_to_string("projects/take_review.html#decision", take_context))
-    return "".join(parts)
 
 
 def guest_review_html(event, link_id: int) -> str:
@@ -135,3 +160,13 @@ def guest_review_html(event, link_id: int) -> str:
     markers = review.threads(take.comments.select_related("author"), for_guests=True)
     return html + render_to_string("projects/_marker_bar.html", {
         "take": take, "comments": markers, "guest": True, "team_usernames": usernames, "oob": True})
+
+
+def guest_pages_kept(pages: list) -> set:
+    """Of guests' open pages (presence.OpenPage, role `guest:<link id>`), those whose link still works, on the project
+    they watch: one query for all of them, at the hub's keep-alive. The others end."""
+    if not pages:
+        return set()
+    live = links_still_live(guest_link_id(page.role) for page in pages)
+    return {page for page in pages
+            if page.channel[0] == "project" and live.get(guest_link_id(page.role)) == page.channel[1]}

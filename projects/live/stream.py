@@ -2,7 +2,9 @@
 
 The same stream is served two ways: as an async generator under the ASGI server
 (production: an idle page costs a coroutine), and as a plain generator under
-WSGI (the test server, which gives each request a thread).
+WSGI (the test server, which gives each request a thread). Either way, what the
+hub delivers is written as the bytes it was handed: the same object for every
+page of the same audience.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import queue
 import time
 import uuid
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.db.models import Q
 
-from projects.live.fragments import coalesce_key, render_change
-from projects.live.hub import Message, Subscriber, hub
-from projects.live.presence import presence_beat, presence_join, presence_leave, team_beat
+from projects.live.fragments import coalesce_key, draw_all
+from projects.live.hub import END, Delivery, Message, Subscriber, hub
+from projects.live.presence import OpenPage, presence_beat_all, presence_join, presence_leave
+from projects.live.review_fragments import guest_link_id, guest_pages_kept
 from projects.models import ChangeEvent
 
 log = logging.getLogger(__name__)
@@ -49,14 +52,13 @@ def replay(*, channel, role: str, after: int | None, user_id: int | None = None)
         return [Message(id=cursor_now(), event="reset", data="")]
     # As the hub does: of changes that draw the same regions, only the last is drawn.
     last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
+    drawn = [event for event in missed if (key := coalesce_key(event)) is None or last_of[key] == event.id]
     messages = []
-    for event in missed:
-        if (key := coalesce_key(event)) is not None and last_of[key] != event.id:
-            continue
+    for drawing in draw_all(drawn):
         try:
-            messages.extend(render_change(event, role))
+            messages.extend(drawing.messages(role, user_id or 0))
         except Exception:  # one change that can't be drawn must not stop the page's stream
-            log.exception("live: could not render change %s for a replay", event.id)
+            log.exception("live: could not render change %s for a replay", drawing.event.id)
     return messages
 
 
@@ -75,28 +77,26 @@ class _Page:
     """One open page's stream, whichever way it is served: its database steps are plain
     (blocking) methods the two servings call, each on a thread of their own choosing."""
 
-    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None,
-                 still_allowed=None):
+    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
         self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
-        # still_allowed() -> bool: a page that is not a member's (a guest's review link) says at each keep-alive
-        # whether it may go on watching; such a page is nobody's presence.
-        self.still_allowed = still_allowed
-        self.project_id = channel[1] if channel[0] == "project" and still_allowed is None else None
+        # A guest's page (a review link's, role `guest:<link id>`) is nobody's presence; the hub's keep-alive
+        # ends it once its link stops working (keep_open).
+        self.project_id = channel[1] if channel[0] == "project" and guest_link_id(role) is None else None
         self.replayed: set[int] = set()
         self.reset_at = 0
         self.ends = time.monotonic() + settings.LIVE_STREAM_MAX_SECONDS
-        self.beaten = time.monotonic()
         self.stream = str(uuid.uuid4())  # this connection, as opposed to the page's next one
+        # The hub's beat keeps it present and checks its person (or its link) may still watch (else END).
         self.subscriber = hub().subscribe(Subscriber(channel=channel, role=role, user_id=user_id, loop=loop,
-                                                     after=after))
+                                                     after=after, client=client, stream=self.stream))
 
-    def opening(self) -> list[str]:
+    def opening(self) -> list[bytes]:
         """Present on the project, then `retry` (how long a browser waits to reconnect, with
         Last-Event-ID) and what the page missed."""
         if self.project_id:
             _in_thread(presence_join, project_id=self.project_id, user_id=self.user_id, client=self.client,
                        stream=self.stream)
-        chunks = ["retry: 2000\n\n"]
+        chunks = [b"retry: 2000\n\n"]
         for message in _in_thread(replay, channel=self.channel, role=self.role, after=self.after,
                                   user_id=self.user_id):
             chunks.append(message.encode())
@@ -105,32 +105,22 @@ class _Page:
                 self.reset_at = message.id  # the reload covers everything up to here
         return chunks
 
-    def deliver(self, message: Message) -> str | None:
-        # By exact id: a change that commits late (a lower id, after higher ones) still counts.
-        if message.id in self.replayed or message.id <= self.reset_at:
-            return None
-        if self.subscriber.overflowed:
+    def deliver(self, delivery: Delivery) -> bytes | None:
+        """What to write for a delivery: its bytes as handed over, unless this page replayed some of it."""
+        if self.subscriber.overflowed and delivery.parts:
             self.subscriber.overflowed = False
-            return Message(message.id, "reset", "").encode()
-        return message.encode()
+            return Message(delivery.parts[-1][0], "reset", "").encode()
+        if self.replayed or self.reset_at:
+            # By exact id: a change that commits late (a lower id, after higher ones) still counts.
+            kept = [chunk for change, chunk in delivery.parts
+                    if change not in self.replayed and change > self.reset_at]
+            if len(kept) < len(delivery.parts):
+                return b"".join(kept) or None
+        return delivery.data
 
-    def beat_due(self) -> bool:
-        return time.monotonic() - self.beaten >= settings.LIVE_KEEPALIVE_SECONDS
-
-    def beat(self) -> str | None:
-        """Every keep-alive period, busy or not: still a member (else the stream ends, None), still present."""
-        self.beaten = time.monotonic()
-        if self.still_allowed is not None:
-            still = _in_thread(self.still_allowed)
-        elif self.project_id:
-            still = _in_thread(presence_beat, project_id=self.project_id, user_id=self.user_id, client=self.client,
-                               stream=self.stream)
-        else:
-            still = _in_thread(team_beat, team_id=self.channel[1], user_id=self.user_id)
-        return ": keep-alive\n\n" if still else None
-
-    def open(self) -> bool:
-        return time.monotonic() < self.ends
+    def left(self) -> float:
+        """Seconds before the stream ends (the browser reconnects from its cursor, access checked anew)."""
+        return self.ends - time.monotonic()
 
     def close(self) -> None:
         try:
@@ -146,20 +136,22 @@ async def stream_async(**page_args):
     page = _Page(**page_args, loop=asyncio.get_running_loop())
     step = sync_to_async(lambda method, *args: method(*args), thread_sensitive=False)
     try:
+        await sync_to_async(_let_go_of_the_database, thread_sensitive=True)()
+        _let_go_of_the_request_thread()
         for chunk in await step(page.opening):
             yield chunk
-        while page.open():
+        waiting = page.subscriber.queue
+        while (left := page.left()) > 0:
             try:
-                message = await asyncio.wait_for(page.subscriber.queue.get(), settings.LIVE_KEEPALIVE_SECONDS)
-            except asyncio.TimeoutError:
-                chunk = await step(page.beat)
-                if chunk is None:
-                    return
-            else:
-                chunk = page.deliver(message)
-                if chunk and page.beat_due():
-                    if await step(page.beat) is None:
-                        return
+                async with asyncio.timeout(left):
+                    deliveries = [await waiting.get()]
+            except TimeoutError:
+                return
+            while not waiting.empty():  # fell behind: what is waiting goes out in one write
+                deliveries.append(waiting.get_nowait())
+            if END in deliveries:
+                return
+            chunk = b"".join(filter(None, map(page.deliver, deliveries)))
             if chunk:
                 yield chunk
     finally:
@@ -171,21 +163,51 @@ def stream_sync(**page_args):
     page = _Page(**page_args)
     try:
         yield from page.opening()
-        while page.open():
+        while (left := page.left()) > 0:
             try:
-                message = page.subscriber.queue.get(timeout=settings.LIVE_KEEPALIVE_SECONDS)
+                delivery = page.subscriber.queue.get(timeout=left)
             except queue.Empty:
-                chunk = page.beat()
-                if chunk is None:
-                    return
-            else:
-                chunk = page.deliver(message)
-                if chunk and page.beat_due() and page.beat() is None:
-                    return
+                return
+            if delivery is END:
+                return
+            chunk = page.deliver(delivery)
             if chunk:
                 yield chunk
     finally:
         page.close()
+
+
+def keep_open(*, pages: list[OpenPage]) -> set[OpenPage]:
+    """The hub's keep-alive for every open page of a web process, in a few queries however many: a member's
+    page while its person is one in the role it was opened with (kept present), a guest's while its review
+    link works (never anyone's presence). The others end."""
+    guests = [page for page in pages if guest_link_id(page.role) is not None]
+    members = [page for page in pages if guest_link_id(page.role) is None]
+    return presence_beat_all(pages=members) | guest_pages_kept(guests)
+
+
+def _let_go_of_the_database() -> None:
+    """The view is done with the database. Its connection was opened on the request's own thread,
+    which Django keeps until the response ends: held by every open stream, it would be one
+    connection per page (a PostgreSQL server's limit is a few hundred). The stream's steps open
+    their own, briefly."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _let_go_of_the_request_thread() -> None:
+    """Django gives each request a thread of its own for its synchronous parts (the view, the
+    middleware), kept until the response ends: held by an open stream, an idle thread per page.
+    The stream's steps run on the shared pool, so the thread can go now; should anything need
+    it again (the response's close), asgiref starts another for that moment."""
+    try:
+        context = SyncToAsync.thread_sensitive_context.get(None)
+        executor = SyncToAsync.context_to_thread_executor.pop(context, None) if context is not None else None
+    except (AttributeError, TypeError):  # an asgiref that keeps this elsewhere: the thread stays
+        return
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 def _in_thread(function, **kwargs):

@@ -30,12 +30,12 @@ def _event_stream(request, channel, role):
     return event_stream_response(request, channel=channel, role=role, user_id=request.user.pk)
 
 
-def event_stream_response(request, *, channel, role: str, user_id: int, still_allowed=None):
-    """The page's stream of `channel` as `role`. `still_allowed`: for a page that is not a member's (a guest's),
-    asked at each keep-alive whether it may go on (stream._Page)."""
+def event_stream_response(request, *, channel, role: str, user_id: int):
+    """The page's stream of `channel` as `role` (a member's, or a guest's `guest:<link id>` with user_id 0: the
+    hub's keep-alive ends it once the link stops working, stream.keep_open)."""
     _not_activity(request)
     args = {"channel": channel, "role": role, "user_id": user_id, "after": _after(request),
-            "client": client_id(request.GET.get("client"), user_id=user_id), "still_allowed": still_allowed}
+            "client": client_id(request.GET.get("client"), user_id=user_id)}
     body = stream_async(**args) if isinstance(request, ASGIRequest) else stream_sync(**args)
     response = StreamingHttpResponse(body, content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"

@@ -28,6 +28,7 @@ from .review import (  # noqa: F401
     format_timecode,
     hash_token,
 )
+from .revisions import MAX_REVISION_NAME, BoardRevision, RevisionKind, SceneVersion  # noqa: F401
 from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401
 from .sound import LineRecording, SoundBed, SoundStatus, SpeakerVoice, SpeechClip  # noqa: F401
 from .storyboard import (  # noqa: F401

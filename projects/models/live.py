@@ -26,6 +26,7 @@ class ChangeKind(models.TextChoices):
     COMMENT_EDITED = "comment_edited"  # its wording, or whom it is shared with
     DECISION_MADE = "decision_made"
     EXPORT_CHANGED = "export_changed"
+    CUT_IMPORT_CHANGED = "cut_import_changed"  # an editor's cut was read (or could not be), or accepted
     CONNECTION_TESTED = "connection_tested"
     PRESENCE = "presence"
     NOTIFICATION = "notification"

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,6 +38,12 @@ class Comment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     guest_name = models.CharField(max_length=80, blank=True)
+    # A marker an editor left in a timeline brought back into the studio (an editor's cut): its author's
+    # name as the timeline wrote it (maybe none), and the member who imported it.
+    written_by = models.CharField(max_length=80, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     via_link = models.ForeignKey(
         "projects.ReviewLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="comments"
     )
@@ -82,7 +89,15 @@ class Comment(models.Model):
     def who(self) -> str:
         if self.author_id:
             return self.author.get_username()
+        if self.from_cut:
+            return (gettext("%(name)s (editor's cut)") % {"name": self.written_by} if self.written_by
+                    else gettext("editor's cut"))
         return f"{self.guest_name} (guest)" if self.guest_name else "someone"
+
+    @property
+    def from_cut(self) -> bool:
+        """A marker of an imported editor's cut (its author is a name as the timeline wrote it)."""
+        return self.author_id is None and not self.guest_name and (bool(self.written_by) or bool(self.imported_by_id))
 
     @property
     def timecode(self) -> str:
@@ -188,6 +203,8 @@ class ActivityKind(models.TextChoices):
     SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
+    CUT_IMPORTED = "cut_imported", "Editor's cut imported"
+    REVISION_RESTORED = "revision_restored", "Board revision restored"
     SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
     MODEL_RETIRING = "model_retiring", "Model retiring"
 
@@ -199,8 +216,8 @@ ACTIVITY_FILTERS = {
     "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
               ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RESTORED,
-              ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED,
-              ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
+              ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED, ActivityKind.CUT_IMPORTED,
+              ActivityKind.REVISION_RESTORED, ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 
 

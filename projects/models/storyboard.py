@@ -110,6 +110,11 @@ class SceneQuerySet(models.QuerySet):
         """Scenes someone deleted that can still be restored (not deleted forever)."""
         return self.filter(trashed_at__isnull=False, purged_at__isnull=True)
 
+    def in_cut(self):
+        """Scenes the cut plays (Play all, exports, a guest link to the approved cut): a scene the editor
+        dropped from the cut stays on the board, out of the cut, until it is put back."""
+        return self.filter(in_cut=True)
+
 
 class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
     """`Scene.objects` (and `project.scenes`, `character.scenes`, a guest link's scenes): the scenes on the
@@ -173,6 +178,9 @@ class Scene(models.Model):
                                  help_text="The image a take ends on, when it ends on an image")
     # Its duration follows its spoken lines (and the project's pause): re-timed when a line changes.
     fit_to_dialogue = models.BooleanField(default=False)
+    # In the cut (Play all, exports, a guest link to the approved cut) or only on the board: an editor's
+    # cut that drops the scene takes it out of the cut, never off the board (generation/exports/cut_import.py).
+    in_cut = models.BooleanField(default=True)
     # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
     # and `position` keeps the place it had, until it is restored or deleted forever.
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)

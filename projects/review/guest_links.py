@@ -102,10 +102,11 @@ def live_link(token: str) -> ReviewLink | None:
     return link if link is not None and link.is_live else None
 
 
-def link_still_live(link_id: int) -> bool:
-    """Whether a link a guest's page watches through still works: revoked or expired, its stream ends."""
-    link = ReviewLink.objects.filter(pk=link_id).first()
-    return link is not None and link.is_live
+def links_still_live(link_ids) -> dict[int, int]:
+    """Of the links guests' pages watch through, those that still work, each with its project (one query for
+    every guest page of a web process, at its keep-alive): revoked or expired, their streams end."""
+    links = ReviewLink.objects.filter(pk__in=set(link_ids)).only("pk", "project_id", "revoked_at", "expires_at")
+    return {link.pk: link.project_id for link in links if link.is_live}
 
 
 def takes_in_scope(link: ReviewLink, *, with_comments: bool = False) -> list[Render]:

@@ -1,7 +1,5 @@
 """Guest review: owners make links; outside reviewers watch and comment, nothing more."""
 
-import functools
-
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -183,8 +181,8 @@ def guest_events(request, token):
     link, state = _open_link(request, token)
     if not _allowed(link, state):
         raise Http404("Open the review link first.")
-    return event_stream_response(request, channel=("project", link.project_id), role=guest_role(link.pk), user_id=0,
-                                 still_allowed=functools.partial(guest_links.link_still_live, link.pk))
+    # Its own audience, the link's: the hub's keep-alive ends it once the link is revoked or expires.
+    return event_stream_response(request, channel=("project", link.project_id), role=guest_role(link.pk), user_id=0)
 
 
 def guest_file(request, token, take_pk, variant):

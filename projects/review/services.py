@@ -177,6 +177,29 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     return comment
 
 
+def comments_for_takes(takes):
+    """The comments (and replies) on these takes, with their authors: what an export wrote as markers."""
+    return Comment.objects.filter(take__in=takes).select_related("author")
+
+
+def comment_import(*, take, body: str, at, written_by: str, imported_by) -> Comment:
+    """A marker an editor left in an accepted editor's cut, as a comment at its moment of the take: its
+    author as the timeline wrote it (perhaps nobody), imported by a member. Team-only, like a member's."""
+    _reviewable(take, "commented on")
+    body = _clean_body(body)
+    # Past the take's end (the editor slipped the clip) it lands on the last moment, never refused.
+    at = min(max(float(at or 0.0), 0.0), take.duration_seconds or float("inf"))
+    comment = Comment.objects.create(take=take, body=body, at_seconds=round(at, 2), imported_by=imported_by,
+                                     written_by=clean_text(written_by or "", what="The marker's author")[:80])
+    scene = take.scene
+    record(project=scene.project, kind=ActivityKind.COMMENT, actor=imported_by, scene=scene, take=take,
+           text=f"imported {comment.who}'s marker on {scene.title} take {take.number} at {comment.timecode}: "
+                f"{body[:200]}")
+    live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
+                 object_id=comment.pk, actor=imported_by)
+    return comment
+
+
 def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = "", via_link=None,
                   shared: bool | None = None) -> Comment:
     """Answer a comment in its thread. Threads are one level deep, as in Frame.io: a reply

@@ -68,6 +68,7 @@ class Cut:
 
     entries: list[CutEntry] = field(default_factory=list)
     missing: list[Scene] = field(default_factory=list)
+    dropped: list[Scene] = field(default_factory=list)  # out of the cut (Scene.in_cut), still on the board
 
     @property
     def total(self) -> float:
@@ -79,6 +80,9 @@ def cut_for(*, project: Project) -> Cut:
     cut, start = Cut(), 0.0
     for scene in review.with_review_status(project.scenes.select_related("approved_take", "approved_by")):
         take = scene.approved_take
+        if not scene.in_cut:
+            cut.dropped.append(scene)  # the editor dropped it: on the board, not in what Play all plays
+            continue
         if take is None or not take.is_watchable:
             cut.missing.append(scene)
             continue

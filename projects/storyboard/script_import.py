@@ -30,10 +30,12 @@ from projects.models import (
     Character,
     DialogueLine,
     Project,
+    RevisionKind,
     Scene,
     ScriptImport,
 )
 from projects.storyboard import services, trash
+from projects.storyboard.revisions import board_revision
 from projects.storyboard.script import (
     MAX_PROMPT,
     MAX_SCRIPT_BYTES,
@@ -182,18 +184,20 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         # The row is the single-use ticket: a second click (or tab) finds it gone.
         if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
             raise ValidationError("This preview was already imported.")
-        replaced = _replace(project, user, takes_to_delete) if mode == "replace" else None
-        scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
-                                        prompt=data["action"][:MAX_PROMPT], dialogue=_lines(data, cast),
-                                        duration=duration, size=project.default_size)
-                  for data, duration in zip(preview.scenes, seconds)]
-        count = len(scenes)
-        text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
-        if replaced:
-            count = len(replaced.scenes)
-            text += f", replacing {count} scene{pluralize(count)} (moved to the trash)"
-        if cast:
-            text += f"; cast {', '.join(c.name for c in cast.values())}"
+        with board_revision(project=project, user=user, kind=RevisionKind.SCRIPT_IMPORT) as revision:
+            replaced = _replace(project, user, takes_to_delete) if mode == "replace" else None
+            scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],
+                                            prompt=data["action"][:MAX_PROMPT], dialogue=_lines(data, cast),
+                                            duration=duration, size=project.default_size)
+                      for data, duration in zip(preview.scenes, seconds)]
+            count = len(scenes)
+            text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
+            if replaced:
+                count = len(replaced.scenes)
+                text += f", replacing {count} scene{pluralize(count)} (moved to the trash)"
+            if cast:
+                text += f"; cast {', '.join(c.name for c in cast.values())}"
+            revision.summary = text
         record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
     return Imported(scenes=scenes, replaced=replaced)
 
@@ -212,4 +216,5 @@ def _replace(project: Project, user, takes_to_delete: int) -> trash.Trashed | No
             "Replacing moves the %(scenes)d scenes on the storyboard and their takes (%(takes)d) to the trash: "
             "tick the confirmation to go ahead, or add the script's scenes after them.", len(ids))
             % {"scenes": len(ids), "takes": takes})
-    return trash.scene_bulk_trash(project=project, scene_ids=ids, user=user)
+    # The import keeps one board revision of its own, replaced scenes and all.
+    return trash.scene_bulk_trash(project=project, scene_ids=ids, user=user, revision=False)

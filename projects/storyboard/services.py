@@ -28,6 +28,7 @@ from projects.models import (
     Invitation,
     Membership,
     Project,
+    RevisionKind,
     Role,
     Scene,
     Team,
@@ -42,6 +43,7 @@ from projects.storyboard.casting import (
     scene_text,
 )
 from projects.storyboard.dialogue.text import compose, remap_after
+from projects.storyboard.revisions import board_revision
 from projects.storyboard.sound import tasks as sound_tasks
 
 SCENE_FIELDS = ("title", "prompt", "duration", "size", "camera_notes")
@@ -433,10 +435,12 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         by_pk = {s.pk: s for s in scenes}
         ordered = [by_pk[pk] for pk in ids]
         moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
-        save_order(ordered, user)
         if moved:
-            _feed(project, "scenes_reordered", user, "reordered the scenes: " + ", ".join(
-                f"{s.position + 1}. {s.title}" for s in ordered)[:480])
+            with board_revision(project=project, user=user, kind=RevisionKind.REORDER) as revision:
+                save_order(ordered, user)
+                revision.summary = "reordered the scenes: " + ", ".join(
+                    f"{s.position + 1}. {s.title}" for s in ordered)[:480]
+            _feed(project, "scenes_reordered", user, revision.summary)
     return ordered
 
 
@@ -464,10 +468,11 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
             if not 0 <= at <= len(rest):
                 raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
         ordered = rest[:at] + chosen + rest[at:]
-        save_order(ordered, user)
-        _feed(project, "scenes_reordered", user,
-              f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} ({', '.join(s.title for s in chosen)}) "
-              f"to {chosen[0].position + 1}")
+        with board_revision(project=project, user=user, kind=RevisionKind.BULK_MOVE) as revision:
+            save_order(ordered, user)
+            revision.summary = (f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} "
+                                f"({', '.join(s.title for s in chosen)}) to {chosen[0].position + 1}")
+        _feed(project, "scenes_reordered", user, revision.summary)
     return ordered
 
 
@@ -548,4 +553,19 @@ def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
                  data={"fields": ["dialogue"], "version": scene.version})
     # Its lines are spoken again where they changed, and a scene fitting them is re-timed (a worker's job).
     sound_tasks.sound_voice_scene.delay_on_commit(scene.pk)
+    return scene
+
+
+def scene_set_in_cut(*, scene: Scene, user, in_cut: bool) -> Scene:
+    """Put a scene back in the cut, or leave it out (it stays on the board either way): Play all, exports
+    and a guest link to the approved cut play only the scenes in the cut."""
+    if not Scene.objects.filter(pk=scene.pk).exclude(in_cut=in_cut).update(
+            in_cut=in_cut, version=F("version") + 1, updated_by=user, updated_at=timezone.now()):
+        scene.refresh_from_db()
+        return scene  # already so (or gone to the trash meanwhile)
+    scene.refresh_from_db()
+    _feed(scene.project, "scene_edited", user,
+          f"put {scene.title} back in the cut" if in_cut else f"left {scene.title} out of the cut", scene=scene)
+    live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                 data={"fields": ["in_cut"], "version": scene.version})
     return scene

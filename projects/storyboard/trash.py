@@ -39,8 +39,17 @@ from generation.models import TERMINAL, Render
 from projects.activity.feed import record
 from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish_many
-from projects.models import ActivityKind, AuditAction, Comment, Project, ReviewLink, Scene
+from projects.models import (
+    ActivityKind,
+    AuditAction,
+    Comment,
+    Project,
+    ReviewLink,
+    RevisionKind,
+    Scene,
+)
 from projects.storyboard import tasks as storyboard_tasks
+from projects.storyboard.revisions import board_revision
 from projects.storyboard.services import StaleOrder, project_touch, save_order, scene_ids_from
 
 log = logging.getLogger(__name__)
@@ -75,16 +84,34 @@ class Purged:
 
 
 def scene_trash(*, scene: Scene, user) -> Trashed:
-    return scene_bulk_trash(project=scene.project, scene_ids=[scene.pk], user=user)
+    # One scene from its panel: its Undo is the way back (a board revision is kept for bulk changes).
+    return scene_bulk_trash(project=scene.project, scene_ids=[scene.pk], user=user, revision=False)
 
 
-def scene_bulk_trash(*, project: Project, scene_ids, user) -> Trashed:
-    """Move the selected scenes to the trash (one batch) and renumber the board."""
+def scene_bulk_trash(*, project: Project, scene_ids, user, revision: bool = True) -> Trashed:
+    """Move the selected scenes to the trash (one batch) and renumber the board; with `revision`, the board
+    before and after is kept as a board revision (a caller making its own, as a script import, says no)."""
     ids = set(scene_ids_from(scene_ids))
     if not ids:
         raise ValidationError(gettext("Select at least one scene to delete."))
     with transaction.atomic():
         project_touch(project)
+        if not revision:
+            return _bulk_trash(project, ids, user)
+        with board_revision(project=project, user=user, kind=RevisionKind.BULK_TRASH) as recording:
+            trashed = _bulk_trash(project, ids, user)
+            recording.summary = _deleted_words(trashed.scenes)
+        return trashed
+
+
+def _deleted_words(chosen: list[Scene]) -> str:
+    if len(chosen) == 1:
+        return f"deleted scene {chosen[0].number}, {chosen[0].title}"
+    return f"deleted {len(chosen)} scenes: {', '.join(s.title for s in chosen)}"
+
+
+def _bulk_trash(project: Project, ids: set[int], user) -> Trashed:
+    with transaction.atomic():
         board = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in board if s.pk in ids]
         if len(chosen) != len(ids):
@@ -101,11 +128,8 @@ def scene_bulk_trash(*, project: Project, scene_ids, user) -> Trashed:
             Scene.all_objects.filter(pk=scene.pk).update(trashed_at=now, trashed_by=user, trash_batch=batch,
                                                          trashed_after=after, trashed_before=before)
             scene.trashed_at, scene.trashed_by, scene.trash_batch = now, user, batch
-        if len(chosen) == 1:
-            text = f"deleted scene {chosen[0].number}, {chosen[0].title}"
-        else:
-            text = f"deleted {len(chosen)} scenes: {', '.join(s.title for s in chosen)}"
-        _feed(project, ActivityKind.SCENE_DELETED, user, text, scene=chosen[0] if len(chosen) == 1 else None)
+        _feed(project, ActivityKind.SCENE_DELETED, user, _deleted_words(chosen),
+              scene=chosen[0] if len(chosen) == 1 else None)
         live_publish_many([dict(kind=ChangeKind.SCENE_DELETED, project=project, scene_id=s.pk, actor=user)
                            for s in chosen])
         save_order(remaining, user)

@@ -20,7 +20,8 @@ LIVE = 10_000
 
 
 def test_a_refused_take_turns_its_scene_failed_on_both_boards_and_is_not_charged(
-        browser: Browser, live_server, veo_server, team, owner, editor, make_member, project, make_scene):
+        browser: Browser, live_server, veo_server, veo_previews_live, team, owner, editor, make_member, project,
+        make_scene):
     veo = connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                         base_url=veo_server.url, api_key=veo_server.api_key)
     veo_server.scenario = "rai-filtered"

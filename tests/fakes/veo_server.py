@@ -46,6 +46,8 @@ SCENARIOS = (
     "slow-create",   # create accepted, answer sent after `slow_seconds`
     "expired",       # the file download: 404 (kept two days)
     "gone",          # the operation: 404
+    "method-moved",  # every create: 400 FAILED_PRECONDITION, "only supported in … Agent Platform mode"
+    "method-gone",   # every create: 404 "Method not found." (the API no longer has predictLongRunning)
 )
 MODELS = {  # id -> can take reference images
     "veo-3.1-generate-preview": True,
@@ -288,6 +290,11 @@ def create(fake: VeoServer, h: _ApiHandler, r: Recorded, model: str) -> None:
                                   {"quotaId": "PredictLongRunningRequestsPerDayPerProjectPerModel"}]}])
     if fake.scenario == "server-error":
         raise GoogleError(503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+    if fake.scenario == "method-moved":
+        raise GoogleError(400, "FAILED_PRECONDITION", "This method is only supported in Gemini Enterprise Agent "
+                          "Platform mode, not in Gemini Developer API mode.")
+    if fake.scenario == "method-gone":
+        raise GoogleError(404, "NOT_FOUND", "Method not found.")
     with fake.lock:
         number = next(fake.ids)
         operation = Operation(name=f"models/{model}/operations/op{number}x{number * 7919}", model=model,
@@ -410,6 +417,17 @@ def shared_server() -> VeoServer:
         _server = VeoServer()
         atexit.register(_server.close)
     return _server
+
+
+@pytest.fixture
+def veo_previews_live(db):
+    """The Gemini API's Veo preview ids as they were until Google retired them (2026-10-22; migration 0037
+    marks them retired): for tests of what the Gemini API adapter and the studio do with takes on them, the
+    one remote provider whose safety refusals say they are free."""
+    from generation.models import CatalogModel, Lifecycle
+
+    CatalogModel.objects.filter(kind="veo", connection=None, model_id__in=MODELS).update(
+        lifecycle=Lifecycle.DEPRECATED)
 
 
 @pytest.fixture

@@ -24,9 +24,8 @@ def shipped(kind, model_id):
 
 
 @pytest.fixture
-def veo(team, owner):
-    return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
-                                         base_url="http://127.0.0.1:9", api_key="AIza-test")
+def veo(team, owner, vertex_connect):
+    return vertex_connect(team, owner)
 
 
 @pytest.mark.django_db
@@ -34,6 +33,9 @@ def veo(team, owner):
     ("veo", "veo-3.1-generate-preview", dict(end_frame=True, extend_seconds=[7], extend_returns="whole",
                                              reference_images=3, shot_timing="")),
     ("veo", "veo-3.1-lite-generate-preview", dict(end_frame=True, extend_seconds=[], reference_images=0)),
+    ("vertex", "veo-3.1-generate-001", dict(end_frame=True, extend_seconds=[7], extend_returns="whole",
+                                            reference_images=3, has_audio=True, lifecycle="available")),
+    ("vertex", "veo-3.1-fast-generate-001", dict(end_frame=True, extend_seconds=[7], reference_images=3)),
     ("replicate", "google/veo-3.1", dict(end_frame=True, reference_images=3, extend_seconds=[])),
     ("fal", "fal-ai/veo3.1/fast", dict(end_frame=True, extend_seconds=[7], extend_returns="whole")),
     ("fal", "fal-ai/kling-video/v3/pro/text-to-video", dict(end_frame=False, shot_timing="exact", shots_max=6,
@@ -58,7 +60,7 @@ def test_the_models_page_lists_what_each_model_can_do(client_for, owner, veo):
 
 
 def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo):
-    lite = shipped("veo", "veo-3.1-lite-generate-preview")
+    lite = shipped("vertex", "veo-3.1-fast-generate-001")
 
     response = client_for(owner).post(edit_url(veo, lite), form_data(
         lite, end_frame="", extend_seconds="7, 14", extend_returns="whole", reference_images="2",
@@ -68,7 +70,7 @@ def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo)
     copy = CatalogModel.objects.get(connection=veo, model_id=lite.model_id)
     assert (copy.end_frame, copy.extend_seconds, copy.extend_returns, copy.reference_images) == (
         False, [7, 14], "whole", 2)
-    assert shipped("veo", lite.model_id).end_frame is True  # other teams keep the shipped entry
+    assert shipped("vertex", lite.model_id).end_frame is True  # other teams keep the shipped entry
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -80,7 +82,7 @@ def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo)
     (dict(input_kinds="text", end_frame="on"), "starts from a start frame too"),
 ])
 def test_an_incoherent_declaration_is_refused_with_a_message(client_for, owner, veo, changes, words):
-    fast = shipped("veo", "veo-3.1-fast-generate-preview")
+    fast = shipped("vertex", "veo-3.1-fast-generate-001")
 
     response = client_for(owner).post(edit_url(veo, fast), form_data(fast, lifecycle="available", lifecycle_date="",
                                                                       **changes))

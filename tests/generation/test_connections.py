@@ -185,7 +185,7 @@ def test_one_adapter_per_connection_until_the_connection_changes(gateway):
     assert provider_for(gateway) is not first
 
 
-@pytest.mark.parametrize("kind", ["local", "openai-videos", "replicate", "veo", "runway", "fal", "comfyui"])
+@pytest.mark.parametrize("kind", ["local", "openai-videos", "replicate", "veo", "vertex", "runway", "fal", "comfyui"])
 def test_what_an_adapter_declares_is_read_from_the_class_that_polls_the_connection(team, owner, kind):
     # The poll schedule reads an adapter's declarations (reports_job_time) without building it.
     from generation.providers import adapter_class, provider_for

@@ -21,7 +21,6 @@ from PIL import Image
 
 from generation.models import Render, Status
 from generation.provenance.credentials import TAKE_LABEL, studio_ca_from_settings
-from generation.providers import connections
 from generation.renders import continuity, pipeline
 from generation.renders import services as renders
 from generation.storage import frames
@@ -54,9 +53,8 @@ def two_scenes(make_scene):
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):
-    return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
-                                         base_url=veo_server.url, api_key=veo_server.api_key)
+def veo(team, owner, vertex_connect):
+    return vertex_connect(team, owner)
 
 
 # --- Where the start frame comes from ----------------------------------------------------------
@@ -161,9 +159,8 @@ def test_a_model_without_end_frames_is_refused_naming_the_teams_models_that_take
 
     (refusal,) = [p for p in compiled.problems if "end frame" in p]
     assert refusal.startswith("Previz animatic does not take an end frame, and this scene ends on one")
-    assert "Models that fit this scene: Veo 3.1 Lite (Gemini API) $0.40, Veo 3.1 Fast (Gemini API) $1.20, " \
-           "Veo 3.1 (Gemini API) $3.20." in refusal
-    assert compile_for(scene, veo, "veo-3.1-fast-generate-preview").problems == []
+    assert "Models that fit this scene: Veo 3.1 Fast (Vertex AI) $1.20, Veo 3.1 (Vertex AI) $3.20." in refusal
+    assert compile_for(scene, veo, "veo-3.1-fast-generate-001").problems == []
 
 
 def test_an_end_frame_without_a_start_frame_is_refused(make_scene, veo, editor):
@@ -171,7 +168,7 @@ def test_an_end_frame_without_a_start_frame_is_refused(make_scene, veo, editor):
     scene_continuity.scene_set_continuity(scene=scene, user=editor, start_from="", end_on=EndOn.IMAGE,
                                           end_image=photo("end.png"))
 
-    problems = compile_for(scene, veo, "veo-3.1-fast-generate-preview").problems
+    problems = compile_for(scene, veo, "veo-3.1-fast-generate-001").problems
 
     assert any("An end frame goes with a start frame" in p for p in problems)
 
@@ -188,7 +185,7 @@ def test_it_ends_on_the_first_frame_of_the_next_scenes_take(two_scenes, finished
     scene_set_reference(scene=dawn, user=editor, upload=photo("start.png"))
     scene_continuity.scene_set_continuity(scene=dawn, user=editor, start_from="", end_on=EndOn.NEXT)
 
-    compiled = compile_for(dawn, veo, "veo-3.1-lite-generate-preview")
+    compiled = compile_for(dawn, veo, "veo-3.1-fast-generate-001")
 
     end = compiled.recipe["end_frame"]
     assert (end["take"]["id"], end["frame"], end["scene"]["number"]) == (next_take.pk, 0, 2)
@@ -198,7 +195,7 @@ def test_it_ends_on_the_first_frame_of_the_next_scenes_take(two_scenes, finished
 # --- The take: what it sends, records and signs ------------------------------------------------
 
 def test_a_veo_take_sends_the_fitted_start_and_end_frames(
-        two_scenes, finished_take, veo, veo_server, editor, django_capture_on_commit_callbacks):
+        two_scenes, finished_take, veo, vertex_server, editor, django_capture_on_commit_callbacks):
     dawn, quay = two_scenes
     finished_take(dawn)
     quay.duration = 8
@@ -208,11 +205,11 @@ def test_a_veo_take_sends_the_fitted_start_and_end_frames(
 
     with django_capture_on_commit_callbacks(execute=True):
         take, _ = renders.render_create(scene=quay, user=editor, connection=veo,
-                                        model_id="veo-3.1-fast-generate-preview", idempotency_key=uuid.uuid4())
+                                        model_id="veo-3.1-fast-generate-001", idempotency_key=uuid.uuid4())
     take.refresh_from_db()
 
     assert take.status == Status.SUCCEEDED, take.error_message
-    instance = veo_server.seen("POST", r".*:predictLongRunning")[0].json["instances"][0]
+    instance = vertex_server.seen("POST", r".*:predictLongRunning")[0].json["instances"][0]
     assert set(instance) == {"prompt", "image", "lastFrame"}
     start = Image.open(io.BytesIO(base64.b64decode(instance["image"]["bytesBase64Encoded"])))
     end = Image.open(io.BytesIO(base64.b64decode(instance["lastFrame"]["bytesBase64Encoded"])))
@@ -299,10 +296,10 @@ def test_a_frame_showing_someone_whose_consent_does_not_cover_the_provider_is_re
     quay.save()
     starts_from_previous(quay, editor)
 
-    problems = compile_for(quay, veo, "veo-3.1-fast-generate-preview").problems
+    problems = compile_for(quay, veo, "veo-3.1-fast-generate-001").problems
 
     assert "The start frame (scene 1, take 1) shows Anna: Anna has not consented to renders with this provider " \
-           "(veo)." in problems
+           "(vertex)." in problems
 
 
 # --- When the frame a scene depends on changes ------------------------------------------------
@@ -337,7 +334,7 @@ def test_a_new_take_of_the_scene_before_flags_a_scene_following_its_newest_take(
 
 
 def test_the_next_scene_rendered_again_flags_a_scene_ending_on_it(
-        two_scenes, finished_take, veo, veo_server, editor, django_capture_on_commit_callbacks):
+        two_scenes, finished_take, veo, vertex_server, editor, django_capture_on_commit_callbacks):
     dawn, quay = two_scenes
     finished_take(quay)
     dawn.duration = 8
@@ -345,7 +342,7 @@ def test_the_next_scene_rendered_again_flags_a_scene_ending_on_it(
     scene_set_reference(scene=dawn, user=editor, upload=photo("start.png"))
     scene_continuity.scene_set_continuity(scene=dawn, user=editor, start_from="", end_on=EndOn.NEXT)
     with django_capture_on_commit_callbacks(execute=True):
-        renders.render_create(scene=dawn, user=editor, connection=veo, model_id="veo-3.1-lite-generate-preview",
+        renders.render_create(scene=dawn, user=editor, connection=veo, model_id="veo-3.1-fast-generate-001",
                               idempotency_key=uuid.uuid4())
     assert board_frame(project=dawn.project, scene_id=dawn.pk).end_changed is False
 

@@ -23,7 +23,7 @@ FAST = "veo-3.1-fast-generate-preview"  # $0.15 a second
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):
+def veo(team, owner, veo_server, veo_previews_live):
     return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                          base_url=veo_server.url, api_key=veo_server.api_key)
 

@@ -1,4 +1,8 @@
-"""Takes rendered with Google Veo (Gemini API), through our services and tasks, against a strict local fake."""
+"""Takes rendered with Google Veo (Gemini API), through our services and tasks, against a strict local fake.
+
+Google retired the Gemini API's Veo preview ids (2026-10-22): these tests book them as they were before that
+(`veo_previews_live`), for what the adapter and the studio still do with takes on them; Veo renders through
+Vertex AI now (test_vertex_renders.py)."""
 
 import json
 import uuid
@@ -20,7 +24,7 @@ FAST = "veo-3.1-fast-generate-preview"
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):
+def veo(team, owner, veo_server, veo_previews_live):
     return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                          base_url=veo_server.url, api_key=veo_server.api_key)
 
@@ -185,7 +189,7 @@ def test_testing_a_veo_connection_with_a_wrong_key_says_so(
     assert "AIzaSy-wrong-key-999" not in veo.last_test_message
 
 
-def test_the_shipped_veo_models_are_listed_in_the_admin_and_flagged_deprecated(client, db):
+def test_the_shipped_veo_models_are_listed_in_the_admin_and_flagged_retired(client, db):
     admin = get_user_model().objects.create_superuser("root", "root@example.com", "a long admin password")
     client.force_login(admin)
 
@@ -195,8 +199,8 @@ def test_the_shipped_veo_models_are_listed_in_the_admin_and_flagged_deprecated(c
     assert sorted(m.model_id for m in shipped) == [
         "veo-3.1-fast-generate-preview", "veo-3.1-generate-preview", "veo-3.1-lite-generate-preview"]
     assert all(m.model_id in page for m in shipped)
-    assert {(m.lifecycle, str(m.lifecycle_date)) for m in shipped} == {("deprecated", "2026-10-22")}
-    assert all("estimate" in m.notes for m in shipped)
+    assert {(m.lifecycle, str(m.lifecycle_date)) for m in shipped} == {("retired", "2026-10-22")}
+    assert all("Vertex AI" in m.notes for m in shipped)
     lite = shipped.get(model_id="veo-3.1-lite-generate-preview")
     assert lite.price_for("1280x720") < shipped.get(model_id=FAST).price_for("1280x720")
     assert json.dumps(lite.input_schema).find("reference_images") == -1  # Lite takes no cast references

@@ -11,22 +11,32 @@ from projects.live import ChangeKind, live_publish
 from projects.live.hub import Hub, Message, Subscriber
 from projects.models import ChangeEvent, Role
 from projects.storyboard import services
+from tests.live.sse import drain as _drain
 
 
-def _render_names(event, role):
-    return [Message(event.id, "change", f"{event.kind}:{event.scene_id}:{role}")]
+class _Names:
+    """A drawing that names the change and the role it was drawn for (counting its drawings)."""
+
+    drawn: list[str] = []
+
+    def __init__(self, event):
+        self.event = event
+
+    def audience(self, role, user_id):
+        return role
+
+    def messages(self, role, user_id):
+        _Names.drawn.append(role)
+        return [Message(self.event.id, "change", f"{self.event.kind}:{self.event.scene_id}:{role}")]
+
+
+def _names(events):
+    return [_Names(event) for event in events]
 
 
 @pytest.fixture
 def hub():
-    return Hub(_render_names, background=False)
-
-
-def _drain(subscriber) -> list[Message]:
-    messages = []
-    while not subscriber.queue.empty():
-        messages.append(subscriber.queue.get_nowait())
-    return messages
+    return Hub(_names, background=False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -46,15 +56,14 @@ def test_a_change_reaches_every_page_of_its_project_and_no_other(hub, project, m
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_change_is_rendered_once_per_role_however_many_pages_watch(project):
-    calls = []
-    hub = Hub(lambda event, role: calls.append(role) or [Message(event.id, "change", "x")], background=False)
+def test_each_change_is_rendered_once_per_role_however_many_pages_watch(hub, project):
     pages = [hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=i))
              for i in range(50)]
     hub.pump()
+    _Names.drawn = []
     live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=1)
     hub.pump()
-    assert calls == ["editor"]
+    assert _Names.drawn == ["editor"]
     assert all(len(_drain(page)) == 1 for page in pages)
 
 
@@ -237,7 +246,7 @@ def page_on(monkeypatch):
     """An open page's stream (its steps, without a server) on a hub this test pumps itself."""
     from projects.live import stream
 
-    test_hub = Hub(_render_names, background=False)
+    test_hub = Hub(_names, background=False)
     monkeypatch.setattr(stream, "hub", lambda: test_hub)
 
     def open_page(project, user, after):
@@ -254,7 +263,7 @@ def _delivered(page) -> list[str]:
     while not page.subscriber.queue.empty():
         chunk = page.deliver(page.subscriber.queue.get_nowait())
         if chunk:
-            chunks.append(chunk)
+            chunks.append(chunk.decode())
     return chunks
 
 
@@ -357,11 +366,11 @@ def _bells(messages) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_a_notification_rings_only_its_recipients_pages_not_a_teammates_nor_another_teams(
         mention_for_eddie, project, team, editor, owner, outsider):
-    from projects.live.fragments import coalesce_key, render_change
+    from projects.live.fragments import coalesce_key, draw_all
 
     rival_team = outsider.memberships.get().team
     rival_project = services.project_create(team=rival_team, user=outsider, name="Rival film")
-    hub = Hub(render_change, coalesce=coalesce_key, background=False)
+    hub = Hub(draw_all, coalesce=coalesce_key, background=False)
     eddies_board = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=editor.pk))
     owners_board = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.OWNER, user_id=owner.pk))
     owners_team_page = hub.subscribe(Subscriber(channel=("team", team.pk), role=Role.OWNER, user_id=owner.pk))
@@ -443,7 +452,7 @@ def test_studios_on_two_databases_of_one_redis_server_wake_only_their_own_reader
     for url in ("redis://127.0.0.1:6379/1", "redis://127.0.0.1:6379/2"):
         settings.LIVE_REDIS_URL = url
         monkeypatch.setattr(projects.live, "_redis", None)
-        Hub(_render_names, background=False)._pubsub()  # a web process's reader listens
+        Hub(_names, background=False)._pubsub()  # a web process's reader listens
         projects.live.wake(7)  # a process of the same studio tells it there is news
 
     assert published == subscribed  # each studio's reader hears its own studio …

@@ -5,10 +5,11 @@ import json
 import pytest
 
 from generation.models import Export, ExportStatus, Render, Status
-from projects.live.fragments import render_change
+from projects.live.fragments import draw_all
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Role
 from projects.storyboard import services, trash
+from tests.live.sse import drain
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
 
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees 
 @pytest.fixture
 def watching():
     """A board open on a project, as a role: returns what its stream received since."""
-    hub = Hub(render_change, background=False)
+    hub = Hub(draw_all, background=False)
 
     def watch(project, role=Role.EDITOR, channel=None):
         page = hub.subscribe(Subscriber(channel=channel or ("project", project.pk), role=role, user_id=0))
@@ -24,10 +25,7 @@ def watching():
 
         def received():
             hub.pump()
-            messages = []
-            while not page.queue.empty():
-                messages.append(page.queue.get_nowait())
-            return messages
+            return drain(page)
 
         return received
 
@@ -107,7 +105,7 @@ def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_the
     for scene in (a, b):
         frame = next(m.data for m in arriving if f'id="frame-{scene.pk}"' in m.data)
         assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
-        assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
+        assert 'data-testid="frame-select"' not in frame  # drawn for the viewer's role (no box to tick it)
     for scene in (a, b):  # an open panel's notice goes: it may save again
         assert any(f'<p id="scene-gone-{scene.pk}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
                    in m.data for m in arriving)

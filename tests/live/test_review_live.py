@@ -9,14 +9,15 @@ import re
 import pytest
 from django.urls import reverse
 
-from projects.live.fragments import coalesce_key, render_change
-from projects.live.hub import Hub, Subscriber
+from projects.live.fragments import coalesce_key, draw_all
+from projects.live.hub import END, KEEP_ALIVE, Hub, Subscriber
 from projects.live.review_fragments import guest_role
 from projects.live.stream import cursor_now
 from projects.models import ChangeEvent, Presence, Role
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import services
+from tests.live.sse import deliveries, drain
 
 pytestmark = pytest.mark.django_db  # the hub is pumped on this thread: it sees this transaction
 
@@ -31,7 +32,7 @@ def take(scene, finished_take):
 @pytest.fixture
 def watching():
     """A page open on a project as a role (a member's role, or a guest's link): what its stream received since."""
-    hub = Hub(render_change, coalesce=coalesce_key, background=False)
+    hub = Hub(draw_all, coalesce=coalesce_key, background=False)
 
     def watch(project, role=Role.REVIEWER):
         page = hub.subscribe(Subscriber(channel=("project", project.pk), role=role, user_id=0))
@@ -39,10 +40,7 @@ def watching():
 
         def received() -> str:
             hub.pump()
-            data = []
-            while not page.queue.empty():
-                data.append(page.queue.get_nowait().data)
-            return "\n".join(data)
+            return "\n".join(message.data for message in drain(page))
 
         return received
 
@@ -306,13 +304,15 @@ def test_a_guests_open_stream_ends_when_its_link_is_revoked(project, owner, scen
 
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                            scenes=[scene], days=3)
-    test_hub = Hub(render_change, background=False)
+    test_hub = Hub(draw_all, keep=stream.keep_open, background=False)  # as a web process keeps its pages
     monkeypatch.setattr(stream, "hub", lambda: test_hub)
     page = stream._Page(channel=("project", project.pk), role=guest_role(link.pk), user_id=0, after=None,
-                        client="0-guest", still_allowed=lambda: guest_links.link_still_live(link.pk))
+                        client="0-guest")
     page.opening()
-    assert page.beat() is not None
+    test_hub.beat()
+    assert deliveries(page.subscriber) == [KEEP_ALIVE]
     guest_links.link_revoke(link=link, user=owner)
-    assert page.beat() is None  # the stream ends
+    test_hub.beat()
+    assert deliveries(page.subscriber) == [END]  # the stream ends
     page.close()
     assert not ChangeEvent.objects.filter(kind="presence").exists()

@@ -15,16 +15,17 @@ from django.urls import reverse
 from generation.models import Status
 from generation.providers import connections
 from generation.renders import services
-from projects.live.fragments import render_change
+from projects.live.fragments import draw_all
 from projects.live.hub import Hub, Subscriber
 from projects.models import ChangeEvent, ChangeKind, Decision, ReviewDecision, Role
+from tests.live.sse import drain
 
 FAST = "veo-3.1-fast-generate-preview"
 REFUSED = "Take 1: Refused by Google&#x27;s safety filters: the video was blocked. Google said: We encountered"
 
 
 @pytest.fixture
-def veo(team, owner, veo_server):
+def veo(team, owner, veo_server, veo_previews_live):
     return connections.connection_create(team=team, user=owner, kind="veo", label="Google Veo",
                                          base_url=veo_server.url, api_key=veo_server.api_key)
 
@@ -105,17 +106,14 @@ def test_a_retake_that_failed_after_changes_were_requested_reads_failed_not_in_r
 def test_a_teammate_watching_the_board_receives_the_failed_frame_panel_and_card(
         project, make_scene, render_on, veo_server):
     scene = make_scene(title="Harbour", duration=4)
-    hub = Hub(render_change, background=False)
+    hub = Hub(draw_all, background=False)
     page = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.REVIEWER, user_id=0))
     hub.pump()
 
     take = render_on(scene)
     hub.pump()
     failed = ChangeEvent.objects.get(kind=ChangeKind.TAKE_FAILED, take_id=take.pk)
-    received = []
-    while not page.queue.empty():
-        received.append(page.queue.get_nowait())
-    message = next(m for m in received if str(failed.pk) == str(m.id))
+    message = next(m for m in drain(page) if m.id == failed.pk)
 
     html = message.data
     assert 'data-status="failed">Failed' in html  # the frame, and the open panel's chip

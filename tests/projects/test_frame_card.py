@@ -9,11 +9,12 @@ import pytest
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects.live.fragments import render_change
+from projects.live.fragments import draw_all
 from projects.live.hub import Hub, Subscriber
 from projects.models import Role
 from projects.selectors.storyboard import FRAME_ACTION, excerpt
 from projects.storyboard import services
+from tests.live.sse import drain
 
 LONG_TITLE = "The storm rolls in over the breakwater and the whole fleet runs for shelter"
 
@@ -91,11 +92,11 @@ def test_a_frame_without_a_picture_says_what_to_do(client_for, editor, viewer, p
 
 
 def test_a_teammates_board_gets_the_new_action_and_camera_notes(project, scene, owner):
-    hub = Hub(render_change, background=False)
+    hub = Hub(draw_all, background=False)
     page = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=0))
     hub.pump()
     services.scene_update(scene=scene, expected_version=scene.version, user=owner,
                           prompt="Fog swallows the lighthouse.", camera_notes="crane down")
     hub.pump()
-    html = "".join(page.queue.get_nowait().data for _ in range(page.queue.qsize()))
+    html = "".join(message.data for message in drain(page))
     assert "<p>Fog swallows the lighthouse.</p>" in html and "<b>Camera</b> crane down" in html

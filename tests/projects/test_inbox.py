@@ -182,9 +182,9 @@ def test_a_request_for_changes_already_in_an_inbox_becomes_one(take, reviewer, e
 
 @pytest.mark.django_db(transaction=True)
 def test_the_bell_rings_on_the_recipients_pages_only(project, team, reviewer, editor, owner, scene):
-    from projects.live.fragments import coalesce_key, render_change
+    from projects.live.fragments import coalesce_key, draw_all
 
-    hub = Hub(render_change, coalesce=coalesce_key, background=False)
+    hub = Hub(draw_all, coalesce=coalesce_key, background=False)
     eddies_board = hub.subscribe(Subscriber(channel=("project", project.pk), role=Role.EDITOR, user_id=editor.pk))
     eddies_team_page = hub.subscribe(Subscriber(channel=("team", team.pk), role=Role.EDITOR, user_id=editor.pk))
     owners_team_page = hub.subscribe(Subscriber(channel=("team", team.pk), role=Role.OWNER, user_id=owner.pk))
@@ -196,7 +196,7 @@ def test_the_bell_rings_on_the_recipients_pages_only(project, team, reviewer, ed
     def bells(page):
         found = []
         while not page.queue.empty():
-            found += re.findall(r'data-testid="bell-count"[^>]*>(\d+)<', page.queue.get_nowait().data)
+            found += re.findall(r'data-testid="bell-count"[^>]*>(\d+)<', page.queue.get_nowait().data.decode())
         return found
 
     assert bells(eddies_board) == ["1"] and bells(eddies_team_page) == ["1"]

@@ -156,6 +156,25 @@ def test_a_retired_or_unknown_model_says_so(veo_server, veo):
 
     assert refused.value.code == "model_unknown"
     assert "retired or unknown" in refused.value.message
+    assert "add a Google Vertex AI connection under Providers" in refused.value.message
+    assert veo_server.accepted == {}
+
+
+@pytest.mark.parametrize("scenario, said", [
+    ("method-moved", "only supported in Gemini Enterprise Agent Platform mode"),
+    ("method-gone", "Method not found."),
+])
+def test_google_refusing_the_method_itself_says_veo_moved_and_names_the_vertex_connection(
+        veo_server, veo, scenario, said):
+    veo_server.scenario = scenario
+
+    with pytest.raises(ProviderError) as refused:
+        veo().submit(scene())
+
+    assert refused.value.code == "model_unknown"
+    assert refused.value.message.startswith("Google no longer takes Veo video jobs through the Gemini API")
+    assert said in refused.value.message
+    assert "add a Google Vertex AI connection under Providers" in refused.value.message
     assert veo_server.accepted == {}
 
 
