@@ -444,13 +444,16 @@ EDITABLE = ("display_name", "sizes", "durations", "input_kinds", "has_audio", "p
 
 
 def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=None,
-                         declared: dict | None = None, **fields) -> CatalogModel:
+                         declared: dict | None = None, audit_action: str = AuditAction.CATALOG_EDITED,
+                         audit_details: dict | None = None, **fields) -> CatalogModel:
     """An owner edits one model of the connection, for their team only.
 
     The connection's own row is updated; a shipped row is never changed (every team of that kind
     shares it): the first edit makes the team's own copy on the connection, which `resolve` and the
     render form prefer from then on. `declared`: the OpenAI format's declared fields (characters,
     extra), checked as registration and the admin check them. Takes already booked keep their cost.
+    `audit_action`, `audit_details`: how the log names a change that is not an owner's own edit (a change
+    of the provider's that they accepted).
     """
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -476,9 +479,10 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             entry.save()
             changed = changes(before, _logged_fields(entry))
             if changed:
-                audit_record(team=connection.team_id, actor=user, action=AuditAction.CATALOG_EDITED, target=entry,
+                audit_record(team=connection.team_id, actor=user, action=audit_action, target=entry,
                              target_label=_entry_label(entry, connection),
-                             details={"changes": changed, **({"copied_from_shipped": True} if own is None else {})})
+                             details={"changes": changed, **({"copied_from_shipped": True} if own is None else {}),
+                                      **(audit_details or {})})
     except IntegrityError:
         # Another owner made the team's copy at the same moment: theirs is kept, nothing is lost silently.
         raise ValidationError(f"Someone else saved {model_id} on {connection.label} at the same time: "

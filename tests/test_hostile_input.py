@@ -31,7 +31,12 @@ from django.utils import timezone
 
 from generation.models import (
     CatalogModel,
+    CatalogProposal,
     ComfyWorkflow,
+    CutImport,
+    CutImportStatus,
+    ProposalStatus,
+    ProposedChange,
     ProvenanceState,
     ProviderConnection,
     Render,
@@ -61,7 +66,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.storyboard import script_import, services
+from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -109,6 +114,7 @@ FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
     "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
+    "otio": b'{"OTIO_SCHEMA": "Timeline.1", "name": "Cut", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}',
 }
 FORMS = [
     # studio_site/urls.py
@@ -145,6 +151,17 @@ FORMS = [
          {"scene": "{scene}"}),
     Form("trash_undo", "post", "/projects/{project}/trash/undo/", "editor", ("batch",), {"batch": KEY}),
     Form("trash_delete", "post", "/projects/{project}/trash/delete/", "owner", ("scene",), {"scene": "{scene}"}),
+    # The editor's cut: a timeline uploaded (read in the worker), its changes accepted; board revisions
+    # named, renamed and compared (restoring one reads nothing but the path).
+    Form("cut_import_upload", "post", "/projects/{project}/editors-cut/", "editor", ("idempotency_key", "timeline"),
+         {"idempotency_key": KEY}, files={"timeline": ("cut.otio", "otio")}),
+    Form("cut_import_accept", "post", "/projects/{project}/editors-cut/{cut_import}/", "editor", ("change",),
+         {"change": "drop:{scene}"}),
+    Form("revision_name_board", "post", "/projects/{project}/revisions/", "editor", ("name",), {"name": "v2"}),
+    Form("revision_rename", "post", "/projects/{project}/revisions/{revision}/name/", "editor", ("name",),
+         {"name": "v1 sent to client"}),
+    Form("revision_compare", "get", "/projects/{project}/revisions/compare/", "editor", ("a", "b"),
+         {"a": "{revision}", "b": "{revision}"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -286,6 +303,14 @@ FORMS = [
           "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
     Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
          ("reset",), {"reset": "1"}),
+    # An owner accepts the model changes the gateway's check found: a new model (its price, sizes and lengths,
+    # which the listing did not say) and one gone (the day it retires). Field names carry each row's id.
+    Form("catalog_changes_accept", "post", "/teams/{team}/connections/{connection}/catalog/changes/", "owner",
+         ("accept-{new_change}", "seen-{new_change}", "price-{new_change}", "sizes-{new_change}",
+          "durations-{new_change}", "accept-{gone_change}", "retire_on-{gone_change}", "all"),
+         {"accept-{new_change}": "on", "seen-{new_change}": "{new_seen}", "price-{new_change}": "0.12",
+          "sizes-{new_change}": "1280x720", "durations-{new_change}": "4, 8", "accept-{gone_change}": "on",
+          "seen-{gone_change}": "{gone_seen}", "retire_on-{gone_change}": "2099-01-01"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
     Form("batch_render", "post", "/projects/{project}/render/", "editor",
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
@@ -382,7 +407,27 @@ def _build_world() -> dict:
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The gateway's check for model changes found a new model (LiteLLM says it makes video, not its sizes,
+    # lengths or price) and that Wan 2.7 is no longer served: what the accept form's rows are about.
+    proposal = CatalogProposal.objects.create(connection=priced_gateway, status=ProposalStatus.READY,
+                                              checked_at=timezone.now())
+    new_change = ProposedChange.objects.create(
+        proposal=proposal, change="new", model_id="seedance-2", display_name="seedance-2",
+        proposed={"display_name": "seedance-2", "sizes": None, "durations": None, "input_kinds": ["text"],
+                  "has_audio": False, "end_frame": False, "reference_images": 0, "extend_seconds": [],
+                  "shot_timing": "", "shots_max": None, "shots_seconds_min": None, "shots_seconds_max": None,
+                  "shot_min_seconds": None, "price_per_second": None, "input_map": {}},
+        needs=["sizes", "durations", "price"], fingerprint="a" * 64)
+    gone_change = ProposedChange.objects.create(
+        proposal=proposal, change="gone", model_id="wan-2.7", display_name="Wan 2.7",
+        proposed={"lifecycle": "deprecated"}, current={"lifecycle": "available"}, fingerprint="b" * 64)
     SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
+    # An editor's cut read and waiting: it drops the scene from the cut. A named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY,
+                                   diff={"changes": [{"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk}],
+                                         "unmatched": []})
+    revision = revisions.revision_name_board(project=project, user=owner, name="v1")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
@@ -392,6 +437,9 @@ def _build_world() -> dict:
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
         "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        "cut_import": cut.pk, "revision": revision.number,
+        "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
+        "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
         "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
@@ -486,7 +534,8 @@ def _encode(data: dict, hostile_field: str, value) -> str:
 
 def _send(client, form: Form, world, hostile_field: str, value):
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
+    hostile_field = _fill(hostile_field, world)  # a field named after its row ("price-{new_change}")
     if form.files:
         return client.post(url, _multipart(form, data, hostile_field, value))
     encoded = _encode(data, hostile_field, value)
@@ -596,6 +645,8 @@ NO_INPUT = {
     "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
+    "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
+    "projects:revision_restore",  # the revision in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -625,7 +676,8 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
+           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1, "new_change": 1,
+           "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
@@ -642,7 +694,7 @@ def test_each_form_accepts_its_base_values(client, world, form):
     in one field above is what the studio answered to, not some other missing field."""
     _log_in(client, form, world)
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
     if form.files:
         data = _multipart(form, data, None, None)
     response = client.get(url, data) if form.method == "get" else client.post(url, data)

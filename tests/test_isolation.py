@@ -257,6 +257,9 @@ def urls(team, project, scene, objects):
         ("get", reverse("generation:connection_catalog", args=[team.pk, gateway.pk])),
         ("get", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
         ("post", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
+        # Its owners' check for model changes, and accepting what it found (ComfyUI: its installed nodes).
+        ("post", reverse("generation:catalog_check", args=[team.pk, comfy.pk])),
+        ("post", reverse("generation:catalog_changes_accept", args=[team.pk, comfy.pk])),
         # ComfyUI workflows on the team's connection: uploading one, mapping its inputs.
         ("get", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
         ("post", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
@@ -389,6 +392,8 @@ def test_my_team_in_the_url_does_not_open_another_teams_connection_or_workflow(c
                 reverse("generation:connection_test", args=[theirs.pk, vertex.pk]),
                 reverse("generation:connection_edit", args=[theirs.pk, vertex.pk]),
                 reverse("generation:model_register", args=[theirs.pk, comfy.pk]),
+                reverse("generation:catalog_check", args=[theirs.pk, comfy.pk]),
+                reverse("generation:catalog_changes_accept", args=[theirs.pk, comfy.pk]),
                 reverse("projects:member_update", args=[theirs.pk, objects["membership"].pk])):
         assert client.post(url).status_code == 404, url
 

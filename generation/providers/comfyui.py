@@ -25,6 +25,8 @@ from .base import (
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSource,
     Provider,
     ProviderError,
@@ -143,6 +145,8 @@ class ComfyUIProvider(HttpAdapter, Provider):
         reports_billed_cost=False, bills_refused_jobs=False,
         model_source=ModelSource.WORKFLOWS,
         sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+        model_listing="the nodes and model files installed on your server (GET /object_info/{node}), checked "
+                      "against each workflow",
     )
 
     def __init__(
@@ -293,6 +297,41 @@ class ComfyUIProvider(HttpAdapter, Provider):
             return job_id
         return None
 
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """A ComfyUI model is a team's workflow, so nothing new is listed: each known workflow is checked
+        against what the server has installed (GET /object_info/{class_type} per node: `{}` when the node is
+        not installed; its inputs' choices name the model files it finds). One missing makes it gone."""
+        installed: dict[str, dict] = {}
+        models, reasons = [], {}
+        for model_id in known:
+            workflow = self._workflows(model_id)
+            if workflow is None:
+                continue
+            missing = self._missing(workflow.graph, installed)
+            if missing:
+                reasons[model_id] = missing
+            else:
+                models.append(ListedModel(model_id=model_id))
+        return ModelListing(models=tuple(models), reasons=reasons)
+
+    def _missing(self, graph: dict, installed: dict[str, dict]) -> str:
+        """What the graph needs that the server lacks, in words ("" when nothing)."""
+        for node_id, node in sorted(graph.items(), key=lambda item: (len(str(item[0])), str(item[0]))):
+            class_type = str(node.get("class_type") or "") if isinstance(node, dict) else ""
+            if class_type not in installed:
+                response = self._send("GET", f"/object_info/{quote(class_type, safe='')}", idempotent=True)
+                if response.is_error:
+                    raise error_from_response(response, self.name)
+                installed[class_type] = json_object(response, self.name).get(class_type) or {}
+            info = installed[class_type]
+            if not info:
+                return f"node {node_id} ({class_type}) is not installed on {self.name}"
+            for name, value in (node.get("inputs") or {}).items():
+                choices = _choices(info, name)
+                if isinstance(value, str) and choices is not None and value not in choices:
+                    return f"node {node_id} ({class_type}): {value} is not among its {name} files on {self.name}"
+        return ""
+
     def test_connection(self) -> str:
         response = self._send("GET", "/system_stats", idempotent=True)
         if response.status_code == 404:
@@ -305,6 +344,24 @@ class ComfyUIProvider(HttpAdapter, Provider):
         devices = [str(d.get("name")) for d in stats.get("devices") or [] if isinstance(d, dict) and d.get("name")]
         on = f" on {devices[0]}" if devices else ""
         return f"Connected to {self.name}: ComfyUI {version}{on}."
+
+
+def _choices(info: dict, name: str) -> list | None:
+    """The values an input of a node may take, when ComfyUI lists them (a file picker: `[[…], {…}]`, or
+    `["COMBO", {"options": […]}]`); None for any other input. Uploaded images are not checked (LoadImage's
+    are filled per take)."""
+    if info.get("name") == "LoadImage" or str(info.get("display_name", "")).startswith("Load Image"):
+        return None
+    inputs = info.get("input") if isinstance(info.get("input"), dict) else {}
+    for group in ("required", "optional"):
+        spec = (inputs.get(group) or {}).get(name)
+        if not isinstance(spec, list) or not spec:
+            continue
+        if isinstance(spec[0], list):
+            return [str(v) for v in spec[0]]
+        if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list):
+            return [str(v) for v in spec[1]["options"]]
+    return None
 
 
 def _json_or_empty(response: httpx.Response) -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +22,8 @@ from .base import (
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSource,
     ModelSpec,
     Provider,
@@ -90,6 +93,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         # A gateway may forward to a provider that bills refused jobs: never assume it does not.
         bills_refused_jobs=True,
         model_source=ModelSource.REGISTERED,
+        model_listing="the gateway's model list (GET /models), and LiteLLM's /model/info where the gateway has it",
     )
 
     @classmethod
@@ -282,6 +286,57 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         if response.is_error:
             raise self._fail(response)
         return f"Connected to {self.name}: the key works and the Videos API answers."
+
+
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """GET /models, the OpenAI list format (`{object: "list", data: [{id, object: "model", created,
+        owned_by}]}`): names only. A LiteLLM proxy also answers GET /model/info (documented: each entry's
+        `model_name` and its `model_info`): there `mode: "video_generation"` says which make video, and
+        `output_cost_per_second` what one costs. Without it the names are listed for the owner to register."""
+        response = self._send("GET", "/models", idempotent=True)
+        if response.is_error:
+            raise self._fail(response)
+        names = [str(m["id"]) for m in json_object(response, self.name).get("data") or []
+                 if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]]
+        info = self._litellm_info()
+        if info is None:
+            models = tuple(ListedModel(model_id=name) for name in names if name in known)
+            return ModelListing(models=models, unlisted=tuple(n for n in names if n not in known))
+        models = []
+        for name in names:
+            details = info.get(name)
+            if name not in known and (details is None or details.get("mode") != "video_generation"):
+                continue  # a chat or image model on the same gateway
+            models.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
+        return ModelListing(models=tuple(models))
+
+    def _litellm_info(self) -> dict[str, dict] | None:
+        """{model_name: model_info} from a LiteLLM proxy's GET /model/info; None from a gateway without it."""
+        try:
+            response = self._send("GET", "/model/info", idempotent=True)
+        except ProviderError:
+            return None
+        if response.is_error:
+            return None
+        try:
+            entries = json_object(response, self.name).get("data")
+        except ProviderError:
+            return None
+        info = {}
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
+                details = entry.get("model_info")
+                info[entry["model_name"]] = details if isinstance(details, dict) else {}
+        return info
+
+
+def _cost_per_second(details: dict) -> Decimal | None:
+    """LiteLLM's cost of a second of video (`output_cost_per_second`, or its video-specific name)."""
+    for name in ("output_cost_per_second", "output_cost_per_video_per_second"):
+        value = details.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100:
+            return Decimal(str(value))
+    return None
 
 
 LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched

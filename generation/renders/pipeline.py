@@ -146,10 +146,13 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         character_images.append(path)
     # Beyond the wire format, only what the model's catalog entry declares today.
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
-    declared = frozenset(k for k in (model.input_schema if model else {}) if k != "extra")
+    schema = (model.input_schema or {}) if model else {}
+    declared = frozenset(k for k in schema if k not in ("extra", "wire"))
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
+        # A model added from its provider's published schema: how its inputs are named and written.
+        input_map=schema.get("wire") if isinstance(schema.get("wire"), dict) else {},
         idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],

@@ -18,6 +18,8 @@ class AuditAction(models.TextChoices):
     CATALOG_EDITED = "catalog_edited", _("Catalog entry edited")
     CATALOG_RESET = "catalog_reset", _("Catalog entry back to shipped")
     CATALOG_REMOVED = "catalog_removed", _("Catalog entry removed")
+    MODEL_ADDED_FROM_PROVIDER = "model_added_from_provider", _("Model added from the provider's list")
+    PROVIDER_CHANGE_ACCEPTED = "provider_change_accepted", _("Provider's model change accepted")
     PROJECT_BUDGET_SET = "project_budget_set", _("Project budget set")
     TEAM_BUDGET_SET = "team_budget_set", _("Team monthly budget set")
     MEMBER_CAP_SET = "member_cap_set", _("Member monthly cap set")
@@ -50,7 +52,8 @@ AUDIT_AREAS = {
     "connections": (_("Connections and keys"), [A.CONNECTION_ADDED, A.CONNECTION_CHANGED, A.CONNECTION_REMOVED,
                                                   A.WORKFLOW_UPLOADED]),
     "catalog": (_("Catalog and prices"), [A.MODEL_REGISTERED, A.CATALOG_EDITED, A.CATALOG_RESET,
-                                          A.CATALOG_REMOVED]),
+                                          A.CATALOG_REMOVED, A.MODEL_ADDED_FROM_PROVIDER,
+                                          A.PROVIDER_CHANGE_ACCEPTED]),
     "budgets": (_("Budgets and caps"), [A.PROJECT_BUDGET_SET, A.TEAM_BUDGET_SET, A.MEMBER_CAP_SET]),
     "policies": (_("Model policies"), [A.MODEL_POLICY_SET]),
     "members": (_("Members, roles and invitations"), [A.INVITATION_SENT, A.INVITATION_ACCEPTED,

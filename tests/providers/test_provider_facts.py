@@ -34,7 +34,7 @@ def test_every_adapter_declares_its_own_facts(kind):
 def test_no_adapter_says_a_fact_a_second_time_beside_its_declaration(kind):
     adapter = adapter_class(kind)
     names = {f.name for f in dataclasses.fields(ProviderFacts)} | {
-        "can_cancel", "can_delete", "can_list_jobs", "job_list_is_complete", "lists_jobs"}
+        "can_cancel", "can_delete", "can_list_jobs", "job_list_is_complete", "lists_jobs", "lists_models"}
     restated = [name for klass in adapter.__mro__ if klass is not object for name in vars(klass) if name in names]
     assert restated == []
 
@@ -53,6 +53,8 @@ def test_the_declared_facts_are_what_the_adapter_does(kind):
     assert facts.cancels == _overrides(adapter, "cancel")
     assert facts.deletes_finished == _overrides(adapter, "delete")
     assert facts.lists_jobs == _overrides(adapter, "find_job")
+    # "Check for model changes" is offered where the adapter reads its provider's models.
+    assert facts.lists_models == _overrides(adapter, "list_models")
     assert (facts.webhooks != WebhookScheme.NONE) == _overrides(adapter, "webhook_notice")
     assert facts.webhook_secret_from_api == hasattr(adapter, "webhook_secret")
     module_default = getattr(__import__(adapter.__module__, fromlist=["x"]), "DEFAULT_BASE_URL", "")
