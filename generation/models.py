@@ -154,6 +154,9 @@ class Render(models.Model):
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
     thumbnail = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
     duration_seconds = models.FloatField(null=True, blank=True)
+    # An extension (recipe "extend_of") keeps the whole clip: the extended take, then its continuation.
+    # Where the continuation begins, in seconds of this take's clip; the player marks it.
+    join_seconds = models.FloatField(null=True, blank=True)
     c2pa_manifest = models.JSONField(null=True, blank=True)
     c2pa_state = models.CharField(max_length=16, choices=ProvenanceState.choices, blank=True)
     c2pa_codes = models.JSONField(default=list, blank=True)
@@ -332,6 +335,8 @@ class Render(models.Model):
         if self.parent_id is None:
             return ""
         parent = self.parent
+        if "extend_of" in (self.recipe or {}) and parent.pk == self.extension.get("take", {}).get("id"):
+            return gettext("Extension of take %(number)d") % {"number": parent.number}
         if "remix_of" in (self.recipe or {}):
             verb = "Remix"
         elif parent.status in {Status.FAILED, Status.CANCELED}:
@@ -339,6 +344,11 @@ class Render(models.Model):
         else:
             verb = "Re-render"  # asked for in a review ("changes requested")
         return f"{verb} of take {parent.number}"
+
+    @property
+    def extension(self) -> dict:
+        """What this take extends, when it is an extension (the recipe's "extend_of"), else {}."""
+        return (self.recipe or {}).get("extend_of") or {}
 
     @property
     def frame_rate(self) -> float:
@@ -889,11 +899,12 @@ class ComfyWorkflow(models.Model):
     """A ComfyUI graph (API format) a team uploaded, and which of its inputs the studio fills.
 
     `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image: the start
-    frame, end_image: the end frame) to [node_id, input_name]; booked takes render on the catalog entry
-    it registers on the connection.
+    frame, end_image: the end frame, source_video: the take a workflow extends) to [node_id, input_name];
+    booked takes render on the catalog entry it registers on the connection.
     """
 
-    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image")
+    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image",
+             "source_video")
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="comfy_workflows")
     connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="workflows")

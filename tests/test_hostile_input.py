@@ -24,6 +24,8 @@ import numpy as np
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
@@ -116,6 +118,8 @@ FILES = {
     "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
     "otio": b'{"OTIO_SCHEMA": "Timeline.1", "name": "Cut", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}',
 }
+# A real clip for the take the Extend form continues.
+VIDEO = (COMFY_FIXTURES.parent / "c2pa" / "signed-by-test-cert.mp4").read_bytes()
 FORMS = [
     # studio_site/urls.py
     Form("login", "post", "/login/", "anonymous", ("username", "password"),
@@ -249,6 +253,12 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
+    # Extending a finished take by a length its model allows, and what that would send (issue #25 §3).
+    Form("render_extend", "post", "/takes/{extendable}/extend/", "editor",
+         ("choice", "prompt", "override_reason", "idempotency_key"),
+         {"choice": "previz-animatic-1@3", "prompt": "The mist lifts.", "idempotency_key": KEY}),
+    Form("render_extend_preview", "get", "/takes/{extendable}/extend/preview/", "editor", ("choice",),
+         {"choice": "previz-animatic-1@3"}),
     # An owner remixes a take whose checks failed, with the reason the override needs.
     Form("render_remix_override", "post", "/takes/{blocked}/remix/", "owner",
          ("prompt", "override_reason", "idempotency_key"),
@@ -394,6 +404,12 @@ def _build_world() -> dict:
                                     duration_seconds=2.0, created_by=editor, c2pa_state=ProvenanceState.INVALID,
                                     c2pa_summary={"verdict": "Tampered: the video's hash does not match."})
     CatalogModel.objects.filter(kind="local", model_id="previz-animatic-1").update(supports_remix=True)
+    # A finished take with its video: the Extend form reads its clip and last frame.
+    extendable = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
+                                       recipe=recipe, status=Status.SUCCEEDED, number=3, duration_seconds=2.0,
+                                       created_by=editor, provider_job_id="previz-job")
+    extendable.video.name = f"renders/{team.pk}/{project.pk}/{extendable.pk}/video.mp4"  # its file: see `world`
+    extendable.save(update_fields=["video"])
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -435,7 +451,8 @@ def _build_world() -> dict:
         "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
-        "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
+        "blocked": blocked.pk, "extendable": extendable.pk, "comfy": comfy.pk, "vertex": vertex.pk,
+        "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         "cut_import": cut.pk, "revision": revision.number,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
@@ -462,9 +479,13 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def world(_world, db, client):
+def world(_world, db, client, request):
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     users = get_user_model().objects.in_bulk(_world["users"].values())
+    form = getattr(getattr(request.node, "callspec", None), "params", {}).get("form")
+    if getattr(form, "url", "").startswith("/takes/{extendable}/"):
+        # Each test has its own media folder: the clip the Extend form reads is put back in it.
+        default_storage.save(Render.objects.get(pk=_world["extendable"]).video.name, ContentFile(VIDEO))
     return {**_world, "users": {role: users[pk] for role, pk in _world["users"].items()}}
 
 
@@ -675,9 +696,9 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     from django.urls import resolve
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
-           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1, "new_change": 1,
-           "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
+           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
+           "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
+           "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
@@ -982,3 +1003,12 @@ def test_deleting_scenes_that_cannot_exist_says_to_select_one_and_deletes_nothin
     assert response.status_code == 200
     assert "Select at least one scene to delete." in response.content.decode()
     assert Scene.objects.filter(pk=world["scene"]).exists()
+
+
+@pytest.mark.parametrize("form", [pytest.param(f, id=f.name) for f in FORMS if f.name == "render_extend"])
+def test_the_extend_forms_base_values_book_an_extension(client, world, form):
+    """The control case above goes deeper than a refusal: its values book the take's continuation."""
+    _log_in(client, form, world)
+    client.post(_fill(form.url, world), {k: _fill(v, world) for k, v in form.base.items()})
+    (extension,) = Render.objects.filter(parent_id=world["extendable"])
+    assert extension.recipe["extend_of"]["seconds"] == 3 and extension.recipe["prompt"] == "The mist lifts."

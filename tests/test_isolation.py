@@ -241,6 +241,8 @@ def urls(team, project, scene, objects):
         ("post", reverse("generation:render_retry", args=[take.pk])),
         ("post", reverse("generation:render_cancel", args=[take.pk])),
         ("post", reverse("generation:render_remix", args=[take.pk])),
+        ("post", reverse("generation:render_extend", args=[take.pk])),
+        ("get", reverse("generation:render_extend_preview", args=[take.pk]) + "?choice=previz-animatic-1%403"),
         ("post", reverse("projects:scene_reference", args=[scene.pk])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "original"])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "crop"])),

@@ -15,6 +15,7 @@ from generation.models import ComfyWorkflow, ConnectionKind
 from .base import (
     CancelRefund,
     Credentials,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
@@ -177,7 +178,8 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "CancelRefund", "Credentials", "JobListing", "JobProbe", "JobState", "ListedModel", "ModelListing", "ModelSource",
-    "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
+    "CancelRefund", "Credentials", "ExtendRequest", "JobListing", "JobProbe", "JobState", "ListedModel",
+    "ModelListing", "ModelSource", "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest",
+    "WebhookNotice", "WebhookScheme",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

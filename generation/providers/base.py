@@ -6,8 +6,9 @@ format onto this; the built-in previz provider implements it in-process.
 
 Each adapter also declares what its provider is (ProviderFacts): where it lives, how the key
 is sent, how it calls back, what a cancel does and costs, whether it lists jobs and reports
-job time and cost, which continuity frames its wire carries. Forms, pages, the catalog,
-webhook receipt and the pipeline ask those facts instead of branching on a connection's kind.
+job time and cost, which continuity frames its wire carries, whether it extends a take. Forms,
+pages, the catalog, webhook receipt and the pipeline ask those facts instead of branching on a
+connection's kind.
 """
 
 from __future__ import annotations
@@ -59,6 +60,36 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class ExtendRequest:
+    """A finished take continued by `seconds`: what each adapter maps onto its provider's extension.
+
+    The provider finds the video its own way: by the job that made it (`source_job_id`: an OpenAI-format
+    video id, a Veo operation), or from the studio's copy of the whole clip (`source_video`: fal, ComfyUI).
+    The previz draws the continuation from the clip's last frame (`last_frame`)."""
+
+    prompt: str
+    model: str
+    seconds: int  # of the new part only: what the provider bills
+    size: str  # the extended take's, "WxH"
+    source_job_id: str = ""
+    source_video: Path | None = None
+    source_seconds: float | None = None  # the length of the clip being extended, as the studio probed it
+    last_frame: Path | None = None
+    title: str = ""
+    scene_number: int = 1
+    recipe: dict = field(default_factory=dict)
+    idempotency_key: str = ""
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+@dataclass(frozen=True)
 class JobState:
     status: str  # queued | running | succeeded | failed | canceled
     progress: int = 0
@@ -88,6 +119,7 @@ class JobProbe:
     created_after: datetime  # a little before we sent the create (clocks differ)
     exclude_ids: frozenset = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
+    extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
 
 
@@ -199,6 +231,9 @@ class ProviderFacts:
     # (generation.catalog.declaration_problems), so a frame is never silently dropped.
     sends_end_frame: bool = False
     sends_reference_images: bool = False
+    # The provider continues a finished video it made or is given (Provider.extend, ExtendRequest): only
+    # then may a catalog row declare extension lengths (generation.catalog.declaration_problems).
+    extends: bool = False
     # Where "Check for model changes" reads the provider's models (Provider.list_models), in words for the
     # Models page; "" when the provider publishes none the studio can read.
     model_listing: str = ""
@@ -342,6 +377,12 @@ class Provider(ABC):
     def cancel(self, job_id: str) -> bool:
         """Stop a running job, where the API can (facts.cancels); True when the provider took it."""
         return False
+
+    def extend(self, request: ExtendRequest) -> str:
+        """Start the continuation of a finished video (a provider job id, polled and downloaded like any),
+        where the provider documents an extension (facts.extends); the catalog refuses extension lengths
+        declared on any other."""
+        raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
 
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);

@@ -8,13 +8,16 @@ Pure: it reads the catalog and a listing (generation.providers.base.ModelListing
 - A model both offer whose listing says otherwise is **changed**: only the fields the listing states.
 - A model the connection offers (and that still renders) that the provider no longer lists, or marks
   deprecated, is **gone**: accepting deprecates it with a date, and the retirement warnings take it from there.
+- Extension lengths are proposed only where the connection's adapter extends takes (ProviderFacts.extends):
+  elsewhere a listing's lengths are read as not said, since a catalog row may declare only what its adapter
+  can send (generation.catalog.declaration_problems), and the take card would offer an extension that fails.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext
@@ -23,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from generation.catalog import catalog_entries, retired_entries, retired_entry_for
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, ShotTiming
 from generation.providers.base import ListedModel, ModelListing
+from generation.providers.facts import facts_for
 
 # The fields a listing may state, compared with the catalog's own. The rest (price, typical job time, notes)
 # is the catalog's: a provider's price list is shown to confirm for a new model, never pushed onto an entry.
@@ -65,8 +69,12 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
     entries = {e.model.model_id: e for e in catalog_entries(connection)}
     listed = {m.model_id: m for m in listing.models}
     retired = retired_entries()  # read once, whatever the listing's length
+    facts = facts_for(connection.kind)
+    extends = facts is not None and facts.extends
     found = []
     for model in listing.models:
+        if not extends and model.extend_seconds is not None:
+            model = replace(model, extend_seconds=None)
         entry = entries.get(model.model_id)
         if entry is None:
             # A deprecated newcomer is no news; a retired model under another name is never offered.

@@ -22,6 +22,7 @@ import httpx
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
@@ -77,8 +78,8 @@ def _seed(value) -> int | None:
     return int(text) if int(text) < 2**64 else None
 
 
-def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "",
-               end_image_name: str = "") -> dict:
+def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, prompt_id: str, image_name: str = "",
+               end_image_name: str = "", source_video_name: str = "") -> dict:
     """A deep copy of the workflow's graph with the mapped inputs set for this take."""
     params = (request.recipe or {}).get("parameters", {})
     seed = _seed(params.get("seed"))
@@ -97,6 +98,8 @@ def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, im
         values["image"] = image_name
     if end_image_name:
         values["end_image"] = end_image_name
+    if source_video_name:
+        values["source_video"] = source_video_name
     graph = copy.deepcopy(workflow.graph)
     for role, value in values.items():
         target = workflow.inputs.get(role)
@@ -145,6 +148,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
         reports_billed_cost=False, bills_refused_jobs=False,
         model_source=ModelSource.WORKFLOWS,
         sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+        extends=True,  # for workflows mapping the "source_video" role (a video loader)
         model_listing="the nodes and model files installed on your server (GET /object_info/{node}), checked "
                       "against each workflow",
     )
@@ -178,6 +182,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
             raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
                                 code="model_unknown")
         prompt_id = request.idempotency_key or str(uuid.uuid4())
+        if workflow.inputs.get("source_video"):
+            raise ProviderError("This workflow continues a take (it has a source video input): use it to extend a "
+                                "finished take, or choose another model to render the scene.", code="invalid_request")
         image_name = ""
         if workflow.inputs.get("image"):
             if request.input_reference is None:
@@ -195,6 +202,35 @@ class ComfyUIProvider(HttpAdapter, Provider):
                                 "connection, or choose another model.", code="invalid_request")
         graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
                            end_image_name=end_image_name)
+        return self._queue_prompt(graph, prompt_id)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """A workflow with a "source video" input continues the take: the studio's copy of the whole clip is
+        uploaded to the server's input folder (as ComfyUI takes any file, on /upload/image) and named in that
+        input; a workflow that also maps a start image gets the clip's last frame there. Length, size, fps and
+        seed are filled as for any take; what it saves (the new part or the whole clip) its catalog entry says."""
+        workflow = self._workflows(request.model)
+        if workflow is None:
+            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+                                code="model_unknown")
+        if not workflow.inputs.get("source_video"):
+            raise ProviderError("This workflow has no source video input: map one (Source video) on the connection "
+                                "to extend takes with it.", code="invalid_request")
+        if request.source_video is None:
+            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+        prompt_id = request.idempotency_key or str(uuid.uuid4())
+        video_name = self._upload(Path(request.source_video), f"studio-{prompt_id}-source.mp4", "video/mp4")
+        image_name = ""
+        if workflow.inputs.get("image"):
+            if request.last_frame is None:
+                raise ProviderError("This workflow starts from an image: the take's last frame could not be read.",
+                                    code="invalid_request")
+            image_name = self._upload_image(Path(request.last_frame), prompt_id)
+        graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
+                           source_video_name=video_name)
+        return self._queue_prompt(graph, prompt_id)
+
+    def _queue_prompt(self, graph: dict, prompt_id: str) -> str:
         body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
         response = self._send("POST", "/prompt", idempotent=False, json=body)
         if response.status_code == 400:
@@ -210,6 +246,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
         suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
         filename = f"studio-{prompt_id}{suffix}"
         content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(suffix, "image/png")
+        return self._upload(path, filename, content_type)
+
+    def _upload(self, path: Path, filename: str, content_type: str) -> str:
         response = self._send(
             "POST", "/upload/image", idempotent=True,
             files={"image": (filename, path.read_bytes(), content_type)},

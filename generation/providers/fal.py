@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from . import schemas
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobState,
     ListedModel,
@@ -147,6 +148,43 @@ FIRST_LAST_ENDPOINTS = {
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/first-last-frame-to-video",
 }
 
+# A finished take continues on the model's extend-video endpoint [docs: fal.ai/models/fal-ai/veo3.1/extend-video]:
+# input videos of at most 8 seconds, 16:9 or 9:16, +7 s; the answer is the extended video. The Fast tier
+# extends at 720p only [3p].
+EXTEND_ENDPOINTS = {
+    "fal-ai/veo3.1": "fal-ai/veo3.1/extend-video",
+    "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/extend-video",
+}
+EXTEND_SOURCE_MAX_SECONDS = 8.0
+EXTEND_720P_ONLY = {"fal-ai/veo3.1/fast"}
+
+
+def _video_data_uri(path: Path) -> str:
+    # fal takes a base64 data URI wherever it takes a file URL: the studio's own copy of the take is sent,
+    # so nothing depends on a provider URL that may have expired.
+    return f"data:video/mp4;base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def extend_problems(request: ExtendRequest) -> list[str]:
+    """Why fal's extend endpoint would refuse `request` (empty if it extends): checked before sending."""
+    problems = []
+    if request.model not in EXTEND_ENDPOINTS:
+        problems.append(f"fal has no extend endpoint for {request.model}.")
+    if request.seconds != 7:
+        problems.append(f"fal's Veo 3.1 extends a video by 7 seconds, not {request.seconds}.")
+    if request.source_seconds is not None and request.source_seconds > EXTEND_SOURCE_MAX_SECONDS + 0.05:
+        problems.append(f"fal's Veo 3.1 extends videos of at most 8 seconds; this take is "
+                        f"{request.source_seconds:.1f} s long.")
+    if request.model in EXTEND_720P_ONLY and min(request.width, request.height) != 720:
+        problems.append("fal's Veo 3.1 Fast extends 720p videos only.")
+    return problems
+
+
+def veo31_extend_input(request: ExtendRequest) -> dict:
+    """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
+    return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
+            "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
+
 
 @dataclass(frozen=True)
 class FalJob:
@@ -193,6 +231,7 @@ class FalProvider(HttpAdapter, Provider):
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
         model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
                       "price list",
     )
@@ -253,6 +292,34 @@ class FalProvider(HttpAdapter, Provider):
                               json=self.build_input(request), params=params)
         if response.is_error:
             raise self._fail(response, model=request.model)
+        try:
+            body = json_object(response, self.name)
+        except ProviderError:
+            body = {}
+        job = self._job_from(body)
+        encoded = job.encode()
+        if len(encoded) > JOB_ID_LIMIT:
+            try:  # best effort: the studio cannot track it
+                self._send("PUT", job.cancel_url, idempotent=True)
+            except ProviderError:
+                pass
+            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
+                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
+        return encoded
+
+    def extend(self, request: ExtendRequest) -> str:
+        """The model's extend-video endpoint, queued like any request (polled and fetched the same way)."""
+        if problems := extend_problems(request):
+            raise ProviderError(" ".join(problems), code="invalid_request")
+        if request.source_video is None:
+            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request))
+
+    def _queue(self, endpoint: str, inputs: dict) -> str:
+        params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
+        response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
+        if response.is_error:
+            raise self._fail(response)
         try:
             body = json_object(response, self.name)
         except ProviderError:

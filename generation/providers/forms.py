@@ -241,6 +241,9 @@ class ContinuityFields(forms.Form):
             self.fields.pop("end_frame", None)
         if not facts.sends_reference_images:
             self.fields.pop("reference_images", None)
+        if not facts.extends:
+            self.fields.pop("extend_seconds", None)
+            self.fields.pop("extend_returns", None)
 
     def clean_extend_seconds(self) -> list[int]:
         text = self.cleaned_data.get("extend_seconds") or ""
@@ -253,7 +256,8 @@ class ContinuityFields(forms.Form):
             data["reference_images"] = data["reference_images"] or 0
         if "end_frame" in data:
             data["end_frame"] = bool(data["end_frame"])
-        data["extend_returns"] = data.get("extend_returns") or ""
+        if "extend_returns" in self.fields:
+            data["extend_returns"] = data.get("extend_returns") or ""
         data["shot_timing"] = data.get("shot_timing") or ""
         return data
 
@@ -499,7 +503,7 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
-                   "end_image": "End frame image"}
+                   "end_image": "End frame image", "source_video": "Source video (the take it extends)"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")

@@ -19,6 +19,7 @@ import httpx
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
@@ -93,6 +94,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         # A gateway may forward to a provider that bills refused jobs: never assume it does not.
         bills_refused_jobs=True,
         model_source=ModelSource.REGISTERED,
+        extends=True,  # POST /videos/extensions: video[id] of a video the gateway made
         model_listing="the gateway's model list (GET /models), and LiteLLM's /model/info where the gateway has it",
     )
 
@@ -181,6 +183,24 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             raise ProviderError("The provider no longer has the video to remix.", code="expired")
         if response.is_error:
             raise self._fail(response)
+        return self._job_id(response)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """POST /videos/extensions, multipart as the SDK sends it (openai-python's VideoExtendParams):
+        `prompt`, `seconds` (a string: the new part's length) and `video` as a reference to the completed
+        video, `{"id": …}`, flattened `video[id]`. The answer is a Video whose content is the whole clip
+        ("for extensions, `seconds` is the stitched total duration")."""
+        if not request.source_job_id:
+            raise ProviderError(f"{self.name} extends only a video it made itself: this take has no video id "
+                                "there.", code="invalid_request")
+        fields = {"prompt": request.prompt, "seconds": str(request.seconds), "video[id]": request.source_job_id}
+        response = self._send("POST", "/videos/extensions", idempotent=False,
+                              files=[(name, (None, value)) for name, value in fields.items()],
+                              headers=self._idempotency(request.idempotency_key))
+        if response.status_code == 404:
+            raise ProviderError("The provider no longer has the video to extend.", code="expired")
+        if response.is_error:
+            raise self._fail(response, model=request.model)
         return self._job_id(response)
 
     def _job_id(self, response: httpx.Response) -> str:
@@ -343,8 +363,10 @@ LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched
 
 
 def _same_request(video: dict, probe: JobProbe) -> bool:
+    # An extension lists the stitched clip's length, not the seconds asked for.
+    seconds_match = bool(probe.extends) or str(video.get("seconds")) == str(probe.seconds)
     return (video.get("model") == probe.model and str(video.get("size")) == probe.size
-            and str(video.get("seconds")) == str(probe.seconds) and video.get("prompt") == probe.prompt
+            and seconds_match and video.get("prompt") == probe.prompt
             and (video.get("remixed_from_video_id") or "") == probe.remix_of)
 
 

@@ -9,6 +9,7 @@ from generation.models import ConnectionKind, Status
 from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
+from generation.renders.extension import extend_options as options_for_extending
 
 register = template.Library()
 
@@ -116,3 +117,10 @@ def scene_frames(scene) -> dict:
         except ValidationError as exc:
             frames[f"{role}_problem"] = " ".join(exc.messages)
     return frames
+
+
+@register.simple_tag
+def extend_options(take, scene) -> list:
+    """What the take can be extended by on its connection (each model and length, with its cost); [] when nothing
+    of its connection extends takes."""
+    return options_for_extending(take, scene.project.team)

@@ -37,6 +37,7 @@ class AuditAction(models.TextChoices):
     DECLARED_FICTIONAL = "declared_fictional", _("Character declared fictional")
     APPROVED_DESPITE_CHECKS = "approved_despite_checks", _("Approved despite failed checks")
     REMIXED_DESPITE_CHECKS = "remixed_despite_checks", _("Remixed despite failed checks")
+    EXTENDED_DESPITE_CHECKS = "extended_despite_checks", _("Extended despite failed checks")
     EXPORTED_DESPITE_CHECKS = "exported_despite_checks", _("Exported despite failed checks")
     GUEST_LINK_CREATED = "guest_link_created", _("Guest link created")
     GUEST_LINK_REVOKED = "guest_link_revoked", _("Guest link revoked")
@@ -61,7 +62,7 @@ AUDIT_AREAS = {
                                                       A.MEMBER_REMOVED, A.TRAINING_SET]),
     "consent": (_("Consent"), [A.CONSENT_GRANTED, A.CONSENT_CHANGED, A.CONSENT_REVOKED, A.DECLARED_FICTIONAL]),
     "overrides": (_("Overrides of failed checks"), [A.APPROVED_DESPITE_CHECKS, A.REMIXED_DESPITE_CHECKS,
-                                                   A.EXPORTED_DESPITE_CHECKS]),
+                                                   A.EXTENDED_DESPITE_CHECKS, A.EXPORTED_DESPITE_CHECKS]),
     "guests": (_("Guest links and downloads"), [A.GUEST_LINK_CREATED, A.GUEST_LINK_REVOKED, A.GUEST_DOWNLOADED]),
     "trash": (_("Scenes deleted forever"), [A.SCENES_DELETED_FOREVER, A.TRASH_EMPTIED, A.TRASH_PURGED]),
 }

@@ -51,6 +51,9 @@ NODES = {
                  "scheduler": None, "positive": None, "negative": None, "latent_image": None, "denoise": None},
     "VAEDecode": {"samples": None, "vae": None},
     "LoadImage": {"image": None},
+    # Video Helper Suite's loader: a video in the server's input folder (uploaded on /upload/image), as frames.
+    "VHS_LoadVideo": {"video": None, "force_rate": None, "custom_width": None, "custom_height": None,
+                      "frame_load_cap": None, "skip_first_frames": None, "select_every_nth": None},
     # LTX-Video's keyframe guide: frame_idx -1 pins the image as the last frame (first-last-frame workflows).
     "LTXVAddGuide": {"positive": None, "negative": None, "vae": None, "latent": None, "image": None,
                      "frame_idx": (-9999, 9999), "strength": None},
@@ -139,6 +142,10 @@ def validate(prompt, uploads: set) -> tuple[dict | None, dict | list]:
                 and inputs["image"] not in uploads:
             errors.append(_error("custom_validation_failed", "Custom validation failed for node",
                                  f"image - Invalid image file: {inputs['image']}", {"input_name": "image"}))
+        if node["class_type"] == "VHS_LoadVideo" and isinstance(inputs.get("video"), str) \
+                and inputs["video"] not in uploads:
+            errors.append(_error("custom_validation_failed", "Custom validation failed for node",
+                                 f"video - Invalid video file: {inputs['video']}", {"input_name": "video"}))
         if errors:
             node_errors[node_id] = {"errors": errors, "dependent_outputs": outputs,
                                     "class_type": node["class_type"]}

@@ -82,6 +82,34 @@ VEO_IMAGE = {**VEO, "image_url": (True, _is_image),
 # fal-ai/veo3.1/first-last-frame-to-video (and /fast): the video moves from one image to the other.
 VEO_FIRST_LAST = {**VEO, "first_frame_url": (True, _is_image), "last_frame_url": (True, _is_image),
                   "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
+def _is_video(v) -> bool:
+    """A URL, or a data URI holding an MP4 (fal decodes data URIs of files itself)."""
+    if isinstance(v, str) and v.startswith("https://"):
+        return True
+    prefix = "data:video/mp4;base64,"
+    if not (isinstance(v, str) and v.startswith(prefix)):
+        return False
+    try:
+        head = base64.b64decode(v[len(prefix):], validate=True)[:64]
+    except ValueError:
+        return False
+    return b"ftyp" in head
+
+
+# fal-ai/veo3.1/extend-video (and /fast) [docs]: a video of at most 8 s to continue, +7 s; Fast at 720p only.
+VEO_EXTEND = {
+    "prompt": (True, lambda v: isinstance(v, str) and 0 < len(v) <= 20000),
+    "video_url": (True, _is_video),
+    "duration": (False, lambda v: v == "7s"),
+    "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16")),
+    "resolution": (False, lambda v: v in ("720p", "1080p")),
+    "generate_audio": (False, lambda v: type(v) is bool),
+    "negative_prompt": (False, lambda v: isinstance(v, str)),
+    "seed": (False, lambda v: type(v) is int),
+    "auto_fix": (False, lambda v: type(v) is bool),
+    "safety_tolerance": (False, lambda v: v in ("1", "2", "3", "4", "5", "6")),
+}
+VEO_FAST_EXTEND = {**VEO_EXTEND, "resolution": (False, lambda v: v == "720p")}
 MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1": VEO,
     "fal-ai/veo3.1/fast": VEO,
@@ -89,6 +117,8 @@ MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1/fast/image-to-video": VEO_IMAGE,
     "fal-ai/veo3.1/first-last-frame-to-video": VEO_FIRST_LAST,
     "fal-ai/veo3.1/fast/first-last-frame-to-video": VEO_FIRST_LAST,
+    "fal-ai/veo3.1/extend-video": VEO_EXTEND,
+    "fal-ai/veo3.1/fast/extend-video": VEO_FAST_EXTEND,
     "bytedance/seedance-2.0/text-to-video": {
         "prompt": (True, lambda v: isinstance(v, str) and v),
         "duration": (False, lambda v: v in {str(s) for s in range(4, 16)}),

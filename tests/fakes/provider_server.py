@@ -476,6 +476,8 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
         return openai_create(fake, h, r)
     if parts == ["videos", "characters"] and r.method == "POST":
         return openai_character_create(fake, h, r)
+    if parts == ["videos", "extensions"] and r.method == "POST":
+        return openai_extend(fake, h, r)
     if parts == ["videos"] and r.method == "GET":
         return openai_list(fake, h, r)
     if parts == ["models"] and r.method == "GET":
@@ -608,6 +610,48 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     if fake.scenario == "forward-then-fail" and not fake.throttled:
         fake.throttled = True  # the backend made the job; the gateway lost its answer
         return openai_error(h, 502, "Bad gateway: the upstream connection was reset.", kind="server_error")
+    h.reply(200, video_object(job, "queued", 0))
+
+
+# POST /videos/extensions (openai-python's VideoExtendParams): multipart `prompt`, `seconds` (the new part:
+# "4", "8", "12", "16" or "20") and `video`, a completed video's reference `{"id": …}` (flattened `video[id]`)
+# or an uploaded file. The answer is a Video whose `seconds` is the stitched total.
+EXTEND_FIELDS = {"prompt", "seconds", "video[id]", "video"}
+EXTEND_SECONDS = {"4", "8", "12", "16", "20"}
+
+
+def openai_extend(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    fields = parse_multipart(r.headers.get("content-type", ""), r.body)
+    if fields is None:
+        return openai_error(h, 400, "Expected a multipart/form-data body.")
+    r.fields = fields
+    unknown = sorted(set(fields) - EXTEND_FIELDS)
+    if unknown:
+        return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
+                            code="unknown_parameter", param=unknown[0])
+    for name in ("prompt", "seconds"):
+        if not isinstance(fields.get(name), str) or not fields[name]:
+            return openai_error(h, 400, f"Missing required parameter: '{name}'.", param=name)
+    if fields["seconds"] not in EXTEND_SECONDS:
+        return openai_error(h, 400, f"Invalid value: '{fields['seconds']}'. Supported values are: "
+                            f"{', '.join(sorted(EXTEND_SECONDS, key=int))}.", code="invalid_value", param="seconds")
+    if ("video[id]" in fields) == ("video" in fields):
+        return openai_error(h, 400, "Give the video to extend once: a reference (video[id]) or a file (video).",
+                            param="video")
+    source = fake.jobs.get(fields.get("video[id]", ""))
+    if "video[id]" in fields and source is None:
+        return openai_error(h, 404, f"Video '{fields['video[id]']}' not found.", code="not_found")
+    if source is not None and fake.stage(source)[0] != "succeeded":
+        return openai_error(h, 400, "Only completed videos can be extended.", code="invalid_state", param="video")
+    refusal = fake.refusal()
+    if refusal:
+        return openai_error(h, refusal[0], "The server is overloaded." if refusal[0] == 503 else
+                            "Rate limit reached for requests.", headers=refusal[1])
+    base = source.fields if source is not None else {"model": "sora-2", "size": "1280x720", "seconds": "0"}
+    total = str(int(base.get("seconds") or 0) + int(fields["seconds"]))
+    base = {k: v for k, v in base.items() if k != "remix_of"}
+    job = fake.new_job(base.get("model", "sora-2"), {**base, "prompt": fields["prompt"], "seconds": total,
+                                                     "extends": fields.get("video[id]", "")})
     h.reply(200, video_object(job, "queued", 0))
 
 

@@ -7,6 +7,7 @@ way of every retiring model: deprecated with a date, warned about, chipped on th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from decimal import Decimal
@@ -28,7 +29,15 @@ from generation.models import (
     RetirementNotice,
     Status,
 )
-from generation.providers import catalog_sync, comfy_workflows, connections
+from generation.providers import (
+    ListedModel,
+    ModelListing,
+    catalog_diff,
+    catalog_sync,
+    comfy_workflows,
+    connections,
+)
+from generation.providers.runway import RunwayProvider
 from generation.renders import services
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.live.fragments import render_change
@@ -309,6 +318,37 @@ def test_runways_new_models_ask_the_owner_for_what_runway_does_not_say(team, own
     assert (added.durations, added.sizes, added.end_frame) == ([3, 5, 10, 15], ["1920x1080", "1080x1920", "1440x1440"],
                                                                True)
     assert added.input_schema == {}  # Runway's adapter writes every model's request itself
+
+
+def test_a_provider_that_cannot_extend_a_take_is_proposed_no_extension_lengths(team, owner, check, monkeypatch):
+    """Runway's adapter declares no extension (ProviderFacts.extends): lengths its listing gave would make a
+    take card offer an extension that fails, and an accepted new model would be refused for declaring them."""
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway", api_key="key")
+    before = {key: (row.proposed, row.current) for key, row in rows(check(runway)).items()}
+    listed = RunwayProvider.list_models
+
+    def with_extension_lengths(self, *, known=()):
+        listing = listed(self, known=known)
+        return dataclasses.replace(listing, models=tuple(
+            dataclasses.replace(model, extend_seconds=(5,)) for model in listing.models))
+
+    monkeypatch.setattr(RunwayProvider, "list_models", with_extension_lengths)
+    CatalogProposal.objects.update(requested_at=timezone.now() - catalog_sync.CHECK_AGAIN_AFTER)
+    found = rows(check(runway))
+
+    assert {key: (row.proposed, row.current) for key, row in found.items()} == before  # gen4.5 is not "changed"
+    kling = found["new", "kling3.0_pro"]
+    assert kling.proposed["extend_seconds"] == []
+    catalog_sync.proposed_changes_accept(connection=runway, user=owner, decisions={
+        kling.pk: catalog_sync.Decision(kling.fingerprint, price=Decimal("0.20"), durations=[5, 10])})
+    assert CatalogModel.objects.get(connection=runway, model_id="kling3.0_pro").extend_seconds == []
+
+
+def test_a_provider_that_extends_takes_is_still_proposed_its_listings_extension_lengths(fal):
+    (change,) = [f for f in catalog_diff.diff(fal, ModelListing(models=(ListedModel(FAST, extend_seconds=()),)))
+                 if f.model_id == FAST]
+    assert (change.change, change.proposed, change.current) == ("changed", {"extend_seconds": []},
+                                                                {"extend_seconds": [7]})
 
 
 def test_a_gateway_model_no_longer_served_is_gone_and_the_names_it_adds_are_listed_for_the_owner(
