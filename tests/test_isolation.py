@@ -417,7 +417,10 @@ def test_my_team_in_the_url_does_not_open_another_teams_connection_or_workflow(c
 
 def test_personal_pages_show_only_ones_own(client_for, outsider, project, objects):
     client = client_for(outsider)
-    assert project.name not in client.get(reverse("projects:project_list")).content.decode()
+    home = client.get(reverse("projects:project_list")).content.decode()
+    assert project.name not in home  # nor its cards' pictures, counts or who changed it last
+    assert reverse("generation:render_file", args=[objects["take"].pk, "thumbnail"]) not in home
+    assert 'data-testid="project-card"' not in home
     inbox = client.get(reverse("projects:inbox")).content.decode()
     assert "the mist" not in inbox and "rita" not in inbox
     assert "Eddie" not in client.get(reverse("projects:my_likeness")).content.decode()

@@ -37,6 +37,18 @@ def render_options(render_form, scene) -> list[dict]:
     return options
 
 
+@register.simple_tag
+def previz_target(render_form, scene) -> str:
+    """The render form's value for the free local previz of this scene (its size and length fit), or "".
+    The previz is the connection whose adapter is built in (its facts say so), not a kind compared here."""
+    for value, target in getattr(render_form, "targets", {}).items():
+        if ((facts := facts_for(target.connection.kind)) is not None and facts.built_in
+                and not target.model.problems_for(size=scene.size, seconds=scene.duration)
+                and not target.estimate(size=scene.size, seconds=scene.duration)):
+            return value
+    return ""
+
+
 @register.filter
 def finished_takes(takes) -> list:
     """Takes that can be watched side by side: finished and not withheld, newest first."""

@@ -44,7 +44,7 @@ def test_three_scenes_render_as_one_take_and_only_scene_2s_part_is_approved_and_
     expect(page.get_by_role("status")).to_contain_text("Booked one multi-shot take of scenes 1–3")
 
     for title in titles:  # the teammate's board: every frame follows the one take, live
-        expect(frame(rita, title).get_by_test_id("frame-status")).to_have_text("In review", timeout=LIVE)
+        expect(frame(rita, title).get_by_test_id("frame-status")).to_have_text("Ready for review", timeout=LIVE)
     assert rita.evaluate("window.__noReload") is True
     group = ShotGroup.objects.get()  # the double click booked once
     parts = list(group.parts.order_by("shot_index"))
