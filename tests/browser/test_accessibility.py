@@ -20,6 +20,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from projects.models import Membership, Role
@@ -93,6 +94,10 @@ def _sweep(browser, base_url: str, world: dict) -> dict:
                                world["studio"].guest_token)
         expect(guest.get_by_test_id("guest-take").first).to_be_visible()
         found["guest review", width] = violations(guest)
+        if width == "desktop":
+            # The check would pass on a page it could not read: show it finds a nameless button.
+            guest.evaluate("() => document.querySelector('main').appendChild(document.createElement('button'))")
+            found["a nameless button", width] = violations(guest)
         guest.context.close()
         context.close()
     return found
@@ -157,3 +162,106 @@ def swept(request, django_db_setup, django_db_blocker, tmp_path_factory, browser
 def test_no_critical_or_serious_violation_on_a_main_page(swept, name, width):
     found = swept[name, width]
     assert not found, f"axe-core on {name} at {WIDTHS[width]['width']} px:\n{described(found)}"
+
+
+def test_the_sweep_finds_a_nameless_button(swept):
+    assert [v["id"] for v in swept["a nameless button", "desktop"]] == ["button-name"]
+
+
+# Keyboard and focus: each test below builds its own small world, as every browser test does.
+
+@pytest.fixture
+def studio(project, owner, editor, reviewer, make_scene, finished_take):
+    return furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
+                   finished_take=finished_take)
+
+
+def tab_to(page: Page, selector: str, *, most: int = 80, backwards: bool = False) -> None:
+    """Press Tab (or Shift+Tab) until the focused element matches `selector`, as a keyboard user would."""
+    for _ in range(most):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate("s => !!document.activeElement && document.activeElement.matches(s)", selector):
+            return
+    pytest.fail(f"{selector} was not reached in {most} presses of Tab")
+
+
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+
+
+def board_titles(page: Page) -> list[str]:
+    return page.get_by_test_id("frame-title").all_inner_texts()
+
+
+def test_a_frame_moves_earlier_with_the_keyboard_alone(page: Page, live_server, owner, studio):
+    log_in(page, live_server.url, owner)
+    open_page(page, live_server.url + main_pages(studio)["board"])
+    assert board_titles(page) == ["Opening: the harbour at dawn", "The storm rolls in", "Safe inside"]
+    third = studio.scenes[2]
+    # The drag handle is for the mouse; the keyboard opens the frame and moves it from its panel.
+    tab_to(page, f"#frame-{third.pk} .frame-open")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("panel-close")).to_be_visible()
+    tab_to(page, "#scene-panel button[aria-label^='Earlier']")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("frame-title")).to_have_text(
+        ["Opening: the harbour at dawn", "Safe inside", "The storm rolls in"])
+    # Focus stays on the button through the board's redraw: Enter again moves it again.
+    expect(page.locator("#scene-panel button[aria-label^='Earlier']")).to_be_focused()
+    page.wait_for_function(SETTLED)  # as a person would: the redrawn board is in place
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("frame-title")).to_have_text(
+        ["Safe inside", "Opening: the harbour at dawn", "The storm rolls in"])
+    third.refresh_from_db()
+    assert third.number == 1
+
+
+def test_the_players_shortcuts_are_behind_a_named_button_the_keyboard_reaches(page: Page, live_server, owner,
+                                                                              studio):
+    log_in(page, live_server.url, owner)
+    open_page(page, live_server.url + main_pages(studio)["review"])
+    button = page.get_by_role("button", name="Keyboard shortcuts")
+    expect(button).to_have_count(1)
+    tab_to(page, "[data-testid=player-help-toggle]")
+    expect(button).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    shortcuts = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(shortcuts).to_be_visible()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    for key in ("J / K / L", "← / →", "I / O", "C", "?"):
+        expect(shortcuts.locator("kbd", has_text=key).first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(shortcuts).to_be_hidden()
+
+
+# The focused element shows an outline, or (a frame, a project card) the card around it does.
+FOCUS_SHOWN = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return null;
+    const ring = [el, el.closest('.frame, .project-card')].filter(Boolean).map(n => getComputedStyle(n))
+        .find(style => style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2);
+    const name = el.tagName.toLowerCase() + (el.dataset.testid ? `[${el.dataset.testid}]` : '')
+        + ' ' + (el.getAttribute('aria-label') || el.textContent || '').trim().slice(0, 30);
+    return {name, shown: !!ring};
+}"""
+
+
+@pytest.mark.parametrize("name", ["board", "review", "play all", "spend"])
+def test_every_control_the_keyboard_reaches_shows_it_is_focused(page: Page, live_server, owner, studio, name):
+    log_in(page, live_server.url, owner)
+    open_page(page, live_server.url + main_pages(studio)[name])
+    unmarked = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUS_SHOWN)
+        if focused and not focused["shown"]:
+            unmarked.append(focused["name"])
+    assert not unmarked, f"focused without a visible outline on {name}: {unmarked}"
+
+
+def test_the_focus_check_sees_a_control_whose_outline_is_taken_away(page: Page, live_server, owner, studio):
+    log_in(page, live_server.url, owner)
+    open_page(page, live_server.url + reverse("projects:project_list"))
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUS_SHOWN)["shown"]
+    page.evaluate("() => { document.activeElement.style.outline = 'none'; }")
+    assert not page.evaluate(FOCUS_SHOWN)["shown"]
