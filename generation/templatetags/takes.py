@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
-from generation.models import ConnectionKind, Status
+from generation.models import Status
 from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
@@ -39,9 +39,10 @@ def render_options(render_form, scene) -> list[dict]:
 
 @register.simple_tag
 def previz_target(render_form, scene) -> str:
-    """The render form's value for the free local previz of this scene (its size and length fit), or ""."""
+    """The render form's value for the free local previz of this scene (its size and length fit), or "".
+    The previz is the connection whose adapter is built in (its facts say so), not a kind compared here."""
     for value, target in getattr(render_form, "targets", {}).items():
-        if (target.connection.kind == ConnectionKind.LOCAL
+        if ((facts := facts_for(target.connection.kind)) is not None and facts.built_in
                 and not target.model.problems_for(size=scene.size, seconds=scene.duration)
                 and not target.estimate(size=scene.size, seconds=scene.duration)):
             return value
