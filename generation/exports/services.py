@@ -17,6 +17,7 @@ from pathlib import Path
 
 import c2pa
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -34,9 +35,11 @@ from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
 from generation.renders import checks
 from generation.renders.services import form_key
+from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.audit import audit_record, take_label
 from projects.models import AuditAction, Comment, DialogueLine
+from projects.review import playall
 from projects.review import services as review
 from projects.storyboard.casting import scene_lines
 
@@ -231,6 +234,7 @@ def _build(export: Export) -> None:
         notes = review_notes([p.take for p in plan.included])
         clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
+        sound, _mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
 
         archive = workdir / f"{base}-export.zip"
         board = workdir / f"{base}-storyboard.pdf"
@@ -246,7 +250,7 @@ def _build(export: Export) -> None:
                 ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
         package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
                               name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
-                              layout=export.pdf_layout)
+                              layout=export.pdf_layout, sound=sound)
 
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
@@ -303,17 +307,43 @@ def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
 
 
 def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *, name: str, title: str,
-                   subtitle: str, layout: str) -> dict:
+                   subtitle: str, layout: str, sound: export_package.CutSound | None = None) -> dict:
     """The ZIP, the PDF and the CSV, from plain data only (this runs on the export's side thread)."""
     timings = {}
     started = time.perf_counter()
-    export_package.write_zip(clips, archive, timeline_name=name)
+    export_package.write_zip(clips, archive, timeline_name=name, sound=sound)
     notes_csv.write_text(export_package.comments_csv(clips), encoding="utf-8")
     timings["zip"] = time.perf_counter() - started
     started = time.perf_counter()
     export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle, layout=layout)
     timings["pdf"] = time.perf_counter() - started
     return timings
+
+
+def _cut_sound(project, plan: ExportPlan, clips, workdir: Path):
+    """The cut's voice-over and bed, laid out on the exported clips' own lengths (as Play all lays
+    them out on its sequence): the stems written as WAV beside the cut, the captions, and the mixed
+    samples (None when the cut has no lines and no bed). A recording whose person's consent was
+    revoked is never in it: the engine's voice speaks that line (playall.sound_recipe)."""
+    entries, at = [], 0.0
+    for planned, clip in zip(plan.included, clips):
+        entries.append(playall.PlayEntry(scene=planned.scene, take=planned.take, kind=playall.APPROVED,
+                                         start=at, duration=clip.duration))
+        at += clip.duration
+    recipe = playall.sound_recipe(project, entries)
+    has_lines = any(stop["lines"] for stop in recipe["stops"])
+    if not has_lines and not recipe.get("bed"):
+        return None, None
+    made = playall.recipe_sound(recipe, storage=default_storage)
+    stems = {}
+    for name, samples, present in (("dialogue", made.dialogue, has_lines), ("bed", made.bed, bool(recipe.get("bed")))):
+        if present:
+            stems[name] = workdir / f"{name}.wav"
+            stems[name].write_bytes(wav_bytes(samples))
+    sound = export_package.CutSound(seconds=at, dialogue=stems.get("dialogue"), bed=stems.get("bed"),
+                                    cues=tuple(made.cues), srt=playall.captions_srt(made.cues),
+                                    vtt=playall.captions_vtt(made.cues))
+    return sound, made
 
 
 def _claim_generator() -> str:

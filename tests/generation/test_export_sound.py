@@ -1,0 +1,134 @@
+"""The export carries the board's sound: the ZIP holds the stems (dialogue, bed) as WAV, the lines as SRT
+and WebVTT captions with their speakers, and the OTIO timeline gains the audio tracks."""
+
+import io
+import re
+import uuid
+import zipfile
+
+import numpy as np
+import opentimelineio as otio
+import pytest
+from django.core.files.base import ContentFile
+
+from generation.exports import services as exports
+from generation.models import ExportStatus
+from generation.sound.audio import SAMPLE_RATE, read_wav, wav_bytes
+from projects.models import SoundBed, SoundStatus
+from projects.review.services import take_approve
+from projects.storyboard.dialogue import services as dialogue
+from tests.sound.helpers import band_energy, tone
+
+BED_HZ = 60  # under any voice: the bed is told from speech by its band
+
+
+@pytest.fixture
+def spoken_cut(project, make_scene, finished_take, reviewer, owner, django_capture_on_commit_callbacks):
+    """Dawn (2 s, a line), Night (2 s, no line), Storm (3 s, a line), each approved; a bed under it all."""
+    scenes = [make_scene(title=t, duration=d) for t, d in (("Dawn", 2), ("Night", 2), ("Storm", 3))]
+    for scene in scenes:
+        take_approve(take=finished_take(scene), user=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        dialogue.dialogue_line_add(scene=scenes[0], user=owner, speaker=(None, "ANNA"), text="Is the boat ready?")
+        dialogue.dialogue_line_add(scene=scenes[2], user=owner, speaker=(None, "BOB"), text="Nearly, give me a minute.")
+    bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY, level_db=-6, duck_db=-20, start_at=0)
+    for field in (bed.original, bed.audio):
+        field.save("bed.wav", ContentFile(wav_bytes(tone(30, freq=BED_HZ, amplitude=0.3))), save=False)
+    bed.save()
+    return scenes
+
+
+def export_of(project, user, capture):
+    with capture(execute=True):
+        export, _ = exports.export_create(project=project, user=user, idempotency_key=uuid.uuid4())
+    export.refresh_from_db()
+    assert export.status == ExportStatus.SUCCEEDED, export.error_message
+    return export
+
+
+def members(export) -> dict[str, bytes]:
+    with zipfile.ZipFile(export.zip.path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def srt_cues(text: str) -> list[tuple[float, float, str]]:
+    def seconds(stamp):
+        h, m, rest = stamp.split(":")
+        s, ms = rest.split(",")
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    return [(seconds(a), seconds(b), words) for a, b, words in
+            re.findall(r"(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})\n(.+)", text)]
+
+
+def window(samples, start, end):
+    return samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+
+
+def rms(samples) -> float:
+    return float(np.sqrt(np.mean(np.square(samples))))
+
+
+def test_the_zip_carries_the_stems_and_the_captions_of_every_line_with_its_speaker(
+        project, owner, spoken_cut, django_capture_on_commit_callbacks):
+    files = members(export_of(project, owner, django_capture_on_commit_callbacks))
+    assert {"sound/dialogue.wav", "sound/bed.wav", "captions.srt", "captions.vtt"} <= set(files)
+    srt = srt_cues(files["captions.srt"].decode())
+    assert [words for _a, _b, words in srt] == ["ANNA: Is the boat ready?", "BOB: Nearly, give me a minute."]
+    vtt = files["captions.vtt"].decode()
+    assert vtt.startswith("WEBVTT") and vtt.count(" --> ") == 2 and "BOB: Nearly, give me a minute." in vtt
+    # Both stems last as long as the cut (2 + 2 + 3 s).
+    for name in ("sound/dialogue.wav", "sound/bed.wav"):
+        assert len(read_wav(io.BytesIO(files[name]))) == pytest.approx(7 * SAMPLE_RATE, abs=SAMPLE_RATE // 20)
+
+
+def test_the_exported_dialogue_is_speech_where_the_srt_says_and_silence_elsewhere(
+        project, owner, spoken_cut, django_capture_on_commit_callbacks):
+    files = members(export_of(project, owner, django_capture_on_commit_callbacks))
+    speech = read_wav(io.BytesIO(files["sound/dialogue.wav"]))
+    (a_start, a_end, _), (b_start, b_end, _) = srt_cues(files["captions.srt"].decode())
+    # Anna speaks in Dawn (from 0.5 s, the pause), Bob in Storm, which starts at 4 s of the cut.
+    assert a_start == pytest.approx(0.5, abs=0.002) and b_start == pytest.approx(4.5, abs=0.002)
+    for start, end in ((a_start, a_end), (b_start, b_end)):
+        assert band_energy(window(speech, start + 0.05, end - 0.05)) > 1e-4
+        # The SRT's times are the mix's: the speech starts and ends with the cue, not a frame later.
+        assert rms(window(speech, start - 0.1, start - 0.005)) < 0.003
+        assert rms(window(speech, end + 0.03, end + 0.1)) < 0.003
+        assert rms(window(speech, start, start + 0.15)) > 0.003
+    assert rms(window(speech, a_end + 0.05, b_start - 0.05)) < 0.003  # Night: no line
+    # The bed runs under it all, ducked under the lines.
+    bed = read_wav(io.BytesIO(files["sound/bed.wav"]))
+    alone = band_energy(window(bed, 2.5, 3.5), low=BED_HZ - 5, high=BED_HZ + 5)
+    under = band_energy(window(bed, a_start + 0.3, a_start + 1.3), low=BED_HZ - 5, high=BED_HZ + 5)
+    assert alone > 0 and under < alone / 30
+
+
+def test_the_otio_timeline_gains_the_dialogue_and_bed_tracks_with_the_lines_ranges(
+        project, owner, spoken_cut, django_capture_on_commit_callbacks):
+    files = members(export_of(project, owner, django_capture_on_commit_callbacks))
+    timeline = otio.adapters.read_from_string(files["timeline.otio"].decode(), "otio_json")
+    assert [t.name for t in timeline.audio_tracks()] == ["Dialogue", "Sound bed"]
+    assert [c.name for c in timeline.video_tracks()[0].find_clips()] == ["Dawn", "Night", "Storm"]
+    dialogue_track, bed_track = timeline.audio_tracks()
+    lines = list(dialogue_track.find_clips())
+    assert [c.name for c in lines] == ["ANNA: Is the boat ready?", "BOB: Nearly, give me a minute."]
+    for clip, (start, end, _words) in zip(lines, srt_cues(files["captions.srt"].decode())):
+        placed = dialogue_track.range_of_child(clip)
+        assert placed.start_time.to_seconds() == pytest.approx(start, abs=1 / 24)
+        assert placed.end_time_exclusive().to_seconds() == pytest.approx(end, abs=1 / 24)
+        assert clip.media_reference.target_url == "sound/dialogue.wav"
+        assert clip.source_range.start_time.to_seconds() == pytest.approx(start, abs=1 / 24)  # same time in the stem
+    (bed,) = bed_track.find_clips()
+    assert bed.media_reference.target_url == "sound/bed.wav"
+    assert bed_track.range_of_child(bed).duration.to_seconds() == pytest.approx(7.0, abs=1 / 24)
+    # The EDL stays one picture track with its reels (CMX 3600 has no place for a line's words).
+    assert "S001T001" in files["timeline.edl"].decode()
+
+
+def test_a_cut_without_lines_or_bed_carries_no_empty_stems(project, owner, make_scene, finished_take, reviewer,
+                                                           django_capture_on_commit_callbacks):
+    take_approve(take=finished_take(make_scene(title="Quiet")), user=reviewer)
+    files = members(export_of(project, owner, django_capture_on_commit_callbacks))
+    assert not {"sound/dialogue.wav", "sound/bed.wav", "captions.srt", "captions.vtt"} & set(files)
+    timeline = otio.adapters.read_from_string(files["timeline.otio"].decode(), "otio_json")
+    assert list(timeline.audio_tracks()) == []
