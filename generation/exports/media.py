@@ -352,3 +352,52 @@ def _encode_at(stream, frame, index: int, mux) -> None:
     frame.pts = index
     frame.time_base = stream.codec_context.time_base
     mux(stream.encode(frame))
+
+
+# --- The cut's sound --------------------------------------------------------------------------
+
+
+def audio_of(path: Path) -> np.ndarray | None:
+    """The file's sound as mono float32 at 48 kHz (the takes' own sound, stitched), or None when it has none."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        parts = []
+        for frame in container.decode(container.streams.audio[0]):
+            frame.pts = None  # resample by count: the stitched clips' priming must not shift the sound
+            parts.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
+        parts.extend(out.to_ndarray()[0] for out in resampler.resample(None))
+    return np.concatenate(parts).astype(np.float32) if parts else None
+
+
+def with_sound(src: Path, dst: Path, samples: np.ndarray, *, seconds: float) -> None:
+    """`dst` = `src`'s picture, stream-copied, with `samples` (mono 48 kHz) as its only sound, AAC,
+    cut or padded with silence to `seconds` (the picture's length)."""
+    length = int(round(seconds * AUDIO_RATE))
+    pcm = np.zeros(length, np.float32)
+    pcm[:min(length, len(samples))] = samples[:length]
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+        v_in = source.streams.video[0]
+        v_out = out.add_stream_from_template(v_in)
+        a_out = out.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+        a_out.codec_context.bit_rate = 128_000
+        at = 0  # the next sample to encode: sound is written as the picture advances (interleaved, not buffered)
+
+        def sound_until(t: float) -> None:
+            nonlocal at
+            while at < length and at < t * AUDIO_RATE:
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[None, at:at + AUDIO_CHUNK]),
+                                                   format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = AUDIO_RATE, at
+                out.mux(a_out.encode(frame))
+                at += AUDIO_CHUNK
+
+        for packet in source.demux(v_in):
+            if packet.dts is None:
+                continue
+            sound_until(float(packet.dts * v_in.time_base) + 0.5)
+            packet.stream = v_out
+            out.mux_one(packet)
+        sound_until(math.inf)
+        out.mux(a_out.encode(None))

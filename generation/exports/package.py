@@ -202,6 +202,21 @@ class CutSigner:
         for archive in archives:
             self.builder.add_ingredient_from_archive(io.BytesIO(archive))
 
+    def add_sound(self, sound: CutSound, *, voice: dict, bed: dict) -> None:
+        """The voice-over and the bed as ingredients of the cut (after `add_ingredients`), each placed
+        by an action saying what it is: `voice` names the engine's voices and each recorded line with
+        the consent grant it was used under; `bed`, the bed's file. With each stem's SHA-256."""
+        for label, path, title, facts in ((VOICE_INGREDIENT, sound.dialogue, "Voice-over (dialogue stem)", voice),
+                                          (BED_INGREDIENT, sound.bed, "Sound bed", bed)):
+            if path is None:
+                continue
+            with open(path, "rb") as stem:
+                self.builder.add_ingredient({"title": title, "relationship": "componentOf", "label": label,
+                                             "format": WAV}, WAV, stem)
+            self.builder.add_action({"action": "c2pa.placed", "description": f"{title}, mixed into the cut.",
+                                     "parameters": {"ingredientIds": [label], **facts,
+                                                    "stem": {"alg": "sha256", "hash": _sha256(path)}}})
+
     def sign(self, *, src: Path, dst: Path, identity: SigningIdentity, how: str) -> None:
         """Write `dst` = `src` + the manifest. `how` says in words what was done to the takes."""
         self.builder.add_action({"action": "c2pa.edited", "softwareAgent": self.generator,
@@ -236,6 +251,7 @@ class CutSound:
     cues: tuple = ()
     srt: str = ""
     vtt: str = ""
+    recipe: dict = field(default_factory=dict, compare=False)  # what it was made of (playall.sound_recipe)
 
     @property
     def files(self) -> list[tuple[str, Path]]:
@@ -243,6 +259,16 @@ class CutSound:
 
 
 DIALOGUE_STEM, BED_STEM = "sound/dialogue.wav", "sound/bed.wav"
+VOICE_INGREDIENT, BED_INGREDIENT = "studio-voice-over", "studio-sound-bed"
+WAV = "audio/wav"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _audio_tracks(sound: CutSound, *, rate: float) -> list[otio.schema.Track]:

@@ -33,12 +33,15 @@ from generation.previz import animatic
 from generation.previz.jobs import claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
+from generation.provenance.take_signing import consent_entry
 from generation.renders import checks
 from generation.renders.services import form_key
+from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.audit import audit_record, take_label
-from projects.models import AuditAction, Comment, DialogueLine
+from projects.characters.consent import consent_state
+from projects.models import AuditAction, Character, Comment, DialogueLine
 from projects.review import playall
 from projects.review import services as review
 from projects.storyboard.casting import scene_lines
@@ -234,7 +237,11 @@ def _build(export: Export) -> None:
         notes = review_notes([p.take for p in plan.included])
         clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
-        sound, _mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
+        sound, mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
+        picture = workdir / "stitched.mp4"
+        if mixed is not None:  # the cut carries the mix: the voice-over and bed over the takes' own sound
+            picture = workdir / "scored.mp4"
+            timed("mix", 72, lambda: _score(project, workdir / "stitched.mp4", picture, mixed, stitched.duration))
 
         archive = workdir / f"{base}-export.zip"
         board = workdir / f"{base}-storyboard.pdf"
@@ -243,6 +250,8 @@ def _build(export: Export) -> None:
                     f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
         panels = _panels(plan, clips, workdir)
         archives = timed("ingredients", 72, manifest.result)  # waiting for them, if not added yet
+        if sound is not None:
+            signer.add_sound(sound, **_sound_facts(sound.recipe, project))
         for planned, take, written, was in zip(plan.included, approved, archives, prepared):
             # Approved before archives existed, renamed since, or new anchors (an override's archive
             # is of its re-signed clip: written for this export only).
@@ -255,7 +264,9 @@ def _build(export: Export) -> None:
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
                else f"re-encoded to {width}×{height} ({stitched.reason})")
-        timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
+        if mixed is not None:
+            how += ", with the voice-over and sound bed mixed over the takes' own sound"
+        timed("sign", 85, lambda: signer.sign(src=picture, dst=mp4,
                                               identity=provenance.studio_identity(), how=how))
         # Only what this thread still waits for counts: the rest overlapped the signing.
         package_timings = timed("package", 97, package.result)
@@ -342,8 +353,37 @@ def _cut_sound(project, plan: ExportPlan, clips, workdir: Path):
             stems[name].write_bytes(wav_bytes(samples))
     sound = export_package.CutSound(seconds=at, dialogue=stems.get("dialogue"), bed=stems.get("bed"),
                                     cues=tuple(made.cues), srt=playall.captions_srt(made.cues),
-                                    vtt=playall.captions_vtt(made.cues))
+                                    vtt=playall.captions_vtt(made.cues), recipe=recipe)
     return sound, made
+
+
+def _score(project, src: Path, dst: Path, made: playall.SequenceSound, seconds: float) -> None:
+    """The stitched cut with its sound replaced by the mix: voice-over, bed, and the takes' own sound at
+    the project's level for it (as Play all plays them)."""
+    takes = export_media.audio_of(src)
+    under = mixing.level(takes, project.take_audio_level_db) if takes is not None else None
+    export_media.with_sound(src, dst, mixing.mix(made.dialogue, made.bed, under), seconds=seconds)
+
+
+def _sound_facts(recipe: dict, project) -> dict:
+    """What the cut's manifest says of its sound: the engine's voices, each recorded line with the
+    consent grant in force for the person whose voice it is, the bed's file."""
+    said = [item for stop in recipe["stops"] for item in stop["lines"]]
+    people = {c.pk: c for c in Character.objects.filter(pk__in={i.get("character") for i in said} - {None})}
+    recorded = []
+    for item in said:
+        if not item.get("recording"):
+            continue
+        character = people.get(item.get("character"))
+        grant = consent_state(character).grant if character is not None and character.is_person else None
+        recorded.append({"line": item["line"], "speaker": item["speaker"],
+                         **(consent_entry(character.pk, grant) if character is not None
+                            else {"character": None, "grant": None, "sha256": None})})
+    voice = {"engine": speech.ENGINE, "voices": sorted({i["voice"] for i in said if not i.get("recording")}),
+             "recorded": recorded}
+    bed = recipe.get("bed") or {}
+    return {"voice": voice, "bed": {"file": bed.get("audio", ""), "start_at": bed.get("start_at"),
+                                    "level_db": bed.get("level_db")}}
 
 
 def _claim_generator() -> str:

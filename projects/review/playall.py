@@ -95,6 +95,7 @@ def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict:
                     and not recording_withheld(recording, project=project)):
                 item["recording"] = recording.audio.name
                 item["seconds"] = recording.seconds
+                item["character"] = recording.character_id  # whose voice, when a person's (their consent)
             said.append(item)
         stops.append({"scene": entry.scene.pk, "take": entry.take.pk if entry.take else None,
                       "start": round(entry.start, 3), "duration": round(entry.duration, 3), "lines": said})

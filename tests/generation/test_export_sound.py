@@ -1,11 +1,15 @@
 """The export carries the board's sound: the ZIP holds the stems (dialogue, bed) as WAV, the lines as SRT
 and WebVTT captions with their speakers, and the OTIO timeline gains the audio tracks."""
 
+import hashlib
 import io
+import json
 import re
 import uuid
 import zipfile
 
+import av
+import c2pa
 import numpy as np
 import opentimelineio as otio
 import pytest
@@ -13,11 +17,15 @@ from django.core.files.base import ContentFile
 
 from generation.exports import services as exports
 from generation.models import ExportStatus
+from generation.provenance.credentials import studio_ca_from_settings
 from generation.sound.audio import SAMPLE_RATE, read_wav, wav_bytes
-from projects.models import SoundBed, SoundStatus
+from projects.characters import consent
+from projects.models import CharacterKind, Role, SoundBed, SoundStatus
 from projects.review.services import take_approve
 from projects.storyboard.dialogue import services as dialogue
-from tests.sound.helpers import band_energy, tone
+from projects.storyboard.sound import recordings
+from tests.factories import photo
+from tests.sound.helpers import band_energy, tone, upload, wav
 
 BED_HZ = 60  # under any voice: the bed is told from speech by its band
 
@@ -132,3 +140,113 @@ def test_a_cut_without_lines_or_bed_carries_no_empty_stems(project, owner, make_
     assert not {"sound/dialogue.wav", "sound/bed.wav", "captions.srt", "captions.vtt"} & set(files)
     timeline = otio.adapters.read_from_string(files["timeline.otio"].decode(), "otio_json")
     assert list(timeline.audio_tracks()) == []
+
+
+# --- The cut MP4 carries the mix; its manifest names the voice and the bed ---------------------------
+
+
+def mp4_sound(export) -> np.ndarray:
+    with av.open(export.mp4.path) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+        return np.concatenate([o.to_ndarray()[0] for f in container.decode(audio=0) for o in resampler.resample(f)])
+
+
+def manifest_of(export) -> tuple[dict, dict]:
+    with open(export.mp4.path, "rb") as source, c2pa.Context.from_dict({
+            "trust": {"user_anchors": studio_ca_from_settings().decode()}}) as context, \
+            c2pa.Reader.try_create("video/mp4", source, None, context) as reader:
+        store = json.loads(reader.json())
+    return store, store["manifests"][store["active_manifest"]]
+
+
+def placed(manifest: dict, title: str) -> dict:
+    """The parameters of the action that placed the ingredient called `title` in the cut."""
+    (ingredient,) = [i for i in manifest["ingredients"] if i["title"] == title]
+    actions = [a for assertion in manifest["assertions"] if assertion["label"].startswith("c2pa.actions")
+               for a in assertion["data"]["actions"]]
+    (action,) = [a for a in actions if a["action"] == "c2pa.placed" and any(
+        ref["url"].endswith("/" + ingredient["label"]) for ref in a["parameters"].get("ingredients", []))]
+    return action["parameters"]
+
+
+def test_the_cut_mp4_carries_the_mix_speech_at_the_lines_the_bed_beneath(
+        project, owner, spoken_cut, django_capture_on_commit_callbacks):
+    project.take_audio_level_db = -60  # the takes' own pad tone far under: what is heard is the mix
+    project.save(update_fields=["take_audio_level_db"])
+    export = export_of(project, owner, django_capture_on_commit_callbacks)
+    sound = mp4_sound(export)
+    assert len(sound) == pytest.approx(7 * SAMPLE_RATE, abs=SAMPLE_RATE // 10)
+    (a_start, a_end, _), (b_start, b_end, _) = srt_cues(members(export)["captions.srt"].decode())
+    quiet = band_energy(window(sound, a_end + 0.2, b_start - 0.2))  # Night: the bed alone, below the band
+    for start, end in ((a_start, a_end), (b_start, b_end)):
+        assert band_energy(window(sound, start + 0.05, end - 0.05)) > 100 * max(quiet, 1e-9)
+    assert band_energy(window(sound, 2.5, 3.5), low=BED_HZ - 5, high=BED_HZ + 5) > 1e-3  # the bed is there
+    with av.open(export.mp4.path) as container:  # the picture is the takes', untouched
+        assert sum(1 for _ in container.decode(video=0)) == 7 * 24
+
+
+def test_the_cut_keeps_the_takes_own_sound_at_the_projects_level(project, owner, spoken_cut,
+                                                                 django_capture_on_commit_callbacks):
+    loud = mp4_sound(export_of(project, owner, django_capture_on_commit_callbacks))
+    project.take_audio_level_db = -60
+    project.save(update_fields=["take_audio_level_db"])
+    soft = mp4_sound(export_of(project, owner, django_capture_on_commit_callbacks))
+    # Night has no line: there only the takes' pad tone and the bed sound; the pad goes with the level.
+    assert band_energy(window(loud, 2.2, 3.8), low=100, high=2000) > 100 * band_energy(
+        window(soft, 2.2, 3.8), low=100, high=2000)
+
+
+def test_the_manifest_lists_the_voice_and_the_bed_as_ingredients(project, owner, spoken_cut,
+                                                                  django_capture_on_commit_callbacks):
+    export = export_of(project, owner, django_capture_on_commit_callbacks)
+    store, manifest = manifest_of(export)
+    titles = [i["title"] for i in manifest["ingredients"]]
+    assert "Voice-over (dialogue stem)" in titles and "Sound bed" in titles
+    assert sum(1 for t in titles if t not in ("Voice-over (dialogue stem)", "Sound bed")) == 3  # the takes
+    files = members(export)
+    voice = placed(manifest, "Voice-over (dialogue stem)")
+    assert voice["engine"].startswith("eSpeak NG") and voice["recorded"] == [] and len(voice["voices"]) == 2
+    assert voice["stem"]["hash"] == hashlib.sha256(files["sound/dialogue.wav"]).hexdigest()
+    bed = placed(manifest, "Sound bed")
+    assert bed["stem"]["hash"] == hashlib.sha256(files["sound/bed.wav"]).hexdigest()
+    assert store.get("validation_state") in ("Trusted", "Valid")
+
+
+@pytest.fixture
+def maya(team, make_member):
+    person = make_member(team, Role.EDITOR, "maya")
+    return consent.character_create(team=team, user=person, name="Maya", kind=CharacterKind.PERSON,
+                                    person=person, images=[photo()])
+
+
+RECORDED_HZ = 1000  # her "voice": a steady tone no engine voice holds
+
+
+def test_a_recorded_voice_goes_out_with_its_grant_and_never_once_consent_is_revoked(
+        project, owner, spoken_cut, maya, django_capture_on_commit_callbacks):
+    grant = consent.consent_grant(character=maya, user=maya.person, covers_voice=True)
+    storm = spoken_cut[2]
+    with django_capture_on_commit_callbacks(execute=True):
+        line = dialogue.dialogue_line_add(scene=storm, user=owner, speaker=(maya, "Maya"), text="Cast off!")
+        recordings.line_recording_upload(line=line, user=owner,
+                                         upload=upload(wav(tone(1.0, freq=RECORDED_HZ, amplitude=0.3))))
+
+    def her_tone(export) -> float:
+        files = members(export)
+        (start, end, _), = [c for c in srt_cues(files["captions.srt"].decode()) if c[2].startswith("Maya")]
+        speech = read_wav(io.BytesIO(files["sound/dialogue.wav"]))
+        stretch = window(speech, start + 0.05, end - 0.05)
+        return band_energy(stretch, low=RECORDED_HZ - 10, high=RECORDED_HZ + 10) / max(band_energy(stretch), 1e-12)
+
+    with_consent = export_of(project, owner, django_capture_on_commit_callbacks)
+    assert her_tone(with_consent) > 0.9  # her recording is the line
+    (recorded,) = placed(manifest_of(with_consent)[1], "Voice-over (dialogue stem)")["recorded"]
+    assert (recorded["character"], recorded["grant"]) == (maya.pk, grant.pk) and len(recorded["sha256"]) == 64
+
+    consent.consent_revoke(character=maya, user=maya.person)
+    without = export_of(project, owner, django_capture_on_commit_callbacks)
+    assert her_tone(without) < 0.2  # the engine speaks her line: her voice is not in the export
+    assert "Maya: Cast off!" in members(without)["captions.srt"].decode()
+    assert placed(manifest_of(without)[1], "Voice-over (dialogue stem)")["recorded"] == []
+    with zipfile.ZipFile(without.zip.path) as archive:
+        assert not [n for n in archive.namelist() if "record" in n]
