@@ -401,3 +401,44 @@ def with_sound(src: Path, dst: Path, samples: np.ndarray, *, seconds: float) -> 
             out.mux_one(packet)
         sound_until(math.inf)
         out.mux(a_out.encode(None))
+
+
+def burn_captions(src: Path, dst: Path, cues: Sequence[tuple[float, float, str]], *,
+                  tile: Callable[[str], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """`dst` = `src`'s picture re-encoded (H.264, the same size and rate) with each cue's words on the
+    frames it spans, low and centred; no sound (the caller adds the mix). `tile(text)` draws a caption
+    as YUV 4:2:0 planes; each caption is drawn once."""
+    tiles: dict[str, tuple] = {}
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+        v_in = source.streams.video[0]
+        rate = v_in.average_rate or Fraction(24)
+        v_out = out.add_stream("libx264", rate=rate)
+        v_out.width, v_out.height, v_out.pix_fmt = v_in.codec_context.width, v_in.codec_context.height, "yuv420p"
+        v_out.options = {"preset": "veryfast", "crf": "20"}
+        height, width = v_out.height, v_out.width
+        for index, frame in enumerate(source.decode(v_in)):
+            at = float(frame.time) if frame.time is not None else index / float(rate)
+            due = next((text for start, end, text in cues if start <= at < end), None)
+            if due is not None:
+                planes = frame.to_ndarray(format="yuv420p")
+                ty, tu, tv = tiles.setdefault(due, tile(due))
+                h, w = ty.shape
+                h, w = min(h, height - 2) // 2 * 2, min(w, width) // 2 * 2
+                top, left = (height - _even_of(height * 0.04) - h) // 2 * 2, (width - w) // 4 * 2
+                y = planes[:height]
+                u = planes[height:height + height // 4].reshape(height // 2, width // 2)
+                v = planes[height + height // 4:].reshape(height // 2, width // 2)
+                y[top:top + h, left:left + w] = ty[:h, :w]
+                u[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tu[:h // 2, :w // 2]
+                v[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tv[:h // 2, :w // 2]
+                frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            else:
+                frame = frame.reformat(format="yuv420p")
+            frame.pts = index
+            frame.time_base = 1 / rate
+            out.mux(v_out.encode(frame))
+        out.mux(v_out.encode(None))
+
+
+def _even_of(value: float) -> int:
+    return int(round(value / 2)) * 2

@@ -117,10 +117,12 @@ def export_plan(project) -> ExportPlan:
 # --- Booking ----------------------------------------------------------------------------------
 
 
-def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES) -> tuple[Export, bool]:
+def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES,
+                  burn_captions: bool = False) -> tuple[Export, bool]:
     """Book one export and enqueue it. The same form key sent twice finds the first export.
 
-    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six)."""
+    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six);
+    `burn_captions`: draw the lines' captions into the cut's picture (which re-encodes it)."""
     if pdf_layout not in PdfLayout.values:
         raise ValidationError("Choose a layout for the storyboard PDF: one scene per row, or a grid.")
     key = form_key(idempotency_key)
@@ -139,7 +141,7 @@ def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout
             if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
                 raise ValidationError(ALREADY_RUNNING)
             export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
-                                           pdf_layout=pdf_layout)
+                                           pdf_layout=pdf_layout, burn_captions=burn_captions)
             export_tasks.run_export.delay_on_commit(export.pk)
     except IntegrityError:  # the same key raced in from a second request, which won
         return Export.objects.get(idempotency_key=key), False
@@ -239,9 +241,18 @@ def _build(export: Export) -> None:
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
         sound, mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
         picture = workdir / "stitched.mp4"
+        burned = export.burn_captions and sound is not None and bool(sound.cues)
+        if burned:
+            picture = workdir / "captioned.mp4"
+            timed("captions", 72, lambda: export_media.burn_captions(
+                workdir / "stitched.mp4", picture, [(c["start"], c["end"], f"{c['speaker']}: {c['text']}")
+                                                   for c in sound.cues],
+                tile=lambda text: animatic.caption_tile(text, width=width, height=height)))
         if mixed is not None:  # the cut carries the mix: the voice-over and bed over the takes' own sound
-            picture = workdir / "scored.mp4"
-            timed("mix", 72, lambda: _score(project, workdir / "stitched.mp4", picture, mixed, stitched.duration))
+            scored = workdir / "scored.mp4"
+            timed("mix", 72, lambda: _score(project, picture, scored, mixed, stitched.duration,
+                                            takes_from=workdir / "stitched.mp4"))
+            picture = scored
 
         archive = workdir / f"{base}-export.zip"
         board = workdir / f"{base}-storyboard.pdf"
@@ -266,6 +277,8 @@ def _build(export: Export) -> None:
                else f"re-encoded to {width}×{height} ({stitched.reason})")
         if mixed is not None:
             how += ", with the voice-over and sound bed mixed over the takes' own sound"
+        if burned:
+            how += ", the lines' captions burned into the picture (re-encoded)"
         timed("sign", 85, lambda: signer.sign(src=picture, dst=mp4,
                                               identity=provenance.studio_identity(), how=how))
         # Only what this thread still waits for counts: the rest overlapped the signing.
@@ -357,10 +370,10 @@ def _cut_sound(project, plan: ExportPlan, clips, workdir: Path):
     return sound, made
 
 
-def _score(project, src: Path, dst: Path, made: playall.SequenceSound, seconds: float) -> None:
-    """The stitched cut with its sound replaced by the mix: voice-over, bed, and the takes' own sound at
-    the project's level for it (as Play all plays them)."""
-    takes = export_media.audio_of(src)
+def _score(project, src: Path, dst: Path, made: playall.SequenceSound, seconds: float, *, takes_from: Path) -> None:
+    """`src`'s picture with the mix as its sound: voice-over, bed, and the takes' own sound (read from
+    the stitched cut, `takes_from`) at the project's level for it (as Play all plays them)."""
+    takes = export_media.audio_of(takes_from)
     under = mixing.level(takes, project.take_audio_level_db) if takes is not None else None
     export_media.with_sound(src, dst, mixing.mix(made.dialogue, made.bed, under), seconds=seconds)
 

@@ -14,8 +14,10 @@ import numpy as np
 import opentimelineio as otio
 import pytest
 from django.core.files.base import ContentFile
+from django.urls import reverse
 
 from generation.exports import services as exports
+from generation.models import Export as ExportModel
 from generation.models import ExportStatus
 from generation.provenance.credentials import studio_ca_from_settings
 from generation.sound.audio import SAMPLE_RATE, read_wav, wav_bytes
@@ -250,3 +252,48 @@ def test_a_recorded_voice_goes_out_with_its_grant_and_never_once_consent_is_revo
     assert placed(manifest_of(without)[1], "Voice-over (dialogue stem)")["recorded"] == []
     with zipfile.ZipFile(without.zip.path) as archive:
         assert not [n for n in archive.namelist() if "record" in n]
+
+
+def frame_at(path, seconds: float) -> np.ndarray:
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if frame.time >= seconds:
+                return frame.to_ndarray(format="gray")
+    raise AssertionError(f"no frame at {seconds} s")
+
+
+def test_an_export_can_burn_the_captions_into_the_cut(project, owner, spoken_cut, django_capture_on_commit_callbacks):
+    plain = export_of(project, owner, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        burned, _ = exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4(), burn_captions=True)
+    burned.refresh_from_db()
+    assert burned.status == ExportStatus.SUCCEEDED, burned.error_message
+    (a_start, a_end, _), _bob = srt_cues(members(burned)["captions.srt"].decode())
+    during, after = (a_start + a_end) / 2, 3.0  # Anna speaks; then Night, without a line
+    low = (slice(int(720 * 0.8), 720), slice(int(1280 * 0.3), int(1280 * 0.7)))  # where the caption sits
+
+    def changed(at) -> float:
+        return float(np.mean(np.abs(frame_at(burned.mp4.path, at)[low].astype(int)
+                                    - frame_at(plain.mp4.path, at)[low].astype(int))))
+
+    words, none = changed(during), changed(after)
+    assert words > 6 and words > 4 * none  # white words on a dark box where the picture was
+    assert none < 3  # re-encoded, otherwise the same picture
+    assert len(mp4_sound(burned)) == pytest.approx(7 * SAMPLE_RATE, abs=SAMPLE_RATE // 10)  # still the mix
+    edited = [a for assertion in manifest_of(burned)[1]["assertions"] if assertion["label"].startswith("c2pa.actions")
+              for a in assertion["data"]["actions"] if a["action"] == "c2pa.edited"]
+    assert "captions burned into the picture" in edited[0]["description"]
+
+
+def test_the_export_form_asks_for_burnt_in_captions_only_when_ticked(client_for, owner, project, make_scene,
+                                                                     finished_take, reviewer):
+    take_approve(take=finished_take(make_scene(title="Dawn")), user=reviewer)
+    client = client_for(owner)
+    url = reverse("generation:export_create", args=[project.pk])
+    page = client.get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert 'name="burn_captions"' in page
+    client.post(url, {"idempotency_key": str(uuid.uuid4()), "pdf_layout": "scenes", "burn_captions": "on"})
+    ExportModel.objects.filter(project=project).update(status=ExportStatus.SUCCEEDED)  # let a second one start
+    client.post(url, {"idempotency_key": str(uuid.uuid4()), "pdf_layout": "scenes"})
+    assert list(ExportModel.objects.filter(project=project).order_by("pk").values_list("burn_captions", flat=True)) \
+        == [True, False]
