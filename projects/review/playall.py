@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 
 from generation.models import Render
 from generation.sound import mixing, speech
@@ -51,7 +52,9 @@ class PlayEntry:
 def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
     """The scenes in the cut in board order, each with what it plays; and the scenes the editor dropped
     from the cut. Scenes carry `review_status` (a scene not approved says why)."""
-    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by"))
+    # Lines prefetched: a card shows its scene's lines (one query for the board, not one per card).
+    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
     newest: dict[int, Render] = {}
     for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)
                  .order_by("scene_id", "-number", "-pk")):

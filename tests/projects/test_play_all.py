@@ -6,6 +6,8 @@ import re
 import av
 import numpy as np
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from generation.sound.audio import SAMPLE_RATE
@@ -181,3 +183,24 @@ def test_another_team_gets_nothing_of_play_all(client_for, outsider, board, view
     for url in (cut_url(project), captions_url(project),
                 reverse("projects:project_cut_sound", args=[project.pk, mix.pk])):
         assert client.get(url).status_code == 404, url
+
+
+def test_the_page_costs_the_same_queries_for_one_card_or_many(client_for, viewer, make_scene, owner, project,
+                                                              django_capture_on_commit_callbacks):
+    def card(title):
+        scene = make_scene(title=title)
+        with django_capture_on_commit_callbacks(execute=True):
+            dialogue.dialogue_line_add(scene=scene, user=owner, speaker=(None, "ANNA"), text=f"{title}, at last.")
+
+    client = client_for(viewer)
+    card("Pier")
+    client.get(cut_url(project))
+    with CaptureQueriesContext(connection) as one:
+        client.get(cut_url(project))
+    for title in ("Dock", "Gull", "Mast", "Sail"):
+        card(title)
+    client.get(cut_url(project))
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(cut_url(project)).content.decode()
+    assert page.count('data-testid="cut-card"') == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
