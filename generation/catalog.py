@@ -344,9 +344,61 @@ def declaration_problems(model: CatalogModel) -> list[str]:
     if model.end_frame and not facts.sends_end_frame:
         problems.append(gettext("%(provider)s requests carry no end frame: this model cannot declare one.")
                         % {"provider": ConnectionKind(model.kind).label})
+    if model.extend_seconds and not facts.extends:
+        problems.append(gettext("%(provider)s cannot extend a take: this model cannot declare extension lengths.")
+                        % {"provider": ConnectionKind(model.kind).label})
     if model.reference_images and not facts.sends_reference_images:
         problems.append(gettext("%(provider)s requests carry no likeness reference images: this model cannot "
                                 "declare any.") % {"provider": ConnectionKind(model.kind).label})
+    return problems
+
+
+def extension_targets(team, connection_id: int) -> list[Target]:
+    """The live models of the connection that extend a take, cheapest first: a take is extended by the provider
+    that holds it (an OpenAI-format gateway or Veo extends only a video it made)."""
+    targets = [t for t in available_targets(team) if t.connection.pk == connection_id and t.model.can_extend]
+    return sorted(targets, key=lambda t: (t.model.price_for_any_size, t.model.display_name))
+
+
+def lengths_words(lengths) -> str:
+    """ "7", "4, 8 or 12", "1–20": a model's lengths in seconds, a run of every second as a span."""
+    lengths = sorted(lengths)
+    if len(lengths) > 2 and lengths == list(range(lengths[0], lengths[-1] + 1)):
+        return f"{lengths[0]}–{lengths[-1]}"
+    if len(lengths) > 1:
+        return gettext("%(some)s or %(last)s") % {"some": ", ".join(str(s) for s in lengths[:-1]), "last": lengths[-1]}
+    return ", ".join(str(s) for s in lengths)
+
+
+def extension_words(target: Target, *, size: str) -> str:
+    """ "Previz animatic: +1–20 s, free" / "Veo 3.1: +7 s, from $2.80" for a refusal naming what extends."""
+    lengths = sorted(target.model.extend_seconds)
+    span = f"+{lengths_words(lengths)} s"
+    cost = cost_of(target.model, size=size, seconds=lengths[0])
+    price = gettext("free") if not target.model.price_for(size) else gettext("from $%(cost).2f") % {"cost": cost}
+    return f"{target.model.display_name}: {span}, {price}"
+
+
+def extension_problems(model: CatalogModel, *, team, connection: ProviderConnection, size: str,
+                       seconds: int) -> list[str]:
+    """Why `model` cannot extend a take of `size` by `seconds` (empty if it can). A model that cannot extend is
+    refused with the connection's models that can, as a missing start or end frame is."""
+    if not model.can_extend:
+        others = [t for t in extension_targets(team, connection.pk) if t.model.pk != model.pk]
+        if others:
+            where = gettext("Models on %(connection)s that extend takes: %(models)s.") % {
+                "connection": connection.label, "models": "; ".join(extension_words(t, size=size) for t in others)}
+        else:
+            where = gettext("No model on %(connection)s extends takes: render a new take instead.") % {
+                "connection": connection.label}
+        return [gettext("%(model)s does not extend takes.") % {"model": model.display_name} + " " + where]
+    problems = []
+    if size not in model.sizes:
+        problems.append(gettext("%(model)s renders %(sizes)s, not %(size)s: it cannot extend this take.") % {
+            "model": model.display_name, "sizes": ", ".join(model.sizes), "size": size})
+    if seconds not in model.extend_seconds:
+        problems.append(gettext("%(model)s extends a take by %(lengths)s seconds, not %(seconds)s.") % {
+            "model": model.display_name, "lengths": lengths_words(model.extend_seconds), "seconds": seconds})
     return problems
 
 
@@ -444,13 +496,16 @@ EDITABLE = ("display_name", "sizes", "durations", "input_kinds", "has_audio", "p
 
 
 def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=None,
-                         declared: dict | None = None, **fields) -> CatalogModel:
+                         declared: dict | None = None, audit_action: str = AuditAction.CATALOG_EDITED,
+                         audit_details: dict | None = None, **fields) -> CatalogModel:
     """An owner edits one model of the connection, for their team only.
 
     The connection's own row is updated; a shipped row is never changed (every team of that kind
     shares it): the first edit makes the team's own copy on the connection, which `resolve` and the
     render form prefer from then on. `declared`: the OpenAI format's declared fields (characters,
     extra), checked as registration and the admin check them. Takes already booked keep their cost.
+    `audit_action`, `audit_details`: how the log names a change that is not an owner's own edit (a change
+    of the provider's that they accepted).
     """
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -476,9 +531,10 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             entry.save()
             changed = changes(before, _logged_fields(entry))
             if changed:
-                audit_record(team=connection.team_id, actor=user, action=AuditAction.CATALOG_EDITED, target=entry,
+                audit_record(team=connection.team_id, actor=user, action=audit_action, target=entry,
                              target_label=_entry_label(entry, connection),
-                             details={"changes": changed, **({"copied_from_shipped": True} if own is None else {})})
+                             details={"changes": changed, **({"copied_from_shipped": True} if own is None else {}),
+                                      **(audit_details or {})})
     except IntegrityError:
         # Another owner made the team's copy at the same moment: theirs is kept, nothing is lost silently.
         raise ValidationError(f"Someone else saved {model_id} on {connection.label} at the same time: "

@@ -154,6 +154,9 @@ class Render(models.Model):
     video = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
     thumbnail = models.FileField(upload_to=_render_upload_to, blank=True, max_length=300)
     duration_seconds = models.FloatField(null=True, blank=True)
+    # An extension (recipe "extend_of") keeps the whole clip: the extended take, then its continuation.
+    # Where the continuation begins, in seconds of this take's clip; the player marks it.
+    join_seconds = models.FloatField(null=True, blank=True)
     c2pa_manifest = models.JSONField(null=True, blank=True)
     c2pa_state = models.CharField(max_length=16, choices=ProvenanceState.choices, blank=True)
     c2pa_codes = models.JSONField(default=list, blank=True)
@@ -332,6 +335,8 @@ class Render(models.Model):
         if self.parent_id is None:
             return ""
         parent = self.parent
+        if "extend_of" in (self.recipe or {}) and parent.pk == self.extension.get("take", {}).get("id"):
+            return gettext("Extension of take %(number)d") % {"number": parent.number}
         if "remix_of" in (self.recipe or {}):
             verb = "Remix"
         elif parent.status in {Status.FAILED, Status.CANCELED}:
@@ -339,6 +344,11 @@ class Render(models.Model):
         else:
             verb = "Re-render"  # asked for in a review ("changes requested")
         return f"{verb} of take {parent.number}"
+
+    @property
+    def extension(self) -> dict:
+        """What this take extends, when it is an extension (the recipe's "extend_of"), else {}."""
+        return (self.recipe or {}).get("extend_of") or {}
 
     @property
     def frame_rate(self) -> float:
@@ -796,6 +806,75 @@ class RetirementNotice(models.Model):
         constraints = [models.UniqueConstraint(fields=["team", "model"], name="retirement_notice_once")]
 
 
+class ProposalStatus(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class CatalogProposal(models.Model):
+    """The latest "Check for model changes" of one connection: what its provider publishes, compared with the
+    team's catalog (generation/providers/catalog_sync.py). One per connection: a check (an owner's, or the
+    daily one) replaces the changes nobody accepted yet. Nothing in the catalog changes until an owner
+    accepts a change."""
+
+    connection = models.OneToOneField(ProviderConnection, on_delete=models.CASCADE, related_name="catalog_proposal")
+    status = models.CharField(max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.CHECKING)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    # Who pressed "Check for model changes"; empty for the daily check.
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    checked_at = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=500, blank=True, help_text="Why the last check failed")
+    # Model ids the provider lists without saying what they are (an OpenAI-format gateway's plain list).
+    unlisted = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"Model changes of {self.connection}"
+
+
+class ProposedChangeKind(models.TextChoices):
+    NEW = "new", _("New model")
+    CHANGED = "changed", _("Changed")
+    GONE = "gone", _("Gone")
+
+
+class ProposedChangeState(models.TextChoices):
+    PENDING = "pending", _("Waiting for an owner")
+    ACCEPTED = "accepted", _("Accepted")
+
+
+class ProposedChange(models.Model):
+    """One row of a proposal: a model the provider added, changed or no longer serves."""
+
+    proposal = models.ForeignKey(CatalogProposal, on_delete=models.CASCADE, related_name="changes")
+    change = models.CharField(max_length=8, choices=ProposedChangeKind.choices)
+    model_id = models.CharField(max_length=200)
+    display_name = models.CharField(max_length=200)
+    # Catalog fields: a new model's all; a change's new values of the fields that differ.
+    proposed = models.JSONField(default=dict, blank=True)
+    current = models.JSONField(default=dict, blank=True)  # those fields' values in the catalog now
+    needs = models.JSONField(default=list, blank=True)  # what the owner must give: "price", "sizes", "durations"
+    blockers = models.JSONField(default=list, blank=True)  # [code, detail] pairs: why it cannot be added
+    notes = models.JSONField(default=dict, blank=True)  # inputs not sent, sizes not mapped, why it is gone
+    # What was proposed, hashed: an owner accepts only the change they saw.
+    fingerprint = models.CharField(max_length=64)
+    state = models.CharField(max_length=16, choices=ProposedChangeState.choices, default=ProposedChangeState.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["change", "model_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "model_id"], condition=models.Q(state="pending"),
+                                    name="one_pending_change_per_model"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_change_display()}: {self.model_id}"
+
+
 class ProviderCharacter(models.Model):
     """A character as one connection's provider knows it (OpenAI format: POST /videos/characters)."""
 
@@ -820,11 +899,12 @@ class ComfyWorkflow(models.Model):
     """A ComfyUI graph (API format) a team uploaded, and which of its inputs the studio fills.
 
     `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image: the start
-    frame, end_image: the end frame) to [node_id, input_name]; booked takes render on the catalog entry
-    it registers on the connection.
+    frame, end_image: the end frame, source_video: the take a workflow extends) to [node_id, input_name];
+    booked takes render on the catalog entry it registers on the connection.
     """
 
-    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image")
+    ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image",
+             "source_video")
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="comfy_workflows")
     connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="workflows")

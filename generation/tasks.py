@@ -15,7 +15,7 @@ from generation.provenance.tasks import (
     prepare_ingredient,
     reverify_provenance_if_changed,
 )
-from generation.providers.tasks import test_connection
+from generation.providers.tasks import check_all_models, check_models, test_connection
 from generation.renders.tasks import (
     FINISH_ATTEMPTS,
     cancel_at_provider,
@@ -30,7 +30,8 @@ from generation.renders.tasks import (
 from generation.storage.tasks import sweep_studio_tmp
 
 __all__ = [
-    "FINISH_ATTEMPTS", "_reverify_on_start", "cancel_at_provider", "finish_render", "look_up_render", "poll_render",
+    "FINISH_ATTEMPTS", "_reverify_on_start", "cancel_at_provider", "check_all_models", "check_models", "finish_render",
+    "look_up_render", "poll_render",
     "prepare_ingredient", "previz_run_job", "resume_stalled_renders", "reverify_provenance_if_changed",
     "read_cut_import", "run_export", "submit_render", "sweep_studio_tmp", "test_connection", "warn_of_retiring_models",
     "watch_render", "worker_heartbeat",

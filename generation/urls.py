@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from generation.exports import cut_views
 from generation.exports import views as export_views
-from generation.providers import connection_views, workflow_views
+from generation.providers import catalog_sync_views, connection_views, workflow_views
 from generation.renders import batch_views, retarget_views, views
 from generation.spend import views as spend_views
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("takes/<int:pk>/retry/", views.render_retry, name="render_retry"),
     path("takes/<int:pk>/cancel/", views.render_cancel, name="render_cancel"),
     path("takes/<int:pk>/remix/", views.render_remix, name="render_remix"),
+    path("takes/<int:pk>/extend/", views.render_extend, name="render_extend"),
+    path("takes/<int:pk>/extend/preview/", views.render_extend_preview, name="render_extend_preview"),
     re_path(r"^takes/(?P<pk>[0-9]+)/(?P<variant>video|thumbnail)/$", views.render_file, name="render_file"),
     path("webhooks/<str:token>/", views.webhook, name="webhook"),
     path("teams/<int:team_pk>/connections/", connection_views.connection_list, name="connection_list"),
@@ -25,8 +27,12 @@ urlpatterns = [
          name="connection_status"),
     path("teams/<int:team_pk>/connections/<int:pk>/models/", connection_views.model_register,
          name="model_register"),
-    path("teams/<int:team_pk>/connections/<int:pk>/catalog/", connection_views.connection_catalog,
+    path("teams/<int:team_pk>/connections/<int:pk>/catalog/", catalog_sync_views.connection_catalog,
          name="connection_catalog"),
+    path("teams/<int:team_pk>/connections/<int:pk>/catalog/check/", catalog_sync_views.catalog_check,
+         name="catalog_check"),
+    path("teams/<int:team_pk>/connections/<int:pk>/catalog/changes/", catalog_sync_views.catalog_changes_accept,
+         name="catalog_changes_accept"),
     path("teams/<int:team_pk>/connections/<int:pk>/catalog/<int:entry_pk>/", connection_views.catalog_entry_edit,
          name="catalog_entry_edit"),
     path("teams/<int:team_pk>/connections/<int:pk>/workflows/new/", workflow_views.workflow_upload,

@@ -439,6 +439,8 @@ CELERY_BEAT_SCHEDULE = {
     "live-changes-prune": {"task": "projects.tasks.live_changes_prune", "schedule": 3600.0},
     # Owners hear once per model when one their scenes use retires within 30 days.
     "warn-of-retiring-models": {"task": "generation.tasks.warn_of_retiring_models", "schedule": 86400.0},
+    # Each connection's provider is read for model changes, proposed to its owners (nothing changes by itself).
+    "check-for-model-changes": {"task": "generation.tasks.check_all_models", "schedule": 86400.0},
     # Scenes in a project's trash longer than TRASH_DAYS are deleted forever (their spend is kept).
     "purge-trash": {"task": "projects.tasks.purge_trash", "schedule": 86400.0},
 }
@@ -458,6 +460,8 @@ STUDIO_VERSION = "0.1.0"
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
 # Where fal publishes the Ed25519 keys that sign its webhooks (tests point it at a fake).
 FAL_JWKS_URL = os.environ.get("FAL_JWKS_URL", "https://rest.alpha.fal.ai/.well-known/jwks.json")
+# fal's Platform API, where "Check for model changes" reads fal's models and prices (tests point it at a fake).
+FAL_API_URL = os.environ.get("FAL_API_URL", "https://api.fal.ai/v1")
 # Cloud Storage's JSON API, where a Vertex AI connection with an output bucket reads its videos (tests
 # point it at a fake).
 GOOGLE_STORAGE_URL = os.environ.get("GOOGLE_STORAGE_URL", "https://storage.googleapis.com")

@@ -68,6 +68,8 @@ PAGES = {
     "scene_retarget": ("/projects/{project}/retarget/", "editor", 'id="retarget-plan"'),
     "character_list": ("/teams/{team}/characters/", "editor", 'id="character-grid"'),
     "workflow_map": ("/teams/{team}/connections/{comfy}/workflows/{workflow}/", "owner", 'id="mapping"'),
+    # The owners' model changes on a connection's Models page ("Show what it found" when a check ends).
+    "connection_catalog": ("/teams/{team}/connections/{comfy}/catalog/", "owner", 'data-testid="catalog-changes"'),
 }
 
 

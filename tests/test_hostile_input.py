@@ -24,6 +24,8 @@ import numpy as np
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models, transaction
 from django.test import override_settings
@@ -31,7 +33,12 @@ from django.utils import timezone
 
 from generation.models import (
     CatalogModel,
+    CatalogProposal,
     ComfyWorkflow,
+    CutImport,
+    CutImportStatus,
+    ProposalStatus,
+    ProposedChange,
     ProvenanceState,
     ProviderConnection,
     Render,
@@ -61,7 +68,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
-from projects.storyboard import script_import, services
+from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -109,7 +116,10 @@ FILES = {
     "workflow": (COMFY_FIXTURES / "ltxv_t2v_api.json").read_bytes(),
     "fountain": b"Title: Harbour\n\nINT. HARBOUR - DAWN\n\nMist on the water.\n\nANNA\nMorning.\n",
     "wav": wav_bytes(np.zeros(4800, np.float32)),  # a tenth of a second of silence
+    "otio": b'{"OTIO_SCHEMA": "Timeline.1", "name": "Cut", "tracks": {"OTIO_SCHEMA": "Stack.1", "children": []}}',
 }
+# A real clip for the take the Extend form continues.
+VIDEO = (COMFY_FIXTURES.parent / "c2pa" / "signed-by-test-cert.mp4").read_bytes()
 FORMS = [
     # studio_site/urls.py
     Form("login", "post", "/login/", "anonymous", ("username", "password"),
@@ -145,6 +155,17 @@ FORMS = [
          {"scene": "{scene}"}),
     Form("trash_undo", "post", "/projects/{project}/trash/undo/", "editor", ("batch",), {"batch": KEY}),
     Form("trash_delete", "post", "/projects/{project}/trash/delete/", "owner", ("scene",), {"scene": "{scene}"}),
+    # The editor's cut: a timeline uploaded (read in the worker), its changes accepted; board revisions
+    # named, renamed and compared (restoring one reads nothing but the path).
+    Form("cut_import_upload", "post", "/projects/{project}/editors-cut/", "editor", ("idempotency_key", "timeline"),
+         {"idempotency_key": KEY}, files={"timeline": ("cut.otio", "otio")}),
+    Form("cut_import_accept", "post", "/projects/{project}/editors-cut/{cut_import}/", "editor", ("change",),
+         {"change": "drop:{scene}"}),
+    Form("revision_name_board", "post", "/projects/{project}/revisions/", "editor", ("name",), {"name": "v2"}),
+    Form("revision_rename", "post", "/projects/{project}/revisions/{revision}/name/", "editor", ("name",),
+         {"name": "v1 sent to client"}),
+    Form("revision_compare", "get", "/projects/{project}/revisions/compare/", "editor", ("a", "b"),
+         {"a": "{revision}", "b": "{revision}"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -232,6 +253,12 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
+    # Extending a finished take by a length its model allows, and what that would send (issue #25 §3).
+    Form("render_extend", "post", "/takes/{extendable}/extend/", "editor",
+         ("choice", "prompt", "override_reason", "idempotency_key"),
+         {"choice": "previz-animatic-1@3", "prompt": "The mist lifts.", "idempotency_key": KEY}),
+    Form("render_extend_preview", "get", "/takes/{extendable}/extend/preview/", "editor", ("choice",),
+         {"choice": "previz-animatic-1@3"}),
     # An owner remixes a take whose checks failed, with the reason the override needs.
     Form("render_remix_override", "post", "/takes/{blocked}/remix/", "owner",
          ("prompt", "override_reason", "idempotency_key"),
@@ -286,6 +313,14 @@ FORMS = [
           "price_per_second": "0.5", "lifecycle": "deprecated", "lifecycle_date": "2099-01-01"}),
     Form("catalog_entry_reset", "post", "/teams/{team}/connections/{connection}/catalog/{entry}/", "owner",
          ("reset",), {"reset": "1"}),
+    # An owner accepts the model changes the gateway's check found: a new model (its price, sizes and lengths,
+    # which the listing did not say) and one gone (the day it retires). Field names carry each row's id.
+    Form("catalog_changes_accept", "post", "/teams/{team}/connections/{connection}/catalog/changes/", "owner",
+         ("accept-{new_change}", "seen-{new_change}", "price-{new_change}", "sizes-{new_change}",
+          "durations-{new_change}", "accept-{gone_change}", "retire_on-{gone_change}", "all"),
+         {"accept-{new_change}": "on", "seen-{new_change}": "{new_seen}", "price-{new_change}": "0.12",
+          "sizes-{new_change}": "1280x720", "durations-{new_change}": "4, 8", "accept-{gone_change}": "on",
+          "seen-{gone_change}": "{gone_seen}", "retire_on-{gone_change}": "2099-01-01"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
     Form("batch_render", "post", "/projects/{project}/render/", "editor",
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
@@ -370,6 +405,12 @@ def _build_world() -> dict:
                                     duration_seconds=2.0, created_by=editor, c2pa_state=ProvenanceState.INVALID,
                                     c2pa_summary={"verdict": "Tampered: the video's hash does not match."})
     CatalogModel.objects.filter(kind="local", model_id="previz-animatic-1").update(supports_remix=True)
+    # A finished take with its video: the Extend form reads its clip and last frame.
+    extendable = Render.objects.create(scene=scene, connection=local, provider="local", model="previz-animatic-1",
+                                       recipe=recipe, status=Status.SUCCEEDED, number=3, duration_seconds=2.0,
+                                       created_by=editor, provider_job_id="previz-job")
+    extendable.video.name = f"renders/{team.pk}/{project.pk}/{extendable.pk}/video.mp4"  # its file: see `world`
+    extendable.save(update_fields=["video"])
     comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="Studio GPU",
                                           base_url="http://192.168.1.20:8188")
     workflow = comfy_workflows.workflow_upload(connection=comfy, user=owner, name="LTX-Video 2B",
@@ -383,7 +424,27 @@ def _build_world() -> dict:
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The gateway's check for model changes found a new model (LiteLLM says it makes video, not its sizes,
+    # lengths or price) and that Wan 2.7 is no longer served: what the accept form's rows are about.
+    proposal = CatalogProposal.objects.create(connection=priced_gateway, status=ProposalStatus.READY,
+                                              checked_at=timezone.now())
+    new_change = ProposedChange.objects.create(
+        proposal=proposal, change="new", model_id="seedance-2", display_name="seedance-2",
+        proposed={"display_name": "seedance-2", "sizes": None, "durations": None, "input_kinds": ["text"],
+                  "has_audio": False, "end_frame": False, "reference_images": 0, "extend_seconds": [],
+                  "shot_timing": "", "shots_max": None, "shots_seconds_min": None, "shots_seconds_max": None,
+                  "shot_min_seconds": None, "price_per_second": None, "input_map": {}},
+        needs=["sizes", "durations", "price"], fingerprint="a" * 64)
+    gone_change = ProposedChange.objects.create(
+        proposal=proposal, change="gone", model_id="wan-2.7", display_name="Wan 2.7",
+        proposed={"lifecycle": "deprecated"}, current={"lifecycle": "available"}, fingerprint="b" * 64)
     SoundBed.objects.create(project=project, kind="wav", original="sound/bed.wav")  # a bed to place
+    # An editor's cut read and waiting: it drops the scene from the cut. A named revision of the board.
+    cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
+                                   status=CutImportStatus.READY,
+                                   diff={"changes": [{"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk}],
+                                         "unmatched": []})
+    revision = revisions.revision_name_board(project=project, user=owner, name="v1")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
@@ -391,8 +452,12 @@ def _build_world() -> dict:
         "guest_thread": guest_thread.pk,
         "character": character.pk, "token": token, "link": link.pk, "invitation": invitation.token,
         "member": team.memberships.get(user=reviewer).pk, "connection": priced_gateway.pk,
-        "blocked": blocked.pk, "comfy": comfy.pk, "vertex": vertex.pk, "workflow": workflow.pk, "script": script.token,
+        "blocked": blocked.pk, "extendable": extendable.pk, "comfy": comfy.pk, "vertex": vertex.pk,
+        "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        "cut_import": cut.pk, "revision": revision.number,
+        "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
+        "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
         "scene_version": Scene.objects.values_list("version", flat=True).get(pk=scene.pk),
         # Booking on the local previz: the take's task runs on commit, which a test transaction never reaches.
@@ -415,9 +480,13 @@ def _world(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 @pytest.fixture
-def world(_world, db, client):
+def world(_world, db, client, request):
     client.raise_request_exception = False  # a crash is a 500 response, reported with its case
     users = get_user_model().objects.in_bulk(_world["users"].values())
+    form = getattr(getattr(request.node, "callspec", None), "params", {}).get("form")
+    if getattr(form, "url", "").startswith("/takes/{extendable}/"):
+        # Each test has its own media folder: the clip the Extend form reads is put back in it.
+        default_storage.save(Render.objects.get(pk=_world["extendable"]).video.name, ContentFile(VIDEO))
     return {**_world, "users": {role: users[pk] for role, pk in _world["users"].items()}}
 
 
@@ -487,7 +556,8 @@ def _encode(data: dict, hostile_field: str, value) -> str:
 
 def _send(client, form: Form, world, hostile_field: str, value):
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
+    hostile_field = _fill(hostile_field, world)  # a field named after its row ("price-{new_change}")
     if form.files:
         return client.post(url, _multipart(form, data, hostile_field, value))
     encoded = _encode(data, hostile_field, value)
@@ -597,6 +667,8 @@ NO_INPUT = {
     "projects:guest_events",
     "generation:render_status", "generation:render_cancel", "generation:render_file", "generation:connection_test",
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
+    "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
+    "projects:revision_restore",  # the revision in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -625,8 +697,9 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     from django.urls import resolve
 
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
-           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "comfy": 1, "workflow": 1,
-           "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1}
+           "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
+           "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
+           "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
@@ -643,7 +716,7 @@ def test_each_form_accepts_its_base_values(client, world, form):
     in one field above is what the studio answered to, not some other missing field."""
     _log_in(client, form, world)
     url = _fill(form.url, world)
-    data = {k: _fill(v, world) for k, v in form.base.items()}
+    data = {_fill(k, world): _fill(v, world) for k, v in form.base.items()}
     if form.files:
         data = _multipart(form, data, None, None)
     response = client.get(url, data) if form.method == "get" else client.post(url, data)
@@ -931,3 +1004,12 @@ def test_deleting_scenes_that_cannot_exist_says_to_select_one_and_deletes_nothin
     assert response.status_code == 200
     assert "Select at least one scene to delete." in response.content.decode()
     assert Scene.objects.filter(pk=world["scene"]).exists()
+
+
+@pytest.mark.parametrize("form", [pytest.param(f, id=f.name) for f in FORMS if f.name == "render_extend"])
+def test_the_extend_forms_base_values_book_an_extension(client, world, form):
+    """The control case above goes deeper than a refusal: its values book the take's continuation."""
+    _log_in(client, form, world)
+    client.post(_fill(form.url, world), {k: _fill(v, world) for k, v in form.base.items()})
+    (extension,) = Render.objects.filter(parent_id=world["extendable"])
+    assert extension.recipe["extend_of"]["seconds"] == 3 and extension.recipe["prompt"] == "The mist lifts."

@@ -247,6 +247,8 @@ def urls(team, project, scene, objects):
         ("post", reverse("generation:render_retry", args=[take.pk])),
         ("post", reverse("generation:render_cancel", args=[take.pk])),
         ("post", reverse("generation:render_remix", args=[take.pk])),
+        ("post", reverse("generation:render_extend", args=[take.pk])),
+        ("get", reverse("generation:render_extend_preview", args=[take.pk]) + "?choice=previz-animatic-1%403"),
         ("post", reverse("projects:scene_reference", args=[scene.pk])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "original"])),
         ("get", reverse("projects:scene_reference_image", args=[scene.pk, "crop"])),
@@ -263,6 +265,9 @@ def urls(team, project, scene, objects):
         ("get", reverse("generation:connection_catalog", args=[team.pk, gateway.pk])),
         ("get", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
         ("post", reverse("generation:catalog_entry_edit", args=[team.pk, gateway.pk, o["previz_entry"].pk])),
+        # Its owners' check for model changes, and accepting what it found (ComfyUI: its installed nodes).
+        ("post", reverse("generation:catalog_check", args=[team.pk, comfy.pk])),
+        ("post", reverse("generation:catalog_changes_accept", args=[team.pk, comfy.pk])),
         # ComfyUI workflows on the team's connection: uploading one, mapping its inputs.
         ("get", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
         ("post", reverse("generation:workflow_upload", args=[team.pk, comfy.pk])),
@@ -395,13 +400,18 @@ def test_my_team_in_the_url_does_not_open_another_teams_connection_or_workflow(c
                 reverse("generation:connection_test", args=[theirs.pk, vertex.pk]),
                 reverse("generation:connection_edit", args=[theirs.pk, vertex.pk]),
                 reverse("generation:model_register", args=[theirs.pk, comfy.pk]),
+                reverse("generation:catalog_check", args=[theirs.pk, comfy.pk]),
+                reverse("generation:catalog_changes_accept", args=[theirs.pk, comfy.pk]),
                 reverse("projects:member_update", args=[theirs.pk, objects["membership"].pk])):
         assert client.post(url).status_code == 404, url
 
 
 def test_personal_pages_show_only_ones_own(client_for, outsider, project, objects):
     client = client_for(outsider)
-    assert project.name not in client.get(reverse("projects:project_list")).content.decode()
+    home = client.get(reverse("projects:project_list")).content.decode()
+    assert project.name not in home  # nor its cards' pictures, counts or who changed it last
+    assert reverse("generation:render_file", args=[objects["take"].pk, "thumbnail"]) not in home
+    assert 'data-testid="project-card"' not in home
     inbox = client.get(reverse("projects:inbox")).content.decode()
     assert "the mist" not in inbox and "rita" not in inbox
     assert "Eddie" not in client.get(reverse("projects:my_likeness")).content.decode()

@@ -183,10 +183,13 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0022_ship_fal_catalog", "forwards"),
     ("generation.migrations.0024_catalog_typical_job_time", "seed"),
     ("generation.migrations.0025_declared_characters_and_provider_cleanup", "declare_characters"),
+    # What each shipped model can do for continuity (end frames, extension lengths, likeness references).
     ("generation.migrations.0033_catalog_continuity_capabilities", "forwards"),
     ("generation.migrations.0034_replicate_veo_reference_rule", "forwards"),
     ("generation.migrations.0035_fal_seedance_720p", "forwards"),
     ("generation.migrations.0038_ship_vertex_veo_and_retire_gemini_previews", "forwards"),
+    # Vertex's rows declare no extension until its adapter sends one (ProviderFacts.extends).
+    ("generation.migrations.0041_vertex_declares_no_extension_yet", "forwards"),
 ]
 
 

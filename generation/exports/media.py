@@ -415,6 +415,12 @@ def burn_captions(src: Path, dst: Path, cues: Sequence[tuple[float, float, str]]
         v_out = out.add_stream("libx264", rate=rate)
         v_out.width, v_out.height, v_out.pix_fmt = v_in.codec_context.width, v_in.codec_context.height, "yuv420p"
         v_out.options = {"preset": "veryfast", "crf": "20"}
+        # The same colour as the cut it redraws: untagged, a player (and a decoder asked for RGB) reads
+        # the levels differently and the whole picture shifts, not only where the captions are.
+        colour = {name: getattr(v_in.codec_context, name)
+                  for name in ("color_range", "colorspace", "color_primaries", "color_trc")}
+        for name, value in colour.items():
+            setattr(v_out.codec_context, name, value)
         height, width = v_out.height, v_out.width
         for index, frame in enumerate(source.decode(v_in)):
             at = float(frame.time) if frame.time is not None else index / float(rate)
@@ -434,6 +440,8 @@ def burn_captions(src: Path, dst: Path, cues: Sequence[tuple[float, float, str]]
                 frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
             else:
                 frame = frame.reformat(format="yuv420p")
+            for name, value in colour.items():
+                setattr(frame, name, value)
             frame.pts = index
             frame.time_base = 1 / rate
             out.mux(v_out.encode(frame))

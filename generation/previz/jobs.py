@@ -138,10 +138,12 @@ def _open_image(name: str) -> Image.Image | None:
 
 
 def _reference_image(spec: dict) -> Image.Image | None:
-    """What the animatic draws from: the take's start frame (a frame of the scene before, when it starts
-    from one), else the scene's reference image."""
+    """What the animatic draws from: the extended take's last frame for an extension, the take's start frame
+    (a frame of the scene before, when it starts from one), else the scene's reference image."""
     recipe = spec.get("recipe") or {}
-    pinned = recipe.get("start_frame") or recipe.get("reference_image")
+    # An extension continues from the extended take's last frame.
+    pinned = (recipe.get("extend_of") or {}).get("last_frame") or recipe.get("start_frame") or recipe.get(
+        "reference_image")
     if not pinned:
         return None
     try:

@@ -168,10 +168,12 @@ def sign_mp4(*, src: Path, dst: Path, identity: SigningIdentity, title: str, cla
 
 def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIdentity, mime: str = MP4,
                   parent: dict | None = None, parent_path: Path | None = None,
-                  inputs: tuple[InputIngredient, ...] = (), parent_read: ProvenanceReport | None = None) -> None:
+                  inputs: tuple[InputIngredient, ...] = (), parent_read: ProvenanceReport | None = None,
+                  components: tuple[tuple[dict, Path], ...] = ()) -> None:
     """Write `dst` = `src` with `manifest` embedded and signed; `parent` (an ingredient's
     definition) adds `parent_path`, or `src` itself, as an ingredient; `inputs` add images the
-    media was made from (a start frame, an end frame) as `inputTo` ingredients.
+    media was made from (a start frame, an end frame) as `inputTo` ingredients; `components` add
+    other media it holds (an extension's continuation), each (its definition, its file).
 
     `parent_read`: what reading that file just found. The ingredient is then made from it and
     the file's embedded manifest store, as c2pa-rs would make it, without validating the file
@@ -196,6 +198,9 @@ def sign_manifest(manifest: dict, *, src: Path, dst: Path, identity: SigningIden
             for item in inputs:
                 builder.add_ingredient({"title": item.title, "relationship": "inputTo", "format": item.mime},
                                        item.mime, io.BytesIO(item.data))
+            for definition, path in components:
+                with open(path, "rb") as stream:
+                    builder.add_ingredient(definition, mime, stream)
             builder.sign(signer, mime, source, out)
         os.chmod(tmp, 0o644)
         os.replace(tmp, dst)
@@ -314,6 +319,22 @@ class InputIngredient:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """What an extended take continues, and where: the extended take's own file is the parent ingredient of its
+    manifest, the provider's delivery (the continuation, or the whole clip it returned) a component."""
+
+    parent_title: str
+    parent_path: Path
+    delivered_title: str
+    delivered_path: Path
+    facts: dict  # the take assertion's "extension": the extended take, the join in seconds, what was added
+    description: str  # the same in words, on the action that placed the continuation
+
+
+PARENT_LABEL, CONTINUATION_LABEL = "extended-take", "continuation"
+
+
+@dataclass(frozen=True)
 class TakeClaim:
     """What the studio states about a take it keeps: who made it, from what, with whose consent,
     and what its checks found in the file the provider delivered."""
@@ -329,6 +350,7 @@ class TakeClaim:
     checks: TakeChecks
     inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
     continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
+    extension: Extension | None = None  # for an extended take: the take it continues
 
     @property
     def consents_sha256(self) -> str:
@@ -343,14 +365,25 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
     `read`: the reading of `src` that the checks come from, so it is not validated again."""
     name, _, version = claim.claim_generator.partition("/")
     generator = {"name": name, **({"version": version} if version else {})}
+    actions = [{
+        "action": "c2pa.created",
+        "digitalSourceType": claim.digital_source_type,
+        "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
+        "parameters": {"provider": claim.provider, "model": claim.model},
+        "description": claim.checks.description,
+    }]
+    extension = claim.extension
+    if extension is not None:
+        # The extended take was opened and the provider's continuation placed after it.
+        actions = [
+            {"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_LABEL]}},
+            {"action": "c2pa.placed", "digitalSourceType": claim.digital_source_type,
+             "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
+             "parameters": {"ingredientIds": [CONTINUATION_LABEL], "provider": claim.provider, "model": claim.model},
+             "description": f"{extension.description} {claim.checks.description}"},
+        ]
     assertions = [
-        {"label": "c2pa.actions", "data": {"actions": [{
-            "action": "c2pa.created",
-            "digitalSourceType": claim.digital_source_type,
-            "softwareAgent": {"name": f"{claim.provider} {claim.model}"},
-            "parameters": {"provider": claim.provider, "model": claim.model},
-            "description": claim.checks.description,
-        }]}},
+        {"label": "c2pa.actions", "data": {"actions": actions}},
         {"label": TAKE_LABEL, "data": {
             "provider": claim.provider,
             "model": claim.model,
@@ -358,6 +391,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
             **({"continuity": list(claim.continuity)} if claim.continuity else {}),
+            **({"extension": extension.facts} if extension is not None else {}),
         }},
         {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
     ]
@@ -365,6 +399,13 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
         assertions.append({"label": TRAINING_MINING_LABEL, "data": DO_NOT_TRAIN})
     manifest = {"claim_generator_info": [generator], "title": claim.title, "format": mime,
                 "assertions": assertions}
+    if extension is not None:
+        sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
+                      parent={"title": extension.parent_title, "relationship": "parentOf", "label": PARENT_LABEL},
+                      parent_path=extension.parent_path, inputs=claim.inputs,
+                      components=(({"title": extension.delivered_title, "relationship": "componentOf",
+                                    "label": CONTINUATION_LABEL}, extension.delivered_path),))
+        return
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
     sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,
                   parent=parent if claim.checks.credentials != "none" else None, inputs=claim.inputs,

@@ -40,7 +40,8 @@ class SignedTake:
     summary: dict  # merged into Render.c2pa_summary
 
 
-def take_claim(render: Render, *, checks: provenance.TakeChecks) -> provenance.TakeClaim:
+def take_claim(render: Render, *, checks: provenance.TakeChecks,
+               extension: provenance.Extension | None = None) -> provenance.TakeClaim:
     scene = render.scene
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
@@ -53,6 +54,7 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks) -> provenance.T
         consents=consents_at_render_time(render),
         do_not_train=Team.objects.values_list("do_not_train", flat=True).get(pk=scene.project.team_id),
         checks=checks,
+        extension=extension,
         **take_frames(render),
     )
 
@@ -130,12 +132,14 @@ def consent_entry(character_id: int, grant) -> dict:
 
 
 def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
-              read: provenance.ProvenanceReport | None = None, container: str | None = None) -> SignedTake:
+              read: provenance.ProvenanceReport | None = None, container: str | None = None,
+              extension: provenance.Extension | None = None) -> SignedTake:
     """The file to store for this take: signed by the studio where the format allows.
 
     `checks`: what reading the delivered file and checking it against the booking found, from
     the reads the pipeline already made: `read` (its C2PA reading) and `container` (what its
-    headers say it is, "other" for neither MP4 nor MOV) spare reading it again."""
+    headers say it is, "other" for neither MP4 nor MOV) spare reading it again. `extension`: for
+    an extended take, the take it continues (its parent ingredient) and the join."""
     try:
         mime = MIME[container or animatic.video_container(video)]
     except (KeyError, ValueError):  # WebM and other containers C2PA cannot embed a manifest in
@@ -144,7 +148,7 @@ def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
     signed = video.with_name(f"signed{video.suffix}")
     try:
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render, checks=checks), mime=mime, read=read)
+                             claim=take_claim(render, checks=checks, extension=extension), mime=mime, read=read)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,

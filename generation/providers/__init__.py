@@ -15,9 +15,12 @@ from generation.models import ComfyWorkflow, ConnectionKind
 from .base import (
     CancelRefund,
     Credentials,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSource,
     ModelSpec,
     Provider,
@@ -116,11 +119,13 @@ def _runway(connection) -> Provider:
 
 
 def _fal(connection) -> Provider:
+    from django.conf import settings
+
     from .fal import DEFAULT_BASE_URL, FalProvider
 
     return FalProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
                        name=connection.label, webhook_url=webhook_url_for(connection),
-                       sleep=lambda s: _sleep(s))
+                       api_url=settings.FAL_API_URL, sleep=lambda s: _sleep(s))
 def _comfyui(connection) -> Provider:
     from .comfyui import ComfyUIProvider, Workflow
 
@@ -173,7 +178,8 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "CancelRefund", "Credentials", "JobListing", "JobProbe", "JobState", "ModelSource", "ModelSpec", "Provider",
-    "ProviderError", "ProviderFacts", "RenderRequest", "WebhookNotice", "WebhookScheme",
+    "CancelRefund", "Credentials", "ExtendRequest", "JobListing", "JobProbe", "JobState", "ListedModel",
+    "ModelListing", "ModelSource", "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest",
+    "WebhookNotice", "WebhookScheme",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

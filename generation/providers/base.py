@@ -6,8 +6,9 @@ format onto this; the built-in previz provider implements it in-process.
 
 Each adapter also declares what its provider is (ProviderFacts): where it lives, how the key
 is sent, how it calls back, what a cancel does and costs, whether it lists jobs and reports
-job time and cost, which continuity frames its wire carries. Forms, pages, the catalog,
-webhook receipt and the pipeline ask those facts instead of branching on a connection's kind.
+job time and cost, which continuity frames its wire carries, whether it extends a take. Forms,
+pages, the catalog, webhook receipt and the pipeline ask those facts instead of branching on a
+connection's kind.
 """
 
 from __future__ import annotations
@@ -42,9 +43,42 @@ class RenderRequest:
     # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
     # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
     idempotency_key: str = ""
+    # For a model the owner added from its provider's published schema (generation/providers/schemas.py):
+    # how its inputs are named and written. Empty for the models whose inputs an adapter maps by hand.
+    input_map: dict = field(default_factory=dict)
     # Whether the take is booked with sound (the catalog entry's has_audio), for providers that take
     # it as a parameter (Vertex's generateAudio); None: the model's own default.
     generate_audio: bool | None = None
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    """A finished take continued by `seconds`: what each adapter maps onto its provider's extension.
+
+    The provider finds the video its own way: by the job that made it (`source_job_id`: an OpenAI-format
+    video id, a Veo operation), or from the studio's copy of the whole clip (`source_video`: fal, ComfyUI).
+    The previz draws the continuation from the clip's last frame (`last_frame`)."""
+
+    prompt: str
+    model: str
+    seconds: int  # of the new part only: what the provider bills
+    size: str  # the extended take's, "WxH"
+    source_job_id: str = ""
+    source_video: Path | None = None
+    source_seconds: float | None = None  # the length of the clip being extended, as the studio probed it
+    last_frame: Path | None = None
+    title: str = ""
+    scene_number: int = 1
+    recipe: dict = field(default_factory=dict)
+    idempotency_key: str = ""
 
     @property
     def width(self) -> int:
@@ -85,6 +119,7 @@ class JobProbe:
     created_after: datetime  # a little before we sent the create (clocks differ)
     exclude_ids: frozenset = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
+    extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
 
 
@@ -196,12 +231,22 @@ class ProviderFacts:
     # (generation.catalog.declaration_problems), so a frame is never silently dropped.
     sends_end_frame: bool = False
     sends_reference_images: bool = False
+    # The provider continues a finished video it made or is given (Provider.extend, ExtendRequest): only
+    # then may a catalog row declare extension lengths (generation.catalog.declaration_problems).
+    extends: bool = False
+    # Where "Check for model changes" reads the provider's models (Provider.list_models), in words for the
+    # Models page; "" when the provider publishes none the studio can read.
+    model_listing: str = ""
     credentials: Credentials = Credentials.API_KEY
     # The connection names a cloud project and region, which make its address (Google Cloud's Vertex AI).
     cloud_project: bool = False
     # Outputs can be written to the team's own bucket instead of coming back in the answer (Vertex's
     # storageUri, gs://…); the studio reads them from there with the connection's own credentials.
     output_bucket: bool = False
+
+    @property
+    def lists_models(self) -> bool:
+        return bool(self.model_listing)
 
     @property
     def lists_jobs(self) -> bool:
@@ -226,6 +271,47 @@ class WebhookNotice:
     # When a take stores more than the provider's id (fal: the request id, then its URLs), the stored
     # job id starts with this; "" when it is the provider's id itself.
     stored_prefix: str = ""
+
+
+@dataclass(frozen=True)
+class ListedModel:
+    """One model as its provider publishes it, in the catalog's terms. None where the listing does not say:
+    the studio never guesses, it asks the owner (a new model) or leaves the entry as it is (a known one)."""
+
+    model_id: str
+    display_name: str = ""
+    deprecated: bool = False  # still listed, but the provider marks it deprecated
+    sizes: tuple[str, ...] | None = None
+    durations: tuple[int, ...] | None = None
+    input_kinds: tuple[str, ...] | None = None  # ("text",), ("image",) or ("text", "image")
+    has_audio: bool | None = None
+    end_frame: bool | None = None
+    reference_images: int | None = None
+    extend_seconds: tuple[int, ...] | None = None
+    shot_timing: str | None = None  # "exact", "order" or "" (one shot per request)
+    shots_max: int | None = None
+    shots_seconds_min: int | None = None
+    shots_seconds_max: int | None = None
+    shot_min_seconds: int | None = None
+    price_per_second: Decimal | None = None  # the provider's own listed price: the owner confirms it
+    input_map: dict = field(default_factory=dict)  # RenderRequest.input_map for this model
+    # Optional inputs the studio does not fill (their provider's default applies), and sizes it does not map.
+    not_sent: tuple[str, ...] = ()
+    unmapped: tuple[str, ...] = ()
+    # Why the studio cannot render it at all: (code, detail), e.g. ("required_input", "motion_bucket").
+    blockers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """What a provider publishes: every model of `known` (the ids the studio asked about) that it still
+    serves is in `models`; one missing is gone. `reasons` says why, where the provider tells (ComfyUI: a node
+    no longer installed). `unlisted`: ids the provider lists without saying what they are (an OpenAI-format
+    gateway's plain list), left for the owner to register."""
+
+    models: tuple[ListedModel, ...]
+    reasons: dict = field(default_factory=dict)
+    unlisted: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -292,6 +378,12 @@ class Provider(ABC):
         """Stop a running job, where the API can (facts.cancels); True when the provider took it."""
         return False
 
+    def extend(self, request: ExtendRequest) -> str:
+        """Start the continuation of a finished video (a provider job id, polled and downloaded like any),
+        where the provider documents an extension (facts.extends); the catalog refuses extension lengths
+        declared on any other."""
+        raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
+
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);
         True once it is gone."""
@@ -309,3 +401,9 @@ class Provider(ABC):
     def test_connection(self) -> str:
         """One cheap authenticated call; a plain-words success message or ProviderError."""
         return f"{self.name} is ready."
+
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """The models the provider publishes (facts.model_listing says where), each in the catalog's terms.
+
+        Providers that publish none keep this default."""
+        raise ProviderError(f"{self.name} publishes no list of its models.", code="invalid_request")

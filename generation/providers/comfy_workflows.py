@@ -181,6 +181,9 @@ def guess_inputs(graph: dict) -> dict:
         guess["image"] = images[0]
     if len(images) == 2:  # a first-last-frame workflow (LTX, Wan FLF2V) loads its two frames in order
         guess["end_image"] = images[1]
+    videos = [[i.node_id, i.name] for i in literals if i.name == "video" and "LoadVideo" in i.class_type]
+    if videos:  # VHS_LoadVideo, core LoadVideo: a workflow that continues a clip
+        guess["source_video"] = videos[0]
     return guess
 
 
@@ -237,6 +240,14 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
                               "input that takes the reference image (start frame) as well.")
     if "end_image" in inputs and inputs["end_image"] == inputs.get("image"):
         raise ValidationError("The start frame and the end frame need two different image inputs.")
+    if "source_video" in inputs and "end_image" in inputs:
+        raise ValidationError("A workflow that extends a take continues its clip: it cannot end on an end frame "
+                              "as well. Clear one of the two inputs.")
+    # A workflow that takes a source video extends takes by the lengths it renders; it saves the new part only
+    # unless the owner says otherwise on its catalog entry (what an extension returns).
+    extends = "source_video" in inputs
+    existing = workflow.catalog_model
+    returns = (existing.extend_returns if existing is not None and existing.extend_returns else "new") if extends else ""
     with transaction.atomic():
         before = _mapping_of(workflow, workflow.catalog_model)
         workflow.inputs, workflow.frames_rule, workflow.fps = inputs, frames_rule, fps
@@ -245,6 +256,7 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
             defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
                       "end_frame": "end_image" in inputs,
+                      "extend_seconds": list(durations) if extends else [], "extend_returns": returns,
                       "price_per_second": {"*": float(price_per_second)},
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})
         workflow.catalog_model = model
@@ -262,4 +274,5 @@ def _mapping_of(workflow: ComfyWorkflow, model: CatalogModel | None) -> dict:
     """What the audit log compares when a workflow's mapping is saved: its inputs and what it renders at what price."""
     return {"inputs": workflow.inputs, "frames_rule": workflow.frames_rule, "fps": workflow.fps,
             "sizes": model.sizes if model else None, "durations": model.durations if model else None,
+            "extend_seconds": model.extend_seconds if model else None,
             "price_per_second": model.price_per_second if model else None}

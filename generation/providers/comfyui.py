@@ -22,9 +22,12 @@ import httpx
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSource,
     Provider,
     ProviderError,
@@ -75,8 +78,8 @@ def _seed(value) -> int | None:
     return int(text) if int(text) < 2**64 else None
 
 
-def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, image_name: str = "",
-               end_image_name: str = "") -> dict:
+def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, prompt_id: str, image_name: str = "",
+               end_image_name: str = "", source_video_name: str = "") -> dict:
     """A deep copy of the workflow's graph with the mapped inputs set for this take."""
     params = (request.recipe or {}).get("parameters", {})
     seed = _seed(params.get("seed"))
@@ -95,6 +98,8 @@ def fill_graph(workflow: Workflow, request: RenderRequest, *, prompt_id: str, im
         values["image"] = image_name
     if end_image_name:
         values["end_image"] = end_image_name
+    if source_video_name:
+        values["source_video"] = source_video_name
     graph = copy.deepcopy(workflow.graph)
     for role, value in values.items():
         target = workflow.inputs.get(role)
@@ -143,6 +148,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
         reports_billed_cost=False, bills_refused_jobs=False,
         model_source=ModelSource.WORKFLOWS,
         sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+        extends=True,  # for workflows mapping the "source_video" role (a video loader)
+        model_listing="the nodes and model files installed on your server (GET /object_info/{node}), checked "
+                      "against each workflow",
     )
 
     def __init__(
@@ -174,6 +182,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
             raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
                                 code="model_unknown")
         prompt_id = request.idempotency_key or str(uuid.uuid4())
+        if workflow.inputs.get("source_video"):
+            raise ProviderError("This workflow continues a take (it has a source video input): use it to extend a "
+                                "finished take, or choose another model to render the scene.", code="invalid_request")
         image_name = ""
         if workflow.inputs.get("image"):
             if request.input_reference is None:
@@ -191,6 +202,35 @@ class ComfyUIProvider(HttpAdapter, Provider):
                                 "connection, or choose another model.", code="invalid_request")
         graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
                            end_image_name=end_image_name)
+        return self._queue_prompt(graph, prompt_id)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """A workflow with a "source video" input continues the take: the studio's copy of the whole clip is
+        uploaded to the server's input folder (as ComfyUI takes any file, on /upload/image) and named in that
+        input; a workflow that also maps a start image gets the clip's last frame there. Length, size, fps and
+        seed are filled as for any take; what it saves (the new part or the whole clip) its catalog entry says."""
+        workflow = self._workflows(request.model)
+        if workflow is None:
+            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+                                code="model_unknown")
+        if not workflow.inputs.get("source_video"):
+            raise ProviderError("This workflow has no source video input: map one (Source video) on the connection "
+                                "to extend takes with it.", code="invalid_request")
+        if request.source_video is None:
+            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+        prompt_id = request.idempotency_key or str(uuid.uuid4())
+        video_name = self._upload(Path(request.source_video), f"studio-{prompt_id}-source.mp4", "video/mp4")
+        image_name = ""
+        if workflow.inputs.get("image"):
+            if request.last_frame is None:
+                raise ProviderError("This workflow starts from an image: the take's last frame could not be read.",
+                                    code="invalid_request")
+            image_name = self._upload_image(Path(request.last_frame), prompt_id)
+        graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
+                           source_video_name=video_name)
+        return self._queue_prompt(graph, prompt_id)
+
+    def _queue_prompt(self, graph: dict, prompt_id: str) -> str:
         body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
         response = self._send("POST", "/prompt", idempotent=False, json=body)
         if response.status_code == 400:
@@ -206,6 +246,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
         suffix = path.suffix.lower() if path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp") else ".png"
         filename = f"studio-{prompt_id}{suffix}"
         content_type = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}.get(suffix, "image/png")
+        return self._upload(path, filename, content_type)
+
+    def _upload(self, path: Path, filename: str, content_type: str) -> str:
         response = self._send(
             "POST", "/upload/image", idempotent=True,
             files={"image": (filename, path.read_bytes(), content_type)},
@@ -293,6 +336,41 @@ class ComfyUIProvider(HttpAdapter, Provider):
             return job_id
         return None
 
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """A ComfyUI model is a team's workflow, so nothing new is listed: each known workflow is checked
+        against what the server has installed (GET /object_info/{class_type} per node: `{}` when the node is
+        not installed; its inputs' choices name the model files it finds). One missing makes it gone."""
+        installed: dict[str, dict] = {}
+        models, reasons = [], {}
+        for model_id in known:
+            workflow = self._workflows(model_id)
+            if workflow is None:
+                continue
+            missing = self._missing(workflow.graph, installed)
+            if missing:
+                reasons[model_id] = missing
+            else:
+                models.append(ListedModel(model_id=model_id))
+        return ModelListing(models=tuple(models), reasons=reasons)
+
+    def _missing(self, graph: dict, installed: dict[str, dict]) -> str:
+        """What the graph needs that the server lacks, in words ("" when nothing)."""
+        for node_id, node in sorted(graph.items(), key=lambda item: (len(str(item[0])), str(item[0]))):
+            class_type = str(node.get("class_type") or "") if isinstance(node, dict) else ""
+            if class_type not in installed:
+                response = self._send("GET", f"/object_info/{quote(class_type, safe='')}", idempotent=True)
+                if response.is_error:
+                    raise error_from_response(response, self.name)
+                installed[class_type] = json_object(response, self.name).get(class_type) or {}
+            info = installed[class_type]
+            if not info:
+                return f"node {node_id} ({class_type}) is not installed on {self.name}"
+            for name, value in (node.get("inputs") or {}).items():
+                choices = _choices(info, name)
+                if isinstance(value, str) and choices is not None and value not in choices:
+                    return f"node {node_id} ({class_type}): {value} is not among its {name} files on {self.name}"
+        return ""
+
     def test_connection(self) -> str:
         response = self._send("GET", "/system_stats", idempotent=True)
         if response.status_code == 404:
@@ -305,6 +383,24 @@ class ComfyUIProvider(HttpAdapter, Provider):
         devices = [str(d.get("name")) for d in stats.get("devices") or [] if isinstance(d, dict) and d.get("name")]
         on = f" on {devices[0]}" if devices else ""
         return f"Connected to {self.name}: ComfyUI {version}{on}."
+
+
+def _choices(info: dict, name: str) -> list | None:
+    """The values an input of a node may take, when ComfyUI lists them (a file picker: `[[…], {…}]`, or
+    `["COMBO", {"options": […]}]`); None for any other input. Uploaded images are not checked (LoadImage's
+    are filled per take)."""
+    if info.get("name") == "LoadImage" or str(info.get("display_name", "")).startswith("Load Image"):
+        return None
+    inputs = info.get("input") if isinstance(info.get("input"), dict) else {}
+    for group in ("required", "optional"):
+        spec = (inputs.get(group) or {}).get(name)
+        if not isinstance(spec, list) or not spec:
+            continue
+        if isinstance(spec[0], list):
+            return [str(v) for v in spec[0]]
+        if spec[0] == "COMBO" and len(spec) > 1 and isinstance(spec[1], dict) and isinstance(spec[1].get("options"), list):
+            return [str(v) for v in spec[1]["options"]]
+    return None
 
 
 def _json_or_empty(response: httpx.Response) -> dict:

@@ -74,15 +74,6 @@ def connection_edit(request, team_pk, pk):
 
 
 @login_required
-def connection_catalog(request, team_pk, pk):
-    """The models a connection offers, as every member may read them; owners get Edit links."""
-    connection, membership = get_connection_for(request.user, team_pk, pk)
-    return render(request, "generation/connection_catalog.html", {
-        "team": membership.team, "membership": membership, "connection": connection,
-        "entries": catalog.catalog_entries(connection)})
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def catalog_entry_edit(request, team_pk, pk, entry_pk):
     """An owner edits one model for the team (a shipped one gets the team's own copy), or resets it."""

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,10 +36,14 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from . import schemas
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSpec,
     Provider,
     ProviderError,
@@ -60,6 +65,11 @@ from .webhooks import TOLERANCE_SECONDS, WebhookError
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
+# fal's Platform API: its model search (with each endpoint's OpenAPI schema) and its prices [docs:
+# docs.fal.ai/platform-apis/v1/models, …/models/pricing]. The queue's key is sent there too (fal's own host).
+DEFAULT_API_URL = "https://api.fal.ai/v1"
+LISTED_CATEGORY = "text-to-video"  # the endpoints a take is booked on; image and frame endpoints are siblings
+LIST_PAGE, LIST_PAGES, FIND_BATCH = 50, 20, 50
 # owner/app[/sub/path]: each segment starts with a letter or digit, so "../x" cannot climb.
 ENDPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 JOB_ID_LIMIT = 200  # Render.provider_job_id
@@ -138,6 +148,43 @@ FIRST_LAST_ENDPOINTS = {
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/first-last-frame-to-video",
 }
 
+# A finished take continues on the model's extend-video endpoint [docs: fal.ai/models/fal-ai/veo3.1/extend-video]:
+# input videos of at most 8 seconds, 16:9 or 9:16, +7 s; the answer is the extended video. The Fast tier
+# extends at 720p only [3p].
+EXTEND_ENDPOINTS = {
+    "fal-ai/veo3.1": "fal-ai/veo3.1/extend-video",
+    "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/extend-video",
+}
+EXTEND_SOURCE_MAX_SECONDS = 8.0
+EXTEND_720P_ONLY = {"fal-ai/veo3.1/fast"}
+
+
+def _video_data_uri(path: Path) -> str:
+    # fal takes a base64 data URI wherever it takes a file URL: the studio's own copy of the take is sent,
+    # so nothing depends on a provider URL that may have expired.
+    return f"data:video/mp4;base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def extend_problems(request: ExtendRequest) -> list[str]:
+    """Why fal's extend endpoint would refuse `request` (empty if it extends): checked before sending."""
+    problems = []
+    if request.model not in EXTEND_ENDPOINTS:
+        problems.append(f"fal has no extend endpoint for {request.model}.")
+    if request.seconds != 7:
+        problems.append(f"fal's Veo 3.1 extends a video by 7 seconds, not {request.seconds}.")
+    if request.source_seconds is not None and request.source_seconds > EXTEND_SOURCE_MAX_SECONDS + 0.05:
+        problems.append(f"fal's Veo 3.1 extends videos of at most 8 seconds; this take is "
+                        f"{request.source_seconds:.1f} s long.")
+    if request.model in EXTEND_720P_ONLY and min(request.width, request.height) != 720:
+        problems.append("fal's Veo 3.1 Fast extends 720p videos only.")
+    return problems
+
+
+def veo31_extend_input(request: ExtendRequest) -> dict:
+    """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
+    return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
+            "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
+
 
 @dataclass(frozen=True)
 class FalJob:
@@ -184,6 +231,9 @@ class FalProvider(HttpAdapter, Provider):
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
+        model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
+                      "price list",
     )
 
     @classmethod
@@ -204,6 +254,7 @@ class FalProvider(HttpAdapter, Provider):
         models: tuple[ModelSpec, ...] = (),
         webhook_url: str | None = None,
         input_builders: Mapping[str, InputBuilder] | None = None,
+        api_url: str = DEFAULT_API_URL,
         client: httpx.Client | None = None,
         sleep=time.sleep,
     ):
@@ -211,10 +262,13 @@ class FalProvider(HttpAdapter, Provider):
         self.models = tuple(models)
         self._webhook_url = webhook_url
         self._builders = {**INPUT_BUILDERS, **(input_builders or {})}
+        self._api = api_url.rstrip("/")
         self._base = base_url.rstrip("/")
         self._connect(base_url=self._base, client=client, sleep=sleep, auth={"Authorization": f"Key {api_key}"})
 
     def endpoint_for(self, request: RenderRequest) -> str:
+        if request.model not in self._builders and request.input_map:
+            return request.model  # added from its schema: its own inputs take the frames
         if request.end_frame is not None:
             if request.input_reference is None or request.model not in FIRST_LAST_ENDPOINTS:
                 raise ProviderError(f"{self.name} has no endpoint taking a start and an end frame for "
@@ -225,6 +279,8 @@ class FalProvider(HttpAdapter, Provider):
         return request.model
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.model not in self._builders and request.input_map:
+            return schemas.mapped_input(request, request.input_map)
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:
@@ -236,6 +292,34 @@ class FalProvider(HttpAdapter, Provider):
                               json=self.build_input(request), params=params)
         if response.is_error:
             raise self._fail(response, model=request.model)
+        try:
+            body = json_object(response, self.name)
+        except ProviderError:
+            body = {}
+        job = self._job_from(body)
+        encoded = job.encode()
+        if len(encoded) > JOB_ID_LIMIT:
+            try:  # best effort: the studio cannot track it
+                self._send("PUT", job.cancel_url, idempotent=True)
+            except ProviderError:
+                pass
+            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
+                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
+        return encoded
+
+    def extend(self, request: ExtendRequest) -> str:
+        """The model's extend-video endpoint, queued like any request (polled and fetched the same way)."""
+        if problems := extend_problems(request):
+            raise ProviderError(" ".join(problems), code="invalid_request")
+        if request.source_video is None:
+            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request))
+
+    def _queue(self, endpoint: str, inputs: dict) -> str:
+        params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
+        response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
+        if response.is_error:
+            raise self._fail(response)
         try:
             body = json_object(response, self.name)
         except ProviderError:
@@ -331,6 +415,80 @@ class FalProvider(HttpAdapter, Provider):
         if response.status_code >= 500:
             raise self._fail(response)
         return f"{self.name} accepted the key."
+
+
+    # ---- the models fal publishes -----------------------------------------------------------------
+
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """fal's text-to-video endpoints (model search, `expand=openapi-3.0`, page by `cursor`), each read
+        from its own OpenAPI schema; endpoints of `known` not in that category are looked up by id (Find
+        mode). New endpoints carry fal's price per second when its price list says one."""
+        found: dict[str, dict] = {}
+        cursor = None
+        for _page in range(LIST_PAGES):
+            page = self._platform("/models", [("category", LISTED_CATEGORY), ("expand", "openapi-3.0"),
+                                              ("limit", str(LIST_PAGE)), *([("cursor", cursor)] if cursor else [])])
+            found.update(_endpoints(page))
+            cursor = page.get("next_cursor")
+            if not page.get("has_more") or not (isinstance(cursor, str) and cursor):
+                break
+        missing = [model_id for model_id in known if model_id not in found and ENDPOINT_ID.match(model_id)]
+        for start in range(0, len(missing), FIND_BATCH):
+            batch = missing[start:start + FIND_BATCH]
+            found.update(_endpoints(self._platform(
+                "/models", [("expand", "openapi-3.0"), *[("endpoint_id", m) for m in batch]])))
+        new = [m for m in found if m not in known]
+        prices = self._prices(new)
+        models = []
+        for endpoint_id, entry in found.items():
+            metadata = entry.get("metadata") if isinstance(entry.get("metadata"), dict) else {}
+            models.append(_listed(endpoint_id, entry.get("openapi"), metadata, prices.get(endpoint_id)))
+        return ModelListing(models=tuple(models))
+
+    def _platform(self, path: str, params: list[tuple[str, str]]) -> dict:
+        response = self._send("GET", f"{self._api}{path}", idempotent=True, params=params)
+        if response.is_error:
+            raise self._fail(response)
+        return json_object(response, self.name)
+
+    def _prices(self, endpoint_ids: list[str]) -> dict:
+        """{endpoint id: US$ a second} from fal's price list, for endpoints billed by the second in USD. Its
+        price list needs a key allowed to read it: without one, new models just need a price."""
+        prices = {}
+        for start in range(0, len(endpoint_ids), FIND_BATCH):
+            batch = endpoint_ids[start:start + FIND_BATCH]
+            try:
+                page = self._platform("/models/pricing", [("endpoint_id", m) for m in batch])
+            except ProviderError:
+                return prices
+            for item in page.get("prices") or []:
+                if not isinstance(item, dict) or item.get("unit") != "second" or item.get("currency") != "USD":
+                    continue
+                price = item.get("unit_price")
+                if isinstance(price, (int, float)) and not isinstance(price, bool) and 0 <= price <= 100:
+                    prices[str(item.get("endpoint_id"))] = Decimal(str(price))
+        return prices
+
+
+def _endpoints(page: dict) -> dict[str, dict]:
+    return {m["endpoint_id"]: m for m in page.get("models") or []
+            if isinstance(m, dict) and isinstance(m.get("endpoint_id"), str) and ENDPOINT_ID.match(m["endpoint_id"])}
+
+
+def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
+    """One endpoint from its queue OpenAPI document: the POST to `/{endpoint_id}` names its input schema."""
+    name = str(metadata.get("display_name") or endpoint_id)[:200]
+    deprecated = metadata.get("status") == "deprecated"
+    openapi = openapi if isinstance(openapi, dict) else {}
+    components = (openapi.get("components") or {}).get("schemas") or {}
+    post = ((openapi.get("paths") or {}).get(f"/{endpoint_id}") or {}).get("post") or {}
+    body = (((post.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+    if not isinstance(body, dict) or not isinstance(components, dict):
+        return ListedModel(model_id=endpoint_id, display_name=name, deprecated=deprecated,
+                           price_per_second=price, blockers=(("no_schema", ""),))
+    listed = schemas.listed_from_schema(endpoint_id, body, components, vocabulary=schemas.FAL, display_name=name,
+                                        deprecated=deprecated, price=price)
+    return schemas.hand_mapped(listed) if endpoint_id in INPUT_BUILDERS else listed
 
 
 def _json(response: httpx.Response) -> dict:

@@ -1,5 +1,5 @@
 """Forms of a team's provider connections: adding one, registering a model, mapping a
-ComfyUI workflow."""
+ComfyUI workflow, accepting the model changes its provider published."""
 
 import datetime
 import re
@@ -22,13 +22,15 @@ from generation.models import (
     ExtendReturns,
     FramesRule,
     Lifecycle,
+    ProposedChangeKind,
     ShotTiming,
 )
 from generation.providers import Credentials, WebhookScheme, facts_for, outbound, remote_kinds
+from generation.providers.catalog_sync import GONE_GRACE_DAYS, Decision
 from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
 from generation.providers.vertex import bucket_problem, project_problem, region_problem
-from projects.inputs import RefuseControlCharacters
+from projects.inputs import RefuseControlCharacters, refuse_control_characters
 
 
 def _base_url_help() -> str:
@@ -239,6 +241,9 @@ class ContinuityFields(forms.Form):
             self.fields.pop("end_frame", None)
         if not facts.sends_reference_images:
             self.fields.pop("reference_images", None)
+        if not facts.extends:
+            self.fields.pop("extend_seconds", None)
+            self.fields.pop("extend_returns", None)
 
     def clean_extend_seconds(self) -> list[int]:
         text = self.cleaned_data.get("extend_seconds") or ""
@@ -251,7 +256,8 @@ class ContinuityFields(forms.Form):
             data["reference_images"] = data["reference_images"] or 0
         if "end_frame" in data:
             data["end_frame"] = bool(data["end_frame"])
-        data["extend_returns"] = data.get("extend_returns") or ""
+        if "extend_returns" in self.fields:
+            data["extend_returns"] = data.get("extend_returns") or ""
         data["shot_timing"] = data.get("shot_timing") or ""
         return data
 
@@ -497,7 +503,7 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
-                   "end_image": "End frame image"}
+                   "end_image": "End frame image", "source_video": "Source video (the take it extends)"}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")
@@ -521,3 +527,80 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     def mapped_inputs(self) -> dict:
         return {role: self.cleaned_data[f"input_{role}"].split("|", 1) for role in self.ROLE_LABELS
                 if self.cleaned_data.get(f"input_{role}")}
+
+
+class AcceptChangesForm(forms.Form):
+    """An owner accepts proposed model changes: the rows ticked (or every one, with Accept all), with what a
+    new model's listing left them to give (its price; its sizes or lengths when the listing says none) and
+    the day a model gone from the provider retires."""
+
+    def __init__(self, *args, rows=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = []
+        retire_on = timezone.localdate() + datetime.timedelta(days=GONE_GRACE_DAYS)
+        for change in rows:
+            row, names = change.row, {}
+            if change.acceptable:
+                names["accept"], names["seen"] = f"accept-{row.pk}", f"seen-{row.pk}"
+                self.fields[names["accept"]] = forms.BooleanField(required=False, label=row.display_name)
+                self.fields[names["seen"]] = forms.CharField(required=False, max_length=64, initial=row.fingerprint,
+                                                             widget=forms.HiddenInput)
+                if row.change == ProposedChangeKind.NEW:
+                    names["price"] = f"price-{row.pk}"
+                    self.fields[names["price"]] = forms.CharField(
+                        required=False, max_length=20, label=_("Price per second (US$)"),
+                        initial=row.proposed.get("price_per_second") or "")
+                    for need, label in (("sizes", _("Sizes")), ("durations", _("Seconds"))):
+                        if need in row.needs:
+                            names[need] = f"{need}-{row.pk}"
+                            self.fields[names[need]] = forms.CharField(required=False, max_length=500, label=label)
+                if row.change == ProposedChangeKind.GONE:
+                    names["retire_on"] = f"retire_on-{row.pk}"
+                    self.fields[names["retire_on"]] = forms.DateField(
+                        required=False, initial=retire_on, label=_("Retires on"),
+                        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+            self.rows.append((change, {role: self[name] for role, name in names.items()}))
+        for field in self.fields.values():  # fields made here: the mixin sees only declared ones
+            if isinstance(field, forms.CharField):
+                field.validators.append(refuse_control_characters)
+
+    def _chosen(self) -> list:
+        every = "all" in self.data
+        return [(change, fields) for change, fields in self.rows
+                if fields and (every or self.cleaned_data.get(fields["accept"].name))]
+
+    def clean(self):
+        cleaned = super().clean()
+        chosen = self._chosen()
+        if not chosen:
+            raise forms.ValidationError(gettext("Tick the changes to accept, or press Accept all."))
+        for change, fields in chosen:
+            for role, parse in (("price", CatalogEntryForm._price), ("sizes", sizes_clean),
+                                ("durations", durations_clean)):
+                if role in fields and (text := (cleaned.get(fields[role].name) or "").strip()):
+                    try:
+                        cleaned[fields[role].name] = parse(text)
+                    except forms.ValidationError as exc:
+                        self.add_error(fields[role].name, exc)
+        return cleaned
+
+    def decisions(self) -> dict:
+        decisions = {}
+        for change, fields in self._chosen():
+            value = {role: self.cleaned_data.get(bound.name) for role, bound in fields.items()}
+            price = value.get("price")
+            decisions[change.row.pk] = Decision(
+                fingerprint=value.get("seen") or "", price=Decimal(str(price)) if isinstance(price, float) else None,
+                sizes=value.get("sizes") or None, durations=value.get("durations") or None,
+                retire_on=value.get("retire_on"))
+        return decisions
+
+    def add_row_problems(self, problems: dict) -> None:
+        """A refusal from the service, beside each row it is about (above the rows for one no longer shown)."""
+        shown = set()
+        for change, fields in self.rows:
+            for words in problems.get(change.row.pk, []):
+                self.add_error(fields["accept"].name if fields else None, words)
+                shown.add(change.row.pk)
+        for words in (w for pk, ws in problems.items() if pk not in shown for w in ws):
+            self.add_error(None, words)

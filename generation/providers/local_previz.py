@@ -18,6 +18,7 @@ from generation.previz import tasks as previz_tasks
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
@@ -44,6 +45,7 @@ class LocalPrevizProvider(Provider):
         reports_job_time=False,  # poll says only queued, running or done, not how long the job ran
         reports_billed_cost=False, bills_refused_jobs=False,  # free
         built_in=True, trained_model=False,  # it draws animatics by rule
+        extends=True,  # an animatic of its own from the take's last frame (the studio joins it)
     )
     models = (
         ModelSpec(
@@ -77,6 +79,15 @@ class LocalPrevizProvider(Provider):
         # already committed: hand it to a worker now, as a remote service would.
         previz_tasks.previz_run_job.delay(str(job.id))
         return str(job.id)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """The continuation as an animatic of its own, drawn from the take's last frame (kept in the media
+        storage and named in the recipe's extend_of, so any worker draws it); the studio joins it to the take."""
+        if not 1 <= request.seconds <= 20:
+            raise ProviderError(f"The previz extends a take by 1 to 20 seconds, not {request.seconds}.")
+        return self.submit(RenderRequest(prompt=request.prompt, model=request.model, seconds=request.seconds,
+                                         size=request.size, title=request.title, scene_number=request.scene_number,
+                                         recipe=request.recipe))
 
     job_listing_hint = "Retry the take: the local previz is free."
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import mimetypes
 import re
 import time
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
@@ -18,9 +19,12 @@ import httpx
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSource,
     ModelSpec,
     Provider,
@@ -90,6 +94,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         # A gateway may forward to a provider that bills refused jobs: never assume it does not.
         bills_refused_jobs=True,
         model_source=ModelSource.REGISTERED,
+        extends=True,  # POST /videos/extensions: video[id] of a video the gateway made
+        model_listing="the gateway's model list (GET /models), and LiteLLM's /model/info where the gateway has it",
     )
 
     @classmethod
@@ -177,6 +183,24 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             raise ProviderError("The provider no longer has the video to remix.", code="expired")
         if response.is_error:
             raise self._fail(response)
+        return self._job_id(response)
+
+    def extend(self, request: ExtendRequest) -> str:
+        """POST /videos/extensions, multipart as the SDK sends it (openai-python's VideoExtendParams):
+        `prompt`, `seconds` (a string: the new part's length) and `video` as a reference to the completed
+        video, `{"id": …}`, flattened `video[id]`. The answer is a Video whose content is the whole clip
+        ("for extensions, `seconds` is the stitched total duration")."""
+        if not request.source_job_id:
+            raise ProviderError(f"{self.name} extends only a video it made itself: this take has no video id "
+                                "there.", code="invalid_request")
+        fields = {"prompt": request.prompt, "seconds": str(request.seconds), "video[id]": request.source_job_id}
+        response = self._send("POST", "/videos/extensions", idempotent=False,
+                              files=[(name, (None, value)) for name, value in fields.items()],
+                              headers=self._idempotency(request.idempotency_key))
+        if response.status_code == 404:
+            raise ProviderError("The provider no longer has the video to extend.", code="expired")
+        if response.is_error:
+            raise self._fail(response, model=request.model)
         return self._job_id(response)
 
     def _job_id(self, response: httpx.Response) -> str:
@@ -284,12 +308,65 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return f"Connected to {self.name}: the key works and the Videos API answers."
 
 
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """GET /models, the OpenAI list format (`{object: "list", data: [{id, object: "model", created,
+        owned_by}]}`): names only. A LiteLLM proxy also answers GET /model/info (documented: each entry's
+        `model_name` and its `model_info`): there `mode: "video_generation"` says which make video, and
+        `output_cost_per_second` what one costs. Without it the names are listed for the owner to register."""
+        response = self._send("GET", "/models", idempotent=True)
+        if response.is_error:
+            raise self._fail(response)
+        names = [str(m["id"]) for m in json_object(response, self.name).get("data") or []
+                 if isinstance(m, dict) and isinstance(m.get("id"), str) and m["id"]]
+        info = self._litellm_info()
+        if info is None:
+            models = tuple(ListedModel(model_id=name) for name in names if name in known)
+            return ModelListing(models=models, unlisted=tuple(n for n in names if n not in known))
+        models = []
+        for name in names:
+            details = info.get(name)
+            if name not in known and (details is None or details.get("mode") != "video_generation"):
+                continue  # a chat or image model on the same gateway
+            models.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
+        return ModelListing(models=tuple(models))
+
+    def _litellm_info(self) -> dict[str, dict] | None:
+        """{model_name: model_info} from a LiteLLM proxy's GET /model/info; None from a gateway without it."""
+        try:
+            response = self._send("GET", "/model/info", idempotent=True)
+        except ProviderError:
+            return None
+        if response.is_error:
+            return None
+        try:
+            entries = json_object(response, self.name).get("data")
+        except ProviderError:
+            return None
+        info = {}
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("model_name"), str):
+                details = entry.get("model_info")
+                info[entry["model_name"]] = details if isinstance(details, dict) else {}
+        return info
+
+
+def _cost_per_second(details: dict) -> Decimal | None:
+    """LiteLLM's cost of a second of video (`output_cost_per_second`, or its video-specific name)."""
+    for name in ("output_cost_per_second", "output_cost_per_video_per_second"):
+        value = details.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100:
+            return Decimal(str(value))
+    return None
+
+
 LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched
 
 
 def _same_request(video: dict, probe: JobProbe) -> bool:
+    # An extension lists the stitched clip's length, not the seconds asked for.
+    seconds_match = bool(probe.extends) or str(video.get("seconds")) == str(probe.seconds)
     return (video.get("model") == probe.model and str(video.get("size")) == probe.size
-            and str(video.get("seconds")) == str(probe.seconds) and video.get("prompt") == probe.prompt
+            and seconds_match and video.get("prompt") == probe.prompt
             and (video.get("remixed_from_video_id") or "") == probe.remix_of)
 
 

@@ -21,12 +21,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from . import veo
+from . import schemas, veo
 from .base import (
     CancelRefund,
     JobListing,
     JobProbe,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSpec,
     Provider,
     ProviderError,
@@ -38,6 +40,8 @@ from .base import (
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+# Replicate's curated video models [sdk: collections.get]; a known model outside it is looked up by name.
+LISTED_COLLECTION = "text-to-video"
 # owner/name; each part starts with a letter or digit, so "../x" cannot climb the path.
 MODEL_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*/[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 STATUSES = {
@@ -143,6 +147,8 @@ class ReplicateProvider(HttpAdapter, Provider):
         bills_refused_jobs=True,
         # For models whose input builder maps them (google/veo-3.1: last_frame, reference_images).
         sends_end_frame=True, sends_reference_images=True,
+        model_listing="Replicate's text-to-video collection, with each model's latest version's OpenAPI input "
+                      "schema",
     )
 
     @classmethod
@@ -171,6 +177,8 @@ class ReplicateProvider(HttpAdapter, Provider):
                       auth={"Authorization": f"Bearer {api_key}"})
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.model not in self._builders and request.input_map:
+            return schemas.mapped_input(request, request.input_map)  # added from its schema
         if request.end_frame is not None and request.model not in END_FRAME_MODELS:
             # Said before anything is sent: a model whose inputs we do not map would drop it silently.
             raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
@@ -302,6 +310,36 @@ class ReplicateProvider(HttpAdapter, Provider):
             raise ProviderError(f"{self.name} sent no webhook signing secret.", code="server")
         return key
 
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """GET /collections/text-to-video: each model with its latest version, whose `openapi_schema` names
+        the input (`components.schemas.Input`). A known model outside the collection is read with
+        GET /models/{owner}/{name}; 404 means Replicate no longer has it."""
+        response = self._send("GET", f"/collections/{LISTED_COLLECTION}", idempotent=True)
+        if response.is_error:
+            raise error_from_response(response, self.name)
+        found = {}
+        for model in json_object(response, self.name).get("models") or []:
+            model_id = _model_id(model)
+            if model_id:
+                found[model_id] = model
+        for model_id in known:
+            if model_id in found or not MODEL_ID.match(model_id):
+                continue
+            response = self._send("GET", f"/models/{model_id}", idempotent=True)
+            if response.status_code == 404:
+                continue
+            if response.is_error:
+                raise error_from_response(response, self.name)
+            model = json_object(response, self.name)
+            if _model_id(model) == model_id:
+                found[model_id] = model
+        for model_id, model in list(found.items()):
+            if _schema_of(model) is None:  # a collection may leave the version out: read the model itself
+                response = self._send("GET", f"/models/{model_id}", idempotent=True)
+                if response.is_success:
+                    found[model_id] = json_object(response, self.name)
+        return ModelListing(models=tuple(_listed(model_id, model) for model_id, model in found.items()))
+
     def test_connection(self) -> str:
         """A plain-words success message naming the account, or ProviderError."""
         response = self._send("GET", "/account", idempotent=True)
@@ -312,6 +350,30 @@ class ReplicateProvider(HttpAdapter, Provider):
         except (ValueError, AttributeError):
             username = "an unnamed account"
         return f"Connected to {self.name} as {username}."
+
+
+def _model_id(model) -> str | None:
+    if not isinstance(model, dict):
+        return None
+    model_id = f"{model.get('owner')}/{model.get('name')}"
+    return model_id if MODEL_ID.match(model_id) else None
+
+
+def _schema_of(model: dict) -> dict | None:
+    version = model.get("latest_version") if isinstance(model.get("latest_version"), dict) else {}
+    schema = version.get("openapi_schema")
+    return schema if isinstance(schema, dict) else None
+
+
+def _listed(model_id: str, model: dict) -> ListedModel:
+    """A model as its latest version's schema says it (Cog: `components.schemas.Input`). Replicate publishes
+    no price per second: a new model needs one from the owner."""
+    schema = _schema_of(model) or {}
+    components = (schema.get("components") or {}).get("schemas") or {}
+    if not isinstance(components, dict) or not isinstance(components.get("Input"), dict):
+        return ListedModel(model_id=model_id, blockers=(("no_schema", ""),))
+    listed = schemas.listed_from_schema(model_id, components["Input"], components, vocabulary=schemas.REPLICATE)
+    return schemas.hand_mapped(listed) if model_id in INPUT_BUILDERS else listed
 
 
 def _video_url(output) -> str | None:

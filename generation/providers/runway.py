@@ -19,6 +19,7 @@ import base64
 import mimetypes
 import re
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -29,6 +30,8 @@ from .base import (
     CancelRefund,
     JobListing,
     JobState,
+    ListedModel,
+    ModelListing,
     ModelSpec,
     Provider,
     ProviderError,
@@ -48,17 +51,88 @@ STATUSES = {
     "FAILED": "failed",
     "CANCELLED": "canceled",
 }
-# Models that animate a start frame and refuse a text-only request.
-IMAGE_ONLY = {"gen4_turbo"}
-# promptText's longest, in UTF-16 code units (what Runway counts). A model not listed gets the
-# strictest limit: a prompt refused here costs nothing, one Runway refuses costs a failed take.
-PROMPT_LIMITS = {"gen4.5": 1000, "gen4_turbo": 1000, "veo3.1": 1000, "veo3.1_fast": 1000, "seedance2": 3500}
-PROMPT_LIMIT_DEFAULT = 1000
 USD_PER_CREDIT = Decimal("0.01")
 MAX_ISSUES = 5
+
+
+@dataclass(frozen=True)
+class Published:
+    """A video model as runwayml's request types define it for API version 2024-11-06 (runwayml 5.24.0,
+    TextToVideoCreateParams and ImageToVideoCreateParams, read 2026-12). Runway publishes no endpoint
+    listing its models: this list, shipped with the adapter, is what "Check for model changes" reads."""
+
+    model_id: str
+    text: tuple[str, ...]  # text_to_video's `ratio` choices; empty: image to video only
+    image: tuple[str, ...]  # image_to_video's; SAME: as text's; empty: it takes no ratio there
+    durations: tuple[int, ...] | None  # None: the types give no lengths
+    last_frame: bool = False  # promptImage takes {position: "last"} after the first
+    prompt_limit: int | None = None  # promptText's longest, in UTF-16 code units, where the types say
+    text_to_video: bool = True  # False: image to video only (it animates a start frame)
+
+
+SAME = ("same",)
+# Ratio lists several models share, written as the types write them.
+HD = ("1280:720", "720:1280")
+HD_FULL = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+KLING_PRO, KLING_STANDARD = ("1920:1080", "1080:1920", "1440:1440"), ("1280:720", "720:1280", "960:960")
+KLING_4K = ("3840:2160", "2160:3840", "2880:2880")
+SEEDANCE = ("992:432", "864:496", "752:560", "640:640", "560:752", "496:864", "1470:630", "1280:720", "1112:834",
+            "960:960", "834:1112", "720:1280")
+SEEDANCE_HD = SEEDANCE + ("2206:946", "1920:1080", "1664:1248", "1440:1440", "1248:1664", "1080:1920")
+WAN = ("832:480", "720:544", "624:624", "544:720", "480:832", "1280:720", "1104:832", "960:960", "832:1104",
+       "720:1280", "1920:1080", "1648:1248", "1440:1440", "1248:1648", "1080:1920", "auto_480p", "auto_720p",
+       "auto_1080p")
+GEN4 = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
+PUBLISHED = (
+    Published("gen4.5", text=HD, image=GEN4, durations=tuple(range(2, 11)), prompt_limit=1000),
+    Published("gen4_turbo", text=(), image=GEN4, durations=None, prompt_limit=1000, text_to_video=False),
+    Published("veo3.1", text=HD_FULL, image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
+    Published("veo3.1_fast", text=HD_FULL, image=SAME, durations=(4, 6, 8), last_frame=True, prompt_limit=1000),
+    Published("seedance2", text=SEEDANCE_HD + ("3840:1646", "3840:2160", "3840:2880", "3840:3840", "2880:3840",
+                                               "2160:3840"),
+              image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_fast", text=SEEDANCE, image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_mini", text=SEEDANCE, image=SAME, durations=None, last_frame=True, prompt_limit=3500),
+    Published("seedance2_5", text=tuple(r.replace("864:496", "854:480").replace("496:864", "480:854")
+                                        for r in SEEDANCE_HD),
+              image=SAME, durations=None, last_frame=True, prompt_limit=15000),
+    Published("kling2.5_turbo_pro", text=("1920:1080", "1440:1440", "1080:1920", "1280:720", "720:720", "720:1280"),
+              image=(), durations=(5, 10), last_frame=True),
+    Published("kling3.0_pro", text=KLING_PRO, image=SAME, durations=None, last_frame=True),
+    Published("kling3.0_standard", text=KLING_STANDARD, image=SAME, durations=None, last_frame=True),
+    Published("kling3.0_4k", text=KLING_4K, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_pro", text=KLING_PRO, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_standard", text=KLING_STANDARD, image=SAME, durations=None, last_frame=True),
+    Published("klingO3_4k", text=KLING_4K, image=SAME, durations=None, last_frame=True),
+    Published("kling_4", text=("1280:720", "720:1280", "940:940", "1460:624", "1920:1080", "1080:1920", "1440:1440",
+                               "2200:940", "auto_720p", "auto_1080p"), image=("auto_720p", "auto_1080p"), durations=None),
+    Published("hailuo3", text=("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"), image=SAME, durations=None),
+    Published("happyhorse_1_0", text=("1280:720", "720:1280", "960:960", "1108:832", "832:1108", "1920:1080",
+                                      "1080:1920", "1440:1440", "1662:1248", "1248:1662"),
+              image=(), durations=None, prompt_limit=2500),
+    Published("gemini_omni_flash", text=HD, image=SAME, durations=tuple(range(3, 11))),
+    Published("gemini_omni_flash_1.1", text=("640:360", "360:640") + HD + ("1920:1080", "1080:1920", "3840:2160",
+                                                                         "2160:3840"),
+              image=SAME, durations=tuple(range(3, 11)), last_frame=True),
+    Published("wan3", text=WAN, image=SAME, durations=None),
+    Published("wan3_prime", text=WAN, image=SAME, durations=None),
+    Published("grok_imagine_1_5", text=("1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"), image=(), durations=None),
+    Published("grok_imagine_1_5_lite", text=("848:480", "480:848", "480:480", "640:480", "480:640", "720:480",
+                                             "480:720", "1280:720", "720:1280", "720:720", "960:720", "720:960",
+                                             "1088:720", "720:1088", "1904:1072", "1072:1904", "1424:1424",
+                                             "1648:1232", "1232:1648", "1744:1152", "1152:1744"),
+              image=("auto_480p", "auto_720p", "auto_1080p"), durations=None),
+    Published("h3_max", text=(), image=(), durations=None, last_frame=True),  # sized by `resolution`, no ratio
+)
+# Models that animate a start frame and refuse a text-only request.
+IMAGE_ONLY = {p.model_id for p in PUBLISHED if not p.text_to_video}
+# promptText's longest, in UTF-16 code units (what Runway counts). A model without one gets the
+# strictest limit: a prompt refused here costs nothing, one Runway refuses costs a failed take.
+PROMPT_LIMITS = {p.model_id: p.prompt_limit for p in PUBLISHED if p.prompt_limit}
+PROMPT_LIMIT_DEFAULT = 1000
 # Models whose promptImage may hold a last frame too ([{uri, position: "first"}, {uri, position: "last"}]),
 # as runwayml's ImageToVideoCreateParams types them; the others take a first frame only.
-LAST_FRAME_MODELS = {"veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast", "seedance2_mini"}
+LAST_FRAME_MODELS = {p.model_id for p in PUBLISHED if p.last_frame}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -77,6 +151,8 @@ class RunwayProvider(HttpAdapter, Provider):
         reports_billed_cost=True,  # a finished task's cost.credits (1 credit = US$0.01)
         bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
         sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
+        model_listing="the models runwayml's request types define for API version " + API_VERSION
+                      + ", shipped with the studio (Runway publishes no endpoint listing them)",
     )
 
     job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
@@ -220,6 +296,10 @@ class RunwayProvider(HttpAdapter, Provider):
             raise self._fail(response)
         return True
 
+    def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
+        """PUBLISHED, in the catalog's terms: nothing is read over the network (Runway has no listing)."""
+        return ModelListing(models=tuple(_listed(p) for p in PUBLISHED))
+
     def test_connection(self) -> str:
         """GET /v1/organization: free, authenticated, and it tells the credit balance."""
         response = self._send("GET", "/v1/organization", idempotent=True)
@@ -229,6 +309,31 @@ class RunwayProvider(HttpAdapter, Provider):
         if isinstance(credits, int):
             return f"Connected to {self.name}: {credits} credits left."
         return f"Connected to {self.name}."
+
+
+def _pixels(ratios: tuple[str, ...]) -> list[str]:
+    """The `ratio` values that are pixel sizes ("1280:720"), as the catalog writes sizes ("1280x720"); the
+    adapter sends a take's size back the same way. Aspect ratios ("16:9") and "auto_720p" are not sizes."""
+    sizes = []
+    for ratio in ratios:
+        width, colon, height = ratio.partition(":")
+        if colon and width.isdigit() and height.isdigit() and min(int(width), int(height)) >= 100:
+            sizes.append(f"{width}x{height}")
+    return sizes
+
+
+def _listed(model: Published) -> ListedModel:
+    text, image = _pixels(model.text), _pixels(model.text if model.image == SAME else model.image)
+    sizes = text or image
+    # A start frame goes with the take's own size as `ratio`: only where image to video takes every size.
+    takes_image = bool(image) and set(sizes) <= set(image)
+    kinds = (("text",) if text else ()) + (("image",) if takes_image else ())
+    ratios = dict.fromkeys(model.text + (model.image if model.image != SAME else ()))
+    unmapped = tuple(r for r in ratios if not _pixels((r,)))
+    blockers = () if sizes else (("ratio_format", ", ".join(ratios) or "—"),)
+    return ListedModel(model_id=model.model_id, display_name=f"{model.model_id} (Runway)", sizes=tuple(sizes) or None,
+                       durations=model.durations, input_kinds=kinds or None,
+                       end_frame=model.last_frame and takes_image, unmapped=unmapped, blockers=blockers)
 
 
 def _json(response: httpx.Response) -> dict:

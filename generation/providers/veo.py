@@ -21,6 +21,7 @@ import httpx
 
 from .base import (
     CancelRefund,
+    ExtendRequest,
     JobListing,
     JobState,
     ModelSpec,
@@ -106,6 +107,32 @@ def references_for(request: RenderRequest) -> tuple[Path, ...]:
     return tuple(request.character_images[:MAX_REFERENCES])
 
 
+# Extending a Veo video on the Gemini API [docs]: the previous generation's video (its `uri`, from the
+# operation that made it; Google keeps it two days) plus a new prompt, +7 s, 720p only, up to 141 s in;
+# the answer is one video holding the input and its continuation.
+EXTEND_SECONDS = 7
+EXTEND_SOURCE_MAX_SECONDS = 141
+
+
+def extend_problems(request: ExtendRequest) -> list[str]:
+    """Why Veo would refuse to extend (empty if it extends): checked before anything is sent."""
+    problems = []
+    if request.seconds != EXTEND_SECONDS:
+        problems.append(f"Veo extends a video by {EXTEND_SECONDS} seconds, not {request.seconds}.")
+    if SIZES.get(request.size, ("", ""))[1] != "720p":
+        problems.append(f"Veo extends 720p videos only, not {request.size}.")
+    if request.source_seconds is not None and request.source_seconds > EXTEND_SOURCE_MAX_SECONDS:
+        problems.append(f"Veo extends videos of at most {EXTEND_SOURCE_MAX_SECONDS} seconds; this take is "
+                        f"{request.source_seconds:.0f} s long.")
+    return problems
+
+
+def build_extend_body(request: ExtendRequest, uri: str) -> dict:
+    """google-genai's generate_videos(video=…) on the Gemini API: instances[0].video.uri beside the prompt."""
+    return {"instances": [{"prompt": request.prompt, "video": {"uri": uri}}],
+            "parameters": {"resolution": "720p"}}
+
+
 def _inline_image(path: Path) -> dict:
     """The API takes images inline only: base64 bytes plus their type."""
     path = Path(path)
@@ -152,6 +179,7 @@ class VeoProvider(HttpAdapter, Provider):
         bills_refused_jobs=False,  # a video its safety filters block is not charged, its answer says
         sends_end_frame=True,  # instances[0].lastFrame
         sends_reference_images=True,  # instances[0].referenceImages (ASSET)
+        extends=True,  # instances[0].video: the uri of a video Veo made, +7 s
     )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
                         "of your Google AI Studio project for a Veo charge at that time.")
@@ -242,6 +270,30 @@ class VeoProvider(HttpAdapter, Provider):
                 "Check your Google AI Studio usage before retrying.",
                 code="server",
             )
+        return name
+
+    def extend(self, request: ExtendRequest) -> str:
+        """Continue a Veo video this connection made: Google takes it only by the uri of its own result."""
+        if not MODEL_ID.match(request.model):
+            raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.", code="model_unknown")
+        if problems := extend_problems(request):
+            raise ProviderError(" ".join(problems), code="invalid_request")
+        operation = self._operation(request.source_job_id) if request.source_job_id else None
+        uri = _video_uri(operation) if operation and operation.get("done") and not operation.get("error") else None
+        if uri is None:
+            raise ProviderError("Google no longer has the video to extend: the Gemini API keeps a video two days "
+                                "and extends only videos Veo made. Render a new take instead.", code="expired")
+        response = self._call("POST", f"/v1beta/models/{request.model}:predictLongRunning", idempotent=False,
+                              json=build_extend_body(request, uri))
+        if response.is_error:
+            raise self._fail(response, model=request.model)
+        try:
+            name = json_object(response, self.name).get("name")
+        except ProviderError:
+            name = None
+        if not (isinstance(name, str) and OPERATION.match(name)):
+            raise ProviderError(f"{self.name} accepted the request but sent no operation name. "
+                                "Check your Google AI Studio usage before retrying.", code="server")
         return name
 
     def _operation(self, job_id: str) -> dict | None:

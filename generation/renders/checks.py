@@ -33,12 +33,13 @@ def approval_blocker(take) -> str | None:
 
 # What an override lets an owner do with a blocked take: the take "cannot be …", "to … it anyway",
 # "the reason for … it anyway".
-OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing")}
+OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing"),
+                    "extend": ("extended", "extend", "extending")}
 
 
 def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
     """The decision note of an owner's override of a blocked take; None when nothing blocks it.
-    Refuses anyone but an owner, and an owner without a reason. `action`: "approve" or "remix"."""
+    Refuses anyone but an owner, and an owner without a reason. `action`: "approve", "remix" or "extend"."""
     blocker = approval_blocker(take)
     if blocker is None:
         return None
@@ -67,3 +68,15 @@ def take_remix_overridden(*, take, remix, user, override: str) -> None:
                 + override[:300])
     audit_record(team=scene.project.team_id, actor=user, action=AuditAction.REMIXED_DESPITE_CHECKS, target=take,
                  target_label=take_label(take), details={"note": override, "remix": remix.number})
+
+
+def take_extend_overridden(*, take, extension, user, override: str) -> None:
+    """Record that an owner extended a blocked take: in the scene's decision history, the feed and the audit log.
+    (The extension's recipe carries the note too, so exports keep it.)"""
+    scene = take.scene
+    ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.EXTEND_OVERRIDE, note=override)
+    record(project=scene.project, kind=ActivityKind.EXTEND_OVERRIDE, actor=user, scene=scene, take=extension,
+           text=f"extended {scene.title} take {take.number} as take {extension.number} despite failed checks. "
+                + override[:300])
+    audit_record(team=scene.project.team_id, actor=user, action=AuditAction.EXTENDED_DESPITE_CHECKS, target=take,
+                 target_label=take_label(take), details={"note": override, "extension": extension.number})

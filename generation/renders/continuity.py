@@ -237,9 +237,10 @@ def _entry(source: Source, scene: Scene) -> dict:
 
 
 def carried_cast(recipe: dict) -> list[int]:
-    """Ids of the people the recipe's frames show (their takes' cast), in order, each once."""
+    """Ids of the people the recipe's frames show (their takes' cast), and those of the take it extends (its
+    clip is the extension's first part), in order, each once."""
     ids = []
-    for role in ("start_frame", "end_frame"):
+    for role in ("start_frame", "end_frame", "extend_of"):
         ids += [pk for pk in (recipe.get(role) or {}).get("cast", []) if pk not in ids]
     return ids
 
@@ -252,4 +253,8 @@ def carried_words(character: Character, recipe: dict) -> str:
             return gettext("The %(frame)s (scene %(scene)s, take %(take)s) shows %(name)s") % {
                 "frame": words, "scene": entry["scene"]["number"], "take": entry["take"]["number"],
                 "name": character.name}
+    extended = recipe.get("extend_of") or {}
+    if character.pk in extended.get("cast", []):
+        return gettext("The extended take (scene %(scene)s, take %(take)s) shows %(name)s") % {
+            "scene": extended["scene"]["number"], "take": extended["take"]["number"], "name": character.name}
     return character.name

@@ -1,8 +1,9 @@
-"""Forms of booking takes: one scene, a batch, a remix, a retry, a re-target."""
+"""Forms of booking takes: one scene, a batch, a remix, an extension, a retry, a re-target."""
 
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
 from generation.renders.retarget import parse_shown
@@ -70,6 +71,15 @@ class BatchRenderForm(RenderForm):
 class RemixForm(RefuseControlCharacters, forms.Form):
     prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
     # Only for a take whose checks failed: an owner's reason to remix it anyway (services.render_remix).
+    override_reason = forms.CharField(required=False, max_length=5000)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
+
+
+class ExtendForm(RefuseControlCharacters, forms.Form):
+    # "model@seconds": a model of the take's connection and a length it extends by (extension.extend_options).
+    choice = forms.CharField(max_length=260, error_messages={"required": _("Choose how much to extend the take by.")})
+    prompt = forms.CharField(required=False, max_length=32000)
+    # Only for a take whose checks failed: an owner's reason to extend it anyway (extension.render_extend).
     override_reason = forms.CharField(required=False, max_length=5000)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 

@@ -97,6 +97,7 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
                     prompt=render.recipe.get("prompt", ""), created_after=since,
                     exclude_ids=frozenset(owned | set(mine)),
                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
+                    extends=render.extension.get("provider_job_id", "") or ("extension" if render.extension else ""),
                     idempotency_key=str(render.idempotency_key))
 
 

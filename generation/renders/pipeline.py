@@ -19,7 +19,7 @@ from django.db import connection as db_connection
 from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image
 
 from generation import catalog
@@ -36,7 +36,7 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
-from generation.renders import continuity, delivery, lookups
+from generation.renders import continuity, delivery, joining, lookups
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import FinishedFile, scratch_dir
@@ -146,10 +146,13 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         character_images.append(path)
     # Beyond the wire format, only what the model's catalog entry declares today.
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
-    declared = frozenset(k for k in (model.input_schema if model else {}) if k != "extra")
+    schema = (model.input_schema or {}) if model else {}
+    declared = frozenset(k for k in schema if k not in ("extra", "wire"))
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
+        # A model added from its provider's published schema: how its inputs are named and written.
+        input_map=schema.get("wire") if isinstance(schema.get("wire"), dict) else {},
         idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
         size=params["size"], title=recipe["scene"]["title"],
@@ -204,7 +207,8 @@ def render_send(render: Render) -> None:
     answer: ProviderError | None = None
     with scratch_dir("studio-submit-") as workdir, _lease_kept(render):
         try:
-            request = None if remix_of else _request_for(render, Path(workdir))
+            request = (None if remix_of else joining.extend_request_for(render, Path(workdir)) if render.extension
+                       else _request_for(render, Path(workdir)))
         except ProviderError as exc:  # creating a native character failed
             render.mark_failed(f"The provider refused a character: {exc.message}")
             return
@@ -230,11 +234,13 @@ def render_send(render: Render) -> None:
         _schedule_poll(render, delay=next_poll_delay(render))
 
 
-def _create(provider, render: Render, request: RenderRequest | None) -> str:
+def _create(provider, render: Render, request) -> str:
     remix_of = render.recipe.get("remix_of")
     if remix_of:
         return provider.remix(remix_of["provider_job_id"], render.recipe["prompt"],
                               idempotency_key=str(render.idempotency_key))
+    if render.extension:
+        return provider.extend(request)
     return provider.submit(request)
 
 
@@ -432,16 +438,32 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
-def _delivery_problems(render: Render, facts: dict) -> list[str]:
+def _delivery_problems(render: Render, facts: dict, *, seconds: float | None = None) -> list[str]:
+    """`seconds`: how long the kept clip should play, when not the booked seconds (an extension's whole clip)."""
     params = render.recipe.get("parameters", {})
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     problems = delivery.delivery_problems(
-        facts, size=params.get("size", "0x0"), seconds=float(params.get("seconds") or 0),
+        facts, size=params.get("size", "0x0"),
+        seconds=float(seconds if seconds is not None else params.get("seconds") or 0),
         audio_expected=bool(model and model.has_audio))
     if problems:
         log.warning("take %s delivered other than booked: %s", render.pk, "; ".join(problems),
                     extra={"take_id": render.pk, "delivery_problems": problems})
     return problems
+
+
+def _whole_clip(render: Render, delivered: Path, workdir: Path):
+    """An extension's whole clip (joining.whole_clip), or None once the take failed saying why."""
+    number = render.extension["take"]["number"]
+    try:
+        return joining.whole_clip(render, delivered, workdir)
+    except ValueError as exc:
+        render.mark_failed(gettext("The provider's continuation could not be joined to take %(take)s: %(why)s.")
+                           % {"take": number, "why": exc})
+    except OSError as exc:
+        render.mark_failed(gettext("Take %(take)s, which this take extends, could not be read to join the "
+                                   "continuation to it (%(why)s).") % {"take": number, "why": exc.strerror or exc})
+    return None
 
 
 class TryAgainLater(Exception):
@@ -467,12 +489,19 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
     provider = provider_for(render.connection)
     with scratch_dir("studio-take-") as tmp, _lease_kept(render):
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
+        whole = None
         try:
             provider.download(render.provider_job_id, "video", video_path)
-            facts = delivery.delivered_facts(video_path)
+            if render.extension:  # the whole clip is kept, however the provider returned it
+                whole = _whole_clip(render, video_path, Path(tmp))
+                if whole is None:
+                    return
+            clip = whole.path if whole else video_path
+            facts = delivery.delivered_facts(clip)
             duration = facts["duration"]
-            if not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
-                animatic.extract_thumbnail(video_path, thumb_path, exact=False)
+            # A provider's thumbnail of an extension may show only the new part: a frame of the clip kept instead.
+            if whole or not (provider.has_thumbnail and _provider_thumbnail(provider, render, thumb_path)):
+                animatic.extract_thumbnail(clip, thumb_path, exact=False)
         except ProviderError as exc:
             if exc.retryable and not final_attempt:
                 raise TryAgainLater(exc.retry_after)
@@ -486,11 +515,16 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
             render.mark_failed(message)
             return
         report = provenance.read_with_settings(video_path)
-        problems = _delivery_problems(render, facts)
+        if whole is None:
+            problems = _delivery_problems(render, facts)
+        else:  # an extension: what the provider delivered, the new part or the whole clip
+            checked = facts if whole.checked == clip else delivery.delivered_facts(whole.checked)
+            problems = _delivery_problems(render, checked, seconds=whole.checked_seconds)
         # The provider's verdict (above) is what the take shows; what is kept is the studio's copy,
         # whose own manifest says what these checks found.
-        kept = take_signing.take_sign(render=render, video=video_path, read=report, container=facts["container"],
-                                      checks=provenance.TakeChecks.of(report, delivery_problems=problems))
+        kept = take_signing.take_sign(render=render, video=clip, read=report, container=facts["container"],
+                                      checks=provenance.TakeChecks.of(report, delivery_problems=problems),
+                                      extension=whole.extension if whole else None)
         try:
             with kept.path.open("rb") as video, thumb_path.open("rb") as thumb:
                 render.video.save("video.mp4", FinishedFile(video), save=False)
@@ -512,6 +546,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         video=render.video.name,
         thumbnail=render.thumbnail.name,
         duration_seconds=duration,
+        join_seconds=whole.join_seconds if whole else None,
         **provenance.take_fields(report, summary=kept.summary),
     )
     if not won:  # canceled meanwhile: do not keep orphaned files

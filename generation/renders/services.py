@@ -119,20 +119,14 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["requested_model"] = model_id
         recipe["resolved_model"] = model.model_id
     problems = []
-    if fresh:
-        frames = continuity.recipe_frames(scene)
-        problems += frames.problems
-        recipe.update(frames.entries)
-    # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
-    # above, and still needs a model that takes it).
-    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
-             else "image" if recipe.get("reference_image") else "")
-    end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
-    if lacks := catalog.frame_problems(model, start=start, end=end):
-        problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
-                                                scenes=[scene]))
     params = recipe["parameters"]
-    problems += model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    if "extend_of" in recipe:
+        # An extension continues a clip: the lengths it may add and the size of the take it extends are what
+        # the model must take; it sends no frames of the scene.
+        problems += catalog.extension_problems(model, team=scene.project.team, connection=connection,
+                                               size=params["size"], seconds=int(params["seconds"]))
+    else:
+        problems += _frame_and_fit_problems(scene, model, recipe, fresh=fresh)
     if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
         problems.append(refusal)
     try:
@@ -161,6 +155,26 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     # provider's limit.
     problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
+
+
+def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool) -> list[str]:
+    """A take of the scene: the frames it starts from and ends on (resolved into the recipe when fresh), and
+    whether the model renders its size and length."""
+    problems = []
+    if fresh:
+        frames = continuity.recipe_frames(scene)
+        problems += frames.problems
+        recipe.update(frames.entries)
+    # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
+    # above, and still needs a model that takes it).
+    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
+             else "image" if recipe.get("reference_image") else "")
+    end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
+    if lacks := catalog.frame_problems(model, start=start, end=end):
+        problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
+                                                scenes=[scene]))
+    params = recipe["parameters"]
+    return problems + model.problems_for(size=params["size"], seconds=int(params["seconds"]))
 
 
 def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
@@ -197,7 +211,7 @@ def render_create(
     key = form_key(idempotency_key)
     existing = Render.objects.filter(idempotency_key=key).first()
     if existing is not None:
-        return _same_scene_or_refuse(existing, scene), False
+        return same_scene_or_refuse(existing, scene), False
 
     compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe)
     if compiled.problems:
@@ -226,7 +240,7 @@ def render_create(
             on_render_started(render)
     except IntegrityError:
         # Two requests with one key raced: the other one won and owns the take.
-        return _same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
+        return same_scene_or_refuse(Render.objects.get(idempotency_key=key), scene), False
     except budget.OverBudget as refusal:
         budget.on_refused(refusal)  # after the rollback, so the owners' alert is kept
         raise
@@ -260,7 +274,7 @@ def _carried_of(recipe: dict, cast: list) -> list:
     return [found[i] for i in ids]
 
 
-def _same_scene_or_refuse(render: Render, scene) -> Render:
+def same_scene_or_refuse(render: Render, scene) -> Render:
     if render.scene_id != scene.pk:
         raise ValidationError("This form was already used for another scene; reload the page.")
     return render
@@ -298,6 +312,8 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     recipe = {**render.recipe, "prompt": prompt,
               "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
     recipe.pop("remix_override", None)  # a remix of a remix answers for its own parent only
+    for key in ("extend_of", "extend_override"):  # a remix of an extension reworks it; it extends nothing
+        recipe.pop(key, None)
     if override:
         recipe["remix_override"] = {"by": user.get_username(), "reason": override}
     with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback

@@ -1,4 +1,4 @@
-"""Takes: start a render, follow its progress, retry it, play its files."""
+"""Takes: start a render, follow its progress, retry, remix or extend it, play its files."""
 
 import uuid
 
@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 from generation import catalog
 from generation.models import ProviderConnection, Status
 from generation.providers import webhook_receive as webhooks
-from generation.renders import continuity, services
-from generation.renders.forms import RemixForm, RenderForm, RetryForm
+from generation.renders import continuity, extension, services
+from generation.renders.forms import ExtendForm, RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response, protect
 from projects.access import get_scene_for, get_take_for, require
 from projects.htmx import wants_fragment
@@ -88,6 +88,25 @@ def render_remix(request, pk):
     return _act_on_take(request, pk, RemixForm, lambda take, data: services.render_remix(
         render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"],
         override_reason=data["override_reason"]))
+
+
+@login_required
+@require_POST
+def render_extend(request, pk):
+    return _act_on_take(request, pk, ExtendForm, lambda take, data: extension.render_extend(
+        render=take, user=request.user, choice=data["choice"], prompt=data["prompt"],
+        idempotency_key=data["idempotency_key"], override_reason=data["override_reason"]))
+
+
+@login_required
+def render_extend_preview(request, pk):
+    """What an extension of the take would send and cost, and where its continuation would begin."""
+    take, membership = get_take_for(request.user, pk)
+    require(membership, "edit")
+    if take.is_withheld_from(request.user):
+        raise Http404("This take is withheld.")
+    preview = extension.extension_preview(take=take, choice=request.GET.get("choice", ""))
+    return render(request, "generation/_extend_compiled.html", {"take": take, "preview": preview})
 
 
 @login_required

@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
-from generation.models import Status
+from generation.models import ConnectionKind, Status
 from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
+from generation.renders.extension import extend_options as options_for_extending
 
 register = template.Library()
 
@@ -34,6 +35,17 @@ def render_options(render_form, scene) -> list[dict]:
             "selected": value == (render_form["target"].value() or scene.target_value),
         })
     return options
+
+
+@register.simple_tag
+def previz_target(render_form, scene) -> str:
+    """The render form's value for the free local previz of this scene (its size and length fit), or ""."""
+    for value, target in getattr(render_form, "targets", {}).items():
+        if (target.connection.kind == ConnectionKind.LOCAL
+                and not target.model.problems_for(size=scene.size, seconds=scene.duration)
+                and not target.estimate(size=scene.size, seconds=scene.duration)):
+            return value
+    return ""
 
 
 @register.filter
@@ -105,3 +117,10 @@ def scene_frames(scene) -> dict:
         except ValidationError as exc:
             frames[f"{role}_problem"] = " ".join(exc.messages)
     return frames
+
+
+@register.simple_tag
+def extend_options(take, scene) -> list:
+    """What the take can be extended by on its connection (each model and length, with its cost); [] when nothing
+    of its connection extends takes."""
+    return options_for_extending(take, scene.project.team)

@@ -31,6 +31,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from generation.models import CutImport, Export, ProviderConnection, Render
+from generation.providers.selectors import catalog_proposal_for
 from generation.renders.forms import RetryForm
 from projects.live.hub import Message
 from projects.live.presence import editing_map, presence_for
@@ -142,7 +143,7 @@ class ChangeDrawing:
             return "everyone"  # the presence list too: each page takes its own user out (live.js, data-me)
         if kind == ChangeKind.NOTIFICATION:
             return ("person", self.event.recipient_id)  # only that person's pages get it (hub, replay)
-        if kind == ChangeKind.CONNECTION_TESTED:
+        if kind in (ChangeKind.CONNECTION_TESTED, ChangeKind.CATALOG_CHECKED):
             return ("manages", Membership(role=role).can_manage)
         # Per role; what only a comment's author may do is drawn for the role, marked data-only-for, and
         # each page keeps it for its own user (review.js).
@@ -160,6 +161,8 @@ class ChangeDrawing:
         if kind == ChangeKind.CONNECTION_TESTED:
             # The result (account words, "fetched the webhook secret") is on owners' pages only.
             return _connection(event) if Membership(role=role).can_manage else []
+        if kind == ChangeKind.CATALOG_CHECKED:
+            return _catalog_checked(event) if Membership(role=role).can_manage else []  # owners review the changes
         if kind == ChangeKind.EXPORT_CHANGED:
             return _export(event)
         if kind == ChangeKind.CUT_IMPORT_CHANGED:
@@ -404,6 +407,18 @@ def _connection(event) -> list[Message]:
         return []
     html = render_to_string("generation/connections.html#test-result",
                             {"connection": connection, "team": connection.team, "oob": True})
+    return [Message(event.id, "change", html)]
+
+
+def _catalog_checked(event) -> list[Message]:
+    """The check's outcome on its Models page (only the status line: what an owner typed below stays)."""
+    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first()
+    if connection is None:
+        return []
+    proposal = catalog_proposal_for(connection=connection)
+    html = render_to_string("generation/connection_catalog.html#check-status",
+                            {"connection": connection, "team": connection.team, "proposal": proposal,
+                             "p": proposal.proposal, "oob": True})
     return [Message(event.id, "change", html)]
 
 

@@ -18,6 +18,8 @@ class AuditAction(models.TextChoices):
     CATALOG_EDITED = "catalog_edited", _("Catalog entry edited")
     CATALOG_RESET = "catalog_reset", _("Catalog entry back to shipped")
     CATALOG_REMOVED = "catalog_removed", _("Catalog entry removed")
+    MODEL_ADDED_FROM_PROVIDER = "model_added_from_provider", _("Model added from the provider's list")
+    PROVIDER_CHANGE_ACCEPTED = "provider_change_accepted", _("Provider's model change accepted")
     PROJECT_BUDGET_SET = "project_budget_set", _("Project budget set")
     TEAM_BUDGET_SET = "team_budget_set", _("Team monthly budget set")
     MEMBER_CAP_SET = "member_cap_set", _("Member monthly cap set")
@@ -35,6 +37,7 @@ class AuditAction(models.TextChoices):
     DECLARED_FICTIONAL = "declared_fictional", _("Character declared fictional")
     APPROVED_DESPITE_CHECKS = "approved_despite_checks", _("Approved despite failed checks")
     REMIXED_DESPITE_CHECKS = "remixed_despite_checks", _("Remixed despite failed checks")
+    EXTENDED_DESPITE_CHECKS = "extended_despite_checks", _("Extended despite failed checks")
     EXPORTED_DESPITE_CHECKS = "exported_despite_checks", _("Exported despite failed checks")
     GUEST_LINK_CREATED = "guest_link_created", _("Guest link created")
     GUEST_LINK_REVOKED = "guest_link_revoked", _("Guest link revoked")
@@ -50,7 +53,8 @@ AUDIT_AREAS = {
     "connections": (_("Connections and keys"), [A.CONNECTION_ADDED, A.CONNECTION_CHANGED, A.CONNECTION_REMOVED,
                                                   A.WORKFLOW_UPLOADED]),
     "catalog": (_("Catalog and prices"), [A.MODEL_REGISTERED, A.CATALOG_EDITED, A.CATALOG_RESET,
-                                          A.CATALOG_REMOVED]),
+                                          A.CATALOG_REMOVED, A.MODEL_ADDED_FROM_PROVIDER,
+                                          A.PROVIDER_CHANGE_ACCEPTED]),
     "budgets": (_("Budgets and caps"), [A.PROJECT_BUDGET_SET, A.TEAM_BUDGET_SET, A.MEMBER_CAP_SET]),
     "policies": (_("Model policies"), [A.MODEL_POLICY_SET]),
     "members": (_("Members, roles and invitations"), [A.INVITATION_SENT, A.INVITATION_ACCEPTED,
@@ -58,7 +62,7 @@ AUDIT_AREAS = {
                                                       A.MEMBER_REMOVED, A.TRAINING_SET]),
     "consent": (_("Consent"), [A.CONSENT_GRANTED, A.CONSENT_CHANGED, A.CONSENT_REVOKED, A.DECLARED_FICTIONAL]),
     "overrides": (_("Overrides of failed checks"), [A.APPROVED_DESPITE_CHECKS, A.REMIXED_DESPITE_CHECKS,
-                                                   A.EXPORTED_DESPITE_CHECKS]),
+                                                   A.EXTENDED_DESPITE_CHECKS, A.EXPORTED_DESPITE_CHECKS]),
     "guests": (_("Guest links and downloads"), [A.GUEST_LINK_CREATED, A.GUEST_LINK_REVOKED, A.GUEST_DOWNLOADED]),
     "trash": (_("Scenes deleted forever"), [A.SCENES_DELETED_FOREVER, A.TRASH_EMPTIED, A.TRASH_PURGED]),
 }

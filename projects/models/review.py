@@ -150,6 +150,8 @@ class Decision(models.TextChoices):
     APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
     # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    # An owner extended a take whose checks failed; the note is the reason, kept in the extension's recipe too.
+    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
 
@@ -179,7 +181,7 @@ class ReviewDecision(models.Model):
 
 class SceneStatus(models.TextChoices):
     NO_TAKE = "no_take", _("No take")
-    IN_REVIEW = "in_review", _("In review")
+    IN_REVIEW = "in_review", _("Ready for review")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     APPROVED = "approved", _("Approved")
     # The newest take failed (refused by moderation, expired, …) and nothing was approved: not "in review",
@@ -202,6 +204,7 @@ class ActivityKind(models.TextChoices):
     SCENE_RESTORED = "scene_restored", "Scene restored"
     SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
     REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
     SCRIPT_IMPORTED = "script_imported", "Script imported"
     CUT_IMPORTED = "cut_imported", "Editor's cut imported"
     REVISION_RESTORED = "revision_restored", "Board revision restored"
@@ -213,7 +216,8 @@ class ActivityKind(models.TextChoices):
 ACTIVITY_FILTERS = {
     "renders": [ActivityKind.RENDER_STARTED, ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED],
     "comments": [ActivityKind.COMMENT],
-    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE],
+    "approvals": [ActivityKind.APPROVED, ActivityKind.CHANGES_REQUESTED, ActivityKind.REMIX_OVERRIDE,
+                  ActivityKind.EXTEND_OVERRIDE],
     "edits": [ActivityKind.PROJECT_CREATED, ActivityKind.SCENE_CREATED, ActivityKind.SCENE_EDITED,
               ActivityKind.SCENES_REORDERED, ActivityKind.SCENE_DELETED, ActivityKind.SCENE_RESTORED,
               ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED, ActivityKind.CUT_IMPORTED,

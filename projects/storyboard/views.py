@@ -51,8 +51,8 @@ def project_list(request):
         if form.is_valid():
             project = services.project_create(team=membership.team, user=request.user, **form.cleaned_data)
             return redirect("projects:project_detail", pk=project.pk)
-    projects = membership.team.projects.all()
-    return render(request, "projects/project_list.html", {"projects": projects, "form": form})
+    cards = selectors.projects_home_for(team=membership.team)
+    return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
 def board_context(request, project, membership, *, scene=None, **extra):

@@ -2,7 +2,8 @@
 
 Speaks ComfyUI's own routes: POST /prompt (validated like ComfyUI's validate_prompt, with its
 real error shape and node_errors), GET /history/{id}, GET/POST /queue, POST /interrupt,
-POST /upload/image, GET /view, GET /system_stats. The queue runs in order, each job for
+POST /upload/image, GET /view, GET /system_stats, GET /object_info/{node} (what is installed: `installed`
+node classes, and the `choices` of their file and option inputs). The queue runs in order, each job for
 `job_seconds` of real time, one at a time as a GPU box does (`gpus` at a time when set higher). Strict on purpose: a top-level
 field ComfyUI does not define, a node it does not know, a required input missing or a value
 out of range is refused here in ComfyUI's words, so adapter bugs fail tests.
@@ -50,6 +51,9 @@ NODES = {
                  "scheduler": None, "positive": None, "negative": None, "latent_image": None, "denoise": None},
     "VAEDecode": {"samples": None, "vae": None},
     "LoadImage": {"image": None},
+    # Video Helper Suite's loader: a video in the server's input folder (uploaded on /upload/image), as frames.
+    "VHS_LoadVideo": {"video": None, "force_rate": None, "custom_width": None, "custom_height": None,
+                      "frame_load_cap": None, "skip_first_frames": None, "select_every_nth": None},
     # LTX-Video's keyframe guide: frame_idx -1 pins the image as the last frame (first-last-frame workflows).
     "LTXVAddGuide": {"positive": None, "negative": None, "vae": None, "latent": None, "image": None,
                      "frame_idx": (-9999, 9999), "strength": None},
@@ -59,6 +63,20 @@ NODES = {
                          "quality": None, "method": None},
 }
 OUTPUT_NODES = {"VHS_VideoCombine", "SaveAnimatedWEBP"}
+# The inputs ComfyUI offers as a list of choices (GET /object_info/{node}: `[[choices…], {…}]`): the model
+# files in the server's folders, the samplers, the formats. Tests uninstall a node or remove a file.
+CHOICES = {
+    ("CheckpointLoaderSimple", "ckpt_name"): ["ltx-video-2b-v0.9.5.safetensors", "wan2.2_ti2v_5B_fp16.safetensors"],
+    ("CLIPLoader", "clip_name"): ["t5xxl_fp16.safetensors", "umt5_xxl_fp8_e4m3fn_scaled.safetensors"],
+    ("CLIPLoader", "type"): ["stable_diffusion", "stable_cascade", "sd3", "stable_audio", "mochi", "ltxv", "wan"],
+    ("CLIPLoader", "device"): ["default", "cpu"],
+    ("KSampler", "sampler_name"): ["euler", "euler_ancestral", "dpmpp_2m", "uni_pc"],
+    ("KSampler", "scheduler"): ["normal", "karras", "simple", "beta"],
+    ("VHS_VideoCombine", "format"): ["image/gif", "image/webp", "video/h264-mp4", "video/webm"],
+    ("LoadImage", "image"): ["example.png"],
+}
+CATEGORIES = {"CheckpointLoaderSimple": "loaders", "CLIPLoader": "advanced/loaders", "LoadImage": "image",
+              "VHS_VideoCombine": "Video Helper Suite 🎥🅥🅗🅢"}
 
 
 @dataclass
@@ -124,6 +142,10 @@ def validate(prompt, uploads: set) -> tuple[dict | None, dict | list]:
                 and inputs["image"] not in uploads:
             errors.append(_error("custom_validation_failed", "Custom validation failed for node",
                                  f"image - Invalid image file: {inputs['image']}", {"input_name": "image"}))
+        if node["class_type"] == "VHS_LoadVideo" and isinstance(inputs.get("video"), str) \
+                and inputs["video"] not in uploads:
+            errors.append(_error("custom_validation_failed", "Custom validation failed for node",
+                                 f"video - Invalid video file: {inputs['video']}", {"input_name": "video"}))
         if errors:
             node_errors[node_id] = {"errors": errors, "dependent_outputs": outputs,
                                     "class_type": node["class_type"]}
@@ -161,6 +183,8 @@ class ComfyServer:
             self.files: dict[tuple[str, str, str], bytes] = {}
             self.uploads = {"example.png"}
             self.interrupts: list[str | None] = []
+            self.installed = set(NODES)  # the node classes GET /object_info/{node} knows
+            self.choices = {key: list(values) for key, values in CHOICES.items()}
 
     url = property(lambda self: f"http://127.0.0.1:{self.httpd.server_address[1]}")
 
@@ -291,12 +315,37 @@ def route(fake: ComfyServer, h: _Handler, r: Recorded) -> None:
         return upload_image(fake, h, r)
     if r.method == "GET" and r.path == "/view":
         return view(fake, h, r)
+    if r.method == "GET" and r.path.startswith("/object_info/"):
+        return h.reply(200, object_info(fake, unquote(r.path.removeprefix("/object_info/"))))
     if r.method == "GET" and r.path == "/system_stats":
         return h.reply(200, {"system": {"os": "posix", "comfyui_version": "0.3.68", "python_version": "3.12.3",
                                         "embedded_python": False},
                              "devices": [{"name": "cuda:0 NVIDIA GeForce RTX 4090 : cudaMallocAsync",
                                           "type": "cuda", "index": 0, "vram_total": 25386352640}]})
     h.reply(404, body=b"404: Not Found", content_type="text/plain")
+
+
+def object_info(fake: ComfyServer, class_type: str) -> dict:
+    """ComfyUI's node_info for one installed node class, else {} (as its server answers)."""
+    if class_type not in fake.installed:
+        return {}
+    required = {}
+    for name, rule in NODES[class_type].items():
+        choices = fake.choices.get((class_type, name))
+        if choices is not None:
+            required[name] = [list(choices), {"image_upload": True} if class_type == "LoadImage" else {}]
+        elif isinstance(rule, tuple):
+            required[name] = ["INT", {"default": max(rule[0], 0), "min": rule[0], "max": rule[1]}]
+        else:
+            required[name] = ["*", {}]
+    optional = {name: [list(choices), {}] for (node, name), choices in fake.choices.items()
+                if node == class_type and name not in required}
+    return {class_type: {
+        "input": {"required": required, **({"optional": optional} if optional else {})},
+        "input_order": {"required": list(required), **({"optional": list(optional)} if optional else {})},
+        "output": [], "output_is_list": [], "output_name": [], "name": class_type, "display_name": class_type,
+        "description": "", "python_module": "nodes" if class_type in CATEGORIES else "custom_nodes",
+        "category": CATEGORIES.get(class_type, "sampling"), "output_node": class_type in OUTPUT_NODES}}
 
 
 def _json_body(r: Recorded):

@@ -11,6 +11,13 @@
 - `/cdn/...` on the "localhost" origin serves results without auth, like fal's CDN.
 - `/.well-known/jwks.json` publishes the fake's Ed25519 public keys; `sign_webhook` signs a
   delivery the way fal does (`request_id\\nuser_id\\ntimestamp\\nsha256hex(body)`, hex).
+- fal's Platform API under `/v1` (point FAL_API_URL at `api_url`): the model search `GET /v1/models`
+  (`category`, `status`, `q`, repeated `endpoint_id`, `expand=openapi-3.0`, pages of `limit` with a base64
+  `cursor`; `{models: [{endpoint_id, metadata, openapi?}], next_cursor, has_more}`; no key needed, a wrong
+  one refused) and its price list `GET /v1/models/pricing?endpoint_id=…` (a key needed; `{prices: [{endpoint_id,
+  unit_price, unit, currency}], next_cursor, has_more}`), serving `published` and `prices`: what fal lists,
+  each endpoint's OpenAPI document as fal publishes it (tests/fakes/openapi.py). An endpoint a test publishes
+  that is not among MODELS is submitted to as its schema says.
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
 
@@ -40,6 +47,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tests.fakes.openapi import check_input, fal_openapi
 from tests.fakes.provider_server import _load_video
 from tests.fakes.wire import Recorded, RecordingHandler
 
@@ -66,12 +74,42 @@ VEO = {
     "generate_audio": (False, lambda v: type(v) is bool),
     "negative_prompt": (False, lambda v: isinstance(v, str)),
     "seed": (False, lambda v: type(v) is int),
+    "enhance_prompt": (False, lambda v: type(v) is bool),
+    "auto_fix": (False, lambda v: type(v) is bool),
 }
 VEO_IMAGE = {**VEO, "image_url": (True, _is_image),
              "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
 # fal-ai/veo3.1/first-last-frame-to-video (and /fast): the video moves from one image to the other.
 VEO_FIRST_LAST = {**VEO, "first_frame_url": (True, _is_image), "last_frame_url": (True, _is_image),
                   "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16"))}
+def _is_video(v) -> bool:
+    """A URL, or a data URI holding an MP4 (fal decodes data URIs of files itself)."""
+    if isinstance(v, str) and v.startswith("https://"):
+        return True
+    prefix = "data:video/mp4;base64,"
+    if not (isinstance(v, str) and v.startswith(prefix)):
+        return False
+    try:
+        head = base64.b64decode(v[len(prefix):], validate=True)[:64]
+    except ValueError:
+        return False
+    return b"ftyp" in head
+
+
+# fal-ai/veo3.1/extend-video (and /fast) [docs]: a video of at most 8 s to continue, +7 s; Fast at 720p only.
+VEO_EXTEND = {
+    "prompt": (True, lambda v: isinstance(v, str) and 0 < len(v) <= 20000),
+    "video_url": (True, _is_video),
+    "duration": (False, lambda v: v == "7s"),
+    "aspect_ratio": (False, lambda v: v in ("auto", "16:9", "9:16")),
+    "resolution": (False, lambda v: v in ("720p", "1080p")),
+    "generate_audio": (False, lambda v: type(v) is bool),
+    "negative_prompt": (False, lambda v: isinstance(v, str)),
+    "seed": (False, lambda v: type(v) is int),
+    "auto_fix": (False, lambda v: type(v) is bool),
+    "safety_tolerance": (False, lambda v: v in ("1", "2", "3", "4", "5", "6")),
+}
+VEO_FAST_EXTEND = {**VEO_EXTEND, "resolution": (False, lambda v: v == "720p")}
 MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1": VEO,
     "fal-ai/veo3.1/fast": VEO,
@@ -79,6 +117,8 @@ MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1/fast/image-to-video": VEO_IMAGE,
     "fal-ai/veo3.1/first-last-frame-to-video": VEO_FIRST_LAST,
     "fal-ai/veo3.1/fast/first-last-frame-to-video": VEO_FIRST_LAST,
+    "fal-ai/veo3.1/extend-video": VEO_EXTEND,
+    "fal-ai/veo3.1/fast/extend-video": VEO_FAST_EXTEND,
     "bytedance/seedance-2.0/text-to-video": {
         "prompt": (True, lambda v: isinstance(v, str) and v),
         "duration": (False, lambda v: v in {str(s) for s in range(4, 16)}),
@@ -91,8 +131,60 @@ MODELS = {  # endpoint id -> input name -> (required, check)
         "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
         "negative_prompt": (False, lambda v: isinstance(v, str)),
+        "generate_audio": (False, lambda v: type(v) is bool),
+        "cfg_scale": (False, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
+        "shot_type": (False, lambda v: v in ("customize", "intelligent")),
+        "multi_prompt": (False, lambda v: isinstance(v, list) and 1 <= len(v) <= 6),
     },
 }
+
+# What fal's model search lists (as published, 2026-12): endpoint id -> (display name, category, schema name,
+# input properties as (json schema, required)). The image and first-last-frame endpoints are listed too, in
+# their own category: the studio reads the text-to-video ones.
+STRING = {"type": "string"}
+VEO_PUBLISHED = {
+    "prompt": (STRING, True),
+    "aspect_ratio": ({"type": "string", "enum": ["9:16", "16:9", "1:1"], "default": "16:9"}, False),
+    "duration": ({"type": "string", "enum": ["4s", "6s", "8s"], "default": "8s"}, False),
+    "negative_prompt": (STRING, False),
+    "enhance_prompt": ({"type": "boolean", "default": True}, False),
+    "seed": ({"type": "integer"}, False),
+    "auto_fix": ({"type": "boolean", "default": True}, False),
+    "resolution": ({"type": "string", "enum": ["720p", "1080p"], "default": "720p"}, False),
+    "generate_audio": ({"type": "boolean", "default": True}, False),
+}
+KLING_SHOT = {"type": "object", "properties": {"prompt": STRING, "duration": {
+    "type": "string", "enum": [str(s) for s in range(1, 16)]}}, "required": ["prompt", "duration"]}
+PUBLISHED = {
+    "fal-ai/veo3.1": ("Veo 3.1", "text-to-video", "Veo31TextToVideo", VEO_PUBLISHED),
+    "fal-ai/veo3.1/fast": ("Veo 3.1 Fast", "text-to-video", "Veo31FastTextToVideo", VEO_PUBLISHED),
+    "fal-ai/veo3.1/image-to-video": ("Veo 3.1", "image-to-video", "Veo31ImageToVideo",
+                                     {**VEO_PUBLISHED, "image_url": (STRING, True)}),
+    "fal-ai/veo3.1/first-last-frame-to-video": ("Veo 3.1", "image-to-video", "Veo31FirstLastFrameToVideo",
+                                                {**VEO_PUBLISHED, "first_frame_url": (STRING, True),
+                                                 "last_frame_url": (STRING, True)}),
+    "bytedance/seedance-2.0/text-to-video": ("Seedance 2.0", "text-to-video", "Seedance20TextToVideo", {
+        "prompt": (STRING, True),
+        "duration": ({"type": "string", "enum": [str(s) for s in range(4, 16)], "default": "5"}, False),
+        "resolution": ({"type": "string", "enum": ["480p", "720p"], "default": "720p"}, False),
+        "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+                          "default": "16:9"}, False),
+        "seed": ({"type": "integer"}, False)}),
+    "fal-ai/kling-video/v3/pro/text-to-video": ("Kling Video v3 Pro", "text-to-video", "KlingVideoV3ProTextToVideo", {
+        "prompt": (STRING, True),
+        "duration": ({"type": "string", "enum": [str(s) for s in range(3, 16)], "default": "5"}, False),
+        "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1"], "default": "16:9"}, False),
+        "negative_prompt": (STRING, False),
+        "generate_audio": ({"type": "boolean", "default": True}, False),
+        "cfg_scale": ({"type": "number", "default": 0.5}, False),
+        "shot_type": ({"type": "string", "enum": ["customize", "intelligent"], "default": "customize"}, False),
+        "multi_prompt": ({"type": "array", "items": KLING_SHOT, "maxItems": 6}, False)}),
+}
+# fal's price list (US$ per unit), per endpoint.
+PRICES = {"fal-ai/veo3.1": (0.4, "second"), "fal-ai/veo3.1/fast": (0.15, "second"),
+          "bytedance/seedance-2.0/text-to-video": (0.3, "second"),
+          "fal-ai/kling-video/v3/pro/text-to-video": (0.112, "second")}
+SEARCH_PAGE_WITH_SCHEMAS = 2  # "the actual maximum depends on … expansion": small pages when schemas come along
 
 
 @dataclass
@@ -132,6 +224,10 @@ class FalServer:
         self.accepted = 0
         self.throttled = False
         self.signing_keys = [Ed25519PrivateKey.generate()]  # a real key pair per test
+        # What the model search lists and the price list says (a test publishes or withdraws endpoints).
+        self.published = dict(PUBLISHED)
+        self.prices = dict(PRICES)
+        self.deprecated: set[str] = set()  # listed with metadata.status "deprecated"
         # Benchmark knob (see the module docstring).
         self.job_seconds: float | None = None
         self.webhook_deliveries: list[tuple[str, int | str]] = []  # (request id, outcome)
@@ -156,6 +252,7 @@ class FalServer:
         self._scenario = name
 
     url = property(lambda self: f"http://127.0.0.1:{self.httpd.server_address[1]}")
+    api_url = property(lambda self: f"{self.url}/v1")
     cdn_url = property(lambda self: f"http://localhost:{self.httpd.server_address[1]}")
     jwks_url = property(lambda self: f"{self.url}/.well-known/jwks.json")
 
@@ -215,8 +312,12 @@ def route(fake: FalServer, h: _Handler, r: Recorded) -> None:
         return h.reply(200, fake.jwks())
     if r.path.startswith("/cdn/") and r.method == "GET":
         return serve_output(fake, h, r)
+    if r.path == "/v1/models" and r.method == "GET":
+        return model_search(fake, h, r)
     if r.headers.get("authorization") != f"Key {fake.api_key}":
         return detail(h, 401, "Unauthorized: invalid or missing credentials (Authorization: Key <key>).")
+    if r.path == "/v1/models/pricing" and r.method == "GET":
+        return pricing(fake, h, r)
     if match := re.fullmatch(r"(?:/([^/]+/[^/]+)/requests/([0-9a-f-]{36})(/status|/cancel)?|/q/([0-9a-f-]{36})/(state|stop))",
                              r.path):
         return request_route(fake, h, r, match)
@@ -225,8 +326,83 @@ def route(fake: FalServer, h: _Handler, r: Recorded) -> None:
     detail(h, 404, "Not Found")
 
 
+def model_search(fake: FalServer, h: _Handler, r: Recorded) -> None:
+    """GET /v1/models: list, find (`endpoint_id`, repeated) or search (`category`, `status`, `q`) mode."""
+    auth = r.headers.get("authorization")
+    if auth is not None and auth != f"Key {fake.api_key}":
+        return detail(h, 401, "Invalid API key")
+    names = {name for name, _value in r.query_items}
+    if names - {"limit", "cursor", "endpoint_id", "q", "category", "status", "expand"}:
+        return detail(h, 400, f"Unknown query parameter: {sorted(names - {'limit', 'cursor', 'endpoint_id', 'q', 'category', 'status', 'expand'})[0]}")
+    wanted = [v for name, v in r.query_items if name == "endpoint_id"]
+    if len(wanted) > 50:
+        return detail(h, 400, "endpoint_id accepts 1-50 values")
+    expand = [v for name, v in r.query_items if name == "expand"]
+    if set(expand) - {"openapi-3.0", "enterprise_status"}:
+        return detail(h, 400, "Unknown expand value")
+    status = r.query.get("status")
+    if status not in (None, "active", "deprecated"):
+        return detail(h, 400, "status must be active or deprecated")
+    with fake.lock:
+        published = dict(fake.published)
+        deprecated = set(fake.deprecated)
+    found = []
+    for endpoint_id, (name, category, schema_name, properties) in published.items():
+        endpoint_status = "deprecated" if endpoint_id in deprecated else "active"
+        if wanted and endpoint_id not in wanted:
+            continue
+        if r.query.get("category") and category != r.query["category"]:
+            continue
+        if status and endpoint_status != status:
+            continue
+        if r.query.get("q") and r.query["q"].lower() not in f"{endpoint_id} {name}".lower():
+            continue
+        model = {"endpoint_id": endpoint_id, "metadata": {
+            "display_name": name, "category": category, "description": f"{name} on fal.",
+            "status": endpoint_status, "tags": [], "updated_at": "2026-12-01T12:00:00Z", "is_favorited": False,
+            "thumbnail_url": f"https://fal.media/files/{endpoint_id}.jpg",
+            "model_url": f"https://fal.run/{endpoint_id}", "date": "2026-11-01T00:00:00Z",
+            "highlighted": False, "pinned": False}}
+        if "openapi-3.0" in expand:
+            model["openapi"] = fal_openapi(endpoint_id, category=category, schema_name=schema_name,
+                                           properties=properties)
+        found.append(model)
+    limit = r.query.get("limit", "50")
+    if not limit.isdigit() or int(limit) < 1:
+        return detail(h, 400, "limit must be a positive integer")
+    size = min(int(limit), SEARCH_PAGE_WITH_SCHEMAS if "openapi-3.0" in expand else 100)
+    try:
+        start = int(base64.b64decode(r.query.get("cursor", "MA==")).decode()) if r.query.get("cursor") else 0
+    except ValueError:
+        return detail(h, 400, "Invalid cursor")
+    page, more = found[start:start + size], start + size < len(found)
+    h.reply(200, {"models": page, "has_more": more,
+                  "next_cursor": base64.b64encode(str(start + size).encode()).decode() if more else None})
+
+
+def pricing(fake: FalServer, h: _Handler, r: Recorded) -> None:
+    """GET /v1/models/pricing?endpoint_id=… (1-50, repeated or comma-separated)."""
+    if {name for name, _value in r.query_items} - {"endpoint_id"}:
+        return detail(h, 400, "Unknown query parameter")
+    wanted = [e for name, v in r.query_items if name == "endpoint_id" for e in v.split(",") if e]
+    if not 1 <= len(wanted) <= 50:
+        return detail(h, 422, "endpoint_id: provide 1-50 endpoint IDs")
+    with fake.lock:
+        prices = dict(fake.prices)
+    h.reply(200, {"prices": [{"endpoint_id": e, "unit_price": prices[e][0], "unit": prices[e][1], "currency": "USD"}
+                             for e in wanted if e in prices], "next_cursor": None, "has_more": False})
+
+
+def _from_schema(properties: dict) -> dict:
+    """A published endpoint's input rules, from its own schema (for endpoints a test publishes)."""
+    return {name: (needed, lambda v, n=name: not check_input({n: v}, {n: properties[n]}))
+            for name, (_spec, needed) in properties.items()}
+
+
 def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
     schema = MODELS.get(endpoint)
+    if schema is None and endpoint in fake.published:
+        schema = _from_schema(fake.published[endpoint][3])
     if schema is None:
         return detail(h, 404, f"Application '{endpoint}' not found")
     if set(r.query) - {"fal_webhook"}:

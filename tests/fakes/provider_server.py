@@ -39,6 +39,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.fakes.openapi import check_input, cog_openapi
+
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/c2pa/signed-by-test-cert.mp4"
 SCENARIOS = (
     "success",        # progress rises over `polls_to_finish` polls, then the video
@@ -73,6 +75,8 @@ REPLICATE_MODELS = {  # input name -> check
         "last_frame": lambda v: isinstance(v, str) and v.startswith(("data:image/", "https://")),
         "reference_images": lambda v: isinstance(v, list) and 1 <= len(v) <= 3
         and all(isinstance(i, str) and i.startswith(("data:image/", "https://")) for i in v),
+        "negative_prompt": lambda v: isinstance(v, str),
+        "seed": lambda v: type(v) is int,
     },
     "wan-video/wan-2.7-t2v": {
         "prompt": lambda v: isinstance(v, str) and v,
@@ -81,6 +85,33 @@ REPLICATE_MODELS = {  # input name -> check
         "aspect_ratio": lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4"),
     },
 }
+
+
+# What Replicate publishes of each model (GET /v1/models/{owner}/{name}, and the models of GET
+# /v1/collections/text-to-video): its latest version's input schema, as Cog writes it (tests/fakes/openapi.py).
+# A model a test publishes that is not among REPLICATE_MODELS is run as its schema says.
+URI = {"type": "string", "format": "uri"}
+REPLICATE_PUBLISHED = {
+    "google/veo-3.1": ("Google's Veo 3.1: video from text or a start frame, with audio", {
+        "prompt": ({"type": "string", "description": "Text prompt for video generation"}, True),
+        "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16"], "default": "16:9"}, False),
+        "duration": ({"type": "integer", "enum": [4, 6, 8], "default": 8}, False),
+        "image": ({**URI, "description": "Input image to start generating from"}, False),
+        "last_frame": ({**URI, "description": "Ending image for interpolation"}, False),
+        "reference_images": ({"type": "array", "items": URI, "default": [],
+                              "description": "1 to 3 reference images (8 s, 16:9 only)"}, False),
+        "negative_prompt": ({"type": "string"}, False),
+        "resolution": ({"type": "string", "enum": ["720p", "1080p"], "default": "1080p"}, False),
+        "generate_audio": ({"type": "boolean", "default": True}, False),
+        "seed": ({"type": "integer"}, False)}),
+    "wan-video/wan-2.7-t2v": ("Wan 2.7 text to video", {
+        "prompt": ({"type": "string"}, True),
+        "duration": ({"type": "integer", "minimum": 2, "maximum": 15, "default": 5}, False),
+        "resolution": ({"type": "string", "enum": ["720p", "1080p"], "default": "720p"}, False),
+        "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "default": "16:9"},
+                         False)}),
+}
+REPLICATE_COLLECTION = ["google/veo-3.1", "wan-video/wan-2.7-t2v"]  # the text-to-video collection's models
 
 
 @dataclass
@@ -192,6 +223,13 @@ class ProviderServer:
         # A gateway in front of both APIs (tests/fakes/lax_gateway.py): what each create meets, and
         # when a job shows in the list. None: the API answers as itself.
         self.gateway = None
+        # What Replicate publishes (a test adds, changes or withdraws models, or leaves one out of the collection).
+        self.replicate_published = dict(REPLICATE_PUBLISHED)
+        self.replicate_collection = list(REPLICATE_COLLECTION)
+        # What the gateway's GET /models lists (OPENAI_MODELS by default) and, for a LiteLLM proxy,
+        # its GET /model/info entries; None: a gateway without /model/info (404).
+        self.openai_listed: list[str] = list(OPENAI_MODELS)
+        self.litellm_info: list[dict] | None = None
         # The account's signing secret, as GET /v1/webhooks/default/secret returns it.
         self.replicate_webhook_secret = "whsec_" + "cmVwbGljYXRlLWFjY291bnQtc2VjcmV0"
         # Benchmark knobs (see the module docstring).
@@ -438,8 +476,17 @@ def openai(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None:
         return openai_create(fake, h, r)
     if parts == ["videos", "characters"] and r.method == "POST":
         return openai_character_create(fake, h, r)
+    if parts == ["videos", "extensions"] and r.method == "POST":
+        return openai_extend(fake, h, r)
     if parts == ["videos"] and r.method == "GET":
         return openai_list(fake, h, r)
+    if parts == ["models"] and r.method == "GET":
+        # The OpenAI list format: names only.
+        return h.reply(200, {"object": "list", "data": [{"id": name, "object": "model", "created": 1764547200,
+                                                         "owned_by": "harbour-gateway"} for name in fake.openai_listed]})
+    if parts == ["model", "info"] and r.method == "GET" and fake.litellm_info is not None:
+        # LiteLLM's documented /model/info: each deployment's model_name, litellm_params (no key) and model_info.
+        return h.reply(200, {"data": fake.litellm_info})
     if parts[0] == "videos" and len(parts) in (2, 3):
         job = fake.jobs.get(parts[1])
         if job is None:
@@ -566,6 +613,48 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     h.reply(200, video_object(job, "queued", 0))
 
 
+# POST /videos/extensions (openai-python's VideoExtendParams): multipart `prompt`, `seconds` (the new part:
+# "4", "8", "12", "16" or "20") and `video`, a completed video's reference `{"id": …}` (flattened `video[id]`)
+# or an uploaded file. The answer is a Video whose `seconds` is the stitched total.
+EXTEND_FIELDS = {"prompt", "seconds", "video[id]", "video"}
+EXTEND_SECONDS = {"4", "8", "12", "16", "20"}
+
+
+def openai_extend(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
+    fields = parse_multipart(r.headers.get("content-type", ""), r.body)
+    if fields is None:
+        return openai_error(h, 400, "Expected a multipart/form-data body.")
+    r.fields = fields
+    unknown = sorted(set(fields) - EXTEND_FIELDS)
+    if unknown:
+        return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
+                            code="unknown_parameter", param=unknown[0])
+    for name in ("prompt", "seconds"):
+        if not isinstance(fields.get(name), str) or not fields[name]:
+            return openai_error(h, 400, f"Missing required parameter: '{name}'.", param=name)
+    if fields["seconds"] not in EXTEND_SECONDS:
+        return openai_error(h, 400, f"Invalid value: '{fields['seconds']}'. Supported values are: "
+                            f"{', '.join(sorted(EXTEND_SECONDS, key=int))}.", code="invalid_value", param="seconds")
+    if ("video[id]" in fields) == ("video" in fields):
+        return openai_error(h, 400, "Give the video to extend once: a reference (video[id]) or a file (video).",
+                            param="video")
+    source = fake.jobs.get(fields.get("video[id]", ""))
+    if "video[id]" in fields and source is None:
+        return openai_error(h, 404, f"Video '{fields['video[id]']}' not found.", code="not_found")
+    if source is not None and fake.stage(source)[0] != "succeeded":
+        return openai_error(h, 400, "Only completed videos can be extended.", code="invalid_state", param="video")
+    refusal = fake.refusal()
+    if refusal:
+        return openai_error(h, refusal[0], "The server is overloaded." if refusal[0] == 503 else
+                            "Rate limit reached for requests.", headers=refusal[1])
+    base = source.fields if source is not None else {"model": "sora-2", "size": "1280x720", "seconds": "0"}
+    total = str(int(base.get("seconds") or 0) + int(fields["seconds"]))
+    base = {k: v for k, v in base.items() if k != "remix_of"}
+    job = fake.new_job(base.get("model", "sora-2"), {**base, "prompt": fields["prompt"], "seconds": total,
+                                                     "extends": fields.get("video[id]", "")})
+    h.reply(200, video_object(job, "queued", 0))
+
+
 def video_object(job: Job, stage: str, progress: int) -> dict:
     status = {"queued": "queued", "running": "in_progress", "succeeded": "completed",
               "failed": "failed", "canceled": "failed"}[stage]
@@ -669,7 +758,28 @@ def replicate(fake: ProviderServer, h: _Handler, r: Recorded, path: str) -> None
     if path == "/account" and r.method == "GET":
         return h.reply(200, {"type": "organization", "username": "harbour-films",
                              "name": "Harbour Films", "github_url": None})
+    if path == "/collections/text-to-video" and r.method == "GET":
+        return h.reply(200, {"name": "Generate videos", "slug": "text-to-video",
+                             "description": "Models that create and edit videos.",
+                             "models": [replicate_model(fake, m) for m in fake.replicate_collection
+                                        if m in fake.replicate_published]})
+    if (match := re.fullmatch(r"/models/([^/]+)/([^/]+)", path)) and r.method == "GET":
+        model_id = f"{match[1]}/{match[2]}"
+        if model_id in fake.replicate_published:
+            return h.reply(200, replicate_model(fake, model_id))
     problem(h, 404, "Not found", "The requested resource could not be found.")
+
+
+def replicate_model(fake: ProviderServer, model_id: str) -> dict:
+    """A model object as the API returns it (Replicate's SDK types: ModelGetResponse)."""
+    owner, name = model_id.split("/")
+    description, properties = fake.replicate_published[model_id]
+    return {"url": f"https://replicate.com/{model_id}", "owner": owner, "name": name, "description": description,
+            "visibility": "public", "github_url": None, "paper_url": None, "license_url": None, "run_count": 120345,
+            "cover_image_url": f"https://tjzk.replicate.delivery/models_models_cover_image/{name}.webp",
+            "default_example": None, "is_official": True,
+            "latest_version": {"id": "5" * 64, "created_at": "2026-11-20T10:00:00.000000Z", "cog_version": "0.16.8",
+                               "openapi_schema": cog_openapi(properties)}}
 
 
 REPLICATE_PAGE = 100
@@ -716,6 +826,9 @@ def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str)
     except ValueError:
         return problem(h, 400, "Invalid JSON", "The request body is not valid JSON.")
     schema = REPLICATE_MODELS.get(model)
+    if schema is None and model in fake.replicate_published:  # a model a test published: its schema's rules
+        published = fake.replicate_published[model][1]
+        schema = {name: (lambda v, n=name: not check_input({n: v}, {n: published[n]})) for name in published}
     if schema is None:
         return problem(h, 404, "Not found", "The requested resource could not be found.")
     if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
@@ -728,6 +841,9 @@ def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str)
                  if k in schema and not schema[k](v)]
     if "prompt" not in inputs:
         problems.append("- input.prompt: prompt is required")
+    if model not in REPLICATE_MODELS:
+        problems += [f"- input.{name}: {name} is required" for name, (_spec, needed)
+                     in fake.replicate_published[model][1].items() if needed and name not in inputs and name != "prompt"]
     problems += veo_31_restrictions(inputs) if model == "google/veo-3.1" else []
     if not set(body.get("webhook_events_filter", [])) <= {"start", "output", "logs", "completed"}:
         problems.append("- webhook_events_filter: invalid event")

@@ -21,6 +21,7 @@ class Recorded:
     headers: dict  # lower-cased names
     body: bytes
     query: dict = field(default_factory=dict)
+    query_items: list = field(default_factory=list)  # every (name, value), repeated names kept
     json: object = None
     fields: dict | None = None  # multipart: name -> str, or (filename, content_type, bytes)
     accepted: bool = False  # ComfyUI: a /prompt the server queued
@@ -44,6 +45,7 @@ class RecordingHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         record = Recorded(method=self.command, path=url.path, query=dict(parse_qsl(url.query)),
+                          query_items=parse_qsl(url.query),
                           headers={k.lower(): v for k, v in self.headers.items()},
                           body=self.rfile.read(length) if length else b"")
         with fake.lock:

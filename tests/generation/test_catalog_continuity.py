@@ -28,14 +28,21 @@ def veo(team, owner, vertex_connect):
     return vertex_connect(team, owner)
 
 
+@pytest.fixture
+def fal(team, owner):
+    """fal, whose adapter extends a take (Vertex's does not yet: its rows declare no extension)."""
+    return connections.connection_create(team=team, user=owner, kind="fal", label="fal", api_key="k:s")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind, model_id, declared", [
     ("veo", "veo-3.1-generate-preview", dict(end_frame=True, extend_seconds=[7], extend_returns="whole",
                                              reference_images=3, shot_timing="")),
     ("veo", "veo-3.1-lite-generate-preview", dict(end_frame=True, extend_seconds=[], reference_images=0)),
-    ("vertex", "veo-3.1-generate-001", dict(end_frame=True, extend_seconds=[7], extend_returns="whole",
+    # Vertex documents extending a Veo video, but its adapter sends no extension yet (ProviderFacts.extends).
+    ("vertex", "veo-3.1-generate-001", dict(end_frame=True, extend_seconds=[], extend_returns="",
                                             reference_images=3, has_audio=True, lifecycle="available")),
-    ("vertex", "veo-3.1-fast-generate-001", dict(end_frame=True, extend_seconds=[7], reference_images=3)),
+    ("vertex", "veo-3.1-fast-generate-001", dict(end_frame=True, extend_seconds=[], reference_images=3)),
     ("replicate", "google/veo-3.1", dict(end_frame=True, reference_images=3, extend_seconds=[])),
     ("fal", "fal-ai/veo3.1/fast", dict(end_frame=True, extend_seconds=[7], extend_returns="whole")),
     ("fal", "fal-ai/kling-video/v3/pro/text-to-video", dict(end_frame=False, shot_timing="exact", shots_max=6,
@@ -53,24 +60,42 @@ def test_shipped_models_declare_what_their_providers_document(kind, model_id, de
     assert catalog.declaration_problems(model) == []
 
 
-def test_the_models_page_lists_what_each_model_can_do(client_for, owner, veo):
+def test_the_models_page_lists_what_each_model_can_do(client_for, owner, veo, fal):
     html = client_for(owner).get(catalog_url(veo)).content.decode()
+    assert "start frame; end frame; up to 3 likeness references" in html and "extend by" not in html
 
-    assert "start frame; end frame; extend by 7 s, returns the whole clip; up to 3 likeness references" in html
+    html = client_for(owner).get(catalog_url(fal)).content.decode()
+    assert "start frame; end frame; extend by 7 s, returns the whole clip" in html
 
 
-def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo):
+def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo, fal):
     lite = shipped("vertex", "veo-3.1-fast-generate-001")
 
     response = client_for(owner).post(edit_url(veo, lite), form_data(
-        lite, end_frame="", extend_seconds="7, 14", extend_returns="whole", reference_images="2",
-        lifecycle="available", lifecycle_date=""))
+        lite, end_frame="", reference_images="2", lifecycle="available", lifecycle_date=""))
 
     assert response.status_code == 302
     copy = CatalogModel.objects.get(connection=veo, model_id=lite.model_id)
-    assert (copy.end_frame, copy.extend_seconds, copy.extend_returns, copy.reference_images) == (
-        False, [7, 14], "whole", 2)
+    assert (copy.end_frame, copy.extend_seconds, copy.extend_returns, copy.reference_images) == (False, [], "", 2)
     assert shipped("vertex", lite.model_id).end_frame is True  # other teams keep the shipped entry
+
+    fast = shipped("fal", "fal-ai/veo3.1/fast")
+    response = client_for(owner).post(edit_url(fal, fast), form_data(
+        fast, extend_seconds="7, 14", extend_returns="whole", lifecycle="available", lifecycle_date=""))
+
+    assert response.status_code == 302
+    copy = CatalogModel.objects.get(connection=fal, model_id=fast.model_id)
+    assert (copy.extend_seconds, copy.extend_returns) == ([7, 14], "whole")
+    assert shipped("fal", fast.model_id).extend_seconds == [7]
+
+
+def test_vertex_cannot_declare_an_extension_until_its_adapter_sends_one(client_for, owner, veo):
+    fast = shipped("vertex", "veo-3.1-fast-generate-001")
+    page = client_for(owner).get(edit_url(veo, fast)).content.decode()
+    assert 'name="end_frame"' in page and 'name="extend_seconds"' not in page
+    with pytest.raises(ValidationError, match="cannot extend a take: this model cannot declare extension lengths"):
+        catalog.catalog_entry_update(connection=veo, model_id=fast.model_id, extend_seconds=[7],
+                                     extend_returns="whole")
 
 
 @pytest.mark.parametrize("changes, words", [
@@ -81,14 +106,15 @@ def test_an_owner_declares_continuity_for_the_teams_copy(client_for, owner, veo)
     (dict(shots_max="4"), "Multi-shot limits need a timing"),
     (dict(input_kinds="text", end_frame="on"), "starts from a start frame too"),
 ])
-def test_an_incoherent_declaration_is_refused_with_a_message(client_for, owner, veo, changes, words):
-    fast = shipped("vertex", "veo-3.1-fast-generate-001")
+def test_an_incoherent_declaration_is_refused_with_a_message(client_for, owner, fal, changes, words):
+    # On fal's Veo 3.1 Fast: its adapter sends end frames and extensions, so every field is on the form.
+    fast = shipped("fal", "fal-ai/veo3.1/fast")
 
-    response = client_for(owner).post(edit_url(veo, fast), form_data(fast, lifecycle="available", lifecycle_date="",
+    response = client_for(owner).post(edit_url(fal, fast), form_data(fast, lifecycle="available", lifecycle_date="",
                                                                       **changes))
 
     assert response.status_code == 200 and words in response.content.decode()
-    assert not CatalogModel.objects.filter(connection=veo).exists()
+    assert not CatalogModel.objects.filter(connection=fal).exists()
 
 
 def test_the_openai_format_offers_no_end_frame_and_refuses_one(client_for, owner, priced_gateway):
@@ -168,3 +194,33 @@ def test_a_refusal_for_a_missing_start_frame_names_the_teams_models_that_take_on
 
     assert "Wan 2.7 does not take a reference image: remove the scene's image first, or choose a model that takes " \
            "one. Models that fit this scene: Previz animatic (free)." in problems
+
+
+# --- Extension: only where the adapter can send one (issue #25 §3) ------------------------------
+
+
+@pytest.fixture
+def runway(team, owner):
+    return connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                         base_url="http://127.0.0.1:9", api_key="key_test")
+
+
+def test_a_provider_without_an_extension_on_its_wire_cannot_declare_one(client_for, owner, runway):
+    gen45 = shipped("runway", "gen4.5")
+    page = client_for(owner).get(edit_url(runway, gen45)).content.decode()
+    assert 'name="extend_seconds"' not in page and 'name="extend_returns"' not in page
+    with pytest.raises(ValidationError, match="Runway cannot extend a take: this model cannot declare extension "
+                                              "lengths."):
+        catalog.catalog_entry_update(connection=runway, model_id="gen4.5", extend_seconds=[5], extend_returns="whole")
+    assert not CatalogModel.objects.filter(connection=runway).exists()
+
+
+def test_the_previz_fal_veo_gateways_and_comfyui_may_declare_extensions():
+    for kind in ("local", "fal", "veo", "openai-videos", "comfyui"):
+        probe = CatalogModel(kind=kind, model_id="m", display_name="M", sizes=["1280x720"], durations=[4],
+                             extend_seconds=[4], extend_returns="new")
+        assert catalog.declaration_problems(probe) == [], kind
+    for kind in ("runway", "replicate"):
+        probe = CatalogModel(kind=kind, model_id="m", display_name="M", sizes=["1280x720"], durations=[4],
+                             extend_seconds=[4], extend_returns="new")
+        assert catalog.declaration_problems(probe) != [], kind

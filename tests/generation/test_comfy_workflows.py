@@ -179,3 +179,38 @@ def test_node_ids_that_only_look_like_numbers_are_listed_after_the_numbered_ones
     assert page.status_code == 200
     html = page.content.decode()
     assert html.index("node 9 · ") < html.index("node 10 · PrimitiveString") < html.index("node ² · PrimitiveInt")
+
+
+# --- A workflow that extends takes (issue #25 §3) ---------------------------------------------
+
+
+def test_the_guess_finds_a_source_video_loader():
+    guess = guess_inputs(workflow_fixture("ltxv_extend_api.json"))
+    assert guess["source_video"] == ["10", "video"] and "image" not in guess
+
+
+def test_mapping_a_source_video_declares_the_model_extends_takes_by_its_lengths(client_for, owner, team, comfy):
+    client = client_for(owner)
+    upload(client, team, comfy, (FIXTURES / "ltxv_extend_api.json").read_bytes(), name="LTX extend")
+    workflow = ComfyWorkflow.objects.get()
+    data = mapping_data(input_width="11|width", input_height="11|height", input_length="11|length",
+                        input_fps="6|frame_rate", input_source_video="10|video")
+
+    assert client.post(map_url(team, comfy, workflow), data).status_code == 302
+
+    model = CatalogModel.objects.get(connection=comfy)
+    assert (model.extend_seconds, model.extend_returns) == ([2, 3, 4], "new")
+    assert "Source video (the take it extends)" in client.get(map_url(team, comfy, workflow)).content.decode()
+
+
+def test_a_workflow_cannot_both_extend_a_take_and_end_on_a_frame(client_for, owner, team, comfy):
+    client = client_for(owner)
+    upload(client, team, comfy, (FIXTURES / "ltxv_extend_api.json").read_bytes(), name="LTX extend")
+    workflow = ComfyWorkflow.objects.get()
+    data = mapping_data(input_width="11|width", input_height="11|height", input_length="11|length",
+                        input_source_video="10|video", input_image="10|video", input_end_image="3|text")
+
+    page = client.post(map_url(team, comfy, workflow), data).content.decode()
+
+    assert "it cannot end on an end frame as well" in page
+    assert not CatalogModel.objects.filter(connection=comfy).exists()

@@ -262,6 +262,12 @@ def frame_at(path, seconds: float) -> np.ndarray:
     raise AssertionError(f"no frame at {seconds} s")
 
 
+def colour_of(path) -> tuple:
+    with av.open(str(path)) as container:
+        cc = container.streams.video[0].codec_context
+        return cc.color_range, cc.colorspace, cc.color_primaries, cc.color_trc
+
+
 def test_an_export_can_burn_the_captions_into_the_cut(project, owner, spoken_cut, django_capture_on_commit_callbacks):
     plain = export_of(project, owner, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
@@ -279,6 +285,7 @@ def test_an_export_can_burn_the_captions_into_the_cut(project, owner, spoken_cut
     words, none = changed(during), changed(after)
     assert words > 6 and words > 4 * none  # white words on a dark box where the picture was
     assert none < 3  # re-encoded, otherwise the same picture
+    assert colour_of(burned.mp4.path) == colour_of(plain.mp4.path)  # and read with the same levels
     assert len(mp4_sound(burned)) == pytest.approx(7 * SAMPLE_RATE, abs=SAMPLE_RATE // 10)  # still the mix
     edited = [a for assertion in manifest_of(burned)[1]["assertions"] if assertion["label"].startswith("c2pa.actions")
               for a in assertion["data"]["actions"] if a["action"] == "c2pa.edited"]

@@ -76,6 +76,25 @@ def test_a_teammates_comment_arrives_as_its_thread_with_the_count_and_the_timeli
     assert "review-player" not in html  # the player is never redrawn
 
 
+def test_a_comment_on_an_extension_redraws_its_timeline_with_the_join_still_marked(watching, project, scene,
+                                                                                     finished_take, editor):
+    """The live marker bar is the page's own bar drawn again: an extension's join stays beside the new marker."""
+    first = finished_take(scene)
+    extension = finished_take(scene)
+    extension.join_seconds = 1.0
+    extension.recipe = {**extension.recipe, "extend_of": {"take": {"id": first.pk, "number": first.number},
+                                                          "seconds": 3}}
+    extension.save(update_fields=["join_seconds", "recipe"])
+    received = watching(project)
+
+    review.comment_add(take=extension, author=editor, body="The seam shows", at=1.5)
+
+    bar = re.search(rf'<div class="marker-bar" id="marker-bar-{extension.pk}".*?</div>', received(), re.S)
+    assert bar, "no timeline redrawn"
+    assert 'data-testid="join-marker"' in bar.group(0) and 'data-marker-at="1.000"' in bar.group(0)
+    assert 'data-marker-at="1.50"' in bar.group(0)
+
+
 def test_two_comments_on_one_take_read_together_both_arrive(watching, project, take, editor, reviewer):
     received = watching(project)
     first = review.comment_add(take=take, author=editor, body="First note", at=0.5)

@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from generation.sound.audio import SAMPLE_RATE
-from projects.live.fragments import render_change
+from projects.live.fragments import ChangeDrawing, _Read, render_change
+from projects.live.review_fragments import GUEST
 from projects.models import ChangeEvent, ChangeKind, PlayAllMix, SoundStatus
-from projects.review import playall
+from projects.review import guest_links, playall
 from projects.review import services as review
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import mix
@@ -130,6 +131,20 @@ def test_the_worker_makes_the_mix_and_open_pages_swap_it_in(client_for, viewer, 
     assert sound_url in page and 'data-testid="cut-captions-track"' in page and "Preparing the sound" not in page
     served = client.get(sound_url)
     assert served.status_code == 200 and served["Content-Type"] == "audio/mp4"
+
+
+def test_the_sound_is_drawn_once_for_every_member_and_never_for_a_review_links_guests(
+        client_for, viewer, owner, board, django_capture_on_commit_callbacks):
+    project = board["dawn"].project
+    _made(client_for(viewer), project, django_capture_on_commit_callbacks)
+    event = ChangeEvent.objects.filter(kind=ChangeKind.PLAY_ALL_SOUND_READY).get()
+    drawing = ChangeDrawing(event, _Read([event]))
+    assert {drawing.audience(role, user) for role, user in (("owner", owner.pk), ("editor", 0), ("viewer", viewer.pk))} \
+        == {"everyone"}
+    # A guest's page has no Play all, whatever its link shares (the approved cut too): nothing of the sound is sent.
+    link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
+    guest = f"{GUEST}{link.pk}"
+    assert drawing.audience(guest, 0) == ("guest", link.pk) and render_change(event, guest) == []
 
 
 def test_the_mix_speaks_where_the_lines_are_and_is_silent_elsewhere(client_for, viewer, board,

@@ -34,7 +34,8 @@ def test_every_adapter_declares_its_own_facts(kind):
 def test_no_adapter_says_a_fact_a_second_time_beside_its_declaration(kind):
     adapter = adapter_class(kind)
     names = {f.name for f in dataclasses.fields(ProviderFacts)} | {
-        "can_cancel", "can_delete", "can_list_jobs", "job_list_is_complete", "lists_jobs"}
+        "can_cancel", "can_delete", "can_extend", "can_list_jobs", "job_list_is_complete", "lists_jobs",
+        "lists_models"}
     restated = [name for klass in adapter.__mro__ if klass is not object for name in vars(klass) if name in names]
     assert restated == []
 
@@ -53,6 +54,11 @@ def test_the_declared_facts_are_what_the_adapter_does(kind):
     assert facts.cancels == _overrides(adapter, "cancel")
     assert facts.deletes_finished == _overrides(adapter, "delete")
     assert facts.lists_jobs == _overrides(adapter, "find_job")
+    # An adapter declaring extension implements extend(), and one that implements it declares it: the
+    # catalog and the entry form ask the fact, so a fact without the wire would book takes that fail.
+    assert facts.extends == _overrides(adapter, "extend")
+    # "Check for model changes" is offered where the adapter reads its provider's models.
+    assert facts.lists_models == _overrides(adapter, "list_models")
     assert (facts.webhooks != WebhookScheme.NONE) == _overrides(adapter, "webhook_notice")
     assert facts.webhook_secret_from_api == hasattr(adapter, "webhook_secret")
     module_default = getattr(__import__(adapter.__module__, fromlist=["x"]), "DEFAULT_BASE_URL", "")
@@ -71,15 +77,18 @@ def test_the_package_and_facts_module_give_the_same_lookup():
 
 @pytest.mark.django_db
 def test_no_shipped_model_declares_continuity_its_adapter_cannot_put_on_the_wire():
-    """A catalog row declaring an end frame or likeness references its adapter's facts say the wire
-    cannot carry would have the frame dropped silently; the shipped rows stay within the facts."""
+    """A catalog row declaring an end frame, likeness references or extension lengths its adapter's facts
+    say the wire cannot carry would have the frame dropped silently (or book an extension that fails); the
+    shipped rows stay within the facts."""
     shipped = CatalogModel.objects.filter(connection__isnull=True)
     assert shipped.filter(end_frame=True).exists() and shipped.filter(reference_images__gt=0).exists()
+    assert shipped.exclude(extend_seconds=[]).exists()
     for model in shipped:
         adapter_facts = facts_module.facts_for(model.kind)
         assert adapter_facts is not None, model.kind
         assert not model.end_frame or adapter_facts.sends_end_frame, (model.kind, model.model_id)
         assert not model.reference_images or adapter_facts.sends_reference_images, (model.kind, model.model_id)
+        assert not model.extend_seconds or adapter_facts.extends, (model.kind, model.model_id)
 
 
 def _kind_literal(node: ast.AST) -> bool:

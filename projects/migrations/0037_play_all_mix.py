@@ -9,14 +9,14 @@ import projects.models.sound
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0034_board_revisions_and_the_cut'),
+        ('projects', '0036_extend_override_choices'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='changeevent',
             name='kind',
-            field=models.CharField(choices=[('scene_created', 'Scene Created'), ('scene_edited', 'Scene Edited'), ('scene_deleted', 'Scene Deleted'), ('scene_restored', 'Scene Restored'), ('scenes_reordered', 'Scenes Reordered'), ('take_queued', 'Take Queued'), ('take_progress', 'Take Progress'), ('take_finished', 'Take Finished'), ('take_failed', 'Take Failed'), ('take_approved', 'Take Approved'), ('comment_added', 'Comment Added'), ('comment_resolved', 'Comment Resolved'), ('comment_edited', 'Comment Edited'), ('decision_made', 'Decision Made'), ('export_changed', 'Export Changed'), ('cut_import_changed', 'Cut Import Changed'), ('connection_tested', 'Connection Tested'), ('play_all_sound_ready', 'Play All Sound Ready'), ('presence', 'Presence'), ('notification', 'Notification')], max_length=32),
+            field=models.CharField(choices=[('scene_created', 'Scene Created'), ('scene_edited', 'Scene Edited'), ('scene_deleted', 'Scene Deleted'), ('scene_restored', 'Scene Restored'), ('scenes_reordered', 'Scenes Reordered'), ('take_queued', 'Take Queued'), ('take_progress', 'Take Progress'), ('take_finished', 'Take Finished'), ('take_failed', 'Take Failed'), ('take_approved', 'Take Approved'), ('comment_added', 'Comment Added'), ('comment_resolved', 'Comment Resolved'), ('comment_edited', 'Comment Edited'), ('decision_made', 'Decision Made'), ('export_changed', 'Export Changed'), ('cut_import_changed', 'Cut Import Changed'), ('connection_tested', 'Connection Tested'), ('catalog_checked', 'Catalog Checked'), ('play_all_sound_ready', 'Play All Sound Ready'), ('presence', 'Presence'), ('notification', 'Notification')], max_length=32),
         ),
         migrations.CreateModel(
             name='PlayAllMix',

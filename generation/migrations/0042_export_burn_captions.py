@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0038_ship_vertex_veo_and_retire_gemini_previews'),
+        ('generation', '0041_vertex_declares_no_extension_yet'),
     ]
 
     operations = [
