@@ -1159,6 +1159,7 @@ class Export(models.Model):
     csv = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300,
                            help_text="The review comments of the exported takes, for producers")
     pdf_layout = models.CharField(max_length=8, choices=PdfLayout.choices, default=PdfLayout.SCENES)
+    burn_captions = models.BooleanField(default=False, help_text="The lines' captions drawn into the cut's picture")
     summary = models.JSONField(default=dict, blank=True,
                                help_text="Scenes included and left out, durations, remux or re-encode")
     created_at = models.DateTimeField(auto_now_add=True)

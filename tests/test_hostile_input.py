@@ -338,7 +338,8 @@ FORMS = [
          {"idempotency_key": KEY}),
     Form("shot_part_alone", "post", "/takes/{part}/alone/", "editor", ("target", "idempotency_key"),
          {"target": "{target}", "idempotency_key": KEY}),
-    Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key", "pdf_layout"),
+    Form("export_create", "post", "/projects/{project}/exports/new/", "editor",
+         ("idempotency_key", "pdf_layout", "burn_captions"),
          {"idempotency_key": KEY, "pdf_layout": "grid"}),
     Form("scene_retarget_plan", "get", "/projects/{project}/retarget/", "editor", ("scene", "from", "target"),
          {"scene": "{scene}", "target": "{target}"}),
@@ -686,7 +687,7 @@ NO_INPUT = {
     "projects:project_list", "projects:scene_panel", "projects:scene_card", "projects:scene_delete",
     "projects:scene_approve", "projects:script_export", "projects:team_switch", "projects:character_detail",
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
-    "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
+    "projects:project_cut", "projects:project_cut_captions", "projects:project_cut_sound", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
     # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
     "projects:guest_events",

@@ -36,6 +36,7 @@ from projects.models import (
     Membership,
     Notification,
     NotificationKind,
+    PlayAllMix,
     ScriptImport,
     SoundBed,
     SoundStatus,
@@ -140,7 +141,10 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
                                    status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
     revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
-    return {"take": take, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    # Play all's mix, made (its file and its captions have addresses).
+    mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
+    mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
+    return {"take": take, "mix": mix, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -176,6 +180,8 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:comment_reply", args=[comment.pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
+        ("get", reverse("projects:project_cut_captions", args=[project.pk])),
+        ("get", reverse("projects:project_cut_sound", args=[project.pk, o["mix"].pk])),
         ("get", reverse("projects:project_activity", args=[project.pk])),
         ("get", reverse("projects:project_activity", args=[project.pk]) + "?" + urlencode(
             {"scene_q": "Dawn", "before": ActivityCursor(*project.activity.values_list("at", "pk")[0]).token})),

@@ -415,6 +415,12 @@ def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.n
     return _yuv420(tile)
 
 
+def caption_tile(text: str, *, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A caption as the previz draws its subtitles (white on a dark box, at most 80% of the width), as
+    YUV 4:2:0 planes of even size: what an export burns into a cut of this size."""
+    return _subtitle_tile(text, round(width * 0.8), min(width, height))
+
+
 class _Subtitles:
     """Dialogue from the prompt, drawn once as tiles; a frame copies the one that is due."""
 

@@ -121,10 +121,12 @@ def consents_at_render_time(render: Render) -> list[dict]:
     in_force = {}
     for grant in grants:
         in_force.setdefault(grant.character_id, grant)
-    return [_consent_entry(character_id, in_force.get(character_id)) for character_id in cast]
+    return [consent_entry(character_id, in_force.get(character_id)) for character_id in cast]
 
 
-def _consent_entry(character_id: int, grant) -> dict:
+def consent_entry(character_id: int, grant) -> dict:
+    """A person's consent as a manifest records it: the grant's id and a hash of its terms (None for a
+    fictional character). Takes record their cast's; an export, the voices recorded under a grant."""
     if grant is None:
         return {"character": character_id, "grant": None, "sha256": None}
     terms = {

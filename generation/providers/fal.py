@@ -342,25 +342,7 @@ class FalProvider(HttpAdapter, Provider):
         if not ENDPOINT_ID.match(request.model):
             raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
                                 code="model_unknown")
-        params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
-        response = self._send("POST", f"/{self.endpoint_for(request)}", idempotent=False,
-                              json=self.build_input(request), params=params)
-        if response.is_error:
-            raise self._fail(response, model=request.model)
-        try:
-            body = json_object(response, self.name)
-        except ProviderError:
-            body = {}
-        job = self._job_from(body)
-        encoded = job.encode()
-        if len(encoded) > JOB_ID_LIMIT:
-            try:  # best effort: the studio cannot track it
-                self._send("PUT", job.cancel_url, idempotent=True)
-            except ProviderError:
-                pass
-            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
-                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
-        return encoded
+        return self._queue(self.endpoint_for(request), self.build_input(request), model=request.model)
 
     def extend(self, request: ExtendRequest) -> str:
         """The model's extend-video endpoint, queued like any request (polled and fetched the same way)."""
@@ -368,13 +350,14 @@ class FalProvider(HttpAdapter, Provider):
             raise ProviderError(" ".join(problems), code="invalid_request")
         if request.source_video is None:
             raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
-        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request))
+        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request), model=request.model)
 
-    def _queue(self, endpoint: str, inputs: dict) -> str:
+    def _queue(self, endpoint: str, inputs: dict, *, model: str = "") -> str:
+        """Queue a request on fal (a render or an extension alike): the job's addresses, encoded."""
         params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
         response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
         if response.is_error:
-            raise self._fail(response)
+            raise self._fail(response, model=model)
         try:
             body = json_object(response, self.name)
         except ProviderError:

@@ -10,7 +10,7 @@ import generation.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0041_vertex_declares_no_extension_yet'),
+        ('generation', '0042_export_burn_captions'),
         ('projects', '0030_scene_trash'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

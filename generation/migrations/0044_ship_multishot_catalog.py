@@ -52,6 +52,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0042_multishot_takes")]
+    dependencies = [("generation", "0043_multishot_takes")]
 
     operations = [migrations.RunPython(forwards, backwards)]
