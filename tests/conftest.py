@@ -75,6 +75,17 @@ def _studio_settings(settings, tmp_path_factory):
         yield
 
 
+@pytest.fixture(autouse=True)
+def _session_use_minute_held(monkeypatch):
+    """A signed-in session is saved again when a request falls in a new minute (the idle timeout
+    slides). Counted queries must not depend on whether a slow run crossed a minute: each test's
+    minute stands still (a test of the idle timeout marks its session with another minute)."""
+    from studio_site import accounts
+
+    minute = accounts.idle_minute()
+    monkeypatch.setattr(accounts, "idle_minute", lambda: minute)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _live_reader_stops_before_the_test_database_goes(django_db_setup, django_db_blocker):
     """The live channel's reader thread (started by any test that opens a stream) holds a database

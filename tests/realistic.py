@@ -53,7 +53,8 @@ def _user(name: str):
     return get_user_model().objects.create_user(username=name, email=f"{name}@example.com", password=PASSWORD)
 
 
-def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour Story") -> Built:
+def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour Story", team=None) -> Built:
+    """`team`: add the project (and its people) to this team rather than a new one."""
     from generation.models import Render, Status
     from projects.models import (
         Character,
@@ -72,17 +73,23 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
     tag = uuid.uuid4().hex[:6]
     with transaction.atomic():
         owner = _user(f"owner-{tag}")
-        team = services.team_create(name=f"Team {tag}", owner=owner)
+        if team is None:
+            team = services.team_create(name=f"Team {tag}", owner=owner)
+        else:
+            Membership.objects.create(team=team, user=owner, role=Role.OWNER)
         editor, reviewer, maya = _user(f"editor-{tag}"), _user(f"reviewer-{tag}"), _user(f"maya-{tag}")
         Membership.objects.bulk_create([Membership(team=team, user=editor, role=Role.EDITOR),
                                         Membership(team=team, user=reviewer, role=Role.REVIEWER),
                                         Membership(team=team, user=maya, role=Role.EDITOR)])
         project = services.project_create(team=team, user=owner, name=name)
-        person = Character.objects.create(team=team, name="Maya", kind=CharacterKind.PERSON, person=maya,
-                                          created_by=owner)
-        ConsentGrant.objects.create(character=person, granted_by=maya)
-        fictional = Character.objects.create(team=team, name="Captain Ahab", kind=CharacterKind.FICTIONAL,
-                                             created_by=owner)
+        # A second project of a team casts the same characters (the library is the team's).
+        person = Character.objects.filter(team=team, name="Maya").first()
+        if person is None:
+            person = Character.objects.create(team=team, name="Maya", kind=CharacterKind.PERSON, person=maya,
+                                              created_by=owner)
+            ConsentGrant.objects.create(character=person, granted_by=maya)
+        fictional = Character.objects.get_or_create(team=team, name="Captain Ahab", defaults={
+            "kind": CharacterKind.FICTIONAL, "created_by": owner})[0]
         rows = Scene.objects.bulk_create([
             Scene(project=project, position=i, title=f"Scene {i + 1}", duration=4, size="1280x720",
                   prompt=f"@Maya and @Captain Ahab on the pier, shot {i + 1}: gulls, low sun, rain coming.",

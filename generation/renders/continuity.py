@@ -115,27 +115,28 @@ def _usable(take: Render, *, scene: Scene) -> None:
             % names)
 
 
-def start_source(scene: Scene) -> Source | None:
+def start_source(scene: Scene, *, previous: bool = False) -> Source | None:
     """The frame a take of `scene` starts from, when it starts from another take (None: its own reference
-    image, or words only). ValidationError, in words, when that frame cannot be had."""
-    if scene.start_from != StartFrom.PREVIOUS:
+    image, or words only). ValidationError, in words, when that frame cannot be had. `previous`: from the last
+    frame of the scene before, whatever the scene says (a scene of a multi-shot take rendered on its own)."""
+    if scene.start_from != StartFrom.PREVIOUS and not previous:
         return None
-    if scene.start_take_id:
+    if scene.start_take_id and not previous:
         take = Render.objects.select_related("scene").filter(pk=scene.start_take_id).first()
         if take is None:
             raise ValidationError(gettext("The take chosen to start scene %(scene)d from was deleted: choose "
                                           "another frame in the player.") % {"scene": scene.number})
         _usable(take, scene=scene)
         return Source("start", "take", take, frame=scene.start_frame, chosen=True)
-    previous = _neighbour(scene, after=False)
-    if previous is None:
+    before = _neighbour(scene, after=False)
+    if before is None:
         raise ValidationError(gettext("Scene %(scene)d is the first scene: there is no scene before it to start "
                                       "from. Start it from its own reference image.") % {"scene": scene.number})
-    take = _followed_take(previous)
+    take = _followed_take(before)
     if take is None:
         raise ValidationError(gettext(
             "Scene %(previous)d has no finished take to start from yet: render one (and approve it), or start "
-            "scene %(scene)d from its own reference image.") % {"previous": previous.number, "scene": scene.number})
+            "scene %(scene)d from its own reference image.") % {"previous": before.number, "scene": scene.number})
     return Source("start", "take", take)
 
 
@@ -199,11 +200,14 @@ class Frames:
     problems: list[Any] = field(default_factory=list)
 
 
-def recipe_frames(scene: Scene) -> Frames:
-    """Resolve, decode and describe the scene's start and end frames; every reason they cannot be had is a
-    problem in words (nothing is booked with a frame it could not show)."""
+def recipe_frames(scene: Scene, *, roles: tuple[str, ...] = ("start", "end"), start_previous: bool = False) -> Frames:
+    """Resolve, decode and describe the scene's start and end frames (those of `roles`); every reason they
+    cannot be had is a problem in words (nothing is booked with a frame it could not show). `start_previous`:
+    start from the last frame of the scene before, whatever the scene says."""
     result = Frames()
-    for role, resolve in (("start", start_source), ("end", end_source)):
+    for role, resolve in (("start", lambda s: start_source(s, previous=start_previous)), ("end", end_source)):
+        if role not in roles:
+            continue
         try:
             source = resolve(scene)
         except ValidationError as exc:

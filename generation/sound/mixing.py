@@ -108,7 +108,7 @@ def duck(bed: np.ndarray, dialogue: np.ndarray, *, depth_db: float, attack: floa
     return bed * gain
 
 
-def mix(*tracks: np.ndarray) -> np.ndarray:
+def mix(*tracks: np.ndarray | None) -> np.ndarray:
     """The tracks summed (the longest sets the length), kept under full scale by a soft limit."""
     sounding = [t for t in tracks if t is not None and len(t)]
     if not sounding:

@@ -12,6 +12,7 @@ from generation.providers import remote_kinds
 from generation.spend import reconcile
 from generation.spend import selectors as spend
 from projects.access import get_project_for, get_reconciliation_for, membership_for, require
+from projects.selectors import mark_changes_requested
 
 PAGE = "generation/spend.html"
 RECONCILIATIONS = "generation/reconciliations.html"
@@ -32,8 +33,10 @@ def _period(request):
 
 def _spend_page(request, *, team, project, membership):
     period, error = _period(request)
+    figures = spend.spend_for(team=team, project=project, period=period)
+    mark_changes_requested(figures.never_approved)  # each take's state, in its frame's words
     context = {"team": team, "project": project, "membership": membership, "error": error,
-               "spend": spend.spend_for(team=team, project=project, period=period), "query": request.GET.urlencode()}
+               "spend": figures, "query": request.GET.urlencode()}
     return render(request, PAGE, context, status=400 if error else 200)
 
 

@@ -181,7 +181,7 @@ class ReviewDecision(models.Model):
 
 class SceneStatus(models.TextChoices):
     NO_TAKE = "no_take", _("No take")
-    IN_REVIEW = "in_review", _("In review")
+    IN_REVIEW = "in_review", _("Ready for review")
     CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     APPROVED = "approved", _("Approved")
     # The newest take failed (refused by moderation, expired, …) and nothing was approved: not "in review",

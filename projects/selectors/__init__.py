@@ -11,6 +11,7 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
+from projects.selectors.home import ProjectCard, projects_home_for
 from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
     ACTIVITY_PAGE,
@@ -45,6 +46,7 @@ from projects.selectors.storyboard import (
     board_frames,
     board_totals,
     board_view_for,
+    mark_changes_requested,
     scene_dialogue_for,
     scene_panel_for,
     trash_batch_for,
@@ -70,6 +72,7 @@ __all__ = [
     "CutEntry",
     "Frame",
     "Inbox",
+    "ProjectCard",
     "ScenePanel",
     "TakeReview",
     "TeamMembers",
@@ -88,7 +91,9 @@ __all__ = [
     "cut_for",
     "inbox_for",
     "likenesses_for",
+    "mark_changes_requested",
     "mention_members_for",
+    "projects_home_for",
     "reviewable_takes",
     "scene_dialogue_for",
     "scene_panel_for",

@@ -7,6 +7,7 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -26,7 +27,7 @@ from django.db.models import (
     Subquery,
     Sum,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -58,7 +59,7 @@ STATUS_LABELS = {
     "no_take": _("No take"),
     "queued": _("Queued"),
     "rendering": _("Rendering"),
-    "in_review": _("In review"),
+    "in_review": _("Ready for review"),
     "changes_requested": _("Changes requested"),
     "approved": _("Approved"),
     "stale_approval": _("Stale approval"),
@@ -75,6 +76,9 @@ TAKE_LABELS = {**STATUS_LABELS, "canceled": _("Canceled"), "withheld": _("Withhe
 
 NO_VERDICT = {"verdict": ""}
 FRAME_LINES = 2  # lines of dialogue a frame shows; the panel has them all
+# Characters of a scene's action a frame shows (cut at a word, the panel has it all): a grid clamps them
+# to three lines until the frame is hovered or focused, the list shows them. A prompt may be 32,000.
+FRAME_ACTION = 280
 
 
 class _Drawn:
@@ -124,6 +128,8 @@ class Frame(_Drawn):
     lifecycle_label: str = ""  # "Sora 2 retired" / "Veo 3.1 retires 2026-12-01": the model it uses is going
     status_reason: str = ""  # why the newest take failed ("Take 2: Refused by …"), when the chip says it did
     lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
+    action: str = ""  # the start of the scene's prompt, as a storyboard reads under its picture
+    camera_notes: str = ""
 
     @property
     def lines_shown(self) -> list[FrameLine]:
@@ -280,7 +286,7 @@ def scene_dialogue_for(*, scene: Scene) -> tuple[list[DialogueLine], list]:
 
 def take_state(*, take: Render, scene: Scene) -> TakeState:
     """A take as its own card (the review page, a character's takes) says it, in the words of the frame
-    that shows it: queued, rendering n%, in review, changes requested, approved; failed, canceled or
+    that shows it: queued, rendering n%, ready for review, changes requested, approved; failed, canceled or
     withheld when it ended without a picture one may watch.
 
     `take.changes_requested` when the caller annotated it (with_changes_requested), else one query."""
@@ -314,6 +320,16 @@ def with_changes_requested(takes: QuerySet[Render]) -> QuerySet[Render]:
     return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
 
+def mark_changes_requested(takes: list[Render]) -> list[Render]:
+    """Takes already fetched (a list) each given `changes_requested`, in one query, for take_state."""
+    asked = set(ReviewDecision.objects.filter(take__in=[t.pk for t in takes], decision=Decision.CHANGES_REQUESTED)
+                .values_list("take_id", flat=True))
+    for take in takes:
+        # An attribute set on the fetched rows for take_state, which the model's type does not declare.
+        take.changes_requested = take.pk in asked  # type: ignore[attr-defined]
+    return takes
+
+
 def board_view_for(*, user) -> str:
     """"grid" or "list": how this user last chose to see boards."""
     view = UserPreference.objects.filter(user=user).values_list("board_view", flat=True).first()
@@ -325,9 +341,9 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
-        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model",
+        "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model", "camera_notes",
         "start_from", "start_take_id", "start_frame", "end_on",
-    ).annotate(target_kind=F("target_connection__kind"))
+    ).annotate(target_kind=F("target_connection__kind"), action_start=Substr("prompt", 1, 2 * FRAME_ACTION))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
     scenes = list(scenes)
@@ -378,10 +394,20 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
             unconfirmed_cost=sum((take[9] for take in scene_takes if take[8]), Decimal(0)),
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
-            lines=lines.get(scene.pk, []),
+            lines=lines.get(scene.pk, []), action=excerpt(scene.action_start, FRAME_ACTION),
+            camera_notes=scene.camera_notes,
             **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` on one line, cut at the last word that fits in `limit` characters (with "…")."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2:] else cut).rstrip(",;:-–— ") + "…"
 
 
 ENDED = {"failed", "canceled"}
@@ -433,8 +459,8 @@ class _Urls:
 
     MARK = "987654321"
 
-    def __init__(self, project):
-        self._panel = reverse("projects:scene_panel", args=[project.pk, self.MARK])
+    def __init__(self, project=None):
+        self._panel = reverse("projects:scene_panel", args=[project.pk, self.MARK]) if project else ""
         self._thumb = reverse("generation:render_file", args=[self.MARK, "thumbnail"])
         self._reference = reverse("projects:scene_reference_image", args=[self.MARK, "original"])
 
@@ -483,10 +509,30 @@ def _used_model(scene: Scene, takes: list[tuple]) -> dict:
 
 
 def _shown_take(scene: Scene, takes: list[tuple]) -> tuple | None:
-    """The take a frame shows (its poster, its provenance): the approved one, else the newest finished."""
     playable = {take[0]: take for take in takes if take[13] and take[4]}  # watchable, with a poster
-    chosen = scene.approved_take_id if scene.approved_take_id in playable else next(iter(playable), None)
-    return playable.get(chosen)
+    return playable.get(shown_take_id(scene.approved_take_id, list(playable)))
+
+
+def shown_take_id(approved_take_id: int | None, playable: list[int]) -> int | None:
+    """The take a frame shows (its poster, its provenance), of a scene's takes one may watch that have a
+    poster (newest first): the approved one, else the newest."""
+    return approved_take_id if approved_take_id in playable else next(iter(playable), None)
+
+
+def picture_urls(scenes: Sequence[Scene]) -> dict[int, str]:
+    """scene id → the picture its frame shows (a take's poster, else its reference image), for scenes
+    without their takes at hand (a project's card): one query, however many scenes."""
+    playable: dict[int, list[int]] = {}
+    for pk, scene_id in (Render.objects.filter(scene__in=[s.pk for s in scenes]).watchable().exclude(thumbnail="")
+                         .order_by("-created_at", "-pk").values_list("pk", "scene_id")):
+        playable.setdefault(scene_id, []).append(pk)
+    urls, pictures = _Urls(), {}
+    for scene in scenes:
+        shown = shown_take_id(scene.approved_take_id, playable.get(scene.pk, []))
+        picture = urls.thumbnail(shown) if shown else _reference_url(scene, urls)
+        if picture:
+            pictures[scene.pk] = picture
+    return pictures
 
 
 def _reference_url(scene: Scene, urls: _Urls) -> str | None:

@@ -36,7 +36,7 @@
     const empty = list && list.querySelector(":scope > .empty");
     if (empty && list.querySelector(":scope > .frame")) empty.remove();  // a teammate added the first scene
     document.querySelectorAll("#board-frames > .frame").forEach(function (frame, i) {
-      const number = frame.querySelector("[data-frame-number]");
+      const number = frame.querySelector(".frame-number");
       if (number) number.textContent = String(i + 1);
     });
   }
@@ -59,8 +59,18 @@
     if (presence && me) presence.querySelectorAll('[data-user="' + me + '"]').forEach(function (el) { el.remove(); });
     let editing = {};
     try { editing = JSON.parse(presence ? presence.dataset.editing || "{}" : "{}"); } catch (e) { editing = {}; }
-    document.querySelectorAll("[data-editing-for]").forEach(function (slot) {
-      const names = (editing[slot.dataset.editingFor] || [])
+    // Each frame's "who is editing" slot is made here, where it is filled: a board of 200 frames is
+    // lighter without 200 empty slots in its HTML (bench/board.py).
+    document.querySelectorAll("#board-frames > .frame").forEach(function (frame) {
+      const meta = frame.querySelector(":scope > .frame-meta");
+      if (!meta) return;
+      let slot = meta.querySelector(".frame-editing");
+      if (!slot) {
+        slot = document.createElement("span");
+        slot.className = "frame-editing";
+        meta.appendChild(slot);
+      }
+      const names = (editing[frame.id.slice("frame-".length)] || [])
         .filter(function (person) { return String(person.id) !== me; })
         .map(function (person) { return person.name; });
       slot.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " editing" : "";

@@ -34,7 +34,7 @@ def test_frames_open_in_a_panel_with_its_own_address(page: Page, live_server, ow
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     expect(page.get_by_test_id("frame")).to_have_count(3)
     expect(frame(page, "Arrival").get_by_test_id("frame-status")).to_have_text("No take")
-    expect(frame(page, "Bridge").get_by_test_id("frame-status")).to_have_text("In review")
+    expect(frame(page, "Bridge").get_by_test_id("frame-status")).to_have_text("Ready for review")
     expect(frame(page, "Bridge").get_by_test_id("frame-thumbnail")).to_be_visible()
     expect(page.locator("video")).to_have_count(0)  # no players on the board
     expect(page.get_by_test_id("total-scenes")).to_have_text("3")

@@ -56,7 +56,7 @@ def test_scene_2_starts_from_scene_1s_approved_take_and_a_new_approval_flags_it_
     expect(panel.get_by_test_id("compiled-start-frame")).to_contain_text("of scene 1, take 1, fitted to 1280x720")
 
     panel.get_by_test_id("render-button").click()
-    expect(frame(rita, "Quay").get_by_test_id("frame-status")).to_have_text("In review", timeout=20_000)
+    expect(frame(rita, "Quay").get_by_test_id("frame-status")).to_have_text("Ready for review", timeout=20_000)
     expect(panel.get_by_test_id("take-start-frame")).to_contain_text("of scene 1, take 1")
     expect(frame(rita, "Quay").get_by_test_id("frame-start-changed")).to_have_count(0)
 

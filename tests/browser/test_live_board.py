@@ -68,7 +68,7 @@ def test_a_teammates_changes_appear_without_reloading(two_people, live_server, p
     # Render: the frame's status follows the take to the end
     panel = scene_card(owner_page, "Arrival")
     panel.get_by_test_id("render-button").click()
-    expect(frame(rita, "Arrival").get_by_test_id("frame-status")).to_have_text("In review", timeout=20_000)
+    expect(frame(rita, "Arrival").get_by_test_id("frame-status")).to_have_text("Ready for review", timeout=20_000)
 
     # Comment on the take: Rita's frame counts it
     take = project.scenes.get(title="Arrival").renders.get()

@@ -125,7 +125,7 @@ def test_review_request_changes_rerender_compare_approve_and_play_the_cut(
     # The re-render has arrived in the reviewer's stack: compare the two takes.
     rita.goto(f"{live_server.url}/projects/{project.pk}/scenes/{dawn.pk}/")
     card = rita.get_by_test_id("scene-panel")
-    expect(card.get_by_test_id("scene-status")).to_have_text("In review")
+    expect(card.get_by_test_id("scene-status")).to_have_text("Ready for review")
     expect(card.get_by_test_id("take")).to_have_count(2)
     expect(card.get_by_test_id("lineage").first).to_contain_text("1")
     card.get_by_test_id("compare-link").click()

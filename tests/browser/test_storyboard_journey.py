@@ -261,7 +261,7 @@ def test_owner_storyboards_renders_and_approves_a_take(real_worker, logged_in_pa
         take = finished_through_worker(scene_card(page, title), real_worker)
         expect(take).to_have_attribute("id", take_id)  # the same take, swapped in place
         assert_watched_progress_to_done(page, take_id, real_worker)
-        expect(take.get_by_test_id("take-status")).to_have_text("In review")
+        expect(take.get_by_test_id("take-status")).to_have_text("Ready for review")
         expect(take.get_by_test_id("take-progress")).to_have_count(0)
         assert_plays_for(take, seconds)
         provenance = take.get_by_test_id("provenance")

@@ -64,8 +64,8 @@ def test_a_line_is_spoken_fits_the_scene_for_a_teammate_and_is_recorded_in_the_b
     expect(panel.get_by_test_id("dialogue-saved")).to_have_text("The scene follows its lines.")
     fitted = Scene.objects.get(title="Pier").duration
     assert fitted > 2
-    expect(frame(me, "Pier").get_by_test_id("frame-duration")).to_have_text(f"{fitted} s", timeout=LIVE)
-    expect(frame(rita, "Pier").get_by_test_id("frame-duration")).to_have_text(f"{fitted} s", timeout=LIVE)
+    expect(frame(me, "Pier").locator(".frame-duration")).to_have_text(f"{fitted} s", timeout=LIVE)
+    expect(frame(rita, "Pier").locator(".frame-duration")).to_have_text(f"{fitted} s", timeout=LIVE)
     expect(rita.get_by_test_id("total-runtime")).to_have_text(f"0:{fitted:02d}", timeout=LIVE)
 
     # A file that is not sound is refused in words, in the panel.
@@ -101,4 +101,4 @@ def test_a_line_is_spoken_fits_the_scene_for_a_teammate_and_is_recorded_in_the_b
     # A recording this short re-times the scene: Rita sees it without a reload.
     shorter = Scene.objects.get(title="Pier").duration
     assert shorter < fitted
-    expect(frame(rita, "Pier").get_by_test_id("frame-duration")).to_have_text(f"{shorter} s", timeout=LIVE)
+    expect(frame(rita, "Pier").locator(".frame-duration")).to_have_text(f"{shorter} s", timeout=LIVE)

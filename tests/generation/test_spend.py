@@ -79,6 +79,19 @@ def test_it_shows_the_months_spend_cost_per_approved_second_and_never_approved_t
     assert "$10.90" in page and "$0.91" in page and "November 2026" in page
 
 
+def test_never_approved_takes_say_their_state_in_the_boards_words(client_for, editor, reviewer, project, takes):
+    # The table said "Done" for a finished take its frame called "In review".
+    def states():
+        page = spend_page(client_for(editor), project).content.decode()
+        assert ">Done<" not in page
+        return sorted(re.findall(r'data-testid="never-approved-state">([^<]*)<', page))
+
+    assert states() == ["Failed", "Ready for review"]
+    ReviewDecision.objects.create(scene=takes["t2"].scene, take=takes["t2"], decision=Decision.CHANGES_REQUESTED,
+                                  by=reviewer, note="Warmer.")
+    assert states() == ["Changes requested", "Failed"]
+
+
 def test_it_totals_by_model_scene_and_member(client_for, editor, owner, project, takes):
     spend = spend_page(client_for(editor), project).context["spend"]
 

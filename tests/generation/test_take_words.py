@@ -78,13 +78,13 @@ def test_a_started_take_without_a_percentage_reads_rendering_without_one(scene, 
 def test_a_finished_takes_card_says_what_its_frame_says(client_for, owner, reviewer, scene, finished_take):
     take = finished_take(scene)
     client = client_for(owner)
-    assert frame_word(take) == card_word(client, take) == "In review"
+    assert frame_word(take) == card_word(client, take) == "Ready for review"
 
     review.take_request_changes(take=take, user=reviewer, note="Warmer light")
     assert frame_word(take) == card_word(client, take) == "Changes requested"
 
     newer = finished_take(scene)
-    assert frame_word(newer) == card_word(client, newer) == "In review"
+    assert frame_word(newer) == card_word(client, newer) == "Ready for review"
     assert card_word(client, take) == "Changes requested"  # the older take keeps its own state
 
     review.take_approve(take=newer, user=reviewer)

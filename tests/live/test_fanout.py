@@ -88,8 +88,10 @@ def test_pages_that_see_the_same_are_handed_the_same_bytes_drawn_once_per_role(
     editor_html = handed[Role.EDITOR][0][0].data.decode()
     viewer_html = handed[Role.VIEWER][0][0].data.decode()
     assert "Dawn, wide" in editor_html and "Dawn, wide" in viewer_html
-    assert 'data-testid="frame-handle"' in editor_html  # each role gets its own drawing
-    assert 'data-testid="frame-handle"' not in viewer_html
+    # Each role gets its own drawing: the editor's frame has the box to tick it for bulk actions (its drag
+    # handle is added by board.js, on editors' boards only), the viewer's has not.
+    assert 'data-testid="frame-select"' in editor_html
+    assert 'data-testid="frame-select"' not in viewer_html
 
 
 def test_a_presence_list_is_drawn_once_for_every_role(studio_hub, project, owner, editor, viewer):

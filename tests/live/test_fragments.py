@@ -72,8 +72,9 @@ def test_a_viewer_receives_frames_without_the_editors_controls(watching, project
     as_viewer, as_editor = watching(project, Role.VIEWER), watching(project, Role.EDITOR)
     services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Dawn, wide")
     viewer_html, editor_html = as_viewer()[0].data, as_editor()[0].data
-    assert 'data-testid="frame-handle"' in editor_html
-    assert 'data-testid="frame-handle"' not in viewer_html
+    # The frame's box to tick it for bulk actions (its drag handle is added by board.js, editors' boards only).
+    assert 'data-testid="frame-select"' in editor_html
+    assert 'data-testid="frame-select"' not in viewer_html
 
 
 def test_a_deleted_scene_leaves_every_board_and_the_rest_renumber(watching, project, make_scene, owner):
@@ -104,7 +105,7 @@ def test_an_undo_brings_the_frames_back_to_every_board_and_then_puts_them_in_the
     for scene in (a, b):
         frame = next(m.data for m in arriving if f'id="frame-{scene.pk}"' in m.data)
         assert '<ol hx-swap-oob="beforeend:#board-frames">' in frame and scene.title in frame
-        assert 'data-testid="frame-handle"' not in frame  # drawn for the viewer's role
+        assert 'data-testid="frame-select"' not in frame  # drawn for the viewer's role (no box to tick it)
     for scene in (a, b):  # an open panel's notice goes: it may save again
         assert any(f'<p id="scene-gone-{scene.pk}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
                    in m.data for m in arriving)

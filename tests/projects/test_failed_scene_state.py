@@ -63,7 +63,7 @@ def test_a_scene_whose_only_take_was_refused_reads_failed_with_the_reason_on_hov
     frame_chip = chip(board, "frame-status", scene.pk)
     assert 'data-status="failed"' in frame_chip and frame_chip.endswith(">Failed")
     assert f'title="{REFUSED}' in frame_chip
-    assert "In review" not in frame_chip
+    assert "Ready for review" not in frame_chip
 
 
 def test_a_scene_whose_result_expired_reads_failed_too(client_for, editor, project, make_scene, render_on):
@@ -120,7 +120,7 @@ def test_a_teammate_watching_the_board_receives_the_failed_frame_panel_and_card(
     assert f'id="scene-status-{scene.pk}" class="scene-status-slot" hx-swap-oob="outerHTML"' in html
     assert f'id="scene-failure-{scene.pk}"' in html and REFUSED in html
     assert f'id="take-{take.pk}"' in html and 'data-testid="take-cost-outcome">Not charged</p>' in html
-    assert "In review" not in html
+    assert "Ready for review" not in html
 
 
 def test_the_review_page_of_a_failed_take_says_failed_why_and_the_cost(client_for, reviewer, make_scene, render_on):
@@ -131,7 +131,7 @@ def test_the_review_page_of_a_failed_take_says_failed_why_and_the_cost(client_fo
     assert 'class="scene-status scene-status--failed" data-testid="scene-status">Failed</span>' in page
     assert "Failed.</strong> Refused by Google" in page
     assert 'data-testid="take-cost-outcome">Not charged</p>' in page
-    assert "can be reviewed once it has finished" not in page and "In review" not in page
+    assert "can be reviewed once it has finished" not in page and "Ready for review" not in page
 
 
 def test_play_all_says_which_scenes_are_left_out_because_their_take_failed(

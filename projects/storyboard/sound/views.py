@@ -161,7 +161,7 @@ def line_recording(request, scene_pk, pk):
     form = SoundFileForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
-            raise ValidationError(" ".join(e for errors in form.errors.values() for e in errors))
+            raise ValidationError(error_text(form))
         recordings.line_recording_upload(line=line, user=request.user, upload=form.cleaned_data["file"])
     except (ValidationError, PermissionDenied) as exc:
         words = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
