@@ -186,7 +186,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
         extends=True,  # instances[0].video: the uri of a video Veo made, +7 s
     )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
-                        "of your Google AI Studio project for a Veo charge at that time.")
+                        "of your Google AI Studio project for a video charge (Veo or Gemini Omni) at that time.")
 
     def __init__(
         self,
