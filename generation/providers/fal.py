@@ -78,9 +78,10 @@ DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 DEFAULT_API_URL = "https://api.fal.ai/v1"
 LISTED_CATEGORY = "text-to-video"  # the endpoints a take is booked on; image and frame endpoints are siblings
 LIST_PAGE, LIST_PAGES, FIND_BATCH = 50, 20, 50
-# The request listing's largest page [docs: docs.fal.ai/platform-apis/v1/models/requests/by-endpoint], and how
-# many pages a look-up reads at most (its `start` is when the create went out: a few pages at most in practice).
-REQUESTS_PAGE, REQUESTS_PAGES = 100, 20
+# The request listing's page [docs: docs.fal.ai/platform-apis/v1/models/requests/by-endpoint: 50 by default, 100
+# at most], and how many pages a look-up reads at most (its `start` is when the create went out: a few in practice).
+# A page carries each request's input, data URIs of frames and clips included: fal's default size, not its largest.
+REQUESTS_PAGE, REQUESTS_PAGES = 50, 20
 # owner/app[/sub/path]: each segment starts with a letter or digit, so "../x" cannot climb.
 ENDPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 JOB_ID_LIMIT = 200  # Render.provider_job_id
@@ -430,6 +431,11 @@ class FalProvider(HttpAdapter, Provider):
             cursor = page.get("next_cursor")
             if page.get("has_more") is not True or not (isinstance(cursor, str) and cursor):
                 break
+        else:
+            if not found:  # pages left unread: that is no answer, and "not listed" would send the take again
+                raise ProviderError(f"{self.name}'s request listing for {endpoint} runs past the "
+                                    f"{REQUESTS_PAGES * REQUESTS_PAGE} requests the studio reads.", retryable=True,
+                                    code="server")
         if not found:
             return None
         request_id = min(found)[1]

@@ -353,3 +353,32 @@ def test_the_fake_listing_refuses_what_fal_does_not_define(fal_server, query):
         f"{fal_server.api_url}/models/requests/by-endpoint?endpoint_id=fal-ai/veo3.1&{query}",
         headers={"Authorization": f"Key {fal_server.api_key}"})
     assert response.status_code in (400, 422) and response.json()["detail"]
+
+
+def test_a_listing_longer_than_the_studio_reads_is_no_answer_rather_than_not_listed(ended_at_once, fal, monkeypatch):
+    monkeypatch.setattr(fal_module, "REQUESTS_PAGE", 1)
+    monkeypatch.setattr(fal_module, "REQUESTS_PAGES", 2)
+    provider = fal()
+    for n in range(3):
+        provider.submit(scene(prompt=f"Another shot, number {n}."))
+
+    with pytest.raises(ProviderError) as unread:  # "not listed" would send the take a second time
+        provider.find_job(probe(scene()))
+    assert unread.value.retryable
+
+
+def test_a_lost_extension_is_found_on_the_models_extend_endpoint(ended_at_once, fal, tmp_path):
+    from generation.providers.base import ExtendRequest
+    from tests.fakes.provider_server import FIXTURE
+
+    clip = tmp_path / "take.mp4"
+    clip.write_bytes(FIXTURE.read_bytes())
+    request = ExtendRequest(prompt="The mist lifts; a gull lands on the rail.", model="fal-ai/veo3.1", seconds=7,
+                            size="1280x720", source_seconds=8.0, source_video=clip)
+    provider = fal()
+    sent = provider.extend(request)
+
+    lost = JobProbe(model=request.model, size=request.size, seconds=7, prompt=request.prompt,
+                    created_after=datetime.now(UTC) - timedelta(minutes=1), request=request)
+    assert provider.find_job(lost) == sent
+    assert ended_at_once.seen("GET", LISTING)[0].query["endpoint_id"] == "fal-ai/veo3.1/extend-video"
