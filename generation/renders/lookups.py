@@ -92,7 +92,8 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
     takes own (their own or a duplicate of theirs) and `mine` are never a match: takes on any connection
     to the same provider address, for two teams' keys may belong to one account, whose list shows both."""
     since = (render.first_sent_at or render.submitted_at or render.created_at) - pipeline.CLOCK_SKEW
-    params = render.recipe.get("parameters", {})
+    recipe = render.request_recipe  # a multi-shot take's job asked for its whole group
+    params = recipe.get("parameters", {})
     connection = render.connection
     same_provider = {"connection__kind": connection.kind, "connection__base_url": connection.base_url}
     owned = set(Render.objects.filter(**same_provider, submitted_at__gte=since)
@@ -101,7 +102,7 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
                                              found_at__gte=since)
                  .exclude(render_id=render.pk).values_list("provider_job_id", flat=True))
     return JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
-                    prompt=render.recipe.get("prompt", ""), created_after=since,
+                    prompt=recipe.get("prompt", ""), created_after=since,
                     exclude_ids=frozenset(owned | set(mine)),
                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
                     extends=render.extension.get("provider_job_id", "") or ("extension" if render.extension else ""),
