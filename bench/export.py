@@ -131,9 +131,10 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
     from generation.provenance.credentials import read_provenance
     from projects.review import services as review
     from projects.storyboard import services as projects
+    from projects.teams import services as team_services
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
-    team = projects.team_create(name="Bench Pictures", owner=user)
+    team = team_services.team_create(name="Bench Pictures", owner=user)
     project = projects.project_create(team=team, user=user, name="Export bench")
     media = Path(settings.MEDIA_ROOT)
     for i, (video, thumb) in enumerate(clips):

@@ -179,10 +179,11 @@ def book(changes: int, roles: list[str]):
     from generation.models import Render, Status
     from projects.models import Membership
     from projects.storyboard import services
+    from projects.teams import services as team_services
 
     users = get_user_model().objects
     owner = users.create_user("bench-owner", password="x" * 20)
-    team = services.team_create(name="Bench", owner=owner)
+    team = team_services.team_create(name="Bench", owner=owner)
     members = {"owner": owner}
     for role in set(roles) - {"owner"}:
         members[role] = users.create_user(f"bench-{role}", password="x" * 20)

@@ -369,12 +369,13 @@ def book_studio(run: Run) -> Studio:
     from django.contrib.auth import get_user_model
 
     from projects.storyboard import services as projects
+    from projects.teams import services as team_services
 
     args = run.args
     driver = DRIVERS[args.provider](args.job_seconds)
     run.cleanups.append(driver.close)
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
-    team = projects.team_create(name="Bench Pictures", owner=user)
+    team = team_services.team_create(name="Bench Pictures", owner=user)
     project = projects.project_create(team=team, user=user, name="Pipeline bench")
     count = max(args.renders, args.warmup) if args.booking == "batch" else max(1, min(args.renders, args.scenes))
     if args.finish_only:

@@ -69,12 +69,13 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         Scene,
     )
     from projects.storyboard import services
+    from projects.teams import services as team_services
 
     tag = uuid.uuid4().hex[:6]
     with transaction.atomic():
         owner = _user(f"owner-{tag}")
         if team is None:
-            team = services.team_create(name=f"Team {tag}", owner=owner)
+            team = team_services.team_create(name=f"Team {tag}", owner=owner)
         else:
             Membership.objects.create(team=team, user=owner, role=Role.OWNER)
         editor, reviewer, maya = _user(f"editor-{tag}"), _user(f"reviewer-{tag}"), _user(f"maya-{tag}")

@@ -71,6 +71,7 @@ from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
+from projects.teams import services as team_services
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.fakes.vertex_server import form_key_json
@@ -384,7 +385,7 @@ def _build_world() -> dict:
     """One of everything a form can point at, all in one team: the ids the URLs are filled from."""
     User = get_user_model()
     owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
-    team = services.team_create(name="Harbour Films", owner=owner)
+    team = team_services.team_create(name="Harbour Films", owner=owner)
     editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
     reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
     Membership.objects.create(team=team, user=editor, role=Role.EDITOR)

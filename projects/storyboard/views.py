@@ -36,6 +36,7 @@ from projects.storyboard.forms import (
     SceneForm,
     dialogue_context,
 )
+from projects.teams import services as team_services
 
 STORYBOARD = "projects/project_detail.html"
 
@@ -209,7 +210,7 @@ def project_budget(request, pk):
     require(membership, "manage")
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
-        services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
+        team_services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
         messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
                          else "Render budget removed: no limit.")
     else:

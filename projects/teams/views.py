@@ -20,7 +20,7 @@ from projects.activity import notifications
 from projects.form_errors import error_text
 from projects.middleware import SESSION_KEY
 from projects.models import Membership
-from projects.storyboard import services
+from projects.teams import services
 from projects.teams.forms import (
     InvitationForm,
     JoinForm,
