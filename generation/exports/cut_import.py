@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 
 from generation.exports import tasks as export_tasks
 from generation.models import CutImport, CutImportStatus, Render
+from projects import selectors
 from projects.activity.feed import record
 from projects.models import ActivityKind, RevisionKind, Scene
 from projects.models.storyboard import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
@@ -234,7 +235,7 @@ def _new_markers(cut, unmatched) -> list[dict]:
     takes = [take for _clip, _scene, take in cut if take is not None]
     known_ids: dict[int, set[int]] = {}
     known_words: dict[int, list[str]] = {}
-    for comment in review.comments_for_takes(takes):
+    for comment in selectors.comments_for_takes(takes):
         known_ids.setdefault(comment.take_id, set()).add(comment.pk)
         known_words.setdefault(comment.take_id, []).append(_words(f"{comment.who}: {comment.body}"))
     found, number = [], 0

@@ -40,11 +40,11 @@ from generation.renders.services import form_key
 from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
+from projects import selectors
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
 from projects.models import AuditAction, Character, Comment, DialogueLine
 from projects.review import playall
-from projects.review import services as review
 from projects.storyboard.casting import scene_lines
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def export_plan(project) -> ExportPlan:
         override = ""
         if not reason and checks.approval_blocker(take):
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
-            decision = review.approval_override(take)
+            decision = selectors.approval_override(take)
             if decision is None:
                 failed = ("has tampered or broken content credentials" if take.provenance_broken
                           else "was delivered other than booked")

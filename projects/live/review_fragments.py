@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.template.loader import render_to_string
 
+from projects import selectors
 from projects.models import ChangeKind, Comment, Membership, Project, ReviewLink, Scene
-from projects.review import services as review
 from projects.review.guest_links import links_still_live, takes_in_scope, team_usernames
 from projects.selectors import reviewable_takes
 
@@ -81,7 +81,7 @@ class ReviewDrawing:
                    .filter(pk=event.object_id, take__scene__project=project).first())
         if comment is None or not comment.take.is_watchable:
             return None  # shown only to those allowed, on reload
-        thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
+        thread = selectors.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
                                 .select_related("author", "resolved_by", "retake", "take")
                                 .prefetch_related("revisions")).first()
         return (comment.take, thread) if thread is not None else None
@@ -111,7 +111,7 @@ class ReviewDrawing:
         event = self.event
         if event.kind not in DECISION_KINDS or not event.scene_id:
             return None
-        found = review.with_review_status(Scene.objects.filter(pk=event.scene_id, project=self.project)
+        found = selectors.with_review_status(Scene.objects.filter(pk=event.scene_id, project=self.project)
                                           .select_related("approved_take"))
         if not found:
             return None
@@ -119,7 +119,7 @@ class ReviewDrawing:
         takes = list(reviewable_takes(scene=scene).select_related("created_by", "parent"))
         for take in takes:
             take.scene = scene
-        return scene, review.history(scene), takes
+        return scene, selectors.history(scene), takes
 
     def _decision_html(self, membership: Membership) -> str:
         if self.decisions is None:
@@ -156,7 +156,7 @@ def guest_review_html(event: ChangeEvent, link_id: int) -> str:
     comment = Comment.objects.filter(pk=event.object_id, take=take).first()
     if comment is None:
         return ""
-    thread = review.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
+    thread = selectors.threads(Comment.objects.filter(pk=comment.parent_id or comment.pk)
                             .select_related("author", "retake"), for_guests=True).first()
     usernames = team_usernames(link)
     if thread is None:
@@ -169,7 +169,7 @@ def guest_review_html(event: ChangeEvent, link_id: int) -> str:
         context = {"comment": thread, "take": take, "guest": True, "team_usernames": usernames,
                    "guest_token_slot": GUEST_TOKEN_SLOT, "live": True}
         html = _into_list(take, render_to_string("projects/_comment_thread.html", context))
-    markers = review.threads(take.comments.select_related("author"), for_guests=True)
+    markers = selectors.threads(take.comments.select_related("author"), for_guests=True)
     return html + render_to_string("projects/_marker_bar.html", {
         "take": take, "comments": markers, "guest": True, "team_usernames": usernames, "oob": True})
 

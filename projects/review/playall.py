@@ -31,7 +31,6 @@ from generation.sound.audio import SAMPLE_RATE, read_wav
 from generation.storage.scratch import scratch_dir
 from projects.live import ChangeKind, live_publish
 from projects.models import DialogueLine, PlayAllMix, Project, Scene, SoundBed, SoundStatus
-from projects.review import services as review
 from projects.review import tasks as review_tasks
 from projects.storyboard.sound import voices
 from projects.storyboard.sound.recordings import recording_withheld
@@ -54,8 +53,12 @@ class PlayEntry:
 def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
     """The scenes in the cut in board order, each with what it plays; and the scenes the editor dropped
     from the cut. Scenes carry `review_status` (a scene not approved says why)."""
+    # The review status is a read model's (projects.selectors), and the cut's read model reads this sequence:
+    # imported here so either module can load first (selectors.review's CutEntry names this module's kinds).
+    from projects.selectors import with_review_status
+
     # Lines prefetched: a card shows its scene's lines (one query for the board, not one per card).
-    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
+    scenes = with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
         Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
     newest: dict[int, Render] = {}
     for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)

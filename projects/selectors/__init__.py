@@ -22,9 +22,16 @@ from projects.selectors.review import (
     TakeReview,
     activity_for,
     activity_page,
+    approval_override,
+    comments_for_takes,
     cut_for,
+    history,
+    progress,
     reviewable_takes,
+    status_of,
     take_review_for,
+    threads,
+    with_review_status,
 )
 from projects.selectors.sound import (
     LineSound,
@@ -102,4 +109,11 @@ __all__ = [
     "trash_for",
     "team_members_for",
     "unread_count",
+    "approval_override",
+    "comments_for_takes",
+    "history",
+    "progress",
+    "status_of",
+    "threads",
+    "with_review_status",
 ]

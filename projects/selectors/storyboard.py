@@ -50,8 +50,8 @@ from projects.models import (
     StartFrom,
     UserPreference,
 )
-from projects.review import services as review
 from projects.selectors.continuity import continuity_panel_for
+from projects.selectors.review import status_of
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -380,7 +380,7 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
         scene.newest_take_at = scene_takes[0][6] if scene_takes else None
         scene.newest_take_status = scene_takes[0][2] if scene_takes else None
         scene.changes_at = changes.get(scene.pk)
-        scene.review_status = review.status_of(scene)
+        scene.review_status = status_of(scene)
         status, progress = _live_status(scene, scene_takes)
         label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress else "")
         shown = _shown_take(scene, scene_takes)

@@ -23,6 +23,7 @@ from generation.providers import connections
 from generation.renders import extension, pipeline, services
 from generation.spend import budget
 from generation.storage import joins
+from projects import selectors
 from projects.audit import AuditEntry
 from projects.characters import consent
 from projects.models import (
@@ -34,7 +35,6 @@ from projects.models import (
     ReviewDecision,
     Role,
 )
-from projects.review import services as review
 from projects.storyboard.services import scene_cast_add
 from tests.conftest import priced_gateway_create
 from tests.factories import photo
@@ -193,7 +193,7 @@ def test_a_tampered_take_is_extended_only_by_an_owner_with_a_reason(scene, rende
     assert child.status == Status.SUCCEEDED, child.error_message
     kept = child.recipe["extend_override"]
     assert kept["by"] == owner.get_username() and kept["reason"].startswith(f"Reason: {reason} (extended despite:")
-    (decision,) = review.history(scene)
+    (decision,) = selectors.history(scene)
     assert (decision.decision, decision.take_id, decision.note) == (Decision.EXTEND_OVERRIDE, take.pk, kept["reason"])
     assert Activity.objects.get(kind=ActivityKind.EXTEND_OVERRIDE).take_id == child.pk
     assert AuditEntry.objects.get(action=AuditAction.EXTENDED_DESPITE_CHECKS).details["extension"] == child.number
