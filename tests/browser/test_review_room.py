@@ -1,0 +1,103 @@
+"""A review room: Rita presents a take, Eddie's player follows hers over the live channel (play, pause, seek, a frame
+step), Eddie takes the lead and Rita's follows his, and a comment made in the room lands at the shared moment."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from projects.models import Comment
+from tests.browser.conftest import log_in
+
+LIVE = 5_000
+FRAME = 1 / 24
+
+
+def video_time(page: Page) -> float:
+    return page.evaluate("document.querySelector('#review-player').currentTime")
+
+
+def wait_ready(page: Page) -> None:
+    page.wait_for_function("() => { const v = document.querySelector('#review-player');"
+                           " return v && v.readyState >= 1 && v.duration > 0; }")
+
+
+def wait_paused_near(page: Page, at: float, frames: int = 2) -> None:
+    page.wait_for_function(
+        "([at, tol]) => { const v = document.querySelector('#review-player');"
+        " return v.paused && Math.abs(v.currentTime - at) <= tol; }",
+        arg=[at, frames * FRAME + 1e-3], timeout=LIVE)
+
+
+@pytest.fixture
+def take(scene, render_take):
+    return render_take(scene)
+
+
+@pytest.fixture
+def rita_and_eddie(browser: Browser, live_server, reviewer, editor, take):
+    pages = [log_in(browser.new_context().new_page(), live_server.url, user) for user in (reviewer, editor)]
+    yield pages
+    for page in pages:
+        page.context.close()
+
+
+def test_everyone_in_the_room_follows_the_presenter_and_anyone_may_take_the_lead(rita_and_eddie, live_server, take):
+    rita, eddie = rita_and_eddie
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    expect(rita.get_by_test_id("room-presenter")).to_contain_text("You are presenting")
+    expect(rita.get_by_test_id("take-lead")).to_be_hidden()
+    wait_ready(rita)
+
+    # Eddie finds the room on the take's page and joins it.
+    eddie.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    eddie.get_by_test_id("room-join").click()
+    expect(eddie.get_by_test_id("room-presenter")).to_contain_text("Following rita's player.")
+    wait_ready(eddie)
+
+    # Rita plays: Eddie's player plays too. She pauses: his stops at her frame.
+    rita.evaluate("document.querySelector('#review-player').play()")
+    eddie.wait_for_function("() => !document.querySelector('#review-player').paused", timeout=LIVE)
+    rita.wait_for_timeout(600)
+    rita.evaluate("document.querySelector('#review-player').pause()")
+    rita.wait_for_function("() => document.querySelector('#review-player').paused")
+    wait_paused_near(eddie, video_time(rita))
+
+    # She seeks, then steps one frame forward: Eddie lands on the same frame.
+    rita.evaluate("document.querySelector('#review-player').currentTime = 1.5")
+    wait_paused_near(eddie, 1.5)
+    rita.get_by_test_id("frame-forward").click()
+    rita.wait_for_function("() => document.querySelector('#review-player').currentTime > 1.5")
+    wait_paused_near(eddie, video_time(rita), frames=1)
+
+    # Eddie takes the lead; Rita's page now follows him.
+    eddie.get_by_test_id("take-lead").click()
+    expect(eddie.get_by_test_id("room-presenter")).to_contain_text("You are presenting")
+    expect(rita.get_by_test_id("room-presenter")).to_contain_text("Following eddie's player.", timeout=LIVE)
+    expect(rita.get_by_test_id("take-lead")).to_be_visible()
+    eddie.evaluate("document.querySelector('#review-player').currentTime = 0.75")
+    wait_paused_near(rita, 0.75)
+
+    # Rita comments from the room without setting a moment: it lands where everyone is.
+    rita.get_by_test_id("comment-at").fill("")
+    rita.get_by_test_id("comment-body").fill("The gull crosses too early.")
+    rita.get_by_test_id("comment-submit").click()
+    expect(rita.get_by_test_id("comment").filter(has_text="The gull crosses too early.")).to_be_visible()
+    comment = Comment.objects.get(body="The gull crosses too early.")
+    assert comment.at_seconds == pytest.approx(0.75, abs=FRAME)
+    expect(eddie.get_by_test_id("comment").filter(has_text="The gull crosses too early.")).to_be_visible(timeout=LIVE)
+
+
+def test_a_late_joiner_starts_where_the_room_is(rita_and_eddie, live_server, take):
+    rita, eddie = rita_and_eddie
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    wait_ready(rita)
+    rita.evaluate("document.querySelector('#review-player').currentTime = 1.25")
+    room_url = rita.url
+    # The state is saved once the presenter's event is: then Eddie opens the room's address itself.
+    rita.wait_for_timeout(500)
+    eddie.goto(room_url)
+    wait_ready(eddie)
+    wait_paused_near(eddie, 1.25)
