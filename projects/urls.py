@@ -113,6 +113,7 @@ urlpatterns = [
     path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,
          name="review_link_revoke"),
     path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("review/<str:token>/rooms/<int:room_pk>/", guest_views.guest_room, name="guest_room"),
     path("review/<str:token>/events/", guest_views.guest_events, name="guest_events"),
     path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
     path("review/<str:token>/comments/<int:pk>/replies/", guest_views.guest_reply, name="guest_reply"),

@@ -216,6 +216,8 @@ FORMS = [
          ("body", "at", "until", "shared", "drawing", "room"), {"body": "Nice.", "at": "0.5"}),
     # Made in a review room without a moment: the room's id picks the moment.
     Form("comment_in_room", "post", "/takes/{take}/comments/", "reviewer", ("room",), {"body": "Nice.", "at": ""}),
+    Form("guest_comment_in_room", "post", "/review/{token}/takes/{take}/comments/", "guest", ("room",),
+         {"body": "Nice.", "at": ""}),
     # The presenter's player moved (a review room on the take).
     Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing"),
          {"seq": "1", "position": "0.5", "playing": "1"}),
@@ -679,7 +681,7 @@ NO_INPUT = {
     "projects:revision_restore",  # the revision in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
     # A review room: opening one, its page, taking the lead and ending it read only the ids in the path.
-    "projects:room_open", "projects:review_room", "projects:room_lead", "projects:room_close",
+    "projects:room_open", "projects:review_room", "projects:room_lead", "projects:room_close", "projects:guest_room",
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
     "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",

@@ -65,6 +65,9 @@ PUBLIC = {
     # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
     "projects:guest_events",
+    # A review room through the link: only one opened on a take the link shows (tests/projects/test_review_rooms.py:
+    # test_a_guest_joins_only_a_room_on_what_their_link_shares).
+    "projects:guest_room",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 

@@ -137,3 +137,8 @@ def room_page_context(room: ReviewRoom) -> dict:
     """The room's page: with the server's clock, against which a follower's page reckons how far a playing room got."""
     return {"room": room, "server_now_ms": int(time.time() * 1000), **room_context({**room_state(room), "closed": not room.is_open},
                                          presenter_name=room.presenter.get_username() if room.presenter else "")}
+
+
+def rooms_open_on(takes) -> dict[int, ReviewRoom]:
+    """The open room on each of these takes that has one, by take id: a page offers to join it."""
+    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), closed_at__isnull=True)}

@@ -1,5 +1,6 @@
 """A review room: Rita presents a take, Eddie's player follows hers over the live channel (play, pause, seek, a frame
-step), Eddie takes the lead and Rita's follows his, and a comment made in the room lands at the shared moment."""
+step), Eddie takes the lead and Rita's follows his, and a comment made in the room lands at the shared moment; a
+client with a review link joins the room from the link's page and follows too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from projects.models import Comment
+from projects.review import guest_links
 from tests.browser.conftest import log_in
 
 LIVE = 5_000
@@ -18,7 +20,7 @@ def video_time(page: Page) -> float:
 
 
 def wait_ready(page: Page) -> None:
-    page.wait_for_function("() => { const v = document.querySelector('#review-player');"
+    page.wait_for_function("() => { const v = document.querySelector('[data-review-video]');"
                            " return v && v.readyState >= 1 && v.duration > 0; }")
 
 
@@ -101,3 +103,34 @@ def test_a_late_joiner_starts_where_the_room_is(rita_and_eddie, live_server, tak
     eddie.goto(room_url)
     wait_ready(eddie)
     wait_paused_near(eddie, 1.25)
+
+
+def test_a_guest_with_a_review_link_joins_the_room_and_follows(browser: Browser, rita_and_eddie, live_server, take,
+                                                                 project, owner, scene):
+    rita, _eddie = rita_and_eddie
+    _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                           scenes=[scene], days=3)
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    wait_ready(rita)
+
+    guest = browser.new_context().new_page()
+    try:
+        guest.goto(f"{live_server.url}/review/{token}/")
+        guest.get_by_test_id("guest-name").fill("Grace (Acme)")
+        guest.get_by_role("button", name="Start reviewing").click()
+        guest.get_by_test_id("room-join").click()
+        expect(guest.get_by_test_id("room-presenter")).to_contain_text("Following the presenter's player.")
+        wait_ready(guest)
+        rita.evaluate("document.querySelector('#review-player').currentTime = 1.25")
+        guest.wait_for_function(
+            "() => { const v = document.querySelector('[data-review-video]');"
+            " return v.paused && Math.abs(v.currentTime - 1.25) <= 2 / 24 + 1e-3; }", timeout=LIVE)
+        guest.get_by_test_id("comment-at").fill("")
+        guest.get_by_test_id("comment-body").fill("Our logo should be bigger here.")
+        guest.get_by_test_id("comment-submit").click()
+        expect(guest.get_by_test_id("room-bar")).to_be_visible()  # still in the room
+        comment = Comment.objects.get(body="Our logo should be bigger here.")
+        assert comment.at_seconds == pytest.approx(1.25, abs=FRAME)
+    finally:
+        guest.context.close()

@@ -237,3 +237,63 @@ def test_a_guest_of_a_link_showing_the_take_follows_the_room_without_the_present
     [html] = as_guest()
     assert f'id="room-state-{room.pk}"' in html and "rita" not in html
     assert as_other() == []
+
+
+# --- guests of a review link -------------------------------------------------------------------------
+
+@pytest.fixture
+def shared(project, owner, scene, make_scene, finished_take, take, reviewer):
+    """A link sharing the first scene; a room on its take, and one on a take of a scene the link does not share."""
+    other = finished_take(make_scene(title="Secret ending"))
+    link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
+                                          scenes=[scene], days=3)
+    return {"link": link, "token": token, "room": rooms.room_open(take=take, user=reviewer),
+            "hidden": rooms.room_open(take=other, user=reviewer)}
+
+
+def _enter(client, token, name="Grace"):
+    client.post(reverse("projects:guest_review", args=[token]), {"action": "name", "name": name})
+    return client.get(reverse("projects:guest_review", args=[token]))
+
+
+def test_a_guest_joins_only_a_room_on_what_their_link_shares(client, shared, reviewer):
+    token, room, hidden = shared["token"], shared["room"], shared["hidden"]
+    page = _enter(client, token).content.decode()
+    assert reverse("projects:guest_room", args=[token, room.pk]) in page  # offered on the take it shows
+    assert reverse("projects:guest_room", args=[token, hidden.pk]) not in page
+    rooms.room_update(room=room, user=reviewer, seq=1, position=1.5, playing=False)
+    response = client.get(reverse("projects:guest_room", args=[token, room.pk]))
+    assert response.status_code == 200
+    state = page_state(response)
+    assert (state["position"], state["presenter"]) == (1.5, reviewer.pk)
+    body = response.content.decode()
+    assert "Following the presenter" in body and "rita" not in body  # the team's names stay with the team
+    assert 'data-testid="take-lead"' not in body and "Secret ending" not in body
+    # A room on a take the link does not show, or of another project, is not there for this guest.
+    assert client.get(reverse("projects:guest_room", args=[token, hidden.pk])).status_code == 404
+    assert client.get(reverse("projects:guest_room", args=[token, 999999])).status_code == 404
+
+
+def test_a_guest_enters_the_link_before_the_room_and_a_revoked_link_has_no_room(client, shared, owner):
+    token, room = shared["token"], shared["room"]
+    response = client.get(reverse("projects:guest_room", args=[token, room.pk]))
+    assert response.status_code == 302 and response.url == reverse("projects:guest_review", args=[token])
+    _enter(client, token)
+    guest_links.link_revoke(link=shared["link"], user=owner)
+    assert client.get(reverse("projects:guest_room", args=[token, room.pk])).status_code == 404
+
+
+def test_a_guests_comment_in_the_room_lands_where_the_room_is_and_the_guest_stays_in_the_room(
+        client, shared, reviewer, take):
+    token, room = shared["token"], shared["room"]
+    _enter(client, token)
+    rooms.room_update(room=room, user=reviewer, seq=1, position=0.75, playing=False)
+    response = client.post(reverse("projects:guest_comment", args=[token, take.pk]),
+                           {"body": "Lovely light", "at": "", "room": str(room.pk)})
+    assert response.url == reverse("projects:guest_room", args=[token, room.pk])
+    comment = Comment.objects.get(body="Lovely light")
+    assert (comment.at_seconds, comment.guest_name) == (0.75, "Grace")
+    # The hidden take's room gives a comment on this take no moment.
+    client.post(reverse("projects:guest_comment", args=[token, take.pk]),
+                {"body": "Elsewhere", "at": "", "room": str(shared["hidden"].pk)})
+    assert Comment.objects.get(body="Elsewhere").at_seconds is None
