@@ -99,6 +99,7 @@ urlpatterns = [
     path("rooms/<int:pk>/", room_views.review_room, name="review_room"),
     path("rooms/<int:pk>/state/", room_views.room_state, name="room_state"),
     path("rooms/<int:pk>/lead/", room_views.room_lead, name="room_lead"),
+    path("rooms/<int:pk>/take/", room_views.room_take, name="room_take"),
     path("rooms/<int:pk>/close/", room_views.room_close, name="room_close"),
     path("takes/<int:pk>/decide/", review_views.take_decide, name="take_decide"),
     path("comments/<int:pk>/", review_views.comment_update, name="comment_update"),

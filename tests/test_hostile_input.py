@@ -222,6 +222,7 @@ FORMS = [
     # The presenter's player moved (a review room on the take).
     Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing"),
          {"seq": "1", "position": "0.5", "playing": "1"}),
+    Form("room_take", "post", "/rooms/{room}/take/", "reviewer", ("take",)),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
          {"decision": "changes", "note": "Darker.", "rerender": "on", "prompt": "Darker mist.",

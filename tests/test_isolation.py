@@ -187,6 +187,7 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:review_room", args=[o["room"].pk])),
         ("post", reverse("projects:room_state", args=[o["room"].pk])),
         ("post", reverse("projects:room_lead", args=[o["room"].pk])),
+        ("post", reverse("projects:room_take", args=[o["room"].pk])),
         ("post", reverse("projects:room_close", args=[o["room"].pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from projects.access import get_room_for, get_take_for
 from projects.htmx import wants_fragment
+from projects.inputs import parse_id
 from projects.review import rooms
 from projects.review.views import REVIEW, _page_context
 
@@ -78,3 +79,22 @@ def room_close(request, pk):
     room, _membership = get_room_for(request.user, pk)
     rooms.room_close(room=room, user=request.user)
     return redirect("projects:take_review", pk=room.take_id)
+
+
+@login_required
+@require_POST
+def room_take(request, pk):
+    """The presenter shows another take: everyone's page in the room moves to it (static/studio/room.js)."""
+    room, _membership = get_room_for(request.user, pk)
+    take_id = parse_id(request.POST.get("take") or "")
+    if take_id is None:
+        messages.error(request, _("Choose a take to show."))
+        return redirect("projects:review_room", pk=room.pk)
+    take, _membership = get_take_for(request.user, take_id)
+    try:
+        rooms.room_switch_take(room=room, user=request.user, take=take)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("projects:review_room", pk=room.pk)

@@ -87,6 +87,22 @@ def room_take_lead(*, room: ReviewRoom, user) -> ReviewRoom:
     return room
 
 
+def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
+    """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
+    if take.scene.project_id != room.project_id or not take.is_watchable:
+        raise ValidationError(_("Only a finished take of this project can be shown in the room."))
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().get(pk=room.pk)
+        if room.presenter_id != user.pk or not room.is_open:
+            raise PermissionDenied(_("Someone else leads the room now."))
+        if room.take_id != take.pk:
+            room.take, room.position, room.playing, room.updated_at = take, 0.0, False, timezone.now()
+            room.seq = min(room.seq + 1, MAX_SEQ)
+            room.save(update_fields=["take", "position", "playing", "updated_at", "seq"])
+            _publish(room, user)
+    return room
+
+
 def room_close(*, room: ReviewRoom, user) -> None:
     """End the room: its pages say so, and its takes stay as they are."""
     if ReviewRoom.objects.filter(pk=room.pk, closed_at__isnull=True).update(closed_at=timezone.now()):

@@ -90,6 +90,7 @@
     el.querySelectorAll("[data-room-me]").forEach(function (n) { n.hidden = !mine; });
     el.querySelectorAll("[data-room-other]").forEach(function (n) { n.hidden = mine; });
     document.querySelectorAll("[data-room-lead]").forEach(function (f) { f.hidden = mine || ended; });
+    document.querySelectorAll("[data-room-presenter-only]").forEach(function (f) { f.hidden = !mine; });
   }
 
   function read() {

@@ -134,3 +134,20 @@ def test_a_guest_with_a_review_link_joins_the_room_and_follows(browser: Browser,
         assert comment.at_seconds == pytest.approx(1.25, abs=FRAME)
     finally:
         guest.context.close()
+
+
+def test_the_presenter_switches_takes_and_the_room_moves_with_them(rita_and_eddie, live_server, take, scene,
+                                                                  render_take):
+    rita, eddie = rita_and_eddie
+    second = render_take(scene)
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    wait_ready(rita)
+    eddie.goto(rita.url)
+    wait_ready(eddie)
+    expect(eddie.get_by_test_id("room-take-switch")).to_be_hidden()  # only the presenter switches
+    rita.get_by_test_id("room-take-choice").select_option(str(second.pk))
+    rita.get_by_test_id("room-take-switch").click()
+    expect(rita.locator("h1")).to_contain_text(f"Take {second.number}")
+    expect(eddie.locator("h1")).to_contain_text(f"Take {second.number}", timeout=LIVE)
+    expect(eddie.get_by_test_id("room-presenter")).to_contain_text("Following rita's player.")

@@ -297,3 +297,42 @@ def test_a_guests_comment_in_the_room_lands_where_the_room_is_and_the_guest_stay
     client.post(reverse("projects:guest_comment", args=[token, take.pk]),
                 {"body": "Elsewhere", "at": "", "room": str(shared["hidden"].pk)})
     assert Comment.objects.get(body="Elsewhere").at_seconds is None
+
+
+# --- the presenter switches takes ------------------------------------------------------------------------
+
+def test_the_presenter_switches_the_room_to_another_take_at_its_start(client_for, room, reviewer, scene,
+                                                                       finished_take):
+    second = finished_take(scene)
+    move(client_for(reviewer), room, seq="2", position="1.5", playing="1")
+    response = client_for(reviewer).post(reverse("projects:room_take", args=[room.pk]), {"take": str(second.pk)})
+    assert response.url == reverse("projects:review_room", args=[room.pk])
+    room.refresh_from_db()
+    assert (room.take, room.seq, room.position, room.playing) == (second, 3, 0.0, False)
+    change = ChangeEvent.objects.filter(kind=ChangeKind.ROOM_CHANGED).latest("id")
+    assert (change.data["take"], change.take_id) == (second.pk, second.pk)
+    page = client_for(reviewer).get(reverse("projects:review_room", args=[room.pk]))
+    assert page.context["take"] == second and page_state(page)["take"] == second.pk
+
+
+def test_only_the_presenter_switches_takes_and_only_to_a_finished_take_of_the_project(
+        client_for, room, editor, reviewer, scene, finished_take, take):
+    second = finished_take(scene)
+    client_for(editor).post(reverse("projects:room_take", args=[room.pk]), {"take": str(second.pk)})
+    room.refresh_from_db()
+    assert room.take == take  # Eddie follows; he has not taken the lead
+    for bad in ("", "abc", "-1", "99999999999999999999"):
+        client_for(reviewer).post(reverse("projects:room_take", args=[room.pk]), {"take": bad})
+    room.refresh_from_db()
+    assert room.take == take and room.seq == 0
+
+
+def test_a_take_of_another_team_is_not_found(client_for, room, reviewer, outsider, make_scene, finished_take):
+    from projects.storyboard import services
+
+    theirs = services.project_create(team=outsider.memberships.get().team, user=outsider, name="Rival")
+    their_take = finished_take(make_scene(project=theirs, title="Rival dawn"))
+    response = client_for(reviewer).post(reverse("projects:room_take", args=[room.pk]), {"take": str(their_take.pk)})
+    assert response.status_code == 404
+    room.refresh_from_db()
+    assert room.take_id != their_take.pk
