@@ -55,6 +55,12 @@ def value_text(field: ProjectField, value) -> str:
     return "" if value is None else str(value)
 
 
+def field_words(*, values: dict, fields: list[ProjectField]) -> tuple[tuple[str, str], ...]:
+    """A scene's values as (field name, value as read) pairs, in the project's order, the empty left out:
+    what exports carry (PDF, comments CSV, OTIO metadata, Fountain notes)."""
+    return tuple((f.name, text) for f in fields if (text := value_text(f, (values or {}).get(f.key))))
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -359,3 +365,25 @@ def bulk_message(*, field: ProjectField, changed: int, value) -> str:
             "field": field.name, "value": shown, "count": changed}
     return ngettext("%(field)s cleared on %(count)d scene.", "%(field)s cleared on %(count)d scenes.", changed) % {
         "field": field.name, "count": changed}
+
+
+def scene_fields_from_properties(*, scene: Scene, properties: dict, fields: list[ProjectField]) -> dict:
+    """A new scene's values from a script's scene properties, for each field whose name matches one (as the
+    board's filter names it: "Shot Type" matches "shot type"). A value the field would refuse is left out:
+    the scene imports all the same. Returns what was filled, by field name."""
+    by_key = {field_filter_key(name): value for name, value in (properties or {}).items()}
+    values, filled = {}, {}
+    for field in fields:
+        raw = by_key.get(field.filter_key)
+        if raw is None:
+            continue
+        try:
+            value = field_value_clean(field, raw)
+        except ValidationError:
+            continue
+        if value not in ("", []):
+            values[field.key], filled[field.name] = value, value_text(field, value)
+    if values:
+        Scene.objects.filter(pk=scene.pk).update(field_values=_written(scene.field_values or {}, values))
+        scene.field_values = _written(scene.field_values or {}, values)
+    return filled
