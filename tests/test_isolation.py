@@ -23,6 +23,8 @@ from generation.models import (
     Export,
     ExportStatus,
     ReconciliationRun,
+    Render,
+    ShotGroup,
 )
 from generation.providers import comfy_workflows, connections
 from generation.sound.audio import wav_bytes
@@ -121,6 +123,12 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The take as a part of a multi-shot take (its lead), with the group's whole file: the group's addresses.
+    group = ShotGroup.objects.create(project=project, lead=take, created_by=owner, recipe={"shots": [
+        {"scene": {"id": scene.pk, "number": 1, "title": scene.title}, "prompt": "p", "seconds": 2, "start": 0}]})
+    with take.video.open("rb") as video:
+        group.video.save("group.mp4", ContentFile(video.read()))
+    Render.objects.filter(pk=take.pk).update(shot_group=group, shot_index=0, cost_share=1)
     speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
     # The project's sound bed, and the person's voice sample (under a consent covering voice).
     bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
@@ -159,6 +167,13 @@ def urls(team, project, scene, objects):
         ("get", reverse("generation:export_list", args=[project.pk])),
         ("get", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:batch_render", args=[project.pk])),
+        # Multi-shot takes: the selection's page, the whole take and its file, again, a scene on its own.
+        ("get", reverse("generation:shot_group_new", args=[project.pk]) + f"?scene={scene.pk}"),
+        ("post", reverse("generation:shot_group_new", args=[project.pk])),
+        ("get", reverse("generation:shot_group_play", args=[take.pk])),
+        ("get", reverse("generation:shot_group_file", args=[take.pk])),
+        ("post", reverse("generation:shot_group_again", args=[take.pk])),
+        ("post", reverse("generation:shot_part_alone", args=[take.pk])),
         ("post", reverse("generation:export_create", args=[project.pk])),
         ("get", reverse("generation:export_status", args=[export.pk])),
         *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf", "csv")],
