@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('generation', '0045_ship_gemini_omni_flash'),
-        ('projects', '0038_project_fields'),
+        ('projects', '0039_bulk_fields_revisions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
