@@ -4,7 +4,8 @@ Field names from fal's client types (fal-js 381105e, libs/client/src/types/endpo
 KlingVideoV3{Pro,Standard}{TextToVideo,ImageToVideo}Input): the text-to-video endpoint takes prompt or
 multi_prompt, duration "3"–"15", aspect_ratio 16:9 | 9:16 | 1:1, generate_audio, negative_prompt, cfg_scale,
 shot_type; its image-to-video sibling takes the start frame as start_image_url (required), the frame to end on as
-end_image_url, and elements, and no aspect ratio. Prompts of at most 2,500 characters (fal's published OpenAPI
+end_image_url, and elements (reusable characters: the cast's reference images, beside a start frame only), and
+no aspect ratio. Prompts of at most 2,500 characters (fal's published OpenAPI
 schema, maxLength). A take on the catalog's id goes to the image-to-video sibling when it starts from a frame
 (generation/providers/fal.py, KLING3_IMAGE).
 
@@ -18,18 +19,23 @@ from django.db import migrations
 
 SCHEMA = {"prompt": "string ≤ 2500", "multi_prompt": "[{prompt, duration '1'–'15'}]",
           "duration": "string seconds 3-15", "aspect_ratio": ["16:9", "9:16", "1:1"], "generate_audio": "boolean",
-          "image-to-video": "start_image_url (required), end_image_url, elements; no aspect_ratio"}
+          "image-to-video": "start_image_url (required), end_image_url, elements; no aspect_ratio",
+          # Each element an image set: frontal_image_url and 1–3 reference_image_urls ("at least one image is
+          # required"): 2 to 4 of a cast member's reference images.
+          "elements": {"images_min": 2, "images_max": 4}}
+# fal's schema sets no maximum number of elements: the studio sends at most four cast members.
+ELEMENTS = dict(reference_images=4)
 SHOTS = dict(shot_timing="exact", shots_max=6, shots_seconds_min=3, shots_seconds_max=15, shot_min_seconds=1)
 SOURCE = "Fields: fal-js endpoint types (381105e). "
 
 CATALOG = [
     {"model_id": "fal-ai/kling-video/v3/pro/text-to-video", "display_name": "Kling 3.0 Pro (fal)",
      "sizes": ["1920x1080", "1080x1920"], "durations": list(range(3, 16)), "input_kinds": ["text", "image"],
-     "has_audio": True, "end_frame": True, "price_per_second": {"*": 0.168}, "input_schema": SCHEMA, **SHOTS,
+     "has_audio": True, "end_frame": True, "price_per_second": {"*": 0.168}, "input_schema": SCHEMA, **SHOTS, **ELEMENTS,
      "notes": SOURCE + "$0.168/s with audio, $0.112/s without (fal.ai/models, 2026-12)."},
     {"model_id": "fal-ai/kling-video/v3/standard/text-to-video", "display_name": "Kling 3.0 Standard (fal)",
      "sizes": ["1280x720", "720x1280"], "durations": list(range(3, 16)), "input_kinds": ["text", "image"],
-     "has_audio": True, "end_frame": True, "price_per_second": {"*": 0.126}, "input_schema": SCHEMA, **SHOTS,
+     "has_audio": True, "end_frame": True, "price_per_second": {"*": 0.126}, "input_schema": SCHEMA, **SHOTS, **ELEMENTS,
      "notes": SOURCE + "$0.126/s with audio, $0.084/s without (fal.ai/models, 2026-12); 720p [3p]."},
 ]
 
@@ -47,7 +53,7 @@ def backwards(apps, schema_editor):
     CatalogModel.objects.filter(kind="fal", connection=None,
                                 model_id="fal-ai/kling-video/v3/standard/text-to-video").delete()
     CatalogModel.objects.filter(kind="fal", connection=None, model_id="fal-ai/kling-video/v3/pro/text-to-video").update(
-        display_name="Kling 3 Pro (fal)", input_kinds=["text"], has_audio=False, end_frame=False,
+        display_name="Kling 3 Pro (fal)", input_kinds=["text"], has_audio=False, end_frame=False, reference_images=0,
         price_per_second={"*": 0.14})
 
 

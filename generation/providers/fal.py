@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from . import schemas
 from .base import (
     CancelRefund,
+    CharacterSet,
     ExtendRequest,
     JobListing,
     JobState,
@@ -160,10 +161,29 @@ def kling3_input(request: RenderRequest) -> dict:
         inputs["aspect_ratio"] = _aspect_ratio(request, ("16:9", "9:16", "1:1"))
     if request.generate_audio is not None:
         inputs["generate_audio"] = bool(request.generate_audio)
+    prompt = request.prompt
+    if request.character_sets and request.input_reference is not None:
+        # Only the image-to-video endpoint defines elements; from text alone the cast goes by its descriptions.
+        inputs["elements"] = [_kling_element(entry) for entry in request.character_sets]
+        if not request.shots:
+            prompt = f"{prompt}\n" + " ".join(f"@Element{number} is {entry.name}."
+                                              for number, entry in enumerate(request.character_sets, start=1))
+            if problems := kling3_prompt_problems(prompt):
+                raise ProviderError(" ".join(problems), code="invalid_request")
     if request.shots:
         return {**inputs, "shot_type": "customize",
                 "multi_prompt": [{"prompt": shot.prompt, "duration": str(shot.seconds)} for shot in request.shots]}
-    return {"prompt": request.prompt, **inputs}
+    return {"prompt": prompt, **inputs}
+
+
+def _kling_element(entry: CharacterSet) -> dict:
+    """KlingV3ComboElementInput as an image set: the frontal image and 1–3 more views ("at least one image is
+    required"); the booking refused a cast member with fewer (CatalogModel.element_problems)."""
+    if len(entry.images) < 2:
+        raise ProviderError(f"Kling 3.0 keeps {entry.name} from a frontal image and at least one more view.",
+                            code="invalid_request")
+    return {"frontal_image_url": _data_uri(entry.images[0]),
+            "reference_image_urls": [_data_uri(path) for path in entry.images[1:4]]}
 
 
 def kling3_prompt_problems(prompt: str) -> list[str]:
@@ -302,6 +322,8 @@ class FalProvider(HttpAdapter, Provider):
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        # Kling 3.0's elements, beside a start frame (RenderRequest.character_sets); no other model's.
+        sends_reference_images=True,
         sends_shots=True,  # for the models of SHOT_WIRES, and those added from a schema listing shots
         extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
         model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
@@ -373,6 +395,9 @@ class FalProvider(HttpAdapter, Provider):
         return request.model
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.character_images and request.model not in KLING3_IMAGE:  # never dropped silently
+            raise ProviderError(f"{self.name} sends no likeness references for {request.model}.",
+                                code="invalid_request")
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)
         return self._builders.get(request.model, generic_input)(request)

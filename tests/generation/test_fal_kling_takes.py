@@ -12,10 +12,11 @@ from PIL import Image
 
 from generation.models import CatalogModel, Render, Status
 from generation.providers import connections
-from generation.renders import services
-from projects.models import EndOn
+from generation.renders import pipeline, services
+from projects.characters import consent
+from projects.models import CharacterKind, EndOn, Role
 from projects.storyboard import continuity as scene_continuity
-from projects.storyboard.services import scene_set_reference
+from projects.storyboard.services import scene_cast_add, scene_set_reference
 from tests.factories import photo
 
 STANDARD = "fal-ai/kling-video/v3/standard/text-to-video"
@@ -88,4 +89,82 @@ def test_a_prompt_longer_than_kling_takes_is_refused_at_booking_in_the_page(
     assert response.status_code == 200
     assert "Kling 3.0 on fal takes a prompt of at most 2,500 characters; this one has 2,520" in (
         response.content.decode())
+    assert not Render.objects.exists() and fal_server.requests == []
+
+
+# --- elements: the cast, from its reference images, only with consent --------------------------------
+
+@pytest.fixture
+def anna(team, make_member):
+    person = make_member(team, Role.EDITOR, "anna")
+    character = consent.character_create(
+        team=team, user=person, name="Anna", kind=CharacterKind.PERSON, person=person, description="green scarf",
+        images=[photo("front.png", (200, 10, 10)), photo("side.png", (10, 10, 200))])
+    consent.consent_grant(character=character, user=person)
+    return character
+
+
+@pytest.fixture
+def framed_scene(make_scene, editor):
+    scene = make_scene(duration=5)
+    scene_set_reference(scene=scene, user=editor, upload=photo("start.png", (10, 200, 10), size=400))
+    scene.refresh_from_db()
+    return scene
+
+
+def test_a_cast_member_goes_as_an_element_made_of_her_reference_images(
+        fal, framed_scene, anna, editor, fal_server, django_capture_on_commit_callbacks):
+    scene_cast_add(scene=framed_scene, character=anna, user=editor)
+
+    take = book(fal, framed_scene, STANDARD, editor, django_capture_on_commit_callbacks)
+
+    assert take.status == Status.SUCCEEDED, take.error_message
+    sent = fal_server.seen("POST", "/fal-ai/kling-video/v3/standard/image-to-video")[0].json
+    (element,) = sent["elements"]
+    front = Image.open(io.BytesIO(base64.b64decode(element["frontal_image_url"].split(",", 1)[1])))
+    (side,) = [Image.open(io.BytesIO(base64.b64decode(u.split(",", 1)[1]))) for u in element["reference_image_urls"]]
+    assert front.getpixel((1, 1))[:3] == (200, 10, 10) and side.getpixel((1, 1))[:3] == (10, 10, 200)
+    assert sent["prompt"].endswith("@Element1 is Anna.")
+
+
+def test_a_cast_member_whose_consent_is_revoked_before_the_send_is_never_sent(
+        fal, framed_scene, anna, editor, fal_server, django_capture_on_commit_callbacks):
+    scene_cast_add(scene=framed_scene, character=anna, user=editor)
+    with django_capture_on_commit_callbacks(execute=False):  # booked, not yet sent
+        take, _ = services.render_create(scene=framed_scene, user=editor, connection=fal, model_id=STANDARD,
+                                         idempotency_key=uuid.uuid4())
+    assert take.recipe["character_sets"][0]["name"] == "Anna"
+
+    consent.consent_revoke(character=anna, user=anna.person)
+    pipeline.render_submit(take.pk)
+
+    take.refresh_from_db()
+    assert take.status == Status.CANCELED and take.error_message.startswith("Consent revoked")
+    assert fal_server.requests == []
+
+
+def test_a_cast_member_without_consent_is_refused_at_booking(fal, framed_scene, anna, editor, fal_server):
+    scene_cast_add(scene=framed_scene, character=anna, user=editor)
+    consent.consent_revoke(character=anna, user=anna.person)
+
+    problems = services.render_compile(scene=framed_scene, connection=fal, model_id=STANDARD).problems
+
+    assert any("Anna" in p for p in problems), problems
+    assert fal_server.requests == []
+
+
+def test_a_cast_member_with_a_single_image_is_refused_in_the_page_naming_her(
+        fal, framed_scene, team, make_member, editor, fal_server, client_for):
+    person = make_member(team, Role.EDITOR, "ben")
+    ben = consent.character_create(team=team, user=person, name="Ben", kind=CharacterKind.PERSON, person=person,
+                                   images=[photo()])
+    consent.consent_grant(character=ben, user=person)
+    scene_cast_add(scene=framed_scene, character=ben, user=editor)
+
+    response = client_for(editor).post(reverse("generation:render_create", args=[framed_scene.pk]), {
+        "target": f"{fal.pk}:{STANDARD}", "idempotency_key": str(uuid.uuid4())}, **HX)
+
+    assert response.status_code == 200
+    assert ("Kling 3.0 Standard (fal) keeps Ben from a frontal image and at least 1 more view(s): add another "
+            "reference image of Ben in the character library") in response.content.decode()
     assert not Render.objects.exists() and fal_server.requests == []

@@ -8,7 +8,7 @@ import base64
 import httpx
 import pytest
 
-from generation.providers.base import ProviderError, RenderRequest, Shot
+from generation.providers.base import CharacterSet, ProviderError, RenderRequest, Shot
 from generation.providers.fal import FalProvider
 from generation.providers.http import make_client
 
@@ -138,3 +138,42 @@ def test_the_fake_takes_an_image_set_element_on_the_image_endpoint(fal_server):
                                                "elements": [{"frontal_image_url": "https://a/f.png",
                                                              "reference_image_urls": ["https://a/r.png"]}]})
     assert answer.status_code == 200, answer.text
+
+
+# --- elements: reusable characters, on the image-to-video endpoint only -----------------------------
+
+@pytest.fixture
+def anna(tmp_path):
+    views = []
+    for name in ("front", "left", "right"):
+        path = tmp_path / f"anna-{name}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n " + name.encode())
+        views.append(path)
+    return CharacterSet(name="Anna", images=tuple(views))
+
+
+def test_the_cast_goes_as_elements_beside_a_start_frame_and_is_named_in_the_prompt(fal_server, fal, start, anna):
+    fal.submit(kling(input_reference=start, character_sets=(anna,)))
+
+    sent = fal_server.seen("POST", "/" + PRO_IMAGE)[0].json
+    assert sent["elements"] == [{"frontal_image_url": uri(anna.images[0]),
+                                 "reference_image_urls": [uri(anna.images[1]), uri(anna.images[2])]}]
+    assert sent["prompt"] == "A harbour at dawn, mist on the water.\n@Element1 is Anna."
+
+
+def test_from_text_alone_no_elements_are_sent_as_the_text_endpoint_defines_none(fal_server, fal, anna):
+    fal.submit(kling(character_sets=(anna,)))
+    assert "elements" not in fal_server.seen("POST", "/" + PRO)[0].json
+
+
+def test_a_cast_member_with_a_single_view_is_refused_before_anything_is_sent(fal_server, fal, start, anna):
+    with pytest.raises(ProviderError) as refused:
+        fal.submit(kling(input_reference=start, character_sets=(CharacterSet("Anna", anna.images[:1]),)))
+    assert "Anna" in refused.value.message and fal_server.requests == []
+
+
+def test_likeness_images_for_a_model_fal_sends_none_for_are_refused_not_dropped(fal_server, fal, anna):
+    with pytest.raises(ProviderError):
+        fal.submit(RenderRequest(prompt="x", model="fal-ai/veo3.1", seconds=8, size="1280x720",
+                                 character_images=anna.images[:1]))
+    assert fal_server.requests == []
