@@ -97,10 +97,15 @@ def _render_shots(spec: dict, raw: Path, *, width: int, height: int, report) -> 
     recipe = spec.get("recipe") or {}
     casts = [shot.get("previz_cast", []) for shot in recipe.get("shots", [])]
     shots = []
+    booked = recipe.get("shots", [])
     for index, shot in enumerate(spec["shots"]):
         cast = casts[index] if index < len(casts) else []
+        # Each shot speaks its own scene's lines, timed from the shot's start, as a single scene's previz does.
+        audio, subtitles = _voice_over({"seconds": shot["seconds"], "recipe": booked[index]}) \
+            if index < len(booked) else (None, None)
         shots.append({**shot, "background": _reference_image(spec) if index == 0 else None,
-                      "cast": [(entry["name"], image) for entry in cast if (image := _open_image(entry["image"]))]})
+                      "cast": [(entry["name"], image) for entry in cast if (image := _open_image(entry["image"]))],
+                      "audio": audio, "subtitles": subtitles})
     animatic.render_shots(out_path=raw, width=width, height=height, shots=shots, on_progress=report)
 
 

@@ -131,8 +131,9 @@ class GroupPlan:
             "parameters": {"seconds": self.seconds, "size": self.size},
             "shots": [{"scene": dict(s.compiled.recipe["scene"]), "prompt": s.compiled.recipe.get("prompt", ""),
                        "seconds": s.seconds, "start": s.start, "camera_notes": s.scene.camera_notes,
-                       **({"previz_cast": s.compiled.recipe["previz_cast"]} if "previz_cast" in s.compiled.recipe
-                          else {})}
+                       # the previz speaks each shot's lines, as it speaks a single scene's
+                       **{key: s.compiled.recipe[key] for key in ("previz_cast", "dialogue")
+                          if key in s.compiled.recipe}}
                       for s in self.shots],
             "cast": [{"id": c.pk, "name": c.name} for c in self.cast],
         }

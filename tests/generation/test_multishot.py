@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import av
 import c2pa
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -21,6 +22,7 @@ from generation.spend import selectors as spend
 from projects.characters import consent
 from projects.models import CharacterKind, Project, Role
 from tests.factories import photo
+from tests.sound.helpers import band_energy, soundtrack, window
 
 
 @pytest.fixture
@@ -94,6 +96,24 @@ def test_three_scenes_render_as_one_animatic_and_come_back_as_one_take_each(book
     assert PrevizJob.objects.count() == 1
     assert group.video  # the whole file, kept as delivered
     assert [p.number for p in parts] == [1, 1, 1]  # each the first take in its own scene's stack
+
+
+def test_each_part_of_a_previz_take_speaks_its_own_scenes_lines_where_the_scene_alone_would(
+        book, make_scene, owner, django_capture_on_commit_callbacks):
+    from projects.storyboard.dialogue import services as dialogue
+    from projects.storyboard.sound import mix
+
+    quiet, spoken = make_scene(title="Dawn", duration=2), make_scene(title="Boats", duration=4)
+    with django_capture_on_commit_callbacks(execute=True):
+        dialogue.dialogue_line_add(scene=spoken, user=owner, speaker=(None, "ANNA"), text="Is the boat ready?")
+    first, second = parts_of(book([quiet, spoken]))
+
+    sound = soundtrack(second)
+    (cue,) = mix.scene_cues(spoken)
+    assert band_energy(window(sound, cue.start + 0.05, cue.end - 0.05)) > 1e-4  # spoken, not the pad tone
+    assert np.sqrt(np.mean(np.square(window(sound, cue.end + 0.15, 4.0)))) < 0.003  # silent after the line
+    # The scene without lines keeps its pad, as a single scene's previz does.
+    assert np.sqrt(np.mean(np.square(window(soundtrack(first), 0.8, 1.2)))) > 0.02
 
 
 def test_one_click_books_one_job_however_often_it_is_sent(book, three, previz_without_encode):
