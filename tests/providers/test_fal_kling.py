@@ -4,11 +4,12 @@ request checked by the strict fake against the fields fal's client types define 
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from generation.providers.base import CharacterSet, ProviderError, RenderRequest, Shot
+from generation.providers.base import CharacterSet, JobProbe, ProviderError, RenderRequest, Shot
 from generation.providers.fal import FalProvider
 from generation.providers.http import make_client
 
@@ -18,7 +19,7 @@ PRO_IMAGE, STANDARD_IMAGE = "fal-ai/kling-video/v3/pro/image-to-video", "fal-ai/
 
 @pytest.fixture
 def fal(fal_server):
-    return FalProvider(base_url=fal_server.url, api_key=fal_server.api_key,
+    return FalProvider(base_url=fal_server.url, api_key=fal_server.api_key, api_url=fal_server.api_url,
                        client=make_client(base_url=fal_server.url, headers={}, read=5.0), sleep=lambda s: None)
 
 
@@ -177,3 +178,17 @@ def test_likeness_images_for_a_model_fal_sends_none_for_are_refused_not_dropped(
         fal.submit(RenderRequest(prompt="x", model="fal-ai/veo3.1", seconds=8, size="1280x720",
                                  character_images=anna.images[:1]))
     assert fal_server.requests == []
+
+
+def test_a_lost_kling_take_with_frames_and_elements_is_found_on_its_image_endpoint(fal_server, fal, start, end, anna):
+    fal_server.job_seconds = 0.0  # fal lists a request once it has ended
+    request = kling(STANDARD, input_reference=start, end_frame=end, character_sets=(anna,))
+    sent = fal.submit(request)
+
+    found = fal.find_job(JobProbe(model=STANDARD, size=request.size, seconds=5, prompt=request.prompt,
+                                  created_after=datetime.now(UTC) - timedelta(minutes=1), request=request))
+
+    assert found == sent  # the same body built again: one request, one charge
+    assert fal_server.seen("GET", "/v1/models/requests/by-endpoint")[0].query["endpoint_id"] == STANDARD_IMAGE
+    request_id = found.split(" ")[0]
+    assert found == f"{request_id} /fal-ai/kling-video/requests/{request_id}"  # tracked on the app's root
