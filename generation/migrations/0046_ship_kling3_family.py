@@ -58,6 +58,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("generation", "0044_ship_multishot_catalog")]
+    dependencies = [("generation", "0045_ship_gemini_omni_flash")]
 
     operations = [migrations.RunPython(forwards, backwards)]
