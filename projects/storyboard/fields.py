@@ -21,7 +21,7 @@ from django.utils.translation import gettext, ngettext
 from projects.activity.feed import record
 from projects.inputs import has_control_characters
 from projects.live import ChangeKind, live_publish
-from projects.models import FieldKind, Project, ProjectField, Scene
+from projects.models import FieldKind, Project, ProjectField, RevisionKind, Scene
 from projects.models.fields import (
     MAX_CHOICE,
     MAX_CHOICES,
@@ -31,6 +31,7 @@ from projects.models.fields import (
     MAX_TAGS,
     MAX_TEXT_VALUE,
 )
+from projects.storyboard.revisions import board_revision
 from projects.storyboard.services import SceneConflict, project_touch, scene_ids_from
 
 # What an owner may paste as a choice list: well past 100 choices of 60 characters, far short of a flood.
@@ -315,6 +316,20 @@ def scene_fields_set(*, scene: Scene, user, expected_version: int, values: dict,
     return scene
 
 
+def scene_fields_restore(*, scene: Scene, user, kept: dict) -> list[str]:
+    """Give a scene the field values a board revision kept (`{key: {"name", "value"}}`), as one edit: what a
+    restore does. A value whose field was deleted since cannot come back: its field's name is returned."""
+    own = {f.key for f in ProjectField.objects.filter(project=scene.project_id)}
+    values = {key: entry["value"] for key, entry in kept.items() if key in own}
+    if values != (scene.field_values or {}):
+        Scene.objects.filter(pk=scene.pk).update(field_values=values, version=F("version") + 1, updated_by=user,
+                                                 updated_at=timezone.now())
+        scene.refresh_from_db()
+        live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
+                     data={"fields": ["fields"], "version": scene.version})
+    return [entry["name"] for key, entry in kept.items() if key not in own]
+
+
 def _cleaned_base(fields: dict[str, ProjectField], base: dict) -> dict | None:
     try:
         return _cleaned(fields, base)
@@ -331,7 +346,9 @@ def scene_bulk_fields_set(*, project: Project, user, scene_ids, field: ProjectFi
     if not ids:
         raise ValidationError(gettext("Select at least one scene."))
     cleaned = field_value_clean(field, value)
-    with transaction.atomic():
+    with transaction.atomic(), board_revision(project=project, user=user, kind=RevisionKind.BULK_FIELDS,
+                                              summary=gettext("%(field)s set on selected scenes")
+                                              % {"field": field.name}):
         project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids))
         if len(scenes) != len(ids):

@@ -300,3 +300,48 @@ def test_the_board_filters_tags_by_any_one_tag(client_for, owner, project, make_
     html = client_for(owner).get(reverse("projects:project_detail", args=[project.pk]), {"mood": "night"})
 
     assert frame_titles(html.content.decode()) == ["One"]
+
+
+# --- Fields in board revisions -------------------------------------------------------------------
+
+
+def test_setting_a_field_on_selected_scenes_keeps_a_revision_that_compares_and_restores(
+        project, editor, make_scene, shot_type):
+    from projects.models import BoardRevision, RevisionKind
+    from projects.storyboard import restore, revisions
+
+    dawn, boats = make_scene(title="Dawn"), make_scene(title="Boats")
+    set_values(dawn, editor, **{shot_type.key: "Medium"})
+    fields.scene_bulk_fields_set(project=project, user=editor, scene_ids=[dawn.pk, boats.pk], field=shot_type,
+                                 value="Wide")
+
+    before, after = BoardRevision.objects.filter(project=project).order_by("number")
+    assert (before.kind, after.kind) == (RevisionKind.EDITS, RevisionKind.BULK_FIELDS)
+    contents = revisions.revision_contents([before, after])
+    diff = revisions.compare_boards(revisions.revision_board(before, contents),
+                                    revisions.revision_board(after, contents))
+    changes = {scene.title: [(f.label, f.before_words, f.after_words) for f in scene.fields] for scene in diff.changed}
+    assert changes == {"Dawn": [("Fields", "Shot type: Medium", "Shot type: Wide")],
+                       "Boats": [("Fields", "none", "Shot type: Wide")]}
+
+    restore.revision_restore(revision=before, user=editor)
+
+    dawn.refresh_from_db(), boats.refresh_from_db()
+    assert (dawn.field_values, boats.field_values) == ({shot_type.key: "Medium"}, {})
+
+
+def test_a_restored_value_whose_field_was_deleted_since_is_named_in_the_restores_notes(
+        project, owner, editor, make_scene, shot_type, lens):
+    from projects.storyboard import restore
+
+    dawn = make_scene(title="Dawn")
+    fields.scene_bulk_fields_set(project=project, user=editor, scene_ids=[dawn.pk], field=lens, value="35mm")
+    kept = project.revisions.order_by("-number").first()
+    fields.scene_bulk_fields_set(project=project, user=editor, scene_ids=[dawn.pk], field=shot_type, value="Wide")
+    fields.field_delete(field=lens, user=owner)
+
+    result = restore.revision_restore(revision=kept, user=editor)
+
+    dawn.refresh_from_db()
+    assert dawn.field_values == {}  # Shot type was not set then; Lens is gone
+    assert any("Lens could not come back" in note for note in result.notes)
