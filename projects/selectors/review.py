@@ -17,6 +17,7 @@ from projects.models import (
     Decision,
     Project,
     ReviewDecision,
+    ReviewRoom,
     Scene,
     SceneStatus,
 )
@@ -40,12 +41,13 @@ class TakeReview:
     decisions: list
     other_takes: list[Render]
     next_scene: Scene | None = None  # the scene after it, which may start from a frame of this take
+    open_room: ReviewRoom | None = None  # a review room open on it: the page offers to join it
 
     def as_context(self) -> dict:
         return {"take": self.take, "scene": self.scene, "project": self.scene.project,
                 "scene_status": self.scene_status, "comments": self.comments,
                 "comment_count": self.comment_count, "decisions": self.decisions,
-                "other_takes": self.other_takes, "next_scene": self.next_scene}
+                "other_takes": self.other_takes, "next_scene": self.next_scene, "open_room": self.open_room}
 
 
 def take_review_for(*, take: Render) -> TakeReview:
@@ -60,6 +62,7 @@ def take_review_for(*, take: Render) -> TakeReview:
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
         next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
                     .order_by("position", "pk").first()),
+        open_room=ReviewRoom.objects.filter(take=take, closed_at__isnull=True).first(),
     )
 
 
