@@ -42,11 +42,13 @@ def review_room(request, pk):
 @login_required
 @require_POST
 def room_state(request, pk):
-    """The presenter's player moved: 204 (applied, or a stale event ignored, said in X-Room-Stale)."""
+    """The presenter's player moved, or their drawing on the frame changed: 204 (applied, or a stale event ignored,
+    said in X-Room-Stale)."""
     room, _membership = get_room_for(request.user, pk)
     try:
         moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
-                                  position=request.POST.get("position"), playing=request.POST.get("playing"))
+                                  position=request.POST.get("position"), playing=request.POST.get("playing"),
+                                  drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
     except PermissionDenied as exc:
