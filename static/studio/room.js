@@ -51,7 +51,7 @@
         if (response.status === 429) { drawingSent = before; schedule(1000); }  // the latest state goes again in a second
         else if (response.status === 422) {
           response.text().then(function (message) { say(message); });
-        }
+        } else if (response.ok) say("");
       }).catch(function () { drawingSent = before; schedule(1000); });
   }
 

@@ -193,3 +193,11 @@ def test_followers_see_the_presenters_drawing_until_she_clears_it_or_plays_on(ri
     rita.get_by_test_id("draw-toggle").click()
     rita.evaluate("document.querySelector('#review-player').play()")
     expect(layer).to_have_attribute("data-shapes", "0", timeout=LIVE)
+
+    # A drawing the server refuses (too large for the room) is named in Rita's room bar; Eddie's frame stays clean.
+    rita.evaluate("document.querySelector('#review-player').pause()")
+    rita.evaluate("""() => document.querySelector('[data-review]').dispatchEvent(new CustomEvent('drawingChanged',
+        {bubbles: true, detail: {drawing: JSON.stringify([{kind: 'pen', color: '#e53935',
+                                                           points: Array(4000).fill([0.5, 0.5, 0.5])}])}}))""")
+    expect(rita.get_by_test_id("room-error")).to_contain_text("too large", timeout=LIVE)
+    expect(layer).to_have_attribute("data-shapes", "0")
