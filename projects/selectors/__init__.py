@@ -40,6 +40,7 @@ from projects.selectors.review import (
     reviewable_takes,
     status_of,
     take_review_for,
+    take_review_page_for,
     threads,
     with_review_status,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
+    "take_review_page_for",
     "trash_batch_for",
     "trash_for",
     "team_members_for",

@@ -3,6 +3,7 @@ may compare, the approved cut and the activity feed."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,7 @@ from projects.models import (
     SceneStatus,
 )
 from projects.review import playall
+from projects.selectors.teams import mention_members_for
 
 
 def reviewable_takes(*, scene: Scene) -> QuerySet[Render]:
@@ -64,6 +66,14 @@ def take_review_for(*, take: Render) -> TakeReview:
                     .order_by("position", "pk").first()),
         open_room=ReviewRoom.objects.filter(take=take, closed_at__isnull=True).first(),
     )
+
+
+def take_review_page_for(*, take: Render, membership, user, **extra) -> dict:
+    """The take's review page, whole (the take's own page, a review room on it): its read model, the reader's
+    membership and the teammates a comment may @mention, suggested as one types; `extra` on top."""
+    members = mention_members_for(team=membership.team, user=user)
+    return {**take_review_for(take=take).as_context(), "membership": membership,
+            "mention_members_json": json.dumps(members), **extra}
 
 
 @dataclass
