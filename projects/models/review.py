@@ -87,7 +87,7 @@ class Comment(models.Model):
 
     @property
     def who(self) -> str:
-        if self.author_id:
+        if self.author is not None:
             return self.author.get_username()
         if self.from_cut:
             return (gettext("%(name)s (editor's cut)") % {"name": self.written_by} if self.written_by
@@ -248,7 +248,7 @@ class Activity(models.Model):
 
     @property
     def who(self) -> str:
-        if self.actor_id:
+        if self.actor is not None:
             return self.actor.get_username()
         return self.actor_name or "studio"
 

@@ -1,7 +1,10 @@
 """Teams, their members and roles, and invitations."""
 
+from __future__ import annotations
+
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -50,6 +53,9 @@ class Team(models.Model):
 
 
 class Membership(models.Model):
+    # This month's spend, set for the team page by projects/selectors/teams.py.
+    month_spend: Decimal
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -24,6 +24,7 @@ from projects.access import (
     trashed_take_for,
 )
 from projects.activity import notifications
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id, search_problem
 from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
@@ -75,8 +76,8 @@ def comment_create(request, pk):
                            shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
-            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
-        return render(request, REVIEW, _page_context(request, take, membership, comment_error=" ".join(exc.messages),
+            return _comments_partial(request, take, membership, comment_error=error_text(exc))
+        return render(request, REVIEW, _page_context(request, take, membership, comment_error=error_text(exc),
                                                      draft=request.POST), status=422)
     if wants_fragment(request):
         return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
@@ -102,8 +103,8 @@ def comment_update(request, pk):
             raise ValidationError("Unknown action.")
     except ValidationError as exc:
         if wants_fragment(request):
-            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
-        messages.error(request, " ".join(exc.messages))
+            return _comments_partial(request, take, membership, comment_error=error_text(exc))
+        messages.error(request, error_text(exc))
     if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect("projects:take_review", pk=take.pk)
@@ -121,7 +122,7 @@ def comment_reply(request, pk):
         review.comment_reply(parent=parent, author=request.user, body=body, shared=bool(request.POST.get("shared")))
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
-        kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
+        kept = {"reply_to": parent.pk, "reply_error": error_text(exc), "reply_draft": body}
         if wants_fragment(request):
             return _comments_partial(request, take, membership, **kept)
         return render(request, REVIEW, _page_context(request, take, membership, **kept), status=422)
@@ -140,7 +141,7 @@ def take_decide(request, pk):
     try:
         done = _decide(request, take, membership)
     except ValidationError as exc:
-        context = {"decision_error": " ".join(exc.messages), "draft": request.POST}
+        context = {"decision_error": error_text(exc), "draft": request.POST}
         if wants_fragment(request):  # htmx swaps only 2xx: the reason shows in the card, what was typed stays
             return render(request, REVIEW + "#decision-answer", _review_context(take, membership, **context))
         return render(request, REVIEW, _page_context(request, take, membership, **context), status=422)
@@ -183,7 +184,7 @@ def comment_rerender(request, pk):
             comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
             idempotency_key=request.POST.get("idempotency_key"))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("projects:take_review", pk=comment.take_id)
     messages.success(request, _("Take %(number)s is rendering.") % {"number": new_take.number})
     return redirect("projects:take_review", pk=comment.take_id)

@@ -2,6 +2,7 @@
 a line of dialogue."""
 
 import re
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
@@ -54,7 +55,7 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         # Evaluated when the field is rendered or validated: the board only shows it to owners.
-        self.fields["allowed_models"].choices = self._choices
+        cast(forms.MultipleChoiceField, self.fields["allowed_models"]).choices = self._choices
 
     def _choices(self):
         choices = {t.model.model_id: f"{t.model.display_name} ({t.model.model_id})"
@@ -62,9 +63,6 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
         # A model allowed earlier and gone from the catalog since can still be kept or unticked.
         choices.update({m: m for m in self.project.allowed_models or [] if m not in choices})
         return list(choices.items())
-
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 class SceneForm(RefuseControlCharacters, forms.ModelForm):
@@ -240,9 +238,6 @@ class DialogueLineForm(RefuseControlCharacters, forms.Form):
             return None
         return {"speaker": (data["base_character"], data["base_speaker"]),
                 "parenthetical": data["base_parenthetical"], "text": data["base_text"]}
-
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 def dialogue_context(*, lines, library, team, edited=None, add_form=None, scene=None, **extra) -> dict:

@@ -1,4 +1,4 @@
-// The frame-accurate player (issue #14 §2) and drawing on the frame (§1).
+// The frame-accurate player and drawing on the frame.
 //
 // Every page with takes to watch (review, compare, Play all, the guest page) gets a bar
 // under its player: SMPTE timecode at the take's frame rate (data-fps, probed from the
