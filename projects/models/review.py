@@ -257,14 +257,14 @@ class NotificationPreference(models.Model):
     """What a user wants by email. Missing row = the defaults (everything on)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
-    mentions = models.BooleanField("When someone @mentions me", default=True)
-    approvals = models.BooleanField("When a take I rendered or commented on is approved", default=True)
-    changes_requested = models.BooleanField("When changes are requested on a take I rendered or commented on",
+    mentions = models.BooleanField(_("When someone @mentions me"), default=True)
+    approvals = models.BooleanField(_("When a take I rendered or commented on is approved"), default=True)
+    changes_requested = models.BooleanField(_("When changes are requested on a take I rendered or commented on"),
                                             default=True)
-    renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
-    replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
-    budgets = models.BooleanField("When a budget I own reaches 80 % or 100 % (owners)", default=True)
-    model_retiring = models.BooleanField("When a model our scenes use will retire soon (owners)", default=True)
+    renders_finished = models.BooleanField(_("When a take I started finishes or fails"), default=True)
+    replies = models.BooleanField(_("When someone replies to a comment thread I wrote in"), default=True)
+    budgets = models.BooleanField(_("When a budget I own reaches 80 % or 100 % (owners)"), default=True)
+    model_retiring = models.BooleanField(_("When a model our scenes use will retire soon (owners)"), default=True)
     link_guessing = models.BooleanField(_("When someone guesses at the password of a review link I made"),
                                         default=True)
 

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
@@ -176,6 +177,9 @@ class UserPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_preference")
     board_view = models.CharField(max_length=8, choices=BoardView.choices, default=BoardView.GRID)
+    # "" follows the browser (Accept-Language); a code from settings.LANGUAGES wins over it.
+    language = models.CharField(_("Language"), max_length=8, blank=True, default="",
+                                choices=[("", _("As my browser says")), *settings.LANGUAGES])
 
     def __str__(self):
         return f"{self.user}: {self.board_view}"
