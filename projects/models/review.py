@@ -145,15 +145,15 @@ class CommentRevision(models.Model):
 
 
 class Decision(models.TextChoices):
-    APPROVED = "approved", "Approved"
+    APPROVED = "approved", _("Approved")
     # An owner approved a take whose checks failed (e.g. tampered credentials); the note is the reason.
-    APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
+    APPROVED_OVERRIDE = "approved_override", _("Approved despite failed checks")
     # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
-    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    REMIX_OVERRIDE = "remix_override", _("Remixed despite failed checks")
     # An owner extended a take whose checks failed; the note is the reason, kept in the extension's recipe too.
-    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
+    EXTEND_OVERRIDE = "extend_override", _("Extended despite failed checks")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVAL_WITHDRAWN = "withdrawn", _("Approval withdrawn")
 
 
 class ReviewDecision(models.Model):

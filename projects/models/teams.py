@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    EDITOR = "editor", "Editor"
-    REVIEWER = "reviewer", "Reviewer"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    REVIEWER = "reviewer", _("Reviewer")
+    VIEWER = "viewer", _("Viewer")
 
 
 # What each role may do: the one home of role abilities. Views ask through access.require (or
@@ -168,8 +168,8 @@ class Invitation(models.Model):
 
 
 class BoardView(models.TextChoices):
-    GRID = "grid", "Grid"
-    LIST = "list", "List"
+    GRID = "grid", _("Grid")
+    LIST = "list", _("List")
 
 
 class UserPreference(models.Model):

@@ -103,7 +103,7 @@
     var bar = make("div", {"class": "player-bar row", "data-player-bar": ""});
     this.timecode = make("output", {"class": "timecode-smpte", "data-testid": "timecode", "title": gettext("Timecode (HH:MM:SS:FF)")}, "00:00:00:00");
     this.frame = make("output", {"data-testid": "frame-number"}, "0");
-    var frameLabel = make("span", {"class": "muted"}, "frame ");
+    var frameLabel = make("span", {"class": "muted"}, gettext("frame") + " ");
     frameLabel.appendChild(this.frame);
     var back = make("button", {"type": "button", "title": gettext("One frame back (←)"), "aria-label": gettext("One frame back")}, "◀︎|");
     var fwd = make("button", {"type": "button", "title": gettext("One frame forward (→)"), "aria-label": gettext("One frame forward"), "data-testid": "frame-forward"}, "|▶︎");
