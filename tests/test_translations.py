@@ -1,9 +1,13 @@
 """The studio speaks French: the catalogs cover every string the code shows, the language follows
 the browser, and a user's own choice wins over it."""
 
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
@@ -136,3 +140,97 @@ def test_the_scripts_show_no_sentence_outside_gettext():
                 if at >= 0 and code[at + len(marker):at + len(marker) + 1].isalpha():
                     slips.append(f"{script.name}:{number}: {line.strip()}")
     assert slips == []
+
+
+# --- The main pages, read by a French browser ------------------------------------------------------
+
+# The most visible English words of the interface: none may show on a page a French browser reads.
+ENGLISH_UI_WORDS = ("Render", "Approve", "Comments", "Scenes", "Review", "Take",
+                    "Add a scene", "Request changes", "Decisions", "Log out", "Characters", "Spend")
+
+
+class _VisibleText(HTMLParser):
+    """The words a person sees, and the names a screen reader says (title, aria-label, placeholder,
+    alt); not scripts, styles, or attributes meant for machines."""
+
+    SPOKEN = ("title", "aria-label", "placeholder", "alt")
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+        self.parts += [value for name, value in attrs if name in self.SPOKEN and value]
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " \n".join(parser.parts)
+
+
+def english_left(text: str) -> list[str]:
+    return [word for word in ENGLISH_UI_WORDS if re.search(rf"\b{re.escape(word)}\b", text)]
+
+
+@pytest.fixture
+def french_world(project, make_scene, finished_take, owner, editor, reviewer):
+    # The project's own words are French, as a French crew writes them: only the interface is checked.
+    project.name = "Tempête au port"
+    project.save(update_fields=["name"])
+    first = make_scene(title="Le quai", prompt="Un chalutier rentre au port sous la pluie")
+    make_scene(title="La criée", prompt="Les mareyeurs crient les prix")
+    take = finished_take(first)
+    client = Client()
+    client.force_login(reviewer)
+    client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "Plus de pluie ici", "at": "0.5"})
+    return {"project": project, "scene": first, "take": take}
+
+
+@pytest.mark.parametrize("page", ["board", "panel", "review", "projects", "settings"])
+def test_a_french_browser_reads_the_main_pages_in_french(client_for, owner, french_world, page):
+    world = french_world
+    url = {
+        "board": reverse("projects:project_detail", args=[world["project"].pk]),
+        "panel": reverse("projects:scene_panel", args=[world["project"].pk, world["scene"].pk]),
+        "review": reverse("projects:take_review", args=[world["take"].pk]),
+        "projects": reverse("projects:project_list"),
+        "settings": reverse("projects:notification_settings"),
+    }[page]
+    answer = client_for(owner).get(url, **FRENCH_BROWSER)
+    assert answer.status_code == 200
+    text = visible_text(answer.content.decode())
+    assert english_left(text) == []
+    french = {"board": "Ajouter une scène", "panel": "Générer une prise", "review": "Demander des modifications",
+              "projects": "Nouveau projet", "settings": "Notifications par e-mail"}[page]
+    assert french in text
+
+
+def test_the_board_writes_money_as_french_does(client_for, owner, french_world):
+    project = french_world["project"]
+    project.budget = Decimal("1234.5")
+    project.save(update_fields=["budget"])
+    text = visible_text(client_for(owner).get(reverse("projects:project_detail", args=[project.pk]),
+                                              **FRENCH_BROWSER).content.decode())
+    assert "1234,50\u00a0$" in text
+    english = visible_text(client_for(owner).get(reverse("projects:project_detail", args=[project.pk]),
+                                                 **ENGLISH_BROWSER).content.decode())
+    assert "$1234.50" in english
+
+
+def test_a_user_who_chose_english_reads_the_review_page_in_english(client_for, reviewer, french_world):
+    UserPreference.objects.create(user=reviewer, language="en")
+    html = client_for(reviewer).get(reverse("projects:take_review", args=[french_world["take"].pk]),
+                                    **FRENCH_BROWSER).content.decode()
+    text = visible_text(html)
+    assert "Request changes" in text and "Demander des modifications" not in text
