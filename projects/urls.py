@@ -6,7 +6,14 @@ from projects.characters import views as character_views
 from projects.live import views as live_views
 from projects.review import guest_views
 from projects.review import views as review_views
-from projects.storyboard import continuity_views, revision_views, script_views, trash_views, views
+from projects.storyboard import (
+    continuity_views,
+    field_views,
+    revision_views,
+    script_views,
+    trash_views,
+    views,
+)
 from projects.storyboard.dialogue import views as dialogue_views
 from projects.storyboard.sound import views as sound_views
 from projects.teams import views as team_views
@@ -31,6 +38,11 @@ urlpatterns = [
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
     path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
+    # The project's own fields (owners define them; editors fill them in a scene's panel or in bulk).
+    path("projects/<int:pk>/fields/", field_views.project_fields_page, name="project_fields"),
+    path("projects/<int:pk>/fields/<int:field_pk>/", field_views.field_update, name="field_update"),
+    path("projects/<int:pk>/fields/<int:field_pk>/delete/", field_views.field_delete, name="field_delete"),
+    path("scenes/<int:pk>/fields/", field_views.scene_fields, name="scene_fields"),
     # The project's trash: deleted scenes wait here (restore, undo; owners delete forever).
     path("projects/<int:pk>/trash/", trash_views.project_trash, name="project_trash"),
     path("projects/<int:pk>/trash/restore/", trash_views.trash_restore, name="trash_restore"),

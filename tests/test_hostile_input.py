@@ -42,6 +42,7 @@ from generation.models import (
     ProvenanceState,
     ProviderConnection,
     Render,
+    ShotGroup,
     Status,
     WebhookEvent,
 )
@@ -68,6 +69,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
+from projects.storyboard import fields as own_fields
 from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
@@ -166,6 +168,19 @@ FORMS = [
          {"name": "v1 sent to client"}),
     Form("revision_compare", "get", "/projects/{project}/revisions/compare/", "editor", ("a", "b"),
          {"a": "{revision}", "b": "{revision}"}),
+    # The project's own fields: an owner adds and renames one; a scene's values from its panel, in bulk, and
+    # the board filtered by them.
+    Form("project_fields", "post", "/projects/{project}/fields/", "owner", ("name", "kind", "choices"),
+         {"name": "Location", "kind": "choice", "choices": "Harbour\nPier"}),
+    Form("field_update", "post", "/projects/{project}/fields/{shot_type}/", "owner", ("name", "choices"),
+         {"name": "Framing", "choices": "Wide\nClose-up\nMedium"}),
+    Form("scene_fields", "post", "/scenes/{scene}/fields/", "editor",
+         ("version", "field_{shot_type}", "field_{lens}", "base_field_{lens}"),
+         {"version": "{scene_version}", "field_{shot_type}": "Wide", "field_{lens}": "50mm"}),
+    Form("scene_bulk_field", "post", "/projects/{project}/scenes/bulk/", "editor", ("field", "value", "scene"),
+         {"action": "field", "field": "{shot_type}", "value": "Close-up", "scene": "{scene}"}),
+    Form("project_detail_filter", "get", "/projects/{project}/", "editor", ("shot_type", "lens"),
+         {"shot_type": "Wide"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -326,6 +341,17 @@ FORMS = [
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
          {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
           "plan_total": "0"}),
+    # Multi-shot takes: the selection's page, booking it, and a part's card (the whole take again, a scene alone).
+    Form("shot_group_plan", "get", "/projects/{project}/multi-shot/", "editor", ("scene", "target"),
+         {"scene": "{scene}"}),
+    Form("shot_group_new", "post", "/projects/{project}/multi-shot/", "editor",
+         ("target", "idempotency_key", "scenes", "plan_target", "plan_cost"),
+         {"target": "{target}", "idempotency_key": KEY, "scenes": "{scenes}", "plan_target": "{target}",
+          "plan_cost": "0"}),
+    Form("shot_group_again", "post", "/takes/{part}/multi-shot/again/", "editor", ("idempotency_key",),
+         {"idempotency_key": KEY}),
+    Form("shot_part_alone", "post", "/takes/{part}/alone/", "editor", ("target", "idempotency_key"),
+         {"target": "{target}", "idempotency_key": KEY}),
     Form("export_create", "post", "/projects/{project}/exports/new/", "editor",
          ("idempotency_key", "pdf_layout", "burn_captions"),
          {"idempotency_key": KEY, "pdf_layout": "grid"}),
@@ -424,6 +450,19 @@ def _build_world() -> dict:
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # A second scene, and a finished multi-shot take of both: its parts' cards render it again, or a scene alone.
+    quay = services.scene_create(project=project, user=owner, title="Quay", prompt="The quay at dawn.", duration=2,
+                                 size="1280x720", camera_notes="")
+    group = ShotGroup.objects.create(project=project, created_by=editor, recipe={"shots": [
+        {"scene": {"id": s.pk, "number": s.number, "title": s.title}, "prompt": s.prompt, "seconds": 2, "start": 2 * n}
+        for n, s in enumerate((scene, quay))]})
+    parts = [Render.objects.create(scene=s, connection=local, provider="local", model="previz-animatic-1",
+                                   recipe={**recipe, "shot": {"group": group.pk, "index": n, "of": 2, "scenes": [1, 2]}},
+                                   status=Status.SUCCEEDED, number=4 if n == 0 else 1, duration_seconds=2.0,
+                                   created_by=editor, shot_group=group, shot_index=n, cost_share=Decimal("0.5"))
+             for n, s in enumerate((scene, quay))]
+    group.lead = parts[0]
+    group.save()
     # The gateway's check for model changes found a new model (LiteLLM says it makes video, not its sizes,
     # lengths or price) and that Wan 2.7 is no longer served: what the accept form's rows are about.
     proposal = CatalogProposal.objects.create(connection=priced_gateway, status=ProposalStatus.READY,
@@ -445,6 +484,10 @@ def _build_world() -> dict:
                                    diff={"changes": [{"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk}],
                                          "unmatched": []})
     revision = revisions.revision_name_board(project=project, user=owner, name="v1")
+    # The project's own fields: a choice and a text, each filled from the panel, in bulk, or filtered by.
+    shot_type = own_fields.field_create(project=project, user=owner, name="Shot type", kind="choice",
+                                    choices="Wide\nClose-up")
+    lens = own_fields.field_create(project=project, user=owner, name="Lens", kind="text")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
     return {
@@ -455,7 +498,8 @@ def _build_world() -> dict:
         "blocked": blocked.pk, "extendable": extendable.pk, "comfy": comfy.pk, "vertex": vertex.pk,
         "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
-        "cut_import": cut.pk, "revision": revision.number,
+        "scenes": f"{scene.pk},{quay.pk}", "part": parts[1].pk,
+        "cut_import": cut.pk, "revision": revision.number, "shot_type": shot_type.pk, "lens": lens.pk,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
         "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
@@ -669,7 +713,9 @@ NO_INPUT = {
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
     "projects:revision_restore",  # the revision in the path is all it reads
+    "projects:field_delete",  # asking and deleting: the field in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    "generation:shot_group_play", "generation:shot_group_file",  # a multi-shot take whole: the part's id only
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
     "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
@@ -700,7 +746,8 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
            "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
-           "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
+           "scenes": "1,2", "part": 1, "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b",
+           "cut_import": 1, "revision": 1, "shot_type": 1, "lens": 2}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

@@ -23,6 +23,8 @@ from generation.models import (
     Export,
     ExportStatus,
     ReconciliationRun,
+    Render,
+    ShotGroup,
 )
 from generation.providers import comfy_workflows, connections
 from generation.sound.audio import wav_bytes
@@ -35,6 +37,7 @@ from projects.models import (
     Notification,
     NotificationKind,
     PlayAllMix,
+    Scene,
     ScriptImport,
     SoundBed,
     SoundStatus,
@@ -42,7 +45,7 @@ from projects.models import (
 from projects.review import guest_links
 from projects.review import services as review
 from projects.selectors import ActivityCursor
-from projects.storyboard import continuity, revisions, script_import, services
+from projects.storyboard import continuity, fields, revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -123,6 +126,12 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The take as a part of a multi-shot take (its lead), with the group's whole file: the group's addresses.
+    group = ShotGroup.objects.create(project=project, lead=take, created_by=owner, recipe={"shots": [
+        {"scene": {"id": scene.pk, "number": 1, "title": scene.title}, "prompt": "p", "seconds": 2, "start": 0}]})
+    with take.video.open("rb") as video:
+        group.video.save("group.mp4", ContentFile(video.read()))
+    Render.objects.filter(pk=take.pk).update(shot_group=group, shot_index=0, cost_share=1)
     speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
     # The project's sound bed, and the person's voice sample (under a consent covering voice).
     bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
@@ -136,10 +145,14 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
                                    status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
     revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
+    # One of the project's own fields, with the scene's value of it.
+    shot_type = fields.field_create(project=project, user=owner, name="Shot type", kind="choice", choices="Wide")
+    fields.scene_fields_set(scene=scene, user=owner, expected_version=Scene.objects.get(pk=scene.pk).version,
+                            values={shot_type.key: "Wide"})
     # Play all's mix, made (its file and its captions have addresses).
     mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
     mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
-    return {"take": take, "mix": mix, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    return {"take": take, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -157,6 +170,13 @@ def urls(team, project, scene, objects):
         ("get", reverse("generation:export_list", args=[project.pk])),
         ("get", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:batch_render", args=[project.pk])),
+        # Multi-shot takes: the selection's page, the whole take and its file, again, a scene on its own.
+        ("get", reverse("generation:shot_group_new", args=[project.pk]) + f"?scene={scene.pk}"),
+        ("post", reverse("generation:shot_group_new", args=[project.pk])),
+        ("get", reverse("generation:shot_group_play", args=[take.pk])),
+        ("get", reverse("generation:shot_group_file", args=[take.pk])),
+        ("post", reverse("generation:shot_group_again", args=[take.pk])),
+        ("post", reverse("generation:shot_part_alone", args=[take.pk])),
         ("post", reverse("generation:export_create", args=[project.pk])),
         ("get", reverse("generation:export_status", args=[export.pk])),
         *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf", "csv")],
@@ -196,6 +216,13 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:revision_compare", args=[project.pk]) + "?a=1&b=1"),
         ("post", reverse("projects:revision_rename", args=[project.pk, 1])),
         ("post", reverse("projects:revision_restore", args=[project.pk, 1])),
+        # The project's own fields: their page, an owner's rename and delete, a scene's values from its panel.
+        ("get", reverse("projects:project_fields", args=[project.pk])),
+        ("post", reverse("projects:project_fields", args=[project.pk])),
+        ("post", reverse("projects:field_update", args=[project.pk, o["field"].pk])),
+        ("get", reverse("projects:field_delete", args=[project.pk, o["field"].pk])),
+        ("post", reverse("projects:field_delete", args=[project.pk, o["field"].pk])),
+        ("post", reverse("projects:scene_fields", args=[scene.pk])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -331,6 +358,8 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
     assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    assert list(project.fields.values_list("name", "choices")) == [("Shot type", ["Wide"])]
+    assert project.scenes.get().field_values == {str(objects["field"].pk): "Wide"}
     assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY
     objects["character"].refresh_from_db()
     assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample

@@ -190,6 +190,8 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0038_ship_vertex_veo_and_retire_gemini_previews", "forwards"),
     # Vertex's rows declare no extension until its adapter sends one (ProviderFacts.extends).
     ("generation.migrations.0041_vertex_declares_no_extension_yet", "forwards"),
+    ("generation.migrations.0044_ship_multishot_catalog", "forwards"),
+    ("generation.migrations.0045_ship_gemini_omni_flash", "forwards"),
 ]
 
 

@@ -16,6 +16,12 @@ prefix (generation/providers/webhook_receive.py).
 
 Webhooks: `?fal_webhook=<url>` when the studio is reachable; fal signs them with
 Ed25519 keys it publishes as a JWKS (verify_fal_webhook below).
+
+A create whose answer was lost (a timeout, a worker killed before it stored the id) is found in
+fal's request listing per endpoint (`GET {api}/models/requests/by-endpoint`, with each request's
+`json_input`): ours is the one whose input is exactly the body the studio builds for the take again,
+sent after the create went out. The listing gives the request id only, so its addresses are then
+built as fal's own client builds them: `{queue}/{owner}/{app}/requests/{request_id}` [sdk].
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +48,7 @@ from .base import (
     CancelRefund,
     ExtendRequest,
     JobListing,
+    JobProbe,
     JobState,
     ListedModel,
     ModelListing,
@@ -51,6 +59,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    shots_prompt,
 )
 from .http import (
     EXPIRED,
@@ -70,6 +79,10 @@ DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 DEFAULT_API_URL = "https://api.fal.ai/v1"
 LISTED_CATEGORY = "text-to-video"  # the endpoints a take is booked on; image and frame endpoints are siblings
 LIST_PAGE, LIST_PAGES, FIND_BATCH = 50, 20, 50
+# The request listing's page [docs: docs.fal.ai/platform-apis/v1/models/requests/by-endpoint: 50 by default, 100
+# at most], and how many pages a look-up reads at most (its `start` is when the create went out: a few in practice).
+# A page carries each request's input, data URIs of frames and clips included: fal's default size, not its largest.
+REQUESTS_PAGE, REQUESTS_PAGES = 50, 20
 # owner/app[/sub/path]: each segment starts with a letter or digit, so "../x" cannot climb.
 ENDPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 JOB_ID_LIMIT = 200  # Render.provider_job_id
@@ -121,21 +134,56 @@ def seedance2_input(request: RenderRequest) -> dict:
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
+def seedance2_any(request: RenderRequest) -> dict:
+    """Seedance 2.0 reads several shots numbered in its prompt, in order: its guide says time ranges are
+    unreliable."""
+    inputs = seedance2_input(request)
+    return {**inputs, "prompt": shots_prompt(request.shots, timed=False)} if request.shots else inputs
+
+
 def kling3_input(request: RenderRequest) -> dict:
-    """fal-ai/kling-video/v3 text-to-video [3p]: duration as a string of seconds, like Kling 2 on fal."""
-    return {"prompt": request.prompt, "duration": str(request.seconds),
-            "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+    """fal-ai/kling-video/v3 text-to-video [sdk: fal-js KlingVideoV3ProTextToVideoInput]: duration a string
+    of seconds ("3"–"15"). Several shots go as `multi_prompt` [{prompt, duration "1"–"15"}] with
+    `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both")."""
+    inputs = {"duration": str(request.seconds), "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+    if request.shots:
+        return {**inputs, "shot_type": "customize",
+                "multi_prompt": [{"prompt": shot.prompt, "duration": str(shot.seconds)} for shot in request.shots]}
+    return {"prompt": request.prompt, **inputs}
+
+
+def wan26_input(request: RenderRequest) -> dict:
+    """wan/v2.6/text-to-video [sdk: fal-js TextToVideoInput]: 5, 10 or 15 s as a string, 720p or 1080p. Several
+    shots are timed in the prompt ("Shot 1 [0-3s] …") with `multi_shots`, which works only with prompt
+    expansion on; one scene is one shot (`multi_shots` false)."""
+    inputs = {"duration": str(request.seconds), "resolution": _resolution(request),
+              "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
+    if request.shots:
+        return {**inputs, "prompt": shots_prompt(request.shots, timed=True), "multi_shots": True,
+                "enable_prompt_expansion": True}
+    return {**inputs, "prompt": request.prompt, "multi_shots": False}
 
 
 def generic_input(request: RenderRequest) -> dict:
+    if request.shots:  # never dropped silently: the model's catalog entry declared what it cannot take
+        raise ProviderError(f"fal's {request.model} takes no shot list.", code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds)}
 
 
 INPUT_BUILDERS: dict[str, InputBuilder] = {
     "fal-ai/veo3.1": veo31_input,
     "fal-ai/veo3.1/fast": veo31_input,
-    "bytedance/seedance-2.0/text-to-video": seedance2_input,
+    "bytedance/seedance-2.0/text-to-video": seedance2_any,
     "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
+    "wan/v2.6/text-to-video": wan26_input,
+}
+# How each model takes several shots, and its limits: "multi_prompt" (Kling 3: a prompt per shot, Kling's
+# docs: at most 512 characters each), "timed" (Wan 2.6: timings in a prompt of at most 1,500 characters),
+# "numbered" (Seedance 2.0: order only). Any other model takes no shot list.
+SHOT_WIRES = {
+    "fal-ai/kling-video/v3/pro/text-to-video": ("multi_prompt", 512),
+    "wan/v2.6/text-to-video": ("timed", 1500),
+    "bytedance/seedance-2.0/text-to-video": ("numbered", None),
 }
 # A start frame goes to the model's image-to-video endpoint; a start and an end frame to its
 # first-last-frame endpoint.
@@ -226,15 +274,35 @@ class FalProvider(HttpAdapter, Provider):
         title="fal", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Key <key>",
         webhooks=WebhookScheme.FAL_KEYS,  # ?fal_webhook=, signed with fal's published keys
         cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # PUT cancel_url
-        job_listing=JobListing.NONE,
+        # GET /models/requests/by-endpoint with expand=payloads: the account's recent requests and their inputs.
+        job_listing=JobListing.RECENT, job_listing_shows_input=True,
         reports_job_time=True,  # metrics.inference_time
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        sends_shots=True,  # for the models of SHOT_WIRES, and those added from a schema listing shots
         extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
         model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
                       "price list",
     )
+
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+        if model_id not in INPUT_BUILDERS and input_map:  # added from its schema: the shots its map says
+            return schemas.shot_problems(input_map, shots)
+        wire = SHOT_WIRES.get(model_id)
+        if wire is None:
+            return [f"fal's {model_id} takes no shot list: choose a model that renders several shots."]
+        how, limit = wire
+        if how == "multi_prompt":
+            return [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; Kling takes at most "
+                    f"{limit} per shot. Shorten it." for shot in shots if len(shot.prompt) > limit] + [
+                    f"Scene {shot.scene_number} lasts {shot.seconds} s; a Kling shot lasts 1 to 15 s."
+                    for shot in shots if not 1 <= shot.seconds <= 15]
+        if limit is not None and len(text := shots_prompt(shots, timed=how == "timed")) > limit:
+            return [f"The shots' prompts make {len(text):,} characters together; {model_id} takes at most "
+                    f"{limit:,}. Shorten the scenes' prompts."]
+        return []
 
     @classmethod
     def webhook_notice(cls, payload: dict) -> WebhookNotice:
@@ -388,6 +456,52 @@ class FalProvider(HttpAdapter, Provider):
             raise self._fail(response)
         return _json(response).get("status") == "CANCELLATION_REQUESTED"
 
+    def find_job(self, probe: JobProbe) -> str | None:
+        """The take's request in fal's listing of its endpoint (`expand=payloads`, from when the create went
+        out, pages of `limit` followed by `cursor` while `has_more`): the earliest one sent since then whose
+        `json_input` is exactly the body the studio builds for the take, and that no other take owns."""
+        if probe.request is None:
+            return None
+        if isinstance(probe.request, ExtendRequest):
+            if probe.request.model not in EXTEND_ENDPOINTS:
+                return None
+            endpoint, body = EXTEND_ENDPOINTS[probe.request.model], veo31_extend_input(probe.request)
+        else:
+            endpoint, body = self.endpoint_for(probe.request), self.build_input(probe.request)
+        since = probe.created_after.astimezone(UTC)
+        owned = {job_id.split(" ")[0] for job_id in probe.exclude_ids}
+        found: list[tuple[datetime, str]] = []
+        cursor = None
+        for _page in range(REQUESTS_PAGES):
+            page = self._platform("/models/requests/by-endpoint", [
+                ("endpoint_id", endpoint), ("expand", "payloads"), ("start", since.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("limit", str(REQUESTS_PAGE)), *([("cursor", cursor)] if cursor else [])])
+            for item in page.get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                request_id, sent = item.get("request_id"), _instant(item.get("sent_at"))
+                if (isinstance(request_id, str) and request_id and " " not in request_id and request_id not in owned
+                        and sent is not None and sent >= since and item.get("json_input") == body):
+                    found.append((sent, request_id))
+            cursor = page.get("next_cursor")
+            if page.get("has_more") is not True or not (isinstance(cursor, str) and cursor):
+                break
+        else:
+            if not found:  # pages left unread: that is no answer, and "not listed" would send the take again
+                raise ProviderError(f"{self.name}'s request listing for {endpoint} runs past the "
+                                    f"{REQUESTS_PAGES * REQUESTS_PAGE} requests the studio reads.", retryable=True,
+                                    code="server")
+        if not found:
+            return None
+        request_id = min(found)[1]
+        # The request's addresses live on the app's root (owner/app), whatever the endpoint's sub-path.
+        response = f"{self._base}/{'/'.join(endpoint.split('/')[:2])}/requests/{request_id}"
+        encoded = FalJob(request_id, response, response + "/status", response + "/cancel").encode()
+        if len(encoded) > JOB_ID_LIMIT:  # found but not trackable: "not found" would send it again
+            raise ProviderError(f"{self.name} lists this take's request {request_id}, but its address is too long "
+                                "for the studio to keep.", code="server")
+        return encoded
+
     def test_connection(self) -> str:
         """The queue API has no account endpoint, so ask for the status of a request that cannot
         exist: a wrong key answers 401, a good one 404. It costs nothing."""
@@ -472,6 +586,17 @@ def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
     listed = schemas.listed_from_schema(endpoint_id, body, components, vocabulary=schemas.FAL, display_name=name,
                                         deprecated=deprecated, price=price)
     return schemas.hand_mapped(listed) if endpoint_id in INPUT_BUILDERS else listed
+
+
+def _instant(value) -> datetime | None:
+    """An ISO 8601 time from fal's listing (`2025-01-01T00:00:01Z`), aware; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _json(response: httpx.Response) -> dict:

@@ -11,6 +11,16 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
+from projects.selectors.fields import (
+    BoardFilter,
+    FieldRow,
+    FieldShown,
+    board_filters,
+    frame_matches,
+    project_fields,
+    scene_field_rows,
+    shown_values,
+)
 from projects.selectors.home import ProjectCard, projects_home_for
 from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
@@ -80,6 +90,14 @@ __all__ = [
     "TrashItem",
     "activity_for",
     "activity_page",
+    "BoardFilter",
+    "FieldRow",
+    "FieldShown",
+    "board_filters",
+    "frame_matches",
+    "project_fields",
+    "scene_field_rows",
+    "shown_values",
     "board_for",
     "board_frame",
     "board_frames",

@@ -50,6 +50,7 @@ from projects.models import (
 )
 from projects.review import services as review
 from projects.selectors.continuity import continuity_panel_for
+from projects.selectors.fields import FRAME_FIELDS, FieldShown, project_fields, shown_values
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -128,6 +129,15 @@ class Frame(_Drawn):
     lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
     action: str = ""  # the start of the scene's prompt, as a storyboard reads under its picture
     camera_notes: str = ""
+    field_values: list[FieldShown] = field(default_factory=list)  # the project's own fields, filled ones
+
+    @property
+    def fields_shown(self) -> list[FieldShown]:
+        return self.field_values[:FRAME_FIELDS]
+
+    @property
+    def fields_more(self) -> int:
+        return max(0, len(self.field_values) - FRAME_FIELDS)
 
     @property
     def lines_shown(self) -> list[FrameLine]:
@@ -189,6 +199,7 @@ class Board:
     frames: list[Frame] = field(default_factory=list)
     totals: Totals | None = None
     trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
+    fields: list = field(default_factory=list)  # the project's own fields (ProjectField), in order
 
 
 @dataclass
@@ -207,11 +218,13 @@ def board_for(*, project: Project, user=None) -> Board:
     # once); a board with no frames left asks on its own.
     in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
                 .annotate(n=Count("pk")).values("n"))
-    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
+    own_fields = project_fields(project=project)
+    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)),
+                     own_fields=own_fields)
     trash_count = frames[0].scene.trash_count if frames else \
         Scene.all_objects.in_trash().filter(project=project).count()
     return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
-                 trash_count=trash_count)
+                 trash_count=trash_count, fields=own_fields)
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
@@ -328,13 +341,13 @@ def board_view_for(*, user) -> str:
     return view or BoardView.GRID
 
 
-def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
+def _frames(project: Project, scenes, *, whole: bool = True, own_fields: list | None = None) -> list[Frame]:
     """`whole`: `scenes` are all the project's, so each one's neighbours are among them."""
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
         "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model", "camera_notes",
-        "start_from", "start_take_id", "start_frame", "end_on",
+        "start_from", "start_take_id", "start_frame", "end_on", "field_values",
     ).annotate(target_kind=F("target_connection__kind"), action_start=Substr("prompt", 1, 2 * FRAME_ACTION))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
@@ -365,6 +378,8 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
     urls = _Urls(project)
     ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
     followed = _followed_by_position(project, scenes, by_scene, whole=whole)
+    if own_fields is None:  # a few frames redrawn alone: the fields are read only when one holds a value
+        own_fields = project_fields(project=project) if any(s.field_values for s in scenes) else []
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -387,7 +402,7 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
             lines=lines.get(scene.pk, []), action=excerpt(scene.action_start, FRAME_ACTION),
-            camera_notes=scene.camera_notes,
+            camera_notes=scene.camera_notes, field_values=shown_values(own_fields, scene.field_values),
             **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames

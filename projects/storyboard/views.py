@@ -27,7 +27,7 @@ from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
 from projects.models.storyboard import SIZE_CHOICES
 from projects.review import services as review
-from projects.storyboard import services, trash
+from projects.storyboard import fields, services, trash
 from projects.storyboard.forms import (
     ProjectBudgetForm,
     ProjectForm,
@@ -59,12 +59,18 @@ def project_list(request):
 def board_context(request, project, membership, *, scene=None, **extra):
     """The board page: frames, totals, the add form and, given a scene, its side panel."""
     board = selectors.board_for(project=project, user=request.user)
-    panel = _panel_context(scene, membership, frames=board.frames, **extra) if scene is not None else {}
+    own_fields = board.fields
+    filters = selectors.board_filters(fields=own_fields, query=request.GET)
+    frames = [f for f in board.frames if selectors.frame_matches(filters, f.scene.field_values)] if filters \
+        else board.frames
+    panel = _panel_context(scene, membership, frames=board.frames, own_fields=own_fields, **extra) \
+        if scene is not None else {}
     # With a scene open, its panel read the team's library already: the @mention names come from it.
     names = ([c.name for c in panel["library"]] if panel
              else list(project.team.characters.values_list("name", flat=True)))
     context = {
-        "project": project, "membership": membership, "board": board, "frames": board.frames,
+        "project": project, "membership": membership, "board": board, "frames": frames,
+        "own_fields": own_fields, "filters": filters,
         "totals": board.totals, "trash_count": board.trash_count, "view": selectors.board_view_for(user=request.user),
         "character_names_json": json.dumps(names),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
@@ -86,15 +92,17 @@ def trashed_response(request, project, membership, trashed):
     return push_url(render(request, STORYBOARD + "#board-response", context), board_url(project, undo=trashed))
 
 
-def _panel_context(scene, membership, *, frames=None, **extra):
+def _panel_context(scene, membership, *, frames=None, own_fields=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames)
     scene = panel.scene
+    own_fields = selectors.project_fields(project=scene.project) if own_fields is None else own_fields
+    field_rows = selectors.scene_field_rows(fields=own_fields, scene=scene, typed=extra.pop("fields_typed", None))
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
     dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
                                 edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
             "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
-            "render_form": RenderForm(team=scene.project.team), **dialogue, **extra}
+            "render_form": RenderForm(team=scene.project.team), "field_rows": field_rows, **dialogue, **extra}
 
 
 def _panel(request, scene, membership, **extra):
@@ -176,6 +184,9 @@ def scene_bulk(request, pk):
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
+    if action == "multishot":  # the selected scenes as one take: the page shows how they fit first
+        return redirect(reverse("generation:shot_group_new", args=[project.pk]) + "?" + urlencode(
+            [("scene", i) for i in ids]))
     try:
         if action == "delete":  # to the trash, at once: the board's toast offers the Undo
             # parse_id, not str.isdigit: "²" is a digit to Python and 10**30 is past bigint (no such scene).
@@ -183,13 +194,21 @@ def scene_bulk(request, pk):
             return redirect(board_url(project, undo=trash.scene_bulk_trash(project=project, scene_ids=ids,
                                                                             user=request.user)))
         messages.success(request, _bulk_apply(project, request.user, action, ids,
-                                              request.POST.get("position") or request.POST.get("to")))
+                                              request.POST.get("position") or request.POST.get("to"), request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("projects:project_detail", pk=project.pk)
 
 
-def _bulk_apply(project, user, action, ids, to) -> str:
+def _bulk_apply(project, user, action, ids, to, post=None) -> str:
+    if action == "field":  # one of the project's own fields, set (or cleared) on every selected scene
+        field = project.fields.filter(pk=parse_id((post or {}).get("field"))).first()
+        if field is None:
+            raise ValidationError(gettext("Choose one of this project's fields."))
+        changed = fields.scene_bulk_fields_set(project=project, user=user, scene_ids=ids, field=field,
+                                               value=post.get("value", ""))
+        return fields.bulk_message(field=field, changed=len(changed), value=fields.field_value_clean(
+            field, post.get("value", "")))
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
                  if str(s.pk) in ids]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0037_play_all_mix'),
+        ('projects', '0039_bulk_fields_revisions'),
     ]
 
     operations = [

@@ -1,0 +1,98 @@
+"""Read models of the project's own fields: what a frame shows of them, the panel's form, the board's filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from projects.models import FieldKind, Project, ProjectField
+from projects.storyboard.fields import field_filter_key, value_text
+
+FRAME_FIELDS = 3  # values a frame shows (the panel has them all); the board stays light at 200 scenes
+FRAME_VALUE = 24  # characters of each
+
+
+@dataclass
+class FieldShown:
+    name: str
+    text: str
+
+    @property
+    def short(self) -> str:
+        return self.text if len(self.text) <= FRAME_VALUE else self.text[:FRAME_VALUE - 1] + "…"
+
+
+@dataclass
+class FieldRow:
+    """One field in a scene's panel: its input's value (as typed, after a refusal) and its base."""
+
+    field: ProjectField
+    value: str
+    base: str
+
+    @property
+    def key(self) -> str:
+        return self.field.key
+
+    @property
+    def choices(self) -> list[str]:
+        return self.field.choices
+
+    @property
+    def kind(self) -> str:
+        return self.field.kind
+
+
+@dataclass
+class BoardFilter:
+    field: ProjectField
+    wanted: str
+
+    @property
+    def key(self) -> str:
+        return field_filter_key(self.field.name)
+
+
+def project_fields(*, project: Project) -> list[ProjectField]:
+    return list(ProjectField.objects.filter(project=project))
+
+
+def shown_values(fields: list[ProjectField], values: dict) -> list[FieldShown]:
+    """A scene's values in the project's order of fields, the empty ones left out."""
+    shown = []
+    for field in fields:
+        text = value_text(field, (values or {}).get(field.key))
+        if text:
+            shown.append(FieldShown(field.name, text))
+    return shown
+
+
+def scene_field_rows(*, fields: list[ProjectField], scene, typed: dict | None = None) -> list[FieldRow]:
+    values = scene.field_values or {}
+    rows = []
+    for field in fields:
+        stored = value_text(field, values.get(field.key))
+        rows.append(FieldRow(field=field, value=typed.get(field.key, stored) if typed else stored, base=stored))
+    return rows
+
+
+def board_filters(*, fields: list[ProjectField], query) -> list[BoardFilter]:
+    """The board's ?shot_type=Wide: one filter for each field named in the query (unknown names ignored)."""
+    filters = []
+    for field in fields:
+        wanted = " ".join(str(query.get(field_filter_key(field.name), "")).split())
+        if wanted:
+            filters.append(BoardFilter(field=field, wanted=wanted[:200]))
+    return filters
+
+
+def frame_matches(filters: list[BoardFilter], values: dict) -> bool:
+    for board_filter in filters:
+        value = (values or {}).get(board_filter.field.key)
+        held = value if isinstance(value, list) else [value] if value else []
+        wanted = board_filter.wanted.casefold()
+        if board_filter.field.kind == FieldKind.TEXT:
+            if not any(wanted in v.casefold() for v in held):
+                return False
+        elif not any(v.casefold() == wanted for v in held):
+            return False
+    return True
