@@ -61,6 +61,7 @@ from projects.models import (
     Notification,
     Project,
     ReviewLink,
+    ReviewRoom,
     Role,
     Scene,
     ScriptImport,
@@ -227,7 +228,15 @@ FORMS = [
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies", "language")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
-         ("body", "at", "until", "shared", "drawing"), {"body": "Nice.", "at": "0.5"}),
+         ("body", "at", "until", "shared", "drawing", "room"), {"body": "Nice.", "at": "0.5"}),
+    # Made in a review room without a moment: the room's id picks the moment.
+    Form("comment_in_room", "post", "/takes/{take}/comments/", "reviewer", ("room",), {"body": "Nice.", "at": ""}),
+    Form("guest_comment_in_room", "post", "/review/{token}/takes/{take}/comments/", "guest", ("room",),
+         {"body": "Nice.", "at": ""}),
+    # The presenter's player moved (a review room on the take).
+    Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing"),
+         {"seq": "1", "position": "0.5", "playing": "1"}),
+    Form("room_take", "post", "/rooms/{room}/take/", "reviewer", ("take",)),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
          {"decision": "changes", "note": "Darker.", "rerender": "on", "prompt": "Darker mist.",
@@ -490,6 +499,8 @@ def _build_world() -> dict:
     lens = own_fields.field_create(project=project, user=owner, name="Lens", kind="text")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
+    # A review room on the take, Rita presenting.
+    room = ReviewRoom.objects.create(project=project, take=take, opened_by=reviewer, presenter=reviewer)
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
@@ -500,6 +511,7 @@ def _build_world() -> dict:
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         "scenes": f"{scene.pk},{quay.pk}", "part": parts[1].pk,
         "cut_import": cut.pk, "revision": revision.number, "shot_type": shot_type.pk, "lens": lens.pk,
+        "room": room.pk,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
         "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
@@ -715,6 +727,8 @@ NO_INPUT = {
     "projects:revision_restore",  # the revision in the path is all it reads
     "projects:field_delete",  # asking and deleting: the field in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    # A review room: opening one, its page, taking the lead and ending it read only the ids in the path.
+    "projects:room_open", "projects:review_room", "projects:room_lead", "projects:room_close", "projects:guest_room",
     "generation:shot_group_play", "generation:shot_group_file",  # a multi-shot take whole: the part's id only
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -747,7 +761,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
            "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
            "scenes": "1,2", "part": 1, "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b",
-           "cut_import": 1, "revision": 1, "shot_type": 1, "lens": 2}
+           "cut_import": 1, "revision": 1, "shot_type": 1, "lens": 2, "room": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

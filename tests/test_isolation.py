@@ -42,7 +42,7 @@ from projects.models import (
     SoundBed,
     SoundStatus,
 )
-from projects.review import guest_links
+from projects.review import guest_links, rooms
 from projects.review import services as review
 from projects.selectors import ActivityCursor
 from projects.storyboard import continuity, fields, revisions, script_import, services
@@ -71,6 +71,9 @@ PUBLIC = {
     # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
     "projects:guest_events",
+    # A review room through the link: only one opened on a take the link shows (tests/projects/test_review_rooms.py:
+    # test_a_guest_joins_only_a_room_on_what_their_link_shares).
+    "projects:guest_room",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 
@@ -152,7 +155,8 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     # Play all's mix, made (its file and its captions have addresses).
     mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
     mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
-    return {"take": take, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    room = rooms.room_open(take=take, user=reviewer)  # a review room on the take
+    return {"take": take, "room": room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -186,6 +190,13 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:comment_update", args=[comment.pk])),
         ("post", reverse("projects:comment_rerender", args=[comment.pk])),
         ("post", reverse("projects:comment_reply", args=[comment.pk])),
+        # A review room on the take: opening one, the room, the presenter's events, taking the lead, ending it.
+        ("post", reverse("projects:room_open", args=[take.pk])),
+        ("get", reverse("projects:review_room", args=[o["room"].pk])),
+        ("post", reverse("projects:room_state", args=[o["room"].pk])),
+        ("post", reverse("projects:room_lead", args=[o["room"].pk])),
+        ("post", reverse("projects:room_take", args=[o["room"].pk])),
+        ("post", reverse("projects:room_close", args=[o["room"].pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_cut_captions", args=[project.pk])),
@@ -358,6 +369,9 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
     assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    room = objects["room"]
+    room.refresh_from_db()
+    assert room.is_open and room.presenter == room.opened_by and room.seq == 0
     assert list(project.fields.values_list("name", "choices")) == [("Shot type", ["Wide"])]
     assert project.scenes.get().field_values == {str(objects["field"].pk): "Wide"}
     assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY

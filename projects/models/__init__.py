@@ -25,6 +25,7 @@ from .review import (  # noqa: F401
     RenderDigest,
     ReviewDecision,
     ReviewLink,
+    ReviewRoom,
     SceneStatus,
     format_timecode,
     hash_token,
