@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0039_bulk_fields_revisions'),
+        ('projects', '0040_review_rooms'),
     ]
 
     operations = [
