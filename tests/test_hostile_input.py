@@ -233,9 +233,9 @@ FORMS = [
     Form("comment_in_room", "post", "/takes/{take}/comments/", "reviewer", ("room",), {"body": "Nice.", "at": ""}),
     Form("guest_comment_in_room", "post", "/review/{token}/takes/{take}/comments/", "guest", ("room",),
          {"body": "Nice.", "at": ""}),
-    # The presenter's player moved (a review room on the take).
-    Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing"),
-         {"seq": "1", "position": "0.5", "playing": "1"}),
+    # The presenter's player moved, or their drawing on the paused frame changed (a review room on the take).
+    Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing", "drawing"),
+         {"seq": "1", "position": "0.5", "playing": "0"}),
     Form("room_take", "post", "/rooms/{room}/take/", "reviewer", ("take",)),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),

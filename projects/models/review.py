@@ -355,6 +355,8 @@ class ReviewRoom(models.Model):
     position = models.FloatField(default=0.0, help_text="Seconds into the take at updated_at")
     playing = models.BooleanField(default=False)
     seq = models.PositiveIntegerField(default=0)
+    drawing = models.JSONField(default=list, blank=True,
+                               help_text="The presenter's drawing over the paused frame (projects/review/drawing.py)")
     updated_at = models.DateTimeField(default=timezone.now)
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)

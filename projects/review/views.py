@@ -1,7 +1,6 @@
 """Review pages: a take with its time-coded comments and decisions, side-by-side
 compare, the approved cut, the activity feed and notification settings."""
 
-import json
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -42,9 +41,7 @@ def _review_context(take, membership, **extra):
 
 
 def _page_context(request, take, membership, **extra):
-    """The whole page's: with the teammates a comment may @mention, suggested as one types."""
-    members = selectors.mention_members_for(team=membership.team, user=request.user)
-    return _review_context(take, membership, mention_members_json=json.dumps(members), **extra)
+    return selectors.take_review_page_for(take=take, membership=membership, user=request.user, **extra)
 
 
 def _comments_partial(request, take, membership, **extra):

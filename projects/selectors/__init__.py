@@ -35,6 +35,7 @@ from projects.selectors.review import (
     cut_for,
     reviewable_takes,
     take_review_for,
+    take_review_page_for,
 )
 from projects.selectors.sound import (
     LineSound,
@@ -116,6 +117,7 @@ __all__ = [
     "scene_dialogue_for",
     "scene_panel_for",
     "take_review_for",
+    "take_review_page_for",
     "trash_batch_for",
     "trash_for",
     "team_members_for",

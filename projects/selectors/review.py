@@ -3,6 +3,7 @@ the approved cut and the activity feed."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS, Activity, Project, ReviewRoom, Scene
 from projects.review import playall
 from projects.review import services as review
+from projects.selectors.teams import mention_members_for
 
 
 def reviewable_takes(*, scene: Scene) -> QuerySet[Render]:
@@ -55,6 +57,14 @@ def take_review_for(*, take: Render) -> TakeReview:
                     .order_by("position", "pk").first()),
         open_room=ReviewRoom.objects.filter(take=take, closed_at__isnull=True).first(),
     )
+
+
+def take_review_page_for(*, take: Render, membership, user, **extra) -> dict:
+    """The take's review page, whole (the take's own page, a review room on it): its read model, the reader's
+    membership and the teammates a comment may @mention, suggested as one types; `extra` on top."""
+    members = mention_members_for(team=membership.team, user=user)
+    return {**take_review_for(take=take).as_context(), "membership": membership,
+            "mention_members_json": json.dumps(members), **extra}
 
 
 @dataclass

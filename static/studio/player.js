@@ -359,6 +359,12 @@
     var input = box.querySelector("[data-comment-form] [data-drawing-input]");
     var draft = [], current = null, drawing = false, hover = null, tool = "pen", color = PALETTE[0][0];
     var parsed = new WeakMap();
+    // In a review room, the presenter's drawing as room.js is told it (shown over a follower's paused frame).
+    var room = [];
+    document.addEventListener("roomDrawing", function (event) {
+      room = (event.detail && event.detail.shapes) || [];
+      render();
+    });
     if (input && input.value) {
       try { draft = JSON.parse(input.value) || []; } catch (e) { draft = []; }
     }
@@ -387,6 +393,8 @@
       } else if (drawing || draft.length) {
         shapes = draft.concat(current ? [current] : []);
       } else {
+        shapes = room.slice();
+        if (room.length) shown.push("room");
         var t = player.time(), frame = 1 / player.fps();
         box.querySelectorAll("[data-drawing]").forEach(function (el) {
           var at = parseFloat(el.dataset.drawingAt), until = parseFloat(el.dataset.drawingUntil);
@@ -441,6 +449,8 @@
 
     function sync() {
       input.value = draft.length ? JSON.stringify(draft) : "";
+      // A review room's presenter shows the drawing to the room (room.js sends it).
+      box.dispatchEvent(new CustomEvent("drawingChanged", {bubbles: true, detail: {drawing: input.value}}));
       count.textContent = draft.length ? interpolate(ngettext("%s shape with this comment", "%s shapes with this comment", draft.length), [draft.length]) : "";
       render();
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0040_review_rooms'),
+        ('projects', '0041_review_room_drawing'),
     ]
 
     operations = [
