@@ -243,7 +243,8 @@ TEAM_PAGES_ENGLISH = {
     "characters": ("Reusable looks for your scenes", "Name or description", "Real person", "Fictional",
                    "New character", "Who is this?", "Add character", "Recorded in the character's log",
                    "The person (their own account)", "Reference images (1 to 4)", "Reference video (optional)",
-                   "I declare this character depicts no real person", "Looks, wardrobe, manner"),
+                   "I declare this character depicts no real person", "Looks, wardrobe, manner",
+                   "A real person (their likeness)", "Name"),
     "likeness": ("My likeness", "Characters that depict you", "In Équipage du port"),
     "members": ("Member", "Change role", "Remove", "no cap", "Save cap", "Monthly budget", "committed in",
                 "no monthly limit", "Paid takes that would spend", "Team monthly budget (US$)", "Save team budget",
@@ -251,7 +252,8 @@ TEAM_PAGES_ENGLISH = {
                 "Role of", "Monthly cap of", "Role"),
 }
 TEAM_PAGES_FRENCH = {
-    "characters": ("Nouveau personnage", "Personne réelle", "Ajouter le personnage", "Images de référence (1 à 4)"),
+    "characters": ("Nouveau personnage", "Personne réelle", "Ajouter le personnage", "Images de référence (1 à 4)",
+                   "Une personne réelle (son image)", "Nom"),
     "likeness": ("Mon image", "Dans Équipage du port"),
     "members": ("Changer le rôle", "Budget mensuel", "Enregistrer le budget de l’équipe", "Inviter quelqu’un",
                 "Entraînement d’IA", "Rôle"),

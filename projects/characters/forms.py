@@ -40,7 +40,7 @@ class PersonChoiceField(forms.ModelChoiceField):
 class CharacterForm(RefuseControlCharacters, forms.Form):
     """A new library character. The kind decides which of `person` / `declares_fictional` applies."""
 
-    name = forms.CharField(max_length=80, error_messages={"required": gettext_lazy("Give the character a name.")})
+    name = forms.CharField(max_length=80, label=gettext_lazy("Name"), error_messages={"required": gettext_lazy("Give the character a name.")})
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                   help_text=gettext_lazy("Looks, wardrobe, manner: woven into prompts that mention them."))
     kind = forms.ChoiceField(choices=CharacterKind.choices, widget=forms.RadioSelect,
