@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from projects.models import FieldKind, Project, ProjectField
+from django.http import QueryDict
+
+from projects.models import FieldKind, Project, ProjectField, Scene
+from projects.models.fields import FieldValue
 from projects.storyboard.fields import field_filter_key, value_text
 
 FRAME_FIELDS = 3  # values a frame shows (the panel has them all); the board stays light at 200 scenes
@@ -35,7 +39,8 @@ class FieldRow:
 
     @property
     def choices(self) -> list[str]:
-        return self.field.choices
+        choices: list[str] = self.field.choices  # a JSON list, of strings as services.field_create keeps it
+        return choices
 
     @property
     def kind(self) -> str:
@@ -56,9 +61,9 @@ def project_fields(*, project: Project) -> list[ProjectField]:
     return list(ProjectField.objects.filter(project=project))
 
 
-def shown_values(fields: list[ProjectField], values: dict) -> list[FieldShown]:
+def shown_values(fields: list[ProjectField], values: Mapping[str, FieldValue] | None) -> list[FieldShown]:
     """A scene's values in the project's order of fields, the empty ones left out."""
-    shown = []
+    shown: list[FieldShown] = []
     for field in fields:
         text = value_text(field, (values or {}).get(field.key))
         if text:
@@ -66,18 +71,19 @@ def shown_values(fields: list[ProjectField], values: dict) -> list[FieldShown]:
     return shown
 
 
-def scene_field_rows(*, fields: list[ProjectField], scene, typed: dict | None = None) -> list[FieldRow]:
+def scene_field_rows(*, fields: list[ProjectField], scene: Scene,
+                     typed: Mapping[str, str] | None = None) -> list[FieldRow]:
     values = scene.field_values or {}
-    rows = []
+    rows: list[FieldRow] = []
     for field in fields:
         stored = value_text(field, values.get(field.key))
         rows.append(FieldRow(field=field, value=typed.get(field.key, stored) if typed else stored, base=stored))
     return rows
 
 
-def board_filters(*, fields: list[ProjectField], query) -> list[BoardFilter]:
+def board_filters(*, fields: list[ProjectField], query: QueryDict) -> list[BoardFilter]:
     """The board's ?shot_type=Wide: one filter for each field named in the query (unknown names ignored)."""
-    filters = []
+    filters: list[BoardFilter] = []
     for field in fields:
         wanted = " ".join(str(query.get(field_filter_key(field.name), "")).split())
         if wanted:
@@ -85,7 +91,7 @@ def board_filters(*, fields: list[ProjectField], query) -> list[BoardFilter]:
     return filters
 
 
-def frame_matches(filters: list[BoardFilter], values: dict) -> bool:
+def frame_matches(filters: list[BoardFilter], values: Mapping[str, FieldValue] | None) -> bool:
     for board_filter in filters:
         value = (values or {}).get(board_filter.field.key)
         held = value if isinstance(value, list) else [value] if value else []

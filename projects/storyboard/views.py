@@ -20,12 +20,12 @@ from generation.renders.forms import RenderForm
 from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
-from projects.access import get_project_for, get_scene_for, require
+from projects.access import AuthedRequest, get_project_for, get_scene_for, require
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
-from projects.models import BoardView, Character
+from projects.models import BoardView, Character, Membership, Project, Scene
 from projects.models.storyboard import SIZE_CHOICES
 from projects.review import services as review
 from projects.storyboard import fields, services, trash
@@ -58,7 +58,8 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def board_context(request, project, membership, *, scene=None, **extra):
+def board_context(request: AuthedRequest, project: Project, membership: Membership, *, scene: Scene | None = None,
+                  **extra: object) -> dict[str, object]:
     """The board page: frames, totals, the add form and, given a scene, its side panel."""
     board = selectors.board_for(project=project, user=request.user)
     own_fields = board.fields
@@ -107,7 +108,7 @@ def _panel_context(scene, membership, *, frames=None, own_fields=None, **extra):
             "render_form": RenderForm(team=scene.project.team), "field_rows": field_rows, **dialogue, **extra}
 
 
-def _panel(request, scene, membership, **extra):
+def _panel(request: AuthedRequest, scene: Scene, membership: Membership, **extra: object) -> HttpResponse:
     """The side panel, with its frame and the totals swapped out of band."""
     context = _panel_context(scene, membership, **extra)
     context["totals"] = selectors.board_totals(project=scene.project)
