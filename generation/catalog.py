@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.facts import facts_for
 from generation.providers.openai_videos import declared_fields_problems
+from projects import money
 from projects.audit import audit_record, changes
 from projects.inputs import parse_id
 from projects.models import AuditAction
@@ -472,7 +473,7 @@ def prices_in_order(model: CatalogModel) -> list[tuple[str, float]]:
 
 def _dollars(price: Decimal) -> str:
     """$0.40, or every decimal of a finer price ($0.0125)."""
-    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
+    return money.usd(price, 2 if price == price.quantize(Decimal("0.01")) else None)
 
 
 def catalog_entries(connection: ProviderConnection) -> list[Entry]:

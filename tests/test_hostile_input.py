@@ -227,7 +227,7 @@ FORMS = [
     Form("character_consent", "post", "/characters/{character}/consent/", "editor",
          ("scope", "projects", "providers", "expires_on", "covers_voice"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
-    Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
+    Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies", "language")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
          ("body", "at", "until", "shared", "drawing", "room"), {"body": "Nice.", "at": "0.5"}),
     # Made in a review room without a moment: the room's id picks the moment.
@@ -735,6 +735,7 @@ NO_INPUT = {
     # The sound's files and removals: their only input is the ids in the path.
     "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
     "projects:character_voice_sample_remove", "projects:character_voice_sample_file",
+    "javascript_catalog",  # Django's JavaScriptCatalog: the page's language is all it reads
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
 DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}

@@ -77,11 +77,11 @@ def _render_upload_to(render: Render, filename: str) -> str:
 class ProvenanceState(models.TextChoices):
     # The words a chip shows. Only an operator-configured anchor earns "Trusted"; the
     # studio's own local CA is a root it made itself (generation/provenance/credentials.py).
-    TRUSTED = "trusted", "Trusted"
-    STUDIO = "studio", "Signed by this studio"
-    VALID = "valid", "Intact, unknown signer"
-    INVALID = "invalid", "Tampered or broken"
-    NONE = "none", "No credentials"
+    TRUSTED = "trusted", _("Trusted")
+    STUDIO = "studio", _("Signed by this studio")
+    VALID = "valid", _("Intact, unknown signer")
+    INVALID = "invalid", _("Tampered or broken")
+    NONE = "none", _("No credentials")
 
 
 class VerdictFingerprint(models.Model):
@@ -380,7 +380,7 @@ class Render(models.Model):
 
     @property
     def provenance_label(self) -> str:
-        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
+        return str(ProvenanceState(self.provenance_state).label) if self.provenance_state else ""
 
     @property
     def is_watchable(self) -> bool:

@@ -10,6 +10,7 @@ from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
 from generation.renders.extension import extend_options as options_for_extending
+from projects import money
 from projects.form_errors import error_text
 
 register = template.Library()
@@ -66,7 +67,7 @@ def delivery_summary(take) -> str:
 def signed_money(amount) -> str:
     """A cost difference as "+$0.80", "−$1.20" or "$0.00"."""
     sign = "+" if amount > 0 else "−" if amount < 0 else ""
-    return f"{sign}${abs(amount):.2f}"
+    return f"{sign}{money.usd(abs(amount))}"
 
 
 @register.simple_tag

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from projects import money
 from projects.form_errors import error_text
 from projects.inputs import RefuseControlCharacters, parse_id
 from projects.models import AUDIT_AREAS, AuditEntry
@@ -272,7 +273,7 @@ def _dollars(price) -> str:
         price = Decimal(str(price))
     except InvalidOperation:
         return str(price)
-    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
+    return money.usd(price, 2 if price == price.quantize(Decimal("0.01")) else None)
 
 
 def _when(value: str) -> str:

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from projects.models.characters import Character
 
 SIZE_CHOICES = [
-    ("1280x720", "1280×720 landscape (720p)"),
-    ("720x1280", "720×1280 portrait (720p)"),
-    ("1920x1080", "1920×1080 landscape (1080p)"),
-    ("1080x1920", "1080×1920 portrait (1080p)"),
-    ("1024x1024", "1024×1024 square"),
+    ("1280x720", _("1280×720 landscape (720p)")),
+    ("720x1280", _("720×1280 portrait (720p)")),
+    ("1920x1080", _("1920×1080 landscape (1080p)")),
+    ("1080x1920", _("1080×1920 portrait (1080p)")),
+    ("1024x1024", _("1024×1024 square")),
 ]
 # Scene fields a take's recipe is made from: editing one after approval makes the approval stale.
 # (The cast is whoever the prompt @mentions, so a cast change is a prompt change; "dialogue" is the

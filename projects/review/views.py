@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -30,7 +31,8 @@ from projects.inputs import id_or_404, parse_id, search_problem
 from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
 from projects.review import playall, rooms
 from projects.review import services as review
-from projects.review.forms import NotificationPreferenceForm
+from projects.review.forms import LanguageForm, NotificationPreferenceForm
+from projects.teams.language import preference_set_language, stored_language
 
 REVIEW = "projects/take_review.html"
 
@@ -279,8 +281,12 @@ def project_activity(request, pk):
 def notification_settings(request):
     prefs = notifications.preferences_for(request.user)
     form = NotificationPreferenceForm(request.POST or None, instance=prefs)
-    if request.method == "POST" and form.is_valid():
+    language_form = LanguageForm(request.POST or None, initial={"language": stored_language(request.user)})
+    if request.method == "POST" and form.is_valid() and language_form.is_valid():
         form.save()
-        messages.success(request, "Notification settings saved.")
+        language = preference_set_language(request=request, language=language_form.cleaned_data["language"])
+        # The confirmation already speaks the language just chosen.
+        translation.activate(language or translation.get_language_from_request(request))
+        messages.success(request, _("Settings saved."))
         return redirect("projects:notification_settings")
-    return render(request, "projects/notification_settings.html", {"form": form})
+    return render(request, "projects/notification_settings.html", {"form": form, "language_form": language_form})

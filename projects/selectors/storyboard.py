@@ -155,7 +155,7 @@ class Frame(_Drawn):
 
     @property
     def provenance_label(self) -> str:
-        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
+        return str(ProvenanceState(self.provenance_state).label) if self.provenance_state else ""
 
     @property
     def scene_id(self) -> int:

@@ -27,7 +27,9 @@ class ProjectForm(RefuseControlCharacters, forms.ModelForm):
         model = Project
         fields = ["name", "description", "default_size", "default_duration"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"default_duration": "Default duration (seconds)"}
+        labels = {"name": gettext_lazy("Name"), "description": gettext_lazy("Description"),
+                  "default_size": gettext_lazy("Default size"),
+                  "default_duration": gettext_lazy("Default duration (seconds)")}
 
 
 class ProjectBudgetForm(RefuseControlCharacters, forms.ModelForm):
@@ -67,14 +69,14 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
 
 class SceneForm(RefuseControlCharacters, forms.ModelForm):
     duration = forms.IntegerField(
-        min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label="Duration (seconds)",
+        min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label=gettext_lazy("Duration (seconds)"),
         error_messages={
             "min_value": f"A scene lasts at least {MIN_SCENE_SECONDS} second.",
             "max_value": f"A scene lasts at most {MAX_SCENE_SECONDS} seconds; split longer action into more scenes.",
         },
     )
     size = forms.ChoiceField(
-        choices=SIZE_CHOICES,
+        choices=SIZE_CHOICES, label=gettext_lazy("Size"),
         error_messages={"invalid_choice": "Unknown frame size “%(value)s”: pick one from the list."},
     )
 
@@ -83,9 +85,10 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
         fields = ["title", "prompt", "duration", "size", "camera_notes"]
         widgets = {
             "prompt": forms.Textarea(attrs={"rows": 4}),
-            "camera_notes": forms.TextInput(attrs={"placeholder": "e.g. slow push-in, low angle"}),
+            "camera_notes": forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. slow push-in, low angle")}),
         }
-        labels = {"camera_notes": "Camera / shot notes"}
+        labels = {"title": gettext_lazy("Title"), "prompt": gettext_lazy("Prompt"),
+                  "camera_notes": gettext_lazy("Camera / shot notes")}
         error_messages = {"prompt": {"required": "Describe what happens in the scene."},
                           "title": {"required": "Give the scene a title."}}
 

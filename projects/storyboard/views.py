@@ -316,10 +316,12 @@ def scene_edit(request, pk):
         form.is_valid()
         clashes = [(form[name].label,
                     getattr(theirs, name), form.data.get(name, "")) for name in conflict.fields]
-        return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes, status=409)
+        clash_labels = ", ".join(str(label).lower() for label, _theirs, _yours in clashes)
+        return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes,
+                       clash_labels=clash_labels, status=409)
     if wants_fragment(request):
         return _panel(request, scene, membership, saved=True)
-    messages.success(request, f"Saved scene {scene.number}.")
+    messages.success(request, gettext("Saved scene %(number)s.") % {"number": scene.number})
     return redirect(_panel_url(scene))
 
 
