@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import (
@@ -24,6 +25,7 @@ from django.db.models import (
     Q,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import Coalesce, Substr
 from django.urls import reverse
@@ -162,6 +164,7 @@ class Totals:
     spend: Decimal
     budget: Decimal | None
     unconfirmed: Decimal = Decimal(0)  # of `spend`: takes that may have been billed, none confirmed
+    trash_count: int = 0  # when asked for (board_totals(with_trash=True))
 
     @property
     def runtime(self) -> str:
@@ -186,9 +189,51 @@ class TakeState:
 @dataclass
 class Board:
     project: Project
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)  # the first page of them (BoardPage)
     totals: Totals | None = None
     trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
+    page: BoardPage | None = None
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """What the board's filter form asks: words in a scene (title, action, camera notes, dialogue),
+    a frame status (a STATUS_LABELS key) and a cast member (a character's id)."""
+
+    q: str = ""
+    status: str = ""
+    cast: int | None = None
+
+    @classmethod
+    def from_query(cls, data) -> BoardFilter:
+        """From a request's GET (or POST): anything it does not understand is left out, never an error."""
+        status = data.get("status", "")
+        cast = data.get("cast", "")
+        return cls(q=" ".join(str(data.get("q", "")).split())[:200],
+                   status=status if status in STATUS_LABELS else "",
+                   cast=int(cast) if cast.isascii() and cast.isdigit() and len(cast) < 12 else None)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.cast)
+
+    @property
+    def query(self) -> str:
+        """The filter as the next page's address carries it ("" when none)."""
+        return urlencode({k: v for k, v in (("q", self.q), ("status", self.status), ("cast", self.cast or "")) if v})
+
+
+NO_FILTER = BoardFilter()
+
+
+@dataclass
+class BoardPage:
+    """Frames of the board from a position on, as many as one page holds, and where the next page starts."""
+
+    frames: list[Frame]
+    filters: BoardFilter
+    next_after: int | None  # the position the next page starts after; None: this was the last page
+    matching: int | None = None  # scenes the filter found (None when the status filter must read the takes)
 
 
 @dataclass
@@ -201,17 +246,64 @@ class ScenePanel:
     continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
-def board_for(*, project: Project, user=None) -> Board:
-    """Every frame of the project in the stored order, and the totals above them."""
-    # How many scenes wait in the trash rides on the frames' own query (one uncorrelated subquery, run
-    # once); a board with no frames left asks on its own.
-    in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
-                .annotate(n=Count("pk")).values("n"))
-    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)))
-    trash_count = frames[0].scene.trash_count if frames else \
-        Scene.all_objects.in_trash().filter(project=project).count()
-    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
-                 trash_count=trash_count)
+def board_for(*, project: Project, user=None, filters: BoardFilter = NO_FILTER) -> Board:
+    """The board's first page of frames (the rest load as they scroll into view) and the totals of them all."""
+    page = board_page_for(project=project, filters=filters)
+    totals = board_totals(project=project, with_trash=True)
+    return Board(project=project, frames=page.frames, totals=totals, page=page, trash_count=totals.trash_count)
+
+
+def board_page_for(*, project: Project, after: int | None = None, filters: BoardFilter = NO_FILTER,
+                   size: int | None = None) -> BoardPage:
+    """One page of frames by position: those after `after` (a position) that the filter keeps.
+
+    The scenes' own columns filter in the database; a frame's status is drawn from its takes, so the status
+    filter reads candidates a chunk at a time until the page is full: the cost follows the page, not the board."""
+    size = size or settings.BOARD_PAGE_SIZE
+    scenes = _filtered(project, filters)
+    matching = None if filters.status else (scenes.count() if filters.active else None)
+    if after is not None:
+        scenes = scenes.filter(position__gt=after)
+    scenes = scenes.order_by("position", "pk")
+    frames: list[Frame] = []
+    chunk = size if not filters.status else max(size, 100)
+    # The board's first page holds the neighbours its frames follow (the one read beyond it among them).
+    whole = after is None and not filters.active
+    while True:
+        # One more than the chunk: whether a page follows, without a query of its own.
+        read = _frames(project, project.scenes.filter(pk__in=scenes.values("pk")[:chunk + 1]), whole=whole)
+        for frame in read[:chunk]:
+            if not filters.status or frame.status == filters.status:
+                frames.append(frame)
+            if len(frames) == size:
+                more = frame is not read[-1]
+                return BoardPage(frames=frames, filters=filters, matching=matching,
+                                 next_after=frame.scene.position if more else None)
+        if len(read) <= chunk:
+            return BoardPage(frames=frames, filters=filters, matching=matching, next_after=None)
+        scenes = scenes.filter(position__gt=read[chunk - 1].scene.position)
+
+
+def board_scene_ids(*, project: Project, filters: BoardFilter = NO_FILTER) -> list[int]:
+    """Every scene the filter keeps, in board order: "Select all" reaches them, loaded on the page or not."""
+    if not filters.status:
+        return list(_filtered(project, filters).order_by("position", "pk").values_list("pk", flat=True))
+    return [f.scene_id for f in _frames(project, _filtered(project, filters), whole=False)
+            if f.status == filters.status]
+
+
+def _filtered(project: Project, filters: BoardFilter):
+    scenes = project.scenes.all()
+    if filters.q:
+        words = Q()
+        for word in filters.q.split()[:8]:
+            words &= (Q(title__icontains=word) | Q(prompt__icontains=word) | Q(camera_notes__icontains=word)
+                      | Exists(DialogueLine.objects.filter(scene=OuterRef("pk"), text__icontains=word)))
+        scenes = scenes.filter(words)
+    if filters.cast:
+        scenes = scenes.filter(Exists(Scene.cast.through.objects.filter(scene_id=OuterRef("pk"),
+                                                                        character_id=filters.cast)))
+    return scenes
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
@@ -224,27 +316,34 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
     return frames[0] if frames else None
 
 
-def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
-    """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
-    if frames is None:
-        rows = list(project.scenes.values_list("duration", "approved_take_id"))
-        project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
-        # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
-        unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
-                                            billing_unconfirmed=True).aggregate(total=Sum("cost"))["total"] \
-            or Decimal(0)
-    else:
-        rows = [(f.duration, f.scene.approved_take_id) for f in frames]
-        unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
-    return Totals(scenes=len(rows), runtime_seconds=sum(d for d, _ in rows),
-                  approved=sum(1 for _, approved in rows if approved),
-                  spend=project.render_spend, budget=project.budget, unconfirmed=unconfirmed)
+def board_totals(*, project: Project, frames: list[Frame] | None = None, with_trash: bool = False) -> Totals:
+    """Scenes, runtime, approved and committed spend of the whole board, in one query (the board's frames are
+    only its first page); `with_trash`: how many scenes wait in the trash rides along (Totals.trash_count)."""
+    del frames  # the totals are the board's, never a page's
+    scenes = Scene.objects.filter(project=OuterRef("pk")).order_by().values("project")
+    # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
+    unconfirmed = (Render.objects.filter(scene__project=OuterRef("pk"), scene__trashed_at__isnull=True,
+                                         billing_unconfirmed=True).order_by().values("scene__project")
+                   .annotate(total=Sum("cost")).values("total"))
+    trash = (Scene.all_objects.in_trash().filter(project=OuterRef("pk")).order_by().values("project")
+             .annotate(n=Count("pk")).values("n"))
+    row = Project.objects.filter(pk=project.pk).annotate(  # spend moves under us: read again
+        n=Coalesce(Subquery(scenes.annotate(n=Count("pk")).values("n")), 0),
+        runtime=Coalesce(Subquery(scenes.annotate(s=Sum("duration")).values("s")), 0),
+        approved=Coalesce(Subquery(scenes.annotate(a=Count("approved_take_id")).values("a")), 0),
+        unconfirmed=Subquery(unconfirmed), trash=Coalesce(Subquery(trash), 0) if with_trash else Value(0),
+    ).values("n", "runtime", "approved", "unconfirmed", "trash", "render_spend", "budget").get()
+    return Totals(scenes=row["n"], runtime_seconds=row["runtime"], approved=row["approved"],
+                  spend=row["render_spend"], budget=row["budget"], unconfirmed=row["unconfirmed"] or Decimal(0),
+                  trash_count=row["trash"])
 
 
-def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None) -> ScenePanel:
+def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None,
+                    total: int | None = None) -> ScenePanel:
     """One scene as its side panel shows it: the frame, every take (newest first) and the cast library.
 
-    `frames`: the board's frames, when the page draws the board around the panel anyway.
+    `frames`: the board's frames, when the page draws the board around the panel anyway; `total`: how many
+    scenes the board holds, when the caller counted them.
     """
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
@@ -265,7 +364,7 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
     # Its neighbours, for "starts from the scene before" and "ends on the scene after".
-    total = len(frames) if frames else project.scenes.count()  # the whole board, when drawn around it
+    total = total if total is not None else project.scenes.count()
     neighbours = (scene.position > 0, scene.position + 1 < total)
     return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()),
                       continuity=continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=neighbours))

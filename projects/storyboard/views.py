@@ -55,17 +55,20 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def board_context(request, project, membership, *, scene=None, **extra):
-    """The board page: frames, totals, the add form and, given a scene, its side panel."""
-    board = selectors.board_for(project=project, user=request.user)
-    panel = _panel_context(scene, membership, frames=board.frames, **extra) if scene is not None else {}
+def board_context(request, project, membership, *, scene=None, filters=None, **extra):
+    """The board page: its first page of frames, totals, the add form and, given a scene, its side panel."""
+    filters = filters if filters is not None else selectors.BoardFilter.from_query(request.GET)
+    board = selectors.board_for(project=project, user=request.user, filters=filters)
+    panel = _panel_context(scene, membership, frames=board.frames, total=board.totals.scenes, **extra) \
+        if scene is not None else {}
     # With a scene open, its panel read the team's library already: the @mention names come from it.
-    names = ([c.name for c in panel["library"]] if panel
-             else list(project.team.characters.values_list("name", flat=True)))
+    cast = ([(c.pk, c.name) for c in panel["library"]] if panel
+            else list(project.team.characters.order_by("name").values_list("pk", "name")))
     context = {
-        "project": project, "membership": membership, "board": board, "frames": board.frames,
+        "project": project, "membership": membership, "board": board, "frames": board.frames, "page": board.page,
+        "filters": filters, "cast_choices": cast, "status_choices": selectors.STATUS_LABELS.items(),
         "totals": board.totals, "trash_count": board.trash_count, "view": selectors.board_view_for(user=request.user),
-        "character_names_json": json.dumps(names),
+        "character_names_json": json.dumps([name for _, name in cast]),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "budget_form": ProjectBudgetForm(instance=project), "policy_form": ProjectPolicyForm(project=project),
         **presence_context(project.pk), **extra,
@@ -85,8 +88,8 @@ def trashed_response(request, project, membership, trashed):
     return push_url(render(request, STORYBOARD + "#board-response", context), board_url(project, undo=trashed))
 
 
-def _panel_context(scene, membership, *, frames=None, **extra):
-    panel = selectors.scene_panel_for(scene=scene, frames=frames)
+def _panel_context(scene, membership, *, frames=None, total=None, **extra):
+    panel = selectors.scene_panel_for(scene=scene, frames=frames, total=total)
     scene = panel.scene
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
     dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
@@ -134,6 +137,24 @@ def board_view(request, pk):
 
 
 @login_required
+def board_page(request, pk):
+    """Frames by position, as the board's list scrolls or its filter changes; loaded alone, the board from there."""
+    project, membership = get_project_for(request.user, pk)
+    filters = selectors.BoardFilter.from_query(request.GET)
+    after = request.GET.get("after", "")
+    after = int(after) if after.isascii() and after.isdigit() and len(after) < 10 else None
+    if not wants_fragment(request):
+        context = board_context(request, project, membership, filters=filters)
+        context["page"] = selectors.board_page_for(project=project, after=after, filters=filters)
+        return render(request, STORYBOARD, {**context, "frames": context["page"].frames})
+    page = selectors.board_page_for(project=project, after=after, filters=filters)
+    context = {"project": project, "membership": membership, "page": page, "frames": page.frames,
+               "filters": filters, "later": after is not None,
+               "totals": selectors.board_totals(project=project) if after is None else None}
+    return render(request, STORYBOARD + ("#board-page" if after is not None else "#board-frames"), context)
+
+
+@login_required
 def scene_panel(request, pk, scene_pk):
     """A scene opened in the side panel; loaded directly it is the board with the panel open."""
     scene, membership = get_scene_for(request.user, scene_pk)
@@ -152,7 +173,11 @@ def scene_order(request, pk):
     require(membership, "edit")
     status, message = 200, None
     try:
-        services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
+        if request.POST.get("move"):  # one frame dropped next to another: the rest need not be loaded
+            services.scene_move_next_to(project=project, user=request.user, scene_id=request.POST["move"],
+                                        after_id=request.POST.get("after"), before_id=request.POST.get("before"))
+        else:
+            services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
     except services.StaleOrder as exc:
         status, message = 409, " ".join(exc.messages)
     except ValidationError as exc:
@@ -161,7 +186,8 @@ def scene_order(request, pk):
         if message:
             messages.error(request, message)
         return redirect("projects:project_detail", pk=project.pk)
-    context = board_context(request, project, membership, board_message=message)
+    context = board_context(request, project, membership, board_message=message,
+                            filters=selectors.BoardFilter.from_query(request.POST))
     return render(request, STORYBOARD + "#order-response", context, status=status)
 
 
@@ -172,6 +198,9 @@ def scene_bulk(request, pk):
     project, membership = get_project_for(request.user, pk)
     require(membership, "edit")
     action, ids = request.POST.get("action"), request.POST.getlist("scene")
+    if request.POST.get("all"):  # "Select all N scenes": the server's ids, loaded on the page or not
+        filters = selectors.BoardFilter.from_query(request.POST)
+        ids = [str(i) for i in selectors.board_scene_ids(project=project, filters=filters)]
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
