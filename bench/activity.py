@@ -56,25 +56,7 @@ def setup_django(tmp: Path) -> str:
         url, drop = database.throwaway_postgres(given)
         atexit.register(drop)
         which = f"PostgreSQL (throwaway database on {urlsplit(given).hostname})"
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "studio_site.settings",
-        "DATA_DIR": str(tmp / "data"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "C2PA_DIR": str(tmp / "c2pa"),
-        "DATABASE_URL": url,
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "DEBUG": "false",
-    })
-    database.migrate()
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # The Client talks to no server: plain static URLs (no collectstatic manifest) and any host.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.SECURE_SSL_REDIRECT = False
+    database.setup_in_process(tmp, url)
     return which
 
 

@@ -43,25 +43,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def setup_django(tmp: Path) -> None:
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "studio_site.settings",
-        "DATA_DIR": str(tmp / "data"),
-        "MEDIA_ROOT": str(tmp / "media"),
-        "C2PA_DIR": str(tmp / "c2pa"),
-        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-        "DEBUG": "false",
-    })
-    database.migrate()
-    import django
-    from django.conf import settings
-
-    django.setup()
-    # The Client talks to no server: plain static URLs (no collectstatic manifest) and any host.
-    settings.STORAGES = {**settings.STORAGES,
-                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-    settings.ALLOWED_HOSTS = ["*"]
-    settings.SECURE_SSL_REDIRECT = False
+    database.setup_in_process(tmp, f"sqlite:///{tmp / 'bench.sqlite3'}")
 
 
 def measure(client, url: str, runs: int, **headers) -> dict:

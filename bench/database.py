@@ -35,6 +35,29 @@ def migrate(env: dict | None = None) -> None:
         raise SystemExit(f"migrate failed:\n{done.stdout}{done.stderr}")
 
 
+def setup_in_process(tmp: Path, url: str) -> None:
+    """Settings for a bench that asks pages through Django's test Client in this process (no server):
+    the database at `url`, migrated, plain static URLs (no collectstatic manifest) and any host."""
+    os.environ.update({
+        "DJANGO_SETTINGS_MODULE": "studio_site.settings",
+        "DATA_DIR": str(tmp / "data"),
+        "MEDIA_ROOT": str(tmp / "media"),
+        "C2PA_DIR": str(tmp / "c2pa"),
+        "DATABASE_URL": url,
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        "DEBUG": "false",
+    })
+    migrate()
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.STORAGES = {**settings.STORAGES,
+                         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.SECURE_SSL_REDIRECT = False
+
+
 def throwaway_postgres(url: str) -> tuple[str, Callable[[], None]]:
     """Create a fresh database next to the one DATABASE_URL names; returns (url, drop)."""
     import psycopg

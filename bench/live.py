@@ -134,6 +134,9 @@ def setup_django(tmp: Path, redis_url: str) -> None:
         "DATA_DIR": str(tmp / "data"),
         "MEDIA_ROOT": str(tmp / "media"),
         "C2PA_DIR": str(tmp / "c2pa"),
+        # The server runs as in production (DEBUG off): its pages name static files by their hashed
+        # names, so it needs its own collected copy (a fresh clone has none).
+        "STATIC_ROOT": str(tmp / "static"),
         "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{tmp / 'bench.sqlite3'}",
         "LOG_LEVEL": "WARNING",
         "DEBUG": "false",
@@ -145,6 +148,9 @@ def setup_django(tmp: Path, redis_url: str) -> None:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def start_redis(tmp: Path) -> tuple[str, Path | None]:

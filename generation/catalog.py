@@ -344,6 +344,9 @@ def declaration_problems(model: CatalogModel) -> list[str]:
     if model.end_frame and not facts.sends_end_frame:
         problems.append(gettext("%(provider)s requests carry no end frame: this model cannot declare one.")
                         % {"provider": ConnectionKind(model.kind).label})
+    if model.shot_timing and not facts.sends_shots:
+        problems.append(gettext("%(provider)s requests carry no shot list: this model cannot declare several "
+                                "shots in one take.") % {"provider": ConnectionKind(model.kind).label})
     if model.extend_seconds and not facts.extends:
         problems.append(gettext("%(provider)s cannot extend a take: this model cannot declare extension lengths.")
                         % {"provider": ConnectionKind(model.kind).label})
@@ -551,7 +554,8 @@ def _logged_fields(entry: CatalogModel) -> dict:
     (whether native characters go, the constant extra fields the connections page shows)."""
     schema = entry.input_schema or {}
     return {**{name: getattr(entry, name) for name in EDITABLE},
-            "native_characters": "characters" in schema, "extra_fields": dict(schema.get("extra") or {})}
+            "native_characters": "characters" in schema, "extra_fields": dict(schema.get("extra") or {}),
+            "storyboard_field": schema.get("storyboard", "")}
 
 
 def _entry_label(entry: CatalogModel, connection: ProviderConnection) -> str:
@@ -568,8 +572,9 @@ def _copy_of(shipped: CatalogModel, connection: ProviderConnection) -> CatalogMo
 
 def _with_declared(schema: dict, declared: dict) -> dict:
     """`schema` with its OpenAI-format declared fields replaced by `declared`, checked like registration."""
-    kept = {k: v for k, v in (schema or {}).items() if k not in ("characters", "extra")}
+    kept = {k: v for k, v in (schema or {}).items() if k not in ("characters", "extra", "storyboard")}
     new = {**kept, **({"characters": "id[]"} if declared.get("characters") else {}),
+           **({"storyboard": declared["storyboard"]} if declared.get("storyboard") else {}),
            **({"extra": dict(declared["extra"])} if declared.get("extra") else {})}
     problems = declared_fields_problems(new)
     if problems:

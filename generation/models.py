@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models import BooleanField, Case, DecimalField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -104,6 +104,46 @@ def recorded_cost_expression():
 def spent_cost_expression():
     """What a take spent in SQL: its recorded cost plus any duplicate jobs its provider made for it."""
     return recorded_cost_expression() + F("duplicate_cost")
+
+
+MONEY = DecimalField(max_digits=14, decimal_places=4)
+
+
+def _share_of_group(expression):
+    # A part's share of its multi-shot take's figure (the lead's), by length (Render.cost_share).
+    return ExpressionWrapper(expression * F("cost_share"), output_field=MONEY)
+
+
+def attributed_cost_expression():
+    """A take's recorded cost as the spend pages attribute it: a part of a multi-shot take counts its share of
+    the group's recorded cost, which is its lead's (recorded once); any other take its own."""
+    lead = Coalesce("shot_group__lead__billed_cost", "shot_group__lead__cost")
+    return Case(When(shot_group__isnull=True, then=recorded_cost_expression()),
+                default=_share_of_group(lead), output_field=MONEY)
+
+
+def attributed_booked_expression():
+    """The catalog estimate a take was booked at, as the spend pages attribute it (a part: its share)."""
+    return Case(When(shot_group__isnull=True, then=F("cost")),
+                default=_share_of_group(F("shot_group__lead__cost")), output_field=MONEY)
+
+
+def attributed_estimate_expression():
+    """Of attributed_cost_expression, the part that is the catalog's estimate (no provider's figure)."""
+    return Case(When(shot_group__isnull=True, billed_cost__isnull=True, then=F("cost")),
+                When(shot_group__isnull=False, shot_group__lead__billed_cost__isnull=True,
+                     then=_share_of_group(F("shot_group__lead__cost"))),
+                default=Value(Decimal(0)), output_field=MONEY)
+
+
+def attributed_billed_expression():
+    """Of attributed_cost_expression, what a provider reported (None when it reported nothing)."""
+    return Case(When(shot_group__isnull=True, then=F("billed_cost")),
+                default=_share_of_group(F("shot_group__lead__billed_cost")), output_field=MONEY)
+
+
+# A take whose estimate went back to the budgets: its own flag, or for a part of a multi-shot take, its lead's.
+GIVEN_BACK = Q(cost_given_back=True) | Q(shot_group__lead__cost_given_back=True)
 
 
 # A take one may watch (on the board, in review, in compare, in the cut, through a guest link):
@@ -226,6 +266,15 @@ class Render(models.Model):
     # until then a sent take reads "Queued", not "Rendering 0%" (take_phase).
     provider_started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A part of a multi-shot take (ShotGroup): several scenes rendered as one provider job, cut back into
+    # one take per scene. The part with shot_index 0 (the group's lead) carries the job: its key, its
+    # status, and the whole group's cost, recorded once; every other part follows its status and costs 0.
+    # Spend pages attribute the group's cost to its parts by `cost_share` (their share of its length).
+    shot_group = models.ForeignKey("ShotGroup", on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="parts")
+    shot_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    cost_share = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True,
+                                     help_text="Of its multi-shot take's cost, the share attributed to this scene")
 
     objects = RenderQuerySet.as_manager()
 
@@ -239,6 +288,22 @@ class Render(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in TERMINAL
+
+    @property
+    def leads_group(self) -> bool:
+        """The part of a multi-shot take that carries its provider job (and its cost)."""
+        return self.shot_group_id is not None and self.shot_index == 0
+
+    @property
+    def follows_group(self) -> bool:
+        """A part of a multi-shot take other than its lead: it never reaches a provider itself."""
+        return self.shot_group_id is not None and self.shot_index != 0
+
+    @property
+    def request_recipe(self) -> dict:
+        """What this take's provider job asks for: its own recipe, or for a multi-shot take's lead, the whole
+        group's (every shot)."""
+        return self.shot_group.recipe if self.leads_group else self.recipe
 
     @property
     def phase(self) -> str | None:
@@ -359,8 +424,8 @@ class Render(models.Model):
 
     @property
     def can_remix(self) -> bool:
-        if self.status != Status.SUCCEEDED or self.connection_id is None:
-            return False
+        if self.status != Status.SUCCEEDED or self.connection_id is None or self.shot_group_id is not None:
+            return False  # a part of a multi-shot take is a cut of the provider's video, not a video it has
         if hasattr(self, "_remixable"):  # precomputed for a whole page (remixable_pairs)
             return (self.connection_id, self.model) in self._remixable
         # At call time: the catalog reads these models, so this module cannot import it at the top.
@@ -399,7 +464,31 @@ class Render(models.Model):
             if (self.status, self.progress, self.phase) != before:
                 # Leaving the provider's queue redraws the take's card too, not only its frame's chip.
                 self._publish_change(moved=self.status != before[0] or self.phase != before[2])
+            if self.leads_group and to != Status.SUCCEEDED:  # a finished group's parts finish one by one
+                self._parts_follow(changes)
         return bool(won)
+
+    # What every part of a multi-shot take shows of its lead's state (the job is the lead's alone).
+    FOLLOWED = ("progress", "error_message", "failure_code", "billing_unconfirmed", "submitted_at",
+                "provider_started_at", "running_seen_at", "finished_at", "create_attempts", "lookup_until")
+
+    def _parts_follow(self, changes: dict) -> None:
+        """The other parts of this lead's multi-shot take take on its status: every scene's frame shows the
+        group's state, and one that ended settles (feed, notifications) like any take."""
+        followed = {f: getattr(self, f) for f in self.FOLLOWED}
+        followers = Render.objects.filter(shot_group_id=self.shot_group_id).exclude(pk=self.pk).exclude(
+            status__in=TERMINAL)
+        moved = list(followers.values_list("pk", "status", "progress", "provider_started_at"))
+        if not moved or not followers.update(status=self.status, updated_at=changes["updated_at"], **followed):
+            return
+        for part in Render.objects.filter(pk__in=[row[0] for row in moved]).order_by("shot_index"):
+            if part.status != self.status:
+                continue  # moved on meanwhile by another worker
+            before = next((status, progress, started) for pk, status, progress, started in moved if pk == part.pk)
+            if self.status in TERMINAL:
+                take_settled.send(sender=Render, render=part)
+            phase_before = take_phase(before[0], progress=before[1], started=before[2] is not None)
+            part._publish_change(moved=part.status != before[0] or part.phase != phase_before)
 
     def _log_status(self) -> None:
         # One structured line per status change, with the ids a log search follows.
@@ -451,6 +540,43 @@ class DuplicateJob(models.Model):
 
     def __str__(self):
         return f"Duplicate job {self.provider_job_id} of take {self.render_id}"
+
+
+def _group_upload_to(group, filename):
+    return f"renders/{group.project.team_id}/{group.project_id}/groups/{group.pk}/{filename}"
+
+
+class ShotGroup(models.Model):
+    """A multi-shot take: consecutive scenes rendered as one provider job, then cut back into one take per
+    scene (its parts, Render.shot_group). The job, its key and its cost are its lead part's; the group keeps
+    what was asked of the provider, the file it delivered (its manifest intact) and where it was cut."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="shot_groups")
+    lead = models.OneToOneField(Render, on_delete=models.CASCADE, null=True, blank=True, related_name="led_group",
+                                help_text="The part that carries the provider job and the group's cost")
+    recipe = models.JSONField(help_text="What the group asked of the provider: its shots, timings, size, model")
+    video = models.FileField(upload_to=_group_upload_to, blank=True, max_length=300,
+                             help_text="The whole file as the provider delivered it")
+    cuts = models.JSONField(default=dict, blank=True,
+                            help_text="Where the file was cut: each boundary booked and found, each part's range")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Multi-shot take {self.pk} ({len(self.recipe.get('shots', []))} shots)"
+
+    @property
+    def shots(self) -> list[dict]:
+        return self.recipe.get("shots", [])
+
+    @property
+    def scene_words(self) -> str:
+        """ "scenes 2–4" as the group's shots number them when booked."""
+        numbers = [s["scene"]["number"] for s in self.shots]
+        return gettext("scenes %(first)d–%(last)d") % {"first": numbers[0], "last": numbers[-1]} if numbers else ""
 
 
 class PrevizJob(models.Model):
@@ -674,6 +800,37 @@ class CatalogModel(models.Model):
     def multi_shot(self) -> bool:
         return bool(self.shot_timing)
 
+    @property
+    def shots_min(self) -> int:
+        """Fewest shots in one multi-shot take (2 unless the entry says more: Runway's recipe takes 3)."""
+        value = (self.input_schema or {}).get("shots_min")
+        return value if type(value) is int and value >= 2 else 2
+
+    @property
+    def renders_single_shots(self) -> bool:
+        """Whether it renders one scene on its own (a recipe that only cuts between shots does not)."""
+        return "shots_min" not in (self.input_schema or {})
+
+    def total_fits(self, seconds: int) -> bool:
+        """Whether a multi-shot take may last `seconds` in all: within the entry's total range when it gives
+        one, else one of its durations."""
+        if self.shots_seconds_min is not None and self.shots_seconds_max is not None:
+            return self.shots_seconds_min <= seconds <= self.shots_seconds_max
+        return seconds in (self.durations or [])
+
+    @property
+    def totals_words(self) -> str:
+        """ "3–15 s" or "5, 10 or 15 s": how long a multi-shot take of this model may last."""
+        if self.shots_seconds_min is not None and self.shots_seconds_max is not None:
+            return gettext("%(low)d–%(high)d s") % {"low": self.shots_seconds_min, "high": self.shots_seconds_max}
+        allowed = sorted(self.durations or [])
+        if len(allowed) > 2 and allowed == list(range(allowed[0], allowed[-1] + 1)):
+            return gettext("%(low)d–%(high)d s") % {"low": allowed[0], "high": allowed[-1]}
+        if len(allowed) > 1:
+            return gettext("%(some)s or %(last)d s") % {"some": ", ".join(str(d) for d in allowed[:-1]),
+                                                        "last": allowed[-1]}
+        return gettext("%(n)s s") % {"n": allowed[0] if allowed else "?"}
+
     def has(self, capability: str) -> bool:
         """Whether the model declares `capability`: a key of CAPABILITIES."""
         return bool(getattr(self, CAPABILITIES[capability][0]))
@@ -744,14 +901,30 @@ class CatalogModel(models.Model):
         return {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
 
     @property
+    def input_map(self) -> dict:
+        """How a model added from its provider's published schema names and writes its inputs, shots included
+        (generation/providers/schemas.py); {} for the models whose inputs an adapter maps by hand."""
+        wire = (self.input_schema or {}).get("wire")
+        return wire if isinstance(wire, dict) else {}
+
+    @property
     def price_for_any_size(self) -> Decimal:
         return Decimal(str(self.price_per_second.get("*", 0)))
+
+    def size_problems(self, size: str) -> list[str]:
+        if size in self.sizes:
+            return []
+        return [f"{self.display_name} renders {', '.join(self.sizes)}, not {size}."]
 
     def problems_for(self, *, size: str, seconds: int) -> list[str]:
         """Plain-words reasons this model cannot render the request (empty if it can)."""
         problems = []
-        if size not in self.sizes:
-            problems.append(f"{self.display_name} renders {', '.join(self.sizes)}, not {size}.")
+        if not self.renders_single_shots:
+            problems.append(gettext("%(model)s renders %(low)d to %(high)d scenes as one multi-shot take, not one "
+                                    "scene on its own: select them on the board and choose Render as one multi-shot "
+                                    "take, or choose another model.") % {
+                "model": self.display_name, "low": self.shots_min, "high": self.shots_max or self.shots_min})
+        problems += self.size_problems(size)
         if seconds not in self.durations:
             allowed = sorted(self.durations)
             if allowed == list(range(allowed[0], allowed[-1] + 1)):
@@ -899,12 +1072,13 @@ class ComfyWorkflow(models.Model):
     """A ComfyUI graph (API format) a team uploaded, and which of its inputs the studio fills.
 
     `inputs` maps a role (prompt, negative_prompt, width, height, length, fps, seed, image: the start
-    frame, end_image: the end frame, source_video: the take a workflow extends) to [node_id, input_name];
-    booked takes render on the catalog entry it registers on the connection.
+    frame, end_image: the end frame, source_video: the take a workflow extends, shots: a shot list for several
+    scenes in one take) to [node_id, input_name]; booked takes render on the catalog entry it registers on the
+    connection.
     """
 
     ROLES = ("prompt", "negative_prompt", "width", "height", "length", "fps", "seed", "image", "end_image",
-             "source_video")
+             "source_video", "shots")
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="comfy_workflows")
     connection = models.ForeignKey(ProviderConnection, on_delete=models.CASCADE, related_name="workflows")
@@ -985,6 +1159,7 @@ class Export(models.Model):
     csv = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300,
                            help_text="The review comments of the exported takes, for producers")
     pdf_layout = models.CharField(max_length=8, choices=PdfLayout.choices, default=PdfLayout.SCENES)
+    burn_captions = models.BooleanField(default=False, help_text="The lines' captions drawn into the cut's picture")
     summary = models.JSONField(default=dict, blank=True,
                                help_text="Scenes included and left out, durations, remux or re-encode")
     created_at = models.DateTimeField(auto_now_add=True)

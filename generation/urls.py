@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from generation.exports import cut_views
 from generation.exports import views as export_views
 from generation.providers import catalog_sync_views, connection_views, workflow_views
-from generation.renders import batch_views, retarget_views, views
+from generation.renders import batch_views, retarget_views, shot_group_views, views
 from generation.spend import views as spend_views
 
 app_name = "generation"
@@ -19,6 +19,10 @@ urlpatterns = [
     path("takes/<int:pk>/extend/", views.render_extend, name="render_extend"),
     path("takes/<int:pk>/extend/preview/", views.render_extend_preview, name="render_extend_preview"),
     re_path(r"^takes/(?P<pk>[0-9]+)/(?P<variant>video|thumbnail)/$", views.render_file, name="render_file"),
+    path("takes/<int:pk>/multi-shot/", shot_group_views.shot_group_play, name="shot_group_play"),
+    path("takes/<int:pk>/multi-shot/video/", shot_group_views.shot_group_file, name="shot_group_file"),
+    path("takes/<int:pk>/multi-shot/again/", shot_group_views.shot_group_again, name="shot_group_again"),
+    path("takes/<int:pk>/alone/", shot_group_views.shot_part_alone, name="shot_part_alone"),
     path("webhooks/<str:token>/", views.webhook, name="webhook"),
     path("teams/<int:team_pk>/connections/", connection_views.connection_list, name="connection_list"),
     path("teams/<int:team_pk>/connections/<int:pk>/", connection_views.connection_edit, name="connection_edit"),
@@ -43,6 +47,7 @@ urlpatterns = [
 
 urlpatterns += [  # exports of the approved cut
     path("projects/<int:project_pk>/render/", batch_views.batch_render, name="batch_render"),
+    path("projects/<int:project_pk>/multi-shot/", shot_group_views.shot_group_new, name="shot_group_new"),
     path("projects/<int:project_pk>/retarget/", retarget_views.scene_retarget, name="scene_retarget"),
     path("projects/<int:project_pk>/exports/", export_views.export_list, name="export_list"),
     path("projects/<int:project_pk>/exports/new/", export_views.export_create, name="export_create"),

@@ -102,6 +102,8 @@ urlpatterns = [
     path("comments/<int:pk>/replies/", review_views.comment_reply, name="comment_reply"),
     path("scenes/<int:pk>/compare/", review_views.scene_compare, name="scene_compare"),
     path("projects/<int:pk>/cut/", review_views.project_cut, name="project_cut"),
+    path("projects/<int:pk>/cut/captions.vtt", review_views.project_cut_captions, name="project_cut_captions"),
+    path("projects/<int:pk>/cut/sound/<int:mix_pk>/", review_views.project_cut_sound, name="project_cut_sound"),
     path("projects/<int:pk>/activity/", review_views.project_activity, name="project_activity"),
     path("projects/<int:pk>/review-links/", guest_views.review_links, name="review_links"),
     path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,

@@ -47,9 +47,25 @@ class EncodedAnimatics:
             if on_progress:
                 on_progress(100)
 
+        real_shots = animatic.render_shots
+
+        def render_shots(*, out_path, width, height, shots, fps=24, on_progress=None):
+            # A multi-shot animatic: one per size, frame rate and shot lengths (its cuts are what tests read).
+            if on_progress:
+                on_progress(0)
+            lengths = "-".join(str(shot["seconds"]) for shot in shots)
+            cached = self.folder / f"{width}x{height}-shots-{lengths}-{fps}fps.mp4"
+            if not cached.exists():
+                real_shots(out_path=cached, width=width, height=height, fps=fps, shots=[
+                    {**shot, "background": None, "cast": ()} for shot in shots])
+            shutil.copyfile(cached, out_path)
+            if on_progress:
+                on_progress(100)
+
         self.active = True
         try:
-            with mock.patch.object(animatic, "render_animatic", render_animatic):
+            with mock.patch.object(animatic, "render_animatic", render_animatic), \
+                    mock.patch.object(animatic, "render_shots", render_shots):
                 yield
         finally:
             self.active = False

@@ -42,6 +42,7 @@ from generation.models import (
     ProvenanceState,
     ProviderConnection,
     Render,
+    ShotGroup,
     Status,
     WebhookEvent,
 )
@@ -326,7 +327,19 @@ FORMS = [
          ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
          {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
           "plan_total": "0"}),
-    Form("export_create", "post", "/projects/{project}/exports/new/", "editor", ("idempotency_key", "pdf_layout"),
+    # Multi-shot takes: the selection's page, booking it, and a part's card (the whole take again, a scene alone).
+    Form("shot_group_plan", "get", "/projects/{project}/multi-shot/", "editor", ("scene", "target"),
+         {"scene": "{scene}"}),
+    Form("shot_group_new", "post", "/projects/{project}/multi-shot/", "editor",
+         ("target", "idempotency_key", "scenes", "plan_target", "plan_cost"),
+         {"target": "{target}", "idempotency_key": KEY, "scenes": "{scenes}", "plan_target": "{target}",
+          "plan_cost": "0"}),
+    Form("shot_group_again", "post", "/takes/{part}/multi-shot/again/", "editor", ("idempotency_key",),
+         {"idempotency_key": KEY}),
+    Form("shot_part_alone", "post", "/takes/{part}/alone/", "editor", ("target", "idempotency_key"),
+         {"target": "{target}", "idempotency_key": KEY}),
+    Form("export_create", "post", "/projects/{project}/exports/new/", "editor",
+         ("idempotency_key", "pdf_layout", "burn_captions"),
          {"idempotency_key": KEY, "pdf_layout": "grid"}),
     Form("scene_retarget_plan", "get", "/projects/{project}/retarget/", "editor", ("scene", "from", "target"),
          {"scene": "{scene}", "target": "{target}"}),
@@ -423,6 +436,19 @@ def _build_world() -> dict:
     review.comment_add(take=take, author=reviewer, body="@eddie the mist", at=1)
     notification = Notification.objects.filter(recipient=editor).latest("pk")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # A second scene, and a finished multi-shot take of both: its parts' cards render it again, or a scene alone.
+    quay = services.scene_create(project=project, user=owner, title="Quay", prompt="The quay at dawn.", duration=2,
+                                 size="1280x720", camera_notes="")
+    group = ShotGroup.objects.create(project=project, created_by=editor, recipe={"shots": [
+        {"scene": {"id": s.pk, "number": s.number, "title": s.title}, "prompt": s.prompt, "seconds": 2, "start": 2 * n}
+        for n, s in enumerate((scene, quay))]})
+    parts = [Render.objects.create(scene=s, connection=local, provider="local", model="previz-animatic-1",
+                                   recipe={**recipe, "shot": {"group": group.pk, "index": n, "of": 2, "scenes": [1, 2]}},
+                                   status=Status.SUCCEEDED, number=4 if n == 0 else 1, duration_seconds=2.0,
+                                   created_by=editor, shot_group=group, shot_index=n, cost_share=Decimal("0.5"))
+             for n, s in enumerate((scene, quay))]
+    group.lead = parts[0]
+    group.save()
     # The gateway's check for model changes found a new model (LiteLLM says it makes video, not its sizes,
     # lengths or price) and that Wan 2.7 is no longer served: what the accept form's rows are about.
     proposal = CatalogProposal.objects.create(connection=priced_gateway, status=ProposalStatus.READY,
@@ -454,6 +480,7 @@ def _build_world() -> dict:
         "blocked": blocked.pk, "extendable": extendable.pk, "comfy": comfy.pk, "vertex": vertex.pk,
         "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
+        "scenes": f"{scene.pk},{quay.pk}", "part": parts[1].pk,
         "cut_import": cut.pk, "revision": revision.number,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
         "gone_seen": gone_change.fingerprint,
@@ -660,7 +687,7 @@ NO_INPUT = {
     "projects:project_list", "projects:scene_panel", "projects:scene_card", "projects:scene_delete",
     "projects:scene_approve", "projects:script_export", "projects:team_switch", "projects:character_detail",
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
-    "projects:project_cut", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
+    "projects:project_cut", "projects:project_cut_captions", "projects:project_cut_sound", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
     # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
     "projects:guest_events",
@@ -669,6 +696,7 @@ NO_INPUT = {
     "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
     "projects:revision_restore",  # the revision in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    "generation:shot_group_play", "generation:shot_group_file",  # a multi-shot take whole: the part's id only
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
     "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
@@ -698,7 +726,8 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
     ids = {"team": 1, "project": 1, "scene": 1, "take": 1, "comment": 1, "guest_thread": 1, "character": 1,
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
            "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
-           "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b", "cut_import": 1, "revision": 1}
+           "scenes": "1,2", "part": 1, "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b",
+           "cut_import": 1, "revision": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

@@ -133,6 +133,8 @@ PAGES = {
                        {"scene": "{scene}", "from": "{target}", "target": "{gateway}"}),
     "render_preview": ("/scenes/{scene}/renders/preview/", "editor", ("target",), {"target": "{target}"},
                        {"target": "{target}"}),
+    # "Extend by N s": what the chosen length would send and cost (the form asks as the choice changes).
+    "render_extend_preview": ("/takes/{take}/extend/preview/", "editor", ("choice",), {}, {}),
     "login": ("/login/", None, ("next",), {}, {}),
 }
 # Where a page reads its query parameters other than by name at the call (spend.period_from reads

@@ -23,6 +23,8 @@ from generation.models import (
     Export,
     ExportStatus,
     ReconciliationRun,
+    Render,
+    ShotGroup,
 )
 from generation.providers import comfy_workflows, connections
 from generation.sound.audio import wav_bytes
@@ -34,6 +36,7 @@ from projects.models import (
     Membership,
     Notification,
     NotificationKind,
+    PlayAllMix,
     ScriptImport,
     SoundBed,
     SoundStatus,
@@ -119,6 +122,12 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     notification = Notification.objects.get(recipient=editor, kind=NotificationKind.MENTION)
     link, _token = guest_links.link_create(project=project, user=owner, label="Client", scope="cut")
     line = dialogue.dialogue_line_add(scene=scene, user=editor, speaker=(None, "ANNA"), text="Morning.")
+    # The take as a part of a multi-shot take (its lead), with the group's whole file: the group's addresses.
+    group = ShotGroup.objects.create(project=project, lead=take, created_by=owner, recipe={"shots": [
+        {"scene": {"id": scene.pk, "number": 1, "title": scene.title}, "prompt": "p", "seconds": 2, "start": 0}]})
+    with take.video.open("rb") as video:
+        group.video.save("group.mp4", ContentFile(video.read()))
+    Render.objects.filter(pk=take.pk).update(shot_group=group, shot_index=0, cost_share=1)
     speaking.scene_voice(scene=scene)  # the line spoken: it has a sound to fetch
     # The project's sound bed, and the person's voice sample (under a consent covering voice).
     bed = SoundBed(project=project, kind="wav", status=SoundStatus.READY)
@@ -132,7 +141,10 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
                                    status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
     revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
-    return {"take": take, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    # Play all's mix, made (its file and its captions have addresses).
+    mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
+    mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
+    return {"take": take, "mix": mix, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -150,6 +162,13 @@ def urls(team, project, scene, objects):
         ("get", reverse("generation:export_list", args=[project.pk])),
         ("get", reverse("generation:batch_render", args=[project.pk])),
         ("post", reverse("generation:batch_render", args=[project.pk])),
+        # Multi-shot takes: the selection's page, the whole take and its file, again, a scene on its own.
+        ("get", reverse("generation:shot_group_new", args=[project.pk]) + f"?scene={scene.pk}"),
+        ("post", reverse("generation:shot_group_new", args=[project.pk])),
+        ("get", reverse("generation:shot_group_play", args=[take.pk])),
+        ("get", reverse("generation:shot_group_file", args=[take.pk])),
+        ("post", reverse("generation:shot_group_again", args=[take.pk])),
+        ("post", reverse("generation:shot_part_alone", args=[take.pk])),
         ("post", reverse("generation:export_create", args=[project.pk])),
         ("get", reverse("generation:export_status", args=[export.pk])),
         *[("get", reverse("generation:export_file", args=[export.pk, kind])) for kind in ("mp4", "zip", "pdf", "csv")],
@@ -161,6 +180,8 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:comment_reply", args=[comment.pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
+        ("get", reverse("projects:project_cut_captions", args=[project.pk])),
+        ("get", reverse("projects:project_cut_sound", args=[project.pk, o["mix"].pk])),
         ("get", reverse("projects:project_activity", args=[project.pk])),
         ("get", reverse("projects:project_activity", args=[project.pk]) + "?" + urlencode(
             {"scene_q": "Dawn", "before": ActivityCursor(*project.activity.values_list("at", "pk")[0]).token})),

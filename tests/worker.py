@@ -190,6 +190,7 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0038_ship_vertex_veo_and_retire_gemini_previews", "forwards"),
     # Vertex's rows declare no extension until its adapter sends one (ProviderFacts.extends).
     ("generation.migrations.0041_vertex_declares_no_extension_yet", "forwards"),
+    ("generation.migrations.0044_ship_multishot_catalog", "forwards"),
 ]
 
 

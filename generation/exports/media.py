@@ -352,3 +352,101 @@ def _encode_at(stream, frame, index: int, mux) -> None:
     frame.pts = index
     frame.time_base = stream.codec_context.time_base
     mux(stream.encode(frame))
+
+
+# --- The cut's sound --------------------------------------------------------------------------
+
+
+def audio_of(path: Path) -> np.ndarray | None:
+    """The file's sound as mono float32 at 48 kHz (the takes' own sound, stitched), or None when it has none."""
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return None
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+        parts = []
+        for frame in container.decode(container.streams.audio[0]):
+            frame.pts = None  # resample by count: the stitched clips' priming must not shift the sound
+            parts.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
+        parts.extend(out.to_ndarray()[0] for out in resampler.resample(None))
+    return np.concatenate(parts).astype(np.float32) if parts else None
+
+
+def with_sound(src: Path, dst: Path, samples: np.ndarray, *, seconds: float) -> None:
+    """`dst` = `src`'s picture, stream-copied, with `samples` (mono 48 kHz) as its only sound, AAC,
+    cut or padded with silence to `seconds` (the picture's length)."""
+    length = int(round(seconds * AUDIO_RATE))
+    pcm = np.zeros(length, np.float32)
+    pcm[:min(length, len(samples))] = samples[:length]
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+        v_in = source.streams.video[0]
+        v_out = out.add_stream_from_template(v_in)
+        a_out = out.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+        a_out.codec_context.bit_rate = 128_000
+        at = 0  # the next sample to encode: sound is written as the picture advances (interleaved, not buffered)
+
+        def sound_until(t: float) -> None:
+            nonlocal at
+            while at < length and at < t * AUDIO_RATE:
+                frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(pcm[None, at:at + AUDIO_CHUNK]),
+                                                   format="fltp", layout="mono")
+                frame.sample_rate, frame.pts = AUDIO_RATE, at
+                out.mux(a_out.encode(frame))
+                at += AUDIO_CHUNK
+
+        for packet in source.demux(v_in):
+            if packet.dts is None:
+                continue
+            sound_until(float(packet.dts * v_in.time_base) + 0.5)
+            packet.stream = v_out
+            out.mux_one(packet)
+        sound_until(math.inf)
+        out.mux(a_out.encode(None))
+
+
+def burn_captions(src: Path, dst: Path, cues: Sequence[tuple[float, float, str]], *,
+                  tile: Callable[[str], tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """`dst` = `src`'s picture re-encoded (H.264, the same size and rate) with each cue's words on the
+    frames it spans, low and centred; no sound (the caller adds the mix). `tile(text)` draws a caption
+    as YUV 4:2:0 planes; each caption is drawn once."""
+    tiles: dict[str, tuple] = {}
+    with av.open(str(src)) as source, av.open(str(dst), "w", format="mp4") as out:
+        v_in = source.streams.video[0]
+        rate = v_in.average_rate or Fraction(24)
+        v_out = out.add_stream("libx264", rate=rate)
+        v_out.width, v_out.height, v_out.pix_fmt = v_in.codec_context.width, v_in.codec_context.height, "yuv420p"
+        v_out.options = {"preset": "veryfast", "crf": "20"}
+        # The same colour as the cut it redraws: untagged, a player (and a decoder asked for RGB) reads
+        # the levels differently and the whole picture shifts, not only where the captions are.
+        colour = {name: getattr(v_in.codec_context, name)
+                  for name in ("color_range", "colorspace", "color_primaries", "color_trc")}
+        for name, value in colour.items():
+            setattr(v_out.codec_context, name, value)
+        height, width = v_out.height, v_out.width
+        for index, frame in enumerate(source.decode(v_in)):
+            at = float(frame.time) if frame.time is not None else index / float(rate)
+            due = next((text for start, end, text in cues if start <= at < end), None)
+            if due is not None:
+                planes = frame.to_ndarray(format="yuv420p")
+                ty, tu, tv = tiles.setdefault(due, tile(due))
+                h, w = ty.shape
+                h, w = min(h, height - 2) // 2 * 2, min(w, width) // 2 * 2
+                top, left = (height - _even_of(height * 0.04) - h) // 2 * 2, (width - w) // 4 * 2
+                y = planes[:height]
+                u = planes[height:height + height // 4].reshape(height // 2, width // 2)
+                v = planes[height + height // 4:].reshape(height // 2, width // 2)
+                y[top:top + h, left:left + w] = ty[:h, :w]
+                u[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tu[:h // 2, :w // 2]
+                v[top // 2:(top + h) // 2, left // 2:(left + w) // 2] = tv[:h // 2, :w // 2]
+                frame = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+            else:
+                frame = frame.reformat(format="yuv420p")
+            for name, value in colour.items():
+                setattr(frame, name, value)
+            frame.pts = index
+            frame.time_base = 1 / rate
+            out.mux(v_out.encode(frame))
+        out.mux(v_out.encode(None))
+
+
+def _even_of(value: float) -> int:
+    return int(round(value / 2)) * 2

@@ -202,6 +202,21 @@ class CutSigner:
         for archive in archives:
             self.builder.add_ingredient_from_archive(io.BytesIO(archive))
 
+    def add_sound(self, sound: CutSound, *, voice: dict, bed: dict) -> None:
+        """The voice-over and the bed as ingredients of the cut (after `add_ingredients`), each placed
+        by an action saying what it is: `voice` names the engine's voices and each recorded line with
+        the consent grant it was used under; `bed`, the bed's file. With each stem's SHA-256."""
+        for label, path, title, facts in ((VOICE_INGREDIENT, sound.dialogue, "Voice-over (dialogue stem)", voice),
+                                          (BED_INGREDIENT, sound.bed, "Sound bed", bed)):
+            if path is None:
+                continue
+            with open(path, "rb") as stem:
+                self.builder.add_ingredient({"title": title, "relationship": "componentOf", "label": label,
+                                             "format": WAV}, WAV, stem)
+            self.builder.add_action({"action": "c2pa.placed", "description": f"{title}, mixed into the cut.",
+                                     "parameters": {"ingredientIds": [label], **facts,
+                                                    "stem": {"alg": "sha256", "hash": _sha256(path)}}})
+
     def sign(self, *, src: Path, dst: Path, identity: SigningIdentity, how: str) -> None:
         """Write `dst` = `src` + the manifest. `how` says in words what was done to the takes."""
         self.builder.add_action({"action": "c2pa.edited", "softwareAgent": self.generator,
@@ -221,10 +236,80 @@ class CutSigner:
             raise
 
 
+# --- Sound ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CutSound:
+    """The cut's sound as the ZIP carries it: the stems as WAV files (None when the cut has none of
+    it), the lines as cues in seconds of the cut ({"start", "end", "speaker", "text"}), and the
+    captions written from them."""
+
+    seconds: float
+    dialogue: Path | None = None
+    bed: Path | None = None
+    cues: tuple = ()
+    srt: str = ""
+    vtt: str = ""
+    recipe: dict = field(default_factory=dict, compare=False)  # what it was made of (playall.sound_recipe)
+
+    @property
+    def files(self) -> list[tuple[str, Path]]:
+        return [(name, path) for name, path in ((DIALOGUE_STEM, self.dialogue), (BED_STEM, self.bed)) if path]
+
+
+DIALOGUE_STEM, BED_STEM = "sound/dialogue.wav", "sound/bed.wav"
+VOICE_INGREDIENT, BED_INGREDIENT = "studio-voice-over", "studio-sound-bed"
+WAV = "audio/wav"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _audio_tracks(sound: CutSound, *, rate: float) -> list[otio.schema.Track]:
+    """The dialogue as a clip per line (gaps between), and the bed as one clip under the whole cut,
+    each pointing at its stem in the ZIP, at the cut's frame rate."""
+
+    def at(seconds: float) -> otio.opentime.RationalTime:
+        return otio.opentime.RationalTime(round(seconds * rate), rate)
+
+    whole = otio.opentime.TimeRange(at(0), at(sound.seconds))
+    tracks = []
+    if sound.dialogue is not None:
+        track, cursor = otio.schema.Track(name="Dialogue", kind=otio.schema.TrackKind.Audio), 0
+        for cue in sound.cues:
+            start, end = round(cue["start"] * rate), round(cue["end"] * rate)
+            if end <= start:
+                continue
+            if start > cursor:
+                track.append(otio.schema.Gap(source_range=otio.opentime.TimeRange(
+                    at(0), otio.opentime.RationalTime(start - cursor, rate))))
+            track.append(otio.schema.Clip(
+                name=f"{cue['speaker']}: {cue['text']}",
+                media_reference=otio.schema.ExternalReference(target_url=DIALOGUE_STEM, available_range=whole),
+                source_range=otio.opentime.TimeRange(otio.opentime.RationalTime(start, rate),
+                                                     otio.opentime.RationalTime(end - start, rate)),
+                metadata={"storyboard": {"speaker": cue["speaker"], "line": cue["text"]}}))
+            cursor = end
+        tracks.append(track)
+    if sound.bed is not None:
+        track = otio.schema.Track(name="Sound bed", kind=otio.schema.TrackKind.Audio)
+        track.append(otio.schema.Clip(
+            name="Sound bed", source_range=whole,
+            media_reference=otio.schema.ExternalReference(target_url=BED_STEM, available_range=whole)))
+        tracks.append(track)
+    return tracks
+
+
 # --- Timeline ---------------------------------------------------------------------------------
 
 
-def timeline(clips: Sequence[ExportClip], *, name: str) -> otio.schema.Timeline:
+def timeline(clips: Sequence[ExportClip], *, name: str, sound: CutSound | None = None) -> otio.schema.Timeline:
     """One video track, a clip per approved take, pointing at the clip files beside it,
     each carrying its review comments as markers."""
     track = otio.schema.Track(name="Approved cut", kind=otio.schema.TrackKind.Video)
@@ -246,6 +331,8 @@ def timeline(clips: Sequence[ExportClip], *, name: str) -> otio.schema.Timeline:
         track.append(item)
     result = otio.schema.Timeline(name=name)
     result.tracks.append(track)
+    if sound is not None:
+        result.tracks.extend(_audio_tracks(sound, rate=float(clips[0].fps)))
     return result
 
 
@@ -276,9 +363,12 @@ def comments_csv(clips: Sequence[ExportClip]) -> str:
     return export_markers.comments_csv(noted)
 
 
-def write_zip(clips: Sequence[ExportClip], out_path: Path, *, timeline_name: str) -> None:
+def write_zip(clips: Sequence[ExportClip], out_path: Path, *, timeline_name: str,
+              sound: CutSound | None = None) -> None:
     """clips/NN-title.mp4, provenance/NN-title.json, the timeline with the review comments as
-    markers (timeline.otio, timeline.edl, timeline.xml) and comments.csv, in one ZIP.
+    markers (timeline.otio, timeline.edl, timeline.xml) and comments.csv, in one ZIP; with `sound`,
+    its stems (sound/dialogue.wav, sound/bed.wav), the lines' captions (captions.srt, captions.vtt)
+    and the OTIO timeline's audio tracks (the EDL and FCP XML stay picture and markers).
 
     Media is stored, not deflated: MP4 does not compress further and deflating it would
     cost more than everything else in the export.
@@ -296,7 +386,13 @@ def write_zip(clips: Sequence[ExportClip], out_path: Path, *, timeline_name: str
             archive.writestr(f"provenance/{clip.stem}.json", json.dumps(record, indent=2, default=str),
                              compress_type=zipfile.ZIP_DEFLATED)
         cut = timeline(clips, name=timeline_name)
-        for name, text in (("timeline.otio", otio.adapters.write_to_string(cut, "otio_json")),
+        with_sound = timeline(clips, name=timeline_name, sound=sound) if sound is not None else cut
+        for name, path in (sound.files if sound is not None else []):
+            archive.write(path, name, compress_type=zipfile.ZIP_DEFLATED)
+        if sound is not None and sound.cues:
+            archive.writestr("captions.srt", sound.srt, compress_type=zipfile.ZIP_DEFLATED)
+            archive.writestr("captions.vtt", sound.vtt, compress_type=zipfile.ZIP_DEFLATED)
+        for name, text in (("timeline.otio", otio.adapters.write_to_string(with_sound, "otio_json")),
                            ("timeline.edl", export_markers.edl(cut, rate=clips[0].fps)),
                            ("timeline.xml", export_markers.fcp_xml(cut)),
                            ("comments.csv", comments_csv(clips))):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import c2pa
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
@@ -32,11 +33,16 @@ from generation.previz import animatic
 from generation.previz.jobs import claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
+from generation.provenance.take_signing import consent_entry
 from generation.renders import checks
 from generation.renders.services import form_key
+from generation.sound import mixing, speech
+from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.audit import audit_record, take_label
-from projects.models import AuditAction, Comment, DialogueLine
+from projects.characters.consent import consent_state
+from projects.models import AuditAction, Character, Comment, DialogueLine
+from projects.review import playall
 from projects.review import services as review
 from projects.storyboard.casting import scene_lines
 
@@ -111,10 +117,12 @@ def export_plan(project) -> ExportPlan:
 # --- Booking ----------------------------------------------------------------------------------
 
 
-def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES) -> tuple[Export, bool]:
+def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout.SCENES,
+                  burn_captions: bool = False) -> tuple[Export, bool]:
     """Book one export and enqueue it. The same form key sent twice finds the first export.
 
-    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six)."""
+    `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six);
+    `burn_captions`: draw the lines' captions into the cut's picture (which re-encodes it)."""
     if pdf_layout not in PdfLayout.values:
         raise ValidationError("Choose a layout for the storyboard PDF: one scene per row, or a grid.")
     key = form_key(idempotency_key)
@@ -133,7 +141,7 @@ def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout
             if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
                 raise ValidationError(ALREADY_RUNNING)
             export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
-                                           pdf_layout=pdf_layout)
+                                           pdf_layout=pdf_layout, burn_captions=burn_captions)
             export_tasks.run_export.delay_on_commit(export.pk)
     except IntegrityError:  # the same key raced in from a second request, which won
         return Export.objects.get(idempotency_key=key), False
@@ -231,6 +239,20 @@ def _build(export: Export) -> None:
         notes = review_notes([p.take for p in plan.included])
         clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
+        sound, mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
+        picture = workdir / "stitched.mp4"
+        burned = export.burn_captions and sound is not None and bool(sound.cues)
+        if burned:
+            picture = workdir / "captioned.mp4"
+            timed("captions", 72, lambda: export_media.burn_captions(
+                workdir / "stitched.mp4", picture, [(c["start"], c["end"], f"{c['speaker']}: {c['text']}")
+                                                   for c in sound.cues],
+                tile=lambda text: animatic.caption_tile(text, width=width, height=height)))
+        if mixed is not None:  # the cut carries the mix: the voice-over and bed over the takes' own sound
+            scored = workdir / "scored.mp4"
+            timed("mix", 72, lambda: _score(project, picture, scored, mixed, stitched.duration,
+                                            takes_from=workdir / "stitched.mp4"))
+            picture = scored
 
         archive = workdir / f"{base}-export.zip"
         board = workdir / f"{base}-storyboard.pdf"
@@ -239,6 +261,8 @@ def _build(export: Export) -> None:
                     f"{stitched.duration:.1f} s · exported {timezone.localtime():%d %b %Y %H:%M}")
         panels = _panels(plan, clips, workdir)
         archives = timed("ingredients", 72, manifest.result)  # waiting for them, if not added yet
+        if sound is not None:
+            signer.add_sound(sound, **_sound_facts(sound.recipe, project))
         for planned, take, written, was in zip(plan.included, approved, archives, prepared):
             # Approved before archives existed, renamed since, or new anchors (an override's archive
             # is of its re-signed clip: written for this export only).
@@ -246,12 +270,16 @@ def _build(export: Export) -> None:
                 ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
         package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
                               name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
-                              layout=export.pdf_layout)
+                              layout=export.pdf_layout, sound=sound)
 
         mp4 = workdir / f"{base}-cut.mp4"
         how = ("remuxed without re-encoding" if stitched.method == "remux"
                else f"re-encoded to {width}×{height} ({stitched.reason})")
-        timed("sign", 85, lambda: signer.sign(src=workdir / "stitched.mp4", dst=mp4,
+        if mixed is not None:
+            how += ", with the voice-over and sound bed mixed over the takes' own sound"
+        if burned:
+            how += ", the lines' captions burned into the picture (re-encoded)"
+        timed("sign", 85, lambda: signer.sign(src=picture, dst=mp4,
                                               identity=provenance.studio_identity(), how=how))
         # Only what this thread still waits for counts: the rest overlapped the signing.
         package_timings = timed("package", 97, package.result)
@@ -303,17 +331,72 @@ def _add_ingredients(signer, approved, paths, prepared, anchors) -> list[bytes]:
 
 
 def _write_package(clips, panels, archive: Path, board: Path, notes_csv: Path, *, name: str, title: str,
-                   subtitle: str, layout: str) -> dict:
+                   subtitle: str, layout: str, sound: export_package.CutSound | None = None) -> dict:
     """The ZIP, the PDF and the CSV, from plain data only (this runs on the export's side thread)."""
     timings = {}
     started = time.perf_counter()
-    export_package.write_zip(clips, archive, timeline_name=name)
+    export_package.write_zip(clips, archive, timeline_name=name, sound=sound)
     notes_csv.write_text(export_package.comments_csv(clips), encoding="utf-8")
     timings["zip"] = time.perf_counter() - started
     started = time.perf_counter()
     export_pdf.write_storyboard(panels, board, title=title, subtitle=subtitle, layout=layout)
     timings["pdf"] = time.perf_counter() - started
     return timings
+
+
+def _cut_sound(project, plan: ExportPlan, clips, workdir: Path):
+    """The cut's voice-over and bed, laid out on the exported clips' own lengths (as Play all lays
+    them out on its sequence): the stems written as WAV beside the cut, the captions, and the mixed
+    samples (None when the cut has no lines and no bed). A recording whose person's consent was
+    revoked is never in it: the engine's voice speaks that line (playall.sound_recipe)."""
+    entries, at = [], 0.0
+    for planned, clip in zip(plan.included, clips):
+        entries.append(playall.PlayEntry(scene=planned.scene, take=planned.take, kind=playall.APPROVED,
+                                         start=at, duration=clip.duration))
+        at += clip.duration
+    recipe = playall.sound_recipe(project, entries)
+    has_lines = any(stop["lines"] for stop in recipe["stops"])
+    if not has_lines and not recipe.get("bed"):
+        return None, None
+    made = playall.recipe_sound(recipe, storage=default_storage)
+    stems = {}
+    for name, samples, present in (("dialogue", made.dialogue, has_lines), ("bed", made.bed, bool(recipe.get("bed")))):
+        if present:
+            stems[name] = workdir / f"{name}.wav"
+            stems[name].write_bytes(wav_bytes(samples))
+    sound = export_package.CutSound(seconds=at, dialogue=stems.get("dialogue"), bed=stems.get("bed"),
+                                    cues=tuple(made.cues), srt=playall.captions_srt(made.cues),
+                                    vtt=playall.captions_vtt(made.cues), recipe=recipe)
+    return sound, made
+
+
+def _score(project, src: Path, dst: Path, made: playall.SequenceSound, seconds: float, *, takes_from: Path) -> None:
+    """`src`'s picture with the mix as its sound: voice-over, bed, and the takes' own sound (read from
+    the stitched cut, `takes_from`) at the project's level for it (as Play all plays them)."""
+    takes = export_media.audio_of(takes_from)
+    under = mixing.level(takes, project.take_audio_level_db) if takes is not None else None
+    export_media.with_sound(src, dst, mixing.mix(made.dialogue, made.bed, under), seconds=seconds)
+
+
+def _sound_facts(recipe: dict, project) -> dict:
+    """What the cut's manifest says of its sound: the engine's voices, each recorded line with the
+    consent grant in force for the person whose voice it is, the bed's file."""
+    said = [item for stop in recipe["stops"] for item in stop["lines"]]
+    people = {c.pk: c for c in Character.objects.filter(pk__in={i.get("character") for i in said} - {None})}
+    recorded = []
+    for item in said:
+        if not item.get("recording"):
+            continue
+        character = people.get(item.get("character"))
+        grant = consent_state(character).grant if character is not None and character.is_person else None
+        recorded.append({"line": item["line"], "speaker": item["speaker"],
+                         **(consent_entry(character.pk, grant) if character is not None
+                            else {"character": None, "grant": None, "sha256": None})})
+    voice = {"engine": speech.ENGINE, "voices": sorted({i["voice"] for i in said if not i.get("recording")}),
+             "recorded": recorded}
+    bed = recipe.get("bed") or {}
+    return {"voice": voice, "bed": {"file": bed.get("audio", ""), "start_at": bed.get("start_at"),
+                                    "level_db": bed.get("level_db")}}
 
 
 def _claim_generator() -> str:

@@ -45,7 +45,8 @@ def export_create(request, project_pk):
     try:
         exports.export_create(project=project, user=request.user,
                               idempotency_key=request.POST.get("idempotency_key", ""),
-                              pdf_layout=request.POST.get("pdf_layout", PdfLayout.SCENES))
+                              pdf_layout=request.POST.get("pdf_layout", PdfLayout.SCENES),
+                              burn_captions=request.POST.get("burn_captions") == "on")
     except ValidationError as exc:
         error = " ".join(exc.messages)
     if wants_fragment(request):

@@ -415,6 +415,12 @@ def _subtitle_tile(text: str, max_w: int, unit: float) -> tuple[np.ndarray, np.n
     return _yuv420(tile)
 
 
+def caption_tile(text: str, *, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A caption as the previz draws its subtitles (white on a dark box, at most 80% of the width), as
+    YUV 4:2:0 planes of even size: what an export burns into a cut of this size."""
+    return _subtitle_tile(text, round(width * 0.8), min(width, height))
+
+
 class _Subtitles:
     """Dialogue from the prompt, drawn once as tiles; a frame copies the one that is due."""
 
@@ -504,11 +510,12 @@ def _soundtrack(seconds: int, title: str, audio: np.ndarray | None) -> np.ndarra
     return pcm
 
 
-def _encode_audio(stream, seconds: int, title: str, audio: np.ndarray | None, out: list, errors: list) -> None:
-    """Encode the whole soundtrack into `out`.  Runs on a worker thread: PyAV
-    drops the GIL while encoding, and list.extend is atomic."""
+def _encode_audio(stream, beds: Sequence[tuple[int, str, np.ndarray | None]], out: list, errors: list) -> None:
+    """Encode the whole soundtrack into `out`: one (seconds, title, audio) clip's sound after another, a
+    shot's sound cut with its picture.  Runs on a worker thread: PyAV drops the GIL while encoding, and
+    list.extend is atomic."""
     try:
-        pcm = _soundtrack(seconds, title, audio)
+        pcm = np.concatenate([_soundtrack(seconds, title, audio) for seconds, title, audio in beds])
         chunk = stream.codec_context.frame_size or 1024  # 1024 for AAC-LC
         for start in range(0, len(pcm), chunk):  # the short last frame is allowed by AAC
             frame = av.AudioFrame.from_ndarray(pcm[None, start:start + chunk], format="fltp",
@@ -546,18 +553,46 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
     `audio`: the soundtrack (mono float32 at SAMPLE_RATE: a voice-over, a bed) in place of the
     synthetic pad; `subtitles`: (start, end, text) shown at those seconds instead of the prompt's
     dialogue shared out across the clip."""
+    _check(width=width, height=height, fps=fps)
+    if not isinstance(seconds, int) or not 1 <= seconds <= 60:
+        raise ValueError(f"seconds must be a whole number from 1 to 60, got {seconds!r}")
+    _encode(Path(out_path), width, height, fps, on_progress, [dict(
+        seconds=seconds, title=title, prompt=prompt, scene_number=scene_number, camera_notes=camera_notes,
+        background=background, cast=tuple(cast), audio=audio, subtitles=subtitles)])
+
+
+def render_shots(*, out_path: Path, width: int, height: int, shots: Sequence[dict], fps: int = 24,
+                 on_progress: Callable[[int], None] | None = None) -> None:
+    """One animatic of several shots (a multi-shot take), each drawn as render_animatic draws a scene, with a
+    hard cut between them: every shot starts on a keyframe, exactly at the sum of the durations before it.
+    `shots`: dicts of render_animatic's arguments (seconds, title, prompt, scene_number, camera_notes,
+    background, cast, audio, subtitles)."""
+    _check(width=width, height=height, fps=fps)
+    if not 1 <= len(shots) <= 12 or not all(isinstance(s.get("seconds"), int) and 1 <= s["seconds"] <= 60
+                                            for s in shots):
+        raise ValueError("a multi-shot animatic has 1 to 12 shots of 1 to 60 whole seconds each")
+    if sum(s["seconds"] for s in shots) > 120:
+        raise ValueError("a multi-shot animatic lasts at most 120 seconds")
+    _encode(Path(out_path), width, height, fps, on_progress, [
+        dict(seconds=s["seconds"], title=s.get("title", ""), prompt=s.get("prompt", ""),
+             scene_number=int(s.get("scene_number", 1)), camera_notes=s.get("camera_notes", ""),
+             background=s.get("background"), cast=tuple(s.get("cast", ())), audio=s.get("audio"),
+             subtitles=s.get("subtitles")) for s in shots])
+
+
+def _check(*, width: int, height: int, fps: int) -> None:
     for name, value in (("width", width), ("height", height)):
         if not isinstance(value, int) or value % 2 or not MIN_SIDE <= value <= MAX_SIDE:
             raise ValueError(f"{name} must be an even number of pixels from {MIN_SIDE} "
                              f"to {MAX_SIDE}, got {value!r}")
-    if not isinstance(seconds, int) or not 1 <= seconds <= 60:
-        raise ValueError(f"seconds must be a whole number from 1 to 60, got {seconds!r}")
     if not isinstance(fps, int) or not 1 <= fps <= 120:
         raise ValueError(f"fps must be a whole number from 1 to 120, got {fps!r}")
+
+
+def _encode(out_path: Path, width: int, height: int, fps: int, on_progress, segments: list[dict]) -> None:
     report = on_progress or (lambda _percent: None)
     report(0)
-    n_frames = seconds * fps
-    out_path = Path(out_path)
+    n_total = sum(seg["seconds"] for seg in segments) * fps
     tmp = _atomic_target(out_path, ".part.mp4")
     try:
         # max_interleave_delta=0: always interleave by timestamp, however late the audio
@@ -583,23 +618,32 @@ def render_animatic(*, out_path: Path, width: int, height: int, seconds: int, ti
 
             packets: list[av.Packet] = []
             errors: list[BaseException] = []
+            beds = [(seg["seconds"], seg["title"], seg.get("audio")) for seg in segments]
             worker = threading.Thread(target=_encode_audio, daemon=True,
-                                      args=(audio_stream, seconds, title, audio, packets, errors))
+                                      args=(audio_stream, beds, packets, errors))
             worker.start()  # overlaps the board drawing and the x264 encode
             try:
-                layers = _Layers(width, height, n_frames, fps, title=title, prompt=prompt,
-                                 scene_number=scene_number, camera_notes=camera_notes,
-                                 background=background, cast=tuple(cast), subtitles=subtitles)
-                muxed = reported = 0
-                for i in range(n_frames):
-                    container.mux(video.encode(layers.frame(i, fps)))
-                    while muxed < len(packets):  # interleave whatever audio is ready
-                        container.mux(packets[muxed])
-                        muxed += 1
-                    percent = (i + 1) * 95 // n_frames  # the last 5% is flush + faststart
-                    if percent >= reported + 5:  # at most ~20 calls: each is a DB write
-                        reported = percent - percent % 5
-                        report(reported)
+                muxed = reported = done = 0
+                for seg in segments:
+                    n_frames = seg["seconds"] * fps
+                    layers = _Layers(width, height, n_frames, fps, title=seg["title"], prompt=seg["prompt"],
+                                     scene_number=seg["scene_number"], camera_notes=seg["camera_notes"],
+                                     background=seg["background"], cast=seg["cast"],
+                                     subtitles=seg.get("subtitles"))
+                    for i in range(n_frames):
+                        frame = layers.frame(i, fps)
+                        frame.pts = done
+                        if i == 0 and done:  # a cut: the next shot starts on a keyframe of its own
+                            frame.pict_type = av.video.frame.PictureType.I
+                        container.mux(video.encode(frame))
+                        done += 1
+                        while muxed < len(packets):  # interleave whatever audio is ready
+                            container.mux(packets[muxed])
+                            muxed += 1
+                        percent = done * 95 // n_total  # the last 5% is flush + faststart
+                        if percent >= reported + 5:  # at most ~20 calls: each is a DB write
+                            reported = percent - percent % 5
+                            report(reported)
                 container.mux(video.encode(None))
             finally:
                 worker.join()

@@ -73,6 +73,43 @@ def previz_job_run(job_id: str) -> None:
 def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> None:
     """Draw, sign and thumbnail the job into `folder` (scratch: a killed render is swept)."""
     raw = folder / "unsigned.mp4"
+    if spec.get("shots"):
+        _render_shots(spec, raw, width=width, height=height, report=report)
+    else:
+        _render_one(spec, raw, width=width, height=height, report=report)
+    provenance.sign_mp4(
+        src=raw,
+        dst=folder / "video.mp4",
+        identity=provenance.studio_identity(),
+        title=spec.get("title") or "Previz",
+        claim_generator=claim_generator(),
+        digital_source_type=ALGORITHMIC_MEDIA,
+        recipe=spec.get("recipe", {}),
+        software_agent=f"{claim_generator()} local previz",
+    )
+    raw.unlink(missing_ok=True)
+    animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
+
+
+def _render_shots(spec: dict, raw: Path, *, width: int, height: int, report) -> None:
+    """A multi-shot take: each shot drawn as its scene, the first from the take's start frame, each with the
+    portraits of its own cast."""
+    recipe = spec.get("recipe") or {}
+    casts = [shot.get("previz_cast", []) for shot in recipe.get("shots", [])]
+    shots = []
+    booked = recipe.get("shots", [])
+    for index, shot in enumerate(spec["shots"]):
+        cast = casts[index] if index < len(casts) else []
+        # Each shot speaks its own scene's lines, timed from the shot's start, as a single scene's previz does.
+        audio, subtitles = _voice_over({"seconds": shot["seconds"], "recipe": booked[index]}) \
+            if index < len(booked) else (None, None)
+        shots.append({**shot, "background": _reference_image(spec) if index == 0 else None,
+                      "cast": [(entry["name"], image) for entry in cast if (image := _open_image(entry["image"]))],
+                      "audio": audio, "subtitles": subtitles})
+    animatic.render_shots(out_path=raw, width=width, height=height, shots=shots, on_progress=report)
+
+
+def _render_one(spec: dict, raw: Path, *, width: int, height: int, report) -> None:
     audio, subtitles = _voice_over(spec)
     animatic.render_animatic(
         out_path=raw,
@@ -89,18 +126,6 @@ def _render(spec: dict, folder: Path, *, width: int, height: int, report) -> Non
         audio=audio,
         subtitles=subtitles,
     )
-    provenance.sign_mp4(
-        src=raw,
-        dst=folder / "video.mp4",
-        identity=provenance.studio_identity(),
-        title=spec.get("title") or "Previz",
-        claim_generator=claim_generator(),
-        digital_source_type=ALGORITHMIC_MEDIA,
-        recipe=spec.get("recipe", {}),
-        software_agent=f"{claim_generator()} local previz",
-    )
-    raw.unlink(missing_ok=True)
-    animatic.extract_thumbnail(folder / "video.mp4", folder / "thumbnail.jpg")
 
 
 def _voice_over(spec: dict):

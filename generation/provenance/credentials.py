@@ -350,6 +350,11 @@ class TakeClaim:
     checks: TakeChecks
     inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
     continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
+    # A part of a multi-shot take: the group's file (as the provider delivered it) is its parent ingredient,
+    # and `shot` says which range of it this take is (issue #26).
+    parent_path: Path | None = None
+    parent_title: str = ""
+    shot: dict | None = None
     extension: Extension | None = None  # for an extended take: the take it continues
 
     @property
@@ -391,6 +396,7 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
             "consent": {"grants": claim.consents, "alg": "sha256", "hash": claim.consents_sha256},
             "do_not_train": claim.do_not_train,
             **({"continuity": list(claim.continuity)} if claim.continuity else {}),
+            **({"shot": claim.shot} if claim.shot else {}),
             **({"extension": extension.facts} if extension is not None else {}),
         }},
         {"label": CHECKS_LABEL, "data": claim.checks.assertion()},
@@ -405,6 +411,11 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
                       parent_path=extension.parent_path, inputs=claim.inputs,
                       components=(({"title": extension.delivered_title, "relationship": "componentOf",
                                     "label": CONTINUATION_LABEL}, extension.delivered_path),))
+        return
+    if claim.parent_path is not None:  # cut from a multi-shot take: that whole file is where it comes from
+        sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime, inputs=claim.inputs,
+                      parent={"title": claim.parent_title, "relationship": "parentOf"},
+                      parent_path=claim.parent_path, parent_read=read)
         return
     parent = {"title": f"{claim.provider} {claim.model} result", "relationship": "parentOf"}
     sign_manifest(manifest, src=src, dst=dst, identity=identity, mime=mime,

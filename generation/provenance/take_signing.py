@@ -40,8 +40,8 @@ class SignedTake:
     summary: dict  # merged into Render.c2pa_summary
 
 
-def take_claim(render: Render, *, checks: provenance.TakeChecks,
-               extension: provenance.Extension | None = None) -> provenance.TakeClaim:
+def take_claim(render: Render, *, checks: provenance.TakeChecks, group_file: Path | None = None,
+               shot: dict | None = None, extension: provenance.Extension | None = None) -> provenance.TakeClaim:
     scene = render.scene
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
@@ -56,7 +56,14 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks,
         checks=checks,
         extension=extension,
         **take_frames(render),
+        **({"parent_path": group_file, "parent_title": group_title(render), "shot": shot} if group_file else {}),
     )
+
+
+def group_title(render: Render) -> str:
+    """ "Multi-shot take of scenes 2–4 (fal fal-ai/kling-video/v3/pro/text-to-video)": a part's parent."""
+    numbers = (render.recipe.get("shot") or {}).get("scenes") or [render.scene.number]
+    return f"Multi-shot take of scenes {numbers[0]}–{numbers[-1]} ({render.provider} {render.model})"
 
 
 def _trained(kind: str) -> bool:
@@ -114,10 +121,12 @@ def consents_at_render_time(render: Render) -> list[dict]:
     in_force = {}
     for grant in grants:
         in_force.setdefault(grant.character_id, grant)
-    return [_consent_entry(character_id, in_force.get(character_id)) for character_id in cast]
+    return [consent_entry(character_id, in_force.get(character_id)) for character_id in cast]
 
 
-def _consent_entry(character_id: int, grant) -> dict:
+def consent_entry(character_id: int, grant) -> dict:
+    """A person's consent as a manifest records it: the grant's id and a hash of its terms (None for a
+    fictional character). Takes record their cast's; an export, the voices recorded under a grant."""
     if grant is None:
         return {"character": character_id, "grant": None, "sha256": None}
     terms = {
@@ -131,6 +140,7 @@ def _consent_entry(character_id: int, grant) -> dict:
 
 def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
               read: provenance.ProvenanceReport | None = None, container: str | None = None,
+              group_file: Path | None = None, shot: dict | None = None,
               extension: provenance.Extension | None = None) -> SignedTake:
     """The file to store for this take: signed by the studio where the format allows.
 
@@ -145,8 +155,10 @@ def take_sign(*, render: Render, video: Path, checks: provenance.TakeChecks,
                                   "Stored unsigned: this video format cannot carry content credentials."})
     signed = video.with_name(f"signed{video.suffix}")
     try:
+        # A part of a multi-shot take: `group_file` (what `read` read) is its parent, `shot` its range there.
         provenance.sign_take(src=video, dst=signed, identity=provenance.studio_identity(),
-                             claim=take_claim(render, checks=checks, extension=extension), mime=mime, read=read)
+                             claim=take_claim(render, checks=checks, group_file=group_file, shot=shot,
+                                              extension=extension), mime=mime, read=read)
     except c2pa.C2paError as exc:
         log.warning("take %s: the studio could not sign it: %s", render.pk, exc)
         return SignedTake(video, {"studio_signed": False,

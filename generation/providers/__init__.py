@@ -27,8 +27,10 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookNotice,
     WebhookScheme,
+    shots_prompt,
 )
 from .facts import adapter_class, facts_for
 
@@ -179,7 +181,7 @@ def webhook_url_for(connection) -> str | None:
 
 __all__ = [
     "CancelRefund", "Credentials", "ExtendRequest", "JobListing", "JobProbe", "JobState", "ListedModel",
-    "ModelListing", "ModelSource", "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest",
-    "WebhookNotice", "WebhookScheme",
+    "ModelListing", "ModelSource", "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest", "Shot",
+    "WebhookNotice", "WebhookScheme", "shots_prompt",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",
 ]

@@ -23,6 +23,32 @@ from typing import ClassVar
 
 
 @dataclass(frozen=True)
+class Shot:
+    """One shot of a multi-shot request: a scene's prompt and where it sits in the take (whole seconds)."""
+
+    prompt: str
+    seconds: int
+    start: int
+    title: str = ""
+    scene_number: int = 1
+    camera_notes: str = ""
+
+    @property
+    def end(self) -> int:
+        return self.start + self.seconds
+
+
+def shots_prompt(shots, *, timed: bool) -> str:
+    """The shots as one prompt, for models that read them from the text: timed ("Shot 1 [0-3s] …", Wan 2.6)
+    or numbered in order only ("Shot 1: …", Seedance 2.0, whose time ranges are unreliable)."""
+    lines = []
+    for number, shot in enumerate(shots, start=1):
+        head = f"Shot {number} [{shot.start}-{shot.end}s]" if timed else f"Shot {number}:"
+        lines.append(f"{head} {' '.join(shot.prompt.split())}")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     prompt: str
     model: str
@@ -43,6 +69,12 @@ class RenderRequest:
     # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
     # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
     idempotency_key: str = ""
+    # A multi-shot take (several scenes in one request): its shots in order, `seconds` their total;
+    # "exact" when the model keeps each shot's timing, "order" when it keeps only their order.
+    shots: tuple[Shot, ...] = ()
+    shot_timing: str = ""
+    # The request field a gateway reads the shots from, when the model's registration names one.
+    shots_field: str = ""
     # For a model the owner added from its provider's published schema (generation/providers/schemas.py):
     # how its inputs are named and written. Empty for the models whose inputs an adapter maps by hand.
     input_map: dict = field(default_factory=dict)
@@ -231,6 +263,8 @@ class ProviderFacts:
     # (generation.catalog.declaration_problems), so a frame is never silently dropped.
     sends_end_frame: bool = False
     sends_reference_images: bool = False
+    # A shot list (RenderRequest.shots) for models whose catalog entry declares several shots in one take.
+    sends_shots: bool = False
     # The provider continues a finished video it made or is given (Provider.extend, ExtendRequest): only
     # then may a catalog row declare extension lengths (generation.catalog.declaration_problems).
     extends: bool = False
@@ -334,6 +368,13 @@ class Provider(ABC):
     def prompt_problems(cls, *, model_id: str, prompt: str) -> list[str]:
         """Plain-words reasons the provider would refuse this prompt for this model (empty if fine):
         asked at booking, so a prompt it would refuse is never booked."""
+        return []
+
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots: list[Shot], input_map: dict | None = None) -> list[str]:
+        """Plain-words reasons the provider would refuse this shot list for this model (empty if fine):
+        asked when a multi-shot take is booked, as prompt_problems is for one take. `input_map`: the
+        model's RenderRequest.input_map, for a model added from its provider's published schema."""
         return []
 
     @classmethod

@@ -11,6 +11,7 @@ Pure: it reads the catalog and a listing (generation.providers.base.ModelListing
 - Extension lengths are proposed only where the connection's adapter extends takes (ProviderFacts.extends):
   elsewhere a listing's lengths are read as not said, since a catalog row may declare only what its adapter
   can send (generation.catalog.declaration_problems), and the take card would offer an extension that fails.
+  Multi-shot limits likewise only where the adapter sends a shot list (ProviderFacts.sends_shots).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from generation.providers.facts import facts_for
 
 # The fields a listing may state, compared with the catalog's own. The rest (price, typical job time, notes)
 # is the catalog's: a provider's price list is shown to confirm for a new model, never pushed onto an entry.
+SHOT_FIELDS = ("shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
 COMPARED = ("sizes", "durations", "input_kinds", "has_audio", "end_frame", "reference_images", "extend_seconds",
-            "shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
+            *SHOT_FIELDS)
 LABELS = {
     "sizes": _("Sizes"), "durations": _("Seconds"), "input_kinds": _("Takes"), "has_audio": _("Audio"),
     "end_frame": _("End frame"), "reference_images": _("Likeness references"), "extend_seconds": _("Extends by"),
@@ -71,10 +73,14 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
     retired = retired_entries()  # read once, whatever the listing's length
     facts = facts_for(connection.kind)
     extends = facts is not None and facts.extends
+    sends_shots = facts is not None and facts.sends_shots
     found = []
     for model in listing.models:
         if not extends and model.extend_seconds is not None:
             model = replace(model, extend_seconds=None)
+        if not sends_shots and model.shot_timing is not None:
+            model = replace(model, **dict.fromkeys(SHOT_FIELDS),
+                            input_map={k: v for k, v in model.input_map.items() if k != "shots"})
         entry = entries.get(model.model_id)
         if entry is None:
             # A deprecated newcomer is no news; a retired model under another name is never offered.

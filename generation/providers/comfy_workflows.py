@@ -224,6 +224,12 @@ def workflow_upload(*, connection: ProviderConnection, user, name: str, data: by
     return workflow
 
 
+SHOT_LIST = {"shot_timing": "exact", "shots_max": 6, "shots_seconds_min": None, "shots_seconds_max": None,
+             "shot_min_seconds": 1}
+NO_SHOT_LIST = {"shot_timing": "", "shots_max": None, "shots_seconds_min": None, "shots_seconds_max": None,
+                "shot_min_seconds": None}
+
+
 def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps: int, sizes: list[str],
                  durations: list[int], price_per_second: Decimal, user=None) -> CatalogModel:
     """Confirm which inputs the studio fills, and register (or update) the workflow as a model."""
@@ -256,6 +262,8 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
             defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
                       "end_frame": "end_image" in inputs,
+                      # A shot-list input takes several scenes as one take, each shot timed (issue #26).
+                      **(SHOT_LIST if "shots" in inputs else NO_SHOT_LIST),
                       "extend_seconds": list(durations) if extends else [], "extend_returns": returns,
                       "price_per_second": {"*": float(price_per_second)},
                       "notes": f"ComfyUI workflow, {fps} fps, frames {frames_rule}"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -98,6 +99,12 @@ def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, pr
         values["image"] = image_name
     if end_image_name:
         values["end_image"] = end_image_name
+    # The shot-list input: each shot's words and where it sits, in seconds and frames (an extension has none).
+    if shots := getattr(request, "shots", ()):
+        values["shots"] = json.dumps([
+            {"index": n, "prompt": shot.prompt, "start": shot.start, "end": shot.end,
+             "start_frame": round(shot.start * workflow.fps), "end_frame": round(shot.end * workflow.fps)}
+            for n, shot in enumerate(shots)], ensure_ascii=False)
     if source_video_name:
         values["source_video"] = source_video_name
     graph = copy.deepcopy(workflow.graph)
@@ -148,6 +155,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
         reports_billed_cost=False, bills_refused_jobs=False,
         model_source=ModelSource.WORKFLOWS,
         sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
+        sends_shots=True,  # for workflows mapping the "shots" role (a text input taking a JSON shot list)
         extends=True,  # for workflows mapping the "source_video" role (a video loader)
         model_listing="the nodes and model files installed on your server (GET /object_info/{node}), checked "
                       "against each workflow",
@@ -200,6 +208,9 @@ class ComfyUIProvider(HttpAdapter, Provider):
         elif request.end_frame is not None:
             raise ProviderError("This workflow has no end frame input: map one (End frame image) on the "
                                 "connection, or choose another model.", code="invalid_request")
+        if request.shots and not workflow.inputs.get("shots"):
+            raise ProviderError("This workflow has no shot-list input: map one (Shot list) on the connection, or "
+                                "choose another model.", code="invalid_request")
         graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
                            end_image_name=end_image_name)
         return self._queue_prompt(graph, prompt_id)

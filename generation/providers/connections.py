@@ -201,7 +201,8 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                            extra_fields: dict[str, str] | None = None, extend_seconds: list[int] | None = None,
                            extend_returns: str = "", shot_timing: str = "", shots_max: int | None = None,
                            shots_seconds_min: int | None = None, shots_seconds_max: int | None = None,
-                           shot_min_seconds: int | None = None, user=None) -> CatalogModel:
+                           shot_min_seconds: int | None = None, storyboard_field: str = "",
+                           user=None) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
 
     What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:
@@ -217,6 +218,7 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
         raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
                               "cannot render it any more. Register a live model instead.")
     schema = {**({"characters": "id[]"} if native_characters else {}),
+              **({"storyboard": storyboard_field} if storyboard_field else {}),
               **({"extra": dict(extra_fields)} if extra_fields else {})}
     problems = declared_fields_problems(schema)
     if problems:
@@ -240,7 +242,8 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                          details={"connection": connection.label, "price_per_second": model.price_per_second,
                                   "sizes": sizes, "durations": durations, "input_kinds": model.input_kinds,
                                   "supports_remix": supports_remix, "native_characters": native_characters,
-                                  "extra_fields": dict(extra_fields or {})})
+                                  "extra_fields": dict(extra_fields or {}),
+                                  **({"storyboard_field": storyboard_field} if storyboard_field else {})})
             return model
     except IntegrityError:
         raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")

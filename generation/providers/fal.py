@@ -51,6 +51,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    shots_prompt,
 )
 from .http import (
     EXPIRED,
@@ -121,21 +122,56 @@ def seedance2_input(request: RenderRequest) -> dict:
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
+def seedance2_any(request: RenderRequest) -> dict:
+    """Seedance 2.0 reads several shots numbered in its prompt, in order: its guide says time ranges are
+    unreliable."""
+    inputs = seedance2_input(request)
+    return {**inputs, "prompt": shots_prompt(request.shots, timed=False)} if request.shots else inputs
+
+
 def kling3_input(request: RenderRequest) -> dict:
-    """fal-ai/kling-video/v3 text-to-video [3p]: duration as a string of seconds, like Kling 2 on fal."""
-    return {"prompt": request.prompt, "duration": str(request.seconds),
-            "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+    """fal-ai/kling-video/v3 text-to-video [sdk: fal-js KlingVideoV3ProTextToVideoInput]: duration a string
+    of seconds ("3"–"15"). Several shots go as `multi_prompt` [{prompt, duration "1"–"15"}] with
+    `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both")."""
+    inputs = {"duration": str(request.seconds), "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+    if request.shots:
+        return {**inputs, "shot_type": "customize",
+                "multi_prompt": [{"prompt": shot.prompt, "duration": str(shot.seconds)} for shot in request.shots]}
+    return {"prompt": request.prompt, **inputs}
+
+
+def wan26_input(request: RenderRequest) -> dict:
+    """wan/v2.6/text-to-video [sdk: fal-js TextToVideoInput]: 5, 10 or 15 s as a string, 720p or 1080p. Several
+    shots are timed in the prompt ("Shot 1 [0-3s] …") with `multi_shots`, which works only with prompt
+    expansion on; one scene is one shot (`multi_shots` false)."""
+    inputs = {"duration": str(request.seconds), "resolution": _resolution(request),
+              "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
+    if request.shots:
+        return {**inputs, "prompt": shots_prompt(request.shots, timed=True), "multi_shots": True,
+                "enable_prompt_expansion": True}
+    return {**inputs, "prompt": request.prompt, "multi_shots": False}
 
 
 def generic_input(request: RenderRequest) -> dict:
+    if request.shots:  # never dropped silently: the model's catalog entry declared what it cannot take
+        raise ProviderError(f"fal's {request.model} takes no shot list.", code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds)}
 
 
 INPUT_BUILDERS: dict[str, InputBuilder] = {
     "fal-ai/veo3.1": veo31_input,
     "fal-ai/veo3.1/fast": veo31_input,
-    "bytedance/seedance-2.0/text-to-video": seedance2_input,
+    "bytedance/seedance-2.0/text-to-video": seedance2_any,
     "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
+    "wan/v2.6/text-to-video": wan26_input,
+}
+# How each model takes several shots, and its limits: "multi_prompt" (Kling 3: a prompt per shot, Kling's
+# docs: at most 512 characters each), "timed" (Wan 2.6: timings in a prompt of at most 1,500 characters),
+# "numbered" (Seedance 2.0: order only). Any other model takes no shot list.
+SHOT_WIRES = {
+    "fal-ai/kling-video/v3/pro/text-to-video": ("multi_prompt", 512),
+    "wan/v2.6/text-to-video": ("timed", 1500),
+    "bytedance/seedance-2.0/text-to-video": ("numbered", None),
 }
 # A start frame goes to the model's image-to-video endpoint; a start and an end frame to its
 # first-last-frame endpoint.
@@ -231,10 +267,29 @@ class FalProvider(HttpAdapter, Provider):
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        sends_shots=True,  # for the models of SHOT_WIRES, and those added from a schema listing shots
         extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
         model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
                       "price list",
     )
+
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+        if model_id not in INPUT_BUILDERS and input_map:  # added from its schema: the shots its map says
+            return schemas.shot_problems(input_map, shots)
+        wire = SHOT_WIRES.get(model_id)
+        if wire is None:
+            return [f"fal's {model_id} takes no shot list: choose a model that renders several shots."]
+        how, limit = wire
+        if how == "multi_prompt":
+            return [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; Kling takes at most "
+                    f"{limit} per shot. Shorten it." for shot in shots if len(shot.prompt) > limit] + [
+                    f"Scene {shot.scene_number} lasts {shot.seconds} s; a Kling shot lasts 1 to 15 s."
+                    for shot in shots if not 1 <= shot.seconds <= 15]
+        if limit is not None and len(text := shots_prompt(shots, timed=how == "timed")) > limit:
+            return [f"The shots' prompts make {len(text):,} characters together; {model_id} takes at most "
+                    f"{limit:,}. Shorten the scenes' prompts."]
+        return []
 
     @classmethod
     def webhook_notice(cls, payload: dict) -> WebhookNotice:
@@ -287,25 +342,7 @@ class FalProvider(HttpAdapter, Provider):
         if not ENDPOINT_ID.match(request.model):
             raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
                                 code="model_unknown")
-        params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
-        response = self._send("POST", f"/{self.endpoint_for(request)}", idempotent=False,
-                              json=self.build_input(request), params=params)
-        if response.is_error:
-            raise self._fail(response, model=request.model)
-        try:
-            body = json_object(response, self.name)
-        except ProviderError:
-            body = {}
-        job = self._job_from(body)
-        encoded = job.encode()
-        if len(encoded) > JOB_ID_LIMIT:
-            try:  # best effort: the studio cannot track it
-                self._send("PUT", job.cancel_url, idempotent=True)
-            except ProviderError:
-                pass
-            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
-                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
-        return encoded
+        return self._queue(self.endpoint_for(request), self.build_input(request), model=request.model)
 
     def extend(self, request: ExtendRequest) -> str:
         """The model's extend-video endpoint, queued like any request (polled and fetched the same way)."""
@@ -313,13 +350,14 @@ class FalProvider(HttpAdapter, Provider):
             raise ProviderError(" ".join(problems), code="invalid_request")
         if request.source_video is None:
             raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
-        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request))
+        return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request), model=request.model)
 
-    def _queue(self, endpoint: str, inputs: dict) -> str:
+    def _queue(self, endpoint: str, inputs: dict, *, model: str = "") -> str:
+        """Queue a request on fal (a render or an extension alike): the job's addresses, encoded."""
         params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
         response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
         if response.is_error:
-            raise self._fail(response)
+            raise self._fail(response, model=model)
         try:
             body = json_object(response, self.name)
         except ProviderError:

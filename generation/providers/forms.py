@@ -295,6 +295,17 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Extra fields the gateway accepts",
         help_text="One name=value a line, sent with every create of this model (e.g. quality=high). "
                   "Nothing else beyond the OpenAI format is sent.")
+    storyboard_field = forms.CharField(
+        required=False, max_length=64, label=_("Storyboard field (several shots in one request)"),
+        help_text=_("The request field the gateway reads a shot list from, as JSON [{start, end, prompt}] in "
+                    "seconds, for models declaring several shots. Blank: the shots are written in the prompt "
+                    "(Shot 1 [0-3s] …)."))
+
+    def clean_storyboard_field(self) -> str:
+        field = self.cleaned_data["storyboard_field"].strip()
+        if field and (problems := declared_fields_problems({"storyboard": field})):
+            raise forms.ValidationError(problems)
+        return field
 
     def clean_extra_fields(self) -> dict[str, str]:
         extra = {}
@@ -388,13 +399,15 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
         help_text="How long a job usually takes; the first polls are planned from it. Leave blank if unknown.")
     native_characters = RegisterModelForm.base_fields["native_characters"]
     extra_fields = RegisterModelForm.base_fields["extra_fields"]
+    storyboard_field = RegisterModelForm.base_fields["storyboard_field"]
+    clean_storyboard_field = RegisterModelForm.clean_storyboard_field
 
     clean_extra_fields = RegisterModelForm.clean_extra_fields
 
     def __init__(self, *args, declares_fields=False, kind: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         if not declares_fields:  # only registered models declare fields (ProviderFacts.declares_fields)
-            del self.fields["native_characters"], self.fields["extra_fields"]
+            del self.fields["native_characters"], self.fields["extra_fields"], self.fields["storyboard_field"]
         self.drop_what_the_wire_cannot_carry(kind)
         self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))
 
@@ -410,6 +423,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
             "lifecycle_date": model.lifecycle_date, "typical_seconds": model.typical_seconds,
             "native_characters": model.declares_characters,
             "extra_fields": "\n".join(f"{k}={v}" for k, v in model.extra_fields.items()),
+            "storyboard_field": (model.input_schema or {}).get("storyboard", ""),
             **CatalogEntryForm.continuity_initial(model),
         }
 
@@ -485,10 +499,11 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
         """The OpenAI format's declared fields, for catalog_entry_update (None for other kinds)."""
         if "extra_fields" not in self.fields:
             return None
-        return {"characters": self.cleaned_data["native_characters"], "extra": self.cleaned_data["extra_fields"]}
+        return {"characters": self.cleaned_data["native_characters"], "extra": self.cleaned_data["extra_fields"],
+                "storyboard": self.cleaned_data["storyboard_field"]}
 
     def entry_fields(self) -> dict:
-        skip = ("native_characters", "extra_fields", *self.CONTINUITY)
+        skip = ("native_characters", "extra_fields", "storyboard_field", *self.CONTINUITY)
         return {**{k: v for k, v in self.cleaned_data.items() if k not in skip}, **self.continuity()}
 
 
@@ -503,7 +518,9 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
 
     ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
-                   "end_image": "End frame image", "source_video": "Source video (the take it extends)"}
+                   "end_image": "End frame image", "source_video": "Source video (the take it extends)",
+                   # A text input that takes several scenes as one take: a JSON list of each shot's words and timing.
+                   "shots": _("Shot list (several scenes in one take, as JSON)")}
 
     frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
                                     help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")

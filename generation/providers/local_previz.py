@@ -45,8 +45,10 @@ class LocalPrevizProvider(Provider):
         reports_job_time=False,  # poll says only queued, running or done, not how long the job ran
         reports_billed_cost=False, bills_refused_jobs=False,  # free
         built_in=True, trained_model=False,  # it draws animatics by rule
+        sends_shots=True,  # a group becomes one animatic with a cut per shot
         extends=True,  # an animatic of its own from the take's last frame (the studio joins it)
     )
+    SHOTS_SECONDS_MAX = 60
     models = (
         ModelSpec(
             id="previz-animatic-1",
@@ -57,24 +59,41 @@ class LocalPrevizProvider(Provider):
         ),
     )
 
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+        spec = next((m for m in cls.models if m.id == model_id), None)
+        if spec is None:
+            return [f"The local previz has no model “{model_id}”."]
+        longest = max(spec.durations)
+        too_long = [s.scene_number for s in shots if s.seconds > longest]
+        problems = [f"The previz draws shots of at most {longest} seconds; scene {n} is longer." for n in too_long]
+        if sum(s.seconds for s in shots) > cls.SHOTS_SECONDS_MAX:
+            problems.append(f"The previz draws a multi-shot take of at most {cls.SHOTS_SECONDS_MAX} seconds.")
+        return problems
+
     def submit(self, request: RenderRequest) -> str:
-        problems = self.check_request(
-            model_id=request.model, size=request.size, seconds=request.seconds
-        )
+        if request.shots:
+            problems = self.shot_problems(model_id=request.model, shots=request.shots)
+            if request.size not in PREVIZ_SIZES:
+                problems.append(f"The previz draws {', '.join(PREVIZ_SIZES)}, not {request.size}.")
+        else:
+            problems = self.check_request(model_id=request.model, size=request.size, seconds=request.seconds)
         if problems:
             raise ProviderError(" ".join(problems))
-        job = PrevizJob.objects.create(
-            spec={
-                "prompt": request.prompt,
-                "model": request.model,
-                "seconds": request.seconds,
-                "size": request.size,
-                "title": request.title,
-                "scene_number": request.scene_number,
-                "camera_notes": request.camera_notes,
-                "recipe": request.recipe,
-            }
-        )
+        spec = {
+            "prompt": request.prompt,
+            "model": request.model,
+            "seconds": request.seconds,
+            "size": request.size,
+            "title": request.title,
+            "scene_number": request.scene_number,
+            "camera_notes": request.camera_notes,
+            "recipe": request.recipe,
+        }
+        if request.shots:  # one animatic, a shot per scene, each cut on a keyframe of its own
+            spec["shots"] = [{"seconds": s.seconds, "title": s.title, "prompt": s.prompt,
+                              "scene_number": s.scene_number, "camera_notes": s.camera_notes} for s in request.shots]
+        job = PrevizJob.objects.create(spec=spec)
         # Submit runs in a task outside any transaction, so the job row is
         # already committed: hand it to a worker now, as a remote service would.
         previz_tasks.previz_run_job.delay(str(job.id))

@@ -8,6 +8,7 @@ configuration; only the wire format is code.
 
 from __future__ import annotations
 
+import json
 import mimetypes
 import re
 import time
@@ -33,6 +34,7 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    shots_prompt,
 )
 from .http import HttpAdapter, error_from_response, json_object, stream_download
 
@@ -51,6 +53,10 @@ GONE = "The provider no longer knows this job."
 # The create fields the format itself defines; anything else must be declared per model.
 WIRE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference"})
 DECLARABLE = {"characters": "id[]"}  # optional fields of the format that only some gateways accept
+# A gateway's own field for several shots in one request (Sora's storyboard died with Sora): the owner names
+# it at registration, {"storyboard": "<field name>"}; it carries the shots as JSON [{start, end, prompt}].
+STORYBOARD = "storyboard"
+FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")
 
 
 def declared_fields_problems(schema) -> list[str]:
@@ -58,8 +64,14 @@ def declared_fields_problems(schema) -> list[str]:
     if not isinstance(schema, dict):
         return ['Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": "high"}}.']
     problems = [f"“{name}” is not a field the studio can send; declare only "
-                f"{', '.join(DECLARABLE)} or constant fields under “extra”."
-                for name in schema if name not in (*DECLARABLE, "extra")]
+                f"{', '.join(DECLARABLE)}, a storyboard field or constant fields under “extra”."
+                for name in schema if name not in (*DECLARABLE, STORYBOARD, "extra")]
+    if STORYBOARD in schema:
+        field = schema[STORYBOARD]
+        if not isinstance(field, str) or not FIELD_NAME.fullmatch(field):
+            problems.append("The storyboard field is a usable field name (letters, digits, _ . - [ ]).")
+        elif field in WIRE_FIELDS or field.startswith("characters") or field in (schema.get("extra") or {}):
+            problems.append(f"“{field}” is already a field of the request; the storyboard needs its own.")
     extra = schema.get("extra", {})
     if not isinstance(extra, dict):
         return problems + ['“extra” maps field names to values, e.g. {"quality": "high"}.']
@@ -94,6 +106,9 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         # A gateway may forward to a provider that bills refused jobs: never assume it does not.
         bills_refused_jobs=True,
         model_source=ModelSource.REGISTERED,
+        # Several shots: in the field the model's registration names (a JSON shot list), else written in the
+        # prompt ("Shot 1 [0-3s] …"), which every gateway forwards.
+        sends_shots=True,
         extends=True,  # POST /videos/extensions: video[id] of a video the gateway made
         model_listing="the gateway's model list (GET /models), and LiteLLM's /model/info where the gateway has it",
     )
@@ -139,7 +154,12 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             "seconds": str(request.seconds),
             "size": request.size,
         }
+        if request.shots:  # the prompt names every shot in order, for gateways that read them from it
+            fields["prompt"] = shots_prompt(request.shots, timed=request.shot_timing != "order")
         files = [(name, (None, value)) for name, value in fields.items()]
+        if request.shots and request.shots_field:
+            shots = [{"start": shot.start, "end": shot.end, "prompt": shot.prompt} for shot in request.shots]
+            files.append((request.shots_field, (None, json.dumps(shots, ensure_ascii=False))))
         # Beyond the format's own fields, only what the model's catalog entry declares: a strict
         # gateway refuses a field it does not know, and a lax one may bill for what it guesses.
         if "characters" in request.declared_fields:

@@ -147,9 +147,17 @@ class ReplicateProvider(HttpAdapter, Provider):
         bills_refused_jobs=True,
         # For models whose input builder maps them (google/veo-3.1: last_frame, reference_images).
         sends_end_frame=True, sends_reference_images=True,
+        # For models added from a published schema that lists shots (an array of {prompt, duration}).
+        sends_shots=True,
         model_listing="Replicate's text-to-video collection, with each model's latest version's OpenAPI input "
                       "schema",
     )
+
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+        if model_id in INPUT_BUILDERS or not input_map:
+            return [f"Replicate's {model_id} takes no shot list: choose a model that renders several shots."]
+        return schemas.shot_problems(input_map, shots)
 
     @classmethod
     def webhook_notice(cls, payload: dict) -> WebhookNotice:
@@ -183,6 +191,8 @@ class ReplicateProvider(HttpAdapter, Provider):
             # Said before anything is sent: a model whose inputs we do not map would drop it silently.
             raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
                                 "entry takes one.", code="invalid_request")
+        if request.shots:  # never dropped silently: only models added from a schema listing shots take them
+            raise ProviderError(f"Replicate's {request.model} takes no shot list.", code="invalid_request")
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:

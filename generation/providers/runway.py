@@ -19,7 +19,7 @@ import base64
 import mimetypes
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -38,6 +38,7 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    shots_prompt,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
 
@@ -135,6 +136,16 @@ PROMPT_LIMIT_DEFAULT = 1000
 LAST_FRAME_MODELS = {p.model_id for p in PUBLISHED if p.last_frame}
 GONE = "The provider no longer knows this job."
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Runway's multi-shot recipe (runwayml's RecipeMultiShotVideoParams, custom mode): 3–5 shots of
+# {prompt (3–512 characters), duration} adding up to the take's 5, 10 or 15 s; version pinned; an optional
+# firstFrame {uri}; ratios of 720p (standard tier) or 1080p (pro tier). It renders no single shot.
+RECIPE = "multi_shot_video"
+RECIPE_VERSION = "2026-06"
+RECIPE_SHOTS = (3, 5)
+RECIPE_PROMPT = (3, 512)
+RECIPE_DURATIONS = (5, 10, 15)
+# Models that read several shots numbered in their prompt, in order (Seedance 2.0).
+NUMBERED_SHOTS = {"seedance2", "seedance2_fast", "seedance2_mini"}
 
 
 class RunwayProvider(HttpAdapter, Provider):
@@ -151,6 +162,7 @@ class RunwayProvider(HttpAdapter, Provider):
         reports_billed_cost=True,  # a finished task's cost.credits (1 credit = US$0.01)
         bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
         sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
+        sends_shots=True,  # the multi-shot recipe's shots; Seedance's numbered in its prompt
         model_listing="the models runwayml's request types define for API version " + API_VERSION
                       + ", shipped with the studio (Runway publishes no endpoint listing them)",
     )
@@ -183,8 +195,37 @@ class RunwayProvider(HttpAdapter, Provider):
         return [f"Runway's {model_id} takes a prompt of at most {limit:,} characters; this one has {length:,} "
                 "(with the cast's descriptions, if any). Shorten the prompt."]
 
+    @classmethod
+    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+        if model_id in NUMBERED_SHOTS:
+            return cls.prompt_problems(model_id=model_id, prompt=shots_prompt(shots, timed=False))
+        if model_id != RECIPE:
+            return [f"Runway's {model_id} renders one shot per request: choose its multi-shot recipe."]
+        low, high = RECIPE_SHOTS
+        problems = [] if low <= len(shots) <= high else [
+            f"Runway's multi-shot recipe renders {low} to {high} shots in one take, not {len(shots)}."]
+        shortest, longest = RECIPE_PROMPT
+        for shot in shots:
+            length = utf16_length(shot.prompt)
+            if not shortest <= length <= longest:
+                problems.append(f"Scene {shot.scene_number}'s prompt has {length:,} characters; a shot of Runway's "
+                                f"multi-shot recipe takes {shortest} to {longest}. "
+                                + ("Shorten it." if length > longest else "Write a little more."))
+        return problems
+
+    def recipe_body(self, request: RenderRequest) -> dict:
+        """POST /v1/recipes/multi_shot_video in custom mode: exactly the fields the SDK's params define."""
+        body = {"mode": "custom", "version": RECIPE_VERSION, "duration": request.seconds,
+                "ratio": request.size.replace("x", ":"), "audio": True,
+                "shots": [{"prompt": shot.prompt, "duration": shot.seconds} for shot in request.shots]}
+        if request.input_reference is not None:
+            body["firstFrame"] = {"uri": _data_uri(Path(request.input_reference))}
+        return body
+
     def build_body(self, request: RenderRequest) -> tuple[str, dict]:
         """(path, JSON body) for the create: exactly the fields Runway defines."""
+        if request.model == RECIPE:
+            return "/v1/recipes/multi_shot_video", self.recipe_body(request)
         body = {
             "model": request.model,
             "promptText": request.prompt,
@@ -215,7 +256,16 @@ class RunwayProvider(HttpAdapter, Provider):
             raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
                                 f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
                                 code="invalid_request")
-        if problems := self.prompt_problems(model_id=request.model, prompt=request.prompt):
+        if request.model == RECIPE and not request.shots:
+            raise ProviderError(f"{self.name}'s multi-shot recipe renders {RECIPE_SHOTS[0]} to {RECIPE_SHOTS[1]} "
+                                "scenes as one take, not one scene on its own.", code="invalid_request")
+        if request.shots:
+            problems = self.shot_problems(model_id=request.model, shots=request.shots)
+            request = replace(request, prompt=shots_prompt(request.shots, timed=False)) \
+                if request.model in NUMBERED_SHOTS else request
+        else:
+            problems = self.prompt_problems(model_id=request.model, prompt=request.prompt)
+        if problems:
             raise ProviderError(" ".join(problems), code="invalid_request")
         path, body = self.build_body(request)
         response = self._send("POST", path, idempotent=False, json=body)
@@ -297,8 +347,9 @@ class RunwayProvider(HttpAdapter, Provider):
         return True
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
-        """PUBLISHED, in the catalog's terms: nothing is read over the network (Runway has no listing)."""
-        return ModelListing(models=tuple(_listed(p) for p in PUBLISHED))
+        """PUBLISHED, in the catalog's terms, and the multi-shot recipe: nothing is read over the network
+        (Runway has no listing)."""
+        return ModelListing(models=(*(_listed(p) for p in PUBLISHED), _recipe_listed()))
 
     def test_connection(self) -> str:
         """GET /v1/organization: free, authenticated, and it tells the credit balance."""
@@ -334,6 +385,15 @@ def _listed(model: Published) -> ListedModel:
     return ListedModel(model_id=model.model_id, display_name=f"{model.model_id} (Runway)", sizes=tuple(sizes) or None,
                        durations=model.durations, input_kinds=kinds or None,
                        end_frame=model.last_frame and takes_image, unmapped=unmapped, blockers=blockers)
+
+
+def _recipe_listed() -> ListedModel:
+    """The multi-shot recipe as runwayml's RecipeMultiShotVideoParams define it: custom mode's shots (at most
+    RECIPE_SHOTS[1], each at least a second) adding up to RECIPE_DURATIONS, an optional first frame. Its
+    ratios' tiers are the catalog's to price: the listing leaves sizes as the catalog has them."""
+    return ListedModel(model_id=RECIPE, display_name="Multi-shot recipe (Runway)", durations=RECIPE_DURATIONS,
+                       input_kinds=("text", "image"), shot_timing="exact", shots_max=RECIPE_SHOTS[1],
+                       shot_min_seconds=1)
 
 
 def _json(response: httpx.Response) -> dict:

@@ -1,10 +1,11 @@
 """A model's published input schema (OpenAPI, as fal and Replicate publish them), read into the catalog's terms.
 
 `listed_from_schema` maps what the schema says — lengths, sizes, a start and an end frame, audio, several
-shots — and only that: a length the schema gives no range for stays unknown (the owner is asked), an
-aspect ratio the studio cannot turn into pixels is left unmapped and named, and a required input the
-studio cannot fill makes the model one it cannot render. It also writes the model's input map: which of
-its inputs take the prompt, the length, the ratio, the frames, and how each is written ("8s", "8" or 8).
+shots (an array of {prompt, duration}, Kling's multi_prompt) — and only that: a length the schema gives no
+range for stays unknown (the owner is asked), an aspect ratio the studio cannot turn into pixels is left
+unmapped and named, and a required input the studio cannot fill makes the model one it cannot render. It
+also writes the model's input map: which of its inputs take the prompt, the length, the ratio, the frames
+and the shots, and how each is written ("8s", "8" or 8).
 `mapped_input` builds a take's input from that map, for models the adapters do not map by hand.
 
 Wire only: no studio model or domain (import-linter keeps it so).
@@ -43,6 +44,7 @@ class Vocabulary:
     image: tuple[str, ...] = ("image_url", "image", "start_image_url", "first_frame_url")
     end_image: tuple[str, ...] = ("last_frame", "last_frame_url", "end_image_url", "tail_image_url")
     multi_prompt: tuple[str, ...] = ("multi_prompt",)
+    shot_type: tuple[str, ...] = ("shot_type",)  # Kling's: "customize" keeps the shots as given
 
 
 FAL = Vocabulary()
@@ -96,15 +98,19 @@ def _first(properties: dict, names: tuple[str, ...]) -> str | None:
     return next((name for name in names if name in properties), None)
 
 
-def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) -> dict:
-    """Several timed shots in one request (Kling's multi_prompt: [{prompt, duration}]): exact timings."""
+def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) -> tuple[dict, dict]:
+    """Several timed shots in one request (Kling's multi_prompt: [{prompt, duration}]): exact timings. Returns
+    (the catalog's multi-shot fields, how a shot is written: {"duration": format, "seconds": [...], "prompt_max"})
+    — both empty when the schema's array is not one of shots the studio can write."""
     if schema.get("type") != "array":
-        return {}
+        return {}, {}
     item = resolve(schema.get("items"), components)
     fields = item.get("properties") if isinstance(item.get("properties"), dict) else {}
     if "prompt" not in fields or "duration" not in fields:
-        return {}
-    shot_lengths, _format = _durations(resolve(fields["duration"], components))
+        return {}, {}
+    shot_lengths, written = _durations(resolve(fields["duration"], components))
+    if not written:
+        return {}, {}  # a shot's length written some other way: the studio could not send it
     found = {"shot_timing": "exact"}
     if type(schema.get("maxItems")) is int and schema["maxItems"] >= 2:
         found["shots_max"] = schema["maxItems"]
@@ -112,7 +118,11 @@ def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) ->
         found.update(shots_seconds_min=min(durations), shots_seconds_max=max(durations))
     if shot_lengths:
         found["shot_min_seconds"] = min(shot_lengths)
-    return found
+    wire = {"duration": written, **({"seconds": list(shot_lengths)} if shot_lengths else {})}
+    prompt_max = resolve(fields["prompt"], components).get("maxLength")
+    if type(prompt_max) is int and prompt_max > 0:
+        wire["prompt_max"] = prompt_max
+    return found, wire
 
 
 def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, vocabulary: Vocabulary,
@@ -167,9 +177,16 @@ def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, v
             used.add(end)
     shots = {}
     if name := _first(properties, vocabulary.multi_prompt):
-        shots = _shots(properties[name], components, durations)
+        shots, wire = _shots(properties[name], components, durations)
         if shots:
+            # The shots go in their own input, and the prompt not at all unless the schema requires it
+            # (Kling: "either prompt or multi_prompt, not both").
+            input_map["shots"] = {"field": name, **wire, "with_prompt": prompt in required}
             used.add(name)
+            kind = _first(properties, vocabulary.shot_type)
+            if kind and "customize" in _choices(properties[kind]):
+                input_map["shots"]["type"] = {"field": kind, "value": "customize"}
+                used.add(kind)
     for name in sorted(required - used):
         blockers.append(("required_input", name))
     return ListedModel(
@@ -202,14 +219,47 @@ def _nearest_ratio(request: RenderRequest, choices: list[str]) -> str:
     return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
 
 
+def _written(seconds: int, written: str):
+    return {"seconds": f"{seconds}s", "string": str(seconds)}.get(written, seconds)
+
+
+def shot_problems(input_map: dict, shots) -> list[str]:
+    """Why a model added from its schema would refuse this shot list (its map says how many, how long, how
+    many characters): empty when it takes it; one reason when its schema lists no shots."""
+    wire = input_map.get("shots") if isinstance(input_map, dict) else None
+    if not isinstance(wire, dict):
+        return ["Its published schema lists no shots: choose a model that renders several shots."]
+    problems = []
+    if (limit := wire.get("prompt_max")) is not None:
+        problems += [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; a shot takes at most "
+                     f"{limit:,}. Shorten it." for shot in shots if len(shot.prompt) > limit]
+    if seconds := wire.get("seconds"):
+        allowed = (f"{seconds[0]} to {seconds[-1]}" if seconds == list(range(seconds[0], seconds[-1] + 1))
+                   else ", ".join(str(s) for s in seconds))
+        problems += [f"Scene {shot.scene_number} lasts {shot.seconds} s; a shot lasts {allowed} s."
+                     for shot in shots if shot.seconds not in seconds]
+    return problems
+
+
 def mapped_input(request: RenderRequest, input_map: dict) -> dict:
     """The take's input for a model added from its schema: only the inputs its map names, written as the
-    schema writes them. A length, size or frame the model does not take is refused before anything is sent."""
+    schema writes them. A length, size, frame or shot list the model does not take is refused before
+    anything is sent."""
     inputs = {input_map["prompt"]: request.prompt}
+    if request.shots:
+        wire = input_map.get("shots")
+        if not isinstance(wire, dict):  # never dropped silently: the catalog entry declared what it cannot take
+            raise ProviderError(f"{request.model} takes no shot list.", code="invalid_request")
+        if problems := shot_problems(input_map, request.shots):
+            raise ProviderError(" ".join(problems), code="invalid_request")
+        if not wire.get("with_prompt"):
+            inputs = {}
+        inputs[wire["field"]] = [{"prompt": shot.prompt, "duration": _written(shot.seconds, wire["duration"])}
+                                 for shot in request.shots]
+        if kind := wire.get("type"):
+            inputs[kind["field"]] = kind["value"]
     if duration := input_map.get("duration"):
-        written = {"seconds": f"{request.seconds}s", "string": str(request.seconds)}.get(duration["format"],
-                                                                                        request.seconds)
-        inputs[duration["field"]] = written
+        inputs[duration["field"]] = _written(request.seconds, duration["format"])
     if ratio := input_map.get("aspect_ratio"):
         inputs[ratio["field"]] = _nearest_ratio(request, ratio["choices"])
     if resolution := input_map.get("resolution"):

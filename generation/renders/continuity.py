@@ -106,12 +106,13 @@ def _usable(take: Render, *, scene: Scene) -> None:
             % names)
 
 
-def start_source(scene: Scene) -> Source | None:
+def start_source(scene: Scene, *, previous: bool = False) -> Source | None:
     """The frame a take of `scene` starts from, when it starts from another take (None: its own reference
-    image, or words only). ValidationError, in words, when that frame cannot be had."""
-    if scene.start_from != StartFrom.PREVIOUS:
+    image, or words only). ValidationError, in words, when that frame cannot be had. `previous`: from the last
+    frame of the scene before, whatever the scene says (a scene of a multi-shot take rendered on its own)."""
+    if scene.start_from != StartFrom.PREVIOUS and not previous:
         return None
-    if scene.start_take_id:
+    if scene.start_take_id and not previous:
         take = Render.objects.select_related("scene").filter(pk=scene.start_take_id).first()
         if take is None:
             raise ValidationError(gettext("The take chosen to start scene %(scene)d from was deleted: choose "
@@ -190,11 +191,14 @@ class Frames:
     problems: list = field(default_factory=list)
 
 
-def recipe_frames(scene: Scene) -> Frames:
-    """Resolve, decode and describe the scene's start and end frames; every reason they cannot be had is a
-    problem in words (nothing is booked with a frame it could not show)."""
+def recipe_frames(scene: Scene, *, roles=("start", "end"), start_previous: bool = False) -> Frames:
+    """Resolve, decode and describe the scene's start and end frames (those of `roles`); every reason they
+    cannot be had is a problem in words (nothing is booked with a frame it could not show). `start_previous`:
+    start from the last frame of the scene before, whatever the scene says."""
     result = Frames()
-    for role, resolve in (("start", start_source), ("end", end_source)):
+    for role, resolve in (("start", lambda s: start_source(s, previous=start_previous)), ("end", end_source)):
+        if role not in roles:
+            continue
         try:
             source = resolve(scene)
         except ValidationError as exc:

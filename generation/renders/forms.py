@@ -98,3 +98,38 @@ class RetargetForm(RenderForm):
         if not self.cleaned_data["shown"]:
             raise forms.ValidationError("No scene can move to this model: nothing was changed.")
         return parse_shown(self.cleaned_data["shown"])
+
+
+class ShotGroupForm(RenderForm):
+    """Several consecutive scenes as one multi-shot take; `scenes` the ids the plan showed, in board order."""
+
+    scenes = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
+    # What the shown plan was for: booking refuses if the model changed, or the cost rose, since.
+    plan_target = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
+    plan_cost = forms.DecimalField(widget=forms.HiddenInput, min_value=0, max_digits=14, decimal_places=4,
+                                   error_messages=STALE_FORM)
+
+    def __init__(self, *args, team, **kwargs):
+        super().__init__(*args, team=team, **kwargs)
+        self.targets = {value: t for value, t in self.targets.items() if t.model.multi_shot}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
+            raise forms.ValidationError(_("The model changed after the take was shown; check it below and click "
+                                          "again."))
+        return cleaned
+
+    def refused_for(self) -> list:
+        ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
+        return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
+
+    def clean_scenes(self) -> list[int]:
+        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        if not ids or None in ids:  # not ids we could have drawn: text, "²", past bigint
+            raise forms.ValidationError(STALE_FORM["invalid"])
+        return ids
+
+
+class RenderAloneForm(RenderForm):
+    """One scene of a multi-shot take on its own, on the chosen model."""

@@ -88,13 +88,14 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
     """What the take asked for, to recognise its job among the provider's recent ones. Jobs other
     takes own (their own or a duplicate of theirs) and `mine` are never a match."""
     since = (render.first_sent_at or render.submitted_at or render.created_at) - pipeline.CLOCK_SKEW
-    params = render.recipe.get("parameters", {})
+    recipe = render.request_recipe  # a multi-shot take's job asked for its whole group
+    params = recipe.get("parameters", {})
     owned = set(Render.objects.filter(connection_id=render.connection_id, submitted_at__gte=since)
                 .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
     owned |= set(DuplicateJob.objects.filter(render__connection_id=render.connection_id, found_at__gte=since)
                  .exclude(render_id=render.pk).values_list("provider_job_id", flat=True))
     return JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
-                    prompt=render.recipe.get("prompt", ""), created_after=since,
+                    prompt=recipe.get("prompt", ""), created_after=since,
                     exclude_ids=frozenset(owned | set(mine)),
                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
                     extends=render.extension.get("provider_job_id", "") or ("extension" if render.extension else ""),

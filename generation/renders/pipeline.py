@@ -32,11 +32,12 @@ from generation.provenance import take_signing
 from generation.providers import (
     ProviderError,
     RenderRequest,
+    Shot,
     adapter_class,
     provider_for,
     webhook_url_for,
 )
-from generation.renders import continuity, delivery, joining, lookups
+from generation.renders import continuity, delivery, joining, lookups, shot_parts
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import FinishedFile, scratch_dir
@@ -125,7 +126,7 @@ def _take(render_id: int, status: str, *related: str) -> Render | None:
 
 
 def _request_for(render: Render, workdir: Path) -> RenderRequest:
-    recipe = render.recipe
+    recipe = render.request_recipe  # a multi-shot take's lead asks for every shot of its group
     params = recipe["parameters"]
     input_reference = end_frame = None
     # The start frame: a frame of another take (continuity), else the scene's reference image; the end frame.
@@ -147,18 +148,23 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     # Beyond the wire format, only what the model's catalog entry declares today.
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     schema = (model.input_schema or {}) if model else {}
-    declared = frozenset(k for k in schema if k not in ("extra", "wire"))
+    declared = frozenset(k for k in schema if k not in ("extra", "storyboard", "wire"))
+    shots = tuple(Shot(prompt=shot["prompt"], seconds=int(shot["seconds"]), start=int(shot["start"]),
+                       title=shot["scene"]["title"], scene_number=int(shot["scene"]["number"]),
+                       camera_notes=shot.get("camera_notes", "")) for shot in recipe.get("shots", []))
+    scene = recipe["shots"][0]["scene"] if shots else recipe["scene"]
     return RenderRequest(
         provider_characters=tuple(_provider_character_ids(render)) if "characters" in declared else (),
         declared_fields=declared, extra_fields=tuple(model.extra_fields.items()) if model else (),
         # A model added from its provider's published schema: how its inputs are named and written.
-        input_map=schema.get("wire") if isinstance(schema.get("wire"), dict) else {},
+        input_map=model.input_map if model else {},
         idempotency_key=str(render.idempotency_key), generate_audio=model.has_audio if model else None,
         prompt=recipe["prompt"], model=render.model, seconds=int(params["seconds"]),
-        size=params["size"], title=recipe["scene"]["title"],
-        scene_number=int(recipe["scene"]["number"]), camera_notes=params.get("camera_notes", ""),
+        size=params["size"], title=scene["title"],
+        scene_number=int(scene["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, end_frame=end_frame,
-        character_images=tuple(character_images),
+        character_images=tuple(character_images), shots=shots, shot_timing=recipe.get("shot_timing", "") if shots else "",
+        shots_field=str(schema.get("storyboard", "")) if shots else "",
     )
 
 
@@ -184,7 +190,9 @@ def _provider_character_ids(render: Render) -> list[str]:
 
 
 def render_submit(render_id: int) -> None:
-    render = _take(render_id, Status.QUEUED, "scene__project")
+    render = _take(render_id, Status.QUEUED, "scene__project", "shot_group")
+    if render is not None and render.follows_group:  # its group's lead sends the one job for every shot
+        return
     now = timezone.now()
     # submitted_at from the claim: a crash after the create leaves when to look for the job.
     if render is None or not render.advance(Status.SUBMITTING, submitted_at=now, first_sent_at=now, create_attempts=1,
@@ -198,7 +206,10 @@ def render_send(render: Render) -> None:
     the provider's list stayed empty (lookups.py), always with the take's own Idempotency-Key."""
     # Consent is checked again right before the provider call: a take queued
     # before a revocation must never be sent after it.
-    refused = cast_problems(render.characters.all(), project=render.scene.project, provider_kind=render.provider)
+    # A multi-shot take's one job shows everyone cast in any of its scenes: every consent must hold.
+    people = (Character.objects.filter(renders__shot_group_id=render.shot_group_id).distinct()
+              if render.leads_group else render.characters.all())
+    refused = cast_problems(people, project=render.scene.project, provider_kind=render.provider)
     if refused:
         render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
         return
@@ -480,12 +491,15 @@ def render_finish(render_id: int, *, final_attempt: bool = True) -> None:
     Provider results expire (Replicate ~1 h), so this runs the moment a job
     succeeds; a cut-off or refused download is retried a few times first.
     """
-    render = _take(render_id, Status.DOWNLOADING, "scene__project")
+    render = _take(render_id, Status.DOWNLOADING, "scene__project", "shot_group")
     if render is not None:
         _finish(render, final_attempt=final_attempt)
 
 
 def _finish(render: Render, *, final_attempt: bool) -> None:
+    if render.leads_group:  # a multi-shot take: one file, cut back into one take per scene
+        _finish_group(render, final_attempt=final_attempt)
+        return
     provider = provider_for(render.connection)
     with scratch_dir("studio-take-") as tmp, _lease_kept(render):
         video_path, thumb_path = Path(tmp) / "video.mp4", Path(tmp) / "thumbnail.jpg"
@@ -554,6 +568,35 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         render.thumbnail.delete(save=False)
 
 
+def _finish_group(lead: Render, *, final_attempt: bool) -> None:
+    """The group's one file: downloaded, cut into its parts (shot_parts.py), and every part finished."""
+    provider = provider_for(lead.connection)
+    with scratch_dir("studio-group-") as tmp, _lease_kept(lead):
+        video_path = Path(tmp) / "group.mp4"
+        try:
+            provider.download(lead.provider_job_id, "video", video_path)
+            cut = shot_parts.parts_cut(lead, video_path, Path(tmp))
+        except ProviderError as exc:
+            if exc.retryable and not final_attempt:
+                raise TryAgainLater(exc.retry_after)
+            lead.mark_failed(exc.message, code=exc.code)  # "expired": the job finished, and was billed
+            return
+        except shot_parts.NotStored:
+            if not final_attempt:
+                raise TryAgainLater()
+            lead.mark_failed(gettext("The result could not be stored (the media storage did not accept it). "
+                                     "Retry the take."))
+            return
+        except ValueError as exc:  # not a video, or not one that can be cut into the booked shots
+            lead.mark_failed(gettext("The provider sent a file the studio could not cut into its scenes: %(why)s")
+                             % {"why": exc})
+            return
+        except OSError as exc:
+            lead.mark_failed(f"The result could not be stored: {exc.strerror or exc}")
+            return
+    shot_parts.parts_finish(lead, cut)
+
+
 # For takes without a lease (booked before leases existed, or queued and not yet taken):
 # how long one may sit in a status, with no task touching it, before its worker is presumed dead.
 STALL_AFTER = {
@@ -581,6 +624,9 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     def claimed(status):
         stalled = Render.objects.filter(status=status).filter(
             Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated_at__lt=now - STALL_AFTER[status]))
+        # The parts of a multi-shot take other than its lead never reach a provider: their lead's job is
+        # resumed, and they follow it.
+        stalled = stalled.exclude(shot_index__gt=0)
         if status == Status.CANCELED:
             stalled = stalled.filter(provider_cleanup="pending")
         for render in stalled.select_related("connection"):

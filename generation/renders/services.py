@@ -95,13 +95,20 @@ class Compiled:
     carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
-def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None) -> Compiled:
+def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None,
+                   shot: str = "", start_previous: bool = False) -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
     `model`: the catalog entry for `model_id`, when the caller resolved (and pinned) it already.
     An alias with a dated snapshot in the catalog is booked as its newest snapshot (catalog.pinned),
     recorded in the recipe as "resolved_model"; the project's model policy is checked here, so
     every booking path (single, batch, retry, remix, re-render) and the preview refuse alike.
+
+    `shot`: the scene as one shot of a multi-shot take (generation/renders/shot_groups.py): "first" (it may
+    start from a frame, as the whole take does) or "later" (it follows the shot before it in the same
+    take: no frame of its own). A shot's length is the group's to check, and only its words are sent.
+    `start_previous`: the take starts from the last frame of the scene before, whatever the scene says (a scene
+    of a multi-shot take rendered again on its own).
     """
     if connection.team_id != scene.project.team_id:
         return Compiled(problems=["That provider connection belongs to another team."])
@@ -126,7 +133,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         problems += catalog.extension_problems(model, team=scene.project.team, connection=connection,
                                                size=params["size"], seconds=int(params["seconds"]))
     else:
-        problems += _frame_and_fit_problems(scene, model, recipe, fresh=fresh)
+        problems += _frame_and_fit_problems(scene, model, recipe, fresh=fresh, shot=shot,
+                                            start_previous=start_previous)
     if refusal := catalog.price_refusal(scene.project, model, size=params["size"]):
         problems.append(refusal)
     try:
@@ -138,6 +146,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     # Whoever a frame's take shows appears in this take too: their consent must cover it.
     problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
                  if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
+    if shot:  # each shot's words: the group checks them together against its provider (shot_problems)
+        return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
     if cast and "native_characters" not in recipe and model.declares_characters:
         # Native characters (OpenAI format): built from each one's reference video, at most two.
         recipe["native_characters"] = [{"id": c.pk, "name": c.name} for c in cast if c.reference_video][:2]
@@ -157,24 +167,54 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
-def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool) -> list[str]:
+def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool, shot: str = "",
+                            start_previous: bool = False) -> list[str]:
     """A take of the scene: the frames it starts from and ends on (resolved into the recipe when fresh), and
-    whether the model renders its size and length."""
+    whether the model renders its size and length (a shot of a multi-shot take: its size only, the group's
+    length is the group's to check)."""
     problems = []
-    if fresh:
-        frames = continuity.recipe_frames(scene)
+    if fresh and shot != "later":  # a later shot follows the one before it in the same take
+        frames = continuity.recipe_frames(scene, roles=("start",) if shot else ("start", "end"),
+                                          start_previous=start_previous)
         problems += frames.problems
         recipe.update(frames.entries)
     # What the take starts from and ends on, as the scene asks (a frame that could not be had is refused
     # above, and still needs a model that takes it).
-    start = ("previous" if recipe.get("start_frame") or (fresh and scene.start_from == StartFrom.PREVIOUS)
+    if start_previous:  # the previous scene's frame wins over the scene's own image
+        recipe.pop("reference_image", None)
+    start = ("previous" if recipe.get("start_frame") or (fresh and (scene.start_from == StartFrom.PREVIOUS
+                                                                    or start_previous))
              else "image" if recipe.get("reference_image") else "")
     end = "frame" if recipe.get("end_frame") or (fresh and scene.end_on) else ""
+    if shot:
+        problems += shot_frame_problems(scene, first=shot == "first")
+        start = start if shot == "first" else ""
+        end = ""
     if lacks := catalog.frame_problems(model, start=start, end=end):
         problems.append(catalog.lacking_refusal(team=scene.project.team, model=model, problems=lacks,
                                                 scenes=[scene]))
     params = recipe["parameters"]
-    return problems + model.problems_for(size=params["size"], seconds=int(params["seconds"]))
+    return problems + (model.size_problems(params["size"]) if shot
+                       else model.problems_for(size=params["size"], seconds=int(params["seconds"])))
+
+
+def shot_frame_problems(scene, *, first: bool) -> list[str]:
+    """What a scene asks of its frames that a shot of a multi-shot take cannot give: the take starts from
+    one frame (its first shot's), and ends wherever its last shot ends."""
+    words = {"scene": scene.number}
+    problems = []
+    if not first and scene.reference_image and scene.start_from != StartFrom.PREVIOUS:
+        problems.append(gettext("Scene %(scene)d starts from its own reference image, but in a multi-shot take "
+                                "only the first shot starts from an image: the others follow the shot before "
+                                "them. Remove its image, or render it on its own.") % words)
+    if not first and scene.start_from == StartFrom.PREVIOUS and scene.start_take_id:
+        problems.append(gettext("Scene %(scene)d starts from a frame chosen in the player, but in a multi-shot "
+                                "take it follows the shot before it: start it from the scene before, or render "
+                                "it on its own.") % words)
+    if scene.end_on:
+        problems.append(gettext("Scene %(scene)d ends on a frame, which a multi-shot take cannot: each shot "
+                                "cuts to the next. Stop ending it on a frame, or render it on its own.") % words)
+    return problems
 
 
 def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
@@ -200,7 +240,7 @@ def take_number_next(scene) -> int:
 
 def render_create(
     *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
-    parent: Render | None = None,
+    parent: Render | None = None, start_previous: bool = False,
 ) -> tuple[Render, bool]:
     """Book one take and enqueue its submission.
 
@@ -213,7 +253,8 @@ def render_create(
     if existing is not None:
         return same_scene_or_refuse(existing, scene), False
 
-    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe)
+    compiled = render_compile(scene=scene, connection=connection, model_id=model_id, recipe=recipe,
+                              start_previous=start_previous)
     if compiled.problems:
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
@@ -281,9 +322,13 @@ def same_scene_or_refuse(render: Render, scene) -> Render:
 
 
 def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
-    """A new take with the failed take's exact recipe, linked to it."""
+    """A new take with the failed take's exact recipe, linked to it. (A part of a multi-shot take is retried
+    with its whole group: shot_groups.shot_group_retry.)"""
     if render.status not in {Status.FAILED, Status.CANCELED}:
         raise ValidationError("Only a failed or canceled take can be retried.")
+    if render.shot_group_id is not None:
+        raise ValidationError(gettext("This take is a part of a multi-shot take: retry the whole take, or "
+                                      "render this scene on its own."))
     return render_create(
         scene=render.scene, user=user, connection=render.connection, model_id=render.model,
         idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
@@ -326,7 +371,13 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
 
 
 def render_cancel(*, render: Render, user) -> Render:
-    """Stop a take. The provider's own cancel, where it has one, runs in a task."""
+    """Stop a take. The provider's own cancel, where it has one, runs in a task. A part of a multi-shot take
+    stops the whole take: its one job is its lead's, and every part follows it."""
+    if render.follows_group:
+        lead = Render.objects.select_related("connection", "scene").get(pk=render.shot_group.lead_id)
+        render_cancel(render=lead, user=user)
+        render.refresh_from_db()
+        return render
     if render.status == Status.SUBMITTING:
         raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
     if render.status == Status.CONFIRMING:  # canceling now would give back a cost the provider may bill

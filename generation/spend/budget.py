@@ -253,6 +253,8 @@ def take_gives_back(render) -> bool:
     """Whether a take that ended gives its estimate back: only when no provider can have billed it."""
     if render.status not in {Status.FAILED, Status.CANCELED} or render.billing_unconfirmed:
         return False  # finished, or a create that may have reached the provider
+    if render.follows_group:
+        return False  # a multi-shot take's cost is its lead's, and only the lead gives it back
     if render.billed_cost is not None:
         return False  # the provider said what it billed: never refunded
     if not render.provider_job_id:

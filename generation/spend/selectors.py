@@ -39,7 +39,16 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate, TruncWeek
 from django.utils import timezone
 
-from generation.models import CostSource, DuplicateJob, Render, recorded_cost_expression
+from generation.models import (
+    GIVEN_BACK,
+    CostSource,
+    DuplicateJob,
+    Render,
+    attributed_billed_expression,
+    attributed_booked_expression,
+    attributed_cost_expression,
+    attributed_estimate_expression,
+)
 from projects.models import Decision, ReviewDecision
 
 MAX_DAYS = 366
@@ -119,8 +128,10 @@ def spent_takes(*, team, project=None, period: Period):
     takes = Render.objects.filter(scene__project__team=team, created_at__gte=start, created_at__lt=end)
     if project is not None:
         takes = takes.filter(scene__project=project)
-    return takes.exclude(cost_given_back=True).annotate(
-        recorded=recorded_cost_expression(), approved=_approved(),
+    # A multi-shot take's cost is recorded once, on its lead; each of its parts counts its share by length.
+    return takes.exclude(GIVEN_BACK).annotate(
+        recorded=attributed_cost_expression(), estimated=attributed_estimate_expression(),
+        billed=attributed_billed_expression(), booked=attributed_booked_expression(), approved=_approved(),
         seconds=Coalesce("duration_seconds", Value(0.0), output_field=FloatField()),
     )
 
@@ -223,7 +234,7 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
     takes = spent_takes(team=team, project=project, period=period)
     totals = takes.aggregate(
         total=Coalesce(Sum("recorded"), ZERO, output_field=DecimalField()),
-        estimated=Coalesce(Sum("cost", filter=Q(billed_cost__isnull=True)), ZERO, output_field=DecimalField()),
+        estimated_total=Coalesce(Sum("estimated"), ZERO, output_field=DecimalField()),
         takes=Count("pk"),
         approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()),
         never_count=Count("pk", filter=Q(approved=False)),
@@ -263,7 +274,7 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
     estimated_duplicates = sum((d.cost for d in duplicates if d.cost_source == CostSource.ESTIMATED), ZERO)
     return Spend(
         period=period, total=totals["total"] + totals["duplicates"],
-        estimated=totals["estimated"] + estimated_duplicates, takes=totals["takes"],
+        estimated=totals["estimated_total"] + estimated_duplicates, takes=totals["takes"],
         approved_seconds=totals["approved_seconds"],
         by_model=sorted(by_model.values(), key=lambda e: (-e["total"], e["provider"], e["model"])),
         by_scene=by_scene, by_member=by_member, never_approved=never, never_approved_count=totals["never_count"],
@@ -317,7 +328,7 @@ def spend_csv_rows(*, team, project=None, period: Period):
             take.number,
             timezone.localtime(take.created_at).isoformat(timespec="seconds"),
             take.created_by.get_username() if take.created_by else "", take.provider, take.model, take.status,
-            f"{take.seconds:g}", f"{take.cost:.4f}",
-            "" if take.billed_cost is None else f"{take.billed_cost:.4f}", f"{take.recorded:.4f}",
+            f"{take.seconds:g}", f"{take.booked:.4f}",
+            "" if take.billed is None else f"{take.billed:.4f}", f"{take.recorded:.4f}",
             take.cost_source, "yes" if take.approved else "no", take.provider_job_id,
             f"{take.duplicate_cost:.4f}" if take.duplicate_cost else "")]

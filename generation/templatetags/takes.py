@@ -4,8 +4,8 @@ from django import template
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-from generation.catalog import ALTERNATIVES_MARKS, refusal_for_value
-from generation.models import ConnectionKind, Status
+from generation.catalog import ALTERNATIVES_MARKS, available_targets, refusal_for_value
+from generation.models import Render, Status
 from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
@@ -39,9 +39,10 @@ def render_options(render_form, scene) -> list[dict]:
 
 @register.simple_tag
 def previz_target(render_form, scene) -> str:
-    """The render form's value for the free local previz of this scene (its size and length fit), or ""."""
+    """The render form's value for the free local previz of this scene (its size and length fit), or "".
+    The previz is the connection whose adapter is built in (its facts say so), not a kind compared here."""
     for value, target in getattr(render_form, "targets", {}).items():
-        if (target.connection.kind == ConnectionKind.LOCAL
+        if ((facts := facts_for(target.connection.kind)) is not None and facts.built_in
                 and not target.model.problems_for(size=scene.size, seconds=scene.duration)
                 and not target.estimate(size=scene.size, seconds=scene.duration)):
             return value
@@ -83,10 +84,48 @@ def refuses_model(error) -> bool:
 
 
 @register.simple_tag
+def shot_of(take) -> dict | None:
+    """For a part of a multi-shot take: which shot it is, of how many scenes, and what the take cost (recorded
+    once, on its lead) with this scene's share by length; None for any other take."""
+    if take.shot_group_id is None:
+        return None
+    shot = take.recipe.get("shot") or {}
+    lead = take if take.leads_group else (Render.objects.filter(pk=take.shot_group.lead_id)
+                                          .only("cost", "billed_cost", "cost_given_back").first())
+    whole = lead.recorded_cost if lead is not None else take.recorded_cost
+    return {"number": (take.shot_index or 0) + 1, "of": shot.get("of") or len(shot.get("scenes", [])) or 1,
+            "scenes": shot.get("scenes", []), "whole": whole, "share": whole * (take.cost_share or 0),
+            "given_back": bool(lead and lead.cost_given_back), "estimated": bool(lead and lead.billed_cost is None)}
+
+
+@register.simple_tag
+def alone_targets(take) -> list[dict]:
+    """The models one scene of a multi-shot take can render on alone: those that render single scenes of its
+    size and length, the take's own model first when it can."""
+    scene = take.scene
+    options = [{"value": t.value, "label": t.label, "estimate": t.estimate(size=scene.size, seconds=scene.duration),
+                "selected": t.connection.pk == take.connection_id and t.model.model_id == take.model}
+               for t in available_targets(scene.project.team)
+               if not t.model.problems_for(size=scene.size, seconds=scene.duration)]
+    return sorted(options, key=lambda o: not o["selected"])
+
+
+@register.simple_tag
 def cancel_offer(take) -> dict:
     """The take card's cancel button and its confirmation, in what canceling does at the take's
     provider (ProviderFacts): stopped and maybe billed for the work done, stopped but not refunded,
-    or not stoppable at all, so the studio only stops watching it."""
+    or not stoppable at all, so the studio only stops watching it. A part of a multi-shot take cancels the
+    whole take (its one job)."""
+    offer = _cancel_offer(take)
+    if take.shot_group_id is not None:
+        scenes = (take.recipe.get("shot") or {}).get("scenes") or [take.scene.number]
+        offer["confirm"] = gettext("This cancels the whole multi-shot take (scenes %(first)d–%(last)d).") % {
+            "first": scenes[0], "last": scenes[-1]} + " " + offer["confirm"]
+        offer["button"] = gettext("Cancel the whole take") if offer["button"] == gettext("Cancel") else offer["button"]
+    return offer
+
+
+def _cancel_offer(take) -> dict:
     facts = facts_for(take.provider)
     if take.status == Status.QUEUED:  # not at a provider yet: nothing runs, nothing is billed
         return {"button": gettext("Cancel"),

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from generation.models import Render
+from generation.models import Render, ShotGroup
 from generation.previz.animatic import probe_video, video_container
 from generation.storage import frames
 from generation.storage.reference import ReferenceError, verified_name
@@ -265,6 +265,11 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
                                                 project_id=take.scene.project_id, take_id=take.pk)
                 Render.objects.filter(pk=take.pk).update(video="", thumbnail="", c2pa_ingredient="",
                                                          c2pa_ingredient_key="")
+            # A multi-shot take's whole file shows everyone cast in any of its scenes.
+            for group in ShotGroup.objects.filter(parts__in=takes).exclude(video="").distinct():
+                deleted.append(group.video.name)
+                group.video.delete(save=False)
+                ShotGroup.objects.filter(pk=group.pk).update(video="")
             deleted += _delete_recorded_voice(character)
             ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.FILES_DELETED,
                                         details={"files": deleted, "receipt": f"{len(deleted)} take(s) deleted"})

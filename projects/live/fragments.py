@@ -41,7 +41,7 @@ from projects.live.review_fragments import (
     guest_link_id,
     guest_review_html,
 )
-from projects.models import ChangeKind, EndOn, Membership, Project, Scene, StartFrom
+from projects.models import ChangeKind, EndOn, Membership, PlayAllMix, Project, Scene, StartFrom
 from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
 from projects.selectors.continuity import continuity_panel_for
 from projects.selectors.storyboard import with_changes_requested
@@ -54,6 +54,7 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.DECISION_MADE}
 # Drawn the same for every page that gets them: no role or person changes a byte.
 FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
+                ChangeKind.PLAY_ALL_SOUND_READY,
                 ChangeKind.PRESENCE}
 
 
@@ -166,6 +167,8 @@ class ChangeDrawing:
             return _export(event)
         if kind == ChangeKind.CUT_IMPORT_CHANGED:
             return _cut_import(event)  # drawn without a form token: each page fetches its own form
+        if kind == ChangeKind.PLAY_ALL_SOUND_READY:
+            return _play_all_sound(event)
         if kind == ChangeKind.PRESENCE:
             return [Message(event.id, "change", presence_html(event.project_id))]
         if kind == ChangeKind.NOTIFICATION:
@@ -427,6 +430,15 @@ def _cut_import(event) -> list[Message]:
         return []
     html = render_to_string("generation/cut_import.html#cut-import-status",
                             {"cut_import": cut_import, "project": cut_import.project, "oob": True})
+    return [Message(event.id, "change", compact(html))]
+
+
+def _play_all_sound(event) -> list[Message]:
+    """Open Play all pages swap in the mix a worker just made (pages elsewhere have no #cut-sound)."""
+    mix = PlayAllMix.objects.select_related("project").filter(pk=event.object_id).first()
+    if mix is None:
+        return []
+    html = render_to_string("projects/cut.html#cut-sound", {"mix": mix, "project": mix.project, "oob": True})
     return [Message(event.id, "change", compact(html))]
 
 

@@ -30,7 +30,7 @@ from .review import (  # noqa: F401
 )
 from .revisions import MAX_REVISION_NAME, BoardRevision, RevisionKind, SceneVersion  # noqa: F401
 from .scripts import SCRIPT_IMPORT_LIFETIME, ScriptImport  # noqa: F401
-from .sound import LineRecording, SoundBed, SoundStatus, SpeakerVoice, SpeechClip  # noqa: F401
+from .sound import LineRecording, PlayAllMix, SoundBed, SoundStatus, SpeakerVoice, SpeechClip  # noqa: F401
 from .storyboard import (  # noqa: F401
     MAX_LINE,
     MAX_PARENTHETICAL,

@@ -29,6 +29,7 @@ class ChangeKind(models.TextChoices):
     CUT_IMPORT_CHANGED = "cut_import_changed"  # an editor's cut was read (or could not be), or accepted
     CONNECTION_TESTED = "connection_tested"
     CATALOG_CHECKED = "catalog_checked"  # a connection's check for model changes ended
+    PLAY_ALL_SOUND_READY = "play_all_sound_ready"  # Play all's mix is made: open Play all pages swap it in
     PRESENCE = "presence"
     NOTIFICATION = "notification"
 

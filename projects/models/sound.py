@@ -101,3 +101,27 @@ class SoundBed(models.Model):
     error = models.CharField(max_length=300, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+def _mix_upload_to(instance, filename):
+    project = instance.project
+    return f"sound/{project.team_id}/{project.pk}/playall-{instance.key[:16]}.m4a"
+
+
+class PlayAllMix(models.Model):
+    """Play all's soundtrack (voice-over and bed, on the cut's timeline), made by a worker and kept
+    under the hash of everything it is made of: a change to a line, a voice, a recording, the bed or
+    the takes gives another key, hence another mix; the same board asks for the same one."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="play_all_mixes")
+    key = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=SoundStatus.choices, default=SoundStatus.PROCESSING)
+    audio = models.FileField(upload_to=_mix_upload_to, max_length=300, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # The lines as mixed, on the cut's timeline: [{"start", "end", "speaker", "text"}] (the captions).
+    cues = models.JSONField(default=list, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "key"], name="play_all_mix_unique_key")]

@@ -7,19 +7,21 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from generation.storage.files import file_response
 from projects import selectors
 from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
 from projects.activity import notifications
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, search_problem
-from projects.models import ACTIVITY_FILTERS
+from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
+from projects.review import playall
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
 
@@ -206,10 +208,30 @@ def scene_compare(request, pk):
 def project_cut(request, pk):
     project, membership = get_project_for(request.user, pk)
     cut = selectors.cut_for(project=project)
+    mix, _recipe = playall.play_all_mix_request(project=project, entries=cut.entries)
     return render(request, "projects/cut.html", {
         "project": project, "membership": membership, "cut": cut.entries, "missing": cut.missing,
-        "total": cut.total,
+        "total": cut.total, "mix": mix, "take_volume": min(1.0, 10 ** (project.take_audio_level_db / 20)),
     })
+
+
+@login_required
+def project_cut_captions(request, pk):
+    """Play all's captions (WebVTT), timed to its mix: every line with its speaker."""
+    project, _membership = get_project_for(request.user, pk)
+    mix, recipe = playall.play_all_mix_request(project=project, entries=selectors.cut_for(project=project).entries)
+    response = HttpResponse(playall.captions_vtt(playall.play_all_cues(mix, recipe)),
+                            content_type="text/vtt; charset=utf-8")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def project_cut_sound(request, pk, mix_pk):
+    """Play all's mix, once a worker has made it."""
+    project, _membership = get_project_for(request.user, pk)
+    mix = get_object_or_404(PlayAllMix, project=project, pk=mix_pk, status=SoundStatus.READY)
+    return file_response(request, mix.audio)
 
 
 @login_required

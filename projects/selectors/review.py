@@ -11,6 +11,7 @@ from django.db.models import Q, QuerySet
 from generation.models import Render
 from projects.inputs import parse_id
 from projects.models import ACTIVITY_FILTERS, Activity, Project, Scene
+from projects.review import playall
 from projects.review import services as review
 
 
@@ -57,17 +58,23 @@ def take_review_for(*, take: Render) -> TakeReview:
 @dataclass
 class CutEntry:
     scene: Scene
-    take: Render
+    take: Render | None  # None: the scene has nothing finished, Play all shows its previz card
     start: float  # seconds into the cut
     duration: float
+    kind: str = playall.APPROVED  # approved, newest (not approved) or card
+
+    @property
+    def approved(self) -> bool:
+        return self.kind == playall.APPROVED
 
 
 @dataclass
 class Cut:
-    """The approved takes in scene order, as the cut plays them, and the scenes not in it yet."""
+    """The board as Play all plays it, in scene order (approved takes, else the newest take, else a
+    card), the scenes not approved yet, and those the editor dropped."""
 
     entries: list[CutEntry] = field(default_factory=list)
-    missing: list[Scene] = field(default_factory=list)
+    missing: list[Scene] = field(default_factory=list)  # not approved: played as the newest take or a card
     dropped: list[Scene] = field(default_factory=list)  # out of the cut (Scene.in_cut), still on the board
 
     @property
@@ -76,20 +83,11 @@ class Cut:
 
 
 def cut_for(*, project: Project) -> Cut:
-    """The cut; each scene with its `review_status`, so a scene left out says why (e.g. its take failed)."""
-    cut, start = Cut(), 0.0
-    for scene in review.with_review_status(project.scenes.select_related("approved_take", "approved_by")):
-        take = scene.approved_take
-        if not scene.in_cut:
-            cut.dropped.append(scene)  # the editor dropped it: on the board, not in what Play all plays
-            continue
-        if take is None or not take.is_watchable:
-            cut.missing.append(scene)
-            continue
-        duration = take.duration_seconds or float(scene.duration)
-        cut.entries.append(CutEntry(scene=scene, take=take, start=start, duration=duration))
-        start += duration
-    return cut
+    """The cut; each scene with its `review_status`, so a scene not approved says why (e.g. its take failed)."""
+    entries, dropped = playall.play_all_sequence(project)
+    return Cut(entries=[CutEntry(scene=e.scene, take=e.take, start=e.start, duration=e.duration, kind=e.kind)
+                        for e in entries],
+               missing=[e.scene for e in entries if e.kind != playall.APPROVED], dropped=dropped)
 
 
 def activity_for(*, project: Project, kind: str = "", scene: Scene | None = None) -> QuerySet[Activity]:

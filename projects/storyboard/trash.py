@@ -35,7 +35,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from generation.models import TERMINAL, Render
+from generation.models import TERMINAL, Render, ShotGroup
 from projects.activity.feed import record
 from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish_many
@@ -301,6 +301,16 @@ def _purge(project: Project, ids: set[int] | None, *, user, action: str) -> Purg
             # The exact request sent is kept as far as billing needs it: model and parameters, no prompt.
             Render.objects.filter(pk=pk).update(recipe={"parameters": (recipe or {}).get("parameters", {})})
         takes.update(video="", thumbnail="", c2pa_ingredient="", c2pa_ingredient_key="")
+        for group in ShotGroup.objects.filter(parts__in=takes).distinct():
+            # Its request loses every shot's words too (a deleted scene's prompt is among them); what billing
+            # needs stays: the model, the parameters, each shot's length.
+            recipe = group.recipe or {}
+            group.recipe = {"model": recipe.get("model"), "parameters": recipe.get("parameters", {}),
+                            "shot_timing": recipe.get("shot_timing", ""),
+                            "shots": [{"scene": {"id": shot["scene"]["id"]}, "seconds": shot["seconds"],
+                                       "start": shot["start"]} for shot in recipe.get("shots", [])]}
+            group.video = ""
+            group.save(update_fields=["recipe", "video"])
         Scene.cast.through.objects.filter(scene_id__in=pks).delete()
         ReviewLink.scenes.through.objects.filter(scene_id__in=pks).delete()
         Scene.all_objects.filter(pk__in=pks).update(purged_at=timezone.now(), prompt="", camera_notes="",
@@ -334,6 +344,8 @@ def _stored_files(project: Project, scenes: list[Scene], takes) -> set[str]:
             names.update(f"{folder}/{name}" for name in default_storage.listdir(folder)[1])
         except (OSError, NotImplementedError):
             pass  # no folder: the scene never had a reference image
+    # A multi-shot take's whole file shows these scenes too: it goes with the first of them deleted forever.
+    names.update(ShotGroup.objects.filter(parts__in=takes).exclude(video="").values_list("video", flat=True))
     pks = [s.pk for s in scenes]
     shared = Render.objects.exclude(scene_id__in=pks).filter(
         Q(video__in=names) | Q(thumbnail__in=names) | Q(c2pa_ingredient__in=names))

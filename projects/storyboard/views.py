@@ -204,6 +204,9 @@ def scene_bulk(request, pk):
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
+    if action == "multishot":  # the selected scenes as one take: the page shows how they fit first
+        return redirect(reverse("generation:shot_group_new", args=[project.pk]) + "?" + urlencode(
+            [("scene", i) for i in ids]))
     try:
         if action == "delete":  # to the trash, at once: the board's toast offers the Undo
             # parse_id, not str.isdigit: "²" is a digit to Python and 10**30 is past bigint (no such scene).

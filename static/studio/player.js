@@ -127,7 +127,9 @@
     loopLabel.appendChild(document.createTextNode(" Loop range"));
     this.loopBox.addEventListener("change", function () { self.update(); });
     this.shuttleOut = make("output", {"data-testid": "player-shuttle", "class": "muted"}, "");
-    var help = make("button", {"type": "button", "title": "Keyboard shortcuts (?)", "aria-expanded": "false", "data-testid": "player-help-toggle"}, "?");
+    // Named in words (a "?" alone reads as "question mark"); the name keeps the "?" it shows.
+    var help = make("button", {"type": "button", "title": "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts (?)",
+                               "aria-keyshortcuts": "?", "aria-expanded": "false", "data-testid": "player-help-toggle"}, "?");
     help.addEventListener("click", function () { self.toggleHelp(); });
     this.helpButton = help;
     [this.timecode, frameLabel, back, fwd, this.speed, setIn, setOut, this.range, loopLabel, this.shuttleOut, help]

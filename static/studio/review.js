@@ -268,19 +268,73 @@
     box.dataset.ready = "1";
   }
 
-  // --- The cut: approved takes in scene order, two players swapped at each cut ---
+  // --- Play all: the whole board in scene order (approved takes, else the newest take, else the scene's
+  // card for its length), two players swapped at each cut. The mix (voice-over and bed, made by a worker
+  // and swapped in over the live channel) follows the sequence's clock; captions are its WebVTT cues.
+  function parseVtt(text) {
+    var cues = [], decode = document.createElement("textarea");
+    function at(m, k) { return (+m[k]) * 3600 + (+m[k + 1]) * 60 + (+m[k + 2]) + (+m[k + 3]) / 1000; }
+    text.split(/\r?\n\r?\n+/).forEach(function (block) {
+      var lines = block.split(/\r?\n/);
+      for (var k = 0; k < lines.length; k++) {
+        var m = lines[k].match(/^(\d+):(\d\d):(\d\d)\.(\d{3}) --> (\d+):(\d\d):(\d\d)\.(\d{3})/);
+        if (m) {
+          decode.innerHTML = lines.slice(k + 1).join("\n");  // a textarea's content is text, never markup
+          cues.push({start: at(m, 1), end: at(m, 5), text: decode.value});
+          break;
+        }
+      }
+    });
+    return cues;
+  }
+
   function setupCut(box) {
     var items = Array.prototype.slice.call(box.querySelectorAll("[data-cut-item]"));
     var players = Array.prototype.slice.call(box.querySelectorAll("[data-cut-video]"));
+    var cards = Array.prototype.slice.call(box.querySelectorAll("[data-cut-card]"));
     var title = box.querySelector("[data-cut-title]");
+    var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
     var play = box.querySelector("[data-cut-play]");
-    var index = 0, active = players[0], spare = players[1];
+    var labels = {play: box.dataset.labelPlay || "Play all", pause: box.dataset.labelPause || "Pause"};
+    var volume = Math.max(0, Math.min(1, parseFloat(box.dataset.takeVolume) || 1));
+    var index = 0, active = players[0], spare = players[1], playing = false;
+    var cardFrom = 0, cardSince = null, cues = [], knownSound = null;
     // Each scene's width on the timeline is its share of the cut (set here: the CSP forbids style="").
     items.forEach(function (item) { item.parentNode.style.flexGrow = item.dataset.duration; });
+    players.forEach(function (p) { p.volume = volume; });
 
+    function isCard(i) { return items[i].dataset.kind === "card"; }
+    function sound() { return box.querySelector("[data-cut-audio]"); }
+    function local() {
+      if (isCard(index)) return cardFrom + (cardSince === null ? 0 : (performance.now() - cardSince) / 1000);
+      return active.currentTime || 0;
+    }
+    function now() { return parseFloat(items[index].dataset.start) + local(); }
+    function loadCaptions() {
+      if (!box.dataset.captions || !window.fetch) return;
+      fetch(box.dataset.captions, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (text) { cues = parseVtt(text || ""); box.dataset.captionCount = String(cues.length); tick(); });
+    }
+    function tick() {
+      var t = now();
+      // player.js (loaded after this file) writes timecodes; until it has, the server's 00:00:00:00 stands.
+      if (window.studioTimecode) clock.textContent = timecode(t, clock.dataset.fps);
+      box.dataset.time = t.toFixed(2);
+      var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0];
+      caption.textContent = cue ? cue.text : "";
+      caption.hidden = !cue;
+      var audio = sound();
+      if (audio !== knownSound) { knownSound = audio; if (audio) loadCaptions(); }  // the mix arrived: its exact times
+      if (audio) {
+        if (Math.abs(audio.currentTime - t) > 0.3) audio.currentTime = t;
+        if (playing && audio.paused) audio.play().catch(function () {});
+        if (!playing && !audio.paused) audio.pause();
+      }
+      if (playing && isCard(index) && local() >= parseFloat(items[index].dataset.duration)) next();
+    }
     function load(player, i) {
-      if (i < items.length && player.dataset.index !== String(i)) {
+      if (i < items.length && !isCard(i) && player.dataset.index !== String(i)) {
         player.src = items[i].dataset.src;
         player.dataset.fps = items[i].dataset.fps || "";  // the frame-accurate bar counts this take's frames
         player.dataset.index = String(i);
@@ -288,37 +342,55 @@
       }
     }
     function show(i, autoplay) {
-      index = i;
-      if (spare.dataset.index === String(i)) { var t = active; active = spare; spare = t; }
-      load(active, i);
-      active.hidden = false; spare.hidden = true; spare.pause();
-      active.removeAttribute("data-testid"); spare.removeAttribute("data-testid");
-      active.setAttribute("data-testid", "cut-player");
+      index = i; cardFrom = 0; cardSince = null;
+      cards.forEach(function (c) { c.hidden = c.dataset.index !== String(i); });
+      if (isCard(i)) {
+        players.forEach(function (p) { p.pause(); p.hidden = true; });
+        if (autoplay) cardSince = performance.now();
+      } else {
+        if (spare.dataset.index === String(i)) { var t = active; active = spare; spare = t; }
+        load(active, i);
+        active.hidden = false; spare.hidden = true; spare.pause();
+        active.removeAttribute("data-testid"); spare.removeAttribute("data-testid");
+        active.setAttribute("data-testid", "cut-player");
+        if (autoplay) { active.currentTime = 0; active.play().catch(function () {}); }
+      }
       items.forEach(function (it, k) { it.setAttribute("aria-current", k === i ? "true" : "false"); });
       title.textContent = items[i].dataset.title;
       box.dataset.index = String(i);
-      if (autoplay) { active.currentTime = 0; active.play(); }
-      load(spare, i + 1);  // the next scene is ready before the cut
+      box.dataset.kind = items[i].dataset.kind;
+      for (var k = i + 1; k < items.length; k++) { if (!isCard(k)) { load(spare, k); break; } }  // ready before the cut
+      tick();
+    }
+    function next() {
+      if (index + 1 < items.length) show(index + 1, playing);
+      else { playing = false; play.textContent = labels.play; box.dataset.finished = "1"; tick(); }
+    }
+    function pause() {
+      playing = false;
+      if (isCard(index)) { cardFrom = local(); cardSince = null; } else active.pause();
+      play.textContent = labels.play;
+      tick();
+    }
+    function resume() {
+      playing = true;
+      if (isCard(index)) cardSince = performance.now(); else active.play().catch(function () {});
+      play.textContent = labels.pause;
+      tick();
     }
     players.forEach(function (p) {
-      p.addEventListener("ended", function () {
-        if (p !== active) return;
-        if (index + 1 < items.length) show(index + 1, true);
-        else { play.textContent = "Play all"; box.dataset.finished = "1"; }
-      });
-      p.addEventListener("timeupdate", function () {
-        // The cut's own clock, at the cut's rate (its first take's), as its total beside it.
-        if (p === active) clock.textContent = timecode(parseFloat(items[index].dataset.start) + p.currentTime, clock.dataset.fps);
-      });
+      p.addEventListener("ended", function () { if (p === active && !isCard(index)) next(); });
+      p.addEventListener("timeupdate", function () { if (p === active) tick(); });
     });
-    items.forEach(function (it, k) { it.addEventListener("click", function () { show(k, true); play.textContent = "Pause"; }); });
+    items.forEach(function (it, k) { it.addEventListener("click", function () { playing = true; show(k, true); play.textContent = labels.pause; }); });
     play.addEventListener("click", function () {
-      if (active.paused) {
-        if (box.dataset.finished) { delete box.dataset.finished; show(0, true); } else { active.play(); }
-        play.textContent = "Pause";
-      } else { active.pause(); play.textContent = "Play all"; }
+      if (playing) { pause(); return; }
+      if (box.dataset.finished) { delete box.dataset.finished; playing = true; show(0, true); play.textContent = labels.pause; return; }
+      resume();
     });
+    setInterval(function () { if (playing || sound() !== knownSound) tick(); }, 100);
     show(0, false);
+    loadCaptions();
     box.dataset.ready = "1";
   }
 

@@ -141,3 +141,16 @@ def test_sound_prints_the_line_the_board_and_the_animatic_against_their_targets(
             rf"^mix per scene .*: median {NUMBER} ms$",
             rf"^board animatic: 2 scenes, 2 s of board at 320x180 in {NUMBER} s wall \(cpu {NUMBER} s\) = "
             rf"{NUMBER}x real time  target ≥ 4x: (met|MISSED)$")
+
+
+def test_multishot_prints_the_split_against_a_plain_stream_copy(bench_env, tmp_path):
+    output = run(bench_env, "multishot.py", "--shots", "3", "--seconds", "3", "--size", "320x180", "--runs", "1",
+                 "--cache", str(tmp_path))
+    for case in ("keyframes at the cuts", "cuts mid-GOP"):
+        printed(output,
+                rf"^plain copy, faststart \({case}\) +best +{NUMBER} s \| median +{NUMBER} s \| cpu +{NUMBER} s$",
+                rf"^plain stream copy \({case}\) +best +{NUMBER} s \| median +{NUMBER} s \| cpu +{NUMBER} s$",
+                rf"^split into 3 takes \({case}\) +best +{NUMBER} s \| median +{NUMBER} s \| cpu +{NUMBER} s$")
+    printed(output, r"^  cuts: 1\.000→\d\.\d{3} s by \w+, 2\.000→\d\.\d{3} s by \w+$",
+            r"^  parts: 3 of 3 stream-copied, 0 re-encoded$",
+            rf"^split ÷ plain stream copy \(like for like, CPU\), keyframes at the cuts: {NUMBER}  target ≤ 1.5: (met|MISSED)$")

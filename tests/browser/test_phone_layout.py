@@ -68,7 +68,7 @@ def test_no_page_is_wider_than_the_phone(phone: Page, live_server, studio, name)
 
 def test_play_all_fits_the_phone_and_its_long_timeline_scrolls_by_itself(phone: Page, live_server, studio):
     open_page(phone, live_server.url + main_pages(studio)["play all"])
-    expect(phone.get_by_test_id("cut-scene")).to_have_count(7)
+    expect(phone.get_by_test_id("cut-scene")).to_have_count(8)  # every scene: "Safe inside" as its card
     cut = phone.locator("[data-cut]").bounding_box()
     assert cut["x"] >= 0 and cut["x"] + cut["width"] <= PHONE["width"]
     timeline = phone.get_by_test_id("cut-scenes")

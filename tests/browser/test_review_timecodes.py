@@ -49,7 +49,7 @@ def test_compare_and_play_all_run_their_clocks_in_the_players_timecode(page: Pag
     assert other_time_formats(page) == []
 
     open_page(page, live_server.url + pages["play all"])
-    expect(page.get_by_test_id("cut-total")).to_have_text("00:00:04:00")
+    expect(page.get_by_test_id("cut-total")).to_have_text("00:00:06:00")  # three 2-second scenes, one a card
     page.evaluate("document.querySelectorAll('[data-cut-video]').forEach(v => { v.muted = true; })")
     page.get_by_test_id("cut-play").click()
     page.wait_for_function("() => document.querySelector('[data-testid=cut-player]').currentTime > 0.3")

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
+from tests.fakes.multishot_video import multishot_mp4
 from tests.fakes.provider_server import _load_video, parse_multipart
 from tests.fakes.wire import Recorded
 
@@ -61,7 +62,28 @@ NODES = {
                          "format": None, "pingpong": None, "save_output": None},
     "SaveAnimatedWEBP": {"images": None, "filename_prefix": None, "fps": None, "lossless": None,
                          "quality": None, "method": None},
+    # Core text nodes: a multi-line text (a shot list, in a multi-shot workflow) and a join of two texts.
+    "PrimitiveStringMultiline": {"value": None},
+    "StringConcatenate": {"string_a": None, "string_b": None, "delimiter": None},
 }
+
+
+def shot_list_video(prompt: dict) -> bytes | None:
+    """A graph whose multi-line text holds a shot list renders a video with a cut per shot (each shot's
+    end − start seconds) at the latent's size and the output's frame rate; None for any other graph."""
+    for node in prompt.values():
+        if node["class_type"] != "PrimitiveStringMultiline":
+            continue
+        try:
+            shots = json.loads(node["inputs"]["value"])
+        except (ValueError, TypeError):
+            return None
+        if not isinstance(shots, list) or len(shots) < 2:
+            return None
+        latent = next(n["inputs"] for n in prompt.values() if n["class_type"] == "EmptyLTXVLatentVideo")
+        return multishot_mp4(tuple(float(s["end"] - s["start"]) for s in shots),
+                             size=f"{latent['width']}x{latent['height']}")
+    return None
 OUTPUT_NODES = {"VHS_VideoCombine", "SaveAnimatedWEBP"}
 # The inputs ComfyUI offers as a list of choices (GET /object_info/{node}: `[[choices…], {…}]`): the model
 # files in the server's folders, the samplers, the formats. Tests uninstall a node or remove a file.
@@ -257,7 +279,7 @@ class ComfyServer:
                         "filename": name, "subfolder": "", "type": "output", "format": "video/h264-mp4",
                         "frame_rate": float(node["inputs"].get("frame_rate") or 24),
                         "workflow": f"{prefix}_{job.number:05}.png", "fullpath": f"/opt/ComfyUI/output/{name}"}]}
-                self.files[("output", "", name)] = self.video
+                self.files[("output", "", name)] = shot_list_video(job.prompt) or self.video
             messages.append(["execution_success", {"prompt_id": job.prompt_id, "timestamp": ended}])
             status = "success"
         return {"prompt": job.queue_item(), "outputs": outputs,

@@ -47,6 +47,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from tests.fakes.multishot_video import multishot_mp4
 from tests.fakes.openapi import check_input, fal_openapi
 from tests.fakes.provider_server import _load_video
 from tests.fakes.wire import Recorded, RecordingHandler
@@ -126,17 +127,76 @@ MODELS = {  # endpoint id -> input name -> (required, check)
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
         "seed": (False, lambda v: type(v) is int),
     },
+    # fal-js KlingVideoV3ProTextToVideoInput: "either prompt or multi_prompt must be provided, but not both";
+    # multi_prompt shots are {prompt, duration "1"–"15"} (KlingV3MultiPromptElement).
     "fal-ai/kling-video/v3/pro/text-to-video": {
-        "prompt": (True, lambda v: isinstance(v, str) and v),
+        "prompt": (False, lambda v: isinstance(v, str) and v),
+        "multi_prompt": (False, lambda v: isinstance(v, list) and 1 <= len(v) <= 6 and all(
+            isinstance(e, dict) and set(e) <= {"prompt", "duration"} and isinstance(e.get("prompt"), str)
+            and e["prompt"] and e.get("duration", "5") in {str(s) for s in range(1, 16)} for e in v)),
+        "shot_type": (False, lambda v: v in ("customize", "intelligent")),
         "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
         "negative_prompt": (False, lambda v: isinstance(v, str)),
         "generate_audio": (False, lambda v: type(v) is bool),
         "cfg_scale": (False, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
-        "shot_type": (False, lambda v: v in ("customize", "intelligent")),
-        "multi_prompt": (False, lambda v: isinstance(v, list) and 1 <= len(v) <= 6),
+    },
+    # fal-js TextToVideoInput (wan/v2.6/text-to-video): the prompt at most 1,500 characters; several shots timed
+    # in it ("Shot 1 [0-3s] …") when multi_shots, which works only with prompt expansion on.
+    "wan/v2.6/text-to-video": {
+        "prompt": (True, lambda v: isinstance(v, str) and 0 < len(v) <= 1500),
+        "duration": (False, lambda v: v in ("5", "10", "15")),
+        "resolution": (False, lambda v: v in ("720p", "1080p")),
+        "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4")),
+        "multi_shots": (False, lambda v: type(v) is bool),
+        "enable_prompt_expansion": (False, lambda v: type(v) is bool),
+        "enable_safety_checker": (False, lambda v: type(v) is bool),
+        "negative_prompt": (False, lambda v: isinstance(v, str) and len(v) <= 500),
+        "audio_url": (False, lambda v: isinstance(v, str)),
+        "seed": (False, lambda v: type(v) is int),
     },
 }
+TIMED_SHOT = re.compile(r"Shot (\d+) \[(\d+)-(\d+)s\]")
+RESOLUTIONS = {("16:9", "720p"): "1280x720", ("9:16", "720p"): "720x1280", ("16:9", "1080p"): "1920x1080",
+               ("9:16", "1080p"): "1080x1920"}
+
+
+def input_problems(endpoint: str, inputs: dict, schema: dict) -> list[dict]:
+    """What the model refuses beyond each field's own check: fields that go together or exclude each other.
+    Kling's rules hold for every endpoint taking a multi_prompt (a Kling a test publishes, too)."""
+    if "multi_prompt" in schema:
+        if not schema.get("prompt", (False,))[0] and ("prompt" in inputs) == ("multi_prompt" in inputs):
+            return [{"loc": ["body", "prompt"], "msg": "Either prompt or multi_prompt must be provided, but not both",
+                     "type": "value_error"}]
+        shots = inputs.get("multi_prompt") or []
+        if shots and sum(int(e.get("duration", "5")) for e in shots) != int(inputs.get("duration", "5")):
+            return [{"loc": ["body", "multi_prompt"], "msg": "The shots' durations must add up to duration",
+                     "type": "value_error"}]
+    if endpoint == "wan/v2.6/text-to-video" and inputs.get("multi_shots", True) and inputs.get(
+            "enable_prompt_expansion") is False:
+        return [{"loc": ["body", "multi_shots"], "msg": "multi_shots needs enable_prompt_expansion",
+                 "type": "value_error"}]
+    return []
+
+
+def shots_of(job) -> tuple[tuple[float, ...], str] | None:
+    """The shots a request asked for (their seconds) and its size, when it asked for several."""
+    inputs = job.inputs
+    if inputs.get("multi_prompt"):  # Kling 3, or an endpoint a test published with a multi_prompt
+        size = "1080x1920" if inputs.get("aspect_ratio") == "9:16" else "1920x1080"
+        return tuple(float(e.get("duration", "5")) for e in inputs["multi_prompt"]), size
+    if job.endpoint == "wan/v2.6/text-to-video" and inputs.get("multi_shots") and TIMED_SHOT.search(inputs["prompt"]):
+        timings = [(int(a), int(b)) for _, a, b in TIMED_SHOT.findall(inputs["prompt"])]
+        size = RESOLUTIONS.get((inputs.get("aspect_ratio", "16:9"), inputs.get("resolution", "1080p")), "1920x1080")
+        return tuple(float(b - a) for a, b in timings), size
+    if job.endpoint == "bytedance/seedance-2.0/text-to-video" and re.search(r"^Shot 2:", inputs["prompt"], re.M):
+        # Order only: the model times the shots itself (here: evenly, which is not what was booked).
+        count = len(re.findall(r"^Shot \d+:", inputs["prompt"], re.M))
+        total = float(inputs.get("duration", "5"))
+        size = "720x1280" if inputs.get("aspect_ratio") == "9:16" else "1280x720"
+        return tuple([total / count] * count), size
+    return None
+
 
 # What fal's model search lists (as published, 2026-12): endpoint id -> (display name, category, schema name,
 # input properties as (json schema, required)). The image and first-last-frame endpoints are listed too, in
@@ -170,8 +230,9 @@ PUBLISHED = {
         "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
                           "default": "16:9"}, False),
         "seed": ({"type": "integer"}, False)}),
+    # Either prompt or multi_prompt (fal-js KlingVideoV3ProTextToVideoInput): neither is required on its own.
     "fal-ai/kling-video/v3/pro/text-to-video": ("Kling Video v3 Pro", "text-to-video", "KlingVideoV3ProTextToVideo", {
-        "prompt": (STRING, True),
+        "prompt": (STRING, False),
         "duration": ({"type": "string", "enum": [str(s) for s in range(3, 16)], "default": "5"}, False),
         "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1"], "default": "16:9"}, False),
         "negative_prompt": (STRING, False),
@@ -179,6 +240,20 @@ PUBLISHED = {
         "cfg_scale": ({"type": "number", "default": 0.5}, False),
         "shot_type": ({"type": "string", "enum": ["customize", "intelligent"], "default": "customize"}, False),
         "multi_prompt": ({"type": "array", "items": KLING_SHOT, "maxItems": 6}, False)}),
+    # Several shots timed in the prompt when multi_shots: the schema says it is a boolean, not how the shots
+    # are written, so the listing states no shots (the catalog entry's, from fal's client types, stays).
+    "wan/v2.6/text-to-video": ("Wan 2.6", "text-to-video", "WanV26TextToVideo", {
+        "prompt": ({"type": "string", "maxLength": 1500}, True),
+        "duration": ({"type": "string", "enum": ["5", "10", "15"], "default": "5"}, False),
+        "resolution": ({"type": "string", "enum": ["720p", "1080p"], "default": "1080p"}, False),
+        "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "default": "16:9"},
+                         False),
+        "multi_shots": ({"type": "boolean", "default": True}, False),
+        "enable_prompt_expansion": ({"type": "boolean", "default": True}, False),
+        "enable_safety_checker": ({"type": "boolean", "default": True}, False),
+        "negative_prompt": ({"type": "string", "maxLength": 500}, False),
+        "audio_url": (STRING, False),
+        "seed": ({"type": "integer"}, False)}),
 }
 # fal's price list (US$ per unit), per endpoint.
 PRICES = {"fal-ai/veo3.1": (0.4, "second"), "fal-ai/veo3.1/fast": (0.15, "second"),
@@ -230,6 +305,10 @@ class FalServer:
         self.deprecated: set[str] = set()  # listed with metadata.status "deprecated"
         # Benchmark knob (see the module docstring).
         self.job_seconds: float | None = None
+        # A request for several shots gets a video with a cut per shot (tests/fakes/multishot_video.py): each
+        # cut `shot_offsets[k]` frames off its booked place, on a keyframe of its own or not.
+        self.shot_offsets: tuple[int, ...] = ()
+        self.keyframes_at_cuts = True
         self.webhook_deliveries: list[tuple[str, int | str]] = []  # (request id, outcome)
         for timer in getattr(self, "_timers", ()):
             timer.cancel()
@@ -423,6 +502,7 @@ def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
                  for k, (required, _) in schema.items() if required and k not in inputs]
     problems += [{"loc": ["body", k], "msg": f"Invalid value {v!r}", "type": "value_error"}
                  for k, v in inputs.items() if k in schema and not schema[k][1](v)]
+    problems = problems or input_problems(endpoint, inputs, schema)
     if problems:
         return h.reply(422, {"detail": problems})
     if fake.scenario == "throttled" and not fake.throttled:
@@ -530,6 +610,11 @@ def serve_output(fake: FalServer, h: _Handler, r: Recorded) -> None:
         return h.reply(404, body=b"Not found", content_type="text/plain")
     if "authorization" in r.headers:  # the CDN must never be sent the key
         return h.reply(400, body=b"Unexpected credentials", content_type="text/plain")
+    shots = shots_of(job)
+    if shots is not None:
+        durations, size = shots
+        return h.reply(200, body=multishot_mp4(durations, size=size, offsets=fake.shot_offsets,
+                                               keyframes_at_cuts=fake.keyframes_at_cuts), content_type="video/mp4")
     h.reply(200, body=fake.video, content_type="video/mp4")
 
 

@@ -131,10 +131,23 @@ def check_input(inputs: dict, properties: dict) -> list[tuple[str, str]]:
             problems.append((name, f"Input should be {', '.join(map(repr, spec['enum']))}"))
         elif kind == "string" and not isinstance(value, str):
             problems.append((name, "Input should be a valid string"))
+        elif kind == "string" and len(value) > spec.get("maxLength", len(value)):
+            problems.append((name, f"String should have at most {spec['maxLength']} characters"))
         elif kind == "integer" and type(value) is not int:
             problems.append((name, "Input should be a valid integer"))
         elif kind == "boolean" and type(value) is not bool:
             problems.append((name, "Input should be a valid boolean"))
         elif kind == "array" and not isinstance(value, list):
             problems.append((name, "Input should be a valid list"))
+        elif kind == "array" and not spec.get("minItems", 0) <= len(value) <= spec.get("maxItems", len(value)):
+            problems.append((name, "List has too few or too many items"))
+        elif kind == "array" and isinstance(spec.get("items"), dict) and spec["items"].get("type") == "object":
+            # Each item against the item's own properties (Kling's multi_prompt: {prompt, duration}).
+            item = spec["items"]
+            fields = {k: (v, k in item.get("required", [])) for k, v in item.get("properties", {}).items()}
+            for index, element in enumerate(value):
+                if not isinstance(element, dict):
+                    problems.append((f"{name}.{index}", "Input should be a valid object"))
+                    continue
+                problems += [(f"{name}.{index}.{where}", why) for where, why in check_input(element, fields)]
     return problems

@@ -39,6 +39,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from tests.fakes.multishot_video import multishot_mp4
 from tests.fakes.openapi import check_input, cog_openapi
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/c2pa/signed-by-test-cert.mp4"
@@ -219,6 +220,8 @@ class ProviderServer:
         self.characters: dict[str, str] = {}  # id -> name, from POST /videos/characters
         self.throttled = False
         self.gateway_fields: set[str] = set()  # create fields beyond OPENAI_FIELDS this gateway accepts
+        # The one of gateway_fields this gateway reads a shot list from (JSON [{start, end, prompt}]).
+        self.storyboard_field = ""
         self.deleted: list[str] = []  # ids removed with DELETE /videos/{id}
         # A gateway in front of both APIs (tests/fakes/lax_gateway.py): what each create meets, and
         # when a job shows in the list. None: the API answers as itself.
@@ -559,6 +562,9 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
     if unknown:
         return openai_error(h, 400, f"Unrecognized request argument supplied: {unknown[0]}",
                             code="unknown_parameter", param=unknown[0])
+    if fake.storyboard_field in fields and not storyboard_ok(fields[fake.storyboard_field], fields.get("seconds")):
+        return openai_error(h, 400, f"{fake.storyboard_field}: a JSON list of {{start, end, prompt}} shots covering "
+                            "the video's seconds in order.", code="invalid_value", param=fake.storyboard_field)
     for name in ("prompt", "model", "seconds", "size"):
         if not isinstance(fields.get(name), str) or not fields[name]:
             return openai_error(h, 400, f"Missing required parameter: '{name}'.",
@@ -611,6 +617,22 @@ def openai_create(fake: ProviderServer, h: _Handler, r: Recorded) -> None:
         fake.throttled = True  # the backend made the job; the gateway lost its answer
         return openai_error(h, 502, "Bad gateway: the upstream connection was reset.", kind="server_error")
     h.reply(200, video_object(job, "queued", 0))
+
+
+def storyboard_ok(value, seconds) -> bool:
+    try:
+        shots = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return False
+    if not isinstance(shots, list) or not shots or not str(seconds).isdigit():
+        return False
+    at = 0
+    for shot in shots:
+        if not (isinstance(shot, dict) and set(shot) == {"start", "end", "prompt"} and shot["start"] == at
+                and type(shot["end"]) is int and shot["end"] > at and isinstance(shot["prompt"], str) and shot["prompt"]):
+            return False
+        at = shot["end"]
+    return at == int(seconds)
 
 
 # POST /videos/extensions (openai-python's VideoExtendParams): multipart `prompt`, `seconds` (the new part:
@@ -693,9 +715,19 @@ def openai_delete(fake: ProviderServer, h: _Handler, job: Job) -> None:
     h.reply(200, {"id": job.id, "object": "video.deleted", "deleted": True})
 
 
+def storyboard_video(fake: ProviderServer, job: Job) -> bytes | None:
+    """A gateway's own storyboard field (`fake.storyboard_field`, when it accepts one): a video with a cut per
+    shot of the JSON shot list [{start, end, prompt}] it was sent, at the size asked for."""
+    field = fake.storyboard_field
+    if not field or field not in job.fields:
+        return None
+    shots = json.loads(job.fields[field])
+    return multishot_mp4(tuple(float(s["end"] - s["start"]) for s in shots), size=job.fields["size"])
+
+
 def openai_content(fake: ProviderServer, h: _Handler, r: Recorded, job: Job) -> None:
     variants = {
-        "video": (fake.video, "video/mp4"),
+        "video": (storyboard_video(fake, job) or fake.video, "video/mp4"),
         "thumbnail": (fake.thumbnail, "image/webp"),
         "spritesheet": (b"\xff\xd8\xff\xe0 not really a jpeg", "image/jpeg"),
     }

@@ -32,6 +32,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 
+from tests.fakes.multishot_video import multishot_mp4
 from tests.fakes.provider_server import _load_video
 from tests.fakes.wire import Recorded, RecordingHandler
 
@@ -101,6 +102,7 @@ class RunwayServer:
         self.throttled = False
         self.job_seconds: float | None = None  # benchmark knob (see the module docstring)
         self.charge_credits: int | None = None  # what ended tasks report as charged; None: rate × duration
+        self.shot_offsets: tuple[int, ...] = ()  # how many frames off each cut of a multi-shot video falls
 
     @property
     def scenario(self) -> str:
@@ -123,6 +125,10 @@ class RunwayServer:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
 
     def credits(self, task: Task) -> int:
+        if task.model == RECIPE_MODEL:
+            tier = "pro" if task.body.get("ratio", "1280:720") in ("1920:1080", "1080:1920", "1440:1440") \
+                else "standard"
+            return task.body.get("duration", 10) * RECIPE_CREDITS[tier]
         return task.body["duration"] * CREDITS_PER_SECOND[task.model]
 
     def task_json(self, task: Task) -> dict:
@@ -171,6 +177,8 @@ def route(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
         return error(h, 400, f"Invalid or missing X-Runway-Version header. Expected {API_VERSION}.")
     if r.path in FIELDS and r.method == "POST":
         return create(fake, h, r)
+    if r.path == "/v1/recipes/multi_shot_video" and r.method == "POST":
+        return create_multi_shot(fake, h, r)
     if match := re.fullmatch(r"/v1/tasks/([0-9a-f-]{36})", r.path):
         task = fake.tasks.get(match[1])
         if task is None:
@@ -241,6 +249,71 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
     h.reply(200, {"id": task.id})
 
 
+# runwayml's RecipeMultiShotVideoParams: custom mode with 3–5 shots {prompt (3–512 characters), duration}
+# adding up to `duration` (5, 10 or 15; 10 by default), or auto mode with one prompt (at most 2,500 characters).
+RECIPE_RATIOS = {"1280:720", "720:1280", "960:960", "1920:1080", "1080:1920", "1440:1440"}
+RECIPE_CREDITS = {"standard": 15, "pro": 25}  # the fake's own rates a second (1080p ratios are the pro tier)
+
+
+def create_multi_shot(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
+    try:
+        r.json = body = json.loads(r.body)
+    except ValueError:
+        return error(h, 400, "Invalid JSON body.")
+    if not isinstance(body, dict):
+        return error(h, 400, "Validation of body failed", issues=[{"path": [], "message": "Expected object"}])
+    mode = body.get("mode")
+    allowed = {"mode", "version", "audio", "duration", "firstFrame", "ratio"} | ({"shots"} if mode == "custom"
+                                                                                 else {"prompt"})
+    issues = [{"code": "unrecognized_keys", "path": [k], "message": f"Unrecognized key: '{k}'"}
+              for k in sorted(set(body) - allowed)]
+    if mode not in ("custom", "auto"):
+        issues.append({"code": "invalid_union_discriminator", "path": ["mode"], "message": "Expected 'auto' | 'custom'"})
+    if body.get("version") not in ("2026-06", "unsafe-latest"):
+        issues.append({"code": "invalid_enum_value", "path": ["version"], "message": "Invalid version"})
+    duration = body.get("duration", 10)
+    if type(duration) is not int or duration not in (5, 10, 15):
+        issues.append({"code": "invalid_enum_value", "path": ["duration"], "message": "Expected 5 | 10 | 15"})
+    if "ratio" in body and body["ratio"] not in RECIPE_RATIOS:
+        issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
+    if "audio" in body and type(body["audio"]) is not bool:
+        issues.append({"code": "invalid_type", "path": ["audio"], "message": "Expected boolean"})
+    if "firstFrame" in body and not (isinstance(body["firstFrame"], dict) and set(body["firstFrame"]) == {"uri"}
+                                     and _is_image(body["firstFrame"]["uri"])):
+        issues.append({"code": "invalid_type", "path": ["firstFrame"], "message": "Expected {uri}"})
+    if mode == "custom":
+        shots = body.get("shots")
+        if not isinstance(shots, list) or not 3 <= len(shots) <= 5:
+            issues.append({"code": "too_small", "path": ["shots"], "message": "Expected 3 to 5 shots"})
+        else:
+            for index, shot in enumerate(shots):
+                where = ["shots", index]
+                if not isinstance(shot, dict) or set(shot) != {"prompt", "duration"}:
+                    issues.append({"code": "invalid_type", "path": where, "message": "Expected {prompt, duration}"})
+                    continue
+                if not (isinstance(shot["prompt"], str)
+                        and 3 <= len(shot["prompt"].encode("utf-16-le")) // 2 <= 512):
+                    issues.append({"code": "too_big", "path": [*where, "prompt"], "message": "3 to 512 characters"})
+                if type(shot["duration"]) is not int or shot["duration"] < 1:
+                    issues.append({"code": "invalid_type", "path": [*where, "duration"], "message": "Expected integer"})
+            if not issues and sum(shot["duration"] for shot in shots) != duration:
+                issues.append({"code": "custom", "path": ["shots"],
+                               "message": "Per-shot durations must sum to duration"})
+    elif not (isinstance(body.get("prompt"), str) and 0 < len(body["prompt"]) <= 2500):
+        issues.append({"code": "invalid_type", "path": ["prompt"], "message": "Expected a prompt"})
+    if issues:
+        return error(h, 400, "Validation of body failed", issues=issues)
+    with fake.lock:
+        task = Task(id=str(uuid.uuid4()), model=RECIPE_MODEL, scenario=fake.scenario, body=body,
+                    duration=fake.job_seconds)
+        fake.tasks[task.id] = task
+        fake.accepted += 1
+    h.reply(200, {"id": task.id})
+
+
+RECIPE_MODEL = "multi_shot_video"
+
+
 def _is_image(uri) -> bool:
     return isinstance(uri, str) and uri.startswith(("data:image/", "https://"))
 
@@ -280,6 +353,10 @@ def serve_output(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
         # A signed URL past its expiry; and a CDN must never be sent the API key.
         return h.reply(403, body=b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
                        content_type="application/xml")
+    if task.model == RECIPE_MODEL:  # one cut per shot, `shot_offsets` frames off where it was asked for
+        size = task.body.get("ratio", "1280:720").replace(":", "x")
+        return h.reply(200, body=multishot_mp4(tuple(float(s["duration"]) for s in task.body["shots"]), size=size,
+                                               offsets=fake.shot_offsets), content_type="video/mp4")
     h.reply(200, body=fake.video, content_type="video/mp4")
 
 

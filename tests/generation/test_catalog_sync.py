@@ -38,7 +38,7 @@ from generation.providers import (
     connections,
 )
 from generation.providers.runway import RunwayProvider
-from generation.renders import services
+from generation.renders import services, shot_groups
 from generation.renders.retirement import label_for, lifecycle_labels
 from projects.live.fragments import render_change
 from projects.models import AuditAction, AuditEntry, ChangeEvent, ChangeKind, Role, Scene
@@ -48,6 +48,7 @@ from tests.fakes.fal_server import STRING, VEO_PUBLISHED
 TODAY = timezone.localdate()
 LITE, FAST = "fal-ai/veo3.1/lite", "fal-ai/veo3.1/fast"
 SEEDANCE, KLING = "bytedance/seedance-2.0/text-to-video", "fal-ai/kling-video/v3/pro/text-to-video"
+KLING_STANDARD = "fal-ai/kling-video/v3/standard/text-to-video"  # a Kling the adapter does not map by hand
 
 
 @pytest.fixture
@@ -160,6 +161,33 @@ def test_the_accepted_model_is_booked_and_rendered_on_the_provider_as_its_schema
         "prompt": take.recipe["prompt"], "duration": "4s", "aspect_ratio": "9:16", "resolution": "720p",
         "generate_audio": True}
     assert take.cost == Decimal("0.20")  # the confirmed price, 4 s
+
+
+def test_a_new_model_whose_schema_lists_shots_is_added_able_to_render_several_scenes_as_one_take(
+        fal, fal_server, check, owner, editor, project, make_scene, django_capture_on_commit_callbacks):
+    _name, category, _schema, properties = fal_server.published[KLING]
+    fal_server.published[KLING_STANDARD] = ("Kling Video v3 Standard", category, "KlingV3Standard", dict(properties))
+    new = rows(check(fal))["new", KLING_STANDARD]
+    assert {k: new.proposed[k] for k in ("shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max",
+                                         "shot_min_seconds")} == {"shot_timing": "exact", "shots_max": 6,
+                                                                  "shots_seconds_min": 3, "shots_seconds_max": 15,
+                                                                  "shot_min_seconds": 1}
+    catalog_sync.proposed_changes_accept(connection=fal, user=owner, decisions={
+        new.pk: catalog_sync.Decision(new.fingerprint, price=Decimal("0.08"), sizes=["1920x1080"])})
+    added = CatalogModel.objects.get(connection=fal, model_id=KLING_STANDARD)
+    assert (added.shot_timing, added.input_map["shots"]["field"]) == ("exact", "multi_prompt")
+
+    scenes = [make_scene(title=t, duration=d, size="1920x1080") for t, d in (("Dawn", 2), ("Boats", 1), ("Gulls", 1))]
+    with django_capture_on_commit_callbacks(execute=True):
+        group = shot_groups.shot_group_create(project=project, user=editor, connection=fal, model_id=KLING_STANDARD,
+                                              scene_ids=[s.pk for s in scenes], idempotency_key=uuid.uuid4())
+
+    sent = fal_server.seen("POST", "/" + KLING_STANDARD)[0].json
+    assert sent["multi_prompt"] == [{"prompt": s.prompt, "duration": str(s.duration)} for s in scenes]
+    assert (sent["shot_type"], sent["duration"]) == ("customize", "4") and "prompt" not in sent
+    parts = list(group.parts.order_by("shot_index"))
+    assert [p.status for p in parts] == [Status.SUCCEEDED] * 3, [p.error_message for p in parts]
+    assert [p.scene_id for p in parts] == [s.pk for s in scenes]
 
 
 def test_what_the_studio_cannot_map_is_shown_as_such_and_cannot_be_accepted(
@@ -318,6 +346,8 @@ def test_runways_new_models_ask_the_owner_for_what_runway_does_not_say(team, own
     assert (added.durations, added.sizes, added.end_frame) == ([3, 5, 10, 15], ["1920x1080", "1080x1920", "1440x1440"],
                                                                True)
     assert added.input_schema == {}  # Runway's adapter writes every model's request itself
+    # Its multi-shot recipe is no model of the request types, yet still served: never proposed as gone.
+    assert not [key for key in found if key[1] == "multi_shot_video"]
 
 
 def test_a_provider_that_cannot_extend_a_take_is_proposed_no_extension_lengths(team, owner, check, monkeypatch):
@@ -349,6 +379,22 @@ def test_a_provider_that_extends_takes_is_still_proposed_its_listings_extension_
                  if f.model_id == FAST]
     assert (change.change, change.proposed, change.current) == ("changed", {"extend_seconds": []},
                                                                 {"extend_seconds": [7]})
+
+
+def test_a_provider_whose_adapter_sends_no_shot_list_is_proposed_no_multi_shot_limits(fal, monkeypatch):
+    """As with extension lengths: a row may declare several shots only where its adapter sends them."""
+    from generation.providers.fal import FalProvider
+
+    monkeypatch.setattr(FalProvider, "facts", dataclasses.replace(FalProvider.facts, sends_shots=False))
+    listed = ListedModel(KLING_STANDARD, durations=(5,), shot_timing="exact", shots_max=6, shot_min_seconds=1,
+                         input_map={"prompt": "prompt", "shots": {"field": "multi_prompt", "duration": "string"}})
+    found = {f.model_id: f for f in catalog_diff.diff(fal, ModelListing(models=(
+        listed, ListedModel(KLING, shot_timing="exact", shots_max=2))))}
+
+    new = found[KLING_STANDARD]
+    assert (new.proposed["shot_timing"], new.proposed["shots_max"], new.proposed["shot_min_seconds"]) == ("", None, None)
+    assert new.proposed["input_map"] == {"prompt": "prompt"}
+    assert KLING not in found  # its shipped limits are not "changed" by a listing its adapter cannot act on
 
 
 def test_a_gateway_model_no_longer_served_is_gone_and_the_names_it_adds_are_listed_for_the_owner(

@@ -1,5 +1,6 @@
 """/healthz for a load balancer: database, broker, storage and a live worker."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,25 @@ from generation.models import WorkerHeartbeat
 from generation.tasks import worker_heartbeat
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class _OwnThreadClient:
+    """The test client, asking from a thread of its own. /healthz is an async view: the sync client
+    reaches it through async_to_sync, which refuses a thread where an event loop is running (one
+    left by whatever ran earlier in this process, e.g. Playwright's). A fresh thread has none,
+    as a server's request thread has none."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def get(self, *args, **kwargs):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(self._client.get, *args, **kwargs).result()
+
+
+@pytest.fixture
+def client(client):
+    return _OwnThreadClient(client)
 
 
 def test_it_reports_every_part_ok_when_a_worker_beat_recently(client):

@@ -278,7 +278,8 @@ def test_revoking_consent_withdraws_the_approval_of_a_take_in_the_trash(project,
 
     scene.refresh_from_db()
     assert scene.approved_take is None  # back on the board, never showing a withheld take approved
-    assert [e.scene for e in cut_for(project=project).entries] == []
+    # Play all shows the scene as a card: the withheld take is never played.
+    assert [(e.scene, e.take, e.kind) for e in cut_for(project=project).entries] == [(scene, None, "card")]
 
 
 # --- Deleted forever -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from generation.providers.base import ProviderError, RenderRequest
+from generation.providers.base import ProviderError, RenderRequest, Shot
 from generation.providers.comfyui import ComfyUIProvider, Workflow
 from generation.providers.fal import FalProvider
 from generation.providers.http import make_client
@@ -17,7 +17,7 @@ from generation.providers.replicate import ReplicateProvider
 from generation.providers.runway import RunwayProvider
 from generation.providers.schemas import mapped_input
 from tests.fakes.comfyui_server import FIXTURES
-from tests.fakes.fal_server import STRING, VEO_PUBLISHED
+from tests.fakes.fal_server import KLING_SHOT, PUBLISHED, STRING, VEO_PUBLISHED
 from tests.fakes.provider_server import URI
 
 LITE = "fal-ai/veo3.1/lite"
@@ -60,7 +60,7 @@ def test_it_reads_a_new_fal_endpoint_from_its_schema_with_fals_price(fal_server,
 
 
 def test_it_pages_through_fals_search_and_finds_a_known_endpoint_outside_its_category(fal_server, fal):
-    publish_lite(fal_server)  # five text-to-video endpoints: three pages of two with their schemas
+    publish_lite(fal_server)  # six text-to-video endpoints: three pages of two with their schemas
 
     listing = by_id(fal.list_models(known=("fal-ai/veo3.1", "fal-ai/veo3.1/image-to-video", "fal-ai/gone")))
 
@@ -71,7 +71,8 @@ def test_it_pages_through_fals_search_and_finds_a_known_endpoint_outside_its_cat
     assert "fal-ai/veo3.1/image-to-video" in listing  # still served, in another category
     assert "fal-ai/gone" not in listing  # fal no longer has it
     assert [v for n, v in fal_server.seen("GET", "/v1/models/pricing")[0].query_items] == [
-        "fal-ai/veo3.1/fast", "bytedance/seedance-2.0/text-to-video", "fal-ai/kling-video/v3/pro/text-to-video", LITE]
+        "fal-ai/veo3.1/fast", "bytedance/seedance-2.0/text-to-video", "fal-ai/kling-video/v3/pro/text-to-video",
+        "wan/v2.6/text-to-video", LITE]
 
 
 def test_a_known_fal_endpoint_says_its_lengths_sizes_and_shots_but_not_how_the_studio_sends_it(fal_server, fal):
@@ -125,6 +126,75 @@ def test_a_new_fal_endpoint_is_booked_as_its_schema_says(fal_server, fal):
     assert sent == {"prompt": "Mist over the harbour.", "duration": "6s", "aspect_ratio": "9:16",
                     "resolution": "1080p", "generate_audio": True}
     assert fal_server.accepted == 1 and job.split(" ")[0] in fal_server.jobs
+
+
+KLING_STANDARD = "fal-ai/kling-video/v3/standard/text-to-video"
+SHOTS = (Shot(prompt="Dawn on the quay.", seconds=2, start=0, scene_number=1),
+         Shot(prompt="Boats leave.", seconds=1, start=2, scene_number=2),
+         Shot(prompt="Gulls rise.", seconds=1, start=3, scene_number=3))
+
+
+def publish_kling_standard(fal_server):
+    """A Kling the adapter does not map by hand: its schema alone says it takes several shots."""
+    _name, category, _schema, properties = PUBLISHED["fal-ai/kling-video/v3/pro/text-to-video"]
+    fal_server.published[KLING_STANDARD] = ("Kling Video v3 Standard", category, "KlingVideoV3StandardTextToVideo",
+                                            dict(properties))
+
+
+def test_a_new_fal_endpoint_whose_schema_lists_shots_says_how_to_send_them(fal_server, fal):
+    publish_kling_standard(fal_server)
+
+    kling = by_id(fal.list_models())[KLING_STANDARD]
+
+    assert (kling.shot_timing, kling.shots_max, kling.shots_seconds_min, kling.shots_seconds_max,
+            kling.shot_min_seconds) == ("exact", 6, 3, 15, 1)
+    assert kling.input_map["shots"] == {"field": "multi_prompt", "duration": "string", "seconds": list(range(1, 16)),
+                                        "with_prompt": False, "type": {"field": "shot_type", "value": "customize"}}
+    assert "multi_prompt" not in kling.not_sent and "shot_type" not in kling.not_sent
+
+
+def test_a_new_fal_endpoint_whose_schema_lists_shots_is_booked_with_a_prompt_per_shot(fal_server, fal):
+    publish_kling_standard(fal_server)
+    kling = by_id(fal.list_models())[KLING_STANDARD]
+
+    fal.submit(RenderRequest(prompt="Dawn. Boats. Gulls.", model=KLING_STANDARD, seconds=4, size="1920x1080",
+                             shots=SHOTS, shot_timing="exact", input_map=kling.input_map))
+
+    sent = fal_server.seen("POST", "/" + KLING_STANDARD)[-1].json
+    assert sent == {"multi_prompt": [{"prompt": "Dawn on the quay.", "duration": "2"},
+                                     {"prompt": "Boats leave.", "duration": "1"},
+                                     {"prompt": "Gulls rise.", "duration": "1"}],
+                    "shot_type": "customize", "duration": "4", "aspect_ratio": "16:9",
+                    "generate_audio": True}  # and no prompt beside them: "either prompt or multi_prompt"
+    assert fal_server.accepted == 1
+
+
+def test_a_shot_the_schema_refuses_is_named_before_anything_is_sent(fal_server, fal):
+    publish_kling_standard(fal_server)
+    fal_server.published[KLING_STANDARD][3]["multi_prompt"] = (
+        {"type": "array", "items": {**KLING_SHOT, "properties": {**KLING_SHOT["properties"], "prompt": {
+            "type": "string", "maxLength": 12}}}, "maxItems": 6}, False)
+    kling = by_id(fal.list_models())[KLING_STANDARD]
+
+    problems = FalProvider.shot_problems(model_id=KLING_STANDARD, shots=list(SHOTS), input_map=kling.input_map)
+    assert problems == ["Scene 1's prompt has 17 characters; a shot takes at most 12. Shorten it."]
+    with pytest.raises(ProviderError, match="at most 12") as refused:
+        fal.submit(RenderRequest(prompt="x", model=KLING_STANDARD, seconds=4, size="1920x1080", shots=SHOTS,
+                                 shot_timing="exact", input_map=kling.input_map))
+    assert refused.value.code == "invalid_request" and fal_server.accepted == 0
+
+
+def test_a_new_fal_endpoint_whose_schema_lists_no_shots_refuses_a_shot_list(fal_server, fal):
+    publish_lite(fal_server)
+    lite = by_id(fal.list_models())[LITE]
+
+    assert lite.shot_timing is None and "shots" not in lite.input_map  # the listing says nothing of shots
+    assert FalProvider.shot_problems(model_id=LITE, shots=list(SHOTS), input_map=lite.input_map) == [
+        "Its published schema lists no shots: choose a model that renders several shots."]
+    with pytest.raises(ProviderError, match="takes no shot list"):
+        fal.submit(RenderRequest(prompt="x", model=LITE, seconds=4, size="1280x720", shots=SHOTS,
+                                 input_map=lite.input_map))
+    assert fal_server.accepted == 0
 
 
 def test_the_listing_goes_through_the_guarded_client(fal_server):
@@ -202,6 +272,14 @@ def test_a_new_replicate_model_is_booked_as_its_schema_says(provider_server, rep
     assert sent["image"].startswith("data:image/png;base64,")
 
 
+def test_a_replicate_model_the_adapter_maps_by_hand_takes_no_shot_list(provider_server, replicate):
+    assert ReplicateProvider.shot_problems(model_id="google/veo-3.1", shots=list(SHOTS)) == [
+        "Replicate's google/veo-3.1 takes no shot list: choose a model that renders several shots."]
+    with pytest.raises(ProviderError, match="takes no shot list"):
+        replicate.submit(RenderRequest(prompt="x", model="google/veo-3.1", seconds=4, size="1280x720", shots=SHOTS))
+    assert provider_server.seen("POST", "/replicate/v1/models/google/veo-3.1/predictions") == []
+
+
 def test_an_end_frame_the_schema_gives_no_input_for_is_refused_before_anything_is_sent(tmp_path):
     frame = tmp_path / "end.png"
     frame.write_bytes(b"\x89PNG")
@@ -260,6 +338,11 @@ def test_runways_shipped_list_says_what_its_request_types_define():
     assert listing["kling3.0_pro"].durations is None  # the types give no lengths: the owner is asked
     # Aspect ratios ("16:9") are not sizes the studio can send as Runway's ratio.
     assert listing["hailuo3"].blockers == (("ratio_format", "adaptive, 21:9, 16:9, 4:3, 1:1, 3:4, 9:16"),)
+    # The multi-shot recipe is listed too (so a check never takes it for gone), with the shots its params define.
+    recipe = listing["multi_shot_video"]
+    assert (recipe.durations, recipe.input_kinds, recipe.shot_timing, recipe.shots_max, recipe.shot_min_seconds) == (
+        (5, 10, 15), ("text", "image"), "exact", 5, 1)
+    assert recipe.sizes is None  # its ratios' tiers are priced by the catalog: the listing does not say
 
 
 # --- ComfyUI: a workflow's nodes and model files, against what the server has installed ---------------

@@ -64,3 +64,15 @@ def band_energy(samples: np.ndarray, *, low: float = 300.0, high: float = 3400.0
     spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples)))) ** 2
     freqs = np.fft.rfftfreq(len(samples), 1 / rate)
     return float(spectrum[(freqs >= low) & (freqs <= high)].sum() / len(samples))
+
+
+def soundtrack(take) -> np.ndarray:
+    """A take's sound, decoded to mono at the studio's rate."""
+    with take.video.open("rb") as fh, av.open(fh) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        parts = [out.to_ndarray()[0] for frame in container.decode(audio=0) for out in resampler.resample(frame)]
+    return np.concatenate(parts)
+
+
+def window(samples: np.ndarray, start: float, end: float) -> np.ndarray:
+    return samples[int(start * RATE):int(end * RATE)]

@@ -1,7 +1,6 @@
 """The previz animatic speaks its scene's lines (no pad tone), with each line subtitled while it is
 spoken, and plays the project's bed under them."""
 
-import av
 import numpy as np
 import pytest
 from django.core.files.base import ContentFile
@@ -9,18 +8,7 @@ from django.core.files.base import ContentFile
 from generation.sound.audio import SAMPLE_RATE, wav_bytes
 from projects.models import SoundBed, SoundStatus
 from projects.storyboard.dialogue import services as dialogue
-from tests.sound.helpers import band_energy, tone
-
-
-def soundtrack(take) -> np.ndarray:
-    with take.video.open("rb") as fh, av.open(fh) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        parts = [out.to_ndarray()[0] for frame in container.decode(audio=0) for out in resampler.resample(frame)]
-    return np.concatenate(parts)
-
-
-def window(samples, start, end):
-    return samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+from tests.sound.helpers import band_energy, soundtrack, tone, window
 
 
 @pytest.fixture

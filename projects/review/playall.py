@@ -1,0 +1,299 @@
+"""Play all: the whole board as one sequence, and its sound.
+
+Each scene in the cut plays its approved take; a scene without one plays its newest finished take
+(marked: not approved), and a scene with nothing finished shows a previz card (its title and lines)
+for its length. Over it runs the voice-over (each scene's lines, as the previz speaks them) and the
+sound bed, ducked under the lines, on the sequence's own timeline.
+
+The mix is never made in a request: a page asks for it (`play_all_mix_request`) by the hash of its
+recipe (what every line sounds as, the bed, the sequence's timing), a worker makes it once
+(`play_all_mix_prepare`) and tells the open pages over the live channel. A change to a line, a voice,
+a recording, the bed or the takes gives another recipe, hence another key and another mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
+
+from generation.models import Render
+from generation.sound import mixing, speech
+from generation.sound.audio import SAMPLE_RATE, read_wav
+from generation.storage.scratch import scratch_dir
+from projects.live import ChangeKind, live_publish
+from projects.models import DialogueLine, PlayAllMix, Project, Scene, SoundBed, SoundStatus
+from projects.review import services as review
+from projects.review import tasks as review_tasks
+from projects.storyboard.sound import voices
+from projects.storyboard.sound.recordings import recording_withheld
+
+APPROVED, NEWEST, CARD = "approved", "newest", "card"
+WORDS_A_SECOND = 2.5  # a line not spoken yet is placed as if read at this pace (as mix.scene_cues does)
+
+
+@dataclass
+class PlayEntry:
+    """One scene's stop in Play all: `take` is None for a previz card."""
+
+    scene: Scene
+    take: Render | None
+    kind: str  # APPROVED, NEWEST or CARD
+    start: float  # seconds into the sequence
+    duration: float
+
+
+def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
+    """The scenes in the cut in board order, each with what it plays; and the scenes the editor dropped
+    from the cut. Scenes carry `review_status` (a scene not approved says why)."""
+    # Lines prefetched: a card shows its scene's lines (one query for the board, not one per card).
+    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
+    newest: dict[int, Render] = {}
+    for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)
+                 .order_by("scene_id", "-number", "-pk")):
+        newest.setdefault(take.scene_id, take)
+    entries, dropped, at = [], [], 0.0
+    for scene in scenes:
+        if not scene.in_cut:
+            dropped.append(scene)  # the editor dropped it: on the board, not in what Play all plays
+            continue
+        take, kind = scene.approved_take, APPROVED
+        if take is None or not take.is_watchable:
+            take = newest.get(scene.pk)
+            kind = NEWEST if take is not None else CARD
+        duration = (take.duration_seconds if take is not None else None) or float(scene.duration)
+        entries.append(PlayEntry(scene=scene, take=take, kind=kind, start=at, duration=duration))
+        at += duration
+    return entries, dropped
+
+
+# --- the recipe: what the mix is made of, and its key ---------------------------------------------
+
+
+def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict:
+    """Everything the mix depends on, as plain data: each stop's place and length, what each of its
+    lines sounds as (a recording that may be heard, else the engine's words in the speaker's voice),
+    the pause, the bed. A few queries for the whole board: a page computes it to find its mix."""
+    lines_by_scene: dict[int, list[DialogueLine]] = {}
+    for line in (DialogueLine.objects.filter(scene__in=[e.scene for e in entries])
+                 .select_related("character", "recording__character").order_by("scene_id", "position", "pk")):
+        lines_by_scene.setdefault(line.scene_id, []).append(line)
+    speaker_voices = voices.speaker_voices(project)
+    stops = []
+    for entry in entries:
+        said = []
+        for line in lines_by_scene.get(entry.scene.pk, []):
+            request = voices.line_speech(line, project=project, voices=speaker_voices)
+            item = {"line": line.pk, "speaker": line.speaker_name, "text": line.text, "voice": request.voice,
+                    "rate": request.rate, "pitch": request.pitch, "speech": request.key}
+            recording = getattr(line, "recording", None)  # a missing reverse one-to-one raises AttributeError
+            if (recording is not None and recording.status == SoundStatus.READY and recording.audio
+                    and not recording_withheld(recording, project=project)):
+                item["recording"] = recording.audio.name
+                item["seconds"] = recording.seconds
+                item["character"] = recording.character_id  # whose voice, when a person's (their consent)
+            said.append(item)
+        stops.append({"scene": entry.scene.pk, "take": entry.take.pk if entry.take else None,
+                      "start": round(entry.start, 3), "duration": round(entry.duration, 3), "lines": said})
+    recipe = {"stops": stops, "pause": float(project.dialogue_pause)}
+    bed = SoundBed.objects.filter(project=project, status=SoundStatus.READY).first()
+    if bed is not None and bed.audio:
+        recipe["bed"] = {"audio": bed.audio.name, "start_at": bed.start_at, "level_db": bed.level_db,
+                         "duck_db": bed.duck_db}
+    return recipe
+
+
+def recipe_key(recipe: dict) -> str:
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
+
+
+def recipe_seconds(recipe: dict) -> float:
+    return sum(stop["duration"] for stop in recipe["stops"])
+
+
+def _requests(recipe: dict) -> list[speech.SpeechRequest]:
+    return [speech.SpeechRequest(text=item["text"], voice=item["voice"], rate=item["rate"], pitch=item["pitch"])
+            for stop in recipe["stops"] for item in stop["lines"] if not item.get("recording")]
+
+
+def _layout(recipe: dict, lengths: dict[tuple[int, int], float]) -> list[tuple[dict, float, float]]:
+    """(line, start, end) on the sequence's timeline: each stop's lines one after another from its
+    start with the pause before, between and after them, cut at the stop's end."""
+    placed = []
+    for stop in recipe["stops"]:
+        durations = [lengths[(stop["scene"], i)] for i in range(len(stop["lines"]))]
+        for item, start, seconds in zip(stop["lines"], mixing.line_starts(durations, pause=recipe["pause"]),
+                                        durations):
+            if start >= stop["duration"]:
+                continue
+            end = min(start + seconds, stop["duration"])
+            placed.append((item, stop["start"] + start, stop["start"] + end))
+    return placed
+
+
+def recipe_cues(recipe: dict) -> list[dict]:
+    """The lines' times on the sequence from what is known now (speech already made, recordings' lengths;
+    a line not spoken yet at a reading pace): the captions while the mix is being made."""
+    clips = voices.clips_for(_requests(recipe))
+    lengths = {}
+    for stop in recipe["stops"]:
+        for i, item in enumerate(stop["lines"]):
+            clip = clips.get(item["speech"])
+            lengths[(stop["scene"], i)] = (item.get("seconds") or (clip.seconds if clip else None)
+                                           or max(1, len(item["text"].split())) / WORDS_A_SECOND)
+    return [{"start": round(start, 3), "end": round(end, 3), "speaker": item["speaker"], "text": item["text"]}
+            for item, start, end in _layout(recipe, lengths)]
+
+
+# --- the mix itself (a worker's) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SequenceSound:
+    """The sequence's dialogue track and its bed (ducked under it), mono float32 at 48 kHz, and the
+    lines as placed in it (the captions)."""
+
+    dialogue: np.ndarray
+    bed: np.ndarray
+    cues: list[dict]
+
+    @property
+    def mixed(self) -> np.ndarray:
+        return mixing.mix(self.dialogue, self.bed)
+
+
+def recipe_sound(recipe: dict, *, storage) -> SequenceSound:
+    """The sound the recipe describes. Speech not made yet is made now: a worker's call, never a page's."""
+    clips = voices.speech_clips_make(_requests(recipe))
+    samples, lengths = {}, {}
+    for stop in recipe["stops"]:
+        for i, item in enumerate(stop["lines"]):
+            sound = None
+            if item.get("recording"):
+                try:
+                    with storage.open(item["recording"], "rb") as fh:
+                        sound = read_wav(fh)
+                except (OSError, ValueError):  # gone since: the engine speaks the line instead
+                    sound = None
+            if sound is None:
+                sound = voices.clip_samples(clips[item["speech"]])
+            samples[(stop["scene"], i)] = sound
+            lengths[(stop["scene"], i)] = len(sound) / SAMPLE_RATE
+    seconds = recipe_seconds(recipe)
+    cues, placed = [], []
+    index = {id(item): key for stop in recipe["stops"] for key, item in
+             (((stop["scene"], i), item) for i, item in enumerate(stop["lines"]))}
+    for item, start, end in _layout(recipe, lengths):
+        sound = samples[index[id(item)]][:int(round((end - start) * SAMPLE_RATE))]
+        placed.append(mixing.Cue(start=start, samples=sound, text=item["text"], speaker=item["speaker"]))
+        cues.append({"start": round(start, 3), "end": round(end, 3), "speaker": item["speaker"],
+                     "text": item["text"]})
+    dialogue = mixing.dialogue_track(placed, seconds)
+    bed = np.zeros(len(dialogue), np.float32)
+    if recipe.get("bed"):
+        spec = recipe["bed"]
+        try:
+            with storage.open(spec["audio"], "rb") as fh:
+                bed_all = read_wav(fh)
+            segment = mixing.bed_segment(bed_all, bed_start=spec["start_at"], level_db=spec["level_db"],
+                                         t0=0.0, t1=seconds)
+            bed = mixing.duck(segment, dialogue, depth_db=spec["duck_db"])
+        except (OSError, ValueError):
+            pass  # the bed was replaced since: the lines alone
+    return SequenceSound(dialogue=dialogue, bed=bed, cues=cues)
+
+
+def play_all_mix_request(*, project: Project, entries: list[PlayEntry]) -> tuple[PlayAllMix, dict]:
+    """Play all's mix for `entries` (the board as it is now): the one made already, else a row the
+    worker fills (enqueued once per key, after commit). Returns it with its recipe."""
+    recipe = sound_recipe(project, entries)
+    key = recipe_key(recipe)
+    found = PlayAllMix.objects.filter(project=project, key=key).first()
+    if found is not None:
+        return found, recipe
+    try:
+        with transaction.atomic():
+            found = PlayAllMix.objects.create(project=project, key=key)
+    except IntegrityError:  # another page asked for the same mix at the same moment: one worker makes it
+        return PlayAllMix.objects.get(project=project, key=key), recipe
+    review_tasks.play_all_mix_prepare.delay_on_commit(found.pk)
+    return found, recipe
+
+
+def play_all_cues(mix: PlayAllMix, recipe: dict) -> list[dict]:
+    """The captions: the lines as mixed once the mix is made, else where they will fall."""
+    return mix.cues if mix.status == SoundStatus.READY else recipe_cues(recipe)
+
+
+def play_all_mix_prepare(mix_id: int) -> PlayAllMix | None:
+    """The worker's side: make the mix of the board as it is now, if it still has this row's key (a board
+    changed since gives another key, whose own row is asked for by the next page)."""
+    mix = PlayAllMix.objects.select_related("project").filter(pk=mix_id, status=SoundStatus.PROCESSING).first()
+    if mix is None:
+        return None  # made already
+    project = mix.project
+    entries, _dropped = play_all_sequence(project)
+    recipe = sound_recipe(project, entries)
+    if recipe_key(recipe) != mix.key:
+        PlayAllMix.objects.filter(pk=mix.pk).delete()  # stale: nobody asks for that board any more
+        return None
+    sound = recipe_sound(recipe, storage=mix.audio.storage)
+    with scratch_dir("studio-playall-") as tmp:
+        path = Path(tmp) / "mix.m4a"
+        mixing.encode_aac(sound.mixed if len(sound.dialogue) else np.zeros(SAMPLE_RATE, np.float32), path)
+        with path.open("rb") as fh:
+            mix.audio.save("mix.m4a", File(fh), save=False)
+    updated = PlayAllMix.objects.filter(pk=mix.pk, status=SoundStatus.PROCESSING).update(
+        audio=mix.audio.name, seconds=recipe_seconds(recipe), cues=sound.cues, status=SoundStatus.READY)
+    if not updated:
+        return None
+    # Mixes asked for before this one are of a board that is no more.
+    for old in PlayAllMix.objects.filter(project=project, created_at__lt=mix.created_at):
+        if old.audio:
+            old.audio.delete(save=False)
+        old.delete()
+    live_publish(kind=ChangeKind.PLAY_ALL_SOUND_READY, project=project, object_id=mix.pk)
+    mix.refresh_from_db()
+    return mix
+
+
+# --- captions ---------------------------------------------------------------------------------------
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _srt_time(seconds: float) -> str:
+    return _vtt_time(seconds).replace(".", ",")
+
+
+def _caption_text(cue: dict) -> str:
+    # A line break or an arrow inside a line would end or fake a cue: captions keep one line of words.
+    words = " ".join(f"{cue['speaker']}: {cue['text']}".split()).replace("-->", "→")
+    return words
+
+
+def captions_vtt(cues: list[dict]) -> str:
+    """WebVTT: every line with its speaker, at its time in the mix."""
+    blocks = ["WEBVTT", ""]
+    for i, cue in enumerate(cues, 1):
+        text = _caption_text(cue).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        blocks += [str(i), f"{_vtt_time(cue['start'])} --> {_vtt_time(cue['end'])}", text, ""]
+    return "\n".join(blocks)
+
+
+def captions_srt(cues: list[dict]) -> str:
+    """SubRip: the same cues, as editors' tools read them."""
+    blocks = []
+    for i, cue in enumerate(cues, 1):
+        blocks += [str(i), f"{_srt_time(cue['start'])} --> {_srt_time(cue['end'])}", _caption_text(cue), ""]
+    return "\n".join(blocks)
