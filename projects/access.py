@@ -72,6 +72,15 @@ def get_take_for(user, pk) -> tuple[Render, Membership]:
     return take, membership_for(user, take.scene.project.team_id)
 
 
+def trashed_take_for(user, pk) -> Render | None:
+    """A take of one of the user's teams whose scene waits in the project's trash (None otherwise): a link to it
+    (an inbox entry, an email) can then say where it went instead of a bare 404. Another team's take stays
+    indistinguishable from a missing one."""
+    return (Render.objects.filter(pk=pk, scene__trashed_at__isnull=False,
+                                  scene__project__team__memberships__user=user)
+            .select_related("scene__project").first())
+
+
 def get_comment_for(user, pk) -> tuple[Comment, Membership]:
     comment = get_object_or_404(
         Comment.objects.select_related("take__scene__project", "author"),

@@ -17,7 +17,7 @@ from studio_site.celery import app as celery_app
 # and what keeps parallel test workers apart (tests/parallel.py).
 pytest_plugins = [
     "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
-    "tests.fakes.veo_server", "tests.fakes.vertex_server", "tests.fakes.comfyui_server", "tests.fakes.countdowns", "tests.fakes.lax_gateway",
+    "tests.fakes.veo_server", "tests.fakes.interactions_server", "tests.fakes.vertex_server", "tests.fakes.comfyui_server", "tests.fakes.countdowns", "tests.fakes.lax_gateway",
     "tests.worker", "tests.parallel",
 ]
 

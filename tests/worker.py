@@ -191,6 +191,7 @@ DATA_MIGRATIONS = [
     # Vertex's rows declare no extension until its adapter sends one (ProviderFacts.extends).
     ("generation.migrations.0041_vertex_declares_no_extension_yet", "forwards"),
     ("generation.migrations.0044_ship_multishot_catalog", "forwards"),
+    ("generation.migrations.0045_ship_gemini_omni_flash", "forwards"),
 ]
 
 

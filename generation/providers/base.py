@@ -153,6 +153,9 @@ class JobProbe:
     remix_of: str = ""  # the remixed video's id, for a remix
     extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
+    # What the studio sends for the take, built again (facts.job_listing_shows_input): a provider whose
+    # list shows each job's whole input (fal) recognises ours by it and nothing less. None otherwise.
+    request: RenderRequest | ExtendRequest | None = None
 
 
 class ProviderError(Exception):
@@ -233,6 +236,9 @@ class ProviderFacts:
     cancels: bool
     cancel_refund: CancelRefund
     job_listing: JobListing
+    # The job list shows each job's input as it was sent (fal's request listing, `expand=payloads`): a lost
+    # create is recognised by the whole request the studio builds for the take again (JobProbe.request).
+    job_listing_shows_input: bool = False
     # A finished job says how long it ran by the provider's clock (JobState.provider_seconds). When not,
     # the studio can only guess its end between two polls, and polls once more near the expected end
     # to narrow that guess (generation.renders.pipeline, the poll schedule).

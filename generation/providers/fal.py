@@ -16,6 +16,12 @@ prefix (generation/providers/webhook_receive.py).
 
 Webhooks: `?fal_webhook=<url>` when the studio is reachable; fal signs them with
 Ed25519 keys it publishes as a JWKS (verify_fal_webhook below).
+
+A create whose answer was lost (a timeout, a worker killed before it stored the id) is found in
+fal's request listing per endpoint (`GET {api}/models/requests/by-endpoint`, with each request's
+`json_input`): ours is the one whose input is exactly the body the studio builds for the take again,
+sent after the create went out. The listing gives the request id only, so its addresses are then
+built as fal's own client builds them: `{queue}/{owner}/{app}/requests/{request_id}` [sdk].
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +48,7 @@ from .base import (
     CancelRefund,
     ExtendRequest,
     JobListing,
+    JobProbe,
     JobState,
     ListedModel,
     ModelListing,
@@ -71,6 +79,10 @@ DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
 DEFAULT_API_URL = "https://api.fal.ai/v1"
 LISTED_CATEGORY = "text-to-video"  # the endpoints a take is booked on; image and frame endpoints are siblings
 LIST_PAGE, LIST_PAGES, FIND_BATCH = 50, 20, 50
+# The request listing's page [docs: docs.fal.ai/platform-apis/v1/models/requests/by-endpoint: 50 by default, 100
+# at most], and how many pages a look-up reads at most (its `start` is when the create went out: a few in practice).
+# A page carries each request's input, data URIs of frames and clips included: fal's default size, not its largest.
+REQUESTS_PAGE, REQUESTS_PAGES = 50, 20
 # owner/app[/sub/path]: each segment starts with a letter or digit, so "../x" cannot climb.
 ENDPOINT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)+$")
 JOB_ID_LIMIT = 200  # Render.provider_job_id
@@ -262,7 +274,8 @@ class FalProvider(HttpAdapter, Provider):
         title="fal", default_base_url=DEFAULT_BASE_URL, auth_header="Authorization: Key <key>",
         webhooks=WebhookScheme.FAL_KEYS,  # ?fal_webhook=, signed with fal's published keys
         cancels=True, cancel_refund=CancelRefund.WORK_DONE,  # PUT cancel_url
-        job_listing=JobListing.NONE,
+        # GET /models/requests/by-endpoint with expand=payloads: the account's recent requests and their inputs.
+        job_listing=JobListing.RECENT, job_listing_shows_input=True,
         reports_job_time=True,  # metrics.inference_time
         reports_billed_cost=False,
         bills_refused_jobs=True,
@@ -443,6 +456,52 @@ class FalProvider(HttpAdapter, Provider):
             raise self._fail(response)
         return _json(response).get("status") == "CANCELLATION_REQUESTED"
 
+    def find_job(self, probe: JobProbe) -> str | None:
+        """The take's request in fal's listing of its endpoint (`expand=payloads`, from when the create went
+        out, pages of `limit` followed by `cursor` while `has_more`): the earliest one sent since then whose
+        `json_input` is exactly the body the studio builds for the take, and that no other take owns."""
+        if probe.request is None:
+            return None
+        if isinstance(probe.request, ExtendRequest):
+            if probe.request.model not in EXTEND_ENDPOINTS:
+                return None
+            endpoint, body = EXTEND_ENDPOINTS[probe.request.model], veo31_extend_input(probe.request)
+        else:
+            endpoint, body = self.endpoint_for(probe.request), self.build_input(probe.request)
+        since = probe.created_after.astimezone(UTC)
+        owned = {job_id.split(" ")[0] for job_id in probe.exclude_ids}
+        found: list[tuple[datetime, str]] = []
+        cursor = None
+        for _page in range(REQUESTS_PAGES):
+            page = self._platform("/models/requests/by-endpoint", [
+                ("endpoint_id", endpoint), ("expand", "payloads"), ("start", since.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                ("limit", str(REQUESTS_PAGE)), *([("cursor", cursor)] if cursor else [])])
+            for item in page.get("items") or []:
+                if not isinstance(item, dict):
+                    continue
+                request_id, sent = item.get("request_id"), _instant(item.get("sent_at"))
+                if (isinstance(request_id, str) and request_id and " " not in request_id and request_id not in owned
+                        and sent is not None and sent >= since and item.get("json_input") == body):
+                    found.append((sent, request_id))
+            cursor = page.get("next_cursor")
+            if page.get("has_more") is not True or not (isinstance(cursor, str) and cursor):
+                break
+        else:
+            if not found:  # pages left unread: that is no answer, and "not listed" would send the take again
+                raise ProviderError(f"{self.name}'s request listing for {endpoint} runs past the "
+                                    f"{REQUESTS_PAGES * REQUESTS_PAGE} requests the studio reads.", retryable=True,
+                                    code="server")
+        if not found:
+            return None
+        request_id = min(found)[1]
+        # The request's addresses live on the app's root (owner/app), whatever the endpoint's sub-path.
+        response = f"{self._base}/{'/'.join(endpoint.split('/')[:2])}/requests/{request_id}"
+        encoded = FalJob(request_id, response, response + "/status", response + "/cancel").encode()
+        if len(encoded) > JOB_ID_LIMIT:  # found but not trackable: "not found" would send it again
+            raise ProviderError(f"{self.name} lists this take's request {request_id}, but its address is too long "
+                                "for the studio to keep.", code="server")
+        return encoded
+
     def test_connection(self) -> str:
         """The queue API has no account endpoint, so ask for the status of a request that cannot
         exist: a wrong key answers 401, a good one 404. It costs nothing."""
@@ -527,6 +586,17 @@ def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
     listed = schemas.listed_from_schema(endpoint_id, body, components, vocabulary=schemas.FAL, display_name=name,
                                         deprecated=deprecated, price=price)
     return schemas.hand_mapped(listed) if endpoint_id in INPUT_BUILDERS else listed
+
+
+def _instant(value) -> datetime | None:
+    """An ISO 8601 time from fal's listing (`2025-01-01T00:00:01Z`), aware; None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _json(response: httpx.Response) -> dict:

@@ -6,6 +6,9 @@ when it is done. The finished video is a URI on the API's own host that needs
 the key and redirects to Google's storage: the key must never follow it there.
 There is no cancel and no webhook, and results are kept two days. Provider
 objects are rebuilt per task, so download() re-reads the operation for its URI.
+
+The same connection renders Gemini Omni Flash (`gemini-omni-*`), which the Gemini API serves through
+its Interactions API instead: gemini_omni.py, whose job ids are `interactions/{id}`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .base import (
     RenderRequest,
     WebhookScheme,
 )
+from .gemini_omni import GeminiInteractions, is_interaction, is_omni
 from .http import (
     EXPIRED,
     HttpAdapter,
@@ -164,7 +168,7 @@ def build_body(request: RenderRequest) -> dict:
     }
 
 
-class VeoProvider(HttpAdapter, Provider):
+class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
     facts = ProviderFacts(
@@ -182,7 +186,7 @@ class VeoProvider(HttpAdapter, Provider):
         extends=True,  # instances[0].video: the uri of a video Veo made, +7 s
     )
     job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
-                        "of your Google AI Studio project for a Veo charge at that time.")
+                        "of your Google AI Studio project for a video charge (Veo or Gemini Omni) at that time.")
 
     def __init__(
         self,
@@ -224,14 +228,20 @@ class VeoProvider(HttpAdapter, Provider):
             self._sleep(min(wait, THROTTLE_WAIT_CAP))
         raise AssertionError("unreachable")
 
-    def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
-        status = response.status_code
-        if status in (400, 401, 403) and _reason(response) in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
+    def _fail_auth(self, response: httpx.Response) -> ProviderError | None:
+        """Google refusing the key itself (ErrorInfo API_KEY_INVALID / _EXPIRED), whichever API answered."""
+        if response.status_code in (400, 401, 403) and _reason(response) in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
             return ProviderError(
                 f"Authentication failed: Google rejected the API key for {self.name}. "
                 "Check the key in Google AI Studio (API keys).",
                 code="auth",
             )
+        return None
+
+    def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
+        status = response.status_code
+        if (failed := self._fail_auth(response)) is not None:
+            return failed
         said = " ".join(provider_detail(response)[0].split())[:300]
         if model and status in (400, 403, 404) and METHOD_MOVED.search(said):
             return ProviderError(
@@ -252,6 +262,8 @@ class VeoProvider(HttpAdapter, Provider):
         if not MODEL_ID.match(request.model):
             raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.",
                                 code="model_unknown")
+        if is_omni(request.model):
+            return self.interaction_submit(request)
         problems = request_problems(request)
         if problems:
             raise ProviderError(" ".join(problems), code="invalid_request")
@@ -274,6 +286,8 @@ class VeoProvider(HttpAdapter, Provider):
 
     def extend(self, request: ExtendRequest) -> str:
         """Continue a Veo video this connection made: Google takes it only by the uri of its own result."""
+        if is_omni(request.model):
+            raise ProviderError(f"{self.name} does not extend Gemini Omni takes.", code="invalid_request")
         if not MODEL_ID.match(request.model):
             raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.", code="model_unknown")
         if problems := extend_problems(request):
@@ -308,6 +322,8 @@ class VeoProvider(HttpAdapter, Provider):
         return json_object(response, self.name)
 
     def poll(self, job_id: str) -> JobState:
+        if is_interaction(job_id):
+            return self.interaction_poll(job_id)
         operation = self._operation(job_id)
         if operation is None:
             return JobState(status="failed", error=GONE)
@@ -323,6 +339,8 @@ class VeoProvider(HttpAdapter, Provider):
         if variant != "video":
             raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
                                 code="invalid_request")
+        if is_interaction(job_id):
+            return self.interaction_download(job_id, Path(dest))
         operation = self._operation(job_id)
         if operation is None:
             raise ProviderError(EXPIRED, code="expired")

@@ -25,8 +25,10 @@ redelivered task does nothing and no worker sits out a window. The stalled-take 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -37,6 +39,7 @@ from generation.providers import JobProbe, ProviderError, provider_for
 from generation.renders import pipeline
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
+from generation.storage.scratch import scratch_dir
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +89,17 @@ def _gap(elapsed: float) -> float:
 
 def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
     """What the take asked for, to recognise its job among the provider's recent ones. Jobs other
-    takes own (their own or a duplicate of theirs) and `mine` are never a match."""
+    takes own (their own or a duplicate of theirs) and `mine` are never a match: takes on any connection
+    to the same provider address, for two teams' keys may belong to one account, whose list shows both."""
     since = (render.first_sent_at or render.submitted_at or render.created_at) - pipeline.CLOCK_SKEW
     recipe = render.request_recipe  # a multi-shot take's job asked for its whole group
     params = recipe.get("parameters", {})
-    owned = set(Render.objects.filter(connection_id=render.connection_id, submitted_at__gte=since)
+    connection = render.connection
+    same_provider = {"connection__kind": connection.kind, "connection__base_url": connection.base_url}
+    owned = set(Render.objects.filter(**same_provider, submitted_at__gte=since)
                 .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
-    owned |= set(DuplicateJob.objects.filter(render__connection_id=render.connection_id, found_at__gte=since)
+    owned |= set(DuplicateJob.objects.filter(**{f"render__{k}": v for k, v in same_provider.items()},
+                                             found_at__gte=since)
                  .exclude(render_id=render.pk).values_list("provider_job_id", flat=True))
     return JobProbe(model=render.model, size=str(params.get("size", "")), seconds=int(params.get("seconds") or 0),
                     prompt=recipe.get("prompt", ""), created_after=since,
@@ -100,6 +107,21 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
                     remix_of=(render.recipe.get("remix_of") or {}).get("provider_job_id", ""),
                     extends=render.extension.get("provider_job_id", "") or ("extension" if render.extension else ""),
                     idempotency_key=str(render.idempotency_key))
+
+
+def find_job(provider, render: Render, *, mine: frozenset = frozenset()) -> str | None:
+    """The take's job in the provider's list, or None. A provider whose list shows each job's input (fal) is
+    handed the request the take sends, built again as it was sent (the same frames, fitted the same way)."""
+    probe = probe_for(render, mine=mine)
+    if not provider.facts.job_listing_shows_input:
+        return provider.find_job(probe)
+    with scratch_dir("studio-lookup-") as workdir:
+        try:
+            request = pipeline.request_of(render, Path(workdir))
+        except (OSError, ValueError) as exc:  # its inputs are gone: it cannot be recognised, so it is not found
+            raise ProviderError(gettext("The take's inputs could not be prepared again to recognise its job: "
+                                        "%(error)s") % {"error": exc}, code="invalid_request") from exc
+        return provider.find_job(dataclasses.replace(probe, request=request))
 
 
 def refusal_message(render: Render, provider, refusal: ProviderError) -> str:
@@ -121,7 +143,7 @@ def render_recover_submission(render: Render) -> str:
     if not provider.facts.job_list_is_complete:
         return render_confirm_begin(render, unclear=str(WORKER_STOPPED), answered_at=render.submitted_at)
     try:
-        job_id = provider.find_job(probe_for(render))
+        job_id = find_job(provider, render)
     except ProviderError as exc:
         if exc.retryable:  # the next sweep asks again
             log.info("take %s: the provider's job book did not answer (%s)", render.pk, exc.message)
@@ -164,7 +186,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
     if not provider.facts.lists_jobs:
         return _unconfirmed(render, provider, UNCONFIRMED_NO_LIST)
     try:
-        job_id, answered = provider.find_job(probe_for(render)), True
+        job_id, answered = find_job(provider, render), True
     except ProviderError as exc:
         if not exc.retryable:  # refused: its silence says nothing about our job
             return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, detail=exc.message)
@@ -278,7 +300,7 @@ def _find_duplicates(render: Render, provider) -> bool:
     found = False
     for _attempt in range(CREATE_ATTEMPTS):  # at most one job per create sent
         try:
-            job_id = provider.find_job(probe_for(render, mine=frozenset(mine)))
+            job_id = find_job(provider, render, mine=frozenset(mine))
         except ProviderError as exc:
             log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
             return found

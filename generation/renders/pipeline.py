@@ -30,6 +30,7 @@ from generation.previz import tasks as previz_tasks
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
 from generation.providers import (
+    ExtendRequest,
     ProviderError,
     RenderRequest,
     Shot,
@@ -168,6 +169,14 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
     )
 
 
+def request_of(render: Render, workdir: Path) -> RenderRequest | ExtendRequest | None:
+    """What the take's create sends (None for a remix, which sends only its prompt), its files in `workdir`:
+    for the send, and again for a provider that recognises a lost job by its whole input (lookups.py)."""
+    if render.recipe.get("remix_of"):
+        return None
+    return joining.extend_request_for(render, workdir) if render.extension else _request_for(render, workdir)
+
+
 def _provider_character_ids(render: Render) -> list[str]:
     """The provider's ids for the take's native characters, created once per connection."""
     ids = []
@@ -214,12 +223,10 @@ def render_send(render: Render) -> None:
         render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
         return
     provider = provider_for(render.connection)
-    remix_of = render.recipe.get("remix_of")
     answer: ProviderError | None = None
     with scratch_dir("studio-submit-") as workdir, _lease_kept(render):
         try:
-            request = (None if remix_of else joining.extend_request_for(render, Path(workdir)) if render.extension
-                       else _request_for(render, Path(workdir)))
+            request = request_of(render, Path(workdir))
         except ProviderError as exc:  # creating a native character failed
             render.mark_failed(f"The provider refused a character: {exc.message}")
             return

@@ -16,7 +16,14 @@ from django_htmx.http import trigger_client_event
 
 from generation.storage.files import file_response
 from projects import selectors
-from projects.access import get_comment_for, get_project_for, get_scene_for, get_take_for, require
+from projects.access import (
+    get_comment_for,
+    get_project_for,
+    get_scene_for,
+    get_take_for,
+    require,
+    trashed_take_for,
+)
 from projects.activity import notifications
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, search_problem
@@ -44,7 +51,13 @@ def _comments_partial(request, take, membership, **extra):
 
 @login_required
 def take_review(request, pk):
-    take, membership = get_take_for(request.user, pk)
+    try:
+        take, membership = get_take_for(request.user, pk)
+    except Http404:
+        if (trashed := trashed_take_for(request.user, pk)) is None:
+            raise
+        return render(request, "projects/take_trashed.html", {"take": trashed, "project": trashed.scene.project},
+                      status=404)
     if take.is_withheld_from(request.user):
         raise Http404("This take is withheld.")
     return render(request, REVIEW, _page_context(request, take, membership))

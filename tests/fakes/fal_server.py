@@ -18,6 +18,14 @@
   unit_price, unit, currency}], next_cursor, has_more}`), serving `published` and `prices`: what fal lists,
   each endpoint's OpenAPI document as fal publishes it (tests/fakes/openapi.py). An endpoint a test publishes
   that is not among MODELS is submitted to as its schema says.
+- The request listing `GET /v1/models/requests/by-endpoint` [docs: docs.fal.ai/platform-apis/v1/models/requests/
+  by-endpoint]: `endpoint_id` (required; repeated or comma-separated, 1-50), `start` / `end` (ISO 8601; start
+  defaults to 24 h ago, end is exclusive), `status` (success | error | user_error), `request_id`, `expand=payloads`
+  (adds `json_input` and `json_output`), `limit` (1-100, default 50) and a base64 `cursor` encoding the page;
+  any other parameter is a 400. `{items: [{request_id, endpoint_id, started_at, sent_at, ended_at, status_code,
+  duration, json_input?, json_output?}], next_cursor, has_more}`, newest end first. Only the calling account's
+  requests (each key is an account: `other_keys` are other fal accounts the fake also serves), and only ended
+  ones: fal documents the listing's statuses and its sort by end time, nothing of a request still queued.
 
 Pick behaviour per test with `server.scenario` (see SCENARIOS).
 
@@ -41,6 +49,7 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -60,6 +69,7 @@ SCENARIOS = (
     "expired",       # the result's CDN file: 404
     "custom-urls",   # status and cancel URLs that are not response_url + /status, /cancel
     "foreign-urls",  # URLs on another host (the adapter must not send its key there)
+    "slow-create",   # the request is accepted (and billed) at once, its answer sent `slow_seconds` later
 )
 
 
@@ -269,6 +279,9 @@ class Request:
     app: str  # owner/app: where the request's URLs live
     scenario: str
     inputs: dict
+    key: str = ""  # the account (API key) that sent it: it answers and is listed to that account only
+    sent_at: float = field(default_factory=time.time)  # wall clock, for the listing
+    ended_at: float | None = None  # wall clock, once a poll saw it end (timed requests: sent + duration)
     polls: int = 0
     canceled: bool = False
     created: float = field(default_factory=time.monotonic)
@@ -293,6 +306,7 @@ class FalServer:
     def reset(self) -> None:
         self._scenario = "success"
         self.api_key = "fal-key-id:0123456789abcdef"
+        self.other_keys: set[str] = set()  # keys of other fal accounts (another team's connection)
         self.user_id = "github|harbour-films"
         self.requests: list[Recorded] = []
         self.jobs: dict[str, Request] = {}
@@ -305,6 +319,7 @@ class FalServer:
         self.deprecated: set[str] = set()  # listed with metadata.status "deprecated"
         # Benchmark knob (see the module docstring).
         self.job_seconds: float | None = None
+        self.slow_seconds = 1.5  # the "slow-create" scenario's delay
         # A request for several shots gets a video with a cut per shot (tests/fakes/multishot_video.py): each
         # cut `shot_offsets[k]` frames off its booked place, on a keyframe of its own or not.
         self.shot_offsets: tuple[int, ...] = ()
@@ -370,6 +385,12 @@ class FalServer:
         return {"response_url": base, "status_url": base + "/status", "cancel_url": base + "/cancel"}
 
     def stage(self, job: Request) -> str:
+        stage = self._stage(job)
+        if stage in ("done", "canceled") and job.ended_at is None:
+            job.ended_at = job.sent_at + job.duration if job.duration is not None else time.time()
+        return stage
+
+    def _stage(self, job: Request) -> str:
         if job.canceled:
             return "canceled"
         if job.done_at is not None:  # timed: real time decides, not the number of polls
@@ -393,10 +414,13 @@ def route(fake: FalServer, h: _Handler, r: Recorded) -> None:
         return serve_output(fake, h, r)
     if r.path == "/v1/models" and r.method == "GET":
         return model_search(fake, h, r)
-    if r.headers.get("authorization") != f"Key {fake.api_key}":
+    auth = r.headers.get("authorization", "")
+    if not (auth.startswith("Key ") and auth[4:] in {fake.api_key, *fake.other_keys}):
         return detail(h, 401, "Unauthorized: invalid or missing credentials (Authorization: Key <key>).")
     if r.path == "/v1/models/pricing" and r.method == "GET":
         return pricing(fake, h, r)
+    if r.path == "/v1/models/requests/by-endpoint" and r.method == "GET":
+        return request_listing(fake, h, r, key=auth[4:])
     if match := re.fullmatch(r"(?:/([^/]+/[^/]+)/requests/([0-9a-f-]{36})(/status|/cancel)?|/q/([0-9a-f-]{36})/(state|stop))",
                              r.path):
         return request_route(fake, h, r, match)
@@ -472,6 +496,76 @@ def pricing(fake: FalServer, h: _Handler, r: Recorded) -> None:
                              for e in wanted if e in prices], "next_cursor": None, "has_more": False})
 
 
+LISTING_PARAMETERS = {"limit", "cursor", "endpoint_id", "start", "end", "status", "request_id", "expand"}
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_iso(value: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def request_listing(fake: FalServer, h: _Handler, r: Recorded, *, key: str) -> None:
+    """GET /v1/models/requests/by-endpoint: the calling account's ended requests on the endpoints asked."""
+    names = {name for name, _value in r.query_items}
+    if names - LISTING_PARAMETERS:
+        return detail(h, 400, f"Unknown query parameter: {sorted(names - LISTING_PARAMETERS)[0]}")
+    if len([v for name, v in r.query_items if name in ("limit", "cursor", "start", "end", "status")]) > len(
+            {name for name, _v in r.query_items if name in ("limit", "cursor", "start", "end", "status")}):
+        return detail(h, 400, "limit, cursor, start, end and status are given once")
+    wanted = [e for name, v in r.query_items if name == "endpoint_id" for e in v.split(",") if e]
+    if not 1 <= len(wanted) <= 50:
+        return detail(h, 422, "endpoint_id: provide 1-50 endpoint IDs")
+    expand = {e for name, v in r.query_items if name == "expand" for e in v.split(",") if e}
+    if expand - {"payloads"}:
+        return detail(h, 422, "expand: only payloads can be expanded")
+    limit = r.query.get("limit", "50")
+    if not (limit.isdigit() and 1 <= int(limit) <= 100):
+        return detail(h, 422, "limit must be between 1 and 100")
+    now = time.time()
+    start = _parse_iso(r.query["start"]) if "start" in r.query else now - 24 * 3600
+    end = _parse_iso(r.query["end"]) if "end" in r.query else now + 1
+    if start is None or end is None:
+        return detail(h, 422, "start and end must be ISO 8601 dates")
+    status = r.query.get("status")
+    if status not in (None, "success", "error", "user_error"):
+        return detail(h, 422, "status must be success, error or user_error")
+    try:
+        offset = int(base64.b64decode(r.query["cursor"], validate=True).decode()) if "cursor" in r.query else 0
+    except ValueError:
+        return detail(h, 400, "Invalid cursor")
+    with fake.lock:
+        jobs = list(fake.jobs.values())
+    items = []
+    for job in jobs:
+        fake.stage(job)  # ended by real time, for a timed request
+        if job.key != key or job.endpoint not in wanted or job.ended_at is None or not start <= job.sent_at < end:
+            continue
+        if r.query.get("request_id") not in (None, job.id):
+            continue
+        failed = job.canceled or job.scenario == "moderation"
+        if status and status != ("user_error" if failed else "success"):
+            continue
+        item = {"request_id": job.id, "endpoint_id": job.endpoint, "sent_at": _iso(job.sent_at),
+                "started_at": _iso(job.sent_at + 0.5), "ended_at": _iso(job.ended_at),
+                "status_code": 422 if failed else 200, "duration": round(job.ended_at - job.sent_at, 3)}
+        if "payloads" in expand:
+            item["json_input"] = job.inputs
+            item["json_output"] = None if failed else {"video": {"url": f"{fake.cdn_url}/cdn/{job.id}/output.mp4"}}
+        items.append(item)
+    items.sort(key=lambda item: item["ended_at"], reverse=True)
+    size = int(limit)
+    page, more = items[offset:offset + size], offset + size < len(items)
+    h.reply(200, {"items": page, "has_more": more,
+                  "next_cursor": base64.b64encode(str(offset + size).encode()).decode() if more else None})
+
+
 def _from_schema(properties: dict) -> dict:
     """A published endpoint's input rules, from its own schema (for endpoints a test publishes)."""
     return {name: (needed, lambda v, n=name: not check_input({n: v}, {n: properties[n]}))
@@ -512,7 +606,8 @@ def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
         return detail(h, 500, "Internal Server Error")
     with fake.lock:
         job = Request(id=str(uuid.uuid4()), endpoint=endpoint, app="/".join(endpoint.split("/")[:2]),
-                      scenario=fake.scenario, inputs=inputs, duration=fake.job_seconds)
+                      scenario=fake.scenario, inputs=inputs, duration=fake.job_seconds,
+                      key=r.headers["authorization"][4:])
         fake.jobs[job.id] = job
         fake.accepted += 1
         if job.duration is not None and "fal_webhook" in r.query:
@@ -520,6 +615,8 @@ def submit(fake: FalServer, h: _Handler, r: Recorded, endpoint: str) -> None:
             timer.daemon = True
             fake._timers.append(timer)
             timer.start()
+    if job.scenario == "slow-create":
+        time.sleep(fake.slow_seconds)
     h.reply(200, {"status": "IN_QUEUE", "request_id": job.id, **fake.urls(job), "queue_position": 0})
 
 
@@ -534,6 +631,8 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
         if action == "cancel":
             return h.reply(404, {"status": "NOT_FOUND"})
         return detail(h, 404, "Request not found")
+    if job.key != r.headers.get("authorization", "")[4:]:  # another account's request
+        return h.reply(404, {"status": "NOT_FOUND"}) if action == "cancel" else detail(h, 404, "Request not found")
     if action == "status" and r.method == "GET":
         if set(r.query) - {"logs"}:
             return detail(h, 400, "Unknown query parameter")

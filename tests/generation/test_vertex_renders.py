@@ -142,7 +142,7 @@ def test_the_gemini_preview_ids_are_retired_and_no_longer_offered(team, gemini):
     offered = {t.model.model_id for t in catalog.available_targets(team)}
 
     assert not any(model_id.endswith("-generate-preview") for model_id in offered)
-    shipped = CatalogModel.objects.filter(kind="veo", connection=None)
+    shipped = CatalogModel.objects.filter(kind="veo", connection=None, model_id__startswith="veo-")
     assert {(m.lifecycle, str(m.lifecycle_date)) for m in shipped} == {("retired", "2026-10-22")}
 
 
@@ -156,6 +156,7 @@ def test_booking_a_retired_preview_id_names_the_vertex_models_when_the_team_has_
 
     assert refused.value.messages[0] == (
         "Veo 3.1 Fast (Gemini API) was retired on 2026-10-22. Models that fit this scene: Previz animatic (free), "
+        "Gemini Omni 1.1 Flash (Gemini API) $1.20, Gemini Omni 1.2 Flash (Gemini API) $1.20, "
         "Veo 3.1 Fast (Vertex AI) $1.20, Veo 3.1 (Vertex AI) $3.20.")
     assert not Render.objects.filter(scene=scene).exists() and veo_server.requests == []
 
@@ -165,8 +166,10 @@ def test_without_a_vertex_connection_the_refusal_offers_what_the_team_has(gemini
         services.render_create(scene=make_scene(duration=8), user=editor, connection=gemini,
                                model_id="veo-3.1-generate-preview", idempotency_key=uuid.uuid4())
 
+    # The same Gemini API connection renders Gemini Omni Flash: the refusal names it.
     assert refused.value.messages[0] == ("Veo 3.1 (Gemini API) was retired on 2026-10-22. Models that fit this "
-                                         "scene: Previz animatic (free).")
+                                         "scene: Previz animatic (free), Gemini Omni 1.1 Flash (Gemini API) $1.20, "
+                                         "Gemini Omni 1.2 Flash (Gemini API) $1.20.")
 
 
 def test_the_render_form_offers_the_vertex_models_and_not_the_retired_ones(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -53,3 +54,43 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_take_finishes_once(
     assert len(provider_server.seen("POST", r"/openai/v1/videos")) == 1
     assert take.provider_job_id in provider_server.jobs
     assert not take.billing_unconfirmed
+
+
+@pytest.fixture
+def fal_listing_for_workers(monkeypatch, fal_server):
+    """Workers started from now on read fal's request listing from the fake (their settings come from the
+    environment). Listed before `real_worker` in a test's arguments, so that worker gets it too."""
+    monkeypatch.setenv("FAL_API_URL", fal_server.api_url)
+    return fal_server
+
+
+def test_a_worker_killed_while_fal_holds_the_create_is_replaced_and_the_fal_take_finishes_once(
+        fal_listing_for_workers, real_worker, make_scene, team, owner, editor, tmp_path):
+    fal_server = fal_listing_for_workers
+    fal = connections.connection_create(team=team, user=owner, kind="fal", label="fal", base_url=fal_server.url,
+                                        api_key=fal_server.api_key)
+    fal_server.scenario = "slow-create"  # accepted (and billed) at once, answered later
+    fal_server.slow_seconds = 20
+    fal_server.job_seconds = 1
+    take, _ = services.render_create(scene=make_scene(duration=4), user=editor, connection=fal,
+                                     model_id="fal-ai/veo3.1", idempotency_key=uuid.uuid4())
+
+    deadline = time.monotonic() + 60
+    while not fal_server.accepted:
+        real_worker.assert_healthy(" before fal had the create")
+        assert time.monotonic() < deadline, "the worker never sent the create" + real_worker.tail()
+        time.sleep(0.05)
+    real_worker.kill()
+    assert Render.objects.get(pk=take.pk).provider_job_id == ""
+
+    started = time.monotonic()
+    real_worker.start_again("--beat", "--schedule", str(tmp_path / "beat-schedule"))
+    take = real_worker.wait_for_render(take.pk, timeout=90)
+    elapsed = time.monotonic() - started
+
+    assert take.status == Status.SUCCEEDED, take.error_message + real_worker.tail()
+    assert elapsed < 60, f"took {elapsed:.0f} s after the worker was back" + real_worker.tail()
+    assert fal_server.accepted == 1 and len(fal_server.seen("POST", r"/fal-ai/veo3\.1")) == 1  # one request, ever
+    assert take.provider_job_id.split(" ")[0] in fal_server.jobs
+    assert fal_server.seen("GET", r"/v1/models/requests/by-endpoint")  # found in fal's listing
+    assert not take.billing_unconfirmed and take.cost == Decimal("1.6")  # charged once

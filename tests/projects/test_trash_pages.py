@@ -263,3 +263,26 @@ def test_deleting_a_scene_a_teammate_deleted_a_moment_before_says_so(client_for,
     assert response.status_code == 200 and "no longer on the storyboard; nothing was deleted" in html
     assert frame_titles(html) == ["Arrival", "Cliffs"]
     assert Scene.all_objects.get(pk=abc[1].pk).trashed_by == owner
+
+
+def test_a_link_to_a_take_whose_scene_is_in_the_trash_says_so_and_leads_to_the_trash(
+        client_for, editor, project, make_scene, finished_take):
+    take = finished_take(make_scene(title="Harbour at dawn"))
+    trash.scene_trash(scene=take.scene, user=editor)
+
+    response = client_for(editor).get(reverse("projects:take_review", args=[take.pk]))
+
+    assert response.status_code == 404  # not reviewable while it is in the trash
+    page = response.content.decode()
+    assert "is in the trash" in page and "Harbour at dawn" in page
+    assert reverse("projects:project_trash", args=[project.pk]) in page
+
+
+def test_another_teams_user_learns_nothing_of_a_trashed_take(client_for, outsider, editor, make_scene, finished_take):
+    take = finished_take(make_scene(title="Harbour at dawn"))
+    trash.scene_trash(scene=take.scene, user=editor)
+
+    page = client_for(outsider).get(reverse("projects:take_review", args=[take.pk]))
+
+    assert page.status_code == 404
+    assert "Harbour at dawn" not in page.content.decode() and "trash" not in page.content.decode()

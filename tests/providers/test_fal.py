@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import caches
 
-from generation.providers.base import ProviderError, RenderRequest
+from generation.providers import fal as fal_module
+from generation.providers.base import JobProbe, ProviderError, RenderRequest
 from generation.providers.fal import FalJob, FalProvider, verify_fal_webhook
 from generation.providers.http import make_client
 from generation.providers.webhooks import WebhookError
@@ -34,6 +36,7 @@ def sleeps():
 def fal(fal_server, sleeps):
     def make(*, api_key=None, webhook_url=None):
         return FalProvider(base_url=fal_server.url, api_key=api_key or fal_server.api_key, webhook_url=webhook_url,
+                           api_url=fal_server.api_url,
                            client=make_client(base_url=fal_server.url, headers={}, read=5.0), sleep=sleeps.append)
     return make
 
@@ -247,3 +250,135 @@ def test_a_rotated_key_is_fetched_once_when_no_cached_key_verifies(fal_server, c
     # …after it, one refetch picks up the new key.
     assert verify(fal_server, headers, body, cache, now=time.time() + 61) == headers["X-Fal-Webhook-Request-Id"]
     assert len(fal_server.seen("GET", r"/\.well-known/jwks\.json")) == 2
+
+
+# --- finding a request whose create answer was lost -------------------------------------------------
+
+LISTING = r"/v1/models/requests/by-endpoint"
+
+
+def probe(request: RenderRequest, *, since=None, exclude=()) -> JobProbe:
+    """What the studio knows of a take whose create answer was lost: what it sends, and when it sent it."""
+    return JobProbe(model=request.model, size=request.size, seconds=request.seconds, prompt=request.prompt,
+                    created_after=since or datetime.now(UTC) - timedelta(minutes=1), exclude_ids=frozenset(exclude),
+                    request=request)
+
+
+@pytest.fixture
+def ended_at_once(fal_server):
+    fal_server.job_seconds = 0.0  # fal lists a request once it has ended
+    return fal_server
+
+
+def test_a_lost_request_is_found_in_its_endpoints_listing_by_the_input_the_studio_sent(
+        ended_at_once, fal, tmp_path):
+    provider = fal()
+    job_id = provider.submit(scene())
+
+    assert provider.find_job(probe(scene())) == job_id
+    asked = ended_at_once.seen("GET", LISTING)[0]
+    assert asked.query["endpoint_id"] == "fal-ai/veo3.1" and asked.query["expand"] == "payloads"
+    assert asked.headers["authorization"] == f"Key {ended_at_once.api_key}"
+    assert poll_until_done(provider, job_id)[-1].status == "succeeded"
+    provider.download(job_id, "video", tmp_path / "video.mp4")
+    assert (tmp_path / "video.mp4").read_bytes() == ended_at_once.video
+
+
+def test_a_start_frame_take_is_found_on_its_image_endpoint_and_tracked_on_the_apps_root(
+        ended_at_once, fal, tmp_path):
+    frame = tmp_path / "start.png"
+    frame.write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"))
+    request = scene(input_reference=frame)
+    provider = fal()
+    sent = provider.submit(request)
+
+    found = provider.find_job(probe(request))
+    assert found == sent  # the same request id and the same addresses, under fal-ai/veo3.1/requests/
+    assert ended_at_once.seen("GET", LISTING)[0].query["endpoint_id"] == "fal-ai/veo3.1/image-to-video"
+    assert poll_until_done(provider, found)[-1].status == "succeeded"
+
+
+def test_a_request_with_another_input_or_sent_before_the_create_is_not_the_takes(ended_at_once, fal):
+    provider = fal()
+    provider.submit(scene(prompt="A different shot of the harbour."))
+    provider.submit(scene(seconds=4))
+    earlier = provider.submit(scene())
+
+    assert provider.find_job(probe(scene(), since=datetime.now(UTC) + timedelta(seconds=2))) is None
+    assert provider.find_job(probe(scene())) == earlier
+
+
+def test_the_listing_is_read_page_after_page(ended_at_once, fal, monkeypatch):
+    monkeypatch.setattr(fal_module, "REQUESTS_PAGE", 2)
+    provider = fal()
+    ours = provider.submit(scene())  # ended first: the last of the newest-first listing
+    for n in range(4):
+        provider.submit(scene(prompt=f"Another shot, number {n}."))
+
+    assert provider.find_job(probe(scene())) == ours
+    pages = ended_at_once.seen("GET", LISTING)
+    assert len(pages) == 3 and "cursor" not in pages[0].query
+    assert [p.query.get("cursor") for p in pages[1:]] == ["Mg==", "NA=="]
+    assert {p.query["limit"] for p in pages} == {"2"}
+
+
+def test_another_accounts_identical_request_is_never_taken_for_ours(ended_at_once, fal):
+    ended_at_once.other_keys.add("fal-key-id:another-team")
+    theirs = fal(api_key="fal-key-id:another-team").submit(scene())  # the same request, sent first, by another team
+    provider = fal()
+    assert provider.find_job(probe(scene())) is None
+
+    ours = provider.submit(scene())
+    assert provider.find_job(probe(scene())) == ours != theirs
+
+
+def test_a_request_another_take_owns_is_passed_over_for_the_next(ended_at_once, fal):
+    provider = fal()
+    first, second = provider.submit(scene()), provider.submit(scene())
+
+    assert provider.find_job(probe(scene(), exclude=[first])) == second
+    assert provider.find_job(probe(scene(), exclude=[first, second])) is None
+
+
+def test_a_listing_fal_refuses_is_an_error_not_an_empty_list(ended_at_once, fal):
+    with pytest.raises(ProviderError) as refused:
+        fal(api_key="fal-key-id:wrong").find_job(probe(scene()))
+    assert refused.value.code == "auth"
+
+
+@pytest.mark.parametrize("query", ["order=desc", "sort=asc", "limit=101", "expand=billing", "status=done"])
+def test_the_fake_listing_refuses_what_fal_does_not_define(fal_server, query):
+    response = make_client(base_url=fal_server.url, headers={}, read=5.0).get(
+        f"{fal_server.api_url}/models/requests/by-endpoint?endpoint_id=fal-ai/veo3.1&{query}",
+        headers={"Authorization": f"Key {fal_server.api_key}"})
+    assert response.status_code in (400, 422) and response.json()["detail"]
+
+
+def test_a_listing_longer_than_the_studio_reads_is_no_answer_rather_than_not_listed(ended_at_once, fal, monkeypatch):
+    monkeypatch.setattr(fal_module, "REQUESTS_PAGE", 1)
+    monkeypatch.setattr(fal_module, "REQUESTS_PAGES", 2)
+    provider = fal()
+    for n in range(3):
+        provider.submit(scene(prompt=f"Another shot, number {n}."))
+
+    with pytest.raises(ProviderError) as unread:  # "not listed" would send the take a second time
+        provider.find_job(probe(scene()))
+    assert unread.value.retryable
+
+
+def test_a_lost_extension_is_found_on_the_models_extend_endpoint(ended_at_once, fal, tmp_path):
+    from generation.providers.base import ExtendRequest
+    from tests.fakes.provider_server import FIXTURE
+
+    clip = tmp_path / "take.mp4"
+    clip.write_bytes(FIXTURE.read_bytes())
+    request = ExtendRequest(prompt="The mist lifts; a gull lands on the rail.", model="fal-ai/veo3.1", seconds=7,
+                            size="1280x720", source_seconds=8.0, source_video=clip)
+    provider = fal()
+    sent = provider.extend(request)
+
+    lost = JobProbe(model=request.model, size=request.size, seconds=7, prompt=request.prompt,
+                    created_after=datetime.now(UTC) - timedelta(minutes=1), request=request)
+    assert provider.find_job(lost) == sent
+    assert ended_at_once.seen("GET", LISTING)[0].query["endpoint_id"] == "fal-ai/veo3.1/extend-video"
