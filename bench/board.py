@@ -116,7 +116,7 @@ def main() -> None:
         cpu = board["ms"] / results[small]["board"]["ms"]
         print(f"\nboard at {large} scenes: {board['bytes'] / 1024:.0f} KB, CPU {large}/{small} {cpu:.2f}  "
               f"target ≤ 300 KB and ≤ 2: {'met' if board['bytes'] <= 300 * 1024 and cpu <= 2 else 'MISSED'}")
-        print("targets: queries equal and ≤ 28; Render scenes, Play all, exports, spend CPU "
+        print("targets: queries equal and ≤ 29; Render scenes, Play all, exports, spend CPU "
               f"{large}/{small} ≤ 3")
 
 

@@ -940,6 +940,15 @@ class CatalogModel(models.Model):
                             f"choose {lengths} seconds or a smaller size.")
         return problems
 
+    def element_problems(self, sets: list[dict]) -> list[str]:
+        """Why a cast member cannot go as one of the model's elements (empty if each can): the model keeps a
+        character from a frontal image and `input_schema["elements"]["images_min"] - 1` more views."""
+        need = ((self.input_schema or {}).get("elements") or {}).get("images_min", 1)
+        return [gettext("%(model)s keeps %(name)s from a frontal image and at least %(more)d more view(s): add "
+                        "another reference image of %(name)s in the character library, or start the scene from "
+                        "no frame.") % {"model": self.display_name, "name": entry["name"], "more": need - 1}
+                for entry in sets if len(entry["images"]) < need]
+
     def reference_image_problems(self, *, size: str, seconds: int) -> list[str]:
         """Why the cast's likeness images cannot go with this take (empty if they can).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -29,6 +30,7 @@ from projects.models import (
     Membership,
     Notification,
     Project,
+    ReviewRoom,
     Scene,
     Team,
 )
@@ -87,6 +89,17 @@ def get_comment_for(user, pk) -> tuple[Comment, Membership]:
         pk=pk, take__scene__project__team__memberships__user=user, take__scene__trashed_at__isnull=True,
     )
     return comment, membership_for(user, comment.take.scene.project.team_id)
+
+
+def get_room_for(user, pk) -> tuple[ReviewRoom, Membership]:
+    """A review room of the user's team, on a take still on the board and not withheld from them."""
+    room = get_object_or_404(
+        ReviewRoom.objects.select_related("project__team", "take__scene__project", "take__created_by", "presenter"),
+        pk=pk, project__team__memberships__user=user, take__scene__trashed_at__isnull=True,
+    )
+    if room.take.is_withheld_from(user):
+        raise Http404("This take is withheld.")
+    return room, membership_for(user, room.project.team_id)
 
 
 def get_export_for(user, pk) -> tuple[Export, Membership]:

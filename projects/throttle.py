@@ -128,3 +128,16 @@ def client_remember(*, key: str, seconds: int) -> None:
 
 def client_known(*, key: str) -> bool:
     return bool(cache.get(key))
+
+
+def rate_allow(*, key: str, limit: int, seconds: int = 1) -> bool:
+    """Whether one more event under `key` fits: at most `limit` in each window of `seconds` (counted in the
+    shared cache, so every web worker counts the same events)."""
+    bucket = f"{key}:{int(time.time() // seconds)}"
+    cache.add(bucket, 0, seconds * 2)
+    try:
+        count = cache.incr(bucket)
+    except ValueError:  # expired between the add and the count
+        cache.add(bucket, 1, seconds * 2)
+        count = 1
+    return count <= limit

@@ -4,9 +4,16 @@ from projects.activity import views as inbox_views
 from projects.audit import views as audit_views
 from projects.characters import views as character_views
 from projects.live import views as live_views
-from projects.review import guest_views
+from projects.review import guest_views, room_views
 from projects.review import views as review_views
-from projects.storyboard import continuity_views, revision_views, script_views, trash_views, views
+from projects.storyboard import (
+    continuity_views,
+    field_views,
+    revision_views,
+    script_views,
+    trash_views,
+    views,
+)
 from projects.storyboard.dialogue import views as dialogue_views
 from projects.storyboard.sound import views as sound_views
 from projects.teams import views as team_views
@@ -32,6 +39,11 @@ urlpatterns = [
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),
     path("projects/<int:pk>/storyboard.fountain", script_views.script_export, name="script_export"),
     path("projects/<int:pk>/policy/", views.project_policy, name="project_policy"),
+    # The project's own fields (owners define them; editors fill them in a scene's panel or in bulk).
+    path("projects/<int:pk>/fields/", field_views.project_fields_page, name="project_fields"),
+    path("projects/<int:pk>/fields/<int:field_pk>/", field_views.field_update, name="field_update"),
+    path("projects/<int:pk>/fields/<int:field_pk>/delete/", field_views.field_delete, name="field_delete"),
+    path("scenes/<int:pk>/fields/", field_views.scene_fields, name="scene_fields"),
     # The project's trash: deleted scenes wait here (restore, undo; owners delete forever).
     path("projects/<int:pk>/trash/", trash_views.project_trash, name="project_trash"),
     path("projects/<int:pk>/trash/restore/", trash_views.trash_restore, name="trash_restore"),
@@ -96,6 +108,12 @@ urlpatterns = [
     path("inbox/<int:pk>/read/", inbox_views.notification_read, name="notification_read"),
     path("takes/<int:pk>/review/", review_views.take_review, name="take_review"),
     path("takes/<int:pk>/comments/", review_views.comment_create, name="comment_create"),
+    path("takes/<int:pk>/room/", room_views.room_open, name="room_open"),
+    path("rooms/<int:pk>/", room_views.review_room, name="review_room"),
+    path("rooms/<int:pk>/state/", room_views.room_state, name="room_state"),
+    path("rooms/<int:pk>/lead/", room_views.room_lead, name="room_lead"),
+    path("rooms/<int:pk>/take/", room_views.room_take, name="room_take"),
+    path("rooms/<int:pk>/close/", room_views.room_close, name="room_close"),
     path("takes/<int:pk>/decide/", review_views.take_decide, name="take_decide"),
     path("comments/<int:pk>/", review_views.comment_update, name="comment_update"),
     path("comments/<int:pk>/rerender/", review_views.comment_rerender, name="comment_rerender"),
@@ -109,6 +127,7 @@ urlpatterns = [
     path("projects/<int:pk>/review-links/<int:link_pk>/revoke/", guest_views.review_link_revoke,
          name="review_link_revoke"),
     path("review/<str:token>/", guest_views.guest_review, name="guest_review"),
+    path("review/<str:token>/rooms/<int:room_pk>/", guest_views.guest_room, name="guest_room"),
     path("review/<str:token>/events/", guest_views.guest_events, name="guest_events"),
     path("review/<str:token>/takes/<int:take_pk>/comments/", guest_views.guest_comment, name="guest_comment"),
     path("review/<str:token>/comments/<int:pk>/replies/", guest_views.guest_reply, name="guest_reply"),

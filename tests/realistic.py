@@ -57,7 +57,9 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         ConsentGrant,
         Decision,
         DialogueLine,
+        FieldKind,
         Membership,
+        ProjectField,
         ReviewDecision,
         Role,
         Scene,
@@ -84,10 +86,15 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
             ConsentGrant.objects.create(character=person, granted_by=maya)
         fictional = Character.objects.get_or_create(team=team, name="Captain Ahab", defaults={
             "kind": CharacterKind.FICTIONAL, "created_by": owner})[0]
+        # The project's own fields, filled on every scene (each frame shows them).
+        shot = ProjectField.objects.create(project=project, name="Shot type", kind=FieldKind.CHOICE, position=0,
+                                           choices=["Wide", "Medium", "Close-up"])
+        lens = ProjectField.objects.create(project=project, name="Lens", kind=FieldKind.TEXT, position=1)
         rows = Scene.objects.bulk_create([
             Scene(project=project, position=i, title=f"Scene {i + 1}", duration=4, size="1280x720",
                   prompt=f"@Maya and @Captain Ahab on the pier, shot {i + 1}: gulls, low sun, rain coming.",
-                  camera_notes="slow push-in", updated_by=editor)
+                  camera_notes="slow push-in", updated_by=editor,
+                  field_values={shot.key: ("Wide", "Medium", "Close-up")[i % 3], lens.key: "35mm"})
             for i in range(scenes)
         ])
         rows = list(project.scenes.order_by("position"))

@@ -61,6 +61,7 @@ from projects.models import (
     Notification,
     Project,
     ReviewLink,
+    ReviewRoom,
     Role,
     Scene,
     ScriptImport,
@@ -69,6 +70,7 @@ from projects.models import (
 )
 from projects.review import guest_links
 from projects.review import services as review
+from projects.storyboard import fields as own_fields
 from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
@@ -167,6 +169,19 @@ FORMS = [
          {"name": "v1 sent to client"}),
     Form("revision_compare", "get", "/projects/{project}/revisions/compare/", "editor", ("a", "b"),
          {"a": "{revision}", "b": "{revision}"}),
+    # The project's own fields: an owner adds and renames one; a scene's values from its panel, in bulk, and
+    # the board filtered by them.
+    Form("project_fields", "post", "/projects/{project}/fields/", "owner", ("name", "kind", "choices"),
+         {"name": "Location", "kind": "choice", "choices": "Harbour\nPier"}),
+    Form("field_update", "post", "/projects/{project}/fields/{shot_type}/", "owner", ("name", "choices"),
+         {"name": "Framing", "choices": "Wide\nClose-up\nMedium"}),
+    Form("scene_fields", "post", "/scenes/{scene}/fields/", "editor",
+         ("version", "field_{shot_type}", "field_{lens}", "base_field_{lens}"),
+         {"version": "{scene_version}", "field_{shot_type}": "Wide", "field_{lens}": "50mm"}),
+    Form("scene_bulk_field", "post", "/projects/{project}/scenes/bulk/", "editor", ("field", "value", "scene"),
+         {"action": "field", "field": "{shot_type}", "value": "Close-up", "scene": "{scene}"}),
+    Form("project_detail_filter", "get", "/projects/{project}/", "editor", ("shot_type", "lens"),
+         {"shot_type": "Wide"}),
     Form("team_training", "post", "/teams/{team}/training/", "owner", ("do_not_train",), {"do_not_train": "on"}),
     # The live channel's fallback poll and presence (the stream reads the same ?after= and client).
     Form("project_changes", "get", "/projects/{project}/changes/", "editor", ("after",), {"after": "0"}),
@@ -213,7 +228,15 @@ FORMS = [
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
     Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
-         ("body", "at", "until", "shared", "drawing"), {"body": "Nice.", "at": "0.5"}),
+         ("body", "at", "until", "shared", "drawing", "room"), {"body": "Nice.", "at": "0.5"}),
+    # Made in a review room without a moment: the room's id picks the moment.
+    Form("comment_in_room", "post", "/takes/{take}/comments/", "reviewer", ("room",), {"body": "Nice.", "at": ""}),
+    Form("guest_comment_in_room", "post", "/review/{token}/takes/{take}/comments/", "guest", ("room",),
+         {"body": "Nice.", "at": ""}),
+    # The presenter's player moved (a review room on the take).
+    Form("room_state", "post", "/rooms/{room}/state/", "reviewer", ("seq", "position", "playing"),
+         {"seq": "1", "position": "0.5", "playing": "1"}),
+    Form("room_take", "post", "/rooms/{room}/take/", "reviewer", ("take",)),
     Form("take_decide", "post", "/takes/{take}/decide/", "owner",
          ("decision", "note", "at", "until", "rerender", "prompt", "idempotency_key"),
          {"decision": "changes", "note": "Darker.", "rerender": "on", "prompt": "Darker mist.",
@@ -470,8 +493,14 @@ def _build_world() -> dict:
                                    diff={"changes": [{"id": f"drop:{scene.pk}", "kind": "drop", "scene": scene.pk}],
                                          "unmatched": []})
     revision = revisions.revision_name_board(project=project, user=owner, name="v1")
+    # The project's own fields: a choice and a text, each filled from the panel, in bulk, or filtered by.
+    shot_type = own_fields.field_create(project=project, user=owner, name="Shot type", kind="choice",
+                                    choices="Wide\nClose-up")
+    lens = own_fields.field_create(project=project, user=owner, name="Lens", kind="text")
     # Eddie's consent covers his recorded voice: a voice sample of his may be uploaded.
     ConsentGrant.objects.create(character=character, granted_by=editor, covers_voice=True)
+    # A review room on the take, Rita presenting.
+    room = ReviewRoom.objects.create(project=project, take=take, opened_by=reviewer, presenter=reviewer)
     return {
         "team": team.pk, "project": project.pk, "scene": scene.pk, "take": take.pk, "comment": comment.pk,
         "guest_thread": guest_thread.pk,
@@ -481,7 +510,8 @@ def _build_world() -> dict:
         "workflow": workflow.pk, "script": script.token,
         "notification": notification.pk, "entry": priced_gateway.models.get().pk, "line": line.pk,
         "scenes": f"{scene.pk},{quay.pk}", "part": parts[1].pk,
-        "cut_import": cut.pk, "revision": revision.number,
+        "cut_import": cut.pk, "revision": revision.number, "shot_type": shot_type.pk, "lens": lens.pk,
+        "room": room.pk,
         "new_change": new_change.pk, "new_seen": new_change.fingerprint, "gone_change": gone_change.pk,
         "gone_seen": gone_change.fingerprint,
         # The scene's version as its edit form was opened on (adding its line above bumped it).
@@ -695,7 +725,10 @@ NO_INPUT = {
     "generation:connection_status", "generation:connection_catalog", "generation:export_list", "generation:export_status",
     "generation:catalog_check",  # "Check for model changes": the connection in the path is all it reads
     "projects:revision_restore",  # the revision in the path is all it reads
+    "projects:field_delete",  # asking and deleting: the field in the path is all it reads
     "generation:reconciliation_detail",  # shows a stored run: its only input is the id in the path
+    # A review room: opening one, its page, taking the lead and ending it read only the ids in the path.
+    "projects:room_open", "projects:review_room", "projects:room_lead", "projects:room_close", "projects:guest_room",
     "generation:shot_group_play", "generation:shot_group_file",  # a multi-shot take whole: the part's id only
     "projects:project_trash", "projects:trash_empty",  # the trash's page and "Empty the trash": the project id
     # The sound's files and removals: their only input is the ids in the path.
@@ -727,7 +760,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
            "token": "t", "invitation": "t", "member": 1, "connection": 1, "blocked": 1, "extendable": 1, "comfy": 1,
            "workflow": 1, "vertex": 1, "script": "t", "notification": 1, "target": "1:m", "entry": 1, "line": 1,
            "scenes": "1,2", "part": 1, "new_change": 1, "gone_change": 1, "new_seen": "a", "gone_seen": "b",
-           "cut_import": 1, "revision": 1}
+           "cut_import": 1, "revision": 1, "shot_type": 1, "lens": 2, "room": 1}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
     unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]

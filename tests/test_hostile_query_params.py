@@ -111,7 +111,11 @@ def _ids(team: dict) -> dict:
 # Every page that reads a query parameter: its address, who asks, the parameters it reads, the valid
 # values the other parameters keep, and which of them name a row (sent the rival team's row too).
 PAGES = {
-    "project_detail": ("/projects/{project}/", "editor", ("view", "undo"), {}, {}),
+    # The board's filter: words, a status, a cast member (the rival's character finds nothing of ours).
+    "project_detail": ("/projects/{project}/", "editor", ("view", "undo", "q", "status", "cast"), {},
+                       {"cast": "{character}"}),
+    "board_page": ("/projects/{project}/frames/", "editor", ("after", "q", "status", "cast"), {},
+                   {"cast": "{character}"}),
     "scene_compare": ("/scenes/{scene}/compare/", "editor", ("a", "b"), {"a": "{retake}", "b": "{take}"},
                       {"a": "{take}", "b": "{retake}"}),
     "project_activity": ("/projects/{project}/activity/", "editor", ("kind", "scene", "scene_q", "before"), {},

@@ -37,14 +37,15 @@ from projects.models import (
     Notification,
     NotificationKind,
     PlayAllMix,
+    Scene,
     ScriptImport,
     SoundBed,
     SoundStatus,
 )
-from projects.review import guest_links
+from projects.review import guest_links, rooms
 from projects.review import services as review
 from projects.selectors import ActivityCursor
-from projects.storyboard import continuity, revisions, script_import, services
+from projects.storyboard import continuity, fields, revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
@@ -67,6 +68,9 @@ PUBLIC = {
     # (tests/live/test_review_live.py: test_no_stream_without_opening_the_link_or_after_it_is_revoked).
     "projects:guest_review", "projects:guest_comment", "projects:guest_reply", "projects:guest_file",
     "projects:guest_events",
+    # A review room through the link: only one opened on a take the link shows (tests/projects/test_review_rooms.py:
+    # test_a_guest_joins_only_a_room_on_what_their_link_shares).
+    "projects:guest_room",
 }
 PUBLIC_NAMESPACES = {"admin"}  # Django's admin: staff only, behind its own login
 
@@ -141,10 +145,15 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     cut = CutImport.objects.create(project=project, created_by=owner, filename="cut.otio",
                                    status=CutImportStatus.READY, diff={"changes": [], "unmatched": []})
     revisions.revision_name_board(project=project, user=owner, name="v1 sent to client")
+    # One of the project's own fields, with the scene's value of it.
+    shot_type = fields.field_create(project=project, user=owner, name="Shot type", kind="choice", choices="Wide")
+    fields.scene_fields_set(scene=scene, user=owner, expected_version=Scene.objects.get(pk=scene.pk).version,
+                            values={shot_type.key: "Wide"})
     # Play all's mix, made (its file and its captions have addresses).
     mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
     mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
-    return {"take": take, "mix": mix, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    room = rooms.room_open(take=take, user=reviewer)  # a review room on the take
+    return {"take": take, "room": room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -178,6 +187,13 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:comment_update", args=[comment.pk])),
         ("post", reverse("projects:comment_rerender", args=[comment.pk])),
         ("post", reverse("projects:comment_reply", args=[comment.pk])),
+        # A review room on the take: opening one, the room, the presenter's events, taking the lead, ending it.
+        ("post", reverse("projects:room_open", args=[take.pk])),
+        ("get", reverse("projects:review_room", args=[o["room"].pk])),
+        ("post", reverse("projects:room_state", args=[o["room"].pk])),
+        ("post", reverse("projects:room_lead", args=[o["room"].pk])),
+        ("post", reverse("projects:room_take", args=[o["room"].pk])),
+        ("post", reverse("projects:room_close", args=[o["room"].pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_cut_captions", args=[project.pk])),
@@ -208,6 +224,13 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:revision_compare", args=[project.pk]) + "?a=1&b=1"),
         ("post", reverse("projects:revision_rename", args=[project.pk, 1])),
         ("post", reverse("projects:revision_restore", args=[project.pk, 1])),
+        # The project's own fields: their page, an owner's rename and delete, a scene's values from its panel.
+        ("get", reverse("projects:project_fields", args=[project.pk])),
+        ("post", reverse("projects:project_fields", args=[project.pk])),
+        ("post", reverse("projects:field_update", args=[project.pk, o["field"].pk])),
+        ("get", reverse("projects:field_delete", args=[project.pk, o["field"].pk])),
+        ("post", reverse("projects:field_delete", args=[project.pk, o["field"].pk])),
+        ("post", reverse("projects:scene_fields", args=[scene.pk])),
         ("get", reverse("generation:scene_retarget", args=[project.pk])),
         ("post", reverse("generation:scene_retarget", args=[project.pk])),
         ("get", reverse("generation:project_spend", args=[project.pk])),
@@ -344,6 +367,11 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     assert objects["notification"].read_at is None
     assert ScriptImport.objects.filter(pk=objects["script_import"].pk).exists()
     assert project.revisions.get().name == "v1 sent to client" and project.revisions.count() == 1
+    room = objects["room"]
+    room.refresh_from_db()
+    assert room.is_open and room.presenter == room.opened_by and room.seq == 0
+    assert list(project.fields.values_list("name", "choices")) == [("Shot type", ["Wide"])]
+    assert project.scenes.get().field_values == {str(objects["field"].pk): "Wide"}
     assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY
     objects["character"].refresh_from_db()
     assert SoundBed.objects.filter(project=project).exists() and objects["character"].voice_sample

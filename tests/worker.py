@@ -192,6 +192,8 @@ DATA_MIGRATIONS = [
     ("generation.migrations.0041_vertex_declares_no_extension_yet", "forwards"),
     ("generation.migrations.0044_ship_multishot_catalog", "forwards"),
     ("generation.migrations.0045_ship_gemini_omni_flash", "forwards"),
+    # Kling 3.0 on fal: Pro and Standard, from text or a start frame, with audio and elements.
+    ("generation.migrations.0046_ship_kling3_family", "forwards"),
 ]
 
 

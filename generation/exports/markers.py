@@ -143,6 +143,7 @@ class NotedClip:
     fps: Fraction
     cut_start: int  # frames before it in the cut, at its rate
     notes: Sequence[ReviewNote]
+    fields: Sequence[tuple[str, str]] = ()  # the project's own fields its scene fills: (name, value)
 
 
 def comments_csv(clips: Iterable[NotedClip]) -> str:
@@ -150,10 +151,14 @@ def comments_csv(clips: Iterable[NotedClip]) -> str:
 
     Cells a spreadsheet would run as a formula start with an apostrophe.
     """
+    clips = list(clips)
+    # The project's own fields, a column each after the comment's, named as the project names them.
+    named = list(dict.fromkeys(name for clip in clips for name, _ in clip.fields))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, *(_cell(name) for name in named)])
     for clip in clips:
+        values = dict(clip.fields)
         for note in clip.notes:
             for each in (note, *note.replies):
                 placed = note.at_seconds is not None
@@ -163,7 +168,7 @@ def comments_csv(clips: Iterable[NotedClip]) -> str:
                     timecode(frame, clip.fps) if placed else "",
                     timecode(clip.cut_start + frame, clip.fps) if placed else "",
                     each.author, note.status if each is note else f"reply ({note.status})",
-                    each.text, "yes" if each.shared else "no",
+                    each.text, "yes" if each.shared else "no", *(values.get(name, "") for name in named),
                 )])
     return "\ufeff" + out.getvalue()  # a BOM, so Excel reads the UTF-8 as UTF-8
 

@@ -76,6 +76,7 @@ class ExportClip(ApprovedTake):
     fps: Fraction
     provenance: dict = field(default_factory=dict)  # recipe, provider, model, cost, C2PA verdict
     notes: tuple[ReviewNote, ...] = ()  # the review comments on this take, as markers for the editor
+    fields: tuple[tuple[str, str], ...] = ()  # the project's own fields the scene fills: (name, value)
 
     @property
     def stem(self) -> str:
@@ -323,7 +324,8 @@ def timeline(clips: Sequence[ExportClip], *, name: str, sound: CutSound | None =
             source_range=span,
             metadata={"storyboard": {"scene": clip.scene_number, "take": clip.take_number,
                                      "take_id": clip.take_id, "approved_by": clip.approved_by,
-                                     "approved_at": clip.approved_at},
+                                     "approved_at": clip.approved_at,
+                                     **({"fields": dict(clip.fields)} if clip.fields else {})},
                       "cmx_3600": {"reel": export_markers.reel(scene_number=clip.scene_number,
                                                                take_number=clip.take_number)}},
         )
@@ -358,7 +360,7 @@ def comments_csv(clips: Sequence[ExportClip]) -> str:
     for clip in clips:
         noted.append(export_markers.NotedClip(
             scene_number=clip.scene_number, take_number=clip.take_number, fps=clip.fps,
-            cut_start=round(offset * clip.fps), notes=clip.notes))
+            cut_start=round(offset * clip.fps), notes=clip.notes, fields=clip.fields))
         offset += Fraction(clip.frames) / clip.fps
     return export_markers.comments_csv(noted)
 

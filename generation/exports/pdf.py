@@ -78,6 +78,7 @@ class BoardPanel:
     drawings: tuple[FrameDrawing, ...] = ()
     notes: str = ""  # the scene's camera notes
     dialogue: tuple[PanelLine, ...] = ()  # the lines that were sent with the prompt, in order
+    fields: str = ""  # the project's own fields the scene fills: "Shot type: Wide · Lens: 35mm"
 
 
 def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str, subtitle: str,
@@ -87,7 +88,7 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
     pdf.set_title(title)
     pdf.set_creator("Storyboard Studio")
     family = _font_family(pdf, [title, subtitle] + [t for p in panels
-                                                    for t in (p.title, p.prompt, p.approval, p.notes)]
+                                                    for t in (p.title, p.prompt, p.approval, p.notes, p.fields)]
                           + [t for p in panels for d in p.drawings for t in _drawing_texts(d)]
                           + [t for p in panels for line in p.dialogue
                              for t in (line.speaker.upper(), line.parenthetical, line.text)])
@@ -95,6 +96,7 @@ def write_storyboard(panels: Sequence[BoardPanel], out_path: Path, *, title: str
         title, subtitle = _latin1_safe(title), _latin1_safe(subtitle)
         panels = [replace(p, title=_latin1_safe(p.title), prompt=_latin1_safe(p.prompt),
                           approval=_latin1_safe(p.approval), notes=_latin1_safe(p.notes),
+                          fields=_latin1_safe(p.fields),
                           drawings=tuple(_latin1_drawing(d) for d in p.drawings),
                           dialogue=tuple(PanelLine(*(_latin1_safe(t) for t in (d.speaker, d.parenthetical, d.text)))
                                          for d in p.dialogue)) for p in panels]
@@ -160,7 +162,9 @@ def _grid(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         _text(pdf, x, y, _fit(pdf, panel.approval, cell_w))
         pdf.set_text_color(0)
         y += 4.2
-        notes = panel.prompt + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
+        # The project's own fields first: a short line the prompt's rows would otherwise push out.
+        notes = (f"{panel.fields}\n" if panel.fields else "") + panel.prompt \
+            + (f"\nCamera: {panel.notes}" if panel.notes.strip() else "")
         # Beside dialogue the notes keep two rows: the lines take the rest, one more than the notes alone.
         for line in _wrap(pdf, notes, cell_w, 2 if panel.dialogue else GRID_NOTE_LINES) if notes.strip() else ():
             _text(pdf, x, y, line)
@@ -192,7 +196,8 @@ def _rows(pdf: FPDF, panels: Sequence[BoardPanel], family: str, *, title: str, s
         _text(pdf, text_x, y, _fit(pdf, panel.approval, text_w))
         pdf.set_text_color(90)
         y += 5
-        _text(pdf, text_x, y, f"{panel.duration:g} s")
+        _text(pdf, text_x, y, _fit(pdf, f"{panel.duration:g} s" + (f" · {panel.fields}" if panel.fields else ""),
+                                   text_w))
         pdf.set_text_color(0)
         y += 6
         dialogue_rows = min(MAX_DIALOGUE_ROWS, len(panel.dialogue) * 2)  # two rows a line, as far as it goes

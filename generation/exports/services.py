@@ -41,10 +41,11 @@ from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
-from projects.models import AuditAction, Character, Comment, DialogueLine
+from projects.models import AuditAction, Character, Comment, DialogueLine, ProjectField
 from projects.review import playall
 from projects.review import services as review
 from projects.storyboard.casting import scene_lines
+from projects.storyboard.fields import field_words
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class PlannedScene:
     take: Render | None  # the take that goes into the export (None when left out)
     reason: str  # why it is left out; "" when included
     override_reason: str = ""  # an owner's reason for approving it though its checks failed
+    fields: tuple = ()  # the project's own fields the scene fills: (name, value) pairs, in the project's order
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
     `with_lines=False` for the exports page, which shows no dialogue: reading every scene's lines was
     70 % of its CPU at 1,000 scenes (bench/board.py); the export itself needs them for captions and stems."""
     planned = []
+    own_fields = list(ProjectField.objects.filter(project=project))
     scenes = project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk")
     if with_lines:
         scenes = scenes.prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
@@ -114,7 +117,8 @@ def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
                           "approve it anyway with a written reason on its review page.")
             else:
                 override = decision.note
-        planned.append(PlannedScene(scene, None if reason else take, reason, override))
+        planned.append(PlannedScene(scene, None if reason else take, reason, override,
+                                    fields=field_words(values=scene.field_values, fields=own_fields)))
     return ExportPlan(planned)
 
 
@@ -473,6 +477,7 @@ def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, p
         **{f.name: getattr(approved, f.name) for f in dataclass_fields(approved)},
         path=path,
         notes=notes,
+        fields=planned.fields,
         duration=float(signature.duration),
         fps=signature.fps,
         provenance={
@@ -514,6 +519,7 @@ def _panels(plan: ExportPlan, clips, workdir: Path) -> list[export_pdf.BoardPane
             duration=round(clip.duration, 2) if clip else scene.duration,
             approval=_approval_words(scene) if take else f"Not in the cut: {planned.reason}",
             approved=take is not None, thumbnail=thumbnail, notes=scene.camera_notes,
+            fields=" · ".join(f"{name}: {text}" for name, text in planned.fields),
             drawings=_frame_drawings(take, clip.path, workdir) if take is not None and clip else (),
         ))
     return panels

@@ -14,6 +14,7 @@ from generation.models import ComfyWorkflow, ConnectionKind
 
 from .base import (
     CancelRefund,
+    CharacterSet,
     Credentials,
     ExtendRequest,
     JobListing,
@@ -180,7 +181,7 @@ def webhook_url_for(connection) -> str | None:
 
 
 __all__ = [
-    "CancelRefund", "Credentials", "ExtendRequest", "JobListing", "JobProbe", "JobState", "ListedModel",
+    "CancelRefund", "CharacterSet", "Credentials", "ExtendRequest", "JobListing", "JobProbe", "JobState", "ListedModel",
     "ModelListing", "ModelSource", "ModelSpec", "Provider", "ProviderError", "ProviderFacts", "RenderRequest", "Shot",
     "WebhookNotice", "WebhookScheme", "shots_prompt",
     "adapter_class", "facts_for", "provider_for", "remote_kinds", "webhook_url_for",

@@ -49,6 +49,15 @@ def shots_prompt(shots, *, timed: bool) -> str:
 
 
 @dataclass(frozen=True)
+class CharacterSet:
+    """One cast member as several views, the frontal image first: a reusable character for models that keep one
+    from an image set (Kling's elements)."""
+
+    name: str
+    images: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     prompt: str
     model: str
@@ -61,6 +70,7 @@ class RenderRequest:
     input_reference: Path | None = None  # the start frame, already fitted to `size`
     end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
+    character_sets: tuple[CharacterSet, ...] = ()  # the cast as image sets, for models whose entry declares elements
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
     # gateway accepts ("characters"), and constant fields to send as they are. Nothing else is sent.

@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from . import schemas
 from .base import (
     CancelRefund,
+    CharacterSet,
     ExtendRequest,
     JobListing,
     JobProbe,
@@ -141,15 +142,67 @@ def seedance2_any(request: RenderRequest) -> dict:
     return {**inputs, "prompt": shots_prompt(request.shots, timed=False)} if request.shots else inputs
 
 
+# Kling 3.0 on fal [sdk: fal-js 381105e, libs/client/src/types/endpoints.ts; KlingVideoV3{Pro,Standard}
+# {TextToVideo,ImageToVideo}Input are all KlingVideoV34k{TextToVideo,ImageToVideo}Input]: two tiers, each a
+# text-to-video endpoint and an image-to-video sibling that takes the start frame (`start_image_url`, required),
+# the frame to end on (`end_image_url`) and the reusable characters (`elements`), and no aspect ratio (the start
+# image decides it). Prompts of at most 2,500 characters [fal's published OpenAPI schema: maxLength 2500].
+KLING3_IMAGE = {
+    "fal-ai/kling-video/v3/pro/text-to-video": "fal-ai/kling-video/v3/pro/image-to-video",
+    "fal-ai/kling-video/v3/standard/text-to-video": "fal-ai/kling-video/v3/standard/image-to-video",
+}
+KLING3_PROMPT_MAX = 2500
+
+
 def kling3_input(request: RenderRequest) -> dict:
-    """fal-ai/kling-video/v3 text-to-video [sdk: fal-js KlingVideoV3ProTextToVideoInput]: duration a string
-    of seconds ("3"–"15"). Several shots go as `multi_prompt` [{prompt, duration "1"–"15"}] with
-    `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both")."""
-    inputs = {"duration": str(request.seconds), "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1"))}
+    """fal-ai/kling-video/v3 (pro or standard): duration a string of seconds ("3"–"15"); audio on or off as the
+    catalog entry books it (fal bills the two differently). Several shots go as `multi_prompt` [{prompt, duration
+    "1"–"15"}] with `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both").
+    With a start frame the input is the image-to-video endpoint's: `start_image_url`, `end_image_url`."""
+    if request.end_frame is not None and request.input_reference is None:
+        raise ProviderError("fal's Kling 3.0 ends on a frame only when it also starts from one.",
+                            code="invalid_request")
+    if problems := kling3_prompt_problems(request.prompt if not request.shots else ""):
+        raise ProviderError(" ".join(problems), code="invalid_request")
+    inputs: dict = {"duration": str(request.seconds)}
+    if request.input_reference is not None:
+        inputs["start_image_url"] = _data_uri(Path(request.input_reference))
+        if request.end_frame is not None:
+            inputs["end_image_url"] = _data_uri(Path(request.end_frame))
+    else:
+        inputs["aspect_ratio"] = _aspect_ratio(request, ("16:9", "9:16", "1:1"))
+    if request.generate_audio is not None:
+        inputs["generate_audio"] = bool(request.generate_audio)
+    prompt = request.prompt
+    if request.character_sets and request.input_reference is not None:
+        # Only the image-to-video endpoint defines elements; from text alone the cast goes by its descriptions.
+        inputs["elements"] = [_kling_element(entry) for entry in request.character_sets]
+        if not request.shots:
+            prompt = f"{prompt}\n" + " ".join(f"@Element{number} is {entry.name}."
+                                              for number, entry in enumerate(request.character_sets, start=1))
+            if problems := kling3_prompt_problems(prompt):
+                raise ProviderError(" ".join(problems), code="invalid_request")
     if request.shots:
         return {**inputs, "shot_type": "customize",
                 "multi_prompt": [{"prompt": shot.prompt, "duration": str(shot.seconds)} for shot in request.shots]}
-    return {"prompt": request.prompt, **inputs}
+    return {"prompt": prompt, **inputs}
+
+
+def _kling_element(entry: CharacterSet) -> dict:
+    """KlingV3ComboElementInput as an image set: the frontal image and 1–3 more views ("at least one image is
+    required"); the booking refused a cast member with fewer (CatalogModel.element_problems)."""
+    if len(entry.images) < 2:
+        raise ProviderError(f"Kling 3.0 keeps {entry.name} from a frontal image and at least one more view.",
+                            code="invalid_request")
+    return {"frontal_image_url": _data_uri(entry.images[0]),
+            "reference_image_urls": [_data_uri(path) for path in entry.images[1:4]]}
+
+
+def kling3_prompt_problems(prompt: str) -> list[str]:
+    if len(prompt) <= KLING3_PROMPT_MAX:
+        return []
+    return [f"Kling 3.0 on fal takes a prompt of at most {KLING3_PROMPT_MAX:,} characters; this one has "
+            f"{len(prompt):,} (with the cast's descriptions, if any). Shorten the prompt."]
 
 
 def wan26_input(request: RenderRequest) -> dict:
@@ -174,14 +227,14 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
     "fal-ai/veo3.1": veo31_input,
     "fal-ai/veo3.1/fast": veo31_input,
     "bytedance/seedance-2.0/text-to-video": seedance2_any,
-    "fal-ai/kling-video/v3/pro/text-to-video": kling3_input,
+    **{model: kling3_input for model in KLING3_IMAGE},
     "wan/v2.6/text-to-video": wan26_input,
 }
 # How each model takes several shots, and its limits: "multi_prompt" (Kling 3: a prompt per shot, Kling's
 # docs: at most 512 characters each), "timed" (Wan 2.6: timings in a prompt of at most 1,500 characters),
 # "numbered" (Seedance 2.0: order only). Any other model takes no shot list.
 SHOT_WIRES = {
-    "fal-ai/kling-video/v3/pro/text-to-video": ("multi_prompt", 512),
+    **{model: ("multi_prompt", 512) for model in KLING3_IMAGE},
     "wan/v2.6/text-to-video": ("timed", 1500),
     "bytedance/seedance-2.0/text-to-video": ("numbered", None),
 }
@@ -190,10 +243,12 @@ SHOT_WIRES = {
 IMAGE_ENDPOINTS = {
     "fal-ai/veo3.1": "fal-ai/veo3.1/image-to-video",
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/image-to-video",
+    **KLING3_IMAGE,
 }
 FIRST_LAST_ENDPOINTS = {
     "fal-ai/veo3.1": "fal-ai/veo3.1/first-last-frame-to-video",
     "fal-ai/veo3.1/fast": "fal-ai/veo3.1/fast/first-last-frame-to-video",
+    **KLING3_IMAGE,  # Kling's image-to-video endpoint takes both frames
 }
 
 # A finished take continues on the model's extend-video endpoint [docs: fal.ai/models/fal-ai/veo3.1/extend-video]:
@@ -280,11 +335,17 @@ class FalProvider(HttpAdapter, Provider):
         reports_billed_cost=False,
         bills_refused_jobs=True,
         sends_end_frame=True,  # for models with a first-last-frame endpoint (FIRST_LAST_ENDPOINTS)
+        # Kling 3.0's elements, beside a start frame (RenderRequest.character_sets); no other model's.
+        sends_reference_images=True,
         sends_shots=True,  # for the models of SHOT_WIRES, and those added from a schema listing shots
         extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
         model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
                       "price list",
     )
+
+    @classmethod
+    def prompt_problems(cls, *, model_id: str, prompt: str) -> list[str]:
+        return kling3_prompt_problems(prompt) if model_id in KLING3_IMAGE else []
 
     @classmethod
     def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
@@ -347,6 +408,9 @@ class FalProvider(HttpAdapter, Provider):
         return request.model
 
     def build_input(self, request: RenderRequest) -> dict:
+        if request.character_images and request.model not in KLING3_IMAGE:  # never dropped silently
+            raise ProviderError(f"{self.name} sends no likeness references for {request.model}.",
+                                code="invalid_request")
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)
         return self._builders.get(request.model, generic_input)(request)

@@ -30,6 +30,7 @@ from generation.previz import tasks as previz_tasks
 from generation.provenance import credentials as provenance
 from generation.provenance import take_signing
 from generation.providers import (
+    CharacterSet,
     ExtendRequest,
     ProviderError,
     RenderRequest,
@@ -146,6 +147,15 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         with default_storage.open(name, "rb") as image, path.open("wb") as out:
             shutil.copyfileobj(image, out, 1 << 20)
         character_images.append(path)
+    character_sets = []
+    for index, entry in enumerate(recipe.get("character_sets", [])):
+        paths = []
+        for view, name in enumerate(entry["images"]):
+            path = workdir / f"element-{index}-{view}{Path(name).suffix}"
+            with default_storage.open(name, "rb") as image, path.open("wb") as out:
+                shutil.copyfileobj(image, out, 1 << 20)
+            paths.append(path)
+        character_sets.append(CharacterSet(name=entry["name"], images=tuple(paths)))
     # Beyond the wire format, only what the model's catalog entry declares today.
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     schema = (model.input_schema or {}) if model else {}
@@ -164,7 +174,7 @@ def _request_for(render: Render, workdir: Path) -> RenderRequest:
         size=params["size"], title=scene["title"],
         scene_number=int(scene["number"]), camera_notes=params.get("camera_notes", ""),
         recipe=recipe, input_reference=input_reference, end_frame=end_frame,
-        character_images=tuple(character_images), shots=shots, shot_timing=recipe.get("shot_timing", "") if shots else "",
+        character_images=tuple(character_images), character_sets=tuple(character_sets), shots=shots, shot_timing=recipe.get("shot_timing", "") if shots else "",
         shots_field=str(schema.get("storyboard", "")) if shots else "",
     )
 

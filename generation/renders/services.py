@@ -156,6 +156,15 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
         recipe["character_images"] = [
             images[0].image.name for c in cast if (images := list(c.images.all()))
         ][:model.reference_images]
+    elements = (model.input_schema or {}).get("elements")
+    if cast and "character_sets" not in recipe and model.reference_images and isinstance(elements, dict):
+        # The model keeps each cast member from an image set (Kling's elements): the frontal image, then more views.
+        recipe["character_sets"] = [
+            {"name": c.name, "images": [i.image.name for i in images][:elements.get("images_max", 4)]}
+            for c in cast if (images := list(c.images.all()))
+        ][:model.reference_images]
+    if recipe.get("character_sets") and (recipe.get("start_frame") or recipe.get("reference_image")):
+        problems += model.element_problems(recipe["character_sets"])  # elements go beside a start frame only
     if recipe.get("character_images") and not any(recipe.get(frame) for frame in FRAMES):
         # Beside a start or end frame the likeness images are not sent (the adapters of models with both,
         # Veo's on the Gemini API and on Replicate, send the frames and describe the cast in the prompt),

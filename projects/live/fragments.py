@@ -41,6 +41,7 @@ from projects.live.review_fragments import (
     guest_link_id,
     guest_review_html,
 )
+from projects.live.room_fragments import guest_room_html, room_html
 from projects.models import ChangeKind, EndOn, Membership, PlayAllMix, Project, Scene, StartFrom
 from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
 from projects.selectors.continuity import continuity_panel_for
@@ -54,7 +55,7 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.DECISION_MADE}
 # Drawn the same for every page that gets them: no role or person changes a byte.
 FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
-                ChangeKind.PLAY_ALL_SOUND_READY,
+                ChangeKind.PLAY_ALL_SOUND_READY, ChangeKind.ROOM_CHANGED,
                 ChangeKind.PRESENCE}
 
 
@@ -70,6 +71,8 @@ def coalesce_key(event):
     """
     if event.kind == ChangeKind.PRESENCE:
         return ("presence", event.project_id)
+    if event.kind == ChangeKind.ROOM_CHANGED:
+        return ("room", event.object_id)  # each carries the room's whole state: the newest is where everyone is
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
     if _dialogue_edited(event):
@@ -153,8 +156,9 @@ class ChangeDrawing:
         event = self.event
         kind = event.kind
         if (link_id := guest_link_id(role)) is not None:
-            # A guest's review page: the threads its link lets them read, and nothing else of the project.
-            html = compact(guest_review_html(event, link_id))
+            # A guest's review page: the threads its link lets them read, a room on a take it shows, nothing else.
+            html = compact(guest_room_html(event, link_id) if kind == ChangeKind.ROOM_CHANGED
+                           else guest_review_html(event, link_id))
             return [Message(event.id, "change", html)] if html else []
         if kind == ChangeKind.SCENES_REORDERED:
             return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
@@ -169,6 +173,8 @@ class ChangeDrawing:
             return _cut_import(event)  # drawn without a form token: each page fetches its own form
         if kind == ChangeKind.PLAY_ALL_SOUND_READY:
             return _play_all_sound(event)
+        if kind == ChangeKind.ROOM_CHANGED:
+            return [Message(event.id, "change", compact(room_html(event)))]
         if kind == ChangeKind.PRESENCE:
             return [Message(event.id, "change", presence_html(event.project_id))]
         if kind == ChangeKind.NOTIFICATION:

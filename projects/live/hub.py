@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q
 
-from projects.live import redis_channel, wake
+from projects.live import live_reader_add, redis_channel, wake
 from projects.live.presence import OpenPage
 from projects.models import ChangeEvent
 
@@ -170,6 +170,10 @@ class Hub:
                 subscribers.discard(subscriber)
                 if not subscribers:
                     del self._subscribers[subscriber.channel]
+
+    def nudge(self) -> None:
+        """Read now rather than at the next poll (a change was just committed by this process)."""
+        self._nudge.set()
 
     def watching(self) -> int:
         with self._lock:
@@ -395,4 +399,5 @@ def hub() -> Hub:
             from projects.live.stream import keep_open
 
             _hub = Hub(draw_all, coalesce=coalesce_key, keep=keep_open)
+            live_reader_add(_hub.nudge)  # a change made in this process is read at once
         return _hub

@@ -11,6 +11,7 @@ from .characters import (  # noqa: F401
     ConsentScope,
     _character_upload_to,
 )
+from .fields import FieldKind, ProjectField  # noqa: F401
 from .inbox import Notification, NotificationKind  # noqa: F401
 from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
 from .review import (  # noqa: F401
@@ -24,6 +25,7 @@ from .review import (  # noqa: F401
     RenderDigest,
     ReviewDecision,
     ReviewLink,
+    ReviewRoom,
     SceneStatus,
     format_timecode,
     hash_token,

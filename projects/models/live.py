@@ -30,6 +30,7 @@ class ChangeKind(models.TextChoices):
     CONNECTION_TESTED = "connection_tested"
     CATALOG_CHECKED = "catalog_checked"  # a connection's check for model changes ended
     PLAY_ALL_SOUND_READY = "play_all_sound_ready"  # Play all's mix is made: open Play all pages swap it in
+    ROOM_CHANGED = "room_changed"  # a review room: its presenter, and where their player is
     PRESENCE = "presence"
     NOTIFICATION = "notification"
 

@@ -336,3 +336,43 @@ class ReviewLink(models.Model):
     def new_token(cls) -> tuple[str, str]:
         token = _link_token()
         return token, hash_token(token)
+
+
+class ReviewRoom(models.Model):
+    """A review room on a take: everyone in it follows the presenter's player.
+
+    The player's state lives here, so a late joiner starts at the current moment: where the presenter
+    was (`position`) at `updated_at`, and whether it was playing since. `seq` numbers the presenter's
+    events: one numbered at or below it is stale (sent earlier, arrived later) and changes nothing."""
+
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_rooms")
+    take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="review_rooms",
+                             help_text="The take the room watches now (the presenter may switch)")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                                  related_name="+")
+    presenter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+")
+    position = models.FloatField(default=0.0, help_text="Seconds into the take at updated_at")
+    playing = models.BooleanField(default=False)
+    seq = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+
+    def __str__(self):
+        return f"Room on take {self.take_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    def shared_time(self, now=None) -> float:
+        """The moment everyone in the room is at now: where the presenter left it, plus the time played since."""
+        position = self.position
+        if self.playing:
+            position += max(((now or timezone.now()) - self.updated_at).total_seconds(), 0.0)
+        length = getattr(self.take, "duration_seconds", None)
+        return round(min(position, length) if length else position, 3)

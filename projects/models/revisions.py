@@ -22,6 +22,7 @@ class RevisionKind(models.TextChoices):
     REORDER = "reorder", _("Scenes reordered")
     BULK_MOVE = "bulk_move", _("Scenes moved")
     BULK_TRASH = "bulk_trash", _("Scenes deleted")
+    BULK_FIELDS = "bulk_fields", _("Fields set on selected scenes")
     RETARGET = "retarget", _("Scenes moved to another model")
     RESTORE = "restore", _("Revision restored")
 

@@ -181,6 +181,9 @@ class Scene(models.Model):
     # In the cut (Play all, exports, a guest link to the approved cut) or only on the board: an editor's
     # cut that drops the scene takes it out of the cut, never off the board (generation/exports/cut_import.py).
     in_cut = models.BooleanField(default=True)
+    # The values of the project's own fields (projects/models/fields.py), by the field's id: a text, a number
+    # or a choice as text, tags as a list of text. A field deleted takes its key out of every scene.
+    field_values = models.JSONField(default=dict, blank=True)
     # The trash (projects/storyboard/trash.py). A deleted scene keeps its takes, comments and approvals,
     # and `position` keeps the place it had, until it is restored or deleted forever.
     trashed_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -13,8 +13,8 @@ from projects.access import get_project_for, require
 from projects.inputs import parse_id
 from projects.live.review_fragments import guest_role
 from projects.live.views import event_stream_response
-from projects.models import ReviewLink
-from projects.review import guest_links
+from projects.models import ReviewLink, ReviewRoom
+from projects.review import guest_links, rooms
 from projects.review import services as review
 from projects.throttle import Throttled
 from studio_site.accounts import client_ip
@@ -125,12 +125,33 @@ def _too_many_guesses(exc: Throttled) -> str:
                     "Too many wrong passwords; try again in %(count)d minutes.", exc.minutes) % {"count": exc.minutes}
 
 
-def _guest_page(request, link, token, guest_name, status=200, **extra):
+def _guest_page(request, link, token, guest_name, status=200, room=None, **extra):
     takes = guest_links.takes_in_scope(link, with_comments=True)
+    if room is not None:  # a review room: the take it watches, nothing else
+        takes = [take for take in takes if take.pk == room.take_id]
+        extra.update(rooms.room_page_context(room), presenter_name="")
+    open_rooms = rooms.rooms_open_on(takes)
+    for take in takes:
+        take.open_room = open_rooms.get(take.pk)
     return render(request, "projects/guest_review.html", {
         "link": link, "token": token, "takes": takes, "guest_name": guest_name,
         "team_usernames": guest_links.team_usernames(link), **extra,
     }, status=status)
+
+
+@require_GET
+def guest_room(request, token, room_pk):
+    """A review room opened on a take this link shows: the guest's player follows the presenter's. Never a room
+    on anything else the project holds (404), nor one that ended (back to the link's page)."""
+    link, state = _open_link(request, token)
+    if not _allowed(link, state):
+        return redirect("projects:guest_review", token=token)  # the password and the name first
+    room = ReviewRoom.objects.filter(pk=room_pk, project_id=link.project_id).first()
+    if room is None or all(take.pk != room.take_id for take in guest_links.takes_in_scope(link)):
+        raise Http404("This room is not part of the review.")
+    if not room.is_open:
+        return redirect("projects:guest_review", token=token)
+    return _guest_page(request, link, token, state["name"], room=room)
 
 
 def _guest_take(request, token, take_pk):
@@ -146,13 +167,18 @@ def _guest_take(request, token, take_pk):
 @require_POST
 def guest_comment(request, token, take_pk):
     link, state, take = _guest_take(request, token, take_pk)
+    at, room_id = request.POST.get("at"), parse_id(request.POST.get("room") or "")
+    if not (at or "").strip() and room_id:
+        at = rooms.room_moment(take=take, room_id=room_id)  # made in a review room: at the moment everyone is at
     try:
         review.comment_add(take=take, guest_name=state["name"], via_link=link, body=request.POST.get("body", ""),
-                           at=request.POST.get("at"), until=request.POST.get("until"),
+                           at=at, until=request.POST.get("until"),
                            drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
                            error_take=take.pk, draft=request.POST)
+    if room_id and ReviewRoom.objects.filter(pk=room_id, take=take, closed_at__isnull=True).exists():
+        return redirect("projects:guest_room", token=token, room_pk=room_id)  # back in the room, following
     return redirect(reverse("projects:guest_review", args=[token]) + f"#take-{take.pk}")
 
 

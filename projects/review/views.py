@@ -26,9 +26,9 @@ from projects.access import (
 )
 from projects.activity import notifications
 from projects.htmx import wants_fragment
-from projects.inputs import id_or_404, search_problem
+from projects.inputs import id_or_404, parse_id, search_problem
 from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
-from projects.review import playall
+from projects.review import playall, rooms
 from projects.review import services as review
 from projects.review.forms import NotificationPreferenceForm
 
@@ -69,9 +69,12 @@ def comment_create(request, pk):
     take, membership = get_take_for(request.user, pk)
     if not membership.can_comment:
         raise PermissionDenied("Viewers can watch but not comment.")
+    at = request.POST.get("at")
+    if not (at or "").strip() and (room_id := parse_id(request.POST.get("room") or "")):
+        at = rooms.room_moment(take=take, room_id=room_id)  # made in a review room: at the moment everyone is at
     try:
         review.comment_add(take=take, author=request.user, body=request.POST.get("body", ""),
-                           at=request.POST.get("at"), until=request.POST.get("until"),
+                           at=at, until=request.POST.get("until"),
                            shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form

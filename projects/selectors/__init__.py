@@ -11,6 +11,15 @@ from projects.selectors.characters import (
     consent_rows,
     likenesses_for,
 )
+from projects.selectors.fields import (
+    FieldFilter,
+    FieldRow,
+    FieldShown,
+    field_filters,
+    project_fields,
+    scene_field_rows,
+    shown_values,
+)
 from projects.selectors.home import ProjectCard, projects_home_for
 from projects.selectors.inbox import INBOX_SIZE, Inbox, inbox_for, unread_count
 from projects.selectors.review import (
@@ -86,6 +95,13 @@ __all__ = [
     "TrashItem",
     "activity_for",
     "activity_page",
+    "FieldFilter",
+    "FieldRow",
+    "FieldShown",
+    "field_filters",
+    "project_fields",
+    "scene_field_rows",
+    "shown_values",
     "board_for",
     "board_page_for",
     "board_scene_ids",

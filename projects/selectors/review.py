@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 
 from generation.models import Render
 from projects.inputs import parse_id
-from projects.models import ACTIVITY_FILTERS, Activity, Project, Scene
+from projects.models import ACTIVITY_FILTERS, Activity, Project, ReviewRoom, Scene
 from projects.review import playall
 from projects.review import services as review
 
@@ -32,12 +32,13 @@ class TakeReview:
     decisions: list
     other_takes: list[Render]
     next_scene: Scene | None = None  # the scene after it, which may start from a frame of this take
+    open_room: ReviewRoom | None = None  # a review room open on it: the page offers to join it
 
     def as_context(self) -> dict:
         return {"take": self.take, "scene": self.scene, "project": self.scene.project,
                 "scene_status": self.scene_status, "comments": self.comments,
                 "comment_count": self.comment_count, "decisions": self.decisions,
-                "other_takes": self.other_takes, "next_scene": self.next_scene}
+                "other_takes": self.other_takes, "next_scene": self.next_scene, "open_room": self.open_room}
 
 
 def take_review_for(*, take: Render) -> TakeReview:
@@ -52,6 +53,7 @@ def take_review_for(*, take: Render) -> TakeReview:
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
         next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
                     .order_by("position", "pk").first()),
+        open_room=ReviewRoom.objects.filter(take=take, closed_at__isnull=True).first(),
     )
 
 

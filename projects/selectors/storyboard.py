@@ -6,6 +6,7 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,15 +20,18 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     Max,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
     Sum,
+    TextField,
     Value,
 )
 from django.db.models.functions import Coalesce, Substr
+from django.db.models.lookups import IContains, IExact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -37,12 +41,14 @@ from generation.catalog import mark_remixable
 from generation.models import TERMINAL, ProvenanceState, Render, take_phase
 from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
+from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     BoardView,
     Comment,
     Decision,
     DialogueLine,
     EndOn,
+    FieldKind,
     Project,
     ReviewDecision,
     Scene,
@@ -52,6 +58,14 @@ from projects.models import (
 )
 from projects.review import services as review
 from projects.selectors.continuity import continuity_panel_for
+from projects.selectors.fields import (
+    FRAME_FIELDS,
+    FieldFilter,
+    FieldShown,
+    field_filters,
+    project_fields,
+    shown_values,
+)
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -130,6 +144,15 @@ class Frame(_Drawn):
     lines: list[FrameLine] = field(default_factory=list)  # the scene's dialogue, in order
     action: str = ""  # the start of the scene's prompt, as a storyboard reads under its picture
     camera_notes: str = ""
+    field_values: list[FieldShown] = field(default_factory=list)  # the project's own fields, filled ones
+
+    @property
+    def fields_shown(self) -> list[FieldShown]:
+        return self.field_values[:FRAME_FIELDS]
+
+    @property
+    def fields_more(self) -> int:
+        return max(0, len(self.field_values) - FRAME_FIELDS)
 
     @property
     def lines_shown(self) -> list[FrameLine]:
@@ -193,34 +216,47 @@ class Board:
     totals: Totals | None = None
     trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
     page: BoardPage | None = None
+    fields: list = field(default_factory=list)  # the project's own fields (ProjectField), in order
 
 
 @dataclass(frozen=True)
 class BoardFilter:
     """What the board's filter form asks: words in a scene (title, action, camera notes, dialogue),
-    a frame status (a STATUS_LABELS key) and a cast member (a character's id)."""
+    a frame status (a STATUS_LABELS key), a cast member (a character's id) and values of the project's own
+    fields (?shot_type=Wide&lens=35, selectors.fields)."""
 
     q: str = ""
     status: str = ""
     cast: int | None = None
+    fields: tuple[FieldFilter, ...] = ()
 
     @classmethod
-    def from_query(cls, data) -> BoardFilter:
-        """From a request's GET (or POST): anything it does not understand is left out, never an error."""
+    def from_query(cls, data, *, fields: list | tuple = ()) -> BoardFilter:
+        """From a request's GET (or POST), given the project's fields: anything it does not understand is left
+        out, never an error."""
         status = data.get("status", "")
         cast = data.get("cast", "")
-        return cls(q=" ".join(str(data.get("q", "")).split())[:200],
+        # A POST is not refused for control characters as a query string is (RefuseControlCharactersMiddleware),
+        # and PostgreSQL refuses NUL in a search: no scene holds one anyway.
+        return cls(q=" ".join(CONTROL_CHARACTERS.sub("", str(data.get("q", ""))).split())[:200],
                    status=status if status in STATUS_LABELS else "",
-                   cast=int(cast) if cast.isascii() and cast.isdigit() and len(cast) < 12 else None)
+                   cast=int(cast) if cast.isascii() and cast.isdigit() and len(cast) < 12 else None,
+                   fields=field_filters(fields=list(fields), query=data) if fields else ())
 
     @property
     def active(self) -> bool:
-        return bool(self.q or self.status or self.cast)
+        return bool(self.q or self.status or self.cast or self.fields)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The filter as query parameters: the next page's address and "Select all" carry them."""
+        own = [("q", self.q), ("status", self.status), ("cast", str(self.cast or ""))]
+        return [(k, v) for k, v in own if v] + [(f.key, f.wanted) for f in self.fields]
 
     @property
     def query(self) -> str:
         """The filter as the next page's address carries it ("" when none)."""
-        return urlencode({k: v for k, v in (("q", self.q), ("status", self.status), ("cast", self.cast or "")) if v})
+        return urlencode(self.pairs)
 
 
 NO_FILTER = BoardFilter()
@@ -246,15 +282,18 @@ class ScenePanel:
     continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
-def board_for(*, project: Project, user=None, filters: BoardFilter = NO_FILTER) -> Board:
-    """The board's first page of frames (the rest load as they scroll into view) and the totals of them all."""
-    page = board_page_for(project=project, filters=filters)
+def board_for(*, project: Project, user=None, filters: BoardFilter = NO_FILTER, fields: list | None = None) -> Board:
+    """The board's first page of frames (the rest load as they scroll into view) and the totals of them all.
+    `fields`: the project's own fields, when the caller read them already (for the filter)."""
+    own_fields = project_fields(project=project) if fields is None else fields
+    page = board_page_for(project=project, filters=filters, fields=own_fields)
     totals = board_totals(project=project, with_trash=True)
-    return Board(project=project, frames=page.frames, totals=totals, page=page, trash_count=totals.trash_count)
+    return Board(project=project, frames=page.frames, totals=totals, page=page, trash_count=totals.trash_count,
+                 fields=own_fields)
 
 
 def board_page_for(*, project: Project, after: int | None = None, filters: BoardFilter = NO_FILTER,
-                   size: int | None = None) -> BoardPage:
+                   size: int | None = None, fields: list | None = None) -> BoardPage:
     """One page of frames by position: those after `after` (a position) that the filter keeps.
 
     The scenes' own columns filter in the database; a frame's status is drawn from its takes, so the status
@@ -271,7 +310,8 @@ def board_page_for(*, project: Project, after: int | None = None, filters: Board
     whole = after is None and not filters.active
     while True:
         # One more than the chunk: whether a page follows, without a query of its own.
-        read = _frames(project, project.scenes.filter(pk__in=scenes.values("pk")[:chunk + 1]), whole=whole)
+        read = _frames(project, project.scenes.filter(pk__in=scenes.values("pk")[:chunk + 1]), whole=whole,
+                       own_fields=fields)
         for frame in read[:chunk]:
             if not filters.status or frame.status == filters.status:
                 frames.append(frame)
@@ -288,7 +328,7 @@ def board_scene_ids(*, project: Project, filters: BoardFilter = NO_FILTER) -> li
     """Every scene the filter keeps, in board order: "Select all" reaches them, loaded on the page or not."""
     if not filters.status:
         return list(_filtered(project, filters).order_by("position", "pk").values_list("pk", flat=True))
-    return [f.scene_id for f in _frames(project, _filtered(project, filters), whole=False)
+    return [f.scene_id for f in _frames(project, _filtered(project, filters), whole=False, own_fields=[])
             if f.status == filters.status]
 
 
@@ -303,7 +343,41 @@ def _filtered(project: Project, filters: BoardFilter):
     if filters.cast:
         scenes = scenes.filter(Exists(Scene.cast.through.objects.filter(scene_id=OuterRef("pk"),
                                                                         character_id=filters.cast)))
+    for wanted in filters.fields:
+        scenes = _holding(scenes, wanted)
     return scenes
+
+
+class _FieldText(Func):
+    """A scene's value of one of the project's fields, as text. Django's own key lookups (field_values__12)
+    read a key of digits, as a field's id is, as an array index on PostgreSQL and SQLite alike: the path
+    is written here with the key as a string."""
+
+    output_field = TextField()
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(F("field_values"))
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL (jsonb)
+        lhs, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({lhs} ->> %s::text)", (*params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        lhs, params = compiler.compile(self.get_source_expressions()[0])
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, "$." + json.dumps(self.key))
+
+
+def _holding(scenes, wanted: FieldFilter):
+    """The scenes whose value of a field matches (FieldFilter.holds): text by part of it, a choice or a number
+    whole, in the database; tags by any one tag whole, which the two databases test differently (a JSON
+    array), so their holders are read a chunk at a time, one small column, and kept by id."""
+    key = wanted.field.key
+    if wanted.field.kind != FieldKind.TAGS:
+        lookup = IContains if wanted.field.kind == FieldKind.TEXT else IExact
+        return scenes.filter(lookup(_FieldText(key), wanted.wanted))
+    held = scenes.filter(field_values__has_key=key).order_by().values_list("pk", "field_values")
+    return scenes.filter(pk__in=[pk for pk, values in held.iterator(chunk_size=500) if wanted.holds(values[key])])
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
@@ -427,13 +501,13 @@ def board_view_for(*, user) -> str:
     return view or BoardView.GRID
 
 
-def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
+def _frames(project: Project, scenes, *, whole: bool = True, own_fields: list | None = None) -> list[Frame]:
     """`whole`: `scenes` are all the project's, so each one's neighbours are among them."""
     # A frame needs few of a scene's columns; the prompt (up to 32,000 characters) is not one.
     scenes = scenes.order_by("position", "pk").only(
         "pk", "project_id", "position", "title", "duration", "size", "version", "reference_image",
         "approved_take_id", "approval_stale_fields", "target_connection_id", "target_model", "camera_notes",
-        "start_from", "start_take_id", "start_frame", "end_on",
+        "start_from", "start_take_id", "start_frame", "end_on", "field_values",
     ).annotate(target_kind=F("target_connection__kind"), action_start=Substr("prompt", 1, 2 * FRAME_ACTION))
     # Rows of related tables are picked by subquery, not by a list of 200 ids.
     in_scenes = scenes.values("pk")
@@ -464,6 +538,8 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
     urls = _Urls(project)
     ending = lifecycle_labels(project.team_id)  # models retired or retiring within 30 days
     followed = _followed_by_position(project, scenes, by_scene, whole=whole)
+    if own_fields is None:  # a few frames redrawn alone: the fields are read only when one holds a value
+        own_fields = project_fields(project=project) if any(s.field_values for s in scenes) else []
     frames = []
     for scene in scenes:
         scene_takes = by_scene.get(scene.pk, [])
@@ -486,7 +562,7 @@ def _frames(project: Project, scenes, *, whole: bool = True) -> list[Frame]:
             lifecycle_label=label_for(ending, **_used_model(scene, scene_takes)),
             status_reason=_failure_reason(scene_takes[0]) if status in FAILED else "",
             lines=lines.get(scene.pk, []), action=excerpt(scene.action_start, FRAME_ACTION),
-            camera_notes=scene.camera_notes,
+            camera_notes=scene.camera_notes, field_values=shown_values(own_fields, scene.field_values),
             **_continuity_changed(scene, scene_takes, followed),
         ))
     return frames

@@ -36,7 +36,7 @@ from projects.models import (
     RevisionKind,
     Scene,
 )
-from projects.storyboard import services, trash
+from projects.storyboard import fields, services, trash
 from projects.storyboard.casting import prompt_cast_check, scene_lines
 from projects.storyboard.dialogue.text import compose
 from projects.storyboard.revisions import (
@@ -113,11 +113,22 @@ def _apply(scene: Scene, now: dict, content: dict, user, number: int, result: Re
     if _line_keys(now["dialogue"]) != _line_keys(content["dialogue"]):
         _restore_lines(scene, content["dialogue"], user, number, result)
         changed = True
+    if now.get("fields") != content.get("fields"):
+        _restore_fields(scene, content, user, number, result)
+        changed = True
     if now["in_cut"] != content["in_cut"]:
         services.scene_set_in_cut(scene=scene, user=user, in_cut=content["in_cut"])
         changed = True
     _note_approval(now, content, number, result)
     return changed
+
+
+def _restore_fields(scene: Scene, content: dict, user, number: int, result: Restored) -> None:
+    gone = fields.scene_fields_restore(scene=scene, user=user, kept=content.get("fields") or {})
+    if gone:
+        result.notes.append(gettext("Scene %(number)s (%(title)s): %(fields)s could not come back: the field was "
+                                    "deleted since.") % {"number": number, "title": content["title"],
+                                                         "fields": ", ".join(gone)})
 
 
 def _recreate(project, user, content: dict, number: int, result: Restored) -> Scene:
@@ -134,6 +145,8 @@ def _recreate(project, user, content: dict, number: int, result: Restored) -> Sc
     scene = services.scene_create(project=project, user=user, title=content["title"], prompt=prompt,
                                   duration=content["duration"], size=content["size"],
                                   camera_notes=content["camera_notes"], dialogue=lines)
+    if content.get("fields"):
+        _restore_fields(scene, content, user, number, result)
     if not content["in_cut"]:
         scene = services.scene_set_in_cut(scene=scene, user=user, in_cut=False)
     result.notes.append(gettext("Scene %(number)s (%(title)s) had been deleted forever: it is back as a new "

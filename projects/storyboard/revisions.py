@@ -35,18 +35,20 @@ from projects.models import (
     BoardRevision,
     DialogueLine,
     Project,
+    ProjectField,
     RevisionKind,
     Scene,
     SceneVersion,
 )
 
 # The content a revision keeps of each scene, in the order a comparison lists its changes.
-CONTENT_FIELDS = ("title", "prompt", "duration", "size", "camera_notes", "dialogue", "cast", "in_cut",
+CONTENT_FIELDS = ("title", "prompt", "duration", "size", "camera_notes", "dialogue", "cast", "fields", "in_cut",
                   "approved_take")
 FIELD_LABELS = {
     "title": gettext_lazy("Title"), "prompt": gettext_lazy("Prompt"), "duration": gettext_lazy("Duration"),
     "size": gettext_lazy("Size"), "camera_notes": gettext_lazy("Camera notes"),
-    "dialogue": gettext_lazy("Dialogue"), "cast": gettext_lazy("Cast"), "in_cut": gettext_lazy("In the cut"),
+    "dialogue": gettext_lazy("Dialogue"), "cast": gettext_lazy("Cast"), "fields": gettext_lazy("Fields"),
+    "in_cut": gettext_lazy("In the cut"),
     "approved_take": gettext_lazy("Approved take"),
 }
 
@@ -55,10 +57,14 @@ FIELD_LABELS = {
 
 
 def board_snapshot(project: Project) -> list[tuple[int, dict]]:
-    """The board's scenes in order, each with its content. Three queries, whatever the board holds."""
+    """The board's scenes in order, each with its content. Four queries, whatever the board holds.
+
+    A scene's values of the project's own fields are kept (with each field's name, as a comparison shows it)
+    only when it has some: a scene without any keeps the content, and the digest, it had before fields."""
     rows = list(Scene.objects.filter(project=project).order_by("position", "pk").values(
         "pk", "title", "prompt", "duration", "size", "camera_notes", "in_cut", "approved_take_id",
-        "approved_take__number"))
+        "approved_take__number", "field_values"))
+    own_fields = list(ProjectField.objects.filter(project=project))
     ids = [row["pk"] for row in rows]
     lines: dict[int, list] = {}
     for line in (DialogueLine.objects.filter(scene_id__in=ids).order_by("scene_id", "position", "pk")
@@ -77,7 +83,14 @@ def board_snapshot(project: Project) -> list[tuple[int, dict]]:
         "cast": sorted(cast.get(row["pk"], []), key=lambda c: (c["name"].casefold(), c["id"])),
         "approved_take": ({"id": row["approved_take_id"], "number": row["approved_take__number"]}
                           if row["approved_take_id"] else None),
+        **_field_content(row["field_values"], own_fields),
     }) for row in rows]
+
+
+def _field_content(values: dict | None, own_fields: list[ProjectField]) -> dict:
+    kept = {f.key: {"name": f.name, "value": values[f.key]} for f in own_fields if (values or {}).get(f.key)
+            not in (None, "", [])}
+    return {"fields": kept} if kept else {}
 
 
 def content_digest(content: dict) -> str:
@@ -311,6 +324,10 @@ def field_words(name: str, value) -> str:
         return gettext("take %(number)s") % {"number": value["number"]} if value else gettext("none")
     if name == "cast":
         return ", ".join(c["name"] for c in value or []) or gettext("nobody")
+    if name == "fields":
+        return "; ".join(f"{kept['name']}: " + (", ".join(map(str, kept["value"])) if isinstance(kept["value"], list)
+                                                else str(kept["value"])) for kept in (value or {}).values()
+                         ) or gettext("none")
     if name == "dialogue":
         return "\n".join(f"{line['speaker']}: " + (f"({line['parenthetical']}) " if line["parenthetical"] else "")
                          + line["text"] for line in value or []) or gettext("no lines")

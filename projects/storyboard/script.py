@@ -45,6 +45,9 @@ class ScriptScene:
     action: list[str] = field(default_factory=list)  # the action's lines, in order: the scene's prompt
     dialogue: list[Spoken] = field(default_factory=list)  # each placed after so many action lines
     speakers: list[str] = field(default_factory=list)  # speaking characters as written (cleaned), first line first
+    # Final Draft's scene properties (Title, Color, Summary …), name → value: they fill the project's own
+    # fields of the same name on import.
+    properties: dict[str, str] = field(default_factory=dict)
 
     @property
     def lines(self) -> list[str]:
@@ -65,7 +68,8 @@ class ScriptScene:
         action = "\n".join(self.action) or ("" if self.dialogue else self.title)
         return {"title": self.title, "speakers": self.speakers, "action": action[:MAX_PROMPT],
                 "dialogue": [line.as_dict() for line in self.dialogue],
-                "prompt": (self.prompt or self.title)[:MAX_PROMPT], "duration": self.estimated_duration()}
+                "prompt": (self.prompt or self.title)[:MAX_PROMPT], "duration": self.estimated_duration(),
+                **({"properties": self.properties} if self.properties else {})}
 
 
 def speaker_name(cue: str) -> str:
@@ -300,6 +304,7 @@ def _fdx_paragraphs(build: _Builder, paragraphs, *, together: bool = False) -> N
             flush()
             if kind == "Scene Heading":
                 build.heading_(text)
+                build.current.properties = _fdx_properties(paragraph.find("SceneProperties"))
             elif kind == "Transition":
                 build.cut()
             elif kind == "Shot":
@@ -307,6 +312,22 @@ def _fdx_paragraphs(build: _Builder, paragraphs, *, together: bool = False) -> N
             else:
                 build.action(text)
     flush()
+
+
+MAX_PROPERTIES = 40  # of one scene: more is not a scene's properties
+MAX_PROPERTY = 200  # characters of one property's value (a text field holds that much)
+
+
+def _fdx_properties(element) -> dict[str, str]:
+    """A scene heading's <SceneProperties>: its attributes (Title="…" Color="…") and its elements' text
+    (<Summary>…</Summary>), each as one line, the empty ones left out."""
+    if element is None:
+        return {}
+    found = dict(element.attrib)
+    for child in element:
+        found.setdefault(child.tag, " ".join("".join(child.itertext()).split()))
+    return {_plain(name)[:60]: _plain(value)[:MAX_PROPERTY]
+            for name, value in list(found.items())[:MAX_PROPERTIES] if _plain(value) and _plain(name)}
 
 
 # --- Export ---------------------------------------------------------------------------------------
@@ -325,17 +346,25 @@ def _action_line(line: str) -> str:
 
 def storyboard_fountain(*, title: str, scenes) -> str:
     """A Fountain screenplay of the scenes, in their order: objects with .title, .prompt and, as
-    `dialogue_lines`, their lines (each with speaker_name, parenthetical, text, after_prompt_lines)."""
+    `dialogue_lines`, their lines (each with speaker_name, parenthetical, text, after_prompt_lines); as
+    `field_notes`, the project's own fields the scene fills ((name, value) pairs), written as a note."""
     out = [f"Title: {_plain(title)}", ""]
     for scene in scenes:
         heading = _plain(scene.title).upper()
         out += [heading if _HEADING.match(heading) else "." + heading, ""]
+        if notes := getattr(scene, "field_notes", ()):
+            out += ["[[" + "; ".join(f"{_note(name)}: {_note(value)}" for name, value in notes) + "]]", ""]
         for row in interleave(scene.prompt, getattr(scene, "dialogue_lines", ())):
             if not isinstance(row, str):
                 out += _cue(row.speaker_name, row.parenthetical, row.text)
             elif row.strip():
                 out += _prompt_row(row)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _note(text: str) -> str:
+    """Text inside a Fountain note: on one line, and never closing (or opening) one itself."""
+    return " ".join(_plain(text).replace("[[", "[ [").replace("]]", "] ]").split())
 
 
 def _cue(name: str, parenthetical: str, text: str) -> list[str]:

@@ -30,11 +30,12 @@ from projects.models import (
     Character,
     DialogueLine,
     Project,
+    ProjectField,
     RevisionKind,
     Scene,
     ScriptImport,
 )
-from projects.storyboard import services, trash
+from projects.storyboard import fields, services, trash
 from projects.storyboard.revisions import board_revision
 from projects.storyboard.script import (
     MAX_PROMPT,
@@ -190,6 +191,11 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
                                             prompt=data["action"][:MAX_PROMPT], dialogue=_lines(data, cast),
                                             duration=duration, size=project.default_size)
                       for data, duration in zip(preview.scenes, seconds)]
+            own_fields = list(ProjectField.objects.filter(project=project))
+            for scene, data in zip(scenes, preview.scenes):  # Final Draft's scene properties, where names match
+                if own_fields and data.get("properties"):
+                    fields.scene_fields_from_properties(scene=scene, properties=data["properties"],
+                                                        fields=own_fields)
             count = len(scenes)
             text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
             if replaced:

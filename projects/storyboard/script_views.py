@@ -14,6 +14,7 @@ from projects.access import get_project_for, require
 from projects.inputs import parse_id
 from projects.models import DialogueLine, ScriptImport
 from projects.storyboard import script_import as scripts
+from projects.storyboard.fields import field_words
 from projects.storyboard.script import SPLITS, storyboard_fountain
 from projects.storyboard.views import board_url
 
@@ -69,6 +70,10 @@ def script_export(request, pk):
     project, _ = get_project_for(request.user, pk)
     scenes = project.scenes.order_by("position", "pk").prefetch_related(
         Prefetch("lines", queryset=DialogueLine.objects.select_related("character"), to_attr="dialogue_lines"))
+    own_fields = list(project.fields.all())
+    scenes = list(scenes)
+    for scene in scenes:  # the project's own fields, as a note under each heading
+        scene.field_notes = field_words(values=scene.field_values, fields=own_fields)
     text = storyboard_fountain(title=project.name, scenes=scenes)
     response = HttpResponse(text.encode("utf-8"), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{slugify(project.name) or "storyboard"}.fountain"'

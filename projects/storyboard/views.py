@@ -11,8 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import push_url, reswap, retarget
+from django_htmx.http import push_url, replace_url, reswap, retarget
 
 from generation.models import Render
 from generation.renders.forms import RenderForm
@@ -26,7 +27,7 @@ from projects.live.fragments import presence_context
 from projects.models import BoardView, Character
 from projects.models.storyboard import SIZE_CHOICES
 from projects.review import services as review
-from projects.storyboard import services, trash
+from projects.storyboard import fields, services, trash
 from projects.storyboard.forms import (
     ProjectBudgetForm,
     ProjectForm,
@@ -55,11 +56,19 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def board_context(request, project, membership, *, scene=None, filters=None, **extra):
+def board_filter(project, data):
+    """The board's filter from a request's GET or POST, and the project's own fields it may name."""
+    own_fields = selectors.project_fields(project=project)
+    return selectors.BoardFilter.from_query(data, fields=own_fields), own_fields
+
+
+def board_context(request, project, membership, *, scene=None, filters=None, own_fields=None, **extra):
     """The board page: its first page of frames, totals, the add form and, given a scene, its side panel."""
-    filters = filters if filters is not None else selectors.BoardFilter.from_query(request.GET)
-    board = selectors.board_for(project=project, user=request.user, filters=filters)
-    panel = _panel_context(scene, membership, frames=board.frames, total=board.totals.scenes, **extra) \
+    if filters is None:
+        filters, own_fields = board_filter(project, request.GET)
+    board = selectors.board_for(project=project, user=request.user, filters=filters, fields=own_fields)
+    panel = _panel_context(scene, membership, frames=board.frames, total=board.totals.scenes,
+                           own_fields=board.fields, **extra) \
         if scene is not None else {}
     # With a scene open, its panel read the team's library already: the @mention names come from it.
     cast = ([(c.pk, c.name) for c in panel["library"]] if panel
@@ -67,6 +76,7 @@ def board_context(request, project, membership, *, scene=None, filters=None, **e
     context = {
         "project": project, "membership": membership, "board": board, "frames": board.frames, "page": board.page,
         "filters": filters, "cast_choices": cast, "status_choices": selectors.STATUS_LABELS.items(),
+        "own_fields": board.fields,
         "totals": board.totals, "trash_count": board.trash_count, "view": selectors.board_view_for(user=request.user),
         "character_names_json": json.dumps([name for _, name in cast]),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
@@ -88,15 +98,17 @@ def trashed_response(request, project, membership, trashed):
     return push_url(render(request, STORYBOARD + "#board-response", context), board_url(project, undo=trashed))
 
 
-def _panel_context(scene, membership, *, frames=None, total=None, **extra):
+def _panel_context(scene, membership, *, frames=None, total=None, own_fields=None, **extra):
     panel = selectors.scene_panel_for(scene=scene, frames=frames, total=total)
     scene = panel.scene
+    own_fields = selectors.project_fields(project=scene.project) if own_fields is None else own_fields
+    field_rows = selectors.scene_field_rows(fields=own_fields, scene=scene, typed=extra.pop("fields_typed", None))
     form = extra.pop("form", None) or SceneEditForm.opened_on(scene, auto_id="edit_%s")
     dialogue = dialogue_context(lines=panel.dialogue, library=panel.library, team=scene.project.team, scene=panel.scene,
                                 edited=extra.pop("edited_lines", None), add_form=extra.pop("add_line_form", None))
     return {"panel": panel, "scene": scene, "frame": panel.frame, "takes": panel.takes,
             "continuity": panel.continuity, "project": scene.project, "membership": membership, "form": form,
-            "render_form": RenderForm(team=scene.project.team), **dialogue, **extra}
+            "render_form": RenderForm(team=scene.project.team), "field_rows": field_rows, **dialogue, **extra}
 
 
 def _panel(request, scene, membership, **extra):
@@ -140,18 +152,21 @@ def board_view(request, pk):
 def board_page(request, pk):
     """Frames by position, as the board's list scrolls or its filter changes; loaded alone, the board from there."""
     project, membership = get_project_for(request.user, pk)
-    filters = selectors.BoardFilter.from_query(request.GET)
+    filters, own_fields = board_filter(project, request.GET)
     after = request.GET.get("after", "")
     after = int(after) if after.isascii() and after.isdigit() and len(after) < 10 else None
     if not wants_fragment(request):
-        context = board_context(request, project, membership, filters=filters)
-        context["page"] = selectors.board_page_for(project=project, after=after, filters=filters)
+        context = board_context(request, project, membership, filters=filters, own_fields=own_fields)
+        context["page"] = selectors.board_page_for(project=project, after=after, filters=filters, fields=own_fields)
         return render(request, STORYBOARD, {**context, "frames": context["page"].frames})
-    page = selectors.board_page_for(project=project, after=after, filters=filters)
+    page = selectors.board_page_for(project=project, after=after, filters=filters, fields=own_fields)
     context = {"project": project, "membership": membership, "page": page, "frames": page.frames,
                "filters": filters, "later": after is not None,
                "totals": selectors.board_totals(project=project) if after is None else None}
-    return render(request, STORYBOARD + ("#board-page" if after is not None else "#board-frames"), context)
+    response = render(request, STORYBOARD + ("#board-page" if after is not None else "#board-frames"), context)
+    if request.htmx.trigger == "board-filter":  # the filter form: the address says what the board shows
+        replace_url(response, board_url(project) + (f"?{filters.query}" if filters.query else ""))
+    return response
 
 
 @login_required
@@ -186,8 +201,9 @@ def scene_order(request, pk):
         if message:
             messages.error(request, message)
         return redirect("projects:project_detail", pk=project.pk)
-    context = board_context(request, project, membership, board_message=message,
-                            filters=selectors.BoardFilter.from_query(request.POST))
+    filters, own_fields = board_filter(project, request.POST)
+    context = board_context(request, project, membership, board_message=message, filters=filters,
+                            own_fields=own_fields)
     return render(request, STORYBOARD + "#order-response", context, status=status)
 
 
@@ -199,7 +215,7 @@ def scene_bulk(request, pk):
     require(membership, "edit")
     action, ids = request.POST.get("action"), request.POST.getlist("scene")
     if request.POST.get("all"):  # "Select all N scenes": the server's ids, loaded on the page or not
-        filters = selectors.BoardFilter.from_query(request.POST)
+        filters, _ = board_filter(project, request.POST)
         ids = [str(i) for i in selectors.board_scene_ids(project=project, filters=filters)]
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
@@ -214,13 +230,21 @@ def scene_bulk(request, pk):
             return redirect(board_url(project, undo=trash.scene_bulk_trash(project=project, scene_ids=ids,
                                                                             user=request.user)))
         messages.success(request, _bulk_apply(project, request.user, action, ids,
-                                              request.POST.get("position") or request.POST.get("to")))
+                                              request.POST.get("position") or request.POST.get("to"), request.POST))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("projects:project_detail", pk=project.pk)
 
 
-def _bulk_apply(project, user, action, ids, to) -> str:
+def _bulk_apply(project, user, action, ids, to, post=None) -> str:
+    if action == "field":  # one of the project's own fields, set (or cleared) on every selected scene
+        field = project.fields.filter(pk=parse_id((post or {}).get("field"))).first()
+        if field is None:
+            raise ValidationError(gettext("Choose one of this project's fields."))
+        changed = fields.scene_bulk_fields_set(project=project, user=user, scene_ids=ids, field=field,
+                                               value=post.get("value", ""))
+        return fields.bulk_message(field=field, changed=len(changed), value=fields.field_value_clean(
+            field, post.get("value", "")))
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
                  if str(s.pk) in ids]

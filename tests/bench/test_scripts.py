@@ -107,6 +107,16 @@ def test_live_prints_delivery_latency_and_idle_requests(bench_env):
                           rf"web CPU {NUMBER} % of a core$", output, re.M)) == 2, output
 
 
+def test_room_prints_presenter_to_follower_latency(bench_env):
+    output = run(bench_env, "room.py", "--followers", "2", "--events", "3", "--gap", "0.05", "--web-workers", "1")
+    for mode in (r"a table read every [\d.]+ s", "Redis pub/sub"):
+        printed(output, rf"^2 followers, 3 presenter events 0.05 s apart, 1 web processes, \w+, wake-ups by {mode}; "
+                        rf"load {NUMBER}$")
+    assert len(re.findall(r"^  presenter → follower over 2 followers × 3 events: p50 \d+ ms, p95 \d+ ms, "
+                          r"max \d+ ms, lost 0$", output, re.M)) == 2, output
+    assert len(re.findall(r"^  the presenter's request: p50 \d+ ms, p95 \d+ ms$", output, re.M)) == 2, output
+
+
 def test_pipeline_prints_the_finishing_stages_and_the_batch_through_a_real_worker(bench_env):
     output = run(bench_env, "pipeline.py", "--renders", "3", "--job-seconds", "1", "--warmup", "0",
                  "--typical-seconds", "1", "--finish-takes", "3", "--concurrency", "1")

@@ -121,6 +121,55 @@ VEO_EXTEND = {
     "safety_tolerance": (False, lambda v: v in ("1", "2", "3", "4", "5", "6")),
 }
 VEO_FAST_EXTEND = {**VEO_EXTEND, "resolution": (False, lambda v: v == "720p")}
+def _kling_shots(v) -> bool:
+    """KlingV3MultiPromptElement: {prompt (required), duration "1"–"15"}, at most 6 shots."""
+    return isinstance(v, list) and 1 <= len(v) <= 6 and all(
+        isinstance(e, dict) and set(e) <= {"prompt", "duration"} and isinstance(e.get("prompt"), str)
+        and e["prompt"] and e.get("duration", "5") in {str(s) for s in range(1, 16)} for e in v)
+
+
+def _kling_elements(v) -> bool:
+    """KlingV3ComboElementInput: an image set (frontal_image_url plus 1–3 reference_image_urls, "at least one
+    image is required") or a video (one per request), each with an optional voice_id."""
+    if not (isinstance(v, list) and v and all(isinstance(e, dict) for e in v)):
+        return False
+    if sum("video_url" in e for e in v) > 1:
+        return False
+    for e in v:
+        if set(e) - {"frontal_image_url", "reference_image_urls", "video_url", "voice_id"}:
+            return False
+        if "video_url" in e:
+            if not _is_video(e["video_url"]):
+                return False
+        elif not (_is_image(e.get("frontal_image_url")) and isinstance(e.get("reference_image_urls"), list)
+                  and 1 <= len(e["reference_image_urls"]) <= 3 and all(map(_is_image, e["reference_image_urls"]))):
+            return False
+    return True
+
+
+def _kling_prompt(v) -> bool:
+    return isinstance(v, str) and 0 < len(v) <= 2500
+
+
+# fal-ai/kling-video/v3/{pro,standard}/text-to-video, fal-js KlingVideoV3ProTextToVideoInput and
+# KlingVideoV3StandardTextToVideoInput (both KlingVideoV34kTextToVideoInput; fal-js 381105e, libs/client/src/types/
+# endpoints.ts): "either prompt or multi_prompt must be provided, but not both"; no image, no elements. The
+# prompts' 2,500-character limit is fal's published OpenAPI schema's (maxLength), which the client types omit.
+KLING3_TEXT = {
+    "prompt": (False, _kling_prompt),
+    "multi_prompt": (False, _kling_shots),
+    "shot_type": (False, lambda v: v in ("customize", "intelligent")),
+    "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
+    "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
+    "negative_prompt": (False, lambda v: isinstance(v, str) and len(v) <= 2500),
+    "generate_audio": (False, lambda v: type(v) is bool),
+    "cfg_scale": (False, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1),
+}
+# …/image-to-video (KlingVideoV34kImageToVideoInput): start_image_url required, end_image_url the frame to end
+# on, elements the reusable characters; no aspect_ratio (the start image decides it).
+KLING3_IMAGE = {**{k: v for k, v in KLING3_TEXT.items() if k != "aspect_ratio"},
+                "start_image_url": (True, _is_image), "end_image_url": (False, _is_image),
+                "elements": (False, _kling_elements)}
 MODELS = {  # endpoint id -> input name -> (required, check)
     "fal-ai/veo3.1": VEO,
     "fal-ai/veo3.1/fast": VEO,
@@ -137,20 +186,10 @@ MODELS = {  # endpoint id -> input name -> (required, check)
         "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")),
         "seed": (False, lambda v: type(v) is int),
     },
-    # fal-js KlingVideoV3ProTextToVideoInput: "either prompt or multi_prompt must be provided, but not both";
-    # multi_prompt shots are {prompt, duration "1"–"15"} (KlingV3MultiPromptElement).
-    "fal-ai/kling-video/v3/pro/text-to-video": {
-        "prompt": (False, lambda v: isinstance(v, str) and v),
-        "multi_prompt": (False, lambda v: isinstance(v, list) and 1 <= len(v) <= 6 and all(
-            isinstance(e, dict) and set(e) <= {"prompt", "duration"} and isinstance(e.get("prompt"), str)
-            and e["prompt"] and e.get("duration", "5") in {str(s) for s in range(1, 16)} for e in v)),
-        "shot_type": (False, lambda v: v in ("customize", "intelligent")),
-        "duration": (False, lambda v: v in {str(s) for s in range(3, 16)}),
-        "aspect_ratio": (False, lambda v: v in ("16:9", "9:16", "1:1")),
-        "negative_prompt": (False, lambda v: isinstance(v, str)),
-        "generate_audio": (False, lambda v: type(v) is bool),
-        "cfg_scale": (False, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)),
-    },
+    "fal-ai/kling-video/v3/pro/text-to-video": KLING3_TEXT,
+    "fal-ai/kling-video/v3/standard/text-to-video": KLING3_TEXT,
+    "fal-ai/kling-video/v3/pro/image-to-video": KLING3_IMAGE,
+    "fal-ai/kling-video/v3/standard/image-to-video": KLING3_IMAGE,
     # fal-js TextToVideoInput (wan/v2.6/text-to-video): the prompt at most 1,500 characters; several shots timed
     # in it ("Shot 1 [0-3s] …") when multi_shots, which works only with prompt expansion on.
     "wan/v2.6/text-to-video": {
@@ -242,7 +281,7 @@ PUBLISHED = {
         "seed": ({"type": "integer"}, False)}),
     # Either prompt or multi_prompt (fal-js KlingVideoV3ProTextToVideoInput): neither is required on its own.
     "fal-ai/kling-video/v3/pro/text-to-video": ("Kling Video v3 Pro", "text-to-video", "KlingVideoV3ProTextToVideo", {
-        "prompt": (STRING, False),
+        "prompt": ({"type": "string", "maxLength": 2500}, False),
         "duration": ({"type": "string", "enum": [str(s) for s in range(3, 16)], "default": "5"}, False),
         "aspect_ratio": ({"type": "string", "enum": ["16:9", "9:16", "1:1"], "default": "16:9"}, False),
         "negative_prompt": (STRING, False),
@@ -265,10 +304,14 @@ PUBLISHED = {
         "audio_url": (STRING, False),
         "seed": ({"type": "integer"}, False)}),
 }
+PUBLISHED["fal-ai/kling-video/v3/standard/text-to-video"] = (
+    "Kling Video v3 Standard", "text-to-video", "KlingVideoV3StandardTextToVideo",
+    dict(PUBLISHED["fal-ai/kling-video/v3/pro/text-to-video"][3]))
 # fal's price list (US$ per unit), per endpoint.
 PRICES = {"fal-ai/veo3.1": (0.4, "second"), "fal-ai/veo3.1/fast": (0.15, "second"),
           "bytedance/seedance-2.0/text-to-video": (0.3, "second"),
-          "fal-ai/kling-video/v3/pro/text-to-video": (0.112, "second")}
+          "fal-ai/kling-video/v3/pro/text-to-video": (0.112, "second"),
+          "fal-ai/kling-video/v3/standard/text-to-video": (0.084, "second")}
 SEARCH_PAGE_WITH_SCHEMAS = 2  # "the actual maximum depends on … expansion": small pages when schemas come along
 
 

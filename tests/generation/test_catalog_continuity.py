@@ -45,7 +45,7 @@ def fal(team, owner):
     ("vertex", "veo-3.1-fast-generate-001", dict(end_frame=True, extend_seconds=[], reference_images=3)),
     ("replicate", "google/veo-3.1", dict(end_frame=True, reference_images=3, extend_seconds=[])),
     ("fal", "fal-ai/veo3.1/fast", dict(end_frame=True, extend_seconds=[7], extend_returns="whole")),
-    ("fal", "fal-ai/kling-video/v3/pro/text-to-video", dict(end_frame=False, shot_timing="exact", shots_max=6,
+    ("fal", "fal-ai/kling-video/v3/pro/text-to-video", dict(end_frame=True, shot_timing="exact", shots_max=6,
                                                             shots_seconds_min=3, shots_seconds_max=15,
                                                             shot_min_seconds=1)),
     ("fal", "bytedance/seedance-2.0/text-to-video", dict(shot_timing="order", shots_max=None)),

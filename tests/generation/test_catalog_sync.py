@@ -48,7 +48,7 @@ from tests.fakes.fal_server import STRING, VEO_PUBLISHED
 TODAY = timezone.localdate()
 LITE, FAST = "fal-ai/veo3.1/lite", "fal-ai/veo3.1/fast"
 SEEDANCE, KLING = "bytedance/seedance-2.0/text-to-video", "fal-ai/kling-video/v3/pro/text-to-video"
-KLING_STANDARD = "fal-ai/kling-video/v3/standard/text-to-video"  # a Kling the adapter does not map by hand
+KLING_STANDARD = "fal-ai/kling-video/v3/turbo/standard/text-to-video"  # a Kling the adapter does not map by hand
 
 
 @pytest.fixture

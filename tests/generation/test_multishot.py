@@ -168,7 +168,7 @@ def test_the_plan_maps_each_scene_onto_the_take_and_costs_it_once(project, kling
 
     assert planned.bookable, planned.every_problem
     assert [(s.start, s.end) for s in planned.shots] == [(0, 2), (2, 3), (3, 4)]
-    assert planned.cost == Decimal("0.56")  # 4 s of Kling 3 Pro at $0.14, once
+    assert planned.cost == Decimal("0.672")  # 4 s of Kling 3.0 Pro with audio at $0.168, once
     assert planned.shares() == [Decimal("0.5"), Decimal("0.25"), Decimal("0.25")]
 
 
@@ -205,7 +205,7 @@ def test_it_refuses_a_shot_shorter_than_the_models_shortest(project, make_scene,
     CatalogModel.objects.filter(kind="fal", model_id=KLING).update(shot_min_seconds=2)
     scenes = [make_scene(title=t, duration=d, size="1920x1080") for t, d in (("A", 2), ("B", 1), ("C", 1))]
     problems = plan(project, fal, scenes, KLING).problems
-    assert any("scenes 2 (1 s) and 3 (1 s) are shorter than Kling 3 Pro (fal)'s shortest shot (2 s)" in p
+    assert any("scenes 2 (1 s) and 3 (1 s) are shorter than Kling 3.0 Pro (fal)'s shortest shot (2 s)" in p
                for p in problems), problems
 
 
@@ -213,7 +213,7 @@ def test_a_model_rendering_one_shot_per_request_is_refused_naming_those_that_ren
         project, kling_scenes, fal):
     problems = plan(project, fal, kling_scenes, "fal-ai/veo3.1").problems
     assert problems and "Veo 3.1 (fal) renders one shot per request" in problems[0]
-    assert "Kling 3 Pro (fal)" in problems[0] and "Previz animatic" in problems[0]
+    assert "Kling 3.0 Pro (fal)" in problems[0] and "Previz animatic" in problems[0]
 
 
 def test_a_later_scene_cannot_start_from_its_own_image_in_a_multi_shot_take(project, three, editor):
@@ -274,15 +274,15 @@ def test_the_cost_is_held_once_and_spend_attributes_it_to_the_scenes_by_length(
         project, kling_scenes, fal, book, team):
     group = book(kling_scenes, connection=fal, model_id=KLING)
 
-    assert Project.objects.get(pk=project.pk).render_spend == Decimal("0.56")
-    assert [p.cost for p in parts_of(group)] == [Decimal("0.56"), 0, 0]  # recorded once, on the lead
+    assert Project.objects.get(pk=project.pk).render_spend == Decimal("0.672")
+    assert [p.cost for p in parts_of(group)] == [Decimal("0.672"), 0, 0]  # recorded once, on the lead
     period = spend.month_period(timezone.localdate())
     seen = spend.spend_for(team=team, period=period)
-    assert seen.total == Decimal("0.56") and seen.takes == 3
+    assert seen.total == Decimal("0.672") and seen.takes == 3
     by_scene = {row["scene__title"]: row["total"] for row in seen.by_scene}
-    assert by_scene == {"Dawn": Decimal("0.28"), "Boats": Decimal("0.14"), "Gulls": Decimal("0.14")}
+    assert by_scene == {"Dawn": Decimal("0.336"), "Boats": Decimal("0.168"), "Gulls": Decimal("0.168")}
     rows = list(spend.spend_csv_rows(team=team, period=period))
-    assert [row[13] for row in rows[1:]] == ["0.2800", "0.1400", "0.1400"]  # recorded_usd, each its share
+    assert [row[13] for row in rows[1:]] == ["0.3360", "0.1680", "0.1680"]  # recorded_usd, each its share
 
 
 def test_a_take_over_the_budget_is_refused_before_any_provider_sees_it(project, kling_scenes, fal, fal_server, book):
@@ -291,7 +291,7 @@ def test_a_take_over_the_budget_is_refused_before_any_provider_sees_it(project, 
 
     with pytest.raises(ValidationError) as refused:
         book(kling_scenes, connection=fal, model_id=KLING)
-    assert "this costs $0.56" in " ".join(refused.value.messages)
+    assert "this costs $0.67" in " ".join(refused.value.messages)
     assert fal_server.accepted == 0 and not Render.objects.exists()
 
 
@@ -302,7 +302,7 @@ def test_a_moderated_group_fails_every_part_and_keeps_its_one_cost(project, klin
     parts = parts_of(group)
     assert [p.status for p in parts] == [Status.FAILED] * 3
     assert all(p.error_message.startswith("Refused by the provider's moderation") for p in parts)
-    assert Project.objects.get(pk=project.pk).render_spend == Decimal("0.56")  # fal bills refused jobs: kept once
+    assert Project.objects.get(pk=project.pk).render_spend == Decimal("0.672")  # fal bills refused jobs: kept once
     assert [p.cost_given_back for p in parts] == [False] * 3
 
 

@@ -457,3 +457,15 @@ def test_studios_on_two_databases_of_one_redis_server_wake_only_their_own_reader
 
     assert published == subscribed  # each studio's reader hears its own studio …
     assert published[0][1] != published[1][1]  # … and only its own
+
+
+def test_a_change_made_in_this_process_wakes_its_reader_at_once(settings, project, django_capture_on_commit_callbacks):
+    """Without Redis the other processes read the table every LIVE_POLL_SECONDS; this one reads at once."""
+    from projects.live.hub import hub
+
+    settings.LIVE_REDIS_URL = ""
+    reader = hub()
+    reader._nudge.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        live_publish(kind=ChangeKind.SCENE_EDITED, project=project)
+    assert reader._nudge.is_set()

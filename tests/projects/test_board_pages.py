@@ -4,10 +4,12 @@ scrolls, and filtering, dragging and "Select all" reach every scene, loaded on t
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from generation.models import Render, Status
-from projects.models import Character, Scene
+from projects.models import Character, FieldKind, Scene
+from projects.storyboard import fields
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -162,3 +164,78 @@ def test_another_teams_user_gets_no_page_of_frames(client_for, outsider, project
     client = client_for(outsider)
     assert client.get(reverse("projects:board_page", args=[project.pk]) + "?after=2", **HX).status_code == 404
     assert client.get(reverse("projects:board_page", args=[project.pk]) + "?q=pier").status_code == 404
+
+
+# --- The project's own fields in the same filter -------------------------------------------------------
+
+
+@pytest.fixture
+def fielded(project, owner, board):
+    """Scenes 5, 7, 8, 9 and 10 are Wide (all beyond the first page of three); values of every kind of field."""
+    shot = fields.field_create(project=project, user=owner, name="Shot type", kind=FieldKind.CHOICE,
+                               choices="Wide\nClose-up")
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind=FieldKind.TEXT)
+    focal = fields.field_create(project=project, user=owner, name="Focal length", kind=FieldKind.NUMBER)
+    mood = fields.field_create(project=project, user=owner, name="Mood", kind=FieldKind.TAGS)
+    for n in (4, 6, 7, 8, 9):
+        Scene.objects.filter(pk=board[n].pk).update(field_values={shot.key: "Wide"})
+    Scene.objects.filter(pk=board[1].pk).update(field_values={shot.key: "Close-up", lens.key: "35mm",
+                                                              focal.key: "350", mood.key: ["Rainy"]})
+    Scene.objects.filter(pk=board[8].pk).update(field_values={shot.key: "Wide", lens.key: "85mm Macro",
+                                                              focal.key: "35", mood.key: ["Night", "Rain"]})
+    return board
+
+
+def test_a_field_filter_finds_matching_scenes_beyond_the_first_page_and_pages_them(client_for, editor, project,
+                                                                                    fielded):
+    client = client_for(editor)
+    html = client.get(reverse("projects:project_detail", args=[project.pk]), {"shot_type": "wide"}).content.decode()
+    assert titles(html) == ["Scene 5", "Scene 7", "Scene 8"]
+    assert "5 of 10 scenes shown" in html and "Select all 5 matching scenes" in html
+    assert "shot_type=wide" in more_url(html)
+    assert titles(client.get(more_url(html), **HX).content.decode()) == ["Scene 9", "Scene 10"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ({"lens": "macro"}, ["Scene 9"]),  # text: part of the value, case aside
+    ({"focal_length": "35"}, ["Scene 9"]),  # a number: the whole value (not 350)
+    ({"mood": "rain"}, ["Scene 9"]),  # tags: any one tag, whole (not "Rainy")
+    ({"mood": "rai"}, []),
+    ({"shot_type": "Wide", "q": "lighthouse"}, ["Scene 7"]),  # with the words, on the server
+    ({"shot_type": "Wide", "status": "rendering"}, ["Scene 8"]),
+    ({"shot_type": "Close-up", "cast": "maya"}, ["Scene 2"]),  # a cast that is not an id is left out
+])
+def test_field_filters_join_the_words_status_and_cast(client_for, editor, project, fielded, query, expected):
+    html = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), query, **HX).content.decode()
+    assert titles(html) == expected
+
+
+def test_select_all_with_a_field_filter_reaches_the_scenes_not_loaded(client_for, editor, project, fielded):
+    response = client_for(editor).post(reverse("projects:scene_bulk", args=[project.pk]),
+                                       {"action": "move", "all": "1", "shot_type": "Wide", "to": "top"})
+    assert response.status_code == 302
+    assert list(project.scenes.order_by("position").values_list("title", flat=True))[:5] == \
+        ["Scene 5", "Scene 7", "Scene 8", "Scene 9", "Scene 10"]
+
+
+def test_the_filter_form_puts_the_field_filter_in_the_address(client_for, editor, project, fielded):
+    response = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), {"shot_type": "Wide"},
+                                      HTTP_HX_TRIGGER="board-filter", **HX)
+    assert response["HX-Replace-Url"] == reverse("projects:project_detail", args=[project.pk]) + "?shot_type=Wide"
+
+
+def test_select_all_with_a_nul_in_the_posted_filter_is_no_500(client_for, editor, project, fielded):
+    # A query string with NUL is refused before any view; a form's POST is not, and PostgreSQL refuses NUL.
+    response = client_for(editor).post(reverse("projects:scene_bulk", args=[project.pk]),
+                                       {"action": "move", "all": "1", "q": "pier\x00", "shot_type": "Wide\x00",
+                                        "to": "top"})
+    assert response.status_code == 302
+    assert list(project.scenes.order_by("position").values_list("title", flat=True))[:4] == \
+        ["Scene 5", "Scene 8", "Scene 9", "Scene 10"]
+
+
+@pytest.mark.parametrize("name", ["Status", "Cast", "After", "All"])
+def test_a_field_cannot_take_the_name_of_the_boards_own_filter(project, owner, name):
+    with pytest.raises(ValidationError, match="the board's filter needs the name"):
+        fields.field_create(project=project, user=owner, name=name, kind=FieldKind.TEXT)
+    assert not project.fields.exists()

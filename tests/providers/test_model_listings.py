@@ -60,7 +60,7 @@ def test_it_reads_a_new_fal_endpoint_from_its_schema_with_fals_price(fal_server,
 
 
 def test_it_pages_through_fals_search_and_finds_a_known_endpoint_outside_its_category(fal_server, fal):
-    publish_lite(fal_server)  # six text-to-video endpoints: three pages of two with their schemas
+    publish_lite(fal_server)  # seven text-to-video endpoints: four pages of two with their schemas
 
     listing = by_id(fal.list_models(known=("fal-ai/veo3.1", "fal-ai/veo3.1/image-to-video", "fal-ai/gone")))
 
@@ -72,7 +72,7 @@ def test_it_pages_through_fals_search_and_finds_a_known_endpoint_outside_its_cat
     assert "fal-ai/gone" not in listing  # fal no longer has it
     assert [v for n, v in fal_server.seen("GET", "/v1/models/pricing")[0].query_items] == [
         "fal-ai/veo3.1/fast", "bytedance/seedance-2.0/text-to-video", "fal-ai/kling-video/v3/pro/text-to-video",
-        "wan/v2.6/text-to-video", LITE]
+        "wan/v2.6/text-to-video", "fal-ai/kling-video/v3/standard/text-to-video", LITE]
 
 
 def test_a_known_fal_endpoint_says_its_lengths_sizes_and_shots_but_not_how_the_studio_sends_it(fal_server, fal):
@@ -128,7 +128,7 @@ def test_a_new_fal_endpoint_is_booked_as_its_schema_says(fal_server, fal):
     assert fal_server.accepted == 1 and job.split(" ")[0] in fal_server.jobs
 
 
-KLING_STANDARD = "fal-ai/kling-video/v3/standard/text-to-video"
+KLING_STANDARD = "fal-ai/kling-video/v3/turbo/standard/text-to-video"
 SHOTS = (Shot(prompt="Dawn on the quay.", seconds=2, start=0, scene_number=1),
          Shot(prompt="Boats leave.", seconds=1, start=2, scene_number=2),
          Shot(prompt="Gulls rise.", seconds=1, start=3, scene_number=3))

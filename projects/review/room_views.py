@@ -1,0 +1,100 @@
+"""A review room's pages: open one on a take, the room (the take's review page, following the presenter),
+the presenter's player events, taking the lead, ending it."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from projects.access import get_room_for, get_take_for
+from projects.htmx import wants_fragment
+from projects.inputs import parse_id
+from projects.review import rooms
+from projects.review.views import REVIEW, _page_context
+
+
+@login_required
+@require_POST
+def room_open(request, pk):
+    take, membership = get_take_for(request.user, pk)
+    if take.is_withheld_from(request.user) or not membership.can_comment:
+        raise PermissionDenied("Viewers can join a room, not open one.")
+    try:
+        room = rooms.room_open(take=take, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("projects:take_review", pk=take.pk)
+    return redirect("projects:review_room", pk=room.pk)
+
+
+@login_required
+def review_room(request, pk):
+    room, membership = get_room_for(request.user, pk)
+    if not room.is_open:
+        messages.info(request, _("This review room has ended."))
+        return redirect("projects:take_review", pk=room.take_id)
+    return render(request, REVIEW, _page_context(request, room.take, membership, **rooms.room_page_context(room)))
+
+
+@login_required
+@require_POST
+def room_state(request, pk):
+    """The presenter's player moved: 204 (applied, or a stale event ignored, said in X-Room-Stale)."""
+    room, _membership = get_room_for(request.user, pk)
+    try:
+        moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
+                                  position=request.POST.get("position"), playing=request.POST.get("playing"))
+    except ValidationError as exc:
+        return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
+    except PermissionDenied as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    except rooms.RoomThrottled:
+        return HttpResponse(_("Too many player events: slow down."), status=429, headers={"Retry-After": "1"})
+    response = HttpResponse(status=204)
+    if not moved:
+        response["X-Room-Stale"] = "1"
+    return response
+
+
+@login_required
+@require_POST
+def room_lead(request, pk):
+    room, _membership = get_room_for(request.user, pk)
+    try:
+        room = rooms.room_take_lead(room=room, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("projects:take_review", pk=room.take_id)
+    if wants_fragment(request):
+        return render(request, REVIEW + "#room-state", {**rooms.room_page_context(room), "oob": True})
+    return redirect("projects:review_room", pk=room.pk)
+
+
+@login_required
+@require_POST
+def room_close(request, pk):
+    room, _membership = get_room_for(request.user, pk)
+    rooms.room_close(room=room, user=request.user)
+    return redirect("projects:take_review", pk=room.take_id)
+
+
+@login_required
+@require_POST
+def room_take(request, pk):
+    """The presenter shows another take: everyone's page in the room moves to it (static/studio/room.js)."""
+    room, _membership = get_room_for(request.user, pk)
+    take_id = parse_id(request.POST.get("take") or "")
+    if take_id is None:
+        messages.error(request, _("Choose a take to show."))
+        return redirect("projects:review_room", pk=room.pk)
+    take, _membership = get_take_for(request.user, take_id)
+    try:
+        rooms.room_switch_take(room=room, user=request.user, take=take)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    return redirect("projects:review_room", pk=room.pk)

@@ -1,0 +1,160 @@
+"""Review rooms: one presenter's player, followed by everyone in the room over the project's live channel.
+
+The room's state (presenter, position, playing, when) is kept here, on the server: a late joiner starts at the
+moment everyone else is at. The presenter's page numbers its events (`seq`); an event numbered at or below the
+room's is stale (sent before one already applied) and changes nothing, so a retried or reordered request never
+moves the room back. Each applied change is one live change (ROOM_CHANGED) carrying the state itself: every
+page in the room is drawn the same bytes, and of several changes read together only the last is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from projects.live import ChangeKind, live_publish
+from projects.models import ReviewRoom
+from projects.throttle import rate_allow, throttle_key
+
+# A presenter scrubbing sends a few events a second (room.js sends at most ten); past this they are refused.
+EVENTS_PER_SECOND = 20
+MAX_SEQ = 2**31 - 1
+
+
+class RoomThrottled(Exception):
+    """Too many presenter events this second: the page sends its latest state again a moment later."""
+
+
+def room_state(room: ReviewRoom) -> dict:
+    """What every page in the room is told: JSON-ready, the same for every page."""
+    return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
+            "playing": room.playing, "updated_at": int(room.updated_at.timestamp() * 1000),
+            "presenter": room.presenter_id or 0}
+
+
+def room_open(*, take, user) -> ReviewRoom:
+    """The open room on `take` (a second click, or a teammate's, joins it), or a new one presented by `user`."""
+    if not take.is_watchable:
+        raise ValidationError(_("Only a finished take can be reviewed in a room."))
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().filter(take=take, closed_at__isnull=True).first()
+        if room is None:
+            room = ReviewRoom.objects.create(project=take.scene.project, take=take, opened_by=user, presenter=user)
+            _publish(room, user)
+    return room
+
+
+def room_update(*, room: ReviewRoom, user, seq, position, playing) -> bool:
+    """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
+
+    PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a bad value."""
+    seq, position, playing = _clean_event(room, seq, position, playing)
+    if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
+        raise RoomThrottled()
+    now = timezone.now()
+    with transaction.atomic():
+        # One conditional update: the presenter's, newer than the room's, on an open room.
+        moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
+            seq=seq, position=position, playing=playing, updated_at=now)
+        if not moved:
+            room.refresh_from_db()
+            if room.presenter_id != user.pk or not room.is_open:
+                raise PermissionDenied(_("Someone else leads the room now."))
+            return False
+        room.seq, room.position, room.playing, room.updated_at = seq, position, playing, now
+        _publish(room, user)
+    return True
+
+
+def room_take_lead(*, room: ReviewRoom, user) -> ReviewRoom:
+    """`user` presents from the moment the room is at; the former presenter's events still on their way are stale."""
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().select_related("take").get(pk=room.pk)
+        if not room.is_open:
+            raise ValidationError(_("This room has ended."))
+        if room.presenter_id != user.pk:
+            now = timezone.now()
+            room.position, room.updated_at = room.shared_time(now), now
+            room.presenter, room.seq = user, min(room.seq + 1, MAX_SEQ)
+            room.save(update_fields=["presenter", "seq", "position", "updated_at"])
+            _publish(room, user)
+    return room
+
+
+def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
+    """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
+    if take.scene.project_id != room.project_id or not take.is_watchable:
+        raise ValidationError(_("Only a finished take of this project can be shown in the room."))
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().get(pk=room.pk)
+        if room.presenter_id != user.pk or not room.is_open:
+            raise PermissionDenied(_("Someone else leads the room now."))
+        if room.take_id != take.pk:
+            room.take, room.position, room.playing, room.updated_at = take, 0.0, False, timezone.now()
+            room.seq = min(room.seq + 1, MAX_SEQ)
+            room.save(update_fields=["take", "position", "playing", "updated_at", "seq"])
+            _publish(room, user)
+    return room
+
+
+def room_close(*, room: ReviewRoom, user) -> None:
+    """End the room: its pages say so, and its takes stay as they are."""
+    if ReviewRoom.objects.filter(pk=room.pk, closed_at__isnull=True).update(closed_at=timezone.now()):
+        room.refresh_from_db()
+        _publish(room, user)
+
+
+def room_moment(*, take, room_id) -> float | None:
+    """The room's shared moment, for a comment made in room `room_id` on `take` (None: no such open room on it)."""
+    room = ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, closed_at__isnull=True).first()
+    return room.shared_time() if room is not None else None
+
+
+def _clean_event(room: ReviewRoom, seq, position, playing) -> tuple[int, float, bool]:
+    try:
+        seq = int(str(seq).strip())
+        position = float(str(position).strip())
+    except (TypeError, ValueError):
+        raise ValidationError(_("The player's state could not be read.")) from None
+    if not 0 < seq <= MAX_SEQ:
+        raise ValidationError(_("The player's state could not be read."))
+    if not math.isfinite(position) or position < 0:
+        raise ValidationError(_("A moment of the take is a number of seconds from its start."))
+    length = room.take.duration_seconds
+    if length:
+        position = min(position, length)  # the end of the take, as a player at its end reports it
+    if str(playing).strip().lower() not in {"0", "1", "true", "false"}:
+        raise ValidationError(_("The player's state could not be read."))
+    return seq, round(position, 3), str(playing).strip().lower() in {"1", "true"}
+
+
+def _publish(room: ReviewRoom, user) -> None:
+    # The presenter's name rides along: the room's pages are drawn from the change alone (guests' without it).
+    name = room.presenter.get_username() if room.presenter_id else ""
+    live_publish(kind=ChangeKind.ROOM_CHANGED, project=room.project, take_id=room.take_id, object_id=room.pk,
+                 actor=user, data={**room_state(room), "closed": not room.is_open, "presenter_name": name})
+
+
+def room_context(state: dict, *, presenter_name: str = "") -> dict:
+    """What the room's state region shows, from a state (room_state's, or a live change's data): the same for every
+    page in the room; each page tells by the presenter's id whether it presents (static/studio/room.js)."""
+    state = {key: value for key, value in state.items() if key != "presenter_name"}  # shown in words, or not at all
+    return {"room_id": int(state["room"]), "room_state": json.dumps(state), "room_closed": bool(state.get("closed")),
+            "presenter_name": presenter_name}
+
+
+def room_page_context(room: ReviewRoom) -> dict:
+    """The room's page: with the server's clock, against which a follower's page reckons how far a playing room got."""
+    return {"room": room, "server_now_ms": int(time.time() * 1000), **room_context({**room_state(room), "closed": not room.is_open},
+                                         presenter_name=room.presenter.get_username() if room.presenter else "")}
+
+
+def rooms_open_on(takes) -> dict[int, ReviewRoom]:
+    """The open room on each of these takes that has one, by take id: a page offers to join it."""
+    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), closed_at__isnull=True)}

@@ -1,0 +1,119 @@
+/* A review room (projects/review/rooms.py): everyone's player follows the presenter's.
+ *
+ * The room's state (presenter, position, playing, when) arrives in one region, #room-state-<id>: drawn in the
+ * page for a late joiner, then redrawn by the project's live channel (live.js) whenever the presenter's player
+ * moves. A follower's page moves its player there; the presenter's page sends each play, pause, seek, frame step
+ * and change of speed as a numbered event (a stale one is ignored by the server), at most ten a second.
+ */
+(function () {
+  "use strict";
+
+  var SEND_GAP_MS = 100;     // at most ten events a second; the last one always goes
+  var DRIFT_SECONDS = 0.25;  // a follower that plays along is only moved when it drifts further than this
+
+  var bar = document.querySelector("[data-room]");
+  var video = document.querySelector("[data-review-video]");
+  if (!bar || !video) return;
+
+  var me = (document.getElementById("live") || { dataset: {} }).dataset.me || "";
+  var seq = 0, state = null, applied = "", lastSent = 0, timer = null, ended = false;
+  // The server's clock against this browser's: how long a playing room has played since its state was taken.
+  var offset = (parseFloat(bar.dataset.serverNow) || Date.now()) - Date.now();
+
+  function region() { return document.querySelector("[data-room-state]"); }
+  function presenting() { return !!state && !ended && me !== "" && String(state.presenter) === me; }
+
+  function csrfHeaders() {
+    var headers = { "Content-Type": "application/x-www-form-urlencoded" };
+    var csrf = (document.body.getAttribute("hx-headers") || "").match(/"X-CSRFToken":\s*"([^"]+)"/);
+    var input = document.querySelector("[name=csrfmiddlewaretoken]");
+    if (csrf) headers["X-CSRFToken"] = csrf[1];
+    else if (input) headers["X-CSRFToken"] = input.value;
+    return headers;
+  }
+
+  // --- the presenter: each move of the player, numbered ---------------------------------------
+  function send() {
+    timer = null;
+    if (!presenting()) return;
+    lastSent = Date.now();
+    seq += 1;
+    var body = new URLSearchParams({ seq: String(seq), position: String(video.currentTime),
+                                     playing: video.paused ? "0" : "1" });
+    fetch(bar.dataset.stateUrl, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" })
+      .then(function (response) {
+        if (response.status === 429) schedule(1000);  // too many: the latest state goes again in a second
+      }).catch(function () { schedule(1000); });
+  }
+
+  function schedule(wait) {
+    if (timer !== null) return;
+    var left = wait != null ? wait : Math.max(0, SEND_GAP_MS - (Date.now() - lastSent));
+    timer = window.setTimeout(send, left);
+  }
+
+  ["play", "pause", "seeked", "ratechange"].forEach(function (name) {
+    video.addEventListener(name, function () { if (presenting()) schedule(); });
+  });
+
+  // --- a follower: go where the room is -----------------------------------------------------
+  function target(s) {
+    var t = s.position;
+    if (s.playing) t += Math.max(0, (Date.now() + offset - s.updated_at) / 1000);
+    var length = video.duration;
+    return isFinite(length) && length > 0 ? Math.min(t, length) : t;
+  }
+
+  function follow(s) {
+    if (video.readyState < 1) {
+      video.addEventListener("loadedmetadata", function () { if (state === s) follow(s); }, { once: true });
+      return;
+    }
+    var t = target(s);
+    if (s.playing) {
+      if (Math.abs(video.currentTime - t) > DRIFT_SECONDS) video.currentTime = t;
+      if (video.paused) {
+        var started = video.play();
+        // A browser that plays nothing unasked plays muted: the follower turns the sound on with the player's own control.
+        if (started && started.catch) started.catch(function () { video.muted = true; video.play().catch(function () {}); });
+      }
+    } else {
+      if (!video.paused) video.pause();
+      if (Math.abs(video.currentTime - t) > 0.001) video.currentTime = t;
+    }
+  }
+
+  function show() {
+    var el = region();
+    if (!el) return;
+    var mine = presenting();
+    el.querySelectorAll("[data-room-me]").forEach(function (n) { n.hidden = !mine; });
+    el.querySelectorAll("[data-room-other]").forEach(function (n) { n.hidden = mine; });
+    document.querySelectorAll("[data-room-lead]").forEach(function (f) { f.hidden = mine || ended; });
+    document.querySelectorAll("[data-room-presenter-only]").forEach(function (f) { f.hidden = !mine; });
+  }
+
+  function read() {
+    var el = region();
+    if (!el) return;
+    var s;
+    try { s = JSON.parse(el.dataset.roomState || "null"); } catch (e) { return; }
+    if (!s) return;
+    var key = [s.seq, s.presenter, s.updated_at, s.closed].join(":");
+    if (key === applied) return;
+    applied = key;
+    state = s;
+    ended = !!s.closed;
+    if (String(s.take) !== bar.dataset.roomTake && !ended) {
+      window.location.reload();  // the presenter switched takes: the room's page shows the one it watches now
+      return;
+    }
+    seq = Math.max(seq, s.seq);  // a new presenter numbers on from the room's last event
+    show();
+    if (!presenting() && !ended) follow(s);
+  }
+
+  document.addEventListener("htmx:oobAfterSwap", read);
+  document.addEventListener("htmx:afterSwap", read);
+  read();
+})();
