@@ -8,7 +8,7 @@ a cast of 2 with consent, half the scenes approved, one take still rendering), t
 asks with Django's test Client, logged in as an editor:
 
 - the board page (`/projects/<pk>/`: its first page of frames), the next page of frames as the list's
-  scrolling asks for it, and the list filtered by status,
+  scrolling asks for it, and the list filtered by status and by one of the project's own fields,
 - the side panel of a scene with 5 takes as htmx asks for it, and loaded as a page,
 - "Render scenes" (every scene) and its plan partial, Play all (the cut), the exports page and the
   project's spend page.
@@ -91,6 +91,8 @@ def main() -> None:
                 "board": measure(client, reverse("projects:project_detail", args=[pk]), args.runs),
                 "next frames (htmx)": measure(client, frames + f"?after={min(size - 1, 23)}", args.runs, **hx),
                 "filter status (htmx)": measure(client, frames + "?status=approved", args.runs, **hx),
+                # A third of the scenes are Wide shots (tests/realistic.py fills the project's own fields).
+                "filter field (htmx)": measure(client, frames + "?shot_type=Wide", args.runs, **hx),
                 "panel (htmx)": measure(client, reverse("projects:scene_panel", args=[pk, scene]), args.runs,
                                         HTTP_HX_REQUEST="true"),
                 "panel page": measure(client, reverse("projects:scene_panel", args=[pk, scene]), args.runs),

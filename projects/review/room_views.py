@@ -13,7 +13,8 @@ from projects.access import get_room_for, get_take_for
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.review import rooms
-from projects.review.views import REVIEW, _page_context
+from projects.review.views import REVIEW
+from projects.selectors import take_review_page_for
 
 
 @login_required
@@ -36,17 +37,20 @@ def review_room(request, pk):
     if not room.is_open:
         messages.info(request, _("This review room has ended."))
         return redirect("projects:take_review", pk=room.take_id)
-    return render(request, REVIEW, _page_context(request, room.take, membership, **rooms.room_page_context(room)))
+    return render(request, REVIEW, take_review_page_for(take=room.take, membership=membership, user=request.user,
+                                                        **rooms.room_page_context(room)))
 
 
 @login_required
 @require_POST
 def room_state(request, pk):
-    """The presenter's player moved: 204 (applied, or a stale event ignored, said in X-Room-Stale)."""
+    """The presenter's player moved, or their drawing on the frame changed: 204 (applied, or a stale event ignored,
+    said in X-Room-Stale)."""
     room, _membership = get_room_for(request.user, pk)
     try:
         moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
-                                  position=request.POST.get("position"), playing=request.POST.get("playing"))
+                                  position=request.POST.get("position"), playing=request.POST.get("playing"),
+                                  drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
     except PermissionDenied as exc:

@@ -3,7 +3,8 @@
 The room's state (presenter, position, playing, when) is kept here, on the server: a late joiner starts at the
 moment everyone else is at. The presenter's page numbers its events (`seq`); an event numbered at or below the
 room's is stale (sent before one already applied) and changes nothing, so a retried or reordered request never
-moves the room back. Each applied change is one live change (ROOM_CHANGED) carrying the state itself: every
+moves the room back. The presenter's drawing over the paused frame is part of the state (checked as a comment's
+drawing is, and capped smaller: every page in the room is sent it with each move); playing on clears it. Each applied change is one live change (ROOM_CHANGED) carrying the state itself: every
 page in the room is drawn the same bytes, and of several changes read together only the last is drawn.
 """
 
@@ -20,11 +21,14 @@ from django.utils.translation import gettext as _
 
 from projects.live import ChangeKind, live_publish
 from projects.models import ReviewRoom
+from projects.review.drawing import drawing_clean
 from projects.throttle import rate_allow, throttle_key
 
 # A presenter scrubbing sends a few events a second (room.js sends at most ten); past this they are refused.
 EVENTS_PER_SECOND = 20
 MAX_SEQ = 2**31 - 1
+# Characters of a drawing shown to the room, as JSON: it rides along with every move while the frame is paused.
+MAX_DRAWING_JSON = 50_000
 
 
 class RoomThrottled(Exception):
@@ -34,7 +38,7 @@ class RoomThrottled(Exception):
 def room_state(room: ReviewRoom) -> dict:
     """What every page in the room is told: JSON-ready, the same for every page."""
     return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
-            "playing": room.playing, "updated_at": int(room.updated_at.timestamp() * 1000),
+            "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
             "presenter": room.presenter_id or 0}
 
 
@@ -50,24 +54,34 @@ def room_open(*, take, user) -> ReviewRoom:
     return room
 
 
-def room_update(*, room: ReviewRoom, user, seq, position, playing) -> bool:
+def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
-    PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a bad value."""
+    `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
+    Playing on clears it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
+    bad value (a drawing too large or malformed included)."""
     seq, position, playing = _clean_event(room, seq, position, playing)
+    shapes = None if drawing is None else _clean_drawing(drawing)
+    if playing:
+        shapes = []
     if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
         raise RoomThrottled()
     now = timezone.now()
     with transaction.atomic():
         # One conditional update: the presenter's, newer than the room's, on an open room.
+        changes = {"seq": seq, "position": position, "playing": playing, "updated_at": now}
+        if shapes is not None:
+            changes["drawing"] = shapes
         moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
-            seq=seq, position=position, playing=playing, updated_at=now)
+            **changes)
         if not moved:
             room.refresh_from_db()
             if room.presenter_id != user.pk or not room.is_open:
                 raise PermissionDenied(_("Someone else leads the room now."))
             return False
         room.seq, room.position, room.playing, room.updated_at = seq, position, playing, now
+        if shapes is not None:
+            room.drawing = shapes
         _publish(room, user)
     return True
 
@@ -97,8 +111,8 @@ def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
             raise PermissionDenied(_("Someone else leads the room now."))
         if room.take_id != take.pk:
             room.take, room.position, room.playing, room.updated_at = take, 0.0, False, timezone.now()
-            room.seq = min(room.seq + 1, MAX_SEQ)
-            room.save(update_fields=["take", "position", "playing", "updated_at", "seq"])
+            room.seq, room.drawing = min(room.seq + 1, MAX_SEQ), []
+            room.save(update_fields=["take", "position", "playing", "updated_at", "seq", "drawing"])
             _publish(room, user)
     return room
 
@@ -134,9 +148,16 @@ def _clean_event(room: ReviewRoom, seq, position, playing) -> tuple[int, float, 
     return seq, round(position, 3), str(playing).strip().lower() in {"1", "true"}
 
 
+def _clean_drawing(raw: str) -> list[dict]:
+    if len(raw) > MAX_DRAWING_JSON:
+        raise ValidationError(_("The drawing is too large to show to the room (%(size)s characters; at most "
+                                "%(max)s). Draw fewer or shorter lines.") % {"size": len(raw), "max": MAX_DRAWING_JSON})
+    return drawing_clean(raw)
+
+
 def _publish(room: ReviewRoom, user) -> None:
     # The presenter's name rides along: the room's pages are drawn from the change alone (guests' without it).
-    name = room.presenter.get_username() if room.presenter_id else ""
+    name = room.presenter.get_username() if room.presenter is not None else ""
     live_publish(kind=ChangeKind.ROOM_CHANGED, project=room.project, take_id=room.take_id, object_id=room.pk,
                  actor=user, data={**room_state(room), "closed": not room.is_open, "presenter_name": name})
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -25,6 +26,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Sum,
     TextField,
@@ -56,7 +58,6 @@ from projects.models import (
     StartFrom,
     UserPreference,
 )
-from projects.review import services as review
 from projects.selectors.continuity import continuity_panel_for
 from projects.selectors.fields import (
     FRAME_FIELDS,
@@ -66,6 +67,7 @@ from projects.selectors.fields import (
     project_fields,
     shown_values,
 )
+from projects.selectors.review import status_of
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -168,7 +170,7 @@ class Frame(_Drawn):
 
     @property
     def provenance_label(self) -> str:
-        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
+        return str(ProvenanceState(self.provenance_state).label) if self.provenance_state else ""
 
     @property
     def scene_id(self) -> int:
@@ -338,7 +340,7 @@ def _filtered(project: Project, filters: BoardFilter):
         words = Q()
         for word in filters.q.split()[:8]:
             words &= (Q(title__icontains=word) | Q(prompt__icontains=word) | Q(camera_notes__icontains=word)
-                      | Exists(DialogueLine.objects.filter(scene=OuterRef("pk"), text__icontains=word)))
+                      | Q(Exists(DialogueLine.objects.filter(scene=OuterRef("pk"), text__icontains=word))))
         scenes = scenes.filter(words)
     if filters.cast:
         scenes = scenes.filter(Exists(Scene.cast.through.objects.filter(scene_id=OuterRef("pk"),
@@ -422,6 +424,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
         or board_frame(project=project, scene_id=scene.pk)
+    if frame is None:  # not on the board (in the trash): no panel
+        raise Scene.DoesNotExist(f"Scene {scene.pk} is not on its project's board.")
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
              .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
@@ -481,7 +485,7 @@ def _changes_on(take):
     return ReviewDecision.objects.filter(take=take, decision=Decision.CHANGES_REQUESTED)
 
 
-def with_changes_requested(takes):
+def with_changes_requested(takes: QuerySet[Render]) -> QuerySet[Render]:
     """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
     return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
@@ -491,7 +495,8 @@ def mark_changes_requested(takes: list[Render]) -> list[Render]:
     asked = set(ReviewDecision.objects.filter(take__in=[t.pk for t in takes], decision=Decision.CHANGES_REQUESTED)
                 .values_list("take_id", flat=True))
     for take in takes:
-        take.changes_requested = take.pk in asked
+        # An attribute set on the fetched rows for take_state, which the model's type does not declare.
+        take.changes_requested = take.pk in asked  # type: ignore[attr-defined]
     return takes
 
 
@@ -547,7 +552,7 @@ def _frames(project: Project, scenes, *, whole: bool = True, own_fields: list | 
         scene.newest_take_at = scene_takes[0][6] if scene_takes else None
         scene.newest_take_status = scene_takes[0][2] if scene_takes else None
         scene.changes_at = changes.get(scene.pk)
-        scene.review_status = review.status_of(scene)
+        scene.review_status = status_of(scene)
         status, progress = _live_status(scene, scene_takes)
         label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress else "")
         shown = _shown_take(scene, scene_takes)
@@ -606,8 +611,9 @@ def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dic
     newest = next((t for t in takes if t[2] not in ENDED), None)
     if newest is None:
         return {}
-    changed = {}
+    changed: dict[str, bool] = {}
     if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        now: str | None
         if scene.start_take_id:
             now = source_key(scene.start_take_id, scene.start_frame)
         else:
@@ -685,7 +691,7 @@ def shown_take_id(approved_take_id: int | None, playable: list[int]) -> int | No
     return approved_take_id if approved_take_id in playable else next(iter(playable), None)
 
 
-def picture_urls(scenes: list[Scene]) -> dict[int, str]:
+def picture_urls(scenes: Sequence[Scene]) -> dict[int, str]:
     """scene id → the picture its frame shows (a take's poster, else its reference image), for scenes
     without their takes at hand (a project's card): one query, however many scenes."""
     playable: dict[int, list[int]] = {}

@@ -17,6 +17,9 @@
 
   var me = (document.getElementById("live") || { dataset: {} }).dataset.me || "";
   var seq = 0, state = null, applied = "", lastSent = 0, timer = null, ended = false;
+  // The presenter's drawing on the frame (player.js), and what the room was last sent of it: a paused player sends
+  // it when they differ (playing on clears it on the server, so pausing again shows it once more).
+  var drawing = "", drawingSent = "";
   // The server's clock against this browser's: how long a playing room has played since its state was taken.
   var offset = (parseFloat(bar.dataset.serverNow) || Date.now()) - Date.now();
 
@@ -40,10 +43,16 @@
     seq += 1;
     var body = new URLSearchParams({ seq: String(seq), position: String(video.currentTime),
                                      playing: video.paused ? "0" : "1" });
+    var before = drawingSent;
+    if (!video.paused) drawingSent = "";
+    else if (drawing !== drawingSent) { body.set("drawing", drawing); drawingSent = drawing; }
     fetch(bar.dataset.stateUrl, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" })
       .then(function (response) {
-        if (response.status === 429) schedule(1000);  // too many: the latest state goes again in a second
-      }).catch(function () { schedule(1000); });
+        if (response.status === 429) { drawingSent = before; schedule(1000); }  // the latest state goes again in a second
+        else if (response.status === 422) {
+          response.text().then(function (message) { say(message); });
+        } else if (response.ok) say("");
+      }).catch(function () { drawingSent = before; schedule(1000); });
   }
 
   function schedule(wait) {
@@ -55,6 +64,16 @@
   ["play", "pause", "seeked", "ratechange"].forEach(function (name) {
     video.addEventListener(name, function () { if (presenting()) schedule(); });
   });
+  document.addEventListener("drawingChanged", function (event) {
+    drawing = (event.detail && event.detail.drawing) || "";
+    if (presenting() && video.paused) schedule();
+  });
+
+  // A drawing the server refused (too large, say) is named in the room's bar; the next accepted one clears it.
+  function say(message) {
+    var out = bar.querySelector("[data-room-error]");
+    if (out) { out.textContent = message; out.hidden = !message; }
+  }
 
   // --- a follower: go where the room is -----------------------------------------------------
   function target(s) {
@@ -110,7 +129,11 @@
     }
     seq = Math.max(seq, s.seq);  // a new presenter numbers on from the room's last event
     show();
-    if (!presenting() && !ended) follow(s);
+    var mine = presenting();
+    if (mine) drawingSent = JSON.stringify(s.drawing || []) === "[]" ? "" : drawingSent;
+    else say("");
+    document.dispatchEvent(new CustomEvent("roomDrawing", { detail: { shapes: mine || ended ? [] : (s.drawing || []) } }));
+    if (!mine && !ended) follow(s);
   }
 
   document.addEventListener("htmx:oobAfterSwap", read);

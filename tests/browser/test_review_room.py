@@ -151,3 +151,53 @@ def test_the_presenter_switches_takes_and_the_room_moves_with_them(rita_and_eddi
     expect(rita.locator("h1")).to_contain_text(f"Take {second.number}")
     expect(eddie.locator("h1")).to_contain_text(f"Take {second.number}", timeout=LIVE)
     expect(eddie.get_by_test_id("room-presenter")).to_contain_text("Following rita's player.")
+
+
+def test_followers_see_the_presenters_drawing_until_she_clears_it_or_plays_on(rita_and_eddie, live_server, take):
+    rita, eddie = rita_and_eddie
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    wait_ready(rita)
+    eddie.goto(rita.url)
+    wait_ready(eddie)
+    rita.evaluate("document.querySelector('#review-player').currentTime = 1.5")
+    wait_paused_near(eddie, 1.5)
+
+    def draw_a_rectangle():
+        rita.get_by_test_id("draw-tool-rect").click()
+        rita.get_by_test_id("draw-layer").scroll_into_view_if_needed()
+        box = rita.get_by_test_id("draw-layer").bounding_box()
+        rita.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+        rita.mouse.down()
+        rita.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=4)
+        rita.mouse.up()
+
+    rita.get_by_test_id("draw-toggle").click()
+    draw_a_rectangle()
+    expect(rita.get_by_test_id("draw-count")).to_contain_text("1 shape")
+    layer = eddie.get_by_test_id("draw-layer")
+    expect(layer).to_have_attribute("data-shapes", "1", timeout=LIVE)
+    expect(layer).to_have_attribute("data-showing", "room")
+    # Eddie's page draws it in Rita's colour over his own frame.
+    assert eddie.evaluate("""() => { const c = document.querySelector('[data-draw-layer]');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 0; i < d.length; i += 4) if (d[i] > 200 && d[i + 1] < 90 && d[i + 3] > 0) return true;
+        return false; }""")
+
+    rita.get_by_test_id("draw-clear").click()
+    expect(layer).to_have_attribute("data-shapes", "0", timeout=LIVE)
+
+    # Drawn again, then Rita plays on: the drawing leaves Eddie's frame.
+    draw_a_rectangle()
+    expect(layer).to_have_attribute("data-shapes", "1", timeout=LIVE)
+    rita.get_by_test_id("draw-toggle").click()
+    rita.evaluate("document.querySelector('#review-player').play()")
+    expect(layer).to_have_attribute("data-shapes", "0", timeout=LIVE)
+
+    # A drawing the server refuses (too large for the room) is named in Rita's room bar; Eddie's frame stays clean.
+    rita.evaluate("document.querySelector('#review-player').pause()")
+    rita.evaluate("""() => document.querySelector('[data-review]').dispatchEvent(new CustomEvent('drawingChanged',
+        {bubbles: true, detail: {drawing: JSON.stringify([{kind: 'pen', color: '#e53935',
+                                                           points: Array(4000).fill([0.5, 0.5, 0.5])}])}}))""")
+    expect(rita.get_by_test_id("room-error")).to_contain_text("too large", timeout=LIVE)
+    expect(layer).to_have_attribute("data-shapes", "0")

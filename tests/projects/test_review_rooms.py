@@ -73,7 +73,7 @@ def test_the_presenters_move_is_kept_and_told_to_the_room_over_the_live_channel(
     assert (room.seq, room.position, room.playing) == (1, 1.25, True)
     change = ChangeEvent.objects.filter(kind=ChangeKind.ROOM_CHANGED).latest("id")
     assert change.data | {"updated_at": 0} == {"room": room.pk, "take": room.take_id, "seq": 1, "position": 1.25,
-                                               "playing": True, "presenter": reviewer.pk, "closed": False,
+                                               "playing": True, "drawing": [], "presenter": reviewer.pk, "closed": False,
                                                "presenter_name": "rita", "updated_at": 0}
 
 
@@ -336,3 +336,78 @@ def test_a_take_of_another_team_is_not_found(client_for, room, reviewer, outside
     assert response.status_code == 404
     room.refresh_from_db()
     assert room.take_id != their_take.pk
+
+
+# --- The presenter's drawing on the paused frame, shown to the room -------------------------------------------------
+
+ARROW = [{"kind": "arrow", "color": "#e53935", "points": [[0.1, 0.2], [0.5, 0.6]]}]
+
+
+def test_the_presenters_drawing_is_the_rooms_and_every_page_is_told_it(client_for, room, reviewer, editor):
+    response = move(client_for(reviewer), room, seq="1", position="1.5", drawing=json.dumps(ARROW))
+    assert response.status_code == 204
+    room.refresh_from_db()
+    assert room.drawing == ARROW
+    assert ChangeEvent.objects.filter(kind=ChangeKind.ROOM_CHANGED).latest("id").data["drawing"] == ARROW
+    # A late joiner sees it over the paused frame too.
+    assert page_state(client_for(editor).get(reverse("projects:review_room", args=[room.pk])))["drawing"] == ARROW
+
+
+def test_a_move_without_a_drawing_keeps_it_and_an_empty_one_clears_it(client_for, room, reviewer):
+    client = client_for(reviewer)
+    move(client, room, seq="1", position="1.5", drawing=json.dumps(ARROW))
+    move(client, room, seq="2", position="1.75")
+    room.refresh_from_db()
+    assert room.drawing == ARROW
+    move(client, room, seq="3", position="1.75", drawing="")
+    room.refresh_from_db()
+    assert room.drawing == []
+
+
+def test_playing_on_clears_the_drawing(client_for, room, reviewer):
+    client = client_for(reviewer)
+    move(client, room, seq="1", position="1.5", drawing=json.dumps(ARROW))
+    move(client, room, seq="2", position="1.5", playing="1", drawing=json.dumps(ARROW))
+    room.refresh_from_db()
+    assert room.drawing == [] and room.playing
+
+
+def test_switching_takes_clears_the_drawing(client_for, room, reviewer, scene, finished_take):
+    move(client_for(reviewer), room, seq="1", position="1.5", drawing=json.dumps(ARROW))
+    rooms.room_switch_take(room=room, user=reviewer, take=finished_take(scene))
+    room.refresh_from_db()
+    assert room.drawing == []
+
+
+def test_a_stale_drawing_changes_nothing(client_for, room, reviewer):
+    client = client_for(reviewer)
+    move(client, room, seq="5", position="1.5", drawing=json.dumps(ARROW))
+    response = move(client, room, seq="4", position="1.5", drawing="")
+    assert response.status_code == 204 and response["X-Room-Stale"] == "1"
+    room.refresh_from_db()
+    assert room.drawing == ARROW
+
+
+@pytest.mark.parametrize(("drawing", "says"), [
+    ("not json", "not valid JSON"),
+    (json.dumps([{"kind": "arrow", "color": "#123456", "points": [[0, 0], [1, 1]]}]), "outside the palette"),
+    (json.dumps([{"kind": "rect", "color": "#e53935", "points": [[0, 0], [2, 1]]}]), "outside the frame"),
+    (json.dumps({"kind": "pen"}), "list of shapes"),
+    (json.dumps([{"kind": "pen", "color": "#e53935", "points": [[0.5, 0.5, 0.5]] * 3000}]), "too large"),
+])
+def test_it_refuses_a_drawing_too_big_or_malformed_with_a_message_and_keeps_the_room_as_it_was(
+        client_for, room, reviewer, drawing, says):
+    client = client_for(reviewer)
+    move(client, room, seq="1", position="1.5", drawing=json.dumps(ARROW))
+    response = move(client, room, seq="2", position="2.0", drawing=drawing)
+    assert response.status_code == 422
+    assert says in response.content.decode()
+    room.refresh_from_db()
+    assert (room.seq, room.position, room.drawing) == (1, 1.5, ARROW)
+
+
+def test_only_the_presenter_draws_for_the_room(client_for, room, editor):
+    response = move(client_for(editor), room, seq="9", position="1.5", drawing=json.dumps(ARROW))
+    assert response.status_code == 409
+    room.refresh_from_db()
+    assert room.drawing == []
