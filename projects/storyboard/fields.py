@@ -41,7 +41,7 @@ from projects.storyboard.services import SceneConflict, project_touch, scene_ids
 # What an owner may paste as a choice list: well past 100 choices of 60 characters, far short of a flood.
 MAX_CHOICES_TEXT = MAX_CHOICES * (MAX_CHOICE + 2)
 # The board's own query parameters: a field whose filter would read as one of them is named otherwise.
-RESERVED_KEYS = {"view", "undo", "page", "q", "scene", "field", "value"}
+RESERVED_KEYS = {"view", "undo", "page", "q", "scene", "field", "value", "status", "cast", "after", "all"}
 
 
 class KeptField(TypedDict):
