@@ -15,7 +15,7 @@ asks with Django's test Client, logged in as an editor:
 
 For each it prints the queries, the median server CPU time of `--runs` requests (after one warm-up;
 `time.thread_time`: this thread only, robust to a busy box) and the HTML bytes; then the ratio of each
-figure at the largest size to the smallest. Targets (issue #29 §1): the board ≤ 300 KB and its CPU
+figure at the largest size to the smallest. Targets: the board ≤ 300 KB and its CPU
 1,000 ÷ 10 ≤ 2; Render scenes, Play all, exports and spend CPU 1,000 ÷ 10 ≤ 3. Asserts nothing.
 """
 
