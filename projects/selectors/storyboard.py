@@ -598,7 +598,7 @@ def _followed_by_position(project: Project, scenes: list[Scene], by_scene: dict,
         rows = list(Scene.objects.filter(project=project, position__in=wanted)
                     .values_list("pk", "position", "approved_take_id"))
         takes = {}
-        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])
+        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])  # type: ignore[misc]  # django-stubs loses with_watchable's annotation
                                         .order_by("-created_at", "-pk").with_watchable()
                                         .values_list("pk", "scene_id", "watchable")):
             takes.setdefault(scene_id, []).append((pk, watchable))

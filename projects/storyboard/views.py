@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -20,12 +20,12 @@ from generation.renders.forms import RenderForm
 from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
-from projects.access import get_project_for, get_scene_for, require
+from projects.access import AuthedRequest, get_project_for, get_scene_for, require
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
-from projects.models import BoardView, Character
+from projects.models import BoardView, Character, Membership, Project, ProjectField, Scene
 from projects.models.storyboard import SIZE_CHOICES
 from projects.review import services as review
 from projects.storyboard import fields, services, trash
@@ -58,17 +58,20 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def board_filter(project, data):
+def board_filter(project: Project, data: QueryDict) -> tuple[selectors.BoardFilter, list[ProjectField]]:
     """The board's filter from a request's GET or POST, and the project's own fields it may name."""
     own_fields = selectors.project_fields(project=project)
     return selectors.BoardFilter.from_query(data, fields=own_fields), own_fields
 
 
-def board_context(request, project, membership, *, scene=None, filters=None, own_fields=None, **extra):
+def board_context(request: AuthedRequest, project: Project, membership: Membership, *, scene: Scene | None = None,
+                  filters: selectors.BoardFilter | None = None, own_fields: list[ProjectField] | None = None,
+                  **extra: object) -> dict[str, object]:
     """The board page: its first page of frames, totals, the add form and, given a scene, its side panel."""
     if filters is None:
         filters, own_fields = board_filter(project, request.GET)
     board = selectors.board_for(project=project, user=request.user, filters=filters, fields=own_fields)
+    assert board.totals is not None  # board_for always counts the whole board
     panel = _panel_context(scene, membership, frames=board.frames, total=board.totals.scenes,
                            own_fields=board.fields, **extra) \
         if scene is not None else {}
@@ -113,7 +116,7 @@ def _panel_context(scene, membership, *, frames=None, total=None, own_fields=Non
             "render_form": RenderForm(team=scene.project.team), "field_rows": field_rows, **dialogue, **extra}
 
 
-def _panel(request, scene, membership, **extra):
+def _panel(request: AuthedRequest, scene: Scene, membership: Membership, **extra: object) -> HttpResponse:
     """The side panel, with its frame and the totals swapped out of band."""
     context = _panel_context(scene, membership, **extra)
     context["totals"] = selectors.board_totals(project=scene.project)
