@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from projects.access import get_room_for, get_take_for
+from projects.access import AuthedRequest, get_room_for, get_take_for
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.review import rooms
@@ -19,7 +19,7 @@ from projects.selectors import take_review_page_for
 
 @login_required
 @require_POST
-def room_open(request, pk):
+def room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     take, membership = get_take_for(request.user, pk)
     if take.is_withheld_from(request.user) or not membership.can_comment:
         raise PermissionDenied("Viewers can join a room, not open one.")
@@ -32,7 +32,7 @@ def room_open(request, pk):
 
 
 @login_required
-def review_room(request, pk):
+def review_room(request: AuthedRequest, pk: int) -> HttpResponse:
     room, membership = get_room_for(request.user, pk)
     if not room.is_open:
         messages.info(request, _("This review room has ended."))
@@ -43,7 +43,7 @@ def review_room(request, pk):
 
 @login_required
 @require_POST
-def room_state(request, pk):
+def room_state(request: AuthedRequest, pk: int) -> HttpResponse:
     """The presenter's player moved, or their drawing on the frame changed: 204 (applied, or a stale event ignored,
     said in X-Room-Stale)."""
     room, _membership = get_room_for(request.user, pk)
@@ -65,7 +65,7 @@ def room_state(request, pk):
 
 @login_required
 @require_POST
-def room_lead(request, pk):
+def room_lead(request: AuthedRequest, pk: int) -> HttpResponse:
     room, _membership = get_room_for(request.user, pk)
     try:
         room = rooms.room_take_lead(room=room, user=request.user)
@@ -79,7 +79,7 @@ def room_lead(request, pk):
 
 @login_required
 @require_POST
-def room_close(request, pk):
+def room_close(request: AuthedRequest, pk: int) -> HttpResponse:
     room, _membership = get_room_for(request.user, pk)
     rooms.room_close(room=room, user=request.user)
     return redirect("projects:take_review", pk=room.take_id)
@@ -87,7 +87,7 @@ def room_close(request, pk):
 
 @login_required
 @require_POST
-def room_take(request, pk):
+def room_take(request: AuthedRequest, pk: int) -> HttpResponse:
     """The presenter shows another take: everyone's page in the room moves to it (static/studio/room.js)."""
     room, _membership = get_room_for(request.user, pk)
     take_id = parse_id(request.POST.get("take") or "")
