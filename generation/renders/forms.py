@@ -21,15 +21,15 @@ if TYPE_CHECKING:
     from projects.models import Team
 
 
-STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
-              "invalid": "This form is out of date; reload the page and try again."}
+STALE_FORM = {"required": _("This form is out of date; reload the page and try again."),
+              "invalid": _("This form is out of date; reload the page and try again.")}
 
 
 class RenderForm(RefuseControlCharacters, forms.Form):
     # Not a ChoiceField: a model that retired since the page was drawn (or a hand-made value)
     # is refused with the live models that fit the scene, not with "not one of the choices".
-    target = forms.CharField(label="Provider and model", max_length=260, error_messages={
-        "required": "Choose one of your team's providers and models, then try again."})
+    target = forms.CharField(label=_("Provider and model"), max_length=260, error_messages={
+        "required": _("Choose one of your team's providers and models, then try again.")})
     # Minted when the form is drawn; the same click resent finds the same take.
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
@@ -66,8 +66,8 @@ class BatchRenderForm(RenderForm):
         super().clean()
         cleaned = self.cleaned_data
         if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
-            raise forms.ValidationError("The model changed after the plan was shown; check the plan below "
-                                        "and click again.")
+            raise forms.ValidationError(_("The model changed after the plan was shown; check the plan below "
+                                        "and click again."))
         return cleaned
 
     def refused_for(self) -> list[Any]:
@@ -83,7 +83,7 @@ class BatchRenderForm(RenderForm):
 
 
 class RemixForm(RefuseControlCharacters, forms.Form):
-    prompt = forms.CharField(max_length=32000, error_messages={"required": "Describe what should change in the remix."})
+    prompt = forms.CharField(max_length=32000, error_messages={"required": _("Describe what should change in the remix.")})
     # Only for a take whose checks failed: an owner's reason to remix it anyway (services.render_remix).
     override_reason = forms.CharField(required=False, max_length=5000)
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
@@ -111,7 +111,7 @@ class RetargetForm(RenderForm):
 
     def clean_shown(self) -> list[tuple[int, int]]:
         if not self.cleaned_data["shown"]:
-            raise forms.ValidationError("No scene can move to this model: nothing was changed.")
+            raise forms.ValidationError(_("No scene can move to this model: nothing was changed."))
         return parse_shown(self.cleaned_data["shown"])
 
 

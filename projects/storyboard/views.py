@@ -9,9 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import push_url, replace_url, reswap, retarget
 
@@ -27,6 +26,7 @@ from projects.inputs import parse_id
 from projects.live.fragments import presence_context
 from projects.models import BoardView, Character, Membership, Project, ProjectField, Scene
 from projects.models.storyboard import SIZE_CHOICES
+from projects.money import usd
 from projects.review import services as review
 from projects.storyboard import fields, services, trash
 from projects.storyboard.forms import (
@@ -253,9 +253,11 @@ def _bulk_apply(project, user, action, ids, to, post=None) -> str:
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
                  if str(s.pk) in ids]
-        return f"Moved {len(moved)} scene{pluralize(len(moved))} to {moved[0].number}–{moved[-1].number}." \
-            if len(moved) > 1 else f"Moved the scene to {moved[0].number}."
-    raise ValidationError("Choose what to do with the selected scenes.")
+        if len(moved) == 1:
+            return gettext("Moved the scene to %(number)s.") % {"number": moved[0].number}
+        return ngettext("Moved %(count)d scene to %(first)s–%(last)s.", "Moved %(count)d scenes to %(first)s–%(last)s.",
+                        len(moved)) % {"count": len(moved), "first": moved[0].number, "last": moved[-1].number}
+    raise ValidationError(gettext("Choose what to do with the selected scenes."))
 
 
 @login_required
@@ -267,8 +269,8 @@ def project_budget(request, pk):
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
         team_services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
-        messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
-                         else "Render budget removed: no limit.")
+        messages.success(request, gettext("Render budget set to %(amount)s.") % {"amount": usd(project.budget)}
+                         if project.budget is not None else gettext("Render budget removed: no limit."))
     else:
         messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)
@@ -283,9 +285,9 @@ def project_policy(request, pk):
     form = ProjectPolicyForm(request.POST, project=project)
     if form.is_valid():
         services.project_set_model_policy(project=project, user=request.user, **form.cleaned_data)
-        messages.success(request, "Model policy saved: it applies to every booking here, yours too."
+        messages.success(request, gettext("Model policy saved: it applies to every booking here, yours too.")
                          if project.allowed_models or project.max_price_per_second is not None
-                         else "Model policy removed: any model the team has may be booked.")
+                         else gettext("Model policy removed: any model the team has may be booked."))
     else:
         messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)
