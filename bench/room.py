@@ -68,11 +68,12 @@ def book():
     from projects.models import Membership
     from projects.review import rooms
     from projects.storyboard import services
+    from projects.teams import services as teams
 
     users = get_user_model().objects
     owner = users.create_user("bench-presenter", password="x" * 20)
     follower = users.create_user("bench-follower", password="x" * 20)
-    team = services.team_create(name="Bench", owner=owner)
+    team = teams.team_create(name="Bench", owner=owner)
     Membership.objects.create(team=team, user=follower, role="reviewer")
     project = services.project_create(team=team, user=owner, name="Room bench")
     scene = services.scene_create(project=project, user=owner, title="Dawn", prompt="A harbour at dawn.",
