@@ -130,11 +130,11 @@ def run(args, wakeup: str) -> None:
 
     from projects.live.stream import cursor_now
 
-    project, room, cookies = book()
-    port = free_port()
-    server = start_server(tmp, port, args.web_workers)
-    pages = None
-    try:
+    server = pages = None
+    try:  # from here on, whatever fails, the Redis and the web server this run started are stopped
+        project, room, cookies = book()
+        port = free_port()
+        server = start_server(tmp, port, args.web_workers)
         web = children(server.pid) or [server.pid]
         mode = "Redis pub/sub" if settings.LIVE_REDIS_URL else f"a table read every {settings.LIVE_POLL_SECONDS} s"
         print(f"{args.followers} followers, {args.events} presenter events {args.gap} s apart, {len(web)} web "
@@ -157,11 +157,12 @@ def run(args, wakeup: str) -> None:
     finally:
         if pages is not None:
             pages.close()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if redis_pid is not None and redis_pid.exists():
             os.kill(int(redis_pid.read_text()), 15)
         shutil.rmtree(tmp, ignore_errors=True)
