@@ -31,6 +31,15 @@ def wait_paused_near(page: Page, at: float, frames: int = 2) -> None:
         arg=[at, frames * FRAME + 1e-3], timeout=LIVE)
 
 
+def wait_seek_settled(page: Page) -> None:
+    """The follower's seek has finished and its comment box took that moment: only then is clearing it final (the
+    `seeked` event fills the box after `currentTime` already reads the new moment)."""
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-review-video]');"
+        " const at = document.querySelector('[data-testid=comment-at]');"
+        " return !v.seeking && at.value === (Math.round(v.currentTime * 10) / 10).toFixed(1); }", timeout=LIVE)
+
+
 @pytest.fixture
 def take(scene, render_take):
     return render_take(scene)
@@ -80,6 +89,7 @@ def test_everyone_in_the_room_follows_the_presenter_and_anyone_may_take_the_lead
     expect(rita.get_by_test_id("take-lead")).to_be_visible()
     eddie.evaluate("document.querySelector('#review-player').currentTime = 0.75")
     wait_paused_near(rita, 0.75)
+    wait_seek_settled(rita)
 
     # Rita comments from the room without setting a moment: it lands where everyone is.
     rita.get_by_test_id("comment-at").fill("")
@@ -126,6 +136,7 @@ def test_a_guest_with_a_review_link_joins_the_room_and_follows(browser: Browser,
         guest.wait_for_function(
             "() => { const v = document.querySelector('[data-review-video]');"
             " return v.paused && Math.abs(v.currentTime - 1.25) <= 2 / 24 + 1e-3; }", timeout=LIVE)
+        wait_seek_settled(guest)
         guest.get_by_test_id("comment-at").fill("")
         guest.get_by_test_id("comment-body").fill("Our logo should be bigger here.")
         guest.get_by_test_id("comment-submit").click()
