@@ -104,7 +104,10 @@ class SecondsRecorder:
         self.seconds: dict[str, float] = defaultdict(float)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        shared = sum(seconds for name, seconds in report.user_properties if name == SESSION_FIXTURES)
+        shared = 0.0
+        for name, seconds in report.user_properties:
+            if name == SESSION_FIXTURES and isinstance(seconds, float):
+                shared += seconds
         self.seconds[report.nodeid.split("::", 1)[0]] += max(report.duration - shared, 0.0)
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
