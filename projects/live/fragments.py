@@ -67,7 +67,7 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.DECISION_MADE}
 # Drawn the same for every page that gets them: no role or person changes a byte.
 FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
-                ChangeKind.PLAY_ALL_SOUND_READY, ChangeKind.ROOM_CHANGED,
+                ChangeKind.PLAY_ALL_SOUND_READY, ChangeKind.ROOM_CHANGED, ChangeKind.FIELDS_CHANGED,
                 ChangeKind.PRESENCE}
 
 
@@ -84,7 +84,9 @@ def coalesce_key(event: ChangeEvent) -> Hashable | None:
     if event.kind == ChangeKind.PRESENCE:
         return ("presence", event.project_id)
     if event.kind == ChangeKind.ROOM_CHANGED:
-        return ("room", event.object_id)  # each carries the room's whole state: the newest is where everyone is
+        return ("room", event.object_id)
+    if event.kind == ChangeKind.FIELDS_CHANGED:
+        return ("fields", event.project_id)  # each page fetches what is now: one fetch for many changes  # each carries the room's whole state: the newest is where everyone is
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
     if _dialogue_edited(event):
@@ -184,6 +186,10 @@ class ChangeDrawing:
             return [Message(event.id, "change", html)] if html else []
         if kind == ChangeKind.SCENES_REORDERED:
             return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
+        if kind == ChangeKind.FIELDS_CHANGED:
+            # Every frame, the filter and any scene's panel may show the field: each page fetches its board's
+            # frames and its open panel's fields once (live.js), rather than the server drawing every frame.
+            return [Message(event.id, "fields", "")]
         if kind == ChangeKind.CONNECTION_TESTED:
             # The result (account words, "fetched the webhook secret") is on owners' pages only.
             return _connection(event) if Membership(role=role).can_manage else []

@@ -211,7 +211,13 @@ def field_create(*, project: Project, user: User, name: str, kind: str, choices:
         audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_ADDED, target=field,
                      target_label=_audit_label(project, name),
                      details={"in_project": project.name, "field_kind": kind, "choices": choices})
+        _fields_changed(project, user, field)
     return field
+
+
+def _fields_changed(project: Project, user: User, field: ProjectField) -> None:
+    """Open boards and panels of the project fetch its fields as they are now (a new filter box, a new name)."""
+    live_publish(kind=ChangeKind.FIELDS_CHANGED, project=project, actor=user, object_id=field.pk)
 
 
 def _audit_label(project: Project, name: str) -> str:
@@ -238,6 +244,7 @@ def field_update(*, field: ProjectField, user: User, name: str,
                 audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_CHANGED, target=field,
                              target_label=_audit_label(project, name),
                              details={"in_project": project.name, "changes": changes(before, after)})
+                _fields_changed(project, user, field)
     except IntegrityError:
         raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
     field.name, field.choices = name, choices
@@ -283,6 +290,7 @@ def field_delete(*, field: ProjectField, user: User) -> int:
                      target_label=_audit_label(project, field.name),
                      details={"in_project": project.name, "field_kind": field.kind, "choices": field.choices,
                               "scenes_holding": sum(1 for scene in holding if scene.trashed_at is None)})
+        _fields_changed(project, user, field)
         field.delete()
         record(project=project, kind="scene_edited", actor=user, text=f"deleted the field {field.name}")
         for scene in holding:

@@ -108,6 +108,28 @@
     htmx.ajax("GET", url, { target: "#board-totals", select: "#board-totals", swap: "outerHTML" });
   }
 
+  // An owner changed the project's fields (added, renamed, new choices, deleted): the open panel's fields are
+  // fetched as they are now, unless a form there is being typed in (its save merges, or says what changed).
+  function reloadPanelFields() {
+    const el = live();
+    const panel = document.getElementById("scene-panel");
+    if (!el || !el.dataset.boardUrl || !panel || !panel.dataset.scene) return;
+    const id = "scene-fields-" + panel.dataset.scene;
+    const section = document.getElementById(id);
+    const form = section && section.querySelector("form");
+    if (!section || (form && Array.from(form.elements).some(edited))) return;
+    fetch(el.dataset.boardUrl + "scenes/" + panel.dataset.scene + "/", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        const fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(id);
+        const now = document.getElementById(id);
+        if (!fresh || !now) return;
+        now.replaceWith(fresh);
+        if (window.htmx) htmx.process(fresh);
+      })
+      .catch(function () { /* the next change, or a reload, shows it */ });
+  }
+
   // --- the cursor: where this page is up to, so a new connection resumes there ----------------
   function setCursor(id) {
     const el = live();
@@ -126,6 +148,9 @@
       try { reorder(JSON.parse(message.data)); } catch (e) { /* a malformed order changes nothing */ }
     } else if (message.type === "reset") {
       reloadBoard();
+    } else if (message.type === "fields") {
+      reloadBoard();
+      reloadPanelFields();
     } else if (message.type === "change") {
       renumber();
       showEditing();

@@ -119,3 +119,11 @@ def test_a_teammates_values_appear_in_an_open_panel_without_reload(page: Page, n
     expect(page.get_by_test_id("fields-saved")).to_be_visible()
     lens = project.fields.get(name="Lens")
     assert project.scenes.get(title="Arrival").field_values == {shot.key: "Wide", lens.key: "85mm"}
+
+    # An owner renames a field and adds a choice: Eddie's open panel and board filter say so, without reload.
+    own_fields.field_update(field=shot, user=owner, name="Framing", choices="Wide\nMedium\nClose-up\nInsert")
+    expect(mine.get_by_label("Framing")).to_have_value("Wide", timeout=LIVE)
+    expect(mine.get_by_label("Framing").locator("option")).to_have_text(["—", "Wide", "Medium", "Close-up",
+                                                                          "Insert"])
+    expect(page.get_by_test_id("scene-field")).to_have_count(2)
+    assert page.evaluate("window.__noReload") is True

@@ -223,3 +223,19 @@ def test_a_field_change_is_never_dropped_for_a_later_edit_of_the_same_scene(proj
 
     values_changed, title_changed = ChangeEvent.objects.filter(kind=ChangeKind.SCENE_EDITED).order_by("id")
     assert coalesce_key(values_changed) != coalesce_key(title_changed)
+
+
+def test_a_fields_definition_change_tells_every_page_to_fetch_its_fields_once(watching, project, owner):
+    from projects.live.fragments import coalesce_key
+    from projects.storyboard import fields
+
+    as_editor, as_viewer = watching(project), watching(project, Role.VIEWER)
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind="text")
+    fields.field_update(field=lens, user=owner, name="Focal")
+
+    for received in (as_editor, as_viewer):
+        assert {(m.event, m.data) for m in received()} == {("fields", "")}  # no frame drawn by the server
+    added, renamed = ChangeEvent.objects.filter(kind=ChangeKind.FIELDS_CHANGED).order_by("id")
+    assert coalesce_key(added) == coalesce_key(renamed)  # read together, one fetch stands for both
+    fields.field_delete(field=lens, user=owner)
+    assert ChangeEvent.objects.filter(kind=ChangeKind.FIELDS_CHANGED).count() == 3
