@@ -343,11 +343,17 @@ class ReviewRoom(models.Model):
 
     The player's state lives here, so a late joiner starts at the current moment: where the presenter
     was (`position`) at `updated_at`, and whether it was playing since. `seq` numbers the presenter's
-    events: one numbered at or below it is stale (sent earlier, arrived later) and changes nothing."""
+    events: one numbered at or below it is stale (sent earlier, arrived later) and changes nothing.
+    A room on the compare page shows two takes of a scene: `take` on the left, `other_take` on the right, both
+    players at the room's moment, in the presenter's view (`compare_mode`)."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_rooms")
     take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="review_rooms",
-                             help_text="The take the room watches now (the presenter may switch)")
+                             help_text="The take the room watches now (the presenter may switch); a compare's left")
+    other_take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+", help_text="A compare's right take (empty: a room on one take)")
+    compare_mode = models.CharField(max_length=10, blank=True, default="",
+                                    help_text="A compare's view as the presenter shows it: side, wipe or overlay")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                   related_name="+")
     presenter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -371,10 +377,21 @@ class ReviewRoom(models.Model):
     def is_open(self) -> bool:
         return self.closed_at is None
 
+    @property
+    def is_compare(self) -> bool:
+        return self.other_take_id is not None
+
+    @property
+    def length(self) -> float | None:
+        """Seconds the room can be at: its take's, or the longer of a compare's two."""
+        lengths = [getattr(t, "duration_seconds", None) for t in (self.take, self.other_take if self.is_compare else None)]
+        lengths = [x for x in lengths if x]
+        return max(lengths) if lengths else None
+
     def shared_time(self, now=None) -> float:
         """The moment everyone in the room is at now: where the presenter left it, plus the time played since."""
         position = self.position
         if self.playing:
             position += max(((now or timezone.now()) - self.updated_at).total_seconds(), 0.0)
-        length = getattr(self.take, "duration_seconds", None)
+        length = self.length
         return round(min(position, length) if length else position, 3)

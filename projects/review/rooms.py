@@ -29,6 +29,8 @@ EVENTS_PER_SECOND = 20
 MAX_SEQ = 2**31 - 1
 # Characters of a drawing shown to the room, as JSON: it rides along with every move while the frame is paused.
 MAX_DRAWING_JSON = 50_000
+# The compare page's views (static/studio/player.js): a compare room's followers see the presenter's.
+COMPARE_MODES = ("side", "wipe", "overlay")
 
 
 class RoomThrottled(Exception):
@@ -39,7 +41,7 @@ def room_state(room: ReviewRoom) -> dict:
     """What every page in the room is told: JSON-ready, the same for every page."""
     return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
             "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
-            "presenter": room.presenter_id or 0}
+            "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode}
 
 
 def room_open(*, take, user) -> ReviewRoom:
@@ -47,21 +49,39 @@ def room_open(*, take, user) -> ReviewRoom:
     if not take.is_watchable:
         raise ValidationError(_("Only a finished take can be reviewed in a room."))
     with transaction.atomic():
-        room = ReviewRoom.objects.select_for_update().filter(take=take, closed_at__isnull=True).first()
+        room = (ReviewRoom.objects.select_for_update().filter(take=take, other_take__isnull=True, closed_at__isnull=True)
+                .first())
         if room is None:
             room = ReviewRoom.objects.create(project=take.scene.project, take=take, opened_by=user, presenter=user)
             _publish(room, user)
     return room
 
 
-def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str | None = None) -> bool:
+def room_open_compare(*, left, right, user) -> ReviewRoom:
+    """The open room comparing `left` with `right` (a second click, or a teammate's, joins it), or a new one."""
+    if left.pk == right.pk or left.scene_id != right.scene_id:
+        raise ValidationError(_("A compare room shows two different takes of one scene."))
+    if not (left.is_watchable and right.is_watchable):
+        raise ValidationError(_("Only finished takes can be compared in a room."))
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().filter(take=left, other_take=right, closed_at__isnull=True).first()
+        if room is None:
+            room = ReviewRoom.objects.create(project=left.scene.project, take=left, other_take=right, opened_by=user,
+                                             presenter=user, compare_mode="side")
+            _publish(room, user)
+    return room
+
+
+def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str | None = None,
+                mode: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
     `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
-    Playing on clears it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
+    Playing on clears it. `mode`: a compare room's view (side, wipe, overlay); None leaves it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
     bad value (a drawing too large or malformed included)."""
     seq, position, playing = _clean_event(room, seq, position, playing)
     shapes = None if drawing is None else _clean_drawing(drawing)
+    mode = None if mode is None else _clean_mode(room, mode)
     if playing:
         shapes = []
     if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
@@ -72,6 +92,8 @@ def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str 
         changes = {"seq": seq, "position": position, "playing": playing, "updated_at": now}
         if shapes is not None:
             changes["drawing"] = shapes
+        if mode is not None:
+            changes["compare_mode"] = mode
         moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
             **changes)
         if not moved:
@@ -82,6 +104,8 @@ def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str 
         room.seq, room.position, room.playing, room.updated_at = seq, position, playing, now
         if shapes is not None:
             room.drawing = shapes
+        if mode is not None:
+            room.compare_mode = mode
         _publish(room, user)
     return True
 
@@ -103,6 +127,8 @@ def room_take_lead(*, room: ReviewRoom, user) -> ReviewRoom:
 
 def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
     """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
+    if room.is_compare:
+        raise ValidationError(_("A compare room shows the two takes it was opened on."))
     if take.scene.project_id != room.project_id or not take.is_watchable:
         raise ValidationError(_("Only a finished take of this project can be shown in the room."))
     with transaction.atomic():
@@ -126,7 +152,8 @@ def room_close(*, room: ReviewRoom, user) -> None:
 
 def room_moment(*, take, room_id) -> float | None:
     """The room's shared moment, for a comment made in room `room_id` on `take` (None: no such open room on it)."""
-    room = ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, closed_at__isnull=True).first()
+    room = (ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, other_take__isnull=True,
+                                                              closed_at__isnull=True).first())
     return room.shared_time() if room is not None else None
 
 
@@ -140,12 +167,19 @@ def _clean_event(room: ReviewRoom, seq, position, playing) -> tuple[int, float, 
         raise ValidationError(_("The player's state could not be read."))
     if not math.isfinite(position) or position < 0:
         raise ValidationError(_("A moment of the take is a number of seconds from its start."))
-    length = room.take.duration_seconds
+    length = room.length
     if length:
         position = min(position, length)  # the end of the take, as a player at its end reports it
     if str(playing).strip().lower() not in {"0", "1", "true", "false"}:
         raise ValidationError(_("The player's state could not be read."))
     return seq, round(position, 3), str(playing).strip().lower() in {"1", "true"}
+
+
+def _clean_mode(room: ReviewRoom, raw: str) -> str:
+    mode = str(raw).strip().lower()
+    if not room.is_compare or mode not in COMPARE_MODES:
+        raise ValidationError(_("A compare is shown side by side, as a wipe or as an overlay."))
+    return mode
 
 
 def _clean_drawing(raw: str) -> list[dict]:
@@ -178,4 +212,10 @@ def room_page_context(room: ReviewRoom) -> dict:
 
 def rooms_open_on(takes) -> dict[int, ReviewRoom]:
     """The open room on each of these takes that has one, by take id: a page offers to join it."""
-    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), closed_at__isnull=True)}
+    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), other_take__isnull=True,
+                                                                       closed_at__isnull=True)}
+
+
+def room_open_comparing(*, left, right) -> ReviewRoom | None:
+    """The open room comparing these two takes, if there is one: the compare page offers to join it."""
+    return ReviewRoom.objects.filter(take=left, other_take=right, closed_at__isnull=True).first()

@@ -194,7 +194,6 @@ def scene_compare(request, pk):
     scene, membership = get_scene_for(request.user, pk)
     takes = list(selectors.reviewable_takes(scene=scene))
     by_pk = {t.pk: t for t in takes}
-    error = ""
 
     def pick(name, fallback):
         value = request.GET.get(name)
@@ -207,14 +206,8 @@ def scene_compare(request, pk):
 
     a = pick("a", takes[1] if len(takes) > 1 else None)
     b = pick("b", takes[0] if takes else None)
-    if len(takes) < 2:
-        error = "This scene needs two finished takes to compare."
-    elif a == b:
-        error = "Pick two different takes."
-    return render(request, "projects/compare.html", {
-        "scene": scene, "project": scene.project, "membership": membership, "takes": takes,
-        "a": a, "b": b, "sides": [a, b], "error": error,
-    })
+    return render(request, "projects/compare.html",
+                  selectors.compare_page_for(scene=scene, membership=membership, takes=takes, left=a, right=b))
 
 
 @login_required

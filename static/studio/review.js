@@ -255,6 +255,11 @@
         }
       });
     });
+    // The button names what it will do, whoever started or stopped the players (a review room's presenter, say).
+    lead.addEventListener("play", function () { play.textContent = "Pause both"; });
+    lead.addEventListener("pause", function () {
+      if (videos.every(function (x) { return x.paused; })) play.textContent = "Play both";
+    });
     videos.forEach(function (v) {
       v.addEventListener("ended", function () {
         if (videos.every(function (x) { return x.ended || x.paused; })) play.textContent = "Play both";

@@ -4,6 +4,7 @@
  * page for a late joiner, then redrawn by the project's live channel (live.js) whenever the presenter's player
  * moves. A follower's page moves its player there; the presenter's page sends each play, pause, seek, frame step
  * and change of speed as a numbered event (a stale one is ignored by the server), at most ten a second.
+ * On the compare page both players follow, and the presenter's view (side by side, wipe, overlay) is the room's.
  */
 (function () {
   "use strict";
@@ -12,8 +13,17 @@
   var DRIFT_SECONDS = 0.25;  // a follower that plays along is only moved when it drifts further than this
 
   var bar = document.querySelector("[data-room]");
-  var video = document.querySelector("[data-review-video]");
+  // The take's player, or the compare page's two (review.js keeps them together; the left one leads).
+  var videos = Array.prototype.slice.call(document.querySelectorAll("[data-review-video]"));
+  if (!videos.length) videos = Array.prototype.slice.call(document.querySelectorAll("[data-compare-video]"));
+  var video = videos[0];
   if (!bar || !video) return;
+  // A compare room: the presenter's view (side by side, wipe, overlay) is the room's too.
+  var modes = Array.prototype.slice.call(document.querySelectorAll("[data-compare-mode]"));
+  function mode() {
+    var chosen = modes.filter(function (radio) { return radio.checked; })[0];
+    return chosen ? chosen.value : "";
+  }
 
   var me = (document.getElementById("live") || { dataset: {} }).dataset.me || "";
   var seq = 0, state = null, applied = "", lastSent = 0, timer = null, ended = false;
@@ -43,6 +53,7 @@
     seq += 1;
     var body = new URLSearchParams({ seq: String(seq), position: String(video.currentTime),
                                      playing: video.paused ? "0" : "1" });
+    if (modes.length) body.set("mode", mode());
     var before = drawingSent;
     if (!video.paused) drawingSent = "";
     else if (drawing !== drawingSent) { body.set("drawing", drawing); drawingSent = drawing; }
@@ -63,6 +74,9 @@
 
   ["play", "pause", "seeked", "ratechange"].forEach(function (name) {
     video.addEventListener(name, function () { if (presenting()) schedule(); });
+  });
+  modes.forEach(function (radio) {
+    radio.addEventListener("change", function () { if (presenting()) schedule(); });
   });
   document.addEventListener("drawingChanged", function (event) {
     drawing = (event.detail && event.detail.drawing) || "";
@@ -89,16 +103,24 @@
       return;
     }
     var t = target(s);
-    if (s.playing) {
-      if (Math.abs(video.currentTime - t) > DRIFT_SECONDS) video.currentTime = t;
-      if (video.paused) {
-        var started = video.play();
-        // A browser that plays nothing unasked plays muted: the follower turns the sound on with the player's own control.
-        if (started && started.catch) started.catch(function () { video.muted = true; video.play().catch(function () {}); });
+    videos.forEach(function (v) {
+      var at = isFinite(v.duration) && v.duration > 0 ? Math.min(t, v.duration) : t;
+      if (s.playing) {
+        if (Math.abs(v.currentTime - at) > DRIFT_SECONDS) v.currentTime = at;
+        if (v.paused && !v.ended) {
+          var started = v.play();
+          // A browser that plays nothing unasked plays muted: the follower turns the sound on with the player's own control.
+          if (started && started.catch) started.catch(function () { v.muted = true; v.play().catch(function () {}); });
+        }
+      } else {
+        if (!v.paused) v.pause();
+        if (Math.abs(v.currentTime - at) > 0.001) v.currentTime = at;
       }
-    } else {
-      if (!video.paused) video.pause();
-      if (Math.abs(video.currentTime - t) > 0.001) video.currentTime = t;
+    });
+    var radio = modes.filter(function (r) { return r.value === s.mode; })[0];
+    if (radio && !radio.checked) {
+      radio.checked = true;
+      radio.dispatchEvent(new Event("change", { bubbles: true }));  // player.js lays the compare out in that view
     }
   }
 
