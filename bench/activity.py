@@ -15,7 +15,7 @@ with Django's test Client as an editor:
 
 For each it prints the queries, the median server CPU (`time.thread_time` around the request:
 robust to a busy box) and wall time of `--runs` requests after one warm-up, the HTML size, and
-the ratio of the largest history's CPU to the smallest's. Target (issue 29 §1): flat, ≤ 1.5.
+the ratio of the largest history's CPU to the smallest's. Target: flat, ≤ 1.5.
 Asserts nothing.
 """
 

@@ -13,7 +13,7 @@ asks with Django's test Client, logged in as an editor:
 
 For each it prints the queries, the median server time of `--runs` requests (after one
 warm-up) and the HTML bytes; for the largest size, the ratio of each to the smallest.
-Targets (issue #11 §3): queries identical at every size and ≤ 25; board HTML ≤ 300 KB at
+Targets: queries identical at every size and ≤ 25; board HTML ≤ 300 KB at
 200 scenes; server time 200 ÷ 10 ≤ 3. Asserts nothing.
 """
 

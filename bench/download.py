@@ -125,8 +125,8 @@ def main() -> None:
     from tests.fakes.provider_server import ProviderServer
 
     size = args.size_mb * MIB
-    with tempfile.TemporaryDirectory(prefix="bench-download-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="bench-download-") as folder:
+        tmp = Path(folder)
         free = shutil.disk_usage(tmp).free
         if free < 2.2 * size:
             raise SystemExit(f"{tmp} has {free / MIB:.0f} MiB free; the bench needs "

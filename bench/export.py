@@ -88,7 +88,7 @@ def plain_remux(paths: list[Path], out: Path) -> None:
             with av.open(str(path)) as src:
                 video, audio = src.streams.video[0], src.streams.audio[0]
                 for packet in src.demux(video, audio):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.pts is None:  # the demuxer's closing empty packets
                         continue
                     if packet.stream.index == video.index:
                         packet.pts += v_offset
@@ -101,8 +101,8 @@ def plain_remux(paths: list[Path], out: Path) -> None:
                         packet.dts += a_offset
                         packet.stream = a_out
                     container.mux(packet)
-                v_offset += video.duration
-                a_offset += audio.duration
+                v_offset += video.duration or 0
+                a_offset += audio.duration or 0
 
 
 def setup_django(tmp: Path) -> None:
@@ -131,9 +131,10 @@ def book_project(clips: list[tuple[Path, Path]], seconds: int):
     from generation.provenance.credentials import read_provenance
     from projects.review import services as review
     from projects.storyboard import services as projects
+    from projects.teams import services as team_services
 
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
-    team = projects.team_create(name="Bench Pictures", owner=user)
+    team = team_services.team_create(name="Bench Pictures", owner=user)
     project = projects.project_create(team=team, user=user, name="Export bench")
     media = Path(settings.MEDIA_ROOT)
     for i, (video, thumb) in enumerate(clips):

@@ -142,6 +142,7 @@ def finish_breakdown(*, driver_class, user, model: str, takes: int, scene: dict)
     from generation.providers import adapter_class
     from generation.renders import batch, pipeline
     from projects.storyboard import services as projects
+    from projects.teams import services as team_services
 
     finishes = Finishes()
 
@@ -153,7 +154,7 @@ def finish_breakdown(*, driver_class, user, model: str, takes: int, scene: dict)
 
     driver, profiler = driver_class(0.0), _Profiler(finished)
     try:
-        team = projects.team_create(name=f"Finishing {uuid.uuid4().hex[:6]}", owner=user)
+        team = team_services.team_create(name=f"Finishing {uuid.uuid4().hex[:6]}", owner=user)
         project = projects.project_create(team=team, user=user, name="Finishing takes")
         connection = driver.connection(team=team, user=user)
         scenes = [projects.scene_create(project=project, user=user, title=f"Finish {i + 1}", **scene)
@@ -164,8 +165,10 @@ def finish_breakdown(*, driver_class, user, model: str, takes: int, scene: dict)
             pipeline.render_submit(take.pk)
         adapter = adapter_class(connection.kind)
         for label, where, attribute in STAGES:
-            profiler.wrap(*_resolve(where, attribute, adapter), label)
-        profiler.wrap(*_resolve(*ROOT, adapter), "other", root=True)
+            owner, name = _resolve(where, attribute, adapter)
+            profiler.wrap(owner, name, label)
+        owner, name = _resolve(*ROOT, adapter)
+        profiler.wrap(owner, name, "other", root=True)
         for take in booked:
             pipeline.render_poll(take.pk)
     finally:

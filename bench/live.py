@@ -28,7 +28,7 @@ and SQLite database (or DATABASE_URL), it prints:
   nothing changing (uvicorn's access log: keep-alive comments on an open stream are not
   requests), and the web processes' CPU meanwhile.
 
-Targets (issue #29 §3): p95 ≤ 1 s at 200 streams with either wake-up and at 1,000 with
+Targets: p95 ≤ 1 s at 200 streams with either wake-up and at 1,000 with
 Redis; idle ≤ 2 requests per minute per page. Asserts nothing.
 """
 
@@ -179,10 +179,11 @@ def book(changes: int, roles: list[str]):
     from generation.models import Render, Status
     from projects.models import Membership
     from projects.storyboard import services
+    from projects.teams import services as team_services
 
     users = get_user_model().objects
     owner = users.create_user("bench-owner", password="x" * 20)
-    team = services.team_create(name="Bench", owner=owner)
+    team = team_services.team_create(name="Bench", owner=owner)
     members = {"owner": owner}
     for role in set(roles) - {"owner"}:
         members[role] = users.create_user(f"bench-{role}", password="x" * 20)

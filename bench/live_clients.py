@@ -51,6 +51,7 @@ class Page(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self.opened = loop.create_future()
         await loop.create_connection(lambda: self, host, port)
+        assert self.transport is not None  # connection_made ran
         self.transport.write((f"GET {self.path} HTTP/1.1\r\nHost: {host}:{port}\r\n"
                               f"Accept: text/event-stream\r\nCookie: sessionid={self.cookie}\r\n\r\n").encode())
         await self.opened
@@ -62,6 +63,7 @@ class Page(asyncio.Protocol):
     def data_received(self, chunk: bytes) -> None:
         now = time.monotonic()
         self.bytes += len(chunk)
+        assert self.opened is not None  # open() comes first
         if not self.opened.done():
             self._head += chunk
             if OPENING not in self._head:

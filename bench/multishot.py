@@ -24,19 +24,23 @@ Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CACHE_VERSION = "v1"  # bump when the fake's encoder changes
 OFFSETS = (2, -3, 1, -2, 3, -1)  # frames off the booked cut, as real multi-shot models land
+T = TypeVar("T")
 
 
 def parse_args() -> argparse.Namespace:
@@ -83,14 +87,16 @@ def plain_copy(src: Path, out: Path, *, faststart: bool) -> None:
             target.mux(packet)
 
 
-def timed(action) -> tuple[float, float, object]:
+def timed(action: Callable[[], T]) -> tuple[float, float, T]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = action()
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def measure(name: str, runs: int, action) -> tuple[list[float], list[float], object]:
-    walls, cpus, result = [], [], None
+def measure(name: str, runs: int, action: Callable[[], T]) -> tuple[list[float], list[float], T]:
+    walls: list[float] = []
+    cpus: list[float] = []
+    result: Any = None
     for _ in range(runs):
         wall, cpu, result = timed(action)
         walls.append(wall)
@@ -123,9 +129,9 @@ def main() -> None:
                 return split_group(src, durations=list(durations), out_dir=out, exact=True)
 
             bare_walls, bare_cpus, _ = measure(f"plain stream copy ({label})", args.runs,
-                                       lambda src=src: plain_copy(src, work / "copy.mp4", faststart=False))
+                                       functools.partial(plain_copy, src, work / "copy.mp4", faststart=False))
             copy_walls, copy_cpus, _ = measure(f"plain copy, faststart ({label})", args.runs,
-                                       lambda src=src: plain_copy(src, work / "copy.mp4", faststart=True))
+                                       functools.partial(plain_copy, src, work / "copy.mp4", faststart=True))
             split_walls, split_cpus, result = measure(f"split into {args.shots} takes ({label})", args.runs, split)
             copied = sum(part.copied for part in result.parts)
             found = ", ".join(f"{b.booked:.3f}→{b.seconds:.3f} s by {b.found_by}" for b in result.boundaries)

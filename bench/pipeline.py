@@ -41,6 +41,7 @@ Prints (asserts nothing):
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shutil
 import signal
@@ -55,6 +56,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +68,12 @@ TARGET_POLLS = 8
 from bench import database  # noqa: E402 (needs ROOT on sys.path first)
 from bench.drivers import DRIVERS, SECONDS, SIZE  # noqa: E402
 from bench.finish import TARGET_MS as TARGET_FINISH_MS  # noqa: E402
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from generation.models import ProviderConnection
+    from projects.models import Project, Scene, Team
 from bench.finish import Finishes, finish_breakdown  # noqa: E402
 
 
@@ -159,13 +167,11 @@ def purge_queue(queue: str, *, delete: bool = True) -> None:
         with app.connection_for_write() as conn:
             bound = Queue(queue, Exchange(queue), routing_key=queue)(conn.default_channel)
             bound.declare()
-            dropped = bound.purge()
+            bound.purge()
             if delete:
                 bound.delete()
     except Exception as exc:  # best effort
         print(f"could not purge queue {queue}: {exc}")
-    else:
-        return dropped
 
 
 # --- worker -----------------------------------------------------------------------
@@ -182,6 +188,7 @@ def start_worker(env: dict, queue: str, pool: str, concurrency: int, log_path: P
 
     def copy_with_timestamps() -> None:  # the studio's log format has none
         with log_path.open("w") as log:
+            assert proc.stdout is not None  # started with stdout=PIPE
             for line in iter(proc.stdout.readline, b""):
                 stamp = time.strftime("%H:%M:%S", time.localtime()) + f"{time.time() % 1:.3f}"[1:]
                 log.write(f"{stamp} {line.decode(errors='replace')}")
@@ -291,12 +298,12 @@ class Run:
 class Studio:
     """What the bench books on: a user's team and project, its scenes, the provider's connection."""
 
-    driver: object
-    user: object
-    team: object
-    project: object
-    scenes: list
-    connection: object
+    driver: Any  # one of bench/drivers.py's DRIVERS
+    user: User
+    team: Team
+    project: Project
+    scenes: list[Scene]
+    connection: ProviderConnection
     model_id: str
 
 
@@ -362,12 +369,13 @@ def book_studio(run: Run) -> Studio:
     from django.contrib.auth import get_user_model
 
     from projects.storyboard import services as projects
+    from projects.teams import services as team_services
 
     args = run.args
     driver = DRIVERS[args.provider](args.job_seconds)
     run.cleanups.append(driver.close)
     user = get_user_model().objects.create_user("bench", "bench@example.com", None)
-    team = projects.team_create(name="Bench Pictures", owner=user)
+    team = team_services.team_create(name="Bench Pictures", owner=user)
     project = projects.project_create(team=team, user=user, name="Pipeline bench")
     count = max(args.renders, args.warmup) if args.booking == "batch" else max(1, min(args.renders, args.scenes))
     if args.finish_only:
@@ -382,7 +390,7 @@ def book_studio(run: Run) -> Studio:
     return Studio(driver, user, team, project, scenes, connection, driver.model)
 
 
-SCENE = {"prompt": "A harbour at dawn, mist on the water, gulls overhead.", "duration": SECONDS, "size": SIZE,
+SCENE: dict[str, Any] = {"prompt": "A harbour at dawn, mist on the water, gulls overhead.", "duration": SECONDS, "size": SIZE,
          "camera_notes": "slow push-in"}
 
 
@@ -401,7 +409,7 @@ def start_workers(run: Run, studio: Studio) -> None:
         proc = start_worker(worker_env, run.queue, run.args.pool, run.args.concurrency, log_path,
                             f"{run.queue}-{number}")
         run.workers.append((proc, log_path))
-        run.cleanups.append(lambda proc=proc: stop_worker(proc))
+        run.cleanups.append(functools.partial(stop_worker, proc))
 
 
 def book(run: Run, studio: Studio, count: int) -> Batch:
@@ -458,7 +466,7 @@ def warm_up(run: Run, studio: Studio) -> None:
         batch_ = book(run, studio, args.warmup)
         wait(run, batch_, f"warm-up {round_ + 1}")
         done = Render.objects.filter(pk__in=batch_.ids, status=Status.SUCCEEDED)
-        last = max((r.finished_at.timestamp() for r in done), default=time.time())
+        last = max((r.finished_at.timestamp() for r in done if r.finished_at), default=time.time())
         print(f"warm-up round {round_ + 1}: {args.warmup} takes, {done.count()} succeeded, "
               f"makespan ÷ ideal {(last - batch_.started) / args.job_seconds:.3f}")
     expectation = getattr(pipeline, "expected_seconds", None)

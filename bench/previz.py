@@ -56,8 +56,8 @@ def render(out: Path, *, seconds: int, scene: bool = False) -> None:
         prompt="A weathered lighthouse keeper climbs the spiral stairs at dusk, lantern in "
                "hand, as a storm rolls in over the cliffs and gulls wheel around the tower." + dialogue,
         camera_notes="Slow push-in, low angle, 35mm",
-        **({"background": photo(WIDTH, HEIGHT, 1),
-            "cast": [("Keeper", photo(300, 400, 2)), ("María", photo(300, 400, 3))]} if scene else {}),
+        background=photo(WIDTH, HEIGHT, 1) if scene else None,
+        cast=[("Keeper", photo(300, 400, 2)), ("María", photo(300, 400, 3))] if scene else (),
     )
 
 

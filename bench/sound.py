@@ -71,9 +71,10 @@ def board(scenes: int, seconds: int, size: str):
     from projects.models import DialogueLine, Scene, SoundBed
     from projects.storyboard import services
     from projects.storyboard.sound import bed
+    from projects.teams import services as team_services
 
     user = get_user_model().objects.create_user(username="bench", password="x" * 12)
-    team = services.team_create(name="Bench", owner=user)
+    team = team_services.team_create(name="Bench", owner=user)
     project = services.project_create(team=team, user=user, name="Sound bench")
     rows = Scene.objects.bulk_create([
         Scene(project=project, position=i, title=f"Scene {i + 1}", prompt=f"Scene {i + 1}: the harbour at dusk.",

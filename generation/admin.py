@@ -88,15 +88,15 @@ CONTINUITY_FIELDS = ("end_frame", "extend_seconds", "extend_returns", "reference
 def _catalog_teams(entry: CatalogModel):
     """A team's own row is in its log; a shipped row (no connection) changes what every team with a
     connection of its kind is offered and charged, so it is in each of their logs."""
-    if entry.connection_id is not None:
+    if entry.connection is not None:
         return [entry.connection.team_id]
     return (ProviderConnection.objects.filter(kind=entry.kind).order_by("team_id")
             .values_list("team_id", flat=True).distinct())
 
 
-CATALOG_AUDIT = AdminAudit(
+CATALOG_AUDIT = AdminAudit[CatalogModel](
     teams_of=_catalog_teams,
-    label_of=lambda m: f"{m.display_name} ({m.model_id})" + (f" · {m.connection.label}" if m.connection_id else ""),
+    label_of=lambda m: f"{m.display_name} ({m.model_id})" + (f" · {m.connection.label}" if m.connection is not None else ""),
     fields={name: AuditAction.CATALOG_EDITED for name in (
         "model_id", "display_name", "sizes", "durations", "input_kinds", "input_schema", "supports_remix", "has_audio",
         "typical_seconds", "price_per_second", "lifecycle", "lifecycle_date", "snapshot_of", "kind", "connection",
@@ -105,7 +105,7 @@ CATALOG_AUDIT = AdminAudit(
     facts=lambda m: {"price_per_second": m.price_per_second, "sizes": m.sizes, "durations": m.durations,
                      **({"shipped": True} if m.connection_id is None else {})})
 
-CONNECTION_AUDIT = AdminAudit(
+CONNECTION_AUDIT = AdminAudit[ProviderConnection](
     teams_of=lambda c: [c.team_id], label_of=lambda c: c.label,
     fields={name: AuditAction.CONNECTION_CHANGED for name in ("team", "kind", "label", "base_url", "auth_style")},
     added=AuditAction.CONNECTION_ADDED, removed=AuditAction.CONNECTION_REMOVED,

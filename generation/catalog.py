@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.facts import facts_for
 from generation.providers.openai_videos import declared_fields_problems
+from projects import money
 from projects.audit import audit_record, changes
 from projects.inputs import parse_id
 from projects.models import AuditAction
@@ -87,15 +88,15 @@ def _available_targets(team) -> list[Target]:
     connections = list(ProviderConnection.objects.filter(team=team))
     every_shipped = list(CatalogModel.objects.filter(connection__isnull=True))
     retired = retired_entries(every_shipped)
-    shipped = {}
+    shipped: dict[str, list[CatalogModel]] = {}
     for model in every_shipped:
         if not model.is_retired:
             shipped.setdefault(model.kind, []).append(model)
-    registered = {}
+    registered: dict[int | None, list[CatalogModel]] = {}
     # Retired rows too: a team's own entry (a copy an owner edited) hides the shipped one of its id.
     for model in CatalogModel.objects.filter(connection__team=team):
         registered.setdefault(model.connection_id, []).append(model)
-    targets = []
+    targets: list[Target] = []
     for connection in connections:
         own = registered.get(connection.pk, [])
         models = own_wins(own + shipped.get(connection.kind, []))
@@ -106,8 +107,11 @@ def _available_targets(team) -> list[Target]:
     return sorted(targets, key=lambda t: (t.connection.kind != ConnectionKind.LOCAL, t.label))
 
 
-def resolve(connection: ProviderConnection, model_id: str) -> CatalogModel | None:
-    """A model registered on the connection wins over a shipped one of the same id."""
+def resolve(connection: ProviderConnection | None, model_id: str) -> CatalogModel | None:
+    """A model registered on the connection wins over a shipped one of the same id. None for a take whose
+    connection was removed: nothing resolves without one."""
+    if connection is None:
+        return None
     own = CatalogModel.objects.filter(connection=connection, model_id=model_id).first()
     return own or CatalogModel.objects.filter(
         connection__isnull=True, kind=connection.kind, model_id=model_id
@@ -171,7 +175,7 @@ def id_forms(model_id: str) -> set[str]:
     name = (model_id or "").strip().lower()
     head, colon, tag = name.rpartition(":")
     names = {name, head} if colon and "/" not in tag else {name}
-    forms = set()
+    forms: set[str] = set()
     for each in names:
         parts = each.split("/")
         forms.update("/".join(parts[i:]) for i in range(len(parts)))
@@ -301,10 +305,10 @@ def refusal(*, team, connection, model_id: str, model: CatalogModel | None, scen
     """Why a retired or unknown model is refused, and which live models fit instead, in one message."""
     retired = retirement_of(model)
     when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired and retired.lifecycle_date else ""
-    if retired is None:
+    if retired is None or model is None:  # retirement_of(None) is None: both say the model is unknown
         head = f"{connection.label} has no model “{model_id}” in the catalog."
     elif retired is model:
-        head = f"{model.display_name} was retired{when}."
+        head = f"{retired.display_name} was retired{when}."
     elif retired.lifecycle_date:  # registered under another name ("openai/sora-2")
         head = gettext("“%(model_id)s” is %(name)s, which was retired on %(date)s.") % {
             "model_id": model.model_id, "name": retired.display_name, "date": f"{retired.lifecycle_date:%Y-%m-%d}"}
@@ -407,8 +411,8 @@ def extension_problems(model: CatalogModel, *, team, connection: ProviderConnect
 
 def refusal_for_value(team, value: str, *, scenes=()) -> str:
     """The refusal for a form's "connection:model" value that is not a live target of the team."""
-    connection_pk, _, model_id = (value or "").partition(":")
-    connection_pk = parse_id(connection_pk)
+    given_pk, _, model_id = (value or "").partition(":")
+    connection_pk = parse_id(given_pk)
     connection = (ProviderConnection.objects.filter(team=team, pk=connection_pk).first()
                   if connection_pk and model_id else None)
     if connection is None:
@@ -469,7 +473,7 @@ def prices_in_order(model: CatalogModel) -> list[tuple[str, float]]:
 
 def _dollars(price: Decimal) -> str:
     """$0.40, or every decimal of a finer price ($0.0125)."""
-    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
+    return money.usd(price, 2 if price == price.quantize(Decimal("0.01")) else None)
 
 
 def catalog_entries(connection: ProviderConnection) -> list[Entry]:
@@ -521,9 +525,12 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
     try:
         with transaction.atomic():
             own = CatalogModel.objects.select_for_update().filter(connection=connection, model_id=model_id).first()
-            if own is None and shipped is None:
+            if own is not None:
+                entry = own
+            elif shipped is not None:
+                entry = _copy_of(shipped, connection)
+            else:
                 raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
-            entry = own or _copy_of(shipped, connection)
             before = _logged_fields(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)

@@ -8,9 +8,10 @@ returns the object and the user's membership of its team, so a view can go on wi
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,13 @@ from projects.models import (
     Scene,
     Team,
 )
+
+
+class AuthedRequest(HttpRequest):
+    """A request to a view behind `login_required`: its user has signed in. (For the type checker,
+    which otherwise sees an anonymous user possible on every request.)"""
+
+    user: User
 
 
 def membership_for(user, team_id) -> Membership:

@@ -3,7 +3,7 @@ from django.contrib import admin
 from projects.audit.admin import AdminAudit, AuditedAdmin
 from projects.models import AuditAction, AuditEntry, Invitation, Membership, Project, Scene, Team
 
-MEMBERSHIP_AUDIT = AdminAudit(
+MEMBERSHIP_AUDIT = AdminAudit[Membership](
     teams_of=lambda m: [m.team_id], label_of=lambda m: m.user.get_username(),
     fields={"role": AuditAction.ROLE_CHANGED, "monthly_budget": AuditAction.MEMBER_CAP_SET},
     added=AuditAction.MEMBER_ADDED, removed=AuditAction.MEMBER_REMOVED, facts=lambda m: {"role": m.role},
@@ -19,7 +19,7 @@ class MembershipInline(admin.TabularInline):
 class TeamAdmin(AuditedAdmin):
     list_display = ["name", "created_at"]
     inlines = [MembershipInline]
-    audit = AdminAudit(teams_of=lambda t: [t.pk], label_of=str,
+    audit = AdminAudit[Team](teams_of=lambda t: [t.pk], label_of=str,
                        fields={"monthly_budget": AuditAction.TEAM_BUDGET_SET,
                                "do_not_train": AuditAction.TRAINING_SET})
     inline_audits = {Membership: MEMBERSHIP_AUDIT}
@@ -29,7 +29,7 @@ class TeamAdmin(AuditedAdmin):
 class ProjectAdmin(AuditedAdmin):
     list_display = ["name", "team", "default_size", "updated_at"]
     list_filter = ["team"]
-    audit = AdminAudit(teams_of=lambda p: [p.team_id], label_of=str,
+    audit = AdminAudit[Project](teams_of=lambda p: [p.team_id], label_of=str,
                        fields={"budget": AuditAction.PROJECT_BUDGET_SET,
                                "allowed_models": AuditAction.MODEL_POLICY_SET,
                                "max_price_per_second": AuditAction.MODEL_POLICY_SET})
@@ -49,7 +49,7 @@ class SceneAdmin(admin.ModelAdmin):
 class InvitationAdmin(AuditedAdmin):
     list_display = ["email", "team", "role", "expires_at", "accepted_at"]
     exclude = ["token"]
-    audit = AdminAudit(teams_of=lambda i: [i.team_id], label_of=lambda i: i.email,
+    audit = AdminAudit[Invitation](teams_of=lambda i: [i.team_id], label_of=lambda i: i.email,
                        fields={"role": AuditAction.INVITATION_SENT, "email": AuditAction.INVITATION_SENT},
                        added=AuditAction.INVITATION_SENT, removed=AuditAction.INVITATION_REMOVED,
                        facts=lambda i: {"role": i.role})

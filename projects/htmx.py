@@ -25,7 +25,9 @@ def wants_fragment(request: HttpRequest) -> bool:
     """htmx asked for a region: an htmx request that is neither boosted nor a history restore."""
     setattr(request, _ASKED, True)
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
+    if not htmx:
+        return False
+    return not htmx.boosted and not htmx.history_restore_request
 
 
 class VaryOnFragmentMiddleware:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -28,7 +29,7 @@ def sprite_path() -> Path:
     return Path(settings.BASE_DIR) / "static" / "studio" / "icons.svg"
 
 
-def _package() -> dict:
+def _package() -> dict[str, Any]:
     manifest = json.loads((vendor_dir() / "MANIFEST.json").read_text(encoding="utf-8"))
     return next(p for p in manifest["packages"] if p.get("sprite"))
 

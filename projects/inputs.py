@@ -8,6 +8,7 @@ with a message the user can act on, makes both databases answer alike and never 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -96,7 +97,9 @@ class IdsChoiceField(forms.ModelMultipleChoiceField):
 class RefuseControlCharacters:
     """Form mixin: every text field refuses control characters with a clear message."""
 
-    def __init__(self, *args, **kwargs):
+    fields: dict[str, forms.Field]  # the form's, which this mixin comes before
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.CharField) and refuse_control_characters not in field.validators:

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.shortcuts import render
+from django.utils import translation
 
 from projects.inputs import has_control_characters
 from projects.models import Membership
+from projects.teams.language import chosen_language
 
 SESSION_KEY = "current_team_id"
 
@@ -21,6 +23,23 @@ class CurrentTeamMiddleware:
             request.membership = (
                 memberships.filter(team_id=chosen).first() if chosen else None
             ) or memberships.order_by("joined_at").first()
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user's own language choice wins over the browser's Accept-Language, which
+    LocaleMiddleware (earlier in the chain) has already followed. The choice rides in the session,
+    so a page costs no query for it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            language = chosen_language(request)
+            if language:
+                translation.activate(language)
+                request.LANGUAGE_CODE = language
         return self.get_response(request)
 
 

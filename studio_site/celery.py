@@ -18,7 +18,7 @@ def _ensure_filesystem_broker_folders() -> None:
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         folder = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(key)
         if folder:
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(str(folder), exist_ok=True)
 
 
 @app.on_after_configure.connect

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from generation import health
 from projects.teams import account_views
@@ -17,6 +18,8 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitations/<str:token>/", team_views.invitation_accept, name="invitation_accept"),
+    # The strings static/studio/*.js shows, in the page's language (gettext() in the browser).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
     path("healthz", health.healthz, name="health"),
     path("livez", health.livez, name="live"),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 
 from projects.models import Membership, Role
 from projects.storyboard import services
+from projects.teams import services as team_services
 from studio_site.celery import app as celery_app
 
 # Fixtures shared across test packages: the strict fake providers and the real Celery worker;
@@ -113,7 +114,7 @@ def make_user(db):
 @pytest.fixture
 def make_team(make_user):
     def make(name="Team", owner=None):
-        return services.team_create(name=name, owner=owner or make_user())
+        return team_services.team_create(name=name, owner=owner or make_user())
 
     return make
 

@@ -1,6 +1,7 @@
 """Making a tampered take the way it happens for real: one byte of the stored video changes."""
 
 import struct
+from pathlib import Path
 
 from generation.models import Render
 from generation.provenance import credentials as provenance
@@ -23,7 +24,7 @@ def tamper(take: Render) -> Render:
         data = flip_a_byte_in_mdat(bytearray(fh.read()))
     with open(take.video.path, "wb") as fh:
         fh.write(data)
-    report = provenance.read_with_settings(take.video.path)
+    report = provenance.read_with_settings(Path(take.video.path))
     Render.objects.filter(pk=take.pk).update(**provenance.take_fields(report))
     take.refresh_from_db()
     return take

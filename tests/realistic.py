@@ -15,6 +15,7 @@ import io
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
@@ -22,17 +23,22 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from projects.models import Project, Scene
+
 PASSWORD = "correct horse battery staple"
 TAKE_COST = Decimal("0.40")
 
 
 @dataclass
 class Built:
-    project: object
-    owner: object
-    editor: object
-    reviewer: object
-    scenes: list
+    project: Project
+    owner: User
+    editor: User
+    reviewer: User
+    scenes: list[Scene]
 
 
 def _png() -> bytes:
@@ -65,12 +71,13 @@ def build_project(*, scenes: int, takes_per_scene: int = 5, name: str = "Harbour
         Scene,
     )
     from projects.storyboard import services
+    from projects.teams import services as team_services
 
     tag = uuid.uuid4().hex[:6]
     with transaction.atomic():
         owner = _user(f"owner-{tag}")
         if team is None:
-            team = services.team_create(name=f"Team {tag}", owner=owner)
+            team = team_services.team_create(name=f"Team {tag}", owner=owner)
         else:
             Membership.objects.create(team=team, user=owner, role=Role.OWNER)
         editor, reviewer, maya = _user(f"editor-{tag}"), _user(f"reviewer-{tag}"), _user(f"maya-{tag}")

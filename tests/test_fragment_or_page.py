@@ -20,6 +20,7 @@ from generation.providers import comfy_workflows, connections
 from projects.models import Notification, Role
 from projects.review import services as review
 from projects.storyboard import services
+from projects.teams import services as team_services
 from tests.conftest import PASSWORD
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.shared_world import built_once
@@ -36,7 +37,7 @@ def world(django_db_blocker, tmp_path_factory):
         users = get_user_model().objects
         owner = users.create_user("olive", "olive@example.com", PASSWORD)
         editor = users.create_user("eddie", "eddie@example.com", PASSWORD)
-        team = services.team_create(name="Harbour Films", owner=owner)
+        team = team_services.team_create(name="Harbour Films", owner=owner)
         team.memberships.create(user=editor, role=Role.EDITOR)
         project = services.project_create(team=team, user=owner, name="Harbour Story")
         scene = services.scene_create(project=project, user=owner, title="Dawn", prompt="Mist on the water.",

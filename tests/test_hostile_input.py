@@ -73,6 +73,7 @@ from projects.review import services as review
 from projects.storyboard import fields as own_fields
 from projects.storyboard import revisions, script_import, services
 from projects.storyboard.dialogue import services as dialogue
+from projects.teams import services as team_services
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.fakes.vertex_server import form_key_json
@@ -226,7 +227,7 @@ FORMS = [
     Form("character_consent", "post", "/characters/{character}/consent/", "editor",
          ("scope", "projects", "providers", "expires_on", "covers_voice"), {"scope": "team"}),
     Form("character_revoke", "post", "/characters/{character}/revoke/", "editor", ("delete_files", "return_to")),
-    Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies")),
+    Form("notification_settings", "post", "/account/notifications/", "editor", ("mentions", "replies", "language")),
     Form("comment_create", "post", "/takes/{take}/comments/", "reviewer",
          ("body", "at", "until", "shared", "drawing", "room"), {"body": "Nice.", "at": "0.5"}),
     # Made in a review room without a moment: the room's id picks the moment.
@@ -282,7 +283,7 @@ FORMS = [
     Form("render_retry", "post", "/takes/{take}/retry/", "editor", ("idempotency_key",)),
     Form("render_remix", "post", "/takes/{take}/remix/", "editor", ("prompt", "idempotency_key"),
          {"prompt": "Brighter.", "idempotency_key": KEY}),
-    # Extending a finished take by a length its model allows, and what that would send (issue #25 §3).
+    # Extending a finished take by a length its model allows, and what that would send.
     Form("render_extend", "post", "/takes/{extendable}/extend/", "editor",
          ("choice", "prompt", "override_reason", "idempotency_key"),
          {"choice": "previz-animatic-1@3", "prompt": "The mist lifts.", "idempotency_key": KEY}),
@@ -412,7 +413,7 @@ def _build_world() -> dict:
     """One of everything a form can point at, all in one team: the ids the URLs are filled from."""
     User = get_user_model()
     owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
-    team = services.team_create(name="Harbour Films", owner=owner)
+    team = team_services.team_create(name="Harbour Films", owner=owner)
     editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
     reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
     Membership.objects.create(team=team, user=editor, role=Role.EDITOR)
@@ -669,11 +670,11 @@ def _refused_in_json(value) -> str | None:
 
 def _checked_fields() -> list[tuple[type[models.Model], list[models.Field]]]:
     """Every stored field PostgreSQL could refuse a value of, per model of the studio's apps."""
-    checked = []
+    checked: list[tuple[type[models.Model], list[models.Field]]] = []
     for model in apps.get_models():
         if model._meta.app_label not in {"projects", "generation", "auth", "axes"}:
             continue
-        concrete = [f for f in model._meta.concrete_fields
+        concrete: list[models.Field] = [f for f in model._meta.concrete_fields
                     if isinstance(f, (models.CharField, models.TextField, models.IntegerField,
                                       models.DecimalField, models.FloatField, models.JSONField))
                     and not f.primary_key]
@@ -687,7 +688,7 @@ def _stored_badly() -> list[str]:
     same Python values the model's instances hold, without building a model instance per row)."""
     problems = []
     for model, fields in _checked_fields():
-        for row in model.objects.values_list(*(f.attname for f in fields)):
+        for row in model._default_manager.values_list(*(f.attname for f in fields)):
             for model_field, value in zip(fields, row):
                 reason = _refused_by_postgresql(value, model_field)
                 if reason:
@@ -742,6 +743,7 @@ NO_INPUT = {
     # The sound's files and removals: their only input is the ids in the path.
     "projects:line_audio", "projects:line_recording_remove", "projects:sound_bed_remove", "projects:sound_bed_file",
     "projects:character_voice_sample_remove", "projects:character_voice_sample_file",
+    "javascript_catalog",  # Django's JavaScriptCatalog: the page's language is all it reads
 }
 # Django's own forms, checked by Django: the password change and reset forms, and the admin.
 DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}

@@ -27,6 +27,7 @@ from generation.providers import connections
 from projects.characters import consent
 from projects.models import CharacterKind, Role
 from projects.storyboard import services
+from projects.teams import services as team_services
 from tests.conftest import PASSWORD
 from tests.factories import photo
 from tests.shared_world import built_once
@@ -79,7 +80,7 @@ def _world_files(settings, world):
 
 
 def _team(owner, team_name, project_name, title):
-    team = services.team_create(name=team_name, owner=owner)
+    team = team_services.team_create(name=team_name, owner=owner)
     project = services.project_create(team=team, user=owner, name=project_name)
     scene = services.scene_create(project=project, user=owner, title=title, prompt="Mist on the water.", duration=2,
                                   size="1280x720")

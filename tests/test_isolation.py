@@ -62,6 +62,9 @@ PUBLIC = {
     # (test_another_teams_user_cannot_join_with_a_teams_invitation_link).
     "invitation_accept",
     "health", "live",  # load balancer probes: no data
+    # The interface's own words for the scripts (gettext in the browser): the same for everyone, no data
+    # (tests/test_translations.py: test_the_javascript_catalog_speaks_the_pages_language).
+    "javascript_catalog",
     "generation:webhook",  # providers call it: found by the connection's token, then the signature is checked
     # A client's review link: the link's token (and password) is the key, scoped to its project
     # (tests/projects/test_guest_links.py); its live stream carries only what a guest of that link may read

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 from django.conf import settings
 
@@ -13,7 +14,7 @@ UNCLOSED_ON_ITS_LINE = re.compile(r"\{#(?:(?!#\}).)*$", re.M)
 
 
 def studio_templates() -> list[Path]:
-    folders = [Path(folder) for engine in settings.TEMPLATES for folder in engine["DIRS"]]
+    folders = [Path(folder) for engine in settings.TEMPLATES for folder in cast(list[str], engine["DIRS"])]
     return sorted(path for folder in folders for path in folder.rglob("*") if path.is_file())
 
 

@@ -32,6 +32,7 @@ from django.utils.translation import gettext
 
 from generation.exports import tasks as export_tasks
 from generation.models import CutImport, CutImportStatus, Render
+from projects import selectors
 from projects.activity.feed import record
 from projects.models import ActivityKind, RevisionKind, Scene
 from projects.models.storyboard import MAX_SCENE_SECONDS, MIN_SCENE_SECONDS
@@ -232,10 +233,11 @@ def _scene_words(scene: Scene) -> str:
 def _new_markers(cut, unmatched) -> list[dict]:
     """Markers the editor added: not a comment the export wrote (by its id, or its words in an EDL/XML)."""
     takes = [take for _clip, _scene, take in cut if take is not None]
-    known = {}
-    for comment in review.comments_for_takes(takes):
-        known.setdefault(comment.take_id, set()).add(comment.pk)
-        known.setdefault(("words", comment.take_id), []).append(_words(f"{comment.who}: {comment.body}"))
+    known_ids: dict[int, set[int]] = {}
+    known_words: dict[int, list[str]] = {}
+    for comment in selectors.comments_for_takes(takes):
+        known_ids.setdefault(comment.take_id, set()).add(comment.pk)
+        known_words.setdefault(comment.take_id, []).append(_words(f"{comment.who}: {comment.body}"))
     found, number = [], 0
     for clip, scene, take in cut:
         for marker in clip["markers"]:
@@ -248,10 +250,10 @@ def _new_markers(cut, unmatched) -> list[dict]:
                                                  "has no approved take.") % {"text": text[:80],
                                                                               "title": scene.title}})
                 continue
-            if marker.get("comment_id") in known.get(take.pk, ()):
+            if marker.get("comment_id") in known_ids.get(take.pk, ()):
                 continue
             words = _words(marker.get("name") or text)
-            if words and any(w.startswith(words) or words.startswith(w) for w in known.get(("words", take.pk), ())):
+            if words and any(w.startswith(words) or words.startswith(w) for w in known_words.get(take.pk, ())):
                 continue
             number += 1
             found.append({"id": f"marker:{number}", "kind": "marker", "scene": scene.pk, "take": take.pk,

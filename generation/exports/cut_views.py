@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from generation.exports import cut_import as cuts
 from generation.models import CutImport
 from projects.access import get_project_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
 PAGE = "generation/cut_import.html"
@@ -25,7 +26,7 @@ def cut_import_upload(request, project_pk):
         made = cuts.cut_import_create(project=project, user=request.user, upload=request.FILES.get("timeline"),
                                       idempotency_key=request.POST.get("idempotency_key", ""))
     except ValidationError as exc:
-        return render(request, PAGE, {**context, "error": " ".join(exc.messages)}, status=400)
+        return render(request, PAGE, {**context, "error": error_text(exc)}, status=400)
     return redirect("generation:cut_import_detail", project_pk=project.pk, pk=made.pk)
 
 
@@ -42,7 +43,7 @@ def cut_import_detail(request, project_pk, pk):
             cuts.cut_import_accept(cut_import=cut_import, user=request.user, change_ids=request.POST.getlist("change"))
             return redirect("projects:project_detail", pk=project.pk)
         except ValidationError as exc:
-            context.update(error=" ".join(exc.messages), ticked=set(request.POST.getlist("change")))
+            context.update(error=error_text(exc), ticked=set(request.POST.getlist("change")))
             status = 400
             cut_import.refresh_from_db()
     template = PAGE + "#cut-import-status" if wants_fragment(request) else PAGE

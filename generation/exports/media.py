@@ -230,7 +230,7 @@ class _AudioTrack:
         self.samples = 0  # samples encoded so far: the next AAC frame's pts
         self.pending = np.zeros((self.channels, 0), np.float32)
         self.limit = 0  # samples the track may hold up to the current clip's end
-        self.resampler = None
+        self.resampler: av.AudioResampler | None = None
 
     def begin_clip(self, end_seconds: Fraction) -> None:
         self.limit = round(end_seconds * AUDIO_RATE)
@@ -238,10 +238,12 @@ class _AudioTrack:
         self.resampler = av.AudioResampler(format="fltp", layout=self.layout, rate=AUDIO_RATE)
 
     def push(self, frame, mux) -> None:
+        assert self.resampler is not None, "begin_clip() comes first"
         for out in self.resampler.resample(frame):
             self._add(out.to_ndarray(), mux)
 
     def end_clip(self, mux) -> None:
+        assert self.resampler is not None, "begin_clip() comes first"
         for out in self.resampler.resample(None):
             self._add(out.to_ndarray(), mux)
         missing = self.limit - self.samples - self.pending.shape[1]
@@ -279,8 +281,8 @@ def _fit(frame, width: int, height: int):
     canvas = av.VideoFrame(width, height, "yuv420p")
     x, y = (width - w) // 4 * 2, (height - h) // 4 * 2
     for plane_out, plane_in, fill, div in zip(canvas.planes, small.planes, (16, 128, 128), (1, 2, 2)):
-        dst = np.frombuffer(plane_out, np.uint8).reshape(plane_out.height, plane_out.line_size)
-        src = np.frombuffer(plane_in, np.uint8).reshape(plane_in.height, plane_in.line_size)
+        dst = np.frombuffer(memoryview(plane_out), np.uint8).reshape(plane_out.height, plane_out.line_size)
+        src = np.frombuffer(memoryview(plane_in), np.uint8).reshape(plane_in.height, plane_in.line_size)
         dst[:] = fill
         dst[y // div:y // div + h // div, x // div:x // div + w // div] = src[:h // div, :w // div]
     return canvas
@@ -315,11 +317,11 @@ def _reencode(paths, signatures, out_path: Path, *, width: int, height: int, fps
                 v_in = src.streams.video[0]
                 v_in.thread_type = "AUTO"
                 a_in = src.streams.audio[0] if (audio and src.streams.audio) else None
-                start = v_in.start_time * v_in.time_base if v_in.start_time else 0
+                start = v_in.start_time * v_in.time_base if v_in.start_time and v_in.time_base else 0
                 held = None
                 for packet in src.demux(*_streams(v_in, a_in)):
                     for frame in packet.decode():
-                        if a_in is not None and packet.stream.index == a_in.index:
+                        if audio is not None and a_in is not None and packet.stream.index == a_in.index:
                             audio.push(frame, mux)
                             continue
                         at = offset + (frame.pts * frame.time_base - start if frame.pts is not None else 0)
@@ -363,7 +365,7 @@ def audio_of(path: Path) -> np.ndarray | None:
         if not container.streams.audio:
             return None
         resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
-        parts = []
+        parts: list[np.ndarray] = []
         for frame in container.decode(container.streams.audio[0]):
             frame.pts = None  # resample by count: the stitched clips' priming must not shift the sound
             parts.extend(out.to_ndarray()[0] for out in resampler.resample(frame))
@@ -393,10 +395,12 @@ def with_sound(src: Path, dst: Path, samples: np.ndarray, *, seconds: float) -> 
                 out.mux(a_out.encode(frame))
                 at += AUDIO_CHUNK
 
+        v_tb = v_in.time_base
+        assert v_tb is not None, "a stream read from a file has a time base"
         for packet in source.demux(v_in):
             if packet.dts is None:
                 continue
-            sound_until(float(packet.dts * v_in.time_base) + 0.5)
+            sound_until(float(packet.dts * v_tb) + 0.5)
             packet.stream = v_out
             out.mux_one(packet)
         sound_until(math.inf)

@@ -174,7 +174,7 @@ class CutSigner:
             **({"trust": {"user_anchors": trust_anchors_pem.decode()}} if trust_anchors_pem else {}),
         }
         self.context = c2pa.Context.from_dict(settings)
-        self.builder = None
+        self.builder: c2pa.Builder | None = None
 
     def __enter__(self):
         return self
@@ -211,6 +211,7 @@ class CutSigner:
                                           (BED_INGREDIENT, sound.bed, "Sound bed", bed)):
             if path is None:
                 continue
+            assert self.builder is not None, "add_ingredients() comes first"
             with open(path, "rb") as stem:
                 self.builder.add_ingredient({"title": title, "relationship": "componentOf", "label": label,
                                              "format": WAV}, WAV, stem)
@@ -220,6 +221,7 @@ class CutSigner:
 
     def sign(self, *, src: Path, dst: Path, identity: SigningIdentity, how: str) -> None:
         """Write `dst` = `src` + the manifest. `how` says in words what was done to the takes."""
+        assert self.builder is not None, "add_ingredients() comes first"
         self.builder.add_action({"action": "c2pa.edited", "softwareAgent": self.generator,
                                  "description": f"Approved takes stitched in scene order, {how}."})
         dst = Path(dst)

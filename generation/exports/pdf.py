@@ -27,6 +27,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from fpdf import FPDF
+from fpdf.fonts import CoreFont, TTFFont
 from PIL import Image
 
 # generation/fonts/, shared with the animatic and bundled with their licences (fonts/README.md)
@@ -320,9 +321,21 @@ class _FPDF(FPDF):
     def get_fallback_font(self, char: str, style: str = "") -> str | None:
         # Droid Sans Fallback comes first but has three Hangul syllables (가 …) and the jamo:
         # Korean text prints in NanumSquare throughout, not in two fonts.
-        if "hangul" in self.fonts and ord(char) in HANGUL and ord(char) in self.fonts["hangul"].cmap:
+        if "hangul" in self.fonts and ord(char) in HANGUL and ord(char) in _ttf(self, "hangul").cmap:
             return "hangul"
         return super().get_fallback_font(char, style)
+
+
+def _ttf(pdf: FPDF, key: str) -> TTFFont:
+    """A font this module added from a file (add_font): TrueType, so it has a cmap."""
+    font = pdf.fonts[key]
+    assert isinstance(font, TTFFont), f"{key} is a core font"
+    return font
+
+
+def _current(pdf: FPDF) -> CoreFont | TTFFont:
+    assert pdf.current_font is not None, "set_font() comes first"
+    return pdf.current_font
 
 
 def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
@@ -331,13 +344,13 @@ def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
     if all(path.exists() for path in UNICODE_FONTS.values()):
         for style, path in UNICODE_FONTS.items():
             pdf.add_font("dejavu", style, str(path))
-        missing = {ord(c) for t in texts for c in t if not c.isspace()} - set(pdf.fonts["dejavu"].cmap)
+        missing = {ord(c) for t in texts for c in t if not c.isspace()} - set(_ttf(pdf, "dejavu").cmap)
         fallbacks = []
         for key, path in (("fallback", FALLBACK_FONT), ("hangul", HANGUL_FONT), ("symbols", SYMBOLS_FONT)):
             if missing and path.exists():  # each loaded only while some character still lacks a glyph
                 pdf.add_font(key, "", str(path))
                 fallbacks.append(key)
-                missing -= set(pdf.fonts[key].cmap) - (HANGUL if key == "fallback" else set())
+                missing -= set(_ttf(pdf, key).cmap) - (HANGUL if key == "fallback" else set())
         if fallbacks:
             # One weight only: a bold title's CJK prints in the regular face rather than not at all.
             pdf.set_fallback_fonts(fallbacks, exact_match=False)
@@ -350,9 +363,10 @@ def _font_family(pdf: FPDF, texts: Sequence[str]) -> str:
 def _runs(pdf: FPDF, text: str) -> list[tuple[str | None, str]]:
     """The text cut into runs of one font each: (None, run) in the current font, (font key, run)
     in the fallback font fpdf2 chooses for a character the current font lacks, as its cell() would."""
-    if not pdf.is_ttf_font:
+    font = pdf.current_font
+    if not isinstance(font, TTFFont):  # no font yet, or a core font: fpdf2 has no fallback for it
         return [(None, text)]
-    glyphs = pdf.current_font.cmap
+    glyphs = font.cmap
     if all(ord(c) in glyphs for c in text):
         return [(None, text)]
     runs: list[tuple[str | None, str]] = []
@@ -403,14 +417,14 @@ def text_width(pdf: FPDF, text: str) -> float:
         return _width(pdf, text)
     total = 0.0
     for key, run in runs:
-        font = pdf.current_font if key is None else pdf.fonts[key]
+        font = _current(pdf) if key is None else pdf.fonts[key]
         total += font.get_text_width(run, pdf.font_size_pt, None)[1] / pdf.k
     return total
 
 
 def _width(pdf: FPDF, text: str) -> float:
     try:
-        return pdf.current_font.get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
+        return _current(pdf).get_text_width(text, pdf.font_size_pt, None)[1] / pdf.k
     except KeyError:  # a core font lacks the glyph: fpdf2 normalises the text, or says why not
         return pdf.get_string_width(text)
 
@@ -426,7 +440,9 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
 
 def _wrap(pdf: FPDF, text: str, width: float, max_lines: int) -> list[str]:
     space = text_width(pdf, " ")
-    lines, words, used = [], [], 0.0
+    lines: list[str] = []
+    words: list[str] = []
+    used = 0.0
     for paragraph in text.splitlines() or [""]:
         if len(lines) > max_lines:
             break

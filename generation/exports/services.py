@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from dataclasses import fields as dataclass_fields
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import c2pa
 from django.core.exceptions import ValidationError
@@ -39,13 +40,16 @@ from generation.renders.services import form_key
 from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
+from projects import selectors
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
 from projects.models import AuditAction, Character, Comment, DialogueLine, ProjectField
 from projects.review import playall
-from projects.review import services as review
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.fields import field_words
+
+if TYPE_CHECKING:
+    from projects.models import Scene
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +68,18 @@ class ExportRefused(Exception):
 
 @dataclass(frozen=True)
 class PlannedScene:
-    scene: object  # projects.Scene
+    scene: Scene
     take: Render | None  # the take that goes into the export (None when left out)
     reason: str  # why it is left out; "" when included
     override_reason: str = ""  # an owner's reason for approving it though its checks failed
     fields: tuple = ()  # the project's own fields the scene fills: (name, value) pairs, in the project's order
+
+    @property
+    def included_take(self) -> Render:
+        """The take of a scene the plan includes (what ExportPlan.included holds)."""
+        if self.take is None:
+            raise ValueError(f"scene {self.scene.number} is left out of the export: {self.reason}")
+        return self.take
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ def export_plan(project) -> ExportPlan:
         override = ""
         if not reason and checks.approval_blocker(take):
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
-            decision = review.approval_override(take)
+            decision = selectors.approval_override(take)
             if decision is None:
                 failed = ("has tampered or broken content credentials" if take.provenance_broken
                           else "was delivered other than booked")
@@ -234,14 +245,14 @@ def _build(export: Export) -> None:
         # side thread needs from the database or storage is read here, on this thread.
         # An overridden take's ingredient is its re-signed clip, never the archive of the stored file.
         prepared = [None if a.override_reason
-                    else ingredients.stored(p.take, title=a.ingredient_title, trust_anchors_pem=anchors)
+                    else ingredients.stored(p.included_take, title=a.ingredient_title, trust_anchors_pem=anchors)
                     for p, a in zip(plan.included, approved)]
         manifest = side.submit(_add_ingredients, signer, approved, paths, prepared, anchors)
         stitched = timed("stitch", 70, lambda: export_media.stitch(
             paths, workdir / "stitched.mp4", width=width, height=height,
             on_progress=lambda done: progress(2 + 68 * done)))
-        notes = review_notes([p.take for p in plan.included])
-        clips = [_export_clip(a, p, path, sig, notes.get(p.take.pk, ()))
+        notes = review_notes([p.included_take for p in plan.included])
+        clips = [_export_clip(a, p, path, sig, notes.get(p.included_take.pk, ()))
                  for a, p, path, sig in zip(approved, plan.included, paths, stitched.clips)]
         sound, mixed = timed("sound", 71, lambda: _cut_sound(project, plan, clips, workdir))
         picture = workdir / "stitched.mp4"
@@ -271,7 +282,7 @@ def _build(export: Export) -> None:
             # Approved before archives existed, renamed since, or new anchors (an override's archive
             # is of its re-signed clip: written for this export only).
             if was is None and not take.override_reason:
-                ingredients.store(planned.take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
+                ingredients.store(planned.included_take, written, title=take.ingredient_title, trust_anchors_pem=anchors)
         package = side.submit(_write_package, clips, panels, archive, board, notes_csv,
                               name=f"{project.name}: approved cut", title=project.name, subtitle=subtitle,
                               layout=export.pdf_layout, sound=sound)
@@ -290,16 +301,16 @@ def _build(export: Export) -> None:
 
         export.summary = {**_summary(plan, clips, stitched, timings),
                           "package_timings": {k: round(v, 3) for k, v in package_timings.items()}}
-        for field, path in (("mp4", mp4), ("zip", archive), ("pdf", board), ("csv", notes_csv)):
+        for name, path in (("mp4", mp4), ("zip", archive), ("pdf", board), ("csv", notes_csv)):
             with path.open("rb") as fh:
-                getattr(export, field).save(path.name, FinishedFile(fh), save=False)
+                getattr(export, name).save(path.name, FinishedFile(fh), save=False)
     with transaction.atomic():
         won = Export.objects.filter(pk=export.pk, status=ExportStatus.RUNNING).update(
             status=ExportStatus.SUCCEEDED, progress=100, mp4=export.mp4.name, zip=export.zip.name,
             pdf=export.pdf.name, csv=export.csv.name, summary=export.summary, finished_at=timezone.now(), updated_at=timezone.now(),
         )
         if won:
-            export.takes.set([p.take for p in plan.included])
+            export.takes.set([p.included_take for p in plan.included])
             _audit_overridden(export, plan)
             export.publish_change()
     if not won:  # failed meanwhile (declared stale): do not keep files nobody points at
@@ -310,15 +321,16 @@ def _build(export: Export) -> None:
 def _clip_path(planned: PlannedScene, approved: export_package.ApprovedTake, workdir: Path) -> Path:
     """The take's clip as the export hands it over: the stored file, or for a take an owner
     approved though its checks failed, that file signed again saying so (who, when, why)."""
-    stored = ingredients.local_path(planned.take.video, workdir / f"take-{planned.take.pk}.mp4")
+    take = planned.included_take
+    stored = ingredients.local_path(take.video, workdir / f"take-{take.pk}.mp4")
     if not approved.override_reason:
         return stored
-    signed = workdir / f"take-{planned.take.pk}-approved.mp4"
+    signed = workdir / f"take-{take.pk}-approved.mp4"
     try:
         export_package.sign_overridden_clip(approved, src=stored, dst=signed, identity=provenance.studio_identity(),
                                             claim_generator=_claim_generator())
     except c2pa.C2paError as exc:  # e.g. a container C2PA cannot embed in: the cut's manifest still says it
-        log.warning("export: take %s could not be signed with its override: %s", planned.take.pk, exc)
+        log.warning("export: take %s could not be signed with its override: %s", take.pk, exc)
         return stored
     return signed
 
@@ -414,7 +426,7 @@ def _approval_words(scene) -> str:
 
 
 def _approved_take(planned: PlannedScene) -> export_package.ApprovedTake:
-    scene, take = planned.scene, planned.take
+    scene, take = planned.scene, planned.included_take
     return export_package.ApprovedTake(
         scene_number=scene.number,
         title=scene.title,
@@ -434,7 +446,7 @@ def _audit_overridden(export: Export, plan: ExportPlan) -> None:
     for planned in plan.included:
         if planned.override_reason:
             audit_record(team=export.project.team_id, actor=export.created_by, action=AuditAction.EXPORTED_DESPITE_CHECKS,
-                         target=planned.take, target_label=take_label(planned.take),
+                         target=planned.included_take, target_label=take_label(planned.included_take),
                          details={"export": export.pk, "note": planned.override_reason,
                                   "approved_by": planned.scene.approved_by.get_username()
                                   if planned.scene.approved_by else ""})
@@ -445,7 +457,8 @@ def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:
     guests' included), by take id, as threads in the order of the take's timeline."""
     comments = (Comment.objects.filter(take__in=takes).select_related("author")
                 .order_by(F("at_seconds").asc(nulls_first=True), "created_at", "pk"))
-    threads, replies = {}, {}
+    threads: dict[int, list[Comment]] = {}
+    replies: dict[int, list[Comment]] = {}
     for comment in comments:
         if comment.parent_id is None:
             threads.setdefault(comment.take_id, []).append(comment)
@@ -467,7 +480,7 @@ def review_notes(takes) -> dict[int, tuple[ReviewNote, ...]]:
 
 def _export_clip(approved: export_package.ApprovedTake, planned: PlannedScene, path: Path,
                  signature, notes: tuple[ReviewNote, ...] = ()) -> export_package.ExportClip:
-    take = planned.take
+    take = planned.included_take
     summary = take.c2pa_summary or {}
     return export_package.ExportClip(
         **{f.name: getattr(approved, f.name) for f in dataclass_fields(approved)},

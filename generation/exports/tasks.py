@@ -28,7 +28,7 @@ def run_export(export_id: int) -> None:
 
 
 # The reading itself is a child process capped at CUT_IMPORT_SECONDS; the limits leave it room to finish.
-@shared_task(name="generation.tasks.read_cut_import", acks_late=True, ignore_result=True,
+@shared_task(name="generation.tasks.read_cut_import", base=DjangoTask, acks_late=True, ignore_result=True,
              soft_time_limit=settings.CUT_IMPORT_SECONDS + 60, time_limit=settings.CUT_IMPORT_SECONDS + 90)
 def read_cut_import(cut_import_id: int) -> None:
     try:

@@ -164,7 +164,8 @@ def _plain(timeline, otio) -> dict:
         warnings.append(f"Only the first video track with clips was read ({len(tracks) - 1} more "
                         "have clips: put the cut on one track).")
     track = tracks[0]
-    clips, markers = [], 0
+    clips: list[dict] = []
+    markers = 0
     for index, item in enumerate(track):
         if not isinstance(item, otio.schema.Clip):
             continue

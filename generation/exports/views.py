@@ -11,6 +11,7 @@ from generation.exports import services as exports
 from generation.models import ExportStatus, PdfLayout
 from generation.storage.files import file_response
 from projects.access import get_export_for, get_project_for
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
 PAGE = "generation/exports.html"
@@ -48,7 +49,7 @@ def export_create(request, project_pk):
                               pdf_layout=request.POST.get("pdf_layout", PdfLayout.SCENES),
                               burn_captions=request.POST.get("burn_captions") == "on")
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
     if wants_fragment(request):
         return _page(request, project, membership, error=error)
     if error:

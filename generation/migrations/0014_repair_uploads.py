@@ -1,4 +1,4 @@
-"""Uploads stored under the uploader's extension are renamed to their real type or quarantined (#10 §1)."""
+"""Uploads stored under the uploader's extension are renamed to their real type or quarantined."""
 
 from django.db import migrations
 

@@ -1,4 +1,4 @@
-"""The previz now draws the scene's reference image, so the shipped model takes one (issue #12 §8)."""
+"""The previz now draws the scene's reference image, so the shipped model takes one."""
 
 from django.db import migrations
 

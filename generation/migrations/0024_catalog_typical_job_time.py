@@ -14,7 +14,7 @@ TYPICAL_SECONDS = {
     "sora-2-pro": 180, "sora-2-pro-2025-10-06": 180,
     "google/veo-3.1": 90,
     "wan-video/wan-2.7-t2v": 120,
-    # Shipped by the other adapters of #13 when their rows exist.
+    # Shipped by the adapters added beside these, when their rows exist.
     "veo-3.1-generate-preview": 90, "veo-3.1-generate-001": 90,
     "veo-3.1-fast-generate-preview": 45, "veo-3.1-lite-generate-preview": 40,
     "fal-ai/veo3.1": 90, "fal-ai/veo3.1/fast": 45,

@@ -1,4 +1,4 @@
-# Models that retire (#13 §3): a warning sent once per model and team.
+# Models that retire: a warning sent once per model and team.
 
 import django.db.models.deletion
 from django.db import migrations, models

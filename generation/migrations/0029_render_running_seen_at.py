@@ -1,4 +1,4 @@
-# The last poll that saw a take's job still running (#13 §4): for providers that report no job
+# The last poll that saw a take's job still running: for providers that report no job
 # time, the schedule learns the midpoint between it and the poll that saw the job done.
 
 from django.db import migrations, models

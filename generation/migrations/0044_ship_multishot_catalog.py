@@ -1,4 +1,4 @@
-"""Multi-shot takes (issue #26): the models that render several scenes in one request.
+"""Multi-shot takes: the models that render several scenes in one request.
 
 - The local previz draws a group as one animatic with a cut per shot: 2–6 shots, 2–60 s in all.
 - fal's Wan 2.6 text-to-video (`wan/v2.6/text-to-video`, as fal's client types name it): `multi_shots`

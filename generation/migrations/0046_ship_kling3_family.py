@@ -1,4 +1,4 @@
-"""Kling 3.0 on fal as a family (issue #28 §3): the Pro and Standard tiers, each from text or from a start frame.
+"""Kling 3.0 on fal as a family: the Pro and Standard tiers, each from text or from a start frame.
 
 Field names from fal's client types (fal-js 381105e, libs/client/src/types/endpoints.ts:
 KlingVideoV3{Pro,Standard}{TextToVideo,ImageToVideo}Input): the text-to-video endpoint takes prompt or

@@ -145,7 +145,7 @@ def _text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: _
     if len(runs) == 1:
         draw.text(xy, runs[0][1], font=runs[0][0], anchor=anchor, **kwargs)
         return
-    horizontal, vertical = anchor
+    horizontal, vertical = anchor[0], anchor[1]
     x, y = xy
     lengths = [font.getlength(run) for font, run in runs]
     x -= {"l": 0, "m": sum(lengths) / 2, "r": sum(lengths)}[horizontal]
@@ -252,7 +252,7 @@ def _cover(image: Image.Image, w: int, h: int) -> Image.Image:
     image = image.convert("RGB")
     scale = max(w / image.width, h / image.height)
     size = (max(w, round(image.width * scale)), max(h, round(image.height * scale)))
-    image = image.resize(size, Image.LANCZOS)
+    image = image.resize(size, Image.Resampling.LANCZOS)
     left, top = (size[0] - w) // 2, (size[1] - h) // 2
     return image.crop((left, top, left + w, top + h))
 
@@ -434,15 +434,16 @@ class _Subtitles:
             lines, timings = [text for _s, _e, text in timed], [(s, e) for s, e, _t in timed]
         self.tiles = [_subtitle_tile(line, round(width * 0.8), unit) for line in lines]
         self.bottom = board_h - _even(unit * 0.04)
-        self.due = [None] * n_frames
+        self.due: list[int | None] = [None] * n_frames
         for index, (start, end) in enumerate(timings):
             for i in range(round(start * fps), min(n_frames, round(end * fps))):
                 self.due[i] = index
 
     def draw(self, y: np.ndarray, u: np.ndarray, v: np.ndarray, i: int) -> None:
-        if self.due[i] is None:
+        due = self.due[i]
+        if due is None:
             return
-        ty, tu, tv = self.tiles[self.due[i]]
+        ty, tu, tv = self.tiles[due]
         h, w = ty.shape
         top, left = self.bottom - h, (y.shape[1] - w) // 4 * 2  # even: on the chroma grid
         y[top:top + h, left:left + w] = ty
@@ -475,7 +476,7 @@ class _Layers:
         w, h, (ox, oy) = self.w, self.h, self.offsets[i]
         frame = av.VideoFrame(w, h + self.hud.bar_h, "yuv420p")
         # Writable views of the frame's own planes (rows may be padded to line_size).
-        y, u, v = (np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, :p.width]
+        y, u, v = (np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, :p.width]
                    for p in frame.planes)
         y[:h] = self.y[oy:oy + h, ox:ox + w]
         cu, cv = self.uv[(ox % 2, oy % 2)]
@@ -674,6 +675,7 @@ def extract_thumbnail(video_path: Path, out_path: Path, *, at_seconds: float | N
             target = duration / 2 if at_seconds is None else at_seconds
             target = min(max(0.0, target), max(0.0, duration - 1e-3))
             # Seeking lands on the keyframe at or before target; decode forward from there.
+            assert stream.time_base is not None  # every stream FFmpeg opened has one
             container.seek(int(target / stream.time_base), stream=stream, backward=True)
             for frame in container.decode(stream):
                 picked = frame

@@ -138,7 +138,8 @@ def _voice_over(spec: dict):
     recipe = spec.get("recipe") or {}
     if not recipe.get("dialogue"):
         return None, None
-    scene = Scene.objects.select_related("project").filter(pk=(recipe.get("scene") or {}).get("id")).first()
+    scene_id = (recipe.get("scene") or {}).get("id")
+    scene = Scene.objects.select_related("project").filter(pk=scene_id).first() if scene_id is not None else None
     sound = previz_sound_recipe(scene) if scene is not None else {"lines": [
         {"speaker": e["speaker"], "text": e["text"], "voice": speech.default_voice(e["speaker"]),
          "rate": speech.DEFAULT_RATE, "pitch": speech.DEFAULT_PITCH} for e in recipe["dialogue"]]}

@@ -221,7 +221,7 @@ def _ingredient_as_read(parent: dict, read: ProvenanceReport | None, path: Path,
     store = read.manifest if read is not None else None
     if not store or "validation_results" not in store or not store.get("active_manifest"):
         return None
-    if UNTRUSTED not in read.codes:
+    if read is None or UNTRUSTED not in read.codes:
         return None
     found = embedded.find(path)
     if found is None:
@@ -351,7 +351,7 @@ class TakeClaim:
     inputs: tuple[InputIngredient, ...] = ()  # the frames it started from and ended on, as sent
     continuity: tuple[dict, ...] = ()  # what the take says of those frames (role, source, hashes)
     # A part of a multi-shot take: the group's file (as the provider delivered it) is its parent ingredient,
-    # and `shot` says which range of it this take is (issue #26).
+    # and `shot` says which range of it this take is.
     parent_path: Path | None = None
     parent_title: str = ""
     shot: dict | None = None
@@ -550,7 +550,7 @@ def read_kept_take(path: Path, *, trust_anchors_pem: bytes | None = None,
     kept = _read(path, trust_anchors_pem)
     if kept.state in ("invalid", "none"):
         return kept  # the stored copy itself was altered, or stripped, after the studio signed it
-    store = kept.manifest
+    store = kept.manifest or {}
     parent = _parent_ingredient(store)
     if parent is None:
         return _none_report()  # the provider's file carried no credentials
@@ -579,7 +579,7 @@ def _parent_ingredient(store: dict) -> dict | None:
 
 def _parent_deltas(store: dict, parent: dict) -> dict:
     """The parent ingredient's re-validation results from this read (success/failure lists)."""
-    merged = {"success": [], "failure": []}
+    merged: dict[str, list] = {"success": [], "failure": []}
     label = parent.get("label") or ""
     for delta in (store.get("validation_results") or {}).get("ingredientDeltas") or []:
         if label and not delta.get("ingredientAssertionURI", "").endswith(label):

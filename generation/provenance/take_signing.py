@@ -1,4 +1,4 @@
-"""The studio signs every take it keeps (issue #12 §3).
+"""The studio signs every take it keeps.
 
 The provider's file is read first: its verdict is what the take shows. Then the studio writes
 a signed copy that becomes the stored file: the provider's manifest (if any) as parent
@@ -15,6 +15,7 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import c2pa
 from django.core.files.storage import default_storage
@@ -43,6 +44,9 @@ class SignedTake:
 def take_claim(render: Render, *, checks: provenance.TakeChecks, group_file: Path | None = None,
                shot: dict | None = None, extension: provenance.Extension | None = None) -> provenance.TakeClaim:
     scene = render.scene
+    # A part of a multi-shot take: the group's file is its parent.
+    parent: dict[str, Any] = ({"parent_path": group_file, "parent_title": group_title(render), "shot": shot}
+                              if group_file else {})
     return provenance.TakeClaim(
         title=ingredient_title(scene_number=scene.number, title=scene.title, take_number=render.number),
         claim_generator=claim_generator(),
@@ -56,7 +60,7 @@ def take_claim(render: Render, *, checks: provenance.TakeChecks, group_file: Pat
         checks=checks,
         extension=extension,
         **take_frames(render),
-        **({"parent_path": group_file, "parent_title": group_title(render), "shot": shot} if group_file else {}),
+        **parent,
     )
 
 
@@ -75,7 +79,7 @@ FRAME_ROLES = (("start_frame", "start"), ("end_frame", "end"))
 
 
 def take_frames(render: Render) -> dict:
-    """The frames a take started from and ended on (issue #25): each as an ingredient of its manifest,
+    """The frames a take started from and ended on: each as an ingredient of its manifest,
     the exact image that was sent (fitted again from the original the recipe pinned: the same bytes), and
     what its assertion says of it."""
     size = (render.recipe.get("parameters") or {}).get("size", "")
@@ -118,7 +122,7 @@ def consents_at_render_time(render: Render) -> list[dict]:
     grants = (ConsentGrant.objects.filter(character_id__in=cast, granted_at__lte=at)
               .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
               .prefetch_related("projects").order_by("character_id", "-granted_at", "-pk"))
-    in_force = {}
+    in_force: dict[int, ConsentGrant] = {}
     for grant in grants:
         in_force.setdefault(grant.character_id, grant)
     return [consent_entry(character_id, in_force.get(character_id)) for character_id in cast]

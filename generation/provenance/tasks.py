@@ -4,6 +4,7 @@ take when the trust configuration changed. Task names stay `generation.tasks.*`.
 import logging
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from celery.signals import worker_ready
 
 from generation.provenance import ingredients, reverify
@@ -11,7 +12,7 @@ from generation.provenance import ingredients, reverify
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="generation.tasks.prepare_ingredient", acks_late=True, ignore_result=True)
+@shared_task(name="generation.tasks.prepare_ingredient", base=DjangoTask, acks_late=True, ignore_result=True)
 def prepare_ingredient(take_id: int) -> None:
     ingredients.prepare(take_id)
 

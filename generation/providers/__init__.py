@@ -6,9 +6,13 @@ connection_views.py), keys encrypted at rest (crypto.py), ComfyUI workflows (com
 workflow_views.py) and receiving webhooks (webhook_receive.py; signature checks are in webhooks.py).
 """
 
+
+from __future__ import annotations
+
 import json
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 from generation.models import ComfyWorkflow, ConnectionKind
 
@@ -35,17 +39,21 @@ from .base import (
 )
 from .facts import adapter_class, facts_for
 
+if TYPE_CHECKING:
+    from generation.models import ProviderConnection
+
+
 
 def _sleep(seconds: float) -> None:
     # One indirection, so tests can record retry waits instead of sleeping them.
     time.sleep(seconds)
 
 
-_ADAPTERS: dict[tuple, Provider] = {}
+_ADAPTERS: dict[tuple[Any, ...], Provider] = {}
 _ADAPTERS_LOCK = threading.Lock()
 
 
-def provider_for(connection) -> Provider:
+def provider_for(connection: ProviderConnection | None) -> Provider:
     """The adapter for a team's connection (its key decrypted only here).
 
     One adapter, and so one pooled httpx client, per connection and process;
@@ -65,21 +73,22 @@ def provider_for(connection) -> Provider:
     return adapter
 
 
-def _build(connection) -> Provider:
-    kind = connection.kind if connection is not None else "local"
-    builder = _BUILDERS.get(kind)
+def _build(connection: ProviderConnection | None) -> Provider:
+    if connection is None:  # a take of the built-in previz (or whose connection was removed): drawn here
+        return _local(connection)
+    builder = _BUILDERS.get(connection.kind)
     if builder is None:
-        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
+        raise ProviderError(f"The studio cannot talk to “{connection.kind}” connections.")
     return builder(connection)
 
 
-def _local(connection) -> Provider:
+def _local(connection: ProviderConnection | None) -> Provider:
     from .local_previz import LocalPrevizProvider
 
     return LocalPrevizProvider()
 
 
-def _openai_videos(connection) -> Provider:
+def _openai_videos(connection: ProviderConnection) -> Provider:
     from .openai_videos import OpenAIVideosProvider
 
     return OpenAIVideosProvider(base_url=connection.base_url, api_key=connection.api_key,
@@ -87,7 +96,7 @@ def _openai_videos(connection) -> Provider:
                                 sleep=lambda s: _sleep(s))
 
 
-def _replicate(connection) -> Provider:
+def _replicate(connection: ProviderConnection) -> Provider:
     from .replicate import DEFAULT_BASE_URL, ReplicateProvider
 
     return ReplicateProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
@@ -95,14 +104,14 @@ def _replicate(connection) -> Provider:
                              sleep=lambda s: _sleep(s))
 
 
-def _veo(connection) -> Provider:
+def _veo(connection: ProviderConnection) -> Provider:
     from .veo import DEFAULT_BASE_URL, VeoProvider
 
     return VeoProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
                        name=connection.label, sleep=lambda s: _sleep(s))
 
 
-def _vertex(connection) -> Provider:
+def _vertex(connection: ProviderConnection) -> Provider:
     from django.conf import settings
 
     from .vertex import VertexProvider
@@ -114,14 +123,14 @@ def _vertex(connection) -> Provider:
                           name=connection.label, sleep=lambda s: _sleep(s))
 
 
-def _runway(connection) -> Provider:
+def _runway(connection: ProviderConnection) -> Provider:
     from .runway import DEFAULT_BASE_URL, RunwayProvider
 
     return RunwayProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
                           name=connection.label, sleep=lambda s: _sleep(s))
 
 
-def _fal(connection) -> Provider:
+def _fal(connection: ProviderConnection) -> Provider:
     from django.conf import settings
 
     from .fal import DEFAULT_BASE_URL, FalProvider
@@ -129,7 +138,7 @@ def _fal(connection) -> Provider:
     return FalProvider(api_key=connection.api_key, base_url=connection.base_url or DEFAULT_BASE_URL,
                        name=connection.label, webhook_url=webhook_url_for(connection),
                        api_url=settings.FAL_API_URL, sleep=lambda s: _sleep(s))
-def _comfyui(connection) -> Provider:
+def _comfyui(connection: ProviderConnection) -> Provider:
     from .comfyui import ComfyUIProvider, Workflow
 
     def workflow_for(model_id: str) -> Workflow | None:
@@ -165,9 +174,11 @@ def remote_kinds() -> list[tuple[str, str]]:
             if value in _BUILDERS and not adapter_class(value).facts.built_in]
 
 
-def webhook_url_for(connection) -> str | None:
+def webhook_url_for(connection: ProviderConnection | None) -> str | None:
     """Where the provider should call back: when this studio is reachable, the provider calls back at
     all, and the connection has what checks its signatures (its secret, or the provider's own keys)."""
+    if connection is None:  # a take whose connection was removed
+        return None
     from django.conf import settings
     from django.urls import reverse
 

@@ -14,12 +14,15 @@ connection's kind.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from django.utils.functional import Promise
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Shot:
         return self.start + self.seconds
 
 
-def shots_prompt(shots, *, timed: bool) -> str:
+def shots_prompt(shots: Iterable[Shot], *, timed: bool) -> str:
     """The shots as one prompt, for models that read them from the text: timed ("Shot 1 [0-3s] …", Wan 2.6)
     or numbered in order only ("Shot 1: …", Seedance 2.0, whose time ranges are unreliable)."""
     lines = []
@@ -66,7 +69,7 @@ class RenderRequest:
     title: str = ""
     scene_number: int = 1
     camera_notes: str = ""
-    recipe: dict = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
     input_reference: Path | None = None  # the start frame, already fitted to `size`
     end_frame: Path | None = None  # the frame to end on, fitted to `size` (models declaring end_frame)
     character_images: tuple[Path, ...] = ()  # likeness references of the cast, for models that take them
@@ -74,7 +77,7 @@ class RenderRequest:
     provider_characters: tuple[str, ...] = ()  # the provider's own character ids (OpenAI format)
     # What the catalog entry declares beyond the wire format: names of optional fields the model's
     # gateway accepts ("characters"), and constant fields to send as they are. Nothing else is sent.
-    declared_fields: frozenset = frozenset()
+    declared_fields: frozenset[str] = frozenset()
     extra_fields: tuple[tuple[str, str], ...] = ()
     # Stable per take: the same on every resend, so a gateway that honours it never creates twice;
     # providers that let the client name its job (ComfyUI's prompt_id) use it as the job's name.
@@ -87,7 +90,7 @@ class RenderRequest:
     shots_field: str = ""
     # For a model the owner added from its provider's published schema (generation/providers/schemas.py):
     # how its inputs are named and written. Empty for the models whose inputs an adapter maps by hand.
-    input_map: dict = field(default_factory=dict)
+    input_map: dict[str, Any] = field(default_factory=dict)
     # Whether the take is booked with sound (the catalog entry's has_audio), for providers that take
     # it as a parameter (Vertex's generateAudio); None: the model's own default.
     generate_audio: bool | None = None
@@ -119,7 +122,7 @@ class ExtendRequest:
     last_frame: Path | None = None
     title: str = ""
     scene_number: int = 1
-    recipe: dict = field(default_factory=dict)
+    recipe: dict[str, Any] = field(default_factory=dict)
     idempotency_key: str = ""
 
     @property
@@ -159,13 +162,25 @@ class JobProbe:
     seconds: int
     prompt: str
     created_after: datetime  # a little before we sent the create (clocks differ)
-    exclude_ids: frozenset = frozenset()  # jobs other takes already own
+    exclude_ids: frozenset[str] = frozenset()  # jobs other takes already own
     remix_of: str = ""  # the remixed video's id, for a remix
     extends: str = ""  # the extended video's id, for an extension (its listed length is the whole clip's)
     idempotency_key: str = ""  # the take's key, for providers whose job id is the name we chose
     # What the studio sends for the take, built again (facts.job_listing_shows_input): a provider whose
     # list shows each job's whole input (fal) recognises ours by it and nothing less. None otherwise.
     request: RenderRequest | ExtendRequest | None = None
+
+
+def dict_at(data: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a JSON object, else {}: a provider's answer is read, never trusted to have a shape."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def list_at(data: Mapping[str, Any], key: str) -> list[Any]:
+    """`data[key]` when it is a JSON array, else []."""
+    value = data.get(key)
+    return value if isinstance(value, list) else []
 
 
 class ProviderError(Exception):
@@ -344,7 +359,7 @@ class ListedModel:
     shots_seconds_max: int | None = None
     shot_min_seconds: int | None = None
     price_per_second: Decimal | None = None  # the provider's own listed price: the owner confirms it
-    input_map: dict = field(default_factory=dict)  # RenderRequest.input_map for this model
+    input_map: dict[str, Any] = field(default_factory=dict)  # RenderRequest.input_map for this model
     # Optional inputs the studio does not fill (their provider's default applies), and sizes it does not map.
     not_sent: tuple[str, ...] = ()
     unmapped: tuple[str, ...] = ()
@@ -360,7 +375,7 @@ class ModelListing:
     gateway's plain list), left for the owner to register."""
 
     models: tuple[ListedModel, ...]
-    reasons: dict = field(default_factory=dict)
+    reasons: dict[str, Any] = field(default_factory=dict)
     unlisted: tuple[str, ...] = ()
 
 
@@ -387,20 +402,20 @@ class Provider(ABC):
         return []
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots: list[Shot], input_map: dict | None = None) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         """Plain-words reasons the provider would refuse this shot list for this model (empty if fine):
         asked when a multi-shot take is booked, as prompt_problems is for one take. `input_map`: the
         model's RenderRequest.input_map, for a model added from its provider's published schema."""
         return []
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """The job a webhook delivery (already verified) is about. Adapters whose provider calls
         back read their payload here."""
         return WebhookNotice(job_id="", event="")
 
     @classmethod
-    def address(cls, *, base_url: str, options: dict) -> str:
+    def address(cls, *, base_url: str, options: dict[str, Any]) -> str:
         """Where a connection of this kind calls, as the Providers page shows it: its own base URL,
         else the provider's (Vertex: the regional endpoint its region names)."""
         return base_url or cls.facts.default_base_url
@@ -441,13 +456,26 @@ class Provider(ABC):
         declared on any other."""
         raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
 
+    def remix(self, job_id: str, prompt: str, *, idempotency_key: str = "") -> str:
+        """Start a new video from a finished one and a new prompt, where a model's catalog entry says it
+        remixes (supports_remix): the provider's job id."""
+        raise ProviderError(f"{self.name} cannot remix a take.", code="invalid_request")
+
+    def create_character(self, *, name: str, video: Path) -> str:
+        """Register a person's reference video as a character the provider keeps (the OpenAI format's
+        `characters`, where a model's catalog entry declares them); its id goes with each take casting them."""
+        raise ProviderError(f"{self.name} keeps no characters of its own.", code="invalid_request")
+
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);
         True once it is gone."""
         return False
 
-    # Where a person can look for a job we could not confirm (shown with "may be billed").
-    job_listing_hint: str = "Check the provider's own list of recent jobs."
+    @property
+    def job_listing_hint(self) -> str | Promise:
+        """Where a person can look for a job we could not confirm (shown with "may be billed"); adapters
+        say it as a class attribute, or as a property when it names their base URL."""
+        return "Check the provider's own list of recent jobs."
 
     def find_job(self, probe: JobProbe) -> str | None:
         """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +36,7 @@ from generation.providers.facts import facts_for
 SHOT_FIELDS = ("shot_timing", "shots_max", "shots_seconds_min", "shots_seconds_max", "shot_min_seconds")
 COMPARED = ("sizes", "durations", "input_kinds", "has_audio", "end_frame", "reference_images", "extend_seconds",
             *SHOT_FIELDS)
+NO_SHOTS: dict[str, Any] = dict.fromkeys(SHOT_FIELDS)
 LABELS = {
     "sizes": _("Sizes"), "durations": _("Seconds"), "input_kinds": _("Takes"), "has_audio": _("Audio"),
     "end_frame": _("End frame"), "reference_images": _("Likeness references"), "extend_seconds": _("Extends by"),
@@ -52,11 +55,11 @@ class Found:
     change: str  # ProposedChangeKind
     model_id: str
     display_name: str
-    proposed: dict = field(default_factory=dict)
-    current: dict = field(default_factory=dict)
+    proposed: dict[str, Any] = field(default_factory=dict)
+    current: dict[str, Any] = field(default_factory=dict)
     needs: tuple[str, ...] = ()
     blockers: tuple[tuple[str, str], ...] = ()
-    notes: dict = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fingerprint(self) -> str:
@@ -79,7 +82,7 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
         if not extends and model.extend_seconds is not None:
             model = replace(model, extend_seconds=None)
         if not sends_shots and model.shot_timing is not None:
-            model = replace(model, **dict.fromkeys(SHOT_FIELDS),
+            model = replace(model, **NO_SHOTS,
                             input_map={k: v for k, v in model.input_map.items() if k != "shots"})
         entry = entries.get(model.model_id)
         if entry is None:
@@ -99,7 +102,7 @@ def diff(connection: ProviderConnection, listing: ModelListing) -> list[Found]:
 
 
 def _new(model: ListedModel) -> Found:
-    proposed = {
+    proposed: dict[str, Any] = {
         "display_name": model.display_name or model.model_id,
         "sizes": list(model.sizes) if model.sizes else None,
         "durations": list(model.durations) if model.durations else None,
@@ -119,10 +122,10 @@ def _new(model: ListedModel) -> Found:
                  blockers=tuple((str(c), str(d)) for c, d in model.blockers), notes=notes)
 
 
-def _value(value, name: str):
+def _value(value: object, name: str) -> object:
     """A catalog value as the diff compares it: lists as sorted sets where order carries no meaning."""
     if name in UNORDERED:
-        return sorted(set(value or []), key=str)
+        return sorted(set(value if isinstance(value, (list, tuple, set)) else []), key=str)
     return value
 
 
@@ -162,11 +165,11 @@ def blocker_words(code: str, detail: str) -> str:
     return gettext("the studio cannot map it (%(code)s)") % {"code": code}
 
 
-def needs_words(needs) -> list[str]:
+def needs_words(needs: Iterable[str]) -> list[str]:
     return [str(NEEDS[n]) for n in needs if n in NEEDS]
 
 
-def note_words(notes: dict, provider: str) -> list[str]:
+def note_words(notes: dict[str, Any], provider: str) -> list[str]:
     words = []
     if notes.get("not_sent"):
         words.append(gettext("inputs the studio does not send (%(provider)s's defaults apply): %(names)s")
@@ -177,16 +180,16 @@ def note_words(notes: dict, provider: str) -> list[str]:
     return words
 
 
-def gone_words(notes: dict, provider: str) -> str:
+def gone_words(notes: dict[str, Any], provider: str) -> str:
     reason = notes.get("reason", "")
     if reason == "deprecated":
         return gettext("%(provider)s marks it deprecated") % {"provider": provider}
     if reason:
-        return reason
+        return str(reason)
     return gettext("%(provider)s no longer lists it") % {"provider": provider}
 
 
-def shown(value, name: str) -> str:
+def shown(value: object, name: str) -> str:
     """A catalog value as the page shows it."""
     if value is None or value == [] or value == "":
         return "—"
@@ -196,8 +199,8 @@ def shown(value, name: str) -> str:
         return str(ShotTiming(value).label) if value in ShotTiming.values else str(value)
     if name == "lifecycle":
         return str(Lifecycle(value).label) if value in Lifecycle.values else str(value)
-    if name == "input_kinds":
-        return " + ".join(value)
+    if name == "input_kinds" and isinstance(value, (list, tuple)):
+        return " + ".join(map(str, value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, Decimal):
@@ -205,7 +208,7 @@ def shown(value, name: str) -> str:
     return str(value)
 
 
-def field_changes(proposed: dict, current: dict) -> list[tuple[str, str, str]]:
+def field_changes(proposed: dict[str, Any], current: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(label, before, after) per changed field."""
     return [(str(LABELS.get(name, name)), shown(current.get(name), name), shown(value, name))
             for name, value in proposed.items()]

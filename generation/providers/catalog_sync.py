@@ -16,6 +16,7 @@ import datetime
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -46,6 +47,10 @@ from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish
 from projects.models import AuditAction
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
 log = logging.getLogger(__name__)
 # A model gone from the provider's list is deprecated this many days ahead unless the owner picks another day:
 # within the retirement warnings' 30 days, so its owners hear of it at the next daily warning.
@@ -55,7 +60,7 @@ CHECK_AGAIN_AFTER = datetime.timedelta(minutes=10)
 LAST_RETIREMENT_DAY = datetime.date(2100, 1, 1)
 
 
-def catalog_check_request(*, connection: ProviderConnection, user=None) -> CatalogProposal:
+def catalog_check_request(*, connection: ProviderConnection, user: User | None = None) -> CatalogProposal:
     """Queue a check of the connection's provider, once: a check already queued is not queued again."""
     facts = facts_for(connection.kind)
     if facts is None or not facts.lists_models:
@@ -161,7 +166,7 @@ class AcceptRefused(Exception):
         self.problems = problems
 
 
-def proposed_changes_accept(*, connection: ProviderConnection, user, decisions: dict[int, Decision]) -> list[ProposedChange]:
+def proposed_changes_accept(*, connection: ProviderConnection, user: User, decisions: dict[int, Decision]) -> list[ProposedChange]:
     """Apply the rows the owner ticked, all of them or none (a problem in one leaves every row as it was)."""
     problems: dict[int, list[str]] = {}
     with transaction.atomic():
@@ -224,7 +229,7 @@ def _row_problems(row: ProposedChange, decision: Decision) -> list[str]:
     return problems
 
 
-def _apply(connection: ProviderConnection, row: ProposedChange, decision: Decision, user) -> None:
+def _apply(connection: ProviderConnection, row: ProposedChange, decision: Decision, user: User) -> None:
     facts = facts_for(connection.kind)
     source = {"source": facts.model_listing if facts else ""}
     if row.change == ProposedChangeKind.NEW:
@@ -240,8 +245,10 @@ def _apply(connection: ProviderConnection, row: ProposedChange, decision: Decisi
                              lifecycle=Lifecycle.DEPRECATED, lifecycle_date=decision.retire_on)
 
 
-def _add(connection: ProviderConnection, row: ProposedChange, decision: Decision, user, source: dict) -> None:
+def _add(connection: ProviderConnection, row: ProposedChange, decision: Decision, user: User, source: dict[str, Any]) -> None:
     """The new model, as the connection's own entry: what its listing said, and what the owner gave."""
+    if decision.price is None:  # _row_problems refuses a new model without its price first
+        raise ValueError(f"{row.model_id} would be added without a price")
     fields = dict(row.proposed)
     input_map = fields.pop("input_map", None) or {}
     fields.pop("price_per_second", None)

@@ -1,5 +1,10 @@
 """A connection's Models page, and its owners' check for model changes: ask for one, accept what it found."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -12,12 +17,23 @@ from generation.providers import catalog_sync
 from generation.providers.forms import AcceptChangesForm
 from generation.providers.selectors import catalog_proposal_for
 from projects.access import get_connection_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+
+    from generation.models import ProviderConnection
+    from projects.access import AuthedRequest
+    from projects.models import Membership
+
 
 PAGE = "generation/connection_catalog.html"
 
 
-def models_page(request, connection, membership, *, form=None, region=False):
+def models_page(request: HttpRequest, connection: ProviderConnection, membership: Membership, *,
+                form: AcceptChangesForm | None = None, region: bool = False) -> HttpResponseBase:
     """The Models page (or, for htmx, its owners' region of model changes): what the connection offers
     and, for its owners, what its provider changed."""
     proposal = catalog_proposal_for(connection=connection) if membership.can_manage else None
@@ -31,7 +47,7 @@ def models_page(request, connection, membership, *, form=None, region=False):
 
 
 @login_required
-def connection_catalog(request, team_pk, pk):
+def connection_catalog(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     """The models a connection offers, as every member may read them; owners get Edit links and the check.
     When a check ends, the live channel says so and "Show what it found" asks for the owners' region."""
     connection, membership = get_connection_for(request.user, team_pk, pk)
@@ -40,14 +56,14 @@ def connection_catalog(request, team_pk, pk):
 
 @login_required
 @require_POST
-def catalog_check(request, team_pk, pk):
+def catalog_check(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     """Check for model changes: queued for the worker (the provider is never called in a request)."""
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     try:
         catalog_sync.catalog_check_request(connection=connection, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     if wants_fragment(request):
         return models_page(request, connection, membership, region=True)
     return redirect("generation:connection_catalog", team_pk=team_pk, pk=pk)
@@ -55,7 +71,7 @@ def catalog_check(request, team_pk, pk):
 
 @login_required
 @require_POST
-def catalog_changes_accept(request, team_pk, pk):
+def catalog_changes_accept(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     """An owner accepts the ticked changes (or all): every one is applied, or none with the reasons."""
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")

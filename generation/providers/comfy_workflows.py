@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -26,6 +28,10 @@ from generation.providers import ModelSource, facts_for
 from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters, parse_id
 from projects.models import AuditAction
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
@@ -58,7 +64,7 @@ class LiteralInput:
         return f"node {self.node_id} · {self.class_type} · {self.name} = {shown}"
 
 
-def workflow_parse(data: bytes) -> dict:
+def workflow_parse(data: bytes) -> dict[str, Any]:
     """The API-format graph in `data`, or ValidationError saying in words what the file is instead."""
     if len(data) > MAX_BYTES:
         raise ValidationError(f"The file is larger than {MAX_BYTES // 1024**2} MB; a ComfyUI workflow "
@@ -86,13 +92,13 @@ def workflow_parse(data: bytes) -> dict:
     return graph
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> None:
     # NaN and Infinity are not JSON: PostgreSQL's jsonb refuses them, and no input takes them.
     raise ValidationError(f"The workflow holds {name}, which is not a number an input can take. Is this the "
                           "right file?")
 
 
-def _refuse_unstorable(value, depth: int = 0) -> None:
+def _refuse_unstorable(value: object, depth: int = 0) -> None:
     """Refuse what the graph's column cannot hold: PostgreSQL's jsonb refuses NUL (\\u0000) in any
     text, keys included, and numbers past a float's range (1e999 reads as infinity); other control
     characters are refused as in every text field, and nesting no workflow has."""
@@ -109,17 +115,17 @@ def _refuse_unstorable(value, depth: int = 0) -> None:
         _refuse_unstorable(item, depth + 1)
 
 
-def _is_link(value) -> bool:
+def _is_link(value: object) -> bool:
     return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str) and isinstance(value[1], int)
 
 
-def _node_order(node_id: str):
+def _node_order(node_id: str) -> tuple[int, int, str]:
     # parse_id, not str.isdigit: "²" is a digit to Python and int() refuses it, or 5000 digits.
     number = parse_id(node_id)
     return (0, number, "") if number is not None else (1, 0, node_id)
 
 
-def literal_inputs(graph: dict) -> list[LiteralInput]:
+def literal_inputs(graph: dict[str, Any]) -> list[LiteralInput]:
     found = []
     for node_id in sorted(graph, key=_node_order):
         node = graph[node_id]
@@ -129,7 +135,7 @@ def literal_inputs(graph: dict) -> list[LiteralInput]:
     return found
 
 
-def _upstream_text(graph: dict, start: str) -> str | None:
+def _upstream_text(graph: dict[str, Any], start: str) -> str | None:
     """The nearest text encoder feeding `start` (through conditioning nodes), by its node id."""
     seen, frontier = set(), [start]
     while frontier:
@@ -144,12 +150,12 @@ def _upstream_text(graph: dict, start: str) -> str | None:
     return None
 
 
-def guess_inputs(graph: dict) -> dict:
+def guess_inputs(graph: dict[str, Any]) -> dict[str, Any]:
     """role → [node_id, input_name], from the usual nodes of LTX-Video and Wan workflows."""
     literals = literal_inputs(graph)
     guess: dict[str, list[str]] = {}
 
-    def first(names, class_filter=lambda c: True):
+    def first(names: Iterable[str], class_filter: Callable[[str], bool] = lambda c: True) -> list[str] | None:
         for item in literals:
             if item.name in names and class_filter(item.class_type):
                 return [item.node_id, item.name]
@@ -187,7 +193,7 @@ def guess_inputs(graph: dict) -> dict:
     return guess
 
 
-def guess_frames_rule(graph: dict) -> str:
+def guess_frames_rule(graph: dict[str, Any]) -> str:
     types = " ".join(node["class_type"] for node in graph.values())
     if "LTXV" in types:
         return FramesRule.EIGHT_N_PLUS_ONE
@@ -196,15 +202,17 @@ def guess_frames_rule(graph: dict) -> str:
     return FramesRule.ANY
 
 
-def _guess_fps(graph: dict, inputs: dict) -> int:
+def _guess_fps(graph: dict[str, Any], inputs: dict[str, Any]) -> int:
     target = inputs.get("fps")
+    if target is None:
+        return 24
     try:
         return max(1, min(120, round(float(graph[target[0]]["inputs"][target[1]]))))
     except (TypeError, ValueError, KeyError):
         return 24
 
 
-def workflow_upload(*, connection: ProviderConnection, user, name: str, data: bytes) -> ComfyWorkflow:
+def workflow_upload(*, connection: ProviderConnection, user: User, name: str, data: bytes) -> ComfyWorkflow:
     """Keep an uploaded graph with a first guess at its inputs; it renders once the owner confirms them."""
     facts = facts_for(connection.kind)
     if facts is None or facts.model_source != ModelSource.WORKFLOWS:
@@ -230,8 +238,8 @@ NO_SHOT_LIST = {"shot_timing": "", "shots_max": None, "shots_seconds_min": None,
                 "shot_min_seconds": None}
 
 
-def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps: int, sizes: list[str],
-                 durations: list[int], price_per_second: Decimal, user=None) -> CatalogModel:
+def workflow_map(*, workflow: ComfyWorkflow, inputs: dict[str, Any], frames_rule: str, fps: int, sizes: list[str],
+                 durations: list[int], price_per_second: Decimal, user: User | None = None) -> CatalogModel:
     """Confirm which inputs the studio fills, and register (or update) the workflow as a model."""
     literals = {(i.node_id, i.name) for i in literal_inputs(workflow.graph)}
     inputs = {role: list(target) for role, target in inputs.items() if target}
@@ -262,7 +270,7 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
             defaults={"kind": workflow.connection.kind, "display_name": workflow.name, "sizes": sizes,
                       "durations": durations, "input_kinds": ["text"] + (["image"] if "image" in inputs else []),
                       "end_frame": "end_image" in inputs,
-                      # A shot-list input takes several scenes as one take, each shot timed (issue #26).
+                      # A shot-list input takes several scenes as one take, each shot timed.
                       **(SHOT_LIST if "shots" in inputs else NO_SHOT_LIST),
                       "extend_seconds": list(durations) if extends else [], "extend_returns": returns,
                       "price_per_second": {"*": float(price_per_second)},
@@ -278,7 +286,7 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict, frames_rule: str, fps
     return model
 
 
-def _mapping_of(workflow: ComfyWorkflow, model: CatalogModel | None) -> dict:
+def _mapping_of(workflow: ComfyWorkflow, model: CatalogModel | None) -> dict[str, Any]:
     """What the audit log compares when a workflow's mapping is saved: its inputs and what it renders at what price."""
     return {"inputs": workflow.inputs, "frames_rule": workflow.frames_rule, "fps": workflow.fps,
             "sizes": model.sizes if model else None, "durations": model.durations if model else None,

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -35,8 +36,13 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    dict_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 VIDEO_SUFFIXES = (".mp4", ".webm")  # preferred in this order: WebM cannot carry C2PA
 OUTPUT_KEYS = ("gifs", "videos", "images")  # VHS_VideoCombine, newer core nodes, SaveVideo
@@ -46,8 +52,8 @@ GONE = "ComfyUI no longer knows this job (was the server restarted, or the job d
 
 @dataclass(frozen=True)
 class Workflow:
-    graph: dict  # {node_id: {"class_type": …, "inputs": {…}}}
-    inputs: dict  # role → [node_id, input_name]
+    graph: dict[str, Any]  # {node_id: {"class_type": …, "inputs": {…}}}
+    inputs: dict[str, Any]  # role → [node_id, input_name]
     frames_rule: str = "any"  # any | 8n+1 | 4n+1
     fps: int = 24
 
@@ -69,7 +75,7 @@ def seed_for(prompt_id: str) -> int:
     return int(hashlib.sha256(prompt_id.encode()).hexdigest(), 16) % 2**32
 
 
-def _seed(value) -> int | None:
+def _seed(value: object) -> int | None:
     """The recipe's own seed, if it is one ComfyUI takes (an unsigned 64-bit number). ASCII digits only:
     "²".isdigit() is true and int() refuses it. (An adapter speaks the wire only: it cannot use
     projects.inputs.parse_id, which reads ids the same way.)"""
@@ -80,7 +86,7 @@ def _seed(value) -> int | None:
 
 
 def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, prompt_id: str, image_name: str = "",
-               end_image_name: str = "", source_video_name: str = "") -> dict:
+               end_image_name: str = "", source_video_name: str = "") -> dict[str, Any]:
     """A deep copy of the workflow's graph with the mapped inputs set for this take."""
     params = (request.recipe or {}).get("parameters", {})
     seed = _seed(params.get("seed"))
@@ -117,9 +123,9 @@ def fill_graph(workflow: Workflow, request: RenderRequest | ExtendRequest, *, pr
     return graph
 
 
-def node_errors_in_words(body: dict) -> str:
+def node_errors_in_words(body: dict[str, Any]) -> str:
     """ComfyUI's refusal of a graph as one line: "node 6 (CLIPTextEncode): Required input is missing: text"."""
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = dict_at(body, "error")
     lines = []
     node_errors = body.get("node_errors")
     if isinstance(node_errors, dict):
@@ -170,8 +176,8 @@ class ComfyUIProvider(HttpAdapter, Provider):
         name: str = "ComfyUI",
         client_id: str = "storyboard-studio",
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         if not base_url:
             raise ProviderError("A ComfyUI connection needs the server's address (base URL).",
                                 code="invalid_request")
@@ -241,7 +247,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
                            source_video_name=video_name)
         return self._queue_prompt(graph, prompt_id)
 
-    def _queue_prompt(self, graph: dict, prompt_id: str) -> str:
+    def _queue_prompt(self, graph: dict[str, Any], prompt_id: str) -> str:
         body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
         response = self._send("POST", "/prompt", idempotent=False, json=body)
         if response.status_code == 400:
@@ -273,7 +279,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
 
     # ---- poll, download, cancel -------------------------------------------------------
 
-    def _history(self, job_id: str) -> dict | None:
+    def _history(self, job_id: str) -> dict[str, Any] | None:
         response = self._send("GET", f"/history/{quote(job_id, safe='')}", idempotent=True)
         if response.is_error:
             raise error_from_response(response, self.name)
@@ -351,7 +357,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
         """A ComfyUI model is a team's workflow, so nothing new is listed: each known workflow is checked
         against what the server has installed (GET /object_info/{class_type} per node: `{}` when the node is
         not installed; its inputs' choices name the model files it finds). One missing makes it gone."""
-        installed: dict[str, dict] = {}
+        installed: dict[str, dict[str, Any]] = {}
         models, reasons = [], {}
         for model_id in known:
             workflow = self._workflows(model_id)
@@ -364,7 +370,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
                 models.append(ListedModel(model_id=model_id))
         return ModelListing(models=tuple(models), reasons=reasons)
 
-    def _missing(self, graph: dict, installed: dict[str, dict]) -> str:
+    def _missing(self, graph: dict[str, Any], installed: dict[str, dict[str, Any]]) -> str:
         """What the graph needs that the server lacks, in words ("" when nothing)."""
         for node_id, node in sorted(graph.items(), key=lambda item: (len(str(item[0])), str(item[0]))):
             class_type = str(node.get("class_type") or "") if isinstance(node, dict) else ""
@@ -396,13 +402,13 @@ class ComfyUIProvider(HttpAdapter, Provider):
         return f"Connected to {self.name}: ComfyUI {version}{on}."
 
 
-def _choices(info: dict, name: str) -> list | None:
+def _choices(info: dict[str, Any], name: str) -> list[Any] | None:
     """The values an input of a node may take, when ComfyUI lists them (a file picker: `[[…], {…}]`, or
     `["COMBO", {"options": […]}]`); None for any other input. Uploaded images are not checked (LoadImage's
     are filled per take)."""
     if info.get("name") == "LoadImage" or str(info.get("display_name", "")).startswith("Load Image"):
         return None
-    inputs = info.get("input") if isinstance(info.get("input"), dict) else {}
+    inputs = dict_at(info, "input")
     for group in ("required", "optional"):
         spec = (inputs.get(group) or {}).get(name)
         if not isinstance(spec, list) or not spec:
@@ -414,7 +420,7 @@ def _choices(info: dict, name: str) -> list | None:
     return None
 
 
-def _json_or_empty(response: httpx.Response) -> dict:
+def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -422,7 +428,7 @@ def _json_or_empty(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def _messages(entry: dict) -> dict:
+def _messages(entry: dict[str, Any]) -> dict[str, Any]:
     """The history's status messages as {event: data} (the last of each)."""
     found = {}
     for message in (entry.get("status") or {}).get("messages") or []:
@@ -431,7 +437,7 @@ def _messages(entry: dict) -> dict:
     return found
 
 
-def _state_of(entry: dict) -> JobState:
+def _state_of(entry: dict[str, Any]) -> JobState:
     status = entry.get("status") or {}
     events = _messages(entry)
     if "execution_interrupted" in events:
@@ -453,7 +459,7 @@ def _state_of(entry: dict) -> JobState:
     return JobState(status="running")
 
 
-def _video_output(outputs) -> dict | None:
+def _video_output(outputs: object) -> dict[str, Any] | None:
     """The first saved mp4 (else webm) among the workflow's outputs; saved files before previews."""
     if not isinstance(outputs, dict):
         return None

@@ -1,5 +1,10 @@
 """A team's provider connections: add, edit (keys write-only), test, register models."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,14 +18,22 @@ from generation.providers import connections, facts_for
 from generation.providers.forms import CatalogEntryForm, ConnectionForm, RegisterModelForm
 from generation.providers.selectors import team_connections
 from projects.access import get_connection_for, membership_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
+
+if TYPE_CHECKING:
+    from django.http.response import HttpResponseBase
+
+    from generation.models import CatalogModel, ProviderConnection
+    from projects.access import AuthedRequest
+
 
 PAGE = "generation/connections.html"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connection_list(request, team_pk):
+def connection_list(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
     membership = membership_for(request.user, team_pk)
     form = ConnectionForm(request.POST or None)
     if request.method == "POST":
@@ -34,7 +47,8 @@ def connection_list(request, team_pk):
             else:
                 messages.success(request, f"Added {connection.label}. " + (
                     "Testing it now, and fetching its webhook signing secret."
-                    if facts_for(connection.kind).webhook_secret_from_api and not form.cleaned_data["webhook_secret"]
+                    if (facts := facts_for(connection.kind)) and facts.webhook_secret_from_api
+                    and not form.cleaned_data["webhook_secret"]
                     else "Test it to check the key."))
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
@@ -52,7 +66,7 @@ def connection_list(request, team_pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connection_edit(request, team_pk, pk):
+def connection_edit(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     initial = {"kind": connection.kind, "label": connection.label, "base_url": connection.base_url,
@@ -75,7 +89,7 @@ def connection_edit(request, team_pk, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def catalog_entry_edit(request, team_pk, pk, entry_pk):
+def catalog_entry_edit(request: AuthedRequest, team_pk: int, pk: int, entry_pk: int) -> HttpResponseBase:
     """An owner edits one model for the team (a shipped one gets the team's own copy), or resets it."""
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
@@ -83,8 +97,11 @@ def catalog_entry_edit(request, team_pk, pk, entry_pk):
     if listed is None:
         raise Http404("No such model on this connection.")
     entry = catalog.resolve(connection, listed.model_id)  # the team's copy, even from a shipped row's link
+    if entry is None:
+        raise Http404("No such model on this connection.")
+    facts = facts_for(connection.kind)
     form = CatalogEntryForm(request.POST or None, initial=CatalogEntryForm.initial_for(entry),
-                            declares_fields=facts_for(connection.kind).declares_fields, kind=connection.kind)
+                            declares_fields=bool(facts and facts.declares_fields), kind=connection.kind)
     if request.method == "POST" and "reset" in request.POST:
         return _entry_reset(request, connection, entry)
     if request.method == "POST" and form.is_valid():
@@ -101,11 +118,11 @@ def catalog_entry_edit(request, team_pk, pk, entry_pk):
         "edited": entry.connection_id is not None and catalog.catalog_entry_shipped(connection, entry.model_id)})
 
 
-def _entry_reset(request, connection, entry):
+def _entry_reset(request: AuthedRequest, connection: ProviderConnection, entry: CatalogModel) -> HttpResponseBase:
     try:
         shipped = catalog.catalog_entry_reset(connection=connection, model_id=entry.model_id, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"{shipped.display_name} on {connection.label} is back to the shipped entry.")
     return redirect("generation:connection_catalog", team_pk=connection.team_id, pk=connection.pk)
@@ -113,7 +130,7 @@ def _entry_reset(request, connection, entry):
 
 @login_required
 @require_POST
-def connection_test(request, team_pk, pk):
+def connection_test(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     connections.connection_request_test(connection=connection)
@@ -124,14 +141,14 @@ def connection_test(request, team_pk, pk):
 
 
 @login_required
-def connection_status(request, team_pk, pk):
+def connection_status(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     connection, membership = get_connection_for(request.user, team_pk, pk)
     return render(request, PAGE + "#test-result", {"connection": connection, "team": membership.team})
 
 
 @login_required
 @require_POST
-def model_register(request, team_pk, pk):
+def model_register(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     connection, membership = get_connection_for(request.user, team_pk, pk)
     require(membership, "manage")
     form = RegisterModelForm(request.POST)
@@ -141,9 +158,9 @@ def model_register(request, team_pk, pk):
                                                        **form.cleaned_data)
             messages.success(request, f"Registered {model.model_id} on {connection.label}.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            messages.error(request, error_text(exc))
     else:
-        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(e)}" if f in form.fields else " ".join(e)
+        problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(map(str, e))}" if f in form.fields else " ".join(map(str, e))
                              for f, e in form.errors.items())
         messages.error(request, f"The model was not registered. {problems}")
     return redirect("generation:connection_list", team_pk=team_pk)

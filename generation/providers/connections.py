@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,12 +19,19 @@ from generation.models import (
 )
 from generation.providers import Credentials, ModelSource, ProviderError, facts_for, provider_for
 from generation.providers import tasks as provider_tasks
+from generation.providers.base import ProviderFacts
 from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
 from generation.providers.vertex import bucket_problem, project_problem, region_problem
 from projects.audit import audit_record, changes, url_for_log
 from projects.live import ChangeKind, live_publish
 from projects.models import AuditAction
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from projects.models import Team
+
 
 
 def _lookup_window(seconds: int) -> int:
@@ -35,7 +44,7 @@ def _lookup_window(seconds: int) -> int:
 CLOUD_OPTIONS = ("project", "region", "output_uri", "service_account")
 
 
-def _cloud_options(facts, *, key: str, project: str, region: str, output_uri: str, before: dict) -> dict:
+def _cloud_options(facts: ProviderFacts, *, key: str, project: str, region: str, output_uri: str, before: dict[str, Any]) -> dict[str, Any]:
     """A Google Cloud connection's options (project, region, output bucket, the key's account), checked:
     the form says it first, this holds for every caller."""
     if not facts.cloud_project:
@@ -55,7 +64,7 @@ def _cloud_options(facts, *, key: str, project: str, region: str, output_uri: st
     return {name: value for name, value in options.items() if value}
 
 
-def connection_create(*, team, user, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
+def connection_create(*, team: Team, user: User, kind: str, label: str, base_url: str = "", auth_style: str = "bearer",
                       api_key: str = "", webhook_secret: str = "",
                       lookup_window_seconds: int = LOOKUP_WINDOW_DEFAULT, service_account_key: str = "",
                       project: str = "", region: str = "", output_uri: str = "") -> ProviderConnection:
@@ -93,7 +102,7 @@ def connection_create(*, team, user, kind: str, label: str, base_url: str = "", 
     return connection
 
 
-def connection_update(*, connection: ProviderConnection, user, label: str, base_url: str, auth_style: str,
+def connection_update(*, connection: ProviderConnection, user: User, label: str, base_url: str, auth_style: str,
                       api_key: str = "", webhook_secret: str = "",
                       lookup_window_seconds: int | None = None, service_account_key: str = "",
                       project: str = "", region: str = "", output_uri: str = "") -> ProviderConnection:
@@ -128,7 +137,7 @@ def connection_update(*, connection: ProviderConnection, user, label: str, base_
     return connection
 
 
-def _settings_of(connection: ProviderConnection) -> dict:
+def _settings_of(connection: ProviderConnection) -> dict[str, Any]:
     """What the log keeps of a connection's settings (the base URL without a password in it)."""
     return {"label": connection.label, "base_url": url_for_log(connection.base_url),
             "auth_style": connection.auth_style,
@@ -164,7 +173,8 @@ def connection_test(connection_id: int) -> None:
     except ProviderError as exc:
         message, ok = exc.message, False
     # Replicate hands out the account's webhook secret: no need to make the owner paste it.
-    if ok and provider.facts.webhook_secret_from_api and not connection.webhook_secret_encrypted:
+    if (ok and provider.facts.webhook_secret_from_api and isinstance(provider, HandsOutWebhookSecret)
+            and not connection.webhook_secret_encrypted):
         message += " " + _fetch_webhook_secret(connection, provider)
     ProviderConnection.objects.filter(pk=connection.pk).update(
         last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
@@ -173,7 +183,15 @@ def connection_test(connection_id: int) -> None:
     live_publish(kind=ChangeKind.CONNECTION_TESTED, team_id=connection.team_id, object_id=connection.pk)
 
 
-def _fetch_webhook_secret(connection: ProviderConnection, provider) -> str:
+
+@runtime_checkable
+class HandsOutWebhookSecret(Protocol):
+    """An adapter whose provider's API hands out the account's webhook signing secret
+    (ProviderFacts.webhook_secret_from_api: only such an adapter has the method)."""
+
+    def webhook_secret(self) -> str: ...
+
+def _fetch_webhook_secret(connection: ProviderConnection, provider: HandsOutWebhookSecret) -> str:
     """Replicate signs webhooks with one secret per account, which its API hands out
     (ProviderFacts.webhook_secret_from_api): fetch it once, so the owner need not copy it over.
     Words for the test result."""
@@ -202,7 +220,7 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                            extend_returns: str = "", shot_timing: str = "", shots_max: int | None = None,
                            shots_seconds_min: int | None = None, shots_seconds_max: int | None = None,
                            shot_min_seconds: int | None = None, storyboard_field: str = "",
-                           user=None) -> CatalogModel:
+                           user: User | None = None) -> CatalogModel:
     """An owner registers a model that their gateway serves (e.g. a Seedance or Wan id).
 
     What the gateway accepts beyond the OpenAI format's own fields is declared here, per model:

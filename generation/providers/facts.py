@@ -26,7 +26,8 @@ def adapter_class(kind: str) -> type[Provider]:
     if kind not in _ADAPTER_CLASSES:
         raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
     module, name = _ADAPTER_CLASSES[kind]
-    return getattr(importlib.import_module(f".{module}", "generation.providers"), name)
+    adapter: type[Provider] = getattr(importlib.import_module(f".{module}", "generation.providers"), name)
+    return adapter
 
 
 def facts_for(kind: str) -> ProviderFacts | None:

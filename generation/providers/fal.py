@@ -32,16 +32,18 @@ import hashlib
 import mimetypes
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.core.cache.backends.base import BaseCache
 
 from . import schemas
 from .base import (
@@ -58,8 +60,10 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
     shots_prompt,
 )
 from .http import (
@@ -72,6 +76,10 @@ from .http import (
 )
 from .outbound import OutboundRefused
 from .webhooks import TOLERANCE_SECONDS, WebhookError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 DEFAULT_BASE_URL = "https://queue.fal.run"
 DEFAULT_JWKS_URL = "https://rest.alpha.fal.ai/.well-known/jwks.json"
@@ -94,15 +102,15 @@ MODERATION = re.compile(r"content.?policy|moderation|nsfw|safety|flagged", re.IG
 PERCENT = re.compile(r"(\d{1,3})\s?%")
 GONE = "The provider no longer knows this job."
 
-InputBuilder = Callable[[RenderRequest], dict]
+InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
 
-def _aspect_ratio(request: RenderRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
+def _aspect_ratio(request: RenderRequest | ExtendRequest, choices: tuple[str, ...] = ("16:9", "9:16")) -> str:
     ratio = request.width / request.height
     return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
 
 
-def _resolution(request: RenderRequest) -> str:
+def _resolution(request: RenderRequest | ExtendRequest) -> str:
     return "1080p" if min(request.width, request.height) >= 1080 else "720p"
 
 
@@ -111,12 +119,14 @@ def _data_uri(path: Path) -> str:
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def veo31_input(request: RenderRequest) -> dict:
+def veo31_input(request: RenderRequest) -> dict[str, Any]:
     """fal-ai/veo3.1 and /fast [docs]: "4s" | "6s" | "8s", 16:9 or 9:16, 720p/1080p. The studio
     books Veo with audio ($0.40/s; silent is $0.20/s). The image-to-video endpoint adds image_url."""
     inputs = {"prompt": request.prompt, "duration": f"{request.seconds}s", "aspect_ratio": _aspect_ratio(request),
               "resolution": _resolution(request), "generate_audio": True}
     if request.end_frame is not None:
+        if request.input_reference is None:
+            raise ProviderError(f"{request.model} ends on an end frame only after a start frame.", code="invalid_request")
         # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
         inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
         inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
@@ -125,7 +135,7 @@ def veo31_input(request: RenderRequest) -> dict:
     return inputs
 
 
-def seedance2_input(request: RenderRequest) -> dict:
+def seedance2_input(request: RenderRequest) -> dict[str, Any]:
     """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
     480p or 720p only (fal refuses 1080p)."""
     if _resolution(request) != "720p":  # refused here, before anything is sent or billed
@@ -135,7 +145,7 @@ def seedance2_input(request: RenderRequest) -> dict:
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
 
-def seedance2_any(request: RenderRequest) -> dict:
+def seedance2_any(request: RenderRequest) -> dict[str, Any]:
     """Seedance 2.0 reads several shots numbered in its prompt, in order: its guide says time ranges are
     unreliable."""
     inputs = seedance2_input(request)
@@ -154,7 +164,7 @@ KLING3_IMAGE = {
 KLING3_PROMPT_MAX = 2500
 
 
-def kling3_input(request: RenderRequest) -> dict:
+def kling3_input(request: RenderRequest) -> dict[str, Any]:
     """fal-ai/kling-video/v3 (pro or standard): duration a string of seconds ("3"–"15"); audio on or off as the
     catalog entry books it (fal bills the two differently). Several shots go as `multi_prompt` [{prompt, duration
     "1"–"15"}] with `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both").
@@ -164,7 +174,7 @@ def kling3_input(request: RenderRequest) -> dict:
                             code="invalid_request")
     if problems := kling3_prompt_problems(request.prompt if not request.shots else ""):
         raise ProviderError(" ".join(problems), code="invalid_request")
-    inputs: dict = {"duration": str(request.seconds)}
+    inputs: dict[str, Any] = {"duration": str(request.seconds)}
     if request.input_reference is not None:
         inputs["start_image_url"] = _data_uri(Path(request.input_reference))
         if request.end_frame is not None:
@@ -188,7 +198,7 @@ def kling3_input(request: RenderRequest) -> dict:
     return {"prompt": prompt, **inputs}
 
 
-def _kling_element(entry: CharacterSet) -> dict:
+def _kling_element(entry: CharacterSet) -> dict[str, Any]:
     """KlingV3ComboElementInput as an image set: the frontal image and 1–3 more views ("at least one image is
     required"); the booking refused a cast member with fewer (CatalogModel.element_problems)."""
     if len(entry.images) < 2:
@@ -205,7 +215,7 @@ def kling3_prompt_problems(prompt: str) -> list[str]:
             f"{len(prompt):,} (with the cast's descriptions, if any). Shorten the prompt."]
 
 
-def wan26_input(request: RenderRequest) -> dict:
+def wan26_input(request: RenderRequest) -> dict[str, Any]:
     """wan/v2.6/text-to-video [sdk: fal-js TextToVideoInput]: 5, 10 or 15 s as a string, 720p or 1080p. Several
     shots are timed in the prompt ("Shot 1 [0-3s] …") with `multi_shots`, which works only with prompt
     expansion on; one scene is one shot (`multi_shots` false)."""
@@ -217,7 +227,7 @@ def wan26_input(request: RenderRequest) -> dict:
     return {**inputs, "prompt": request.prompt, "multi_shots": False}
 
 
-def generic_input(request: RenderRequest) -> dict:
+def generic_input(request: RenderRequest) -> dict[str, Any]:
     if request.shots:  # never dropped silently: the model's catalog entry declared what it cannot take
         raise ProviderError(f"fal's {request.model} takes no shot list.", code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds)}
@@ -233,7 +243,7 @@ INPUT_BUILDERS: dict[str, InputBuilder] = {
 # How each model takes several shots, and its limits: "multi_prompt" (Kling 3: a prompt per shot, Kling's
 # docs: at most 512 characters each), "timed" (Wan 2.6: timings in a prompt of at most 1,500 characters),
 # "numbered" (Seedance 2.0: order only). Any other model takes no shot list.
-SHOT_WIRES = {
+SHOT_WIRES: dict[str, tuple[str, int | None]] = {
     **{model: ("multi_prompt", 512) for model in KLING3_IMAGE},
     "wan/v2.6/text-to-video": ("timed", 1500),
     "bytedance/seedance-2.0/text-to-video": ("numbered", None),
@@ -283,8 +293,11 @@ def extend_problems(request: ExtendRequest) -> list[str]:
     return problems
 
 
-def veo31_extend_input(request: ExtendRequest) -> dict:
+def veo31_extend_input(request: ExtendRequest) -> dict[str, Any]:
     """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
+    if request.source_video is None:
+        raise ProviderError("fal extends the studio's copy of the take, and there is none to send.",
+                            code="invalid_request")
     return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
             "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
 
@@ -348,14 +361,14 @@ class FalProvider(HttpAdapter, Provider):
         return kling3_prompt_problems(prompt) if model_id in KLING3_IMAGE else []
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         if model_id not in INPUT_BUILDERS and input_map:  # added from its schema: the shots its map says
             return schemas.shot_problems(input_map, shots)
         wire = SHOT_WIRES.get(model_id)
         if wire is None:
             return [f"fal's {model_id} takes no shot list: choose a model that renders several shots."]
         how, limit = wire
-        if how == "multi_prompt":
+        if how == "multi_prompt" and limit is not None:
             return [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; Kling takes at most "
                     f"{limit} per shot. Shorten it." for shot in shots if len(shot.prompt) > limit] + [
                     f"Scene {shot.scene_number} lasts {shot.seconds} s; a Kling shot lasts 1 to 15 s."
@@ -366,7 +379,7 @@ class FalProvider(HttpAdapter, Provider):
         return []
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """`{request_id, status: OK | ERROR, payload, error}`. A take stores the request id followed
         by its URLs (FalJob.encode), so it is found by that prefix."""
         request_id = str(payload.get("request_id", ""))
@@ -385,8 +398,8 @@ class FalProvider(HttpAdapter, Provider):
         input_builders: Mapping[str, InputBuilder] | None = None,
         api_url: str = DEFAULT_API_URL,
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         self._webhook_url = webhook_url
@@ -407,7 +420,7 @@ class FalProvider(HttpAdapter, Provider):
             return IMAGE_ENDPOINTS[request.model]
         return request.model
 
-    def build_input(self, request: RenderRequest) -> dict:
+    def build_input(self, request: RenderRequest) -> dict[str, Any]:
         if request.character_images and request.model not in KLING3_IMAGE:  # never dropped silently
             raise ProviderError(f"{self.name} sends no likeness references for {request.model}.",
                                 code="invalid_request")
@@ -429,7 +442,7 @@ class FalProvider(HttpAdapter, Provider):
             raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
         return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request), model=request.model)
 
-    def _queue(self, endpoint: str, inputs: dict, *, model: str = "") -> str:
+    def _queue(self, endpoint: str, inputs: dict[str, Any], *, model: str = "") -> str:
         """Queue a request on fal (a render or an extension alike): the job's addresses, encoded."""
         params = {"fal_webhook": self._webhook_url} if self._webhook_url else None
         response = self._send("POST", f"/{endpoint}", idempotent=False, json=inputs, params=params)
@@ -450,9 +463,10 @@ class FalProvider(HttpAdapter, Provider):
                                 "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
         return encoded
 
-    def _job_from(self, body: dict) -> FalJob:
-        fields = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
-        if not all(isinstance(f, str) and f and " " not in f for f in fields):
+    def _job_from(self, body: dict[str, Any]) -> FalJob:
+        given = [body.get(k) for k in ("request_id", "response_url", "status_url", "cancel_url")]
+        fields = [f for f in given if isinstance(f, str) and f and " " not in f]
+        if len(fields) != len(given):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
             raise ProviderError(f"{self.name} accepted the request but sent no request id and addresses. "
                                 "Check the provider before retrying.", code="server")
@@ -489,7 +503,7 @@ class FalProvider(HttpAdapter, Provider):
         if status == "succeeded" and (body.get("error") or body.get("error_type")):
             return JobState(status="failed", **_failure(body.get("error"), body.get("error_type")))
         if status == "succeeded":
-            metrics = body.get("metrics") if isinstance(body.get("metrics"), dict) else {}
+            metrics = dict_at(body, "metrics")
             seconds = metrics.get("inference_time")
             return JobState(status=status, progress=100,
                             provider_seconds=float(seconds) if isinstance(seconds, (int, float)) else None)
@@ -584,7 +598,7 @@ class FalProvider(HttpAdapter, Provider):
         """fal's text-to-video endpoints (model search, `expand=openapi-3.0`, page by `cursor`), each read
         from its own OpenAPI schema; endpoints of `known` not in that category are looked up by id (Find
         mode). New endpoints carry fal's price per second when its price list says one."""
-        found: dict[str, dict] = {}
+        found: dict[str, dict[str, Any]] = {}
         cursor = None
         for _page in range(LIST_PAGES):
             page = self._platform("/models", [("category", LISTED_CATEGORY), ("expand", "openapi-3.0"),
@@ -602,20 +616,20 @@ class FalProvider(HttpAdapter, Provider):
         prices = self._prices(new)
         models = []
         for endpoint_id, entry in found.items():
-            metadata = entry.get("metadata") if isinstance(entry.get("metadata"), dict) else {}
+            metadata = dict_at(entry, "metadata")
             models.append(_listed(endpoint_id, entry.get("openapi"), metadata, prices.get(endpoint_id)))
         return ModelListing(models=tuple(models))
 
-    def _platform(self, path: str, params: list[tuple[str, str]]) -> dict:
+    def _platform(self, path: str, params: list[tuple[str, str]]) -> dict[str, Any]:
         response = self._send("GET", f"{self._api}{path}", idempotent=True, params=params)
         if response.is_error:
             raise self._fail(response)
         return json_object(response, self.name)
 
-    def _prices(self, endpoint_ids: list[str]) -> dict:
+    def _prices(self, endpoint_ids: list[str]) -> dict[str, Any]:
         """{endpoint id: US$ a second} from fal's price list, for endpoints billed by the second in USD. Its
         price list needs a key allowed to read it: without one, new models just need a price."""
-        prices = {}
+        prices: dict[str, Decimal] = {}
         for start in range(0, len(endpoint_ids), FIND_BATCH):
             batch = endpoint_ids[start:start + FIND_BATCH]
             try:
@@ -631,12 +645,12 @@ class FalProvider(HttpAdapter, Provider):
         return prices
 
 
-def _endpoints(page: dict) -> dict[str, dict]:
+def _endpoints(page: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["endpoint_id"]: m for m in page.get("models") or []
             if isinstance(m, dict) and isinstance(m.get("endpoint_id"), str) and ENDPOINT_ID.match(m["endpoint_id"])}
 
 
-def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
+def _listed(endpoint_id: str, openapi: object, metadata: dict[str, Any], price: Decimal | None) -> ListedModel:
     """One endpoint from its queue OpenAPI document: the POST to `/{endpoint_id}` names its input schema."""
     name = str(metadata.get("display_name") or endpoint_id)[:200]
     deprecated = metadata.get("status") == "deprecated"
@@ -652,7 +666,7 @@ def _listed(endpoint_id: str, openapi, metadata: dict, price) -> ListedModel:
     return schemas.hand_mapped(listed) if endpoint_id in INPUT_BUILDERS else listed
 
 
-def _instant(value) -> datetime | None:
+def _instant(value: object) -> datetime | None:
     """An ISO 8601 time from fal's listing (`2025-01-01T00:00:01Z`), aware; None when it is not one."""
     if not isinstance(value, str):
         return None
@@ -663,7 +677,7 @@ def _instant(value) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -671,12 +685,12 @@ def _json(response: httpx.Response) -> dict:
     return body if isinstance(body, dict) else {}
 
 
-def _validation_line(item: dict) -> str:
+def _validation_line(item: dict[str, Any]) -> str:
     where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
     return f"{where}: {item.get('msg', 'invalid')}" if where else str(item.get("msg", "invalid"))
 
 
-def _progress(logs) -> int:
+def _progress(logs: object) -> int:
     # fal has no progress field; many apps log "42%" steps. The newest mention wins.
     if not isinstance(logs, list):
         return 0
@@ -687,7 +701,7 @@ def _progress(logs) -> int:
     return 0
 
 
-def _failure(error, error_type) -> dict:
+def _failure(error: object, error_type: object) -> dict[str, Any]:
     """A failed request's JobState words (and code, for a moderation refusal)."""
     message = str(error or "").strip() or "The provider did not say why the video failed."
     if MODERATION.search(f"{message} {error_type or ''}"):
@@ -715,7 +729,7 @@ def _public_keys(jwks: object) -> list[Ed25519PublicKey]:
     return keys
 
 
-def fetch_jwks(url: str) -> dict:
+def fetch_jwks(url: str) -> dict[str, Any]:
     """fal's published key set (no auth)."""
     with make_client(base_url="", headers={"User-Agent": "storyboard-studio"}, read=10.0) as client:
         try:
@@ -727,9 +741,12 @@ def fetch_jwks(url: str) -> dict:
     if response.status_code != 200:
         raise WebhookError(f"fal's key set answered HTTP {response.status_code}.")
     try:
-        return response.json()
+        keys = response.json()
     except ValueError:
         raise WebhookError("fal's key set is not JSON.") from None
+    if not isinstance(keys, dict):
+        raise WebhookError("fal's key set is not a JSON object.")
+    return keys
 
 
 def verify_fal_webhook(
@@ -737,8 +754,8 @@ def verify_fal_webhook(
     headers: Mapping[str, str],
     body: bytes,
     jwks_url: str,
-    cache,
-    fetch: Callable[[str], dict] = fetch_jwks,
+    cache: BaseCache,
+    fetch: Callable[[str], dict[str, Any]] = fetch_jwks,
     now: float | None = None,
     tolerance: int = TOLERANCE_SECONDS,
 ) -> str:

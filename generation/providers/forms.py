@@ -1,14 +1,18 @@
 """Forms of a team's provider connections: adding one, registering a model, mapping a
 ComfyUI workflow, accepting the model changes its provider published."""
 
+
+from __future__ import annotations
+
 import datetime
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django import forms
 from django.utils import timezone
-from django.utils.functional import lazy
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -26,11 +30,18 @@ from generation.models import (
     ShotTiming,
 )
 from generation.providers import Credentials, WebhookScheme, facts_for, outbound, remote_kinds
+from generation.providers.base import ProviderFacts
 from generation.providers.catalog_sync import GONE_GRACE_DAYS, Decision
 from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
 from generation.providers.vertex import bucket_problem, project_problem, region_problem
 from projects.inputs import RefuseControlCharacters, refuse_control_characters
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from generation.models import CatalogModel
+
 
 
 def _base_url_help() -> str:
@@ -38,6 +49,8 @@ def _base_url_help() -> str:
     lines = []
     for kind, label in remote_kinds():
         facts = facts_for(kind)
+        if facts is None:  # remote kinds all have an adapter
+            continue
         lines.append(gettext("{provider}: leave blank for {url}.").format(provider=label, url=facts.default_base_url)
                      if facts.default_base_url else
                      gettext("{provider}: required, e.g. {example}.").format(provider=label,
@@ -50,7 +63,7 @@ class WriteOnlyTextarea(forms.Textarea):
     """A secret pasted over several lines (a service account's JSON key): never rendered back into the
     page, not even when the form comes back with an error."""
 
-    def format_value(self, value):
+    def format_value(self, value: object) -> None:
         return None
 
 
@@ -104,7 +117,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             "invalid": _("Write the window as a whole number of seconds, e.g. 300."),
         })
 
-    def __init__(self, *args, editing=False, **kwargs):
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.editing = editing
         if editing:
@@ -113,17 +126,17 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
             self.fields["service_account_key"].help_text = _("Leave blank to keep the stored key.")
 
-    def clean_base_url(self):
+    def clean_base_url(self) -> str:
         # Refused now, in words, rather than when the worker first calls it (outbound.py refuses then too).
-        url = self.cleaned_data["base_url"]
+        url: str = self.cleaned_data["base_url"]
         problem = outbound.url_problem(url) if url else None
         if problem:
             raise forms.ValidationError(problem)
         return url
 
-    def clean_api_key(self):
+    def clean_api_key(self) -> str:
         # It goes into an HTTP header, where a line break inside is illegal (the test call would crash).
-        key = self.cleaned_data["api_key"]
+        key: str = self.cleaned_data["api_key"]
         if any(character.isspace() for character in key):
             raise forms.ValidationError("An API key has no spaces or line breaks inside; paste it again.")
         return key
@@ -132,8 +145,9 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         value = self.cleaned_data["lookup_window_seconds"]
         return LOOKUP_WINDOW_DEFAULT if value is None else value
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         facts = facts_for(cleaned.get("kind") or "")
         if facts is None:
             return cleaned  # the kind itself was refused
@@ -164,7 +178,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         return cleaned
 
 
-    def _clean_service_account(self, cleaned: dict, facts) -> None:
+    def _clean_service_account(self, cleaned: dict[str, Any], facts: ProviderFacts) -> None:
         key = cleaned.get("service_account_key") or ""
         if cleaned.get("api_key"):
             self.add_error("api_key", gettext("{provider} takes a service account's JSON key, not an API key: paste "
@@ -176,7 +190,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         except KeyProblem as problem:
             self.add_error("service_account_key", problem.message)
 
-    def _clean_cloud_project(self, cleaned: dict, facts) -> None:
+    def _clean_cloud_project(self, cleaned: dict[str, Any], facts: ProviderFacts) -> None:
         names = ("project", "region", "output_uri")
         if not facts.cloud_project:
             for name in names:
@@ -249,7 +263,7 @@ class ContinuityFields(forms.Form):
         text = self.cleaned_data.get("extend_seconds") or ""
         return durations_clean(text) if text.strip() else []
 
-    def continuity(self) -> dict:
+    def continuity(self) -> dict[str, Any]:
         """The declaration as CatalogModel fields (what the form does not offer stays as it is)."""
         data = {name: self.cleaned_data.get(name) for name in self.CONTINUITY if name in self.fields}
         if "reference_images" in data:
@@ -267,7 +281,7 @@ class ContinuityFields(forms.Form):
         return probe.capability_problems()
 
     @staticmethod
-    def continuity_initial(model) -> dict:
+    def continuity_initial(model: CatalogModel) -> dict[str, Any]:
         return {"end_frame": model.end_frame, "reference_images": model.reference_images,
                 "extend_seconds": ", ".join(str(s) for s in model.extend_seconds or []),
                 "extend_returns": model.extend_returns, "shot_timing": model.shot_timing,
@@ -302,7 +316,7 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
                     "(Shot 1 [0-3s] …)."))
 
     def clean_storyboard_field(self) -> str:
-        field = self.cleaned_data["storyboard_field"].strip()
+        field = str(self.cleaned_data["storyboard_field"]).strip()
         if field and (problems := declared_fields_problems({"storyboard": field})):
             raise forms.ValidationError(problems)
         return field
@@ -323,20 +337,21 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
             raise forms.ValidationError(problems)
         return extra
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.drop_what_the_wire_cannot_carry(ConnectionKind.OPENAI_VIDEOS)
         # Registration declares what the gateway adds; the rest of the form comes first.
         self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))
 
-    def clean_sizes(self):
+    def clean_sizes(self) -> list[str]:
         return sizes_clean(self.cleaned_data["sizes"])
 
-    def clean_durations(self):
+    def clean_durations(self) -> list[int]:
         return durations_clean(self.cleaned_data["durations"])
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if not self.errors:
             for problem in self.continuity_problems(input_kinds=["text"] + (["image"] if cleaned.get("image_input")
                                                                            else [])):
@@ -404,7 +419,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
 
     clean_extra_fields = RegisterModelForm.clean_extra_fields
 
-    def __init__(self, *args, declares_fields=False, kind: str = "", **kwargs):
+    def __init__(self, *args: Any, declares_fields: bool = False, kind: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not declares_fields:  # only registered models declare fields (ProviderFacts.declares_fields)
             del self.fields["native_characters"], self.fields["extra_fields"], self.fields["storyboard_field"]
@@ -412,7 +427,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
         self.order_fields([f for f in self.fields if f not in self.CONTINUITY] + list(self.CONTINUITY))
 
     @staticmethod
-    def initial_for(model) -> dict:
+    def initial_for(model: CatalogModel) -> dict[str, Any]:
         prices = model.price_per_second or {}
         price = (f"{Decimal(str(prices['*']))}" if set(prices) == {"*"} else
                  ", ".join(f"{size}={Decimal(str(p))}" for size, p in catalog.prices_in_order(model)))
@@ -461,8 +476,9 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
             raise forms.ValidationError(f"A price per second has at most 4 decimals (not {text}).")
         return float(price)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         sizes, prices = cleaned.get("sizes"), cleaned.get("price_per_second")
         if sizes and prices:
             stray = [s for s in prices if s != "*" and s not in sizes]
@@ -479,12 +495,12 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
             self.add_error("lifecycle_date", "Give a retirement date between 2000 and 2100.")
         elif lifecycle == Lifecycle.RETIRED and not when:
             self.add_error("lifecycle_date", "A retired model needs the day it retired.")
-        elif lifecycle == Lifecycle.RETIRED and when > timezone.localdate():
+        elif lifecycle == Lifecycle.RETIRED and when is not None and when > timezone.localdate():
             self.add_error("lifecycle_date", "A retired model retired on a day that has come: for a later day "
                                              "choose Deprecated.")
         elif lifecycle == Lifecycle.DEPRECATED and not when:
             self.add_error("lifecycle_date", "A deprecated model needs the day it retires.")
-        elif lifecycle == Lifecycle.DEPRECATED and when <= timezone.localdate():
+        elif lifecycle == Lifecycle.DEPRECATED and when is not None and when <= timezone.localdate():
             self.add_error("lifecycle_date", "That day has come: a model past its retirement date is retired. "
                                              "Choose Retired, or a later date.")
         elif lifecycle == Lifecycle.AVAILABLE and when:
@@ -495,14 +511,14 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
                 self.add_error(None, problem)
         return cleaned
 
-    def declared(self) -> dict | None:
+    def declared(self) -> dict[str, Any] | None:
         """The OpenAI format's declared fields, for catalog_entry_update (None for other kinds)."""
         if "extra_fields" not in self.fields:
             return None
         return {"characters": self.cleaned_data["native_characters"], "extra": self.cleaned_data["extra_fields"],
                 "storyboard": self.cleaned_data["storyboard_field"]}
 
-    def entry_fields(self) -> dict:
+    def entry_fields(self) -> dict[str, Any]:
         skip = ("native_characters", "extra_fields", "storyboard_field", *self.CONTINUITY)
         return {**{k: v for k, v in self.cleaned_data.items() if k not in skip}, **self.continuity()}
 
@@ -516,7 +532,7 @@ class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
 class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
 
-    ROLE_LABELS: ClassVar[dict[str, str]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
+    ROLE_LABELS: ClassVar[dict[str, str | Promise]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
                    "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
                    "end_image": "End frame image", "source_video": "Source video (the take it extends)",
                    # A text input that takes several scenes as one take: a JSON list of each shot's words and timing.
@@ -533,15 +549,15 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     clean_sizes = RegisterModelForm.clean_sizes
     clean_durations = RegisterModelForm.clean_durations
 
-    def __init__(self, *args, literals=(), **kwargs):
+    def __init__(self, *args: Any, literals: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["frames_rule"].choices = FramesRule.choices
+        cast(forms.ChoiceField, self.fields["frames_rule"]).choices = FramesRule.choices
         choices = [("", "— not used —")] + [(i.key, i.label) for i in literals]
-        roles = {f"input_{role}": forms.ChoiceField(choices=choices, required=False, label=label)
+        roles = {f"input_{role}": forms.ChoiceField(choices=choices, required=False, label=str(label))
                  for role, label in self.ROLE_LABELS.items()}
         self.fields = {**roles, **self.fields}
 
-    def mapped_inputs(self) -> dict:
+    def mapped_inputs(self) -> dict[str, Any]:
         return {role: self.cleaned_data[f"input_{role}"].split("|", 1) for role in self.ROLE_LABELS
                 if self.cleaned_data.get(f"input_{role}")}
 
@@ -551,7 +567,7 @@ class AcceptChangesForm(forms.Form):
     new model's listing left them to give (its price; its sizes or lengths when the listing says none) and
     the day a model gone from the provider retires."""
 
-    def __init__(self, *args, rows=(), **kwargs):
+    def __init__(self, *args: Any, rows: Sequence[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows = []
         retire_on = timezone.localdate() + datetime.timedelta(days=GONE_GRACE_DAYS)
@@ -581,13 +597,14 @@ class AcceptChangesForm(forms.Form):
             if isinstance(field, forms.CharField):
                 field.validators.append(refuse_control_characters)
 
-    def _chosen(self) -> list:
+    def _chosen(self) -> list[Any]:
         every = "all" in self.data
         return [(change, fields) for change, fields in self.rows
                 if fields and (every or self.cleaned_data.get(fields["accept"].name))]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         chosen = self._chosen()
         if not chosen:
             raise forms.ValidationError(gettext("Tick the changes to accept, or press Accept all."))
@@ -601,7 +618,7 @@ class AcceptChangesForm(forms.Form):
                         self.add_error(fields[role].name, exc)
         return cleaned
 
-    def decisions(self) -> dict:
+    def decisions(self) -> dict[int, Decision]:
         decisions = {}
         for change, fields in self._chosen():
             value = {role: self.cleaned_data.get(bound.name) for role, bound in fields.items()}
@@ -612,7 +629,7 @@ class AcceptChangesForm(forms.Form):
                 retire_on=value.get("retire_on"))
         return decisions
 
-    def add_row_problems(self, problems: dict) -> None:
+    def add_row_problems(self, problems: dict[int, list[str]]) -> None:
         """A refusal from the service, beside each row it is about (above the rows for one no longer shown)."""
         shown = set()
         for change, fields in self.rows:

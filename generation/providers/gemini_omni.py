@@ -25,7 +25,10 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -86,7 +89,7 @@ def request_problems(request: RenderRequest) -> list[str]:
     return problems
 
 
-def _image(path: Path) -> dict:
+def _image(path: Path) -> dict[str, Any]:
     """An ImageContent block: the bytes inline, base64, with their type."""
     path = Path(path)
     mime = mimetypes.guess_type(path.name)[0] or ""
@@ -96,10 +99,11 @@ def _image(path: Path) -> dict:
     return {"type": "image", "data": base64.b64encode(path.read_bytes()).decode(), "mime_type": mime}
 
 
-def build_body(request: RenderRequest) -> dict:
+def build_body(request: RenderRequest) -> dict[str, Any]:
     """Our request as CreateModelInteraction, field for field: run in the background, one video back."""
     aspect_ratio, resolution = SIZES[request.size]
     if request.input_reference is None:
+        given: str | list[dict[str, Any]]
         task, given = "text_to_video", request.prompt
     else:  # the start frame: the video animates it
         task, given = "image_to_video", [{"type": "text", "text": request.prompt}, _image(request.input_reference)]
@@ -120,6 +124,11 @@ class GeminiInteractions:
     name: str
     _client: httpx.Client
     _auth: dict[str, str]
+
+    if TYPE_CHECKING:  # the connection's, from VeoProvider
+        def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response: ...
+
+        def _fail_auth(self, response: httpx.Response) -> ProviderError | None: ...
 
     def _interaction_fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
         failed = self._fail_auth(response)
@@ -147,7 +156,8 @@ class GeminiInteractions:
                                   "AI Studio usage before retrying.") % {"provider": self.name}, code="server")
         return job_id
 
-    def _interaction(self, job_id: str, *, open_file=lambda index: None) -> tuple[dict, list[int]] | None:
+    def _interaction(self, job_id: str, *,
+                     open_file: Callable[[int], BinaryIO | None] = lambda index: None) -> tuple[dict[str, Any], list[int]] | None:
         """The interaction (its base64 strings emptied, their decoded sizes beside it in order), or None when
         Google no longer knows it. `open_file(i)` may take the i-th base64 string's bytes as they arrive."""
         match = JOB.match(job_id)
@@ -208,7 +218,7 @@ class GeminiInteractions:
         dest = Path(dest)
         parts: list[Path] = []
 
-        def open_file(index: int):
+        def open_file(index: int) -> BinaryIO:
             parts.append(dest.with_name(f"{dest.name}.{index}.part"))
             return opened.enter(parts[-1])
 
@@ -237,25 +247,25 @@ class GeminiInteractions:
 class _Opened:
     """Files opened while an answer streams, all closed when it ends (before they are moved or removed)."""
 
-    def __init__(self):
-        self._files = []
+    def __init__(self) -> None:
+        self._files: list[BinaryIO] = []
 
-    def enter(self, path: Path):
+    def enter(self, path: Path) -> BinaryIO:
         handle = path.open("wb")
         self._files.append(handle)
         return handle
 
-    def __enter__(self):
+    def __enter__(self) -> _Opened:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         for handle in self._files:
             handle.close()
 
 
 # ---- reading Google's answers --------------------------------------------------------------
 
-def _inline_positions(node, counter: list[int], positions: dict[int, int]) -> None:
+def _inline_positions(node: object, counter: list[int], positions: dict[int, int]) -> None:
     """Number every base64 string ("data") in document order, as json_stream met them: id(block) -> index."""
     if isinstance(node, dict):
         for key, value in node.items():
@@ -269,7 +279,7 @@ def _inline_positions(node, counter: list[int], positions: dict[int, int]) -> No
             _inline_positions(item, counter, positions)
 
 
-def _model_outputs(interaction: dict) -> list[dict]:
+def _model_outputs(interaction: dict[str, Any]) -> list[dict[str, Any]]:
     """The interaction's model_output steps since the last user input, newest first (as the SDK's output_video)."""
     steps = interaction.get("steps")
     found = []
@@ -282,7 +292,7 @@ def _model_outputs(interaction: dict) -> list[dict]:
     return found
 
 
-def video_of(interaction: dict, sizes: list[int]) -> tuple[dict, int | None] | None:
+def video_of(interaction: dict[str, Any], sizes: list[int]) -> tuple[dict[str, Any], int | None] | None:
     """The video the interaction made, with the index of its inline bytes (None for a `uri`), or None.
     The last video block of the newest model output, as the SDK's `output_video` picks it."""
     positions: dict[int, int] = {}
@@ -301,11 +311,11 @@ def video_of(interaction: dict, sizes: list[int]) -> tuple[dict, int | None] | N
     return None
 
 
-def _said(text) -> str:
+def _said(text: object) -> str:
     return " ".join(str(text or "").split())[:300]
 
 
-def _failure(interaction: dict) -> str:
+def _failure(interaction: dict[str, Any]) -> str:
     """A failed interaction's reason: its `errors`, else a model output's `error` (google.rpc.Status)."""
     errors = interaction.get("errors")
     messages = [_said(e.get("message")) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -317,7 +327,7 @@ def _failure(interaction: dict) -> str:
             else _("Google could not make the video and did not say why."))
 
 
-def _no_video(interaction: dict) -> str:
+def _no_video(interaction: dict[str, Any]) -> str:
     """Why a completed interaction holds no video: the model's own words, when it answered in text."""
     texts = []
     for step in _model_outputs(interaction):

@@ -104,7 +104,7 @@ def service_account_from_json(text: str) -> ServiceAccount:
                           project_id=str(info.get("project_id") or ""))
 
 
-def _wrong_type(kind) -> str:
+def _wrong_type(kind: object) -> str:
     if kind == "authorized_user":
         return _("That is a person's sign-in (made by gcloud auth application-default login), not a service "
                  "account key: the studio needs a service account's key. %(hint)s") % {"hint": CONSOLE_HINT}

@@ -18,7 +18,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 FIELD = "bytesBase64Encoded"
 
@@ -61,7 +61,7 @@ class InlineFiles:
                 self._end()
                 chunk = chunk[end + 1:]
 
-    def finish(self) -> dict:
+    def finish(self) -> dict[str, Any]:
         if self._in_value:
             raise Unreadable("the answer ended inside a string")
         try:

@@ -8,7 +8,9 @@ it in the worker, poll reports its progress, download copies the result.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.core.files.storage import default_storage
 
@@ -27,6 +29,7 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookScheme,
 )
 
@@ -60,7 +63,7 @@ class LocalPrevizProvider(Provider):
     )
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         spec = next((m for m in cls.models if m.id == model_id), None)
         if spec is None:
             return [f"The local previz has no model “{model_id}”."]

@@ -14,6 +14,7 @@ import re
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -34,9 +35,15 @@ from .base import (
     RenderRequest,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
     shots_prompt,
 )
 from .http import HttpAdapter, error_from_response, json_object, stream_download
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 
 STATUSES = {
     "queued": "queued",
@@ -59,7 +66,7 @@ STORYBOARD = "storyboard"
 FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")
 
 
-def declared_fields_problems(schema) -> list[str]:
+def declared_fields_problems(schema: object) -> list[str]:
     """Plain-words reasons an OpenAI-format catalog entry's input_schema is unusable (empty if fine)."""
     if not isinstance(schema, dict):
         return ['Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": "high"}}.']
@@ -114,9 +121,9 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     )
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """`{type: video.completed | video.failed, data: {id}}`: the video to look at again."""
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+        data = dict_at(payload, "data")
         return WebhookNotice(job_id=str(data.get("id", "")), event=str(payload.get("type", "")))
 
     def __init__(
@@ -128,8 +135,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         name: str = "OpenAI-format gateway",
         models: tuple[ModelSpec, ...] = (),
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         if auth_style not in ("bearer", "api-key"):
             raise ValueError(f"auth_style must be “bearer” or “api-key”, not “{auth_style}”")
         self.name = name
@@ -139,7 +146,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             auth={"Authorization": f"Bearer {api_key}"} if auth_style == "bearer" else {"api-key": api_key},
         )
 
-    def _fail(self, response: httpx.Response, **kwargs) -> ProviderError:
+    def _fail(self, response: httpx.Response, **kwargs: Any) -> ProviderError:
         return error_from_response(response, self.name, **kwargs)
 
     def submit(self, request: RenderRequest) -> str:
@@ -156,7 +163,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         }
         if request.shots:  # the prompt names every shot in order, for gateways that read them from it
             fields["prompt"] = shots_prompt(request.shots, timed=request.shot_timing != "order")
-        files = [(name, (None, value)) for name, value in fields.items()]
+        files: list[tuple[str, tuple[str | None, str] | tuple[str, bytes, str]]] = [
+            (name, (None, value)) for name, value in fields.items()]
         if request.shots and request.shots_field:
             shots = [{"start": shot.start, "end": shot.end, "prompt": shot.prompt} for shot in request.shots]
             files.append((request.shots_field, (None, json.dumps(shots, ensure_ascii=False))))
@@ -342,15 +350,15 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         if info is None:
             models = tuple(ListedModel(model_id=name) for name in names if name in known)
             return ModelListing(models=models, unlisted=tuple(n for n in names if n not in known))
-        models = []
+        listed: list[ListedModel] = []
         for name in names:
             details = info.get(name)
             if name not in known and (details is None or details.get("mode") != "video_generation"):
                 continue  # a chat or image model on the same gateway
-            models.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
-        return ModelListing(models=tuple(models))
+            listed.append(ListedModel(model_id=name, price_per_second=_cost_per_second(details or {})))
+        return ModelListing(models=tuple(listed))
 
-    def _litellm_info(self) -> dict[str, dict] | None:
+    def _litellm_info(self) -> dict[str, dict[str, Any]] | None:
         """{model_name: model_info} from a LiteLLM proxy's GET /model/info; None from a gateway without it."""
         try:
             response = self._send("GET", "/model/info", idempotent=True)
@@ -370,7 +378,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return info
 
 
-def _cost_per_second(details: dict) -> Decimal | None:
+def _cost_per_second(details: dict[str, Any]) -> Decimal | None:
     """LiteLLM's cost of a second of video (`output_cost_per_second`, or its video-specific name)."""
     for name in ("output_cost_per_second", "output_cost_per_video_per_second"):
         value = details.get(name)
@@ -382,7 +390,7 @@ def _cost_per_second(details: dict) -> Decimal | None:
 LIST_LIMIT, LIST_PAGES = 100, 5  # at most 500 recent videos are searched
 
 
-def _same_request(video: dict, probe: JobProbe) -> bool:
+def _same_request(video: dict[str, Any], probe: JobProbe) -> bool:
     # An extension lists the stitched clip's length, not the seconds asked for.
     seconds_match = bool(probe.extends) or str(video.get("seconds")) == str(probe.seconds)
     return (video.get("model") == probe.model and str(video.get("size")) == probe.size
@@ -390,14 +398,14 @@ def _same_request(video: dict, probe: JobProbe) -> bool:
             and (video.get("remixed_from_video_id") or "") == probe.remix_of)
 
 
-def _progress(video: dict) -> int:
+def _progress(video: dict[str, Any]) -> int:
     try:
         return max(0, min(100, int(video.get("progress") or 0)))
     except (TypeError, ValueError):
         return 0
 
 
-def _seconds_between(created_at, completed_at) -> float | None:
+def _seconds_between(created_at: object, completed_at: object) -> float | None:
     """completed_at − created_at (Unix seconds); None when either is missing or odd."""
     if isinstance(created_at, bool) or isinstance(completed_at, bool):
         return None
@@ -414,7 +422,7 @@ def _poll_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _failure(error) -> dict:
+def _failure(error: object) -> dict[str, Any]:
     """A failed video's JobState words (and code, for a moderation refusal)."""
     if not isinstance(error, dict):
         return {"error": str(error or "") or "The provider did not say why the video failed."}

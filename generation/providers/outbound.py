@@ -22,6 +22,7 @@ import os
 import socket
 import ssl
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
@@ -126,10 +127,11 @@ def allow_list() -> AllowList:
 
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to, in the resolver's order, once each. (Tests replace it.)"""
-    found = []
+    found: list[str] = []
     for *_info, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-        if sockaddr[0] not in found:
-            found.append(sockaddr[0])
+        address = str(sockaddr[0])
+        if address not in found:
+            found.append(address)
     return found
 
 
@@ -192,7 +194,8 @@ class GuardedBackend(httpcore.SyncBackend):
     The socket goes to the checked IP; httpcore still gives TLS the URL's host name, so SNI and the
     certificate check are unchanged."""
 
-    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         try:
             addresses = checked_addresses(host, port)
         except OSError as exc:  # the name does not resolve: as unreachable as before
@@ -205,7 +208,8 @@ class GuardedBackend(httpcore.SyncBackend):
                 failure = exc
         raise failure or httpcore.ConnectError(f"{host} has no address")
 
-    def connect_unix_socket(self, path, timeout=None, socket_options=None):
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
         raise httpcore.ConnectError("The studio calls providers over TCP only.")
 
 

@@ -13,10 +13,11 @@ import base64
 import mimetypes
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -34,10 +35,16 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookNotice,
     WebhookScheme,
+    dict_at,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 # Replicate's curated video models [sdk: collections.get]; a known model outside it is looked up by name.
@@ -57,7 +64,7 @@ PERCENT = re.compile(r"(\d{1,3})%")
 MODERATION = re.compile(r"flagged as sensitive|\(E005\)|nsfw|safety|moderation", re.IGNORECASE)
 GONE = "The provider no longer knows this job."
 
-InputBuilder = Callable[[RenderRequest], dict]
+InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
 
 def _aspect_ratio(request: RenderRequest, choices: tuple[str, ...]) -> str:
@@ -82,7 +89,7 @@ def _data_uri(path: Path) -> str:
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def veo_31_input(request: RenderRequest) -> dict:
+def veo_31_input(request: RenderRequest) -> dict[str, Any]:
     """google/veo-3.1 [docs: the model's API page]: 4/6/8 s, 16:9 or 9:16, 720p/1080p. `last_frame`
     ends the video on an image, after `image`. Cast references follow Google's rule for the model
     (veo.py): only in 8-second 16:9 takes, never beside a start or end frame."""
@@ -108,7 +115,7 @@ def veo_31_input(request: RenderRequest) -> dict:
     return inputs
 
 
-def wan_27_t2v_input(request: RenderRequest) -> dict:
+def wan_27_t2v_input(request: RenderRequest) -> dict[str, Any]:
     """wan-video/wan-2.7-t2v: 2–15 s. [3p] Replicate's schema for 2.7 is unconfirmed;
     gateways serving Wan 2.7 take `resolution` (720p/1080p) plus `aspect_ratio`, so
     we send those. Override via `input_builders` if the model page says otherwise."""
@@ -120,7 +127,7 @@ def wan_27_t2v_input(request: RenderRequest) -> dict:
     }
 
 
-def generic_input(request: RenderRequest) -> dict:
+def generic_input(request: RenderRequest) -> dict[str, Any]:
     """Unknown models: the two inputs nearly every video model has."""
     return {"prompt": request.prompt, "duration": request.seconds}
 
@@ -154,13 +161,13 @@ class ReplicateProvider(HttpAdapter, Provider):
     )
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         if model_id in INPUT_BUILDERS or not input_map:
             return [f"Replicate's {model_id} takes no shot list: choose a model that renders several shots."]
         return schemas.shot_problems(input_map, shots)
 
     @classmethod
-    def webhook_notice(cls, payload: dict) -> WebhookNotice:
+    def webhook_notice(cls, payload: dict[str, Any]) -> WebhookNotice:
         """The body is the prediction itself: `{id, status, …}`."""
         return WebhookNotice(job_id=str(payload.get("id", "")), event=str(payload.get("status", "")))
 
@@ -174,8 +181,8 @@ class ReplicateProvider(HttpAdapter, Provider):
         webhook_url: str | None = None,
         input_builders: Mapping[str, InputBuilder] | None = None,
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         self._webhook_url = webhook_url
@@ -184,7 +191,7 @@ class ReplicateProvider(HttpAdapter, Provider):
         self._connect(base_url=base_url, client=client, sleep=sleep,
                       auth={"Authorization": f"Bearer {api_key}"})
 
-    def build_input(self, request: RenderRequest) -> dict:
+    def build_input(self, request: RenderRequest) -> dict[str, Any]:
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)  # added from its schema
         if request.end_frame is not None and request.model not in END_FRAME_MODELS:
@@ -201,7 +208,7 @@ class ReplicateProvider(HttpAdapter, Provider):
                 f"The model “{request.model}” is unknown or retired at this provider.",
                 code="model_unknown",
             )
-        body = {"input": self.build_input(request)}
+        body: dict[str, object] = {"input": self.build_input(request)}
         if self._webhook_url:
             body["webhook"] = self._webhook_url
             body["webhook_events_filter"] = ["completed"]
@@ -222,7 +229,7 @@ class ReplicateProvider(HttpAdapter, Provider):
             )
         return str(prediction_id)
 
-    def _prediction(self, job_id: str) -> dict | None:
+    def _prediction(self, job_id: str) -> dict[str, Any] | None:
         """The prediction, or None when Replicate no longer knows it."""
         response = self._send("GET", f"/predictions/{quote(job_id, safe='')}", idempotent=True)
         if response.status_code == 404:
@@ -362,20 +369,20 @@ class ReplicateProvider(HttpAdapter, Provider):
         return f"Connected to {self.name} as {username}."
 
 
-def _model_id(model) -> str | None:
+def _model_id(model: object) -> str | None:
     if not isinstance(model, dict):
         return None
     model_id = f"{model.get('owner')}/{model.get('name')}"
     return model_id if MODEL_ID.match(model_id) else None
 
 
-def _schema_of(model: dict) -> dict | None:
-    version = model.get("latest_version") if isinstance(model.get("latest_version"), dict) else {}
+def _schema_of(model: dict[str, Any]) -> dict[str, Any] | None:
+    version = dict_at(model, "latest_version")
     schema = version.get("openapi_schema")
     return schema if isinstance(schema, dict) else None
 
 
-def _listed(model_id: str, model: dict) -> ListedModel:
+def _listed(model_id: str, model: dict[str, Any]) -> ListedModel:
     """A model as its latest version's schema says it (Cog: `components.schemas.Input`). Replicate publishes
     no price per second: a new model needs one from the owner."""
     schema = _schema_of(model) or {}
@@ -386,7 +393,7 @@ def _listed(model_id: str, model: dict) -> ListedModel:
     return schemas.hand_mapped(listed) if model_id in INPUT_BUILDERS else listed
 
 
-def _video_url(output) -> str | None:
+def _video_url(output: object) -> str | None:
     """The first .mp4 among a model's outputs (a URL, a list of URLs, or a dict of them)."""
     if isinstance(output, str):
         urls = [output]
@@ -398,17 +405,18 @@ def _video_url(output) -> str | None:
         urls = []
     urls = [u for u in urls if u.startswith(("https://", "http://"))]
     mp4 = [u for u in urls if urlsplit(u).path.lower().endswith(".mp4")]
-    return (mp4 or urls or [None])[0]
+    found = mp4 or urls
+    return found[0] if found else None
 
 
 ISO_FRACTION = re.compile(r"(\.\d{6})\d+")
 
 
-def _billing(prediction: dict) -> dict:
+def _billing(prediction: dict[str, Any]) -> dict[str, Any]:
     """What Replicate says the prediction cost: a `cost` (US$) when it reports one, and the
     billed compute time (`metrics.predict_time`, seconds) the pipeline prices by hardware."""
-    facts = {}
-    metrics = prediction.get("metrics") if isinstance(prediction.get("metrics"), dict) else {}
+    facts: dict[str, float | Decimal] = {}
+    metrics = dict_at(prediction, "metrics")
     seconds = metrics.get("predict_time")
     if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) and 0 <= seconds < 10**6:
         facts["billed_seconds"] = float(seconds)
@@ -425,7 +433,7 @@ def _billing(prediction: dict) -> dict:
     return facts
 
 
-def _seconds_between(created_at, completed_at) -> float | None:
+def _seconds_between(created_at: object, completed_at: object) -> float | None:
     """completed_at − created_at from Replicate's ISO 8601 times; None when unreadable."""
     try:
         # Python 3.11 reads "Z" but at most six fractional digits.
@@ -440,20 +448,20 @@ def _seconds_between(created_at, completed_at) -> float | None:
 LIST_PAGES = 5
 
 
-def _timestamp(value) -> float | None:
+def _timestamp(value: object) -> float | None:
     try:
         return datetime.fromisoformat(ISO_FRACTION.sub(r"\1", str(value))).timestamp()
     except (TypeError, ValueError):
         return None
 
 
-def _progress(logs) -> int:
+def _progress(logs: object) -> int:
     # Replicate has no progress field; many models print tqdm bars ("42%|████").
     matches = PERCENT.findall(str(logs or "")[-4000:])
     return min(100, int(matches[-1])) if matches else 0
 
 
-def _failure(error) -> dict:
+def _failure(error: object) -> dict[str, Any]:
     """A failed prediction's JobState words (and code, for a moderation refusal)."""
     message = str(error or "").strip() or "The provider did not say why the video failed."
     if MODERATION.search(message):

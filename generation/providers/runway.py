@@ -19,9 +19,11 @@ import base64
 import mimetypes
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -37,10 +39,17 @@ from .base import (
     ProviderError,
     ProviderFacts,
     RenderRequest,
+    Shot,
     WebhookScheme,
+    dict_at,
+    list_at,
     shots_prompt,
 )
 from .http import EXPIRED, HttpAdapter, error_from_response, json_object, stream_download
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 DEFAULT_BASE_URL = "https://api.dev.runwayml.com"
 API_VERSION = "2024-11-06"
@@ -178,8 +187,8 @@ class RunwayProvider(HttpAdapter, Provider):
         name: str = "Runway",
         models: tuple[ModelSpec, ...] = (),
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         # Output files live on Runway's CDN: the key and version header go only to the API host.
@@ -196,7 +205,7 @@ class RunwayProvider(HttpAdapter, Provider):
                 "(with the cast's descriptions, if any). Shorten the prompt."]
 
     @classmethod
-    def shot_problems(cls, *, model_id: str, shots, input_map: dict | None = None) -> list[str]:
+    def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         if model_id in NUMBERED_SHOTS:
             return cls.prompt_problems(model_id=model_id, prompt=shots_prompt(shots, timed=False))
         if model_id != RECIPE:
@@ -213,16 +222,16 @@ class RunwayProvider(HttpAdapter, Provider):
                                 + ("Shorten it." if length > longest else "Write a little more."))
         return problems
 
-    def recipe_body(self, request: RenderRequest) -> dict:
+    def recipe_body(self, request: RenderRequest) -> dict[str, Any]:
         """POST /v1/recipes/multi_shot_video in custom mode: exactly the fields the SDK's params define."""
-        body = {"mode": "custom", "version": RECIPE_VERSION, "duration": request.seconds,
-                "ratio": request.size.replace("x", ":"), "audio": True,
-                "shots": [{"prompt": shot.prompt, "duration": shot.seconds} for shot in request.shots]}
+        body: dict[str, Any] = {"mode": "custom", "version": RECIPE_VERSION, "duration": request.seconds,
+                                "ratio": request.size.replace("x", ":"), "audio": True,
+                                "shots": [{"prompt": shot.prompt, "duration": shot.seconds} for shot in request.shots]}
         if request.input_reference is not None:
             body["firstFrame"] = {"uri": _data_uri(Path(request.input_reference))}
         return body
 
-    def build_body(self, request: RenderRequest) -> tuple[str, dict]:
+    def build_body(self, request: RenderRequest) -> tuple[str, dict[str, Any]]:
         """(path, JSON body) for the create: exactly the fields Runway defines."""
         if request.model == RECIPE:
             return "/v1/recipes/multi_shot_video", self.recipe_body(request)
@@ -297,7 +306,7 @@ class RunwayProvider(HttpAdapter, Provider):
             return ProviderError(f"{error.message.rstrip('.')}: {_issues_in_words(issues)}.", code=error.code)
         return error
 
-    def _task(self, job_id: str) -> dict | None:
+    def _task(self, job_id: str) -> dict[str, Any] | None:
         """The task, or None when Runway no longer knows it (deleted, or expired)."""
         response = self._send("GET", f"/v1/tasks/{quote(job_id, safe='')}", idempotent=True)
         if response.status_code == 404:
@@ -396,7 +405,7 @@ def _recipe_listed() -> ListedModel:
                        shot_min_seconds=1)
 
 
-def _json(response: httpx.Response) -> dict:
+def _json(response: httpx.Response) -> dict[str, Any]:
     try:
         body = response.json()
     except ValueError:
@@ -409,11 +418,11 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _issues_in_words(issues: list[dict]) -> str:
+def _issues_in_words(issues: list[dict[str, Any]]) -> str:
     """Runway's per-field issues, one short clause each: "promptText: Too big: …; ratio: Invalid ratio"."""
     words = []
     for issue in issues[:MAX_ISSUES]:
-        path = issue.get("path") if isinstance(issue.get("path"), list) else []
+        path = list_at(issue, "path")
         where = ".".join(str(p) for p in path)
         message = " ".join(str(issue.get("message") or "invalid").split())[:120]
         words.append(f"{where}: {message}" if where else message)
@@ -421,10 +430,10 @@ def _issues_in_words(issues: list[dict]) -> str:
     return "; ".join(words) + (f"; and {more} more" if more > 0 else "")
 
 
-def _billing(task: dict) -> dict:
+def _billing(task: dict[str, Any]) -> dict[str, Any]:
     """What an ended task was charged, in US$: its `cost.credits` (required on every ended task in
     Runway's SDK types; 0 when refunded) at US$0.01 a credit. Nothing when it does not say."""
-    cost = task.get("cost") if isinstance(task.get("cost"), dict) else {}
+    cost = dict_at(task, "cost")
     credits = cost.get("credits")
     if isinstance(credits, bool) or not isinstance(credits, (int, float)) or not 0 <= credits < 10**7:
         return {}
@@ -437,15 +446,17 @@ def _data_uri(path: Path) -> str:
     return f"data:{content_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def _progress(value) -> int:
+def _progress(value: object) -> int:
     # Runway reports progress as a fraction, 0 to 1.
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return 0
     try:
         return max(0, min(99, int(float(value) * 100)))
-    except (TypeError, ValueError):
+    except (ValueError, OverflowError):  # "abc", or an "inf" past int
         return 0
 
 
-def _failure(task: dict) -> dict:
+def _failure(task: dict[str, Any]) -> dict[str, Any]:
     """A failed task's JobState words (and code, for a moderation refusal)."""
     message = str(task.get("failure") or "").strip() or "The provider did not say why the video failed."
     code = str(task.get("failureCode") or "")

@@ -17,10 +17,13 @@ import base64
 import dataclasses
 import mimetypes
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from .base import ListedModel, ProviderError, RenderRequest
+from .base import ListedModel, ProviderError, RenderRequest, Shot, dict_at
 
 # Pixel sizes of the aspect ratios and resolutions a take's size is sent as (the size's nearest ratio, its
 # short side's resolution). Other ratios (1:1, 4:3, 21:9…) and resolutions (480p, 4k) are named, not guessed.
@@ -51,7 +54,7 @@ FAL = Vocabulary()
 REPLICATE = Vocabulary()
 
 
-def resolve(node, components: dict, depth: int = 0) -> dict:
+def resolve(node: object, components: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     """A property's schema with `$ref`, a one-item `allOf` (Cog's enums) and a nullable `anyOf` (fal's
     optional inputs) resolved; {} for what is not a schema."""
     if not isinstance(node, dict) or depth > 8:
@@ -68,7 +71,7 @@ def resolve(node, components: dict, depth: int = 0) -> dict:
     return node
 
 
-def _durations(schema: dict) -> tuple[tuple[int, ...] | None, str]:
+def _durations(schema: dict[str, Any]) -> tuple[tuple[int, ...] | None, str]:
     """(the lengths, how one is written: "int", "string" ("8") or "seconds" ("8s")); lengths None when the
     schema gives no enum and no range."""
     enum = schema.get("enum")
@@ -89,51 +92,55 @@ def _durations(schema: dict) -> tuple[tuple[int, ...] | None, str]:
     return None, ""
 
 
-def _choices(schema: dict) -> list[str]:
+def _choices(schema: dict[str, Any]) -> list[str]:
     enum = schema.get("enum")
     return [v for v in enum if isinstance(v, str)] if isinstance(enum, list) else []
 
 
-def _first(properties: dict, names: tuple[str, ...]) -> str | None:
+def _first(properties: dict[str, Any], names: tuple[str, ...]) -> str | None:
     return next((name for name in names if name in properties), None)
 
 
-def _shots(schema: dict, components: dict, durations: tuple[int, ...] | None) -> tuple[dict, dict]:
+def _shots(schema: dict[str, Any], components: dict[str, Any],
+           durations: tuple[int, ...] | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Several timed shots in one request (Kling's multi_prompt: [{prompt, duration}]): exact timings. Returns
     (the catalog's multi-shot fields, how a shot is written: {"duration": format, "seconds": [...], "prompt_max"})
     — both empty when the schema's array is not one of shots the studio can write."""
     if schema.get("type") != "array":
         return {}, {}
     item = resolve(schema.get("items"), components)
-    fields = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+    fields = dict_at(item, "properties")
     if "prompt" not in fields or "duration" not in fields:
         return {}, {}
     shot_lengths, written = _durations(resolve(fields["duration"], components))
     if not written:
         return {}, {}  # a shot's length written some other way: the studio could not send it
-    found = {"shot_timing": "exact"}
+    found: dict[str, object] = {"shot_timing": "exact"}
     if type(schema.get("maxItems")) is int and schema["maxItems"] >= 2:
         found["shots_max"] = schema["maxItems"]
     if durations:
         found.update(shots_seconds_min=min(durations), shots_seconds_max=max(durations))
     if shot_lengths:
         found["shot_min_seconds"] = min(shot_lengths)
-    wire = {"duration": written, **({"seconds": list(shot_lengths)} if shot_lengths else {})}
+    wire: dict[str, Any] = {"duration": written, **({"seconds": list(shot_lengths)} if shot_lengths else {})}
     prompt_max = resolve(fields["prompt"], components).get("maxLength")
     if type(prompt_max) is int and prompt_max > 0:
         wire["prompt_max"] = prompt_max
     return found, wire
 
 
-def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, vocabulary: Vocabulary,
-                       display_name: str = "", deprecated: bool = False, price=None) -> ListedModel:
+def listed_from_schema(model_id: str, input_schema: dict[str, Any], components: dict[str, Any], *, vocabulary: Vocabulary,
+                       display_name: str = "", deprecated: bool = False,
+                       price: Decimal | None = None) -> ListedModel:
     """The model as its input schema says it (see the module's docstring)."""
     schema = resolve(input_schema, components)
     raw = schema.get("properties")
     properties = {name: resolve(spec, components) for name, spec in raw.items()} if isinstance(raw, dict) else {}
     required = {name for name in schema.get("required") or [] if isinstance(name, str)}
-    used, blockers, unmapped = set(), [], []
-    input_map: dict = {}
+    used: set[str] = set()
+    blockers: list[tuple[str, str]] = []
+    unmapped: list[str] = []
+    input_map: dict[str, Any] = {}
     prompt = _first(properties, vocabulary.prompt)
     if prompt is None:
         blockers.append(("no_prompt", ""))
@@ -175,7 +182,7 @@ def listed_from_schema(model_id: str, input_schema: dict, components: dict, *, v
         if end := _first(properties, vocabulary.end_image):
             input_map["end_image"], end_frame = end, True
             used.add(end)
-    shots = {}
+    shots: dict[str, Any] = {}
     if name := _first(properties, vocabulary.multi_prompt):
         shots, wire = _shots(properties[name], components, durations)
         if shots:
@@ -219,17 +226,17 @@ def _nearest_ratio(request: RenderRequest, choices: list[str]) -> str:
     return min(choices, key=lambda c: abs(ratio - int(c.split(":")[0]) / int(c.split(":")[1])))
 
 
-def _written(seconds: int, written: str):
+def _written(seconds: int, written: str) -> int | str:
     return {"seconds": f"{seconds}s", "string": str(seconds)}.get(written, seconds)
 
 
-def shot_problems(input_map: dict, shots) -> list[str]:
+def shot_problems(input_map: dict[str, Any], shots: Sequence[Shot]) -> list[str]:
     """Why a model added from its schema would refuse this shot list (its map says how many, how long, how
     many characters): empty when it takes it; one reason when its schema lists no shots."""
     wire = input_map.get("shots") if isinstance(input_map, dict) else None
     if not isinstance(wire, dict):
         return ["Its published schema lists no shots: choose a model that renders several shots."]
-    problems = []
+    problems: list[str] = []
     if (limit := wire.get("prompt_max")) is not None:
         problems += [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; a shot takes at most "
                      f"{limit:,}. Shorten it." for shot in shots if len(shot.prompt) > limit]
@@ -241,11 +248,11 @@ def shot_problems(input_map: dict, shots) -> list[str]:
     return problems
 
 
-def mapped_input(request: RenderRequest, input_map: dict) -> dict:
+def mapped_input(request: RenderRequest, input_map: dict[str, Any]) -> dict[str, Any]:
     """The take's input for a model added from its schema: only the inputs its map names, written as the
     schema writes them. A length, size, frame or shot list the model does not take is refused before
     anything is sent."""
-    inputs = {input_map["prompt"]: request.prompt}
+    inputs: dict[str, object] = {input_map["prompt"]: request.prompt}
     if request.shots:
         wire = input_map.get("shots")
         if not isinstance(wire, dict):  # never dropped silently: the catalog entry declared what it cannot take

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -26,8 +27,12 @@ from generation.providers.catalog_diff import (
 )
 from generation.providers.catalog_sync import CHECK_AGAIN_AFTER
 
+if TYPE_CHECKING:
+    from projects.models import Team
 
-def team_connections(*, team) -> list[ProviderConnection]:
+
+
+def team_connections(*, team: Team) -> list[ProviderConnection]:
     """The team's connections, each with its models, workflows and `facts`: what its adapter declares
     (None for a kind the studio has no adapter for), so the page never restates a provider's facts."""
     connections = list(ProviderConnection.objects.filter(team=team).prefetch_related(
@@ -46,7 +51,7 @@ class ChangeRow:
     """One proposed change, with what the Models page says of it."""
 
     row: ProposedChange
-    changes: list  # (label, before, after) per field
+    changes: list[Any]  # (label, before, after) per field
     needs: list[str]
     blockers: list[str]
     notes: list[str]
@@ -86,7 +91,7 @@ class ProposalView:
         return [r for r in self.rows if r.row.state == ProposedChangeState.PENDING]
 
 
-ORDER = {ProposedChangeKind.NEW: 0, ProposedChangeKind.CHANGED: 1, ProposedChangeKind.GONE: 2}
+ORDER: dict[str, int] = {ProposedChangeKind.NEW: 0, ProposedChangeKind.CHANGED: 1, ProposedChangeKind.GONE: 2}
 
 
 def catalog_proposal_for(*, connection: ProviderConnection) -> ProposalView:

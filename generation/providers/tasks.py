@@ -2,11 +2,12 @@
 `generation.tasks.*`."""
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from generation.providers import catalog_sync, connections
 
 
-@shared_task(name="generation.tasks.test_connection", acks_late=True, ignore_result=True, soft_time_limit=60,
+@shared_task(name="generation.tasks.test_connection", base=DjangoTask, acks_late=True, ignore_result=True, soft_time_limit=60,
              time_limit=90)
 def test_connection(connection_id: int) -> None:
     connections.connection_test(connection_id)
@@ -14,7 +15,7 @@ def test_connection(connection_id: int) -> None:
 
 # Reads the provider's listing (several pages, a schema per model) and stores the differences: idempotent,
 # so a redelivered message only checks again.
-@shared_task(name="generation.tasks.check_models", acks_late=True, ignore_result=True, soft_time_limit=120,
+@shared_task(name="generation.tasks.check_models", base=DjangoTask, acks_late=True, ignore_result=True, soft_time_limit=120,
              time_limit=150)
 def check_models(connection_id: int) -> None:
     catalog_sync.catalog_check_run(connection_id)

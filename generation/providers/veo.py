@@ -18,6 +18,7 @@ import mimetypes
 import re
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
@@ -43,6 +44,11 @@ from .http import (
     provider_detail,
     stream_download,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 # Model ids are plain names ("veo-3.1-generate-preview"): nothing that could climb the path.
@@ -131,13 +137,13 @@ def extend_problems(request: ExtendRequest) -> list[str]:
     return problems
 
 
-def build_extend_body(request: ExtendRequest, uri: str) -> dict:
+def build_extend_body(request: ExtendRequest, uri: str) -> dict[str, Any]:
     """google-genai's generate_videos(video=…) on the Gemini API: instances[0].video.uri beside the prompt."""
     return {"instances": [{"prompt": request.prompt, "video": {"uri": uri}}],
             "parameters": {"resolution": "720p"}}
 
 
-def _inline_image(path: Path) -> dict:
+def _inline_image(path: Path) -> dict[str, Any]:
     """The API takes images inline only: base64 bytes plus their type."""
     path = Path(path)
     mime = mimetypes.guess_type(path.name)[0] or ""
@@ -147,10 +153,10 @@ def _inline_image(path: Path) -> dict:
     return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
 
 
-def build_body(request: RenderRequest) -> dict:
+def build_body(request: RenderRequest) -> dict[str, Any]:
     """Our request as Google's `predictLongRunning` body, field for field."""
     aspect_ratio, resolution = SIZES[request.size]
-    instance: dict = {"prompt": request.prompt}
+    instance: dict[str, Any] = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
     if request.end_frame is not None:
@@ -196,8 +202,8 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
         name: str = "Google Veo",
         models: tuple[ModelSpec, ...] = (),
         client: httpx.Client | None = None,
-        sleep=time.sleep,
-    ):
+        sleep: Callable[[float], None]=time.sleep,
+    ) -> None:
         self.name = name
         self.models = tuple(models)
         # Owners often paste the versioned URL from Google's examples; the paths carry /v1beta.
@@ -206,7 +212,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
 
     # ---- the wire ---------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """Send, also waiting out Google's throttles.
 
         Google words every 429 as "You exceeded your current quota", per-minute limits too, so
@@ -310,7 +316,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
                                 "Check your Google AI Studio usage before retrying.", code="server")
         return name
 
-    def _operation(self, job_id: str) -> dict | None:
+    def _operation(self, job_id: str) -> dict[str, Any] | None:
         """The operation, or None when Google no longer knows it."""
         if not OPERATION.match(job_id):
             return None
@@ -366,7 +372,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
 
 # ---- reading Google's answers --------------------------------------------------------------
 
-def _details(response: httpx.Response) -> list[dict]:
+def _details(response: httpx.Response) -> list[dict[str, Any]]:
     try:
         error = response.json().get("error")
     except (ValueError, AttributeError, httpx.ResponseNotRead):
@@ -394,18 +400,18 @@ def _throttle_wait(response: httpx.Response) -> float | None:
     return None
 
 
-def _video_response(operation: dict) -> dict:
+def _video_response(operation: dict[str, Any]) -> dict[str, Any]:
     response = operation.get("response")
     video_response = response.get("generateVideoResponse") if isinstance(response, dict) else None
     return video_response if isinstance(video_response, dict) else {}
 
 
-def _samples(operation: dict) -> list:
+def _samples(operation: dict[str, Any]) -> list[Any]:
     samples = _video_response(operation).get("generatedSamples")
     return samples if isinstance(samples, list) else []
 
 
-def _video_uri(operation: dict) -> str | None:
+def _video_uri(operation: dict[str, Any]) -> str | None:
     for sample in _samples(operation):
         video = sample.get("video") if isinstance(sample, dict) else None
         uri = video.get("uri") if isinstance(video, dict) else None
@@ -414,7 +420,7 @@ def _video_uri(operation: dict) -> str | None:
     return None
 
 
-def _no_video(operation: dict) -> dict:
+def _no_video(operation: dict[str, Any]) -> dict[str, Any]:
     """Why a finished operation has no video (JobState words and code): usually Google's safety (RAI) filters."""
     video_response = _video_response(operation)
     reasons = video_response.get("raiMediaFilteredReasons")
@@ -426,7 +432,7 @@ def _no_video(operation: dict) -> dict:
     return {"error": "Google finished the job but sent no video. Retry the take."}
 
 
-def _failure(error) -> dict:
+def _failure(error: object) -> dict[str, Any]:
     """A failed operation's JobState words (and code, for a safety refusal)."""
     if not isinstance(error, dict):
         return {"error": str(error or "") or "Google did not say why the video failed."}

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 import httpx
@@ -38,6 +39,7 @@ from .base import (
     ProviderFacts,
     RenderRequest,
     WebhookScheme,
+    dict_at,
 )
 from .google_auth import TokenSource
 from .http import (
@@ -50,6 +52,10 @@ from .http import (
 )
 from .json_stream import InlineFiles, Unreadable
 from .veo import SIZES, _failure, _inline_image, _throttle_wait, references_for, request_problems
+
+if TYPE_CHECKING:
+    from typing import Any
+
 
 # Shown where an address is: the real one is made from the connection's region (address()).
 DEFAULT_BASE_URL = "https://REGION-aiplatform.googleapis.com"
@@ -101,10 +107,10 @@ def bucket_problem(uri: str) -> str | None:
              "leave it empty to get videos back in the answer.") % {"uri": uri[:80]}
 
 
-def build_body(request: RenderRequest, *, output_uri: str = "") -> dict:
+def build_body(request: RenderRequest, *, output_uri: str = "") -> dict[str, Any]:
     """Our request as Vertex's `predictLongRunning` body, field for field."""
     aspect_ratio, resolution = SIZES[request.size]
-    instance: dict = {"prompt": request.prompt}
+    instance: dict[str, Any] = {"prompt": request.prompt}
     if request.input_reference is not None:
         instance["image"] = _inline_image(request.input_reference)
     if request.end_frame is not None:
@@ -172,14 +178,14 @@ class VertexProvider(Provider):
                                   sleep=sleep, clock=clock)
 
     @classmethod
-    def address(cls, *, base_url: str, options: dict) -> str:
+    def address(cls, *, base_url: str, options: dict[str, Any]) -> str:
         region = (options or {}).get("region") or ""
         return base_url or (endpoint_for(region) if REGION.fullmatch(region) else DEFAULT_BASE_URL)
 
     # ---- the wire ---------------------------------------------------------------------
 
     def _send(self, method: str, path: str, *, idempotent: bool, client: httpx.Client | None = None,
-              **kwargs) -> httpx.Response:
+              **kwargs: Any) -> httpx.Response:
         """Send with a bearer token; a 401 (a token revoked or expired early) mints a new one, once: the
         request was refused, so even a create may go again."""
         for attempt in range(2):
@@ -192,7 +198,7 @@ class VertexProvider(Provider):
             self.tokens.forget(token)
         raise AssertionError("unreachable")
 
-    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs) -> httpx.Response:
+    def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         """Send, waiting out Vertex's per-minute quota on a create (a 429 created nothing, so the create
         may go again after the wait); a throttled read is left to the pipeline's next poll."""
         retries = 0 if idempotent else THROTTLE_RETRIES
@@ -253,7 +259,8 @@ class VertexProvider(Provider):
                   "billing before retrying.") % {"provider": self.name}, code="server")
         return name
 
-    def _fetch(self, job_id: str, *, open_file=lambda index: None) -> tuple[dict, list[int]] | None:
+    def _fetch(self, job_id: str, *, open_file: Callable[[int], BinaryIO | None] = lambda index: None,
+               ) -> tuple[dict[str, Any], list[int]] | None:
         """The operation (its inline videos emptied, their sizes beside it), or None when Google no longer
         knows it. `open_file(i)` may take the i-th video's bytes as they arrive."""
         match = OPERATION.match(job_id)
@@ -375,13 +382,13 @@ class VertexProvider(Provider):
 
 # ---- reading Vertex's answers --------------------------------------------------------------
 
-def _videos(operation: dict) -> list[dict]:
+def _videos(operation: dict[str, Any]) -> list[dict[str, Any]]:
     response = operation.get("response")
     videos = response.get("videos") if isinstance(response, dict) else None
     return [v for v in videos if isinstance(v, dict)] if isinstance(videos, list) else []
 
 
-def _video(operation: dict, sizes: list[int]) -> dict | None:
+def _video(operation: dict[str, Any], sizes: list[int]) -> dict[str, Any] | None:
     """The first video of a finished operation: inline (its bytes were seen) or in a bucket."""
     inline = 0
     for video in _videos(operation):
@@ -395,9 +402,9 @@ def _video(operation: dict, sizes: list[int]) -> dict | None:
     return None
 
 
-def _no_video(operation: dict) -> dict:
+def _no_video(operation: dict[str, Any]) -> dict[str, Any]:
     """Why a finished operation has no video (JobState words and code): usually Google's safety filters."""
-    response = operation.get("response") if isinstance(operation.get("response"), dict) else {}
+    response = dict_at(operation, "response")
     reasons = response.get("raiMediaFilteredReasons")
     if response.get("raiMediaFilteredCount") or reasons:
         said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""

@@ -7,13 +7,17 @@ provider, so a forged or lost webhook can never corrupt a take.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
 
 from generation.models import ProviderConnection, Render, Status, WebhookEvent
 from generation.providers import ProviderError, WebhookNotice, WebhookScheme, adapter_class
+from generation.providers.base import Provider
 from generation.providers.fal import verify_fal_webhook
 from generation.providers.webhooks import WebhookError, verify_standard_webhook
 from generation.renders import tasks as render_tasks
@@ -33,13 +37,14 @@ class WebhookAlreadyProcessed(Exception):
 
 def _storable(value: str, field: str, what: str) -> str:
     """Refuse what the column cannot hold (PostgreSQL raises on NUL and on text past varchar(n))."""
-    limit = WebhookEvent._meta.get_field(field).max_length
-    if len(value) > limit or has_control_characters(value):
+    column = WebhookEvent._meta.get_field(field)
+    limit = column.max_length if isinstance(column, CharField) else None
+    if (limit is not None and len(value) > limit) or has_control_characters(value):
         raise WebhookRefused(400, f"The {what} is longer than {limit} characters or holds control characters.")
     return value
 
 
-def _adapter(connection: ProviderConnection):
+def _adapter(connection: ProviderConnection) -> type[Provider]:
     """The connection's adapter class, if its provider calls back at all."""
     try:
         adapter = adapter_class(connection.kind)
@@ -50,7 +55,7 @@ def _adapter(connection: ProviderConnection):
     return adapter
 
 
-def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers, body: bytes) -> tuple[str, dict]:
+def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers: Mapping[str, str], body: bytes) -> tuple[str, dict[str, Any]]:
     """(delivery id to deduplicate on, payload) of a webhook whose signature checks out."""
     try:
         if scheme == WebhookScheme.FAL_KEYS:  # Ed25519, keys from fal's JWKS; one delivery per request
@@ -70,7 +75,7 @@ def _verified(connection: ProviderConnection, scheme: WebhookScheme, headers, bo
     return webhook_id, payload if isinstance(payload, dict) else {}
 
 
-def webhook_receive(*, connection: ProviderConnection, headers, body: bytes) -> Render | None:
+def webhook_receive(*, connection: ProviderConnection, headers: Mapping[str, str], body: bytes) -> Render | None:
     """Returns the take nudged, if any. Raises WebhookRefused (no state changed)."""
     adapter = _adapter(connection)
     scheme = adapter.facts.webhooks

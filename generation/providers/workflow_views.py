@@ -1,5 +1,10 @@
 """ComfyUI workflows on a team's connection: upload the graph, then say which inputs the studio fills."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,10 +19,16 @@ from generation.providers.forms import WorkflowMappingForm, WorkflowUploadForm
 from projects.access import get_comfy_connection_for, get_workflow_for
 from projects.htmx import wants_fragment
 
+if TYPE_CHECKING:
+    from django.http.response import HttpResponseBase
+
+    from projects.access import AuthedRequest
+
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def workflow_upload(request, team_pk, pk):
+def workflow_upload(request: AuthedRequest, team_pk: int, pk: int) -> HttpResponseBase:
     connection, membership = get_comfy_connection_for(request.user, team_pk, pk)
     form = WorkflowUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -36,7 +47,7 @@ def workflow_upload(request, team_pk, pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def workflow_map(request, team_pk, pk, workflow_pk):
+def workflow_map(request: AuthedRequest, team_pk: int, pk: int, workflow_pk: int) -> HttpResponseBase:
     connection, membership = get_comfy_connection_for(request.user, team_pk, pk)
     workflow = get_workflow_for(connection, workflow_pk)
     literals = comfy_workflows.literal_inputs(workflow.graph)
@@ -57,9 +68,9 @@ def workflow_map(request, team_pk, pk, workflow_pk):
                                       "form": form})
 
 
-def _initial(workflow: ComfyWorkflow) -> dict:
+def _initial(workflow: ComfyWorkflow) -> dict[str, Any]:
     model = workflow.catalog_model
-    initial = {f"input_{role}": "|".join(target) for role, target in workflow.inputs.items()}
+    initial: dict[str, object] = {f"input_{role}": "|".join(target) for role, target in workflow.inputs.items()}
     initial.update(frames_rule=workflow.frames_rule, fps=workflow.fps,
                    sizes=", ".join(model.sizes) if model else "768x512, 512x768",
                    durations=", ".join(str(d) for d in model.durations) if model else "2, 3, 4, 5",

@@ -11,20 +11,29 @@ derived from the form's key and its scene.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max, Prefetch, QuerySet
 
 from generation import catalog
-from generation.models import TERMINAL, Render, Status
+from generation.models import TERMINAL, CatalogModel, Render, Status
 from generation.renders import tasks as render_tasks
 from generation.renders.services import Compiled, form_key, render_compile
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
-from projects.models import DialogueLine
+from projects.models import DialogueLine, Scene
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from generation.models import ProviderConnection
+    from projects.models import Project
+
 
 GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
 SCOPES = {
@@ -36,13 +45,20 @@ SCOPES = {
 
 @dataclass
 class PlannedTake:
-    scene: object
+    scene: Scene
     compiled: Compiled
+
+    @property
+    def model(self) -> CatalogModel:
+        """The model a take the plan will render is booked on (a skipped one may have none)."""
+        if self.compiled.model is None:
+            raise ValueError(f"scene {self.scene.pk} has no model: it is skipped, not rendered")
+        return self.compiled.model
 
     @property
     def cost(self) -> Decimal:
         params = self.compiled.recipe["parameters"]
-        return catalog.cost_of(self.compiled.model, size=params["size"], seconds=params["seconds"])
+        return catalog.cost_of(self.model, size=params["size"], seconds=params["seconds"])
 
 
 @dataclass
@@ -56,7 +72,7 @@ class BatchPlan:
         return sum((t.cost for t in self.takes), Decimal(0))
 
 
-def scenes_in_scope(project, scope: str, selected=()):
+def scenes_in_scope(project: Project, scope: str, selected: Sequence[int] = ()) -> QuerySet[Scene]:
     """The scenes a scope covers, with what compiling each needs (cast, consent) fetched in a few queries."""
     if scope not in SCOPES and not (scope == "selected" and selected):
         raise ValidationError("Choose which scenes to render.")
@@ -70,14 +86,14 @@ def scenes_in_scope(project, scope: str, selected=()):
     return scenes
 
 
-def with_cast(scenes):
+def with_cast(scenes: QuerySet[Scene]) -> QuerySet[Scene]:
     """Scenes with their cast, each character's consent grants (and their projects) and images, and their
     dialogue lines: compiling a take reads all of these, once per scene and character otherwise."""
     return scenes.prefetch_related("cast", "cast__grants__projects", "cast__images",
                                    Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
 
 
-def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
+def batch_plan(*, scenes: Iterable[Scene], connection: ProviderConnection, model_id: str) -> BatchPlan:
     """What one click would book: per scene the compiled take, or why it can't render."""
     plan = BatchPlan()
     model = catalog.pinned(connection, catalog.resolve(connection, model_id))
@@ -100,7 +116,8 @@ def batch_plan(*, scenes, connection, model_id: str) -> BatchPlan:
     return plan
 
 
-def render_batch(*, project, user, connection, model_id: str, scene_ids, idempotency_key,
+def render_batch(*, project: Project, user: User, connection: ProviderConnection, model_id: str, scene_ids: Sequence[int],
+                 idempotency_key: object,
                  shown_total: Decimal | None = None) -> list[Render]:
     """Book a take for each of `scene_ids` (the scenes the plan showed, whose total was
     `shown_total`) and queue their submission."""
@@ -146,7 +163,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([
                 Render(scene=t.scene, connection=connection, provider=connection.kind,
-                       model=t.compiled.model.model_id, recipe=t.compiled.recipe,
+                       model=t.model.model_id, recipe=t.compiled.recipe,
                        idempotency_key=keys[t.scene.pk], created_by=user, cost=t.cost,
                        number=(last.get(t.scene.pk) or 0) + 1, status=Status.QUEUED)
                 for t in plan.takes
@@ -169,7 +186,7 @@ def render_batch(*, project, user, connection, model_id: str, scene_ids, idempot
     return renders
 
 
-def _booked(project, keys: dict) -> list[Render] | None:
+def _booked(project: Project, keys: dict[int, uuid.UUID]) -> list[Render] | None:
     """The takes this click booked before, if it did: all of its scenes, or it was another form."""
     found = list(Render.objects.filter(idempotency_key__in=keys.values(), scene__project=project))
     if not found:

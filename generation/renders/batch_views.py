@@ -1,29 +1,45 @@
 """Render many scenes at once: the plan (what each costs, what is left out and why), then one click."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 
 from generation.renders import batch
 from generation.renders.forms import BatchRenderForm
 from generation.spend import budget
 from projects.access import get_project_for, require
+from projects.form_errors import error_messages
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
+
+if TYPE_CHECKING:
+    from django.http.response import HttpResponseBase
+
+    from projects.access import AuthedRequest
+    from projects.models import Membership, Project
+
 
 PAGE = "generation/batch_render.html"
 
 
-def _page(request, project, membership, *, choices, error=None, partial=False):
+def _page(request: AuthedRequest, project: Project, membership: Membership, *, choices: QueryDict,
+          error: list[str] | None = None, partial: bool = False) -> HttpResponseBase:
     """The page for the chosen target and scope, with the plan as it stands now."""
     form = BatchRenderForm(team=project.team)  # a fresh idempotency key for the next click
-    target = form.targets.get(choices.get("target")) or next(iter(form.targets.values()), None)
+    target = form.targets.get(choices.get("target", "")) or next(iter(form.targets.values()), None)
     # Scenes chosen on the board come as repeated `scene` values: a scope of their own.
     selected = ids_or_404(choices.getlist("scene"), what="scene")
     scopes = {"selected": f"The {len(selected)} scene{'s' if len(selected) != 1 else ''} selected on the "
                           "storyboard", **batch.SCOPES} if selected else batch.SCOPES
-    scope = choices.get("scope") if choices.get("scope") in scopes else "unapproved"
+    asked = choices.get("scope", "")
+    scope = asked if asked in scopes else "unapproved"
     plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope, selected), connection=target.connection,
                             model_id=target.model.model_id) if target else None
     left = budget.remaining(project)
@@ -39,14 +55,14 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
 
 
 @login_required
-def batch_render(request, project_pk):
+def batch_render(request: AuthedRequest, project_pk: int) -> HttpResponseBase:
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
         return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = BatchRenderForm(request.POST, team=project.team)
     if not form.is_valid():
-        error = [m for errors in form.errors.values() for m in errors]
+        error = error_messages(form)
         return _page(request, project, membership, choices=request.POST, error=error)
     target = form.chosen
     try:
@@ -55,7 +71,7 @@ def batch_render(request, project_pk):
             scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"],
             shown_total=form.cleaned_data["plan_total"])
     except ValidationError as exc:
-        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+        return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
     cost = sum(t.cost for t in takes)
     messages.success(request, f"Booked {len(takes)} take{'s' if len(takes) != 1 else ''} on {target.label} "
                               f"(est. ${cost:.2f}).")

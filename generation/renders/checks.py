@@ -6,6 +6,8 @@ the review pages and the export that apply it, so booking a remix can apply it t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 
 from generation.renders.delivery import delivery_blocks_approval
@@ -14,14 +16,20 @@ from projects.audit import audit_record, take_label
 from projects.inputs import clean_text
 from projects.models import ActivityKind, AuditAction, Decision, Membership, ReviewDecision
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from generation.models import Render
+
+
 MAX_REASON = 5000
 
 
-def approval_blocker(take) -> str | None:
+def approval_blocker(take: Render) -> str | None:
     """Why this take may not be approved without an owner's written reason (None: it may).
 
-    Each check is one sentence: tampered or broken content credentials (§1), a delivery other
-    than what was booked (generation.renders.delivery.delivery_blocks_approval, §4)."""
+    Each check is one sentence: tampered or broken content credentials, a delivery other than what
+    was booked (generation.renders.delivery.delivery_blocks_approval)."""
     reasons = []
     if take.provenance_broken:
         verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
@@ -37,7 +45,7 @@ OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("
                     "extend": ("extended", "extend", "extending")}
 
 
-def override_note_for(*, take, user, override_reason: str | None, action: str = "approve") -> str | None:
+def override_note_for(*, take: Render, user: User, override_reason: str | None, action: str = "approve") -> str | None:
     """The decision note of an owner's override of a blocked take; None when nothing blocks it.
     Refuses anyone but an owner, and an owner without a reason. `action`: "approve", "remix" or "extend"."""
     blocker = approval_blocker(take)
@@ -58,7 +66,7 @@ def override_note_for(*, take, user, override_reason: str | None, action: str = 
     return f"Reason: {reason} ({done} despite: {blocker})"
 
 
-def take_remix_overridden(*, take, remix, user, override: str) -> None:
+def take_remix_overridden(*, take: Render, remix: Render, user: User, override: str) -> None:
     """Record that an owner remixed a blocked take: in the scene's decision history and the feed.
     (The remix's own recipe carries the note too, so exports keep it.)"""
     scene = take.scene
@@ -70,7 +78,7 @@ def take_remix_overridden(*, take, remix, user, override: str) -> None:
                  target_label=take_label(take), details={"note": override, "remix": remix.number})
 
 
-def take_extend_overridden(*, take, extension, user, override: str) -> None:
+def take_extend_overridden(*, take: Render, extension: Render, user: User, override: str) -> None:
     """Record that an owner extended a blocked take: in the scene's decision history, the feed and the audit log.
     (The extension's recipe carries the note too, so exports keep it.)"""
     scene = take.scene

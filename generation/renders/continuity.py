@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -30,7 +31,7 @@ from projects.models import Character, EndOn, Scene, StartFrom
 log = logging.getLogger(__name__)
 
 
-def followed_take_id(approved_take_id: int | None, takes) -> int | None:
+def followed_take_id(approved_take_id: int | None, takes: list[tuple[int, bool]]) -> int | None:
     """The take a neighbour's frame comes from: the approved one when it may be watched, else the newest
     that may. `takes`: (id, watchable) pairs, newest first. One rule for booking and for the board."""
     watchable = [pk for pk, ok in takes if ok]
@@ -57,16 +58,24 @@ class Source:
     image: str = ""
 
     @property
+    def of_take(self) -> Render:
+        """The take a "take" source is a frame of."""
+        if self.take is None:
+            raise ValueError(f"a {self.kind} source has no take")
+        return self.take
+
+    @property
     def key(self) -> str:
         if self.kind == "image":
             return f"image:{self.image}"
-        return source_key(self.take.pk, self.frame, role=self.role)
+        return source_key(self.of_take.pk, self.frame, role=self.role)
 
     @property
     def words(self) -> str:
         if self.kind == "image":
             return gettext("an image")
-        names = {"scene": self.take.scene.number, "take": self.take.number, "frame": self.frame}
+        take = self.of_take
+        names = {"scene": take.scene.number, "take": take.number, "frame": self.frame}
         if self.frame is None:
             return gettext("the last frame of scene %(scene)d, take %(take)d") % names
         if self.frame == 0 and self.role == "end":
@@ -119,15 +128,15 @@ def start_source(scene: Scene, *, previous: bool = False) -> Source | None:
                                           "another frame in the player.") % {"scene": scene.number})
         _usable(take, scene=scene)
         return Source("start", "take", take, frame=scene.start_frame, chosen=True)
-    previous = _neighbour(scene, after=False)
-    if previous is None:
+    before = _neighbour(scene, after=False)
+    if before is None:
         raise ValidationError(gettext("Scene %(scene)d is the first scene: there is no scene before it to start "
                                       "from. Start it from its own reference image.") % {"scene": scene.number})
-    take = _followed_take(previous)
+    take = _followed_take(before)
     if take is None:
         raise ValidationError(gettext(
             "Scene %(previous)d has no finished take to start from yet: render one (and approve it), or start "
-            "scene %(scene)d from its own reference image.") % {"previous": previous.number, "scene": scene.number})
+            "scene %(scene)d from its own reference image.") % {"previous": before.number, "scene": scene.number})
     return Source("start", "take", take)
 
 
@@ -137,7 +146,7 @@ def end_source(scene: Scene) -> Source | None:
         if not scene.end_image:
             raise ValidationError(gettext("Scene %(scene)d ends on an image, but none was uploaded: upload one, or "
                                           "choose what it ends on.") % {"scene": scene.number})
-        return Source("end", "image", image=scene.end_image.name)
+        return Source("end", "image", image=scene.end_image.name or "")
     if scene.end_on != EndOn.NEXT:
         return None
     following = _neighbour(scene, after=True)
@@ -185,13 +194,13 @@ def fitted(name: str, *, size: str, fit: str) -> bytes:
 class Frames:
     """What a take of a scene starts from and ends on, for its recipe; and whom those frames show."""
 
-    entries: dict = field(default_factory=dict)  # "start_frame" / "end_frame" → recipe entry
-    sources: dict = field(default_factory=dict)  # "start" / "end" → Source
-    carried: list = field(default_factory=list)  # Characters the frames' takes cast
-    problems: list = field(default_factory=list)
+    entries: dict[str, Any] = field(default_factory=dict)  # "start_frame" / "end_frame" → recipe entry
+    sources: dict[str, Any] = field(default_factory=dict)  # "start" / "end" → Source
+    carried: list[Any] = field(default_factory=list)  # Characters the frames' takes cast
+    problems: list[Any] = field(default_factory=list)
 
 
-def recipe_frames(scene: Scene, *, roles=("start", "end"), start_previous: bool = False) -> Frames:
+def recipe_frames(scene: Scene, *, roles: tuple[str, ...] = ("start", "end"), start_previous: bool = False) -> Frames:
     """Resolve, decode and describe the scene's start and end frames (those of `roles`); every reason they
     cannot be had is a problem in words (nothing is booked with a frame it could not show). `start_previous`:
     start from the last frame of the scene before, whatever the scene says."""
@@ -220,16 +229,16 @@ def recipe_frames(scene: Scene, *, roles=("start", "end"), start_previous: bool 
     return result
 
 
-def _entry(source: Source, scene: Scene) -> dict:
+def _entry(source: Source, scene: Scene) -> dict[str, Any]:
     if source.kind == "image":
         with default_storage.open(source.image, "rb") as image:
             digest = hashlib.sha256(image.read()).hexdigest()
         return {"source": "image", "key": source.key, "original": source.image, "fit": scene.reference_fit,
                 "sha256": digest}
-    kept = stored_frame(source.take, source.frame)
+    take = source.of_take
+    kept = stored_frame(take, source.frame)
     with default_storage.open(kept.name, "rb") as png:
         digest = hashlib.sha256(png.read()).hexdigest()
-    take = source.take
     return {
         "source": "take", "key": source.key,
         "scene": {"id": take.scene_id, "number": take.scene.number, "title": take.scene.title},
@@ -240,7 +249,7 @@ def _entry(source: Source, scene: Scene) -> dict:
     }
 
 
-def carried_cast(recipe: dict) -> list[int]:
+def carried_cast(recipe: dict[str, Any]) -> list[int]:
     """Ids of the people the recipe's frames show (their takes' cast), and those of the take it extends (its
     clip is the extension's first part), in order, each once."""
     ids = []
@@ -249,7 +258,7 @@ def carried_cast(recipe: dict) -> list[int]:
     return ids
 
 
-def carried_words(character: Character, recipe: dict) -> str:
+def carried_words(character: Character, recipe: dict[str, Any]) -> str:
     """ "The start frame (scene 1, take 2) shows Anna" for a consent refusal."""
     for role, words in (("start_frame", gettext("start frame")), ("end_frame", gettext("end frame"))):
         entry = recipe.get(role) or {}

@@ -1,4 +1,4 @@
-"""Check what a provider delivered against what the take booked (issue #12 §4).
+"""Check what a provider delivered against what the take booked.
 
 Providers sometimes hand back something other than what was paid for: a 2 s portrait
 clip for a booked 4 s landscape take. The take is still stored (it was billed, and the
@@ -17,8 +17,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from generation.previz import animatic
+
+if TYPE_CHECKING:
+    from generation.models import Render
+
 
 PLAYABLE_VIDEO = {"h264", "vp9", "av1", "libdav1d", "libaom-av1"}
 PLAYABLE_AUDIO = {"aac", "opus", "libopus"}
@@ -37,7 +42,7 @@ def _fmt_seconds(seconds: float) -> str:
     return f"{seconds:g}" if float(seconds).is_integer() else f"{seconds:.1f}"
 
 
-def delivered_facts(path: Path) -> dict:
+def delivered_facts(path: Path) -> dict[str, Any]:
     """What the file is, read from its bytes (PyAV), never from its name; ValueError if no video.
 
     From the headers alone: every fact the check reads is there without decoding a frame (the
@@ -53,7 +58,7 @@ def delivered_facts(path: Path) -> dict:
     return facts
 
 
-def delivery_problems(facts: dict, *, size: str, seconds: float, audio_expected: bool) -> list[str]:
+def delivery_problems(facts: dict[str, Any], *, size: str, seconds: float, audio_expected: bool) -> list[str]:
     """Plain-words mismatches between what was delivered and what was booked (empty when none)."""
     problems = []
     if facts.get("container") not in ("mp4", "mov") or facts.get("video_codec") not in PLAYABLE_VIDEO:
@@ -74,7 +79,7 @@ def delivery_problems(facts: dict, *, size: str, seconds: float, audio_expected:
     return problems
 
 
-def delivery_summary(take) -> str:
+def delivery_summary(take: Render) -> str:
     """ "delivered 720×1280, 2.0 s; booked 1280×720, 4 s", or "" for a take delivered as booked."""
     if not take.delivery_problems:
         return ""
@@ -85,7 +90,7 @@ def delivery_summary(take) -> str:
             f"booked {width}×{height}, {params.get('seconds')} s")
 
 
-def delivery_blocks_approval(take) -> str | None:
+def delivery_blocks_approval(take: Render) -> str | None:
     """Why the take cannot be approved as delivered (an owner may override), or None."""
     if not take.delivery_problems:
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO, TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -27,6 +28,13 @@ from generation.models import Render, Status
 from generation.renders import checks, continuity, services
 from generation.spend import budget
 from projects.inputs import parse_id
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from generation.models import CatalogModel
+    from projects.models import Team
+
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,7 @@ class ExtendOption:
         return f"{self.model_id}@{self.seconds}"
 
 
-def extend_options(take: Render, team) -> list[ExtendOption]:
+def extend_options(take: Render, team: Team) -> list[ExtendOption]:
     """What the take can be extended by: each length of each live model of its connection that extends, priced
     at the take's size (cheapest model first, then shortest)."""
     if take.connection_id is None:
@@ -68,10 +76,13 @@ def parse_choice(value: str) -> tuple[str, int]:
     return model_id, number
 
 
-def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
+def extension_recipe(*, take: Render, model: CatalogModel, seconds: int, prompt: str) -> dict[str, Any]:
     """The extension's recipe: what it asks the provider for, and which take (file, job, last frame) it continues.
 
     Nothing of the scene as it is now goes in: an extension continues the take as it was made."""
+    connection = take.connection
+    if connection is None:  # refused before this: a removed connection's take cannot be extended
+        raise ValidationError(gettext("This take's provider connection was removed: it cannot be extended."))
     parent = take.recipe or {}
     scene = take.scene
     params = parent.get("parameters") or {}
@@ -84,8 +95,8 @@ def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
         "project": {"id": scene.project_id, "name": scene.project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": prompt or parent.get("scene_prompt") or parent.get("prompt") or scene.prompt,
-        "provider": take.connection.kind,
-        "connection": take.connection.label,
+        "provider": connection.kind,
+        "connection": connection.label,
         "model": model.model_id,
         "parameters": {"seconds": int(seconds), "size": params.get("size", scene.size),
                        "camera_notes": params.get("camera_notes", "")},
@@ -105,14 +116,14 @@ def extension_recipe(*, take: Render, model, seconds: int, prompt: str) -> dict:
     }
 
 
-def _sha256(stream) -> str:
+def _sha256(stream: IO[bytes]) -> str:
     digest = hashlib.sha256()
     for chunk in iter(lambda: stream.read(1 << 20), b""):
         digest.update(chunk)
     return digest.hexdigest()
 
 
-def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency_key,
+def render_extend(*, render: Render, user: User, choice: str, prompt: str, idempotency_key: object,
                   override_reason: str | None = None) -> tuple[Render, bool]:
     """Book the take's continuation: `choice` is "model@seconds" (a model of the take's connection and a length
     it extends by); `prompt` steers the continuation (empty: the take's own prompt).
@@ -135,9 +146,10 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
     if render.connection_id is None:
         raise ValidationError(gettext("Take %(take)d was made by a provider connection that was removed: it cannot "
                                       "be extended. Render a new take instead.") % names)
-    model = catalog.resolve(render.connection, model_id)
+    connection = render.connection
+    model = catalog.resolve(connection, model_id)
     if model is None or catalog.is_retired(model):
-        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
+        raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=connection,
                                               model_id=model_id, model=model, scenes=[render.scene]))
     override = checks.override_note_for(take=render, user=user, override_reason=override_reason, action="extend")
     try:
@@ -147,6 +159,8 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
     if override:
         recipe["extend_override"] = {"by": user.get_username(), "reason": override}
     with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
+        if render.connection is None:  # refused by extension_check
+            raise ValidationError(services.CONNECTION_REMOVED)
         child, created = services.render_create(scene=render.scene, user=user, connection=render.connection,
                                                 model_id=model.model_id, idempotency_key=key, recipe=recipe,
                                                 parent=render)
@@ -159,11 +173,11 @@ def render_extend(*, render: Render, user, choice: str, prompt: str, idempotency
 class ExtensionPreview:
     """What an extension would send, cost and keep, before anyone pays for it (the form's "What will be sent")."""
 
-    problems: list
+    problems: list[Any]
     model: object = None
-    recipe: dict | None = None
+    recipe: dict[str, Any] | None = None
     cost: Decimal = Decimal(0)
-    cast: list | None = None
+    cast: list[Any] | None = None
     source_seconds: float = 0.0
 
     @property
@@ -181,17 +195,18 @@ def extension_preview(*, take: Render, choice: str) -> ExtensionPreview:
         model_id, seconds = parse_choice(choice)
     except ValidationError as exc:
         return ExtensionPreview(problems=exc.messages)
-    if take.status != Status.SUCCEEDED or not take.video or take.connection_id is None:
+    connection = take.connection
+    if take.status != Status.SUCCEEDED or not take.video or connection is None:
         return ExtensionPreview(problems=[gettext("Only a finished take can be extended.")])
-    model = catalog.resolve(take.connection, model_id)
+    model = catalog.resolve(connection, model_id)
     if model is None or catalog.is_retired(model):
-        return ExtensionPreview(problems=[catalog.refusal(team=take.scene.project.team, connection=take.connection,
+        return ExtensionPreview(problems=[catalog.refusal(team=take.scene.project.team, connection=connection,
                                                           model_id=model_id, model=model, scenes=[take.scene])])
     try:
         recipe = extension_recipe(take=take, model=model, seconds=seconds, prompt="")
     except (ValueError, OSError):
         return ExtensionPreview(problems=[gettext("This take's video could not be read.")])
-    compiled = services.render_compile(scene=take.scene, connection=take.connection, model_id=model.model_id,
+    compiled = services.render_compile(scene=take.scene, connection=connection, model_id=model.model_id,
                                        recipe=recipe)
     problems = list(compiled.problems)
     if blocker := checks.approval_blocker(take):

@@ -1,6 +1,11 @@
 """Forms of booking takes: one scene, a batch, a remix, an extension, a retry, a re-target."""
 
+
+from __future__ import annotations
+
 import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +14,12 @@ from generation import catalog
 from generation.renders.retarget import parse_shown
 from projects.inputs import RefuseControlCharacters, parse_id
 from projects.models import Scene
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from projects.models import Team
+
 
 STALE_FORM = {"required": "This form is out of date; reload the page and try again.",
               "invalid": "This form is out of date; reload the page and try again."}
@@ -22,18 +33,18 @@ class RenderForm(RefuseControlCharacters, forms.Form):
     # Minted when the form is drawn; the same click resent finds the same take.
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4, error_messages=STALE_FORM)
 
-    def __init__(self, *args, team, scenes=(), **kwargs):
+    def __init__(self, *args: Any, team: Team, scenes: Iterable[Scene] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.team, self.scenes = team, list(scenes)
         self.targets = {t.value: t for t in catalog.available_targets(team)}
 
-    def clean_target(self):
-        value = self.cleaned_data["target"]
+    def clean_target(self) -> str:
+        value: str = self.cleaned_data["target"]
         if value not in self.targets:
             raise forms.ValidationError(catalog.refusal_for_value(self.team, value, scenes=self.refused_for()))
         return value
 
-    def refused_for(self) -> list:
+    def refused_for(self) -> list[Any]:
         """The scenes a refused model's alternatives must fit."""
         return self.scenes
 
@@ -45,25 +56,28 @@ class RenderForm(RefuseControlCharacters, forms.Form):
 class BatchRenderForm(RenderForm):
     """Render many scenes on one model; `scenes` are the ids of the scenes the plan showed."""
 
-    scenes = forms.CharField(widget=forms.HiddenInput, required=False)
+    # A declared field: Django moves it to base_fields, so on an instance `scenes` stays RenderForm's list.
+    scenes = forms.CharField(widget=forms.HiddenInput, required=False)  # type: ignore[assignment]
     # What the shown plan was for: booking refuses if the model or the total moved since.
     plan_target = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
     plan_total = forms.DecimalField(widget=forms.HiddenInput, min_value=0, error_messages=STALE_FORM)
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
             raise forms.ValidationError("The model changed after the plan was shown; check the plan below "
                                         "and click again.")
         return cleaned
 
-    def refused_for(self) -> list:
+    def refused_for(self) -> list[Any]:
         ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
         return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
 
     def clean_scenes(self) -> list[int]:
-        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
-        if None in ids:  # not an id we could have drawn: text, "²", past bigint
+        given = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        ids = [pk for pk in given if pk is not None]
+        if len(ids) != len(given):  # not an id we could have drawn: text, "²", past bigint
             raise forms.ValidationError(STALE_FORM["invalid"])
         return ids
 
@@ -92,7 +106,8 @@ class RetargetForm(RenderForm):
     """Move scenes to `target`; `shown` is what the plan showed ("scene:version,…"), nothing else moves."""
 
     shown = forms.CharField(widget=forms.HiddenInput, required=False)
-    idempotency_key = None  # a move books nothing: doing it twice changes nothing more
+    # A move books nothing: doing it twice changes nothing more. (None is how Django drops an inherited field.)
+    idempotency_key = None  # type: ignore[assignment]
 
     def clean_shown(self) -> list[tuple[int, int]]:
         if not self.cleaned_data["shown"]:
@@ -103,30 +118,33 @@ class RetargetForm(RenderForm):
 class ShotGroupForm(RenderForm):
     """Several consecutive scenes as one multi-shot take; `scenes` the ids the plan showed, in board order."""
 
-    scenes = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
+    # A declared field: Django moves it to base_fields, so on an instance `scenes` stays RenderForm's list.
+    scenes = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)  # type: ignore[assignment]
     # What the shown plan was for: booking refuses if the model changed, or the cost rose, since.
     plan_target = forms.CharField(widget=forms.HiddenInput, error_messages=STALE_FORM)
     plan_cost = forms.DecimalField(widget=forms.HiddenInput, min_value=0, max_digits=14, decimal_places=4,
                                    error_messages=STALE_FORM)
 
-    def __init__(self, *args, team, **kwargs):
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, team=team, **kwargs)
         self.targets = {value: t for value, t in self.targets.items() if t.model.multi_shot}
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("target") and cleaned.get("plan_target") and cleaned["target"] != cleaned["plan_target"]:
             raise forms.ValidationError(_("The model changed after the take was shown; check it below and click "
                                           "again."))
         return cleaned
 
-    def refused_for(self) -> list:
+    def refused_for(self) -> list[Any]:
         ids = [parse_id(part) for part in str(self.data.get("scenes", "")).split(",") if part.strip()]
         return list(Scene.objects.filter(project__team=self.team, pk__in=[i for i in ids if i]))
 
     def clean_scenes(self) -> list[int]:
-        ids = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
-        if not ids or None in ids:  # not ids we could have drawn: text, "²", past bigint
+        given = [parse_id(part) for part in self.cleaned_data["scenes"].split(",") if part.strip()]
+        ids = [pk for pk in given if pk is not None]
+        if not ids or len(ids) != len(given):  # not ids we could have drawn: text, "²", past bigint
             raise forms.ValidationError(STALE_FORM["invalid"])
         return ids
 

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +42,10 @@ from generation.renders import pipeline
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import scratch_dir
+
+if TYPE_CHECKING:
+    from generation.providers.base import Provider
+
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +80,8 @@ NEVER_CREATED = _("The studio stopped while sending this take; nothing was creat
 
 
 def window(render: Render) -> timedelta:
-    seconds = render.connection.lookup_window_seconds if render.connection_id else LOOKUP_WINDOW_DEFAULT
+    connection = render.connection
+    seconds = connection.lookup_window_seconds if connection is not None else LOOKUP_WINDOW_DEFAULT
     return timedelta(seconds=seconds)
 
 
@@ -87,7 +94,7 @@ def _gap(elapsed: float) -> float:
     return min(MAX_GAP, max(FIRST_GAP, elapsed))
 
 
-def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
+def probe_for(render: Render, *, mine: frozenset[str] = frozenset()) -> JobProbe:
     """What the take asked for, to recognise its job among the provider's recent ones. Jobs other
     takes own (their own or a duplicate of theirs) and `mine` are never a match: takes on any connection
     to the same provider address, for two teams' keys may belong to one account, whose list shows both."""
@@ -95,6 +102,7 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
     recipe = render.request_recipe  # a multi-shot take's job asked for its whole group
     params = recipe.get("parameters", {})
     connection = render.connection
+    assert connection is not None, "a take is looked up on the connection it was sent on"
     same_provider = {"connection__kind": connection.kind, "connection__base_url": connection.base_url}
     owned = set(Render.objects.filter(**same_provider, submitted_at__gte=since)
                 .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
@@ -109,7 +117,7 @@ def probe_for(render: Render, *, mine: frozenset = frozenset()) -> JobProbe:
                     idempotency_key=str(render.idempotency_key))
 
 
-def find_job(provider, render: Render, *, mine: frozenset = frozenset()) -> str | None:
+def find_job(provider: Provider, render: Render, *, mine: frozenset[str] = frozenset()) -> str | None:
     """The take's job in the provider's list, or None. A provider whose list shows each job's input (fal) is
     handed the request the take sends, built again as it was sent (the same frames, fitted the same way)."""
     probe = probe_for(render, mine=mine)
@@ -124,7 +132,7 @@ def find_job(provider, render: Render, *, mine: frozenset = frozenset()) -> str 
         return provider.find_job(dataclasses.replace(probe, request=request))
 
 
-def refusal_message(render: Render, provider, refusal: ProviderError) -> str:
+def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str:
     """A create refused outright; after earlier unclear answers, the list never showed their job."""
     if render.create_attempts > 1:
         return REFUSED_AFTER_UNCLEAR.format(refusal=refusal.message, provider=provider.name)
@@ -151,11 +159,11 @@ def render_recover_submission(render: Render) -> str:
         return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, unclear=str(WORKER_STOPPED), detail=exc.message)
     if job_id:
         return _adopt(render, job_id)
-    render.mark_failed(NEVER_CREATED)
+    render.mark_failed(str(NEVER_CREATED))
     return "failed"
 
 
-def render_confirm_begin(render: Render, *, unclear: str, answered_at=None) -> str:
+def render_confirm_begin(render: Render, *, unclear: str, answered_at: datetime | None = None) -> str:
     """The answer to the take's create was unclear (or never came): look for the job from now on.
     The first look is made at once, here; the rest are countdown tasks."""
     now = timezone.now()
@@ -198,6 +206,7 @@ def render_look_up(render_id: int, *, seq: int) -> str:
         Render.objects.filter(pk=render.pk).update(list_answered=True)
         render.list_answered = True
     # A complete job book (the previz, ComfyUI) needs no window: one answer says the job does not exist.
+    assert render.lookup_until is not None  # set by render_confirm_begin, with the claim this look holds
     if now < render.lookup_until and not (answered and provider.facts.job_list_is_complete):
         _schedule_look_up(render, seq=seq + 1, now=now)
         return "looking"
@@ -217,7 +226,8 @@ def render_look_up(render_id: int, *, seq: int) -> str:
     return "resent"
 
 
-def _schedule_look_up(render: Render, *, seq: int, now) -> None:
+def _schedule_look_up(render: Render, *, seq: int, now: datetime) -> None:
+    assert render.lookup_until is not None  # only a take being looked up is scheduled
     elapsed = (now - (render.lookup_until - window(render))).total_seconds()
     delay = min(_gap(elapsed), (render.lookup_until - now).total_seconds())
     # The lease says when the sweeper may assume the countdown was lost and look itself.
@@ -237,8 +247,8 @@ def _adopt(render: Render, job_id: str) -> str:
     return "adopted"
 
 
-def _unconfirmed(render: Render, provider, template: str, *, unclear: str = "", detail: str = "") -> str:
-    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=template.format(
+def _unconfirmed(render: Render, provider: Provider, template: str | Promise, *, unclear: str = "", detail: str = "") -> str:
+    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=str(template).format(
         unclear=unclear or render.error_message, provider=provider.name, hint=provider.job_listing_hint, detail=detail,
         minutes=_minutes(render)))
     return "unconfirmed"
@@ -251,7 +261,7 @@ def render_confirm_crashed(render: Render, exc: Exception) -> None:
 
 # --- watching for a second job after a resend --------------------------------------------------------
 
-def watch_begin(render: Render, *, until) -> None:
+def watch_begin(render: Render, *, until: datetime) -> None:
     """After a resend: watch the provider's list for a second job of this take until `until`."""
     if not provider_for(render.connection).facts.lists_jobs:
         return
@@ -271,6 +281,7 @@ def render_watch(render_id: int, *, seq: int) -> None:
     render = Render.objects.select_related("connection", "scene").get(pk=render_id)
     provider = provider_for(render.connection)
     changed = False
+    assert render.watch_until is not None  # set by watch_begin, with the lease this watch holds
     if now <= render.watch_until and render.provider_job_id:
         changed = _find_duplicates(render, provider)
     cleaning, cleaned = _remove_duplicates(render, provider, now=now)
@@ -289,7 +300,7 @@ def render_watch(render_id: int, *, seq: int) -> None:
     render_tasks.watch_render.apply_async((render.pk, seq + 1), countdown=delay)
 
 
-def _find_duplicates(render: Render, provider) -> bool:
+def _find_duplicates(render: Render, provider: Provider) -> bool:
     # A take of the same request still looking for its own job may be the owner of what shows up.
     if (Render.objects.filter(connection_id=render.connection_id, model=render.model,
                               status__in=[Status.SUBMITTING, Status.CONFIRMING],
@@ -314,7 +325,7 @@ def _find_duplicates(render: Render, provider) -> bool:
     return found
 
 
-def _remove_duplicates(render: Render, provider, *, now) -> tuple[bool, bool]:
+def _remove_duplicates(render: Render, provider: Provider, *, now: datetime) -> tuple[bool, bool]:
     """Cancel each duplicate found, or delete it once ended where the provider has no cancel.
     Returns (some are still to remove, some changed now)."""
     cleaning = cleaned = False
@@ -335,7 +346,7 @@ def _remove_duplicates(render: Render, provider, *, now) -> tuple[bool, bool]:
     return cleaning, cleaned
 
 
-def _remove(render: Render, provider, duplicate: DuplicateJob) -> str:
+def _remove(render: Render, provider: Provider, duplicate: DuplicateJob) -> str:
     job_id = duplicate.provider_job_id
     if provider.facts.cancels:
         if provider.cancel(job_id):
@@ -352,7 +363,7 @@ def _remove(render: Render, provider, duplicate: DuplicateJob) -> str:
     return DuplicateCleanup.DELETED if provider.delete(job_id) else DuplicateCleanup.PENDING
 
 
-def watches_resume(*, now) -> int:
+def watches_resume(*, now: datetime) -> int:
     """For the sweeper: watches whose countdown was lost (a worker died) are scheduled again, each
     claimed by a conditional UPDATE of its lease so two sweeps never both resume it."""
     # A watch that keeps failing is let go a day after its window (the duplicates found stay recorded).

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.core.files.storage import default_storage
 from django.db import connection as db_connection
@@ -39,12 +41,18 @@ from generation.providers import (
     provider_for,
     webhook_url_for,
 )
+from generation.providers.base import JobState
 from generation.renders import continuity, delivery, joining, lookups, shot_parts
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import FinishedFile, scratch_dir
 from projects.characters.consent import cast_problems
 from projects.models import Character
+
+if TYPE_CHECKING:
+
+    from generation.providers.base import Provider
+
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +202,9 @@ def _provider_character_ids(render: Render) -> list[str]:
         known = ProviderCharacter.objects.filter(connection=render.connection, character_id=entry["id"]).first()
         if known is None:
             character = Character.objects.get(pk=entry["id"])
+            if not character.reference_video.name:
+                raise ProviderError(f"{character.name} has no reference video to register with the provider.",
+                                    code="invalid_request")
             with scratch_dir("studio-character-") as tmp:
                 video = Path(tmp) / "reference.mp4"
                 # Up to 100 MB: copied in chunks, never held in memory whole.
@@ -262,13 +273,16 @@ def render_send(render: Render) -> None:
         _schedule_poll(render, delay=next_poll_delay(render))
 
 
-def _create(provider, render: Render, request) -> str:
+def _create(provider: Provider, render: Render, request: RenderRequest | ExtendRequest | None) -> str:
+    """`request`: None for a remix (the provider remixes its own video), else what render_send prepared."""
     remix_of = render.recipe.get("remix_of")
     if remix_of:
         return provider.remix(remix_of["provider_job_id"], render.recipe["prompt"],
                               idempotency_key=str(render.idempotency_key))
-    if render.extension:
+    if isinstance(request, ExtendRequest):
         return provider.extend(request)
+    if request is None:
+        raise ValueError(f"take {render.pk}: nothing prepared to send")
     return provider.submit(request)
 
 
@@ -283,12 +297,12 @@ CLOCK_SKEW = timedelta(minutes=2)  # a provider's clock may run behind ours
 
 
 @contextmanager
-def _lease_kept(render: Render):
+def _lease_kept(render: Render) -> Iterator[None]:
     """Renew the take's lease from a thread while this worker is busy with it (a slow create,
     a long download); a worker killed with -9 stops renewing and the lease runs out."""
     done, status = threading.Event(), render.status
 
-    def renew():
+    def renew() -> None:
         try:
             while not done.wait(LEASE_RENEW_EVERY):
                 Render.objects.filter(pk=render.pk, status=status).update(lease_until=timezone.now() + LEASE)
@@ -364,7 +378,7 @@ def expected_seconds(render: Render) -> float:
     return REMOTE_EXPECTED_SECONDS
 
 
-def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None) -> float:
+def next_poll_delay(render: Render, *, poll_after: float | None = None, now: datetime | None = None) -> float:
     if poll_after:  # the provider asked (openai-poll-after-ms)
         return min(MAX_POLL_DELAY, max(MIN_POLL_DELAY, poll_after))
     expected = expected_seconds(render)
@@ -382,7 +396,7 @@ def next_poll_delay(render: Render, *, poll_after: float | None = None, now=None
 
 
 def _checkpoints(render: Render) -> tuple[float, ...]:
-    kind = render.connection.kind if render.connection_id else "local"  # as provider_for builds it
+    kind = render.connection.kind if render.connection is not None else "local"  # as provider_for builds it
     return CHECKPOINTS if adapter_class(kind).facts.reports_job_time else UNTIMED_CHECKPOINTS
 
 
@@ -423,14 +437,14 @@ def render_poll(render_id: int) -> None:
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
 
 
-def _started(render: Render, state) -> dict:
+def _started(render: Render, state: JobState) -> dict[str, Any]:
     """The first poll that sees the provider working on the job (not queueing it) marks it started."""
     if render.provider_started_at is None and (state.status == "running" or state.progress):
         return {"provider_started_at": timezone.now()}
     return {}
 
 
-def _provider_done_at(render: Render, state):
+def _provider_done_at(render: Render, state: JobState) -> datetime:
     """When the job finished, on our clock. The schedule learns from this, so it must not
     include how late we looked: submit + the provider's own job time when it says; else the
     midpoint between the last poll that saw the job running and this one that sees it done."""
@@ -453,7 +467,7 @@ def _provider_done_at(render: Render, state):
     return min(now, render.submitted_at + timedelta(seconds=state.provider_seconds))
 
 
-def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
+def _provider_thumbnail(provider: Provider, render: Render, dest: Path) -> bool:
     """The provider's own thumbnail as our JPEG; False (use a frame of the video) if unusable."""
     raw = dest.with_name("provider-thumbnail")
     try:
@@ -466,7 +480,7 @@ def _provider_thumbnail(provider, render: Render, dest: Path) -> bool:
         return False
 
 
-def _delivery_problems(render: Render, facts: dict, *, seconds: float | None = None) -> list[str]:
+def _delivery_problems(render: Render, facts: dict[str, Any], *, seconds: float | None = None) -> list[str]:
     """`seconds`: how long the kept clip should play, when not the booked seconds (an extension's whole clip)."""
     params = render.recipe.get("parameters", {})
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
@@ -480,7 +494,7 @@ def _delivery_problems(render: Render, facts: dict, *, seconds: float | None = N
     return problems
 
 
-def _whole_clip(render: Render, delivered: Path, workdir: Path):
+def _whole_clip(render: Render, delivered: Path, workdir: Path) -> joining.WholeClip | None:
     """An extension's whole clip (joining.whole_clip), or None once the take failed saying why."""
     number = render.extension["take"]["number"]
     try:
@@ -616,7 +630,7 @@ def _finish_group(lead: Render, *, final_attempt: bool) -> None:
 
 # For takes without a lease (booked before leases existed, or queued and not yet taken):
 # how long one may sit in a status, with no task touching it, before its worker is presumed dead.
-STALL_AFTER = {
+STALL_AFTER: dict[str, timedelta] = {
     Status.QUEUED: timedelta(seconds=30),  # resubmitting a queued take is safe (the claim stops doubles)
     Status.SUBMITTING: timedelta(minutes=5),
     Status.CONFIRMING: timedelta(minutes=5),  # a look-up due: its countdown holds the lease
@@ -627,7 +641,7 @@ STALL_AFTER = {
 PREVIZ_STALL_AFTER = timedelta(minutes=3)
 
 
-def renders_resume_stalled(*, now=None) -> dict[str, int]:
+def renders_resume_stalled(*, now: datetime | None = None) -> dict[str, int]:
     """Pick up takes whose worker died, without ever submitting one twice.
 
     Each stalled take is claimed first by extending its lease with a conditional UPDATE, so
@@ -638,7 +652,7 @@ def renders_resume_stalled(*, now=None) -> dict[str, int]:
     counts = {"resubmitted": 0, "adopted": 0, "unconfirmed": 0, "failed": 0, "looking": 0, "polled": 0,
               "refinished": 0}
 
-    def claimed(status):
+    def claimed(status: str) -> Iterator[Render]:
         stalled = Render.objects.filter(status=status).filter(
             Q(lease_until__lt=now) | Q(lease_until__isnull=True, updated_at__lt=now - STALL_AFTER[status]))
         # The parts of a multi-shot take other than its lead never reach a provider: their lead's job is

@@ -11,15 +11,17 @@ the model, size and length on the scenes, refusing if any scene changed since th
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from generation import catalog
-from generation.models import ProviderConnection, Render
+from generation.models import CatalogModel, ProviderConnection, Render
 from projects.activity.feed import record
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
@@ -32,6 +34,12 @@ from projects.models.storyboard import (
 )
 from projects.storyboard.revisions import board_revision
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from projects.models import Project, Scene, Team
+
+
 STUDIO_SIZES = [size for size, _ in SIZE_CHOICES]
 CHANGED = "Nothing was moved: {scene} changed since the plan was shown. Check the plan again."
 
@@ -41,7 +49,7 @@ def _shape(size: str) -> tuple[float, int]:
     return width / height, width * height
 
 
-def nearest_size(size: str, allowed) -> str | None:
+def nearest_size(size: str, allowed: Collection[str]) -> str | None:
     """The size of `allowed` (and of the studio's sizes) closest to `size`: same shape first, then area."""
     candidates = [s for s in STUDIO_SIZES if s in allowed]
     if size in candidates or not candidates:
@@ -50,35 +58,37 @@ def nearest_size(size: str, allowed) -> str | None:
     return min(candidates, key=lambda s: (abs(math.log(_shape(s)[0] / ratio)), abs(math.log(_shape(s)[1] / area))))
 
 
-def nearest_duration(seconds: int, allowed) -> int | None:
+def nearest_duration(seconds: int, allowed: Iterable[int]) -> int | None:
     """The length of `allowed` closest to `seconds`; on a tie the longer, so nothing is cut."""
     candidates = [d for d in allowed if MIN_SCENE_SECONDS <= d <= MAX_SCENE_SECONDS]
     return min(candidates, key=lambda d: (abs(d - seconds), -d)) if candidates else None
 
 
-def with_used_model(scenes):
+def with_used_model(scenes: QuerySet[Scene]) -> QuerySet[Scene]:
     """Scenes annotated with the connection and model of their latest take (two subqueries)."""
     latest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
     return scenes.annotate(last_connection_id=Subquery(latest.values("connection_id")[:1]),
                            last_model=Subquery(latest.values("model")[:1]))
 
 
-def used_value(scene) -> str:
+def used_value(scene: Scene) -> str:
     """ "connection:model" the scene renders with now, or "" if it has none yet."""
     if scene.target_value:
         return scene.target_value
-    if getattr(scene, "last_connection_id", None):
-        return f"{scene.last_connection_id}:{scene.last_model}"
+    last_connection = getattr(scene, "last_connection_id", None)  # annotated by with_used_model
+    if last_connection:
+        return f"{last_connection}:{getattr(scene, 'last_model', '')}"
     return ""
 
 
-def describe(team, values) -> dict[str, object]:
+def describe(team: Team, values: Iterable[str]) -> dict[str, CatalogModel | None]:
     """Each "connection:model" value → its catalog entry (None if unknown), reading each model once."""
     connections = {c.pk: c for c in ProviderConnection.objects.filter(team=team)}
-    described = {}
+    described: dict[str, CatalogModel | None] = {}
     for value in set(values) - {""}:
         connection_pk, _, model_id = value.partition(":")
-        connection = connections.get(parse_id(connection_pk))
+        pk = parse_id(connection_pk)
+        connection = connections.get(pk) if pk is not None else None
         described[value] = catalog.resolve(connection, model_id) if connection else None
     return described
 
@@ -135,7 +145,7 @@ class RetargetPlan:
         return ",".join(f"{m.scene.pk}:{m.scene.version}" for m in self.moves)
 
 
-def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
+def retarget_plan(*, team: Team, target: catalog.Target, scenes: Iterable[Scene]) -> RetargetPlan:
     """Per scene: the size and length it would get on `target`, what each costs, or why it can't move."""
     scenes = list(scenes)
     models = describe(team, [used_value(s) for s in scenes])
@@ -156,7 +166,7 @@ def retarget_plan(*, team, target: catalog.Target, scenes) -> RetargetPlan:
         move.problems += catalog.input_problems(model, scene)
         if used == target.value and not move.problems and not (move.size_changed or move.duration_changed):
             move.problems.append(f"Already on {model.display_name}.")
-        if not move.problems:
+        if move.size is not None and move.duration is not None and not move.problems:
             move.cost_after = catalog.cost_of(model, size=move.size, seconds=move.duration)
         (plan.skipped if move.problems else plan.moves).append(move)
     return plan
@@ -174,7 +184,7 @@ def parse_shown(value: str) -> list[tuple[int, int]]:
     return pairs
 
 
-def scene_retarget(*, project, user, target: catalog.Target, shown: list[tuple[int, int]]) -> list[Scene]:
+def scene_retarget(*, project: Project, user: User, target: catalog.Target, shown: list[tuple[int, int]]) -> list[Scene]:
     """Move the scenes the plan showed (each at the version it showed) to `target`. Books nothing.
 
     All or none: a scene edited, deleted or no longer movable since the plan moves nothing.
@@ -202,7 +212,7 @@ def scene_retarget(*, project, user, target: catalog.Target, shown: list[tuple[i
     return [m.scene for m in plan.moves]
 
 
-def _save_move(move: Move, *, project, user, target: catalog.Target) -> None:
+def _save_move(move: Move, *, project: Project, user: User, target: catalog.Target) -> None:
 
     scene = move.scene
     changed = [name for name in ("size", "duration") if getattr(move, f"{name}_changed")]

@@ -1,8 +1,14 @@
 """Move scenes to another model: the plan (per scene what changes and what it costs), then Apply."""
 
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -10,23 +16,33 @@ from generation import catalog
 from generation.renders import retarget
 from generation.renders.forms import RetargetForm
 from projects.access import get_project_for, require
+from projects.form_errors import error_messages
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
+
+if TYPE_CHECKING:
+    from django.http.response import HttpResponseBase
+
+    from generation.models import CatalogModel
+    from projects.access import AuthedRequest
+    from projects.models import Membership, Project, Scene
+
 
 PAGE = "generation/retarget.html"
 
 
-def _page(request, project, membership, *, choices, error=None, partial=False):
+def _page(request: AuthedRequest, project: Project, membership: Membership, *, choices: QueryDict,
+          error: list[str] | None = None, partial: bool = False) -> HttpResponseBase:
     """The page for the chosen scenes and model, with the plan as it stands now."""
     selected = ids_or_404(choices.getlist("scene"), what="scene")
-    scenes = retarget.with_used_model(project.scenes.all()).order_by("position", "pk")
-    scenes = list(scenes.filter(pk__in=selected) if selected else scenes)
+    board = retarget.with_used_model(project.scenes.all()).order_by("position", "pk")
+    scenes = list(board.filter(pk__in=selected) if selected else board)
     used = retarget.describe(project.team, [retarget.used_value(s) for s in scenes])
     moving = choices.get("from", "") if choices.get("from", "") in used else ""
     if moving:  # every scene that uses that model
         scenes = [s for s in scenes if retarget.used_value(s) == moving]
     form = RetargetForm(team=project.team)
-    target = form.targets.get(choices.get("target")) or next(
+    target = form.targets.get(choices.get("target", "")) or next(
         (a.target for a in catalog.alternatives_for(project.team, *scenes)), None)
     context = {"project": project, "membership": membership, "form": form, "target": target, "error": error,
                "selected": selected, "moving": moving, "models_used": _models_used(used, scenes, selected),
@@ -34,7 +50,8 @@ def _page(request, project, membership, *, choices, error=None, partial=False):
     return render(request, PAGE + "#retarget-plan" if partial else PAGE, context)
 
 
-def _models_used(used: dict, scenes, selected) -> list[tuple[str, str]]:
+def _models_used(used: dict[str, CatalogModel | None], scenes: list[Scene], selected: list[int],
+                 ) -> list[tuple[str, str]]:
     """The "from" choices: each model the project's scenes use, retired ones marked."""
     if selected:
         return []
@@ -45,20 +62,20 @@ def _models_used(used: dict, scenes, selected) -> list[tuple[str, str]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def scene_retarget(request, project_pk):
+def scene_retarget(request: AuthedRequest, project_pk: int) -> HttpResponseBase:
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
     if request.method != "POST":
         return _page(request, project, membership, choices=request.GET, partial=wants_fragment(request))
     form = RetargetForm(request.POST, team=project.team)
     if not form.is_valid():
-        error = [m for errors in form.errors.values() for m in errors]
+        error = error_messages(form)
         return _page(request, project, membership, choices=request.POST, error=error)
     try:
         moved = retarget.scene_retarget(project=project, user=request.user, target=form.chosen,
                                         shown=form.cleaned_data["shown"])
     except ValidationError as exc:
-        return _page(request, project, membership, choices=request.POST, error=exc.messages)
+        return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
     messages.success(request, f"Moved {len(moved)} scene{'s' if len(moved) != 1 else ''} to "
                               f"{form.chosen.model.display_name}. Nothing was booked.")
     return redirect("projects:project_detail", pk=project.pk)

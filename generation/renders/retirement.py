@@ -15,7 +15,7 @@ from collections import defaultdict
 from urllib.parse import urlencode
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,14 +30,14 @@ log = logging.getLogger(__name__)
 WARN_DAYS = 30
 
 
-def retiring_models(today: datetime.date | None = None, days: int = WARN_DAYS):
+def retiring_models(today: datetime.date | None = None, days: int = WARN_DAYS) -> QuerySet[CatalogModel]:
     """Models still rendering that retire within `days` days."""
     today = today or timezone.localdate()
     return CatalogModel.objects.filter(lifecycle=Lifecycle.DEPRECATED, lifecycle_date__gt=today,
                                        lifecycle_date__lte=today + datetime.timedelta(days=days))
 
 
-def _values_of(model: CatalogModel, connections) -> set[str]:
+def _values_of(model: CatalogModel, connections: list[ProviderConnection]) -> set[str]:
     """The "connection:model" values under which `model` is used: its own connection, or (shipped)
     every connection of its kind that does not register a model of the same id over it."""
     if model.connection_id:
@@ -66,6 +66,8 @@ def retirement_warn(today: datetime.date | None = None) -> int:
 
 
 def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
+    if model.lifecycle_date is None:  # retiring_models finds dated models only
+        return 0
     try:
         with transaction.atomic():
             # The claim: a second run (or a second beat) finds the row and warns nobody twice.
@@ -100,7 +102,11 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
     return 1
 
 
-def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[tuple, str]:
+# The chips of a board: (connection id or kind, model id) -> words.
+LifecycleLabels = dict[tuple[int | str, str], str]
+
+
+def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> LifecycleLabels:
     """The chip a board frame shows for a scene whose model is retired or retires within 30 days, keyed
     (connection id, model id) for a team's registered models and (kind, model id) for shipped ones.
     One query, whatever the board's size; read it with `label_for`."""
@@ -110,7 +116,7 @@ def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[t
     # Every model the team registered too: one may be a retired model under another name ("openai/sora-2").
     rows = list(CatalogModel.objects.filter(Q(ending, connection__isnull=True) | Q(connection__team_id=team_id)))
     retired = retired_entries(rows)
-    labels = {}
+    labels: LifecycleLabels = {}
     for model in rows:
         key = (model.connection_id or model.kind, model.model_id)
         if model.is_retired:
@@ -124,6 +130,6 @@ def lifecycle_labels(team_id: int, today: datetime.date | None = None) -> dict[t
     return labels
 
 
-def label_for(labels: dict, *, connection_id, kind: str, model_id: str) -> str:
+def label_for(labels: LifecycleLabels, *, connection_id: int, kind: str, model_id: str) -> str:
     """The chip for a scene using `model_id` on that connection (of that kind), or ""."""
     return labels.get((connection_id, model_id)) or labels.get((kind, model_id), "")

@@ -11,6 +11,8 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation import catalog
-from generation.models import Render, Status
+from generation.models import CatalogModel, Render, Status
 from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
 from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
@@ -31,9 +33,18 @@ from projects.models import Character, StartFrom
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.dialogue.text import compose
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
-def recipe_for(*, scene, connection, model_id: str) -> dict:
+    from generation.models import CatalogModel, ProviderConnection
+    from projects.models import Scene
+
+
+log = logging.getLogger(__name__)
+CONNECTION_REMOVED = ("This take's provider connection was removed: choose a model for the scene and render a "
+                      "new take.")
+
+def recipe_for(*, scene: Scene, connection: ProviderConnection, model_id: str) -> dict[str, Any]:
     """The exact, self-contained description of what a take asks for.
 
     Its prompt is the scene's prompt with the dialogue lines woven in where they are spoken, in the
@@ -42,7 +53,7 @@ def recipe_for(*, scene, connection, model_id: str) -> dict:
     project = scene.project
     lines = scene_lines(scene)
     text = compose(scene.prompt, lines)
-    recipe = {
+    recipe: dict[str, Any] = {
         "project": {"id": project.pk, "name": project.name},
         "scene": {"id": scene.pk, "number": scene.number, "title": scene.title},
         "prompt": text,
@@ -88,14 +99,16 @@ FRAMES = ("reference_image", "start_frame", "end_frame")
 class Compiled:
     """What a take would send: shown before submit, stored in the take's recipe."""
 
-    model: object = None
-    recipe: dict = field(default_factory=dict)
-    cast: list = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
+    model: CatalogModel | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
+    estimate: Decimal | None = None  # what the render form's preview shows it would cost
+    cast: list[Any] = field(default_factory=list)  # everyone the take casts: the scene's, and whom its frames show
     problems: list[str] = field(default_factory=list)
-    carried: list = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
+    carried: list[Any] = field(default_factory=list)  # of `cast`, the people only its start or end frame shows
 
 
-def render_compile(*, scene, connection, model_id: str, recipe: dict | None = None, model=None,
+def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: str,
+                   recipe: dict[str, Any] | None = None, model: CatalogModel | None = None,
                    shot: str = "", start_previous: bool = False) -> Compiled:
     """Resolve the model, compile the prompt and inputs, and list every reason to refuse.
 
@@ -176,8 +189,8 @@ def render_compile(*, scene, connection, model_id: str, recipe: dict | None = No
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
-def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool, shot: str = "",
-                            start_previous: bool = False) -> list[str]:
+def _frame_and_fit_problems(scene: Scene, model: CatalogModel, recipe: dict[str, Any], *, fresh: bool,
+                            shot: str = "", start_previous: bool = False) -> list[str]:
     """A take of the scene: the frames it starts from and ends on (resolved into the recipe when fresh), and
     whether the model renders its size and length (a shot of a multi-shot take: its size only, the group's
     length is the group's to check)."""
@@ -207,7 +220,7 @@ def _frame_and_fit_problems(scene, model, recipe: dict, *, fresh: bool, shot: st
                        else model.problems_for(size=params["size"], seconds=int(params["seconds"])))
 
 
-def shot_frame_problems(scene, *, first: bool) -> list[str]:
+def shot_frame_problems(scene: Scene, *, first: bool) -> list[str]:
     """What a scene asks of its frames that a shot of a multi-shot take cannot give: the take starts from
     one frame (its first shot's), and ends wherever its last shot ends."""
     words = {"scene": scene.number}
@@ -226,7 +239,7 @@ def shot_frame_problems(scene, *, first: bool) -> list[str]:
     return problems
 
 
-def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
+def _prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
     try:
         adapter = adapter_class(connection.kind)
     except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
@@ -234,7 +247,7 @@ def _prompt_problems(connection, model_id: str, prompt: str) -> list[str]:
     return adapter.prompt_problems(model_id=model_id, prompt=prompt)
 
 
-def form_key(value) -> uuid.UUID:
+def form_key(value: object) -> uuid.UUID:
     """The idempotency key a form carried: one click books one thing."""
     try:
         return uuid.UUID(str(value))
@@ -242,14 +255,14 @@ def form_key(value) -> uuid.UUID:
         raise ValidationError("This form is out of date; reload the page and try again.")
 
 
-def take_number_next(scene) -> int:
+def take_number_next(scene: Scene) -> int:
     """The scene's next take number (1, 2, …). Call it with the scene row locked, inside the booking."""
     return (Render.objects.filter(scene_id=scene.pk).aggregate(n=Max("number"))["n"] or 0) + 1
 
 
 def render_create(
-    *, scene, user, connection, model_id: str, idempotency_key, recipe: dict | None = None,
-    parent: Render | None = None, start_previous: bool = False,
+    *, scene: Scene, user: User, connection: ProviderConnection, model_id: str, idempotency_key: object,
+    recipe: dict[str, Any] | None = None, parent: Render | None = None, start_previous: bool = False,
 ) -> tuple[Render, bool]:
     """Book one take and enqueue its submission.
 
@@ -267,6 +280,8 @@ def render_create(
     if compiled.problems:
         raise ValidationError(compiled.problems)
     model, recipe, cast = compiled.model, compiled.recipe, compiled.cast
+    if model is None:  # render_compile says a problem whenever it found no model
+        raise ValueError(f"take of scene {scene.pk} compiled without a model")
     params = recipe["parameters"]
     cost = catalog.cost_of(model, size=params["size"], seconds=params["seconds"])
     try:
@@ -300,7 +315,7 @@ def render_create(
     return render, True
 
 
-def _cast_of(recipe: dict, scene=None) -> list:
+def _cast_of(recipe: dict[str, Any], scene: Scene | None = None) -> list[Any]:
     ids = [c["id"] for c in recipe.get("cast", [])]
     # The scene's prefetched cast (the batch page) saves a query per scene; a recipe being
     # retried may name characters since dropped from the scene: then ask the database.
@@ -312,7 +327,7 @@ def _cast_of(recipe: dict, scene=None) -> list:
     return [found[i] for i in ids]
 
 
-def _carried_of(recipe: dict, cast: list) -> list:
+def _carried_of(recipe: dict[str, Any], cast: list[Any]) -> list[Any]:
     """The people the recipe's start and end frames show who are not already in its cast."""
     ids = [pk for pk in continuity.carried_cast(recipe) if pk not in {c.pk for c in cast}]
     if not ids:
@@ -324,13 +339,13 @@ def _carried_of(recipe: dict, cast: list) -> list:
     return [found[i] for i in ids]
 
 
-def same_scene_or_refuse(render: Render, scene) -> Render:
+def same_scene_or_refuse(render: Render, scene: Scene) -> Render:
     if render.scene_id != scene.pk:
         raise ValidationError("This form was already used for another scene; reload the page.")
     return render
 
 
-def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool]:
+def render_retry(*, render: Render, user: User, idempotency_key: object) -> tuple[Render, bool]:
     """A new take with the failed take's exact recipe, linked to it. (A part of a multi-shot take is retried
     with its whole group: shot_groups.shot_group_retry.)"""
     if render.status not in {Status.FAILED, Status.CANCELED}:
@@ -338,13 +353,15 @@ def render_retry(*, render: Render, user, idempotency_key) -> tuple[Render, bool
     if render.shot_group_id is not None:
         raise ValidationError(gettext("This take is a part of a multi-shot take: retry the whole take, or "
                                       "render this scene on its own."))
+    if render.connection is None:
+        raise ValidationError(CONNECTION_REMOVED)
     return render_create(
         scene=render.scene, user=user, connection=render.connection, model_id=render.model,
         idempotency_key=idempotency_key, recipe=render.recipe, parent=render,
     )
 
 
-def render_remix(*, render: Render, user, prompt: str, idempotency_key,
+def render_remix(*, render: Render, user: User, prompt: str, idempotency_key: object,
                  override_reason: str | None = None) -> tuple[Render, bool]:
     """A child take: the provider reworks a finished take with a new prompt.
 
@@ -371,6 +388,8 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     if override:
         recipe["remix_override"] = {"by": user.get_username(), "reason": override}
     with budget.refusal_alerts(), transaction.atomic():  # the alert outlives this rollback
+        if render.connection is None:  # no model resolves without one: refused above
+            raise ValidationError(CONNECTION_REMOVED)
         child, created = render_create(scene=render.scene, user=user, connection=render.connection,
                                        model_id=render.model, idempotency_key=idempotency_key, recipe=recipe,
                                        parent=render)
@@ -379,11 +398,13 @@ def render_remix(*, render: Render, user, prompt: str, idempotency_key,
     return child, created
 
 
-def render_cancel(*, render: Render, user) -> Render:
+def render_cancel(*, render: Render, user: User) -> Render:
     """Stop a take. The provider's own cancel, where it has one, runs in a task. A part of a multi-shot take
     stops the whole take: its one job is its lead's, and every part follows it."""
     if render.follows_group:
-        lead = Render.objects.select_related("connection", "scene").get(pk=render.shot_group.lead_id)
+        group = render.shot_group
+        assert group is not None and group.lead_id is not None, "a part follows a group that has a lead"
+        lead = Render.objects.select_related("connection", "scene").get(pk=group.lead_id)
         render_cancel(render=lead, user=user)
         render.refresh_from_db()
         return render
@@ -402,12 +423,13 @@ def render_cancel(*, render: Render, user) -> Render:
     except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
         provider = None
     facts = provider.facts if provider is not None else None
+    provider_name = provider.name if provider is not None else ""
     if facts is not None and not facts.cancels:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += " " + NO_CANCEL.format(provider=provider.name) + (WILL_DELETE if facts.deletes_finished else ".")
+        message += " " + NO_CANCEL.format(provider=provider_name) + (WILL_DELETE if facts.deletes_finished else ".")
         cleanup = "pending" if facts.deletes_finished else ""
     elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
-        message += " " + gettext(NOT_REFUNDED).format(provider=provider.name)
+        message += " " + gettext(NOT_REFUNDED).format(provider=provider_name)
     if facts is not None and facts.cancel_refund == CancelRefund.NONE:
         code = "not_refunded"  # the card says why its cost stays counted (Render.cost_outcome)
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.

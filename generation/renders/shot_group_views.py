@@ -1,5 +1,11 @@
 """Multi-shot takes in the pages: book selected scenes as one take, play it whole, render it or a scene again."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,13 +19,22 @@ from generation.renders import shot_groups
 from generation.renders.forms import RenderAloneForm, RetryForm, ShotGroupForm
 from generation.storage.files import file_response
 from projects.access import get_project_for, get_take_for, require
+from projects.form_errors import error_messages, error_text
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
+
+if TYPE_CHECKING:
+    from django.http.response import HttpResponseBase
+
+    from generation.models import Render, ShotGroup
+    from projects.access import AuthedRequest
+    from projects.models import Membership, Project
 
 PAGE = "generation/shot_group.html"
 
 
-def _page(request, project, membership, *, ids, target_value="", error=None, partial=False, status=200):
+def _page(request: AuthedRequest, project: Project, membership: Membership, *, ids: list[int], target_value: str = "",
+          error: list[str] | None = None, partial: bool = False, status: int = 200) -> HttpResponseBase:
     form = ShotGroupForm(team=project.team)  # a fresh idempotency key for the next click
     target = form.targets.get(target_value) or next(iter(form.targets.values()), None)
     scenes = shot_groups.scenes_for(project, ids)
@@ -31,7 +46,7 @@ def _page(request, project, membership, *, ids, target_value="", error=None, par
 
 
 @login_required
-def shot_group_new(request, project_pk):
+def shot_group_new(request: AuthedRequest, project_pk: int) -> HttpResponseBase:
     """The selected scenes as one multi-shot take: how they fit the model, what it costs and sends; one click."""
     project, membership = get_project_for(request.user, project_pk)
     require(membership, "edit")
@@ -42,8 +57,8 @@ def shot_group_new(request, project_pk):
     form = ShotGroupForm(request.POST, team=project.team)
     ids = ids_or_404([i for i in request.POST.get("scenes", "").split(",") if i.strip()], what="scene")
     if not form.is_valid():
-        error = [m for errors in form.errors.values() for m in errors]
-        return _page(request, project, membership, ids=ids, target_value=request.POST.get("target", ""), error=error)
+        return _page(request, project, membership, ids=ids, target_value=request.POST.get("target", ""),
+                     error=error_messages(form))
     target = form.chosen
     try:
         group = shot_groups.shot_group_create(
@@ -51,27 +66,30 @@ def shot_group_new(request, project_pk):
             scene_ids=form.cleaned_data["scenes"], idempotency_key=form.cleaned_data["idempotency_key"],
             shown_cost=form.cleaned_data["plan_cost"])
     except ValidationError as exc:
-        return _page(request, project, membership, ids=ids, target_value=target.value, error=exc.messages)
+        return _page(request, project, membership, ids=ids, target_value=target.value, error=error_messages(exc))
+    assert group.lead is not None, "a booked group has its lead"
     messages.success(request, gettext("Booked one multi-shot take of %(scenes)s on %(model)s (est. $%(cost).2f).")
                      % {"scenes": group.scene_words, "model": target.label, "cost": group.lead.cost})
     return redirect("projects:project_detail", pk=project.pk)
 
 
-def _part_action(request, pk, form_class, action):
+def _part_action(request: AuthedRequest, pk: int, form_class: type[forms.Form],
+                 action: Callable[[Render, Any], object]) -> HttpResponseBase:
     """A one-click form on a part's card: the whole take again, or the scene on its own."""
     take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
     if take.shot_group_id is None:
         raise Http404("This take is not part of a multi-shot take.")
-    form = form_class(request.POST, **({"team": take.scene.project.team} if form_class is RenderAloneForm else {}))
+    extra: dict[str, Any] = {"team": take.scene.project.team} if form_class is RenderAloneForm else {}
+    form = form_class(request.POST, **extra)
     error = None
     if form.is_valid():
         try:
             action(take, form)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     else:
-        error = " ".join(m for errors in form.errors.values() for m in errors)
+        error = error_text(form)
     if error:
         messages.error(request, gettext("Scene %(n)d: %(error)s") % {"n": take.scene.number, "error": error})
     return redirect("projects:scene_panel", take.scene.project_id, take.scene_id)
@@ -79,7 +97,7 @@ def _part_action(request, pk, form_class, action):
 
 @login_required
 @require_POST
-def shot_group_again(request, pk):
+def shot_group_again(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """Retry (or render again) the whole multi-shot take a part belongs to."""
     return _part_action(request, pk, RetryForm, lambda take, form: shot_groups.shot_group_rerender(
         take=take, user=request.user, idempotency_key=form.cleaned_data["idempotency_key"]))
@@ -87,14 +105,14 @@ def shot_group_again(request, pk):
 
 @login_required
 @require_POST
-def shot_part_alone(request, pk):
+def shot_part_alone(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """One scene of a multi-shot take on its own, from the last frame of the scene before it."""
     return _part_action(request, pk, RenderAloneForm, lambda take, form: shot_groups.shot_part_render_alone(
         take=take, user=request.user, connection=form.chosen.connection, model_id=form.chosen.model.model_id,
         idempotency_key=form.cleaned_data["idempotency_key"]))
 
 
-def _group_of(request, pk):
+def _group_of(request: AuthedRequest, pk: int) -> tuple[Render, Membership, ShotGroup, list[Render]]:
     """The multi-shot take a part belongs to, and its parts, for someone who may watch every one of them."""
     take, membership = get_take_for(request.user, pk)
     group = take.shot_group
@@ -108,18 +126,19 @@ def _group_of(request, pk):
 
 
 @login_required
-def shot_group_play(request, pk):
+def shot_group_play(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """The multi-shot take as the provider rendered it, whole, with where each scene's take was cut."""
     take, membership, group, parts = _group_of(request, pk)
     cuts = (group.cuts or {}).get("parts", [])
-    rows = [{"part": part, "cut": cuts[part.shot_index] if part.shot_index < len(cuts) else None} for part in parts]
+    rows = [{"part": part, "cut": cuts[part.shot_index] if (part.shot_index or 0) < len(cuts) else None}
+            for part in parts]
     return render(request, "generation/shot_group_play.html", {
         "take": take, "group": group, "rows": rows, "project": take.scene.project, "membership": membership,
         "playable": bool(group.video) and all(p.status == Status.SUCCEEDED for p in parts)})
 
 
 @login_required
-def shot_group_file(request, pk):
+def shot_group_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
     _take, _membership, group, parts = _group_of(request, pk)
     if not group.video or not all(p.status == Status.SUCCEEDED for p in parts):
         raise Http404("This multi-shot take has no file.")

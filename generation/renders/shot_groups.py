@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -29,13 +31,24 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
-from generation.models import TERMINAL, Render, ShotGroup, Status
+from generation.catalog import Target
+from generation.models import TERMINAL, CatalogModel, ProviderConnection, Render, ShotGroup, Status
 from generation.providers import ProviderError, Shot, adapter_class, shots_prompt
 from generation.renders import tasks as render_tasks
 from generation.renders.batch import with_cast
-from generation.renders.services import Compiled, form_key, render_compile, render_create
+from generation.renders.services import (
+    CONNECTION_REMOVED,
+    Compiled,
+    form_key,
+    render_compile,
+    render_create,
+)
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
+from projects.models import Character, Project, Scene, Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +61,7 @@ SHARE = Decimal("0.000001")
 class PlannedShot:
     """One scene as a shot of the take: where it sits (whole seconds from the take's start)."""
 
-    scene: object
+    scene: Scene
     compiled: Compiled
     start: int
 
@@ -69,8 +82,8 @@ class PlannedShot:
 class GroupPlan:
     """What one click would book: the shots, the take's total, its cost, and every reason it cannot be."""
 
-    model: object = None
-    connection: object = None
+    model: CatalogModel | None = None
+    connection: ProviderConnection | None = None
     shots: list[PlannedShot] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # about the group as a whole
 
@@ -122,8 +135,9 @@ class GroupPlan:
         shares[-1] = Decimal(1) - sum(shares[:-1], Decimal(0))
         return shares
 
-    def recipe(self) -> dict:
+    def recipe(self) -> dict[str, Any]:
         """The group's request, as the lead part's job sends it: every shot and how the take is timed."""
+        assert self.model is not None and self.connection is not None, "only a bookable plan has a recipe"
         first = self.shots[0].compiled.recipe
         recipe = {
             "project": first["project"], "provider": self.connection.kind, "connection": self.connection.label,
@@ -143,26 +157,27 @@ class GroupPlan:
         return recipe
 
     @property
-    def cast(self) -> list:
+    def cast(self) -> list[Character]:
         """Everyone the take shows: each scene's cast and whom the first shot's start frame shows, once."""
-        people = []
+        people: list[Character] = []
         for shot in self.shots:
             people += [c for c in shot.compiled.cast if c not in people]
         return people
 
 
-def scenes_for(project, scene_ids) -> list:
+def scenes_for(project: Project, scene_ids: Iterable[int]) -> list[Scene]:
     """The selected scenes of the board, in board order, with what compiling each needs."""
     return list(with_cast(project.scenes.filter(pk__in=scene_ids).select_related("project__team"))
                 .order_by("position", "pk"))
 
 
-def multi_shot_targets(team) -> list:
+def multi_shot_targets(team: Team) -> list[Target]:
     """The team's live models that render several shots in one take."""
     return [t for t in catalog.available_targets(team) if t.model.multi_shot]
 
 
-def shot_group_plan(*, project, connection, model_id: str, scenes) -> GroupPlan:
+def shot_group_plan(*, project: Project, connection: ProviderConnection, model_id: str,
+                    scenes: Iterable[Scene]) -> GroupPlan:
     """How `scenes` would render as one multi-shot take on the model, and every reason they cannot."""
     plan = GroupPlan(connection=connection)
     scenes = list(scenes)
@@ -200,7 +215,7 @@ def shot_group_plan(*, project, connection, model_id: str, scenes) -> GroupPlan:
     return plan
 
 
-def _not_multi_shot(team, model) -> str:
+def _not_multi_shot(team: Team, model: CatalogModel) -> str:
     others = [t for t in multi_shot_targets(team)]
     head = gettext("%(model)s renders one shot per request.") % {"model": model.display_name}
     if not others:
@@ -211,7 +226,7 @@ def _not_multi_shot(team, model) -> str:
         "names": ", ".join(t.label for t in others)}
 
 
-def _selection_problems(project, scenes: list, model) -> list[str]:
+def _selection_problems(project: Project, scenes: list[Scene], model: CatalogModel) -> list[str]:
     """Too few or too many scenes, scenes not next to each other on the board, or of different sizes."""
     problems = []
     most = min(MAX_SHOTS, model.shots_max or MAX_SHOTS)
@@ -243,7 +258,7 @@ def _selection_problems(project, scenes: list, model) -> list[str]:
     return problems
 
 
-def _timing_problems(plan: GroupPlan, model) -> list[str]:
+def _timing_problems(plan: GroupPlan, model: CatalogModel) -> list[str]:
     """Each shot long enough, and the take's total one the model renders."""
     problems = []
     if model.shot_min_seconds:
@@ -263,7 +278,7 @@ def _timing_problems(plan: GroupPlan, model) -> list[str]:
     return problems
 
 
-def _nearest_words(model, total: int) -> str:
+def _nearest_words(model: CatalogModel, total: int) -> str:
     """ " (10 s is the nearest)" when the model renders only some totals."""
     candidates = [t for t in range(1, 121) if model.total_fits(t)]
     if not candidates:
@@ -272,7 +287,7 @@ def _nearest_words(model, total: int) -> str:
     return gettext(" (%(n)d s is the nearest)") % {"n": nearest}
 
 
-def _wire_problems(connection, model, plan: GroupPlan) -> list[str]:
+def _wire_problems(connection: ProviderConnection, model: CatalogModel, plan: GroupPlan) -> list[str]:
     """What the provider's wire refuses in this shot list (its per-shot prompt limits, its shot count)."""
     try:
         adapter = adapter_class(connection.kind)
@@ -283,7 +298,7 @@ def _wire_problems(connection, model, plan: GroupPlan) -> list[str]:
     return adapter.shot_problems(model_id=model.model_id, shots=plan.wire_shots, input_map=model.input_map)
 
 
-def _numbers(scenes, *, lengths: bool = False) -> str:
+def _numbers(scenes: Iterable[Scene], *, lengths: bool = False) -> str:
     """ "scene 3", "scenes 2 and 4", "scenes 2, 3 and 5" (with their lengths: "scene 3 (1 s)")."""
     names = [f"{s.number} ({s.duration} s)" if lengths else str(s.number) for s in scenes]
     if len(names) == 1:
@@ -294,8 +309,9 @@ def _numbers(scenes, *, lengths: bool = False) -> str:
 # --- booking -------------------------------------------------------------------------------------
 
 
-def shot_group_create(*, project, user, connection, model_id: str, scene_ids, idempotency_key,
-                      shown_cost: Decimal | None = None, parents: dict | None = None) -> ShotGroup:
+def shot_group_create(*, project: Project, user: User, connection: ProviderConnection, model_id: str,
+                      scene_ids: Iterable[object], idempotency_key: object, shown_cost: Decimal | None = None,
+                      parents: dict[int, Render] | None = None) -> ShotGroup:
     """Book the selected scenes as one multi-shot take and queue its one provider job.
 
     The form's key is the lead part's idempotency key: a double click or a resent form finds the group
@@ -303,7 +319,7 @@ def shot_group_create(*, project, user, connection, model_id: str, scene_ids, id
     plan has any problem, or costs more than the `shown_cost` the person agreed to. `parents`: scene id → the
     take each new part renders again (a retry or re-render of a whole multi-shot take)."""
     key = form_key(idempotency_key)
-    ids = list(dict.fromkeys(int(i) for i in scene_ids))
+    ids = list(dict.fromkeys(int(i) for i in scene_ids))  # type: ignore[call-overload]  # ids or their text
     booked = _booked(key, ids)
     if booked is not None:
         return booked
@@ -330,13 +346,14 @@ def shot_group_create(*, project, user, connection, model_id: str, scene_ids, id
         return booked
     log.info("multi-shot take %s booked", group.pk, extra={
         "group_id": group.pk, "take_id": group.lead_id, "project_id": project.pk, "user_id": user.pk,
-        "provider": connection.kind, "model": plan.model.model_id, "cost": str(plan.cost),
+        "provider": connection.kind, "model": plan.model.model_id if plan.model else model_id, "cost": str(plan.cost),
         "scenes": [s.scene.pk for s in plan.shots]})
     return group
 
 
-def _book(plan: GroupPlan, *, project, user, key: uuid.UUID, parents: dict) -> ShotGroup:
+def _book(plan: GroupPlan, *, project: Project, user: User, key: uuid.UUID, parents: dict[int, Render]) -> ShotGroup:
     """Inside the booking transaction: one budget hold, the scene rows locked, one take per scene."""
+    assert plan.model is not None and plan.connection is not None, "only a bookable plan is booked"
     ids = [s.scene.pk for s in plan.shots]
     budget.hold(project, plan.cost, user=user)  # locks team, member, project, then the scenes below
     Scene = type(plan.shots[0].scene)
@@ -392,7 +409,7 @@ def _booked(key: uuid.UUID, scene_ids: list[int]) -> ShotGroup | None:
 # --- from a part's card: the whole take again, or one scene on its own ------------------------------
 
 
-def shot_group_rerender(*, take: Render, user, idempotency_key) -> ShotGroup:
+def shot_group_rerender(*, take: Render, user: User, idempotency_key: object) -> ShotGroup:
     """The whole multi-shot take again, on the same model, from its scenes as they are now: a retry when it
     failed, a re-render when it finished. Each new part renders again its scene's part of this take."""
     group = take.shot_group
@@ -406,12 +423,16 @@ def shot_group_rerender(*, take: Render, user, idempotency_key) -> ShotGroup:
         raise ValidationError(gettext("Scene “%(title)s” of this multi-shot take is in the trash: restore it, or "
                                       "select the scenes again on the board.") % {"title": gone[0].scene.title})
     lead = group.lead
+    assert lead is not None, "a booked group has its lead"
+    if lead.connection is None:
+        raise ValidationError(CONNECTION_REMOVED)
     return shot_group_create(project=group.project, user=user, connection=lead.connection, model_id=lead.model,
-                             scene_ids=[p.scene_id for p in sorted(parts, key=lambda p: p.shot_index)],
+                             scene_ids=[p.scene_id for p in sorted(parts, key=lambda p: p.shot_index or 0)],
                              idempotency_key=idempotency_key, parents={p.scene_id: p for p in parts})
 
 
-def shot_part_render_alone(*, take: Render, user, connection, model_id: str, idempotency_key) -> Render:
+def shot_part_render_alone(*, take: Render, user: User, connection: ProviderConnection, model_id: str,
+                           idempotency_key: object) -> Render:
     """One scene of a multi-shot take, rendered on its own: from the last frame of the scene before it (its
     followed take, often the part before this one) where the model takes a start frame and there is a scene
     before; from the scene's own settings otherwise."""

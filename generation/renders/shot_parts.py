@@ -1,4 +1,4 @@
-"""A multi-shot take's file, cut back into one take per scene (issue #26 §2).
+"""A multi-shot take's file, cut back into one take per scene.
 
 When the group's one job succeeds, its lead downloads the file and this module makes the parts:
 it finds each boundary (splitting.py), copies each shot out (a stream copy where it can), and for
@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generation import catalog
 from generation.models import Render, ShotGroup, Status
@@ -36,12 +37,13 @@ class NotStored(Exception):
 @dataclass
 class CutPart:
     take: Render
-    fields: dict  # what the take becomes when it finishes
+    fields: dict[str, Any]  # what the take becomes when it finishes
 
 
 def parts_cut(lead: Render, group_file: Path, workdir: Path) -> list[CutPart]:
     """Cut the group's downloaded file into its parts, sign and store each; store the group's file.
     ValueError (in words) when the file is not a video or cannot be cut into the booked shots."""
+    assert lead.shot_group_id is not None, "only a multi-shot take's lead is cut into parts"
     group = ShotGroup.objects.select_related("project").get(pk=lead.shot_group_id)
     recipe = group.recipe
     facts = delivery.delivered_facts(group_file)
@@ -81,7 +83,7 @@ def parts_cut(lead: Render, group_file: Path, workdir: Path) -> list[CutPart]:
     return cut
 
 
-def _part(take: Render, piece: splitting.Part, workdir: Path, report, group_file: Path, *, exact: bool,
+def _part(take: Render, piece: splitting.Part, workdir: Path, report: provenance.ProvenanceReport, group_file: Path, *, exact: bool,
           audio_expected: bool) -> CutPart:
     facts = delivery.delivered_facts(piece.path)
     thumb = workdir / f"thumbnail-{piece.index + 1}.jpg"

@@ -1,4 +1,4 @@
-"""Cutting a multi-shot take back into its shots: one file per scene (issue #26 §2).
+"""Cutting a multi-shot take back into its shots: one file per scene.
 
 A provider that renders several shots in one request returns one file, with each cut only
 roughly where the booked durations put it (a few frames off is common; a model that keeps the
@@ -29,9 +29,15 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, cast
 
 import av
 import numpy as np
+from av.audio.stream import AudioStream
+from av.container import InputContainer, OutputContainer
+from av.stream import Stream
+from av.video.codeccontext import VideoCodecContext
+from av.video.stream import VideoStream
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,7 @@ class Part:
     booked_end: float
     copied: bool  # stream copy; False: this shot was re-encoded
 
-    def facts(self) -> dict:
+    def facts(self) -> dict[str, Any]:
         """What a take's recipe and manifest record of its range."""
         data = asdict(self)
         data.pop("path")
@@ -101,16 +107,22 @@ class Split:
 class _Video:
     """The group file's packets, in memory, with each frame's place in presentation order."""
 
-    stream: object
-    packets: list  # video packets in decode order
-    audio_stream: object | None
-    audio: list  # audio packets
+    stream: VideoStream
+    packets: list[av.Packet[Any]]  # video packets in decode order
+    audio_stream: AudioStream | None
+    audio: list[av.Packet[Any]]  # audio packets
     frame_pts: list[int]  # pts of frame i (presentation order)
     keyframe: list[bool]  # per frame
     size: list[int]  # packet size per frame
     packet_of_frame: list[int]  # index in `packets` of frame i
     fps: float
     reordered: bool  # B-frames: decode order is not presentation order
+
+    @property
+    def time_base(self) -> Fraction:
+        time_base = self.stream.time_base
+        assert time_base is not None, "a stream read from a file has a time base"
+        return time_base
 
 
 def booked_boundaries(durations: list[float], *, total: float, exact: bool) -> list[float]:
@@ -140,24 +152,26 @@ def split_group(src: Path, *, durations: list[float], out_dir: Path, exact: bool
     return split
 
 
-def _demux(container) -> _Video:
+def _demux(container: InputContainer) -> _Video:
     if not container.streams.video:
         raise SplitError("The file has no video to cut.")
     stream = container.streams.video[0]
     audio_stream = container.streams.audio[0] if container.streams.audio else None
     wanted = [stream] + ([audio_stream] if audio_stream is not None else [])
-    packets, audio = [], []
+    packets: list[av.Packet[Any]] = []
+    audio: list[av.Packet[Any]] = []
     for packet in container.demux(wanted):
         if packet.dts is None and packet.pts is None:
             continue  # the demuxer's flush packet
         (packets if packet.stream.index == stream.index else audio).append(packet)
     packets = [p for p in packets if p.pts is not None]
+    pts = [p.pts for p in packets if p.pts is not None]  # the same, each packet's
     if not packets:
         raise SplitError("The file has no video frames.")
-    order = sorted(range(len(packets)), key=lambda i: packets[i].pts)
-    frame_pts = [packets[i].pts for i in order]
+    order = sorted(range(len(packets)), key=lambda i: pts[i])
+    frame_pts = [pts[i] for i in order]
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    reordered = any(packets[i].pts < packets[i - 1].pts for i in range(1, len(packets)))
+    reordered = any(pts[i] < pts[i - 1] for i in range(1, len(packets)))
     return _Video(stream=stream, packets=packets, audio_stream=audio_stream, audio=audio, frame_pts=frame_pts,
                   keyframe=[bool(packets[i].is_keyframe) for i in order], size=[packets[i].size for i in order],
                   packet_of_frame=order, fps=float(rate) if rate else 24.0, reordered=reordered)
@@ -166,13 +180,13 @@ def _demux(container) -> _Video:
 def _seconds(video: _Video, frame: int) -> float:
     if frame >= len(video.frame_pts):
         last = video.frame_pts[-1] - video.frame_pts[0]
-        return float(last * video.stream.time_base) + (frame - len(video.frame_pts) + 1) / video.fps
-    return float((video.frame_pts[frame] - video.frame_pts[0]) * video.stream.time_base)
+        return float(last * video.time_base) + (frame - len(video.frame_pts) + 1) / video.fps
+    return float((video.frame_pts[frame] - video.frame_pts[0]) * video.time_base)
 
 
 def _frame_at(video: _Video, seconds: float) -> int:
     """The frame shown at `seconds` (the nearest frame start)."""
-    target = video.frame_pts[0] + round(seconds / float(video.stream.time_base))
+    target = video.frame_pts[0] + round(seconds / float(video.time_base))
     i = bisect.bisect_left(video.frame_pts, target)
     if i >= len(video.frame_pts):
         return len(video.frame_pts)
@@ -253,7 +267,7 @@ def _cut_in_pictures(video: _Video, low: int, high: int) -> int | None:
                for i in range(low, high + 1) if i in pictures and i - 1 in pictures}
     if not changes:
         return None
-    best = max(changes, key=changes.get)
+    best = max(changes, key=lambda i: changes[i])
     others = sorted((v for i, v in changes.items() if abs(i - best) > 1), reverse=True)
     runner_up = others[0] if others else 0.0
     if changes[best] >= CUT_DIFFERENCE and changes[best] >= CUT_STANDS_OUT * runner_up:
@@ -261,7 +275,7 @@ def _cut_in_pictures(video: _Video, low: int, high: int) -> int | None:
     return None
 
 
-def _decode(video: _Video, first: int, stop: int, *, thumb: bool) -> dict:
+def _decode(video: _Video, first: int, stop: int, *, thumb: bool) -> dict[int, Any]:
     """Frames first..stop-1 (presentation order), decoded from the keyframe at or before `first`:
     small grey arrays when `thumb`, else the VideoFrames themselves."""
     first = max(0, first)
@@ -272,13 +286,13 @@ def _decode(video: _Video, first: int, stop: int, *, thumb: bool) -> dict:
     start_packet = video.packet_of_frame[key]
     wanted = {video.frame_pts[i]: i for i in range(first, stop)}
     last_pts = video.frame_pts[stop - 1]
-    decoder = av.CodecContext.create(video.stream.codec_context.name, "r")
+    decoder = cast(VideoCodecContext, av.CodecContext.create(video.stream.codec_context.name, "r"))
     if video.stream.codec_context.extradata:
         decoder.extradata = video.stream.codec_context.extradata
-    frames = {}
+    frames: dict[int, Any] = {}
 
-    def keep(frame):
-        index = wanted.get(frame.pts)
+    def keep(frame: av.VideoFrame) -> None:
+        index = wanted.get(frame.pts) if frame.pts is not None else None
         if index is None:
             return
         if thumb:
@@ -313,14 +327,15 @@ def _copyable(video: _Video, start: int, end: int) -> bool:
     return end >= len(video.frame_pts) or video.keyframe[end] or not video.reordered
 
 
-def _audio_packets(video: _Video, start: int, end: int) -> list:
+def _audio_packets(video: _Video, start: int, end: int) -> list[av.Packet[Any]]:
     """Copies of the audio packets heard during frames start..end-1, their timestamps from the shot's start."""
     if video.audio_stream is None:
         return []
     atb = video.audio_stream.time_base
-    origin = video.frame_pts[0] * video.stream.time_base + Fraction(_seconds(video, start)).limit_denominator(10**6)
+    assert atb is not None, "a stream read from a file has a time base"
+    origin = video.frame_pts[0] * video.time_base + Fraction(_seconds(video, start)).limit_denominator(10**6)
     begin = int(origin / atb)
-    finish = (int((video.frame_pts[0] * video.stream.time_base
+    finish = (int((video.frame_pts[0] * video.time_base
                    + Fraction(_seconds(video, end)).limit_denominator(10**6)) / atb)
               if end < len(video.frame_pts) else None)
     copies = []
@@ -331,8 +346,9 @@ def _audio_packets(video: _Video, start: int, end: int) -> list:
     return copies
 
 
-def _rebased(packet, offset: int):
+def _rebased(packet: av.Packet[Any], offset: int) -> av.Packet[Any]:
     """A copy of `packet` (muxing takes a packet's data) with its timestamps moved back by `offset`."""
+    assert packet.pts is not None, "only packets with a time are copied"
     copy = av.Packet(bytes(packet))
     copy.pts = packet.pts - offset
     copy.dts = (packet.dts if packet.dts is not None else packet.pts) - offset
@@ -342,13 +358,18 @@ def _rebased(packet, offset: int):
     return copy
 
 
-def _mux_in_time_order(out, streams: list, packets: list) -> None:
+def _mux_in_time_order(out: OutputContainer, streams: list[Stream], packets: list[list[av.Packet[Any]]]) -> None:
     """Mux (stream, packet) pairs interleaved by time, as players read them."""
     pairs = [(stream, packet) for stream, group in zip(streams, packets) for packet in group]
-    pairs.sort(key=lambda sp: float(sp[1].dts * sp[1].time_base))
+    pairs.sort(key=lambda sp: _dts_seconds(sp[1]))
     for stream, packet in pairs:
         packet.stream = stream
         out.mux(packet)
+
+
+def _dts_seconds(packet: av.Packet[Any]) -> float:
+    assert packet.dts is not None, "copied and encoded packets have a decode time"
+    return float(packet.dts * packet.time_base)
 
 
 def _copy(video: _Video, start: int, end: int, path: Path) -> None:
@@ -357,7 +378,7 @@ def _copy(video: _Video, start: int, end: int, path: Path) -> None:
     members = set(video.packet_of_frame[start:end])
     frames = [_rebased(p, first_pts) for i, p in enumerate(video.packets) if i in members]
     with av.open(str(path), "w", format="mp4", options=MUX_OPTIONS) as out:
-        streams = [out.add_stream_from_template(video.stream)]
+        streams: list[Stream] = [out.add_stream_from_template(video.stream)]
         groups = [frames]
         if video.audio_stream is not None:
             streams.append(out.add_stream_from_template(video.audio_stream))
@@ -374,7 +395,7 @@ def _reencode(video: _Video, start: int, end: int, path: Path) -> None:
         out_video = out.add_stream("libx264", rate=rate, options=dict(REENCODE))
         out_video.width, out_video.height, out_video.pix_fmt = source.width, source.height, "yuv420p"
         out_audio = out.add_stream_from_template(video.audio_stream) if video.audio_stream is not None else None
-        encoded = []
+        encoded: list[av.Packet[Any]] = []
         for n, index in enumerate(range(start, end)):
             frame = frames.get(index)
             if frame is None:
@@ -383,7 +404,8 @@ def _reencode(video: _Video, start: int, end: int, path: Path) -> None:
             frame.pts, frame.time_base = n, 1 / Fraction(rate)
             encoded += out_video.encode(frame)
         encoded += out_video.encode(None)
-        streams, groups = [out_video], [encoded]
+        streams: list[Stream] = [out_video]
+        groups = [encoded]
         if out_audio is not None:
             streams.append(out_audio)
             groups.append(_audio_packets(video, start, end))

@@ -5,6 +5,7 @@ Task names stay `generation.tasks.*` (queued messages and the beat schedule name
 schedules these tasks and they run the pipeline, so the two modules import each other as modules."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
@@ -14,10 +15,11 @@ from generation.renders import lookups, pipeline, retirement
 log = logging.getLogger(__name__)
 
 
-class RenderTask(DjangoTask):
+class RenderTask(DjangoTask[Any, Any]):
     """A render task that crashed tells the user, instead of leaving the take spinning."""
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
+    def on_failure(self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   einfo: object) -> None:
         log.error("task %s for take %s crashed: %r", self.name, args[0] if args else "?", exc)
         if args:
             pipeline.render_crashed(args[0], exc)
@@ -30,7 +32,7 @@ def submit_render(render_id: int) -> None:
 
 @shared_task(name="generation.tasks.poll_render", bind=True, base=RenderTask, acks_late=True,
              ignore_result=True)
-def poll_render(self, render_id: int) -> None:
+def poll_render(self: RenderTask, render_id: int) -> None:
     try:
         if (self.request.delivery_info or {}).get("redelivered"):
             # The worker that had this poll may have died while finishing the take: a take
@@ -72,7 +74,7 @@ def watch_render(render_id: int, seq: int) -> None:
     lookups.render_watch(render_id, seq=seq)
 
 
-@shared_task(name="generation.tasks.cancel_at_provider", acks_late=True, ignore_result=True)
+@shared_task(name="generation.tasks.cancel_at_provider", base=DjangoTask, acks_late=True, ignore_result=True)
 def cancel_at_provider(render_id: int) -> None:
     pipeline.render_cancel_at_provider(render_id)
 

@@ -1,7 +1,13 @@
 """Takes: start a render, follow its progress, retry, remix or extend it, play its files."""
 
-import uuid
 
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -17,12 +23,23 @@ from generation.renders import continuity, extension, services
 from generation.renders.forms import ExtendForm, RemixForm, RenderForm, RetryForm
 from generation.storage.files import file_response, protect
 from projects.access import get_scene_for, get_take_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
+
+    from generation.models import Render
+    from projects.access import AuthedRequest
+    from projects.models import Membership, Scene
+
 
 TAKES = "generation/_takes.html"
 
 
-def _takes(request, scene, membership, *, form=None, error=None, status=200):
+def _takes(request: HttpRequest, scene: Scene, membership: Membership, *, form: RenderForm | None = None,
+           error: str | None = None, status: int = 200) -> HttpResponseBase:
     context = {
         "scene": scene, "membership": membership, "takes": scene.renders.select_related("created_by", "parent"),
         "render_form": form or RenderForm(team=scene.project.team), "render_error": error,
@@ -32,10 +49,11 @@ def _takes(request, scene, membership, *, form=None, error=None, status=200):
 
 @login_required
 @require_POST
-def render_create(request, scene_pk):
+def render_create(request: AuthedRequest, scene_pk: int) -> HttpResponseBase:
     scene, membership = get_scene_for(request.user, scene_pk)
     require(membership, "edit")
     form = RenderForm(request.POST, team=scene.project.team, scenes=[scene])
+    shown: RenderForm | None = form  # None: a fresh form, with a fresh key, for the next click
     error = None
     if form.is_valid():
         try:
@@ -43,19 +61,20 @@ def render_create(request, scene_pk):
                 scene=scene, user=request.user, connection=form.chosen.connection,
                 model_id=form.chosen.model.model_id, idempotency_key=form.cleaned_data["idempotency_key"],
             )
-            form = None  # a fresh form, with a fresh key, for the next click
+            shown = None
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     else:
-        error = " ".join(m for errors in form.errors.values() for m in errors)
+        error = error_text(form)
     if wants_fragment(request):
-        return _takes(request, scene, membership, form=form, error=error)
+        return _takes(request, scene, membership, form=shown, error=error)
     if error:
         messages.error(request, f"Scene {scene.number}: {error}")
     return redirect("projects:project_detail", pk=scene.project_id)
 
 
-def _act_on_take(request, pk, form_class, action):
+def _act_on_take(request: AuthedRequest, pk: int, form_class: type[forms.Form],
+                 action: Callable[[Render, dict[str, Any]], object]) -> HttpResponseBase:
     """POST handler shape shared by retry and remix: a one-click form that makes a new take."""
     take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
@@ -65,9 +84,9 @@ def _act_on_take(request, pk, form_class, action):
         try:
             action(take, form.cleaned_data)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = error_text(exc)
     else:
-        error = " ".join(m for errors in form.errors.values() for m in errors)
+        error = error_text(form)
     if wants_fragment(request):
         return _takes(request, take.scene, membership, error=error)
     if error:
@@ -77,14 +96,14 @@ def _act_on_take(request, pk, form_class, action):
 
 @login_required
 @require_POST
-def render_retry(request, pk):
+def render_retry(request: AuthedRequest, pk: int) -> HttpResponseBase:
     return _act_on_take(request, pk, RetryForm, lambda take, data: services.render_retry(
         render=take, user=request.user, idempotency_key=data["idempotency_key"]))
 
 
 @login_required
 @require_POST
-def render_remix(request, pk):
+def render_remix(request: AuthedRequest, pk: int) -> HttpResponseBase:
     return _act_on_take(request, pk, RemixForm, lambda take, data: services.render_remix(
         render=take, user=request.user, prompt=data["prompt"], idempotency_key=data["idempotency_key"],
         override_reason=data["override_reason"]))
@@ -92,14 +111,14 @@ def render_remix(request, pk):
 
 @login_required
 @require_POST
-def render_extend(request, pk):
+def render_extend(request: AuthedRequest, pk: int) -> HttpResponseBase:
     return _act_on_take(request, pk, ExtendForm, lambda take, data: extension.render_extend(
         render=take, user=request.user, choice=data["choice"], prompt=data["prompt"],
         idempotency_key=data["idempotency_key"], override_reason=data["override_reason"]))
 
 
 @login_required
-def render_extend_preview(request, pk):
+def render_extend_preview(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """What an extension of the take would send and cost, and where its continuation would begin."""
     take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
@@ -111,14 +130,14 @@ def render_extend_preview(request, pk):
 
 @login_required
 @require_POST
-def render_cancel(request, pk):
+def render_cancel(request: AuthedRequest, pk: int) -> HttpResponseBase:
     take, membership = get_take_for(request.user, pk)
     require(membership, "edit")
     error = None
     try:
         take = services.render_cancel(render=take, user=request.user)
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
         take.refresh_from_db()
     if not wants_fragment(request):
         if error:
@@ -130,7 +149,7 @@ def render_cancel(request, pk):
 
 
 @login_required
-def render_status(request, pk):
+def render_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
     take, membership = get_take_for(request.user, pk)
     return render(request, "generation/_take.html", {
         "take": take, "scene": take.scene, "membership": membership, "retry_form": RetryForm(),
@@ -138,7 +157,7 @@ def render_status(request, pk):
 
 
 @login_required
-def render_file(request, pk, variant):
+def render_file(request: AuthedRequest, pk: int, variant: str) -> HttpResponseBase:
     take, _membership = get_take_for(request.user, pk)
     if take.status != Status.SUCCEEDED:
         raise Http404("This take has no files yet.")
@@ -153,7 +172,7 @@ def render_file(request, pk, variant):
 
 @csrf_exempt
 @require_POST
-def webhook(request, token):
+def webhook(request: HttpRequest, token: str) -> HttpResponseBase:
     connection = get_object_or_404(ProviderConnection, webhook_token=token)
     try:
         webhooks.webhook_receive(connection=connection, headers=request.headers, body=request.body)
@@ -166,7 +185,7 @@ def webhook(request, token):
 
 
 @login_required
-def render_preview(request, scene_pk):
+def render_preview(request: AuthedRequest, scene_pk: int) -> HttpResponseBase:
     """What a take would send with the chosen provider and model, before anyone pays for it."""
     scene, membership = get_scene_for(request.user, scene_pk)
     # Only the target matters here; a preview books nothing, so any key will do.
@@ -185,7 +204,7 @@ def render_preview(request, scene_pk):
 
 
 @login_required
-def scene_frame(request, pk, role):
+def scene_frame(request: AuthedRequest, pk: int, role: str) -> HttpResponseBase:
     """The frame a take of the scene would start from (or end on), fitted to its size as it would be sent."""
     scene, _ = get_scene_for(request.user, pk)
     resolve = {"start": continuity.start_source, "end": continuity.end_source}.get(role)
@@ -198,7 +217,7 @@ def scene_frame(request, pk, role):
     if source is None:
         raise Http404("This scene takes no such frame.")
     try:
-        name = source.image if source.kind == "image" else continuity.stored_frame(source.take, source.frame).name
+        name = source.image if source.kind == "image" else continuity.stored_frame(source.of_take, source.frame).name
         fitted = continuity.fitted(name, size=scene.size, fit=scene.reference_fit)
     except (ValueError, OSError):
         raise Http404("The frame cannot be read.")

@@ -108,13 +108,13 @@ def duck(bed: np.ndarray, dialogue: np.ndarray, *, depth_db: float, attack: floa
     return bed * gain
 
 
-def mix(*tracks: np.ndarray) -> np.ndarray:
+def mix(*tracks: np.ndarray | None) -> np.ndarray:
     """The tracks summed (the longest sets the length), kept under full scale by a soft limit."""
-    tracks = [t for t in tracks if t is not None and len(t)]
-    if not tracks:
+    sounding = [t for t in tracks if t is not None and len(t)]
+    if not sounding:
         return np.zeros(0, np.float32)
-    out = np.zeros(max(len(t) for t in tracks), np.float32)
-    for track in tracks:
+    out = np.zeros(max(len(t) for t in sounding), np.float32)
+    for track in sounding:
         out[:len(track)] += track
     peak = float(np.max(np.abs(out))) if len(out) else 0.0
     if peak > 0.98:

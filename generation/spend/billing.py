@@ -31,9 +31,10 @@ def billed_amount(render: Render, state: JobState) -> Decimal | None:
     """The provider's figure for this take in US$, or None when it reported none we can price."""
     if state.billed_cost is not None:
         return state.billed_cost.quantize(CENTS_4, rounding=ROUND_HALF_UP)
-    if state.billed_seconds is None or render.connection_id is None:
+    connection = render.connection if render.connection_id is not None else None
+    if state.billed_seconds is None or connection is None:
         return None
-    model = catalog.resolve(render.connection, render.model)
+    model = catalog.resolve(connection, render.model)
     rate = (model.input_schema or {}).get("hardware_usd_per_second") if model else None
     if not isinstance(rate, (int, float, str)) or isinstance(rate, bool):
         return None

@@ -123,6 +123,7 @@ class Cap:
     name: str  # "the team's November budget"
     cap: Decimal
     spent: Decimal
+    short: bool = False  # set by the Render scenes page: the plan's total is past what is left
 
     @property
     def left(self) -> Decimal:
@@ -139,6 +140,8 @@ def lock(project_id: int, *, user=None) -> None:
     does) until the transaction ends. A path that edits a scene and then books a take (a re-render
     from review) takes this before any scene row, so it never waits on a booking in a circle."""
     team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
+    if team_id is None:  # no such project: nothing to hold
+        return
     Team.objects.select_for_update(no_key=True).filter(pk=team_id).values_list("pk").first()
     if user is not None:
         Membership.objects.select_for_update(no_key=True).filter(team_id=team_id, user_id=user.pk).values_list(
@@ -277,5 +280,6 @@ def on_take_settled(sender, render, **kwargs) -> None:
         if render.cost:
             project_id = (Scene.all_objects.filter(pk=render.scene_id)  # a scene in the trash spends too
                           .values_list("project_id", flat=True).first())
-            Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
+            if project_id is not None:
+                Project.objects.filter(pk=project_id).update(render_spend=F("render_spend") - render.cost)
     render.cost_given_back = True

@@ -123,7 +123,7 @@ def usage_rows(raw: bytes | str) -> tuple[list[UsageRow], str]:
     try:
         header = next(reader)
         columns, shape = _columns(header)
-        rows = []
+        rows: list[UsageRow] = []
         for record in reader:
             line = reader.line_num
             if not any(cell.strip() for cell in record):

@@ -101,7 +101,9 @@ def period_from(params, *, today: date | None = None) -> Period:
             last = date.fromisoformat(end) if end else None
         except ValueError:
             raise PeriodError("Dates look like 2026-11-01: a year, a month and a day.") from None
-        first, last = first or last.replace(day=1), last or today
+        # Only an end: its month so far. Only a start: up to today.
+        last = last or today
+        first = first or last.replace(day=1)
         if last < first:
             raise PeriodError("The range ends before it starts: pick an end date on or after the start date.")
         if (last - first).days >= MAX_DAYS:
@@ -212,7 +214,8 @@ def spend_chart(daily: list[dict], period: Period) -> Chart:
         per_day[row["day"]] = per_day.get(row["day"], ZERO) + row["total"]
     peak = max(per_day.values(), default=ZERO)
     step = BAR_WIDTH + BAR_GAP
-    bars, stacked = [], {}
+    bars: list[Bar] = []
+    stacked: dict[date, float] = {}
     for row in sorted(daily, key=lambda r: (r["day"], r["provider"], r["model"])):
         if not row["total"] or not peak:
             continue
@@ -224,7 +227,7 @@ def spend_chart(daily: list[dict], period: Period) -> Chart:
                         width=BAR_WIDTH, height=round(height, 2), series=index[(row["provider"], row["model"])],
                         day=row["day"], label=f"{row['provider']} · {row['model']}", amount=row["total"]))
     days = period.days
-    ticks = [(n * step + 1, day) for n, day in enumerate(days) if n % 7 == 0]
+    ticks: list[tuple[float, date]] = [(n * step + 1, day) for n, day in enumerate(days) if n % 7 == 0]
     return Chart(width=len(days) * step, height=CHART_HEIGHT, bars=bars,
                  series=[(index[name], f"{name[0]} · {name[1]}") for name in names], peak=peak, ticks=ticks)
 
@@ -286,7 +289,8 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
 def _deleted_scenes_together(rows: list[dict]) -> list[dict]:
     """By scene, the board's scenes by their numbers; a project's deleted scenes (in its trash or deleted
     forever: no number on the board) as one row, "gone", so what was spent on them still adds up."""
-    kept, gone = [], {}
+    kept: list[dict] = []
+    gone: dict[int, dict] = {}
     for row in rows:
         if not row["gone"]:
             kept.append({**row, "number": row["scene__position"] + 1})

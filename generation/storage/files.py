@@ -13,9 +13,12 @@ answer with, from the same allow-list.
 
 import posixpath
 import re
+from typing import TypeVar
 
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 
 RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
@@ -41,12 +44,15 @@ def served_as(name: str) -> tuple[str, str]:
     basename = posixpath.basename(name)
     suffix = basename.rsplit(".", 1)[-1].lower() if "." in basename else ""
     if suffix in INLINE_TYPES:
-        return INLINE_TYPES[suffix], content_disposition_header(False, basename)
+        return INLINE_TYPES[suffix], content_disposition_header(False, basename) or "inline"
     # Anything else is a download: a browser saves it, never renders it.
     return DOWNLOAD_TYPES.get(suffix, "application/octet-stream"), content_disposition_header(True, basename)
 
 
-def protect(response, name: str, disposition: str | None = None):
+R = TypeVar("R", bound=HttpResponseBase)
+
+
+def protect(response: R, name: str, disposition: str | None = None) -> R:
     """Set the content type, disposition and no-sniff/sandbox headers for serving stored file `name`."""
     response["Content-Type"], response["Content-Disposition"] = served_as(name)
     if disposition is not None:
@@ -88,12 +94,13 @@ def _presigned_redirect(field_file, content_type: str, disposition: str):
     return response
 
 
-def file_response(request, field_file, *, download_as: str | None = None):
+def file_response(request: HttpRequest, field_file: FieldFile, *, download_as: str | None = None) -> HttpResponseBase:
     """Whole file, or the one byte range asked for (browsers need 206 to seek video).
 
     `download_as`: always a download (attachment) under that name, whatever the type.
     """
-    content_type, disposition = served_as(field_file.name)
+    name = field_file.name or ""
+    content_type, disposition = served_as(name)
     if download_as is not None:
         disposition = content_disposition_header(True, download_as)
     redirect = _presigned_redirect(field_file, content_type, disposition)
@@ -102,19 +109,19 @@ def file_response(request, field_file, *, download_as: str | None = None):
     size = field_file.size
     match = RANGE.match(request.headers.get("Range", "").strip())
     if not match or (not match.group(1) and not match.group(2)):
-        response = FileResponse(field_file.open("rb"), content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-        response["Cache-Control"] = "private, max-age=3600"
-        return protect(response, field_file.name, disposition)
+        whole = FileResponse(field_file.open("rb"), content_type=content_type)
+        whole["Accept-Ranges"] = "bytes"
+        whole["Cache-Control"] = "private, max-age=3600"
+        return protect(whole, name, disposition)
     first, last = match.groups()
     if first:
         start, end = int(first), min(int(last) if last else size - 1, size - 1)
     else:  # suffix range: the last N bytes
         start, end = max(0, size - int(last)), size - 1
     if start >= size or start > end:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return protect(response, field_file.name, disposition)
+        unsatisfiable = HttpResponse(status=416)
+        unsatisfiable["Content-Range"] = f"bytes */{size}"
+        return protect(unsatisfiable, name, disposition)
     length = end - start + 1
     from django.http import StreamingHttpResponse
 
@@ -125,4 +132,4 @@ def file_response(request, field_file, *, download_as: str | None = None):
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"
-    return protect(response, field_file.name, disposition)
+    return protect(response, name, disposition)

@@ -52,7 +52,7 @@ def join_clips(first: Path, second: Path, out: Path) -> Joined:
 
 def _signature(container) -> list[tuple]:
     """What must be equal for packets of two files to play as one stream each."""
-    out = []
+    out: list[tuple] = []
     for stream in (*container.streams.video[:1], *container.streams.audio[:1]):
         cc = stream.codec_context
         if stream.type == "video":

@@ -55,8 +55,8 @@ def verified_name(upload, *, stem: str) -> str:
 def fit(source, *, size: str, mode: str) -> bytes:
     """The image fitted to exactly `size` ("WxH"), as PNG bytes."""
     width, height = (int(v) for v in size.split("x"))
-    with Image.open(source) as image:
-        image = ImageOps.exif_transpose(image).convert("RGB")
+    with Image.open(source) as opened:
+        image = ImageOps.exif_transpose(opened).convert("RGB")
         if mode == "pad":
             fitted = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS, color=(0, 0, 0))
         else:

@@ -39,6 +39,7 @@ class FinishedFile(File):
     bucket storage reads it in chunks (a multipart upload), never whole into memory."""
 
     def temporary_file_path(self) -> str:
+        assert self.file is not None  # made from an open file
         return self.file.name
 
 

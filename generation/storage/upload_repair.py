@@ -1,4 +1,4 @@
-"""Repair uploads stored before their names came from what they are (issue #10 §1).
+"""Repair uploads stored before their names came from what they are.
 
 Scene reference images, character images and character reference videos used
 to keep the uploader's extension: a PNG called `ref.html` was stored as
@@ -68,11 +68,11 @@ def _quarantine(storage, name: str) -> str:
     return kept
 
 
-def _check(field_file, detect) -> tuple[str, str | None]:
-    """("ok" | "renamed" | "quarantined" | "missing", new name)."""
+def _check(field_file, detect) -> tuple[str, str]:
+    """("ok" | "renamed" | "quarantined" | "missing", new name ("" when missing))."""
     storage, name = field_file.storage, field_file.name
     if not storage.exists(name):
-        return "missing", None
+        return "missing", ""
     suffix = detect(storage, name)
     if suffix is None:
         return "quarantined", _quarantine(storage, name)

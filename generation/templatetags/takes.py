@@ -10,6 +10,8 @@ from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
 from generation.renders.extension import extend_options as options_for_extending
+from projects import money
+from projects.form_errors import error_text
 
 register = template.Library()
 
@@ -65,7 +67,7 @@ def delivery_summary(take) -> str:
 def signed_money(amount) -> str:
     """A cost difference as "+$0.80", "−$1.20" or "$0.00"."""
     sign = "+" if amount > 0 else "−" if amount < 0 else ""
-    return f"{sign}${abs(amount):.2f}"
+    return f"{sign}{money.usd(abs(amount))}"
 
 
 @register.simple_tag
@@ -149,12 +151,12 @@ def _cancel_offer(take) -> dict:
 @register.simple_tag
 def scene_frames(scene) -> dict:
     """What a take of the scene would start from and end on now (a continuity.Source each), or why not."""
-    frames = {}
+    frames: dict[str, object] = {}
     for role, resolve in (("start", start_source), ("end", end_source)):
         try:
             frames[role] = resolve(scene)
         except ValidationError as exc:
-            frames[f"{role}_problem"] = " ".join(exc.messages)
+            frames[f"{role}_problem"] = error_text(exc)
     return frames
 
 

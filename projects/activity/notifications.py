@@ -213,7 +213,8 @@ def _per_project(entries: list[Activity]) -> list[list[Activity]]:
 def _outcomes(entries: list[Activity]) -> tuple[int, int, int]:
     """How many finished, failed and are unconfirmed (a take a crashed worker may have created at the
     provider is not plainly "failed": it may be billed)."""
-    unconfirmed = sum(e.kind == ActivityKind.RENDER_FAILED and e.take.billing_unconfirmed for e in entries)
+    unconfirmed = sum(e.kind == ActivityKind.RENDER_FAILED and e.take is not None and e.take.billing_unconfirmed
+                      for e in entries)
     failed = sum(e.kind == ActivityKind.RENDER_FAILED for e in entries) - unconfirmed
     return len(entries) - failed - unconfirmed, failed, unconfirmed
 
@@ -243,8 +244,8 @@ def _batch_entry(batch: list[Activity]) -> tuple[str, str]:
 
 def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
     finished, failed, unconfirmed = _outcomes(entries)
-    if len(entries) == 1:
-        take, scene = entries[0].take, entries[0].scene
+    take, scene = entries[0].take, entries[0].scene
+    if len(entries) == 1 and take is not None and scene is not None:  # a take's entry names both
         outcome = f"({take.status_label})" if unconfirmed else "failed" if failed else "finished"
         subject = f"{scene.title}: take {take.number} {outcome}"
     else:

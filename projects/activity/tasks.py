@@ -7,6 +7,7 @@ holds a request, never turns a saved change into a 500, and is tried again a few
 import logging
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
@@ -36,7 +37,7 @@ def _deliver(task, *, to: str, subject: str, body: str) -> bool:
         raise task.retry(exc=exc, countdown=countdown, max_retries=settings.EMAIL_RETRIES)
 
 
-@shared_task(bind=True, name="projects.tasks.send_notification", acks_late=True, ignore_result=True)
+@shared_task(bind=True, name="projects.tasks.send_notification", base=DjangoTask, acks_late=True, ignore_result=True)
 def send_notification(self, user_id: int, subject: str, body: str) -> None:
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
     if user is None or not user.email:
@@ -44,7 +45,7 @@ def send_notification(self, user_id: int, subject: str, body: str) -> None:
     _deliver(self, to=user.email, subject=subject, body=body)
 
 
-@shared_task(bind=True, name="projects.tasks.send_invitation", acks_late=True, ignore_result=True)
+@shared_task(bind=True, name="projects.tasks.send_invitation", base=DjangoTask, acks_late=True, ignore_result=True)
 def send_invitation(self, invitation_id: int, subject: str, body: str) -> None:
     """Email an invitation to its address (the invitee may have no account yet), while it can be used."""
     invitation = Invitation.objects.filter(pk=invitation_id).first()
@@ -53,7 +54,7 @@ def send_invitation(self, invitation_id: int, subject: str, body: str) -> None:
     _deliver(self, to=invitation.email, subject=subject, body=body)
 
 
-@shared_task(name="projects.tasks.send_render_digest", acks_late=True, ignore_result=True,
+@shared_task(name="projects.tasks.send_render_digest", base=DjangoTask, acks_late=True, ignore_result=True,
              autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
 def send_render_digest(user_id: int) -> None:
     notifications.render_digest_send(user_id)

@@ -33,7 +33,7 @@ def audit_entry(*, team, actor, action: str, target: Model | None = None, detail
     return AuditEntry(
         team_id=getattr(team, "pk", team), action=action,
         actor=actor, actor_name=(actor.get_username() if actor else actor_name)[:150],
-        target_type=target_type or (target._meta.model_name if target is not None else ""),
+        target_type=target_type or ((target._meta.model_name or "") if target is not None else ""),
         target_id=getattr(target, "pk", None), target_label=(target_label or str(target or ""))[:300],
         details=details,
     )

@@ -10,27 +10,30 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 from django.contrib import admin
-from django.db import transaction
+from django.db import models, transaction
 
 from projects.audit import audit_entry
 from projects.models import AuditEntry
 
+M = TypeVar("M", bound=models.Model)
+
 
 @dataclass(frozen=True)
-class AdminAudit:
-    """How the admin's saves and deletes of one model are written to the log."""
+class AdminAudit(Generic[M]):
+    """How the admin's saves and deletes of one model (M) are written to the log."""
 
-    teams_of: Callable[[object], Iterable[int]]  # whose logs (a shipped catalog row: every team using it)
-    label_of: Callable[[object], str]
+    teams_of: Callable[[M], Iterable[int]]  # whose logs (a shipped catalog row: every team using it)
+    label_of: Callable[[M], str]
     fields: dict[str, str]  # a field whose change is recorded → the action that records it
     added: str | None = None
     removed: str | None = None
     secrets: tuple[str, ...] = ()  # form fields holding a secret: only that it was set or replaced
     secrets_action: str = ""  # the action recording a replaced secret
     # What else the log says of a row added or removed (its settings, not its secrets).
-    facts: Callable[[object], dict] = field(default=lambda obj: {})
+    facts: Callable[[M], dict] = field(default=lambda obj: {})
     # A field logged under the name the pages' services use (a membership's monthly_budget is its cap).
     names: dict[str, str] = field(default_factory=dict)
 
@@ -70,8 +73,8 @@ class AdminAudit:
 class AuditedAdmin(admin.ModelAdmin):
     """A ModelAdmin whose saves and deletes (its inlines' too) write the teams' audit logs."""
 
-    audit: AdminAudit | None = None
-    inline_audits: dict[type, AdminAudit] = {}
+    audit: AdminAudit[Any] | None = None
+    inline_audits: dict[type, AdminAudit[Any]] = {}
 
     def save_model(self, request, obj, form, change):
         with transaction.atomic():

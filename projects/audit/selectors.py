@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -18,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from projects import money
+from projects.form_errors import error_text
 from projects.inputs import RefuseControlCharacters, parse_id
 from projects.models import AUDIT_AREAS, AuditEntry
 
@@ -100,7 +103,7 @@ class AuditFilterForm(RefuseControlCharacters, forms.Form):
 
     def __init__(self, *args, people: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].choices = [("", _("Everyone")), *[(str(pk), name) for pk, name in people]]
+        cast(forms.ChoiceField, self.fields["person"]).choices = [("", _("Everyone")), *[(str(pk), name) for pk, name in people]]
 
     def clean(self):
         data = super().clean()
@@ -112,10 +115,6 @@ class AuditFilterForm(RefuseControlCharacters, forms.Form):
             if day and not date(1970, 1, 2) <= day <= date(9999, 12, 30):
                 raise forms.ValidationError(_("Pick a date between 1970 and 9999."))
         return data
-
-    @property
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 @dataclass
@@ -142,7 +141,7 @@ def audit_filters(params, *, team, people=None) -> tuple[AuditFilterForm, dict, 
     (the log is then shown unfiltered, saying so)."""
     form = AuditFilterForm(params, people=audit_people(team=team) if people is None else people)
     if not form.is_valid():
-        return form, {}, form.error_text
+        return form, {}, error_text(form)
     return form, {k: v for k, v in form.cleaned_data.items() if v not in ("", None)}, ""
 
 
@@ -210,7 +209,7 @@ def describe(entry: AuditEntry) -> AuditEntry:
     else:
         entry.who = _("the studio")
     entry.action_label = entry.get_action_display()
-    entry.target_type_label = TARGET_TYPES.get(entry.target_type, entry.target_type)
+    entry.target_type_label = str(TARGET_TYPES.get(entry.target_type, entry.target_type))
     entry.summary = summary(entry.details or {})
     return entry
 
@@ -274,7 +273,7 @@ def _dollars(price) -> str:
         price = Decimal(str(price))
     except InvalidOperation:
         return str(price)
-    return f"${price:.2f}" if price == price.quantize(Decimal("0.01")) else f"${price.normalize()}"
+    return money.usd(price, 2 if price == price.quantize(Decimal("0.01")) else None)
 
 
 def _when(value: str) -> str:

@@ -98,7 +98,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
             character = Character.objects.create(team=team, name=name, description=description, kind=kind,
                                                  person=person, created_by=user)
             # Stored under names from what each file is, never what the uploader called it.
-            if reference_video:
+            if reference_video and video_name:
                 character.reference_video.save(video_name, reference_video)
             for image, safe_name in zip(images, safe_names):
                 CharacterImage.objects.create(character=character, image=File(image, name=safe_name))
@@ -163,12 +163,13 @@ class ConsentState:
         """The state in the words the character pages show."""
         character, active = self.character, self.grant
         if self.key == "fictional":
-            declared = character.declarations[0].actor if getattr(character, "declarations", None) else None
+            declarations = getattr(character, "declarations", None)  # prefetched by the character pages
+            declared = declarations[0].actor if declarations else None
             who = declared or character.created_by
             return f"Fictional — declared by {who.get_username() if who else 'a former user'}"
         if self.key == "revoked":
             return "Consent revoked"
-        if self.key == "none":
+        if self.key == "none" or active is None:  # "expired" and "granted" always carry their grant
             return "No consent yet"
         if self.key == "expired":
             return f"Consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}"
@@ -210,7 +211,7 @@ def consent_problem(character: Character, *, project, provider_kind: str | None,
         return None
     if state.key == "revoked":
         return f"{character.name} has revoked consent."
-    if state.key == "none":
+    if state.key == "none" or active is None:  # "expired" and "granted" always carry their grant
         return f"{character.name} has not granted consent yet."
     if state.key == "expired":
         return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
@@ -227,7 +228,7 @@ def voice_problem(character: Character, *, project=None, now=None) -> str | None
     state = consent_state(character, now=now)
     if state.key == "fictional":
         return None
-    if state.key == "granted" and not state.grant.covers_voice:
+    if state.key == "granted" and (state.grant is None or not state.grant.covers_voice):
         return gettext("%(name)s has not consented to the use of their recorded voice.") % {"name": character.name}
     if state.key == "granted" and project is None:
         return None
@@ -283,14 +284,14 @@ def consent_revoke(*, character: Character, user, delete_files: bool = False) ->
 
 def _delete_recorded_voice(character: Character) -> list[str]:
     """The person's voice sample and every recording of their lines, on their request."""
-    deleted = []
-    if character.voice_sample:
+    deleted: list[str] = []
+    if character.voice_sample.name:
         deleted.append(character.voice_sample.name)
         character.voice_sample.delete(save=False)
         Character.objects.filter(pk=character.pk).update(voice_sample="")
     for recording in LineRecording.objects.filter(character=character):
         for field in (recording.original, recording.audio):
-            if field:
+            if field.name:
                 deleted.append(field.name)
                 field.delete(save=False)
         recording.delete()

@@ -14,11 +14,21 @@ the web layer renders.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
 
 from projects.models import ChangeEvent, ChangeKind, Project, Scene
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from django.contrib.auth.models import User
+
+    from projects.models import Project
+
 
 log = logging.getLogger(__name__)
 _redis = None
@@ -32,17 +42,19 @@ def redis_channel(url: str) -> str:
     production, parallel test workers) wake only their own readers."""
     from redis.connection import parse_url
 
-    return f"studio:live:{parse_url(url).get('db', 0)}"
+    return f"studio:live:{parse_url(url).get('db', 0)}"  # type: ignore[no-untyped-call]  # redis-py leaves it bare
 
 
-def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_id: int | None = None,
-                 take_id: int | None = None, object_id: int | None = None, actor=None,
-                 data: dict | None = None, recipient_id: int | None = None) -> ChangeEvent:
+def live_publish(*, kind: str, project: Project | None = None, team_id: int | None = None, scene_id: int | None = None,
+                 take_id: int | None = None, object_id: int | None = None, actor: User | None = None,
+                 data: dict[str, Any] | None = None, recipient_id: int | None = None) -> ChangeEvent:
     """Record one change of `project` (or of a team, with team_id) and wake the readers after commit.
 
     `recipient_id`: a change for that person alone (their bell), delivered to their pages only."""
     if project is not None:
         team_id = project.team_id
+    if team_id is None:
+        raise ValueError("A change belongs to a project or a team: give one.")
     event = ChangeEvent.objects.create(
         team_id=team_id, project=project, kind=kind, scene_id=scene_id, take_id=take_id, object_id=object_id,
         actor=actor if getattr(actor, "pk", None) else None, data=data or {}, recipient_id=recipient_id,
@@ -51,7 +63,7 @@ def live_publish(*, kind: str, project=None, team_id: int | None = None, scene_i
     return event
 
 
-def live_publish_many(changes: list[dict]) -> None:
+def live_publish_many(changes: list[dict[str, Any]]) -> None:
     """Several changes in one INSERT (a batch of takes booked together); each dict as live_publish's arguments."""
     events = []
     for change in changes:
@@ -65,7 +77,7 @@ def live_publish_many(changes: list[dict]) -> None:
         transaction.on_commit(lambda: wake(newest))
 
 
-def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent | None:
+def live_publish_for_scene(*, kind: str, scene_id: int, **fields: Any) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a scene id (a worker moving a take)."""
     row = Scene.objects.filter(pk=scene_id).values_list("project_id", "project__team_id").first()
     if row is None:
@@ -77,7 +89,7 @@ def live_publish_for_scene(*, kind: str, scene_id: int, **fields) -> ChangeEvent
     return event
 
 
-def live_publish_for_project(*, kind: str, project_id: int, **fields) -> ChangeEvent | None:
+def live_publish_for_project(*, kind: str, project_id: int, **fields: Any) -> ChangeEvent | None:
     """Like live_publish, for callers that hold only a project id (a worker running an export)."""
     team_id = Project.objects.filter(pk=project_id).values_list("team_id", flat=True).first()
     if team_id is None:
@@ -101,10 +113,10 @@ def changes_prune(*, older_than_hours: float = 24) -> int:
 # This process's reader (the hub, once it runs): a change made here wakes it at once, whichever way the others
 # are woken. Without Redis, the pages this process serves then get a change in the time it takes to draw it,
 # not at its next read of the table (a review room's followers are told where the presenter is within 250 ms).
-_local_readers: list = []
+_local_readers: list[Callable[[], object]] = []
 
 
-def live_reader_add(nudge) -> None:
+def live_reader_add(nudge: Callable[[], object]) -> None:
     """`nudge()` is called on every change this process makes (after its commit)."""
     _local_readers.append(nudge)
 

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
@@ -45,8 +46,12 @@ from projects.live.room_fragments import guest_room_html, room_html
 from projects.models import ChangeKind, EndOn, Membership, PlayAllMix, Project, Scene, StartFrom
 from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
 from projects.selectors.continuity import continuity_panel_for
-from projects.selectors.storyboard import with_changes_requested
+from projects.selectors.storyboard import Frame, Totals, with_changes_requested
 from projects.storyboard.forms import dialogue_context
+
+if TYPE_CHECKING:
+    from projects.models import ChangeEvent, Membership, Project
+
 
 ONE_CLICK_KEY = re.compile(r'(name="idempotency_key"\s+)value="[^"]*"')
 SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.SCENE_EDITED, ChangeKind.TAKE_QUEUED,
@@ -64,7 +69,7 @@ ARRIVING = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED}
 STATE_KINDS = SCENE_KINDS - ARRIVING - {ChangeKind.TAKE_QUEUED}
 
 
-def coalesce_key(event):
+def coalesce_key(event: ChangeEvent) -> Hashable | None:
     """Changes read together that draw the same regions from the current state: only the last is sent.
 
     (Two hundred pages opening at once make two hundred presence changes: one list is drawn.)
@@ -85,13 +90,13 @@ def coalesce_key(event):
     return None
 
 
-def draw_all(events) -> list[ChangeDrawing]:
+def draw_all(events: Iterable[ChangeEvent]) -> list[ChangeDrawing]:
     """The drawings of changes read together: what they show is fetched together (see _Read)."""
     read = _Read(events)
     return [ChangeDrawing(event, read) for event in events]
 
 
-def render_change(event, role: str, user_id: int = 0) -> list[Message]:
+def render_change(event: ChangeEvent, role: str, user_id: int = 0) -> list[Message]:
     """The events one page of this role (and person) gets for a change."""
     return ChangeDrawing(event, _Read([event])).messages(role, user_id)
 
@@ -101,21 +106,25 @@ class _Read:
     changed frames in one go (fifty takes moving at once are one board query, not fifty) and its
     totals. Drawn from the state now, as each page would be if it reloaded."""
 
-    def __init__(self, events):
+    def __init__(self, events: Iterable[ChangeEvent]) -> None:
         self._wanted: dict[int, set[int]] = {}
         for event in events:
-            if event.kind in SCENE_KINDS and event.project_id:
+            if event.kind in SCENE_KINDS and event.project_id and event.scene_id:
                 self._wanted.setdefault(event.project_id, set()).add(event.scene_id)
         self._projects: dict[int, Project | None] = {}
-        self._frames: dict[int, dict] = {}
-        self._totals: dict[int, object] = {}
+        self._frames: dict[int, dict[int, Frame | None]] = {}
+        self._totals: dict[int, Totals | None] = {}
 
-    def project(self, project_id: int) -> Project | None:
+    def project(self, project_id: int | None) -> Project | None:
+        if project_id is None:  # a team's change
+            return None
         if project_id not in self._projects:
             self._projects[project_id] = Project.objects.filter(pk=project_id).first()
         return self._projects[project_id]
 
-    def frame(self, project_id: int, scene_id: int):
+    def frame(self, project_id: int | None, scene_id: int | None) -> Frame | None:
+        if project_id is None or scene_id is None:
+            return None
         frames = self._frames.setdefault(project_id, {})
         if scene_id not in frames:
             project = self.project(project_id)
@@ -124,16 +133,20 @@ class _Read:
             frames.update({scene: found.get(scene) for scene in wanted})  # None: deleted since
         return frames[scene_id]
 
-    def totals(self, project_id: int):
+    def totals(self, project_id: int | None) -> Totals | None:
+        """The board's totals; None for a project deleted since (nothing of it is drawn)."""
+        if project_id is None:
+            return None
         if project_id not in self._totals:
-            self._totals[project_id] = board_totals(project=self.project(project_id))
+            project = self.project(project_id)
+            self._totals[project_id] = board_totals(project=project) if project is not None else None
         return self._totals[project_id]
 
 
 class ChangeDrawing:
     """One change: what it shows is read at most once, then drawn once per audience that watches it."""
 
-    def __init__(self, event, read: _Read):
+    def __init__(self, event: ChangeEvent, read: _Read) -> None:
         self.event, self._read = event, read
 
     def audience(self, role: str, user_id: int) -> Hashable:
@@ -176,11 +189,13 @@ class ChangeDrawing:
         if kind == ChangeKind.ROOM_CHANGED:
             return [Message(event.id, "change", compact(room_html(event)))]
         if kind == ChangeKind.PRESENCE:
-            return [Message(event.id, "change", presence_html(event.project_id))]
+            return [Message(event.id, "change", presence_html(event.project_id))] if event.project_id else []
         if kind == ChangeKind.NOTIFICATION:
             # Delivered to the recipient's pages alone (hub, replay): drawn for them, whatever their role.
-            return [Message(event.id, "change", bell_html(event.recipient_id))]
+            return [Message(event.id, "change", bell_html(event.recipient_id))] if event.recipient_id else []
         if kind == ChangeKind.SCENE_DELETED:
+            if event.scene_id is None:
+                return []
             gone = f'<li id="frame-{int(event.scene_id)}" hx-swap-oob="delete"></li>'
             return [Message(event.id, "change", gone + self.gone_notice + self._totals_html(role))]
         if kind in SCENE_KINDS:
@@ -196,19 +211,22 @@ class ChangeDrawing:
         return self._read.project(self.event.project_id)
 
     @property
-    def frame(self):
+    def frame(self) -> Frame | None:
         return self._read.frame(self.event.project_id, self.event.scene_id)
 
     @property
-    def totals(self):
+    def totals(self) -> Totals | None:
         return self._read.totals(self.event.project_id)
 
     @cached_property
-    def take(self):
+    def take(self) -> Render | None:
+        if self.event.take_id is None:
+            return None
         take = (with_changes_requested(Render.objects.select_related("scene__project", "created_by", "parent"))
                 .filter(pk=self.event.take_id).first())
         if take is not None:
-            take.comment_count = take.comments.count()
+            # What the board's query annotates on every card; counted here for the one take.
+            take.comment_count = take.comments.count()  # type: ignore[attr-defined]
             # Asked by the card of every role watching: answered once (see Render.can_remix).
             take._remixable = {(take.connection_id, take.model)} if take.can_remix else set()
         return take
@@ -222,25 +240,29 @@ class ChangeDrawing:
         return _gone_notice(self.event)
 
     @cached_property
-    def dialogue(self) -> dict | None:
+    def dialogue(self) -> dict[str, Any] | None:
         """The scene (with its cast), its lines with their sound and editors, the scene's spoken length and the
         team's character library, for its panel: none of it depends on the role watching."""
         project = self.project
-        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(
+        # The attribute Scene declares for the cast a page shows (the stubs see a second definition).
+        if project is None or self.event.scene_id is None:
+            return None
+        scene = Scene.objects.prefetch_related(Prefetch("cast", to_attr="cast_list")).filter(  # type: ignore[no-redef]
             pk=self.event.scene_id).first()
-        if scene is None or project is None:
+        if scene is None:
             return None
         scene.project = project
         lines, library = scene_dialogue_for(scene=scene)
         return {"scene": scene, **dialogue_context(lines=lines, library=library, team=project.team, scene=scene)}
 
     @cached_property
-    def continuity(self) -> list[tuple]:
+    def continuity(self) -> list[tuple[Any, ...]]:
         """(scene, frame, panel) of each scene whose start or end frame depends on the changed scene (the
         one after it, the one before it), and of the changed scene itself when it has any."""
         project = self.project
-        scenes = {s.pk: s for s in _continuity_scenes(project, self.event.scene_id)} if project else {}
-        if not scenes:
+        scene_id = self.event.scene_id
+        scenes = {s.pk: s for s in _continuity_scenes(project, scene_id)} if project and scene_id else {}
+        if project is None or not scenes:
             return []
         found = []
         for frame in board_frames(project=project, scene_ids=list(scenes)):
@@ -256,7 +278,7 @@ class ChangeDrawing:
     # --- drawn per audience ------------------------------------------------------------------
     def _scene_html(self, role: str) -> str:
         event, project, frame = self.event, self.project, self.frame
-        if frame is None:
+        if frame is None or project is None:
             return ""  # deleted since: its own event removes the frame
         context = {"project": project, "membership": _membership(project, role), "frame": frame, "oob": True}
         parts = []
@@ -286,7 +308,7 @@ class ChangeDrawing:
             parts.append(render_to_string("projects/project_detail.html#scene-failure", context))
             parts.append(self._take_html(role))
         if event.kind in CONTINUITY_KINDS:
-            parts.append(self._continuity_html(context["membership"]))
+            parts.append(self._continuity_html(_membership(project, role)))
         return compact("".join(parts))
 
     def _totals_html(self, role: str) -> str:
@@ -298,19 +320,19 @@ class ChangeDrawing:
 
     def _take_html(self, role: str) -> str:
         """The take's card in an open side panel; a new take goes on top of its scene's stack."""
-        take, event = self.take, self.event
-        if take is None or take.quarantined_at:
+        take, event, project = self.take, self.event, self.project
+        if take is None or take.quarantined_at or project is None:
             return ""  # withheld takes are shown only to the people allowed to see them, on reload
-        card = render_to_string("generation/_take.html", {
-            "take": take, "scene": take.scene, "membership": _membership(self.project, role),
+        drawn = render_to_string("generation/_take.html", {
+            "take": take, "scene": take.scene, "membership": _membership(project, role),
             "retry_form": RetryForm(), "take_oob": event.kind != ChangeKind.TAKE_QUEUED})
         # Drawn once for every watcher: each page puts its own key in these one-click forms.
-        card = ONE_CLICK_KEY.sub(r'\1value=""', card)
+        card = ONE_CLICK_KEY.sub(r'\1value=""', drawn)
         if event.kind == ChangeKind.TAKE_QUEUED:
             return f'<div hx-swap-oob="afterbegin:#take-stack-{int(take.scene_id)}">{card}</div>'
         return card
 
-    def _dialogue_html(self, context: dict) -> str:
+    def _dialogue_html(self, context: dict[str, Any]) -> str:
         """The dialogue section and the cast of a scene's side panel, for a watcher of this role. Forms drawn
         once for everyone of the role: each page's htmx sends its own CSRF header (base.html)."""
         if self.dialogue is None:
@@ -319,7 +341,7 @@ class ChangeDrawing:
         return (render_to_string("projects/project_detail.html#scene-dialogue", context)
                 + render_to_string("projects/project_detail.html#scene-cast", context))
 
-    def _continuity_html(self, membership) -> str:
+    def _continuity_html(self, membership: Membership) -> str:
         """The frames and open panels' continuity of the scenes that depend on the changed one."""
         parts = []
         for scene, frame, panel in self.continuity:
@@ -337,18 +359,18 @@ class ChangeDrawing:
         return ONE_CLICK_KEY.sub(r'\1value=""', compact(self.review.html(role)))
 
 
-def _progress_only(event) -> bool:
+def _progress_only(event: ChangeEvent) -> bool:
     return (event.kind == ChangeKind.TAKE_PROGRESS and event.data.get("status") == "running"
             and event.data.get("moved") is False)
 
 
-def _dialogue_edited(event) -> bool:
+def _dialogue_edited(event: ChangeEvent) -> bool:
     # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
     return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
                                                           & set((event.data or {}).get("fields", ())))
 
 
-def _membership(project, role: str) -> Membership:
+def _membership(project: Project, role: str) -> Membership:
     return Membership(team_id=project.team_id, role=role)
 
 
@@ -358,7 +380,7 @@ CONTINUITY_KINDS = {ChangeKind.TAKE_APPROVED, ChangeKind.TAKE_FINISHED, ChangeKi
                     ChangeKind.TAKE_QUEUED, ChangeKind.DECISION_MADE, ChangeKind.SCENE_EDITED}
 
 
-def _continuity_scenes(project, scene_id: int) -> list:
+def _continuity_scenes(project: Project, scene_id: int) -> list[Any]:
     """The scene itself when it starts from or ends on a neighbour's frame, and the neighbours that do so
     from it: the one after starting from its last frame, the one before ending on its first frame."""
     row = Scene.objects.filter(pk=scene_id, project=project).values_list("position", flat=True).first()
@@ -371,9 +393,11 @@ def _continuity_scenes(project, scene_id: int) -> list:
             or (s.position == row - 1 and s.end_on == EndOn.NEXT)]
 
 
-def _gone_notice(event, *, back: bool = False) -> str:
+def _gone_notice(event: ChangeEvent, *, back: bool = False) -> str:
     """The notice in a side panel still open on a scene a teammate moved to the trash: nothing the person
     typed there is taken away, and they learn why saving it would not work (emptied when it comes back)."""
+    if event.scene_id is None:
+        return ""
     scene_id = int(event.scene_id)
     if back:
         return f'<p id="scene-gone-{scene_id}" data-testid="scene-gone" hidden hx-swap-oob="outerHTML"></p>'
@@ -398,7 +422,7 @@ def bell_html(user_id: int) -> str:
     return compact(render_to_string("projects/_bell.html", {"unread": unread_count(user_id=user_id), "oob": True}))
 
 
-def presence_context(project_id: int) -> dict:
+def presence_context(project_id: int) -> dict[str, Any]:
     present = presence_for(project_id=project_id)
     return {"presence": present, "editing_json": json.dumps(editing_map(present))}
 
@@ -407,8 +431,9 @@ def presence_html(project_id: int) -> str:
     return render_to_string("projects/_presence.html", {**presence_context(project_id), "oob": True})
 
 
-def _connection(event) -> list[Message]:
-    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first()
+def _connection(event: ChangeEvent) -> list[Message]:
+    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first() \
+        if event.object_id is not None else None
     if connection is None:
         return []
     html = render_to_string("generation/connections.html#test-result",
@@ -416,9 +441,10 @@ def _connection(event) -> list[Message]:
     return [Message(event.id, "change", html)]
 
 
-def _catalog_checked(event) -> list[Message]:
+def _catalog_checked(event: ChangeEvent) -> list[Message]:
     """The check's outcome on its Models page (only the status line: what an owner typed below stays)."""
-    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first()
+    connection = ProviderConnection.objects.select_related("team").filter(pk=event.object_id).first() \
+        if event.object_id is not None else None
     if connection is None:
         return []
     proposal = catalog_proposal_for(connection=connection)
@@ -428,10 +454,10 @@ def _catalog_checked(event) -> list[Message]:
     return [Message(event.id, "change", html)]
 
 
-def _cut_import(event) -> list[Message]:
+def _cut_import(event: ChangeEvent) -> list[Message]:
     """An editor's cut being read, read or accepted: its status region on the pages open on it."""
     cut_import = CutImport.objects.select_related("project", "accepted_by", "revision").filter(
-        pk=event.object_id).first()
+        pk=event.object_id).first() if event.object_id is not None else None
     if cut_import is None:
         return []
     html = render_to_string("generation/cut_import.html#cut-import-status",
@@ -439,17 +465,19 @@ def _cut_import(event) -> list[Message]:
     return [Message(event.id, "change", compact(html))]
 
 
-def _play_all_sound(event) -> list[Message]:
+def _play_all_sound(event: ChangeEvent) -> list[Message]:
     """Open Play all pages swap in the mix a worker just made (pages elsewhere have no #cut-sound)."""
-    mix = PlayAllMix.objects.select_related("project").filter(pk=event.object_id).first()
+    mix = PlayAllMix.objects.select_related("project").filter(pk=event.object_id).first() \
+        if event.object_id is not None else None
     if mix is None:
         return []
     html = render_to_string("projects/cut.html#cut-sound", {"mix": mix, "project": mix.project, "oob": True})
     return [Message(event.id, "change", compact(html))]
 
 
-def _export(event) -> list[Message]:
-    export = Export.objects.select_related("project", "created_by").filter(pk=event.object_id).first()
+def _export(event: ChangeEvent) -> list[Message]:
+    export = Export.objects.select_related("project", "created_by").filter(pk=event.object_id).first() \
+        if event.object_id is not None else None
     if export is None:
         return []
     html = render_to_string("generation/exports.html#export-row",

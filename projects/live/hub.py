@@ -19,9 +19,9 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.db import connection
@@ -30,6 +30,10 @@ from django.db.models import Q
 from projects.live import live_reader_add, redis_channel, wake
 from projects.live.presence import OpenPage
 from projects.models import ChangeEvent
+
+if TYPE_CHECKING:
+    from projects.models import ChangeEvent
+
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +70,9 @@ class Delivery:
     data: bytes
 
     @classmethod
-    def of(cls, parts) -> Delivery:
-        parts = tuple(parts)
-        return cls(parts, b"".join(chunk for _id, chunk in parts))
+    def of(cls, parts: Iterable[tuple[int, bytes]]) -> Delivery:
+        kept = tuple(parts)
+        return cls(kept, b"".join(chunk for _id, chunk in kept))
 
 
 KEEP_ALIVE = Delivery((), b": keep-alive\n\n")  # a comment: proxies and browsers see the stream is alive
@@ -96,9 +100,9 @@ class Subscriber:
     after: int | None = None  # the change the page was drawn at (None: drawn now)
     client: str = ""  # the page, and its stream: its presence row, kept alive by the hub's beat
     stream: str = ""
-    queue: object = field(init=False)
+    queue: asyncio.Queue[Delivery] | queue.Queue[Delivery] = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Bounded: a page that stopped reading (a dead connection not yet noticed) can't grow
         # without end; past the bound it is told to reload instead.
         self.queue = asyncio.Queue(QUEUE_LIMIT) if self.loop is not None else queue.Queue(QUEUE_LIMIT)
@@ -128,12 +132,18 @@ def _put_all(handovers: list[tuple[Subscriber, Delivery]]) -> None:
         subscriber._put(delivery)
 
 
-def channel_of(event) -> tuple[str, int]:
+# Pages that see exactly the same things: (channel, role, person).
+Profile = tuple[tuple[str, int], str, int]
+
+
+def channel_of(event: ChangeEvent) -> tuple[str, int]:
     return ("project", event.project_id) if event.project_id else ("team", event.team_id)
 
 
 class Hub:
-    def __init__(self, draw, *, background: bool = True, coalesce=None, keep=None):
+    def __init__(self, draw: Callable[[list[ChangeEvent]], Sequence[Drawing]], *, background: bool = True,
+                 coalesce: Callable[[ChangeEvent], Hashable | None] | None = None,
+                 keep: Callable[..., set[OpenPage]] | None = None) -> None:
         # draw(events) -> [Drawing]: what each of the changes read together shows, for each audience.
         # background=False: no reader thread, the caller pumps and beats (tests).
         self._draw = draw
@@ -237,14 +247,14 @@ class Hub:
                 connection.close()  # a broken connection is reopened on the next read
                 time.sleep(1)
 
-    def _pubsub(self):
+    def _pubsub(self) -> Any:  # a redis PubSub (redis-py ships no types for it), or None
         if not settings.LIVE_REDIS_URL:
             return None
         try:
             import redis
 
             client = redis.Redis.from_url(settings.LIVE_REDIS_URL, socket_connect_timeout=2)
-            pubsub = client.pubsub()
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]  # redis-py leaves it bare
             pubsub.subscribe(redis_channel(settings.LIVE_REDIS_URL))
             return pubsub
         except Exception as exc:
@@ -286,7 +296,7 @@ class Hub:
         except Exception:
             log.exception("live: could not draw changes %s", [event.id for event, _profiles in to_draw])
             return 0
-        parts: dict[tuple, list[tuple[int, bytes]]] = {}
+        parts: dict[Profile, list[tuple[int, bytes]]] = {}
         for (event, profiles), drawing in zip(to_draw, drawings):
             for profile, chunk in self._drawn(event, drawing, profiles):
                 parts.setdefault(profile, []).append((event.id, chunk))
@@ -307,15 +317,19 @@ class Hub:
         self._hand_over_by_loop(by_loop)
         return sum(sub.page not in still for sub in subscribers)
 
-    def _read(self) -> list:
+    def _read(self) -> list[Any]:
         # New changes, and those in the look-back window not seen yet (a late commit): usually none.
-        low = max(self._floor, self._cursor - LOOKBACK_IDS)
-        late = [i for i in range(low + 1, self._cursor + 1) if i not in self._delivered]
-        scope = Q(id__gt=self._cursor) | Q(id__in=late) if late else Q(id__gt=self._cursor)
+        cursor = self._cursor
+        if cursor is None:  # nobody watches
+            return []
+        low = max(self._floor, cursor - LOOKBACK_IDS)
+        late = [i for i in range(low + 1, cursor + 1) if i not in self._delivered]
+        scope = Q(id__gt=cursor) | Q(id__in=late) if late else Q(id__gt=cursor)
         self.reads += 1
         return list(ChangeEvent.objects.filter(scope).order_by("id")[:1000])
 
-    def _drawn(self, event, drawing: Drawing, profiles):
+    def _drawn(self, event: ChangeEvent, drawing: Drawing, profiles: list[Profile],
+               ) -> Iterator[tuple[Profile, bytes]]:
         """(profile, bytes) for each watching profile: drawn and encoded once per audience."""
         drawn: dict[Hashable, bytes] = {}
         for profile in profiles:
@@ -331,7 +345,7 @@ class Hub:
             if drawn[audience]:
                 yield profile, drawn[audience]
 
-    def _hand_over(self, audiences: _Audiences, parts: dict[tuple, list[tuple[int, bytes]]]) -> None:
+    def _hand_over(self, audiences: _Audiences, parts: dict[Profile, list[tuple[int, bytes]]]) -> None:
         """One delivery per distinct content, the same object to each of its pages; one call per event loop."""
         shared: dict[tuple[int, ...], Delivery] = {}
         by_loop: dict[asyncio.AbstractEventLoop | None, list[tuple[Subscriber, Delivery]]] = {}
@@ -343,7 +357,8 @@ class Hub:
         self._hand_over_by_loop(by_loop)
 
     @staticmethod
-    def _hand_over_by_loop(by_loop: dict) -> None:
+    def _hand_over_by_loop(by_loop: dict[asyncio.AbstractEventLoop | None, list[tuple[Subscriber, Delivery]]],
+                           ) -> None:
         for loop, handovers in by_loop.items():
             if loop is None:
                 _put_all(handovers)
@@ -363,9 +378,9 @@ class _Audiences:
     """The open pages of one read, by profile: (channel, role, person) sees exactly the same things."""
 
     def __init__(self, subscribers: dict[tuple[str, int], set[Subscriber]]):
-        self.pages: dict[tuple, list[Subscriber]] = {}
-        self._by_channel: dict[tuple[str, int], list[tuple]] = {}
-        self._by_user: dict[int, list[tuple]] = {}
+        self.pages: dict[Profile, list[Subscriber]] = {}
+        self._by_channel: dict[tuple[str, int], list[Profile]] = {}
+        self._by_user: dict[int, list[Profile]] = {}
         for channel, subs in subscribers.items():
             for sub in subs:
                 profile = (channel, sub.role, sub.user_id)
@@ -376,7 +391,7 @@ class _Audiences:
                         self._by_user.setdefault(sub.user_id, []).append(profile)
                 self.pages[profile].append(sub)
 
-    def watching(self, event) -> list[tuple]:
+    def watching(self, event: ChangeEvent) -> list[Profile]:
         if event.recipient_id:
             # One person's change (their bell): to every page of theirs, whatever it watches.
             return self._by_user.get(event.recipient_id, [])

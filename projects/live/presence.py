@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from projects.live import ChangeKind, live_publish
 from projects.models import Membership, Presence, Project, Scene
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from projects.models import Project
+
 
 
 @dataclass(frozen=True)
@@ -78,7 +85,7 @@ def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
     row made anew if a sweep dropped it while the page was busy but alive)."""
     if not pages:
         return set()
-    roles = {(user, team): role for user, team, role in Membership.objects.filter(
+    roles: dict[tuple[int, int | None], str] = {(user, team): role for user, team, role in Membership.objects.filter(
         user_id__in={page.user_id for page in pages}).values_list("user_id", "team_id", "role")}
     team_of = dict(Project.objects.filter(pk__in={page.channel[1] for page in pages if page.channel[0] == "project"})
                    .values_list("pk", "team_id"))
@@ -89,7 +96,7 @@ def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
 
     still = {page for page in pages if roles.get((page.user_id, team(page))) == page.role}
     present = [page for page in still if page.channel[0] == "project" and page.stream]
-    now, found = timezone.now(), set()
+    now, found = timezone.now(), set[str]()
     for start in range(0, len(present), 500):
         streams = [page.stream for page in present[start:start + 500]]
         if Presence.objects.filter(stream__in=streams).update(seen_at=now) < len(streams):
@@ -103,7 +110,7 @@ def presence_beat_all(*, pages: list[OpenPage]) -> set[OpenPage]:
 
 
 
-def presence_editing(*, project, user, client: str, scene_id: int | None) -> None:
+def presence_editing(*, project: Project, user: User, client: str, scene_id: int | None) -> None:
     """A page says which scene its user is editing (or none). A scene of another project counts as none.
     An upsert: the page may say this before its stream's first join, or between two streams."""
     if scene_id and not Scene.objects.filter(pk=scene_id, project=project).exists():
@@ -133,10 +140,10 @@ def presence_for(*, project_id: int) -> list[Present]:
     return list(people.values())
 
 
-def editing_map(present: list[Present]) -> dict[int, list[dict]]:
+def editing_map(present: list[Present]) -> dict[int, list[dict[str, Any]]]:
     """scene id → who is editing it ({"id": user id, "name": name}). One list goes to every page of the
     project: each page leaves out its own user (static/studio/live.js), nobody is told they edit."""
-    result: dict[int, list[dict]] = {}
+    result: dict[int, list[dict[str, Any]]] = {}
     for person in present:
         for scene_id in person.editing:
             result.setdefault(scene_id, []).append({"id": person.user_id, "name": person.name})

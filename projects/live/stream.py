@@ -14,6 +14,8 @@ import logging
 import queue
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
@@ -26,6 +28,12 @@ from projects.live.presence import OpenPage, presence_beat_all, presence_join, p
 from projects.live.review_fragments import guest_link_id, guest_pages_kept
 from projects.models import ChangeEvent
 
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from typing import Any
+
+
 log = logging.getLogger(__name__)
 
 REPLAY_LIMIT = 300  # a page that missed more than this reloads instead
@@ -36,7 +44,7 @@ def cursor_now() -> int:
     return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
-def replay(*, channel, role: str, after: int | None, user_id: int | None = None) -> list[Message]:
+def replay(*, channel: tuple[str, int], role: str, after: int | None, user_id: int | None = None) -> list[Message]:
     """What a page that saw everything up to `after` missed, or a single "reset" if too much.
 
     `user_id`: the page's person, whose own changes (their bell) it gets too; nobody else's."""
@@ -51,8 +59,8 @@ def replay(*, channel, role: str, after: int | None, user_id: int | None = None)
         # Too much, or older than what is kept (a day): the page reloads instead.
         return [Message(id=cursor_now(), event="reset", data="")]
     # As the hub does: of changes that draw the same regions, only the last is drawn.
-    last_of = {key: event.id for event in missed if (key := coalesce_key(event)) is not None}
-    drawn = [event for event in missed if (key := coalesce_key(event)) is None or last_of[key] == event.id]
+    last_of = {same: event.id for event in missed if (same := coalesce_key(event)) is not None}
+    drawn = [event for event in missed if (same := coalesce_key(event)) is None or last_of[same] == event.id]
     messages = []
     for drawing in draw_all(drawn):
         try:
@@ -77,7 +85,8 @@ class _Page:
     """One open page's stream, whichever way it is served: its database steps are plain
     (blocking) methods the two servings call, each on a thread of their own choosing."""
 
-    def __init__(self, *, channel, role: str, user_id: int, after: int | None, client: str, loop=None):
+    def __init__(self, *, channel: tuple[str, int], role: str, user_id: int, after: int | None, client: str,
+                 loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.channel, self.role, self.user_id, self.after, self.client = channel, role, user_id, after, client
         # A guest's page (a review link's, role `guest:<link id>`) is nobody's presence; the hub's keep-alive
         # ends it once its link stops working (keep_open).
@@ -131,7 +140,7 @@ class _Page:
             hub().unsubscribe(self.subscriber)
 
 
-async def stream_async(**page_args):
+async def stream_async(**page_args: Any) -> AsyncIterator[bytes]:
     """Under the ASGI server: an idle page is a coroutine waiting on its queue."""
     page = _Page(**page_args, loop=asyncio.get_running_loop())
     step = sync_to_async(lambda method, *args: method(*args), thread_sensitive=False)
@@ -141,6 +150,7 @@ async def stream_async(**page_args):
         for chunk in await step(page.opening):
             yield chunk
         waiting = page.subscriber.queue
+        assert isinstance(waiting, asyncio.Queue)  # a page with an event loop waits on an asyncio queue
         while (left := page.left()) > 0:
             try:
                 async with asyncio.timeout(left):
@@ -158,14 +168,16 @@ async def stream_async(**page_args):
         await step(page.close)
 
 
-def stream_sync(**page_args):
+def stream_sync(**page_args: Any) -> Iterator[bytes]:
     """Under WSGI (the test server): the request's own thread waits on the page's queue."""
     page = _Page(**page_args)
+    waiting = page.subscriber.queue
+    assert isinstance(waiting, queue.Queue)  # a page without an event loop waits on a thread's queue
     try:
         yield from page.opening()
         while (left := page.left()) > 0:
             try:
-                delivery = page.subscriber.queue.get(timeout=left)
+                delivery = waiting.get(timeout=left)
             except queue.Empty:
                 return
             if delivery is END:
@@ -210,7 +222,7 @@ def _let_go_of_the_request_thread() -> None:
         executor.shutdown(wait=False)
 
 
-def _in_thread(function, **kwargs):
+def _in_thread(function: Callable[..., T], **kwargs: Any) -> T:
     """Run a database step of a long-lived stream, without leaving a connection open between steps."""
     close_old_connections()
     try:

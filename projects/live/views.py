@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
@@ -12,25 +14,33 @@ from projects.inputs import parse_id
 from projects.live.presence import presence_editing
 from projects.live.stream import client_id, replay, stream_async, stream_sync
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django.http.response import HttpResponseBase
 
-def _after(request) -> int | None:
+    from projects.access import AuthedRequest
+
+
+
+def _after(request: HttpRequest) -> int | None:
     """Where the page is up to: Last-Event-ID when the browser reconnects by itself, ?after= from the
     page; None when it says nothing (then it has just been drawn and there is nothing to replay)."""
     raw = request.headers.get("Last-Event-ID") or request.GET.get("after")
     return parse_id(raw) if raw else None
 
 
-def _not_activity(request) -> None:
+def _not_activity(request: HttpRequest) -> None:
     # A page reconnecting its stream (every few minutes, unattended) is not someone using the
     # studio: it must not keep their session from idling out (studio_site.accounts).
-    request.session_idle_exempt = True
+    request.session_idle_exempt = True  # type: ignore[attr-defined]  # read by studio_site.accounts
 
 
-def _event_stream(request, channel, role):
+def _event_stream(request: AuthedRequest, channel: tuple[str, int], role: str) -> HttpResponseBase:
     return event_stream_response(request, channel=channel, role=role, user_id=request.user.pk)
 
 
-def event_stream_response(request, *, channel, role: str, user_id: int):
+def event_stream_response(request: HttpRequest, *, channel: tuple[str, int], role: str,
+                          user_id: int) -> HttpResponseBase:
     """The page's stream of `channel` as `role` (a member's, or a guest's `guest:<link id>` with user_id 0: the
     hub's keep-alive ends it once the link stops working, stream.keep_open)."""
     _not_activity(request)
@@ -45,21 +55,21 @@ def event_stream_response(request, *, channel, role: str, user_id: int):
 
 @login_required
 @require_GET
-def project_events(request, pk):
+def project_events(request: AuthedRequest, pk: int) -> HttpResponseBase:
     project, membership = get_project_for(request.user, pk)
     return _event_stream(request, ("project", project.pk), membership.role)
 
 
 @login_required
 @require_GET
-def team_events(request, team_pk):
+def team_events(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
     membership = membership_for(request.user, team_pk)
     return _event_stream(request, ("team", membership.team_id), membership.role)
 
 
 @login_required
 @require_GET
-def project_changes(request, pk):
+def project_changes(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """The fallback where a page can't hold a stream: the regions changed since ?after=, at once."""
     project, membership = get_project_for(request.user, pk)
     _not_activity(request)
@@ -77,7 +87,7 @@ def project_changes(request, pk):
 
 @login_required
 @require_POST
-def project_presence(request, pk):
+def project_presence(request: AuthedRequest, pk: int) -> HttpResponseBase:
     """A page says which scene its user is editing (or none): "Rita is editing" on that frame."""
     project, _membership = get_project_for(request.user, pk)
     scene_id = parse_id(request.POST.get("editing") or "")

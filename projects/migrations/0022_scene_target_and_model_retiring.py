@@ -1,4 +1,4 @@
-# Models that retire (#13 §3): a scene's chosen model; the activity, inbox and email kinds for it.
+# Models that retire: a scene's chosen model; the activity, inbox and email kinds for it.
 
 import django.db.models.deletion
 from django.db import migrations, models

@@ -2,6 +2,8 @@
 keys, the catalog and its prices, budgets and caps, model policies, members, consent, overrides of
 failed checks, guest links, scenes deleted forever). Append-only: a row, once written, is never changed nor deleted here."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -81,7 +83,8 @@ class AuditEntryQuerySet(models.QuerySet):
     def delete(self):
         raise AppendOnly("The audit log is append-only: entries cannot be deleted.")
 
-    delete.queryset_only = True  # as Django's own: no Manager.delete()
+    # As Django's own: no Manager.delete(). Django reads the flag off the function, which the stubs do not know.
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class AuditEntry(models.Model):
@@ -91,6 +94,12 @@ class AuditEntry(models.Model):
     No foreign key but the team's can rewrite a row: the actor's id is kept as it was (no SET_NULL
     update when an account goes), the target is a type, an id and a label. The admin, which may not
     delete an entry, therefore refuses to delete a team that has any."""
+
+    # The words the log page and its CSV show, set by projects/audit/selectors.describe.
+    who: str
+    action_label: str
+    target_type_label: str
+    summary: str
 
     # The composite indexes below start with the team (and the actor): no index of their own.
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="audit_entries",

@@ -5,6 +5,8 @@ consent for that project and provider. Every grant, change and revocation is
 written to an append-only log.
 """
 
+from __future__ import annotations
+
 import uuid
 
 from django.conf import settings
@@ -37,6 +39,12 @@ def _character_upload_to(instance, filename):
 
 
 class Character(models.Model):
+    # Set on the rows a page reads by the selectors that build it (projects/selectors/), not columns.
+    state_key: str
+    state: str
+    active: ConsentGrant | None
+    still_member: bool
+
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="characters")
     name = models.CharField(max_length=80)
     description = models.TextField(blank=True, help_text="Looks, wardrobe, manner: woven into prompts")
@@ -114,6 +122,9 @@ class ConsentAction(models.TextChoices):
 
 class ConsentEvent(models.Model):
     """Append-only: rows are only ever added (save refuses updates, delete is refused)."""
+
+    # Set for the consent log by projects/selectors/characters.py: (label, words) pairs.
+    detail_items: list[tuple[str, str]]
 
     character = models.ForeignKey(Character, on_delete=models.CASCADE, related_name="consent_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")

@@ -87,7 +87,7 @@ class Comment(models.Model):
 
     @property
     def who(self) -> str:
-        if self.author_id:
+        if self.author is not None:
             return self.author.get_username()
         if self.from_cut:
             return (gettext("%(name)s (editor's cut)") % {"name": self.written_by} if self.written_by
@@ -145,15 +145,15 @@ class CommentRevision(models.Model):
 
 
 class Decision(models.TextChoices):
-    APPROVED = "approved", "Approved"
+    APPROVED = "approved", _("Approved")
     # An owner approved a take whose checks failed (e.g. tampered credentials); the note is the reason.
-    APPROVED_OVERRIDE = "approved_override", "Approved despite failed checks"
+    APPROVED_OVERRIDE = "approved_override", _("Approved despite failed checks")
     # An owner remixed a take whose checks failed; the note is the reason. The remix's recipe keeps it too.
-    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
+    REMIX_OVERRIDE = "remix_override", _("Remixed despite failed checks")
     # An owner extended a take whose checks failed; the note is the reason, kept in the extension's recipe too.
-    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    APPROVAL_WITHDRAWN = "withdrawn", "Approval withdrawn"
+    EXTEND_OVERRIDE = "extend_override", _("Extended despite failed checks")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVAL_WITHDRAWN = "withdrawn", _("Approval withdrawn")
 
 
 class ReviewDecision(models.Model):
@@ -248,7 +248,7 @@ class Activity(models.Model):
 
     @property
     def who(self) -> str:
-        if self.actor_id:
+        if self.actor is not None:
             return self.actor.get_username()
         return self.actor_name or "studio"
 
@@ -257,14 +257,14 @@ class NotificationPreference(models.Model):
     """What a user wants by email. Missing row = the defaults (everything on)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
-    mentions = models.BooleanField("When someone @mentions me", default=True)
-    approvals = models.BooleanField("When a take I rendered or commented on is approved", default=True)
-    changes_requested = models.BooleanField("When changes are requested on a take I rendered or commented on",
+    mentions = models.BooleanField(_("When someone @mentions me"), default=True)
+    approvals = models.BooleanField(_("When a take I rendered or commented on is approved"), default=True)
+    changes_requested = models.BooleanField(_("When changes are requested on a take I rendered or commented on"),
                                             default=True)
-    renders_finished = models.BooleanField("When a take I started finishes or fails", default=True)
-    replies = models.BooleanField("When someone replies to a comment thread I wrote in", default=True)
-    budgets = models.BooleanField("When a budget I own reaches 80 % or 100 % (owners)", default=True)
-    model_retiring = models.BooleanField("When a model our scenes use will retire soon (owners)", default=True)
+    renders_finished = models.BooleanField(_("When a take I started finishes or fails"), default=True)
+    replies = models.BooleanField(_("When someone replies to a comment thread I wrote in"), default=True)
+    budgets = models.BooleanField(_("When a budget I own reaches 80 % or 100 % (owners)"), default=True)
+    model_retiring = models.BooleanField(_("When a model our scenes use will retire soon (owners)"), default=True)
     link_guessing = models.BooleanField(_("When someone guesses at the password of a review link I made"),
                                         default=True)
 

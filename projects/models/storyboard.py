@@ -1,6 +1,9 @@
 """Projects and their ordered scenes."""
 
+from __future__ import annotations
+
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -8,12 +11,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+if TYPE_CHECKING:
+    from projects.models.characters import Character
+
 SIZE_CHOICES = [
-    ("1280x720", "1280×720 landscape (720p)"),
-    ("720x1280", "720×1280 portrait (720p)"),
-    ("1920x1080", "1920×1080 landscape (1080p)"),
-    ("1080x1920", "1080×1920 portrait (1080p)"),
-    ("1024x1024", "1024×1024 square"),
+    ("1280x720", _("1280×720 landscape (720p)")),
+    ("720x1280", _("720×1280 portrait (720p)")),
+    ("1920x1080", _("1920×1080 landscape (1080p)")),
+    ("1080x1920", _("1080×1920 portrait (1080p)")),
+    ("1024x1024", _("1024×1024 square")),
 ]
 # Scene fields a take's recipe is made from: editing one after approval makes the approval stale.
 # (The cast is whoever the prompt @mentions, so a cast change is a prompt change; "dialogue" is the
@@ -116,7 +122,10 @@ class SceneQuerySet(models.QuerySet):
         return self.filter(in_cut=True)
 
 
-class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
+_SceneManager = models.Manager.from_queryset(SceneQuerySet)
+
+
+class BoardSceneManager(_SceneManager):
     """`Scene.objects` (and `project.scenes`, `character.scenes`, a guest link's scenes): the scenes on the
     board. A scene in the trash, or deleted forever, is on no page, cut, export, batch, guest link or live
     board; only `Scene.all_objects` sees it (the trash itself, restoring, and money: its takes' spend)."""
@@ -126,6 +135,11 @@ class BoardSceneManager(models.Manager.from_queryset(SceneQuerySet)):
 
 
 class Scene(models.Model):
+    # Set on the rows a page reads by the selectors that build it (projects/selectors/), not columns.
+    review_status: str
+    cast_list: list[Character]
+    target_kind: str
+
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scenes")
     position = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
@@ -285,8 +299,8 @@ class DialogueLine(models.Model):
     def label(self) -> str:
         """The speaker as a prompt names them: "@Anna" for a character (the mention that casts them),
         else the name as written ("ANNA")."""
-        return f"@{self.character.name}" if self.character_id else self.speaker
+        return f"@{self.character.name}" if self.character is not None else self.speaker
 
     @property
     def speaker_name(self) -> str:
-        return self.character.name if self.character_id else self.speaker
+        return self.character.name if self.character is not None else self.speaker

@@ -1,19 +1,23 @@
 """Teams, their members and roles, and invitations."""
 
+from __future__ import annotations
+
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    EDITOR = "editor", "Editor"
-    REVIEWER = "reviewer", "Reviewer"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    EDITOR = "editor", _("Editor")
+    REVIEWER = "reviewer", _("Reviewer")
+    VIEWER = "viewer", _("Viewer")
 
 
 # What each role may do: the one home of role abilities. Views ask through access.require (or
@@ -50,6 +54,9 @@ class Team(models.Model):
 
 
 class Membership(models.Model):
+    # This month's spend, set for the team page by projects/selectors/teams.py.
+    month_spend: Decimal
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -167,8 +174,8 @@ class Invitation(models.Model):
 
 
 class BoardView(models.TextChoices):
-    GRID = "grid", "Grid"
-    LIST = "list", "List"
+    GRID = "grid", _("Grid")
+    LIST = "list", _("List")
 
 
 class UserPreference(models.Model):
@@ -176,6 +183,9 @@ class UserPreference(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_preference")
     board_view = models.CharField(max_length=8, choices=BoardView.choices, default=BoardView.GRID)
+    # "" follows the browser (Accept-Language); a code from settings.LANGUAGES wins over it.
+    language = models.CharField(_("Language"), max_length=8, blank=True, default="",
+                                choices=[("", _("As my browser says")), *settings.LANGUAGES])
 
     def __str__(self):
         return f"{self.user}: {self.board_view}"

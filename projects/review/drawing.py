@@ -1,4 +1,4 @@
-"""Drawings on a paused frame, saved with a comment (issue #14 §1).
+"""Drawings on a paused frame, saved with a comment.
 
 A drawing is a list of shapes, as JSON, with every coordinate a fraction (0..1) of the
 frame's width and height so it fits the video at any size, in the player and in the PDF:

@@ -24,7 +24,8 @@ from projects.models import (
     ReviewLink,
     hash_token,
 )
-from projects.review.services import PERSON_MENTION, threads
+from projects.review.services import PERSON_MENTION
+from projects.selectors.review import threads
 from projects.throttle import (
     Throttled,
     burst_begins,

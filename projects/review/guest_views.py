@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from generation.storage.files import file_response
 from projects.access import get_project_for, require
+from projects.form_errors import error_text
 from projects.inputs import parse_id
 from projects.live.review_fragments import guest_role
 from projects.live.views import event_stream_response
@@ -42,7 +43,7 @@ def review_links(request, pk):
             context["new_link_url"] = request.build_absolute_uri(reverse("projects:guest_review", args=[token]))
             status = 201
         except ValidationError as exc:
-            context["error"] = " ".join(exc.messages)
+            context["error"] = error_text(exc)
             context["draft"] = request.POST
             status = 422
     context["links"] = project.review_links.prefetch_related("scenes").select_related("created_by")
@@ -102,7 +103,7 @@ def guest_review(request, token):
             try:
                 _save_guest_state(request, link, name=guest_links.guest_name_clean(request.POST.get("name")))
             except ValidationError as exc:
-                error = " ".join(exc.messages)
+                error = error_text(exc)
         if not error:
             return redirect("projects:guest_review", token=token)
         state = _guest_state(request, link)
@@ -176,7 +177,7 @@ def guest_comment(request, token, take_pk):
                            at=at, until=request.POST.get("until"),
                            drawing=request.POST.get("drawing"))
     except ValidationError as exc:
-        return _guest_page(request, link, token, state["name"], status=422, comment_error=" ".join(exc.messages),
+        return _guest_page(request, link, token, state["name"], status=422, comment_error=error_text(exc),
                            error_take=take.pk, draft=request.POST)
     if room_id and ReviewRoom.objects.filter(pk=room_id, take=take, closed_at__isnull=True).exists():
         return redirect("projects:guest_room", token=token, room_pk=room_id)  # back in the room, following
@@ -198,7 +199,7 @@ def guest_reply(request, token, pk):
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
         return _guest_page(request, link, token, state["name"], status=422, reply_to=parent.pk,
-                           reply_error=" ".join(exc.messages), reply_draft=request.POST.get("body", ""))
+                           reply_error=error_text(exc), reply_draft=request.POST.get("body", ""))
     return redirect(reverse("projects:guest_review", args=[token]) + f"#comment-{parent.pk}")
 
 

@@ -17,9 +17,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.core.files import File
+from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 
@@ -29,7 +31,6 @@ from generation.sound.audio import SAMPLE_RATE, read_wav
 from generation.storage.scratch import scratch_dir
 from projects.live import ChangeKind, live_publish
 from projects.models import DialogueLine, PlayAllMix, Project, Scene, SoundBed, SoundStatus
-from projects.review import services as review
 from projects.review import tasks as review_tasks
 from projects.storyboard.sound import voices
 from projects.storyboard.sound.recordings import recording_withheld
@@ -52,8 +53,12 @@ class PlayEntry:
 def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
     """The scenes in the cut in board order, each with what it plays; and the scenes the editor dropped
     from the cut. Scenes carry `review_status` (a scene not approved says why)."""
+    # The review status is a read model's (projects.selectors), and the cut's read model reads this sequence:
+    # imported here so either module can load first (selectors.review's CutEntry names this module's kinds).
+    from projects.selectors import with_review_status
+
     # Lines prefetched: a card shows its scene's lines (one query for the board, not one per card).
-    scenes = review.with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
+    scenes = with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
         Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
     newest: dict[int, Render] = {}
     for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)
@@ -77,7 +82,7 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
 # --- the recipe: what the mix is made of, and its key ---------------------------------------------
 
 
-def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict:
+def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict[str, Any]:
     """Everything the mix depends on, as plain data: each stop's place and length, what each of its
     lines sounds as (a recording that may be heard, else the engine's words in the speaker's voice),
     the pause, the bed. A few queries for the whole board: a page computes it to find its mix."""
@@ -110,20 +115,20 @@ def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict:
     return recipe
 
 
-def recipe_key(recipe: dict) -> str:
+def recipe_key(recipe: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
-def recipe_seconds(recipe: dict) -> float:
-    return sum(stop["duration"] for stop in recipe["stops"])
+def recipe_seconds(recipe: dict[str, Any]) -> float:
+    return float(sum(stop["duration"] for stop in recipe["stops"]))
 
 
-def _requests(recipe: dict) -> list[speech.SpeechRequest]:
+def _requests(recipe: dict[str, Any]) -> list[speech.SpeechRequest]:
     return [speech.SpeechRequest(text=item["text"], voice=item["voice"], rate=item["rate"], pitch=item["pitch"])
             for stop in recipe["stops"] for item in stop["lines"] if not item.get("recording")]
 
 
-def _layout(recipe: dict, lengths: dict[tuple[int, int], float]) -> list[tuple[dict, float, float]]:
+def _layout(recipe: dict[str, Any], lengths: dict[tuple[int, int], float]) -> list[tuple[dict[str, Any], float, float]]:
     """(line, start, end) on the sequence's timeline: each stop's lines one after another from its
     start with the pause before, between and after them, cut at the stop's end."""
     placed = []
@@ -138,7 +143,7 @@ def _layout(recipe: dict, lengths: dict[tuple[int, int], float]) -> list[tuple[d
     return placed
 
 
-def recipe_cues(recipe: dict) -> list[dict]:
+def recipe_cues(recipe: dict[str, Any]) -> list[dict[str, Any]]:
     """The lines' times on the sequence from what is known now (speech already made, recordings' lengths;
     a line not spoken yet at a reading pace): the captions while the mix is being made."""
     clips = voices.clips_for(_requests(recipe))
@@ -162,14 +167,14 @@ class SequenceSound:
 
     dialogue: np.ndarray
     bed: np.ndarray
-    cues: list[dict]
+    cues: list[dict[str, Any]]
 
     @property
     def mixed(self) -> np.ndarray:
         return mixing.mix(self.dialogue, self.bed)
 
 
-def recipe_sound(recipe: dict, *, storage) -> SequenceSound:
+def recipe_sound(recipe: dict[str, Any], *, storage: Storage) -> SequenceSound:
     """The sound the recipe describes. Speech not made yet is made now: a worker's call, never a page's."""
     clips = voices.speech_clips_make(_requests(recipe))
     samples, lengths = {}, {}
@@ -210,7 +215,7 @@ def recipe_sound(recipe: dict, *, storage) -> SequenceSound:
     return SequenceSound(dialogue=dialogue, bed=bed, cues=cues)
 
 
-def play_all_mix_request(*, project: Project, entries: list[PlayEntry]) -> tuple[PlayAllMix, dict]:
+def play_all_mix_request(*, project: Project, entries: list[PlayEntry]) -> tuple[PlayAllMix, dict[str, Any]]:
     """Play all's mix for `entries` (the board as it is now): the one made already, else a row the
     worker fills (enqueued once per key, after commit). Returns it with its recipe."""
     recipe = sound_recipe(project, entries)
@@ -227,7 +232,7 @@ def play_all_mix_request(*, project: Project, entries: list[PlayEntry]) -> tuple
     return found, recipe
 
 
-def play_all_cues(mix: PlayAllMix, recipe: dict) -> list[dict]:
+def play_all_cues(mix: PlayAllMix, recipe: dict[str, Any]) -> list[dict[str, Any]]:
     """The captions: the lines as mixed once the mix is made, else where they will fall."""
     return mix.cues if mix.status == SoundStatus.READY else recipe_cues(recipe)
 
@@ -276,13 +281,13 @@ def _srt_time(seconds: float) -> str:
     return _vtt_time(seconds).replace(".", ",")
 
 
-def _caption_text(cue: dict) -> str:
+def _caption_text(cue: dict[str, Any]) -> str:
     # A line break or an arrow inside a line would end or fake a cue: captions keep one line of words.
     words = " ".join(f"{cue['speaker']}: {cue['text']}".split()).replace("-->", "→")
     return words
 
 
-def captions_vtt(cues: list[dict]) -> str:
+def captions_vtt(cues: list[dict[str, Any]]) -> str:
     """WebVTT: every line with its speaker, at its time in the mix."""
     blocks = ["WEBVTT", ""]
     for i, cue in enumerate(cues, 1):
@@ -291,7 +296,7 @@ def captions_vtt(cues: list[dict]) -> str:
     return "\n".join(blocks)
 
 
-def captions_srt(cues: list[dict]) -> str:
+def captions_srt(cues: list[dict[str, Any]]) -> str:
     """SubRip: the same cues, as editors' tools read them."""
     blocks = []
     for i, cue in enumerate(cues, 1):

@@ -191,7 +191,7 @@ def _clean_drawing(raw: str) -> list[dict]:
 
 def _publish(room: ReviewRoom, user) -> None:
     # The presenter's name rides along: the room's pages are drawn from the change alone (guests' without it).
-    name = room.presenter.get_username() if room.presenter_id else ""
+    name = room.presenter.get_username() if room.presenter is not None else ""
     live_publish(kind=ChangeKind.ROOM_CHANGED, project=room.project, take_id=room.take_id, object_id=room.pk,
                  actor=user, data={**room_state(room), "closed": not room.is_open, "presenter_name": name})
 

@@ -8,10 +8,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from generation.models import Render, Status
+from generation.models import Status
 from generation.provenance.tasks import prepare_ingredient
 from generation.renders import services as generation
 from generation.renders.checks import override_note_for
@@ -31,7 +30,6 @@ from projects.models import (
     NotificationKind,
     ReviewDecision,
     Scene,
-    SceneStatus,
 )
 from projects.review.drawing import drawing_clean
 from projects.storyboard import services as storyboard
@@ -39,63 +37,6 @@ from projects.storyboard import services as storyboard
 MAX_COMMENT = 5000
 # A username ([\w.+-], as Django allows) not ending in a dot: "thanks @rita." mentions rita.
 PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]*[\w+-])")
-
-
-# --- Status ----------------------------------------------------------------------------------
-
-
-def threads(comments, *, for_guests: bool = False):
-    """Top-level comments (a queryset) with their replies, oldest first, each with its author.
-
-    `for_guests`: only what a guest of a review link may read (Comment.objects.for_guests)."""
-    from django.db.models import Prefetch
-
-    replies = Comment.objects.select_related("author").prefetch_related("revisions").order_by("created_at")
-    if for_guests:
-        comments, replies = comments.for_guests(), replies.for_guests()
-    return comments.filter(parent__isnull=True).prefetch_related(Prefetch("replies", replies))
-
-
-def with_review_status(scenes) -> list[Scene]:
-    """Scenes (a queryset) as a list, each with `.review_status` (a SceneStatus).
-
-    no take → in review (takes exist) → changes requested (a request came after
-    the newest take) → approved (an approved take); failed when the newest take failed.
-    """
-    newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
-    scenes = scenes.annotate(
-        take_count=Count("renders", distinct=True),
-        newest_take_at=Max("renders__created_at"),
-        newest_take_status=Subquery(newest.values("status")[:1]),
-        changes_at=Max("decisions__at", filter=Q(decisions__decision=Decision.CHANGES_REQUESTED)),
-    )
-    if not scenes.query.order_by:
-        # Django drops Meta.ordering from GROUP BY queries: without this the board shows
-        # the database's order, not the storyboard's.
-        scenes = scenes.order_by(*Scene._meta.ordering)
-    result = list(scenes)
-    for scene in result:
-        scene.review_status = status_of(scene)
-    return result
-
-
-def status_of(scene) -> SceneStatus:
-    """The one rule; `scene` carries take_count, newest_take_at, newest_take_status and changes_at."""
-    if scene.approved_take_id:
-        return SceneStatus.APPROVED
-    if not scene.take_count:
-        return SceneStatus.NO_TAKE
-    if scene.newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
-        return SceneStatus.FAILED
-    if scene.changes_at and scene.changes_at >= scene.newest_take_at:
-        return SceneStatus.CHANGES_REQUESTED
-    return SceneStatus.IN_REVIEW
-
-
-def progress(scenes: list[Scene]) -> dict:
-    approved = sum(1 for s in scenes if s.review_status == SceneStatus.APPROVED)
-    total = len(scenes)
-    return {"approved": approved, "total": total, "percent": round(100 * approved / total) if total else 0}
 
 
 # --- Comments -------------------------------------------------------------------------------
@@ -177,11 +118,6 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     return comment
 
 
-def comments_for_takes(takes):
-    """The comments (and replies) on these takes, with their authors: what an export wrote as markers."""
-    return Comment.objects.filter(take__in=takes).select_related("author")
-
-
 def comment_import(*, take, body: str, at, written_by: str, imported_by) -> Comment:
     """A marker an editor left in an accepted editor's cut, as a comment at its moment of the take: its
     author as the timeline wrote it (perhaps nobody), imported by a member. Team-only, like a member's."""
@@ -228,8 +164,8 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                  object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)
-    thread = {parent.author} | {r.author for r in parent.replies.select_related("author")}
-    thread = _still_members({u for u in thread if u is not None}, scene.project.team_id)
+    writers = {parent.author} | {r.author for r in parent.replies.select_related("author")}
+    thread = _still_members({u for u in writers if u is not None}, scene.project.team_id)
     notifications.notify(
         [u for u in thread if u.pk != reply.author_id and u not in mentioned], "replies",
         kind=NotificationKind.REPLY, team_id=scene.project.team_id, actor=author,
@@ -304,7 +240,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     if shared and comment.requests_changes:
         raise ValidationError("A request for changes is an internal decision note and stays with the team; "
                               "write a separate comment to share with guests.")
-    if shared and comment.parent_id and not comment.parent.shared:
+    if shared and comment.parent is not None and not comment.parent.shared:
         raise ValidationError("This thread is team-only: share its first comment before a reply in it.")
     if comment.shared != shared:
         comment.shared = shared
@@ -430,6 +366,9 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             scene = storyboard.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
+        if take.connection is None:
+            raise ValidationError("This take's provider connection was removed: choose a model for the scene and "
+                                  "render a new take.")
         new_take, created = generation.render_create(
             scene=scene, user=user, connection=take.connection, model_id=take.model,
             idempotency_key=idempotency_key, parent=take,
@@ -456,14 +395,3 @@ def request_changes(*, take, user, note: str, at=None, until=None, retake_prompt
         new_take, _ = rerender_for(comment=comment, user=user, prompt=retake_prompt,
                                    idempotency_key=idempotency_key)
     return comment, new_take
-
-
-def approval_override(take) -> ReviewDecision | None:
-    """The owner's override that approved `take` as it stands, if its latest approval was one."""
-    latest = (ReviewDecision.objects.filter(take=take, decision__in=[Decision.APPROVED, Decision.APPROVED_OVERRIDE])
-              .select_related("by").order_by("-at", "-pk").first())
-    return latest if latest is not None and latest.decision == Decision.APPROVED_OVERRIDE else None
-
-
-def history(scene) -> list[ReviewDecision]:
-    return list(scene.decisions.select_related("by", "take", "comment"))

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
@@ -24,12 +25,14 @@ from projects.access import (
     trashed_take_for,
 )
 from projects.activity import notifications
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id, search_problem
 from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
 from projects.review import playall, rooms
 from projects.review import services as review
-from projects.review.forms import NotificationPreferenceForm
+from projects.review.forms import LanguageForm, NotificationPreferenceForm
+from projects.teams.language import preference_set_language, stored_language
 
 REVIEW = "projects/take_review.html"
 
@@ -75,8 +78,8 @@ def comment_create(request, pk):
                            shared=bool(request.POST.get("shared")), drawing=request.POST.get("drawing"))
     except ValidationError as exc:
         if wants_fragment(request):  # htmx swaps only 2xx: the error shows in the panel, the draft stays in the form
-            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
-        return render(request, REVIEW, _page_context(request, take, membership, comment_error=" ".join(exc.messages),
+            return _comments_partial(request, take, membership, comment_error=error_text(exc))
+        return render(request, REVIEW, _page_context(request, take, membership, comment_error=error_text(exc),
                                                      draft=request.POST), status=422)
     if wants_fragment(request):
         return trigger_client_event(_comments_partial(request, take, membership), "commentSaved")
@@ -102,8 +105,8 @@ def comment_update(request, pk):
             raise ValidationError("Unknown action.")
     except ValidationError as exc:
         if wants_fragment(request):
-            return _comments_partial(request, take, membership, comment_error=" ".join(exc.messages))
-        messages.error(request, " ".join(exc.messages))
+            return _comments_partial(request, take, membership, comment_error=error_text(exc))
+        messages.error(request, error_text(exc))
     if wants_fragment(request):
         return _comments_partial(request, take, membership)
     return redirect("projects:take_review", pk=take.pk)
@@ -121,7 +124,7 @@ def comment_reply(request, pk):
         review.comment_reply(parent=parent, author=request.user, body=body, shared=bool(request.POST.get("shared")))
     except ValidationError as exc:
         # The reason and the typed text go back to that comment's reply form.
-        kept = {"reply_to": parent.pk, "reply_error": " ".join(exc.messages), "reply_draft": body}
+        kept = {"reply_to": parent.pk, "reply_error": error_text(exc), "reply_draft": body}
         if wants_fragment(request):
             return _comments_partial(request, take, membership, **kept)
         return render(request, REVIEW, _page_context(request, take, membership, **kept), status=422)
@@ -140,7 +143,7 @@ def take_decide(request, pk):
     try:
         done = _decide(request, take, membership)
     except ValidationError as exc:
-        context = {"decision_error": " ".join(exc.messages), "draft": request.POST}
+        context = {"decision_error": error_text(exc), "draft": request.POST}
         if wants_fragment(request):  # htmx swaps only 2xx: the reason shows in the card, what was typed stays
             return render(request, REVIEW + "#decision-answer", _review_context(take, membership, **context))
         return render(request, REVIEW, _page_context(request, take, membership, **context), status=422)
@@ -183,7 +186,7 @@ def comment_rerender(request, pk):
             comment=comment, user=request.user, prompt=request.POST.get("prompt", ""),
             idempotency_key=request.POST.get("idempotency_key"))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect("projects:take_review", pk=comment.take_id)
     messages.success(request, _("Take %(number)s is rendering.") % {"number": new_take.number})
     return redirect("projects:take_review", pk=comment.take_id)
@@ -271,8 +274,12 @@ def project_activity(request, pk):
 def notification_settings(request):
     prefs = notifications.preferences_for(request.user)
     form = NotificationPreferenceForm(request.POST or None, instance=prefs)
-    if request.method == "POST" and form.is_valid():
+    language_form = LanguageForm(request.POST or None, initial={"language": stored_language(request.user)})
+    if request.method == "POST" and form.is_valid() and language_form.is_valid():
         form.save()
-        messages.success(request, "Notification settings saved.")
+        language = preference_set_language(request=request, language=language_form.cleaned_data["language"])
+        # The confirmation already speaks the language just chosen.
+        translation.activate(language or translation.get_language_from_request(request))
+        messages.success(request, _("Settings saved."))
         return redirect("projects:notification_settings")
-    return render(request, "projects/notification_settings.html", {"form": form})
+    return render(request, "projects/notification_settings.html", {"form": form, "language_form": language_form})

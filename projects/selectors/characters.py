@@ -24,12 +24,12 @@ def characters_with_consent(characters: QuerySet[Character]) -> QuerySet[Charact
 
 def consent_rows(characters: QuerySet[Character]) -> list[Character]:
     """The characters, each with `state_key`, `state` (words) and `active` (its standing grant)."""
-    characters = list(characters_with_consent(characters))
+    rows = list(characters_with_consent(characters))
     now = timezone.now()
-    for character in characters:
+    for character in rows:
         state = consent_state(character, now=now)
         character.state_key, character.state, character.active = state.key, state.label, state.grant
-    return characters
+    return rows
 
 
 def likenesses_for(*, user) -> list[Character]:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from generation.renders.continuity import Source, end_source, start_source
+from projects.form_errors import error_text
 from projects.models import EndOn, Scene, StartFrom
 
 
@@ -48,7 +49,7 @@ def continuity_panel_for(*, scene: Scene, frame, takes: list, neighbours: tuple[
         try:
             setattr(panel, role, resolve(scene))
         except ValidationError as exc:
-            setattr(panel, f"{role}_problem", " ".join(exc.messages))
+            setattr(panel, f"{role}_problem", error_text(exc))
     newest = next((t for t in takes if t.status not in ("failed", "canceled")), None)
     if newest is not None:
         panel.start_was = _words((newest.recipe or {}).get("start_frame"), newest) if panel.start_changed else ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 
-from projects.models import Activity, Project, Scene
+from projects.models import Activity, Project, Scene, Team
 from projects.selectors.storyboard import picture_urls
 
 STRIP = 4  # a project's first frames, in board order, on its card
@@ -25,7 +25,7 @@ class ProjectCard:
     last_change: Activity | None = None  # the newest entry of its activity feed, with who made it
 
 
-def projects_home_for(*, team) -> list[ProjectCard]:
+def projects_home_for(*, team: Team) -> list[ProjectCard]:
     """The team's projects, the most recently changed first."""
     newest = Activity.objects.filter(project=OuterRef("pk")).order_by("-at", "-pk")
     on_board = Q(scenes__trashed_at__isnull=True)

@@ -1,5 +1,5 @@
-"""Read models of review: a take with its comments and decisions, the takes one may compare,
-the approved cut and the activity feed."""
+"""Read models of review: a scene's review status, a take with its comments and decisions, the takes one
+may compare, the approved cut and the activity feed."""
 
 from __future__ import annotations
 
@@ -7,13 +7,22 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
-from generation.models import Render
+from generation.models import Render, Status
 from projects.inputs import parse_id
-from projects.models import ACTIVITY_FILTERS, Activity, Project, ReviewRoom, Scene
+from projects.models import (
+    ACTIVITY_FILTERS,
+    Activity,
+    Comment,
+    Decision,
+    Project,
+    ReviewDecision,
+    ReviewRoom,
+    Scene,
+    SceneStatus,
+)
 from projects.review import playall
-from projects.review import services as review
 from projects.selectors.teams import mention_members_for
 
 
@@ -47,11 +56,11 @@ def take_review_for(*, take: Render) -> TakeReview:
     scene = take.scene
     return TakeReview(
         take=take, scene=scene,
-        scene_status=review.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status,
-        comments=review.threads(take.comments.select_related("author", "resolved_by", "retake")
+        scene_status=with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status,
+        comments=threads(take.comments.select_related("author", "resolved_by", "retake")
                                 .prefetch_related("revisions")),
         comment_count=take.comments.count(),
-        decisions=review.history(scene),
+        decisions=history(scene),
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
         next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
                     .order_by("position", "pk").first()),
@@ -146,8 +155,8 @@ class ActivityCursor:
     @classmethod
     def parse(cls, token) -> ActivityCursor | None:
         """The cursor a token names, or None when it names none (a mistyped or doctored link)."""
-        micros, _, pk = str(token).partition(".")
-        micros, pk = parse_id(micros), parse_id(pk)
+        micros_text, _, pk_text = str(token).partition(".")
+        micros, pk = parse_id(micros_text), parse_id(pk_text)
         if micros is None or pk is None:
             return None
         try:
@@ -186,3 +195,76 @@ def scenes_matching(*, project: Project, search: str) -> QuerySet[Scene]:
     if (number := parse_id(search)) is not None:
         found |= Q(position=number - 1)
     return project.scenes.filter(found)
+
+
+# --- Review status, threads and decisions ------------------------------------------------------
+
+
+def threads(comments, *, for_guests: bool = False):
+    """Top-level comments (a queryset) with their replies, oldest first, each with its author.
+
+    `for_guests`: only what a guest of a review link may read (Comment.objects.for_guests)."""
+    from django.db.models import Prefetch
+
+    replies = Comment.objects.select_related("author").prefetch_related("revisions").order_by("created_at")
+    if for_guests:
+        comments, replies = comments.for_guests(), replies.for_guests()
+    return comments.filter(parent__isnull=True).prefetch_related(Prefetch("replies", replies))
+
+
+def with_review_status(scenes) -> list[Scene]:
+    """Scenes (a queryset) as a list, each with `.review_status` (a SceneStatus).
+
+    no take → in review (takes exist) → changes requested (a request came after
+    the newest take) → approved (an approved take); failed when the newest take failed.
+    """
+    newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
+    scenes = scenes.annotate(
+        take_count=Count("renders", distinct=True),
+        newest_take_at=Max("renders__created_at"),
+        newest_take_status=Subquery(newest.values("status")[:1]),
+        changes_at=Max("decisions__at", filter=Q(decisions__decision=Decision.CHANGES_REQUESTED)),
+    )
+    if not scenes.query.order_by:
+        # Django drops Meta.ordering from GROUP BY queries: without this the board shows
+        # the database's order, not the storyboard's.
+        scenes = scenes.order_by(*(Scene._meta.ordering or ()))
+    result = list(scenes)
+    for scene in result:
+        scene.review_status = status_of(scene)
+    return result
+
+
+def status_of(scene) -> SceneStatus:
+    """The one rule; `scene` carries take_count, newest_take_at, newest_take_status and changes_at."""
+    if scene.approved_take_id:
+        return SceneStatus.APPROVED
+    if not scene.take_count:
+        return SceneStatus.NO_TAKE
+    if scene.newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
+        return SceneStatus.FAILED
+    if scene.changes_at and scene.changes_at >= scene.newest_take_at:
+        return SceneStatus.CHANGES_REQUESTED
+    return SceneStatus.IN_REVIEW
+
+
+def progress(scenes: list[Scene]) -> dict:
+    approved = sum(1 for s in scenes if s.review_status == SceneStatus.APPROVED)
+    total = len(scenes)
+    return {"approved": approved, "total": total, "percent": round(100 * approved / total) if total else 0}
+
+
+def comments_for_takes(takes):
+    """The comments (and replies) on these takes, with their authors: what an export wrote as markers."""
+    return Comment.objects.filter(take__in=takes).select_related("author")
+
+
+def approval_override(take) -> ReviewDecision | None:
+    """The owner's override that approved `take` as it stands, if its latest approval was one."""
+    latest = (ReviewDecision.objects.filter(take=take, decision__in=[Decision.APPROVED, Decision.APPROVED_OVERRIDE])
+              .select_related("by").order_by("-at", "-pk").first())
+    return latest if latest is not None and latest.decision == Decision.APPROVED_OVERRIDE else None
+
+
+def history(scene) -> list[ReviewDecision]:
+    return list(scene.decisions.select_related("by", "take", "comment"))

@@ -41,23 +41,23 @@ def line_sounds_for(*, scene: Scene, lines: list[DialogueLine]) -> dict[int, Lin
         voice = speech.voice_label(request.voice)
         clip = clips.get(request.key)
         # What the mix plays for a line without a usable recording: the engine's speech, or an estimate.
-        spoken = {"length": clip.seconds, "measured": True} if clip else {
-            "length": timing.estimate(line.text), "measured": False}
+        length, measured = (clip.seconds, True) if clip else (timing.estimate(line.text), False)
         if recording is not None:
             if recording.character_id and recording.character_id not in problems:
                 problems[recording.character_id] = voice_problem(recording.character, project=project)
             withheld = problems.get(recording.character_id) if recording.character_id else None
             if withheld:
-                sounds[line.pk] = LineSound("withheld", voice, detail=withheld, **spoken)
+                sounds[line.pk] = LineSound("withheld", voice, detail=withheld, length=length, measured=measured)
             elif recording.status == SoundStatus.READY:
                 sounds[line.pk] = LineSound("recorded", voice, recording.seconds, length=recording.seconds or 0,
                                             measured=True)
             elif recording.status == SoundStatus.FAILED:
-                sounds[line.pk] = LineSound("failed", voice, detail=recording.error, **spoken)
+                sounds[line.pk] = LineSound("failed", voice, detail=recording.error, length=length, measured=measured)
             else:
-                sounds[line.pk] = LineSound("recording", voice, **spoken)
+                sounds[line.pk] = LineSound("recording", voice, length=length, measured=measured)
             continue
-        sounds[line.pk] = LineSound("spoken" if clip else "speaking", voice, clip.seconds if clip else None, **spoken)
+        sounds[line.pk] = LineSound("spoken" if clip else "speaking", voice, clip.seconds if clip else None,
+                                    length=length, measured=measured)
     return sounds
 
 

@@ -7,6 +7,7 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Q,
+    QuerySet,
     Subquery,
     Sum,
 )
@@ -48,9 +50,9 @@ from projects.models import (
     StartFrom,
     UserPreference,
 )
-from projects.review import services as review
 from projects.selectors.continuity import continuity_panel_for
 from projects.selectors.fields import FRAME_FIELDS, FieldShown, project_fields, shown_values
+from projects.selectors.review import status_of
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
 # labels these are), a take on its way, or an approved take whose scene was edited since.
@@ -153,7 +155,7 @@ class Frame(_Drawn):
 
     @property
     def provenance_label(self) -> str:
-        return ProvenanceState(self.provenance_state).label if self.provenance_state else ""
+        return str(ProvenanceState(self.provenance_state).label) if self.provenance_state else ""
 
     @property
     def scene_id(self) -> int:
@@ -221,8 +223,11 @@ def board_for(*, project: Project, user=None) -> Board:
     own_fields = project_fields(project=project)
     frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)),
                      own_fields=own_fields)
-    trash_count = frames[0].scene.trash_count if frames else \
-        Scene.all_objects.in_trash().filter(project=project).count()
+    if frames:
+        # Each frame's scene carries the annotation, which a Frame's plain `Scene` type does not say.
+        trash_count = frames[0].scene.trash_count  # type: ignore[attr-defined]
+    else:
+        trash_count = Scene.all_objects.in_trash().filter(project=project).count()
     return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
                  trash_count=trash_count, fields=own_fields)
 
@@ -240,7 +245,7 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
 def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
     """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
     if frames is None:
-        rows = list(project.scenes.values_list("duration", "approved_take_id"))
+        rows: list[tuple[int, int | None]] = list(project.scenes.values_list("duration", "approved_take_id"))
         project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
         # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
         unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
@@ -262,6 +267,8 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
         or board_frame(project=project, scene_id=scene.pk)
+    if frame is None:  # not on the board (in the trash): no panel
+        raise Scene.DoesNotExist(f"Scene {scene.pk} is not on its project's board.")
     # The frame's scene, with the people and the approved take the panel names.
     scene = (Scene.objects.select_related("updated_by", "approved_take", "approved_by")
              .prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related(
@@ -321,7 +328,7 @@ def _changes_on(take):
     return ReviewDecision.objects.filter(take=take, decision=Decision.CHANGES_REQUESTED)
 
 
-def with_changes_requested(takes):
+def with_changes_requested(takes: QuerySet[Render]) -> QuerySet[Render]:
     """Takes (a queryset) each annotated `changes_requested`, for take_state without a query per take."""
     return takes.annotate(changes_requested=Exists(_changes_on(OuterRef("pk"))))
 
@@ -331,7 +338,8 @@ def mark_changes_requested(takes: list[Render]) -> list[Render]:
     asked = set(ReviewDecision.objects.filter(take__in=[t.pk for t in takes], decision=Decision.CHANGES_REQUESTED)
                 .values_list("take_id", flat=True))
     for take in takes:
-        take.changes_requested = take.pk in asked
+        # An attribute set on the fetched rows for take_state, which the model's type does not declare.
+        take.changes_requested = take.pk in asked  # type: ignore[attr-defined]
     return takes
 
 
@@ -387,7 +395,7 @@ def _frames(project: Project, scenes, *, whole: bool = True, own_fields: list | 
         scene.newest_take_at = scene_takes[0][6] if scene_takes else None
         scene.newest_take_status = scene_takes[0][2] if scene_takes else None
         scene.changes_at = changes.get(scene.pk)
-        scene.review_status = review.status_of(scene)
+        scene.review_status = status_of(scene)
         status, progress = _live_status(scene, scene_takes)
         label = str(STATUS_LABELS[status]) + (f" {progress}%" if progress else "")
         shown = _shown_take(scene, scene_takes)
@@ -446,8 +454,9 @@ def _continuity_changed(scene: Scene, takes: list[tuple], followed: dict) -> dic
     newest = next((t for t in takes if t[2] not in ENDED), None)
     if newest is None:
         return {}
-    changed = {}
+    changed: dict[str, bool] = {}
     if scene.start_from == StartFrom.PREVIOUS and newest[17] is not None:
+        now: str | None
         if scene.start_take_id:
             now = source_key(scene.start_take_id, scene.start_frame)
         else:
@@ -525,7 +534,7 @@ def shown_take_id(approved_take_id: int | None, playable: list[int]) -> int | No
     return approved_take_id if approved_take_id in playable else next(iter(playable), None)
 
 
-def picture_urls(scenes: list[Scene]) -> dict[int, str]:
+def picture_urls(scenes: Sequence[Scene]) -> dict[int, str]:
     """scene id → the picture its frame shows (a take's poster, else its reference image), for scenes
     without their takes at hand (a project's card): one query, however many scenes."""
     playable: dict[int, list[int]] = {}

@@ -25,9 +25,9 @@ def team_members_for(*, team: Team) -> TeamMembers:
     members = list(team.memberships.select_related("user").order_by("user__username"))
     spends = member_month_spends(team.pk)
     for member in members:
-        member.month_spend = spends.get(member.user_id, 0)
+        member.month_spend = spends.get(member.user_id, Decimal(0))
     return TeamMembers(members=members, invitations=team.invitations.filter(accepted_at__isnull=True),
-                       month=month_start(), team_spend=sum(spends.values(), 0))
+                       month=month_start(), team_spend=sum(spends.values(), Decimal(0)))
 
 
 def mention_members_for(*, team: Team, user) -> list[dict]:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from projects.access import get_scene_for, get_take_for, require
+from projects.form_errors import error_text
 from projects.storyboard import continuity as services
 from projects.storyboard.views import _panel, _panel_url
 
@@ -27,7 +28,7 @@ def scene_continuity(request, pk):
             end_on=request.POST.get("end_on", ""), end_image=request.FILES.get("end_image"),
             follow=request.POST.get("follow") == "1")
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
     if request.htmx:
         return _panel(request, scene, membership, continuity_error=error)
     if error:
@@ -46,7 +47,7 @@ def take_start_next(request, pk):
         number = _frame_number(frame)
         following = services.scene_start_from_frame(take=take, frame=number, user=request.user)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
         return redirect(reverse("projects:take_review", args=[take.pk]))
     messages.success(request, gettext("Scene %(scene)d now starts from %(frame)s of scene %(from)d, take %(take)d.")
                      % {"scene": following.number, "from": take.scene.number, "take": take.number,

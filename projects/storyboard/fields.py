@@ -145,7 +145,7 @@ def _clean_name(project: Project, name, *, field: ProjectField | None = None) ->
     if not key or key in RESERVED_KEYS:
         raise ValidationError(gettext("Name the field with letters or digits, and not “%(name)s”: the board's "
                                       "filter needs the name.") % {"name": name})
-    others = project.fields.exclude(pk=field.pk if field else None)
+    others = project.fields.exclude(pk=field.pk) if field is not None else project.fields.all()
     if any(field_filter_key(other) == key for other in others.values_list("name", flat=True)):
         raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
     return name

@@ -2,6 +2,7 @@
 a line of dialogue."""
 
 import re
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
@@ -26,7 +27,9 @@ class ProjectForm(RefuseControlCharacters, forms.ModelForm):
         model = Project
         fields = ["name", "description", "default_size", "default_duration"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
-        labels = {"default_duration": "Default duration (seconds)"}
+        labels = {"name": gettext_lazy("Name"), "description": gettext_lazy("Description"),
+                  "default_size": gettext_lazy("Default size"),
+                  "default_duration": gettext_lazy("Default duration (seconds)")}
 
 
 class ProjectBudgetForm(RefuseControlCharacters, forms.ModelForm):
@@ -54,7 +57,7 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
         super().__init__(*args, **kwargs)
         self.project = project
         # Evaluated when the field is rendered or validated: the board only shows it to owners.
-        self.fields["allowed_models"].choices = self._choices
+        cast(forms.MultipleChoiceField, self.fields["allowed_models"]).choices = self._choices
 
     def _choices(self):
         choices = {t.model.model_id: f"{t.model.display_name} ({t.model.model_id})"
@@ -63,20 +66,17 @@ class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
         choices.update({m: m for m in self.project.allowed_models or [] if m not in choices})
         return list(choices.items())
 
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
-
 
 class SceneForm(RefuseControlCharacters, forms.ModelForm):
     duration = forms.IntegerField(
-        min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label="Duration (seconds)",
+        min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label=gettext_lazy("Duration (seconds)"),
         error_messages={
             "min_value": f"A scene lasts at least {MIN_SCENE_SECONDS} second.",
             "max_value": f"A scene lasts at most {MAX_SCENE_SECONDS} seconds; split longer action into more scenes.",
         },
     )
     size = forms.ChoiceField(
-        choices=SIZE_CHOICES,
+        choices=SIZE_CHOICES, label=gettext_lazy("Size"),
         error_messages={"invalid_choice": "Unknown frame size “%(value)s”: pick one from the list."},
     )
 
@@ -85,9 +85,10 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
         fields = ["title", "prompt", "duration", "size", "camera_notes"]
         widgets = {
             "prompt": forms.Textarea(attrs={"rows": 4}),
-            "camera_notes": forms.TextInput(attrs={"placeholder": "e.g. slow push-in, low angle"}),
+            "camera_notes": forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. slow push-in, low angle")}),
         }
-        labels = {"camera_notes": "Camera / shot notes"}
+        labels = {"title": gettext_lazy("Title"), "prompt": gettext_lazy("Prompt"),
+                  "camera_notes": gettext_lazy("Camera / shot notes")}
         error_messages = {"prompt": {"required": "Describe what happens in the scene."},
                           "title": {"required": "Give the scene a title."}}
 
@@ -240,9 +241,6 @@ class DialogueLineForm(RefuseControlCharacters, forms.Form):
             return None
         return {"speaker": (data["base_character"], data["base_speaker"]),
                 "parenthetical": data["base_parenthetical"], "text": data["base_text"]}
-
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
 
 
 def dialogue_context(*, lines, library, team, edited=None, add_form=None, scene=None, **extra) -> dict:

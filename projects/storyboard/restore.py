@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from projects.activity.feed import record
+from projects.form_errors import error_text
 from projects.models import (
     ActivityKind,
     BoardRevision,
@@ -104,7 +105,7 @@ def _apply(scene: Scene, now: dict, content: dict, user, number: int, result: Re
         except ValidationError as refused:  # a person in the prompt whose consent no longer allows it
             fields.pop("prompt", None)
             result.notes.append(gettext("Scene %(number)s (%(title)s): its prompt was not restored. %(why)s")
-                                % {"number": number, "title": content["title"], "why": " ".join(refused.messages)})
+                                % {"number": number, "title": content["title"], "why": error_text(refused)})
             if fields:
                 scene.refresh_from_db()
                 services.scene_update(scene=scene, expected_version=scene.version, user=user, **fields)
@@ -139,7 +140,7 @@ def _recreate(project, user, content: dict, number: int, result: Restored) -> Sc
         prompt_cast_check(compose(prompt, lines), project=project)
     except ValidationError as refused:
         result.notes.append(gettext("Scene %(number)s (%(title)s) came back without its cast. %(why)s")
-                            % {"number": number, "title": content["title"], "why": " ".join(refused.messages)})
+                            % {"number": number, "title": content["title"], "why": error_text(refused)})
         prompt = re.sub(r"@(?=\w)", "", prompt)
         lines = _uncast(lines)
     scene = services.scene_create(project=project, user=user, title=content["title"], prompt=prompt,
@@ -168,7 +169,7 @@ def _lines(project, wanted: list[dict]) -> list[DialogueLine]:
 
 def _uncast(lines: list[DialogueLine]) -> list[DialogueLine]:
     for line in lines:
-        if line.character_id:
+        if line.character is not None:
             line.speaker, line.character = line.character.name, None
     return lines
 
@@ -207,7 +208,7 @@ def _restore_lines(scene: Scene, wanted: list[dict], user, number: int, result: 
     except ValidationError as refused:  # someone the lines cast whose consent no longer allows it
         result.notes.append(gettext("Scene %(number)s (%(title)s): its lines came back spoken by plain names. "
                                     "%(why)s") % {"number": number, "title": scene.title,
-                                                  "why": " ".join(refused.messages)})
+                                                  "why": error_text(refused)})
         _uncast(fresh)
     _write_lines(scene, kept + stays, gone, user)
     services.scene_dialogue_changed(scene=scene, user=user)

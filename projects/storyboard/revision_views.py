@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from projects.access import get_project_for, require
+from projects.form_errors import error_text
 from projects.inputs import parse_id
 from projects.models import BoardRevision
 from projects.storyboard import restore
@@ -29,7 +30,7 @@ def revision_list(request, pk):
             history.revision_name_board(project=project, user=request.user, name=request.POST.get("name", ""))
             return redirect("projects:revision_list", pk=project.pk)
         except ValidationError as exc:
-            return render(request, LIST, {**context, "error": " ".join(exc.messages)}, status=400)
+            return render(request, LIST, {**context, "error": error_text(exc)}, status=400)
     return render(request, LIST, context)
 
 
@@ -42,7 +43,7 @@ def revision_rename(request, pk, number):
     try:
         history.revision_name(revision=revision, user=request.user, name=request.POST.get("name", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     return redirect("projects:revision_list", pk=project.pk)
 
 

@@ -88,7 +88,8 @@ def board_snapshot(project: Project) -> list[tuple[int, dict]]:
 
 
 def _field_content(values: dict | None, own_fields: list[ProjectField]) -> dict:
-    kept = {f.key: {"name": f.name, "value": values[f.key]} for f in own_fields if (values or {}).get(f.key)
+    given = values or {}
+    kept = {f.key: {"name": f.name, "value": given[f.key]} for f in own_fields if given.get(f.key)
             not in (None, "", [])}
     return {"fields": kept} if kept else {}
 
@@ -100,11 +101,11 @@ def content_digest(content: dict) -> str:
 
 def _store(project: Project, snapshot: list[tuple[int, dict]]) -> list[list]:
     """Keep each scene's content once per project; the revision's list of [scene id, digest]."""
-    entries = [[pk, content_digest(content)] for pk, content in snapshot]
+    digests = [content_digest(content) for _pk, content in snapshot]
     SceneVersion.objects.bulk_create(
         [SceneVersion(project=project, digest=digest, content=content)
-         for (_pk, content), (_same, digest) in zip(snapshot, entries)], ignore_conflicts=True)
-    return entries
+         for (_pk, content), digest in zip(snapshot, digests)], ignore_conflicts=True)
+    return [[pk, digest] for (pk, _content), digest in zip(snapshot, digests)]
 
 
 # --- Recording revisions --------------------------------------------------------------------------
@@ -239,7 +240,7 @@ class SceneDiff:
 
     @property
     def title(self) -> str:
-        return (self.after or self.before)["title"]
+        return (self.after or self.before or {})["title"]
 
     @property
     def status(self) -> str:

@@ -126,7 +126,9 @@ class _Builder:
     """Collects paragraphs into scenes as either parser reads them."""
 
     def __init__(self, split: str):
-        self.split, self.scenes, self.heading, self.shots, self.pending = split, [], "", 0, None
+        self.split, self.heading, self.shots = split, "", 0
+        self.scenes: list[ScriptScene] = []
+        self.pending: str | None = None  # the title of a scene a shot or transition opened
 
     @property
     def current(self) -> ScriptScene:
@@ -257,8 +259,8 @@ def parse_fdx(text: str, *, split: str = "heading") -> list[ScriptScene]:
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
 
-    if re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
-        line = text[:re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE).start()].count("\n") + 1
+    if declaration := re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
+        line = text[:declaration.start()].count("\n") + 1
         raise ScriptError(f"Line {line}: DOCTYPE and ENTITY declarations are not allowed in a script.")
     try:
         root = fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)

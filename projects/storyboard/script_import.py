@@ -171,15 +171,15 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
         raise ValidationError("This preview is out of date; upload the script again.")
     preview = script_preview_for(script_import=script_import)
     seconds = _durations(durations, len(preview.scenes))
-    offered = {c.character.pk: c for c in preview.castable}
+    offered = {c.character.pk: (c, c.character) for c in preview.castable if c.character is not None}
     cast: dict[str, Character] = {}
     for pk in cast_ids:
-        chosen = offered.get(pk)
-        if chosen is None:
+        if pk not in offered:
             raise ValidationError("Cast only characters who speak in this script.")
+        chosen, character = offered[pk]
         if chosen.problem:
-            raise ValidationError(f"{chosen.problem} {chosen.character.name} cannot be cast.")
-        cast[chosen.speaker.casefold()] = chosen.character
+            raise ValidationError(f"{chosen.problem} {character.name} cannot be cast.")
+        cast[chosen.speaker.casefold()] = character
     project = script_import.project
     with transaction.atomic():
         # The row is the single-use ticket: a second click (or tab) finds it gone.

@@ -11,6 +11,7 @@ from django.template.defaultfilters import pluralize, slugify
 from django.views.decorators.http import require_http_methods
 
 from projects.access import get_project_for, require
+from projects.form_errors import error_text
 from projects.inputs import parse_id
 from projects.models import DialogueLine, ScriptImport
 from projects.storyboard import script_import as scripts
@@ -34,7 +35,7 @@ def script_upload(request, pk):
         pending = scripts.script_import_create(project=project, user=request.user, upload=request.FILES.get("script"),
                                                split=context["split"])
     except ValidationError as exc:
-        return render(request, PAGE, {**context, "error": " ".join(exc.messages)}, status=400)
+        return render(request, PAGE, {**context, "error": error_text(exc)}, status=400)
     return redirect("projects:script_preview", pk=project.pk, token=pending.token)
 
 
@@ -52,7 +53,7 @@ def script_preview(request, pk, token):
                 cast_ids=[parse_id(v) for v in request.POST.getlist("cast")],
                 takes_to_delete=parse_id(request.POST.get("takes_to_delete")) or 0)
         except ValidationError as exc:
-            context = {"project": project, "membership": membership, "error": " ".join(exc.messages),
+            context = {"project": project, "membership": membership, "error": error_text(exc),
                        "days": settings.TRASH_DAYS,
                        "preview": scripts.script_preview_for(script_import=pending).as_posted(request.POST)}
             return render(request, PAGE, context, status=400)

@@ -1,6 +1,7 @@
 """The storyboard's Celery tasks (gathered by projects/tasks.py; names stay `projects.tasks.*`)."""
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 
 from projects.storyboard import trash
 
@@ -13,7 +14,7 @@ def purge_trash() -> None:
     trash.trash_purge_expired()
 
 
-@shared_task(bind=True, name="projects.tasks.delete_stored_files", ignore_result=True, acks_late=True)
+@shared_task(bind=True, name="projects.tasks.delete_stored_files", base=DjangoTask, ignore_result=True, acks_late=True)
 def delete_stored_files(self, names: list[str]) -> None:
     """The files of scenes deleted forever, once that deletion has committed (a file already gone is fine).
     Files the storage refused are tried again later, a few times."""

@@ -221,7 +221,8 @@ def _on_board(pk, side: int, board: list[Scene], trash: dict, forever: dict):
     the scenes deleted forever, to the board. Returns the board scene's id, None (the board's edge) or
     LOST, and the scenes still in the trash passed on the way."""
     on_board = {s.pk for s in board}
-    passed, seen = [], set()
+    passed: list[Scene] = []
+    seen: set[int] = set()
     while pk is not None and pk not in on_board:
         if pk in seen:
             return LOST, passed
@@ -336,7 +337,7 @@ def _stored_files(project: Project, scenes: list[Scene], takes) -> set[str]:
         if original:
             names.add(original)
     for scene in scenes:
-        if scene.reference_image:
+        if scene.reference_image.name:
             names.add(scene.reference_image.name)
         # Earlier uploads no take used are kept beside the current one (their folder is the scene's own).
         folder = f"references/{project.team_id}/{project.pk}/{scene.pk}"

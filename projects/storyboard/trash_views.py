@@ -10,6 +10,7 @@ from django_htmx.http import push_url
 
 from projects import selectors
 from projects.access import get_project_for, require
+from projects.form_errors import error_messages, error_text
 from projects.htmx import wants_fragment
 from projects.storyboard import trash
 from projects.storyboard.views import STORYBOARD, board_context, board_url
@@ -51,7 +52,7 @@ def trash_restore(request, pk):
     try:
         result = trash.scene_restore(project=project, scene_ids=chosen, user=request.user)
     except ValidationError as exc:
-        return _done(request, project, membership, error=" ".join(exc.messages))
+        return _done(request, project, membership, error=error_text(exc))
     return _done(request, project, membership, words=trash.restored_words(result))
 
 
@@ -65,7 +66,7 @@ def trash_undo(request, pk):
         words = trash.restored_words(trash.trash_undo(project=project, batch=request.POST.get("batch", ""),
                                                       user=request.user))
     except ValidationError as exc:
-        words = exc.messages
+        words = error_messages(exc)
     if not wants_fragment(request):
         for sentence in words:
             messages.info(request, sentence)
@@ -84,7 +85,7 @@ def trash_delete(request, pk):
         result = trash.scene_delete_forever(project=project, scene_ids=request.POST.getlist("scene"),
                                             user=request.user)
     except ValidationError as exc:
-        return _done(request, project, membership, error=" ".join(exc.messages))
+        return _done(request, project, membership, error=error_text(exc))
     return _done(request, project, membership, words=trash.purged_words(result))
 
 

@@ -21,6 +21,7 @@ from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
 from projects.access import get_project_for, get_scene_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
@@ -36,6 +37,7 @@ from projects.storyboard.forms import (
     SceneForm,
     dialogue_context,
 )
+from projects.teams import services as team_services
 
 STORYBOARD = "projects/project_detail.html"
 
@@ -138,7 +140,7 @@ def board_view(request, pk):
     try:
         services.preference_set_board_view(user=request.user, view=request.POST.get("view", ""))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     return redirect("projects:project_detail", pk=project.pk)
 
 
@@ -163,9 +165,9 @@ def scene_order(request, pk):
     try:
         services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
     except services.StaleOrder as exc:
-        status, message = 409, " ".join(exc.messages)
+        status, message = 409, error_text(exc)
     except ValidationError as exc:
-        status, message = 400, " ".join(exc.messages)
+        status, message = 400, error_text(exc)
     if not wants_fragment(request):
         if message:
             messages.error(request, message)
@@ -196,7 +198,7 @@ def scene_bulk(request, pk):
         messages.success(request, _bulk_apply(project, request.user, action, ids,
                                               request.POST.get("position") or request.POST.get("to"), request.POST))
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     return redirect("projects:project_detail", pk=project.pk)
 
 
@@ -225,11 +227,11 @@ def project_budget(request, pk):
     require(membership, "manage")
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
-        services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
+        team_services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
         messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
                          else "Render budget removed: no limit.")
     else:
-        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)
 
 
@@ -246,7 +248,7 @@ def project_policy(request, pk):
                          if project.allowed_models or project.max_price_per_second is not None
                          else "Model policy removed: any model the team has may be booked.")
     else:
-        messages.error(request, form.error_text())
+        messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)
 
 
@@ -313,10 +315,12 @@ def scene_edit(request, pk):
         form.is_valid()
         clashes = [(form[name].label,
                     getattr(theirs, name), form.data.get(name, "")) for name in conflict.fields]
-        return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes, status=409)
+        clash_labels = ", ".join(str(label).lower() for label, _theirs, _yours in clashes)
+        return _edited(request, theirs, membership, form=form, conflict=theirs, clashes=clashes,
+                       clash_labels=clash_labels, status=409)
     if wants_fragment(request):
         return _panel(request, scene, membership, saved=True)
-    messages.success(request, f"Saved scene {scene.number}.")
+    messages.success(request, gettext("Saved scene %(number)s.") % {"number": scene.number})
     return redirect(_panel_url(scene))
 
 
@@ -340,8 +344,8 @@ def scene_delete(request, pk):
         trashed = trash.scene_trash(scene=scene, user=request.user)
     except ValidationError as exc:  # a teammate deleted it a moment before
         if wants_fragment(request):
-            return _board(request, project, membership, board_message=" ".join(exc.messages))
-        messages.error(request, " ".join(exc.messages))
+            return _board(request, project, membership, board_message=error_text(exc))
+        messages.error(request, error_text(exc))
         return redirect("projects:project_detail", pk=project.pk)
     if wants_fragment(request):  # the panel closes: back to the board's own address, with the Undo
         return trashed_response(request, project, membership, trashed)
@@ -371,8 +375,8 @@ def scene_approve(request, pk, take_pk):
         review.take_approve(take=take, user=request.user)
     except ValidationError as exc:
         if wants_fragment(request):
-            return _panel(request, scene, membership, error=" ".join(exc.messages))
-        messages.error(request, " ".join(exc.messages))
+            return _panel(request, scene, membership, error=error_text(exc))
+        messages.error(request, error_text(exc))
     if wants_fragment(request):
         return _panel(request, scene, membership)
     return redirect(_panel_url(scene))
@@ -390,7 +394,7 @@ def scene_reference(request, pk):
             fit=request.POST.get("fit") or None, remove=request.POST.get("action") == "remove",
         )
     except ValidationError as exc:
-        error = " ".join(exc.messages)
+        error = error_text(exc)
     if wants_fragment(request):
         return _panel(request, scene, membership, reference_error=error)
     if error:
@@ -426,7 +430,7 @@ def scene_cast(request, pk):
         scene = change(scene=scene, character=character, user=request.user)
     except (ValidationError, services.SceneConflict) as exc:
         error = "The scene changed meanwhile; reload and try again." if isinstance(
-            exc, services.SceneConflict) else " ".join(exc.messages)
+            exc, services.SceneConflict) else error_text(exc)
     if wants_fragment(request):
         return _panel(request, scene, membership, error=error)
     if error:

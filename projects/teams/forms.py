@@ -39,9 +39,6 @@ class MonthlyBudgetForm(RefuseControlCharacters, forms.Form):
                         "max_whole_digits": "That budget is too large: at most $99,999,999.99.",
                         "max_decimal_places": "Enter the budget in dollars and cents (at most 2 decimals)."})
 
-    def error_text(self) -> str:
-        return " ".join(m for errors in self.errors.values() for m in errors)
-
 
 class TeamForm(RefuseControlCharacters, forms.Form):
     name = forms.CharField(max_length=120)

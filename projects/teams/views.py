@@ -17,9 +17,10 @@ from projects.access import (
     require_team_creation,
 )
 from projects.activity import notifications
+from projects.form_errors import error_text
 from projects.middleware import SESSION_KEY
 from projects.models import Membership
-from projects.storyboard import services
+from projects.teams import services
 from projects.teams.forms import (
     InvitationForm,
     JoinForm,
@@ -104,7 +105,7 @@ def member_update(request, team_pk, member_pk):
             services.membership_set_role(membership=member, user=request.user, role=form.cleaned_data["role"])
             messages.success(request, f"{member.user.get_username()} is now {member.get_role_display().lower()}.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     return redirect("projects:team_members", team_pk=team_pk)
 
 
@@ -136,7 +137,7 @@ def team_budget(request, team_pk):
         messages.success(request, f"Team monthly budget set to ${amount:.2f}." if amount is not None
                          else "Team monthly budget removed: no monthly limit.")
     else:
-        messages.error(request, form.error_text())
+        messages.error(request, error_text(form))
     return redirect("projects:team_members", team_pk=team_pk)
 
 
@@ -155,7 +156,7 @@ def member_budget(request, team_pk, member_pk):
         messages.success(request, f"{name}'s monthly cap set to ${amount:.2f}." if amount is not None
                          else f"{name}'s monthly cap removed: only the team's budget applies.")
     else:
-        messages.error(request, form.error_text())
+        messages.error(request, error_text(form))
     return redirect("projects:team_members", team_pk=team_pk)
 
 
@@ -183,7 +184,7 @@ def invitation_accept(request, token):
                 membership = None
         except ValidationError as exc:
             return render(request, "projects/invitation_invalid.html",
-                          {"invitation": invitation, "reason": " ".join(exc.messages)}, status=410)
+                          {"invitation": invitation, "reason": error_text(exc)}, status=410)
         if membership is not None:
             request.session[SESSION_KEY] = membership.team_id
             messages.success(request, f"Welcome to {membership.team.name}.")

@@ -5,11 +5,12 @@ Decorative: the words beside it say what it means, so it is hidden from screen r
 from django import template
 from django.templatetags.static import static
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
 
 @register.simple_tag
-def icon(name: str, extra: str = ""):
+def icon(name: str, extra: str = "") -> SafeString:
     return format_html('<svg class="icon{}" aria-hidden="true"><use href="{}#{}"></use></svg>',
                        f" {extra}" if extra else "", static("studio/icons.svg"), name)

@@ -73,7 +73,8 @@
       const names = (editing[frame.id.slice("frame-".length)] || [])
         .filter(function (person) { return String(person.id) !== me; })
         .map(function (person) { return person.name; });
-      slot.textContent = names.length ? names.join(", ") + (names.length > 1 ? " are" : " is") + " editing" : "";
+      slot.textContent = names.length
+        ? interpolate(ngettext("%s is editing", "%s are editing", names.length), [names.join(", ")]) : "";
       slot.hidden = !names.length;
     });
   }

@@ -1,4 +1,4 @@
-// The frame-accurate player (issue #14 §2) and drawing on the frame (§1).
+// The frame-accurate player and drawing on the frame.
 //
 // Every page with takes to watch (review, compare, Play all, the guest page) gets a bar
 // under its player: SMPTE timecode at the take's frame rate (data-fps, probed from the
@@ -15,19 +15,22 @@
 (function () {
   "use strict";
 
-  var PALETTE = [["#e53935", "Red"], ["#fdd835", "Yellow"], ["#43a047", "Green"],
-                 ["#1e88e5", "Blue"], ["#ffffff", "White"], ["#000000", "Black"]];
-  var TOOLS = [["pen", "Freehand"], ["arrow", "Arrow"], ["rect", "Rectangle"], ["ellipse", "Ellipse"], ["text", "Text"]];
+  // [colour, test name, the name a person reads (in their language, from the JavaScript catalog)]
+  var PALETTE = [["#e53935", "red", gettext("Red")], ["#fdd835", "yellow", gettext("Yellow")],
+                 ["#43a047", "green", gettext("Green")], ["#1e88e5", "blue", gettext("Blue")],
+                 ["#ffffff", "white", gettext("White")], ["#000000", "black", gettext("Black")]];
+  var TOOLS = [["pen", gettext("Freehand")], ["arrow", gettext("Arrow")], ["rect", gettext("Rectangle")],
+               ["ellipse", gettext("Ellipse")], ["text", gettext("Text")]];
   var SPEEDS = [0.25, 0.5, 0.75, 1, 1.5, 2];
   var HOLD = 1.0;            // seconds a point comment's drawing stays up during playback
   var MAX_PEN_POINTS = 1000; // as projects/review/drawing.py
   var SHORTCUTS = [
-    ["J / K / L", "Play backwards / pause / play (press L or J again for 2×, 4×)"],
-    ["← / →", "One frame back / forward"],
-    ["Shift + ← / →", "One second back / forward"],
-    ["I / O", "Set the start / end of a range (fills the comment's At / Until)"],
-    ["C", "Comment at this moment"],
-    ["?", "Show or hide these shortcuts"],
+    ["J / K / L", gettext("Play backwards / pause / play (press L or J again for 2×, 4×)")],
+    ["← / →", gettext("One frame back / forward")],
+    ["Shift + ← / →", gettext("One second back / forward")],
+    ["I / O", gettext("Set the start / end of a range (fills the comment's At / Until)")],
+    ["C", gettext("Comment at this moment")],
+    ["?", gettext("Show or hide these shortcuts")],
   ];
 
   function typing(event) {
@@ -98,15 +101,15 @@
   Player.prototype.buildBar = function (anchor) {
     var self = this;
     var bar = make("div", {"class": "player-bar row", "data-player-bar": ""});
-    this.timecode = make("output", {"class": "timecode-smpte", "data-testid": "timecode", "title": "Timecode (HH:MM:SS:FF)"}, "00:00:00:00");
+    this.timecode = make("output", {"class": "timecode-smpte", "data-testid": "timecode", "title": gettext("Timecode (HH:MM:SS:FF)")}, "00:00:00:00");
     this.frame = make("output", {"data-testid": "frame-number"}, "0");
-    var frameLabel = make("span", {"class": "muted"}, "frame ");
+    var frameLabel = make("span", {"class": "muted"}, gettext("frame") + " ");
     frameLabel.appendChild(this.frame);
-    var back = make("button", {"type": "button", "title": "One frame back (←)", "aria-label": "One frame back"}, "◀︎|");
-    var fwd = make("button", {"type": "button", "title": "One frame forward (→)", "aria-label": "One frame forward", "data-testid": "frame-forward"}, "|▶︎");
+    var back = make("button", {"type": "button", "title": gettext("One frame back (←)"), "aria-label": gettext("One frame back")}, "◀︎|");
+    var fwd = make("button", {"type": "button", "title": gettext("One frame forward (→)"), "aria-label": gettext("One frame forward"), "data-testid": "frame-forward"}, "|▶︎");
     back.addEventListener("click", function () { self.stepFrames(-1); });
     fwd.addEventListener("click", function () { self.stepFrames(1); });
-    this.speed = make("select", {"data-testid": "player-speed", "aria-label": "Speed"});
+    this.speed = make("select", {"data-testid": "player-speed", "aria-label": gettext("Speed")});
     SPEEDS.forEach(function (s) {
       var o = make("option", {"value": String(s)}, s + "×");
       if (s === 1) o.selected = true;
@@ -116,34 +119,34 @@
       self.rate = parseFloat(self.speed.value) || 1;
       if (self.shuttle > 0) self.setShuttle(1);
     });
-    var setIn = make("button", {"type": "button", "title": "Start of the range (I)", "data-testid": "set-in"}, "I");
-    var setOut = make("button", {"type": "button", "title": "End of the range (O)", "data-testid": "set-out"}, "O");
+    var setIn = make("button", {"type": "button", "title": gettext("Start of the range (I)"), "data-testid": "set-in"}, "I");
+    var setOut = make("button", {"type": "button", "title": gettext("End of the range (O)"), "data-testid": "set-out"}, "O");
     setIn.addEventListener("click", function () { self.markIn(); });
     setOut.addEventListener("click", function () { self.markOut(); });
-    this.range = make("output", {"data-testid": "player-range", "class": "muted"}, "no range");
+    this.range = make("output", {"data-testid": "player-range", "class": "muted"}, gettext("no range"));
     var loopLabel = make("label", {});
     this.loopBox = make("input", {"type": "checkbox", "data-testid": "player-loop"});
     loopLabel.appendChild(this.loopBox);
-    loopLabel.appendChild(document.createTextNode(" Loop range"));
+    loopLabel.appendChild(document.createTextNode(" " + gettext("Loop range")));
     this.loopBox.addEventListener("change", function () { self.update(); });
     this.shuttleOut = make("output", {"data-testid": "player-shuttle", "class": "muted"}, "");
     // Named in words (a "?" alone reads as "question mark"); the name keeps the "?" it shows.
-    var help = make("button", {"type": "button", "title": "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts (?)",
+    var help = make("button", {"type": "button", "title": gettext("Keyboard shortcuts (?)"), "aria-label": gettext("Keyboard shortcuts (?)"),
                                "aria-keyshortcuts": "?", "aria-expanded": "false", "data-testid": "player-help-toggle"}, "?");
     help.addEventListener("click", function () { self.toggleHelp(); });
     this.helpButton = help;
     [this.timecode, frameLabel, back, fwd, this.speed, setIn, setOut, this.range, loopLabel, this.shuttleOut, help]
       .forEach(function (n) { bar.appendChild(n); });
-    this.help = make("div", {"class": "player-help card", "data-testid": "player-help", "role": "dialog", "aria-label": "Keyboard shortcuts"});
+    this.help = make("div", {"class": "player-help card", "data-testid": "player-help", "role": "dialog", "aria-label": gettext("Keyboard shortcuts")});
     this.help.hidden = true;
     var list = make("dl", {});
     SHORTCUTS.forEach(function (pair) {
       var dt = make("dt", {}); dt.appendChild(make("kbd", {}, pair[0]));
       list.appendChild(dt); list.appendChild(make("dd", {}, pair[1]));
     });
-    this.help.appendChild(make("h3", {}, "Keyboard shortcuts"));
+    this.help.appendChild(make("h3", {}, gettext("Keyboard shortcuts")));
     this.help.appendChild(list);
-    this.help.appendChild(make("p", {"class": "muted"}, "They do nothing while you type in a field."));
+    this.help.appendChild(make("p", {"class": "muted"}, gettext("They do nothing while you type in a field.")));
     anchor.parentNode.insertBefore(bar, anchor.nextSibling);
     bar.parentNode.insertBefore(this.help, bar.nextSibling);
     this.bar = bar;
@@ -252,7 +255,7 @@
 
   Player.prototype.showRange = function () {
     var fps = this.fps();
-    this.range.textContent = this.inPoint == null ? "no range" :
+    this.range.textContent = this.inPoint == null ? gettext("no range") :
       smpte(this.inPoint, fps) + " – " + (this.outPoint == null ? "…" : smpte(this.outPoint, fps));
     this.box.dataset.rangeIn = this.inPoint == null ? "" : String(frameOf(this.inPoint, fps));
     this.box.dataset.rangeOut = this.outPoint == null ? "" : String(frameOf(this.outPoint, fps));
@@ -419,7 +422,7 @@
 
     // The tools.
     var tools = make("div", {"class": "draw-tools row", "data-draw-tools": ""});
-    var toggle = make("button", {"type": "button", "aria-pressed": "false", "data-testid": "draw-toggle"}, "Draw on frame");
+    var toggle = make("button", {"type": "button", "aria-pressed": "false", "data-testid": "draw-toggle"}, gettext("Draw on frame"));
     var kit = make("span", {"class": "draw-kit row"});
     kit.hidden = true;
     var toolButtons = TOOLS.map(function (pair) {
@@ -429,16 +432,16 @@
       return b;
     });
     var swatches = PALETTE.map(function (pair) {
-      var b = make("button", {"type": "button", "class": "swatch", "data-color": pair[0], "aria-label": pair[1],
-                              "title": pair[1], "aria-pressed": String(pair[0] === color), "data-testid": "draw-color-" + pair[1].toLowerCase()});
+      var b = make("button", {"type": "button", "class": "swatch", "data-color": pair[0], "aria-label": pair[2],
+                              "title": pair[2], "aria-pressed": String(pair[0] === color), "data-testid": "draw-color-" + pair[1]});
       b.style.backgroundColor = pair[0];
       kit.appendChild(b);
       return b;
     });
-    var text = make("input", {"type": "text", "maxlength": "200", "placeholder": "Text, then click the frame",
-                              "aria-label": "Text to place on the frame", "data-testid": "draw-text"});
-    var undo = make("button", {"type": "button", "data-testid": "draw-undo", "title": "Undo (Ctrl+Z)"}, "Undo");
-    var clear = make("button", {"type": "button", "data-testid": "draw-clear"}, "Clear");
+    var text = make("input", {"type": "text", "maxlength": "200", "placeholder": gettext("Text, then click the frame"),
+                              "aria-label": gettext("Text to place on the frame"), "data-testid": "draw-text"});
+    var undo = make("button", {"type": "button", "data-testid": "draw-undo", "title": gettext("Undo (Ctrl+Z)")}, gettext("Undo"));
+    var clear = make("button", {"type": "button", "data-testid": "draw-clear"}, gettext("Clear"));
     var count = make("output", {"class": "muted", "data-testid": "draw-count"}, "");
     [text, undo, clear, count].forEach(function (n) { kit.appendChild(n); });
     tools.appendChild(toggle); tools.appendChild(kit);
@@ -448,13 +451,13 @@
       input.value = draft.length ? JSON.stringify(draft) : "";
       // A review room's presenter shows the drawing to the room (room.js sends it).
       box.dispatchEvent(new CustomEvent("drawingChanged", {bubbles: true, detail: {drawing: input.value}}));
-      count.textContent = draft.length ? draft.length + (draft.length === 1 ? " shape" : " shapes") + " with this comment" : "";
+      count.textContent = draft.length ? interpolate(ngettext("%s shape with this comment", "%s shapes with this comment", draft.length), [draft.length]) : "";
       render();
     }
     function setDrawing(on) {
       drawing = on;
       toggle.setAttribute("aria-pressed", String(on));
-      toggle.textContent = on ? "Done drawing" : "Draw on frame";
+      toggle.textContent = on ? gettext("Done drawing") : gettext("Draw on frame");
       kit.hidden = !on;
       canvas.classList.toggle("is-drawing", on);
       if (on) {
@@ -502,7 +505,7 @@
       var p = point(event);
       if (tool === "text") {
         var words = text.value.replace(/[\u0000-\u001f\u007f]/g, " ").trim();
-        if (!words) { text.focus(); text.placeholder = "Type the text first"; return; }
+        if (!words) { text.focus(); text.placeholder = gettext("Type the text first"); return; }
         draft.push({kind: "text", color: color, points: [p], text: words.slice(0, 200)});
         text.value = "";
         sync();
@@ -559,7 +562,7 @@
       frame.appendChild(video);
       return frame;
     });
-    var divider = make("div", {"class": "compare-divider", "role": "slider", "tabindex": "0", "aria-label": "Wipe position",
+    var divider = make("div", {"class": "compare-divider", "role": "slider", "tabindex": "0", "aria-label": gettext("Wipe position"),
                                "aria-valuemin": "0", "aria-valuemax": "100", "data-testid": "compare-divider"});
     frames[1].appendChild(divider);
     function setWipe(percent) {

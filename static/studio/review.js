@@ -233,10 +233,10 @@
       if (videos.every(function (v) { return v.paused || v.ended; })) {
         var t = lead.ended ? 0 : lead.currentTime;
         videos.forEach(function (v) { v.currentTime = Math.min(t, v.duration || t); v.play(); });
-        play.textContent = "Pause both";
+        play.textContent = gettext("Pause both");
       } else {
         videos.forEach(function (v) { v.pause(); });
-        play.textContent = "Play both";
+        play.textContent = gettext("Play both");
       }
     });
     scrub.addEventListener("input", function () {
@@ -256,13 +256,13 @@
       });
     });
     // The button names what it will do, whoever started or stopped the players (a review room's presenter, say).
-    lead.addEventListener("play", function () { play.textContent = "Pause both"; });
+    lead.addEventListener("play", function () { play.textContent = gettext("Pause both"); });
     lead.addEventListener("pause", function () {
-      if (videos.every(function (x) { return x.paused; })) play.textContent = "Play both";
+      if (videos.every(function (x) { return x.paused; })) play.textContent = gettext("Play both");
     });
     videos.forEach(function (v) {
       v.addEventListener("ended", function () {
-        if (videos.every(function (x) { return x.ended || x.paused; })) play.textContent = "Play both";
+        if (videos.every(function (x) { return x.ended || x.paused; })) play.textContent = gettext("Play both");
       });
     });
     box.querySelectorAll("[data-compare-audio]").forEach(function (radio) {
@@ -301,7 +301,7 @@
     var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
     var play = box.querySelector("[data-cut-play]");
-    var labels = {play: box.dataset.labelPlay || "Play all", pause: box.dataset.labelPause || "Pause"};
+    var labels = {play: box.dataset.labelPlay || gettext("Play all"), pause: box.dataset.labelPause || gettext("Pause")};
     var volume = Math.max(0, Math.min(1, parseFloat(box.dataset.takeVolume) || 1));
     var index = 0, active = players[0], spare = players[1], playing = false;
     var cardFrom = 0, cardSince = null, cues = [], knownSound = null;

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from tests.conftest import PASSWORD
 
@@ -92,6 +92,13 @@ def _live_streams_end_before_the_database_is_flushed(transactional_db, settings,
         time.sleep(0.05)
     time.sleep(0.2)  # the last stream's goodbye (presence) commits
     assert not left_open, "the test left browser contexts open: open them with the `new_context` fixture"
+
+
+def box_of(locator: Locator) -> FloatRect:
+    """Where the element is drawn; it must be (Playwright says None for an element that is not)."""
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not drawn"
+    return box
 
 
 def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from generation.models import Render
+from projects.models import Project, Scene
 from projects.review import guest_links
 from projects.review import services as review
 
 
 @dataclass
 class Furnished:
-    project: object
-    scenes: list
-    takes: list
+    project: Project
+    scenes: list[Scene]
+    takes: list[Render]
     guest_token: str
 
 

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 
 from projects.models import Membership, Role
 from projects.storyboard import services
+from projects.teams import services as team_services
 from tests.browser.conftest import log_in
 from tests.browser.main_pages import enter_as_guest, furnish, main_pages, open_page
 from tests.conftest import PASSWORD, studio_test_settings, tasks_inline
@@ -59,7 +60,7 @@ def _furnish_committed(*, encoded) -> dict:
 
     User = get_user_model()
     owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
-    team = services.team_create(name="Harbour Films", owner=owner)
+    team = team_services.team_create(name="Harbour Films", owner=owner)
     editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
     reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
     Membership.objects.create(team=team, user=editor, role=Role.EDITOR)

@@ -13,7 +13,7 @@ from generation.models import Export
 from projects.models import Scene
 from projects.review import guest_links
 from projects.review import services as review
-from tests.browser.conftest import log_in
+from tests.browser.conftest import box_of, log_in
 from tests.browser.test_storyboard_journey import frame
 
 
@@ -70,8 +70,8 @@ def test_dragging_a_frame_reorders_the_board_and_it_stays_after_reload(page: Pag
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     expect(page.get_by_test_id("frame")).to_have_count(3)
     with page.expect_response(lambda r: r.url.endswith(f"/projects/{project.pk}/scenes/order/")) as answer:
-        handle = frame(page, "Cliffs").get_by_test_id("frame-handle").bounding_box()
-        target = frame(page, "Arrival").bounding_box()
+        handle = box_of(frame(page, "Cliffs").get_by_test_id("frame-handle"))
+        target = box_of(frame(page, "Arrival"))
         page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
         page.mouse.down()
         for step in range(1, 11):  # SortableJS's fallback follows real pointer moves
@@ -145,7 +145,7 @@ def test_no_main_page_scrolls_sideways_on_a_phone(page: Page, live_server, owner
     wide = {}
     for path in pages:
         response = page.goto(live_server.url + path)
-        assert response.status == 200, path
+        assert response is not None and response.status == 200, path
         width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         if width[0] > width[1]:
             wide[path] = width

@@ -112,7 +112,7 @@ def test_a_revoked_consent_withholds_a_colleagues_take(
         refresh_until_settled(take, RENDER_TIMEOUT_MS)
         expect(take).to_have_attribute("data-status", "succeeded")
         expect(take.get_by_test_id("take-video")).to_be_visible()
-        take_pk = int(take.get_attribute("id").removeprefix("take-"))
+        take_pk = int((take.get_attribute("id") or "").removeprefix("take-"))
         assert list(Render.objects.get(pk=take_pk).characters.all()) == [maya]
 
         # Maya sees the take on her page, and revokes.

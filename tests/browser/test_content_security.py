@@ -35,6 +35,7 @@ def test_an_uploaded_png_named_html_opens_as_an_image_and_runs_nothing(page: Pag
     services.scene_set_reference(scene=scene, user=owner, upload=png_named_html())
     log_in(page, live_server.url, owner)
     response = page.goto(live_server.url + reverse("projects:scene_reference_image", args=[scene.pk, "original"]))
+    assert response is not None
     assert response.headers["content-type"] == "image/png"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert page.evaluate("() => window.__pwned") is None

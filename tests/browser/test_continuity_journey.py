@@ -1,4 +1,4 @@
-"""Continuity in the browser (issue #25): scene 2 starts from scene 1's approved take, and approving
+"""Continuity in the browser: scene 2 starts from scene 1's approved take, and approving
 another take of scene 1 flags scene 2 on a teammate's board, live, without re-rendering anything."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Extend a take in the browser (issue #25 §3, §5): the take card's Extend form books the continuation into
+"""Extend a take in the browser: the take card's Extend form books the continuation into
 the same stack, the review player marks where it begins, and Play all plays the whole extended take once it
 is approved."""
 

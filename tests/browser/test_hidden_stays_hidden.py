@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import box_of, log_in
 from tests.browser.main_pages import enter_as_guest, furnish, main_pages, open_page
 
 # Elements carrying `hidden` that still take up room on the screen.
@@ -69,9 +69,9 @@ def test_play_all_shows_one_player_with_its_transport_right_under_it(page: Page,
     log_in(page, live_server.url, owner)
     open_page(page, live_server.url + main_pages(studio)["play all"])
     expect(page.locator("[data-cut-video]:visible")).to_have_count(1)
-    screen = page.locator(".cut-screen").bounding_box()
-    player = page.get_by_test_id("cut-player").bounding_box()
-    transport = page.get_by_test_id("cut-play").bounding_box()
+    screen = box_of(page.locator(".cut-screen"))
+    player = box_of(page.get_by_test_id("cut-player"))
+    transport = box_of(page.get_by_test_id("cut-play"))
     assert screen["height"] <= player["height"] + 2  # the screen is the one player, nothing under it
     assert transport["y"] - (screen["y"] + screen["height"]) < 120
 

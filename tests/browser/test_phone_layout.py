@@ -4,13 +4,13 @@ screen, and no page wider than the phone (Play all was 471 px wide)."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from projects.review import services as review
-from tests.browser.conftest import log_in
+from tests.browser.conftest import box_of, log_in
 from tests.browser.main_pages import furnish, main_pages, open_page
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def phone(page: Page, live_server, owner) -> Page:
 
 
 def height(page: Page, selector: str) -> float:
-    return page.locator(selector).bounding_box()["height"]
+    return box_of(page.locator(selector))["height"]
 
 
 def test_the_top_bar_is_one_line_and_its_links_are_in_the_menu(phone: Page, live_server, studio):
@@ -52,7 +52,7 @@ def test_the_top_bar_is_one_line_and_its_links_are_in_the_menu(phone: Page, live
 
 def test_the_board_starts_on_the_first_screen(phone: Page, live_server, studio):
     open_page(phone, live_server.url + main_pages(studio)["board"])
-    first = phone.get_by_test_id("frame").first.bounding_box()
+    first = box_of(phone.get_by_test_id("frame").first)
     assert first["y"] + 120 < PHONE["height"], first  # its picture and title are in view, not just its top edge
     # Ticking a frame brings the bulk actions.
     expect(phone.get_by_test_id("bulk-render")).to_be_hidden()
@@ -69,7 +69,7 @@ def test_no_page_is_wider_than_the_phone(phone: Page, live_server, studio, name)
 def test_play_all_fits_the_phone_and_its_long_timeline_scrolls_by_itself(phone: Page, live_server, studio):
     open_page(phone, live_server.url + main_pages(studio)["play all"])
     expect(phone.get_by_test_id("cut-scene")).to_have_count(8)  # every scene: "Safe inside" as its card
-    cut = phone.locator("[data-cut]").bounding_box()
+    cut = box_of(phone.locator("[data-cut]"))
     assert cut["x"] >= 0 and cut["x"] + cut["width"] <= PHONE["width"]
     timeline = phone.get_by_test_id("cut-scenes")
     assert timeline.evaluate("el => el.scrollWidth > el.clientWidth")  # the scenes scroll inside it

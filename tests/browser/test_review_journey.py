@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from generation.previz.animatic import probe_video
 from generation.provenance.credentials import read_with_settings
 from projects.review import services as review
-from tests.browser.conftest import log_in
+from tests.browser.conftest import box_of, log_in
 from tests.browser.test_storyboard_journey import refresh_until_settled
 
 
@@ -48,7 +48,7 @@ def wait_until_loaded(page: Page, selector: str) -> None:
 def comment_at_two_seconds(page: Page, text: str) -> None:
     wait_until_loaded(page, "#review-player")
     bar = page.locator("[data-marker-bar]")
-    box = bar.bounding_box()
+    box = box_of(bar)
     bar.click(position={"x": box["width"] * 0.5, "y": box["height"] / 2})  # 50 % of a 4 s take
     expect(page.get_by_test_id("comment-at")).to_have_value("2.0")
     page.get_by_test_id("comment-body").fill(text)

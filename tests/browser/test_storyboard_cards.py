@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from projects.review import services as review
 from projects.storyboard.dialogue import services as dialogue
-from tests.browser.conftest import log_in
+from tests.browser.conftest import box_of, log_in
 from tests.browser.main_pages import furnish
 from tests.browser.test_storyboard_journey import add_scene, frame
 
@@ -115,7 +115,7 @@ def test_the_projects_home_shows_a_card_per_project_with_its_frames(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
     # Anywhere on the card opens the project: a click on its pictures lands on the project's link.
-    strip = card.get_by_test_id("project-strip").bounding_box()
+    strip = box_of(card.get_by_test_id("project-strip"))
     page.mouse.click(strip["x"] + strip["width"] / 2, strip["y"] + strip["height"] / 2)
     expect(page).to_have_url(f"{live_server.url}{reverse('projects:project_detail', args=[studio.project.pk])}")
     expect(frame(page, dawn.title).get_by_test_id("frame-thumbnail")).to_be_visible()

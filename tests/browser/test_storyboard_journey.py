@@ -17,7 +17,7 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, Route, expect
+from playwright.sync_api import APIResponse, Browser, Locator, Page, Route, expect
 
 from generation.models import Render
 from projects.models import Role
@@ -327,7 +327,7 @@ class HeldAnswers:
     ADD = re.compile(r"/projects/\d+/scenes/$")
 
     def __init__(self, page: Page):
-        self.page, self.held = page, []
+        self.page, self.held = page, list[tuple[Route, APIResponse]]()
         page.route(self.ADD, self._hold)
 
     def _hold(self, route: Route) -> None:

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
@@ -39,7 +40,7 @@ PROMPT_FIELDS = {"prompt", "client_id", "prompt_id", "extra_data", "front", "num
 UPLOAD_FIELDS = {"image", "overwrite", "type", "subfolder"}
 INT_RANGE = (0, 2**64 - 1)
 # class_type → required inputs (name → None for anything, or (min, max) for an INT), and output nodes.
-NODES = {
+NODES: dict[str, dict[str, Any]] = {
     "CheckpointLoaderSimple": {"ckpt_name": None},
     "CLIPLoader": {"clip_name": None, "type": None},
     "CLIPTextEncode": {"text": None, "clip": None},

@@ -51,6 +51,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -595,7 +596,7 @@ def request_listing(fake: FalServer, h: _Handler, r: Recorded, *, key: str) -> N
         failed = job.canceled or job.scenario == "moderation"
         if status and status != ("user_error" if failed else "success"):
             continue
-        item = {"request_id": job.id, "endpoint_id": job.endpoint, "sent_at": _iso(job.sent_at),
+        item: dict[str, Any] = {"request_id": job.id, "endpoint_id": job.endpoint, "sent_at": _iso(job.sent_at),
                 "started_at": _iso(job.sent_at + 0.5), "ended_at": _iso(job.ended_at),
                 "status_code": 422 if failed else 200, "duration": round(job.ended_at - job.sent_at, 3)}
         if "payloads" in expand:
@@ -717,7 +718,7 @@ def request_route(fake: FalServer, h: _Handler, r: Recorded, match) -> None:
 
 def deliver_webhook(fake: FalServer, job: Request, url: str, attempts: int = 3) -> None:
     """POST the finished request's signed delivery to its `fal_webhook`, as fal does."""
-    remaining = job.done_at - time.monotonic()
+    remaining = (job.done_at or 0) - time.monotonic()
     if remaining > 0:  # a timer may wake a hair early
         time.sleep(remaining)
     if job.scenario == "moderation":

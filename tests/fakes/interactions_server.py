@@ -24,6 +24,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -86,7 +87,7 @@ class InteractionsServer:
         self.requests: list[Recorded] = []
         self.storage_requests: list[Recorded] = []
         self.interactions: dict[str, Interaction] = {}
-        self.accepted = Counter()
+        self.accepted: Counter[str] = Counter()
 
     @property
     def scenario(self) -> str:
@@ -122,6 +123,7 @@ class InteractionsServer:
         # The answer's steps as Google returns them: the user's input (a start frame's base64 too), a
         # thought, then the model's output.
         steps = [{"type": "user_input", "content": asked}, {"type": "thought", "signature": "c2lnbmF0dXJl"}]
+        resource: dict[str, Any]
         if interaction.scenario == "failed":
             resource = {**base, "status": "failed", "steps": steps,
                         "errors": [{"code": "https://ai.google.dev/errors/internal", "message": FAILURE}]}
@@ -147,7 +149,7 @@ class InteractionsServer:
 def _serve(fake: InteractionsServer, handler) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    httpd.fake = fake
+    httpd.fake = fake  # type: ignore[attr-defined]  # where the handler finds its fake
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 

@@ -59,7 +59,7 @@ def _encode(path: Path, *, width: int, height: int, fps: int, total: int, cuts: 
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.codec_context.gop_size = gop
         audio = container.add_stream("aac", rate=48000, layout="mono")
-        texture = start = None
+        texture, start = np.zeros((0, 0, 3), np.uint8), 0  # both set at frame 0
         for i in range(total):
             if i == 0 or i in cuts:
                 texture = rng.integers(0, 255, (height // block + 1, width // block + total + 1, 3),

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -173,7 +174,7 @@ def parse_multipart(content_type: str, body: bytes) -> dict | None:
     chunks = body.split(b"--" + match.group(1).encode())
     if chunks[0] != b"" or chunks[-1] not in (b"--\r\n", b"--"):
         return None
-    fields = {}
+    fields: dict[str, Any] = {}
     for chunk in chunks[1:-1]:
         if not (chunk.startswith(b"\r\n") and chunk.endswith(b"\r\n")):
             return None
@@ -215,7 +216,7 @@ class ProviderServer:
         self.slow_seconds = 1.5
         self.script: list = []  # /plumbing: (status, headers, body) | ("sleep", s) | "drop"
         self.requests: list[Recorded] = []
-        self.accepted = Counter()  # accepted creates per scenario
+        self.accepted = Counter[str]()  # accepted creates per scenario
         self.jobs: dict[str, Job] = {}
         self.characters: dict[str, str] = {}  # id -> name, from POST /videos/characters
         self.throttled = False
@@ -293,7 +294,7 @@ class ProviderServer:
         """POST the job's signed `video.completed` / `video.failed` event, as a gateway would."""
         from generation.providers.webhooks import sign_standard_webhook
 
-        remaining = job.created + job.duration - time.monotonic()
+        remaining = job.created + (job.duration or 0) - time.monotonic()
         if remaining > 0:  # a timer may wake a hair early
             time.sleep(remaining)
         stage = self.stage(job)[0]
@@ -857,7 +858,7 @@ def replicate_create(fake: ProviderServer, h: _Handler, r: Recorded, model: str)
         r.json = body = json.loads(r.body)
     except ValueError:
         return problem(h, 400, "Invalid JSON", "The request body is not valid JSON.")
-    schema = REPLICATE_MODELS.get(model)
+    schema: dict[str, Any] | None = REPLICATE_MODELS.get(model)
     if schema is None and model in fake.replicate_published:  # a model a test published: its schema's rules
         published = fake.replicate_published[model][1]
         schema = {name: (lambda v, n=name: not check_input({n: v}, {n: published[n]})) for name in published}

@@ -82,7 +82,7 @@ class Task:
 
 @dataclass
 class RunwayServer:
-    httpd: ThreadingHTTPServer = None
+    httpd: ThreadingHTTPServer = field(init=False)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self):
@@ -140,7 +140,7 @@ class RunwayServer:
                                   else self.charge_credits}}
         if task.canceled:  # not refunded
             return {**ended, "status": "CANCELLED"}
-        if task.done_at is not None:  # timed: real time decides, not the number of polls
+        if task.duration is not None:  # timed: real time decides, not the number of polls
             elapsed = time.monotonic() - task.created
             if elapsed < task.duration:
                 return {**waiting, "status": "RUNNING", "progress": round(elapsed / task.duration, 2)}
@@ -218,7 +218,7 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
             issues.append({"code": "invalid_enum_value", "path": ["ratio"], "message": "Invalid ratio"})
         if type(body.get("duration")) is not int or body["duration"] not in durations:
             issues.append({"code": "invalid_type", "path": ["duration"], "message": "Invalid duration"})
-    limit = PROMPT_LIMITS.get(model, 1000)
+    limit = PROMPT_LIMITS.get(str(model), 1000)
     if "promptText" in body and not isinstance(body["promptText"], str):
         issues.append({"code": "invalid_type", "path": ["promptText"], "message": "Expected string"})
     elif "promptText" in body and not body["promptText"]:
@@ -242,7 +242,7 @@ def create(fake: RunwayServer, h: _Handler, r: Recorded) -> None:
     if fake.scenario == "no-credits":
         return error(h, 400, "You do not have enough credits to run this task.")
     with fake.lock:
-        task = Task(id=str(uuid.uuid4()), model=model, scenario=fake.scenario, body=body,
+        task = Task(id=str(uuid.uuid4()), model=str(model), scenario=fake.scenario, body=body,
                     duration=fake.job_seconds)
         fake.tasks[task.id] = task
         fake.accepted += 1

@@ -111,7 +111,7 @@ class VeoServer:
         self.requests: list[Recorded] = []  # the API's
         self.storage_requests: list[Recorded] = []
         self.operations: dict[str, Operation] = {}
-        self.accepted = Counter()  # accepted creates per scenario
+        self.accepted = Counter[str]()  # accepted creates per scenario
         self.throttled = False
         self.job_seconds: float | None = None  # benchmark knob (see the module docstring)
 
@@ -143,7 +143,7 @@ class VeoServer:
             done = time.monotonic() >= operation.done_at
         else:
             done = operation.polls >= self.polls_to_finish
-        resource = {"name": operation.name}
+        resource: dict[str, object] = {"name": operation.name}
         if not done:
             return resource
         resource["done"] = True
@@ -164,7 +164,7 @@ class VeoServer:
 def _serve(fake: VeoServer, handler) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    httpd.fake = fake
+    httpd.fake = fake  # type: ignore[attr-defined]  # the handlers read their fake off the server
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 

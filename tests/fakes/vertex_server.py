@@ -143,7 +143,7 @@ class VertexServer:
         self.tokens: dict[str, float] = {}  # minted token -> when it expires (the fake's clock)
         self.operations: dict[str, Operation] = {}
         self.objects: dict[tuple[str, str], bytes] = {}
-        self.accepted = Counter()
+        self.accepted = Counter[str]()
         self.throttled = False
 
     @property
@@ -187,7 +187,7 @@ class VertexServer:
 
     def resource(self, operation: Operation) -> dict:
         """The operation as fetchPredictOperation returns it at this fetch."""
-        resource = {"name": operation.name}
+        resource: dict[str, object] = {"name": operation.name}
         if operation.polls < self.polls_to_finish:
             return resource
         resource["done"] = True
@@ -215,7 +215,7 @@ class VertexServer:
 def _serve(fake: VertexServer, handler) -> ThreadingHTTPServer:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    httpd.fake = fake
+    httpd.fake = fake  # type: ignore[attr-defined]  # the handlers read their fake off the server
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd
 

@@ -11,6 +11,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 
@@ -22,7 +23,7 @@ class Recorded:
     body: bytes
     query: dict = field(default_factory=dict)
     query_items: list = field(default_factory=list)  # every (name, value), repeated names kept
-    json: object = None
+    json: Any = None  # the parsed JSON body: any JSON value
     fields: dict | None = None  # multipart: name -> str, or (filename, content_type, bytes)
     accepted: bool = False  # ComfyUI: a /prompt the server queued
     at: float = field(default_factory=time.monotonic)  # when it arrived

@@ -1,4 +1,4 @@
-"""Unclear answers to a create (#23 §4): neither a second bill nor a take lost for nothing.
+"""Unclear answers to a create: neither a second bill nor a take lost for nothing.
 
 Behind a lax gateway (tests/fakes/lax_gateway.py) that ignores the Idempotency-Key, forwards slowly
 and lists jobs late, on the test's clock: the studio looks for the job over the connection's window,

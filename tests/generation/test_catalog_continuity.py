@@ -1,4 +1,4 @@
-"""What each model can do for continuity, declared in the catalog (issue #25 §1): shipped rows, an owner's
+"""What each model can do for continuity, declared in the catalog: shipped rows, an owner's
 edits, gateway registration, ComfyUI workflows and the admin, each refusing what the provider's wire
 cannot carry or what cannot be so."""
 
@@ -196,7 +196,7 @@ def test_a_refusal_for_a_missing_start_frame_names_the_teams_models_that_take_on
            "one. Models that fit this scene: Previz animatic (free)." in problems
 
 
-# --- Extension: only where the adapter can send one (issue #25 §3) ------------------------------
+# --- Extension: only where the adapter can send one ---------------------------------------------
 
 
 @pytest.fixture

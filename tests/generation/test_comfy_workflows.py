@@ -181,7 +181,7 @@ def test_node_ids_that_only_look_like_numbers_are_listed_after_the_numbered_ones
     assert html.index("node 9 · ") < html.index("node 10 · PrimitiveString") < html.index("node ² · PrimitiveInt")
 
 
-# --- A workflow that extends takes (issue #25 §3) ---------------------------------------------
+# --- A workflow that extends takes ----------------------------------------------------------------
 
 
 def test_the_guess_finds_a_source_video_loader():

@@ -1,4 +1,4 @@
-"""Continuity between shots (issue #25 §2): a take starts from a frame of the scene before and ends
+"""Continuity between shots: a take starts from a frame of the scene before and ends
 on a frame of the scene after, through the real booking, worker and signing of the studio."""
 
 from __future__ import annotations
@@ -219,7 +219,9 @@ def test_a_veo_take_sends_the_fitted_start_and_end_frames(
 
 
 def read_store(take) -> dict:
-    anchors = studio_ca_from_settings().decode()
+    ca = studio_ca_from_settings()
+    assert ca is not None, "the tests run with a studio CA"
+    anchors = ca.decode()
     with take.video.open("rb") as fh, c2pa.Context.from_dict({"trust": {"user_anchors": anchors}}) as context:
         with c2pa.Reader.try_create("video/mp4", fh, None, context) as reader:
             return json.loads(reader.json())

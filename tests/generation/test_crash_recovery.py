@@ -1,4 +1,4 @@
-"""§7: a take whose create the provider accepted before its worker died is found again and finished;
+"""A take whose create the provider accepted before its worker died is found again and finished;
 one the provider's list never shows is sent again after the connection's look-up window; one whose
 fate cannot be looked up is marked "unconfirmed — may be billed" with its cost kept. Never created twice."""
 

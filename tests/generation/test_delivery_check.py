@@ -1,4 +1,4 @@
-"""§4: what a provider delivered is checked against what the take booked."""
+"""What a provider delivered is checked against what the take booked."""
 
 import uuid
 from dataclasses import asdict

@@ -51,6 +51,7 @@ def decode(path) -> tuple[int, float, float]:
     with av.open(str(path)) as container:
         video = container.streams.video[0]
         frames = sum(1 for _ in container.decode(video))
+        assert video.duration is not None and video.time_base is not None
         duration = float(video.duration * video.time_base)
     with av.open(str(path)) as container:
         audio = container.streams.audio[0]

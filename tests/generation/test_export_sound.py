@@ -154,8 +154,10 @@ def mp4_sound(export) -> np.ndarray:
 
 
 def manifest_of(export) -> tuple[dict, dict]:
+    ca = studio_ca_from_settings()
+    assert ca is not None, "the tests run with a studio CA"
     with open(export.mp4.path, "rb") as source, c2pa.Context.from_dict({
-            "trust": {"user_anchors": studio_ca_from_settings().decode()}}) as context, \
+            "trust": {"user_anchors": ca.decode()}}) as context, \
             c2pa.Reader.try_create("video/mp4", source, None, context) as reader:
         store = json.loads(reader.json())
     return store, store["manifests"][store["active_manifest"]]

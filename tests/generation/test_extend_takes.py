@@ -1,4 +1,4 @@
-"""Extend a take (issue #25 §3): a finished take continued by N seconds, booked as a new take in its stack,
+"""Extend a take: a finished take continued by N seconds, booked as a new take in its stack,
 through the one booking path (consent, budgets, policy, retirement, the one-click key), kept whole with its
 join recorded, and signed naming the take it continues."""
 
@@ -23,6 +23,7 @@ from generation.providers import connections
 from generation.renders import extension, pipeline, services
 from generation.spend import budget
 from generation.storage import joins
+from projects import selectors
 from projects.audit import AuditEntry
 from projects.characters import consent
 from projects.models import (
@@ -34,7 +35,6 @@ from projects.models import (
     ReviewDecision,
     Role,
 )
-from projects.review import services as review
 from projects.storyboard.services import scene_cast_add
 from tests.conftest import priced_gateway_create
 from tests.factories import photo
@@ -68,7 +68,9 @@ def refused(take, choice=f"{PREVIZ}@3", *, user, override_reason=None) -> str:
 
 
 def read_store(take) -> dict:
-    anchors = studio_ca_from_settings().decode()
+    ca = studio_ca_from_settings()
+    assert ca is not None, "the tests run with a studio CA"
+    anchors = ca.decode()
     with take.video.open("rb") as fh, c2pa.Context.from_dict({"trust": {"user_anchors": anchors}}) as context:
         with c2pa.Reader.try_create("video/mp4", fh, None, context) as reader:
             return json.loads(reader.json())
@@ -191,7 +193,7 @@ def test_a_tampered_take_is_extended_only_by_an_owner_with_a_reason(scene, rende
     assert child.status == Status.SUCCEEDED, child.error_message
     kept = child.recipe["extend_override"]
     assert kept["by"] == owner.get_username() and kept["reason"].startswith(f"Reason: {reason} (extended despite:")
-    (decision,) = review.history(scene)
+    (decision,) = selectors.history(scene)
     assert (decision.decision, decision.take_id, decision.note) == (Decision.EXTEND_OVERRIDE, take.pk, kept["reason"])
     assert Activity.objects.get(kind=ActivityKind.EXTEND_OVERRIDE).take_id == child.pk
     assert AuditEntry.objects.get(action=AuditAction.EXTENDED_DESPITE_CHECKS).details["extension"] == child.number

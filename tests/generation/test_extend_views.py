@@ -1,4 +1,4 @@
-"""Extend a take from its card (issue #25 §3): the form with each length and what it costs, what will be
+"""Extend a take from its card: the form with each length and what it costs, what will be
 sent, every refusal in the page, and the join marked in the review player."""
 
 from __future__ import annotations

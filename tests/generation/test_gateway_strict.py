@@ -1,4 +1,4 @@
-"""The OpenAI-format gateway made strict (#13 §2): an honest cancel, only declared fields on the wire,
+"""The OpenAI-format gateway made strict: an honest cancel, only declared fields on the wire,
 no blind second create, and first polls planned from the catalog. Takes run through our tasks against
 the strict local fake."""
 

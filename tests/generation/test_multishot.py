@@ -1,5 +1,5 @@
 """Multi-shot takes: several scenes booked as one request, rendered as one file, cut back into one take per
-scene (issue #26). The local previz and fal's Kling 3 (through the strict fake) carry them end to end."""
+scene. The local previz and fal's Kling 3 (through the strict fake) carry them end to end."""
 
 from __future__ import annotations
 

@@ -25,7 +25,9 @@ ALGORITHMIC = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
 def read_store(take: Render) -> dict:
     """The take's stored file as a C2PA reader sees it that trusts the studio's own CA (the studio's
     own CA is no trust anchor of the studio's verdicts; here it proves who signed the copy)."""
-    anchors = studio_ca_from_settings().decode()
+    ca = studio_ca_from_settings()
+    assert ca is not None, "the tests run with a studio CA"
+    anchors = ca.decode()
     with take.video.open("rb") as fh, c2pa.Context.from_dict({"trust": {"user_anchors": anchors}}) as context:
         with c2pa.Reader.try_create("video/mp4", fh, None, context) as reader:
             return json.loads(reader.json())

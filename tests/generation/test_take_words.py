@@ -37,7 +37,9 @@ def card_word(client, take) -> str | None:
 
 
 def frame_word(take) -> str:
-    return board_frame(project=take.scene.project, scene_id=take.scene_id).status_label
+    frame = board_frame(project=take.scene.project, scene_id=take.scene_id)
+    assert frame is not None
+    return frame.status_label
 
 
 @pytest.mark.usefixtures("polls_by_hand")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from projects.live import ChangeKind, live_publish
@@ -97,12 +98,12 @@ def test_a_change_committed_late_is_still_delivered(hub, project):
 # --- the stream endpoint ---------------------------------------------------------------------------
 
 
-def _events(response, limit=50) -> list[tuple[str, str, str]]:
+def _events(response, limit=50) -> list[tuple[str | None, str, str]]:
     """(id, event, data) of each Server-Sent Event in a streamed response (it ends by itself in tests)."""
     text = b"".join(response.streaming_content).decode()
     found = []
     for block in text.split("\n\n"):
-        fields = {}
+        fields: dict[str, str] = {}
         for line in block.splitlines():
             if line.startswith(":") or ": " not in line:
                 continue
@@ -230,6 +231,7 @@ def test_under_the_asgi_server_a_stream_is_a_coroutine_that_replays_and_delivers
         await client.aforce_login(editor)
         response = await client.get(reverse("projects:project_events", args=[project.pk]), {"after": start})
         assert response["Content-Type"] == "text/event-stream"
+        assert isinstance(response, StreamingHttpResponse)
         return b"".join([chunk async for chunk in response.streaming_content]).decode()
 
     body = async_to_sync(read)()

@@ -407,7 +407,9 @@ def ask_reset(client, django_capture_on_commit_callbacks):
 
 def reset_link() -> str:
     assert len(mail.outbox) == 1
-    return re.search(r"(https?://\S+/password-reset/\S+/)", mail.outbox[0].body).group(1)
+    link = re.search(r"(https?://\S+/password-reset/\S+/)", str(mail.outbox[0].body))
+    assert link, mail.outbox[0].body
+    return link.group(1)
 
 
 def test_a_forgotten_password_is_reset_through_an_absolute_emailed_link(client, owner, ask_reset):

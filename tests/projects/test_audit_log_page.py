@@ -16,7 +16,7 @@ from generation.providers import connections
 from projects.audit import audit_entry, audit_record
 from projects.audit.selectors import PAGE_SIZE, audit_entries
 from projects.models import AuditAction, AuditEntry, Membership, Role
-from projects.storyboard import services
+from projects.teams import services as team_services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -46,10 +46,10 @@ def rows(response) -> list[dict]:
 def history(team, owner, editor, make_member, project):
     """Changes by the team's two owners: budgets, a role, a connection."""
     other_owner = make_member(team, Role.OWNER, "olga")
-    services.team_budget_set(team=team, user=owner, amount=Decimal("500"))
-    services.project_budget_set(project=project, user=other_owner, amount=Decimal("80"))
+    team_services.team_budget_set(team=team, user=owner, amount=Decimal("500"))
+    team_services.project_budget_set(project=project, user=other_owner, amount=Decimal("80"))
     member = Membership.objects.get(team=team, user=editor)
-    services.membership_set_role(membership=member, user=owner, role=Role.REVIEWER)
+    team_services.membership_set_role(membership=member, user=owner, role=Role.REVIEWER)
     gateway = connections.connection_create(team=team, user=other_owner, kind="openai-videos", label="Gateway",
                                             base_url="http://127.0.0.1:9/v1", api_key="sk-never-shown-4242")
     return {"other_owner": other_owner, "gateway": gateway}
@@ -134,7 +134,7 @@ def test_a_filter_that_cannot_be_used_says_why_and_shows_the_whole_log(client_fo
 
 def test_another_teams_people_and_entries_never_show(client_for, team, owner, outsider, history):
     rival = Membership.objects.get(user=outsider).team
-    services.team_budget_set(team=rival, user=outsider, amount=Decimal("1"))
+    team_services.team_budget_set(team=rival, user=outsider, amount=Decimal("1"))
     client = client_for(owner)
     page = client.get(page_url(team))
     assert "mallory" not in page.content.decode() and len(shown(page)) == 4
@@ -159,7 +159,7 @@ def test_only_owners_read_the_log_other_teams_get_404_and_strangers_log_in(clien
 
 def test_a_member_removed_from_the_team_reads_its_log_no_more(client_for, team, owner, history):
     olga = history["other_owner"]
-    services.membership_remove(membership=Membership.objects.get(team=team, user=olga), user=owner)
+    team_services.membership_remove(membership=Membership.objects.get(team=team, user=olga), user=owner)
     assert client_for(olga).get(page_url(team)).status_code == 404
     # …and what she did stays in the log, under her name, and can still be picked.
     page = client_for(owner).get(page_url(team, person=olga.pk))
@@ -191,7 +191,7 @@ def test_the_csv_holds_every_entry_not_just_a_page_and_never_a_key(client_for, t
 
 def test_cells_a_spreadsheet_would_run_as_formulas_are_defused(client_for, team, owner, priced_gateway):
     for label in ('=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"):
-        services.team_budget_set(team=team, user=owner, amount=None)  # nothing changes: nothing logged
+        team_services.team_budget_set(team=team, user=owner, amount=None)  # nothing changes: nothing logged
         audit_record(team=team, actor=owner, action=AuditAction.CONNECTION_CHANGED, target=priced_gateway,
                      target_label=label, details={"changes": {"label": ["Gateway", label]}})
     got = rows(client_for(owner).get(csv_url(team, action="connection_changed")))

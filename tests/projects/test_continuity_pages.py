@@ -1,4 +1,4 @@
-"""Continuity on the pages (issue #25 §2): the panel's start and end frames, the form that chooses them,
+"""Continuity on the pages: the panel's start and end frames, the form that chooses them,
 "Use this frame as the start of scene N+1" in the player, "What will be sent", the flag when a frame moved,
 and the live channel that brings that flag to a teammate's board."""
 

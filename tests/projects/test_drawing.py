@@ -1,4 +1,4 @@
-"""Drawings on the frame (issue #14 §1): saved with a comment as checked vector shapes,
+"""Drawings on the frame: saved with a comment as checked vector shapes,
 refused with a clear message when they are not a drawing, shown to guests only on shared comments."""
 
 import json

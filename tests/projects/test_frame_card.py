@@ -73,7 +73,9 @@ def test_an_excerpt_is_one_line_cut_at_a_word(text, cut):
 
 
 def placeholder(frame: str) -> str:
-    return re.sub(r"<svg.*?</svg>", "", re.search(r'<span class="frame-placeholder[^>]*>(.*?)</span>', frame).group(1))
+    found = re.search(r'<span class="frame-placeholder[^>]*>(.*?)</span>', frame)
+    assert found is not None, "the frame shows a placeholder"
+    return re.sub(r"<svg.*?</svg>", "", found.group(1))
 
 
 def test_a_frame_without_a_picture_says_what_to_do(client_for, editor, viewer, project, make_scene):

@@ -20,7 +20,7 @@ from projects.models import (
     Role,
 )
 from projects.review import services as review
-from projects.storyboard import services
+from projects.teams import services as team_services
 
 HX = {"HTTP_HX_REQUEST": "true"}
 URL = re.compile(r"""https?://[^\s"'<>]+""")
@@ -278,7 +278,7 @@ def test_someone_elses_notification_is_not_found(client_for, take, reviewer, edi
 
 def test_a_teams_notifications_leave_with_the_member(client_for, take, reviewer, editor, team, owner):
     review.comment_add(take=take, author=reviewer, body="@eddie before you go")
-    services.membership_remove(membership=team.memberships.get(user=editor), user=owner)
+    team_services.membership_remove(membership=team.memberships.get(user=editor), user=owner)
     assert _inbox(editor) == []
     assert "before you go" not in client_for(editor).get(reverse("projects:inbox")).content.decode()
 

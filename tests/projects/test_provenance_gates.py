@@ -14,6 +14,7 @@ from generation.exports import services as exports
 from generation.models import Export, ExportStatus, Render
 from generation.provenance.credentials import read_with_settings
 from generation.renders import services as generation
+from projects import selectors
 from projects.models import Activity, ActivityKind, Decision, ReviewDecision
 from projects.review import services as review
 from tests.provenance_helpers import tamper
@@ -61,11 +62,11 @@ def test_an_owner_override_is_recorded_with_its_reason(tampered, owner):
     scene = review.take_approve(take=tampered, user=owner,
                                 override_reason="Re-encoded by our colourist; original checked by hand.")
     assert scene.approved_take_id == tampered.pk
-    (decision,) = review.history(scene)
+    (decision,) = selectors.history(scene)
     assert decision.decision == Decision.APPROVED_OVERRIDE
     assert decision.note.startswith("Reason: Re-encoded by our colourist; original checked by hand. (approved despite: ")
     assert "the video's bytes changed after it was signed" in decision.note
-    assert review.approval_override(tampered) == decision
+    assert selectors.approval_override(tampered) == decision
 
 
 def test_a_take_without_credentials_can_be_approved(scene, render_take, reviewer):
@@ -115,10 +116,10 @@ def test_an_owner_remixes_a_tampered_take_with_a_reason_kept_in_history_feed_and
     kept = remix.recipe["remix_override"]
     assert kept["by"] == owner.get_username()
     assert kept["reason"].startswith(f"Reason: {reason} (remixed despite: Its content credentials failed")
-    (decision,) = review.history(tampered.scene)  # one click, one record
+    (decision,) = selectors.history(tampered.scene)  # one click, one record
     assert (decision.decision, decision.take_id, decision.by) == (Decision.REMIX_OVERRIDE, tampered.pk, owner)
     assert decision.note == kept["reason"]
-    assert review.approval_override(tampered) is None  # remixing it approves nothing
+    assert selectors.approval_override(tampered) is None  # remixing it approves nothing
     feed = Activity.objects.get(kind=ActivityKind.REMIX_OVERRIDE)
     assert feed.take_id == remix.pk and reason in feed.text
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from generation.models import Render, Status
+from projects import selectors
 from projects.models import (
     Activity,
     Comment,
@@ -128,7 +129,7 @@ def test_replies_thread_under_the_comment_they_answer(take, reviewer, editor, ow
     again = review.comment_reply(parent=answer, author=owner, body="Keep it.")  # a reply to a reply joins the thread
     assert answer.parent == question and again.parent == question
     assert (answer.at_seconds, answer.take) == (None, take)
-    assert list(review.threads(take.comments.all())) == [question]
+    assert list(selectors.threads(take.comments.all())) == [question]
     assert list(question.replies.order_by("created_at")) == [answer, again]
     assert Activity.objects.filter(kind="comment", text__startswith=f"replied to {reviewer.username}").count() == 2
     with pytest.raises(ValidationError, match="first comment"):
@@ -188,7 +189,7 @@ def test_a_teammate_replies_from_the_review_page_and_viewers_cannot(client_for, 
 def _status(scene):
     from projects.models import Scene
 
-    return review.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status
+    return selectors.with_review_status(Scene.objects.filter(pk=scene.pk))[0].review_status
 
 
 def test_scene_status_follows_takes_and_decisions(scene, reviewer, editor, finished_take):
@@ -206,7 +207,7 @@ def test_scene_status_follows_takes_and_decisions(scene, reviewer, editor, finis
 def test_every_decision_is_recorded_with_who_when_which_take_and_comment(scene, take, reviewer, owner):
     comment = review.take_request_changes(take=take, user=reviewer, note="Less fog", at=0.5)
     review.take_approve(take=take, user=owner, note="Fine after all")
-    history = review.history(scene)
+    history = selectors.history(scene)
     assert [(d.decision, d.by, d.take) for d in history] == [
         (Decision.APPROVED, owner, take), (Decision.CHANGES_REQUESTED, reviewer, take)]
     assert history[1].comment == comment and comment.requests_changes

@@ -352,7 +352,10 @@ def _opened_from(html: str) -> dict:
     form = html[html.index('data-testid="scene-editor"'):]
     form = form[:form.index("</form>")]
     data = {k: _html.unescape(v) for k, v in _re.findall(r'<input type="[a-z]+" name="([a-z_]+)" value="([^"]*)"', form)}
-    data["prompt"] = _html.unescape(_re.search(r'<textarea name="prompt"[^>]*>\n?(.*?)</textarea>', form, _re.S).group(1))
-    data["size"] = _re.search(r'<option value="([^"]+)" selected', form).group(1)
+    prompt = _re.search(r'<textarea name="prompt"[^>]*>\n?(.*?)</textarea>', form, _re.S)
+    size = _re.search(r'<option value="([^"]+)" selected', form)
+    assert prompt and size, form
+    data["prompt"] = _html.unescape(prompt.group(1))
+    data["size"] = size.group(1)
     data.pop("csrfmiddlewaretoken", None)
     return data

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Invitation, Membership, Role, Team
-from projects.storyboard import services
+from projects.teams import services as team_services
 
 CLOSED = "only its staff create teams"
 
@@ -146,7 +146,7 @@ def test_the_invitation_service_refuses_an_account_with_another_address(owner, t
     invitation = Invitation.objects.create(team=team, email="new@example.com", role=Role.OWNER, invited_by=owner)
 
     with pytest.raises(ValidationError, match="This invitation is for new@example.com, not for sam."):
-        services.invitation_accept(invitation=invitation, user=make_user("sam"))
+        team_services.invitation_accept(invitation=invitation, user=make_user("sam"))
 
     invitation.refresh_from_db()
     assert invitation.accepted_at is None

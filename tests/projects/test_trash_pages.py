@@ -17,7 +17,9 @@ def frame_titles(html: str) -> list[str]:
 
 
 def batch_in(html: str) -> str:
-    return re.search(r'name="batch" value="([^"]+)"', html).group(1)
+    found = re.search(r'name="batch" value="([^"]+)"', html)
+    assert found, "no Undo form on the page"
+    return found.group(1)
 
 
 @pytest.fixture

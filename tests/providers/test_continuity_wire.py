@@ -1,4 +1,4 @@
-"""Start and end frames on each provider's wire, against the strict fakes (issue #25 §4).
+"""Start and end frames on each provider's wire, against the strict fakes.
 
 Every adapter maps a take's start frame and, where the model takes one, its end frame onto
 exactly the fields its provider defines; the fakes refuse anything else. A take without

@@ -1,4 +1,4 @@
-"""Extending a take on each provider's wire, against the strict fakes (issue #25 §3, §4).
+"""Extending a take on each provider's wire, against the strict fakes.
 
 Each adapter sends exactly what its provider defines for an extension, and the fakes refuse anything
 else: the OpenAI format's multipart `prompt`, `seconds` and `video[id]` (openai-python's

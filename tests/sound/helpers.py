@@ -21,7 +21,10 @@ def encoded(samples: np.ndarray, *, fmt: str, codec: str, rate: int = RATE) -> b
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=fmt) as container:
         stream = container.add_stream(codec, rate=rate, layout="mono")
-        sample_format = stream.codec_context.codec.audio_formats[0].name
+        assert isinstance(stream, av.audio.stream.AudioStream)
+        formats = stream.codec_context.codec.audio_formats
+        assert formats, f"{codec} encodes no audio"
+        sample_format = formats[0].name
         chunk = stream.codec_context.frame_size or 1024
         for start in range(0, len(samples), chunk):
             frame = av.AudioFrame.from_ndarray(samples[None, start:start + chunk].astype(np.float32), format="flt",

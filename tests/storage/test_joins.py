@@ -47,6 +47,7 @@ def shades(path) -> list[int]:
 def picture_seconds(path) -> float:
     with av.open(str(path)) as video:
         stream = video.streams.video[0]
+        assert stream.duration is not None and stream.time_base is not None
         return float(stream.duration * stream.time_base)
 
 

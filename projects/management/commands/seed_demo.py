@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from projects.models import Membership, Project, Role, Team
 from projects.storyboard import services
+from projects.teams import services as team_services
 
 DEMO_USERNAME = "demo"
 DEMO_SCENES = [
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             )
         team = Team.objects.filter(memberships__user=user).first()
         if team is None:
-            team = services.team_create(name="Demo Studio", owner=user)
+            team = team_services.team_create(name="Demo Studio", owner=user)
         else:
             Membership.objects.get_or_create(team=team, user=user, defaults={"role": Role.OWNER})
         if not Project.objects.filter(team=team).exists():

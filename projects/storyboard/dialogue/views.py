@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from projects import selectors
 from projects.access import get_line_for, get_scene_for, require
+from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.storyboard import views as board
 from projects.storyboard.dialogue import services as dialogue
@@ -32,7 +33,7 @@ def line_add(request, pk):
             dialogue.dialogue_line_add(scene=scene, user=request.user, **form.line_fields())
             return _answer(request, scene, membership, saved=gettext("Line added."))
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
+        form.add_error(None, error_text(exc))
     return _answer(request, scene, membership, add_line_form=form, status=400)
 
 
@@ -52,7 +53,7 @@ def line_edit(request, scene_pk, pk):
     except dialogue.LineConflict as conflict:
         return _conflict(request, scene, membership, form, conflict)
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
+        form.add_error(None, error_text(exc))
     if line is None:  # gone, and what was typed does not pass: it waits in the add form
         return _answer(request, scene, membership, add_line_form=form, status=400)
     return _answer(request, scene, membership, edited_lines={line.pk: form}, status=400)
@@ -74,7 +75,7 @@ def line_delete(request, scene_pk, pk):
             "%(who)s changed this line since you opened it; it now reads as below. Delete it again to delete "
             "their version.") % {"who": _who(conflict.current)})
     except ValidationError as exc:
-        return _answer(request, scene, membership, status=400, dialogue_error=" ".join(exc.messages))
+        return _answer(request, scene, membership, status=400, dialogue_error=error_text(exc))
     return _answer(request, scene, membership, saved=gettext("Line deleted."))
 
 

@@ -2,17 +2,15 @@
 recording, a scene fitting its lines, a character's voice and voice sample."""
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from generation.sound import speech
 from projects.inputs import RefuseControlCharacters
 from projects.models import Project
 
-RATE = {"min_value": speech.RATE_RANGE[0], "max_value": speech.RATE_RANGE[1]}
-PITCH = {"min_value": speech.PITCH_RANGE[0], "max_value": speech.PITCH_RANGE[1]}
 
-
-def _voices(blank: str | None = None):
+def _voices(blank: str | Promise | None = None):
     choices = speech.voice_choices()
     return [("", blank), *choices] if blank else choices
 
@@ -62,10 +60,12 @@ class SpeakerVoiceForm(RefuseControlCharacters, forms.Form):
     name = forms.CharField(max_length=80, error_messages={"required": _("Name the speaker.")})
     voice = forms.ChoiceField(choices=_voices(), error_messages={
         "invalid_choice": _("Choose a voice from the list.")})
-    rate = forms.IntegerField(label=_("Speed (words a minute)"), initial=speech.DEFAULT_RATE, **RATE, error_messages={
+    rate = forms.IntegerField(label=_("Speed (words a minute)"), initial=speech.DEFAULT_RATE,
+                              min_value=speech.RATE_RANGE[0], max_value=speech.RATE_RANGE[1], error_messages={
         "min_value": _("At least %(limit_value)s words a minute."),
         "max_value": _("At most %(limit_value)s words a minute."), "invalid": _("Give a whole number.")})
-    pitch = forms.IntegerField(label=_("Pitch (0–99)"), initial=speech.DEFAULT_PITCH, **PITCH, error_messages={
+    pitch = forms.IntegerField(label=_("Pitch (0–99)"), initial=speech.DEFAULT_PITCH,
+                               min_value=speech.PITCH_RANGE[0], max_value=speech.PITCH_RANGE[1], error_messages={
         "min_value": _("Pitch is 0 to 99."), "max_value": _("Pitch is 0 to 99."), "invalid": _("Give a whole number.")})
 
 

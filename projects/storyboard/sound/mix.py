@@ -100,7 +100,7 @@ def bed_under(project: Project, dialogue: np.ndarray, *, start: float, end: floa
     """The project's bed over [start, end) of the board, at its level, ducked under `dialogue`."""
     bed = SoundBed.objects.filter(project=project).first()
     samples = beds.bed_samples(bed)
-    if samples is None:
+    if bed is None or samples is None:
         return np.zeros(len(dialogue), np.float32)
     segment = mixing.bed_segment(samples, bed_start=bed.start_at, level_db=bed.level_db, t0=start, t1=end)
     return mixing.duck(segment, dialogue, depth_db=bed.duck_db)

@@ -71,9 +71,10 @@ def line_recording_remove(*, line: DialogueLine) -> None:
 
 def recording_withheld(recording: LineRecording, *, project) -> str | None:
     """Why this recording may not be heard now (its person's consent no longer covers it), or None."""
-    if recording.character_id is None:
+    character = recording.character
+    if character is None:
         return None
-    return voice_problem(recording.character, project=project)
+    return voice_problem(character, project=project)
 
 
 def recording_prepare(recording_id: int) -> LineRecording | None:

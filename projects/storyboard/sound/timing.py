@@ -47,7 +47,7 @@ def line_lengths(scene: Scene, lines: list[DialogueLine] | None = None) -> list[
         recording = getattr(line, "recording", None)  # a missing reverse one-to-one raises an AttributeError
         usable = recording is not None and recording.status == SoundStatus.READY and recording.seconds and not (
             recording.character_id and voice_problem(recording.character, project=project))
-        if usable:
+        if usable and recording is not None and recording.seconds:
             lengths.append((recording.seconds, True))
         elif request.key in clips:
             lengths.append((clips[request.key].seconds, True))

@@ -19,6 +19,7 @@ from projects import selectors
 from projects.access import get_character_for, get_line_for, get_project_for, get_scene_for, require
 from projects.characters import voice
 from projects.characters.views import DETAIL, _detail_context
+from projects.form_errors import error_text
 from projects.models import Character, LineRecording, SoundBed, SpeechClip
 from projects.storyboard.dialogue.views import _answer as dialogue_answer
 from projects.storyboard.sound import bed as beds
@@ -62,7 +63,7 @@ def sound_bed_upload(request, pk):
             messages.success(request, gettext("Sound bed uploaded: it is being prepared."))
             return redirect("projects:project_sound", pk=project.pk)
     except ValidationError as exc:
-        form.add_error("file", " ".join(exc.messages))
+        form.add_error("file", error_text(exc))
     return _page(request, project, membership, bed_form=form, status=400)
 
 
@@ -78,7 +79,7 @@ def sound_bed_place(request, pk):
             messages.success(request, gettext("Sound bed placed."))
             return redirect("projects:project_sound", pk=project.pk)
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
+        form.add_error(None, error_text(exc))
     return _page(request, project, membership, place_form=form, status=400)
 
 
@@ -114,7 +115,7 @@ def speaker_voice(request, pk):
             messages.success(request, gettext("%(name)s's voice saved.") % {"name": form.cleaned_data["name"]})
             return redirect("projects:project_sound", pk=project.pk)
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
+        form.add_error(None, error_text(exc))
     return _page(request, project, membership, voice_form=form, status=400)
 
 
@@ -160,10 +161,10 @@ def line_recording(request, scene_pk, pk):
     form = SoundFileForm(request.POST, request.FILES)
     try:
         if not form.is_valid():
-            raise ValidationError(" ".join(e for errors in form.errors.values() for e in errors))
+            raise ValidationError(error_text(form))
         recordings.line_recording_upload(line=line, user=request.user, upload=form.cleaned_data["file"])
     except (ValidationError, PermissionDenied) as exc:
-        words = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        words = error_text(exc) if isinstance(exc, ValidationError) else str(exc)
         return dialogue_answer(request, scene, membership, status=400, dialogue_error=words)
     return dialogue_answer(request, scene, membership, saved=gettext("Recording kept: it is being prepared."))
 
@@ -219,7 +220,7 @@ def character_voice(request, pk):
             messages.success(request, gettext("Voice saved: their lines are spoken again in it."))
             return redirect("projects:character_detail", pk=character.pk)
     except ValidationError as exc:
-        form.add_error(None, " ".join(exc.messages))
+        form.add_error(None, error_text(exc))
     return render(request, DETAIL, _detail_context(character, membership, request.user, voice_form=form), status=400)
 
 
@@ -236,7 +237,7 @@ def character_voice_sample(request, pk):
             messages.success(request, gettext("Voice sample kept."))
             return redirect("projects:character_detail", pk=character.pk)
     except ValidationError as exc:
-        form.add_error("file", " ".join(exc.messages))
+        form.add_error("file", error_text(exc))
     except PermissionDenied as exc:
         form.add_error("file", str(exc))
     return render(request, DETAIL, _detail_context(character, membership, request.user, sample_form=form),

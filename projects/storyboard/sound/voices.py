@@ -24,8 +24,8 @@ def speaker_voices(project: Project) -> dict[str, SpeakerVoice]:
 def line_speech(line: DialogueLine, *, project: Project, voices: dict[str, SpeakerVoice] | None = None
                 ) -> speech.SpeechRequest:
     """What the engine is asked to say for the line, in whose voice."""
-    if line.character_id:
-        c = line.character
+    c = line.character
+    if c is not None:
         return speech.SpeechRequest(text=line.text, voice=c.voice or speech.default_voice(c.name, project.voice_language),
                                     rate=c.voice_rate, pitch=c.voice_pitch)
     voices = speaker_voices(project) if voices is None else voices

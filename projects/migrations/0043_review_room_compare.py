@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('generation', '0046_ship_kling3_family'),
-        ('projects', '0041_review_room_drawing'),
+        ('projects', '0042_user_language'),
     ]
 
     operations = [

@@ -1,0 +1,236 @@
+"""The studio speaks French: the catalogs cover every string the code shows, the language follows
+the browser, and a user's own choice wins over it."""
+
+import re
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from projects.management.commands import translations
+from projects.models import UserPreference
+
+FRENCH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
+ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    # A French request leaves French active in this thread; the next test must not inherit it.
+    yield
+    translation.deactivate()
+
+
+def test_every_string_the_code_shows_has_a_french_translation():
+    """Extracts the strings from the code as it is now (a string another branch adds shows here),
+    and finds each in locale/fr with a translation that is neither empty nor fuzzy, compiled."""
+    assert translations.problems("fr") == []
+
+
+def test_the_extraction_finds_a_string_a_new_template_adds(tmp_path, settings):
+    root = tmp_path / "src"
+    (root / "templates").mkdir(parents=True)
+    (root / "templates" / "new.html").write_text(
+        '{% load i18n %}<p>{% translate "A sentence nobody has translated yet" %}</p>')
+    for name in translations.SOURCES:
+        (root / name).mkdir(exist_ok=True)
+    settings.BASE_DIR = root
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    extracted = translations.extract("fr", scratch)
+    assert (None, "A sentence nobody has translated yet", None) in extracted["django"]
+
+
+def test_it_reads_fuzzy_and_empty_entries_as_untranslated(tmp_path):
+    po = tmp_path / "django.po"
+    po.write_text('msgid ""\nmsgstr "Language: fr\\n"\n\n#, fuzzy\nmsgid "Approve"\nmsgstr "Approuver"\n\n'
+                  'msgid "Scenes"\nmsgstr ""\n\nmsgid "%(n)s take"\nmsgid_plural "%(n)s takes"\n'
+                  'msgstr[0] "%(n)s prise"\nmsgstr[1] "%(n)s prises"\n', encoding="utf-8")
+    entries = {e["msgid"]: e for e in translations.read_po(po)}
+    assert "fuzzy" in entries["Approve"]["flags"]
+    assert entries["Scenes"]["msgstr"] == [""]
+    assert entries["%(n)s take"]["msgstr"] == ["%(n)s prise", "%(n)s prises"]
+
+
+@pytest.mark.django_db
+def test_a_french_browser_gets_the_login_page_in_french(client):
+    page = client.get(reverse("login"), **FRENCH_BROWSER)
+    assert page["Content-Language"] == "fr"
+    html = page.content.decode()
+    assert '<html lang="fr"' in html and "Mot de passe" in html
+
+
+@pytest.mark.django_db
+def test_an_english_browser_gets_english(client):
+    html = client.get(reverse("login"), **ENGLISH_BROWSER).content.decode()
+    assert '<html lang="en"' in html and "Password" in html
+
+
+def test_a_user_who_chose_english_sees_english_in_a_french_browser(client_for, editor, project):
+    UserPreference.objects.create(user=editor, language="en")
+    html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk]), **FRENCH_BROWSER)
+    assert html["Content-Language"] == "en"
+    assert '<html lang="en"' in html.content.decode()
+
+
+def test_a_user_who_chose_french_sees_french_in_an_english_browser(client_for, editor, project):
+    UserPreference.objects.create(user=editor, language="fr")
+    page = client_for(editor).get(reverse("projects:project_detail", args=[project.pk]), **ENGLISH_BROWSER)
+    assert page["Content-Language"] == "fr"
+    assert '<html lang="fr"' in page.content.decode()
+
+
+def test_choosing_a_language_on_the_settings_page_switches_at_once_and_is_kept(client_for, editor):
+    client = client_for(editor)
+    url = reverse("projects:notification_settings")
+    answer = client.post(url, {"language": "fr", "mentions": "on"}, follow=True, **ENGLISH_BROWSER)
+    html = answer.content.decode()
+    assert "Réglages enregistrés." in html and '<html lang="fr"' in html
+    assert UserPreference.objects.get(user=editor).language == "fr"
+    # A new session (another browser) finds the choice on the account, not only in the old session.
+    client.logout()
+    again = client_for(editor).get(url, **ENGLISH_BROWSER)
+    assert again["Content-Language"] == "fr"
+
+
+def test_following_the_browser_again_forgets_the_choice(client_for, editor):
+    UserPreference.objects.create(user=editor, language="fr")
+    client = client_for(editor)
+    url = reverse("projects:notification_settings")
+    client.post(url, {"language": ""}, **ENGLISH_BROWSER)
+    assert UserPreference.objects.get(user=editor).language == ""
+    assert client.get(url, **ENGLISH_BROWSER)["Content-Language"] == "en"
+
+
+def test_it_refuses_a_language_it_does_not_speak_with_a_message(client_for, editor):
+    client = client_for(editor)
+    answer = client.post(reverse("projects:notification_settings"), {"language": "xx"}, **ENGLISH_BROWSER)
+    assert answer.status_code == 200
+    assert "Select a valid choice" in answer.content.decode()
+    assert not UserPreference.objects.filter(user=editor, language="xx").exists()
+
+
+def test_the_javascript_catalog_speaks_the_pages_language(client_for, editor):
+    client = client_for(editor)
+    french = client.get(reverse("javascript_catalog"), **FRENCH_BROWSER).content.decode()
+    assert "Dessiner sur l\\u2019image" in french or "Dessiner sur l’image" in french
+    english = client.get(reverse("javascript_catalog"), **ENGLISH_BROWSER).content.decode()
+    assert "Dessiner" not in english
+
+
+def test_the_page_loads_the_catalog_from_the_studio_itself(client_for, editor, project):
+    html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert f'<script src="{reverse("javascript_catalog")}"></script>' in html
+    assert 'src="http' not in html and 'src="//' not in html
+
+
+def test_the_scripts_show_no_sentence_outside_gettext():
+    """Every sentence a person reads in static/studio/*.js goes through the catalog: a quoted
+    English phrase handed to textContent, a title or a placeholder is a slip."""
+    slips = []
+    for script in sorted((Path(__file__).resolve().parent.parent / "static" / "studio").glob("*.js")):
+        for number, line in enumerate(script.read_text().splitlines(), 1):
+            code = line.split("//")[0]
+            for marker in ('textContent = "', '"title": "', '"aria-label": "', '"placeholder": "'):
+                at = code.find(marker)
+                if at >= 0 and code[at + len(marker):at + len(marker) + 1].isalpha():
+                    slips.append(f"{script.name}:{number}: {line.strip()}")
+    assert slips == []
+
+
+# --- The main pages, read by a French browser ------------------------------------------------------
+
+# The most visible English words of the interface: none may show on a page a French browser reads.
+ENGLISH_UI_WORDS = ("Render", "Approve", "Comments", "Scenes", "Review", "Take",
+                    "Add a scene", "Request changes", "Decisions", "Log out", "Characters", "Spend")
+
+
+class _VisibleText(HTMLParser):
+    """The words a person sees, and the names a screen reader says (title, aria-label, placeholder,
+    alt); not scripts, styles, or attributes meant for machines."""
+
+    SPOKEN = ("title", "aria-label", "placeholder", "alt")
+
+    def __init__(self):
+        super().__init__()
+        self.parts, self._skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "template"):
+            self._skip += 1
+        self.parts += [value for name, value in attrs if name in self.SPOKEN and value]
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "template") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> str:
+    parser = _VisibleText()
+    parser.feed(html)
+    return " \n".join(parser.parts)
+
+
+def english_left(text: str) -> list[str]:
+    return [word for word in ENGLISH_UI_WORDS if re.search(rf"\b{re.escape(word)}\b", text)]
+
+
+@pytest.fixture
+def french_world(project, make_scene, finished_take, owner, editor, reviewer):
+    # The project's own words are French, as a French crew writes them: only the interface is checked.
+    project.name = "Tempête au port"
+    project.save(update_fields=["name"])
+    first = make_scene(title="Le quai", prompt="Un chalutier rentre au port sous la pluie")
+    make_scene(title="La criée", prompt="Les mareyeurs crient les prix")
+    take = finished_take(first)
+    client = Client()
+    client.force_login(reviewer)
+    client.post(reverse("projects:comment_create", args=[take.pk]), {"body": "Plus de pluie ici", "at": "0.5"})
+    return {"project": project, "scene": first, "take": take}
+
+
+@pytest.mark.parametrize("page", ["board", "panel", "review", "projects", "settings"])
+def test_a_french_browser_reads_the_main_pages_in_french(client_for, owner, french_world, page):
+    world = french_world
+    url = {
+        "board": reverse("projects:project_detail", args=[world["project"].pk]),
+        "panel": reverse("projects:scene_panel", args=[world["project"].pk, world["scene"].pk]),
+        "review": reverse("projects:take_review", args=[world["take"].pk]),
+        "projects": reverse("projects:project_list"),
+        "settings": reverse("projects:notification_settings"),
+    }[page]
+    answer = client_for(owner).get(url, **FRENCH_BROWSER)
+    assert answer.status_code == 200
+    text = visible_text(answer.content.decode())
+    assert english_left(text) == []
+    french = {"board": "Ajouter une scène", "panel": "Générer une prise", "review": "Demander des modifications",
+              "projects": "Nouveau projet", "settings": "Notifications par e-mail"}[page]
+    assert french in text
+
+
+def test_the_board_writes_money_as_french_does(client_for, owner, french_world):
+    project = french_world["project"]
+    project.budget = Decimal("1234.5")
+    project.save(update_fields=["budget"])
+    text = visible_text(client_for(owner).get(reverse("projects:project_detail", args=[project.pk]),
+                                              **FRENCH_BROWSER).content.decode())
+    assert "1234,50\u00a0$" in text
+    english = visible_text(client_for(owner).get(reverse("projects:project_detail", args=[project.pk]),
+                                                 **ENGLISH_BROWSER).content.decode())
+    assert "$1234.50" in english
+
+
+def test_a_user_who_chose_english_reads_the_review_page_in_english(client_for, reviewer, french_world):
+    UserPreference.objects.create(user=reviewer, language="en")
+    html = client_for(reviewer).get(reverse("projects:take_review", args=[french_world["take"].pk]),
+                                    **FRENCH_BROWSER).content.decode()
+    text = visible_text(html)
+    assert "Request changes" in text and "Demander des modifications" not in text
