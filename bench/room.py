@@ -68,11 +68,12 @@ def book():
     from projects.models import Membership
     from projects.review import rooms
     from projects.storyboard import services
+    from projects.teams import services as teams
 
     users = get_user_model().objects
     owner = users.create_user("bench-presenter", password="x" * 20)
     follower = users.create_user("bench-follower", password="x" * 20)
-    team = services.team_create(name="Bench", owner=owner)
+    team = teams.team_create(name="Bench", owner=owner)
     Membership.objects.create(team=team, user=follower, role="reviewer")
     project = services.project_create(team=team, user=owner, name="Room bench")
     scene = services.scene_create(project=project, user=owner, title="Dawn", prompt="A harbour at dawn.",
@@ -129,11 +130,11 @@ def run(args, wakeup: str) -> None:
 
     from projects.live.stream import cursor_now
 
-    project, room, cookies = book()
-    port = free_port()
-    server = start_server(tmp, port, args.web_workers)
-    pages = None
-    try:
+    server = pages = None
+    try:  # from here on, whatever fails, the Redis and the web server this run started are stopped
+        project, room, cookies = book()
+        port = free_port()
+        server = start_server(tmp, port, args.web_workers)
         web = children(server.pid) or [server.pid]
         mode = "Redis pub/sub" if settings.LIVE_REDIS_URL else f"a table read every {settings.LIVE_POLL_SECONDS} s"
         print(f"{args.followers} followers, {args.events} presenter events {args.gap} s apart, {len(web)} web "
@@ -156,11 +157,12 @@ def run(args, wakeup: str) -> None:
     finally:
         if pages is not None:
             pages.close()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if redis_pid is not None and redis_pid.exists():
             os.kill(int(redis_pid.read_text()), 15)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("projects/<int:pk>/scenes/order/", views.scene_order, name="scene_order"),
     path("projects/<int:pk>/scenes/bulk/", views.scene_bulk, name="scene_bulk"),
     path("projects/<int:pk>/view/", views.board_view, name="board_view"),
+    path("projects/<int:pk>/frames/", views.board_page, name="board_page"),
     path("projects/<int:pk>/budget/", views.project_budget, name="project_budget"),
     path("projects/<int:pk>/script/", script_views.script_upload, name="script_upload"),
     path("projects/<int:pk>/script/<str:token>/", script_views.script_preview, name="script_preview"),

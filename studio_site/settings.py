@@ -548,3 +548,7 @@ if SENTRY_DSN:
 
     sentry_init(SENTRY_DSN, release=f"storyboard-studio@{STUDIO_VERSION}", environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
                 traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0")))
+
+# Frames the board draws in its first answer and in each page loaded as the list scrolls (a board of 1,000
+# scenes answers as fast as one of 10: bench/board.py).
+BOARD_PAGE_SIZE = _positive_int("BOARD_PAGE_SIZE", 24)

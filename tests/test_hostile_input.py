@@ -148,6 +148,7 @@ FORMS = [
          {"start_from": "", "end_on": ""}),
     Form("take_start_next", "post", "/takes/{take}/start-next/", "editor", ("frame",)),
     Form("project_detail_view", "get", "/projects/{project}/", "editor", ("view",)),
+    Form("board_page", "get", "/projects/{project}/frames/", "editor", ("after", "q", "status", "cast"), {}),
     Form("board_view", "post", "/projects/{project}/view/", "editor", ("view",), {"view": "list"}),
     Form("scene_order", "post", "/projects/{project}/scenes/order/", "editor", ("order",), {"order": "{scene}"}),
     Form("scene_bulk", "post", "/projects/{project}/scenes/bulk/", "editor", ("action", "scene", "to"),

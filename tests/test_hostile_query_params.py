@@ -112,7 +112,11 @@ def _ids(team: dict) -> dict:
 # Every page that reads a query parameter: its address, who asks, the parameters it reads, the valid
 # values the other parameters keep, and which of them name a row (sent the rival team's row too).
 PAGES = {
-    "project_detail": ("/projects/{project}/", "editor", ("view", "undo"), {}, {}),
+    # The board's filter: words, a status, a cast member (the rival's character finds nothing of ours).
+    "project_detail": ("/projects/{project}/", "editor", ("view", "undo", "q", "status", "cast"), {},
+                       {"cast": "{character}"}),
+    "board_page": ("/projects/{project}/frames/", "editor", ("after", "q", "status", "cast"), {},
+                   {"cast": "{character}"}),
     "scene_compare": ("/scenes/{scene}/compare/", "editor", ("a", "b"), {"a": "{retake}", "b": "{take}"},
                       {"a": "{take}", "b": "{retake}"}),
     "project_activity": ("/projects/{project}/activity/", "editor", ("kind", "scene", "scene_q", "before"), {},
@@ -122,9 +126,9 @@ PAGES = {
     "project_changes": ("/projects/{project}/changes/", "editor", ("after",), {}, {}),
     "project_events": ("/projects/{project}/events/", "editor", ("after", "client"), {}, {}),
     "team_events": ("/teams/{team}/events/", "editor", ("after", "client"), {}, {}),
-    "team_spend": ("/teams/{team}/spend/", "owner", ("month", "start", "end", "by"), {}, {}),
+    "team_spend": ("/teams/{team}/spend/", "owner", ("month", "start", "end", "by", "scene_page"), {}, {}),
     "team_spend_csv": ("/teams/{team}/spend.csv", "owner", ("month", "start", "end", "by"), {}, {}),
-    "project_spend": ("/projects/{project}/spend/", "editor", ("month", "start", "end", "by"), {}, {}),
+    "project_spend": ("/projects/{project}/spend/", "editor", ("month", "start", "end", "by", "scene_page"), {}, {}),
     "project_spend_csv": ("/projects/{project}/spend.csv", "editor", ("month", "start", "end", "by"), {}, {}),
     "batch_render": ("/projects/{project}/render/", "editor", ("target", "scope", "scene"),
                      {"target": "{target}", "scope": "selected", "scene": "{scene}"},
@@ -137,6 +141,7 @@ PAGES = {
     # "Extend by N s": what the chosen length would send and cost (the form asks as the choice changes).
     "render_extend_preview": ("/takes/{take}/extend/preview/", "editor", ("choice",), {}, {}),
     "login": ("/login/", None, ("next",), {}, {}),
+    "export_list": ("/projects/{project}/exports/", "editor", ("page",), {}, {}),
 }
 # Where a page reads its query parameters other than by name at the call (spend.period_from reads
 # month, start, end and by from the query it is given; the batch and re-target pages read theirs

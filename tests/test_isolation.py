@@ -261,6 +261,7 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:scene_order", args=[project.pk])),
         ("post", reverse("projects:scene_bulk", args=[project.pk])),
         ("post", reverse("projects:board_view", args=[project.pk])),
+        ("get", reverse("projects:board_page", args=[project.pk]) + "?after=0&q=Dawn"),
         ("get", reverse("projects:scene_edit", args=[scene.pk])),
         ("post", reverse("projects:scene_edit", args=[scene.pk])),
         ("get", reverse("projects:scene_delete", args=[scene.pk])),

@@ -11,8 +11,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from projects.characters import consent
 from projects.management.commands import translations
-from projects.models import UserPreference
+from projects.models import CharacterKind, UserPreference
+from tests.factories import photo
 
 FRENCH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
 ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
@@ -234,3 +236,64 @@ def test_a_user_who_chose_english_reads_the_review_page_in_english(client_for, r
                                     **FRENCH_BROWSER).content.decode()
     text = visible_text(html)
     assert "Request changes" in text and "Demander des modifications" not in text
+
+
+# What the team's pages said in English before they were translated: none of it may reach a French browser.
+TEAM_PAGES_ENGLISH = {
+    "characters": ("Reusable looks for your scenes", "Name or description", "Real person", "Fictional",
+                   "New character", "Who is this?", "Add character", "Recorded in the character's log",
+                   "The person (their own account)", "Reference images (1 to 4)", "Reference video (optional)",
+                   "I declare this character depicts no real person", "Looks, wardrobe, manner",
+                   "A real person (their likeness)", "Name"),
+    "likeness": ("My likeness", "Characters that depict you", "In Équipage du port"),
+    "members": ("Member", "Change role", "Remove", "no cap", "Save cap", "Monthly budget", "committed in",
+                "no monthly limit", "Paid takes that would spend", "Team monthly budget (US$)", "Save team budget",
+                "AI training", "Takes are signed without", "Refuse AI training of new takes", "Invite someone",
+                "Role of", "Monthly cap of", "Role"),
+}
+TEAM_PAGES_FRENCH = {
+    "characters": ("Nouveau personnage", "Personne réelle", "Ajouter le personnage", "Images de référence (1 à 4)",
+                   "Une personne réelle (son image)", "Nom"),
+    "likeness": ("Mon image", "Dans Équipage du port"),
+    "members": ("Changer le rôle", "Budget mensuel", "Enregistrer le budget de l’équipe", "Inviter quelqu’un",
+                "Entraînement d’IA", "Rôle"),
+}
+
+
+@pytest.mark.parametrize("page", ["characters", "likeness", "members"])
+def test_a_french_browser_reads_the_team_pages_in_french(client_for, owner, project, page):
+    team = project.team
+    team.name = "Équipage du port"
+    team.save(update_fields=["name"])
+    consent.character_create(team=team, user=owner, name="Capitaine", kind=CharacterKind.PERSON, person=owner,
+                             description="ciré jaune", images=[photo()])
+    url = {"characters": reverse("projects:character_list", args=[team.pk]),
+           "likeness": reverse("projects:my_likeness"),
+           "members": reverse("projects:team_members", args=[team.pk])}[page]
+    answer = client_for(owner).get(url, **FRENCH_BROWSER)
+    assert answer.status_code == 200
+    text = visible_text(answer.content.decode())
+    assert [english for english in TEAM_PAGES_ENGLISH[page] if english in text] == []
+    assert english_left(text) == []
+    for french in TEAM_PAGES_FRENCH[page]:
+        assert french in text
+
+
+def test_the_team_members_page_writes_the_month_and_the_budget_as_french_does(client_for, owner, project):
+    team = project.team
+    team.monthly_budget = Decimal("1500")
+    team.save(update_fields=["monthly_budget"])
+    text = visible_text(client_for(owner).get(reverse("projects:team_members", args=[team.pk]),
+                                              **FRENCH_BROWSER).content.decode())
+    assert "1500,00\u00a0$" in text and "budget mensuel de l’équipe" in text
+
+
+def test_a_french_owner_is_told_in_french_what_a_team_setting_did(client_for, owner, project):
+    team = project.team
+    answer = client_for(owner).post(reverse("projects:team_budget", args=[team.pk]), {"monthly_budget": "250"},
+                                    follow=True, **FRENCH_BROWSER)
+    text = visible_text(answer.content.decode())
+    assert "Budget mensuel de l’équipe fixé à 250,00\u00a0$." in text
+    answer = client_for(owner).post(reverse("projects:team_budget", args=[team.pk]), {"monthly_budget": "-1"},
+                                    follow=True, **FRENCH_BROWSER)
+    assert "Un budget ne peut pas être négatif." in visible_text(answer.content.decode())

@@ -95,12 +95,16 @@ class ExportPlan:
         return [p for p in self.scenes if p.take is None]
 
 
-def export_plan(project) -> ExportPlan:
-    """Every scene in order, with the take it contributes or why it contributes none."""
+def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
+    """Every scene in order, with the take it contributes or why it contributes none.
+
+    `with_lines=False` for the exports page, which shows no dialogue: reading every scene's lines was
+    70 % of its CPU at 1,000 scenes (bench/board.py); the export itself needs them for captions and stems."""
     planned = []
     own_fields = list(ProjectField.objects.filter(project=project))
-    scenes = project.scenes.select_related("approved_take", "approved_by").prefetch_related(
-        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))).order_by("position", "pk")
+    scenes = project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk")
+    if with_lines:
+        scenes = scenes.prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
     for scene in scenes:
         take = scene.approved_take
         if not scene.in_cut:

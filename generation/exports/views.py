@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -17,13 +18,17 @@ from projects.htmx import wants_fragment
 PAGE = "generation/exports.html"
 # Their content types come from generation.storage.files, like every served file's.
 FILES = ("mp4", "zip", "pdf", "csv")
+EXPORTS_PER_PAGE = 20
 
 
 def _page(request, project, membership, *, error=None, status=200):
+    # Past exports newest first, a page at a time: a project exported every day keeps a short page.
+    # get_page answers a page past the end (or "abc") with the nearest page, never an error.
+    past = Paginator(project.exports.select_related("created_by").prefetch_related("takes"), EXPORTS_PER_PAGE)
     context = {
         "project": project, "membership": membership, "error": error,
-        "exports": project.exports.select_related("created_by").prefetch_related("takes"),
-        "plan": exports.export_plan(project),
+        "exports": past.get_page(request.GET.get("page")),
+        "plan": exports.export_plan(project, with_lines=False),
         "pdf_layouts": PdfLayout.choices,
     }
     template = PAGE + "#exports" if wants_fragment(request) else PAGE

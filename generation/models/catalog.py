@@ -4,6 +4,7 @@ makes, and the characters a provider keeps."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.models.connections import ConnectionKind, ProviderConnection
+
+
+class ElementSet(TypedDict):
+    """A cast member as a model's element (a booking recipe's "character_sets"): its name and its images'
+    stored names, the frontal one first."""
+
+    name: str
+    images: list[str]
 
 
 class Lifecycle(models.TextChoices):
@@ -102,7 +111,7 @@ class CatalogModel(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.display_name} ({self.model_id})"
 
     @property
@@ -229,7 +238,7 @@ class CatalogModel(models.Model):
         return {str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {}
 
     @property
-    def input_map(self) -> dict:
+    def input_map(self) -> dict[str, Any]:
         """How a model added from its provider's published schema names and writes its inputs, shots included
         (generation/providers/schemas.py); {} for the models whose inputs an adapter maps by hand."""
         wire = (self.input_schema or {}).get("wire")
@@ -268,7 +277,7 @@ class CatalogModel(models.Model):
                             f"choose {lengths} seconds or a smaller size.")
         return problems
 
-    def element_problems(self, sets: list[dict]) -> list[str]:
+    def element_problems(self, sets: list[ElementSet]) -> list[str]:
         """Why a cast member cannot go as one of the model's elements (empty if each can): the model keeps a
         character from a frontal image and `input_schema["elements"]["images_min"] - 1` more views."""
         need = ((self.input_schema or {}).get("elements") or {}).get("images_min", 1)
@@ -339,7 +348,7 @@ class CatalogProposal(models.Model):
     # Model ids the provider lists without saying what they are (an OpenAI-format gateway's plain list).
     unlisted = models.JSONField(default=list, blank=True)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Model changes of {self.connection}"
 
 
@@ -381,7 +390,7 @@ class ProposedChange(models.Model):
                                     name="one_pending_change_per_model"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_change_display()}: {self.model_id}"
 
 

@@ -48,5 +48,5 @@ class ComfyWorkflow(models.Model):
             models.UniqueConstraint(fields=["connection", "slug"], name="comfy_workflow_slug_unique"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name

@@ -83,10 +83,10 @@ class ProviderConnection(models.Model):
             models.UniqueConstraint(fields=["team", "label"], name="connection_label_unique_in_team")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label
 
-    def __repr__(self):  # never leak the key into logs
+    def __repr__(self) -> str:  # never leak the key into logs
         return f"<ProviderConnection {self.pk} {self.kind} {self.label!r}>"
 
     @property

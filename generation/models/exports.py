@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from generation.models.takes import Render
+from generation.models.takes import Render, RenderQuerySet
 from projects.live import ChangeKind, live_publish_for_project
 
 
@@ -25,7 +25,7 @@ class PdfLayout(models.TextChoices):
     GRID = "grid", "Grid of 6 frames a page, with notes"
 
 
-def _export_upload_to(export, filename):
+def _export_upload_to(export: Export, filename: str) -> str:
     return f"exports/{export.project.team_id}/{export.project_id}/{export.pk}/{filename}"
 
 
@@ -59,14 +59,14 @@ class Export(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Export {self.pk} of {self.project} ({self.status})"
 
     @property
     def is_active(self) -> bool:
         return self.status in {ExportStatus.QUEUED, ExportStatus.RUNNING}
 
-    def withheld_takes(self):
+    def withheld_takes(self) -> RenderQuerySet:
         """Takes in this export whose consent was revoked since: its files must not be handed out."""
         return self.takes.filter(quarantined_at__isnull=False)
 
@@ -97,7 +97,7 @@ class CutImportStatus(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
 
 
-def _cut_import_upload_to(cut_import, filename):
+def _cut_import_upload_to(cut_import: CutImport, filename: str) -> str:
     # Never the uploader's name in the path: it is kept in `filename`, for the page only.
     return f"cut-imports/{cut_import.project.team_id}/{cut_import.project_id}/{uuid.uuid4().hex}.timeline"
 
@@ -131,7 +131,7 @@ class CutImport(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Cut import {self.pk} of {self.project_id} ({self.status})"
 
     @property

@@ -18,7 +18,7 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=200, primary_key=True)
     seen_at = models.DateTimeField()
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.hostname} seen {self.seen_at:%Y-%m-%d %H:%M:%S}"
 
 
@@ -42,5 +42,5 @@ class ReconciliationRun(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Reconciliation {self.pk} of {self.get_provider_display()} {self.period_start}–{self.period_end}"

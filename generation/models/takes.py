@@ -6,10 +6,13 @@ from __future__ import annotations
 import logging
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import BooleanField, Case, DecimalField, ExpressionWrapper, F, Q, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -67,7 +70,7 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-def _render_upload_to(render, filename):
+def _render_upload_to(render: Render, filename: str) -> str:
     return f"renders/{render.scene.project.team_id}/{render.scene.project_id}/{render.pk}/{filename}"
 
 
@@ -96,12 +99,12 @@ class CostSource(models.TextChoices):
     PROVIDER = "provider", "Reported by the provider"
 
 
-def recorded_cost_expression():
+def recorded_cost_expression() -> Coalesce:
     """A take's recorded cost in SQL: what the provider reported, else the estimate (one rule, one home)."""
     return Coalesce("billed_cost", "cost")
 
 
-def spent_cost_expression():
+def spent_cost_expression() -> CombinedExpression:
     """What a take spent in SQL: its recorded cost plus any duplicate jobs its provider made for it."""
     return recorded_cost_expression() + F("duplicate_cost")
 
@@ -109,12 +112,12 @@ def spent_cost_expression():
 MONEY = DecimalField(max_digits=14, decimal_places=4)
 
 
-def _share_of_group(expression):
+def _share_of_group(expression: Coalesce | F) -> ExpressionWrapper[CombinedExpression]:
     # A part's share of its multi-shot take's figure (the lead's), by length (Render.cost_share).
     return ExpressionWrapper(expression * F("cost_share"), output_field=MONEY)
 
 
-def attributed_cost_expression():
+def attributed_cost_expression() -> Case:
     """A take's recorded cost as the spend pages attribute it: a part of a multi-shot take counts its share of
     the group's recorded cost, which is its lead's (recorded once); any other take its own."""
     lead = Coalesce("shot_group__lead__billed_cost", "shot_group__lead__cost")
@@ -122,13 +125,13 @@ def attributed_cost_expression():
                 default=_share_of_group(lead), output_field=MONEY)
 
 
-def attributed_booked_expression():
+def attributed_booked_expression() -> Case:
     """The catalog estimate a take was booked at, as the spend pages attribute it (a part: its share)."""
     return Case(When(shot_group__isnull=True, then=F("cost")),
                 default=_share_of_group(F("shot_group__lead__cost")), output_field=MONEY)
 
 
-def attributed_estimate_expression():
+def attributed_estimate_expression() -> Case:
     """Of attributed_cost_expression, the part that is the catalog's estimate (no provider's figure)."""
     return Case(When(shot_group__isnull=True, billed_cost__isnull=True, then=F("cost")),
                 When(shot_group__isnull=False, shot_group__lead__billed_cost__isnull=True,
@@ -136,7 +139,7 @@ def attributed_estimate_expression():
                 default=Value(Decimal(0)), output_field=MONEY)
 
 
-def attributed_billed_expression():
+def attributed_billed_expression() -> Case:
     """Of attributed_cost_expression, what a provider reported (None when it reported nothing)."""
     return Case(When(shot_group__isnull=True, then=F("billed_cost")),
                 default=_share_of_group(F("shot_group__lead__billed_cost")), output_field=MONEY)
@@ -152,16 +155,16 @@ GIVEN_BACK = Q(cost_given_back=True) | Q(shot_group__lead__cost_given_back=True)
 WATCHABLE = Q(status=Status.SUCCEEDED, quarantined_at__isnull=True)
 
 
-class RenderQuerySet(models.QuerySet):
+class RenderQuerySet(models.QuerySet["Render"]):
     def watchable(self) -> RenderQuerySet:
         """Takes anyone on the team, and a guest with a link, may watch."""
         return self.filter(WATCHABLE)
 
-    def on_board(self):
+    def on_board(self) -> RenderQuerySet:
         """Takes whose scene is on the board: a scene in the trash takes its takes off every page with it."""
         return self.filter(scene__trashed_at__isnull=True)
 
-    def with_watchable(self):
+    def with_watchable(self) -> RenderQuerySet:
         """Each take annotated `watchable` (for read models that fetch every take, watchable or not)."""
         return self.annotate(watchable=ExpressionWrapper(WATCHABLE, output_field=BooleanField()))
 
@@ -284,7 +287,7 @@ class Render(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["status"])]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Take {self.pk} of {self.scene} ({self.status})"
 
     @property
@@ -302,11 +305,12 @@ class Render(models.Model):
         return self.shot_group_id is not None and self.shot_index != 0
 
     @property
-    def request_recipe(self) -> dict:
+    def request_recipe(self) -> dict[str, Any]:
         """What this take's provider job asks for: its own recipe, or for a multi-shot take's lead, the whole
         group's (every shot)."""
         group = self.shot_group if self.leads_group else None
-        return group.recipe if group is not None else self.recipe
+        recipe: dict[str, Any] = group.recipe if group is not None else self.recipe  # JSON, as booked
+        return recipe
 
     @property
     def phase(self) -> str | None:
@@ -387,13 +391,13 @@ class Render(models.Model):
     def is_terminal(self) -> bool:
         return self.status in TERMINAL
 
-    def may_see_quarantined(self, user) -> bool:
+    def may_see_quarantined(self, user: User) -> bool:
         """Withheld takes stay visible only to the people they depict and the team's owners."""
         if self.characters.filter(person=user).exists():
             return True
         return self.scene.project.team.memberships.filter(user=user, role="owner").exists()
 
-    def is_withheld_from(self, user) -> bool:
+    def is_withheld_from(self, user: User) -> bool:
         """A teammate may open a take's page and files unless it is withheld and they may not see it."""
         return self.quarantined_at is not None and not self.may_see_quarantined(user)
 
@@ -414,7 +418,7 @@ class Render(models.Model):
         return f"{verb} of take {parent.number}"
 
     @property
-    def extension(self) -> dict:
+    def extension(self) -> dict[str, Any]:
         """What this take extends, when it is an extension (the recipe's "extend_of"), else {}."""
         return (self.recipe or {}).get("extend_of") or {}
 
@@ -438,7 +442,7 @@ class Render(models.Model):
         model = resolve(connection, self.model) if connection is not None else None
         return bool(model and model.supports_remix)
 
-    def advance(self, to: str, **changes) -> bool:
+    def advance(self, to: str, **changes: object) -> bool:
         """Move to status `to` if the row is still in a state that allows it.
 
         The check and the write are one conditional UPDATE, so two workers
@@ -476,7 +480,7 @@ class Render(models.Model):
     FOLLOWED = ("progress", "error_message", "failure_code", "billing_unconfirmed", "submitted_at",
                 "provider_started_at", "running_seen_at", "finished_at", "create_attempts", "lookup_until")
 
-    def _parts_follow(self, changes: dict) -> None:
+    def _parts_follow(self, changes: dict[str, object]) -> None:
         """The other parts of this lead's multi-shot take take on its status: every scene's frame shows the
         group's state, and one that ended settles (feed, notifications) like any take."""
         followed = {f: getattr(self, f) for f in self.FOLLOWED}
@@ -543,11 +547,11 @@ class DuplicateJob(models.Model):
         ordering = ["found_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["render", "provider_job_id"], name="duplicate_job_once")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Duplicate job {self.provider_job_id} of take {self.render_id}"
 
 
-def _group_upload_to(group, filename):
+def _group_upload_to(group: ShotGroup, filename: str) -> str:
     return f"renders/{group.project.team_id}/{group.project_id}/groups/{group.pk}/{filename}"
 
 
@@ -570,12 +574,13 @@ class ShotGroup(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"Multi-shot take {self.pk} ({len(self.recipe.get('shots', []))} shots)"
 
     @property
-    def shots(self) -> list[dict]:
-        return self.recipe.get("shots", [])
+    def shots(self) -> list[dict[str, Any]]:
+        shots: list[dict[str, Any]] = self.recipe.get("shots", [])  # JSON, as booked
+        return shots
 
     @property
     def scene_words(self) -> str:

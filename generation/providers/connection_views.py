@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation import catalog
@@ -45,11 +46,11 @@ def connection_list(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
             except ValidationError as exc:
                 form.add_error("label", exc)
             else:
-                messages.success(request, f"Added {connection.label}. " + (
-                    "Testing it now, and fetching its webhook signing secret."
+                messages.success(request, (
+                    gettext("Added %(connection)s. Testing it now, and fetching its webhook signing secret.")
                     if (facts := facts_for(connection.kind)) and facts.webhook_secret_from_api
                     and not form.cleaned_data["webhook_secret"]
-                    else "Test it to check the key."))
+                    else gettext("Added %(connection)s. Test it to check the key.")) % {"connection": connection.label})
                 return redirect("generation:connection_list", team_pk=team_pk)
     catalog.connection_ensure_local(membership.team)
     listed = team_connections(team=membership.team)
@@ -80,7 +81,7 @@ def connection_edit(request: AuthedRequest, team_pk: int, pk: int) -> HttpRespon
         except ValidationError as exc:
             form.add_error("label", exc)
         else:
-            messages.success(request, f"Saved {connection.label}.")
+            messages.success(request, gettext("Saved %(connection)s.") % {"connection": connection.label})
             return redirect("generation:connection_list", team_pk=team_pk)
     return render(request, "generation/connection_edit.html",
                   {"team": membership.team, "membership": membership, "connection": connection, "form": form,
@@ -111,7 +112,8 @@ def catalog_entry_edit(request: AuthedRequest, team_pk: int, pk: int, entry_pk: 
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Saved {saved.display_name} on {connection.label} for your team.")
+            messages.success(request, gettext("Saved %(model)s on %(connection)s for your team.")
+                             % {"model": saved.display_name, "connection": connection.label})
             return redirect("generation:connection_catalog", team_pk=team_pk, pk=pk)
     return render(request, "generation/catalog_entry.html", {
         "team": membership.team, "connection": connection, "entry": entry, "form": form,
@@ -124,7 +126,8 @@ def _entry_reset(request: AuthedRequest, connection: ProviderConnection, entry: 
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, f"{shipped.display_name} on {connection.label} is back to the shipped entry.")
+        messages.success(request, gettext("%(model)s on %(connection)s is back to the shipped entry.")
+                         % {"model": shipped.display_name, "connection": connection.label})
     return redirect("generation:connection_catalog", team_pk=connection.team_id, pk=connection.pk)
 
 
@@ -156,11 +159,11 @@ def model_register(request: AuthedRequest, team_pk: int, pk: int) -> HttpRespons
         try:
             model = connections.catalog_register_model(connection=connection, user=request.user,
                                                        **form.cleaned_data)
-            messages.success(request, f"Registered {model.model_id} on {connection.label}.")
+            messages.success(request, gettext("Registered %(model)s on %(connection)s.") % {"model": model.model_id, "connection": connection.label})
         except ValidationError as exc:
             messages.error(request, error_text(exc))
     else:
         problems = "; ".join(f"{form.fields[f].label or f}: {' '.join(map(str, e))}" if f in form.fields else " ".join(map(str, e))
                              for f, e in form.errors.items())
-        messages.error(request, f"The model was not registered. {problems}")
+        messages.error(request, gettext("The model was not registered. %(problems)s") % {"problems": problems})
     return redirect("generation:connection_list", team_pk=team_pk)

@@ -74,16 +74,16 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
     # Every remote kind the studio has an adapter for (the local previz is built in).
     kind = forms.ChoiceField(choices=remote_kinds)
     label = forms.CharField(max_length=120)
-    base_url = forms.URLField(required=False, label="Base URL", assume_scheme="https",
+    base_url = forms.URLField(required=False, label=_("Base URL"), assume_scheme="https",
                               help_text=lazy(_base_url_help, str)())
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
                                             ("api-key", "api-key: <key> (Azure)")], initial="bearer",
                                    help_text=_("Only an OpenAI-format gateway lets you choose: every other "
                                                "provider has its own header."))
     # Write-only: never rendered back into the page.
-    api_key = forms.CharField(required=False, label="API key", widget=forms.PasswordInput(render_value=False),
+    api_key = forms.CharField(required=False, label=_("API key"), widget=forms.PasswordInput(render_value=False),
                               strip=True)
-    webhook_secret = forms.CharField(required=False, label="Webhook signing secret (whsec_…)",
+    webhook_secret = forms.CharField(required=False, label=_("Webhook signing secret (whsec_…)"),
                                      widget=forms.PasswordInput(render_value=False), strip=True)
     # Google Vertex AI (ProviderFacts.credentials and cloud_project): a service account, a project, a region.
     service_account_key = forms.CharField(
@@ -122,8 +122,8 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         self.editing = editing
         if editing:
             self.fields["kind"].disabled = True
-            self.fields["api_key"].help_text = "Leave blank to keep the stored key."
-            self.fields["webhook_secret"].help_text = "Leave blank to keep the stored secret."
+            self.fields["api_key"].help_text = _("Leave blank to keep the stored key.")
+            self.fields["webhook_secret"].help_text = _("Leave blank to keep the stored secret.")
             self.fields["service_account_key"].help_text = _("Leave blank to keep the stored key.")
 
     def clean_base_url(self) -> str:
@@ -138,7 +138,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         # It goes into an HTTP header, where a line break inside is illegal (the test call would crash).
         key: str = self.cleaned_data["api_key"]
         if any(character.isspace() for character in key):
-            raise forms.ValidationError("An API key has no spaces or line breaks inside; paste it again.")
+            raise forms.ValidationError(_("An API key has no spaces or line breaks inside; paste it again."))
         return key
 
     def clean_lookup_window_seconds(self) -> int:
@@ -160,7 +160,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
             self._clean_service_account(cleaned, facts)
         else:
             if not self.editing and not cleaned.get("api_key") and facts.key_required:
-                self.add_error("api_key", "Paste the API key for this provider.")
+                self.add_error("api_key", _("Paste the API key for this provider."))
             if cleaned.get("service_account_key"):
                 self.add_error("service_account_key", gettext(
                     "{provider} takes an API key, not a service account key: paste its key under API key.")
@@ -293,22 +293,22 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
     """A model an OpenAI-format gateway serves; what the format cannot carry (an end frame, likeness
     references) is not offered."""
 
-    model_id = forms.CharField(max_length=200, label="Model id (as the gateway names it)")
+    model_id = forms.CharField(max_length=200, label=_("Model id (as the gateway names it)"))
     display_name = forms.CharField(max_length=200, required=False)
-    sizes = forms.CharField(help_text="Comma-separated, e.g. 1280x720, 720x1280")
-    durations = forms.CharField(help_text="Comma-separated seconds, e.g. 5, 10")
-    price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label="Price per second (US$)")
-    image_input = forms.BooleanField(required=False, label="Accepts a reference image")
+    sizes = forms.CharField(help_text=_("Comma-separated, e.g. 1280x720, 720x1280"))
+    durations = forms.CharField(help_text=_("Comma-separated seconds, e.g. 5, 10"))
+    price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label=_("Price per second (US$)"))
+    image_input = forms.BooleanField(required=False, label=_("Accepts a reference image"))
     native_characters = forms.BooleanField(required=False,
-                                           label="Has native characters (POST /videos/characters)")
-    supports_remix = forms.BooleanField(required=False, label="Can remix a finished video (POST /videos/{id}/remix)")
+                                           label=_("Has native characters (POST /videos/characters)"))
+    supports_remix = forms.BooleanField(required=False, label=_("Can remix a finished video (POST /videos/{id}/remix)"))
     typical_seconds = forms.IntegerField(
-        required=False, min_value=1, max_value=3600, label="Typical job time (seconds)",
-        help_text="How long a job usually takes; the first polls are planned from it. Leave blank if unknown.")
+        required=False, min_value=1, max_value=3600, label=_("Typical job time (seconds)"),
+        help_text=_("How long a job usually takes; the first polls are planned from it. Leave blank if unknown."))
     extra_fields = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Extra fields the gateway accepts",
-        help_text="One name=value a line, sent with every create of this model (e.g. quality=high). "
-                  "Nothing else beyond the OpenAI format is sent.")
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label=_("Extra fields the gateway accepts"),
+        help_text=_("One name=value a line, sent with every create of this model (e.g. quality=high). "
+                  "Nothing else beyond the OpenAI format is sent."))
     storyboard_field = forms.CharField(
         required=False, max_length=64, label=_("Storyboard field (several shots in one request)"),
         help_text=_("The request field the gateway reads a shot list from, as JSON [{start, end, prompt}] in "
@@ -328,9 +328,9 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
                 continue
             name, sep, value = line.partition("=")
             if not sep or not name.strip():
-                raise forms.ValidationError(f"Write each extra field as name=value (not “{line.strip()[:40]}”).")
+                raise forms.ValidationError(_("Write each extra field as name=value (not “%(line)s”).") % {"line": line.strip()[:40]})
             if name.strip() in extra:
-                raise forms.ValidationError(f"“{name.strip()}” is given twice.")
+                raise forms.ValidationError(_("“%(name)s” is given twice.") % {"name": name.strip()})
             extra[name.strip()] = value.strip()
         problems = declared_fields_problems({"extra": extra})
         if problems:
@@ -370,8 +370,8 @@ def sizes_clean(text: str) -> list[str]:
         match = SIZE.fullmatch(size)
         if not match or not all(0 < int(n) <= 8192 for n in match.groups()):
             raise forms.ValidationError(
-                f"“{size[:40]}” is not a size. Sizes are WIDTHxHEIGHT in pixels, e.g. 1280x720." if size else
-                "Sizes are WIDTHxHEIGHT separated by commas, e.g. 1280x720, 720x1280.")
+                _("“%(size)s” is not a size. Sizes are WIDTHxHEIGHT in pixels, e.g. 1280x720.") % {"size": size[:40]}
+                if size else _("Sizes are WIDTHxHEIGHT separated by commas, e.g. 1280x720, 720x1280."))
         if size not in sizes:
             sizes.append(size)
     return sizes
@@ -383,8 +383,8 @@ def durations_clean(text: str) -> list[int]:
     for seconds in (d.strip() for d in text.split(",")):
         if not (seconds.isascii() and seconds.isdigit()) or not 0 < int(seconds) <= 120:
             raise forms.ValidationError(
-                f"“{seconds[:40]}” is not a length: durations are whole seconds from 1 to 120, e.g. 4, 8."
-                if seconds else "Durations are whole seconds separated by commas, e.g. 4, 8.")
+                _("“%(seconds)s” is not a length: durations are whole seconds from 1 to 120, e.g. 4, 8.")
+                % {"seconds": seconds[:40]} if seconds else _("Durations are whole seconds separated by commas, e.g. 4, 8."))
         durations.add(int(seconds))
     return sorted(durations)
 MAX_PRICE = Decimal("100")  # US$ a second: far above any provider's list price, so a typo is caught
@@ -393,25 +393,25 @@ MAX_PRICE = Decimal("100")  # US$ a second: far above any provider's list price,
 class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
     """An owner edits one model a connection offers: what it renders, what it costs, whether it lives."""
 
-    display_name = forms.CharField(max_length=200, label="Name in the render form")
-    sizes = forms.CharField(max_length=500, help_text="WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280")
-    durations = forms.CharField(max_length=500, help_text="Whole seconds, comma-separated, e.g. 4, 6, 8")
+    display_name = forms.CharField(max_length=200, label=_("Name in the render form"))
+    sizes = forms.CharField(max_length=500, help_text=_("WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280"))
+    durations = forms.CharField(max_length=500, help_text=_("Whole seconds, comma-separated, e.g. 4, 6, 8"))
     input_kinds = forms.MultipleChoiceField(
         choices=[("text", "Text (a prompt)"), ("image", "A reference image (start frame)")],
-        widget=forms.CheckboxSelectMultiple, label="Takes",
-        error_messages={"required": "Tick what the model takes: text, a reference image, or both."})
-    has_audio = forms.BooleanField(required=False, label="Renders audio")
+        widget=forms.CheckboxSelectMultiple, label=_("Takes"),
+        error_messages={"required": _("Tick what the model takes: text, a reference image, or both.")})
+    has_audio = forms.BooleanField(required=False, label=_("Renders audio"))
     price_per_second = forms.CharField(
-        max_length=500, label="Price per second (US$)",
-        help_text="One price, e.g. 0.40, or a price per size, e.g. 1280x720=0.05, 1920x1080=0.08, *=0.08 "
-                  "(* is any other size).")
+        max_length=500, label=_("Price per second (US$)"),
+        help_text=_("One price, e.g. 0.40, or a price per size, e.g. 1280x720=0.05, 1920x1080=0.08, *=0.08 "
+                  "(* is any other size)."))
     lifecycle = forms.ChoiceField(choices=Lifecycle.choices)
     lifecycle_date = forms.DateField(
-        required=False, label="Retires on", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Deprecated: the day it retires. Retired: the day it did.")
+        required=False, label=_("Retires on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Deprecated: the day it retires. Retired: the day it did."))
     typical_seconds = forms.IntegerField(
-        required=False, min_value=1, max_value=3600, label="Typical job time (seconds)",
-        help_text="How long a job usually takes; the first polls are planned from it. Leave blank if unknown.")
+        required=False, min_value=1, max_value=3600, label=_("Typical job time (seconds)"),
+        help_text=_("How long a job usually takes; the first polls are planned from it. Leave blank if unknown."))
     native_characters = RegisterModelForm.base_fields["native_characters"]
     extra_fields = RegisterModelForm.base_fields["extra_fields"]
     storyboard_field = RegisterModelForm.base_fields["storyboard_field"]
@@ -451,14 +451,14 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
     def clean_price_per_second(self) -> dict[str, float]:
         prices = {}
         for item in (i.strip() for i in self.cleaned_data["price_per_second"].split(",")):
-            size, _, price = item.rpartition("=")
+            size, _sep, price = item.rpartition("=")
             size = size.strip() or "*"
             if size != "*" and not SIZE.fullmatch(size):
-                raise forms.ValidationError(f"“{size[:40]}” is not a size: write 1280x720=0.40, or * for any size.")
+                raise forms.ValidationError(_("“%(size)s” is not a size: write 1280x720=0.40, or * for any size.") % {"size": size[:40]})
             if size in prices:
                 raise forms.ValidationError(
-                    f"{size} is given two prices." if size != "*" else
-                    "Write one price with a decimal point, e.g. 0.40, or size=price pairs separated by commas.")
+                    _("%(size)s is given two prices.") % {"size": size} if size != "*" else
+                    _("Write one price with a decimal point, e.g. 0.40, or size=price pairs separated by commas."))
             prices[size] = self._price(price.strip())
         return prices
 
@@ -469,11 +469,11 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
         except InvalidOperation:
             price = None
         if price is None or not price.is_finite():
-            raise forms.ValidationError(f"“{text[:40]}” is not a price: write US$ a second, e.g. 0.40.")
+            raise forms.ValidationError(_("“%(text)s” is not a price: write US$ a second, e.g. 0.40.") % {"text": text[:40]})
         if price < 0 or price > MAX_PRICE:
-            raise forms.ValidationError(f"A price per second is between 0 and {MAX_PRICE} US$ (not {text}).")
+            raise forms.ValidationError(_("A price per second is between 0 and %(max)s US$ (not %(text)s).") % {"max": MAX_PRICE, "text": text})
         if price != price.quantize(Decimal("0.0001")):
-            raise forms.ValidationError(f"A price per second has at most 4 decimals (not {text}).")
+            raise forms.ValidationError(_("A price per second has at most 4 decimals (not %(text)s).") % {"text": text})
         return float(price)
 
     def clean(self) -> dict[str, Any]:
@@ -484,28 +484,28 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
             stray = [s for s in prices if s != "*" and s not in sizes]
             unpriced = [s for s in sizes if s not in prices]
             if stray:
-                self.add_error("price_per_second", f"{', '.join(stray)} is not one of the model's sizes.")
+                self.add_error("price_per_second", _("%(sizes)s is not one of the model's sizes.") % {"sizes": ", ".join(stray)})
             elif unpriced and "*" not in prices:
-                self.add_error("price_per_second", f"Give {', '.join(unpriced)} a price too, or add *=price "
-                                                   "for any other size.")
+                self.add_error("price_per_second", _("Give %(sizes)s a price too, or add *=price for any other size.")
+                                                   % {"sizes": ", ".join(unpriced)})
         lifecycle, when = cleaned.get("lifecycle"), cleaned.get("lifecycle_date")
         if "lifecycle_date" in self.errors:
             pass  # a date that is not one was already said
         elif lifecycle and when and not datetime.date(2000, 1, 1) <= when <= datetime.date(2100, 1, 1):
-            self.add_error("lifecycle_date", "Give a retirement date between 2000 and 2100.")
+            self.add_error("lifecycle_date", _("Give a retirement date between 2000 and 2100."))
         elif lifecycle == Lifecycle.RETIRED and not when:
-            self.add_error("lifecycle_date", "A retired model needs the day it retired.")
+            self.add_error("lifecycle_date", _("A retired model needs the day it retired."))
         elif lifecycle == Lifecycle.RETIRED and when is not None and when > timezone.localdate():
-            self.add_error("lifecycle_date", "A retired model retired on a day that has come: for a later day "
-                                             "choose Deprecated.")
+            self.add_error("lifecycle_date", _("A retired model retired on a day that has come: for a later day "
+                                             "choose Deprecated."))
         elif lifecycle == Lifecycle.DEPRECATED and not when:
-            self.add_error("lifecycle_date", "A deprecated model needs the day it retires.")
+            self.add_error("lifecycle_date", _("A deprecated model needs the day it retires."))
         elif lifecycle == Lifecycle.DEPRECATED and when is not None and when <= timezone.localdate():
-            self.add_error("lifecycle_date", "That day has come: a model past its retirement date is retired. "
-                                             "Choose Retired, or a later date.")
+            self.add_error("lifecycle_date", _("That day has come: a model past its retirement date is retired. "
+                                             "Choose Retired, or a later date."))
         elif lifecycle == Lifecycle.AVAILABLE and when:
-            self.add_error("lifecycle_date", "An available model has no retirement date: clear it, or choose "
-                                             "Deprecated.")
+            self.add_error("lifecycle_date", _("An available model has no retirement date: clear it, or choose "
+                                             "Deprecated."))
         if cleaned.get("input_kinds") and not any(name in self.errors for name in self.CONTINUITY):
             for problem in self.continuity_problems(input_kinds=cleaned["input_kinds"]):
                 self.add_error(None, problem)
@@ -524,9 +524,9 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
 
 
 class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
-    name = forms.CharField(max_length=120, help_text="How the model is listed in the render form, e.g. LTX-Video 2B")
-    file = forms.FileField(label="Workflow (API format JSON)",
-                           help_text="In ComfyUI: Workflow › Export (API).")
+    name = forms.CharField(max_length=120, help_text=_("How the model is listed in the render form, e.g. LTX-Video 2B"))
+    file = forms.FileField(label=_("Workflow (API format JSON)"),
+                           help_text=_("In ComfyUI: Workflow › Export (API)."))
 
 
 class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
@@ -538,13 +538,13 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
                    # A text input that takes several scenes as one take: a JSON list of each shot's words and timing.
                    "shots": _("Shot list (several scenes in one take, as JSON)")}
 
-    frames_rule = forms.ChoiceField(choices=(), label="Frames rule",
-                                    help_text="LTX-Video renders 8n+1 frames; Wan 2.x 4n+1.")
-    fps = forms.IntegerField(min_value=1, max_value=120, label="Frames per second")
-    sizes = forms.CharField(help_text="Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)")
-    durations = forms.CharField(help_text="Comma-separated seconds, e.g. 2, 3, 4, 5")
+    frames_rule = forms.ChoiceField(choices=(), label=_("Frames rule"),
+                                    help_text=_("LTX-Video renders 8n+1 frames; Wan 2.x 4n+1."))
+    fps = forms.IntegerField(min_value=1, max_value=120, label=_("Frames per second"))
+    sizes = forms.CharField(help_text=_("Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)"))
+    durations = forms.CharField(help_text=_("Comma-separated seconds, e.g. 2, 3, 4, 5"))
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, initial=0,
-                                          label="Price per second (US$, 0 for your own GPU)")
+                                          label=_("Price per second (US$, 0 for your own GPU)"))
 
     clean_sizes = RegisterModelForm.clean_sizes
     clean_durations = RegisterModelForm.clean_durations

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -39,7 +40,7 @@ def workflow_upload(request: AuthedRequest, team_pk: int, pk: int) -> HttpRespon
         except ValidationError as exc:
             form.add_error("file", exc)
         else:
-            messages.success(request, f"Uploaded {workflow.name}. Check which inputs the studio fills.")
+            messages.success(request, gettext("Uploaded %(name)s. Check which inputs the studio fills.") % {"name": workflow.name})
             return redirect("generation:workflow_map", team_pk=team_pk, pk=pk, workflow_pk=workflow.pk)
     return render(request, "generation/workflow_upload.html",
                   {"team": membership.team, "connection": connection, "form": form})
@@ -60,7 +61,8 @@ def workflow_map(request: AuthedRequest, team_pk: int, pk: int, workflow_pk: int
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{model.display_name} is ready to render on {connection.label}.")
+            messages.success(request, gettext("%(model)s is ready to render on %(connection)s.")
+                             % {"model": model.display_name, "connection": connection.label})
             url = reverse("generation:connection_list", args=[team_pk])
             return HttpResponseClientRedirect(url) if wants_fragment(request) else redirect(url)
     template = "generation/workflow_map.html" + ("#mapping" if wants_fragment(request) else "")

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 
 from generation.renders import batch
 from generation.renders.forms import BatchRenderForm
@@ -18,6 +19,7 @@ from projects.access import get_project_for, require
 from projects.form_errors import error_messages
 from projects.htmx import wants_fragment
 from projects.inputs import ids_or_404
+from projects.money import usd
 
 if TYPE_CHECKING:
     from django.http.response import HttpResponseBase
@@ -73,6 +75,7 @@ def batch_render(request: AuthedRequest, project_pk: int) -> HttpResponseBase:
     except ValidationError as exc:
         return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
     cost = sum(t.cost for t in takes)
-    messages.success(request, f"Booked {len(takes)} take{'s' if len(takes) != 1 else ''} on {target.label} "
-                              f"(est. ${cost:.2f}).")
+    messages.success(request, ngettext("Booked %(count)d take on %(model)s (est. %(cost)s).",
+                                       "Booked %(count)d takes on %(model)s (est. %(cost)s).", len(takes))
+                     % {"count": len(takes), "model": target.label, "cost": usd(cost)})
     return redirect("projects:project_detail", pk=project.pk)

@@ -102,8 +102,11 @@ def probe_for(render: Render, *, mine: frozenset[str] = frozenset()) -> JobProbe
     recipe = render.request_recipe  # a multi-shot take's job asked for its whole group
     params = recipe.get("parameters", {})
     connection = render.connection
-    assert connection is not None, "a take is looked up on the connection it was sent on"
-    same_provider = {"connection__kind": connection.kind, "connection__base_url": connection.base_url}
+    # A take whose connection was removed is looked up with the built-in adapter (provider_for(None)): the jobs
+    # it may collide with are those of other such takes of the same provider.
+    same_provider: dict[str, object] = (
+        {"connection__kind": connection.kind, "connection__base_url": connection.base_url} if connection is not None
+        else {"connection__isnull": True, "provider": render.provider})
     owned = set(Render.objects.filter(**same_provider, submitted_at__gte=since)
                 .exclude(pk=render.pk).exclude(provider_job_id="").values_list("provider_job_id", flat=True))
     owned |= set(DuplicateJob.objects.filter(**{f"render__{k}": v for k, v in same_provider.items()},

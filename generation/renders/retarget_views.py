@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from generation import catalog
@@ -76,6 +77,7 @@ def scene_retarget(request: AuthedRequest, project_pk: int) -> HttpResponseBase:
                                         shown=form.cleaned_data["shown"])
     except ValidationError as exc:
         return _page(request, project, membership, choices=request.POST, error=error_messages(exc))
-    messages.success(request, f"Moved {len(moved)} scene{'s' if len(moved) != 1 else ''} to "
-                              f"{form.chosen.model.display_name}. Nothing was booked.")
+    messages.success(request, ngettext("Moved %(count)d scene to %(model)s. Nothing was booked.",
+                                       "Moved %(count)d scenes to %(model)s. Nothing was booked.", len(moved))
+                     % {"count": len(moved), "model": form.chosen.model.display_name})
     return redirect("projects:project_detail", pk=project.pk)

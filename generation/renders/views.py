@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -69,7 +70,7 @@ def render_create(request: AuthedRequest, scene_pk: int) -> HttpResponseBase:
     if wants_fragment(request):
         return _takes(request, scene, membership, form=shown, error=error)
     if error:
-        messages.error(request, f"Scene {scene.number}: {error}")
+        messages.error(request, gettext("Scene %(number)s: %(error)s") % {"number": scene.number, "error": error})
     return redirect("projects:project_detail", pk=scene.project_id)
 
 

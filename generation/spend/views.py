@@ -5,6 +5,7 @@ import csv
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
@@ -15,6 +16,7 @@ from projects.access import get_project_for, get_reconciliation_for, membership_
 from projects.selectors import mark_changes_requested
 
 PAGE = "generation/spend.html"
+SCENES_PER_PAGE = 50
 RECONCILIATIONS = "generation/reconciliations.html"
 
 
@@ -35,8 +37,13 @@ def _spend_page(request, *, team, project, membership):
     period, error = _period(request)
     figures = spend.spend_for(team=team, project=project, period=period)
     mark_changes_requested(figures.never_approved)  # each take's state, in its frame's words
+    # The by-scene table a page at a time (a 1,000-scene project drew 1,000 rows); the totals above it are
+    # aggregates over every take. get_page answers a page past the end (or "abc") with the nearest page.
+    others = request.GET.copy()
+    others.pop("scene_page", None)
     context = {"team": team, "project": project, "membership": membership, "error": error,
-               "spend": figures, "query": request.GET.urlencode()}
+               "spend": figures, "query": request.GET.urlencode(), "others": others.urlencode(),
+               "by_scene": Paginator(figures.by_scene, SCENES_PER_PAGE).get_page(request.GET.get("scene_page"))}
     return render(request, PAGE, context, status=400 if error else 200)
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from generation.sound import speech
@@ -47,7 +47,7 @@ def character_list(request, team_pk):
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"Added {character.name} to the library.")
+                messages.success(request, gettext("Added %(name)s to the library.") % {"name": character.name})
                 return redirect("projects:character_detail", pk=character.pk)
     query = request.GET.get("q", "").strip()
     if len(query) > MAX_SEARCH:  # SQLite finds a long LIKE pattern "too complex": say so, don't crash
@@ -138,7 +138,8 @@ def character_revoke(request, pk):
         raise PermissionDenied("Only the person this character depicts can revoke consent.")
     withheld = consent.consent_revoke(character=character, user=request.user,
                                       delete_files=request.POST.get("delete_files") == "on")
-    notice = f"Consent revoked. {withheld} take{'s' if withheld != 1 else ''} withheld."
+    notice = ngettext("Consent revoked. %(count)d take withheld.", "Consent revoked. %(count)d takes withheld.",
+                      withheld) % {"count": withheld}
     if request.POST.get("return_to") == "likeness":
         if wants_fragment(request):
             row = selectors.consent_rows(Character.objects.filter(pk=character.pk))[0]

@@ -12,12 +12,12 @@ from django.template.loader import render_to_string
 
 from projects.models import ChangeEvent, ReviewLink
 from projects.review.guest_links import takes_in_scope
-from projects.review.rooms import room_context
+from projects.review.rooms import RoomState, room_context
 
 
 def room_html(event: ChangeEvent) -> str:
-    state = event.data or {}
-    if not state.get("room"):
+    state: RoomState | None = event.data  # a ROOM_CHANGED change carries the room's state (rooms._publish)
+    if not state or not state.get("room"):
         return ""
     context = {**room_context(state, presenter_name=state.get("presenter_name", "")), "oob": True}
     return render_to_string("projects/take_review.html#room-state", context)
@@ -25,10 +25,10 @@ def room_html(event: ChangeEvent) -> str:
 
 def guest_room_html(event: ChangeEvent, link_id: int) -> str:
     """The room's state for the guests of link `link_id`, when the link shows the take the room watches."""
-    state = event.data or {}
+    state: RoomState | None = event.data
     link = (ReviewLink.objects.filter(pk=link_id, project_id=event.project_id).first()
             if event.project_id is not None else None)
-    if not state.get("room") or state.get("other_take") or link is None or not link.is_live:
+    if not state or not state.get("room") or state.get("other_take") or link is None or not link.is_live:
         return ""
     if all(take.pk != event.take_id for take in takes_in_scope(link)):
         return ""

@@ -12,14 +12,15 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from generation.sound.speech import DEFAULT_PITCH, DEFAULT_RATE
 from projects.models.sound import PITCH_VALIDATORS, RATE_VALIDATORS
 
 
 class CharacterKind(models.TextChoices):
-    PERSON = "person", "A real person (their likeness)"
-    FICTIONAL = "fictional", "A fictional character (depicts no real person)"
+    PERSON = "person", _("A real person (their likeness)")
+    FICTIONAL = "fictional", _("A fictional character (depicts no real person)")
 
 
 # Extensions a stored upload may keep. Services name files from what Pillow/PyAV detected;

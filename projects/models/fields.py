@@ -18,6 +18,9 @@ MAX_TAGS = 20  # tags on one scene, for one field
 MAX_TEXT_VALUE = 200  # a text field is a short fact ("Rooftop, north side"); the prompt is the long text
 MAX_NUMBER = 10**9
 
+# A value as `Scene.field_values` holds it: tags are a list, every other kind a string ("" when empty).
+FieldValue = str | list[str]
+
 
 class FieldKind(models.TextChoices):
     TEXT = "text", _("Text")
@@ -39,7 +42,7 @@ class ProjectField(models.Model):
         ordering = ["position", "pk"]
         constraints = [models.UniqueConstraint(fields=["project", "name"], name="project_field_name_unique")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
     @property

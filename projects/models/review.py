@@ -384,8 +384,8 @@ class ReviewRoom(models.Model):
     @property
     def length(self) -> float | None:
         """Seconds the room can be at: its take's, or the longer of a compare's two."""
-        lengths = [getattr(t, "duration_seconds", None) for t in (self.take, self.other_take if self.is_compare else None)]
-        lengths = [x for x in lengths if x]
+        shown = [self.take] + ([self.other_take] if self.other_take is not None else [])
+        lengths = [float(t.duration_seconds) for t in shown if t.duration_seconds]
         return max(lengths) if lengths else None
 
     def shared_time(self, now=None) -> float:

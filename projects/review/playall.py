@@ -61,6 +61,7 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
     scenes = with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
         Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
     newest: dict[int, Render] = {}
+    take: Render | None
     for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)
                  .order_by("scene_id", "-number", "-pk")):
         newest.setdefault(take.scene_id, take)

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from projects import selectors
-from projects.access import get_room_for, get_scene_for, get_take_for
+from projects.access import AuthedRequest, get_room_for, get_scene_for, get_take_for
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id
+from projects.models import ReviewRoom
 from projects.review import rooms
 from projects.review.views import REVIEW
 from projects.selectors import take_review_page_for
@@ -23,7 +24,7 @@ COMPARE = "projects/compare.html"
 
 @login_required
 @require_POST
-def room_open(request, pk):
+def room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     take, membership = get_take_for(request.user, pk)
     if take.is_withheld_from(request.user) or not membership.can_comment:
         raise PermissionDenied("Viewers can join a room, not open one.")
@@ -37,7 +38,7 @@ def room_open(request, pk):
 
 @login_required
 @require_POST
-def compare_room_open(request, pk):
+def compare_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     """A room on the compare page: the two takes it shows (a and b), both finished takes of this scene."""
     scene, membership = get_scene_for(request.user, pk)
     by_pk = {take.pk: take for take in selectors.reviewable_takes(scene=scene)}
@@ -56,7 +57,7 @@ def compare_room_open(request, pk):
 
 
 @login_required
-def review_room(request, pk):
+def review_room(request: AuthedRequest, pk: int) -> HttpResponse:
     room, membership = get_room_for(request.user, pk)
     if not room.is_open:
         messages.info(request, _("This review room has ended."))
@@ -69,7 +70,7 @@ def review_room(request, pk):
                                                         **rooms.room_page_context(room)))
 
 
-def _room_home(room) -> str:
+def _room_home(room: ReviewRoom) -> str:
     """Where a room's page goes once it ends: the take's review page, or the compare of its two takes."""
     if room.is_compare:
         return f"{reverse('projects:scene_compare', args=[room.take.scene_id])}?a={room.take_id}&b={room.other_take_id}"
@@ -78,7 +79,7 @@ def _room_home(room) -> str:
 
 @login_required
 @require_POST
-def room_state(request, pk):
+def room_state(request: AuthedRequest, pk: int) -> HttpResponse:
     """The presenter's player moved, or their drawing on the frame changed: 204 (applied, or a stale event ignored,
     said in X-Room-Stale)."""
     room, _membership = get_room_for(request.user, pk)
@@ -100,7 +101,7 @@ def room_state(request, pk):
 
 @login_required
 @require_POST
-def room_lead(request, pk):
+def room_lead(request: AuthedRequest, pk: int) -> HttpResponse:
     room, _membership = get_room_for(request.user, pk)
     try:
         room = rooms.room_take_lead(room=room, user=request.user)
@@ -114,7 +115,7 @@ def room_lead(request, pk):
 
 @login_required
 @require_POST
-def room_close(request, pk):
+def room_close(request: AuthedRequest, pk: int) -> HttpResponse:
     room, _membership = get_room_for(request.user, pk)
     rooms.room_close(room=room, user=request.user)
     return redirect(_room_home(room))
@@ -122,7 +123,7 @@ def room_close(request, pk):
 
 @login_required
 @require_POST
-def room_take(request, pk):
+def room_take(request: AuthedRequest, pk: int) -> HttpResponse:
     """The presenter shows another take: everyone's page in the room moves to it (static/studio/room.js)."""
     room, _membership = get_room_for(request.user, pk)
     take_id = parse_id(request.POST.get("take") or "")

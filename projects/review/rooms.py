@@ -13,12 +13,16 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterable
+from typing import NotRequired, TypedDict
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from generation.models import Render
 from projects.live import ChangeKind, live_publish
 from projects.models import ReviewRoom
 from projects.review.drawing import drawing_clean
@@ -37,14 +41,31 @@ class RoomThrottled(Exception):
     """Too many presenter events this second: the page sends its latest state again a moment later."""
 
 
-def room_state(room: ReviewRoom) -> dict:
+class RoomState(TypedDict):
+    """The room's state as every page in it is told (and as a ROOM_CHANGED change's data carries it)."""
+
+    room: int
+    take: int
+    seq: int
+    position: float
+    playing: bool
+    drawing: list[dict[str, object]]
+    updated_at: int  # milliseconds since the epoch
+    presenter: int  # 0: nobody presents
+    other_take: int  # 0: a room on one take; else the compare's right-hand take
+    mode: str  # a compare's view (COMPARE_MODES); "" on one take
+    closed: NotRequired[bool]
+    presenter_name: NotRequired[str]
+
+
+def room_state(room: ReviewRoom) -> RoomState:
     """What every page in the room is told: JSON-ready, the same for every page."""
     return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
             "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
             "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode}
 
 
-def room_open(*, take, user) -> ReviewRoom:
+def room_open(*, take: Render, user: User) -> ReviewRoom:
     """The open room on `take` (a second click, or a teammate's, joins it), or a new one presented by `user`."""
     if not take.is_watchable:
         raise ValidationError(_("Only a finished take can be reviewed in a room."))
@@ -57,7 +78,7 @@ def room_open(*, take, user) -> ReviewRoom:
     return room
 
 
-def room_open_compare(*, left, right, user) -> ReviewRoom:
+def room_open_compare(*, left: Render, right: Render, user: User) -> ReviewRoom:
     """The open room comparing `left` with `right` (a second click, or a teammate's, joins it), or a new one."""
     if left.pk == right.pk or left.scene_id != right.scene_id:
         raise ValidationError(_("A compare room shows two different takes of one scene."))
@@ -72,8 +93,8 @@ def room_open_compare(*, left, right, user) -> ReviewRoom:
     return room
 
 
-def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str | None = None,
-                mode: str | None = None) -> bool:
+def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, playing: object,
+                drawing: str | None = None, mode: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
     `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
@@ -89,7 +110,7 @@ def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str 
     now = timezone.now()
     with transaction.atomic():
         # One conditional update: the presenter's, newer than the room's, on an open room.
-        changes = {"seq": seq, "position": position, "playing": playing, "updated_at": now}
+        changes: dict[str, object] = {"seq": seq, "position": position, "playing": playing, "updated_at": now}
         if shapes is not None:
             changes["drawing"] = shapes
         if mode is not None:
@@ -110,7 +131,7 @@ def room_update(*, room: ReviewRoom, user, seq, position, playing, drawing: str 
     return True
 
 
-def room_take_lead(*, room: ReviewRoom, user) -> ReviewRoom:
+def room_take_lead(*, room: ReviewRoom, user: User) -> ReviewRoom:
     """`user` presents from the moment the room is at; the former presenter's events still on their way are stale."""
     with transaction.atomic():
         room = ReviewRoom.objects.select_for_update().select_related("take").get(pk=room.pk)
@@ -125,7 +146,7 @@ def room_take_lead(*, room: ReviewRoom, user) -> ReviewRoom:
     return room
 
 
-def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
+def room_switch_take(*, room: ReviewRoom, user: User, take: Render) -> ReviewRoom:
     """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
     if room.is_compare:
         raise ValidationError(_("A compare room shows the two takes it was opened on."))
@@ -143,36 +164,36 @@ def room_switch_take(*, room: ReviewRoom, user, take) -> ReviewRoom:
     return room
 
 
-def room_close(*, room: ReviewRoom, user) -> None:
+def room_close(*, room: ReviewRoom, user: User) -> None:
     """End the room: its pages say so, and its takes stay as they are."""
     if ReviewRoom.objects.filter(pk=room.pk, closed_at__isnull=True).update(closed_at=timezone.now()):
         room.refresh_from_db()
         _publish(room, user)
 
 
-def room_moment(*, take, room_id) -> float | None:
+def room_moment(*, take: Render, room_id: int) -> float | None:
     """The room's shared moment, for a comment made in room `room_id` on `take` (None: no such open room on it)."""
     room = (ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, other_take__isnull=True,
                                                               closed_at__isnull=True).first())
     return room.shared_time() if room is not None else None
 
 
-def _clean_event(room: ReviewRoom, seq, position, playing) -> tuple[int, float, bool]:
+def _clean_event(room: ReviewRoom, seq: object, position: object, playing: object) -> tuple[int, float, bool]:
     try:
-        seq = int(str(seq).strip())
-        position = float(str(position).strip())
+        number = int(str(seq).strip())
+        moment = float(str(position).strip())
     except (TypeError, ValueError):
         raise ValidationError(_("The player's state could not be read.")) from None
-    if not 0 < seq <= MAX_SEQ:
+    if not 0 < number <= MAX_SEQ:
         raise ValidationError(_("The player's state could not be read."))
-    if not math.isfinite(position) or position < 0:
+    if not math.isfinite(moment) or moment < 0:
         raise ValidationError(_("A moment of the take is a number of seconds from its start."))
     length = room.length
     if length:
-        position = min(position, length)  # the end of the take, as a player at its end reports it
+        moment = min(moment, length)  # the end of the take, as a player at its end reports it
     if str(playing).strip().lower() not in {"0", "1", "true", "false"}:
         raise ValidationError(_("The player's state could not be read."))
-    return seq, round(position, 3), str(playing).strip().lower() in {"1", "true"}
+    return number, round(moment, 3), str(playing).strip().lower() in {"1", "true"}
 
 
 def _clean_mode(room: ReviewRoom, raw: str) -> str:
@@ -182,40 +203,40 @@ def _clean_mode(room: ReviewRoom, raw: str) -> str:
     return mode
 
 
-def _clean_drawing(raw: str) -> list[dict]:
+def _clean_drawing(raw: str) -> list[dict[str, object]]:
     if len(raw) > MAX_DRAWING_JSON:
         raise ValidationError(_("The drawing is too large to show to the room (%(size)s characters; at most "
                                 "%(max)s). Draw fewer or shorter lines.") % {"size": len(raw), "max": MAX_DRAWING_JSON})
     return drawing_clean(raw)
 
 
-def _publish(room: ReviewRoom, user) -> None:
+def _publish(room: ReviewRoom, user: User) -> None:
     # The presenter's name rides along: the room's pages are drawn from the change alone (guests' without it).
     name = room.presenter.get_username() if room.presenter is not None else ""
     live_publish(kind=ChangeKind.ROOM_CHANGED, project=room.project, take_id=room.take_id, object_id=room.pk,
                  actor=user, data={**room_state(room), "closed": not room.is_open, "presenter_name": name})
 
 
-def room_context(state: dict, *, presenter_name: str = "") -> dict:
+def room_context(state: RoomState, *, presenter_name: str = "") -> dict[str, object]:
     """What the room's state region shows, from a state (room_state's, or a live change's data): the same for every
     page in the room; each page tells by the presenter's id whether it presents (static/studio/room.js)."""
-    state = {key: value for key, value in state.items() if key != "presenter_name"}  # shown in words, or not at all
-    return {"room_id": int(state["room"]), "room_state": json.dumps(state), "room_closed": bool(state.get("closed")),
+    shown = {key: value for key, value in state.items() if key != "presenter_name"}  # shown in words, or not at all
+    return {"room_id": int(state["room"]), "room_state": json.dumps(shown), "room_closed": bool(state.get("closed")),
             "presenter_name": presenter_name}
 
 
-def room_page_context(room: ReviewRoom) -> dict:
+def room_page_context(room: ReviewRoom) -> dict[str, object]:
     """The room's page: with the server's clock, against which a follower's page reckons how far a playing room got."""
     return {"room": room, "server_now_ms": int(time.time() * 1000), **room_context({**room_state(room), "closed": not room.is_open},
                                          presenter_name=room.presenter.get_username() if room.presenter else "")}
 
 
-def rooms_open_on(takes) -> dict[int, ReviewRoom]:
+def rooms_open_on(takes: Iterable[Render]) -> dict[int, ReviewRoom]:
     """The open room on each of these takes that has one, by take id: a page offers to join it."""
     return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), other_take__isnull=True,
                                                                        closed_at__isnull=True)}
 
 
-def room_open_comparing(*, left, right) -> ReviewRoom | None:
+def room_open_comparing(*, left: Render, right: Render) -> ReviewRoom | None:
     """The open room comparing these two takes, if there is one: the compare page offers to join it."""
     return ReviewRoom.objects.filter(take=left, other_take=right, closed_at__isnull=True).first()

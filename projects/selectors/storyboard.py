@@ -6,11 +6,13 @@ however many scenes and takes the project holds (tests/projects/test_board_queri
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import (
@@ -19,6 +21,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    Func,
     Max,
     OuterRef,
     Prefetch,
@@ -26,8 +29,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    TextField,
+    Value,
 )
 from django.db.models.functions import Coalesce, Substr
+from django.db.models.lookups import IContains, IExact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -37,12 +43,14 @@ from generation.catalog import mark_remixable
 from generation.models import TERMINAL, ProvenanceState, Render, take_phase
 from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
+from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     BoardView,
     Comment,
     Decision,
     DialogueLine,
     EndOn,
+    FieldKind,
     Project,
     ReviewDecision,
     Scene,
@@ -51,7 +59,14 @@ from projects.models import (
     UserPreference,
 )
 from projects.selectors.continuity import continuity_panel_for
-from projects.selectors.fields import FRAME_FIELDS, FieldShown, project_fields, shown_values
+from projects.selectors.fields import (
+    FRAME_FIELDS,
+    FieldFilter,
+    FieldShown,
+    field_filters,
+    project_fields,
+    shown_values,
+)
 from projects.selectors.review import status_of
 
 # Status chips of a frame, in the words the board shows: the scene's review status (SceneStatus, whose
@@ -174,6 +189,7 @@ class Totals:
     spend: Decimal
     budget: Decimal | None
     unconfirmed: Decimal = Decimal(0)  # of `spend`: takes that may have been billed, none confirmed
+    trash_count: int = 0  # when asked for (board_totals(with_trash=True))
 
     @property
     def runtime(self) -> str:
@@ -198,10 +214,64 @@ class TakeState:
 @dataclass
 class Board:
     project: Project
-    frames: list[Frame] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)  # the first page of them (BoardPage)
     totals: Totals | None = None
     trash_count: int = 0  # scenes in the project's trash (the Trash link says how many)
+    page: BoardPage | None = None
     fields: list = field(default_factory=list)  # the project's own fields (ProjectField), in order
+
+
+@dataclass(frozen=True)
+class BoardFilter:
+    """What the board's filter form asks: words in a scene (title, action, camera notes, dialogue),
+    a frame status (a STATUS_LABELS key), a cast member (a character's id) and values of the project's own
+    fields (?shot_type=Wide&lens=35, selectors.fields)."""
+
+    q: str = ""
+    status: str = ""
+    cast: int | None = None
+    fields: tuple[FieldFilter, ...] = ()
+
+    @classmethod
+    def from_query(cls, data, *, fields: list | tuple = ()) -> BoardFilter:
+        """From a request's GET (or POST), given the project's fields: anything it does not understand is left
+        out, never an error."""
+        status = data.get("status", "")
+        cast = data.get("cast", "")
+        # A POST is not refused for control characters as a query string is (RefuseControlCharactersMiddleware),
+        # and PostgreSQL refuses NUL in a search: no scene holds one anyway.
+        return cls(q=" ".join(CONTROL_CHARACTERS.sub("", str(data.get("q", ""))).split())[:200],
+                   status=status if status in STATUS_LABELS else "",
+                   cast=int(cast) if cast.isascii() and cast.isdigit() and len(cast) < 12 else None,
+                   fields=field_filters(fields=list(fields), query=data) if fields else ())
+
+    @property
+    def active(self) -> bool:
+        return bool(self.q or self.status or self.cast or self.fields)
+
+    @property
+    def pairs(self) -> list[tuple[str, str]]:
+        """The filter as query parameters: the next page's address and "Select all" carry them."""
+        own = [("q", self.q), ("status", self.status), ("cast", str(self.cast or ""))]
+        return [(k, v) for k, v in own if v] + [(f.key, f.wanted) for f in self.fields]
+
+    @property
+    def query(self) -> str:
+        """The filter as the next page's address carries it ("" when none)."""
+        return urlencode(self.pairs)
+
+
+NO_FILTER = BoardFilter()
+
+
+@dataclass
+class BoardPage:
+    """Frames of the board from a position on, as many as one page holds, and where the next page starts."""
+
+    frames: list[Frame]
+    filters: BoardFilter
+    next_after: int | None  # the position the next page starts after; None: this was the last page
+    matching: int | None = None  # scenes the filter found (None when the status filter must read the takes)
 
 
 @dataclass
@@ -214,22 +284,102 @@ class ScenePanel:
     continuity: object = None  # a selectors.continuity.ContinuityPanel
 
 
-def board_for(*, project: Project, user=None) -> Board:
-    """Every frame of the project in the stored order, and the totals above them."""
-    # How many scenes wait in the trash rides on the frames' own query (one uncorrelated subquery, run
-    # once); a board with no frames left asks on its own.
-    in_trash = (Scene.all_objects.in_trash().filter(project=project).order_by().values("project")
-                .annotate(n=Count("pk")).values("n"))
-    own_fields = project_fields(project=project)
-    frames = _frames(project, project.scenes.annotate(trash_count=Coalesce(Subquery(in_trash), 0)),
-                     own_fields=own_fields)
-    if frames:
-        # Each frame's scene carries the annotation, which a Frame's plain `Scene` type does not say.
-        trash_count = frames[0].scene.trash_count  # type: ignore[attr-defined]
-    else:
-        trash_count = Scene.all_objects.in_trash().filter(project=project).count()
-    return Board(project=project, frames=frames, totals=board_totals(project=project, frames=frames),
-                 trash_count=trash_count, fields=own_fields)
+def board_for(*, project: Project, user=None, filters: BoardFilter = NO_FILTER, fields: list | None = None) -> Board:
+    """The board's first page of frames (the rest load as they scroll into view) and the totals of them all.
+    `fields`: the project's own fields, when the caller read them already (for the filter)."""
+    own_fields = project_fields(project=project) if fields is None else fields
+    page = board_page_for(project=project, filters=filters, fields=own_fields)
+    totals = board_totals(project=project, with_trash=True)
+    return Board(project=project, frames=page.frames, totals=totals, page=page, trash_count=totals.trash_count,
+                 fields=own_fields)
+
+
+def board_page_for(*, project: Project, after: int | None = None, filters: BoardFilter = NO_FILTER,
+                   size: int | None = None, fields: list | None = None) -> BoardPage:
+    """One page of frames by position: those after `after` (a position) that the filter keeps.
+
+    The scenes' own columns filter in the database; a frame's status is drawn from its takes, so the status
+    filter reads candidates a chunk at a time until the page is full: the cost follows the page, not the board."""
+    size = size or settings.BOARD_PAGE_SIZE
+    scenes = _filtered(project, filters)
+    matching = None if filters.status else (scenes.count() if filters.active else None)
+    if after is not None:
+        scenes = scenes.filter(position__gt=after)
+    scenes = scenes.order_by("position", "pk")
+    frames: list[Frame] = []
+    chunk = size if not filters.status else max(size, 100)
+    # The board's first page holds the neighbours its frames follow (the one read beyond it among them).
+    whole = after is None and not filters.active
+    while True:
+        # One more than the chunk: whether a page follows, without a query of its own.
+        read = _frames(project, project.scenes.filter(pk__in=scenes.values("pk")[:chunk + 1]), whole=whole,
+                       own_fields=fields)
+        for frame in read[:chunk]:
+            if not filters.status or frame.status == filters.status:
+                frames.append(frame)
+            if len(frames) == size:
+                more = frame is not read[-1]
+                return BoardPage(frames=frames, filters=filters, matching=matching,
+                                 next_after=frame.scene.position if more else None)
+        if len(read) <= chunk:
+            return BoardPage(frames=frames, filters=filters, matching=matching, next_after=None)
+        scenes = scenes.filter(position__gt=read[chunk - 1].scene.position)
+
+
+def board_scene_ids(*, project: Project, filters: BoardFilter = NO_FILTER) -> list[int]:
+    """Every scene the filter keeps, in board order: "Select all" reaches them, loaded on the page or not."""
+    if not filters.status:
+        return list(_filtered(project, filters).order_by("position", "pk").values_list("pk", flat=True))
+    return [f.scene_id for f in _frames(project, _filtered(project, filters), whole=False, own_fields=[])
+            if f.status == filters.status]
+
+
+def _filtered(project: Project, filters: BoardFilter):
+    scenes = project.scenes.all()
+    if filters.q:
+        words = Q()
+        for word in filters.q.split()[:8]:
+            words &= (Q(title__icontains=word) | Q(prompt__icontains=word) | Q(camera_notes__icontains=word)
+                      | Q(Exists(DialogueLine.objects.filter(scene=OuterRef("pk"), text__icontains=word))))
+        scenes = scenes.filter(words)
+    if filters.cast:
+        scenes = scenes.filter(Exists(Scene.cast.through.objects.filter(scene_id=OuterRef("pk"),
+                                                                        character_id=filters.cast)))
+    for wanted in filters.fields:
+        scenes = _holding(scenes, wanted)
+    return scenes
+
+
+class _FieldText(Func):
+    """A scene's value of one of the project's fields, as text. Django's own key lookups (field_values__12)
+    read a key of digits, as a field's id is, as an array index on PostgreSQL and SQLite alike: the path
+    is written here with the key as a string."""
+
+    output_field = TextField()
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(F("field_values"))
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL (jsonb)
+        lhs, params = compiler.compile(self.get_source_expressions()[0])
+        return f"({lhs} ->> %s::text)", (*params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        lhs, params = compiler.compile(self.get_source_expressions()[0])
+        return f"JSON_EXTRACT({lhs}, %s)", (*params, "$." + json.dumps(self.key))
+
+
+def _holding(scenes, wanted: FieldFilter):
+    """The scenes whose value of a field matches (FieldFilter.holds): text by part of it, a choice or a number
+    whole, in the database; tags by any one tag whole, which the two databases test differently (a JSON
+    array), so their holders are read a chunk at a time, one small column, and kept by id."""
+    key = wanted.field.key
+    if wanted.field.kind != FieldKind.TAGS:
+        lookup = IContains if wanted.field.kind == FieldKind.TEXT else IExact
+        return scenes.filter(lookup(_FieldText(key), wanted.wanted))
+    held = scenes.filter(field_values__has_key=key).order_by().values_list("pk", "field_values")
+    return scenes.filter(pk__in=[pk for pk, values in held.iterator(chunk_size=500) if wanted.holds(values[key])])
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:
@@ -242,27 +392,34 @@ def board_frame(*, project: Project, scene_id: int) -> Frame | None:
     return frames[0] if frames else None
 
 
-def board_totals(*, project: Project, frames: list[Frame] | None = None) -> Totals:
-    """Scenes, runtime, approved and committed spend; from `frames` when the caller has them."""
-    if frames is None:
-        rows: list[tuple[int, int | None]] = list(project.scenes.values_list("duration", "approved_take_id"))
-        project = Project.objects.only("render_spend", "budget").get(pk=project.pk)  # spend moves under us
-        # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
-        unconfirmed = Render.objects.filter(scene__project=project, scene__trashed_at__isnull=True,
-                                            billing_unconfirmed=True).aggregate(total=Sum("cost"))["total"] \
-            or Decimal(0)
-    else:
-        rows = [(f.duration, f.scene.approved_take_id) for f in frames]
-        unconfirmed = sum((f.unconfirmed_cost for f in frames), Decimal(0))
-    return Totals(scenes=len(rows), runtime_seconds=sum(d for d, _ in rows),
-                  approved=sum(1 for _, approved in rows if approved),
-                  spend=project.render_spend, budget=project.budget, unconfirmed=unconfirmed)
+def board_totals(*, project: Project, frames: list[Frame] | None = None, with_trash: bool = False) -> Totals:
+    """Scenes, runtime, approved and committed spend of the whole board, in one query (the board's frames are
+    only its first page); `with_trash`: how many scenes wait in the trash rides along (Totals.trash_count)."""
+    del frames  # the totals are the board's, never a page's
+    scenes = Scene.objects.filter(project=OuterRef("pk")).order_by().values("project")
+    # Of the board's scenes, as the frames count it (a scene in the trash has no frame).
+    unconfirmed = (Render.objects.filter(scene__project=OuterRef("pk"), scene__trashed_at__isnull=True,
+                                         billing_unconfirmed=True).order_by().values("scene__project")
+                   .annotate(total=Sum("cost")).values("total"))
+    trash = (Scene.all_objects.in_trash().filter(project=OuterRef("pk")).order_by().values("project")
+             .annotate(n=Count("pk")).values("n"))
+    row = Project.objects.filter(pk=project.pk).annotate(  # spend moves under us: read again
+        n=Coalesce(Subquery(scenes.annotate(n=Count("pk")).values("n")), 0),
+        runtime=Coalesce(Subquery(scenes.annotate(s=Sum("duration")).values("s")), 0),
+        approved=Coalesce(Subquery(scenes.annotate(a=Count("approved_take_id")).values("a")), 0),
+        unconfirmed=Subquery(unconfirmed), trash=Coalesce(Subquery(trash), 0) if with_trash else Value(0),
+    ).values("n", "runtime", "approved", "unconfirmed", "trash", "render_spend", "budget").get()
+    return Totals(scenes=row["n"], runtime_seconds=row["runtime"], approved=row["approved"],
+                  spend=row["render_spend"], budget=row["budget"], unconfirmed=row["unconfirmed"] or Decimal(0),
+                  trash_count=row["trash"])
 
 
-def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None) -> ScenePanel:
+def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = None,
+                    total: int | None = None) -> ScenePanel:
     """One scene as its side panel shows it: the frame, every take (newest first) and the cast library.
 
-    `frames`: the board's frames, when the page draws the board around the panel anyway.
+    `frames`: the board's frames, when the page draws the board around the panel anyway; `total`: how many
+    scenes the board holds, when the caller counted them.
     """
     project = scene.project
     frame = next((f for f in frames or () if f.scene_id == scene.pk), None) \
@@ -285,7 +442,7 @@ def scene_panel_for(*, scene: Scene, user=None, frames: list[Frame] | None = Non
                  .annotate(comment_count=Count("comments")).order_by("-created_at", "-pk"))
     mark_remixable(takes, project.team)
     # Its neighbours, for "starts from the scene before" and "ends on the scene after".
-    total = len(frames) if frames else project.scenes.count()  # the whole board, when drawn around it
+    total = total if total is not None else project.scenes.count()
     neighbours = (scene.position > 0, scene.position + 1 < total)
     return ScenePanel(scene=scene, frame=frame, takes=takes, library=library, dialogue=list(scene.lines.all()),
                       continuity=continuity_panel_for(scene=scene, frame=frame, takes=takes, neighbours=neighbours))
@@ -441,7 +598,7 @@ def _followed_by_position(project: Project, scenes: list[Scene], by_scene: dict,
         rows = list(Scene.objects.filter(project=project, position__in=wanted)
                     .values_list("pk", "position", "approved_take_id"))
         takes = {}
-        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])
+        for pk, scene_id, watchable in (Render.objects.filter(scene_id__in=[r[0] for r in rows])  # type: ignore[misc]  # django-stubs loses with_watchable's annotation
                                         .order_by("-created_at", "-pk").with_watchable()
                                         .values_list("pk", "scene_id", "watchable")):
             takes.setdefault(scene_id, []).append((pk, watchable))

@@ -4,14 +4,15 @@ saying how many scenes hold a value), and a scene's values saved from its panel.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from projects.access import get_project_for, get_scene_for, require
+from projects.access import AuthedRequest, get_project_for, get_scene_for, require
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404
-from projects.models import FieldKind, ProjectField
+from projects.models import FieldKind, Membership, Project, ProjectField
 from projects.selectors.fields import project_fields
 from projects.storyboard import fields as services
 from projects.storyboard.services import SceneConflict
@@ -20,7 +21,8 @@ from projects.storyboard.views import STORYBOARD, _panel, _panel_url, board_cont
 PAGE = "projects/project_fields.html"
 
 
-def _page(request, project, membership, *, status=200, **extra):
+def _page(request: AuthedRequest, project: Project, membership: Membership, *, status: int = 200,
+          **extra: object) -> HttpResponse:
     context = {"project": project, "membership": membership, "fields": project_fields(project=project),
                "kinds": FieldKind.choices, **extra}
     return render(request, PAGE, context, status=status)
@@ -28,7 +30,7 @@ def _page(request, project, membership, *, status=200, **extra):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_fields_page(request, pk):
+def project_fields_page(request: AuthedRequest, pk: int) -> HttpResponse:
     """Every member sees the fields; owners add one here."""
     project, membership = get_project_for(request.user, pk)
     if request.method == "GET":
@@ -44,7 +46,7 @@ def project_fields_page(request, pk):
     return redirect("projects:project_fields", pk=project.pk)
 
 
-def _field_for(request, pk, field_pk):
+def _field_for(request: AuthedRequest, pk: int, field_pk: int) -> tuple[Project, Membership, ProjectField]:
     project, membership = get_project_for(request.user, pk)
     field = get_object_or_404(ProjectField, pk=id_or_404(field_pk, what="field"), project=project)
     return project, membership, field
@@ -52,7 +54,7 @@ def _field_for(request, pk, field_pk):
 
 @login_required
 @require_POST
-def field_update(request, pk, field_pk):
+def field_update(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse:
     """Owners rename a field or change its choices."""
     project, membership, field = _field_for(request, pk, field_pk)
     require(membership, "manage")
@@ -68,7 +70,7 @@ def field_update(request, pk, field_pk):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def field_delete(request, pk, field_pk):
+def field_delete(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse:
     """Owners delete a field: the page asks first, saying how many scenes hold a value of it."""
     project, membership, field = _field_for(request, pk, field_pk)
     require(membership, "manage")
@@ -84,13 +86,14 @@ def field_delete(request, pk, field_pk):
     return redirect("projects:project_fields", pk=project.pk)
 
 
-def _typed(post, prefix: str) -> dict:
-    return {key[len(prefix):]: value for key, value in post.items() if key.startswith(prefix)}
+def _typed(post: QueryDict, prefix: str) -> dict[str, str]:
+    # A form's value for each key is its last one (as `items()` gives it); `get` says it is a string.
+    return {key[len(prefix):]: post.get(key, "") for key in post if key.startswith(prefix)}
 
 
 @login_required
 @require_POST
-def scene_fields(request, pk):
+def scene_fields(request: AuthedRequest, pk: int) -> HttpResponse:
     """A scene's values of the project's fields, saved from its panel with the scene's version check."""
     scene, membership = get_scene_for(request.user, pk)
     require(membership, "edit")

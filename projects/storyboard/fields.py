@@ -9,8 +9,11 @@ nothing is saved.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import TypedDict
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -30,6 +33,7 @@ from projects.models.fields import (
     MAX_NUMBER,
     MAX_TAGS,
     MAX_TEXT_VALUE,
+    FieldValue,
 )
 from projects.storyboard.revisions import board_revision
 from projects.storyboard.services import SceneConflict, project_touch, scene_ids_from
@@ -37,7 +41,14 @@ from projects.storyboard.services import SceneConflict, project_touch, scene_ids
 # What an owner may paste as a choice list: well past 100 choices of 60 characters, far short of a flood.
 MAX_CHOICES_TEXT = MAX_CHOICES * (MAX_CHOICE + 2)
 # The board's own query parameters: a field whose filter would read as one of them is named otherwise.
-RESERVED_KEYS = {"view", "undo", "page", "q", "scene", "field", "value"}
+RESERVED_KEYS = {"view", "undo", "page", "q", "scene", "field", "value", "status", "cast", "after", "all"}
+
+
+class KeptField(TypedDict):
+    """A scene's value of one field as a board revision keeps it, with the field's name at the time."""
+
+    name: str
+    value: FieldValue
 
 
 def field_filter_key(name: str) -> str:
@@ -45,18 +56,18 @@ def field_filter_key(name: str) -> str:
     return slugify(name).replace("-", "_")
 
 
-def empty_value(field: ProjectField):
+def empty_value(field: ProjectField) -> FieldValue:
     return [] if field.kind == FieldKind.TAGS else ""
 
 
-def value_text(field: ProjectField, value) -> str:
+def value_text(field: ProjectField, value: object) -> str:
     """A value as a person reads it (and as a form shows it): tags joined by commas."""
     if isinstance(value, list):
         return ", ".join(value)
     return "" if value is None else str(value)
 
 
-def field_words(*, values: dict, fields: list[ProjectField]) -> tuple[tuple[str, str], ...]:
+def field_words(*, values: Mapping[str, object] | None, fields: list[ProjectField]) -> tuple[tuple[str, str], ...]:
     """A scene's values as (field name, value as read) pairs, in the project's order, the empty left out:
     what exports carry (PDF, comments CSV, OTIO metadata, Fountain notes)."""
     return tuple((f.name, text) for f in fields if (text := value_text(f, (values or {}).get(f.key))))
@@ -66,7 +77,7 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def field_value_clean(field: ProjectField, raw) -> str | list[str]:
+def field_value_clean(field: ProjectField, raw: object) -> FieldValue:
     """A value typed for `field`, as stored: raises ValidationError in words naming the field."""
     name = field.name
     if isinstance(raw, list):
@@ -87,7 +98,7 @@ def field_value_clean(field: ProjectField, raw) -> str | list[str]:
     if field.kind == FieldKind.CHOICE:
         if not text:
             return ""
-        by_fold = {choice.casefold(): choice for choice in field.choices}
+        by_fold: dict[str, str] = {choice.casefold(): choice for choice in field.choices}
         if text.casefold() not in by_fold:
             raise ValidationError(gettext("“%(value)s” is not one of %(field)s's choices: pick one from the list.")
                                   % {"value": text[:MAX_CHOICE], "field": name})
@@ -132,7 +143,7 @@ def _tags(field: ProjectField, text: str) -> list[str]:
 # --- Defining fields (owners) ------------------------------------------------------------------------
 
 
-def _clean_name(project: Project, name, *, field: ProjectField | None = None) -> str:
+def _clean_name(project: Project, name: object, *, field: ProjectField | None = None) -> str:
     name = _one_line(name if isinstance(name, str) else "")
     if not name:
         raise ValidationError(gettext("Name the field (e.g. Shot type, Lens, Location)."))
@@ -151,7 +162,7 @@ def _clean_name(project: Project, name, *, field: ProjectField | None = None) ->
     return name
 
 
-def _clean_choices(kind: str, choices) -> list[str]:
+def _clean_choices(kind: str, choices: str | Sequence[str]) -> list[str]:
     if isinstance(choices, str):
         if len(choices) > MAX_CHOICES_TEXT:
             raise ValidationError(gettext("A field offers at most %(most)d choices of %(length)d characters: this "
@@ -178,7 +189,7 @@ def _clean_choices(kind: str, choices) -> list[str]:
     return list(cleaned.values())
 
 
-def field_create(*, project: Project, user, name: str, kind: str, choices="") -> ProjectField:
+def field_create(*, project: Project, user: User, name: str, kind: str, choices: str | Sequence[str] = "") -> ProjectField:
     """A new field at the end of the project's list."""
     if kind not in FieldKind.values:
         raise ValidationError(gettext("Choose what the field holds: text, a number, a choice or tags."))
@@ -199,7 +210,8 @@ def field_create(*, project: Project, user, name: str, kind: str, choices="") ->
     return field
 
 
-def field_update(*, field: ProjectField, user, name: str, choices=None) -> ProjectField:
+def field_update(*, field: ProjectField, user: User, name: str,
+                 choices: str | Sequence[str] | None = None) -> ProjectField:
     """Rename a field (its values stay: they are kept by its id) and, for a choice or tags field, change
     its list. A choice taken off the list stays on the scenes that hold it until someone changes it."""
     project = field.project
@@ -222,7 +234,7 @@ def field_holders(*, field: ProjectField) -> int:
     return Scene.objects.filter(project=field.project_id, field_values__has_key=field.key).count()
 
 
-def field_delete(*, field: ProjectField, user) -> int:
+def field_delete(*, field: ProjectField, user: User) -> int:
     """Delete the field and every scene's value of it (the trash's scenes too); returns how many scenes on
     the board held one. Open boards redraw those frames."""
     project = field.project
@@ -246,9 +258,10 @@ def field_delete(*, field: ProjectField, user) -> int:
 # --- Filling values (editors) ------------------------------------------------------------------------
 
 
-def _cleaned(fields: dict[str, ProjectField], values: dict) -> dict:
+def _cleaned(fields: dict[str, ProjectField], values: Mapping[str, object]) -> dict[str, FieldValue]:
     """Each typed value cleaned; every problem at once, in one ValidationError."""
-    cleaned, problems = {}, []
+    cleaned: dict[str, FieldValue] = {}
+    problems: list[str] = []
     for key, raw in values.items():
         field = fields.get(str(key))
         if field is None:
@@ -262,7 +275,7 @@ def _cleaned(fields: dict[str, ProjectField], values: dict) -> dict:
     return cleaned
 
 
-def _written(now: dict, writing: dict) -> dict:
+def _written(now: Mapping[str, object], writing: Mapping[str, object]) -> dict[str, object]:
     values = dict(now)
     for key, value in writing.items():
         if value in ("", []):
@@ -272,7 +285,8 @@ def _written(now: dict, writing: dict) -> dict:
     return values
 
 
-def scene_fields_set(*, scene: Scene, user, expected_version: int, values: dict, base: dict | None = None) -> Scene:
+def scene_fields_set(*, scene: Scene, user: User, expected_version: int, values: Mapping[str, object],
+                     base: Mapping[str, object] | None = None) -> Scene:
     """Save a scene's field values as typed in its panel, opened on version `expected_version`.
 
     As the scene's own editor (services.scene_update): if a teammate saved meanwhile, only the values this
@@ -316,7 +330,7 @@ def scene_fields_set(*, scene: Scene, user, expected_version: int, values: dict,
     return scene
 
 
-def scene_fields_restore(*, scene: Scene, user, kept: dict) -> list[str]:
+def scene_fields_restore(*, scene: Scene, user: User, kept: Mapping[str, KeptField]) -> list[str]:
     """Give a scene the field values a board revision kept (`{key: {"name", "value"}}`), as one edit: what a
     restore does. A value whose field was deleted since cannot come back: its field's name is returned."""
     own = {f.key for f in ProjectField.objects.filter(project=scene.project_id)}
@@ -330,14 +344,15 @@ def scene_fields_restore(*, scene: Scene, user, kept: dict) -> list[str]:
     return [entry["name"] for key, entry in kept.items() if key not in own]
 
 
-def _cleaned_base(fields: dict[str, ProjectField], base: dict) -> dict | None:
+def _cleaned_base(fields: dict[str, ProjectField], base: Mapping[str, object]) -> dict[str, FieldValue] | None:
     try:
         return _cleaned(fields, base)
     except ValidationError:
         return None  # a doctored base merges nothing: any teammate's save since is a conflict
 
 
-def scene_bulk_fields_set(*, project: Project, user, scene_ids, field: ProjectField, value) -> list[Scene]:
+def scene_bulk_fields_set(*, project: Project, user: User, scene_ids: str | Iterable[str | int], field: ProjectField,
+                          value: object) -> list[Scene]:
     """One field's value on every selected scene (empty: cleared). Refused whole when the value is not one
     the field takes, or a selected scene has left the board."""
     if field.project_id != project.pk:
@@ -354,7 +369,7 @@ def scene_bulk_fields_set(*, project: Project, user, scene_ids, field: ProjectFi
         if len(scenes) != len(ids):
             raise ValidationError(gettext("Some selected scenes are no longer on the storyboard; nothing was "
                                           "changed. Reload the board and select again."))
-        changed = []
+        changed: list[Scene] = []
         for scene in scenes:
             now = scene.field_values or {}
             new = _written(now, {field.key: cleaned})
@@ -372,7 +387,7 @@ def scene_bulk_fields_set(*, project: Project, user, scene_ids, field: ProjectFi
     return changed
 
 
-def bulk_message(*, field: ProjectField, changed: int, value) -> str:
+def bulk_message(*, field: ProjectField, changed: int, value: object) -> str:
     shown = value_text(field, value)
     if not changed:
         return gettext("The selected scenes already had that value: nothing changed.")
@@ -384,12 +399,14 @@ def bulk_message(*, field: ProjectField, changed: int, value) -> str:
         "field": field.name, "count": changed}
 
 
-def scene_fields_from_properties(*, scene: Scene, properties: dict, fields: list[ProjectField]) -> dict:
+def scene_fields_from_properties(*, scene: Scene, properties: Mapping[str, object] | None,
+                                 fields: list[ProjectField]) -> dict[str, str]:
     """A new scene's values from a script's scene properties, for each field whose name matches one (as the
     board's filter names it: "Shot Type" matches "shot type"). A value the field would refuse is left out:
     the scene imports all the same. Returns what was filled, by field name."""
     by_key = {field_filter_key(name): value for name, value in (properties or {}).items()}
-    values, filled = {}, {}
+    values: dict[str, FieldValue] = {}
+    filled: dict[str, str] = {}
     for field in fields:
         raw = by_key.get(field.filter_key)
         if raw is None:

@@ -36,22 +36,22 @@ class ProjectBudgetForm(RefuseControlCharacters, forms.ModelForm):
     class Meta:
         model = Project
         fields = ["budget"]
-        error_messages = {"budget": {"min_value": "A budget can't be negative.",
-                                     "invalid": "Enter the budget in US dollars, e.g. 250 or 99.50."}}
+        error_messages = {"budget": {"min_value": gettext_lazy("A budget can't be negative."),
+                                     "invalid": gettext_lazy("Enter the budget in US dollars, e.g. 250 or 99.50.")}}
 
 
 class ProjectPolicyForm(RefuseControlCharacters, forms.Form):
     """Which models may be booked in a project (none ticked: any), and a price ceiling per second."""
 
     allowed_models = forms.MultipleChoiceField(
-        required=False, error_messages={"invalid_choice": "Unknown model “%(value)s”: pick models from the list."})
+        required=False, error_messages={"invalid_choice": gettext_lazy("Unknown model “%(value)s”: pick models from the list.")})
     max_price_per_second = forms.DecimalField(
         required=False, min_value=0, max_digits=8, decimal_places=4,
-        error_messages={"min_value": "A price ceiling can't be negative.",
-                        "invalid": "Enter the price ceiling in US dollars a second, e.g. 0.25.",
-                        "max_digits": "That price ceiling is too large.",
-                        "max_whole_digits": "That price ceiling is too large.",
-                        "max_decimal_places": "Enter the price ceiling with at most 4 decimals."})
+        error_messages={"min_value": gettext_lazy("A price ceiling can't be negative."),
+                        "invalid": gettext_lazy("Enter the price ceiling in US dollars a second, e.g. 0.25."),
+                        "max_digits": gettext_lazy("That price ceiling is too large."),
+                        "max_whole_digits": gettext_lazy("That price ceiling is too large."),
+                        "max_decimal_places": gettext_lazy("Enter the price ceiling with at most 4 decimals.")})
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
@@ -71,13 +71,13 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
     duration = forms.IntegerField(
         min_value=MIN_SCENE_SECONDS, max_value=MAX_SCENE_SECONDS, label=gettext_lazy("Duration (seconds)"),
         error_messages={
-            "min_value": f"A scene lasts at least {MIN_SCENE_SECONDS} second.",
-            "max_value": f"A scene lasts at most {MAX_SCENE_SECONDS} seconds; split longer action into more scenes.",
+            "min_value": gettext_lazy("A scene lasts at least %(limit_value)s second."),
+            "max_value": gettext_lazy("A scene lasts at most %(limit_value)s seconds; split longer action into more scenes."),
         },
     )
     size = forms.ChoiceField(
         choices=SIZE_CHOICES, label=gettext_lazy("Size"),
-        error_messages={"invalid_choice": "Unknown frame size “%(value)s”: pick one from the list."},
+        error_messages={"invalid_choice": gettext_lazy("Unknown frame size “%(value)s”: pick one from the list.")},
     )
 
     class Meta:
@@ -89,14 +89,14 @@ class SceneForm(RefuseControlCharacters, forms.ModelForm):
         }
         labels = {"title": gettext_lazy("Title"), "prompt": gettext_lazy("Prompt"),
                   "camera_notes": gettext_lazy("Camera / shot notes")}
-        error_messages = {"prompt": {"required": "Describe what happens in the scene."},
-                          "title": {"required": "Give the scene a title."}}
+        error_messages = {"prompt": {"required": gettext_lazy("Describe what happens in the scene.")},
+                          "title": {"required": gettext_lazy("Give the scene a title.")}}
 
     def clean_prompt(self):
         prompt = self.cleaned_data["prompt"].strip()
         # A scene that speaks may leave its action empty: its lines are what it sends.
         if not prompt and not (self.instance.pk and self.instance.lines.exists()):
-            raise forms.ValidationError("Describe what happens in the scene.")
+            raise forms.ValidationError(gettext_lazy("Describe what happens in the scene."))
         return prompt
 
 

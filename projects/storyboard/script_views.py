@@ -7,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize, slugify
+from django.template.defaultfilters import slugify
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from projects.access import get_project_for, require
@@ -58,7 +59,8 @@ def script_preview(request, pk, token):
                        "preview": scripts.script_preview_for(script_import=pending).as_posted(request.POST)}
             return render(request, PAGE, context, status=400)
         count = len(imported.scenes)
-        messages.success(request, f"Imported {count} scene{pluralize(count)} from the script.")
+        messages.success(request, ngettext("Imported %(count)d scene from the script.",
+                                                  "Imported %(count)d scenes from the script.", count) % {"count": count})
         return redirect(board_url(project, undo=imported.replaced))
     context = {"project": project, "membership": membership, "days": settings.TRASH_DAYS,
                "preview": scripts.script_preview_for(script_import=pending)}

@@ -327,6 +327,23 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
     return ordered
 
 
+def scene_move_next_to(*, project: Project, user, scene_id, after_id=None, before_id=None) -> list[Scene]:
+    """One frame dropped right after another (or, first in its list, right before one): the board's drag,
+    which sees only the frames loaded or filtered on the page, so it names its neighbour, not the whole order."""
+    moved, after, before = (parse_id(v) for v in (str(scene_id or ""), str(after_id or ""), str(before_id or "")))
+    with transaction.atomic():
+        project_touch(project)
+        rest = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk")
+                    .values_list("pk", flat=True))
+        anchor = after or before
+        if moved not in rest or (anchor is not None and (anchor == moved or anchor not in rest)):
+            raise StaleOrder("The storyboard changed while you were dragging (a scene was deleted). "
+                             "This is its current order: drag again.")
+        rest.remove(moved)
+        at = 0 if anchor is None else rest.index(anchor) + (1 if after else 0)
+        return scene_bulk_move(project=project, user=user, scene_ids=[moved], to=at + 1)
+
+
 def project_touch(project: Project) -> None:
     """The project was changed now. Called first in a transaction that then locks scene rows: the project
     row, then its scenes, is the order every booking (generation/spend/budget.py) and the trash take them

@@ -7,26 +7,26 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import push_url, reswap, retarget
+from django_htmx.http import push_url, replace_url, reswap, retarget
 
 from generation.models import Render
 from generation.renders.forms import RenderForm
 from generation.storage import reference
 from generation.storage.files import file_response, protect
 from projects import selectors
-from projects.access import get_project_for, get_scene_for, require
+from projects.access import AuthedRequest, get_project_for, get_scene_for, require
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import parse_id
 from projects.live.fragments import presence_context
-from projects.models import BoardView, Character
+from projects.models import BoardView, Character, Membership, Project, ProjectField, Scene
 from projects.models.storyboard import SIZE_CHOICES
+from projects.money import usd
 from projects.review import services as review
 from projects.storyboard import fields, services, trash
 from projects.storyboard.forms import (
@@ -58,23 +58,32 @@ def project_list(request):
     return render(request, "projects/project_list.html", {"cards": cards, "form": form})
 
 
-def board_context(request, project, membership, *, scene=None, **extra):
-    """The board page: frames, totals, the add form and, given a scene, its side panel."""
-    board = selectors.board_for(project=project, user=request.user)
-    own_fields = board.fields
-    filters = selectors.board_filters(fields=own_fields, query=request.GET)
-    frames = [f for f in board.frames if selectors.frame_matches(filters, f.scene.field_values)] if filters \
-        else board.frames
-    panel = _panel_context(scene, membership, frames=board.frames, own_fields=own_fields, **extra) \
+def board_filter(project: Project, data: QueryDict) -> tuple[selectors.BoardFilter, list[ProjectField]]:
+    """The board's filter from a request's GET or POST, and the project's own fields it may name."""
+    own_fields = selectors.project_fields(project=project)
+    return selectors.BoardFilter.from_query(data, fields=own_fields), own_fields
+
+
+def board_context(request: AuthedRequest, project: Project, membership: Membership, *, scene: Scene | None = None,
+                  filters: selectors.BoardFilter | None = None, own_fields: list[ProjectField] | None = None,
+                  **extra: object) -> dict[str, object]:
+    """The board page: its first page of frames, totals, the add form and, given a scene, its side panel."""
+    if filters is None:
+        filters, own_fields = board_filter(project, request.GET)
+    board = selectors.board_for(project=project, user=request.user, filters=filters, fields=own_fields)
+    assert board.totals is not None  # board_for always counts the whole board
+    panel = _panel_context(scene, membership, frames=board.frames, total=board.totals.scenes,
+                           own_fields=board.fields, **extra) \
         if scene is not None else {}
     # With a scene open, its panel read the team's library already: the @mention names come from it.
-    names = ([c.name for c in panel["library"]] if panel
-             else list(project.team.characters.values_list("name", flat=True)))
+    cast = ([(c.pk, c.name) for c in panel["library"]] if panel
+            else list(project.team.characters.order_by("name").values_list("pk", "name")))
     context = {
-        "project": project, "membership": membership, "board": board, "frames": frames,
-        "own_fields": own_fields, "filters": filters,
+        "project": project, "membership": membership, "board": board, "frames": board.frames, "page": board.page,
+        "filters": filters, "cast_choices": cast, "status_choices": selectors.STATUS_LABELS.items(),
+        "own_fields": board.fields,
         "totals": board.totals, "trash_count": board.trash_count, "view": selectors.board_view_for(user=request.user),
-        "character_names_json": json.dumps(names),
+        "character_names_json": json.dumps([name for _, name in cast]),
         "add_form": SceneForm(initial={"size": project.default_size, "duration": project.default_duration}),
         "budget_form": ProjectBudgetForm(instance=project), "policy_form": ProjectPolicyForm(project=project),
         **presence_context(project.pk), **extra,
@@ -94,8 +103,8 @@ def trashed_response(request, project, membership, trashed):
     return push_url(render(request, STORYBOARD + "#board-response", context), board_url(project, undo=trashed))
 
 
-def _panel_context(scene, membership, *, frames=None, own_fields=None, **extra):
-    panel = selectors.scene_panel_for(scene=scene, frames=frames)
+def _panel_context(scene, membership, *, frames=None, total=None, own_fields=None, **extra):
+    panel = selectors.scene_panel_for(scene=scene, frames=frames, total=total)
     scene = panel.scene
     own_fields = selectors.project_fields(project=scene.project) if own_fields is None else own_fields
     field_rows = selectors.scene_field_rows(fields=own_fields, scene=scene, typed=extra.pop("fields_typed", None))
@@ -107,7 +116,7 @@ def _panel_context(scene, membership, *, frames=None, own_fields=None, **extra):
             "render_form": RenderForm(team=scene.project.team), "field_rows": field_rows, **dialogue, **extra}
 
 
-def _panel(request, scene, membership, **extra):
+def _panel(request: AuthedRequest, scene: Scene, membership: Membership, **extra: object) -> HttpResponse:
     """The side panel, with its frame and the totals swapped out of band."""
     context = _panel_context(scene, membership, **extra)
     context["totals"] = selectors.board_totals(project=scene.project)
@@ -145,6 +154,27 @@ def board_view(request, pk):
 
 
 @login_required
+def board_page(request, pk):
+    """Frames by position, as the board's list scrolls or its filter changes; loaded alone, the board from there."""
+    project, membership = get_project_for(request.user, pk)
+    filters, own_fields = board_filter(project, request.GET)
+    after = request.GET.get("after", "")
+    after = int(after) if after.isascii() and after.isdigit() and len(after) < 10 else None
+    if not wants_fragment(request):
+        context = board_context(request, project, membership, filters=filters, own_fields=own_fields)
+        context["page"] = selectors.board_page_for(project=project, after=after, filters=filters, fields=own_fields)
+        return render(request, STORYBOARD, {**context, "frames": context["page"].frames})
+    page = selectors.board_page_for(project=project, after=after, filters=filters, fields=own_fields)
+    context = {"project": project, "membership": membership, "page": page, "frames": page.frames,
+               "filters": filters, "later": after is not None,
+               "totals": selectors.board_totals(project=project) if after is None else None}
+    response = render(request, STORYBOARD + ("#board-page" if after is not None else "#board-frames"), context)
+    if request.htmx.trigger == "board-filter":  # the filter form: the address says what the board shows
+        replace_url(response, board_url(project) + (f"?{filters.query}" if filters.query else ""))
+    return response
+
+
+@login_required
 def scene_panel(request, pk, scene_pk):
     """A scene opened in the side panel; loaded directly it is the board with the panel open."""
     scene, membership = get_scene_for(request.user, scene_pk)
@@ -163,7 +193,11 @@ def scene_order(request, pk):
     require(membership, "edit")
     status, message = 200, None
     try:
-        services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
+        if request.POST.get("move"):  # one frame dropped next to another: the rest need not be loaded
+            services.scene_move_next_to(project=project, user=request.user, scene_id=request.POST["move"],
+                                        after_id=request.POST.get("after"), before_id=request.POST.get("before"))
+        else:
+            services.scene_reorder(project=project, user=request.user, scene_ids=request.POST.get("order", ""))
     except services.StaleOrder as exc:
         status, message = 409, error_text(exc)
     except ValidationError as exc:
@@ -172,7 +206,9 @@ def scene_order(request, pk):
         if message:
             messages.error(request, message)
         return redirect("projects:project_detail", pk=project.pk)
-    context = board_context(request, project, membership, board_message=message)
+    filters, own_fields = board_filter(project, request.POST)
+    context = board_context(request, project, membership, board_message=message, filters=filters,
+                            own_fields=own_fields)
     return render(request, STORYBOARD + "#order-response", context, status=status)
 
 
@@ -183,6 +219,9 @@ def scene_bulk(request, pk):
     project, membership = get_project_for(request.user, pk)
     require(membership, "edit")
     action, ids = request.POST.get("action"), request.POST.getlist("scene")
+    if request.POST.get("all"):  # "Select all N scenes": the server's ids, loaded on the page or not
+        filters, _ = board_filter(project, request.POST)
+        ids = [str(i) for i in selectors.board_scene_ids(project=project, filters=filters)]
     if action == "render":
         return redirect(reverse("generation:batch_render", args=[project.pk]) + "?" + urlencode(
             [("scope", "selected")] + [("scene", i) for i in ids]))
@@ -214,9 +253,11 @@ def _bulk_apply(project, user, action, ids, to, post=None) -> str:
     if action == "move":
         moved = [s for s in services.scene_bulk_move(project=project, user=user, scene_ids=ids, to=to)
                  if str(s.pk) in ids]
-        return f"Moved {len(moved)} scene{pluralize(len(moved))} to {moved[0].number}–{moved[-1].number}." \
-            if len(moved) > 1 else f"Moved the scene to {moved[0].number}."
-    raise ValidationError("Choose what to do with the selected scenes.")
+        if len(moved) == 1:
+            return gettext("Moved the scene to %(number)s.") % {"number": moved[0].number}
+        return ngettext("Moved %(count)d scene to %(first)s–%(last)s.", "Moved %(count)d scenes to %(first)s–%(last)s.",
+                        len(moved)) % {"count": len(moved), "first": moved[0].number, "last": moved[-1].number}
+    raise ValidationError(gettext("Choose what to do with the selected scenes."))
 
 
 @login_required
@@ -228,8 +269,8 @@ def project_budget(request, pk):
     form = ProjectBudgetForm(request.POST, instance=project)
     if form.is_valid():
         team_services.project_budget_set(project=project, user=request.user, amount=form.cleaned_data["budget"])
-        messages.success(request, f"Render budget set to ${project.budget:.2f}." if project.budget is not None
-                         else "Render budget removed: no limit.")
+        messages.success(request, gettext("Render budget set to %(amount)s.") % {"amount": usd(project.budget)}
+                         if project.budget is not None else gettext("Render budget removed: no limit."))
     else:
         messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)
@@ -244,9 +285,9 @@ def project_policy(request, pk):
     form = ProjectPolicyForm(request.POST, project=project)
     if form.is_valid():
         services.project_set_model_policy(project=project, user=request.user, **form.cleaned_data)
-        messages.success(request, "Model policy saved: it applies to every booking here, yours too."
+        messages.success(request, gettext("Model policy saved: it applies to every booking here, yours too.")
                          if project.allowed_models or project.max_price_per_second is not None
-                         else "Model policy removed: any model the team has may be booked.")
+                         else gettext("Model policy removed: any model the team has may be booked."))
     else:
         messages.error(request, error_text(form))
     return redirect("projects:project_detail", pk=project.pk)

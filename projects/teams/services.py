@@ -4,8 +4,10 @@ a member's, a project's). Keyword-only, named <entity>_<action>; each change an 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -16,8 +18,10 @@ from projects.activity.notifications import invitation_notify
 from projects.audit import audit_record
 from projects.models import AuditAction, Invitation, Membership, Project, Role, Team
 
+_Value = TypeVar("_Value", bool, Decimal | None)
 
-def team_create(*, name: str, owner) -> Team:
+
+def team_create(*, name: str, owner: User) -> Team:
     with transaction.atomic():
         team = Team.objects.create(name=name)
         Membership.objects.create(team=team, user=owner, role=Role.OWNER)
@@ -25,7 +29,7 @@ def team_create(*, name: str, owner) -> Team:
     return team
 
 
-def team_set_do_not_train(*, team: Team, user, do_not_train: bool) -> Team:
+def team_set_do_not_train(*, team: Team, user: User, do_not_train: bool) -> Team:
     """Takes signed from now on carry (or drop) the do-not-train assertion; signed ones keep theirs."""
     with transaction.atomic():
         before = _set_and_return_before(Team, team.pk, "do_not_train", do_not_train)
@@ -36,7 +40,7 @@ def team_set_do_not_train(*, team: Team, user, do_not_train: bool) -> Team:
     return team
 
 
-def team_budget_set(*, team: Team, user, amount: Decimal | None) -> Team:
+def team_budget_set(*, team: Team, user: User, amount: Decimal | None) -> Team:
     """What all the team's takes booked in a calendar month may cost together (None: no cap).
     Lowering it below this month's spend refuses new paid takes; booked ones keep rendering."""
     with transaction.atomic():
@@ -46,7 +50,7 @@ def team_budget_set(*, team: Team, user, amount: Decimal | None) -> Team:
     return team
 
 
-def member_cap_set(*, membership: Membership, user, amount: Decimal | None) -> Membership:
+def member_cap_set(*, membership: Membership, user: User, amount: Decimal | None) -> Membership:
     """What one member's takes booked in a calendar month may cost (None: no cap of their own)."""
     with transaction.atomic():
         before = _set_and_return_before(Membership, membership.pk, "monthly_budget", amount)
@@ -56,7 +60,7 @@ def member_cap_set(*, membership: Membership, user, amount: Decimal | None) -> M
     return membership
 
 
-def project_budget_set(*, project: Project, user, amount: Decimal | None) -> Project:
+def project_budget_set(*, project: Project, user: User, amount: Decimal | None) -> Project:
     """What the project's takes may cost in all (None: no limit). Lowering it below what is committed
     refuses new paid takes; booked ones keep rendering."""
     with transaction.atomic():
@@ -66,15 +70,17 @@ def project_budget_set(*, project: Project, user, amount: Decimal | None) -> Pro
     return project
 
 
-def _set_and_return_before(model, pk: int, field: str, value):
+def _set_and_return_before(model: type[Team] | type[Membership] | type[Project], pk: int, field: str,
+                           value: _Value) -> _Value:
     """Set one column of one row, returning what it held (read under the row's lock, so two owners
     saving at once each record what they really replaced)."""
-    before = model.objects.select_for_update(no_key=True).filter(pk=pk).values_list(field, flat=True).get()
+    before: _Value = model.objects.select_for_update(no_key=True).filter(pk=pk).values_list(field, flat=True).get()
     model.objects.filter(pk=pk).update(**{field: value})
     return before
 
 
-def _audit_amount(team, user, action: str, target, field: str, before, after, label: str = "") -> None:
+def _audit_amount(team: Team | int, user: User, action: str, target: Team | Membership | Project, field: str,
+                  before: Decimal | None, after: Decimal | None, label: str = "") -> None:
     if before == after:
         return  # saved as it was: nothing changed, nothing to record
     money = [None if v is None else f"{Decimal(v):.2f}" for v in (before, after)]
@@ -82,7 +88,7 @@ def _audit_amount(team, user, action: str, target, field: str, before, after, la
                  details={"changes": {field: money}})
 
 
-def invitation_create(*, team: Team, email: str, role: str, invited_by) -> Invitation:
+def invitation_create(*, team: Team, email: str, role: str, invited_by: User) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
         raise ValidationError(f"{email} is already a member of {team.name}.")
@@ -99,7 +105,7 @@ def invitation_account_exists(*, invitation: Invitation) -> bool:
     return get_user_model().objects.filter(email__iexact=invitation.email.strip()).exists()
 
 
-def invitation_accept(*, invitation: Invitation, user=None, username: str = "", password: str = "") -> Membership:
+def invitation_accept(*, invitation: Invitation, user: User | None = None, username: str = "", password: str = "") -> Membership:
     """Join the team. A new invitee gets an account; a logged-in user with the invited address just joins."""
     if user is not None and not invitation.is_for(user):
         raise ValidationError(gettext("This invitation is for %(email)s, not for %(username)s.")
@@ -131,7 +137,7 @@ def invitation_accept(*, invitation: Invitation, user=None, username: str = "", 
     return membership
 
 
-def membership_set_role(*, membership: Membership, user, role: str) -> Membership:
+def membership_set_role(*, membership: Membership, user: User, role: str) -> Membership:
     if membership.role == Role.OWNER and role != Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
     before = membership.role
@@ -144,7 +150,7 @@ def membership_set_role(*, membership: Membership, user, role: str) -> Membershi
     return membership
 
 
-def membership_remove(*, membership: Membership, user) -> None:
+def membership_remove(*, membership: Membership, user: User) -> None:
     if membership.role == Role.OWNER:
         _keep_an_owner(membership.team, leaving=membership)
     with transaction.atomic():
@@ -153,7 +159,7 @@ def membership_remove(*, membership: Membership, user) -> None:
         membership.delete()
 
 
-def _username(user) -> str:
+def _username(user: User | None) -> str:
     return user.get_username() if user is not None else ""
 
 

@@ -20,6 +20,7 @@ from projects.activity import notifications
 from projects.form_errors import error_text
 from projects.middleware import SESSION_KEY
 from projects.models import Membership
+from projects.money import usd
 from projects.teams import services
 from projects.teams.forms import (
     InvitationForm,
@@ -46,9 +47,9 @@ def team_create(request):
     if form.is_valid():
         team = services.team_create(name=form.cleaned_data["name"], owner=request.user)
         request.session[SESSION_KEY] = team.pk
-        messages.success(request, f"Created team {team.name}; you are its owner.")
+        messages.success(request, _("Created team %(team)s; you are its owner.") % {"team": team.name})
     else:
-        messages.error(request, "A team needs a name.")
+        messages.error(request, _("A team needs a name."))
     return redirect("projects:project_list")
 
 
@@ -97,13 +98,14 @@ def member_update(request, team_pk, member_pk):
     try:
         if request.POST.get("action") == "remove":
             services.membership_remove(membership=member, user=request.user)
-            messages.success(request, f"Removed {member.user.get_username()} from the team.")
+            messages.success(request, _("Removed %(name)s from the team.") % {"name": member.user.get_username()})
         else:
             form = MemberRoleForm(request.POST)
             if not form.is_valid():
-                raise ValidationError("Unknown role.")
+                raise ValidationError(_("Unknown role."))
             services.membership_set_role(membership=member, user=request.user, role=form.cleaned_data["role"])
-            messages.success(request, f"{member.user.get_username()} is now {member.get_role_display().lower()}.")
+            messages.success(request, _("%(name)s is now %(role)s.") % {"name": member.user.get_username(),
+                                                                    "role": member.get_role_display().lower()})
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     return redirect("projects:team_members", team_pk=team_pk)
@@ -116,11 +118,11 @@ def team_training(request, team_pk):
     require(membership, "manage")
     choice = request.POST.get("do_not_train")
     if choice not in ("on", "off"):
-        messages.error(request, "Choose whether takes may be used for AI training.")
+        messages.error(request, _("Choose whether takes may be used for AI training."))
     else:
         services.team_set_do_not_train(team=membership.team, user=request.user, do_not_train=choice == "on")
-        messages.success(request, "New takes will be signed with “do not train”." if choice == "on"
-                         else "New takes will no longer refuse AI training.")
+        messages.success(request, _("New takes will be signed with “do not train”.") if choice == "on"
+                         else _("New takes will no longer refuse AI training."))
     return redirect("projects:team_members", team_pk=team_pk)
 
 
@@ -134,8 +136,8 @@ def team_budget(request, team_pk):
     if form.is_valid():
         amount = form.cleaned_data["monthly_budget"]
         services.team_budget_set(team=membership.team, user=request.user, amount=amount)
-        messages.success(request, f"Team monthly budget set to ${amount:.2f}." if amount is not None
-                         else "Team monthly budget removed: no monthly limit.")
+        messages.success(request, _("Team monthly budget set to %(amount)s.") % {"amount": usd(amount)} if amount is not None
+                         else _("Team monthly budget removed: no monthly limit."))
     else:
         messages.error(request, error_text(form))
     return redirect("projects:team_members", team_pk=team_pk)
@@ -153,8 +155,9 @@ def member_budget(request, team_pk, member_pk):
         amount = form.cleaned_data["monthly_budget"]
         services.member_cap_set(membership=member, user=request.user, amount=amount)
         name = member.user.get_username()
-        messages.success(request, f"{name}'s monthly cap set to ${amount:.2f}." if amount is not None
-                         else f"{name}'s monthly cap removed: only the team's budget applies.")
+        messages.success(request, _("%(name)s's monthly cap set to %(amount)s.") % {"name": name, "amount": usd(amount)}
+                         if amount is not None
+                         else _("%(name)s's monthly cap removed: only the team's budget applies.") % {"name": name})
     else:
         messages.error(request, error_text(form))
     return redirect("projects:team_members", team_pk=team_pk)
@@ -187,7 +190,7 @@ def invitation_accept(request, token):
                           {"invitation": invitation, "reason": error_text(exc)}, status=410)
         if membership is not None:
             request.session[SESSION_KEY] = membership.team_id
-            messages.success(request, f"Welcome to {membership.team.name}.")
+            messages.success(request, _("Welcome to %(team)s.") % {"team": membership.team.name})
             return redirect("projects:project_list")
     return render(request, "projects/invitation_accept.html",
                   {"invitation": invitation, "form": form, "account_exists": account_exists},

@@ -1,5 +1,6 @@
-// The board: drag frames to reorder them (one POST per drop with the whole new order),
-// and bring the side panel into view when it opens on a narrow screen.
+// The board: drag frames to reorder them (one POST per drop, naming the frame it landed next to: the
+// frames beyond the loaded pages need not be on the page), and bring the side panel into view when it
+// opens on a narrow screen.
 (function () {
   "use strict";
 
@@ -40,19 +41,43 @@
       // The fallback drags with mouse/pointer events, the same on every browser and in tests.
       forceFallback: true,
       fallbackOnBody: true,
-      onEnd: function () {
+      onEnd: function (event) {
         var now = order(list);
         if (now === before) return;
         before = now;
+        var frame = event.item, prev = frame.previousElementSibling, next = frame.nextElementSibling;
+        while (prev && !prev.matches(".frame")) prev = prev.previousElementSibling;
+        while (next && !next.matches(".frame")) next = next.nextElementSibling;
+        var values = { move: frame.id.slice("frame-".length) };
+        if (prev) values.after = prev.id.slice("frame-".length);
+        else if (next) values.before = next.id.slice("frame-".length);
+        // The answer redraws the list with the filter it shows.
+        new URLSearchParams(list.dataset.filtered || "").forEach(function (value, key) { values[key] = value; });
         // From the board, not the list: the list's hx-push-url is for the frames' links.
         htmx.ajax("POST", board.dataset.orderUrl, {
-          source: board, target: "#board-frames", swap: "outerHTML", values: { order: now },
+          source: board, target: "#board-frames", swap: "outerHTML", values: values,
         });
       },
     });
   }
 
+  // "Select all N scenes" sends the server's ids (every scene, loaded or not); the loaded frames show it.
+  function tickAll(root) {
+    var all = document.querySelector('#board-frames [name="all"]');
+    if (!all || !all.checked || !root.querySelectorAll) return;
+    root.querySelectorAll(".frame-select").forEach(function (box) { box.checked = true; });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "all" && event.target.closest("#board-frames")) {
+      document.querySelectorAll("#board-frames .frame-select").forEach(function (box) { box.checked = event.target.checked; });
+    } else if (event.target.matches && event.target.matches(".frame-select") && !event.target.checked) {
+      var all = document.querySelector('#board-frames [name="all"]');
+      if (all) all.checked = false;  // one frame left out: the selection is the ticked frames again
+    }
+  });
+
   function setUp(root) {
+    tickAll(root);
     var lists = root.matches && root.matches("#board-frames") ? [root] : root.querySelectorAll("#board-frames");
     Array.prototype.forEach.call(lists, makeSortable);
     addHandles(root);

@@ -31,10 +31,16 @@
     });
   }
 
+  // The board's list holds only the pages loaded so far (a "more" row follows them) or what its filter found.
+  function partial(list) {
+    return list && (list.dataset.filtered || list.querySelector(":scope > .frames-more"));
+  }
+
   function renumber() {
     const list = document.getElementById("board-frames");
     const empty = list && list.querySelector(":scope > .empty");
     if (empty && list.querySelector(":scope > .frame")) empty.remove();  // a teammate added the first scene
+    if (list && list.dataset.filtered) return;  // a filtered list keeps the numbers the server drew
     document.querySelectorAll("#board-frames > .frame").forEach(function (frame, i) {
       const number = frame.querySelector(".frame-number");
       if (number) number.textContent = String(i + 1);
@@ -44,6 +50,10 @@
   function reorder(ids) {
     const list = document.getElementById("board-frames");
     if (!list) return;
+    if (partial(list)) {  // frames moved in or out of what is loaded: the loaded part comes again
+      reloadBoard();
+      return;
+    }
     ids.forEach(function (id) {
       const frame = document.getElementById("frame-" + id);
       if (frame) list.appendChild(frame);
@@ -88,7 +98,12 @@
       window.location.reload();
       return;
     }
-    htmx.ajax("GET", url, { target: "#board-frames", select: "#board-frames", swap: "outerHTML" });
+    const list = document.getElementById("board-frames");
+    if (list.dataset.reloadUrl) {  // the first page of frames, with the filter the list shows
+      htmx.ajax("GET", list.dataset.reloadUrl, { target: "#board-frames", swap: "outerHTML" });
+    } else {
+      htmx.ajax("GET", url, { target: "#board-frames", select: "#board-frames", swap: "outerHTML" });
+    }
     htmx.ajax("GET", url, { target: "#board-totals", select: "#board-totals", swap: "outerHTML" });
   }
 
@@ -195,6 +210,12 @@
     const fragment = evt.detail.fragment;
     if (!fragment || !fragment.children) return;
     const target = evt.detail.target;
+    // A scene that arrives belongs at the end of the board, or may not match the filter: a list that does not
+    // hold every frame leaves it to its page, which brings it fresh from the server.
+    if (target && target.id === "board-frames" && partial(target)) {
+      evt.detail.shouldSwap = false;
+      return;
+    }
     if (fromStream && target && target.classList && waitingOnAnswer(target)) {
       evt.detail.shouldSwap = false;
       return;

@@ -85,8 +85,10 @@ def test_export_prints_its_parts_and_the_ratio_to_a_plain_remux(bench_env, tmp_p
 def test_board_prints_queries_time_and_bytes_per_page_at_each_size(bench_env):
     output = run(bench_env, "board.py", "--sizes", "2", "3", "--runs", "1")
     printed(output, r"^built 2 scenes × 5 takes", r"^built 3 scenes × 5 takes")
-    for page in ("board", "panel \\(htmx\\)", "panel page", "render scenes", "render plan \\(htmx\\)"):
+    for page in ("board", "next frames \\(htmx\\)", "filter status \\(htmx\\)", "filter field \\(htmx\\)",
+                 "panel \\(htmx\\)", "panel page", "render scenes", "render plan \\(htmx\\)", "play all", "exports", "spend"):
         printed(output, rf"^{page} +(\d+ +\d+ +\d+ +){{2}}{NUMBER} +{NUMBER} +{NUMBER}$")
+    printed(output, rf"^board at 3 scenes: \d+ KB, CPU 3/2 {NUMBER}  target ≤ 300 KB and ≤ 2: (met|MISSED)$")
 
 
 def test_live_prints_delivery_latency_and_idle_requests(bench_env):

@@ -73,7 +73,7 @@ def test_owner_defines_fields_an_editor_fills_them_and_the_board_filters(page: P
 
     # The board filters by a field (the address says which).
     editor.get_by_test_id("filter-shot_type").select_option("Close-up")
-    editor.get_by_test_id("filter-apply").click()
+    editor.get_by_test_id("filter-submit").click()
     expect(editor.get_by_test_id("frame-title")).to_have_text(["Bridge", "Cliffs"])
     expect(editor.get_by_test_id("filter-count")).to_have_text("2 of 3 scenes shown")
     assert "shot_type=Close-up" in editor.url

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from tests.browser.main_pages import furnish, main_pages, open_page
@@ -92,3 +93,18 @@ def test_a_user_who_picks_english_sees_english_in_a_french_browser(french_browse
     open_page(page, live_server.url + main_pages(studio)["review"])
     expect(page.get_by_test_id("request-changes")).to_have_text("Request changes")
     expect(page.get_by_test_id("draw-toggle")).to_have_text("Draw on frame")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_character_library_and_the_members_page_fit_in_french(french_browser, live_server, project, owner, size):
+    team = project.team
+    french_browser.set_viewport_size(DESKTOP if size == "desktop" else PHONE)
+    page = log_in_in_french(french_browser, live_server.url, owner)
+    page.goto(live_server.url + reverse("projects:character_list", args=[team.pk]))
+    expect(page.get_by_role("heading", name="Nouveau personnage")).to_be_visible()
+    assert fits(page)
+    shoot(page, f"characters-{size}")
+    page.goto(live_server.url + reverse("projects:team_members", args=[team.pk]))
+    expect(page.get_by_role("heading", name="Budget mensuel")).to_be_visible()
+    assert fits(page)
+    shoot(page, f"members-{size}")

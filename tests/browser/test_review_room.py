@@ -31,6 +31,15 @@ def wait_paused_near(page: Page, at: float, frames: int = 2) -> None:
         arg=[at, frames * FRAME + 1e-3], timeout=LIVE)
 
 
+def wait_seek_settled(page: Page) -> None:
+    """The follower's seek has finished and its comment box took that moment: only then is clearing it final (the
+    `seeked` event fills the box after `currentTime` already reads the new moment)."""
+    page.wait_for_function(
+        "() => { const v = document.querySelector('[data-review-video]');"
+        " const at = document.querySelector('[data-testid=comment-at]');"
+        " return !v.seeking && at.value === (Math.round(v.currentTime * 10) / 10).toFixed(1); }", timeout=LIVE)
+
+
 @pytest.fixture
 def take(scene, render_take):
     return render_take(scene)
@@ -80,6 +89,7 @@ def test_everyone_in_the_room_follows_the_presenter_and_anyone_may_take_the_lead
     expect(rita.get_by_test_id("take-lead")).to_be_visible()
     eddie.evaluate("document.querySelector('#review-player').currentTime = 0.75")
     wait_paused_near(rita, 0.75)
+    wait_seek_settled(rita)
 
     # Rita comments from the room without setting a moment: it lands where everyone is.
     rita.get_by_test_id("comment-at").fill("")
@@ -126,9 +136,11 @@ def test_a_guest_with_a_review_link_joins_the_room_and_follows(browser: Browser,
         guest.wait_for_function(
             "() => { const v = document.querySelector('[data-review-video]');"
             " return v.paused && Math.abs(v.currentTime - 1.25) <= 2 / 24 + 1e-3; }", timeout=LIVE)
+        wait_seek_settled(guest)
         guest.get_by_test_id("comment-at").fill("")
         guest.get_by_test_id("comment-body").fill("Our logo should be bigger here.")
         guest.get_by_test_id("comment-submit").click()
+        expect(guest.get_by_test_id("comment").filter(has_text="Our logo should be bigger here.")).to_be_visible()
         expect(guest.get_by_test_id("room-bar")).to_be_visible()  # still in the room
         comment = Comment.objects.get(body="Our logo should be bigger here.")
         assert comment.at_seconds == pytest.approx(1.25, abs=FRAME)
@@ -194,10 +206,13 @@ def test_followers_see_the_presenters_drawing_until_she_clears_it_or_plays_on(ri
     rita.evaluate("document.querySelector('#review-player').play()")
     expect(layer).to_have_attribute("data-shapes", "0", timeout=LIVE)
 
-    # A drawing the server refuses (too large for the room) is named in Rita's room bar; Eddie's frame stays clean.
+    # Paused again, the drawing she kept shows once more.
     rita.evaluate("document.querySelector('#review-player').pause()")
+    expect(layer).to_have_attribute("data-shapes", "1", timeout=LIVE)
+    # A drawing the server refuses (too large for the room: two long strokes) is named in Rita's room bar; Eddie's
+    # frame keeps the one the room accepted.
     rita.evaluate("""() => document.querySelector('[data-review]').dispatchEvent(new CustomEvent('drawingChanged',
-        {bubbles: true, detail: {drawing: JSON.stringify([{kind: 'pen', color: '#e53935',
-                                                           points: Array(4000).fill([0.5, 0.5, 0.5])}])}}))""")
+        {bubbles: true, detail: {drawing: JSON.stringify([0, 1].map(() => ({kind: 'pen', color: '#e53935',
+                                                           points: Array(2500).fill([0.5, 0.5, 0.5])})))}}))""")
     expect(rita.get_by_test_id("room-error")).to_contain_text("too large", timeout=LIVE)
-    expect(layer).to_have_attribute("data-shapes", "0")
+    expect(layer).to_have_attribute("data-shapes", "1")

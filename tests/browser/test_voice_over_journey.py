@@ -77,7 +77,9 @@ def test_a_line_is_spoken_fits_the_scene_for_a_teammate_and_is_recorded_in_the_b
     assert not LineRecording.objects.exists()
 
     # Recorded with the microphone: the recording replaces the engine's voice.
-    context = microphone_browser.new_context(permissions=["microphone"])
+    # Tall enough for the whole panel: clicking below the fold scrolled the page under the sticky panel between
+    # Playwright's aim and its click, which then landed on the board.
+    context = microphone_browser.new_context(permissions=["microphone"], viewport={"width": 1280, "height": 1400})
     try:
         page = context.new_page()
         log_in(page, live_server.url, owner)

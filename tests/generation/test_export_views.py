@@ -1,5 +1,6 @@
 """The exports page: who may start an export, following it, downloading its files, isolation."""
 
+import re
 import uuid
 
 import pytest
@@ -166,3 +167,35 @@ def test_anonymous_visitors_are_sent_to_login_from_every_export_url(client, expo
         response = getattr(client, method)(url)
         assert response.status_code == 302, f"{method.upper()} {url} gave {response.status_code}"
         assert response.url.startswith(reverse("login"))
+
+
+def test_past_exports_come_a_page_at_a_time_newest_first_and_every_one_is_reached(client_for, viewer, project,
+                                                                                     owner, monkeypatch):
+    from generation.exports import views
+
+    monkeypatch.setattr(views, "EXPORTS_PER_PAGE", 3, raising=False)
+    made = [Export.objects.create(project=project, created_by=owner, status=ExportStatus.FAILED,
+                                  error_message=f"failure {n}") for n in range(7)]
+    client, url = client_for(viewer), reverse("generation:export_list", args=[project.pk])
+    seen = []
+    for number in (1, 2, 3):
+        page = client.get(url, {"page": number}).content.decode()
+        seen += [int(pk) for pk in re.findall(r'id="export-(\d+)"', page)]
+        assert "of 3 (7 exports)" in page
+    assert seen == [e.pk for e in reversed(made)]  # each once, the newest first
+    first = client.get(url).content.decode()
+    assert f'href="{url}?page=2"' in first and "Newer exports" not in first
+    for hostile in ("99", "abc", "-1", "0"):  # the nearest page, never an error
+        assert client.get(url, {"page": hostile}).status_code == 200
+
+
+def test_the_exports_page_reads_no_dialogue_it_does_not_show(client_for, viewer, project, approved_scene):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.models import DialogueLine
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client_for(viewer).get(reverse("generation:export_list", args=[project.pk])).content.decode()
+    assert "1 of 1 scenes" in page
+    assert not [q for q in queries if DialogueLine._meta.db_table in q["sql"]]

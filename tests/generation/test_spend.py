@@ -282,3 +282,24 @@ def test_the_realistic_projects_numbers_add_up(db, client):
     assert spend.approved_seconds == 8.0  # scenes 1 and 3 approved their newest 4-second take
     assert spend.cost_per_approved_second == Decimal("0.6000")
     assert spend.never_approved_count == 10
+
+
+def test_the_by_scene_table_comes_a_page_at_a_time_and_every_total_stays_over_all_scenes(
+        client_for, editor, project, make_scene, monkeypatch):
+    from generation.spend import views
+
+    monkeypatch.setattr(views, "SCENES_PER_PAGE", 3, raising=False)
+    for n in range(1, 8):  # scene n cost n dollars: the table lists them from 7 down to 1
+        take(make_scene(title=f"Shot {n}"), when=at(5), cost=f"{n}.00", by=editor)
+    client, seen = client_for(editor), []
+    for number in (1, 2, 3):
+        page = spend_page(client, project, month="2026-11", scene_page=number).content.decode()
+        table = page.split('data-testid="spend-by-scene"')[1].split("</table>")[0]
+        seen += re.findall(r"\d+\. (Shot \d)", table)
+        assert '<strong data-testid="spend-total">$28.00</strong>' in page  # every scene's, on every page
+        assert "of 7, highest spend first" in page
+    assert seen == [f"Shot {n}" for n in range(7, 0, -1)]  # each once
+    first = spend_page(client, project, month="2026-11").content.decode()
+    assert "month=2026-11&amp;scene_page=2" in first  # the next page keeps the period
+    for hostile in ("99", "abc", "-1"):
+        assert spend_page(client, project, month="2026-11", scene_page=hostile).status_code == 200
