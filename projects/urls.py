@@ -110,6 +110,7 @@ urlpatterns = [
     path("takes/<int:pk>/comments/", review_views.comment_create, name="comment_create"),
     path("takes/<int:pk>/room/", room_views.room_open, name="room_open"),
     path("scenes/<int:pk>/compare/room/", room_views.compare_room_open, name="compare_room_open"),
+    path("projects/<int:pk>/cut/room/", room_views.play_all_room_open, name="play_all_room_open"),
     path("rooms/<int:pk>/", room_views.review_room, name="review_room"),
     path("rooms/<int:pk>/state/", room_views.room_state, name="room_state"),
     path("rooms/<int:pk>/lead/", room_views.room_lead, name="room_lead"),

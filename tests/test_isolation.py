@@ -159,7 +159,8 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     room = rooms.room_open(take=take, user=reviewer)  # a review room on the take
     # And one comparing it with a second take of the scene.
     compare_room = rooms.room_open_compare(left=take, right=second_take, user=reviewer)
-    return {"take": take, "room": room, "compare_room": compare_room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    play_all_room = rooms.room_open_play_all(project=project, user=reviewer)  # and one on the project's Play all
+    return {"take": take, "room": room, "compare_room": compare_room, "play_all_room": play_all_room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -205,6 +206,12 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:review_room", args=[o["compare_room"].pk])),
         ("post", reverse("projects:room_state", args=[o["compare_room"].pk])),
         ("post", reverse("projects:room_close", args=[o["compare_room"].pk])),
+        # A review room on Play all: opening one, the room, the presenter's scene and moment, the lead, ending it.
+        ("post", reverse("projects:play_all_room_open", args=[project.pk])),
+        ("get", reverse("projects:review_room", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_state", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_lead", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_close", args=[o["play_all_room"].pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_cut_captions", args=[project.pk])),
@@ -383,7 +390,11 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     assert room.is_open and room.presenter == room.opened_by and room.seq == 0
     compare_room = objects["compare_room"]
     compare_room.refresh_from_db()
-    assert compare_room.is_open and compare_room.seq == 0 and compare_room.project.review_rooms.count() == 2
+    assert compare_room.is_open and compare_room.seq == 0
+    play_all_room = objects["play_all_room"]
+    play_all_room.refresh_from_db()
+    assert play_all_room.is_open and play_all_room.seq == 0 and play_all_room.presenter == play_all_room.opened_by
+    assert project.review_rooms.count() == 3
     assert list(project.fields.values_list("name", "choices")) == [("Shot type", ["Wide"])]
     assert project.scenes.get().field_values == {str(objects["field"].pk): "Wide"}
     assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY

@@ -11,12 +11,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from projects import selectors
-from projects.access import AuthedRequest, get_room_for, get_scene_for, get_take_for
+from projects.access import (
+    AuthedRequest,
+    get_project_for,
+    get_room_for,
+    get_scene_for,
+    get_take_for,
+)
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id
 from projects.models import ReviewRoom
 from projects.review import rooms
-from projects.review.views import REVIEW
+from projects.review.views import REVIEW, cut_page
 from projects.selectors import take_review_page_for
 
 COMPARE = "projects/compare.html"
@@ -57,21 +63,37 @@ def compare_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def play_all_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A room on the project's Play all: everyone in it follows the presenter's scene and moment in the sequence."""
+    project, membership = get_project_for(request.user, pk)
+    if not membership.can_comment:
+        raise PermissionDenied("Viewers can join a room, not open one.")
+    room = rooms.room_open_play_all(project=project, user=request.user)
+    return redirect("projects:review_room", pk=room.pk)
+
+
+@login_required
 def review_room(request: AuthedRequest, pk: int) -> HttpResponse:
     room, membership = get_room_for(request.user, pk)
     if not room.is_open:
         messages.info(request, _("This review room has ended."))
         return redirect(_room_home(room))
+    take = room.take
+    if room.is_play_all or take is None:
+        return cut_page(request, project=room.project, membership=membership, **rooms.room_page_context(room))
     if room.is_compare:
         return render(request, COMPARE, selectors.compare_page_for(
-            scene=room.take.scene, membership=membership, takes=list(selectors.reviewable_takes(scene=room.take.scene)),
-            left=room.take, right=room.other_take, **rooms.room_page_context(room)))
-    return render(request, REVIEW, take_review_page_for(take=room.take, membership=membership, user=request.user,
+            scene=take.scene, membership=membership, takes=list(selectors.reviewable_takes(scene=take.scene)),
+            left=take, right=room.other_take, **rooms.room_page_context(room)))
+    return render(request, REVIEW, take_review_page_for(take=take, membership=membership, user=request.user,
                                                         **rooms.room_page_context(room)))
 
 
 def _room_home(room: ReviewRoom) -> str:
     """Where a room's page goes once it ends: the take's review page, or the compare of its two takes."""
+    if room.is_play_all or room.take is None:
+        return reverse("projects:project_cut", args=[room.project_id])
     if room.is_compare:
         return f"{reverse('projects:scene_compare', args=[room.take.scene_id])}?a={room.take_id}&b={room.other_take_id}"
     return reverse("projects:take_review", args=[room.take_id])
@@ -86,7 +108,8 @@ def room_state(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
                                   position=request.POST.get("position"), playing=request.POST.get("playing"),
-                                  drawing=request.POST.get("drawing"), mode=request.POST.get("mode"))
+                                  drawing=request.POST.get("drawing"), mode=request.POST.get("mode"),
+                                  scene=request.POST.get("scene"))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
     except PermissionDenied as exc:

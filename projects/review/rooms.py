@@ -24,13 +24,15 @@ from django.utils.translation import gettext as _
 
 from generation.models import Render
 from projects.live import ChangeKind, live_publish
-from projects.models import ReviewRoom
+from projects.models import Project, ReviewRoom, Scene
 from projects.review.drawing import drawing_clean
 from projects.throttle import rate_allow, throttle_key
 
 # A presenter scrubbing sends a few events a second (room.js sends at most ten); past this they are refused.
 EVENTS_PER_SECOND = 20
 MAX_SEQ = 2**31 - 1
+# Seconds into a take, or into a scene of Play all (which has no one length to cap it): a day is beyond any.
+MAX_MOMENT = 24 * 3600
 # Characters of a drawing shown to the room, as JSON: it rides along with every move while the frame is paused.
 MAX_DRAWING_JSON = 50_000
 # The compare page's views (static/studio/player.js): a compare room's followers see the presenter's.
@@ -54,15 +56,18 @@ class RoomState(TypedDict):
     presenter: int  # 0: nobody presents
     other_take: int  # 0: a room on one take; else the compare's right-hand take
     mode: str  # a compare's view (COMPARE_MODES); "" on one take
+    kind: str  # what the room shows (ReviewRoom.Kind)
+    scene: int  # Play all: the scene playing, `position` seconds into it (0: the sequence's start)
     closed: NotRequired[bool]
     presenter_name: NotRequired[str]
 
 
 def room_state(room: ReviewRoom) -> RoomState:
     """What every page in the room is told: JSON-ready, the same for every page."""
-    return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
+    return {"room": room.pk, "take": room.take_id or 0, "seq": room.seq, "position": round(room.position, 3),
             "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
-            "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode}
+            "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode,
+            "kind": room.kind, "scene": room.scene_id or 0}
 
 
 def room_open(*, take: Render, user: User) -> ReviewRoom:
@@ -87,14 +92,27 @@ def room_open_compare(*, left: Render, right: Render, user: User) -> ReviewRoom:
     with transaction.atomic():
         room = ReviewRoom.objects.select_for_update().filter(take=left, other_take=right, closed_at__isnull=True).first()
         if room is None:
-            room = ReviewRoom.objects.create(project=left.scene.project, take=left, other_take=right, opened_by=user,
-                                             presenter=user, compare_mode="side")
+            room = ReviewRoom.objects.create(project=left.scene.project, kind=ReviewRoom.Kind.COMPARE, take=left,
+                                             other_take=right, opened_by=user, presenter=user, compare_mode="side")
+            _publish(room, user)
+    return room
+
+
+def room_open_play_all(*, project: Project, user: User) -> ReviewRoom:
+    """The project's open room on Play all (a second click, or a teammate's, joins it), or a new one at the start."""
+    with transaction.atomic():
+        # The project row is the lock: two first clicks at once make one room, not two.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        room = ReviewRoom.objects.filter(project=project, kind=ReviewRoom.Kind.PLAY_ALL, closed_at__isnull=True).first()
+        if room is None:
+            room = ReviewRoom.objects.create(project=project, kind=ReviewRoom.Kind.PLAY_ALL, opened_by=user,
+                                             presenter=user)
             _publish(room, user)
     return room
 
 
 def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, playing: object,
-                drawing: str | None = None, mode: str | None = None) -> bool:
+                drawing: str | None = None, mode: str | None = None, scene: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
     `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
@@ -103,6 +121,7 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
     seq, position, playing = _clean_event(room, seq, position, playing)
     shapes = None if drawing is None else _clean_drawing(drawing)
     mode = None if mode is None else _clean_mode(room, mode)
+    scene_id = _clean_scene(room, scene)
     if playing:
         shapes = []
     if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
@@ -115,6 +134,8 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
             changes["drawing"] = shapes
         if mode is not None:
             changes["compare_mode"] = mode
+        if room.is_play_all:
+            changes["scene_id"] = scene_id
         moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
             **changes)
         if not moved:
@@ -127,6 +148,8 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
             room.drawing = shapes
         if mode is not None:
             room.compare_mode = mode
+        if room.is_play_all:
+            room.scene_id = scene_id
         _publish(room, user)
     return True
 
@@ -150,6 +173,8 @@ def room_switch_take(*, room: ReviewRoom, user: User, take: Render) -> ReviewRoo
     """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
     if room.is_compare:
         raise ValidationError(_("A compare room shows the two takes it was opened on."))
+    if room.is_play_all:
+        raise ValidationError(_("A room on Play all shows the whole sequence, not one take."))
     if take.scene.project_id != room.project_id or not take.is_watchable:
         raise ValidationError(_("Only a finished take of this project can be shown in the room."))
     with transaction.atomic():
@@ -186,7 +211,7 @@ def _clean_event(room: ReviewRoom, seq: object, position: object, playing: objec
         raise ValidationError(_("The player's state could not be read.")) from None
     if not 0 < number <= MAX_SEQ:
         raise ValidationError(_("The player's state could not be read."))
-    if not math.isfinite(moment) or moment < 0:
+    if not math.isfinite(moment) or moment < 0 or moment > MAX_MOMENT:
         raise ValidationError(_("A moment of the take is a number of seconds from its start."))
     length = room.length
     if length:
@@ -201,6 +226,22 @@ def _clean_mode(room: ReviewRoom, raw: str) -> str:
     if not room.is_compare or mode not in COMPARE_MODES:
         raise ValidationError(_("A compare is shown side by side, as a wipe or as an overlay."))
     return mode
+
+
+def _clean_scene(room: ReviewRoom, raw: str | None) -> int | None:
+    """Play all's scene playing: one of the project's scenes still on the board (None: the sequence's start)."""
+    if not room.is_play_all:
+        if raw is not None:
+            raise ValidationError(_("Only a room on Play all follows a scene of the sequence."))
+        return None
+    text = str(raw or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 10:
+        raise ValidationError(_("The player's state could not be read."))
+    if not Scene.objects.filter(pk=int(text), project_id=room.project_id, trashed_at__isnull=True).exists():
+        raise ValidationError(_("That scene is not on this project's board any more: reload Play all."))
+    return int(text)
 
 
 def _clean_drawing(raw: str) -> list[dict[str, object]]:
@@ -234,7 +275,12 @@ def room_page_context(room: ReviewRoom) -> dict[str, object]:
 def rooms_open_on(takes: Iterable[Render]) -> dict[int, ReviewRoom]:
     """The open room on each of these takes that has one, by take id: a page offers to join it."""
     return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), other_take__isnull=True,
-                                                                       closed_at__isnull=True)}
+                                                                       closed_at__isnull=True) if room.take_id}
+
+
+def room_open_on_play_all(*, project: Project) -> ReviewRoom | None:
+    """The project's open room on Play all, if there is one: the page offers to join it."""
+    return ReviewRoom.objects.filter(project=project, kind=ReviewRoom.Kind.PLAY_ALL, closed_at__isnull=True).first()
 
 
 def room_open_comparing(*, left: Render, right: Render) -> ReviewRoom | None:

@@ -91,12 +91,8 @@ def compare_page_for(*, scene: Scene, membership, takes: list[Render], left: Ren
 
 
 @dataclass
-class CutEntry:
-    scene: Scene
-    take: Render | None  # None: the scene has nothing finished, Play all shows its previz card
-    start: float  # seconds into the cut
-    duration: float
-    kind: str = playall.APPROVED  # approved, newest (not approved) or card
+class CutEntry(playall.PlayEntry):
+    """One scene's stop in the cut (`take` None: the scene has nothing finished, Play all shows its previz card)."""
 
     @property
     def approved(self) -> bool:
