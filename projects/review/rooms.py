@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generation.models import Render
+from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
 from projects.models import Project, ReviewRoom, Scene
 from projects.review.drawing import drawing_clean
@@ -234,14 +235,14 @@ def _clean_scene(room: ReviewRoom, raw: str | None) -> int | None:
         if raw is not None:
             raise ValidationError(_("Only a room on Play all follows a scene of the sequence."))
         return None
-    text = str(raw or "").strip()
-    if not text:
+    if not str(raw or "").strip():
         return None
-    if not text.isdigit() or len(text) > 10:
+    scene_id = parse_id(raw)
+    if scene_id is None:
         raise ValidationError(_("The player's state could not be read."))
-    if not Scene.objects.filter(pk=int(text), project_id=room.project_id, trashed_at__isnull=True).exists():
+    if not Scene.objects.filter(pk=scene_id, project_id=room.project_id, trashed_at__isnull=True).exists():
         raise ValidationError(_("That scene is not on this project's board any more: reload Play all."))
-    return int(text)
+    return scene_id
 
 
 def _clean_drawing(raw: str) -> list[dict[str, object]]:

@@ -65,8 +65,7 @@
       if (modes.length) body.set("mode", mode());
       if (cutBox) body.set("scene", now.scene);
       var before = drawingSent;
-      if (cutBox) { /* Play all has no drawing */ }
-      else if (!video.paused) drawingSent = "";
+      if (!video) { /* Play all: no drawing over the sequence */ } else if (!video.paused) drawingSent = "";
       else if (drawing !== drawingSent) { body.set("drawing", drawing); drawingSent = drawing; }
       fetch(bar.dataset.stateUrl, { method: "POST", body: body, headers: csrfHeaders(), credentials: "same-origin" })
         .then(function (response) {

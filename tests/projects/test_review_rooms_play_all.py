@@ -126,7 +126,7 @@ def test_it_refuses_a_scene_that_is_not_on_this_projects_board_and_keeps_the_roo
     client = client_for(reviewer)
     assert move(client, play_all_room, seq="1", position="1", scene=str(dawn.pk)).status_code == 204
     scene_trash(scene=storm, user=owner)
-    for scene in (str(storm.pk), str(other_team_scene.pk), "dawn", "-1", "9" * 40):
+    for scene in (str(storm.pk), str(other_team_scene.pk), "dawn", "-1", "9" * 40, "²١"):
         response = move(client, play_all_room, seq="2", position="0.5", scene=scene)
         assert response.status_code == 422, scene
         assert response.content.decode().strip()
