@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('generation', '0046_ship_kling3_family'),
-        ('projects', '0042_user_language'),
+        ('projects', '0044_fields_changed_live'),
     ]
 
     operations = [

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('generation', '0046_ship_kling3_family'),
-        ('projects', '0043_review_room_compare'),
+        ('projects', '0045_review_room_compare'),
     ]
 
     operations = [
