@@ -303,12 +303,16 @@ def _notify_revocation(character: Character, user, quarantined: int) -> None:
     may show); the emails leave from a worker once the revocation is committed."""
     teammates = [m.user for m in Membership.objects.filter(team=character.team_id).exclude(user=user)
                  .select_related("user")]
-    subject = gettext("%(name)s revoked consent") % {"name": character.name}
-    body = ngettext(
-        "%(name)s withdrew consent to appear in your team's videos. %(count)d take casting them is withheld: "
-        "only team owners and %(name)s can still open it, and it cannot be approved or exported.",
-        "%(name)s withdrew consent to appear in your team's videos. %(count)d takes casting them are withheld: "
-        "only team owners and %(name)s can still open them, and they cannot be approved or exported.",
-        quarantined) % {"name": character.name, "count": quarantined}
+    def subject() -> str:
+        return gettext("%(name)s revoked consent") % {"name": character.name}
+
+    def body() -> str:
+        return ngettext(
+            "%(name)s withdrew consent to appear in your team's videos. %(count)d take casting them is withheld: "
+            "only team owners and %(name)s can still open it, and it cannot be approved or exported.",
+            "%(name)s withdrew consent to appear in your team's videos. %(count)d takes casting them are withheld: "
+            "only team owners and %(name)s can still open them, and they cannot be approved or exported.",
+            quarantined) % {"name": character.name, "count": quarantined}
+
     notify(teammates, None, kind=NotificationKind.CONSENT, team_id=character.team_id, subject=subject, body=body,
            path=reverse("projects:character_detail", args=[character.pk]), actor=user)
