@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -297,3 +298,9 @@ def test_a_french_owner_is_told_in_french_what_a_team_setting_did(client_for, ow
     answer = client_for(owner).post(reverse("projects:team_budget", args=[team.pk]), {"monthly_budget": "-1"},
                                     follow=True, **FRENCH_BROWSER)
     assert "Un budget ne peut pas être négatif." in visible_text(answer.content.decode())
+
+
+def test_consent_refusals_speak_french_to_a_french_reader(team, editor):
+    with translation.override("fr"), pytest.raises(ValidationError, match="Ajoutez de 1 à 4 images de référence"):
+        consent.character_create(team=team, user=editor, name="Mara", kind=CharacterKind.FICTIONAL, images=[],
+                                 declares_fictional=True)
