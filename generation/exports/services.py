@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from generation.exports import media as export_media
 from generation.exports import package as export_package
@@ -108,13 +109,14 @@ def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
     for scene in scenes:
         take = scene.approved_take
         if not scene.in_cut:
-            reason = "Dropped from the cut (it stays on the board; put it back in the cut to export it)."
+            reason = gettext("Dropped from the cut (it stays on the board; put it back in the cut to export it).")
         elif take is None:
-            reason = "No approved take."
+            reason = gettext("No approved take.")
         elif take.quarantined_at:
-            reason = f"Approved take {take.number} is withheld: {take.quarantine_reason or 'consent revoked'}."
+            reason = gettext("Approved take %(number)s is withheld: %(why)s.") % {
+                "number": take.number, "why": take.quarantine_reason or gettext("consent revoked")}
         elif take.status != Status.SUCCEEDED or not take.video:
-            reason = f"Approved take {take.number} has no video."
+            reason = gettext("Approved take %(number)s has no video.") % {"number": take.number}
         else:
             reason = ""
         override = ""
@@ -122,10 +124,11 @@ def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
             # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
             decision = selectors.approval_override(take)
             if decision is None:
-                failed = ("has tampered or broken content credentials" if take.provenance_broken
-                          else "was delivered other than booked")
-                reason = (f"Approved take {take.number} {failed}; an owner can "
-                          "approve it anyway with a written reason on its review page.")
+                reason = (gettext("Approved take %(number)s has tampered or broken content credentials; an owner "
+                                  "can approve it anyway with a written reason on its review page.")
+                          if take.provenance_broken else
+                          gettext("Approved take %(number)s was delivered other than booked; an owner can approve "
+                                  "it anyway with a written reason on its review page.")) % {"number": take.number}
             else:
                 override = decision.note
         planned.append(PlannedScene(scene, None if reason else take, reason, override,
