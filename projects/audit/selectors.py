@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from projects import money
 from projects.form_errors import error_text
 from projects.inputs import RefuseControlCharacters, parse_id
-from projects.models import AUDIT_AREAS, AuditEntry
+from projects.models import AUDIT_AREAS, AuditEntry, FieldKind
 
 PAGE_SIZE = 50
 CSV_HEADER = ["at", "who", "action", "action_code", "target_type", "target", "target_id", "details"]
@@ -62,6 +62,9 @@ FIELD_LABELS = {
     "service_account_key": gettext_lazy("Service account key"), "service_account": gettext_lazy("Service account"),
     "project": gettext_lazy("Google Cloud project"), "region": gettext_lazy("Region"),
     "output_uri": gettext_lazy("Output bucket"),
+    "name": gettext_lazy("Name"), "choices": gettext_lazy("Choices"), "in_project": gettext_lazy("Project"),
+    "field_kind": gettext_lazy("Holds"),
+    "scenes_holding": gettext_lazy("Scenes that held a value (values deleted)"),
 }
 MONEY_FIELDS = {"monthly_budget", "monthly_cap", "budget"}  # None: no limit
 PRICE_FIELDS = {"price_per_second", "max_price_per_second"}  # a price, or prices by size ("*": any size)
@@ -74,6 +77,7 @@ TARGET_TYPES = {
     "comfyworkflow": gettext_lazy("Workflow"), "project": gettext_lazy("Project"), "team": gettext_lazy("Team"),
     "membership": gettext_lazy("Member"), "invitation": gettext_lazy("Invitation"),
     "character": gettext_lazy("Character"), "render": gettext_lazy("Take"), "reviewlink": gettext_lazy("Guest link"),
+    "projectfield": gettext_lazy("Field"),
 }
 
 
@@ -252,6 +256,8 @@ def _value(name: str, value) -> str:
         return _dollars(value)
     if name in TIME_FIELDS and isinstance(value, str):
         return _when(value)
+    if name == "field_kind" and value in FieldKind.values:
+        return str(FieldKind(value).label)
     if name == "via" and value == "admin":
         return _("the admin (/admin/)")
     if isinstance(value, str) and value in SECRET_WORDS:

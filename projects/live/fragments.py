@@ -44,7 +44,14 @@ from projects.live.review_fragments import (
 )
 from projects.live.room_fragments import guest_room_html, room_html
 from projects.models import ChangeKind, EndOn, Membership, PlayAllMix, Project, Scene, StartFrom
-from projects.selectors import board_frames, board_totals, scene_dialogue_for, unread_count
+from projects.selectors import (
+    board_frames,
+    board_totals,
+    project_fields,
+    scene_dialogue_for,
+    scene_field_rows,
+    unread_count,
+)
 from projects.selectors.continuity import continuity_panel_for
 from projects.selectors.storyboard import Frame, Totals, with_changes_requested
 from projects.storyboard.forms import dialogue_context
@@ -60,7 +67,7 @@ SCENE_KINDS = {ChangeKind.SCENE_CREATED, ChangeKind.SCENE_RESTORED, ChangeKind.S
                ChangeKind.DECISION_MADE}
 # Drawn the same for every page that gets them: no role or person changes a byte.
 FOR_EVERYONE = {ChangeKind.SCENES_REORDERED, ChangeKind.EXPORT_CHANGED, ChangeKind.CUT_IMPORT_CHANGED,
-                ChangeKind.PLAY_ALL_SOUND_READY, ChangeKind.ROOM_CHANGED,
+                ChangeKind.PLAY_ALL_SOUND_READY, ChangeKind.ROOM_CHANGED, ChangeKind.FIELDS_CHANGED,
                 ChangeKind.PRESENCE}
 
 
@@ -77,11 +84,15 @@ def coalesce_key(event: ChangeEvent) -> Hashable | None:
     if event.kind == ChangeKind.PRESENCE:
         return ("presence", event.project_id)
     if event.kind == ChangeKind.ROOM_CHANGED:
-        return ("room", event.object_id)  # each carries the room's whole state: the newest is where everyone is
+        return ("room", event.object_id)
+    if event.kind == ChangeKind.FIELDS_CHANGED:
+        return ("fields", event.project_id)  # each page fetches what is now: one fetch for many changes  # each carries the room's whole state: the newest is where everyone is
     if event.kind == ChangeKind.NOTIFICATION:
         return ("bell", event.recipient_id)  # the bell shows the count now: one redraw is enough
     if _dialogue_edited(event):
         return ("dialogue", event.scene_id)  # draws the lines too: another edit never stands in for it
+    if _fields_edited(event):
+        return ("fields", event.scene_id)  # draws the panel's fields too, as the lines above
     if event.kind in STATE_KINDS:
         # A percentage alone draws less than a new status: the two never stand in for each other. A comment
         # redraws its own thread on the review pages: two comments on one take are two threads.
@@ -175,6 +186,10 @@ class ChangeDrawing:
             return [Message(event.id, "change", html)] if html else []
         if kind == ChangeKind.SCENES_REORDERED:
             return [Message(event.id, "order", json.dumps(event.data.get("order", [])))]
+        if kind == ChangeKind.FIELDS_CHANGED:
+            # Every frame, the filter and any scene's panel may show the field: each page fetches its board's
+            # frames and its open panel's fields once (live.js), rather than the server drawing every frame.
+            return [Message(event.id, "fields", "")]
         if kind == ChangeKind.CONNECTION_TESTED:
             # The result (account words, "fetched the webhook secret") is on owners' pages only.
             return _connection(event) if Membership(role=role).can_manage else []
@@ -256,6 +271,18 @@ class ChangeDrawing:
         return {"scene": scene, **dialogue_context(lines=lines, library=library, team=project.team, scene=scene)}
 
     @cached_property
+    def field_rows(self) -> tuple[Scene, list[Any]] | None:
+        """The scene and its values of the project's fields, as its panel shows them (the same for every role)."""
+        project = self.project
+        if project is None or self.event.scene_id is None:
+            return None
+        scene = Scene.objects.filter(pk=self.event.scene_id, project=project).first()
+        if scene is None:
+            return None
+        scene.project = project
+        return scene, scene_field_rows(fields=project_fields(project=project), scene=scene)
+
+    @cached_property
     def continuity(self) -> list[tuple[Any, ...]]:
         """(scene, frame, panel) of each scene whose start or end frame depends on the changed scene (the
         one after it, the one before it), and of the changed scene itself when it has any."""
@@ -301,6 +328,11 @@ class ChangeDrawing:
         if _dialogue_edited(event):
             # A teammate's lines: the scene's open side panel shows them, and the cast they make.
             parts.append(self._dialogue_html(context))
+        if _fields_edited(event) and self.field_rows is not None:
+            # A teammate's values of the project's own fields: the scene's open side panel shows them
+            # (a form someone is typing in keeps what they typed, live.js).
+            parts.append(render_to_string("projects/project_detail.html#scene-fields", {
+                **context, "scene": self.field_rows[0], "field_rows": self.field_rows[1]}))
         if event.take_id:
             # A take moved: the scene's open side panel says what its frame says, the status chip and
             # why the newest take failed, beside the take's card.
@@ -368,6 +400,10 @@ def _dialogue_edited(event: ChangeEvent) -> bool:
     # Its lines, or their sound (spoken by a worker, a recording prepared, the scene re-timed).
     return event.kind == ChangeKind.SCENE_EDITED and bool({"dialogue", "voice", "duration"}
                                                           & set((event.data or {}).get("fields", ())))
+
+
+def _fields_edited(event: ChangeEvent) -> bool:
+    return event.kind == ChangeKind.SCENE_EDITED and "fields" in (event.data or {}).get("fields", ())
 
 
 def _membership(project: Project, role: str) -> Membership:

@@ -78,7 +78,7 @@ def project_changes(request: AuthedRequest, pk: int) -> HttpResponseBase:
     body = "".join(m.data for m in messages if m.event == "change")
     response = HttpResponse(body, content_type="text/html; charset=utf-8")
     response["X-Live-Cursor"] = str(max([m.id for m in messages], default=_after(request) or 0))
-    if any(m.event == "reset" for m in messages):
+    if any(m.event in ("reset", "fields") for m in messages):  # a field's change redraws every frame
         response["X-Live-Reset"] = "1"
     if orders := [m.data for m in messages if m.event == "order"]:
         response["X-Live-Order"] = orders[-1]

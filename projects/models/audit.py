@@ -1,6 +1,6 @@
 """The team's audit log: who changed what, and when, in what the owners answer for (connections and
 keys, the catalog and its prices, budgets and caps, model policies, members, consent, overrides of
-failed checks, guest links, scenes deleted forever). Append-only: a row, once written, is never changed nor deleted here."""
+failed checks, guest links, scenes deleted forever, the projects' own fields). Append-only: a row, once written, is never changed nor deleted here."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ class AuditAction(models.TextChoices):
     SCENES_DELETED_FOREVER = "scenes_deleted_forever", _("Scenes deleted forever")
     TRASH_EMPTIED = "trash_emptied", _("Trash emptied")
     TRASH_PURGED = "trash_purged", _("Trash cleared after its days")
+    FIELD_ADDED = "field_added", _("Field added")
+    FIELD_CHANGED = "field_changed", _("Field renamed or its choices changed")
+    FIELD_DELETED = "field_deleted", _("Field deleted")
 
 
 A = AuditAction
@@ -67,6 +70,7 @@ AUDIT_AREAS = {
                                                    A.EXTENDED_DESPITE_CHECKS, A.EXPORTED_DESPITE_CHECKS]),
     "guests": (_("Guest links and downloads"), [A.GUEST_LINK_CREATED, A.GUEST_LINK_REVOKED, A.GUEST_DOWNLOADED]),
     "trash": (_("Scenes deleted forever"), [A.SCENES_DELETED_FOREVER, A.TRASH_EMPTIED, A.TRASH_PURGED]),
+    "fields": (_("The projects' own fields"), [A.FIELD_ADDED, A.FIELD_CHANGED, A.FIELD_DELETED]),
 }
 del A
 

@@ -31,6 +31,7 @@ class ChangeKind(models.TextChoices):
     CATALOG_CHECKED = "catalog_checked"  # a connection's check for model changes ended
     PLAY_ALL_SOUND_READY = "play_all_sound_ready"  # Play all's mix is made: open Play all pages swap it in
     ROOM_CHANGED = "room_changed"  # a review room: its presenter, and where their player is
+    FIELDS_CHANGED = "fields_changed"  # the project's own fields: one added, renamed, its choices changed, deleted
     PRESENCE = "presence"
     NOTIFICATION = "notification"
 

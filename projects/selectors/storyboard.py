@@ -223,14 +223,17 @@ class Board:
 
 @dataclass(frozen=True)
 class BoardFilter:
-    """What the board's filter form asks: words in a scene (title, action, camera notes, dialogue),
-    a frame status (a STATUS_LABELS key), a cast member (a character's id) and values of the project's own
-    fields (?shot_type=Wide&lens=35, selectors.fields)."""
+    """What the board's filter form asks: words in a scene (title, action, camera notes, dialogue and who
+    speaks it, the values of the project's own text, choice and tag fields), a frame status (a STATUS_LABELS
+    key), a cast member (a character's id) and values of the project's own fields (?shot_type=Wide&lens=35,
+    selectors.fields)."""
 
     q: str = ""
     status: str = ""
     cast: int | None = None
     fields: tuple[FieldFilter, ...] = ()
+    # The project's own fields whose values the words are looked for in: (key, kind).
+    searched: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_query(cls, data, *, fields: list | tuple = ()) -> BoardFilter:
@@ -243,7 +246,8 @@ class BoardFilter:
         return cls(q=" ".join(CONTROL_CHARACTERS.sub("", str(data.get("q", ""))).split())[:200],
                    status=status if status in STATUS_LABELS else "",
                    cast=int(cast) if cast.isascii() and cast.isdigit() and len(cast) < 12 else None,
-                   fields=field_filters(fields=list(fields), query=data) if fields else ())
+                   fields=field_filters(fields=list(fields), query=data) if fields else (),
+                   searched=tuple((f.key, f.kind) for f in fields if f.kind in WORDED_KINDS))
 
     @property
     def active(self) -> bool:
@@ -334,13 +338,25 @@ def board_scene_ids(*, project: Project, filters: BoardFilter = NO_FILTER) -> li
             if f.status == filters.status]
 
 
+# The project's own fields a board search reads: words are in these, a number is not one.
+WORDED_KINDS = (FieldKind.TEXT, FieldKind.CHOICE, FieldKind.TAGS)
+
+
 def _filtered(project: Project, filters: BoardFilter):
     scenes = project.scenes.all()
     if filters.q:
         words = Q()
         for word in filters.q.split()[:8]:
-            words &= (Q(title__icontains=word) | Q(prompt__icontains=word) | Q(camera_notes__icontains=word)
-                      | Q(Exists(DialogueLine.objects.filter(scene=OuterRef("pk"), text__icontains=word))))
+            lines = DialogueLine.objects.filter(Q(text__icontains=word) | Q(speaker__icontains=word),
+                                                scene=OuterRef("pk"))
+            match = (Q(title__icontains=word) | Q(prompt__icontains=word) | Q(camera_notes__icontains=word)
+                     | Q(Exists(lines)))
+            for key, kind in filters.searched:
+                if kind == FieldKind.TAGS:
+                    match |= Q(pk__in=_tagged(scenes, key, word))
+                else:
+                    match |= Q(IContains(_FieldText(key), word))
+            words &= match
         scenes = scenes.filter(words)
     if filters.cast:
         scenes = scenes.filter(Exists(Scene.cast.through.objects.filter(scene_id=OuterRef("pk"),
@@ -380,6 +396,15 @@ def _holding(scenes, wanted: FieldFilter):
         return scenes.filter(lookup(_FieldText(key), wanted.wanted))
     held = scenes.filter(field_values__has_key=key).order_by().values_list("pk", "field_values")
     return scenes.filter(pk__in=[pk for pk, values in held.iterator(chunk_size=500) if wanted.holds(values[key])])
+
+
+def _tagged(scenes, key: str, word: str) -> list[int]:
+    """The scenes one of whose tags of a field holds the word: read in Python, as _holding reads tags (the two
+    databases keep a JSON array's text differently)."""
+    word = word.casefold()
+    held = scenes.filter(field_values__has_key=key).order_by().values_list("pk", "field_values")
+    return [pk for pk, values in held.iterator(chunk_size=500)
+            if any(word in str(tag).casefold() for tag in (values.get(key) or []))]
 
 
 def board_frames(*, project: Project, scene_ids) -> list[Frame]:

@@ -62,8 +62,9 @@ def field_update(request: AuthedRequest, pk: int, field_pk: int) -> HttpResponse
     try:
         services.field_update(field=field, user=request.user, name=request.POST.get("name", ""), choices=choices)
     except ValidationError as exc:
+        # The owner's typing is shown again, to fix rather than retype.
         return _page(request, project, membership, status=400, edit_error=" ".join(exc.messages),
-                     edited=field.pk)
+                     edited=field.pk, edit_typed=request.POST)
     messages.success(request, gettext("Field “%(name)s” saved.") % {"name": field.name})
     return redirect("projects:project_fields", pk=project.pk)
 

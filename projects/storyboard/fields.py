@@ -22,9 +22,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 
 from projects.activity.feed import record
+from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters
 from projects.live import ChangeKind, live_publish
-from projects.models import FieldKind, Project, ProjectField, RevisionKind, Scene
+from projects.models import AuditAction, FieldKind, Project, ProjectField, RevisionKind, Scene
 from projects.models.fields import (
     MAX_CHOICE,
     MAX_CHOICES,
@@ -207,26 +208,65 @@ def field_create(*, project: Project, user: User, name: str, kind: str, choices:
         except IntegrityError:  # a teammate added it a moment before
             raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
         record(project=project, kind="scene_edited", actor=user, text=f"added the field {name}")
+        audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_ADDED, target=field,
+                     target_label=_audit_label(project, name),
+                     details={"in_project": project.name, "field_kind": kind, "choices": choices})
+        _fields_changed(project, user, field)
     return field
+
+
+def _fields_changed(project: Project, user: User, field: ProjectField) -> None:
+    """Open boards and panels of the project fetch its fields as they are now (a new filter box, a new name)."""
+    live_publish(kind=ChangeKind.FIELDS_CHANGED, project=project, actor=user, object_id=field.pk)
+
+
+def _audit_label(project: Project, name: str) -> str:
+    """How the audit log names a field: project / field (as they were named then)."""
+    return f"{project.name} / {name}"
 
 
 def field_update(*, field: ProjectField, user: User, name: str,
                  choices: str | Sequence[str] | None = None) -> ProjectField:
     """Rename a field (its values stay: they are kept by its id) and, for a choice or tags field, change
-    its list. A choice taken off the list stays on the scenes that hold it until someone changes it."""
+    its list. A choice scenes on the board still hold cannot be taken off the list (nothing is saved, the
+    message says which and how many): their panels would offer a value the field no longer has."""
     project = field.project
     name = _clean_name(project, name, field=field)
     choices = field.choices if choices is None else _clean_choices(field.kind, choices)
-    before = field.name
+    before = {"name": field.name, "choices": list(field.choices)}
+    if field.kind == FieldKind.CHOICE:
+        _refuse_held_choices(field, choices)
+    after = {"name": name, "choices": list(choices)}
     try:
         with transaction.atomic():
             ProjectField.objects.filter(pk=field.pk).update(name=name, choices=choices)
+            if before != after:
+                audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_CHANGED, target=field,
+                             target_label=_audit_label(project, name),
+                             details={"in_project": project.name, "changes": changes(before, after)})
+                _fields_changed(project, user, field)
     except IntegrityError:
         raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
     field.name, field.choices = name, choices
-    if before != name:
-        record(project=project, kind="scene_edited", actor=user, text=f"renamed the field {before} to {name}")
+    if before["name"] != name:
+        record(project=project, kind="scene_edited", actor=user, text=f"renamed the field {before['name']} to {name}")
     return field
+
+
+def _refuse_held_choices(field: ProjectField, choices: Sequence[str]) -> None:
+    kept = {choice.casefold() for choice in choices}
+    held: dict[str, int] = {}
+    for values in Scene.objects.filter(project=field.project_id, field_values__has_key=field.key).values_list(
+            "field_values", flat=True):
+        value = (values or {}).get(field.key)
+        if isinstance(value, str) and value and value.casefold() not in kept:
+            held[value] = held.get(value, 0) + 1
+    if held:
+        words = ", ".join(ngettext("“%(choice)s” (%(count)d scene)", "“%(choice)s” (%(count)d scenes)", count)
+                          % {"choice": choice, "count": count} for choice, count in sorted(held.items()))
+        raise ValidationError(gettext("Scenes still hold %(choices)s: nothing was saved. Filter the board by "
+                                      "%(field)s, select those scenes and set another value first, then take the "
+                                      "choice off the list.") % {"choices": words, "field": field.name})
 
 
 def field_holders(*, field: ProjectField) -> int:
@@ -246,6 +286,11 @@ def field_delete(*, field: ProjectField, user: User) -> int:
             values = dict(scene.field_values)
             values.pop(field.key, None)
             Scene.all_objects.filter(pk=scene.pk).update(field_values=values)
+        audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_DELETED, target=field,
+                     target_label=_audit_label(project, field.name),
+                     details={"in_project": project.name, "field_kind": field.kind, "choices": field.choices,
+                              "scenes_holding": sum(1 for scene in holding if scene.trashed_at is None)})
+        _fields_changed(project, user, field)
         field.delete()
         record(project=project, kind="scene_edited", actor=user, text=f"deleted the field {field.name}")
         for scene in holding:

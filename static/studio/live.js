@@ -7,7 +7,8 @@
  *  - a frame or take the page already shows is replaced, not added twice;
  *  - one-click forms that arrive over the stream get a fresh idempotency key of their own;
  *  - "who is editing" on frames, from the presence list;
- *  - a line of dialogue being typed survives a teammate's change to the same scene's lines;
+ *  - a line of dialogue being typed survives a teammate's change to the same scene's lines, as do
+ *    the panel's fields being typed;
  *  - the scene this page is editing is told to the server (presence);
  *  - where a stream can't be held, one request every 30 s asks for the changes since the cursor.
  */
@@ -107,6 +108,28 @@
     htmx.ajax("GET", url, { target: "#board-totals", select: "#board-totals", swap: "outerHTML" });
   }
 
+  // An owner changed the project's fields (added, renamed, new choices, deleted): the open panel's fields are
+  // fetched as they are now, unless a form there is being typed in (its save merges, or says what changed).
+  function reloadPanelFields() {
+    const el = live();
+    const panel = document.getElementById("scene-panel");
+    if (!el || !el.dataset.boardUrl || !panel || !panel.dataset.scene) return;
+    const id = "scene-fields-" + panel.dataset.scene;
+    const section = document.getElementById(id);
+    const form = section && section.querySelector("form");
+    if (!section || (form && Array.from(form.elements).some(edited))) return;
+    fetch(el.dataset.boardUrl + "scenes/" + panel.dataset.scene + "/", { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        const fresh = html && new DOMParser().parseFromString(html, "text/html").getElementById(id);
+        const now = document.getElementById(id);
+        if (!fresh || !now) return;
+        now.replaceWith(fresh);
+        if (window.htmx) htmx.process(fresh);
+      })
+      .catch(function () { /* the next change, or a reload, shows it */ });
+  }
+
   // --- the cursor: where this page is up to, so a new connection resumes there ----------------
   function setCursor(id) {
     const el = live();
@@ -125,6 +148,9 @@
       try { reorder(JSON.parse(message.data)); } catch (e) { /* a malformed order changes nothing */ }
     } else if (message.type === "reset") {
       reloadBoard();
+    } else if (message.type === "fields") {
+      reloadBoard();
+      reloadPanelFields();
     } else if (message.type === "change") {
       renumber();
       showEditing();
@@ -137,7 +163,12 @@
   // dragged is left alone (the drop re-draws the frames anyway).
   function edited(field) {
     if (field.tagName === "SELECT") {
-      return Array.from(field.options).some(function (o) { return o.selected !== o.defaultSelected; });
+      const options = Array.from(field.options);
+      if (!field.multiple && field.options.length && !options.some(function (o) { return o.defaultSelected; })) {
+        // No option marked: the browser shows the first, and that is not a change.
+        return field.selectedIndex > 0;
+      }
+      return options.some(function (o) { return o.selected !== o.defaultSelected; });
     }
     return "defaultValue" in field && field.type !== "hidden" && field.value !== field.defaultValue;
   }
@@ -178,9 +209,18 @@
     });
   }
 
+  // The panel's fields being typed in keep what was typed, and the version and values the form opened with:
+  // saving then merges with the teammate's change field by field, or asks about a field both changed.
+  function keepTypedFields(oldEl, newEl) {
+    const form = oldEl.querySelector("form.scene-fields-form");
+    const fresh = newEl.querySelector("form.scene-fields-form");
+    if (form && fresh && Array.from(form.elements).some(edited)) fresh.replaceWith(form);
+  }
+
   function keepWhatTheUserIsDoing(oldEl, newEl) {
     keepMessages(oldEl, newEl);
     keepTypedLines(oldEl, newEl);
+    keepTypedFields(oldEl, newEl);
     const oldBox = oldEl.querySelector(".frame-select");
     const newBox = newEl.querySelector(".frame-select");
     if (oldBox && newBox) newBox.checked = oldBox.checked;

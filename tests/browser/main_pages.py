@@ -3,8 +3,9 @@
 `furnish()` builds a project whose every main page has something to show: a scene with two
 finished takes (the first approved, so the scene can be compared and is in the cut), a second
 approved scene (so Play all preloads the next scene in its hidden second player), a comment
-with a reply, and a guest review link. `main_pages()` names each page's
-address for the owner; `open_page()` waits until the page's scripts have built what they build.
+with a reply, and a guest review link; `furnish_fields()` adds fields of the project's own (a choice
+and tags, filled on the first scene) so the board, the panel and the Fields page show their field
+controls. `main_pages()` names each page's address for the owner; `open_page()` waits until the page's scripts have built what they build.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from generation.models import Render
 from projects.models import Project, Scene
 from projects.review import guest_links
 from projects.review import services as review
+from projects.storyboard import fields
 
 
 @dataclass
@@ -47,6 +49,17 @@ def furnish(*, project, owner, editor, reviewer, make_scene, finished_take) -> F
     return Furnished(project=project, scenes=[dawn, storm, cafe], takes=[first, second, stormy], guest_token=token)
 
 
+def furnish_fields(studio: Furnished, *, owner) -> None:
+    """A choice and a tags field, filled on the first scene."""
+    project, dawn = studio.project, studio.scenes[0]
+    shot = fields.field_create(project=project, user=owner, name="Shot type", kind="choice",
+                               choices="Wide\nMedium\nClose-up")
+    mood = fields.field_create(project=project, user=owner, name="Mood", kind="tags", choices="Calm\nStormy")
+    dawn.refresh_from_db()
+    fields.scene_fields_set(scene=dawn, user=owner, expected_version=dawn.version,
+                            values={shot.key: "Wide", mood.key: "Calm"})
+
+
 def main_pages(studio: Furnished) -> dict[str, str]:
     """name → path of every main page a team member (the owner) uses."""
     project, team = studio.project, studio.project.team
@@ -64,6 +77,7 @@ def main_pages(studio: Furnished) -> dict[str, str]:
         "team": reverse("projects:team_members", args=[team.pk]),
         "providers": reverse("generation:connection_list", args=[team.pk]),
         "inbox": reverse("projects:inbox"),
+        "fields": reverse("projects:project_fields", args=[project.pk]),
     }
 
 

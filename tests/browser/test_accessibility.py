@@ -27,13 +27,13 @@ from projects.models import Membership, Role
 from projects.storyboard import services
 from projects.teams import services as team_services
 from tests.browser.conftest import log_in
-from tests.browser.main_pages import enter_as_guest, furnish, main_pages, open_page
+from tests.browser.main_pages import enter_as_guest, furnish, furnish_fields, main_pages, open_page
 from tests.conftest import PASSWORD, studio_test_settings, tasks_inline
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 WIDTHS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 PAGES = ["board", "scene panel", "review", "compare", "play all", "characters", "exports", "spend", "team",
-         "providers", "inbox", "guest review"]
+         "providers", "inbox", "fields", "guest review"]
 SERIOUS = ("critical", "serious")
 
 RUN_AXE = """async () => {
@@ -80,6 +80,7 @@ def _furnish_committed(*, encoded) -> dict:
 
     studio = furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
                      finished_take=finished_take)
+    furnish_fields(studio, owner=owner)  # the board's field filters, the panel's and the Fields page's forms
     return {"owner": owner, "studio": studio}
 
 

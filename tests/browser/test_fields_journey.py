@@ -79,3 +79,51 @@ def test_owner_defines_fields_an_editor_fills_them_and_the_board_filters(page: P
     assert "shot_type=Close-up" in editor.url
     editor.get_by_test_id("filter-clear").click()
     expect(editor.get_by_test_id("frame-title")).to_have_count(3)
+
+
+def test_a_teammates_values_appear_in_an_open_panel_without_reload(page: Page, new_context, live_server, team,
+                                                                   owner, make_member, project, scenes):
+    from projects.storyboard import fields as own_fields
+
+    eddie, rita = make_member(team, Role.EDITOR, "eddie"), make_member(team, Role.EDITOR, "rita")
+    shot = own_fields.field_create(project=project, user=owner, name="Shot type", kind="choice",
+                                   choices="Wide\nMedium\nClose-up")
+    own_fields.field_create(project=project, user=owner, name="Lens", kind="text")
+    board = f"{live_server.url}/projects/{project.pk}/"
+    log_in(page, live_server.url, eddie)
+    page.goto(board)
+    page.evaluate("window.__noReload = true")  # gone if the page ever reloads
+    mine = scene_card(page, "Arrival").get_by_test_id("scene-fields")
+
+    other = new_context().new_page()
+    log_in(other, live_server.url, rita)
+    other.goto(board)
+    ritas_panel = scene_card(other, "Arrival").get_by_test_id("scene-fields")
+    ritas_panel.get_by_label("Shot type").select_option("Close-up")
+    ritas_panel.get_by_test_id("scene-fields-save").click()
+    expect(other.get_by_test_id("fields-saved")).to_be_visible()
+
+    # Eddie's open panel and his board's frame show Rita's value, without a reload.
+    expect(mine.get_by_label("Shot type")).to_have_value("Close-up", timeout=LIVE)
+    expect(frame(page, "Arrival")).to_contain_text("Close-up", timeout=LIVE)
+    assert page.evaluate("window.__noReload") is True
+
+    # What Eddie is typing stays while Rita sets the lens on selected frames; his save then merges.
+    mine.get_by_label("Shot type").select_option("Wide")
+    scene_ids = [s.pk for s in scenes]
+    own_fields.scene_bulk_fields_set(project=project, user=rita, scene_ids=scene_ids,
+                                     field=project.fields.get(name="Lens"), value="85mm")  # as her Set does
+    expect(frame(page, "Arrival")).to_contain_text("85mm", timeout=LIVE)
+    expect(mine.get_by_label("Shot type")).to_have_value("Wide")
+    mine.get_by_test_id("scene-fields-save").click()
+    expect(page.get_by_test_id("fields-saved")).to_be_visible()
+    lens = project.fields.get(name="Lens")
+    assert project.scenes.get(title="Arrival").field_values == {shot.key: "Wide", lens.key: "85mm"}
+
+    # An owner renames a field and adds a choice: Eddie's open panel and board filter say so, without reload.
+    own_fields.field_update(field=shot, user=owner, name="Framing", choices="Wide\nMedium\nClose-up\nInsert")
+    expect(mine.get_by_label("Framing")).to_have_value("Wide", timeout=LIVE)
+    expect(mine.get_by_label("Framing").locator("option")).to_have_text(["—", "Wide", "Medium", "Close-up",
+                                                                          "Insert"])
+    expect(page.get_by_test_id("scene-field")).to_have_count(2)
+    assert page.evaluate("window.__noReload") is True

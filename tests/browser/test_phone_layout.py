@@ -8,7 +8,7 @@ from playwright.sync_api import Page, ViewportSize, expect
 
 from projects.review import services as review
 from tests.browser.conftest import box_of, log_in
-from tests.browser.main_pages import furnish, main_pages, open_page
+from tests.browser.main_pages import furnish, furnish_fields, main_pages, open_page
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
@@ -58,6 +58,23 @@ def test_the_board_starts_on_the_first_screen(phone: Page, live_server, studio):
     expect(phone.get_by_test_id("bulk-render")).to_be_hidden()
     phone.get_by_test_id("frame-select").first.check()
     expect(phone.get_by_test_id("bulk-render")).to_be_visible()
+
+
+def test_the_projects_own_fields_fold_under_more_filters_and_the_board_stays_on_the_first_screen(
+        phone: Page, live_server, studio, owner):
+    furnish_fields(studio, owner=owner)
+    open_page(phone, live_server.url + main_pages(studio)["board"])
+    first = box_of(phone.get_by_test_id("frame").first)
+    assert first["y"] + 120 < PHONE["height"], first
+    shot_type = phone.get_by_role("combobox", name="Shot type")
+    expect(shot_type).to_be_hidden()
+    phone.get_by_test_id("filter-more").click()
+    expect(shot_type).to_be_visible()
+    shot_type.select_option("Wide")
+    expect(phone.get_by_test_id("filter-count")).to_be_visible()  # the filter answered
+    # Reloaded with a field filter set, the fields stay unfolded: what filters the board is in sight.
+    phone.reload()
+    expect(phone.get_by_role("combobox", name="Shot type")).to_be_visible()
 
 
 @pytest.mark.parametrize("name", ["board", "scene panel", "review", "compare", "play all", "team", "inbox"])

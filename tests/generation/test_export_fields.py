@@ -88,3 +88,38 @@ def test_the_fountain_screenplay_writes_the_fields_as_a_note_under_each_heading(
     assert ".PIER\n\n[[Shot type: Wide; Lens: 35mm ] ] [ [ anamorphic]]\n\n" in text
     assert ".QUAY\n\nA harbour" in text  # a scene without values gets no note
     assert Scene.objects.filter(project=project).count() == 2
+
+
+def test_a_real_export_carries_the_fields_into_its_otio_csv_and_pdf(project, owner, reviewer, make_scene,
+                                                                      finished_take,
+                                                                      django_capture_on_commit_callbacks):
+    import uuid
+    import zipfile
+
+    from generation.models import ExportStatus
+    from projects.review import services as review
+
+    shot = fields.field_create(project=project, user=owner, name="Shot type", kind=FieldKind.CHOICE,
+                               choices="Wide\nClose-up")
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind=FieldKind.TEXT)
+    pier = make_scene(title="Pier", duration=1)
+    pier.refresh_from_db()
+    fields.scene_fields_set(scene=pier, user=owner, expected_version=pier.version,
+                            values={shot.key: "Close-up", lens.key: "85mm"})
+    take = finished_take(pier)
+    review.comment_add(take=take, author=reviewer, body="Hold the gulls longer", at=0.5)
+    with django_capture_on_commit_callbacks(execute=True):
+        review.take_approve(take=take, user=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        export, _ = exports.export_create(project=project, user=owner, idempotency_key=uuid.uuid4())
+    export.refresh_from_db()
+    assert export.status == ExportStatus.SUCCEEDED, export.error_message
+
+    with zipfile.ZipFile(export.zip.path) as archive:
+        timeline = otio.adapters.read_from_string(archive.read("timeline.otio").decode(), "otio_json")
+        rows = list(csv.reader(io.StringIO(archive.read("comments.csv").decode("utf-8").lstrip("\ufeff"))))
+    [clip] = timeline.find_clips()
+    assert dict(clip.metadata["storyboard"]["fields"]) == {"Shot type": "Close-up", "Lens": "85mm"}
+    assert rows[0][-2:] == ["Shot type", "Lens"] and rows[1][-2:] == ["Close-up", "85mm"]
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(export.pdf.path).pages)
+    assert "Shot type: Close-up · Lens: 85mm" in text

@@ -176,3 +176,66 @@ def test_a_dialogue_change_is_never_dropped_for_a_later_edit_of_the_same_scene(p
 
     lines_changed, title_changed = ChangeEvent.objects.filter(kind=ChangeKind.SCENE_EDITED).order_by("id")
     assert coalesce_key(lines_changed) != coalesce_key(title_changed)
+
+
+def test_a_teammates_field_values_reach_open_boards_and_that_scenes_panel(watching, project, make_scene, owner):
+    from projects.storyboard import fields
+
+    first, second = make_scene(title="Dawn"), make_scene(title="Storm")
+    shot = fields.field_create(project=project, user=owner, name="Shot type", kind="choice", choices="Wide\nClose-up")
+    as_editor, as_viewer = watching(project), watching(project, Role.VIEWER)
+    second.refresh_from_db()
+    fields.scene_fields_set(scene=second, user=owner, expected_version=second.version, values={shot.key: "Close-up"})
+
+    [message] = as_editor()
+    assert f'id="frame-{second.pk}"' in message.data and f'id="frame-{first.pk}"' not in message.data
+    assert f'<section id="scene-fields-{second.pk}"' in message.data  # the open panel's fields, swapped in
+    assert "<option selected>Close-up</option>" in message.data
+    assert f'name="version" value="{second.version}"' in message.data  # a save from it checks the new version
+    [seen] = as_viewer()
+    assert "<dd>Close-up</dd>" in seen.data and "scene-fields-form" not in seen.data
+
+
+def test_setting_a_field_on_selected_scenes_reaches_each_scenes_panel(watching, project, make_scene, owner):
+    from projects.storyboard import fields
+
+    first, second = make_scene(title="Dawn"), make_scene(title="Storm")
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind="text")
+    received = watching(project)
+    fields.scene_bulk_fields_set(project=project, user=owner, scene_ids=[first.pk, second.pk], field=lens,
+                                 value="35mm")
+
+    html = "".join(m.data for m in received())
+    for scene in (first, second):
+        assert f'<section id="scene-fields-{scene.pk}"' in html
+    assert html.count(f'name="field_{lens.key}" value="35mm"') == 2
+
+
+def test_a_field_change_is_never_dropped_for_a_later_edit_of_the_same_scene(project, scene, owner):
+    from projects.live.fragments import coalesce_key
+    from projects.storyboard import fields
+
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind="text")
+    scene.refresh_from_db()
+    fields.scene_fields_set(scene=scene, user=owner, expected_version=scene.version, values={lens.key: "35mm"})
+    scene.refresh_from_db()
+    services.scene_update(scene=scene, expected_version=scene.version, user=owner, title="Storm")
+
+    values_changed, title_changed = ChangeEvent.objects.filter(kind=ChangeKind.SCENE_EDITED).order_by("id")
+    assert coalesce_key(values_changed) != coalesce_key(title_changed)
+
+
+def test_a_fields_definition_change_tells_every_page_to_fetch_its_fields_once(watching, project, owner):
+    from projects.live.fragments import coalesce_key
+    from projects.storyboard import fields
+
+    as_editor, as_viewer = watching(project), watching(project, Role.VIEWER)
+    lens = fields.field_create(project=project, user=owner, name="Lens", kind="text")
+    fields.field_update(field=lens, user=owner, name="Focal")
+
+    for received in (as_editor, as_viewer):
+        assert {(m.event, m.data) for m in received()} == {("fields", "")}  # no frame drawn by the server
+    added, renamed = ChangeEvent.objects.filter(kind=ChangeKind.FIELDS_CHANGED).order_by("id")
+    assert coalesce_key(added) == coalesce_key(renamed)  # read together, one fetch stands for both
+    fields.field_delete(field=lens, user=owner)
+    assert ChangeEvent.objects.filter(kind=ChangeKind.FIELDS_CHANGED).count() == 3

@@ -10,6 +10,7 @@ from django.urls import reverse
 from generation.models import Render, Status
 from projects.models import Character, FieldKind, Scene
 from projects.storyboard import fields
+from projects.storyboard.dialogue import services as dialogue
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -208,6 +209,31 @@ def test_a_field_filter_finds_matching_scenes_beyond_the_first_page_and_pages_th
 def test_field_filters_join_the_words_status_and_cast(client_for, editor, project, fielded, query, expected):
     html = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), query, **HX).content.decode()
     assert titles(html) == expected
+
+
+@pytest.mark.parametrize(("words", "expected"), [
+    ("macro", ["Scene 9"]),  # a text field's value
+    ("close-up", ["Scene 2"]),  # a choice
+    ("rain", ["Scene 2", "Scene 9"]),  # part of a tag ("Rainy", "Rain")
+    ("wide night", ["Scene 9"]),  # every word, each in any place
+    ("350", []),  # a number is not words (Scene 2 has a focal length of 350)
+])
+def test_the_board_search_finds_words_in_the_projects_own_fields(client_for, editor, project, fielded, words,
+                                                                 expected):
+    html = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), {"q": words},
+                                  **HX).content.decode()
+    assert titles(html) == expected
+
+
+def test_the_board_search_finds_who_speaks_a_line(client_for, editor, owner, project, board):
+    dialogue.dialogue_line_add(scene=board[5], user=owner, speaker=(None, "Captain Ahab"), text="Hold fast.")
+    dialogue.dialogue_line_add(scene=board[2], user=owner, speaker=(None, "ISHMAEL"), text="Call me Ahab.")
+    html = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), {"q": "captain"},
+                                  **HX).content.decode()
+    assert titles(html) == ["Scene 6"]
+    html = client_for(editor).get(reverse("projects:board_page", args=[project.pk]), {"q": "ahab"},
+                                  **HX).content.decode()
+    assert titles(html) == ["Scene 3", "Scene 6"]  # spoken by one, said by the other
 
 
 def test_select_all_with_a_field_filter_reaches_the_scenes_not_loaded(client_for, editor, project, fielded):

@@ -112,6 +112,42 @@ def test_renaming_a_field_keeps_every_scenes_value(client_for, owner, project, s
     assert ProjectField.objects.get(pk=shot_type.pk).choices == ["Wide", "Tight"]
 
 
+def test_it_refuses_to_take_off_a_choice_scenes_hold_and_keeps_what_the_owner_typed(client_for, owner, project,
+                                                                                  shot_type, make_scene):
+    one, two = make_scene(title="One"), make_scene(title="Two")
+    set_values(one, owner, **{shot_type.key: "Wide"})
+    set_values(two, owner, **{shot_type.key: "Wide"})
+
+    response = client_for(owner).post(reverse("projects:field_update", args=[project.pk, shot_type.pk]),
+                                      {"name": "Framing", "choices": "Medium\nClose-up\nInsert"})
+
+    html = unescape(response.content.decode())
+    assert response.status_code == 400
+    assert "Scenes still hold “Wide” (2 scenes): nothing was saved." in html
+    assert 'value="Framing"' in html and "Medium\nClose-up\nInsert</textarea>" in html  # nothing typed is lost
+    shot_type.refresh_from_db()
+    assert (shot_type.name, shot_type.choices) == ("Shot type", ["Wide", "Medium", "Close-up"])
+
+
+def test_a_choice_no_scene_holds_can_be_taken_off_the_list(client_for, owner, project, shot_type, scene):
+    set_values(scene, owner, **{shot_type.key: "Wide"})
+
+    client_for(owner).post(reverse("projects:field_update", args=[project.pk, shot_type.pk]),
+                           {"name": "Shot type", "choices": "wide\nMedium"})
+
+    shot_type.refresh_from_db()
+    assert shot_type.choices == ["wide", "Medium"]  # the held one, only written otherwise, stays
+
+
+def test_a_hundred_kilobyte_name_is_refused_and_nothing_is_renamed(client_for, owner, project, shot_type):
+    response = client_for(owner).post(reverse("projects:field_update", args=[project.pk, shot_type.pk]),
+                                      {"name": "N" * 100_000, "choices": "Wide\nMedium\nClose-up"})
+    assert response.status_code == 400
+    assert "A field's name is at most 60 characters (this one has 100000)." in unescape(response.content.decode())
+    shot_type.refresh_from_db()
+    assert shot_type.name == "Shot type"
+
+
 def test_deleting_a_field_asks_first_saying_how_many_scenes_hold_a_value(client_for, owner, project, shot_type,
                                                                          make_scene):
     one, two, _three = (make_scene(title=t) for t in ("One", "Two", "Three"))
