@@ -141,7 +141,7 @@ PAGES = {
     # "Extend by N s": what the chosen length would send and cost (the form asks as the choice changes).
     "render_extend_preview": ("/takes/{take}/extend/preview/", "editor", ("choice",), {}, {}),
     "login": ("/login/", None, ("next",), {}, {}),
-    "export_list": ("/projects/{project}/exports/", "editor", ("page",), {}, {}),
+    "export_list": ("/projects/{project}/exports/", "editor", ("page", "included", "left_out"), {}, {}),
 }
 # Where a page reads its query parameters other than by name at the call (spend.period_from reads
 # month, start, end and by from the query it is given; the batch and re-target pages read theirs

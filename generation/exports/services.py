@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 import c2pa
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
-from django.db.models import F, Prefetch
+from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
@@ -30,21 +31,27 @@ from generation.exports import package as export_package
 from generation.exports import pdf as export_pdf
 from generation.exports import tasks as export_tasks
 from generation.exports.markers import ReviewNote
-from generation.models import Export, ExportStatus, PdfLayout, Render, Status
+from generation.models import Export, ExportStatus, PdfLayout, ProvenanceState, Render, Status
 from generation.previz import animatic
 from generation.previz.jobs import claim_generator
 from generation.provenance import credentials as provenance
 from generation.provenance import ingredients
 from generation.provenance.take_signing import consent_entry
-from generation.renders import checks
 from generation.renders.services import form_key
 from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
-from projects import selectors
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
-from projects.models import AuditAction, Character, Comment, DialogueLine, ProjectField
+from projects.models import (
+    AuditAction,
+    Character,
+    Comment,
+    Decision,
+    DialogueLine,
+    ProjectField,
+    ReviewDecision,
+)
 from projects.review import playall
 from projects.storyboard.casting import scene_lines
 from projects.storyboard.fields import field_words
@@ -96,44 +103,96 @@ class ExportPlan:
         return [p for p in self.scenes if p.take is None]
 
 
+# Why a scene's approved take stays out of the export, decided in the database for every scene at once (a
+# 1,000-scene exports page compiled each scene's checks in Python); "" when it goes in.
+DROPPED, NO_TAKE, WITHHELD, NO_VIDEO, BLOCKED = "dropped", "no-take", "withheld", "no-video", "blocked"
+
+
+def _planned_rows(project):
+    """The project's board scenes in order, each annotated `left_out` (one of the codes above, or "") and, for a
+    take whose checks failed but that an owner approved anyway, `latest_note`: that approval's reason."""
+    approvals = (ReviewDecision.objects.filter(take=OuterRef("approved_take"),
+                                               decision__in=[Decision.APPROVED, Decision.APPROVED_OVERRIDE])
+                 .order_by("-at", "-pk"))
+    take = "approved_take__"
+    # Render.needs_override, in SQL: content credentials found invalid, or a delivery other than booked.
+    needs_override = Q(**{take + "c2pa_state": ProvenanceState.INVALID}) | ~Q(**{take + "delivery_problems": []})
+    overridden = Q(latest_decision=Decision.APPROVED_OVERRIDE)
+    return (project.scenes.select_related("approved_take", "approved_by")
+            .annotate(latest_decision=Subquery(approvals.values("decision")[:1]),
+                      latest_note=Subquery(approvals.values("note")[:1]))
+            .annotate(left_out=Case(
+                When(in_cut=False, then=Value(DROPPED)),
+                When(approved_take__isnull=True, then=Value(NO_TAKE)),
+                When(**{take + "quarantined_at__isnull": False}, then=Value(WITHHELD)),
+                When(~Q(**{take + "status": Status.SUCCEEDED}) | Q(**{take + "video": ""}), then=Value(NO_VIDEO)),
+                When(needs_override & (Q(latest_decision__isnull=True) | ~overridden), then=Value(BLOCKED)),
+                default=Value(""), output_field=CharField()))
+            .order_by("position", "pk"))
+
+
+def _planned(scene, own_fields) -> PlannedScene:
+    """A scene of `_planned_rows` as the plan tells it: its take, or in words why it has none."""
+    take = scene.approved_take
+    reason = ""
+    if scene.left_out == DROPPED:
+        reason = gettext("Dropped from the cut (it stays on the board; put it back in the cut to export it).")
+    elif scene.left_out == NO_TAKE:
+        reason = gettext("No approved take.")
+    elif scene.left_out == WITHHELD:
+        reason = gettext("Approved take %(number)s is withheld: %(why)s.") % {
+            "number": take.number, "why": take.quarantine_reason or gettext("consent revoked")}
+    elif scene.left_out == NO_VIDEO:
+        reason = gettext("Approved take %(number)s has no video.") % {"number": take.number}
+    elif scene.left_out == BLOCKED:
+        # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
+        reason = (gettext("Approved take %(number)s has tampered or broken content credentials; an owner can "
+                          "approve it anyway with a written reason on its review page.")
+                  if take.provenance_broken else
+                  gettext("Approved take %(number)s was delivered other than booked; an owner can approve it "
+                          "anyway with a written reason on its review page.")) % {"number": take.number}
+    override = scene.latest_note if not reason and take.needs_override else ""
+    return PlannedScene(scene, None if reason else take, reason, override or "",
+                        fields=field_words(values=scene.field_values, fields=own_fields))
+
+
 def export_plan(project, *, with_lines: bool = True) -> ExportPlan:
     """Every scene in order, with the take it contributes or why it contributes none.
 
-    `with_lines=False` for the exports page, which shows no dialogue: reading every scene's lines was
-    70 % of its CPU at 1,000 scenes (bench/board.py); the export itself needs them for captions and stems."""
-    planned = []
+    `with_lines=False` skips reading every scene's dialogue lines (the export needs them for captions and
+    stems; the exports page reads `export_plan_page`)."""
     own_fields = list(ProjectField.objects.filter(project=project))
-    scenes = project.scenes.select_related("approved_take", "approved_by").order_by("position", "pk")
+    scenes = _planned_rows(project)
     if with_lines:
         scenes = scenes.prefetch_related(Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
-    for scene in scenes:
-        take = scene.approved_take
-        if not scene.in_cut:
-            reason = gettext("Dropped from the cut (it stays on the board; put it back in the cut to export it).")
-        elif take is None:
-            reason = gettext("No approved take.")
-        elif take.quarantined_at:
-            reason = gettext("Approved take %(number)s is withheld: %(why)s.") % {
-                "number": take.number, "why": take.quarantine_reason or gettext("consent revoked")}
-        elif take.status != Status.SUCCEEDED or not take.video:
-            reason = gettext("Approved take %(number)s has no video.") % {"number": take.number}
-        else:
-            reason = ""
-        override = ""
-        if not reason and checks.approval_blocker(take):
-            # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
-            decision = selectors.approval_override(take)
-            if decision is None:
-                reason = (gettext("Approved take %(number)s has tampered or broken content credentials; an owner "
-                                  "can approve it anyway with a written reason on its review page.")
-                          if take.provenance_broken else
-                          gettext("Approved take %(number)s was delivered other than booked; an owner can approve "
-                                  "it anyway with a written reason on its review page.")) % {"number": take.number}
-            else:
-                override = decision.note
-        planned.append(PlannedScene(scene, None if reason else take, reason, override,
-                                    fields=field_words(values=scene.field_values, fields=own_fields)))
-    return ExportPlan(planned)
+    return ExportPlan([_planned(scene, own_fields) for scene in scenes])
+
+
+PLAN_ROWS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ExportPlanPage:
+    """What the exports page shows of the plan: its counts over every scene, and a page of each list."""
+    scenes: int
+    included: Page  # of PlannedScene
+    left_out: Page  # of PlannedScene
+
+
+def export_plan_page(project, *, included_page=None, left_out_page=None) -> ExportPlanPage:
+    """The plan's counts for every scene and a page of the scenes going in and of those left out (a 1,000-scene
+    project listed 1,000 rows). Pages past the end (or "abc") answer the nearest page."""
+    own_fields = list(ProjectField.objects.filter(project=project))
+    rows = _planned_rows(project)
+    counts = {row["left_out"]: row["n"] for row in rows.order_by().values("left_out").annotate(n=Count("pk"))}
+
+    def page(queryset, number):
+        found = Paginator(queryset, PLAN_ROWS_PER_PAGE).get_page(number)
+        found.object_list = [_planned(scene, own_fields) for scene in found.object_list]
+        return found
+
+    return ExportPlanPage(scenes=sum(counts.values()), included=page(rows.filter(left_out=""), included_page),
+                          left_out=page(rows.exclude(left_out=""), left_out_page))
 
 
 # --- Booking ----------------------------------------------------------------------------------

@@ -28,7 +28,9 @@ def _page(request, project, membership, *, error=None, status=200):
     context = {
         "project": project, "membership": membership, "error": error,
         "exports": past.get_page(request.GET.get("page")),
-        "plan": exports.export_plan(project, with_lines=False),
+        # The plan's counts cover every scene; its two lists come a page at a time.
+        "plan": exports.export_plan_page(project, included_page=request.GET.get("included"),
+                                         left_out_page=request.GET.get("left_out")),
         "pdf_layouts": PdfLayout.choices,
     }
     template = PAGE + "#exports" if wants_fragment(request) else PAGE

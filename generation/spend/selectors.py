@@ -26,17 +26,21 @@ from decimal import Decimal
 
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
+    F,
     FloatField,
     OuterRef,
     Q,
+    QuerySet,
     Sum,
     Value,
+    When,
 )
-from django.db.models.functions import Coalesce, TruncDate, TruncWeek
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -180,7 +184,7 @@ class Spend:
     takes: int
     approved_seconds: float
     by_model: list[dict]
-    by_scene: list[dict]
+    by_scene: QuerySet  # of dicts, one per scene (and one for a project's deleted scenes): page it
     by_member: list[dict]
     never_approved: list[Render]
     never_approved_count: int
@@ -249,7 +253,10 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
     duplicates = list(DuplicateJob.objects.filter(render__in=takes.values("pk"))
                       .select_related("render__scene__project").order_by("found_at", "pk")) if totals["duplicate_count"] else []
     daily = list(takes.annotate(day=TruncDate("created_at")).values("day", "provider", "model")
-                 .annotate(total=Sum("recorded")).order_by("day", "provider", "model"))
+                 .annotate(total=Sum("recorded"),
+                           approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0,
+                                                     output_field=FloatField()))
+                 .order_by("day", "provider", "model"))
     by_model: dict[tuple[str, str], dict] = {}
     for row in daily:
         entry = by_model.setdefault((row["provider"], row["model"]),
@@ -259,22 +266,12 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
                       for r in takes.values("provider", "model").annotate(n=Count("pk")).order_by()}
     for key, entry in by_model.items():
         entry["takes"] = takes_by_model.get(key, 0)
-    by_scene = _deleted_scenes_together(list(
-        takes.annotate(gone=ExpressionWrapper(Q(scene__trashed_at__isnull=False), output_field=BooleanField()))
-        .values("scene_id", "scene__title", "scene__position", "scene__project_id", "scene__project__name", "gone")
-        .annotate(total=Sum("recorded"), takes=Count("pk"),
-                  approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()))
-        .order_by("-total", "scene__project__name", "scene__position")))
+    by_scene = _by_scene(takes)
     by_member = list(takes.values("created_by_id", "created_by__username")
                      .annotate(total=Sum("recorded"), takes=Count("pk")).order_by("-total", "created_by__username"))
     never = list(takes.filter(approved=False).select_related("scene__project", "created_by")
                  .order_by("-recorded", "-created_at")[:NEVER_APPROVED_SHOWN])
-    weeks = [Week(start=row["week"].date() if isinstance(row["week"], datetime) else row["week"],
-                  spend=row["spend"], approved_seconds=row["approved_seconds"])
-             for row in takes.annotate(week=TruncWeek("created_at")).values("week").annotate(
-                 spend=Sum("recorded"),
-                 approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()))
-             .order_by("week")]
+    weeks = _weeks(daily)
     estimated_duplicates = sum((d.cost for d in duplicates if d.cost_source == CostSource.ESTIMATED), ZERO)
     return Spend(
         period=period, total=totals["total"] + totals["duplicates"],
@@ -287,23 +284,37 @@ def spend_for(*, team, project=None, period: Period) -> Spend:
     )
 
 
-def _deleted_scenes_together(rows: list[dict]) -> list[dict]:
-    """By scene, the board's scenes by their numbers; a project's deleted scenes (in its trash or deleted
-    forever: no number on the board) as one row, "gone", so what was spent on them still adds up."""
-    kept: list[dict] = []
-    gone: dict[int, dict] = {}
-    for row in rows:
-        if not row["gone"]:
-            kept.append({**row, "number": row["scene__position"] + 1})
-            continue
-        entry = gone.setdefault(row["scene__project_id"], {
-            "scene_id": None, "scene__title": "", "scene__position": None, "number": None, "gone": True,
-            "scene__project_id": row["scene__project_id"], "scene__project__name": row["scene__project__name"],
-            "total": ZERO, "takes": 0, "approved_seconds": 0.0})
-        for key in ("total", "takes", "approved_seconds"):
-            entry[key] += row[key]
-    return sorted([*kept, *gone.values()], key=lambda r: (-r["total"], r["scene__project__name"],
-                                                          r["gone"], r["scene__position"] or 0))
+def _weeks(daily: list[dict]) -> list[Week]:
+    """Week by week from the days' rows (a few per day), not from the takes again: on SQLite each take's date is
+    a Python call, and truncating 5,000 takes to weeks cost as much as the whole page at 10 scenes."""
+    weeks: dict[date, Week] = {}
+    for row in daily:
+        start = row["day"] - timedelta(days=row["day"].weekday())  # TruncWeek's Monday, in the same zone
+        week = weeks.setdefault(start, Week(start=start, spend=ZERO, approved_seconds=0.0))
+        week.spend += row["total"]
+        week.approved_seconds += row["approved_seconds"]
+    return sorted(weeks.values(), key=lambda w: w.start)
+
+
+def _by_scene(takes):
+    """By scene, costliest first: the board's scenes by their numbers; a project's deleted scenes (in its trash
+    or deleted forever: no number on the board) as one row, "gone", so what was spent on them still adds up.
+
+    A lazy query grouped and sorted in the database, so the page's paginator reads one page of rows: a
+    1,000-scene project's rows all came back to Python to be merged and sorted there."""
+    kept = Q(scene__trashed_at__isnull=True)
+    return (takes.annotate(
+        gone=ExpressionWrapper(~kept, output_field=BooleanField()),
+        # Grouping by these merges a project's deleted scenes into one row (they all read None / "").
+        scene_id_or_none=Case(When(kept, then=F("scene_id")), default=None),
+        title=Case(When(kept, then=F("scene__title")), default=Value("")),
+        position=Case(When(kept, then=F("scene__position")), default=None),
+        scene_number=Case(When(kept, then=F("scene__position") + 1), default=None),
+    ).values("scene_id_or_none", "title", "position", "scene_number", "scene__project_id", "scene__project__name",
+             "gone")
+        .annotate(total=Sum("recorded"), takes=Count("pk"),
+                  approved_seconds=Coalesce(Sum("seconds", filter=Q(approved=True)), 0.0, output_field=FloatField()))
+        .order_by("-total", "scene__project__name", "gone", "position", "scene_id_or_none"))
 
 
 # --- CSV of the takes behind the numbers ---------------------------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from generation.models import Render
 from generation.sound import mixing, speech
@@ -58,13 +58,20 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
     from projects.selectors import with_review_status
 
     # Lines prefetched: a card shows its scene's lines (one query for the board, not one per card).
+    # Each scene's newest watchable take is found by the database: reading every take of a 1,000-scene board
+    # (5,000 models) to keep one per scene cost about a third of the page's CPU; only the takes played are read.
+    newest_watchable = (Render.objects.watchable().filter(scene=OuterRef("pk")).order_by("-number", "-pk")
+                        .values("pk")[:1])
     scenes = with_review_status(project.scenes.select_related("approved_take", "approved_by").prefetch_related(
-        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))))
-    newest: dict[int, Render] = {}
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character")))
+        .annotate(newest_watchable_id=Subquery(newest_watchable)))
+    newest_id: dict[int, int | None] = {
+        scene.pk: scene.newest_watchable_id for scene in scenes}  # type: ignore[attr-defined]  # the annotation
+    newest = Render.objects.in_bulk([
+        pk for scene in scenes
+        if scene.in_cut and (pk := newest_id[scene.pk])
+        and (scene.approved_take is None or not scene.approved_take.is_watchable)])
     take: Render | None
-    for take in (Render.objects.watchable().filter(scene__project=project, scene__trashed_at__isnull=True)
-                 .order_by("scene_id", "-number", "-pk")):
-        newest.setdefault(take.scene_id, take)
     entries, dropped, at = [], [], 0.0
     for scene in scenes:
         if not scene.in_cut:
@@ -72,7 +79,7 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
             continue
         take, kind = scene.approved_take, APPROVED
         if take is None or not take.is_watchable:
-            take = newest.get(scene.pk)
+            take = newest.get(newest_id[scene.pk] or 0)
             kind = NEWEST if take is not None else CARD
         duration = (take.duration_seconds if take is not None else None) or float(scene.duration)
         entries.append(PlayEntry(scene=scene, take=take, kind=kind, start=at, duration=duration))

@@ -199,3 +199,37 @@ def test_the_exports_page_reads_no_dialogue_it_does_not_show(client_for, viewer,
         page = client_for(viewer).get(reverse("generation:export_list", args=[project.pk])).content.decode()
     assert "1 of 1 scenes" in page
     assert not [q for q in queries if DialogueLine._meta.db_table in q["sql"]]
+
+
+def test_the_plan_counts_every_scene_and_lists_each_side_a_page_at_a_time(
+        client_for, editor, reviewer, project, make_scene, finished_take, monkeypatch):
+    from generation.exports import services
+
+    monkeypatch.setattr(services, "PLAN_ROWS_PER_PAGE", 2, raising=False)
+    for n in range(1, 4):
+        take_approve(take=finished_take(make_scene(title=f"Approved {n}", duration=1)), user=reviewer)
+    for n in range(1, 4):
+        make_scene(title=f"Open {n}")
+    withheld = make_scene(title="Withheld", duration=1)
+    take = finished_take(withheld)
+    take_approve(take=take, user=reviewer)
+    Render.objects.filter(pk=take.pk).update(quarantined_at=timezone.now(), quarantine_reason="consent revoked")
+    client, url = client_for(editor), reverse("generation:export_list", args=[project.pk])
+
+    def listed(page, testid):
+        return re.findall(rf'data-testid="{testid}">\d+\. ([\w ]+) —', page)
+
+    first = client.get(url).content.decode()
+    assert "3 of 7 scenes" in first  # counted over every scene, not the page shown
+    assert "Left out of the MP4 and ZIP (4)" in first
+    assert listed(first, "export-take") == ["Approved 1", "Approved 2"]
+    assert listed(first, "left-out-scene") == ["Open 1", "Open 2"]
+    assert "Scenes 1–2 of 3" in first and "Scenes 1–2 of 4" in first
+    second = client.get(url, {"included": 2, "left_out": 2}).content.decode()
+    assert listed(second, "export-take") == ["Approved 3"]
+    # The withheld take's scene is off the first page, yet counted there and told on its own page.
+    assert listed(second, "left-out-scene") == ["Open 3", "Withheld"]
+    assert "Withheld — Approved take 1 is withheld: consent revoked." in second
+    assert 'data-testid="export-button"' in second
+    for hostile in ("99", "abc", "-1"):
+        assert client.get(url, {"included": hostile, "left_out": hostile}).status_code == 200

@@ -279,7 +279,7 @@ def test_the_cost_is_held_once_and_spend_attributes_it_to_the_scenes_by_length(
     period = spend.month_period(timezone.localdate())
     seen = spend.spend_for(team=team, period=period)
     assert seen.total == Decimal("0.672") and seen.takes == 3
-    by_scene = {row["scene__title"]: row["total"] for row in seen.by_scene}
+    by_scene = {row["title"]: row["total"] for row in seen.by_scene}
     assert by_scene == {"Dawn": Decimal("0.336"), "Boats": Decimal("0.168"), "Gulls": Decimal("0.168")}
     rows = list(spend.spend_csv_rows(team=team, period=period))
     assert [row[13] for row in rows[1:]] == ["0.3360", "0.1680", "0.1680"]  # recorded_usd, each its share

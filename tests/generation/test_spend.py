@@ -97,7 +97,7 @@ def test_it_totals_by_model_scene_and_member(client_for, editor, owner, project,
 
     assert [(m["provider"], m["model"], m["takes"], m["total"]) for m in spend.by_model] == [
         ("veo", "veo-3.1", 2, Decimal("6.40")), ("replicate", "wan-video/wan-2.7-t2v", 2, Decimal("4.50"))]
-    assert [(s["scene__title"], s["takes"], s["approved_seconds"], s["total"]) for s in spend.by_scene] == [
+    assert [(s["title"], s["takes"], s["approved_seconds"], s["total"]) for s in spend.by_scene] == [
         ("Dusk", 2, 8.0, Decimal("6.40")), ("Dawn", 2, 4.0, Decimal("4.50"))]
     assert [(m["created_by__username"], m["total"]) for m in spend.by_member] == [
         (owner.username, Decimal("6.40")), ("eddie", Decimal("4.50"))]
@@ -209,7 +209,7 @@ def test_scenes_deleted_to_the_trash_or_forever_still_count_as_one_row_of_delete
     spend = response.context["spend"]
     assert spend.total == Decimal("12.40") and spend.takes == 6  # $10.90 and the two deleted scenes' takes
     assert spend.approved_seconds == 16.0
-    assert [(s["scene__title"] or "deleted", s["number"], s["takes"], s["total"]) for s in spend.by_scene] == [
+    assert [(s["title"] or "deleted", s["scene_number"], s["takes"], s["total"]) for s in spend.by_scene] == [
         ("Dusk", 2, 2, Decimal("6.40")), ("Dawn", 1, 2, Decimal("4.50")), ("deleted", None, 2, Decimal("1.50"))]
     page = response.content.decode()
     assert "Deleted scenes (in the trash or deleted forever)" in page
