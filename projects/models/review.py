@@ -298,8 +298,8 @@ class ReviewLink(models.Model):
     """
 
     class Scope(models.TextChoices):
-        SCENES = "scenes", "Selected scenes"
-        CUT = "cut", "The approved cut"
+        SCENES = "scenes", _("Selected scenes")
+        CUT = "cut", _("The approved cut")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_links")
     label = models.CharField(max_length=120)
