@@ -321,3 +321,18 @@ def test_a_guest_links_scope_and_an_exports_layout_read_in_french(client_for, ow
     assert "Scènes sélectionnées" in page and "Le montage approuvé" in page and "Selected scenes" not in page
     page = client_for(owner).get(reverse("generation:export_list", args=[project.pk]), **FRENCH_BROWSER).content.decode()
     assert "Grille de 6 images par page" in page and "Grid of 6 frames" not in page
+
+
+# --- Messages built in Python reach the page in French ------------------------------------------
+
+
+def test_a_french_reviewer_is_told_in_french_that_a_timecode_is_past_the_takes_end(client_for, reviewer,
+                                                                                  french_world):
+    take = french_world["take"]
+    page = client_for(reviewer).post(reverse("projects:comment_create", args=[take.pk]),
+                                     {"body": "Trop tard", "at": "99"}, **FRENCH_BROWSER)
+    assert page.status_code == 422
+    text = visible_text(page.content.decode())
+    length = f"{take.duration_seconds:.1f}".replace(".", ",")  # French writes a decimal comma
+    assert f"La prise ne dure que {length} s ; ce timecode est après sa fin." in text
+    assert "Trop tard" in page.content.decode()  # what the reviewer typed is kept
