@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from generation.providers import connections
 from generation.spend.selectors import Period
 from projects.characters import consent
 from projects.management.commands import translations
@@ -336,3 +338,15 @@ def test_a_french_reviewer_is_told_in_french_that_a_timecode_is_past_the_takes_e
     length = f"{take.duration_seconds:.1f}".replace(".", ",")  # French writes a decimal comma
     assert f"La prise ne dure que {length} s ; ce timecode est après sa fin." in text
     assert "Trop tard" in page.content.decode()  # what the reviewer typed is kept
+
+
+def test_a_french_owner_is_told_in_french_why_an_uploaded_file_is_no_comfyui_workflow(client_for, owner, team):
+    comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="GPU du studio",
+                                          base_url="http://192.168.1.20:8188")
+    page = client_for(owner).post(reverse("generation:workflow_upload", args=[team.pk, comfy.pk]),
+                                  {"name": "LTX", "file": SimpleUploadedFile("w.json", b"pas du json", "application/json")},
+                                  **FRENCH_BROWSER)
+    text = visible_text(page.content.decode())
+    # The sentence and the how-to it carries are both French.
+    assert ("Ce fichier n’est pas du JSON, ce n’est donc pas un workflow ComfyUI. Dans ComfyUI, ouvrez le workflow"
+            in text)
