@@ -350,3 +350,14 @@ def test_a_french_owner_is_told_in_french_why_an_uploaded_file_is_no_comfyui_wor
     # The sentence and the how-to it carries are both French.
     assert ("Ce fichier n’est pas du JSON, ce n’est donc pas un workflow ComfyUI. Dans ComfyUI, ouvrez le workflow"
             in text)
+
+
+def test_a_french_owner_is_told_in_french_which_line_of_a_usage_export_is_wrong(client_for, owner, team):
+    answer = client_for(owner).post(
+        reverse("generation:reconciliation_list", args=[team.pk]),
+        {"provider": "fal", "start": "2026-11-01", "end": "2026-11-30",
+         "pasted": "job_id,model,billed_usd\np-1,m\n"}, **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    text = visible_text(answer.content.decode())
+    assert "Ligne 2 : 2 colonnes alors que l’en-tête en a 3." in text
+    assert "Export de consommation (CSV)" in text  # the form around it speaks French too
