@@ -361,3 +361,11 @@ def test_a_french_owner_is_told_in_french_which_line_of_a_usage_export_is_wrong(
     text = visible_text(answer.content.decode())
     assert "Ligne 2 : 2 colonnes alors que l’en-tête en a 3." in text
     assert "Export de consommation (CSV)" in text  # the form around it speaks French too
+
+
+def test_a_french_editor_is_told_in_french_that_a_finished_take_cannot_be_canceled(client_for, editor, make_scene,
+                                                                                   finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    html = client_for(editor).post(reverse("generation:render_cancel", args=[take.pk]), HTTP_HX_REQUEST="true",
+                                   **FRENCH_BROWSER).content.decode()
+    assert "Cette prise est déjà terminée." in visible_text(html)
