@@ -369,3 +369,14 @@ def test_a_french_editor_is_told_in_french_that_a_finished_take_cannot_be_cancel
     html = client_for(editor).post(reverse("generation:render_cancel", args=[take.pk]), HTTP_HX_REQUEST="true",
                                    **FRENCH_BROWSER).content.decode()
     assert "Cette prise est déjà terminée." in visible_text(html)
+
+
+def test_a_french_editor_is_told_in_french_which_line_of_a_script_is_left_open(client_for, editor, project):
+    script = b"Title: Le port\n\nINT. QUAI - NUIT\n\nMARIE\nOn y va.\n\n[[ une note jamais fermee\n"
+    answer = client_for(editor).post(
+        reverse("projects:script_upload", args=[project.pk]),
+        {"split": "heading", "script": SimpleUploadedFile("port.fountain", script, "application/octet-stream")},
+        **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    assert ("Ligne 8 : une note ouverte par [[ n’est jamais fermée (ajoutez ]])."
+            in visible_text(answer.content.decode()))
