@@ -380,3 +380,18 @@ def test_a_french_editor_is_told_in_french_which_line_of_a_script_is_left_open(c
     assert answer.status_code == 400
     assert ("Ligne 8 : une note ouverte par [[ n’est jamais fermée (ajoutez ]])."
             in visible_text(answer.content.decode()))
+
+
+def test_a_french_owner_is_told_in_french_how_long_a_guest_link_may_last(client_for, owner, project, scene):
+    answer = client_for(owner).post(reverse("projects:review_links", args=[project.pk]),
+                                    {"label": "Client", "scope": "cut", "days": "91", "password": ""},
+                                    **FRENCH_BROWSER)
+    assert "Un lien dure entre 1 et 90 jours." in visible_text(answer.content.decode())
+
+
+def test_a_french_viewer_is_told_in_french_they_cannot_open_a_review_room(client_for, viewer, make_scene,
+                                                                         finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    answer = client_for(viewer).post(reverse("projects:room_open", args=[take.pk]), **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Les lecteurs peuvent rejoindre une salle, pas en ouvrir une." in visible_text(answer.content.decode())
