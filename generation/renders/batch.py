@@ -77,7 +77,8 @@ def scenes_in_scope(project: Project, scope: str, selected: Sequence[int] = ()) 
     """The scenes a scope covers (batch_plan loads what compiling each needs: with_cast)."""
     if scope not in SCOPES and not (scope == "selected" and selected):
         raise ValidationError("Choose which scenes to render.")
-    scenes = project.scenes.select_related("project__team").order_by("position", "pk")
+    # project.scenes hands each scene this very project: one instance for all, not one per scene.
+    scenes = project.scenes.order_by("position", "pk")
     if scope == "selected":
         scenes = scenes.filter(pk__in=selected)
     elif scope == "unapproved":
@@ -107,8 +108,12 @@ def with_cast(scenes: Iterable[Scene]) -> list[Scene]:
     for scene_id, character_id in sorted(pairs, key=lambda pair: rank[pair[1]]):
         cast[scene_id].append(people[character_id])
     lines: dict[int, list[DialogueLine]] = defaultdict(list)
-    for line in DialogueLine.objects.filter(scene_id__in=todo).select_related("character"):
+    rows = list(DialogueLine.objects.filter(scene_id__in=todo))
+    # A speaker is nearly always cast in the scene (a line @mentions them): the same shared character.
+    people |= Character.objects.in_bulk({line.character_id for line in rows} - set(people) - {None})
+    for line in rows:
         DialogueLine.scene.field.set_cached_value(line, todo[line.scene_id])  # as a prefetch does
+        DialogueLine.character.field.set_cached_value(line, people.get(line.character_id))  # type: ignore[arg-type]
         lines[line.scene_id].append(line)
     for pk, scene in todo.items():
         _loaded(scene, "cast", scene.cast.get_queryset(), cast[pk])
