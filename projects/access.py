@@ -100,12 +100,15 @@ def get_comment_for(user, pk) -> tuple[Comment, Membership]:
 
 
 def get_room_for(user, pk) -> tuple[ReviewRoom, Membership]:
-    """A review room of the user's team, on a take still on the board and not withheld from them."""
+    """A review room of the user's team, on takes still on the board and not withheld from them (a room on Play all
+    watches no one take: the page shows what Play all shows the user)."""
     room = get_object_or_404(
-        ReviewRoom.objects.select_related("project__team", "take__scene__project", "take__created_by", "presenter"),
-        pk=pk, project__team__memberships__user=user, take__scene__trashed_at__isnull=True,
+        ReviewRoom.objects.select_related("project__team", "take__scene__project", "take__created_by", "presenter",
+                                          "other_take__scene"),
+        Q(take__isnull=True, kind=ReviewRoom.Kind.PLAY_ALL) | Q(take__scene__trashed_at__isnull=True),
+        pk=pk, project__team__memberships__user=user,
     )
-    if room.take.is_withheld_from(user):
+    if any(take is not None and take.is_withheld_from(user) for take in (room.take, room.other_take)):
         raise Http404("This take is withheld.")
     return room, membership_for(user, room.project.team_id)
 

@@ -15,11 +15,12 @@ from projects.teams import services as team_services
 from studio_site.celery import app as celery_app
 
 # Fixtures shared across test packages: the strict fake providers and the real Celery worker;
-# and what keeps parallel test workers apart (tests/parallel.py).
+# what keeps parallel test workers apart (tests/parallel.py) and hands them the longest files first
+# (tests/ordering.py).
 pytest_plugins = [
     "tests.fakes.provider_server", "tests.fakes.fal_server", "tests.fakes.runway_server",
     "tests.fakes.veo_server", "tests.fakes.interactions_server", "tests.fakes.vertex_server", "tests.fakes.comfyui_server", "tests.fakes.countdowns", "tests.fakes.lax_gateway",
-    "tests.worker", "tests.parallel",
+    "tests.worker", "tests.parallel", "tests.ordering",
 ]
 
 # What the tests allow OUTBOUND_ALLOWED_PRIVATE_ADDRESSES: this machine, where the fakes listen.

@@ -103,6 +103,7 @@ def _png(name="face.png"):
 def objects(team, project, scene, finished_take, owner, editor, reviewer):
     """One of each thing the studio's URLs point at, all in `team`."""
     take = finished_take(scene)
+    second_take = finished_take(scene)  # before the scene ends on an image (previz takes no end frame)
     services.scene_set_reference(scene=scene, user=owner, upload=_png("harbour.png"), fit="crop")
     # It ends on an image: its end frame has an address (generation:scene_frame).
     continuity.scene_set_continuity(scene=scene, user=owner, start_from="", end_on="image", end_image=_png("end.png"))
@@ -156,7 +157,10 @@ def objects(team, project, scene, finished_take, owner, editor, reviewer):
     mix = PlayAllMix.objects.create(project=project, key="0" * 64, status=SoundStatus.READY, seconds=0.1)
     mix.audio.save("mix.m4a", ContentFile(b"\x00\x00\x00\x18ftypM4A "), save=True)
     room = rooms.room_open(take=take, user=reviewer)  # a review room on the take
-    return {"take": take, "room": room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
+    # And one comparing it with a second take of the scene.
+    compare_room = rooms.room_open_compare(left=take, right=second_take, user=reviewer)
+    play_all_room = rooms.room_open_play_all(project=project, user=reviewer)  # and one on the project's Play all
+    return {"take": take, "room": room, "compare_room": compare_room, "play_all_room": play_all_room, "mix": mix, "field": shot_type, "line": line, "comfy": comfy, "vertex": vertex, "workflow": workflow, "character": character, "export": export,
             "script_import": pending, "cut_import": cut, "comment": comment, "notification": notification, "link": link,
             "membership": Membership.objects.get(user=owner),
             "previz_entry": CatalogModel.objects.get(connection=None, model_id="previz-animatic-1"),
@@ -197,6 +201,17 @@ def urls(team, project, scene, objects):
         ("post", reverse("projects:room_lead", args=[o["room"].pk])),
         ("post", reverse("projects:room_take", args=[o["room"].pk])),
         ("post", reverse("projects:room_close", args=[o["room"].pk])),
+        # A review room on the compare page: opening one, the room, the presenter's view.
+        ("post", reverse("projects:compare_room_open", args=[scene.pk])),
+        ("get", reverse("projects:review_room", args=[o["compare_room"].pk])),
+        ("post", reverse("projects:room_state", args=[o["compare_room"].pk])),
+        ("post", reverse("projects:room_close", args=[o["compare_room"].pk])),
+        # A review room on Play all: opening one, the room, the presenter's scene and moment, the lead, ending it.
+        ("post", reverse("projects:play_all_room_open", args=[project.pk])),
+        ("get", reverse("projects:review_room", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_state", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_lead", args=[o["play_all_room"].pk])),
+        ("post", reverse("projects:room_close", args=[o["play_all_room"].pk])),
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_cut_captions", args=[project.pk])),
@@ -373,6 +388,13 @@ def test_another_teams_user_gets_404_everywhere(client_for, outsider, urls, proj
     room = objects["room"]
     room.refresh_from_db()
     assert room.is_open and room.presenter == room.opened_by and room.seq == 0
+    compare_room = objects["compare_room"]
+    compare_room.refresh_from_db()
+    assert compare_room.is_open and compare_room.seq == 0
+    play_all_room = objects["play_all_room"]
+    play_all_room.refresh_from_db()
+    assert play_all_room.is_open and play_all_room.seq == 0 and play_all_room.presenter == play_all_room.opened_by
+    assert project.review_rooms.count() == 3
     assert list(project.fields.values_list("name", "choices")) == [("Shot type", ["Wide"])]
     assert project.scenes.get().field_values == {str(objects["field"].pk): "Wide"}
     assert CutImport.objects.get(pk=objects["cut_import"].pk).status == CutImportStatus.READY

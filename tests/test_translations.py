@@ -2,15 +2,18 @@
 the browser, and a user's own choice wins over it."""
 
 import re
+from datetime import date
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from generation.spend.selectors import Period
 from projects.characters import consent
 from projects.management.commands import translations
 from projects.models import CharacterKind, UserPreference
@@ -297,3 +300,24 @@ def test_a_french_owner_is_told_in_french_what_a_team_setting_did(client_for, ow
     answer = client_for(owner).post(reverse("projects:team_budget", args=[team.pk]), {"monthly_budget": "-1"},
                                     follow=True, **FRENCH_BROWSER)
     assert "Un budget ne peut pas être négatif." in visible_text(answer.content.decode())
+
+
+def test_consent_refusals_speak_french_to_a_french_reader(team, editor):
+    with translation.override("fr"), pytest.raises(ValidationError, match="Ajoutez de 1 à 4 images de référence"):
+        consent.character_create(team=team, user=editor, name="Mara", kind=CharacterKind.FICTIONAL, images=[],
+                                 declares_fictional=True)
+
+
+def test_a_spend_period_names_its_month_as_french_does():
+    with translation.override("fr"):
+        assert Period(date(2026, 12, 1), date(2026, 12, 31)).label == "décembre 2026"
+        assert Period(date(2026, 12, 3), date(2026, 12, 9)).label == "3 Déc 2026 – 9 Déc 2026"
+    with translation.override("en"):
+        assert Period(date(2026, 12, 1), date(2026, 12, 31)).label == "December 2026"
+
+
+def test_a_guest_links_scope_and_an_exports_layout_read_in_french(client_for, owner, project):
+    page = client_for(owner).get(reverse("projects:review_links", args=[project.pk]), **FRENCH_BROWSER).content.decode()
+    assert "Scènes sélectionnées" in page and "Le montage approuvé" in page and "Selected scenes" not in page
+    page = client_for(owner).get(reverse("generation:export_list", args=[project.pk]), **FRENCH_BROWSER).content.decode()
+    assert "Grille de 6 images par page" in page and "Grid of 6 frames" not in page

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from generation.exports import media as export_media
 from generation.exports import package as export_package
@@ -135,19 +136,21 @@ def _planned(scene, own_fields) -> PlannedScene:
     take = scene.approved_take
     reason = ""
     if scene.left_out == DROPPED:
-        reason = "Dropped from the cut (it stays on the board; put it back in the cut to export it)."
+        reason = gettext("Dropped from the cut (it stays on the board; put it back in the cut to export it).")
     elif scene.left_out == NO_TAKE:
-        reason = "No approved take."
+        reason = gettext("No approved take.")
     elif scene.left_out == WITHHELD:
-        reason = f"Approved take {take.number} is withheld: {take.quarantine_reason or 'consent revoked'}."
+        reason = gettext("Approved take %(number)s is withheld: %(why)s.") % {
+            "number": take.number, "why": take.quarantine_reason or gettext("consent revoked")}
     elif scene.left_out == NO_VIDEO:
-        reason = f"Approved take {take.number} has no video."
+        reason = gettext("Approved take %(number)s has no video.") % {"number": take.number}
     elif scene.left_out == BLOCKED:
         # Approved before its verdict turned (e.g. re-verified): only an owner's reason lets it out.
-        failed = ("has tampered or broken content credentials" if take.provenance_broken
-                  else "was delivered other than booked")
-        reason = (f"Approved take {take.number} {failed}; an owner can "
-                  "approve it anyway with a written reason on its review page.")
+        reason = (gettext("Approved take %(number)s has tampered or broken content credentials; an owner can "
+                          "approve it anyway with a written reason on its review page.")
+                  if take.provenance_broken else
+                  gettext("Approved take %(number)s was delivered other than booked; an owner can approve it "
+                          "anyway with a written reason on its review page.")) % {"number": take.number}
     override = scene.latest_note if not reason and take.needs_override else ""
     return PlannedScene(scene, None if reason else take, reason, override or "",
                         fields=field_words(values=scene.field_values, fields=own_fields))

@@ -21,8 +21,8 @@ class ExportStatus(models.TextChoices):
 
 
 class PdfLayout(models.TextChoices):
-    SCENES = "scenes", "One scene per row (3 a page), with the full prompt"
-    GRID = "grid", "Grid of 6 frames a page, with notes"
+    SCENES = "scenes", _("One scene per row (3 a page), with the full prompt")
+    GRID = "grid", _("Grid of 6 frames a page, with notes")
 
 
 def _export_upload_to(export: Export, filename: str) -> str:

@@ -84,6 +84,53 @@ class ProvenanceState(models.TextChoices):
     NONE = "none", _("No credentials")
 
 
+# What a failed check means, for people: c2pa-rs's codes name the check, not the consequence.
+PROVENANCE_FAILURE_WORDS = {
+    "assertion.bmffHash.mismatch": _("the video's bytes changed after it was signed"),
+    "assertion.dataHash.mismatch": _("the file's bytes changed after it was signed"),
+    "assertion.hashedURI.mismatch": _("a statement in the credentials was altered after signing"),
+    "assertion.missing": _("a statement the signature covers is missing"),
+    "claimSignature.mismatch": _("the signature does not match the credentials"),
+    "claimSignature.missing": _("the credentials carry no signature"),
+    "signingCredential.invalid": _("the signing certificate is invalid"),
+    "signingCredential.expired": _("the signing certificate had expired"),
+    "signingCredential.revoked": _("the signing certificate was revoked"),
+    "claim.missing": _("the credentials are incomplete"),
+    "manifest.inaccessible": _("the credentials could not be read"),
+}
+# Codes c2pa-rs reports on files that are sound; they say nothing was tampered with.
+PROVENANCE_UNTRUSTED = "signingCredential.untrusted"
+PROVENANCE_NOT_FAILURES = {PROVENANCE_UNTRUSTED}
+CONFIGURE_SIGNING = _("To sign with a certificate from a recognised certificate authority, set "
+                      "C2PA_SIGN_CERT_CHAIN (leaf then intermediates, PEM) and C2PA_SIGN_KEY.")
+
+
+def provenance_failures(codes: list[str]) -> str:
+    """What failed, in words, with the codes in brackets for whoever debugs the file."""
+    failures = [c for c in codes if c.split(":")[0] not in PROVENANCE_NOT_FAILURES] or list(codes)
+    words = [str(w) for w in dict.fromkeys(PROVENANCE_FAILURE_WORDS.get(c.split(":")[0], "") for c in failures) if w]
+    what = "; ".join(words) or gettext("the content does not match its signature")
+    return f"{what} ({', '.join(failures) or gettext('unknown reason')})"
+
+
+def provenance_verdict(state: str, codes: list[str], signer: str | None) -> str:
+    """A verdict in one sentence, in the active language. Said again from a take's stored state, codes
+    and signer each time it is shown, so a row stored in another language reads in the reader's."""
+    words = {"who": signer or gettext("an unnamed signer")}
+    if state == ProvenanceState.TRUSTED:
+        return gettext("Trusted: signed by %(who)s, whose certificate chains to a root this studio's operator "
+                       "trusts.") % words
+    if state == ProvenanceState.STUDIO:
+        return gettext("Signed by this studio (%(who)s). This is the studio's own local certificate: it proves "
+                       "the file is unchanged since this studio signed it, but it is not publicly trusted and "
+                       "others will see an unknown signer.") % words + f" {CONFIGURE_SIGNING}"
+    if state == ProvenanceState.VALID:
+        return gettext("Intact, unknown signer: signed by %(who)s, whom this studio cannot vouch for.") % words
+    if state == ProvenanceState.INVALID:
+        return gettext("Tampered or broken: %(failures)s.") % {"failures": provenance_failures(codes)}
+    return gettext("No content credentials: this file carries no C2PA manifest, so its origin cannot be checked.")
+
+
 class VerdictFingerprint(models.Model):
     """What the stored verdicts were computed with (anchors, studio CA, classifier): one row.
 
@@ -381,6 +428,15 @@ class Render(models.Model):
     @property
     def provenance_label(self) -> str:
         return str(ProvenanceState(self.provenance_state).label) if self.provenance_state else ""
+
+    @property
+    def provenance_verdict(self) -> str:
+        """The verdict in the reader's language; the stored sentence (English, for exports' manifests)
+        only for a row whose state is unknown."""
+        summary = self.c2pa_summary or {}
+        if self.c2pa_state not in ProvenanceState.values:
+            return str(summary.get("verdict", ""))
+        return provenance_verdict(self.c2pa_state, list(self.c2pa_codes or []), summary.get("signer"))
 
     @property
     def is_watchable(self) -> bool:

@@ -28,7 +28,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.utils import translation
 
+from generation.models.takes import (
+    PROVENANCE_FAILURE_WORDS,
+    PROVENANCE_NOT_FAILURES,
+    PROVENANCE_UNTRUSTED,
+    provenance_failures,
+    provenance_verdict,
+)
 from generation.provenance import embedded
 
 STUDIO_RECIPE_LABEL = "studio.storyboard.recipe"
@@ -426,34 +434,14 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
 # --- Reading --------------------------------------------------------------------------------
 
 
-# What a failed check means, for people: c2pa-rs's codes name the check, not the consequence.
-_FAILURE_WORDS = {
-    "assertion.bmffHash.mismatch": "the video's bytes changed after it was signed",
-    "assertion.dataHash.mismatch": "the file's bytes changed after it was signed",
-    "assertion.hashedURI.mismatch": "a statement in the credentials was altered after signing",
-    "assertion.missing": "a statement the signature covers is missing",
-    "claimSignature.mismatch": "the signature does not match the credentials",
-    "claimSignature.missing": "the credentials carry no signature",
-    "signingCredential.invalid": "the signing certificate is invalid",
-    "signingCredential.expired": "the signing certificate had expired",
-    "signingCredential.revoked": "the signing certificate was revoked",
-    "claim.missing": "the credentials are incomplete",
-    "manifest.inaccessible": "the credentials could not be read",
-}
-# Codes c2pa-rs reports on files that are sound; they say nothing was tampered with.
-UNTRUSTED = "signingCredential.untrusted"
-_NOT_FAILURES = {UNTRUSTED}
-
-CONFIGURE_SIGNING = ("To sign with a certificate from a recognised certificate authority, set "
-                     "C2PA_SIGN_CERT_CHAIN (leaf then intermediates, PEM) and C2PA_SIGN_KEY.")
+_FAILURE_WORDS = PROVENANCE_FAILURE_WORDS
+UNTRUSTED = PROVENANCE_UNTRUSTED
+_NOT_FAILURES = PROVENANCE_NOT_FAILURES
 
 
 def describe_failures(codes: list[str]) -> str:
     """What failed, in words, with the codes in brackets for whoever debugs the file."""
-    failures = [c for c in codes if c.split(":")[0] not in _NOT_FAILURES] or list(codes)
-    words = [w for w in dict.fromkeys(_FAILURE_WORDS.get(c.split(":")[0], "") for c in failures) if w]
-    what = "; ".join(words) or "the content does not match its signature"
-    return f"{what} ({', '.join(failures) or 'unknown reason'})"
+    return provenance_failures(codes)
 
 
 @dataclass(frozen=True)
@@ -474,18 +462,10 @@ class ProvenanceReport:
 
     @property
     def verdict(self) -> str:
-        who = self.signer or "an unnamed signer"
-        if self.state == "trusted":
-            return f"Trusted: signed by {who}, whose certificate chains to a root this studio's operator trusts."
-        if self.state == "studio":
-            return (f"Signed by this studio ({who}). This is the studio's own local certificate: it proves "
-                    f"the file is unchanged since this studio signed it, but it is not publicly trusted "
-                    f"and others will see an unknown signer. {CONFIGURE_SIGNING}")
-        if self.state == "valid":
-            return f"Intact, unknown signer: signed by {who}, whom this studio cannot vouch for."
-        if self.state == "invalid":
-            return f"Tampered or broken: {describe_failures(self.codes)}."
-        return "No content credentials: this file carries no C2PA manifest, so its origin cannot be checked."
+        """The sentence stored with a take, in English whatever language the worker runs in: exports'
+        manifests carry it; pages say it again in their reader's language (Render.provenance_verdict)."""
+        with translation.override("en"):
+            return provenance_verdict(self.state, self.codes, self.signer)
 
 
 def _none_report() -> ProvenanceReport:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from generation.renders.delivery import delivery_blocks_approval
 from projects.activity.feed import record
@@ -32,8 +33,8 @@ def approval_blocker(take: Render) -> str | None:
     was booked (generation.renders.delivery.delivery_blocks_approval)."""
     reasons = []
     if take.provenance_broken:
-        verdict = (take.c2pa_summary or {}).get("verdict") or "Tampered or broken content credentials."
-        reasons.append(f"Its content credentials failed: {verdict}")
+        verdict = take.provenance_verdict or gettext("Tampered or broken content credentials.")
+        reasons.append(gettext("Its content credentials failed: %(verdict)s") % {"verdict": verdict})
     if delivered := delivery_blocks_approval(take):
         reasons.append(delivered)
     return " ".join(reasons) or None

@@ -42,6 +42,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from generation.models import (
     GIVEN_BACK,
@@ -84,8 +85,8 @@ class Period:
     def label(self) -> str:
         last = calendar.monthrange(self.start.year, self.start.month)[1]
         if self.start.day == 1 and self.end == self.start.replace(day=last):
-            return f"{self.start:%B %Y}"
-        return f"{self.start:%-d %b %Y} – {self.end:%-d %b %Y}"
+            return date_format(self.start, "F Y")
+        return f"{date_format(self.start, 'j M Y')} – {date_format(self.end, 'j M Y')}"
 
 
 def month_period(day: date) -> Period:

@@ -3,6 +3,7 @@ who want that email — in one place, so the two never disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from projects.activity import tasks as activity_tasks
@@ -23,12 +24,33 @@ from projects.models import (
     NotificationKind,
     NotificationPreference,
     RenderDigest,
+    UserPreference,
 )
 
 SETTLED = (ActivityKind.RENDER_FINISHED, ActivityKind.RENDER_FAILED)
 DIGEST_LOST_AFTER = timedelta(minutes=5)
 DIGEST_LINES = 40
-FOOTER = "\n\nChange what you receive by email in your notification settings."
+
+# What a notification says, in the language active when it is called: notify() calls it once per
+# recipient inside that recipient's language. A plain string is said as it is, in every language.
+Words = str | Callable[[], str]
+
+
+def _footer() -> str:
+    return "\n\n" + gettext("Change what you receive by email in your notification settings.")
+
+
+def _said(words: Words) -> str:
+    return words() if callable(words) else words
+
+
+def recipient_languages(users) -> dict[int, str]:
+    """The language each user reads the studio in away from a page (their emails, their inbox): the
+    one they chose in Settings, else the studio's default: a worker or another person's request has
+    no browser of theirs to follow."""
+    known = dict(settings.LANGUAGES)
+    chosen = dict(UserPreference.objects.filter(user__in=[u.pk for u in users]).values_list("user_id", "language"))
+    return {u.pk: chosen[u.pk] if chosen.get(u.pk) in known else settings.LANGUAGE_CODE for u in users}
 
 # The address the studio was reached at by the request being served (StudioAddressMiddleware):
 # an email queued now links there when no PUBLIC_BASE_URL is set.
@@ -82,22 +104,29 @@ def wants(user, event: str | None) -> bool:
     return event is None or getattr(preferences_for(user), event)
 
 
-def notify(users, event: str | None, *, kind: str, team_id: int, subject: str, body: str, path: str,
+def notify(users, event: str | None, *, kind: str, team_id: int, subject: Words, body: Words, path: str,
            actor=None) -> int:
     """Put a notification in each user's inbox and queue the email of those who want `event` (None:
-    of all of them); returns how many emails were queued. The emails leave from a worker after commit."""
+    of all of them); returns how many emails were queued. The emails leave from a worker after commit.
+    Each recipient reads both in their own language, whoever's request made them."""
     users = [u for u in {u.pk: u for u in users if u is not None}.values() if u.is_active]
     base = studio_address()
+    languages = recipient_languages(users)
+    said: dict[int, tuple[str, str]] = {}
+    for user in users:
+        with translation.override(languages[user.pk]):
+            said[user.pk] = (_said(subject), _said(body) + f"\n\n{base + path}" + _footer())
     notifications_record([
         Notification(team_id=team_id, recipient=user, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                     text=subject[:300], path=path, base_url=base)
+                     text=said[user.pk][0][:300], path=path, base_url=base)
         for user in users
     ])
-    text = body + f"\n\n{base + path}" + FOOTER
     sent = 0
     for user in users:
         if wants(user, event):
-            activity_tasks.send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject}"[:200], text)
+            subject_said, text = said[user.pk]
+            activity_tasks.send_notification.delay_on_commit(user.pk, f"[Storyboard Studio] {subject_said}"[:200],
+                                                             text)
             sent += 1
     return sent
 
@@ -124,15 +153,22 @@ def invitation_notify(invitation, *, invited_by) -> str:
     team = invitation.team
     path = reverse("invitation_accept", args=[invitation.token])
     base = studio_address()
+    accounts = list(get_user_model().objects.filter(email__iexact=invitation.email, is_active=True))
+    languages = recipient_languages(accounts)
+    said = {}
+    for user in accounts:
+        with translation.override(languages[user.pk]):
+            said[user.pk] = gettext("%(who)s invited you to join %(team)s") % {
+                "who": invited_by.get_username(), "team": team.name}
     notifications_record([
         Notification(team=team, recipient=user, kind=NotificationKind.INVITATION, actor=invited_by,
-                     text=f"{invited_by.get_username()} invited you to join {team.name}"[:300], path=path,
-                     base_url=base)
-        for user in get_user_model().objects.filter(email__iexact=invitation.email, is_active=True)
+                     text=said[user.pk][:300], path=path, base_url=base)
+        for user in accounts
     ])
     url = base + path
     words = {"who": invited_by.get_username(), "team": team.name, "role": invitation.get_role_display().lower(),
              "url": url}
+    # The email goes to an address that may be nobody's yet: it speaks the inviter's language.
     subject = gettext("You are invited to %(team)s on Storyboard Studio") % words
     body = gettext("%(who)s invited you to join %(team)s as %(role)s.\n\nAccept (valid for 7 days, once): %(url)s\n"
                    ) % words
@@ -190,14 +226,16 @@ def render_digest_send(user_id: int) -> int:
             return 0
         RenderDigest.objects.filter(pk=digest.pk).update(last_activity_id=entries[-1].pk)
         base = settings.PUBLIC_BASE_URL.rstrip("/") or digest.base_url.rstrip("/")
-        notifications_record([
-            Notification(team_id=batch[0].project.team_id, recipient_id=user_id, kind=NotificationKind.RENDER,
-                         text=text[:300], base_url=base, path=path)
-            for batch in _per_project(entries) for text, path in [_batch_entry(batch)]
-        ])
-        if not wants(digest.user, "renders_finished"):
-            return 0
-        subject, body = _digest_text(entries, base)
+        # The author's language, not the worker's: nobody's browser is here.
+        with translation.override(recipient_languages([digest.user])[digest.user.pk]):
+            notifications_record([
+                Notification(team_id=batch[0].project.team_id, recipient_id=user_id, kind=NotificationKind.RENDER,
+                             text=text[:300], base_url=base, path=path)
+                for batch in _per_project(entries) for text, path in [_batch_entry(batch)]
+            ])
+            if not wants(digest.user, "renders_finished"):
+                return 0
+            subject, body = _digest_text(entries, base)
         # Queued with the claim, or not at all.
         activity_tasks.send_notification.delay_on_commit(user_id, f"[Storyboard Studio] {subject}"[:200], body)
     return len(entries)
@@ -246,20 +284,25 @@ def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
     finished, failed, unconfirmed = _outcomes(entries)
     take, scene = entries[0].take, entries[0].scene
     if len(entries) == 1 and take is not None and scene is not None:  # a take's entry names both
-        outcome = f"({take.status_label})" if unconfirmed else "failed" if failed else "finished"
-        subject = f"{scene.title}: take {take.number} {outcome}"
+        words = {"title": scene.title, "number": take.number, "status": take.status_label}
+        subject = (gettext("%(title)s: take %(number)s (%(status)s)") if unconfirmed
+                   else gettext("%(title)s: take %(number)s failed") if failed
+                   else gettext("%(title)s: take %(number)s finished")) % words
     else:
-        subject = ", ".join(part for part in (f"{finished} takes finished" if finished else "",
-                                              f"{failed} failed" if failed else "",
-                                              f"{unconfirmed} unconfirmed — may be billed" if unconfirmed else "")
-                            if part)
+        subject = ", ".join(part for part in (
+            ngettext("%(count)d take finished", "%(count)d takes finished", finished) % {"count": finished}
+            if finished else "",
+            ngettext("%(count)d failed", "%(count)d failed", failed) % {"count": failed} if failed else "",
+            ngettext("%(count)d unconfirmed — may be billed", "%(count)d unconfirmed — may be billed", unconfirmed)
+            % {"count": unconfirmed} if unconfirmed else "") if part)
     lines = []
     for entry in entries[:DIGEST_LINES]:
         path = reverse("projects:take_review", args=[entry.take_id])
         lines.append(f"- {entry.project.name} / {entry.text}\n  {base + path}")
     if len(entries) > DIGEST_LINES:
-        lines.append(f"…and {len(entries) - DIGEST_LINES} more: see each project's activity feed.")
-    body = "\n".join(lines) + FOOTER
+        lines.append(gettext("…and %(count)d more: see each project's activity feed.")
+                     % {"count": len(entries) - DIGEST_LINES})
+    body = "\n".join(lines) + _footer()
     return subject, body
 
 

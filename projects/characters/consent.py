@@ -13,6 +13,7 @@ from datetime import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -51,7 +52,7 @@ def verify_reference_video(upload) -> str:
     from pathlib import Path
 
     if upload.size > MAX_VIDEO_BYTES:
-        raise ValidationError("The reference video is over 100 MB.")
+        raise ValidationError(gettext("The reference video is over 100 MB."))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "upload"  # FFmpeg must detect the format from the bytes, not a name
         with path.open("wb") as out:
@@ -62,9 +63,10 @@ def verify_reference_video(upload) -> str:
             suffix = video_container(path)
             info = probe_video(path)
         except ValueError:  # animatic turns FFmpeg's and PyAV's failures into ValueError
-            raise ValidationError("The reference video is not a playable MP4 or MOV video.")
+            raise ValidationError(gettext("The reference video is not a playable MP4 or MOV video."))
     if info.duration > MAX_VIDEO_SECONDS + 0.05:
-        raise ValidationError(f"The reference video lasts {info.duration:.1f} s; the limit is {MAX_VIDEO_SECONDS} s.")
+        raise ValidationError(gettext("The reference video lasts %(seconds)s s; the limit is %(limit)s s.") % {
+            "seconds": floatformat(info.duration, 1), "limit": MAX_VIDEO_SECONDS})
     return f"reference.{suffix}"
 
 
@@ -74,9 +76,9 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
 
     name = name.strip()
     if not re.fullmatch(r"[\w][\w .'-]{0,79}", name):
-        raise ValidationError("A name uses letters, digits, spaces, dots, apostrophes or dashes.")
+        raise ValidationError(gettext("A name uses letters, digits, spaces, dots, apostrophes or dashes."))
     if not 1 <= len(images) <= MAX_IMAGES:
-        raise ValidationError(f"Add 1 to {MAX_IMAGES} reference images.")
+        raise ValidationError(gettext("Add 1 to %(max)d reference images.") % {"max": MAX_IMAGES})
     safe_names = []
     for image in images:
         try:
@@ -86,13 +88,13 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
     video_name = verify_reference_video(reference_video) if reference_video else None
     if kind == CharacterKind.PERSON:
         if person is None or not Membership.objects.filter(team=team, user=person).exists():
-            raise ValidationError("A real person's character links to their own account in this team.")
+            raise ValidationError(gettext("A real person's character links to their own account in this team."))
     elif kind == CharacterKind.FICTIONAL:
         if not declares_fictional:
-            raise ValidationError("Confirm that this character depicts no real person.")
+            raise ValidationError(gettext("Confirm that this character depicts no real person."))
         person = None
     else:
-        raise ValidationError("Choose whether this is a real person or a fictional character.")
+        raise ValidationError(gettext("Choose whether this is a real person or a fictional character."))
     try:
         with transaction.atomic():
             character = Character.objects.create(team=team, name=name, description=description, kind=kind,
@@ -108,7 +110,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
                 audit_record(team=team, actor=user, action=AuditAction.DECLARED_FICTIONAL, target=character,
                              target_label=character.name)
     except IntegrityError:
-        raise ValidationError(f"Your team already has a character called “{name}”.")
+        raise ValidationError(gettext("Your team already has a character called “%(name)s”.") % {"name": name})
     return character
 
 
@@ -123,11 +125,11 @@ def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM,
     if not Membership.objects.filter(team=character.team_id, user=user).exists():
         raise PermissionDenied("You left this team: you can still revoke consent, but not grant it.")
     if scope == ConsentScope.PROJECTS and not projects:
-        raise ValidationError("Choose at least one project, or allow the whole team.")
+        raise ValidationError(gettext("Choose at least one project, or allow the whole team."))
     if any(p.team_id != character.team_id for p in projects):
-        raise ValidationError("Consent can only cover this team's projects.")
+        raise ValidationError(gettext("Consent can only cover this team's projects."))
     if expires_at is not None and expires_at <= timezone.now():
-        raise ValidationError("The expiry date must be in the future.")
+        raise ValidationError(gettext("The expiry date must be in the future."))
     with transaction.atomic():
         previous = character.active_grant()
         if previous is not None:
@@ -303,12 +305,16 @@ def _notify_revocation(character: Character, user, quarantined: int) -> None:
     may show); the emails leave from a worker once the revocation is committed."""
     teammates = [m.user for m in Membership.objects.filter(team=character.team_id).exclude(user=user)
                  .select_related("user")]
-    subject = gettext("%(name)s revoked consent") % {"name": character.name}
-    body = ngettext(
-        "%(name)s withdrew consent to appear in your team's videos. %(count)d take casting them is withheld: "
-        "only team owners and %(name)s can still open it, and it cannot be approved or exported.",
-        "%(name)s withdrew consent to appear in your team's videos. %(count)d takes casting them are withheld: "
-        "only team owners and %(name)s can still open them, and they cannot be approved or exported.",
-        quarantined) % {"name": character.name, "count": quarantined}
+    def subject() -> str:
+        return gettext("%(name)s revoked consent") % {"name": character.name}
+
+    def body() -> str:
+        return ngettext(
+            "%(name)s withdrew consent to appear in your team's videos. %(count)d take casting them is withheld: "
+            "only team owners and %(name)s can still open it, and it cannot be approved or exported.",
+            "%(name)s withdrew consent to appear in your team's videos. %(count)d takes casting them are withheld: "
+            "only team owners and %(name)s can still open them, and they cannot be approved or exported.",
+            quarantined) % {"name": character.name, "count": quarantined}
+
     notify(teammates, None, kind=NotificationKind.CONSENT, team_id=character.team_id, subject=subject, body=body,
            path=reverse("projects:character_detail", args=[character.pk]), actor=user)

@@ -3,7 +3,8 @@
 Drawn from the change itself (its data is the room's state as the presenter left it), once for all members and
 once per review link for guests: every page in the room gets the same bytes, and static/studio/room.js moves its
 player to the state it carries. Pages elsewhere in the project have no such region and leave it.
-A guest of a review link gets a room only when the link shows the room's take, and never the presenter's name.
+A guest of a review link gets a room only when the link shows the room's take (never a compare's, never Play all's),
+and never the presenter's name.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def guest_room_html(event: ChangeEvent, link_id: int) -> str:
     link = (ReviewLink.objects.filter(pk=link_id, project_id=event.project_id).first()
             if event.project_id is not None else None)
     if not state or not state.get("room") or link is None or not link.is_live:
+        return ""
+    if state.get("other_take") or state.get("kind", "take") != "take":  # a compare, Play all: for the team only
         return ""
     if all(take.pk != event.take_id for take in takes_in_scope(link)):
         return ""

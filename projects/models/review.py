@@ -298,8 +298,8 @@ class ReviewLink(models.Model):
     """
 
     class Scope(models.TextChoices):
-        SCENES = "scenes", "Selected scenes"
-        CUT = "cut", "The approved cut"
+        SCENES = "scenes", _("Selected scenes")
+        CUT = "cut", _("The approved cut")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_links")
     label = models.CharField(max_length=120)
@@ -343,11 +343,29 @@ class ReviewRoom(models.Model):
 
     The player's state lives here, so a late joiner starts at the current moment: where the presenter
     was (`position`) at `updated_at`, and whether it was playing since. `seq` numbers the presenter's
-    events: one numbered at or below it is stale (sent earlier, arrived later) and changes nothing."""
+    events: one numbered at or below it is stale (sent earlier, arrived later) and changes nothing.
+    A room on the compare page shows two takes of a scene: `take` on the left, `other_take` on the right, both
+    players at the room's moment, in the presenter's view (`compare_mode`). A room on Play all shows the project's
+    whole sequence: no take; `scene` is the scene playing and `position` the time in it."""
+
+    class Kind(models.TextChoices):
+        TAKE = "take", "A take"
+        COMPARE = "compare", "A compare of two takes"
+        PLAY_ALL = "play_all", "Play all"
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_rooms")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TAKE,
+                            help_text="What the room shows: a take, a compare of two takes, or Play all")
     take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, related_name="review_rooms",
-                             help_text="The take the room watches now (the presenter may switch)")
+                             null=True, blank=True,
+                             help_text="The take the room watches now (the presenter may switch); a compare's left; "
+                                       "empty on Play all")
+    scene = models.ForeignKey("projects.Scene", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                              help_text="Play all: the scene playing (empty: the sequence's start)")
+    other_take = models.ForeignKey("generation.Render", on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+", help_text="A compare's right take (empty: a room on one take)")
+    compare_mode = models.CharField(max_length=10, blank=True, default="",
+                                    help_text="A compare's view as the presenter shows it: side, wipe or overlay")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                                   related_name="+")
     presenter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -364,17 +382,32 @@ class ReviewRoom(models.Model):
     class Meta:
         ordering = ["-opened_at"]
 
-    def __str__(self):
-        return f"Room on take {self.take_id}"
+    def __str__(self) -> str:
+        return "Room on the project's Play all" if self.is_play_all else f"Room on take {self.take_id}"
 
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def is_compare(self) -> bool:
+        return self.kind == self.Kind.COMPARE
+
+    @property
+    def is_play_all(self) -> bool:
+        return self.kind == self.Kind.PLAY_ALL
+
+    @property
+    def length(self) -> float | None:
+        """Seconds the room can be at: its take's, or the longer of a compare's two."""
+        shown = [take for take in (self.take, self.other_take) if take is not None]  # none on Play all: no cap
+        lengths = [float(t.duration_seconds) for t in shown if t.duration_seconds]
+        return max(lengths) if lengths else None
 
     def shared_time(self, now=None) -> float:
         """The moment everyone in the room is at now: where the presenter left it, plus the time played since."""
         position = self.position
         if self.playing:
             position += max(((now or timezone.now()) - self.updated_at).total_seconds(), 0.0)
-        length = getattr(self.take, "duration_seconds", None)
+        length = self.length
         return round(min(position, length) if length else position, 3)

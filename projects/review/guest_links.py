@@ -181,8 +181,9 @@ def _guessing_alert(link: ReviewLink) -> None:
     words = {"label": link.label, "project": link.project.name, "limit": settings.GUEST_PASSWORD_LINK_LIMIT,
              "minutes": settings.GUEST_PASSWORD_COOLOFF_MINUTES}
     notify(_link_keepers(link), "link_guessing", kind=NotificationKind.SECURITY, team_id=link.project.team_id,
-           subject=gettext("Someone is guessing the password of the review link “%(label)s” (%(project)s)") % words,
-           body=gettext(
+           subject=lambda: gettext("Someone is guessing the password of the review link “%(label)s” (%(project)s)")
+           % words,
+           body=lambda: gettext(
                "More than %(limit)d wrong passwords were tried on the review link “%(label)s” of %(project)s "
                "within %(minutes)d minutes. Each further try now waits a little; a guest who knows the password "
                "still gets in. If the link reached more people than it was meant for, revoke it and make a new "

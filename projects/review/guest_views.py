@@ -143,12 +143,14 @@ def _guest_page(request, link, token, guest_name, status=200, room=None, **extra
 @require_GET
 def guest_room(request, token, room_pk):
     """A review room opened on a take this link shows: the guest's player follows the presenter's. Never a room
-    on anything else the project holds (404), nor one that ended (back to the link's page)."""
+    on anything else the project holds, a compare of two takes or Play all included (404: no link shows either),
+    nor one that ended (back to the link's page)."""
     link, state = _open_link(request, token)
     if not _allowed(link, state):
         return redirect("projects:guest_review", token=token)  # the password and the name first
     room = ReviewRoom.objects.filter(pk=room_pk, project_id=link.project_id).first()
-    if room is None or all(take.pk != room.take_id for take in guest_links.takes_in_scope(link)):
+    # A guest's page shows takes one by one: a compare room and a room on Play all are for the team.
+    if room is None or room.kind != ReviewRoom.Kind.TAKE or all(take.pk != room.take_id for take in guest_links.takes_in_scope(link)):
         raise Http404("This room is not part of the review.")
     if not room.is_open:
         return redirect("projects:guest_review", token=token)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
 # --- the recipe: what the mix is made of, and its key ---------------------------------------------
 
 
-def sound_recipe(project: Project, entries: list[PlayEntry]) -> dict[str, Any]:
+def sound_recipe(project: Project, entries: Sequence[PlayEntry]) -> dict[str, Any]:
     """Everything the mix depends on, as plain data: each stop's place and length, what each of its
     lines sounds as (a recording that may be heard, else the engine's words in the speaker's voice),
     the pause, the bed. A few queries for the whole board: a page computes it to find its mix."""
@@ -223,7 +224,7 @@ def recipe_sound(recipe: dict[str, Any], *, storage: Storage) -> SequenceSound:
     return SequenceSound(dialogue=dialogue, bed=bed, cues=cues)
 
 
-def play_all_mix_request(*, project: Project, entries: list[PlayEntry]) -> tuple[PlayAllMix, dict[str, Any]]:
+def play_all_mix_request(*, project: Project, entries: Sequence[PlayEntry]) -> tuple[PlayAllMix, dict[str, Any]]:
     """Play all's mix for `entries` (the board as it is now): the one made already, else a row the
     worker fills (enqueued once per key, after commit). Returns it with its recipe."""
     recipe = sound_recipe(project, entries)

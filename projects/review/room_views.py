@@ -1,20 +1,31 @@
-"""A review room's pages: open one on a take, the room (the take's review page, following the presenter),
-the presenter's player events, taking the lead, ending it."""
+"""A review room's pages: open one on a take or on a compare of two takes, the room (the take's review page, or the
+compare page, following the presenter), the presenter's player events, taking the lead, ending it."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from projects.access import AuthedRequest, get_room_for, get_take_for
+from projects import selectors
+from projects.access import (
+    AuthedRequest,
+    get_project_for,
+    get_room_for,
+    get_scene_for,
+    get_take_for,
+)
 from projects.htmx import wants_fragment
-from projects.inputs import parse_id
+from projects.inputs import id_or_404, parse_id
+from projects.models import ReviewRoom
 from projects.review import rooms
-from projects.review.views import REVIEW
+from projects.review.views import REVIEW, cut_page
 from projects.selectors import take_review_page_for
+
+COMPARE = "projects/compare.html"
 
 
 @login_required
@@ -32,13 +43,60 @@ def room_open(request: AuthedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def compare_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A room on the compare page: the two takes it shows (a and b), both finished takes of this scene."""
+    scene, membership = get_scene_for(request.user, pk)
+    by_pk = {take.pk: take for take in selectors.reviewable_takes(scene=scene)}
+    left = by_pk.get(id_or_404(request.POST.get("a") or "", what="take"))
+    right = by_pk.get(id_or_404(request.POST.get("b") or "", what="take"))
+    if left is None or right is None or any(t.is_withheld_from(request.user) for t in (left, right)):
+        raise Http404("No such finished take in this scene.")
+    if not membership.can_comment:
+        raise PermissionDenied("Viewers can join a room, not open one.")
+    try:
+        room = rooms.room_open_compare(left=left, right=right, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('projects:scene_compare', args=[scene.pk])}?a={left.pk}&b={right.pk}")
+    return redirect("projects:review_room", pk=room.pk)
+
+
+@login_required
+@require_POST
+def play_all_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
+    """A room on the project's Play all: everyone in it follows the presenter's scene and moment in the sequence."""
+    project, membership = get_project_for(request.user, pk)
+    if not membership.can_comment:
+        raise PermissionDenied("Viewers can join a room, not open one.")
+    room = rooms.room_open_play_all(project=project, user=request.user)
+    return redirect("projects:review_room", pk=room.pk)
+
+
+@login_required
 def review_room(request: AuthedRequest, pk: int) -> HttpResponse:
     room, membership = get_room_for(request.user, pk)
     if not room.is_open:
         messages.info(request, _("This review room has ended."))
-        return redirect("projects:take_review", pk=room.take_id)
-    return render(request, REVIEW, take_review_page_for(take=room.take, membership=membership, user=request.user,
+        return redirect(_room_home(room))
+    take = room.take
+    if room.is_play_all or take is None:
+        return cut_page(request, project=room.project, membership=membership, **rooms.room_page_context(room))
+    if room.is_compare:
+        return render(request, COMPARE, selectors.compare_page_for(
+            scene=take.scene, membership=membership, takes=list(selectors.reviewable_takes(scene=take.scene)),
+            left=take, right=room.other_take, **rooms.room_page_context(room)))
+    return render(request, REVIEW, take_review_page_for(take=take, membership=membership, user=request.user,
                                                         **rooms.room_page_context(room)))
+
+
+def _room_home(room: ReviewRoom) -> str:
+    """Where a room's page goes once it ends: the take's review page, or the compare of its two takes."""
+    if room.is_play_all or room.take is None:
+        return reverse("projects:project_cut", args=[room.project_id])
+    if room.is_compare:
+        return f"{reverse('projects:scene_compare', args=[room.take.scene_id])}?a={room.take_id}&b={room.other_take_id}"
+    return reverse("projects:take_review", args=[room.take_id])
 
 
 @login_required
@@ -50,7 +108,8 @@ def room_state(request: AuthedRequest, pk: int) -> HttpResponse:
     try:
         moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
                                   position=request.POST.get("position"), playing=request.POST.get("playing"),
-                                  drawing=request.POST.get("drawing"))
+                                  drawing=request.POST.get("drawing"), mode=request.POST.get("mode"),
+                                  scene=request.POST.get("scene"))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
     except PermissionDenied as exc:
@@ -71,7 +130,7 @@ def room_lead(request: AuthedRequest, pk: int) -> HttpResponse:
         room = rooms.room_take_lead(room=room, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-        return redirect("projects:take_review", pk=room.take_id)
+        return redirect(_room_home(room))
     if wants_fragment(request):
         return render(request, REVIEW + "#room-state", {**rooms.room_page_context(room), "oob": True})
     return redirect("projects:review_room", pk=room.pk)
@@ -82,7 +141,7 @@ def room_lead(request: AuthedRequest, pk: int) -> HttpResponse:
 def room_close(request: AuthedRequest, pk: int) -> HttpResponse:
     room, _membership = get_room_for(request.user, pk)
     rooms.room_close(room=room, user=request.user)
-    return redirect("projects:take_review", pk=room.take_id)
+    return redirect(_room_home(room))
 
 
 @login_required

@@ -23,16 +23,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generation.models import Render
+from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
-from projects.models import ReviewRoom
+from projects.models import Project, ReviewRoom, Scene
 from projects.review.drawing import drawing_clean
 from projects.throttle import rate_allow, throttle_key
 
 # A presenter scrubbing sends a few events a second (room.js sends at most ten); past this they are refused.
 EVENTS_PER_SECOND = 20
 MAX_SEQ = 2**31 - 1
+# Seconds into a take, or into a scene of Play all (which has no one length to cap it): a day is beyond any.
+MAX_MOMENT = 24 * 3600
 # Characters of a drawing shown to the room, as JSON: it rides along with every move while the frame is paused.
 MAX_DRAWING_JSON = 50_000
+# The compare page's views (static/studio/player.js): a compare room's followers see the presenter's.
+COMPARE_MODES = ("side", "wipe", "overlay")
 
 
 class RoomThrottled(Exception):
@@ -50,15 +55,20 @@ class RoomState(TypedDict):
     drawing: list[dict[str, object]]
     updated_at: int  # milliseconds since the epoch
     presenter: int  # 0: nobody presents
+    other_take: int  # 0: a room on one take; else the compare's right-hand take
+    mode: str  # a compare's view (COMPARE_MODES); "" on one take
+    kind: str  # what the room shows (ReviewRoom.Kind)
+    scene: int  # Play all: the scene playing, `position` seconds into it (0: the sequence's start)
     closed: NotRequired[bool]
     presenter_name: NotRequired[str]
 
 
 def room_state(room: ReviewRoom) -> RoomState:
     """What every page in the room is told: JSON-ready, the same for every page."""
-    return {"room": room.pk, "take": room.take_id, "seq": room.seq, "position": round(room.position, 3),
+    return {"room": room.pk, "take": room.take_id or 0, "seq": room.seq, "position": round(room.position, 3),
             "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
-            "presenter": room.presenter_id or 0}
+            "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode,
+            "kind": room.kind, "scene": room.scene_id or 0}
 
 
 def room_open(*, take: Render, user: User) -> ReviewRoom:
@@ -66,22 +76,53 @@ def room_open(*, take: Render, user: User) -> ReviewRoom:
     if not take.is_watchable:
         raise ValidationError(_("Only a finished take can be reviewed in a room."))
     with transaction.atomic():
-        room = ReviewRoom.objects.select_for_update().filter(take=take, closed_at__isnull=True).first()
+        room = (ReviewRoom.objects.select_for_update().filter(take=take, other_take__isnull=True, closed_at__isnull=True)
+                .first())
         if room is None:
             room = ReviewRoom.objects.create(project=take.scene.project, take=take, opened_by=user, presenter=user)
             _publish(room, user)
     return room
 
 
+def room_open_compare(*, left: Render, right: Render, user: User) -> ReviewRoom:
+    """The open room comparing `left` with `right` (a second click, or a teammate's, joins it), or a new one."""
+    if left.pk == right.pk or left.scene_id != right.scene_id:
+        raise ValidationError(_("A compare room shows two different takes of one scene."))
+    if not (left.is_watchable and right.is_watchable):
+        raise ValidationError(_("Only finished takes can be compared in a room."))
+    with transaction.atomic():
+        room = ReviewRoom.objects.select_for_update().filter(take=left, other_take=right, closed_at__isnull=True).first()
+        if room is None:
+            room = ReviewRoom.objects.create(project=left.scene.project, kind=ReviewRoom.Kind.COMPARE, take=left,
+                                             other_take=right, opened_by=user, presenter=user, compare_mode="side")
+            _publish(room, user)
+    return room
+
+
+def room_open_play_all(*, project: Project, user: User) -> ReviewRoom:
+    """The project's open room on Play all (a second click, or a teammate's, joins it), or a new one at the start."""
+    with transaction.atomic():
+        # The project row is the lock: two first clicks at once make one room, not two.
+        Project.objects.select_for_update().filter(pk=project.pk).first()
+        room = ReviewRoom.objects.filter(project=project, kind=ReviewRoom.Kind.PLAY_ALL, closed_at__isnull=True).first()
+        if room is None:
+            room = ReviewRoom.objects.create(project=project, kind=ReviewRoom.Kind.PLAY_ALL, opened_by=user,
+                                             presenter=user)
+            _publish(room, user)
+    return room
+
+
 def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, playing: object,
-                drawing: str | None = None) -> bool:
+                drawing: str | None = None, mode: str | None = None, scene: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
     `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
-    Playing on clears it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
+    Playing on clears it. `mode`: a compare room's view (side, wipe, overlay); None leaves it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
     bad value (a drawing too large or malformed included)."""
     seq, position, playing = _clean_event(room, seq, position, playing)
     shapes = None if drawing is None else _clean_drawing(drawing)
+    mode = None if mode is None else _clean_mode(room, mode)
+    scene_id = _clean_scene(room, scene)
     if playing:
         shapes = []
     if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
@@ -92,6 +133,10 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
         changes: dict[str, object] = {"seq": seq, "position": position, "playing": playing, "updated_at": now}
         if shapes is not None:
             changes["drawing"] = shapes
+        if mode is not None:
+            changes["compare_mode"] = mode
+        if room.is_play_all:
+            changes["scene_id"] = scene_id
         moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
             **changes)
         if not moved:
@@ -102,6 +147,10 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
         room.seq, room.position, room.playing, room.updated_at = seq, position, playing, now
         if shapes is not None:
             room.drawing = shapes
+        if mode is not None:
+            room.compare_mode = mode
+        if room.is_play_all:
+            room.scene_id = scene_id
         _publish(room, user)
     return True
 
@@ -123,6 +172,10 @@ def room_take_lead(*, room: ReviewRoom, user: User) -> ReviewRoom:
 
 def room_switch_take(*, room: ReviewRoom, user: User, take: Render) -> ReviewRoom:
     """The presenter shows another take of the project: every page in the room moves to it, at its start, paused."""
+    if room.is_compare:
+        raise ValidationError(_("A compare room shows the two takes it was opened on."))
+    if room.is_play_all:
+        raise ValidationError(_("A room on Play all shows the whole sequence, not one take."))
     if take.scene.project_id != room.project_id or not take.is_watchable:
         raise ValidationError(_("Only a finished take of this project can be shown in the room."))
     with transaction.atomic():
@@ -146,7 +199,8 @@ def room_close(*, room: ReviewRoom, user: User) -> None:
 
 def room_moment(*, take: Render, room_id: int) -> float | None:
     """The room's shared moment, for a comment made in room `room_id` on `take` (None: no such open room on it)."""
-    room = ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, closed_at__isnull=True).first()
+    room = (ReviewRoom.objects.select_related("take").filter(pk=room_id, take=take, other_take__isnull=True,
+                                                              closed_at__isnull=True).first())
     return room.shared_time() if room is not None else None
 
 
@@ -158,14 +212,37 @@ def _clean_event(room: ReviewRoom, seq: object, position: object, playing: objec
         raise ValidationError(_("The player's state could not be read.")) from None
     if not 0 < number <= MAX_SEQ:
         raise ValidationError(_("The player's state could not be read."))
-    if not math.isfinite(moment) or moment < 0:
+    if not math.isfinite(moment) or moment < 0 or moment > MAX_MOMENT:
         raise ValidationError(_("A moment of the take is a number of seconds from its start."))
-    length = room.take.duration_seconds
+    length = room.length
     if length:
         moment = min(moment, length)  # the end of the take, as a player at its end reports it
     if str(playing).strip().lower() not in {"0", "1", "true", "false"}:
         raise ValidationError(_("The player's state could not be read."))
     return number, round(moment, 3), str(playing).strip().lower() in {"1", "true"}
+
+
+def _clean_mode(room: ReviewRoom, raw: str) -> str:
+    mode = str(raw).strip().lower()
+    if not room.is_compare or mode not in COMPARE_MODES:
+        raise ValidationError(_("A compare is shown side by side, as a wipe or as an overlay."))
+    return mode
+
+
+def _clean_scene(room: ReviewRoom, raw: str | None) -> int | None:
+    """Play all's scene playing: one of the project's scenes still on the board (None: the sequence's start)."""
+    if not room.is_play_all:
+        if raw is not None:
+            raise ValidationError(_("Only a room on Play all follows a scene of the sequence."))
+        return None
+    if not str(raw or "").strip():
+        return None
+    scene_id = parse_id(raw)
+    if scene_id is None:
+        raise ValidationError(_("The player's state could not be read."))
+    if not Scene.objects.filter(pk=scene_id, project_id=room.project_id, trashed_at__isnull=True).exists():
+        raise ValidationError(_("That scene is not on this project's board any more: reload Play all."))
+    return scene_id
 
 
 def _clean_drawing(raw: str) -> list[dict[str, object]]:
@@ -198,4 +275,15 @@ def room_page_context(room: ReviewRoom) -> dict[str, object]:
 
 def rooms_open_on(takes: Iterable[Render]) -> dict[int, ReviewRoom]:
     """The open room on each of these takes that has one, by take id: a page offers to join it."""
-    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), closed_at__isnull=True)}
+    return {room.take_id: room for room in ReviewRoom.objects.filter(take__in=list(takes), other_take__isnull=True,
+                                                                       closed_at__isnull=True) if room.take_id}
+
+
+def room_open_on_play_all(*, project: Project) -> ReviewRoom | None:
+    """The project's open room on Play all, if there is one: the page offers to join it."""
+    return ReviewRoom.objects.filter(project=project, kind=ReviewRoom.Kind.PLAY_ALL, closed_at__isnull=True).first()
+
+
+def room_open_comparing(*, left: Render, right: Render) -> ReviewRoom | None:
+    """The open room comparing these two takes, if there is one: the compare page offers to join it."""
+    return ReviewRoom.objects.filter(take=left, other_take=right, closed_at__isnull=True).first()

@@ -9,6 +9,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.models import Status
 from generation.provenance.tasks import prepare_ingredient
@@ -169,12 +170,20 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     notifications.notify(
         [u for u in thread if u.pk != reply.author_id and u not in mentioned], "replies",
         kind=NotificationKind.REPLY, team_id=scene.project.team_id, actor=author,
-        subject=f"{reply.who} replied on {scene.title}",
-        body=f"{reply.who} replied to {parent.who} on {scene.project.name} / {scene.title}, take {take.number}"
-             f"{' at ' + parent.timecode if parent.timecode else ''}:\n\n{body}",
+        subject=lambda: gettext("%(who)s replied on %(scene)s") % {"who": reply.who, "scene": scene.title},
+        body=lambda: _about_take(
+            gettext("%(who)s replied to %(parent)s on %(project)s / %(scene)s, take %(take)s at %(at)s:"),
+            gettext("%(who)s replied to %(parent)s on %(project)s / %(scene)s, take %(take)s:"),
+            at=parent.timecode, who=reply.who, parent=parent.who, project=scene.project.name, scene=scene.title,
+            take=take.number) + f"\n\n{body}",
         path=notifications.comment_path(reply),
     )
     return reply
+
+
+def _about_take(at_moment: str, whole: str, *, at: str, **words) -> str:
+    """An email's opening line about a take, at a moment of it when the comment has one."""
+    return (at_moment % {**words, "at": at}) if at else (whole % words)
 
 
 def mentioned_members(text: str, team) -> list:
@@ -192,9 +201,12 @@ def _notify_mentions(comment: Comment) -> list:
     users = [u for u in mentioned_members(comment.body, scene.project.team) if u.pk != comment.author_id]
     notifications.notify(
         users, "mentions", kind=NotificationKind.MENTION, team_id=scene.project.team_id, actor=comment.author,
-        subject=f"{comment.who} mentioned you on {scene.title}",
-        body=f"{comment.who} wrote on {scene.project.name} / {scene.title}, take {comment.take.number}"
-             f"{' at ' + comment.timecode if comment.timecode else ''}:\n\n{comment.body}",
+        subject=lambda: gettext("%(who)s mentioned you on %(scene)s") % {"who": comment.who, "scene": scene.title},
+        body=lambda: _about_take(
+            gettext("%(who)s wrote on %(project)s / %(scene)s, take %(take)s at %(at)s:"),
+            gettext("%(who)s wrote on %(project)s / %(scene)s, take %(take)s:"),
+            at=comment.timecode, who=comment.who, project=scene.project.name, scene=scene.title,
+            take=comment.take.number) + f"\n\n{comment.body}",
         path=notifications.comment_path(comment),
     )
     return [u for u in users if notifications.wants(u, "mentions")]
@@ -312,9 +324,10 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
     notifications.notify(
         _people_around(take, exclude=user), "approvals",
         kind=NotificationKind.DECISION, team_id=scene.project.team_id, actor=user,
-        subject=f"{scene.title}: take {take.number} approved",
-        body=f"{user.get_username()} approved take {take.number} of {scene.project.name} / {scene.title}."
-             + (f"\n\n{note}" if note else ""),
+        subject=lambda: gettext("%(scene)s: take %(take)s approved") % {"scene": scene.title, "take": take.number},
+        body=lambda: gettext("%(who)s approved take %(take)s of %(project)s / %(scene)s.") % {
+            "who": user.get_username(), "take": take.number, "project": scene.project.name, "scene": scene.title}
+            + (f"\n\n{note}" if note else ""),
         path=_take_path(take) + "#decision",
     )
     return scene
@@ -341,9 +354,11 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
     notifications.notify(
         _people_around(take, exclude=user), "changes_requested",
         kind=NotificationKind.CHANGES, team_id=scene.project.team_id, actor=user,
-        subject=f"{scene.title}: changes requested on take {take.number}",
-        body=f"{user.get_username()} asked for changes to take {take.number} of "
-             f"{scene.project.name} / {scene.title}:\n\n{comment.body}",
+        subject=lambda: gettext("%(scene)s: changes requested on take %(take)s") % {
+            "scene": scene.title, "take": take.number},
+        body=lambda: gettext("%(who)s asked for changes to take %(take)s of %(project)s / %(scene)s:") % {
+            "who": user.get_username(), "take": take.number, "project": scene.project.name, "scene": scene.title}
+            + f"\n\n{comment.body}",
         path=notifications.comment_path(comment),
     )
     return comment

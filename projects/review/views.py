@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -28,13 +28,14 @@ from projects.activity import notifications
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id, search_problem
-from projects.models import ACTIVITY_FILTERS, PlayAllMix, SoundStatus
+from projects.models import ACTIVITY_FILTERS, Membership, PlayAllMix, Project, SoundStatus
 from projects.review import playall, rooms
 from projects.review import services as review
 from projects.review.forms import LanguageForm, NotificationPreferenceForm
 from projects.teams.language import preference_set_language, stored_language
 
 REVIEW = "projects/take_review.html"
+CUT = "projects/cut.html"
 
 
 def _review_context(take, membership, **extra):
@@ -197,7 +198,6 @@ def scene_compare(request, pk):
     scene, membership = get_scene_for(request.user, pk)
     takes = list(selectors.reviewable_takes(scene=scene))
     by_pk = {t.pk: t for t in takes}
-    error = ""
 
     def pick(name, fallback):
         value = request.GET.get(name)
@@ -210,24 +210,24 @@ def scene_compare(request, pk):
 
     a = pick("a", takes[1] if len(takes) > 1 else None)
     b = pick("b", takes[0] if takes else None)
-    if len(takes) < 2:
-        error = "This scene needs two finished takes to compare."
-    elif a == b:
-        error = "Pick two different takes."
-    return render(request, "projects/compare.html", {
-        "scene": scene, "project": scene.project, "membership": membership, "takes": takes,
-        "a": a, "b": b, "sides": [a, b], "error": error,
-    })
+    return render(request, "projects/compare.html",
+                  selectors.compare_page_for(scene=scene, membership=membership, takes=takes, left=a, right=b))
 
 
 @login_required
 def project_cut(request, pk):
     project, membership = get_project_for(request.user, pk)
+    return cut_page(request, project=project, membership=membership,
+                    open_room=rooms.room_open_on_play_all(project=project))
+
+
+def cut_page(request: HttpRequest, *, project: Project, membership: Membership, **extra: object) -> HttpResponse:
+    """Play all's page: on its own, or as a review room on it (projects/review/room_views.py)."""
     cut = selectors.cut_for(project=project)
     mix, _recipe = playall.play_all_mix_request(project=project, entries=cut.entries)
-    return render(request, "projects/cut.html", {
+    return render(request, CUT, {
         "project": project, "membership": membership, "cut": cut.entries, "missing": cut.missing,
-        "total": cut.total, "mix": mix, "take_volume": min(1.0, 10 ** (project.take_audio_level_db / 20)),
+        "total": cut.total, "mix": mix, "take_volume": min(1.0, 10 ** (project.take_audio_level_db / 20)), **extra,
     })
 
 

@@ -64,7 +64,7 @@ def take_review_for(*, take: Render) -> TakeReview:
         other_takes=[t for t in reviewable_takes(scene=scene) if t.pk != take.pk],
         next_scene=(Scene.objects.filter(project_id=scene.project_id, position__gt=scene.position)
                     .order_by("position", "pk").first()),
-        open_room=ReviewRoom.objects.filter(take=take, closed_at__isnull=True).first(),
+        open_room=ReviewRoom.objects.filter(take=take, other_take__isnull=True, closed_at__isnull=True).first(),
     )
 
 
@@ -76,13 +76,23 @@ def take_review_page_for(*, take: Render, membership, user, **extra) -> dict:
             "mention_members_json": json.dumps(members), **extra}
 
 
+def compare_page_for(*, scene: Scene, membership, takes: list[Render], left: Render | None, right: Render | None,
+                     **extra) -> dict:
+    """The compare page (two of the scene's finished `takes` side by side, or a compare room on them): `extra` on top."""
+    error = ""
+    if len(takes) < 2:
+        error = "This scene needs two finished takes to compare."
+    elif left == right:
+        error = "Pick two different takes."
+    open_room = (ReviewRoom.objects.filter(take=left, other_take=right, closed_at__isnull=True).first()
+                 if left and right and not error else None)
+    return {"scene": scene, "project": scene.project, "membership": membership, "takes": takes, "a": left, "b": right,
+            "sides": [left, right], "error": error, "open_room": open_room, **extra}
+
+
 @dataclass
-class CutEntry:
-    scene: Scene
-    take: Render | None  # None: the scene has nothing finished, Play all shows its previz card
-    start: float  # seconds into the cut
-    duration: float
-    kind: str = playall.APPROVED  # approved, newest (not approved) or card
+class CutEntry(playall.PlayEntry):
+    """One scene's stop in the cut (`take` None: the scene has nothing finished, Play all shows its previz card)."""
 
     @property
     def approved(self) -> bool:

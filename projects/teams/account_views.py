@@ -5,8 +5,10 @@ from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import ngettext
 
+from projects.activity.notifications import recipient_languages
 from projects.activity.tasks import send_notification
 from projects.teams.forms import LoginForm
 from projects.throttle import Throttled, throttle_check, throttle_fail, throttle_key
@@ -29,9 +31,12 @@ class StudioPasswordResetForm(PasswordResetForm):
         # Through the worker like every other studio email: the page answers in the
         # same time whether or not the address has an account, and a slow SMTP
         # server never holds (or fails) the request.
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        send_notification.delay_on_commit(context["user"].pk, subject,
-                                          render_to_string(email_template_name, context))
+        # In the account's own language, which the browser asking for the reset may not speak.
+        user = context["user"]
+        with translation.override(recipient_languages([user])[user.pk]):
+            subject = "".join(render_to_string(subject_template_name, context).splitlines())
+            body = render_to_string(email_template_name, context)
+        send_notification.delay_on_commit(user.pk, subject, body)
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -255,6 +255,11 @@
         }
       });
     });
+    // The button names what it will do, whoever started or stopped the players (a review room's presenter, say).
+    lead.addEventListener("play", function () { play.textContent = gettext("Pause both"); });
+    lead.addEventListener("pause", function () {
+      if (videos.every(function (x) { return x.paused; })) play.textContent = gettext("Play both");
+    });
     videos.forEach(function (v) {
       v.addEventListener("ended", function () {
         if (videos.every(function (x) { return x.ended || x.paused; })) play.textContent = gettext("Play both");
@@ -296,6 +301,8 @@
     var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
     var play = box.querySelector("[data-cut-play]");
+    var seeker = box.querySelector("[data-cut-seek]");
+    var dragging = false;
     var labels = {play: box.dataset.labelPlay || gettext("Play all"), pause: box.dataset.labelPause || gettext("Pause")};
     var volume = Math.max(0, Math.min(1, parseFloat(box.dataset.takeVolume) || 1));
     var index = 0, active = players[0], spare = players[1], playing = false;
@@ -310,7 +317,16 @@
       if (isCard(index)) return cardFrom + (cardSince === null ? 0 : (performance.now() - cardSince) / 1000);
       return active.currentTime || 0;
     }
-    function now() { return parseFloat(items[index].dataset.start) + local(); }
+    function start(i) { return parseFloat(items[i].dataset.start); }
+    function length(i) { return parseFloat(items[i].dataset.duration); }
+    function now() { return start(index) + local(); }
+    // The scene playing at `t` seconds into the sequence (the last one past its end).
+    function indexAt(t) {
+      for (var k = items.length - 1; k > 0; k--) { if (t >= start(k)) return k; }
+      return 0;
+    }
+    // A review room (room.js) hears each move of this sequence: a scene shown, play, pause, a seek.
+    function moved() { box.dispatchEvent(new CustomEvent("cutMoved", { bubbles: true })); }
     function loadCaptions() {
       if (!box.dataset.captions || !window.fetch) return;
       fetch(box.dataset.captions, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; })
@@ -321,6 +337,7 @@
       // player.js (loaded after this file) writes timecodes; until it has, the server's 00:00:00:00 stands.
       if (window.studioTimecode) clock.textContent = timecode(t, clock.dataset.fps);
       box.dataset.time = t.toFixed(2);
+      if (seeker && !dragging) seeker.value = String(t);
       var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0];
       caption.textContent = cue ? cue.text : "";
       caption.hidden = !cue;
@@ -361,22 +378,49 @@
       box.dataset.kind = items[i].dataset.kind;
       for (var k = i + 1; k < items.length; k++) { if (!isCard(k)) { load(spare, k); break; } }  // ready before the cut
       tick();
+      moved();
+    }
+    // Scene `i`, `at` seconds into it, playing or paused: a seek within the sequence, or where a review room is.
+    function go(i, at, run) {
+      if (i !== index) show(i, false);
+      at = Math.max(0, Math.min(at, length(i)));
+      delete box.dataset.finished;
+      playing = run;
+      play.textContent = run ? labels.pause : labels.play;
+      if (isCard(i)) {
+        cardFrom = at; cardSince = run ? performance.now() : null;
+      } else {
+        var player = active;
+        var place = function () {
+          if (Math.abs(player.currentTime - at) > 0.001) player.currentTime = at;
+          // A browser that plays nothing unasked (a room's follower) plays muted: the sound is one click away.
+          if (run && player.paused) player.play().catch(function () { player.muted = true; player.play().catch(function () {}); });
+          if (!run && !player.paused) player.pause();
+          tick();
+        };
+        // A take just loaded can be placed once its length is known (a time set earlier may be lost).
+        if (player.readyState >= 1) place(); else player.addEventListener("loadedmetadata", place, { once: true });
+      }
+      tick();
+      moved();
     }
     function next() {
       if (index + 1 < items.length) show(index + 1, playing);
-      else { playing = false; play.textContent = labels.play; box.dataset.finished = "1"; tick(); }
+      else { playing = false; play.textContent = labels.play; box.dataset.finished = "1"; tick(); moved(); }
     }
     function pause() {
       playing = false;
       if (isCard(index)) { cardFrom = local(); cardSince = null; } else active.pause();
       play.textContent = labels.play;
       tick();
+      moved();
     }
     function resume() {
       playing = true;
       if (isCard(index)) cardSince = performance.now(); else active.play().catch(function () {});
       play.textContent = labels.pause;
       tick();
+      moved();
     }
     players.forEach(function (p) {
       p.addEventListener("ended", function () { if (p === active && !isCard(index)) next(); });
@@ -388,6 +432,26 @@
       if (box.dataset.finished) { delete box.dataset.finished; playing = true; show(0, true); play.textContent = labels.pause; return; }
       resume();
     });
+    if (seeker) {
+      seeker.addEventListener("pointerdown", function () { dragging = true; });
+      seeker.addEventListener("pointerup", function () { dragging = false; });
+      seeker.addEventListener("input", function () {
+        var t = parseFloat(seeker.value) || 0, i = indexAt(t);
+        go(i, t - start(i), playing);
+      });
+    }
+    // What a review room reads of this sequence, and how it moves a follower's to the presenter's scene and moment
+    // (`at` may run past that scene's end, as a room that played on since: the sequence goes on to the next ones).
+    box.studioCut = {
+      state: function () { return { scene: items[index].dataset.scene || "", position: local(), playing: playing }; },
+      follow: function (scene, at, run, drift) {
+        var from = 0;
+        items.forEach(function (item, k) { if (item.dataset.scene === String(scene)) from = k; });
+        var t = start(from) + Math.max(0, at), i = indexAt(t), there = t - start(i);
+        if (i === index && run === playing && Math.abs(local() - there) <= drift) return;
+        go(i, there, run);
+      }
+    };
     setInterval(function () { if (playing || sound() !== knownSound) tick(); }, 100);
     show(0, false);
     loadCaptions();

@@ -74,7 +74,8 @@ def test_the_presenters_move_is_kept_and_told_to_the_room_over_the_live_channel(
     change = ChangeEvent.objects.filter(kind=ChangeKind.ROOM_CHANGED).latest("id")
     assert change.data | {"updated_at": 0} == {"room": room.pk, "take": room.take_id, "seq": 1, "position": 1.25,
                                                "playing": True, "drawing": [], "presenter": reviewer.pk, "closed": False,
-                                               "presenter_name": "rita", "updated_at": 0}
+                                               "presenter_name": "rita", "updated_at": 0, "other_take": 0, "mode": "",
+                                               "kind": "take", "scene": 0}
 
 
 def test_a_stale_event_changes_nothing(client_for, room, reviewer):

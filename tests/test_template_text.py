@@ -1,0 +1,96 @@
+"""No sentence a person reads is written into a template in English only: every text node and
+every attribute a person reads (title, aria-label, placeholder, alt, a submit input's value,
+a confirmation) goes through {% translate %} or {% blocktranslate %}, so the French catalog can
+cover it."""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+
+# Names that read the same in every language: brands, formats, units and standards.
+ALLOWED = {
+    "Storyboard Studio", "C2PA", "OTIO", "fal", "Runway", "Google", "Vertex", "Veo", "Kling",
+    "Luma", "ComfyUI", "FCPXML", "EDL", "CSV", "JSON", "MP4", "PNG", "URL", "API", "SSE", "ID",
+    "×", "OK", "HMAC", "Fountain", "Final Draft",
+}
+READ_ATTRIBUTES = {"title", "aria-label", "placeholder", "alt", "hx-confirm", "data-confirm",
+                   "aria-description", "aria-roledescription", "label"}
+# A letter run that means something: two letters or more (a lone "x" or "s" is a unit or a glue).
+WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _without_template_language(source: str) -> str:
+    source = re.sub(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", " ", source, flags=re.S)
+    source = re.sub(r"{#.*?#}", " ", source, flags=re.S)
+    # These two blocks fill attributes of base.html's <html> and <meta> tags: markup, not text.
+    source = re.sub(r"{%\s*block (?:theme|color_scheme)\s*%}.*?{%\s*endblock\s*%}", " ", source, flags=re.S)
+    source = re.sub(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", " ", source, flags=re.S)
+    source = re.sub(r"{%.*?%}", " ", source, flags=re.S)
+    return re.sub(r"{{.*?}}", " ", source, flags=re.S)
+
+
+class _Reader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.literals: list[tuple[int, str]] = []
+        self._skip = 0
+
+    def _found(self, text: str) -> None:
+        remainder = text
+        for name in sorted(ALLOWED, key=len, reverse=True):
+            remainder = remainder.replace(name, " ")
+        if WORD.search(remainder):
+            self.literals.append((self.getpos()[0], " ".join(text.split())))
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self._skip += 1
+        values = dict(attrs)
+        for name, value in attrs:
+            readable = name in READ_ATTRIBUTES or (
+                name == "value" and tag == "input" and values.get("type") in ("submit", "button", "reset"))
+            if readable and value:
+                self._found(value)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag in ("script", "style"):
+            self._skip -= 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+
+    def handle_data(self, data):
+        if not self._skip:
+            self._found(data)
+
+
+def literal_text(source: str) -> list[tuple[int, str]]:
+    reader = _Reader()
+    reader.feed(_without_template_language(source))
+    reader.close()
+    return reader.literals
+
+
+def test_it_finds_a_literal_sentence_and_a_literal_title():
+    found = literal_text('<p>Render scenes</p><a title="Open the take" href="#">{% translate "Open" %}</a>')
+    assert [text for _, text in found] == ["Render scenes", "Open the take"]
+
+
+def test_it_lets_marked_text_variables_punctuation_and_brand_names_through():
+    source = ('{% load i18n %}<h1>{% translate "Scenes" %} · {{ project.name }} (3)</h1>'
+              '{% blocktranslate count n=n %}{{ n }} take{% plural %}{{ n }} takes{% endblocktranslate %}'
+              '<span title="{% translate "Signed" %}">C2PA</span>{# A note for developers #}'
+              '<input type="text" value="{{ form.name.value }}"><script>const a = "Not for people";</script>')
+    assert literal_text(source) == []
+
+
+@pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
+def test_every_template_marks_what_a_person_reads_for_translation(template):
+    assert literal_text((TEMPLATES / template).read_text(encoding="utf-8")) == []
