@@ -167,8 +167,8 @@ class GroupPlan:
 
 def scenes_for(project: Project, scene_ids: Iterable[int]) -> list[Scene]:
     """The selected scenes of the board, in board order, with what compiling each needs."""
-    return list(with_cast(project.scenes.filter(pk__in=scene_ids).select_related("project__team"))
-                .order_by("position", "pk"))
+    return with_cast(project.scenes.filter(pk__in=scene_ids).select_related("project__team")
+                     .order_by("position", "pk"))
 
 
 def multi_shot_targets(team: Team) -> list[Target]:

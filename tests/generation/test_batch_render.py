@@ -114,6 +114,32 @@ def test_a_character_whose_consent_was_revoked_stops_the_batch(project, make_sce
     assert not Render.objects.filter(scene=pier).exists()
 
 
+def test_each_scene_keeps_its_own_cast_when_the_plan_shares_characters_and_a_revocation_stops_only_theirs(
+        project, make_scene, team, make_member, local):
+    # The plan reads each character once and hands it to every scene casting it: no scene may gain another's
+    # cast, and one person's revoked consent leaves out exactly the scenes that cast them.
+    from tests.projects.test_consent import photo
+
+    people = {}
+    for name in ("Noor", "Maya"):
+        user = make_member(team, Role.EDITOR, name.lower())
+        people[name] = (user, consent.character_create(team=team, user=user, name=name, kind=CharacterKind.PERSON,
+                                                       person=user, description=f"{name}'s coat", images=[photo()]))
+        consent.consent_grant(character=people[name][1], user=user)
+    make_scene(title="Pier", prompt="@Maya on the pier.")
+    make_scene(title="Market", prompt="@Noor and @Maya at the market.")
+    make_scene(title="Gulls", prompt="Gulls over the harbour.")
+    plan = plan_for(project, local, "previz-animatic-1")
+    assert {t.scene.title: [c["name"] for c in t.compiled.recipe.get("cast", [])] for t in plan.takes} == {
+        "Pier": ["Maya"], "Market": ["Maya", "Noor"], "Gulls": []}
+    assert "Noor's coat" not in plan.takes[0].compiled.recipe["prompt"]
+    consent.consent_revoke(character=people["Noor"][1], user=people["Noor"][0])
+    plan = plan_for(project, local, "previz-animatic-1")
+    assert [t.scene.title for t in plan.takes] == ["Pier", "Gulls"]
+    (market,) = plan.skipped
+    assert market.scene.title == "Market" and "Noor" in " ".join(market.compiled.problems)
+
+
 def test_scenes_of_another_project_cannot_be_slipped_into_the_batch(project, owner, editor, local):
     from projects.storyboard import services as projects
 
