@@ -395,3 +395,10 @@ def test_a_french_viewer_is_told_in_french_they_cannot_open_a_review_room(client
     answer = client_for(viewer).post(reverse("projects:room_open", args=[take.pk]), **FRENCH_BROWSER)
     assert answer.status_code == 403
     assert "Les lecteurs peuvent rejoindre une salle, pas en ouvrir une." in visible_text(answer.content.decode())
+
+
+def test_a_french_editor_reads_the_render_scenes_choices_in_french(client_for, editor, project, make_scene):
+    make_scene(title="Le quai")
+    text = visible_text(client_for(editor).get(reverse("generation:batch_render", args=[project.pk]),
+                                               **FRENCH_BROWSER).content.decode())
+    assert "Scènes sans prise approuvée" in text and "Scènes encore sans prise" in text
