@@ -350,6 +350,8 @@
       }
       if (playing && isCard(index) && local() >= parseFloat(items[index].dataset.duration)) next();
     }
+    // A seek this sequence makes itself (its seek bar, a scene, a room's presenter): the take's `seeked` is no news.
+    function placeAt(player, at) { player.studioPlaced = at; player.currentTime = at; }
     function load(player, i) {
       if (i < items.length && !isCard(i) && player.dataset.index !== String(i)) {
         player.src = items[i].dataset.src;
@@ -370,7 +372,7 @@
         active.hidden = false; spare.hidden = true; spare.pause();
         active.removeAttribute("data-testid"); spare.removeAttribute("data-testid");
         active.setAttribute("data-testid", "cut-player");
-        if (autoplay) { active.currentTime = 0; active.play().catch(function () {}); }
+        if (autoplay) { placeAt(active, 0); active.play().catch(function () {}); }
       }
       items.forEach(function (it, k) { it.setAttribute("aria-current", k === i ? "true" : "false"); });
       title.textContent = items[i].dataset.title;
@@ -392,7 +394,7 @@
       } else {
         var player = active;
         var place = function () {
-          if (Math.abs(player.currentTime - at) > 0.001) player.currentTime = at;
+          if (Math.abs(player.currentTime - at) > 0.001) placeAt(player, at);
           // A browser that plays nothing unasked (a room's follower) plays muted: the sound is one click away.
           if (run && player.paused) player.play().catch(function () { player.muted = true; player.play().catch(function () {}); });
           if (!run && !player.paused) player.pause();
@@ -425,6 +427,25 @@
     players.forEach(function (p) {
       p.addEventListener("ended", function () { if (p === active && !isCard(index)) next(); });
       p.addEventListener("timeupdate", function () { if (p === active) tick(); });
+      // player.js's own controls (frame steps, J/K/L, the arrow keys) move the take under this sequence: the
+      // sequence takes up what its player does, and a review room hears it. What this file did itself is not
+      // told twice: its play and pause already match `playing`, its own seeks are known by where they land.
+      ["play", "pause", "seeked", "ratechange"].forEach(function (name) {
+        p.addEventListener(name, function () {
+          if (p !== active || isCard(index)) return;
+          if (name === "pause" && p.ended) return;  // the take ran out: `ended` goes on to the next scene
+          if (name === "seeked") {
+            var own = p.studioPlaced != null && Math.abs(p.currentTime - p.studioPlaced) < 0.001;
+            p.studioPlaced = null;
+            if (own) return;
+          }
+          var runs = !p.paused;
+          if ((name === "play" || name === "pause") && runs === playing) return;
+          if (runs !== playing) { playing = runs; play.textContent = runs ? labels.pause : labels.play; }
+          tick();
+          moved();
+        });
+      });
     });
     items.forEach(function (it, k) { it.addEventListener("click", function () { playing = true; show(k, true); play.textContent = labels.pause; }); });
     play.addEventListener("click", function () {

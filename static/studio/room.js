@@ -5,7 +5,8 @@
  * moves. A follower's page moves its player there; the presenter's page sends each play, pause, seek, frame step
  * and change of speed as a numbered event (a stale one is ignored by the server), at most ten a second.
  * On the compare page both players follow, and the presenter's view (side by side, wipe, overlay) is the room's.
- * On Play all the sequence follows: the scene playing, the moment in it, play and pause (review.js's box.studioCut).
+ * On Play all the sequence follows: the scene playing, the moment in it, play and pause (review.js's box.studioCut),
+ * whether the presenter moved it with Play all's own controls or with its player's (frame steps, J/K/L, arrow keys).
  */
 (function () {
   "use strict";

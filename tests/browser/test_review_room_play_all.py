@@ -109,3 +109,77 @@ def test_everyone_in_a_room_on_play_all_follows_the_presenters_scene_moment_play
     late.goto(rita.url)
     wait_paused_at(late, "3. Storm", shown(rita)["time"], frames=3)
     late.close()
+
+
+def wait_on_frame(page: Page, title: str, frame: int, playing: bool = False) -> None:
+    """`title`'s take shows frame `frame` in the player's own bar, paused (or playing) and its seek settled."""
+    page.wait_for_function(
+        f"""([title, frame, playing]) => {{ const s = ({SHOWN})();
+            const shows = parseInt(document.querySelector('[data-testid=frame-number]').textContent, 10);
+            return s.title === title && shows === frame && s.video !== null && s.video.paused === !playing
+                   && !s.video.seeking && s.label === (playing ? 'Pause' : 'Play all'); }}""",
+        arg=[title, frame, playing], timeout=LIVE)
+
+
+def frame_shown(page: Page) -> int:
+    return int(page.get_by_test_id("frame-number").text_content() or "0")
+
+
+def test_followers_on_play_all_follow_the_presenters_frame_steps_and_shuttle_keys(rita_and_eddie, live_server, board):
+    rita, eddie = rita_and_eddie
+    cut = f"{live_server.url}/projects/{board.pk}/cut/"
+    rita.goto(cut)
+    rita.get_by_test_id("room-open").click()
+    expect(rita.get_by_test_id("room-presenter")).to_contain_text("You are presenting")
+    eddie.goto(cut)
+    eddie.get_by_test_id("room-join").click()
+    expect(eddie.get_by_test_id("room-presenter")).to_contain_text("Following rita's player.")
+    # The room's events each page sends: one per move of the presenter's, none from a follower moved by the room.
+    sent: dict[Page, list[str]] = {rita: [], eddie: []}
+    for page in (rita, eddie):
+        page.on("request", lambda request, page=page: sent[page].append(request.url)
+                if request.method == "POST" and request.url.endswith("/state/") else None)
+
+    def one_event_each_move() -> None:
+        rita.wait_for_timeout(250)  # longer than the room's gap between two events: a second one would be out
+        assert len(sent[rita]) == 1, sent[rita]
+        assert sent[eddie] == []
+        sent[rita].clear()
+
+    # Rita stops half a second into Night; Eddie's shows the same frame.
+    rita.get_by_test_id("cut-seek").evaluate("(el) => { el.value = '2.5'; el.dispatchEvent(new Event('input')); }")
+    wait_paused_at(rita, "2. Night", 2.5)
+    wait_on_frame(eddie, "2. Night", frame_shown(rita))
+    start = frame_shown(rita)
+    one_event_each_move()
+
+    # One frame forward with the player's button: Eddie's lands on her next frame.
+    rita.get_by_test_id("frame-forward").click()
+    wait_on_frame(rita, "2. Night", start + 1)
+    wait_on_frame(eddie, "2. Night", start + 1)
+    one_event_each_move()
+
+    # And one more with the arrow key.
+    rita.locator("body").focus()
+    rita.keyboard.press("ArrowRight")
+    wait_on_frame(rita, "2. Night", start + 2)
+    wait_on_frame(eddie, "2. Night", start + 2)
+    one_event_each_move()
+
+    # L plays (Eddie's plays along, and Play all's own button says so), K stops: his stops on her frame.
+    rita.keyboard.press("l")
+    eddie.wait_for_function(f"() => {{ const s = ({SHOWN})(); return s.label === 'Pause' && !s.video.paused; }}",
+                            timeout=LIVE)
+    rita.wait_for_timeout(300)
+    rita.keyboard.press("k")
+    wait_on_frame(rita, "2. Night", frame_shown(rita))
+    stopped = frame_shown(rita)
+    assert stopped > start + 2
+    wait_on_frame(eddie, "2. Night", stopped)
+
+    # Shift + ← goes a second back: so does Eddie's.
+    rita.keyboard.press("Shift+ArrowLeft")
+    wait_on_frame(rita, "2. Night", frame_shown(rita))
+    wait_on_frame(eddie, "2. Night", frame_shown(rita))
+    assert frame_shown(eddie) < stopped
+    assert sent[eddie] == []
