@@ -402,3 +402,14 @@ def test_a_french_editor_reads_the_render_scenes_choices_in_french(client_for, e
     text = visible_text(client_for(editor).get(reverse("generation:batch_render", args=[project.pk]),
                                                **FRENCH_BROWSER).content.decode())
     assert "Scènes sans prise approuvée" in text and "Scènes encore sans prise" in text
+
+
+def test_a_french_owner_is_told_in_french_that_a_model_id_was_retired(client_for, owner, team):
+    gateway = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Passerelle",
+                                            base_url="http://127.0.0.1:9/v1", api_key="sk-test")
+    answer = client_for(owner).post(
+        reverse("generation:model_register", args=[team.pk, gateway.pk]),
+        {"model_id": "sora-2-pro", "sizes": "1280x720", "durations": "4", "price_per_second": "0.3"},
+        follow=True, **FRENCH_BROWSER)
+    assert ("« sora-2-pro » est Sora 2 Pro, retiré le 2026-09-24 : une passerelle ne peut plus le générer."
+            in visible_text(answer.content.decode()))
