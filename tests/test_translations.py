@@ -413,3 +413,18 @@ def test_a_french_owner_is_told_in_french_that_a_model_id_was_retired(client_for
         follow=True, **FRENCH_BROWSER)
     assert ("« sora-2-pro » est Sora 2 Pro, retiré le 2026-09-24 : une passerelle ne peut plus le générer."
             in visible_text(answer.content.decode()))
+
+
+def test_a_french_owner_is_told_in_french_that_a_team_keeps_an_owner(client_for, owner, team):
+    membership = team.memberships.get(user=owner)
+    answer = client_for(owner).post(reverse("projects:member_update", args=[team.pk, membership.pk]),
+                                    {"role": "viewer"}, follow=True, **FRENCH_BROWSER)
+    assert "Une équipe a besoin d’au moins un propriétaire." in visible_text(answer.content.decode())
+
+
+def test_a_french_viewer_is_told_in_french_they_cannot_comment(client_for, viewer, make_scene, finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    answer = client_for(viewer).post(reverse("projects:comment_create", args=[take.pk]), {"body": "Bonjour"},
+                                     **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Les lecteurs peuvent regarder, mais pas commenter." in visible_text(answer.content.decode())
