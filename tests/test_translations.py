@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from generation.providers import connections
 from generation.spend.selectors import Period
 from projects.characters import consent
 from projects.management.commands import translations
@@ -321,3 +323,108 @@ def test_a_guest_links_scope_and_an_exports_layout_read_in_french(client_for, ow
     assert "Scènes sélectionnées" in page and "Le montage approuvé" in page and "Selected scenes" not in page
     page = client_for(owner).get(reverse("generation:export_list", args=[project.pk]), **FRENCH_BROWSER).content.decode()
     assert "Grille de 6 images par page" in page and "Grid of 6 frames" not in page
+
+
+# --- Messages built in Python reach the page in French ------------------------------------------
+
+
+def test_a_french_reviewer_is_told_in_french_that_a_timecode_is_past_the_takes_end(client_for, reviewer,
+                                                                                  french_world):
+    take = french_world["take"]
+    page = client_for(reviewer).post(reverse("projects:comment_create", args=[take.pk]),
+                                     {"body": "Trop tard", "at": "99"}, **FRENCH_BROWSER)
+    assert page.status_code == 422
+    text = visible_text(page.content.decode())
+    length = f"{take.duration_seconds:.1f}".replace(".", ",")  # French writes a decimal comma
+    assert f"La prise ne dure que {length} s ; ce timecode est après sa fin." in text
+    assert "Trop tard" in page.content.decode()  # what the reviewer typed is kept
+
+
+def test_a_french_owner_is_told_in_french_why_an_uploaded_file_is_no_comfyui_workflow(client_for, owner, team):
+    comfy = connections.connection_create(team=team, user=owner, kind="comfyui", label="GPU du studio",
+                                          base_url="http://192.168.1.20:8188")
+    page = client_for(owner).post(reverse("generation:workflow_upload", args=[team.pk, comfy.pk]),
+                                  {"name": "LTX", "file": SimpleUploadedFile("w.json", b"pas du json", "application/json")},
+                                  **FRENCH_BROWSER)
+    text = visible_text(page.content.decode())
+    # The sentence and the how-to it carries are both French.
+    assert ("Ce fichier n’est pas du JSON, ce n’est donc pas un workflow ComfyUI. Dans ComfyUI, ouvrez le workflow"
+            in text)
+
+
+def test_a_french_owner_is_told_in_french_which_line_of_a_usage_export_is_wrong(client_for, owner, team):
+    answer = client_for(owner).post(
+        reverse("generation:reconciliation_list", args=[team.pk]),
+        {"provider": "fal", "start": "2026-11-01", "end": "2026-11-30",
+         "pasted": "job_id,model,billed_usd\np-1,m\n"}, **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    text = visible_text(answer.content.decode())
+    assert "Ligne 2 : 2 colonnes alors que l’en-tête en a 3." in text
+    assert "Export de consommation (CSV)" in text  # the form around it speaks French too
+
+
+def test_a_french_editor_is_told_in_french_that_a_finished_take_cannot_be_canceled(client_for, editor, make_scene,
+                                                                                   finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    html = client_for(editor).post(reverse("generation:render_cancel", args=[take.pk]), HTTP_HX_REQUEST="true",
+                                   **FRENCH_BROWSER).content.decode()
+    assert "Cette prise est déjà terminée." in visible_text(html)
+
+
+def test_a_french_editor_is_told_in_french_which_line_of_a_script_is_left_open(client_for, editor, project):
+    script = b"Title: Le port\n\nINT. QUAI - NUIT\n\nMARIE\nOn y va.\n\n[[ une note jamais fermee\n"
+    answer = client_for(editor).post(
+        reverse("projects:script_upload", args=[project.pk]),
+        {"split": "heading", "script": SimpleUploadedFile("port.fountain", script, "application/octet-stream")},
+        **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    assert ("Ligne 8 : une note ouverte par [[ n’est jamais fermée (ajoutez ]])."
+            in visible_text(answer.content.decode()))
+
+
+def test_a_french_owner_is_told_in_french_how_long_a_guest_link_may_last(client_for, owner, project, scene):
+    answer = client_for(owner).post(reverse("projects:review_links", args=[project.pk]),
+                                    {"label": "Client", "scope": "cut", "days": "91", "password": ""},
+                                    **FRENCH_BROWSER)
+    assert "Un lien dure entre 1 et 90 jours." in visible_text(answer.content.decode())
+
+
+def test_a_french_viewer_is_told_in_french_they_cannot_open_a_review_room(client_for, viewer, make_scene,
+                                                                         finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    answer = client_for(viewer).post(reverse("projects:room_open", args=[take.pk]), **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Les lecteurs peuvent rejoindre une salle, pas en ouvrir une." in visible_text(answer.content.decode())
+
+
+def test_a_french_editor_reads_the_render_scenes_choices_in_french(client_for, editor, project, make_scene):
+    make_scene(title="Le quai")
+    text = visible_text(client_for(editor).get(reverse("generation:batch_render", args=[project.pk]),
+                                               **FRENCH_BROWSER).content.decode())
+    assert "Scènes sans prise approuvée" in text and "Scènes encore sans prise" in text
+
+
+def test_a_french_owner_is_told_in_french_that_a_model_id_was_retired(client_for, owner, team):
+    gateway = connections.connection_create(team=team, user=owner, kind="openai-videos", label="Passerelle",
+                                            base_url="http://127.0.0.1:9/v1", api_key="sk-test")
+    answer = client_for(owner).post(
+        reverse("generation:model_register", args=[team.pk, gateway.pk]),
+        {"model_id": "sora-2-pro", "sizes": "1280x720", "durations": "4", "price_per_second": "0.3"},
+        follow=True, **FRENCH_BROWSER)
+    assert ("« sora-2-pro » est Sora 2 Pro, retiré le 2026-09-24 : une passerelle ne peut plus le générer."
+            in visible_text(answer.content.decode()))
+
+
+def test_a_french_owner_is_told_in_french_that_a_team_keeps_an_owner(client_for, owner, team):
+    membership = team.memberships.get(user=owner)
+    answer = client_for(owner).post(reverse("projects:member_update", args=[team.pk, membership.pk]),
+                                    {"role": "viewer"}, follow=True, **FRENCH_BROWSER)
+    assert "Une équipe a besoin d’au moins un propriétaire." in visible_text(answer.content.decode())
+
+
+def test_a_french_viewer_is_told_in_french_they_cannot_comment(client_for, viewer, make_scene, finished_take):
+    take = finished_take(make_scene(title="Le quai"))
+    answer = client_for(viewer).post(reverse("projects:comment_create", args=[take.pk]), {"body": "Bonjour"},
+                                     **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Les lecteurs peuvent regarder, mais pas commenter." in visible_text(answer.content.decode())

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation.models import (
     CatalogModel,
@@ -36,8 +38,8 @@ if TYPE_CHECKING:
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 1000
 MAX_DEPTH = 32  # an API-format graph nests 4 or 5 levels (node, inputs, a link or a list of values)
-EXPORT_HOWTO = ("In ComfyUI, open the workflow and choose Workflow › Export (API); in older versions, "
-                "turn on “Enable Dev mode Options” in the settings and use “Save (API Format)”.")
+EXPORT_HOWTO = _("In ComfyUI, open the workflow and choose Workflow › Export (API); in older versions, "
+                  "turn on “Enable Dev mode Options” in the settings and use “Save (API Format)”.")
 TEXT_INPUTS = ("text", "prompt", "positive_prompt")
 LENGTH_INPUTS = ("length", "num_frames", "frames", "video_length", "frame_count")
 FPS_INPUTS = ("frame_rate", "fps")
@@ -67,35 +69,44 @@ class LiteralInput:
 def workflow_parse(data: bytes) -> dict[str, Any]:
     """The API-format graph in `data`, or ValidationError saying in words what the file is instead."""
     if len(data) > MAX_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_BYTES // 1024**2} MB; a ComfyUI workflow "
-                              "is a few kilobytes. Is this the right file?")
+        raise ValidationError(gettext("The file is larger than %(most)d MB; a ComfyUI workflow is a few kilobytes. "
+                                      "Is this the right file?") % {"most": MAX_BYTES // 1024**2})
     try:
         graph = json.loads(data.decode("utf-8-sig"), parse_constant=_refuse_constant)
     except RecursionError:  # "[[[[…" nested past what the parser follows
-        raise ValidationError(f"This JSON nests deeper than a ComfyUI workflow does (at most {MAX_DEPTH} "
-                              "levels). Is this the right file?")
+        raise ValidationError(_too_deep())
     except (UnicodeDecodeError, ValueError):
-        raise ValidationError("This file is not JSON, so it is not a ComfyUI workflow. " + EXPORT_HOWTO)
+        raise ValidationError(gettext("This file is not JSON, so it is not a ComfyUI workflow. %(howto)s")
+                              % {"howto": EXPORT_HOWTO})
     _refuse_unstorable(graph)
     if isinstance(graph, dict) and "nodes" in graph and "links" in graph:
-        raise ValidationError("This is the workflow as ComfyUI's editor saves it (UI format, with “nodes” "
-                              "and “links”); the studio needs the API format. " + EXPORT_HOWTO)
+        raise ValidationError(gettext("This is the workflow as ComfyUI's editor saves it (UI format, with “nodes” "
+                                      "and “links”); the studio needs the API format. %(howto)s")
+                              % {"howto": EXPORT_HOWTO})
     if not isinstance(graph, dict) or not graph:
-        raise ValidationError("This JSON is not a ComfyUI API-format workflow (an object of nodes). " + EXPORT_HOWTO)
+        raise ValidationError(gettext("This JSON is not a ComfyUI API-format workflow (an object of nodes). "
+                                      "%(howto)s") % {"howto": EXPORT_HOWTO})
     if len(graph) > MAX_NODES:
-        raise ValidationError(f"The workflow has {len(graph)} nodes; the studio takes up to {MAX_NODES}.")
+        raise ValidationError(gettext("The workflow has %(count)d nodes; the studio takes up to %(most)d.")
+                              % {"count": len(graph), "most": MAX_NODES})
     for node_id, node in graph.items():
         if not (isinstance(node, dict) and isinstance(node.get("class_type"), str)
                 and isinstance(node.get("inputs"), dict)):
-            raise ValidationError(f"Node “{str(node_id)[:40]}” has no class_type and inputs, so this is not "
-                                  "an API-format workflow. " + EXPORT_HOWTO)
+            raise ValidationError(gettext("Node “%(node)s” has no class_type and inputs, so this is not an "
+                                          "API-format workflow. %(howto)s")
+                                  % {"node": str(node_id)[:40], "howto": EXPORT_HOWTO})
     return graph
+
+
+def _too_deep() -> str:
+    return gettext("This JSON nests deeper than a ComfyUI workflow does (at most %(most)d levels). Is this the "
+                   "right file?") % {"most": MAX_DEPTH}
 
 
 def _refuse_constant(name: str) -> None:
     # NaN and Infinity are not JSON: PostgreSQL's jsonb refuses them, and no input takes them.
-    raise ValidationError(f"The workflow holds {name}, which is not a number an input can take. Is this the "
-                          "right file?")
+    raise ValidationError(gettext("The workflow holds %(name)s, which is not a number an input can take. Is this "
+                                  "the right file?") % {"name": name})
 
 
 def _refuse_unstorable(value: object, depth: int = 0) -> None:
@@ -103,14 +114,13 @@ def _refuse_unstorable(value: object, depth: int = 0) -> None:
     text, keys included, and numbers past a float's range (1e999 reads as infinity); other control
     characters are refused as in every text field, and nesting no workflow has."""
     if depth > MAX_DEPTH:
-        raise ValidationError(f"This JSON nests deeper than a ComfyUI workflow does (at most {MAX_DEPTH} "
-                              "levels). Is this the right file?")
+        raise ValidationError(_too_deep())
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationError("The workflow holds a number too large to be an input's value. Is this the "
-                              "right file?")
+        raise ValidationError(gettext("The workflow holds a number too large to be an input's value. Is this the "
+                                      "right file?"))
     if has_control_characters(value) or (isinstance(value, dict) and any(map(has_control_characters, value))):
-        raise ValidationError("The workflow holds text with control characters (such as NUL), which can't be "
-                              "stored. Remove them in ComfyUI and export the workflow again.")
+        raise ValidationError(gettext("The workflow holds text with control characters (such as NUL), which can't "
+                                      "be stored. Remove them in ComfyUI and export the workflow again."))
     for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
         _refuse_unstorable(item, depth + 1)
 
@@ -216,7 +226,7 @@ def workflow_upload(*, connection: ProviderConnection, user: User, name: str, da
     """Keep an uploaded graph with a first guess at its inputs; it renders once the owner confirms them."""
     facts = facts_for(connection.kind)
     if facts is None or facts.model_source != ModelSource.WORKFLOWS:
-        raise ValidationError("Workflows are uploaded to ComfyUI connections.")
+        raise ValidationError(gettext("Workflows are uploaded to ComfyUI connections."))
     graph = workflow_parse(data)
     inputs = guess_inputs(graph)
     base = slugify(name)[:100] or "workflow"
@@ -245,18 +255,18 @@ def workflow_map(*, workflow: ComfyWorkflow, inputs: dict[str, Any], frames_rule
     inputs = {role: list(target) for role, target in inputs.items() if target}
     for role, target in inputs.items():
         if role not in ComfyWorkflow.ROLES or tuple(target) not in literals:
-            raise ValidationError(f"The {role} input points at nothing in this workflow.")
+            raise ValidationError(gettext("The %(role)s input points at nothing in this workflow.") % {"role": role})
     if "prompt" not in inputs:
-        raise ValidationError("Choose the input that takes the prompt: without it every take renders "
-                              "the same picture.")
+        raise ValidationError(gettext("Choose the input that takes the prompt: without it every take renders "
+                                      "the same picture."))
     if "end_image" in inputs and "image" not in inputs:
-        raise ValidationError("A workflow that ends on an end frame starts from a start frame too: choose the "
-                              "input that takes the reference image (start frame) as well.")
+        raise ValidationError(gettext("A workflow that ends on an end frame starts from a start frame too: choose "
+                                      "the input that takes the reference image (start frame) as well."))
     if "end_image" in inputs and inputs["end_image"] == inputs.get("image"):
-        raise ValidationError("The start frame and the end frame need two different image inputs.")
+        raise ValidationError(gettext("The start frame and the end frame need two different image inputs."))
     if "source_video" in inputs and "end_image" in inputs:
-        raise ValidationError("A workflow that extends a take continues its clip: it cannot end on an end frame "
-                              "as well. Clear one of the two inputs.")
+        raise ValidationError(gettext("A workflow that extends a take continues its clip: it cannot end on an end "
+                                      "frame as well. Clear one of the two inputs."))
     # A workflow that takes a source video extends takes by the lengths it renders; it saves the new part only
     # unless the owner says otherwise on its catalog entry (what an extension returns).
     extends = "source_video" in inputs

@@ -72,9 +72,9 @@ def connection_create(*, team: Team, user: User, kind: str, label: str, base_url
     account's JSON key, stored encrypted like any key, and its project, region and optional output bucket."""
     facts = facts_for(kind)
     if facts is None:
-        raise ValidationError(f"The studio cannot talk to “{kind}” connections.")
+        raise ValidationError(gettext("The studio cannot talk to “%(kind)s” connections.") % {"kind": kind})
     if facts.built_in:
-        raise ValidationError("The local previz connection is built in.")
+        raise ValidationError(gettext("The local previz connection is built in."))
     if facts.credentials == Credentials.SERVICE_ACCOUNT:
         if api_key or not service_account_key:
             raise ValidationError(gettext("%(provider)s connects with a service account's JSON key.")
@@ -151,7 +151,8 @@ def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnectio
         with transaction.atomic():
             connection.save()
     except IntegrityError:
-        raise ValidationError(f"Your team already has a connection called “{connection.label}”.")
+        raise ValidationError(gettext("Your team already has a connection called “%(label)s”.")
+                              % {"label": connection.label})
     return connection
 
 
@@ -229,12 +230,16 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
     frame only, so an end frame or likeness references cannot be declared (catalog.declaration_problems)."""
     facts = facts_for(connection.kind)
     if facts is None or facts.model_source != ModelSource.REGISTERED:
-        raise ValidationError("Models can be registered on OpenAI-format gateway connections.")
+        raise ValidationError(gettext("Models can be registered on OpenAI-format gateway connections."))
     retired = retired_entry_for(model_id)
     if retired is not None:
-        when = f" on {retired.lifecycle_date:%Y-%m-%d}" if retired.lifecycle_date else ""
-        raise ValidationError(f"“{model_id}” is {retired.display_name}, which was retired{when}: a gateway "
-                              "cannot render it any more. Register a live model instead.")
+        facts_of = {"model": model_id, "name": retired.display_name}
+        if retired.lifecycle_date:
+            raise ValidationError(gettext("“%(model)s” is %(name)s, which was retired on %(date)s: a gateway cannot "
+                                          "render it any more. Register a live model instead.")
+                                  % {**facts_of, "date": retired.lifecycle_date.isoformat()})
+        raise ValidationError(gettext("“%(model)s” is %(name)s, which was retired: a gateway cannot render it any "
+                                      "more. Register a live model instead.") % facts_of)
     schema = {**({"characters": "id[]"} if native_characters else {}),
               **({"storyboard": storyboard_field} if storyboard_field else {}),
               **({"extra": dict(extra_fields)} if extra_fields else {})}
@@ -264,5 +269,6 @@ def catalog_register_model(*, connection: ProviderConnection, model_id: str, dis
                                   **({"storyboard_field": storyboard_field} if storyboard_field else {})})
             return model
     except IntegrityError:
-        raise ValidationError(f"“{model_id}” is already registered on {connection.label}.")
+        raise ValidationError(gettext("“%(model)s” is already registered on %(label)s.")
+                              % {"model": model_id, "label": connection.label})
 

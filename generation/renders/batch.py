@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max, QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
 from generation.models import TERMINAL, CatalogModel, Render, Status
@@ -28,6 +30,7 @@ from generation.renders.services import Compiled, form_key, render_compile
 from generation.spend import budget
 from projects.activity.feed import on_renders_started
 from projects.models import Character, DialogueLine, Scene
+from projects.money import usd
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -36,11 +39,11 @@ if TYPE_CHECKING:
     from projects.models import Project
 
 
-GONE = "A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again."
+GONE = _("A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again.")
 SCOPES = {
-    "unapproved": "Scenes without an approved take",
-    "untaken": "Scenes with no take yet",
-    "all": "Every scene",
+    "unapproved": _("Scenes without an approved take"),
+    "untaken": _("Scenes with no take yet"),
+    "all": _("Every scene"),
 }
 
 
@@ -76,7 +79,7 @@ class BatchPlan:
 def scenes_in_scope(project: Project, scope: str, selected: Sequence[int] = ()) -> QuerySet[Scene]:
     """The scenes a scope covers (batch_plan loads what compiling each needs: with_cast)."""
     if scope not in SCOPES and not (scope == "selected" and selected):
-        raise ValidationError("Choose which scenes to render.")
+        raise ValidationError(gettext("Choose which scenes to render."))
     # project.scenes hands each scene this very project: one instance for all, not one per scene.
     scenes = project.scenes.order_by("position", "pk")
     if scope == "selected":
@@ -159,7 +162,7 @@ def render_batch(*, project: Project, user: User, connection: ProviderConnection
     key = form_key(idempotency_key)
     scene_ids = list(dict.fromkeys(int(i) for i in scene_ids))
     if not scene_ids:
-        raise ValidationError("No scene can render on this model: nothing to book.")
+        raise ValidationError(gettext("No scene can render on this model: nothing to book."))
     keys = {sid: uuid.uuid5(key, f"scene-{sid}") for sid in scene_ids}
     already = _booked(project, keys)
     if already is not None:  # this click was booked before (a double click or a resent form)
@@ -173,11 +176,14 @@ def render_batch(*, project: Project, user: User, connection: ProviderConnection
         raise ValidationError(plan.problems)
     if plan.skipped:
         raise ValidationError(
-            ["Nothing was booked: these scenes changed since the plan was shown and can no longer render."]
-            + [f"Scene {t.scene.number} ({t.scene.title}): {' '.join(t.compiled.problems)}" for t in plan.skipped])
+            [gettext("Nothing was booked: these scenes changed since the plan was shown and can no longer render.")]
+            + [gettext("Scene %(number)s (%(title)s): %(problems)s")
+               % {"number": t.scene.number, "title": t.scene.title, "problems": " ".join(t.compiled.problems)}
+               for t in plan.skipped])
     if shown_total is not None and plan.total > shown_total:
-        raise ValidationError(f"Nothing was booked: the scenes now cost ${plan.total:.2f}, more than the "
-                              f"${shown_total:.2f} shown (a scene was edited meanwhile). Review the plan again.")
+        raise ValidationError(gettext("Nothing was booked: the scenes now cost %(now)s, more than the %(shown)s "
+                                      "shown (a scene was edited meanwhile). Review the plan again.")
+                              % {"now": usd(plan.total), "shown": usd(shown_total)})
     try:
         with transaction.atomic():
             budget.hold(project, plan.total, user=user)  # locks team, member, project, then the scenes
@@ -227,5 +233,5 @@ def _booked(project: Project, keys: dict[int, uuid.UUID]) -> list[Render] | None
     if not found:
         return None
     if {r.scene_id for r in found} != set(keys):
-        raise ValidationError("This form was already used for other scenes; reload the page and try again.")
+        raise ValidationError(gettext("This form was already used for other scenes; reload the page and try again."))
     return found

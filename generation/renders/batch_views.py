@@ -38,8 +38,9 @@ def _page(request: AuthedRequest, project: Project, membership: Membership, *, c
     target = form.targets.get(choices.get("target", "")) or next(iter(form.targets.values()), None)
     # Scenes chosen on the board come as repeated `scene` values: a scope of their own.
     selected = ids_or_404(choices.getlist("scene"), what="scene")
-    scopes = {"selected": f"The {len(selected)} scene{'s' if len(selected) != 1 else ''} selected on the "
-                          "storyboard", **batch.SCOPES} if selected else batch.SCOPES
+    scopes = {"selected": ngettext("The %(count)d scene selected on the storyboard",
+                                   "The %(count)d scenes selected on the storyboard", len(selected))
+              % {"count": len(selected)}, **batch.SCOPES} if selected else batch.SCOPES
     asked = choices.get("scope", "")
     scope = asked if asked in scopes else "unapproved"
     plan = batch.batch_plan(scenes=batch.scenes_in_scope(project, scope, selected), connection=target.connection,

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation import catalog
 from generation.models import CatalogModel, Render, Status
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
 
 
 log = logging.getLogger(__name__)
-CONNECTION_REMOVED = ("This take's provider connection was removed: choose a model for the scene and render a "
-                      "new take.")
+CONNECTION_REMOVED = _("This take's provider connection was removed: choose a model for the scene and render a "
+                        "new take.")
 
 def recipe_for(*, scene: Scene, connection: ProviderConnection, model_id: str) -> dict[str, Any]:
     """The exact, self-contained description of what a take asks for.
@@ -252,7 +253,7 @@ def form_key(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise ValidationError("This form is out of date; reload the page and try again.")
+        raise ValidationError(gettext("This form is out of date; reload the page and try again."))
 
 
 def take_number_next(scene: Scene) -> int:
@@ -323,7 +324,7 @@ def _cast_of(recipe: dict[str, Any], scene: Scene | None = None) -> list[Any]:
     known = {c.pk: c for c in prefetched} if prefetched is not None else {}
     found = known if set(ids) <= set(known) else {c.pk: c for c in Character.objects.filter(pk__in=ids)}
     if len(found) != len(set(ids)):
-        raise ValidationError("A character in this scene was deleted from the library; edit the scene.")
+        raise ValidationError(gettext("A character in this scene was deleted from the library; edit the scene."))
     return [found[i] for i in ids]
 
 
@@ -334,14 +335,14 @@ def _carried_of(recipe: dict[str, Any], cast: list[Any]) -> list[Any]:
         return []
     found = {c.pk: c for c in Character.objects.filter(pk__in=ids)}
     if len(found) != len(ids):
-        raise ValidationError("A character shown in the start or end frame was deleted from the library; "
-                              "choose another frame.")
+        raise ValidationError(gettext("A character shown in the start or end frame was deleted from the library; "
+                                      "choose another frame."))
     return [found[i] for i in ids]
 
 
 def same_scene_or_refuse(render: Render, scene: Scene) -> Render:
     if render.scene_id != scene.pk:
-        raise ValidationError("This form was already used for another scene; reload the page.")
+        raise ValidationError(gettext("This form was already used for another scene; reload the page."))
     return render
 
 
@@ -349,7 +350,7 @@ def render_retry(*, render: Render, user: User, idempotency_key: object) -> tupl
     """A new take with the failed take's exact recipe, linked to it. (A part of a multi-shot take is retried
     with its whole group: shot_groups.shot_group_retry.)"""
     if render.status not in {Status.FAILED, Status.CANCELED}:
-        raise ValidationError("Only a failed or canceled take can be retried.")
+        raise ValidationError(gettext("Only a failed or canceled take can be retried."))
     if render.shot_group_id is not None:
         raise ValidationError(gettext("This take is a part of a multi-shot take: retry the whole take, or "
                                       "render this scene on its own."))
@@ -370,15 +371,16 @@ def render_remix(*, render: Render, user: User, prompt: str, idempotency_key: ob
     kept in the scene's decision history and in the remix's recipe, so its exports carry it."""
     prompt = (prompt or "").strip()
     if not prompt:
-        raise ValidationError("Describe what should change in the remix.")
+        raise ValidationError(gettext("Describe what should change in the remix."))
     if render.status != Status.SUCCEEDED:
-        raise ValidationError("Only a finished take can be remixed.")
+        raise ValidationError(gettext("Only a finished take can be remixed."))
     model = catalog.resolve(render.connection, render.model) if render.connection_id else None
     if catalog.is_retired(model):
         raise ValidationError(catalog.refusal(team=render.scene.project.team, connection=render.connection,
                                               model_id=render.model, model=model, scenes=[render.scene]))
     if model is None or not model.supports_remix:
-        raise ValidationError(f"{render.model} cannot remix takes; render a new take instead.")
+        raise ValidationError(gettext("%(model)s cannot remix takes; render a new take instead.")
+                              % {"model": render.model})
     override = checks.override_note_for(take=render, user=user, override_reason=override_reason, action="remix")
     recipe = {**render.recipe, "prompt": prompt,
               "remix_of": {"take": render.pk, "provider_job_id": render.provider_job_id}}
@@ -409,12 +411,12 @@ def render_cancel(*, render: Render, user: User) -> Render:
         render.refresh_from_db()
         return render
     if render.status == Status.SUBMITTING:
-        raise ValidationError("This take is being sent to the provider right now; cancel it in a moment.")
+        raise ValidationError(gettext("This take is being sent to the provider right now; cancel it in a moment."))
     if render.status == Status.CONFIRMING:  # canceling now would give back a cost the provider may bill
         raise ValidationError(gettext("The studio is still finding out whether the provider made this take; "
                                       "cancel it once it knows."))
     if render.is_terminal or render.status == Status.DOWNLOADING:
-        raise ValidationError("This take has already finished.")
+        raise ValidationError(gettext("This take has already finished."))
     had_job = render.status == Status.RUNNING
     who = user.get_username() if user else "someone"
     message, cleanup, code = f"Canceled by {who}.", "", ""
@@ -437,7 +439,8 @@ def render_cancel(*, render: Render, user: User) -> Render:
     if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, failure_code=code,
                           **lease):
         render.refresh_from_db()
-        raise ValidationError(f"This take changed meanwhile (now {render.get_status_display().lower()}).")
+        raise ValidationError(gettext("This take changed meanwhile (now %(status)s).")
+                              % {"status": render.get_status_display().lower()})
     if had_job:
         render_tasks.cancel_at_provider.delay_on_commit(render.pk)
     return render

@@ -24,6 +24,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from generation.models import ReconciliationRun
 from generation.spend.selectors import Period, spent_takes
@@ -59,11 +60,12 @@ def _decode(raw: bytes | str) -> str:
     if isinstance(raw, str):
         return raw
     if len(raw) > MAX_BYTES:
-        raise ValidationError(f"The usage file is larger than {MAX_BYTES // (1024 * 1024)} MB: export a shorter period.")
+        raise ValidationError(gettext("The usage file is larger than %(most)d MB: export a shorter period.")
+                              % {"most": MAX_BYTES // (1024 * 1024)})
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValidationError("The usage file is not UTF-8 text: export it as CSV (UTF-8).") from None
+        raise ValidationError(gettext("The usage file is not UTF-8 text: export it as CSV (UTF-8).")) from None
 
 
 def _columns(header: list[str]) -> tuple[dict[str, int], str]:
@@ -76,10 +78,11 @@ def _columns(header: list[str]) -> tuple[dict[str, int], str]:
                 break
     missing = [f for f in ("billed_usd",) if f not in found]
     if "job_id" not in found and not {"model", "created_at"} <= found.keys():
-        missing.append("job_id (or model and created_at)")
+        missing.append(gettext("job_id (or model and created_at)"))
     if missing:
         raise ValidationError(
-            f"Line 1: the header has no {', '.join(missing)} column. Expected columns: {', '.join(GENERIC)}.")
+            gettext("Line 1: the header has no %(missing)s column. Expected columns: %(expected)s.")
+            % {"missing": ", ".join(missing), "expected": ", ".join(GENERIC)})
     shape = "generic" if all(f in names for f in GENERIC) else "aliased"
     return found, shape
 
@@ -92,7 +95,8 @@ def _amount(text: str, line: int) -> Decimal:
         value = None
     if value is None or not value.is_finite() or value < 0 or value >= 10**6:
         shown = text.strip()[:40]
-        raise ValidationError(f"Line {line}: billed_usd “{shown}” is not an amount in US$ (e.g. 1.25).")
+        raise ValidationError(gettext("Line %(line)d: billed_usd “%(shown)s” is not an amount in US$ (e.g. 1.25).")
+                              % {"line": line, "shown": shown})
     return value.quantize(Decimal("0.0001"))
 
 
@@ -106,8 +110,8 @@ def _moment(text: str, line: int) -> datetime | None:
         try:
             moment = datetime.combine(date.fromisoformat(text), time.min)
         except ValueError:
-            raise ValidationError(f"Line {line}: created_at “{text[:40]}” is not a date and time like "
-                                  "2026-11-03T10:15:00Z.") from None
+            raise ValidationError(gettext("Line %(line)d: created_at “%(shown)s” is not a date and time like "
+                                          "2026-11-03T10:15:00Z.") % {"line": line, "shown": text[:40]}) from None
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment, timezone.get_current_timezone())
 
 
@@ -115,10 +119,10 @@ def usage_rows(raw: bytes | str) -> tuple[list[UsageRow], str]:
     """The rows of a usage export and its shape ("generic" or "aliased"); ValidationError naming the line."""
     text = _decode(raw)
     if not text.strip():
-        raise ValidationError("The usage file is empty: upload a CSV or paste its rows.")
+        raise ValidationError(gettext("The usage file is empty: upload a CSV or paste its rows."))
     if "\x00" in text:  # PostgreSQL cannot store it, and no usage export has one
         line = text[:text.index("\x00")].count("\n") + 1
-        raise ValidationError(f"Line {line}: a NUL character; this is not a CSV text file.")
+        raise ValidationError(gettext("Line %(line)d: a NUL character; this is not a CSV text file.") % {"line": line})
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -129,9 +133,13 @@ def usage_rows(raw: bytes | str) -> tuple[list[UsageRow], str]:
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) < len(header):
-                raise ValidationError(f"Line {line}: {len(record)} columns where the header has {len(header)}.")
+                raise ValidationError(ngettext("Line %(line)d: %(count)d column where the header has %(header)d.",
+                                               "Line %(line)d: %(count)d columns where the header has %(header)d.",
+                                               len(record)) % {"line": line, "count": len(record),
+                                                               "header": len(header)})
             if len(rows) >= MAX_ROWS:
-                raise ValidationError(f"Line {line}: more than {MAX_ROWS} rows; export a shorter period.")
+                raise ValidationError(gettext("Line %(line)d: more than %(most)d rows; export a shorter period.")
+                                      % {"line": line, "most": MAX_ROWS})
 
             def cell(name, record=record):
                 return record[columns[name]].strip() if name in columns else ""
@@ -139,12 +147,15 @@ def usage_rows(raw: bytes | str) -> tuple[list[UsageRow], str]:
             row = UsageRow(line=line, job_id=cell("job_id")[:200], model=cell("model")[:200],
                            billed=_amount(cell("billed_usd"), line), created_at=_moment(cell("created_at"), line))
             if not row.job_id and (not row.model or row.created_at is None):
-                raise ValidationError(f"Line {line}: no job_id, and no model and created_at to match it by.")
+                raise ValidationError(gettext("Line %(line)d: no job_id, and no model and created_at to match it by.")
+                                      % {"line": line})
             rows.append(row)
     except csv.Error as exc:
-        raise ValidationError(f"Line {reader.line_num}: not valid CSV ({exc}).") from None
+        # The csv module's own reason stays as it says it: it names the character at fault.
+        raise ValidationError(gettext("Line %(line)d: not valid CSV (%(reason)s).")
+                              % {"line": reader.line_num, "reason": exc}) from None
     if not rows:
-        raise ValidationError("The usage file has a header but no rows.")
+        raise ValidationError(gettext("The usage file has a header but no rows."))
     return rows, shape
 
 

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from generation.providers import remote_kinds
 from generation.spend import reconcile
@@ -89,12 +91,13 @@ def project_spend_csv(request, pk):
 
 
 class ReconciliationForm(forms.Form):
-    provider = forms.ChoiceField(choices=remote_kinds)  # the built-in previz bills nobody
-    start = forms.DateField(help_text="First day of the export's period",
+    provider = forms.ChoiceField(choices=remote_kinds, label=_("Provider"))  # the built-in previz bills nobody
+    start = forms.DateField(label=_("Start"), help_text=_("First day of the export's period"),
                             widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(help_text="Last day of the export's period", widget=forms.DateInput(attrs={"type": "date"}))
-    usage_file = forms.FileField(required=False, label="Usage export (CSV)")
-    pasted = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="…or paste its rows")
+    end = forms.DateField(label=_("End"), help_text=_("Last day of the export's period"),
+                          widget=forms.DateInput(attrs={"type": "date"}))
+    usage_file = forms.FileField(required=False, label=_("Usage export (CSV)"))
+    pasted = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label=_("…or paste its rows"))
 
     def clean(self):
         data = super().clean()
@@ -105,10 +108,11 @@ class ReconciliationForm(forms.Form):
                 raise ValidationError(str(exc)) from None
             upload = data.get("usage_file")
             if upload and upload.size > reconcile.MAX_BYTES:
-                raise ValidationError("The usage file is larger than 2 MB: export a shorter period.")
+                raise ValidationError(gettext("The usage file is larger than %(most)d MB: export a shorter period.")
+                                      % {"most": reconcile.MAX_BYTES // (1024 * 1024)})
             data["raw"] = upload.read() if upload else data.get("pasted", "")
             if not data["raw"] or not str(data["raw"]).strip():
-                raise ValidationError("Upload the provider's usage export (CSV) or paste its rows.")
+                raise ValidationError(gettext("Upload the provider's usage export (CSV) or paste its rows."))
         return data
 
 

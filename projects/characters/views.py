@@ -107,10 +107,10 @@ def character_image(request, pk, image_pk):
 def character_consent(request, pk):
     character, membership = get_character_for(request.user, pk, queryset=selectors.characters_with_consent(Character.objects))
     if not character.is_person or character.person_id != request.user.pk:
-        raise PermissionDenied("Only the person this character depicts can grant consent.")
+        raise PermissionDenied(gettext("Only the person this character depicts can grant consent."))
     if membership is None:
         # Granting would show them the projects of a team they are no longer in.
-        raise PermissionDenied("You left this team: you can still revoke, but not grant.")
+        raise PermissionDenied(gettext("You left this team: you can still revoke, but not grant."))
     form = ConsentForm(request.POST, team=character.team)
     if form.is_valid():
         try:
@@ -135,7 +135,7 @@ def character_revoke(request, pk):
     # left the team can still withdraw their likeness.
     character, membership = get_character_for(request.user, pk, queryset=selectors.characters_with_consent(Character.objects))
     if not character.is_person or character.person_id != request.user.pk:
-        raise PermissionDenied("Only the person this character depicts can revoke consent.")
+        raise PermissionDenied(gettext("Only the person this character depicts can revoke consent."))
     withheld = consent.consent_revoke(character=character, user=request.user,
                                       delete_files=request.POST.get("delete_files") == "on")
     notice = ngettext("Consent revoked. %(count)d take withheld.", "Consent revoked. %(count)d takes withheld.",

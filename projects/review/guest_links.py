@@ -46,16 +46,16 @@ def link_create(*, project, user, label: str, scope: str, scenes=(), days: int =
     """Make a link; returns it and its token (shown once: only a hash is stored)."""
     label = clean_text(label, what="The link's name", max_length=ReviewLink._meta.get_field("label").max_length)
     if not label:
-        raise ValidationError("Give the link a name, e.g. who it is for.")
+        raise ValidationError(gettext("Give the link a name, e.g. who it is for."))
     if scope not in ReviewLink.Scope.values:
-        raise ValidationError("Choose what the link shows.")
+        raise ValidationError(gettext("Choose what the link shows."))
     scenes = list(scenes)
     if any(s.project_id != project.pk for s in scenes):
-        raise ValidationError("A scene from another project was chosen.")
+        raise ValidationError(gettext("A scene from another project was chosen."))
     if scope == ReviewLink.Scope.SCENES and not scenes:
-        raise ValidationError("Choose at least one scene to share.")
+        raise ValidationError(gettext("Choose at least one scene to share."))
     if not 1 <= int(days) <= MAX_DAYS:
-        raise ValidationError(f"A link lasts between 1 and {MAX_DAYS} days.")
+        raise ValidationError(gettext("A link lasts between 1 and %(most)d days.") % {"most": MAX_DAYS})
     token, digest = ReviewLink.new_token()
     link = ReviewLink(project=project, label=label, scope=scope, token_hash=digest, created_by=user,
                       expires_at=timezone.now() + timedelta(days=int(days)))
@@ -75,7 +75,7 @@ def guest_name_clean(name) -> str:
     """The name a guest gives before commenting: it is shown beside each of their comments."""
     name = clean_text(name, what="Your name", max_length=80)
     if not name:
-        raise ValidationError("Tell us your name so the team knows who wrote each comment.")
+        raise ValidationError(gettext("Tell us your name so the team knows who wrote each comment."))
     return name
 
 

@@ -33,7 +33,7 @@ COMPARE = "projects/compare.html"
 def room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     take, membership = get_take_for(request.user, pk)
     if take.is_withheld_from(request.user) or not membership.can_comment:
-        raise PermissionDenied("Viewers can join a room, not open one.")
+        raise PermissionDenied(_("Viewers can join a room, not open one."))
     try:
         room = rooms.room_open(take=take, user=request.user)
     except ValidationError as exc:
@@ -53,7 +53,7 @@ def compare_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     if left is None or right is None or any(t.is_withheld_from(request.user) for t in (left, right)):
         raise Http404("No such finished take in this scene.")
     if not membership.can_comment:
-        raise PermissionDenied("Viewers can join a room, not open one.")
+        raise PermissionDenied(_("Viewers can join a room, not open one."))
     try:
         room = rooms.room_open_compare(left=left, right=right, user=request.user)
     except ValidationError as exc:
@@ -68,7 +68,7 @@ def play_all_room_open(request: AuthedRequest, pk: int) -> HttpResponse:
     """A room on the project's Play all: everyone in it follows the presenter's scene and moment in the sequence."""
     project, membership = get_project_for(request.user, pk)
     if not membership.can_comment:
-        raise PermissionDenied("Viewers can join a room, not open one.")
+        raise PermissionDenied(_("Viewers can join a room, not open one."))
     room = rooms.room_open_play_all(project=project, user=request.user)
     return redirect("projects:review_room", pk=room.pk)
 

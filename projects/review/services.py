@@ -9,6 +9,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from generation.models import Status
@@ -46,36 +47,39 @@ PERSON_MENTION = re.compile(r"(?<![\w@])@([\w.+-]*[\w+-])")
 def _clean_body(body: str) -> str:
     body = (body or "").strip() if isinstance(body, str) else ""
     if not body:
-        raise ValidationError("Write something in the comment.")
+        raise ValidationError(gettext("Write something in the comment."))
     if has_control_characters(body):
-        raise ValidationError("The comment contains control characters (such as NUL) that can't be stored; "
-                              "remove them and try again.")
+        raise ValidationError(gettext("The comment contains control characters (such as NUL) that can't be stored; "
+                                      "remove them and try again."))
     if len(body) > MAX_COMMENT:
-        raise ValidationError(f"A comment can be at most {MAX_COMMENT} characters (this one has {len(body)}).")
+        raise ValidationError(gettext("A comment can be at most %(most)d characters (this one has %(length)d).")
+                              % {"most": MAX_COMMENT, "length": len(body)})
     return body
 
 
 def _clean_times(take, at, until) -> tuple[float | None, float | None]:
-    def number(value, what):
+    def number(value, refusal: str):
         if value in (None, ""):
             return None
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise ValidationError(f"The {what} must be a number of seconds.")
+            raise ValidationError(refusal)
         if not math.isfinite(value) or value < 0:  # NaN, infinite ("1e309") or negative
-            raise ValidationError(f"The {what} must be a number of seconds.")
+            raise ValidationError(refusal)
         return round(value, 2)
 
-    at, until = number(at, "timecode"), number(until, "end of the range")
+    at = number(at, gettext("The timecode must be a number of seconds."))
+    until = number(until, gettext("The end of the range must be a number of seconds."))
     length = take.duration_seconds
     if at is not None and length and at > length + 0.05:
-        raise ValidationError(f"The take is only {length:.1f} s long; that timecode is past its end.")
+        raise ValidationError(gettext("The take is only %(length)s s long; that timecode is past its end.")
+                              % {"length": number_format(length, 1)})
     if until is not None:
         if at is None:
-            raise ValidationError("A range needs a start.")
+            raise ValidationError(gettext("A range needs a start."))
         if until <= at:
-            raise ValidationError("The end of the range must come after its start.")
+            raise ValidationError(gettext("The end of the range must come after its start."))
         if length and until > length + 0.05:
             until = round(length, 2)
     return at, until
@@ -83,9 +87,15 @@ def _clean_times(take, at, until) -> tuple[float | None, float | None]:
 
 def _reviewable(take, doing: str = "reviewed") -> None:
     if take.status != Status.SUCCEEDED:
-        raise ValidationError(f"Only a finished take can be {doing}.")
+        # Whole sentences: the verb's place and agreement differ in French.
+        refusals = {
+            "reviewed": gettext("Only a finished take can be reviewed."),
+            "commented on": gettext("Only a finished take can be commented on."),
+            "approved": gettext("Only a finished take can be approved."),
+        }
+        raise ValidationError(refusals[doing])
     if take.quarantined_at:
-        raise ValidationError(f"This take is withheld: {take.quarantine_reason}.")
+        raise ValidationError(gettext("This take is withheld: %(why)s.") % {"why": take.quarantine_reason})
 
 
 def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=None, at=None, until=None,
@@ -99,10 +109,10 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     at, until = _clean_times(take, at, until)
     shapes = drawing_clean(drawing)
     if shapes and at is None:
-        raise ValidationError("A drawing belongs to a moment of the take: set the timecode (At) it was drawn on.")
+        raise ValidationError(gettext("A drawing belongs to a moment of the take: set the timecode (At) it was drawn on."))
     guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
-        raise ValidationError("Tell us your name before commenting.")
+        raise ValidationError(gettext("Tell us your name before commenting."))
     comment = Comment.objects.create(
         take=take, author=author, guest_name="" if author else guest_name, via_link=via_link, body=body,
         at_seconds=at, until_seconds=until, requests_changes=requests_changes, drawing=shapes,
@@ -151,7 +161,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     body = _clean_body(body)
     guest_name = clean_text(guest_name, what="Your name")[:80]
     if author is None and not guest_name:
-        raise ValidationError("Tell us your name before commenting.")
+        raise ValidationError(gettext("Tell us your name before commenting."))
     if author is None:
         shared = True
     else:
@@ -214,7 +224,7 @@ def _notify_mentions(comment: Comment) -> list:
 
 def _own(comment: Comment, user) -> None:
     if comment.author_id != user.pk:
-        raise ValidationError("Only the person who wrote a comment can edit it.")
+        raise ValidationError(gettext("Only the person who wrote a comment can edit it."))
 
 
 def comment_edit(*, comment: Comment, user, body: str) -> Comment:
@@ -244,16 +254,16 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
     """Share a teammate's comment with guests, or make it team-only again: its author or an owner."""
     shared = bool(shared)
     if comment.by_guest:
-        raise ValidationError("A guest's comment is always shared with guests: they wrote it.")
+        raise ValidationError(gettext("A guest's comment is always shared with guests: they wrote it."))
     is_owner = Membership.objects.filter(team_id=comment.take.scene.project.team_id, user=user,
                                          role__in=Membership.roles_that_can("manage")).exists()
     if comment.author_id != user.pk and not is_owner:
-        raise ValidationError("Only the person who wrote a comment, or an owner, can choose who sees it.")
+        raise ValidationError(gettext("Only the person who wrote a comment, or an owner, can choose who sees it."))
     if shared and comment.requests_changes:
-        raise ValidationError("A request for changes is an internal decision note and stays with the team; "
-                              "write a separate comment to share with guests.")
+        raise ValidationError(gettext("A request for changes is an internal decision note and stays with the team; "
+                                      "write a separate comment to share with guests."))
     if shared and comment.parent is not None and not comment.parent.shared:
-        raise ValidationError("This thread is team-only: share its first comment before a reply in it.")
+        raise ValidationError(gettext("This thread is team-only: share its first comment before a reply in it."))
     if comment.shared != shared:
         comment.shared = shared
         comment.save(update_fields=["shared"])
@@ -263,7 +273,7 @@ def comment_share(*, comment: Comment, user, shared: bool) -> Comment:
 
 def comment_resolve(*, comment: Comment, user, resolved: bool) -> Comment:
     if comment.parent_id:
-        raise ValidationError("Resolve the thread's first comment; replies go with it.")
+        raise ValidationError(gettext("Resolve the thread's first comment; replies go with it."))
     if resolved and not comment.is_resolved:
         comment.resolved_at, comment.resolved_by = timezone.now(), user
     elif not resolved:
@@ -371,19 +381,19 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
     now), and the take goes to the same provider and model as the reviewed take.
     """
     if not comment.requests_changes:
-        raise ValidationError("Only a request for changes can start a re-render.")
+        raise ValidationError(gettext("Only a request for changes can start a re-render."))
     take = comment.take
     scene = Scene.objects.get(pk=take.scene_id)
     prompt = clean_text(prompt, what="The prompt", max_length=Scene._meta.get_field("prompt").max_length)
     if not prompt:
-        raise ValidationError("The prompt for the new take is empty.")
+        raise ValidationError(gettext("The prompt for the new take is empty."))
     with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback
         budget.lock(scene.project_id, user=user)  # before the scene row: bookings lock in that order
         if prompt != scene.prompt:
             scene = storyboard.scene_update(scene=scene, expected_version=scene.version, user=user, prompt=prompt)
         if take.connection is None:
-            raise ValidationError("This take's provider connection was removed: choose a model for the scene and "
-                                  "render a new take.")
+            raise ValidationError(gettext("This take's provider connection was removed: choose a model for the "
+                                          "scene and render a new take."))
         new_take, created = generation.render_create(
             scene=scene, user=user, connection=take.connection, model_id=take.model,
             idempotency_key=idempotency_key, parent=take,

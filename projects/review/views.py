@@ -69,7 +69,7 @@ def take_review(request, pk):
 def comment_create(request, pk):
     take, membership = get_take_for(request.user, pk)
     if not membership.can_comment:
-        raise PermissionDenied("Viewers can watch but not comment.")
+        raise PermissionDenied(_("Viewers can watch but not comment."))
     at = request.POST.get("at")
     if not (at or "").strip() and (room_id := parse_id(request.POST.get("room") or "")):
         at = rooms.room_moment(take=take, room_id=room_id)  # made in a review room: at the moment everyone is at
@@ -96,14 +96,14 @@ def comment_update(request, pk):
     try:
         if action in {"resolve", "reopen"}:
             if not membership.can_comment:
-                raise PermissionDenied("Viewers cannot resolve comments.")
+                raise PermissionDenied(_("Viewers cannot resolve comments."))
             review.comment_resolve(comment=comment, user=request.user, resolved=action == "resolve")
         elif action in {"share", "unshare"}:
             review.comment_share(comment=comment, user=request.user, shared=action == "share")
         elif action == "edit":
             review.comment_edit(comment=comment, user=request.user, body=request.POST.get("body", ""))
         else:
-            raise ValidationError("Unknown action.")
+            raise ValidationError(_("Unknown action."))
     except ValidationError as exc:
         if wants_fragment(request):
             return _comments_partial(request, take, membership, comment_error=error_text(exc))
@@ -119,7 +119,7 @@ def comment_reply(request, pk):
     parent, membership = get_comment_for(request.user, pk)
     take = parent.take
     if not membership.can_comment:
-        raise PermissionDenied("Viewers can watch but not comment.")
+        raise PermissionDenied(_("Viewers can watch but not comment."))
     body = request.POST.get("body", "")
     try:
         review.comment_reply(parent=parent, author=request.user, body=body, shared=bool(request.POST.get("shared")))

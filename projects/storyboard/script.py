@@ -11,6 +11,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from projects.models.storyboard import (
     MAX_LINE,
     MAX_PARENTHETICAL,
@@ -87,38 +89,43 @@ def _plain(text) -> str:
 def decode_script(data: bytes) -> str:
     """UTF-8 (with or without BOM) or UTF-16 with a BOM; anything else is refused, naming the line."""
     if len(data) > MAX_SCRIPT_BYTES:
-        raise ScriptError(f"The script is {len(data) // 1024} KB; the limit is {MAX_SCRIPT_BYTES // 1024} KB.")
+        raise ScriptError(gettext("The script is %(size)d KB; the limit is %(most)d KB.")
+                          % {"size": len(data) // 1024, "most": MAX_SCRIPT_BYTES // 1024})
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise ScriptError("This file starts like UTF-16 text but is not valid UTF-16.")
+            raise ScriptError(gettext("This file starts like UTF-16 text but is not valid UTF-16."))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise ScriptError(f"Line {line}: this is not UTF-8 text. Save the script as UTF-8 and upload it again.")
+        raise ScriptError(gettext("Line %(line)d: this is not UTF-8 text. Save the script as UTF-8 and upload it "
+                                  "again.") % {"line": line})
 
 
 def parse_script(data: bytes, *, split: str = "heading") -> tuple[str, list[ScriptScene]]:
     """("Fountain" or "Final Draft", scenes) from an uploaded file's bytes."""
     if split not in SPLITS:
-        raise ScriptError("Choose how to split the script into scenes.")
+        raise ScriptError(gettext("Choose how to split the script into scenes."))
     if not data.strip():
-        raise ScriptError("The file is empty.")
+        raise ScriptError(gettext("The file is empty."))
     text = decode_script(data).replace("\r\n", "\n").replace("\r", "\n")
     for number, line in enumerate(text.split("\n"), start=1):
         if _CONTROL.search(line):
-            raise ScriptError(f"Line {number}: contains a control character; is this a text file?")
+            raise ScriptError(gettext("Line %(line)d: contains a control character; is this a text file?")
+                              % {"line": number})
     if text.lstrip().startswith("<"):
         kind, scenes = "Final Draft", parse_fdx(text, split=split)
     else:
         kind, scenes = "Fountain", parse_fountain(text, split=split)
     scenes = [s for s in scenes if s.lines or s.title]
     if not scenes:
-        raise ScriptError("Line 1: no scenes found. A scene starts with a heading such as “INT. KITCHEN - DAY”.")
+        raise ScriptError(gettext("Line 1: no scenes found. A scene starts with a heading such as "
+                                  "“INT. KITCHEN - DAY”."))
     if len(scenes) > MAX_SCRIPT_SCENES:
-        raise ScriptError(f"The script has {len(scenes)} scenes; import at most {MAX_SCRIPT_SCENES} at a time.")
+        raise ScriptError(gettext("The script has %(count)d scenes; import at most %(most)d at a time.")
+                          % {"count": len(scenes), "most": MAX_SCRIPT_SCENES})
     return kind, scenes
 
 
@@ -201,7 +208,10 @@ def _speeches(words: str) -> list[str]:
 def _check_fountain(text: str) -> None:
     """Fountain forgives almost anything; what it cannot forgive is a comment or note left open."""
     lines = text.split("\n")
-    for opener, closer, what in (("/*", "*/", "a comment opened with /*"), ("[[", "]]", "a note opened with [[")):
+    # One whole sentence per mark: what is left open is named inside it, as French orders it.
+    never_closed = {"/*": gettext("Line %(line)d: a comment opened with /* is never closed (add */)."),
+                    "[[": gettext("Line %(line)d: a note opened with [[ is never closed (add ]]).")}
+    for opener, closer in (("/*", "*/"), ("[[", "]]")):
         open_at = None
         for number, line in enumerate(lines, start=1):
             at = 0
@@ -217,7 +227,7 @@ def _check_fountain(text: str) -> None:
                         break
                     open_at, at = None, at + len(closer)
         if open_at is not None:
-            raise ScriptError(f"Line {open_at}: {what} is never closed (add {closer}).")
+            raise ScriptError(never_closed[opener] % {"line": open_at})
 
 
 def parse_fountain(text: str, *, split: str = "heading") -> list[ScriptScene]:
@@ -261,20 +271,24 @@ def parse_fdx(text: str, *, split: str = "heading") -> list[ScriptScene]:
 
     if declaration := re.search(r"<!(DOCTYPE|ENTITY)", text, re.IGNORECASE):
         line = text[:declaration.start()].count("\n") + 1
-        raise ScriptError(f"Line {line}: DOCTYPE and ENTITY declarations are not allowed in a script.")
+        raise ScriptError(gettext("Line %(line)d: DOCTYPE and ENTITY declarations are not allowed in a script.")
+                          % {"line": line})
     try:
         root = fromstring(text.encode("utf-8"), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
-        raise ScriptError(f"Line {line}: the XML is malformed ({reason}, column {column + 1}).")
+        # The XML parser's reason stays as the parser words it.
+        raise ScriptError(gettext("Line %(line)d: the XML is malformed (%(reason)s, column %(column)d).")
+                          % {"line": line, "reason": reason, "column": column + 1})
     except DefusedXmlException:
-        raise ScriptError("DOCTYPE and ENTITY declarations are not allowed in a script.")
+        raise ScriptError(gettext("DOCTYPE and ENTITY declarations are not allowed in a script."))
     if root.tag != "FinalDraft":
-        raise ScriptError(f"This XML file is not a Final Draft script (its root element is <{root.tag[:40]}>).")
+        raise ScriptError(gettext("This XML file is not a Final Draft script (its root element is <%(root)s>).")
+                          % {"root": root.tag[:40]})
     content = root.find("Content")
     if content is None:
-        raise ScriptError("This Final Draft file has no <Content>: is it a script?")
+        raise ScriptError(gettext("This Final Draft file has no <Content>: is it a script?"))
     build = _Builder(split)
     _fdx_paragraphs(build, content.findall("Paragraph"))
     return build.scenes

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from projects.activity.feed import record
 from projects.characters.consent import consent_problem
@@ -90,9 +90,10 @@ class ScriptPreview:
 def script_import_create(*, project: Project, user, upload, split: str = "heading") -> ScriptImport:
     """Parse an uploaded screenplay into a stored preview (nothing on the storyboard changes)."""
     if upload is None:
-        raise ValidationError("Choose a Fountain (.fountain) or Final Draft (.fdx) file to import.")
+        raise ValidationError(gettext("Choose a Fountain (.fountain) or Final Draft (.fdx) file to import."))
     if upload.size > MAX_SCRIPT_BYTES:
-        raise ValidationError(f"The script is {upload.size // 1024} KB; the limit is {MAX_SCRIPT_BYTES // 1024} KB.")
+        raise ValidationError(gettext("The script is %(size)d KB; the limit is %(most)d KB.")
+                              % {"size": upload.size // 1024, "most": MAX_SCRIPT_BYTES // 1024})
     try:
         kind, scenes = parse_script(upload.read(MAX_SCRIPT_BYTES + 1), split=split)
     except ScriptError as exc:
@@ -126,7 +127,7 @@ def script_preview_for(*, script_import: ScriptImport) -> ScriptPreview:
 
 def _durations(values: list, count: int) -> list[int]:
     if len(values) != count:
-        raise ValidationError("This preview is out of date; upload the script again.")
+        raise ValidationError(gettext("This preview is out of date; upload the script again."))
     durations = []
     for number, value in enumerate(values, start=1):
         try:
@@ -134,8 +135,9 @@ def _durations(values: list, count: int) -> list[int]:
         except ValueError:
             seconds = None
         if seconds is None or not MIN_SCENE_SECONDS <= seconds <= MAX_SCENE_SECONDS:
-            raise ValidationError(f"Scene {number}: the duration must be a whole number of seconds from "
-                                  f"{MIN_SCENE_SECONDS} to {MAX_SCENE_SECONDS}.")
+            raise ValidationError(gettext("Scene %(number)d: the duration must be a whole number of seconds from "
+                                          "%(least)d to %(most)d.")
+                                  % {"number": number, "least": MIN_SCENE_SECONDS, "most": MAX_SCENE_SECONDS})
         durations.append(seconds)
     return durations
 
@@ -164,27 +166,28 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
     `takes_to_delete`: how many takes the user agreed to move to the trash with the replaced scenes (the
     number the confirmation named); more than that, e.g. a teammate rendered meanwhile, is refused."""
     if script_import.expired:
-        raise ValidationError("This preview has expired; upload the script again.")
+        raise ValidationError(gettext("This preview has expired; upload the script again."))
     if mode not in MODES:
-        raise ValidationError("Choose whether to add the scenes after the storyboard's or replace them.")
+        raise ValidationError(gettext("Choose whether to add the scenes after the storyboard's or replace them."))
     if any("dialogue" not in data for data in script_import.scenes):  # previewed before lines were data
-        raise ValidationError("This preview is out of date; upload the script again.")
+        raise ValidationError(gettext("This preview is out of date; upload the script again."))
     preview = script_preview_for(script_import=script_import)
     seconds = _durations(durations, len(preview.scenes))
     offered = {c.character.pk: (c, c.character) for c in preview.castable if c.character is not None}
     cast: dict[str, Character] = {}
     for pk in cast_ids:
         if pk not in offered:
-            raise ValidationError("Cast only characters who speak in this script.")
+            raise ValidationError(gettext("Cast only characters who speak in this script."))
         chosen, character = offered[pk]
         if chosen.problem:
-            raise ValidationError(f"{chosen.problem} {character.name} cannot be cast.")
+            raise ValidationError(gettext("%(problem)s %(name)s cannot be cast.")
+                                  % {"problem": chosen.problem, "name": character.name})
         cast[chosen.speaker.casefold()] = character
     project = script_import.project
     with transaction.atomic():
         # The row is the single-use ticket: a second click (or tab) finds it gone.
         if not ScriptImport.objects.filter(pk=script_import.pk).delete()[0]:
-            raise ValidationError("This preview was already imported.")
+            raise ValidationError(gettext("This preview was already imported."))
         with board_revision(project=project, user=user, kind=RevisionKind.SCRIPT_IMPORT) as revision:
             replaced = _replace(project, user, takes_to_delete) if mode == "replace" else None
             scenes = [services.scene_create(project=project, user=user, title=data["title"][:MAX_TITLE],

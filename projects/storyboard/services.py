@@ -199,7 +199,7 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     Originals are never overwritten or deleted here: takes that used one keep it.
     """
     if fit is not None and fit not in FITS:
-        raise ValidationError("Choose crop or pad.")
+        raise ValidationError(gettext("Choose crop or pad."))
     before = (scene.reference_image.name or "", scene.reference_fit)
     if upload is not None:
         try:
@@ -299,7 +299,7 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
     """Move the selected scenes together, keeping their order: to "top", "bottom" or position N (1-based)."""
     ids = set(scene_ids_from(scene_ids))
     if not ids:
-        raise ValidationError("Select at least one scene to move.")
+        raise ValidationError(gettext("Select at least one scene to move."))
     with transaction.atomic():
         project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
@@ -315,9 +315,9 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
             try:
                 at = int(to) - 1
             except (TypeError, ValueError):
-                raise ValidationError("Choose where to move the scenes: top, bottom or a scene number.")
+                raise ValidationError(gettext("Choose where to move the scenes: top, bottom or a scene number."))
             if not 0 <= at <= len(rest):
-                raise ValidationError(f"Choose a position from 1 to {len(rest) + 1}.")
+                raise ValidationError(gettext("Choose a position from 1 to %(last)d.") % {"last": len(rest) + 1})
         ordered = rest[:at] + chosen + rest[at:]
         with board_revision(project=project, user=user, kind=RevisionKind.BULK_MOVE) as revision:
             save_order(ordered, user)
@@ -358,13 +358,13 @@ def scene_ids_from(values) -> list[int]:
     given = [parse_id(v) for v in values if str(v).strip()]
     ids = [pk for pk in given if pk is not None]
     if len(ids) != len(given):
-        raise ValidationError("This form is out of date; reload the page and try again.")
+        raise ValidationError(gettext("This form is out of date; reload the page and try again."))
     return ids
 
 
 def preference_set_board_view(*, user, view: str) -> UserPreference:
     if view not in BoardView.values:
-        raise ValidationError("Choose the grid or the list view.")
+        raise ValidationError(gettext("Choose the grid or the list view."))
     preference, _ = UserPreference.objects.update_or_create(user=user, defaults={"board_view": view})
     return preference
 
@@ -376,10 +376,10 @@ def scene_cast_add(*, scene: Scene, character: Character, user) -> Scene:
     """Casting from the list writes the @mention into the prompt, so the two never disagree.
     A person is cast only while their consent covers this project."""
     if character.team_id != scene.project.team_id:
-        raise ValidationError("That character belongs to another team.")
+        raise ValidationError(gettext("That character belongs to another team."))
     # As the script import words it: nobody is cast who could not be rendered here, whatever the provider.
     if problem := consent_problem(character, project=scene.project, provider_kind=None):
-        raise ValidationError(f"{problem} {character.name} cannot be cast.")
+        raise ValidationError(gettext("%(problem)s %(name)s cannot be cast.") % {"problem": problem, "name": character.name})
     if character in mentioned_characters(scene_text(scene), scene.project.team):
         return scene
     return scene_update(scene=scene, expected_version=scene.version, user=user,

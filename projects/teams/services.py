@@ -91,7 +91,7 @@ def _audit_amount(team: Team | int, user: User, action: str, target: Team | Memb
 def invitation_create(*, team: Team, email: str, role: str, invited_by: User) -> Invitation:
     email = email.strip().lower()
     if Membership.objects.filter(team=team, user__email__iexact=email).exists():
-        raise ValidationError(f"{email} is already a member of {team.name}.")
+        raise ValidationError(gettext("%(email)s is already a member of %(team)s.") % {"email": email, "team": team.name})
     with transaction.atomic():
         invitation = Invitation.objects.create(team=team, email=email, role=role, invited_by=invited_by)
         audit_record(team=team, actor=invited_by, action=AuditAction.INVITATION_SENT, target=invitation,
@@ -120,7 +120,7 @@ def invitation_accept(*, invitation: Invitation, user: User | None = None, usern
             pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=timezone.now()
         ).update(accepted_at=timezone.now())
         if not claimed:
-            raise ValidationError("This invitation has expired or was already used.")
+            raise ValidationError(gettext("This invitation has expired or was already used."))
         if user is None:
             user = get_user_model().objects.create_user(
                 username=username, email=invitation.email, password=password
@@ -165,4 +165,4 @@ def _username(user: User | None) -> str:
 
 def _keep_an_owner(team: Team, *, leaving: Membership) -> None:
     if not team.memberships.filter(role=Role.OWNER).exclude(pk=leaving.pk).exists():
-        raise ValidationError("A team needs at least one owner.")
+        raise ValidationError(gettext("A team needs at least one owner."))
