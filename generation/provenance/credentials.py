@@ -30,13 +30,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.utils import translation
 
-from generation.models.takes import (
-    PROVENANCE_FAILURE_WORDS,
-    PROVENANCE_NOT_FAILURES,
-    PROVENANCE_UNTRUSTED,
-    provenance_failures,
-    provenance_verdict,
-)
 from generation.provenance import embedded
 
 STUDIO_RECIPE_LABEL = "studio.storyboard.recipe"
@@ -434,13 +427,17 @@ def sign_take(*, src: Path, dst: Path, identity: SigningIdentity, claim: TakeCla
 # --- Reading --------------------------------------------------------------------------------
 
 
-_FAILURE_WORDS = PROVENANCE_FAILURE_WORDS
-UNTRUSTED = PROVENANCE_UNTRUSTED
-_NOT_FAILURES = PROVENANCE_NOT_FAILURES
+# The words live beside the take's model (pages say a verdict again from stored state), imported where they are
+# used: this module is imported before Django is set up (the signing bench, subprocesses), and importing the
+# models at its top would need the app registry. The two codes are c2pa-rs's own.
+UNTRUSTED = "signingCredential.untrusted"
+_NOT_FAILURES = {UNTRUSTED}
 
 
 def describe_failures(codes: list[str]) -> str:
     """What failed, in words, with the codes in brackets for whoever debugs the file."""
+    from generation.models.takes import provenance_failures
+
     return provenance_failures(codes)
 
 
@@ -464,6 +461,8 @@ class ProvenanceReport:
     def verdict(self) -> str:
         """The sentence stored with a take, in English whatever language the worker runs in: exports'
         manifests carry it; pages say it again in their reader's language (Render.provenance_verdict)."""
+        from generation.models.takes import provenance_verdict
+
         with translation.override("en"):
             return provenance_verdict(self.state, self.codes, self.signer)
 

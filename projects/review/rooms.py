@@ -158,7 +158,8 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
 def room_take_lead(*, room: ReviewRoom, user: User) -> ReviewRoom:
     """`user` presents from the moment the room is at; the former presenter's events still on their way are stale."""
     with transaction.atomic():
-        room = ReviewRoom.objects.select_for_update().select_related("take").get(pk=room.pk)
+        # A room on Play all has no take (an outer join): lock the room row only, which PostgreSQL allows.
+        room = ReviewRoom.objects.select_for_update(of=("self",)).select_related("take").get(pk=room.pk)
         if not room.is_open:
             raise ValidationError(_("This room has ended."))
         if room.presenter_id != user.pk:
