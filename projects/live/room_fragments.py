@@ -21,7 +21,7 @@ def room_html(event: ChangeEvent) -> str:
     if not state or not state.get("room"):
         return ""
     context = {**room_context(state, presenter_name=state.get("presenter_name", "")), "oob": True}
-    return render_to_string("projects/take_review.html#room-state", context)
+    return render_to_string("projects/_room_bar.html#room-state", context)
 
 
 def guest_room_html(event: ChangeEvent, link_id: int) -> str:
@@ -35,4 +35,4 @@ def guest_room_html(event: ChangeEvent, link_id: int) -> str:
         return ""
     if all(take.pk != event.take_id for take in takes_in_scope(link)):
         return ""
-    return render_to_string("projects/take_review.html#room-state", {**room_context(state), "oob": True})
+    return render_to_string("projects/_room_bar.html#room-state", {**room_context(state), "oob": True})

@@ -132,7 +132,7 @@ def room_lead(request: AuthedRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect(_room_home(room))
     if wants_fragment(request):
-        return render(request, REVIEW + "#room-state", {**rooms.room_page_context(room), "oob": True})
+        return render(request, "projects/_room_bar.html#room-state", {**rooms.room_page_context(room), "oob": True})
     return redirect("projects:review_room", pk=room.pk)
 
 
