@@ -24,6 +24,8 @@ from typing import Any, ClassVar
 
 from django.utils.functional import Promise
 
+from generation.words import Said
+
 
 @dataclass(frozen=True)
 class Shot:
@@ -189,18 +191,23 @@ class ProviderError(Exception):
     `code` lets callers branch without parsing words: auth, model_unknown,
     invalid_request, moderation, quota, rate_limited, expired, timeout (the
     outcome is unknown), server, network, bad_download; "" when unclassified.
+
+    Given as `Said` (generation.words), the message is said in the active language and `words` keeps
+    its code, so a take that stores it says it again in its reader's language; given as text, it is
+    that text for everyone (`words` is None).
     """
 
     def __init__(
         self,
-        message: str,
+        message: str | Said,
         *,
         retryable: bool = False,
         retry_after: float | None = None,
         code: str = "",
     ):
-        super().__init__(message)
-        self.message = message
+        self.words = message if isinstance(message, Said) else None
+        self.message = str(message)
+        super().__init__(self.message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.code = code

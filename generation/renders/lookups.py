@@ -42,6 +42,7 @@ from generation.renders import pipeline
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import scratch_dir
+from generation.words import Said, said
 
 if TYPE_CHECKING:
     from generation.providers.base import Provider
@@ -73,9 +74,6 @@ NOTHING_MADE = _(
     "{provider} gave no clear answer to the {attempts} creates of this take, and its job list showed no job "
     "for it in the {minutes} min after each: nothing was created, so nothing is counted for it. "
     "Retry the take later.")
-REFUSED_AFTER_UNCLEAR = _(
-    "{refusal} The earlier creates of this take got no clear answer, but {provider}'s job list never showed "
-    "a job for it: nothing was created, so nothing is counted for it.")
 NEVER_CREATED = _("The studio stopped while sending this take; nothing was created. Retry the take.")
 
 
@@ -135,11 +133,11 @@ def find_job(provider: Provider, render: Render, *, mine: frozenset[str] = froze
         return provider.find_job(dataclasses.replace(probe, request=request))
 
 
-def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str:
+def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str | Said:
     """A create refused outright; after earlier unclear answers, the list never showed their job."""
     if render.create_attempts > 1:
-        return REFUSED_AFTER_UNCLEAR.format(refusal=refusal.message, provider=provider.name)
-    return refusal.message
+        return said("take.refused_after_unclear", refusal=refusal.words or refusal.message, provider=provider.name)
+    return refusal.words or refusal.message
 
 
 # --- finding the job after an unclear answer -------------------------------------------------------

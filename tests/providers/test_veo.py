@@ -256,7 +256,7 @@ def test_a_create_whose_answer_timed_out_is_not_sent_again(veo_server, veo, slee
     with pytest.raises(ProviderError) as lost:
         veo(read=0.3).submit(scene())
 
-    assert lost.value.code == "timeout" and lost.value.message == UNCERTAIN
+    assert lost.value.code == "timeout" and lost.value.message == str(UNCERTAIN)
     assert veo_server.accepted == {"slow-create": 1}
     assert len(veo_server.seen("POST", CREATE)) == 1
 
