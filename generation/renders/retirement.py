@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.catalog import retired_entries, retired_q, retirement_of
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
@@ -85,16 +86,24 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
                             "model before then.")
                 moves.append(reverse("generation:scene_retarget", args=[project.pk]) + "?" + urlencode(
                     {"from": used_value(project_scenes[0])}))
-                lines.append(f"- {project.name}: {names}\n  Move them: {studio_address()}{moves[-1]}")
+                lines.append((project.name, names, f"{studio_address()}{moves[-1]}"))
             owners = [m.user for m in Membership.objects.filter(team_id=team_id, role=Role.OWNER)
                       .select_related("user")]
-            when = f"{model.lifecycle_date:%Y-%m-%d}"
+            words = {"model": model.display_name, "when": f"{model.lifecycle_date:%Y-%m-%d}"}
+
+            def subject() -> str:
+                return gettext("%(model)s retires on %(when)s") % words
+
+            def body() -> str:  # said once per owner, in that owner's language
+                moves_said = "\n".join(gettext("- %(project)s: %(scenes)s\n  Move them: %(url)s")
+                                        % {"project": name, "scenes": names, "url": url} for name, names, url in lines)
+                return (gettext("%(model)s stops rendering on %(when)s. These scenes use it:") % words + "\n\n"
+                        + moves_said + "\n\n" + gettext("Each move shows what changes and what it costs before "
+                                                         "anything is saved; nothing is booked."))
+
             # The inbox entry leads to the first project's move; the email names every project's.
             notify(owners, "model_retiring", kind=NotificationKind.MODEL_RETIRING, team_id=team_id,
-                   subject=f"{model.display_name} retires on {when}", path=moves[0],
-                   body=f"{model.display_name} stops rendering on {when}. These scenes use it:\n\n"
-                        + "\n".join(lines) + "\n\nEach move shows what changes and what it costs before "
-                        "anything is saved; nothing is booked.")
+                   subject=subject, path=moves[0], body=body)
     except IntegrityError:
         return 0
     log.info("warned team %s that %s retires on %s", team_id, model.model_id, model.lifecycle_date,
