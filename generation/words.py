@@ -1,10 +1,11 @@
 """Sentences the studio stores and shows later, kept as a code and its parameters and worded when shown.
 
-A take that ended without a video keeps why (Render.error_message): the worker that wrote it has no
-reader, so a sentence written then would speak the worker's language to everyone. What is stored
-beside it instead is `Said.stored()`: a list of `{"key": …, "params": {…}}`, one per sentence, said
-again in the reader's language by `Said.loaded(...)` each time a page shows it (the English sentence
-stays in error_message, for logs, exports' manifests and rows stored before the codes).
+A take that ended without a video keeps why (Render.error_message), and the activity feed keeps what
+happened (Activity.text): whoever wrote it (a worker, a teammate in another language) is not who reads
+it, so a sentence written then would speak the writer's language to everyone. What is stored beside
+it instead is `stored(...)`: a list of `{"key": …, "params": {…}}`, one per sentence, said again in
+the reader's language by `worded(...)` each time a page or an email shows it (the English sentence
+stays in the text column, for logs, exports' manifests and rows stored before the codes).
 
 A leaf: it knows Django's translation and nothing of the studio, so the provider adapters (which
 speak the wire only) word their errors with it too.
@@ -19,6 +20,7 @@ from typing import Any, Union
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 # Each code, and its sentence with named parameters. A code, once stored, is never reused for other words:
 # old rows say it again. Parameters are plain text (names, numbers, a provider's own words) or, for a
@@ -84,6 +86,24 @@ WORDS: dict[str, Promise] = {
     "provider.download_cut": _("The download from the provider was cut off before the end. The studio will try "
                                "again."),
     "provider.too_large": _("The provider's result is larger than the %(megabytes)s MB the studio accepts."),
+    # The activity feed (projects.activity.feed.record): each line follows the name of who did it.
+    "feed.render_started": _("started take %(number)s of %(scene)s on %(model)s"),
+    "feed.render_finished": _("take %(number)s of %(scene)s finished"),
+    "feed.render_failed": _("take %(number)s of %(scene)s failed"),
+    "feed.render_failed_why": _("take %(number)s of %(scene)s failed: %(why)s"),
+    "feed.render_unconfirmed": _("take %(number)s of %(scene)s is unconfirmed: %(why)s"),
+    "feed.commented": _("commented on %(scene)s take %(number)s: %(body)s"),
+    "feed.commented_at": _("commented on %(scene)s take %(number)s at %(at)s: %(body)s"),
+    "feed.replied": _("replied to %(who)s on %(scene)s take %(number)s: %(body)s"),
+    "feed.approved": _("approved %(scene)s take %(number)s"),
+    "feed.approved_despite": _("approved %(scene)s take %(number)s despite failed checks. %(reason)s"),
+    "feed.changes_requested": _("requested changes to %(scene)s take %(number)s: %(body)s"),
+    "feed.project_created": _("created the project %(name)s"),
+    "feed.scene_created": _("added scene %(number)s, %(title)s"),
+    "feed.model_retiring": ngettext_lazy(
+        "%(model)s retires on %(when)s: %(count)s scene uses it (%(names)s). Move them to another model before then.",
+        "%(model)s retires on %(when)s: %(count)s scenes use it (%(names)s). Move them to another model before then.",
+        "count"),
 }
 
 Param = Union[str, int, float, "Said"]
@@ -98,14 +118,15 @@ class Said:
 
     def __str__(self) -> str:
         template = WORDS.get(self.key)
-        values = {name: str(value) for name, value in self.params.items()}
+        # Numbers stay numbers: a plural's form is chosen by one (ngettext_lazy's "count").
+        values = {name: str(value) if isinstance(value, Said) else value for name, value in self.params.items()}
         if template is None:  # a code this studio no longer knows: its parameters are all there is
-            return " ".join(values.values())
+            return " ".join(str(value) for value in values.values())
         try:
-            return str(template) % values
+            return str(template % values)
         except (KeyError, TypeError, ValueError):  # a translation that lost a parameter: say it in English
             with translation.override("en"):
-                return str(template) % values
+                return str(template % values)
 
     def english(self) -> str:
         with translation.override("en"):

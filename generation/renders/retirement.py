@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from generation.catalog import retired_entries, retired_q, retirement_of
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
 from generation.renders.retarget import used_value, with_used_model
+from generation.words import said
 from projects.activity.feed import record
 from projects.activity.notifications import notify, studio_address
 from projects.models import Membership, NotificationKind, Role, Scene
@@ -79,11 +80,9 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
             lines, moves = [], []
             for project, project_scenes in by_project.items():
                 names = ", ".join(f"{s.number}. {s.title}" for s in project_scenes)
-                count = f"{len(project_scenes)} scene{'s' if len(project_scenes) != 1 else ''}"
                 record(project=project, kind="model_retiring", actor_name="studio",
-                       text=f"{model.display_name} retires on {model.lifecycle_date:%Y-%m-%d}: {count} "
-                            f"use{'s' if len(project_scenes) == 1 else ''} it ({names}). Move them to another "
-                            "model before then.")
+                       text=said("feed.model_retiring", model=model.display_name,
+                                 when=f"{model.lifecycle_date:%Y-%m-%d}", count=len(project_scenes), names=names))
                 moves.append(reverse("generation:scene_retarget", args=[project.pk]) + "?" + urlencode(
                     {"from": used_value(project_scenes[0])}))
                 lines.append((project.name, names, f"{studio_address()}{moves[-1]}"))

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation.storage.reference import FITS, ReferenceError, verified_name
+from generation.words import Said, said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
@@ -83,7 +84,7 @@ def project_set_model_policy(*, project: Project, user, allowed_models: list[str
     return project
 
 
-def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
+def _feed(project: Project, kind: str, user, text: str | Said, scene: Scene | None = None) -> None:
     """The project's activity feed: what changed on the storyboard, and by whom."""
 
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
@@ -95,7 +96,7 @@ def project_create(*, team: Team, user, name: str, description: str = "",
         team=team, name=name, description=description, default_size=default_size,
         default_duration=default_duration, budget=budget, created_by=user,
     )
-    _feed(project, "project_created", user, f"created the project {name}")
+    _feed(project, "project_created", user, said("feed.project_created", name=name))
     return project
 
 
@@ -120,7 +121,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
-        _feed(project, "scene_created", user, f"added scene {scene.number}, {title}", scene=scene)
+        _feed(project, "scene_created", user, said("feed.scene_created", number=scene.number, title=title), scene=scene)
     return scene
 
 

@@ -14,7 +14,7 @@ from generation import tasks
 from generation.models import CatalogModel, Render, Status
 from generation.providers import connections
 from generation.renders import services
-from projects.models import Notification, NotificationKind, Role, UserPreference
+from projects.models import Activity, Notification, NotificationKind, Role, UserPreference
 
 TODAY = timezone.localdate()
 
@@ -105,6 +105,10 @@ def test_a_model_retirement_warning_reaches_a_french_owner_in_french(
     assert f"Veo 3.1 (Replicate) cessera de générer le {when:%Y-%m-%d}. Ces scènes l’utilisent\u00a0:" in french.body
     assert "- Harbour Story\u00a0: 1. Jetée\n  Les déplacer\u00a0: " in french.body
     assert "rien n’est réservé" in french.body and "stops rendering" not in french.body
+    with translation.override("fr"):  # the projects' feed says it in each reader's language too
+        assert Activity.objects.get(kind="model_retiring").said == (
+            f"Veo 3.1 (Replicate) sera retiré le {when:%Y-%m-%d}\u00a0: 1 scène l’utilise (1. Jetée). Passez-la à un "
+            "autre modèle d’ici là.")
     [english] = mail_to(owner)
     assert english.subject == f"[Storyboard Studio] Veo 3.1 (Replicate) retires on {when:%Y-%m-%d}"
     assert "- Harbour Story: 1. Jetée\n  Move them: " in english.body
