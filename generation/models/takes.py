@@ -31,16 +31,16 @@ class InvalidTransition(Exception):
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
     # The answer to its create was unclear (a timeout, a 5xx, the connection lost after sending):
     # the studio looks for the job in the provider's list before sending the create again.
     CONFIRMING = "confirming", _("Checking with the provider")
-    RUNNING = "running", "Rendering"
-    DOWNLOADING = "downloading", "Downloading"
-    SUCCEEDED = "succeeded", "Done"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
+    RUNNING = "running", _("Rendering")
+    DOWNLOADING = "downloading", _("Downloading")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
 
 
 TERMINAL: set[str] = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
@@ -375,14 +375,15 @@ class Render(models.Model):
         plainly "Failed" (it may be billed; pipeline.render_recover_submission). A take on its way
         reads as its frame does: "Queued", then "Rendering" (with its percentage once there is one)."""
         if self.billing_unconfirmed and self.status == Status.FAILED:
-            return "Unconfirmed — may be billed"
+            return gettext("Unconfirmed — may be billed")
         if self.status == Status.CONFIRMING:
-            return self.get_status_display()
+            return str(self.get_status_display())
         if self.phase == "queued":
-            return "Queued"
+            return str(Status.QUEUED.label)
         if self.phase == "rendering":
-            return f"Rendering {self.progress}%" if self.progress else "Rendering"
-        return self.get_status_display()
+            return (gettext("Rendering %(percent)s%%") % {"percent": self.progress} if self.progress
+                    else str(Status.RUNNING.label))
+        return str(self.get_status_display())
 
     @property
     def error_text(self) -> str:

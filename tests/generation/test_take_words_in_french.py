@@ -76,6 +76,7 @@ def test_a_take_the_provider_refused_for_want_of_quota_says_so_in_french_on_its_
     assert ("Google Veo a refusé le job\u00a0: le compte n’a plus de quota ou de crédit. Le fournisseur a "
             "répondu\u00a0: You exceeded your current quota") in french  # the provider's own words stay its own
     assert "refused the job" not in french
+    assert "Échec." in french and "Failed." not in french  # the take's state, in the same words as its card
     english = visible_text(client_for(editor).get(review, **ENGLISH_BROWSER).content.decode())
     assert "Google Veo refused the job: the account is out of quota or credit." in english
 
