@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0046_review_room_play_all'),
+        ('projects', '0047_review_room_rate'),
     ]
 
     operations = [
