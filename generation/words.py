@@ -37,7 +37,28 @@ WORDS: dict[str, Promise] = {
                                 "studio deleted its copy when the job ended."),
     "take.not_refunded": _("%(provider)s does not refund a job canceled while it runs: its cost stays counted."),
     "take.consent_revoked": _("Consent revoked: %(why)s"),
-    # An unclear answer to a create (generation.renders.lookups).
+    # An unclear answer to a create (generation.renders.lookups): what a take says while the studio looks for
+    # its job, and how it ends when the job cannot be found.
+    "take.sent_no_answer": _("The studio sent this take and %(provider)s's answer was an error or never came."),
+    "take.worker_stopped": _("The studio stopped while sending this take."),
+    "take.unconfirmed_no_list": _(
+        "Unconfirmed — may be billed: %(unclear)s %(provider)s cannot list its jobs, so the studio cannot tell "
+        "whether this take was created. %(hint)s Its cost stays counted in the budget."),
+    "take.unconfirmed_refused": _(
+        "Unconfirmed — may be billed: %(unclear)s %(provider)s refused to list its jobs (%(detail)s), so the studio "
+        "cannot tell whether this take was created. %(hint)s Its cost stays counted in the budget."),
+    "take.unconfirmed_no_answer": _(
+        "Unconfirmed — may be billed: %(unclear)s %(provider)s's job list did not answer in the %(minutes)s min the "
+        "studio looked, so it cannot tell whether this take was created. %(hint)s Its cost stays counted in the "
+        "budget."),
+    "take.unconfirmed_internal": _(
+        "Unconfirmed — may be billed: %(unclear)s The studio hit an internal error (%(detail)s) while looking for "
+        "the job, so it cannot tell whether this take was created. %(hint)s Its cost stays counted in the budget."),
+    "take.nothing_made": _(
+        "%(provider)s gave no clear answer to the %(attempts)s creates of this take, and its job list showed no job "
+        "for it in the %(minutes)s min after each: nothing was created, so nothing is counted for it. "
+        "Retry the take later."),
+    "take.never_created": _("The studio stopped while sending this take; nothing was created. Retry the take."),
     "take.refused_after_unclear": _("%(refusal)s The earlier creates of this take got no clear answer, but "
                                     "%(provider)s's job list never showed a job for it: nothing was created, so "
                                     "nothing is counted for it."),
@@ -100,6 +121,17 @@ WORDS: dict[str, Promise] = {
     "feed.changes_requested": _("requested changes to %(scene)s take %(number)s: %(body)s"),
     "feed.project_created": _("created the project %(name)s"),
     "feed.scene_created": _("added scene %(number)s, %(title)s"),
+    "feed.reference_image": _("edited %(scene)s: reference image"),
+    "feed.reference_fit": _("edited %(scene)s: reference image fit"),
+    "feed.dialogue": _("edited %(scene)s: dialogue"),
+    "feed.dialogue_cast": _("edited %(scene)s: dialogue, cast"),
+    "feed.back_in_cut": _("put %(scene)s back in the cut"),
+    "feed.out_of_cut": _("left %(scene)s out of the cut"),
+    "feed.moved": _("moved %(scene)s from scene %(before)s to %(after)s"),
+    "feed.scene_deleted": _("deleted scene %(number)s, %(title)s"),
+    "feed.scenes_deleted": _("deleted %(count)s scenes: %(titles)s"),
+    "feed.scenes_restored": _("restored from the trash: %(names)s"),
+    "feed.scenes_purged": _("deleted forever from the trash: %(names)s"),
     "feed.model_retiring": ngettext_lazy(
         "%(model)s retires on %(when)s: %(count)s scene uses it (%(names)s). Move them to another model before then.",
         "%(model)s retires on %(when)s: %(count)s scenes use it (%(names)s). Move them to another model before then.",

@@ -268,7 +268,7 @@ def render_send(render: Render) -> None:
         else:  # sent, and the answer lost or a gateway error: the job may exist; look before any resend
             log.info("take %s: unclear answer to create %s: %s", render.pk, render.create_attempts, answer.message,
                      extra={"take_id": render.pk})
-            lookups.render_confirm_begin(render, unclear=lookups.SENT_NO_ANSWER.format(provider=provider.name))
+            lookups.render_confirm_begin(render, unclear=said("take.sent_no_answer", provider=provider.name))
         return
     now = timezone.now()
     if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=now):

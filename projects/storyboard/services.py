@@ -220,9 +220,9 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     )
     scene.refresh_from_db()
     if upload is not None or before[0] != (scene.reference_image.name or ""):
-        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image", scene=scene)
+        _feed(scene.project, "scene_edited", user, said("feed.reference_image", scene=scene.title), scene=scene)
     elif before[1] != scene.reference_fit:
-        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image fit", scene=scene)
+        _feed(scene.project, "scene_edited", user, said("feed.reference_fit", scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["reference_image"], "version": scene.version})
     return scene
@@ -252,7 +252,7 @@ def scene_move(*, scene: Scene, offset: int, user=None) -> None:
         scenes.insert(target, scenes.pop(index))
         save_order(scenes, user)
         _feed(scene.project, "scenes_reordered", user,
-              f"moved {scene.title} from scene {index + 1} to {target + 1}", scene=scene)
+              said("feed.moved", scene=scene.title, before=index + 1, after=target + 1), scene=scene)
 
 
 def save_order(scenes: list[Scene], user=None, *, project: Project | None = None, publish: bool = False) -> bool:
@@ -417,8 +417,8 @@ def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
     cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)
     recast = set(scene.cast.values_list("pk", flat=True)) != cast_before
-    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: dialogue{', cast' if recast else ''}",
-          scene=scene)
+    _feed(scene.project, "scene_edited", user, said("feed.dialogue_cast" if recast else "feed.dialogue",
+                                                    scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["dialogue"], "version": scene.version})
     # Its lines are spoken again where they changed, and a scene fitting them is re-timed (a worker's job).
@@ -435,7 +435,7 @@ def scene_set_in_cut(*, scene: Scene, user, in_cut: bool) -> Scene:
         return scene  # already so (or gone to the trash meanwhile)
     scene.refresh_from_db()
     _feed(scene.project, "scene_edited", user,
-          f"put {scene.title} back in the cut" if in_cut else f"left {scene.title} out of the cut", scene=scene)
+          said("feed.back_in_cut" if in_cut else "feed.out_of_cut", scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["in_cut"], "version": scene.version})
     return scene

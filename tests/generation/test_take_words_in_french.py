@@ -103,3 +103,17 @@ def test_a_code_this_studio_no_longer_knows_still_shows_its_parameters(make_scen
     take.error_words = [{"key": "take.gone_since", "params": {"why": "HTTP 418"}}]
     take.error_message = "Something HTTP 418"
     assert take.error_text == "HTTP 418"
+
+
+def test_a_take_whose_create_got_no_clear_answer_says_it_may_be_billed_in_french(
+        veo, make_scene, editor, veo_server, client_for, django_capture_on_commit_callbacks):
+    veo_server.scenario = "server-error"  # a 503 after the create was sent: the job may exist
+    take = booked(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
+    assert take.status == Status.FAILED and take.billing_unconfirmed  # the Gemini API cannot list its jobs
+    assert take.error_message.startswith("Unconfirmed — may be billed: The studio sent this take and Google Veo's "
+                                         "answer was an error or never came. Google Veo cannot list its jobs")
+
+    french = panel_text(client_for(editor), take, FRENCH_BROWSER)
+    assert ("Non confirmée — peut être facturée\u00a0: Le studio a envoyé cette prise et la réponse de Google Veo "
+            "était une erreur ou n’est jamais arrivée. Google Veo ne peut pas lister ses jobs") in french
+    assert "Son coût reste compté dans le budget." in french and "may be billed" not in french

@@ -67,3 +67,20 @@ def test_a_french_authors_render_digest_names_their_takes_in_french(
     [digest] = [m for m in mail.outbox if m.to == [owner.email]]
     assert f"prise {take.number} de Le quai en échec" in digest.body
     assert "failed" not in digest.body
+
+
+def test_the_trash_and_the_cut_tell_the_feed_in_the_readers_language(client_for, owner, editor, project, make_scene):
+    from projects.storyboard import services as storyboard
+    from projects.storyboard import trash
+
+    first, second, third = (make_scene(title=title) for title in ("Le quai", "La criée", "Le phare"))
+    with translation.override("en"):
+        trashed = trash.scene_bulk_trash(project=project, scene_ids=[second.pk, third.pk], user=editor)
+        trash.trash_undo(project=project, batch=trashed.batch, user=editor)
+        storyboard.scene_set_in_cut(scene=first, user=editor, in_cut=False)
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a supprimé 2 scènes\u00a0: La criée, Le phare" in french
+    assert "a restauré depuis la corbeille\u00a0: 2. La criée, 3. Le phare" in french
+    assert "a laissé Le quai hors du montage" in french
+    assert "deleted 2 scenes" not in french and "out of the cut" not in french
