@@ -30,11 +30,12 @@ def run_export(export_id: int) -> None:
 # The reading itself is a child process capped at CUT_IMPORT_SECONDS; the limits leave it room to finish.
 @shared_task(name="generation.tasks.read_cut_import", base=DjangoTask, acks_late=True, ignore_result=True,
              soft_time_limit=settings.CUT_IMPORT_SECONDS + 60, time_limit=settings.CUT_IMPORT_SECONDS + 90)
-def read_cut_import(cut_import_id: int) -> None:
+def read_cut_import(cut_import_id: int, language: str = "") -> None:
+    # `language`: the uploader's page's, for what the worker writes (a message queued before it came: the default).
     try:
-        cut_import.cut_import_read(cut_import_id)
+        cut_import.cut_import_read(cut_import_id, language=language)
     except Exception:
         # Whatever went wrong, the page stops waiting and says so; nothing on the board changed.
         log.exception("cut import %s crashed", cut_import_id)
-        cut_import.cut_import_crashed(cut_import_id)
+        cut_import.cut_import_crashed(cut_import_id, language=language)
         raise
