@@ -3,6 +3,7 @@ own, worded by the worker in the uploader's language), and the refusals of the c
 checks, exports, casting, drawings, access and input checks."""
 
 import ast
+import json
 import re
 import uuid
 from pathlib import Path
@@ -13,7 +14,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from generation.exports import timeline_words
-from generation.models import CutImport, CutImportStatus
+from generation.models import CatalogModel, CutImport, CutImportStatus, Export, ExportStatus, Render
+from generation.providers import connections
+from projects.characters import consent
+from projects.models import CharacterKind, Comment, ReviewLink, Scene
+from projects.review import services as review
+from projects.review.drawing import MAX_SHAPES
+from tests.factories import photo
+from tests.provenance_helpers import tamper
 from tests.test_translations import ENGLISH_BROWSER, FRENCH_BROWSER, visible_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +92,186 @@ def test_a_reader_answer_the_worker_does_not_know_still_says_the_timeline_was_no
         assert timeline_words.refusal_words({"code": "from_the_future", "params": {}}) == \
             "Impossible de lire la timeline."
         assert timeline_words.refusal_words({"code": "edl_event", "params": {}}) == "Impossible de lire la timeline."
+
+
+# --- Roles, on the 403 page -----------------------------------------------------------------------
+
+
+def test_a_french_viewer_is_told_in_french_that_their_role_cannot_edit(client_for, viewer, project):
+    answer = client_for(viewer).post(reverse("projects:scene_create", args=[project.pk]),
+                                     {"title": "Le quai", "prompt": "La pluie", "duration": 4, "size": "1280x720"},
+                                     **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Votre rôle (Lecteur) ne permet pas de modifier." in visible_text(answer.content.decode())
+    assert not Scene.objects.filter(project=project).exists()
+
+
+def test_a_french_viewer_is_told_in_french_that_their_role_cannot_start_exports(client_for, viewer, project):
+    answer = client_for(viewer).post(reverse("generation:export_create", args=[project.pk]), **FRENCH_BROWSER)
+    assert answer.status_code == 403
+    assert "Votre rôle (Lecteur) ne permet pas de lancer des exports." in visible_text(answer.content.decode())
+
+
+# --- Exports --------------------------------------------------------------------------------------
+
+
+def test_a_french_editor_is_told_in_french_that_nothing_is_approved_to_export(client_for, editor, scene):
+    answer = client_for(editor).post(reverse("generation:export_create", args=[scene.project.pk]),
+                                     {"idempotency_key": str(uuid.uuid4())}, HTTP_HX_REQUEST="true",
+                                     **FRENCH_BROWSER)
+    assert (f"Aucune scène n’a encore de prise approuvée à exporter{NBSP}: approuvez d’abord au moins une prise."
+            in visible_text(answer.content.decode()))
+    assert not Export.objects.exists()
+
+
+def test_an_export_that_fails_in_the_worker_says_why_in_the_language_it_was_started_in(
+        client_for, editor, reviewer, scene, finished_take, django_capture_on_commit_callbacks):
+    review.take_approve(take=finished_take(scene), user=reviewer)
+    client = client_for(editor)
+    with django_capture_on_commit_callbacks() as queued:
+        client.post(reverse("generation:export_create", args=[scene.project.pk]),
+                    {"idempotency_key": str(uuid.uuid4())}, **FRENCH_BROWSER)
+    # Before the worker runs, the scene leaves the cut: the export has nothing left to build.
+    Scene.objects.filter(pk=scene.pk).update(in_cut=False)
+    translation.activate("en")  # the worker's own language
+    for callback in queued:
+        callback()
+    export = Export.objects.get()
+    assert export.status == ExportStatus.FAILED
+    page = client.get(reverse("generation:export_list", args=[scene.project.pk]), **FRENCH_BROWSER)
+    assert "Aucune scène n’a encore de prise approuvée à exporter" in visible_text(page.content.decode())
+
+
+# --- Re-target, the catalog, the render form ------------------------------------------------------
+
+
+def test_a_french_editor_is_told_in_french_that_a_scene_changed_since_the_retarget_plan(
+        client_for, editor, team, owner, project, make_scene):
+    replicate = connections.connection_create(team=team, user=owner, kind="replicate", label="Replicate",
+                                              base_url="http://127.0.0.1:9/v1", api_key="r8-test",
+                                              webhook_secret="whsec_c2VjcmV0")
+    first, second = make_scene(title="Le quai", duration=5), make_scene(title="La criée", duration=5)
+    shown = f"{first.pk}:{first.version},{second.pk}:{second.version}"
+    Scene.objects.filter(pk=second.pk).update(version=second.version + 1, duration=9)
+    answer = client_for(editor).post(reverse("generation:scene_retarget", args=[project.pk]),
+                                     {"target": f"{replicate.pk}:google/veo-3.1", "shown": shown}, **FRENCH_BROWSER)
+    assert (f"Rien n’a été déplacé{NBSP}: la scène 2 (La criée) a changé depuis l’affichage du plan."
+            in visible_text(answer.content.decode()))
+    first.refresh_from_db()
+    assert first.target_model == ""
+
+
+def test_a_french_owner_is_told_in_french_that_a_registered_model_has_no_shipped_entry(client_for, owner,
+                                                                                      priced_gateway):
+    model = CatalogModel.objects.get(connection=priced_gateway)
+    answer = client_for(owner).post(
+        reverse("generation:catalog_entry_edit", args=[priced_gateway.team_id, priced_gateway.pk, model.pk]),
+        {"reset": "1"}, follow=True, **FRENCH_BROWSER)
+    assert (f"«{NBSP}wan-2.7{NBSP}» a été enregistré par votre équipe{NBSP}: il n’y a pas d’entrée d’origine"
+            in visible_text(answer.content.decode()))
+    assert CatalogModel.objects.filter(pk=model.pk).exists()
+
+
+@pytest.mark.usefixtures("previz_without_encode")
+def test_a_french_editor_is_told_in_french_that_a_scene_is_too_long_for_the_model(client_for, editor, scene):
+    Scene.objects.filter(pk=scene.pk).update(duration=25)
+    local = scene.project.team.connections.get(kind="local")
+    answer = client_for(editor).post(reverse("generation:render_create", args=[scene.pk]),
+                                     {"target": f"{local.pk}:previz-animatic-1", "idempotency_key": str(uuid.uuid4())},
+                                     HTTP_HX_REQUEST="true", **FRENCH_BROWSER)
+    assert "génère de 1 à 20 secondes, pas 25." in visible_text(answer.content.decode())
+    assert not Render.objects.exists()
+
+
+
+def test_a_french_owner_is_told_in_french_to_write_why_a_blocked_take_is_approved_anyway(
+        client_for, owner, scene, render_take, remixable_previz):
+    tampered = tamper(render_take(scene))
+    answer = client_for(owner).post(reverse("projects:take_decide", args=[tampered.pk]),
+                                    {"decision": "approve", "override_reason": "Vu."}, **FRENCH_BROWSER)
+    assert answer.status_code == 422
+    assert ("Écrivez en une phrase (10 caractères ou plus) pourquoi vous l’approuvez malgré tout."
+            in visible_text(answer.content.decode()))
+    scene.refresh_from_db()
+    assert scene.approved_take_id is None
+
+# --- Consent, casting, reference images -----------------------------------------------------------
+
+
+def test_a_french_editor_is_told_in_french_that_a_mentioned_character_cannot_be_cast(client_for, editor, team,
+                                                                                    project, make_member):
+    from projects.models import Role
+
+    marie = make_member(team, Role.EDITOR, "marie")
+    consent.character_create(team=team, user=marie, name="Marie", kind=CharacterKind.PERSON, person=marie,
+                             images=[photo()])
+    answer = client_for(editor).post(reverse("projects:scene_create", args=[project.pk]),
+                                     {"title": "Le quai", "prompt": "@Marie court sur le quai", "duration": 4,
+                                      "size": "1280x720", "camera_notes": ""}, HTTP_HX_REQUEST="true",
+                                     **FRENCH_BROWSER)
+    assert ("Marie n’a pas encore donné son consentement. Marie ne peut pas être distribué·e."
+            in visible_text(answer.content.decode()))
+    assert not Scene.objects.filter(project=project).exists()
+
+
+def test_a_french_editor_is_told_in_french_that_a_reference_file_is_no_image(client_for, editor, team):
+    answer = client_for(editor).post(reverse("projects:character_list", args=[team.pk]), {
+        "name": "Capitaine", "description": "ciré jaune", "kind": "fictional", "declares_fictional": "on",
+        "images": [SimpleUploadedFile("notes.png", b"pas une image", "image/png")]}, **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    assert (f"notes.png{NBSP}: Ce fichier n’est pas une image JPEG, PNG ou WebP lisible."
+            in visible_text(answer.content.decode()))
+
+
+# --- Review: drawings, guest links ----------------------------------------------------------------
+
+
+def test_a_french_reviewer_is_told_in_french_why_a_drawing_was_refused(client_for, reviewer, scene, finished_take):
+    take = finished_take(scene)
+    arrow = {"kind": "arrow", "color": "#e53935", "points": [[0.2, 0.3], [0.6, 0.5]]}
+    answer = client_for(reviewer).post(reverse("projects:comment_create", args=[take.pk]),
+                                       {"body": "Regardez ici", "at": "1.0",
+                                        "drawing": json.dumps([arrow] * (MAX_SHAPES + 1))}, **FRENCH_BROWSER)
+    assert answer.status_code == 422
+    text = visible_text(answer.content.decode())
+    assert (f"Impossible d’enregistrer le dessin{NBSP}: {MAX_SHAPES} formes au plus par commentaire "
+            f"(celui-ci en a {MAX_SHAPES + 1})." in text)
+    assert "Regardez ici" in answer.content.decode()
+    assert not Comment.objects.filter(take=take).exists()
+
+
+def test_a_french_owner_is_told_in_french_that_a_guest_links_name_is_too_long(client_for, owner, project, scene):
+    answer = client_for(owner).post(reverse("projects:review_links", args=[project.pk]),
+                                    {"label": "C" * 121, "scope": "cut", "days": "7", "password": ""},
+                                    **FRENCH_BROWSER)
+    assert ("Le nom du lien ne peut pas dépasser 120 caractères (ce texte en a 121)."
+            in visible_text(answer.content.decode()))
+    assert not ReviewLink.objects.exists()
+
+
+# --- Spend ----------------------------------------------------------------------------------------
+
+
+def test_a_french_editor_is_told_in_french_how_a_month_is_written(client_for, editor, project):
+    answer = client_for(editor).get(reverse("generation:project_spend", args=[project.pk]), {"month": "2026-13"},
+                                    **FRENCH_BROWSER)
+    assert "Un mois s’écrit 2026-11" in visible_text(answer.content.decode())
+
+
+
+# --- Bad addresses and searches -------------------------------------------------------------------
+
+
+def test_a_french_reader_is_told_in_french_that_an_address_holds_control_characters(client_for, editor, team):
+    answer = client_for(editor).get(reverse("projects:character_list", args=[team.pk]), {"q": "a\x00b"},
+                                    **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    assert "L’adresse contient des caractères de contrôle" in visible_text(answer.content.decode())
+
+
+def test_a_french_editor_is_told_in_french_that_a_character_search_is_too_long(client_for, editor, team):
+    answer = client_for(editor).get(reverse("projects:character_list", args=[team.pk]), {"q": "x" * 201},
+                                    **FRENCH_BROWSER)
+    assert answer.status_code == 400
+    assert ("Recherchez au plus 200 caractères (cette recherche en a 201)."
+            in visible_text(answer.content.decode()))

@@ -17,14 +17,15 @@ class ExportTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         log.error("export task %s for export %s crashed: %r", task_id, args[0] if args else "?", exc)
         if args:
-            services.export_crashed(args[0], exc)
+            services.export_crashed(args[0], exc, language=args[1] if len(args) > 1 else "")
 
 
 # Twenty re-encoded 720p scenes take about a minute on two cores; the limit leaves room.
 @shared_task(name="generation.tasks.run_export", base=ExportTask, acks_late=True, ignore_result=True,
              soft_time_limit=1200, time_limit=1260)
-def run_export(export_id: int) -> None:
-    services.export_run(export_id)
+def run_export(export_id: int, language: str = "") -> None:
+    # `language`: the page's the export was started from, for a failure's words (older messages: the default).
+    services.export_run(export_id, language=language)
 
 
 # The reading itself is a child process capped at CUT_IMPORT_SECONDS; the limits leave it room to finish.

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from generation.models import Render, ShotGroup
@@ -84,7 +85,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
         try:
             safe_names.append(verified_name(image, stem="image"))
         except ReferenceError as exc:
-            raise ValidationError(f"{image.name}: {exc}")
+            raise ValidationError(gettext("%(file)s: %(why)s") % {"file": image.name, "why": exc})
     video_name = verify_reference_video(reference_video) if reference_video else None
     if kind == CharacterKind.PERSON:
         if person is None or not Membership.objects.filter(team=team, user=person).exists():
@@ -116,14 +117,14 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
 
 def _require_person(character: Character, user) -> None:
     if not character.is_person or character.person_id != getattr(user, "pk", None):
-        raise PermissionDenied("Only the person this character depicts can change its consent.")
+        raise PermissionDenied(gettext("Only the person this character depicts can change its consent."))
 
 
 def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM, projects=(), providers=(),
                   expires_at=None, covers_voice: bool = False) -> ConsentGrant:
     _require_person(character, user)
     if not Membership.objects.filter(team=character.team_id, user=user).exists():
-        raise PermissionDenied("You left this team: you can still revoke consent, but not grant it.")
+        raise PermissionDenied(gettext("You left this team: you can still revoke consent, but not grant it."))
     if scope == ConsentScope.PROJECTS and not projects:
         raise ValidationError(gettext("Choose at least one project, or allow the whole team."))
     if any(p.team_id != character.team_id for p in projects):
@@ -212,15 +213,18 @@ def consent_problem(character: Character, *, project, provider_kind: str | None,
     if state.key == "fictional":
         return None
     if state.key == "revoked":
-        return f"{character.name} has revoked consent."
+        return gettext("%(name)s has revoked consent.") % {"name": character.name}
     if state.key == "none" or active is None:  # "expired" and "granted" always carry their grant
-        return f"{character.name} has not granted consent yet."
+        return gettext("%(name)s has not granted consent yet.") % {"name": character.name}
     if state.key == "expired":
-        return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
+        return gettext("%(name)s's consent expired on %(date)s.") % {
+            "name": character.name, "date": date_format(timezone.localtime(active.expires_at), "j M Y")}
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
-        return f"{character.name} has not consented to appear in “{project.name}”."
+        return gettext("%(name)s has not consented to appear in “%(project)s”.") % {
+            "name": character.name, "project": project.name}
     if provider_kind is not None and active.providers and provider_kind not in active.providers:
-        return f"{character.name} has not consented to renders with this provider ({provider_kind})."
+        return gettext("%(name)s has not consented to renders with this provider (%(provider)s).") % {
+            "name": character.name, "provider": provider_kind}
     return None
 
 
