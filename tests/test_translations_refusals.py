@@ -275,3 +275,87 @@ def test_a_french_editor_is_told_in_french_that_a_character_search_is_too_long(c
     assert answer.status_code == 400
     assert ("Recherchez au plus 200 caractères (cette recherche en a 201)."
             in visible_text(answer.content.decode()))
+
+# --- The guard: no refusal a person reads is a bare English literal -----------------------------------
+
+# The exceptions whose words reach a page (a form error, the 403 page, a message, a failed export's or cut's
+# line), and the calls that put words in front of a person.
+REFUSALS = {"ValidationError", "PermissionDenied", "PeriodError", "ReferenceError", "ExportRefused", "StitchError",
+            "SplitError"}
+MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
+# Literal words that stay as they are, each with its reason. The key: the file and the literal's start.
+ALLOWED: dict[tuple[str, str], str] = {
+    # None today. Not scanned at all, because no person reads them: Http404's words (the 404 page never shows
+    # them), WebhookError / WebhookRefused (answered to a provider's server), SpeechError (the engine failing,
+    # for the operator's log), TimelineError (a code the worker words: timeline_words.py), assertions and logs.
+}
+
+
+def _literal(node: ast.AST) -> str | None:
+    """The English words in `node` when it is (or formats) a string literal rather than a translation."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and any(c.isalpha() for c in node.value):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return ast.unparse(node)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):  # "…%s" % x: the format decides
+        return _literal(node.left)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literal(node.left) or _literal(node.right)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _literal(node.func.value)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return next((w for w in map(_literal, node.elts) if w), None)
+    if isinstance(node, ast.Dict):
+        return next((w for w in map(_literal, [v for v in node.values if v is not None]) if w), None)
+    return None
+
+
+def _shown_words(call: ast.Call) -> ast.AST | None:
+    """The argument of `call` a person reads, if it is a call that shows words."""
+    func = call.func
+    name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+    if name in REFUSALS and call.args:
+        return call.args[0]
+    if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "messages"
+            and func.attr in MESSAGE_LEVELS and len(call.args) >= 2):
+        return call.args[1]
+    if name == "add_error" and len(call.args) >= 2:
+        return call.args[1]
+    return None
+
+
+def bare_refusals(root: Path) -> list[str]:
+    found = []
+    for path in sorted([*root.glob("projects/**/*.py"), *root.glob("generation/**/*.py")]):
+        if "migrations" in path.parts:
+            continue
+        relative = path.relative_to(root).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), filename=relative)):
+            if isinstance(node, ast.Call) and (argument := _shown_words(node)) is not None:
+                words = _literal(argument)
+                if words and not any(relative == f and words.startswith(start) for f, start in ALLOWED):
+                    found.append(f"{relative}:{node.lineno}: {words[:90]}")
+    return found
+
+
+def test_no_refusal_a_person_reads_is_a_bare_english_literal():
+    """A ValidationError, PermissionDenied, message or form error built from a literal reaches a French
+    reader in English: wrap it in gettext (a whole sentence, named placeholders)."""
+    assert bare_refusals(ROOT) == []
+
+
+def test_the_guard_finds_each_way_of_writing_a_bare_refusal(tmp_path):
+    (tmp_path / "projects").mkdir()
+    (tmp_path / "generation").mkdir()
+    (tmp_path / "projects" / "slips.py").write_text(
+        'raise ValidationError("Plain words.")\n'
+        'raise PermissionDenied(f"Your role ({role}) cannot.")\n'
+        'messages.error(request, "Saved nothing.")\n'
+        'form.add_error("name", "Too long %s" % n)\n'
+        'raise ValidationError({"prompt": "Describe it."})\n'
+        'raise SplitError("No frames {}".format(n))\n'
+        'raise ValidationError(gettext("Translated."))\n'
+        'raise ValidationError(gettext("%(n)s shots") % {"n": f"{n:,}"})\n'
+        'raise ValidationError(problems)\n'
+        'raise Http404("Never shown.")\n')
+    assert [line.split(":")[1] for line in bare_refusals(tmp_path)] == ["1", "2", "3", "4", "5", "6"]
