@@ -223,6 +223,22 @@ def test_a_french_editor_is_told_in_french_that_a_reference_file_is_no_image(cli
             in visible_text(answer.content.decode()))
 
 
+
+def test_a_french_reader_sees_each_characters_consent_in_french(client_for, owner, editor, team):
+    consent.character_create(team=team, user=owner, name="Capitaine", kind=CharacterKind.PERSON, person=owner,
+                             images=[photo()])
+    marie = consent.character_create(team=team, user=editor, name="Marie", kind=CharacterKind.PERSON,
+                                     person=editor, images=[photo()])
+    consent.consent_grant(character=marie, user=editor)
+    consent.character_create(team=team, user=owner, name="Robot", kind=CharacterKind.FICTIONAL, images=[photo()],
+                             declares_fictional=True)
+    text = visible_text(client_for(owner).get(reverse("projects:character_list", args=[team.pk]),
+                                              **FRENCH_BROWSER).content.decode())
+    assert "Pas encore de consentement" in text
+    assert f"Consentement{NBSP}: accordé (toute l’équipe, tous les fournisseurs)" in text
+    assert f"Fictif — déclaré par {owner.get_username()}" in text
+    assert "No consent yet" not in text and "Consent: granted" not in text
+
 # --- Review: drawings, guest links ----------------------------------------------------------------
 
 

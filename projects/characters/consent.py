@@ -169,22 +169,33 @@ class ConsentState:
             declarations = getattr(character, "declarations", None)  # prefetched by the character pages
             declared = declarations[0].actor if declarations else None
             who = declared or character.created_by
-            return f"Fictional — declared by {who.get_username() if who else 'a former user'}"
+            if who is None:
+                return gettext("Fictional — declared by a former user")
+            return gettext("Fictional — declared by %(who)s") % {"who": who.get_username()}
         if self.key == "revoked":
-            return "Consent revoked"
+            return gettext("Consent revoked")
         if self.key == "none" or active is None:  # "expired" and "granted" always carry their grant
-            return "No consent yet"
+            return gettext("No consent yet")
         if self.key == "expired":
-            return f"Consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}"
+            return gettext("Consent expired on %(date)s") % {"date": _day(active.expires_at)}
+        # What the grant covers, each a phrase of its own in a list: where, who renders, the voice, until when.
         if active.scope == ConsentScope.TEAM:
-            where = "whole team"
+            covers = [gettext("whole team")]
         else:
             count = len(active.projects.all())
-            where = f"{count} project{'s' if count != 1 else ''}"
-        providers = ", ".join(active.providers) if active.providers else "all providers"
-        until = f", until {timezone.localtime(active.expires_at):%-d %b %Y}" if active.expires_at else ""
-        voice = ", recorded voice too" if active.covers_voice else ""
-        return f"Consent: granted ({where}, {providers}{voice}{until})"
+            covers = [ngettext("%(count)s project", "%(count)s projects", count) % {"count": count}]
+        covers.append(", ".join(active.providers) if active.providers else gettext("all providers"))
+        if active.covers_voice:
+            covers.append(gettext("recorded voice too"))
+        if active.expires_at:
+            covers.append(gettext("until %(date)s") % {"date": _day(active.expires_at)})
+        return gettext("Consent: granted (%(covers)s)") % {"covers": ", ".join(covers)}
+
+
+def _day(moment: datetime | None) -> str:
+    """A day as the reader's language writes it short: 7 Dec 2026, 7 déc 2026."""
+    assert moment is not None, "only a grant that expires has its day written"
+    return date_format(timezone.localtime(moment), "j M Y")
 
 
 def consent_state(character: Character, *, now=None) -> ConsentState:
@@ -218,7 +229,7 @@ def consent_problem(character: Character, *, project, provider_kind: str | None,
         return gettext("%(name)s has not granted consent yet.") % {"name": character.name}
     if state.key == "expired":
         return gettext("%(name)s's consent expired on %(date)s.") % {
-            "name": character.name, "date": date_format(timezone.localtime(active.expires_at), "j M Y")}
+            "name": character.name, "date": _day(active.expires_at)}
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
         return gettext("%(name)s has not consented to appear in “%(project)s”.") % {
             "name": character.name, "project": project.name}
