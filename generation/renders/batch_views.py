@@ -64,13 +64,19 @@ def _page(request: AuthedRequest, project: Project, membership: Membership, *, c
 def _pages(plan: PlanOverview | None, choices: QueryDict, *, target: str, scope: str,
            selected: list[int]) -> dict[str, object]:
     """A page of each of the plan's lists (its total, counts and the booking cover every scene it plans), and
-    what a link to another page keeps: the model and the scenes chosen."""
+    what a link to another page of one list keeps: the model, the scenes chosen, the other list's page."""
     pages = {name: Paginator(rows, batch_overview.PAGE_SIZE).get_page(choices.get(name))
              for name, rows in (("takes", plan.takes if plan else []), ("left_out", plan.skipped if plan else []))}
     query = QueryDict(mutable=True)
     query.update({"target": target, "scope": scope})
     query.setlist("scene", [str(pk) for pk in selected])
-    return {"pages": pages, "query": query.urlencode()}
+    links = {}
+    for name, other in (("takes", "left_out"), ("left_out", "takes")):
+        kept = query.copy()
+        if pages[other].number > 1:
+            kept[other] = str(pages[other].number)
+        links[name] = kept.urlencode()
+    return {"pages": pages, "links": links}
 
 
 @login_required

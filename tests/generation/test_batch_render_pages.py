@@ -118,3 +118,17 @@ def test_another_team_s_user_gets_no_page_of_the_plan(client_for, make_team, mak
     response = client_for(outsider).get(url, {"target": f"{gateway.pk}:wan-2.7", "scope": "all", "takes": "2"},
                                         **HX)
     assert response.status_code == 404
+
+
+def test_the_scenes_left_out_are_paged_too_and_all_counted(client_for, editor, project, make_scene, gateway):
+    for n in range(1, 56):
+        make_scene(title=f"Shot {n}", duration=4 if n == 1 else 2)
+    url = reverse("generation:batch_render", args=[project.pk])
+    client = client_for(editor)
+    first = client.get(url, {"target": f"{gateway.pk}:wan-2.7", "scope": "all"}).content.decode()
+    assert "Left out (54)" in first and "Render 1 scene (est. $2.00)" in first
+    assert len(re.findall(r"<li>\d+\. Shot", first)) == 50
+    link = re.search(r'data-testid="left_out-pages".*?<a href="([^"]+)" rel="next"', first, re.S).group(1)
+    page = client.get(link.replace("&amp;", "&"), **HX).content.decode()
+    assert re.findall(r"<li>(\d+)\. Shot", page) == ["52", "53", "54", "55"]
+    assert "Scenes 51–54 of 54" in page and "Render 1 scene (est. $2.00)" in page
