@@ -114,6 +114,35 @@ def test_a_price_ceiling_and_a_model_policy_refuse_on_the_page_as_at_booking(pro
     assert shown.problems == batch.batch_plan(scenes=scenes, connection=gateway, model_id="wan-2.7").problems
 
 
+def test_where_the_provider_limits_prompts_each_is_composed_and_asked_as_at_booking(project, board, team, owner,
+                                                                                     make_scene, monkeypatch):
+    # Runway's Gen-4.5 takes 1,000 characters: the prompt, its dialogue woven in and its cast described count.
+    from projects.models import DialogueLine
+
+    runway = connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                           base_url="http://127.0.0.1:9", api_key="key_test")
+    near = "Waves. " * 138  # 966 characters: the scene alone fits
+    spoken = make_scene(title="Spoken", prompt=near, duration=4)
+    make_scene(title="Fits", prompt=near, duration=4)
+    make_scene(title="Long", prompt=near * 2, duration=4)
+    described = make_scene(title="Described", prompt="@Maya " + near, duration=4)
+    maya = described.cast.get()
+    DialogueLine.objects.bulk_create([
+        DialogueLine(scene=spoken, position=0, speaker="HARBOURMASTER", parenthetical="shouting",
+                     text="Mind the ropes!", after_prompt_lines=0),
+        DialogueLine(scene=spoken, position=1, character=maya, speaker="Maya", text="I see them.")])
+    compiled = []
+    real = batch.render_compile
+    monkeypatch.setattr(batch, "render_compile", lambda **kw: compiled.append(kw["scene"].title) or real(**kw))
+    scenes = batch.scenes_in_scope(project, "all")
+    shown = batch_overview.batch_overview(project=project, scenes=scenes, connection=runway, model_id="gen4.5")
+    assert sorted(compiled) == ["Ends", "Follows"]
+    assert as_the_page_shows_it(shown) == as_booking_sees_it(
+        batch.batch_plan(scenes=scenes, connection=runway, model_id="gen4.5"))
+    refused = {r.title for r in shown.skipped if "takes a prompt of at most 1,000" in " ".join(r.problems)}
+    assert refused == {"Spoken", "Long", "Described"}
+
+
 def test_only_the_scenes_that_start_or_end_on_a_frame_are_compiled_for_the_page(project, board, team, monkeypatch):
     compiled = []
     real = batch.render_compile
