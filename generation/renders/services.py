@@ -186,7 +186,7 @@ def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: st
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
     # The prompt as it will be sent (dialogue woven in, the cast's descriptions appended), against the
     # provider's limit.
-    problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
+    problems += prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
@@ -240,7 +240,8 @@ def shot_frame_problems(scene: Scene, *, first: bool) -> list[str]:
     return problems
 
 
-def _prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
+def prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
+    """Why the connection's provider would refuse this prompt on this model (a length limit), if it would."""
     try:
         adapter = adapter_class(connection.kind)
     except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so
