@@ -169,7 +169,7 @@ def batch_plan(*, scenes: Iterable[Scene], connection: ProviderConnection, model
             plan.problems = compiled.problems
             return plan
         if scene.pk in rendering:
-            compiled.problems.append(f"Take {rendering[scene.pk]} is still rendering.")
+            compiled.problems.append(gettext("Take %(number)s is still rendering.") % {"number": rendering[scene.pk]})
         (plan.skipped if compiled.problems else plan.takes).append(PlannedTake(scene, compiled))
     return plan
 
@@ -219,9 +219,10 @@ def render_batch(*, project: Project, user: User, connection: ProviderConnection
                          .select_related("scene").order_by("scene__position", "number"))
             if rendering:
                 raise ValidationError(
-                    ["Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
-                     "teammate)."] + [f"Scene {r.scene.number} ({r.scene.title}): take {r.number} is still "
-                                      "rendering." for r in rendering])
+                    [gettext("Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
+                             "teammate).")]
+                    + [gettext("Scene %(number)s (%(title)s): take %(take)s is still rendering.") % {
+                        "number": r.scene.number, "title": r.scene.title, "take": r.number} for r in rendering])
             last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([

@@ -158,7 +158,7 @@ def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: st
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
     # Whoever a frame's take shows appears in this take too: their consent must cover it.
-    problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
+    problems += [continuity.carried_refusal(c, recipe, p) for c in carried
                  if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
     if shot:  # each shot's words: the group checks them together against its provider (shot_problems)
         return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
