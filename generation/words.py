@@ -107,6 +107,16 @@ WORDS: dict[str, Promise] = {
     "provider.download_cut": _("The download from the provider was cut off before the end. The studio will try "
                                "again."),
     "provider.too_large": _("The provider's result is larger than the %(megabytes)s MB the studio accepts."),
+    # Google Veo on the Gemini API (generation.providers.veo): why an operation ended without a video.
+    "veo.gone": _("Google no longer knows this job: the Gemini API keeps a video's operation and result for two "
+                  "days."),
+    "veo.blocked": _("Refused by Google's safety filters: the video was blocked. Rephrase the prompt or change the "
+                     "images."),
+    "veo.blocked_said": _("Refused by Google's safety filters: the video was blocked. Google said: %(said)s"),
+    "veo.refused": _("Refused by Google's safety filters: %(message)s"),
+    "veo.no_video": _("Google finished the job but sent no video. Retry the take."),
+    "veo.failed": _("Google could not make the video: %(message)s"),
+    "veo.failed_unsaid": _("Google did not say why the video failed."),
     # The activity feed (projects.activity.feed.record): each line follows the name of who did it.
     "feed.render_started": _("started take %(number)s of %(scene)s on %(model)s"),
     "feed.render_finished": _("take %(number)s of %(scene)s finished"),

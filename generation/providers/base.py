@@ -141,7 +141,7 @@ class ExtendRequest:
 class JobState:
     status: str  # queued | running | succeeded | failed | canceled
     progress: int = 0
-    error: str = ""
+    error: str | Said = ""  # Said (generation.words): the take says it again in each reader's language
     # Why a failed job failed, when the provider says in a way we classify: "moderation" when its
     # moderation (safety filters, content policy) refused the job; "" otherwise.
     error_code: str = ""

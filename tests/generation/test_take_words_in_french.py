@@ -117,3 +117,16 @@ def test_a_take_whose_create_got_no_clear_answer_says_it_may_be_billed_in_french
     assert ("Non confirmée — peut être facturée\u00a0: Le studio a envoyé cette prise et la réponse de Google Veo "
             "était une erreur ou n’est jamais arrivée. Google Veo ne peut pas lister ses jobs") in french
     assert "Son coût reste compté dans le budget." in french and "may be billed" not in french
+
+
+def test_a_video_googles_safety_filters_blocked_says_so_in_french(
+        veo, make_scene, editor, veo_server, client_for, django_capture_on_commit_callbacks):
+    veo_server.scenario = "rai-filtered"
+    take = booked(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)  # polled by the worker
+    assert take.status == Status.FAILED and take.failure_code == "moderation"
+    assert take.error_message.startswith("Refused by Google's safety filters: the video was blocked. Google said: ")
+
+    french = panel_text(client_for(editor), take, FRENCH_BROWSER)
+    assert ("Refusé par les filtres de sécurité de Google\u00a0: la vidéo a été bloquée. Google a "
+            "répondu\u00a0: ") in french
+    assert "Refused by Google" not in french
