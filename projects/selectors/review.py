@@ -4,10 +4,15 @@ may compare, the approved cut and the activity feed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from generation.models import Render, Status
 from projects.inputs import parse_id
@@ -16,6 +21,7 @@ from projects.models import (
     Activity,
     Comment,
     Decision,
+    DialogueLine,
     Project,
     ReviewDecision,
     ReviewRoom,
@@ -264,3 +270,94 @@ def approval_override(take) -> ReviewDecision | None:
 
 def history(scene) -> list[ReviewDecision]:
     return list(scene.decisions.select_related("by", "take", "comment"))
+
+
+@dataclass
+class CutSequence:
+    """Play all's page as the player needs it: one small dict per stop (what plays there and when), the
+    scenes not approved yet, and the sequence's length. What a stop shows beyond that (a card's lines)
+    is asked for when the stop is about to play (`cut_stop_for`)."""
+
+    stops: list[dict] = field(default_factory=list)
+    chips: list[dict] = field(default_factory=list)  # the approved takes' provenance chips, each told once
+    missing: list[dict] = field(default_factory=list)  # stops not approved: played as the newest take or a card
+    total: float = 0.0
+
+    @property
+    def timings(self) -> list[playall.Timing]:
+        """The stops as the sound's recipe reads them (the same as `cut_for`'s entries give)."""
+        return [playall.Timing(scene=s["scene"], take=s.get("take"), start=s["start"], duration=s["duration"])
+                for s in self.stops]
+
+
+_SRC_PLACEHOLDER = 987654321  # reversed once; each take's address is this with its own id
+
+
+def _frame_rate(fps: object) -> float:
+    # The rule of Render.frame_rate, read from the one key the query fetched.
+    return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0
+
+
+def cut_sequence_for(*, project: Project) -> CutSequence:
+    """The cut as `cut_for` plays it, in two queries whatever its length: the scenes with, by subquery, the
+    take each plays (its approved take if watchable, else its newest watchable one) and what its review status
+    reads (the newest take's status and time, the latest request for changes: no join of takes × decisions);
+    then the played takes' few fields. Rows, not models: at 1,000 scenes the models were most of the page."""
+    watchable = Render.objects.watchable()
+    newest_watchable = watchable.filter(scene=OuterRef("pk")).order_by("-number", "-pk").values("pk")[:1]
+    approved_watchable = watchable.filter(pk=OuterRef("approved_take_id")).values("pk")[:1]
+    newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
+    changes = (ReviewDecision.objects.filter(scene=OuterRef("pk"), decision=Decision.CHANGES_REQUESTED)
+               .order_by("-at").values("at")[:1])
+    rows = list(project.scenes.filter(in_cut=True).order_by("position", "pk").annotate(
+        playing_approved=Subquery(approved_watchable), playing_newest=Subquery(newest_watchable),
+        newest_take_status=Subquery(newest.values("status")[:1]),
+        newest_take_at=Subquery(newest.values("created_at")[:1]), changes_at=Subquery(changes),
+    ).values("pk", "position", "title", "duration", "approved_take_id", "playing_approved", "playing_newest",
+             "newest_take_status", "newest_take_at", "changes_at"))
+    played = [row["playing_approved"] or row["playing_newest"] for row in rows]
+    takes = {t["pk"]: t for t in Render.objects.filter(pk__in=[pk for pk in played if pk]).values(
+        "pk", "number", "duration_seconds", "delivered__fps", "c2pa_state", "c2pa_codes",
+        "c2pa_summary__signer", "c2pa_summary__verdict")}
+    src = reverse("generation:render_file", args=[_SRC_PLACEHOLDER, "video"])
+    chips: dict[tuple, int] = {}
+    sequence, at = CutSequence(), 0.0
+    for row, take_id in zip(rows, played, strict=True):
+        take = takes.get(take_id) if take_id else None
+        kind = (playall.APPROVED if row["playing_approved"] else playall.NEWEST) if take else playall.CARD
+        duration = (take["duration_seconds"] if take else None) or float(row["duration"])
+        status = status_of(SimpleNamespace(take_count=row["newest_take_at"] is not None, **row))
+        stop = {"scene": row["pk"], "number": row["position"] + 1, "title": row["title"], "kind": kind,
+                "start": at, "duration": duration, "status": str(status)}
+        if take:
+            stop.update(take=take["pk"], take_number=take["number"], fps=_frame_rate(take["delivered__fps"]),
+                        src=src.replace(str(_SRC_PLACEHOLDER), str(take["pk"])))
+        if kind == playall.APPROVED and take:
+            stop["chip"] = _chip_index(chips, sequence.chips, take)
+        else:
+            sequence.missing.append(stop)
+        sequence.stops.append(stop)
+        at += duration
+    sequence.total = at
+    return sequence
+
+
+def _chip_index(known: dict[tuple, int], chips: list[dict], take: Mapping[str, Any]) -> int:
+    """A take's provenance chip as the board draws it (`generation/_provenance_chip.html`), worked out once per
+    distinct verdict: the approved takes of a board share a handful."""
+    key = (take["c2pa_state"], tuple(take["c2pa_codes"] or ()), take["c2pa_summary__signer"],
+           bool(take["c2pa_summary__verdict"]))
+    if key not in known:
+        summary = {"signer": take["c2pa_summary__signer"], "verdict": take["c2pa_summary__verdict"]}
+        model = Render(status=Status.SUCCEEDED, c2pa_state=take["c2pa_state"], c2pa_codes=list(key[1]),
+                       c2pa_summary=summary)
+        known[key] = len(chips)
+        chips.append({"state": model.provenance_state, "label": str(model.provenance_label),
+                      "title": str(model.provenance_verdict) if key[3] else ""})
+    return known[key]
+
+
+def cut_stop_for(*, project: Project, scene_pk: int) -> Scene:
+    """One stop's details, asked for as it is about to play: the scene with its lines (a card shows them)."""
+    return get_object_or_404(project.scenes.prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))), pk=scene_pk)

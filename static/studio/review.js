@@ -293,10 +293,85 @@
     return cues;
   }
 
+  // The page sends the sequence as one script of stops (what plays where and when); the scene list is drawn
+  // from it here, one button a stop, with the words the server gave (data-words-*: in the reader's language).
+  function cutTimeline(box) {
+    var list = box.querySelector("[data-cut-timeline]"), script = document.getElementById(box.dataset.stops);
+    if (!list || !script) return [];
+    var data = JSON.parse(script.textContent), chips = data.chips || [], words = list.dataset;
+    var seconds = function (d) { return d.toFixed(1).replace(".", words.decimal || "."); };
+    var chip = function (cls, testid, text) {
+      var span = document.createElement("span");
+      span.className = cls; span.setAttribute("data-testid", testid); span.textContent = text;
+      return span;
+    };
+    var fragment = document.createDocumentFragment();
+    var items = data.stops.map(function (stop, i) {
+      var li = document.createElement("li"), button = document.createElement("button"), title = stop.number + ". " + stop.title;
+      button.type = "button";
+      var attrs = {"data-cut-item": "", "data-index": i, "data-scene": stop.scene, "data-start": stop.start.toFixed(3),
+                   "data-duration": stop.duration.toFixed(3), "data-title": title, "data-kind": stop.kind, "data-testid": "cut-scene"};
+      if (stop.src) { attrs["data-src"] = stop.src; attrs["data-fps"] = stop.fps.toFixed(3); }
+      Object.keys(attrs).forEach(function (k) { button.setAttribute(k, String(attrs[k])); });
+      var strong = document.createElement("strong");
+      strong.textContent = title;
+      button.appendChild(strong);
+      button.appendChild(document.createTextNode(" "));
+      var length = stop.kind === "card" ? words.wordsCard.replace("__S__", seconds(stop.duration))
+        : words.wordsTake.replace("__N__", String(stop.take_number)).replace("__S__", seconds(stop.duration));
+      button.appendChild(chip("muted", "cut-length", length));
+      button.appendChild(document.createTextNode(" "));
+      if (stop.kind === "approved" && chips[stop.chip] && chips[stop.chip].state) {
+        var c = chips[stop.chip], span = chip("chip provenance-chip provenance-chip--" + c.state, "provenance-chip", c.label);
+        span.dataset.state = c.state;
+        if (c.title) span.title = c.title;
+        button.appendChild(span);
+      } else if (stop.kind === "newest") {
+        button.appendChild(chip("chip chip--unapproved", "cut-not-approved", words.wordsNotApproved));
+      } else if (stop.kind === "card") {
+        button.appendChild(chip("chip", "cut-card-mark", words.wordsNothingFilmed));
+      }
+      li.appendChild(button);
+      fragment.appendChild(li);
+      return button;
+    });
+    list.appendChild(fragment);
+    return items;
+  }
+
   function setupCut(box) {
-    var items = Array.prototype.slice.call(box.querySelectorAll("[data-cut-item]"));
+    var items = cutTimeline(box);
     var players = Array.prototype.slice.call(box.querySelectorAll("[data-cut-video]"));
-    var cards = Array.prototype.slice.call(box.querySelectorAll("[data-cut-card]"));
+    var card = box.querySelector("[data-cut-card]");
+    // A card's title and lines, asked for as its stop is about to play (and the next card's while one plays).
+    var cardHtml = {}, cardAsked = {};
+    function askCard(i) {
+      if (i < 0 || i >= items.length || !isCard(i)) return;
+      var scene = items[i].dataset.scene;
+      if (cardAsked[scene] || !window.fetch) return;
+      cardAsked[scene] = true;
+      fetch(box.dataset.stopUrl.replace("/stops/0/", "/stops/" + scene + "/"), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) { cardHtml[scene] = html; if (index === i) fillCard(i); })
+        .catch(function () { delete cardAsked[scene]; });  // asked again when the stop comes round
+    }
+    function fillCard(i) {
+      var scene = items[i].dataset.scene;
+      card.dataset.index = String(i);
+      card.dataset.scene = scene;
+      if (cardHtml[scene] != null) {
+        // The studio's own partial, its words escaped by the server's templates.
+        card.innerHTML = cardHtml[scene];
+        card.dataset.loaded = scene;
+      } else {
+        card.textContent = items[i].dataset.title;  // the title while its lines come
+        delete card.dataset.loaded;
+        askCard(i);
+      }
+    }
+    function askAhead(i) {
+      for (var k = i + 1; k < items.length; k++) { if (isCard(k)) { askCard(k); break; } }
+    }
     var title = box.querySelector("[data-cut-title]");
     var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
@@ -362,8 +437,9 @@
     }
     function show(i, autoplay) {
       index = i; cardFrom = 0; cardSince = null;
-      cards.forEach(function (c) { c.hidden = c.dataset.index !== String(i); });
+      card.hidden = !isCard(i);
       if (isCard(i)) {
+        fillCard(i);
         players.forEach(function (p) { p.pause(); p.hidden = true; });
         if (autoplay) cardSince = performance.now();
       } else {
@@ -379,6 +455,7 @@
       box.dataset.index = String(i);
       box.dataset.kind = items[i].dataset.kind;
       for (var k = i + 1; k < items.length; k++) { if (!isCard(k)) { load(spare, k); break; } }  // ready before the cut
+      askAhead(i);
       tick();
       moved();
     }
