@@ -7,10 +7,21 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -239,13 +250,21 @@ def with_review_status(scenes) -> list[Scene]:
 
 def status_of(scene) -> SceneStatus:
     """The one rule; `scene` carries take_count, newest_take_at, newest_take_status and changes_at."""
-    if scene.approved_take_id:
+    return review_status(approved=bool(scene.approved_take_id), has_take=bool(scene.take_count),
+                         newest_take_status=scene.newest_take_status,
+                         changes_since_newest=bool(scene.changes_at and scene.changes_at >= scene.newest_take_at))
+
+
+def review_status(*, approved: bool, has_take: bool, newest_take_status: str | None,
+                  changes_since_newest: bool) -> SceneStatus:
+    """The rule itself, from its four facts (Play all's sequence reads them in SQL, without the times)."""
+    if approved:
         return SceneStatus.APPROVED
-    if not scene.take_count:
+    if not has_take:
         return SceneStatus.NO_TAKE
-    if scene.newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
+    if newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
         return SceneStatus.FAILED
-    if scene.changes_at and scene.changes_at >= scene.newest_take_at:
+    if changes_since_newest:
         return SceneStatus.CHANGES_REQUESTED
     return SceneStatus.IN_REVIEW
 
@@ -294,8 +313,12 @@ _SRC_PLACEHOLDER = 987654321  # reversed once; each take's address is this with 
 
 
 def _frame_rate(fps: object) -> float:
-    # The rule of Render.frame_rate, read from the one key the query fetched.
-    return round(float(fps), 3) if isinstance(fps, (int, float)) and 1 <= fps <= 240 else 24.0
+    # The rule of Render.frame_rate, read from the one key the query fetched (text or a number, by database).
+    try:
+        rate = float(fps)  # type: ignore[arg-type]  # None and junk fall to 24 below
+    except (TypeError, ValueError):
+        return 24.0
+    return round(rate, 3) if 1 <= rate <= 240 else 24.0
 
 
 def cut_sequence_for(*, project: Project) -> CutSequence:
@@ -307,18 +330,24 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
     newest_watchable = watchable.filter(scene=OuterRef("pk")).order_by("-number", "-pk").values("pk")[:1]
     approved_watchable = watchable.filter(pk=OuterRef("approved_take_id")).values("pk")[:1]
     newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
-    changes = (ReviewDecision.objects.filter(scene=OuterRef("pk"), decision=Decision.CHANGES_REQUESTED)
-               .order_by("-at").values("at")[:1])
+    # Changes requested since the newest take, asked as a yes or no: reading both times back costs a datetime
+    # parsed per scene, twice.
+    changes_since = ReviewDecision.objects.filter(
+        scene=OuterRef("pk"), decision=Decision.CHANGES_REQUESTED,
+        at__gte=Subquery(Render.objects.filter(scene=OuterRef(OuterRef("pk"))).order_by("-created_at", "-pk")
+                         .values("created_at")[:1]))
     rows = list(project.scenes.filter(in_cut=True).order_by("position", "pk").annotate(
         playing_approved=Subquery(approved_watchable), playing_newest=Subquery(newest_watchable),
-        newest_take_status=Subquery(newest.values("status")[:1]),
-        newest_take_at=Subquery(newest.values("created_at")[:1]), changes_at=Subquery(changes),
+        newest_take_status=Subquery(newest.values("status")[:1]), changes_since=Exists(changes_since),
     ).values("pk", "position", "title", "duration", "approved_take_id", "playing_approved", "playing_newest",
-             "newest_take_status", "newest_take_at", "changes_at"))
+             "newest_take_status", "changes_since"))
     played = [row["playing_approved"] or row["playing_newest"] for row in rows]
+    # The JSON fields as text (a JSON decode per take and field was a fifth of the page): the codes are decoded
+    # once per distinct chip, the frame rate is one number.
     takes = {t["pk"]: t for t in Render.objects.filter(pk__in=[pk for pk in played if pk]).values(
-        "pk", "number", "duration_seconds", "delivered__fps", "c2pa_state", "c2pa_codes",
-        "c2pa_summary__signer", "c2pa_summary__verdict")}
+        "pk", "number", "duration_seconds", "c2pa_state", fps=KT("delivered__fps"),
+        codes=Cast("c2pa_codes", TextField()), signer=KT("c2pa_summary__signer"),
+        verdict=KT("c2pa_summary__verdict"))}
     src = reverse("generation:render_file", args=[_SRC_PLACEHOLDER, "video"])
     chips: dict[tuple, int] = {}
     sequence, at = CutSequence(), 0.0
@@ -326,11 +355,12 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
         take = takes.get(take_id) if take_id else None
         kind = (playall.APPROVED if row["playing_approved"] else playall.NEWEST) if take else playall.CARD
         duration = (take["duration_seconds"] if take else None) or float(row["duration"])
-        status = status_of(SimpleNamespace(take_count=row["newest_take_at"] is not None, **row))
+        status = review_status(approved=bool(row["approved_take_id"]), has_take=row["newest_take_status"] is not None,
+                               newest_take_status=row["newest_take_status"], changes_since_newest=row["changes_since"])
         stop = {"scene": row["pk"], "number": row["position"] + 1, "title": row["title"], "kind": kind,
                 "start": at, "duration": duration, "status": str(status)}
         if take:
-            stop.update(take=take["pk"], take_number=take["number"], fps=_frame_rate(take["delivered__fps"]),
+            stop.update(take=take["pk"], take_number=take["number"], fps=_frame_rate(take["fps"]),
                         src=src.replace(str(_SRC_PLACEHOLDER), str(take["pk"])))
         if kind == playall.APPROVED and take:
             stop["chip"] = _chip_index(chips, sequence.chips, take)
@@ -345,15 +375,14 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
 def _chip_index(known: dict[tuple, int], chips: list[dict], take: Mapping[str, Any]) -> int:
     """A take's provenance chip as the board draws it (`generation/_provenance_chip.html`), worked out once per
     distinct verdict: the approved takes of a board share a handful."""
-    key = (take["c2pa_state"], tuple(take["c2pa_codes"] or ()), take["c2pa_summary__signer"],
-           bool(take["c2pa_summary__verdict"]))
+    key = (take["c2pa_state"], take["codes"], take["signer"], bool(take["verdict"]))
     if key not in known:
-        summary = {"signer": take["c2pa_summary__signer"], "verdict": take["c2pa_summary__verdict"]}
-        model = Render(status=Status.SUCCEEDED, c2pa_state=take["c2pa_state"], c2pa_codes=list(key[1]),
-                       c2pa_summary=summary)
+        model = Render(status=Status.SUCCEEDED, c2pa_state=take["c2pa_state"],
+                       c2pa_codes=json.loads(take["codes"] or "[]"),
+                       c2pa_summary={"signer": take["signer"], "verdict": take["verdict"]})
         known[key] = len(chips)
         chips.append({"state": model.provenance_state, "label": str(model.provenance_label),
-                      "title": str(model.provenance_verdict) if key[3] else ""})
+                      "title": (str(model.provenance_verdict) or take["verdict"]) if key[3] else ""})
     return known[key]
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from generation.sound.audio import SAMPLE_RATE
 from projects.live.fragments import ChangeDrawing, _Read, render_change
@@ -269,3 +270,35 @@ def test_the_page_and_a_stop_cost_the_same_queries_for_one_card_or_many(
     assert [s["kind"] for s in player_data(page)["stops"]] == ["card"] * 5
     assert len(five.captured_queries) == len(one.captured_queries)
     assert len(five_stop.captured_queries) == len(one_stop.captured_queries)
+
+
+@pytest.mark.django_db
+def test_the_pages_sequence_is_the_one_the_worker_mixes_with_each_scenes_review_status():
+    # A board with every status (approved, changes requested, failed, in review, nothing filmed), a take withheld
+    # and a scene out of the cut: the page's compact stops must be what the worker's sequence plays, or the page
+    # would ask for a mix no worker makes.
+    from generation.models import Render, Status
+    from projects import selectors
+    from projects.models import Scene
+    from tests.realistic import build_project
+
+    built = build_project(scenes=12, takes_per_scene=3)
+    scenes = list(built.project.scenes.order_by("position"))
+    Scene.objects.filter(pk=scenes[3].pk).update(in_cut=False)
+    Render.objects.filter(scene=scenes[5]).delete()
+    unapproved = [scene for scene in scenes[8:] if not scene.approved_take_id and scene.renders.exists()]
+    newest = unapproved[0].renders.order_by("-created_at", "-pk").first()
+    Render.objects.filter(pk=newest.pk).update(status=Status.FAILED)
+    Render.objects.filter(scene=scenes[7]).update(quarantined_at=timezone.now())
+    sequence = selectors.cut_sequence_for(project=built.project)
+    entries, dropped = playall.play_all_sequence(built.project)
+    assert dropped == [scenes[3]]
+    assert [(s["scene"], s.get("take"), s["kind"], s["start"], s["duration"]) for s in sequence.stops] == [
+        (e.scene.pk, e.take.pk if e.take else None, e.kind, e.start, e.duration) for e in entries]
+    statuses = {s.pk: s.review_status for s in selectors.with_review_status(built.project.scenes.all())}
+    assert {s["scene"]: s["status"] for s in sequence.stops} == {pk: str(st) for pk, st in statuses.items()
+                                                                 if pk != scenes[3].pk}
+    assert {"approved", "changes_requested", "failed", "in_review", "no_take"} <= set(statuses.values())
+    assert {"approved", "newest", "card"} == {s["kind"] for s in sequence.stops}
+    assert playall.recipe_key(playall.sound_recipe(built.project, sequence.timings)) == \
+        playall.recipe_key(playall.sound_recipe(built.project, entries))
