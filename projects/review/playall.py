@@ -182,6 +182,12 @@ def recipe_cues(recipe: dict[str, Any]) -> list[dict[str, Any]]:
             for item, start, end in _layout(recipe, lengths)]
 
 
+def stop_cues(project: Project, scene_pk: int) -> list[dict[str, Any]]:
+    """One stop's captions before its mix is made: its lines where they will fall, in seconds from the stop's
+    start (the player cuts them at the stop's end, as the mix does). Asked for as the stop is about to play."""
+    return recipe_cues(sound_recipe(project, [Timing(scene=scene_pk, take=None, start=0.0, duration=float("inf"))]))
+
+
 # --- the mix itself (a worker's) --------------------------------------------------------------------
 
 

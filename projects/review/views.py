@@ -234,11 +234,12 @@ def cut_page(request: HttpRequest, *, project: Project, membership: Membership, 
 
 @login_required
 def project_cut_stop(request, pk, scene_pk):
-    """One stop of Play all as it is about to play: a card's title and lines (not in the page: at 1,000 scenes
-    every card's lines were most of it)."""
+    """One stop of Play all as it is about to play: a card's title and lines, and the stop's captions until the
+    mix is made (not in the page: at 1,000 scenes every card's lines were most of it)."""
     project, _membership = get_project_for(request.user, pk)
     scene = selectors.cut_stop_for(project=project, scene_pk=scene_pk)
-    return render(request, f"{CUT}#cut-card", {"project": project, "scene": scene})
+    return render(request, f"{CUT}#cut-card", {"project": project, "scene": scene,
+                                               "cues": playall.stop_cues(project, scene.pk)})
 
 
 @login_required

@@ -275,7 +275,8 @@
 
   // --- Play all: the whole board in scene order (approved takes, else the newest take, else the scene's
   // card for its length), two players swapped at each cut. The mix (voice-over and bed, made by a worker
-  // and swapped in over the live channel) follows the sequence's clock; captions are its WebVTT cues.
+  // and swapped in over the live channel) follows the sequence's clock; captions are its WebVTT cues, and until it
+  // is made each stop's own, asked for with the stop.
   function parseVtt(text) {
     var cues = [], decode = document.createElement("textarea");
     function at(m, k) { return (+m[k]) * 3600 + (+m[k + 1]) * 60 + (+m[k + 2]) + (+m[k + 3]) / 1000; }
@@ -343,35 +344,49 @@
     var items = cutTimeline(box);
     var players = Array.prototype.slice.call(box.querySelectorAll("[data-cut-video]"));
     var card = box.querySelector("[data-cut-card]");
-    // A card's title and lines, asked for as its stop is about to play (and the next card's while one plays).
-    var cardHtml = {}, cardAsked = {};
-    function askCard(i) {
-      if (i < 0 || i >= items.length || !isCard(i)) return;
+    // A stop's details, asked for as it is about to play (and the next stop's while one plays): a card's title and
+    // lines, and the stop's captions until the mix is made. Each stop is asked for once.
+    var stopHtml = {}, stopCues = {}, stopAsked = {};
+    function askStop(i) {
+      if (i < 0 || i >= items.length) return;
       var scene = items[i].dataset.scene;
-      if (cardAsked[scene] || !window.fetch) return;
-      cardAsked[scene] = true;
+      if (stopAsked[scene] || !window.fetch) return;
+      stopAsked[scene] = true;
       fetch(box.dataset.stopUrl.replace("/stops/0/", "/stops/" + scene + "/"), {credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) { cardHtml[scene] = html; if (index === i) fillCard(i); })
-        .catch(function () { delete cardAsked[scene]; });  // asked again when the stop comes round
+        .then(function (html) {
+          // The studio's own partial, its words escaped by the server's templates; its captions a JSON script.
+          var parsed = document.createElement("template");
+          parsed.innerHTML = html;
+          var data = parsed.content.getElementById("cut-stop-cues");
+          stopCues[scene] = data ? JSON.parse(data.textContent) : [];
+          if (data) data.remove();
+          stopHtml[scene] = parsed.innerHTML;
+          if (index === i) { if (isCard(i)) fillCard(i); tick(); }
+        })
+        .catch(function () { delete stopAsked[scene]; });  // asked again when the stop comes round
     }
     function fillCard(i) {
       var scene = items[i].dataset.scene;
       card.dataset.index = String(i);
       card.dataset.scene = scene;
-      if (cardHtml[scene] != null) {
-        // The studio's own partial, its words escaped by the server's templates.
-        card.innerHTML = cardHtml[scene];
+      if (stopHtml[scene] != null) {
+        card.innerHTML = stopHtml[scene];
         card.dataset.loaded = scene;
       } else {
         card.textContent = items[i].dataset.title;  // the title while its lines come
         delete card.dataset.loaded;
-        askCard(i);
+        askStop(i);
       }
     }
-    function askAhead(i) {
-      for (var k = i + 1; k < items.length; k++) { if (isCard(k)) { askCard(k); break; } }
+    // The words spoken at `t`: the mix's captions once it is made, else the playing stop's own (cut at its end).
+    function cueAt(t) {
+      if (mixCues) return mixCues.filter(function (c) { return t >= c.start && t < c.end; })[0];
+      var own = stopCues[items[index].dataset.scene] || [], at = t - start(index), end = length(index);
+      var c = own.filter(function (c) { return c.start < end && at >= c.start && at < Math.min(c.end, end); })[0];
+      return c && {text: (c.speaker + ": " + c.text).replace(/\s+/g, " ").trim()};
     }
+    function askAhead(i) { askStop(i); askStop(i + 1); }
     var title = box.querySelector("[data-cut-title]");
     var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
@@ -381,7 +396,7 @@
     var labels = {play: box.dataset.labelPlay || gettext("Play all"), pause: box.dataset.labelPause || gettext("Pause")};
     var volume = Math.max(0, Math.min(1, parseFloat(box.dataset.takeVolume) || 1));
     var index = 0, active = players[0], spare = players[1], playing = false;
-    var cardFrom = 0, cardSince = null, cues = [], knownSound = null;
+    var cardFrom = 0, cardSince = null, mixCues = null, knownSound = null;
     // Each scene's width on the timeline is its share of the cut (set here: the CSP forbids style="").
     items.forEach(function (item) { item.parentNode.style.flexGrow = item.dataset.duration; });
     players.forEach(function (p) { p.volume = volume; });
@@ -405,7 +420,7 @@
     function loadCaptions() {
       if (!box.dataset.captions || !window.fetch) return;
       fetch(box.dataset.captions, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; })
-        .then(function (text) { cues = parseVtt(text || ""); box.dataset.captionCount = String(cues.length); tick(); });
+        .then(function (text) { mixCues = parseVtt(text || ""); box.dataset.captionCount = String(mixCues.length); tick(); });
     }
     function tick() {
       var t = now();
@@ -413,7 +428,7 @@
       if (window.studioTimecode) clock.textContent = timecode(t, clock.dataset.fps);
       box.dataset.time = t.toFixed(2);
       if (seeker && !dragging) seeker.value = String(t);
-      var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0];
+      var cue = cueAt(t);
       caption.textContent = cue ? cue.text : "";
       caption.hidden = !cue;
       var audio = sound();
@@ -551,8 +566,7 @@
       }
     };
     setInterval(function () { if (playing || sound() !== knownSound) tick(); }, 100);
-    show(0, false);
-    loadCaptions();
+    show(0, false);  // the mix's captions are read when the mix is there (tick); until then each stop's own
     box.dataset.ready = "1";
   }
 

@@ -1,5 +1,6 @@
-"""Play all on a long board: the page brings the sequence (a few fields a stop), not every card's lines; a card's
-lines are asked for just before its stop plays, so playback runs on from stop to stop without waiting for them."""
+"""Play all on a long board: the page brings the sequence (a few fields a stop), not every card's lines nor the
+board's captions; a stop's lines and captions are asked for just before it plays, so playback runs on from stop to
+stop without waiting for them."""
 
 from __future__ import annotations
 
@@ -44,12 +45,12 @@ def test_a_long_board_plays_through_stops_whose_lines_come_as_they_are_about_to_
     expect(scenes.nth(19).get_by_test_id("cut-not-approved")).to_be_visible()
     expect(scenes.nth(39).get_by_test_id("cut-card-mark")).to_be_visible()
     expect(page.get_by_test_id("cut-total")).to_have_text("00:02:00:00")
-    # At the start only the first card ahead is asked for: not the 58 others.
+    # At the start only the first stop and the next are asked for: not the 58 others.
     page.wait_for_function("() => document.querySelector('[data-cut]').dataset.ready === '1'")
     by_number = {scene.pk: n for n, scene in enumerate(long_board, 1)}
     expect(page.get_by_test_id("cut-title")).to_have_text("1. Scene 1")
     page.wait_for_timeout(300)
-    assert [by_number[pk] for pk in asked] == [2]
+    assert sorted(by_number[pk] for pk in asked) == [1, 2]
 
     # Play from scene 39: its lines come with it, and scene 40's are asked for while 39 plays.
     with page.expect_request(re.compile(rf"/cut/stops/{long_board[39].pk}/$")):
@@ -61,11 +62,14 @@ def test_a_long_board_plays_through_stops_whose_lines_come_as_they_are_about_to_
     expect(page.get_by_test_id("cut-title")).to_have_text("40. Scene 40", timeout=5_000)
     assert page.evaluate("document.querySelector('[data-cut-card]').dataset.loaded") == str(long_board[39].pk)
     expect(card).to_contain_text("The tide turns at nine.")
+    # No mix yet: the line is captioned from the stop's own captions, while it is spoken.
+    expect(page.get_by_test_id("cut-caption")).to_have_text("MARA: The tide turns at nine.", timeout=2_000)
     expect(page.get_by_test_id("cut-title")).to_have_text("41. Scene 41", timeout=5_000)
     expect(card).to_contain_text("Then we wait for it.")
     numbers = [by_number[pk] for pk in asked]
     assert len(numbers) == len(set(numbers))  # each stop asked for once
     assert max(numbers) <= 42  # nothing far ahead of the stop playing
+    assert page.locator("[data-cut]").get_attribute("data-caption-count") is None  # no VTT of the whole board
     # The seek bar still spans the whole sequence: scene 60's last seconds, lines of it never asked for.
     page.get_by_test_id("cut-play").click()  # pause
     page.get_by_test_id("cut-seek").evaluate(

@@ -94,6 +94,10 @@ def test_the_page_holds_no_card_lines_only_what_the_player_needs_per_stop(client
     assert "The tide turns at nine." not in page and "MARA" not in page
     card = client.get(stop_url(scenes[39])).content.decode()
     assert "40. Scene 40" in card and "MARA" in card and "The tide turns at nine." in card
+    # With the stop come its captions, timed from the stop's start, for the player until the mix is made.
+    cues = json.loads(re.search(r'<script id="cut-stop-cues" type="application/json">(.*?)</script>', card, re.S)[1])
+    assert [(c["speaker"], c["text"]) for c in cues] == [("MARA", "The tide turns at nine.")]
+    assert cues[0]["start"] == pytest.approx(0.5)  # after the project's pause, from the stop's own start
 
 
 def test_a_stop_refuses_another_team_a_guest_and_a_scene_in_the_trash(client_for, viewer, outsider, board, owner):
