@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0047_render_error_words'),
+        ('generation', '0048_render_error_words'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('generation', '0046_ship_kling3_family'),
+        ('generation', '0047_render_scene_newest_indexes'),
     ]
 
     operations = [
