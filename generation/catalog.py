@@ -519,9 +519,12 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
         raise ValueError(f"Not editable from the page: {', '.join(sorted(unknown))}")
     shipped = catalog_entry_shipped(connection, model_id)
     if shipped and shipped.is_retired and fields.get("lifecycle", Lifecycle.RETIRED) != Lifecycle.RETIRED:
-        when = f" on {shipped.lifecycle_date:%Y-%m-%d}" if shipped.lifecycle_date else ""
-        raise ValidationError(f"{shipped.display_name} was retired{when} by its provider: it cannot render any "
-                              "more, so it stays retired.")
+        if shipped.lifecycle_date:
+            raise ValidationError(gettext("%(model)s was retired on %(date)s by its provider: it cannot render any "
+                                          "more, so it stays retired.") % {
+                "model": shipped.display_name, "date": f"{shipped.lifecycle_date:%Y-%m-%d}"})
+        raise ValidationError(gettext("%(model)s was retired by its provider: it cannot render any more, so it "
+                                      "stays retired.") % {"model": shipped.display_name})
     try:
         with transaction.atomic():
             own = CatalogModel.objects.select_for_update().filter(connection=connection, model_id=model_id).first()
@@ -530,7 +533,8 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
             elif shipped is not None:
                 entry = _copy_of(shipped, connection)
             else:
-                raise ValidationError(f"{connection.label} has no model “{model_id}” in the catalog.")
+                raise ValidationError(gettext("%(connection)s has no model “%(model)s” in the catalog.") % {
+                    "connection": connection.label, "model": model_id})
             before = _logged_fields(entry)
             for name, value in fields.items():
                 setattr(entry, name, value)
@@ -547,8 +551,9 @@ def catalog_entry_update(*, connection: ProviderConnection, model_id: str, user=
                                       **(audit_details or {})})
     except IntegrityError:
         # Another owner made the team's copy at the same moment: theirs is kept, nothing is lost silently.
-        raise ValidationError(f"Someone else saved {model_id} on {connection.label} at the same time: "
-                              "reload the page and make your change again.")
+        raise ValidationError(gettext("Someone else saved %(model)s on %(connection)s at the same time: reload the "
+                                      "page and make your change again.") % {
+            "model": model_id, "connection": connection.label}) from None
     log.info("catalog entry %s edited", model_id, extra={
         "connection_id": connection.pk, "team_id": connection.team_id, "model": model_id,
         "user_id": getattr(user, "pk", None), "copied_from_shipped": own is None,
@@ -598,8 +603,8 @@ def catalog_entry_reset(*, connection: ProviderConnection, model_id: str, user=N
     """Back to the shipped entry: the team's copy of a shipped model is deleted; returns the shipped row."""
     shipped = catalog_entry_shipped(connection, model_id)
     if shipped is None:
-        raise ValidationError(f"“{model_id}” was registered by your team: there is no shipped entry to go "
-                              "back to.")
+        raise ValidationError(gettext("“%(model)s” was registered by your team: there is no shipped entry to go "
+                                      "back to.") % {"model": model_id})
     with transaction.atomic():
         own = CatalogModel.objects.select_for_update().filter(connection=connection, model_id=model_id).first()
         if own is not None:

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from generation.models import (
     ComfyWorkflow,
@@ -183,7 +184,17 @@ def require_team_creation(user) -> None:
         raise PermissionDenied(_("On this studio only its staff create teams. Ask a team owner to invite you."))
 
 
+# What the 403 page says to a role without the ability: a whole sentence per ability of ABILITIES.
+REFUSED = {
+    "edit": gettext_lazy("Your role (%(role)s) cannot edit."),
+    "review": gettext_lazy("Your role (%(role)s) cannot review."),
+    "comment": gettext_lazy("Your role (%(role)s) cannot comment."),
+    "start_export": gettext_lazy("Your role (%(role)s) cannot start exports."),
+    "manage": gettext_lazy("Your role (%(role)s) cannot manage the team."),
+}
+
+
 def require(membership: Membership, ability: str) -> None:
     """Raise 403 unless the member's role grants `ability` (a key of projects.models.teams.ABILITIES)."""
     if not membership.can(ability):
-        raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot {ability}.")
+        raise PermissionDenied(str(REFUSED[ability] % {"role": membership.get_role_display()}))

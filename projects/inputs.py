@@ -14,10 +14,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # C0 control characters except tab, newline and carriage return: nobody types them, and NUL breaks PostgreSQL.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-CONTROL_MESSAGE = "This text contains control characters (such as NUL) that can't be stored; remove them and try again."
+CONTROL_MESSAGE = gettext_lazy("This text contains control characters (such as NUL) that can't be stored; remove them "
+                               "and try again.")
 MAX_ID = 2**63 - 1  # bigint, PostgreSQL's and SQLite's largest integer
 MAX_SEARCH = 200  # characters in a search box
 
@@ -42,14 +44,15 @@ def refuse_control_characters(value) -> None:
 
 
 def clean_text(value, *, what: str, max_length: int | None = None) -> str:
-    """Stripped text from a raw POST value, or ValidationError naming `what` (e.g. "The label")."""
+    """Stripped text from a raw POST value, or ValidationError naming `what`: the subject of the sentence,
+    translated by the caller with its article (gettext("The label"): « Le libellé »)."""
     value = (value or "").strip() if isinstance(value, str) else ""
     if has_control_characters(value):
-        raise ValidationError(f"{what} contains control characters (such as NUL) that can't be stored; "
-                              "remove them and try again.", code="control_characters")
+        raise ValidationError(_("%(what)s contains control characters (such as NUL) that can't be stored; remove "
+                                "them and try again.") % {"what": what}, code="control_characters")
     if max_length is not None and len(value) > max_length:
-        raise ValidationError(f"{what} can be at most {max_length} characters (this one has {len(value)}).",
-                              code="max_length")
+        raise ValidationError(_("%(what)s can be at most %(most)s characters (this one has %(has)s).") % {
+            "what": what, "most": max_length, "has": len(value)}, code="max_length")
     return value
 
 

@@ -69,7 +69,7 @@ class RefuseControlCharactersMiddleware:
         values = [request.path_info] + [text for key, texts in request.GET.lists() for text in [key, *texts]]
         if any(has_control_characters(text) for text in values):
             return render(request, "bad_request.html", {
-                "reason": "The address contains control characters (such as NUL) that can't be used. "
-                          "Check the link or the search you typed.",
+                "reason": translation.gettext("The address contains control characters (such as NUL) that can't be "
+                                              "used. Check the link or the search you typed."),
             }, status=400)
         return self.get_response(request)

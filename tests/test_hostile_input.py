@@ -359,9 +359,9 @@ FORMS = [
           "seen-{gone_change}": "{gone_seen}", "retire_on-{gone_change}": "2099-01-01"}),
     Form("batch_plan", "get", "/projects/{project}/render/", "editor", ("target", "scope")),
     Form("batch_render", "post", "/projects/{project}/render/", "editor",
-         ("target", "idempotency_key", "scenes", "plan_target", "plan_total"),
+         ("target", "idempotency_key", "scenes", "plan_target", "plan_total", "plan_digest"),
          {"target": "{target}", "idempotency_key": KEY, "scenes": "{scene}", "plan_target": "{target}",
-          "plan_total": "0"}),
+          "plan_total": "0", "plan_digest": "0" * 32}),
     # Multi-shot takes: the selection's page, booking it, and a part's card (the whole take again, a scene alone).
     Form("shot_group_plan", "get", "/projects/{project}/multi-shot/", "editor", ("scene", "target"),
          {"scene": "{scene}"}),

@@ -130,7 +130,7 @@ PAGES = {
     "team_spend_csv": ("/teams/{team}/spend.csv", "owner", ("month", "start", "end", "by"), {}, {}),
     "project_spend": ("/projects/{project}/spend/", "editor", ("month", "start", "end", "by", "scene_page"), {}, {}),
     "project_spend_csv": ("/projects/{project}/spend.csv", "editor", ("month", "start", "end", "by"), {}, {}),
-    "batch_render": ("/projects/{project}/render/", "editor", ("target", "scope", "scene"),
+    "batch_render": ("/projects/{project}/render/", "editor", ("target", "scope", "scene", "takes", "left_out"),
                      {"target": "{target}", "scope": "selected", "scene": "{scene}"},
                      {"target": "{target}", "scene": "{scene}"}),
     "scene_retarget": ("/projects/{project}/retarget/", "editor", ("scene", "from", "target"),

@@ -27,10 +27,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import slugify
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from generation.exports import tasks as export_tasks
+from generation.exports.timeline_words import refusal_words, warning_words
 from generation.models import CutImport, CutImportStatus, Render
 from projects import selectors
 from projects.activity.feed import record
@@ -67,7 +68,8 @@ def cut_import_create(*, project, user, upload, idempotency_key: str = "") -> Cu
                            size=upload.size, **({"idempotency_key": key} if key else {}))
     cut_import.upload.save("timeline", upload, save=False)
     cut_import.save()
-    export_tasks.read_cut_import.delay_on_commit(cut_import.pk)
+    # The worker words what it finds (a refusal, each change's why) in the language this page is read in.
+    export_tasks.read_cut_import.delay_on_commit(cut_import.pk, translation.get_language() or "")
     return cut_import
 
 
@@ -81,8 +83,14 @@ def _key(value: str) -> str:
 # --- Reading (in the worker) ----------------------------------------------------------------------
 
 
-def cut_import_read(cut_import_id: int) -> None:
-    """Read the timeline and work out its diff against the board. Claimed once: a repeat does nothing."""
+def cut_import_read(cut_import_id: int, *, language: str = "") -> None:
+    """Read the timeline and work out its diff against the board, worded in `language` (the uploader's, or
+    the studio's default). Claimed once: a repeat does nothing."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _read(cut_import_id)
+
+
+def _read(cut_import_id: int) -> None:
     if not CutImport.objects.filter(pk=cut_import_id, status=CutImportStatus.QUEUED).update(
             status=CutImportStatus.READING, updated_at=timezone.now()):
         return
@@ -90,10 +98,10 @@ def cut_import_read(cut_import_id: int) -> None:
     cut_import.publish_change()
     result = read_timeline(cut_import)
     if not result.get("ok"):
-        cut_import.mark_failed(result.get("error") or gettext("The timeline could not be read."))
+        cut_import.mark_failed(result["error"])
         return
     diff = cut_diff(project=cut_import.project, clips=result["clips"])
-    diff["warnings"] = result.get("warnings", [])
+    diff["warnings"] = [warning_words(w) for w in result.get("warnings", [])]
     CutImport.objects.filter(pk=cut_import.pk, status=CutImportStatus.READING).update(
         status=CutImportStatus.READY, kind=result["kind"], timeline_name=result.get("name", "")[:200], diff=diff,
         updated_at=timezone.now())
@@ -101,7 +109,8 @@ def cut_import_read(cut_import_id: int) -> None:
 
 
 def read_timeline(cut_import: CutImport) -> dict:
-    """What timeline_reader.py read, or {"ok": False, "error": …}; the file is copied out of storage first."""
+    """What timeline_reader.py read, or {"ok": False, "error": words in the active language}; the file is
+    copied out of storage first."""
     memory, seconds = settings.CUT_IMPORT_MEMORY_MB, settings.CUT_IMPORT_SECONDS
     limits = gettext("The timeline could not be read within the studio's limits (%(memory)s MB of memory, "
                      "%(seconds)s seconds): it is too large or too deeply nested. Export a shorter timeline, "
@@ -123,6 +132,8 @@ def read_timeline(cut_import: CutImport) -> dict:
     if not isinstance(result, dict) or result.get("error") == "memory":
         log.warning("cut import %s: reader ended %s: %s", cut_import.pk, done.returncode, done.stderr[-500:])
         return {"ok": False, "error": limits}
+    if not result.get("ok"):
+        return {"ok": False, "error": refusal_words(result.get("error"))}
     return result
 
 
@@ -326,7 +337,8 @@ def _reorder(project, user, order: list[int]) -> None:
     storyboard.save_order(ordered, user, project=project)
 
 
-def cut_import_crashed(cut_import_id: int) -> None:
+def cut_import_crashed(cut_import_id: int, *, language: str = "") -> None:
     cut_import = CutImport.objects.filter(pk=cut_import_id).first()
     if cut_import is not None:
-        cut_import.mark_failed(gettext("The timeline could not be read: the worker stopped. Upload it again."))
+        with translation.override(language or settings.LANGUAGE_CODE):
+            cut_import.mark_failed(gettext("The timeline could not be read: the worker stopped. Upload it again."))

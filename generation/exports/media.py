@@ -21,6 +21,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.utils.translation import gettext
 
 Progress = Callable[[float], None]  # fraction done, 0.0–1.0
 
@@ -74,12 +75,14 @@ def _open(path: Path):
     try:
         return av.open(str(path), options=FAST_PROBE)
     except (av.FFmpegError, OSError) as exc:
-        raise StitchError(f"{Path(path).name} is not a playable video ({exc}).") from exc
+        # FFmpeg's own reason stays in its words.
+        raise StitchError(gettext("%(file)s is not a playable video (%(reason)s).") % {
+            "file": Path(path).name, "reason": exc}) from exc
 
 
 def _signature(container, name: str) -> ClipSignature:
     if not container.streams.video:
-        raise StitchError(f"{name} has no video.")
+        raise StitchError(gettext("%(file)s has no video.") % {"file": name})
     video = container.streams.video[0]
     audio = container.streams.audio[0] if container.streams.audio else None
     vcc = video.codec_context
@@ -105,7 +108,7 @@ def _video_duration(container, video) -> Fraction:
         return Fraction(container.duration, av.time_base)
     if video.frames and video.average_rate:
         return video.frames / Fraction(video.average_rate)
-    raise StitchError("A clip does not say how long it is.")
+    raise StitchError(gettext("A clip does not say how long it is."))
 
 
 def remux_obstacle(signatures: Sequence[ClipSignature], *, width: int, height: int) -> str:
@@ -135,7 +138,7 @@ def stitch(paths: Sequence[Path], out_path: Path, *, width: int, height: int,
            on_progress: Progress | None = None) -> StitchResult:
     """Write the clips, in order, as one MP4 at width×height."""
     if not paths:
-        raise StitchError("There are no clips to stitch.")
+        raise StitchError(gettext("There are no clips to stitch."))
     report = on_progress or (lambda _done: None)
     with ExitStack() as stack:
         # Each clip is opened once: probed here, then read by the remux.

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import c2pa
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Page, Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from generation.exports import media as export_media
 from generation.exports import package as export_package
@@ -61,8 +62,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NOTHING_TO_EXPORT = "No scene has an approved take to export yet: approve at least one take first."
-ALREADY_RUNNING = "An export of this project is already running; it will appear below when it is ready."
+NOTHING_TO_EXPORT = gettext_lazy("No scene has an approved take to export yet: approve at least one take first.")
+ALREADY_RUNNING = gettext_lazy("An export of this project is already running; it will appear below when it is "
+                               "ready.")
 # An export that has not reported progress for this long lost its worker.
 STALE_AFTER = timedelta(minutes=15)
 
@@ -205,25 +207,26 @@ def export_create(*, project, user, idempotency_key, pdf_layout: str = PdfLayout
     `pdf_layout`: the storyboard PDF's, one of PdfLayout (three scenes a page, or a grid of six);
     `burn_captions`: draw the lines' captions into the cut's picture (which re-encodes it)."""
     if pdf_layout not in PdfLayout.values:
-        raise ValidationError("Choose a layout for the storyboard PDF: one scene per row, or a grid.")
+        raise ValidationError(gettext("Choose a layout for the storyboard PDF: one scene per row, or a grid."))
     key = form_key(idempotency_key)
     existing = Export.objects.filter(idempotency_key=key).first()
     if existing is not None:
         if existing.project_id != project.pk:
-            raise ValidationError("This form was already used for another project; reload the page.")
+            raise ValidationError(gettext("This form was already used for another project; reload the page."))
         return existing, False
     if not export_plan(project).included:
-        raise ValidationError(NOTHING_TO_EXPORT)
+        raise ValidationError(str(NOTHING_TO_EXPORT))
     _fail_stale_exports(project)
     try:
         with transaction.atomic():
             # Lock the project row: two clicks from two people still make one running export.
             type(project).objects.select_for_update().filter(pk=project.pk).first()
             if project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).exists():
-                raise ValidationError(ALREADY_RUNNING)
+                raise ValidationError(str(ALREADY_RUNNING))
             export = Export.objects.create(project=project, created_by=user, idempotency_key=key,
                                            pdf_layout=pdf_layout, burn_captions=burn_captions)
-            export_tasks.run_export.delay_on_commit(export.pk)
+            # The worker words a failure in the language of the page the export was started from.
+            export_tasks.run_export.delay_on_commit(export.pk, translation.get_language() or "")
     except IntegrityError:  # the same key raced in from a second request, which won
         return Export.objects.get(idempotency_key=key), False
     return export, True
@@ -233,14 +236,20 @@ def _fail_stale_exports(project) -> None:
     stale = project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
                                    updated_at__lt=timezone.now() - STALE_AFTER)
     for export in stale:
-        export.mark_failed("The worker stopped while exporting. Start a new export.")
+        export.mark_failed(gettext("The worker stopped while exporting. Start a new export."))
 
 
 # --- Running (worker side) ------------------------------------------------------------------
 
 
-def export_run(export_id: int) -> None:
-    """Build the export's files. A redelivered task finds the export claimed and does nothing."""
+def export_run(export_id: int, *, language: str = "") -> None:
+    """Build the export's files, a failure worded in `language` (the studio's default when none came with the
+    task). A redelivered task finds the export claimed and does nothing."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        _run(export_id)
+
+
+def _run(export_id: int) -> None:
     if not Export.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING, progress=1, updated_at=timezone.now()
     ):
@@ -252,15 +261,17 @@ def export_run(export_id: int) -> None:
     except ExportRefused as refused:
         export.mark_failed(str(refused))
     except export_media.StitchError as exc:
-        export.mark_failed(f"A clip could not be read: {exc}")
+        export.mark_failed(gettext("A clip could not be read: %(why)s") % {"why": exc})
     except Exception:  # the export fails, plainly; the worker and the details stay in the log
         log.exception("export %s failed", export_id)
-        export.mark_failed("The export failed unexpectedly. Try again; if it fails again, "
-                           "the worker log has the details.")
+        export.mark_failed(gettext("The export failed unexpectedly. Try again; if it fails again, the worker log "
+                                   "has the details."))
 
 
-def export_crashed(export_id: int, exc: BaseException) -> None:
-    Export.objects.get(pk=export_id).mark_failed(f"The export stopped: {type(exc).__name__}.")
+def export_crashed(export_id: int, exc: BaseException, *, language: str = "") -> None:
+    with translation.override(language or settings.LANGUAGE_CODE):
+        Export.objects.get(pk=export_id).mark_failed(gettext("The export stopped: %(error)s.") % {
+            "error": type(exc).__name__})
 
 
 class _Progress:
@@ -285,7 +296,7 @@ def _build(export: Export) -> None:
     project = export.project
     plan = export_plan(project)  # again: consent may have been revoked since the click
     if not plan.included:
-        raise ExportRefused(NOTHING_TO_EXPORT)
+        raise ExportRefused(str(NOTHING_TO_EXPORT))
     width, height = (int(v) for v in project.default_size.split("x"))
     base = slugify(project.name)[:60] or "project"
     progress, timings = _Progress(export), {}

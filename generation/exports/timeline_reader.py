@@ -10,7 +10,9 @@ event lines are checked one by one first, so a bad one is named by its line.
 It prints one JSON object: {"ok": true, "kind", "name", "clips": [...], "warnings": [...]} with the clips of
 the first video track that has any, in record order — each with its name, file, reel, what the studio's
 own export wrote in its metadata, its place and length in the cut, its length in its media, and its
-markers at their time in the clip's media — or {"ok": false, "error": "words naming the line or clip"}.
+markers at their time in the clip's media — or {"ok": false, "error": {"code": …, "params": {…}}}: a code
+naming what is wrong and the line or clip it is on. Warnings are codes too. The program has no Django, so it
+speaks no language: the worker words each code in the uploader's language (cut_import.reader_words).
 
 Standard library, opentimelineio and defusedxml only: no Django, so the program starts quickly.
 """
@@ -33,7 +35,14 @@ EVENT = re.compile(r"^\s*\d{1,6}\s")
 
 
 class TimelineError(Exception):
-    """Why the file cannot be read, in words naming the line or clip."""
+    """Why the file cannot be read: a code and what it names (line, column, clip), worded by the worker."""
+
+    def __init__(self, code: str, **params: str | int) -> None:
+        super().__init__(code, params)
+        self.code, self.params = code, params
+
+    def __str__(self) -> str:  # in a log or a traceback
+        return f"{self.code} {self.params}"
 
 
 # --- What the file is ---------------------------------------------------------------------------
@@ -43,8 +52,7 @@ def detect(data: bytes) -> str:
     """otio, edl, fcp_xml or fcpxml, from the content (never the file's name)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"PK"):
-        raise TimelineError("This is a ZIP archive (an .otioz bundle or the studio's export ZIP): upload the "
-                            "timeline file inside it (timeline.otio, timeline.edl or timeline.xml).")
+        raise TimelineError("zip")
     if head.startswith(b"{"):
         return "otio"
     if head.startswith(b"<"):
@@ -52,15 +60,13 @@ def detect(data: bytes) -> str:
             return "fcp_xml"
         if b"<fcpxml" in data[:65536]:
             return "fcpxml"
-        raise TimelineError("This XML file is neither Final Cut Pro 7 XML (xmeml) nor FCPXML.")
+        raise TimelineError("xml_unknown")
     if b"\x00" in head:
-        raise TimelineError("This is not a timeline: it is a binary file. The studio reads OpenTimelineIO (.otio), "
-                            "CMX 3600 EDL, Final Cut Pro 7 XML and FCPXML.")
+        raise TimelineError("binary")
     text = _text(data)
     if any(EVENT.match(line) for line in text.splitlines()[:200]) or text.lstrip().upper().startswith("TITLE:"):
         return "edl"
-    raise TimelineError("This is not a timeline the studio reads: OpenTimelineIO (.otio), CMX 3600 EDL, "
-                        "Final Cut Pro 7 XML or FCPXML.")
+    raise TimelineError("unknown")
 
 
 def _text(data: bytes) -> str:
@@ -80,13 +86,11 @@ def check_xml(data: bytes) -> None:
     try:
         fromstring(data, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise TimelineError("The XML declares entities or refers to outside files: the studio never reads those "
-                            "(a few lines of entities can expand without end). Export the timeline again from "
-                            "the editing program.") from None
+        raise TimelineError("xml_entities") from None
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
-        raise TimelineError(f"Line {line}, column {column + 1}: the XML is not well formed "
-                            f"({str(exc).split(':')[0]}). The file may be cut short.") from None
+        # expat's own reason (in English) rides along as it says it.
+        raise TimelineError("xml_malformed", line=line, column=column + 1, reason=str(exc).split(":")[0]) from None
 
 
 def check_edl(text: str) -> None:
@@ -97,12 +101,10 @@ def check_edl(text: str) -> None:
         fields = line.split()
         codes = fields[-4:]
         if len(fields) < 8 or not all(TIMECODE.match(c) for c in codes):
-            raise TimelineError(f"Line {number}: this event is not a whole CMX 3600 event (number, reel, track, "
-                                f"transition, source in and out, record in and out): “{line.strip()[:80]}”. "
-                                "The file may be cut short.")
+            raise TimelineError("edl_event", line=number, event=line.strip()[:80])
         for start, end in ((codes[0], codes[1]), (codes[2], codes[3])):
             if _frames(end) < _frames(start):
-                raise TimelineError(f"Line {number}: an out point ({end}) comes before its in point ({start}).")
+                raise TimelineError("edl_out_before_in", line=number, out_point=end, in_point=start)
 
 
 def _frames(code: str) -> int:
@@ -114,11 +116,12 @@ def check_json(text: str) -> None:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise TimelineError(f"Line {exc.lineno}, column {exc.colno}: the OpenTimelineIO file is not valid JSON "
-                            f"({exc.msg}). The file may be cut short.") from None
+        raise TimelineError("otio_json", line=exc.lineno, column=exc.colno, reason=exc.msg) from None
     schema = document.get("OTIO_SCHEMA", "") if isinstance(document, dict) else ""
     if not str(schema).startswith("Timeline."):
-        raise TimelineError(f"This OpenTimelineIO file holds a {schema or 'JSON value'}, not a timeline.")
+        if schema:
+            raise TimelineError("otio_schema", schema=str(schema)[:80])
+        raise TimelineError("otio_value")
 
 
 # --- Reading -------------------------------------------------------------------------------------
@@ -139,30 +142,30 @@ def parse_timeline(data: bytes) -> dict:
     except Exception as exc:  # the adapter's own words, with the line they name when we can find it
         if isinstance(exc, MemoryError) or "bad_alloc" in str(exc):  # OTIO's C++ ran out of the capped memory
             raise MemoryError from None
-        raise TimelineError(_adapter_words(kind, exc, text)) from None
+        raise _adapter_refusal(kind, exc, text) from None
     if not isinstance(timeline, otio.schema.Timeline):
-        raise TimelineError(f"The {KIND_WORDS[kind]} file holds no timeline (no sequence or project).")
+        raise TimelineError("no_timeline", format=KIND_WORDS[kind])
     return {"ok": True, "kind": kind, **_plain(timeline, otio)}
 
 
-def _adapter_words(kind: str, exc: Exception, text: str) -> str:
+def _adapter_refusal(kind: str, exc: Exception, text: str) -> TimelineError:
+    """The adapter's own words (English, as OpenTimelineIO says them), with the line they name when we can find it."""
     words = " ".join(str(exc).split())[:300] or type(exc).__name__
     if kind == "edl" and ":" in words:
         statement = words.rsplit(":", 1)[1].strip()
         for number, line in enumerate(text.splitlines(), start=1):
             if statement and statement in line:
-                return f"Line {number}: the EDL could not be read ({words})."
-    return f"The {KIND_WORDS[kind]} file could not be read: {words}."
+                return TimelineError("edl_adapter", line=number, reason=words)
+    return TimelineError("adapter", format=KIND_WORDS[kind], reason=words)
 
 
 def _plain(timeline, otio) -> dict:
     tracks = [t for t in timeline.video_tracks() if any(isinstance(i, otio.schema.Clip) for i in t)]
     warnings = []
     if not tracks:
-        raise TimelineError("The timeline has no video clips.")
+        raise TimelineError("no_clips")
     if len(tracks) > 1:
-        warnings.append(f"Only the first video track with clips was read ({len(tracks) - 1} more "
-                        "have clips: put the cut on one track).")
+        warnings.append({"code": "more_tracks", "params": {"count": len(tracks) - 1}})
     track = tracks[0]
     clips: list[dict] = []
     markers = 0
@@ -170,8 +173,7 @@ def _plain(timeline, otio) -> dict:
         if not isinstance(item, otio.schema.Clip):
             continue
         if len(clips) == MAX_CLIPS:
-            raise TimelineError(f"The timeline has more than {MAX_CLIPS} clips on its track; the studio reads at most "
-                                f"{MAX_CLIPS}.")
+            raise TimelineError("too_many_clips", limit=MAX_CLIPS)
         clip = _clip(track, index, item, otio)
         markers += len(clip["markers"])
         clips.append(clip)
@@ -184,7 +186,7 @@ def _plain(timeline, otio) -> dict:
             under["markers"].append(_marker(marker, shift=under["source_start"] - under["record_start"]))
             markers += 1
     if markers > MAX_MARKERS:
-        raise TimelineError(f"The timeline has {markers} markers; the studio reads at most {MAX_MARKERS}.")
+        raise TimelineError("too_many_markers", count=markers, limit=MAX_MARKERS)
     return {"name": (timeline.name or "")[:MAX_NAME], "clips": clips, "warnings": warnings}
 
 
@@ -253,7 +255,7 @@ def main(path: str, memory_mb: str) -> None:
         with open(path, "rb") as fh:
             result = parse_timeline(fh.read())
     except TimelineError as exc:
-        result = {"ok": False, "error": str(exc)}
+        result = {"ok": False, "error": {"code": exc.code, "params": exc.params}}
     except MemoryError:
         result = {"ok": False, "error": "memory"}
     sys.stdout.write(json.dumps(result))

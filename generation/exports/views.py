@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from generation.exports import services as exports
 from generation.models import ExportStatus, PdfLayout
 from generation.storage.files import file_response
-from projects.access import get_export_for, get_project_for
+from projects.access import get_export_for, get_project_for, require
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 
@@ -47,8 +47,7 @@ def export_list(request, project_pk):
 @require_POST
 def export_create(request, project_pk):
     project, membership = get_project_for(request.user, project_pk)
-    if not membership.can_start_export:
-        raise PermissionDenied(f"Your role ({membership.get_role_display()}) cannot start exports.")
+    require(membership, "start_export")
     error = None
     try:
         exports.export_create(project=project, user=request.user,

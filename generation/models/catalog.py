@@ -251,7 +251,8 @@ class CatalogModel(models.Model):
     def size_problems(self, size: str) -> list[str]:
         if size in self.sizes:
             return []
-        return [f"{self.display_name} renders {', '.join(self.sizes)}, not {size}."]
+        return [gettext("%(model)s renders %(sizes)s, not %(size)s.") % {
+            "model": self.display_name, "sizes": ", ".join(self.sizes), "size": size}]
 
     def problems_for(self, *, size: str, seconds: int) -> list[str]:
         """Plain-words reasons this model cannot render the request (empty if it can)."""
@@ -265,16 +266,18 @@ class CatalogModel(models.Model):
         if seconds not in self.durations:
             allowed = sorted(self.durations)
             if allowed == list(range(allowed[0], allowed[-1] + 1)):
-                span = f"{allowed[0]}–{allowed[-1]} seconds"
+                problems.append(gettext("%(model)s renders %(shortest)s–%(longest)s seconds, not %(seconds)s.") % {
+                    "model": self.display_name, "shortest": allowed[0], "longest": allowed[-1], "seconds": seconds})
             else:
-                span = ", ".join(str(d) for d in allowed) + " seconds"
-            problems.append(f"{self.display_name} renders {span}, not {seconds}.")
+                problems.append(gettext("%(model)s renders %(lengths)s seconds, not %(seconds)s.") % {
+                    "model": self.display_name, "lengths": ", ".join(str(d) for d in allowed), "seconds": seconds})
         # Some models render their largest sizes only at some lengths (Veo: 1080p only at 8 s).
         only = (self.input_schema or {}).get("durations_by_size", {}).get(size)
         if only and seconds in self.durations and seconds not in only:
-            lengths = " or ".join(str(d) for d in sorted(only))
-            problems.append(f"{self.display_name} renders {size} only at {lengths} seconds, not {seconds}: "
-                            f"choose {lengths} seconds or a smaller size.")
+            lengths = _either(sorted(only))
+            problems.append(gettext("%(model)s renders %(size)s only at %(lengths)s seconds, not %(seconds)s: choose "
+                                    "%(lengths)s seconds or a smaller size.") % {
+                "model": self.display_name, "size": size, "lengths": lengths, "seconds": seconds})
         return problems
 
     def element_problems(self, sets: list[ElementSet]) -> list[str]:
@@ -294,13 +297,23 @@ class CatalogModel(models.Model):
         need = (self.input_schema or {}).get("reference_images_need") or {}
         problems = []
         if need.get("seconds") and seconds not in need["seconds"]:
-            lengths = " or ".join(str(d) for d in sorted(need["seconds"]))
-            problems.append(f"{self.display_name} keeps the cast's likeness only in {lengths}-second takes, "
-                            f"not {seconds}: choose {lengths} seconds or another model.")
+            lengths = _either(sorted(need["seconds"]))
+            problems.append(gettext("%(model)s keeps the cast's likeness only in %(lengths)s-second takes, not "
+                                    "%(seconds)s: choose %(lengths)s seconds or another model.") % {
+                "model": self.display_name, "lengths": lengths, "seconds": seconds})
         if need.get("sizes") and size not in need["sizes"]:
-            problems.append(f"{self.display_name} keeps the cast's likeness only at "
-                            f"{', '.join(need['sizes'])}, not {size}: choose one of those sizes or another model.")
+            problems.append(gettext("%(model)s keeps the cast's likeness only at %(sizes)s, not %(size)s: choose one "
+                                    "of those sizes or another model.") % {
+                "model": self.display_name, "sizes": ", ".join(need["sizes"]), "size": size})
         return problems
+
+
+def _either(values: list[int]) -> str:
+    """4 → "4"; [4, 8] → "4 or 8", [4, 6, 8] → "4, 6 or 8", in the active language."""
+    words = [str(v) for v in values]
+    if len(words) < 2:
+        return "".join(words)
+    return gettext("%(some)s or %(last)s") % {"some": ", ".join(words[:-1]), "last": words[-1]}
 
 
 # What a model may lack, for refusals: the field that declares it, and the words for it.

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 
 @dataclass(frozen=True)
@@ -427,13 +428,15 @@ class Provider(ABC):
         """Plain-words reasons this provider would refuse the request (empty if fine)."""
         spec = self.model(model_id)
         if spec is None:
-            return [f"{self.name} has no model “{model_id}”."]
+            return [gettext("%(provider)s has no model “%(model)s”.") % {"provider": self.name, "model": model_id}]
         problems = []
         if size not in spec.sizes:
-            problems.append(f"{spec.name} renders {', '.join(spec.sizes)}, not {size}.")
+            problems.append(gettext("%(model)s renders %(sizes)s, not %(size)s.") % {
+                "model": spec.name, "sizes": ", ".join(spec.sizes), "size": size})
         if seconds not in spec.durations:
             lo, hi = min(spec.durations), max(spec.durations)
-            problems.append(f"{spec.name} renders {lo}–{hi} seconds, not {seconds}.")
+            problems.append(gettext("%(model)s renders %(shortest)s–%(longest)s seconds, not %(seconds)s.") % {
+                "model": spec.name, "shortest": lo, "longest": hi, "seconds": seconds})
         return problems
 
     @abstractmethod

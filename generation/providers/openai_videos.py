@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext
 
 from .base import (
     CancelRefund,
@@ -69,28 +70,32 @@ FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}")
 def declared_fields_problems(schema: object) -> list[str]:
     """Plain-words reasons an OpenAI-format catalog entry's input_schema is unusable (empty if fine)."""
     if not isinstance(schema, dict):
-        return ['Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": "high"}}.']
-    problems = [f"“{name}” is not a field the studio can send; declare only "
-                f"{', '.join(DECLARABLE)}, a storyboard field or constant fields under “extra”."
+        return [gettext('Declared fields are a JSON object, e.g. {"characters": "id[]", "extra": {"quality": '
+                        '"high"}}.')]
+    problems = [gettext("“%(name)s” is not a field the studio can send; declare only %(fields)s, a storyboard field "
+                        "or constant fields under “extra”.") % {"name": name, "fields": ", ".join(DECLARABLE)}
                 for name in schema if name not in (*DECLARABLE, STORYBOARD, "extra")]
     if STORYBOARD in schema:
         field = schema[STORYBOARD]
         if not isinstance(field, str) or not FIELD_NAME.fullmatch(field):
-            problems.append("The storyboard field is a usable field name (letters, digits, _ . - [ ]).")
+            problems.append(gettext("The storyboard field is a usable field name (letters, digits, _ . - [ ])."))
         elif field in WIRE_FIELDS or field.startswith("characters") or field in (schema.get("extra") or {}):
-            problems.append(f"“{field}” is already a field of the request; the storyboard needs its own.")
+            problems.append(gettext("“%(name)s” is already a field of the request; the storyboard needs its own.")
+                            % {"name": field})
     extra = schema.get("extra", {})
     if not isinstance(extra, dict):
-        return problems + ['“extra” maps field names to values, e.g. {"quality": "high"}.']
+        return problems + [gettext('“extra” maps field names to values, e.g. {"quality": "high"}.')]
     for name, value in extra.items():
         if name in WIRE_FIELDS or name.startswith("characters"):
-            problems.append(f"“{name}” is already a field of the format; it cannot be an extra field.")
+            problems.append(gettext("“%(name)s” is already a field of the format; it cannot be an extra field.")
+                            % {"name": name})
         elif not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}", name):
-            problems.append(f"“{name}” is not a usable field name (letters, digits, _ . - [ ]).")
+            problems.append(gettext("“%(name)s” is not a usable field name (letters, digits, _ . - [ ]).")
+                            % {"name": name})
         if not isinstance(value, (str, int, float)) or isinstance(value, bool) or len(str(value)) > 200:
-            problems.append(f"The value of “{name}” must be a short text or number.")
+            problems.append(gettext("The value of “%(name)s” must be a short text or number.") % {"name": name})
     if len(extra) > 10:
-        problems.append("At most 10 extra fields.")
+        problems.append(gettext("At most 10 extra fields."))
     return problems
 
 

@@ -10,6 +10,7 @@ derived from the form's key and its scene.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
 
 
 GONE = _("A scene in this batch was deleted or changed meanwhile; nothing was booked. Review the plan again.")
+CHANGED = _("Nothing was booked: the plan changed after it was shown (a scene's length, size or price changed). "
+            "Check the plan below and click again.")
 SCOPES = {
     "unapproved": _("Scenes without an approved take"),
     "untaken": _("Scenes with no take yet"),
@@ -74,6 +77,23 @@ class BatchPlan:
     @property
     def total(self) -> Decimal:
         return sum((t.cost for t in self.takes), Decimal(0))
+
+    @property
+    def scene_ids(self) -> str:
+        """The scenes it will render, as the form posts them back."""
+        return ",".join(str(t.scene.pk) for t in self.takes)
+
+    @property
+    def digest(self) -> str:
+        """A fingerprint of what the plan shows: each scene it will render and its price, on its model. The
+        page lists the plan a page at a time, so booking checks it books the very plan that was shown: a scene
+        edited to another length or size since changes it, even where the total stays the same."""
+        return plan_digest((t.scene.pk, t.model.model_id, t.cost) for t in self.takes)
+
+
+def plan_digest(rows: Iterable[tuple[int, str, Decimal]]) -> str:
+    text = "\n".join(f"{pk}:{model_id}:{cost:.4f}" for pk, model_id, cost in rows)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def scenes_in_scope(project: Project, scope: str, selected: Sequence[int] = ()) -> QuerySet[Scene]:
@@ -149,16 +169,16 @@ def batch_plan(*, scenes: Iterable[Scene], connection: ProviderConnection, model
             plan.problems = compiled.problems
             return plan
         if scene.pk in rendering:
-            compiled.problems.append(f"Take {rendering[scene.pk]} is still rendering.")
+            compiled.problems.append(gettext("Take %(number)s is still rendering.") % {"number": rendering[scene.pk]})
         (plan.skipped if compiled.problems else plan.takes).append(PlannedTake(scene, compiled))
     return plan
 
 
 def render_batch(*, project: Project, user: User, connection: ProviderConnection, model_id: str, scene_ids: Sequence[int],
                  idempotency_key: object,
-                 shown_total: Decimal | None = None) -> list[Render]:
+                 shown_total: Decimal | None = None, shown_digest: str | None = None) -> list[Render]:
     """Book a take for each of `scene_ids` (the scenes the plan showed, whose total was
-    `shown_total`) and queue their submission."""
+    `shown_total` and fingerprint `shown_digest`: BatchPlan.digest) and queue their submission."""
     key = form_key(idempotency_key)
     scene_ids = list(dict.fromkeys(int(i) for i in scene_ids))
     if not scene_ids:
@@ -184,6 +204,8 @@ def render_batch(*, project: Project, user: User, connection: ProviderConnection
         raise ValidationError(gettext("Nothing was booked: the scenes now cost %(now)s, more than the %(shown)s "
                                       "shown (a scene was edited meanwhile). Review the plan again.")
                               % {"now": usd(plan.total), "shown": usd(shown_total)})
+    if shown_digest is not None and plan.digest != shown_digest:
+        raise ValidationError(CHANGED)
     try:
         with transaction.atomic():
             budget.hold(project, plan.total, user=user)  # locks team, member, project, then the scenes
@@ -197,9 +219,10 @@ def render_batch(*, project: Project, user: User, connection: ProviderConnection
                          .select_related("scene").order_by("scene__position", "number"))
             if rendering:
                 raise ValidationError(
-                    ["Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
-                     "teammate)."] + [f"Scene {r.scene.number} ({r.scene.title}): take {r.number} is still "
-                                      "rendering." for r in rendering])
+                    [gettext("Nothing was booked: these scenes are still rendering (booked meanwhile, perhaps by a "
+                             "teammate).")]
+                    + [gettext("Scene %(number)s (%(title)s): take %(take)s is still rendering.") % {
+                        "number": r.scene.number, "title": r.scene.title, "take": r.number} for r in rendering])
             last = dict(Render.objects.filter(scene_id__in=scene_ids).values("scene_id")
                         .annotate(n=Max("number")).values_list("scene_id", "n"))
             renders = Render.objects.bulk_create([

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from generation.renders.delivery import delivery_blocks_approval
 from projects.activity.feed import record
@@ -44,6 +44,21 @@ def approval_blocker(take: Render) -> str | None:
 # "the reason for … it anyway".
 OVERRIDE_ACTIONS = {"approve": ("approved", "approve", "approving"), "remix": ("remixed", "remix", "remixing"),
                     "extend": ("extended", "extend", "extending")}
+# Why an override is refused, a whole sentence per action (no reason written, not an owner, too short).
+OVERRIDE_REFUSALS = {
+    "approve": (gettext_lazy("Take %(number)s cannot be approved. %(blocker)s To approve it anyway, an owner writes "
+                             "the reason."),
+                gettext_lazy("Take %(number)s cannot be approved. %(blocker)s Only an owner can approve it anyway."),
+                gettext_lazy("Write the reason for approving it anyway in a sentence (10 characters or more).")),
+    "remix": (gettext_lazy("Take %(number)s cannot be remixed. %(blocker)s To remix it anyway, an owner writes the "
+                           "reason."),
+              gettext_lazy("Take %(number)s cannot be remixed. %(blocker)s Only an owner can remix it anyway."),
+              gettext_lazy("Write the reason for remixing it anyway in a sentence (10 characters or more).")),
+    "extend": (gettext_lazy("Take %(number)s cannot be extended. %(blocker)s To extend it anyway, an owner writes "
+                            "the reason."),
+               gettext_lazy("Take %(number)s cannot be extended. %(blocker)s Only an owner can extend it anyway."),
+               gettext_lazy("Write the reason for extending it anyway in a sentence (10 characters or more).")),
+}
 
 
 def override_note_for(*, take: Render, user: User, override_reason: str | None, action: str = "approve") -> str | None:
@@ -52,17 +67,17 @@ def override_note_for(*, take: Render, user: User, override_reason: str | None, 
     blocker = approval_blocker(take)
     if blocker is None:
         return None
-    done, verb, doing = OVERRIDE_ACTIONS[action]
-    reason = clean_text(override_reason or "", what="The reason", max_length=MAX_REASON)
+    done, _verb, _doing = OVERRIDE_ACTIONS[action]
+    unwritten, not_owner, too_short = OVERRIDE_REFUSALS[action]
+    words = {"number": take.number, "blocker": blocker}
+    reason = clean_text(override_reason or "", what=gettext("The reason"), max_length=MAX_REASON)
     if not reason:
-        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} "
-                              f"To {verb} it anyway, an owner writes the reason.")
+        raise ValidationError(str(unwritten % words))
     if not Membership.objects.filter(team_id=take.scene.project.team_id, user=user,
                                      role__in=Membership.roles_that_can("manage")).exists():
-        raise ValidationError(f"Take {take.number} cannot be {done}. {blocker} Only an owner can {verb} it anyway.")
+        raise ValidationError(str(not_owner % words))
     if len(reason) < 10:
-        raise ValidationError(f"Write the reason for {doing} it anyway in a sentence "
-                              "(10 characters or more).")
+        raise ValidationError(str(too_short))
     # The reason first: the history shows it whole, and the export's manifest carries it.
     return f"Reason: {reason} ({done} despite: {blocker})"
 

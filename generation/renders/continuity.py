@@ -22,7 +22,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from generation.models import Render, Status
 from generation.storage import frames, reference
@@ -258,16 +258,17 @@ def carried_cast(recipe: dict[str, Any]) -> list[int]:
     return ids
 
 
-def carried_words(character: Character, recipe: dict[str, Any]) -> str:
-    """ "The start frame (scene 1, take 2) shows Anna" for a consent refusal."""
-    for role, words in (("start_frame", gettext("start frame")), ("end_frame", gettext("end frame"))):
+def carried_refusal(character: Character, recipe: dict[str, Any], problem: str) -> str:
+    """ "The start frame (scene 1, take 2) shows Anna: Anna has revoked consent." — a whole sentence for each
+    way a take carries someone in."""
+    words = {"name": character.name, "problem": problem}
+    for role, sentence in (
+            ("start_frame", gettext_lazy("The start frame (scene %(scene)s, take %(take)s) shows %(name)s: "
+                                         "%(problem)s")),
+            ("end_frame", gettext_lazy("The end frame (scene %(scene)s, take %(take)s) shows %(name)s: %(problem)s")),
+            ("extend_of", gettext_lazy("The extended take (scene %(scene)s, take %(take)s) shows %(name)s: "
+                                       "%(problem)s"))):
         entry = recipe.get(role) or {}
         if character.pk in entry.get("cast", []):
-            return gettext("The %(frame)s (scene %(scene)s, take %(take)s) shows %(name)s") % {
-                "frame": words, "scene": entry["scene"]["number"], "take": entry["take"]["number"],
-                "name": character.name}
-    extended = recipe.get("extend_of") or {}
-    if character.pk in extended.get("cast", []):
-        return gettext("The extended take (scene %(scene)s, take %(take)s) shows %(name)s") % {
-            "scene": extended["scene"]["number"], "take": extended["take"]["number"], "name": character.name}
-    return character.name
+            return str(sentence % {**words, "scene": entry["scene"]["number"], "take": entry["take"]["number"]})
+    return gettext("%(name)s: %(problem)s") % words

@@ -89,6 +89,9 @@ class BatchRenderForm(PlannedScenesForm):
 
     # What the shown plan was for: booking refuses if the model or the total moved since.
     plan_total = forms.DecimalField(widget=forms.HiddenInput, min_value=0, error_messages=STALE_FORM)
+    # The plan is shown a page at a time: its fingerprint (batch.BatchPlan.digest) says which scenes at which
+    # prices the user confirmed, all of them, not only the page in view.
+    plan_digest = forms.RegexField(widget=forms.HiddenInput, regex=r"^[0-9a-f]{32}$", error_messages=STALE_FORM)
     stale_model = _("The model changed after the plan was shown; check the plan below and click again.")
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from generation import catalog
 from generation.models import CatalogModel, ProviderConnection, Render
@@ -41,7 +42,9 @@ if TYPE_CHECKING:
 
 
 STUDIO_SIZES = [size for size, _ in SIZE_CHOICES]
-CHANGED = "Nothing was moved: {scene} changed since the plan was shown. Check the plan again."
+CHANGED = gettext_lazy("Nothing was moved: scene %(number)s (%(title)s) changed since the plan was shown. Check "
+                       "the plan again.")
+CHANGED_ONE = gettext_lazy("Nothing was moved: a scene changed since the plan was shown. Check the plan again.")
 
 
 def _shape(size: str) -> tuple[float, int]:
@@ -159,13 +162,15 @@ def retarget_plan(*, team: Team, target: catalog.Target, scenes: Iterable[Scene]
                     cost_before=catalog.cost_of(before, size=scene.size, seconds=scene.duration)
                     if before else None)
         if move.size is None:
-            move.problems.append(f"{model.display_name} renders none of the studio's sizes.")
+            move.problems.append(gettext("%(model)s renders none of the studio's sizes.") % {
+                "model": model.display_name})
         if move.duration is None:
-            move.problems.append(f"{model.display_name} renders no length between {MIN_SCENE_SECONDS} and "
-                                 f"{MAX_SCENE_SECONDS} seconds.")
+            move.problems.append(gettext("%(model)s renders no length between %(shortest)s and %(longest)s "
+                                         "seconds.") % {"model": model.display_name, "shortest": MIN_SCENE_SECONDS,
+                                                        "longest": MAX_SCENE_SECONDS})
         move.problems += catalog.input_problems(model, scene)
         if used == target.value and not move.problems and not (move.size_changed or move.duration_changed):
-            move.problems.append(f"Already on {model.display_name}.")
+            move.problems.append(gettext("Already on %(model)s.") % {"model": model.display_name})
         if move.size is not None and move.duration is not None and not move.problems:
             move.cost_after = catalog.cost_of(model, size=move.size, seconds=move.duration)
         (plan.skipped if move.problems else plan.moves).append(move)
@@ -179,7 +184,7 @@ def parse_shown(value: str) -> list[tuple[int, int]]:
         scene, _, version = part.strip().partition(":")
         scene_id, version_number = parse_id(scene), parse_id(version)
         if scene_id is None or version_number is None or version_number >= 2**31:  # a version is an integer column
-            raise ValidationError("This form is out of date; reload the page and try again.")
+            raise ValidationError(gettext("This form is out of date; reload the page and try again."))
         pairs.append((scene_id, version_number))
     return pairs
 
@@ -190,20 +195,22 @@ def scene_retarget(*, project: Project, user: User, target: catalog.Target, show
     All or none: a scene edited, deleted or no longer movable since the plan moves nothing.
     """
     if target.connection.team_id != project.team_id:
-        raise ValidationError("That provider connection belongs to another team.")
+        raise ValidationError(gettext("That provider connection belongs to another team."))
     versions = dict(shown)
     if not versions:
-        raise ValidationError("No scene can move to this model: nothing was changed.")
+        raise ValidationError(gettext("No scene can move to this model: nothing was changed."))
     scenes = list(with_used_model(project.scenes.filter(pk__in=versions)).order_by("position", "pk"))
     if len(scenes) != len(versions):
-        raise ValidationError(CHANGED.format(scene="a scene"))
+        raise ValidationError(str(CHANGED_ONE))
     for scene in scenes:
         if scene.version != versions[scene.pk]:
-            raise ValidationError(CHANGED.format(scene=f"scene {scene.number} ({scene.title})"))
+            raise ValidationError(str(CHANGED % {"number": scene.number, "title": scene.title}))
     plan = retarget_plan(team=project.team, target=target, scenes=scenes)
     if plan.skipped:
-        raise ValidationError(["Nothing was moved: these scenes can no longer move to this model."] + [
-            f"Scene {m.scene.number} ({m.scene.title}): {' '.join(m.problems)}" for m in plan.skipped])
+        raise ValidationError([gettext("Nothing was moved: these scenes can no longer move to this model.")] + [
+            gettext("Scene %(number)s (%(title)s): %(problems)s") % {
+                "number": m.scene.number, "title": m.scene.title, "problems": " ".join(m.problems)}
+            for m in plan.skipped])
     with board_revision(project=project, user=user, kind=RevisionKind.RETARGET) as revision:
         for move in plan.moves:
             _save_move(move, project=project, user=user, target=target)
@@ -224,7 +231,7 @@ def _save_move(move: Move, *, project: Project, user: User, target: catalog.Targ
         target_model=target.model.model_id, approval_stale_fields=stale, version=F("version") + 1,
         updated_by=user, updated_at=timezone.now())
     if not updated:  # a teammate saved between our read and this write
-        raise ValidationError(CHANGED.format(scene=f"scene {scene.number} ({scene.title})"))
+        raise ValidationError(str(CHANGED % {"number": scene.number, "title": scene.title}))
     detail = ", ".join([*([f"{scene.size} → {move.size}"] if move.size_changed else []),
                         *([f"{scene.duration} s → {move.duration} s"] if move.duration_changed else [])])
     record(project=project, kind="scene_retargeted", actor=user, scene=scene,

@@ -158,7 +158,7 @@ def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: st
         return Compiled(model=model, recipe=recipe, problems=problems + exc.messages)
     problems += cast_problems(cast, project=scene.project, provider_kind=connection.kind)
     # Whoever a frame's take shows appears in this take too: their consent must cover it.
-    problems += [f"{continuity.carried_words(c, recipe)}: {p}" for c in carried
+    problems += [continuity.carried_refusal(c, recipe, p) for c in carried
                  if (p := consent_problem(c, project=scene.project, provider_kind=connection.kind))]
     if shot:  # each shot's words: the group checks them together against its provider (shot_problems)
         return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
@@ -186,7 +186,7 @@ def render_compile(*, scene: Scene, connection: ProviderConnection, model_id: st
         problems += model.reference_image_problems(size=params["size"], seconds=int(params["seconds"]))
     # The prompt as it will be sent (dialogue woven in, the cast's descriptions appended), against the
     # provider's limit.
-    problems += _prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
+    problems += prompt_problems(connection, model.model_id, recipe.get("prompt", ""))
     return Compiled(model=model, recipe=recipe, cast=cast + carried, problems=problems, carried=carried)
 
 
@@ -240,7 +240,8 @@ def shot_frame_problems(scene: Scene, *, first: bool) -> list[str]:
     return problems
 
 
-def _prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
+def prompt_problems(connection: ProviderConnection, model_id: str, prompt: str) -> list[str]:
+    """Why the connection's provider would refuse this prompt on this model (a length limit), if it would."""
     try:
         adapter = adapter_class(connection.kind)
     except ProviderError:  # no adapter for this kind here: the take fails at submit, saying so

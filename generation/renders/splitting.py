@@ -38,6 +38,7 @@ from av.container import InputContainer, OutputContainer
 from av.stream import Stream
 from av.video.codeccontext import VideoCodecContext
 from av.video.stream import VideoStream
+from django.utils.translation import gettext
 
 log = logging.getLogger(__name__)
 
@@ -140,21 +141,22 @@ def booked_boundaries(durations: list[float], *, total: float, exact: bool) -> l
 def split_group(src: Path, *, durations: list[float], out_dir: Path, exact: bool = True) -> Split:
     """Cut `src` into len(durations) files under `out_dir` (part-1.mp4, …): see the module's words."""
     if len(durations) < 2:
-        raise SplitError("A multi-shot take has at least two shots.")
+        raise SplitError(gettext("A multi-shot take has at least two shots."))
     if Path(src).stat().st_size > MAX_BYTES:
-        raise SplitError("The file is too large to cut into shots.")
+        raise SplitError(gettext("The file is too large to cut into shots."))
     try:
         with av.open(str(src)) as container:
             video = _demux(container)
             split = _split(video, durations=durations, out_dir=Path(out_dir), exact=exact)
     except av.FFmpegError as exc:
-        raise SplitError(f"The file could not be cut into shots: {exc}") from exc
+        # FFmpeg's own reason stays in its words.
+        raise SplitError(gettext("The file could not be cut into shots: %(why)s") % {"why": exc}) from exc
     return split
 
 
 def _demux(container: InputContainer) -> _Video:
     if not container.streams.video:
-        raise SplitError("The file has no video to cut.")
+        raise SplitError(gettext("The file has no video to cut."))
     stream = container.streams.video[0]
     audio_stream = container.streams.audio[0] if container.streams.audio else None
     wanted = [stream] + ([audio_stream] if audio_stream is not None else [])
@@ -167,7 +169,7 @@ def _demux(container: InputContainer) -> _Video:
     packets = [p for p in packets if p.pts is not None]
     pts = [p.pts for p in packets if p.pts is not None]  # the same, each packet's
     if not packets:
-        raise SplitError("The file has no video frames.")
+        raise SplitError(gettext("The file has no video frames."))
     order = sorted(range(len(packets)), key=lambda i: pts[i])
     frame_pts = [pts[i] for i in order]
     rate = stream.average_rate or stream.guessed_rate or stream.base_rate
@@ -198,7 +200,8 @@ def _frame_at(video: _Video, seconds: float) -> int:
 def _split(video: _Video, *, durations: list[float], out_dir: Path, exact: bool) -> Split:
     count = len(video.frame_pts)
     if count < len(durations):
-        raise SplitError(f"The file has {count} frames: too few for {len(durations)} shots.")
+        raise SplitError(gettext("The file has %(frames)s frames: too few for %(shots)s shots.") % {
+            "frames": count, "shots": len(durations)})
     total = count / video.fps
     booked = booked_boundaries(durations, total=total, exact=exact)
     nominal = [min(count - 1, max(1, _frame_at(video, b))) for b in booked]

@@ -43,6 +43,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from generation.models import (
     GIVEN_BACK,
@@ -105,20 +106,21 @@ def period_from(params, *, today: date | None = None) -> Period:
             first = date.fromisoformat(start) if start else None
             last = date.fromisoformat(end) if end else None
         except ValueError:
-            raise PeriodError("Dates look like 2026-11-01: a year, a month and a day.") from None
+            raise PeriodError(gettext("Dates look like 2026-11-01: a year, a month and a day.")) from None
         # Only an end: its month so far. Only a start: up to today.
         last = last or today
         first = first or last.replace(day=1)
         if last < first:
-            raise PeriodError("The range ends before it starts: pick an end date on or after the start date.")
+            raise PeriodError(gettext("The range ends before it starts: pick an end date on or after the start "
+                                      "date."))
         if (last - first).days >= MAX_DAYS:
-            raise PeriodError(f"A range covers at most {MAX_DAYS} days: pick a shorter one.")
+            raise PeriodError(gettext("A range covers at most %(most)s days: pick a shorter one.") % {"most": MAX_DAYS})
         return Period(first, last)
     if month:
         try:
             first = datetime.strptime(month, "%Y-%m").date()
         except ValueError:
-            raise PeriodError("A month looks like 2026-11: a year and a month.") from None
+            raise PeriodError(gettext("A month looks like 2026-11: a year and a month.")) from None
         return month_period(first)
     return month_period(today)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -26,22 +28,26 @@ class ReferenceError(ValueError):
 def verify_upload(upload) -> str:
     """Check an uploaded file really is a JPEG, PNG or WebP of sane size; return its format."""
     if upload.size > MAX_BYTES:
-        raise ReferenceError(f"The image is {upload.size / 1024 / 1024:.1f} MB; the limit is 10 MB.")
+        raise ReferenceError(gettext("The image is %(size)s MB; the limit is 10 MB.") % {
+            "size": number_format(upload.size / 1024 / 1024, 1)})
     upload.seek(0)
     try:
         with Image.open(upload) as image:
             image_format = image.format
             if image_format not in ALLOWED_FORMATS:
-                raise ReferenceError(f"{image_format or 'That file'} is not supported: upload a JPEG, PNG or WebP image.")
+                if image_format:
+                    raise ReferenceError(gettext("%(format)s is not supported: upload a JPEG, PNG or WebP image.") % {
+                        "format": image_format})
+                raise ReferenceError(gettext("That file is not supported: upload a JPEG, PNG or WebP image."))
             if image.width * image.height > MAX_PIXELS:
-                raise ReferenceError("The image has too many pixels (over 40 megapixels).")
+                raise ReferenceError(gettext("The image has too many pixels (over 40 megapixels)."))
             image.verify()  # structure check; the file must be reopened to use it
     except ReferenceError:
         raise
     except Image.DecompressionBombError:  # not an OSError: Pillow refuses to even open it
-        raise ReferenceError("The image has too many pixels (over 40 megapixels).")
+        raise ReferenceError(gettext("The image has too many pixels (over 40 megapixels).")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ReferenceError("That file is not a readable JPEG, PNG or WebP image.")
+        raise ReferenceError(gettext("That file is not a readable JPEG, PNG or WebP image.")) from None
     finally:
         upload.seek(0)
     return image_format

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 
 from generation.models import Render, ShotGroup
@@ -84,7 +85,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
         try:
             safe_names.append(verified_name(image, stem="image"))
         except ReferenceError as exc:
-            raise ValidationError(f"{image.name}: {exc}")
+            raise ValidationError(gettext("%(file)s: %(why)s") % {"file": image.name, "why": exc})
     video_name = verify_reference_video(reference_video) if reference_video else None
     if kind == CharacterKind.PERSON:
         if person is None or not Membership.objects.filter(team=team, user=person).exists():
@@ -116,14 +117,14 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
 
 def _require_person(character: Character, user) -> None:
     if not character.is_person or character.person_id != getattr(user, "pk", None):
-        raise PermissionDenied("Only the person this character depicts can change its consent.")
+        raise PermissionDenied(gettext("Only the person this character depicts can change its consent."))
 
 
 def consent_grant(*, character: Character, user, scope: str = ConsentScope.TEAM, projects=(), providers=(),
                   expires_at=None, covers_voice: bool = False) -> ConsentGrant:
     _require_person(character, user)
     if not Membership.objects.filter(team=character.team_id, user=user).exists():
-        raise PermissionDenied("You left this team: you can still revoke consent, but not grant it.")
+        raise PermissionDenied(gettext("You left this team: you can still revoke consent, but not grant it."))
     if scope == ConsentScope.PROJECTS and not projects:
         raise ValidationError(gettext("Choose at least one project, or allow the whole team."))
     if any(p.team_id != character.team_id for p in projects):
@@ -168,22 +169,33 @@ class ConsentState:
             declarations = getattr(character, "declarations", None)  # prefetched by the character pages
             declared = declarations[0].actor if declarations else None
             who = declared or character.created_by
-            return f"Fictional — declared by {who.get_username() if who else 'a former user'}"
+            if who is None:
+                return gettext("Fictional — declared by a former user")
+            return gettext("Fictional — declared by %(who)s") % {"who": who.get_username()}
         if self.key == "revoked":
-            return "Consent revoked"
+            return gettext("Consent revoked")
         if self.key == "none" or active is None:  # "expired" and "granted" always carry their grant
-            return "No consent yet"
+            return gettext("No consent yet")
         if self.key == "expired":
-            return f"Consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}"
+            return gettext("Consent expired on %(date)s") % {"date": _day(active.expires_at)}
+        # What the grant covers, each a phrase of its own in a list: where, who renders, the voice, until when.
         if active.scope == ConsentScope.TEAM:
-            where = "whole team"
+            covers = [gettext("whole team")]
         else:
             count = len(active.projects.all())
-            where = f"{count} project{'s' if count != 1 else ''}"
-        providers = ", ".join(active.providers) if active.providers else "all providers"
-        until = f", until {timezone.localtime(active.expires_at):%-d %b %Y}" if active.expires_at else ""
-        voice = ", recorded voice too" if active.covers_voice else ""
-        return f"Consent: granted ({where}, {providers}{voice}{until})"
+            covers = [ngettext("%(count)s project", "%(count)s projects", count) % {"count": count}]
+        covers.append(", ".join(active.providers) if active.providers else gettext("all providers"))
+        if active.covers_voice:
+            covers.append(gettext("recorded voice too"))
+        if active.expires_at:
+            covers.append(gettext("until %(date)s") % {"date": _day(active.expires_at)})
+        return gettext("Consent: granted (%(covers)s)") % {"covers": ", ".join(covers)}
+
+
+def _day(moment: datetime | None) -> str:
+    """A day as the reader's language writes it short: 7 Dec 2026, 7 déc 2026."""
+    assert moment is not None, "only a grant that expires has its day written"
+    return date_format(timezone.localtime(moment), "j M Y")
 
 
 def consent_state(character: Character, *, now=None) -> ConsentState:
@@ -212,15 +224,18 @@ def consent_problem(character: Character, *, project, provider_kind: str | None,
     if state.key == "fictional":
         return None
     if state.key == "revoked":
-        return f"{character.name} has revoked consent."
+        return gettext("%(name)s has revoked consent.") % {"name": character.name}
     if state.key == "none" or active is None:  # "expired" and "granted" always carry their grant
-        return f"{character.name} has not granted consent yet."
+        return gettext("%(name)s has not granted consent yet.") % {"name": character.name}
     if state.key == "expired":
-        return f"{character.name}'s consent expired on {timezone.localtime(active.expires_at):%-d %b %Y}."
+        return gettext("%(name)s's consent expired on %(date)s.") % {
+            "name": character.name, "date": _day(active.expires_at)}
     if active.scope == ConsentScope.PROJECTS and project.pk not in {p.pk for p in active.projects.all()}:
-        return f"{character.name} has not consented to appear in “{project.name}”."
+        return gettext("%(name)s has not consented to appear in “%(project)s”.") % {
+            "name": character.name, "project": project.name}
     if provider_kind is not None and active.providers and provider_kind not in active.providers:
-        return f"{character.name} has not consented to renders with this provider ({provider_kind})."
+        return gettext("%(name)s has not consented to renders with this provider (%(provider)s).") % {
+            "name": character.name, "provider": provider_kind}
     return None
 
 

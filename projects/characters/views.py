@@ -24,7 +24,7 @@ from projects.characters import consent
 from projects.characters.consent import voice_problem
 from projects.characters.forms import CharacterForm, ConsentForm
 from projects.htmx import wants_fragment
-from projects.inputs import MAX_SEARCH
+from projects.inputs import search_problem
 from projects.models import Character, CharacterImage
 from projects.storyboard.sound.forms import CharacterVoiceForm, SoundFileForm
 
@@ -50,9 +50,8 @@ def character_list(request, team_pk):
                 messages.success(request, gettext("Added %(name)s to the library.") % {"name": character.name})
                 return redirect("projects:character_detail", pk=character.pk)
     query = request.GET.get("q", "").strip()
-    if len(query) > MAX_SEARCH:  # SQLite finds a long LIKE pattern "too complex": say so, don't crash
-        return render(request, "bad_request.html", {
-            "reason": f"Search for at most {MAX_SEARCH} characters (that search has {len(query)})."}, status=400)
+    if problem := search_problem(query):  # SQLite finds a long LIKE pattern "too complex": say so, don't crash
+        return render(request, "bad_request.html", {"reason": problem}, status=400)
     characters = team.characters.all()
     if query:
         characters = characters.filter(Q(name__icontains=query) | Q(description__icontains=query))

@@ -372,6 +372,7 @@ class ReviewRoom(models.Model):
                                   related_name="+")
     position = models.FloatField(default=0.0, help_text="Seconds into the take at updated_at")
     playing = models.BooleanField(default=False)
+    rate = models.FloatField(default=1.0, help_text="The presenter's playback speed (1: real time; 2: twice as fast)")
     seq = models.PositiveIntegerField(default=0)
     drawing = models.JSONField(default=list, blank=True,
                                help_text="The presenter's drawing over the paused frame (projects/review/drawing.py)")
@@ -405,9 +406,10 @@ class ReviewRoom(models.Model):
         return max(lengths) if lengths else None
 
     def shared_time(self, now=None) -> float:
-        """The moment everyone in the room is at now: where the presenter left it, plus the time played since."""
+        """The moment everyone in the room is at now: where the presenter left it, plus the time played since, at the
+        presenter's speed."""
         position = self.position
         if self.playing:
-            position += max(((now or timezone.now()) - self.updated_at).total_seconds(), 0.0)
+            position += max(((now or timezone.now()) - self.updated_at).total_seconds(), 0.0) * self.rate
         length = self.length
         return round(min(position, length) if length else position, 3)

@@ -254,7 +254,7 @@ class Scene(models.Model):
     def clean(self):
         # A prompt left empty is allowed only beside dialogue (services check that); whitespace never is.
         if self.prompt and not self.prompt.strip():
-            raise ValidationError({"prompt": "Describe what happens in the scene."})
+            raise ValidationError({"prompt": _("Describe what happens in the scene.")})
 
 
 MAX_SPEAKER = 80  # as a character's name

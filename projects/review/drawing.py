@@ -18,6 +18,7 @@ import json
 import math
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from projects.inputs import has_control_characters
 
@@ -39,61 +40,71 @@ MAX_JSON = 200_000  # characters of the submitted JSON, before parsing it
 
 
 def _refuse(message: str):
-    raise ValidationError(f"The drawing could not be saved: {message}", code="drawing")
+    """`message`: a whole translated clause saying what is wrong."""
+    raise ValidationError(gettext("The drawing could not be saved: %(why)s") % {"why": message}, code="drawing")
 
 
 def _reject_constant(name):
-    _refuse(f"{name} is not a number a drawing can hold.")
+    _refuse(gettext("%(value)s is not a number a drawing can hold.") % {"value": name})
 
 
-def _point(value, where: str, *, with_pressure: bool) -> list[float]:
+def _point(value, shape: int, *, with_pressure: bool) -> list[float]:
     size = 3 if with_pressure else 2
     if not isinstance(value, list) or len(value) != size:
-        _refuse(f"{where} must be a list of {size} numbers.")
+        _refuse(gettext("a point of shape %(shape)s must be a list of %(size)s numbers.") % {
+            "shape": shape, "size": size})
     out = []
     for number in value:
         # bool is an int in Python; JSON's true is not a coordinate.
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
-            _refuse(f"{where} holds something that is not a number.")
+            _refuse(gettext("a point of shape %(shape)s holds something that is not a number.") % {"shape": shape})
         if not 0 <= number <= 1:
-            _refuse(f"{where} lies outside the frame (coordinates run from 0 to 1).")
+            _refuse(gettext("a point of shape %(shape)s lies outside the frame (coordinates run from 0 to 1).") % {
+                "shape": shape})
         out.append(round(float(number), 4))
     return out
 
 
 def _shape(value, index: int) -> dict:
-    where = f"shape {index + 1}"
+    number = index + 1
     if not isinstance(value, dict):
-        _refuse(f"{where} is not a shape.")
+        _refuse(gettext("shape %(shape)s is not a shape.") % {"shape": number})
     kind = value.get("kind")
     if kind not in KINDS:
-        _refuse(f"{where} has an unknown kind (pen, arrow, rect, ellipse or text).")
+        _refuse(gettext("shape %(shape)s has an unknown kind (pen, arrow, rect, ellipse or text).") % {
+            "shape": number})
     allowed = {"kind", "color", "points"} | ({"text"} if kind == "text" else set())
     extra = set(value) - allowed
     if extra:
-        _refuse(f"{where} has fields a {kind} does not have: {', '.join(sorted(map(str, extra)))[:100]}.")
+        # The kind and the field names are the drawing's JSON, as sent.
+        _refuse(gettext("shape %(shape)s has fields a %(kind)s does not have: %(fields)s.") % {
+            "shape": number, "kind": kind, "fields": ", ".join(sorted(map(str, extra)))[:100]})
     color = value.get("color")
     if not isinstance(color, str) or color.lower() not in PALETTE:
-        _refuse(f"{where} uses a colour outside the palette ({', '.join(PALETTE.values())}).")
+        _refuse(gettext("shape %(shape)s uses a colour outside the palette (%(palette)s).") % {
+            "shape": number, "palette": ", ".join(PALETTE.values())})
     points = value.get("points")
     if not isinstance(points, list):
-        _refuse(f"{where} has no points.")
+        _refuse(gettext("shape %(shape)s has no points.") % {"shape": number})
     if kind == "pen" and not 2 <= len(points) <= MAX_PEN_POINTS:
-        _refuse(f"a freehand line needs 2 to {MAX_PEN_POINTS} points ({where} has {len(points)}).")
+        _refuse(gettext("a freehand line needs 2 to %(most)s points (shape %(shape)s has %(has)s).") % {
+            "most": MAX_PEN_POINTS, "shape": number, "has": len(points)})
     if kind in {"arrow", "rect", "ellipse"} and len(points) != 2:
-        _refuse(f"{where} (a {kind}) needs exactly 2 points.")
+        _refuse(gettext("shape %(shape)s (a %(kind)s) needs exactly 2 points.") % {"shape": number, "kind": kind})
     if kind == "text" and len(points) != 1:
-        _refuse(f"{where} (a text) needs exactly 1 point.")
+        _refuse(gettext("shape %(shape)s (a text) needs exactly 1 point.") % {"shape": number})
     shape = {"kind": kind, "color": color.lower(),
-             "points": [_point(p, f"a point of {where}", with_pressure=kind == "pen") for p in points]}
+             "points": [_point(p, number, with_pressure=kind == "pen") for p in points]}
     if kind == "text":
         text = value.get("text")
         if not isinstance(text, str) or not text.strip():
-            _refuse(f"{where} is a text with nothing written.")
+            _refuse(gettext("shape %(shape)s is a text with nothing written.") % {"shape": number})
         if has_control_characters(text) or "\n" in text or "\r" in text or "\t" in text:
-            _refuse(f"the text of {where} contains control characters; write it on one line.")
+            _refuse(gettext("the text of shape %(shape)s contains control characters; write it on one line.") % {
+                "shape": number})
         if len(text) > MAX_TEXT:
-            _refuse(f"a text on the frame can be at most {MAX_TEXT} characters ({where} has {len(text)}).")
+            _refuse(gettext("a text on the frame can be at most %(most)s characters (shape %(shape)s has "
+                            "%(has)s).") % {"most": MAX_TEXT, "shape": number, "has": len(text)})
         shape["text"] = text.strip()
     return shape
 
@@ -106,21 +117,24 @@ def drawing_clean(raw) -> list[dict]:
         return []
     if isinstance(raw, str):
         if len(raw) > MAX_JSON:
-            _refuse(f"it is too large ({len(raw)} characters; at most {MAX_JSON}). Draw fewer or shorter lines.")
+            _refuse(gettext("it is too large (%(has)s characters; at most %(most)s). Draw fewer or shorter lines.")
+                    % {"has": len(raw), "most": MAX_JSON})
         if has_control_characters(raw):
-            _refuse("it contains control characters.")
+            _refuse(gettext("it contains control characters."))
         try:
             raw = json.loads(raw, parse_constant=_reject_constant)
         except ValidationError:
             raise
         except (ValueError, RecursionError):
-            _refuse("it is not valid JSON.")
+            _refuse(gettext("it is not valid JSON."))
     if not isinstance(raw, list):
-        _refuse("it must be a list of shapes.")
+        _refuse(gettext("it must be a list of shapes."))
     if len(raw) > MAX_SHAPES:
-        _refuse(f"at most {MAX_SHAPES} shapes per comment (this one has {len(raw)}).")
+        _refuse(gettext("at most %(most)s shapes per comment (this one has %(has)s).") % {
+            "most": MAX_SHAPES, "has": len(raw)})
     shapes = [_shape(value, i) for i, value in enumerate(raw)]
     total = sum(len(s["points"]) for s in shapes)
     if total > MAX_POINTS:
-        _refuse(f"at most {MAX_POINTS} points in all (this one has {total}). Draw fewer or shorter lines.")
+        _refuse(gettext("at most %(most)s points in all (this one has %(has)s). Draw fewer or shorter lines.") % {
+            "most": MAX_POINTS, "has": total})
     return shapes

@@ -44,7 +44,7 @@ MAX_DAYS = 90
 def link_create(*, project, user, label: str, scope: str, scenes=(), days: int = 7, password: str = "",
                 ) -> tuple[ReviewLink, str]:
     """Make a link; returns it and its token (shown once: only a hash is stored)."""
-    label = clean_text(label, what="The link's name", max_length=ReviewLink._meta.get_field("label").max_length)
+    label = clean_text(label, what=gettext("The link's name"), max_length=ReviewLink._meta.get_field("label").max_length)
     if not label:
         raise ValidationError(gettext("Give the link a name, e.g. who it is for."))
     if scope not in ReviewLink.Scope.values:
@@ -73,7 +73,7 @@ def link_create(*, project, user, label: str, scope: str, scenes=(), days: int =
 
 def guest_name_clean(name) -> str:
     """The name a guest gives before commenting: it is shown beside each of their comments."""
-    name = clean_text(name, what="Your name", max_length=80)
+    name = clean_text(name, what=gettext("Your name"), max_length=80)
     if not name:
         raise ValidationError(gettext("Tell us your name so the team knows who wrote each comment."))
     return name

@@ -109,7 +109,7 @@ def room_state(request: AuthedRequest, pk: int) -> HttpResponse:
         moved = rooms.room_update(room=room, user=request.user, seq=request.POST.get("seq"),
                                   position=request.POST.get("position"), playing=request.POST.get("playing"),
                                   drawing=request.POST.get("drawing"), mode=request.POST.get("mode"),
-                                  scene=request.POST.get("scene"))
+                                  scene=request.POST.get("scene"), rate=request.POST.get("rate"))
     except ValidationError as exc:
         return HttpResponse(" ".join(exc.messages), status=422, content_type="text/plain; charset=utf-8")
     except PermissionDenied as exc:

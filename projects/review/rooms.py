@@ -19,7 +19,7 @@ from typing import NotRequired, TypedDict
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from generation.models import Render
@@ -38,6 +38,8 @@ MAX_MOMENT = 24 * 3600
 MAX_DRAWING_JSON = 50_000
 # The compare page's views (static/studio/player.js): a compare room's followers see the presenter's.
 COMPARE_MODES = ("side", "wipe", "overlay")
+# The player's speeds (player.js: its menu from a quarter to twice, L shuttling up to four times).
+MIN_RATE, MAX_RATE = 0.25, 4.0
 
 
 class RoomThrottled(Exception):
@@ -52,6 +54,7 @@ class RoomState(TypedDict):
     seq: int
     position: float
     playing: bool
+    rate: float  # the presenter's playback speed: a playing room moves `rate` seconds each second
     drawing: list[dict[str, object]]
     updated_at: int  # milliseconds since the epoch
     presenter: int  # 0: nobody presents
@@ -66,7 +69,7 @@ class RoomState(TypedDict):
 def room_state(room: ReviewRoom) -> RoomState:
     """What every page in the room is told: JSON-ready, the same for every page."""
     return {"room": room.pk, "take": room.take_id or 0, "seq": room.seq, "position": round(room.position, 3),
-            "playing": room.playing, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
+            "playing": room.playing, "rate": room.rate, "drawing": room.drawing or [], "updated_at": int(room.updated_at.timestamp() * 1000),
             "presenter": room.presenter_id or 0, "other_take": room.other_take_id or 0, "mode": room.compare_mode,
             "kind": room.kind, "scene": room.scene_id or 0}
 
@@ -113,16 +116,19 @@ def room_open_play_all(*, project: Project, user: User) -> ReviewRoom:
 
 
 def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, playing: object,
-                drawing: str | None = None, mode: str | None = None, scene: str | None = None) -> bool:
+                drawing: str | None = None, mode: str | None = None, scene: str | None = None,
+                rate: str | None = None) -> bool:
     """Move the room's player as the presenter's moved: whether it moved (False: a stale event, ignored).
 
     `drawing`: the presenter's drawing over the paused frame, as JSON ("" clears it); None leaves it as it is.
-    Playing on clears it. `mode`: a compare room's view (side, wipe, overlay); None leaves it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
+    Playing on clears it. `mode`: a compare room's view (side, wipe, overlay); None leaves it. `rate`: the
+    presenter's playback speed (MIN_RATE to MAX_RATE); None leaves it. PermissionDenied when `user` is not (or no longer) the presenter; ValidationError for a
     bad value (a drawing too large or malformed included)."""
     seq, position, playing = _clean_event(room, seq, position, playing)
     shapes = None if drawing is None else _clean_drawing(drawing)
     mode = None if mode is None else _clean_mode(room, mode)
     scene_id = _clean_scene(room, scene)
+    speed = None if rate is None else _clean_rate(rate)
     if playing:
         shapes = []
     if not rate_allow(key=throttle_key("room", room.pk), limit=EVENTS_PER_SECOND):
@@ -135,6 +141,8 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
             changes["drawing"] = shapes
         if mode is not None:
             changes["compare_mode"] = mode
+        if speed is not None:
+            changes["rate"] = speed
         if room.is_play_all:
             changes["scene_id"] = scene_id
         moved = ReviewRoom.objects.filter(pk=room.pk, presenter=user, seq__lt=seq, closed_at__isnull=True).update(
@@ -149,6 +157,8 @@ def room_update(*, room: ReviewRoom, user: User, seq: object, position: object, 
             room.drawing = shapes
         if mode is not None:
             room.compare_mode = mode
+        if speed is not None:
+            room.rate = speed
         if room.is_play_all:
             room.scene_id = scene_id
         _publish(room, user)
@@ -221,6 +231,22 @@ def _clean_event(room: ReviewRoom, seq: object, position: object, playing: objec
     if str(playing).strip().lower() not in {"0", "1", "true", "false"}:
         raise ValidationError(_("The player's state could not be read."))
     return number, round(moment, 3), str(playing).strip().lower() in {"1", "true"}
+
+
+def _clean_rate(raw: object) -> float:
+    try:
+        speed = float(str(raw).strip())
+    except (TypeError, ValueError):
+        speed = math.nan
+    if not (math.isfinite(speed) and MIN_RATE <= speed <= MAX_RATE):
+        raise ValidationError(_("A playback speed is between %(low)s× and %(high)s×.")
+                              % {"low": _speed(MIN_RATE), "high": _speed(MAX_RATE)})
+    return round(speed, 3)
+
+
+def _speed(rate: float) -> str:
+    """0.25 or 4 (not 4.0), in the reader's notation (0,25 in French)."""
+    return formats.number_format(rate, decimal_pos=0 if rate == int(rate) else 2)
 
 
 def _clean_mode(room: ReviewRoom, raw: str) -> str:

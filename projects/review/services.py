@@ -110,7 +110,7 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     shapes = drawing_clean(drawing)
     if shapes and at is None:
         raise ValidationError(gettext("A drawing belongs to a moment of the take: set the timecode (At) it was drawn on."))
-    guest_name = clean_text(guest_name, what="Your name")[:80]
+    guest_name = clean_text(guest_name, what=gettext("Your name"))[:80]
     if author is None and not guest_name:
         raise ValidationError(gettext("Tell us your name before commenting."))
     comment = Comment.objects.create(
@@ -137,7 +137,7 @@ def comment_import(*, take, body: str, at, written_by: str, imported_by) -> Comm
     # Past the take's end (the editor slipped the clip) it lands on the last moment, never refused.
     at = min(max(float(at or 0.0), 0.0), take.duration_seconds or float("inf"))
     comment = Comment.objects.create(take=take, body=body, at_seconds=round(at, 2), imported_by=imported_by,
-                                     written_by=clean_text(written_by or "", what="The marker's author")[:80])
+                                     written_by=clean_text(written_by or "", what=gettext("The marker's author"))[:80])
     scene = take.scene
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=imported_by, scene=scene, take=take,
            text=f"imported {comment.who}'s marker on {scene.title} take {take.number} at {comment.timecode}: "
@@ -159,7 +159,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     take = parent.take
     _reviewable(take, "commented on")
     body = _clean_body(body)
-    guest_name = clean_text(guest_name, what="Your name")[:80]
+    guest_name = clean_text(guest_name, what=gettext("Your name"))[:80]
     if author is None and not guest_name:
         raise ValidationError(gettext("Tell us your name before commenting."))
     if author is None:
@@ -311,7 +311,7 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
     """Approve a take. A take whose checks failed (approval_blocker) needs an owner's written
     reason, kept as an "approved despite failed checks" decision and in later exports' manifests."""
     _reviewable(take, "approved")
-    note = clean_text(note, what="The note", max_length=MAX_COMMENT)
+    note = clean_text(note, what=gettext("The note"), max_length=MAX_COMMENT)
     override = override_note_for(take=take, user=user, override_reason=override_reason)
     scene = take.scene
     with transaction.atomic():
@@ -384,7 +384,7 @@ def rerender_for(*, comment: Comment, user, prompt: str, idempotency_key):
         raise ValidationError(gettext("Only a request for changes can start a re-render."))
     take = comment.take
     scene = Scene.objects.get(pk=take.scene_id)
-    prompt = clean_text(prompt, what="The prompt", max_length=Scene._meta.get_field("prompt").max_length)
+    prompt = clean_text(prompt, what=gettext("The prompt"), max_length=Scene._meta.get_field("prompt").max_length)
     if not prompt:
         raise ValidationError(gettext("The prompt for the new take is empty."))
     with budget.refusal_alerts(), transaction.atomic():  # a refusal's alert outlives this rollback

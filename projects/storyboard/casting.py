@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from projects.characters.consent import consent_problem
 from projects.models import Character, DialogueLine, Scene
@@ -40,7 +41,7 @@ def prompt_cast_check(prompt: str, *, project, cast=()) -> None:
     already withholds its takes. The library is the project's team's: another team's name is
     plain text, never cast nor named here."""
     already = {getattr(c, "pk", c) for c in cast}
-    problems = [f"{problem} {character.name} cannot be cast."
+    problems = [gettext("%(problem)s %(name)s cannot be cast.") % {"problem": problem, "name": character.name}
                 for character in mentioned_characters(prompt, project.team)
                 if character.pk not in already
                 and (problem := consent_problem(character, project=project, provider_kind=None))]

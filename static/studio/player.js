@@ -117,7 +117,9 @@
     });
     this.speed.addEventListener("change", function () {
       self.rate = parseFloat(self.speed.value) || 1;
+      // The speed is the player's, whichever way it is then played (its own control, Space, L).
       if (self.shuttle > 0) self.setShuttle(1);
+      else self.getVideos().forEach(function (v) { v.playbackRate = self.rate; });
     });
     var setIn = make("button", {"type": "button", "title": gettext("Start of the range (I)"), "data-testid": "set-in"}, "I");
     var setOut = make("button", {"type": "button", "title": gettext("End of the range (O)"), "data-testid": "set-out"}, "O");
@@ -209,7 +211,11 @@
     this.pauseAll();
     this.shuttle = s;
     this.shuttleOut.textContent = s === 0 ? "" : (s > 0 ? "▶︎ " : "◀︎ ") + Math.abs(s > 0 && s === 1 ? this.rate : s) + "×";
-    if (s === 0) return;
+    if (s === 0) {
+      // K ends a shuttle: the player's own control plays at the chosen speed again, not at the shuttle's 4×.
+      this.getVideos().forEach(function (v) { if (v.playbackRate !== self.rate) v.playbackRate = self.rate; });
+      return;
+    }
     if (s > 0) {
       var rate = s === 1 ? this.rate : s;
       if (this.loopBox.checked && this.inPoint != null && this.outPoint != null &&

@@ -2,8 +2,8 @@
  *
  * The room's state (presenter, position, playing, when) arrives in one region, #room-state-<id>: drawn in the
  * page for a late joiner, then redrawn by the project's live channel (live.js) whenever the presenter's player
- * moves. A follower's page moves its player there; the presenter's page sends each play, pause, seek, frame step
- * and change of speed as a numbered event (a stale one is ignored by the server), at most ten a second.
+ * moves. A follower's page moves its player there, at the presenter's speed; the presenter's page sends each play,
+ * pause, seek, frame step and change of speed as a numbered event (a stale one is ignored by the server), at most ten a second.
  * On the compare page both players follow, and the presenter's view (side by side, wipe, overlay) is the room's.
  * On Play all the sequence follows: the scene playing, the moment in it, play and pause (review.js's box.studioCut),
  * whether the presenter moved it with Play all's own controls or with its player's (frame steps, J/K/L, arrow keys).
@@ -64,6 +64,7 @@
       var now = current();
       var body = new URLSearchParams({ seq: String(seq), position: String(now.position), playing: now.playing ? "1" : "0" });
       if (modes.length) body.set("mode", mode());
+      if (video) body.set("rate", String(video.playbackRate || 1));  // at 2×, the room moves two seconds a second
       if (cutBox) body.set("scene", now.scene);
       var before = drawingSent;
       if (!video) { /* Play all: no drawing over the sequence */ } else if (!video.paused) drawingSent = "";
@@ -111,7 +112,7 @@
     // --- a follower: go where the room is -----------------------------------------------------
     function target(s) {
       var t = s.position;
-      if (s.playing) t += Math.max(0, (Date.now() + offset - s.updated_at) / 1000);
+      if (s.playing) t += Math.max(0, (Date.now() + offset - s.updated_at) / 1000) * (s.rate || 1);
       if (!video) return t;  // Play all: the sequence carries on into the next scenes itself
       var length = video.duration;
       return isFinite(length) && length > 0 ? Math.min(t, length) : t;
@@ -126,8 +127,17 @@
         video.addEventListener("loadedmetadata", function () { if (state === s) follow(s); }, { once: true });
         return;
       }
-      var t = target(s);
+      var t = target(s), rate = s.rate || 1;
+      // The presenter's speed, on the player and in its speed menu (a shuttle's 3× or 4× is not in the menu).
+      document.querySelectorAll("[data-testid=player-speed]").forEach(function (menu) {
+        Array.prototype.forEach.call(menu.options, function (o) {
+          if (parseFloat(o.value) !== rate || menu.value === o.value) return;
+          menu.value = o.value;
+          menu.dispatchEvent(new Event("change"));  // player.js plays on at it when this page takes the lead
+        });
+      });
       videos.forEach(function (v) {
+        if (v.playbackRate !== rate) v.playbackRate = rate;
         var at = isFinite(v.duration) && v.duration > 0 ? Math.min(t, v.duration) : t;
         if (s.playing) {
           if (Math.abs(v.currentTime - at) > DRIFT_SECONDS) v.currentTime = at;

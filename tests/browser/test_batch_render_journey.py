@@ -36,3 +36,25 @@ def test_editor_renders_the_scenes_without_approval_in_one_click(logged_in_page,
     for title in ("Gulls over the masts", "Bell on the pier"):
         finished_take(scene_card(page, title))
     assert Render.objects.filter(scene__project=project).count() == 3  # the double click booked once
+
+
+def test_editor_pages_through_a_long_plan_and_the_total_stays_the_whole_plan(logged_in_page, live_server, editor,
+                                                                             make_scene, project):
+    for n in range(1, 56):
+        make_scene(title=f"Shot {n}", duration=1)
+
+    page = logged_in_page(editor)
+    page.goto(f"{live_server.url}/projects/{project.pk}/render/")
+    plan = page.get_by_test_id("batch-plan")
+    rows = plan.get_by_test_id("batch-takes").locator("tbody tr")
+    expect(rows).to_have_count(50)
+    expect(plan.get_by_test_id("takes-pages")).to_contain_text("Scenes 1–50 of 55")
+    expect(plan.get_by_test_id("batch-button")).to_contain_text("Render 55 scenes")
+
+    plan.get_by_test_id("takes-next").click()  # htmx swaps the plan: the page does not reload
+
+    expect(rows).to_have_count(5)
+    expect(rows.first).to_contain_text("51. Shot 51")
+    expect(plan.get_by_test_id("takes-pages")).to_contain_text("Scenes 51–55 of 55")
+    expect(plan.get_by_test_id("batch-button")).to_contain_text("Render 55 scenes")
+    assert "/render/" in page.url and "takes=" not in page.url

@@ -77,6 +77,23 @@ def test_the_projects_own_fields_fold_under_more_filters_and_the_board_stays_on_
     expect(phone.get_by_role("combobox", name="Shot type")).to_be_visible()
 
 
+def test_the_projects_pages_are_one_line_that_scrolls_to_the_page_you_are_on(phone: Page, live_server, studio):
+    open_page(phone, live_server.url + main_pages(studio)["board"])
+    nav = phone.get_by_test_id("project-nav")
+    assert height(phone, "[data-testid=project-nav]") < 45  # one line, not four
+    # The first frame's picture, title and the start of its script are on the first screen (the nav on four
+    # lines, the search and status on two, left only the picture's top in view).
+    title = box_of(phone.get_by_test_id("frame-title").first)
+    assert title["y"] + title["height"] + 40 < PHONE["height"], title
+    # The pages past the phone's edge are a swipe away, and the strip opens on the page you are on.
+    fields_link = nav.get_by_test_id("fields-link")
+    fields_link.scroll_into_view_if_needed()
+    fields_link.click()
+    expect(phone).to_have_url(f"{live_server.url}{main_pages(studio)['fields']}")
+    current = box_of(phone.get_by_test_id("project-nav").get_by_test_id("fields-link"))
+    assert 0 <= current["x"] and current["x"] + current["width"] <= PHONE["width"], current
+
+
 @pytest.mark.parametrize("name", ["board", "scene panel", "review", "compare", "play all", "team", "inbox"])
 def test_no_page_is_wider_than_the_phone(phone: Page, live_server, studio, name):
     open_page(phone, live_server.url + main_pages(studio)[name])

@@ -115,6 +115,28 @@ def test_a_late_joiner_starts_where_the_room_is(rita_and_eddie, live_server, tak
     wait_paused_near(eddie, 1.25)
 
 
+def test_followers_play_at_the_presenters_speed(rita_and_eddie, live_server, take):
+    rita, eddie = rita_and_eddie
+    rita.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    rita.get_by_test_id("room-open").click()
+    wait_ready(rita)
+    eddie.goto(f"{live_server.url}/takes/{take.pk}/review/")
+    eddie.get_by_test_id("room-join").click()
+    wait_ready(eddie)
+
+    # Rita reviews the take at twice the speed: her menu's speed is her player's, and Eddie's plays at it too.
+    rita.get_by_test_id("player-speed").select_option("2")
+    rita.evaluate("document.querySelector('#review-player').play()")
+    assert rita.evaluate("document.querySelector('#review-player').playbackRate") == 2
+    eddie.wait_for_function("() => { const v = document.querySelector('#review-player');"
+                            " return !v.paused && v.playbackRate === 2; }", timeout=LIVE)
+    expect(eddie.get_by_test_id("player-speed")).to_have_value("2")
+    rita.wait_for_timeout(400)
+    rita.evaluate("document.querySelector('#review-player').pause()")
+    rita.wait_for_function("() => document.querySelector('#review-player').paused")
+    wait_paused_near(eddie, video_time(rita))
+
+
 def test_a_guest_with_a_review_link_joins_the_room_and_follows(browser: Browser, rita_and_eddie, live_server, take,
                                                                  project, owner, scene):
     rita, _eddie = rita_and_eddie

@@ -176,8 +176,9 @@ def test_booking_from_the_page_redirects_to_the_storyboard_with_what_was_booked(
     page = client.get(url).content.decode()
     assert "Render 2 scenes" in page
     target = f"{local.pk}:previz-animatic-1"
+    digest = plan_for(project, local, "previz-animatic-1", "unapproved").digest
     form = {"target": target, "scope": "unapproved", "scenes": ",".join(str(s.pk) for s in scenes),
-            "plan_target": target, "plan_total": "0.00", "idempotency_key": str(uuid.uuid4())}
+            "plan_target": target, "plan_total": "0.00", "plan_digest": digest, "idempotency_key": str(uuid.uuid4())}
     with django_capture_on_commit_callbacks(execute=False):
         response = client.post(url, form, follow=True)
         client.post(url, form)  # the same click, resent
@@ -193,7 +194,7 @@ def test_a_refused_batch_comes_back_with_the_reasons_and_books_nothing(client_fo
     type(dusk).objects.filter(pk=dusk.pk).update(duration=2)
     target = f"{gateway.pk}:wan-2.7"
     page = client_for(editor).post(url, {"target": target, "scope": "all", "scenes": str(dusk.pk),
-                                         "plan_target": target, "plan_total": "2.00",
+                                         "plan_target": target, "plan_total": "2.00", "plan_digest": "0" * 32,
                                          "idempotency_key": str(uuid.uuid4())}).content.decode()
     assert "Nothing was booked" in page and "Scene 1 (Dusk)" in page
     assert not Render.objects.exists()
@@ -231,7 +232,7 @@ def test_a_click_on_a_plan_shown_for_another_model_books_nothing(client_for, edi
     url = reverse("generation:batch_render", args=[project.pk])
     page = client_for(editor).post(url, {
         "target": f"{gateway.pk}:wan-2.7", "plan_target": f"{local.pk}:previz-animatic-1", "plan_total": "0.00",
-        "scope": "all", "scenes": str(dawn.pk), "idempotency_key": str(uuid.uuid4())}).content.decode()
+        "plan_digest": "0" * 32, "scope": "all", "scenes": str(dawn.pk), "idempotency_key": str(uuid.uuid4())}).content.decode()
     assert "The model changed after the plan was shown" in page
     assert not Render.objects.exists()
 

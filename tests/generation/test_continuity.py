@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import io
 import json
 import uuid
@@ -16,7 +17,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from PIL import Image
 
 from generation.models import Render, Status
@@ -303,6 +305,27 @@ def test_a_frame_showing_someone_whose_consent_does_not_cover_the_provider_is_re
     assert "The start frame (scene 1, take 1) shows Anna: Anna has not consented to renders with this provider " \
            "(vertex)." in problems
 
+
+
+def test_a_french_editor_reads_in_french_why_a_frame_showing_someone_cannot_go_to_a_provider(
+        two_scenes, finished_take, anna, editor, veo, client_for):
+    dawn, quay = two_scenes
+    scene_cast_add(scene=dawn, character=anna, user=editor)
+    finished_take(dawn)
+    anna.grants.update(providers=["local"])
+    quay.duration = 8
+    quay.save()
+    starts_from_previous(quay, editor)
+
+    page = client_for(editor).post(reverse("generation:render_create", args=[quay.pk]),
+                                   {"target": f"{veo.pk}:veo-3.1-fast-generate-001",
+                                    "idempotency_key": str(uuid.uuid4())},
+                                   HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+    translation.deactivate()  # the French request left French active in this thread
+
+    assert ("L’image de départ (scène 1, prise 1) montre Anna\u00a0: Anna n’a pas consenti aux générations avec ce "
+            "fournisseur (vertex)." in html.unescape(page.content.decode()))
+    assert not Render.objects.filter(scene=quay).exists()
 
 # --- When the frame a scene depends on changes ------------------------------------------------
 

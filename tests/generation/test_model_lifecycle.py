@@ -155,7 +155,7 @@ def test_render_scenes_refuses_a_retired_model_posted_from_a_stale_page(client_f
                                                                         eight_seconds):
     response = client_for(editor).post(reverse("generation:batch_render", args=[project.pk]), {
         "target": f"{gateway.pk}:sora-2", "plan_target": f"{gateway.pk}:sora-2", "plan_total": "0.80",
-        "scenes": str(eight_seconds.pk), "idempotency_key": str(uuid.uuid4())})
+        "plan_digest": "0" * 32, "scenes": str(eight_seconds.pk), "idempotency_key": str(uuid.uuid4())})
     assert SORA_REFUSAL + " Models that fit this scene: Previz animatic (free)." in response.content.decode()
     assert not Render.objects.exists()
 

@@ -73,7 +73,7 @@ def test_the_presenters_move_is_kept_and_told_to_the_room_over_the_live_channel(
     assert (room.seq, room.position, room.playing) == (1, 1.25, True)
     change = ChangeEvent.objects.filter(kind=ChangeKind.ROOM_CHANGED).latest("id")
     assert change.data | {"updated_at": 0} == {"room": room.pk, "take": room.take_id, "seq": 1, "position": 1.25,
-                                               "playing": True, "drawing": [], "presenter": reviewer.pk, "closed": False,
+                                               "playing": True, "rate": 1.0, "drawing": [], "presenter": reviewer.pk, "closed": False,
                                                "presenter_name": "rita", "updated_at": 0, "other_take": 0, "mode": "",
                                                "kind": "take", "scene": 0}
 
@@ -120,6 +120,33 @@ def test_taking_the_lead_of_a_playing_room_starts_from_the_moment_it_reached(roo
     room = rooms.room_take_lead(room=room, user=editor)
     assert room.position == pytest.approx(1.5, abs=0.2)
     assert room.playing
+
+
+def test_a_room_played_at_twice_the_speed_moves_two_seconds_a_second(client_for, room, reviewer, editor,
+                                                                     monkeypatch):
+    assert move(client_for(reviewer), room, seq="1", position="0.25", playing="1", rate="2").status_code == 204
+    room.refresh_from_db()
+    assert room.shared_time(now=room.updated_at + timedelta(seconds=0.5)) == pytest.approx(1.25)
+    # A late joiner is told the speed, and taking the lead starts from the moment the room reached at it.
+    assert page_state(client_for(editor).get(reverse("projects:review_room", args=[room.pk])))["rate"] == 2.0
+    half_a_second_later = room.updated_at + timedelta(seconds=0.5)
+    monkeypatch.setattr(rooms.timezone, "now", lambda: half_a_second_later)
+    room = rooms.room_take_lead(room=room, user=editor)
+    assert room.position == pytest.approx(1.25)
+    monkeypatch.undo()
+    # A move that does not say its speed keeps the room's.
+    move(client_for(editor), room, seq=str(room.seq + 1), position="0.25")
+    room.refresh_from_db()
+    assert room.rate == 2.0
+
+
+@pytest.mark.parametrize("rate", ["0", "-1", "8", "nan", "inf", "fast", ""])
+def test_it_refuses_a_playback_speed_no_player_has_with_a_message(client_for, room, reviewer, rate):
+    response = move(client_for(reviewer), room, seq="1", position="1", rate=rate)
+    assert response.status_code == 422
+    assert "A playback speed is between 0.25× and 4×." in response.content.decode()
+    room.refresh_from_db()
+    assert (room.seq, room.rate) == (0, 1.0)
 
 
 @pytest.mark.parametrize("state", [
