@@ -10,8 +10,8 @@ asks with Django's test Client, logged in as an editor:
 - the board page (`/projects/<pk>/`: its first page of frames), the next page of frames as the list's
   scrolling asks for it, and the list filtered by status and by one of the project's own fields,
 - the side panel of a scene with 5 takes as htmx asks for it, and loaded as a page,
-- "Render scenes" (every scene) and its plan partial, Play all (the cut), the exports page and the
-  project's spend page.
+- "Render scenes" (every scene) and its plan partial, Play all (the cut) with what it asks for once loaded
+  (its sound's state, and one stop's details: a card's lines), the exports page and the project's spend page.
 
 For each it prints the queries, the median server CPU time of `--runs` requests (after one warm-up;
 `time.thread_time`: this thread only, robust to a busy box) and the HTML bytes; then the ratio of each
@@ -39,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 200, 1000])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--only", default="", help="measure only the pages whose name holds this (e.g. 'play all')")
     return parser.parse_args()
 
 
@@ -87,21 +88,25 @@ def main() -> None:
             batch = reverse("generation:batch_render", args=[pk]) + "?scope=all"
             frames = reverse("projects:board_page", args=[pk])
             hx = {"HTTP_HX_REQUEST": "true"}
-            results[size] = {
-                "board": measure(client, reverse("projects:project_detail", args=[pk]), args.runs),
-                "next frames (htmx)": measure(client, frames + f"?after={min(size - 1, 23)}", args.runs, **hx),
-                "filter status (htmx)": measure(client, frames + "?status=approved", args.runs, **hx),
+            pages = {
+                "board": (reverse("projects:project_detail", args=[pk]), {}),
+                "next frames (htmx)": (frames + f"?after={min(size - 1, 23)}", hx),
+                "filter status (htmx)": (frames + "?status=approved", hx),
                 # A third of the scenes are Wide shots (tests/realistic.py fills the project's own fields).
-                "filter field (htmx)": measure(client, frames + "?shot_type=Wide", args.runs, **hx),
-                "panel (htmx)": measure(client, reverse("projects:scene_panel", args=[pk, scene]), args.runs,
-                                        HTTP_HX_REQUEST="true"),
-                "panel page": measure(client, reverse("projects:scene_panel", args=[pk, scene]), args.runs),
-                "render scenes": measure(client, batch, args.runs),
-                "render plan (htmx)": measure(client, batch, args.runs, HTTP_HX_REQUEST="true"),
-                "play all": measure(client, reverse("projects:project_cut", args=[pk]), args.runs),
-                "exports": measure(client, reverse("generation:export_list", args=[pk]), args.runs),
-                "spend": measure(client, reverse("generation:project_spend", args=[pk]), args.runs),
+                "filter field (htmx)": (frames + "?shot_type=Wide", hx),
+                "panel (htmx)": (reverse("projects:scene_panel", args=[pk, scene]), hx),
+                "panel page": (reverse("projects:scene_panel", args=[pk, scene]), {}),
+                "render scenes": (batch, {}),
+                "render plan (htmx)": (batch, hx),
+                "play all": (reverse("projects:project_cut", args=[pk]), {}),
+                # What Play all asks for once loaded: its sound's state, and a stop's details as it comes up.
+                "play all sound (htmx)": (reverse("projects:project_cut_sound_state", args=[pk]), hx),
+                "play all stop": (reverse("projects:project_cut_stop", args=[pk, built.scenes[size // 2].pk]), {}),
+                "exports": (reverse("generation:export_list", args=[pk]), {}),
+                "spend": (reverse("generation:project_spend", args=[pk]), {}),
             }
+            results[size] = {name: measure(client, url, args.runs, **headers)
+                             for name, (url, headers) in pages.items() if args.only in name}
         small, large = min(args.sizes), max(args.sizes)
         print(f"\nload average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"{'page':<22}" + "".join(f"{f'N={n}: queries  cpu ms  KB':>30}" for n in args.sizes)
@@ -114,6 +119,8 @@ def main() -> None:
             a, b = results[small][page], results[large][page]
             row += f"{b['queries'] / a['queries']:>18.2f}{b['ms'] / a['ms']:>6.2f}{b['bytes'] / a['bytes']:>6.1f}"
             print(row)
+        if "board" not in results[large]:
+            return
         board = results[large]["board"]
         cpu = board["ms"] / results[small]["board"]["ms"]
         print(f"\nboard at {large} scenes: {board['bytes'] / 1024:.0f} KB, CPU {large}/{small} {cpu:.2f}  "

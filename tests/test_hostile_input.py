@@ -782,7 +782,9 @@ NO_INPUT = {
     "projects:project_list", "projects:scene_panel", "projects:scene_card", "projects:scene_delete",
     "projects:scene_approve", "projects:script_export", "projects:team_switch", "projects:character_detail",
     "projects:character_image", "projects:my_likeness", "projects:inbox", "projects:take_review",
-    "projects:project_cut", "projects:project_cut_captions", "projects:project_cut_sound", "projects:review_links", "projects:review_link_revoke", "projects:guest_file",
+    "projects:project_cut", "projects:project_cut_captions", "projects:project_cut_sound", "projects:review_links",
+    "projects:review_link_revoke", "projects:guest_file",
+    "projects:project_cut_stop", "projects:project_cut_sound_state",  # Play all's stop and sound: ids in the path
     "projects:team_events", "projects:project_events",  # ?after= and client: as project_changes, presence
     # A guest's stream: the same ?after= and client (tests/live/test_review_live.py sends it hostile values).
     "projects:guest_events",

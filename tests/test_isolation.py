@@ -215,6 +215,9 @@ def urls(team, project, scene, objects):
         ("get", reverse("projects:scene_compare", args=[scene.pk])),
         ("get", reverse("projects:project_cut", args=[project.pk])),
         ("get", reverse("projects:project_cut_captions", args=[project.pk])),
+        # Play all's stop details (a card's lines) and its sound's state, each asked for by the page.
+        ("get", reverse("projects:project_cut_stop", args=[project.pk, scene.pk])),
+        ("get", reverse("projects:project_cut_sound_state", args=[project.pk])),
         ("get", reverse("projects:project_cut_sound", args=[project.pk, o["mix"].pk])),
         ("get", reverse("projects:project_activity", args=[project.pk])),
         ("get", reverse("projects:project_activity", args=[project.pk]) + "?" + urlencode(

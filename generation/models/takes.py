@@ -332,7 +332,11 @@ class Render(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["status"])]
+        # A scene's newest take, and its newest by number: per-scene subqueries on long boards (Play all's
+        # sequence, the review status) read them from the index instead of sorting each scene's takes.
+        indexes = [models.Index(fields=["status"]),
+                   models.Index(fields=["scene", "created_at"], name="render_scene_newest"),
+                   models.Index(fields=["scene", "number"], name="render_scene_number")]
 
     def __str__(self) -> str:
         return f"Take {self.pk} of {self.scene} ({self.status})"

@@ -18,7 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.core.files import File
@@ -49,6 +49,21 @@ class PlayEntry:
     kind: str  # APPROVED, NEWEST or CARD
     start: float  # seconds into the sequence
     duration: float
+
+
+class Timing(NamedTuple):
+    """A stop as the sound reads it: its scene, the take it plays (None: a card), its place and length."""
+
+    scene: int
+    take: int | None
+    start: float
+    duration: float
+
+
+def timings(entries: Sequence[PlayEntry | Timing]) -> list[Timing]:
+    return [e if isinstance(e, Timing) else
+            Timing(scene=e.scene.pk, take=e.take.pk if e.take else None, start=e.start, duration=e.duration)
+            for e in entries]
 
 
 def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
@@ -91,19 +106,20 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
 # --- the recipe: what the mix is made of, and its key ---------------------------------------------
 
 
-def sound_recipe(project: Project, entries: Sequence[PlayEntry]) -> dict[str, Any]:
+def sound_recipe(project: Project, entries: Sequence[PlayEntry | Timing]) -> dict[str, Any]:
     """Everything the mix depends on, as plain data: each stop's place and length, what each of its
     lines sounds as (a recording that may be heard, else the engine's words in the speaker's voice),
     the pause, the bed. A few queries for the whole board: a page computes it to find its mix."""
+    stops_at = timings(entries)
     lines_by_scene: dict[int, list[DialogueLine]] = {}
-    for line in (DialogueLine.objects.filter(scene__in=[e.scene for e in entries])
+    for line in (DialogueLine.objects.filter(scene__in=[e.scene for e in stops_at])
                  .select_related("character", "recording__character").order_by("scene_id", "position", "pk")):
         lines_by_scene.setdefault(line.scene_id, []).append(line)
     speaker_voices = voices.speaker_voices(project)
     stops = []
-    for entry in entries:
+    for entry in stops_at:
         said = []
-        for line in lines_by_scene.get(entry.scene.pk, []):
+        for line in lines_by_scene.get(entry.scene, []):
             request = voices.line_speech(line, project=project, voices=speaker_voices)
             item = {"line": line.pk, "speaker": line.speaker_name, "text": line.text, "voice": request.voice,
                     "rate": request.rate, "pitch": request.pitch, "speech": request.key}
@@ -114,7 +130,7 @@ def sound_recipe(project: Project, entries: Sequence[PlayEntry]) -> dict[str, An
                 item["seconds"] = recording.seconds
                 item["character"] = recording.character_id  # whose voice, when a person's (their consent)
             said.append(item)
-        stops.append({"scene": entry.scene.pk, "take": entry.take.pk if entry.take else None,
+        stops.append({"scene": entry.scene, "take": entry.take,
                       "start": round(entry.start, 3), "duration": round(entry.duration, 3), "lines": said})
     recipe = {"stops": stops, "pause": float(project.dialogue_pause)}
     bed = SoundBed.objects.filter(project=project, status=SoundStatus.READY).first()
@@ -164,6 +180,12 @@ def recipe_cues(recipe: dict[str, Any]) -> list[dict[str, Any]]:
                                            or max(1, len(item["text"].split())) / WORDS_A_SECOND)
     return [{"start": round(start, 3), "end": round(end, 3), "speaker": item["speaker"], "text": item["text"]}
             for item, start, end in _layout(recipe, lengths)]
+
+
+def stop_cues(project: Project, scene_pk: int) -> list[dict[str, Any]]:
+    """One stop's captions before its mix is made: its lines where they will fall, in seconds from the stop's
+    start (the player cuts them at the stop's end, as the mix does). Asked for as the stop is about to play."""
+    return recipe_cues(sound_recipe(project, [Timing(scene=scene_pk, take=None, start=0.0, duration=float("inf"))]))
 
 
 # --- the mix itself (a worker's) --------------------------------------------------------------------
@@ -224,7 +246,7 @@ def recipe_sound(recipe: dict[str, Any], *, storage: Storage) -> SequenceSound:
     return SequenceSound(dialogue=dialogue, bed=bed, cues=cues)
 
 
-def play_all_mix_request(*, project: Project, entries: Sequence[PlayEntry]) -> tuple[PlayAllMix, dict[str, Any]]:
+def play_all_mix_request(*, project: Project, entries: Sequence[PlayEntry | Timing]) -> tuple[PlayAllMix, dict[str, Any]]:
     """Play all's mix for `entries` (the board as it is now): the one made already, else a row the
     worker fills (enqueued once per key, after commit). Returns it with its recipe."""
     recipe = sound_recipe(project, entries)

@@ -222,20 +222,42 @@ def project_cut(request, pk):
 
 
 def cut_page(request: HttpRequest, *, project: Project, membership: Membership, **extra: object) -> HttpResponse:
-    """Play all's page: on its own, or as a review room on it (projects/review/room_views.py)."""
-    cut = selectors.cut_for(project=project)
-    mix, _recipe = playall.play_all_mix_request(project=project, entries=cut.entries)
+    """Play all's page: on its own, or as a review room on it (projects/review/room_views.py). It sends the
+    sequence as one small script of stops; a card's lines and the sound's state are asked for by the page."""
+    sequence = selectors.cut_sequence_for(project=project)
     return render(request, CUT, {
-        "project": project, "membership": membership, "cut": cut.entries, "missing": cut.missing,
-        "total": cut.total, "mix": mix, "take_volume": min(1.0, 10 ** (project.take_audio_level_db / 20)), **extra,
+        "project": project, "membership": membership, "sequence": sequence, "cut": sequence.stops,
+        "missing": sequence.missing, "total": sequence.total, "player": {"stops": sequence.stops, "chips": sequence.chips},
+        "take_volume": min(1.0, 10 ** (project.take_audio_level_db / 20)), **extra,
     })
+
+
+@login_required
+def project_cut_stop(request, pk, scene_pk):
+    """One stop of Play all as it is about to play: a card's title and lines, and the stop's captions until the
+    mix is made (not in the page: at 1,000 scenes every card's lines were most of it)."""
+    project, _membership = get_project_for(request.user, pk)
+    scene = selectors.cut_stop_for(project=project, scene_pk=scene_pk)
+    return render(request, f"{CUT}#cut-card", {"project": project, "scene": scene,
+                                               "cues": playall.stop_cues(project, scene.pk)})
+
+
+@login_required
+def project_cut_sound_state(request, pk):
+    """Play all's sound: the mix made already, else asked of a worker (the page asks for it once it has loaded:
+    its recipe reads every line of the board)."""
+    project, _membership = get_project_for(request.user, pk)
+    mix, _recipe = playall.play_all_mix_request(
+        project=project, entries=selectors.cut_sequence_for(project=project).timings)
+    return render(request, f"{CUT}#cut-sound", {"project": project, "mix": mix})
 
 
 @login_required
 def project_cut_captions(request, pk):
     """Play all's captions (WebVTT), timed to its mix: every line with its speaker."""
     project, _membership = get_project_for(request.user, pk)
-    mix, recipe = playall.play_all_mix_request(project=project, entries=selectors.cut_for(project=project).entries)
+    mix, recipe = playall.play_all_mix_request(
+        project=project, entries=selectors.cut_sequence_for(project=project).timings)
     response = HttpResponse(playall.captions_vtt(playall.play_all_cues(mix, recipe)),
                             content_type="text/vtt; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"

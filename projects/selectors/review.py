@@ -4,10 +4,26 @@ may compare, the approved cut and the activity feed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from generation.models import Render, Status
 from projects.inputs import parse_id
@@ -16,6 +32,7 @@ from projects.models import (
     Activity,
     Comment,
     Decision,
+    DialogueLine,
     Project,
     ReviewDecision,
     ReviewRoom,
@@ -233,13 +250,21 @@ def with_review_status(scenes) -> list[Scene]:
 
 def status_of(scene) -> SceneStatus:
     """The one rule; `scene` carries take_count, newest_take_at, newest_take_status and changes_at."""
-    if scene.approved_take_id:
+    return review_status(approved=bool(scene.approved_take_id), has_take=bool(scene.take_count),
+                         newest_take_status=scene.newest_take_status,
+                         changes_since_newest=bool(scene.changes_at and scene.changes_at >= scene.newest_take_at))
+
+
+def review_status(*, approved: bool, has_take: bool, newest_take_status: str | None,
+                  changes_since_newest: bool) -> SceneStatus:
+    """The rule itself, from its four facts (Play all's sequence reads them in SQL, without the times)."""
+    if approved:
         return SceneStatus.APPROVED
-    if not scene.take_count:
+    if not has_take:
         return SceneStatus.NO_TAKE
-    if scene.newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
+    if newest_take_status == Status.FAILED:  # moderation, an expired result, …: nothing new to review
         return SceneStatus.FAILED
-    if scene.changes_at and scene.changes_at >= scene.newest_take_at:
+    if changes_since_newest:
         return SceneStatus.CHANGES_REQUESTED
     return SceneStatus.IN_REVIEW
 
@@ -264,3 +289,104 @@ def approval_override(take) -> ReviewDecision | None:
 
 def history(scene) -> list[ReviewDecision]:
     return list(scene.decisions.select_related("by", "take", "comment"))
+
+
+@dataclass
+class CutSequence:
+    """Play all's page as the player needs it: one small dict per stop (what plays there and when), the
+    scenes not approved yet, and the sequence's length. What a stop shows beyond that (a card's lines)
+    is asked for when the stop is about to play (`cut_stop_for`)."""
+
+    stops: list[dict] = field(default_factory=list)
+    chips: list[dict] = field(default_factory=list)  # the approved takes' provenance chips, each told once
+    missing: list[dict] = field(default_factory=list)  # stops not approved: played as the newest take or a card
+    total: float = 0.0
+
+    @property
+    def timings(self) -> list[playall.Timing]:
+        """The stops as the sound's recipe reads them (the same as `cut_for`'s entries give)."""
+        return [playall.Timing(scene=s["scene"], take=s.get("take"), start=s["start"], duration=s["duration"])
+                for s in self.stops]
+
+
+_SRC_PLACEHOLDER = 987654321  # reversed once; each take's address is this with its own id
+
+
+def _frame_rate(fps: object) -> float:
+    # The rule of Render.frame_rate, read from the one key the query fetched (text or a number, by database).
+    try:
+        rate = float(fps)  # type: ignore[arg-type]  # None and junk fall to 24 below
+    except (TypeError, ValueError):
+        return 24.0
+    return round(rate, 3) if 1 <= rate <= 240 else 24.0
+
+
+def cut_sequence_for(*, project: Project) -> CutSequence:
+    """The cut as `cut_for` plays it, in two queries whatever its length: the scenes with, by subquery, the
+    take each plays (its approved take if watchable, else its newest watchable one) and what its review status
+    reads (the newest take's status and time, the latest request for changes: no join of takes × decisions);
+    then the played takes' few fields. Rows, not models: at 1,000 scenes the models were most of the page."""
+    watchable = Render.objects.watchable()
+    newest_watchable = watchable.filter(scene=OuterRef("pk")).order_by("-number", "-pk").values("pk")[:1]
+    approved_watchable = watchable.filter(pk=OuterRef("approved_take_id")).values("pk")[:1]
+    newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
+    # Changes requested since the newest take, asked as a yes or no: reading both times back costs a datetime
+    # parsed per scene, twice.
+    changes_since = ReviewDecision.objects.filter(
+        scene=OuterRef("pk"), decision=Decision.CHANGES_REQUESTED,
+        at__gte=Subquery(Render.objects.filter(scene=OuterRef(OuterRef("pk"))).order_by("-created_at", "-pk")
+                         .values("created_at")[:1]))
+    rows = list(project.scenes.filter(in_cut=True).order_by("position", "pk").annotate(
+        playing_approved=Subquery(approved_watchable), playing_newest=Subquery(newest_watchable),
+        newest_take_status=Subquery(newest.values("status")[:1]), changes_since=Exists(changes_since),
+    ).values("pk", "position", "title", "duration", "approved_take_id", "playing_approved", "playing_newest",
+             "newest_take_status", "changes_since"))
+    played = [row["playing_approved"] or row["playing_newest"] for row in rows]
+    # The JSON fields as text (a JSON decode per take and field was a fifth of the page): the codes are decoded
+    # once per distinct chip, the frame rate is one number.
+    takes = {t["pk"]: t for t in Render.objects.filter(pk__in=[pk for pk in played if pk]).values(
+        "pk", "number", "duration_seconds", "c2pa_state", fps=KT("delivered__fps"),
+        codes=Cast("c2pa_codes", TextField()), signer=KT("c2pa_summary__signer"),
+        verdict=KT("c2pa_summary__verdict"))}
+    src = reverse("generation:render_file", args=[_SRC_PLACEHOLDER, "video"])
+    chips: dict[tuple, int] = {}
+    sequence, at = CutSequence(), 0.0
+    for row, take_id in zip(rows, played, strict=True):
+        take = takes.get(take_id) if take_id else None
+        kind = (playall.APPROVED if row["playing_approved"] else playall.NEWEST) if take else playall.CARD
+        duration = (take["duration_seconds"] if take else None) or float(row["duration"])
+        status = review_status(approved=bool(row["approved_take_id"]), has_take=row["newest_take_status"] is not None,
+                               newest_take_status=row["newest_take_status"], changes_since_newest=row["changes_since"])
+        stop = {"scene": row["pk"], "number": row["position"] + 1, "title": row["title"], "kind": kind,
+                "start": at, "duration": duration, "status": str(status)}
+        if take:
+            stop.update(take=take["pk"], take_number=take["number"], fps=_frame_rate(take["fps"]),
+                        src=src.replace(str(_SRC_PLACEHOLDER), str(take["pk"])))
+        if kind == playall.APPROVED and take:
+            stop["chip"] = _chip_index(chips, sequence.chips, take)
+        else:
+            sequence.missing.append(stop)
+        sequence.stops.append(stop)
+        at += duration
+    sequence.total = at
+    return sequence
+
+
+def _chip_index(known: dict[tuple, int], chips: list[dict], take: Mapping[str, Any]) -> int:
+    """A take's provenance chip as the board draws it (`generation/_provenance_chip.html`), worked out once per
+    distinct verdict: the approved takes of a board share a handful."""
+    key = (take["c2pa_state"], take["codes"], take["signer"], bool(take["verdict"]))
+    if key not in known:
+        model = Render(status=Status.SUCCEEDED, c2pa_state=take["c2pa_state"],
+                       c2pa_codes=json.loads(take["codes"] or "[]"),
+                       c2pa_summary={"signer": take["signer"], "verdict": take["verdict"]})
+        known[key] = len(chips)
+        chips.append({"state": model.provenance_state, "label": str(model.provenance_label),
+                      "title": (str(model.provenance_verdict) or take["verdict"]) if key[3] else ""})
+    return known[key]
+
+
+def cut_stop_for(*, project: Project, scene_pk: int) -> Scene:
+    """One stop's details, asked for as it is about to play: the scene with its lines (a card shows them)."""
+    return get_object_or_404(project.scenes.prefetch_related(
+        Prefetch("lines", queryset=DialogueLine.objects.select_related("character"))), pk=scene_pk)

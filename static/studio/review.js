@@ -275,7 +275,8 @@
 
   // --- Play all: the whole board in scene order (approved takes, else the newest take, else the scene's
   // card for its length), two players swapped at each cut. The mix (voice-over and bed, made by a worker
-  // and swapped in over the live channel) follows the sequence's clock; captions are its WebVTT cues.
+  // and swapped in over the live channel) follows the sequence's clock; captions are its WebVTT cues, and until it
+  // is made each stop's own, asked for with the stop.
   function parseVtt(text) {
     var cues = [], decode = document.createElement("textarea");
     function at(m, k) { return (+m[k]) * 3600 + (+m[k + 1]) * 60 + (+m[k + 2]) + (+m[k + 3]) / 1000; }
@@ -293,10 +294,99 @@
     return cues;
   }
 
+  // The page sends the sequence as one script of stops (what plays where and when); the scene list is drawn
+  // from it here, one button a stop, with the words the server gave (data-words-*: in the reader's language).
+  function cutTimeline(box) {
+    var list = box.querySelector("[data-cut-timeline]"), script = document.getElementById(box.dataset.stops);
+    if (!list || !script) return [];
+    var data = JSON.parse(script.textContent), chips = data.chips || [], words = list.dataset;
+    var seconds = function (d) { return d.toFixed(1).replace(".", words.decimal || "."); };
+    var chip = function (cls, testid, text) {
+      var span = document.createElement("span");
+      span.className = cls; span.setAttribute("data-testid", testid); span.textContent = text;
+      return span;
+    };
+    var fragment = document.createDocumentFragment();
+    var items = data.stops.map(function (stop, i) {
+      var li = document.createElement("li"), button = document.createElement("button"), title = stop.number + ". " + stop.title;
+      button.type = "button";
+      var attrs = {"data-cut-item": "", "data-index": i, "data-scene": stop.scene, "data-start": stop.start.toFixed(3),
+                   "data-duration": stop.duration.toFixed(3), "data-title": title, "data-kind": stop.kind, "data-testid": "cut-scene"};
+      if (stop.src) { attrs["data-src"] = stop.src; attrs["data-fps"] = stop.fps.toFixed(3); }
+      Object.keys(attrs).forEach(function (k) { button.setAttribute(k, String(attrs[k])); });
+      var strong = document.createElement("strong");
+      strong.textContent = title;
+      button.appendChild(strong);
+      button.appendChild(document.createTextNode(" "));
+      var length = stop.kind === "card" ? words.wordsCard.replace("__S__", seconds(stop.duration))
+        : words.wordsTake.replace("__N__", String(stop.take_number)).replace("__S__", seconds(stop.duration));
+      button.appendChild(chip("muted", "cut-length", length));
+      button.appendChild(document.createTextNode(" "));
+      if (stop.kind === "approved" && chips[stop.chip] && chips[stop.chip].state) {
+        var c = chips[stop.chip], span = chip("chip provenance-chip provenance-chip--" + c.state, "provenance-chip", c.label);
+        span.dataset.state = c.state;
+        if (c.title) span.title = c.title;
+        button.appendChild(span);
+      } else if (stop.kind === "newest") {
+        button.appendChild(chip("chip chip--unapproved", "cut-not-approved", words.wordsNotApproved));
+      } else if (stop.kind === "card") {
+        button.appendChild(chip("chip", "cut-card-mark", words.wordsNothingFilmed));
+      }
+      li.appendChild(button);
+      fragment.appendChild(li);
+      return button;
+    });
+    list.appendChild(fragment);
+    return items;
+  }
+
   function setupCut(box) {
-    var items = Array.prototype.slice.call(box.querySelectorAll("[data-cut-item]"));
+    var items = cutTimeline(box);
     var players = Array.prototype.slice.call(box.querySelectorAll("[data-cut-video]"));
-    var cards = Array.prototype.slice.call(box.querySelectorAll("[data-cut-card]"));
+    var card = box.querySelector("[data-cut-card]");
+    // A stop's details, asked for as it is about to play (and the next stop's while one plays): a card's title and
+    // lines, and the stop's captions until the mix is made. Each stop is asked for once.
+    var stopHtml = {}, stopCues = {}, stopAsked = {};
+    function askStop(i) {
+      if (i < 0 || i >= items.length) return;
+      var scene = items[i].dataset.scene;
+      if (stopAsked[scene] || !window.fetch) return;
+      stopAsked[scene] = true;
+      fetch(box.dataset.stopUrl.replace("/stops/0/", "/stops/" + scene + "/"), {credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          // The studio's own partial, its words escaped by the server's templates; its captions a JSON script.
+          var parsed = document.createElement("template");
+          parsed.innerHTML = html;
+          var data = parsed.content.getElementById("cut-stop-cues");
+          stopCues[scene] = data ? JSON.parse(data.textContent) : [];
+          if (data) data.remove();
+          stopHtml[scene] = parsed.innerHTML;
+          if (index === i) { if (isCard(i)) fillCard(i); tick(); }
+        })
+        .catch(function () { delete stopAsked[scene]; });  // asked again when the stop comes round
+    }
+    function fillCard(i) {
+      var scene = items[i].dataset.scene;
+      card.dataset.index = String(i);
+      card.dataset.scene = scene;
+      if (stopHtml[scene] != null) {
+        card.innerHTML = stopHtml[scene];
+        card.dataset.loaded = scene;
+      } else {
+        card.textContent = items[i].dataset.title;  // the title while its lines come
+        delete card.dataset.loaded;
+        askStop(i);
+      }
+    }
+    // The words spoken at `t`: the mix's captions once it is made, else the playing stop's own (cut at its end).
+    function cueAt(t) {
+      if (mixCues) return mixCues.filter(function (c) { return t >= c.start && t < c.end; })[0];
+      var own = stopCues[items[index].dataset.scene] || [], at = t - start(index), end = length(index);
+      var c = own.filter(function (c) { return c.start < end && at >= c.start && at < Math.min(c.end, end); })[0];
+      return c && {text: (c.speaker + ": " + c.text).replace(/\s+/g, " ").trim()};
+    }
+    function askAhead(i) { askStop(i); askStop(i + 1); }
     var title = box.querySelector("[data-cut-title]");
     var caption = box.querySelector("[data-cut-caption]");
     var clock = box.querySelector("[data-cut-time]");
@@ -306,7 +396,7 @@
     var labels = {play: box.dataset.labelPlay || gettext("Play all"), pause: box.dataset.labelPause || gettext("Pause")};
     var volume = Math.max(0, Math.min(1, parseFloat(box.dataset.takeVolume) || 1));
     var index = 0, active = players[0], spare = players[1], playing = false;
-    var cardFrom = 0, cardSince = null, cues = [], knownSound = null;
+    var cardFrom = 0, cardSince = null, mixCues = null, knownSound = null;
     // Each scene's width on the timeline is its share of the cut (set here: the CSP forbids style="").
     items.forEach(function (item) { item.parentNode.style.flexGrow = item.dataset.duration; });
     players.forEach(function (p) { p.volume = volume; });
@@ -330,7 +420,7 @@
     function loadCaptions() {
       if (!box.dataset.captions || !window.fetch) return;
       fetch(box.dataset.captions, {credentials: "same-origin"}).then(function (r) { return r.ok ? r.text() : ""; })
-        .then(function (text) { cues = parseVtt(text || ""); box.dataset.captionCount = String(cues.length); tick(); });
+        .then(function (text) { mixCues = parseVtt(text || ""); box.dataset.captionCount = String(mixCues.length); tick(); });
     }
     function tick() {
       var t = now();
@@ -338,7 +428,7 @@
       if (window.studioTimecode) clock.textContent = timecode(t, clock.dataset.fps);
       box.dataset.time = t.toFixed(2);
       if (seeker && !dragging) seeker.value = String(t);
-      var cue = cues.filter(function (c) { return t >= c.start && t < c.end; })[0];
+      var cue = cueAt(t);
       caption.textContent = cue ? cue.text : "";
       caption.hidden = !cue;
       var audio = sound();
@@ -362,8 +452,9 @@
     }
     function show(i, autoplay) {
       index = i; cardFrom = 0; cardSince = null;
-      cards.forEach(function (c) { c.hidden = c.dataset.index !== String(i); });
+      card.hidden = !isCard(i);
       if (isCard(i)) {
+        fillCard(i);
         players.forEach(function (p) { p.pause(); p.hidden = true; });
         if (autoplay) cardSince = performance.now();
       } else {
@@ -379,6 +470,7 @@
       box.dataset.index = String(i);
       box.dataset.kind = items[i].dataset.kind;
       for (var k = i + 1; k < items.length; k++) { if (!isCard(k)) { load(spare, k); break; } }  // ready before the cut
+      askAhead(i);
       tick();
       moved();
     }
@@ -474,8 +566,7 @@
       }
     };
     setInterval(function () { if (playing || sound() !== knownSound) tick(); }, 100);
-    show(0, false);
-    loadCaptions();
+    show(0, false);  // the mix's captions are read when the mix is there (tick); until then each stop's own
     box.dataset.ready = "1";
   }
 

@@ -100,7 +100,8 @@ def test_the_rooms_page_is_play_all_at_the_presenters_scene_and_moment(
     assert (state["kind"], state["scene"], state["position"], state["playing"]) == ("play_all", storm.pk, 1.25, False)
     body = response.content.decode()
     assert 'data-testid="cut-player"' in body and 'data-testid="room-bar"' in body and "studio/room.js" in body
-    assert f'data-scene="{storm.pk}"' in body  # the follower's page finds the scene in its own sequence
+    # The follower's page finds the scene in its own sequence (the stops its player reads).
+    assert f'"scene": {storm.pk}' in body.split('id="cut-stops"')[1].split("</script>")[0]
     assert "Following rita" in body and 'data-testid="room-open"' not in body
 
 
