@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from django.utils.functional import Promise
 from django.utils.translation import gettext
 
+from generation.durations import lengths_problem
 from generation.words import Said
 
 
@@ -441,9 +442,7 @@ class Provider(ABC):
             problems.append(gettext("%(model)s renders %(sizes)s, not %(size)s.") % {
                 "model": spec.name, "sizes": ", ".join(spec.sizes), "size": size})
         if seconds not in spec.durations:
-            lo, hi = min(spec.durations), max(spec.durations)
-            problems.append(gettext("%(model)s renders %(shortest)s–%(longest)s seconds, not %(seconds)s.") % {
-                "model": spec.name, "shortest": lo, "longest": hi, "seconds": seconds})
+            problems.append(lengths_problem(spec.name, spec.durations, seconds))
         return problems
 
     @abstractmethod
