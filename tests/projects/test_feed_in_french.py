@@ -65,7 +65,8 @@ def test_a_french_authors_render_digest_names_their_takes_in_french(
         take.advance("failed", error_message="")  # a worker settles it: nobody's language is active
 
     [digest] = [m for m in mail.outbox if m.to == [owner.email]]
-    assert f"prise {take.number} de Le quai en échec" in digest.body
+    # A title never follows « de » bare (« prise 1 de Le quai »): it is the scene's name, in quotes.
+    assert f"prise {take.number} de la scène «\u00a0Le quai\u00a0» en échec" in digest.body
     assert "failed" not in digest.body
 
 
