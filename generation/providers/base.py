@@ -26,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from generation.durations import lengths_problem
-from generation.words import Said
+from generation.words import Said, said
 
 
 @dataclass(frozen=True)
@@ -481,10 +481,11 @@ class Provider(ABC):
         return False
 
     @property
-    def job_listing_hint(self) -> str | Promise:
+    def job_listing_hint(self) -> str | Promise | Said:
         """Where a person can look for a job we could not confirm (shown with "may be billed"); adapters
-        say it as a class attribute, or as a property when it names their base URL."""
-        return "Check the provider's own list of recent jobs."
+        say it as a class attribute, or as a property when it names their base URL. Said, it is stored in the
+        take's unconfirmed sentence as a code, so each reader reads it in their language."""
+        return said("provider.listing_hint")
 
     def find_job(self, probe: JobProbe) -> str | None:
         """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.

@@ -45,6 +45,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache.backends.base import BaseCache
 
+from generation.words import said
+
 from . import schemas
 from .base import (
     CancelRefund,
@@ -100,7 +102,7 @@ STATUSES = {"IN_QUEUE": "queued", "IN_PROGRESS": "running", "COMPLETED": "succee
             "CANCELLED": "canceled", "CANCELED": "canceled"}
 MODERATION = re.compile(r"content.?policy|moderation|nsfw|safety|flagged", re.IGNORECASE)
 PERCENT = re.compile(r"(\d{1,3})\s?%")
-GONE = "The provider no longer knows this job."
+GONE = said("provider.gone")
 
 InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
@@ -385,7 +387,7 @@ class FalProvider(HttpAdapter, Provider):
         request_id = str(payload.get("request_id", ""))
         return WebhookNotice(job_id=request_id, event=str(payload.get("status", "")), stored_prefix=request_id + " ")
 
-    job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
+    job_listing_hint = said("fal.listing_hint")
 
     def __init__(
         self,
@@ -413,8 +415,8 @@ class FalProvider(HttpAdapter, Provider):
             return request.model  # added from its schema: its own inputs take the frames
         if request.end_frame is not None:
             if request.input_reference is None or request.model not in FIRST_LAST_ENDPOINTS:
-                raise ProviderError(f"{self.name} has no endpoint taking a start and an end frame for "
-                                    f"{request.model}.", code="invalid_request")
+                raise ProviderError(said("provider.no_start_end", provider=self.name, model=request.model),
+                                    code="invalid_request")
             return FIRST_LAST_ENDPOINTS[request.model]
         if request.input_reference is not None and request.model in IMAGE_ENDPOINTS:
             return IMAGE_ENDPOINTS[request.model]
@@ -422,7 +424,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def build_input(self, request: RenderRequest) -> dict[str, Any]:
         if request.character_images and request.model not in KLING3_IMAGE:  # never dropped silently
-            raise ProviderError(f"{self.name} sends no likeness references for {request.model}.",
+            raise ProviderError(said("provider.no_likeness", provider=self.name, model=request.model),
                                 code="invalid_request")
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)
@@ -430,8 +432,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def submit(self, request: RenderRequest) -> str:
         if not ENDPOINT_ID.match(request.model):
-            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
-                                code="model_unknown")
+            raise ProviderError(said("provider.model_unknown", model=request.model), code="model_unknown")
         return self._queue(self.endpoint_for(request), self.build_input(request), model=request.model)
 
     def extend(self, request: ExtendRequest) -> str:
@@ -439,7 +440,7 @@ class FalProvider(HttpAdapter, Provider):
         if problems := extend_problems(request):
             raise ProviderError(" ".join(problems), code="invalid_request")
         if request.source_video is None:
-            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+            raise ProviderError(said("provider.no_source_video"), code="invalid_request")
         return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request), model=request.model)
 
     def _queue(self, endpoint: str, inputs: dict[str, Any], *, model: str = "") -> str:
@@ -459,8 +460,7 @@ class FalProvider(HttpAdapter, Provider):
                 self._send("PUT", job.cancel_url, idempotent=True)
             except ProviderError:
                 pass
-            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
-                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
+            raise ProviderError(said("fal.addresses_too_long", provider=self.name), code="server")
         return encoded
 
     def _job_from(self, body: dict[str, Any]) -> FalJob:
@@ -468,12 +468,10 @@ class FalProvider(HttpAdapter, Provider):
         fields = [f for f in given if isinstance(f, str) and f and " " not in f]
         if len(fields) != len(given):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(f"{self.name} accepted the request but sent no request id and addresses. "
-                                "Check the provider before retrying.", code="server")
+            raise ProviderError(said("fal.no_request_id", provider=self.name), code="server")
         job = FalJob(*fields)
         if not all(self._own(url) for url in fields[1:]):
-            raise ProviderError(f"{self.name} answered with addresses on another host; the studio will not "
-                                "send its key there. Check fal's dashboard for the request.", code="server")
+            raise ProviderError(said("fal.other_host", provider=self.name), code="server")
         return job
 
     def _own(self, url: str) -> bool:
@@ -486,7 +484,8 @@ class FalProvider(HttpAdapter, Provider):
         if response.status_code == 422 and isinstance(detail, list):
             problems = "; ".join(_validation_line(item) for item in detail[:5] if isinstance(item, dict))
             code = "moderation" if MODERATION.search(problems) else "invalid_request"
-            return ProviderError(f"{self.name} refused the request: {problems or 'invalid input'}", code=code)
+            return ProviderError(said("provider.refused", provider=self.name, detail=problems) if problems
+                                 else said("provider.refused_input", provider=self.name), code=code)
         return error_from_response(response, self.name, model=model)
 
     def poll(self, job_id: str) -> JobState:
@@ -499,7 +498,7 @@ class FalProvider(HttpAdapter, Provider):
         body = json_object(response, self.name)
         status = STATUSES.get(str(body.get("status")), "running")
         if status == "succeeded" and "cancel" in str(body.get("error_type") or ""):
-            return JobState(status="canceled", error="Canceled at the provider.")
+            return JobState(status="canceled", error=said("take.canceled_at_provider"))
         if status == "succeeded" and (body.get("error") or body.get("error_type")):
             return JobState(status="failed", **_failure(body.get("error"), body.get("error_type")))
         if status == "succeeded":
@@ -511,8 +510,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
-                                code="invalid_request")
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         job = FalJob.decode(job_id, self._base)
         response = self._send("GET", job.response_url, idempotent=True)
         if response.status_code in (404, 410):
@@ -522,7 +520,7 @@ class FalProvider(HttpAdapter, Provider):
         video = json_object(response, self.name).get("video")
         url = video.get("url") if isinstance(video, dict) else None
         if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+            raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
         stream_download(self._client, url, Path(dest), provider_name=self.name)
 
     def cancel(self, job_id: str) -> bool:
@@ -703,10 +701,11 @@ def _progress(logs: object) -> int:
 
 def _failure(error: object, error_type: object) -> dict[str, Any]:
     """A failed request's JobState words (and code, for a moderation refusal)."""
-    message = str(error or "").strip() or "The provider did not say why the video failed."
+    message = str(error or "").strip()
     if MODERATION.search(f"{message} {error_type or ''}"):
-        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
-    return {"error": message}
+        return {"error": said("provider.moderated", message=message or said("provider.failed_unsaid")),
+                "error_code": "moderation"}
+    return {"error": message or said("provider.failed_unsaid")}
 
 
 # --- webhooks -------------------------------------------------------------------------------

@@ -192,8 +192,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
         sends_reference_images=True,  # instances[0].referenceImages (ASSET)
         extends=True,  # instances[0].video: the uri of a video Veo made, +7 s
     )
-    job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
-                        "of your Google AI Studio project for a video charge (Veo or Gemini Omni) at that time.")
+    job_listing_hint = said("veo.listing_hint")
 
     def __init__(
         self,

@@ -148,7 +148,7 @@ def test_a_moderation_failure_says_so(fal_server, fal):
     fal_server.scenario = "moderation"
     provider = fal()
     state = poll_until_done(provider, provider.submit(scene()))[-1]
-    assert state.status == "failed" and state.error.startswith("Refused by the provider's moderation")
+    assert state.status == "failed" and str(state.error).startswith("Refused by the provider's moderation")
     assert state.error_code == "moderation"  # the studio decides from it whether the job is billed
 
 

@@ -193,7 +193,7 @@ def test_it_reports_a_moderation_refusal_as_a_failed_job(provider_server, replic
     states = poll_until_done(provider, provider.submit(scene()))
 
     assert states[-1].status == "failed"
-    assert states[-1].error.startswith("Refused by the provider's moderation: The input or output")
+    assert str(states[-1].error).startswith("Refused by the provider's moderation: The input or output")
     assert states[-1].error_code == "moderation"  # the studio decides from it whether the job is billed
     assert provider_server.accepted == {"moderation": 1}
 
