@@ -115,6 +115,18 @@ WORDS: dict[str, Promise] = {
     "veo.blocked_said": _("Refused by Google's safety filters: the video was blocked. Google said: %(said)s"),
     "veo.refused": _("Refused by Google's safety filters: %(message)s"),
     "veo.no_video": _("Google finished the job but sent no video. Retry the take."),
+    "veo.key_rejected": _("Authentication failed: Google rejected the API key for %(provider)s. Check the key in "
+                          "Google AI Studio (API keys)."),
+    "veo.vertex_way": _("Google serves Veo through Vertex AI now: add a Google Vertex AI connection under Providers "
+                        "(a service account key, a project and a region) and render on its Veo 3.1 models."),
+    "veo.moved": _("Google no longer takes Veo video jobs through the Gemini API (it said: %(said)s). %(way)s"),
+    "veo.model_retired": _("The model “%(model)s” is retired or unknown at Google (the Gemini API does not serve "
+                           "it). %(way)s"),
+    "veo.no_operation": _("%(provider)s accepted the request but sent no operation name. Check your Google AI "
+                          "Studio usage before retrying."),
+    "veo.no_omni_extend": _("%(provider)s does not extend Gemini Omni takes."),
+    "veo.extend_gone": _("Google no longer has the video to extend: the Gemini API keeps a video two days and "
+                         "extends only videos Veo made. Render a new take instead."),
     "veo.failed": _("Google could not make the video: %(message)s"),
     "veo.failed_unsaid": _("Google did not say why the video failed."),
     # The provider adapters' own words (generation.providers.*): why a job was refused, failed or cannot be
@@ -224,6 +236,33 @@ WORDS: dict[str, Promise] = {
     "omni.model_answered": _("Google made no video; its model answered: %(said)s"),
     "omni.no_video": _("Google finished the interaction but sent no video. Retry the take."),
     "omni.expired": _("Google no longer has this video (the interaction is gone)."),
+    # A connection's test (generation.providers.connections.connection_test): its answer, as the worker
+    # got it, said on the providers page in the language of whoever reads it.
+    "connection.testing": _("Testing…"),
+    "connection.ready": _("%(provider)s is ready."),
+    "connection.connected": _("Connected to %(provider)s."),
+    "fal.key_accepted": _("%(provider)s accepted the key."),
+    "runway.connected_credits": _("Connected to %(provider)s: %(credits)s credits left."),
+    "replicate.connected_as": _("Connected to %(provider)s as %(user)s."),
+    "replicate.connected_unnamed": _("Connected to %(provider)s as an unnamed account."),
+    "replicate.secret_fetched": _("Fetched the account's webhook signing secret."),
+    "replicate.secret_kept": _("A webhook signing secret was saved meanwhile; it was kept."),
+    "replicate.secret_unfetched": _("The webhook signing secret could not be fetched (%(why)s); paste it to use "
+                                    "webhooks."),
+    "openai.connected": _("Connected to %(provider)s: the key works and the Videos API answers."),
+    "openai.no_videos_api": _("%(provider)s does not serve the Videos API at this address. Check the base URL."),
+    "comfyui.connected": _("Connected to %(provider)s: ComfyUI %(version)s."),
+    "comfyui.connected_on": _("Connected to %(provider)s: ComfyUI %(version)s on %(device)s."),
+    "comfyui.unknown_version": _("unknown version"),
+    "comfyui.not_comfyui": _("%(provider)s does not answer like a ComfyUI server at this address. Check the base "
+                             "URL."),
+    "veo.connected": _("Connected to %(provider)s: the Gemini API accepts the key."),
+    "veo.no_gemini_api": _("%(provider)s does not serve the Gemini API at this address. Check the base URL (leave "
+                           "it empty for %(default)s)."),
+    "vertex.connected": _("Connected to %(provider)s: Google accepted the service account %(email)s on project "
+                          "%(project)s in %(region)s."),
+    "vertex.not_found": _("%(provider)s found no Vertex AI at this address for project %(project)s in %(region)s. "
+                          "Check the project id and region (and leave the base URL empty)."),
     # The activity feed (projects.activity.feed.record): each line follows the name of who did it.
     "feed.render_started": _("started take %(number)s of %(scene)s on %(model)s"),
     "feed.render_finished": _("take %(number)s of %(scene)s finished"),

@@ -493,9 +493,10 @@ class Provider(ABC):
         Providers whose API cannot list jobs (facts.job_listing) keep this default: nothing can be found."""
         return None
 
-    def test_connection(self) -> str:
-        """One cheap authenticated call; a plain-words success message or ProviderError."""
-        return f"{self.name} is ready."
+    def test_connection(self) -> str | Said:
+        """One cheap authenticated call; a plain-words success message (Said: each reader reads it in their
+        language) or ProviderError."""
+        return said("connection.ready", provider=self.name)
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
         """The models the provider publishes (facts.model_listing says where), each in the catalog's terms.

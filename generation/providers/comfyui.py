@@ -377,18 +377,18 @@ class ComfyUIProvider(HttpAdapter, Provider):
                     return f"node {node_id} ({class_type}): {value} is not among its {name} files on {self.name}"
         return ""
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         response = self._send("GET", "/system_stats", idempotent=True)
         if response.status_code == 404:
-            raise ProviderError(f"{self.name} does not answer like a ComfyUI server at this address. "
-                                "Check the base URL.", code="invalid_request")
+            raise ProviderError(said("comfyui.not_comfyui", provider=self.name), code="invalid_request")
         if response.is_error:
             raise error_from_response(response, self.name)
         stats = json_object(response, self.name)
-        version = (stats.get("system") or {}).get("comfyui_version") or "unknown version"
+        version = str((stats.get("system") or {}).get("comfyui_version") or "") or said("comfyui.unknown_version")
         devices = [str(d.get("name")) for d in stats.get("devices") or [] if isinstance(d, dict) and d.get("name")]
-        on = f" on {devices[0]}" if devices else ""
-        return f"Connected to {self.name}: ComfyUI {version}{on}."
+        if devices:
+            return said("comfyui.connected_on", provider=self.name, version=version, device=devices[0])
+        return said("comfyui.connected", provider=self.name, version=version)
 
 
 def _choices(info: dict[str, Any], name: str) -> list[Any] | None:

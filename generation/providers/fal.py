@@ -45,7 +45,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache.backends.base import BaseCache
 
-from generation.words import said
+from generation.words import Said, said
 
 from . import schemas
 from .base import (
@@ -578,7 +578,7 @@ class FalProvider(HttpAdapter, Provider):
                                 "for the studio to keep.", code="server")
         return encoded
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """The queue API has no account endpoint, so ask for the status of a request that cannot
         exist: a wrong key answers 401, a good one 404. It costs nothing."""
         response = self._send("GET", "/fal-ai/veo3.1/requests/00000000-0000-0000-0000-000000000000/status",
@@ -587,7 +587,7 @@ class FalProvider(HttpAdapter, Provider):
             raise self._fail(response)
         if response.status_code >= 500:
             raise self._fail(response)
-        return f"{self.name} accepted the key."
+        return said("fal.key_accepted", provider=self.name)
 
 
     # ---- the models fal publishes -----------------------------------------------------------------

@@ -321,17 +321,14 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         ids = [str(v["id"]) for v in reversed(found) if v.get("id") and str(v["id"]) not in probe.exclude_ids]
         return ids[0] if ids else None
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A plain-words success message, or ProviderError saying what is wrong."""
         response = self._send("GET", "/videos", idempotent=True, params={"limit": 1})
         if response.status_code == 404:
-            raise ProviderError(
-                f"{self.name} does not serve the Videos API at this address. Check the base URL.",
-                code="invalid_request",
-            )
+            raise ProviderError(said("openai.no_videos_api", provider=self.name), code="invalid_request")
         if response.is_error:
             raise self._fail(response)
-        return f"Connected to {self.name}: the key works and the Videos API answers."
+        return said("openai.connected", provider=self.name)
 
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:

@@ -22,7 +22,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from generation.words import said
+from generation.words import Said, said
 
 from . import schemas, veo
 from .base import (
@@ -345,16 +345,18 @@ class ReplicateProvider(HttpAdapter, Provider):
                     found[model_id] = json_object(response, self.name)
         return ModelListing(models=tuple(_listed(model_id, model) for model_id, model in found.items()))
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A plain-words success message naming the account, or ProviderError."""
         response = self._send("GET", "/account", idempotent=True)
         if response.is_error:
             raise error_from_response(response, self.name)
         try:
-            username = response.json().get("username") or "an unnamed account"
+            username = str(response.json().get("username") or "")
         except (ValueError, AttributeError):
-            username = "an unnamed account"
-        return f"Connected to {self.name} as {username}."
+            username = ""
+        if not username:
+            return said("replicate.connected_unnamed", provider=self.name)
+        return said("replicate.connected_as", provider=self.name, user=username)
 
 
 def _model_id(model: object) -> str | None:

@@ -359,15 +359,15 @@ class RunwayProvider(HttpAdapter, Provider):
         (Runway has no listing)."""
         return ModelListing(models=(*(_listed(p) for p in PUBLISHED), _recipe_listed()))
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """GET /v1/organization: free, authenticated, and it tells the credit balance."""
         response = self._send("GET", "/v1/organization", idempotent=True)
         if response.is_error:
             raise self._fail(response)
         credits = _json(response).get("creditBalance")
         if isinstance(credits, int):
-            return f"Connected to {self.name}: {credits} credits left."
-        return f"Connected to {self.name}."
+            return said("runway.connected_credits", provider=self.name, credits=credits)
+        return said("connection.connected", provider=self.name)
 
 
 def _pixels(ratios: tuple[str, ...]) -> list[str]:

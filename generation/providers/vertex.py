@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 from django.utils.translation import gettext as _
 
-from generation.words import said
+from generation.words import Said, said
 
 from .base import (
     CancelRefund,
@@ -345,21 +345,17 @@ class VertexProvider(Provider):
                                     code="auth") from exc
             raise
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A token (the key works), then one project-scoped read (the API is on, the role is granted)."""
         response = self._call("GET", f"/v1/projects/{self.project}/locations/{self.region}/endpoints",
                               idempotent=True, params={"pageSize": 1})
         if response.status_code == 404:
-            raise ProviderError(
-                _("%(provider)s found no Vertex AI at this address for project %(project)s in %(region)s. Check "
-                  "the project id and region (and leave the base URL empty).")
-                % {"provider": self.name, "project": self.project, "region": self.region},
-                code="invalid_request")
+            raise ProviderError(said("vertex.not_found", provider=self.name, project=self.project, region=self.region),
+                                code="invalid_request")
         if response.is_error:
             raise self._fail(response)
-        return _("Connected to %(provider)s: Google accepted the service account %(email)s on project %(project)s "
-                 "in %(region)s.") % {"provider": self.name, "email": self.tokens.account.client_email,
-                                      "project": self.project, "region": self.region}
+        return said("vertex.connected", provider=self.name, email=self.tokens.account.client_email,
+                    project=self.project, region=self.region)
 
 
 # ---- reading Vertex's answers --------------------------------------------------------------

@@ -294,5 +294,5 @@ def test_find_job_finds_our_job_by_the_name_we_gave_it(comfy, comfy_server):
 
 
 def test_test_connection_names_the_version_and_gpu(comfy):
-    message = comfy().test_connection()
+    message = str(comfy().test_connection())
     assert "ComfyUI 0.3.68" in message and "RTX 4090" in message

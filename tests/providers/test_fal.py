@@ -173,7 +173,7 @@ def test_a_wrong_key_is_an_authentication_error(fal_server, fal):
     assert refused.value.code == "auth" and "wrong-key:123456" not in refused.value.message
     with pytest.raises(ProviderError):
         fal(api_key="wrong-key:123456").test_connection()
-    assert fal().test_connection() == "fal accepted the key."
+    assert str(fal().test_connection()) == "fal accepted the key."
 
 
 def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):

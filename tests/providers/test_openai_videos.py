@@ -414,7 +414,7 @@ def test_it_remixes_a_finished_video(provider_server, gateway):
 
 
 def test_it_checks_the_connection(provider_server, gateway):
-    message = gateway().test_connection()
+    message = str(gateway().test_connection())
 
     assert message == "Connected to Test gateway: the key works and the Videos API answers."
     (listing,) = provider_server.seen("GET", CREATE)

@@ -163,7 +163,7 @@ def test_runway_cannot_list_tasks_so_a_lost_create_points_to_the_dashboard(runwa
 
 
 def test_testing_the_connection_reports_the_credit_balance(runway):
-    assert runway().test_connection() == "Connected to Runway: 1200 credits left."
+    assert str(runway().test_connection()) == "Connected to Runway: 1200 credits left."
 
 
 def test_the_fake_refuses_a_field_runway_does_not_define(runway_server):

@@ -358,7 +358,7 @@ def test_a_token_source_never_puts_the_private_key_in_a_repr(vertex_server):
 # ---- test connection --------------------------------------------------------------------
 
 def test_testing_the_connection_names_the_account_project_and_region(vertex_server, vertex):
-    message = vertex().test_connection()
+    message = str(vertex().test_connection())
 
     assert vertex_server.client_email in message and "harbour-films-1" in message and "us-central1" in message
     (listed,) = vertex_server.seen("GET", r"/v1/projects/harbour-films-1/locations/us-central1/endpoints")
