@@ -288,6 +288,31 @@ WORDS: dict[str, Promise] = {
     "feed.scenes_deleted": _("deleted %(count)s scenes: %(titles)s"),
     "feed.scenes_restored": _("restored from the trash: %(names)s"),
     "feed.scenes_purged": _("deleted forever from the trash: %(names)s"),
+    "feed.edited": _("edited %(scene)s: %(what)s"),
+    "feed.field_added": _("added the field %(name)s"),
+    "feed.field_renamed": _("renamed the field %(before)s to %(after)s"),
+    "feed.field_deleted": _("deleted the field %(name)s"),
+    "feed.field_set": ngettext_lazy("set %(field)s to %(value)s on %(count)s scene",
+                                    "set %(field)s to %(value)s on %(count)s scenes", "count"),
+    "feed.field_set_nothing": ngettext_lazy("cleared %(field)s on %(count)s scene",
+                                            "cleared %(field)s on %(count)s scenes", "count"),
+    "feed.retargeted": _("moved %(scene)s from %(before)s to %(after)s"),
+    "feed.retargeted_detail": _("moved %(scene)s from %(before)s to %(after)s (%(detail)s)"),
+    "feed.remixed_despite": _("remixed %(scene)s take %(number)s as take %(new)s despite failed checks. %(reason)s"),
+    "feed.extended_despite": _("extended %(scene)s take %(number)s as take %(new)s despite failed checks. "
+                               "%(reason)s"),
+    # A scene's own fields, as the feed names what an edit changed.
+    "field.title": _("title"),
+    "field.prompt": _("prompt"),
+    "field.duration": _("duration"),
+    "field.size": _("size"),
+    "field.camera_notes": _("camera notes"),
+    "field.cast": _("cast"),
+    "field.start_frame": _("start frame"),
+    "field.end_frame": _("end frame"),
+    # A list of words (each a Said or a name), joined as the reader's language joins them.
+    "list.comma": _("%(first)s, %(rest)s"),
+    "list.and": _("%(first)s and %(last)s"),
     "feed.model_retiring": ngettext_lazy(
         "%(model)s retires on %(when)s: %(count)s scene uses it (%(names)s). Move them to another model before then.",
         "%(model)s retires on %(when)s: %(count)s scenes use it (%(names)s). Move them to another model before then.",
@@ -351,3 +376,14 @@ def english(words: Said | Sequence[Said]) -> str:
 def worded(entries: Sequence[Mapping[str, Any]] | None) -> str:
     """Stored sentences in the active language, one after the other."""
     return " ".join(str(Said.load(entry)) for entry in entries or () if isinstance(entry, Mapping))
+
+
+def listed(items: Sequence[Param], *, last: str = "list.comma") -> Param:
+    """Several words as one parameter ("prompt, cast"): a Said per join, so each is worded for the reader."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return Said(last, {"first": items[0], "last" if last == "list.and" else "rest": items[1]})
+    return Said("list.comma", {"first": items[0], "rest": listed(items[1:], last=last)})

@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Field
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation.storage.reference import FITS, ReferenceError, verified_name
-from generation.words import Said, said
+from generation.words import Said, listed, said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
@@ -180,8 +179,9 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     scene_sync_cast(scene=scene)
     # Casting is written into the prompt as @mentions: the feed names it when the cast changed.
     recast = ["cast"] if set(scene.cast.values_list("pk", flat=True)) != cast_before else []
-    labels = ", ".join([*(str(cast(Field, Scene._meta.get_field(name)).verbose_name) for name in changed), *recast])
-    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: {labels}", scene=scene)
+    _feed(scene.project, "scene_edited", user,
+          said("feed.edited", scene=scene.title, what=listed([said(f"field.{name}") for name in [*changed, *recast]])),
+          scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene

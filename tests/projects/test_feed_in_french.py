@@ -85,3 +85,26 @@ def test_the_trash_and_the_cut_tell_the_feed_in_the_readers_language(client_for,
     assert "a restauré depuis la corbeille\u00a0: 2. La criée, 3. Le phare" in french
     assert "a laissé Le quai hors du montage" in french
     assert "deleted 2 scenes" not in french and "out of the cut" not in french
+
+
+def test_scene_and_project_field_edits_tell_the_feed_in_the_readers_language(
+        client_for, owner, editor, project, make_scene):
+    from projects.storyboard import fields
+    from projects.storyboard import services as storyboard
+
+    scene = make_scene(title="Le quai")
+    with translation.override("en"):  # the editor's own session speaks English
+        storyboard.scene_update(scene=scene, expected_version=scene.version, user=editor, title="Le quai, nuit",
+                                prompt="La pluie tombe sur le quai.", camera_notes="Plan large")
+        lens = fields.field_create(project=project, user=owner, name="Objectif", kind="text")
+        fields.field_update(field=lens, user=owner, name="Focale")
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a modifié Le quai, nuit\u00a0: titre, prompt, notes de caméra" in french
+    assert "a ajouté le champ Objectif" in french and "a renommé le champ Objectif en Focale" in french
+    assert "edited" not in french and "the field" not in french
+    english = feed(client_for(owner), project, ENGLISH_BROWSER)
+    assert "edited Le quai, nuit: title, prompt, camera notes" in english
+    assert "renamed the field Objectif to Focale" in english
+    # Kept in English for whatever reads the text itself (logs, exports).
+    assert Activity.objects.filter(text="edited Le quai, nuit: title, prompt, camera notes").exists()
