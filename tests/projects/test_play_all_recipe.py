@@ -23,7 +23,7 @@ from projects.models import (
     SoundStatus,
 )
 from projects.review import playall
-from projects.selectors import cut_sequence_for
+from projects.selectors import cut_sequence_for, cut_timings_for
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import voices
 from projects.storyboard.sound.recordings import recording_withheld
@@ -133,6 +133,7 @@ def test_the_pages_mix_is_the_one_the_worker_makes_at_many_scenes(varied, django
     assert playall.recipe_key(playall.sound_recipe(varied.project, worker_entries)) == asked.key
     assert playall.recipe_key(recipe_from_models(varied.project, worker_entries)) == asked.key
     page_entries = cut_sequence_for(project=varied.project).timings
+    assert cut_timings_for(project=varied.project) == page_entries == playall.timings(worker_entries)
     assert playall.recipe_key(recipe_from_models(varied.project, page_entries)) == asked.key
     PlayAllMix.objects.filter(pk=asked.pk).delete()
 
