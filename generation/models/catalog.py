@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from generation.durations import either_words, lengths_problem
 from generation.models.connections import ConnectionKind, ProviderConnection
 
 
@@ -264,17 +265,11 @@ class CatalogModel(models.Model):
                 "model": self.display_name, "low": self.shots_min, "high": self.shots_max or self.shots_min})
         problems += self.size_problems(size)
         if seconds not in self.durations:
-            allowed = sorted(self.durations)
-            if allowed == list(range(allowed[0], allowed[-1] + 1)):
-                problems.append(gettext("%(model)s renders %(shortest)s–%(longest)s seconds, not %(seconds)s.") % {
-                    "model": self.display_name, "shortest": allowed[0], "longest": allowed[-1], "seconds": seconds})
-            else:
-                problems.append(gettext("%(model)s renders %(lengths)s seconds, not %(seconds)s.") % {
-                    "model": self.display_name, "lengths": ", ".join(str(d) for d in allowed), "seconds": seconds})
+            problems.append(lengths_problem(self.display_name, self.durations, seconds))
         # Some models render their largest sizes only at some lengths (Veo: 1080p only at 8 s).
         only = (self.input_schema or {}).get("durations_by_size", {}).get(size)
         if only and seconds in self.durations and seconds not in only:
-            lengths = _either(sorted(only))
+            lengths = either_words(sorted(only))
             problems.append(gettext("%(model)s renders %(size)s only at %(lengths)s seconds, not %(seconds)s: choose "
                                     "%(lengths)s seconds or a smaller size.") % {
                 "model": self.display_name, "size": size, "lengths": lengths, "seconds": seconds})
@@ -297,7 +292,7 @@ class CatalogModel(models.Model):
         need = (self.input_schema or {}).get("reference_images_need") or {}
         problems = []
         if need.get("seconds") and seconds not in need["seconds"]:
-            lengths = _either(sorted(need["seconds"]))
+            lengths = either_words(sorted(need["seconds"]))
             problems.append(gettext("%(model)s keeps the cast's likeness only in %(lengths)s-second takes, not "
                                     "%(seconds)s: choose %(lengths)s seconds or another model.") % {
                 "model": self.display_name, "lengths": lengths, "seconds": seconds})
@@ -306,14 +301,6 @@ class CatalogModel(models.Model):
                                     "of those sizes or another model.") % {
                 "model": self.display_name, "sizes": ", ".join(need["sizes"]), "size": size})
         return problems
-
-
-def _either(values: list[int]) -> str:
-    """4 → "4"; [4, 8] → "4 or 8", [4, 6, 8] → "4, 6 or 8", in the active language."""
-    words = [str(v) for v in values]
-    if len(words) < 2:
-        return "".join(words)
-    return gettext("%(some)s or %(last)s") % {"some": ", ".join(words[:-1]), "last": words[-1]}
 
 
 # What a model may lack, for refusals: the field that declares it, and the words for it.

@@ -317,6 +317,18 @@ class Hub:
         self._hand_over_by_loop(by_loop)
         return sum(sub.page not in still for sub in subscribers)
 
+    def end_all(self) -> int:
+        """End every open page's stream now, as a beat ends one whose person may no longer watch; how
+        many. For a test whose browser has closed its pages: a stream notices a closed connection only
+        when it next writes (a keep-alive), and each browser test would wait for that."""
+        with self._lock:
+            subscribers = [sub for subs in self._subscribers.values() for sub in subs]
+        by_loop: dict[asyncio.AbstractEventLoop | None, list[tuple[Subscriber, Delivery]]] = {}
+        for sub in subscribers:
+            by_loop.setdefault(sub.loop, []).append((sub, END))
+        self._hand_over_by_loop(by_loop)
+        return len(subscribers)
+
     def _read(self) -> list[Any]:
         # New changes, and those in the look-back window not seen yet (a late commit): usually none.
         cursor = self._cursor

@@ -87,6 +87,9 @@ def _live_streams_end_before_the_database_is_flushed(transactional_db, settings,
     left_open = list(browser.contexts)
     for context in left_open:
         context.close()
+    # Every page is closed: their streams end now rather than at their next keep-alive (up to two
+    # keep-alives when the first write after the browser left still succeeds), ~0.4 s per test.
+    hub().end_all()
     deadline = time.monotonic() + 15
     while hub().watching() and time.monotonic() < deadline:
         time.sleep(0.05)

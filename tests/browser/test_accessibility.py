@@ -133,6 +133,7 @@ def _live_streams_end_before_the_database_is_flushed(request):
 def _streams_end() -> None:
     from projects.live.hub import hub
 
+    hub().end_all()  # the pages are closed: as tests/browser/conftest.py's, without a keep-alive's wait
     deadline = time.monotonic() + 15
     while hub().watching() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -257,3 +257,15 @@ def test_a_model_of_another_kind_or_connection_is_not_found_on_this_connection(c
     client = client_for(owner)
     assert client.get(edit_url(replicate, shipped("sora-2", kind="openai-videos"))).status_code == 404
     assert client.get(edit_url(replicate, CatalogModel.objects.get(connection=priced_gateway))).status_code == 404
+
+
+@pytest.mark.parametrize(("durations", "words"), [
+    ([4], "Wan 2.7 renders 4 seconds, not 6."),
+    ([4, 8], "Wan 2.7 renders 4 or 8 seconds, not 6."),
+    ([4, 5, 8], "Wan 2.7 renders 4, 5 or 8 seconds, not 6."),
+    ([2, 3, 4, 5], "Wan 2.7 renders 2–5 seconds, not 6."),
+])
+def test_a_length_the_model_does_not_render_is_refused_naming_the_lengths_it_does(durations, words):
+    model = CatalogModel(kind="fal", model_id="wan-2.7", display_name="Wan 2.7", sizes=["1280x720"],
+                         durations=durations)
+    assert model.problems_for(size="1280x720", seconds=6) == [words]  # one length read "renders 4–4 seconds"

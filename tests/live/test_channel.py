@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from django.http import StreamingHttpResponse
@@ -10,7 +12,8 @@ from django.urls import reverse
 
 from projects.live import ChangeKind, live_publish
 from projects.live.hub import Hub, Message, Subscriber
-from projects.models import ChangeEvent, Role
+from projects.live.hub import hub as web_hub
+from projects.models import ChangeEvent, Presence, Role
 from projects.storyboard import services
 from tests.live.sse import drain as _drain
 
@@ -134,6 +137,28 @@ def test_a_page_that_reconnects_gets_what_it_missed_in_order(short_streams, clie
     orders = [json.loads(data) for _id, event, data in _events(response) if event == "order"]
     ids = [s.pk for s in scenes]
     assert orders == [[ids[2], ids[0], ids[1]], [ids[2], ids[1], ids[0]]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ending_every_stream_ends_an_open_page_at_once_not_at_its_next_keep_alive(client_for, editor, project,
+                                                                               settings):
+    """What a browser test does once its pages are closed: their streams end now, their presence goes."""
+    settings.LIVE_KEEPALIVE_SECONDS = 30
+    response = client_for(editor).get(reverse("projects:project_events", args=[project.pk]),
+                                      {"client": "0b7ba7e4-5f58-4a37-9b0b-2a3c1d1f7b11"})
+    read = threading.Thread(target=lambda: b"".join(response.streaming_content), daemon=True)
+    read.start()
+    deadline = time.monotonic() + 10
+    while not web_hub().watching() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert web_hub().watching() == 1
+    assert Presence.objects.filter(project=project, user=editor).exists()
+
+    assert web_hub().end_all() == 1
+    read.join(timeout=5)
+    assert not read.is_alive(), "the stream waited for its keep-alive"
+    assert web_hub().watching() == 0
+    assert not Presence.objects.filter(project=project, user=editor).exists()
 
 
 @pytest.mark.django_db(transaction=True)
