@@ -87,7 +87,7 @@ def test_the_board_frame_of_a_failed_take_gives_its_reason_in_french(
     take = booked(veo, make_scene(duration=4), editor, django_capture_on_commit_callbacks)
 
     html = client_for(editor).get(reverse("projects:project_detail", args=[project.pk]), **FRENCH_BROWSER)
-    assert f'title="Prise {take.number} : Google Veo a refusé le job\u00a0: le compte' in html.content.decode()
+    assert f'title="Prise {take.number}\u00a0: Google Veo a refusé le job\u00a0: le compte' in html.content.decode()
 
 
 def test_a_take_stored_before_the_codes_shows_its_stored_sentence(make_scene, finished_take, client_for, editor):
