@@ -177,8 +177,9 @@ def build_body(request: RenderRequest) -> dict[str, Any]:
 class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
+    # Named for the connection, not one model: the Gemini API serves Veo and Gemini Omni alike.
     facts = ProviderFacts(
-        title="Google Veo", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
+        title="Google Gemini API", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
         webhooks=WebhookScheme.NONE,
         # The Gemini API cannot cancel a video operation: canceling a take stops the studio watching
         # it, and Google renders (and bills) it all the same.
