@@ -301,6 +301,17 @@ WORDS: dict[str, Promise] = {
     "feed.remixed_despite": _("remixed %(scene)s take %(number)s as take %(new)s despite failed checks. %(reason)s"),
     "feed.extended_despite": _("extended %(scene)s take %(number)s as take %(new)s despite failed checks. "
                                "%(reason)s"),
+    "feed.reordered": _("reordered the scenes: %(order)s"),
+    "feed.bulk_moved": ngettext_lazy("moved %(count)s scene (%(titles)s) to %(position)s",
+                                     "moved %(count)s scenes (%(titles)s) to %(position)s", "count"),
+    "feed.revision_restored": _("restored revision %(number)s"),
+    "feed.revision_restored_named": _("restored revision %(number)s (%(name)s)"),
+    "feed.cut_accepted": _("Editor's cut “%(name)s”: %(count)s changes accepted."),
+    "feed.script_imported": _("imported a %(kind)s script: %(scenes)s"),
+    "feed.script_imported_replacing": _("imported a %(kind)s script: %(scenes)s, replacing %(replaced)s (moved to "
+                                        "the trash)"),
+    "feed.with_cast": _("%(line)s; cast %(names)s"),
+    "count.scenes": ngettext_lazy("%(count)s scene", "%(count)s scenes", "count"),
     # A scene's own fields, as the feed names what an edit changed.
     "field.title": _("title"),
     "field.prompt": _("prompt"),

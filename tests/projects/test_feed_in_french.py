@@ -108,3 +108,23 @@ def test_scene_and_project_field_edits_tell_the_feed_in_the_readers_language(
     assert "renamed the field Objectif to Focale" in english
     # Kept in English for whatever reads the text itself (logs, exports).
     assert Activity.objects.filter(text="edited Le quai, nuit: title, prompt, camera notes").exists()
+
+
+def test_reorders_and_restores_tell_the_feed_in_the_readers_language(client_for, owner, editor, project, make_scene):
+    from projects.storyboard import restore
+    from projects.storyboard import services as storyboard
+
+    first, second = make_scene(title="Le quai"), make_scene(title="La criée")
+    with translation.override("en"):
+        storyboard.scene_reorder(project=project, scene_ids=[second.pk, first.pk], user=editor)
+        revision = project.revisions.order_by("number").first()
+        restore.revision_restore(revision=revision, user=editor)
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a réordonné les scènes\u00a0: 1. La criée, 2. Le quai" in french
+    assert f"a restauré la révision {revision.number}" in french
+    assert "reordered" not in french and "restored revision" not in french
+    english = feed(client_for(owner), project, ENGLISH_BROWSER)
+    assert "reordered the scenes: 1. La criée, 2. Le quai" in english
+    # The revision keeps its English summary (the revisions page, exports), as before.
+    assert project.revisions.filter(summary="reordered the scenes: 1. La criée, 2. Le quai").exists()
