@@ -38,6 +38,15 @@ def test_every_string_the_code_shows_has_a_french_translation():
     assert translations.problems("fr") == []
 
 
+@pytest.mark.parametrize("domain", translations.DOMAINS)
+def test_french_punctuation_is_held_to_its_word_by_a_no_break_space(domain):
+    """French sets a space before : ; ? ! » and after «; an ordinary one lets a line break strand the colon or the
+    question mark at the start of the next line, as no French page would."""
+    stranded = [text for entry in translations.read_po(translations.catalog_path("fr", domain))
+                for text in entry["msgstr"] if re.search(r" [:;?!»]|« ", text)]
+    assert stranded == []
+
+
 def test_the_extraction_finds_a_string_a_new_template_adds(tmp_path, settings):
     root = tmp_path / "src"
     (root / "templates").mkdir(parents=True)
@@ -336,7 +345,7 @@ def test_a_french_reviewer_is_told_in_french_that_a_timecode_is_past_the_takes_e
     assert page.status_code == 422
     text = visible_text(page.content.decode())
     length = f"{take.duration_seconds:.1f}".replace(".", ",")  # French writes a decimal comma
-    assert f"La prise ne dure que {length} s ; ce timecode est après sa fin." in text
+    assert f"La prise ne dure que {length} s\u00a0; ce timecode est après sa fin." in text
     assert "Trop tard" in page.content.decode()  # what the reviewer typed is kept
 
 
@@ -359,7 +368,7 @@ def test_a_french_owner_is_told_in_french_which_line_of_a_usage_export_is_wrong(
          "pasted": "job_id,model,billed_usd\np-1,m\n"}, **FRENCH_BROWSER)
     assert answer.status_code == 400
     text = visible_text(answer.content.decode())
-    assert "Ligne 2 : 2 colonnes alors que l’en-tête en a 3." in text
+    assert "Ligne 2\u00a0: 2 colonnes alors que l’en-tête en a 3." in text
     assert "Export de consommation (CSV)" in text  # the form around it speaks French too
 
 
@@ -378,7 +387,7 @@ def test_a_french_editor_is_told_in_french_which_line_of_a_script_is_left_open(c
         {"split": "heading", "script": SimpleUploadedFile("port.fountain", script, "application/octet-stream")},
         **FRENCH_BROWSER)
     assert answer.status_code == 400
-    assert ("Ligne 8 : une note ouverte par [[ n’est jamais fermée (ajoutez ]])."
+    assert ("Ligne 8\u00a0: une note ouverte par [[ n’est jamais fermée (ajoutez ]])."
             in visible_text(answer.content.decode()))
 
 
@@ -411,7 +420,7 @@ def test_a_french_owner_is_told_in_french_that_a_model_id_was_retired(client_for
         reverse("generation:model_register", args=[team.pk, gateway.pk]),
         {"model_id": "sora-2-pro", "sizes": "1280x720", "durations": "4", "price_per_second": "0.3"},
         follow=True, **FRENCH_BROWSER)
-    assert ("« sora-2-pro » est Sora 2 Pro, retiré le 2026-09-24 : une passerelle ne peut plus le générer."
+    assert ("«\u00a0sora-2-pro\u00a0» est Sora 2 Pro, retiré le 2026-09-24\u00a0: une passerelle ne peut plus le générer."
             in visible_text(answer.content.decode()))
 
 

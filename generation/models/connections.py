@@ -17,14 +17,16 @@ if TYPE_CHECKING:
 
 
 class ConnectionKind(models.TextChoices):
-    LOCAL = "local", "Local previz (built in)"
-    OPENAI_VIDEOS = "openai-videos", "OpenAI Videos format (any compatible gateway)"
+    LOCAL = "local", _("Local previz (built in)")
+    OPENAI_VIDEOS = "openai-videos", _("OpenAI Videos format (any compatible gateway)")
     REPLICATE = "replicate", "Replicate"
-    VEO = "veo", "Google Veo (Gemini API)"
-    VERTEX = "vertex", "Google Vertex AI (Veo, service account)"
-    FAL = "fal", "fal (queue API)"
+    # One API key for both of the Gemini API's video models: Veo 3.1 (predictLongRunning) and Gemini Omni
+    # Flash (the Interactions API), the one Google offers first now (generation/providers/gemini_omni.py).
+    VEO = "veo", _("Google Gemini API (Veo, Gemini Omni)")
+    VERTEX = "vertex", _("Google Vertex AI (Veo, service account)")
+    FAL = "fal", _("fal (queue API)")
     RUNWAY = "runway", "Runway"
-    COMFYUI = "comfyui", "ComfyUI (self-hosted)"
+    COMFYUI = "comfyui", _("ComfyUI (self-hosted)")
 
 
 class AuthStyle(models.TextChoices):
@@ -51,10 +53,11 @@ class ProviderConnection(models.Model):
     webhook_url: str  # where it calls back, set by the Providers page's view
 
     team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="connections")
-    kind = models.CharField(max_length=32, choices=ConnectionKind.choices)
-    label = models.CharField(max_length=120)
-    base_url = models.URLField(blank=True)
-    auth_style = models.CharField(max_length=16, choices=AuthStyle.choices, default=AuthStyle.BEARER)
+    kind = models.CharField(_("provider"), max_length=32, choices=ConnectionKind.choices)
+    label = models.CharField(_("name"), max_length=120)
+    base_url = models.URLField(_("base URL"), blank=True)
+    auth_style = models.CharField(_("how the key is sent"), max_length=16, choices=AuthStyle.choices,
+                                  default=AuthStyle.BEARER)
     api_key_encrypted = models.TextField(blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     webhook_token = models.CharField(max_length=64, unique=True, default=_webhook_token)

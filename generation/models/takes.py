@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.events import take_settled
+from generation.words import Said, english, stored, worded
 from projects.live import ChangeKind, live_publish_for_scene
 
 log = logging.getLogger("generation.takes")
@@ -29,16 +31,16 @@ class InvalidTransition(Exception):
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
+    QUEUED = "queued", _("Queued")
+    SUBMITTING = "submitting", _("Submitting")
     # The answer to its create was unclear (a timeout, a 5xx, the connection lost after sending):
     # the studio looks for the job in the provider's list before sending the create again.
     CONFIRMING = "confirming", _("Checking with the provider")
-    RUNNING = "running", "Rendering"
-    DOWNLOADING = "downloading", "Downloading"
-    SUCCEEDED = "succeeded", "Done"
-    FAILED = "failed", "Failed"
-    CANCELED = "canceled", "Canceled"
+    RUNNING = "running", _("Rendering")
+    DOWNLOADING = "downloading", _("Downloading")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELED = "canceled", _("Canceled")
 
 
 TERMINAL: set[str] = {Status.SUCCEEDED, Status.FAILED, Status.CANCELED}
@@ -236,6 +238,9 @@ class Render(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     provider_job_id = models.CharField(max_length=200, blank=True)
     error_message = models.TextField(blank=True)
+    # The same, as codes and their parameters (generation.words): said again in each reader's language
+    # (error_text). [] for a row stored before the codes and for words nobody coded: error_message is shown.
+    error_words = models.JSONField(default=list, blank=True)
     # Why it failed, when the provider said in a way we classify (ProviderError codes): "moderation" for a
     # job its moderation refused, "expired" for a result gone before we copied it; for a take canceled
     # while it ran, "not_refunded" when its provider keeps a canceled job's cost; "" otherwise.
@@ -374,14 +379,20 @@ class Render(models.Model):
         plainly "Failed" (it may be billed; pipeline.render_recover_submission). A take on its way
         reads as its frame does: "Queued", then "Rendering" (with its percentage once there is one)."""
         if self.billing_unconfirmed and self.status == Status.FAILED:
-            return "Unconfirmed — may be billed"
+            return gettext("Unconfirmed — may be billed")
         if self.status == Status.CONFIRMING:
-            return self.get_status_display()
+            return str(self.get_status_display())
         if self.phase == "queued":
-            return "Queued"
+            return str(Status.QUEUED.label)
         if self.phase == "rendering":
-            return f"Rendering {self.progress}%" if self.progress else "Rendering"
-        return self.get_status_display()
+            return (gettext("Rendering %(percent)s%%") % {"percent": self.progress} if self.progress
+                    else str(Status.RUNNING.label))
+        return str(self.get_status_display())
+
+    @property
+    def error_text(self) -> str:
+        """Why it ended without a video, in the reader's language where the words were stored as codes."""
+        return worded(self.error_words) or self.error_message
 
     @property
     def cost_outcome(self) -> str:
@@ -513,6 +524,11 @@ class Render(models.Model):
         if to not in TRANSITIONS[self.status]:
             raise InvalidTransition(f"A {self.status} take cannot become {to}.")
         before = (self.status, self.progress, self.phase)
+        words = changes.pop("words", None)
+        if words is not None:  # said as codes: the English for logs and exports, the codes for pages
+            changes["error_message"], changes["error_words"] = english(words), stored(words)  # type: ignore[arg-type]
+        elif "error_message" in changes:  # plain words replace coded ones
+            changes.setdefault("error_words", [])
         if to in TERMINAL:
             changes.setdefault("finished_at", timezone.now())
         changes["updated_at"] = timezone.now()
@@ -537,7 +553,7 @@ class Render(models.Model):
         return bool(won)
 
     # What every part of a multi-shot take shows of its lead's state (the job is the lead's alone).
-    FOLLOWED = ("progress", "error_message", "failure_code", "billing_unconfirmed", "submitted_at",
+    FOLLOWED = ("progress", "error_message", "error_words", "failure_code", "billing_unconfirmed", "submitted_at",
                 "provider_started_at", "running_seen_at", "finished_at", "create_attempts", "lookup_until")
 
     def _parts_follow(self, changes: dict[str, object]) -> None:
@@ -576,9 +592,12 @@ class Render(models.Model):
         live_publish_for_scene(kind=kind, scene_id=self.scene_id, take_id=self.pk,
                                data={"status": self.status, "progress": self.progress, "moved": moved})
 
-    def mark_failed(self, message: str, *, code: str = "") -> bool:
-        """Fail the take with words the user reads; `code` classifies why (ProviderError.code), if known."""
-        return self.advance(Status.FAILED, error_message=message, failure_code=code)
+    def mark_failed(self, message: str | Said | Sequence[Said], *, code: str = "") -> bool:
+        """Fail the take with words the user reads; `code` classifies why (ProviderError.code), if known.
+        Words given as codes (generation.words) are said again in each reader's language."""
+        if isinstance(message, str):
+            return self.advance(Status.FAILED, error_message=message, failure_code=code)
+        return self.advance(Status.FAILED, words=message, failure_code=code)
 
 
 class DuplicateCleanup(models.TextChoices):

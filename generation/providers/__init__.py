@@ -169,8 +169,9 @@ _BUILDERS = {
 
 
 def remote_kinds() -> list[tuple[str, str]]:
-    """(kind, label) of every remote provider the studio has an adapter for, for the connection form."""
-    return [(value, label) for value, label in ConnectionKind.choices
+    """(kind, label) of every remote provider the studio has an adapter for, for the connection form (the
+    label in the active language)."""
+    return [(value, str(label)) for value, label in ConnectionKind.choices
             if value in _BUILDERS and not adapter_class(value).facts.built_in]
 
 

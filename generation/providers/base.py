@@ -26,6 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from generation.durations import lengths_problem
+from generation.words import Said
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class ExtendRequest:
 class JobState:
     status: str  # queued | running | succeeded | failed | canceled
     progress: int = 0
-    error: str = ""
+    error: str | Said = ""  # Said (generation.words): the take says it again in each reader's language
     # Why a failed job failed, when the provider says in a way we classify: "moderation" when its
     # moderation (safety filters, content policy) refused the job; "" otherwise.
     error_code: str = ""
@@ -192,18 +193,23 @@ class ProviderError(Exception):
     `code` lets callers branch without parsing words: auth, model_unknown,
     invalid_request, moderation, quota, rate_limited, expired, timeout (the
     outcome is unknown), server, network, bad_download; "" when unclassified.
+
+    Given as `Said` (generation.words), the message is said in the active language and `words` keeps
+    its code, so a take that stores it says it again in its reader's language; given as text, it is
+    that text for everyone (`words` is None).
     """
 
     def __init__(
         self,
-        message: str,
+        message: str | Said,
         *,
         retryable: bool = False,
         retry_after: float | None = None,
         code: str = "",
     ):
-        super().__init__(message)
-        self.message = message
+        self.words = message if isinstance(message, Said) else None
+        self.message = str(message)
+        super().__init__(self.message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.code = code

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from django import forms
 from django.utils import timezone
 from django.utils.functional import Promise, lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,7 @@ from generation.models import (
     FramesRule,
     Lifecycle,
     ProposedChangeKind,
+    ProviderConnection,
     ShotTiming,
 )
 from generation.providers import Credentials, WebhookScheme, facts_for, outbound, remote_kinds
@@ -72,12 +74,14 @@ DEFAULT_REGION = "us-central1"  # where Google serves Veo 3.1 on Vertex AI
 
 class ConnectionForm(RefuseControlCharacters, forms.Form):
     # Every remote kind the studio has an adapter for (the local previz is built in).
-    kind = forms.ChoiceField(choices=remote_kinds)
-    label = forms.CharField(max_length=120)
+    # Labels from the model's fields, so the admin and this form name them alike, in the reader's language.
+    kind = forms.ChoiceField(choices=remote_kinds, label=capfirst(ProviderConnection._meta.get_field("kind").verbose_name))
+    label = forms.CharField(max_length=120, label=capfirst(ProviderConnection._meta.get_field("label").verbose_name))
     base_url = forms.URLField(required=False, label=_("Base URL"), assume_scheme="https",
                               help_text=lazy(_base_url_help, str)())
     auth_style = forms.ChoiceField(choices=[("bearer", "Authorization: Bearer <key>"),
                                             ("api-key", "api-key: <key> (Azure)")], initial="bearer",
+                                   label=capfirst(ProviderConnection._meta.get_field("auth_style").verbose_name),
                                    help_text=_("Only an OpenAI-format gateway lets you choose: every other "
                                                "provider has its own header."))
     # Write-only: never rendered back into the page.

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import certifi
 import httpx
-from django.utils.translation import gettext as _
+
+from generation.words import Said, said
 
 from .base import ProviderError
 from .outbound import GuardedTransport, OutboundRefused
@@ -40,11 +41,8 @@ if TYPE_CHECKING:
 
 # The request never reached the provider, so sending it again cannot double-bill.
 NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-UNCERTAIN = (
-    "The provider did not answer in time; the job may or may not have been created. "
-    "Check the provider before retrying."
-)
-EXPIRED = "The provider no longer has this result (it expired)."
+UNCERTAIN = said("provider.uncertain")
+EXPIRED = said("provider.expired")
 QUOTA_CODES = {"insufficient_quota", "billing_hard_limit_reached", "quota_exceeded"}
 QUOTA_WORDS = re.compile(r"quota|billing|credit", re.IGNORECASE)
 BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
@@ -172,20 +170,20 @@ def send_with_retries(
             response = client.request(method, url, **kwargs)
         except OutboundRefused as exc:  # nothing was sent: a definite refusal, never retried
             raise ProviderError(
-                _("%(provider)s was not called: %(refusal)s") % {"provider": provider_name, "refusal": exc.message},
+                said("provider.not_called", provider=provider_name, refusal=exc.message),
                 code=exc.code,
             ) from exc
         except NEVER_SENT as exc:
             if last:
                 raise ProviderError(
-                    f"Could not reach {provider_name}. Check its address and the network.",
+                    said("provider.unreachable", provider=provider_name),
                     code="network", retryable=True,
                 ) from exc
             sleep(backoff_delay(attempt, base=backoff_base, cap=backoff_cap))
             continue
         except httpx.UnsupportedProtocol as exc:
             raise ProviderError(
-                f"The address configured for {provider_name} is not an http(s) URL.",
+                said("provider.not_http", provider=provider_name),
                 code="network",
             ) from exc
         except httpx.TransportError as exc:
@@ -194,7 +192,7 @@ def send_with_retries(
                 raise ProviderError(UNCERTAIN, code="timeout") from exc
             if last:
                 raise ProviderError(
-                    f"{provider_name} did not answer in time. The studio will try again.",
+                    said("provider.slow", provider=provider_name),
                     code="timeout", retryable=True,
                 ) from exc
             sleep(backoff_delay(attempt, base=backoff_base, cap=backoff_cap))
@@ -214,9 +212,8 @@ def send_with_retries(
     raise AssertionError("unreachable")
 
 
-def ambiguous(provider_name: str, status: int) -> str:
-    return (f"{provider_name} answered HTTP {status} after receiving the request; the job may or may not "
-            "have been created. Check the provider before retrying.")
+def ambiguous(provider_name: str, status: int) -> Said:
+    return said("provider.ambiguous", provider=provider_name, status=status)
 
 
 def _should_retry(response: httpx.Response) -> bool:
@@ -237,7 +234,7 @@ def json_object(response: httpx.Response, provider_name: str) -> dict[str, Any]:
         body = None
     if not isinstance(body, dict):
         raise ProviderError(
-            f"{provider_name} sent an answer the studio cannot read.", code="server",
+            said("provider.unreadable", provider=provider_name), code="server",
             retryable=True,
         )
     return body
@@ -291,38 +288,39 @@ def error_from_response(
     status = response.status_code
     raw, code = provider_detail(response)
     detail = _clean(raw, _request_of(response))
-    said = f" The provider said: {detail}" if detail else ""
     hint = retry_after_seconds(response.headers)
     if status == 401:
         return ProviderError(
-            f"Authentication failed: check the API key for {provider_name}.", code="auth"
+            said("provider.auth", provider=provider_name), code="auth"
         )
     if status == 403:  # also unverified organisations and regions: keep the reason
         return ProviderError(
-            f"Authentication failed: check the API key for {provider_name}.{said}", code="auth"
+            said("provider.auth_said", provider=provider_name, said=detail) if detail
+            else said("provider.auth", provider=provider_name), code="auth"
         )
     if status == 404 and model:
         return ProviderError(
-            f"The model “{model}” is unknown or retired at this provider.", code="model_unknown"
+            said("provider.model_unknown", model=model), code="model_unknown"
         )
     if status == 402 or (status == 429 and _is_quota(raw, code)):
         return ProviderError(
-            f"{provider_name} refused the job: the account is out of quota or credit.{said}",
+            said("provider.quota_said", provider=provider_name, said=detail) if detail
+            else said("provider.quota", provider=provider_name),
             code="quota",
         )
     if status == 429:
         return ProviderError(
-            f"{provider_name} is limiting how fast we send requests. The studio will try again.",
+            said("provider.rate_limited", provider=provider_name),
             code="rate_limited", retryable=True, retry_after=hint,
         )
     if status >= 500 or status in (408, 409):
         return ProviderError(
-            f"{provider_name} had a problem on its side (HTTP {status}). "
-            "Try again in a few minutes.",
+            said("provider.server", provider=provider_name, status=status),
             code="server", retryable=True, retry_after=hint,
         )
     return ProviderError(
-        f"{provider_name} refused the request: {detail or f'HTTP {status}'}",
+        said("provider.refused", provider=provider_name, detail=detail) if detail
+        else said("provider.refused_status", provider=provider_name, status=status),
         code="invalid_request",
     )
 
@@ -362,7 +360,7 @@ def _open_stream(
                 return
             target = response.url.join(response.headers["location"])
             response.close()
-        raise ProviderError("The provider redirected the download too many times.",
+        raise ProviderError(said("provider.too_many_redirects"),
                             code="bad_download")
 
 
@@ -404,20 +402,19 @@ def stream_download(
         return written
     except OutboundRefused as exc:  # a result URL or a redirect hop at an address the studio does not call
         raise ProviderError(
-            _("%(provider)s pointed the download at an address the studio does not call: %(refusal)s")
-            % {"provider": provider_name, "refusal": exc.message},
+            said("provider.download_blocked", provider=provider_name, refusal=exc.message),
             code=exc.code,
         ) from exc
     except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # e.g. a redirect to file://
         raise _not_a_url(provider_name) from exc
     except NEVER_SENT as exc:
         raise ProviderError(
-            f"Could not reach {provider_name} to download the result. The studio will try again.",
+            said("provider.download_unreachable", provider=provider_name),
             code="network", retryable=True,
         ) from exc
     except httpx.TimeoutException as exc:
         raise ProviderError(
-            f"{provider_name} stopped sending the result. The studio will try again.",
+            said("provider.download_stopped", provider=provider_name),
             code="bad_download", retryable=True,
         ) from exc
     except httpx.TransportError as exc:  # h11 notices a short body before we do
@@ -438,8 +435,8 @@ def _check_download(response: httpx.Response, expected_content_types: tuple[str,
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type not in (*expected_content_types, *BINARY_TYPES):
         raise ProviderError(
-            f"{provider_name} sent a {content_type} file instead of "
-            f"{' or '.join(expected_content_types)}.",
+            said("provider.wrong_file_type", provider=provider_name, got=content_type,
+                 expected=" or ".join(expected_content_types)),
             code="bad_download",
         )
     announced = _content_length(response)
@@ -456,21 +453,21 @@ def _content_length(response: httpx.Response) -> int | None:
 
 def _not_a_url(provider_name: str) -> ProviderError:
     return ProviderError(
-        _("%(provider)s pointed the download at an address that is not an http(s) URL.") % {"provider": provider_name},
+        said("provider.download_not_http", provider=provider_name),
         code="bad_download",
     )
 
 
 def _truncated() -> ProviderError:
     return ProviderError(
-        "The download from the provider was cut off before the end. The studio will try again.",
+        said("provider.download_cut"),
         code="bad_download", retryable=True,
     )
 
 
 def _too_large(max_bytes: int) -> ProviderError:
     return ProviderError(
-        f"The provider's result is larger than the {max_bytes // 1024**2} MB the studio accepts.",
+        said("provider.too_large", megabytes=max_bytes // 1024**2),
         code="bad_download",
     )
 

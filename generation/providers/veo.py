@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from generation.words import said
+
 from .base import (
     CancelRefund,
     ExtendRequest,
@@ -66,8 +68,7 @@ MAX_REFERENCES = 3
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 THROTTLE_RETRIES = 3
 THROTTLE_WAIT_CAP = 30.0
-GONE = ("Google no longer knows this job: the Gemini API keeps a video's operation and "
-        "result for two days.")
+GONE = said("veo.gone")
 # Where Veo renders now: google-genai 3.0 refuses generate_videos outside Vertex ("only supported in Gemini
 # Enterprise Agent Platform mode"), and the Gemini API retired its Veo preview ids.
 VERTEX_WAY = ("Google serves Veo through Vertex AI now: add a Google Vertex AI connection under Providers "
@@ -425,21 +426,20 @@ def _no_video(operation: dict[str, Any]) -> dict[str, Any]:
     video_response = _video_response(operation)
     reasons = video_response.get("raiMediaFilteredReasons")
     if video_response.get("raiMediaFilteredCount") or reasons:
-        said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
-        return {"error": "Refused by Google's safety filters: the video was blocked"
-                + (f". Google said: {said}" if said else ". Rephrase the prompt or change the images."),
+        google = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
+        return {"error": said("veo.blocked_said", said=google) if google else said("veo.blocked"),
                 "error_code": "moderation"}
-    return {"error": "Google finished the job but sent no video. Retry the take."}
+    return {"error": said("veo.no_video")}
 
 
 def _failure(error: object) -> dict[str, Any]:
     """A failed operation's JobState words (and code, for a safety refusal)."""
     if not isinstance(error, dict):
-        return {"error": str(error or "") or "Google did not say why the video failed."}
+        return {"error": str(error or "") or said("veo.failed_unsaid")}
     message = " ".join(str(error.get("message") or "").split())[:300] or "Google did not say why."
     if re.search(r"safety|responsible ai|\brai\b|prohibited|blocked", message, re.IGNORECASE):
-        return {"error": f"Refused by Google's safety filters: {message}", "error_code": "moderation"}
-    return {"error": f"Google could not make the video: {message}"}
+        return {"error": said("veo.refused", message=message), "error_code": "moderation"}
+    return {"error": said("veo.failed", message=message)}
 
 
 __all__ = ["DEFAULT_BASE_URL", "VeoProvider", "build_body", "reference_problems", "references_for", "request_problems"]

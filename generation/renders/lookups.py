@@ -32,9 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from django.utils.functional import Promise
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from generation.models import LOOKUP_WINDOW_DEFAULT, DuplicateCleanup, DuplicateJob, Render, Status
 from generation.providers import JobProbe, ProviderError, provider_for
@@ -42,6 +40,7 @@ from generation.renders import pipeline
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import scratch_dir
+from generation.words import Said, said
 
 if TYPE_CHECKING:
     from generation.providers.base import Provider
@@ -53,31 +52,8 @@ CREATE_ATTEMPTS = 3  # creates of one take at most, all with its one key
 FIRST_GAP, MAX_GAP = 2.0, 60.0  # seconds between look-ups: doubling from 2 s, at most a minute
 CLEANUP_GIVE_UP = timedelta(days=1)  # a duplicate the provider still will not let go of is left alone
 
-# What a take waiting in CONFIRMING says happened (its error_message until it settles).
-SENT_NO_ANSWER = _("The studio sent this take and {provider}'s answer was an error or never came.")
-WORKER_STOPPED = _("The studio stopped while sending this take.")
-
-UNCONFIRMED_NO_LIST = _(
-    "Unconfirmed — may be billed: {unclear} {provider} cannot list its jobs, so the studio cannot tell "
-    "whether this take was created. {hint} Its cost stays counted in the budget.")
-UNCONFIRMED_REFUSED = _(
-    "Unconfirmed — may be billed: {unclear} {provider} refused to list its jobs ({detail}), so the studio "
-    "cannot tell whether this take was created. {hint} Its cost stays counted in the budget.")
-UNCONFIRMED_NO_ANSWER = _(
-    "Unconfirmed — may be billed: {unclear} {provider}'s job list did not answer in the {minutes} min the "
-    "studio looked, so it cannot tell whether this take was created. {hint} Its cost stays counted in the budget.")
-UNCONFIRMED_INTERNAL = _(
-    "Unconfirmed — may be billed: {unclear} The studio hit an internal error ({detail}) while looking for "
-    "the job, so it cannot tell whether this take was created. {hint} Its cost stays counted in the budget.")
-NOTHING_MADE = _(
-    "{provider} gave no clear answer to the {attempts} creates of this take, and its job list showed no job "
-    "for it in the {minutes} min after each: nothing was created, so nothing is counted for it. "
-    "Retry the take later.")
-REFUSED_AFTER_UNCLEAR = _(
-    "{refusal} The earlier creates of this take got no clear answer, but {provider}'s job list never showed "
-    "a job for it: nothing was created, so nothing is counted for it.")
-NEVER_CREATED = _("The studio stopped while sending this take; nothing was created. Retry the take.")
-
+# What a take waiting in CONFIRMING says happened (its error_message until it settles), and how it ends when
+# the job cannot be found, are coded in generation.words ("take.sent_no_answer", "take.unconfirmed_*", …).
 
 def window(render: Render) -> timedelta:
     connection = render.connection
@@ -135,11 +111,11 @@ def find_job(provider: Provider, render: Render, *, mine: frozenset[str] = froze
         return provider.find_job(dataclasses.replace(probe, request=request))
 
 
-def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str:
+def refusal_message(render: Render, provider: Provider, refusal: ProviderError) -> str | Said:
     """A create refused outright; after earlier unclear answers, the list never showed their job."""
     if render.create_attempts > 1:
-        return REFUSED_AFTER_UNCLEAR.format(refusal=refusal.message, provider=provider.name)
-    return refusal.message
+        return said("take.refused_after_unclear", refusal=refusal.words or refusal.message, provider=provider.name)
+    return refusal.words or refusal.message
 
 
 # --- finding the job after an unclear answer -------------------------------------------------------
@@ -152,28 +128,29 @@ def render_recover_submission(render: Render) -> str:
     create went out. Returns "adopted", "failed", "unconfirmed", "looking", "resent" or "later"."""
     provider = provider_for(render.connection)
     if not provider.facts.job_list_is_complete:
-        return render_confirm_begin(render, unclear=str(WORKER_STOPPED), answered_at=render.submitted_at)
+        return render_confirm_begin(render, unclear=said("take.worker_stopped"), answered_at=render.submitted_at)
     try:
         job_id = find_job(provider, render)
     except ProviderError as exc:
         if exc.retryable:  # the next sweep asks again
             log.info("take %s: the provider's job book did not answer (%s)", render.pk, exc.message)
             return "later"
-        return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, unclear=str(WORKER_STOPPED), detail=exc.message)
+        return _unconfirmed(render, provider, "take.unconfirmed_refused", unclear=said("take.worker_stopped"),
+                            detail=exc.words or exc.message)
     if job_id:
         return _adopt(render, job_id)
-    render.mark_failed(str(NEVER_CREATED))
+    render.mark_failed(said("take.never_created"))
     return "failed"
 
 
-def render_confirm_begin(render: Render, *, unclear: str, answered_at: datetime | None = None) -> str:
+def render_confirm_begin(render: Render, *, unclear: Said, answered_at: datetime | None = None) -> str:
     """The answer to the take's create was unclear (or never came): look for the job from now on.
     The first look is made at once, here; the rest are countdown tasks."""
     now = timezone.now()
     # Counted from the answer (or, after a crash, from when the create went out), never from long ago.
     until = max(answered_at or now, now - window(render)) + window(render)
     # A take sent before the studio counted its creates has sent one, when its submit claim said.
-    if not render.advance(Status.CONFIRMING, error_message=unclear, lookup_until=until, list_answered=False,
+    if not render.advance(Status.CONFIRMING, words=unclear, lookup_until=until, list_answered=False,
                           create_attempts=max(1, render.create_attempts),
                           first_sent_at=render.first_sent_at or render.submitted_at or now,
                           lease_until=now + pipeline.LEASE):
@@ -195,12 +172,12 @@ def render_look_up(render_id: int, *, seq: int) -> str:
         return "taken"
     provider = provider_for(render.connection)
     if not provider.facts.lists_jobs:
-        return _unconfirmed(render, provider, UNCONFIRMED_NO_LIST)
+        return _unconfirmed(render, provider, "take.unconfirmed_no_list")
     try:
         job_id, answered = find_job(provider, render), True
     except ProviderError as exc:
         if not exc.retryable:  # refused: its silence says nothing about our job
-            return _unconfirmed(render, provider, UNCONFIRMED_REFUSED, detail=exc.message)
+            return _unconfirmed(render, provider, "take.unconfirmed_refused", detail=exc.words or exc.message)
         log.info("take %s: the provider's job list did not answer (%s)", render.pk, exc.message)
         job_id, answered = None, False
     if job_id:
@@ -214,10 +191,10 @@ def render_look_up(render_id: int, *, seq: int) -> str:
         _schedule_look_up(render, seq=seq + 1, now=now)
         return "looking"
     if not render.list_answered:  # the window passed without one answer: its fate cannot be learned
-        return _unconfirmed(render, provider, UNCONFIRMED_NO_ANSWER)
+        return _unconfirmed(render, provider, "take.unconfirmed_no_answer")
     if render.create_attempts >= CREATE_ATTEMPTS:
-        render.mark_failed(NOTHING_MADE.format(provider=provider.name, attempts=render.create_attempts,
-                                               minutes=_minutes(render)))
+        render.mark_failed(said("take.nothing_made", provider=provider.name, attempts=render.create_attempts,
+                                minutes=_minutes(render)))
         return "failed"
     # The list answered all along and never showed the job: nothing was made. Send it again, same key.
     if not render.advance(Status.SUBMITTING, create_attempts=render.create_attempts + 1, submitted_at=now,
@@ -250,16 +227,21 @@ def _adopt(render: Render, job_id: str) -> str:
     return "adopted"
 
 
-def _unconfirmed(render: Render, provider: Provider, template: str | Promise, *, unclear: str = "", detail: str = "") -> str:
-    render.advance(Status.FAILED, billing_unconfirmed=True, error_message=str(template).format(
-        unclear=unclear or render.error_message, provider=provider.name, hint=provider.job_listing_hint, detail=detail,
+def _unconfirmed(render: Render, provider: Provider, key: str, *, unclear: Said | None = None,
+                 detail: str | Said = "") -> str:
+    """The take's fate cannot be learned: unconfirmed, its cost kept. `unclear`: what happened to its create,
+    by default what the take said while the studio looked (its code, or its stored sentence)."""
+    said_before: str | Said = (unclear or (Said.load(render.error_words[0]) if len(render.error_words or []) == 1
+                                           else render.error_message))
+    render.advance(Status.FAILED, billing_unconfirmed=True, words=said(
+        key, unclear=said_before, provider=provider.name, hint=str(provider.job_listing_hint), detail=detail,
         minutes=_minutes(render)))
     return "unconfirmed"
 
 
 def render_confirm_crashed(render: Render, exc: Exception) -> None:
     """An unexpected error while looking: the job may exist, so the take is unconfirmed, never refunded."""
-    _unconfirmed(render, provider_for(render.connection), UNCONFIRMED_INTERNAL, detail=type(exc).__name__)
+    _unconfirmed(render, provider_for(render.connection), "take.unconfirmed_internal", detail=type(exc).__name__)
 
 
 # --- watching for a second job after a resend --------------------------------------------------------

@@ -19,10 +19,9 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection as db_connection
-from django.db.models import F, Q, Value
-from django.db.models.functions import Replace
+from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
 from PIL import Image
 
 from generation import catalog
@@ -47,6 +46,7 @@ from generation.renders import continuity, delivery, joining, lookups, shot_part
 from generation.renders import tasks as render_tasks
 from generation.spend import billing
 from generation.storage.scratch import FinishedFile, scratch_dir
+from generation.words import Said, english, said
 from projects.characters.consent import cast_problems
 from projects.models import Character
 
@@ -68,14 +68,11 @@ def render_crashed(render_id: int, exc: Exception) -> None:
     elif render.status == Status.CONFIRMING:  # the job may exist: never give its cost back on a guess
         lookups.render_confirm_crashed(render, exc)
     else:
-        render.mark_failed(f"The studio hit an internal error ({type(exc).__name__}); retry the take.")
+        render.mark_failed(said("take.internal_error", error=type(exc).__name__))
 
 
 # What a canceled take says when its provider cannot stop the job (services.render_cancel), and once
-# the provider's copy is gone.
-NO_CANCEL = "{provider} has no cancel: the job runs to its end and may be billed"
-# A provider that stops the job but keeps what it charged for it (ProviderFacts.cancel_refund).
-NOT_REFUNDED = gettext_noop("{provider} does not refund a job canceled while it runs: its cost stays counted.")
+# the provider's copy is gone (words stored before the codes: their English is replaced).
 WILL_DELETE = "; the studio will delete its copy."
 DELETED = "; the studio deleted its copy when the job ended."
 
@@ -109,8 +106,15 @@ def render_cancel_at_provider(render_id: int) -> None:
     if not gone:  # still running: look again around when it should end
         _schedule_cleanup(render, delay=next_poll_delay(render, poll_after=state.poll_after))
         return
-    Render.objects.filter(pk=render.pk, provider_cleanup="pending").update(
-        provider_cleanup="done", error_message=Replace(F("error_message"), Value(WILL_DELETE), Value(DELETED)))
+    with transaction.atomic():
+        row = Render.objects.select_for_update().filter(pk=render.pk, provider_cleanup="pending").first()
+        if row is not None:
+            # The stored sentence moves from "will delete" to "deleted", in the codes as in the English.
+            words = [dict(w, key="take.no_cancel_deleted") if w.get("key") == "take.no_cancel_will_delete" else w
+                     for w in row.error_words or []]
+            message = (english([Said.load(w) for w in words]) if words
+                       else row.error_message.replace(WILL_DELETE, DELETED))
+            Render.objects.filter(pk=row.pk).update(provider_cleanup="done", error_message=message, error_words=words)
     log.info("take %s: deleted the provider's copy of canceled job %s", render_id, render.provider_job_id,
              extra={"take_id": render_id, "provider_job_id": render.provider_job_id})
 
@@ -242,7 +246,7 @@ def render_send(render: Render) -> None:
               if render.leads_group else render.characters.all())
     refused = cast_problems(people, project=render.scene.project, provider_kind=render.provider)
     if refused:
-        render.advance(Status.CANCELED, error_message="Consent revoked: " + " ".join(refused))
+        render.advance(Status.CANCELED, words=said("take.consent_revoked", why=" ".join(refused)))
         return
     provider = provider_for(render.connection)
     answer: ProviderError | None = None
@@ -250,10 +254,10 @@ def render_send(render: Render) -> None:
         try:
             request = request_of(render, Path(workdir))
         except ProviderError as exc:  # creating a native character failed
-            render.mark_failed(f"The provider refused a character: {exc.message}")
+            render.mark_failed(said("take.character_refused", why=exc.words or exc.message))
             return
         except (OSError, ValueError) as exc:
-            render.mark_failed(f"The take's inputs could not be prepared: {exc}")
+            render.mark_failed(said("take.inputs_unprepared", why=str(exc)))
             return
         try:
             job_id = _create(provider, render, request)
@@ -265,7 +269,7 @@ def render_send(render: Render) -> None:
         else:  # sent, and the answer lost or a gateway error: the job may exist; look before any resend
             log.info("take %s: unclear answer to create %s: %s", render.pk, render.create_attempts, answer.message,
                      extra={"take_id": render.pk})
-            lookups.render_confirm_begin(render, unclear=lookups.SENT_NO_ANSWER.format(provider=provider.name))
+            lookups.render_confirm_begin(render, unclear=said("take.sent_no_answer", provider=provider.name))
         return
     now = timezone.now()
     if render.advance(Status.RUNNING, provider_job_id=job_id, submitted_at=now):
@@ -421,7 +425,7 @@ def render_poll(render_id: int) -> None:
         if exc.retryable:
             _schedule_poll(render, delay=exc.retry_after or next_poll_delay(render))
         else:
-            render.mark_failed(exc.message, code=exc.code)
+            render.mark_failed(exc.words or exc.message, code=exc.code)
         return
     if state.status in {"succeeded", "failed", "canceled"}:  # a job that ended says what it cost, where it does
         billing.take_record_billed(render=render, state=state)
@@ -431,9 +435,9 @@ def render_poll(render_id: int) -> None:
                           lease_until=timezone.now() + LEASE):
             _finish(render, final_attempt=False)
     elif state.status == "failed":
-        render.mark_failed(state.error or "The provider reported a failure without a reason.", code=state.error_code)
+        render.mark_failed(state.error or said("take.failed_without_reason"), code=state.error_code)
     elif state.status == "canceled":
-        render.advance(Status.CANCELED, error_message="Canceled at the provider.")
+        render.advance(Status.CANCELED, words=said("take.canceled_at_provider"))
     elif render.advance(Status.RUNNING, progress=max(render.progress, min(99, state.progress)),
                         running_seen_at=timezone.now(), **_started(render, state)):
         _schedule_poll(render, delay=next_poll_delay(render, poll_after=state.poll_after))
@@ -502,11 +506,9 @@ def _whole_clip(render: Render, delivered: Path, workdir: Path) -> joining.Whole
     try:
         return joining.whole_clip(render, delivered, workdir)
     except ValueError as exc:
-        render.mark_failed(gettext("The provider's continuation could not be joined to take %(take)s: %(why)s.")
-                           % {"take": number, "why": exc})
+        render.mark_failed(said("take.not_joined", take=number, why=str(exc)))
     except OSError as exc:
-        render.mark_failed(gettext("Take %(take)s, which this take extends, could not be read to join the "
-                                   "continuation to it (%(why)s).") % {"take": number, "why": exc.strerror or exc})
+        render.mark_failed(said("take.extended_unreadable", take=number, why=str(exc.strerror or exc)))
     return None
 
 
@@ -552,14 +554,13 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
         except ProviderError as exc:
             if exc.retryable and not final_attempt:
                 raise TryAgainLater(exc.retry_after)
-            render.mark_failed(exc.message, code=exc.code)  # "expired": the job finished, and was billed
+            render.mark_failed(exc.words or exc.message, code=exc.code)  # "expired": the job finished, and was billed
             return
         except ValueError:
-            render.mark_failed("The provider sent a file that is not a playable video.")
+            render.mark_failed(said("take.not_a_video"))
             return
         except OSError as exc:
-            message = f"The result could not be stored: {exc.strerror or exc}"
-            render.mark_failed(message)
+            render.mark_failed(said("take.not_stored", why=str(exc.strerror or exc)))
             return
         report = provenance.read_with_settings(video_path)
         if whole is None:
@@ -583,8 +584,7 @@ def _finish(render: Render, *, final_attempt: bool) -> None:
                     field.delete(save=False)
             if not final_attempt:
                 raise TryAgainLater()
-            render.mark_failed("The result could not be stored (the media storage did not accept it). "
-                               "Retry the take.")
+            render.mark_failed(said("take.storage_refused"))
             return
     won = render.advance(
         Status.SUCCEEDED,
@@ -612,20 +612,18 @@ def _finish_group(lead: Render, *, final_attempt: bool) -> None:
         except ProviderError as exc:
             if exc.retryable and not final_attempt:
                 raise TryAgainLater(exc.retry_after)
-            lead.mark_failed(exc.message, code=exc.code)  # "expired": the job finished, and was billed
+            lead.mark_failed(exc.words or exc.message, code=exc.code)  # "expired": the job finished, and was billed
             return
         except shot_parts.NotStored:
             if not final_attempt:
                 raise TryAgainLater()
-            lead.mark_failed(gettext("The result could not be stored (the media storage did not accept it). "
-                                     "Retry the take."))
+            lead.mark_failed(said("take.storage_refused"))
             return
         except ValueError as exc:  # not a video, or not one that can be cut into the booked shots
-            lead.mark_failed(gettext("The provider sent a file the studio could not cut into its scenes: %(why)s")
-                             % {"why": exc})
+            lead.mark_failed(said("take.not_cut", why=str(exc)))
             return
         except OSError as exc:
-            lead.mark_failed(f"The result could not be stored: {exc.strerror or exc}")
+            lead.mark_failed(said("take.not_stored", why=str(exc.strerror or exc)))
             return
     shot_parts.parts_finish(lead, cut)
 

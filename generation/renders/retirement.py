@@ -18,10 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from generation.catalog import retired_entries, retired_q, retirement_of
 from generation.models import CatalogModel, Lifecycle, ProviderConnection, RetirementNotice
 from generation.renders.retarget import used_value, with_used_model
+from generation.words import said
 from projects.activity.feed import record
 from projects.activity.notifications import notify, studio_address
 from projects.models import Membership, NotificationKind, Role, Scene
@@ -78,23 +80,29 @@ def _warn_team(team_id: int, model: CatalogModel, scenes: list[Scene]) -> int:
             lines, moves = [], []
             for project, project_scenes in by_project.items():
                 names = ", ".join(f"{s.number}. {s.title}" for s in project_scenes)
-                count = f"{len(project_scenes)} scene{'s' if len(project_scenes) != 1 else ''}"
                 record(project=project, kind="model_retiring", actor_name="studio",
-                       text=f"{model.display_name} retires on {model.lifecycle_date:%Y-%m-%d}: {count} "
-                            f"use{'s' if len(project_scenes) == 1 else ''} it ({names}). Move them to another "
-                            "model before then.")
+                       text=said("feed.model_retiring", model=model.display_name,
+                                 when=f"{model.lifecycle_date:%Y-%m-%d}", count=len(project_scenes), names=names))
                 moves.append(reverse("generation:scene_retarget", args=[project.pk]) + "?" + urlencode(
                     {"from": used_value(project_scenes[0])}))
-                lines.append(f"- {project.name}: {names}\n  Move them: {studio_address()}{moves[-1]}")
+                lines.append((project.name, names, f"{studio_address()}{moves[-1]}"))
             owners = [m.user for m in Membership.objects.filter(team_id=team_id, role=Role.OWNER)
                       .select_related("user")]
-            when = f"{model.lifecycle_date:%Y-%m-%d}"
+            words = {"model": model.display_name, "when": f"{model.lifecycle_date:%Y-%m-%d}"}
+
+            def subject() -> str:
+                return gettext("%(model)s retires on %(when)s") % words
+
+            def body() -> str:  # said once per owner, in that owner's language
+                moves_said = "\n".join(gettext("- %(project)s: %(scenes)s\n  Move them: %(url)s")
+                                        % {"project": name, "scenes": names, "url": url} for name, names, url in lines)
+                return (gettext("%(model)s stops rendering on %(when)s. These scenes use it:") % words + "\n\n"
+                        + moves_said + "\n\n" + gettext("Each move shows what changes and what it costs before "
+                                                         "anything is saved; nothing is booked."))
+
             # The inbox entry leads to the first project's move; the email names every project's.
             notify(owners, "model_retiring", kind=NotificationKind.MODEL_RETIRING, team_id=team_id,
-                   subject=f"{model.display_name} retires on {when}", path=moves[0],
-                   body=f"{model.display_name} stops rendering on {when}. These scenes use it:\n\n"
-                        + "\n".join(lines) + "\n\nEach move shows what changes and what it costs before "
-                        "anything is saved; nothing is booked.")
+                   subject=subject, path=moves[0], body=body)
     except IntegrityError:
         return 0
     log.info("warned team %s that %s retires on %s", team_id, model.model_id, model.lifecycle_date,

@@ -26,8 +26,8 @@ from generation.models import CatalogModel, Render, Status
 from generation.providers import CancelRefund, ProviderError, adapter_class, facts_for, provider_for
 from generation.renders import checks, continuity
 from generation.renders import tasks as render_tasks
-from generation.renders.pipeline import NO_CANCEL, NOT_REFUNDED, WILL_DELETE
 from generation.spend import budget
+from generation.words import said
 from projects.activity.feed import on_render_started
 from projects.characters.consent import cast_problems, consent_problem
 from projects.models import Character, StartFrom
@@ -419,8 +419,8 @@ def render_cancel(*, render: Render, user: User) -> Render:
     if render.is_terminal or render.status == Status.DOWNLOADING:
         raise ValidationError(gettext("This take has already finished."))
     had_job = render.status == Status.RUNNING
-    who = user.get_username() if user else "someone"
-    message, cleanup, code = f"Canceled by {who}.", "", ""
+    words = [said("take.canceled_by", who=user.get_username()) if user else said("take.canceled")]
+    cleanup, code = "", ""
     try:
         provider = provider_for(render.connection) if had_job and render.connection_id else None
     except ProviderError:  # no adapter for this kind here: cancel in the studio all the same
@@ -429,15 +429,16 @@ def render_cancel(*, render: Render, user: User) -> Render:
     provider_name = provider.name if provider is not None else ""
     if facts is not None and not facts.cancels:
         # Nothing can stop the job: say what that costs, and remove what it leaves behind.
-        message += " " + NO_CANCEL.format(provider=provider_name) + (WILL_DELETE if facts.deletes_finished else ".")
+        words.append(said("take.no_cancel_will_delete" if facts.deletes_finished else "take.no_cancel",
+                          provider=provider_name))
         cleanup = "pending" if facts.deletes_finished else ""
     elif facts is not None and facts.cancel_refund == CancelRefund.NONE:
-        message += " " + gettext(NOT_REFUNDED).format(provider=provider_name)
+        words.append(said("take.not_refunded", provider=provider_name))
     if facts is not None and facts.cancel_refund == CancelRefund.NONE:
         code = "not_refunded"  # the card says why its cost stays counted (Render.cost_outcome)
     # The cleanup task is enqueued below; the lease keeps the sweeper off it meanwhile.
     lease = {"lease_until": timezone.now() + timedelta(minutes=1)} if cleanup else {}
-    if not render.advance(Status.CANCELED, error_message=message, provider_cleanup=cleanup, failure_code=code,
+    if not render.advance(Status.CANCELED, words=words, provider_cleanup=cleanup, failure_code=code,
                           **lease):
         render.refresh_from_db()
         raise ValidationError(gettext("This take changed meanwhile (now %(status)s).")

@@ -43,6 +43,8 @@ after the outermost rollback; the alerts written by inner paths roll back with i
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -53,6 +55,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from generation.models import Render, Status, spent_cost_expression
 from generation.providers import ProviderError, adapter_class
@@ -67,6 +71,7 @@ from projects.models import (
     Scene,
     Team,
 )
+from projects.money import usd
 
 ALERT_LEVELS = (80, 100)
 # A take that gave its estimate back (see take_gives_back): not part of any month's spend.
@@ -120,14 +125,25 @@ class Cap:
 
     scope: str  # BudgetScope
     subject_id: int
-    name: str  # "the team's November budget"
     cap: Decimal
     spent: Decimal
+    month: date  # the first day of the month a team's or member's cap counts
+    owner_name: str  # whose it is: the member's username, the project's name ("" for the team's)
     short: bool = False  # set by the Render scenes page: the plan's total is past what is left
 
     @property
     def left(self) -> Decimal:
         return max(self.cap - self.spent, Decimal(0))
+
+    @property
+    def name(self) -> str:
+        """"the team's November budget", in the active language: an alert is worded once per recipient."""
+        words = {"month": date_format(self.month, "F"), "who": self.owner_name}
+        if self.scope == BudgetScope.TEAM:
+            return gettext("the team's %(month)s budget") % words
+        if self.scope == BudgetScope.MEMBER:
+            return gettext("%(who)s's %(month)s cap") % words
+        return gettext("%(who)s's render budget") % words
 
 
 def remaining_for(project, user) -> list[Cap]:
@@ -155,31 +171,34 @@ def _caps(project, user, since: datetime, *, lock: bool) -> list[Cap]:
         return manager.select_for_update(no_key=True) if lock else manager.all()
 
     caps = []
-    month = f"{since:%B}"
+    month = since.date()
     team_cap = rows(Team.objects).filter(pk=project.team_id).values_list("monthly_budget", flat=True).first()
     if team_cap is not None:
-        caps.append(Cap(BudgetScope.TEAM, project.team_id, f"the team's {month} budget", team_cap,
-                        team_month_spend(project.team_id, since=since)))
+        caps.append(Cap(BudgetScope.TEAM, project.team_id, team_cap, team_month_spend(project.team_id, since=since),
+                        month, ""))
     member = None
     if user is not None:
         member = rows(Membership.objects).filter(team_id=project.team_id, user_id=user.pk).values_list(
             "pk", "monthly_budget").first()
     if member and member[1] is not None:
-        caps.append(Cap(BudgetScope.MEMBER, member[0], f"{user.get_username()}'s {month} cap", member[1],
-                        member_month_spend(project.team_id, user.pk, since=since)))
+        caps.append(Cap(BudgetScope.MEMBER, member[0], member[1],
+                        member_month_spend(project.team_id, user.pk, since=since), month, user.get_username()))
     budget, spent = rows(Project.objects).filter(pk=project.pk).values_list("budget", "render_spend").first()
     if budget is not None:
-        caps.append(Cap(BudgetScope.PROJECT, project.pk, f"{project.name}'s render budget", budget, spent))
+        caps.append(Cap(BudgetScope.PROJECT, project.pk, budget, spent, month, project.name))
     return caps
 
 
 def _refusal(cap: Cap, cost: Decimal, project) -> str:
+    """In the booking person's language (the request's)."""
+    words = {"cost": usd(cost), "spent": usd(cap.spent), "cap": usd(cap.cap), "left": usd(cap.left),
+             "project": project.name, "name": cap.name}
     if cap.scope == BudgetScope.PROJECT:  # the project's own words, as before the monthly caps
-        return (f"Over budget: this costs ${cost:.2f}, and ${cap.spent:.2f} of {project.name}'s ${cap.cap:.2f} "
-                f"render budget is already committed (${cap.left:.2f} left). An owner can raise the budget on "
-                "the storyboard page.")
-    return (f"Over {cap.name}: ${cap.left:.2f} of ${cap.cap:.2f} left, and this costs ${cost:.2f}. "
-            "An owner can raise it on the team page.")
+        return gettext("Over budget: this costs %(cost)s, and %(spent)s of %(project)s's %(cap)s render budget is "
+                       "already committed (%(left)s left). An owner can raise the budget on the storyboard page."
+                       ) % words
+    return gettext("Over %(name)s: %(left)s of %(cap)s left, and this costs %(cost)s. An owner can raise it on "
+                   "the team page.") % words
 
 
 class OverBudget(ValidationError):
@@ -206,11 +225,9 @@ def hold(project, cost: Decimal, *, user=None) -> None:
         after = cap.spent + cost
         for level in ALERT_LEVELS:
             if cap.cap and after * 100 >= cap.cap * level:
-                subject = (f"Budget alert: {cap.name} is spent (${after:.2f} of ${cap.cap:.2f} committed)"
-                           if level == 100 else
-                           f"Budget alert: {cap.name} is {level} % committed (${after:.2f} of ${cap.cap:.2f})")
+                subject = functools.partial(_reached, cap, level, after)
                 _alert(cap, level, project, since.date(), subject=subject,
-                       body=f"{subject}; the latest booking was ${cost:.2f} in {project.name}.")
+                       body=functools.partial(_reached_body, subject, cost, project.name))
 
 
 def on_refused(refusal: OverBudget) -> None:
@@ -219,10 +236,9 @@ def on_refused(refusal: OverBudget) -> None:
     for cap in refusal.caps:
         if not cap.cap:
             continue  # a cap of $0: paid takes are off on purpose
-        subject = (f"Budget alert: {cap.name} is spent (${cap.spent:.2f} of ${cap.cap:.2f} committed; a "
-                   f"${refusal.cost:.2f} booking was refused)")
+        subject = functools.partial(_refused, cap, refusal.cost)
         _alert(cap, 100, refusal.project, refusal.month, subject=subject,
-               body=f"{subject} in {refusal.project.name}. ${cap.left:.2f} is left.")
+               body=functools.partial(_refused_body, cap, refusal.cost, refusal.project.name))
 
 
 @contextmanager
@@ -236,7 +252,36 @@ def refusal_alerts():
         raise
 
 
-def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: str) -> None:
+# An alert's words, said once per owner in that owner's language (notify calls them inside it).
+
+def _reached(cap: Cap, level: int, after: Decimal) -> str:
+    words = {"name": cap.name, "level": level, "after": usd(after), "cap": usd(cap.cap)}
+    if level == 100:
+        return gettext("Budget alert: %(name)s is spent (%(after)s of %(cap)s committed)") % words
+    return gettext("Budget alert: %(name)s is %(level)s %% committed (%(after)s of %(cap)s)") % words
+
+
+def _reached_body(subject: Callable[[], str], cost: Decimal, project_name: str) -> str:
+    return gettext("%(subject)s; the latest booking was %(cost)s in %(project)s.") % {
+        "subject": subject(), "cost": usd(cost), "project": project_name} + " " + _refused_until_raised()
+
+
+def _refused(cap: Cap, cost: Decimal) -> str:
+    return gettext("Budget alert: %(name)s is spent (%(spent)s of %(cap)s committed; a %(cost)s booking was "
+                   "refused)") % {"name": cap.name, "spent": usd(cap.spent), "cap": usd(cap.cap), "cost": usd(cost)}
+
+
+def _refused_body(cap: Cap, cost: Decimal, project_name: str) -> str:
+    return gettext("%(subject)s in %(project)s. %(left)s is left.") % {
+        "subject": _refused(cap, cost), "project": project_name, "left": usd(cap.left)} + " " + _refused_until_raised()
+
+
+def _refused_until_raised() -> str:
+    return gettext("Takes that would spend past it are refused until an owner raises it.")
+
+
+def _alert(cap: Cap, level: int, project, month: date, *, subject: Callable[[], str],
+           body: Callable[[], str]) -> None:
     """Tell the team's owners, once per cap, level and month (the BudgetAlert row says they were)."""
     try:
         with transaction.atomic():
@@ -248,8 +293,8 @@ def _alert(cap: Cap, level: int, project, month: date, *, subject: str, body: st
               .select_related("user")]
     path = (reverse("projects:project_detail", args=[project.pk]) if cap.scope == BudgetScope.PROJECT
             else reverse("projects:team_members", args=[project.team_id]))
-    notify(owners, "budgets", kind=NotificationKind.BUDGET, team_id=project.team_id, subject=subject,
-           body=body + " Takes that would spend past it are refused until an owner raises it.", path=path)
+    notify(owners, "budgets", kind=NotificationKind.BUDGET, team_id=project.team_id, subject=subject, body=body,
+           path=path)
 
 
 def take_gives_back(render) -> bool:

@@ -262,7 +262,7 @@ def _batch_entry(batch: list[Activity]) -> tuple[str, str]:
     a batch ("5 takes finished in Harbour Storm") to the project's board, where their frames are."""
     project = batch[0].project
     if len(batch) == 1:
-        return f"{project.name} / {batch[0].text}", reverse("projects:take_review", args=[batch[0].take_id])
+        return f"{project.name} / {batch[0].said}", reverse("projects:take_review", args=[batch[0].take_id])
     finished, failed, unconfirmed = _outcomes(batch)
     words = {"count": len(batch), "project": project.name, "finished": finished, "failed": failed,
              "unconfirmed": unconfirmed}
@@ -298,7 +298,7 @@ def _digest_text(entries: list[Activity], base: str) -> tuple[str, str]:
     lines = []
     for entry in entries[:DIGEST_LINES]:
         path = reverse("projects:take_review", args=[entry.take_id])
-        lines.append(f"- {entry.project.name} / {entry.text}\n  {base + path}")
+        lines.append(f"- {entry.project.name} / {entry.said}\n  {base + path}")
     if len(entries) > DIGEST_LINES:
         lines.append(gettext("…and %(count)d more: see each project's activity feed.")
                      % {"count": len(entries) - DIGEST_LINES})

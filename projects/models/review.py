@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from generation.words import worded
+
 
 class CommentQuerySet(models.QuerySet):
     def for_guests(self):
@@ -234,6 +236,9 @@ class Activity(models.Model):
                               related_name="+")
     actor_name = models.CharField(max_length=120, blank=True, help_text="A guest's name, or 'studio'")
     text = models.CharField(max_length=500)
+    # The same line as codes and their parameters (generation.words), said again in each reader's language
+    # (`said`); [] for a line stored before the codes, or one nobody coded: its text is shown.
+    words = models.JSONField(default=list, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
@@ -251,6 +256,11 @@ class Activity(models.Model):
         if self.actor is not None:
             return self.actor.get_username()
         return self.actor_name or "studio"
+
+    @property
+    def said(self) -> str:
+        """The line in the reader's language where it was stored as codes, else as it was stored."""
+        return worded(self.words) or self.text
 
 
 class NotificationPreference(models.Model):

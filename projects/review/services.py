@@ -17,6 +17,7 @@ from generation.provenance.tasks import prepare_ingredient
 from generation.renders import services as generation
 from generation.renders.checks import override_note_for
 from generation.spend import budget
+from generation.words import said
 from projects.activity import notifications
 from projects.activity.feed import record
 from projects.audit import audit_record, take_label
@@ -119,10 +120,11 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
         shared=author is None or (bool(shared) and not requests_changes),
     )
     scene = take.scene
-    where = f" at {comment.timecode}" if comment.timecode else ""
+    words = {"scene": scene.title, "number": take.number, "body": body[:200]}
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
            actor_name=comment.who if author is None else "", scene=scene, take=take,
-           text=f"commented on {scene.title} take {take.number}{where}: {body[:200]}")
+           text=said("feed.commented_at", **words, at=comment.timecode) if comment.timecode
+           else said("feed.commented", **words))
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                  object_id=comment.pk, actor=author)
     _notify_mentions(comment)
@@ -171,7 +173,7 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
     scene = take.scene
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
            actor_name=reply.who if author is None else "", scene=scene, take=take,
-           text=f"replied to {parent.who} on {scene.title} take {take.number}: {body[:200]}")
+           text=said("feed.replied", who=parent.who, scene=scene.title, number=take.number, body=body[:200]))
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                  object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)
@@ -321,8 +323,8 @@ def take_approve(*, take, user, note: str = "", override_reason: str | None = No
                                       decision=Decision.APPROVED_OVERRIDE if override else Decision.APPROVED,
                                       note=override + (f" {note}" if note else "") if override else note)
         record(project=scene.project, kind=ActivityKind.APPROVED, actor=user, scene=scene, take=take,
-               text=f"approved {scene.title} take {take.number}"
-                    + (" despite failed checks. " + override[:300] if override else ""))
+               text=said("feed.approved_despite", scene=scene.title, number=take.number, reason=override[:300])
+               if override else said("feed.approved", scene=scene.title, number=take.number))
         if override:
             audit_record(team=scene.project.team_id, actor=user, action=AuditAction.APPROVED_DESPITE_CHECKS,
                          target=take, target_label=take_label(take), details={"note": override})
@@ -358,7 +360,7 @@ def take_request_changes(*, take, user, note: str, at=None, until=None) -> Comme
             Scene.objects.filter(pk=scene.pk).update(approved_take=None, approved_by=None, approved_at=None,
                                                      approval_stale_fields=[])
         record(project=scene.project, kind=ActivityKind.CHANGES_REQUESTED, actor=user, scene=scene, take=take,
-               text=f"requested changes to {scene.title} take {take.number}: {comment.body[:200]}")
+               text=said("feed.changes_requested", scene=scene.title, number=take.number, body=comment.body[:200]))
         live_publish(kind=ChangeKind.DECISION_MADE, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                      object_id=comment.pk, actor=user)
     notifications.notify(

@@ -43,6 +43,7 @@ from generation.catalog import mark_remixable
 from generation.models import TERMINAL, ProvenanceState, Render, take_phase
 from generation.renders.continuity import followed_take_id, source_key
 from generation.renders.retirement import label_for, lifecycle_labels
+from generation.words import worded
 from projects.inputs import CONTROL_CHARACTERS
 from projects.models import (
     BoardView,
@@ -552,7 +553,7 @@ def _frames(project: Project, scenes, *, whole: bool = True, own_fields: list | 
              .values_list("pk", "scene_id", "status", "progress", "thumbnail", "withheld", "created_at",
                           "c2pa_state", "billing_unconfirmed", "cost", "connection_id", "provider", "model",
                           "watchable", "number", "error_message", "provider_started_at",
-                          "recipe__start_frame__key", "recipe__end_frame__key"))
+                          "recipe__start_frame__key", "recipe__end_frame__key", "error_words"))
     by_scene: dict[int, list[tuple]] = {}
     for take in takes:
         by_scene.setdefault(take[1], []).append(take)
@@ -691,7 +692,7 @@ def _live_status(scene: Scene, takes: list[tuple]) -> tuple[str, int | None]:
 
 def _failure_reason(take: tuple) -> str:
     """ "Take 2: Refused by Google's safety filters: …": the newest take's failure, for the chip's title."""
-    reason = take[15] or gettext("The provider gave no reason.")
+    reason = worded(take[19]) or take[15] or gettext("The provider gave no reason.")
     return gettext("Take %(number)s: %(reason)s") % {"number": take[14], "reason": reason}
 
 

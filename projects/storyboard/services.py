@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation.storage.reference import FITS, ReferenceError, verified_name
+from generation.words import Said, said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
@@ -83,7 +84,7 @@ def project_set_model_policy(*, project: Project, user, allowed_models: list[str
     return project
 
 
-def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
+def _feed(project: Project, kind: str, user, text: str | Said, scene: Scene | None = None) -> None:
     """The project's activity feed: what changed on the storyboard, and by whom."""
 
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
@@ -95,7 +96,7 @@ def project_create(*, team: Team, user, name: str, description: str = "",
         team=team, name=name, description=description, default_size=default_size,
         default_duration=default_duration, budget=budget, created_by=user,
     )
-    _feed(project, "project_created", user, f"created the project {name}")
+    _feed(project, "project_created", user, said("feed.project_created", name=name))
     return project
 
 
@@ -120,7 +121,7 @@ def scene_create(*, project: Project, user, title: str, prompt: str, duration: i
         scene_sync_cast(scene=scene)
         Project.objects.filter(pk=project.pk).update(updated_at=timezone.now())
         live_publish(kind=ChangeKind.SCENE_CREATED, project=project, scene_id=scene.pk, actor=user)
-        _feed(project, "scene_created", user, f"added scene {scene.number}, {title}", scene=scene)
+        _feed(project, "scene_created", user, said("feed.scene_created", number=scene.number, title=title), scene=scene)
     return scene
 
 
@@ -219,9 +220,9 @@ def scene_set_reference(*, scene: Scene, user, upload=None, fit: str | None = No
     )
     scene.refresh_from_db()
     if upload is not None or before[0] != (scene.reference_image.name or ""):
-        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image", scene=scene)
+        _feed(scene.project, "scene_edited", user, said("feed.reference_image", scene=scene.title), scene=scene)
     elif before[1] != scene.reference_fit:
-        _feed(scene.project, "scene_edited", user, f"edited {scene.title}: reference image fit", scene=scene)
+        _feed(scene.project, "scene_edited", user, said("feed.reference_fit", scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["reference_image"], "version": scene.version})
     return scene
@@ -251,7 +252,7 @@ def scene_move(*, scene: Scene, offset: int, user=None) -> None:
         scenes.insert(target, scenes.pop(index))
         save_order(scenes, user)
         _feed(scene.project, "scenes_reordered", user,
-              f"moved {scene.title} from scene {index + 1} to {target + 1}", scene=scene)
+              said("feed.moved", scene=scene.title, before=index + 1, after=target + 1), scene=scene)
 
 
 def save_order(scenes: list[Scene], user=None, *, project: Project | None = None, publish: bool = False) -> bool:
@@ -416,8 +417,8 @@ def scene_dialogue_changed(*, scene: Scene, user) -> Scene:
     cast_before = set(scene.cast.values_list("pk", flat=True))
     scene_sync_cast(scene=scene)
     recast = set(scene.cast.values_list("pk", flat=True)) != cast_before
-    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: dialogue{', cast' if recast else ''}",
-          scene=scene)
+    _feed(scene.project, "scene_edited", user, said("feed.dialogue_cast" if recast else "feed.dialogue",
+                                                    scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["dialogue"], "version": scene.version})
     # Its lines are spoken again where they changed, and a scene fitting them is re-timed (a worker's job).
@@ -434,7 +435,7 @@ def scene_set_in_cut(*, scene: Scene, user, in_cut: bool) -> Scene:
         return scene  # already so (or gone to the trash meanwhile)
     scene.refresh_from_db()
     _feed(scene.project, "scene_edited", user,
-          f"put {scene.title} back in the cut" if in_cut else f"left {scene.title} out of the cut", scene=scene)
+          said("feed.back_in_cut" if in_cut else "feed.out_of_cut", scene=scene.title), scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["in_cut"], "version": scene.version})
     return scene

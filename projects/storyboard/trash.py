@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from generation.models import TERMINAL, Render, ShotGroup
+from generation.words import Said, english, said
 from projects.activity.feed import record
 from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish_many
@@ -100,14 +101,14 @@ def scene_bulk_trash(*, project: Project, scene_ids, user, revision: bool = True
             return _bulk_trash(project, ids, user)
         with board_revision(project=project, user=user, kind=RevisionKind.BULK_TRASH) as recording:
             trashed = _bulk_trash(project, ids, user)
-            recording.summary = _deleted_words(trashed.scenes)
+            recording.summary = english(_deleted_words(trashed.scenes))
         return trashed
 
 
-def _deleted_words(chosen: list[Scene]) -> str:
+def _deleted_words(chosen: list[Scene]) -> Said:
     if len(chosen) == 1:
-        return f"deleted scene {chosen[0].number}, {chosen[0].title}"
-    return f"deleted {len(chosen)} scenes: {', '.join(s.title for s in chosen)}"
+        return said("feed.scene_deleted", number=chosen[0].number, title=chosen[0].title)
+    return said("feed.scenes_deleted", count=len(chosen), titles=", ".join(s.title for s in chosen))
 
 
 def _bulk_trash(project: Project, ids: set[int], user) -> Trashed:
@@ -211,7 +212,7 @@ def _restore(project: Project, which: Q, user, *, expected: int | None = None) -
         save_order(board, user, project=project, publish=True)
         result.scenes = [s for s in board if s in set(wanted)]
         names = ", ".join(f"{s.number}. {s.title}" for s in result.scenes)
-        _feed(project, ActivityKind.SCENE_RESTORED, user, f"restored from the trash: {names}",
+        _feed(project, ActivityKind.SCENE_RESTORED, user, said("feed.scenes_restored", names=names),
               scene=result.scenes[0] if len(result.scenes) == 1 else None)
     return result
 
@@ -322,7 +323,7 @@ def _purge(project: Project, ids: set[int] | None, *, user, action: str) -> Purg
             details["days_in_trash"] = settings.TRASH_DAYS
         audit_record(team=project.team_id, actor=user, action=action, target=project, details=details)
         _feed(project, ActivityKind.SCENES_PURGED, user,
-              f"deleted forever from the trash: {', '.join(names)}")
+              said("feed.scenes_purged", names=", ".join(names)))
         if files:
             storyboard_tasks.delete_stored_files.delay_on_commit(sorted(files))
     return result
@@ -371,7 +372,7 @@ def stored_files_delete(names: list[str]) -> list[str]:
 # --- Shared -----------------------------------------------------------------------------------------
 
 
-def _feed(project: Project, kind: str, user, text: str, scene: Scene | None = None) -> None:
+def _feed(project: Project, kind: str, user, text: str | Said, scene: Scene | None = None) -> None:
     record(project=project, kind=kind, actor=user if getattr(user, "pk", None) else None, scene=scene, text=text)
 
 

@@ -143,7 +143,7 @@ def test_it_does_not_resend_a_create_whose_answer_timed_out(provider_server, cli
                           timeout=httpx.Timeout(5.0, read=0.3))
 
     assert (error.value.code, error.value.message, error.value.retryable) == (
-        "timeout", UNCERTAIN, False)
+        "timeout", str(UNCERTAIN), False)
     assert len(provider_server.seen("POST", "/plumbing")) == 1
 
 

@@ -185,7 +185,7 @@ def test_it_does_not_resubmit_a_create_whose_answer_timed_out(provider_server, g
         gateway(read=0.3).submit(scene())
 
     assert error.value.code == "timeout"
-    assert error.value.message == UNCERTAIN
+    assert error.value.message == str(UNCERTAIN)
     assert not error.value.retryable
     assert len(provider_server.seen("POST", CREATE)) == 1
     assert provider_server.accepted == {"slow-create": 1}  # it exists, and we said so

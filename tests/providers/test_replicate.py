@@ -236,7 +236,7 @@ def test_it_does_not_resubmit_a_create_whose_answer_timed_out(provider_server, r
         replicate(read=0.3).submit(scene())
 
     assert (error.value.code, error.value.message, error.value.retryable) == (
-        "timeout", UNCERTAIN, False)
+        "timeout", str(UNCERTAIN), False)
     assert len(provider_server.seen("POST", VEO_CREATE)) == 1
     assert provider_server.accepted == {"slow-create": 1}
 

@@ -256,7 +256,7 @@ def test_a_create_whose_answer_timed_out_is_not_sent_again(veo_server, veo, slee
     with pytest.raises(ProviderError) as lost:
         veo(read=0.3).submit(scene())
 
-    assert lost.value.code == "timeout" and lost.value.message == UNCERTAIN
+    assert lost.value.code == "timeout" and lost.value.message == str(UNCERTAIN)
     assert veo_server.accepted == {"slow-create": 1}
     assert len(veo_server.seen("POST", CREATE)) == 1
 
@@ -268,8 +268,8 @@ def test_a_safety_filtered_video_fails_in_plain_words(veo_server, veo):
     states = poll_until_done(provider, provider.submit(scene()))
 
     assert states[-1].status == "failed"
-    assert states[-1].error.startswith("Refused by Google's safety filters")
-    assert RAI_REASON in states[-1].error
+    assert str(states[-1].error).startswith("Refused by Google's safety filters")
+    assert RAI_REASON in str(states[-1].error)
     assert states[-1].error_code == "moderation"  # Google bills no blocked video: the studio gives it back
 
 
@@ -280,7 +280,7 @@ def test_a_failed_operation_carries_googles_reason(veo_server, veo):
     states = poll_until_done(provider, provider.submit(scene()))
 
     assert states[-1].status == "failed"
-    assert "internal error" in states[-1].error
+    assert "internal error" in str(states[-1].error)
     assert states[-1].error_code == ""  # not a refusal: Google ran the job
 
 
@@ -290,7 +290,7 @@ def test_an_operation_google_forgot_fails_the_job_saying_it_is_kept_two_days(veo
 
     state = provider.poll(provider.submit(scene()))
 
-    assert state.status == "failed" and "two days" in state.error
+    assert state.status == "failed" and "two days" in str(state.error)
 
 
 def test_the_key_goes_to_the_api_but_never_to_the_storage_the_video_redirects_to(

@@ -1,0 +1,86 @@
+"""The activity feed is written as codes when things happen and read in each reader's language: a French
+reader sees a teammate's English-session comment, approval or a worker's finished take in French, an
+English reader in English, and lines stored before the codes as they were stored."""
+
+import uuid
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import translation
+
+from generation.renders import services as renders
+from projects.models import Activity, UserPreference
+from projects.review import services as review
+from tests.test_translations import ENGLISH_BROWSER, FRENCH_BROWSER, visible_text
+
+
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    yield
+    translation.deactivate()
+
+
+def feed(client, project, browser) -> str:
+    return visible_text(client.get(reverse("projects:project_activity", args=[project.pk]), **browser)
+                        .content.decode())
+
+
+def test_a_french_reader_reads_the_feed_in_french_and_an_english_reader_in_english(
+        client_for, owner, reviewer, project, make_scene, finished_take):
+    scene = make_scene(title="Le quai")
+    take = finished_take(scene)
+    with translation.override("en"):  # the teammate's own session speaks English
+        review.comment_add(take=take, author=reviewer, body="Plus de pluie", at=0.5)
+        review.take_approve(take=take, user=owner)
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert f"a commenté Le quai, prise {take.number}, à " in french and "Plus de pluie" in french
+    assert "a ajouté la scène 1, Le quai" in french and f"a approuvé Le quai, prise {take.number}" in french
+    assert "commented on" not in french and "added scene" not in french
+    english = feed(client_for(owner), project, ENGLISH_BROWSER)
+    assert f"commented on Le quai take {take.number} at " in english and "added scene 1, Le quai" in english
+    assert f"approved Le quai take {take.number}" in english
+    # Kept in English for whatever reads the text itself (logs, exports).
+    assert Activity.objects.filter(text__startswith="added scene 1, Le quai").exists()
+
+
+def test_a_line_stored_before_the_codes_shows_as_it_was_stored(client_for, owner, project):
+    Activity.objects.create(project=project, kind="scene_edited", actor=owner, text="did something long ago")
+    assert "did something long ago" in feed(client_for(owner), project, FRENCH_BROWSER)
+
+
+def test_a_french_authors_render_digest_names_their_takes_in_french(
+        owner, make_scene, priced_gateway, settings, django_capture_on_commit_callbacks, monkeypatch):
+    from generation.tasks import submit_render
+
+    monkeypatch.setattr(submit_render, "delay_on_commit", lambda *a: None)
+    UserPreference.objects.create(user=owner, language="fr")
+    settings.RENDER_DIGEST_SECONDS = 0
+    scene = make_scene(title="Le quai", duration=4)
+    take, _ = renders.render_create(scene=scene, user=owner, connection=priced_gateway, model_id="wan-2.7",
+                                    idempotency_key=uuid.uuid4())
+    with django_capture_on_commit_callbacks(execute=True):
+        take.refresh_from_db()
+        take.advance("failed", error_message="")  # a worker settles it: nobody's language is active
+
+    [digest] = [m for m in mail.outbox if m.to == [owner.email]]
+    assert f"prise {take.number} de Le quai en échec" in digest.body
+    assert "failed" not in digest.body
+
+
+def test_the_trash_and_the_cut_tell_the_feed_in_the_readers_language(client_for, owner, editor, project, make_scene):
+    from projects.storyboard import services as storyboard
+    from projects.storyboard import trash
+
+    first, second, third = (make_scene(title=title) for title in ("Le quai", "La criée", "Le phare"))
+    with translation.override("en"):
+        trashed = trash.scene_bulk_trash(project=project, scene_ids=[second.pk, third.pk], user=editor)
+        trash.trash_undo(project=project, batch=trashed.batch, user=editor)
+        storyboard.scene_set_in_cut(scene=first, user=editor, in_cut=False)
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a supprimé 2 scènes\u00a0: La criée, Le phare" in french
+    assert "a restauré depuis la corbeille\u00a0: 2. La criée, 3. Le phare" in french
+    assert "a laissé Le quai hors du montage" in french
+    assert "deleted 2 scenes" not in french and "out of the cut" not in french
