@@ -149,7 +149,9 @@ def test_ending_every_stream_ends_an_open_page_at_once_not_at_its_next_keep_aliv
     read = threading.Thread(target=lambda: b"".join(response.streaming_content), daemon=True)
     read.start()
     deadline = time.monotonic() + 10
-    while not web_hub().watching() and time.monotonic() < deadline:
+    # A stream watches first, then says it is present (~10 ms later): wait for both, not the first alone.
+    while not (web_hub().watching() and Presence.objects.filter(project=project, user=editor).exists()) \
+            and time.monotonic() < deadline:
         time.sleep(0.01)
     assert web_hub().watching() == 1
     assert Presence.objects.filter(project=project, user=editor).exists()
