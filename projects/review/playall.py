@@ -30,11 +30,19 @@ from generation.models import Render
 from generation.sound import mixing, speech
 from generation.sound.audio import SAMPLE_RATE, read_wav
 from generation.storage.scratch import scratch_dir
+from projects.characters.consent import voice_problem
 from projects.live import ChangeKind, live_publish
-from projects.models import DialogueLine, PlayAllMix, Project, Scene, SoundBed, SoundStatus
+from projects.models import (
+    Character,
+    DialogueLine,
+    PlayAllMix,
+    Project,
+    Scene,
+    SoundBed,
+    SoundStatus,
+)
 from projects.review import tasks as review_tasks
 from projects.storyboard.sound import voices
-from projects.storyboard.sound.recordings import recording_withheld
 
 APPROVED, NEWEST, CARD = "approved", "newest", "card"
 WORDS_A_SECOND = 2.5  # a line not spoken yet is placed as if read at this pace (as mix.scene_cues does)
@@ -106,29 +114,70 @@ def play_all_sequence(project: Project) -> tuple[list[PlayEntry], list[Scene]]:
 # --- the recipe: what the mix is made of, and its key ---------------------------------------------
 
 
+class _LineRow(NamedTuple):
+    """A line as the recipe reads it: its words, who says it in which voice, and its recording if any."""
+
+    pk: int
+    scene: int
+    speaker: str
+    text: str
+    character: int | None
+    character_name: str | None
+    character_voice: str | None
+    character_rate: int | None
+    character_pitch: int | None
+    recording_status: str | None
+    recording_audio: str | None
+    recording_seconds: float | None
+    recording_character: int | None
+
+
+_LINE_COLUMNS = ("pk", "scene_id", "speaker", "text", "character_id", "character__name", "character__voice",
+                 "character__voice_rate", "character__voice_pitch", "recording__status", "recording__audio",
+                 "recording__seconds", "recording__character_id")
+
+
 def sound_recipe(project: Project, entries: Sequence[PlayEntry | Timing]) -> dict[str, Any]:
     """Everything the mix depends on, as plain data: each stop's place and length, what each of its
     lines sounds as (a recording that may be heard, else the engine's words in the speaker's voice),
-    the pause, the bed. A few queries for the whole board: a page computes it to find its mix."""
+    the pause, the bed. A few queries for the whole board: a page computes it to find its mix.
+
+    The lines are read as rows (their speakers' voices and recordings joined), not models: at 1,000 scenes
+    the 15,000 models of 3,000 lines were half the sound's state. The speech is chosen by the functions
+    `voices.line_speech` uses, so the key is the one the models give (tests/projects/test_play_all.py)."""
     stops_at = timings(entries)
-    lines_by_scene: dict[int, list[DialogueLine]] = {}
-    for line in (DialogueLine.objects.filter(scene__in=[e.scene for e in stops_at])
-                 .select_related("character", "recording__character").order_by("scene_id", "position", "pk")):
-        lines_by_scene.setdefault(line.scene_id, []).append(line)
+    lines_by_scene: dict[int, list[_LineRow]] = {}
+    scenes = {e.scene for e in stops_at}
+    # The whole board's lines by project (1,000 scene ids bound as parameters cost more than the few lines of
+    # scenes out of the cut or in the trash, read and left); a stop's own by its scene.
+    lines = (DialogueLine.objects.filter(scene__project=project) if len(scenes) > 20 else
+             DialogueLine.objects.filter(scene__in=scenes))
+    for values in lines.order_by("scene_id", "position", "pk").values_list(*_LINE_COLUMNS):
+        row = _LineRow(*values)
+        if row.scene in scenes:
+            lines_by_scene.setdefault(row.scene, []).append(row)
     speaker_voices = voices.speaker_voices(project)
+    heard = _recordings_heard(project, [row for rows in lines_by_scene.values() for row in rows])
+    language = project.voice_language
     stops = []
     for entry in stops_at:
         said = []
-        for line in lines_by_scene.get(entry.scene, []):
-            request = voices.line_speech(line, project=project, voices=speaker_voices)
-            item = {"line": line.pk, "speaker": line.speaker_name, "text": line.text, "voice": request.voice,
-                    "rate": request.rate, "pitch": request.pitch, "speech": request.key}
-            recording = getattr(line, "recording", None)  # a missing reverse one-to-one raises AttributeError
-            if (recording is not None and recording.status == SoundStatus.READY and recording.audio
-                    and not recording_withheld(recording, project=project)):
-                item["recording"] = recording.audio.name
-                item["seconds"] = recording.seconds
-                item["character"] = recording.character_id  # whose voice, when a person's (their consent)
+        for row in lines_by_scene.get(entry.scene, []):
+            if row.character is not None:
+                speaker = row.character_name or ""
+                request = voices.character_speech(
+                    text=row.text, name=speaker, voice=row.character_voice or "",
+                    rate=row.character_rate or 0, pitch=row.character_pitch or 0, language=language)
+            else:
+                speaker = row.speaker
+                request = voices.speaker_speech(text=row.text, speaker=speaker, language=language,
+                                                voices=speaker_voices)
+            item: dict[str, Any] = {"line": row.pk, "speaker": speaker, "text": row.text, "voice": request.voice,
+                                    "rate": request.rate, "pitch": request.pitch, "speech": request.key}
+            if row.pk in heard:
+                item["recording"] = row.recording_audio
+                item["seconds"] = row.recording_seconds
+                item["character"] = row.recording_character  # whose voice, when a person's (their consent)
             said.append(item)
         stops.append({"scene": entry.scene, "take": entry.take,
                       "start": round(entry.start, 3), "duration": round(entry.duration, 3), "lines": said})
@@ -138,6 +187,18 @@ def sound_recipe(project: Project, entries: Sequence[PlayEntry | Timing]) -> dic
         recipe["bed"] = {"audio": bed.audio.name, "start_at": bed.start_at, "level_db": bed.level_db,
                          "duck_db": bed.duck_db}
     return recipe
+
+
+def _recordings_heard(project: Project, rows: Sequence[_LineRow]) -> set[int]:
+    """The lines whose recording may be heard: ready, with its audio, and not withheld (a person's consent
+    that no longer covers their voice). Each person's consent is read once, with the grants prefetched as
+    `recording_withheld` reads them one by one."""
+    ready = [row for row in rows if row.recording_status == SoundStatus.READY and row.recording_audio]
+    people = {row.recording_character for row in ready if row.recording_character is not None}
+    withheld = {character.pk for character in
+                Character.objects.filter(pk__in=people).prefetch_related("grants__projects")
+                if voice_problem(character, project=project)} if people else set()
+    return {row.pk for row in ready if row.recording_character not in withheld}
 
 
 def recipe_key(recipe: dict[str, Any]) -> str:

@@ -326,9 +326,7 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
     take each plays (its approved take if watchable, else its newest watchable one) and what its review status
     reads (the newest take's status and time, the latest request for changes: no join of takes × decisions);
     then the played takes' few fields. Rows, not models: at 1,000 scenes the models were most of the page."""
-    watchable = Render.objects.watchable()
-    newest_watchable = watchable.filter(scene=OuterRef("pk")).order_by("-number", "-pk").values("pk")[:1]
-    approved_watchable = watchable.filter(pk=OuterRef("approved_take_id")).values("pk")[:1]
+    approved_watchable, newest_watchable = _played_subqueries()
     newest = Render.objects.filter(scene=OuterRef("pk")).order_by("-created_at", "-pk")
     # Changes requested since the newest take, asked as a yes or no: reading both times back costs a datetime
     # parsed per scene, twice.
@@ -337,8 +335,7 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
         at__gte=Subquery(Render.objects.filter(scene=OuterRef(OuterRef("pk"))).order_by("-created_at", "-pk")
                          .values("created_at")[:1]))
     rows = list(project.scenes.filter(in_cut=True).order_by("position", "pk").annotate(
-        playing_approved=Subquery(approved_watchable), playing_newest=Subquery(newest_watchable),
-        newest_take_status=Subquery(newest.values("status")[:1]), changes_since=Exists(changes_since),
+        playing_approved=approved_watchable, playing_newest=newest_watchable, newest_take_status=Subquery(newest.values("status")[:1]), changes_since=Exists(changes_since),
     ).values("pk", "position", "title", "duration", "approved_take_id", "playing_approved", "playing_newest",
              "newest_take_status", "changes_since"))
     played = [row["playing_approved"] or row["playing_newest"] for row in rows]
@@ -370,6 +367,32 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
         at += duration
     sequence.total = at
     return sequence
+
+
+def _played_subqueries() -> tuple[Subquery, Subquery]:
+    """The take a scene of the cut plays, as two subqueries on the scene: its approved take if watchable, else
+    its newest watchable one (the rule of `playall.play_all_sequence`)."""
+    watchable = Render.objects.watchable()
+    return (Subquery(watchable.filter(pk=OuterRef("approved_take_id")).values("pk")[:1]),
+            Subquery(watchable.filter(scene=OuterRef("pk")).order_by("-number", "-pk").values("pk")[:1]))
+
+
+def cut_timings_for(*, project: Project) -> list[playall.Timing]:
+    """The cut's stops as the sound's recipe reads them (`CutSequence.timings`), without what only the page shows
+    (titles, review status, provenance, addresses): the sound's state and the captions find the mix by them."""
+    approved_watchable, newest_watchable = _played_subqueries()
+    rows = list(project.scenes.filter(in_cut=True).order_by("position", "pk").annotate(
+        playing_approved=approved_watchable, playing_newest=newest_watchable,
+    ).values_list("pk", "duration", "playing_approved", "playing_newest"))
+    played = [approved or newest for _pk, _duration, approved, newest in rows]
+    seconds = dict(Render.objects.filter(pk__in=[pk for pk in played if pk]).values_list("pk", "duration_seconds"))
+    timings, at = [], 0.0
+    for (scene, duration, _approved, _newest), take in zip(rows, played, strict=True):
+        take = take if take in seconds else None
+        length = (seconds[take] if take else None) or float(duration)
+        timings.append(playall.Timing(scene=scene, take=take, start=at, duration=length))
+        at += length
+    return timings
 
 
 def _chip_index(known: dict[tuple, int], chips: list[dict], take: Mapping[str, Any]) -> int:

@@ -87,7 +87,7 @@ def test_board_prints_queries_time_and_bytes_per_page_at_each_size(bench_env):
     printed(output, r"^built 2 scenes × 5 takes", r"^built 3 scenes × 5 takes")
     for page in ("board", "next frames \\(htmx\\)", "filter status \\(htmx\\)", "filter field \\(htmx\\)",
                  "panel \\(htmx\\)", "panel page", "render scenes", "render plan \\(htmx\\)", "play all",
-                 "play all sound \\(htmx\\)", "play all stop", "exports", "spend"):
+                 "play all sound \\(htmx\\)", "play all captions", "play all stop", "exports", "spend"):
         printed(output, rf"^{page} +(\d+ +\d+ +\d+ +){{2}}{NUMBER} +{NUMBER} +{NUMBER}$")
     printed(output, rf"^board at 3 scenes: \d+ KB, CPU 3/2 {NUMBER}  target ≤ 300 KB and ≤ 2: (met|MISSED)$")
 

@@ -306,3 +306,5 @@ def test_the_pages_sequence_is_the_one_the_worker_mixes_with_each_scenes_review_
     assert {"approved", "newest", "card"} == {s["kind"] for s in sequence.stops}
     assert playall.recipe_key(playall.sound_recipe(built.project, sequence.timings)) == \
         playall.recipe_key(playall.sound_recipe(built.project, entries))
+    # The sound's state and the captions read the stops' timings alone: the same stops.
+    assert selectors.cut_timings_for(project=built.project) == sequence.timings == playall.timings(entries)

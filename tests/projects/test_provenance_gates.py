@@ -2,6 +2,7 @@
 approved, remixed or exported unless an owner overrides with a written reason."""
 
 import json
+import re
 import uuid
 import zipfile
 from pathlib import Path
@@ -305,7 +306,9 @@ def test_compare_play_all_and_guest_pages_show_each_takes_state(client, client_f
                          {"a": good.pk, "b": bad.pk}).content.decode()
     assert ">Signed by this studio</span>" in compare and ">Tampered or broken</span>" in compare
     cut = member.get(reverse("projects:project_cut", args=[project.pk])).content.decode()
-    assert ">Signed by this studio</span>" in cut
+    sequence = json.loads(re.search(r'<script id="cut-stops" type="application/json">(.*?)</script>', cut, re.S)[1])
+    (stop,) = sequence["stops"]
+    assert sequence["chips"][stop["chip"]]["label"] == "Signed by this studio"  # the chip Play all draws
     member.logout()
 
     from projects.review import guest_links

@@ -1,6 +1,8 @@
 """The offline speech engine: English and French spoken from the wheel's own voices, in its own
 process (its GPL licence stays out of the studio's), fast enough to speak a line in well under 0.5 s."""
 
+import hashlib
+import json
 import resource
 import sys
 import time
@@ -86,3 +88,13 @@ def test_default_voices_are_steady_for_a_name_and_in_the_projects_language():
     assert speech.default_voice("ANNA", "fr").startswith("fr+")
     assert speech.default_voice("ANNA", "xx").startswith("en-us+")
     assert len({speech.default_voice(n) for n in ("ANNA", "BOB", "CLAIRE", "DAVID", "EVA", "FRANK")}) >= 3
+
+
+@pytest.mark.parametrize("text, voice, rate, pitch", [
+    ("Hello.", "en-us+f2", 165, 50), ('Say "hi" \\ back', "fr+m3", 80, 0), ("Déjà vu, à l’aube ?", "fr+f4", 260, 99),
+    ("Tab\there\nand 🌊 \u200b", "de+m1", 120, 7), ("", "en+m7", 165, 50),
+])
+def test_the_cache_key_is_the_json_of_engine_words_voice_rate_and_pitch(text, voice, rate, pitch):
+    # Speech already made is found by this key: written out by hand for speed, it must stay the same bytes.
+    payload = json.dumps([speech.ENGINE, speech.clean_text(text), voice, rate, pitch])
+    assert speech.SpeechRequest(text, voice, rate=rate, pitch=pitch).key == hashlib.sha256(payload.encode()).hexdigest()
