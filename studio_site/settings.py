@@ -29,6 +29,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, str(default)))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
+    if value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 1.")
+    return value
+
+
 DEBUG = env_bool("DEBUG", False)
 
 # Everything the studio writes (database, media, broker queue, signing keys).
@@ -435,10 +445,17 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 STUDIO_TMP_DIR = Path(os.environ.get("STUDIO_TMP_DIR", DATA_DIR / "tmp"))
 # Older than this is stale; well above the task hard time limit, so never a live task's.
 STUDIO_TMP_MAX_AGE_SECONDS = int(os.environ.get("STUDIO_TMP_MAX_AGE_SECONDS", 6 * 3600))
+# How long a take's step stays "in hand" without its worker renewing it (generation/renders/pipeline.py),
+# and how often the sweep looks for takes past it: after a worker is killed, its takes move again within
+# the two together of a worker being back. A shorter lease means more renewal writes (every third of it)
+# while a worker sends or downloads.
+RENDER_LEASE_SECONDS = _positive_int("RENDER_LEASE_SECONDS", 30)
+RENDER_SWEEP_SECONDS = _positive_int("RENDER_SWEEP_SECONDS", 15)
 # Run by `celery beat` (embedded in the local worker with -B; a separate
 # process when scaled out): picks up takes whose worker died.
 CELERY_BEAT_SCHEDULE = {
-    "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders", "schedule": 15.0},
+    "resume-stalled-renders": {"task": "generation.tasks.resume_stalled_renders",
+                               "schedule": float(RENDER_SWEEP_SECONDS)},
     "sweep-studio-tmp": {"task": "generation.tasks.sweep_studio_tmp", "schedule": 3600.0},
     "worker-heartbeat": {"task": "generation.tasks.worker_heartbeat", "schedule": 30.0},
     # The live channel: presence of pages whose stream died fades; day-old changes go.
@@ -515,16 +532,6 @@ if TRASH_DAYS < 1:
 
 # An editor's cut brought back (generation/exports/cut_import.py): the largest timeline file accepted, and what
 # reading one may take in the worker — it is read in a child process capped at this much memory and time.
-def _positive_int(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, str(default)))
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a whole number.") from None
-    if value < 1:
-        raise ImproperlyConfigured(f"{name} must be at least 1.")
-    return value
-
-
 CUT_IMPORT_MAX_MB = _positive_int("CUT_IMPORT_MAX_MB", 64)
 CUT_IMPORT_MEMORY_MB = _positive_int("CUT_IMPORT_MEMORY_MB", 1024)
 CUT_IMPORT_SECONDS = _positive_int("CUT_IMPORT_SECONDS", 120)

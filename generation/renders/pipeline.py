@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import connection as db_connection
 from django.db import transaction
@@ -294,9 +295,10 @@ def _create(provider: Provider, render: Render, request: RenderRequest | ExtendR
 # every few seconds, a scheduled poll holds it until just after the poll is due. A take past
 # its lease lost its worker (kill -9, a lost countdown) and is resumed by the next sweep, so
 # after a crash every take moves again within LEASE + SWEEP_EVERY of a worker being back.
-LEASE = timedelta(seconds=30)
-LEASE_RENEW_EVERY = 10.0
-SWEEP_EVERY = 15.0  # settings.CELERY_BEAT_SCHEDULE runs the sweeper this often
+# Both are settings (30 s and 15 s unless the deployment sets them), read once, when a process starts.
+LEASE = timedelta(seconds=settings.RENDER_LEASE_SECONDS)
+LEASE_RENEW_EVERY = settings.RENDER_LEASE_SECONDS / 3
+SWEEP_EVERY = float(settings.RENDER_SWEEP_SECONDS)  # settings.CELERY_BEAT_SCHEDULE runs the sweeper this often
 CLOCK_SKEW = timedelta(minutes=2)  # a provider's clock may run behind ours
 
 

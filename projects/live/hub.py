@@ -153,6 +153,7 @@ class Hub:
         # keep(pages=[OpenPage]) -> those that may stay open (and are kept present); the others end.
         self._keep = keep or (lambda *, pages: set(pages))
         self._lock = threading.Lock()
+        self._busy = threading.Lock()  # held through a read or a keep-alive (settle() waits for it)
         self._subscribers: dict[tuple[str, int], set[Subscriber]] = {}
         self._thread: threading.Thread | None = None
         self._nudge = threading.Event()
@@ -263,6 +264,10 @@ class Hub:
 
     def pump(self) -> int:
         """Read changes since the cursor and deliver them; returns how many were delivered."""
+        with self._busy:
+            return self._pump()
+
+    def _pump(self) -> int:
         with self._lock:
             watched = bool(self._subscribers)
             afters = [sub.after for subs in self._subscribers.values() for sub in subs if sub.after is not None]
@@ -306,6 +311,10 @@ class Hub:
     def beat(self) -> int:
         """Every LIVE_KEEPALIVE_SECONDS, busy or not, for every open page at once: a keep-alive to
         those whose person may still watch (kept present), the end to the others; how many ended."""
+        with self._busy:
+            return self._beat()
+
+    def _beat(self) -> int:
         with self._lock:
             subscribers = [sub for subs in self._subscribers.values() for sub in subs]
         if not subscribers:
@@ -316,6 +325,13 @@ class Hub:
             by_loop.setdefault(sub.loop, []).append((sub, KEEP_ALIVE if sub.page in still else END))
         self._hand_over_by_loop(by_loop)
         return sum(sub.page not in still for sub in subscribers)
+
+    def settle(self) -> None:
+        """Wait for the read or keep-alive under way, if any, to finish. Once no page watches, nothing
+        begins after it: a keep-alive begun just before the last page left could still be writing that
+        page's presence. For a test about to empty the database its pages were streaming from."""
+        with self._busy:
+            pass
 
     def end_all(self) -> int:
         """End every open page's stream now, as a beat ends one whose person may no longer watch; how

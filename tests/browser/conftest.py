@@ -93,7 +93,9 @@ def _live_streams_end_before_the_database_is_flushed(transactional_db, settings,
     deadline = time.monotonic() + 15
     while hub().watching() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.2)  # the last stream's goodbye (presence) commits
+    # Each stream's goodbye (presence) committed before it stopped watching; a keep-alive begun just
+    # before could still be writing a departed page's presence: wait for it, not a fixed 0.2 s.
+    hub().settle()
     assert not left_open, "the test left browser contexts open: open them with the `new_context` fixture"
 
 

@@ -137,7 +137,7 @@ def _streams_end() -> None:
     deadline = time.monotonic() + 15
     while hub().watching() and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.2)  # the last stream's goodbye (presence) commits
+    hub().settle()  # a keep-alive begun before the last page left may still write its presence
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
 """A worker that dies mid-take never strands it, and never causes a second paid submit."""
 
+import runpy
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from generation.models import PrevizJob, Render, Status
@@ -83,3 +86,20 @@ def test_a_previz_job_whose_worker_died_is_rendered_again(scene, no_tasks):
     assert (job.status, job.progress) == ("queued", 0)
     assert fresh.status == "running"
     assert no_tasks == [("previz_run_job", (str(job.pk),))]
+
+
+@pytest.mark.parametrize("name", ["RENDER_LEASE_SECONDS", "RENDER_SWEEP_SECONDS"])
+@pytest.mark.parametrize("value", ["0", "thirty"])
+def test_a_lease_or_sweep_that_is_not_a_whole_number_of_seconds_above_zero_stops_the_start(
+        monkeypatch, name, value):
+    monkeypatch.setenv("SECRET_KEY", "not-written-to-data")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=name):
+        runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))
+
+
+def test_the_sweep_runs_as_often_as_the_setting_says(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "not-written-to-data")
+    monkeypatch.setenv("RENDER_SWEEP_SECONDS", "4")
+    schedule = runpy.run_path(str(django_settings.BASE_DIR / "studio_site" / "settings.py"))["CELERY_BEAT_SCHEDULE"]
+    assert schedule["resume-stalled-renders"]["schedule"] == 4.0

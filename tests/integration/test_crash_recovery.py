@@ -3,7 +3,10 @@
 The fake provider accepts the create and answers only seconds later; the worker is killed in
 between, so the studio never learns the job id. A new worker (with the beat schedule, as a
 deployment runs it) must find the job in the provider's list, finish the take, and never
-send a second create, within 60 s of starting.
+send a second create, within 60 s of starting. The first test runs on the shipped lease (30 s), so it
+checks that a deployment's defaults recover in time; the others shorten the lease their workers
+and their sweep read (RENDER_LEASE_SECONDS, RENDER_SWEEP_SECONDS) and recover by the same path, without
+waiting half a minute to say so.
 """
 
 from __future__ import annotations
@@ -64,8 +67,16 @@ def fal_listing_for_workers(monkeypatch, fal_server):
     return fal_server
 
 
+@pytest.fixture
+def short_lease_for_workers(monkeypatch):
+    """Workers started from now on give up a take 2 s after their last renewal and sweep every 2 s,
+    instead of 30 s and 15 s (the beat's first sweep comes one interval after it starts)."""
+    monkeypatch.setenv("RENDER_LEASE_SECONDS", "2")
+    monkeypatch.setenv("RENDER_SWEEP_SECONDS", "2")
+
+
 def test_a_worker_killed_while_fal_holds_the_create_is_replaced_and_the_fal_take_finishes_once(
-        fal_listing_for_workers, real_worker, make_scene, team, owner, editor, tmp_path):
+        fal_listing_for_workers, short_lease_for_workers, real_worker, make_scene, team, owner, editor, tmp_path):
     fal_server = fal_listing_for_workers
     fal = connections.connection_create(team=team, user=owner, kind="fal", label="fal", base_url=fal_server.url,
                                         api_key=fal_server.api_key)
@@ -90,6 +101,8 @@ def test_a_worker_killed_while_fal_holds_the_create_is_replaced_and_the_fal_take
 
     assert take.status == Status.SUCCEEDED, take.error_message + real_worker.tail()
     assert elapsed < 60, f"took {elapsed:.0f} s after the worker was back" + real_worker.tail()
+    # On the shipped lease and sweep the take could not move before ~30 s: the workers read the shorter ones.
+    assert elapsed < 25, f"took {elapsed:.0f} s on a 2 s lease and sweep" + real_worker.tail()
     assert fal_server.accepted == 1 and len(fal_server.seen("POST", r"/fal-ai/veo3\.1")) == 1  # one request, ever
     assert take.provider_job_id.split(" ")[0] in fal_server.jobs
     assert fal_server.seen("GET", r"/v1/models/requests/by-endpoint")  # found in fal's listing

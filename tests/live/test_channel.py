@@ -165,6 +165,33 @@ def test_ending_every_stream_ends_an_open_page_at_once_not_at_its_next_keep_aliv
     assert not Presence.objects.filter(project=project, user=editor).exists()
 
 
+def test_settling_waits_for_a_keep_alive_under_way_that_still_writes_a_page_that_left():
+    """What a browser test waits for before its data is flushed: the hub's last writes, not a fixed pause."""
+    in_keep, release, wrote = threading.Event(), threading.Event(), []
+
+    def keep(*, pages):
+        in_keep.set()
+        release.wait(5)
+        wrote.append(len(pages))  # the presence beat of a page that left meanwhile
+        return set(pages)
+
+    test_hub = Hub(_names, background=False, keep=keep)
+    page = test_hub.subscribe(Subscriber(channel=("project", 1), role="editor", user_id=1, client="c"))
+    beat = threading.Thread(target=test_hub.beat, daemon=True)
+    beat.start()
+    assert in_keep.wait(5)
+    test_hub.unsubscribe(page)
+    assert test_hub.watching() == 0  # the page is gone, its keep-alive is not
+
+    settled = threading.Event()
+    threading.Thread(target=lambda: (test_hub.settle(), settled.set()), daemon=True).start()
+    assert not settled.wait(0.2), "settled while a keep-alive was still writing"
+    release.set()
+    assert settled.wait(5)
+    assert wrote == [1]
+    beat.join(5)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_another_teams_user_gets_no_stream_no_changes_and_no_presence(client_for, outsider, project, team):
     client = client_for(outsider)

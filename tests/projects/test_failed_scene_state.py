@@ -145,3 +145,16 @@ def test_play_all_says_which_scenes_are_left_out_because_their_take_failed(
     missing = missing[:missing.index("</p>")]
     assert "1. Dawn," in missing  # no take yet: nothing to say
     assert '2. Harbour <span class="chip chip--failed" data-testid="cut-missing-failed">Failed</span>' in missing
+
+
+def test_the_review_page_of_a_failed_take_reads_failed_though_a_later_take_waits_for_review(
+        client_for, reviewer, make_scene, render_on, finished_take):
+    scene = make_scene(title="Harbour", duration=4)
+    failed = render_on(scene)  # take 1 failed
+    finished_take(scene)  # take 2 finished: the scene is ready for review
+
+    page = client_for(reviewer).get(reverse("projects:take_review", args=[failed.pk])).content.decode()
+
+    # The chip by the title is this take's state, not the scene's (which take 2 makes "ready for review").
+    assert 'class="scene-status scene-status--failed" data-testid="scene-status">Failed</span>' in page
+    assert "Ready for review" not in page
