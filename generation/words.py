@@ -147,6 +147,22 @@ WORDS: dict[str, Promise] = {
     "provider.no_likeness": _("%(provider)s sends no likeness references for %(model)s."),
     "provider.no_start_end": _("%(provider)s has no endpoint taking a start and an end frame for %(model)s."),
     "provider.listing_hint": _("Check the provider's own list of recent jobs."),
+    "provider.cannot_extend": _("%(provider)s cannot extend a take."),
+    "provider.cannot_remix": _("%(provider)s cannot remix a take."),
+    "provider.no_characters": _("%(provider)s keeps no characters of its own."),
+    "fal.end_needs_start": _("%(model)s ends on an end frame only after a start frame."),
+    "fal.seedance_sizes": _("fal's Seedance 2.0 renders 480p or 720p, not %(size)s: choose a 720p size."),
+    "fal.kling_end_needs_start": _("fal's Kling 3.0 ends on a frame only when it also starts from one."),
+    "fal.kling_views": _("Kling 3.0 keeps %(name)s from a frontal image and at least one more view."),
+    "fal.no_shots": _("fal's %(model)s takes no shot list."),
+    "fal.no_copy": _("fal extends the studio's copy of the take, and there is none to send."),
+    "fal.foreign_job_id": _("This take's fal job id is not one the studio wrote."),
+    "runway.needs_start": _("%(provider)s's %(model)s animates a start frame: add a reference image to the scene, or "
+                            "pick another model."),
+    "runway.no_end_frame": _("%(provider)s's %(model)s cannot end on a frame (only %(models)s do, after a first "
+                             "frame)."),
+    "runway.recipe_alone": _("%(provider)s's multi-shot recipe renders %(least)s to %(most)s scenes as one take, not "
+                             "one scene on its own."),
     "fal.no_request_id": _("%(provider)s accepted the request but sent no request id and addresses. Check the "
                            "provider before retrying."),
     "fal.addresses_too_long": _("%(provider)s answered with request addresses too long for the studio to keep; the "

@@ -463,17 +463,17 @@ class Provider(ABC):
         """Start the continuation of a finished video (a provider job id, polled and downloaded like any),
         where the provider documents an extension (facts.extends); the catalog refuses extension lengths
         declared on any other."""
-        raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
+        raise ProviderError(said("provider.cannot_extend", provider=self.name), code="invalid_request")
 
     def remix(self, job_id: str, prompt: str, *, idempotency_key: str = "") -> str:
         """Start a new video from a finished one and a new prompt, where a model's catalog entry says it
         remixes (supports_remix): the provider's job id."""
-        raise ProviderError(f"{self.name} cannot remix a take.", code="invalid_request")
+        raise ProviderError(said("provider.cannot_remix", provider=self.name), code="invalid_request")
 
     def create_character(self, *, name: str, video: Path) -> str:
         """Register a person's reference video as a character the provider keeps (the OpenAI format's
         `characters`, where a model's catalog entry declares them); its id goes with each take casting them."""
-        raise ProviderError(f"{self.name} keeps no characters of its own.", code="invalid_request")
+        raise ProviderError(said("provider.no_characters", provider=self.name), code="invalid_request")
 
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);

@@ -128,7 +128,7 @@ def veo31_input(request: RenderRequest) -> dict[str, Any]:
               "resolution": _resolution(request), "generate_audio": True}
     if request.end_frame is not None:
         if request.input_reference is None:
-            raise ProviderError(f"{request.model} ends on an end frame only after a start frame.", code="invalid_request")
+            raise ProviderError(said("fal.end_needs_start", model=request.model), code="invalid_request")
         # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
         inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
         inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
@@ -141,8 +141,7 @@ def seedance2_input(request: RenderRequest) -> dict[str, Any]:
     """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
     480p or 720p only (fal refuses 1080p)."""
     if _resolution(request) != "720p":  # refused here, before anything is sent or billed
-        raise ProviderError(f"fal's Seedance 2.0 renders 480p or 720p, not {request.size}: choose a 720p size.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.seedance_sizes", size=request.size), code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": "720p",
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
@@ -172,8 +171,7 @@ def kling3_input(request: RenderRequest) -> dict[str, Any]:
     "1"–"15"}] with `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both").
     With a start frame the input is the image-to-video endpoint's: `start_image_url`, `end_image_url`."""
     if request.end_frame is not None and request.input_reference is None:
-        raise ProviderError("fal's Kling 3.0 ends on a frame only when it also starts from one.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.kling_end_needs_start"), code="invalid_request")
     if problems := kling3_prompt_problems(request.prompt if not request.shots else ""):
         raise ProviderError(" ".join(problems), code="invalid_request")
     inputs: dict[str, Any] = {"duration": str(request.seconds)}
@@ -204,8 +202,7 @@ def _kling_element(entry: CharacterSet) -> dict[str, Any]:
     """KlingV3ComboElementInput as an image set: the frontal image and 1–3 more views ("at least one image is
     required"); the booking refused a cast member with fewer (CatalogModel.element_problems)."""
     if len(entry.images) < 2:
-        raise ProviderError(f"Kling 3.0 keeps {entry.name} from a frontal image and at least one more view.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.kling_views", name=entry.name), code="invalid_request")
     return {"frontal_image_url": _data_uri(entry.images[0]),
             "reference_image_urls": [_data_uri(path) for path in entry.images[1:4]]}
 
@@ -231,7 +228,7 @@ def wan26_input(request: RenderRequest) -> dict[str, Any]:
 
 def generic_input(request: RenderRequest) -> dict[str, Any]:
     if request.shots:  # never dropped silently: the model's catalog entry declared what it cannot take
-        raise ProviderError(f"fal's {request.model} takes no shot list.", code="invalid_request")
+        raise ProviderError(said("fal.no_shots", model=request.model), code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds)}
 
 
@@ -298,8 +295,7 @@ def extend_problems(request: ExtendRequest) -> list[str]:
 def veo31_extend_input(request: ExtendRequest) -> dict[str, Any]:
     """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
     if request.source_video is None:
-        raise ProviderError("fal extends the studio's copy of the take, and there is none to send.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.no_copy"), code="invalid_request")
     return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
             "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
 
@@ -328,7 +324,7 @@ class FalJob:
         if len(parts) == 2:  # fal's usual layout, checked when the job was stored
             parts += [parts[1] + "/status", parts[1] + "/cancel"]
         if len(parts) != 4 or not all(p.startswith("/") for p in parts[1:]):
-            raise ProviderError("This take's fal job id is not one the studio wrote.", code="invalid_request")
+            raise ProviderError(said("fal.foreign_job_id"), code="invalid_request")
         return cls(parts[0], *(origin + p for p in parts[1:]))
 
 

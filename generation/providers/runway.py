@@ -260,15 +260,14 @@ class RunwayProvider(HttpAdapter, Provider):
             raise ProviderError(said("provider.model_unknown", model=request.model),
                                 code="model_unknown")
         if request.model in IMAGE_ONLY and request.input_reference is None:
-            raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
-                                "to the scene, or pick another model.", code="invalid_request")
-        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
-            raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
-                                f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
+            raise ProviderError(said("runway.needs_start", provider=self.name, model=request.model),
                                 code="invalid_request")
+        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
+            raise ProviderError(said("runway.no_end_frame", provider=self.name, model=request.model,
+                                     models=", ".join(sorted(LAST_FRAME_MODELS))), code="invalid_request")
         if request.model == RECIPE and not request.shots:
-            raise ProviderError(f"{self.name}'s multi-shot recipe renders {RECIPE_SHOTS[0]} to {RECIPE_SHOTS[1]} "
-                                "scenes as one take, not one scene on its own.", code="invalid_request")
+            raise ProviderError(said("runway.recipe_alone", provider=self.name, least=RECIPE_SHOTS[0],
+                                     most=RECIPE_SHOTS[1]), code="invalid_request")
         if request.shots:
             problems = self.shot_problems(model_id=request.model, shots=request.shots)
             request = replace(request, prompt=shots_prompt(request.shots, timed=False)) \

@@ -178,3 +178,16 @@ def test_the_adapters_own_words_are_said_in_french():
         assert str(openai_videos.GONE) == "Le fournisseur ne connaît plus ce job."
         assert str(local_previz.LocalPrevizProvider.job_listing_hint) == ("Relancez la prise\u00a0: la "
                                                                           "prévisualisation locale est gratuite.")
+
+
+def test_an_adapters_refusal_before_sending_is_coded_too():
+    """What an adapter refuses before a request goes out (a take's stored job id it did not write) is stored on
+    the take as its code, like the provider's own answers."""
+    from generation.providers import fal
+    from generation.providers.base import ProviderError
+
+    with pytest.raises(ProviderError) as refused:
+        fal.FalJob.decode("someone-elses-id", "https://queue.fal.run")
+    assert refused.value.words is not None and refused.value.code == "invalid_request"
+    with translation.override("fr"):
+        assert str(refused.value.words) == "L’identifiant de job fal de cette prise n’a pas été écrit par le studio."
