@@ -115,8 +115,170 @@ WORDS: dict[str, Promise] = {
     "veo.blocked_said": _("Refused by Google's safety filters: the video was blocked. Google said: %(said)s"),
     "veo.refused": _("Refused by Google's safety filters: %(message)s"),
     "veo.no_video": _("Google finished the job but sent no video. Retry the take."),
+    "veo.key_rejected": _("Authentication failed: Google rejected the API key for %(provider)s. Check the key in "
+                          "Google AI Studio (API keys)."),
+    "veo.vertex_way": _("Google serves Veo through Vertex AI now: add a Google Vertex AI connection under Providers "
+                        "(a service account key, a project and a region) and render on its Veo 3.1 models."),
+    "veo.moved": _("Google no longer takes Veo video jobs through the Gemini API (it said: %(said)s). %(way)s"),
+    "veo.model_retired": _("The model “%(model)s” is retired or unknown at Google (the Gemini API does not serve "
+                           "it). %(way)s"),
+    "veo.no_operation": _("%(provider)s accepted the request but sent no operation name. Check your Google AI "
+                          "Studio usage before retrying."),
+    "veo.no_omni_extend": _("%(provider)s does not extend Gemini Omni takes."),
+    "veo.extend_gone": _("Google no longer has the video to extend: the Gemini API keeps a video two days and "
+                         "extends only videos Veo made. Render a new take instead."),
     "veo.failed": _("Google could not make the video: %(message)s"),
     "veo.failed_unsaid": _("Google did not say why the video failed."),
+    # The provider adapters' own words (generation.providers.*): why a job was refused, failed or cannot be
+    # fetched, said again in each reader's language. A provider's own words pass through untranslated as
+    # a parameter (%(message)s, %(said)s, %(detail)s).
+    "provider.gone": _("The provider no longer knows this job."),
+    "provider.moderated": _("Refused by the provider's moderation: %(message)s"),
+    "provider.failed_unsaid": _("The provider did not say why the video failed."),
+    "provider.unsaid": _("The provider did not say why."),
+    "provider.video_only": _("%(provider)s outputs only the video; the thumbnail is taken from it."),
+    "provider.no_finished_video": _("%(provider)s has no finished video for this job."),
+    "provider.no_variant": _("%(provider)s offers no “%(variant)s” variant."),
+    "provider.empty_video": _("%(provider)s sent an empty video."),
+    "provider.unreachable_retry": _("Could not reach %(provider)s. The studio will try again."),
+    "provider.model_quota": _("%(provider)s is over its per-minute quota for this model. The studio will try again."),
+    "provider.refused_input": _("%(provider)s refused the request: invalid input"),
+    "provider.no_source_video": _("The take to extend has no video the studio could send."),
+    "provider.no_likeness": _("%(provider)s sends no likeness references for %(model)s."),
+    "provider.no_start_end": _("%(provider)s has no endpoint taking a start and an end frame for %(model)s."),
+    "provider.listing_hint": _("Check the provider's own list of recent jobs."),
+    "provider.cannot_extend": _("%(provider)s cannot extend a take."),
+    "provider.cannot_remix": _("%(provider)s cannot remix a take."),
+    "provider.no_characters": _("%(provider)s keeps no characters of its own."),
+    "fal.end_needs_start": _("%(model)s ends on an end frame only after a start frame."),
+    "fal.seedance_sizes": _("fal's Seedance 2.0 renders 480p or 720p, not %(size)s: choose a 720p size."),
+    "fal.kling_end_needs_start": _("fal's Kling 3.0 ends on a frame only when it also starts from one."),
+    "fal.kling_views": _("Kling 3.0 keeps %(name)s from a frontal image and at least one more view."),
+    "fal.no_shots": _("fal's %(model)s takes no shot list."),
+    "fal.no_copy": _("fal extends the studio's copy of the take, and there is none to send."),
+    "fal.foreign_job_id": _("This take's fal job id is not one the studio wrote."),
+    "runway.needs_start": _("%(provider)s's %(model)s animates a start frame: add a reference image to the scene, or "
+                            "pick another model."),
+    "runway.no_end_frame": _("%(provider)s's %(model)s cannot end on a frame (only %(models)s do, after a first "
+                             "frame)."),
+    "runway.recipe_alone": _("%(provider)s's multi-shot recipe renders %(least)s to %(most)s scenes as one take, not "
+                             "one scene on its own."),
+    "fal.no_request_id": _("%(provider)s accepted the request but sent no request id and addresses. Check the "
+                           "provider before retrying."),
+    "fal.addresses_too_long": _("%(provider)s answered with request addresses too long for the studio to keep; the "
+                                "studio asked fal to cancel it. Check fal's dashboard."),
+    "fal.other_host": _("%(provider)s answered with addresses on another host; the studio will not send its key "
+                        "there. Check fal's dashboard for the request."),
+    "fal.listing_hint": _("Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › "
+                          "Requests)."),
+    "runway.no_task_id": _("%(provider)s accepted the request but sent no task id. Check the provider before "
+                           "retrying."),
+    "runway.listing_hint": _("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
+                             "Usage / Tasks); the API cannot list tasks."),
+    "replicate.no_prediction_id": _("%(provider)s accepted the request but sent no prediction id. Check the "
+                                    "provider before retrying."),
+    "replicate.no_end_frame": _("The studio sends no end frame to %(model)s: choose a model whose catalog entry "
+                                "takes one."),
+    "replicate.no_shots": _("Replicate's %(model)s takes no shot list."),
+    "replicate.listing_hint": _("Look for it among your recent predictions on replicate.com (Dashboard › "
+                                "Predictions, or GET /v1/predictions)."),
+    "openai.no_job_id": _("%(provider)s accepted the request but sent no job id. Check the provider before "
+                          "retrying."),
+    "openai.no_end_frame": _("The OpenAI Videos format takes a start frame only (input_reference), no end frame."),
+    "openai.remix_gone": _("The provider no longer has the video to remix."),
+    "openai.extend_gone": _("The provider no longer has the video to extend."),
+    "openai.extends_own": _("%(provider)s extends only a video it made itself: this take has no video id there."),
+    "openai.listing_hint": _("Look for it in %(provider)s's video list (GET %(base)s/videos)."),
+    "comfyui.gone": _("ComfyUI no longer knows this job (was the server restarted, or the job deleted from its "
+                      "queue?)."),
+    "comfyui.interrupted": _("Interrupted on the ComfyUI server."),
+    "comfyui.failed_in_node": _("ComfyUI failed in node %(node)s (%(type)s): %(reason)s."),
+    "comfyui.failed": _("ComfyUI failed in the workflow: %(reason)s."),
+    "comfyui.no_reason": _("no reason given"),
+    "comfyui.out_of_memory": _("the GPU ran out of memory (%(reason)s). Try a smaller size or fewer frames"),
+    "comfyui.no_video_saved": _("The workflow on %(provider)s saved no video (mp4 or webm). End it with a node that "
+                                "saves one, such as VHS_VideoCombine or SaveVideo."),
+    "comfyui.refused_workflow": _("%(provider)s refused the workflow: %(detail)s"),
+    "comfyui.extends_only": _("This workflow continues a take (it has a source video input): use it to extend a "
+                              "finished take, or choose another model to render the scene."),
+    "comfyui.needs_image": _("This workflow starts from a reference image: add one to the scene."),
+    "comfyui.needs_end_frame": _("This workflow ends on an end frame: end the scene on an image or on the next "
+                                 "scene's first frame."),
+    "comfyui.no_end_frame_input": _("This workflow has no end frame input: map one (End frame image) on the "
+                                    "connection, or choose another model."),
+    "comfyui.no_shots_input": _("This workflow has no shot-list input: map one (Shot list) on the connection, or "
+                                "choose another model."),
+    "comfyui.no_source_input": _("This workflow has no source video input: map one (Source video) on the "
+                                 "connection to extend takes with it."),
+    "comfyui.no_last_frame": _("This workflow starts from an image: the take's last frame could not be read."),
+    "comfyui.listing_hint": _("Look for it in ComfyUI's queue and history at %(base)s."),
+    "previz.gone": _("The previz job no longer exists."),
+    "previz.video_gone": _("The previz video is gone (job %(job)s)."),
+    "previz.thumbnail_gone": _("The previz thumbnail is gone (job %(job)s)."),
+    "previz.extend_seconds": _("The previz extends a take by 1 to 20 seconds, not %(seconds)s."),
+    "previz.listing_hint": _("Retry the take: the local previz is free."),
+    "vertex.gone": _("Google no longer knows this job (Vertex AI keeps a prediction's operation for a limited "
+                     "time)."),
+    "vertex.refused_account": _(
+        "Google Cloud refused %(provider)s on project %(project)s: the service account %(email)s needs the Vertex AI "
+        "User role (roles/aiplatform.user) there, and the Vertex AI API must be enabled. Google said: %(said)s"),
+    "vertex.model_region": _("The model “%(model)s” is retired or unknown at Vertex AI in %(region)s (Google does "
+                             "not serve it there). Choose another Veo model, or check the connection's region."),
+    "vertex.no_operation": _("%(provider)s accepted the request but sent no operation name. Check your Google Cloud "
+                             "billing before retrying."),
+    "vertex.token_refused": _("%(provider)s refused the token it had just minted."),
+    "vertex.outside_bucket": _("%(provider)s wrote the video to %(uri)s, outside the connection's bucket %(own)s: "
+                               "the studio only reads the connection's own bucket."),
+    "vertex.bucket_unreadable": _("The service account cannot read %(uri)s: give it the Storage Object Viewer role "
+                                  "on the bucket %(bucket)s."),
+    "vertex.listing_hint": _("Vertex AI cannot list video jobs; check the Billing reports of your Google Cloud "
+                             "project (service Vertex AI, SKU Veo) for a charge at that time."),
+    "google.model_retired": _("The model “%(model)s” is retired or unknown at Google."),
+    "veo.listing_hint": _("The Gemini API cannot list video jobs; check the usage and billing pages of your Google "
+                          "AI Studio project for a video charge (Veo or Gemini Omni) at that time."),
+    "omni.model_retired": _("The model “%(model)s” is retired or unknown at Google (the Gemini API's Interactions "
+                            "API does not serve it)."),
+    "omni.no_interaction_id": _("%(provider)s accepted the request but sent no interaction id. Check your Google AI "
+                                "Studio usage before retrying."),
+    "omni.gone": _("Google no longer knows this interaction: the Gemini API keeps a video's interaction only for "
+                   "a while."),
+    "omni.canceled": _("Google cancelled the interaction."),
+    "omni.failed_unsaid": _("Google could not make the video and did not say why."),
+    "omni.incomplete": _("Google stopped the video before it was finished (the interaction is incomplete). Retry "
+                         "the take."),
+    "omni.budget_exceeded": _("Google stopped the video: the interaction ran out of its budget. Retry the take."),
+    "omni.requires_action": _("Google's model asked for a tool the studio does not give it; the video was not "
+                              "made."),
+    "omni.model_answered": _("Google made no video; its model answered: %(said)s"),
+    "omni.no_video": _("Google finished the interaction but sent no video. Retry the take."),
+    "omni.expired": _("Google no longer has this video (the interaction is gone)."),
+    # A connection's test (generation.providers.connections.connection_test): its answer, as the worker
+    # got it, said on the providers page in the language of whoever reads it.
+    "connection.testing": _("Testing…"),
+    "connection.ready": _("%(provider)s is ready."),
+    "connection.connected": _("Connected to %(provider)s."),
+    "fal.key_accepted": _("%(provider)s accepted the key."),
+    "runway.connected_credits": _("Connected to %(provider)s: %(credits)s credits left."),
+    "replicate.connected_as": _("Connected to %(provider)s as %(user)s."),
+    "replicate.connected_unnamed": _("Connected to %(provider)s as an unnamed account."),
+    "replicate.secret_fetched": _("Fetched the account's webhook signing secret."),
+    "replicate.secret_kept": _("A webhook signing secret was saved meanwhile; it was kept."),
+    "replicate.secret_unfetched": _("The webhook signing secret could not be fetched (%(why)s); paste it to use "
+                                    "webhooks."),
+    "openai.connected": _("Connected to %(provider)s: the key works and the Videos API answers."),
+    "openai.no_videos_api": _("%(provider)s does not serve the Videos API at this address. Check the base URL."),
+    "comfyui.connected": _("Connected to %(provider)s: ComfyUI %(version)s."),
+    "comfyui.connected_on": _("Connected to %(provider)s: ComfyUI %(version)s on %(device)s."),
+    "comfyui.unknown_version": _("unknown version"),
+    "comfyui.not_comfyui": _("%(provider)s does not answer like a ComfyUI server at this address. Check the base "
+                             "URL."),
+    "veo.connected": _("Connected to %(provider)s: the Gemini API accepts the key."),
+    "veo.no_gemini_api": _("%(provider)s does not serve the Gemini API at this address. Check the base URL (leave "
+                           "it empty for %(default)s)."),
+    "vertex.connected": _("Connected to %(provider)s: Google accepted the service account %(email)s on project "
+                          "%(project)s in %(region)s."),
+    "vertex.not_found": _("%(provider)s found no Vertex AI at this address for project %(project)s in %(region)s. "
+                          "Check the project id and region (and leave the base URL empty)."),
     # The activity feed (projects.activity.feed.record): each line follows the name of who did it.
     "feed.render_started": _("started take %(number)s of %(scene)s on %(model)s"),
     "feed.render_finished": _("take %(number)s of %(scene)s finished"),
@@ -142,6 +304,42 @@ WORDS: dict[str, Promise] = {
     "feed.scenes_deleted": _("deleted %(count)s scenes: %(titles)s"),
     "feed.scenes_restored": _("restored from the trash: %(names)s"),
     "feed.scenes_purged": _("deleted forever from the trash: %(names)s"),
+    "feed.edited": _("edited %(scene)s: %(what)s"),
+    "feed.field_added": _("added the field %(name)s"),
+    "feed.field_renamed": _("renamed the field %(before)s to %(after)s"),
+    "feed.field_deleted": _("deleted the field %(name)s"),
+    "feed.field_set": ngettext_lazy("set %(field)s to %(value)s on %(count)s scene",
+                                    "set %(field)s to %(value)s on %(count)s scenes", "count"),
+    "feed.field_set_nothing": ngettext_lazy("cleared %(field)s on %(count)s scene",
+                                            "cleared %(field)s on %(count)s scenes", "count"),
+    "feed.retargeted": _("moved %(scene)s from %(before)s to %(after)s"),
+    "feed.retargeted_detail": _("moved %(scene)s from %(before)s to %(after)s (%(detail)s)"),
+    "feed.remixed_despite": _("remixed %(scene)s take %(number)s as take %(new)s despite failed checks. %(reason)s"),
+    "feed.extended_despite": _("extended %(scene)s take %(number)s as take %(new)s despite failed checks. "
+                               "%(reason)s"),
+    "feed.reordered": _("reordered the scenes: %(order)s"),
+    "feed.bulk_moved": ngettext_lazy("moved %(count)s scene (%(titles)s) to %(position)s",
+                                     "moved %(count)s scenes (%(titles)s) to %(position)s", "count"),
+    "feed.revision_restored": _("restored revision %(number)s"),
+    "feed.revision_restored_named": _("restored revision %(number)s (%(name)s)"),
+    "feed.cut_accepted": _("Editor's cut “%(name)s”: %(count)s changes accepted."),
+    "feed.script_imported": _("imported a %(kind)s script: %(scenes)s"),
+    "feed.script_imported_replacing": _("imported a %(kind)s script: %(scenes)s, replacing %(replaced)s (moved to "
+                                        "the trash)"),
+    "feed.with_cast": _("%(line)s; cast %(names)s"),
+    "count.scenes": ngettext_lazy("%(count)s scene", "%(count)s scenes", "count"),
+    # A scene's own fields, as the feed names what an edit changed.
+    "field.title": _("title"),
+    "field.prompt": _("prompt"),
+    "field.duration": _("duration"),
+    "field.size": _("size"),
+    "field.camera_notes": _("camera notes"),
+    "field.cast": _("cast"),
+    "field.start_frame": _("start frame"),
+    "field.end_frame": _("end frame"),
+    # A list of words (each a Said or a name), joined as the reader's language joins them.
+    "list.comma": _("%(first)s, %(rest)s"),
+    "list.and": _("%(first)s and %(last)s"),
     "feed.model_retiring": ngettext_lazy(
         "%(model)s retires on %(when)s: %(count)s scene uses it (%(names)s). Move them to another model before then.",
         "%(model)s retires on %(when)s: %(count)s scenes use it (%(names)s). Move them to another model before then.",
@@ -205,3 +403,14 @@ def english(words: Said | Sequence[Said]) -> str:
 def worded(entries: Sequence[Mapping[str, Any]] | None) -> str:
     """Stored sentences in the active language, one after the other."""
     return " ".join(str(Said.load(entry)) for entry in entries or () if isinstance(entry, Mapping))
+
+
+def listed(items: Sequence[Param], *, last: str = "list.comma") -> Param:
+    """Several words as one parameter ("prompt, cast"): a Said per join, so each is worded for the reader."""
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if len(items) == 2:
+        return Said(last, {"first": items[0], "last" if last == "list.and" else "rest": items[1]})
+    return Said("list.comma", {"first": items[0], "rest": listed(items[1:], last=last)})

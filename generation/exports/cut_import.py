@@ -33,6 +33,7 @@ from django.utils.translation import gettext
 from generation.exports import tasks as export_tasks
 from generation.exports.timeline_words import refusal_words, warning_words
 from generation.models import CutImport, CutImportStatus, Render
+from generation.words import english, said
 from projects import selectors
 from projects.activity.feed import record
 from projects.models import ActivityKind, RevisionKind, Scene
@@ -291,11 +292,11 @@ def cut_import_accept(*, cut_import: CutImport, user, change_ids) -> CutImport:
         name = cut_import.timeline_name or cut_import.filename
         with board_revision(project=project, user=user, kind=RevisionKind.CUT_IMPORT) as recording:
             applied = _apply(project, user, changes)
-            recording.summary = gettext("Editor's cut “%(name)s”: %(count)s changes accepted.") % {
-                "name": name, "count": applied}
+            line = said("feed.cut_accepted", name=name, count=applied)
+            recording.summary = english(line)
         cut_import.revision = recording.revision
         CutImport.objects.filter(pk=cut_import.pk).update(revision=recording.revision)
-        record(project=project, kind=ActivityKind.CUT_IMPORTED, actor=user, text=recording.summary)
+        record(project=project, kind=ActivityKind.CUT_IMPORTED, actor=user, text=line)
     cut_import.refresh_from_db()
     cut_import.publish_change()
     return cut_import

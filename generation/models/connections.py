@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from generation.storage.crypto import decrypt, encrypt
+from generation.words import worded
 
 if TYPE_CHECKING:
     from generation.providers.base import ProviderFacts
@@ -72,6 +73,9 @@ class ProviderConnection(models.Model):
     last_tested_at = models.DateTimeField(null=True, blank=True)
     last_test_ok = models.BooleanField(null=True)
     last_test_message = models.CharField(max_length=500, blank=True)
+    # The same, as codes and their parameters (generation.words): the worker that ran the test speaks no
+    # one's language, so the page words it for whoever reads it. [] on rows tested before the codes.
+    last_test_words = models.JSONField(default=list, blank=True)
     # After an unclear answer to a create, how long the provider's list is searched for the job before
     # the create is sent again, and watched for a second job after a resend: a slow gateway may list a
     # job minutes after it took the create.
@@ -88,6 +92,11 @@ class ProviderConnection(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def last_test_text(self) -> str:
+        """The last test's answer in the active language (its stored English when it has no codes)."""
+        return worded(self.last_test_words) or self.last_test_message
 
     def __repr__(self) -> str:  # never leak the key into logs
         return f"<ProviderConnection {self.pk} {self.kind} {self.label!r}>"

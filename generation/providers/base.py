@@ -26,7 +26,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 from generation.durations import lengths_problem
-from generation.words import Said
+from generation.words import Said, said
 
 
 @dataclass(frozen=True)
@@ -262,7 +262,7 @@ class ProviderFacts:
 
     The fields that touch money and trust have no default: an adapter must say them."""
 
-    title: str  # the provider as a sentence names it: "Runway", "Google Veo"
+    title: str  # the provider as a sentence names it: "Runway", "Google Gemini API"
     default_base_url: str  # "" when the owner must give one (base_url_example shows what)
     auth_header: str  # how the key travels, as the Providers page shows it
     webhooks: WebhookScheme
@@ -463,17 +463,17 @@ class Provider(ABC):
         """Start the continuation of a finished video (a provider job id, polled and downloaded like any),
         where the provider documents an extension (facts.extends); the catalog refuses extension lengths
         declared on any other."""
-        raise ProviderError(f"{self.name} cannot extend a take.", code="invalid_request")
+        raise ProviderError(said("provider.cannot_extend", provider=self.name), code="invalid_request")
 
     def remix(self, job_id: str, prompt: str, *, idempotency_key: str = "") -> str:
         """Start a new video from a finished one and a new prompt, where a model's catalog entry says it
         remixes (supports_remix): the provider's job id."""
-        raise ProviderError(f"{self.name} cannot remix a take.", code="invalid_request")
+        raise ProviderError(said("provider.cannot_remix", provider=self.name), code="invalid_request")
 
     def create_character(self, *, name: str, video: Path) -> str:
         """Register a person's reference video as a character the provider keeps (the OpenAI format's
         `characters`, where a model's catalog entry declares them); its id goes with each take casting them."""
-        raise ProviderError(f"{self.name} keeps no characters of its own.", code="invalid_request")
+        raise ProviderError(said("provider.no_characters", provider=self.name), code="invalid_request")
 
     def delete(self, job_id: str) -> bool:
         """Remove the provider's copy of a finished job, where the API can (facts.deletes_finished);
@@ -481,10 +481,11 @@ class Provider(ABC):
         return False
 
     @property
-    def job_listing_hint(self) -> str | Promise:
+    def job_listing_hint(self) -> str | Promise | Said:
         """Where a person can look for a job we could not confirm (shown with "may be billed"); adapters
-        say it as a class attribute, or as a property when it names their base URL."""
-        return "Check the provider's own list of recent jobs."
+        say it as a class attribute, or as a property when it names their base URL. Said, it is stored in the
+        take's unconfirmed sentence as a code, so each reader reads it in their language."""
+        return said("provider.listing_hint")
 
     def find_job(self, probe: JobProbe) -> str | None:
         """The id of a recent job matching `probe` (ours, its id lost in a crash), or None.
@@ -492,9 +493,10 @@ class Provider(ABC):
         Providers whose API cannot list jobs (facts.job_listing) keep this default: nothing can be found."""
         return None
 
-    def test_connection(self) -> str:
-        """One cheap authenticated call; a plain-words success message or ProviderError."""
-        return f"{self.name} is ready."
+    def test_connection(self) -> str | Said:
+        """One cheap authenticated call; a plain-words success message (Said: each reader reads it in their
+        language) or ProviderError."""
+        return said("connection.ready", provider=self.name)
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
         """The models the provider publishes (facts.model_listing says where), each in the catalog's terms.

@@ -22,6 +22,8 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
+from generation.words import Said, said
+
 from .base import (
     CancelRefund,
     ExtendRequest,
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 VIDEO_SUFFIXES = (".mp4", ".webm")  # preferred in this order: WebM cannot carry C2PA
 OUTPUT_KEYS = ("gifs", "videos", "images")  # VHS_VideoCombine, newer core nodes, SaveVideo
 VIDEO_TYPES = ("video/mp4", "video/webm")
-GONE = "ComfyUI no longer knows this job (was the server restarted, or the job deleted from its queue?)."
+GONE = said("comfyui.gone")
 
 
 @dataclass(frozen=True)
@@ -193,30 +195,24 @@ class ComfyUIProvider(HttpAdapter, Provider):
     def submit(self, request: RenderRequest) -> str:
         workflow = self._workflows(request.model)
         if workflow is None:
-            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
-                                code="model_unknown")
+            raise ProviderError(said("provider.model_unknown", model=request.model), code="model_unknown")
         prompt_id = request.idempotency_key or str(uuid.uuid4())
         if workflow.inputs.get("source_video"):
-            raise ProviderError("This workflow continues a take (it has a source video input): use it to extend a "
-                                "finished take, or choose another model to render the scene.", code="invalid_request")
+            raise ProviderError(said("comfyui.extends_only"), code="invalid_request")
         image_name = ""
         if workflow.inputs.get("image"):
             if request.input_reference is None:
-                raise ProviderError("This workflow starts from a reference image: add one to the scene.",
-                                    code="invalid_request")
+                raise ProviderError(said("comfyui.needs_image"), code="invalid_request")
             image_name = self._upload_image(Path(request.input_reference), prompt_id)
         end_image_name = ""
         if workflow.inputs.get("end_image"):
             if request.end_frame is None:
-                raise ProviderError("This workflow ends on an end frame: end the scene on an image or on the "
-                                    "next scene's first frame.", code="invalid_request")
+                raise ProviderError(said("comfyui.needs_end_frame"), code="invalid_request")
             end_image_name = self._upload_image(Path(request.end_frame), f"{prompt_id}-end")
         elif request.end_frame is not None:
-            raise ProviderError("This workflow has no end frame input: map one (End frame image) on the "
-                                "connection, or choose another model.", code="invalid_request")
+            raise ProviderError(said("comfyui.no_end_frame_input"), code="invalid_request")
         if request.shots and not workflow.inputs.get("shots"):
-            raise ProviderError("This workflow has no shot-list input: map one (Shot list) on the connection, or "
-                                "choose another model.", code="invalid_request")
+            raise ProviderError(said("comfyui.no_shots_input"), code="invalid_request")
         graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
                            end_image_name=end_image_name)
         return self._queue_prompt(graph, prompt_id)
@@ -228,20 +224,17 @@ class ComfyUIProvider(HttpAdapter, Provider):
         seed are filled as for any take; what it saves (the new part or the whole clip) its catalog entry says."""
         workflow = self._workflows(request.model)
         if workflow is None:
-            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
-                                code="model_unknown")
+            raise ProviderError(said("provider.model_unknown", model=request.model), code="model_unknown")
         if not workflow.inputs.get("source_video"):
-            raise ProviderError("This workflow has no source video input: map one (Source video) on the connection "
-                                "to extend takes with it.", code="invalid_request")
+            raise ProviderError(said("comfyui.no_source_input"), code="invalid_request")
         if request.source_video is None:
-            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+            raise ProviderError(said("provider.no_source_video"), code="invalid_request")
         prompt_id = request.idempotency_key or str(uuid.uuid4())
         video_name = self._upload(Path(request.source_video), f"studio-{prompt_id}-source.mp4", "video/mp4")
         image_name = ""
         if workflow.inputs.get("image"):
             if request.last_frame is None:
-                raise ProviderError("This workflow starts from an image: the take's last frame could not be read.",
-                                    code="invalid_request")
+                raise ProviderError(said("comfyui.no_last_frame"), code="invalid_request")
             image_name = self._upload_image(Path(request.last_frame), prompt_id)
         graph = fill_graph(workflow, request, prompt_id=prompt_id, image_name=image_name,
                            source_video_name=video_name)
@@ -251,8 +244,8 @@ class ComfyUIProvider(HttpAdapter, Provider):
         body = {"prompt": graph, "client_id": self._client_id, "prompt_id": prompt_id}
         response = self._send("POST", "/prompt", idempotent=False, json=body)
         if response.status_code == 400:
-            raise ProviderError(f"{self.name} refused the workflow: "
-                                f"{node_errors_in_words(_json_or_empty(response))}", code="invalid_request")
+            raise ProviderError(said("comfyui.refused_workflow", provider=self.name,
+                                     detail=node_errors_in_words(_json_or_empty(response))), code="invalid_request")
         if response.is_error:
             raise error_from_response(response, self.name)
         answer = _json_or_empty(response)
@@ -311,16 +304,13 @@ class ComfyUIProvider(HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
-                                code="invalid_request")
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         entry = self._history(job_id)
         if entry is None:
             raise ProviderError(EXPIRED, code="expired")
         output = _video_output(entry.get("outputs"))
         if output is None:
-            raise ProviderError(
-                f"The workflow on {self.name} saved no video (mp4 or webm). End it with a node that "
-                "saves one, such as VHS_VideoCombine or SaveVideo.", code="bad_download")
+            raise ProviderError(said("comfyui.no_video_saved", provider=self.name), code="bad_download")
         query = urlencode({"filename": output["filename"], "subfolder": output.get("subfolder") or "",
                            "type": output.get("type") or "output"})
         stream_download(self._client, f"/view?{query}", Path(dest), expected_content_types=VIDEO_TYPES,
@@ -340,9 +330,8 @@ class ComfyUIProvider(HttpAdapter, Provider):
         return True
 
     @property
-    def job_listing_hint(self) -> str:
-        base = str(self._client.base_url).rstrip("/")
-        return f"Look for it in ComfyUI's queue and history at {base}."
+    def job_listing_hint(self) -> Said:
+        return said("comfyui.listing_hint", base=str(self._client.base_url).rstrip("/"))
 
     def find_job(self, probe: JobProbe) -> str | None:
         """Our job is the prompt_id we chose: in the history or the queue, or never created."""
@@ -388,18 +377,18 @@ class ComfyUIProvider(HttpAdapter, Provider):
                     return f"node {node_id} ({class_type}): {value} is not among its {name} files on {self.name}"
         return ""
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         response = self._send("GET", "/system_stats", idempotent=True)
         if response.status_code == 404:
-            raise ProviderError(f"{self.name} does not answer like a ComfyUI server at this address. "
-                                "Check the base URL.", code="invalid_request")
+            raise ProviderError(said("comfyui.not_comfyui", provider=self.name), code="invalid_request")
         if response.is_error:
             raise error_from_response(response, self.name)
         stats = json_object(response, self.name)
-        version = (stats.get("system") or {}).get("comfyui_version") or "unknown version"
+        version = str((stats.get("system") or {}).get("comfyui_version") or "") or said("comfyui.unknown_version")
         devices = [str(d.get("name")) for d in stats.get("devices") or [] if isinstance(d, dict) and d.get("name")]
-        on = f" on {devices[0]}" if devices else ""
-        return f"Connected to {self.name}: ComfyUI {version}{on}."
+        if devices:
+            return said("comfyui.connected_on", provider=self.name, version=version, device=devices[0])
+        return said("comfyui.connected", provider=self.name, version=version)
 
 
 def _choices(info: dict[str, Any], name: str) -> list[Any] | None:
@@ -441,15 +430,16 @@ def _state_of(entry: dict[str, Any]) -> JobState:
     status = entry.get("status") or {}
     events = _messages(entry)
     if "execution_interrupted" in events:
-        return JobState(status="canceled", error="Interrupted on the ComfyUI server.")
+        return JobState(status="canceled", error=said("comfyui.interrupted"))
     if status.get("status_str") == "error" or "execution_error" in events:
         failure = events.get("execution_error") or {}
-        where = f"node {failure.get('node_id')} ({failure.get('node_type')})" if failure.get("node_id") else "the workflow"
-        reason = str(failure.get("exception_message") or "").strip() or "no reason given"
-        kind = str(failure.get("exception_type") or "")
-        if "OutOfMemory" in kind:
-            reason = f"the GPU ran out of memory ({reason}). Try a smaller size or fewer frames"
-        return JobState(status="failed", error=f"ComfyUI failed in {where}: {reason}.")
+        reason: str | Said = str(failure.get("exception_message") or "").strip() or said("comfyui.no_reason")
+        if "OutOfMemory" in str(failure.get("exception_type") or ""):
+            reason = said("comfyui.out_of_memory", reason=reason)
+        if failure.get("node_id"):
+            return JobState(status="failed", error=said("comfyui.failed_in_node", node=str(failure.get("node_id")),
+                                                        type=str(failure.get("node_type")), reason=reason))
+        return JobState(status="failed", error=said("comfyui.failed", reason=reason))
     if status.get("status_str") == "success" or status.get("completed") or entry.get("outputs"):
         start = (events.get("execution_start") or {}).get("timestamp")
         end = (events.get("execution_success") or {}).get("timestamp")

@@ -23,6 +23,7 @@ from generation.providers.base import ProviderFacts
 from generation.providers.google_auth import KeyProblem, service_account_from_json
 from generation.providers.openai_videos import declared_fields_problems
 from generation.providers.vertex import bucket_problem, project_problem, region_problem
+from generation.words import Said, english, said, stored
 from projects.audit import audit_record, changes, url_for_log
 from projects.live import ChangeKind, live_publish
 from projects.models import AuditAction
@@ -158,7 +159,8 @@ def _save_with_unique_label(connection: ProviderConnection) -> ProviderConnectio
 
 def connection_request_test(*, connection: ProviderConnection) -> None:
     ProviderConnection.objects.filter(pk=connection.pk).update(
-        last_tested_at=None, last_test_ok=None, last_test_message="Testing…"
+        last_tested_at=None, last_test_ok=None, last_test_message="Testing…",
+        last_test_words=stored(said("connection.testing")),
     )
     provider_tasks.test_connection.delay_on_commit(connection.pk)
 
@@ -168,17 +170,23 @@ def connection_test(connection_id: int) -> None:
     connection = ProviderConnection.objects.filter(pk=connection_id).first()
     if connection is None:
         return
+    answer: str | Said
     try:
         provider = provider_for(connection)
-        message, ok = provider.test_connection(), True
+        answer, ok = provider.test_connection(), True
     except ProviderError as exc:
-        message, ok = exc.message, False
+        answer, ok = exc.words or exc.message, False
+    # Said by the worker, read by whoever opens the page: kept as codes, worded when shown.
+    words = [answer] if isinstance(answer, Said) else []
+    message = english(answer) if isinstance(answer, Said) else answer
     # Replicate hands out the account's webhook secret: no need to make the owner paste it.
     if (ok and provider.facts.webhook_secret_from_api and isinstance(provider, HandsOutWebhookSecret)
             and not connection.webhook_secret_encrypted):
-        message += " " + _fetch_webhook_secret(connection, provider)
+        fetched = _fetch_webhook_secret(connection, provider)
+        words, message = [*words, fetched] if words else [], f"{message} {english(fetched)}"
     ProviderConnection.objects.filter(pk=connection.pk).update(
-        last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500]
+        last_tested_at=timezone.now(), last_test_ok=ok, last_test_message=message[:500],
+        last_test_words=stored(words),
     )
     # The owner's connections page shows the result as soon as it is in.
     live_publish(kind=ChangeKind.CONNECTION_TESTED, team_id=connection.team_id, object_id=connection.pk)
@@ -192,25 +200,24 @@ class HandsOutWebhookSecret(Protocol):
 
     def webhook_secret(self) -> str: ...
 
-def _fetch_webhook_secret(connection: ProviderConnection, provider: HandsOutWebhookSecret) -> str:
+def _fetch_webhook_secret(connection: ProviderConnection, provider: HandsOutWebhookSecret) -> Said:
     """Replicate signs webhooks with one secret per account, which its API hands out
     (ProviderFacts.webhook_secret_from_api): fetch it once, so the owner need not copy it over.
     Words for the test result."""
     try:
         connection.set_webhook_secret(provider.webhook_secret())
     except ProviderError as exc:
-        return (f"The webhook signing secret could not be fetched ({exc.message}); "
-                "paste it to use webhooks.")
+        return said("replicate.secret_unfetched", why=exc.words or exc.message)
     # Only if still unset: an owner may have pasted a secret (or changed the key) meanwhile.
     with transaction.atomic():
         if not ProviderConnection.objects.filter(pk=connection.pk, webhook_secret_encrypted="").update(
                 webhook_secret_encrypted=connection.webhook_secret_encrypted):
-            return "A webhook signing secret was saved meanwhile; it was kept."
+            return said("replicate.secret_kept")
         # The worker changed a secret: nobody pressed a button for it, the studio did.
         audit_record(team=connection.team_id, actor=None, action=AuditAction.CONNECTION_CHANGED,
                      target=connection, target_label=connection.label,
                      details={"changes": {"webhook_secret": "fetched"}})
-    return "Fetched the account's webhook signing secret."
+    return said("replicate.secret_fetched")
 
 
 def catalog_register_model(*, connection: ProviderConnection, model_id: str, display_name: str,

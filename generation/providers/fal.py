@@ -45,6 +45,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache.backends.base import BaseCache
 
+from generation.words import Said, said
+
 from . import schemas
 from .base import (
     CancelRefund,
@@ -100,7 +102,7 @@ STATUSES = {"IN_QUEUE": "queued", "IN_PROGRESS": "running", "COMPLETED": "succee
             "CANCELLED": "canceled", "CANCELED": "canceled"}
 MODERATION = re.compile(r"content.?policy|moderation|nsfw|safety|flagged", re.IGNORECASE)
 PERCENT = re.compile(r"(\d{1,3})\s?%")
-GONE = "The provider no longer knows this job."
+GONE = said("provider.gone")
 
 InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
@@ -126,7 +128,7 @@ def veo31_input(request: RenderRequest) -> dict[str, Any]:
               "resolution": _resolution(request), "generate_audio": True}
     if request.end_frame is not None:
         if request.input_reference is None:
-            raise ProviderError(f"{request.model} ends on an end frame only after a start frame.", code="invalid_request")
+            raise ProviderError(said("fal.end_needs_start", model=request.model), code="invalid_request")
         # The first-last-frame endpoint names its two images first_frame_url and last_frame_url.
         inputs["first_frame_url"] = _data_uri(Path(request.input_reference))
         inputs["last_frame_url"] = _data_uri(Path(request.end_frame))
@@ -139,8 +141,7 @@ def seedance2_input(request: RenderRequest) -> dict[str, Any]:
     """bytedance/seedance-2.0 text-to-video [3p]: duration as a string of seconds, like Seedance 1 on fal;
     480p or 720p only (fal refuses 1080p)."""
     if _resolution(request) != "720p":  # refused here, before anything is sent or billed
-        raise ProviderError(f"fal's Seedance 2.0 renders 480p or 720p, not {request.size}: choose a 720p size.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.seedance_sizes", size=request.size), code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds), "resolution": "720p",
             "aspect_ratio": _aspect_ratio(request, ("16:9", "9:16", "1:1", "4:3", "3:4"))}
 
@@ -170,8 +171,7 @@ def kling3_input(request: RenderRequest) -> dict[str, Any]:
     "1"–"15"}] with `shot_type: "customize"`, and then no `prompt` ("either prompt or multi_prompt, not both").
     With a start frame the input is the image-to-video endpoint's: `start_image_url`, `end_image_url`."""
     if request.end_frame is not None and request.input_reference is None:
-        raise ProviderError("fal's Kling 3.0 ends on a frame only when it also starts from one.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.kling_end_needs_start"), code="invalid_request")
     if problems := kling3_prompt_problems(request.prompt if not request.shots else ""):
         raise ProviderError(" ".join(problems), code="invalid_request")
     inputs: dict[str, Any] = {"duration": str(request.seconds)}
@@ -202,8 +202,7 @@ def _kling_element(entry: CharacterSet) -> dict[str, Any]:
     """KlingV3ComboElementInput as an image set: the frontal image and 1–3 more views ("at least one image is
     required"); the booking refused a cast member with fewer (CatalogModel.element_problems)."""
     if len(entry.images) < 2:
-        raise ProviderError(f"Kling 3.0 keeps {entry.name} from a frontal image and at least one more view.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.kling_views", name=entry.name), code="invalid_request")
     return {"frontal_image_url": _data_uri(entry.images[0]),
             "reference_image_urls": [_data_uri(path) for path in entry.images[1:4]]}
 
@@ -229,7 +228,7 @@ def wan26_input(request: RenderRequest) -> dict[str, Any]:
 
 def generic_input(request: RenderRequest) -> dict[str, Any]:
     if request.shots:  # never dropped silently: the model's catalog entry declared what it cannot take
-        raise ProviderError(f"fal's {request.model} takes no shot list.", code="invalid_request")
+        raise ProviderError(said("fal.no_shots", model=request.model), code="invalid_request")
     return {"prompt": request.prompt, "duration": str(request.seconds)}
 
 
@@ -296,8 +295,7 @@ def extend_problems(request: ExtendRequest) -> list[str]:
 def veo31_extend_input(request: ExtendRequest) -> dict[str, Any]:
     """fal-ai/veo3.1/extend-video's input: the continuation's prompt, the video, 7 s, the take's shape, with audio."""
     if request.source_video is None:
-        raise ProviderError("fal extends the studio's copy of the take, and there is none to send.",
-                            code="invalid_request")
+        raise ProviderError(said("fal.no_copy"), code="invalid_request")
     return {"prompt": request.prompt, "video_url": _video_data_uri(Path(request.source_video)), "duration": "7s",
             "aspect_ratio": _aspect_ratio(request), "resolution": _resolution(request), "generate_audio": True}
 
@@ -326,7 +324,7 @@ class FalJob:
         if len(parts) == 2:  # fal's usual layout, checked when the job was stored
             parts += [parts[1] + "/status", parts[1] + "/cancel"]
         if len(parts) != 4 or not all(p.startswith("/") for p in parts[1:]):
-            raise ProviderError("This take's fal job id is not one the studio wrote.", code="invalid_request")
+            raise ProviderError(said("fal.foreign_job_id"), code="invalid_request")
         return cls(parts[0], *(origin + p for p in parts[1:]))
 
 
@@ -385,7 +383,7 @@ class FalProvider(HttpAdapter, Provider):
         request_id = str(payload.get("request_id", ""))
         return WebhookNotice(job_id=request_id, event=str(payload.get("status", "")), stored_prefix=request_id + " ")
 
-    job_listing_hint = "Look for it among your recent requests in fal's dashboard (fal.ai › Dashboard › Requests)."
+    job_listing_hint = said("fal.listing_hint")
 
     def __init__(
         self,
@@ -413,8 +411,8 @@ class FalProvider(HttpAdapter, Provider):
             return request.model  # added from its schema: its own inputs take the frames
         if request.end_frame is not None:
             if request.input_reference is None or request.model not in FIRST_LAST_ENDPOINTS:
-                raise ProviderError(f"{self.name} has no endpoint taking a start and an end frame for "
-                                    f"{request.model}.", code="invalid_request")
+                raise ProviderError(said("provider.no_start_end", provider=self.name, model=request.model),
+                                    code="invalid_request")
             return FIRST_LAST_ENDPOINTS[request.model]
         if request.input_reference is not None and request.model in IMAGE_ENDPOINTS:
             return IMAGE_ENDPOINTS[request.model]
@@ -422,7 +420,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def build_input(self, request: RenderRequest) -> dict[str, Any]:
         if request.character_images and request.model not in KLING3_IMAGE:  # never dropped silently
-            raise ProviderError(f"{self.name} sends no likeness references for {request.model}.",
+            raise ProviderError(said("provider.no_likeness", provider=self.name, model=request.model),
                                 code="invalid_request")
         if request.model not in self._builders and request.input_map:
             return schemas.mapped_input(request, request.input_map)
@@ -430,8 +428,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def submit(self, request: RenderRequest) -> str:
         if not ENDPOINT_ID.match(request.model):
-            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
-                                code="model_unknown")
+            raise ProviderError(said("provider.model_unknown", model=request.model), code="model_unknown")
         return self._queue(self.endpoint_for(request), self.build_input(request), model=request.model)
 
     def extend(self, request: ExtendRequest) -> str:
@@ -439,7 +436,7 @@ class FalProvider(HttpAdapter, Provider):
         if problems := extend_problems(request):
             raise ProviderError(" ".join(problems), code="invalid_request")
         if request.source_video is None:
-            raise ProviderError("The take to extend has no video the studio could send.", code="invalid_request")
+            raise ProviderError(said("provider.no_source_video"), code="invalid_request")
         return self._queue(EXTEND_ENDPOINTS[request.model], veo31_extend_input(request), model=request.model)
 
     def _queue(self, endpoint: str, inputs: dict[str, Any], *, model: str = "") -> str:
@@ -459,8 +456,7 @@ class FalProvider(HttpAdapter, Provider):
                 self._send("PUT", job.cancel_url, idempotent=True)
             except ProviderError:
                 pass
-            raise ProviderError(f"{self.name} answered with request addresses too long for the studio to keep; "
-                                "the studio asked fal to cancel it. Check fal's dashboard.", code="server")
+            raise ProviderError(said("fal.addresses_too_long", provider=self.name), code="server")
         return encoded
 
     def _job_from(self, body: dict[str, Any]) -> FalJob:
@@ -468,12 +464,10 @@ class FalProvider(HttpAdapter, Provider):
         fields = [f for f in given if isinstance(f, str) and f and " " not in f]
         if len(fields) != len(given):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(f"{self.name} accepted the request but sent no request id and addresses. "
-                                "Check the provider before retrying.", code="server")
+            raise ProviderError(said("fal.no_request_id", provider=self.name), code="server")
         job = FalJob(*fields)
         if not all(self._own(url) for url in fields[1:]):
-            raise ProviderError(f"{self.name} answered with addresses on another host; the studio will not "
-                                "send its key there. Check fal's dashboard for the request.", code="server")
+            raise ProviderError(said("fal.other_host", provider=self.name), code="server")
         return job
 
     def _own(self, url: str) -> bool:
@@ -486,7 +480,8 @@ class FalProvider(HttpAdapter, Provider):
         if response.status_code == 422 and isinstance(detail, list):
             problems = "; ".join(_validation_line(item) for item in detail[:5] if isinstance(item, dict))
             code = "moderation" if MODERATION.search(problems) else "invalid_request"
-            return ProviderError(f"{self.name} refused the request: {problems or 'invalid input'}", code=code)
+            return ProviderError(said("provider.refused", provider=self.name, detail=problems) if problems
+                                 else said("provider.refused_input", provider=self.name), code=code)
         return error_from_response(response, self.name, model=model)
 
     def poll(self, job_id: str) -> JobState:
@@ -499,7 +494,7 @@ class FalProvider(HttpAdapter, Provider):
         body = json_object(response, self.name)
         status = STATUSES.get(str(body.get("status")), "running")
         if status == "succeeded" and "cancel" in str(body.get("error_type") or ""):
-            return JobState(status="canceled", error="Canceled at the provider.")
+            return JobState(status="canceled", error=said("take.canceled_at_provider"))
         if status == "succeeded" and (body.get("error") or body.get("error_type")):
             return JobState(status="failed", **_failure(body.get("error"), body.get("error_type")))
         if status == "succeeded":
@@ -511,8 +506,7 @@ class FalProvider(HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
-                                code="invalid_request")
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         job = FalJob.decode(job_id, self._base)
         response = self._send("GET", job.response_url, idempotent=True)
         if response.status_code in (404, 410):
@@ -522,7 +516,7 @@ class FalProvider(HttpAdapter, Provider):
         video = json_object(response, self.name).get("video")
         url = video.get("url") if isinstance(video, dict) else None
         if not (isinstance(url, str) and url.startswith(("https://", "http://"))):
-            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+            raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
         stream_download(self._client, url, Path(dest), provider_name=self.name)
 
     def cancel(self, job_id: str) -> bool:
@@ -580,7 +574,7 @@ class FalProvider(HttpAdapter, Provider):
                                 "for the studio to keep.", code="server")
         return encoded
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """The queue API has no account endpoint, so ask for the status of a request that cannot
         exist: a wrong key answers 401, a good one 404. It costs nothing."""
         response = self._send("GET", "/fal-ai/veo3.1/requests/00000000-0000-0000-0000-000000000000/status",
@@ -589,7 +583,7 @@ class FalProvider(HttpAdapter, Provider):
             raise self._fail(response)
         if response.status_code >= 500:
             raise self._fail(response)
-        return f"{self.name} accepted the key."
+        return said("fal.key_accepted", provider=self.name)
 
 
     # ---- the models fal publishes -----------------------------------------------------------------
@@ -703,10 +697,11 @@ def _progress(logs: object) -> int:
 
 def _failure(error: object, error_type: object) -> dict[str, Any]:
     """A failed request's JobState words (and code, for a moderation refusal)."""
-    message = str(error or "").strip() or "The provider did not say why the video failed."
+    message = str(error or "").strip()
     if MODERATION.search(f"{message} {error_type or ''}"):
-        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
-    return {"error": message}
+        return {"error": said("provider.moderated", message=message or said("provider.failed_unsaid")),
+                "error_code": "moderation"}
+    return {"error": message or said("provider.failed_unsaid")}
 
 
 # --- webhooks -------------------------------------------------------------------------------

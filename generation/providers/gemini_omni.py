@@ -33,7 +33,8 @@ from urllib.parse import quote
 
 import httpx
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from generation.words import Said, said
 
 from .base import JobState, ProviderError, RenderRequest
 from .http import NEVER_SENT, error_from_response, json_object, stream_download
@@ -56,9 +57,9 @@ SECONDS = range(3, 16)
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/webp"}
 RUNNING = {"queued": "queued", "in_progress": "running"}
 ENDED_UNFINISHED = {
-    "incomplete": gettext_lazy("Google stopped the video before it was finished (the interaction is incomplete). Retry the take."),
-    "budget_exceeded": gettext_lazy("Google stopped the video: the interaction ran out of its budget. Retry the take."),
-    "requires_action": gettext_lazy("Google's model asked for a tool the studio does not give it; the video was not made."),
+    "incomplete": said("omni.incomplete"),
+    "budget_exceeded": said("omni.budget_exceeded"),
+    "requires_action": said("omni.requires_action"),
 }
 
 
@@ -135,8 +136,7 @@ class GeminiInteractions:
         if failed is not None:
             return failed
         if response.status_code == 404 and model:
-            return ProviderError(_("The model “%(model)s” is retired or unknown at Google (the Gemini API's "
-                                   "Interactions API does not serve it).") % {"model": model}, code="model_unknown")
+            return ProviderError(said("omni.model_retired", model=model), code="model_unknown")
         return error_from_response(response, self.name)
 
     def interaction_submit(self, request: RenderRequest) -> str:
@@ -152,8 +152,7 @@ class GeminiInteractions:
         job_id = f"interactions/{interaction_id}" if isinstance(interaction_id, str) else ""
         if not is_interaction(job_id):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(_("%(provider)s accepted the request but sent no interaction id. Check your Google "
-                                  "AI Studio usage before retrying.") % {"provider": self.name}, code="server")
+            raise ProviderError(said("omni.no_interaction_id", provider=self.name), code="server")
         return job_id
 
     def _interaction(self, job_id: str, *,
@@ -178,33 +177,30 @@ class GeminiInteractions:
                     files.feed(chunk)
             return files.finish(), files.sizes
         except Unreadable as exc:
-            raise ProviderError(_("%(provider)s sent an answer the studio cannot read.") % {"provider": self.name},
-                                code="server", retryable=True) from exc
+            raise ProviderError(said("provider.unreadable", provider=self.name), code="server", retryable=True) from exc
         except OutboundRefused as exc:
-            raise ProviderError(_("%(provider)s was not called: %(refusal)s")
-                                % {"provider": self.name, "refusal": exc.message}, code=exc.code) from exc
+            raise ProviderError(said("provider.not_called", provider=self.name, refusal=exc.message),
+                                code=exc.code) from exc
         except NEVER_SENT as exc:
-            raise ProviderError(_("Could not reach %(provider)s. The studio will try again.") % {"provider": self.name},
+            raise ProviderError(said("provider.unreachable_retry", provider=self.name),
                                 code="network", retryable=True) from exc
         except httpx.TransportError as exc:
-            raise ProviderError(_("%(provider)s did not answer in time. The studio will try again.")
-                                % {"provider": self.name}, code="timeout", retryable=True) from exc
+            raise ProviderError(said("provider.slow", provider=self.name), code="timeout", retryable=True) from exc
 
     def interaction_poll(self, job_id: str) -> JobState:
         fetched = self._interaction(job_id)
         if fetched is None:
-            return JobState(status="failed", error=_("Google no longer knows this interaction: the Gemini API "
-                                                     "keeps a video's interaction only for a while."))
+            return JobState(status="failed", error=said("omni.gone"))
         interaction, sizes = fetched
         status = interaction.get("status")
         if status in RUNNING:
             return JobState(status=RUNNING[status])
         if status == "cancelled":
-            return JobState(status="canceled", error=_("Google cancelled the interaction."))
+            return JobState(status="canceled", error=said("omni.canceled"))
         if status == "failed":
             return JobState(status="failed", error=_failure(interaction))
         if status in ENDED_UNFINISHED:
-            return JobState(status="failed", error=str(ENDED_UNFINISHED[status]))
+            return JobState(status="failed", error=ENDED_UNFINISHED[status])
         if status != "completed":  # a status newer than the SDK's: it has not ended as far as we know
             return JobState(status="running")
         if video_of(interaction, sizes) is None:
@@ -227,12 +223,11 @@ class GeminiInteractions:
             with opened:
                 fetched = self._interaction(job_id, open_file=open_file)
             if fetched is None:
-                raise ProviderError(_("Google no longer has this video (the interaction is gone)."), code="expired")
+                raise ProviderError(said("omni.expired"), code="expired")
             interaction, sizes = fetched
             found = video_of(interaction, sizes) if interaction.get("status") == "completed" else None
             if found is None:
-                raise ProviderError(_("%(provider)s has no finished video for this job.") % {"provider": self.name},
-                                    code="bad_download")
+                raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
             video, index = found
             if index is not None:
                 parts[index].replace(dest)  # the inline bytes, decoded as they arrived
@@ -315,29 +310,28 @@ def _said(text: object) -> str:
     return " ".join(str(text or "").split())[:300]
 
 
-def _failure(interaction: dict[str, Any]) -> str:
+def _failure(interaction: dict[str, Any]) -> Said:
     """A failed interaction's reason: its `errors`, else a model output's `error` (google.rpc.Status)."""
     errors = interaction.get("errors")
     messages = [_said(e.get("message")) for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
     for step in _model_outputs(interaction):
         if isinstance(step.get("error"), dict):
             messages.append(_said(step["error"].get("message")))
-    said = " ".join(m for m in messages if m)
-    return (_("Google could not make the video: %(said)s") % {"said": said} if said
-            else _("Google could not make the video and did not say why."))
+    google = " ".join(m for m in messages if m)
+    return said("veo.failed", message=google) if google else said("omni.failed_unsaid")
 
 
-def _no_video(interaction: dict[str, Any]) -> str:
+def _no_video(interaction: dict[str, Any]) -> Said:
     """Why a completed interaction holds no video: the model's own words, when it answered in text."""
     texts = []
     for step in _model_outputs(interaction):
         content = step.get("content")
         texts += [_said(b.get("text")) for b in (content if isinstance(content, list) else [])
                   if isinstance(b, dict) and b.get("type") == "text"]
-    said = " ".join(t for t in reversed(texts) if t)
-    if said:
-        return _("Google made no video; its model answered: %(said)s") % {"said": said[:300]}
-    return _("Google finished the interaction but sent no video. Retry the take.")
+    google = " ".join(t for t in reversed(texts) if t)
+    if google:
+        return said("omni.model_answered", said=google[:300])
+    return said("omni.no_video")
 
 
 __all__ = ["GeminiInteractions", "build_body", "is_interaction", "is_omni", "request_problems", "video_of"]

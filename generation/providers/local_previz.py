@@ -17,6 +17,7 @@ from django.core.files.storage import default_storage
 from generation.models import PrevizJob
 from generation.previz import jobs
 from generation.previz import tasks as previz_tasks
+from generation.words import said
 
 from .base import (
     CancelRefund,
@@ -106,12 +107,12 @@ class LocalPrevizProvider(Provider):
         """The continuation as an animatic of its own, drawn from the take's last frame (kept in the media
         storage and named in the recipe's extend_of, so any worker draws it); the studio joins it to the take."""
         if not 1 <= request.seconds <= 20:
-            raise ProviderError(f"The previz extends a take by 1 to 20 seconds, not {request.seconds}.")
+            raise ProviderError(said("previz.extend_seconds", seconds=request.seconds))
         return self.submit(RenderRequest(prompt=request.prompt, model=request.model, seconds=request.seconds,
                                          size=request.size, title=request.title, scene_number=request.scene_number,
                                          recipe=request.recipe))
 
-    job_listing_hint = "Retry the take: the local previz is free."
+    job_listing_hint = said("previz.listing_hint")
 
     def find_job(self, probe: JobProbe) -> str | None:
         """Our job book is a table: the oldest job since the crash with exactly this request."""
@@ -124,7 +125,7 @@ class LocalPrevizProvider(Provider):
     def poll(self, job_id: str) -> JobState:
         job = PrevizJob.objects.filter(pk=job_id).first()
         if job is None:
-            return JobState(status="failed", error="The previz job no longer exists.")
+            return JobState(status="failed", error=said("previz.gone"))
         return JobState(status=job.status, progress=job.progress, error=job.error)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
@@ -132,7 +133,7 @@ class LocalPrevizProvider(Provider):
             with default_storage.open(jobs.output_name(job_id, variant), "rb") as src, dest.open("wb") as out:
                 shutil.copyfileobj(src, out, length=1024 * 1024)
         except FileNotFoundError:
-            raise ProviderError(f"The previz {variant} is gone (job {job_id}).")
+            raise ProviderError(said("previz.video_gone" if variant == "video" else "previz.thumbnail_gone", job=job_id))
 
     def cancel(self, job_id: str) -> bool:
         return bool(

@@ -20,6 +20,8 @@ from urllib.parse import quote
 import httpx
 from django.utils.translation import gettext
 
+from generation.words import Said, said
+
 from .base import (
     CancelRefund,
     ExtendRequest,
@@ -57,7 +59,7 @@ STATUSES = {
 }
 MODERATION_CODES = {"moderation_blocked", "content_policy_violation"}
 VARIANT_TYPES = {"video": ("video/mp4",), "thumbnail": ("image/webp",), "spritesheet": ("image/jpeg",)}
-GONE = "The provider no longer knows this job."
+GONE = said("provider.gone")
 # The create fields the format itself defines; anything else must be declared per model.
 WIRE_FIELDS = frozenset({"prompt", "model", "seconds", "size", "input_reference"})
 DECLARABLE = {"characters": "id[]"}  # optional fields of the format that only some gateways accept
@@ -156,8 +158,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
 
     def submit(self, request: RenderRequest) -> str:
         if request.end_frame is not None:
-            raise ProviderError("The OpenAI Videos format takes a start frame only (input_reference), no end "
-                                "frame.", code="invalid_request")
+            raise ProviderError(said("openai.no_end_frame"), code="invalid_request")
         # Always multipart, like the official SDK: gateways parse the form,
         # and `seconds` is a string there ("8"), never a JSON number.
         fields = {
@@ -213,7 +214,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             json={"prompt": prompt}, headers=self._idempotency(idempotency_key),
         )
         if response.status_code == 404:
-            raise ProviderError("The provider no longer has the video to remix.", code="expired")
+            raise ProviderError(said("openai.remix_gone"), code="expired")
         if response.is_error:
             raise self._fail(response)
         return self._job_id(response)
@@ -224,14 +225,13 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         video, `{"id": …}`, flattened `video[id]`. The answer is a Video whose content is the whole clip
         ("for extensions, `seconds` is the stitched total duration")."""
         if not request.source_job_id:
-            raise ProviderError(f"{self.name} extends only a video it made itself: this take has no video id "
-                                "there.", code="invalid_request")
+            raise ProviderError(said("openai.extends_own", provider=self.name), code="invalid_request")
         fields = {"prompt": request.prompt, "seconds": str(request.seconds), "video[id]": request.source_job_id}
         response = self._send("POST", "/videos/extensions", idempotent=False,
                               files=[(name, (None, value)) for name, value in fields.items()],
                               headers=self._idempotency(request.idempotency_key))
         if response.status_code == 404:
-            raise ProviderError("The provider no longer has the video to extend.", code="expired")
+            raise ProviderError(said("openai.extend_gone"), code="expired")
         if response.is_error:
             raise self._fail(response, model=request.model)
         return self._job_id(response)
@@ -243,11 +243,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
             video = {}
         if not video.get("id"):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(
-                f"{self.name} accepted the request but sent no job id. "
-                "Check the provider before retrying.",
-                code="server",
-            )
+            raise ProviderError(said("openai.no_job_id", provider=self.name), code="server")
         return str(video["id"])
 
     def poll(self, job_id: str) -> JobState:
@@ -269,10 +265,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant not in VARIANT_TYPES:
-            raise ProviderError(
-                f"{self.name} offers no “{variant}” variant.",
-                code="invalid_request",
-            )
+            raise ProviderError(said("provider.no_variant", provider=self.name, variant=variant),
+                                code="invalid_request")
         stream_download(
             self._client, f"/videos/{quote(job_id, safe='')}/content?variant={variant}",
             Path(dest), expected_content_types=VARIANT_TYPES[variant], headers=self._auth,
@@ -295,9 +289,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         return True
 
     @property
-    def job_listing_hint(self) -> str:
-        base = str(self._client.base_url).rstrip("/")
-        return f"Look for it in {self.name}'s video list (GET {base}/videos)."
+    def job_listing_hint(self) -> Said:
+        return said("openai.listing_hint", provider=self.name, base=str(self._client.base_url).rstrip("/"))
 
     def find_job(self, probe: JobProbe) -> str | None:
         """GET /videos?order=desc, newest first, back to when we sent the create; our video is the
@@ -328,17 +321,14 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         ids = [str(v["id"]) for v in reversed(found) if v.get("id") and str(v["id"]) not in probe.exclude_ids]
         return ids[0] if ids else None
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A plain-words success message, or ProviderError saying what is wrong."""
         response = self._send("GET", "/videos", idempotent=True, params={"limit": 1})
         if response.status_code == 404:
-            raise ProviderError(
-                f"{self.name} does not serve the Videos API at this address. Check the base URL.",
-                code="invalid_request",
-            )
+            raise ProviderError(said("openai.no_videos_api", provider=self.name), code="invalid_request")
         if response.is_error:
             raise self._fail(response)
-        return f"Connected to {self.name}: the key works and the Videos API answers."
+        return said("openai.connected", provider=self.name)
 
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:
@@ -430,9 +420,9 @@ def _poll_after(response: httpx.Response) -> float | None:
 def _failure(error: object) -> dict[str, Any]:
     """A failed video's JobState words (and code, for a moderation refusal)."""
     if not isinstance(error, dict):
-        return {"error": str(error or "") or "The provider did not say why the video failed."}
-    message = str(error.get("message") or "The provider did not say why.")
+        return {"error": str(error or "") or said("provider.failed_unsaid")}
+    message: str | Said = str(error.get("message") or "") or said("provider.unsaid")
     code = str(error.get("code") or "")
     if code in MODERATION_CODES or "moderation" in code:
-        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+        return {"error": said("provider.moderated", message=message), "error_code": "moderation"}
     return {"error": message}

@@ -22,6 +22,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from generation.words import Said, said
+
 from . import schemas, veo
 from .base import (
     CancelRefund,
@@ -62,7 +64,7 @@ STATUSES = {
 PERCENT = re.compile(r"(\d{1,3})%")
 # Replicate reports safety refusals as an ordinary failure; E005 is its code.
 MODERATION = re.compile(r"flagged as sensitive|\(E005\)|nsfw|safety|moderation", re.IGNORECASE)
-GONE = "The provider no longer knows this job."
+GONE = said("provider.gone")
 
 InputBuilder = Callable[[RenderRequest], dict[str, Any]]
 
@@ -196,18 +198,14 @@ class ReplicateProvider(HttpAdapter, Provider):
             return schemas.mapped_input(request, request.input_map)  # added from its schema
         if request.end_frame is not None and request.model not in END_FRAME_MODELS:
             # Said before anything is sent: a model whose inputs we do not map would drop it silently.
-            raise ProviderError(f"The studio sends no end frame to {request.model}: choose a model whose catalog "
-                                "entry takes one.", code="invalid_request")
+            raise ProviderError(said("replicate.no_end_frame", model=request.model), code="invalid_request")
         if request.shots:  # never dropped silently: only models added from a schema listing shots take them
-            raise ProviderError(f"Replicate's {request.model} takes no shot list.", code="invalid_request")
+            raise ProviderError(said("replicate.no_shots", model=request.model), code="invalid_request")
         return self._builders.get(request.model, generic_input)(request)
 
     def submit(self, request: RenderRequest) -> str:
         if not MODEL_ID.match(request.model):
-            raise ProviderError(
-                f"The model “{request.model}” is unknown or retired at this provider.",
-                code="model_unknown",
-            )
+            raise ProviderError(said("provider.model_unknown", model=request.model), code="model_unknown")
         body: dict[str, object] = {"input": self.build_input(request)}
         if self._webhook_url:
             body["webhook"] = self._webhook_url
@@ -222,11 +220,7 @@ class ReplicateProvider(HttpAdapter, Provider):
         except (ValueError, AttributeError):
             prediction_id = None
         if not prediction_id:
-            raise ProviderError(
-                f"{self.name} accepted the request but sent no prediction id. "
-                "Check the provider before retrying.",
-                code="server",
-            )
+            raise ProviderError(said("replicate.no_prediction_id", provider=self.name), code="server")
         return str(prediction_id)
 
     def _prediction(self, job_id: str) -> dict[str, Any] | None:
@@ -252,18 +246,13 @@ class ReplicateProvider(HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(
-                f"{self.name} outputs only the video; the thumbnail is taken from it.",
-                code="invalid_request",
-            )
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         prediction = self._prediction(job_id)
         if prediction is None:
             raise ProviderError(EXPIRED, code="expired")
         url = _video_url(prediction.get("output"))
         if prediction.get("status") != "succeeded" or not url:
-            raise ProviderError(
-                f"{self.name} has no finished video for this job.", code="bad_download"
-            )
+            raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
         stream_download(self._client, url, Path(dest), provider_name=self.name)
 
     def cancel(self, job_id: str) -> bool:
@@ -276,8 +265,7 @@ class ReplicateProvider(HttpAdapter, Provider):
             raise error_from_response(response, self.name)
         return True
 
-    job_listing_hint = ("Look for it among your recent predictions on replicate.com "
-                        "(Dashboard › Predictions, or GET /v1/predictions).")
+    job_listing_hint = said("replicate.listing_hint")
 
     def find_job(self, probe: JobProbe) -> str | None:
         """GET /predictions lists the account's predictions newest first, a page at a time
@@ -357,16 +345,18 @@ class ReplicateProvider(HttpAdapter, Provider):
                     found[model_id] = json_object(response, self.name)
         return ModelListing(models=tuple(_listed(model_id, model) for model_id, model in found.items()))
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A plain-words success message naming the account, or ProviderError."""
         response = self._send("GET", "/account", idempotent=True)
         if response.is_error:
             raise error_from_response(response, self.name)
         try:
-            username = response.json().get("username") or "an unnamed account"
+            username = str(response.json().get("username") or "")
         except (ValueError, AttributeError):
-            username = "an unnamed account"
-        return f"Connected to {self.name} as {username}."
+            username = ""
+        if not username:
+            return said("replicate.connected_unnamed", provider=self.name)
+        return said("replicate.connected_as", provider=self.name, user=username)
 
 
 def _model_id(model: object) -> str | None:
@@ -463,7 +453,7 @@ def _progress(logs: object) -> int:
 
 def _failure(error: object) -> dict[str, Any]:
     """A failed prediction's JobState words (and code, for a moderation refusal)."""
-    message = str(error or "").strip() or "The provider did not say why the video failed."
+    message = str(error or "").strip()
     if MODERATION.search(message):
-        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
-    return {"error": message}
+        return {"error": said("provider.moderated", message=message), "error_code": "moderation"}
+    return {"error": message or said("provider.failed_unsaid")}

@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 import httpx
 
+from generation.words import Said, said
+
 from .base import (
     CancelRefund,
     JobListing,
@@ -143,7 +145,7 @@ PROMPT_LIMIT_DEFAULT = 1000
 # Models whose promptImage may hold a last frame too ([{uri, position: "first"}, {uri, position: "last"}]),
 # as runwayml's ImageToVideoCreateParams types them; the others take a first frame only.
 LAST_FRAME_MODELS = {p.model_id for p in PUBLISHED if p.last_frame}
-GONE = "The provider no longer knows this job."
+GONE = said("provider.gone")
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Runway's multi-shot recipe (runwayml's RecipeMultiShotVideoParams, custom mode): 3–5 shots of
 # {prompt (3–512 characters), duration} adding up to the take's 5, 10 or 15 s; version pinned; an optional
@@ -176,8 +178,7 @@ class RunwayProvider(HttpAdapter, Provider):
                       + ", shipped with the studio (Runway publishes no endpoint listing them)",
     )
 
-    job_listing_hint = ("Look for it in Runway's developer portal (dev.runwayml.com › your organization › "
-                        "Usage / Tasks); the API cannot list tasks.")
+    job_listing_hint = said("runway.listing_hint")
 
     def __init__(
         self,
@@ -256,18 +257,17 @@ class RunwayProvider(HttpAdapter, Provider):
 
     def submit(self, request: RenderRequest) -> str:
         if not MODEL_ID.match(request.model):
-            raise ProviderError(f"The model “{request.model}” is unknown or retired at this provider.",
+            raise ProviderError(said("provider.model_unknown", model=request.model),
                                 code="model_unknown")
         if request.model in IMAGE_ONLY and request.input_reference is None:
-            raise ProviderError(f"{self.name}'s {request.model} animates a start frame: add a reference image "
-                                "to the scene, or pick another model.", code="invalid_request")
-        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
-            raise ProviderError(f"{self.name}'s {request.model} cannot end on a frame (only "
-                                f"{', '.join(sorted(LAST_FRAME_MODELS))} do, after a first frame).",
+            raise ProviderError(said("runway.needs_start", provider=self.name, model=request.model),
                                 code="invalid_request")
+        if request.end_frame is not None and (request.model not in LAST_FRAME_MODELS or request.input_reference is None):
+            raise ProviderError(said("runway.no_end_frame", provider=self.name, model=request.model,
+                                     models=", ".join(sorted(LAST_FRAME_MODELS))), code="invalid_request")
         if request.model == RECIPE and not request.shots:
-            raise ProviderError(f"{self.name}'s multi-shot recipe renders {RECIPE_SHOTS[0]} to {RECIPE_SHOTS[1]} "
-                                "scenes as one take, not one scene on its own.", code="invalid_request")
+            raise ProviderError(said("runway.recipe_alone", provider=self.name, least=RECIPE_SHOTS[0],
+                                     most=RECIPE_SHOTS[1]), code="invalid_request")
         if request.shots:
             problems = self.shot_problems(model_id=request.model, shots=request.shots)
             request = replace(request, prompt=shots_prompt(request.shots, timed=False)) \
@@ -285,8 +285,7 @@ class RunwayProvider(HttpAdapter, Provider):
         except ProviderError:
             task_id = None
         if not task_id:
-            raise ProviderError(f"{self.name} accepted the request but sent no task id. "
-                                "Check the provider before retrying.", code="server")
+            raise ProviderError(said("runway.no_task_id", provider=self.name), code="server")
         return str(task_id)
 
     def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
@@ -297,7 +296,7 @@ class RunwayProvider(HttpAdapter, Provider):
         issues = [i for i in body.get("issues") or [] if isinstance(i, dict)] if isinstance(
             body.get("issues"), list) else []
         if response.status_code == 400 and model and any(i.get("path") == ["model"] for i in issues):
-            return ProviderError(f"The model “{model}” is unknown or retired at this provider.",
+            return ProviderError(said("provider.model_unknown", model=model),
                                  code="model_unknown")
         error = error_from_response(response, self.name, model=model)
         if response.status_code == 400 and "credit" in str(body.get("error", "")).lower():
@@ -325,19 +324,18 @@ class RunwayProvider(HttpAdapter, Provider):
         if status == "failed":
             return JobState(status=status, **_failure(task), **_billing(task))
         if status == "canceled":
-            return JobState(status=status, error="Canceled at the provider.", **_billing(task))
+            return JobState(status=status, error=said("take.canceled_at_provider"), **_billing(task))
         return JobState(status=status, progress=_progress(task.get("progress")) if status == "running" else 0)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
-                                code="invalid_request")
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         task = self._task(job_id)
         if task is None:
             raise ProviderError(EXPIRED, code="expired")
         outputs = [u for u in task.get("output") or [] if isinstance(u, str) and u.startswith(("https://", "http://"))]
         if task.get("status") != "SUCCEEDED" or not outputs:
-            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+            raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
         try:
             stream_download(self._client, outputs[0], Path(dest), provider_name=self.name)
         except ProviderError as exc:
@@ -360,15 +358,15 @@ class RunwayProvider(HttpAdapter, Provider):
         (Runway has no listing)."""
         return ModelListing(models=(*(_listed(p) for p in PUBLISHED), _recipe_listed()))
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """GET /v1/organization: free, authenticated, and it tells the credit balance."""
         response = self._send("GET", "/v1/organization", idempotent=True)
         if response.is_error:
             raise self._fail(response)
         credits = _json(response).get("creditBalance")
         if isinstance(credits, int):
-            return f"Connected to {self.name}: {credits} credits left."
-        return f"Connected to {self.name}."
+            return said("runway.connected_credits", provider=self.name, credits=credits)
+        return said("connection.connected", provider=self.name)
 
 
 def _pixels(ratios: tuple[str, ...]) -> list[str]:
@@ -458,9 +456,9 @@ def _progress(value: object) -> int:
 
 def _failure(task: dict[str, Any]) -> dict[str, Any]:
     """A failed task's JobState words (and code, for a moderation refusal)."""
-    message = str(task.get("failure") or "").strip() or "The provider did not say why the video failed."
+    message: str | Said = str(task.get("failure") or "").strip() or said("provider.failed_unsaid")
     code = str(task.get("failureCode") or "")
     # Runway's moderation codes start with SAFETY (SAFETY.INPUT.TEXT, SAFETY.OUTPUT.VIDEO, …).
     if code.upper().startswith("SAFETY"):
-        return {"error": f"Refused by the provider's moderation: {message}", "error_code": "moderation"}
+        return {"error": said("provider.moderated", message=message), "error_code": "moderation"}
     return {"error": message}

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import httpx
 
-from generation.words import said
+from generation.words import Said, said
 
 from .base import (
     CancelRefund,
@@ -71,8 +71,7 @@ THROTTLE_WAIT_CAP = 30.0
 GONE = said("veo.gone")
 # Where Veo renders now: google-genai 3.0 refuses generate_videos outside Vertex ("only supported in Gemini
 # Enterprise Agent Platform mode"), and the Gemini API retired its Veo preview ids.
-VERTEX_WAY = ("Google serves Veo through Vertex AI now: add a Google Vertex AI connection under Providers "
-              "(a service account key, a project and a region) and render on its Veo 3.1 models.")
+VERTEX_WAY = said("veo.vertex_way")
 # Google's words when the call itself has moved, not only the model: the SDK's refusal, a method the
 # API no longer has, an answer pointing at Vertex or at generateContent.
 METHOD_MOVED = re.compile(r"only supported in|Agent Platform|Vertex|generateContent|method not found",
@@ -178,8 +177,9 @@ def build_body(request: RenderRequest) -> dict[str, Any]:
 class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
     key = "veo"
     has_thumbnail = False  # Veo outputs the video only; the studio takes a frame from it
+    # Named for the connection, not one model: the Gemini API serves Veo and Gemini Omni alike.
     facts = ProviderFacts(
-        title="Google Veo", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
+        title="Google Gemini API", default_base_url=DEFAULT_BASE_URL, auth_header="x-goog-api-key: <key>",
         webhooks=WebhookScheme.NONE,
         # The Gemini API cannot cancel a video operation: canceling a take stops the studio watching
         # it, and Google renders (and bills) it all the same.
@@ -192,8 +192,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
         sends_reference_images=True,  # instances[0].referenceImages (ASSET)
         extends=True,  # instances[0].video: the uri of a video Veo made, +7 s
     )
-    job_listing_hint = ("The Gemini API cannot list video jobs; check the usage and billing pages "
-                        "of your Google AI Studio project for a video charge (Veo or Gemini Omni) at that time.")
+    job_listing_hint = said("veo.listing_hint")
 
     def __init__(
         self,
@@ -228,47 +227,33 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
             if wait is None:
                 return response
             if attempt == retries:
-                raise ProviderError(
-                    f"{self.name} is limiting how fast we send requests. The studio will try again.",
-                    code="rate_limited", retryable=True, retry_after=wait,
-                )
+                raise ProviderError(said("provider.rate_limited", provider=self.name),
+                                    code="rate_limited", retryable=True, retry_after=wait)
             self._sleep(min(wait, THROTTLE_WAIT_CAP))
         raise AssertionError("unreachable")
 
     def _fail_auth(self, response: httpx.Response) -> ProviderError | None:
         """Google refusing the key itself (ErrorInfo API_KEY_INVALID / _EXPIRED), whichever API answered."""
         if response.status_code in (400, 401, 403) and _reason(response) in ("API_KEY_INVALID", "API_KEY_EXPIRED"):
-            return ProviderError(
-                f"Authentication failed: Google rejected the API key for {self.name}. "
-                "Check the key in Google AI Studio (API keys).",
-                code="auth",
-            )
+            return ProviderError(said("veo.key_rejected", provider=self.name), code="auth")
         return None
 
     def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
         status = response.status_code
         if (failed := self._fail_auth(response)) is not None:
             return failed
-        said = " ".join(provider_detail(response)[0].split())[:300]
-        if model and status in (400, 403, 404) and METHOD_MOVED.search(said):
-            return ProviderError(
-                f"Google no longer takes Veo video jobs through the Gemini API (it said: {said}). {VERTEX_WAY}",
-                code="model_unknown",
-            )
+        google = " ".join(provider_detail(response)[0].split())[:300]
+        if model and status in (400, 403, 404) and METHOD_MOVED.search(google):
+            return ProviderError(said("veo.moved", said=google, way=VERTEX_WAY), code="model_unknown")
         if status == 404 and model:
-            return ProviderError(
-                f"The model “{model}” is retired or unknown at Google (the Gemini API does not "
-                f"serve it). {VERTEX_WAY}",
-                code="model_unknown",
-            )
+            return ProviderError(said("veo.model_retired", model=model, way=VERTEX_WAY), code="model_unknown")
         return error_from_response(response, self.name)
 
     # ---- the Provider interface -------------------------------------------------------------
 
     def submit(self, request: RenderRequest) -> str:
         if not MODEL_ID.match(request.model):
-            raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.",
-                                code="model_unknown")
+            raise ProviderError(said("google.model_retired", model=request.model), code="model_unknown")
         if is_omni(request.model):
             return self.interaction_submit(request)
         problems = request_problems(request)
@@ -284,26 +269,21 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
             name = None
         if not (isinstance(name, str) and OPERATION.match(name)):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(
-                f"{self.name} accepted the request but sent no operation name. "
-                "Check your Google AI Studio usage before retrying.",
-                code="server",
-            )
+            raise ProviderError(said("veo.no_operation", provider=self.name), code="server")
         return name
 
     def extend(self, request: ExtendRequest) -> str:
         """Continue a Veo video this connection made: Google takes it only by the uri of its own result."""
         if is_omni(request.model):
-            raise ProviderError(f"{self.name} does not extend Gemini Omni takes.", code="invalid_request")
+            raise ProviderError(said("veo.no_omni_extend", provider=self.name), code="invalid_request")
         if not MODEL_ID.match(request.model):
-            raise ProviderError(f"The model “{request.model}” is retired or unknown at Google.", code="model_unknown")
+            raise ProviderError(said("google.model_retired", model=request.model), code="model_unknown")
         if problems := extend_problems(request):
             raise ProviderError(" ".join(problems), code="invalid_request")
         operation = self._operation(request.source_job_id) if request.source_job_id else None
         uri = _video_uri(operation) if operation and operation.get("done") and not operation.get("error") else None
         if uri is None:
-            raise ProviderError("Google no longer has the video to extend: the Gemini API keeps a video two days "
-                                "and extends only videos Veo made. Render a new take instead.", code="expired")
+            raise ProviderError(said("veo.extend_gone"), code="expired")
         response = self._call("POST", f"/v1beta/models/{request.model}:predictLongRunning", idempotent=False,
                               json=build_extend_body(request, uri))
         if response.is_error:
@@ -313,8 +293,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
         except ProviderError:
             name = None
         if not (isinstance(name, str) and OPERATION.match(name)):
-            raise ProviderError(f"{self.name} accepted the request but sent no operation name. "
-                                "Check your Google AI Studio usage before retrying.", code="server")
+            raise ProviderError(said("veo.no_operation", provider=self.name), code="server")
         return name
 
     def _operation(self, job_id: str) -> dict[str, Any] | None:
@@ -344,7 +323,7 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(f"{self.name} outputs only the video; the thumbnail is taken from it.",
+            raise ProviderError(said("provider.video_only", provider=self.name),
                                 code="invalid_request")
         if is_interaction(job_id):
             return self.interaction_download(job_id, Path(dest))
@@ -353,22 +332,19 @@ class VeoProvider(GeminiInteractions, HttpAdapter, Provider):
             raise ProviderError(EXPIRED, code="expired")
         uri = _video_uri(operation) if operation.get("done") and not operation.get("error") else None
         if uri is None:
-            raise ProviderError(f"{self.name} has no finished video for this job.", code="bad_download")
+            raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
         # The URI is on the API's host and needs the key; it redirects to Google's storage,
         # which stream_download reaches without the key (credentials stay on our origin).
         stream_download(self._client, uri, Path(dest), headers=self._auth, provider_name=self.name)
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         response = self._call("GET", "/v1beta/models", idempotent=True, params={"pageSize": 1})
         if response.status_code == 404:
-            raise ProviderError(
-                f"{self.name} does not serve the Gemini API at this address. Check the base URL "
-                f"(leave it empty for {DEFAULT_BASE_URL}).",
-                code="invalid_request",
-            )
+            raise ProviderError(said("veo.no_gemini_api", provider=self.name, default=DEFAULT_BASE_URL),
+                                code="invalid_request")
         if response.is_error:
             raise self._fail(response)
-        return f"Connected to {self.name}: the Gemini API accepts the key."
+        return said("veo.connected", provider=self.name)
 
 
 # ---- reading Google's answers --------------------------------------------------------------

@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 import httpx
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from generation.words import Said, said
 
 from .base import (
     CancelRefund,
@@ -73,7 +74,7 @@ BUCKET = re.compile(r"^gs://([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])(/[^\s]*)?$")
 SEED_MAX = 4294967295  # uint32
 THROTTLE_RETRIES = 3
 THROTTLE_WAIT_CAP = 30.0
-GONE = gettext_lazy("Google no longer knows this job (Vertex AI keeps a prediction's operation for a limited time).")
+GONE = said("vertex.gone")
 
 
 def endpoint_for(region: str) -> str:
@@ -159,8 +160,7 @@ class VertexProvider(Provider):
         sends_reference_images=True,  # instances[0].referenceImages (ASSET)
         credentials=Credentials.SERVICE_ACCOUNT, cloud_project=True, output_bucket=True,
     )
-    job_listing_hint = gettext_lazy("Vertex AI cannot list video jobs; check the Billing reports of your Google Cloud project "
-                         "(service Vertex AI, SKU Veo) for a charge at that time.")
+    job_listing_hint = said("vertex.listing_hint")
 
     def __init__(self, *, service_account: str, project: str, region: str, output_uri: str = "",
                  base_url: str = "", storage_url: str = STORAGE_URL, name: str = "Google Vertex AI",
@@ -208,9 +208,8 @@ class VertexProvider(Provider):
                 return response
             wait = _throttle_wait(response) or min(THROTTLE_WAIT_CAP, 2.0 * 2**attempt)
             if attempt == retries:
-                raise ProviderError(
-                    _("%(provider)s is over its per-minute quota for this model. The studio will try again.")
-                    % {"provider": self.name}, code="rate_limited", retryable=True, retry_after=wait)
+                raise ProviderError(said("provider.model_quota", provider=self.name), code="rate_limited",
+                                    retryable=True, retry_after=wait)
             self._sleep(min(wait, THROTTLE_WAIT_CAP))
         raise AssertionError("unreachable")
 
@@ -219,28 +218,20 @@ class VertexProvider(Provider):
 
     def _fail(self, response: httpx.Response, *, model: str = "") -> ProviderError:
         status = response.status_code
-        said = " ".join(provider_detail(response)[0].split())[:300]
+        google = " ".join(provider_detail(response)[0].split())[:300]
         if status in (401, 403):
-            return ProviderError(
-                _("Google Cloud refused %(provider)s on project %(project)s: the service account %(email)s needs "
-                  "the Vertex AI User role (roles/aiplatform.user) there, and the Vertex AI API must be enabled. "
-                  "Google said: %(said)s") % {"provider": self.name, "project": self.project,
-                                              "email": self.tokens.account.client_email,
-                                              "said": said or f"HTTP {status}"},
-                code="auth")
+            return ProviderError(said("vertex.refused_account", provider=self.name, project=self.project,
+                                      email=self.tokens.account.client_email, said=google or f"HTTP {status}"),
+                                 code="auth")
         if status == 404 and model:
-            return ProviderError(
-                _("The model “%(model)s” is retired or unknown at Vertex AI in %(region)s (Google does not serve it "
-                  "there). Choose another Veo model, or check the connection's region.")
-                % {"model": model, "region": self.region}, code="model_unknown")
+            return ProviderError(said("vertex.model_region", model=model, region=self.region), code="model_unknown")
         return error_from_response(response, self.name)
 
     # ---- the Provider interface -------------------------------------------------------------
 
     def submit(self, request: RenderRequest) -> str:
         if not MODEL_ID.match(request.model):
-            raise ProviderError(_("The model “%(model)s” is retired or unknown at Google.") % {"model": request.model},
-                                code="model_unknown")
+            raise ProviderError(said("google.model_retired", model=request.model), code="model_unknown")
         problems = request_problems(request)
         if problems:
             raise ProviderError(" ".join(problems), code="invalid_request")
@@ -254,9 +245,7 @@ class VertexProvider(Provider):
             name = None
         if not (isinstance(name, str) and OPERATION.match(name)):
             # Accepted, maybe billed, but we cannot track it: never resubmit blindly.
-            raise ProviderError(
-                _("%(provider)s accepted the request but sent no operation name. Check your Google Cloud "
-                  "billing before retrying.") % {"provider": self.name}, code="server")
+            raise ProviderError(said("vertex.no_operation", provider=self.name), code="server")
         return name
 
     def _fetch(self, job_id: str, *, open_file: Callable[[int], BinaryIO | None] = lambda index: None,
@@ -291,21 +280,20 @@ class VertexProvider(Provider):
             except ProviderError:
                 raise
             except Unreadable as exc:
-                raise ProviderError(_("%(provider)s sent an answer the studio cannot read.") % {"provider": self.name},
+                raise ProviderError(said("provider.unreadable", provider=self.name),
                                     code="server", retryable=True) from exc
             except NEVER_SENT as exc:
-                raise ProviderError(_("Could not reach %(provider)s. The studio will try again.")
-                                    % {"provider": self.name}, code="network", retryable=True) from exc
+                raise ProviderError(said("provider.unreachable_retry", provider=self.name),
+                                    code="network", retryable=True) from exc
             except httpx.TransportError as exc:
-                raise ProviderError(_("%(provider)s did not answer in time. The studio will try again.")
-                                    % {"provider": self.name}, code="timeout", retryable=True) from exc
-        raise ProviderError(_("%(provider)s refused the token it had just minted.") % {"provider": self.name},
-                            code="auth")
+                raise ProviderError(said("provider.slow", provider=self.name),
+                                    code="timeout", retryable=True) from exc
+        raise ProviderError(said("vertex.token_refused", provider=self.name), code="auth")
 
     def poll(self, job_id: str) -> JobState:
         fetched = self._fetch(job_id)
         if fetched is None:
-            return JobState(status="failed", error=str(GONE))
+            return JobState(status="failed", error=GONE)
         operation, sizes = fetched
         if not operation.get("done"):
             return JobState(status="running")  # Veo reports no progress
@@ -317,27 +305,24 @@ class VertexProvider(Provider):
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:
         if variant != "video":
-            raise ProviderError(_("%(provider)s outputs only the video; the thumbnail is taken from it.")
-                                % {"provider": self.name}, code="invalid_request")
+            raise ProviderError(said("provider.video_only", provider=self.name), code="invalid_request")
         dest = Path(dest)
         part = dest.with_name(dest.name + ".part")
         try:
             with part.open("wb") as out:
                 fetched = self._fetch(job_id, open_file=lambda index: out if index == 0 else None)
             if fetched is None:
-                raise ProviderError(str(GONE), code="expired")
+                raise ProviderError(GONE, code="expired")
             operation, sizes = fetched
             video = _video(operation, sizes) if operation.get("done") and not operation.get("error") else None
             if video is None:
-                raise ProviderError(_("%(provider)s has no finished video for this job.") % {"provider": self.name},
-                                    code="bad_download")
+                raise ProviderError(said("provider.no_finished_video", provider=self.name), code="bad_download")
             if video.get("gcsUri"):
                 self._download_from_bucket(video["gcsUri"], dest)
             elif sizes[0]:
                 part.replace(dest)  # the inline bytes, decoded as they arrived
             else:
-                raise ProviderError(_("%(provider)s sent an empty video.") % {"provider": self.name},
-                                    code="bad_download")
+                raise ProviderError(said("provider.empty_video", provider=self.name), code="bad_download")
         finally:
             part.unlink(missing_ok=True)
 
@@ -346,10 +331,8 @@ class VertexProvider(Provider):
         bucket = BUCKET.fullmatch(uri)
         own = BUCKET.fullmatch(self.output_uri)
         if bucket is None or own is None or bucket[1] != own[1]:
-            raise ProviderError(
-                _("%(provider)s wrote the video to %(uri)s, outside the connection's bucket %(own)s: the studio only "
-                  "reads the connection's own bucket.") % {"provider": self.name, "uri": uri[:200],
-                                                           "own": self.output_uri}, code="bad_download")
+            raise ProviderError(said("vertex.outside_bucket", provider=self.name, uri=uri[:200], own=self.output_uri),
+                                code="bad_download")
         name = (bucket[2] or "").lstrip("/")
         token = self.tokens.token()
         try:
@@ -358,26 +341,21 @@ class VertexProvider(Provider):
                             dest, headers={"Authorization": f"Bearer {token}"}, provider_name=self.name)
         except ProviderError as exc:
             if exc.code == "auth":
-                raise ProviderError(
-                    _("The service account cannot read %(uri)s: give it the Storage Object Viewer role on the "
-                      "bucket %(bucket)s.") % {"uri": uri[:200], "bucket": bucket[1]}, code="auth") from exc
+                raise ProviderError(said("vertex.bucket_unreadable", uri=uri[:200], bucket=bucket[1]),
+                                    code="auth") from exc
             raise
 
-    def test_connection(self) -> str:
+    def test_connection(self) -> Said:
         """A token (the key works), then one project-scoped read (the API is on, the role is granted)."""
         response = self._call("GET", f"/v1/projects/{self.project}/locations/{self.region}/endpoints",
                               idempotent=True, params={"pageSize": 1})
         if response.status_code == 404:
-            raise ProviderError(
-                _("%(provider)s found no Vertex AI at this address for project %(project)s in %(region)s. Check "
-                  "the project id and region (and leave the base URL empty).")
-                % {"provider": self.name, "project": self.project, "region": self.region},
-                code="invalid_request")
+            raise ProviderError(said("vertex.not_found", provider=self.name, project=self.project, region=self.region),
+                                code="invalid_request")
         if response.is_error:
             raise self._fail(response)
-        return _("Connected to %(provider)s: Google accepted the service account %(email)s on project %(project)s "
-                 "in %(region)s.") % {"provider": self.name, "email": self.tokens.account.client_email,
-                                      "project": self.project, "region": self.region}
+        return said("vertex.connected", provider=self.name, email=self.tokens.account.client_email,
+                    project=self.project, region=self.region)
 
 
 # ---- reading Vertex's answers --------------------------------------------------------------
@@ -407,12 +385,10 @@ def _no_video(operation: dict[str, Any]) -> dict[str, Any]:
     response = dict_at(operation, "response")
     reasons = response.get("raiMediaFilteredReasons")
     if response.get("raiMediaFilteredCount") or reasons:
-        said = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
-        return {"error": _("Refused by Google's safety filters: the video was blocked")
-                + (_(". Google said: %(said)s") % {"said": said[:300]} if said
-                   else _(". Rephrase the prompt or change the images.")),
+        google = " ".join(str(r) for r in reasons) if isinstance(reasons, list) and reasons else ""
+        return {"error": said("veo.blocked_said", said=google[:300]) if google else said("veo.blocked"),
                 "error_code": "moderation"}
-    return {"error": _("Google finished the job but sent no video. Retry the take.")}
+    return {"error": said("veo.no_video")}
 
 
 __all__ = ["DEFAULT_BASE_URL", "VertexProvider", "bucket_problem", "build_body", "endpoint_for", "project_problem",

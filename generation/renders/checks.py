@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, gettext_lazy
 
 from generation.renders.delivery import delivery_blocks_approval
+from generation.words import said
 from projects.activity.feed import record
 from projects.audit import audit_record, take_label
 from projects.inputs import clean_text
@@ -88,8 +89,8 @@ def take_remix_overridden(*, take: Render, remix: Render, user: User, override: 
     scene = take.scene
     ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.REMIX_OVERRIDE, note=override)
     record(project=scene.project, kind=ActivityKind.REMIX_OVERRIDE, actor=user, scene=scene, take=remix,
-           text=f"remixed {scene.title} take {take.number} as take {remix.number} despite failed checks. "
-                + override[:300])
+           text=said("feed.remixed_despite", scene=scene.title, number=take.number, new=remix.number,
+                     reason=override[:300]))
     audit_record(team=scene.project.team_id, actor=user, action=AuditAction.REMIXED_DESPITE_CHECKS, target=take,
                  target_label=take_label(take), details={"note": override, "remix": remix.number})
 
@@ -100,7 +101,7 @@ def take_extend_overridden(*, take: Render, extension: Render, user: User, overr
     scene = take.scene
     ReviewDecision.objects.create(scene=scene, take=take, by=user, decision=Decision.EXTEND_OVERRIDE, note=override)
     record(project=scene.project, kind=ActivityKind.EXTEND_OVERRIDE, actor=user, scene=scene, take=extension,
-           text=f"extended {scene.title} take {take.number} as take {extension.number} despite failed checks. "
-                + override[:300])
+           text=said("feed.extended_despite", scene=scene.title, number=take.number, new=extension.number,
+                     reason=override[:300]))
     audit_record(team=scene.project.team_id, actor=user, action=AuditAction.EXTENDED_DESPITE_CHECKS, target=take,
                  target_label=take_label(take), details={"note": override, "extension": extension.number})

@@ -234,9 +234,14 @@ def _unconfirmed(render: Render, provider: Provider, key: str, *, unclear: Said 
     said_before: str | Said = (unclear or (Said.load(render.error_words[0]) if len(render.error_words or []) == 1
                                            else render.error_message))
     render.advance(Status.FAILED, billing_unconfirmed=True, words=said(
-        key, unclear=said_before, provider=provider.name, hint=str(provider.job_listing_hint), detail=detail,
+        key, unclear=said_before, provider=provider.name, hint=_hint(provider), detail=detail,
         minutes=_minutes(render)))
     return "unconfirmed"
+
+
+def _hint(provider: Provider) -> str | Said:
+    hint = provider.job_listing_hint
+    return hint if isinstance(hint, Said) else str(hint)
 
 
 def render_confirm_crashed(render: Render, exc: Exception) -> None:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from generation import catalog
 from generation.models import CatalogModel, ProviderConnection, Render
+from generation.words import said
 from projects.activity.feed import record
 from projects.inputs import parse_id
 from projects.live import ChangeKind, live_publish
@@ -234,8 +235,8 @@ def _save_move(move: Move, *, project: Project, user: User, target: catalog.Targ
         raise ValidationError(str(CHANGED % {"number": scene.number, "title": scene.title}))
     detail = ", ".join([*([f"{scene.size} → {move.size}"] if move.size_changed else []),
                         *([f"{scene.duration} s → {move.duration} s"] if move.duration_changed else [])])
+    moved = {"scene": scene.title, "before": move.used_name, "after": target.model.display_name}
     record(project=project, kind="scene_retargeted", actor=user, scene=scene,
-           text=f"moved {scene.title} from {move.used_name} to {target.model.display_name}"
-                + (f" ({detail})" if detail else ""))
+           text=said("feed.retargeted_detail", **moved, detail=detail) if detail else said("feed.retargeted", **moved))
     live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=scene.pk, actor=user,
                  data={"fields": changed + ["target"], "version": scene.version + 1})

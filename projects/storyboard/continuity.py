@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from generation.models import Render
 from generation.storage.reference import ReferenceError, verified_name
+from generation.words import listed, said
 from projects.live import ChangeKind, live_publish
 from projects.models import EndOn, Scene, StartFrom
 from projects.storyboard.services import _feed, _stale_after
@@ -82,9 +83,9 @@ def _save(scene: Scene, user, changed: list[str], *, start_from: str, end_on: st
             updated_at=timezone.now(), approval_stale_fields=_stale_after(scene, changed))
         scene.refresh_from_db()
         if changed:
-            words = " and ".join(gettext("start frame") if c == "start_frame" else gettext("end frame")
-                                 for c in changed)
-            _feed(scene.project, "scene_edited", user, f"edited {scene.title}: {words}", scene=scene)
+            words = listed([said("field.start_frame" if c == "start_frame" else "field.end_frame") for c in changed],
+                           last="list.and")
+            _feed(scene.project, "scene_edited", user, said("feed.edited", scene=scene.title, what=words), scene=scene)
         live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                      data={"fields": changed, "version": scene.version})
     return scene

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 
+from generation.words import said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.inputs import has_control_characters
@@ -207,7 +208,7 @@ def field_create(*, project: Project, user: User, name: str, kind: str, choices:
                                                     position=count)
         except IntegrityError:  # a teammate added it a moment before
             raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
-        record(project=project, kind="scene_edited", actor=user, text=f"added the field {name}")
+        record(project=project, kind="scene_edited", actor=user, text=said("feed.field_added", name=name))
         audit_record(team=project.team_id, actor=user, action=AuditAction.FIELD_ADDED, target=field,
                      target_label=_audit_label(project, name),
                      details={"in_project": project.name, "field_kind": kind, "choices": choices})
@@ -249,7 +250,8 @@ def field_update(*, field: ProjectField, user: User, name: str,
         raise ValidationError(gettext("This project already has a field named “%(name)s”.") % {"name": name})
     field.name, field.choices = name, choices
     if before["name"] != name:
-        record(project=project, kind="scene_edited", actor=user, text=f"renamed the field {before['name']} to {name}")
+        record(project=project, kind="scene_edited", actor=user,
+               text=said("feed.field_renamed", before=str(before["name"]), after=name))
     return field
 
 
@@ -292,7 +294,7 @@ def field_delete(*, field: ProjectField, user: User) -> int:
                               "scenes_holding": sum(1 for scene in holding if scene.trashed_at is None)})
         _fields_changed(project, user, field)
         field.delete()
-        record(project=project, kind="scene_edited", actor=user, text=f"deleted the field {field.name}")
+        record(project=project, kind="scene_edited", actor=user, text=said("feed.field_deleted", name=field.name))
         for scene in holding:
             if scene.trashed_at is None:
                 live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=scene.pk, actor=user,
@@ -367,9 +369,9 @@ def scene_fields_set(*, scene: Scene, user: User, expected_version: int, values:
     else:
         raise SceneConflict(Scene.objects.get(pk=scene.pk))
     scene.refresh_from_db()
-    names = ", ".join(fields[k].name for k in fields if now.get(k) != new.get(k))
+    names = ", ".join(fields[k].name for k in fields if now.get(k) != new.get(k))  # the team's own names
     record(project=scene.project, kind="scene_edited", actor=user, scene=scene,
-           text=f"edited {scene.title}: {names}")
+           text=said("feed.edited", scene=scene.title, what=names))
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": ["fields"], "version": scene.version})
     return scene
@@ -423,9 +425,10 @@ def scene_bulk_fields_set(*, project: Project, user: User, scene_ids: str | Iter
                                                          updated_by=user, updated_at=timezone.now())
                 changed.append(scene)
         if changed:
-            shown = value_text(field, cleaned) or gettext("nothing")
+            shown = value_text(field, cleaned)
             record(project=project, kind="scene_edited", actor=user,
-                   text=f"set {field.name} to {shown} on {len(changed)} scene{'s' if len(changed) != 1 else ''}")
+                   text=said("feed.field_set", field=field.name, value=shown, count=len(changed)) if shown
+                   else said("feed.field_set_nothing", field=field.name, count=len(changed)))
         for scene in changed:
             live_publish(kind=ChangeKind.SCENE_EDITED, project=project, scene_id=scene.pk, actor=user,
                          data={"fields": ["fields"]})

@@ -26,6 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from generation.words import english, said
 from projects.activity.feed import record
 from projects.form_errors import error_text
 from projects.models import (
@@ -87,10 +88,11 @@ def revision_restore(*, revision: BoardRevision, user) -> Restored:
             # Read again: restoring from the trash and adding scenes moved positions.
             board = Scene.objects.in_bulk(order)
             services.save_order([board[pk] for pk in order], user, project=project, publish=True)
-            recording.summary = gettext("restored revision %(number)s") % {"number": revision.number} + (
-                f" ({revision.name})" if revision.name else "")
+            line = (said("feed.revision_restored_named", number=revision.number, name=revision.name) if revision.name
+                    else said("feed.revision_restored", number=revision.number))
+            recording.summary = english(line)
         result.revision = recording.revision
-        record(project=project, kind=ActivityKind.REVISION_RESTORED, actor=user, text=recording.summary)
+        record(project=project, kind=ActivityKind.REVISION_RESTORED, actor=user, text=line)
     return result
 
 

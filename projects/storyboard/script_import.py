@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from generation.words import english, said
 from projects.activity.feed import record
 from projects.characters.consent import consent_problem
 from projects.models import (
@@ -199,14 +199,13 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
                 if own_fields and data.get("properties"):
                     fields.scene_fields_from_properties(scene=scene, properties=data["properties"],
                                                         fields=own_fields)
-            count = len(scenes)
-            text = f"imported a {script_import.kind} script: {count} scene{pluralize(count)}"
-            if replaced:
-                count = len(replaced.scenes)
-                text += f", replacing {count} scene{pluralize(count)} (moved to the trash)"
+            imported = said("count.scenes", count=len(scenes))
+            text = (said("feed.script_imported_replacing", kind=script_import.kind, scenes=imported,
+                         replaced=said("count.scenes", count=len(replaced.scenes))) if replaced
+                    else said("feed.script_imported", kind=script_import.kind, scenes=imported))
             if cast:
-                text += f"; cast {', '.join(c.name for c in cast.values())}"
-            revision.summary = text
+                text = said("feed.with_cast", line=text, names=", ".join(c.name for c in cast.values()))
+            revision.summary = english(text)
         record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
     return Imported(scenes=scenes, replaced=replaced)
 

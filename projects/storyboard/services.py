@@ -5,16 +5,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Field
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation.storage.reference import FITS, ReferenceError, verified_name
-from generation.words import Said, said
+from generation.words import Said, english, listed, said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
@@ -180,8 +179,9 @@ def scene_update(*, scene: Scene, expected_version: int, user, base: dict | None
     scene_sync_cast(scene=scene)
     # Casting is written into the prompt as @mentions: the feed names it when the cast changed.
     recast = ["cast"] if set(scene.cast.values_list("pk", flat=True)) != cast_before else []
-    labels = ", ".join([*(str(cast(Field, Scene._meta.get_field(name)).verbose_name) for name in changed), *recast])
-    _feed(scene.project, "scene_edited", user, f"edited {scene.title}: {labels}", scene=scene)
+    _feed(scene.project, "scene_edited", user,
+          said("feed.edited", scene=scene.title, what=listed([said(f"field.{name}") for name in [*changed, *recast]])),
+          scene=scene)
     live_publish(kind=ChangeKind.SCENE_EDITED, project=scene.project, scene_id=scene.pk, actor=user,
                  data={"fields": changed, "version": scene.version})
     return scene
@@ -290,9 +290,9 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         if moved:
             with board_revision(project=project, user=user, kind=RevisionKind.REORDER) as revision:
                 save_order(ordered, user)
-                revision.summary = "reordered the scenes: " + ", ".join(
-                    f"{s.position + 1}. {s.title}" for s in ordered)[:480]
-            _feed(project, "scenes_reordered", user, revision.summary)
+                line = said("feed.reordered", order=", ".join(f"{s.position + 1}. {s.title}" for s in ordered)[:460])
+                revision.summary = english(line)
+            _feed(project, "scenes_reordered", user, line)
     return ordered
 
 
@@ -322,9 +322,10 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
         ordered = rest[:at] + chosen + rest[at:]
         with board_revision(project=project, user=user, kind=RevisionKind.BULK_MOVE) as revision:
             save_order(ordered, user)
-            revision.summary = (f"moved {len(chosen)} scene{'s' if len(chosen) != 1 else ''} "
-                                f"({', '.join(s.title for s in chosen)}) to {chosen[0].position + 1}")
-        _feed(project, "scenes_reordered", user, revision.summary)
+            line = said("feed.bulk_moved", count=len(chosen), titles=", ".join(s.title for s in chosen),
+                        position=chosen[0].position + 1)
+            revision.summary = english(line)
+        _feed(project, "scenes_reordered", user, line)
     return ordered
 
 

@@ -220,7 +220,9 @@ def test_a_veo_connection_shows_googles_address_and_header_and_asks_for_no_webho
 
     assert "https://generativelanguage.googleapis.com" in card and "x-goog-api-key: &lt;key&gt;" in card
     assert "api.replicate.com" not in card and "Authorization: Bearer" not in card
-    assert "Google Veo sends no webhooks: the studio polls each take." in card
+    # Named for the connection (the Gemini API serves Veo and Gemini Omni), not for one of its models.
+    assert "Google Gemini API sends no webhooks: the studio polls each take." in card
+    assert "Google Veo" not in card
     assert 'data-testid="webhook-url"' not in card
 
 

@@ -117,6 +117,9 @@ def test_a_take_whose_create_got_no_clear_answer_says_it_may_be_billed_in_french
     assert ("Non confirmée — peut être facturée\u00a0: Le studio a envoyé cette prise et la réponse de Google Veo "
             "était une erreur ou n’est jamais arrivée. Google Veo ne peut pas lister ses jobs") in french
     assert "Son coût reste compté dans le budget." in french and "may be billed" not in french
+    # Where to look for the job is said in the reader's language too, not in the worker's.
+    assert "L’API Gemini ne peut pas lister les jobs vidéo\u00a0; consultez les pages" in french
+    assert "cannot list video jobs" not in french
 
 
 def test_a_video_googles_safety_filters_blocked_says_so_in_french(
@@ -130,3 +133,61 @@ def test_a_video_googles_safety_filters_blocked_says_so_in_french(
     assert ("Refusé par les filtres de sécurité de Google\u00a0: la vidéo a été bloquée. Google a "
             "répondu\u00a0: ") in french
     assert "Refused by Google" not in french
+
+
+@pytest.fixture
+def runway(team, owner, runway_server):
+    return connections.connection_create(team=team, user=owner, kind="runway", label="Runway",
+                                         base_url=runway_server.url, api_key=runway_server.api_key)
+
+
+def test_a_take_runways_moderation_refused_says_so_in_french_and_keeps_runways_own_words(
+        runway, make_scene, editor, runway_server, client_for, django_capture_on_commit_callbacks):
+    runway_server.scenario = "moderation"
+    with django_capture_on_commit_callbacks(execute=True):  # a worker polls it: nobody's language is active
+        take, _ = services.render_create(scene=make_scene(duration=5), user=editor, connection=runway,
+                                         model_id="gen4.5", idempotency_key=uuid.uuid4())
+    take.refresh_from_db()
+    assert take.status == Status.FAILED and take.failure_code == "moderation"
+    assert take.error_message.startswith("Refused by the provider's moderation: ")
+    runways_words = take.error_message.removeprefix("Refused by the provider's moderation: ")
+
+    french = panel_text(client_for(editor), take, FRENCH_BROWSER)
+    assert f"Refusé par la modération du fournisseur\u00a0: {runways_words}" in french
+    assert "Refused by the provider's moderation" not in french
+    assert take.error_message in panel_text(client_for(editor), take, ENGLISH_BROWSER)
+
+
+def test_the_adapters_own_words_are_said_in_french():
+    """Each adapter's failure, as a take stores it, read by a French reader (one per kind of sentence)."""
+    from generation.providers import comfyui, gemini_omni, local_previz, openai_videos, vertex
+    from generation.words import english, stored, worded
+
+    failed = comfyui._state_of({"status": {"status_str": "error", "messages": [["execution_error", {
+        "node_id": "7", "node_type": "KSampler", "exception_type": "torch.OutOfMemoryError",
+        "exception_message": "CUDA out of memory"}]]}})
+    assert english(failed.error) == ("ComfyUI failed in node 7 (KSampler): the GPU ran out of memory (CUDA out of "
+                                     "memory). Try a smaller size or fewer frames.")
+    with translation.override("fr"):
+        assert worded(stored(failed.error)) == (
+            "ComfyUI a échoué dans le nœud 7 (KSampler)\u00a0: le GPU a manqué de mémoire (CUDA out of memory). "
+            "Essayez une taille plus petite ou moins d’images.")
+        assert worded(stored(gemini_omni._no_video({}))) == ("Google a terminé l’interaction mais n’a envoyé aucune "
+                                                            "vidéo. Relancez la prise.")
+        assert str(vertex.GONE).startswith("Google ne connaît plus ce job")
+        assert str(openai_videos.GONE) == "Le fournisseur ne connaît plus ce job."
+        assert str(local_previz.LocalPrevizProvider.job_listing_hint) == ("Relancez la prise\u00a0: la "
+                                                                          "prévisualisation locale est gratuite.")
+
+
+def test_an_adapters_refusal_before_sending_is_coded_too():
+    """What an adapter refuses before a request goes out (a take's stored job id it did not write) is stored on
+    the take as its code, like the provider's own answers."""
+    from generation.providers import fal
+    from generation.providers.base import ProviderError
+
+    with pytest.raises(ProviderError) as refused:
+        fal.FalJob.decode("someone-elses-id", "https://queue.fal.run")
+    assert refused.value.words is not None and refused.value.code == "invalid_request"
+    with translation.override("fr"):
+        assert str(refused.value.words) == "L’identifiant de job fal de cette prise n’a pas été écrit par le studio."

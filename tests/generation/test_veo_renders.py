@@ -172,7 +172,7 @@ def test_a_running_veo_take_offers_to_stop_watching_not_to_cancel(
     card = client_for(editor).get(reverse("generation:render_status", args=[take.pk])).content.decode()
 
     assert ">Stop watching</button>" in card and ">Cancel</button>" not in card
-    assert "Google Veo cannot cancel a job" in card and "may bill it in full" in card
+    assert "Google Gemini API cannot cancel a job" in card and "may bill it in full" in card
 
 
 def test_testing_a_veo_connection_with_a_wrong_key_says_so(

@@ -65,7 +65,8 @@ def test_a_french_authors_render_digest_names_their_takes_in_french(
         take.advance("failed", error_message="")  # a worker settles it: nobody's language is active
 
     [digest] = [m for m in mail.outbox if m.to == [owner.email]]
-    assert f"prise {take.number} de Le quai en échec" in digest.body
+    # A title never follows « de » bare (« prise 1 de Le quai »): it is the scene's name, in quotes.
+    assert f"prise {take.number} de la scène «\u00a0Le quai\u00a0» en échec" in digest.body
     assert "failed" not in digest.body
 
 
@@ -84,3 +85,46 @@ def test_the_trash_and_the_cut_tell_the_feed_in_the_readers_language(client_for,
     assert "a restauré depuis la corbeille\u00a0: 2. La criée, 3. Le phare" in french
     assert "a laissé Le quai hors du montage" in french
     assert "deleted 2 scenes" not in french and "out of the cut" not in french
+
+
+def test_scene_and_project_field_edits_tell_the_feed_in_the_readers_language(
+        client_for, owner, editor, project, make_scene):
+    from projects.storyboard import fields
+    from projects.storyboard import services as storyboard
+
+    scene = make_scene(title="Le quai")
+    with translation.override("en"):  # the editor's own session speaks English
+        storyboard.scene_update(scene=scene, expected_version=scene.version, user=editor, title="Le quai, nuit",
+                                prompt="La pluie tombe sur le quai.", camera_notes="Plan large")
+        lens = fields.field_create(project=project, user=owner, name="Objectif", kind="text")
+        fields.field_update(field=lens, user=owner, name="Focale")
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a modifié Le quai, nuit\u00a0: titre, prompt, notes de caméra" in french
+    assert "a ajouté le champ Objectif" in french and "a renommé le champ Objectif en Focale" in french
+    assert "edited" not in french and "the field" not in french
+    english = feed(client_for(owner), project, ENGLISH_BROWSER)
+    assert "edited Le quai, nuit: title, prompt, camera notes" in english
+    assert "renamed the field Objectif to Focale" in english
+    # Kept in English for whatever reads the text itself (logs, exports).
+    assert Activity.objects.filter(text="edited Le quai, nuit: title, prompt, camera notes").exists()
+
+
+def test_reorders_and_restores_tell_the_feed_in_the_readers_language(client_for, owner, editor, project, make_scene):
+    from projects.storyboard import restore
+    from projects.storyboard import services as storyboard
+
+    first, second = make_scene(title="Le quai"), make_scene(title="La criée")
+    with translation.override("en"):
+        storyboard.scene_reorder(project=project, scene_ids=[second.pk, first.pk], user=editor)
+        revision = project.revisions.order_by("number").first()
+        restore.revision_restore(revision=revision, user=editor)
+
+    french = feed(client_for(owner), project, FRENCH_BROWSER)
+    assert "a réordonné les scènes\u00a0: 1. La criée, 2. Le quai" in french
+    assert f"a restauré la révision {revision.number}" in french
+    assert "reordered" not in french and "restored revision" not in french
+    english = feed(client_for(owner), project, ENGLISH_BROWSER)
+    assert "reordered the scenes: 1. La criée, 2. Le quai" in english
+    # The revision keeps its English summary (the revisions page, exports), as before.
+    assert project.revisions.filter(summary="reordered the scenes: 1. La criée, 2. Le quai").exists()

@@ -148,7 +148,7 @@ def test_a_moderation_failure_says_so(fal_server, fal):
     fal_server.scenario = "moderation"
     provider = fal()
     state = poll_until_done(provider, provider.submit(scene()))[-1]
-    assert state.status == "failed" and state.error.startswith("Refused by the provider's moderation")
+    assert state.status == "failed" and str(state.error).startswith("Refused by the provider's moderation")
     assert state.error_code == "moderation"  # the studio decides from it whether the job is billed
 
 
@@ -173,7 +173,7 @@ def test_a_wrong_key_is_an_authentication_error(fal_server, fal):
     assert refused.value.code == "auth" and "wrong-key:123456" not in refused.value.message
     with pytest.raises(ProviderError):
         fal(api_key="wrong-key:123456").test_connection()
-    assert fal().test_connection() == "fal accepted the key."
+    assert str(fal().test_connection()) == "fal accepted the key."
 
 
 def test_an_expired_result_is_reported_as_expired(fal_server, fal, tmp_path):

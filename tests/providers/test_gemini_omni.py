@@ -112,7 +112,7 @@ def test_a_failed_interaction_carries_googles_reason(interactions_server, omni):
 
     final = poll_until_done(provider, provider.submit(take()))[-1]
 
-    assert final.status == "failed" and final.error == f"Google could not make the video: {FAILURE}"
+    assert final.status == "failed" and str(final.error) == f"Google could not make the video: {FAILURE}"
     # Google says a refused Veo video is free, not an Omni one: no code that would give the estimate back.
     assert final.error_code == ""
 
@@ -123,7 +123,7 @@ def test_an_interaction_that_ends_in_words_instead_of_a_video_says_what_the_mode
 
     final = poll_until_done(provider, provider.submit(take()))[-1]
 
-    assert final.status == "failed" and DECLINED in final.error and final.error_code == ""
+    assert final.status == "failed" and DECLINED in str(final.error) and final.error_code == ""
 
 
 def test_an_incomplete_interaction_fails_the_take_in_plain_words(interactions_server, omni):
@@ -132,7 +132,7 @@ def test_an_incomplete_interaction_fails_the_take_in_plain_words(interactions_se
 
     final = poll_until_done(provider, provider.submit(take()))[-1]
 
-    assert final.status == "failed" and "incomplete" in final.error
+    assert final.status == "failed" and "incomplete" in str(final.error)
 
 
 def test_an_interaction_google_forgot_fails_the_job(interactions_server, omni):
@@ -141,7 +141,7 @@ def test_an_interaction_google_forgot_fails_the_job(interactions_server, omni):
 
     state = provider.poll(provider.submit(take()))
 
-    assert state.status == "failed" and "no longer knows this interaction" in state.error
+    assert state.status == "failed" and "no longer knows this interaction" in str(state.error)
 
 
 def test_an_unknown_omni_model_is_retired_or_unknown_without_pointing_at_vertex(interactions_server, omni):

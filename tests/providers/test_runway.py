@@ -96,7 +96,7 @@ def test_a_moderation_failure_says_so(runway_server, runway):
     provider = runway()
     state = poll_until_done(provider, provider.submit(scene()))[-1]
     assert state.status == "failed"
-    assert state.error.startswith("Refused by the provider's moderation: Your prompt was flagged")
+    assert str(state.error).startswith("Refused by the provider's moderation: Your prompt was flagged")
     assert state.error_code == "moderation"  # the studio decides from it whether the job is billed
 
 
@@ -159,11 +159,11 @@ def test_cancel_deletes_the_task(runway_server, runway):
 def test_runway_cannot_list_tasks_so_a_lost_create_points_to_the_dashboard(runway):
     provider = runway()
     assert provider.find_job(None) is None and provider.facts.lists_jobs is False
-    assert "dev.runwayml.com" in provider.job_listing_hint
+    assert "dev.runwayml.com" in str(provider.job_listing_hint)
 
 
 def test_testing_the_connection_reports_the_credit_balance(runway):
-    assert runway().test_connection() == "Connected to Runway: 1200 credits left."
+    assert str(runway().test_connection()) == "Connected to Runway: 1200 credits left."
 
 
 def test_the_fake_refuses_a_field_runway_does_not_define(runway_server):

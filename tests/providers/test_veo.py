@@ -343,7 +343,7 @@ def test_there_is_no_cancel_so_cancel_says_so_without_a_request(veo_server, veo)
 
 
 def test_testing_the_connection_makes_one_cheap_authenticated_call(veo_server, veo):
-    assert "accepts the key" in veo().test_connection()
+    assert "accepts the key" in str(veo().test_connection())
 
     (listing,) = veo_server.seen("GET", r"/v1beta/models")
     assert listing.query == {"pageSize": "1"} and listing.headers["x-goog-api-key"] == veo_server.api_key
@@ -352,7 +352,7 @@ def test_testing_the_connection_makes_one_cheap_authenticated_call(veo_server, v
 def test_a_base_url_pasted_with_its_version_works_too(veo_server, sleeps):
     provider = VeoProvider(base_url=f"{veo_server.url}/v1beta/", api_key=veo_server.api_key, sleep=sleeps.append)
 
-    assert "accepts the key" in provider.test_connection()
+    assert "accepts the key" in str(provider.test_connection())
 
 
 def test_testing_with_a_wrong_key_says_the_key_is_wrong(veo_server, veo):

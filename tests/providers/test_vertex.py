@@ -226,7 +226,7 @@ def test_a_safety_filtered_video_fails_as_a_moderation_refusal_in_googles_words(
     state = poll_until_done(provider, provider.submit(take()))[-1]
 
     assert (state.status, state.error_code) == ("failed", "moderation")
-    assert state.error.startswith("Refused by Google's safety filters") and RAI_REASON in state.error
+    assert str(state.error).startswith("Refused by Google's safety filters") and RAI_REASON in str(state.error)
 
 
 def test_a_failed_operation_says_why(vertex_server, vertex):
@@ -235,7 +235,7 @@ def test_a_failed_operation_says_why(vertex_server, vertex):
 
     state = poll_until_done(provider, provider.submit(take()))[-1]
 
-    assert state.status == "failed" and "internal error" in state.error
+    assert state.status == "failed" and "internal error" in str(state.error)
 
 
 def test_an_operation_google_forgot_fails_the_take(vertex_server, vertex):
@@ -244,7 +244,7 @@ def test_an_operation_google_forgot_fails_the_take(vertex_server, vertex):
 
     state = provider.poll(provider.submit(take()))
 
-    assert state.status == "failed" and "no longer knows this job" in state.error
+    assert state.status == "failed" and "no longer knows this job" in str(state.error)
 
 
 def test_a_per_minute_quota_is_waited_out_and_the_video_is_created_once(vertex_server, vertex, sleeps):
@@ -358,7 +358,7 @@ def test_a_token_source_never_puts_the_private_key_in_a_repr(vertex_server):
 # ---- test connection --------------------------------------------------------------------
 
 def test_testing_the_connection_names_the_account_project_and_region(vertex_server, vertex):
-    message = vertex().test_connection()
+    message = str(vertex().test_connection())
 
     assert vertex_server.client_email in message and "harbour-films-1" in message and "us-central1" in message
     (listed,) = vertex_server.seen("GET", r"/v1/projects/harbour-films-1/locations/us-central1/endpoints")
