@@ -7,6 +7,8 @@ what they typed stays in the form. Once the operator lists the box, the same add
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from generation.models import ProviderConnection
@@ -21,8 +23,8 @@ def add_form(page: Page):
 
 def fill_connection(page: Page, *, kind: str, label: str, base_url: str, api_key: str = "") -> None:
     form = add_form(page)
-    form.get_by_label("Kind").select_option(kind)
-    form.get_by_label("Label").fill(label)
+    form.get_by_label(re.compile(r"^Provider\b")).select_option(kind)
+    form.get_by_label("Name", exact=True).fill(label)
     form.get_by_label("Base URL").fill(base_url)
     form.get_by_label("API key").fill(api_key)
     form.get_by_role("button", name="Add connection").click()
@@ -39,7 +41,7 @@ def test_an_owner_is_told_why_a_private_base_url_is_refused_and_which_setting_al
     refusal = add_form(page).get_by_role("alert")
     expect(refusal).to_have_text("169.254.169.254 is a link-local address; the studio only calls public addresses "
                                  f"unless the operator lists it in {SETTING}.")
-    expect(add_form(page).get_by_label("Label")).to_have_value("Metadata")
+    expect(add_form(page).get_by_label("Name", exact=True)).to_have_value("Metadata")
     expect(add_form(page).get_by_label("Base URL")).to_have_value("http://169.254.169.254/latest")
 
     fill_connection(page, kind="comfyui", label="Studio GPU", base_url="http://192.168.1.20:8188")

@@ -37,10 +37,10 @@ def open_providers(page: Page, team) -> None:
 def add_connection(page: Page, *, label: str, base_url: str, api_key: str) -> Locator:
     form = page.locator("section.card", has=page.get_by_role(
         "heading", name="Add a provider connection"))
-    form.get_by_label("Kind").select_option("openai-videos")
-    form.get_by_label("Label").fill(label)
+    form.get_by_label(re.compile(r"^Provider\b")).select_option("openai-videos")
+    form.get_by_label("Name", exact=True).fill(label)
     form.get_by_label("Base URL").fill(base_url)
-    form.get_by_label("Auth style").select_option("bearer")
+    form.get_by_label(re.compile(r"^How the key is sent")).select_option("bearer")
     form.get_by_label("API key").fill(api_key)
     form.get_by_role("button", name="Add connection").click()
     expect(page.get_by_role("status")).to_contain_text(f"Added {label}.")

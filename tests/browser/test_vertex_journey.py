@@ -38,8 +38,8 @@ def test_owner_connects_vertex_with_a_service_account_and_renders_a_take(
     open_providers(page, team)
 
     form = page.locator("section.card", has=page.get_by_role("heading", name="Add a provider connection"))
-    form.get_by_label("Kind").select_option("vertex")
-    form.get_by_label("Label").fill(LABEL)
+    form.get_by_label(re.compile(r"^Provider\b")).select_option("vertex")
+    form.get_by_label("Name", exact=True).fill(LABEL)
     form.get_by_label("Base URL").fill(vertex_server.url)  # the fake; blank in production
     # A mistake first: the key of a person's gcloud sign-in is refused in words, and nothing is kept.
     form.get_by_label("Service account key").fill('{"type": "authorized_user", "refresh_token": "1//0g-secret"}')
