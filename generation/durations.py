@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import formats
 from django.utils.translation import gettext
 
 
@@ -25,3 +26,8 @@ def either_words(values: list[int]) -> str:
     if len(words) < 2:
         return "".join(words)
     return gettext("%(some)s or %(last)s") % {"some": ", ".join(words[:-1]), "last": words[-1]}
+
+
+def grouped(number: int) -> str:
+    """1,000 in English, 1 000 in French: a count of characters in a refusal."""
+    return formats.number_format(number, force_grouping=True)

@@ -375,3 +375,19 @@ def test_the_guard_finds_each_way_of_writing_a_bare_refusal(tmp_path):
         'raise ValidationError(problems)\n'
         'raise Http404("Never shown.")\n')
     assert [line.split(":")[1] for line in bare_refusals(tmp_path)] == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_the_adapters_own_refusals_before_sending_are_worded_in_the_readers_language():
+    from generation.providers.fal import kling3_prompt_problems
+    from generation.providers.runway import RunwayProvider
+
+    long_prompt = "A harbour at dawn. " * 160  # 3,040 characters: past Runway's 1,000 and Kling 3.0's 2,500
+    with translation.override("fr"):
+        (runway,) = RunwayProvider.prompt_problems(model_id="gen4_turbo", prompt=long_prompt)
+        (kling,) = kling3_prompt_problems(long_prompt)
+    assert runway.startswith("gen4_turbo de Runway accepte un prompt d’au plus 1\u00a0000 caractères\u00a0;")
+    assert runway.endswith("Raccourcissez le prompt.")
+    assert kling.startswith("Kling 3.0 sur fal accepte un prompt d’au plus 2\u00a0500 caractères")
+    with translation.override("en"):
+        (runway,) = RunwayProvider.prompt_problems(model_id="gen4_turbo", prompt=long_prompt)
+    assert runway.startswith("Runway's gen4_turbo takes a prompt of at most 1,000 characters; this one has 3,040")

@@ -44,7 +44,10 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache.backends.base import BaseCache
+from django.utils import formats
+from django.utils.translation import gettext
 
+from generation.durations import grouped
 from generation.words import Said, said
 
 from . import schemas
@@ -210,8 +213,9 @@ def _kling_element(entry: CharacterSet) -> dict[str, Any]:
 def kling3_prompt_problems(prompt: str) -> list[str]:
     if len(prompt) <= KLING3_PROMPT_MAX:
         return []
-    return [f"Kling 3.0 on fal takes a prompt of at most {KLING3_PROMPT_MAX:,} characters; this one has "
-            f"{len(prompt):,} (with the cast's descriptions, if any). Shorten the prompt."]
+    return [gettext("Kling 3.0 on fal takes a prompt of at most %(limit)s characters; this one has %(length)s "
+                    "(with the cast's descriptions, if any). Shorten the prompt.")
+            % {"limit": grouped(KLING3_PROMPT_MAX), "length": grouped(len(prompt))}]
 
 
 def wan26_input(request: RenderRequest) -> dict[str, Any]:
@@ -281,14 +285,15 @@ def extend_problems(request: ExtendRequest) -> list[str]:
     """Why fal's extend endpoint would refuse `request` (empty if it extends): checked before sending."""
     problems = []
     if request.model not in EXTEND_ENDPOINTS:
-        problems.append(f"fal has no extend endpoint for {request.model}.")
+        problems.append(gettext("fal has no extend endpoint for %(model)s.") % {"model": request.model})
     if request.seconds != 7:
-        problems.append(f"fal's Veo 3.1 extends a video by 7 seconds, not {request.seconds}.")
+        problems.append(gettext("fal's Veo 3.1 extends a video by 7 seconds, not %(seconds)s.")
+                        % {"seconds": request.seconds})
     if request.source_seconds is not None and request.source_seconds > EXTEND_SOURCE_MAX_SECONDS + 0.05:
-        problems.append(f"fal's Veo 3.1 extends videos of at most 8 seconds; this take is "
-                        f"{request.source_seconds:.1f} s long.")
+        problems.append(gettext("fal's Veo 3.1 extends videos of at most 8 seconds; this take is %(length)s s long.")
+                        % {"length": formats.number_format(request.source_seconds, 1)})
     if request.model in EXTEND_720P_ONLY and min(request.width, request.height) != 720:
-        problems.append("fal's Veo 3.1 Fast extends 720p videos only.")
+        problems.append(gettext("fal's Veo 3.1 Fast extends 720p videos only."))
     return problems
 
 
@@ -364,16 +369,21 @@ class FalProvider(HttpAdapter, Provider):
             return schemas.shot_problems(input_map, shots)
         wire = SHOT_WIRES.get(model_id)
         if wire is None:
-            return [f"fal's {model_id} takes no shot list: choose a model that renders several shots."]
+            return [gettext("fal's %(model)s takes no shot list: choose a model that renders several shots.")
+                    % {"model": model_id}]
         how, limit = wire
         if how == "multi_prompt" and limit is not None:
-            return [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; Kling takes at most "
-                    f"{limit} per shot. Shorten it." for shot in shots if len(shot.prompt) > limit] + [
-                    f"Scene {shot.scene_number} lasts {shot.seconds} s; a Kling shot lasts 1 to 15 s."
+            return [gettext("Scene %(number)s's prompt has %(length)s characters; Kling takes at most %(limit)s per "
+                            "shot. Shorten it.") % {"number": shot.scene_number, "length": grouped(len(shot.prompt)),
+                                                    "limit": grouped(limit)}
+                    for shot in shots if len(shot.prompt) > limit] + [
+                    gettext("Scene %(number)s lasts %(seconds)s s; a Kling shot lasts 1 to 15 s.")
+                    % {"number": shot.scene_number, "seconds": shot.seconds}
                     for shot in shots if not 1 <= shot.seconds <= 15]
         if limit is not None and len(text := shots_prompt(shots, timed=how == "timed")) > limit:
-            return [f"The shots' prompts make {len(text):,} characters together; {model_id} takes at most "
-                    f"{limit:,}. Shorten the scenes' prompts."]
+            return [gettext("The shots' prompts make %(length)s characters together; %(model)s takes at most "
+                            "%(limit)s. Shorten the scenes' prompts.")
+                    % {"length": grouped(len(text)), "model": model_id, "limit": grouped(limit)}]
         return []
 
     @classmethod

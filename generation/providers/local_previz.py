@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext
 
 from generation.models import PrevizJob
 from generation.previz import jobs
@@ -67,19 +68,22 @@ class LocalPrevizProvider(Provider):
     def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         spec = next((m for m in cls.models if m.id == model_id), None)
         if spec is None:
-            return [f"The local previz has no model “{model_id}”."]
+            return [gettext("The local previz has no model “%(model)s”.") % {"model": model_id}]
         longest = max(spec.durations)
         too_long = [s.scene_number for s in shots if s.seconds > longest]
-        problems = [f"The previz draws shots of at most {longest} seconds; scene {n} is longer." for n in too_long]
+        problems = [gettext("The previz draws shots of at most %(longest)s seconds; scene %(number)s is longer.")
+                    % {"longest": longest, "number": n} for n in too_long]
         if sum(s.seconds for s in shots) > cls.SHOTS_SECONDS_MAX:
-            problems.append(f"The previz draws a multi-shot take of at most {cls.SHOTS_SECONDS_MAX} seconds.")
+            problems.append(gettext("The previz draws a multi-shot take of at most %(seconds)s seconds.")
+                            % {"seconds": cls.SHOTS_SECONDS_MAX})
         return problems
 
     def submit(self, request: RenderRequest) -> str:
         if request.shots:
             problems = self.shot_problems(model_id=request.model, shots=request.shots)
             if request.size not in PREVIZ_SIZES:
-                problems.append(f"The previz draws {', '.join(PREVIZ_SIZES)}, not {request.size}.")
+                problems.append(gettext("The previz draws %(sizes)s, not %(size)s.")
+                                % {"sizes": ", ".join(PREVIZ_SIZES), "size": request.size})
         else:
             problems = self.check_request(model_id=request.model, size=request.size, seconds=request.seconds)
         if problems:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+from django.utils.translation import gettext
 
 from generation.words import Said, said
 
@@ -165,7 +166,8 @@ class ReplicateProvider(HttpAdapter, Provider):
     @classmethod
     def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         if model_id in INPUT_BUILDERS or not input_map:
-            return [f"Replicate's {model_id} takes no shot list: choose a model that renders several shots."]
+            return [gettext("Replicate's %(model)s takes no shot list: choose a model that renders several shots.")
+                    % {"model": model_id}]
         return schemas.shot_problems(input_map, shots)
 
     @classmethod

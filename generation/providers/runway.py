@@ -27,7 +27,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+from django.utils.translation import gettext
 
+from generation.durations import grouped
 from generation.words import Said, said
 
 from .base import (
@@ -202,25 +204,33 @@ class RunwayProvider(HttpAdapter, Provider):
         length = utf16_length(prompt)
         if length <= limit:
             return []
-        return [f"Runway's {model_id} takes a prompt of at most {limit:,} characters; this one has {length:,} "
-                "(with the cast's descriptions, if any). Shorten the prompt."]
+        return [gettext("Runway's %(model)s takes a prompt of at most %(limit)s characters; this one has %(length)s "
+                        "(with the cast's descriptions, if any). Shorten the prompt.")
+                % {"model": model_id, "limit": grouped(limit), "length": grouped(length)}]
 
     @classmethod
     def shot_problems(cls, *, model_id: str, shots: Sequence[Shot], input_map: dict[str, Any] | None = None) -> list[str]:
         if model_id in NUMBERED_SHOTS:
             return cls.prompt_problems(model_id=model_id, prompt=shots_prompt(shots, timed=False))
         if model_id != RECIPE:
-            return [f"Runway's {model_id} renders one shot per request: choose its multi-shot recipe."]
+            return [gettext("Runway's %(model)s renders one shot per request: choose its multi-shot recipe.")
+                    % {"model": model_id}]
         low, high = RECIPE_SHOTS
         problems = [] if low <= len(shots) <= high else [
-            f"Runway's multi-shot recipe renders {low} to {high} shots in one take, not {len(shots)}."]
+            gettext("Runway's multi-shot recipe renders %(low)s to %(high)s shots in one take, not %(n)s.")
+            % {"low": low, "high": high, "n": len(shots)}]
         shortest, longest = RECIPE_PROMPT
         for shot in shots:
             length = utf16_length(shot.prompt)
             if not shortest <= length <= longest:
-                problems.append(f"Scene {shot.scene_number}'s prompt has {length:,} characters; a shot of Runway's "
-                                f"multi-shot recipe takes {shortest} to {longest}. "
-                                + ("Shorten it." if length > longest else "Write a little more."))
+                words = {"number": shot.scene_number, "length": grouped(length), "shortest": shortest,
+                         "longest": longest}
+                problems.append(gettext("Scene %(number)s's prompt has %(length)s characters; a shot of Runway's "
+                                        "multi-shot recipe takes %(shortest)s to %(longest)s. Shorten it.") % words
+                                if length > longest else
+                                gettext("Scene %(number)s's prompt has %(length)s characters; a shot of Runway's "
+                                        "multi-shot recipe takes %(shortest)s to %(longest)s. Write a little more.")
+                                % words)
         return problems
 
     def recipe_body(self, request: RenderRequest) -> dict[str, Any]:

@@ -23,6 +23,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext
+
+from generation.durations import grouped
+
 from .base import ListedModel, ProviderError, RenderRequest, Shot, dict_at
 
 # Pixel sizes of the aspect ratios and resolutions a take's size is sent as (the size's nearest ratio, its
@@ -235,15 +239,18 @@ def shot_problems(input_map: dict[str, Any], shots: Sequence[Shot]) -> list[str]
     many characters): empty when it takes it; one reason when its schema lists no shots."""
     wire = input_map.get("shots") if isinstance(input_map, dict) else None
     if not isinstance(wire, dict):
-        return ["Its published schema lists no shots: choose a model that renders several shots."]
+        return [gettext("Its published schema lists no shots: choose a model that renders several shots.")]
     problems: list[str] = []
     if (limit := wire.get("prompt_max")) is not None:
-        problems += [f"Scene {shot.scene_number}'s prompt has {len(shot.prompt):,} characters; a shot takes at most "
-                     f"{limit:,}. Shorten it." for shot in shots if len(shot.prompt) > limit]
+        problems += [gettext("Scene %(number)s's prompt has %(length)s characters; a shot takes at most %(limit)s. "
+                             "Shorten it.") % {"number": shot.scene_number, "length": grouped(len(shot.prompt)),
+                                               "limit": grouped(limit)}
+                     for shot in shots if len(shot.prompt) > limit]
     if seconds := wire.get("seconds"):
-        allowed = (f"{seconds[0]} to {seconds[-1]}" if seconds == list(range(seconds[0], seconds[-1] + 1))
-                   else ", ".join(str(s) for s in seconds))
-        problems += [f"Scene {shot.scene_number} lasts {shot.seconds} s; a shot lasts {allowed} s."
+        allowed = (gettext("%(low)s to %(high)s") % {"low": seconds[0], "high": seconds[-1]}
+                   if seconds == list(range(seconds[0], seconds[-1] + 1)) else ", ".join(str(s) for s in seconds))
+        problems += [gettext("Scene %(number)s lasts %(seconds)s s; a shot lasts %(allowed)s s.")
+                     % {"number": shot.scene_number, "seconds": shot.seconds, "allowed": allowed}
                      for shot in shots if shot.seconds not in seconds]
     return problems
 

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+from django.utils import formats
+from django.utils.translation import gettext
 
 from generation.words import Said, said
 
@@ -83,15 +85,16 @@ def request_problems(request: RenderRequest) -> list[str]:
     anything is sent, so a refusal costs nothing."""
     problems = []
     if request.size not in SIZES:
-        problems.append(f"Veo renders {', '.join(SIZES)}, not {request.size}.")
+        problems.append(gettext("Veo renders %(sizes)s, not %(size)s.") % {"sizes": ", ".join(SIZES),
+                                                                           "size": request.size})
     if request.seconds not in DURATIONS:
-        problems.append(f"Veo renders 4, 6 or 8 seconds, not {request.seconds}.")
+        problems.append(gettext("Veo renders 4, 6 or 8 seconds, not %(seconds)s.") % {"seconds": request.seconds})
     elif SIZES.get(request.size, ("", ""))[1] == "1080p" and request.seconds != LONG_ONLY:
-        problems.append(f"Veo renders 1080p only at 8 seconds, not {request.seconds}: "
-                        "choose 8 seconds or a 720p size.")
+        problems.append(gettext("Veo renders 1080p only at 8 seconds, not %(seconds)s: choose 8 seconds or a 720p "
+                                "size.") % {"seconds": request.seconds})
     if request.end_frame is not None and request.input_reference is None:
-        problems.append("Veo ends on a last frame only after a first frame (it moves from one to the other): "
-                        "give the take a start frame too.")
+        problems.append(gettext("Veo ends on a last frame only after a first frame (it moves from one to the "
+                                "other): give the take a start frame too."))
     return problems + reference_problems(request)
 
 
@@ -100,11 +103,12 @@ def reference_problems(request: RenderRequest) -> list[str]:
     would). Google's rule for the model, wherever it is served (the Gemini API, Replicate)."""
     problems = []
     if references_for(request) and request.seconds != LONG_ONLY:
-        problems.append(f"Veo keeps a cast member's likeness only in 8-second takes, not {request.seconds}: "
-                        "choose 8 seconds or a model without cast references.")
+        problems.append(gettext("Veo keeps a cast member's likeness only in 8-second takes, not %(seconds)s: "
+                                "choose 8 seconds or a model without cast references.")
+                        % {"seconds": request.seconds})
     if references_for(request) and request.width * 9 != request.height * 16:
-        problems.append("Veo keeps a cast member's likeness only in landscape (16:9) takes: "
-                        "choose a 16:9 size.")
+        problems.append(gettext("Veo keeps a cast member's likeness only in landscape (16:9) takes: choose a "
+                                "16:9 size."))
     return problems
 
 
@@ -128,12 +132,14 @@ def extend_problems(request: ExtendRequest) -> list[str]:
     """Why Veo would refuse to extend (empty if it extends): checked before anything is sent."""
     problems = []
     if request.seconds != EXTEND_SECONDS:
-        problems.append(f"Veo extends a video by {EXTEND_SECONDS} seconds, not {request.seconds}.")
+        problems.append(gettext("Veo extends a video by %(by)s seconds, not %(seconds)s.")
+                        % {"by": EXTEND_SECONDS, "seconds": request.seconds})
     if SIZES.get(request.size, ("", ""))[1] != "720p":
-        problems.append(f"Veo extends 720p videos only, not {request.size}.")
+        problems.append(gettext("Veo extends 720p videos only, not %(size)s.") % {"size": request.size})
     if request.source_seconds is not None and request.source_seconds > EXTEND_SOURCE_MAX_SECONDS:
-        problems.append(f"Veo extends videos of at most {EXTEND_SOURCE_MAX_SECONDS} seconds; this take is "
-                        f"{request.source_seconds:.0f} s long.")
+        problems.append(gettext("Veo extends videos of at most %(longest)s seconds; this take is %(length)s s long.")
+                        % {"longest": EXTEND_SOURCE_MAX_SECONDS,
+                           "length": formats.number_format(request.source_seconds, 0)})
     return problems
 
 
