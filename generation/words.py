@@ -321,6 +321,12 @@ WORDS: dict[str, Promise] = {
     "feed.bulk_moved": ngettext_lazy("moved %(count)s scene (%(titles)s) to %(position)s",
                                      "moved %(count)s scenes (%(titles)s) to %(position)s", "count"),
     "feed.revision_restored": _("restored revision %(number)s"),
+    # What made a revision of the board (projects.storyboard.revisions), on the Revisions page.
+    "revision.before_first": _("The board before its first revision."),
+    "revision.edits_since": _("Edits made since revision %(number)s."),
+    "revision.field_set": _("%(field)s set on selected scenes"),
+    "revision.retargeted": ngettext_lazy("moved %(count)s scene to %(model)s", "moved %(count)s scenes to %(model)s",
+                                         "count"),
     "feed.revision_restored_named": _("restored revision %(number)s (%(name)s)"),
     "feed.cut_accepted": _("Editor's cut “%(name)s”: %(count)s changes accepted."),
     "feed.script_imported": _("imported a %(kind)s script: %(scenes)s"),

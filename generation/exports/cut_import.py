@@ -33,7 +33,7 @@ from django.utils.translation import gettext
 from generation.exports import tasks as export_tasks
 from generation.exports.timeline_words import refusal_words, warning_words
 from generation.models import CutImport, CutImportStatus, Render
-from generation.words import english, said
+from generation.words import said
 from projects import selectors
 from projects.activity.feed import record
 from projects.models import ActivityKind, RevisionKind, Scene
@@ -293,7 +293,7 @@ def cut_import_accept(*, cut_import: CutImport, user, change_ids) -> CutImport:
         with board_revision(project=project, user=user, kind=RevisionKind.CUT_IMPORT) as recording:
             applied = _apply(project, user, changes)
             line = said("feed.cut_accepted", name=name, count=applied)
-            recording.summary = english(line)
+            recording.summary = line
         cut_import.revision = recording.revision
         CutImport.objects.filter(pk=cut_import.pk).update(revision=recording.revision)
         record(project=project, kind=ActivityKind.CUT_IMPORTED, actor=user, text=line)

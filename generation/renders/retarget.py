@@ -215,8 +215,7 @@ def scene_retarget(*, project: Project, user: User, target: catalog.Target, show
     with board_revision(project=project, user=user, kind=RevisionKind.RETARGET) as revision:
         for move in plan.moves:
             _save_move(move, project=project, user=user, target=target)
-        revision.summary = (f"moved {len(plan.moves)} scene{'s' if len(plan.moves) != 1 else ''} "
-                            f"to {target.model.display_name}")
+        revision.summary = said("revision.retargeted", count=len(plan.moves), model=target.model.display_name)
     return [m.scene for m in plan.moves]
 
 

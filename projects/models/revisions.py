@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from generation.words import worded
+
 MAX_REVISION_NAME = 120
 
 
@@ -42,7 +44,10 @@ class BoardRevision(models.Model):
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(help_text="1, 2, 3 … within its project")
     kind = models.CharField(max_length=16, choices=RevisionKind.choices)
-    summary = models.CharField(max_length=500, blank=True, help_text="What made it, in words")
+    summary = models.CharField(max_length=500, blank=True, help_text="What made it, in words (English)")
+    summary_words = models.JSONField(default=list, blank=True,
+                                     help_text="What made it, as codes worded in the reader's language "
+                                               "(generation/words.py); empty on revisions made before them")
     name = models.CharField(max_length=MAX_REVISION_NAME, blank=True, help_text="A name someone gave it")
     named_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                  related_name="+")
@@ -63,3 +68,8 @@ class BoardRevision(models.Model):
     def label(self) -> str:
         """ "v2 sent to client" when named, else what made it."""
         return self.name or self.get_kind_display()
+
+    @property
+    def summary_text(self) -> str:
+        """What made it, in the reader's language (as it was stored, on revisions made before the codes)."""
+        return worded(self.summary_words) if self.summary_words else self.summary

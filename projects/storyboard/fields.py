@@ -409,8 +409,7 @@ def scene_bulk_fields_set(*, project: Project, user: User, scene_ids: str | Iter
         raise ValidationError(gettext("Select at least one scene."))
     cleaned = field_value_clean(field, value)
     with transaction.atomic(), board_revision(project=project, user=user, kind=RevisionKind.BULK_FIELDS,
-                                              summary=gettext("%(field)s set on selected scenes")
-                                              % {"field": field.name}):
+                                              summary=said("revision.field_set", field=field.name)):
         project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project, pk__in=ids))
         if len(scenes) != len(ids):

@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from generation.words import english, said
+from generation.words import said
 from projects.activity.feed import record
 from projects.form_errors import error_text
 from projects.models import (
@@ -90,7 +90,7 @@ def revision_restore(*, revision: BoardRevision, user) -> Restored:
             services.save_order([board[pk] for pk in order], user, project=project, publish=True)
             line = (said("feed.revision_restored_named", number=revision.number, name=revision.name) if revision.name
                     else said("feed.revision_restored", number=revision.number))
-            recording.summary = english(line)
+            recording.summary = line
         result.revision = recording.revision
         record(project=project, kind=ActivityKind.REVISION_RESTORED, actor=user, text=line)
     return result

@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
+from generation.words import Said, english, said, stored
 from projects.inputs import clean_text
 from projects.models import (
     MAX_REVISION_NAME,
@@ -120,11 +121,14 @@ def _newest(project: Project) -> BoardRevision | None:
     return BoardRevision.objects.filter(project=project).order_by("-number").first()
 
 
-def _create(project: Project, user, kind: str, entries: list[list], summary: str = "",
+def _create(project: Project, user, kind: str, entries: list[list], summary: str | Said = "",
             name: str = "") -> BoardRevision:
     number = (BoardRevision.objects.filter(project=project).aggregate(n=Max("number"))["n"] or 0) + 1
+    # Said: worded in each reader's language on the Revisions page; the English stays for the record.
+    words = stored(summary) if isinstance(summary, Said) else []
     return BoardRevision.objects.create(
-        project=project, number=number, kind=kind, scenes=entries, summary=summary[:500], name=name,
+        project=project, number=number, kind=kind, scenes=entries, name=name, summary_words=words,
+        summary=(english(summary) if isinstance(summary, Said) else summary)[:500],
         named_by=user if name and getattr(user, "pk", None) else None,
         created_by=user if getattr(user, "pk", None) else None)
 
@@ -133,13 +137,13 @@ def _create(project: Project, user, kind: str, entries: list[list], summary: str
 class Recording:
     """What `board_revision` made: set `summary` inside the block to say what the change was."""
 
-    summary: str = ""
+    summary: str | Said = ""
     revision: BoardRevision | None = None
     before: BoardRevision | None = None  # the board as it stood, when it had changed since the newest
 
 
 @contextmanager
-def board_revision(*, project: Project, user, kind: str, summary: str = "") -> Iterator[Recording]:
+def board_revision(*, project: Project, user, kind: str, summary: str | Said = "") -> Iterator[Recording]:
     """Around one change of the board (in the caller's transaction): the board before it is kept when it
     is not the newest revision already, and the board after it becomes a revision of `kind` (none when
     the change changed nothing a revision keeps)."""
@@ -156,10 +160,10 @@ def board_revision(*, project: Project, user, kind: str, summary: str = "") -> I
             recording.revision = _create(project, user, kind, after, summary=recording.summary)
 
 
-def _edits_summary(newest: BoardRevision | None) -> str:
+def _edits_summary(newest: BoardRevision | None) -> Said:
     if newest is None:
-        return gettext("The board before its first revision.")
-    return gettext("Edits made since revision %(number)s.") % {"number": newest.number}
+        return said("revision.before_first")
+    return said("revision.edits_since", number=newest.number)
 
 
 def revision_name_board(*, project: Project, user, name: str) -> BoardRevision:

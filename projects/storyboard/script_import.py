@@ -19,7 +19,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from generation.words import english, said
+from generation.words import said
 from projects.activity.feed import record
 from projects.characters.consent import consent_problem
 from projects.models import (
@@ -205,7 +205,7 @@ def script_import_confirm(*, script_import: ScriptImport, user, mode: str, durat
                     else said("feed.script_imported", kind=script_import.kind, scenes=imported))
             if cast:
                 text = said("feed.with_cast", line=text, names=", ".join(c.name for c in cast.values()))
-            revision.summary = english(text)
+            revision.summary = text
         record(project=project, kind=ActivityKind.SCRIPT_IMPORTED, actor=user, text=text)
     return Imported(scenes=scenes, replaced=replaced)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from generation.storage.reference import FITS, ReferenceError, verified_name
-from generation.words import Said, english, listed, said
+from generation.words import Said, listed, said
 from projects.activity.feed import record
 from projects.audit import audit_record, changes
 from projects.characters.consent import consent_problem
@@ -291,7 +291,7 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
             with board_revision(project=project, user=user, kind=RevisionKind.REORDER) as revision:
                 save_order(ordered, user)
                 line = said("feed.reordered", order=", ".join(f"{s.position + 1}. {s.title}" for s in ordered)[:460])
-                revision.summary = english(line)
+                revision.summary = line
             _feed(project, "scenes_reordered", user, line)
     return ordered
 
@@ -324,7 +324,7 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
             save_order(ordered, user)
             line = said("feed.bulk_moved", count=len(chosen), titles=", ".join(s.title for s in chosen),
                         position=chosen[0].position + 1)
-            revision.summary = english(line)
+            revision.summary = line
         _feed(project, "scenes_reordered", user, line)
     return ordered
 

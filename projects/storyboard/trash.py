@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from generation.models import TERMINAL, Render, ShotGroup
-from generation.words import Said, english, said
+from generation.words import Said, said
 from projects.activity.feed import record
 from projects.audit import audit_record
 from projects.live import ChangeKind, live_publish_many
@@ -101,7 +101,7 @@ def scene_bulk_trash(*, project: Project, scene_ids, user, revision: bool = True
             return _bulk_trash(project, ids, user)
         with board_revision(project=project, user=user, kind=RevisionKind.BULK_TRASH) as recording:
             trashed = _bulk_trash(project, ids, user)
-            recording.summary = english(_deleted_words(trashed.scenes))
+            recording.summary = _deleted_words(trashed.scenes)
         return trashed
 
 

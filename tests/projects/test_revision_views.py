@@ -39,3 +39,19 @@ def test_a_viewer_cannot_restore_and_a_missing_revision_is_404(project, owner, v
     assert viewer_client.post(f"/projects/{project.pk}/revisions/1/restore/").status_code == 403
     assert viewer_client.get(f"/projects/{project.pk}/revisions/compare/?a=1&b=9").status_code == 404
     assert viewer_client.get(f"/projects/{project.pk}/revisions/compare/?a=x&b=1").status_code == 404
+
+
+def test_what_made_a_revision_is_read_in_the_readers_language(project, owner, editor, make_scene, client_for):
+    from tests.test_translations import ENGLISH_BROWSER, FRENCH_BROWSER, visible_text
+
+    dawn, boats = make_scene(title="Dawn"), make_scene(title="Boats")
+    services.scene_reorder(project=project, user=editor, scene_ids=[boats.pk, dawn.pk])  # made in English
+    BoardRevision.objects.create(project=project, number=99, kind="edits", scenes=[],
+                                 summary="Kept as it was written")  # a revision from before the codes
+
+    french = visible_text(client_for(owner).get(f"/projects/{project.pk}/revisions/", **FRENCH_BROWSER).content.decode())
+    english = visible_text(client_for(owner).get(f"/projects/{project.pk}/revisions/",
+                                                 **ENGLISH_BROWSER).content.decode())
+    assert "a réordonné les scènes\u00a0: 1. Boats, 2. Dawn" in french
+    assert "reordered the scenes: 1. Boats, 2. Dawn" in english and "réordonné" not in english
+    assert "Kept as it was written" in french
