@@ -282,8 +282,8 @@ def scene_reorder(*, project: Project, user, scene_ids) -> list[Scene]:
         project_touch(project)
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         if len(ids) != len(set(ids)) or set(ids) != {s.pk for s in scenes}:
-            raise StaleOrder("The storyboard changed while you were dragging (a scene was added or deleted). "
-                             "This is its current order: drag again.")
+            raise StaleOrder(gettext("The storyboard changed while you were dragging (a scene was added or deleted). "
+                                     "This is its current order: drag again."))
         by_pk = {s.pk: s for s in scenes}
         ordered = [by_pk[pk] for pk in ids]
         moved = [s for s, was in zip(ordered, [p.pk for p in scenes]) if s.pk != was]
@@ -306,7 +306,7 @@ def scene_bulk_move(*, project: Project, user, scene_ids, to) -> list[Scene]:
         scenes = list(Scene.objects.select_for_update().filter(project=project).order_by("position", "pk"))
         chosen = [s for s in scenes if s.pk in ids]
         if len(chosen) != len(ids):
-            raise StaleOrder("Some selected scenes are no longer on the storyboard; nothing was moved.")
+            raise StaleOrder(gettext("Some selected scenes are no longer on the storyboard; nothing was moved."))
         rest = [s for s in scenes if s.pk not in ids]
         if to == "top":
             at = 0
@@ -339,8 +339,8 @@ def scene_move_next_to(*, project: Project, user, scene_id, after_id=None, befor
                     .values_list("pk", flat=True))
         anchor = after or before
         if moved not in rest or (anchor is not None and (anchor == moved or anchor not in rest)):
-            raise StaleOrder("The storyboard changed while you were dragging (a scene was deleted). "
-                             "This is its current order: drag again.")
+            raise StaleOrder(gettext("The storyboard changed while you were dragging (a scene was deleted). "
+                                     "This is its current order: drag again."))
         rest.remove(moved)
         at = 0 if anchor is None else rest.index(anchor) + (1 if after else 0)
         return scene_bulk_move(project=project, user=user, scene_ids=[moved], to=at + 1)

@@ -361,3 +361,13 @@ def _opened_from(html: str) -> dict:
     data["size"] = size.group(1)
     data.pop("csrfmiddlewaretoken", None)
     return data
+
+
+def test_a_french_editor_is_told_in_french_that_the_board_changed_under_her_drag(client_for, editor, project,
+                                                                                 make_scene):
+    a, b = make_scene(title="A"), make_scene(title="B")
+    make_scene(title="Added meanwhile")
+    response = client_for(editor).post(reverse("projects:scene_order", args=[project.pk]),
+                                       {"order": f"{b.pk},{a.pk}"}, HTTP_ACCEPT_LANGUAGE="fr", **HX)
+    assert response.status_code == 409
+    assert "Le storyboard a changé pendant que vous faisiez glisser" in response.content.decode()
