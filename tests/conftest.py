@@ -8,6 +8,7 @@ from contextlib import contextmanager
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from projects.models import Membership, Role
 from projects.storyboard import services
@@ -67,6 +68,14 @@ def tasks_inline():
         yield
     finally:
         celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _each_test_ends_in_the_default_language():
+    """A request from a French browser leaves French active in the test's thread (the test client runs the view
+    there): the next test in the same worker must not read its refusals in French."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
