@@ -24,9 +24,9 @@ class ElementSet(TypedDict):
 
 
 class Lifecycle(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    DEPRECATED = "deprecated", "Deprecated"
-    RETIRED = "retired", "Retired"
+    AVAILABLE = "available", _("Available")
+    DEPRECATED = "deprecated", _("Deprecated")
+    RETIRED = "retired", _("Retired")
 
 
 class ExtendReturns(models.TextChoices):

@@ -144,8 +144,8 @@ class VerdictFingerprint(models.Model):
 
 
 class CostSource(models.TextChoices):
-    ESTIMATED = "estimated", "Estimated"
-    PROVIDER = "provider", "Reported by the provider"
+    ESTIMATED = "estimated", _("Estimated")
+    PROVIDER = "provider", _("Reported by the provider")
 
 
 def recorded_cost_expression() -> Coalesce:

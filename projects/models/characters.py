@@ -91,8 +91,8 @@ class CharacterImage(models.Model):
 
 
 class ConsentScope(models.TextChoices):
-    TEAM = "team", "Every project of the team"
-    PROJECTS = "projects", "Selected projects only"
+    TEAM = "team", _("Every project of the team")
+    PROJECTS = "projects", _("Selected projects only")
 
 
 class ConsentGrant(models.Model):

@@ -8,7 +8,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +94,14 @@ class Comment(models.Model):
         if self.from_cut:
             return (gettext("%(name)s (editor's cut)") % {"name": self.written_by} if self.written_by
                     else gettext("editor's cut"))
-        return f"{self.guest_name} (guest)" if self.guest_name else "someone"
+        return gettext("%(name)s (guest)") % {"name": self.guest_name} if self.guest_name else gettext("someone")
+
+    @property
+    def who_in_english(self) -> str:
+        """`who` as the feed stores it: in English, for logs and exports; pages say it in each reader's language
+        (Activity.who)."""
+        with translation.override("en"):
+            return self.who
 
     @property
     def from_cut(self) -> bool:
@@ -226,6 +233,14 @@ ACTIVITY_FILTERS = {
               ActivityKind.REVISION_RESTORED, ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
 
+# What each filter is called in the feed's menu.
+ACTIVITY_FILTER_NAMES = {"renders": _("Renders"), "comments": _("Comments"), "approvals": _("Approvals"),
+                         "edits": _("Edits")}
+
+
+# How the feed stores a guest's name (Comment.who_in_english), read again in the reader's language (Activity.who).
+GUEST_SUFFIX = " (guest)"
+
 
 class Activity(models.Model):
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="activity")
@@ -255,7 +270,11 @@ class Activity(models.Model):
     def who(self) -> str:
         if self.actor is not None:
             return self.actor.get_username()
-        return self.actor_name or "studio"
+        if not self.actor_name or self.actor_name.lower() == "studio":
+            return gettext("studio")
+        if self.actor_name.endswith(GUEST_SUFFIX):  # a guest's comment, stored in English (Comment.who_in_english)
+            return gettext("%(name)s (guest)") % {"name": self.actor_name.removesuffix(GUEST_SUFFIX)}
+        return self.actor_name
 
     @property
     def said(self) -> str:
