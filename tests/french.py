@@ -48,9 +48,10 @@ class _VisibleText(HTMLParser):
     VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
                       "wbr"})
 
-    def __init__(self, spoken=SPOKEN):
+    def __init__(self, spoken=SPOKEN, words_for_scripts=False):
         super().__init__()
         self.parts, self._skip, self.spoken = [], 0, spoken
+        self.words_for_scripts = words_for_scripts
         self._untranslated = 0  # open elements since one marked translate="no" (0: none)
 
     def handle_starttag(self, tag, attrs):
@@ -62,7 +63,8 @@ class _VisibleText(HTMLParser):
         if ("translate", "no") in attrs and tag not in self.VOID:
             self._untranslated = 1
             return
-        self.parts += [value for name, value in attrs if name in self.spoken and value]
+        self.parts += [value for name, value in attrs if value and (
+            name in self.spoken or self.words_for_scripts and WORDS_FOR_SCRIPTS.fullmatch(name))]
 
     def handle_endtag(self, tag):
         if tag in ("script", "style", "template") and self._skip:
@@ -75,10 +77,14 @@ class _VisibleText(HTMLParser):
             self.parts.append(data.strip())
 
 
-def visible_parts(html: str, *, also: tuple[str, ...] = ()) -> list[str]:
-    """The text nodes and spoken attributes, one by one; `also`: more attributes whose words a reader sees
-    (data attributes a script shows)."""
-    parser = _VisibleText(_VisibleText.SPOKEN + also)
+# The data attributes that carry words a page's script shows (data-label-play, data-words-take, data-copied…).
+WORDS_FOR_SCRIPTS = re.compile(r"data-([a-z-]+-)?(label|words|title|copied|denied|text|message|hint)(-[a-z-]+)?")
+
+
+def visible_parts(html: str, *, words_for_scripts: bool = False) -> list[str]:
+    """The text nodes and spoken attributes, one by one; `words_for_scripts`: also the data attributes whose
+    words a script shows the reader."""
+    parser = _VisibleText(words_for_scripts=words_for_scripts)
     parser.feed(html)
     return parser.parts
 

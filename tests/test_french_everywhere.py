@@ -363,8 +363,8 @@ def _read(client: Client, path: str, **headers: str) -> tuple[int, list[str] | N
     if (answer.status_code in (301, 302, 405) or getattr(answer, "streaming", False)
             or "html" not in answer.get("Content-Type", "")):
         return answer.status_code, None
-    return answer.status_code, english_shown([part for part in visible_parts(answer.content.decode())
-                                              if part not in KNOWN])
+    parts = visible_parts(answer.content.decode(), words_for_scripts=True)
+    return answer.status_code, english_shown([part for part in parts if part not in KNOWN])
 
 
 def test_a_french_owner_reads_no_english_on_any_page_or_fragment(world):
@@ -466,6 +466,10 @@ def test_the_check_finds_an_english_phrase_and_lets_a_word_french_shares_pass():
     page = ('<h1>Budget</h1><p>Export de consommation</p><button title="Request changes">Demander</button>'
             '<p>Take 3 of Le quai</p><button>Save</button><p>Save the date</p><pre translate="no">Request changes</pre>')
     assert english_shown(visible_parts(page), phrases) == ["Request changes", "Save", "Take %(number)s of %(title)s"]
+    # Words a script shows, kept in a data attribute, are the reader's too.
+    script_words = '<button data-label-play="Request changes" data-pk="12">Demander</button>'
+    assert english_shown(visible_parts(script_words), phrases) == []
+    assert english_shown(visible_parts(script_words, words_for_scripts=True), phrases) == ["Request changes"]
     french = "<h1>Budget</h1><p>Export de consommation</p><button>Demander des modifications</button>"
     assert english_shown(visible_parts(french), phrases) == []
 
