@@ -15,6 +15,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -450,6 +451,26 @@ def test_every_note_the_studio_ships_on_its_catalog_reads_in_french(world):
 def test_runways_model_listing_names_the_api_version_it_speaks():
     # The sentence is one string for the translators, so the version is written out in it.
     assert f"API version {API_VERSION}," in RunwayProvider.facts.model_listing
+
+
+# Brand names and wire formats a choice offers as they are: French says them the same way.
+NAMES_NOT_TRANSLATED = {"Replicate", "Runway", "Authorization: Bearer <key>", "api-key: <key> (Azure)"}
+# Choices nobody reads translated, each with its reason.
+CHOICES_AS_THEY_ARE = {
+    "ChangeEvent.kind": "the live channel's event names: read by the pages' scripts, never shown",
+    "UserPreference.language": "each language is named in itself (English, Français), as language pickers do",
+}
+
+
+def test_every_choice_a_model_offers_is_named_in_the_readers_language():
+    """A choice's label is what forms, chips and logs show: a plain English label is English on every French
+    page that shows it, and never reaches the catalogue for the sweep above to know it."""
+    plain = [f"{model.__name__}.{field.name}: {label!r}" for model in apps.get_models()
+             if model._meta.app_label in ("projects", "generation")
+             for field in model._meta.get_fields()
+             if getattr(field, "choices", None) and f"{model.__name__}.{field.name}" not in CHOICES_AS_THEY_ARE
+             for _value, label in field.flatchoices if isinstance(label, str) and label not in NAMES_NOT_TRANSLATED]
+    assert plain == [], plain
 
 
 # --- The check itself ----------------------------------------------------------------------------

@@ -199,26 +199,26 @@ class SceneStatus(models.TextChoices):
 
 
 class ActivityKind(models.TextChoices):
-    RENDER_STARTED = "render_started", "Render started"
-    RENDER_FINISHED = "render_finished", "Render finished"
-    RENDER_FAILED = "render_failed", "Render failed"
-    COMMENT = "comment", "Comment"
-    APPROVED = "approved", "Approved"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    SCENE_EDITED = "scene_edited", "Scene edited"
-    PROJECT_CREATED = "project_created", "Project created"
-    SCENE_CREATED = "scene_created", "Scene added"
-    SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
-    SCENE_DELETED = "scene_deleted", "Scene deleted"
-    SCENE_RESTORED = "scene_restored", "Scene restored"
-    SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
-    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
-    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
-    SCRIPT_IMPORTED = "script_imported", "Script imported"
-    CUT_IMPORTED = "cut_imported", "Editor's cut imported"
-    REVISION_RESTORED = "revision_restored", "Board revision restored"
-    SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
-    MODEL_RETIRING = "model_retiring", "Model retiring"
+    RENDER_STARTED = "render_started", _("Render started")
+    RENDER_FINISHED = "render_finished", _("Render finished")
+    RENDER_FAILED = "render_failed", _("Render failed")
+    COMMENT = "comment", _("Comment")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    SCENE_EDITED = "scene_edited", _("Scene edited")
+    PROJECT_CREATED = "project_created", _("Project created")
+    SCENE_CREATED = "scene_created", _("Scene added")
+    SCENES_REORDERED = "scenes_reordered", _("Scenes reordered")
+    SCENE_DELETED = "scene_deleted", _("Scene deleted")
+    SCENE_RESTORED = "scene_restored", _("Scene restored")
+    SCENES_PURGED = "scenes_purged", _("Scenes deleted forever")
+    REMIX_OVERRIDE = "remix_override", _("Remixed despite failed checks")
+    EXTEND_OVERRIDE = "extend_override", _("Extended despite failed checks")
+    SCRIPT_IMPORTED = "script_imported", _("Script imported")
+    CUT_IMPORTED = "cut_imported", _("Editor's cut imported")
+    REVISION_RESTORED = "revision_restored", _("Board revision restored")
+    SCENE_RETARGETED = "scene_retargeted", _("Scene moved to another model")
+    MODEL_RETIRING = "model_retiring", _("Model retiring")
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -378,9 +378,9 @@ class ReviewRoom(models.Model):
     whole sequence: no take; `scene` is the scene playing and `position` the time in it."""
 
     class Kind(models.TextChoices):
-        TAKE = "take", "A take"
-        COMPARE = "compare", "A compare of two takes"
-        PLAY_ALL = "play_all", "Play all"
+        TAKE = "take", _("A take")
+        COMPARE = "compare", _("A compare of two takes")
+        PLAY_ALL = "play_all", _("Play all")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_rooms")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TAKE,
