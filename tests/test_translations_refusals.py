@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -69,6 +70,43 @@ def test_an_english_editor_still_reads_the_timeline_refusal_in_english(
     made = _upload_and_read_in_the_worker(client_for(editor), project, OUT_BEFORE_IN, ENGLISH_BROWSER,
                                           django_capture_on_commit_callbacks)
     assert made.error_message == "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)."
+
+
+def test_a_timeline_a_french_editor_uploaded_reads_in_english_to_an_english_teammate(
+        client_for, editor, reviewer, project, django_capture_on_commit_callbacks):
+    made = _upload_and_read_in_the_worker(client_for(editor), project, OUT_BEFORE_IN, FRENCH_BROWSER,
+                                          django_capture_on_commit_callbacks)
+    detail = reverse("generation:cut_import_detail", args=[project.pk, made.pk])
+    english = visible_text(client_for(reviewer).get(detail, **ENGLISH_BROWSER).content.decode())
+    assert "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)." in english
+    assert "Ligne 4" not in english
+    french = visible_text(client_for(reviewer).get(detail, **FRENCH_BROWSER).content.decode())
+    assert f"Ligne 4{NBSP}: un point de sortie (00:00:01:00) précède son point d’entrée (00:00:02:00)." in french
+    # The English stays in the row, for logs.
+    assert made.error_message == "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)."
+
+
+def test_a_timeline_the_worker_could_not_finish_reads_in_each_readers_language(client_for, editor, reviewer,
+                                                                              project):
+    from generation.exports.cut_import import cut_import_crashed
+
+    made = CutImport.objects.create(project=project, created_by=editor, upload="cut-imports/x.timeline",
+                                    filename="cut.edl", status=CutImportStatus.READING)
+    cut_import_crashed(made.pk, language="fr")
+    detail = reverse("generation:cut_import_detail", args=[project.pk, made.pk])
+    assert ("The timeline could not be read: the worker stopped. Upload it again."
+            in visible_text(client_for(reviewer).get(detail, **ENGLISH_BROWSER).content.decode()))
+    assert (f"Impossible de lire la timeline{NBSP}: le worker s’est arrêté. Envoyez-la à nouveau."
+            in visible_text(client_for(editor).get(detail, **FRENCH_BROWSER).content.decode()))
+
+
+def test_a_timeline_that_failed_before_the_codes_still_shows_its_stored_words(client_for, editor, project):
+    old = CutImport.objects.create(project=project, created_by=editor, upload="cut-imports/x.timeline",
+                                   filename="cut.edl", status=CutImportStatus.FAILED,
+                                   error_message="Ligne 9 : le fichier est peut-être tronqué.")
+    page = client_for(editor).get(reverse("generation:cut_import_detail", args=[project.pk, old.pk]),
+                                  **ENGLISH_BROWSER)
+    assert "Ligne 9 : le fichier est peut-être tronqué." in visible_text(page.content.decode())
 
 
 def test_every_refusal_the_timeline_reader_raises_has_a_sentence():
@@ -140,6 +178,36 @@ def test_an_export_that_fails_in_the_worker_says_why_in_the_language_it_was_star
     assert export.status == ExportStatus.FAILED
     page = client.get(reverse("generation:export_list", args=[scene.project.pk]), **FRENCH_BROWSER)
     assert "Aucune scène n’a encore de prise approuvée à exporter" in visible_text(page.content.decode())
+    # An English teammate reads why in English: the failure was stored as a code, not as French words.
+    page = client_for(reviewer).get(reverse("generation:export_list", args=[scene.project.pk]), **ENGLISH_BROWSER)
+    text = visible_text(page.content.decode())
+    assert "No scene has an approved take to export yet: approve at least one take first." in text
+    assert "Aucune scène" not in text
+    assert export.error_message == "No scene has an approved take to export yet: approve at least one take first."
+
+
+def test_an_export_whose_clip_is_unreadable_says_so_in_each_readers_language(client_for, editor, reviewer,
+                                                                            project):
+    from generation.exports.media import StitchError
+    from generation.exports.services import _run
+    from generation.words import said
+
+    export = Export.objects.create(project=project, created_by=editor)
+    unreadable = StitchError(said("stitch.no_video", file="s01.mp4"))
+    with translation.override("fr"), mock.patch("generation.exports.services._build", side_effect=unreadable):
+        _run(export.pk)
+    exports = reverse("generation:export_list", args=[project.pk])
+    assert ("A clip could not be read: s01.mp4 has no video."
+            in visible_text(client_for(reviewer).get(exports, **ENGLISH_BROWSER).content.decode()))
+    assert (f"Impossible de lire un plan{NBSP}: s01.mp4 ne contient pas de vidéo."
+            in visible_text(client_for(editor).get(exports, **FRENCH_BROWSER).content.decode()))
+
+
+def test_an_export_that_failed_before_the_codes_still_shows_its_stored_words(client_for, editor, project):
+    Export.objects.create(project=project, created_by=editor, status=ExportStatus.FAILED,
+                          error_message="L’export s’est arrêté : SoftTimeLimitExceeded.")
+    page = client_for(editor).get(reverse("generation:export_list", args=[project.pk]), **ENGLISH_BROWSER)
+    assert "L’export s’est arrêté : SoftTimeLimitExceeded." in visible_text(page.content.decode())
 
 
 # --- Re-target, the catalog, the render form ------------------------------------------------------

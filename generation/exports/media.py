@@ -21,7 +21,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-from django.utils.translation import gettext
+
+from generation.words import Said, said
 
 Progress = Callable[[float], None]  # fraction done, 0.0–1.0
 
@@ -30,7 +31,12 @@ AUDIO_CHUNK = 1024  # AAC-LC frame size
 
 
 class StitchError(Exception):
-    """A clip that cannot be read at all (not a fallback case: the export fails)."""
+    """A clip that cannot be read at all (not a fallback case: the export fails), as stored words: the failed
+    export says it again in each reader's language."""
+
+    def __init__(self, words: Said) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 class _RemuxAbandoned(Exception):
@@ -76,13 +82,12 @@ def _open(path: Path):
         return av.open(str(path), options=FAST_PROBE)
     except (av.FFmpegError, OSError) as exc:
         # FFmpeg's own reason stays in its words.
-        raise StitchError(gettext("%(file)s is not a playable video (%(reason)s).") % {
-            "file": Path(path).name, "reason": exc}) from exc
+        raise StitchError(said("stitch.not_playable", file=Path(path).name, reason=str(exc))) from exc
 
 
 def _signature(container, name: str) -> ClipSignature:
     if not container.streams.video:
-        raise StitchError(gettext("%(file)s has no video.") % {"file": name})
+        raise StitchError(said("stitch.no_video", file=name))
     video = container.streams.video[0]
     audio = container.streams.audio[0] if container.streams.audio else None
     vcc = video.codec_context
@@ -108,7 +113,7 @@ def _video_duration(container, video) -> Fraction:
         return Fraction(container.duration, av.time_base)
     if video.frames and video.average_rate:
         return video.frames / Fraction(video.average_rate)
-    raise StitchError(gettext("A clip does not say how long it is."))
+    raise StitchError(said("stitch.no_duration"))
 
 
 def remux_obstacle(signatures: Sequence[ClipSignature], *, width: int, height: int) -> str:
@@ -138,7 +143,7 @@ def stitch(paths: Sequence[Path], out_path: Path, *, width: int, height: int,
            on_progress: Progress | None = None) -> StitchResult:
     """Write the clips, in order, as one MP4 at width×height."""
     if not paths:
-        raise StitchError(gettext("There are no clips to stitch."))
+        raise StitchError(said("stitch.no_clips"))
     report = on_progress or (lambda _done: None)
     with ExitStack() as stack:
         # Each clip is opened once: probed here, then read by the remux.
