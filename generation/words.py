@@ -376,7 +376,9 @@ WORDS: dict[str, Promise] = {
     "revision.retargeted": ngettext_lazy("moved %(count)s scene to %(model)s", "moved %(count)s scenes to %(model)s",
                                          "count"),
     "feed.revision_restored_named": _("restored revision %(number)s (%(name)s)"),
-    "feed.cut_accepted": _("Editor's cut “%(name)s”: %(count)s changes accepted."),
+    # Reworded (same meaning, same parameters) to follow a name as the other lines do: older rows read it too.
+    "feed.cut_accepted": ngettext_lazy("accepted %(count)s change from the editor's cut “%(name)s”",
+                                       "accepted %(count)s changes from the editor's cut “%(name)s”", "count"),
     "feed.script_imported": _("imported a %(kind)s script: %(scenes)s"),
     "feed.script_imported_replacing": _("imported a %(kind)s script: %(scenes)s, replacing %(replaced)s (moved to "
                                         "the trash)"),
