@@ -147,6 +147,20 @@ WORDS: dict[str, Promise] = {
     "provider.no_likeness": _("%(provider)s sends no likeness references for %(model)s."),
     "provider.no_start_end": _("%(provider)s has no endpoint taking a start and an end frame for %(model)s."),
     "provider.listing_hint": _("Check the provider's own list of recent jobs."),
+    "provider.unknown_kind": _("The studio cannot talk to “%(kind)s” connections."),
+    "provider.no_model_list": _("%(provider)s publishes no list of its models."),
+    "provider.model_no_shots": _("%(model)s takes no shot list."),
+    "provider.model_resolutions": _("%(model)s renders %(choices)s, not %(size)s."),
+    "provider.model_no_start_frame": _("%(model)s takes no start frame."),
+    "provider.model_no_end_frame": _("%(model)s takes no end frame."),
+    "take.no_reference_video": _("%(name)s has no reference video to register with the provider."),
+    "comfyui.needs_address": _("A ComfyUI connection needs the server's address (base URL)."),
+    "fal.listing_too_long": _("%(provider)s's request listing for %(endpoint)s runs past the %(count)s requests the "
+                              "studio reads."),
+    "fal.listed_address_too_long": _("%(provider)s lists this take's request %(request)s, but its address is too "
+                                     "long for the studio to keep."),
+    "replicate.no_signing_secret": _("%(provider)s sent no webhook signing secret."),
+    "veo.image_type": _("Veo takes PNG, JPEG or WebP images, not “%(kind)s”."),
     "provider.cannot_extend": _("%(provider)s cannot extend a take."),
     "provider.cannot_remix": _("%(provider)s cannot remix a take."),
     "provider.no_characters": _("%(provider)s keeps no characters of its own."),
@@ -264,6 +278,15 @@ WORDS: dict[str, Promise] = {
     "stitch.no_video": _("%(file)s has no video."),
     "stitch.no_duration": _("A clip does not say how long it is."),
     "stitch.no_clips": _("There are no clips to stitch."),
+    # Why the clips were re-encoded rather than joined as they are (generation.exports.media), on the exports page.
+    "remux.size": _("clip %(number)s is %(size)s, the project is %(project)s"),
+    "remux.codec": _("clip %(number)s is %(codec)s without its set-up in the file, not H.264/HEVC"),
+    "remux.video_codec_differs": _("clip %(number)s's video codec differs from clip 1's"),
+    "remux.frame_rate_differs": _("clip %(number)s's frame rate differs from clip 1's"),
+    "remux.encoder_differs": _("clip %(number)s's encoder set-up differs from clip 1's"),
+    "remux.audio_differs": _("clip %(number)s's audio differs from clip 1's"),
+    "remux.audio_setup_differs": _("clip %(number)s's audio set-up differs from clip 1's"),
+    "remux.overlap": _("clip %(number)s's timestamps overlap clip %(previous)s's"),
     # Why an editor's timeline could not be read (generation.exports.cut_import, and the codes of
     # timeline_reader.py, a program of its own). What OpenTimelineIO, expat or the JSON decoder said
     # (`reason`) stays in their own words: it names the fault exactly, and nobody translates those libraries.

@@ -42,7 +42,7 @@ from generation.renders.services import form_key
 from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
-from generation.words import Said, said
+from generation.words import Said, said, stored
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
 from projects.models import (
@@ -662,6 +662,7 @@ def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:
         "duration": round(stitched.duration, 3),
         "size": f"{stitched.width}x{stitched.height}",
         "method": stitched.method,
-        "reencode_reason": stitched.reason,
+        "reencode_reason": stitched.reason,  # English, for the manifest; the page words reencode_words
+        "reencode_words": stored(stitched.why) if stitched.why is not None else [],
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }

@@ -87,6 +87,13 @@ class Export(models.Model):
         them and in English for the others); a row from before the codes shows its stored words."""
         return worded(self.error_words) or self.error_message
 
+    @property
+    def reencode_text(self) -> str:
+        """Why the cut was re-encoded, in the reader's language; an export from before the codes shows its
+        stored English."""
+        summary = self.summary or {}
+        return worded(summary.get("reencode_words")) or str(summary.get("reencode_reason") or "")
+
     def mark_failed(self, words: Said | Sequence[Said]) -> None:
         message, codes = english(words), stored(words)
         if Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
