@@ -180,6 +180,7 @@ def test_an_export_that_fails_in_the_worker_says_why_in_the_language_it_was_star
     assert export.status == ExportStatus.FAILED
     page = client.get(reverse("generation:export_list", args=[scene.project.pk]), **FRENCH_BROWSER)
     assert "Aucune scène n’a encore de prise approuvée à exporter" in visible_text(page.content.decode())
+    assert 'data-testid="export-status">Échec<' in page.content.decode()  # its status, in French too
     # An English teammate reads why in English: the failure was stored as a code, not as French words.
     page = client_for(reviewer).get(reverse("generation:export_list", args=[scene.project.pk]), **ENGLISH_BROWSER)
     text = visible_text(page.content.decode())

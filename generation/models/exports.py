@@ -16,10 +16,10 @@ from projects.live import ChangeKind, live_publish_for_project
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Exporting"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Exporting")
+    SUCCEEDED = "succeeded", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class PdfLayout(models.TextChoices):
