@@ -94,8 +94,10 @@ class Export(models.Model):
         summary = self.summary or {}
         return worded(summary.get("reencode_words")) or str(summary.get("reencode_reason") or "")
 
-    def mark_failed(self, words: Said | Sequence[Said]) -> None:
-        message, codes = english(words), stored(words)
+    def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
+        """Words given as codes (generation.words) are said again in each reader's language; plain text is
+        that text for everyone."""
+        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
         if Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
                 status=ExportStatus.FAILED, error_message=message, error_words=codes, finished_at=timezone.now(),
                 updated_at=timezone.now()):
@@ -164,9 +166,10 @@ class CutImport(models.Model):
         """Why it could not be read, in the reader's language; a row from before the codes shows its stored words."""
         return worded(self.error_words) or self.error_message
 
-    def mark_failed(self, words: Said | Sequence[Said]) -> None:
-        """It could not be read: the words name the line or clip. Nothing on the board changed."""
-        message, codes = english(words), stored(words)
+    def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
+        """It could not be read: the words name the line or clip. Nothing on the board changed. Words given as
+        codes (generation.words) are said again in each reader's language; plain text is that text for everyone."""
+        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
         if CutImport.objects.filter(pk=self.pk, status__in=[CutImportStatus.QUEUED, CutImportStatus.READING]).update(
                 status=CutImportStatus.FAILED, error_message=message, error_words=codes, updated_at=timezone.now()):
             self.publish_change()
