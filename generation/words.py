@@ -227,6 +227,7 @@ WORDS: dict[str, Promise] = {
     "comfyui.no_last_frame": _("This workflow starts from an image: the take's last frame could not be read."),
     "comfyui.listing_hint": _("Look for it in ComfyUI's queue and history at %(base)s."),
     "previz.gone": _("The previz job no longer exists."),
+    "previz.failed": _("Previz rendering failed: %(why)s"),
     "previz.video_gone": _("The previz video is gone (job %(job)s)."),
     "previz.thumbnail_gone": _("The previz thumbnail is gone (job %(job)s)."),
     "previz.extend_seconds": _("The previz extends a take by 1 to 20 seconds, not %(seconds)s."),
