@@ -157,15 +157,15 @@ def _build_world() -> dict:
                        ("pdf", b"%PDF-1.4\n%%EOF\n"), ("csv", b"scene,at,comment\nLe quai,1.0,Plus sombre\n")):
         getattr(done, kind).save(f"port.{kind}", ContentFile(body), save=False)
     done.save()
-    # What the export task stores when it fails (branch french8 turns these words into codes).
-    Export.objects.create(project=project, created_by=owner, status=ExportStatus.FAILED,
-                          error_message="No approved takes to export.", finished_at=timezone.now())
+    # A failed export and a failed timeline, as their workers store them (codes, said in each reader's language).
+    Export.objects.create(project=project, created_by=owner, status=ExportStatus.RUNNING).mark_failed(
+        said("export.worker_stopped"))
     cut = CutImport.objects.create(project=project, created_by=owner, filename="montage.otio",
                                    status=CutImportStatus.READY, timeline_name="Montage v3",
                                    diff={"changes": [{"id": f"drop:{scenes[7].pk}", "kind": "drop",
                                                       "scene": scenes[7].pk}], "unmatched": []})
-    CutImport.objects.create(project=project, created_by=owner, filename="casse.edl", status=CutImportStatus.FAILED,
-                             error_message="This file is not a timeline the studio can read.")
+    CutImport.objects.create(project=project, created_by=owner, filename="casse.edl",
+                             status=CutImportStatus.READING).mark_failed(said("timeline.worker_stopped"))
     revision = revisions.revision_name_board(project=project, user=owner, name="v1 envoyée au client")
     shot_type = fields.field_create(project=project, user=owner, name="Plan", kind="choice", choices="Large\nSerré")
     fields.scene_fields_set(scene=scenes[0], user=owner, expected_version=Scene.objects.get(pk=scenes[0].pk).version,
@@ -349,11 +349,7 @@ def test_every_url_is_read_in_french_or_listed_with_a_reason(world):
 
 
 # Text the pages show as it was stored, in English, that other work is turning into French: each names the work.
-KNOWN = {
-    # Branch french8 stores a failed export's and a failed editor's cut's reason as codes, read in each reader's
-    # language; until it lands, the words the worker stored are shown as stored.
-    "No approved takes to export.", "This file is not a timeline the studio can read.",
-}
+KNOWN: set[str] = set()
 
 
 def _read(client: Client, path: str, **headers: str) -> tuple[int, list[str] | None]:
