@@ -437,6 +437,13 @@ def test_the_error_pages_read_in_french(world, client):
     assert _error_page(client, "get", f"/teams/{world['team']}/characters/", 400, q="a\x00b") == []
 
 
+def test_the_exports_page_counts_one_approved_scene_in_the_singular(world, client):
+    client.force_login(get_user_model().objects.get(pk=world["users"]["owner"]))
+    text = " ".join(visible_parts(client.get(f"/projects/{world['project']}/exports/", **FRENCH_BROWSER)
+                                  .content.decode()))
+    assert "1 scène sur 8 a une prise approuvée" in text  # not "1 scènes sur 8 ont"
+
+
 def test_every_note_the_studio_ships_on_its_catalog_reads_in_french(world):
     shipped = set(CatalogModel.objects.filter(connection=None).exclude(notes="").values_list("notes", flat=True))
     assert shipped <= set(SHIPPED_NOTES), "List the new note in generation/catalog_notes.py and translate it"
