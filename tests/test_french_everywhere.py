@@ -348,6 +348,12 @@ def _addresses(world: dict) -> tuple[dict[str, list[str]], list[str]]:
     return filled, unfilled
 
 
+def test_an_argument_the_world_has_nothing_for_is_reported_not_guessed(world):
+    assert _values("gadget_pk", "gadgets", world) is None and _values("pk", "gadgets", world) is None
+    assert _values("pk", "scenes", world) == world["scene"] and _values("scene_pk", "lines", world) == world["scene"]
+    assert _arguments("scenes/<int:scene_pk>/lines/<int:pk>/") == [("scene_pk", "scenes"), ("pk", "lines")]
+
+
 def test_every_url_is_read_in_french_or_listed_with_a_reason(world):
     _filled, unfilled = _addresses(world)
     assert unfilled == [], ("Fill these URLs' arguments from the world (BY_NAME, BY_SEGMENT, WORDS) or list them in "
