@@ -300,7 +300,7 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
     model_id = forms.CharField(max_length=200, label=_("Model id (as the gateway names it)"))
     display_name = forms.CharField(max_length=200, required=False, label=_("Display name"))
     sizes = forms.CharField(label=_("Sizes"), help_text=_("Comma-separated, e.g. 1280x720, 720x1280"))
-    durations = forms.CharField(label=_("Lengths (s)"), help_text=_("Comma-separated seconds, e.g. 5, 10"))
+    durations = forms.CharField(label=_("Durations"), help_text=_("Comma-separated seconds, e.g. 5, 10"))
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label=_("Price per second (US$)"))
     image_input = forms.BooleanField(required=False, label=_("Accepts a reference image"))
     native_characters = forms.BooleanField(required=False,
@@ -400,7 +400,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
     display_name = forms.CharField(max_length=200, label=_("Name in the render form"))
     sizes = forms.CharField(max_length=500, label=_("Sizes"),
                             help_text=_("WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280"))
-    durations = forms.CharField(max_length=500, label=_("Lengths (s)"),
+    durations = forms.CharField(max_length=500, label=_("Durations"),
                                 help_text=_("Whole seconds, comma-separated, e.g. 4, 6, 8"))
     input_kinds = forms.MultipleChoiceField(
         choices=[("text", _("Text (a prompt)")), ("image", _("A reference image (start frame)"))],
@@ -551,7 +551,7 @@ class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
                                     help_text=_("LTX-Video renders 8n+1 frames; Wan 2.x 4n+1."))
     fps = forms.IntegerField(min_value=1, max_value=120, label=_("Frames per second"))
     sizes = forms.CharField(label=_("Sizes"), help_text=_("Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)"))
-    durations = forms.CharField(label=_("Lengths (s)"), help_text=_("Comma-separated seconds, e.g. 2, 3, 4, 5"))
+    durations = forms.CharField(label=_("Durations"), help_text=_("Comma-separated seconds, e.g. 2, 3, 4, 5"))
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, initial=0,
                                           label=_("Price per second (US$, 0 for your own GPU)"))
 
