@@ -182,6 +182,19 @@ def test_the_worker_makes_the_mix_and_open_pages_swap_it_in(client_for, viewer, 
     assert served.status_code == 200 and served["Content-Type"] == "audio/mp4"
 
 
+def test_the_worker_writes_the_captions_once_and_every_viewer_reads_them(client_for, viewer, board,
+                                                                        django_capture_on_commit_callbacks):
+    project = board["dawn"].project
+    client = client_for(viewer)
+    made = _made(client, project, django_capture_on_commit_callbacks)
+    # Written with the mix, as the lines were placed in it: not formatted again for each viewer's player.
+    assert made.captions == playall.captions_vtt(made.cues) and "ANNA: Is the boat ready?" in made.captions
+    assert client.get(captions_url(project)).content.decode() == made.captions
+    # A mix made before its captions were kept still gives them, from its cues.
+    PlayAllMix.objects.filter(pk=made.pk).update(captions="")
+    assert client.get(captions_url(project)).content.decode() == playall.captions_vtt(made.cues)
+
+
 def test_the_sound_is_drawn_once_for_every_member_and_never_for_a_review_links_guests(
         client_for, viewer, owner, board, django_capture_on_commit_callbacks):
     project = board["dawn"].project
