@@ -340,8 +340,9 @@ def cut_sequence_for(*, project: Project) -> CutSequence:
              "newest_take_status", "changes_since"))
     played = [row["playing_approved"] or row["playing_newest"] for row in rows]
     # The JSON fields as text (a JSON decode per take and field was a fifth of the page): the codes are decoded
-    # once per distinct chip, the frame rate is one number.
-    takes = {t["pk"]: t for t in Render.objects.filter(pk__in=[pk for pk in played if pk]).values(
+    # once per distinct chip, the frame rate is one number. Unordered: they are found by id (the takes' default
+    # order sorted 500 rows for nothing).
+    takes = {t["pk"]: t for t in Render.objects.filter(pk__in=[pk for pk in played if pk]).order_by().values(
         "pk", "number", "duration_seconds", "c2pa_state", fps=KT("delivered__fps"),
         codes=Cast("c2pa_codes", TextField()), signer=KT("c2pa_summary__signer"),
         verdict=KT("c2pa_summary__verdict"))}

@@ -16,7 +16,7 @@ from django.utils import timezone
 from generation.sound.audio import SAMPLE_RATE
 from projects.live.fragments import ChangeDrawing, _Read, render_change
 from projects.live.review_fragments import GUEST
-from projects.models import ChangeEvent, ChangeKind, PlayAllMix, SoundStatus
+from projects.models import ChangeEvent, ChangeKind, PlayAllMix, Scene, SoundStatus
 from projects.review import guest_links, playall
 from projects.review import services as review
 from projects.storyboard import trash
@@ -132,6 +132,13 @@ def test_the_captions_are_every_line_with_its_speaker_where_it_is_spoken_in_the_
     first, second = mix.scene_cues(board["storm"])
     assert times[0][1] == playall._vtt_time(4 + first.end)
     assert (times[1][0], times[1][1]) == (playall._vtt_time(4 + second.start), playall._vtt_time(4 + second.end))
+
+
+def test_the_scenes_not_approved_are_named_with_their_titles_escaped(client_for, viewer, board):
+    Scene.objects.filter(pk=board["night"].pk).update(title='<b>Night</b> & "day"')
+    page = client_for(viewer).get(cut_url(board["dawn"].project)).content.decode()
+    missing = page.split('data-testid="cut-missing"')[1].split("</p>")[0]
+    assert "2. &lt;b&gt;Night&lt;/b&gt; &amp; &quot;day&quot;, 3. Storm." in missing and "<b>" not in missing
 
 
 def test_a_line_cannot_break_out_of_its_caption(client_for, viewer, scene, owner, django_capture_on_commit_callbacks):
