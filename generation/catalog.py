@@ -20,7 +20,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from generation.models import CatalogModel, ConnectionKind, Lifecycle, ProviderConnection
 from generation.providers.facts import facts_for
@@ -433,7 +433,8 @@ def mark_remixable(takes, team) -> None:
 
 # --- The connection page's catalog: what it lists, and an owner's edits -----------------------------
 
-ORIGINS = {"shipped": "shipped", "edited": "edited for this team", "registered": "registered by this team"}
+ORIGINS = {"shipped": gettext_lazy("shipped"), "edited": gettext_lazy("edited for this team"),
+           "registered": gettext_lazy("registered by this team")}
 
 
 @dataclass(frozen=True)
@@ -451,7 +452,7 @@ class Entry:
 
     @property
     def origin_words(self) -> str:
-        return ORIGINS[self.origin]
+        return str(ORIGINS[self.origin])
 
     @property
     def price_words(self) -> str:

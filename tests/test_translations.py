@@ -4,7 +4,6 @@ the browser, and a user's own choice wins over it."""
 import re
 from datetime import date
 from decimal import Decimal
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,7 @@ from projects.characters import consent
 from projects.management.commands import translations
 from projects.models import CharacterKind, UserPreference
 from tests.factories import photo
-
-FRENCH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "fr-FR,fr;q=0.9,en;q=0.5"}
-ENGLISH_BROWSER = {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
+from tests.french import ENGLISH_BROWSER, FRENCH_BROWSER, visible_text
 
 
 @pytest.fixture(autouse=True)
@@ -163,36 +160,6 @@ def test_the_scripts_show_no_sentence_outside_gettext():
 # The most visible English words of the interface: none may show on a page a French browser reads.
 ENGLISH_UI_WORDS = ("Render", "Approve", "Comments", "Scenes", "Review", "Take",
                     "Add a scene", "Request changes", "Decisions", "Log out", "Characters", "Spend")
-
-
-class _VisibleText(HTMLParser):
-    """The words a person sees, and the names a screen reader says (title, aria-label, placeholder,
-    alt); not scripts, styles, or attributes meant for machines."""
-
-    SPOKEN = ("title", "aria-label", "placeholder", "alt")
-
-    def __init__(self):
-        super().__init__()
-        self.parts, self._skip = [], 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
-            self._skip += 1
-        self.parts += [value for name, value in attrs if name in self.SPOKEN and value]
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip and data.strip():
-            self.parts.append(data.strip())
-
-
-def visible_text(html: str) -> str:
-    parser = _VisibleText()
-    parser.feed(html)
-    return " \n".join(parser.parts)
 
 
 def english_left(text: str) -> list[str]:

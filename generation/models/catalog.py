@@ -24,14 +24,18 @@ class ElementSet(TypedDict):
 
 
 class Lifecycle(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    DEPRECATED = "deprecated", "Deprecated"
-    RETIRED = "retired", "Retired"
+    AVAILABLE = "available", _("Available")
+    DEPRECATED = "deprecated", _("Deprecated")
+    RETIRED = "retired", _("Retired")
 
 
 class ExtendReturns(models.TextChoices):
     WHOLE = "whole", _("the whole clip (the take and its continuation)")
     NEW = "new", _("only the new part")
+
+
+# What a model takes to render, as the catalog's pages name it.
+INPUT_KIND_WORDS = {"text": _("text"), "image": _("image")}
 
 
 class ShotTiming(models.TextChoices):
@@ -118,6 +122,11 @@ class CatalogModel(models.Model):
     @property
     def is_retired(self) -> bool:
         return self.lifecycle == Lifecycle.RETIRED
+
+    @property
+    def input_kinds_words(self) -> str:
+        """What the model takes, in the reader's language ("text + image")."""
+        return " + ".join(str(INPUT_KIND_WORDS.get(kind, kind)) for kind in self.input_kinds)
 
     def price_for(self, size: str) -> Decimal:
         price = self.price_per_second.get(size, self.price_per_second.get("*", 0))

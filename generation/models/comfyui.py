@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from generation.models.catalog import CatalogModel
 from generation.models.connections import ProviderConnection
 
 
 class FramesRule(models.TextChoices):
-    ANY = "any", "Any number of frames"
-    EIGHT_N_PLUS_ONE = "8n+1", "8n+1 frames (LTX-Video)"
-    FOUR_N_PLUS_ONE = "4n+1", "4n+1 frames (Wan 2.x, HunyuanVideo)"
+    ANY = "any", _("Any number of frames")
+    EIGHT_N_PLUS_ONE = "8n+1", _("8n+1 frames (LTX-Video)")
+    FOUR_N_PLUS_ONE = "4n+1", _("4n+1 frames (Wan 2.x, HunyuanVideo)")
 
 
 class ComfyWorkflow(models.Model):

@@ -144,8 +144,8 @@ class VerdictFingerprint(models.Model):
 
 
 class CostSource(models.TextChoices):
-    ESTIMATED = "estimated", "Estimated"
-    PROVIDER = "provider", "Reported by the provider"
+    ESTIMATED = "estimated", _("Estimated")
+    PROVIDER = "provider", _("Reported by the provider")
 
 
 def recorded_cost_expression() -> Coalesce:
@@ -480,13 +480,12 @@ class Render(models.Model):
             return ""
         if "extend_of" in (self.recipe or {}) and parent.pk == self.extension.get("take", {}).get("id"):
             return gettext("Extension of take %(number)d") % {"number": parent.number}
+        words = {"number": parent.number}
         if "remix_of" in (self.recipe or {}):
-            verb = "Remix"
-        elif parent.status in {Status.FAILED, Status.CANCELED}:
-            verb = "Retry"
-        else:
-            verb = "Re-render"  # asked for in a review ("changes requested")
-        return f"{verb} of take {parent.number}"
+            return gettext("Remix of take %(number)d") % words
+        if parent.status in {Status.FAILED, Status.CANCELED}:
+            return gettext("Retry of take %(number)d") % words
+        return gettext("Re-render of take %(number)d") % words  # asked for in a review ("changes requested")
 
     @property
     def extension(self) -> dict[str, Any]:

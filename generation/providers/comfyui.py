@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import httpx
+from django.utils.translation import gettext_noop
 
 from generation.words import Said, said
 
@@ -153,7 +154,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
         title="ComfyUI", default_base_url="", base_url_words="your server's address",
         base_url_example="http://192.168.1.20:8188",
         # ComfyUI has no auth of its own; a key is only for a reverse proxy in front of it.
-        auth_header="none (a bearer key only for a reverse proxy in front of it)", key_required=False,
+        auth_header=gettext_noop("none (a bearer key only for a reverse proxy in front of it)"), key_required=False,
         webhooks=WebhookScheme.NONE,
         cancels=True, cancel_refund=CancelRefund.FREE,  # your own GPU: nobody bills
         # We name every job ourselves and look it up by that name: not found means never created
@@ -165,8 +166,8 @@ class ComfyUIProvider(HttpAdapter, Provider):
         sends_end_frame=True,  # for workflows mapping the "end_image" role (a second LoadImage)
         sends_shots=True,  # for workflows mapping the "shots" role (a text input taking a JSON shot list)
         extends=True,  # for workflows mapping the "source_video" role (a video loader)
-        model_listing="the nodes and model files installed on your server (GET /object_info/{node}), checked "
-                      "against each workflow",
+        model_listing=gettext_noop("the nodes and model files installed on your server (GET /object_info/{node}), "
+                                   "checked against each workflow"),
     )
 
     def __init__(

@@ -45,7 +45,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.cache.backends.base import BaseCache
 from django.utils import formats
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from generation.durations import grouped
 from generation.words import Said, said
@@ -355,8 +355,8 @@ class FalProvider(HttpAdapter, Provider):
         sends_reference_images=True,
         sends_shots=True,  # for the models of SHOT_WIRES, and those added from a schema listing shots
         extends=True,  # for models with an extend-video endpoint (veo3.1: the clip as a data URI)
-        model_listing="fal's model search (text-to-video endpoints, each with its OpenAPI schema) and its "
-                      "price list",
+        model_listing=gettext_noop("fal's model search (text-to-video endpoints, each with its OpenAPI schema) and "
+                                   "its price list"),
     )
 
     @classmethod

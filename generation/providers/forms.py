@@ -172,7 +172,7 @@ class ConnectionForm(RefuseControlCharacters, forms.Form):
         self._clean_cloud_project(cleaned, facts)
         if cleaned.get("auth_style", "bearer") != "bearer" and not facts.auth_configurable:
             self.add_error("auth_style", gettext("{provider} takes its key as {header}: leave this on Bearer.")
-                           .format(provider=facts.title, header=facts.auth_header))
+                           .format(provider=facts.title, header=gettext(facts.auth_header)))
         if cleaned.get("webhook_secret") and facts.webhooks != WebhookScheme.STANDARD:
             self.add_error("webhook_secret", gettext(
                 "{provider} signs its webhooks with its own published keys: there is no secret to paste."
@@ -298,9 +298,9 @@ class RegisterModelForm(RefuseControlCharacters, ContinuityFields):
     references) is not offered."""
 
     model_id = forms.CharField(max_length=200, label=_("Model id (as the gateway names it)"))
-    display_name = forms.CharField(max_length=200, required=False)
-    sizes = forms.CharField(help_text=_("Comma-separated, e.g. 1280x720, 720x1280"))
-    durations = forms.CharField(help_text=_("Comma-separated seconds, e.g. 5, 10"))
+    display_name = forms.CharField(max_length=200, required=False, label=_("Display name"))
+    sizes = forms.CharField(label=_("Sizes"), help_text=_("Comma-separated, e.g. 1280x720, 720x1280"))
+    durations = forms.CharField(label=_("Durations"), help_text=_("Comma-separated seconds, e.g. 5, 10"))
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, label=_("Price per second (US$)"))
     image_input = forms.BooleanField(required=False, label=_("Accepts a reference image"))
     native_characters = forms.BooleanField(required=False,
@@ -398,10 +398,12 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
     """An owner edits one model a connection offers: what it renders, what it costs, whether it lives."""
 
     display_name = forms.CharField(max_length=200, label=_("Name in the render form"))
-    sizes = forms.CharField(max_length=500, help_text=_("WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280"))
-    durations = forms.CharField(max_length=500, help_text=_("Whole seconds, comma-separated, e.g. 4, 6, 8"))
+    sizes = forms.CharField(max_length=500, label=_("Sizes"),
+                            help_text=_("WIDTHxHEIGHT, comma-separated, e.g. 1280x720, 720x1280"))
+    durations = forms.CharField(max_length=500, label=_("Durations"),
+                                help_text=_("Whole seconds, comma-separated, e.g. 4, 6, 8"))
     input_kinds = forms.MultipleChoiceField(
-        choices=[("text", "Text (a prompt)"), ("image", "A reference image (start frame)")],
+        choices=[("text", _("Text (a prompt)")), ("image", _("A reference image (start frame)"))],
         widget=forms.CheckboxSelectMultiple, label=_("Takes"),
         error_messages={"required": _("Tick what the model takes: text, a reference image, or both.")})
     has_audio = forms.BooleanField(required=False, label=_("Renders audio"))
@@ -409,7 +411,7 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
         max_length=500, label=_("Price per second (US$)"),
         help_text=_("One price, e.g. 0.40, or a price per size, e.g. 1280x720=0.05, 1920x1080=0.08, *=0.08 "
                   "(* is any other size)."))
-    lifecycle = forms.ChoiceField(choices=Lifecycle.choices)
+    lifecycle = forms.ChoiceField(choices=Lifecycle.choices, label=_("Lifecycle"))
     lifecycle_date = forms.DateField(
         required=False, label=_("Retires on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Deprecated: the day it retires. Retired: the day it did."))
@@ -528,7 +530,8 @@ class CatalogEntryForm(RefuseControlCharacters, ContinuityFields):
 
 
 class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
-    name = forms.CharField(max_length=120, help_text=_("How the model is listed in the render form, e.g. LTX-Video 2B"))
+    name = forms.CharField(max_length=120, label=_("Name"),
+                           help_text=_("How the model is listed in the render form, e.g. LTX-Video 2B"))
     file = forms.FileField(label=_("Workflow (API format JSON)"),
                            help_text=_("In ComfyUI: Workflow › Export (API)."))
 
@@ -536,17 +539,19 @@ class WorkflowUploadForm(RefuseControlCharacters, forms.Form):
 class WorkflowMappingForm(RefuseControlCharacters, forms.Form):
     """Which literal input of the graph takes each value the studio fills; the model's limits and price."""
 
-    ROLE_LABELS: ClassVar[dict[str, str | Promise]] = {"prompt": "Prompt", "negative_prompt": "Negative prompt", "width": "Width", "height": "Height",
-                   "length": "Length (frames)", "fps": "Frame rate", "seed": "Seed", "image": "Reference image (start frame)",
-                   "end_image": "End frame image", "source_video": "Source video (the take it extends)",
+    ROLE_LABELS: ClassVar[dict[str, str | Promise]] = {
+        "prompt": _("Prompt"), "negative_prompt": _("Negative prompt"), "width": _("Width"), "height": _("Height"),
+        "length": _("Length (frames)"), "fps": _("Frame rate"), "seed": _("Seed"),
+        "image": _("Reference image (start frame)"), "end_image": _("End frame image"),
+        "source_video": _("Source video (the take it extends)"),
                    # A text input that takes several scenes as one take: a JSON list of each shot's words and timing.
                    "shots": _("Shot list (several scenes in one take, as JSON)")}
 
     frames_rule = forms.ChoiceField(choices=(), label=_("Frames rule"),
                                     help_text=_("LTX-Video renders 8n+1 frames; Wan 2.x 4n+1."))
     fps = forms.IntegerField(min_value=1, max_value=120, label=_("Frames per second"))
-    sizes = forms.CharField(help_text=_("Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)"))
-    durations = forms.CharField(help_text=_("Comma-separated seconds, e.g. 2, 3, 4, 5"))
+    sizes = forms.CharField(label=_("Sizes"), help_text=_("Comma-separated, e.g. 768x512, 512x768 (LTX: multiples of 32)"))
+    durations = forms.CharField(label=_("Durations"), help_text=_("Comma-separated seconds, e.g. 2, 3, 4, 5"))
     price_per_second = forms.DecimalField(min_value=0, max_digits=8, decimal_places=4, initial=0,
                                           label=_("Price per second (US$, 0 for your own GPU)"))
 

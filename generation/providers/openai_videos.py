@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from generation.words import Said, said
 
@@ -124,7 +124,8 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
         # prompt ("Shot 1 [0-3s] …"), which every gateway forwards.
         sends_shots=True,
         extends=True,  # POST /videos/extensions: video[id] of a video the gateway made
-        model_listing="the gateway's model list (GET /models), and LiteLLM's /model/info where the gateway has it",
+        model_listing=gettext_noop("the gateway's model list (GET /models), and LiteLLM's /model/info where the "
+                                   "gateway has it"),
     )
 
     @classmethod

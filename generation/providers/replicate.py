@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import httpx
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from generation.words import Said, said
 
@@ -159,8 +159,8 @@ class ReplicateProvider(HttpAdapter, Provider):
         sends_end_frame=True, sends_reference_images=True,
         # For models added from a published schema that lists shots (an array of {prompt, duration}).
         sends_shots=True,
-        model_listing="Replicate's text-to-video collection, with each model's latest version's OpenAPI input "
-                      "schema",
+        model_listing=gettext_noop("Replicate's text-to-video collection, with each model's latest version's "
+                                   "OpenAPI input schema"),
     )
 
     @classmethod

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from generation.durations import grouped
 from generation.words import Said, said
@@ -176,8 +176,10 @@ class RunwayProvider(HttpAdapter, Provider):
         bills_refused_jobs=True,  # "Moderated generations have the same credit cost as successful ones"
         sends_end_frame=True,  # promptImage position "last", for LAST_FRAME_MODELS
         sends_shots=True,  # the multi-shot recipe's shots; Seedance's numbered in its prompt
-        model_listing="the models runwayml's request types define for API version " + API_VERSION
-                      + ", shipped with the studio (Runway publishes no endpoint listing them)",
+        # The version is written out (not API_VERSION) so the sentence is one string to translate; a test keeps
+        # them in step (tests/test_french_everywhere.py).
+        model_listing=gettext_noop("the models runwayml's request types define for API version 2024-11-06, shipped "
+                                   "with the studio (Runway publishes no endpoint listing them)"),
     )
 
     job_listing_hint = said("runway.listing_hint")

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from generation.words import Said, said
 
@@ -142,7 +143,7 @@ class VertexProvider(Provider):
     has_thumbnail = False
     facts = ProviderFacts(
         title="Google Vertex AI", default_base_url=DEFAULT_BASE_URL,
-        auth_header="Authorization: Bearer <token minted from the service account>",
+        auth_header=gettext_noop("Authorization: Bearer <token minted from the service account>"),
         webhooks=WebhookScheme.NONE,
         # Vertex's operations.cancel is a best-effort cancel for the operations of Vertex's own resources
         # (datasets, endpoints, jobs); a Veo prediction's operation lives under the publisher model and is

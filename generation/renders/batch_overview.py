@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext
+
 from generation import catalog
 from generation.models import TERMINAL, Render
 from generation.providers import ProviderError, adapter_class
@@ -140,7 +142,7 @@ class _Verdicts:
         if self.lines is not None:
             problems += prompt_problems(self.connection, self.model.model_id, self._prompt(pk, prompt))
         if pk in self.rendering:
-            problems.append(f"Take {self.rendering[pk]} is still rendering.")
+            problems.append(gettext("Take %(number)s is still rendering.") % {"number": self.rendering[pk]})
         return PlanRow(pk, position, title, duration, size, None if problems else cost, problems)
 
     def _prompt(self, pk: int, prompt: str) -> str:

@@ -25,6 +25,8 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 import numpy as np
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from generation.sound.audio import SAMPLE_RATE, resample
@@ -37,7 +39,7 @@ VARIANTS = {
     "m3": _("male voice 1"), "m7": _("male voice 2"), "m1": _("male voice 3"),
     "f2": _("female voice 1"), "f4": _("female voice 2"), "f1": _("female voice 3"),
 }
-VOICES = {f"{lang}+{variant}": f"{lang_name} — {variant_name}"
+VOICES = {f"{lang}+{variant}": format_lazy("{} — {}", lang_name, variant_name)
           for lang, lang_name in LANGUAGES.items() for variant, variant_name in VARIANTS.items()}
 DEFAULT_RATE, RATE_RANGE = 165, (80, 260)  # words a minute
 DEFAULT_PITCH, PITCH_RANGE = 50, (0, 99)
@@ -73,8 +75,9 @@ def voice_label(voice: str) -> str:
     return str(VOICES.get(voice, voice))
 
 
-def voice_choices(language: str | None = None) -> list[tuple[str, str]]:
-    return [(key, str(label)) for key, label in VOICES.items() if language is None or key.split("+")[0] == language]
+def voice_choices(language: str | None = None) -> list[tuple[str, str | Promise]]:
+    """The voices and their names, lazily: a form built at import still names them in each reader's language."""
+    return [(key, label) for key, label in VOICES.items() if language is None or key.split("+")[0] == language]
 
 
 @functools.lru_cache(maxsize=1024)  # a board's few speakers, asked once per line (3,000 at 1,000 scenes)

@@ -17,7 +17,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 
 from generation.models import Render, ShotGroup
 from generation.previz.animatic import probe_video, video_container
@@ -41,6 +41,8 @@ from projects.models import (
 )
 
 MAX_IMAGES = 4
+# What a fictional character's declaration states, stored in English in its log and read in each reader's language.
+FICTIONAL_STATEMENT = gettext_noop("This character depicts no real person.")
 
 
 MAX_VIDEO_SECONDS = 20
@@ -107,7 +109,7 @@ def character_create(*, team, user, name: str, kind: str, description: str = "",
                 CharacterImage.objects.create(character=character, image=File(image, name=safe_name))
             if kind == CharacterKind.FICTIONAL:
                 ConsentEvent.objects.create(character=character, actor=user, action=ConsentAction.DECLARED_FICTIONAL,
-                                            details={"statement": "This character depicts no real person."})
+                                            details={"statement": FICTIONAL_STATEMENT})
                 audit_record(team=team, actor=user, action=AuditAction.DECLARED_FICTIONAL, target=character,
                              target_label=character.name)
     except IntegrityError:

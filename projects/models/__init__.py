@@ -15,6 +15,7 @@ from .fields import FieldKind, ProjectField  # noqa: F401
 from .inbox import Notification, NotificationKind  # noqa: F401
 from .live import ChangeEvent, ChangeKind, Presence  # noqa: F401
 from .review import (  # noqa: F401
+    ACTIVITY_FILTER_NAMES,
     ACTIVITY_FILTERS,
     Activity,
     ActivityKind,

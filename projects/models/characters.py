@@ -91,8 +91,8 @@ class CharacterImage(models.Model):
 
 
 class ConsentScope(models.TextChoices):
-    TEAM = "team", "Every project of the team"
-    PROJECTS = "projects", "Selected projects only"
+    TEAM = "team", _("Every project of the team")
+    PROJECTS = "projects", _("Selected projects only")
 
 
 class ConsentGrant(models.Model):
@@ -114,11 +114,11 @@ class ConsentGrant(models.Model):
 
 
 class ConsentAction(models.TextChoices):
-    GRANTED = "granted", "Granted consent"
-    CHANGED = "changed", "Changed consent"
-    REVOKED = "revoked", "Revoked consent"
-    DECLARED_FICTIONAL = "declared_fictional", "Declared fictional"
-    FILES_DELETED = "files_deleted", "Deleted files on request"
+    GRANTED = "granted", _("Granted consent")
+    CHANGED = "changed", _("Changed consent")
+    REVOKED = "revoked", _("Revoked consent")
+    DECLARED_FICTIONAL = "declared_fictional", _("Declared fictional")
+    FILES_DELETED = "files_deleted", _("Deleted files on request")
 
 
 class ConsentEvent(models.Model):

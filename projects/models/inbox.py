@@ -8,14 +8,14 @@ from projects.models.teams import Membership
 
 
 class NotificationKind(models.TextChoices):
-    MENTION = "mention", "Mention"
-    REPLY = "reply", "Reply"
-    DECISION = "decision", "Decision"
+    MENTION = "mention", _("Mention")
+    REPLY = "reply", _("Reply")
+    DECISION = "decision", _("Decision")
     CHANGES = "changes", _("Request for changes")  # a decision that asks something of its reader
-    RENDER = "render", "Render"
-    INVITATION = "invitation", "Invitation"
-    BUDGET = "budget", "Budget"
-    MODEL_RETIRING = "model_retiring", "Model retiring"
+    RENDER = "render", _("Render")
+    INVITATION = "invitation", _("Invitation")
+    BUDGET = "budget", _("Budget")
+    MODEL_RETIRING = "model_retiring", _("Model retiring")
     SECURITY = "security", _("Security")
     CONSENT = "consent", _("Consent")
 

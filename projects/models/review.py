@@ -8,7 +8,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -94,7 +94,14 @@ class Comment(models.Model):
         if self.from_cut:
             return (gettext("%(name)s (editor's cut)") % {"name": self.written_by} if self.written_by
                     else gettext("editor's cut"))
-        return f"{self.guest_name} (guest)" if self.guest_name else "someone"
+        return gettext("%(name)s (guest)") % {"name": self.guest_name} if self.guest_name else gettext("someone")
+
+    @property
+    def who_in_english(self) -> str:
+        """`who` as the feed stores it: in English, for logs and exports; pages say it in each reader's language
+        (Activity.who)."""
+        with translation.override("en"):
+            return self.who
 
     @property
     def from_cut(self) -> bool:
@@ -192,26 +199,26 @@ class SceneStatus(models.TextChoices):
 
 
 class ActivityKind(models.TextChoices):
-    RENDER_STARTED = "render_started", "Render started"
-    RENDER_FINISHED = "render_finished", "Render finished"
-    RENDER_FAILED = "render_failed", "Render failed"
-    COMMENT = "comment", "Comment"
-    APPROVED = "approved", "Approved"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    SCENE_EDITED = "scene_edited", "Scene edited"
-    PROJECT_CREATED = "project_created", "Project created"
-    SCENE_CREATED = "scene_created", "Scene added"
-    SCENES_REORDERED = "scenes_reordered", "Scenes reordered"
-    SCENE_DELETED = "scene_deleted", "Scene deleted"
-    SCENE_RESTORED = "scene_restored", "Scene restored"
-    SCENES_PURGED = "scenes_purged", "Scenes deleted forever"
-    REMIX_OVERRIDE = "remix_override", "Remixed despite failed checks"
-    EXTEND_OVERRIDE = "extend_override", "Extended despite failed checks"
-    SCRIPT_IMPORTED = "script_imported", "Script imported"
-    CUT_IMPORTED = "cut_imported", "Editor's cut imported"
-    REVISION_RESTORED = "revision_restored", "Board revision restored"
-    SCENE_RETARGETED = "scene_retargeted", "Scene moved to another model"
-    MODEL_RETIRING = "model_retiring", "Model retiring"
+    RENDER_STARTED = "render_started", _("Render started")
+    RENDER_FINISHED = "render_finished", _("Render finished")
+    RENDER_FAILED = "render_failed", _("Render failed")
+    COMMENT = "comment", _("Comment")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    SCENE_EDITED = "scene_edited", _("Scene edited")
+    PROJECT_CREATED = "project_created", _("Project created")
+    SCENE_CREATED = "scene_created", _("Scene added")
+    SCENES_REORDERED = "scenes_reordered", _("Scenes reordered")
+    SCENE_DELETED = "scene_deleted", _("Scene deleted")
+    SCENE_RESTORED = "scene_restored", _("Scene restored")
+    SCENES_PURGED = "scenes_purged", _("Scenes deleted forever")
+    REMIX_OVERRIDE = "remix_override", _("Remixed despite failed checks")
+    EXTEND_OVERRIDE = "extend_override", _("Extended despite failed checks")
+    SCRIPT_IMPORTED = "script_imported", _("Script imported")
+    CUT_IMPORTED = "cut_imported", _("Editor's cut imported")
+    REVISION_RESTORED = "revision_restored", _("Board revision restored")
+    SCENE_RETARGETED = "scene_retargeted", _("Scene moved to another model")
+    MODEL_RETIRING = "model_retiring", _("Model retiring")
 
 
 # The feed's filters: a name a user picks → the kinds it shows.
@@ -225,6 +232,14 @@ ACTIVITY_FILTERS = {
               ActivityKind.SCENES_PURGED, ActivityKind.SCRIPT_IMPORTED, ActivityKind.CUT_IMPORTED,
               ActivityKind.REVISION_RESTORED, ActivityKind.SCENE_RETARGETED, ActivityKind.MODEL_RETIRING],
 }
+
+# What each filter is called in the feed's menu.
+ACTIVITY_FILTER_NAMES = {"renders": _("Renders"), "comments": _("Comments"), "approvals": _("Approvals"),
+                         "edits": _("Edits")}
+
+
+# How the feed stores a guest's name (Comment.who_in_english), read again in the reader's language (Activity.who).
+GUEST_SUFFIX = " (guest)"
 
 
 class Activity(models.Model):
@@ -255,7 +270,11 @@ class Activity(models.Model):
     def who(self) -> str:
         if self.actor is not None:
             return self.actor.get_username()
-        return self.actor_name or "studio"
+        if not self.actor_name or self.actor_name.lower() == "studio":
+            return gettext("studio")
+        if self.actor_name.endswith(GUEST_SUFFIX):  # a guest's comment, stored in English (Comment.who_in_english)
+            return gettext("%(name)s (guest)") % {"name": self.actor_name.removesuffix(GUEST_SUFFIX)}
+        return self.actor_name
 
     @property
     def said(self) -> str:
@@ -359,9 +378,9 @@ class ReviewRoom(models.Model):
     whole sequence: no take; `scene` is the scene playing and `position` the time in it."""
 
     class Kind(models.TextChoices):
-        TAKE = "take", "A take"
-        COMPARE = "compare", "A compare of two takes"
-        PLAY_ALL = "play_all", "Play all"
+        TAKE = "take", _("A take")
+        COMPARE = "compare", _("A compare of two takes")
+        PLAY_ALL = "play_all", _("Play all")
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="review_rooms")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.TAKE,

@@ -155,7 +155,7 @@ class Scene(models.Model):
                                        help_text="Image-to-video: the first frame or look to start from")
     cast = models.ManyToManyField("projects.Character", blank=True, related_name="scenes",
                                   help_text="Characters in the scene (also @mentioned in the prompt)")
-    reference_fit = models.CharField(max_length=8, choices=[("crop", "Crop to fill"), ("pad", "Pad to fit")],
+    reference_fit = models.CharField(max_length=8, choices=[("crop", _("Crop to fill")), ("pad", _("Pad to fit"))],
                                      default="crop")
     # Optimistic locking: every save bumps it; a save based on an older
     # version is refused instead of overwriting a colleague's edit.

@@ -107,9 +107,9 @@ class Membership(models.Model):
 
 
 class BudgetScope(models.TextChoices):
-    TEAM = "team", "Team monthly budget"
-    MEMBER = "member", "Member monthly cap"
-    PROJECT = "project", "Project render budget"
+    TEAM = "team", _("Team monthly budget")
+    MEMBER = "member", _("Member monthly cap")
+    PROJECT = "project", _("Project render budget")
 
 
 class BudgetAlert(models.Model):

@@ -122,7 +122,7 @@ def comment_add(*, take, body: str, author=None, guest_name: str = "", via_link=
     scene = take.scene
     words = {"scene": scene.title, "number": take.number, "body": body[:200]}
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
-           actor_name=comment.who if author is None else "", scene=scene, take=take,
+           actor_name=comment.who_in_english if author is None else "", scene=scene, take=take,
            text=said("feed.commented_at", **words, at=comment.timecode) if comment.timecode
            else said("feed.commented", **words))
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
@@ -172,8 +172,8 @@ def comment_reply(*, parent: Comment, body: str, author=None, guest_name: str = 
                                    via_link=via_link, body=body, shared=shared)
     scene = take.scene
     record(project=scene.project, kind=ActivityKind.COMMENT, actor=author,
-           actor_name=reply.who if author is None else "", scene=scene, take=take,
-           text=said("feed.replied", who=parent.who, scene=scene.title, number=take.number, body=body[:200]))
+           actor_name=reply.who_in_english if author is None else "", scene=scene, take=take,
+           text=said("feed.replied", who=parent.who_in_english, scene=scene.title, number=take.number, body=body[:200]))
     live_publish(kind=ChangeKind.COMMENT_ADDED, project=scene.project, scene_id=scene.pk, take_id=take.pk,
                  object_id=reply.pk, actor=author)
     mentioned = _notify_mentions(reply)

@@ -28,7 +28,14 @@ from projects.activity import notifications
 from projects.form_errors import error_text
 from projects.htmx import wants_fragment
 from projects.inputs import id_or_404, parse_id, search_problem
-from projects.models import ACTIVITY_FILTERS, Membership, PlayAllMix, Project, SoundStatus
+from projects.models import (
+    ACTIVITY_FILTER_NAMES,
+    ACTIVITY_FILTERS,
+    Membership,
+    PlayAllMix,
+    Project,
+    SoundStatus,
+)
 from projects.review import playall, rooms
 from projects.review import services as review
 from projects.review.forms import LanguageForm, NotificationPreferenceForm
@@ -290,7 +297,7 @@ def project_activity(request, pk):
             selectors.activity_page(project=project, kind=chosen, scene=scene, scene_search=search, before=cursor))
     kept = {k: v for k, v in (("kind", chosen), ("scene", scene_id), ("scene_q", search)) if v}
     context = {"project": project, "membership": membership, "entries": page.entries, "chosen": chosen, "scene": scene,
-               "filters": list(ACTIVITY_FILTERS), "scene_search": search, "search_problem": problem,
+               "filters": ACTIVITY_FILTER_NAMES, "scene_search": search, "search_problem": problem,
                "before": before, "newest_query": urlencode(kept),
                "older_query": urlencode({**kept, "before": page.older.token}) if page.older else ""}
     fragment = ("#older" if before else "#feed") if wants_fragment(request) else ""

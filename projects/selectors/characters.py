@@ -3,14 +3,24 @@ and a person's own likenesses across teams."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from projects.characters.consent import consent_state
-from projects.models import Character, ConsentAction, ConsentEvent, ConsentGrant, Membership
+from projects.models import (
+    Character,
+    ConsentAction,
+    ConsentEvent,
+    ConsentGrant,
+    ConsentScope,
+    Membership,
+)
 from projects.selectors.storyboard import with_changes_requested
 
 
@@ -41,20 +51,39 @@ def likenesses_for(*, user) -> list[Character]:
     return characters
 
 
+# The names of what a consent event stored, for the log (the details are stored with English keys).
+DETAIL_LABELS = {
+    "scope": gettext_lazy("Scope"), "projects": gettext_lazy("Projects"), "providers": gettext_lazy("Providers"),
+    "expires_at": gettext_lazy("Expires on"), "voice": gettext_lazy("Voice"), "statement": gettext_lazy("Statement"),
+    "takes_quarantined": gettext_lazy("Takes withheld"), "takes_withheld": gettext_lazy("Takes withheld"),
+    "files": gettext_lazy("Files deleted"), "files_deleted": gettext_lazy("Files deleted"),
+    "receipt": gettext_lazy("Receipt"),
+}
+
+
+def _detail_text(key: str, value: object) -> str:
+    if key == "providers" and not value:
+        return gettext("all")
+    if key == "expires_at":
+        return date_format(timezone.localtime(datetime.fromisoformat(str(value))), "j M Y") if value else gettext(
+            "no expiry")
+    if key == "scope" and value in ConsentScope.values:
+        return str(ConsentScope(value).label)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key == "statement":  # stored in English (consent.FICTIONAL_STATEMENT), said in the reader's language
+        return gettext(str(value))
+    if key == "receipt" and isinstance(value, str) and (count := re.match(r"(\d+) take\(s\) deleted$", value)):
+        return ngettext("%(count)d take deleted", "%(count)d takes deleted", int(count[1])) % {"count": int(count[1])}
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or gettext("none")
+    return str(value)
+
+
 def _described(event: ConsentEvent) -> ConsentEvent:
-    """The event with its details as (label, words) pairs for the log."""
-    items = []
-    for key, value in (event.details or {}).items():
-        if key == "providers" and not value:
-            text = "all"
-        elif key == "expires_at":
-            text = f"{timezone.localtime(datetime.fromisoformat(value)):%-d %b %Y}" if value else "no expiry"
-        elif isinstance(value, list):
-            text = ", ".join(str(v) for v in value) or "none"
-        else:
-            text = str(value)
-        items.append((key.replace("_", " ").capitalize(), text))
-    event.detail_items = items
+    """The event with its details as (label, words) pairs for the log, in the reader's language."""
+    event.detail_items = [(str(DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())), _detail_text(key, value))
+                          for key, value in (event.details or {}).items()]
     return event
 
 

@@ -24,6 +24,7 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from generation.models import Render, Status
 from projects.inputs import parse_id
@@ -98,9 +99,9 @@ def compare_page_for(*, scene: Scene, membership, takes: list[Render], left: Ren
     """The compare page (two of the scene's finished `takes` side by side, or a compare room on them): `extra` on top."""
     error = ""
     if len(takes) < 2:
-        error = "This scene needs two finished takes to compare."
+        error = gettext("This scene needs two finished takes to compare.")
     elif left == right:
-        error = "Pick two different takes."
+        error = gettext("Pick two different takes.")
     open_room = (ReviewRoom.objects.filter(take=left, other_take=right, closed_at__isnull=True).first()
                  if left and right and not error else None)
     return {"scene": scene, "project": scene.project, "membership": membership, "takes": takes, "a": left, "b": right,

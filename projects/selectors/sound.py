@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+
 from generation.sound import speech
 from projects.characters.consent import voice_problem
 from projects.models import DialogueLine, LineRecording, Project, Scene, SoundBed, SoundStatus
@@ -86,7 +88,7 @@ class SoundPage:
     project: Project
     bed: SoundBed | None
     speakers: list[SpeakerRow]  # the plain names that speak, in order of appearance
-    voices: list[tuple[str, str]]  # every engine voice (key, words)
+    voices: list[tuple[str, str | Promise]]  # every engine voice (key, words in the reader's language)
     fitting: int  # scenes that follow their lines
 
 

@@ -11,7 +11,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from projects.models.storyboard import (
     MAX_LINE,
@@ -27,7 +27,8 @@ MAX_SCRIPT_SCENES = 500
 MAX_TITLE = 200
 MAX_PROMPT = 32000
 WORDS_PER_SECOND = 2.5
-SPLITS = {"heading": "One scene per scene heading", "shot": "One scene per shot (also at each transition or !! shot)"}
+SPLITS = {"heading": gettext_lazy("One scene per scene heading"),
+          "shot": gettext_lazy("One scene per shot (also at each transition or !! shot)")}
 
 # A Fountain character cue's extensions and marks: "ANNA (V.O.)", "BOB (CONT'D)", "@McCLANE", "BEN ^".
 _EXTENSION = re.compile(r"\s*\([^)]*\)")
