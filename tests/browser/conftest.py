@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from tests.conftest import PASSWORD
@@ -106,8 +109,11 @@ def box_of(locator: Locator) -> FloatRect:
     return box
 
 
-def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:
-    """Log a user in through the real login form; returns the page on the project list."""
+def log_in_through_the_form(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:
+    """Log a user in through the real login form; returns the page on the project list.
+
+    One journey per role signs in this way (tests/browser/test_audit_journey.py: an owner, an editor,
+    a viewer; tests/browser/test_delivery_journey.py: a reviewer); the others use `log_in`."""
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username").fill(user.get_username())
     page.get_by_label("Password").fill(password)
@@ -116,7 +122,23 @@ def log_in(page: Page, base_url: str, user, password: str = PASSWORD) -> Page:
     return page
 
 
+def log_in(page: Page, base_url: str, user) -> Page:
+    """Sign a user in with a session the server made, as the login form would (the same `login()`,
+    its signals: the account's language, the access log); returns the page on the project list.
+
+    The form's round trip (its page, the typing, the post and the redirect) cost ~0.5 s of every
+    browser test that signs someone in; the form itself stays covered by `log_in_through_the_form`."""
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url,
+                               "httpOnly": True, "sameSite": "Lax"}])
+    page.goto(base_url + reverse(settings.LOGIN_REDIRECT_URL))
+    expect(page.locator(".topbar .user")).to_have_text(user.get_username())
+    return page
+
+
 @pytest.fixture
 def logged_in_page(page: Page, live_server):
     """log_in on the test's own page."""
-    return lambda user, password=PASSWORD: log_in(page, live_server.url, user, password)
+    return lambda user: log_in(page, live_server.url, user)
