@@ -147,6 +147,20 @@ WORDS: dict[str, Promise] = {
     "provider.no_likeness": _("%(provider)s sends no likeness references for %(model)s."),
     "provider.no_start_end": _("%(provider)s has no endpoint taking a start and an end frame for %(model)s."),
     "provider.listing_hint": _("Check the provider's own list of recent jobs."),
+    "provider.unknown_kind": _("The studio cannot talk to “%(kind)s” connections."),
+    "provider.no_model_list": _("%(provider)s publishes no list of its models."),
+    "provider.model_no_shots": _("%(model)s takes no shot list."),
+    "provider.model_resolutions": _("%(model)s renders %(choices)s, not %(size)s."),
+    "provider.model_no_start_frame": _("%(model)s takes no start frame."),
+    "provider.model_no_end_frame": _("%(model)s takes no end frame."),
+    "take.no_reference_video": _("%(name)s has no reference video to register with the provider."),
+    "comfyui.needs_address": _("A ComfyUI connection needs the server's address (base URL)."),
+    "fal.listing_too_long": _("%(provider)s's request listing for %(endpoint)s runs past the %(count)s requests the "
+                              "studio reads."),
+    "fal.listed_address_too_long": _("%(provider)s lists this take's request %(request)s, but its address is too "
+                                     "long for the studio to keep."),
+    "replicate.no_signing_secret": _("%(provider)s sent no webhook signing secret."),
+    "veo.image_type": _("Veo takes PNG, JPEG or WebP images, not “%(kind)s”."),
     "provider.cannot_extend": _("%(provider)s cannot extend a take."),
     "provider.cannot_remix": _("%(provider)s cannot remix a take."),
     "provider.no_characters": _("%(provider)s keeps no characters of its own."),
@@ -213,6 +227,7 @@ WORDS: dict[str, Promise] = {
     "comfyui.no_last_frame": _("This workflow starts from an image: the take's last frame could not be read."),
     "comfyui.listing_hint": _("Look for it in ComfyUI's queue and history at %(base)s."),
     "previz.gone": _("The previz job no longer exists."),
+    "previz.failed": _("Previz rendering failed: %(why)s"),
     "previz.video_gone": _("The previz video is gone (job %(job)s)."),
     "previz.thumbnail_gone": _("The previz thumbnail is gone (job %(job)s)."),
     "previz.extend_seconds": _("The previz extends a take by 1 to 20 seconds, not %(seconds)s."),
@@ -252,6 +267,63 @@ WORDS: dict[str, Promise] = {
     "omni.model_answered": _("Google made no video; its model answered: %(said)s"),
     "omni.no_video": _("Google finished the interaction but sent no video. Retry the take."),
     "omni.expired": _("Google no longer has this video (the interaction is gone)."),
+    # Why an export of the approved cut failed (generation.exports.services), on the exports page.
+    "export.nothing_approved": _("No scene has an approved take to export yet: approve at least one take first."),
+    "export.worker_stopped": _("The worker stopped while exporting. Start a new export."),
+    "export.clip_unreadable": _("A clip could not be read: %(why)s"),
+    "export.unexpected": _("The export failed unexpectedly. Try again; if it fails again, the worker log has the "
+                           "details."),
+    "export.stopped": _("The export stopped: %(error)s."),
+    # Why a clip stopped the export (generation.exports.media); FFmpeg's own reason stays in its words.
+    "stitch.not_playable": _("%(file)s is not a playable video (%(reason)s)."),
+    "stitch.no_video": _("%(file)s has no video."),
+    "stitch.no_duration": _("A clip does not say how long it is."),
+    "stitch.no_clips": _("There are no clips to stitch."),
+    # Why the clips were re-encoded rather than joined as they are (generation.exports.media), on the exports page.
+    "remux.size": _("clip %(number)s is %(size)s, the project is %(project)s"),
+    "remux.codec": _("clip %(number)s is %(codec)s without its set-up in the file, not H.264/HEVC"),
+    "remux.video_codec_differs": _("clip %(number)s's video codec differs from clip 1's"),
+    "remux.frame_rate_differs": _("clip %(number)s's frame rate differs from clip 1's"),
+    "remux.encoder_differs": _("clip %(number)s's encoder set-up differs from clip 1's"),
+    "remux.audio_differs": _("clip %(number)s's audio differs from clip 1's"),
+    "remux.audio_setup_differs": _("clip %(number)s's audio set-up differs from clip 1's"),
+    "remux.overlap": _("clip %(number)s's timestamps overlap clip %(previous)s's"),
+    # Why an editor's timeline could not be read (generation.exports.cut_import, and the codes of
+    # timeline_reader.py, a program of its own). What OpenTimelineIO, expat or the JSON decoder said
+    # (`reason`) stays in their own words: it names the fault exactly, and nobody translates those libraries.
+    "timeline.unreadable": _("The timeline could not be read."),
+    "timeline.limits": _("The timeline could not be read within the studio's limits (%(memory)s MB of memory, "
+                         "%(seconds)s seconds): it is too large or too deeply nested. Export a shorter timeline, "
+                         "or only its video track."),
+    "timeline.worker_stopped": _("The timeline could not be read: the worker stopped. Upload it again."),
+    "timeline.zip": _("This is a ZIP archive (an .otioz bundle or the studio's export ZIP): upload the "
+                      "timeline file inside it (timeline.otio, timeline.edl or timeline.xml)."),
+    "timeline.xml_unknown": _("This XML file is neither Final Cut Pro 7 XML (xmeml) nor FCPXML."),
+    "timeline.binary": _("This is not a timeline: it is a binary file. The studio reads OpenTimelineIO (.otio), "
+                         "CMX 3600 EDL, Final Cut Pro 7 XML and FCPXML."),
+    "timeline.unknown": _("This is not a timeline the studio reads: OpenTimelineIO (.otio), CMX 3600 EDL, "
+                          "Final Cut Pro 7 XML or FCPXML."),
+    "timeline.xml_entities": _("The XML declares entities or refers to outside files: the studio never reads "
+                               "those (a few lines of entities can expand without end). Export the timeline "
+                               "again from the editing program."),
+    "timeline.xml_malformed": _("Line %(line)s, column %(column)s: the XML is not well formed (%(reason)s). "
+                                "The file may be cut short."),
+    "timeline.edl_event": _("Line %(line)s: this event is not a whole CMX 3600 event (number, reel, track, "
+                            "transition, source in and out, record in and out): “%(event)s”. The file may be "
+                            "cut short."),
+    "timeline.edl_out_before_in": _("Line %(line)s: an out point (%(out_point)s) comes before its in point "
+                                    "(%(in_point)s)."),
+    "timeline.otio_json": _("Line %(line)s, column %(column)s: the OpenTimelineIO file is not valid JSON "
+                            "(%(reason)s). The file may be cut short."),
+    "timeline.otio_schema": _("This OpenTimelineIO file holds a %(schema)s, not a timeline."),
+    "timeline.otio_value": _("This OpenTimelineIO file holds a JSON value, not a timeline."),
+    "timeline.edl_adapter": _("Line %(line)s: the EDL could not be read (%(reason)s)."),
+    "timeline.adapter": _("The %(format)s file could not be read: %(reason)s."),
+    "timeline.no_timeline": _("The %(format)s file holds no timeline (no sequence or project)."),
+    "timeline.no_clips": _("The timeline has no video clips."),
+    "timeline.too_many_clips": _("The timeline has more than %(limit)s clips on its track; the studio reads at "
+                                 "most %(limit)s."),
+    "timeline.too_many_markers": _("The timeline has %(count)s markers; the studio reads at most %(limit)s."),
     # A connection's test (generation.providers.connections.connection_test): its answer, as the worker
     # got it, said on the providers page in the language of whoever reads it.
     "connection.testing": _("Testing…"),
@@ -328,7 +400,9 @@ WORDS: dict[str, Promise] = {
     "revision.retargeted": ngettext_lazy("moved %(count)s scene to %(model)s", "moved %(count)s scenes to %(model)s",
                                          "count"),
     "feed.revision_restored_named": _("restored revision %(number)s (%(name)s)"),
-    "feed.cut_accepted": _("Editor's cut “%(name)s”: %(count)s changes accepted."),
+    # Reworded (same meaning, same parameters) to follow a name as the other lines do: older rows read it too.
+    "feed.cut_accepted": ngettext_lazy("accepted %(count)s change from the editor's cut “%(name)s”",
+                                       "accepted %(count)s changes from the editor's cut “%(name)s”", "count"),
     "feed.script_imported": _("imported a %(kind)s script: %(scenes)s"),
     "feed.script_imported_replacing": _("imported a %(kind)s script: %(scenes)s, replacing %(replaced)s (moved to "
                                         "the trash)"),

@@ -3,10 +3,13 @@ own, worded by the worker in the uploader's language), and the refusals of the c
 checks, exports, casting, drawings, access and input checks."""
 
 import ast
+import builtins
+import importlib
 import json
 import re
 import uuid
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -69,6 +72,43 @@ def test_an_english_editor_still_reads_the_timeline_refusal_in_english(
     made = _upload_and_read_in_the_worker(client_for(editor), project, OUT_BEFORE_IN, ENGLISH_BROWSER,
                                           django_capture_on_commit_callbacks)
     assert made.error_message == "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)."
+
+
+def test_a_timeline_a_french_editor_uploaded_reads_in_english_to_an_english_teammate(
+        client_for, editor, reviewer, project, django_capture_on_commit_callbacks):
+    made = _upload_and_read_in_the_worker(client_for(editor), project, OUT_BEFORE_IN, FRENCH_BROWSER,
+                                          django_capture_on_commit_callbacks)
+    detail = reverse("generation:cut_import_detail", args=[project.pk, made.pk])
+    english = visible_text(client_for(reviewer).get(detail, **ENGLISH_BROWSER).content.decode())
+    assert "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)." in english
+    assert "Ligne 4" not in english
+    french = visible_text(client_for(reviewer).get(detail, **FRENCH_BROWSER).content.decode())
+    assert f"Ligne 4{NBSP}: un point de sortie (00:00:01:00) précède son point d’entrée (00:00:02:00)." in french
+    # The English stays in the row, for logs.
+    assert made.error_message == "Line 4: an out point (00:00:01:00) comes before its in point (00:00:02:00)."
+
+
+def test_a_timeline_the_worker_could_not_finish_reads_in_each_readers_language(client_for, editor, reviewer,
+                                                                              project):
+    from generation.exports.cut_import import cut_import_crashed
+
+    made = CutImport.objects.create(project=project, created_by=editor, upload="cut-imports/x.timeline",
+                                    filename="cut.edl", status=CutImportStatus.READING)
+    cut_import_crashed(made.pk, language="fr")
+    detail = reverse("generation:cut_import_detail", args=[project.pk, made.pk])
+    assert ("The timeline could not be read: the worker stopped. Upload it again."
+            in visible_text(client_for(reviewer).get(detail, **ENGLISH_BROWSER).content.decode()))
+    assert (f"Impossible de lire la timeline{NBSP}: le worker s’est arrêté. Envoyez-la à nouveau."
+            in visible_text(client_for(editor).get(detail, **FRENCH_BROWSER).content.decode()))
+
+
+def test_a_timeline_that_failed_before_the_codes_still_shows_its_stored_words(client_for, editor, project):
+    old = CutImport.objects.create(project=project, created_by=editor, upload="cut-imports/x.timeline",
+                                   filename="cut.edl", status=CutImportStatus.FAILED,
+                                   error_message="Ligne 9 : le fichier est peut-être tronqué.")
+    page = client_for(editor).get(reverse("generation:cut_import_detail", args=[project.pk, old.pk]),
+                                  **ENGLISH_BROWSER)
+    assert "Ligne 9 : le fichier est peut-être tronqué." in visible_text(page.content.decode())
 
 
 def test_every_refusal_the_timeline_reader_raises_has_a_sentence():
@@ -140,6 +180,52 @@ def test_an_export_that_fails_in_the_worker_says_why_in_the_language_it_was_star
     assert export.status == ExportStatus.FAILED
     page = client.get(reverse("generation:export_list", args=[scene.project.pk]), **FRENCH_BROWSER)
     assert "Aucune scène n’a encore de prise approuvée à exporter" in visible_text(page.content.decode())
+    assert 'data-testid="export-status">Échec<' in page.content.decode()  # its status, in French too
+    # An English teammate reads why in English: the failure was stored as a code, not as French words.
+    page = client_for(reviewer).get(reverse("generation:export_list", args=[scene.project.pk]), **ENGLISH_BROWSER)
+    text = visible_text(page.content.decode())
+    assert "No scene has an approved take to export yet: approve at least one take first." in text
+    assert "Aucune scène" not in text
+    assert export.error_message == "No scene has an approved take to export yet: approve at least one take first."
+
+
+def test_an_export_whose_clip_is_unreadable_says_so_in_each_readers_language(client_for, editor, reviewer,
+                                                                            project):
+    from generation.exports.media import StitchError
+    from generation.exports.services import _run
+    from generation.words import said
+
+    export = Export.objects.create(project=project, created_by=editor)
+    unreadable = StitchError(said("stitch.no_video", file="s01.mp4"))
+    with translation.override("fr"), mock.patch("generation.exports.services._build", side_effect=unreadable):
+        _run(export.pk)
+    exports = reverse("generation:export_list", args=[project.pk])
+    assert ("A clip could not be read: s01.mp4 has no video."
+            in visible_text(client_for(reviewer).get(exports, **ENGLISH_BROWSER).content.decode()))
+    assert (f"Impossible de lire un plan{NBSP}: s01.mp4 ne contient pas de vidéo."
+            in visible_text(client_for(editor).get(exports, **FRENCH_BROWSER).content.decode()))
+
+
+def test_why_a_cut_was_re_encoded_reads_in_each_readers_language(client_for, editor, reviewer, project):
+    from generation.words import said, stored
+
+    why = said("remux.size", number=2, size="720×1280", project="1280×720")
+    Export.objects.create(project=project, created_by=editor, status=ExportStatus.SUCCEEDED, summary={
+        "included": [], "duration": 8.0, "size": "1280x720", "method": "reencode",
+        "reencode_reason": why.english(), "reencode_words": stored(why)})
+    exports = reverse("generation:export_list", args=[project.pk])
+    assert ("re-encoded (clip 2 is 720×1280, the project is 1280×720)"
+            in visible_text(client_for(reviewer).get(exports, **ENGLISH_BROWSER).content.decode()))
+    french = visible_text(client_for(editor).get(exports, **FRENCH_BROWSER).content.decode())
+    assert "le plan 2 est en 720×1280, le projet en 1280×720" in french
+    assert "the project is" not in french
+
+
+def test_an_export_that_failed_before_the_codes_still_shows_its_stored_words(client_for, editor, project):
+    Export.objects.create(project=project, created_by=editor, status=ExportStatus.FAILED,
+                          error_message="L’export s’est arrêté : SoftTimeLimitExceeded.")
+    page = client_for(editor).get(reverse("generation:export_list", args=[project.pk]), **ENGLISH_BROWSER)
+    assert "L’export s’est arrêté : SoftTimeLimitExceeded." in visible_text(page.content.decode())
 
 
 # --- Re-target, the catalog, the render form ------------------------------------------------------
@@ -294,17 +380,82 @@ def test_a_french_editor_is_told_in_french_that_a_character_search_is_too_long(c
 
 # --- The guard: no refusal a person reads is a bare English literal -----------------------------------
 
-# The exceptions whose words reach a page (a form error, the 403 page, a message, a failed export's or cut's
-# line), and the calls that put words in front of a person.
-REFUSALS = {"ValidationError", "PermissionDenied", "PeriodError", "ReferenceError", "ExportRefused", "StitchError",
-            "SplitError"}
+# Django's refusals: their words reach a form's errors or the 403 page. With them, every exception class the
+# studio defines (found below), since any of them may end on a page as a failed export's line or a message.
+DJANGO_REFUSALS = {"ValidationError", "PermissionDenied", "BadRequest", "SuspiciousOperation", "Http404"}
 MESSAGE_LEVELS = {"debug", "info", "success", "warning", "error"}
+# Exception classes whose words no person reads, each with why. Every other one is a refusal.
+NOT_SHOWN: dict[str, str] = {
+    "Http404": "the 404 page never shows its words",
+    "WebhookError": "answered to the provider's server that sent the webhook (or logged), never to a person",
+    "WebhookRefused": "the webhook receiver's answer to the provider's server",
+    "WebhookAlreadyProcessed": "tells the webhook receiver to answer 200 to a repeat; carries no words",
+    "TimelineError": "a code and its parameters, not words: the worker words them (generation.words, timeline.*)",
+    "Unreadable": "caught by the Google adapters and replaced by provider.unreadable, said in the reader's language",
+    "InvalidTransition": "a programming error (a status change the code never makes), for the developer's traceback",
+    "AppendOnly": "a programming error: the audit log refuses a change, for the developer's traceback",
+    "ReverifyBusy": "the re-verification task logs it and tries again a minute later",
+    "SpeechError": "the speech engine failing in a worker (never in a request): logged with its traceback, and "
+                   "what needed it fails with its own words",
+    "DecryptionError": "for the operator (FIELD_ENCRYPTION_KEY changed): a server error and its log line",
+}
 # Literal words that stay as they are, each with its reason. The key: the file and the literal's start.
 ALLOWED: dict[tuple[str, str], str] = {
-    # None today. Not scanned at all, because no person reads them: Http404's words (the 404 page never shows
-    # them), WebhookError / WebhookRefused (answered to a provider's server), SpeechError (the engine failing,
-    # for the operator's log), TimelineError (a code the worker words: timeline_words.py), assertions and logs.
+    # None today.
 }
+
+
+def _module_names(tree: ast.Module) -> dict[str, tuple[str, str | None]]:
+    """What each imported name is: (module, attribute) for `from m import a`, (module, None) for `import m`."""
+    names: dict[str, tuple[str, str | None]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.update({alias.asname or alias.name: (node.module, alias.name) for alias in node.names})
+        elif isinstance(node, ast.Import):
+            names.update({alias.asname or alias.name.split(".")[0]: (alias.name if alias.asname
+                                                                     else alias.name.split(".")[0], None)
+                          for alias in node.names})
+    return names
+
+
+def _outside_exception(base: str, names: dict[str, tuple[str, str | None]]) -> bool:
+    """Whether `base` (as written in a class statement) names an exception defined outside the studio: a builtin
+    one, or one imported from a library (httpx.HTTPError, django's ValidationError)."""
+    head, *rest = base.split(".")
+    try:
+        if head in names:
+            module, attribute = names[head]
+            found: object = importlib.import_module(module)
+            for part in ([attribute] if attribute else []) + rest:
+                found = getattr(found, part)
+        else:
+            found = getattr(builtins, base, None)
+    except (ImportError, AttributeError):
+        return False
+    return isinstance(found, type) and issubclass(found, BaseException)
+
+
+def refusal_classes(root: Path) -> set[str]:
+    """Every exception class defined in projects/ and generation/ (its bases chain to an exception, through the
+    studio's own classes or a library's), by name."""
+    defined: list[tuple[str, list[str], dict]] = []
+    for path in _studio_files(root):
+        tree = ast.parse(path.read_text())
+        names = _module_names(tree)
+        defined += [(node.name, [ast.unparse(b) for b in node.bases], names)
+                    for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    found: set[str] = set()
+    while True:
+        more = {name for name, bases, names in defined if name not in found
+                and any(b.split(".")[-1] in found or _outside_exception(b, names) for b in bases)}
+        if not more:
+            return found
+        found |= more
+
+
+def _studio_files(root: Path) -> list[Path]:
+    return [path for path in sorted([*root.glob("projects/**/*.py"), *root.glob("generation/**/*.py")])
+            if "migrations" not in path.parts]
 
 
 def _literal(node: ast.AST) -> str | None:
@@ -326,12 +477,13 @@ def _literal(node: ast.AST) -> str | None:
     return None
 
 
-def _shown_words(call: ast.Call) -> ast.AST | None:
+def _shown_words(call: ast.Call, refusals: set[str]) -> ast.AST | None:
     """The argument of `call` a person reads, if it is a call that shows words."""
     func = call.func
     name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-    if name in REFUSALS and call.args:
-        return call.args[0]
+    if name in refusals:
+        message = next((k.value for k in call.keywords if k.arg == "message"), None)
+        return call.args[0] if call.args else message
     if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "messages"
             and func.attr in MESSAGE_LEVELS and len(call.args) >= 2):
         return call.args[1]
@@ -341,13 +493,12 @@ def _shown_words(call: ast.Call) -> ast.AST | None:
 
 
 def bare_refusals(root: Path) -> list[str]:
+    refusals = (DJANGO_REFUSALS | refusal_classes(root)) - set(NOT_SHOWN)
     found = []
-    for path in sorted([*root.glob("projects/**/*.py"), *root.glob("generation/**/*.py")]):
-        if "migrations" in path.parts:
-            continue
+    for path in _studio_files(root):
         relative = path.relative_to(root).as_posix()
         for node in ast.walk(ast.parse(path.read_text(), filename=relative)):
-            if isinstance(node, ast.Call) and (argument := _shown_words(node)) is not None:
+            if isinstance(node, ast.Call) and (argument := _shown_words(node, refusals)) is not None:
                 words = _literal(argument)
                 if words and not any(relative == f and words.startswith(start) for f, start in ALLOWED):
                     found.append(f"{relative}:{node.lineno}: {words[:90]}")
@@ -355,8 +506,9 @@ def bare_refusals(root: Path) -> list[str]:
 
 
 def test_no_refusal_a_person_reads_is_a_bare_english_literal():
-    """A ValidationError, PermissionDenied, message or form error built from a literal reaches a French
-    reader in English: wrap it in gettext (a whole sentence, named placeholders)."""
+    """A ValidationError, PermissionDenied, any exception the studio defines, a message or a form error built
+    from a literal reaches a French reader in English: wrap it in gettext (a whole sentence, named
+    placeholders), or pass a code worded when shown (generation.words)."""
     assert bare_refusals(ROOT) == []
 
 
@@ -373,8 +525,28 @@ def test_the_guard_finds_each_way_of_writing_a_bare_refusal(tmp_path):
         'raise ValidationError(gettext("Translated."))\n'
         'raise ValidationError(gettext("%(n)s shots") % {"n": f"{n:,}"})\n'
         'raise ValidationError(problems)\n'
-        'raise Http404("Never shown.")\n')
-    assert [line.split(":")[1] for line in bare_refusals(tmp_path)] == ["1", "2", "3", "4", "5", "6"]
+        'raise Http404("Never shown.")\n'
+        'raise StaleBoard("The board changed.")\n'
+        'raise TooLate(message=f"Too late for {name}.")\n'
+        'raise BoardRefused(said("board.changed"))\n'
+        'raise Quiet("Only for the log.")\n')
+    # The studio's own exceptions, found by what they derive from, however deep.
+    (tmp_path / "generation" / "errors.py").write_text(
+        'from django.core import exceptions\n'
+        'class BoardRefused(Exception):\n    pass\n'
+        'class StaleBoard(BoardRefused):\n    pass\n'
+        'class TooLate(exceptions.ValidationError):\n    pass\n'
+        'class SplitError(ValueError):\n    pass\n'
+        'class Quiet:\n    pass\n')
+    assert [line.split(":")[1] for line in bare_refusals(tmp_path)] == ["1", "2", "3", "4", "5", "6", "11", "12"]
+
+
+def test_the_guard_knows_every_exception_the_studio_defines():
+    """Found, not listed: a refusal class added tomorrow is scanned without editing the guard."""
+    found = refusal_classes(ROOT)
+    assert {"StaleOrder", "ExportRefused", "StitchError", "ProviderError", "OutboundRefused", "OverBudget",
+            "SceneConflict", "LineConflict", "PeriodError", "ScriptError"} <= found
+    assert set(NOT_SHOWN) - DJANGO_REFUSALS <= found  # every exemption names a class that exists
 
 
 def test_the_adapters_own_refusals_before_sending_are_worded_in_the_readers_language():

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from generation.exports import tasks as export_tasks
-from generation.exports.timeline_words import refusal_words, warning_words
+from generation.exports.timeline_words import refusal_said, warning_words
 from generation.models import CutImport, CutImportStatus, Render
 from generation.words import said
 from projects import selectors
@@ -110,12 +110,10 @@ def _read(cut_import_id: int) -> None:
 
 
 def read_timeline(cut_import: CutImport) -> dict:
-    """What timeline_reader.py read, or {"ok": False, "error": words in the active language}; the file is
+    """What timeline_reader.py read, or {"ok": False, "error": its stored words}; the file is
     copied out of storage first."""
     memory, seconds = settings.CUT_IMPORT_MEMORY_MB, settings.CUT_IMPORT_SECONDS
-    limits = gettext("The timeline could not be read within the studio's limits (%(memory)s MB of memory, "
-                     "%(seconds)s seconds): it is too large or too deeply nested. Export a shorter timeline, "
-                     "or only its video track.") % {"memory": memory, "seconds": seconds}
+    limits = said("timeline.limits", memory=memory, seconds=seconds)
     with tempfile.NamedTemporaryFile(prefix="studio-cut-", suffix=".timeline") as copy:
         with cut_import.upload.open("rb") as stored:
             for chunk in iter(lambda: stored.read(1 << 20), b""):
@@ -134,7 +132,7 @@ def read_timeline(cut_import: CutImport) -> dict:
         log.warning("cut import %s: reader ended %s: %s", cut_import.pk, done.returncode, done.stderr[-500:])
         return {"ok": False, "error": limits}
     if not result.get("ok"):
-        return {"ok": False, "error": refusal_words(result.get("error"))}
+        return {"ok": False, "error": refusal_said(result.get("error"))}
     return result
 
 
@@ -342,4 +340,4 @@ def cut_import_crashed(cut_import_id: int, *, language: str = "") -> None:
     cut_import = CutImport.objects.filter(pk=cut_import_id).first()
     if cut_import is not None:
         with translation.override(language or settings.LANGUAGE_CODE):
-            cut_import.mark_failed(gettext("The timeline could not be read: the worker stopped. Upload it again."))
+            cut_import.mark_failed(said("timeline.worker_stopped"))

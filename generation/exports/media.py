@@ -21,7 +21,8 @@ from pathlib import Path
 
 import av
 import numpy as np
-from django.utils.translation import gettext
+
+from generation.words import Said, said
 
 Progress = Callable[[float], None]  # fraction done, 0.0–1.0
 
@@ -30,11 +31,21 @@ AUDIO_CHUNK = 1024  # AAC-LC frame size
 
 
 class StitchError(Exception):
-    """A clip that cannot be read at all (not a fallback case: the export fails)."""
+    """A clip that cannot be read at all (not a fallback case: the export fails), as stored words: the failed
+    export says it again in each reader's language."""
+
+    def __init__(self, words: Said) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 class _RemuxAbandoned(Exception):
-    """Stream copy turned out unsafe half-way (timestamps would go backwards)."""
+    """Stream copy turned out unsafe half-way (timestamps would go backwards): why, as stored words (the
+    exports page says why the cut was re-encoded)."""
+
+    def __init__(self, words: Said) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 @dataclass(frozen=True)
@@ -57,11 +68,16 @@ class ClipSignature:
 @dataclass(frozen=True)
 class StitchResult:
     method: str  # "remux" | "reencode"
-    reason: str  # why it re-encoded ("" for a remux)
+    why: Said | None  # why it re-encoded (None for a remux), worded for each reader of the exports page
     duration: float
     width: int
     height: int
     clips: tuple[ClipSignature, ...]  # what each input turned out to be
+
+    @property
+    def reason(self) -> str:
+        """Why it re-encoded, in English ("" for a remux): the manifest's and the log's words."""
+        return self.why.english() if self.why is not None else ""
 
 
 # An MP4's moov box names codecs, sizes, timing and codec set-up: no need for FFmpeg to
@@ -76,13 +92,12 @@ def _open(path: Path):
         return av.open(str(path), options=FAST_PROBE)
     except (av.FFmpegError, OSError) as exc:
         # FFmpeg's own reason stays in its words.
-        raise StitchError(gettext("%(file)s is not a playable video (%(reason)s).") % {
-            "file": Path(path).name, "reason": exc}) from exc
+        raise StitchError(said("stitch.not_playable", file=Path(path).name, reason=str(exc))) from exc
 
 
 def _signature(container, name: str) -> ClipSignature:
     if not container.streams.video:
-        raise StitchError(gettext("%(file)s has no video.") % {"file": name})
+        raise StitchError(said("stitch.no_video", file=name))
     video = container.streams.video[0]
     audio = container.streams.audio[0] if container.streams.audio else None
     vcc = video.codec_context
@@ -108,53 +123,53 @@ def _video_duration(container, video) -> Fraction:
         return Fraction(container.duration, av.time_base)
     if video.frames and video.average_rate:
         return video.frames / Fraction(video.average_rate)
-    raise StitchError(gettext("A clip does not say how long it is."))
+    raise StitchError(said("stitch.no_duration"))
 
 
-def remux_obstacle(signatures: Sequence[ClipSignature], *, width: int, height: int) -> str:
-    """Why these clips cannot be stream-copied into a width×height file ("" when they can)."""
+def remux_obstacle(signatures: Sequence[ClipSignature], *, width: int, height: int) -> Said | None:
+    """Why these clips cannot be stream-copied into a width×height file (None when they can)."""
     first = signatures[0]
     for number, sig in enumerate(signatures, start=1):
         if (sig.width, sig.height) != (width, height):
-            return f"clip {number} is {sig.width}×{sig.height}, the project is {width}×{height}"
+            return said("remux.size", number=number, size=f"{sig.width}×{sig.height}", project=f"{width}×{height}")
         if sig.video_codec not in {"h264", "hevc"} or not sig.video_extradata:
-            return f"clip {number} is {sig.video_codec} without its set-up in the file, not H.264/HEVC"
-        for label, mine, theirs in (
-            ("video codec", sig.video_codec, first.video_codec),
-            ("frame rate", sig.fps, first.fps),
+            return said("remux.codec", number=number, codec=sig.video_codec)
+        for differs, mine, theirs in (
+            ("remux.video_codec_differs", sig.video_codec, first.video_codec),
+            ("remux.frame_rate_differs", sig.fps, first.fps),
             # The parameter sets fix profile, chroma format and bit depth: equal set-up means
             # equal pixel format too (which the fast probe does not always report).
-            ("encoder set-up", sig.video_extradata, first.video_extradata),
-            ("audio", (sig.audio_codec, sig.audio_rate, sig.audio_channels),
+            ("remux.encoder_differs", sig.video_extradata, first.video_extradata),
+            ("remux.audio_differs", (sig.audio_codec, sig.audio_rate, sig.audio_channels),
              (first.audio_codec, first.audio_rate, first.audio_channels)),
-            ("audio set-up", sig.audio_extradata, first.audio_extradata),
+            ("remux.audio_setup_differs", sig.audio_extradata, first.audio_extradata),
         ):
             if mine != theirs:
-                return f"clip {number}'s {label} differs from clip 1's"
-    return ""
+                return said(differs, number=number)
+    return None
 
 
 def stitch(paths: Sequence[Path], out_path: Path, *, width: int, height: int,
            on_progress: Progress | None = None) -> StitchResult:
     """Write the clips, in order, as one MP4 at width×height."""
     if not paths:
-        raise StitchError(gettext("There are no clips to stitch."))
+        raise StitchError(said("stitch.no_clips"))
     report = on_progress or (lambda _done: None)
     with ExitStack() as stack:
         # Each clip is opened once: probed here, then read by the remux.
         sources = [stack.enter_context(_open(p)) for p in paths]
         signatures = [_signature(src, Path(p).name) for src, p in zip(sources, paths)]
         total = sum(s.duration for s in signatures)
-        reason = remux_obstacle(signatures, width=width, height=height)
-        if not reason:
+        why = remux_obstacle(signatures, width=width, height=height)
+        if why is None:
             try:
                 _remux(sources, signatures, out_path, report)
-                return StitchResult("remux", "", float(total), width, height, tuple(signatures))
+                return StitchResult("remux", None, float(total), width, height, tuple(signatures))
             except _RemuxAbandoned as exc:
-                reason = str(exc)
+                why = exc.words
     _reencode(paths, signatures, out_path, width=width, height=height,
               fps=signatures[0].fps, report=report)
-    return StitchResult("reencode", reason, float(total), width, height, tuple(signatures))
+    return StitchResult("reencode", why, float(total), width, height, tuple(signatures))
 
 
 # ------------------------------------------------------------------------------- remux
@@ -198,7 +213,7 @@ def _remux(sources, signatures, out_path: Path, report: Progress) -> None:
                     continue
                 if packet.stream_index == v_idx:
                     if v_floor is not None and dts <= v_floor:
-                        raise _RemuxAbandoned(f"clip {index + 1}'s timestamps overlap clip {index}'s")
+                        raise _RemuxAbandoned(said("remux.overlap", number=index + 1, previous=index))
                     v_floor, last_dts = None, dts  # within one file the demuxer keeps dts rising
                     packet.dts = dts + v_shift
                     packet.pts += v_shift

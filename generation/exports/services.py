@@ -42,6 +42,7 @@ from generation.renders.services import form_key
 from generation.sound import mixing, speech
 from generation.sound.audio import wav_bytes
 from generation.storage.scratch import FinishedFile, scratch_dir
+from generation.words import Said, said, stored
 from projects.audit import audit_record, take_label
 from projects.characters.consent import consent_state
 from projects.models import (
@@ -70,7 +71,11 @@ STALE_AFTER = timedelta(minutes=15)
 
 
 class ExportRefused(Exception):
-    """A reason the export cannot be made, in words for the person who asked for it."""
+    """A reason the export cannot be made, stored as codes and worded for whoever reads the failed export."""
+
+    def __init__(self, words: Said) -> None:
+        super().__init__(words)
+        self.words = words
 
 
 # --- Planning -------------------------------------------------------------------------------
@@ -236,7 +241,7 @@ def _fail_stale_exports(project) -> None:
     stale = project.exports.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING],
                                    updated_at__lt=timezone.now() - STALE_AFTER)
     for export in stale:
-        export.mark_failed(gettext("The worker stopped while exporting. Start a new export."))
+        export.mark_failed(said("export.worker_stopped"))
 
 
 # --- Running (worker side) ------------------------------------------------------------------
@@ -259,19 +264,17 @@ def _run(export_id: int) -> None:
     try:
         _build(export)
     except ExportRefused as refused:
-        export.mark_failed(str(refused))
+        export.mark_failed(refused.words)
     except export_media.StitchError as exc:
-        export.mark_failed(gettext("A clip could not be read: %(why)s") % {"why": exc})
+        export.mark_failed(said("export.clip_unreadable", why=exc.words))
     except Exception:  # the export fails, plainly; the worker and the details stay in the log
         log.exception("export %s failed", export_id)
-        export.mark_failed(gettext("The export failed unexpectedly. Try again; if it fails again, the worker log "
-                                   "has the details."))
+        export.mark_failed(said("export.unexpected"))
 
 
 def export_crashed(export_id: int, exc: BaseException, *, language: str = "") -> None:
     with translation.override(language or settings.LANGUAGE_CODE):
-        Export.objects.get(pk=export_id).mark_failed(gettext("The export stopped: %(error)s.") % {
-            "error": type(exc).__name__})
+        Export.objects.get(pk=export_id).mark_failed(said("export.stopped", error=type(exc).__name__))
 
 
 class _Progress:
@@ -296,7 +299,7 @@ def _build(export: Export) -> None:
     project = export.project
     plan = export_plan(project)  # again: consent may have been revoked since the click
     if not plan.included:
-        raise ExportRefused(str(NOTHING_TO_EXPORT))
+        raise ExportRefused(said("export.nothing_approved"))
     width, height = (int(v) for v in project.default_size.split("x"))
     base = slugify(project.name)[:60] or "project"
     progress, timings = _Progress(export), {}
@@ -659,6 +662,7 @@ def _summary(plan: ExportPlan, clips, stitched, timings: dict) -> dict:
         "duration": round(stitched.duration, 3),
         "size": f"{stitched.width}x{stitched.height}",
         "method": stitched.method,
-        "reencode_reason": stitched.reason,
+        "reencode_reason": stitched.reason,  # English, for the manifest; the page words reencode_words
+        "reencode_words": stored(stitched.why) if stitched.why is not None else [],
         "timings": {k: round(v, 3) for k, v in timings.items()},
     }

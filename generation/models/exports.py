@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import models
@@ -10,14 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from generation.models.takes import Render, RenderQuerySet
+from generation.words import Said, english, stored, worded
 from projects.live import ChangeKind, live_publish_for_project
 
 
 class ExportStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Exporting"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Exporting")
+    SUCCEEDED = "succeeded", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
 class PdfLayout(models.TextChoices):
@@ -40,7 +42,9 @@ class Export(models.Model):
     idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4)
     status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
-    error_message = models.TextField(blank=True)
+    error_message = models.TextField(blank=True, help_text="Why it failed, in English (for logs and older rows)")
+    error_words = models.JSONField(default=list, blank=True,
+                                   help_text="Why it failed, as codes worded in each reader's language")
     takes = models.ManyToManyField(Render, blank=True, related_name="exports",
                                    help_text="The approved takes this export contains")
     mp4 = models.FileField(upload_to=_export_upload_to, blank=True, max_length=300)
@@ -77,12 +81,28 @@ class Export(models.Model):
             self.publish_change()
         self.progress = percent
 
-    def mark_failed(self, message: str) -> None:
+    @property
+    def error_text(self) -> str:
+        """Why it failed, in the reader's language (an export started by a French teammate fails in French for
+        them and in English for the others); a row from before the codes shows its stored words."""
+        return worded(self.error_words) or self.error_message
+
+    @property
+    def reencode_text(self) -> str:
+        """Why the cut was re-encoded, in the reader's language; an export from before the codes shows its
+        stored English."""
+        summary = self.summary or {}
+        return worded(summary.get("reencode_words")) or str(summary.get("reencode_reason") or "")
+
+    def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
+        """Words given as codes (generation.words) are said again in each reader's language; plain text is
+        that text for everyone."""
+        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
         if Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
-                status=ExportStatus.FAILED, error_message=message, finished_at=timezone.now(),
+                status=ExportStatus.FAILED, error_message=message, error_words=codes, finished_at=timezone.now(),
                 updated_at=timezone.now()):
             self.publish_change()
-        self.status, self.error_message = ExportStatus.FAILED, message
+        self.status, self.error_message, self.error_words = ExportStatus.FAILED, message, codes
 
     def publish_change(self) -> None:
         """The export's row on every open exports page shows its new progress or outcome."""
@@ -116,7 +136,10 @@ class CutImport(models.Model):
     size = models.BigIntegerField(default=0)
     kind = models.CharField(max_length=16, blank=True, help_text="otio, edl, fcp_xml or fcpxml, from its content")
     status = models.CharField(max_length=16, choices=CutImportStatus.choices, default=CutImportStatus.QUEUED)
-    error_message = models.TextField(blank=True)
+    error_message = models.TextField(blank=True, help_text="Why it could not be read, in English (for logs and "
+                                                           "older rows)")
+    error_words = models.JSONField(default=list, blank=True,
+                                   help_text="Why it could not be read, as codes worded in each reader's language")
     timeline_name = models.CharField(max_length=200, blank=True)
     diff = models.JSONField(default=dict, blank=True, help_text="The changes read, against the board when read")
     accepted_changes = models.JSONField(default=list, blank=True, help_text="The ids of the changes accepted")
@@ -138,12 +161,19 @@ class CutImport(models.Model):
     def is_active(self) -> bool:
         return self.status in {CutImportStatus.QUEUED, CutImportStatus.READING}
 
-    def mark_failed(self, message: str) -> None:
-        """It could not be read: the message names the line or clip. Nothing on the board changed."""
+    @property
+    def error_text(self) -> str:
+        """Why it could not be read, in the reader's language; a row from before the codes shows its stored words."""
+        return worded(self.error_words) or self.error_message
+
+    def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
+        """It could not be read: the words name the line or clip. Nothing on the board changed. Words given as
+        codes (generation.words) are said again in each reader's language; plain text is that text for everyone."""
+        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
         if CutImport.objects.filter(pk=self.pk, status__in=[CutImportStatus.QUEUED, CutImportStatus.READING]).update(
-                status=CutImportStatus.FAILED, error_message=message, updated_at=timezone.now()):
+                status=CutImportStatus.FAILED, error_message=message, error_words=codes, updated_at=timezone.now()):
             self.publish_change()
-        self.status, self.error_message = CutImportStatus.FAILED, message
+        self.status, self.error_message, self.error_words = CutImportStatus.FAILED, message, codes
 
     def publish_change(self) -> None:
         """Its status region on every open page of it shows what the worker found."""

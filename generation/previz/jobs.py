@@ -62,7 +62,7 @@ def previz_job_run(job_id: str) -> None:
     except Exception as exc:  # the job fails; the worker stays up
         log.exception("previz job %s failed", job_id)
         PrevizJob.objects.filter(pk=job_id).update(
-            status="failed", error=f"Previz rendering failed: {exc}", finished_at=timezone.now()
+            status="failed", error=str(exc)[:2000], finished_at=timezone.now()  # worded by the adapter's poll
         )
         return
     PrevizJob.objects.filter(pk=job_id, status="running").update(

@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from generation.models import ComfyWorkflow, ConnectionKind
+from generation.words import said
 
 from .base import (
     CancelRefund,
@@ -78,7 +79,7 @@ def _build(connection: ProviderConnection | None) -> Provider:
         return _local(connection)
     builder = _BUILDERS.get(connection.kind)
     if builder is None:
-        raise ProviderError(f"The studio cannot talk to “{connection.kind}” connections.")
+        raise ProviderError(said("provider.unknown_kind", kind=connection.kind))
     return builder(connection)
 
 

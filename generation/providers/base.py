@@ -502,4 +502,4 @@ class Provider(ABC):
         """The models the provider publishes (facts.model_listing says where), each in the catalog's terms.
 
         Providers that publish none keep this default."""
-        raise ProviderError(f"{self.name} publishes no list of its models.", code="invalid_request")
+        raise ProviderError(said("provider.no_model_list", provider=self.name), code="invalid_request")

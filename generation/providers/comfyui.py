@@ -181,8 +181,7 @@ class ComfyUIProvider(HttpAdapter, Provider):
         sleep: Callable[[float], None]=time.sleep,
     ) -> None:
         if not base_url:
-            raise ProviderError("A ComfyUI connection needs the server's address (base URL).",
-                                code="invalid_request")
+            raise ProviderError(said("comfyui.needs_address"), code="invalid_request")
         self.name = name
         self.models = ()
         self._workflows = workflows

@@ -6,6 +6,8 @@ so it never depends on the registry or the adapters' modules (each is imported o
 
 import importlib
 
+from generation.words import said
+
 from .base import Provider, ProviderError, ProviderFacts
 
 # Connection kind → (module, class) of its adapter; imported on first ask.
@@ -24,7 +26,7 @@ _ADAPTER_CLASSES = {
 def adapter_class(kind: str) -> type[Provider]:
     """The adapter class for a connection kind (ProviderError for a kind the studio has no adapter for)."""
     if kind not in _ADAPTER_CLASSES:
-        raise ProviderError(f"The studio cannot talk to “{kind}” connections.")
+        raise ProviderError(said("provider.unknown_kind", kind=kind))
     module, name = _ADAPTER_CLASSES[kind]
     adapter: type[Provider] = getattr(importlib.import_module(f".{module}", "generation.providers"), name)
     return adapter

@@ -570,9 +570,8 @@ class FalProvider(HttpAdapter, Provider):
                 break
         else:
             if not found:  # pages left unread: that is no answer, and "not listed" would send the take again
-                raise ProviderError(f"{self.name}'s request listing for {endpoint} runs past the "
-                                    f"{REQUESTS_PAGES * REQUESTS_PAGE} requests the studio reads.", retryable=True,
-                                    code="server")
+                raise ProviderError(said("fal.listing_too_long", provider=self.name, endpoint=endpoint,
+                                         count=REQUESTS_PAGES * REQUESTS_PAGE), retryable=True, code="server")
         if not found:
             return None
         request_id = min(found)[1]
@@ -580,8 +579,8 @@ class FalProvider(HttpAdapter, Provider):
         response = f"{self._base}/{'/'.join(endpoint.split('/')[:2])}/requests/{request_id}"
         encoded = FalJob(request_id, response, response + "/status", response + "/cancel").encode()
         if len(encoded) > JOB_ID_LIMIT:  # found but not trackable: "not found" would send it again
-            raise ProviderError(f"{self.name} lists this take's request {request_id}, but its address is too long "
-                                "for the studio to keep.", code="server")
+            raise ProviderError(said("fal.listed_address_too_long", provider=self.name, request=request_id),
+                                code="server")
         return encoded
 
     def test_connection(self) -> Said:

@@ -130,6 +130,12 @@ class LocalPrevizProvider(Provider):
         job = PrevizJob.objects.filter(pk=job_id).first()
         if job is None:
             return JobState(status="failed", error=said("previz.gone"))
+        if job.status == "failed":
+            # The job keeps what failed in the renderer's own words; the take says it in its reader's language
+            # (a job stored before that kept the English sentence whole: its first words are not said twice).
+            why = job.error.removeprefix("Previz rendering failed: ")
+            return JobState(status=job.status, progress=job.progress,
+                            error=said("previz.failed", why=why) if why else said("take.failed_without_reason"))
         return JobState(status=job.status, progress=job.progress, error=job.error)
 
     def download(self, job_id: str, variant: str, dest: Path) -> None:

@@ -314,7 +314,7 @@ class ReplicateProvider(HttpAdapter, Provider):
         except (ValueError, AttributeError):
             key = None
         if not (isinstance(key, str) and key.startswith("whsec_")):
-            raise ProviderError(f"{self.name} sent no webhook signing secret.", code="server")
+            raise ProviderError(said("replicate.no_signing_secret", provider=self.name), code="server")
         return key
 
     def list_models(self, *, known: tuple[str, ...] = ()) -> ModelListing:

@@ -312,7 +312,10 @@ class RunwayProvider(HttpAdapter, Provider):
         if response.status_code == 400 and "credit" in str(body.get("error", "")).lower():
             error.code = "quota"
         elif response.status_code == 400 and issues:
-            return ProviderError(f"{error.message.rstrip('.')}: {_issues_in_words(issues)}.", code=error.code)
+            # Runway's own words (its error and each issue) pass through as they are, in the studio's sentence.
+            detail = " ".join(str(body.get("error") or "").split())[:300].rstrip(".")
+            issued = f"{detail}: {_issues_in_words(issues)}." if detail else f"{_issues_in_words(issues)}."
+            return ProviderError(said("provider.refused", provider=self.name, detail=issued), code=error.code)
         return error
 
     def _task(self, job_id: str) -> dict[str, Any] | None:

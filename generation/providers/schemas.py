@@ -26,6 +26,7 @@ from typing import Any
 from django.utils.translation import gettext
 
 from generation.durations import grouped
+from generation.words import said
 
 from .base import ListedModel, ProviderError, RenderRequest, Shot, dict_at
 
@@ -263,7 +264,7 @@ def mapped_input(request: RenderRequest, input_map: dict[str, Any]) -> dict[str,
     if request.shots:
         wire = input_map.get("shots")
         if not isinstance(wire, dict):  # never dropped silently: the catalog entry declared what it cannot take
-            raise ProviderError(f"{request.model} takes no shot list.", code="invalid_request")
+            raise ProviderError(said("provider.model_no_shots", model=request.model), code="invalid_request")
         if problems := shot_problems(input_map, request.shots):
             raise ProviderError(" ".join(problems), code="invalid_request")
         if not wire.get("with_prompt"):
@@ -279,17 +280,18 @@ def mapped_input(request: RenderRequest, input_map: dict[str, Any]) -> dict[str,
     if resolution := input_map.get("resolution"):
         wanted = "1080p" if min(request.width, request.height) >= 1080 else "720p"
         if wanted not in resolution["choices"]:
-            raise ProviderError(f"{request.model} renders {', '.join(resolution['choices'])}, not {request.size}.",
+            raise ProviderError(said("provider.model_resolutions", model=request.model,
+                                     choices=", ".join(resolution["choices"]), size=request.size),
                                 code="invalid_request")
         inputs[resolution["field"]] = wanted
     if audio := input_map.get("audio"):
         inputs[audio] = True  # the catalog books it with audio
     if request.input_reference is not None:
         if "image" not in input_map:
-            raise ProviderError(f"{request.model} takes no start frame.", code="invalid_request")
+            raise ProviderError(said("provider.model_no_start_frame", model=request.model), code="invalid_request")
         inputs[input_map["image"]] = _data_uri(Path(request.input_reference))
     if request.end_frame is not None:
         if "end_image" not in input_map:
-            raise ProviderError(f"{request.model} takes no end frame.", code="invalid_request")
+            raise ProviderError(said("provider.model_no_end_frame", model=request.model), code="invalid_request")
         inputs[input_map["end_image"]] = _data_uri(Path(request.end_frame))
     return inputs

@@ -154,8 +154,7 @@ def _inline_image(path: Path) -> dict[str, Any]:
     path = Path(path)
     mime = mimetypes.guess_type(path.name)[0] or ""
     if mime not in IMAGE_TYPES:
-        raise ProviderError(f"Veo takes PNG, JPEG or WebP images, not “{path.suffix or path.name}”.",
-                            code="invalid_request")
+        raise ProviderError(said("veo.image_type", kind=path.suffix or path.name), code="invalid_request")
     return {"bytesBase64Encoded": base64.b64encode(path.read_bytes()).decode(), "mimeType": mime}
 
 

@@ -208,8 +208,7 @@ def _provider_character_ids(render: Render) -> list[str]:
         if known is None:
             character = Character.objects.get(pk=entry["id"])
             if not character.reference_video.name:
-                raise ProviderError(f"{character.name} has no reference video to register with the provider.",
-                                    code="invalid_request")
+                raise ProviderError(said("take.no_reference_video", name=character.name), code="invalid_request")
             with scratch_dir("studio-character-") as tmp:
                 video = Path(tmp) / "reference.mp4"
                 # Up to 100 MB: copied in chunks, never held in memory whole.

@@ -10,7 +10,7 @@ import opentimelineio as otio
 import pypdf
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from generation.exports import media as export_media
 from generation.exports import services as exports
@@ -362,6 +362,8 @@ def test_a_provider_clip_whose_file_starts_with_picture_is_re_encoded_to_the_pro
         assert next(container.demux()).stream.type == "video"
     result = export_media.stitch([OUTSIDE_FIXTURE], tmp_path / "out.mp4", width=1280, height=720)
     assert result.method == "reencode" and "720×1280" in result.reason
+    with translation.override("fr"):  # why, as the exports page says it to a French reader
+        assert str(result.why) == "le plan 1 est en 720×1280, le projet en 1280×720"
     frames, duration, audio_seconds = decode(tmp_path / "out.mp4")
     assert (frames, duration) == (60, pytest.approx(2.0, abs=1 / 30))
     assert audio_seconds == pytest.approx(2.0, abs=0.05)

@@ -191,3 +191,18 @@ def test_an_adapters_refusal_before_sending_is_coded_too():
     assert refused.value.words is not None and refused.value.code == "invalid_request"
     with translation.override("fr"):
         assert str(refused.value.words) == "L’identifiant de job fal de cette prise n’a pas été écrit par le studio."
+
+
+def test_a_previz_that_failed_in_the_worker_says_so_in_the_readers_language(project):
+    """The built-in previz's failure reached every reader in English, whoever read the take."""
+    from generation.models import PrevizJob
+    from generation.providers.local_previz import LocalPrevizProvider
+
+    job = PrevizJob.objects.create(spec={}, status="failed", error="cannot draw frame 12")
+    older = PrevizJob.objects.create(spec={}, status="failed", error="Previz rendering failed: disk full")
+    provider = LocalPrevizProvider()
+    state = provider.poll(str(job.pk))
+    assert state.status == "failed" and state.error.english() == "Previz rendering failed: cannot draw frame 12"
+    with translation.override("fr"):
+        assert str(state.error) == "Échec du rendu de la prévisualisation\u00a0: cannot draw frame 12"
+    assert provider.poll(str(older.pk)).error.english() == "Previz rendering failed: disk full"

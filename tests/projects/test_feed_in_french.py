@@ -2,6 +2,7 @@
 reader sees a teammate's English-session comment, approval or a worker's finished take in French, an
 English reader in English, and lines stored before the codes as they were stored."""
 
+import re
 import uuid
 
 import pytest
@@ -128,3 +129,57 @@ def test_reorders_and_restores_tell_the_feed_in_the_readers_language(client_for,
     assert "reordered the scenes: 1. La criée, 2. Le quai" in english
     # The revision keeps its English summary (the revisions page, exports), as before.
     assert project.revisions.filter(summary="reordered the scenes: 1. La criée, 2. Le quai").exists()
+
+
+def _accept_a_cut(project, user, name: str, scenes) -> None:
+    from generation.exports import cut_import as cuts
+    from generation.models import CutImport, CutImportStatus
+
+    changes = [{"id": f"drop:{s.pk}", "kind": "drop", "scene": s.pk} for s in scenes]
+    made = CutImport.objects.create(project=project, created_by=user, upload="cut-imports/x.timeline",
+                                    filename="cut.otio", timeline_name=name, status=CutImportStatus.READY,
+                                    diff={"changes": changes})
+    with translation.override("en"):  # the editor's own session speaks English
+        cuts.cut_import_accept(cut_import=made, user=user, change_ids=[c["id"] for c in changes])
+
+
+def test_an_accepted_editors_cut_reads_as_a_sentence_after_the_name_with_its_plural(
+        client_for, owner, editor, project, make_scene):
+    first, second, third, fourth = (make_scene(title=t) for t in ("Le quai", "La criée", "Le phare", "La digue"))
+    _accept_a_cut(project, editor, "Final v1", [first])
+    _accept_a_cut(project, editor, "Final v2", [second, third, fourth])
+
+    def one_line(text: str) -> str:  # the name and its line, as read (a no-break space stays one)
+        return re.sub(r"[ \n]+", " ", text)
+
+    french = one_line(feed(client_for(owner), project, FRENCH_BROWSER))
+    assert f"{editor.get_username()} a accepté 1 modification du montage «\u00a0Final v1\u00a0»" in french
+    assert f"{editor.get_username()} a accepté 3 modifications du montage «\u00a0Final v2\u00a0»" in french
+    assert "Montage du monteur «" not in french and "modifications acceptées" not in french
+    english = one_line(feed(client_for(owner), project, ENGLISH_BROWSER))
+    assert f"{editor.get_username()} accepted 1 change from the editor's cut “Final v1”" in english
+    assert f"{editor.get_username()} accepted 3 changes from the editor's cut “Final v2”" in english
+
+
+def test_every_line_of_the_feed_follows_a_name_in_both_languages():
+    """Each feed line is read after who did it ("marie a supprimé…"): a line that starts as a title of its
+    own ("Editor's cut “Final”: …") or with a capital reads as two pieces. The render lines follow "studio"
+    (a worker's), and the retirement notice stands alone (from the studio, about a model)."""
+    import re
+
+    from generation.words import WORDS
+
+    class Anything(dict):
+        def __missing__(self, name):
+            return "3"
+
+    standalone = {"feed.render_finished", "feed.render_failed", "feed.render_failed_why", "feed.render_unconfirmed",
+                  "feed.model_retiring", "feed.with_cast"}
+    for key, words in WORDS.items():
+        if not key.startswith("feed.") or key in standalone:
+            continue
+        for language, verb in (("en", r"^[a-z]+ed\b|^put\b|^set\b|^left\b|^reordered\b"), ("fr", r"^a [a-zé]+\b")):
+            for count in (1, 3):
+                with translation.override(language):
+                    line = str(words % Anything(count=count))
+                assert re.match(verb, line), f"{key} ({language}, {count}): {line}"
