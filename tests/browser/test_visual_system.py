@@ -8,6 +8,8 @@ tests/browser/test_accessibility.py's sweep)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
@@ -36,7 +38,7 @@ def brightness(page: Page) -> float:
 
 
 ALWAYS_DARK = ["review", "compare", "play all"]
-SCHEMES = ["light", "dark"]
+SCHEMES: list[Literal["light", "dark"]] = ["light", "dark"]
 
 
 @pytest.fixture(scope="module")
