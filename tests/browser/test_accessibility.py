@@ -7,7 +7,8 @@ never served to users, so it is injected into each page through the browser's de
 
 The sweep builds its world once for the module and visits every page at both widths in one go, each
 (page, width) then reported by a test of its own. The world is committed rows that the sweep flushes
-when it is done, as a transactional test's teardown would.
+when it is done, as a transactional test's teardown would. The keyboard's pass over four pages (does every
+control Tab reaches show it is focused?) reads its pages the same way, from a world of its own.
 """
 
 from __future__ import annotations
@@ -177,16 +178,36 @@ FOCUS_SHOWN = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["board", "review", "play all", "spend"])
-def test_every_control_the_keyboard_reaches_shows_it_is_focused(page: Page, live_server, owner, studio, name):
-    log_in(page, live_server.url, owner)
-    open_page(page, live_server.url + main_pages(studio)[name])
-    unmarked = []
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUS_SHOWN)
-        if focused and not focused["shown"]:
-            unmarked.append(focused["name"])
+TABBED = ["board", "review", "play all", "spend"]
+
+
+@pytest.fixture(scope="module")
+def tabbed(request, django_db_blocker, tmp_path_factory, browser, _encoded_animatics) -> dict[str, list[str]]:
+    """Each of TABBED → the controls 40 presses of Tab focused without a visible outline there, from one world
+    (the `studio` above, built once: building it was most of each page's test)."""
+    with committed_world(request, django_db_blocker, tmp_path_factory) as live_server:
+        world = furnish_committed(encoded=_encoded_animatics)
+        context = browser.new_context()  # the size every other test's page has
+        try:
+            page = log_in(context.new_page(), live_server.url, world.owner)
+            found: dict[str, list[str]] = {}
+            for name in TABBED:
+                open_page(page, live_server.url + main_pages(world.studio)[name])
+                found[name] = []
+                for _ in range(40):
+                    page.keyboard.press("Tab")
+                    focused = page.evaluate(FOCUS_SHOWN)
+                    if focused and not focused["shown"]:
+                        found[name].append(focused["name"])
+        finally:
+            context.close()
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", TABBED)
+def test_every_control_the_keyboard_reaches_shows_it_is_focused(tabbed, name):
+    unmarked = tabbed[name]
     assert not unmarked, f"focused without a visible outline on {name}: {unmarked}"
 
 
