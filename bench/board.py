@@ -75,8 +75,10 @@ def mix_made(project) -> None:
     from projects.review import playall
     from projects.selectors import cut_sequence_for
 
-    mix, recipe = playall.play_all_mix_request(project=project, entries=cut_sequence_for(project=project).timings)
-    PlayAllMix.objects.filter(pk=mix.pk).update(status=SoundStatus.READY, cues=playall.recipe_cues(recipe))
+    mix, inputs = playall.play_all_mix_request(project=project, entries=cut_sequence_for(project=project).timings)
+    cues = playall.recipe_cues(playall.recipe_from(inputs))
+    PlayAllMix.objects.filter(pk=mix.pk).update(status=SoundStatus.READY, cues=cues,
+                                                captions=playall.captions_vtt(cues))
 
 
 def main() -> None:

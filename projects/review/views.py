@@ -247,7 +247,7 @@ def project_cut_sound_state(request, pk):
     """Play all's sound: the mix made already, else asked of a worker (the page asks for it once it has loaded:
     its recipe reads every line of the board)."""
     project, _membership = get_project_for(request.user, pk)
-    mix, _recipe = playall.play_all_mix_request(
+    mix, _inputs = playall.play_all_mix_request(
         project=project, entries=selectors.cut_timings_for(project=project))
     return render(request, f"{CUT}#cut-sound", {"project": project, "mix": mix})
 
@@ -256,10 +256,9 @@ def project_cut_sound_state(request, pk):
 def project_cut_captions(request, pk):
     """Play all's captions (WebVTT), timed to its mix: every line with its speaker."""
     project, _membership = get_project_for(request.user, pk)
-    mix, recipe = playall.play_all_mix_request(
+    mix, inputs = playall.play_all_mix_request(
         project=project, entries=selectors.cut_timings_for(project=project))
-    response = HttpResponse(playall.captions_vtt(playall.play_all_cues(mix, recipe)),
-                            content_type="text/vtt; charset=utf-8")
+    response = HttpResponse(playall.play_all_captions(mix, inputs), content_type="text/vtt; charset=utf-8")
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

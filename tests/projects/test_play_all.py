@@ -16,7 +16,7 @@ from django.utils import timezone
 from generation.sound.audio import SAMPLE_RATE
 from projects.live.fragments import ChangeDrawing, _Read, render_change
 from projects.live.review_fragments import GUEST
-from projects.models import ChangeEvent, ChangeKind, PlayAllMix, SoundStatus
+from projects.models import ChangeEvent, ChangeKind, PlayAllMix, Scene, SoundStatus
 from projects.review import guest_links, playall
 from projects.review import services as review
 from projects.storyboard import trash
@@ -134,6 +134,13 @@ def test_the_captions_are_every_line_with_its_speaker_where_it_is_spoken_in_the_
     assert (times[1][0], times[1][1]) == (playall._vtt_time(4 + second.start), playall._vtt_time(4 + second.end))
 
 
+def test_the_scenes_not_approved_are_named_with_their_titles_escaped(client_for, viewer, board):
+    Scene.objects.filter(pk=board["night"].pk).update(title='<b>Night</b> & "day"')
+    page = client_for(viewer).get(cut_url(board["dawn"].project)).content.decode()
+    missing = page.split('data-testid="cut-missing"')[1].split("</p>")[0]
+    assert "2. &lt;b&gt;Night&lt;/b&gt; &amp; &quot;day&quot;, 3. Storm." in missing and "<b>" not in missing
+
+
 def test_a_line_cannot_break_out_of_its_caption(client_for, viewer, scene, owner, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         dialogue.dialogue_line_add(scene=scene, user=owner, speaker=(None, "ANNA"), text="a --> b <b>bold</b> & co")
@@ -180,6 +187,19 @@ def test_the_worker_makes_the_mix_and_open_pages_swap_it_in(client_for, viewer, 
     assert file_url in state and 'data-testid="cut-captions-track"' in state and "Preparing the sound" not in state
     served = client.get(file_url)
     assert served.status_code == 200 and served["Content-Type"] == "audio/mp4"
+
+
+def test_the_worker_writes_the_captions_once_and_every_viewer_reads_them(client_for, viewer, board,
+                                                                        django_capture_on_commit_callbacks):
+    project = board["dawn"].project
+    client = client_for(viewer)
+    made = _made(client, project, django_capture_on_commit_callbacks)
+    # Written with the mix, as the lines were placed in it: not formatted again for each viewer's player.
+    assert made.captions == playall.captions_vtt(made.cues) and "ANNA: Is the boat ready?" in made.captions
+    assert client.get(captions_url(project)).content.decode() == made.captions
+    # A mix made before its captions were kept still gives them, from its cues.
+    PlayAllMix.objects.filter(pk=made.pk).update(captions="")
+    assert client.get(captions_url(project)).content.decode() == playall.captions_vtt(made.cues)
 
 
 def test_the_sound_is_drawn_once_for_every_member_and_never_for_a_review_links_guests(

@@ -2,7 +2,9 @@
 the board differently from the worker would ask for a mix nobody makes), at many scenes with voices chosen,
 speakers renamed, lines edited and recordings heard or withheld; and its cost does not follow the recordings."""
 
+import inspect
 import unicodedata
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -11,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from generation.models import Render
 from generation.sound import speech
 from projects.models import (
     Character,
@@ -19,11 +22,14 @@ from projects.models import (
     DialogueLine,
     LineRecording,
     PlayAllMix,
+    Scene,
     SoundBed,
     SoundStatus,
+    SpeakerVoice,
 )
 from projects.review import playall
 from projects.selectors import cut_sequence_for, cut_timings_for
+from projects.storyboard import trash
 from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import voices
 from projects.storyboard.sound.recordings import recording_withheld
@@ -181,3 +187,158 @@ def test_the_engines_words_are_the_same_through_the_fast_path(text):
     slow = " ".join("".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text[:speech.MAX_TEXT])
                     .split())
     assert speech.clean_text(text) == slow
+
+
+# --- the mix found by what its recipe is read from ----------------------------------------------------------------
+# A page finds its mix by the hash of the recipe's inputs (`playall.inputs_digest`) and builds the recipe only for
+# inputs it has not seen. That is sound only if the recipe is a function of those inputs alone, and if every change
+# that gives another recipe gives other inputs: the tests below hold both.
+
+
+def fresh(built):
+    return type(built.project).objects.get(pk=built.project.pk)  # as a request loads it: its pause, its language
+
+
+def asked(built):
+    project = fresh(built)
+    mix, _inputs = playall.play_all_mix_request(project=project, entries=cut_timings_for(project=project))
+    return mix
+
+
+def workers_key(built):
+    project = fresh(built)
+    entries, _dropped = playall.play_all_sequence(project)
+    return playall.recipe_key(playall.sound_recipe(project, entries))
+
+
+def test_the_recipe_is_built_from_its_inputs_alone(varied, django_assert_num_queries):
+    project = fresh(varied)
+    entries = cut_timings_for(project=project)
+    inputs = playall.recipe_inputs(project, entries)
+    # No query and no project: whatever the recipe says, it says from the inputs the digest hashes (a new field
+    # read by the recipe has to become an input, hence part of the hash).
+    assert list(inspect.signature(playall.recipe_from).parameters) == ["inputs"]
+    with django_assert_num_queries(0):
+        recipe = playall.recipe_from(inputs)
+    assert recipe == recipe_from_models(project, entries)
+
+
+def _other(value):
+    if value is None:
+        return ("sound/other.wav", 0.0, -14.0, -12.0)
+    if isinstance(value, tuple):
+        return value + ((0,),)
+    if isinstance(value, str):
+        return value + "x"
+    return value + 1
+
+
+def test_every_input_is_in_the_hash(varied):
+    inputs = playall.recipe_inputs(fresh(varied), cut_timings_for(project=varied.project))
+    digests = {playall.inputs_digest(inputs)}
+    for name in playall.RecipeInputs._fields:
+        digests.add(playall.inputs_digest(inputs._replace(**{name: _other(getattr(inputs, name))})))
+    assert len(digests) == 1 + len(playall.RecipeInputs._fields)
+    # And the same inputs give the same hash however their values were made (marshal without back-references).
+    again = playall.recipe_inputs(fresh(varied), cut_timings_for(project=varied.project))
+    assert playall.inputs_digest(again) == playall.inputs_digest(inputs) and again == inputs
+
+
+def test_an_unchanged_board_finds_its_mix_without_building_the_recipe(varied, monkeypatch):
+    first = asked(varied)
+    keyed = []
+    real_key = speech.SpeechRequest.key
+
+    def counted(request):
+        keyed.append(request)
+        return real_key.fget(request)
+
+    monkeypatch.setattr(speech.SpeechRequest, "key", property(counted))
+    client = Client()
+    client.force_login(varied.editor)
+    state = client.get(reverse("projects:project_cut_sound_state", args=[varied.project.pk]), HTTP_HX_REQUEST="true")
+    assert state.status_code == 200 and 'data-testid="cut-sound-preparing"' in state.content.decode()
+    assert keyed == []  # not a speech key written: 60 scenes' lines were keyed at every request
+    assert asked(varied) == first and PlayAllMix.objects.filter(project=varied.project).count() == 1
+
+
+def _line(built, n):
+    return DialogueLine.objects.filter(scene__project=built.project).order_by("scene__position", "position")[n]
+
+
+def _played(built):
+    return next(t for t in cut_timings_for(project=built.project) if t.take is not None)
+
+
+def _expire_rosas_grant(built, monkeypatch):
+    # Nothing is written: her grant ends while the board stays as it was, and her recording is withheld from then.
+    ConsentGrant.objects.filter(character__name="Rosa", character__team=built.project.team).update(
+        expires_at=timezone.now() + timedelta(hours=1))
+    first = asked(built)
+    later = timezone.now() + timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    return first
+
+
+CHANGES = {
+    "a line's words (QuerySet.update)": lambda b: DialogueLine.objects.filter(pk=_line(b, 3).pk).update(text="Other."),
+    "a line's words (the editor's service)": lambda b: dialogue.dialogue_line_update(
+        line=_line(b, 3), user=b.editor, expected_version=_line(b, 3).version, text="Other words."),
+    "a line deleted": lambda b: _line(b, 5).delete(),
+    "a line moved after the next": lambda b: DialogueLine.objects.filter(pk=_line(b, 0).pk).update(position=50),
+    "a line said by another": lambda b: DialogueLine.objects.filter(pk=_line(b, 6).pk).update(
+        character=None, speaker="Somebody Else"),
+    "a character renamed": lambda b: Character.objects.filter(team=b.project.team, name="Maya").update(name="May"),
+    "a character's voice": lambda b: Character.objects.filter(team=b.project.team, name="Captain Ahab").update(
+        voice_pitch=10),
+    "a plain name's voice chosen": lambda b: voices.speaker_voice_set(project=b.project, name="Lighthouse Keeper",
+                                                                      voice="en-us+m3"),
+    "a plain name's voice removed": lambda b: SpeakerVoice.objects.filter(project=b.project).delete(),
+    "a person's consent revoked": lambda b: ConsentGrant.objects.filter(
+        character__name="Rosa", character__team=b.project.team).update(revoked_at=timezone.now()),
+    "a recording's length": lambda b: LineRecording.objects.filter(line__scene__project=b.project).exclude(
+        audio="").update(seconds=9.0),
+    "a recording ready": lambda b: LineRecording.objects.filter(line__scene__project=b.project,
+                                                                status=SoundStatus.PROCESSING).update(
+        status=SoundStatus.READY),
+    "a recording deleted": lambda b: LineRecording.objects.filter(line__scene__project=b.project).delete(),
+    "the pause": lambda b: type(b.project).objects.filter(pk=b.project.pk).update(dialogue_pause="1.5"),
+    "the voices' language": lambda b: type(b.project).objects.filter(pk=b.project.pk).update(voice_language="fr"),
+    "a bed": lambda b: SoundBed.objects.create(project=b.project, original="sound/bed.wav", kind="wav",
+                                               audio="sound/bed.wav", seconds=30, status=SoundStatus.READY),
+    "a take's length": lambda b: Render.objects.filter(pk=_played(b).take).update(duration_seconds=11.5),
+    "another take approved": lambda b: Scene.objects.filter(pk=_played(b).scene).update(
+        approved_take=Render.objects.filter(scene=_played(b).scene).exclude(pk=_played(b).take).first()),
+    "a scene dropped from the cut": lambda b: Scene.objects.filter(pk=_played(b).scene).update(in_cut=False),
+    "a scene's length, its take's unknown": lambda b: (
+        Render.objects.filter(pk=_played(b).take).update(duration_seconds=None),
+        Scene.objects.filter(pk=_played(b).scene).update(duration=9)),
+    "a scene moved": lambda b: Scene.objects.filter(pk=_played(b).scene).update(position=10_000),
+    "a scene in the trash": lambda b: trash.scene_trash(scene=Scene.objects.get(pk=_played(b).scene), user=b.editor),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES), ids=list(CHANGES))
+def test_a_change_to_what_the_mix_is_made_of_asks_for_the_mix_the_worker_would_make(varied, change):
+    first = asked(varied)
+    assert asked(varied) == first  # found again by its inputs
+    CHANGES[change](varied)
+    again = asked(varied)
+    assert again.pk != first.pk and again.key != first.key and again.key == workers_key(varied)
+
+
+def test_a_grant_that_ends_with_time_withholds_the_recording_from_the_mix(varied, monkeypatch):
+    first = _expire_rosas_grant(varied, monkeypatch)
+    again = asked(varied)
+    assert again.pk != first.pk and again.key == workers_key(varied)
+    recipe = playall.sound_recipe(fresh(varied), cut_timings_for(project=varied.project))
+    assert len([i for stop in recipe["stops"] for i in stop["lines"] if i.get("recording")]) == 2
+
+
+def test_a_scene_restored_from_the_trash_finds_the_mix_made_before(varied):
+    first = asked(varied)
+    scene = Scene.objects.get(pk=_played(varied).scene)
+    trash.scene_trash(scene=scene, user=varied.editor)
+    assert asked(varied).key != first.key
+    trash.scene_restore(project=varied.project, scene_ids=[scene.pk], user=varied.editor)
+    assert asked(varied) == first  # the same board again: the mix made for it, not another
