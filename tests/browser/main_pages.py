@@ -10,16 +10,22 @@ controls. `main_pages()` names each page's address for the owner; `open_page()` 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import Page
 
 from generation.models import Render
-from projects.models import Project, Scene
+from projects.models import Membership, Project, Role, Scene
 from projects.review import guest_links
 from projects.review import services as review
 from projects.storyboard import fields
+from projects.storyboard import services as storyboard
+from projects.teams import services as team_services
+from tests.conftest import PASSWORD
 
 
 @dataclass
@@ -47,6 +53,48 @@ def furnish(*, project, owner, editor, reviewer, make_scene, finished_take) -> F
     _link, token = guest_links.link_create(project=project, user=owner, label="Client", scope="scenes",
                                            scenes=[dawn], days=3)
     return Furnished(project=project, scenes=[dawn, storm, cafe], takes=[first, second, stormy], guest_token=token)
+
+
+@dataclass
+class Committed:
+    """`furnish()`'s world built outside any test (committed rows), with the people and the makers a
+    module adds to it with."""
+    owner: object
+    editor: object
+    studio: Furnished
+    make_scene: Callable[..., Scene]
+    finished_take: Callable[..., Render]
+
+
+def furnish_committed(*, encoded) -> Committed:
+    """`furnish()` on the rows the tests' fixtures make (the same team, people and project), committed:
+    for a module that builds its world once and sweeps its pages (tests/browser/conftest.py's
+    `committed_world`)."""
+    from generation.renders import services as generation
+
+    User = get_user_model()
+    owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
+    team = team_services.team_create(name="Harbour Films", owner=owner)
+    editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
+    reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
+    Membership.objects.create(team=team, user=editor, role=Role.EDITOR)
+    Membership.objects.create(team=team, user=reviewer, role=Role.REVIEWER)
+    project = storyboard.project_create(team=team, user=owner, name="Harbour Story")
+
+    def make_scene(title, prompt="A harbour at dawn, mist on the water.", duration=2):
+        return storyboard.scene_create(project=project, user=owner, title=title, prompt=prompt, duration=duration,
+                                       size="1280x720", camera_notes="slow push-in")
+
+    def finished_take(scene, *, user):
+        with encoded.in_use():
+            take, _ = generation.render_create(scene=scene, user=user, connection=team.connections.get(kind="local"),
+                                               model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
+        take.refresh_from_db()
+        return take
+
+    studio = furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
+                     finished_take=finished_take)
+    return Committed(owner=owner, editor=editor, studio=studio, make_scene=make_scene, finished_take=finished_take)
 
 
 def furnish_fields(studio: Furnished, *, owner) -> None:

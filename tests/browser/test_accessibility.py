@@ -7,28 +7,27 @@ never served to users, so it is injected into each page through the browser's de
 
 The sweep builds its world once for the module and visits every page at both widths in one go, each
 (page, width) then reported by a test of its own. The world is committed rows that the sweep flushes
-when it is done, as a transactional test's teardown would.
+when it is done, as a transactional test's teardown would. The keyboard's pass over four pages (does every
+control Tab reaches show it is focused?) reads its pages the same way, from a world of its own.
 """
 
 from __future__ import annotations
 
-import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.test import override_settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from projects.models import Membership, Role
-from projects.storyboard import services
-from projects.teams import services as team_services
-from tests.browser.conftest import log_in
-from tests.browser.main_pages import enter_as_guest, furnish, furnish_fields, main_pages, open_page
-from tests.conftest import PASSWORD, studio_test_settings, tasks_inline
+from tests.browser.conftest import committed_world, log_in
+from tests.browser.main_pages import (
+    enter_as_guest,
+    furnish,
+    furnish_committed,
+    furnish_fields,
+    main_pages,
+    open_page,
+)
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 WIDTHS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
@@ -56,32 +55,9 @@ def described(found: list[dict]) -> str:
 
 def _furnish_committed(*, encoded) -> dict:
     """The world of tests/browser/main_pages.py, built outside any test: committed rows."""
-    from generation.renders import services as generation
-
-    User = get_user_model()
-    owner = User.objects.create_user(username="olive", email="olive@example.com", password=PASSWORD)
-    team = team_services.team_create(name="Harbour Films", owner=owner)
-    editor = User.objects.create_user(username="eddie", email="eddie@example.com", password=PASSWORD)
-    reviewer = User.objects.create_user(username="rita", email="rita@example.com", password=PASSWORD)
-    Membership.objects.create(team=team, user=editor, role=Role.EDITOR)
-    Membership.objects.create(team=team, user=reviewer, role=Role.REVIEWER)
-    project = services.project_create(team=team, user=owner, name="Harbour Story")
-
-    def make_scene(title, prompt, duration):
-        return services.scene_create(project=project, user=owner, title=title, prompt=prompt, duration=duration,
-                                     size="1280x720", camera_notes="slow push-in")
-
-    def finished_take(scene, *, user):
-        with encoded.in_use():
-            take, _ = generation.render_create(scene=scene, user=user, connection=team.connections.get(kind="local"),
-                                               model_id="previz-animatic-1", idempotency_key=uuid.uuid4())
-        take.refresh_from_db()
-        return take
-
-    studio = furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
-                     finished_take=finished_take)
-    furnish_fields(studio, owner=owner)  # the board's field filters, the panel's and the Fields page's forms
-    return {"owner": owner, "studio": studio}
+    world = furnish_committed(encoded=encoded)
+    furnish_fields(world.studio, owner=world.owner)  # the board's field filters, the panel's and the Fields page's forms
+    return {"owner": world.owner, "studio": world.studio}
 
 
 def _sweep(browser, base_url: str, world: dict) -> dict:
@@ -105,57 +81,11 @@ def _sweep(browser, base_url: str, world: dict) -> dict:
     return found
 
 
-@pytest.fixture(autouse=True)
-def _migrated_data(request):
-    """As tests/browser/conftest.py's, for the tests here that drive a live server; the sweep's readers
-    touch no database and are not flushed."""
-    if "live_server" in request.fixturenames:
-        request.getfixturevalue("migrated_data")
-
-
-@pytest.fixture(autouse=True)
-def _live_streams_end_before_the_database_is_flushed(request):
-    """As tests/browser/conftest.py's, for the tests here that drive a live server."""
-    if "live_server" not in request.fixturenames:
-        yield
-        return
-    request.getfixturevalue("transactional_db")
-    request.getfixturevalue("settings").LIVE_KEEPALIVE_SECONDS = 0.3
-    browser = request.getfixturevalue("browser")
-    yield
-    left_open = list(browser.contexts)
-    for context in left_open:
-        context.close()
-    _streams_end()
-    assert not left_open, "the test left browser contexts open: open them with the `new_context` fixture"
-
-
-def _streams_end() -> None:
-    from projects.live.hub import hub
-
-    hub().end_all()  # the pages are closed: as tests/browser/conftest.py's, without a keep-alive's wait
-    deadline = time.monotonic() + 15
-    while hub().watching() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    hub().settle()  # a keep-alive begun before the last page left may still write its presence
-
-
 @pytest.fixture(scope="module")
-def swept(request, django_db_setup, django_db_blocker, tmp_path_factory, browser, _encoded_animatics):
+def swept(request, django_db_blocker, tmp_path_factory, browser, _encoded_animatics):
     """(page, width) → the critical and serious violations found there, from one world."""
-    # Asked for here, not as an argument: a test whose fixtures name `live_server` is made transactional
-    # (flushed after it) by pytest-django, and these tests only read what the sweep found.
-    live_server = request.getfixturevalue("live_server")
-    with django_db_blocker.unblock(), override_settings(**studio_test_settings(tmp_path_factory),
-                                                       LIVE_KEEPALIVE_SECONDS=0.3), tasks_inline():
-        live_server._live_server_modified_settings.enable()
-        try:
-            found = _sweep(browser, live_server.url, _furnish_committed(encoded=_encoded_animatics))
-        finally:
-            _streams_end()
-            live_server._live_server_modified_settings.disable()
-            call_command("flush", interactive=False, verbosity=0)  # the shipped rows come back (tests/worker.py)
-    return found
+    with committed_world(request, django_db_blocker, tmp_path_factory) as live_server:
+        return _sweep(browser, live_server.url, _furnish_committed(encoded=_encoded_animatics))
 
 
 # Marked so pytest-django sets the test database up for a run of these tests alone: the sweep builds there.
@@ -248,16 +178,36 @@ FOCUS_SHOWN = """() => {
 }"""
 
 
-@pytest.mark.parametrize("name", ["board", "review", "play all", "spend"])
-def test_every_control_the_keyboard_reaches_shows_it_is_focused(page: Page, live_server, owner, studio, name):
-    log_in(page, live_server.url, owner)
-    open_page(page, live_server.url + main_pages(studio)[name])
-    unmarked = []
-    for _ in range(40):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(FOCUS_SHOWN)
-        if focused and not focused["shown"]:
-            unmarked.append(focused["name"])
+TABBED = ["board", "review", "play all", "spend"]
+
+
+@pytest.fixture(scope="module")
+def tabbed(request, django_db_blocker, tmp_path_factory, browser, _encoded_animatics) -> dict[str, list[str]]:
+    """Each of TABBED → the controls 40 presses of Tab focused without a visible outline there, from one world
+    (the `studio` above, built once: building it was most of each page's test)."""
+    with committed_world(request, django_db_blocker, tmp_path_factory) as live_server:
+        world = furnish_committed(encoded=_encoded_animatics)
+        context = browser.new_context()  # the size every other test's page has
+        try:
+            page = log_in(context.new_page(), live_server.url, world.owner)
+            found: dict[str, list[str]] = {}
+            for name in TABBED:
+                open_page(page, live_server.url + main_pages(world.studio)[name])
+                found[name] = []
+                for _ in range(40):
+                    page.keyboard.press("Tab")
+                    focused = page.evaluate(FOCUS_SHOWN)
+                    if focused and not focused["shown"]:
+                        found[name].append(focused["name"])
+        finally:
+            context.close()
+    return found
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", TABBED)
+def test_every_control_the_keyboard_reaches_shows_it_is_focused(tabbed, name):
+    unmarked = tabbed[name]
     assert not unmarked, f"focused without a visible outline on {name}: {unmarked}"
 
 

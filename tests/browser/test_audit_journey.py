@@ -12,16 +12,17 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from projects.models import Role
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_in_through_the_form
 
 NEW_KEY = "sk-rotated-7c6b5a49382716"
 
 
 def test_a_teammate_owner_reads_filters_and_downloads_the_audit_log(
-        logged_in_page, browser, live_server, owner, team, priced_gateway, make_member, editor, viewer):
+        page, browser, live_server, owner, team, priced_gateway, make_member, editor, viewer):
     olga = make_member(team, Role.OWNER, "olga")
 
-    page = logged_in_page(owner)
+    # This journey signs its owner, its editor and its viewer in through the real login form.
+    log_in_through_the_form(page, live_server.url, owner)
     page.get_by_role("link", name="Team", exact=True).click()
     page.get_by_label("Team monthly budget (US$)").fill("250")
     page.get_by_role("button", name="Save team budget").click()
@@ -79,7 +80,7 @@ def test_a_teammate_owner_reads_filters_and_downloads_the_audit_log(
     for member in (editor, viewer):
         context = browser.new_context()
         try:
-            other = log_in(context.new_page(), live_server.url, member)
+            other = log_in_through_the_form(context.new_page(), live_server.url, member)
             other.get_by_role("link", name="Team", exact=True).click()
             expect(other.get_by_test_id("audit-link")).to_have_count(0)
             response = other.goto(f"{live_server.url}/teams/{team.pk}/audit/")

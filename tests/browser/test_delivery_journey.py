@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from generation.providers import connections
 from generation.renders import services
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_in_through_the_form
 
 
 def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approved(
@@ -29,7 +29,7 @@ def test_a_take_delivered_other_than_booked_needs_the_owners_reason_to_be_approv
         take, _ = services.render_create(scene=scene, user=editor, connection=gateway, model_id="veo-3.1",
                                          idempotency_key=uuid.uuid4())
 
-    page = log_in(new_context().new_page(), live_server.url, reviewer)
+    page = log_in_through_the_form(new_context().new_page(), live_server.url, reviewer)  # a reviewer at the real form
     page.goto(f"{live_server.url}/takes/{take.pk}/review/")
     problems = page.get_by_test_id("delivery-problems")
     expect(problems).to_contain_text("Delivered 720×1280, 2.0 s; booked 1280×720, 4 s")

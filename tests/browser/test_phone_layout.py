@@ -1,5 +1,8 @@
 """On a 390 × 844 phone: a one-line top bar whose links fold into a menu, the board on the first
-screen, and no page wider than the phone (Play all was 471 px wide)."""
+screen, and no page wider than the phone (Play all was 471 px wide).
+
+How wide each page is drawn is read from one world built for the module: the pages are visited in one
+go, each then reported by a test of its own (as tests/browser/test_accessibility.py's sweep)."""
 
 from __future__ import annotations
 
@@ -7,21 +10,52 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from projects.review import services as review
-from tests.browser.conftest import box_of, log_in
-from tests.browser.main_pages import furnish, furnish_fields, main_pages, open_page
+from tests.browser.conftest import box_of, committed_world, log_in
+from tests.browser.main_pages import (
+    furnish,
+    furnish_committed,
+    furnish_fields,
+    main_pages,
+    open_page,
+)
 
 PHONE: ViewportSize = {"width": 390, "height": 844}
+SWEPT = ["board", "scene panel", "review", "compare", "play all", "team", "inbox"]
+
+
+def _long_cut(*, owner, editor, make_scene, finished_take) -> None:
+    # A real cut is longer than two scenes: each approved scene is one more stop on Play all's timeline.
+    for number in range(4, 9):
+        scene = make_scene(title=f"Scene {number}: the long way round the pier", duration=2)
+        review.take_approve(take=finished_take(scene, user=editor), user=owner)
 
 
 @pytest.fixture
 def studio(project, owner, editor, reviewer, make_scene, finished_take):
     studio = furnish(project=project, owner=owner, editor=editor, reviewer=reviewer, make_scene=make_scene,
                      finished_take=finished_take)
-    # A real cut is longer than two scenes: each approved scene is one more stop on Play all's timeline.
-    for number in range(4, 9):
-        scene = make_scene(title=f"Scene {number}: the long way round the pier", duration=2)
-        review.take_approve(take=finished_take(scene, user=editor), user=owner)
+    _long_cut(owner=owner, editor=editor, make_scene=make_scene, finished_take=finished_take)
     return studio
+
+
+@pytest.fixture(scope="module")
+def drawn_widths(request, django_db_blocker, tmp_path_factory, browser, _encoded_animatics) -> dict[str, int]:
+    """Each swept page → how wide the phone draws it (the document's scroll width), from one world: the
+    `studio` above, built once (building it was ~2.5 s of each of these tests' 3 s)."""
+    with committed_world(request, django_db_blocker, tmp_path_factory) as live_server:
+        world = furnish_committed(encoded=_encoded_animatics)
+        _long_cut(owner=world.owner, editor=world.editor, make_scene=world.make_scene,
+                  finished_take=world.finished_take)
+        context = browser.new_context(viewport=PHONE)
+        try:
+            phone = log_in(context.new_page(), live_server.url, world.owner)
+            widths = {}
+            for name in SWEPT:
+                open_page(phone, live_server.url + main_pages(world.studio)[name])
+                widths[name] = phone.evaluate("document.documentElement.scrollWidth")
+        finally:
+            context.close()
+    return widths
 
 
 @pytest.fixture
@@ -94,10 +128,11 @@ def test_the_projects_pages_are_one_line_that_scrolls_to_the_page_you_are_on(pho
     assert 0 <= current["x"] and current["x"] + current["width"] <= PHONE["width"], current
 
 
-@pytest.mark.parametrize("name", ["board", "scene panel", "review", "compare", "play all", "team", "inbox"])
-def test_no_page_is_wider_than_the_phone(phone: Page, live_server, studio, name):
-    open_page(phone, live_server.url + main_pages(studio)[name])
-    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+# Marked so pytest-django sets the test database up for a run of these tests alone: the sweep builds there.
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SWEPT)
+def test_no_page_is_wider_than_the_phone(drawn_widths, name):
+    assert drawn_widths[name] <= PHONE["width"], f"{name} is {drawn_widths[name]} px wide on a {PHONE['width']} px phone"
 
 
 def test_play_all_fits_the_phone_and_its_long_timeline_scrolls_by_itself(phone: Page, live_server, studio):
