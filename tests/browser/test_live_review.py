@@ -24,6 +24,10 @@ def park_player(page: Page, at: float) -> None:
     page.evaluate(f"""(() => {{ const v = document.querySelector('#review-player'); v.pause(); v.currentTime = {at};
                       window.__player = v; window.__noReload = true; }})()""")
     page.wait_for_function(f"() => Math.abs(document.querySelector('#review-player').currentTime - {at}) < 0.01")
+    # The seek's own event anchors the comment form at the parked time; a test that types a time before
+    # it fires (a busy box) has its time overwritten, as a person typing during the seek would.
+    page.wait_for_function(f"""() => [...document.querySelectorAll('[data-comment-form] [data-at]')]
+                                     .every(input => input.value === (Math.round({at} * 10) / 10).toFixed(1))""")
 
 
 def player_kept_at(page: Page, at: float) -> None:
