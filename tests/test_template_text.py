@@ -94,3 +94,32 @@ def test_it_lets_marked_text_variables_punctuation_and_brand_names_through():
 @pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
 def test_every_template_marks_what_a_person_reads_for_translation(template):
     assert literal_text((TEMPLATES / template).read_text(encoding="utf-8")) == []
+
+
+# A colon a template writes itself, right after a tag or a value ("{{ name }}: {{ line }}"): English typography,
+# where French sets a no-break space before it. `{% colon %}` (projects/templatetags/typography.py) writes it
+# as the reader's language does; a colon inside translated text is the catalogue's to place.
+LITERAL_COLON = re.compile(r"(?:}}|%}|\x00|</(?:strong|b|em|span|code|a|label|time)>)[ \t]*:(?=\s)")
+
+
+def literal_colons(source: str) -> list[str]:
+    source = re.sub(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", " ", source, flags=re.S)
+    source = re.sub(r"{#.*?#}", " ", source, flags=re.S)
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S)
+    # A translated block is the catalogue's: it stands as a marker, so a colon written just after it is found.
+    source = re.sub(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", "\x00", source, flags=re.S)
+    return [source[max(0, m.start() - 40):m.end()].replace("\x00", "{% endblocktranslate %}")
+            for m in LITERAL_COLON.finditer(source)]
+
+
+def test_it_finds_a_colon_written_after_a_value_or_a_translated_word():
+    source = ('{{ line.speaker }}: {{ line.text }} <b>{% translate "Theirs" %}</b>'
+              '{% blocktranslate with n=n %}Clip {{ n }}{% endblocktranslate %}: x {% translate "Sizes" %}: y')
+    assert len(literal_colons(source)) == 3
+    assert literal_colons('{{ who }}{% colon %} {{ line }} {% blocktranslate %}{{ a }}: {{ b }}{% endblocktranslate %}'
+                          ' <a href="{% url "x" %}">') == []
+
+
+@pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
+def test_no_template_writes_a_colon_the_french_would_set_apart(template):
+    assert literal_colons((TEMPLATES / template).read_text(encoding="utf-8")) == []

@@ -404,3 +404,16 @@ def test_a_french_viewer_is_told_in_french_they_cannot_comment(client_for, viewe
                                      **FRENCH_BROWSER)
     assert answer.status_code == 403
     assert "Les lecteurs peuvent regarder, mais pas commenter." in visible_text(answer.content.decode())
+
+
+def test_a_french_reader_sees_a_decisions_note_set_apart_as_french_does(client_for, owner, reviewer, french_world):
+    take = french_world["take"]
+    client_for(reviewer).post(reverse("projects:take_decide", args=[take.pk]),
+                              {"decision": "approve", "note": "Parfait"})
+
+    french = client_for(owner).get(reverse("projects:take_review", args=[take.pk]), **FRENCH_BROWSER).content.decode()
+    english = client_for(owner).get(reverse("projects:take_review", args=[take.pk])).content.decode()
+
+    assert "<strong>Approuvée</strong>\u00a0: prise 1 par rita" in french
+    assert "</time>\u00a0: «\u00a0Parfait\u00a0»" in french
+    assert "<strong>Approved</strong>: take 1 by rita" in english and "</time>: “Parfait”" in english

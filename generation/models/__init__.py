@@ -18,6 +18,7 @@ from generation.models.catalog import (
     ProviderCharacter,
     RetirementNotice,
     ShotTiming,
+    kinds_words,
 )
 from generation.models.comfyui import (
     ComfyWorkflow,
@@ -137,4 +138,5 @@ __all__ = [
     "recorded_cost_expression",
     "spent_cost_expression",
     "take_phase",
+    "kinds_words",
 ]

@@ -3,6 +3,7 @@ makes, and the characters a provider keeps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, TypedDict
 
@@ -36,6 +37,11 @@ class ExtendReturns(models.TextChoices):
 
 # What a model takes to render, as the catalog's pages name it.
 INPUT_KIND_WORDS = {"text": _("text"), "image": _("image")}
+
+
+def kinds_words(kinds: Iterable[str]) -> str:
+    """Input kinds in the reader's language, joined as the catalog writes them ("texte + image")."""
+    return " + ".join(str(INPUT_KIND_WORDS.get(kind, kind)) for kind in kinds)
 
 
 class ShotTiming(models.TextChoices):
@@ -126,7 +132,7 @@ class CatalogModel(models.Model):
     @property
     def input_kinds_words(self) -> str:
         """What the model takes, in the reader's language ("text + image")."""
-        return " + ".join(str(INPUT_KIND_WORDS.get(kind, kind)) for kind in self.input_kinds)
+        return kinds_words(self.input_kinds)
 
     def price_for(self, size: str) -> Decimal:
         price = self.price_per_second.get(size, self.price_per_second.get("*", 0))

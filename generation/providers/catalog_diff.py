@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generation.catalog import catalog_entries, retired_entries, retired_entry_for
-from generation.models import CatalogModel, Lifecycle, ProviderConnection, ShotTiming
+from generation.models import CatalogModel, Lifecycle, ProviderConnection, ShotTiming, kinds_words
 from generation.providers.base import ListedModel, ModelListing
 from generation.providers.facts import facts_for
 
@@ -200,7 +200,7 @@ def shown(value: object, name: str) -> str:
     if name == "lifecycle":
         return str(Lifecycle(value).label) if value in Lifecycle.values else str(value)
     if name == "input_kinds" and isinstance(value, (list, tuple)):
-        return " + ".join(map(str, value))
+        return kinds_words(map(str, value))
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     if isinstance(value, Decimal):

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from generation.catalog import ALTERNATIVES_MARKS, available_targets, refusal_for_value
-from generation.models import Render, Status
+from generation.models import Render, Status, kinds_words
 from generation.providers import CancelRefund, facts_for
 from generation.renders.continuity import end_source, start_source
 from generation.renders.delivery import delivery_summary as summary
@@ -165,3 +165,9 @@ def extend_options(take, scene) -> list:
     """What the take can be extended by on its connection (each model and length, with its cost); [] when nothing
     of its connection extends takes."""
     return options_for_extending(take, scene.project.team)
+
+
+@register.filter
+def input_kinds_words(kinds: list[str] | None) -> str:
+    """A proposed model's input kinds in the reader's language ("texte + image")."""
+    return kinds_words(kinds or [])

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from generation import tasks
 from generation.catalog import available_targets
@@ -551,3 +551,23 @@ def test_a_long_listing_is_compared_in_a_few_queries(team, owner, django_assert_
     with django_assert_max_num_queries(40):
         catalog_sync.catalog_check_run(runway.pk)
     assert CatalogProposal.objects.get(connection=runway).changes.count() > 20
+
+
+def test_a_french_owner_reads_what_a_proposed_model_takes_in_french(fal, fal_server, check, owner, client_for):
+    publish_lite(fal_server)
+    new = rows(check(fal))["new", LITE]
+    assert new.proposed["input_kinds"] == ["text"]
+
+    page = client_for(owner).get(reverse("generation:connection_catalog", args=[fal.team_id, fal.pk]),
+                                 HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    # "Takes" is what a model takes as its input here, not a count of takes ("Prises").
+    assert "Formats\u00a0: 1280x720, 720x1280, 1920x1080, 1080x1920 · Secondes\u00a0: 4, 6, 8 ·" in page
+    assert "Entrées\u00a0: texte · Audio\u00a0: oui" in page
+    assert "Prises" not in page and ": text ·" not in page
+
+
+def test_a_changed_input_reads_in_the_readers_language():
+    assert catalog_diff.shown(["text", "image"], "input_kinds") == "text + image"
+    with translation.override("fr"):
+        assert catalog_diff.shown(["text", "image"], "input_kinds") == "texte + image"
