@@ -123,3 +123,23 @@ def test_it_finds_a_colon_written_after_a_value_or_a_translated_word():
 @pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
 def test_no_template_writes_a_colon_the_french_would_set_apart(template):
     assert literal_colons((TEMPLATES / template).read_text(encoding="utf-8")) == []
+
+
+# A filter's own words ("{{ who|default:"someone" }}") bypass {% translate %}: they are written `_("someone")`.
+FILTER_WORDS = re.compile(r"""\|(?:default|default_if_none|yesno):(["'])(?P<words>[^"']*[^\W\d_]{2,}[^"']*)\1""")
+
+
+def test_it_finds_a_filters_own_english_words():
+    found = [m["words"] for m in FILTER_WORDS.finditer('{{ a|default:"someone" }} {{ b|default:_("someone") }} '
+                                                        '{{ c|default:"—" }} {{ d|yesno:"yes,no" }}')]
+    assert found == ["someone", "yes,no"]
+
+
+# Defaults that are values for the page's code, not words for a person: a state key, a language code, a layout.
+MACHINE_VALUES = {"none", "en", "grid"}
+
+
+@pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
+def test_no_filter_writes_english_words_of_its_own(template):
+    source = (TEMPLATES / template).read_text(encoding="utf-8")
+    assert [m["words"] for m in FILTER_WORDS.finditer(source) if m["words"] not in MACHINE_VALUES] == []
