@@ -1,4 +1,4 @@
-"""Parallel test workers (pytest-xdist: `./studio test` runs `-n auto`) share nothing that collides.
+"""Parallel test workers (pytest-xdist: `./studio test` runs one per core and one more) share nothing that collides.
 
 Each worker is a process of its own, started with `PYTEST_XDIST_WORKER=gw0`, `gw1`, …:
 
