@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext
 
 from generation.providers import connections
 from generation.spend.selectors import Period
@@ -417,3 +418,15 @@ def test_a_french_reader_sees_a_decisions_note_set_apart_as_french_does(client_f
     assert "<strong>Approuvée</strong>\u00a0: prise 1 par rita" in french
     assert "</time>\u00a0: «\u00a0Parfait\u00a0»" in french
     assert "<strong>Approved</strong>: take 1 by rita" in english and "</time>: “Parfait”" in english
+
+
+def test_the_built_in_providers_and_the_gateways_names_read_in_the_readers_language():
+    from generation.providers import facts_for
+
+    local, gateway = facts_for("local"), facts_for("openai-videos")
+    assert local is not None and gateway is not None
+    sentence = "%(provider)s requests carry no shot list."
+    with translation.override("fr"):
+        assert gettext(sentence) % {"provider": local.title} == "La prévisualisation locale\u00a0: ses requêtes ne transmettent pas de liste de plans."
+        assert str(gateway.title) == "La passerelle"
+    assert gettext(sentence) % {"provider": local.title} == "The local previz requests carry no shot list."

@@ -262,7 +262,7 @@ class ProviderFacts:
 
     The fields that touch money and trust have no default: an adapter must say them."""
 
-    title: str  # the provider as a sentence names it: "Runway", "Google Gemini API"
+    title: str | Promise  # the provider as a sentence names it: "Runway", "Google Gemini API", the built-in one translated
     default_base_url: str  # "" when the owner must give one (base_url_example shows what)
     auth_header: str  # how the key travels, as the Providers page shows it
     webhooks: WebhookScheme

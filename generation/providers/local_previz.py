@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from generation.models import PrevizJob
 from generation.previz import jobs
@@ -43,7 +44,7 @@ class LocalPrevizProvider(Provider):
     name = "Local previz"
     has_thumbnail = True
     facts = ProviderFacts(
-        title="The local previz", default_base_url="", auth_header=gettext_noop("none (it runs in the studio)"), key_required=False,
+        title=_("The local previz"), default_base_url="", auth_header=gettext_noop("none (it runs in the studio)"), key_required=False,
         webhooks=WebhookScheme.NONE, cancels=True, cancel_refund=CancelRefund.FREE,
         # Our job book is a table: not found means never created.
         job_listing=JobListing.COMPLETE,

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import httpx
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from generation.words import Said, said
 
@@ -107,7 +108,7 @@ class OpenAIVideosProvider(HttpAdapter, Provider):
     # a frame from the downloaded video is simpler than converting formats.
     has_thumbnail = True  # a WebP; the studio converts it to its JPEG thumbnail
     facts = ProviderFacts(
-        title="The gateway", default_base_url="", base_url_words="the gateway's base URL",
+        title=_("The gateway"), default_base_url="", base_url_words="the gateway's base URL",
         base_url_example="https://gateway.example/v1",
         auth_header="Authorization: Bearer <key>", auth_configurable=True,  # Azure's v1 API: api-key
         webhooks=WebhookScheme.STANDARD,

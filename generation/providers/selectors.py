@@ -99,7 +99,7 @@ def catalog_proposal_for(*, connection: ProviderConnection) -> ProposalView:
     proposal = CatalogProposal.objects.filter(connection=connection).select_related("requested_by").first()
     if proposal is None:
         return ProposalView(facts=facts, proposal=None)
-    provider = facts.title if facts else connection.label
+    provider = str(facts.title) if facts else connection.label
     rows = []
     for row in sorted(proposal.changes.select_related("decided_by"), key=lambda r: (ORDER.get(r.change, 3), r.model_id)):
         rows.append(ChangeRow(

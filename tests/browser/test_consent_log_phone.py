@@ -4,13 +4,13 @@ words are the longest the studio ships)."""
 from __future__ import annotations
 
 from django.urls import reverse
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from projects.characters.consent import character_create, consent_grant
 from tests.browser.conftest import box_of, log_in
 from tests.factories import photo
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_a_grants_details_fit_a_phone_screen(page: Page, live_server, project, owner, editor):
