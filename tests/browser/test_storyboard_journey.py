@@ -154,7 +154,9 @@ def refresh_until_settled(take: Locator, timeout_ms: int, healthy=lambda: None) 
 
 def finished_take(card: Locator) -> Locator:
     take = card.get_by_test_id("take")
-    expect(take).to_have_count(1)
+    # With Celery eager, the booking's answer carries the take once the previz has rendered in the request
+    # itself: allow a render's time, not a swap's (a loaded box took over 10 s).
+    expect(take).to_have_count(1, timeout=RENDER_TIMEOUT_MS)
     refresh_until_settled(take, RENDER_TIMEOUT_MS)
     expect(take).to_have_attribute("data-status", "succeeded")
     return take
