@@ -22,7 +22,6 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
-from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone, translation
 
 from generation.catalog_notes import SHIPPED_NOTES
@@ -66,6 +65,7 @@ from tests.factories import photo
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.fakes.vertex_server import form_key_json
 from tests.french import FRENCH_BROWSER, Phrase, catalogue_phrases, english_shown, visible_parts
+from tests.url_patterns import url_routes
 
 FOUNTAIN = ("Title: Tempête au port\n\nINT. QUAI - NUIT\n\nLa pluie bat le quai.\n\nMARIE\nOn y va.\n\n"
             "EXT. CRIÉE - AUBE\n\nLes mareyeurs crient les prix.\n").encode()
@@ -289,16 +289,6 @@ FILES_NOT_HELD = {"generation:scene_frame", "projects:character_voice_sample_fil
                   "projects:scene_reference_image"}
 
 
-def _patterns(patterns=None, namespace=None, prefix=""):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace != "admin":
-                yield from _patterns(pattern.url_patterns, pattern.namespace or namespace,
-                                     prefix + str(pattern.pattern))
-        elif isinstance(pattern, URLPattern):
-            yield (f"{namespace}:{pattern.name}" if namespace else pattern.name), prefix + str(pattern.pattern)
-
-
 _ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
 
 
@@ -327,7 +317,7 @@ def _values(name: str, segment: str, world: dict) -> list | None:
 def _addresses(world: dict) -> tuple[dict[str, list[str]], list[str]]:
     """Every URL name's addresses filled from the world, and the names it could not fill."""
     filled, unfilled = {}, []
-    for name, route in _patterns():
+    for name, route in url_routes():
         if name in NOT_READ:
             continue
         arguments = _arguments(route)

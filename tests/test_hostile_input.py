@@ -79,6 +79,7 @@ from projects.teams import services as team_services
 from tests.conftest import PASSWORD, priced_gateway_create, studio_test_settings, tasks_inline
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.fakes.vertex_server import form_key_json
+from tests.url_patterns import url_names
 
 LONG = "x" * 100_000
 BAD_ESCAPE = object()  # stands for a raw `%FF` in the body or query string: not UTF-8
@@ -811,17 +812,6 @@ DJANGOS_OWN = {"password_change", "password_reset", "password_reset_confirm"}
 PROBES = {"health"}
 
 
-def _url_names(patterns=None, namespace=None):
-    from django.urls import URLResolver, get_resolver
-
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            if pattern.namespace != "admin":
-                yield from _url_names(pattern.url_patterns, pattern.namespace or namespace)
-        else:
-            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
-
-
 def test_every_url_that_reads_input_is_sent_hostile_values():
     from django.urls import resolve
 
@@ -833,7 +823,7 @@ def test_every_url_that_reads_input_is_sent_hostile_values():
            "compare_room": 2, "play_all_room": 3}
     sent = {resolve(_fill(form.url, ids).split("?")[0]).view_name for form in FORMS}
     sent |= {resolve(pattern.format(value="1", scene=1, line=1)).view_name for pattern in PATHS.values()}
-    unlisted = [name for name in _url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
+    unlisted = [name for name in url_names() if name not in sent | NO_INPUT | DJANGOS_OWN | PROBES]
     assert unlisted == [], f"Add these URLs' fields to FORMS in tests/test_hostile_input.py: {unlisted}"
 
 

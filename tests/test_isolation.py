@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.urls import resolve, reverse
 from PIL import Image
 
 from generation.models import (
@@ -50,6 +50,7 @@ from projects.storyboard.dialogue import services as dialogue
 from projects.storyboard.sound import speaking
 from tests.fakes.comfyui_server import FIXTURES as COMFY_FIXTURES
 from tests.fakes.vertex_server import form_key_json
+from tests.url_patterns import url_names
 
 SCRIPTS = COMFY_FIXTURES.parent / "scripts"
 
@@ -83,14 +84,6 @@ PERSONAL = {
     "projects:project_list", "projects:team_create", "projects:my_likeness", "projects:notification_settings",
     "projects:inbox", "projects:notifications_read_all", "password_change", "password_change_done",
 }
-
-
-def _url_names(patterns=None, namespace=None):
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _url_names(pattern.url_patterns, pattern.namespace or namespace)
-        else:
-            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
 
 
 def _png(name="face.png"):
@@ -370,7 +363,7 @@ def urls(team, project, scene, objects):
 
 def test_every_url_pattern_is_isolated_personal_or_knowingly_public(urls):
     isolated = {resolve(url.partition("?")[0]).view_name for _method, url in urls}
-    unlisted = [name for name in _url_names()
+    unlisted = [name for name in url_names(admin=True)
                 if name not in isolated | PERSONAL | PUBLIC and name.split(":")[0] not in PUBLIC_NAMESPACES]
     assert unlisted == [], ("Add these URLs to `urls` in tests/test_isolation.py (or, if they are public "
                             f"by design, to PUBLIC with the reason): {unlisted}")
