@@ -480,6 +480,14 @@ def english(words: Said | Sequence[Said]) -> str:
         return worded(stored(words))
 
 
+def recorded(words: str | Said | Sequence[Said]) -> tuple[str, list[dict[str, Any]]]:
+    """What a row keeps of the words it is given: the English (logs, exports, rows read before the codes) and the
+    codes each page words for its reader. Plain text is kept as it is, with no codes."""
+    if isinstance(words, str):
+        return words, []
+    return english(words), stored(words)
+
+
 def worded(entries: Sequence[Mapping[str, Any]] | None) -> str:
     """Stored sentences in the active language, one after the other."""
     return " ".join(str(Said.load(entry)) for entry in entries or () if isinstance(entry, Mapping))

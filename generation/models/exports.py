@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from generation.models.takes import Render, RenderQuerySet
-from generation.words import Said, english, stored, worded
+from generation.words import Said, recorded, worded
 from projects.live import ChangeKind, live_publish_for_project
 
 
@@ -97,7 +97,7 @@ class Export(models.Model):
     def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
         """Words given as codes (generation.words) are said again in each reader's language; plain text is
         that text for everyone."""
-        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
+        message, codes = recorded(words)
         if Export.objects.filter(pk=self.pk).exclude(status=ExportStatus.SUCCEEDED).update(
                 status=ExportStatus.FAILED, error_message=message, error_words=codes, finished_at=timezone.now(),
                 updated_at=timezone.now()):
@@ -169,7 +169,7 @@ class CutImport(models.Model):
     def mark_failed(self, words: str | Said | Sequence[Said]) -> None:
         """It could not be read: the words name the line or clip. Nothing on the board changed. Words given as
         codes (generation.words) are said again in each reader's language; plain text is that text for everyone."""
-        message, codes = (words, []) if isinstance(words, str) else (english(words), stored(words))
+        message, codes = recorded(words)
         if CutImport.objects.filter(pk=self.pk, status__in=[CutImportStatus.QUEUED, CutImportStatus.READING]).update(
                 status=CutImportStatus.FAILED, error_message=message, error_words=codes, updated_at=timezone.now()):
             self.publish_change()
